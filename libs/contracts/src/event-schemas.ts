@@ -1,0 +1,156 @@
+/**
+ * Runtime schemas of every event payload, per type and schema version. They are
+ * the contract downstream consumers validate against; each is checked at compile
+ * time to match the domain's type, so the two cannot drift apart.
+ */
+import {
+  type CampaignSpendRecorded,
+  type DealLost,
+  type DealWon,
+  type FunnelDefinitionPublished,
+  type LeadAcceptedBySales,
+  type LeadCaptured,
+  type LeadErased,
+  type LeadHandedToSales,
+  type LeadMerged,
+  type LeadProfiled,
+  type LeadQualifiedAsMql,
+  type LeadQualifiedAsSql,
+  type LeadRecycled,
+  type LeadRejectedBySales,
+  type OpportunityOpened,
+  type OpportunityStageChanged,
+  type TargetSet,
+  type TouchpointRecorded,
+  funnelDefinitionSchema,
+  targetMetrics,
+  touchpointKinds,
+} from '@tandem/domain';
+import { z } from 'zod';
+
+const text = z.string().trim().min(1).max(500);
+const optionalText = text.optional();
+const nullableText = text.nullable();
+const isoTime = z.iso.datetime({ offset: true });
+const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR');
+const amount = z.number().nonnegative().max(1e12);
+
+export const contactSchema = z.object({
+  name: text,
+  email: z.email().max(320),
+  phone: z.string().max(40).optional(),
+});
+export const companySchema = z.object({
+  name: text,
+  industry: optionalText,
+  size: z.number().int().nonnegative().max(10_000_000).optional(),
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
+    .optional(),
+});
+export const sourceSchema = z.object({
+  channel: text,
+  campaign: optionalText,
+  medium: optionalText,
+  content: optionalText,
+});
+export const moneySchema = z.object({ amount, currency });
+
+export const eventDataSchemas = {
+  LeadCaptured: z.object({
+    contact: contactSchema,
+    company: companySchema,
+    source: sourceSchema,
+    productInterest: nullableText,
+    timeframe: nullableText,
+    consent: z.object({ marketing: z.boolean() }),
+  }) satisfies z.ZodType<LeadCaptured['data']>,
+  TouchpointRecorded: z.object({
+    touchpointId: text,
+    kind: z.enum(touchpointKinds),
+    channel: text,
+    campaign: nullableText,
+    content: nullableText,
+  }) satisfies z.ZodType<TouchpointRecorded['data']>,
+  LeadProfiled: z.object({
+    industry: nullableText,
+    companySize: z.number().int().nonnegative().max(10_000_000).nullable(),
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/)
+      .nullable(),
+    role: nullableText,
+    budget: moneySchema.nullable(),
+    timeline: nullableText,
+  }) satisfies z.ZodType<LeadProfiled['data']>,
+  LeadQualifiedAsMql: z.object({
+    rulesVersion: z.number().int().positive(),
+    fitScore: z.number(),
+    intentScore: z.number(),
+    score: z.number(),
+    threshold: z.number(),
+    reasons: z.array(z.string()),
+  }) satisfies z.ZodType<LeadQualifiedAsMql['data']>,
+  LeadHandedToSales: z.object({
+    owner: text,
+    team: nullableText,
+    slaDueAt: isoTime,
+    rulesVersion: z.number().int().positive(),
+  }) satisfies z.ZodType<LeadHandedToSales['data']>,
+  LeadAcceptedBySales: z.object({
+    owner: z.string(),
+    note: z.string().max(4000).nullable(),
+  }) satisfies z.ZodType<LeadAcceptedBySales['data']>,
+  LeadRejectedBySales: z.object({
+    owner: z.string(),
+    reason: text,
+    note: z.string().max(4000).nullable(),
+  }) satisfies z.ZodType<LeadRejectedBySales['data']>,
+  LeadQualifiedAsSql: z.object({
+    criteriaMet: z.array(text),
+    rulesVersion: z.number().int().positive(),
+  }) satisfies z.ZodType<LeadQualifiedAsSql['data']>,
+  OpportunityOpened: z.object({
+    opportunityId: text,
+    stage: text,
+    amount,
+    currency,
+  }) satisfies z.ZodType<OpportunityOpened['data']>,
+  OpportunityStageChanged: z.object({
+    opportunityId: text,
+    from: text,
+    to: text,
+    amount,
+  }) satisfies z.ZodType<OpportunityStageChanged['data']>,
+  DealWon: z.object({ opportunityId: text, amount, currency }) satisfies z.ZodType<DealWon['data']>,
+  DealLost: z.object({
+    opportunityId: text,
+    reason: text,
+    note: z.string().max(4000).nullable(),
+  }) satisfies z.ZodType<DealLost['data']>,
+  LeadRecycled: z.object({ from: text, reason: text }) satisfies z.ZodType<LeadRecycled['data']>,
+  LeadMerged: z.object({ intoLeadId: text }) satisfies z.ZodType<LeadMerged['data']>,
+  LeadErased: z.object({ reason: text }) satisfies z.ZodType<LeadErased['data']>,
+  FunnelDefinitionPublished: z.object({
+    version: z.number().int().positive(),
+    definition: funnelDefinitionSchema,
+  }) satisfies z.ZodType<FunnelDefinitionPublished['data']>,
+  TargetSet: z.object({
+    team: z.enum(['marketing', 'sales']),
+    metric: z.enum(targetMetrics),
+    period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$/, 'must be YYYY-MM or YYYY-Qn'),
+    value: z.number().nonnegative(),
+    owner: nullableText,
+  }) satisfies z.ZodType<TargetSet['data']>,
+  CampaignSpendRecorded: z.object({
+    campaign: text,
+    channel: text,
+    amount,
+    currency,
+    spentOn: z.iso.date(),
+  }) satisfies z.ZodType<CampaignSpendRecorded['data']>,
+} as const;
+
+export type KnownEventType = keyof typeof eventDataSchemas;
+export const knownEventTypes = Object.keys(eventDataSchemas) as KnownEventType[];

@@ -1,0 +1,8 @@
+/**
+ * libs/contracts: what a downstream team installs to consume Tandem's events —
+ * types, runtime schemas, a validating decoder with upcasting, topic names.
+ */
+export * from './tandem-event';
+export * from './event-schemas';
+export * from './envelope.codec';
+export * from './topics';

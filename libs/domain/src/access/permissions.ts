@@ -1,0 +1,40 @@
+/**
+ * Who may write what. Marketing owns capture, nurturing and the hand-off; sales
+ * owns everything after the hand-off; ops owns the dictionary, erasure and
+ * merges. `system` is Tandem's own automation (imports, simulations, replays).
+ */
+import type { Role } from '../envelope';
+import { ForbiddenError } from '../errors';
+import type { LeadCommandType } from '../lead/lead.commands';
+
+export type PlanningCommandType = 'PublishFunnelDefinition' | 'SetTarget' | 'RecordCampaignSpend';
+export type CommandType = LeadCommandType | PlanningCommandType;
+
+const permissions: Record<CommandType, readonly Role[]> = {
+  CaptureLead: ['marketing', 'ops', 'system'],
+  RecordTouchpoint: ['marketing', 'sales', 'ops', 'system'],
+  ProfileLead: ['marketing', 'sales', 'ops', 'system'],
+  QualifyLeadAsMql: ['marketing', 'ops', 'system'],
+  HandLeadToSales: ['marketing', 'ops', 'system'],
+  AcceptLead: ['sales', 'ops', 'system'],
+  RejectLead: ['sales', 'ops', 'system'],
+  QualifyLeadAsSql: ['sales', 'ops', 'system'],
+  OpenOpportunity: ['sales', 'ops', 'system'],
+  ChangeOpportunityStage: ['sales', 'ops', 'system'],
+  WinDeal: ['sales', 'ops', 'system'],
+  LoseDeal: ['sales', 'ops', 'system'],
+  RecycleLead: ['marketing', 'sales', 'ops', 'system'],
+  MergeLead: ['ops', 'system'],
+  EraseLead: ['ops'],
+  PublishFunnelDefinition: ['ops'],
+  SetTarget: ['marketing', 'sales', 'ops'],
+  RecordCampaignSpend: ['marketing', 'ops', 'system'],
+};
+
+export function mayIssue(role: Role, command: CommandType): boolean {
+  return permissions[command].includes(role);
+}
+
+export function authorize(role: Role, command: CommandType): void {
+  if (!mayIssue(role, command)) throw new ForbiddenError(role, command);
+}

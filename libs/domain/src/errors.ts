@@ -1,0 +1,64 @@
+/**
+ * Typed domain errors. The domain never knows about HTTP: the API maps each
+ * class to a status code once, at its edge.
+ */
+
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The command is not allowed in the lead's current lifecycle stage. */
+export class LifecycleViolationError extends DomainError {
+  readonly code = 'lifecycle_violation';
+  constructor(
+    readonly command: string,
+    readonly status: string,
+    detail: string,
+  ) {
+    super(`${command} is not allowed while the lead is ${status}: ${detail}`);
+  }
+}
+
+/** The lead does not exist (no LeadCaptured yet). */
+export class LeadNotFoundError extends DomainError {
+  readonly code = 'lead_not_found';
+  constructor(readonly leadId: string) {
+    super(`lead ${leadId} does not exist`);
+  }
+}
+
+/** The command is well-formed but breaks a rule of the shared dictionary. */
+export class RuleViolationError extends DomainError {
+  readonly code = 'rule_violation';
+  constructor(
+    message: string,
+    readonly reasons: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** A funnel definition draft that fails validation; `issues` name each field. */
+export class InvalidDefinitionError extends DomainError {
+  readonly code = 'invalid_definition';
+  constructor(readonly issues: readonly { path: string; message: string }[]) {
+    super(
+      `invalid funnel definition: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+    );
+  }
+}
+
+/** The actor's role may not issue this command. */
+export class ForbiddenError extends DomainError {
+  readonly code = 'forbidden';
+  constructor(
+    readonly role: string,
+    readonly command: string,
+  ) {
+    super(`role ${role} may not ${command}`);
+  }
+}

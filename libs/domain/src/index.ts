@@ -1,0 +1,12 @@
+/** Public surface of libs/domain: pure types and functions, no framework, no I/O. */
+export * from './envelope';
+export * from './errors';
+export * from './lead/lead.events';
+export * from './lead/lead.commands';
+export * from './lead/lead.state';
+export * from './lead/lead.decider';
+export * from './planning/planning.events';
+export * from './rules/funnel-definition';
+export * from './rules/default-funnel-definition';
+export * from './rules/scoring';
+export * from './access/permissions';

@@ -1,0 +1,79 @@
+/**
+ * Commands a lead accepts: plain data, one discriminated union. Ids the events
+ * need (touchpoint, opportunity) come in the command so the decider stays pure.
+ */
+import type { TouchpointKind } from '../rules/funnel-definition';
+import type { Company, Contact, Money, Source } from './lead.events';
+
+export type CaptureLead = {
+  type: 'CaptureLead';
+  data: {
+    contact: Contact;
+    company: Company;
+    source: Source;
+    productInterest: string | null;
+    timeframe: string | null;
+    consent: { marketing: boolean };
+  };
+};
+export type RecordTouchpoint = {
+  type: 'RecordTouchpoint';
+  data: {
+    touchpointId: string;
+    kind: TouchpointKind;
+    channel: string;
+    campaign: string | null;
+    content: string | null;
+  };
+};
+export type ProfileLead = {
+  type: 'ProfileLead';
+  data: {
+    industry: string | null;
+    companySize: number | null;
+    country: string | null;
+    role: string | null;
+    budget: Money | null;
+    timeline: string | null;
+  };
+};
+export type QualifyLeadAsMql = { type: 'QualifyLeadAsMql'; data: Record<string, never> };
+export type HandLeadToSales = {
+  type: 'HandLeadToSales';
+  data: { owner: string; team: string | null };
+};
+export type AcceptLead = { type: 'AcceptLead'; data: { note: string | null } };
+export type RejectLead = { type: 'RejectLead'; data: { reason: string; note: string | null } };
+export type QualifyLeadAsSql = { type: 'QualifyLeadAsSql'; data: { criteriaMet: string[] } };
+export type OpenOpportunity = {
+  type: 'OpenOpportunity';
+  data: { opportunityId: string; stage: string; amount: number; currency: string };
+};
+export type ChangeOpportunityStage = {
+  type: 'ChangeOpportunityStage';
+  data: { to: string; amount: number | null };
+};
+export type WinDeal = { type: 'WinDeal'; data: { amount: number | null } };
+export type LoseDeal = { type: 'LoseDeal'; data: { reason: string; note: string | null } };
+export type RecycleLead = { type: 'RecycleLead'; data: { reason: string } };
+export type MergeLead = { type: 'MergeLead'; data: { intoLeadId: string } };
+export type EraseLead = { type: 'EraseLead'; data: { reason: string } };
+
+export type LeadCommand =
+  | CaptureLead
+  | RecordTouchpoint
+  | ProfileLead
+  | QualifyLeadAsMql
+  | HandLeadToSales
+  | AcceptLead
+  | RejectLead
+  | QualifyLeadAsSql
+  | OpenOpportunity
+  | ChangeOpportunityStage
+  | WinDeal
+  | LoseDeal
+  | RecycleLead
+  | MergeLead
+  | EraseLead;
+
+export type LeadCommandType = LeadCommand['type'];

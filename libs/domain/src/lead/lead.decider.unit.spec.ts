@@ -1,0 +1,326 @@
+import {
+  LeadNotFoundError,
+  LifecycleViolationError,
+  RuleViolationError,
+  type DomainError,
+} from '../errors';
+import { defaultFunnelDefinition } from '../rules/default-funnel-definition';
+import type { FunnelDefinition } from '../rules/funnel-definition';
+import type { LeadCommand } from './lead.commands';
+import { decideLead } from './lead.decider';
+import type { LeadEvent } from './lead.events';
+import { evolveLead, initialLeadState } from './lead.state';
+
+const NOW = '2026-03-10T09:00:00.000Z';
+const LEAD = '0190d0b0-0000-7000-8000-000000000001';
+
+/** given events (all at NOW) → when command → then events, or then error. */
+function given(events: LeadEvent[], definition: FunnelDefinition = defaultFunnelDefinition) {
+  const state = events.reduce((s, e) => evolveLead(s, e, NOW), initialLeadState());
+  const run = (command: LeadCommand) =>
+    decideLead(command, state, { leadId: LEAD, definition, now: NOW });
+  return {
+    when: (command: LeadCommand) => ({
+      then: (expected: LeadEvent[]) => expect(run(command)).toEqual(expected),
+      thenFails: (error: new (...args: never[]) => DomainError, message?: RegExp) => {
+        expect(() => run(command)).toThrow(error);
+        if (message) expect(() => run(command)).toThrow(message);
+      },
+    }),
+  };
+}
+
+const captured: LeadEvent = {
+  type: 'LeadCaptured',
+  data: {
+    contact: { name: 'Giulia Rossi', email: 'giulia@example.com' },
+    company: { name: 'Acme', industry: 'software', size: 200, country: 'IT' },
+    source: { channel: 'paid_search', campaign: 'q1-search' },
+    productInterest: 'funnel_analytics',
+    timeframe: '3_months',
+    consent: { marketing: true },
+  },
+};
+const profiled: LeadEvent = {
+  type: 'LeadProfiled',
+  data: {
+    industry: null,
+    companySize: null,
+    country: null,
+    role: 'cmo',
+    budget: { amount: 20000, currency: 'EUR' },
+    timeline: null,
+  },
+};
+const demo: LeadEvent = {
+  type: 'TouchpointRecorded',
+  data: { touchpointId: 't1', kind: 'demo_request', channel: 'web', campaign: null, content: null },
+};
+const mql: LeadEvent = {
+  type: 'LeadQualifiedAsMql',
+  data: { rulesVersion: 1, fitScore: 100, intentScore: 40, score: 76, threshold: 55, reasons: [] },
+};
+const handed: LeadEvent = {
+  type: 'LeadHandedToSales',
+  data: { owner: 'marco', team: 'emea', slaDueAt: '2026-03-11T09:00:00.000Z', rulesVersion: 1 },
+};
+const accepted: LeadEvent = { type: 'LeadAcceptedBySales', data: { owner: 'marco', note: null } };
+const rejected: LeadEvent = {
+  type: 'LeadRejectedBySales',
+  data: { owner: 'marco', reason: 'no_budget', note: null },
+};
+const sql: LeadEvent = {
+  type: 'LeadQualifiedAsSql',
+  data: { criteriaMet: ['budget', 'need', 'timeline'], rulesVersion: 1 },
+};
+const opened: LeadEvent = {
+  type: 'OpportunityOpened',
+  data: { opportunityId: 'opp-1', stage: 'discovery', amount: 12000, currency: 'EUR' },
+};
+const erased: LeadEvent = { type: 'LeadErased', data: { reason: 'gdpr request' } };
+const merged: LeadEvent = { type: 'LeadMerged', data: { intoLeadId: 'other' } };
+
+describe('Lead decider', () => {
+  describe('CaptureLead', () => {
+    it('captures a new lead', () => {
+      const command = { type: 'CaptureLead', data: captured.data } as LeadCommand;
+      given([]).when(command).then([captured]);
+    });
+    it('refuses to capture the same lead twice', () => {
+      const command = { type: 'CaptureLead', data: captured.data } as LeadCommand;
+      given([captured])
+        .when(command)
+        .thenFails(LifecycleViolationError, /already captured/);
+    });
+  });
+
+  it('any other command on an unknown lead is LeadNotFound', () => {
+    given([])
+      .when({ type: 'AcceptLead', data: { note: null } })
+      .thenFails(LeadNotFoundError);
+  });
+
+  describe('QualifyLeadAsMql', () => {
+    const qualify: LeadCommand = { type: 'QualifyLeadAsMql', data: {} };
+    it('qualifies a fitting lead with intent, recording the rules version and scores', () => {
+      const events = given([captured, profiled, demo]).when(qualify);
+      events.then([
+        {
+          type: 'LeadQualifiedAsMql',
+          data: {
+            rulesVersion: 1,
+            fitScore: 100,
+            intentScore: 40,
+            score: 76,
+            threshold: 55,
+            reasons: ['score 76 meets threshold 55 (fit 100, intent 40)'],
+          },
+        },
+      ]);
+    });
+    it('refuses a lead below the threshold, saying why', () => {
+      given([captured])
+        .when(qualify)
+        .thenFails(RuleViolationError, /MQL criteria of rules version 1/);
+    });
+    it('refuses a lead with a required field missing even above the threshold', () => {
+      const noTimeframe: LeadEvent = {
+        type: 'LeadCaptured',
+        data: { ...(captured.data as object), timeframe: null } as never,
+      };
+      try {
+        given([noTimeframe, profiled, demo]).when(qualify).then([]);
+        throw new Error('expected a rule violation');
+      } catch (error) {
+        expect(error).toBeInstanceOf(RuleViolationError);
+        expect((error as RuleViolationError).reasons[0]).toBe('missing required fields: timeframe');
+      }
+    });
+    it('uses the active definition: a stricter threshold refuses the same lead', () => {
+      const strict = {
+        ...defaultFunnelDefinition,
+        version: 2,
+        mql: { ...defaultFunnelDefinition.mql, threshold: 90 },
+      };
+      given([captured, profiled, demo], strict)
+        .when(qualify)
+        .thenFails(RuleViolationError, /version 2/);
+    });
+    it('refuses a lead that is already an MQL', () => {
+      given([captured, mql]).when(qualify).thenFails(LifecycleViolationError);
+    });
+  });
+
+  describe('HandLeadToSales', () => {
+    const hand: LeadCommand = { type: 'HandLeadToSales', data: { owner: 'marco', team: 'emea' } };
+    it('hands an MQL to sales with the SLA due time from the dictionary', () => {
+      given([captured, mql]).when(hand).then([handed]);
+    });
+    it('refuses a lead that is not an MQL', () => {
+      given([captured])
+        .when(hand)
+        .thenFails(LifecycleViolationError, /only an MQL/);
+    });
+  });
+
+  describe('AcceptLead / RejectLead', () => {
+    it('accepts a handed-over lead for its owner', () => {
+      given([captured, mql, handed])
+        .when({ type: 'AcceptLead', data: { note: null } })
+        .then([accepted]);
+    });
+    it('rejects with a reason from the shared list', () => {
+      given([captured, mql, handed])
+        .when({ type: 'RejectLead', data: { reason: 'no_budget', note: null } })
+        .then([rejected]);
+    });
+    it('refuses a rejection reason outside the shared list', () => {
+      given([captured, mql, handed])
+        .when({ type: 'RejectLead', data: { reason: 'dont_like_marketing', note: null } })
+        .thenFails(RuleViolationError, /not in the shared list/);
+    });
+    it('refuses to accept a lead never handed to sales', () => {
+      given([captured, mql])
+        .when({ type: 'AcceptLead', data: { note: null } })
+        .thenFails(LifecycleViolationError);
+    });
+  });
+
+  describe('a rejected lead can only be recycled', () => {
+    const rejectedLead = [captured, mql, handed, rejected];
+    it.each<LeadCommand>([
+      { type: 'AcceptLead', data: { note: null } },
+      { type: 'QualifyLeadAsSql', data: { criteriaMet: ['budget', 'need', 'timeline'] } },
+      { type: 'QualifyLeadAsMql', data: {} },
+      { type: 'HandLeadToSales', data: { owner: 'x', team: null } },
+    ])('refuses $type', (command) => {
+      given(rejectedLead).when(command).thenFails(LifecycleViolationError);
+    });
+    it('recycles it back to nurturing', () => {
+      given(rejectedLead)
+        .when({ type: 'RecycleLead', data: { reason: 'try again next quarter' } })
+        .then([
+          { type: 'LeadRecycled', data: { from: 'rejected', reason: 'try again next quarter' } },
+        ]);
+    });
+    it('a recycled lead can qualify again', () => {
+      const recycled: LeadEvent = { type: 'LeadRecycled', data: { from: 'rejected', reason: 'r' } };
+      const events = given([...rejectedLead, profiled, demo, recycled]);
+      events
+        .when({ type: 'QualifyLeadAsMql', data: {} })
+        .then([expect.objectContaining({ type: 'LeadQualifiedAsMql' }) as LeadEvent]);
+    });
+  });
+
+  describe('QualifyLeadAsSql', () => {
+    const qualify: LeadCommand = {
+      type: 'QualifyLeadAsSql',
+      data: { criteriaMet: ['timeline', 'budget', 'need'] },
+    };
+    it('no SQL before sales accepted the lead', () => {
+      given([captured, mql, handed])
+        .when(qualify)
+        .thenFails(LifecycleViolationError, /accept the lead before SQL/);
+    });
+    it('qualifies an accepted lead meeting enough criteria (sorted, with the version)', () => {
+      given([captured, mql, handed, accepted]).when(qualify).then([sql]);
+    });
+    it('refuses too few criteria', () => {
+      given([captured, mql, handed, accepted])
+        .when({ type: 'QualifyLeadAsSql', data: { criteriaMet: ['budget'] } })
+        .thenFails(RuleViolationError, /at least 3/);
+    });
+    it('refuses unknown criteria', () => {
+      given([captured, mql, handed, accepted])
+        .when({ type: 'QualifyLeadAsSql', data: { criteriaMet: ['budget', 'need', 'vibes'] } })
+        .thenFails(RuleViolationError, /unknown SQL criteria: vibes/);
+    });
+  });
+
+  describe('opportunities and deals', () => {
+    const open: LeadCommand = {
+      type: 'OpenOpportunity',
+      data: { opportunityId: 'opp-1', stage: 'discovery', amount: 12000, currency: 'EUR' },
+    };
+    const toSql = [captured, mql, handed, accepted, sql];
+    it('opens an opportunity for an SQL', () => {
+      given(toSql).when(open).then([opened]);
+    });
+    it('refuses an opportunity before SQL', () => {
+      given([captured, mql, handed, accepted]).when(open).thenFails(LifecycleViolationError);
+    });
+    it('refuses an unknown opportunity stage', () => {
+      given(toSql)
+        .when({ ...open, data: { ...open.data, stage: 'dreaming' } } as LeadCommand)
+        .thenFails(RuleViolationError);
+    });
+    it('moves the opportunity between stages, keeping the amount unless given', () => {
+      given([...toSql, opened])
+        .when({ type: 'ChangeOpportunityStage', data: { to: 'proposal', amount: null } })
+        .then([
+          {
+            type: 'OpportunityStageChanged',
+            data: { opportunityId: 'opp-1', from: 'discovery', to: 'proposal', amount: 12000 },
+          },
+        ]);
+    });
+    it('no DealWon without an open opportunity', () => {
+      given(toSql)
+        .when({ type: 'WinDeal', data: { amount: null } })
+        .thenFails(LifecycleViolationError, /no open opportunity/);
+    });
+    it('wins the open opportunity at its amount', () => {
+      given([...toSql, opened])
+        .when({ type: 'WinDeal', data: { amount: null } })
+        .then([
+          { type: 'DealWon', data: { opportunityId: 'opp-1', amount: 12000, currency: 'EUR' } },
+        ]);
+    });
+    it('loses with a loss reason from the shared list', () => {
+      given([...toSql, opened])
+        .when({ type: 'LoseDeal', data: { reason: 'price', note: 'too expensive' } })
+        .then([
+          {
+            type: 'DealLost',
+            data: { opportunityId: 'opp-1', reason: 'price', note: 'too expensive' },
+          },
+        ]);
+      given([...toSql, opened])
+        .when({ type: 'LoseDeal', data: { reason: 'astrology', note: null } })
+        .thenFails(RuleViolationError);
+    });
+    it('a won deal cannot be won again', () => {
+      const won: LeadEvent = {
+        type: 'DealWon',
+        data: { opportunityId: 'opp-1', amount: 1, currency: 'EUR' },
+      };
+      given([...toSql, opened, won])
+        .when({ type: 'WinDeal', data: { amount: null } })
+        .thenFails(LifecycleViolationError);
+    });
+  });
+
+  describe('merge and erasure', () => {
+    it('nothing is accepted after LeadErased', () => {
+      given([captured, erased])
+        .when({ type: 'RecordTouchpoint', data: demo.data } as LeadCommand)
+        .thenFails(LifecycleViolationError, /erased/);
+      given([captured, erased])
+        .when({ type: 'EraseLead', data: { reason: 'again' } })
+        .thenFails(LifecycleViolationError);
+    });
+    it('a merged lead accepts only erasure', () => {
+      given([captured, merged])
+        .when({ type: 'QualifyLeadAsMql', data: {} })
+        .thenFails(LifecycleViolationError, /merged/);
+      given([captured, merged])
+        .when({ type: 'EraseLead', data: { reason: 'gdpr request' } })
+        .then([erased]);
+    });
+    it('a lead cannot be merged into itself', () => {
+      given([captured])
+        .when({ type: 'MergeLead', data: { intoLeadId: LEAD } })
+        .thenFails(RuleViolationError);
+    });
+  });
+});

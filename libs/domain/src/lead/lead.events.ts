@@ -1,0 +1,175 @@
+/**
+ * The lead-lifecycle event catalogue, v1. Events are immutable contracts: a change
+ * of shape is a new schemaVersion with an upcaster (libs/contracts), never an edit.
+ * PII lives only in `contact` of LeadCaptured; projections must not copy it.
+ */
+import type { TouchpointKind } from '../rules/funnel-definition';
+
+export interface Contact {
+  readonly name: string;
+  readonly email: string;
+  readonly phone?: string | undefined;
+}
+
+export interface Company {
+  readonly name: string;
+  readonly industry?: string | undefined;
+  readonly size?: number | undefined;
+  readonly country?: string | undefined;
+}
+
+export interface Source {
+  readonly channel: string;
+  readonly campaign?: string | undefined;
+  readonly medium?: string | undefined;
+  readonly content?: string | undefined;
+}
+
+export interface Money {
+  readonly amount: number;
+  readonly currency: string;
+}
+
+export type LeadCaptured = {
+  type: 'LeadCaptured';
+  data: {
+    contact: Contact;
+    company: Company;
+    source: Source;
+    productInterest: string | null;
+    timeframe: string | null;
+    consent: { marketing: boolean };
+  };
+};
+
+export type TouchpointRecorded = {
+  type: 'TouchpointRecorded';
+  data: {
+    touchpointId: string;
+    kind: TouchpointKind;
+    channel: string;
+    campaign: string | null;
+    content: string | null;
+  };
+};
+
+export type LeadProfiled = {
+  type: 'LeadProfiled';
+  data: {
+    industry: string | null;
+    companySize: number | null;
+    country: string | null;
+    role: string | null;
+    budget: Money | null;
+    timeline: string | null;
+  };
+};
+
+export type LeadQualifiedAsMql = {
+  type: 'LeadQualifiedAsMql';
+  data: {
+    rulesVersion: number;
+    fitScore: number;
+    intentScore: number;
+    score: number;
+    threshold: number;
+    reasons: string[];
+  };
+};
+
+export type LeadHandedToSales = {
+  type: 'LeadHandedToSales';
+  data: { owner: string; team: string | null; slaDueAt: string; rulesVersion: number };
+};
+
+export type LeadAcceptedBySales = {
+  type: 'LeadAcceptedBySales';
+  data: { owner: string; note: string | null };
+};
+
+export type LeadRejectedBySales = {
+  type: 'LeadRejectedBySales';
+  data: { owner: string; reason: string; note: string | null };
+};
+
+export type LeadQualifiedAsSql = {
+  type: 'LeadQualifiedAsSql';
+  data: { criteriaMet: string[]; rulesVersion: number };
+};
+
+export type OpportunityOpened = {
+  type: 'OpportunityOpened';
+  data: { opportunityId: string; stage: string; amount: number; currency: string };
+};
+
+export type OpportunityStageChanged = {
+  type: 'OpportunityStageChanged';
+  data: { opportunityId: string; from: string; to: string; amount: number };
+};
+
+export type DealWon = {
+  type: 'DealWon';
+  data: { opportunityId: string; amount: number; currency: string };
+};
+
+export type DealLost = {
+  type: 'DealLost';
+  data: { opportunityId: string; reason: string; note: string | null };
+};
+
+export type LeadRecycled = {
+  type: 'LeadRecycled';
+  data: { from: string; reason: string };
+};
+
+export type LeadMerged = {
+  type: 'LeadMerged';
+  data: { intoLeadId: string };
+};
+
+export type LeadErased = {
+  type: 'LeadErased';
+  data: { reason: string };
+};
+
+export type LeadEvent =
+  | LeadCaptured
+  | TouchpointRecorded
+  | LeadProfiled
+  | LeadQualifiedAsMql
+  | LeadHandedToSales
+  | LeadAcceptedBySales
+  | LeadRejectedBySales
+  | LeadQualifiedAsSql
+  | OpportunityOpened
+  | OpportunityStageChanged
+  | DealWon
+  | DealLost
+  | LeadRecycled
+  | LeadMerged
+  | LeadErased;
+
+export type LeadEventType = LeadEvent['type'];
+
+export const leadEventTypes = [
+  'LeadCaptured',
+  'TouchpointRecorded',
+  'LeadProfiled',
+  'LeadQualifiedAsMql',
+  'LeadHandedToSales',
+  'LeadAcceptedBySales',
+  'LeadRejectedBySales',
+  'LeadQualifiedAsSql',
+  'OpportunityOpened',
+  'OpportunityStageChanged',
+  'DealWon',
+  'DealLost',
+  'LeadRecycled',
+  'LeadMerged',
+  'LeadErased',
+] as const satisfies readonly LeadEventType[];
+
+/** Current schema version of every lead event type. */
+export const LEAD_EVENT_SCHEMA_VERSION = 1;
+
+export const leadStreamId = (leadId: string): string => `lead-${leadId}`;

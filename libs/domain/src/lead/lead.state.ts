@@ -1,0 +1,137 @@
+/**
+ * A lead's state, folded from its events. Only what decisions need: lifecycle
+ * status, the facts scoring reads, the owner and the open opportunity.
+ */
+import type { LeadFacts } from '../rules/scoring';
+import type { LeadEvent } from './lead.events';
+
+export type LeadStatus =
+  | 'initial'
+  | 'nurturing'
+  | 'mql'
+  | 'handed_to_sales'
+  | 'accepted'
+  | 'rejected'
+  | 'sql'
+  | 'opportunity'
+  | 'won'
+  | 'lost'
+  | 'merged'
+  | 'erased';
+
+export interface LeadState {
+  readonly status: LeadStatus;
+  readonly facts: LeadFacts;
+  readonly owner: string | null;
+  readonly opportunity: {
+    readonly id: string;
+    readonly stage: string;
+    readonly amount: number;
+    readonly currency: string;
+  } | null;
+}
+
+export function initialLeadState(): LeadState {
+  return {
+    status: 'initial',
+    facts: {
+      name: null,
+      email: null,
+      productInterest: null,
+      timeframe: null,
+      industry: null,
+      companySize: null,
+      country: null,
+      role: null,
+      touchpoints: [],
+    },
+    owner: null,
+    opportunity: null,
+  };
+}
+
+/** `occurredAt` is the event's business time; intent decay needs it for touchpoints. */
+export function evolveLead(state: LeadState, event: LeadEvent, occurredAt: string): LeadState {
+  switch (event.type) {
+    case 'LeadCaptured': {
+      const { data } = event;
+      return {
+        ...state,
+        status: 'nurturing',
+        facts: {
+          ...state.facts,
+          name: data.contact.name,
+          email: data.contact.email,
+          productInterest: data.productInterest,
+          timeframe: data.timeframe,
+          industry: data.company.industry ?? null,
+          companySize: data.company.size ?? null,
+          country: data.company.country ?? null,
+        },
+      };
+    }
+    case 'TouchpointRecorded':
+      return {
+        ...state,
+        facts: {
+          ...state.facts,
+          touchpoints: [...state.facts.touchpoints, { kind: event.data.kind, occurredAt }],
+        },
+      };
+    case 'LeadProfiled': {
+      const { data } = event;
+      return {
+        ...state,
+        facts: {
+          ...state.facts,
+          industry: data.industry ?? state.facts.industry,
+          companySize: data.companySize ?? state.facts.companySize,
+          country: data.country ?? state.facts.country,
+          role: data.role ?? state.facts.role,
+          timeframe: data.timeline ?? state.facts.timeframe,
+        },
+      };
+    }
+    case 'LeadQualifiedAsMql':
+      return { ...state, status: 'mql' };
+    case 'LeadHandedToSales':
+      return { ...state, status: 'handed_to_sales', owner: event.data.owner };
+    case 'LeadAcceptedBySales':
+      return { ...state, status: 'accepted' };
+    case 'LeadRejectedBySales':
+      return { ...state, status: 'rejected' };
+    case 'LeadQualifiedAsSql':
+      return { ...state, status: 'sql' };
+    case 'OpportunityOpened':
+      return {
+        ...state,
+        status: 'opportunity',
+        opportunity: {
+          id: event.data.opportunityId,
+          stage: event.data.stage,
+          amount: event.data.amount,
+          currency: event.data.currency,
+        },
+      };
+    case 'OpportunityStageChanged':
+      return state.opportunity === null
+        ? state
+        : {
+            ...state,
+            opportunity: { ...state.opportunity, stage: event.data.to, amount: event.data.amount },
+          };
+    case 'DealWon':
+      return { ...state, status: 'won' };
+    case 'DealLost':
+      return { ...state, status: 'lost' };
+    case 'LeadRecycled':
+      return { ...state, status: 'nurturing', owner: null, opportunity: null };
+    case 'LeadMerged':
+      return { ...state, status: 'merged' };
+    case 'LeadErased':
+      return {
+        ...initialLeadState(),
+        status: 'erased',
+      };
+  }
+}

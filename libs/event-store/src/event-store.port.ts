@@ -1,0 +1,121 @@
+/**
+ * The event-store port: the one way Tandem's write side and its followers (relay,
+ * projector, replays) talk to the source of truth.
+ *
+ * Guarantees every adapter must give (the contract suite in
+ * `event-store.contract.ts` checks each of them):
+ * - one stream per aggregate, revisions 0, 1, 2 … with no holes;
+ * - an append is all-or-nothing and checks the expected revision atomically;
+ * - one global order: `globalPosition` grows strictly, and a reader of the global
+ *   log never observes a position that is later followed by a smaller one
+ *   (no sequence gaps: an event is visible only once every event before it is).
+ * It must never: rewrite or delete a recorded event, or expose system events.
+ */
+
+/** A JSON object as stored in `data` and `metadata`. */
+export type JsonObject = { [key: string]: JsonValue };
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+
+/**
+ * What the writer believes about the stream before appending.
+ * - `'any'`: no check.
+ * - `'no_stream'`: the stream must not exist yet.
+ * - `'stream_exists'`: the stream must have at least one event.
+ * - a bigint: the revision of the stream's last event (0-based).
+ */
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
+
+export interface EventToAppend {
+  /** UUID (v7 for Tandem's own events); unique across the whole store. */
+  readonly eventId: string;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly data: JsonObject;
+  /** Envelope fields that are not part of the event's payload (occurredAt, actor, ids …). */
+  readonly metadata: JsonObject;
+}
+
+export interface RecordedEvent extends EventToAppend {
+  readonly streamId: string;
+  readonly streamRevision: bigint;
+  readonly globalPosition: bigint;
+  readonly recordedAt: Date;
+}
+
+export interface AppendResult {
+  /** Revision of the last event written: pass it as the next expected revision. */
+  readonly nextExpectedRevision: bigint;
+  readonly lastGlobalPosition: bigint;
+}
+
+export interface ReadStreamOptions {
+  /** First revision to return (inclusive). Default 0. */
+  readonly fromRevision?: bigint;
+  readonly maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Return events strictly after this global position; `null`/absent reads from the start. */
+  readonly after?: bigint | null;
+  /** Default 1000. */
+  readonly maxCount?: number;
+}
+
+export interface SubscribeOptions {
+  /** Deliver events strictly after this position; `null`/absent starts at the beginning. */
+  readonly after?: bigint | null;
+  /**
+   * Called with batches in global order. The next batch is read only after the
+   * returned promise settles; a rejection stops the subscription with that error.
+   */
+  readonly handle: (batch: readonly RecordedEvent[]) => Promise<void>;
+  /** Largest batch handed to `handle`. Default 500. */
+  readonly batchSize?: number;
+}
+
+export interface Subscription {
+  /** Position of the last event whose batch `handle` finished, or the start position. */
+  readonly position: bigint | null;
+  /** Resolves when the subscription stops: after `stop()`, or rejects with the handler's/reader's error. */
+  readonly done: Promise<void>;
+  /** Resolves once the subscription has delivered everything up to `position` (now or later). */
+  waitFor(position: bigint, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface Checkpoint {
+  readonly name: string;
+  readonly position: bigint;
+  readonly updatedAt: Date;
+}
+
+/**
+ * Named positions of followers (relay, replays) stored in the store itself.
+ * `save` is optimistic: `expected` is the position the caller last loaded
+ * (`null` for "no checkpoint yet"); a mismatch throws CheckpointConflictError so
+ * two followers with the same name cannot both advance.
+ */
+export interface CheckpointStore {
+  load(name: string): Promise<Checkpoint | null>;
+  save(name: string, position: bigint, expected: bigint | null): Promise<void>;
+}
+
+export interface EventStore {
+  /** Creates tables/functions if missing. Idempotent; safe from several processes. */
+  init(): Promise<void>;
+  append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: { readonly expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult>;
+  /** Events of one stream in revision order; `[]` for a stream that does not exist. */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** The global log, ascending, strictly after `options.after`. */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** Global position of the newest visible event, `null` when the store is empty. */
+  headPosition(): Promise<bigint | null>;
+  /** Catch up from `after`, then stay live until stopped. */
+  subscribeToAll(options: SubscribeOptions): Subscription;
+  readonly checkpoints: CheckpointStore;
+  close(): Promise<void>;
+}
