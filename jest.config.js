@@ -16,6 +16,7 @@ const moduleNameMapper = {
   '^@tandem/contracts$': '<rootDir>/libs/contracts/src/index.ts',
   '^@tandem/event-store$': '<rootDir>/libs/event-store/src/index.ts',
   '^@tandem/analytics$': '<rootDir>/libs/analytics/src/index.ts',
+  '^@tandem/config$': '<rootDir>/libs/config/src/index.ts',
 };
 const common = {
   rootDir: __dirname,

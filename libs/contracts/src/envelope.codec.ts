@@ -27,8 +27,8 @@ export interface EventToStore {
   readonly eventId: string;
   readonly type: string;
   readonly schemaVersion: number;
-  readonly data: { [key: string]: never } | Record<string, unknown>;
-  readonly metadata: Record<string, unknown>;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly metadata: Readonly<Record<string, unknown>>;
 }
 
 /** Per event type: functions that lift a payload from schema version N to N+1. */

@@ -30,9 +30,10 @@ export interface EventToAppend {
   readonly eventId: string;
   readonly type: string;
   readonly schemaVersion: number;
-  readonly data: JsonObject;
+  /** A JSON-serialisable object (adapters refuse anything else with InvalidAppendError). */
+  readonly data: Readonly<Record<string, unknown>>;
   /** Envelope fields that are not part of the event's payload (occurredAt, actor, ids …). */
-  readonly metadata: JsonObject;
+  readonly metadata: Readonly<Record<string, unknown>>;
 }
 
 export interface RecordedEvent extends EventToAppend {

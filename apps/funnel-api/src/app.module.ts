@@ -1,0 +1,75 @@
+/**
+ * Wiring of the funnel API: the ports (event store, analytics), the command and
+ * query handlers, the controllers. Built from a validated TandemConfig so tests
+ * and the demo can run several differently configured instances.
+ */
+import {
+  type DynamicModule,
+  Inject,
+  Module,
+  type OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import type { TandemConfig } from '@tandem/config';
+import type { EventStore } from '@tandem/event-store';
+import { AnalyticsController } from './analytics/analytics.controller';
+import { EmbeddedProjector } from './analytics/embedded-projector.service';
+import { ActiveDefinition } from './definitions/active-definition.service';
+import { DefinitionsController } from './definitions/definitions.controller';
+import { PublishFunnelDefinitionHandler } from './definitions/publish-funnel-definition.handler';
+import { HealthController } from './health/health.controller';
+import { ErrorFilter } from './http/error.filter';
+import { ExecuteLeadCommandHandler } from './leads/execute-lead-command.handler';
+import { GetLeadTimelineHandler } from './leads/get-lead-timeline.handler';
+import { LeadsController } from './leads/leads.controller';
+import { RecordPlanningFactHandler } from './planning/record-planning-fact.handler';
+import { PlanningController } from './planning/planning.controller';
+import { analyticsProvider, type AnalyticsHandle } from './platform/analytics.provider';
+import { eventStoreProvider } from './platform/event-store.provider';
+import { ANALYTICS, EVENT_STORE, TANDEM_CONFIG } from './platform/tokens';
+
+/** Closes the ports last, after every consumer of them has stopped. */
+class PortsLifecycle implements OnApplicationShutdown {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+    await this.analytics.close();
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forConfig(config: TandemConfig): DynamicModule {
+    const providers: Provider[] = [
+      { provide: TANDEM_CONFIG, useValue: config },
+      eventStoreProvider,
+      analyticsProvider,
+      { provide: APP_FILTER, useClass: ErrorFilter },
+      PortsLifecycle,
+      ActiveDefinition,
+      ExecuteLeadCommandHandler,
+      GetLeadTimelineHandler,
+      PublishFunnelDefinitionHandler,
+      RecordPlanningFactHandler,
+    ];
+    if (config.projector === 'embedded') providers.push(EmbeddedProjector);
+    return {
+      module: AppModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [
+        LeadsController,
+        DefinitionsController,
+        PlanningController,
+        AnalyticsController,
+        HealthController,
+      ],
+      providers,
+    };
+  }
+}

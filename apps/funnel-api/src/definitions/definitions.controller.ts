@@ -1,0 +1,55 @@
+/** HTTP for the shared dictionary: list versions, read one, publish the next. */
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  Post,
+} from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { funnelDefinitionSchema } from '@tandem/domain';
+import { z } from 'zod';
+import { Ctx, type RequestContext } from '../http/request-context';
+import { ActiveDefinition } from './active-definition.service';
+import { PublishFunnelDefinition } from './publish-funnel-definition.handler';
+
+@ApiTags('definitions')
+@Controller('definitions')
+export class DefinitionsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly definitions: ActiveDefinition,
+  ) {}
+
+  @Get()
+  async list() {
+    const versions = await this.definitions.all();
+    return {
+      active: versions.at(-1)?.version ?? null,
+      versions: versions.map(({ version, publishedAt, publishedBy, definition }) => ({
+        version,
+        name: definition.name,
+        publishedAt,
+        publishedBy,
+      })),
+    };
+  }
+
+  @Get(':version')
+  async get(@Param('version', ParseIntPipe) version: number) {
+    const found = (await this.definitions.all()).find((entry) => entry.version === version);
+    if (!found) throw new NotFoundException(`funnel definition version ${version} does not exist`);
+    return found;
+  }
+
+  @Post()
+  @HttpCode(201)
+  @ApiBody({ schema: z.toJSONSchema(funnelDefinitionSchema, { io: 'input' }) as object })
+  publish(@Body() draft: unknown, @Ctx() context: RequestContext) {
+    return this.commands.execute(new PublishFunnelDefinition(draft, context));
+  }
+}

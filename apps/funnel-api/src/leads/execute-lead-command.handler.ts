@@ -1,0 +1,94 @@
+/**
+ * The one write path for leads: authorise, load the stream, let the pure decider
+ * choose the events, append them with the revision that was read. Nothing is
+ * published anywhere else (no dual writes): followers read the store's log.
+ */
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { encodeForStore } from '@tandem/contracts';
+import { authorize, decideLead, type LeadCommand, leadStreamId } from '@tandem/domain';
+import { type EventStore, WrongExpectedRevisionError } from '@tandem/event-store';
+import { v7 as uuidv7 } from 'uuid';
+import { ActiveDefinition } from '../definitions/active-definition.service';
+import type { RequestContext } from '../http/request-context';
+import { EVENT_STORE } from '../platform/tokens';
+import type { CommandOptions } from './lead-command.requests';
+import { loadLead } from './lead.stream';
+
+export interface LeadCommandResult {
+  readonly leadId: string;
+  readonly revision: number;
+  readonly events: readonly { readonly eventId: string; readonly type: string }[];
+}
+
+export class ExecuteLeadCommand extends Command<LeadCommandResult> {
+  constructor(
+    readonly leadId: string,
+    readonly command: LeadCommand,
+    readonly options: CommandOptions,
+    readonly context: RequestContext,
+    /** Only for CaptureLead: the account (ABM) the lead belongs to. */
+    readonly accountId: string | null = null,
+  ) {
+    super();
+  }
+}
+
+/** Ids the client may omit are minted here, so the decider stays deterministic. */
+function withIds(command: LeadCommand): LeadCommand {
+  if (command.type === 'RecordTouchpoint' && command.data.touchpointId === '') {
+    return { ...command, data: { ...command.data, touchpointId: uuidv7() } };
+  }
+  if (command.type === 'OpenOpportunity' && command.data.opportunityId === '') {
+    return { ...command, data: { ...command.data, opportunityId: uuidv7() } };
+  }
+  return command;
+}
+
+@CommandHandler(ExecuteLeadCommand)
+export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCommand> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly definitions: ActiveDefinition,
+  ) {}
+
+  async execute(request: ExecuteLeadCommand): Promise<LeadCommandResult> {
+    const { leadId, options, context } = request;
+    authorize(context.actor.role, request.command.type);
+    const now = new Date(options.occurredAt ?? Date.now()).toISOString();
+    const lead = await loadLead(this.store, leadId);
+    const streamId = leadStreamId(leadId);
+    if (
+      options.expectedRevision !== undefined &&
+      BigInt(options.expectedRevision) !== (lead.revision ?? -1n)
+    ) {
+      throw new WrongExpectedRevisionError(
+        streamId,
+        String(options.expectedRevision),
+        lead.revision,
+      );
+    }
+    const definition = await this.definitions.current();
+    const events = decideLead(withIds(request.command), lead.state, { leadId, definition, now });
+    const accountId = lead.accountId ?? request.accountId;
+    const toAppend = events.map((event) =>
+      encodeForStore(event, {
+        eventId: uuidv7(),
+        leadId,
+        accountId,
+        occurredAt: now,
+        correlationId: context.correlationId,
+        causationId: context.causationId,
+        actor: context.actor,
+      }),
+    );
+    const result = await this.store.append(streamId, toAppend, {
+      expectedRevision: lead.revision ?? 'no_stream',
+    });
+    return {
+      leadId,
+      revision: Number(result.nextExpectedRevision),
+      events: toAppend.map((event) => ({ eventId: event.eventId, type: event.type })),
+    };
+  }
+}

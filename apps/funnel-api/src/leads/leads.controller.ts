@@ -1,0 +1,232 @@
+/**
+ * HTTP for the lead lifecycle: one endpoint per command, each a thin translation
+ * to ExecuteLeadCommand. Bodies are validated before anything is read or written.
+ */
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { v7 as uuidv7 } from 'uuid';
+import { z } from 'zod';
+import { Ctx, type RequestContext } from '../http/request-context';
+import { ZodBodyPipe } from '../http/zod-body.pipe';
+import { ExecuteLeadCommand, type LeadCommandResult } from './execute-lead-command.handler';
+import { GetLeadTimeline } from './get-lead-timeline.handler';
+import {
+  captureLeadRequest,
+  leadRequests,
+  type LeadRequestType,
+  type ParsedLeadRequest,
+} from './lead-command.requests';
+
+const uuid = new ParseUUIDPipe({ version: undefined });
+const bodySchema = (type: LeadRequestType) =>
+  z.toJSONSchema(leadRequests[type], { io: 'input' }) as object;
+
+@ApiTags('leads')
+@Controller('leads')
+export class LeadsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Capture a lead (LeadCaptured); returns its id' })
+  @ApiBody({ schema: z.toJSONSchema(captureLeadRequest, { io: 'input' }) as object })
+  async capture(
+    @Body(new ZodBodyPipe(captureLeadRequest)) body: z.infer<typeof captureLeadRequest>,
+    @Ctx() context: RequestContext,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<LeadCommandResult> {
+    const leadId = body.leadId ?? uuidv7();
+    const result = await this.commands.execute(
+      new ExecuteLeadCommand(leadId, body.command, body.options, context, body.accountId),
+    );
+    response.setHeader('location', `/leads/${leadId}`);
+    return result;
+  }
+
+  @Get(':leadId/timeline')
+  @ApiOperation({ summary: "The lead's events in order (personal data redacted once erased)" })
+  timeline(@Param('leadId', uuid) leadId: string) {
+    return this.queries.execute(new GetLeadTimeline(leadId));
+  }
+
+  @Post(':leadId/touchpoints')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Record a touchpoint (page view, download, webinar, fair, ad …)' })
+  @ApiBody({ schema: bodySchema('RecordTouchpoint') })
+  recordTouchpoint(
+    @Param('leadId', uuid) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.RecordTouchpoint)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
+  @Post(':leadId/profile')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Add firmographics, role, budget, timeline' })
+  @ApiBody({ schema: bodySchema('ProfileLead') })
+  profile(
+    @Param('leadId', uuid) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.ProfileLead)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
+  @Post(':leadId/mql')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Qualify as MQL under the active funnel definition (automated decision)',
+  })
+  @ApiBody({ schema: bodySchema('QualifyLeadAsMql') })
+  qualifyAsMql(
+    @Param('leadId', uuid) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.QualifyLeadAsMql)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
+  @Post(':leadId/handoff')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Hand an MQL to a sales owner; the SLA clock starts' })
+  @ApiBody({ schema: bodySchema('HandLeadToSales') })
+  handToSales(
+    @Param('leadId', uuid) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.HandLeadToSales)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
+  @Post(':leadId/accept')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sales accepts a handed-over lead' })
+  @ApiBody({ schema: bodySchema('AcceptLead') })
+  accept(
+    @Param('leadId', uuid) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.AcceptLead)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
+  @Post(':leadId/reject')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sales rejects a handed-over lead with a reason from the shared list' })
+  @ApiBody({ schema: bodySchema('RejectLead') })
+  reject(
+    @Param('leadId', uuid) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.RejectLead)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
+  @Post(':leadId/sql')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sales qualifies an accepted lead as SQL' })
+  @ApiBody({ schema: bodySchema('QualifyLeadAsSql') })
+  qualifyAsSql(
+    @Param('leadId', uuid) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.QualifyLeadAsSql)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
+  @Post(':leadId/opportunity')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Open an opportunity for an SQL' })
+  @ApiBody({ schema: bodySchema('OpenOpportunity') })
+  openOpportunity(
+    @Param('leadId', uuid) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.OpenOpportunity)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
+  @Post(':leadId/opportunity/stage')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Move the open opportunity to another stage' })
+  @ApiBody({ schema: bodySchema('ChangeOpportunityStage') })
+  changeOpportunityStage(
+    @Param('leadId', uuid) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.ChangeOpportunityStage)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
+  @Post(':leadId/won')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Close the opportunity as won' })
+  @ApiBody({ schema: bodySchema('WinDeal') })
+  winDeal(
+    @Param('leadId', uuid) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.WinDeal)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
+  @Post(':leadId/lost')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Close the opportunity as lost, with a loss reason' })
+  @ApiBody({ schema: bodySchema('LoseDeal') })
+  loseDeal(
+    @Param('leadId', uuid) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.LoseDeal)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
+  @Post(':leadId/recycle')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Send the lead back to nurturing' })
+  @ApiBody({ schema: bodySchema('RecycleLead') })
+  recycle(
+    @Param('leadId', uuid) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.RecycleLead)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
+  @Post(':leadId/merge')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Mark the lead as a duplicate merged into another' })
+  @ApiBody({ schema: bodySchema('MergeLead') })
+  merge(
+    @Param('leadId', uuid) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.MergeLead)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
+  @Post(':leadId/erase')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Erase the lead's personal data on request (ops only)" })
+  @ApiBody({ schema: bodySchema('EraseLead') })
+  erase(
+    @Param('leadId', uuid) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.EraseLead)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
+  private run(leadId: string, body: ParsedLeadRequest, context: RequestContext) {
+    return this.commands.execute(
+      new ExecuteLeadCommand(leadId, body.command, body.options, context),
+    );
+  }
+}

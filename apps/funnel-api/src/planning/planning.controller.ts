@@ -1,0 +1,45 @@
+/** HTTP for targets and campaign spend. Thin: validate, dispatch, return. */
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { eventDataSchemas } from '@tandem/contracts';
+import { z } from 'zod';
+import { Ctx, type RequestContext } from '../http/request-context';
+import { ZodBodyPipe } from '../http/zod-body.pipe';
+import { commandOptions } from '../leads/lead-command.requests';
+import { RecordPlanningFact } from './record-planning-fact.handler';
+
+const targetRequest = eventDataSchemas.TargetSet.extend(commandOptions.shape);
+const spendRequest = eventDataSchemas.CampaignSpendRecorded.extend(commandOptions.shape);
+
+@ApiTags('planning')
+@Controller()
+export class PlanningController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Post('targets')
+  @HttpCode(201)
+  @ApiBody({ schema: z.toJSONSchema(targetRequest, { io: 'input' }) as object })
+  setTarget(
+    @Body(new ZodBodyPipe(targetRequest)) body: z.infer<typeof targetRequest>,
+    @Ctx() context: RequestContext,
+  ) {
+    const { occurredAt, expectedRevision: _ignored, ...data } = body;
+    return this.commands.execute(
+      new RecordPlanningFact({ type: 'TargetSet', data }, occurredAt, context),
+    );
+  }
+
+  @Post('campaign-spend')
+  @HttpCode(201)
+  @ApiBody({ schema: z.toJSONSchema(spendRequest, { io: 'input' }) as object })
+  recordSpend(
+    @Body(new ZodBodyPipe(spendRequest)) body: z.infer<typeof spendRequest>,
+    @Ctx() context: RequestContext,
+  ) {
+    const { occurredAt, expectedRevision: _ignored, ...data } = body;
+    return this.commands.execute(
+      new RecordPlanningFact({ type: 'CampaignSpendRecorded', data }, occurredAt, context),
+    );
+  }
+}

@@ -1,0 +1,49 @@
+/** Opens the configured ClickHouse (embedded chDB or a server) and applies its migrations. */
+import type { Provider } from '@nestjs/common';
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  AnalyticsQueries,
+  closeAnalyticsClient,
+  createAnalyticsClient,
+  migrate,
+} from '@tandem/analytics';
+import type { TandemConfig } from '@tandem/config';
+import { ANALYTICS, TANDEM_CONFIG } from './tokens';
+
+export interface AnalyticsHandle {
+  readonly client: ClickHouseClient;
+  readonly database: string;
+  readonly queries: AnalyticsQueries;
+  close(): Promise<void>;
+}
+
+export async function openAnalytics(config: TandemConfig['clickhouse']): Promise<AnalyticsHandle> {
+  const client = await createAnalyticsClient(
+    config.mode === 'embedded'
+      ? { mode: 'embedded', path: config.path }
+      : {
+          mode: 'server',
+          url: config.url,
+          ...(config.username === undefined ? {} : { username: config.username }),
+          ...(config.password === undefined ? {} : { password: config.password }),
+        },
+  );
+  try {
+    await migrate(client, { database: config.database });
+  } catch (error) {
+    await closeAnalyticsClient(client);
+    throw error;
+  }
+  return {
+    client,
+    database: config.database,
+    queries: new AnalyticsQueries(client, { database: config.database }),
+    close: () => closeAnalyticsClient(client),
+  };
+}
+
+export const analyticsProvider: Provider = {
+  provide: ANALYTICS,
+  inject: [TANDEM_CONFIG],
+  useFactory: (config: TandemConfig) => openAnalytics(config.clickhouse),
+};

@@ -1,0 +1,171 @@
+/**
+ * The one place Tandem reads its environment. Every variable is validated at
+ * start-up; a bad one stops the process with a message naming the variable and
+ * the expected form. Secrets (passwords, connection strings) are never logged.
+ */
+import * as path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const envSchema = z.object({
+  TANDEM_EVENT_STORE: z.enum(['pglite', 'postgres', 'kurrentdb']).default('pglite'),
+  TANDEM_DATA_DIR: z.string().min(1).default('.tandem/data'),
+  TANDEM_POSTGRES_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
+    .optional(),
+  TANDEM_POSTGRES_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
+    .default('tandem'),
+  KURRENTDB_URL: z
+    .string()
+    .regex(
+      /^(kurrentdb|esdb|kdb)(\+discover)?:\/\//,
+      'must be a kurrentdb:// or esdb:// connection string',
+    )
+    .optional(),
+  TANDEM_CLICKHOUSE: z.enum(['embedded', 'server']).default('embedded'),
+  CLICKHOUSE_URL: z.url().optional(),
+  CLICKHOUSE_USER: z.string().optional(),
+  CLICKHOUSE_PASSWORD: z.string().optional(),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case identifier')
+    .default('tandem'),
+  TANDEM_PROJECTOR: z.enum(['embedded', 'off']).default('embedded'),
+  TANDEM_HOST: z.string().default('127.0.0.1'),
+  TANDEM_PORT: port.default(3000),
+  TANDEM_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type EventStoreConfig =
+  | { readonly kind: 'pglite'; readonly dataDir: string; readonly schema: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string }
+  | { readonly kind: 'kurrentdb'; readonly url: string };
+
+export type ClickHouseConfig =
+  | { readonly mode: 'embedded'; readonly path: string; readonly database: string }
+  | {
+      readonly mode: 'server';
+      readonly url: string;
+      readonly username?: string | undefined;
+      readonly password?: string | undefined;
+      readonly database: string;
+    };
+
+export interface TandemConfig {
+  readonly eventStore: EventStoreConfig;
+  readonly clickhouse: ClickHouseConfig;
+  readonly projector: 'embedded' | 'off';
+  readonly http: { readonly host: string; readonly port: number };
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function expectedForm(variable: string): string {
+  const field = envSchema.shape[variable as keyof typeof envSchema.shape];
+  if (field instanceof z.ZodDefault) {
+    const inner: unknown = field.unwrap();
+    if (inner instanceof z.ZodEnum) return ` (expected one of: ${inner.options.join(', ')})`;
+  }
+  return '';
+}
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? '(environment)');
+        return `${variable}: ${issue.message}${expectedForm(variable)}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const dataDir = path.resolve(e.TANDEM_DATA_DIR);
+
+  let eventStore: EventStoreConfig;
+  switch (e.TANDEM_EVENT_STORE) {
+    case 'pglite':
+      eventStore = {
+        kind: 'pglite',
+        dataDir: path.join(dataDir, 'pglite'),
+        schema: e.TANDEM_POSTGRES_SCHEMA,
+      };
+      break;
+    case 'postgres':
+      if (!e.TANDEM_POSTGRES_URL)
+        problems.push('TANDEM_POSTGRES_URL: required when TANDEM_EVENT_STORE=postgres');
+      eventStore = {
+        kind: 'postgres',
+        url: e.TANDEM_POSTGRES_URL ?? '',
+        schema: e.TANDEM_POSTGRES_SCHEMA,
+      };
+      break;
+    case 'kurrentdb':
+      if (!e.KURRENTDB_URL)
+        problems.push('KURRENTDB_URL: required when TANDEM_EVENT_STORE=kurrentdb');
+      eventStore = { kind: 'kurrentdb', url: e.KURRENTDB_URL ?? '' };
+      break;
+  }
+
+  let clickhouse: ClickHouseConfig;
+  if (e.TANDEM_CLICKHOUSE === 'server') {
+    if (!e.CLICKHOUSE_URL) problems.push('CLICKHOUSE_URL: required when TANDEM_CLICKHOUSE=server');
+    clickhouse = {
+      mode: 'server',
+      url: e.CLICKHOUSE_URL ?? '',
+      username: e.CLICKHOUSE_USER,
+      password: e.CLICKHOUSE_PASSWORD,
+      database: e.CLICKHOUSE_DATABASE,
+    };
+  } else {
+    clickhouse = {
+      mode: 'embedded',
+      path: path.join(dataDir, 'chdb'),
+      database: e.CLICKHOUSE_DATABASE,
+    };
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    eventStore,
+    clickhouse,
+    projector: e.TANDEM_PROJECTOR,
+    http: { host: e.TANDEM_HOST, port: e.TANDEM_PORT },
+    logLevel: e.TANDEM_LOG_LEVEL,
+  };
+}
+
+/** A description safe to log: kinds and locations, never credentials. */
+export function describeConfig(config: TandemConfig): string {
+  const store =
+    config.eventStore.kind === 'pglite'
+      ? `pglite at ${config.eventStore.dataDir}`
+      : `${config.eventStore.kind} (${redact(config.eventStore.url)})`;
+  const clickhouse =
+    config.clickhouse.mode === 'embedded'
+      ? `chDB at ${config.clickhouse.path}`
+      : `server ${redact(config.clickhouse.url)}`;
+  return `event store: ${store}; analytics: ${clickhouse}; projector: ${config.projector}`;
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}
