@@ -178,7 +178,7 @@ export function encodeForStore(
     eventId,
     type: event.type,
     schemaVersion: currentSchemaVersions[event.type],
-    data: event.data as unknown as Record<string, unknown>,
+    data: event.data,
     metadata,
   };
 }

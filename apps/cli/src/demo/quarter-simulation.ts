@@ -233,7 +233,10 @@ function simulateLead(
         accountId: `acct-${account.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
         contact: {
           name: `${first} ${last}`,
-          email: `${first}.${last}.${leadId.slice(0, 6)}@example.com`.toLowerCase(),
+          email: `${first}.${last}.${leadId.slice(0, 6)}@example.com`
+            .normalize('NFD')
+            .replace(/[^a-zA-Z0-9.@-]/g, '')
+            .toLowerCase(),
         },
         company: {
           name: account.name,

@@ -251,7 +251,7 @@ describe('Lead decider', () => {
     });
     it('refuses an unknown opportunity stage', () => {
       given(toSql)
-        .when({ ...open, data: { ...open.data, stage: 'dreaming' } } as LeadCommand)
+        .when({ ...open, data: { ...open.data, stage: 'dreaming' } })
         .thenFails(RuleViolationError);
     });
     it('moves the opportunity between stages, keeping the amount unless given', () => {
@@ -303,7 +303,7 @@ describe('Lead decider', () => {
   describe('merge and erasure', () => {
     it('nothing is accepted after LeadErased', () => {
       given([captured, erased])
-        .when({ type: 'RecordTouchpoint', data: demo.data } as LeadCommand)
+        .when({ type: 'RecordTouchpoint', data: demo.data })
         .thenFails(LifecycleViolationError, /erased/);
       given([captured, erased])
         .when({ type: 'EraseLead', data: { reason: 'again' } })

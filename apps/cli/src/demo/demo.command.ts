@@ -1,0 +1,205 @@
+/**
+ * `tandem demo`: boots the embedded stack in this process (PGlite + chDB under
+ * the data directory), drives one simulated quarter through the HTTP API, waits
+ * for the projection, and prints the marketing and sales lenses side by side
+ * with the reconciliation verdict. Each run continues with the next quarter on
+ * the same data; `--reset` starts from nothing.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type {
+  FunnelStageRow,
+  MarketingLensRow,
+  Reconciliation,
+  SalesLensRow,
+} from '@tandem/analytics';
+import { describeConfig, type TandemConfig } from '@tandem/config';
+import { createFunnelApi } from '../../../funnel-api/src/funnel-api';
+import { ApiClient } from '../api-client';
+import { renderTable, sideBySide } from '../text-table';
+import { driveQuarter } from './demo-driver';
+import { quarterLabel, simulateQuarter } from './quarter-simulation';
+
+export interface DemoOptions {
+  readonly reset: boolean;
+  readonly leads: number;
+  readonly concurrency: number;
+  readonly seed: number;
+}
+
+interface DemoState {
+  readonly runs: number;
+}
+
+const QUARTERS_OF_HISTORY = 8;
+
+/** Run k simulates the quarter k+1 after the one that began two years ago. */
+function quarterForRun(run: number, now: Date): Date {
+  const currentQuarterMonth = Math.floor(now.getUTCMonth() / 3) * 3;
+  return new Date(
+    Date.UTC(now.getUTCFullYear(), currentQuarterMonth - 3 * QUARTERS_OF_HISTORY + 3 * run, 1),
+  );
+}
+
+async function readState(file: string): Promise<DemoState> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as DemoState;
+  } catch {
+    return { runs: 0 };
+  }
+}
+
+export async function runDemo(config: TandemConfig, options: DemoOptions): Promise<number> {
+  if (options.reset) {
+    if (config.eventStore.kind !== 'pglite' || config.clickhouse.mode !== 'embedded') {
+      console.error('--reset only clears embedded data; it never touches a server.');
+      return 2;
+    }
+    await rm(config.dataDir, { recursive: true, force: true });
+    console.log(`reset: removed ${config.dataDir}`);
+  }
+  await mkdir(config.dataDir, { recursive: true });
+  const stateFile = path.join(config.dataDir, 'demo-state.json');
+  const state = await readState(stateFile);
+
+  console.log(`Tandem demo — ${describeConfig(config)}`);
+  const app = await createFunnelApi(config);
+  try {
+    await app.listen(config.http.port, config.http.host);
+    const url = (await app.getUrl()).replace('[::1]', 'localhost');
+    const api = new ApiClient(url);
+    const now = new Date();
+    const quarterStart = quarterForRun(state.runs, now);
+
+    if (quarterStart.getTime() > now.getTime()) {
+      console.log(
+        `All quarters up to today are simulated (${state.runs} runs); showing the views. Use --reset to start over.`,
+      );
+    } else {
+      const quarter = simulateQuarter({
+        seed: options.seed + state.runs,
+        quarterStart,
+        leads: options.leads,
+        now,
+      });
+      console.log(
+        `Simulating ${quarter.label}: ${quarter.journeys.length} leads through ${url} (run ${state.runs + 1})`,
+      );
+      const report = await driveQuarter(api, quarter, {
+        concurrency: options.concurrency,
+        onProgress: (done, total) => console.log(`  ${done}/${total} leads`),
+      });
+      console.log(
+        `Sent ${report.requests} requests in ${report.seconds.toFixed(1)} s ` +
+          `(${Math.round(report.requests / report.seconds)}/s); ` +
+          `${report.refusedMql} leads did not meet the MQL criteria.`,
+      );
+      if (report.failures.length > 0) {
+        console.error(`${report.failures.length} requests failed unexpectedly, e.g.:`);
+        for (const failure of report.failures.slice(0, 5)) console.error(`  ${failure}`);
+        return 1;
+      }
+      await writeFile(stateFile, JSON.stringify({ runs: state.runs + 1 } satisfies DemoState));
+    }
+
+    await waitForProjection(api);
+    const [funnel, marketing, sales, reconciliation] = await Promise.all([
+      api.get<FunnelStageRow[]>('/analytics/funnel'),
+      api.get<MarketingLensRow[]>('/analytics/marketing'),
+      api.get<SalesLensRow[]>('/analytics/sales'),
+      api.get<Reconciliation>('/analytics/reconciliation'),
+    ]);
+    printViews(funnel, marketing, sales, reconciliation);
+    console.log(
+      `\nQuarters simulated so far: ${quarterLabel(quarterForRun(0, now))} onwards. ` +
+        `Run \`npm start\` and open ${url}/docs for the API.`,
+    );
+    return reconciliation.ok ? 0 : 1;
+  } finally {
+    await app.close();
+  }
+}
+
+async function waitForProjection(api: ApiClient, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const health = await api.get<{ projector: { caughtUp?: boolean; failure?: string | null } }>(
+      '/health',
+    );
+    if (health.projector.failure) throw new Error(`projection failed: ${health.projector.failure}`);
+    if (health.projector.caughtUp) return;
+    if (Date.now() > deadline) throw new Error('projection did not catch up in time');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const money = (amounts: Readonly<Record<string, string>>) =>
+  Object.entries(amounts)
+    .map(
+      ([currency, amount]) => `${currency} ${Math.round(Number(amount)).toLocaleString('en-US')}`,
+    )
+    .join(' + ') || '-';
+const percent = (rate: number | null) => (rate === null ? null : `${(rate * 100).toFixed(1)}%`);
+
+function printViews(
+  funnel: readonly FunnelStageRow[],
+  marketing: readonly MarketingLensRow[],
+  sales: readonly SalesLensRow[],
+  reconciliation: Reconciliation,
+): void {
+  console.log('');
+  console.log(
+    renderTable('SHARED FUNNEL (leads that ever reached each stage)', funnel, [
+      { header: 'stage', value: (r) => r.stage, align: 'left' },
+      { header: 'leads', value: (r) => r.leads },
+      { header: 'from', value: (r) => r.previousStage, align: 'left' },
+      { header: 'conversion', value: (r) => percent(r.conversion) },
+    ]).join('\n'),
+  );
+  console.log('');
+  const left = renderTable('MARKETING LENS (by channel and campaign)', marketing, [
+    {
+      header: 'channel / campaign',
+      value: (r) => `${r.channel} / ${r.campaign || '-'}`,
+      align: 'left',
+    },
+    { header: 'leads', value: (r) => r.leads },
+    { header: 'MQL', value: (r) => r.mqls },
+    { header: 'to sales', value: (r) => r.handedToSales },
+    { header: 'acc', value: (r) => r.accepted },
+    { header: 'rej', value: (r) => r.rejected },
+    { header: 'opps', value: (r) => r.opportunities },
+    { header: 'won', value: (r) => r.won },
+    { header: 'won revenue', value: (r) => money(r.wonRevenue) },
+  ]);
+  const right = renderTable('SALES LENS (by owner)', sales, [
+    { header: 'owner', value: (r) => r.owner, align: 'left' },
+    { header: 'received', value: (r) => r.handedToSales },
+    { header: 'acc', value: (r) => r.accepted },
+    { header: 'rej', value: (r) => r.rejected },
+    { header: 'opps', value: (r) => r.opportunities },
+    { header: 'won', value: (r) => r.won },
+    { header: 'won revenue', value: (r) => money(r.wonRevenue) },
+    { header: 'win rate', value: (r) => percent(r.winRate) },
+  ]);
+  console.log(sideBySide(left, right));
+  console.log('');
+  console.log(
+    renderTable(
+      'RECONCILIATION (marketing lens vs sales lens vs raw events)',
+      reconciliation.checks,
+      [
+        { header: 'metric', value: (c) => c.metric, align: 'left' },
+        { header: 'marketing', value: (c) => c.marketing },
+        { header: 'sales', value: (c) => c.sales },
+        { header: 'events', value: (c) => c.events },
+        { header: 'agree', value: (c) => (c.ok ? 'yes' : 'NO') },
+      ],
+    ).join('\n'),
+  );
+  console.log(
+    reconciliation.ok
+      ? '\nRECONCILED: the marketing and sales lenses agree on every shared total.'
+      : '\nNOT RECONCILED: the lenses disagree (see the rows marked NO).',
+  );
+}

@@ -1,0 +1,91 @@
+/**
+ * `tandem` — the ops command line.
+ *   demo [--reset] [--leads N] [--concurrency N] [--seed N]   simulate a quarter, print both lenses
+ *   reconcile [--api URL]                                       exit 1 when the lenses disagree
+ *   status [--api URL]                                          store head and projection position
+ * Commands other than `demo` talk to a running funnel API (TANDEM_API_URL or
+ * --api), which in embedded mode is the one process that owns the data.
+ */
+import { parseArgs } from 'node:util';
+import type { Reconciliation } from '@tandem/analytics';
+import { ConfigError, loadConfig } from '@tandem/config';
+import { ApiClient } from './api-client';
+import { runDemo } from './demo/demo.command';
+
+const usage = `usage: tandem <command> [options]
+  demo [--reset] [--leads N] [--concurrency N] [--seed N]
+  reconcile [--api URL]
+  status [--api URL]`;
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) {
+    throw new UsageError(`--${name} must be a positive integer (got ${value})`);
+  }
+  return parsed;
+}
+
+class UsageError extends Error {}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      reset: { type: 'boolean', default: false },
+      leads: { type: 'string' },
+      concurrency: { type: 'string' },
+      seed: { type: 'string' },
+      api: { type: 'string' },
+    },
+    strict: true,
+  });
+  const apiUrl = values.api ?? process.env.TANDEM_API_URL ?? 'http://127.0.0.1:3000';
+  switch (command) {
+    case 'demo':
+      return runDemo(loadConfig(), {
+        reset: values.reset ?? false,
+        leads: positiveInt('leads', values.leads, 2000),
+        concurrency: positiveInt('concurrency', values.concurrency, 8),
+        seed: positiveInt('seed', values.seed, 20260101),
+      });
+    case 'reconcile': {
+      const result = await new ApiClient(apiUrl).get<Reconciliation>('/analytics/reconciliation');
+      for (const check of result.checks) {
+        console.log(
+          `${check.ok ? 'ok ' : 'BAD'} ${check.metric}: marketing ${check.marketing}, sales ${check.sales}, events ${check.events}`,
+        );
+      }
+      console.log(result.ok ? 'reconciled' : 'NOT reconciled');
+      return result.ok ? 0 : 1;
+    }
+    case 'status':
+      console.log(JSON.stringify(await new ApiClient(apiUrl).get('/health'), null, 2));
+      return 0;
+    case undefined:
+      throw new UsageError('no command given');
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      console.error(`${error.message}\n${usage}`);
+      process.exit(2);
+    }
+    if (
+      error instanceof TypeError &&
+      'code' in error &&
+      String(error.code).startsWith('ERR_PARSE_ARGS')
+    ) {
+      console.error(`${error.message}\n${usage}`);
+      process.exit(2);
+    }
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  },
+);

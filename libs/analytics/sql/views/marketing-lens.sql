@@ -1,0 +1,42 @@
+-- Marketing lens: the funnel per capture channel and campaign, closed-loop down to revenue.
+--
+-- Grain: one row per (channel, campaign) of the lead's LeadCaptured source, over the capture
+-- cohort [captured_from, captured_to). campaign is '' for leads captured without one. Every
+-- captured lead in the cohort is in exactly one row, so summing a column over all rows gives
+-- the cohort total (reconciliation relies on this).
+--
+-- Counts are leads that ever reached the stage (lead_facts). Money is per currency, as a map
+-- currency -> exact decimal string: there is no FX conversion here, and adding EUR to USD
+-- would be a wrong number that looks right.
+--   won_revenue: amount of the lead's DealWon.
+--   pipeline:    amount of the lead's currently open opportunity.
+--   mql_rate:    mqls / leads.       sql_rate: sqls / mqls (MQL-to-SQL conversion).
+-- Rates are NULL when the denominator is 0.
+--
+-- Parameters: db Identifier, captured_from / captured_to DateTime64(3, 'UTC').
+SELECT
+    channel,
+    campaign,
+    count() AS leads,
+    countIf(mql_at IS NOT NULL) AS mqls,
+    countIf(handed_at IS NOT NULL) AS handed_to_sales,
+    countIf(accepted_at IS NOT NULL) AS accepted,
+    countIf(rejected_at IS NOT NULL) AS rejected,
+    countIf(sql_at IS NOT NULL) AS sqls,
+    countIf(opportunity_at IS NOT NULL) AS opportunities,
+    countIf(won_at IS NOT NULL) AS won,
+    mapApply(
+        (code, amount) -> (code, toString(amount)),
+        sumMapIf(map(won_currency, won_amount), won_at IS NOT NULL)
+    ) AS won_revenue,
+    mapApply(
+        (code, amount) -> (code, toString(amount)),
+        sumMapIf(map(currency, opportunity_amount), opportunity_open)
+    ) AS pipeline,
+    if(leads = 0, NULL, round(mqls / leads, 4)) AS mql_rate,
+    if(mqls = 0, NULL, round(sqls / mqls, 4)) AS sql_rate
+FROM {db:Identifier}.lead_facts
+WHERE captured_at >= {captured_from:DateTime64(3, 'UTC')}
+  AND captured_at < {captured_to:DateTime64(3, 'UTC')}
+GROUP BY channel, campaign
+ORDER BY channel, campaign

@@ -1,0 +1,53 @@
+/**
+ * Where the analytics tables live: the database name and the table names, in one place.
+ *
+ * The database name is configuration, and it ends up inside DDL that ClickHouse cannot bind as
+ * a parameter (a view definition, see analytics.migrations.ts) and in `INSERT INTO db.table`
+ * built by the client. So it is checked here against a strict identifier pattern before any of
+ * that happens. This module must never accept a name that would need quoting.
+ */
+
+export const DEFAULT_ANALYTICS_DATABASE = 'tandem';
+
+/** Table and view names; SQL files spell the same names, TS code uses these. */
+export const analyticsTables = {
+  leadEvents: 'lead_events',
+  leadFacts: 'lead_facts',
+  projectionCheckpoint: 'projection_checkpoint',
+  schemaMigrations: 'schema_migrations',
+} as const;
+
+/** The projection name under which the lead_events projector records its checkpoint. */
+export const LEAD_EVENTS_PROJECTION = 'lead_events';
+
+const databaseNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export class InvalidDatabaseNameError extends Error {
+  constructor(readonly database: string) {
+    super(
+      `analytics database name ${JSON.stringify(database)} must match ${String(databaseNamePattern)}`,
+    );
+    this.name = 'InvalidDatabaseNameError';
+  }
+}
+
+/** Options every analytics operation accepts: which database to use. */
+export interface AnalyticsDatabaseOptions {
+  /** Defaults to `tandem`. Lower-case letters, digits and `_` only. */
+  readonly database?: string;
+}
+
+/** Returns the validated database name (the default when none is given). */
+export function analyticsDatabase(options: AnalyticsDatabaseOptions = {}): string {
+  const database = options.database ?? DEFAULT_ANALYTICS_DATABASE;
+  if (!databaseNamePattern.test(database)) throw new InvalidDatabaseNameError(database);
+  return database;
+}
+
+/** `database.table` for the client's `insert({ table })`, from a validated database name. */
+export function qualifiedTable(
+  database: string,
+  table: (typeof analyticsTables)[keyof typeof analyticsTables],
+): string {
+  return `${analyticsDatabase({ database })}.${table}`;
+}

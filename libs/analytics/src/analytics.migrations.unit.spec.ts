@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import { InvalidDatabaseNameError } from './analytics.database';
+import { loadMigrationFiles, MigrationError, renderMigrationSql } from './analytics.migrations';
+import { resolveSqlDirectory, SqlDirectoryNotFoundError } from './sql-directory';
+
+describe('renderMigrationSql', () => {
+  it('puts the validated, back-quoted database name where {db:Identifier} stands', () => {
+    expect(
+      renderMigrationSql(
+        'CREATE VIEW {db:Identifier}.v AS SELECT 1 FROM {db:Identifier}.t;\n',
+        'tandem_test',
+      ),
+    ).toBe('CREATE VIEW `tandem_test`.v AS SELECT 1 FROM `tandem_test`.t');
+  });
+
+  it('refuses any other parameter, which ClickHouse would not bind in a view', () => {
+    expect(() =>
+      renderMigrationSql('SELECT {from:DateTime64(3)} FROM {db:Identifier}.t', 'tandem'),
+    ).toThrow(MigrationError);
+  });
+
+  it('refuses a database name that would need quoting', () => {
+    for (const name of ['Tandem', 'tandem-test', 'x`; DROP DATABASE y', '1st', '']) {
+      expect(() => renderMigrationSql('SELECT 1', name)).toThrow(InvalidDatabaseNameError);
+    }
+  });
+});
+
+describe('the migration files', () => {
+  it('are numbered, in order, one statement each, and use only {db:Identifier}', async () => {
+    const files = await loadMigrationFiles(resolveSqlDirectory());
+
+    expect(files.map(({ version, name }) => [version, name])).toEqual([
+      [1, '0001_create_lead_events.sql'],
+      [2, '0002_create_projection_checkpoint.sql'],
+      [3, '0003_create_lead_facts.sql'],
+    ]);
+    for (const file of files) {
+      const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');
+      expect(code).not.toContain(';');
+      expect(file.checksum).toMatch(/^[0-9a-f]{64}$/);
+    }
+  });
+});
+
+describe('resolveSqlDirectory', () => {
+  const root = join(__dirname, '..', '..', '..');
+
+  it('finds sql/ next to src/ when running from source', () => {
+    expect(resolveSqlDirectory(undefined, __dirname)).toBe(join(__dirname, '..', 'sql'));
+  });
+
+  it('finds libs/analytics/sql from the compiled dist/ tree', () => {
+    expect(resolveSqlDirectory(undefined, join(root, 'dist', 'libs', 'analytics', 'src'))).toBe(
+      join(root, 'libs', 'analytics', 'sql'),
+    );
+  });
+
+  it('names what it searched when the files are missing', () => {
+    expect(() => resolveSqlDirectory(join(root, 'no-such-dir'))).toThrow(SqlDirectoryNotFoundError);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * Public surface of libs/analytics: ClickHouse projections of the lead events (lead_events,
+ * the per-lead lead_facts view), the shared funnel, the marketing and sales lenses, and their
+ * reconciliation. One code path, `@clickhouse/client`, against chDB or a ClickHouse server.
+ */
+export {
+  createAnalyticsClient,
+  closeAnalyticsClient,
+  EmbeddedPathInUseError,
+  type AnalyticsClientConfig,
+} from './clickhouse.client';
+export {
+  DEFAULT_ANALYTICS_DATABASE,
+  analyticsTables,
+  InvalidDatabaseNameError,
+  type AnalyticsDatabaseOptions,
+} from './analytics.database';
+export {
+  migrate,
+  MigrationError,
+  type MigrateOptions,
+  type MigrationReport,
+} from './analytics.migrations';
+export {
+  projectBatch,
+  projectionPosition,
+  resetAnalytics,
+  type ProjectionOutcome,
+} from './lead-events.writer';
+export {
+  toLeadEventRow,
+  analyticsData,
+  type AnyEnvelope,
+  type LeadEventRow,
+  type LeadEventRowOutcome,
+} from './lead-event.row';
+export {
+  AnalyticsQueries,
+  InvalidCaptureWindowError,
+  type AnalyticsQueriesOptions,
+  type CaptureWindow,
+} from './analytics.queries';
+export {
+  funnelReportStages,
+  type FunnelReportStage,
+  type FunnelStageRow,
+  type MarketingLensRow,
+  type SalesLensRow,
+  type SharedTotals,
+  type MoneyByCurrency,
+} from './analytics.rows';
+export type { Reconciliation, ReconciliationCheck } from './reconciliation';
+export { SQL_DIR_ENV, SqlDirectoryNotFoundError } from './sql-directory';

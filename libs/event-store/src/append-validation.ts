@@ -1,0 +1,128 @@
+/**
+ * Checks an append before any adapter sends it, so every engine rejects the same
+ * inputs with the same InvalidAppendError instead of its own driver error.
+ * It must never mutate or normalise the events: what is checked is what gets stored.
+ */
+import { validate as isUuid } from 'uuid';
+import { InvalidAppendError } from './event-store.errors';
+import type { EventToAppend } from './event-store.port';
+
+const MAX_STREAM_ID_LENGTH = 255;
+const MAX_TYPE_LENGTH = 255;
+const MAX_INT4 = 2 ** 31 - 1;
+
+export function validateAppend(streamId: string, events: readonly EventToAppend[]): void {
+  validateStreamId(streamId);
+  const batch: unknown = events; // untyped callers (JSON bodies) reach this too
+  if (!Array.isArray(batch) || events.length === 0) {
+    throw new InvalidAppendError(`append to ${streamId}: the batch is empty`);
+  }
+  const seen = new Set<string>();
+  events.forEach((event, index) => {
+    const where = `append to ${streamId}, event #${index}`;
+    if (typeof event.eventId !== 'string' || !isUuid(event.eventId)) {
+      throw new InvalidAppendError(`${where}: eventId ${String(event.eventId)} is not a UUID`);
+    }
+    // Engines store UUIDs as 16 bytes and read them back lower-case; accept only that form
+    // so an event id reads back exactly as it was written.
+    if (event.eventId !== event.eventId.toLowerCase()) {
+      throw new InvalidAppendError(`${where}: eventId ${event.eventId} must be lower-case`);
+    }
+    if (seen.has(event.eventId)) {
+      throw new InvalidAppendError(`${where}: eventId ${event.eventId} appears twice in the batch`);
+    }
+    seen.add(event.eventId);
+    if (typeof event.type !== 'string' || event.type.length === 0) {
+      throw new InvalidAppendError(`${where}: type must be a non-empty string`);
+    }
+    if (event.type.length > MAX_TYPE_LENGTH) {
+      throw new InvalidAppendError(`${where}: type is longer than ${MAX_TYPE_LENGTH} characters`);
+    }
+    if (!Number.isInteger(event.schemaVersion) || event.schemaVersion < 1) {
+      throw new InvalidAppendError(`${where}: schemaVersion must be a positive integer`);
+    }
+    if (event.schemaVersion > MAX_INT4) {
+      throw new InvalidAppendError(`${where}: schemaVersion is too large`);
+    }
+    const dataProblem = describeNonJsonObject(event.data);
+    if (dataProblem !== null) throw new InvalidAppendError(`${where}: data ${dataProblem}`);
+    const metadataProblem = describeNonJsonObject(event.metadata);
+    if (metadataProblem !== null) {
+      throw new InvalidAppendError(`${where}: metadata ${metadataProblem}`);
+    }
+  });
+}
+
+export function validateStreamId(streamId: string): void {
+  if (typeof streamId !== 'string' || streamId.length === 0) {
+    throw new InvalidAppendError('stream id must be a non-empty string');
+  }
+  if (streamId.length > MAX_STREAM_ID_LENGTH) {
+    throw new InvalidAppendError(`stream id is longer than ${MAX_STREAM_ID_LENGTH} characters`);
+  }
+  // KurrentDB reserves `$`-prefixed names for system streams; keep ids portable across adapters.
+  if (streamId.startsWith('$')) {
+    throw new InvalidAppendError(`stream id ${streamId}: names starting with $ are reserved`);
+  }
+  if (hasControlCharacter(streamId)) {
+    throw new InvalidAppendError('stream id must not contain control characters');
+  }
+}
+
+/**
+ * `null` when `value` is a plain JSON object that survives a JSON round trip unchanged;
+ * otherwise why not. JSON.stringify would silently drop `undefined`, turn NaN into
+ * null and Dates into strings — data loss we refuse rather than store.
+ */
+export function describeNonJsonObject(value: unknown): string | null {
+  if (!isPlainObject(value)) return 'must be a JSON object';
+  return describeNonJson(value, '$', new Set());
+}
+
+function describeNonJson(value: unknown, path: string, ancestors: Set<object>): string | null {
+  if (value === null || typeof value === 'boolean') return null;
+  if (typeof value === 'string') {
+    // PostgreSQL's jsonb cannot store U+0000; reject it everywhere for portable events.
+    return value.includes('\u0000') ? `has a NUL character at ${path}` : null;
+  }
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? null : `has a non-finite number at ${path}`;
+  }
+  if (typeof value !== 'object') return `has a ${typeof value} at ${path}`;
+  if (ancestors.has(value)) return `has a cycle at ${path}`;
+  if (!Array.isArray(value) && !isPlainObject(value)) {
+    return `has a non-plain object (${value.constructor?.name ?? 'unknown'}) at ${path}`;
+  }
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i += 1) {
+        const problem = describeNonJson(value[i], `${path}[${i}]`, ancestors);
+        if (problem !== null) return problem;
+      }
+      return null;
+    }
+    for (const [key, child] of Object.entries(value)) {
+      if (key.includes('\u0000')) return `has a NUL character in a key at ${path}`;
+      const problem = describeNonJson(child, `${path}.${key}`, ancestors);
+      if (problem !== null) return problem;
+    }
+    return null;
+  } finally {
+    ancestors.delete(value);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}

@@ -1,0 +1,23 @@
+/**
+ * libs/event-store: the port every part of Tandem uses to reach the source of truth,
+ * its typed errors, the PostgreSQL/PGlite adapter and the contract suite adapters run.
+ * It must never export adapter internals (SQL, executors) that callers could bypass
+ * the port with.
+ */
+export * from './event-store.port';
+export * from './event-store.errors';
+export * from './event-store.factory';
+export { formatExpectedRevision } from './expected-revision';
+export { PostgresEventStore } from './postgres/postgres-event-store';
+export {
+  createPgliteEventStore,
+  createPostgresEventStore,
+  type CreatePgliteEventStoreOptions,
+  type CreatePostgresEventStoreOptions,
+} from './postgres/postgres-event-store.factories';
+export {
+  describeEventStoreContract,
+  type EventStoreContractFixture,
+  type EventStoreContractOptions,
+  type UncommittedAppend,
+} from './event-store.contract';

@@ -1,0 +1,54 @@
+/**
+ * Turns what PostgreSQL raises during an append into the port's typed errors, so
+ * callers never need to know SQLSTATEs. Pure: it looks only at the error's fields.
+ * It must never swallow an error it does not recognise — those are returned as is.
+ */
+import {
+  DuplicateEventIdError,
+  InvalidAppendError,
+  WrongExpectedRevisionError,
+} from '../event-store.errors';
+import { APPEND_ERROR_CODES } from './postgres-event-store.sql';
+
+/** The fields node-postgres and PGlite both put on a server error. */
+interface ServerErrorFields {
+  readonly code: string;
+  readonly message: string;
+  readonly detail?: unknown;
+  readonly constraint?: unknown;
+}
+
+export function translateAppendError(error: unknown, streamId: string, expected: string): unknown {
+  if (!isServerError(error)) return error;
+  const detail = typeof error.detail === 'string' ? error.detail : '';
+  switch (error.code) {
+    case APPEND_ERROR_CODES.wrongExpectedRevision:
+      return new WrongExpectedRevisionError(
+        streamId,
+        expected,
+        detail === '' ? null : BigInt(detail),
+      );
+    case APPEND_ERROR_CODES.duplicateEventId:
+      return new DuplicateEventIdError(detail);
+    case APPEND_ERROR_CODES.invalidAppend:
+      return new InvalidAppendError(`append to ${streamId}: ${error.message}`);
+    case '23505':
+      // Only reachable if someone appends outside append_events' lock; keep the type anyway.
+      if (error.constraint === 'events_event_id_unique') {
+        return new DuplicateEventIdError(/\(event_id\)=\(([^)]+)\)/.exec(detail)?.[1] ?? 'unknown');
+      }
+      return error;
+    default:
+      // Class 22 (data exception): a value the column type refused, e.g. an unstorable string.
+      if (error.code.startsWith('22')) {
+        return new InvalidAppendError(`append to ${streamId}: ${error.message}`);
+      }
+      return error;
+  }
+}
+
+function isServerError(error: unknown): error is ServerErrorFields {
+  if (!(error instanceof Error)) return false;
+  const code: unknown = (error as Error & { code?: unknown }).code;
+  return typeof code === 'string' && code.length === 5;
+}

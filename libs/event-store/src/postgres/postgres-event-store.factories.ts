@@ -1,0 +1,85 @@
+/**
+ * Ready-to-use PostgreSQL event stores: a server one over a node-postgres pool and an
+ * embedded one over PGlite (a data directory, or memory for tests and demos). Each
+ * factory opens the engine and runs `init()`, so what it returns can append at once.
+ * It must never leave an engine open when it fails.
+ */
+import { mkdir } from 'node:fs/promises';
+import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
+import { PgPoolExecutor } from './pg-pool.executor';
+import { PostgresEventStore } from './postgres-event-store';
+import { PgliteExecutor } from './pglite.executor';
+import { postgresStoreNames } from './postgres-store-names';
+import type { SqlExecutor } from './sql-executor';
+
+interface CommonOptions {
+  /** Schema holding the store's tables. Default `tandem`. */
+  readonly schema?: string;
+  /** Poll fallback of live subscriptions, in ms. Default 500. */
+  readonly pollIntervalMs?: number;
+}
+
+export interface CreatePostgresEventStoreOptions extends CommonOptions {
+  readonly connectionString: string;
+  /** Pooled connections for appends and reads (LISTEN uses one more). Default 10. */
+  readonly poolSize?: number;
+}
+
+interface PgliteOnDisk {
+  /** Directory of the embedded database; created (with its parents) if missing. */
+  readonly dataDir: string;
+}
+
+interface PgliteInMemory {
+  readonly memory: true;
+}
+
+interface PgliteInstance {
+  /** An instance the caller owns: the store will not close it. */
+  readonly db: PGliteInterface;
+}
+
+export type CreatePgliteEventStoreOptions = CommonOptions &
+  (PgliteOnDisk | PgliteInMemory | PgliteInstance);
+
+export async function createPostgresEventStore(
+  options: CreatePostgresEventStoreOptions,
+): Promise<PostgresEventStore> {
+  postgresStoreNames(options.schema); // refuse a bad schema before opening anything
+  const executor = new PgPoolExecutor({
+    connectionString: options.connectionString,
+    poolSize: options.poolSize,
+  });
+  return initialised(executor, options);
+}
+
+export async function createPgliteEventStore(
+  options: CreatePgliteEventStoreOptions,
+): Promise<PostgresEventStore> {
+  postgresStoreNames(options.schema); // refuse a bad schema before booting the engine
+  if ('db' in options) return initialised(new PgliteExecutor(options.db, false), options);
+  if ('dataDir' in options) {
+    // PGlite creates only the last path segment; a fresh checkout has no parent yet.
+    await mkdir(options.dataDir, { recursive: true });
+  }
+  const db = await PGlite.create('dataDir' in options ? options.dataDir : undefined);
+  return initialised(new PgliteExecutor(db, true), options);
+}
+
+async function initialised(
+  executor: SqlExecutor,
+  options: CommonOptions,
+): Promise<PostgresEventStore> {
+  const store = new PostgresEventStore({
+    executor,
+    schema: options.schema,
+    pollIntervalMs: options.pollIntervalMs,
+  });
+  try {
+    await store.init();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}

@@ -1,0 +1,191 @@
+/**
+ * All SQL the PostgreSQL/PGlite event store runs, in one reviewable place. The same
+ * text runs on both engines. Values always travel as parameters; the only text
+ * spliced in is the schema's quoted identifier, the lock key and the channel, all
+ * derived and validated in postgres-store-names.ts.
+ * It must never build SQL from caller-supplied values other than those names.
+ */
+import type { PostgresStoreNames } from './postgres-store-names';
+
+/** SQLSTATEs raised by `append_events` ("TD": Tandem; class T is free for applications). */
+export const APPEND_ERROR_CODES = {
+  wrongExpectedRevision: 'TD001',
+  duplicateEventId: 'TD002',
+  invalidAppend: 'TD003',
+} as const;
+
+export interface PostgresEventStoreSql {
+  readonly lockInit: string;
+  readonly schema: string;
+  readonly append: string;
+  readonly readStream: string;
+  readonly readAll: string;
+  readonly headPosition: string;
+  readonly loadCheckpoint: string;
+  readonly createCheckpoint: string;
+  readonly advanceCheckpoint: string;
+}
+
+export function postgresEventStoreSql(names: PostgresStoreNames): PostgresEventStoreSql {
+  const s = names.quotedSchema;
+  // Bigints leave as text so neither driver rounds them. The aliases shadow the column
+  // names in ORDER BY, so queries order by the qualified column (e.x), never the alias.
+  const eventColumns = `
+      e.global_position::text AS global_position,
+      e.stream_id,
+      e.stream_revision::text AS stream_revision,
+      e.event_id::text AS event_id,
+      e.event_type,
+      e.schema_version,
+      e.data,
+      e.metadata,
+      e.recorded_at`;
+
+  return {
+    lockInit: `SELECT pg_advisory_xact_lock($1::bigint)`,
+
+    schema: `
+CREATE SCHEMA IF NOT EXISTS ${s};
+
+CREATE TABLE IF NOT EXISTS ${s}.events (
+  -- Drawn while the append lock is held: see append_events.
+  global_position bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  stream_id       text        NOT NULL,
+  stream_revision bigint      NOT NULL,
+  event_id        uuid        NOT NULL,
+  event_type      text        NOT NULL,
+  schema_version  integer     NOT NULL,
+  data            jsonb       NOT NULL,
+  metadata        jsonb       NOT NULL,
+  recorded_at     timestamptz NOT NULL,
+  CONSTRAINT events_event_id_unique UNIQUE (event_id),
+  CONSTRAINT events_stream_revision_unique UNIQUE (stream_id, stream_revision)
+);
+
+CREATE TABLE IF NOT EXISTS ${s}.checkpoints (
+  name       text        PRIMARY KEY,
+  position   bigint      NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+
+-- One round trip per append. p_expected: 'any' | 'no_stream' | 'stream_exists' | a revision.
+-- p_events: [{ eventId, type, schemaVersion, data, metadata }, ...] in stream order.
+CREATE OR REPLACE FUNCTION ${s}.append_events(p_stream_id text, p_expected text, p_events jsonb)
+RETURNS TABLE (next_expected_revision bigint, last_global_position bigint)
+LANGUAGE plpgsql
+AS $append$
+DECLARE
+  v_count       bigint := jsonb_array_length(p_events);
+  v_actual      bigint;
+  v_expected_ok boolean;
+  v_duplicate   text;
+  v_recorded_at timestamptz;
+  v_last        bigint;
+BEGIN
+  IF v_count = 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '${APPEND_ERROR_CODES.invalidAppend}', MESSAGE = 'empty batch';
+  END IF;
+
+  -- The global order. Identity values are drawn in start order but become visible in
+  -- commit order, so without this lock a reader could see position n+1 before n and
+  -- skip n for good. Transaction-scoped advisory locks are released only after the
+  -- commit is visible, so whoever draws the next position does so after ours can be read.
+  PERFORM pg_advisory_xact_lock((${names.appendLockKey.toString()})::bigint);
+
+  -- A fresh statement snapshot (READ COMMITTED), taken after the lock: sees every earlier append.
+  SELECT max(e.stream_revision) INTO v_actual
+    FROM ${s}.events e
+   WHERE e.stream_id = p_stream_id;
+
+  v_expected_ok := CASE p_expected
+                     WHEN 'any' THEN true
+                     WHEN 'no_stream' THEN v_actual IS NULL
+                     WHEN 'stream_exists' THEN v_actual IS NOT NULL
+                     ELSE v_actual IS NOT DISTINCT FROM p_expected::bigint
+                   END;
+  IF NOT v_expected_ok THEN
+    RAISE EXCEPTION USING
+      ERRCODE = '${APPEND_ERROR_CODES.wrongExpectedRevision}',
+      MESSAGE = format('stream %s: expected revision %s', p_stream_id, p_expected),
+      DETAIL = coalesce(v_actual::text, '');
+  END IF;
+
+  -- Checked up front so the error names the id; the unique constraint stays as the backstop.
+  SELECT e.event_id::text INTO v_duplicate
+    FROM ${s}.events e
+   WHERE e.event_id IN (SELECT (x ->> 'eventId')::uuid FROM jsonb_array_elements(p_events) AS x)
+   LIMIT 1;
+  IF v_duplicate IS NOT NULL THEN
+    RAISE EXCEPTION USING
+      ERRCODE = '${APPEND_ERROR_CODES.duplicateEventId}',
+      MESSAGE = format('event %s is already recorded', v_duplicate),
+      DETAIL = v_duplicate;
+  END IF;
+
+  -- Taken under the lock so recorded_at follows the global order (as far as the clock does).
+  v_recorded_at := clock_timestamp();
+
+  WITH inserted AS (
+    INSERT INTO ${s}.events
+      (stream_id, stream_revision, event_id, event_type, schema_version, data, metadata, recorded_at)
+    SELECT p_stream_id,
+           coalesce(v_actual, -1) + x.ordinality,
+           (x.value ->> 'eventId')::uuid,
+           x.value ->> 'type',
+           (x.value ->> 'schemaVersion')::integer,
+           x.value -> 'data',
+           x.value -> 'metadata',
+           v_recorded_at
+      FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(value, ordinality)
+     ORDER BY x.ordinality
+    RETURNING global_position
+  )
+  SELECT max(global_position) INTO v_last FROM inserted;
+
+  -- Delivered at commit, never for a rolled-back append.
+  PERFORM pg_notify('${names.channel}', v_last::text);
+
+  RETURN QUERY SELECT coalesce(v_actual, -1) + v_count, v_last;
+END;
+$append$;
+`,
+
+    append: `
+SELECT next_expected_revision::text AS next_expected_revision,
+       last_global_position::text AS last_global_position
+  FROM ${s}.append_events($1::text, $2::text, $3::jsonb)`,
+
+    readStream: `
+SELECT ${eventColumns}
+  FROM ${s}.events e
+ WHERE e.stream_id = $1::text AND e.stream_revision >= $2::bigint
+ ORDER BY e.stream_revision
+ LIMIT $3::bigint`,
+
+    readAll: `
+SELECT ${eventColumns}
+  FROM ${s}.events e
+ WHERE e.global_position > $1::bigint
+ ORDER BY e.global_position
+ LIMIT $2::bigint`,
+
+    headPosition: `SELECT max(global_position)::text AS head FROM ${s}.events`,
+
+    loadCheckpoint: `
+SELECT name, position::text AS position, updated_at
+  FROM ${s}.checkpoints
+ WHERE name = $1::text`,
+
+    createCheckpoint: `
+INSERT INTO ${s}.checkpoints (name, position, updated_at)
+VALUES ($1::text, $2::bigint, clock_timestamp())
+ON CONFLICT (name) DO NOTHING
+RETURNING name`,
+
+    advanceCheckpoint: `
+UPDATE ${s}.checkpoints
+   SET position = $2::bigint, updated_at = clock_timestamp()
+ WHERE name = $1::text AND position = $3::bigint
+RETURNING name`,
+  };
+}

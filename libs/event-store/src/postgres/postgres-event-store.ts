@@ -1,0 +1,200 @@
+/**
+ * The event store on PostgreSQL: one class, the same SQL on a PostgreSQL server
+ * (node-postgres) and on embedded PGlite. Appends go through one plpgsql function
+ * that serialises writers per schema, so global positions become visible in order
+ * and a reader that checkpoints a position never skips a smaller one (ADR 0002).
+ * It must never write events other than through `append_events`, and never update
+ * or delete a recorded event.
+ */
+import { validateAppend } from '../append-validation';
+import { startCatchUpSubscription } from '../catch-up-subscription';
+import { CheckpointConflictError } from '../event-store.errors';
+import type {
+  AppendResult,
+  Checkpoint,
+  CheckpointStore,
+  EventStore,
+  EventToAppend,
+  ExpectedRevision,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '../event-store.port';
+import { formatExpectedRevision } from '../expected-revision';
+import { AppendNotifications } from './append-notifications';
+import { translateAppendError } from './postgres-append-errors';
+import { type PostgresEventStoreSql, postgresEventStoreSql } from './postgres-event-store.sql';
+import {
+  bigintColumn,
+  nullableBigintColumn,
+  toCheckpoint,
+  toRecordedEvent,
+} from './postgres-event-rows';
+import { type PostgresStoreNames, postgresStoreNames } from './postgres-store-names';
+import type { SqlExecutor } from './sql-executor';
+
+export interface PostgresEventStoreOptions {
+  readonly executor: SqlExecutor;
+  /** Schema holding every table and function of this store. Default `tandem`. */
+  readonly schema?: string;
+  /** Longest a caught-up subscription waits without a notification before reading again. */
+  readonly pollIntervalMs?: number;
+}
+
+export const DEFAULT_POLL_INTERVAL_MS = 500;
+const DEFAULT_READ_ALL_MAX_COUNT = 1000;
+/** Identity positions start at 1, so "after 0" is "from the start". */
+const BEFORE_FIRST_POSITION = 0n;
+
+export class PostgresEventStore implements EventStore {
+  readonly checkpoints: CheckpointStore;
+  readonly names: PostgresStoreNames;
+  private readonly executor: SqlExecutor;
+  private readonly sql: PostgresEventStoreSql;
+  private readonly pollIntervalMs: number;
+  private readonly notifications: AppendNotifications;
+  private readonly subscriptions = new Set<Subscription>();
+  private closing: Promise<void> | null = null;
+
+  constructor(options: PostgresEventStoreOptions) {
+    this.executor = options.executor;
+    this.names = postgresStoreNames(options.schema);
+    this.sql = postgresEventStoreSql(this.names);
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    this.notifications = new AppendNotifications(this.executor, this.names.channel);
+    this.checkpoints = new PostgresCheckpointStore(this.executor, this.sql);
+  }
+
+  async init(): Promise<void> {
+    await this.executor.transaction(async (tx) => {
+      // IF NOT EXISTS alone still races (two CREATE SCHEMAs can both pass the check).
+      await tx.query(this.sql.lockInit, [this.names.initLockKey.toString()]);
+      await tx.exec(this.sql.schema);
+    });
+  }
+
+  async append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: { readonly expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    validateAppend(streamId, events);
+    const expected = formatExpectedRevision(options.expectedRevision);
+    // Pick the port's fields explicitly: extra properties on the caller's objects are not stored.
+    const batch = JSON.stringify(
+      events.map(({ eventId, type, schemaVersion, data, metadata }) => ({
+        eventId,
+        type,
+        schemaVersion,
+        data,
+        metadata,
+      })),
+    );
+    let rows;
+    try {
+      rows = await this.executor.query(this.sql.append, [streamId, expected, batch]);
+    } catch (error) {
+      throw translateAppendError(error, streamId, expected);
+    }
+    const row = rows[0];
+    if (row === undefined) throw new Error(`append to ${streamId}: append_events returned no row`);
+    return {
+      nextExpectedRevision: bigintColumn(row, 'next_expected_revision'),
+      lastGlobalPosition: bigintColumn(row, 'last_global_position'),
+    };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const fromRevision = options.fromRevision ?? 0n;
+    const maxCount = options.maxCount === undefined ? null : checkMaxCount(options.maxCount);
+    const rows = await this.executor.query(this.sql.readStream, [
+      streamId,
+      fromRevision.toString(),
+      maxCount,
+    ]);
+    return rows.map(toRecordedEvent);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const after = options.after ?? BEFORE_FIRST_POSITION;
+    const maxCount = checkMaxCount(options.maxCount ?? DEFAULT_READ_ALL_MAX_COUNT);
+    const rows = await this.executor.query(this.sql.readAll, [after.toString(), maxCount]);
+    return rows.map(toRecordedEvent);
+  }
+
+  async headPosition(): Promise<bigint | null> {
+    const rows = await this.executor.query(this.sql.headPosition);
+    return rows[0] === undefined ? null : nullableBigintColumn(rows[0], 'head');
+  }
+
+  subscribeToAll(options: SubscribeOptions): Subscription {
+    if (this.closing !== null) throw new Error('event store is closed');
+    const subscription = startCatchUpSubscription(
+      {
+        readAfter: (after, maxCount) => {
+          this.notifications.ensureListening();
+          return this.readAll({ after, maxCount });
+        },
+        watch: (wake) => this.notifications.watch(wake),
+      },
+      { ...options, pollIntervalMs: this.pollIntervalMs },
+    );
+    this.subscriptions.add(subscription);
+    const forget = (): void => {
+      this.subscriptions.delete(subscription);
+    };
+    void subscription.done.then(forget, forget);
+    return subscription;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    await this.notifications.close();
+    await this.executor.close();
+  }
+}
+
+class PostgresCheckpointStore implements CheckpointStore {
+  constructor(
+    private readonly executor: SqlExecutor,
+    private readonly sql: PostgresEventStoreSql,
+  ) {}
+
+  async load(name: string): Promise<Checkpoint | null> {
+    const rows = await this.executor.query(this.sql.loadCheckpoint, [name]);
+    return rows[0] === undefined ? null : toCheckpoint(rows[0]);
+  }
+
+  async save(name: string, position: bigint, expected: bigint | null): Promise<void> {
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new RangeError('checkpoint name must be a non-empty string');
+    }
+    // One conditional statement each: the check and the write cannot be interleaved.
+    const rows =
+      expected === null
+        ? await this.executor.query(this.sql.createCheckpoint, [name, position.toString()])
+        : await this.executor.query(this.sql.advanceCheckpoint, [
+            name,
+            position.toString(),
+            expected.toString(),
+          ]);
+    if (rows.length === 0) {
+      const current = await this.load(name);
+      throw new CheckpointConflictError(name, expected, current?.position ?? null);
+    }
+  }
+}
+
+function checkMaxCount(maxCount: number): number {
+  if (!Number.isInteger(maxCount) || maxCount < 0) {
+    throw new RangeError(`maxCount must be a non-negative integer, got ${maxCount}`);
+  }
+  return maxCount;
+}
