@@ -56,6 +56,8 @@ export type ClickHouseConfig =
     };
 
 export interface TandemConfig {
+  /** Root of embedded data (PGlite, chDB, demo state). */
+  readonly dataDir: string;
   readonly eventStore: EventStoreConfig;
   readonly clickhouse: ClickHouseConfig;
   readonly projector: 'embedded' | 'off';
@@ -139,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
+    dataDir,
     eventStore,
     clickhouse,
     projector: e.TANDEM_PROJECTOR,

@@ -1,0 +1,42 @@
+import { ConfigError, describeConfig, loadConfig } from './tandem.config';
+
+describe('loadConfig', () => {
+  it('defaults to the embedded stack under .tandem/data', () => {
+    const config = loadConfig({});
+    expect(config.eventStore.kind).toBe('pglite');
+    expect(config.clickhouse.mode).toBe('embedded');
+    expect(config.dataDir.endsWith('.tandem/data')).toBe(true);
+    expect(config.http.port).toBe(3000);
+  });
+
+  it('names a wrong TANDEM_EVENT_STORE and the values it accepts', () => {
+    expect(() => loadConfig({ TANDEM_EVENT_STORE: 'mongo' })).toThrow(ConfigError);
+    expect(() => loadConfig({ TANDEM_EVENT_STORE: 'mongo' })).toThrow(
+      /TANDEM_EVENT_STORE: .*expected one of: pglite, postgres, kurrentdb/,
+    );
+  });
+
+  it('requires the connection of the chosen store, naming the variable', () => {
+    expect(() => loadConfig({ TANDEM_EVENT_STORE: 'postgres' })).toThrow(
+      /TANDEM_POSTGRES_URL: required/,
+    );
+    expect(() =>
+      loadConfig({ TANDEM_EVENT_STORE: 'kurrentdb', KURRENTDB_URL: 'http://x' }),
+    ).toThrow(/KURRENTDB_URL: must be a kurrentdb:\/\/ or esdb:\/\//);
+    expect(() => loadConfig({ TANDEM_CLICKHOUSE: 'server' })).toThrow(/CLICKHOUSE_URL: required/);
+    expect(() => loadConfig({ TANDEM_PORT: 'eighty' })).toThrow(/TANDEM_PORT/);
+  });
+
+  it('never shows a password when describing the configuration', () => {
+    const config = loadConfig({
+      TANDEM_EVENT_STORE: 'postgres',
+      TANDEM_POSTGRES_URL: 'postgres://tandem:s3cret@db:5432/tandem',
+      TANDEM_CLICKHOUSE: 'server',
+      CLICKHOUSE_URL: 'https://analyst:hunter2@ch:8443',
+      CLICKHOUSE_PASSWORD: 'hunter2',
+    });
+    const text = describeConfig(config);
+    expect(text).not.toMatch(/s3cret|hunter2/);
+    expect(text).toContain('postgres');
+  });
+});

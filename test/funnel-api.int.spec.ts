@@ -1,0 +1,306 @@
+/**
+ * The funnel API end to end on real engines (PGlite + chDB): HTTP command →
+ * event store → embedded projector → ClickHouse lenses. Checks the HTTP
+ * contract (400/401/403/404/409/422) and that a refused command writes nothing.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { defaultFunnelDefinition, leadStreamId } from '@tandem/domain';
+import { eventually, type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+
+jest.setTimeout(120_000);
+
+let chdbPath: string;
+let api: FunnelApiFixture;
+let http: App;
+
+const as = (role: string) => ({ 'x-tandem-role': role, 'x-tandem-actor': `${role}-tester` });
+const captureBody = (overrides: Record<string, unknown> = {}) => ({
+  contact: { name: 'Giulia Rossi', email: 'giulia@example.com' },
+  company: { name: 'Acme', industry: 'software', size: 250, country: 'IT' },
+  source: { channel: 'trade_fair', campaign: 'smau-milano' },
+  productInterest: 'funnel_analytics',
+  timeframe: '3_months',
+  consent: { marketing: true },
+  ...overrides,
+});
+
+async function capture(overrides: Record<string, unknown> = {}): Promise<string> {
+  const response = await request(http)
+    .post('/leads')
+    .set(as('marketing'))
+    .send(captureBody(overrides))
+    .expect(201);
+  return (response.body as { leadId: string }).leadId;
+}
+
+function post(path: string, role: string, body: object = {}) {
+  return request(http).post(path).set(as(role)).send(body);
+}
+
+/** Captures a lead and takes it to MQL (demo request + ICP role lift it over the threshold). */
+async function mqlLead(): Promise<string> {
+  const leadId = await capture();
+  await post(`/leads/${leadId}/touchpoints`, 'marketing', {
+    kind: 'demo_request',
+    channel: 'web',
+  }).expect(200);
+  await post(`/leads/${leadId}/profile`, 'marketing', { role: 'cmo' }).expect(200);
+  await post(`/leads/${leadId}/mql`, 'marketing').expect(200);
+  return leadId;
+}
+
+const revisionOf = async (leadId: string) =>
+  (await api.store.readStream(leadStreamId(leadId))).length;
+
+beforeAll(async () => {
+  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-api-chdb-'));
+  api = await startFunnelApi(chdbPath);
+  http = api.app.getHttpServer() as App;
+});
+
+afterAll(async () => {
+  await api?.close();
+  await rm(chdbPath, { recursive: true, force: true });
+});
+
+describe('validation: a malformed command is a 400 naming the field, and writes nothing', () => {
+  it('rejects a capture with a bad email and a negative company size', async () => {
+    const head = await api.store.headPosition();
+    const response = await post('/leads', 'marketing', {
+      ...captureBody(),
+      contact: { name: 'X', email: 'not-an-email' },
+      company: { name: 'Acme', size: -3 },
+    }).expect(400);
+    const fields = (response.body as { issues: { field: string }[] }).issues.map((i) => i.field);
+    expect(fields).toEqual(expect.arrayContaining(['contact.email', 'company.size']));
+    expect(await api.store.headPosition()).toBe(head);
+  });
+
+  it('rejects a command on an existing lead with a missing field, stream unchanged', async () => {
+    const leadId = await capture();
+    const before = await revisionOf(leadId);
+    const response = await post(`/leads/${leadId}/touchpoints`, 'marketing', {
+      channel: 'web',
+    }).expect(400);
+    expect((response.body as { message: string }).message).toContain('kind');
+    expect(await revisionOf(leadId)).toBe(before);
+  });
+
+  it('rejects a lead id that is not a UUID', async () => {
+    await post('/leads/not-a-uuid/accept', 'sales').expect(400);
+  });
+});
+
+describe('the HTTP contract of the domain', () => {
+  it('401 without a role, 403 when the role may not issue the command', async () => {
+    await request(http).post('/leads').send(captureBody()).expect(401);
+    const leadId = await mqlLead();
+    await post(`/leads/${leadId}/handoff`, 'marketing', { owner: 'marco' }).expect(200);
+    const before = await revisionOf(leadId);
+    await post(`/leads/${leadId}/accept`, 'marketing').expect(403);
+    expect(await revisionOf(leadId)).toBe(before);
+  });
+
+  it('404 for an unknown lead', async () => {
+    const response = await post(
+      '/leads/0190d0b0-0000-7000-8000-0000000000ff/touchpoints',
+      'marketing',
+      {
+        kind: 'page_view',
+        channel: 'web',
+      },
+    ).expect(404);
+    expect((response.body as { code: string }).code).toBe('lead_not_found');
+  });
+
+  it('409 for a stale expected revision, and nothing is appended', async () => {
+    const leadId = await capture();
+    await post(`/leads/${leadId}/touchpoints`, 'marketing', {
+      kind: 'page_view',
+      channel: 'web',
+    }).expect(200);
+    const response = await post(`/leads/${leadId}/touchpoints`, 'marketing', {
+      kind: 'page_view',
+      channel: 'web',
+      expectedRevision: 0,
+    }).expect(409);
+    expect((response.body as { message: string }).message).toContain('expected revision 0');
+    expect(await revisionOf(leadId)).toBe(2);
+    await post(`/leads/${leadId}/touchpoints`, 'marketing', {
+      kind: 'page_view',
+      channel: 'web',
+      expectedRevision: 1,
+    }).expect(200);
+  });
+
+  it('422 for lifecycle violations, with the domain message, and nothing is appended', async () => {
+    const leadId = await mqlLead();
+    const before = await revisionOf(leadId);
+    const sql = await post(`/leads/${leadId}/sql`, 'sales', {
+      criteriaMet: ['budget', 'need', 'timeline'],
+    }).expect(422);
+    expect((sql.body as { message: string }).message).toMatch(
+      /QualifyLeadAsSql is not allowed while the lead is mql/,
+    );
+    const won = await post(`/leads/${leadId}/won`, 'sales').expect(422);
+    expect((won.body as { code: string }).code).toBe('lifecycle_violation');
+    expect(await revisionOf(leadId)).toBe(before);
+  });
+
+  it('422 with the reasons when the rules do not qualify a lead as MQL', async () => {
+    const leadId = await capture({
+      company: { name: 'Tiny', industry: 'retail', size: 3, country: 'BR' },
+    });
+    const response = await post(`/leads/${leadId}/mql`, 'marketing').expect(422);
+    expect((response.body as { reasons: string[] }).reasons[0]).toMatch(/below threshold 55/);
+  });
+
+  it('generates a correlation id when absent and records it with the actor', async () => {
+    const leadId = await capture();
+    const [event] = await api.store.readStream(leadStreamId(leadId));
+    expect(event?.metadata).toMatchObject({
+      actor: { kind: 'user', id: 'marketing-tester', role: 'marketing' },
+      correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    const traced = await request(http)
+      .post('/leads')
+      .set({ ...as('marketing'), 'x-correlation-id': 'import-batch-7' })
+      .send(captureBody())
+      .expect(201);
+    expect(traced.headers['x-correlation-id']).toBe('import-batch-7');
+  });
+});
+
+describe('a lead from capture to a won deal, seen by both lenses', () => {
+  it('projects into ClickHouse, the lenses agree, and the timeline shows every event', async () => {
+    const leadId = await mqlLead();
+    await post(`/leads/${leadId}/handoff`, 'marketing', {
+      owner: 'marco.rossi',
+      team: 'emea',
+    }).expect(200);
+    await post(`/leads/${leadId}/accept`, 'sales').expect(200);
+    await post(`/leads/${leadId}/sql`, 'sales', {
+      criteriaMet: ['budget', 'need', 'timeline'],
+    }).expect(200);
+    await post(`/leads/${leadId}/opportunity`, 'sales', {
+      stage: 'discovery',
+      amount: 30000,
+      currency: 'EUR',
+    }).expect(200);
+    await post(`/leads/${leadId}/won`, 'sales', { amount: 28000 }).expect(200);
+
+    const head = await api.store.headPosition();
+    await eventually(async () => {
+      const health = await request(http).get('/health').expect(200);
+      const projector = (health.body as { projector: { position: string | null } }).projector;
+      return projector.position !== null && BigInt(projector.position) >= (head ?? 0n)
+        ? true
+        : undefined;
+    }, 'projection catches up');
+
+    const marketing = await request(http).get('/analytics/marketing').expect(200);
+    const fair = (
+      marketing.body as {
+        channel: string;
+        campaign: string;
+        won: number;
+        wonRevenue: Record<string, string>;
+      }[]
+    ).find((row) => row.channel === 'trade_fair' && row.campaign === 'smau-milano');
+    expect(fair?.won).toBe(1);
+    expect(Number(fair?.wonRevenue.EUR)).toBe(28000);
+
+    const sales = await request(http).get('/analytics/sales').expect(200);
+    const marco = (sales.body as { owner: string; won: number }[]).find(
+      (row) => row.owner === 'marco.rossi',
+    );
+    expect(marco?.won).toBe(1);
+
+    const reconciliation = await request(http).get('/analytics/reconciliation').expect(200);
+    expect((reconciliation.body as { ok: boolean }).ok).toBe(true);
+
+    const timeline = await request(http).get(`/leads/${leadId}/timeline`).expect(200);
+    expect((timeline.body as { events: { type: string }[] }).events.map((e) => e.type)).toEqual([
+      'LeadCaptured',
+      'TouchpointRecorded',
+      'LeadProfiled',
+      'LeadQualifiedAsMql',
+      'LeadHandedToSales',
+      'LeadAcceptedBySales',
+      'LeadQualifiedAsSql',
+      'OpportunityOpened',
+      'DealWon',
+    ]);
+  });
+
+  it('erasure redacts the contact in the timeline and blocks further commands', async () => {
+    const leadId = await capture();
+    await post(`/leads/${leadId}/erase`, 'marketing', { reason: 'gdpr request' }).expect(403);
+    await post(`/leads/${leadId}/erase`, 'ops', { reason: 'gdpr request' }).expect(200);
+    const timeline = await request(http).get(`/leads/${leadId}/timeline`).expect(200);
+    const body = timeline.body as {
+      status: string;
+      events: { data: { contact?: { email: string } } }[];
+    };
+    expect(body.status).toBe('erased');
+    expect(body.events[0]?.data.contact?.email).toBe('[erased]');
+    await post(`/leads/${leadId}/touchpoints`, 'marketing', {
+      kind: 'page_view',
+      channel: 'web',
+    }).expect(422);
+  });
+});
+
+describe('the shared dictionary', () => {
+  it('starts with the shipped definition as version 1', async () => {
+    const response = await request(http).get('/definitions').expect(200);
+    expect(response.body).toMatchObject({ active: 1, versions: [{ version: 1 }] });
+  });
+
+  it('refuses an invalid draft naming each field, and a skipped version number', async () => {
+    const invalid = await post('/definitions', 'ops', {
+      ...defaultFunnelDefinition,
+      version: 2,
+      mql: { ...defaultFunnelDefinition.mql, threshold: 140 },
+      icp: { ...defaultFunnelDefinition.icp, countries: ['Italy'] },
+    }).expect(400);
+    const fields = (invalid.body as { issues: { field: string }[] }).issues.map((i) => i.field);
+    expect(fields).toEqual(expect.arrayContaining(['mql.threshold', 'icp.countries.0']));
+    await post('/definitions', 'ops', { ...defaultFunnelDefinition, version: 5 }).expect(422);
+    await post('/definitions', 'marketing', { ...defaultFunnelDefinition, version: 2 }).expect(403);
+  });
+
+  it('a published stricter version decides new MQLs and is recorded in the event', async () => {
+    const strict = {
+      ...defaultFunnelDefinition,
+      version: 2,
+      mql: { ...defaultFunnelDefinition.mql, threshold: 90 },
+    };
+    await post('/definitions', 'ops', strict).expect(201);
+    const leadId = await capture();
+    await post(`/leads/${leadId}/touchpoints`, 'marketing', {
+      kind: 'demo_request',
+      channel: 'web',
+    }).expect(200);
+    await post(`/leads/${leadId}/profile`, 'marketing', { role: 'cmo' }).expect(200);
+    const refused = await post(`/leads/${leadId}/mql`, 'marketing').expect(422);
+    expect((refused.body as { message: string }).message).toContain('rules version 2');
+    const lenient = { ...strict, version: 3, mql: { ...strict.mql, threshold: 50 } };
+    await post('/definitions', 'ops', lenient).expect(201);
+    await post(`/leads/${leadId}/mql`, 'marketing').expect(200);
+    const events = await api.store.readStream(leadStreamId(leadId));
+    expect(events.at(-1)?.data).toMatchObject({ rulesVersion: 3, threshold: 50 });
+  });
+});
+
+it('serves OpenAPI at /docs and health at /health', async () => {
+  await request(http).get('/docs').expect(200);
+  const spec = await request(http).get('/docs-json').expect(200);
+  expect(Object.keys((spec.body as { paths: object }).paths)).toEqual(
+    expect.arrayContaining(['/leads', '/leads/{leadId}/handoff', '/definitions', '/health']),
+  );
+});

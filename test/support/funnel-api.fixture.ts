@@ -1,0 +1,72 @@
+/**
+ * Boots a real funnel API for integration tests: PGlite in a temp directory,
+ * chDB at one path per jest process with a database of its own per fixture,
+ * the embedded projector on. Nothing is mocked.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import type { TandemConfig } from '@tandem/config';
+import type { EventStore } from '@tandem/event-store';
+import { createFunnelApi } from '../../apps/funnel-api/src/funnel-api';
+import { EVENT_STORE } from '../../apps/funnel-api/src/platform/tokens';
+
+export interface FunnelApiFixture {
+  readonly app: INestApplication;
+  readonly store: EventStore;
+  readonly config: TandemConfig;
+  close(): Promise<void>;
+}
+
+let sequence = 0;
+
+export async function startFunnelApi(chdbPath: string): Promise<FunnelApiFixture> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'tandem-api-int-'));
+  const config: TandemConfig = {
+    dataDir,
+    eventStore: { kind: 'pglite', dataDir: join(dataDir, 'pglite'), schema: 'tandem' },
+    clickhouse: {
+      mode: 'embedded',
+      path: chdbPath,
+      database: `api_int_${process.pid}_${Date.now()}_${sequence++}`,
+    },
+    projector: 'embedded',
+    http: { host: '127.0.0.1', port: 0 },
+    logLevel: 'error',
+  };
+  const app = await createFunnelApi(config);
+  return {
+    app,
+    config,
+    store: app.get<EventStore>(EVENT_STORE),
+    close: async () => {
+      await app.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value that is not undefined, or fails at the deadline. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `not within ${timeoutMs} ms: ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
