@@ -22,7 +22,15 @@ const drivers = [
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'dist/**', 'coverage/**', 'infra/**', '.tandem/**', '**/*.js', '**/*.mjs'],
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'coverage/**',
+      'infra/**',
+      '.tandem/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
   },
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -37,7 +45,10 @@ export default tseslint.config(
         'error',
         { prefer: 'type-imports', fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
       ],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -52,7 +63,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: drivers, message: 'libs/domain is pure: no framework, driver, I/O or other lib imports.' },
+            {
+              group: drivers,
+              message: 'libs/domain is pure: no framework, driver, I/O or other lib imports.',
+            },
           ],
         },
       ],
