@@ -64,7 +64,7 @@ export async function eventually<T>(
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `not within ${timeoutMs} ms: ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+        `not within ${timeoutMs} ms: ${what}${last ? ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
