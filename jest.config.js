@@ -17,6 +17,7 @@ const moduleNameMapper = {
   '^@tandem/event-store$': '<rootDir>/libs/event-store/src/index.ts',
   '^@tandem/analytics$': '<rootDir>/libs/analytics/src/index.ts',
   '^@tandem/config$': '<rootDir>/libs/config/src/index.ts',
+  '^@tandem/messaging$': '<rootDir>/libs/messaging/src/index.ts',
 };
 const common = {
   rootDir: __dirname,
@@ -28,13 +29,17 @@ const common = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Only the top-level value counts in multi-project mode.
+  testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.spec.ts'] },
     {
       ...common,
       displayName: 'int',
       testMatch: ['<rootDir>/**/*.int.spec.ts'],
-      testTimeout: 120000,
+      // Builds dist/ for worker processes and starts one real Kafka broker per run.
+      globalSetup: '<rootDir>/test/support/int-global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/kafka-global-teardown.ts',
     },
   ],
 };

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { defaultFunnelDefinition, leadStreamId } from '@tandem/domain';
-import { eventually, type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+import { eventually } from './support/eventually';
+import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
 
 jest.setTimeout(120_000);
 

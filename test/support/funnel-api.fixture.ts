@@ -32,6 +32,7 @@ export async function startFunnelApi(chdbPath: string): Promise<FunnelApiFixture
       database: `api_int_${process.pid}_${Date.now()}_${sequence++}`,
     },
     projector: 'embedded',
+    kafka: null,
     http: { host: '127.0.0.1', port: 0 },
     logLevel: 'error',
   };
@@ -45,28 +46,4 @@ export async function startFunnelApi(chdbPath: string): Promise<FunnelApiFixture
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Polls `probe` until it returns a value that is not undefined, or fails at the deadline. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `not within ${timeoutMs} ms: ${what}${last ? ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

@@ -4,6 +4,7 @@
  * the expected form. Secrets (passwords, connection strings) are never logged.
  */
 import * as path from 'node:path';
+import { LEAD_EVENTS_TOPIC } from '@tandem/contracts';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -35,6 +36,25 @@ const envSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case identifier')
     .default('tandem'),
   TANDEM_PROJECTOR: z.enum(['embedded', 'off']).default('embedded'),
+  TANDEM_KAFKA: z.enum(['off', 'on']).default('off'),
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'must be a comma-separated list of host:port')
+    .optional(),
+  KAFKA_CLIENT_ID: z.string().min(1).default('tandem'),
+  KAFKA_SSL: z.enum(['true', 'false']).default('false'),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  TANDEM_KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
+  TANDEM_KAFKA_REPLICATION: z.coerce.number().int().min(-1).max(16).default(-1),
+  TANDEM_KAFKA_RETENTION_MS: z.coerce.number().int().min(-1).default(-1),
+  TANDEM_KAFKA_GROUP: z.string().min(1).default('tandem-projector'),
+  TANDEM_KAFKA_TOPIC: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]{1,200}$/, 'must be a Kafka topic name')
+    .default(LEAD_EVENTS_TOPIC),
+  TANDEM_RELAY_BATCH: z.coerce.number().int().min(1).max(10000).default(500),
   TANDEM_HOST: z.string().default('127.0.0.1'),
   TANDEM_PORT: port.default(3000),
   TANDEM_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -55,12 +75,35 @@ export type ClickHouseConfig =
       readonly database: string;
     };
 
+export interface KafkaConfig {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly ssl: boolean;
+  readonly sasl: {
+    readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    readonly username: string;
+    readonly password: string;
+  } | null;
+  readonly topic: {
+    /** Events topic; its dead-letter topic is the same name + `.dlq`. */
+    readonly name: string;
+    readonly dlq: string;
+    readonly partitions: number;
+    readonly replicationFactor: number;
+    readonly retentionMs: number;
+  };
+  readonly consumerGroup: string;
+  readonly relayBatchSize: number;
+}
+
 export interface TandemConfig {
   /** Root of embedded data (PGlite, chDB, demo state). */
   readonly dataDir: string;
   readonly eventStore: EventStoreConfig;
   readonly clickhouse: ClickHouseConfig;
   readonly projector: 'embedded' | 'off';
+  /** `null` when Kafka is off (embedded mode: the projector reads the store). */
+  readonly kafka: KafkaConfig | null;
   readonly http: { readonly host: string; readonly port: number };
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -138,6 +181,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
       database: e.CLICKHOUSE_DATABASE,
     };
   }
+  let kafka: KafkaConfig | null = null;
+  if (e.TANDEM_KAFKA === 'on') {
+    if (!e.KAFKA_BROKERS)
+      problems.push('KAFKA_BROKERS: required when TANDEM_KAFKA=on (host:port,host:port)');
+    if (e.KAFKA_SASL_MECHANISM && (!e.KAFKA_SASL_USERNAME || !e.KAFKA_SASL_PASSWORD)) {
+      problems.push('KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM');
+    }
+    kafka = {
+      brokers: (e.KAFKA_BROKERS ?? '').split(','),
+      clientId: e.KAFKA_CLIENT_ID,
+      ssl: e.KAFKA_SSL === 'true',
+      sasl: e.KAFKA_SASL_MECHANISM
+        ? {
+            mechanism: e.KAFKA_SASL_MECHANISM,
+            username: e.KAFKA_SASL_USERNAME ?? '',
+            password: e.KAFKA_SASL_PASSWORD ?? '',
+          }
+        : null,
+      topic: {
+        name: e.TANDEM_KAFKA_TOPIC,
+        dlq: `${e.TANDEM_KAFKA_TOPIC}.dlq`,
+        partitions: e.TANDEM_KAFKA_PARTITIONS,
+        replicationFactor: e.TANDEM_KAFKA_REPLICATION,
+        retentionMs: e.TANDEM_KAFKA_RETENTION_MS,
+      },
+      consumerGroup: e.TANDEM_KAFKA_GROUP,
+      relayBatchSize: e.TANDEM_RELAY_BATCH,
+    };
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -145,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
     eventStore,
     clickhouse,
     projector: e.TANDEM_PROJECTOR,
+    kafka,
     http: { host: e.TANDEM_HOST, port: e.TANDEM_PORT },
     logLevel: e.TANDEM_LOG_LEVEL,
   };
@@ -160,7 +233,8 @@ export function describeConfig(config: TandemConfig): string {
     config.clickhouse.mode === 'embedded'
       ? `chDB at ${config.clickhouse.path}`
       : `server ${redact(config.clickhouse.url)}`;
-  return `event store: ${store}; analytics: ${clickhouse}; projector: ${config.projector}`;
+  const kafka = config.kafka ? `kafka ${config.kafka.brokers.join(',')}` : 'kafka off';
+  return `event store: ${store}; analytics: ${clickhouse}; projector: ${config.projector}; ${kafka}`;
 }
 
 function redact(url: string): string {

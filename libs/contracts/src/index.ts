@@ -6,3 +6,4 @@ export * from './tandem-event';
 export * from './event-schemas';
 export * from './envelope.codec';
 export * from './topics';
+export * from './kafka-message.codec';

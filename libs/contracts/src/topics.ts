@@ -1,3 +1,4 @@
 /** Kafka topic names: the one place they are spelled. */
 export const LEAD_EVENTS_TOPIC = 'tandem.lead-events.v1';
-export const LEAD_EVENTS_DLQ_TOPIC = 'tandem.lead-events.v1.dlq';
+/** Dead letters of a topic: its name + `.dlq`. */
+export const LEAD_EVENTS_DLQ_TOPIC = `${LEAD_EVENTS_TOPIC}.dlq`;

@@ -1,0 +1,79 @@
+/**
+ * The projector process (server mode): Kafka consumer group → ClickHouse.
+ * `GET /health` on TANDEM_PORT reports per-partition lag and dead letters.
+ * In embedded mode there is no such process: the API projects the store itself.
+ */
+import { closeAnalyticsClient, createAnalyticsClient, migrate } from '@tandem/analytics';
+import { ConfigError, describeConfig, loadConfig } from '@tandem/config';
+import { createKafka, ensureLeadEventTopics, serveHealth } from '@tandem/messaging';
+import { KafkaProjector } from './kafka-projector';
+
+async function main(): Promise<number> {
+  const config = loadConfig();
+  if (!config.kafka) throw new ConfigError(['TANDEM_KAFKA: must be on for the projector process']);
+  const ch = config.clickhouse;
+  const analytics = await createAnalyticsClient(
+    ch.mode === 'embedded'
+      ? { mode: 'embedded', path: ch.path }
+      : {
+          mode: 'server',
+          url: ch.url,
+          ...(ch.username === undefined ? {} : { username: ch.username }),
+          ...(ch.password === undefined ? {} : { password: ch.password }),
+        },
+  );
+  await migrate(analytics, { database: ch.database });
+  const kafka = createKafka(config.kafka, 'projector');
+  await ensureLeadEventTopics(kafka, config.kafka);
+  const admin = kafka.admin();
+  await admin.connect();
+  const dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await dlq.connect();
+  const consumer = kafka.consumer({
+    groupId: config.kafka.consumerGroup,
+    maxBytesPerPartition: 4 << 20,
+  });
+  await consumer.connect();
+  const projector = new KafkaProjector(consumer, dlq, admin, analytics, {
+    topic: config.kafka.topic.name,
+    dlqTopic: config.kafka.topic.dlq,
+    groupId: config.kafka.consumerGroup,
+    database: ch.database,
+  });
+  await projector.start();
+  const server = await serveHealth(config.http.host, config.http.port, async () => {
+    const partitions = await projector.lag();
+    const state = projector.status();
+    return {
+      status: state.crashed === null ? 'ok' : 'crashed',
+      ...state,
+      lag: partitions.reduce((sum, p) => sum + BigInt(p.lag), 0n).toString(),
+      partitions,
+    };
+  });
+  console.log(
+    `tandem projector running (${describeConfig(config)}; group ${config.kafka.consumerGroup})`,
+  );
+
+  return new Promise<number>((resolve) => {
+    const onSignal = () => {
+      server.close();
+      void consumer
+        .disconnect()
+        .then(() => dlq.disconnect())
+        .then(() => admin.disconnect())
+        .then(() => closeAnalyticsClient(analytics))
+        .then(() => resolve(0));
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(error instanceof ConfigError ? 2 : 1);
+  },
+);

@@ -1,0 +1,71 @@
+/**
+ * The relay process: event store → Kafka. Needs a shared event store
+ * (PostgreSQL or KurrentDB): an embedded PGlite belongs to the API process.
+ * `GET /health` on TANDEM_PORT reports the checkpoint and how far behind it is.
+ */
+import { ConfigError, describeConfig, loadConfig } from '@tandem/config';
+import { createEventStore } from '@tandem/event-store';
+import { createKafka, ensureLeadEventTopics, serveHealth } from '@tandem/messaging';
+import { Relay } from './relay';
+
+async function main(): Promise<number> {
+  const config = loadConfig();
+  if (!config.kafka) throw new ConfigError(['TANDEM_KAFKA: must be on for the relay']);
+  if (config.eventStore.kind === 'pglite') {
+    throw new ConfigError([
+      'TANDEM_EVENT_STORE: the relay needs a shared store (postgres or kurrentdb); PGlite is owned by the API process',
+    ]);
+  }
+  const store = await createEventStore(config.eventStore);
+  const kafka = createKafka(config.kafka, 'relay');
+  await ensureLeadEventTopics(kafka, config.kafka);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const relay = new Relay(store, producer, {
+    topic: config.kafka.topic.name,
+    checkpoint: `relay:${config.kafka.topic.name}`,
+    batchSize: config.kafka.relayBatchSize,
+  });
+  await relay.start();
+  const server = await serveHealth(config.http.host, config.http.port, async () => {
+    const head = await store.headPosition();
+    const { position, published } = relay.status();
+    return {
+      status: 'ok',
+      headPosition: head?.toString() ?? null,
+      checkpoint: position,
+      caughtUp: head === null || (position !== null && BigInt(position) >= head),
+      publishedSinceStart: published,
+    };
+  });
+  console.log(`tandem relay running (${describeConfig(config)}; topic ${config.kafka.topic.name})`);
+
+  const shutdown = async () => {
+    server.close();
+    await relay.stop();
+    await producer.disconnect();
+    await store.close();
+  };
+  const stopped = new Promise<number>((resolve) => {
+    const onSignal = () => void shutdown().then(() => resolve(0));
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  const failed = relay.done.then(
+    () => new Promise<number>(() => undefined),
+    async (error: unknown) => {
+      console.error(`relay stopped: ${error instanceof Error ? error.message : String(error)}`);
+      await shutdown().catch(() => undefined);
+      return 1;
+    },
+  );
+  return Promise.race([stopped, failed]);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(error instanceof ConfigError ? 2 : 1);
+  },
+);

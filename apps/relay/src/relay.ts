@@ -1,0 +1,71 @@
+/**
+ * The relay: follows the event store's global log and publishes every event to
+ * Kafka — the only path from the store to the bus, so the API never writes to
+ * two places. The checkpoint (kept in the store, optimistic) advances only after
+ * the broker acknowledged the batch (acks=all, idempotent producer): a crash
+ * re-publishes at most the last unacknowledged batch. At least once, in order
+ * per lead (key = leadId).
+ * It must never advance the checkpoint past an unacknowledged event.
+ */
+import { toEventMessage } from '@tandem/contracts';
+import type { EventStore, RecordedEvent, Subscription } from '@tandem/event-store';
+import type { Producer } from 'kafkajs';
+
+export interface RelayOptions {
+  readonly topic: string;
+  /** Checkpoint name in the store; one active relay per name. */
+  readonly checkpoint: string;
+  readonly batchSize: number;
+}
+
+export class Relay {
+  private subscription: Subscription | null = null;
+  private position: bigint | null = null;
+  private published = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly producer: Producer,
+    private readonly options: RelayOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    const checkpoint = await this.store.checkpoints.load(this.options.checkpoint);
+    this.position = checkpoint?.position ?? null;
+    this.subscription = this.store.subscribeToAll({
+      after: this.position,
+      batchSize: this.options.batchSize,
+      handle: (batch) => this.publish(batch),
+    });
+  }
+
+  /** Resolves when the relay stops; rejects with the reason it had to. */
+  get done(): Promise<void> {
+    return this.subscription?.done ?? Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+  }
+
+  status() {
+    return { position: this.position?.toString() ?? null, published: this.published };
+  }
+
+  private async publish(batch: readonly RecordedEvent[]): Promise<void> {
+    const last = batch.at(-1);
+    if (!last) return;
+    await this.producer.send({
+      topic: this.options.topic,
+      acks: -1,
+      messages: batch.map((record) => {
+        const message = toEventMessage(record);
+        return { key: message.key, value: message.value, headers: message.headers };
+      }),
+    });
+    // A conflict here means a second relay advanced the same checkpoint: stop, loudly.
+    await this.store.checkpoints.save(this.options.checkpoint, last.globalPosition, this.position);
+    this.position = last.globalPosition;
+    this.published += batch.length;
+  }
+}
