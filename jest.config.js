@@ -18,6 +18,7 @@ const moduleNameMapper = {
   '^@tandem/analytics$': '<rootDir>/libs/analytics/src/index.ts',
   '^@tandem/config$': '<rootDir>/libs/config/src/index.ts',
   '^@tandem/messaging$': '<rootDir>/libs/messaging/src/index.ts',
+  '^@tandem/logging$': '<rootDir>/libs/logging/src/index.ts',
 };
 const common = {
   rootDir: __dirname,

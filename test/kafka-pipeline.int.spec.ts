@@ -20,7 +20,7 @@ import { eventHeaders } from '@tandem/contracts';
 import { leadStreamId } from '@tandem/domain';
 import { createPostgresEventStore, type EventStore } from '@tandem/event-store';
 import { createKafka, ensureLeadEventTopics } from '@tandem/messaging';
-import type { Kafka } from 'kafkajs';
+import { type Kafka, Partitioners } from 'kafkajs';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createFunnelApi } from '../apps/funnel-api/src/funnel-api';
@@ -245,7 +245,7 @@ describeWhenPostgres(postgresUnavailableReason())('Kafka pipeline (real broker)'
     const p = await pipeline();
     const workers: Worker[] = [];
     try {
-      const producer = p.kafka.producer();
+      const producer = p.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       await producer.send({
         topic: p.topic,
@@ -308,7 +308,7 @@ describeWhenPostgres(postgresUnavailableReason())('Kafka pipeline (real broker)'
       for (const name of ['a', 'b']) {
         const kafka = createKafka(config, `member-${name}`);
         const consumer = kafka.consumer({ groupId: config.consumerGroup });
-        const dlq = kafka.producer();
+        const dlq = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
         const admin = kafka.admin();
         await Promise.all([consumer.connect(), dlq.connect(), admin.connect()]);
         const projector = new KafkaProjector(consumer, dlq, admin, client, {

@@ -3,6 +3,7 @@
  *   demo [--reset] [--leads N] [--concurrency N] [--seed N]   simulate a quarter, print both lenses
  *   reconcile [--api URL]                                       exit 1 when the lenses disagree
  *   status [--api URL]                                          store head and projection position
+ *   migrate                                                     apply ClickHouse migrations (configured target)
  * Commands other than `demo` talk to a running funnel API (TANDEM_API_URL or
  * --api), which in embedded mode is the one process that owns the data.
  */
@@ -11,11 +12,13 @@ import type { Reconciliation } from '@tandem/analytics';
 import { ConfigError, loadConfig } from '@tandem/config';
 import { ApiClient } from './api-client';
 import { runDemo } from './demo/demo.command';
+import { migrateAnalytics } from './migrate.command';
 
 const usage = `usage: tandem <command> [options]
   demo [--reset] [--leads N] [--concurrency N] [--seed N]
   reconcile [--api URL]
-  status [--api URL]`;
+  status [--api URL]
+  migrate`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -59,6 +62,15 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       console.log(result.ok ? 'reconciled' : 'NOT reconciled');
       return result.ok ? 0 : 1;
+    }
+    case 'migrate': {
+      const config = loadConfig();
+      const report = await migrateAnalytics(config.clickhouse);
+      console.log(
+        `ClickHouse ${report.database}: applied ${report.applied.length} (${report.applied.join(', ') || 'none'}), ` +
+          `${report.alreadyApplied.length} already applied`,
+      );
+      return 0;
     }
     case 'status':
       console.log(JSON.stringify(await new ApiClient(apiUrl).get('/health'), null, 2));

@@ -14,6 +14,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { TandemConfig } from '@tandem/config';
 import type { EventStore } from '@tandem/event-store';
+import type { Logger } from 'pino';
 import { AnalyticsController } from './analytics/analytics.controller';
 import { EmbeddedProjector } from './analytics/embedded-projector.service';
 import { ActiveDefinition } from './definitions/active-definition.service';
@@ -28,7 +29,7 @@ import { RecordPlanningFactHandler } from './planning/record-planning-fact.handl
 import { PlanningController } from './planning/planning.controller';
 import { analyticsProvider, type AnalyticsHandle } from './platform/analytics.provider';
 import { eventStoreProvider } from './platform/event-store.provider';
-import { ANALYTICS, EVENT_STORE, TANDEM_CONFIG } from './platform/tokens';
+import { ANALYTICS, EVENT_STORE, LOGGER, TANDEM_CONFIG } from './platform/tokens';
 
 /** Closes the ports last, after every consumer of them has stopped. */
 class PortsLifecycle implements OnApplicationShutdown {
@@ -45,9 +46,10 @@ class PortsLifecycle implements OnApplicationShutdown {
 
 @Module({})
 export class AppModule {
-  static forConfig(config: TandemConfig): DynamicModule {
+  static forConfig(config: TandemConfig, logger: Logger): DynamicModule {
     const providers: Provider[] = [
       { provide: TANDEM_CONFIG, useValue: config },
+      { provide: LOGGER, useValue: logger },
       eventStoreProvider,
       analyticsProvider,
       { provide: APP_FILTER, useClass: ErrorFilter },

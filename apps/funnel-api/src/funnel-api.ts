@@ -4,13 +4,27 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { TandemConfig } from '@tandem/config';
+import { createLogger, PinoNestLogger, runWithLogContext } from '@tandem/logging';
+import type { NextFunction, Request, Response } from 'express';
+import { v7 as uuidv7 } from 'uuid';
 import { AppModule } from './app.module';
 
+/** Every request runs in a correlation context: the caller's id, or a new one. */
+function correlate(request: Request, response: Response, next: NextFunction): void {
+  const given = request.headers['x-correlation-id'];
+  const correlationId = (Array.isArray(given) ? given[0] : given)?.trim() || uuidv7();
+  request.headers['x-correlation-id'] = correlationId;
+  response.setHeader('x-correlation-id', correlationId);
+  runWithLogContext({ correlationId }, next);
+}
+
 export async function createFunnelApi(config: TandemConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forConfig(config), {
-    logger: config.logLevel === 'debug' ? ['log', 'error', 'warn', 'debug'] : ['error', 'warn'],
+  const logger = createLogger('funnel-api', config.logLevel);
+  const app = await NestFactory.create(AppModule.forConfig(config, logger), {
+    logger: new PinoNestLogger(logger),
     bodyParser: true,
   });
+  app.use(correlate);
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

@@ -10,6 +10,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { projectBatch } from '@tandem/analytics';
 import { eventHeaders, type TandemEnvelope } from '@tandem/contracts';
 import type { Admin, Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
 import { classifyMessage } from './message-outcome';
 
 export interface KafkaProjectorOptions {
@@ -37,6 +38,7 @@ export class KafkaProjector {
     private readonly admin: Admin,
     private readonly analytics: ClickHouseClient,
     private readonly options: KafkaProjectorOptions,
+    private readonly logger?: Logger,
   ) {}
 
   async start(): Promise<void> {
@@ -129,5 +131,21 @@ export class KafkaProjector {
     await payload.heartbeat();
     this.projected += written.projected;
     this.deadLettered += dead.length;
+    for (const { index, reason } of dead) {
+      const message = batch.messages[index];
+      this.logger?.warn(
+        {
+          offset: message?.offset,
+          partition: batch.partition,
+          correlationId: message?.headers?.[eventHeaders.correlationId]?.toString(),
+          reason,
+        },
+        'message dead-lettered',
+      );
+    }
+    this.logger?.info(
+      { partition: batch.partition, offset: last.offset, projected: written.projected },
+      'batch projected and committed',
+    );
   }
 }

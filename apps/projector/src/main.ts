@@ -5,41 +5,47 @@
  */
 import { closeAnalyticsClient, createAnalyticsClient, migrate } from '@tandem/analytics';
 import { ConfigError, describeConfig, loadConfig } from '@tandem/config';
+import { createLogger } from '@tandem/logging';
+import { Partitioners } from 'kafkajs';
 import { createKafka, ensureLeadEventTopics, serveHealth } from '@tandem/messaging';
 import { KafkaProjector } from './kafka-projector';
 
 async function main(): Promise<number> {
   const config = loadConfig();
   if (!config.kafka) throw new ConfigError(['TANDEM_KAFKA: must be on for the projector process']);
+  const logger = createLogger('projector', config.logLevel);
   const ch = config.clickhouse;
-  const analytics = await createAnalyticsClient(
-    ch.mode === 'embedded'
-      ? { mode: 'embedded', path: ch.path }
-      : {
-          mode: 'server',
-          url: ch.url,
-          ...(ch.username === undefined ? {} : { username: ch.username }),
-          ...(ch.password === undefined ? {} : { password: ch.password }),
-        },
-  );
+  const analytics = await createAnalyticsClient(ch);
   await migrate(analytics, { database: ch.database });
   const kafka = createKafka(config.kafka, 'projector');
   await ensureLeadEventTopics(kafka, config.kafka);
   const admin = kafka.admin();
   await admin.connect();
-  const dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const dlq = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    // murmur2 on the key, as the Java client: same lead → same partition for every client.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await dlq.connect();
   const consumer = kafka.consumer({
     groupId: config.kafka.consumerGroup,
     maxBytesPerPartition: 4 << 20,
   });
   await consumer.connect();
-  const projector = new KafkaProjector(consumer, dlq, admin, analytics, {
-    topic: config.kafka.topic.name,
-    dlqTopic: config.kafka.topic.dlq,
-    groupId: config.kafka.consumerGroup,
-    database: ch.database,
-  });
+  const projector = new KafkaProjector(
+    consumer,
+    dlq,
+    admin,
+    analytics,
+    {
+      topic: config.kafka.topic.name,
+      dlqTopic: config.kafka.topic.dlq,
+      groupId: config.kafka.consumerGroup,
+      database: ch.database,
+    },
+    logger,
+  );
   await projector.start();
   const server = await serveHealth(config.http.host, config.http.port, async () => {
     const partitions = await projector.lag();
@@ -51,8 +57,9 @@ async function main(): Promise<number> {
       partitions,
     };
   });
-  console.log(
-    `tandem projector running (${describeConfig(config)}; group ${config.kafka.consumerGroup})`,
+  logger.info(
+    { group: config.kafka.consumerGroup },
+    `projector running (${describeConfig(config)})`,
   );
 
   return new Promise<number>((resolve) => {

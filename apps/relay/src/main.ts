@@ -5,6 +5,8 @@
  */
 import { ConfigError, describeConfig, loadConfig } from '@tandem/config';
 import { createEventStore } from '@tandem/event-store';
+import { createLogger } from '@tandem/logging';
+import { Partitioners } from 'kafkajs';
 import { createKafka, ensureLeadEventTopics, serveHealth } from '@tandem/messaging';
 import { Relay } from './relay';
 
@@ -16,16 +18,27 @@ async function main(): Promise<number> {
       'TANDEM_EVENT_STORE: the relay needs a shared store (postgres or kurrentdb); PGlite is owned by the API process',
     ]);
   }
+  const logger = createLogger('relay', config.logLevel);
   const store = await createEventStore(config.eventStore);
   const kafka = createKafka(config.kafka, 'relay');
   await ensureLeadEventTopics(kafka, config.kafka);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const relay = new Relay(store, producer, {
-    topic: config.kafka.topic.name,
-    checkpoint: `relay:${config.kafka.topic.name}`,
-    batchSize: config.kafka.relayBatchSize,
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    // murmur2 on the key, as the Java client: same lead → same partition for every client.
+    createPartitioner: Partitioners.DefaultPartitioner,
   });
+  await producer.connect();
+  const relay = new Relay(
+    store,
+    producer,
+    {
+      topic: config.kafka.topic.name,
+      checkpoint: `relay:${config.kafka.topic.name}`,
+      batchSize: config.kafka.relayBatchSize,
+    },
+    logger,
+  );
   await relay.start();
   const server = await serveHealth(config.http.host, config.http.port, async () => {
     const head = await store.headPosition();
@@ -38,7 +51,7 @@ async function main(): Promise<number> {
       publishedSinceStart: published,
     };
   });
-  console.log(`tandem relay running (${describeConfig(config)}; topic ${config.kafka.topic.name})`);
+  logger.info({ topic: config.kafka.topic.name }, `relay running (${describeConfig(config)})`);
 
   const shutdown = async () => {
     server.close();
@@ -54,7 +67,7 @@ async function main(): Promise<number> {
   const failed = relay.done.then(
     () => new Promise<number>(() => undefined),
     async (error: unknown) => {
-      console.error(`relay stopped: ${error instanceof Error ? error.message : String(error)}`);
+      logger.error({ err: error }, 'relay stopped');
       await shutdown().catch(() => undefined);
       return 1;
     },

@@ -10,6 +10,7 @@
 import { toEventMessage } from '@tandem/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@tandem/event-store';
 import type { Producer } from 'kafkajs';
+import type { Logger } from 'pino';
 
 export interface RelayOptions {
   readonly topic: string;
@@ -27,6 +28,7 @@ export class Relay {
     private readonly store: EventStore,
     private readonly producer: Producer,
     private readonly options: RelayOptions,
+    private readonly logger: Logger,
   ) {}
 
   async start(): Promise<void> {
@@ -67,5 +69,16 @@ export class Relay {
     await this.store.checkpoints.save(this.options.checkpoint, last.globalPosition, this.position);
     this.position = last.globalPosition;
     this.published += batch.length;
+    for (const record of batch) {
+      const metadata = record.metadata as { correlationId?: string };
+      this.logger.debug(
+        { eventId: record.eventId, type: record.type, correlationId: metadata.correlationId },
+        'event published',
+      );
+    }
+    this.logger.info(
+      { count: batch.length, position: last.globalPosition.toString() },
+      'batch published and checkpointed',
+    );
   }
 }

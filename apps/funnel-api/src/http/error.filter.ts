@@ -97,6 +97,7 @@ export class ErrorFilter implements ExceptionFilter {
     }
     const mapped = toHttpError(error);
     if (mapped) {
+      this.logger.log(`command refused: ${mapped.statusCode} ${mapped.message}`);
       response.status(mapped.statusCode).json(mapped);
       return;
     }

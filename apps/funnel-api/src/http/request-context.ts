@@ -25,6 +25,7 @@ export function readRequestContext(request: Request, response: Response): Reques
     throw new UnauthorizedException(`x-tandem-role header is required: one of ${roles.join(', ')}`);
   }
   const id = header(request, 'x-tandem-actor')?.trim() || `anonymous-${role}`;
+  // Set by the correlation middleware for every request; the fallback is for direct use.
   const correlationId = header(request, 'x-correlation-id')?.trim() || uuidv7();
   response.setHeader('x-correlation-id', correlationId);
   return {

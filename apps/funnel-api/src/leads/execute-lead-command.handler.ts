@@ -8,10 +8,11 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { encodeForStore } from '@tandem/contracts';
 import { authorize, decideLead, type LeadCommand, leadStreamId } from '@tandem/domain';
 import { type EventStore, WrongExpectedRevisionError } from '@tandem/event-store';
+import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { ActiveDefinition } from '../definitions/active-definition.service';
 import type { RequestContext } from '../http/request-context';
-import { EVENT_STORE } from '../platform/tokens';
+import { EVENT_STORE, LOGGER } from '../platform/tokens';
 import type { CommandOptions } from './lead-command.requests';
 import { loadLead } from './lead.stream';
 
@@ -50,6 +51,7 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly definitions: ActiveDefinition,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async execute(request: ExecuteLeadCommand): Promise<LeadCommandResult> {
@@ -85,6 +87,17 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
     const result = await this.store.append(streamId, toAppend, {
       expectedRevision: lead.revision ?? 'no_stream',
     });
+    this.logger.info(
+      {
+        leadId,
+        command: request.command.type,
+        events: toAppend.map((event) => event.type),
+        revision: Number(result.nextExpectedRevision),
+        rulesVersion: definition.version,
+        actor: context.actor.id,
+      },
+      'command handled',
+    );
     return {
       leadId,
       revision: Number(result.nextExpectedRevision),

@@ -18,16 +18,7 @@ export interface AnalyticsHandle {
 }
 
 export async function openAnalytics(config: TandemConfig['clickhouse']): Promise<AnalyticsHandle> {
-  const client = await createAnalyticsClient(
-    config.mode === 'embedded'
-      ? { mode: 'embedded', path: config.path }
-      : {
-          mode: 'server',
-          url: config.url,
-          ...(config.username === undefined ? {} : { username: config.username }),
-          ...(config.password === undefined ? {} : { password: config.password }),
-        },
-  );
+  const client = await createAnalyticsClient(config);
   try {
     await migrate(client, { database: config.database });
   } catch (error) {
