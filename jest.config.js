@@ -38,9 +38,10 @@ module.exports = {
       ...common,
       displayName: 'int',
       testMatch: ['<rootDir>/**/*.int.spec.ts'],
-      // Builds dist/ for worker processes and starts one real Kafka broker per run.
+      // Builds dist/ for worker processes, starts one real Kafka broker per run, and
+      // KurrentDB + a ClickHouse server in containers where a Docker engine exists.
       globalSetup: '<rootDir>/test/support/int-global-setup.ts',
-      globalTeardown: '<rootDir>/test/support/kafka-global-teardown.ts',
+      globalTeardown: '<rootDir>/test/support/int-global-teardown.ts',
     },
   ],
 };

@@ -113,286 +113,331 @@ describe('createAnalyticsClient (embedded)', () => {
   });
 });
 
-describe('migrate', () => {
-  it('applies every migration once and is safe to re-run', async () => {
-    const database = `analytics_int_${process.pid}_migrate`;
-    const first = await migrate(client, { database });
-    const second = await migrate(client, { database });
-
-    expect(first.applied).toEqual([
-      '0001_create_lead_events.sql',
-      '0002_create_projection_checkpoint.sql',
-      '0003_create_lead_facts.sql',
-    ]);
-    expect(second).toEqual({ database, applied: [], alreadyApplied: first.applied });
-    const tables = await client.query({
-      query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
-      query_params: { db: database },
-      format: 'JSONEachRow',
-    });
-    expect(await tables.json()).toEqual([
-      { name: 'lead_events' },
-      { name: 'lead_facts' },
-      { name: 'projection_checkpoint' },
-      { name: 'schema_migrations' },
-    ]);
+/**
+ * The same specs run on every ClickHouse the product supports: embedded chDB always, and a
+ * ClickHouse server when TANDEM_TEST_CLICKHOUSE_URL is set (the int global setup sets it by
+ * starting clickhouse/clickhouse-server with testcontainers where a Docker engine exists).
+ */
+interface Leg {
+  readonly name: string;
+  readonly open: () => Promise<ClickHouseClient | null>;
+}
+const serverUrl = process.env.TANDEM_TEST_CLICKHOUSE_URL?.trim() ?? '';
+const legs: Leg[] = [{ name: 'chDB (embedded)', open: async () => null }];
+if (serverUrl === '') {
+  console.warn(
+    'ClickHouse server leg skipped: TANDEM_TEST_CLICKHOUSE_URL is not set and no Docker engine was reachable for testcontainers',
+  );
+} else {
+  legs.push({
+    name: 'ClickHouse server',
+    open: () =>
+      createAnalyticsClient({
+        mode: 'server',
+        url: serverUrl,
+        username: process.env.TANDEM_TEST_CLICKHOUSE_USER ?? 'default',
+        password: process.env.TANDEM_TEST_CLICKHOUSE_PASSWORD ?? '',
+      }),
   });
+}
 
-  it('refuses to run when an applied migration file was edited', async () => {
-    const database = await freshDatabase();
-    const sqlDir = await mkdtemp(join(tmpdir(), 'tandem-analytics-sql-'));
-    try {
-      await cp(resolveSqlDirectory(), sqlDir, { recursive: true });
-      const edited = join(sqlDir, 'migrations', '0002_create_projection_checkpoint.sql');
-      await writeFile(edited, `${await readFile(edited, 'utf8')}\n-- edited\n`);
-
-      await expect(migrate(client, { database, sqlDir })).rejects.toThrow(MigrationError);
-    } finally {
-      await rm(sqlDir, { recursive: true, force: true });
+describe.each(legs)('on $name', (leg) => {
+  let embedded: ClickHouseClient | null = null;
+  beforeAll(async () => {
+    const opened = await leg.open();
+    if (opened) {
+      embedded = client;
+      client = opened;
     }
   });
-});
-
-describe('the funnel scenario', () => {
-  it('projects lead events, skips planning events and reports the position', async () => {
-    const database = await freshDatabase();
-    const { envelopes } = funnelScenario();
-
-    const outcome = await projectBatch(client, envelopes, { database });
-
-    expect(outcome).toEqual({
-      projected: scenarioLeadEventCount,
-      skipped: 2,
-      invalid: [],
-      position: lastPosition(envelopes),
-    });
-    expect(await projectionPosition(client, { database })).toBe(lastPosition(envelopes));
+  afterAll(async () => {
+    if (embedded) {
+      await closeAnalyticsClient(client);
+      client = embedded;
+    }
   });
 
-  it('shows the shared funnel, both lenses and a reconciliation that agrees', async () => {
-    const database = await freshDatabase();
-    await project(database, funnelScenario().envelopes);
-    const queries = new AnalyticsQueries(client, { database });
+  describe('migrate', () => {
+    it('applies every migration once and is safe to re-run', async () => {
+      const database = `analytics_int_${process.pid}_migrate`;
+      const first = await migrate(client, { database });
+      const second = await migrate(client, { database });
 
-    expect(await queries.sharedFunnel()).toEqual(expectedFunnel);
-    expect(await queries.marketingLens()).toEqual(expectedMarketingLens);
-    expect(await queries.salesLens()).toEqual(expectedSalesLens);
-    expect(await queries.reconcile()).toEqual(expectedReconciliation);
-  });
-
-  it('folds each lead into one row: latest owner, recycles, open deals, erasure, merge', async () => {
-    const database = await freshDatabase();
-    await project(database, funnelScenario().envelopes);
-
-    const result = await client.query({
-      query: `SELECT lead_id, owner, recycled_count, opportunity_id, toString(won_amount) AS won,
-                     opportunity_open, erased, merged_into
-              FROM {db:Identifier}.lead_facts WHERE lead_id IN ('L5', 'L7', 'L8', 'L10', 'L11')
-              ORDER BY lead_id`,
-      query_params: { db: database },
-      format: 'JSONEachRow',
-    });
-    expect(await result.json()).toEqual([
-      {
-        lead_id: 'L10',
-        owner: 'alice',
-        recycled_count: 1,
-        opportunity_id: 'o10b',
-        won: '2500',
-        opportunity_open: false,
-        erased: false,
-        merged_into: '',
-      },
-      {
-        lead_id: 'L11',
-        owner: '',
-        recycled_count: 0,
-        opportunity_id: '',
-        won: '0',
-        opportunity_open: false,
-        erased: false,
-        merged_into: 'L3',
-      },
-      {
-        lead_id: 'L5',
-        owner: 'bob',
-        recycled_count: 0,
-        opportunity_id: 'o5',
-        won: '0',
-        opportunity_open: true,
-        erased: false,
-        merged_into: '',
-      },
-      {
-        lead_id: 'L7',
-        owner: 'bob',
-        recycled_count: 1,
-        opportunity_id: 'o7',
-        won: '3000.5',
-        opportunity_open: false,
-        erased: false,
-        merged_into: '',
-      },
-      {
-        lead_id: 'L8',
-        owner: '',
-        recycled_count: 0,
-        opportunity_id: '',
-        won: '0',
-        opportunity_open: false,
-        erased: true,
-        merged_into: '',
-      },
-    ]);
-  });
-
-  it('keeps no PII in lead_events', async () => {
-    const database = await freshDatabase();
-    await project(database, funnelScenario().envelopes);
-
-    const result = await client.query({
-      query: `SELECT count() AS leaks FROM {db:Identifier}.lead_events FINAL
-              WHERE positionCaseInsensitive(data, 'ada') > 0
-                 OR position(data, '@') > 0
-                 OR position(data, '7946') > 0`,
-      query_params: { db: database },
-      format: 'JSONEachRow',
-    });
-    expect(await result.json()).toEqual([{ leaks: 0 }]);
-  });
-});
-
-describe('exactly-once numbers', () => {
-  it('gives identical output when the same batch is delivered twice', async () => {
-    const database = await freshDatabase();
-    // No background merge may collapse the duplicates early: the reads must cope with them.
-    await client.command({
-      query: 'SYSTEM STOP MERGES {db:Identifier}.lead_events',
-      query_params: { db: database },
-    });
-    const { envelopes } = funnelScenario();
-    const queries = new AnalyticsQueries(client, { database });
-    await project(database, envelopes);
-    const once = await snapshot(queries);
-
-    await project(database, envelopes);
-
-    const stored = await client.query({
-      query: `SELECT (SELECT count() FROM {db:Identifier}.lead_events) AS rows,
-                     (SELECT count() FROM {db:Identifier}.lead_events FINAL) AS events`,
-      query_params: { db: database },
-      format: 'JSONEachRow',
-    });
-    expect(await stored.json()).toEqual([
-      { rows: 2 * scenarioLeadEventCount, events: scenarioLeadEventCount },
-    ]);
-    expect(await snapshot(queries)).toBe(once);
-    expect(await queries.reconcile()).toEqual(expectedReconciliation);
-  });
-
-  it('gives identical output for overlapping, reordered and redelivered batches', async () => {
-    const inOrder = await freshDatabase();
-    const chaotic = await freshDatabase();
-    const { envelopes } = funnelScenario();
-    await project(inOrder, envelopes);
-
-    // Overlapping windows of 20 every 7 events, newest batch first, then everything again.
-    const windows = Array.from({ length: Math.ceil(envelopes.length / 7) }, (_, i) =>
-      envelopes.slice(i * 7, i * 7 + 20),
-    ).reverse();
-    for (const batch of windows) await projectBatch(client, batch, { database: chaotic });
-    for (const batch of chunks(envelopes, 9)) await project(chaotic, batch);
-
-    expect(await snapshot(new AnalyticsQueries(client, { database: chaotic }))).toBe(
-      await snapshot(new AnalyticsQueries(client, { database: inOrder })),
-    );
-  });
-
-  it('rebuilds to the same numbers after a reset', async () => {
-    const database = await freshDatabase();
-    const { envelopes } = funnelScenario();
-    const queries = new AnalyticsQueries(client, { database });
-    await project(database, envelopes);
-    const before = await snapshot(queries);
-
-    await resetAnalytics(client, { database });
-    expect(await projectionPosition(client, { database })).toBeNull();
-    expect((await queries.sharedFunnel()).map((row) => row.leads)).toEqual(
-      expectedFunnel.map(() => 0),
-    );
-
-    await project(database, envelopes);
-    expect(await snapshot(queries)).toBe(before);
-  });
-});
-
-describe('reconciliation finds disagreements', () => {
-  it('reports a lead accepted without a hand-off: marketing sees it, sales cannot', async () => {
-    const database = await freshDatabase();
-    const log = funnelScenario();
-    log.lead('L12', leadEvent.captured('webinar', 'launch'));
-    log.lead('L12', leadEvent.accepted('carol'));
-    await project(database, log.envelopes);
-
-    const reconciliation = await new AnalyticsQueries(client, { database }).reconcile();
-
-    expect(reconciliation.ok).toBe(false);
-    expect(reconciliation.checks.filter((check) => !check.ok)).toEqual([
-      { metric: 'accepted', marketing: '7', sales: '6', events: '7', ok: false },
-    ]);
-  });
-
-  it('reports events of a lead whose capture never arrived: only the events witness sees it', async () => {
-    const database = await freshDatabase();
-    const log = funnelScenario();
-    log.lead('L13', leadEvent.handed('bob'));
-    log.lead('L13', leadEvent.rejected('bob', 'no_budget'));
-    await project(database, log.envelopes);
-
-    const reconciliation = await new AnalyticsQueries(client, { database }).reconcile();
-
-    expect(reconciliation.ok).toBe(false);
-    expect(reconciliation.checks.filter((check) => !check.ok)).toEqual([
-      { metric: 'handed_to_sales', marketing: '7', sales: '7', events: '8', ok: false },
-      { metric: 'rejected', marketing: '2', sales: '2', events: '3', ok: false },
-    ]);
-  });
-
-  it('reports a second DealWon for a lead: the fold keeps the latest amount, the events add both', async () => {
-    const database = await freshDatabase();
-    const log = funnelScenario();
-    log.lead('L1', leadEvent.won('o1', 500, 'EUR'));
-    await project(database, log.envelopes);
-
-    const reconciliation = await new AnalyticsQueries(client, { database }).reconcile();
-
-    expect(reconciliation.checks.filter((check) => !check.ok)).toEqual([
-      {
-        metric: 'won_revenue:EUR',
-        marketing: '3000',
-        sales: '3000',
-        events: '15000',
-        ok: false,
-      },
-    ]);
-  });
-});
-
-describe('capture window', () => {
-  it('restricts every report to leads captured inside [capturedFrom, capturedTo)', async () => {
-    const database = await freshDatabase();
-    const log = createEventLog();
-    const first = log.lead('A', leadEvent.captured('organic', null));
-    log.lead('A', leadEvent.mql());
-    const second = log.lead('B', leadEvent.captured('organic', null));
-    await project(database, log.envelopes);
-    const queries = new AnalyticsQueries(client, { database });
-
-    const onlyA = await queries.marketingLens({
-      capturedFrom: first.occurredAt,
-      capturedTo: second.occurredAt,
+      expect(first.applied).toEqual([
+        '0001_create_lead_events.sql',
+        '0002_create_projection_checkpoint.sql',
+        '0003_create_lead_facts.sql',
+      ]);
+      expect(second).toEqual({ database, applied: [], alreadyApplied: first.applied });
+      const tables = await client.query({
+        query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
+        query_params: { db: database },
+        format: 'JSONEachRow',
+      });
+      expect(await tables.json()).toEqual([
+        { name: 'lead_events' },
+        { name: 'lead_facts' },
+        { name: 'projection_checkpoint' },
+        { name: 'schema_migrations' },
+      ]);
     });
 
-    expect(onlyA.map(({ leads, mqls }) => ({ leads, mqls }))).toEqual([{ leads: 1, mqls: 1 }]);
+    it('refuses to run when an applied migration file was edited', async () => {
+      const database = await freshDatabase();
+      const sqlDir = await mkdtemp(join(tmpdir(), 'tandem-analytics-sql-'));
+      try {
+        await cp(resolveSqlDirectory(), sqlDir, { recursive: true });
+        const edited = join(sqlDir, 'migrations', '0002_create_projection_checkpoint.sql');
+        await writeFile(edited, `${await readFile(edited, 'utf8')}\n-- edited\n`);
+
+        await expect(migrate(client, { database, sqlDir })).rejects.toThrow(MigrationError);
+      } finally {
+        await rm(sqlDir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('the funnel scenario', () => {
+    it('projects lead events, skips planning events and reports the position', async () => {
+      const database = await freshDatabase();
+      const { envelopes } = funnelScenario();
+
+      const outcome = await projectBatch(client, envelopes, { database });
+
+      expect(outcome).toEqual({
+        projected: scenarioLeadEventCount,
+        skipped: 2,
+        invalid: [],
+        position: lastPosition(envelopes),
+      });
+      expect(await projectionPosition(client, { database })).toBe(lastPosition(envelopes));
+    });
+
+    it('shows the shared funnel, both lenses and a reconciliation that agrees', async () => {
+      const database = await freshDatabase();
+      await project(database, funnelScenario().envelopes);
+      const queries = new AnalyticsQueries(client, { database });
+
+      expect(await queries.sharedFunnel()).toEqual(expectedFunnel);
+      expect(await queries.marketingLens()).toEqual(expectedMarketingLens);
+      expect(await queries.salesLens()).toEqual(expectedSalesLens);
+      expect(await queries.reconcile()).toEqual(expectedReconciliation);
+    });
+
+    it('folds each lead into one row: latest owner, recycles, open deals, erasure, merge', async () => {
+      const database = await freshDatabase();
+      await project(database, funnelScenario().envelopes);
+
+      const result = await client.query({
+        query: `SELECT lead_id, owner, recycled_count, opportunity_id, toString(won_amount) AS won,
+                       opportunity_open, erased, merged_into
+                FROM {db:Identifier}.lead_facts WHERE lead_id IN ('L5', 'L7', 'L8', 'L10', 'L11')
+                ORDER BY lead_id`,
+        query_params: { db: database },
+        format: 'JSONEachRow',
+      });
+      expect(await result.json()).toEqual([
+        {
+          lead_id: 'L10',
+          owner: 'alice',
+          recycled_count: 1,
+          opportunity_id: 'o10b',
+          won: '2500',
+          opportunity_open: false,
+          erased: false,
+          merged_into: '',
+        },
+        {
+          lead_id: 'L11',
+          owner: '',
+          recycled_count: 0,
+          opportunity_id: '',
+          won: '0',
+          opportunity_open: false,
+          erased: false,
+          merged_into: 'L3',
+        },
+        {
+          lead_id: 'L5',
+          owner: 'bob',
+          recycled_count: 0,
+          opportunity_id: 'o5',
+          won: '0',
+          opportunity_open: true,
+          erased: false,
+          merged_into: '',
+        },
+        {
+          lead_id: 'L7',
+          owner: 'bob',
+          recycled_count: 1,
+          opportunity_id: 'o7',
+          won: '3000.5',
+          opportunity_open: false,
+          erased: false,
+          merged_into: '',
+        },
+        {
+          lead_id: 'L8',
+          owner: '',
+          recycled_count: 0,
+          opportunity_id: '',
+          won: '0',
+          opportunity_open: false,
+          erased: true,
+          merged_into: '',
+        },
+      ]);
+    });
+
+    it('keeps no PII in lead_events', async () => {
+      const database = await freshDatabase();
+      await project(database, funnelScenario().envelopes);
+
+      const result = await client.query({
+        query: `SELECT count() AS leaks FROM {db:Identifier}.lead_events FINAL
+                WHERE positionCaseInsensitive(data, 'ada') > 0
+                   OR position(data, '@') > 0
+                   OR position(data, '7946') > 0`,
+        query_params: { db: database },
+        format: 'JSONEachRow',
+      });
+      expect(await result.json()).toEqual([{ leaks: 0 }]);
+    });
+  });
+
+  describe('exactly-once numbers', () => {
+    it('gives identical output when the same batch is delivered twice', async () => {
+      const database = await freshDatabase();
+      // No background merge may collapse the duplicates early: the reads must cope with them.
+      await client.command({
+        query: 'SYSTEM STOP MERGES {db:Identifier}.lead_events',
+        query_params: { db: database },
+      });
+      const { envelopes } = funnelScenario();
+      const queries = new AnalyticsQueries(client, { database });
+      await project(database, envelopes);
+      const once = await snapshot(queries);
+
+      await project(database, envelopes);
+
+      const stored = await client.query({
+        query: `SELECT (SELECT count() FROM {db:Identifier}.lead_events) AS rows,
+                       (SELECT count() FROM {db:Identifier}.lead_events FINAL) AS events`,
+        query_params: { db: database },
+        format: 'JSONEachRow',
+      });
+      expect(await stored.json()).toEqual([
+        { rows: 2 * scenarioLeadEventCount, events: scenarioLeadEventCount },
+      ]);
+      expect(await snapshot(queries)).toBe(once);
+      expect(await queries.reconcile()).toEqual(expectedReconciliation);
+    });
+
+    it('gives identical output for overlapping, reordered and redelivered batches', async () => {
+      const inOrder = await freshDatabase();
+      const chaotic = await freshDatabase();
+      const { envelopes } = funnelScenario();
+      await project(inOrder, envelopes);
+
+      // Overlapping windows of 20 every 7 events, newest batch first, then everything again.
+      const windows = Array.from({ length: Math.ceil(envelopes.length / 7) }, (_, i) =>
+        envelopes.slice(i * 7, i * 7 + 20),
+      ).reverse();
+      for (const batch of windows) await projectBatch(client, batch, { database: chaotic });
+      for (const batch of chunks(envelopes, 9)) await project(chaotic, batch);
+
+      expect(await snapshot(new AnalyticsQueries(client, { database: chaotic }))).toBe(
+        await snapshot(new AnalyticsQueries(client, { database: inOrder })),
+      );
+    });
+
+    it('rebuilds to the same numbers after a reset', async () => {
+      const database = await freshDatabase();
+      const { envelopes } = funnelScenario();
+      const queries = new AnalyticsQueries(client, { database });
+      await project(database, envelopes);
+      const before = await snapshot(queries);
+
+      await resetAnalytics(client, { database });
+      expect(await projectionPosition(client, { database })).toBeNull();
+      expect((await queries.sharedFunnel()).map((row) => row.leads)).toEqual(
+        expectedFunnel.map(() => 0),
+      );
+
+      await project(database, envelopes);
+      expect(await snapshot(queries)).toBe(before);
+    });
+  });
+
+  describe('reconciliation finds disagreements', () => {
+    it('reports a lead accepted without a hand-off: marketing sees it, sales cannot', async () => {
+      const database = await freshDatabase();
+      const log = funnelScenario();
+      log.lead('L12', leadEvent.captured('webinar', 'launch'));
+      log.lead('L12', leadEvent.accepted('carol'));
+      await project(database, log.envelopes);
+
+      const reconciliation = await new AnalyticsQueries(client, { database }).reconcile();
+
+      expect(reconciliation.ok).toBe(false);
+      expect(reconciliation.checks.filter((check) => !check.ok)).toEqual([
+        { metric: 'accepted', marketing: '7', sales: '6', events: '7', ok: false },
+      ]);
+    });
+
+    it('reports events of a lead whose capture never arrived: only the events witness sees it', async () => {
+      const database = await freshDatabase();
+      const log = funnelScenario();
+      log.lead('L13', leadEvent.handed('bob'));
+      log.lead('L13', leadEvent.rejected('bob', 'no_budget'));
+      await project(database, log.envelopes);
+
+      const reconciliation = await new AnalyticsQueries(client, { database }).reconcile();
+
+      expect(reconciliation.ok).toBe(false);
+      expect(reconciliation.checks.filter((check) => !check.ok)).toEqual([
+        { metric: 'handed_to_sales', marketing: '7', sales: '7', events: '8', ok: false },
+        { metric: 'rejected', marketing: '2', sales: '2', events: '3', ok: false },
+      ]);
+    });
+
+    it('reports a second DealWon for a lead: the fold keeps the latest amount, the events add both', async () => {
+      const database = await freshDatabase();
+      const log = funnelScenario();
+      log.lead('L1', leadEvent.won('o1', 500, 'EUR'));
+      await project(database, log.envelopes);
+
+      const reconciliation = await new AnalyticsQueries(client, { database }).reconcile();
+
+      expect(reconciliation.checks.filter((check) => !check.ok)).toEqual([
+        {
+          metric: 'won_revenue:EUR',
+          marketing: '3000',
+          sales: '3000',
+          events: '15000',
+          ok: false,
+        },
+      ]);
+    });
+  });
+
+  describe('capture window', () => {
+    it('restricts every report to leads captured inside [capturedFrom, capturedTo)', async () => {
+      const database = await freshDatabase();
+      const log = createEventLog();
+      const first = log.lead('A', leadEvent.captured('organic', null));
+      log.lead('A', leadEvent.mql());
+      const second = log.lead('B', leadEvent.captured('organic', null));
+      await project(database, log.envelopes);
+      const queries = new AnalyticsQueries(client, { database });
+
+      const onlyA = await queries.marketingLens({
+        capturedFrom: first.occurredAt,
+        capturedTo: second.occurredAt,
+      });
+
+      expect(onlyA.map(({ leads, mqls }) => ({ leads, mqls }))).toEqual([{ leads: 1, mqls: 1 }]);
+    });
   });
 });

@@ -25,9 +25,11 @@ export async function createEventStore(selection: EventStoreSelection): Promise<
         connectionString: selection.url,
         schema: selection.schema,
       });
-    case 'kurrentdb':
-      throw new Error(
-        'TANDEM_EVENT_STORE=kurrentdb: the KurrentDB adapter is not in this build yet (issue 4); use pglite or postgres',
-      );
+    case 'kurrentdb': {
+      // Loaded on demand: the client pulls in gRPC and a native bridge (~300 ms), which
+      // processes on PGlite or PostgreSQL should not pay for.
+      const { createKurrentDbEventStore } = await import('./kurrentdb/kurrentdb-event-store');
+      return createKurrentDbEventStore({ connectionString: selection.url });
+    }
   }
 }

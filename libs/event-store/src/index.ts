@@ -1,6 +1,7 @@
 /**
  * libs/event-store: the port every part of Tandem uses to reach the source of truth,
- * its typed errors, the PostgreSQL/PGlite adapter and the contract suite adapters run.
+ * its typed errors, the PostgreSQL/PGlite and KurrentDB adapters and the contract suite
+ * adapters run.
  * It must never export adapter internals (SQL, executors) that callers could bypass
  * the port with.
  */
@@ -15,6 +16,12 @@ export {
   type CreatePgliteEventStoreOptions,
   type CreatePostgresEventStoreOptions,
 } from './postgres/postgres-event-store.factories';
+// Types only: a value export would load the KurrentDB client (gRPC, native bridge) into
+// every process; `createEventStore({ kind: 'kurrentdb', url })` loads it on demand.
+export type {
+  KurrentDbEventStore,
+  CreateKurrentDbEventStoreOptions,
+} from './kurrentdb/kurrentdb-event-store';
 export {
   describeEventStoreContract,
   type EventStoreContractFixture,

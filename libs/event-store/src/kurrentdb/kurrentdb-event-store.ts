@@ -1,0 +1,294 @@
+/**
+ * The event store on KurrentDB (formerly EventStoreDB) through @kurrent/kurrentdb-client.
+ * KurrentDB already is an event store: streams with optimistic concurrency, one global
+ * log ($all) written by a single writer and visible only up to what is committed, so the
+ * port's ordering guarantees come from the server. This class maps names and shapes:
+ * expected revisions, JSON events with the schema version in metadata, $all positions
+ * to one bigint (ADR 0003), a server-side filter that hides system and bookkeeping
+ * events, and checkpoints kept in streams of their own.
+ * It must never expose a system event, a checkpoint event or another application's
+ * event through the port, and never write anything but appends and checkpoints.
+ *
+ * Event ids: KurrentDB makes a repeated append of the same ids to the same stream
+ * idempotent, but does not refuse an id that already exists in *another* stream, so
+ * this adapter never raises DuplicateEventIdError (ADR 0003, "Consequences").
+ */
+import {
+  BACKWARDS,
+  END,
+  FORWARDS,
+  START,
+  StreamNotFoundError,
+  type KurrentDBClient,
+  type Position,
+} from '@kurrent/kurrentdb-client';
+import { validateAppend } from '../append-validation';
+import { startCatchUpSubscription } from '../catch-up-subscription';
+import { WrongExpectedRevisionError } from '../event-store.errors';
+import type {
+  AppendResult,
+  CheckpointStore,
+  EventStore,
+  EventToAppend,
+  ExpectedRevision,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '../event-store.port';
+import { formatExpectedRevision } from '../expected-revision';
+import { KurrentDbAppendNotifications } from './kurrentdb-append-notifications';
+import { KurrentDbCheckpointStore } from './kurrentdb-checkpoint-store';
+import {
+  openKurrentDbClient,
+  redactConnectionString,
+  redactSecrets,
+  type KurrentDbClient,
+} from './kurrentdb-client';
+import { KurrentDbRecordError, decodeRecord, toEventData } from './kurrentdb-event-codec';
+import {
+  toActualRevision,
+  toStreamState,
+  translateAppendError,
+} from './kurrentdb-expected-revision';
+import { deliverableEventsFilter, isHiddenStream, refuseHiddenNames } from './kurrentdb-filters';
+import { isAfter, toCommitPosition, toGlobalPosition, toPosition } from './kurrentdb-positions';
+
+export interface KurrentDbEventStoreOptions {
+  readonly client: KurrentDbClient;
+  /**
+   * Longest a caught-up subscription waits before reading again when no live signal
+   * arrived. Default 1000: live signals normally wake it within milliseconds.
+   */
+  readonly pollIntervalMs?: number;
+}
+
+export interface CreateKurrentDbEventStoreOptions {
+  /** kurrentdb://…, kdb://…, esdb://… (or +discover); TLS and credentials as in the string. */
+  readonly connectionString: string;
+  readonly pollIntervalMs?: number;
+}
+
+export const DEFAULT_KURRENTDB_POLL_INTERVAL_MS = 1_000;
+const DEFAULT_READ_ALL_MAX_COUNT = 1000;
+
+/** Opens the client and checks that the server answers; closes it again if not. */
+export async function createKurrentDbEventStore(
+  options: CreateKurrentDbEventStoreOptions,
+): Promise<KurrentDbEventStore> {
+  const client: KurrentDBClient = openKurrentDbClient(options.connectionString);
+  const store = new KurrentDbEventStore({ client, pollIntervalMs: options.pollIntervalMs });
+  try {
+    await store.init();
+  } catch (error) {
+    await store.close();
+    // Start-up errors reach operators: say where, never with the password.
+    const reason = error instanceof Error && error.message !== '' ? error.message : String(error);
+    throw new Error(
+      `KurrentDB at ${redactConnectionString(options.connectionString)} did not answer a read of $all ` +
+        `(${redactSecrets(reason, options.connectionString)})`,
+      { cause: error },
+    );
+  }
+  return store;
+}
+
+export class KurrentDbEventStore implements EventStore {
+  readonly checkpoints: CheckpointStore;
+  private readonly client: KurrentDbClient;
+  private readonly pollIntervalMs: number;
+  private readonly notifications: KurrentDbAppendNotifications;
+  private readonly subscriptions = new Set<Subscription>();
+  private closing: Promise<void> | null = null;
+
+  constructor(options: KurrentDbEventStoreOptions) {
+    this.client = options.client;
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_KURRENTDB_POLL_INTERVAL_MS;
+    this.notifications = new KurrentDbAppendNotifications(this.client);
+    this.checkpoints = new KurrentDbCheckpointStore(this.client);
+  }
+
+  /**
+   * Nothing to create: streams exist when written. Reads the head of $all with the
+   * store's filter, so a wrong address, bad credentials or a server that rejects the
+   * filter fail at start-up rather than at the first command.
+   */
+  async init(): Promise<void> {
+    await this.headPosition();
+  }
+
+  async append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: { readonly expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    validateAppend(streamId, events);
+    refuseHiddenNames(streamId, events);
+    const streamState = toStreamState(options.expectedRevision);
+    const batch = events.map((event) => toEventData(event, streamId));
+    let result;
+    try {
+      result = await this.client.appendToStream(streamId, batch, { streamState });
+    } catch (error) {
+      throw translateAppendError(error, streamId, options.expectedRevision);
+    }
+    if (!result.success) {
+      // Only with throwOnAppendFailure=false in the connection string; the client's
+      // revision is unreliable on that path, so ask the stream itself.
+      throw new WrongExpectedRevisionError(
+        streamId,
+        formatExpectedRevision(options.expectedRevision),
+        await this.lastRevision(streamId),
+      );
+    }
+    return {
+      nextExpectedRevision: result.nextExpectedRevision,
+      lastGlobalPosition: toGlobalPosition(result.position, `append to ${streamId}`),
+    };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const fromRevision = options.fromRevision ?? 0n;
+    if (fromRevision < 0n) {
+      throw new RangeError(`fromRevision must not be negative, got ${fromRevision.toString()}`);
+    }
+    const maxCount = options.maxCount === undefined ? undefined : checkMaxCount(options.maxCount);
+    // System and checkpoint streams are outside the port's world: as if they did not exist.
+    if (isHiddenStream(streamId) || maxCount === 0) return [];
+    const events: RecordedEvent[] = [];
+    try {
+      const read = this.client.readStream(streamId, {
+        direction: FORWARDS,
+        fromRevision,
+        maxCount,
+      });
+      for await (const resolved of read) {
+        if (resolved.event === undefined) continue; // a link to a deleted event; we resolve none
+        const decoded = decodeRecord(resolved.event);
+        if (decoded.kind === 'foreign') {
+          throw new KurrentDbRecordError(
+            `stream ${streamId} holds event ${resolved.event.id} that is not Tandem's: ${decoded.reason}`,
+          );
+        }
+        events.push(decoded.event);
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw error;
+    }
+    return events;
+  }
+
+  /**
+   * Pages through $all with the server-side filter. Reads start *at* a position
+   * (inclusive), so each page asks for one more event than it needs and drops what is
+   * not after the cursor. Events of other applications pass the server filter and are
+   * skipped here; the read goes on until `maxCount` Tandem events or the end of $all.
+   */
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const maxCount = checkMaxCount(options.maxCount ?? DEFAULT_READ_ALL_MAX_COUNT);
+    const after = options.after ?? null;
+    let cursor: Position | null = after === null ? null : toPosition(after);
+    const events: RecordedEvent[] = [];
+    while (events.length < maxCount) {
+      const wanted = maxCount - events.length + (cursor === null ? 0 : 1);
+      const before = cursor;
+      let received = 0;
+      const page = this.client.readAll({
+        direction: FORWARDS,
+        fromPosition: cursor ?? START,
+        maxCount: wanted,
+        filter: deliverableEventsFilter(),
+      });
+      for await (const resolved of page) {
+        received += 1;
+        const record = resolved.event;
+        if (record === undefined || !isAfter(record.position, cursor)) continue;
+        cursor = record.position;
+        const decoded = decodeRecord(record);
+        if (decoded.kind === 'foreign') continue;
+        events.push(decoded.event);
+        if (events.length === maxCount) break;
+      }
+      // A short page is the end of $all; a cursor that did not move would loop forever.
+      if (received < wanted || cursor === before) break;
+    }
+    return events;
+  }
+
+  /**
+   * The newest position on $all under the store's filter. It may be another
+   * application's event: any event up to it is "before", which is all a reader needs.
+   */
+  async headPosition(): Promise<bigint | null> {
+    const newest = this.client.readAll({
+      direction: BACKWARDS,
+      fromPosition: END,
+      maxCount: 1,
+      filter: deliverableEventsFilter(),
+    });
+    for await (const resolved of newest) {
+      if (resolved.event !== undefined) {
+        return toCommitPosition(resolved.event.position, 'head of $all');
+      }
+    }
+    return null;
+  }
+
+  subscribeToAll(options: SubscribeOptions): Subscription {
+    if (this.closing !== null) throw new Error('event store is closed');
+    const subscription = startCatchUpSubscription(
+      {
+        readAfter: (after, maxCount) => {
+          this.notifications.ensureListening();
+          return this.readAll({ after, maxCount });
+        },
+        watch: (wake) => this.notifications.watch(wake),
+      },
+      { ...options, pollIntervalMs: this.pollIntervalMs },
+    );
+    this.subscriptions.add(subscription);
+    const forget = (): void => {
+      this.subscriptions.delete(subscription);
+    };
+    void subscription.done.then(forget, forget);
+    return subscription;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.notifications.close();
+    await this.client.dispose();
+  }
+
+  /** Revision of the stream's last event, `null` when it has none. */
+  private async lastRevision(streamId: string): Promise<bigint | null> {
+    try {
+      const newest = this.client.readStream(streamId, {
+        direction: BACKWARDS,
+        fromRevision: END,
+        maxCount: 1,
+      });
+      for await (const resolved of newest) {
+        if (resolved.event !== undefined) return toActualRevision(resolved.event.revision);
+      }
+      return null;
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return null;
+      throw error;
+    }
+  }
+}
+
+function checkMaxCount(maxCount: number): number {
+  if (!Number.isInteger(maxCount) || maxCount < 0) {
+    throw new RangeError(`maxCount must be a non-negative integer, got ${maxCount}`);
+  }
+  return maxCount;
+}

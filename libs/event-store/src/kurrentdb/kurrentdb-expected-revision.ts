@@ -1,0 +1,52 @@
+/**
+ * The port's expected revision as KurrentDB's stream state, and KurrentDB's
+ * "wrong expected version" as the port's WrongExpectedRevisionError. Both sides use
+ * the same four cases (any, no stream, stream exists, exact revision of the last
+ * event), so the mapping is one to one.
+ * It must never widen a check (an unknown value is refused, never sent as ANY), and
+ * never swallow an error it does not recognise: those are returned unchanged.
+ */
+import {
+  ANY,
+  NO_STREAM,
+  STREAM_EXISTS,
+  WrongExpectedVersionError,
+  type AppendStreamState,
+  type CurrentStreamState,
+} from '@kurrent/kurrentdb-client';
+import { WrongExpectedRevisionError } from '../event-store.errors';
+import type { ExpectedRevision } from '../event-store.port';
+import { formatExpectedRevision } from '../expected-revision';
+
+export function toStreamState(expected: ExpectedRevision): AppendStreamState {
+  // Validates the value (range, unknown strings from untyped callers) before mapping it.
+  formatExpectedRevision(expected);
+  if (typeof expected === 'bigint') return expected;
+  switch (expected) {
+    case 'any':
+      return ANY;
+    case 'no_stream':
+      return NO_STREAM;
+    case 'stream_exists':
+      return STREAM_EXISTS;
+  }
+}
+
+/** The port's `actual`: the revision of the stream's last event, `null` when there is none. */
+export function toActualRevision(current: CurrentStreamState): bigint | null {
+  // Some server paths report "no stream" as -1 rather than as the no_stream case.
+  return current === NO_STREAM || current < 0n ? null : current;
+}
+
+export function translateAppendError(
+  error: unknown,
+  streamId: string,
+  expected: ExpectedRevision,
+): unknown {
+  if (!(error instanceof WrongExpectedVersionError)) return error;
+  return new WrongExpectedRevisionError(
+    streamId,
+    formatExpectedRevision(expected),
+    toActualRevision(error.actualState),
+  );
+}
