@@ -63,7 +63,9 @@ export async function runDemo(config: TandemConfig, options: DemoOptions): Promi
   const state = await readState(stateFile);
 
   console.log(`Tandem demo — ${describeConfig(config)}`);
-  const app = await createFunnelApi(config);
+  // The demo prints its own report; command-by-command logs only when asked for.
+  const logLevel = process.env.TANDEM_LOG_LEVEL ? config.logLevel : 'warn';
+  const app = await createFunnelApi({ ...config, logLevel });
   try {
     await app.listen(config.http.port, config.http.host);
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
