@@ -7,3 +7,5 @@ export * from './event-schemas';
 export * from './envelope.codec';
 export * from './topics';
 export * from './kafka-message.codec';
+export * from './json-schemas';
+export * from './subscribe';

@@ -112,9 +112,12 @@ export async function runDemo(config: TandemConfig, options: DemoOptions): Promi
       api.get<Reconciliation>('/analytics/reconciliation'),
     ]);
     printViews(funnel, marketing, sales, reconciliation);
+    const runs = (await readState(stateFile)).runs;
     console.log(
-      `\nQuarters simulated so far: ${quarterLabel(quarterForRun(0, now))} onwards. ` +
-        `Run \`npm start\` and open ${url}/docs for the API.`,
+      runs > 0
+        ? `\nQuarters simulated: ${quarterLabel(quarterForRun(0, now))} to ${quarterLabel(quarterForRun(runs - 1, now))}. ` +
+            `Run \`npm start\` and open ${url}/docs for the API.`
+        : `\nRun \`npm start\` and open ${url}/docs for the API.`,
     );
     return reconciliation.ok ? 0 : 1;
   } finally {

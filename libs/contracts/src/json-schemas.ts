@@ -1,0 +1,91 @@
+/**
+ * JSON Schemas (draft 2020-12) of the envelope on `tandem.lead-events.v1`, one per
+ * event type at its current schema version, for consumers written in other
+ * languages. They are derived from the same zod schemas the TypeScript decoder
+ * uses, so the two cannot drift; a committed copy lives in libs/contracts/schemas
+ * (see generate-schemas.main.ts) and a spec fails when it is stale.
+ *
+ * What JSON Schema cannot say (refinements such as `min <= max`, trimming of
+ * text) stays with the TypeScript decoder: the schemas are never stricter than
+ * it, only occasionally looser. This module must never do I/O, and its output
+ * must depend on nothing but the schemas (no dates, no environment).
+ */
+import { z } from 'zod';
+import { currentSchemaVersions, metadataSchema } from './envelope.codec';
+import { eventDataSchemas, type KnownEventType, knownEventTypes } from './event-schemas';
+import { eventHeaders } from './kafka-message.codec';
+import { LEAD_EVENTS_DLQ_TOPIC, LEAD_EVENTS_TOPIC } from './topics';
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface EventJsonSchema {
+  readonly type: KnownEventType;
+  readonly schemaVersion: number;
+  /** File name under libs/contracts/schemas, e.g. `LeadHandedToSales.v1.schema.json`. */
+  readonly file: string;
+  readonly schema: JsonSchema;
+}
+
+export const schemaFileName = (type: string, schemaVersion: number): string =>
+  `${type}.v${schemaVersion}.schema.json`;
+
+/** The wire envelope of one event type, field order as toEnvelopeJson writes it. */
+function envelopeSchema(type: KnownEventType, schemaVersion: number) {
+  const meta = metadataSchema.shape;
+  return z.object({
+    eventId: z.string().min(1),
+    type: z.literal(type),
+    schemaVersion: z.literal(schemaVersion),
+    leadId: meta.leadId,
+    accountId: meta.accountId,
+    occurredAt: meta.occurredAt,
+    recordedAt: z.iso.datetime({ offset: true }),
+    correlationId: meta.correlationId,
+    causationId: meta.causationId,
+    actor: meta.actor,
+    streamId: z.string().min(1),
+    streamRevision: z.number().int().nonnegative(),
+    globalPosition: z.string().regex(/^\d+$/),
+    data: eventDataSchemas[type],
+  });
+}
+
+/**
+ * One schema per event type, sorted by type. `io: 'input'` describes what the
+ * decoder accepts: unknown fields are allowed (and ignored), so adding an
+ * optional field is not a breaking change for consumers that validate.
+ */
+export function eventJsonSchemas(): EventJsonSchema[] {
+  return [...knownEventTypes].sort().map((type) => {
+    const schemaVersion = currentSchemaVersions[type];
+    const body = z.toJSONSchema(envelopeSchema(type, schemaVersion), {
+      target: 'draft-2020-12',
+      io: 'input',
+      unrepresentable: 'throw',
+    });
+    const { $schema, ...rest } = body;
+    return {
+      type,
+      schemaVersion,
+      file: schemaFileName(type, schemaVersion),
+      schema: {
+        $schema,
+        title: `${type} v${schemaVersion}`,
+        description: `Envelope of a ${type} event (schema version ${schemaVersion}) as published on ${LEAD_EVENTS_TOPIC}.`,
+        ...rest,
+      },
+    };
+  });
+}
+
+/** index.json: what a consumer in another language needs besides the schemas. */
+export function eventJsonSchemaIndex(schemas: readonly EventJsonSchema[] = eventJsonSchemas()) {
+  return {
+    topic: LEAD_EVENTS_TOPIC,
+    dlqTopic: LEAD_EVENTS_DLQ_TOPIC,
+    key: 'leadId, or the stream id for events outside a lead; one key keeps its order',
+    value: 'the envelope as UTF-8 JSON; pick the schema by its type and schemaVersion',
+    headers: eventHeaders,
+    schemas: schemas.map(({ type, schemaVersion, file }) => ({ type, schemaVersion, file })),
+  };
+}
