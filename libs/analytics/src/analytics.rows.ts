@@ -205,3 +205,188 @@ export const parseSalesLensRows = (rows: unknown): SalesLensRow[] =>
   z.array(salesLensSchema).parse(rows);
 export const parseSharedTotals = (rows: unknown): SharedTotals =>
   z.tuple([sharedTotalsSchema]).parse(rows)[0];
+
+/** Attribution models of the marketing-attribution query; see its SQL for the weights. */
+export const attributionModels = [
+  'first_touch',
+  'last_touch',
+  'linear',
+  'u_shaped',
+  'w_shaped',
+] as const;
+export type AttributionModel = (typeof attributionModels)[number];
+
+export interface MarketingAttributionRow {
+  readonly channel: string;
+  /** '' for touches without a campaign. */
+  readonly campaign: string;
+  /** Leads of the cohort with at least one touch on this (channel, campaign). */
+  readonly leadsTouched: number;
+  /** Won revenue credited to this (channel, campaign) under the model. */
+  readonly wonRevenue: MoneyByCurrency;
+  /** Open pipeline credited under the model. */
+  readonly pipeline: MoneyByCurrency;
+  /** Sum of CampaignSpendRecorded for this (channel, campaign). */
+  readonly spend: MoneyByCurrency;
+  /** Per currency with spend: credited won revenue / spend, rounded to 4 places. */
+  readonly roi: Readonly<Record<string, number>>;
+}
+
+export interface AlignmentRow {
+  readonly channel: string;
+  readonly campaign: string;
+  readonly handedToSales: number;
+  readonly acceptedInSla: number;
+  readonly rejectedInSla: number;
+  readonly respondedLate: number;
+  readonly openPastDue: number;
+  readonly openInSla: number;
+  /** respondedLate + openPastDue: MQLs nobody acted on within the SLA. */
+  readonly leaked: number;
+  /** (acceptedInSla + rejectedInSla) / (handedToSales - openInSla). */
+  readonly slaCompliance: number | null;
+  readonly recycled: number;
+  /** recycled / handedToSales. */
+  readonly recycleRate: number | null;
+  /** Rejection reason code -> leads. */
+  readonly rejectionReasons: Readonly<Record<string, number>>;
+}
+
+const marketingAttributionSchema = z
+  .object({
+    channel: z.string(),
+    campaign: z.string(),
+    leads_touched: count,
+    won_revenue: money,
+    pipeline: money,
+    spend: money,
+    roi: z.record(z.string(), z.number()),
+  })
+  .transform((row): MarketingAttributionRow => ({
+    channel: row.channel,
+    campaign: row.campaign,
+    leadsTouched: row.leads_touched,
+    wonRevenue: row.won_revenue,
+    pipeline: row.pipeline,
+    spend: row.spend,
+    roi: row.roi,
+  }));
+
+const alignmentSchema = z
+  .object({
+    channel: z.string(),
+    campaign: z.string(),
+    handed_to_sales: count,
+    accepted_in_sla: count,
+    rejected_in_sla: count,
+    responded_late: count,
+    open_past_due: count,
+    open_in_sla: count,
+    leaked: count,
+    sla_compliance: rate,
+    recycled: count,
+    recycle_rate: rate,
+    rejection_reasons: z.record(z.string(), count),
+  })
+  .transform((row): AlignmentRow => ({
+    channel: row.channel,
+    campaign: row.campaign,
+    handedToSales: row.handed_to_sales,
+    acceptedInSla: row.accepted_in_sla,
+    rejectedInSla: row.rejected_in_sla,
+    respondedLate: row.responded_late,
+    openPastDue: row.open_past_due,
+    openInSla: row.open_in_sla,
+    leaked: row.leaked,
+    slaCompliance: row.sla_compliance,
+    recycled: row.recycled,
+    recycleRate: row.recycle_rate,
+    rejectionReasons: row.rejection_reasons,
+  }));
+
+export const parseMarketingAttributionRows = (rows: unknown): MarketingAttributionRow[] =>
+  z.array(marketingAttributionSchema).parse(rows);
+export const parseAlignmentRows = (rows: unknown): AlignmentRow[] =>
+  z.array(alignmentSchema).parse(rows);
+
+export interface StageDurationRow {
+  /** 1-based order in the funnel. */
+  readonly position: number;
+  readonly fromStage: FunnelReportStage;
+  readonly toStage: FunnelReportStage;
+  /** Leads that reached both stages (to at or after from). */
+  readonly leads: number;
+  /** Hours from entering fromStage to reaching toStage, rounded to 2 places; null without leads. */
+  readonly medianHours: number | null;
+  readonly p90Hours: number | null;
+}
+
+/** Capture cohorts of funnelByCohort. */
+export const cohortGrains = ['week', 'month'] as const;
+export type CohortGrain = (typeof cohortGrains)[number];
+
+export interface CohortFunnelRow {
+  /** `YYYY-MM-DD`: the Monday of the capture week or the first of the capture month (UTC). */
+  readonly cohort: string;
+  readonly captured: number;
+  readonly mql: number;
+  readonly handedToSales: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly sql: number;
+  readonly opportunity: number;
+  readonly won: number;
+  readonly lost: number;
+  readonly wonRevenue: MoneyByCurrency;
+}
+
+const stageDurationSchema = z
+  .object({
+    position: count,
+    from_stage: stage,
+    to_stage: stage,
+    leads: count,
+    median_hours: rate,
+    p90_hours: rate,
+  })
+  .transform((row): StageDurationRow => ({
+    position: row.position,
+    fromStage: row.from_stage,
+    toStage: row.to_stage,
+    leads: row.leads,
+    medianHours: row.median_hours,
+    p90Hours: row.p90_hours,
+  }));
+
+const cohortFunnelSchema = z
+  .object({
+    cohort: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    captured: count,
+    mql: count,
+    handed_to_sales: count,
+    accepted: count,
+    rejected: count,
+    sql: count,
+    opportunity: count,
+    won: count,
+    lost: count,
+    won_revenue: money,
+  })
+  .transform((row): CohortFunnelRow => ({
+    cohort: row.cohort,
+    captured: row.captured,
+    mql: row.mql,
+    handedToSales: row.handed_to_sales,
+    accepted: row.accepted,
+    rejected: row.rejected,
+    sql: row.sql,
+    opportunity: row.opportunity,
+    won: row.won,
+    lost: row.lost,
+    wonRevenue: row.won_revenue,
+  }));
+
+export const parseStageDurationRows = (rows: unknown): StageDurationRow[] =>
+  z.array(stageDurationSchema).parse(rows);
+export const parseCohortFunnelRows = (rows: unknown): CohortFunnelRow[] =>
+  z.array(cohortFunnelSchema).parse(rows);

@@ -2,8 +2,9 @@
  * The funnel definition in force for live decisions: the newest version in the
  * `funnel-definitions` stream. On first start the shipped default is published
  * as version 1, so every decision names a version that exists as an event.
- * Each call re-reads only the stream's tail, so a version published by another
- * process is seen by the next command.
+ * Live decisions re-read the stream's tail at most once a second (a version
+ * published by another process is in force within that second; the event
+ * records the version actually used); publishing and listing always re-read.
  */
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { decodeStoredEvent, encodeForStore } from '@tandem/contracts';
@@ -19,10 +20,13 @@ export interface PublishedDefinition {
   readonly publishedBy: string;
 }
 
+const LIVE_REFRESH_MS = 1000;
+
 @Injectable()
 export class ActiveDefinition implements OnModuleInit {
   private published: PublishedDefinition[] = [];
   private revision: bigint | null = null;
+  private refreshedAt = 0;
 
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
@@ -56,6 +60,7 @@ export class ActiveDefinition implements OnModuleInit {
 
   /** Reads definitions published since the last call. */
   async refresh(): Promise<{ revision: bigint | null; versions: readonly PublishedDefinition[] }> {
+    this.refreshedAt = Date.now();
     const fresh = await this.store.readStream(DEFINITIONS_STREAM, {
       fromRevision: this.revision === null ? 0n : this.revision + 1n,
     });
@@ -77,8 +82,8 @@ export class ActiveDefinition implements OnModuleInit {
   }
 
   async current(): Promise<FunnelDefinition> {
-    const { versions } = await this.refresh();
-    return versions.at(-1)?.definition ?? defaultFunnelDefinition;
+    if (Date.now() - this.refreshedAt >= LIVE_REFRESH_MS) await this.refresh();
+    return this.published.at(-1)?.definition ?? defaultFunnelDefinition;
   }
 
   async all(): Promise<readonly PublishedDefinition[]> {

@@ -58,6 +58,7 @@ export class PublishFunnelDefinitionHandler implements ICommandHandler<PublishFu
     await this.store.append(DEFINITIONS_STREAM, [event], {
       expectedRevision: revision ?? 'no_stream',
     });
+    await this.definitions.refresh(); // in force here at once, not after the live cache expires
     return { version: definition.version, eventId };
   }
 }
