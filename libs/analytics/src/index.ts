@@ -37,20 +37,11 @@ export {
 export {
   AnalyticsQueries,
   InvalidCaptureWindowError,
-  InvalidQueryParameterError,
   type AnalyticsQueriesOptions,
   type CaptureWindow,
 } from './analytics.queries';
 export {
   funnelReportStages,
-  attributionModels,
-  cohortGrains,
-  type CohortGrain,
-  type CohortFunnelRow,
-  type StageDurationRow,
-  type AttributionModel,
-  type MarketingAttributionRow,
-  type AlignmentRow,
   type FunnelReportStage,
   type FunnelStageRow,
   type MarketingLensRow,
@@ -58,11 +49,5 @@ export {
   type SharedTotals,
   type MoneyByCurrency,
 } from './analytics.rows';
-export {
-  toPlanningFactRow,
-  type CampaignSpendRow,
-  type TargetRow,
-  type PlanningFactOutcome,
-} from './planning-fact.row';
 export type { Reconciliation, ReconciliationCheck } from './reconciliation';
 export { SQL_DIR_ENV, SqlDirectoryNotFoundError } from './sql-directory';
