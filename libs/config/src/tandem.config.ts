@@ -115,15 +115,6 @@ export class ConfigError extends Error {
   }
 }
 
-function expectedForm(variable: string): string {
-  const field = envSchema.shape[variable as keyof typeof envSchema.shape];
-  if (field instanceof z.ZodDefault) {
-    const inner: unknown = field.unwrap();
-    if (inner instanceof z.ZodEnum) return ` (expected one of: ${inner.options.join(', ')})`;
-  }
-  return '';
-}
-
 /** Reads and validates the environment; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
   const parsed = envSchema.safeParse(env);
@@ -131,7 +122,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const variable = String(issue.path[0] ?? '(environment)');
-        return `${variable}: ${issue.message}${expectedForm(variable)}`;
+        const given = env[variable];
+        return issue.code === 'invalid_value'
+          ? `${variable}: must be one of ${issue.values.map(String).join(', ')} (got ${JSON.stringify(given)})`
+          : `${variable}: ${issue.message}`;
       }),
     );
   }
