@@ -117,6 +117,7 @@ describeWhenPostgres(postgresUnavailableReason())('Kafka pipeline (real broker)'
       const app = await createFunnelApi({
         ...loadConfig({ ...p.env, TANDEM_DATA_DIR: apiDataDir }),
         projector: 'off',
+        logLevel: 'error',
       });
       const http = app.getHttpServer() as App;
       const headers = { 'x-tandem-role': 'system', 'x-tandem-actor': 'pipeline-test' };

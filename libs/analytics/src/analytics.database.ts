@@ -14,6 +14,8 @@ export const analyticsTables = {
   leadEvents: 'lead_events',
   leadFacts: 'lead_facts',
   projectionCheckpoint: 'projection_checkpoint',
+  campaignSpend: 'campaign_spend',
+  targets: 'targets',
   schemaMigrations: 'schema_migrations',
 } as const;
 

@@ -167,6 +167,8 @@ describe.each(legs)('on $name', (leg) => {
         '0001_create_lead_events.sql',
         '0002_create_projection_checkpoint.sql',
         '0003_create_lead_facts.sql',
+        '0004_create_campaign_spend.sql',
+        '0005_create_targets.sql',
       ]);
       expect(second).toEqual({ database, applied: [], alreadyApplied: first.applied });
       const tables = await client.query({
@@ -175,10 +177,12 @@ describe.each(legs)('on $name', (leg) => {
         format: 'JSONEachRow',
       });
       expect(await tables.json()).toEqual([
+        { name: 'campaign_spend' },
         { name: 'lead_events' },
         { name: 'lead_facts' },
         { name: 'projection_checkpoint' },
         { name: 'schema_migrations' },
+        { name: 'targets' },
       ]);
     });
 
@@ -198,7 +202,7 @@ describe.each(legs)('on $name', (leg) => {
   });
 
   describe('the funnel scenario', () => {
-    it('projects lead events, skips planning events and reports the position', async () => {
+    it('projects lead events and planning facts and reports the position', async () => {
       const database = await freshDatabase();
       const { envelopes } = funnelScenario();
 
@@ -206,7 +210,8 @@ describe.each(legs)('on $name', (leg) => {
 
       expect(outcome).toEqual({
         projected: scenarioLeadEventCount,
-        skipped: 2,
+        planning: 2,
+        skipped: 0,
         invalid: [],
         position: lastPosition(envelopes),
       });

@@ -34,6 +34,8 @@ describe('the migration files', () => {
       [1, '0001_create_lead_events.sql'],
       [2, '0002_create_projection_checkpoint.sql'],
       [3, '0003_create_lead_facts.sql'],
+      [4, '0004_create_campaign_spend.sql'],
+      [5, '0005_create_targets.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

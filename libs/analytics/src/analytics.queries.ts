@@ -11,11 +11,29 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { analyticsDatabase, type AnalyticsDatabaseOptions } from './analytics.database';
 import {
+  attributionModels,
+  parseAccountLensRows,
+  parseSalesPerformanceRows,
+  parseTargetProgressRows,
+  cohortGrains,
+  parseCohortFunnelRows,
+  parseStageDurationRows,
+  parseAlignmentRows,
+  parseMarketingAttributionRows,
   parseFunnelStageRows,
   parseMarketingLensRows,
   parseSalesLensRows,
   parseSharedTotals,
+  type AlignmentRow,
+  type AttributionModel,
+  type AccountLensRow,
+  type SalesPerformanceRow,
+  type TargetProgressRow,
+  type CohortFunnelRow,
+  type CohortGrain,
+  type StageDurationRow,
   type FunnelStageRow,
+  type MarketingAttributionRow,
   type MarketingLensRow,
   type SalesLensRow,
   type SharedTotals,
@@ -30,6 +48,13 @@ export const viewQueries = [
   'marketing-lens',
   'sales-lens',
   'event-totals',
+  'marketing-attribution',
+  'alignment',
+  'funnel-time-in-stage',
+  'funnel-by-cohort',
+  'account-lens',
+  'sales-performance',
+  'targets-progress',
 ] as const;
 export type ViewQuery = (typeof viewQueries)[number];
 
@@ -73,6 +98,25 @@ function windowParams(window: CaptureWindow): Record<string, string> {
   };
 }
 
+export class InvalidQueryParameterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidQueryParameterError';
+  }
+}
+
+const attributionModelSet: ReadonlySet<string> = new Set(attributionModels);
+const cohortGrainSet: ReadonlySet<string> = new Set(cohortGrains);
+
+function asOfParam(asOf: string | undefined): string {
+  const value = asOf ?? new Date().toISOString();
+  const converted = toClickHouseDateTime(value);
+  if (converted === null) {
+    throw new InvalidQueryParameterError('asOf must be an ISO-8601 timestamp with a zone');
+  }
+  return converted;
+}
+
 export class AnalyticsQueries {
   private readonly database: string;
   private readonly sqlDir: string;
@@ -96,9 +140,73 @@ export class AnalyticsQueries {
     return parseMarketingLensRows(await this.run('marketing-lens', windowParams(window)));
   }
 
+  /** Median and p90 hours from entering each stage to the next, in funnel order. */
+  async funnelTimeInStage(window: CaptureWindow = {}): Promise<StageDurationRow[]> {
+    return parseStageDurationRows(await this.run('funnel-time-in-stage', windowParams(window)));
+  }
+
+  /** The shared funnel's counts per capture week or month, in cohort order. */
+  async funnelByCohort(grain: CohortGrain, window: CaptureWindow = {}): Promise<CohortFunnelRow[]> {
+    if (!cohortGrainSet.has(grain)) {
+      throw new InvalidQueryParameterError(
+        `grain must be one of ${cohortGrains.join(', ')}; got ${JSON.stringify(grain)}`,
+      );
+    }
+    return parseCohortFunnelRows(
+      await this.run('funnel-by-cohort', { ...windowParams(window), grain }),
+    );
+  }
+
   /** What each owner received and closed, ordered by owner. */
   async salesLens(window: CaptureWindow = {}): Promise<SalesLensRow[]> {
     return parseSalesLensRows(await this.run('sales-lens', windowParams(window)));
+  }
+
+  /**
+   * Won revenue and open pipeline credited to each (channel, campaign) under one attribution
+   * model, with spend and ROI, ordered by channel then campaign. Shares are exact: per lead
+   * they add up to the lead's amount to the last 0.0001.
+   */
+  async marketingAttribution(
+    model: AttributionModel,
+    window: CaptureWindow = {},
+  ): Promise<MarketingAttributionRow[]> {
+    if (!attributionModelSet.has(model)) {
+      throw new InvalidQueryParameterError(
+        `model must be one of ${attributionModels.join(', ')}; got ${JSON.stringify(model)}`,
+      );
+    }
+    return parseMarketingAttributionRows(
+      await this.run('marketing-attribution', { ...windowParams(window), model }),
+    );
+  }
+
+  /**
+   * SLA compliance, leakage, recycle rate and rejection reasons per capture (channel,
+   * campaign). Open hand-offs are judged against `asOf` (ISO-8601 with a zone; default now,
+   * so pass it for reproducible output).
+   */
+  async alignment(
+    window: CaptureWindow & { readonly asOf?: string } = {},
+  ): Promise<AlignmentRow[]> {
+    return parseAlignmentRows(
+      await this.run('alignment', { ...windowParams(window), as_of: asOfParam(window.asOf) }),
+    );
+  }
+
+  /** Every lens total rolled up by account (ABM), ordered by account ('' = no account). */
+  async accountLens(window: CaptureWindow = {}): Promise<AccountLensRow[]> {
+    return parseAccountLensRows(await this.run('account-lens', windowParams(window)));
+  }
+
+  /** Response time, win rate, cycle length and loss reasons per (team, owner). */
+  async salesPerformance(window: CaptureWindow = {}): Promise<SalesPerformanceRow[]> {
+    return parseSalesPerformanceRows(await this.run('sales-performance', windowParams(window)));
+  }
+
+  /** Every current target beside its actual for the period, both teams. */
+  async targetsProgress(): Promise<TargetProgressRow[]> {
+    return parseTargetProgressRows(await this.run('targets-progress', {}));
   }
 
   /** The shared totals counted straight from lead_events, for all time. */

@@ -205,3 +205,330 @@ export const parseSalesLensRows = (rows: unknown): SalesLensRow[] =>
   z.array(salesLensSchema).parse(rows);
 export const parseSharedTotals = (rows: unknown): SharedTotals =>
   z.tuple([sharedTotalsSchema]).parse(rows)[0];
+
+/** Attribution models of the marketing-attribution query; see its SQL for the weights. */
+export const attributionModels = [
+  'first_touch',
+  'last_touch',
+  'linear',
+  'u_shaped',
+  'w_shaped',
+] as const;
+export type AttributionModel = (typeof attributionModels)[number];
+
+export interface MarketingAttributionRow {
+  readonly channel: string;
+  /** '' for touches without a campaign. */
+  readonly campaign: string;
+  /** Leads of the cohort with at least one touch on this (channel, campaign). */
+  readonly leadsTouched: number;
+  /** Won revenue credited to this (channel, campaign) under the model. */
+  readonly wonRevenue: MoneyByCurrency;
+  /** Open pipeline credited under the model. */
+  readonly pipeline: MoneyByCurrency;
+  /** Sum of CampaignSpendRecorded for this (channel, campaign). */
+  readonly spend: MoneyByCurrency;
+  /** Per currency with spend: credited won revenue / spend, rounded to 4 places. */
+  readonly roi: Readonly<Record<string, number>>;
+}
+
+export interface AlignmentRow {
+  readonly channel: string;
+  readonly campaign: string;
+  readonly handedToSales: number;
+  readonly acceptedInSla: number;
+  readonly rejectedInSla: number;
+  readonly respondedLate: number;
+  readonly openPastDue: number;
+  readonly openInSla: number;
+  /** respondedLate + openPastDue: MQLs nobody acted on within the SLA. */
+  readonly leaked: number;
+  /** (acceptedInSla + rejectedInSla) / (handedToSales - openInSla). */
+  readonly slaCompliance: number | null;
+  readonly recycled: number;
+  /** recycled / handedToSales. */
+  readonly recycleRate: number | null;
+  /** Rejection reason code -> leads. */
+  readonly rejectionReasons: Readonly<Record<string, number>>;
+}
+
+const marketingAttributionSchema = z
+  .object({
+    channel: z.string(),
+    campaign: z.string(),
+    leads_touched: count,
+    won_revenue: money,
+    pipeline: money,
+    spend: money,
+    roi: z.record(z.string(), z.number()),
+  })
+  .transform((row): MarketingAttributionRow => ({
+    channel: row.channel,
+    campaign: row.campaign,
+    leadsTouched: row.leads_touched,
+    wonRevenue: row.won_revenue,
+    pipeline: row.pipeline,
+    spend: row.spend,
+    roi: row.roi,
+  }));
+
+const alignmentSchema = z
+  .object({
+    channel: z.string(),
+    campaign: z.string(),
+    handed_to_sales: count,
+    accepted_in_sla: count,
+    rejected_in_sla: count,
+    responded_late: count,
+    open_past_due: count,
+    open_in_sla: count,
+    leaked: count,
+    sla_compliance: rate,
+    recycled: count,
+    recycle_rate: rate,
+    rejection_reasons: z.record(z.string(), count),
+  })
+  .transform((row): AlignmentRow => ({
+    channel: row.channel,
+    campaign: row.campaign,
+    handedToSales: row.handed_to_sales,
+    acceptedInSla: row.accepted_in_sla,
+    rejectedInSla: row.rejected_in_sla,
+    respondedLate: row.responded_late,
+    openPastDue: row.open_past_due,
+    openInSla: row.open_in_sla,
+    leaked: row.leaked,
+    slaCompliance: row.sla_compliance,
+    recycled: row.recycled,
+    recycleRate: row.recycle_rate,
+    rejectionReasons: row.rejection_reasons,
+  }));
+
+export const parseMarketingAttributionRows = (rows: unknown): MarketingAttributionRow[] =>
+  z.array(marketingAttributionSchema).parse(rows);
+export const parseAlignmentRows = (rows: unknown): AlignmentRow[] =>
+  z.array(alignmentSchema).parse(rows);
+
+export interface StageDurationRow {
+  /** 1-based order in the funnel. */
+  readonly position: number;
+  readonly fromStage: FunnelReportStage;
+  readonly toStage: FunnelReportStage;
+  /** Leads that reached both stages (to at or after from). */
+  readonly leads: number;
+  /** Hours from entering fromStage to reaching toStage, rounded to 2 places; null without leads. */
+  readonly medianHours: number | null;
+  readonly p90Hours: number | null;
+}
+
+/** Capture cohorts of funnelByCohort. */
+export const cohortGrains = ['week', 'month'] as const;
+export type CohortGrain = (typeof cohortGrains)[number];
+
+export interface CohortFunnelRow {
+  /** `YYYY-MM-DD`: the Monday of the capture week or the first of the capture month (UTC). */
+  readonly cohort: string;
+  readonly captured: number;
+  readonly mql: number;
+  readonly handedToSales: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly sql: number;
+  readonly opportunity: number;
+  readonly won: number;
+  readonly lost: number;
+  readonly wonRevenue: MoneyByCurrency;
+}
+
+const stageDurationSchema = z
+  .object({
+    position: count,
+    from_stage: stage,
+    to_stage: stage,
+    leads: count,
+    median_hours: rate,
+    p90_hours: rate,
+  })
+  .transform((row): StageDurationRow => ({
+    position: row.position,
+    fromStage: row.from_stage,
+    toStage: row.to_stage,
+    leads: row.leads,
+    medianHours: row.median_hours,
+    p90Hours: row.p90_hours,
+  }));
+
+const cohortFunnelSchema = z
+  .object({
+    cohort: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    captured: count,
+    mql: count,
+    handed_to_sales: count,
+    accepted: count,
+    rejected: count,
+    sql: count,
+    opportunity: count,
+    won: count,
+    lost: count,
+    won_revenue: money,
+  })
+  .transform((row): CohortFunnelRow => ({
+    cohort: row.cohort,
+    captured: row.captured,
+    mql: row.mql,
+    handedToSales: row.handed_to_sales,
+    accepted: row.accepted,
+    rejected: row.rejected,
+    sql: row.sql,
+    opportunity: row.opportunity,
+    won: row.won,
+    lost: row.lost,
+    wonRevenue: row.won_revenue,
+  }));
+
+export const parseStageDurationRows = (rows: unknown): StageDurationRow[] =>
+  z.array(stageDurationSchema).parse(rows);
+export const parseCohortFunnelRows = (rows: unknown): CohortFunnelRow[] =>
+  z.array(cohortFunnelSchema).parse(rows);
+
+export interface AccountLensRow {
+  /** '' for leads without an account. */
+  readonly account: string;
+  readonly leads: number;
+  readonly mqls: number;
+  readonly handedToSales: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly sqls: number;
+  readonly opportunities: number;
+  readonly won: number;
+  readonly lost: number;
+  readonly wonRevenue: MoneyByCurrency;
+  readonly pipeline: MoneyByCurrency;
+}
+
+export interface SalesPerformanceRow {
+  readonly team: string;
+  readonly owner: string;
+  readonly handedToSales: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  /** Hours from first hand-off to first acceptance or rejection. */
+  readonly medianResponseHours: number | null;
+  readonly p90ResponseHours: number | null;
+  readonly won: number;
+  readonly lost: number;
+  readonly winRate: number | null;
+  /** Days from opportunity opened to won or lost. */
+  readonly medianCycleDays: number | null;
+  readonly p90CycleDays: number | null;
+  /** Loss reason code -> leads. */
+  readonly lossReasons: Readonly<Record<string, number>>;
+}
+
+export interface TargetProgressRow {
+  readonly team: string;
+  readonly metric: string;
+  readonly period: string;
+  /** '' for a team-wide target. */
+  readonly owner: string;
+  /** Exact decimal string. */
+  readonly target: string;
+  /** Null for money metrics (won_revenue, pipeline). */
+  readonly actualCount: number | null;
+  /** Per currency, money metrics only. */
+  readonly actualAmount: MoneyByCurrency;
+  /** actual / target; null when not comparable (target 0, several currencies). */
+  readonly progress: number | null;
+}
+
+const accountLensSchema = z
+  .object({
+    account: z.string(),
+    leads: count,
+    mqls: count,
+    handed_to_sales: count,
+    accepted: count,
+    rejected: count,
+    sqls: count,
+    opportunities: count,
+    won: count,
+    lost: count,
+    won_revenue: money,
+    pipeline: money,
+  })
+  .transform((row): AccountLensRow => ({
+    account: row.account,
+    leads: row.leads,
+    mqls: row.mqls,
+    handedToSales: row.handed_to_sales,
+    accepted: row.accepted,
+    rejected: row.rejected,
+    sqls: row.sqls,
+    opportunities: row.opportunities,
+    won: row.won,
+    lost: row.lost,
+    wonRevenue: row.won_revenue,
+    pipeline: row.pipeline,
+  }));
+
+const salesPerformanceSchema = z
+  .object({
+    team: z.string(),
+    owner: z.string(),
+    handed_to_sales: count,
+    accepted: count,
+    rejected: count,
+    median_response_hours: rate,
+    p90_response_hours: rate,
+    won: count,
+    lost: count,
+    win_rate: rate,
+    median_cycle_days: rate,
+    p90_cycle_days: rate,
+    loss_reasons: z.record(z.string(), count),
+  })
+  .transform((row): SalesPerformanceRow => ({
+    team: row.team,
+    owner: row.owner,
+    handedToSales: row.handed_to_sales,
+    accepted: row.accepted,
+    rejected: row.rejected,
+    medianResponseHours: row.median_response_hours,
+    p90ResponseHours: row.p90_response_hours,
+    won: row.won,
+    lost: row.lost,
+    winRate: row.win_rate,
+    medianCycleDays: row.median_cycle_days,
+    p90CycleDays: row.p90_cycle_days,
+    lossReasons: row.loss_reasons,
+  }));
+
+const targetProgressSchema = z
+  .object({
+    team: z.string(),
+    metric: z.string(),
+    period: z.string(),
+    owner: z.string(),
+    target: z.string().regex(/^-?\d+(\.\d+)?$/),
+    actual_count: count.nullable(),
+    actual_amount: money,
+    progress: rate,
+  })
+  .transform((row): TargetProgressRow => ({
+    team: row.team,
+    metric: row.metric,
+    period: row.period,
+    owner: row.owner,
+    target: row.target,
+    actualCount: row.actual_count,
+    actualAmount: row.actual_amount,
+    progress: row.progress,
+  }));
+
+export const parseAccountLensRows = (rows: unknown): AccountLensRow[] =>
+  z.array(accountLensSchema).parse(rows);
+export const parseSalesPerformanceRows = (rows: unknown): SalesPerformanceRow[] =>
+  z.array(salesPerformanceSchema).parse(rows);
+export const parseTargetProgressRows = (rows: unknown): TargetProgressRow[] =>
+  z.array(targetProgressSchema).parse(rows);

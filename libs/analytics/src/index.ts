@@ -37,11 +37,23 @@ export {
 export {
   AnalyticsQueries,
   InvalidCaptureWindowError,
+  InvalidQueryParameterError,
   type AnalyticsQueriesOptions,
   type CaptureWindow,
 } from './analytics.queries';
 export {
   funnelReportStages,
+  attributionModels,
+  cohortGrains,
+  type AccountLensRow,
+  type SalesPerformanceRow,
+  type TargetProgressRow,
+  type CohortGrain,
+  type CohortFunnelRow,
+  type StageDurationRow,
+  type AttributionModel,
+  type MarketingAttributionRow,
+  type AlignmentRow,
   type FunnelReportStage,
   type FunnelStageRow,
   type MarketingLensRow,
@@ -49,5 +61,11 @@ export {
   type SharedTotals,
   type MoneyByCurrency,
 } from './analytics.rows';
+export {
+  toPlanningFactRow,
+  type CampaignSpendRow,
+  type TargetRow,
+  type PlanningFactOutcome,
+} from './planning-fact.row';
 export type { Reconciliation, ReconciliationCheck } from './reconciliation';
 export { SQL_DIR_ENV, SqlDirectoryNotFoundError } from './sql-directory';

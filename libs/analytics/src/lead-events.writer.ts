@@ -22,11 +22,14 @@ import {
   type AnyEnvelope,
   type LeadEventRow,
 } from './lead-event.row';
+import { toPlanningFactRow, type CampaignSpendRow, type TargetRow } from './planning-fact.row';
 
 export interface ProjectionOutcome {
   /** Rows written to lead_events (redelivered events included: they collapse on read). */
   readonly projected: number;
-  /** Events that are not lead events (definitions, targets, spend). */
+  /** Planning facts written to campaign_spend and targets (redelivered ones collapse too). */
+  readonly planning: number;
+  /** Events with no analytics row: funnel definitions, and types this version does not know. */
   readonly skipped: number;
   /** Events that break the envelope contract; not written, for the caller to dead-letter. */
   readonly invalid: readonly { readonly eventId: string; readonly reason: string }[];
@@ -55,26 +58,48 @@ export async function projectBatch(
 ): Promise<ProjectionOutcome> {
   const database = analyticsDatabase(options);
   const rows: LeadEventRow[] = [];
+  const spend: CampaignSpendRow[] = [];
+  const targets: TargetRow[] = [];
   const invalid: { eventId: string; reason: string }[] = [];
   let skipped = 0;
   for (const envelope of envelopes) {
     const outcome = toLeadEventRow(envelope);
-    switch (outcome.kind) {
-      case 'row':
-        rows.push(outcome.row);
+    if (outcome.kind === 'row') {
+      rows.push(outcome.row);
+      continue;
+    }
+    if (outcome.kind === 'invalid') {
+      invalid.push({ eventId: outcome.eventId, reason: outcome.reason });
+      continue;
+    }
+    const planning = toPlanningFactRow(envelope);
+    switch (planning.kind) {
+      case 'campaign_spend':
+        spend.push(planning.row);
+        break;
+      case 'target':
+        targets.push(planning.row);
         break;
       case 'skip':
         skipped += 1;
         break;
       case 'invalid':
-        invalid.push({ eventId: outcome.eventId, reason: outcome.reason });
+        invalid.push({ eventId: planning.eventId, reason: planning.reason });
         break;
     }
   }
-  if (rows.length > 0) {
+  // Every fact table before the checkpoint: a crash in between only causes a re-send, which
+  // each ReplacingMergeTree (read with FINAL) absorbs.
+  const writes: [(typeof analyticsTables)[keyof typeof analyticsTables], readonly object[]][] = [
+    [analyticsTables.leadEvents, rows],
+    [analyticsTables.campaignSpend, spend],
+    [analyticsTables.targets, targets],
+  ];
+  for (const [table, values] of writes) {
+    if (values.length === 0) continue;
     await client.insert({
-      table: qualifiedTable(database, analyticsTables.leadEvents),
-      values: rows,
+      table: qualifiedTable(database, table),
+      values: [...values],
       format: 'JSONEachRow',
     });
   }
@@ -86,7 +111,13 @@ export async function projectBatch(
       format: 'JSONEachRow',
     });
   }
-  return { projected: rows.length, skipped, invalid, position };
+  return {
+    projected: rows.length,
+    planning: spend.length + targets.length,
+    skipped,
+    invalid,
+    position,
+  };
 }
 
 /**
@@ -125,7 +156,12 @@ export async function resetAnalytics(
   options: AnalyticsDatabaseOptions = {},
 ): Promise<void> {
   const db = analyticsDatabase(options);
-  for (const table of [analyticsTables.leadEvents, analyticsTables.projectionCheckpoint]) {
+  for (const table of [
+    analyticsTables.leadEvents,
+    analyticsTables.campaignSpend,
+    analyticsTables.targets,
+    analyticsTables.projectionCheckpoint,
+  ]) {
     await client.command({
       query: 'TRUNCATE TABLE IF EXISTS {db:Identifier}.{table:Identifier}',
       query_params: { db, table },

@@ -1,0 +1,30 @@
+-- Funnel by capture cohort: the shared funnel's counts per capture week or month.
+--
+-- Grain: one row per cohort (the Monday of the capture week, or the first day of the capture
+-- month, UTC) that has at least one lead captured in [captured_from, captured_to), in cohort
+-- order. Counts are leads of the cohort that EVER reached the stage, whenever that happened
+-- (a January lead won in March counts in January's won). won_revenue per currency as in the
+-- lenses. Summing a column over all rows gives the shared funnel's count for the same window.
+--
+-- Parameters: db Identifier, grain String ('week' or 'month', validated by the caller),
+-- captured_from / captured_to DateTime64(3, 'UTC').
+SELECT
+    if({grain:String} = 'week', toMonday(captured_at), toStartOfMonth(captured_at)) AS cohort,
+    count() AS captured,
+    countIf(mql_at IS NOT NULL) AS mql,
+    countIf(handed_at IS NOT NULL) AS handed_to_sales,
+    countIf(accepted_at IS NOT NULL) AS accepted,
+    countIf(rejected_at IS NOT NULL) AS rejected,
+    countIf(sql_at IS NOT NULL) AS sql,
+    countIf(opportunity_at IS NOT NULL) AS opportunity,
+    countIf(won_at IS NOT NULL) AS won,
+    countIf(lost_at IS NOT NULL) AS lost,
+    mapApply(
+        (code, amount) -> (code, toString(amount)),
+        sumMapIf(map(won_currency, won_amount), won_at IS NOT NULL)
+    ) AS won_revenue
+FROM {db:Identifier}.lead_facts
+WHERE captured_at >= {captured_from:DateTime64(3, 'UTC')}
+  AND captured_at < {captured_to:DateTime64(3, 'UTC')}
+GROUP BY cohort
+ORDER BY cohort
