@@ -206,15 +206,8 @@ export const parseSalesLensRows = (rows: unknown): SalesLensRow[] =>
 export const parseSharedTotals = (rows: unknown): SharedTotals =>
   z.tuple([sharedTotalsSchema]).parse(rows)[0];
 
-/** Attribution models of the marketing-attribution query; see its SQL for the weights. */
-export const attributionModels = [
-  'first_touch',
-  'last_touch',
-  'linear',
-  'u_shaped',
-  'w_shaped',
-] as const;
-export type AttributionModel = (typeof attributionModels)[number];
+/** Attribution models of the marketing-attribution query (the dictionary's list); see its SQL for the weights. */
+export { attributionModels, type AttributionModel } from '@tandem/domain';
 
 export interface MarketingAttributionRow {
   readonly channel: string;

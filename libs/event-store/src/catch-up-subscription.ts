@@ -181,3 +181,25 @@ class Wakeup {
     this.release?.();
   }
 }
+
+/**
+ * The subscriptions an adapter has open, so that closing the adapter stops every
+ * one of them before its connections go away. Shared by all adapters.
+ */
+export class OpenSubscriptions {
+  private readonly open = new Set<Subscription>();
+
+  start(log: PolledLog, options: CatchUpOptions): Subscription {
+    const subscription = startCatchUpSubscription(log, options);
+    this.open.add(subscription);
+    const forget = (): void => {
+      this.open.delete(subscription);
+    };
+    void subscription.done.then(forget, forget);
+    return subscription;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.open].map((subscription) => subscription.stop()));
+  }
+}

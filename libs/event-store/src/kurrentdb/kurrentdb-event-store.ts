@@ -23,7 +23,7 @@ import {
   type Position,
 } from '@kurrent/kurrentdb-client';
 import { validateAppend } from '../append-validation';
-import { startCatchUpSubscription } from '../catch-up-subscription';
+import { OpenSubscriptions } from '../catch-up-subscription';
 import { WrongExpectedRevisionError } from '../event-store.errors';
 import type {
   AppendResult,
@@ -99,7 +99,7 @@ export class KurrentDbEventStore implements EventStore {
   private readonly client: KurrentDbClient;
   private readonly pollIntervalMs: number;
   private readonly notifications: KurrentDbAppendNotifications;
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new OpenSubscriptions();
   private closing: Promise<void> | null = null;
 
   constructor(options: KurrentDbEventStoreOptions) {
@@ -238,7 +238,7 @@ export class KurrentDbEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeOptions): Subscription {
     if (this.closing !== null) throw new Error('event store is closed');
-    const subscription = startCatchUpSubscription(
+    return this.subscriptions.start(
       {
         readAfter: (after, maxCount) => {
           this.notifications.ensureListening();
@@ -248,12 +248,6 @@ export class KurrentDbEventStore implements EventStore {
       },
       { ...options, pollIntervalMs: this.pollIntervalMs },
     );
-    this.subscriptions.add(subscription);
-    const forget = (): void => {
-      this.subscriptions.delete(subscription);
-    };
-    void subscription.done.then(forget, forget);
-    return subscription;
   }
 
   close(): Promise<void> {
@@ -262,7 +256,7 @@ export class KurrentDbEventStore implements EventStore {
   }
 
   private async shutDown(): Promise<void> {
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    await this.subscriptions.stopAll();
     this.notifications.close();
     await this.client.dispose();
   }

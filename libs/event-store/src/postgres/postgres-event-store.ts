@@ -7,7 +7,7 @@
  * or delete a recorded event.
  */
 import { validateAppend } from '../append-validation';
-import { startCatchUpSubscription } from '../catch-up-subscription';
+import { OpenSubscriptions } from '../catch-up-subscription';
 import { CheckpointConflictError } from '../event-store.errors';
 import type {
   AppendResult,
@@ -55,7 +55,7 @@ export class PostgresEventStore implements EventStore {
   private readonly sql: PostgresEventStoreSql;
   private readonly pollIntervalMs: number;
   private readonly notifications: AppendNotifications;
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new OpenSubscriptions();
   private closing: Promise<void> | null = null;
 
   constructor(options: PostgresEventStoreOptions) {
@@ -131,7 +131,7 @@ export class PostgresEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeOptions): Subscription {
     if (this.closing !== null) throw new Error('event store is closed');
-    const subscription = startCatchUpSubscription(
+    return this.subscriptions.start(
       {
         readAfter: (after, maxCount) => {
           this.notifications.ensureListening();
@@ -141,12 +141,6 @@ export class PostgresEventStore implements EventStore {
       },
       { ...options, pollIntervalMs: this.pollIntervalMs },
     );
-    this.subscriptions.add(subscription);
-    const forget = (): void => {
-      this.subscriptions.delete(subscription);
-    };
-    void subscription.done.then(forget, forget);
-    return subscription;
   }
 
   close(): Promise<void> {
@@ -155,7 +149,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async shutDown(): Promise<void> {
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    await this.subscriptions.stopAll();
     await this.notifications.close();
     await this.executor.close();
   }
