@@ -1,48 +1,222 @@
 /**
- * The funnel views as JSON: the shared funnel, the marketing lens, the sales
- * lens, and the reconciliation of the totals the two lenses share.
+ * The analytics views over HTTP, as JSON or CSV: the shared funnel (counts, time in stage,
+ * cohorts), the marketing lens and its attribution, the sales lens and performance, alignment,
+ * accounts, targets, and the reconciliation of the totals both lenses share.
+ *
+ * Thin: the query is validated by its zod schema, the view is read with bound parameters, and
+ * filtering, paging and CSV happen in analytics-views.ts. No request string reaches SQL.
  */
-import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { CaptureWindow } from '@tandem/analytics';
+import { Controller, Get, Headers, Inject, Query, Res, UseFilters } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS } from '../platform/tokens';
+import { AnalyticsParameterErrorFilter } from './analytics-errors.filter';
+import { ApiAnalyticsView } from './analytics-openapi';
+import {
+  type AccountsQuery,
+  type AlignmentQuery,
+  type AttributionQuery,
+  type CohortsQuery,
+  type FunnelQuery,
+  type MarketingQuery,
+  type ReconciliationQuery,
+  type SalesPerformanceQuery,
+  type SalesQuery,
+  type TargetsQuery,
+  type TimeInStageQuery,
+  accountsQuery,
+  alignmentQuery,
+  attributionQuery,
+  captureWindowOf,
+  cohortsQuery,
+  funnelQuery,
+  marketingQuery,
+  reconciliationQuery,
+  salesPerformanceQuery,
+  salesQuery,
+  targetsQuery,
+  timeInStageQuery,
+} from './analytics-query.schemas';
+import { type Presented, present, views } from './analytics-views';
+import { chooseFormat } from './response-format';
+import { ZodQueryPipe } from './zod-query.pipe';
 
 @ApiTags('analytics')
 @Controller('analytics')
+@UseFilters(new AnalyticsParameterErrorFilter())
 export class AnalyticsController {
   constructor(@Inject(ANALYTICS) private readonly analytics: AnalyticsHandle) {}
 
   @Get('funnel')
-  @ApiQuery({ name: 'capturedFrom', required: false })
-  @ApiQuery({ name: 'capturedTo', required: false })
-  funnel(@Query('capturedFrom') from?: string, @Query('capturedTo') to?: string) {
-    return this.analytics.queries.sharedFunnel(window(from, to));
+  @ApiAnalyticsView(funnelQuery, {
+    summary: 'Shared funnel: leads that reached each stage, stage-to-stage conversion',
+    plainArrayUnlessPaged: true,
+  })
+  async funnel(
+    @Query(new ZodQueryPipe(funnelQuery)) query: FunnelQuery,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const rows = await this.analytics.queries.sharedFunnel(captureWindowOf(query));
+    return send(response, present(views.funnel, rows, query, chooseFormat(query.format, accept)));
+  }
+
+  @Get('funnel/time-in-stage')
+  @ApiAnalyticsView(timeInStageQuery, {
+    summary: 'Time in stage: median and p90 hours from each stage to the next',
+  })
+  async timeInStage(
+    @Query(new ZodQueryPipe(timeInStageQuery)) query: TimeInStageQuery,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const rows = await this.analytics.queries.funnelTimeInStage(captureWindowOf(query));
+    const format = chooseFormat(query.format, accept);
+    return send(response, present(views.timeInStage, rows, query, format));
+  }
+
+  @Get('funnel/cohorts')
+  @ApiAnalyticsView(cohortsQuery, {
+    summary: 'The funnel per capture cohort (week or month, UTC)',
+  })
+  async cohorts(
+    @Query(new ZodQueryPipe(cohortsQuery)) query: CohortsQuery,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const rows = await this.analytics.queries.funnelByCohort(query.grain, captureWindowOf(query));
+    return send(response, present(views.cohorts, rows, query, chooseFormat(query.format, accept)));
   }
 
   @Get('marketing')
-  @ApiQuery({ name: 'capturedFrom', required: false })
-  @ApiQuery({ name: 'capturedTo', required: false })
-  marketing(@Query('capturedFrom') from?: string, @Query('capturedTo') to?: string) {
-    return this.analytics.queries.marketingLens(window(from, to));
+  @ApiAnalyticsView(marketingQuery, {
+    summary: 'Marketing lens: the funnel per capture (channel, campaign)',
+    plainArrayUnlessPaged: true,
+  })
+  async marketing(
+    @Query(new ZodQueryPipe(marketingQuery)) query: MarketingQuery,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const rows = await this.analytics.queries.marketingLens(captureWindowOf(query));
+    const format = chooseFormat(query.format, accept);
+    return send(response, present(views.marketing, rows, query, format));
+  }
+
+  @Get('marketing/attribution')
+  @ApiAnalyticsView(attributionQuery, {
+    summary: 'Revenue attribution per (channel, campaign) under one model, with spend and ROI',
+  })
+  async attribution(
+    @Query(new ZodQueryPipe(attributionQuery)) query: AttributionQuery,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const rows = await this.analytics.queries.marketingAttribution(
+      query.model,
+      captureWindowOf(query),
+    );
+    const format = chooseFormat(query.format, accept);
+    return send(response, present(views.attribution, rows, query, format));
   }
 
   @Get('sales')
-  @ApiQuery({ name: 'capturedFrom', required: false })
-  @ApiQuery({ name: 'capturedTo', required: false })
-  sales(@Query('capturedFrom') from?: string, @Query('capturedTo') to?: string) {
-    return this.analytics.queries.salesLens(window(from, to));
+  @ApiAnalyticsView(salesQuery, {
+    summary: 'Sales lens: what each owner received and closed',
+    plainArrayUnlessPaged: true,
+  })
+  async sales(
+    @Query(new ZodQueryPipe(salesQuery)) query: SalesQuery,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const rows = await this.analytics.queries.salesLens(captureWindowOf(query));
+    return send(response, present(views.sales, rows, query, chooseFormat(query.format, accept)));
+  }
+
+  @Get('sales/performance')
+  @ApiAnalyticsView(salesPerformanceQuery, {
+    summary: 'Sales performance per (team, owner): response time, win rate, cycle, loss reasons',
+  })
+  async salesPerformance(
+    @Query(new ZodQueryPipe(salesPerformanceQuery)) query: SalesPerformanceQuery,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const rows = await this.analytics.queries.salesPerformance(captureWindowOf(query));
+    const format = chooseFormat(query.format, accept);
+    return send(response, present(views.salesPerformance, rows, query, format));
+  }
+
+  @Get('alignment')
+  @ApiAnalyticsView(alignmentQuery, {
+    summary: 'Alignment per (channel, campaign): SLA compliance, leakage, recycling, rejections',
+  })
+  async alignment(
+    @Query(new ZodQueryPipe(alignmentQuery)) query: AlignmentQuery,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const rows = await this.analytics.queries.alignment({
+      ...captureWindowOf(query),
+      ...(query.asOf !== undefined ? { asOf: query.asOf } : {}),
+    });
+    const format = chooseFormat(query.format, accept);
+    return send(response, present(views.alignment, rows, query, format));
+  }
+
+  @Get('accounts')
+  @ApiAnalyticsView(accountsQuery, {
+    summary: "Accounts (ABM): every lens total per account ('' = leads without an account)",
+  })
+  async accounts(
+    @Query(new ZodQueryPipe(accountsQuery)) query: AccountsQuery,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const rows = await this.analytics.queries.accountLens(captureWindowOf(query));
+    return send(response, present(views.accounts, rows, query, chooseFormat(query.format, accept)));
+  }
+
+  @Get('targets')
+  @ApiAnalyticsView(targetsQuery, {
+    summary: 'Targets of both teams beside their actuals for the period',
+    description: 'No capture window: each target is measured by event time in its own period.',
+  })
+  async targets(
+    @Query(new ZodQueryPipe(targetsQuery)) query: TargetsQuery,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const rows = await this.analytics.queries.targetsProgress();
+    return send(response, present(views.targets, rows, query, chooseFormat(query.format, accept)));
   }
 
   @Get('reconciliation')
-  reconciliation() {
-    return this.analytics.queries.reconcile();
+  @ApiAnalyticsView(reconciliationQuery, {
+    summary: 'Do the marketing lens, the sales lens and the events agree? (all time)',
+    description:
+      'JSON is `{ ok, checks }` (not paginated). CSV is the checks, one row per metric: ' +
+      'metric, marketing, sales, events, ok.',
+  })
+  async reconciliation(
+    @Query(new ZodQueryPipe(reconciliationQuery)) query: ReconciliationQuery,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const reconciliation = await this.analytics.queries.reconcile();
+    if (chooseFormat(query.format, accept) === 'json') return reconciliation;
+    return send(response, present(views.reconciliationChecks, reconciliation.checks, {}, 'csv'));
   }
 }
 
-function window(capturedFrom?: string, capturedTo?: string): CaptureWindow {
-  return {
-    ...(capturedFrom ? { capturedFrom } : {}),
-    ...(capturedTo ? { capturedTo } : {}),
-  };
+/** Sets the CSV headers when needed and hands the body to Nest. */
+function send(response: Response, presented: Presented): unknown {
+  response.vary('Accept');
+  if (presented.kind === 'json') return presented.body;
+  response.setHeader('Content-Type', 'text/csv; charset=utf-8; header=present');
+  response.setHeader('Content-Disposition', `attachment; filename="${presented.filename}"`);
+  response.setHeader('X-Total-Count', String(presented.total));
+  return presented.body;
 }

@@ -1,0 +1,139 @@
+/**
+ * The query strings of the /analytics endpoints, one strict zod schema each: an unknown
+ * parameter, a filter a view cannot apply, or a malformed value is a 400 naming it.
+ * Everything here is a value; none of it is ever spliced into SQL (the capture window, model,
+ * grain and asOf travel as ClickHouse query parameters; the row filters run in TypeScript).
+ */
+import { attributionModels, cohortGrains } from '@tandem/analytics';
+import { z } from 'zod';
+import { DEFAULT_LIMIT, MAX_LIMIT } from './pagination';
+import { responseFormats } from './response-format';
+import type { RowFilter } from './row-filter';
+
+// What AnalyticsQueries accepts for a capture window bound or asOf (DateTime64 range).
+const isoWithZone = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+const EARLIEST = Date.UTC(1900, 0, 1);
+const AFTER_LATEST = Date.UTC(2300, 0, 1);
+
+export function isTimestampWithZone(value: string): boolean {
+  if (!isoWithZone.test(value)) return false;
+  const time = Date.parse(value);
+  return !Number.isNaN(time) && time >= EARLIEST && time < AFTER_LATEST;
+}
+
+const timestamp = (description: string) =>
+  z
+    .string()
+    .refine(isTimestampWithZone, {
+      message: 'must be an ISO-8601 timestamp with a zone (Z or ±hh:mm), years 1900-2299',
+    })
+    .describe(description);
+
+const wholeNumber = (min: number, max: number, description: string) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .describe(description);
+
+const filter = (what: string) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(500)
+    .describe(`Only rows whose ${what} is exactly this (case-sensitive; applied to the rows)`);
+
+const common = {
+  format: z
+    .enum(responseFormats)
+    .optional()
+    .describe('json (default) or csv; overrides the Accept header (text/csv also selects CSV)'),
+  limit: wholeNumber(
+    1,
+    MAX_LIMIT,
+    `Page size, default ${DEFAULT_LIMIT}, at most ${MAX_LIMIT}`,
+  ).optional(),
+  offset: wholeNumber(0, 999_999_999, 'Rows to skip, default 0').optional(),
+};
+
+const captureWindow = {
+  capturedFrom: timestamp(
+    'Capture cohort start, inclusive: leads whose LeadCaptured time is at or after it (ISO-8601 with a zone)',
+  ).optional(),
+  capturedTo: timestamp(
+    'Capture cohort end, exclusive: leads captured before it (ISO-8601 with a zone)',
+  ).optional(),
+};
+
+const filters = {
+  channel: filter('capture channel').optional(),
+  campaign: filter('capture campaign').optional(),
+  owner: filter('sales owner').optional(),
+  team: filter('sales team').optional(),
+  account: filter('account id').optional(),
+} satisfies Record<RowFilter, z.ZodType>;
+
+/** capturedFrom must come before capturedTo: the window is half-open [from, to). */
+function windowInOrder(query: object, ctx: z.RefinementCtx): void {
+  const { capturedFrom, capturedTo } = query as { capturedFrom?: unknown; capturedTo?: unknown };
+  if (typeof capturedFrom !== 'string' || typeof capturedTo !== 'string') return;
+  if (Date.parse(capturedFrom) >= Date.parse(capturedTo)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['capturedTo'],
+      message: 'must be later than capturedFrom',
+    });
+  }
+}
+
+const windowed = <Shape extends z.ZodRawShape>(shape: Shape) =>
+  z.strictObject({ ...common, ...captureWindow, ...shape }).superRefine(windowInOrder);
+
+export const funnelQuery = windowed({});
+export const marketingQuery = windowed({ channel: filters.channel, campaign: filters.campaign });
+export const salesQuery = windowed({ owner: filters.owner });
+export const attributionQuery = windowed({
+  model: z
+    .enum(attributionModels)
+    .describe('Attribution model (required); see docs/analytics.md for the weights'),
+  channel: filters.channel,
+  campaign: filters.campaign,
+});
+export const alignmentQuery = windowed({
+  asOf: timestamp(
+    'The "now" open hand-offs are judged against (ISO-8601 with a zone); default the request time — pass it for reproducible numbers',
+  ).optional(),
+  channel: filters.channel,
+  campaign: filters.campaign,
+});
+export const timeInStageQuery = windowed({});
+export const cohortsQuery = windowed({
+  grain: z.enum(cohortGrains).describe('Cohort grain (required): capture week or month (UTC)'),
+});
+export const accountsQuery = windowed({ account: filters.account });
+export const salesPerformanceQuery = windowed({ team: filters.team, owner: filters.owner });
+/** targets-progress has no capture window: targets carry their own period. */
+export const targetsQuery = z.strictObject({ ...common, team: filters.team, owner: filters.owner });
+/** The reconciliation is one verdict over all time: only the format is chosen. */
+export const reconciliationQuery = z.strictObject({ format: common.format });
+
+export type FunnelQuery = z.infer<typeof funnelQuery>;
+export type MarketingQuery = z.infer<typeof marketingQuery>;
+export type SalesQuery = z.infer<typeof salesQuery>;
+export type AttributionQuery = z.infer<typeof attributionQuery>;
+export type AlignmentQuery = z.infer<typeof alignmentQuery>;
+export type TimeInStageQuery = z.infer<typeof timeInStageQuery>;
+export type CohortsQuery = z.infer<typeof cohortsQuery>;
+export type AccountsQuery = z.infer<typeof accountsQuery>;
+export type SalesPerformanceQuery = z.infer<typeof salesPerformanceQuery>;
+export type TargetsQuery = z.infer<typeof targetsQuery>;
+export type ReconciliationQuery = z.infer<typeof reconciliationQuery>;
+
+/** The CaptureWindow of AnalyticsQueries from a validated query. */
+export function captureWindowOf(query: { capturedFrom?: string; capturedTo?: string }) {
+  return {
+    ...(query.capturedFrom !== undefined ? { capturedFrom: query.capturedFrom } : {}),
+    ...(query.capturedTo !== undefined ? { capturedTo: query.capturedTo } : {}),
+  };
+}

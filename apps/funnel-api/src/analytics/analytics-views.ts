@@ -1,0 +1,264 @@
+/**
+ * How each /analytics view becomes a response: its columns (CSV header order), the row
+ * filters it can apply, and whether it is one of the first four endpoints whose JSON stays a
+ * plain array unless `limit` or `offset` is given. Then `present`: filter → page → JSON or CSV.
+ * Pure: rows in, a body out.
+ */
+import type {
+  AccountLensRow,
+  AlignmentRow,
+  CohortFunnelRow,
+  FunnelStageRow,
+  MarketingAttributionRow,
+  MarketingLensRow,
+  ReconciliationCheck,
+  SalesLensRow,
+  SalesPerformanceRow,
+  StageDurationRow,
+  TargetProgressRow,
+} from '@tandem/analytics';
+import { toCsv } from './csv';
+import { paginate } from './pagination';
+import type { ResponseFormat } from './response-format';
+import { filterRows, type RowFilter } from './row-filter';
+
+export interface ViewSpec<Row> {
+  /** File name stem for CSV downloads. */
+  readonly name: string;
+  /** Every field of Row, in CSV order (checked by the compiler). */
+  readonly columns: readonly (keyof Row & string)[];
+  readonly filters: readonly (RowFilter & keyof Row)[];
+  /** JSON is the bare array unless limit/offset is given (backward compatible endpoints). */
+  readonly plainArrayUnlessPaged: boolean;
+}
+
+/** Columns listed must be exactly the keys of Row: a field added to a row type fails here. */
+const columns =
+  <Row>() =>
+  <const Listed extends readonly (keyof Row & string)[]>(
+    ...listed: Listed & (Exclude<keyof Row, Listed[number]> extends never ? unknown : never)
+  ): readonly (keyof Row & string)[] =>
+    listed;
+
+const view = <Row>(spec: ViewSpec<Row>): ViewSpec<Row> => spec;
+
+export const views = {
+  funnel: view<FunnelStageRow>({
+    name: 'funnel',
+    columns: columns<FunnelStageRow>()('position', 'stage', 'leads', 'previousStage', 'conversion'),
+    filters: [],
+    plainArrayUnlessPaged: true,
+  }),
+  marketing: view<MarketingLensRow>({
+    name: 'marketing',
+    columns: columns<MarketingLensRow>()(
+      'channel',
+      'campaign',
+      'leads',
+      'mqls',
+      'handedToSales',
+      'accepted',
+      'rejected',
+      'sqls',
+      'opportunities',
+      'won',
+      'wonRevenue',
+      'pipeline',
+      'mqlRate',
+      'sqlRate',
+    ),
+    filters: ['channel', 'campaign'],
+    plainArrayUnlessPaged: true,
+  }),
+  sales: view<SalesLensRow>({
+    name: 'sales',
+    columns: columns<SalesLensRow>()(
+      'owner',
+      'handedToSales',
+      'accepted',
+      'rejected',
+      'sqls',
+      'opportunities',
+      'won',
+      'lost',
+      'wonRevenue',
+      'pipeline',
+      'acceptanceRate',
+      'winRate',
+    ),
+    filters: ['owner'],
+    plainArrayUnlessPaged: true,
+  }),
+  attribution: view<MarketingAttributionRow>({
+    name: 'marketing-attribution',
+    columns: columns<MarketingAttributionRow>()(
+      'channel',
+      'campaign',
+      'leadsTouched',
+      'wonRevenue',
+      'pipeline',
+      'spend',
+      'roi',
+    ),
+    filters: ['channel', 'campaign'],
+    plainArrayUnlessPaged: false,
+  }),
+  alignment: view<AlignmentRow>({
+    name: 'alignment',
+    columns: columns<AlignmentRow>()(
+      'channel',
+      'campaign',
+      'handedToSales',
+      'acceptedInSla',
+      'rejectedInSla',
+      'respondedLate',
+      'openPastDue',
+      'openInSla',
+      'leaked',
+      'slaCompliance',
+      'recycled',
+      'recycleRate',
+      'rejectionReasons',
+    ),
+    filters: ['channel', 'campaign'],
+    plainArrayUnlessPaged: false,
+  }),
+  timeInStage: view<StageDurationRow>({
+    name: 'funnel-time-in-stage',
+    columns: columns<StageDurationRow>()(
+      'position',
+      'fromStage',
+      'toStage',
+      'leads',
+      'medianHours',
+      'p90Hours',
+    ),
+    filters: [],
+    plainArrayUnlessPaged: false,
+  }),
+  cohorts: view<CohortFunnelRow>({
+    name: 'funnel-cohorts',
+    columns: columns<CohortFunnelRow>()(
+      'cohort',
+      'captured',
+      'mql',
+      'handedToSales',
+      'accepted',
+      'rejected',
+      'sql',
+      'opportunity',
+      'won',
+      'lost',
+      'wonRevenue',
+    ),
+    filters: [],
+    plainArrayUnlessPaged: false,
+  }),
+  accounts: view<AccountLensRow>({
+    name: 'accounts',
+    columns: columns<AccountLensRow>()(
+      'account',
+      'leads',
+      'mqls',
+      'handedToSales',
+      'accepted',
+      'rejected',
+      'sqls',
+      'opportunities',
+      'won',
+      'lost',
+      'wonRevenue',
+      'pipeline',
+    ),
+    filters: ['account'],
+    plainArrayUnlessPaged: false,
+  }),
+  salesPerformance: view<SalesPerformanceRow>({
+    name: 'sales-performance',
+    columns: columns<SalesPerformanceRow>()(
+      'team',
+      'owner',
+      'handedToSales',
+      'accepted',
+      'rejected',
+      'medianResponseHours',
+      'p90ResponseHours',
+      'won',
+      'lost',
+      'winRate',
+      'medianCycleDays',
+      'p90CycleDays',
+      'lossReasons',
+    ),
+    filters: ['team', 'owner'],
+    plainArrayUnlessPaged: false,
+  }),
+  targets: view<TargetProgressRow>({
+    name: 'targets',
+    columns: columns<TargetProgressRow>()(
+      'team',
+      'metric',
+      'period',
+      'owner',
+      'target',
+      'actualCount',
+      'actualAmount',
+      'progress',
+    ),
+    filters: ['team', 'owner'],
+    plainArrayUnlessPaged: false,
+  }),
+  reconciliationChecks: view<ReconciliationCheck>({
+    name: 'reconciliation',
+    columns: columns<ReconciliationCheck>()('metric', 'marketing', 'sales', 'events', 'ok'),
+    filters: [],
+    plainArrayUnlessPaged: true,
+  }),
+};
+
+export interface ViewRequest {
+  readonly limit?: number | undefined;
+  readonly offset?: number | undefined;
+  readonly channel?: string | undefined;
+  readonly campaign?: string | undefined;
+  readonly owner?: string | undefined;
+  readonly team?: string | undefined;
+  readonly account?: string | undefined;
+}
+
+export type Presented =
+  | { readonly kind: 'json'; readonly body: unknown }
+  | {
+      readonly kind: 'csv';
+      readonly body: string;
+      readonly filename: string;
+      readonly total: number;
+    };
+
+/**
+ * Filters the rows, then pages them: JSON `{ items, total, limit, offset }` (or the bare
+ * filtered array for the backward-compatible endpoints when no limit/offset is given); CSV the
+ * page with a header row built from every filtered row, so all pages share one header.
+ */
+export function present<Row extends object>(
+  spec: ViewSpec<Row>,
+  rows: readonly Row[],
+  request: ViewRequest,
+  format: ResponseFormat,
+): Presented {
+  const criteria: Partial<Record<keyof Row, string | undefined>> = {};
+  for (const name of spec.filters) criteria[name] = request[name];
+  const matching = filterRows(rows, criteria);
+  const paged = request.limit !== undefined || request.offset !== undefined;
+  if (format === 'json' && spec.plainArrayUnlessPaged && !paged) {
+    return { kind: 'json', body: matching };
+  }
+  const page = paginate(matching, request.limit, request.offset);
+  if (format === 'json') return { kind: 'json', body: page };
+  return {
+    kind: 'csv',
+    body: toCsv(spec.columns, page.items, matching),
+    filename: `tandem-${spec.name}.csv`,
+    total: page.total,
+  };
+}

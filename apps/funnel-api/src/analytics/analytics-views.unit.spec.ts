@@ -1,0 +1,85 @@
+import type { MarketingLensRow, SalesPerformanceRow } from '@tandem/analytics';
+import { present, views } from './analytics-views';
+
+const lens = (channel: string, campaign: string, eur?: string): MarketingLensRow => ({
+  channel,
+  campaign,
+  leads: 1,
+  mqls: 1,
+  handedToSales: 0,
+  accepted: 0,
+  rejected: 0,
+  sqls: 0,
+  opportunities: 0,
+  won: eur ? 1 : 0,
+  wonRevenue: eur ? { EUR: eur } : {},
+  pipeline: {},
+  mqlRate: 1,
+  sqlRate: null,
+});
+
+const rows = [lens('web', 'a', '10.50'), lens('web', 'b'), lens('fair', 'a', '3')];
+
+describe('present', () => {
+  it('keeps the original endpoints a bare filtered array without limit/offset', () => {
+    expect(present(views.marketing, rows, {}, 'json')).toEqual({ kind: 'json', body: rows });
+    expect(present(views.marketing, rows, { channel: 'web' }, 'json')).toEqual({
+      kind: 'json',
+      body: rows.slice(0, 2),
+    });
+  });
+
+  it('pages the original endpoints when limit or offset is given', () => {
+    expect(present(views.marketing, rows, { offset: 1 }, 'json').body).toEqual({
+      items: rows.slice(1),
+      total: 3,
+      limit: 100,
+      offset: 1,
+    });
+  });
+
+  it('always pages the new views, filtering before counting', () => {
+    const performance: SalesPerformanceRow[] = ['emea', 'dach', 'emea'].map((team, index) => ({
+      team,
+      owner: `owner-${index}`,
+      handedToSales: 1,
+      accepted: 1,
+      rejected: 0,
+      medianResponseHours: 2,
+      p90ResponseHours: 2,
+      won: 0,
+      lost: 0,
+      winRate: null,
+      medianCycleDays: null,
+      p90CycleDays: null,
+      lossReasons: {},
+    }));
+    expect(
+      present(views.salesPerformance, performance, { team: 'emea', limit: 1 }, 'json'),
+    ).toEqual({ kind: 'json', body: { items: [performance[0]], total: 2, limit: 1, offset: 0 } });
+  });
+
+  it('ignores filters a view has no column for (the schema refuses them first)', () => {
+    const page = present(views.attribution, [], { owner: 'x' }, 'json');
+    expect(page.body).toEqual({ items: [], total: 0, limit: 100, offset: 0 });
+  });
+
+  it('writes CSV pages whose header covers every matching row', () => {
+    const csv = present(views.marketing, rows, { limit: 1, offset: 1 }, 'csv');
+    expect(csv).toEqual({
+      kind: 'csv',
+      filename: 'tandem-marketing.csv',
+      total: 3,
+      body:
+        'channel,campaign,leads,mqls,handedToSales,accepted,rejected,sqls,opportunities,won,' +
+        'wonRevenue.EUR,mqlRate,sqlRate\r\n' +
+        'web,b,1,1,0,0,0,0,0,0,,1,\r\n',
+    });
+  });
+
+  it('lists every field of every view once', () => {
+    for (const spec of Object.values(views)) {
+      expect(new Set(spec.columns).size).toBe(spec.columns.length);
+    }
+  });
+});
