@@ -2,11 +2,14 @@
  * `tandem migrate`: applies the ClickHouse migrations (libs/analytics/sql) to the
  * configured target — a server, or an embedded chDB directory no running API
  * owns (the API also migrates at start). The same files serve both; each applied
- * file is recorded, with its checksum, in schema_migrations.
+ * file is recorded, with its checksum, in schema_migrations. On a server, with
+ * CLICKHOUSE_ANALYST_USER/PASSWORD set, it also creates (or re-keys) the
+ * read-only analyst login.
  */
 import {
   closeAnalyticsClient,
   createAnalyticsClient,
+  ensureAnalystAccess,
   migrate,
   type MigrationReport,
 } from '@tandem/analytics';
@@ -17,7 +20,11 @@ export async function migrateAnalytics(
 ): Promise<MigrationReport> {
   const client = await createAnalyticsClient(clickhouse);
   try {
-    return await migrate(client, { database: clickhouse.database });
+    const report = await migrate(client, { database: clickhouse.database });
+    if (clickhouse.mode === 'server' && clickhouse.analyst) {
+      await ensureAnalystAccess(client, clickhouse.database, clickhouse.analyst);
+    }
+    return report;
   } finally {
     await closeAnalyticsClient(client);
   }

@@ -69,3 +69,10 @@ export {
 } from './planning-fact.row';
 export type { Reconciliation, ReconciliationCheck } from './reconciliation';
 export { SQL_DIR_ENV, SqlDirectoryNotFoundError } from './sql-directory';
+export {
+  ANALYST_ROLE,
+  analystAccessStatements,
+  ensureAnalystAccess,
+  InvalidAnalystAccessError,
+  type AnalystAccess,
+} from './analyst-access';

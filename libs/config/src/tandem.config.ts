@@ -31,6 +31,11 @@ const envSchema = z.object({
   CLICKHOUSE_URL: z.url().optional(),
   CLICKHOUSE_USER: z.string().optional(),
   CLICKHOUSE_PASSWORD: z.string().optional(),
+  CLICKHOUSE_ANALYST_USER: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier')
+    .optional(),
+  CLICKHOUSE_ANALYST_PASSWORD: z.string().min(12, 'must have at least 12 characters').optional(),
   CLICKHOUSE_DATABASE: z
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case identifier')
@@ -73,6 +78,8 @@ export type ClickHouseConfig =
       readonly username?: string | undefined;
       readonly password?: string | undefined;
       readonly database: string;
+      /** The read-only login `tandem migrate` creates for analysts, when configured. */
+      readonly analyst?: { readonly user: string; readonly password: string } | undefined;
     };
 
 export interface KafkaConfig {
@@ -167,7 +174,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
       username: e.CLICKHOUSE_USER,
       password: e.CLICKHOUSE_PASSWORD,
       database: e.CLICKHOUSE_DATABASE,
+      analyst:
+        e.CLICKHOUSE_ANALYST_USER && e.CLICKHOUSE_ANALYST_PASSWORD
+          ? { user: e.CLICKHOUSE_ANALYST_USER, password: e.CLICKHOUSE_ANALYST_PASSWORD }
+          : undefined,
     };
+    if (Boolean(e.CLICKHOUSE_ANALYST_USER) !== Boolean(e.CLICKHOUSE_ANALYST_PASSWORD)) {
+      problems.push('CLICKHOUSE_ANALYST_USER, CLICKHOUSE_ANALYST_PASSWORD: set both or neither');
+    }
   } else {
     clickhouse = {
       mode: 'embedded',
