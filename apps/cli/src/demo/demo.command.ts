@@ -119,6 +119,8 @@ export async function runDemo(config: TandemConfig, options: DemoOptions): Promi
             `Run \`npm start\` and open ${url}/docs for the API.`
         : `\nRun \`npm start\` and open ${url}/docs for the API.`,
     );
+    // The same address `npm start` listens on (same config): http://127.0.0.1:3000 by default.
+    console.log(`Dashboard: run \`npm start\` and open ${url}/dashboard`);
     return reconciliation.ok ? 0 : 1;
   } finally {
     await app.close();

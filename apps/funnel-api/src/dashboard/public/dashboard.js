@@ -1,0 +1,602 @@
+// @ts-check
+/**
+ * The Tandem dashboard: fetches the /analytics views in parallel and renders them with
+ * Chart.js (loaded as the global `Chart` by chart.umd.js, served from node_modules).
+ * Plain browser JS, no build step. Every number on the page carries a data-testid and its raw
+ * value in data-value, so tests compare exactly what the API returned.
+ */
+
+/** @type {Record<string, any>} */
+const charts = {};
+
+const COLORS = ['#2f6fde', '#e07b24', '#1f8a4c', '#8e44ad', '#c62828', '#00838f', '#6d4c41'];
+const STAGE_COLORS = {
+  rejected: '#c62828',
+  lost: '#9e9e9e',
+  won: '#1f8a4c',
+};
+
+// ---------- values ----------
+
+/** Exact sum of decimal strings (money travels as strings; no float rounding). */
+function sumDecimals(/** @type {string[]} */ values) {
+  const parsed = values.map((value) => {
+    const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(value);
+    if (!match) throw new Error(`not a decimal: ${value}`);
+    return { negative: match[1] === '-', whole: match[2] ?? '0', fraction: match[3] ?? '' };
+  });
+  const scale = Math.max(0, ...parsed.map((p) => p.fraction.length));
+  let total = 0n;
+  for (const p of parsed) {
+    const units = BigInt(p.whole + p.fraction.padEnd(scale, '0'));
+    total += p.negative ? -units : units;
+  }
+  const negative = total < 0n;
+  const digits = (negative ? -total : total).toString().padStart(scale + 1, '0');
+  const whole = digits.slice(0, digits.length - scale);
+  const fraction = scale > 0 ? digits.slice(digits.length - scale).replace(/0+$/, '') : '';
+  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
+}
+
+/** Per-currency exact sums of rows' money columns. */
+function sumMoney(/** @type {Record<string, string>[]} */ amounts) {
+  /** @type {Map<string, string[]>} */
+  const byCurrency = new Map();
+  for (const money of amounts) {
+    for (const [currency, amount] of Object.entries(money)) {
+      byCurrency.set(currency, [...(byCurrency.get(currency) ?? []), amount]);
+    }
+  }
+  return Object.fromEntries(
+    [...byCurrency].sort(([a], [b]) => a.localeCompare(b)).map(([c, v]) => [c, sumDecimals(v)]),
+  );
+}
+
+const sum = (/** @type {any[]} */ rows, /** @type {string} */ key) =>
+  rows.reduce((total, row) => total + Number(row[key] ?? 0), 0);
+
+const integer = new Intl.NumberFormat('en-US');
+const fmtInt = (/** @type {number} */ n) => integer.format(n);
+const fmtPercent = (/** @type {number | null} */ rate) =>
+  rate === null || rate === undefined || Number.isNaN(rate) ? '—' : `${(rate * 100).toFixed(1)}%`;
+const money2 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+const fmtAmount = (/** @type {string} */ amount) => money2.format(Number(amount));
+const fmtMoney = (/** @type {Record<string, string>} */ money) =>
+  Object.entries(money)
+    .map(([currency, amount]) => `${currency} ${fmtAmount(amount)}`)
+    .join(' + ') || '—';
+const ratio = (/** @type {number} */ part, /** @type {number} */ whole) =>
+  whole > 0 ? part / whole : null;
+
+// ---------- DOM ----------
+
+/**
+ * @param {string} tag
+ * @param {{ text?: string, className?: string, testid?: string, value?: string | number | null | boolean, title?: string }} [options]
+ * @param {(Node | string)[]} [children]
+ */
+function el(tag, options = {}, children = []) {
+  const node = document.createElement(tag);
+  if (options.className) node.className = options.className;
+  if (options.text !== undefined) node.textContent = options.text;
+  if (options.testid) node.dataset.testid = options.testid;
+  if (options.value !== undefined) node.dataset.value = String(options.value);
+  if (options.title) node.title = options.title;
+  for (const child of children) node.append(child);
+  return node;
+}
+
+/** A table cell holding one number: formatted text, raw value, test id. */
+const numCell = (
+  /** @type {string} */ testid,
+  /** @type {string | number | null} */ value,
+  /** @type {string} */ text,
+) => el('td', { className: 'num', testid, value, text });
+
+/** A money cell: the per-currency amounts, each with its own test id `<testid>-<CUR>`. */
+function moneyCell(/** @type {string} */ testid, /** @type {Record<string, string>} */ money) {
+  const entries = Object.entries(money);
+  if (entries.length === 0) return el('td', { className: 'num muted', text: '—', testid });
+  const cell = el('td', { className: 'num', testid });
+  entries.forEach(([currency, amount], index) => {
+    if (index > 0) cell.append(' + ');
+    cell.append(
+      el('span', {
+        testid: `${testid}-${currency}`,
+        value: amount,
+        text: `${currency} ${fmtAmount(amount)}`,
+      }),
+    );
+  });
+  return cell;
+}
+
+/** A KPI tile; `money` renders one value per currency with its own test id. */
+function kpi(
+  /** @type {string} */ label,
+  /** @type {string} */ testid,
+  /** @type {{ count?: number, rate?: number | null, money?: Record<string, string> }} */ what,
+) {
+  const value = el('div', { className: 'value' });
+  if (what.money !== undefined) {
+    const entries = Object.entries(what.money);
+    value.dataset.testid = testid;
+    if (entries.length === 0) value.textContent = '—';
+    entries.forEach(([currency, amount], index) => {
+      if (index > 0) value.append(el('br'));
+      value.append(
+        el('span', {
+          testid: `${testid}-${currency}`,
+          value: amount,
+          text: `${currency} ${fmtAmount(amount)}`,
+        }),
+      );
+    });
+  } else if (what.rate !== undefined) {
+    value.dataset.testid = testid;
+    value.dataset.value = String(what.rate);
+    value.textContent = fmtPercent(what.rate);
+  } else {
+    value.dataset.testid = testid;
+    value.dataset.value = String(what.count ?? 0);
+    value.textContent = fmtInt(what.count ?? 0);
+  }
+  return el('div', { className: 'kpi' }, [el('div', { className: 'label', text: label }), value]);
+}
+
+function fill(/** @type {string} */ id, /** @type {Node[]} */ nodes) {
+  const target = /** @type {HTMLElement} */ (document.getElementById(id));
+  target.replaceChildren(...nodes);
+}
+
+function body(/** @type {string} */ tableId) {
+  const table = /** @type {HTMLTableElement} */ (document.getElementById(tableId));
+  return /** @type {HTMLTableSectionElement} */ (table.tBodies[0]);
+}
+
+/** Replaces a chart (Chart.js keeps one per canvas). */
+function chart(/** @type {string} */ canvasId, /** @type {any} */ config) {
+  charts[canvasId]?.destroy();
+  const canvas = /** @type {HTMLCanvasElement} */ (document.getElementById(canvasId));
+  // @ts-expect-error Chart is the global of chart.umd.js
+  charts[canvasId] = new window.Chart(canvas, config);
+}
+
+const baseOptions = {
+  animation: false,
+  responsive: true,
+  maintainAspectRatio: false,
+  plugins: { legend: { display: false } },
+};
+
+/** One bar dataset per currency over the labels. */
+function revenueChart(
+  /** @type {string} */ canvasId,
+  /** @type {string[]} */ labels,
+  /** @type {Record<string, string>[]} */ revenues,
+  /** @type {string} */ color,
+) {
+  const currencies = [...new Set(revenues.flatMap((money) => Object.keys(money)))].sort();
+  chart(canvasId, {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: currencies.map((currency, index) => ({
+        label: currency,
+        data: revenues.map((money) => Number(money[currency] ?? 0)),
+        backgroundColor: index === 0 ? color : COLORS[(index + 2) % COLORS.length],
+      })),
+    },
+    options: {
+      ...baseOptions,
+      indexAxis: 'y',
+      plugins: { legend: { display: currencies.length > 1 } },
+      scales: { x: { beginAtZero: true, ticks: { precision: 0 } } },
+    },
+  });
+}
+
+/** Sums rows of one lens by a key (e.g. channel) into won revenue per key, largest first. */
+function revenueBy(/** @type {any[]} */ rows, /** @type {(row: any) => string} */ keyOf) {
+  /** @type {Map<string, Record<string, string>[]>} */
+  const groups = new Map();
+  for (const row of rows)
+    groups.set(keyOf(row), [...(groups.get(keyOf(row)) ?? []), row.wonRevenue]);
+  const totals = [...groups].map(([key, money]) => ({ key, money: sumMoney(money) }));
+  const size = (/** @type {Record<string, string>} */ money) =>
+    Object.values(money).reduce((total, amount) => total + Number(amount), 0);
+  return totals.filter((t) => size(t.money) > 0).sort((a, b) => size(b.money) - size(a.money));
+}
+
+// ---------- data ----------
+
+/** The filters from the form, as the API's capture window (to is inclusive in the form). */
+function captureWindow() {
+  const from = /** @type {HTMLInputElement} */ (document.getElementById('filter-from')).value;
+  const to = /** @type {HTMLInputElement} */ (document.getElementById('filter-to')).value;
+  const params = new URLSearchParams();
+  if (from) params.set('capturedFrom', `${from}T00:00:00Z`);
+  if (to) {
+    const next = new Date(`${to}T00:00:00Z`);
+    next.setUTCDate(next.getUTCDate() + 1);
+    params.set('capturedTo', next.toISOString());
+  }
+  return params;
+}
+
+async function getJson(/** @type {string} */ path) {
+  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  if (!response.ok) {
+    let detail = '';
+    try {
+      const problem = await response.json();
+      detail = problem.message ? `: ${problem.message}` : '';
+    } catch {
+      // not JSON: the status says enough
+    }
+    throw new Error(`${path} answered ${response.status}${detail}`);
+  }
+  return response.json();
+}
+
+function withQuery(/** @type {string} */ path, /** @type {URLSearchParams} */ params) {
+  const query = params.toString();
+  return query ? `${path}?${query}` : path;
+}
+
+async function load() {
+  const began = performance.now();
+  document.body.dataset.state = 'loading';
+  setStatus('Loading…');
+  const capture = captureWindow();
+  const paged = new URLSearchParams(capture);
+  paged.set('limit', '1000');
+  try {
+    const [definitions, funnel, marketing, sales, alignment, targets, reconciliation] =
+      await Promise.all([
+        getJson('/definitions'),
+        getJson(withQuery('/analytics/funnel', capture)),
+        getJson(withQuery('/analytics/marketing', capture)),
+        getJson(withQuery('/analytics/sales', capture)),
+        getJson(withQuery('/analytics/alignment', paged)),
+        getJson('/analytics/targets?limit=1000'),
+        getJson('/analytics/reconciliation'),
+      ]);
+    renderDefinitions(definitions);
+    renderFunnel(funnel);
+    renderMarketing(marketing);
+    renderSales(sales);
+    renderAlignment(alignment.items);
+    renderTargets(targets.items);
+    renderReconciliation(reconciliation);
+    hideError();
+    const elapsed = Math.round(performance.now() - began);
+    const sinceNavigation = Math.round(performance.now());
+    const status = /** @type {HTMLElement} */ (document.getElementById('status'));
+    status.replaceChildren(
+      'Loaded in ',
+      el('span', { testid: 'load-ms', value: sinceNavigation, text: `${sinceNavigation} ms` }),
+      ' since navigation (views fetched and drawn in ',
+      el('span', { testid: 'fetch-ms', value: elapsed, text: `${elapsed} ms` }),
+      `) at ${new Date().toLocaleTimeString()}`,
+    );
+    document.body.dataset.state = 'ready';
+  } catch (error) {
+    showError(error instanceof Error ? error.message : String(error));
+    setStatus('Failed to load.');
+    document.body.dataset.state = 'error';
+  }
+}
+
+function setStatus(/** @type {string} */ text) {
+  /** @type {HTMLElement} */ (document.getElementById('status')).textContent = text;
+}
+
+function showError(/** @type {string} */ message) {
+  const box = /** @type {HTMLElement} */ (document.getElementById('error'));
+  box.textContent = `Could not load the dashboard: ${message}`;
+  box.hidden = false;
+}
+
+function hideError() {
+  /** @type {HTMLElement} */ (document.getElementById('error')).hidden = true;
+}
+
+// ---------- sections ----------
+
+let definitionsShown = false;
+
+function renderDefinitions(
+  /** @type {{ active: number | null, versions: { version: number, name: string, publishedAt: string }[] }} */ definitions,
+) {
+  const select = /** @type {HTMLSelectElement} */ (document.getElementById('filter-rules'));
+  if (!definitionsShown) {
+    const wanted = new URLSearchParams(location.search).get('rules');
+    const options =
+      definitions.versions.length > 0
+        ? [...definitions.versions].reverse().map((v) =>
+            el('option', {
+              text: `v${v.version} — ${v.name}${v.version === definitions.active ? ' (active)' : ''}`,
+            }),
+          )
+        : [el('option', { text: 'built-in default (active)' })];
+    definitions.versions
+      .slice()
+      .reverse()
+      .forEach((v, index) => {
+        /** @type {HTMLOptionElement} */ (options[index]).value = String(v.version);
+      });
+    select.replaceChildren(...options);
+    select.value = wanted ?? String(definitions.active ?? '');
+    if (select.selectedIndex < 0) select.selectedIndex = 0;
+    definitionsShown = true;
+  }
+  const note = /** @type {HTMLElement} */ (document.getElementById('rules-note'));
+  const active = definitions.active === null ? 'the built-in default' : `v${definitions.active}`;
+  const chosen =
+    select.value && select.value !== String(definitions.active ?? '') ? select.value : null;
+  note.textContent =
+    `Views are computed per the active rules version (${active}) until rules versions land` +
+    (chosen ? `; v${chosen} is selected but not applied yet.` : '.');
+}
+
+function renderFunnel(/** @type {any[]} */ rows) {
+  body('funnel-table').replaceChildren(
+    ...rows.map((row) =>
+      el('tr', {}, [
+        el('td', { text: row.stage.replaceAll('_', ' ') }),
+        numCell(`funnel-${row.stage}`, row.leads, fmtInt(row.leads)),
+        numCell(`funnel-conversion-${row.stage}`, row.conversion, fmtPercent(row.conversion)),
+      ]),
+    ),
+  );
+  chart('funnel-chart', {
+    type: 'bar',
+    data: {
+      labels: rows.map((row) => row.stage.replaceAll('_', ' ')),
+      datasets: [
+        {
+          label: 'Leads',
+          data: rows.map((row) => row.leads),
+          backgroundColor: rows.map(
+            (row) =>
+              STAGE_COLORS[/** @type {keyof typeof STAGE_COLORS} */ (row.stage)] ?? '#2f6fde',
+          ),
+        },
+      ],
+    },
+    options: { ...baseOptions, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+  });
+}
+
+function renderMarketing(/** @type {any[]} */ rows) {
+  const won = sum(rows, 'won');
+  const leads = sum(rows, 'leads');
+  const mqls = sum(rows, 'mqls');
+  fill('marketing-kpis', [
+    kpi('Leads', 'total-leads-marketing', { count: leads }),
+    kpi('MQLs', 'total-mqls-marketing', { count: mqls }),
+    kpi('MQL rate', 'total-mql-rate-marketing', { rate: ratio(mqls, leads) }),
+    kpi('Handed to sales', 'total-handed-marketing', { count: sum(rows, 'handedToSales') }),
+    kpi('Won', 'total-won-marketing', { count: won }),
+    kpi('Won revenue', 'total-won-revenue-marketing', {
+      money: sumMoney(rows.map((row) => row.wonRevenue)),
+    }),
+  ]);
+  const byChannel = revenueBy(rows, (row) => row.channel);
+  revenueChart(
+    'marketing-chart',
+    byChannel.map((t) => t.key),
+    byChannel.map((t) => t.money),
+    '#2f6fde',
+  );
+  body('marketing-table').replaceChildren(
+    ...rows.map((row) => {
+      const key = `marketing:${row.channel}:${row.campaign}`;
+      return el('tr', {}, [
+        el('td', { text: `${row.channel} / ${row.campaign || '—'}` }),
+        numCell(`${key}:leads`, row.leads, fmtInt(row.leads)),
+        numCell(`${key}:mqls`, row.mqls, fmtInt(row.mqls)),
+        numCell(`${key}:handed`, row.handedToSales, fmtInt(row.handedToSales)),
+        numCell(`${key}:rejected`, row.rejected, fmtInt(row.rejected)),
+        numCell(`${key}:won`, row.won, fmtInt(row.won)),
+        moneyCell(`${key}:won-revenue`, row.wonRevenue),
+      ]);
+    }),
+  );
+}
+
+function renderSales(/** @type {any[]} */ rows) {
+  const won = sum(rows, 'won');
+  const lost = sum(rows, 'lost');
+  const received = sum(rows, 'handedToSales');
+  const accepted = sum(rows, 'accepted');
+  fill('sales-kpis', [
+    kpi('MQLs received', 'total-handed-sales', { count: received }),
+    kpi('Accepted', 'total-accepted-sales', { count: accepted }),
+    kpi('Rejected', 'total-rejected-sales', { count: sum(rows, 'rejected') }),
+    kpi('Won', 'total-won-sales', { count: won }),
+    kpi('Win rate', 'total-win-rate-sales', { rate: ratio(won, won + lost) }),
+    kpi('Won revenue', 'total-won-revenue-sales', {
+      money: sumMoney(rows.map((row) => row.wonRevenue)),
+    }),
+  ]);
+  const byOwner = revenueBy(rows, (row) => row.owner);
+  revenueChart(
+    'sales-chart',
+    byOwner.map((t) => t.key),
+    byOwner.map((t) => t.money),
+    '#e07b24',
+  );
+  body('sales-table').replaceChildren(
+    ...rows.map((row) => {
+      const key = `sales:${row.owner}`;
+      return el('tr', {}, [
+        el('td', { text: row.owner }),
+        numCell(`${key}:handed`, row.handedToSales, fmtInt(row.handedToSales)),
+        numCell(`${key}:accepted`, row.accepted, fmtInt(row.accepted)),
+        numCell(`${key}:rejected`, row.rejected, fmtInt(row.rejected)),
+        numCell(`${key}:won`, row.won, fmtInt(row.won)),
+        numCell(`${key}:lost`, row.lost, fmtInt(row.lost)),
+        moneyCell(`${key}:won-revenue`, row.wonRevenue),
+        numCell(`${key}:win-rate`, row.winRate, fmtPercent(row.winRate)),
+      ]);
+    }),
+  );
+}
+
+function renderAlignment(/** @type {any[]} */ rows) {
+  const handed = sum(rows, 'handedToSales');
+  const inSla = sum(rows, 'acceptedInSla') + sum(rows, 'rejectedInSla');
+  const openInSla = sum(rows, 'openInSla');
+  const leaked = sum(rows, 'leaked');
+  fill('alignment-kpis', [
+    kpi('SLA compliance', 'alignment-sla-compliance', { rate: ratio(inSla, handed - openInSla) }),
+    kpi('Leaked MQLs', 'alignment-leaked', { count: leaked }),
+    kpi('Open past due', 'alignment-open-past-due', { count: sum(rows, 'openPastDue') }),
+    kpi('Recycle rate', 'alignment-recycle-rate', {
+      rate: ratio(sum(rows, 'recycled'), handed),
+    }),
+  ]);
+  const outcomes = [
+    ['Accepted in SLA', sum(rows, 'acceptedInSla'), '#1f8a4c'],
+    ['Rejected in SLA', sum(rows, 'rejectedInSla'), '#7cb342'],
+    ['Responded late', sum(rows, 'respondedLate'), '#e07b24'],
+    ['Open past due', sum(rows, 'openPastDue'), '#c62828'],
+    ['Open in SLA', openInSla, '#90a4ae'],
+  ];
+  chart('alignment-chart', {
+    type: 'doughnut',
+    data: {
+      labels: outcomes.map((o) => o[0]),
+      datasets: [{ data: outcomes.map((o) => o[1]), backgroundColor: outcomes.map((o) => o[2]) }],
+    },
+    options: {
+      ...baseOptions,
+      plugins: { legend: { display: true, position: 'bottom', labels: { boxWidth: 10 } } },
+    },
+  });
+  body('alignment-table').replaceChildren(
+    ...rows.map((row) => {
+      const key = `alignment:${row.channel}:${row.campaign}`;
+      const reasons = Object.entries(row.rejectionReasons)
+        .map(([reason, count]) => `${reason.replaceAll('_', ' ')} ${count}`)
+        .join(', ');
+      return el('tr', {}, [
+        el('td', { text: `${row.channel} / ${row.campaign || '—'}` }),
+        numCell(`${key}:handed`, row.handedToSales, fmtInt(row.handedToSales)),
+        numCell(`${key}:sla`, row.slaCompliance, fmtPercent(row.slaCompliance)),
+        numCell(`${key}:leaked`, row.leaked, fmtInt(row.leaked)),
+        el('td', { className: 'wrap muted', text: reasons || '—' }),
+      ]);
+    }),
+  );
+}
+
+function renderTargets(/** @type {any[]} */ rows) {
+  /** @type {HTMLElement} */ (document.getElementById('targets-empty')).hidden = rows.length > 0;
+  body('targets-table').replaceChildren(
+    ...rows.map((row) => {
+      const key = `target:${row.team}:${row.metric}:${row.period}:${row.owner}`;
+      const bar = /** @type {HTMLProgressElement} */ (el('progress'));
+      bar.max = 1;
+      bar.value = Math.min(1, row.progress ?? 0);
+      return el('tr', {}, [
+        el('td', { text: row.team }),
+        el('td', { text: row.metric.replaceAll('_', ' ') }),
+        el('td', { text: row.period }),
+        el('td', { text: row.owner || 'team', className: row.owner ? '' : 'muted' }),
+        numCell(`${key}:target`, row.target, fmtAmount(row.target)),
+        row.actualCount === null
+          ? moneyCell(`${key}:actual`, row.actualAmount)
+          : numCell(`${key}:actual`, row.actualCount, fmtInt(row.actualCount)),
+        el('td', {}, [
+          bar,
+          ' ',
+          el('span', {
+            testid: `${key}:progress`,
+            value: row.progress,
+            text: fmtPercent(row.progress),
+          }),
+        ]),
+      ]);
+    }),
+  );
+}
+
+function renderReconciliation(
+  /** @type {{ ok: boolean, checks: { metric: string, marketing: string, sales: string, events: string, ok: boolean }[] }} */ reconciliation,
+) {
+  const verdict = /** @type {HTMLElement} */ (document.getElementById('reconciliation-verdict'));
+  verdict.dataset.value = String(reconciliation.ok);
+  verdict.className = `verdict ${reconciliation.ok ? 'ok' : 'bad'}`;
+  verdict.textContent = reconciliation.ok
+    ? 'RECONCILED — the marketing and sales lenses agree with the events on every shared total.'
+    : 'NOT RECONCILED — the lenses disagree; see the rows marked NO.';
+  body('reconciliation-table').replaceChildren(
+    ...reconciliation.checks.map((check) => {
+      const key = `reconciliation:${check.metric}`;
+      const shown = (/** @type {string} */ value) =>
+        check.metric.startsWith('won_revenue') ? fmtAmount(value) : fmtInt(Number(value));
+      return el('tr', {}, [
+        el('td', { text: check.metric.replaceAll('_', ' ') }),
+        numCell(`${key}:marketing`, check.marketing, shown(check.marketing)),
+        numCell(`${key}:sales`, check.sales, shown(check.sales)),
+        numCell(`${key}:events`, check.events, shown(check.events)),
+        el('td', {
+          className: check.ok ? 'agree-ok' : 'agree-bad',
+          testid: `${key}:ok`,
+          value: check.ok,
+          text: check.ok ? 'yes' : 'NO',
+        }),
+      ]);
+    }),
+  );
+}
+
+// ---------- filters ----------
+
+function readFiltersFromUrl() {
+  const params = new URLSearchParams(location.search);
+  const date = /^\d{4}-\d{2}-\d{2}$/;
+  const from = params.get('from');
+  const to = params.get('to');
+  if (from && date.test(from)) {
+    /** @type {HTMLInputElement} */ (document.getElementById('filter-from')).value = from;
+  }
+  if (to && date.test(to)) {
+    /** @type {HTMLInputElement} */ (document.getElementById('filter-to')).value = to;
+  }
+}
+
+function writeFiltersToUrl() {
+  const form = /** @type {HTMLFormElement} */ (document.getElementById('filters'));
+  const params = new URLSearchParams();
+  for (const [name, value] of new FormData(form)) {
+    if (typeof value === 'string' && value !== '') params.set(name, value);
+  }
+  const query = params.toString();
+  history.replaceState(null, '', query ? `?${query}` : location.pathname);
+}
+
+function start() {
+  readFiltersFromUrl();
+  const form = /** @type {HTMLFormElement} */ (document.getElementById('filters'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    writeFiltersToUrl();
+    void load();
+  });
+  /** @type {HTMLElement} */ (document.getElementById('filter-clear')).addEventListener(
+    'click',
+    () => {
+      /** @type {HTMLInputElement} */ (document.getElementById('filter-from')).value = '';
+      /** @type {HTMLInputElement} */ (document.getElementById('filter-to')).value = '';
+      writeFiltersToUrl();
+      void load();
+    },
+  );
+  void load();
+}
+
+start();

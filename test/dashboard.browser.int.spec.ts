@@ -1,0 +1,252 @@
+/**
+ * The dashboard in real headless Chromium (Debian's package, driven by playwright-core; no
+ * downloaded browser). A hand-built scenario goes through the HTTP API; the page must show
+ * the same totals the API's JSON gives, on both lenses, and the reconciliation verdict.
+ * Saves test-artifacts/dashboard.png. Skips with one line when no Chromium is installed.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { chromiumArgs, findChromium } from './support/chromium';
+import { eventually } from './support/eventually';
+import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+
+jest.setTimeout(180_000);
+
+const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
+const browserFound = findChromium();
+if (!browserFound.found) console.warn(`dashboard browser test skipped: ${browserFound.reason}`);
+const describeInBrowser = browserFound.found ? describe : describe.skip;
+
+interface LensRow {
+  handedToSales: number;
+  won: number;
+  wonRevenue: Record<string, string>;
+}
+
+const as = (role: string) => ({ 'x-tandem-role': role, 'x-tandem-actor': `${role}-tester` });
+
+describeInBrowser('dashboard in headless Chromium', () => {
+  let chdbPath: string;
+  let api: FunnelApiFixture;
+  let http: App;
+  let baseUrl: string;
+  let browser: Browser;
+  let page: Page;
+
+  const post = (path: string, role: string, body: object = {}) =>
+    request(http).post(path).set(as(role)).send(body);
+  const getJson = async <T>(path: string): Promise<T> =>
+    (await request(http).get(path).expect(200)).body as T;
+
+  async function mqlLead(channel: string, campaign: string): Promise<string> {
+    const captured = await post('/leads', 'marketing', {
+      contact: { name: 'Giulia Rossi', email: 'giulia@example.com' },
+      company: { name: 'Acme', industry: 'software', size: 250, country: 'IT' },
+      source: { channel, campaign },
+      productInterest: 'funnel_analytics',
+      timeframe: '3_months',
+      consent: { marketing: true },
+    }).expect(201);
+    const leadId = (captured.body as { leadId: string }).leadId;
+    await post(`/leads/${leadId}/touchpoints`, 'marketing', {
+      kind: 'demo_request',
+      channel: 'web',
+    }).expect(200);
+    await post(`/leads/${leadId}/profile`, 'marketing', { role: 'cmo' }).expect(200);
+    await post(`/leads/${leadId}/mql`, 'marketing').expect(200);
+    return leadId;
+  }
+
+  async function toOpportunity(leadId: string, owner: string, team: string, amount: number) {
+    await post(`/leads/${leadId}/handoff`, 'marketing', { owner, team }).expect(200);
+    await post(`/leads/${leadId}/accept`, 'sales').expect(200);
+    await post(`/leads/${leadId}/sql`, 'sales', {
+      criteriaMet: ['budget', 'need', 'timeline'],
+    }).expect(200);
+    await post(`/leads/${leadId}/opportunity`, 'sales', {
+      stage: 'discovery',
+      amount,
+      currency: 'EUR',
+    }).expect(200);
+  }
+
+  beforeAll(async () => {
+    chdbPath = await mkdtemp(join(tmpdir(), 'tandem-dashboard-chdb-'));
+    api = await startFunnelApi(chdbPath);
+    await api.app.listen(0, '127.0.0.1');
+    const server = api.app.getHttpServer() as Server;
+    http = server;
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    // Two won deals, one lost, one rejected, one hand-off nobody acted on, one MQL only.
+    const wonFair = await mqlLead('trade_fair', 'smau-milano');
+    await toOpportunity(wonFair, 'marco.rossi', 'emea', 30000);
+    await post(`/leads/${wonFair}/won`, 'sales', { amount: 28000 }).expect(200);
+
+    const wonWeb = await mqlLead('web', 'spring-promo');
+    await toOpportunity(wonWeb, 'anna.weber', 'dach', 12000);
+    await post(`/leads/${wonWeb}/won`, 'sales', { amount: 12500.5 }).expect(200);
+
+    const lost = await mqlLead('paid_search', 'brand');
+    await toOpportunity(lost, 'marco.rossi', 'emea', 9000);
+    await post(`/leads/${lost}/lost`, 'sales', { reason: 'competitor' }).expect(200);
+
+    const rejected = await mqlLead('web', 'spring-promo');
+    await post(`/leads/${rejected}/handoff`, 'marketing', {
+      owner: 'anna.weber',
+      team: 'dach',
+    }).expect(200);
+    await post(`/leads/${rejected}/reject`, 'sales', { reason: 'no_budget' }).expect(200);
+
+    const waiting = await mqlLead('paid_search', 'brand');
+    await post(`/leads/${waiting}/handoff`, 'marketing', {
+      owner: 'marco.rossi',
+      team: 'emea',
+    }).expect(200);
+
+    await mqlLead('web', 'spring-promo');
+
+    const period = new Date().toISOString().slice(0, 7);
+    await post('/targets', 'sales', {
+      team: 'sales',
+      metric: 'won_deals',
+      period,
+      value: 4,
+      owner: null,
+    }).expect(201);
+
+    await eventually(async () => {
+      const health = await getJson<{ projector: { caughtUp?: boolean } }>('/health');
+      return health.projector.caughtUp ? true : undefined;
+    }, 'projection catches up');
+
+    browser = await chromium.launch({
+      executablePath: browserFound.found ? browserFound.executablePath : '',
+      args: [...chromiumArgs],
+    });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+    if (chdbPath) await rm(chdbPath, { recursive: true, force: true });
+  });
+
+  /** The raw value behind a number on the page (its data-value). */
+  const shown = async (testid: string): Promise<string | null> =>
+    page.getByTestId(testid).getAttribute('data-value');
+
+  it('shows the totals the API returns, on both lenses, and the verdict', async () => {
+    const browserErrors: string[] = [];
+    page.on('pageerror', (error) => browserErrors.push(error.message));
+    page.on('console', (message) => {
+      // A failed request is reported by the response listener, with its URL.
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+        browserErrors.push(message.text());
+      }
+    });
+    page.on('response', (response) => {
+      if (response.status() >= 400) browserErrors.push(`${response.status()} ${response.url()}`);
+    });
+    const offsite: string[] = [];
+    page.on('request', (req) => {
+      if (!req.url().startsWith(baseUrl)) offsite.push(req.url());
+    });
+
+    const began = Date.now();
+    await page.goto(`${baseUrl}/dashboard`);
+    await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
+    const loadMs = Date.now() - began;
+
+    const [marketing, sales, reconciliation, funnel, targets] = await Promise.all([
+      getJson<LensRow[]>('/analytics/marketing'),
+      getJson<LensRow[]>('/analytics/sales'),
+      getJson<{ ok: boolean }>('/analytics/reconciliation'),
+      getJson<{ stage: string; leads: number }[]>('/analytics/funnel'),
+      getJson<{ items: { progress: number | null }[] }>('/analytics/targets'),
+    ]);
+    const total = (rows: LensRow[], pick: (row: LensRow) => number) =>
+      rows.reduce((sum, row) => sum + pick(row), 0);
+    const revenue = (rows: LensRow[]) => total(rows, (row) => Number(row.wonRevenue.EUR ?? 0));
+
+    // Hand-computed: 2 won (28000 + 12500.5), 5 handed to sales, reconciled.
+    expect(total(marketing, (r) => r.won)).toBe(2);
+    expect(revenue(marketing)).toBe(40500.5);
+    expect(total(marketing, (r) => r.handedToSales)).toBe(5);
+
+    expect(Number(await shown('total-won-marketing'))).toBe(total(marketing, (r) => r.won));
+    expect(Number(await shown('total-won-sales'))).toBe(total(sales, (r) => r.won));
+    expect(Number(await shown('total-won-revenue-marketing-EUR'))).toBe(revenue(marketing));
+    expect(Number(await shown('total-won-revenue-sales-EUR'))).toBe(revenue(sales));
+    expect(Number(await shown('total-handed-marketing'))).toBe(
+      total(marketing, (r) => r.handedToSales),
+    );
+    expect(Number(await shown('total-handed-sales'))).toBe(total(sales, (r) => r.handedToSales));
+    expect(await shown('reconciliation-verdict')).toBe(String(reconciliation.ok));
+    expect(reconciliation.ok).toBe(true);
+    await expect(page.getByTestId('reconciliation-verdict').textContent()).resolves.toMatch(
+      /^RECONCILED/,
+    );
+
+    // What a reader sees, not only the data attributes.
+    await expect(page.getByTestId('total-won-revenue-marketing-EUR').textContent()).resolves.toBe(
+      'EUR 40,500.5',
+    );
+    for (const stage of funnel) {
+      expect(Number(await shown(`funnel-${stage.stage}`))).toBe(stage.leads);
+    }
+    expect(Number(await shown('sales:marco.rossi:won'))).toBe(1);
+    expect(Number(await shown('target:sales:won_deals:' + currentPeriod() + '::progress'))).toBe(
+      targets.items[0]?.progress,
+    );
+    await expect(page.getByTestId('rules-note').textContent()).resolves.toContain(
+      'active rules version',
+    );
+    expect(await page.locator('#funnel-chart').boundingBox()).not.toBeNull();
+
+    expect(browserErrors).toEqual([]);
+    expect(offsite).toEqual([]);
+    // Under a second once warm. The first visit also pays one-time costs (Chromium's first
+    // page, chDB compiling each view's first query), so it is reported, not asserted.
+    const coldMs = loadMs;
+    const reloaded = Date.now();
+    await page.reload();
+    await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
+    const warmMs = Date.now() - reloaded;
+    expect(warmMs).toBeLessThan(1000);
+    expect(Number(await shown('total-won-marketing'))).toBe(2);
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    console.log(
+      `dashboard load: first visit ${coldMs} ms, reload ${warmMs} ms ` +
+        `(page: ${await shown('load-ms')} ms since navigation, views ${await shown('fetch-ms')} ms); ` +
+        `screenshot: test-artifacts/dashboard.png`,
+    );
+  });
+
+  it('filters by capture period: a window with no captures shows zeros', async () => {
+    await page.fill('[data-testid="filter-from"]', '2001-01-01');
+    await page.fill('[data-testid="filter-to"]', '2001-12-31');
+    await page.click('[data-testid="filter-apply"]');
+    await eventually(
+      async () => ((await shown('total-won-marketing')) === '0' ? true : undefined),
+      'filtered totals',
+    );
+    await page.waitForSelector('body[data-state="ready"]');
+    expect(await shown('total-won-sales')).toBe('0');
+    expect(await shown('total-handed-marketing')).toBe('0');
+    expect(page.url()).toContain('from=2001-01-01');
+    // The verdict is all time: unchanged by the window.
+    expect(await shown('reconciliation-verdict')).toBe('true');
+  });
+});
+
+const currentPeriod = () => new Date().toISOString().slice(0, 7);
