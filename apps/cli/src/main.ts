@@ -4,6 +4,7 @@
  *   reconcile [--api URL]                                       exit 1 when the lenses disagree
  *   status [--api URL]                                          store head and projection position
  *   migrate                                                     apply ClickHouse migrations (configured target)
+ *   rebuild [--api URL]                                         re-project the whole log into ClickHouse
  * Commands other than `demo` talk to a running funnel API (TANDEM_API_URL or
  * --api), which in embedded mode is the one process that owns the data.
  */
@@ -13,12 +14,14 @@ import { ConfigError, loadConfig } from '@tandem/config';
 import { ApiClient } from './api-client';
 import { runDemo } from './demo/demo.command';
 import { migrateAnalytics } from './migrate.command';
+import { rebuildProjections } from './rebuild.command';
 
 const usage = `usage: tandem <command> [options]
   demo [--reset] [--leads N] [--concurrency N] [--seed N]
   reconcile [--api URL]
   status [--api URL]
-  migrate`;
+  migrate
+  rebuild [--api URL]`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -72,6 +75,8 @@ async function main(argv: readonly string[]): Promise<number> {
       );
       return 0;
     }
+    case 'rebuild':
+      return rebuildProjections(new ApiClient(apiUrl));
     case 'status':
       console.log(JSON.stringify(await new ApiClient(apiUrl).get('/health'), null, 2));
       return 0;

@@ -16,11 +16,13 @@ import type { TandemConfig } from '@tandem/config';
 import type { EventStore } from '@tandem/event-store';
 import type { Logger } from 'pino';
 import { AnalyticsController } from './analytics/analytics.controller';
+import { DashboardController } from './dashboard/dashboard.controller';
 import { EmbeddedProjector } from './analytics/embedded-projector.service';
 import { ActiveDefinition } from './definitions/active-definition.service';
 import { DefinitionsController } from './definitions/definitions.controller';
 import { PublishFunnelDefinitionHandler } from './definitions/publish-funnel-definition.handler';
 import { HealthController } from './health/health.controller';
+import { OpsController } from './ops/ops.controller';
 import { ErrorFilter } from './http/error.filter';
 import { ExecuteLeadCommandHandler } from './leads/execute-lead-command.handler';
 import { GetLeadTimelineHandler } from './leads/get-lead-timeline.handler';
@@ -70,6 +72,8 @@ export class AppModule {
         PlanningController,
         AnalyticsController,
         HealthController,
+        OpsController,
+        DashboardController,
       ],
       providers,
     };

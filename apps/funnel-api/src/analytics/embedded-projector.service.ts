@@ -12,7 +12,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { projectBatch, projectionPosition } from '@tandem/analytics';
+import { projectBatch, projectionPosition, resetAnalytics } from '@tandem/analytics';
 import { decodeStoredEvent, type TandemEnvelope } from '@tandem/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@tandem/event-store';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
@@ -30,12 +30,38 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
   ) {}
 
+  private rebuilding: Promise<void> | null = null;
+
   async onApplicationBootstrap(): Promise<void> {
     const from = await projectionPosition(this.analytics.client, {
       database: this.analytics.database,
     });
+    this.follow(from === null ? null : BigInt(from));
+  }
+
+  /**
+   * Empties the analytics tables and projects the whole log again (e.g. after a
+   * projection fix). One rebuild at a time; the views fill up as it goes.
+   */
+  rebuild(): Promise<void> {
+    this.rebuilding ??= (async () => {
+      try {
+        await this.subscription?.stop();
+        await resetAnalytics(this.analytics.client, { database: this.analytics.database });
+        this.lastError = null;
+        this.rejected = 0;
+        this.follow(null);
+        this.logger.log('rebuild started from the beginning of the log');
+      } finally {
+        this.rebuilding = null;
+      }
+    })();
+    return this.rebuilding;
+  }
+
+  private follow(after: bigint | null): void {
     this.subscription = this.store.subscribeToAll({
-      after: from === null ? null : BigInt(from),
+      after,
       batchSize: 1000,
       handle: (batch) => this.project(batch),
     });

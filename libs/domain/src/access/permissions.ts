@@ -8,7 +8,8 @@ import { ForbiddenError } from '../errors';
 import type { LeadCommandType } from '../lead/lead.commands';
 
 export type PlanningCommandType = 'PublishFunnelDefinition' | 'SetTarget' | 'RecordCampaignSpend';
-export type CommandType = LeadCommandType | PlanningCommandType;
+export type OpsCommandType = 'RebuildProjections';
+export type CommandType = LeadCommandType | PlanningCommandType | OpsCommandType;
 
 const permissions: Record<CommandType, readonly Role[]> = {
   CaptureLead: ['marketing', 'ops', 'system'],
@@ -29,6 +30,7 @@ const permissions: Record<CommandType, readonly Role[]> = {
   PublishFunnelDefinition: ['ops'],
   SetTarget: ['marketing', 'sales', 'ops'],
   RecordCampaignSpend: ['marketing', 'ops', 'system'],
+  RebuildProjections: ['ops'],
 };
 
 export function mayIssue(role: Role, command: CommandType): boolean {

@@ -1,0 +1,30 @@
+/**
+ * Operations on the projections. `POST /ops/rebuild` empties the analytics and
+ * projects the whole event log again; progress shows on /health (position vs
+ * head). Only ops may do it; only where this process runs the projector.
+ */
+import { Controller, ConflictException, HttpCode, Optional, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { authorize } from '@tandem/domain';
+import { EmbeddedProjector } from '../analytics/embedded-projector.service';
+import { Ctx, type RequestContext } from '../http/request-context';
+
+@ApiTags('ops')
+@Controller('ops')
+export class OpsController {
+  constructor(@Optional() private readonly projector?: EmbeddedProjector) {}
+
+  @Post('rebuild')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Rebuild the analytics from the event log (ops); follow /health' })
+  async rebuild(@Ctx() context: RequestContext) {
+    authorize(context.actor.role, 'RebuildProjections');
+    if (!this.projector) {
+      throw new ConflictException(
+        'this process does not run the projector (TANDEM_PROJECTOR=off): rebuild where it runs, or reset the Kafka consumer group',
+      );
+    }
+    await this.projector.rebuild();
+    return { status: 'rebuilding', follow: '/health' };
+  }
+}
