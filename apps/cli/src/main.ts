@@ -5,6 +5,7 @@
  *   status [--api URL]                                          store head and projection position
  *   migrate                                                     apply ClickHouse migrations (configured target)
  *   rebuild [--api URL]                                         re-project the whole log into ClickHouse
+ *   rules publish <file> | rules list [--api URL]               the shared dictionary
  * Commands other than `demo` talk to a running funnel API (TANDEM_API_URL or
  * --api), which in embedded mode is the one process that owns the data.
  */
@@ -15,13 +16,16 @@ import { ApiClient } from './api-client';
 import { runDemo } from './demo/demo.command';
 import { migrateAnalytics } from './migrate.command';
 import { rebuildProjections } from './rebuild.command';
+import { listRules, publishRules } from './rules.command';
 
 const usage = `usage: tandem <command> [options]
   demo [--reset] [--leads N] [--concurrency N] [--seed N]
   reconcile [--api URL]
   status [--api URL]
   migrate
-  rebuild [--api URL]`;
+  rebuild [--api URL]
+  rules publish <file> [--api URL]
+  rules list [--api URL]`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -36,8 +40,9 @@ class UsageError extends Error {}
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
+    allowPositionals: true,
     options: {
       reset: { type: 'boolean', default: false },
       leads: { type: 'string' },
@@ -47,6 +52,9 @@ async function main(argv: readonly string[]): Promise<number> {
     },
     strict: true,
   });
+  if (command !== 'rules' && positionals.length > 0) {
+    throw new UsageError(`unexpected argument ${positionals[0]}`);
+  }
   const apiUrl = values.api ?? process.env.TANDEM_API_URL ?? 'http://127.0.0.1:3000';
   switch (command) {
     case 'demo':
@@ -74,6 +82,13 @@ async function main(argv: readonly string[]): Promise<number> {
           `${report.alreadyApplied.length} already applied`,
       );
       return 0;
+    }
+    case 'rules': {
+      const api = new ApiClient(apiUrl);
+      const [action, file] = positionals;
+      if (action === 'list') return listRules(api);
+      if (action === 'publish' && file) return publishRules(api, file);
+      throw new UsageError('rules takes: publish <file> | list');
     }
     case 'rebuild':
       return rebuildProjections(new ApiClient(apiUrl));

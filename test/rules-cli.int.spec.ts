@@ -1,0 +1,67 @@
+/**
+ * `tandem rules publish|list` against a running API on real engines: a bad
+ * draft is refused naming its fields and publishes nothing; a good one becomes
+ * the active version.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultFunnelDefinition } from '@tandem/domain';
+import { ApiClient } from '../apps/cli/src/api-client';
+import { listRules, publishRules } from '../apps/cli/src/rules.command';
+import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+
+jest.setTimeout(120_000);
+
+let dir: string;
+let api: FunnelApiFixture;
+let client: ApiClient;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tandem-rules-cli-'));
+  api = await startFunnelApi(join(dir, 'chdb'));
+  await api.app.listen(0, '127.0.0.1');
+  client = new ApiClient(await api.app.getUrl());
+});
+
+afterAll(async () => {
+  await api?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('refuses an invalid draft naming each field, and publishes nothing', async () => {
+  const file = join(dir, 'bad.json');
+  await writeFile(
+    file,
+    JSON.stringify({
+      ...defaultFunnelDefinition,
+      version: 2,
+      mql: { ...defaultFunnelDefinition.mql, threshold: 140 },
+      sla: { acceptWithinHours: -1 },
+    }),
+  );
+  const lines: string[] = [];
+  expect(await publishRules(client, file, (line) => lines.push(line))).toBe(2);
+  expect(lines.join('\n')).toMatch(/mql\.threshold: /);
+  expect(lines.join('\n')).toMatch(/sla\.acceptWithinHours: /);
+  const listed: string[] = [];
+  await listRules(client, (line) => listed.push(line));
+  expect(listed).toHaveLength(1);
+});
+
+it('publishes the next version, which becomes active; a wrong number is refused', async () => {
+  const file = join(dir, 'v2.json');
+  await writeFile(
+    file,
+    JSON.stringify({ ...defaultFunnelDefinition, version: 2, name: 'Stricter MQL' }),
+  );
+  const lines: string[] = [];
+  expect(await publishRules(client, file, (line) => lines.push(line))).toBe(0);
+  expect(lines).toEqual(['published funnel definition version 2; new decisions use it now']);
+  expect(await publishRules(client, file, (line) => lines.push(line))).toBe(1);
+  expect(lines.at(-1)).toMatch(/refused \(422\): version must be 3/);
+  const listed: string[] = [];
+  await listRules(client, (line) => listed.push(line));
+  expect(listed).toHaveLength(2);
+  expect(listed[1]).toMatch(/^\* v2 .* Stricter MQL$/);
+});
