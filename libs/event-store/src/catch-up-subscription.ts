@@ -189,8 +189,26 @@ class Wakeup {
 export class OpenSubscriptions {
   private readonly open = new Set<Subscription>();
 
-  start(log: PolledLog, options: CatchUpOptions): Subscription {
-    const subscription = startCatchUpSubscription(log, options);
+  /**
+   * Follows an adapter's global log: `readAll` reads after a position, `appends`
+   * wakes the subscription when the adapter sees new events (and is asked to listen
+   * before each read, so a subscription never waits on a listener that is not there).
+   */
+  follow(
+    readAll: (after: bigint | null, maxCount: number) => Promise<readonly RecordedEvent[]>,
+    appends: { ensureListening(): void; watch(wake: () => void): () => void },
+    options: CatchUpOptions,
+  ): Subscription {
+    const subscription = startCatchUpSubscription(
+      {
+        readAfter: (after, maxCount) => {
+          appends.ensureListening();
+          return readAll(after, maxCount);
+        },
+        watch: (wake) => appends.watch(wake),
+      },
+      options,
+    );
     this.open.add(subscription);
     const forget = (): void => {
       this.open.delete(subscription);

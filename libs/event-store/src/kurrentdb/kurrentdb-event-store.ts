@@ -238,14 +238,9 @@ export class KurrentDbEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeOptions): Subscription {
     if (this.closing !== null) throw new Error('event store is closed');
-    return this.subscriptions.start(
-      {
-        readAfter: (after, maxCount) => {
-          this.notifications.ensureListening();
-          return this.readAll({ after, maxCount });
-        },
-        watch: (wake) => this.notifications.watch(wake),
-      },
+    return this.subscriptions.follow(
+      (after, maxCount) => this.readAll({ after, maxCount }),
+      this.notifications,
       { ...options, pollIntervalMs: this.pollIntervalMs },
     );
   }
