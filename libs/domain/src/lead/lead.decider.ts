@@ -4,11 +4,15 @@
  * rule below has a given/when/then spec. Violations throw typed domain errors.
  */
 import { LeadNotFoundError, LifecycleViolationError, RuleViolationError } from '../errors';
-import type { FunnelDefinition } from '../rules/funnel-definition';
+import {
+  type FunnelDefinition,
+  type LifecycleStatus,
+  lifecycleStatuses,
+} from '../rules/funnel-definition';
 import { evaluateMql, slaDueAt } from '../rules/scoring';
 import type { LeadCommand } from './lead.commands';
 import type { LeadEvent } from './lead.events';
-import type { LeadState, LeadStatus } from './lead.state';
+import type { LeadState } from './lead.state';
 
 export interface DecisionContext {
   readonly leadId: string;
@@ -18,25 +22,86 @@ export interface DecisionContext {
   readonly now: string;
 }
 
-const recyclableFrom: readonly LeadStatus[] = ['mql', 'rejected', 'accepted', 'sql', 'lost'];
+/**
+ * How a refusal speaks of a status: `lead` names a lead in it ("an MQL"),
+ * `first` says what must have happened for a lead to be there.
+ */
+const wording: Record<LifecycleStatus, { readonly lead: string; readonly first: string }> = {
+  nurturing: { lead: 'a lead in nurturing', first: 'the lead must be in nurturing' },
+  mql: { lead: 'an MQL', first: 'the lead must qualify as an MQL' },
+  handed_to_sales: { lead: 'a lead handed to sales', first: 'the lead must be handed to sales' },
+  accepted: { lead: 'a lead accepted by sales', first: 'sales must accept the lead' },
+  rejected: { lead: 'a lead rejected by sales', first: 'sales must reject the lead' },
+  sql: { lead: 'an SQL', first: 'the lead must qualify as an SQL' },
+  opportunity: { lead: 'an open opportunity', first: 'an opportunity must be open' },
+  won: { lead: 'a won deal', first: 'the deal must be won' },
+  lost: { lead: 'a lost deal', first: 'the deal must be lost' },
+};
+const leads = (from: readonly LifecycleStatus[]) => from.map((s) => wording[s].lead).join(' or ');
+const firsts = (from: readonly LifecycleStatus[]) => from.map((s) => wording[s].first).join(' or ');
 
-function requireStatus(
+/** Per target status: the sentence saying which statuses may move there. */
+const onlyFrom: Record<LifecycleStatus, (from: readonly LifecycleStatus[]) => string> = {
+  nurturing: (from) => `a lead can be recycled only from ${from.join(', ')}`,
+  mql: (from) => `only ${leads(from)} can become an MQL`,
+  handed_to_sales: (from) => `only ${leads(from)} can be handed to sales`,
+  accepted: (from) => `sales can accept only ${leads(from)}`,
+  rejected: (from) => `sales can reject only ${leads(from)}`,
+  sql: (from) => `${firsts(from)} before SQL`,
+  opportunity: (from) => `an opportunity opens only for ${leads(from)}`,
+  won: (from) => `only ${leads(from)} can be won`,
+  lost: (from) => `only ${leads(from)} can be lost`,
+};
+
+/**
+ * The lifecycle move a command makes must be one the definition in force allows
+ * from the lead's status. The refusal says both where the target can be reached
+ * from and where this lead may go, under which rules version.
+ */
+function requireTransition(
   state: LeadState,
   command: LeadCommand['type'],
-  allowed: readonly LeadStatus[],
-  detail: string,
+  definition: FunnelDefinition,
+  to: LifecycleStatus,
 ): void {
-  if (!allowed.includes(state.status)) {
-    throw new LifecycleViolationError(command, state.status, detail);
-  }
+  const { transitions, version } = definition;
+  const allowed = transitions.find((transition) => transition.from === state.status)?.to ?? [];
+  if (allowed.includes(to)) return;
+  const sources = lifecycleStatuses.filter((from) =>
+    transitions.some((t) => t.from === from && t.to.includes(to)),
+  );
+  const why = sources.length === 0 ? `no status may move to ${to}` : onlyFrom[to](sources);
+  const exits =
+    allowed.length === 0
+      ? `rules version ${version} allows no transition from ${state.status}`
+      : `rules version ${version} allows ${state.status} → ${allowed.join(', ')}`;
+  throw new LifecycleViolationError(command, state.status, `${why} (${exits})`);
 }
 
-function requireOpportunity(state: LeadState, command: LeadCommand['type']) {
-  requireStatus(state, command, ['opportunity'], 'there is no open opportunity');
+/** A deal is won or lost on the open opportunity; the move itself is a transition. */
+function requireOpportunity(
+  state: LeadState,
+  command: LeadCommand['type'],
+  definition: FunnelDefinition,
+  to: LifecycleStatus,
+) {
   if (state.opportunity === null) {
     throw new LifecycleViolationError(command, state.status, 'there is no open opportunity');
   }
+  requireTransition(state, command, definition, to);
   return state.opportunity;
+}
+
+/** Sales answer for a lead they own: accepting or rejecting needs the owner of the hand-off. */
+function requireOwner(state: LeadState, command: LeadCommand['type']): string {
+  if (state.owner === null) {
+    throw new LifecycleViolationError(
+      command,
+      state.status,
+      'the lead has no owner in sales; hand it to sales first',
+    );
+  }
+  return state.owner;
 }
 
 export function decideLead(
@@ -80,12 +145,7 @@ export function decideLead(
       return [{ type: 'LeadProfiled', data: command.data }];
 
     case 'QualifyLeadAsMql': {
-      requireStatus(
-        state,
-        command.type,
-        ['nurturing'],
-        'only a lead in nurturing can become an MQL',
-      );
+      requireTransition(state, command.type, definition, 'mql');
       const evaluation = evaluateMql(definition, state.facts, context.now);
       if (!evaluation.qualifies) {
         throw new RuleViolationError(
@@ -109,7 +169,7 @@ export function decideLead(
     }
 
     case 'HandLeadToSales':
-      requireStatus(state, command.type, ['mql'], 'only an MQL can be handed to sales');
+      requireTransition(state, command.type, definition, 'handed_to_sales');
       return [
         {
           type: 'LeadHandedToSales',
@@ -122,27 +182,15 @@ export function decideLead(
         },
       ];
 
-    case 'AcceptLead':
-      requireStatus(
-        state,
-        command.type,
-        ['handed_to_sales'],
-        'sales can accept only a lead handed to sales',
-      );
-      return [
-        {
-          type: 'LeadAcceptedBySales',
-          data: { owner: state.owner ?? '', note: command.data.note },
-        },
-      ];
+    case 'AcceptLead': {
+      requireTransition(state, command.type, definition, 'accepted');
+      const owner = requireOwner(state, command.type);
+      return [{ type: 'LeadAcceptedBySales', data: { owner, note: command.data.note } }];
+    }
 
     case 'RejectLead': {
-      requireStatus(
-        state,
-        command.type,
-        ['handed_to_sales'],
-        'sales can reject only a lead handed to sales',
-      );
+      requireTransition(state, command.type, definition, 'rejected');
+      const owner = requireOwner(state, command.type);
       const known = definition.rejectionReasons.map((reason) => reason.code);
       if (!known.includes(command.data.reason)) {
         throw new RuleViolationError(
@@ -152,13 +200,13 @@ export function decideLead(
       return [
         {
           type: 'LeadRejectedBySales',
-          data: { owner: state.owner ?? '', reason: command.data.reason, note: command.data.note },
+          data: { owner, reason: command.data.reason, note: command.data.note },
         },
       ];
     }
 
     case 'QualifyLeadAsSql': {
-      requireStatus(state, command.type, ['accepted'], 'sales must accept the lead before SQL');
+      requireTransition(state, command.type, definition, 'sql');
       const unknown = command.data.criteriaMet.filter((c) => !definition.sql.criteria.includes(c));
       if (unknown.length > 0) {
         throw new RuleViolationError(`unknown SQL criteria: ${unknown.join(', ')}`);
@@ -178,7 +226,7 @@ export function decideLead(
     }
 
     case 'OpenOpportunity':
-      requireStatus(state, command.type, ['sql'], 'an opportunity opens only for an SQL');
+      requireTransition(state, command.type, definition, 'opportunity');
       if (!definition.opportunityStages.includes(command.data.stage)) {
         throw new RuleViolationError(
           `opportunity stage ${command.data.stage} is not one of ${definition.opportunityStages.join(', ')}`,
@@ -187,7 +235,15 @@ export function decideLead(
       return [{ type: 'OpportunityOpened', data: command.data }];
 
     case 'ChangeOpportunityStage': {
-      const opportunity = requireOpportunity(state, command.type);
+      // Not a lifecycle move: the lead stays in opportunity, only its stage changes.
+      if (state.status !== 'opportunity' || state.opportunity === null) {
+        throw new LifecycleViolationError(
+          command.type,
+          state.status,
+          'there is no open opportunity',
+        );
+      }
+      const { opportunity } = state;
       if (!definition.opportunityStages.includes(command.data.to)) {
         throw new RuleViolationError(
           `opportunity stage ${command.data.to} is not one of ${definition.opportunityStages.join(', ')}`,
@@ -210,7 +266,7 @@ export function decideLead(
     }
 
     case 'WinDeal': {
-      const opportunity = requireOpportunity(state, command.type);
+      const opportunity = requireOpportunity(state, command.type, definition, 'won');
       return [
         {
           type: 'DealWon',
@@ -224,7 +280,7 @@ export function decideLead(
     }
 
     case 'LoseDeal': {
-      const opportunity = requireOpportunity(state, command.type);
+      const opportunity = requireOpportunity(state, command.type, definition, 'lost');
       const known = definition.lossReasons.map((reason) => reason.code);
       if (!known.includes(command.data.reason)) {
         throw new RuleViolationError(
@@ -244,12 +300,7 @@ export function decideLead(
     }
 
     case 'RecycleLead':
-      requireStatus(
-        state,
-        command.type,
-        recyclableFrom,
-        `a lead can be recycled only from ${recyclableFrom.join(', ')}`,
-      );
+      requireTransition(state, command.type, definition, 'nurturing');
       return [{ type: 'LeadRecycled', data: { from: state.status, reason: command.data.reason } }];
 
     case 'MergeLead':

@@ -5,7 +5,12 @@ import {
   type DomainError,
 } from '../errors';
 import { defaultFunnelDefinition } from '../rules/default-funnel-definition';
-import type { FunnelDefinition } from '../rules/funnel-definition';
+import {
+  defaultTransitions,
+  type FunnelDefinition,
+  type LifecycleTransition,
+  parseFunnelDefinition,
+} from '../rules/funnel-definition';
 import type { LeadCommand } from './lead.commands';
 import { decideLead } from './lead.decider';
 import type { LeadEvent } from './lead.events';
@@ -321,6 +326,105 @@ describe('Lead decider', () => {
       given([captured])
         .when({ type: 'MergeLead', data: { intoLeadId: LEAD } })
         .thenFails(RuleViolationError);
+    });
+  });
+
+  describe('transitions come from the definition in force', () => {
+    /** A valid definition, version 2, whose graph replaces the default entries for the given statuses. */
+    const withTransitions = (...changed: LifecycleTransition[]) =>
+      parseFunnelDefinition({
+        ...defaultFunnelDefinition,
+        version: 2,
+        transitions: [
+          ...defaultTransitions.filter((t) => !changed.some((c) => c.from === t.from)),
+          ...changed,
+        ],
+      });
+    const recycle: LeadCommand = { type: 'RecycleLead', data: { reason: 'next quarter' } };
+    const hand: LeadCommand = { type: 'HandLeadToSales', data: { owner: 'marco', team: 'emea' } };
+
+    it('a refusal names the rules version and where the lead may go', () => {
+      given([captured, mql, handed])
+        .when({ type: 'QualifyLeadAsSql', data: { criteriaMet: ['budget', 'need', 'timeline'] } })
+        .thenFails(
+          LifecycleViolationError,
+          /rules version 1 allows handed_to_sales → accepted, rejected/,
+        );
+      given([captured, mql])
+        .when(recycle)
+        .then([{ type: 'LeadRecycled', data: { from: 'mql', reason: 'next quarter' } }]);
+      given([captured])
+        .when(recycle)
+        .thenFails(LifecycleViolationError, /rules version 1 allows nurturing → mql/);
+    });
+
+    it('a definition without rejected → nurturing refuses to recycle a rejected lead', () => {
+      // Rejected must lead somewhere (only won and lost may be final): here, to another owner.
+      const reroute = withTransitions({ from: 'rejected', to: ['handed_to_sales'] });
+      given([captured, mql, handed, rejected], reroute)
+        .when(recycle)
+        .thenFails(LifecycleViolationError, /rules version 2 allows rejected → handed_to_sales/);
+      given([captured, mql, handed, rejected], reroute)
+        .when({ type: 'HandLeadToSales', data: { owner: 'anna', team: 'dach' } })
+        .then([
+          {
+            type: 'LeadHandedToSales',
+            data: {
+              owner: 'anna',
+              team: 'dach',
+              slaDueAt: '2026-03-11T09:00:00.000Z',
+              rulesVersion: 2,
+            },
+          },
+        ]);
+    });
+
+    it('a definition with nurturing → handed_to_sales hands a lead over without MQL', () => {
+      const fastLane = withTransitions({ from: 'nurturing', to: ['mql', 'handed_to_sales'] });
+      given([captured], fastLane)
+        .when(hand)
+        .then([
+          {
+            type: 'LeadHandedToSales',
+            data: {
+              owner: 'marco',
+              team: 'emea',
+              slaDueAt: '2026-03-11T09:00:00.000Z',
+              rulesVersion: 2,
+            },
+          },
+        ]);
+      given([captured, mql, handed, accepted], fastLane)
+        .when(hand)
+        .thenFails(
+          LifecycleViolationError,
+          /only a lead in nurturing or an MQL can be handed to sales \(rules version 2 allows accepted → sql, nurturing\)/,
+        );
+    });
+
+    it('sales accept or reject only a lead with an owner, whatever the graph allows', () => {
+      const skipHandOff = withTransitions({
+        from: 'mql',
+        to: ['handed_to_sales', 'accepted', 'nurturing'],
+      });
+      given([captured, mql], skipHandOff)
+        .when({ type: 'AcceptLead', data: { note: null } })
+        .thenFails(LifecycleViolationError, /no owner in sales/);
+    });
+
+    it('a definition where lost is final refuses to recycle a lost deal', () => {
+      const lostIsFinal = parseFunnelDefinition({
+        ...defaultFunnelDefinition,
+        version: 3,
+        transitions: defaultTransitions.filter((t) => t.from !== 'lost'),
+      });
+      const lost: LeadEvent = {
+        type: 'DealLost',
+        data: { opportunityId: 'opp-1', reason: 'price', note: null },
+      };
+      given([captured, mql, handed, accepted, sql, opened, lost], lostIsFinal)
+        .when(recycle)
+        .thenFails(LifecycleViolationError, /rules version 3 allows no transition from lost/);
     });
   });
 });

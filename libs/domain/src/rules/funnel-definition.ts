@@ -46,6 +46,49 @@ export type AttributionModel = (typeof attributionModels)[number];
 export const mqlFields = ['name', 'email', 'productInterest', 'timeframe'] as const;
 export type MqlField = (typeof mqlFields)[number];
 
+/**
+ * The lead statuses transitions may name: LeadStatus without `initial` (before
+ * capture) and `merged`/`erased`, which end a lead whatever the rules say.
+ */
+export const lifecycleStatuses = [
+  'nurturing',
+  'mql',
+  'handed_to_sales',
+  'accepted',
+  'rejected',
+  'sql',
+  'opportunity',
+  'won',
+  'lost',
+] as const;
+export type LifecycleStatus = (typeof lifecycleStatuses)[number];
+
+/** One entry per status: where a lead in `from` may move next. */
+export interface LifecycleTransition {
+  readonly from: LifecycleStatus;
+  readonly to: readonly LifecycleStatus[];
+}
+
+/**
+ * The lifecycle Tandem had before transitions were part of the definition. A
+ * definition without a `transitions` section (every version published before
+ * then) means exactly this graph. Opportunity stage changes are not lifecycle
+ * transitions: they live in `opportunityStages`.
+ */
+export const defaultTransitions: readonly LifecycleTransition[] = [
+  { from: 'nurturing', to: ['mql'] },
+  { from: 'mql', to: ['handed_to_sales', 'nurturing'] },
+  { from: 'handed_to_sales', to: ['accepted', 'rejected'] },
+  { from: 'accepted', to: ['sql', 'nurturing'] },
+  { from: 'rejected', to: ['nurturing'] },
+  { from: 'sql', to: ['opportunity', 'nurturing'] },
+  { from: 'opportunity', to: ['won', 'lost'] },
+  { from: 'lost', to: ['nurturing'] },
+];
+
+/** Outcomes a lead may keep for good; a lead moved to any other status must be able to move on. */
+const finalStatuses: readonly LifecycleStatus[] = ['won', 'lost'];
+
 const code = z
   .string()
   .regex(/^[a-z][a-z0-9_]*$/, 'must be snake_case: lower-case letters, digits and _');
@@ -53,6 +96,64 @@ const reason = z.object({ code, label: z.string().min(1) });
 const weight = z.number().min(0).max(100);
 const uniqueCodes = (items: readonly { code: string }[]) =>
   new Set(items.map((item) => item.code)).size === items.length;
+const lifecycleStatus = z.enum(lifecycleStatuses);
+
+/**
+ * The graph must keep every lead able to progress, and each status must be
+ * described once so ops read its exits in one place:
+ * - a `from` appears in one entry only;
+ * - a target is listed once per entry and is not the `from` itself;
+ * - nurturing (where every lead starts) can move to mql;
+ * - every target other than won and lost has an entry of its own, or leads
+ *   moved there would be stuck for good.
+ */
+function refineTransitions(
+  transitions: readonly LifecycleTransition[],
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path: ['transitions', ...path], message });
+  // Won and lost may be final. Nurturing's exit is checked once, below, rather
+  // than at every entry that recycles a lead to it.
+  const needsExit = (status: LifecycleStatus) =>
+    !finalStatuses.includes(status) && status !== 'nurturing';
+  const firstEntry = new Map<LifecycleStatus, number>();
+  transitions.forEach(({ from, to }, index) => {
+    const earlier = firstEntry.get(from);
+    if (earlier === undefined) {
+      firstEntry.set(from, index);
+    } else {
+      issue(
+        [index, 'from'],
+        `${from} is already listed at transitions.${earlier}; put all its targets there`,
+      );
+    }
+    to.forEach((target, position) => {
+      if (target === from) {
+        issue([index, 'to', position], `${from} cannot move to itself`);
+      } else if (to.indexOf(target) < position) {
+        issue([index, 'to', position], `${target} is listed twice`);
+      } else if (needsExit(target) && !transitions.some((t) => t.from === target)) {
+        issue(
+          [index, 'to', position],
+          `a lead moved to ${target} could never leave it: add an entry from ${target} (only ${finalStatuses.join(' and ')} may be final)`,
+        );
+      }
+    });
+  });
+  const nurturing = firstEntry.get('nurturing');
+  if (nurturing === undefined) {
+    issue(
+      [],
+      'must have an entry from nurturing that moves to mql: every lead starts in nurturing',
+    );
+  } else if (!transitions[nurturing]?.to.includes('mql')) {
+    issue(
+      [nurturing, 'to'],
+      'must include mql: every lead starts in nurturing and qualifies from there',
+    );
+  }
+}
 
 export const funnelDefinitionSchema = z
   .object({
@@ -111,6 +212,10 @@ export const funnelDefinitionSchema = z
       models: z.array(z.enum(attributionModels)).min(1),
       default: z.enum(attributionModels),
     }),
+    /** Absent in versions published before transitions existed: they mean the default graph. */
+    transitions: z
+      .array(z.object({ from: lifecycleStatus, to: z.array(lifecycleStatus).min(1) }))
+      .default(() => defaultTransitions.map(({ from, to }) => ({ from, to: [...to] }))),
   })
   .superRefine((definition, ctx) => {
     const weights = definition.mql.fitWeight + definition.mql.intentWeight;
@@ -135,6 +240,7 @@ export const funnelDefinitionSchema = z
         message: 'must be one of attribution.models',
       });
     }
+    refineTransitions(definition.transitions, ctx);
   });
 
 export type FunnelDefinition = z.infer<typeof funnelDefinitionSchema>;

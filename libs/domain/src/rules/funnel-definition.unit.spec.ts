@@ -1,6 +1,7 @@
 import { InvalidDefinitionError } from '../errors';
 import { defaultFunnelDefinition } from './default-funnel-definition';
-import { parseFunnelDefinition } from './funnel-definition';
+import shipped from './default-funnel-definition.json';
+import { defaultTransitions, parseFunnelDefinition } from './funnel-definition';
 import { evaluateMql, fitScore, intentScore, type LeadFacts, slaDueAt } from './scoring';
 
 const issuesOf = (draft: unknown) => {
@@ -47,6 +48,112 @@ describe('funnel definition validation', () => {
   it('rejects a missing section by name', () => {
     const { sla: _sla, ...withoutSla } = defaultFunnelDefinition;
     expect(issuesOf(withoutSla)).toEqual(['sla']);
+  });
+});
+
+describe('funnel definition transitions', () => {
+  /** Every issue of a draft that differs from the default only in its transitions. */
+  const transitionIssues = (transitions: unknown) => {
+    try {
+      parseFunnelDefinition({ ...defaultFunnelDefinition, transitions });
+    } catch (error) {
+      if (error instanceof InvalidDefinitionError) return error.issues;
+      throw error;
+    }
+    return [];
+  };
+  const graphWith = (...changed: { from: string; to: string[] }[]) => [
+    ...defaultTransitions.filter((t) => !changed.some((c) => c.from === t.from)),
+    ...changed,
+  ];
+
+  it("the shipped default lists today's graph explicitly", () => {
+    expect(shipped.transitions).toEqual(defaultTransitions);
+    expect(defaultFunnelDefinition.transitions).toEqual(defaultTransitions);
+  });
+
+  it('a definition published before transitions existed gets the default graph', () => {
+    const { transitions: _transitions, ...legacy } = defaultFunnelDefinition;
+    const parsed = parseFunnelDefinition(legacy);
+    expect(parsed.transitions).toEqual(defaultTransitions);
+    expect(parsed).toEqual(defaultFunnelDefinition);
+  });
+
+  it('each parse gets its own copy of the default graph', () => {
+    const { transitions: _transitions, ...legacy } = defaultFunnelDefinition;
+    const first = parseFunnelDefinition(legacy);
+    first.transitions[0]?.to.push('sql');
+    expect(parseFunnelDefinition(legacy).transitions).toEqual(defaultTransitions);
+  });
+
+  it('accepts a different graph that keeps every lead moving', () => {
+    const custom = graphWith(
+      { from: 'nurturing', to: ['mql', 'handed_to_sales'] },
+      { from: 'rejected', to: ['handed_to_sales'] },
+    ).filter((t) => t.from !== 'lost');
+    expect(transitionIssues(custom)).toEqual([]);
+  });
+
+  it('refuses an unknown status by its path', () => {
+    expect(transitionIssues(graphWith({ from: 'mql', to: ['handed_to_sales', 'limbo'] }))).toEqual([
+      { path: 'transitions.7.to.1', message: expect.stringContaining('"nurturing"') as string },
+    ]);
+    expect(transitionIssues([...defaultTransitions, { from: 'limbo', to: ['mql'] }])).toEqual([
+      { path: 'transitions.8.from', message: expect.any(String) as string },
+    ]);
+  });
+
+  it('refuses a from listed twice, naming the first entry', () => {
+    expect(transitionIssues([...defaultTransitions, { from: 'mql', to: ['nurturing'] }])).toEqual([
+      {
+        path: 'transitions.8.from',
+        message: 'mql is already listed at transitions.1; put all its targets there',
+      },
+    ]);
+  });
+
+  it('refuses a target listed twice or a status moving to itself', () => {
+    expect(
+      transitionIssues(graphWith({ from: 'sql', to: ['opportunity', 'sql', 'opportunity'] })),
+    ).toEqual([
+      { path: 'transitions.7.to.1', message: 'sql cannot move to itself' },
+      { path: 'transitions.7.to.2', message: 'opportunity is listed twice' },
+    ]);
+  });
+
+  it('refuses a target a lead could never leave, except won and lost', () => {
+    const withoutRejected = defaultTransitions.filter((t) => t.from !== 'rejected');
+    expect(transitionIssues(withoutRejected)).toEqual([
+      {
+        path: 'transitions.2.to.1',
+        message:
+          'a lead moved to rejected could never leave it: add an entry from rejected (only won and lost may be final)',
+      },
+    ]);
+    const lostIsFinal = defaultTransitions.filter((t) => t.from !== 'lost');
+    expect(transitionIssues(lostIsFinal)).toEqual([]);
+  });
+
+  it('nurturing must be able to move to mql', () => {
+    expect(transitionIssues(graphWith({ from: 'nurturing', to: ['handed_to_sales'] }))).toEqual([
+      {
+        path: 'transitions.7.to',
+        message: 'must include mql: every lead starts in nurturing and qualifies from there',
+      },
+    ]);
+    expect(transitionIssues(defaultTransitions.filter((t) => t.from !== 'nurturing'))).toEqual([
+      {
+        path: 'transitions',
+        message:
+          'must have an entry from nurturing that moves to mql: every lead starts in nurturing',
+      },
+    ]);
+  });
+
+  it('refuses an empty target list', () => {
+    expect(transitionIssues(graphWith({ from: 'lost', to: [] }))).toEqual([
+      { path: 'transitions.7.to', message: expect.any(String) as string },
+    ]);
   });
 });
 
