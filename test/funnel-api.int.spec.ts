@@ -6,9 +6,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CommandBus } from '@nestjs/cqrs';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { defaultFunnelDefinition, leadStreamId } from '@tandem/domain';
+import { ActivateFunnelDefinition } from '../apps/funnel-api/src/definitions/activate-funnel-definition.handler';
 import { eventually } from './support/eventually';
 import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
 
@@ -53,6 +55,16 @@ async function mqlLead(): Promise<string> {
   await post(`/leads/${leadId}/mql`, 'marketing').expect(200);
   return leadId;
 }
+
+/** No HTTP route yet: activation goes through the CommandBus, as the route will. */
+const activate = (version: number) =>
+  api.app.get(CommandBus).execute(
+    new ActivateFunnelDefinition(version, {
+      actor: { kind: 'user', id: 'ops-tester', role: 'ops' },
+      correlationId: `activate-${version}`,
+      causationId: null,
+    }),
+  );
 
 const revisionOf = async (leadId: string) =>
   (await api.store.readStream(leadStreamId(leadId))).length;
@@ -275,13 +287,14 @@ describe('the shared dictionary', () => {
     await post('/definitions', 'marketing', { ...defaultFunnelDefinition, version: 2 }).expect(403);
   });
 
-  it('a published stricter version decides new MQLs and is recorded in the event', async () => {
+  it('an activated stricter version decides new MQLs and is recorded in the event', async () => {
     const strict = {
       ...defaultFunnelDefinition,
       version: 2,
       mql: { ...defaultFunnelDefinition.mql, threshold: 90 },
     };
     await post('/definitions', 'ops', strict).expect(201);
+    await activate(2);
     const leadId = await capture();
     await post(`/leads/${leadId}/touchpoints`, 'marketing', {
       kind: 'demo_request',
@@ -292,6 +305,7 @@ describe('the shared dictionary', () => {
     expect((refused.body as { message: string }).message).toContain('rules version 2');
     const lenient = { ...strict, version: 3, mql: { ...strict.mql, threshold: 50 } };
     await post('/definitions', 'ops', lenient).expect(201);
+    await activate(3);
     await post(`/leads/${leadId}/mql`, 'marketing').expect(200);
     const events = await api.store.readStream(leadStreamId(leadId));
     expect(events.at(-1)?.data).toMatchObject({ rulesVersion: 3, threshold: 50 });

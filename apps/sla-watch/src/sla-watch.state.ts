@@ -76,9 +76,16 @@ export function evolveSlaWatch(state: SlaWatch, event: TandemEnvelope): SlaWatch
     case 'OpportunityStageChanged':
     case 'DealWon':
     case 'DealLost':
-    case 'FunnelDefinitionPublished':
     case 'TargetSet':
     case 'CampaignSpendRecorded':
+      return state;
+    // The SLA in force is the one stamped on the hand-off: the API computes `slaDueAt` from
+    // the definition active at that moment (FunnelDefinitionActivated; the latest published on
+    // legacy streams without an activation). Re-deriving it here from the definitions stream
+    // would be a second source of truth, and a later publication or activation must not move
+    // a deadline already given to sales.
+    case 'FunnelDefinitionPublished':
+    case 'FunnelDefinitionActivated':
       return state;
   }
 }

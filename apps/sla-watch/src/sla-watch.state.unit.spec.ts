@@ -1,4 +1,5 @@
 import type { TandemEnvelope, TandemEvent } from '@tandem/contracts';
+import { defaultFunnelDefinition, definitionHash } from '@tandem/domain';
 import {
   due,
   evolveSlaWatch,
@@ -108,6 +109,20 @@ describe('SlaWatch fold', () => {
     const after = evolveSlaWatch(before, recorded('a', { type: 'LeadProfiled', data: profile }));
     expect(after).toBe(before);
     expect(evolveSlaWatch(before, accepted('unknown-lead'))).toBe(before);
+  });
+
+  it('given a pending hand-off, when another SLA is published and activated, then its deadline stays', () => {
+    const before = given(handedToSales('a', '2026-03-02T12:00:00Z'));
+    const definition = { ...defaultFunnelDefinition, version: 2, sla: { acceptWithinHours: 2 } };
+    const after = given(
+      handedToSales('a', '2026-03-02T12:00:00Z'),
+      recorded(null, { type: 'FunnelDefinitionPublished', data: { version: 2, definition } }),
+      recorded(null, {
+        type: 'FunnelDefinitionActivated',
+        data: { version: 2, definitionHash: definitionHash(definition), previousVersion: 1 },
+      }),
+    );
+    expect(after).toEqual(before);
   });
 
   it('given a hand-off, when its event is folded twice (redelivery), then the state is the same', () => {

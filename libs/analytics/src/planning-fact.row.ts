@@ -2,8 +2,8 @@
  * Maps planning events to their analytics rows: CampaignSpendRecorded to `campaign_spend`,
  * TargetSet to `targets`. Pure, like toLeadEventRow: the same envelope always gives the same row.
  *
- * FunnelDefinitionPublished (and any event that is not a planning fact) is `skip`: definitions
- * are configuration, not numbers. An envelope that breaks the contract is `invalid` with a
+ * FunnelDefinitionPublished, FunnelDefinitionActivated (and any event that is not a planning
+ * fact) are `skip`: definitions are configuration, not numbers. An envelope that breaks the contract is `invalid` with a
  * reason, so the caller can dead-letter it.
  *
  * Money and target values travel as decimal strings, never JS-number arithmetic: the JSON

@@ -76,13 +76,13 @@ describe('toPlanningFactRow', () => {
     });
   });
 
-  it('skips FunnelDefinitionPublished: definitions are configuration, not numbers', () => {
-    const envelope = {
-      ...target(),
-      type: 'FunnelDefinitionPublished',
-    } as unknown as Envelope<PlanningEvent>;
-    expect(toPlanningFactRow(envelope)).toMatchObject({ kind: 'skip' });
-  });
+  it.each(['FunnelDefinitionPublished', 'FunnelDefinitionActivated'])(
+    'skips %s: definitions are configuration, not numbers',
+    (type) => {
+      const envelope = { ...target(), type } as unknown as Envelope<PlanningEvent>;
+      expect(toPlanningFactRow(envelope)).toMatchObject({ kind: 'skip' });
+    },
+  );
 
   it.each([
     ['an amount beyond four decimal places', spend({ amount: 0.00001 }), 'amount'],

@@ -7,6 +7,7 @@ import {
   type CampaignSpendRecorded,
   type DealLost,
   type DealWon,
+  type FunnelDefinitionActivated,
   type FunnelDefinitionPublished,
   type LeadAcceptedBySales,
   type LeadCaptured,
@@ -136,6 +137,11 @@ export const eventDataSchemas = {
     version: z.number().int().positive(),
     definition: funnelDefinitionSchema,
   }) satisfies z.ZodType<FunnelDefinitionPublished['data']>,
+  FunnelDefinitionActivated: z.object({
+    version: z.number().int().positive(),
+    definitionHash: z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lowercase hex characters'),
+    previousVersion: z.number().int().positive().nullable(),
+  }) satisfies z.ZodType<FunnelDefinitionActivated['data']>,
   TargetSet: z.object({
     team: z.enum(['marketing', 'sales']),
     metric: z.enum(targetMetrics),

@@ -31,6 +31,14 @@ export class LeadNotFoundError extends DomainError {
   }
 }
 
+/** No funnel definition was published under this version. */
+export class DefinitionVersionNotFoundError extends DomainError {
+  readonly code = 'definition_version_not_found';
+  constructor(readonly version: number) {
+    super(`funnel definition version ${version} has not been published`);
+  }
+}
+
 /** The command is well-formed but breaks a rule of the shared dictionary. */
 export class RuleViolationError extends DomainError {
   readonly code = 'rule_violation';

@@ -10,3 +10,5 @@ export * from './rules/funnel-definition';
 export * from './rules/default-funnel-definition';
 export * from './rules/scoring';
 export * from './access/permissions';
+export * from './rules/rule-classification';
+export * from './rules/definition-hash';

@@ -1,14 +1,29 @@
 /**
- * The funnel definition in force for live decisions: the newest version in the
- * `funnel-definitions` stream. On first start the shipped default is published
- * as version 1, so every decision names a version that exists as an event.
+ * The funnel definition in force for live decisions. The `funnel-definitions`
+ * stream records two facts: a version was published (FunnelDefinitionPublished)
+ * and a version was put in force (FunnelDefinitionActivated). Publishing alone
+ * changes nothing; the latest activation decides.
+ *
+ * Bootstrap, so every decision names a version that exists as an event:
+ * - empty stream: the shipped default is published as version 1 and activated,
+ *   in one append;
+ * - legacy stream (published versions, no activation yet): the latest published
+ *   is in force, and one activation of it is appended to make that explicit.
+ *
  * Live decisions re-read the stream's tail at most once a second (a version
- * published by another process is in force within that second; the event
- * records the version actually used); publishing and listing always re-read.
+ * activated by another process is in force within that second; the event
+ * records the version actually used); publishing, activating and listing always
+ * re-read. This service never decides what may be published or activated: the
+ * command handlers do.
  */
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { decodeStoredEvent, encodeForStore } from '@tandem/contracts';
-import { DEFINITIONS_STREAM, defaultFunnelDefinition, type FunnelDefinition } from '@tandem/domain';
+import { decodeStoredEvent, encodeForStore, type TandemEvent } from '@tandem/contracts';
+import {
+  DEFINITIONS_STREAM,
+  defaultFunnelDefinition,
+  definitionHash,
+  type FunnelDefinition,
+} from '@tandem/domain';
 import { type EventStore, WrongExpectedRevisionError } from '@tandem/event-store';
 import { v7 as uuidv7 } from 'uuid';
 import { EVENT_STORE } from '../platform/tokens';
@@ -16,77 +31,185 @@ import { EVENT_STORE } from '../platform/tokens';
 export interface PublishedDefinition {
   readonly version: number;
   readonly definition: FunnelDefinition;
+  readonly definitionHash: string;
   readonly publishedAt: string;
   readonly publishedBy: string;
 }
 
+/** The latest FunnelDefinitionActivated of the stream. */
+export interface Activation {
+  readonly version: number;
+  readonly definitionHash: string;
+  readonly previousVersion: number | null;
+  readonly eventId: string;
+  readonly globalPosition: bigint;
+  readonly activatedAt: string;
+  readonly activatedBy: string;
+}
+
+export interface InForce {
+  readonly version: number;
+  readonly definition: FunnelDefinition;
+  readonly definitionHash: string;
+}
+
+export interface DefinitionsSnapshot {
+  /** Revision of the stream's last event (of any type): the next append's expected revision. */
+  readonly revision: bigint | null;
+  readonly versions: readonly PublishedDefinition[];
+  readonly activation: Activation | null;
+  /** The latest activated version; on a legacy stream without activation, the latest published. */
+  readonly active: InForce | null;
+}
+
 const LIVE_REFRESH_MS = 1000;
+const BOOTSTRAP_ACTOR = { kind: 'system', id: 'tandem-bootstrap', role: 'system' } as const;
 
 @Injectable()
 export class ActiveDefinition implements OnModuleInit {
-  private published: PublishedDefinition[] = [];
+  private readonly published: PublishedDefinition[] = [];
+  private activation: Activation | null = null;
   private revision: bigint | null = null;
   private refreshedAt = 0;
 
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async onModuleInit(): Promise<void> {
-    await this.refresh();
-    if (this.published.length > 0) return;
-    const now = new Date().toISOString();
-    const event = encodeForStore(
-      {
-        type: 'FunnelDefinitionPublished',
-        data: { version: defaultFunnelDefinition.version, definition: defaultFunnelDefinition },
-      },
-      {
-        eventId: uuidv7(),
-        leadId: null,
-        accountId: null,
-        occurredAt: now,
-        correlationId: uuidv7(),
-        causationId: null,
-        actor: { kind: 'system', id: 'tandem-bootstrap', role: 'system' },
-      },
-    );
-    try {
-      await this.store.append(DEFINITIONS_STREAM, [event], { expectedRevision: 'no_stream' });
-    } catch (error) {
-      // Another process bootstrapped first: its version 1 is the one in force.
-      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+    const { revision, versions, activation } = await this.refresh();
+    const latest = versions.at(-1);
+    if (latest === undefined) {
+      const version = defaultFunnelDefinition.version;
+      await this.bootstrap(
+        [
+          {
+            type: 'FunnelDefinitionPublished',
+            data: { version, definition: defaultFunnelDefinition },
+          },
+          {
+            type: 'FunnelDefinitionActivated',
+            data: {
+              version,
+              definitionHash: definitionHash(defaultFunnelDefinition),
+              previousVersion: null,
+            },
+          },
+        ],
+        'no_stream',
+      );
+    } else if (activation === null && revision !== null) {
+      await this.bootstrap(
+        [
+          {
+            type: 'FunnelDefinitionActivated',
+            data: {
+              version: latest.version,
+              definitionHash: latest.definitionHash,
+              previousVersion: null,
+            },
+          },
+        ],
+        revision,
+      );
     }
     await this.refresh();
   }
 
-  /** Reads definitions published since the last call. */
-  async refresh(): Promise<{ revision: bigint | null; versions: readonly PublishedDefinition[] }> {
+  /** Reads the events appended since the last call. */
+  async refresh(): Promise<DefinitionsSnapshot> {
     this.refreshedAt = Date.now();
     const fresh = await this.store.readStream(DEFINITIONS_STREAM, {
       fromRevision: this.revision === null ? 0n : this.revision + 1n,
     });
     for (const record of fresh) {
+      // Two overlapping refreshes read the same tail; each record is applied once.
+      if (this.revision !== null && record.streamRevision <= this.revision) continue;
       const decoded = decodeStoredEvent(record);
       if (!decoded.ok)
         throw new Error(`undecodable definition event ${record.eventId}: ${decoded.reason}`);
       const { envelope } = decoded;
-      if (envelope.type !== 'FunnelDefinitionPublished') continue;
-      this.published.push({
-        version: envelope.data.version,
-        definition: envelope.data.definition,
-        publishedAt: envelope.occurredAt,
-        publishedBy: envelope.actor.id,
-      });
+      if (envelope.type === 'FunnelDefinitionPublished') {
+        this.published.push({
+          version: envelope.data.version,
+          definition: envelope.data.definition,
+          definitionHash: definitionHash(envelope.data.definition),
+          publishedAt: envelope.occurredAt,
+          publishedBy: envelope.actor.id,
+        });
+      } else if (envelope.type === 'FunnelDefinitionActivated') {
+        const { version } = envelope.data;
+        if (!this.published.some((entry) => entry.version === version)) {
+          throw new Error(`definition event ${record.eventId} activates unpublished v${version}`);
+        }
+        this.activation = {
+          ...envelope.data,
+          eventId: envelope.eventId,
+          globalPosition: record.globalPosition,
+          activatedAt: envelope.occurredAt,
+          activatedBy: envelope.actor.id,
+        };
+      }
       this.revision = record.streamRevision;
     }
-    return { revision: this.revision, versions: this.published };
+    return {
+      revision: this.revision,
+      versions: [...this.published],
+      activation: this.activation,
+      active: this.inForce(),
+    };
   }
 
+  /** The definition for a live decision (re-read at most once a second). */
   async current(): Promise<FunnelDefinition> {
     if (Date.now() - this.refreshedAt >= LIVE_REFRESH_MS) await this.refresh();
-    return this.published.at(-1)?.definition ?? defaultFunnelDefinition;
+    return this.inForce()?.definition ?? defaultFunnelDefinition;
+  }
+
+  /** The version in force, read fresh from the stream. */
+  async active(): Promise<InForce> {
+    const { active } = await this.refresh();
+    if (active === null) throw new Error(`${DEFINITIONS_STREAM} has no published definition`);
+    return active;
   }
 
   async all(): Promise<readonly PublishedDefinition[]> {
     return (await this.refresh()).versions;
+  }
+
+  private inForce(): InForce | null {
+    const entry =
+      this.activation === null
+        ? this.published.at(-1)
+        : this.published.find((candidate) => candidate.version === this.activation?.version);
+    if (entry === undefined) return null;
+    return {
+      version: entry.version,
+      definition: entry.definition,
+      definitionHash: entry.definitionHash,
+    };
+  }
+
+  private async bootstrap(
+    events: readonly TandemEvent[],
+    expectedRevision: bigint | 'no_stream',
+  ): Promise<void> {
+    const now = new Date().toISOString();
+    const correlationId = uuidv7();
+    const toAppend = events.map((event) =>
+      encodeForStore(event, {
+        eventId: uuidv7(),
+        leadId: null,
+        accountId: null,
+        occurredAt: now,
+        correlationId,
+        causationId: null,
+        actor: BOOTSTRAP_ACTOR,
+      }),
+    );
+    try {
+      await this.store.append(DEFINITIONS_STREAM, toAppend, { expectedRevision });
+    } catch (error) {
+      // Another process bootstrapped (or published) first: what it wrote is what is in force.
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+    }
   }
 }

@@ -1,4 +1,8 @@
-/** HTTP for the shared dictionary: list versions, read one, publish the next. */
+/**
+ * HTTP for the shared dictionary: list versions (and which one is active), read
+ * one, publish the next. Publishing does not put a version in force; activation
+ * does (ActivateFunnelDefinition).
+ */
 import {
   Body,
   Controller,
@@ -27,15 +31,18 @@ export class DefinitionsController {
 
   @Get()
   async list() {
-    const versions = await this.definitions.all();
+    const { versions, active } = await this.definitions.refresh();
     return {
-      active: versions.at(-1)?.version ?? null,
-      versions: versions.map(({ version, publishedAt, publishedBy, definition }) => ({
-        version,
-        name: definition.name,
-        publishedAt,
-        publishedBy,
-      })),
+      active: active?.version ?? null,
+      versions: versions.map(
+        ({ version, publishedAt, publishedBy, definition, definitionHash }) => ({
+          version,
+          name: definition.name,
+          definitionHash,
+          publishedAt,
+          publishedBy,
+        }),
+      ),
     };
   }
 

@@ -10,6 +10,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import {
+  DefinitionVersionNotFoundError,
   DomainError,
   ForbiddenError,
   InvalidDefinitionError,
@@ -33,7 +34,7 @@ interface ErrorBody {
 }
 
 export function toHttpError(error: unknown): ErrorBody | null {
-  if (error instanceof LeadNotFoundError) {
+  if (error instanceof LeadNotFoundError || error instanceof DefinitionVersionNotFoundError) {
     return { statusCode: 404, error: 'Not Found', message: error.message, code: error.code };
   }
   if (error instanceof ForbiddenError) {

@@ -7,7 +7,8 @@ import type { Role } from '../envelope';
 import { ForbiddenError } from '../errors';
 import type { LeadCommandType } from '../lead/lead.commands';
 
-export type PlanningCommandType = 'PublishFunnelDefinition' | 'SetTarget' | 'RecordCampaignSpend';
+export type PlanningCommandType =
+  'PublishFunnelDefinition' | 'ActivateFunnelDefinition' | 'SetTarget' | 'RecordCampaignSpend';
 export type OpsCommandType = 'RebuildProjections';
 export type CommandType = LeadCommandType | PlanningCommandType | OpsCommandType;
 
@@ -28,6 +29,7 @@ const permissions: Record<CommandType, readonly Role[]> = {
   MergeLead: ['ops', 'system'],
   EraseLead: ['ops'],
   PublishFunnelDefinition: ['ops'],
+  ActivateFunnelDefinition: ['ops'],
   SetTarget: ['marketing', 'sales', 'ops'],
   RecordCampaignSpend: ['marketing', 'ops', 'system'],
   RebuildProjections: ['ops'],
