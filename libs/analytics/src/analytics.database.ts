@@ -16,6 +16,9 @@ export const analyticsTables = {
   projectionCheckpoint: 'projection_checkpoint',
   campaignSpend: 'campaign_spend',
   targets: 'targets',
+  ruleSets: 'rule_sets',
+  leadRuleFacts: 'lead_rule_facts',
+  activeRules: 'active_rules',
   schemaMigrations: 'schema_migrations',
 } as const;
 

@@ -21,6 +21,7 @@ import type { AnyEnvelope } from './lead-event.row';
 import { projectBatch, projectionPosition, resetAnalytics } from './lead-events.writer';
 import { resolveSqlDirectory } from './sql-directory';
 import { createEventLog, leadEvent } from './testing/event-log.fixture';
+import { registerRuleSet } from './testing/rule-sets.fixture';
 import {
   expectedFunnel,
   expectedMarketingLens,
@@ -49,6 +50,7 @@ async function freshDatabase(): Promise<string> {
   databases += 1;
   const database = `analytics_int_${process.pid}_${databases}`;
   await migrate(client, { database });
+  await registerRuleSet(client, database);
   return database;
 }
 
@@ -169,6 +171,9 @@ describe.each(legs)('on $name', (leg) => {
         '0003_create_lead_facts.sql',
         '0004_create_campaign_spend.sql',
         '0005_create_targets.sql',
+        '0006_create_rule_sets.sql',
+        '0007_create_lead_rule_facts.sql',
+        '0008_create_active_rules.sql',
       ]);
       expect(second).toEqual({ database, applied: [], alreadyApplied: first.applied });
       const tables = await client.query({
@@ -177,10 +182,13 @@ describe.each(legs)('on $name', (leg) => {
         format: 'JSONEachRow',
       });
       expect(await tables.json()).toEqual([
+        { name: 'active_rules' },
         { name: 'campaign_spend' },
         { name: 'lead_events' },
         { name: 'lead_facts' },
+        { name: 'lead_rule_facts' },
         { name: 'projection_checkpoint' },
+        { name: 'rule_sets' },
         { name: 'schema_migrations' },
         { name: 'targets' },
       ]);
@@ -211,6 +219,8 @@ describe.each(legs)('on $name', (leg) => {
       expect(outcome).toEqual({
         projected: scenarioLeadEventCount,
         planning: 2,
+        // One rule-derived row per lead of the batch under the one kept set.
+        ruleFacts: new Set(envelopes.flatMap((e) => (e.leadId === null ? [] : [e.leadId]))).size,
         skipped: 0,
         invalid: [],
         position: lastPosition(envelopes),

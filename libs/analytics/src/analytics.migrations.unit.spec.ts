@@ -36,6 +36,9 @@ describe('the migration files', () => {
       [3, '0003_create_lead_facts.sql'],
       [4, '0004_create_campaign_spend.sql'],
       [5, '0005_create_targets.sql'],
+      [6, '0006_create_rule_sets.sql'],
+      [7, '0007_create_lead_rule_facts.sql'],
+      [8, '0008_create_active_rules.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

@@ -24,6 +24,10 @@ import {
   parseMarketingLensRows,
   parseSalesLensRows,
   parseSharedTotals,
+  parseChangedLeads,
+  parseMqlConversion,
+  type ChangedLeads,
+  type MqlConversion,
   type AlignmentRow,
   type AttributionModel,
   type AccountLensRow,
@@ -40,6 +44,13 @@ import {
 } from './analytics.rows';
 import { toClickHouseDateTime } from './lead-event.row';
 import { reconcileTotals, sumLensRows, type Reconciliation } from './reconciliation';
+import {
+  activeRuleSet,
+  resolveRuleSet,
+  readRuleSets,
+  type RuleSet,
+  type RuleSetKey,
+} from './rule-sets';
 import { resolveSqlDirectory } from './sql-directory';
 
 /** The query files of sql/views, by name. */
@@ -55,6 +66,8 @@ export const viewQueries = [
   'account-lens',
   'sales-performance',
   'targets-progress',
+  'rule-set-changes',
+  'mql-conversion',
 ] as const;
 export type ViewQuery = (typeof viewQueries)[number];
 
@@ -66,6 +79,19 @@ export interface CaptureWindow {
   readonly capturedFrom?: string;
   readonly capturedTo?: string;
 }
+
+/**
+ * Under which rules and as of when a view is computed. `rules` is a set resolved with
+ * `ruleSet()` (resolve once per request and pass it to every query of the request, so the
+ * whole response is under one set); the active set when omitted. `asOf` (ISO-8601 with a zone)
+ * keeps only events that occurred up to it; all events when omitted.
+ */
+export interface ViewScope {
+  readonly rules?: RuleSet;
+  readonly asOf?: string;
+}
+
+export type ViewOptions = CaptureWindow & ViewScope;
 
 export interface AnalyticsQueriesOptions extends AnalyticsDatabaseOptions {
   /** Directory holding migrations/ and views/; found automatically when omitted. */
@@ -108,19 +134,23 @@ export class InvalidQueryParameterError extends Error {
 const attributionModelSet: ReadonlySet<string> = new Set(attributionModels);
 const cohortGrainSet: ReadonlySet<string> = new Set(cohortGrains);
 
-function asOfParam(asOf: string | undefined): string {
-  const value = asOf ?? new Date().toISOString();
-  const converted = toClickHouseDateTime(value);
+function asOfParam(asOf: string | undefined, fallback: string): string {
+  if (asOf === undefined) return fallback;
+  const converted = toClickHouseDateTime(asOf);
   if (converted === null) {
     throw new InvalidQueryParameterError('asOf must be an ISO-8601 timestamp with a zone');
   }
   return converted;
 }
 
+/** The fragment every funnel view reads its per-lead rows from (sql/views/_lead-funnel.sql). */
+const LEAD_FUNNEL = '_lead-funnel';
+const LEAD_FUNNEL_MARKER = '{{lead_funnel}}';
+
 export class AnalyticsQueries {
   private readonly database: string;
   private readonly sqlDir: string;
-  private readonly sql = new Map<ViewQuery, Promise<string>>();
+  private readonly sql = new Map<ViewQuery | typeof LEAD_FUNNEL, Promise<string>>();
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -131,35 +161,33 @@ export class AnalyticsQueries {
   }
 
   /** Leads that ever reached each stage, with stage-to-stage conversion, in funnel order. */
-  async sharedFunnel(window: CaptureWindow = {}): Promise<FunnelStageRow[]> {
-    return parseFunnelStageRows(await this.run('shared-funnel', windowParams(window)));
+  async sharedFunnel(options: ViewOptions = {}): Promise<FunnelStageRow[]> {
+    return parseFunnelStageRows(await this.runScoped('shared-funnel', options, {}));
   }
 
   /** The funnel per capture (channel, campaign), ordered by channel then campaign. */
-  async marketingLens(window: CaptureWindow = {}): Promise<MarketingLensRow[]> {
-    return parseMarketingLensRows(await this.run('marketing-lens', windowParams(window)));
+  async marketingLens(options: ViewOptions = {}): Promise<MarketingLensRow[]> {
+    return parseMarketingLensRows(await this.runScoped('marketing-lens', options, {}));
   }
 
   /** Median and p90 hours from entering each stage to the next, in funnel order. */
-  async funnelTimeInStage(window: CaptureWindow = {}): Promise<StageDurationRow[]> {
-    return parseStageDurationRows(await this.run('funnel-time-in-stage', windowParams(window)));
+  async funnelTimeInStage(options: ViewOptions = {}): Promise<StageDurationRow[]> {
+    return parseStageDurationRows(await this.runScoped('funnel-time-in-stage', options, {}));
   }
 
   /** The shared funnel's counts per capture week or month, in cohort order. */
-  async funnelByCohort(grain: CohortGrain, window: CaptureWindow = {}): Promise<CohortFunnelRow[]> {
+  async funnelByCohort(grain: CohortGrain, options: ViewOptions = {}): Promise<CohortFunnelRow[]> {
     if (!cohortGrainSet.has(grain)) {
       throw new InvalidQueryParameterError(
         `grain must be one of ${cohortGrains.join(', ')}; got ${JSON.stringify(grain)}`,
       );
     }
-    return parseCohortFunnelRows(
-      await this.run('funnel-by-cohort', { ...windowParams(window), grain }),
-    );
+    return parseCohortFunnelRows(await this.runScoped('funnel-by-cohort', options, { grain }));
   }
 
   /** What each owner received and closed, ordered by owner. */
-  async salesLens(window: CaptureWindow = {}): Promise<SalesLensRow[]> {
-    return parseSalesLensRows(await this.run('sales-lens', windowParams(window)));
+  async salesLens(options: ViewOptions = {}): Promise<SalesLensRow[]> {
+    return parseSalesLensRows(await this.runScoped('sales-lens', options, {}));
   }
 
   /**
@@ -169,7 +197,7 @@ export class AnalyticsQueries {
    */
   async marketingAttribution(
     model: AttributionModel,
-    window: CaptureWindow = {},
+    options: ViewOptions = {},
   ): Promise<MarketingAttributionRow[]> {
     if (!attributionModelSet.has(model)) {
       throw new InvalidQueryParameterError(
@@ -177,36 +205,33 @@ export class AnalyticsQueries {
       );
     }
     return parseMarketingAttributionRows(
-      await this.run('marketing-attribution', { ...windowParams(window), model }),
+      await this.runScoped('marketing-attribution', options, { model }),
     );
   }
 
   /**
    * SLA compliance, leakage, recycle rate and rejection reasons per capture (channel,
    * campaign). Open hand-offs are judged against `asOf` (ISO-8601 with a zone; default now,
-   * so pass it for reproducible output).
+   * so pass it for reproducible output), which also cuts the events like every view's asOf.
    */
-  async alignment(
-    window: CaptureWindow & { readonly asOf?: string } = {},
-  ): Promise<AlignmentRow[]> {
-    return parseAlignmentRows(
-      await this.run('alignment', { ...windowParams(window), as_of: asOfParam(window.asOf) }),
-    );
+  async alignment(options: ViewOptions = {}): Promise<AlignmentRow[]> {
+    const now = toClickHouseDateTime(new Date().toISOString()) ?? LATEST;
+    return parseAlignmentRows(await this.runScoped('alignment', options, {}, now));
   }
 
   /** Every lens total rolled up by account (ABM), ordered by account ('' = no account). */
-  async accountLens(window: CaptureWindow = {}): Promise<AccountLensRow[]> {
-    return parseAccountLensRows(await this.run('account-lens', windowParams(window)));
+  async accountLens(options: ViewOptions = {}): Promise<AccountLensRow[]> {
+    return parseAccountLensRows(await this.runScoped('account-lens', options, {}));
   }
 
   /** Response time, win rate, cycle length and loss reasons per (team, owner). */
-  async salesPerformance(window: CaptureWindow = {}): Promise<SalesPerformanceRow[]> {
-    return parseSalesPerformanceRows(await this.run('sales-performance', windowParams(window)));
+  async salesPerformance(options: ViewOptions = {}): Promise<SalesPerformanceRow[]> {
+    return parseSalesPerformanceRows(await this.runScoped('sales-performance', options, {}));
   }
 
   /** Every current target beside its actual for the period, both teams. */
-  async targetsProgress(): Promise<TargetProgressRow[]> {
-    return parseTargetProgressRows(await this.run('targets-progress', {}));
+  async targetsProgress(scope: ViewScope = {}): Promise<TargetProgressRow[]> {
+    return parseTargetProgressRows(await this.runScoped('targets-progress', scope, {}));
   }
 
   /** The shared totals counted straight from lead_events, for all time. */
@@ -220,13 +245,73 @@ export class AnalyticsQueries {
    * metric. Events that no lens can see (e.g. a lead with no LeadCaptured, or accepted without
    * a hand-off) make it fail, by design.
    */
-  async reconcile(): Promise<Reconciliation> {
+  async reconcile(scope: { readonly rules?: RuleSet } = {}): Promise<Reconciliation> {
+    const rules = scope.rules ?? (await this.ruleSet());
     const [marketing, sales, events] = await Promise.all([
-      this.marketingLens(),
-      this.salesLens(),
+      this.marketingLens({ rules }),
+      this.salesLens({ rules }),
       this.eventTotals(),
     ]);
     return reconcileTotals(sumLensRows(marketing), sumLensRows(sales), events);
+  }
+
+  /**
+   * The rule set a request reads: `rulesVersion` alone names a published version, with
+   * `definitionHash` any kept set (a what-if's shadow included); neither, the active set.
+   */
+  ruleSet(selection: { readonly rulesVersion?: number; readonly definitionHash?: string } = {}) {
+    return selection.rulesVersion === undefined && selection.definitionHash === undefined
+      ? activeRuleSet(this.client, { database: this.database })
+      : resolveRuleSet(this.client, selection, { database: this.database });
+  }
+
+  /** Of the MQLs under the scope's rule set, how many became SQLs. */
+  async mqlConversion(options: ViewOptions = {}): Promise<MqlConversion> {
+    return parseMqlConversion(await this.runScoped('mql-conversion', options, {}));
+  }
+
+  /** Every kept rule set, by version then hash. */
+  ruleSets(): Promise<RuleSet[]> {
+    return readRuleSets(this.client, { database: this.database });
+  }
+
+  /**
+   * Leads whose MQL classification differs between two rule sets (all time), by lead id:
+   * how many in total and in each direction, and the first `sampleSize` with their scores.
+   */
+  async changedLeads(
+    base: RuleSetKey,
+    candidate: RuleSetKey,
+    sampleSize = 10,
+  ): Promise<ChangedLeads> {
+    return parseChangedLeads(
+      await this.run('rule-set-changes', {
+        base_version: String(base.rulesVersion),
+        base_hash: base.definitionHash,
+        candidate_version: String(candidate.rulesVersion),
+        candidate_hash: candidate.definitionHash,
+        sample: String(sampleSize),
+      }),
+    );
+  }
+
+  private async runScoped(
+    name: ViewQuery,
+    options: ViewOptions,
+    params: Record<string, string>,
+    defaultAsOf = LATEST,
+  ): Promise<unknown> {
+    const rules = options.rules ?? (await this.ruleSet());
+    return this.run(name, {
+      ...windowParams(options),
+      rules_version: String(rules.rulesVersion),
+      definition_hash: rules.definitionHash,
+      sla_ms: String(rules.slaMs),
+      // Live decisions recorded under a version are facts of its published set only.
+      recorded_version: String(rules.kind === 'published' ? rules.rulesVersion : 0),
+      as_of: asOfParam(options.asOf, defaultAsOf),
+      ...params,
+    });
   }
 
   private async run(name: ViewQuery, params: Record<string, string>): Promise<unknown> {
@@ -238,7 +323,15 @@ export class AnalyticsQueries {
     return result.json<unknown>();
   }
 
-  private load(name: ViewQuery): Promise<string> {
+  /** A view's SQL with the lead-funnel fragment in place (the only text ever substituted). */
+  private async load(name: ViewQuery): Promise<string> {
+    const [view, fragment] = await Promise.all([this.file(name), this.file(LEAD_FUNNEL)]);
+    return view.includes(LEAD_FUNNEL_MARKER)
+      ? view.replace(LEAD_FUNNEL_MARKER, () => `(\n${fragment}\n)`)
+      : view;
+  }
+
+  private file(name: ViewQuery | typeof LEAD_FUNNEL): Promise<string> {
     let sql = this.sql.get(name);
     if (sql === undefined) {
       sql = readFile(join(this.sqlDir, 'views', `${name}.sql`), 'utf8').catch((error: unknown) => {

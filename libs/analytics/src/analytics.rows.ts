@@ -525,3 +525,64 @@ export const parseSalesPerformanceRows = (rows: unknown): SalesPerformanceRow[] 
   z.array(salesPerformanceSchema).parse(rows);
 export const parseTargetProgressRows = (rows: unknown): TargetProgressRow[] =>
   z.array(targetProgressSchema).parse(rows);
+
+/** Leads whose MQL classification differs between two rule sets. */
+export interface ChangedLeads {
+  readonly count: number;
+  readonly becameMql: number;
+  readonly lostMql: number;
+  /** The first changed leads by id, with each set's verdict and score (null: no row). */
+  readonly sample: readonly {
+    readonly leadId: string;
+    readonly base: boolean;
+    readonly candidate: boolean;
+    readonly baseScore: number | null;
+    readonly candidateScore: number | null;
+  }[];
+}
+
+const score = z
+  .string()
+  .nullable()
+  .transform((value) => (value === null ? null : Number(value)));
+
+const changedLeadsSchema = z
+  .object({
+    changed: count,
+    became_mql: count,
+    lost_mql: count,
+    sample: z.array(z.tuple([z.string(), z.boolean(), z.boolean(), score, score])),
+  })
+  .transform((row) => ({
+    count: row.changed,
+    becameMql: row.became_mql,
+    lostMql: row.lost_mql,
+    sample: row.sample.map(([leadId, base, candidate, baseScore, candidateScore]) => ({
+      leadId,
+      base,
+      candidate,
+      baseScore,
+      candidateScore,
+    })),
+  }));
+
+export const parseChangedLeads = (rows: unknown): ChangedLeads =>
+  z.tuple([changedLeadsSchema]).parse(rows)[0];
+
+export interface MqlConversion {
+  readonly mqls: number;
+  readonly mqlsToSql: number;
+  /** mqlsToSql / mqls, 4 places; null without MQLs. */
+  readonly conversion: number | null;
+}
+
+const mqlConversionSchema = z
+  .object({ mqls: count, mqls_to_sql: count, conversion: rate })
+  .transform((row) => ({
+    mqls: row.mqls,
+    mqlsToSql: row.mqls_to_sql,
+    conversion: row.conversion,
+  }));
+
+export const parseMqlConversion = (rows: unknown): MqlConversion =>
+  z.tuple([mqlConversionSchema]).parse(rows)[0];

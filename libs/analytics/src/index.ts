@@ -40,7 +40,34 @@ export {
   InvalidQueryParameterError,
   type AnalyticsQueriesOptions,
   type CaptureWindow,
+  type ViewOptions,
+  type ViewScope,
 } from './analytics.queries';
+export {
+  activeRuleSet,
+  describeRuleSet,
+  newRuleSet,
+  readActivation,
+  readRuleSet,
+  readRuleSets,
+  resolveRuleSet,
+  ruleSetKey,
+  sameRuleSet,
+  writeRuleSet,
+  RuleSetNotFoundError,
+  type RuleSet,
+  type RuleSetKey,
+  type RuleSetKind,
+  type RuleSetStatus,
+} from './rule-sets';
+export { computeRuleFacts, ruleInputEvent } from './rule-facts';
+export { replayRuleSet, type ReplayOptions, type ReplayProgress } from './rule-replay';
+export {
+  compareRuleSets,
+  type Attributed,
+  type StageCounts,
+  type WhatIfReport,
+} from './rule-comparison';
 export {
   funnelReportStages,
   attributionModels,
@@ -60,6 +87,8 @@ export {
   type SalesLensRow,
   type SharedTotals,
   type MoneyByCurrency,
+  type ChangedLeads,
+  type MqlConversion,
 } from './analytics.rows';
 export {
   toPlanningFactRow,

@@ -79,8 +79,11 @@ const orNull = <T>(value: T | undefined): T | null => value ?? null;
 export function analyticsData(event: LeadEvent): Record<string, unknown> {
   switch (event.type) {
     case 'LeadCaptured': {
-      const { company, source, productInterest, timeframe, consent } = event.data;
+      const { contact, company, source, productInterest, timeframe, consent } = event.data;
       return {
+        // Whether a name and an email were given (MQL required fields), never what they are:
+        // rule replays need the presence, analytics must not hold the values.
+        contactGiven: { name: contact.name.trim() !== '', email: contact.email.trim() !== '' },
         company: {
           industry: orNull(company.industry),
           size: orNull(company.size),

@@ -53,7 +53,8 @@ describe('toLeadEventRow', () => {
         actor_id: 'user-9',
         actor_role: 'marketing',
         data:
-          '{"company":{"industry":"software","size":40,"country":"GB"},' +
+          '{"contactGiven":{"name":true,"email":true},' +
+          '"company":{"industry":"software","size":40,"country":"GB"},' +
           '"source":{"channel":"paid_search","campaign":"spring","medium":"cpc","content":null},' +
           '"productInterest":"fleet","timeframe":"q1","consent":{"marketing":true}}',
       },
@@ -164,6 +165,7 @@ describe('analyticsData', () => {
       },
     };
     expect(analyticsData(event)).toEqual({
+      contactGiven: { name: true, email: true },
       company: { industry: null, size: null, country: null },
       source: { channel: 'organic', campaign: null, medium: null, content: null },
       productInterest: null,

@@ -23,12 +23,24 @@ import {
   type LeadEventRow,
 } from './lead-event.row';
 import { toPlanningFactRow, type CampaignSpendRow, type TargetRow } from './planning-fact.row';
+import { computeRuleFacts } from './rule-facts';
+import {
+  newRuleSet,
+  readRuleSets,
+  sameRuleSet,
+  ruleSetKey,
+  writeActivations,
+  writeRuleSet,
+  type Activation,
+} from './rule-sets';
 
 export interface ProjectionOutcome {
   /** Rows written to lead_events (redelivered events included: they collapse on read). */
   readonly projected: number;
   /** Planning facts written to campaign_spend and targets (redelivered ones collapse too). */
   readonly planning: number;
+  /** Rule-derived rows (lead_rule_facts) recomputed for the batch's leads, all kept sets. */
+  readonly ruleFacts: number;
   /** Events with no analytics row: funnel definitions, and types this version does not know. */
   readonly skipped: number;
   /** Events that break the envelope contract; not written, for the caller to dead-letter. */
@@ -61,8 +73,19 @@ export async function projectBatch(
   const spend: CampaignSpendRow[] = [];
   const targets: TargetRow[] = [];
   const invalid: { eventId: string; reason: string }[] = [];
+  const activations: Activation[] = [];
   let skipped = 0;
   for (const envelope of envelopes) {
+    if (envelope.type === 'FunnelDefinitionActivated') {
+      activations.push({
+        rulesVersion: envelope.data.version,
+        definitionHash: envelope.data.definitionHash,
+        previousVersion: envelope.data.previousVersion,
+        eventId: envelope.eventId.toLowerCase(),
+        globalPosition: envelope.globalPosition,
+        activatedAt: envelope.occurredAt,
+      });
+    }
     const outcome = toLeadEventRow(envelope);
     if (outcome.kind === 'row') {
       rows.push(outcome.row);
@@ -88,6 +111,10 @@ export async function projectBatch(
         break;
     }
   }
+  // Published definitions first: a version registered before this batch's lead rows are written
+  // gets its rows computed for them below (ADR 0005).
+  await registerPublishedDefinitions(client, envelopes, database);
+
   // Every fact table before the checkpoint: a crash in between only causes a re-send, which
   // each ReplacingMergeTree (read with FINAL) absorbs.
   const writes: [(typeof analyticsTables)[keyof typeof analyticsTables], readonly object[]][] = [
@@ -103,6 +130,20 @@ export async function projectBatch(
       format: 'JSONEachRow',
     });
   }
+  // Rule-derived rows after the lead rows they are computed from, for every kept set, whatever
+  // its status: a replay then only needs to cover the leads that were there before it began.
+  let ruleFacts = 0;
+  if (rows.length > 0) {
+    const sets = await readRuleSets(client, { database });
+    ruleFacts = await computeRuleFacts(
+      client,
+      sets,
+      rows.map((row) => row.lead_id),
+      { database },
+    );
+  }
+  await writeActivations(client, activations, { database });
+
   const position = highestPosition(envelopes);
   if (position !== null) {
     await client.insert({
@@ -114,10 +155,52 @@ export async function projectBatch(
   return {
     projected: rows.length,
     planning: spend.length + targets.length,
+    ruleFacts,
     skipped,
     invalid,
     position,
   };
+}
+
+/**
+ * Registers each newly published version as a rule set. When lead_events is still empty the set
+ * is complete by construction (every lead event will be computed as it arrives): 'ready'.
+ * Otherwise 'pending' until a replay covers the history (`tandem rules apply`). A version
+ * already registered keeps its row: redelivery and rebuilds never reset a replay's progress.
+ */
+async function registerPublishedDefinitions(
+  client: ClickHouseClient,
+  envelopes: readonly AnyEnvelope[],
+  database: string,
+): Promise<void> {
+  const published = envelopes.flatMap((envelope) =>
+    envelope.type === 'FunnelDefinitionPublished' ? [envelope.data.definition] : [],
+  );
+  if (published.length === 0) return;
+  const known = await readRuleSets(client, { database });
+  const result = await client.query({
+    query:
+      'SELECT count() > 0 AS any FROM (SELECT 1 FROM {db:Identifier}.{events:Identifier} LIMIT 1)',
+    query_params: { db: database, events: analyticsTables.leadEvents },
+    format: 'JSONEachRow',
+  });
+  const [{ any } = { any: false }] = await result.json<{ any: boolean | number }>();
+  for (const definition of published) {
+    const existing = known.find((set) => sameRuleSet(set, ruleSetKey(definition)));
+    if (existing?.kind === 'shadow') {
+      // A what-if replayed this very draft before it was published: its rows are this
+      // version's rows. It becomes the published set, progress and all.
+      await writeRuleSet(client, { ...existing, kind: 'published' }, { database });
+      continue;
+    }
+    if (existing !== undefined) continue;
+    const set = newRuleSet(
+      definition,
+      'published',
+      any === true || any === 1 ? 'pending' : 'ready',
+    );
+    await writeRuleSet(client, set, { database, registration: true });
+  }
 }
 
 /**
@@ -156,11 +239,14 @@ export async function resetAnalytics(
   options: AnalyticsDatabaseOptions = {},
 ): Promise<void> {
   const db = analyticsDatabase(options);
+  // rule_sets stays: every kept set gets its rows again as the events are projected again.
   for (const table of [
     analyticsTables.leadEvents,
     analyticsTables.campaignSpend,
     analyticsTables.targets,
     analyticsTables.projectionCheckpoint,
+    analyticsTables.leadRuleFacts,
+    analyticsTables.activeRules,
   ]) {
     await client.command({
       query: 'TRUNCATE TABLE IF EXISTS {db:Identifier}.{table:Identifier}',

@@ -6,6 +6,8 @@
 -- money as the marketing and sales lenses.
 --
 -- Parameters: db Identifier, captured_from / captured_to DateTime64(3, 'UTC').
+-- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
+-- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 SELECT
     ifNull(account_id, '') AS account,
     count() AS leads,
@@ -25,7 +27,7 @@ SELECT
         (code, amount) -> (code, toString(amount)),
         sumMapIf(map(currency, opportunity_amount), opportunity_open)
     ) AS pipeline
-FROM {db:Identifier}.lead_facts
+FROM {{lead_funnel}}
 WHERE captured_at >= {captured_from:DateTime64(3, 'UTC')}
   AND captured_at < {captured_to:DateTime64(3, 'UTC')}
 GROUP BY account

@@ -20,6 +20,8 @@
 --
 -- Parameters: db Identifier, captured_from / captured_to / as_of DateTime64(3, 'UTC'). as_of is
 -- the "now" that open SLAs are judged against; pass it explicitly for reproducible output.
+-- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
+-- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 WITH
     handoffs AS
     (
@@ -31,6 +33,7 @@ WITH
                 type IN ('LeadAcceptedBySales', 'LeadRejectedBySales')
             )) AS responses
         FROM {db:Identifier}.lead_events FINAL
+        WHERE occurred_at <= {as_of:DateTime64(3, 'UTC')}
         GROUP BY lead_id
         HAVING countIf(type = 'LeadHandedToSales') > 0
     ),
@@ -53,7 +56,7 @@ WITH
                 facts.sla_due_at IS NOT NULL AND {as_of:DateTime64(3, 'UTC')} > facts.sla_due_at, 'open_past_due',
                 'open_in_sla'
             ) AS sla_state
-        FROM {db:Identifier}.lead_facts AS facts
+        FROM {{lead_funnel}} AS facts
         INNER JOIN handoffs ON handoffs.lead_id = facts.lead_id
         WHERE facts.captured_at >= {captured_from:DateTime64(3, 'UTC')}
           AND facts.captured_at < {captured_to:DateTime64(3, 'UTC')}

@@ -8,6 +8,8 @@
 --
 -- Parameters: db Identifier, grain String ('week' or 'month', validated by the caller),
 -- captured_from / captured_to DateTime64(3, 'UTC').
+-- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
+-- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 SELECT
     if({grain:String} = 'week', toMonday(captured_at), toStartOfMonth(captured_at)) AS cohort,
     count() AS captured,
@@ -23,7 +25,7 @@ SELECT
         (code, amount) -> (code, toString(amount)),
         sumMapIf(map(won_currency, won_amount), won_at IS NOT NULL)
     ) AS won_revenue
-FROM {db:Identifier}.lead_facts
+FROM {{lead_funnel}}
 WHERE captured_at >= {captured_from:DateTime64(3, 'UTC')}
   AND captured_at < {captured_to:DateTime64(3, 'UTC')}
 GROUP BY cohort

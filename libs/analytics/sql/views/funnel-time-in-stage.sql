@@ -12,6 +12,8 @@
 --                 first times, rounded to 2 places; NULL when leads = 0.
 --
 -- Parameters: db Identifier, captured_from / captured_to DateTime64(3, 'UTC').
+-- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
+-- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 SELECT
     step.1 AS position,
     step.2 AS from_stage,
@@ -30,7 +32,7 @@ FROM
         groupArrayIf(dateDiff('millisecond', sql_at, opportunity_at) / 3600000, ifNull(opportunity_at >= sql_at, 0)) AS sql_opportunity,
         groupArrayIf(dateDiff('millisecond', opportunity_at, won_at) / 3600000, ifNull(won_at >= opportunity_at, 0)) AS opportunity_won,
         groupArrayIf(dateDiff('millisecond', opportunity_at, lost_at) / 3600000, ifNull(lost_at >= opportunity_at, 0)) AS opportunity_lost
-    FROM {db:Identifier}.lead_facts
+    FROM {{lead_funnel}}
     WHERE captured_at >= {captured_from:DateTime64(3, 'UTC')}
       AND captured_at < {captured_to:DateTime64(3, 'UTC')}
 ) AS durations

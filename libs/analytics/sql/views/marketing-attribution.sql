@@ -30,6 +30,8 @@
 --
 -- Parameters: db Identifier, model String (validated by the caller: first_touch, last_touch,
 -- linear, u_shaped, w_shaped), captured_from / captured_to DateTime64(3, 'UTC').
+-- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
+-- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 WITH
     touches AS
     (
@@ -45,7 +47,7 @@ WITH
                 JSONExtractString(data, 'source', 'channel') AS channel,
                 JSONExtractString(data, 'source', 'campaign') AS campaign
             FROM {db:Identifier}.lead_events FINAL
-            WHERE type = 'LeadCaptured'
+            WHERE type = 'LeadCaptured' AND occurred_at <= {as_of:DateTime64(3, 'UTC')}
             UNION ALL
             SELECT
                 lead_id,
@@ -54,7 +56,7 @@ WITH
                 JSONExtractString(data, 'channel') AS channel,
                 JSONExtractString(data, 'campaign') AS campaign
             FROM {db:Identifier}.lead_events FINAL
-            WHERE type = 'TouchpointRecorded'
+            WHERE type = 'TouchpointRecorded' AND occurred_at <= {as_of:DateTime64(3, 'UTC')}
               AND (JSONExtractString(data, 'channel') != '' OR JSONExtractString(data, 'campaign') != '')
         )
         GROUP BY lead_id
@@ -92,7 +94,7 @@ WITH
             arrayMap((s, i) -> s + if(i <= abs(pipeline_remainder), sign(pipeline_remainder), 0), pipeline_floor, range(1, n + 1)) AS pipeline_shares,
             facts.won_currency AS won_currency,
             facts.currency AS pipeline_currency
-        FROM {db:Identifier}.lead_facts AS facts
+        FROM {{lead_funnel}} AS facts
         INNER JOIN touches ON touches.lead_id = facts.lead_id
         WHERE facts.captured_at >= {captured_from:DateTime64(3, 'UTC')}
           AND facts.captured_at < {captured_to:DateTime64(3, 'UTC')}

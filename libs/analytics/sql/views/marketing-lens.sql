@@ -14,6 +14,8 @@
 -- Rates are NULL when the denominator is 0.
 --
 -- Parameters: db Identifier, captured_from / captured_to DateTime64(3, 'UTC').
+-- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
+-- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 SELECT
     channel,
     campaign,
@@ -35,7 +37,7 @@ SELECT
     ) AS pipeline,
     if(leads = 0, NULL, round(mqls / leads, 4)) AS mql_rate,
     if(mqls = 0, NULL, round(sqls / mqls, 4)) AS sql_rate
-FROM {db:Identifier}.lead_facts
+FROM {{lead_funnel}}
 WHERE captured_at >= {captured_from:DateTime64(3, 'UTC')}
   AND captured_at < {captured_to:DateTime64(3, 'UTC')}
 GROUP BY channel, campaign

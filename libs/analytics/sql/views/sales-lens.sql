@@ -14,6 +14,8 @@
 -- Rates are NULL when the denominator is 0.
 --
 -- Parameters: db Identifier, captured_from / captured_to DateTime64(3, 'UTC').
+-- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
+-- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 SELECT
     owner,
     count() AS handed_to_sales,
@@ -37,7 +39,7 @@ SELECT
         NULL,
         round(won / countIf(won_at IS NOT NULL OR lost_at IS NOT NULL), 4)
     ) AS win_rate
-FROM {db:Identifier}.lead_facts
+FROM {{lead_funnel}}
 WHERE captured_at >= {captured_from:DateTime64(3, 'UTC')}
   AND captured_at < {captured_to:DateTime64(3, 'UTC')}
   AND handed_at IS NOT NULL

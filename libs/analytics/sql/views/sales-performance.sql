@@ -12,6 +12,8 @@
 -- Quantiles and rates are NULL without data.
 --
 -- Parameters: db Identifier, captured_from / captured_to DateTime64(3, 'UTC').
+-- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
+-- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 SELECT
     team,
     owner,
@@ -46,7 +48,7 @@ FROM
             ifNull(coalesce(least(won_at, lost_at), won_at, lost_at) >= opportunity_at, 0)
         ) AS cycle_days,
         CAST(sumMapIf(map(loss_reason, toUInt64(1)), lost_at IS NOT NULL), 'Map(String, UInt64)') AS loss_reasons
-    FROM {db:Identifier}.lead_facts
+    FROM {{lead_funnel}}
     WHERE captured_at >= {captured_from:DateTime64(3, 'UTC')}
       AND captured_at < {captured_to:DateTime64(3, 'UTC')}
       AND handed_at IS NOT NULL

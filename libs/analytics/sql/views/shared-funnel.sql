@@ -10,6 +10,8 @@
 -- no invented 0 %).
 --
 -- Parameters: db Identifier, captured_from / captured_to DateTime64(3, 'UTC').
+-- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
+-- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 SELECT
     step.1 AS position,
     step.2 AS stage,
@@ -28,7 +30,7 @@ FROM
         countIf(opportunity_at IS NOT NULL) AS opportunity,
         countIf(won_at IS NOT NULL) AS won,
         countIf(lost_at IS NOT NULL) AS lost
-    FROM {db:Identifier}.lead_facts
+    FROM {{lead_funnel}}
     WHERE captured_at >= {captured_from:DateTime64(3, 'UTC')}
       AND captured_at < {captured_to:DateTime64(3, 'UTC')}
 ) AS totals

@@ -12,6 +12,8 @@
 -- currency (targets carry no currency and there is no FX); NULL when the target is 0.
 --
 -- Parameters: db Identifier.
+-- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
+-- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 SELECT
     team,
     metric,
@@ -62,7 +64,7 @@ FROM
             )
         ) AS actual_money
     FROM {db:Identifier}.targets AS t FINAL
-    CROSS JOIN {db:Identifier}.lead_facts AS f
+    CROSS JOIN {{lead_funnel}} AS f
     GROUP BY t.team, t.metric, t.period, t.owner
 )
 ORDER BY team, metric, period, owner
