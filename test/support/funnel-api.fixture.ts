@@ -21,7 +21,10 @@ export interface FunnelApiFixture {
 
 let sequence = 0;
 
-export async function startFunnelApi(chdbPath: string): Promise<FunnelApiFixture> {
+export async function startFunnelApi(
+  chdbPath: string,
+  options: { readonly replayBatchLeads?: number } = {},
+): Promise<FunnelApiFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tandem-api-int-'));
   const config: TandemConfig = {
     dataDir,
@@ -32,6 +35,7 @@ export async function startFunnelApi(chdbPath: string): Promise<FunnelApiFixture
       database: `api_int_${process.pid}_${Date.now()}_${sequence++}`,
     },
     projector: 'embedded',
+    replay: { batchLeads: options.replayBatchLeads ?? 500, leaseSeconds: 30 },
     kafka: null,
     http: { host: '127.0.0.1', port: 0 },
     logLevel: 'error',

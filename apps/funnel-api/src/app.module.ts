@@ -18,6 +18,9 @@ import type { Logger } from 'pino';
 import { AnalyticsController } from './analytics/analytics.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { EmbeddedProjector } from './analytics/embedded-projector.service';
+import { RuleReplays } from './rules/rule-replays.service';
+import { RulesOpsController } from './rules/rules-ops.controller';
+import { ActivateFunnelDefinitionHandler } from './definitions/activate-funnel-definition.handler';
 import { ActiveDefinition } from './definitions/active-definition.service';
 import { DefinitionsController } from './definitions/definitions.controller';
 import { PublishFunnelDefinitionHandler } from './definitions/publish-funnel-definition.handler';
@@ -60,7 +63,9 @@ export class AppModule {
       ExecuteLeadCommandHandler,
       GetLeadTimelineHandler,
       PublishFunnelDefinitionHandler,
+      ActivateFunnelDefinitionHandler,
       RecordPlanningFactHandler,
+      RuleReplays,
     ];
     if (config.projector === 'embedded') providers.push(EmbeddedProjector);
     return {
@@ -73,6 +78,7 @@ export class AppModule {
         AnalyticsController,
         HealthController,
         OpsController,
+        RulesOpsController,
         DashboardController,
       ],
       providers,

@@ -41,6 +41,8 @@ const envSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case identifier')
     .default('tandem'),
   TANDEM_PROJECTOR: z.enum(['embedded', 'off']).default('embedded'),
+  TANDEM_REPLAY_BATCH_LEADS: z.coerce.number().int().min(1).max(100_000).default(500),
+  TANDEM_REPLAY_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
   TANDEM_KAFKA: z.enum(['off', 'on']).default('off'),
   KAFKA_BROKERS: z
     .string()
@@ -109,6 +111,11 @@ export interface TandemConfig {
   readonly eventStore: EventStoreConfig;
   readonly clickhouse: ClickHouseConfig;
   readonly projector: 'embedded' | 'off';
+  /**
+   * Rule replays (what-if, apply): leads per batch, one checkpoint each; and how long another
+   * process's replay counts as alive after its last heartbeat (server ClickHouse only).
+   */
+  readonly replay: { readonly batchLeads: number; readonly leaseSeconds: number };
   /** `null` when Kafka is off (embedded mode: the projector reads the store). */
   readonly kafka: KafkaConfig | null;
   readonly http: { readonly host: string; readonly port: number };
@@ -225,6 +232,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
     eventStore,
     clickhouse,
     projector: e.TANDEM_PROJECTOR,
+    replay: {
+      batchLeads: e.TANDEM_REPLAY_BATCH_LEADS,
+      leaseSeconds: e.TANDEM_REPLAY_LEASE_SECONDS,
+    },
     kafka,
     http: { host: e.TANDEM_HOST, port: e.TANDEM_PORT },
     logLevel: e.TANDEM_LOG_LEVEL,

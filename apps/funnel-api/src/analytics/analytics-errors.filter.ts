@@ -4,7 +4,11 @@
  * from ever surfacing as a 500. Other errors fall through to the global ErrorFilter.
  */
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
-import { InvalidCaptureWindowError, InvalidQueryParameterError } from '@tandem/analytics';
+import {
+  InvalidCaptureWindowError,
+  InvalidQueryParameterError,
+  RuleSetNotFoundError,
+} from '@tandem/analytics';
 import type { Response } from 'express';
 
 @Catch(InvalidCaptureWindowError, InvalidQueryParameterError)
@@ -21,5 +25,17 @@ export class AnalyticsParameterErrorFilter implements ExceptionFilter {
         message: `invalid query: ${error.message}`,
         issues: [{ parameter, message: error.message }],
       });
+  }
+}
+
+/** A rule set the request names (or the active one) that analytics does not keep: a 404. */
+@Catch(RuleSetNotFoundError)
+export class RuleSetNotFoundFilter implements ExceptionFilter {
+  catch(error: RuleSetNotFoundError, host: ArgumentsHost): void {
+    host.switchToHttp().getResponse<Response>().status(404).json({
+      statusCode: 404,
+      error: 'Not Found',
+      message: error.message,
+    });
   }
 }

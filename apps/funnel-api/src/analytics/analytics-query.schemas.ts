@@ -57,6 +57,29 @@ const common = {
   offset: wholeNumber(0, 999_999_999, 'Rows to skip, default 0').optional(),
 };
 
+/**
+ * Which rule set and which business time a view is computed under (every funnel view):
+ * rulesVersion alone names a published version, with definitionHash any kept set (a what-if's
+ * shadow); neither, the active set. The response names the set in X-Tandem-Rules-Version and
+ * X-Tandem-Definition-Hash.
+ */
+const rules = {
+  rulesVersion: wholeNumber(
+    1,
+    999_999_999,
+    'Rules version to compute under (a kept version); default the active one',
+  ).optional(),
+  definitionHash: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/, 'must be 16 lower-case hex digits')
+    .describe("With rulesVersion: a kept set by its definition's hash (e.g. a what-if shadow)")
+    .optional(),
+};
+
+const asOf = timestamp(
+  'Business time: only events that occurred up to it count (ISO-8601 with a zone); default all events',
+).optional();
+
 const captureWindow = {
   capturedFrom: timestamp(
     'Capture cohort start, inclusive: leads whose LeadCaptured time is at or after it (ISO-8601 with a zone)',
@@ -87,8 +110,22 @@ function windowInOrder(query: object, ctx: z.RefinementCtx): void {
   }
 }
 
+/** definitionHash only together with rulesVersion. */
+function hashNeedsVersion(query: object, ctx: z.RefinementCtx): void {
+  const { rulesVersion, definitionHash } = query as {
+    rulesVersion?: unknown;
+    definitionHash?: unknown;
+  };
+  if (definitionHash !== undefined && rulesVersion === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['definitionHash'], message: 'needs rulesVersion' });
+  }
+}
+
 const windowed = <Shape extends z.ZodRawShape>(shape: Shape) =>
-  z.strictObject({ ...common, ...captureWindow, ...shape }).superRefine(windowInOrder);
+  z
+    .strictObject({ ...common, ...rules, asOf, ...captureWindow, ...shape })
+    .superRefine(windowInOrder)
+    .superRefine(hashNeedsVersion);
 
 export const funnelQuery = windowed({});
 export const marketingQuery = windowed({ channel: filters.channel, campaign: filters.campaign });
@@ -102,7 +139,7 @@ export const attributionQuery = windowed({
 });
 export const alignmentQuery = windowed({
   asOf: timestamp(
-    'The "now" open hand-offs are judged against (ISO-8601 with a zone); default the request time — pass it for reproducible numbers',
+    'Business time: only events up to it count, and open hand-offs are judged against it (ISO-8601 with a zone); default the request time — pass it for reproducible numbers',
   ).optional(),
   channel: filters.channel,
   campaign: filters.campaign,
@@ -114,9 +151,13 @@ export const cohortsQuery = windowed({
 export const accountsQuery = windowed({ account: filters.account });
 export const salesPerformanceQuery = windowed({ team: filters.team, owner: filters.owner });
 /** targets-progress has no capture window: targets carry their own period. */
-export const targetsQuery = z.strictObject({ ...common, team: filters.team, owner: filters.owner });
-/** The reconciliation is one verdict over all time: only the format is chosen. */
-export const reconciliationQuery = z.strictObject({ format: common.format });
+export const targetsQuery = z
+  .strictObject({ ...common, ...rules, asOf, team: filters.team, owner: filters.owner })
+  .superRefine(hashNeedsVersion);
+/** The reconciliation is one verdict over all time: the format and the rule set are chosen. */
+export const reconciliationQuery = z
+  .strictObject({ format: common.format, ...rules })
+  .superRefine(hashNeedsVersion);
 
 export type FunnelQuery = z.infer<typeof funnelQuery>;
 export type MarketingQuery = z.infer<typeof marketingQuery>;
@@ -136,4 +177,13 @@ export function captureWindowOf(query: { capturedFrom?: string; capturedTo?: str
     ...(query.capturedFrom !== undefined ? { capturedFrom: query.capturedFrom } : {}),
     ...(query.capturedTo !== undefined ? { capturedTo: query.capturedTo } : {}),
   };
+}
+
+/** What every view query may say about its rule set, business time and capture window. */
+export interface ScopeQuery {
+  rulesVersion?: number;
+  definitionHash?: string;
+  asOf?: string;
+  capturedFrom?: string;
+  capturedTo?: string;
 }

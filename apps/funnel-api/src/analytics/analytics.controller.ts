@@ -9,9 +9,10 @@
 import { Controller, Get, Headers, Inject, Query, Res, UseFilters } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import type { ViewOptions } from '@tandem/analytics';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS } from '../platform/tokens';
-import { AnalyticsParameterErrorFilter } from './analytics-errors.filter';
+import { AnalyticsParameterErrorFilter, RuleSetNotFoundFilter } from './analytics-errors.filter';
 import { ApiAnalyticsView } from './analytics-openapi';
 import {
   type AccountsQuery,
@@ -29,6 +30,7 @@ import {
   alignmentQuery,
   attributionQuery,
   captureWindowOf,
+  type ScopeQuery,
   cohortsQuery,
   funnelQuery,
   marketingQuery,
@@ -44,9 +46,27 @@ import { ZodQueryPipe } from './zod-query.pipe';
 
 @ApiTags('analytics')
 @Controller('analytics')
-@UseFilters(new AnalyticsParameterErrorFilter())
+@UseFilters(new AnalyticsParameterErrorFilter(), new RuleSetNotFoundFilter())
 export class AnalyticsController {
   constructor(@Inject(ANALYTICS) private readonly analytics: AnalyticsHandle) {}
+
+  /**
+   * The request's rule set, resolved once, plus its window and asOf: every query of the request
+   * runs under this one set, and the response headers name it.
+   */
+  private async scope(query: ScopeQuery, response: Response): Promise<ViewOptions> {
+    const rules = await this.analytics.queries.ruleSet({
+      ...(query.rulesVersion !== undefined ? { rulesVersion: query.rulesVersion } : {}),
+      ...(query.definitionHash !== undefined ? { definitionHash: query.definitionHash } : {}),
+    });
+    response.setHeader('X-Tandem-Rules-Version', String(rules.rulesVersion));
+    response.setHeader('X-Tandem-Definition-Hash', rules.definitionHash);
+    return {
+      ...captureWindowOf(query),
+      rules,
+      ...(query.asOf !== undefined ? { asOf: query.asOf } : {}),
+    };
+  }
 
   @Get('funnel')
   @ApiAnalyticsView(funnelQuery, {
@@ -58,7 +78,7 @@ export class AnalyticsController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.sharedFunnel(captureWindowOf(query));
+    const rows = await this.analytics.queries.sharedFunnel(await this.scope(query, response));
     return send(response, present(views.funnel, rows, query, chooseFormat(query.format, accept)));
   }
 
@@ -71,7 +91,7 @@ export class AnalyticsController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.funnelTimeInStage(captureWindowOf(query));
+    const rows = await this.analytics.queries.funnelTimeInStage(await this.scope(query, response));
     const format = chooseFormat(query.format, accept);
     return send(response, present(views.timeInStage, rows, query, format));
   }
@@ -85,7 +105,10 @@ export class AnalyticsController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.funnelByCohort(query.grain, captureWindowOf(query));
+    const rows = await this.analytics.queries.funnelByCohort(
+      query.grain,
+      await this.scope(query, response),
+    );
     return send(response, present(views.cohorts, rows, query, chooseFormat(query.format, accept)));
   }
 
@@ -99,7 +122,7 @@ export class AnalyticsController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.marketingLens(captureWindowOf(query));
+    const rows = await this.analytics.queries.marketingLens(await this.scope(query, response));
     const format = chooseFormat(query.format, accept);
     return send(response, present(views.marketing, rows, query, format));
   }
@@ -131,7 +154,7 @@ export class AnalyticsController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.salesLens(captureWindowOf(query));
+    const rows = await this.analytics.queries.salesLens(await this.scope(query, response));
     return send(response, present(views.sales, rows, query, chooseFormat(query.format, accept)));
   }
 
@@ -144,7 +167,7 @@ export class AnalyticsController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.salesPerformance(captureWindowOf(query));
+    const rows = await this.analytics.queries.salesPerformance(await this.scope(query, response));
     const format = chooseFormat(query.format, accept);
     return send(response, present(views.salesPerformance, rows, query, format));
   }
@@ -158,10 +181,7 @@ export class AnalyticsController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.alignment({
-      ...captureWindowOf(query),
-      ...(query.asOf !== undefined ? { asOf: query.asOf } : {}),
-    });
+    const rows = await this.analytics.queries.alignment(await this.scope(query, response));
     const format = chooseFormat(query.format, accept);
     return send(response, present(views.alignment, rows, query, format));
   }
@@ -175,7 +195,7 @@ export class AnalyticsController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.accountLens(captureWindowOf(query));
+    const rows = await this.analytics.queries.accountLens(await this.scope(query, response));
     return send(response, present(views.accounts, rows, query, chooseFormat(query.format, accept)));
   }
 
@@ -189,7 +209,7 @@ export class AnalyticsController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.targetsProgress();
+    const rows = await this.analytics.queries.targetsProgress(await this.scope(query, response));
     return send(response, present(views.targets, rows, query, chooseFormat(query.format, accept)));
   }
 
@@ -205,7 +225,9 @@ export class AnalyticsController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const reconciliation = await this.analytics.queries.reconcile();
+    const reconciliation = await this.analytics.queries.reconcile(
+      await this.scope(query, response),
+    );
     if (chooseFormat(query.format, accept) === 'json') return reconciliation;
     return send(response, present(views.reconciliationChecks, reconciliation.checks, {}, 'csv'));
   }

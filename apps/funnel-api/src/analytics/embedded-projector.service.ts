@@ -31,12 +31,16 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   ) {}
 
   private rebuilding: Promise<void> | null = null;
+  private markStarted: () => void = () => undefined;
+  /** Resolves once the projector follows the log (after application bootstrap). */
+  private readonly started = new Promise<void>((resolve) => (this.markStarted = resolve));
 
   async onApplicationBootstrap(): Promise<void> {
     const from = await projectionPosition(this.analytics.client, {
       database: this.analytics.database,
     });
     this.follow(from === null ? null : BigInt(from));
+    this.markStarted();
   }
 
   /**
@@ -85,6 +89,7 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
 
   /** Resolves once everything up to `position` is projected. */
   async waitFor(position: bigint, timeoutMs = 60_000): Promise<void> {
+    await this.started;
     if (!this.subscription) throw new Error('projector not started');
     await this.subscription.waitFor(position, timeoutMs);
   }

@@ -1,0 +1,261 @@
+/**
+ * Rule replays, run where the analytics are (embedded chDB belongs to this process): a what-if
+ * replays a draft into a shadow set, `apply` replays a published version before switching to
+ * it. One replay per rule set at a time; the progress of each job is kept for the CLI to poll.
+ *
+ * A killed replay (SIGKILL, crash) resumes from its checkpoint when asked again; at start-up
+ * the active set is brought to 'ready' if it is not (a store from before rule sets existed, or
+ * a replay that was killed).
+ *
+ * It must never run two replays of one set at once: in this process a map of running jobs
+ * decides; across processes (ClickHouse server, several API replicas) a 'building' set whose
+ * owner is another process and whose heartbeat is younger than the lease is refused too.
+ */
+import { hostname } from 'node:os';
+import {
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  type OnApplicationBootstrap,
+  Optional,
+} from '@nestjs/common';
+import {
+  describeRuleSet,
+  newRuleSet,
+  readRuleSet,
+  replayRuleSet,
+  ruleSetKey,
+  writeRuleSet,
+  type RuleSetKey,
+  type RuleSetKind,
+} from '@tandem/analytics';
+import type { TandemConfig } from '@tandem/config';
+import type { FunnelDefinition } from '@tandem/domain';
+import type { EventStore } from '@tandem/event-store';
+import { v7 as uuidv7 } from 'uuid';
+import { EmbeddedProjector } from '../analytics/embedded-projector.service';
+import { ActiveDefinition } from '../definitions/active-definition.service';
+import type { AnalyticsHandle } from '../platform/analytics.provider';
+import { ANALYTICS, EVENT_STORE, TANDEM_CONFIG } from '../platform/tokens';
+
+export interface ReplayView extends RuleSetKey {
+  readonly id: string;
+  readonly kind: RuleSetKind;
+  readonly status: 'running' | 'done' | 'failed';
+  readonly resumed: boolean;
+  readonly eventsDone: number;
+  readonly eventsTotal: number;
+  readonly eventsPerSecond: number | null;
+  readonly etaSeconds: number | null;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly error: string | null;
+}
+
+interface Job {
+  view: ReplayView;
+  /** eventsDone when this run started (a resumed run starts above 0) and when, for the rate. */
+  readonly baseline: { events: number | null; at: number };
+}
+
+const keyOf = (key: RuleSetKey) => `${key.rulesVersion}/${key.definitionHash}`;
+const KEPT_JOBS = 100;
+
+@Injectable()
+export class RuleReplays implements OnApplicationBootstrap {
+  private readonly logger = new Logger('rule-replays');
+  private readonly owner = `${hostname()}:${process.pid}:${uuidv7()}`;
+  private readonly jobs = new Map<string, Job>();
+  private readonly running = new Map<string, Job>();
+
+  constructor(
+    @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(TANDEM_CONFIG) private readonly config: TandemConfig,
+    private readonly definitions: ActiveDefinition,
+    @Optional() private readonly projector?: EmbeddedProjector,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // In the background: the API serves while the active set is (re)built.
+    void this.ensureActiveReady().catch((error: unknown) => {
+      this.logger.error(
+        `could not bring the active rule set to ready: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+  }
+
+  private async ensureActiveReady(): Promise<void> {
+    await this.caughtUp();
+    const active = await this.definitions.active();
+    const set = await readRuleSet(this.analytics.client, ruleSetKey(active.definition), {
+      database: this.analytics.database,
+    });
+    if (set?.status === 'ready' || this.running.has(keyOf(ruleSetKey(active.definition)))) return;
+    this.logger.log(
+      `active ${describeRuleSet(ruleSetKey(active.definition))} is not ready: replaying`,
+    );
+    await this.start(active.definition, 'published');
+  }
+
+  /** Embedded mode: lets the projector reach the store's head, so lead_events holds it all. */
+  private async caughtUp(): Promise<void> {
+    if (!this.projector) return;
+    const head = await this.store.headPosition();
+    if (head !== null) await this.projector.waitFor(head, 600_000);
+  }
+
+  /**
+   * Starts (or resumes) the replay of `definition` as a `kind` set; returns its job. A set
+   * already ready returns a finished job at once.
+   */
+  async start(definition: FunnelDefinition, kind: RuleSetKind): Promise<ReplayView> {
+    const key = ruleSetKey(definition);
+    const runningJob = this.running.get(keyOf(key));
+    if (runningJob) throw this.alreadyRunning(runningJob.view);
+    const persisted = await readRuleSet(this.analytics.client, key, {
+      database: this.analytics.database,
+    });
+    const now = new Date().toISOString();
+    if (persisted !== null && persisted.kind === 'shadow' && kind === 'published') {
+      // The draft a what-if replayed is now published unchanged: same rows, now the version's.
+      await writeRuleSet(
+        this.analytics.client,
+        { ...persisted, kind },
+        {
+          database: this.analytics.database,
+        },
+      );
+    }
+    if (persisted?.status === 'ready') {
+      return this.remember({
+        view: {
+          ...key,
+          id: uuidv7(),
+          kind: persisted.kind === 'published' ? 'published' : kind,
+          status: 'done',
+          resumed: false,
+          eventsDone: persisted.eventsDone,
+          eventsTotal: persisted.eventsTotal,
+          eventsPerSecond: null,
+          etaSeconds: 0,
+          startedAt: now,
+          finishedAt: now,
+          error: null,
+        },
+        baseline: { events: null, at: Date.now() },
+      }).view;
+    }
+    if (
+      persisted?.status === 'building' &&
+      persisted.owner !== this.owner &&
+      persisted.owner !== '' &&
+      this.config.clickhouse.mode === 'server' &&
+      Date.now() - Date.parse(persisted.heartbeatAt) < this.config.replay.leaseSeconds * 1000
+    ) {
+      throw new ConflictException(
+        `${describeRuleSet(key)} is being replayed by ${persisted.owner} (last heartbeat ${persisted.heartbeatAt}, ` +
+          `${persisted.eventsDone}/${persisted.eventsTotal} events); wait for it, or retry after ` +
+          `${this.config.replay.leaseSeconds} s without a heartbeat to take it over`,
+      );
+    }
+    const job: Job = {
+      view: {
+        ...key,
+        id: uuidv7(),
+        kind: persisted?.kind ?? kind,
+        status: 'running',
+        resumed: false,
+        eventsDone: 0,
+        eventsTotal: 0,
+        eventsPerSecond: null,
+        etaSeconds: null,
+        startedAt: now,
+        finishedAt: null,
+        error: null,
+      },
+      baseline: { events: null, at: Date.now() },
+    };
+    this.remember(job);
+    this.running.set(keyOf(key), job);
+    void this.run(job, definition, kind);
+    return job.view;
+  }
+
+  private async run(job: Job, definition: FunnelDefinition, kind: RuleSetKind): Promise<void> {
+    const key = ruleSetKey(definition);
+    try {
+      await this.caughtUp();
+      await replayRuleSet(this.analytics.client, newRuleSet(definition, kind, 'building'), {
+        database: this.analytics.database,
+        owner: this.owner,
+        batchLeads: this.config.replay.batchLeads,
+        onProgress: (progress) => {
+          const baseline = (job.baseline.events ??= progress.eventsDone);
+          const seconds = (Date.now() - job.baseline.at) / 1000;
+          const rate = seconds > 0 ? (progress.eventsDone - baseline) / seconds : null;
+          job.view = {
+            ...job.view,
+            resumed: progress.resumed,
+            eventsDone: progress.eventsDone,
+            eventsTotal: progress.eventsTotal,
+            eventsPerSecond: rate === null ? null : Math.round(rate),
+            etaSeconds:
+              rate !== null && rate > 0
+                ? Math.ceil((progress.eventsTotal - progress.eventsDone) / rate)
+                : null,
+          };
+        },
+      });
+      job.view = {
+        ...job.view,
+        status: 'done',
+        etaSeconds: 0,
+        finishedAt: new Date().toISOString(),
+      };
+      this.logger.log(`${describeRuleSet(key)} replayed: ${job.view.eventsDone} events`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      job.view = {
+        ...job.view,
+        status: 'failed',
+        error: message,
+        finishedAt: new Date().toISOString(),
+      };
+      this.logger.error(`replay of ${describeRuleSet(key)} failed: ${message}`);
+    } finally {
+      this.running.delete(keyOf(key));
+    }
+  }
+
+  get(id: string): ReplayView {
+    const job = this.jobs.get(id);
+    if (!job) throw new NotFoundException(`no replay ${id} in this process`);
+    return job.view;
+  }
+
+  /** The running replay of a set, if any. */
+  runningFor(key: RuleSetKey): ReplayView | null {
+    return this.running.get(keyOf(key))?.view ?? null;
+  }
+
+  private alreadyRunning(view: ReplayView): ConflictException {
+    return new ConflictException(
+      `a replay of ${describeRuleSet(view)} is already running (job ${view.id}, ` +
+        `${view.eventsDone}/${view.eventsTotal} events since ${view.startedAt}); ` +
+        `follow it with GET /ops/rules/replays/${view.id}`,
+    );
+  }
+
+  private remember(job: Job): Job {
+    this.jobs.set(job.view.id, job);
+    while (this.jobs.size > KEPT_JOBS) {
+      const oldest = this.jobs.keys().next().value;
+      if (oldest === undefined) break;
+      this.jobs.delete(oldest);
+    }
+    return job;
+  }
+}

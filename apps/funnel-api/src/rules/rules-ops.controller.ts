@@ -1,0 +1,245 @@
+/**
+ * Ops over rule sets: replay a draft (what-if) or a published version, follow a replay, list
+ * what analytics keeps, and switch every view and new decision to a version (apply). Writes are
+ * ops only. The switch is one FunnelDefinitionActivated event: the decisions read it from the
+ * store, the views from active_rules once the projector has projected it, which this waits for.
+ */
+import {
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Optional,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  compareRuleSets,
+  describeRuleSet,
+  readActivation,
+  readRuleSet,
+  ruleSetKey,
+  sameRuleSet,
+} from '@tandem/analytics';
+import { authorize, parseFunnelDefinition } from '@tandem/domain';
+import type { Response } from 'express';
+import { z } from 'zod';
+import { RuleSetNotFoundFilter } from '../analytics/analytics-errors.filter';
+import { ZodQueryPipe } from '../analytics/zod-query.pipe';
+import { EmbeddedProjector } from '../analytics/embedded-projector.service';
+import { ActivateFunnelDefinition } from '../definitions/activate-funnel-definition.handler';
+import { ActiveDefinition } from '../definitions/active-definition.service';
+import { Ctx, type RequestContext } from '../http/request-context';
+import { ZodBodyPipe } from '../http/zod-body.pipe';
+import type { AnalyticsHandle } from '../platform/analytics.provider';
+import { ANALYTICS } from '../platform/tokens';
+import { RuleReplays } from './rule-replays.service';
+
+const replayRequest = z.union([
+  z.strictObject({ draft: z.unknown() }),
+  z.strictObject({ version: z.number().int().positive() }),
+]);
+type ReplayRequest = z.infer<typeof replayRequest>;
+
+const activationRequest = z.strictObject({ version: z.number().int().positive() });
+type ActivationRequest = z.infer<typeof activationRequest>;
+
+const version = z
+  .string()
+  .regex(/^\d{1,9}$/, 'must be a whole number')
+  .transform(Number)
+  .pipe(z.number().int().positive());
+const hash = z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lower-case hex digits');
+const compareQuery = z.strictObject({
+  baseVersion: version.optional(),
+  baseHash: hash.optional(),
+  candidateVersion: version,
+  candidateHash: hash.optional(),
+  sample: z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be a whole number up to 999')
+    .transform(Number)
+    .optional(),
+});
+type CompareQuery = z.infer<typeof compareQuery>;
+
+/** How long `apply` waits for the projector to project the activation. */
+const ACTIVATION_WAIT_MS = 30_000;
+
+@ApiTags('ops')
+@Controller()
+@UseFilters(new RuleSetNotFoundFilter())
+export class RulesOpsController {
+  constructor(
+    @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
+    private readonly replays: RuleReplays,
+    private readonly definitions: ActiveDefinition,
+    private readonly commands: CommandBus,
+    @Optional() private readonly projector?: EmbeddedProjector,
+  ) {}
+
+  @Post('ops/rules/replays')
+  @HttpCode(202)
+  @ApiOperation({
+    summary:
+      'Replay the history under a draft ({draft}, a what-if) or a published version ({version}); follow GET /ops/rules/replays/:id',
+  })
+  async replay(
+    @Body(new ZodBodyPipe(replayRequest)) body: ReplayRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    authorize(context.actor.role, 'RebuildProjections');
+    if ('draft' in body) {
+      const draft = parseFunnelDefinition(body.draft);
+      const published = (await this.definitions.all()).find(
+        (entry) => entry.version === draft.version,
+      );
+      const kind =
+        published !== undefined && sameRuleSet(ruleSetKey(published.definition), ruleSetKey(draft))
+          ? 'published'
+          : 'shadow';
+      return this.replays.start(draft, kind);
+    }
+    const published = (await this.definitions.all()).find(
+      (entry) => entry.version === body.version,
+    );
+    if (!published) {
+      throw new NotFoundException(`funnel definition version ${body.version} is not published`);
+    }
+    return this.replays.start(published.definition, 'published');
+  }
+
+  @Get('ops/rules/replays/:id')
+  @ApiOperation({ summary: 'Progress of a replay: events done / total, events/s, ETA' })
+  replayStatus(@Param('id') id: string) {
+    return this.replays.get(id);
+  }
+
+  @Get('ops/rules')
+  @ApiOperation({ summary: 'The rule sets analytics keeps, and the one views read' })
+  async list() {
+    const options = { database: this.analytics.database };
+    const [activation, sets] = await Promise.all([
+      readActivation(this.analytics.client, options),
+      this.analytics.queries.ruleSets(),
+    ]);
+    return {
+      active:
+        activation === null
+          ? null
+          : { rulesVersion: activation.rulesVersion, definitionHash: activation.definitionHash },
+      sets: sets.map((set) => ({
+        rulesVersion: set.rulesVersion,
+        definitionHash: set.definitionHash,
+        name: set.name,
+        kind: set.kind,
+        status: set.status,
+        eventsDone: set.eventsDone,
+        eventsTotal: set.eventsTotal,
+        updatedAt: set.heartbeatAt,
+        replaying: this.replays.runningFor(set)?.id ?? null,
+      })),
+    };
+  }
+
+  @Post('ops/rules/activations')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Apply a published version: every view and new decision uses it (its rule set must be ready)',
+  })
+  async activate(
+    @Body(new ZodBodyPipe(activationRequest)) body: ActivationRequest,
+    @Ctx() context: RequestContext,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    authorize(context.actor.role, 'ActivateFunnelDefinition');
+    const published = (await this.definitions.all()).find(
+      (entry) => entry.version === body.version,
+    );
+    if (!published) {
+      throw new NotFoundException(`funnel definition version ${body.version} is not published`);
+    }
+    const key = ruleSetKey(published.definition);
+    const options = { database: this.analytics.database };
+    const set = await readRuleSet(this.analytics.client, key, options);
+    if (set?.status !== 'ready') {
+      throw new ConflictException(
+        `${describeRuleSet(key)} is ${set === null ? 'not replayed' : set.status}: replay it first ` +
+          `(POST /ops/rules/replays {"version": ${body.version}}, or tandem rules apply ${body.version}, which does both)`,
+      );
+    }
+    const previous = await readActivation(this.analytics.client, options);
+    const activated = await this.commands.execute(
+      new ActivateFunnelDefinition(body.version, context),
+    );
+    const switched = await this.waitForViews(key, BigInt(activated.globalPosition));
+    if (!switched) response.status(202);
+    return {
+      active: key,
+      previous:
+        previous === null
+          ? null
+          : { rulesVersion: previous.rulesVersion, definitionHash: previous.definitionHash },
+      viewsSwitched: switched,
+    };
+  }
+
+  /** True once active_rules names `key` at or after `position` (the projector got there). */
+  private async waitForViews(
+    key: { rulesVersion: number; definitionHash: string },
+    position: bigint,
+  ): Promise<boolean> {
+    if (this.projector) {
+      await this.projector.waitFor(position, ACTIVATION_WAIT_MS);
+    }
+    const deadline = Date.now() + ACTIVATION_WAIT_MS;
+    for (;;) {
+      const activation = await readActivation(this.analytics.client, {
+        database: this.analytics.database,
+      });
+      if (
+        activation !== null &&
+        BigInt(activation.globalPosition) >= position &&
+        sameRuleSet(activation, key)
+      ) {
+        return true;
+      }
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  @Get('analytics/rules/compare')
+  @ApiOperation({
+    summary:
+      'What-if report: two kept rule sets side by side (stages, channels, MQL→SQL, attribution, changed leads)',
+  })
+  async compare(@Query(new ZodQueryPipe(compareQuery)) query: CompareQuery) {
+    const queries = this.analytics.queries;
+    const base = await queries.ruleSet({
+      ...(query.baseVersion !== undefined ? { rulesVersion: query.baseVersion } : {}),
+      ...(query.baseHash !== undefined ? { definitionHash: query.baseHash } : {}),
+    });
+    const candidate = await queries.ruleSet({
+      rulesVersion: query.candidateVersion,
+      ...(query.candidateHash !== undefined ? { definitionHash: query.candidateHash } : {}),
+    });
+    for (const set of [base, candidate]) {
+      if (set.status !== 'ready') {
+        throw new ConflictException(
+          `${describeRuleSet(set)} is ${set.status}: its numbers would be partial; replay it first`,
+        );
+      }
+    }
+    return compareRuleSets(queries, base, candidate, query.sample ?? 10);
+  }
+}
