@@ -48,3 +48,36 @@ export class ApiClient {
     return parsed as T;
   }
 }
+
+/** Why the API refused a request (a 4xx answer), in its own words. */
+export interface Refusal {
+  readonly status: number;
+  readonly message: string;
+  readonly issues: readonly { path: string; message: string }[];
+}
+
+/** The refusal inside an error, or null when it is not one (outages and bugs stay errors). */
+export function refusalOf(error: unknown): Refusal | null {
+  if (!(error instanceof ApiError) || error.status >= 500) return null;
+  const body = (error.body ?? {}) as { message?: unknown; issues?: unknown };
+  const issues = Array.isArray(body.issues) ? body.issues.filter(isIssue) : [];
+  return {
+    status: error.status,
+    message: typeof body.message === 'string' ? body.message : 'no reason given',
+    issues,
+  };
+}
+
+function isIssue(value: unknown): value is { path: string; message: string } {
+  if (typeof value !== 'object' || value === null) return false;
+  const issue = value as { path?: unknown; message?: unknown };
+  return typeof issue.path === 'string' && typeof issue.message === 'string';
+}
+
+/** `refused (409): …`, then one line per offending field the API named. */
+export function describeRefusal(refusal: Refusal): string[] {
+  return [
+    `refused (${refusal.status}): ${refusal.message}`,
+    ...refusal.issues.map((issue) => `  ${issue.path}: ${issue.message}`),
+  ];
+}

@@ -6,6 +6,8 @@
  *   migrate                                                     apply ClickHouse migrations (configured target)
  *   rebuild [--api URL]                                         re-project the whole log into ClickHouse
  *   rules publish <file> | rules list [--api URL]               the shared dictionary
+ *   rules what-if <file> [--json] [--api URL]                   compare a draft with the active rules
+ *   rules apply <version> [--api URL]                           build a version's views, make it active
  * Commands other than `demo` talk to a running funnel API (TANDEM_API_URL or
  * --api), which in embedded mode is the one process that owns the data.
  */
@@ -17,6 +19,8 @@ import { runDemo } from './demo/demo.command';
 import { migrateAnalytics } from './migrate.command';
 import { rebuildProjections } from './rebuild.command';
 import { listRules, publishRules } from './rules.command';
+import { applyRules } from './rules-apply.command';
+import { whatIfRules } from './rules-what-if.command';
 
 const usage = `usage: tandem <command> [options]
   demo [--reset] [--leads N] [--concurrency N] [--seed N]
@@ -25,13 +29,23 @@ const usage = `usage: tandem <command> [options]
   migrate
   rebuild [--api URL]
   rules publish <file> [--api URL]
-  rules list [--api URL]`;
+  rules list [--api URL]
+  rules what-if <file> [--json] [--api URL]
+  rules apply <version> [--api URL]`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) {
     throw new UsageError(`--${name} must be a positive integer (got ${value})`);
+  }
+  return parsed;
+}
+
+function rulesVersion(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed <= 0) {
+    throw new UsageError(`rules apply takes a version number (got ${value})`);
   }
   return parsed;
 }
@@ -49,6 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
       concurrency: { type: 'string' },
       seed: { type: 'string' },
       api: { type: 'string' },
+      json: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -85,10 +100,15 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'rules': {
       const api = new ApiClient(apiUrl);
-      const [action, file] = positionals;
-      if (action === 'list') return listRules(api);
-      if (action === 'publish' && file) return publishRules(api, file);
-      throw new UsageError('rules takes: publish <file> | list');
+      const [action, argument, extra] = positionals;
+      if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
+      if (action === 'list' && argument === undefined) return listRules(api);
+      if (action === 'publish' && argument) return publishRules(api, argument);
+      if (action === 'what-if' && argument) {
+        return whatIfRules(api, argument, { json: values.json ?? false });
+      }
+      if (action === 'apply' && argument) return applyRules(api, rulesVersion(argument));
+      throw new UsageError('rules takes: publish <file> | list | what-if <file> | apply <version>');
     }
     case 'rebuild':
       return rebuildProjections(new ApiClient(apiUrl));

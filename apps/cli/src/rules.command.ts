@@ -1,61 +1,83 @@
 /**
  * `tandem rules publish <file>` and `tandem rules list`: the shared dictionary
- * from the ops command line. A draft is validated here first, so a bad file is
- * refused with every offending field named before anything is sent; the API
- * validates again and appends the FunnelDefinitionPublished event.
+ * from the ops command line. Publishing appends a FunnelDefinitionPublished
+ * event and nothing more: no version is in force until `tandem rules apply`
+ * switches to it, after `tandem rules what-if` has shown what would change.
  */
-import { readFile } from 'node:fs/promises';
-import { InvalidDefinitionError, parseFunnelDefinition } from '@tandem/domain';
-import { type ApiClient, ApiError } from './api-client';
+import { describeRefusal, refusalOf } from './api-client';
+import { shortHash } from './replay-progress';
+import type { RulesApi, RuleSetsView } from './rules-contract';
+import { readDraft, readTextFile } from './rules-draft';
+import { renderTable } from './text-table';
 
 export async function publishRules(
-  api: ApiClient,
+  api: RulesApi,
   file: string,
   print: (line: string) => void = console.log,
+  readText: (file: string) => Promise<string> = readTextFile,
 ): Promise<number> {
-  let draft: unknown;
-  try {
-    draft = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    print(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
-  }
-  try {
-    parseFunnelDefinition(draft);
-  } catch (error) {
-    if (!(error instanceof InvalidDefinitionError)) throw error;
-    print(`${file} is not a valid funnel definition:`);
-    for (const issue of error.issues) print(`  ${issue.path}: ${issue.message}`);
-    return 2;
-  }
+  const read = await readDraft(file, print, readText);
+  if (!read.ok) return 2;
   try {
     const published = await api.post<{ version: number }>(
       '/definitions',
-      draft,
+      read.draft,
       'ops',
       'tandem-cli',
     );
-    print(`published funnel definition version ${published.version}; new decisions use it now`);
+    const version = published.version;
+    print(
+      `published funnel definition version ${version}; nothing changes until you apply it: ` +
+        `tandem rules what-if ${file} to compare, tandem rules apply ${version} to switch`,
+    );
     return 0;
   } catch (error) {
-    if (error instanceof ApiError && error.status < 500) {
-      const body = error.body as { message?: string } | null;
-      print(`refused (${error.status}): ${body?.message ?? 'no reason given'}`);
-      return 1;
-    }
-    throw error;
+    const refusal = refusalOf(error);
+    if (refusal === null) throw error;
+    describeRefusal(refusal).forEach((line) => print(line));
+    return 1;
   }
 }
 
-export async function listRules(api: ApiClient, print: (line: string) => void = console.log) {
-  const { active, versions } = await api.get<{
-    active: number | null;
-    versions: { version: number; name: string; publishedAt: string; publishedBy: string }[];
-  }>('/definitions');
+/** Published versions, then the rule sets built from them (or from drafts) and which is active. */
+export async function listRules(
+  api: RulesApi,
+  print: (line: string) => void = console.log,
+): Promise<number> {
+  const [{ versions, active: inForce }, { active, sets }] = await Promise.all([
+    api.get<{
+      active: number | null;
+      versions: { version: number; name: string; publishedAt: string; publishedBy: string }[];
+    }>('/definitions'),
+    api.get<RuleSetsView>('/ops/rules'),
+  ]);
   for (const v of versions) {
     print(
-      `${v.version === active ? '*' : ' '} v${v.version}  ${v.publishedAt}  ${v.publishedBy}  ${v.name}`,
+      `${v.version === inForce ? '*' : ' '} v${v.version}  ${v.publishedAt}  ${v.publishedBy}  ${v.name}`,
     );
   }
+  print('');
+  if (sets.length === 0) {
+    print('no rule sets built yet: tandem rules apply <version> builds one and switches to it');
+    return 0;
+  }
+  const isActive = (set: RuleSetsView['sets'][number]) =>
+    active !== null &&
+    set.rulesVersion === active.rulesVersion &&
+    set.definitionHash === active.definitionHash;
+  renderTable('RULE SETS (* = active: every view and new decision uses it)', sets, [
+    { header: ' ', value: (s) => (isActive(s) ? '*' : ''), align: 'left' },
+    { header: 'version', value: (s) => `v${s.rulesVersion}`, align: 'left' },
+    { header: 'sha', value: (s) => shortHash(s.definitionHash), align: 'left' },
+    { header: 'kind', value: (s) => s.kind, align: 'left' },
+    { header: 'status', value: (s) => s.status, align: 'left' },
+    {
+      header: 'events built',
+      value: (s) =>
+        `${s.eventsDone.toLocaleString('en-US')}/${s.eventsTotal.toLocaleString('en-US')}`,
+    },
+    { header: 'updated', value: (s) => s.updatedAt, align: 'left' },
+    { header: 'name', value: (s) => s.name, align: 'left' },
+  ]).forEach((line) => print(line.trimEnd()));
   return 0;
 }
