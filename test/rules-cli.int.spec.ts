@@ -1,13 +1,14 @@
 /**
- * `tandem rules publish|list` against a running API on real engines: a bad
- * draft is refused naming its fields and publishes nothing; a good one becomes
- * the active version.
+ * `tandem rules publish|list|apply` against a running API on real engines: a
+ * bad draft is refused naming its fields and publishes nothing; a good one is
+ * recorded but changes nothing until it is applied.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultFunnelDefinition } from '@tandem/domain';
 import { ApiClient } from '../apps/cli/src/api-client';
+import { applyRules } from '../apps/cli/src/rules-apply.command';
 import { listRules, publishRules } from '../apps/cli/src/rules.command';
 import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
 
@@ -46,10 +47,12 @@ it('refuses an invalid draft naming each field, and publishes nothing', async ()
   expect(lines.join('\n')).toMatch(/sla\.acceptWithinHours: /);
   const listed: string[] = [];
   await listRules(client, (line) => listed.push(line));
-  expect(listed).toHaveLength(1);
+  expect(listed.filter((line) => /^[* ] v\d/.test(line))).toEqual([
+    expect.stringMatching(/^\* v1 /),
+  ]);
 });
 
-it('publishes the next version, which becomes active; a wrong number is refused', async () => {
+it('publishes the next version, which is in force only once applied; a wrong number is refused', async () => {
   const file = join(dir, 'v2.json');
   await writeFile(
     file,
@@ -57,11 +60,31 @@ it('publishes the next version, which becomes active; a wrong number is refused'
   );
   const lines: string[] = [];
   expect(await publishRules(client, file, (line) => lines.push(line))).toBe(0);
-  expect(lines).toEqual(['published funnel definition version 2; new decisions use it now']);
+  expect(lines).toEqual([
+    `published funnel definition version 2; nothing changes until you apply it: tandem rules what-if ${file} to compare, tandem rules apply 2 to switch`,
+  ]);
   expect(await publishRules(client, file, (line) => lines.push(line))).toBe(1);
   expect(lines.at(-1)).toMatch(/refused \(422\): version must be 3/);
-  const listed: string[] = [];
-  await listRules(client, (line) => listed.push(line));
-  expect(listed).toHaveLength(2);
-  expect(listed[1]).toMatch(/^\* v2 .* Stricter MQL$/);
+  const versionsOf = async () => {
+    const listed: string[] = [];
+    await listRules(client, (line) => listed.push(line));
+    return listed.filter((line) => /^[* ] v\d/.test(line));
+  };
+  expect(await versionsOf()).toEqual([
+    expect.stringMatching(/^\* v1 /),
+    expect.stringMatching(/^ {2}v2 .* Stricter MQL$/),
+  ]);
+  const io = {
+    print: () => undefined,
+    warn: () => undefined,
+    progress: { isTTY: false, write: () => true },
+    now: () => Date.now(),
+    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    readText: async () => '',
+  };
+  expect(await applyRules(client, 2, io)).toBe(0);
+  expect(await versionsOf()).toEqual([
+    expect.stringMatching(/^ {2}v1 /),
+    expect.stringMatching(/^\* v2 .* Stricter MQL$/),
+  ]);
 });

@@ -30,7 +30,7 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startWorker(
-  app: 'relay' | 'projector',
+  app: 'relay' | 'projector' | 'funnel-api',
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<Worker> {

@@ -215,6 +215,8 @@ function captureWindow() {
   const from = /** @type {HTMLInputElement} */ (document.getElementById('filter-from')).value;
   const to = /** @type {HTMLInputElement} */ (document.getElementById('filter-to')).value;
   const params = new URLSearchParams();
+  const rules = selectedRulesVersion();
+  if (rules) params.set('rulesVersion', rules);
   if (from) params.set('capturedFrom', `${from}T00:00:00Z`);
   if (to) {
     const next = new Date(`${to}T00:00:00Z`);
@@ -222,6 +224,15 @@ function captureWindow() {
     params.set('capturedTo', next.toISOString());
   }
   return params;
+}
+
+/** The rules version chosen in the form (before it is filled: the URL's), or '' for the active one. */
+function selectedRulesVersion() {
+  const select = /** @type {HTMLSelectElement} */ (document.getElementById('filter-rules'));
+  const chosen = definitionsShown
+    ? select.value
+    : (new URLSearchParams(location.search).get('rules') ?? '');
+  return /^\d{1,9}$/.test(chosen) ? chosen : '';
 }
 
 async function getJson(/** @type {string} */ path) {
@@ -237,6 +248,15 @@ async function getJson(/** @type {string} */ path) {
     throw new Error(`${path} answered ${response.status}${detail}`);
   }
   return response.json();
+}
+
+/** Only the rules version of a query (views without a capture window). */
+function rulesOnly(/** @type {URLSearchParams} */ params) {
+  const only = new URLSearchParams();
+  const rules = params.get('rulesVersion');
+  if (rules) only.set('rulesVersion', rules);
+  if (params.get('limit')) only.set('limit', String(params.get('limit')));
+  return only;
 }
 
 function withQuery(/** @type {string} */ path, /** @type {URLSearchParams} */ params) {
@@ -259,8 +279,8 @@ async function load() {
         getJson(withQuery('/analytics/marketing', capture)),
         getJson(withQuery('/analytics/sales', capture)),
         getJson(withQuery('/analytics/alignment', paged)),
-        getJson('/analytics/targets?limit=1000'),
-        getJson('/analytics/reconciliation'),
+        getJson(withQuery('/analytics/targets', rulesOnly(paged))),
+        getJson(withQuery('/analytics/reconciliation', rulesOnly(capture))),
       ]);
     renderDefinitions(definitions);
     renderFunnel(funnel);
@@ -335,9 +355,9 @@ function renderDefinitions(
   const active = definitions.active === null ? 'the built-in default' : `v${definitions.active}`;
   const chosen =
     select.value && select.value !== String(definitions.active ?? '') ? select.value : null;
-  note.textContent =
-    `Views are computed per the active rules version (${active}) until rules versions land` +
-    (chosen ? `; v${chosen} is selected but not applied yet.` : '.');
+  note.textContent = chosen
+    ? `Views computed under rules v${chosen} (active: ${active}).`
+    : `Views computed under the active rules (${active}).`;
 }
 
 function renderFunnel(/** @type {any[]} */ rows) {

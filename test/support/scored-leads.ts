@@ -1,0 +1,214 @@
+/**
+ * A seeded population of leads whose MQL scores spread around the default threshold: varied
+ * ideal-customer fit, touchpoints of every kind, live decisions recorded under version 1 the
+ * way the write side takes them, and sales outcomes. For tests of rule replays that must find
+ * leads on both sides of a changed threshold. Deterministic: the same seed, the same events
+ * (ids included).
+ */
+import { encodeForStore, type TandemEvent } from '@tandem/contracts';
+import {
+  defaultFunnelDefinition,
+  evaluateMql,
+  evolveLead,
+  initialLeadState,
+  touchpointKinds,
+  type LeadEvent,
+} from '@tandem/domain';
+import type { EventToAppend } from '@tandem/event-store';
+
+export interface ScoredLead {
+  readonly leadId: string;
+  readonly channel: string;
+  readonly campaign: string;
+  /** The lead's story, in order, with business times: the raw events tests count from. */
+  readonly story: readonly { readonly event: LeadEvent; readonly occurredAt: string }[];
+  readonly events: EventToAppend[];
+}
+
+/** mulberry32: a tiny seeded PRNG, enough for test data. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(next: () => number, items: readonly T[]): T =>
+  items[Math.floor(next() * items.length)]!;
+
+const hex = (next: () => number, length: number) =>
+  Array.from({ length }, () => Math.floor(next() * 16).toString(16)).join('');
+
+const uuid = (next: () => number) =>
+  `${hex(next, 8)}-${hex(next, 4)}-7${hex(next, 3)}-8${hex(next, 3)}-${hex(next, 12)}`;
+
+export function scoredLeads(count: number, seed = 7, start = Date.UTC(2025, 9, 1)): ScoredLead[] {
+  const next = random(seed);
+  const leads: ScoredLead[] = [];
+  for (let index = 0; index < count; index++) {
+    const leadId = `lead-${String(index).padStart(5, '0')}-${hex(next, 6)}`;
+    const channel = pick(next, ['paid_search', 'webinar', 'referral', 'trade_fair']);
+    const campaign = pick(next, ['spring', 'autumn', 'always_on']);
+    let clock = start + index * 3_600_000;
+    const at = (minutes: number) => {
+      clock += minutes * 60_000;
+      return new Date(clock).toISOString();
+    };
+    const story: { event: LeadEvent; occurredAt: string }[] = [];
+    story.push({
+      occurredAt: at(0),
+      event: {
+        type: 'LeadCaptured',
+        data: {
+          contact: {
+            name: `Lead ${index}`,
+            email: `lead${index}@example.com`,
+          },
+          company: {
+            name: `Company ${index}`,
+            industry: pick(next, ['software', 'manufacturing', 'retail', 'healthcare', 'media']),
+            size: Math.floor(next() * 3000),
+            country: pick(next, ['IT', 'DE', 'US', 'BR', 'JP']),
+          },
+          source: { channel, campaign },
+          productInterest: pick(next, ['lead_scoring', 'attribution', 'crm', 'funnel_analytics']),
+          timeframe: next() < 0.9 ? '3_months' : null,
+          consent: { marketing: true },
+        },
+      },
+    });
+    if (next() < 0.6) {
+      story.push({
+        occurredAt: at(30),
+        event: {
+          type: 'LeadProfiled',
+          data: {
+            industry: null,
+            companySize: null,
+            country: null,
+            role: pick(next, ['cmo', 'cro', 'intern', 'developer', 'ceo']),
+            budget: null,
+            timeline: null,
+          },
+        },
+      });
+    }
+    const touches = Math.floor(next() * 5);
+    for (let t = 0; t < touches; t++) {
+      story.push({
+        occurredAt: at(60 * (1 + Math.floor(next() * 48))),
+        event: {
+          type: 'TouchpointRecorded',
+          data: {
+            touchpointId: uuid(next),
+            kind: pick(next, touchpointKinds),
+            channel,
+            campaign: next() < 0.5 ? campaign : null,
+            content: null,
+          },
+        },
+      });
+    }
+    // The live decision, as the write side takes it: the MQL rules of version 1, right now.
+    let state = initialLeadState();
+    for (const { event, occurredAt } of story) state = evolveLead(state, event, occurredAt);
+    const decidedAt = at(5);
+    const evaluation = evaluateMql(defaultFunnelDefinition, state.facts, decidedAt);
+    if (evaluation.qualifies && next() < 0.9) {
+      story.push({
+        occurredAt: decidedAt,
+        event: {
+          type: 'LeadQualifiedAsMql',
+          data: {
+            rulesVersion: 1,
+            fitScore: evaluation.fitScore,
+            intentScore: evaluation.intentScore,
+            score: evaluation.score,
+            threshold: evaluation.threshold,
+            reasons: evaluation.reasons,
+          },
+        },
+      });
+      if (next() < 0.8) {
+        const owner = pick(next, ['ann', 'bob', 'cyd']);
+        const handedAt = at(60);
+        story.push({
+          occurredAt: handedAt,
+          event: {
+            type: 'LeadHandedToSales',
+            data: {
+              owner,
+              team: 'emea',
+              slaDueAt: new Date(Date.parse(handedAt) + 24 * 3_600_000).toISOString(),
+              rulesVersion: 1,
+            },
+          },
+        });
+        if (next() < 0.3) {
+          story.push({
+            occurredAt: at(60 * Math.floor(1 + next() * 40)),
+            event: {
+              type: 'LeadRejectedBySales',
+              data: { owner, reason: 'no_budget', note: null },
+            },
+          });
+        } else {
+          story.push({
+            occurredAt: at(60 * Math.floor(1 + next() * 40)),
+            event: { type: 'LeadAcceptedBySales', data: { owner, note: null } },
+          });
+          if (next() < 0.6) {
+            story.push({
+              occurredAt: at(600),
+              event: {
+                type: 'LeadQualifiedAsSql',
+                data: { criteriaMet: ['budget', 'need', 'timeline'], rulesVersion: 1 },
+              },
+            });
+            const opportunityId = uuid(next);
+            const amount = 1000 * (1 + Math.floor(next() * 50));
+            story.push({
+              occurredAt: at(600),
+              event: {
+                type: 'OpportunityOpened',
+                data: { opportunityId, stage: 'discovery', amount, currency: 'EUR' },
+              },
+            });
+            const outcome = next();
+            if (outcome < 0.5) {
+              story.push({
+                occurredAt: at(6000),
+                event: { type: 'DealWon', data: { opportunityId, amount, currency: 'EUR' } },
+              });
+            } else if (outcome < 0.8) {
+              story.push({
+                occurredAt: at(6000),
+                event: {
+                  type: 'DealLost',
+                  data: { opportunityId, reason: 'price', note: null },
+                },
+              });
+            }
+          }
+        }
+      }
+    }
+    const events = story.map(({ event, occurredAt }) =>
+      encodeForStore(event as TandemEvent, {
+        eventId: uuid(next),
+        leadId,
+        accountId: null,
+        occurredAt,
+        correlationId: uuid(next),
+        causationId: null,
+        actor: { kind: 'system', id: 'rules-test', role: 'system' },
+      }),
+    );
+    leads.push({ leadId, channel, campaign, story, events });
+  }
+  return leads;
+}
