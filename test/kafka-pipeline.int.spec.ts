@@ -16,8 +16,8 @@ import {
   migrate,
 } from '@tandem/analytics';
 import { loadConfig } from '@tandem/config';
-import { eventHeaders } from '@tandem/contracts';
-import { leadStreamId } from '@tandem/domain';
+import { encodeForStore, eventHeaders } from '@tandem/contracts';
+import { DEFINITIONS_STREAM, defaultFunnelDefinition, leadStreamId } from '@tandem/domain';
 import { createPostgresEventStore, type EventStore } from '@tandem/event-store';
 import { createKafka, ensureLeadEventTopics } from '@tandem/messaging';
 import { type Kafka, Partitioners } from 'kafkajs';
@@ -73,6 +73,28 @@ async function pipeline(): Promise<Pipeline> {
     TANDEM_PROJECTOR: 'off',
   };
   const store = await createPostgresEventStore({ connectionString: TEST_POSTGRES_URL, schema });
+  // What the API's first start appends: version 1 of the dictionary, so the views have a rule set.
+  await store.append(
+    DEFINITIONS_STREAM,
+    [
+      encodeForStore(
+        {
+          type: 'FunnelDefinitionPublished',
+          data: { version: defaultFunnelDefinition.version, definition: defaultFunnelDefinition },
+        },
+        {
+          eventId: randomUUID(),
+          leadId: null,
+          accountId: null,
+          occurredAt: new Date().toISOString(),
+          correlationId: randomUUID(),
+          causationId: null,
+          actor: { kind: 'system', id: 'tandem-bootstrap', role: 'system' },
+        },
+      ),
+    ],
+    { expectedRevision: 'no_stream' },
+  );
   const config = loadConfig(env);
   const kafka = createKafka(config.kafka!, 'test');
   await ensureLeadEventTopics(kafka, config.kafka!);

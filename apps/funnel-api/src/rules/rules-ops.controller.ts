@@ -108,12 +108,7 @@ export class RulesOpsController {
           : 'shadow';
       return this.replays.start(draft, kind);
     }
-    const published = (await this.definitions.all()).find(
-      (entry) => entry.version === body.version,
-    );
-    if (!published) {
-      throw new NotFoundException(`funnel definition version ${body.version} is not published`);
-    }
+    const published = await this.published(body.version);
     return this.replays.start(published.definition, 'published');
   }
 
@@ -162,12 +157,7 @@ export class RulesOpsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     authorize(context.actor.role, 'ActivateFunnelDefinition');
-    const published = (await this.definitions.all()).find(
-      (entry) => entry.version === body.version,
-    );
-    if (!published) {
-      throw new NotFoundException(`funnel definition version ${body.version} is not published`);
-    }
+    const published = await this.published(body.version);
     const key = ruleSetKey(published.definition);
     const options = { database: this.analytics.database };
     const set = await readRuleSet(this.analytics.client, key, options);
@@ -191,6 +181,13 @@ export class RulesOpsController {
           : { rulesVersion: previous.rulesVersion, definitionHash: previous.definitionHash },
       viewsSwitched: switched,
     };
+  }
+
+  private async published(version: number) {
+    const found = (await this.definitions.all()).find((entry) => entry.version === version);
+    if (!found)
+      throw new NotFoundException(`funnel definition version ${version} is not published`);
+    return found;
   }
 
   /** True once active_rules names `key` at or after `position` (the projector got there). */
