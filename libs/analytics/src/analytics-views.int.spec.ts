@@ -1,49 +1,29 @@
 /**
  * The planning facts (campaign_spend, targets), marketing attribution with spend and ROI, and
  * the alignment view, on embedded chDB, against numbers worked out BY HAND below (not by
- * running the SQL). Same chDB rule as analytics.int.spec.ts: one data directory for this file,
- * opened in beforeAll and closed (drained) in afterAll; every test its own database.
+ * running the SQL). chDB as useEmbeddedAnalytics sets it up: one data directory for this file,
+ * every test its own database.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LeadEvent } from '@tandem/domain';
 import { AnalyticsQueries, InvalidQueryParameterError } from './analytics.queries';
-import { migrate } from './analytics.migrations';
 import type {
   AlignmentRow,
   AttributionModel,
   CohortGrain,
   MarketingAttributionRow,
 } from './analytics.rows';
-import { closeAnalyticsClient, createAnalyticsClient } from './clickhouse.client';
 import type { AnyEnvelope } from './lead-event.row';
 import { projectBatch } from './lead-events.writer';
+import { useEmbeddedAnalytics } from './testing/embedded-analytics.fixture';
 import { createEventLog, leadEvent as e, type EventLog } from './testing/event-log.fixture';
-import { registerRuleSet } from './testing/rule-sets.fixture';
 
-let dataDir: string;
+const analytics = useEmbeddedAnalytics('analytics-views-int');
+const freshDatabase = analytics.freshDatabase;
 let client: ClickHouseClient;
-let databases = 0;
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'tandem-analytics-views-int-'));
-  client = await createAnalyticsClient({ mode: 'embedded', path: dataDir });
+beforeAll(() => {
+  client = analytics.client();
 });
-
-afterAll(async () => {
-  await closeAnalyticsClient(client);
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-async function freshDatabase(): Promise<string> {
-  databases += 1;
-  const database = `analytics_views_int_${process.pid}_${databases}`;
-  await migrate(client, { database });
-  await registerRuleSet(client, database);
-  return database;
-}
 
 async function rows(database: string, query: string): Promise<unknown> {
   const result = await client.query({
