@@ -44,13 +44,7 @@ import {
 } from './analytics.rows';
 import { toClickHouseDateTime } from './lead-event.row';
 import { reconcileTotals, sumLensRows, type Reconciliation } from './reconciliation';
-import {
-  activeRuleSet,
-  resolveRuleSet,
-  readRuleSets,
-  type RuleSet,
-  type RuleSetKey,
-} from './rule-sets';
+import { resolveRuleSet, readRuleSets, type RuleSet, type RuleSetKey } from './rule-sets';
 import { resolveSqlDirectory } from './sql-directory';
 
 /** The query files of sql/views, by name. */
@@ -260,9 +254,7 @@ export class AnalyticsQueries {
    * `definitionHash` any kept set (a what-if's shadow included); neither, the active set.
    */
   ruleSet(selection: { readonly rulesVersion?: number; readonly definitionHash?: string } = {}) {
-    return selection.rulesVersion === undefined && selection.definitionHash === undefined
-      ? activeRuleSet(this.client, { database: this.database })
-      : resolveRuleSet(this.client, selection, { database: this.database });
+    return resolveRuleSet(this.client, selection, { database: this.database });
   }
 
   /** Of the MQLs under the scope's rule set, how many became SQLs. */

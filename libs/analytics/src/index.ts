@@ -47,6 +47,7 @@ export {
   activeRuleSet,
   describeRuleSet,
   newRuleSet,
+  promoteToPublished,
   readActivation,
   readRuleSet,
   readRuleSets,

@@ -26,6 +26,7 @@ import { toPlanningFactRow, type CampaignSpendRow, type TargetRow } from './plan
 import { computeRuleFacts } from './rule-facts';
 import {
   newRuleSet,
+  promoteToPublished,
   readRuleSets,
   sameRuleSet,
   ruleSetKey,
@@ -187,13 +188,10 @@ async function registerPublishedDefinitions(
   const [{ any } = { any: false }] = await result.json<{ any: boolean | number }>();
   for (const definition of published) {
     const existing = known.find((set) => sameRuleSet(set, ruleSetKey(definition)));
-    if (existing?.kind === 'shadow') {
-      // A what-if replayed this very draft before it was published: its rows are this
-      // version's rows. It becomes the published set, progress and all.
-      await writeRuleSet(client, { ...existing, kind: 'published' }, { database });
+    if (existing !== undefined) {
+      await promoteToPublished(client, existing, { database });
       continue;
     }
-    if (existing !== undefined) continue;
     const set = newRuleSet(
       definition,
       'published',

@@ -70,6 +70,16 @@ export const sameRuleSet = (a: RuleSetKey, b: RuleSetKey): boolean =>
 export const describeRuleSet = (key: RuleSetKey): string =>
   `rules version ${key.rulesVersion} (sha ${key.definitionHash})`;
 
+/** What a rule set takes from its definition as it is (never stored separately in memory). */
+function fromDefinition(definition: FunnelDefinition) {
+  return {
+    name: definition.name,
+    definition,
+    slaMs: Math.round(definition.sla.acceptWithinHours * 3_600_000),
+    attributionModel: definition.attribution.default,
+  };
+}
+
 /** A fresh rule set for a definition, not yet written. */
 export function newRuleSet(
   definition: FunnelDefinition,
@@ -78,12 +88,9 @@ export function newRuleSet(
 ): RuleSet {
   return {
     ...ruleSetKey(definition),
-    name: definition.name,
+    ...fromDefinition(definition),
     kind,
     status,
-    definition,
-    slaMs: Math.round(definition.sla.acceptWithinHours * 3_600_000),
-    attributionModel: definition.attribution.default,
     checkpointLeadId: '',
     eventsDone: 0,
     eventsTotal: 0,
@@ -95,17 +102,27 @@ export function newRuleSet(
 interface RuleSetRow {
   rules_version: number;
   definition_hash: string;
-  name: string;
   kind: string;
   status: string;
   definition: string;
-  sla_ms: string | number;
-  attribution_model: string;
   checkpoint_lead_id: string;
   events_done: string | number;
   events_total: string | number;
   owner: string;
   heartbeat_at: string;
+}
+
+// A set's definition never changes under its key, and the projector reads the registry for
+// every batch: parse each definition once per process.
+const parsedDefinitions = new Map<string, FunnelDefinition>();
+function parsedDefinition(row: RuleSetRow): FunnelDefinition {
+  const key = `${row.rules_version}/${row.definition_hash}`;
+  let definition = parsedDefinitions.get(key);
+  if (definition === undefined) {
+    definition = parseFunnelDefinition(JSON.parse(row.definition));
+    parsedDefinitions.set(key, definition);
+  }
+  return definition;
 }
 
 function fromRow(row: RuleSetRow): RuleSet {
@@ -114,16 +131,12 @@ function fromRow(row: RuleSetRow): RuleSet {
   if (kind === undefined || status === undefined) {
     throw new Error(`rule_sets row ${row.rules_version}/${row.definition_hash} is corrupt`);
   }
-  const definition = parseFunnelDefinition(JSON.parse(row.definition));
   return {
     rulesVersion: Number(row.rules_version),
     definitionHash: row.definition_hash,
-    name: row.name,
+    ...fromDefinition(parsedDefinition(row)),
     kind,
     status,
-    definition,
-    slaMs: Number(row.sla_ms),
-    attributionModel: definition.attribution.default,
     checkpointLeadId: row.checkpoint_lead_id,
     eventsDone: Number(row.events_done),
     eventsTotal: Number(row.events_total),
@@ -172,6 +185,21 @@ export async function writeRuleSet(
   });
 }
 
+/**
+ * A draft a what-if replayed, now published unchanged: its rows are the version's rows, so its
+ * shadow set becomes the published set, progress and all. Returns the set as it now is.
+ */
+export async function promoteToPublished(
+  client: ClickHouseClient,
+  set: RuleSet,
+  options: AnalyticsDatabaseOptions = {},
+): Promise<RuleSet> {
+  if (set.kind === 'published') return set;
+  const published: RuleSet = { ...set, kind: 'published' };
+  await writeRuleSet(client, published, options);
+  return published;
+}
+
 /** Every rule set, by version then hash. */
 export async function readRuleSets(
   client: ClickHouseClient,
@@ -179,8 +207,8 @@ export async function readRuleSets(
 ): Promise<RuleSet[]> {
   const result = await client.query({
     query: `
-      SELECT rules_version, definition_hash, name, kind, status, definition, sla_ms,
-             attribution_model, checkpoint_lead_id, events_done, events_total, owner, heartbeat_at
+      SELECT rules_version, definition_hash, kind, status, definition,
+             checkpoint_lead_id, events_done, events_total, owner, heartbeat_at
       FROM {db:Identifier}.{table:Identifier} FINAL
       ORDER BY rules_version, definition_hash`,
     query_params: { db: analyticsDatabase(options), table: RULE_SETS },

@@ -26,8 +26,8 @@ import {
   newRuleSet,
   readRuleSet,
   replayRuleSet,
+  promoteToPublished,
   ruleSetKey,
-  writeRuleSet,
   type RuleSetKey,
   type RuleSetKind,
 } from '@tandem/analytics';
@@ -90,14 +90,10 @@ export class RuleReplays implements OnApplicationBootstrap {
   private async ensureActiveReady(): Promise<void> {
     await this.caughtUp();
     const active = await this.definitions.active();
-    const set = await readRuleSet(this.analytics.client, ruleSetKey(active.definition), {
-      database: this.analytics.database,
-    });
-    if (set?.status === 'ready' || this.running.has(keyOf(ruleSetKey(active.definition)))) return;
-    this.logger.log(
-      `active ${describeRuleSet(ruleSetKey(active.definition))} is not ready: replaying`,
-    );
-    await this.start(active.definition, 'published');
+    const job = await this.start(active.definition, 'published');
+    if (job.status === 'running') {
+      this.logger.log(`active ${describeRuleSet(job)} is not ready: replaying`);
+    }
   }
 
   /** Embedded mode: lets the projector reach the store's head, so lead_events holds it all. */
@@ -115,26 +111,22 @@ export class RuleReplays implements OnApplicationBootstrap {
     const key = ruleSetKey(definition);
     const runningJob = this.running.get(keyOf(key));
     if (runningJob) throw this.alreadyRunning(runningJob.view);
-    const persisted = await readRuleSet(this.analytics.client, key, {
+    const stored = await readRuleSet(this.analytics.client, key, {
       database: this.analytics.database,
     });
+    const persisted =
+      stored !== null && kind === 'published'
+        ? await promoteToPublished(this.analytics.client, stored, {
+            database: this.analytics.database,
+          })
+        : stored;
     const now = new Date().toISOString();
-    if (persisted !== null && persisted.kind === 'shadow' && kind === 'published') {
-      // The draft a what-if replayed is now published unchanged: same rows, now the version's.
-      await writeRuleSet(
-        this.analytics.client,
-        { ...persisted, kind },
-        {
-          database: this.analytics.database,
-        },
-      );
-    }
     if (persisted?.status === 'ready') {
       return this.remember({
         view: {
           ...key,
           id: uuidv7(),
-          kind: persisted.kind === 'published' ? 'published' : kind,
+          kind: persisted.kind,
           status: 'done',
           resumed: false,
           eventsDone: persisted.eventsDone,
