@@ -9,8 +9,11 @@ import { join } from 'node:path';
 import { leadStreamId } from '@tandem/domain';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { eventually } from './support/eventually';
-import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+import {
+  type FunnelApiFixture,
+  startFunnelApi,
+  waitForProjection,
+} from './support/funnel-api.fixture';
 import { leadJourney } from './support/lead-journeys';
 
 jest.setTimeout(180_000);
@@ -52,19 +55,6 @@ async function fingerprint(): Promise<string> {
   return hash.digest('hex');
 }
 
-async function caughtUp(): Promise<void> {
-  await eventually(
-    async () => {
-      const health = await request(http).get('/health').expect(200);
-      return (health.body as { projector: { caughtUp: boolean } }).projector.caughtUp
-        ? true
-        : undefined;
-    },
-    'projection catches up',
-    120_000,
-  );
-}
-
 it('rebuild reproduces the live views byte for byte, twice', async () => {
   for (let i = 0; i < 60; i++) {
     const journey = leadJourney(i, i % 2 === 0 ? 'webinar' : 'referral');
@@ -72,16 +62,16 @@ it('rebuild reproduces the live views byte for byte, twice', async () => {
       expectedRevision: 'no_stream',
     });
   }
-  await caughtUp();
+  await waitForProjection(http);
   const live = await fingerprint();
 
   await request(http).post('/ops/rebuild').set({ 'x-tandem-role': 'sales' }).expect(403);
   await request(http).post('/ops/rebuild').set({ 'x-tandem-role': 'ops' }).expect(202);
-  await caughtUp();
+  await waitForProjection(http);
   const first = await fingerprint();
 
   await request(http).post('/ops/rebuild').set({ 'x-tandem-role': 'ops' }).expect(202);
-  await caughtUp();
+  await waitForProjection(http);
   const second = await fingerprint();
 
   expect(first).toBe(live);

@@ -11,6 +11,7 @@ import { ApiClient } from '../apps/cli/src/api-client';
 import { applyRules } from '../apps/cli/src/rules-apply.command';
 import { listRules, publishRules } from '../apps/cli/src/rules.command';
 import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+import { recordingIo } from './support/rules-io';
 
 jest.setTimeout(120_000);
 
@@ -74,15 +75,7 @@ it('publishes the next version, which is in force only once applied; a wrong num
     expect.stringMatching(/^\* v1 /),
     expect.stringMatching(/^ {2}v2 .* Stricter MQL$/),
   ]);
-  const io = {
-    print: () => undefined,
-    warn: () => undefined,
-    progress: { isTTY: false, write: () => true },
-    now: () => Date.now(),
-    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-    readText: async () => '',
-  };
-  expect(await applyRules(client, 2, io)).toBe(0);
+  expect(await applyRules(client, 2, recordingIo())).toBe(0);
   expect(await versionsOf()).toEqual([
     expect.stringMatching(/^ {2}v1 /),
     expect.stringMatching(/^\* v2 .* Stricter MQL$/),

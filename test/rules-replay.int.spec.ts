@@ -19,10 +19,14 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { ApiClient } from '../apps/cli/src/api-client';
 import { applyRules } from '../apps/cli/src/rules-apply.command';
-import type { RulesIo } from '../apps/cli/src/rules-io';
 import { whatIfRules } from '../apps/cli/src/rules-what-if.command';
 import { eventually } from './support/eventually';
-import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+import {
+  type FunnelApiFixture,
+  startFunnelApi,
+  waitForProjection,
+} from './support/funnel-api.fixture';
+import { recordingIo } from './support/rules-io';
 import { type ScoredLead, scoredLeads } from './support/scored-leads';
 
 jest.setTimeout(300_000);
@@ -32,35 +36,6 @@ let api: FunnelApiFixture;
 let http: App;
 let client: ApiClient;
 const leads = scoredLeads(300);
-
-/** Captures what a CLI command prints; progress goes nowhere. */
-function recordingIo(): RulesIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    print: (line) => out.push(line),
-    warn: (line) => err.push(line),
-    progress: { isTTY: false, write: () => true },
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    readText: async (file) => (await import('node:fs/promises')).readFile(file, 'utf8'),
-  };
-}
-
-async function caughtUp(): Promise<void> {
-  await eventually(
-    async () => {
-      const health = await request(http).get('/health').expect(200);
-      return (health.body as { projector: { caughtUp: boolean } }).projector.caughtUp
-        ? true
-        : undefined;
-    },
-    'projection catches up',
-    120_000,
-  );
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tandem-rules-replay-'));
@@ -73,7 +48,7 @@ beforeAll(async () => {
       expectedRevision: 'no_stream',
     });
   }
-  await caughtUp();
+  await waitForProjection(http);
   // Version 1 was published before any lead existed: its rule set is complete as projected.
   await eventually(async () => {
     const { body } = await request(http).get('/ops/rules').expect(200);

@@ -9,8 +9,11 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type { TandemConfig } from '@tandem/config';
 import type { EventStore } from '@tandem/event-store';
+import request from 'supertest';
+import type { App } from 'supertest/types';
 import { createFunnelApi } from '../../apps/funnel-api/src/funnel-api';
 import { EVENT_STORE } from '../../apps/funnel-api/src/platform/tokens';
+import { eventually } from './eventually';
 
 export interface FunnelApiFixture {
   readonly app: INestApplication;
@@ -50,4 +53,18 @@ export async function startFunnelApi(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Resolves once the API's embedded projector has reached the store's head (polls /health). */
+export async function waitForProjection(http: App, timeoutMs = 120_000): Promise<void> {
+  await eventually(
+    async () => {
+      const health = await request(http).get('/health').expect(200);
+      return (health.body as { projector: { caughtUp: boolean } }).projector.caughtUp
+        ? true
+        : undefined;
+    },
+    'projection catches up',
+    timeoutMs,
+  );
 }
