@@ -202,8 +202,11 @@ async function registerPublishedDefinitions(
 }
 
 /**
- * The highest global position projected (decimal string), or null when nothing was. The
- * embedded projector, which reads the store's global log in order, resumes after it.
+ * Where the embedded projector resumes: the checkpoint, and only the checkpoint (decimal
+ * string), or null when nothing was projected. projectBatch writes it after every row the batch
+ * produces (lead_events, planning facts, rule-derived rows, activations), so the position never
+ * claims more than is written. Never derive it from the rows themselves: lead_events can hold a
+ * batch whose rule-derived rows a crash prevented, and resuming after it would lose them.
  */
 export async function projectionPosition(
   client: ClickHouseClient,
@@ -212,17 +215,11 @@ export async function projectionPosition(
   const result = await client.query({
     query: `
       SELECT toString(maxOrNull(position)) AS position
-      FROM
-      (
-        SELECT position FROM {db:Identifier}.{checkpoint:Identifier}
-        WHERE projection_name = {projection:String}
-        UNION ALL
-        SELECT global_position AS position FROM {db:Identifier}.{events:Identifier}
-      )`,
+      FROM {db:Identifier}.{checkpoint:Identifier}
+      WHERE projection_name = {projection:String}`,
     query_params: {
       db: analyticsDatabase(options),
       checkpoint: analyticsTables.projectionCheckpoint,
-      events: analyticsTables.leadEvents,
       projection: LEAD_EVENTS_PROJECTION,
     },
     format: 'JSONEachRow',
@@ -238,11 +235,13 @@ export async function resetAnalytics(
 ): Promise<void> {
   const db = analyticsDatabase(options);
   // rule_sets stays: every kept set gets its rows again as the events are projected again.
+  // The checkpoint goes first: a rebuild killed halfway then restarts from the beginning of
+  // the log instead of resuming after rows it already emptied.
   for (const table of [
+    analyticsTables.projectionCheckpoint,
     analyticsTables.leadEvents,
     analyticsTables.campaignSpend,
     analyticsTables.targets,
-    analyticsTables.projectionCheckpoint,
     analyticsTables.leadRuleFacts,
     analyticsTables.activeRules,
   ]) {
