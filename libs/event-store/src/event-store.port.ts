@@ -10,6 +10,17 @@
  *   log never observes a position that is later followed by a smaller one
  *   (no sequence gaps: an event is visible only once every event before it is).
  * It must never: rewrite or delete a recorded event, or expose system events.
+ *
+ * Bulk append (`BulkAppender`, optional: PostgreSQL and PGlite have it, KurrentDB does not)
+ * is for writing history in large blocks — imports, benchmark data — not for commands:
+ * - it writes many NEW streams in one all-or-nothing call: every stream it names must not
+ *   exist yet (WrongExpectedRevisionError, as `no_stream` would give), revisions start at 0;
+ * - global positions follow the order of the events given, across streams (so a caller may
+ *   interleave streams, e.g. by business time), with the same no-gap guarantee as `append`:
+ *   it takes the same write serialisation, so readers and live appends stay correct while
+ *   it runs;
+ * - the same validation and typed errors as `append` (InvalidAppendError,
+ *   DuplicateEventIdError); followers are notified once per call.
  */
 
 /** A JSON object as stored in `data` and `metadata`. */
@@ -99,6 +110,34 @@ export interface Checkpoint {
 export interface CheckpointStore {
   load(name: string): Promise<Checkpoint | null>;
   save(name: string, position: bigint, expected: bigint | null): Promise<void>;
+}
+
+/** One event of a bulk append: the stream it opens or continues within the same call. */
+export interface BulkEvent {
+  readonly streamId: string;
+  readonly event: EventToAppend;
+}
+
+export interface BulkAppendResult {
+  readonly streams: number;
+  readonly events: number;
+  /** Global position of the first and the last event written (in the order given). */
+  readonly firstGlobalPosition: bigint;
+  readonly lastGlobalPosition: bigint;
+}
+
+/** The optional bulk capability of an adapter (see the header for its guarantees). */
+export interface BulkAppender {
+  /**
+   * Appends `events` to streams that do not exist yet, all or nothing. Revisions are
+   * assigned per stream in the order given (0, 1, 2 …); global positions in the order
+   * given across streams.
+   */
+  appendToNewStreams(events: readonly BulkEvent[]): Promise<BulkAppendResult>;
+}
+
+export function supportsBulkAppend<S extends EventStore>(store: S): store is S & BulkAppender {
+  return typeof (store as Partial<BulkAppender>).appendToNewStreams === 'function';
 }
 
 export interface EventStore {

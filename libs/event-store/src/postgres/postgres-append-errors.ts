@@ -16,6 +16,27 @@ interface ServerErrorFields {
   readonly message: string;
   readonly detail?: unknown;
   readonly constraint?: unknown;
+  readonly hint?: unknown;
+}
+
+/**
+ * The same translation for a bulk append to new streams: `append_new_streams` names the
+ * stream that already exists in HINT and its revision in DETAIL.
+ */
+export function translateBulkAppendError(error: unknown): unknown {
+  if (
+    isServerError(error) &&
+    error.code === APPEND_ERROR_CODES.wrongExpectedRevision &&
+    typeof error.hint === 'string'
+  ) {
+    const detail = typeof error.detail === 'string' ? error.detail : '';
+    return new WrongExpectedRevisionError(
+      error.hint,
+      'no_stream',
+      detail === '' ? null : BigInt(detail),
+    );
+  }
+  return translateAppendError(error, 'new streams (bulk)', 'no_stream');
 }
 
 export function translateAppendError(error: unknown, streamId: string, expected: string): unknown {

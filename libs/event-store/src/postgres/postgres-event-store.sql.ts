@@ -18,6 +18,7 @@ export interface PostgresEventStoreSql {
   readonly lockInit: string;
   readonly schema: string;
   readonly append: string;
+  readonly appendToNewStreams: string;
   readonly readStream: string;
   readonly readAll: string;
   readonly headPosition: string;
@@ -148,12 +149,79 @@ BEGIN
   RETURN QUERY SELECT coalesce(v_actual, -1) + v_count, v_last;
 END;
 $append$;
+
+-- Bulk: many NEW streams in one statement (imports, benchmark data). p_stream_ids: the distinct
+-- streams of the batch; p_events: [{ streamId, streamRevision, eventId, type, schemaVersion,
+-- data, metadata }, ...] in the global order wanted, revisions assigned by the caller from 0.
+CREATE OR REPLACE FUNCTION ${s}.append_new_streams(p_stream_ids text[], p_events jsonb)
+RETURNS TABLE (first_global_position bigint, last_global_position bigint, event_count bigint)
+LANGUAGE plpgsql
+AS $bulk$
+DECLARE
+  v_existing    text;
+  v_actual      bigint;
+  v_recorded_at timestamptz;
+  v_first       bigint;
+  v_last        bigint;
+  v_count       bigint;
+BEGIN
+  IF jsonb_typeof(p_events) IS DISTINCT FROM 'array' OR jsonb_array_length(p_events) = 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '${APPEND_ERROR_CODES.invalidAppend}', MESSAGE = 'empty batch';
+  END IF;
+
+  -- The same lock as append_events: positions drawn here become visible in order too.
+  PERFORM pg_advisory_xact_lock((${names.appendLockKey.toString()})::bigint);
+
+  SELECT e.stream_id, max(e.stream_revision) INTO v_existing, v_actual
+    FROM ${s}.events e
+   WHERE e.stream_id = ANY (p_stream_ids)
+   GROUP BY e.stream_id
+   LIMIT 1;
+  IF v_existing IS NOT NULL THEN
+    RAISE EXCEPTION USING
+      ERRCODE = '${APPEND_ERROR_CODES.wrongExpectedRevision}',
+      MESSAGE = format('stream %s: expected revision no_stream', v_existing),
+      DETAIL = v_actual::text,
+      HINT = v_existing;
+  END IF;
+
+  v_recorded_at := clock_timestamp();
+
+  -- Duplicate event ids are left to the unique constraint: checking each id up front would
+  -- cost one index probe per event for an error the constraint already names.
+  WITH inserted AS (
+    INSERT INTO ${s}.events
+      (stream_id, stream_revision, event_id, event_type, schema_version, data, metadata, recorded_at)
+    SELECT x.stream_id, x.stream_revision, x.event_id, x.event_type, x.schema_version,
+           x.data, x.metadata, v_recorded_at
+      FROM ROWS FROM (
+             jsonb_to_recordset(p_events) AS ("streamId" text, "streamRevision" bigint,
+               "eventId" uuid, type text, "schemaVersion" integer, data jsonb, metadata jsonb)
+           ) WITH ORDINALITY
+           AS x(stream_id, stream_revision, event_id, event_type, schema_version, data, metadata, ordinality)
+     ORDER BY x.ordinality
+    RETURNING global_position
+  )
+  SELECT min(global_position), max(global_position), count(*) INTO v_first, v_last, v_count
+    FROM inserted;
+
+  PERFORM pg_notify('${names.channel}', v_last::text);
+
+  RETURN QUERY SELECT v_first, v_last, v_count;
+END;
+$bulk$;
 `,
 
     append: `
 SELECT next_expected_revision::text AS next_expected_revision,
        last_global_position::text AS last_global_position
   FROM ${s}.append_events($1::text, $2::text, $3::jsonb)`,
+
+    appendToNewStreams: `
+SELECT first_global_position::text AS first_global_position,
+       last_global_position::text AS last_global_position,
+       event_count::text AS event_count
+  FROM ${s}.append_new_streams($1::text[], $2::jsonb)`,
 
     readStream: `
 SELECT ${eventColumns}

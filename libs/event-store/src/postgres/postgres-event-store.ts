@@ -3,14 +3,19 @@
  * (node-postgres) and on embedded PGlite. Appends go through one plpgsql function
  * that serialises writers per schema, so global positions become visible in order
  * and a reader that checkpoints a position never skips a smaller one (ADR 0002).
- * It must never write events other than through `append_events`, and never update
- * or delete a recorded event.
+ * Bulk appends to new streams (`appendToNewStreams`) go through a second function,
+ * `append_new_streams`, that takes the same lock: one statement per call.
+ * It must never write events other than through `append_events` or
+ * `append_new_streams`, and never update or delete a recorded event.
  */
 import { validateAppend } from '../append-validation';
 import { OpenSubscriptions } from '../catch-up-subscription';
-import { CheckpointConflictError } from '../event-store.errors';
+import { CheckpointConflictError, InvalidAppendError } from '../event-store.errors';
 import type {
   AppendResult,
+  BulkAppendResult,
+  BulkAppender,
+  BulkEvent,
   Checkpoint,
   CheckpointStore,
   EventStore,
@@ -24,7 +29,7 @@ import type {
 } from '../event-store.port';
 import { formatExpectedRevision } from '../expected-revision';
 import { AppendNotifications } from './append-notifications';
-import { translateAppendError } from './postgres-append-errors';
+import { translateAppendError, translateBulkAppendError } from './postgres-append-errors';
 import { type PostgresEventStoreSql, postgresEventStoreSql } from './postgres-event-store.sql';
 import {
   bigintColumn,
@@ -48,7 +53,7 @@ const DEFAULT_READ_ALL_MAX_COUNT = 1000;
 /** Identity positions start at 1, so "after 0" is "from the start". */
 const BEFORE_FIRST_POSITION = 0n;
 
-export class PostgresEventStore implements EventStore {
+export class PostgresEventStore implements EventStore, BulkAppender {
   readonly checkpoints: CheckpointStore;
   readonly names: PostgresStoreNames;
   private readonly executor: SqlExecutor;
@@ -102,6 +107,56 @@ export class PostgresEventStore implements EventStore {
     if (row === undefined) throw new Error(`append to ${streamId}: append_events returned no row`);
     return {
       nextExpectedRevision: bigintColumn(row, 'next_expected_revision'),
+      lastGlobalPosition: bigintColumn(row, 'last_global_position'),
+    };
+  }
+
+  async appendToNewStreams(events: readonly BulkEvent[]): Promise<BulkAppendResult> {
+    const batch: unknown = events; // untyped callers reach this too
+    if (!Array.isArray(batch) || events.length === 0) {
+      throw new InvalidAppendError('bulk append: the batch is empty');
+    }
+    // Each stream's events, in the order given: validated as one append each would be.
+    const streams = new Map<string, EventToAppend[]>();
+    for (const { streamId, event } of events) {
+      const stream = streams.get(streamId);
+      if (stream === undefined) streams.set(streamId, [event]);
+      else stream.push(event);
+    }
+    const seen = new Set<string>();
+    for (const [streamId, streamEvents] of streams) {
+      validateAppend(streamId, streamEvents);
+      for (const { eventId } of streamEvents) {
+        if (seen.has(eventId)) {
+          throw new InvalidAppendError(
+            `bulk append: eventId ${eventId} appears twice in the batch`,
+          );
+        }
+        seen.add(eventId);
+      }
+    }
+    const revisions = new Map<string, number>();
+    const rows = events.map(({ streamId, event }) => {
+      const streamRevision = revisions.get(streamId) ?? 0;
+      revisions.set(streamId, streamRevision + 1);
+      const { eventId, type, schemaVersion, data, metadata } = event;
+      return { streamId, streamRevision, eventId, type, schemaVersion, data, metadata };
+    });
+    let result;
+    try {
+      result = await this.executor.query(this.sql.appendToNewStreams, [
+        [...streams.keys()],
+        JSON.stringify(rows),
+      ]);
+    } catch (error) {
+      throw translateBulkAppendError(error);
+    }
+    const row = result[0];
+    if (row === undefined) throw new Error('bulk append: append_new_streams returned no row');
+    return {
+      streams: streams.size,
+      events: Number(bigintColumn(row, 'event_count')),
+      firstGlobalPosition: bigintColumn(row, 'first_global_position'),
       lastGlobalPosition: bigintColumn(row, 'last_global_position'),
     };
   }
