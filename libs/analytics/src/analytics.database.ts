@@ -13,6 +13,7 @@ export const DEFAULT_ANALYTICS_DATABASE = 'tandem';
 export const analyticsTables = {
   leadEvents: 'lead_events',
   leadFacts: 'lead_facts',
+  leadState: 'lead_state',
   projectionCheckpoint: 'projection_checkpoint',
   campaignSpend: 'campaign_spend',
   targets: 'targets',

@@ -174,6 +174,9 @@ describe.each(legs)('on $name', (leg) => {
         '0006_create_rule_sets.sql',
         '0007_create_lead_rule_facts.sql',
         '0008_create_active_rules.sql',
+        '0009_create_lead_state.sql',
+        '0010_create_lead_state_mv.sql',
+        '0011_backfill_lead_state.sql',
       ]);
       expect(second).toEqual({ database, applied: [], alreadyApplied: first.applied });
       const tables = await client.query({
@@ -187,6 +190,8 @@ describe.each(legs)('on $name', (leg) => {
         { name: 'lead_events' },
         { name: 'lead_facts' },
         { name: 'lead_rule_facts' },
+        { name: 'lead_state' },
+        { name: 'lead_state_mv' },
         { name: 'projection_checkpoint' },
         { name: 'rule_sets' },
         { name: 'schema_migrations' },

@@ -46,6 +46,9 @@ import { toClickHouseDateTime } from './lead-event.row';
 import { reconcileTotals, sumLensRows, type Reconciliation } from './reconciliation';
 import { resolveRuleSet, readRuleSets, type RuleSet, type RuleSetKey } from './rule-sets';
 import { resolveSqlDirectory } from './sql-directory';
+import { RULE_INPUT_TYPES } from './rule-facts';
+import { parseLeadAuditGroups, parseStageCounts } from './reconciliation/rule-set-audit.rows';
+import type { LeadAuditGroup, StageCount } from './reconciliation/rule-set-findings';
 
 /** The query files of sql/views, by name. */
 export const viewQueries = [
@@ -62,6 +65,8 @@ export const viewQueries = [
   'targets-progress',
   'rule-set-changes',
   'mql-conversion',
+  'rule-set-lead-audit',
+  'rule-set-stage-counts',
 ] as const;
 export type ViewQuery = (typeof viewQueries)[number];
 
@@ -137,14 +142,22 @@ function asOfParam(asOf: string | undefined, fallback: string): string {
   return converted;
 }
 
-/** The fragment every funnel view reads its per-lead rows from (sql/views/_lead-funnel.sql). */
-const LEAD_FUNNEL = '_lead-funnel';
+/**
+ * The fragments a view's SQL may name, by marker, and the files they come from: the per-lead
+ * funnel under a rule set (sql/views/_lead-funnel.sql), which itself names the per-lead fold —
+ * the state ClickHouse keeps (_lead-state.sql) for "now", or the fold of the raw events up to
+ * a business time (_lead-fold-as-of.sql) for a view asked "as of".
+ */
 const LEAD_FUNNEL_MARKER = '{{lead_funnel}}';
+const LEAD_FOLDS_MARKER = '{{lead_folds}}';
+type Fragment = '_lead-funnel' | '_lead-state' | '_lead-fold-as-of';
+/** Which per-lead fold a query reads: the maintained state, or the raw events cut at asOf. */
+type Fold = '_lead-state' | '_lead-fold-as-of';
 
 export class AnalyticsQueries {
   private readonly database: string;
   private readonly sqlDir: string;
-  private readonly sql = new Map<ViewQuery | typeof LEAD_FUNNEL, Promise<string>>();
+  private readonly sql = new Map<ViewQuery | Fragment, Promise<string>>();
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -209,8 +222,11 @@ export class AnalyticsQueries {
    * so pass it for reproducible output), which also cuts the events like every view's asOf.
    */
   async alignment(options: ViewOptions = {}): Promise<AlignmentRow[]> {
-    const now = toClickHouseDateTime(new Date().toISOString()) ?? LATEST;
-    return parseAlignmentRows(await this.runScoped('alignment', options, {}, now));
+    const judgedAt = asOfParam(
+      options.asOf,
+      toClickHouseDateTime(new Date().toISOString()) ?? LATEST,
+    );
+    return parseAlignmentRows(await this.runScoped('alignment', options, { judged_at: judgedAt }));
   }
 
   /** Every lens total rolled up by account (ABM), ordered by account ('' = no account). */
@@ -262,6 +278,27 @@ export class AnalyticsQueries {
     return parseMqlConversion(await this.runScoped('mql-conversion', options, {}));
   }
 
+  /**
+   * One rule set's per-lead audit (reconciliation/rule-set-findings.ts), over the lead events
+   * up to `covered` (the projection checkpoint, decimal string).
+   */
+  async ruleSetLeadAudit(rules: RuleSet, covered: string): Promise<LeadAuditGroup[]> {
+    return parseLeadAuditGroups(
+      await this.run('rule-set-lead-audit', {
+        rules_version: String(rules.rulesVersion),
+        definition_hash: rules.definitionHash,
+        recorded_version: String(rules.kind === 'published' ? rules.rulesVersion : 0),
+        covered,
+        rule_input_types: RULE_INPUT_TYPES.join(','),
+      }),
+    );
+  }
+
+  /** Each funnel stage under one rule set as the views count it and straight from the events. */
+  async ruleSetStageCounts(rules: RuleSet): Promise<StageCount[]> {
+    return parseStageCounts(await this.runScoped('rule-set-stage-counts', { rules }, {}));
+  }
+
   /** Every kept rule set, by version then hash. */
   ruleSets(): Promise<RuleSet[]> {
     return readRuleSets(this.client, { database: this.database });
@@ -291,39 +328,51 @@ export class AnalyticsQueries {
     name: ViewQuery,
     options: ViewOptions,
     params: Record<string, string>,
-    defaultAsOf = LATEST,
   ): Promise<unknown> {
     const rules = options.rules ?? (await this.ruleSet());
-    return this.run(name, {
-      ...windowParams(options),
-      rules_version: String(rules.rulesVersion),
-      definition_hash: rules.definitionHash,
-      sla_ms: String(rules.slaMs),
-      // Live decisions recorded under a version are facts of its published set only.
-      recorded_version: String(rules.kind === 'published' ? rules.rulesVersion : 0),
-      as_of: asOfParam(options.asOf, defaultAsOf),
-      ...params,
-    });
+    return this.run(
+      name,
+      {
+        ...windowParams(options),
+        rules_version: String(rules.rulesVersion),
+        definition_hash: rules.definitionHash,
+        sla_ms: String(rules.slaMs),
+        // Live decisions recorded under a version are facts of its published set only.
+        recorded_version: String(rules.kind === 'published' ? rules.rulesVersion : 0),
+        as_of: asOfParam(options.asOf, LATEST),
+        ...params,
+      },
+      // "Now" reads the state ClickHouse keeps per lead; "as of" folds the events up to then.
+      options.asOf === undefined ? '_lead-state' : '_lead-fold-as-of',
+    );
   }
 
-  private async run(name: ViewQuery, params: Record<string, string>): Promise<unknown> {
+  private async run(
+    name: ViewQuery,
+    params: Record<string, string>,
+    fold: Fold = '_lead-state',
+  ): Promise<unknown> {
     const result = await this.client.query({
-      query: await this.load(name),
+      query: await this.load(name, fold),
       query_params: { db: this.database, ...params },
       format: 'JSONEachRow',
     });
     return result.json<unknown>();
   }
 
-  /** A view's SQL with the lead-funnel fragment in place (the only text ever substituted). */
-  private async load(name: ViewQuery): Promise<string> {
-    const [view, fragment] = await Promise.all([this.file(name), this.file(LEAD_FUNNEL)]);
-    return view.includes(LEAD_FUNNEL_MARKER)
-      ? view.replace(LEAD_FUNNEL_MARKER, () => `(\n${fragment}\n)`)
-      : view;
+  /** A view's SQL with its fragments in place (the only text ever substituted). */
+  private async load(name: ViewQuery, fold: Fold): Promise<string> {
+    const [view, funnel, folds] = await Promise.all([
+      this.file(name),
+      this.file('_lead-funnel'),
+      this.file(fold),
+    ]);
+    if (!view.includes(LEAD_FUNNEL_MARKER)) return view;
+    const withFolds = funnel.replace(LEAD_FOLDS_MARKER, () => `(\n${folds}\n)`);
+    return view.replace(LEAD_FUNNEL_MARKER, () => `(\n${withFolds}\n)`);
   }
 
-  private file(name: ViewQuery | typeof LEAD_FUNNEL): Promise<string> {
+  private file(name: ViewQuery | Fragment): Promise<string> {
     let sql = this.sql.get(name);
     if (sql === undefined) {
       sql = readFile(join(this.sqlDir, 'views', `${name}.sql`), 'utf8').catch((error: unknown) => {

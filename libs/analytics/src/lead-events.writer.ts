@@ -240,6 +240,7 @@ export async function resetAnalytics(
   for (const table of [
     analyticsTables.projectionCheckpoint,
     analyticsTables.leadEvents,
+    analyticsTables.leadState,
     analyticsTables.campaignSpend,
     analyticsTables.targets,
     analyticsTables.leadRuleFacts,

@@ -8,7 +8,7 @@
 -- log (the response). Each handed lead is in exactly one of:
 --   accepted_in_sla / rejected_in_sla  responded at or before slaDueAt
 --   responded_late                     responded after slaDueAt
---   open_past_due                      no response yet, and as_of is past slaDueAt
+--   open_past_due                      no response yet, and judged_at is past slaDueAt
 --   open_in_sla                        no response yet, slaDueAt not reached (or no SLA)
 -- sla_compliance = (accepted_in_sla + rejected_in_sla) / (handed_to_sales - open_in_sla): of the
 --                  hand-offs whose SLA has been decided, the share answered in time.
@@ -18,25 +18,13 @@
 --                  (ever rejected, "ever reached" like the lenses).
 -- Rates are NULL when the denominator is 0; rounded to 4 places.
 --
--- Parameters: db Identifier, captured_from / captured_to / as_of DateTime64(3, 'UTC'). as_of is
--- the "now" that open SLAs are judged against; pass it explicitly for reproducible output.
+-- Parameters: db Identifier, captured_from / captured_to / as_of / judged_at DateTime64(3, 'UTC').
+-- judged_at is the "now" that open SLAs are judged against: the asOf a caller gives (which
+-- also cuts the events there), or the current time when none is given (then every event
+-- counts); pass asOf explicitly for reproducible output.
 -- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
 -- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 WITH
-    handoffs AS
-    (
-        SELECT
-            lead_id,
-            maxIf(global_position, type = 'LeadHandedToSales') AS handed_position,
-            arraySort(groupArrayIf(
-                tuple(global_position, occurred_at, type),
-                type IN ('LeadAcceptedBySales', 'LeadRejectedBySales')
-            )) AS responses
-        FROM {db:Identifier}.lead_events FINAL
-        WHERE occurred_at <= {as_of:DateTime64(3, 'UTC')}
-        GROUP BY lead_id
-        HAVING countIf(type = 'LeadHandedToSales') > 0
-    ),
     judged AS
     (
         SELECT
@@ -46,19 +34,19 @@ WITH
             facts.recycled_count AS recycled_count,
             facts.rejected_at AS rejected_at,
             facts.rejection_reason AS rejection_reason,
-            arrayFirst(r -> r.1 > handoffs.handed_position, handoffs.responses) AS response,
+            arrayFirst(r -> r.1 > facts.handed_position, facts.responses) AS response,
             response.1 > 0 AS responded,
             responded AND facts.sla_due_at IS NOT NULL AND response.2 > facts.sla_due_at AS late,
             multiIf(
                 responded AND NOT late AND response.3 = 'LeadAcceptedBySales', 'accepted_in_sla',
                 responded AND NOT late, 'rejected_in_sla',
                 responded, 'responded_late',
-                facts.sla_due_at IS NOT NULL AND {as_of:DateTime64(3, 'UTC')} > facts.sla_due_at, 'open_past_due',
+                facts.sla_due_at IS NOT NULL AND {judged_at:DateTime64(3, 'UTC')} > facts.sla_due_at, 'open_past_due',
                 'open_in_sla'
             ) AS sla_state
         FROM {{lead_funnel}} AS facts
-        INNER JOIN handoffs ON handoffs.lead_id = facts.lead_id
-        WHERE facts.captured_at >= {captured_from:DateTime64(3, 'UTC')}
+        WHERE facts.handed_position > 0
+          AND facts.captured_at >= {captured_from:DateTime64(3, 'UTC')}
           AND facts.captured_at < {captured_to:DateTime64(3, 'UTC')}
     )
 SELECT

@@ -6,6 +6,9 @@
 -- Counts are distinct leads with at least one event of the type (the same "ever reached"
 -- semantics as the lenses); won_revenue sums every DealWon event, per currency.
 --
+-- No FINAL over the whole table: counting distinct leads is already immune to redelivered
+-- copies, and revenue sums each DealWon event once (LIMIT 1 BY event_id over DealWon rows only).
+--
 -- Parameters: db Identifier.
 SELECT
     uniqExactIf(lead_id, type = 'LeadHandedToSales') AS handed_to_sales,
@@ -13,11 +16,17 @@ SELECT
     uniqExactIf(lead_id, type = 'LeadRejectedBySales') AS rejected,
     uniqExactIf(lead_id, type = 'OpportunityOpened') AS opportunities,
     uniqExactIf(lead_id, type = 'DealWon') AS won,
-    mapApply(
-        (code, amount) -> (code, toString(amount)),
-        sumMapIf(
-            map(JSONExtractString(data, 'currency'), JSONExtract(data, 'amount', 'Decimal(38, 4)')),
-            type = 'DealWon'
+    (
+        SELECT mapApply(
+            (code, amount) -> (code, toString(amount)),
+            sumMap(map(JSONExtractString(data, 'currency'), JSONExtract(data, 'amount', 'Decimal(38, 4)')))
+        )
+        FROM
+        (
+            SELECT data FROM {db:Identifier}.lead_events
+            WHERE type = 'DealWon'
+            LIMIT 1 BY event_id
         )
     ) AS won_revenue
-FROM {db:Identifier}.lead_events FINAL
+FROM {db:Identifier}.lead_events
+WHERE type IN ('LeadHandedToSales', 'LeadAcceptedBySales', 'LeadRejectedBySales', 'OpportunityOpened', 'DealWon')

@@ -33,39 +33,11 @@
 -- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
 -- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 WITH
-    touches AS
-    (
-        SELECT
-            lead_id,
-            arraySort(t -> (t.1, t.2), groupArray(tuple(occurred_at, global_position, channel, campaign))) AS path
-        FROM
-        (
-            SELECT
-                lead_id,
-                occurred_at,
-                global_position,
-                JSONExtractString(data, 'source', 'channel') AS channel,
-                JSONExtractString(data, 'source', 'campaign') AS campaign
-            FROM {db:Identifier}.lead_events FINAL
-            WHERE type = 'LeadCaptured' AND occurred_at <= {as_of:DateTime64(3, 'UTC')}
-            UNION ALL
-            SELECT
-                lead_id,
-                occurred_at,
-                global_position,
-                JSONExtractString(data, 'channel') AS channel,
-                JSONExtractString(data, 'campaign') AS campaign
-            FROM {db:Identifier}.lead_events FINAL
-            WHERE type = 'TouchpointRecorded' AND occurred_at <= {as_of:DateTime64(3, 'UTC')}
-              AND (JSONExtractString(data, 'channel') != '' OR JSONExtractString(data, 'campaign') != '')
-        )
-        GROUP BY lead_id
-    ),
     credited AS
     (
         SELECT
             facts.lead_id AS lead_id,
-            touches.path AS path,
+            facts.touch_path AS path,
             length(path) AS n,
             if(
                 facts.mql_at IS NULL,
@@ -95,8 +67,8 @@ WITH
             facts.won_currency AS won_currency,
             facts.currency AS pipeline_currency
         FROM {{lead_funnel}} AS facts
-        INNER JOIN touches ON touches.lead_id = facts.lead_id
-        WHERE facts.captured_at >= {captured_from:DateTime64(3, 'UTC')}
+        WHERE length(facts.touch_path) > 0
+          AND facts.captured_at >= {captured_from:DateTime64(3, 'UTC')}
           AND facts.captured_at < {captured_to:DateTime64(3, 'UTC')}
     ),
     contributions AS

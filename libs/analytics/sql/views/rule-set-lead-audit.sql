@@ -1,0 +1,85 @@
+-- Rule-set lead audit: the reconciliation's per-lead witness for one kept rule set, counted from
+-- lead_events and lead_rule_facts directly (no per-lead fold shared with the views).
+--
+-- Grain: one row per group of leads that look alike to the checks (reconciliation/
+-- rule-set-findings.ts), with how many leads are in it; at most a few hundred rows whatever
+-- the history. Only events up to {covered} (the projection checkpoint) are read: the projector
+-- writes the checkpoint after the rule-derived rows of everything it covers, so a batch being
+-- projected right now is never mistaken for a gap.
+--
+--   facts             the lead's lead_rule_facts row for the set: 'not_needed' (no rule-input
+--                     event up to covered), 'missing', 'stale' (last_position below the lead's
+--                     last rule-input position) or 'ok';
+--   in_cohort         not qualified live under another version only: the set's version
+--                     recorded this lead's path (a lead never qualified live counts too);
+--   recorded_for_set  qualified live under the set's version ({recorded_version}: 0, which no
+--                     decision carries, for a what-if shadow);
+--   mql .. lost       stages ever reached: mql as the set says (lead_rule_facts), the others
+--                     from their events.
+--
+-- Parameters: db Identifier, rules_version UInt32, definition_hash String,
+-- recorded_version UInt32, covered UInt64, rule_input_types String (the types the rules read,
+-- comma-separated: RULE_INPUT_TYPES of rule-facts.ts).
+SELECT
+    facts,
+    in_cohort,
+    recorded_for_set,
+    mql,
+    handed_to_sales,
+    accepted,
+    rejected,
+    sql,
+    opportunity,
+    won,
+    lost,
+    count() AS leads
+FROM
+(
+    SELECT
+        multiIf(
+            events.last_rule_input IS NULL, 'not_needed',
+            rule.found = 0, 'missing',
+            rule.last_position < events.last_rule_input, 'stale',
+            'ok'
+        ) AS facts,
+        events.decisions = 0 OR events.decisions_for_set > 0 AS in_cohort,
+        events.decisions_for_set > 0 AS recorded_for_set,
+        rule.found = 1 AND rule.mql AS mql,
+        events.handed_to_sales AS handed_to_sales,
+        events.accepted AS accepted,
+        events.rejected AS rejected,
+        events.sql AS sql,
+        events.opportunity AS opportunity,
+        events.won AS won,
+        events.lost AS lost
+    FROM
+    (
+        SELECT
+            lead_id,
+            maxIfOrNull(global_position, has(splitByChar(',', {rule_input_types:String}), type)) AS last_rule_input,
+            countIf(type = 'LeadQualifiedAsMql') AS decisions,
+            countIf(
+                type = 'LeadQualifiedAsMql'
+                AND JSONExtractUInt(data, 'rulesVersion') = {recorded_version:UInt32}
+            ) AS decisions_for_set,
+            countIf(type = 'LeadHandedToSales') > 0 AS handed_to_sales,
+            countIf(type = 'LeadAcceptedBySales') > 0 AS accepted,
+            countIf(type = 'LeadRejectedBySales') > 0 AS rejected,
+            countIf(type = 'LeadQualifiedAsSql') > 0 AS sql,
+            countIf(type = 'OpportunityOpened') > 0 AS opportunity,
+            countIf(type = 'DealWon') > 0 AS won,
+            countIf(type = 'DealLost') > 0 AS lost
+        FROM {db:Identifier}.lead_events FINAL
+        WHERE global_position <= {covered:UInt64}
+        GROUP BY lead_id
+    ) AS events
+    LEFT JOIN
+    (
+        SELECT lead_id, toUInt8(1) AS found, mql, last_position
+        FROM {db:Identifier}.lead_rule_facts FINAL
+        WHERE rules_version = {rules_version:UInt32}
+          AND definition_hash = {definition_hash:String}
+    ) AS rule ON rule.lead_id = events.lead_id
+)
+GROUP BY facts, in_cohort, recorded_for_set, mql, handed_to_sales, accepted, rejected, sql, opportunity, won, lost
+ORDER BY facts, in_cohort, recorded_for_set, mql, handed_to_sales, accepted, rejected, sql, opportunity, won, lost
