@@ -1,7 +1,7 @@
 /**
  * `tandem` — the ops command line.
  *   demo [--reset] [--leads N] [--concurrency N] [--seed N]   simulate a quarter, print both lenses
- *   reconcile [--api URL]                                       exit 1 when the lenses disagree
+ *   reconcile [--api URL]                                       exit 1 when the lenses or a rule set disagree
  *   status [--api URL]                                          store head and projection position
  *   migrate                                                     apply ClickHouse migrations (configured target)
  *   rebuild [--api URL]                                         re-project the whole log into ClickHouse
@@ -12,7 +12,7 @@
  * --api), which in embedded mode is the one process that owns the data.
  */
 import { parseArgs } from 'node:util';
-import type { Reconciliation } from '@tandem/analytics';
+import { reconcileCommand } from './reconcile.command';
 import { ConfigError, loadConfig } from '@tandem/config';
 import { ApiClient } from './api-client';
 import { runDemo } from './demo/demo.command';
@@ -79,16 +79,8 @@ async function main(argv: readonly string[]): Promise<number> {
         concurrency: positiveInt('concurrency', values.concurrency, 8),
         seed: positiveInt('seed', values.seed, 20260101),
       });
-    case 'reconcile': {
-      const result = await new ApiClient(apiUrl).get<Reconciliation>('/analytics/reconciliation');
-      for (const check of result.checks) {
-        console.log(
-          `${check.ok ? 'ok ' : 'BAD'} ${check.metric}: marketing ${check.marketing}, sales ${check.sales}, events ${check.events}`,
-        );
-      }
-      console.log(result.ok ? 'reconciled' : 'NOT reconciled');
-      return result.ok ? 0 : 1;
-    }
+    case 'reconcile':
+      return reconcileCommand(apiUrl);
     case 'migrate': {
       const config = loadConfig();
       const report = await migrateAnalytics(config.clickhouse);

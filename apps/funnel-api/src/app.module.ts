@@ -25,6 +25,7 @@ import { ActiveDefinition } from './definitions/active-definition.service';
 import { DefinitionsController } from './definitions/definitions.controller';
 import { PublishFunnelDefinitionHandler } from './definitions/publish-funnel-definition.handler';
 import { HealthController } from './health/health.controller';
+import { ReconciliationMonitor } from './health/reconciliation-monitor.service';
 import { OpsController } from './ops/ops.controller';
 import { ErrorFilter } from './http/error.filter';
 import { ExecuteLeadCommandHandler } from './leads/execute-lead-command.handler';
@@ -66,6 +67,7 @@ export class AppModule {
       ActivateFunnelDefinitionHandler,
       RecordPlanningFactHandler,
       RuleReplays,
+      ReconciliationMonitor,
     ];
     if (config.projector === 'embedded') providers.push(EmbeddedProjector);
     return {

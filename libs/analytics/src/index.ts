@@ -61,7 +61,13 @@ export {
   type RuleSetKind,
   type RuleSetStatus,
 } from './rule-sets';
-export { computeRuleFacts, ruleInputEvent } from './rule-facts';
+export { computeRuleFacts, computeRuleFactsBetween, ruleInputEvent } from './rule-facts';
+export {
+  LogProjection,
+  readProjectionCheckpoints,
+  type LogBatchOptions,
+  type ProjectionCheckpoints,
+} from './log-projection';
 export { replayRuleSet, type ReplayOptions, type ReplayProgress } from './rule-replay';
 export {
   compareRuleSets,
@@ -98,6 +104,14 @@ export {
   type PlanningFactOutcome,
 } from './planning-fact.row';
 export type { Reconciliation, ReconciliationCheck } from './reconciliation';
+export {
+  failsSettled,
+  reconcileAll,
+  type FullReconciliation,
+  type ReconcileOptions,
+  type RuleSetReconciliation,
+} from './reconciliation/rule-set-reconciliation';
+export type { RuleSetFinding } from './reconciliation/rule-set-findings';
 export { SQL_DIR_ENV, SqlDirectoryNotFoundError } from './sql-directory';
 export {
   ANALYST_ROLE,

@@ -9,7 +9,7 @@
 import { Controller, Get, Headers, Inject, Query, Res, UseFilters } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { ViewOptions } from '@tandem/analytics';
+import { reconcileAll, type ViewOptions } from '@tandem/analytics';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS } from '../platform/tokens';
 import { AnalyticsParameterErrorFilter, RuleSetNotFoundFilter } from './analytics-errors.filter';
@@ -217,17 +217,22 @@ export class AnalyticsController {
   @ApiAnalyticsView(reconciliationQuery, {
     summary: 'Do the marketing lens, the sales lens and the events agree? (all time)',
     description:
-      'JSON is `{ ok, checks }` (not paginated). CSV is the checks, one row per metric: ' +
-      'metric, marketing, sales, events, ok.',
+      'JSON is `{ ok, checks, ruleSets, findings, coveredPosition, settled }` (not paginated): ' +
+      'checks compare the lenses; ruleSets check every ready rule set against the raw events ' +
+      '(rule facts complete, live MQLs kept, stages monotonic where the transitions require, ' +
+      'stage counts equal); findings lists every failure in one line. CSV is the lens checks, ' +
+      'one row per metric: metric, marketing, sales, events, ok.',
   })
   async reconciliation(
     @Query(new ZodQueryPipe(reconciliationQuery)) query: ReconciliationQuery,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const reconciliation = await this.analytics.queries.reconcile(
-      await this.scope(query, response),
-    );
+    const { rules } = await this.scope(query, response);
+    const reconciliation = await reconcileAll(this.analytics.client, this.analytics.queries, {
+      database: this.analytics.database,
+      rules,
+    });
     if (chooseFormat(query.format, accept) === 'json') return reconciliation;
     return send(response, present(views.reconciliationChecks, reconciliation.checks, {}, 'csv'));
   }

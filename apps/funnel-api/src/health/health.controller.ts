@@ -1,31 +1,39 @@
-/** Liveness and readiness: is the store reachable, how far the projection lags. */
+/**
+ * Liveness and readiness: is the store reachable, how far the projection lags, and the last
+ * background reconciliation verdict (ReconciliationMonitor; a request never runs the check).
+ */
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { EventStore } from '@tandem/event-store';
 import { EmbeddedProjector } from '../analytics/embedded-projector.service';
 import { EVENT_STORE } from '../platform/tokens';
+import { ReconciliationMonitor } from './reconciliation-monitor.service';
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly reconciliation: ReconciliationMonitor,
     @Optional() private readonly projector?: EmbeddedProjector,
   ) {}
 
   @Get()
   async health() {
     const head = await this.store.headPosition();
+    const reconciliation = this.reconciliation.health();
+    const reconciled = reconciliation.state !== 'failed';
     if (!this.projector)
       return {
-        status: 'ok',
+        status: reconciled ? 'ok' : 'degraded',
         eventStore: { headPosition: toText(head) },
         projector: { mode: 'off' },
+        reconciliation,
       };
     const position = this.projector.position();
     const { failure, rejectedEvents } = this.projector.status();
     return {
-      status: failure === null ? 'ok' : 'degraded',
+      status: failure === null && reconciled ? 'ok' : 'degraded',
       eventStore: { headPosition: toText(head) },
       projector: {
         mode: 'embedded',
@@ -34,6 +42,7 @@ export class HealthController {
         rejectedEvents,
         failure,
       },
+      reconciliation,
     };
   }
 }

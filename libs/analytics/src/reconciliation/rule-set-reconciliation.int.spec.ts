@@ -1,0 +1,97 @@
+/**
+ * The full reconciliation against chDB: a consistent projection of the funnel scenario passes;
+ * the same projection damaged the way a crash or a stray event damages it fails, with findings
+ * that name the rule set and the numbers.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { AnalyticsQueries } from '../analytics.queries';
+import { projectBatch } from '../lead-events.writer';
+import { createEventLog, leadEvent as e } from '../testing/event-log.fixture';
+import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
+import { funnelScenario } from '../testing/funnel-scenario.fixture';
+import { readRuleSets } from '../rule-sets';
+import { reconcileAll } from './rule-set-reconciliation';
+
+const analytics = useEmbeddedAnalytics('rule-set-reconciliation-int');
+
+describe('reconcileAll', () => {
+  let client: ClickHouseClient;
+  let database: string;
+  let queries: AnalyticsQueries;
+  let setName: string;
+
+  beforeEach(async () => {
+    client = analytics.client();
+    database = await analytics.freshDatabase();
+    await projectBatch(client, funnelScenario().envelopes, { database });
+    queries = new AnalyticsQueries(client, { database });
+    const [set] = await readRuleSets(client, { database });
+    setName = `rules version ${set!.rulesVersion} (sha ${set!.definitionHash})`;
+  });
+
+  const check = () => reconcileAll(client, queries, { database, attempts: 1 });
+
+  it('passes on a consistent projection, with every stage counted both ways', async () => {
+    const verdict = await check();
+    expect(verdict.findings).toEqual([]);
+    expect(verdict.ok).toBe(true);
+    expect(verdict.settled).toBe(true);
+    const [set] = verdict.ruleSets;
+    expect(set?.checked).toBe(true);
+    expect(set?.stages.map(({ stage, view, events }) => [stage, view, events])).toEqual([
+      ['captured', 11, 11],
+      ['mql', 8, 8],
+      ['handed_to_sales', 7, 7],
+      ['accepted', 6, 6],
+      ['rejected', 2, 2],
+      ['sql', 5, 5],
+      ['opportunity', 5, 5],
+      ['won', 3, 3],
+      ['lost', 2, 2],
+    ]);
+    expect(set?.requirements[0]).toEqual({
+      stage: 'handed_to_sales',
+      requires: 'mql',
+      reached: 7,
+      required: 8,
+      violations: 0,
+    });
+  });
+
+  it('fails when rule facts a crash never wrote are missing: handed > MQL', async () => {
+    // Two handed leads lose their rows, as a batch whose lead_events landed before a kill.
+    await client.command({
+      query:
+        'ALTER TABLE {db:Identifier}.lead_rule_facts DELETE WHERE lead_id IN {leads:Array(String)}',
+      query_params: { db: database, leads: ['L1', 'L2'] },
+      clickhouse_settings: { mutations_sync: '2' },
+    });
+    const verdict = await check();
+    expect(verdict.ok).toBe(false);
+    expect(verdict.settled).toBe(true);
+    expect(verdict.findings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^${escape(setName)}: 2 of 11 leads with rule inputs up to position \\d+ have no lead_rule_facts row$`,
+        ),
+      ),
+      `${setName}: 2 of 8 leads qualified live under version 1 are not MQL under the set`,
+      `${setName}: handed_to_sales 7 > mql 6`,
+    ]);
+  });
+
+  it('fails when a lead is handed to sales without being an MQL the transitions require', async () => {
+    // L3 was captured and touched, never qualified; the default transitions allow a hand-off
+    // only from mql.
+    const stray = createEventLog({ firstPosition: 1000 });
+    stray.lead('L3', e.handed('carol'));
+    await projectBatch(client, stray.envelopes, { database });
+    const verdict = await check();
+    expect(verdict.ok).toBe(false);
+    expect(verdict.findings).toEqual([
+      `${setName}: 1 leads reached handed_to_sales without mql (handed_to_sales 8, mql 8)`,
+    ]);
+  });
+});
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
