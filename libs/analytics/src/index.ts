@@ -61,13 +61,7 @@ export {
   type RuleSetKind,
   type RuleSetStatus,
 } from './rule-sets';
-export { computeRuleFacts, computeRuleFactsBetween, ruleInputEvent } from './rule-facts';
-export {
-  LogProjection,
-  readProjectionCheckpoints,
-  type LogBatchOptions,
-  type ProjectionCheckpoints,
-} from './log-projection';
+export { computeRuleFacts, ruleInputEvent } from './rule-facts';
 export { replayRuleSet, type ReplayOptions, type ReplayProgress } from './rule-replay';
 export {
   compareRuleSets,
