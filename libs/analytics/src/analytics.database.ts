@@ -25,6 +25,12 @@ export const analyticsTables = {
 
 /** The projection name under which the lead_events projector records its checkpoint. */
 export const LEAD_EVENTS_PROJECTION = 'lead_events';
+/**
+ * The checkpoint of the rule-derived rows (lead_rule_facts) of a projection that reads the
+ * global log (LogProjection): every lead with an event up to it has its rows under every kept
+ * set. Never ahead of LEAD_EVENTS_PROJECTION; behind it while a catch-up defers the rules.
+ */
+export const RULE_FACTS_PROJECTION = 'lead_rule_facts';
 
 const databaseNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
 

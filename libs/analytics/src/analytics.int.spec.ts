@@ -222,6 +222,7 @@ describe.each(legs)('on $name', (leg) => {
       const outcome = await projectBatch(client, envelopes, { database });
 
       expect(outcome).toEqual({
+        leadIds: [...new Set(envelopes.flatMap((e) => (e.leadId === null ? [] : [e.leadId])))],
         projected: scenarioLeadEventCount,
         planning: 2,
         // One rule-derived row per lead of the batch under the one kept set.

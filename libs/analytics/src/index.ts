@@ -61,7 +61,13 @@ export {
   type RuleSetKind,
   type RuleSetStatus,
 } from './rule-sets';
-export { computeRuleFacts, ruleInputEvent } from './rule-facts';
+export { computeRuleFacts, computeRuleFactsBetween, ruleInputEvent } from './rule-facts';
+export {
+  LogProjection,
+  readProjectionCheckpoints,
+  type LogBatchOptions,
+  type ProjectionCheckpoints,
+} from './log-projection';
 export { replayRuleSet, type ReplayOptions, type ReplayProgress } from './rule-replay';
 export {
   compareRuleSets,

@@ -36,6 +36,8 @@ import {
 } from './rule-sets';
 
 export interface ProjectionOutcome {
+  /** The leads the batch's lead rows belong to, each once. */
+  readonly leadIds: readonly string[];
   /** Rows written to lead_events (redelivered events included: they collapse on read). */
   readonly projected: number;
   /** Planning facts written to campaign_spend and targets (redelivered ones collapse too). */
@@ -64,12 +66,22 @@ function highestPosition(envelopes: readonly AnyEnvelope[]): string | null {
  * Projects one batch. Safe to call again with the same or an overlapping batch. The checkpoint
  * is written after the rows, so a crash in between only causes a harmless re-send.
  */
+export interface ProjectBatchOptions extends AnalyticsDatabaseOptions {
+  /**
+   * 'batch' (default): recompute the rule-derived rows of the batch's leads now, and record the
+   * checkpoint. 'deferred': write the events' rows only and record no checkpoint; the caller
+   * (LogProjection) brings the rules up to date later, once per lead, and owns the checkpoint.
+   */
+  readonly ruleFacts?: 'batch' | 'deferred';
+}
+
 export async function projectBatch(
   client: ClickHouseClient,
   envelopes: readonly AnyEnvelope[],
-  options: AnalyticsDatabaseOptions = {},
+  options: ProjectBatchOptions = {},
 ): Promise<ProjectionOutcome> {
   const database = analyticsDatabase(options);
+  const deferred = options.ruleFacts === 'deferred';
   const rows: LeadEventRow[] = [];
   const spend: CampaignSpendRow[] = [];
   const targets: TargetRow[] = [];
@@ -134,7 +146,7 @@ export async function projectBatch(
   // Rule-derived rows after the lead rows they are computed from, for every kept set, whatever
   // its status: a replay then only needs to cover the leads that were there before it began.
   let ruleFacts = 0;
-  if (rows.length > 0) {
+  if (rows.length > 0 && !deferred) {
     const sets = await readRuleSets(client, { database });
     ruleFacts = await computeRuleFacts(
       client,
@@ -146,7 +158,7 @@ export async function projectBatch(
   await writeActivations(client, activations, { database });
 
   const position = highestPosition(envelopes);
-  if (position !== null) {
+  if (position !== null && !deferred) {
     await client.insert({
       table: qualifiedTable(database, analyticsTables.projectionCheckpoint),
       values: [{ projection_name: LEAD_EVENTS_PROJECTION, position }],
@@ -154,6 +166,7 @@ export async function projectBatch(
     });
   }
   return {
+    leadIds: [...new Set(rows.map((row) => row.lead_id))],
     projected: rows.length,
     planning: spend.length + targets.length,
     ruleFacts,

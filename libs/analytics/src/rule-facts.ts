@@ -196,10 +196,23 @@ export function ruleFactRows(
   });
 }
 
+/** One lead's rule inputs as computeRuleFacts reads them: a row per lead, inputs in order. */
+interface LeadInputsRow {
+  readonly lead_id: string;
+  /** [type, occurred_at, position, data] per rule-input event, in global order. */
+  readonly inputs: readonly (readonly [string, string, string, string])[];
+  readonly event_count: string | number;
+  readonly last_position: string;
+}
+
 /**
  * Recomputes and writes the rows of `leadIds` under every set in `sets`, from lead_events as it
  * is now. Safe to repeat and to run beside another writer: equal inputs give equal rows, and a
  * later computation over more events wins (ReplacingMergeTree(last_position)).
+ *
+ * One query returns one row per lead with only the events the rules read (in global order),
+ * so a lead's other events never cross the wire; sorted ids let ClickHouse read each lead's
+ * granules once.
  */
 export async function computeRuleFacts(
   client: ClickHouseClient,
@@ -209,44 +222,46 @@ export async function computeRuleFacts(
 ): Promise<number> {
   if (sets.length === 0 || leadIds.length === 0) return 0;
   const database = analyticsDatabase(options);
-  // The position's text is aliased `position`, never `global_position`: ORDER BY and max() must
-  // see the UInt64 (as text, '9' sorts after '10').
+  // Positions travel as text (UInt64), aliased so that no alias shadows global_position: the
+  // sort must see the number ('9' sorts after '10' as text).
   const result = await client.query({
     query: `
-      SELECT lead_id, type, toString(occurred_at) AS occurred_at,
-             toString(global_position) AS position, data,
-             count() OVER (PARTITION BY lead_id) AS event_count,
-             toString(max(global_position) OVER (PARTITION BY lead_id)) AS last_position
+      SELECT
+        lead_id,
+        arrayMap(
+          e -> (e.2, toString(e.3), toString(e.1), e.4),
+          arraySort(e -> e.1, groupArrayIf(
+            tuple(global_position, toString(type), occurred_at, data),
+            type IN {types:Array(String)}
+          ))
+        ) AS inputs,
+        count() AS event_count,
+        toString(max(global_position)) AS last_position
       FROM {db:Identifier}.{events:Identifier} FINAL
       WHERE lead_id IN {leads:Array(String)}
-      ORDER BY lead_id, global_position`,
+      GROUP BY lead_id
+      ORDER BY lead_id`,
     query_params: {
       db: database,
       events: analyticsTables.leadEvents,
-      leads: [...new Set(leadIds)],
+      leads: [...new Set(leadIds)].sort(),
+      types: RULE_INPUT_TYPES,
     },
     format: 'JSONEachRow',
   });
-  const rows = await result.json<
-    RuleInputRow & { event_count: string | number; last_position: string }
-  >();
+  const rows = await result.json<LeadInputsRow>();
   const facts: LeadRuleFactRow[] = [];
-  let start = 0;
-  while (start < rows.length) {
-    const first = rows[start]!;
-    let end = start;
-    while (end < rows.length && rows[end]!.lead_id === first.lead_id) end++;
-    const leadRows = rows.slice(start, end);
+  for (const row of rows) {
+    const inputs = row.inputs.map(([type, occurred_at, position, data]) => ({
+      lead_id: row.lead_id,
+      type,
+      occurred_at,
+      position,
+      data,
+    }));
     facts.push(
-      ...ruleFactRows(
-        sets,
-        first.lead_id,
-        leadRows.filter((row) => (RULE_INPUT_TYPES as readonly string[]).includes(row.type)),
-        Number(first.event_count),
-        first.last_position,
-      ),
+      ...ruleFactRows(sets, row.lead_id, inputs, Number(row.event_count), row.last_position),
     );
-    start = end;
   }
   if (facts.length > 0) {
     await client.insert({
@@ -256,4 +271,49 @@ export async function computeRuleFacts(
     });
   }
   return facts.length;
+}
+
+/** Leads per computeRuleFacts call in a catch-up pass: one query and one insert each. */
+export const RULE_FACTS_CHUNK_LEADS = 2_000;
+
+/**
+ * Recomputes the rows of every lead with an event at a global position in (after, upTo], under
+ * every set in `sets`, in chunks of leads by id. This is how a projection that deferred the
+ * rules while it caught up brings them up to date: each lead is classified once, over its
+ * whole history, instead of once per batch its events happened to fall in.
+ */
+export async function computeRuleFactsBetween(
+  client: ClickHouseClient,
+  sets: readonly RuleSet[],
+  range: { readonly after: string | null; readonly upTo: string },
+  options: AnalyticsDatabaseOptions & {
+    readonly chunkLeads?: number;
+    readonly onProgress?: (done: number, total: number) => void;
+  } = {},
+): Promise<number> {
+  const database = analyticsDatabase(options);
+  const result = await client.query({
+    query: `
+      SELECT DISTINCT lead_id
+      FROM {db:Identifier}.{events:Identifier}
+      WHERE global_position > {after:UInt64} AND global_position <= {up_to:UInt64}
+      ORDER BY lead_id`,
+    query_params: {
+      db: database,
+      events: analyticsTables.leadEvents,
+      after: range.after ?? '0',
+      up_to: range.upTo,
+    },
+    format: 'JSONCompactEachRow',
+  });
+  const leads = (await result.json<[string]>()).map(([lead]) => lead);
+  const chunk = options.chunkLeads ?? RULE_FACTS_CHUNK_LEADS;
+  let written = 0;
+  for (let start = 0; start < leads.length; start += chunk) {
+    written += await computeRuleFacts(client, sets, leads.slice(start, start + chunk), {
+      database,
+    });
+    options.onProgress?.(Math.min(start + chunk, leads.length), leads.length);
+  }
+  return written;
 }

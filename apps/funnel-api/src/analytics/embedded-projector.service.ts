@@ -1,8 +1,8 @@
 /**
- * Embedded mode's projector: follows the store's global log from where ClickHouse
- * says it stopped and writes each batch into the analytics tables. Redelivery is
- * harmless (lead_events is idempotent on event id), so the position is simply
- * what ClickHouse holds — no second checkpoint to keep in step.
+ * Embedded mode's projector: follows the store's global log from the projection's checkpoint
+ * and writes each batch into the analytics tables through LogProjection, which owns the
+ * checkpoints (never ahead of what they cover) and defers the rules while it catches up.
+ * Redelivery is harmless: every write is idempotent.
  * It must never stop silently: a failure is kept and shown on /health.
  */
 import {
@@ -12,35 +12,41 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { projectBatch, projectionPosition, resetAnalytics } from '@tandem/analytics';
+import { LogProjection, resetAnalytics } from '@tandem/analytics';
 import { decodeStoredEvent, type TandemEnvelope } from '@tandem/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@tandem/event-store';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS, EVENT_STORE } from '../platform/tokens';
 
+/**
+ * Events per batch read from the store. Large, because a batch behind the head is written
+ * without the rules (one insert per table); at the head batches are as small as the traffic.
+ */
+export const PROJECTOR_BATCH_SIZE = 10_000;
+
 @Injectable()
 export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('projector');
+  private readonly projection: LogProjection;
   private subscription: Subscription | null = null;
   private lastError: string | null = null;
   private rejected = 0;
+  private rebuilding: Promise<void> | null = null;
+  /** Resolves once the log is followed (after bootstrap and any rules catch-up). */
+  private following: Promise<void> = new Promise(() => undefined);
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
-  ) {}
-
-  private rebuilding: Promise<void> | null = null;
-  private markStarted: () => void = () => undefined;
-  /** Resolves once the projector follows the log (after application bootstrap). */
-  private readonly started = new Promise<void>((resolve) => (this.markStarted = resolve));
+  ) {
+    this.projection = new LogProjection(analytics.client, { database: analytics.database });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
-    const from = await projectionPosition(this.analytics.client, {
-      database: this.analytics.database,
-    });
-    this.follow(from === null ? null : BigInt(from));
-    this.markStarted();
+    const from = await this.projection.start();
+    this.following = this.resume(from);
+    // /health shows the failure; the API keeps serving what is projected.
+    this.following.catch((error: unknown) => this.fail(error));
   }
 
   /**
@@ -51,10 +57,13 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     this.rebuilding ??= (async () => {
       try {
         await this.subscription?.stop();
+        this.subscription = null;
         await resetAnalytics(this.analytics.client, { database: this.analytics.database });
+        await this.projection.start();
         this.lastError = null;
         this.rejected = 0;
         this.follow(null);
+        this.following = Promise.resolve();
         this.logger.log('rebuild started from the beginning of the log');
       } finally {
         this.rebuilding = null;
@@ -63,24 +72,41 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     return this.rebuilding;
   }
 
+  /** After a restart that found the rules behind the events, bring them level first. */
+  private async resume(from: string | null): Promise<void> {
+    if (this.projection.rulesBehind) {
+      this.logger.log('rule-derived rows are behind the events: bringing them up to date');
+      await this.projection.catchUpRules();
+    }
+    this.follow(from === null ? null : BigInt(from));
+  }
+
   private follow(after: bigint | null): void {
     this.subscription = this.store.subscribeToAll({
       after,
-      batchSize: 1000,
+      batchSize: PROJECTOR_BATCH_SIZE,
       handle: (batch) => this.project(batch),
     });
-    this.subscription.done.catch((error: unknown) => {
-      this.lastError = error instanceof Error ? error.message : String(error);
-      this.logger.error(`projection stopped: ${this.lastError}`);
-    });
+    this.subscription.done.catch((error: unknown) => this.fail(error));
+  }
+
+  private fail(error: unknown): void {
+    this.lastError = error instanceof Error ? error.message : String(error);
+    this.logger.error(`projection stopped: ${this.lastError}`);
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.subscription?.stop();
   }
 
+  /**
+   * The position everything is projected up to, rules included: while the subscription is not
+   * running yet (a rules catch-up after a restart), the rules checkpoint.
+   */
   position(): bigint | null {
-    return this.subscription?.position ?? null;
+    if (this.subscription !== null) return this.subscription.position;
+    const { rules } = this.projection.position;
+    return rules === null ? null : BigInt(rules);
   }
 
   status() {
@@ -89,7 +115,7 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
 
   /** Resolves once everything up to `position` is projected. */
   async waitFor(position: bigint, timeoutMs = 60_000): Promise<void> {
-    await this.started;
+    await this.following;
     if (!this.subscription) throw new Error('projector not started');
     await this.subscription.waitFor(position, timeoutMs);
   }
@@ -106,9 +132,10 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
         this.logger.error(`event ${record.eventId} not projected: ${decoded.reason}`);
       }
     }
-    const outcome = await projectBatch(this.analytics.client, envelopes, {
-      database: this.analytics.database,
-    });
+    const last = batch.at(-1)?.globalPosition ?? null;
+    const head = await this.store.headPosition();
+    const atHead = last === null || head === null || last >= head;
+    const outcome = await this.projection.project(envelopes, { atHead });
     for (const invalid of outcome.invalid) {
       this.rejected++;
       this.logger.error(`event ${invalid.eventId} not projected: ${invalid.reason}`);

@@ -1,0 +1,179 @@
+/**
+ * The projection of the store's global log into ClickHouse (embedded mode), with two
+ * checkpoints that are never ahead of what they cover:
+ *   - events (LEAD_EVENTS_PROJECTION): lead_events, lead_state, planning facts, activations
+ *     and rule-set registrations are written up to it;
+ *   - rules (RULE_FACTS_PROJECTION): every lead with an event up to it has its rule-derived
+ *     rows (lead_rule_facts) under every kept rule set.
+ *
+ * Why two: while the projector is behind the store's head (a first start over years of
+ * history, a rebuild), it writes events in large batches and defers the rules, then classifies
+ * every lead it touched once, over its whole history; classifying per batch would classify a
+ * lead again in every batch its events fall in. At the head it does both for each batch, so a
+ * live event is in every view, rules included, before its position counts as projected.
+ *
+ * Crash-exact by order: rows first, then rule-derived rows, then both checkpoints in one insert
+ * (one part, atomic). A kill anywhere re-projects from the checkpoints, and every write here is
+ * idempotent. It must never advance a checkpoint past a write that has not finished.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  analyticsDatabase,
+  analyticsTables,
+  LEAD_EVENTS_PROJECTION,
+  qualifiedTable,
+  RULE_FACTS_PROJECTION,
+  type AnalyticsDatabaseOptions,
+} from './analytics.database';
+import type { AnyEnvelope } from './lead-event.row';
+import { projectBatch, type ProjectionOutcome } from './lead-events.writer';
+import { computeRuleFacts, computeRuleFactsBetween } from './rule-facts';
+import { readRuleSets } from './rule-sets';
+
+export interface ProjectionCheckpoints {
+  /** Decimal strings; null when nothing was projected. */
+  readonly events: string | null;
+  readonly rules: string | null;
+}
+
+/** Both checkpoints of the log projection, as recorded. */
+export async function readProjectionCheckpoints(
+  client: ClickHouseClient,
+  options: AnalyticsDatabaseOptions = {},
+): Promise<ProjectionCheckpoints> {
+  const result = await client.query({
+    query: `
+      SELECT
+        toString(maxIf(position, projection_name = {events:String})) AS events,
+        toString(maxIf(position, projection_name = {rules:String})) AS rules,
+        countIf(projection_name = {events:String}) > 0 AS has_events,
+        countIf(projection_name = {rules:String}) > 0 AS has_rules
+      FROM {db:Identifier}.{checkpoint:Identifier}`,
+    query_params: {
+      db: analyticsDatabase(options),
+      checkpoint: analyticsTables.projectionCheckpoint,
+      events: LEAD_EVENTS_PROJECTION,
+      rules: RULE_FACTS_PROJECTION,
+    },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{
+    events: string;
+    rules: string;
+    has_events: boolean | number;
+    has_rules: boolean | number;
+  }>();
+  const events = row !== undefined && Boolean(row.has_events) ? row.events : null;
+  // Projections from before the rules checkpoint existed computed the rules per batch: their
+  // rules are as far as their events.
+  // Position 0 records "no rules yet" (global positions start at 1).
+  const rules =
+    row !== undefined && Boolean(row.has_rules) ? (row.rules === '0' ? null : row.rules) : events;
+  return { events, rules };
+}
+
+const later = (a: string | null, b: string | null): string | null =>
+  a === null ? b : b === null ? a : BigInt(a) >= BigInt(b) ? a : b;
+
+export interface LogBatchOptions {
+  /**
+   * True when the batch reaches the store's head: the rules are brought up to date before the
+   * checkpoints move. False while catching up: the rules wait until the head is reached.
+   */
+  readonly atHead: boolean;
+}
+
+export class LogProjection {
+  private readonly database: string;
+  private checkpoints: ProjectionCheckpoints = { events: null, rules: null };
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    options: AnalyticsDatabaseOptions = {},
+    private readonly onRulesProgress?: (done: number, total: number) => void,
+  ) {
+    this.database = analyticsDatabase(options);
+  }
+
+  /** Reads the checkpoints; returns where to resume reading the log (null: from the start). */
+  async start(): Promise<string | null> {
+    this.checkpoints = await readProjectionCheckpoints(this.client, { database: this.database });
+    return this.checkpoints.events;
+  }
+
+  /** Where the rules stand, as last recorded. */
+  get position(): ProjectionCheckpoints {
+    return this.checkpoints;
+  }
+
+  /** True while events are projected beyond the rules (a catch-up deferred them). */
+  get rulesBehind(): boolean {
+    return this.checkpoints.events !== this.checkpoints.rules;
+  }
+
+  /** Projects one batch of the log, read in global order after the events checkpoint. */
+  async project(
+    envelopes: readonly AnyEnvelope[],
+    options: LogBatchOptions,
+  ): Promise<ProjectionOutcome> {
+    const outcome = await projectBatch(this.client, envelopes, {
+      database: this.database,
+      ruleFacts: 'deferred',
+    });
+    const events = later(this.checkpoints.events, outcome.position);
+    if (!options.atHead) {
+      await this.record({ events, rules: this.checkpoints.rules });
+      return outcome;
+    }
+    const ruleFacts = await this.rulesUpTo(events, outcome.leadIds);
+    await this.record({ events, rules: events });
+    return { ...outcome, ruleFacts };
+  }
+
+  /** Brings the rules up to the events checkpoint (after a restart that found them behind). */
+  async catchUpRules(): Promise<number> {
+    const { events } = this.checkpoints;
+    if (!this.rulesBehind || events === null) return 0;
+    const written = await this.rulesUpTo(events, []);
+    await this.record({ events, rules: events });
+    return written;
+  }
+
+  /**
+   * Rule-derived rows for every lead with events in (rules checkpoint, upTo]. When the rules
+   * were level with the events before this batch, those leads are the batch's own.
+   */
+  private async rulesUpTo(upTo: string | null, batchLeads: readonly string[]): Promise<number> {
+    if (upTo === null) return 0;
+    // The registry is read after the rows are written: a replay registered before this read
+    // gets its rows here, one registered after it covers these leads itself (ADR 0005).
+    const sets = await readRuleSets(this.client, { database: this.database });
+    if (!this.rulesBehind) {
+      return computeRuleFacts(this.client, sets, batchLeads, { database: this.database });
+    }
+    return computeRuleFactsBetween(
+      this.client,
+      sets,
+      { after: this.checkpoints.rules, upTo },
+      { database: this.database, onProgress: this.onRulesProgress },
+    );
+  }
+
+  /** Both checkpoints in one insert: one part, so they move together or not at all. */
+  private async record(next: ProjectionCheckpoints): Promise<void> {
+    const values = [
+      ...(next.events === null
+        ? []
+        : [{ projection_name: LEAD_EVENTS_PROJECTION, position: next.events }]),
+      // Always a rules row, 0 for none: a missing row means a projection from before the
+      // rules checkpoint existed, whose rules are as far as its events.
+      { projection_name: RULE_FACTS_PROJECTION, position: next.rules ?? '0' },
+    ];
+    await this.client.insert({
+      table: qualifiedTable(this.database, analyticsTables.projectionCheckpoint),
+      values,
+      format: 'JSONEachRow',
+    });
+    this.checkpoints = next;
+  }
+}
