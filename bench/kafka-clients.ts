@@ -15,7 +15,7 @@
  * Each task runs in its own process (bench.kafka-worker.ts), so memory is per client and task.
  * Prints every run and a table of medians, then stops the broker.
  *
- * Usage: node dist/bench/kafka-clients.js [--runs 3] [--count 100000]
+ * Usage: node dist-bench/bench/kafka-clients.js [--runs 3] [--count 100000]
  *          [--clients kafkajs,platformatic] [--json results.json]
  * Must never: leave a broker or a worker process behind, or report a number from a run whose
  * correctness check failed without saying so.

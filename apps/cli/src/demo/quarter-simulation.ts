@@ -33,7 +33,7 @@ export interface SimulatedQuarter {
   readonly planning: readonly SimulatedRequest[];
 }
 
-interface ChannelProfile {
+export interface ChannelProfile {
   readonly channel: string;
   readonly campaigns: readonly string[];
   readonly share: number;
@@ -44,7 +44,7 @@ interface ChannelProfile {
   readonly monthlySpend: number;
 }
 
-const channels: readonly ChannelProfile[] = [
+export const channels: readonly ChannelProfile[] = [
   {
     channel: 'paid_search',
     campaigns: ['search-brand', 'search-generic'],
@@ -137,22 +137,53 @@ const channels: readonly ChannelProfile[] = [
   },
 ];
 
-const icpIndustries = ['software', 'manufacturing', 'healthcare', 'financial_services'];
-const otherIndustries = ['retail', 'hospitality', 'education', 'public_sector', 'automotive'];
-const icpCountries = ['IT', 'DE', 'FR', 'ES', 'GB', 'US'];
-const otherCountries = ['BR', 'IN', 'JP', 'MX'];
-const icpRoles = ['cmo', 'head_of_marketing', 'head_of_sales', 'cro', 'ceo', 'marketing_ops'];
-const otherRoles = ['intern', 'student', 'consultant', 'developer'];
-const products = ['funnel_analytics', 'lead_scoring', 'attribution'];
-const timeframes = ['this_month', '3_months', '6_months', 'next_year'];
-const salesTeams = {
+export const icpIndustries = ['software', 'manufacturing', 'healthcare', 'financial_services'];
+export const otherIndustries = [
+  'retail',
+  'hospitality',
+  'education',
+  'public_sector',
+  'automotive',
+];
+export const icpCountries = ['IT', 'DE', 'FR', 'ES', 'GB', 'US'];
+export const otherCountries = ['BR', 'IN', 'JP', 'MX'];
+export const icpRoles = [
+  'cmo',
+  'head_of_marketing',
+  'head_of_sales',
+  'cro',
+  'ceo',
+  'marketing_ops',
+];
+export const otherRoles = ['intern', 'student', 'consultant', 'developer'];
+export const products = ['funnel_analytics', 'lead_scoring', 'attribution'];
+export const timeframes = ['this_month', '3_months', '6_months', 'next_year'];
+export const salesTeams = {
   emea: ['giulia.bianchi', 'marco.rossi', 'lena.schmidt', 'claire.martin'],
   americas: ['sam.carter', 'ana.lopez'],
 } as const;
-const firstNames = ['Alessandro', 'Chiara', 'Jonas', 'Sofia', 'Pierre', 'Emma', 'Lucas', 'Marta'];
-const lastNames = ['Ferrari', 'Esposito', 'Müller', 'Dubois', 'García', 'Smith', 'Romano', 'Weber'];
-const companyWords = ['Nord', 'Alpi', 'Vela', 'Tessile', 'Orbit', 'Delta', 'Kappa', 'Lumen'];
-const companySuffixes = ['Systems', 'Group', 'SpA', 'GmbH', 'Labs', 'Industries'];
+export const firstNames = [
+  'Alessandro',
+  'Chiara',
+  'Jonas',
+  'Sofia',
+  'Pierre',
+  'Emma',
+  'Lucas',
+  'Marta',
+];
+export const lastNames = [
+  'Ferrari',
+  'Esposito',
+  'Müller',
+  'Dubois',
+  'García',
+  'Smith',
+  'Romano',
+  'Weber',
+];
+export const companyWords = ['Nord', 'Alpi', 'Vela', 'Tessile', 'Orbit', 'Delta', 'Kappa', 'Lumen'];
+export const companySuffixes = ['Systems', 'Group', 'SpA', 'GmbH', 'Labs', 'Industries'];
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -1,0 +1,91 @@
+/**
+ * `npm run bench:query [-- --warm 5] [--json FILE]`: every GET /analytics/... view, black box.
+ * Starts the API on the benchmark's store, waits until it has projected the log and the
+ * active rule set is ready, then calls each view once (cold: its first call in this process)
+ * and `--warm` more times; prints the cold time and the warm median and p95 beside the
+ * targets (cold < 1 s, warm < 200 ms). Times are client-side, the whole HTTP response.
+ */
+import { attributionModels } from '@tandem/domain';
+import { ApiProcess } from './bench.api-process';
+import { describeStore, numberOption, parseBenchArgs } from './bench.options';
+import { BenchReport, quantile } from './bench.report';
+
+const TIMEOUT_MS = 4 * 3600_000;
+const COLD_TARGET_MS = 1000;
+const WARM_TARGET_MS = 200;
+
+/** Every view of docs/analytics.md with the parameters it requires. */
+const views: readonly string[] = [
+  '/analytics/funnel',
+  '/analytics/funnel/time-in-stage',
+  '/analytics/funnel/cohorts?grain=week',
+  '/analytics/funnel/cohorts?grain=month',
+  '/analytics/marketing',
+  ...attributionModels.map((model) => `/analytics/marketing/attribution?model=${model}`),
+  '/analytics/sales',
+  '/analytics/sales/performance',
+  '/analytics/alignment',
+  '/analytics/accounts',
+  '/analytics/targets',
+  '/analytics/reconciliation',
+];
+
+async function main(): Promise<void> {
+  const { options, values } = parseBenchArgs({ warm: { type: 'string' } });
+  const warmCalls = Math.max(1, numberOption(values.warm, 'warm', 5));
+  const report = new BenchReport('bench:query — every /analytics view');
+  report.note('store', describeStore(options.store));
+  report.note('warm calls per view', warmCalls);
+
+  const api = await ApiProcess.start(options);
+  try {
+    const head = await api.projectorCaughtUp(TIMEOUT_MS);
+    await api.activeRuleSetReady(TIMEOUT_MS);
+    report.note('events (store head position)', String(head));
+    api.rss.resetPeak();
+    for (const view of views) {
+      const cold = await timed(api, view);
+      const warm: number[] = [];
+      for (let call = 0; call < warmCalls; call++) warm.push(await timed(api, view));
+      report.add({
+        name: `${view} cold`,
+        value: cold,
+        unit: 'ms',
+        target: { atMost: COLD_TARGET_MS },
+      });
+      report.add({
+        name: `${view} warm median`,
+        value: quantile(warm, 0.5),
+        unit: 'ms',
+        target: { atMost: WARM_TARGET_MS },
+      });
+      report.add({
+        name: `${view} warm p95`,
+        value: quantile(warm, 0.95),
+        unit: 'ms',
+        target: { atMost: WARM_TARGET_MS },
+      });
+    }
+    report.add({
+      name: 'API peak RSS while querying',
+      value: api.rss.peakBytes,
+      unit: 'bytes',
+      target: null,
+    });
+  } finally {
+    await api.stop();
+  }
+  report.print();
+  report.writeJson(options.json);
+}
+
+async function timed(api: ApiProcess, view: string): Promise<number> {
+  const started = performance.now();
+  await api.get(view);
+  return performance.now() - started;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});

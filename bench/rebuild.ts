@@ -1,0 +1,106 @@
+/**
+ * `npm run bench:rebuild [-- --store pglite] [--json FILE]`: projection speed, black box.
+ * Starts the built API on the benchmark's store (filled by bench:data) with a fresh
+ * analytics directory and times (1) its initial catch-up — a full projection of the log —
+ * until /health says the projector reached the head and the active rule set is ready, then
+ * (2) POST /ops/rebuild, the same way. Prints events/s beside the target (≥ 200k events/s
+ * from PostgreSQL, ≥ 100k from PGlite) and the API's peak RSS.
+ */
+import { ApiProcess } from './bench.api-process';
+import { describeStore, parseBenchArgs } from './bench.options';
+import { BenchReport } from './bench.report';
+
+const TIMEOUT_MS = 4 * 3600_000;
+
+async function main(): Promise<void> {
+  const { options } = parseBenchArgs({});
+  const target = options.store.kind === 'postgres' ? 200_000 : 100_000;
+  const report = new BenchReport('bench:rebuild — full projection into ClickHouse (chDB)');
+  report.note('store', describeStore(options.store));
+
+  const api = await ApiProcess.start(options);
+  try {
+    report.note('API boot (spawn → /health answers)', `${(api.readyAt - api.spawnedAt) / 1000} s`);
+    const initial = await timeProjection(api, api.readyAt);
+    report.note('events (store head position)', String(initial.head));
+    report.add({
+      name: 'initial catch-up, projector at head',
+      value: initial.projectedSeconds,
+      unit: 's',
+      target: null,
+    });
+    report.add({
+      name: 'initial catch-up incl. active rule set',
+      value: initial.readySeconds,
+      unit: 's',
+      target: null,
+    });
+    report.add({
+      name: 'initial catch-up rate',
+      value: Number(initial.head) / initial.readySeconds,
+      unit: 'events/s',
+      target: { atLeast: target },
+    });
+    report.add({
+      name: 'API peak RSS (start + catch-up)',
+      value: api.rss.peakBytes,
+      unit: 'bytes',
+      target: null,
+    });
+
+    api.rss.resetPeak();
+    const requested = Date.now();
+    await api.post('/ops/rebuild', {});
+    const rebuilt = await timeProjection(api, requested);
+    report.add({
+      name: 'POST /ops/rebuild, projector at head',
+      value: rebuilt.projectedSeconds,
+      unit: 's',
+      target: null,
+    });
+    report.add({
+      name: 'rebuild incl. active rule set',
+      value: rebuilt.readySeconds,
+      unit: 's',
+      target: null,
+    });
+    report.add({
+      name: 'rebuild rate',
+      value: Number(rebuilt.head) / rebuilt.readySeconds,
+      unit: 'events/s',
+      target: { atLeast: target },
+    });
+    report.add({
+      name: 'API peak RSS during rebuild',
+      value: api.rss.peakBytes,
+      unit: 'bytes',
+      target: null,
+      note: 'flat as history grows: compare runs',
+    });
+    report.add({
+      name: 'projected rebuild time at 10M events',
+      value: (10_000_000 / Number(rebuilt.head)) * rebuilt.readySeconds,
+      unit: 's',
+      target: { atMost: 60, label: '10M in under a minute' },
+      note: 'linear extrapolation',
+    });
+  } finally {
+    await api.stop();
+  }
+  report.print();
+  report.writeJson(options.json);
+}
+
+/** Seconds from `since` until the projector is at the head, and until the rule set is ready. */
+async function timeProjection(api: ApiProcess, since: number) {
+  const head = await api.projectorCaughtUp(TIMEOUT_MS);
+  const projectedSeconds = (Date.now() - since) / 1000;
+  await api.activeRuleSetReady(TIMEOUT_MS);
+  const readySeconds = (Date.now() - since) / 1000;
+  return { head, projectedSeconds, readySeconds };
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});
