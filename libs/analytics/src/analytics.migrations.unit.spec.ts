@@ -39,6 +39,9 @@ describe('the migration files', () => {
       [6, '0006_create_rule_sets.sql'],
       [7, '0007_create_lead_rule_facts.sql'],
       [8, '0008_create_active_rules.sql'],
+      [9, '0009_create_lead_state.sql'],
+      [10, '0010_create_lead_state_mv.sql'],
+      [11, '0011_backfill_lead_state.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

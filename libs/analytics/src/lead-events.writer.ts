@@ -148,12 +148,13 @@ export async function projectBatch(
   let ruleFacts = 0;
   if (rows.length > 0 && !deferred) {
     const sets = await readRuleSets(client, { database });
-    ruleFacts = await computeRuleFacts(
+    const computed = await computeRuleFacts(
       client,
       sets,
       rows.map((row) => row.lead_id),
       { database },
     );
+    ruleFacts = computed.rows;
   }
   await writeActivations(client, activations, { database });
 

@@ -149,7 +149,10 @@ export class LogProjection {
     // gets its rows here, one registered after it covers these leads itself (ADR 0005).
     const sets = await readRuleSets(this.client, { database: this.database });
     if (!this.rulesBehind) {
-      return computeRuleFacts(this.client, sets, batchLeads, { database: this.database });
+      const computed = await computeRuleFacts(this.client, sets, batchLeads, {
+        database: this.database,
+      });
+      return computed.rows;
     }
     return computeRuleFactsBetween(
       this.client,

@@ -214,13 +214,20 @@ interface LeadInputsRow {
  * so a lead's other events never cross the wire; sorted ids let ClickHouse read each lead's
  * granules once.
  */
+export interface ComputedRuleFacts {
+  /** Rows written to lead_rule_facts. */
+  readonly rows: number;
+  /** Events of the leads computed (all types), for progress. */
+  readonly events: number;
+}
+
 export async function computeRuleFacts(
   client: ClickHouseClient,
   sets: readonly RuleSet[],
   leadIds: readonly string[],
   options: AnalyticsDatabaseOptions = {},
-): Promise<number> {
-  if (sets.length === 0 || leadIds.length === 0) return 0;
+): Promise<ComputedRuleFacts> {
+  if (sets.length === 0 || leadIds.length === 0) return { rows: 0, events: 0 };
   const database = analyticsDatabase(options);
   // Positions travel as text (UInt64), aliased so that no alias shadows global_position: the
   // sort must see the number ('9' sorts after '10' as text).
@@ -251,7 +258,9 @@ export async function computeRuleFacts(
   });
   const rows = await result.json<LeadInputsRow>();
   const facts: LeadRuleFactRow[] = [];
+  let events = 0;
   for (const row of rows) {
+    events += Number(row.event_count);
     const inputs = row.inputs.map(([type, occurred_at, position, data]) => ({
       lead_id: row.lead_id,
       type,
@@ -270,7 +279,7 @@ export async function computeRuleFacts(
       format: 'JSONEachRow',
     });
   }
-  return facts.length;
+  return { rows: facts.length, events };
 }
 
 /** Leads per computeRuleFacts call in a catch-up pass: one query and one insert each. */
@@ -310,9 +319,10 @@ export async function computeRuleFactsBetween(
   const chunk = options.chunkLeads ?? RULE_FACTS_CHUNK_LEADS;
   let written = 0;
   for (let start = 0; start < leads.length; start += chunk) {
-    written += await computeRuleFacts(client, sets, leads.slice(start, start + chunk), {
+    const computed = await computeRuleFacts(client, sets, leads.slice(start, start + chunk), {
       database,
     });
+    written += computed.rows;
     options.onProgress?.(Math.min(start + chunk, leads.length), leads.length);
   }
   return written;

@@ -21,6 +21,9 @@ import {
 import { computeRuleFacts } from './rule-facts';
 import { readRuleSet, writeRuleSet, type RuleSet } from './rule-sets';
 
+/** Leads per replay batch (one computeRuleFacts call and one checkpoint each). */
+export const DEFAULT_REPLAY_BATCH_LEADS = 2_000;
+
 export interface ReplayProgress {
   readonly eventsDone: number;
   readonly eventsTotal: number;
@@ -63,9 +66,11 @@ export async function replayRuleSet(
 
   const resumeAfter = existing?.status === 'building' ? existing.checkpointLeadId : '';
   const params = { db: database, events: analyticsTables.leadEvents };
+  // Progress figures only: counted without FINAL (a redelivered copy not merged yet counts
+  // twice), so they cost a column scan, not a merge of the whole table.
   const eventsTotal = await scalar(
     client,
-    'SELECT count() AS value FROM {db:Identifier}.{events:Identifier} FINAL',
+    'SELECT count() AS value FROM {db:Identifier}.{events:Identifier}',
     params,
   );
   let eventsDone =
@@ -73,7 +78,7 @@ export async function replayRuleSet(
       ? 0
       : await scalar(
           client,
-          'SELECT count() AS value FROM {db:Identifier}.{events:Identifier} FINAL WHERE lead_id <= {after:String}',
+          'SELECT count() AS value FROM {db:Identifier}.{events:Identifier} WHERE lead_id <= {after:String}',
           { ...params, after: resumeAfter },
         );
   const resumed = resumeAfter !== '';
@@ -91,31 +96,27 @@ export async function replayRuleSet(
   await writeRuleSet(client, set, { database });
   options.onProgress?.({ eventsDone, eventsTotal, resumed });
 
-  const batchLeads = options.batchLeads ?? 500;
+  const batchLeads = options.batchLeads ?? DEFAULT_REPLAY_BATCH_LEADS;
   let after = resumeAfter;
   for (;;) {
     if (options.signal?.aborted === true) return set;
+    // The next leads by id, from lead_state (a row per lead once merged), read in key order
+    // so ClickHouse stops after `limit` distinct ids instead of grouping the rest.
     const result = await client.query({
       query: `
-        SELECT lead_id, count() AS events
-        FROM {db:Identifier}.{events:Identifier} FINAL
+        SELECT DISTINCT lead_id
+        FROM {db:Identifier}.{state:Identifier}
         WHERE lead_id > {after:String}
-        GROUP BY lead_id
         ORDER BY lead_id
         LIMIT {limit:UInt32}`,
-      query_params: { ...params, after, limit: batchLeads },
-      format: 'JSONEachRow',
+      query_params: { db: database, state: analyticsTables.leadState, after, limit: batchLeads },
+      format: 'JSONCompactEachRow',
     });
-    const leads = await result.json<{ lead_id: string; events: string | number }>();
+    const leads = (await result.json<[string]>()).map(([lead]) => lead);
     if (leads.length === 0) break;
-    await computeRuleFacts(
-      client,
-      [set],
-      leads.map((lead) => lead.lead_id),
-      { database },
-    );
-    after = leads.at(-1)!.lead_id;
-    eventsDone += leads.reduce((sum, lead) => sum + Number(lead.events), 0);
+    const computed = await computeRuleFacts(client, [set], leads, { database });
+    after = leads.at(-1)!;
+    eventsDone += computed.events;
     set = {
       ...set,
       checkpointLeadId: after,

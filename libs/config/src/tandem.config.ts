@@ -41,7 +41,7 @@ const envSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case identifier')
     .default('tandem'),
   TANDEM_PROJECTOR: z.enum(['embedded', 'off']).default('embedded'),
-  TANDEM_REPLAY_BATCH_LEADS: z.coerce.number().int().min(1).max(100_000).default(500),
+  TANDEM_REPLAY_BATCH_LEADS: z.coerce.number().int().min(1).max(100_000).default(2_000),
   TANDEM_REPLAY_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
   TANDEM_KAFKA: z.enum(['off', 'on']).default('off'),
   KAFKA_BROKERS: z
