@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultFunnelDefinition } from '@tandem/domain';
 import { ApiClient } from '../apps/cli/src/api-client';
-import { applyRules } from '../apps/cli/src/rules-apply.command';
-import { listRules, publishRules } from '../apps/cli/src/rules.command';
+import { applyRules } from '../apps/cli/src/rules/rules-apply.command';
+import { listRules, publishRules } from '../apps/cli/src/rules/rules.command';
 import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
 import { recordingIo } from './support/rules-io';
 

@@ -18,8 +18,8 @@ import {
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { ApiClient } from '../apps/cli/src/api-client';
-import { applyRules } from '../apps/cli/src/rules-apply.command';
-import { whatIfRules } from '../apps/cli/src/rules-what-if.command';
+import { applyRules } from '../apps/cli/src/rules/rules-apply.command';
+import { whatIfRules } from '../apps/cli/src/rules/rules-what-if.command';
 import { eventually } from './support/eventually';
 import {
   type FunnelApiFixture,

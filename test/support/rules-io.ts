@@ -1,6 +1,6 @@
 /** The CLI's rules commands run in a test: what they print is kept, progress goes nowhere. */
 import { readFile } from 'node:fs/promises';
-import type { RulesIo } from '../../apps/cli/src/rules-io';
+import type { RulesIo } from '../../apps/cli/src/rules/rules-io';
 
 export function recordingIo(): RulesIo & { readonly out: string[]; readonly err: string[] } {
   const out: string[] = [];

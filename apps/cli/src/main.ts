@@ -18,9 +18,9 @@ import { ApiClient } from './api-client';
 import { runDemo } from './demo/demo.command';
 import { migrateAnalytics } from './migrate.command';
 import { rebuildProjections } from './rebuild.command';
-import { listRules, publishRules } from './rules.command';
-import { applyRules } from './rules-apply.command';
-import { whatIfRules } from './rules-what-if.command';
+import { listRules, publishRules } from './rules/rules.command';
+import { applyRules } from './rules/rules-apply.command';
+import { whatIfRules } from './rules/rules-what-if.command';
 
 const usage = `usage: tandem <command> [options]
   demo [--reset] [--leads N] [--concurrency N] [--seed N]

@@ -7,7 +7,7 @@
  */
 import type { StageCounts, WhatIfReport } from './rules-contract';
 import { shortHash } from './replay-progress';
-import { renderTable } from './text-table';
+import { renderTable } from '../text-table';
 
 export interface ReportLabels {
   readonly base: string;

@@ -4,7 +4,7 @@
  * instead of throwing for what the API refuses or a replay that fails; only
  * outages and bugs stay exceptions.
  */
-import { describeRefusal, type Refusal, refusalOf } from './api-client';
+import { describeRefusal, type Refusal, refusalOf } from '../api-client';
 import { createReplayProgress } from './replay-progress';
 import type { ReplayView, RulesApi } from './rules-contract';
 import type { RulesIo } from './rules-io';

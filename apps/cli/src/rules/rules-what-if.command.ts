@@ -4,7 +4,7 @@
  * shadow rule set (progress on stderr), then compares it with the active one.
  * It never publishes or activates anything; stdout carries only the report.
  */
-import { describeRefusal, refusalOf } from './api-client';
+import { describeRefusal, refusalOf } from '../api-client';
 import { describeUnfinishedReplay, runReplay } from './replay-follow';
 import type { RulesApi, RuleSetsView, WhatIfReport } from './rules-contract';
 import { readDraft } from './rules-draft';

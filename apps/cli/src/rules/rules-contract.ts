@@ -3,7 +3,7 @@
  * replays that build a rule set's views, activation, and the what-if report.
  * Types only — they mirror the API's responses and must never hold logic.
  */
-import type { ApiClient } from './api-client';
+import type { ApiClient } from '../api-client';
 
 /** The part of ApiClient the rules commands use, so unit tests can pass a fake. */
 export type RulesApi = Pick<ApiClient, 'get' | 'post'>;

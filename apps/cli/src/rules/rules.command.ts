@@ -4,11 +4,11 @@
  * event and nothing more: no version is in force until `tandem rules apply`
  * switches to it, after `tandem rules what-if` has shown what would change.
  */
-import { describeRefusal, refusalOf } from './api-client';
+import { describeRefusal, refusalOf } from '../api-client';
 import { shortHash } from './replay-progress';
 import type { RulesApi, RuleSetsView } from './rules-contract';
 import { readDraft, readTextFile } from './rules-draft';
-import { renderTable } from './text-table';
+import { renderTable } from '../text-table';
 
 export async function publishRules(
   api: RulesApi,

@@ -5,7 +5,7 @@
  * switches every view and new decision to it at once. Rolling back is the same
  * command with the previous version, whose views stay built.
  */
-import { describeRefusal, refusalOf } from './api-client';
+import { describeRefusal, refusalOf } from '../api-client';
 import { describeUnfinishedReplay, runReplay } from './replay-follow';
 import type { Activation, RulesApi } from './rules-contract';
 import { type RulesIo, terminalIo } from './rules-io';

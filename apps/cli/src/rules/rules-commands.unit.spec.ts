@@ -4,7 +4,7 @@
  * real API is exercised by test/rules-cli.int.spec.ts.
  */
 import { defaultFunnelDefinition, type Role } from '@tandem/domain';
-import { ApiError } from './api-client';
+import { ApiError } from '../api-client';
 import { describeReplay } from './replay-progress';
 import { applyRules } from './rules-apply.command';
 import type { ReplayView, RulesApi, RuleSetsView, WhatIfReport } from './rules-contract';
