@@ -12,12 +12,12 @@
  * --api), which in embedded mode is the one process that owns the data.
  */
 import { parseArgs } from 'node:util';
-import { reconcileCommand } from './reconcile.command';
+import { reconcileCommand } from './ops/reconcile.command';
 import { ConfigError, loadConfig } from '@tandem/config';
 import { ApiClient } from './api-client';
 import { runDemo } from './demo/demo.command';
-import { migrateAnalytics } from './migrate.command';
-import { rebuildProjections } from './rebuild.command';
+import { migrateAnalytics } from './ops/migrate.command';
+import { rebuildProjections } from './ops/rebuild.command';
 import { listRules, publishRules } from './rules/rules.command';
 import { applyRules } from './rules/rules-apply.command';
 import { whatIfRules } from './rules/rules-what-if.command';

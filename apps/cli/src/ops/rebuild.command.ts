@@ -3,7 +3,7 @@
  * whole event log, then follows its progress (events position vs store head,
  * rate, ETA) until it has caught up.
  */
-import type { ApiClient } from './api-client';
+import type { ApiClient } from '../api-client';
 
 interface Health {
   eventStore: { headPosition: string | null };

@@ -4,7 +4,7 @@
  * operator reads is specified by a unit spec.
  */
 import type { FullReconciliation } from '@tandem/analytics';
-import { ApiClient } from './api-client';
+import { ApiClient } from '../api-client';
 
 /** The lines the command prints, in order: lens checks, rule sets, findings, verdict. */
 export function reconciliationReport(result: FullReconciliation): string[] {
