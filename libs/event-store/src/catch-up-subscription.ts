@@ -3,8 +3,9 @@
  * reads batches strictly after what the handler confirmed, hands them over in order,
  * and sleeps until woken (a notification) or until the poll interval passes, so a
  * lost notification costs latency, never events.
- * It must never read the next batch before the handler's promise settled, never
- * advance past what the handler confirmed, and never leave a timer behind once done.
+ * It must never hand over a batch before the handler's promise for the previous one settled
+ * (it reads at most one batch ahead while catching up), never advance past what the handler
+ * confirmed, and never leave a timer behind once done.
  */
 import type { RecordedEvent, SubscribeOptions, Subscription } from './event-store.port';
 
@@ -93,13 +94,22 @@ class CatchUpSubscription implements Subscription {
   private async run(): Promise<void> {
     const unwatch = this.log.watch(() => this.wakeup.signal());
     try {
+      let ahead: Promise<readonly RecordedEvent[]> | null = null;
       while (!this.stopRequested) {
-        const batch = await this.log.readAfter(this.current, this.batchSize);
+        const batch = await (ahead ?? this.log.readAfter(this.current, this.batchSize));
+        ahead = null;
         if (this.stopRequested) break;
         const last = batch[batch.length - 1];
         if (last === undefined) {
           await this.wakeup.wait(this.options.pollIntervalMs);
           continue;
+        }
+        // A full batch means more is waiting (a catch-up): read the next one while the
+        // handler works, so the reader and the handler overlap. Only one batch ahead, and
+        // the position still advances only when the handler settles.
+        if (batch.length === this.batchSize) {
+          ahead = this.log.readAfter(last.globalPosition, this.batchSize);
+          ahead.catch(() => undefined); // seen when awaited; never unhandled
         }
         await this.options.handle(batch);
         this.current = last.globalPosition;

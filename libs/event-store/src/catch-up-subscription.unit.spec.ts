@@ -92,6 +92,29 @@ describe('catch-up subscription', () => {
     expect(subscription.position).toBe(7n);
   });
 
+  it('reads one batch ahead while catching up, and advances only when the handler settles', async () => {
+    const head = log.append(7);
+    let release: () => void = () => undefined;
+    const firstHandled = new Promise<void>((resolve) => (release = resolve));
+    const delivered: bigint[][] = [];
+    const subscription = startCatchUpSubscription(log, {
+      pollIntervalMs: HOUR_MS,
+      batchSize: 3,
+      handle: async (batch) => {
+        delivered.push(batch.map((event) => event.globalPosition));
+        if (delivered.length === 1) await firstHandled;
+      },
+    });
+    started.push(subscription);
+    // The first batch is full, so the second is read while the handler still holds the first.
+    await waitUntil(() => log.reads >= 2);
+    expect(delivered).toEqual([[1n, 2n, 3n]]);
+    expect(subscription.position).toBeNull();
+    release();
+    await subscription.waitFor(head, 1_000);
+    expect(delivered).toEqual([[1n, 2n, 3n], [4n, 5n, 6n], [7n]]);
+  });
+
   it('starts strictly after `after`', async () => {
     log.append(5);
     const { subscription, delivered } = start({ after: 3n });
