@@ -23,10 +23,10 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import {
   analyticsDatabase,
   analyticsTables,
-  LEAD_EVENTS_PROJECTION,
   type AnalyticsDatabaseOptions,
 } from '../analytics.database';
 import type { AnalyticsQueries } from '../analytics.queries';
+import { readProjectionCheckpoints } from '../log-projection';
 import type { Reconciliation } from '../reconciliation';
 import { readRuleSets, type RuleSet, type RuleSetKey } from '../rule-sets';
 import { checkedRequirements } from './funnel-requirements';
@@ -133,26 +133,29 @@ interface Progress {
   readonly facts: string;
 }
 
-/** Where the projection is: checkpoint and row counts (trivial counts: metadata only). */
+/**
+ * Where the projection is: the position its rule-derived rows cover (the rules checkpoint,
+ * which a catch-up leaves behind the events checkpoint until it classifies the leads it
+ * touched) and row counts (trivial counts: metadata only).
+ */
 async function readProgress(client: ClickHouseClient, database: string): Promise<Progress> {
-  const result = await client.query({
-    query: `
-      SELECT
-        (SELECT toString(maxOrNull(position)) FROM {db:Identifier}.{checkpoint:Identifier}
-          WHERE projection_name = {projection:String}) AS covered,
-        (SELECT toString(count()) FROM {db:Identifier}.{events:Identifier}) AS events,
-        (SELECT toString(count()) FROM {db:Identifier}.{facts:Identifier}) AS facts`,
-    query_params: {
-      db: database,
-      checkpoint: analyticsTables.projectionCheckpoint,
-      projection: LEAD_EVENTS_PROJECTION,
-      events: analyticsTables.leadEvents,
-      facts: analyticsTables.leadRuleFacts,
-    },
-    format: 'JSONEachRow',
-  });
-  const [row] = await result.json<Progress>();
-  return row ?? { covered: null, events: '0', facts: '0' };
+  const [checkpoints, result] = await Promise.all([
+    readProjectionCheckpoints(client, { database }),
+    client.query({
+      query: `
+        SELECT
+          (SELECT toString(count()) FROM {db:Identifier}.{events:Identifier}) AS events,
+          (SELECT toString(count()) FROM {db:Identifier}.{facts:Identifier}) AS facts`,
+      query_params: {
+        db: database,
+        events: analyticsTables.leadEvents,
+        facts: analyticsTables.leadRuleFacts,
+      },
+      format: 'JSONEachRow',
+    }),
+  ]);
+  const [row] = await result.json<Omit<Progress, 'covered'>>();
+  return { covered: checkpoints.rules, events: row?.events ?? '0', facts: row?.facts ?? '0' };
 }
 
 const sameProgress = (a: Progress, b: Progress) =>
