@@ -1,39 +1,45 @@
 /**
- * Public surface of libs/analytics: ClickHouse projections of the lead events (lead_events,
- * the per-lead lead_facts view), the shared funnel, the marketing and sales lenses, and their
- * reconciliation. One code path, `@clickhouse/client`, against chDB or a ClickHouse server.
+ * Public surface of libs/analytics: ClickHouse projections of the lead events, the shared
+ * funnel, the marketing and sales lenses, and their reconciliation. One code path,
+ * `@clickhouse/client`, against chDB or a ClickHouse server.
+ *
+ * Folders by job, each importing only those before it:
+ *   clickhouse/  the client, database and table names, migrations, time conversion, analyst login
+ *   rules/       rule sets (registry, lifecycle), rule-derived rows, replays
+ *   projection/  events → rows (lead_events, planning facts), the log projection and checkpoints
+ *   views/       the query side: view SQL runner, row types, reconciliation, rule-set comparison
  */
 export {
   createAnalyticsClient,
   closeAnalyticsClient,
   EmbeddedPathInUseError,
   type AnalyticsClientConfig,
-} from './clickhouse.client';
+} from './clickhouse/clickhouse.client';
 export {
   DEFAULT_ANALYTICS_DATABASE,
   analyticsTables,
   InvalidDatabaseNameError,
   type AnalyticsDatabaseOptions,
-} from './analytics.database';
+} from './clickhouse/analytics.database';
 export {
   migrate,
   MigrationError,
   type MigrateOptions,
   type MigrationReport,
-} from './analytics.migrations';
+} from './clickhouse/analytics.migrations';
 export {
   projectBatch,
   projectionPosition,
   resetAnalytics,
   type ProjectionOutcome,
-} from './lead-events.writer';
+} from './projection/lead-events.writer';
 export {
   toLeadEventRow,
   analyticsData,
   type AnyEnvelope,
   type LeadEventRow,
   type LeadEventRowOutcome,
-} from './lead-event.row';
+} from './projection/lead-event.row';
 export {
   AnalyticsQueries,
   InvalidCaptureWindowError,
@@ -42,7 +48,7 @@ export {
   type CaptureWindow,
   type ViewOptions,
   type ViewScope,
-} from './analytics.queries';
+} from './views/analytics.queries';
 export {
   activeRuleSet,
   describeRuleSet,
@@ -60,21 +66,21 @@ export {
   type RuleSetKey,
   type RuleSetKind,
   type RuleSetStatus,
-} from './rule-sets';
-export { computeRuleFacts, computeRuleFactsBetween, ruleInputEvent } from './rule-facts';
+} from './rules/rule-sets';
+export { computeRuleFacts, computeRuleFactsBetween, ruleInputEvent } from './rules/rule-facts';
 export {
   LogProjection,
   readProjectionCheckpoints,
   type LogBatchOptions,
   type ProjectionCheckpoints,
-} from './log-projection';
-export { replayRuleSet, type ReplayOptions, type ReplayProgress } from './rule-replay';
+} from './projection/log-projection';
+export { replayRuleSet, type ReplayOptions, type ReplayProgress } from './rules/rule-replay';
 export {
   compareRuleSets,
   type Attributed,
   type StageCounts,
   type WhatIfReport,
-} from './rule-comparison';
+} from './views/rule-comparison';
 export {
   funnelReportStages,
   attributionModels,
@@ -96,27 +102,27 @@ export {
   type MoneyByCurrency,
   type ChangedLeads,
   type MqlConversion,
-} from './analytics.rows';
+} from './views/analytics.rows';
 export {
   toPlanningFactRow,
   type CampaignSpendRow,
   type TargetRow,
   type PlanningFactOutcome,
-} from './planning-fact.row';
-export type { Reconciliation, ReconciliationCheck } from './reconciliation';
+} from './projection/planning-fact.row';
+export type { Reconciliation, ReconciliationCheck } from './views/reconciliation';
 export {
   failsSettled,
   reconcileAll,
   type FullReconciliation,
   type ReconcileOptions,
   type RuleSetReconciliation,
-} from './reconciliation/rule-set-reconciliation';
-export type { RuleSetFinding } from './reconciliation/rule-set-findings';
-export { SQL_DIR_ENV, SqlDirectoryNotFoundError } from './sql-directory';
+} from './views/reconciliation/rule-set-reconciliation';
+export type { RuleSetFinding } from './views/reconciliation/rule-set-findings';
+export { SQL_DIR_ENV, SqlDirectoryNotFoundError } from './clickhouse/sql-directory';
 export {
   ANALYST_ROLE,
   analystAccessStatements,
   ensureAnalystAccess,
   InvalidAnalystAccessError,
   type AnalystAccess,
-} from './analyst-access';
+} from './clickhouse/analyst-access';

@@ -4,7 +4,7 @@
  * The browser code is plain .js/.css/.html under src/dashboard/public (no front-end build).
  * `tsc` emits dist/apps/funnel-api/src/dashboard/*.js and does not copy non-TS files, so a
  * fixed `join(__dirname, 'public')` works from source (jest, ts-node) but not from dist/.
- * Like libs/analytics/src/sql-directory.ts, this walks up from __dirname and takes the first
+ * Like libs/analytics/src/clickhouse/sql-directory.ts, this walks up from __dirname and takes the first
  * `public/` next to it or `apps/funnel-api/src/dashboard/public` under an ancestor (the
  * repository root when running from dist/). A deployment that ships dist/ alone sets
  * TANDEM_DASHBOARD_DIR.

@@ -8,8 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { migrate } from '../analytics.migrations';
-import { closeAnalyticsClient, createAnalyticsClient } from '../clickhouse.client';
+import { migrate } from '../clickhouse/analytics.migrations';
+import { closeAnalyticsClient, createAnalyticsClient } from '../clickhouse/clickhouse.client';
 import { registerRuleSet } from './rule-sets.fixture';
 
 export interface EmbeddedAnalytics {

@@ -5,7 +5,7 @@
  * byte-for-byte comparisons of query output are meaningful. Never used outside tests.
  */
 import type { Actor, Envelope, LeadEvent, PlanningEvent } from '@tandem/domain';
-import type { AnyEnvelope } from '../lead-event.row';
+import type { AnyEnvelope } from '../projection/lead-event.row';
 
 const BASE_TIME = Date.UTC(2025, 0, 6, 9, 0, 0);
 const MINUTE = 60_000;

@@ -18,8 +18,8 @@
  *   L11 organic/(none)      captured → merged into L3
  * Plus two planning events (a target, campaign spend) that the lead projection skips.
  */
-import type { FunnelStageRow, MarketingLensRow, SalesLensRow } from '../analytics.rows';
-import type { Reconciliation } from '../reconciliation';
+import type { FunnelStageRow, MarketingLensRow, SalesLensRow } from '../views/analytics.rows';
+import type { Reconciliation } from '../views/reconciliation';
 import { createEventLog, leadEvent as e, type EventLog } from './event-log.fixture';
 
 export function funnelScenario(log: EventLog = createEventLog()): EventLog {

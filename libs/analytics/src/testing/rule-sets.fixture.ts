@@ -6,7 +6,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { defaultFunnelDefinition, type FunnelDefinition } from '@tandem/domain';
-import { newRuleSet, writeRuleSet, type RuleSet } from '../rule-sets';
+import { newRuleSet, writeRuleSet, type RuleSet } from '../rules/rule-sets';
 
 export async function registerRuleSet(
   client: ClickHouseClient,

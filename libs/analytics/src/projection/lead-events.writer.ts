@@ -15,7 +15,7 @@ import {
   LEAD_EVENTS_PROJECTION,
   qualifiedTable,
   type AnalyticsDatabaseOptions,
-} from './analytics.database';
+} from '../clickhouse/analytics.database';
 import {
   isValidGlobalPosition,
   toLeadEventRow,
@@ -23,7 +23,7 @@ import {
   type LeadEventRow,
 } from './lead-event.row';
 import { toPlanningFactRow, type CampaignSpendRow, type TargetRow } from './planning-fact.row';
-import { computeRuleFacts } from './rule-facts';
+import { computeRuleFacts } from '../rules/rule-facts';
 import {
   newRuleSet,
   promoteToPublished,
@@ -33,7 +33,7 @@ import {
   writeActivations,
   writeRuleSet,
   type Activation,
-} from './rule-sets';
+} from '../rules/rule-sets';
 
 export interface ProjectionOutcome {
   /** The leads the batch's lead rows belong to, each once. */

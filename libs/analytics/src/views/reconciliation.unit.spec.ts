@@ -4,7 +4,7 @@ import {
   expectedMarketingLens,
   expectedReconciliation,
   expectedSalesLens,
-} from './testing/funnel-scenario.fixture';
+} from '../testing/funnel-scenario.fixture';
 
 const events: SharedTotals = {
   handedToSales: 7,

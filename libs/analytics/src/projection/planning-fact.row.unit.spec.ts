@@ -1,6 +1,6 @@
 import type { Envelope, PlanningEvent } from '@tandem/domain';
 import { decimalText, periodRange, toPlanningFactRow } from './planning-fact.row';
-import { createEventLog, fixtureEventId } from './testing/event-log.fixture';
+import { createEventLog, fixtureEventId } from '../testing/event-log.fixture';
 
 const spend = (
   data: Partial<Extract<PlanningEvent, { type: 'CampaignSpendRecorded' }>['data']> = {},

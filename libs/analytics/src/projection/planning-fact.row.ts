@@ -11,7 +11,8 @@
  * does not fit four decimal places or 34 integer digits is invalid rather than silently rounded.
  */
 import type { TargetMetric } from '@tandem/domain';
-import { isValidGlobalPosition, toClickHouseDateTime, type AnyEnvelope } from './lead-event.row';
+import { toClickHouseDateTime } from '../clickhouse/clickhouse-datetime';
+import { isValidGlobalPosition, type AnyEnvelope } from './lead-event.row';
 
 /** One row of `campaign_spend`, in the JSONEachRow shape ClickHouse reads. */
 export interface CampaignSpendRow {

@@ -52,10 +52,10 @@ describe('the migration files', () => {
 });
 
 describe('resolveSqlDirectory', () => {
-  const root = join(__dirname, '..', '..', '..');
+  const root = join(__dirname, '..', '..', '..', '..');
 
   it('finds sql/ next to src/ when running from source', () => {
-    expect(resolveSqlDirectory(undefined, __dirname)).toBe(join(__dirname, '..', 'sql'));
+    expect(resolveSqlDirectory(undefined, __dirname)).toBe(join(__dirname, '..', '..', 'sql'));
   });
 
   it('finds libs/analytics/sql from the compiled dist/ tree', () => {

@@ -5,12 +5,12 @@
  * not written.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { AnalyticsQueries } from './analytics.queries';
+import { AnalyticsQueries } from '../views/analytics.queries';
 import { projectBatch } from './lead-events.writer';
 import { LogProjection, readProjectionCheckpoints } from './log-projection';
-import { reconcileAll } from './reconciliation/rule-set-reconciliation';
-import { useEmbeddedAnalytics } from './testing/embedded-analytics.fixture';
-import { funnelScenario } from './testing/funnel-scenario.fixture';
+import { reconcileAll } from '../views/reconciliation/rule-set-reconciliation';
+import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
+import { funnelScenario } from '../testing/funnel-scenario.fixture';
 
 const analytics = useEmbeddedAnalytics('log-projection-int');
 let client: ClickHouseClient;

@@ -11,17 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { AnalyticsQueries } from './analytics.queries';
-import { migrate, MigrationError } from './analytics.migrations';
+import { migrate, MigrationError } from '../clickhouse/analytics.migrations';
 import {
   closeAnalyticsClient,
   createAnalyticsClient,
   EmbeddedPathInUseError,
-} from './clickhouse.client';
-import type { AnyEnvelope } from './lead-event.row';
-import { projectBatch, projectionPosition, resetAnalytics } from './lead-events.writer';
-import { resolveSqlDirectory } from './sql-directory';
-import { createEventLog, leadEvent } from './testing/event-log.fixture';
-import { registerRuleSet } from './testing/rule-sets.fixture';
+} from '../clickhouse/clickhouse.client';
+import type { AnyEnvelope } from '../projection/lead-event.row';
+import { projectBatch, projectionPosition, resetAnalytics } from '../projection/lead-events.writer';
+import { resolveSqlDirectory } from '../clickhouse/sql-directory';
+import { createEventLog, leadEvent } from '../testing/event-log.fixture';
+import { registerRuleSet } from '../testing/rule-sets.fixture';
 import {
   expectedFunnel,
   expectedMarketingLens,
@@ -29,7 +29,7 @@ import {
   expectedSalesLens,
   funnelScenario,
   scenarioLeadEventCount,
-} from './testing/funnel-scenario.fixture';
+} from '../testing/funnel-scenario.fixture';
 
 let dataDir: string;
 let client: ClickHouseClient;

@@ -5,11 +5,11 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { AnalyticsQueries } from '../analytics.queries';
-import { projectBatch } from '../lead-events.writer';
-import { createEventLog, leadEvent as e } from '../testing/event-log.fixture';
-import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
-import { funnelScenario } from '../testing/funnel-scenario.fixture';
-import { readRuleSets } from '../rule-sets';
+import { projectBatch } from '../../projection/lead-events.writer';
+import { createEventLog, leadEvent as e } from '../../testing/event-log.fixture';
+import { useEmbeddedAnalytics } from '../../testing/embedded-analytics.fixture';
+import { funnelScenario } from '../../testing/funnel-scenario.fixture';
+import { readRuleSets } from '../../rules/rule-sets';
 import { reconcileAll } from './rule-set-reconciliation';
 
 const analytics = useEmbeddedAnalytics('rule-set-reconciliation-int');

@@ -32,8 +32,8 @@ import {
   analyticsTables,
   qualifiedTable,
   type AnalyticsDatabaseOptions,
-} from './analytics.database';
-import { toClickHouseDateTime } from './lead-event.row';
+} from '../clickhouse/analytics.database';
+import { toClickHouseDateTime } from '../clickhouse/clickhouse-datetime';
 import type { RuleSet } from './rule-sets';
 
 /** The lead_events columns the rules read. */

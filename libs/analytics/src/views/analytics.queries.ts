@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { analyticsDatabase, type AnalyticsDatabaseOptions } from './analytics.database';
+import { analyticsDatabase, type AnalyticsDatabaseOptions } from '../clickhouse/analytics.database';
 import {
   attributionModels,
   parseAccountLensRows,
@@ -42,11 +42,11 @@ import {
   type SalesLensRow,
   type SharedTotals,
 } from './analytics.rows';
-import { toClickHouseDateTime } from './lead-event.row';
+import { toClickHouseDateTime } from '../clickhouse/clickhouse-datetime';
 import { reconcileTotals, sumLensRows, type Reconciliation } from './reconciliation';
-import { resolveRuleSet, readRuleSets, type RuleSet, type RuleSetKey } from './rule-sets';
-import { resolveSqlDirectory } from './sql-directory';
-import { RULE_INPUT_TYPES } from './rule-facts';
+import { resolveRuleSet, readRuleSets, type RuleSet, type RuleSetKey } from '../rules/rule-sets';
+import { resolveSqlDirectory } from '../clickhouse/sql-directory';
+import { RULE_INPUT_TYPES } from '../rules/rule-facts';
 import { parseLeadAuditGroups, parseStageCounts } from './reconciliation/rule-set-audit.rows';
 import type { LeadAuditGroup, StageCount } from './reconciliation/rule-set-findings';
 

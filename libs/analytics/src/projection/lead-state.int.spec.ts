@@ -8,9 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { projectBatch } from './lead-events.writer';
-import { resolveSqlDirectory } from './sql-directory';
-import { useEmbeddedAnalytics } from './testing/embedded-analytics.fixture';
-import { funnelScenario } from './testing/funnel-scenario.fixture';
+import { resolveSqlDirectory } from '../clickhouse/sql-directory';
+import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
+import { funnelScenario } from '../testing/funnel-scenario.fixture';
 
 const analytics = useEmbeddedAnalytics('lead-state-int');
 let client: ClickHouseClient;

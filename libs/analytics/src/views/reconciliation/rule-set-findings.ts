@@ -19,7 +19,7 @@
  *
  * It must never round or excuse a difference: any non-zero gap is a finding.
  */
-import { describeRuleSet, type RuleSet } from '../rule-sets';
+import { describeRuleSet, type RuleSet } from '../../rules/rule-sets';
 import { auditedStages, type AuditedStage, type StageRequirement } from './funnel-requirements';
 
 /** How a lead's lead_rule_facts row for the set compares with its rule-input events. */

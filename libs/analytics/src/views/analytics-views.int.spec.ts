@@ -13,10 +13,10 @@ import type {
   CohortGrain,
   MarketingAttributionRow,
 } from './analytics.rows';
-import type { AnyEnvelope } from './lead-event.row';
-import { projectBatch } from './lead-events.writer';
-import { useEmbeddedAnalytics } from './testing/embedded-analytics.fixture';
-import { createEventLog, leadEvent as e, type EventLog } from './testing/event-log.fixture';
+import type { AnyEnvelope } from '../projection/lead-event.row';
+import { projectBatch } from '../projection/lead-events.writer';
+import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
+import { createEventLog, leadEvent as e, type EventLog } from '../testing/event-log.fixture';
 
 const analytics = useEmbeddedAnalytics('analytics-views-int');
 const freshDatabase = analytics.freshDatabase;

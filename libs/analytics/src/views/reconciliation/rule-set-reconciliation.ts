@@ -24,11 +24,11 @@ import {
   analyticsDatabase,
   analyticsTables,
   type AnalyticsDatabaseOptions,
-} from '../analytics.database';
+} from '../../clickhouse/analytics.database';
 import type { AnalyticsQueries } from '../analytics.queries';
-import { readProjectionCheckpoints } from '../log-projection';
+import { readProjectionCheckpoints } from '../../projection/log-projection';
 import type { Reconciliation } from '../reconciliation';
-import { readRuleSets, type RuleSet, type RuleSetKey } from '../rule-sets';
+import { readRuleSets, type RuleSet, type RuleSetKey } from '../../rules/rule-sets';
 import { checkedRequirements } from './funnel-requirements';
 import {
   countRequirements,

@@ -19,8 +19,8 @@ import {
   analyticsTables,
   qualifiedTable,
   type AnalyticsDatabaseOptions,
-} from './analytics.database';
-import { toClickHouseDateTime } from './lead-event.row';
+} from '../clickhouse/analytics.database';
+import { toClickHouseDateTime } from '../clickhouse/clickhouse-datetime';
 
 export const ruleSetKinds = ['published', 'shadow'] as const;
 export type RuleSetKind = (typeof ruleSetKinds)[number];

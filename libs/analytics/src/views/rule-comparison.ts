@@ -7,7 +7,7 @@ import type { AnalyticsQueries } from './analytics.queries';
 import type { MoneyByCurrency } from './analytics.rows';
 import type { ChangedLeads } from './analytics.rows';
 import { sumDecimals } from './exact-decimal';
-import type { RuleSet } from './rule-sets';
+import type { RuleSet } from '../rules/rule-sets';
 
 export interface StageCounts {
   readonly leads: number;

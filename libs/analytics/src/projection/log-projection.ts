@@ -24,11 +24,11 @@ import {
   qualifiedTable,
   RULE_FACTS_PROJECTION,
   type AnalyticsDatabaseOptions,
-} from './analytics.database';
+} from '../clickhouse/analytics.database';
 import type { AnyEnvelope } from './lead-event.row';
 import { projectBatch, type ProjectionOutcome } from './lead-events.writer';
-import { computeRuleFacts, computeRuleFactsBetween } from './rule-facts';
-import { readRuleSets } from './rule-sets';
+import { computeRuleFacts, computeRuleFactsBetween } from '../rules/rule-facts';
+import { readRuleSets } from '../rules/rule-sets';
 
 export interface ProjectionCheckpoints {
   /** Decimal strings; null when nothing was projected. */

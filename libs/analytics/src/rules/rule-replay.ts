@@ -17,7 +17,7 @@ import {
   analyticsDatabase,
   analyticsTables,
   type AnalyticsDatabaseOptions,
-} from './analytics.database';
+} from '../clickhouse/analytics.database';
 import { computeRuleFacts } from './rule-facts';
 import { readRuleSet, writeRuleSet, type RuleSet } from './rule-sets';
 
