@@ -1,14 +1,60 @@
 /**
  * The CLI's way into a running Tandem: its HTTP API. In embedded mode the API
  * process owns the data directories, so tools never open them themselves.
+ * Failing to talk to the API at all (refused connection, unknown host, an answer
+ * that is not JSON) is an ApiUnavailableError naming the URL and where it came
+ * from; an answer with an error status is an ApiError carrying the API's body.
  */
 import type { Role } from '@tandem/domain';
+import { UsageError } from './cli-failure';
+
+/** Where the API URL came from, so a failure can say which setting to fix. */
+export type ApiUrlSource = '--api' | 'TANDEM_API_URL' | 'default';
+
+export interface ApiEndpoint {
+  readonly url: string;
+  readonly source: ApiUrlSource;
+}
+
+export const DEFAULT_API_URL = 'http://127.0.0.1:3000';
+
+/** `--api` wins over TANDEM_API_URL, which wins over the default; a malformed URL is a usage error. */
+export function resolveApiEndpoint(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): ApiEndpoint {
+  const endpoint: ApiEndpoint =
+    flag !== undefined
+      ? { url: flag, source: '--api' }
+      : env.TANDEM_API_URL
+        ? { url: env.TANDEM_API_URL, source: 'TANDEM_API_URL' }
+        : { url: DEFAULT_API_URL, source: 'default' };
+  let protocol: string;
+  try {
+    protocol = new URL(endpoint.url).protocol;
+  } catch {
+    throw new UsageError(`${endpoint.source} is not a URL: ${endpoint.url}`);
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new UsageError(`${endpoint.source} must be an http:// or https:// URL: ${endpoint.url}`);
+  }
+  return endpoint;
+}
+
+/** The API could not be talked to: nothing it said can be acted on. */
+export class ApiUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApiUnavailableError';
+  }
+}
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly body: unknown,
-    path: string,
+    readonly path: string,
+    readonly method = 'GET',
   ) {
     super(`${path}: HTTP ${status} ${JSON.stringify(body)}`);
     this.name = 'ApiError';
@@ -16,7 +62,17 @@ export class ApiError extends Error {
 }
 
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  private readonly label: string;
+
+  /** `source` only words failures: `… at http://127.0.0.1:3000 (TANDEM_API_URL): …`. */
+  constructor(
+    readonly baseUrl: string,
+    source?: ApiUrlSource,
+  ) {
+    const why =
+      source === 'default' ? 'the default; set TANDEM_API_URL or --api' : (source ?? null);
+    this.label = `the Tandem API at ${baseUrl}${why === null ? '' : ` (${why})`}`;
+  }
 
   async get<T>(path: string): Promise<T> {
     return this.request<T>('GET', path, undefined, 'ops', 'tandem-cli');
@@ -33,20 +89,70 @@ export class ApiClient {
     role: Role,
     actor: string,
   ): Promise<T> {
-    const response = await fetch(new URL(path, this.baseUrl), {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        'x-tandem-role': role,
-        'x-tandem-actor': actor,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    const parsed: unknown = text.length > 0 ? JSON.parse(text) : null;
-    if (!response.ok) throw new ApiError(response.status, parsed, path);
+    const url = new URL(path, this.baseUrl);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: {
+          'content-type': 'application/json',
+          'x-tandem-role': role,
+          'x-tandem-actor': actor,
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      text = await response.text();
+    } catch (error) {
+      throw new ApiUnavailableError(`cannot reach ${this.label}: ${networkReason(error)}`);
+    }
+    let parsed: unknown = null;
+    if (text.length > 0) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // The Tandem API answers JSON even when it fails: this is some other server.
+        throw new ApiUnavailableError(
+          `${this.label} answered ${method} ${path} with HTTP ${response.status} that is not JSON: ` +
+            'is that URL the Tandem API?',
+        );
+      }
+    }
+    if (!response.ok) throw new ApiError(response.status, parsed, path, method);
     return parsed as T;
   }
+}
+
+/** Network error codes, in the words of the one-line message. */
+const reasons: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  ECONNRESET: 'connection closed by the server',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+/** fetch fails with `TypeError: fetch failed`; the reason is in its cause's code. */
+export function networkReason(error: unknown): string {
+  const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+  const code = errorCode(cause);
+  const known = code === null ? undefined : reasons[code];
+  if (known !== undefined) return known;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return code === null ? message : `${message} (${code})`;
+}
+
+function errorCode(error: unknown): string | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const { code, errors } = error as { code?: unknown; errors?: unknown };
+  if (typeof code === 'string') return code;
+  // Happy eyeballs (localhost → ::1 and 127.0.0.1) fails with an AggregateError.
+  if (Array.isArray(errors)) return errorCode(errors[0]);
+  return null;
 }
 
 /** Why the API refused a request (a 4xx answer), in its own words. */

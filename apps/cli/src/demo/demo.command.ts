@@ -3,7 +3,10 @@
  * the data directory), drives one simulated quarter through the HTTP API, waits
  * for the projection, and prints the marketing and sales lenses side by side
  * with the reconciliation verdict. Each run continues with the next quarter on
- * the same data; `--reset` starts from nothing.
+ * the same data; `--reset` starts from nothing. Progress goes to stderr, the
+ * views and where to go next to stdout. No --json: the API runs in this process and its
+ * logs (pino) share stdout, so scripts use `tandem reconcile --json` and the
+ * /analytics views of `npm start` instead.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -56,13 +59,13 @@ export async function runDemo(config: TandemConfig, options: DemoOptions): Promi
       return 2;
     }
     await rm(config.dataDir, { recursive: true, force: true });
-    console.log(`reset: removed ${config.dataDir}`);
+    console.error(`reset: removed ${config.dataDir}`);
   }
   await mkdir(config.dataDir, { recursive: true });
   const stateFile = path.join(config.dataDir, 'demo-state.json');
   const state = await readState(stateFile);
 
-  console.log(`Tandem demo — ${describeConfig(config)}`);
+  console.error(`Tandem demo — ${describeConfig(config)}`);
   // The demo prints its own report; command-by-command logs only when asked for.
   const logLevel = process.env.TANDEM_LOG_LEVEL ? config.logLevel : 'warn';
   const app = await createFunnelApi({ ...config, logLevel });
@@ -74,7 +77,7 @@ export async function runDemo(config: TandemConfig, options: DemoOptions): Promi
     const quarterStart = quarterForRun(state.runs, now);
 
     if (quarterStart.getTime() > now.getTime()) {
-      console.log(
+      console.error(
         `All quarters up to today are simulated (${state.runs} runs); showing the views. Use --reset to start over.`,
       );
     } else {
@@ -84,14 +87,14 @@ export async function runDemo(config: TandemConfig, options: DemoOptions): Promi
         leads: options.leads,
         now,
       });
-      console.log(
+      console.error(
         `Simulating ${quarter.label}: ${quarter.journeys.length} leads through ${url} (run ${state.runs + 1})`,
       );
       const report = await driveQuarter(api, quarter, {
         concurrency: options.concurrency,
-        onProgress: (done, total) => console.log(`  ${done}/${total} leads`),
+        onProgress: (done, total) => console.error(`  ${done}/${total} leads`),
       });
-      console.log(
+      console.error(
         `Sent ${report.requests} requests in ${report.seconds.toFixed(1)} s ` +
           `(${Math.round(report.requests / report.seconds)}/s); ` +
           `${report.refusedMql} leads did not meet the MQL criteria.`,

@@ -29,3 +29,11 @@ export async function migrateAnalytics(
     await closeAnalyticsClient(client);
   }
 }
+
+/** The one line `tandem migrate` prints without --json. */
+export function migrationSummary(report: MigrationReport): string {
+  return (
+    `ClickHouse ${report.database}: applied ${report.applied.length} (${report.applied.join(', ') || 'none'}), ` +
+    `${report.alreadyApplied.length} already applied`
+  );
+}

@@ -1,42 +1,70 @@
 /**
  * `tandem rebuild`: asks the process that owns the projector to re-project the
  * whole event log, then follows its progress (events position vs store head,
- * rate, ETA) until it has caught up.
+ * rate, ETA) on stderr until it has caught up. stdout gets only the result.
  */
 import type { ApiClient } from '../api-client';
+import { asJson, type CliIo, terminalCliIo } from '../cli-io';
 
 interface Health {
   eventStore: { headPosition: string | null };
   projector: { position?: string | null; caughtUp?: boolean; failure?: string | null };
 }
 
-export async function rebuildProjections(api: ApiClient, timeoutMs = 3_600_000): Promise<number> {
+export interface RebuildResult {
+  readonly ok: boolean;
+  /** The projection's position when it caught up, or when the rebuild stopped. */
+  readonly position: number;
+  readonly head: number;
+  readonly seconds: number;
+  readonly failure: string | null;
+}
+
+const pollIntervalMs = 250;
+const progressIntervalMs = 2000;
+
+export async function rebuildProjections(
+  api: Pick<ApiClient, 'get' | 'post'>,
+  options: { readonly json?: boolean; readonly timeoutMs?: number } = {},
+  io: CliIo = terminalCliIo,
+): Promise<number> {
+  const timeoutMs = options.timeoutMs ?? 3_600_000;
   await api.post('/ops/rebuild', {}, 'ops', 'tandem-cli');
-  const started = Date.now();
-  let lastPrint = 0;
+  const started = io.now();
+  let lastPrint = started;
+  const finish = (result: RebuildResult): number => {
+    if (options.json) io.print(asJson(result));
+    else if (result.ok) io.print(`rebuilt: ${result.position} positions in ${result.seconds} s`);
+    if (!result.ok) io.warn(`rebuild failed: ${result.failure}`);
+    return result.ok ? 0 : 1;
+  };
   for (;;) {
     const health = await api.get<Health>('/health');
-    if (health.projector.failure) {
-      console.error(`rebuild failed: ${health.projector.failure}`);
-      return 1;
-    }
     const head = Number(health.eventStore.headPosition ?? 0);
     const done = Number(health.projector.position ?? 0);
-    if (health.projector.caughtUp) {
-      console.log(`rebuilt: ${done} positions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      return 0;
+    const seconds = Number(((io.now() - started) / 1000).toFixed(1));
+    if (health.projector.failure) {
+      return finish({
+        ok: false,
+        position: done,
+        head,
+        seconds,
+        failure: health.projector.failure,
+      });
     }
-    if (Date.now() - lastPrint > 2000) {
-      const seconds = (Date.now() - started) / 1000;
+    if (health.projector.caughtUp) {
+      return finish({ ok: true, position: done, head, seconds, failure: null });
+    }
+    if (io.now() - lastPrint >= progressIntervalMs) {
       const rate = done / Math.max(seconds, 0.001);
       const eta = rate > 0 ? ((head - done) / rate).toFixed(0) : '?';
-      console.log(`rebuilding: ${done}/${head} (${rate.toFixed(0)}/s, ETA ${eta} s)`);
-      lastPrint = Date.now();
+      io.warn(`rebuilding: ${done}/${head} (${rate.toFixed(0)}/s, ETA ${eta} s)`);
+      lastPrint = io.now();
     }
-    if (Date.now() - started > timeoutMs) {
-      console.error('rebuild did not finish in time');
-      return 1;
+    if (io.now() - started > timeoutMs) {
+      const failure = `did not finish within ${timeoutMs / 1000} s`;
+      return finish({ ok: false, position: done, head, seconds, failure });
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await io.sleep(pollIntervalMs);
   }
 }

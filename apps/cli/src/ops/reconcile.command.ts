@@ -1,10 +1,11 @@
 /**
  * `tandem reconcile`: asks the API for the full verdict (lenses and every kept rule set) and
- * prints it; exit 1 on any failure. Printing is a pure function of the response, so what an
- * operator reads is specified by a unit spec.
+ * prints it, or with --json the verdict itself; exit 1 on any failure. Printing is a pure
+ * function of the response, so what an operator reads is specified by a unit spec.
  */
 import type { FullReconciliation } from '@tandem/analytics';
-import { ApiClient } from '../api-client';
+import type { ApiClient } from '../api-client';
+import { asJson, type CliIo, terminalCliIo } from '../cli-io';
 
 /** The lines the command prints, in order: lens checks, rule sets, findings, verdict. */
 export function reconciliationReport(result: FullReconciliation): string[] {
@@ -28,8 +29,14 @@ export function reconciliationReport(result: FullReconciliation): string[] {
   return lines;
 }
 
-export async function reconcileCommand(apiUrl: string): Promise<number> {
-  const result = await new ApiClient(apiUrl).get<FullReconciliation>('/analytics/reconciliation');
-  for (const line of reconciliationReport(result)) console.log(line);
+/** With --json, the API's verdict as it came; the exit code says the same either way. */
+export async function reconcileCommand(
+  api: Pick<ApiClient, 'get'>,
+  options: { readonly json?: boolean } = {},
+  io: Pick<CliIo, 'print'> = terminalCliIo,
+): Promise<number> {
+  const result = await api.get<FullReconciliation>('/analytics/reconciliation');
+  if (options.json) io.print(asJson(result));
+  else for (const line of reconciliationReport(result)) io.print(line);
   return result.ok ? 0 : 1;
 }

@@ -6,6 +6,7 @@
  * command with the previous version, whose views stay built.
  */
 import { describeRefusal, refusalOf } from '../api-client';
+import { asJson } from '../cli-io';
 import { describeUnfinishedReplay, runReplay } from './replay-follow';
 import type { Activation, RulesApi } from './rules-contract';
 import { type RulesIo, terminalIo } from './rules-io';
@@ -14,6 +15,7 @@ export async function applyRules(
   api: RulesApi,
   version: number,
   io: RulesIo = terminalIo,
+  options: { readonly json?: boolean } = {},
 ): Promise<number> {
   const replayed = await runReplay(api, { version }, io);
   if (replayed.outcome !== 'done') {
@@ -39,16 +41,19 @@ export async function applyRules(
     previous !== null &&
     previous.rulesVersion === active.rulesVersion &&
     previous.definitionHash === active.definitionHash;
+  if (options.json) io.print(asJson({ active, previous, changed: !unchanged }));
+  // With --json the sentences still reach the operator, on stderr.
+  const say = options.json ? io.warn : io.print;
   if (unchanged) {
-    io.print(`rules version ${active.rulesVersion} was already active: nothing changed`);
+    say(`rules version ${active.rulesVersion} was already active: nothing changed`);
     return 0;
   }
-  io.print(
+  say(
     `rules version ${active.rulesVersion} is now active: every view and new decisions use it ` +
       `(was ${previous === null ? 'none' : previous.rulesVersion})`,
   );
   if (previous !== null) {
-    io.print(`to roll back: tandem rules apply ${previous.rulesVersion}`);
+    say(`to roll back: tandem rules apply ${previous.rulesVersion}`);
   }
   return 0;
 }

@@ -414,3 +414,53 @@ describe('tandem rules list', () => {
     );
   });
 });
+
+describe('--json on the rules commands: stdout is one JSON document, words go to stderr', () => {
+  it('rules apply --json prints the activation', async () => {
+    const api = new FakeRulesApi({
+      'POST /ops/rules/replays': replay({ ...done, kind: 'published' }),
+      'POST /ops/rules/activations': {
+        active: { rulesVersion: 3, definitionHash: 'x' },
+        previous: active,
+      },
+    });
+    const t = recordingIo();
+    expect(await applyRules(api, 3, t.io, { json: true })).toBe(0);
+    expect(t.out).toHaveLength(1);
+    expect(JSON.parse(t.out[0]!)).toEqual({
+      active: { rulesVersion: 3, definitionHash: 'x' },
+      previous: active,
+      changed: true,
+    });
+    expect(t.err).toEqual([
+      'rules version 3 is now active: every view and new decisions use it (was 2)',
+      'to roll back: tandem rules apply 2',
+    ]);
+  });
+
+  it('rules publish --json prints what the API recorded; refusals go to warn', async () => {
+    const read = (file: string) => Promise.resolve(draftFile[file as 'draft.json']);
+    const out: string[] = [];
+    const err: string[] = [];
+    const options = { json: true, warn: (line: string) => err.push(line) };
+    const ok = new FakeRulesApi({ 'POST /definitions': { version: 3 } });
+    expect(await publishRules(ok, 'draft.json', (l) => out.push(l), read, options)).toBe(0);
+    expect(out.map((line) => JSON.parse(line) as unknown)).toEqual([{ version: 3 }]);
+    expect(err).toEqual([expect.stringMatching(/^published funnel definition version 3;/)]);
+    const stale = new FakeRulesApi({
+      'POST /definitions': refuse(422, { message: 'version must be 4' }, '/definitions'),
+    });
+    expect(await publishRules(stale, 'draft.json', (l) => out.push(l), read, options)).toBe(1);
+    expect(out).toHaveLength(1);
+    expect(err.at(-1)).toBe('refused (422): version must be 4');
+  });
+
+  it('rules list --json prints both API documents', async () => {
+    const definitions = { active: 2, versions: [] };
+    const ruleSets = { active, sets: [] };
+    const api = new FakeRulesApi({ 'GET /definitions': definitions, 'GET /ops/rules': ruleSets });
+    const lines: string[] = [];
+    expect(await listRules(api, (line) => lines.push(line), { json: true })).toBe(0);
+    expect(lines.map((line) => JSON.parse(line) as unknown)).toEqual([{ definitions, ruleSets }]);
+  });
+});

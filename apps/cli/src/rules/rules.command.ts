@@ -5,18 +5,25 @@
  * switches to it, after `tandem rules what-if` has shown what would change.
  */
 import { describeRefusal, refusalOf } from '../api-client';
+import { asJson } from '../cli-io';
 import { shortHash } from './replay-progress';
 import type { RulesApi, RuleSetsView } from './rules-contract';
 import { readDraft, readTextFile } from './rules-draft';
 import { renderTable } from '../text-table';
 
+/**
+ * `print` gets the result; `options.warn` (default: `print`) the refusals and,
+ * with --json, the hints. The terminal passes stderr there.
+ */
 export async function publishRules(
   api: RulesApi,
   file: string,
   print: (line: string) => void = console.log,
   readText: (file: string) => Promise<string> = readTextFile,
+  options: { readonly json?: boolean; readonly warn?: (line: string) => void } = {},
 ): Promise<number> {
-  const read = await readDraft(file, print, readText);
+  const warn = options.warn ?? print;
+  const read = await readDraft(file, warn, readText);
   if (!read.ok) return 2;
   try {
     const published = await api.post<{ version: number }>(
@@ -26,15 +33,20 @@ export async function publishRules(
       'tandem-cli',
     );
     const version = published.version;
-    print(
+    const hint =
       `published funnel definition version ${version}; nothing changes until you apply it: ` +
-        `tandem rules what-if ${file} to compare, tandem rules apply ${version} to switch`,
-    );
+      `tandem rules what-if ${file} to compare, tandem rules apply ${version} to switch`;
+    if (options.json) {
+      print(asJson(published));
+      warn(hint);
+    } else {
+      print(hint);
+    }
     return 0;
   } catch (error) {
     const refusal = refusalOf(error);
     if (refusal === null) throw error;
-    describeRefusal(refusal).forEach((line) => print(line));
+    describeRefusal(refusal).forEach((line) => warn(line));
     return 1;
   }
 }
@@ -43,14 +55,21 @@ export async function publishRules(
 export async function listRules(
   api: RulesApi,
   print: (line: string) => void = console.log,
+  options: { readonly json?: boolean } = {},
 ): Promise<number> {
-  const [{ versions, active: inForce }, { active, sets }] = await Promise.all([
+  const [definitions, ruleSets] = await Promise.all([
     api.get<{
       active: number | null;
       versions: { version: number; name: string; publishedAt: string; publishedBy: string }[];
     }>('/definitions'),
     api.get<RuleSetsView>('/ops/rules'),
   ]);
+  if (options.json) {
+    print(asJson({ definitions, ruleSets }));
+    return 0;
+  }
+  const { versions, active: inForce } = definitions;
+  const { active, sets } = ruleSets;
   for (const v of versions) {
     print(
       `${v.version === inForce ? '*' : ' '} v${v.version}  ${v.publishedAt}  ${v.publishedBy}  ${v.name}`,

@@ -1,0 +1,141 @@
+/**
+ * The built `tandem` (dist/apps/cli/src/main.js, as `npm run tandem` runs it)
+ * as a child process: its help, its usage errors, its one-line message and
+ * exit code when no API listens, and, against a real API, that `--json` leaves
+ * exactly one JSON document on stdout. The int tier's global setup builds dist/.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { type FunnelApiFixture, startFunnelApi } from '../../../test/support/funnel-api.fixture';
+import { freePort } from '../../../test/support/worker-process';
+
+jest.setTimeout(120_000);
+
+const ROOT = path.resolve(__dirname, '../../..');
+const CLI = path.join(ROOT, 'dist/apps/cli/src/main.js');
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function tandem(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  const { TANDEM_API_URL: _ignored, ...inherited } = process.env;
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('without an API', () => {
+  let url: string;
+  beforeAll(async () => {
+    // Free a moment ago, nothing listens there now: the connection is refused.
+    url = `http://127.0.0.1:${await freePort()}`;
+  });
+
+  it.each([
+    [['rebuild', '--json']],
+    [['status']],
+    [['reconcile']],
+    [['rules', 'list', '--json']],
+    [['rules', 'apply', '2']],
+  ])('%j says it cannot reach the API, in one line, and exits 3', async (args) => {
+    const run = await tandem(args, { TANDEM_API_URL: url });
+    expect(run).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: `tandem: cannot reach the Tandem API at ${url} (TANDEM_API_URL): connection refused\n`,
+    });
+  });
+
+  it('names --api when the URL came from it', async () => {
+    const run = await tandem(['status', '--api', url], { TANDEM_API_URL: 'http://ignored:1' });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(
+      `tandem: cannot reach the Tandem API at ${url} (--api): connection refused\n`,
+    );
+  });
+});
+
+describe('help and usage', () => {
+  it('tandem --help lists the commands and the exit codes', async () => {
+    const run = await tandem(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    for (const command of ['demo', 'status', 'reconcile', 'rebuild', 'migrate', 'rules']) {
+      expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
+    expect(run.stdout).toContain('Exit codes:');
+    expect(run.stdout).toMatch(/^ {2}3 {2}the API cannot be reached/m);
+  });
+
+  it('tandem rules --help lists its subcommands and rebuild --help its options', async () => {
+    const rules = await tandem(['rules', '--help']);
+    expect(rules.code).toBe(0);
+    for (const sub of ['list', 'publish', 'what-if', 'apply']) {
+      expect(rules.stdout).toMatch(new RegExp(`^  ${sub}\\b`, 'm'));
+    }
+    const rebuild = await tandem(['rebuild', '--help']);
+    expect(rebuild.code).toBe(0);
+    expect(rebuild.stdout).toMatch(/^ {2}--api <url>/m);
+    expect(rebuild.stdout).toMatch(/^ {2}--json/m);
+  });
+
+  it('an unknown command exits 2, says so and points at the help', async () => {
+    const run = await tandem(['frobnicate']);
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "tandem: unknown command 'frobnicate'\n(see 'tandem --help')\n",
+    });
+  });
+});
+
+describe('against a running API, --json leaves one JSON document on stdout', () => {
+  let dir: string;
+  let api: FunnelApiFixture;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'tandem-cli-int-'));
+    api = await startFunnelApi(path.join(dir, 'chdb'));
+    await api.app.listen(0, '127.0.0.1');
+    env = { TANDEM_API_URL: await api.app.getUrl() };
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('status, rules list and rebuild', async () => {
+    const status = await tandem(['status', '--json'], env);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ eventStore: expect.any(Object) });
+
+    const rules = await tandem(['rules', 'list', '--json'], env);
+    expect(rules.code).toBe(0);
+    expect(JSON.parse(rules.stdout)).toMatchObject({
+      definitions: { active: 1 },
+      ruleSets: { sets: expect.any(Array) },
+    });
+
+    const rebuild = await tandem(['rebuild', '--json'], env);
+    expect(rebuild.code).toBe(0);
+    expect(JSON.parse(rebuild.stdout)).toMatchObject({ ok: true, failure: null });
+    expect(rebuild.stdout).not.toMatch(/rebuilding:/);
+  });
+});

@@ -1,0 +1,82 @@
+import type { ApiClient } from '../api-client';
+import type { CliIo } from '../cli-io';
+import { rebuildProjections } from './rebuild.command';
+
+/** /health answers in turn (the last one repeats); POST /ops/rebuild accepts. */
+function fakeApi(healths: unknown[]) {
+  const posts: string[] = [];
+  const api: Pick<ApiClient, 'get' | 'post'> = {
+    get: <T>() => Promise.resolve((healths.length > 1 ? healths.shift() : healths[0]) as T),
+    post: <T>(path: string) => {
+      posts.push(path);
+      return Promise.resolve({} as T);
+    },
+  };
+  return { api, posts };
+}
+
+function recordingIo() {
+  const out: string[] = [];
+  const err: string[] = [];
+  let now = 0;
+  const io: CliIo = {
+    print: (line) => out.push(line),
+    warn: (line) => err.push(line),
+    now: () => now,
+    sleep: (ms) => {
+      now += ms;
+      return Promise.resolve();
+    },
+  };
+  return { io, out, err };
+}
+
+const health = (position: number, caughtUp: boolean, failure: string | null = null) => ({
+  eventStore: { headPosition: '1000' },
+  projector: { position: String(position), caughtUp, failure },
+});
+
+describe('tandem rebuild', () => {
+  const healths = () => [
+    ...Array.from({ length: 12 }, (_, i) => health(i * 50, false)),
+    health(1000, true),
+  ];
+
+  it('follows the rebuild on stderr and prints the result on stdout', async () => {
+    const { api, posts } = fakeApi(healths());
+    const t = recordingIo();
+    expect(await rebuildProjections(api, {}, t.io)).toBe(0);
+    expect(posts).toEqual(['/ops/rebuild']);
+    expect(t.err.length).toBeGreaterThan(0);
+    expect(t.err.every((line) => /^rebuilding: \d+\/1000 \(\d+\/s, ETA \d+ s\)$/.test(line))).toBe(
+      true,
+    );
+    expect(t.out).toEqual(['rebuilt: 1000 positions in 3 s']);
+  });
+
+  it('with --json prints exactly the result on stdout', async () => {
+    const { api } = fakeApi(healths());
+    const t = recordingIo();
+    expect(await rebuildProjections(api, { json: true }, t.io)).toBe(0);
+    expect(t.out.map((line) => JSON.parse(line) as unknown)).toEqual([
+      { ok: true, position: 1000, head: 1000, seconds: 3, failure: null },
+    ]);
+  });
+
+  it('exits 1 when the projector reports a failure, or the rebuild takes too long', async () => {
+    const failed = recordingIo();
+    const broken = fakeApi([health(10, false, 'ClickHouse is read-only')]).api;
+    expect(await rebuildProjections(broken, { json: true }, failed.io)).toBe(1);
+    expect(JSON.parse(failed.out[0]!)).toMatchObject({
+      ok: false,
+      failure: 'ClickHouse is read-only',
+    });
+    expect(failed.err.at(-1)).toBe('rebuild failed: ClickHouse is read-only');
+    const slow = recordingIo();
+    expect(
+      await rebuildProjections(fakeApi([health(1, false)]).api, { timeoutMs: 1000 }, slow.io),
+    ).toBe(1);
+    expect(slow.out).toEqual([]);
+    expect(slow.err.at(-1)).toBe('rebuild failed: did not finish within 1 s');
+  });
+});
