@@ -10,7 +10,9 @@ const formats =
   'JSON by default; CSV with `?format=csv` or `Accept: text/csv` (RFC 4180, CRLF, header row, ' +
   'UTF-8). In CSV every money / count map is flattened to one column per key — `wonRevenue.EUR`, ' +
   '`rejectionReasons.no_budget` — with the keys of all matching rows (so every page has the same ' +
-  'header); an empty field is null or "none in that key"; money is the exact decimal string.';
+  'header); an empty field is null or "none in that key"; money is the exact decimal string. ' +
+  "A text cell starting with =, +, -, @, tab or CR is prefixed with ' and quoted (CSV injection); " +
+  'number columns are written as they are.';
 const paging =
   'Paginated: JSON `{ items, total, limit, offset }`; CSV is the page with a header row and the ' +
   'match count in `X-Total-Count`. `limit` defaults to 100 (max 1000), `offset` to 0.';

@@ -82,4 +82,43 @@ describe('present', () => {
       expect(new Set(spec.columns).size).toBe(spec.columns.length);
     }
   });
+
+  it('treats every column as text in CSV unless it is declared numeric', () => {
+    // A new column is text (neutralised) until someone decides it holds numbers.
+    const text = Object.fromEntries(
+      Object.entries(views).map(([name, spec]) => [
+        name,
+        spec.columns.filter((column) => !(spec.numeric as readonly string[]).includes(column)),
+      ]),
+    );
+    expect(text).toEqual({
+      funnel: ['stage', 'previousStage'],
+      marketing: ['channel', 'campaign'],
+      sales: ['owner'],
+      attribution: ['channel', 'campaign'],
+      alignment: ['channel', 'campaign'],
+      timeInStage: ['fromStage', 'toStage'],
+      cohorts: ['cohort'],
+      accounts: ['account'],
+      salesPerformance: ['team', 'owner'],
+      targets: ['team', 'metric', 'period', 'owner'],
+      reconciliationChecks: ['metric', 'ok'],
+    });
+    for (const spec of Object.values(views)) {
+      const columns: readonly string[] = spec.columns;
+      expect(spec.numeric.every((column) => columns.includes(column))).toBe(true);
+    }
+  });
+
+  it('neutralises formula-looking text in CSV and keeps negative money numeric', () => {
+    const hostile = {
+      ...lens('web', '=HYPERLINK("http://x")', '10'),
+      wonRevenue: { EUR: '-12.5' },
+    };
+    expect(present(views.marketing, [hostile], {}, 'csv').body).toBe(
+      'channel,campaign,leads,mqls,handedToSales,accepted,rejected,sqls,opportunities,won,' +
+        'wonRevenue.EUR,mqlRate,sqlRate\r\n' +
+        'web,"\'=HYPERLINK(""http://x"")",1,1,0,0,0,0,0,1,-12.5,1,\r\n',
+    );
+  });
 });

@@ -13,7 +13,7 @@ describe('csvField (RFC 4180)', () => {
   });
 
   it('writes numbers, booleans, null and undefined', () => {
-    expect([0.25, 0, true, false, null, undefined].map(csvField)).toEqual([
+    expect([0.25, 0, true, false, null, undefined].map((value) => csvField(value))).toEqual([
       '0.25',
       '0',
       'true',
@@ -21,6 +21,56 @@ describe('csvField (RFC 4180)', () => {
       '',
       '',
     ]);
+  });
+});
+
+describe('csvField against CSV injection (OWASP)', () => {
+  it.each([
+    ['=1+1', `"'=1+1"`],
+    ['+1', `"'+1"`],
+    ['-1', `"'-1"`],
+    ['@SUM(A1)', `"'@SUM(A1)"`],
+    ['\tcmd', `"'\tcmd"`],
+    ['\rcmd', `"'\rcmd"`],
+    ['=HYPERLINK("http://x")', `"'=HYPERLINK(""http://x"")"`],
+    ["-2+3+cmd|' /C calc'!A0", `"'-2+3+cmd|' /C calc'!A0"`],
+    ['=a,b', `"'=a,b"`],
+  ])('text %j → %j', (value, expected) => {
+    expect(csvField(value)).toBe(expected);
+    expect(csvField(value, 'text')).toBe(expected);
+  });
+
+  it.each([['a=b'], ['x-1'], ['mail@example.com'], [' =1'], ["'=1"]])(
+    'leaves %j alone: the prefix is not first',
+    (value) => {
+      expect(csvField(value)).toBe(value);
+    },
+  );
+
+  it('decides by column, not by look: a text cell that looks numeric is still text', () => {
+    expect(csvField('-12.5', 'text')).toBe(`"'-12.5"`);
+    expect(csvField(-12.5, 'text')).toBe(`"'-12.5"`);
+  });
+
+  it.each([
+    [-12.5, '-12.5'],
+    ['-12.5', '-12.5'],
+    ['-3', '-3'],
+    [-0.25, '-0.25'],
+    [42, '42'],
+    ['28000.00', '28000.00'],
+    [null, ''],
+  ])('number column %j → %j (stays a number)', (value, expected) => {
+    expect(csvField(value, 'number')).toBe(expected);
+  });
+
+  it.each([
+    ['=1+1', `"'=1+1"`],
+    ['-1+cmd', `"'-1+cmd"`],
+    ['@x', `"'@x"`],
+    ['-1e3', `"'-1e3"`],
+  ])('number column refuses a non-decimal string %j → %j', (value, expected) => {
+    expect(csvField(value, 'number')).toBe(expected);
   });
 });
 
@@ -63,5 +113,27 @@ describe('toCsv', () => {
       'm.a,b',
     ]);
     expect(toCsv(['m'], [{ m: { 'a,b': 1 } }])).toBe('"m.a,b"\r\n1\r\n');
+  });
+
+  it('neutralises text columns and keeps numeric columns (and their map keys) numeric', () => {
+    const rows = [
+      { campaign: '=cmd()', owner: '@me', revenue: { EUR: '-12.5' }, rate: -0.5, leads: -1 },
+      { campaign: '-12.5', owner: '+x', revenue: { USD: '7' }, rate: null, leads: 3 },
+    ];
+    expect(
+      toCsv(['campaign', 'owner', 'revenue', 'rate', 'leads'], rows, rows, [
+        'revenue',
+        'rate',
+        'leads',
+      ]),
+    ).toBe(
+      'campaign,owner,revenue.EUR,revenue.USD,rate,leads\r\n' +
+        `"'=cmd()","'@me",-12.5,,-0.5,-1\r\n` +
+        `"'-12.5","'+x",,7,,3\r\n`,
+    );
+  });
+
+  it('treats every column as text unless told it is numeric', () => {
+    expect(toCsv(['n'], [{ n: -1 }])).toBe(`n\r\n"'-1"\r\n`);
   });
 });
