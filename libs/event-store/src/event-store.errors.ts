@@ -46,3 +46,17 @@ export class CheckpointConflictError extends EventStoreError {
 
 /** An append that the store cannot accept as given (empty batch, bad stream id, non-JSON data). */
 export class InvalidAppendError extends EventStoreError {}
+
+/**
+ * An append under an idempotency reservation that no longer holds the key (its lease ran
+ * out and another attempt took it over), or a second append under one reservation.
+ * Nothing was written.
+ */
+export class ReservationLostError extends EventStoreError {
+  constructor(
+    readonly scopeKey: string,
+    reason: string,
+  ) {
+    super(`idempotency key ${scopeKey.slice(0, 12)}…: ${reason}`);
+  }
+}

@@ -8,6 +8,11 @@
 export * from './event-store.port';
 export * from './event-store.errors';
 export * from './event-store.factory';
+export * from './idempotency/idempotency-store.port';
+export {
+  describeIdempotencyStoreContract,
+  type IdempotencyStoreContractFixture,
+} from './idempotency/idempotency-store.contract';
 export { formatExpectedRevision } from './expected-revision';
 export { PostgresEventStore } from './postgres/postgres-event-store';
 export {

@@ -27,6 +27,20 @@ export interface PostgresEventStoreSql {
   readonly advanceCheckpoint: string;
 }
 
+/** The idempotency keys (IdempotencyStore, ADR 0007): one row per live key. */
+export interface PostgresIdempotencySql {
+  readonly deleteIfExpired: string;
+  readonly insert: string;
+  readonly select: string;
+  readonly takeOver: string;
+  readonly lockOwned: string;
+  readonly recordAppend: string;
+  readonly complete: string;
+  readonly forget: string;
+  readonly endLease: string;
+  readonly purgeExpired: string;
+}
+
 export function postgresEventStoreSql(names: PostgresStoreNames): PostgresEventStoreSql {
   const s = names.quotedSchema;
   // Bigints leave as text so neither driver rounds them. The aliases shadow the column
@@ -68,6 +82,26 @@ CREATE TABLE IF NOT EXISTS ${s}.checkpoints (
   position   bigint      NOT NULL,
   updated_at timestamptz NOT NULL
 );
+
+-- Idempotency keys (ADR 0007). scope_key and fingerprint are the caller's hashes. The
+-- appended_* columns are written in the transaction of the key's append, so a row says
+-- whether its request appended even when the process died before answering.
+CREATE TABLE IF NOT EXISTS ${s}.idempotency_keys (
+  scope_key              text        PRIMARY KEY,
+  fingerprint            text        NOT NULL,
+  owner                  uuid        NOT NULL,
+  lease_until            timestamptz NOT NULL,
+  created_at             timestamptz NOT NULL,
+  expires_at             timestamptz NOT NULL,
+  appended_stream        text,
+  appended_from_revision bigint,
+  appended_to_revision   bigint,
+  response_status        integer,
+  response_headers       jsonb,
+  response_body          jsonb,
+  completed_at           timestamptz
+);
+CREATE INDEX IF NOT EXISTS idempotency_keys_expires_at ON ${s}.idempotency_keys (expires_at);
 
 -- One round trip per append. p_expected: 'any' | 'no_stream' | 'stream_exists' | a revision.
 -- p_events: [{ eventId, type, schemaVersion, data, metadata }, ...] in stream order.
@@ -255,5 +289,91 @@ UPDATE ${s}.checkpoints
    SET position = $2::bigint, updated_at = clock_timestamp()
  WHERE name = $1::text AND position = $3::bigint
 RETURNING name`,
+  };
+}
+
+/** The idempotency store's statements; its table is created by `schema` above. */
+export function postgresIdempotencySql(names: PostgresStoreNames): PostgresIdempotencySql {
+  const s = names.quotedSchema;
+  const recordColumns = `
+      k.scope_key, k.fingerprint, k.owner::text AS owner,
+      k.lease_until <= clock_timestamp() AS lease_expired,
+      k.appended_stream,
+      k.appended_from_revision::text AS appended_from_revision,
+      k.appended_to_revision::text AS appended_to_revision,
+      k.response_status, k.response_headers, k.response_body,
+      k.completed_at, k.created_at, k.expires_at`;
+  return {
+    // An expired key is a new key: make room before the insert claims it.
+    deleteIfExpired: `
+DELETE FROM ${s}.idempotency_keys k
+ WHERE k.scope_key = $1::text AND k.expires_at <= clock_timestamp()`,
+
+    insert: `
+INSERT INTO ${s}.idempotency_keys
+  (scope_key, fingerprint, owner, lease_until, created_at, expires_at)
+VALUES ($1::text, $2::text, $3::uuid,
+        clock_timestamp() + make_interval(secs => $4::double precision),
+        clock_timestamp(),
+        clock_timestamp() + make_interval(secs => $5::double precision))
+ON CONFLICT (scope_key) DO NOTHING
+RETURNING scope_key`,
+
+    select: `
+SELECT ${recordColumns}
+  FROM ${s}.idempotency_keys k
+ WHERE k.scope_key = $1::text AND k.expires_at > clock_timestamp()`,
+
+    // Only an unfinished reservation whose lease ran out, and only from the owner seen: of
+    // two attempts racing to take over, one wins. Waits for a fenced append in progress
+    // (it holds the row lock) and then sees what it recorded.
+    takeOver: `
+UPDATE ${s}.idempotency_keys k
+   SET owner = $3::uuid, lease_until = clock_timestamp() + make_interval(secs => $4::double precision)
+ WHERE k.scope_key = $1::text AND k.owner = $2::uuid
+   AND k.completed_at IS NULL AND k.lease_until <= clock_timestamp()
+RETURNING k.appended_stream,
+          k.appended_from_revision::text AS appended_from_revision,
+          k.appended_to_revision::text AS appended_to_revision`,
+
+    // First statement of a fenced append: holds the row until the append commits.
+    lockOwned: `
+SELECT k.appended_stream
+  FROM ${s}.idempotency_keys k
+ WHERE k.scope_key = $1::text AND k.owner = $2::uuid AND k.completed_at IS NULL
+   FOR UPDATE`,
+
+    recordAppend: `
+UPDATE ${s}.idempotency_keys k
+   SET appended_stream = $3::text,
+       appended_from_revision = $4::bigint,
+       appended_to_revision = $5::bigint
+ WHERE k.scope_key = $1::text AND k.owner = $2::uuid`,
+
+    complete: `
+UPDATE ${s}.idempotency_keys k
+   SET response_status = $3::integer, response_headers = $4::jsonb,
+       response_body = $5::jsonb, completed_at = clock_timestamp()
+ WHERE k.scope_key = $1::text AND k.owner = $2::uuid AND k.completed_at IS NULL
+RETURNING k.scope_key`,
+
+    forget: `
+DELETE FROM ${s}.idempotency_keys k
+ WHERE k.scope_key = $1::text AND k.owner = $2::uuid
+   AND k.appended_stream IS NULL AND k.completed_at IS NULL
+RETURNING k.scope_key`,
+
+    endLease: `
+UPDATE ${s}.idempotency_keys k
+   SET lease_until = clock_timestamp()
+ WHERE k.scope_key = $1::text AND k.owner = $2::uuid AND k.completed_at IS NULL`,
+
+    purgeExpired: `
+DELETE FROM ${s}.idempotency_keys k
+ WHERE k.scope_key IN (SELECT x.scope_key
+                         FROM ${s}.idempotency_keys x
+                        WHERE x.expires_at <= clock_timestamp()
+                        LIMIT $1::integer)
+RETURNING k.scope_key`,
   };
 }

@@ -5,6 +5,8 @@
  * and a reader that checkpoints a position never skips a smaller one (ADR 0002).
  * Bulk appends to new streams (`appendToNewStreams`) go through a second function,
  * `append_new_streams`, that takes the same lock: one statement per call.
+ * An append made under an idempotency reservation runs the same statement inside a
+ * transaction that also records it against the key (postgres-idempotency-store.ts).
  * It must never write events other than through `append_events` or
  * `append_new_streams`, and never update or delete a recorded event.
  */
@@ -28,9 +30,15 @@ import type {
   Subscription,
 } from '../event-store.port';
 import { formatExpectedRevision } from '../expected-revision';
+import type { IdempotentEventStore } from '../idempotency/idempotency-store.port';
 import { AppendNotifications } from './append-notifications';
 import { translateAppendError, translateBulkAppendError } from './postgres-append-errors';
-import { type PostgresEventStoreSql, postgresEventStoreSql } from './postgres-event-store.sql';
+import {
+  type PostgresEventStoreSql,
+  postgresEventStoreSql,
+  postgresIdempotencySql,
+} from './postgres-event-store.sql';
+import { PostgresIdempotencyStore } from './postgres-idempotency-store';
 import {
   bigintColumn,
   nullableBigintColumn,
@@ -53,8 +61,10 @@ const DEFAULT_READ_ALL_MAX_COUNT = 1000;
 /** Identity positions start at 1, so "after 0" is "from the start". */
 const BEFORE_FIRST_POSITION = 0n;
 
-export class PostgresEventStore implements EventStore, BulkAppender {
+export class PostgresEventStore implements EventStore, BulkAppender, IdempotentEventStore {
   readonly checkpoints: CheckpointStore;
+  /** Idempotency keys in this store's schema; an append under a reservation is fenced by it. */
+  readonly idempotency: PostgresIdempotencyStore;
   readonly names: PostgresStoreNames;
   private readonly executor: SqlExecutor;
   private readonly sql: PostgresEventStoreSql;
@@ -70,6 +80,12 @@ export class PostgresEventStore implements EventStore, BulkAppender {
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.notifications = new AppendNotifications(this.executor, this.names.channel);
     this.checkpoints = new PostgresCheckpointStore(this.executor, this.sql);
+    this.idempotency = new PostgresIdempotencyStore(
+      this.executor,
+      postgresIdempotencySql(this.names),
+      this.sql.append,
+      (streamId, fromRevision, maxCount) => this.readStream(streamId, { fromRevision, maxCount }),
+    );
   }
 
   async init(): Promise<void> {
@@ -97,6 +113,11 @@ export class PostgresEventStore implements EventStore, BulkAppender {
         metadata,
       })),
     );
+    // Under an idempotency reservation (runReserved): the append and the key's record commit together.
+    const fence = this.idempotency.fenceFor();
+    if (fence !== undefined) {
+      return this.idempotency.appendFenced(fence, streamId, expected, batch, events.length);
+    }
     let rows;
     try {
       rows = await this.executor.query(this.sql.append, [streamId, expected, batch]);
