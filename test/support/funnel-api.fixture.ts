@@ -39,6 +39,7 @@ export async function startFunnelApi(
     },
     projector: 'embedded',
     replay: { batchLeads: options.replayBatchLeads ?? 500, leaseSeconds: 30 },
+    idempotency: { ttlHours: 24, leaseSeconds: 60 },
     kafka: null,
     http: { host: '127.0.0.1', port: 0 },
     logLevel: 'error',

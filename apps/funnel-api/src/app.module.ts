@@ -10,7 +10,7 @@ import {
   type OnApplicationShutdown,
   type Provider,
 } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { TandemConfig } from '@tandem/config';
 import type { EventStore } from '@tandem/event-store';
@@ -28,6 +28,7 @@ import { HealthController } from './health/health.controller';
 import { ReconciliationMonitor } from './health/reconciliation-monitor.service';
 import { OpsController } from './ops/ops.controller';
 import { ErrorFilter } from './http/error.filter';
+import { IdempotencyInterceptor } from './http/idempotency/idempotency.interceptor';
 import { ExecuteLeadCommandHandler } from './leads/execute-lead-command.handler';
 import { GetLeadTimelineHandler } from './leads/get-lead-timeline.handler';
 import { LeadsController } from './leads/leads.controller';
@@ -59,6 +60,7 @@ export class AppModule {
       eventStoreProvider,
       analyticsProvider,
       { provide: APP_FILTER, useClass: ErrorFilter },
+      { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       PortsLifecycle,
       ActiveDefinition,
       ExecuteLeadCommandHandler,

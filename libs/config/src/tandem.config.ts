@@ -43,6 +43,9 @@ const envSchema = z.object({
   TANDEM_PROJECTOR: z.enum(['embedded', 'off']).default('embedded'),
   TANDEM_REPLAY_BATCH_LEADS: z.coerce.number().int().min(1).max(100_000).default(2_000),
   TANDEM_REPLAY_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
+  // At least a day: the API promises retries within 24 h are recognised (ADR 0007).
+  TANDEM_IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).max(8_760).default(24),
+  TANDEM_IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
   TANDEM_KAFKA: z.enum(['off', 'on']).default('off'),
   KAFKA_BROKERS: z
     .string()
@@ -116,6 +119,11 @@ export interface TandemConfig {
    * process's replay counts as alive after its last heartbeat (server ClickHouse only).
    */
   readonly replay: { readonly batchLeads: number; readonly leaseSeconds: number };
+  /**
+   * Idempotency-Key records (ADR 0007): kept `ttlHours` after a key's first use; an attempt
+   * that has not answered within `leaseSeconds` counts as dead and a retry takes its key over.
+   */
+  readonly idempotency: { readonly ttlHours: number; readonly leaseSeconds: number };
   /** `null` when Kafka is off (embedded mode: the projector reads the store). */
   readonly kafka: KafkaConfig | null;
   readonly http: { readonly host: string; readonly port: number };
@@ -235,6 +243,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
     replay: {
       batchLeads: e.TANDEM_REPLAY_BATCH_LEADS,
       leaseSeconds: e.TANDEM_REPLAY_LEASE_SECONDS,
+    },
+    idempotency: {
+      ttlHours: e.TANDEM_IDEMPOTENCY_TTL_HOURS,
+      leaseSeconds: e.TANDEM_IDEMPOTENCY_LEASE_SECONDS,
     },
     kafka,
     http: { host: e.TANDEM_HOST, port: e.TANDEM_PORT },

@@ -9,6 +9,20 @@ describe('loadConfig', () => {
     expect(config.http.port).toBe(3000);
   });
 
+  it('keeps idempotency keys 24 h by default, and never less than a day', () => {
+    expect(loadConfig({}).idempotency).toEqual({ ttlHours: 24, leaseSeconds: 60 });
+    expect(loadConfig({ TANDEM_IDEMPOTENCY_TTL_HOURS: '72' }).idempotency.ttlHours).toBe(72);
+    expect(() => loadConfig({ TANDEM_IDEMPOTENCY_TTL_HOURS: '1' })).toThrow(
+      /TANDEM_IDEMPOTENCY_TTL_HOURS: /,
+    );
+    expect(() => loadConfig({ TANDEM_IDEMPOTENCY_TTL_HOURS: 'a day' })).toThrow(
+      /TANDEM_IDEMPOTENCY_TTL_HOURS: /,
+    );
+    expect(() => loadConfig({ TANDEM_IDEMPOTENCY_LEASE_SECONDS: '0' })).toThrow(
+      /TANDEM_IDEMPOTENCY_LEASE_SECONDS: /,
+    );
+  });
+
   it('names a wrong TANDEM_EVENT_STORE and the values it accepts', () => {
     expect(() => loadConfig({ TANDEM_EVENT_STORE: 'mongo' })).toThrow(ConfigError);
     expect(() => loadConfig({ TANDEM_EVENT_STORE: 'mongo' })).toThrow(

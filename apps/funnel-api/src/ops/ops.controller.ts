@@ -7,6 +7,7 @@ import { Controller, ConflictException, HttpCode, Optional, Post } from '@nestjs
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { authorize } from '@tandem/domain';
 import { EmbeddedProjector } from '../analytics/embedded-projector.service';
+import { SkipIdempotency } from '../http/idempotency/skip-idempotency.decorator';
 import { Ctx, type RequestContext } from '../http/request-context';
 
 @ApiTags('ops')
@@ -16,6 +17,7 @@ export class OpsController {
 
   @Post('rebuild')
   @HttpCode(202)
+  @SkipIdempotency() // appends nothing; a stored "rebuilding" replayed later would mislead
   @ApiOperation({ summary: 'Rebuild the analytics from the event log (ops); follow /health' })
   async rebuild(@Ctx() context: RequestContext) {
     authorize(context.actor.role, 'RebuildProjections');
