@@ -1,0 +1,68 @@
+import type { Request } from 'express';
+import { readIdempotencyKey } from './idempotency-key.header';
+import { idempotencyScopeKey } from './idempotency-scope';
+import { canonicalJson, requestFingerprint } from './request-fingerprint';
+
+const withHeaders = (headers: Record<string, string | string[]>, url = '/leads') =>
+  ({ headers, method: 'POST', originalUrl: url, path: url }) as unknown as Request;
+
+describe('readIdempotencyKey', () => {
+  it('reads a bare key and a Structured Field string alike', () => {
+    expect(readIdempotencyKey(withHeaders({ 'idempotency-key': 'abc-123' }))).toEqual({
+      kind: 'key',
+      key: 'abc-123',
+    });
+    expect(readIdempotencyKey(withHeaders({ 'idempotency-key': '"abc-123"' }))).toEqual({
+      kind: 'key',
+      key: 'abc-123',
+    });
+    expect(readIdempotencyKey(withHeaders({}))).toEqual({ kind: 'absent' });
+  });
+
+  it.each([
+    ['empty', ''],
+    ['an empty quoted string', '""'],
+    ['256 characters', 'k'.repeat(256)],
+    ['a control character', 'a\tb'],
+    ['non-ASCII', 'clé'],
+  ])('refuses %s', (_, value) => {
+    expect(readIdempotencyKey(withHeaders({ 'idempotency-key': value })).kind).toBe('invalid');
+  });
+
+  it('accepts 255 printable characters', () => {
+    expect(readIdempotencyKey(withHeaders({ 'idempotency-key': '~'.repeat(255) })).kind).toBe(
+      'key',
+    );
+  });
+});
+
+describe('idempotencyScopeKey', () => {
+  const marketing = { 'x-tandem-role': 'marketing', 'x-tandem-actor': 'ann' };
+
+  it('differs by actor, role, path and key; ignores the query string', () => {
+    const base = idempotencyScopeKey(withHeaders(marketing), 'k');
+    expect(base).toMatch(/^[0-9a-f]{64}$/);
+    expect(idempotencyScopeKey(withHeaders(marketing, '/leads?x=1'), 'k')).toBe(base);
+    expect(
+      idempotencyScopeKey(withHeaders({ ...marketing, 'x-tandem-actor': 'bob' }), 'k'),
+    ).not.toBe(base);
+    expect(
+      idempotencyScopeKey(withHeaders({ ...marketing, 'x-tandem-role': 'sales' }), 'k'),
+    ).not.toBe(base);
+    expect(idempotencyScopeKey(withHeaders(marketing, '/targets'), 'k')).not.toBe(base);
+    expect(idempotencyScopeKey(withHeaders(marketing), 'other')).not.toBe(base);
+  });
+
+  it('has no scope without a valid role (the request is refused anyway)', () => {
+    expect(idempotencyScopeKey(withHeaders({ 'x-tandem-role': 'admin' }), 'k')).toBeNull();
+  });
+});
+
+describe('requestFingerprint', () => {
+  it('ignores key order and formatting, not values', () => {
+    expect(canonicalJson({ b: 1, a: [{ d: 2, c: null }] })).toBe('{"a":[{"c":null,"d":2}],"b":1}');
+    expect(requestFingerprint({ a: 1, b: 2 })).toBe(requestFingerprint({ b: 2, a: 1 }));
+    expect(requestFingerprint({ a: 1 })).not.toBe(requestFingerprint({ a: 2 }));
+    expect(requestFingerprint(undefined)).toBe(requestFingerprint({}));
+  });
+});
