@@ -26,7 +26,11 @@ let sequence = 0;
 
 export async function startFunnelApi(
   chdbPath: string,
-  options: { readonly replayBatchLeads?: number } = {},
+  options: {
+    readonly replayBatchLeads?: number;
+    /** Overrides of the HTTP edge limits (CORS origins, body limit, writes per minute). */
+    readonly http?: Partial<Omit<TandemConfig['http'], 'host' | 'port'>>;
+  } = {},
 ): Promise<FunnelApiFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tandem-api-int-'));
   const config: TandemConfig = {
@@ -41,7 +45,14 @@ export async function startFunnelApi(
     replay: { batchLeads: options.replayBatchLeads ?? 500, leaseSeconds: 30 },
     idempotency: { ttlHours: 24, leaseSeconds: 60 },
     kafka: null,
-    http: { host: '127.0.0.1', port: 0 },
+    http: {
+      host: '127.0.0.1',
+      port: 0,
+      corsOrigins: [],
+      bodyLimitBytes: 1024 * 1024,
+      writesPerMinute: 6_000,
+      ...options.http,
+    },
     logLevel: 'error',
   };
   const app = await createFunnelApi(config);

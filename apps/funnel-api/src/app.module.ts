@@ -28,6 +28,7 @@ import { HealthController } from './health/health.controller';
 import { ReconciliationMonitor } from './health/reconciliation-monitor.service';
 import { OpsController } from './ops/ops.controller';
 import { ErrorFilter } from './http/error.filter';
+import { WriteRateLimitModule } from './http/write-rate-limit.module';
 import { IdempotencyInterceptor } from './http/idempotency/idempotency.interceptor';
 import { ExecuteLeadCommandHandler } from './leads/execute-lead-command.handler';
 import { GetLeadTimelineHandler } from './leads/get-lead-timeline.handler';
@@ -74,7 +75,7 @@ export class AppModule {
     if (config.projector === 'embedded') providers.push(EmbeddedProjector);
     return {
       module: AppModule,
-      imports: [CqrsModule.forRoot()],
+      imports: [CqrsModule.forRoot(), WriteRateLimitModule.forLimit(config.http.writesPerMinute)],
       controllers: [
         LeadsController,
         DefinitionsController,

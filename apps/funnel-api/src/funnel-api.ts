@@ -2,12 +2,14 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { TandemConfig } from '@tandem/config';
 import { createLogger, PinoNestLogger, runWithLogContext } from '@tandem/logging';
 import type { NextFunction, Request, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { AppModule } from './app.module';
+import { limitBodies, protectEdge } from './http/http-edge';
 
 /** Every request runs in a correlation context: the caller's id, or a new one. */
 function correlate(request: Request, response: Response, next: NextFunction): void {
@@ -20,11 +22,14 @@ function correlate(request: Request, response: Response, next: NextFunction): vo
 
 export async function createFunnelApi(config: TandemConfig): Promise<INestApplication> {
   const logger = createLogger('funnel-api', config.logLevel);
-  const app = await NestFactory.create(AppModule.forConfig(config, logger), {
-    logger: new PinoNestLogger(logger),
-    bodyParser: true,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forConfig(config, logger),
+    // Body parsers are registered by limitBodies, with the configured limit.
+    { logger: new PinoNestLogger(logger), bodyParser: false },
+  );
+  protectEdge(app, config.http);
   app.use(correlate);
+  limitBodies(app, config.http);
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

@@ -9,6 +9,41 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+const BODY_LIMIT_UNITS = { b: 1, kb: 1024, mb: 1024 * 1024 } as const;
+/** `512kb`, `1mb`, `20000` (bytes) → bytes; at most 64mb, so a typo cannot open the gates. */
+const bodyLimit = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^\d+(b|kb|mb)?$/, 'must be a size such as 1mb, 512kb or 20000 (bytes)')
+  .transform((value) => {
+    const [, amount = '0', unit = 'b'] = /^(\d+)(b|kb|mb)?$/.exec(value) ?? [];
+    return Number(amount) * BODY_LIMIT_UNITS[unit as keyof typeof BODY_LIMIT_UNITS];
+  })
+  .refine((bytes) => bytes >= 1 && bytes <= 64 * 1024 * 1024, 'must be between 1b and 64mb');
+
+/** Exact origins (`https://app.example.com`, `http://localhost:5173`), comma-separated. */
+const isOrigin = (value: string): boolean => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+};
+const corsOrigins = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ''),
+  )
+  .refine(
+    (origins) => origins.every(isOrigin),
+    'must be a comma-separated list of origins such as https://app.example.com (scheme, host and port only; no path, no trailing slash, no *)',
+  );
+
 const envSchema = z.object({
   TANDEM_EVENT_STORE: z.enum(['pglite', 'postgres', 'kurrentdb']).default('pglite'),
   TANDEM_DATA_DIR: z.string().min(1).default('.tandem/data'),
@@ -67,6 +102,9 @@ const envSchema = z.object({
   TANDEM_RELAY_BATCH: z.coerce.number().int().min(1).max(10000).default(500),
   TANDEM_HOST: z.string().default('127.0.0.1'),
   TANDEM_PORT: port.default(3000),
+  TANDEM_CORS_ORIGINS: corsOrigins.default([]),
+  TANDEM_BODY_LIMIT: bodyLimit.default(1024 * 1024),
+  TANDEM_RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6_000),
   TANDEM_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -108,6 +146,18 @@ export interface KafkaConfig {
   readonly relayBatchSize: number;
 }
 
+/** The HTTP listener and the limits at its edge. */
+export interface HttpConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Browser origins allowed by CORS; empty: CORS off (no Access-Control-* headers at all). */
+  readonly corsOrigins: readonly string[];
+  /** Largest request body in bytes; a larger one is refused with 413 before it is parsed. */
+  readonly bodyLimitBytes: number;
+  /** Writes (POST, PUT, PATCH, DELETE) per minute per caller; more get 429 with Retry-After. */
+  readonly writesPerMinute: number;
+}
+
 export interface TandemConfig {
   /** Root of embedded data (PGlite, chDB, demo state). */
   readonly dataDir: string;
@@ -126,7 +176,7 @@ export interface TandemConfig {
   readonly idempotency: { readonly ttlHours: number; readonly leaseSeconds: number };
   /** `null` when Kafka is off (embedded mode: the projector reads the store). */
   readonly kafka: KafkaConfig | null;
-  readonly http: { readonly host: string; readonly port: number };
+  readonly http: HttpConfig;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -249,7 +299,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
       leaseSeconds: e.TANDEM_IDEMPOTENCY_LEASE_SECONDS,
     },
     kafka,
-    http: { host: e.TANDEM_HOST, port: e.TANDEM_PORT },
+    http: {
+      host: e.TANDEM_HOST,
+      port: e.TANDEM_PORT,
+      corsOrigins: e.TANDEM_CORS_ORIGINS,
+      bodyLimitBytes: e.TANDEM_BODY_LIMIT,
+      writesPerMinute: e.TANDEM_RATE_LIMIT_WRITES_PER_MINUTE,
+    },
     logLevel: e.TANDEM_LOG_LEVEL,
   };
 }

@@ -53,4 +53,41 @@ describe('loadConfig', () => {
     expect(text).not.toMatch(/s3cret|hunter2/);
     expect(text).toContain('postgres');
   });
+
+  it('reads the HTTP edge limits: CORS off, 1mb bodies, 6000 writes a minute by default', () => {
+    expect(loadConfig({}).http).toMatchObject({
+      corsOrigins: [],
+      bodyLimitBytes: 1024 * 1024,
+      writesPerMinute: 6000,
+    });
+    expect(
+      loadConfig({
+        TANDEM_CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+        TANDEM_BODY_LIMIT: '512KB',
+        TANDEM_RATE_LIMIT_WRITES_PER_MINUTE: '30',
+      }).http,
+    ).toMatchObject({
+      corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+      bodyLimitBytes: 512 * 1024,
+      writesPerMinute: 30,
+    });
+    expect(loadConfig({ TANDEM_BODY_LIMIT: '20000' }).http.bodyLimitBytes).toBe(20000);
+    expect(loadConfig({ TANDEM_CORS_ORIGINS: '' }).http.corsOrigins).toEqual([]);
+  });
+
+  it.each([
+    ['TANDEM_CORS_ORIGINS', '*'],
+    ['TANDEM_CORS_ORIGINS', 'https://app.example.com/'],
+    ['TANDEM_CORS_ORIGINS', 'https://app.example.com/path'],
+    ['TANDEM_CORS_ORIGINS', 'ftp://files.example.com'],
+    ['TANDEM_CORS_ORIGINS', 'app.example.com'],
+    ['TANDEM_BODY_LIMIT', '1gb'],
+    ['TANDEM_BODY_LIMIT', '65mb'],
+    ['TANDEM_BODY_LIMIT', '0'],
+    ['TANDEM_BODY_LIMIT', 'lots'],
+    ['TANDEM_RATE_LIMIT_WRITES_PER_MINUTE', '0'],
+    ['TANDEM_RATE_LIMIT_WRITES_PER_MINUTE', 'many'],
+  ])('refuses %s=%j, naming it', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}: `));
+  });
 });

@@ -35,6 +35,17 @@ export function readRequestContext(request: Request, response: Response): Reques
   };
 }
 
+/**
+ * The key a caller's limits (write rate) are counted under: the actor it names, else its
+ * address. The only place that decides who "the same caller" is: today the headers are the
+ * client's word, so authentication (issue 12) will replace this with the verified subject.
+ */
+export function callerKey(request: Request): string {
+  const actor = header(request, 'x-tandem-actor')?.trim();
+  if (actor) return `actor:${actor}`;
+  return `ip:${request.ip ?? request.socket.remoteAddress ?? 'unknown'}`;
+}
+
 export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext) =>
   readRequestContext(
     context.switchToHttp().getRequest<Request>(),

@@ -1,0 +1,237 @@
+/**
+ * The API's edge on real engines (PGlite + chDB), through HTTP: security headers and no
+ * X-Powered-By, the body limit (413, nothing appended), limits on the identity headers (400
+ * naming the header), the per-caller write rate limit (429 with Retry-After), the CORS policy,
+ * and CSV exports that neutralise a formula typed into a campaign name (issue 12, items 4–5).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import {
+  type FunnelApiFixture,
+  startFunnelApi,
+  waitForProjection,
+} from './support/funnel-api.fixture';
+
+jest.setTimeout(180_000);
+
+const as = (role: string, actor = `${role}-tester`) => ({
+  'x-tandem-role': role,
+  'x-tandem-actor': actor,
+});
+const captureBody = (overrides: Record<string, unknown> = {}) => ({
+  contact: { name: 'Giulia Rossi', email: 'giulia@example.com' },
+  company: { name: 'Acme', industry: 'software', size: 250, country: 'IT' },
+  source: { channel: 'trade_fair', campaign: 'smau-milano' },
+  productInterest: 'funnel_analytics',
+  timeframe: '3_months',
+  consent: { marketing: true },
+  ...overrides,
+});
+
+let chdbPath: string;
+
+beforeAll(async () => {
+  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-edge-chdb-'));
+});
+
+afterAll(async () => {
+  await rm(chdbPath, { recursive: true, force: true });
+});
+
+describe('with the default configuration', () => {
+  let api: FunnelApiFixture;
+  let http: App;
+
+  beforeAll(async () => {
+    api = await startFunnelApi(chdbPath);
+    http = api.app.getHttpServer() as App;
+  });
+
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('sends the security headers and no X-Powered-By, on answers and refusals alike', async () => {
+    for (const response of [
+      await request(http).get('/health').expect(200),
+      await request(http).get('/no-such-route').expect(404),
+      await request(http).post('/leads').send({}).expect(401),
+    ]) {
+      expect(response.headers['x-powered-by']).toBeUndefined();
+      expect(response.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'SAMEORIGIN',
+        'referrer-policy': 'no-referrer',
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-origin',
+      });
+      expect(response.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+      expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(response.headers['content-security-policy']).toContain("object-src 'none'");
+      expect(response.headers['content-security-policy']).not.toContain('upgrade-insecure');
+    }
+  });
+
+  it('keeps the dashboard under its own, stricter CSP (one policy, not two)', async () => {
+    const page = await request(http).get('/dashboard').expect(200);
+    expect(page.headers['content-security-policy']).toMatch(
+      /^default-src 'none'; script-src 'self'/,
+    );
+    expect(page.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('refuses a body over the limit with 413 in the error shape, and appends nothing', async () => {
+    const head = await api.store.headPosition();
+    const response = await request(http)
+      .post('/leads')
+      .set(as('marketing'))
+      .send(captureBody({ notes: 'x'.repeat(1024 * 1024 + 1) }))
+      .expect(413);
+    expect(response.body).toEqual({
+      statusCode: 413,
+      error: 'Payload Too Large',
+      message: 'request body exceeds the limit of 1048576 bytes (TANDEM_BODY_LIMIT)',
+      code: 'body_too_large',
+    });
+    expect(response.headers['x-correlation-id']).toBeTruthy();
+    expect(await api.store.headPosition()).toBe(head);
+  });
+
+  it.each([
+    ['x-tandem-actor', 'a'.repeat(201)],
+    ['x-tandem-actor', 'José'],
+    ['x-correlation-id', 'c'.repeat(201)],
+    ['x-causation-id', 'c'.repeat(201)],
+  ])('refuses %s that is too long or not printable ASCII: 400 naming it', async (name, value) => {
+    const head = await api.store.headPosition();
+    const response = await request(http)
+      .post('/leads')
+      .set(as('marketing'))
+      .set(name, value)
+      .send(captureBody())
+      .expect(400);
+    expect(response.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: `${name} must be at most 200 printable ASCII characters`,
+      code: 'invalid_header',
+      header: name,
+    });
+    expect(response.headers['x-correlation-id']).toBeUndefined(); // never echoed back
+    expect(await api.store.headPosition()).toBe(head);
+  });
+
+  it('accepts identity headers of exactly 200 printable characters', async () => {
+    const actor = 'a'.repeat(200);
+    await request(http)
+      .post('/leads')
+      .set(as('marketing', actor))
+      .set('x-correlation-id', 'c'.repeat(200))
+      .send(captureBody())
+      .expect(201);
+  });
+
+  it('answers no CORS preflight: CORS is off unless origins are configured', async () => {
+    const response = await request(http)
+      .options('/leads')
+      .set('Origin', 'https://app.example.com')
+      .set('Access-Control-Request-Method', 'POST');
+    expect(response.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('neutralises a formula typed into a campaign name in the marketing lens CSV', async () => {
+    const campaign = '=HYPERLINK("http://x")';
+    await request(http)
+      .post('/leads')
+      .set(as('marketing'))
+      .send(captureBody({ source: { channel: 'csv_injection', campaign } }))
+      .expect(201);
+    await waitForProjection(http);
+
+    const csv = await request(http)
+      .get('/analytics/marketing?format=csv&channel=csv_injection')
+      .expect(200);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    const [header, row, end] = csv.text.split('\r\n');
+    expect(header?.split(',').slice(0, 3)).toEqual(['channel', 'campaign', 'leads']);
+    expect(row).toMatch(/^csv_injection,"'=HYPERLINK\(""http:\/\/x""\)",1,0,/);
+    expect(end).toBe('');
+    // JSON is data, not a spreadsheet: the name comes back exactly as typed.
+    const json = await request(http).get('/analytics/marketing?channel=csv_injection').expect(200);
+    expect(json.body).toEqual([expect.objectContaining({ channel: 'csv_injection', campaign })]);
+  });
+});
+
+describe('with a tiny write limit and allowed CORS origins', () => {
+  const allowed = 'https://app.example.com';
+  let api: FunnelApiFixture;
+  let http: App;
+
+  beforeAll(async () => {
+    api = await startFunnelApi(chdbPath, {
+      http: { writesPerMinute: 3, corsOrigins: [allowed, 'http://localhost:5173'] },
+    });
+    http = api.app.getHttpServer() as App;
+  });
+
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('limits writes per caller: 429 with Retry-After after the limit, others unaffected', async () => {
+    const write = (actor: string) =>
+      request(http).post('/leads').set(as('marketing', actor)).send(captureBody());
+    for (let i = 0; i < 3; i++) await write('busy@example.com').expect(201);
+    const head = await api.store.headPosition();
+
+    const refused = await write('busy@example.com').expect(429);
+    expect(refused.body).toEqual({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: expect.stringMatching(
+        /^too many writes: at most 3 a minute per caller \(TANDEM_RATE_LIMIT_WRITES_PER_MINUTE\); retry after \d+ s$/,
+      ) as unknown,
+      code: 'rate_limited',
+    });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(await api.store.headPosition()).toBe(head);
+
+    // Another caller has its own budget; reads are never limited.
+    await write('calm@example.com').expect(201);
+    for (let i = 0; i < 5; i++) {
+      await request(http).get('/health').set(as('marketing', 'busy@example.com')).expect(200);
+    }
+  });
+
+  it('allows a CORS preflight from a configured origin', async () => {
+    const response = await request(http)
+      .options('/leads')
+      .set('Origin', allowed)
+      .set('Access-Control-Request-Method', 'POST')
+      .set('Access-Control-Request-Headers', 'content-type,x-tandem-role,x-tandem-actor')
+      .expect(204);
+    expect(response.headers['access-control-allow-origin']).toBe(allowed);
+    expect(response.headers['access-control-allow-methods']).toBe('GET,HEAD,POST');
+    expect(response.headers['access-control-allow-headers']).toContain('x-tandem-role');
+    expect(response.headers['access-control-allow-credentials']).toBeUndefined();
+    expect(response.headers.vary).toMatch(/Origin/i);
+
+    const read = await request(http).get('/health').set('Origin', allowed).expect(200);
+    expect(read.headers['access-control-allow-origin']).toBe(allowed);
+    expect(read.headers['access-control-expose-headers']).toContain('x-correlation-id');
+  });
+
+  it('refuses a CORS preflight from any other origin', async () => {
+    for (const origin of ['https://evil.example.com', 'https://app.example.com.evil.io', 'null']) {
+      const response = await request(http)
+        .options('/leads')
+        .set('Origin', origin)
+        .set('Access-Control-Request-Method', 'POST');
+      expect(response.headers['access-control-allow-origin']).toBeUndefined();
+    }
+  });
+});
