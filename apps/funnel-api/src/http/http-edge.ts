@@ -29,6 +29,7 @@ const CORS_REQUEST_HEADERS = [
 ];
 const CORS_EXPOSED_HEADERS = [
   'content-disposition',
+  'idempotent-replayed',
   'location',
   'retry-after',
   'x-correlation-id',
