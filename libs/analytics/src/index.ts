@@ -126,3 +126,11 @@ export {
   InvalidAnalystAccessError,
   type AnalystAccess,
 } from './clickhouse/analyst-access';
+export {
+  BulkLogProjection,
+  postgresLogSource,
+  type BulkSliceOutcome,
+  type DecodeStaged,
+  type PostgresLogSource,
+  type StagedEvent,
+} from './projection/bulk/bulk-log-projection';

@@ -42,6 +42,7 @@ describe('the migration files', () => {
       [9, '0009_create_lead_state.sql'],
       [10, '0010_create_lead_state_mv.sql'],
       [11, '0011_backfill_lead_state.sql'],
+      [12, '0012_create_event_log_staging.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

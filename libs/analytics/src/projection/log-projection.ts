@@ -130,6 +130,18 @@ export class LogProjection {
     return { ...outcome, ruleFacts };
   }
 
+  /**
+   * Records that events up to `position` are projected without their rules, by a writer that
+   * is not `project` (the set-based catch-up, BulkLogProjection). Call it only after every row
+   * of those events is written.
+   */
+  async advanceEvents(position: string): Promise<void> {
+    await this.record({
+      events: later(this.checkpoints.events, position),
+      rules: this.checkpoints.rules,
+    });
+  }
+
   /** Brings the rules up to the events checkpoint (after a restart that found them behind). */
   async catchUpRules(): Promise<number> {
     const { events } = this.checkpoints;

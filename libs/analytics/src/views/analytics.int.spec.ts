@@ -177,6 +177,7 @@ describe.each(legs)('on $name', (leg) => {
         '0009_create_lead_state.sql',
         '0010_create_lead_state_mv.sql',
         '0011_backfill_lead_state.sql',
+        '0012_create_event_log_staging.sql',
       ]);
       expect(second).toEqual({ database, applied: [], alreadyApplied: first.applied });
       const tables = await client.query({
@@ -187,6 +188,7 @@ describe.each(legs)('on $name', (leg) => {
       expect(await tables.json()).toEqual([
         { name: 'active_rules' },
         { name: 'campaign_spend' },
+        { name: 'event_log_staging' },
         { name: 'lead_events' },
         { name: 'lead_facts' },
         { name: 'lead_rule_facts' },

@@ -1,0 +1,534 @@
+/**
+ * Builds the SQL that turns recorded events, staged as the store holds them (JSON text), into
+ * lead_events rows inside ClickHouse: the set-based twin of decodeStoredEvent + toLeadEventRow,
+ * for catching up on a large history at the engines' speed (ADR 0006).
+ *
+ * Two parts per event type, both derived from one field list that mirrors the contract's zod
+ * schema (libs/contracts event-schemas.ts; a unit spec checks the field names agree):
+ *   - `fast`: true only when the event is certainly what the TypeScript path would accept, and
+ *     its row is certainly what that path would write. It is conservative on purpose: anything
+ *     it cannot vouch for (another schema version, a timestamp not in toISOString form, a string
+ *     needing an escape JSON.stringify and ClickHouse write differently, an untrimmed text...)
+ *     is false, and the event goes through the TypeScript path instead. Never the other way.
+ *   - `data`: the allow-listed payload as JSON text, byte for byte what
+ *     JSON.stringify(analyticsData(...)) writes for such an event.
+ * The SQL is generated from constants only (never from event content or caller input) and is
+ * committed as sql/projection/lead-events-from-staging.sql, so a change is a reviewable diff.
+ */
+import { type leadEventTypes, roles, touchpointKinds } from '@tandem/domain';
+
+/** How the contract constrains one field, as far as the fast path needs to know. */
+type FieldKind =
+  | { readonly kind: 'text' } // z.string().trim().min(1).max(500)
+  | { readonly kind: 'string'; readonly max?: number } // z.string() (.max(n))
+  | { readonly kind: 'number' } // z.number()
+  | { readonly kind: 'amount' } // z.number().nonnegative().max(1e12)
+  | { readonly kind: 'positiveInt' } // z.number().int().positive()
+  | { readonly kind: 'count'; readonly max: number } // z.number().int().nonnegative().max(n)
+  | { readonly kind: 'bool' }
+  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  | { readonly kind: 'pattern'; readonly re2: string } // z.string().regex(...)
+  | { readonly kind: 'email' }
+  | { readonly kind: 'isoTime' } // z.iso.datetime({ offset: true })
+  | { readonly kind: 'textArray' }
+  | { readonly kind: 'stringArray' }
+  | { readonly kind: 'object'; readonly fields: Fields };
+
+type Presence = 'required' | 'optional' | 'nullable';
+interface Field {
+  readonly type: FieldKind;
+  readonly presence: Presence;
+}
+type Fields = Readonly<Record<string, Field>>;
+
+const req = (type: FieldKind): Field => ({ type, presence: 'required' });
+const opt = (type: FieldKind): Field => ({ type, presence: 'optional' });
+const nul = (type: FieldKind): Field => ({ type, presence: 'nullable' });
+const text: FieldKind = { kind: 'text' };
+const amount: FieldKind = { kind: 'amount' };
+const positiveInt: FieldKind = { kind: 'positiveInt' };
+const currency: FieldKind = { kind: 'pattern', re2: '^[A-Z]{3}$' };
+const country: FieldKind = { kind: 'pattern', re2: '^[A-Z]{2}$' };
+const note: FieldKind = { kind: 'string', max: 4000 };
+
+/** The contract of every lead event's payload (event-schemas.ts), field by field. */
+export const leadEventFields = {
+  LeadCaptured: {
+    contact: req({
+      kind: 'object',
+      fields: {
+        name: req(text),
+        email: req({ kind: 'email' }),
+        phone: opt({ kind: 'string', max: 40 }),
+      },
+    }),
+    company: req({
+      kind: 'object',
+      fields: {
+        name: req(text),
+        industry: opt(text),
+        size: opt({ kind: 'count', max: 10_000_000 }),
+        country: opt(country),
+      },
+    }),
+    source: req({
+      kind: 'object',
+      fields: { channel: req(text), campaign: opt(text), medium: opt(text), content: opt(text) },
+    }),
+    productInterest: nul(text),
+    timeframe: nul(text),
+    consent: req({ kind: 'object', fields: { marketing: req({ kind: 'bool' }) } }),
+  },
+  TouchpointRecorded: {
+    touchpointId: req(text),
+    kind: req({ kind: 'enum', values: touchpointKinds }),
+    channel: req(text),
+    campaign: nul(text),
+    content: nul(text),
+  },
+  LeadProfiled: {
+    industry: nul(text),
+    companySize: nul({ kind: 'count', max: 10_000_000 }),
+    country: nul(country),
+    role: nul(text),
+    budget: nul({ kind: 'object', fields: { amount: req(amount), currency: req(currency) } }),
+    timeline: nul(text),
+  },
+  LeadQualifiedAsMql: {
+    rulesVersion: req(positiveInt),
+    fitScore: req({ kind: 'number' }),
+    intentScore: req({ kind: 'number' }),
+    score: req({ kind: 'number' }),
+    threshold: req({ kind: 'number' }),
+    reasons: req({ kind: 'stringArray' }),
+  },
+  LeadHandedToSales: {
+    owner: req(text),
+    team: nul(text),
+    slaDueAt: req({ kind: 'isoTime' }),
+    rulesVersion: req(positiveInt),
+  },
+  LeadAcceptedBySales: { owner: req({ kind: 'string' }), note: nul(note) },
+  LeadRejectedBySales: { owner: req({ kind: 'string' }), reason: req(text), note: nul(note) },
+  LeadQualifiedAsSql: { criteriaMet: req({ kind: 'textArray' }), rulesVersion: req(positiveInt) },
+  OpportunityOpened: {
+    opportunityId: req(text),
+    stage: req(text),
+    amount: req(amount),
+    currency: req(currency),
+  },
+  OpportunityStageChanged: {
+    opportunityId: req(text),
+    from: req(text),
+    to: req(text),
+    amount: req(amount),
+  },
+  DealWon: { opportunityId: req(text), amount: req(amount), currency: req(currency) },
+  DealLost: { opportunityId: req(text), reason: req(text), note: nul(note) },
+  LeadRecycled: { from: req(text), reason: req(text) },
+  LeadMerged: { intoLeadId: req(text) },
+  LeadErased: { reason: req(text) },
+} as const satisfies Record<(typeof leadEventTypes)[number], Fields>;
+
+type LeadType = keyof typeof leadEventFields;
+
+// ---------------------------------------------------------------------------------------------
+// SQL pieces. Each document is parsed once per row: the inner query of stagedRows() turns
+// `data`, `metadata` and every nested object the contract has into Map(key -> raw JSON value)
+// (JSONExtractKeysAndValuesRaw); checks and values then read the maps, and only a string
+// value is parsed again (a tiny JSON document of its own). `path` is a list of keys below the
+// column; keys are constants here.
+
+const quote = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/** The alias of the map holding the object at `path` of `column`. */
+const mapAlias = (column: string, path: readonly string[]): string =>
+  [column === 'data' ? 'd_' : 'm_', ...path].join('_');
+const parentMap = (column: string, path: readonly string[]) => mapAlias(column, path.slice(0, -1));
+const last = (path: readonly string[]) => quote(path[path.length - 1] ?? '');
+/** The raw JSON text of the value at `path` ('' when the key is absent). */
+const raw = (column: string, path: readonly string[]) =>
+  `${parentMap(column, path)}[${last(path)}]`;
+const jsonHas = (column: string, path: readonly string[]) =>
+  `mapContains(${parentMap(column, path)}, ${last(path)})`;
+/** JSONType's names, read off the raw text's first character. */
+function jsonType(column: string, path: readonly string[]): string {
+  const r = raw(column, path);
+  return `multiIf(startsWith(${r}, '"'), 'String', startsWith(${r}, '{'), 'Object', startsWith(${r}, '['), 'Array', ${r} IN ('true', 'false'), 'Bool', ${r} = 'null', 'Null', ${r} = '', 'Missing', match(${r}, '^-?[0-9]+$'), 'Int64', 'Double')`;
+}
+const jsonString = (column: string, path: readonly string[]) =>
+  `JSONExtractString(${raw(column, path)})`;
+const jsonRaw = raw;
+
+/** Every object path the contract nests, per column: each gets its own map. */
+function objectPaths(fields: Fields, path: readonly string[] = []): string[][] {
+  return Object.entries(fields).flatMap(([name, field]) =>
+    field.type.kind === 'object'
+      ? [[...path, name], ...objectPaths(field.type.fields, [...path, name])]
+      : [],
+  );
+}
+
+// JavaScript's String#trim removes these; RE2 character class of the same set.
+const JS_WHITESPACE =
+  '[\\\\t\\\\n\\\\x{0B}\\\\f\\\\r \\\\x{A0}\\\\x{1680}\\\\x{2000}-\\\\x{200A}\\\\x{2028}\\\\x{2029}\\\\x{202F}\\\\x{205F}\\\\x{3000}\\\\x{FEFF}]';
+
+/** A string value the contract's `text` accepts and does not change: trimmed, 1–500 long. */
+function textCheck(value: string): string {
+  // Bytes bound UTF-16 length from above, so `length(...) <= 500` is never looser than .max(500).
+  return `(length(${value}) BETWEEN 1 AND 500 AND NOT match(${value}, '^${JS_WHITESPACE}|${JS_WHITESPACE}$'))`;
+}
+
+// A subset of zod's e-mail pattern: dot-separated local atoms, dotted domain labels, a TLD.
+const EMAIL_RE2 =
+  '^[A-Za-z0-9_+-]+(\\\\.[A-Za-z0-9_+-]+)*@([A-Za-z0-9][A-Za-z0-9-]*\\\\.)+[A-Za-z]{2,}$';
+const ISO_UTC_RE2 = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\\\.[0-9]{3}Z$';
+
+/** A timestamp in toISOString form naming a real instant (the calendar checked by round trip). */
+export function isoCheck(value: string): string {
+  return (
+    `(match(${value}, '${ISO_UTC_RE2}') AND ` +
+    `toString(parseDateTime64BestEffortOrNull(${value}, 3, 'UTC')) = concat(substring(${value}, 1, 10), ' ', substring(${value}, 12, 12)))`
+  );
+}
+
+function valueCheck(type: FieldKind, column: string, path: readonly string[]): string {
+  const t = jsonType(column, path);
+  const s = jsonString(column, path);
+  switch (type.kind) {
+    case 'text':
+      return `(${t} = 'String' AND ${textCheck(s)})`;
+    case 'string':
+      return type.max === undefined
+        ? `${t} = 'String'`
+        : `(${t} = 'String' AND length(${s}) <= ${type.max})`;
+    case 'number':
+      return `${t} IN ('Int64', 'Double')`;
+    case 'amount':
+      return `(${t} IN ('Int64', 'Double') AND toFloat64OrNull(${raw(column, path)}) BETWEEN 0 AND 1e12)`;
+    case 'positiveInt':
+      // zod's .int() means a safe integer.
+      return `(${t} = 'Int64' AND toInt64OrNull(${raw(column, path)}) BETWEEN 1 AND 9007199254740991)`;
+    case 'count':
+      return `(${t} = 'Int64' AND toInt64OrNull(${raw(column, path)}) BETWEEN 0 AND ${type.max})`;
+    case 'bool':
+      return `${t} = 'Bool'`;
+    case 'enum':
+      return `(${t} = 'String' AND ${s} IN (${type.values.map(quote).join(', ')}))`;
+    case 'pattern':
+      return `(${t} = 'String' AND match(${s}, '${type.re2}'))`;
+    case 'email':
+      return `(${t} = 'String' AND length(${s}) <= 320 AND match(${s}, '${EMAIL_RE2}'))`;
+    case 'isoTime':
+      return `(${t} = 'String' AND ${isoCheck(s)})`;
+    case 'textArray':
+    case 'stringArray': {
+      const items = `JSONExtractArrayRaw(${raw(column, path)})`;
+      const element =
+        type.kind === 'textArray'
+          ? `startsWith(x, '"') AND ${textCheck('JSONExtractString(x)')}`
+          : `startsWith(x, '"')`;
+      return `(${t} = 'Array' AND arrayAll(x -> ${element}, ${items}))`;
+    }
+    case 'object':
+      return `(${t} = 'Object' AND ${fieldsCheck(type.fields, column, path)})`;
+  }
+}
+
+function fieldCheck(field: Field, column: string, path: readonly string[]): string {
+  const has = jsonHas(column, path);
+  const check = valueCheck(field.type, column, path);
+  switch (field.presence) {
+    case 'required':
+      return check;
+    case 'optional':
+      return `(NOT ${has} OR ${check})`;
+    case 'nullable':
+      return `(${has} AND (${jsonType(column, path)} = 'Null' OR ${check}))`;
+  }
+}
+
+function fieldsCheck(fields: Fields, column: string, path: readonly string[]): string {
+  return Object.entries(fields)
+    .map(([name, field]) => fieldCheck(field, column, [...path, name]))
+    .join(' AND ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The analytics payload (analyticsData in lead-event.row.ts) as JSON text.
+
+type Out = (column: string) => string;
+const str: (path: readonly string[]) => Out = (path) => (c) =>
+  `toJSONString(${jsonString(c, path)})`;
+const num: (path: readonly string[]) => Out = (path) => (c) => jsonRaw(c, path);
+const orNull =
+  (path: readonly string[], value: Out): Out =>
+  (c) =>
+    `if(NOT ${jsonHas(c, path)} OR ${jsonType(c, path)} = 'Null', 'null', ${value(c)})`;
+const bool: (path: readonly string[]) => Out = (path) => (c) =>
+  `if(${raw(c, path)} = 'true', 'true', 'false')`;
+const lit =
+  (json: string): Out =>
+  () =>
+    quote(json);
+const stringArray: (path: readonly string[]) => Out = (path) => (c) =>
+  `concat('[', arrayStringConcat(arrayMap(x -> toJSONString(x), JSONExtract(${raw(c, path)}, 'Array(String)')), ','), ']')`;
+const object =
+  (entries: readonly (readonly [string, Out])[]): Out =>
+  (c) => {
+    if (entries.length === 0) return quote('{}');
+    const parts = entries.flatMap(([key, value], i) => [
+      quote(`${i === 0 ? '{' : ','}${JSON.stringify(key)}:`),
+      value(c),
+    ]);
+    return `concat(${[...parts, quote('}')].join(', ')})`;
+  };
+const s = (...path: string[]) => str(path);
+const sn = (...path: string[]) => orNull(path, str(path));
+const n = (...path: string[]) => num(path);
+const nn = (...path: string[]) => orNull(path, num(path));
+
+/** Per lead event type, analyticsData's object, key order and all. */
+const analyticsJson: Record<LeadType, Out> = {
+  LeadCaptured: object([
+    // Valid contacts always have a name and an e-mail (text and email are non-empty).
+    ['contactGiven', lit('{"name":true,"email":true}')],
+    [
+      'company',
+      object([
+        ['industry', sn('company', 'industry')],
+        ['size', nn('company', 'size')],
+        ['country', sn('company', 'country')],
+      ]),
+    ],
+    [
+      'source',
+      object([
+        ['channel', s('source', 'channel')],
+        ['campaign', sn('source', 'campaign')],
+        ['medium', sn('source', 'medium')],
+        ['content', sn('source', 'content')],
+      ]),
+    ],
+    ['productInterest', sn('productInterest')],
+    ['timeframe', sn('timeframe')],
+    ['consent', object([['marketing', bool(['consent', 'marketing'])]])],
+  ]),
+  TouchpointRecorded: object([
+    ['touchpointId', s('touchpointId')],
+    ['kind', s('kind')],
+    ['channel', s('channel')],
+    ['campaign', sn('campaign')],
+    ['content', sn('content')],
+  ]),
+  LeadProfiled: object([
+    ['industry', sn('industry')],
+    ['companySize', nn('companySize')],
+    ['country', sn('country')],
+    ['role', sn('role')],
+    [
+      'budget',
+      orNull(
+        ['budget'],
+        object([
+          ['amount', n('budget', 'amount')],
+          ['currency', s('budget', 'currency')],
+        ]),
+      ),
+    ],
+    ['timeline', sn('timeline')],
+  ]),
+  LeadQualifiedAsMql: object([
+    ['rulesVersion', n('rulesVersion')],
+    ['fitScore', n('fitScore')],
+    ['intentScore', n('intentScore')],
+    ['score', n('score')],
+    ['threshold', n('threshold')],
+    ['reasons', stringArray(['reasons'])],
+  ]),
+  LeadHandedToSales: object([
+    ['owner', s('owner')],
+    ['team', sn('team')],
+    ['slaDueAt', s('slaDueAt')],
+    ['rulesVersion', n('rulesVersion')],
+  ]),
+  LeadAcceptedBySales: object([['owner', s('owner')]]),
+  LeadRejectedBySales: object([
+    ['owner', s('owner')],
+    ['reason', s('reason')],
+  ]),
+  LeadQualifiedAsSql: object([
+    ['criteriaMet', stringArray(['criteriaMet'])],
+    ['rulesVersion', n('rulesVersion')],
+  ]),
+  OpportunityOpened: object([
+    ['opportunityId', s('opportunityId')],
+    ['stage', s('stage')],
+    ['amount', n('amount')],
+    ['currency', s('currency')],
+  ]),
+  OpportunityStageChanged: object([
+    ['opportunityId', s('opportunityId')],
+    ['from', s('from')],
+    ['to', s('to')],
+    ['amount', n('amount')],
+  ]),
+  DealWon: object([
+    ['opportunityId', s('opportunityId')],
+    ['amount', n('amount')],
+    ['currency', s('currency')],
+  ]),
+  DealLost: object([
+    ['opportunityId', s('opportunityId')],
+    ['reason', s('reason')],
+  ]),
+  LeadRecycled: object([['from', s('from')]]),
+  LeadMerged: object([['intoLeadId', s('intoLeadId')]]),
+  LeadErased: object([]),
+};
+
+const metadataFields: Fields = {
+  leadId: req({ kind: 'string' }),
+  accountId: nul({ kind: 'string' }),
+  occurredAt: req({ kind: 'isoTime' }),
+  correlationId: req({ kind: 'string' }),
+  causationId: nul({ kind: 'string' }),
+  actor: req({
+    kind: 'object',
+    fields: {
+      kind: req({ kind: 'enum', values: ['user', 'system', 'service'] }),
+      id: req({ kind: 'string' }),
+      role: req({ kind: 'enum', values: roles }),
+    },
+  }),
+};
+
+const types = Object.keys(leadEventFields) as LeadType[];
+
+/** The SELECT-list of maps: one per document and per nested object of any lead event type. */
+function objectMaps(): string {
+  const dataPaths = new Map<string, string[]>();
+  for (const type of types) {
+    for (const path of objectPaths(leadEventFields[type])) dataPaths.set(path.join('.'), path);
+  }
+  const map = (column: string, path: readonly string[]) => {
+    const source = path.length === 0 ? column : raw(column, path);
+    return `CAST(JSONExtractKeysAndValuesRaw(${source}), 'Map(String, String)') AS ${mapAlias(column, path)}`;
+  };
+  return [
+    map('data', []),
+    ...[...dataPaths.values()].map((path) => map('data', path)),
+    map('metadata', []),
+    ...objectPaths(metadataFields).map((path) => map('metadata', path)),
+  ].join(',\n        ');
+}
+
+/** True for an event the fast path vouches for (see the module header). */
+function fastPathSql(): string {
+  const occurred = jsonString('metadata', ['occurredAt']);
+  const dataCheck = `multiIf(${types
+    .map((type) => `event_type = ${quote(type)}, ${fieldsCheck(leadEventFields[type], 'data', [])}`)
+    .join(',\n            ')},\n            false)`;
+  // ifNull: a check that meets a value it cannot read is NULL, and NULL must mean "not
+  // vouched for" (TypeScript path), never "in neither path".
+  return `ifNull((
+        event_type IN (${types.map(quote).join(', ')})
+        AND schema_version = 1
+        AND stream_revision < 9007199254740992
+        AND ${fieldsCheck(metadataFields, 'metadata', [])}
+        AND ${jsonString('metadata', ['leadId'])} != ''
+        AND ${jsonString('metadata', ['correlationId'])} != ''
+        AND ${jsonString('metadata', ['actor', 'id'])} != ''
+        AND toYear(parseDateTime64BestEffortOrNull(${occurred}, 3, 'UTC')) BETWEEN 1900 AND 2299
+        -- escapes that JSON.stringify and ClickHouse write differently: \\b, \\f, \\uXXXX, U+2028/9
+        AND NOT match(data, '\\\\\\\\[bfu]|\\\\x{2028}|\\\\x{2029}')
+        AND ${dataCheck}
+    ), false)`;
+}
+
+const HEADER = `-- GENERATED by libs/analytics/src/projection/bulk/log-row.sql-builder.ts (npm run sql:generate):
+-- do not edit by hand; a unit spec fails when this file and the builder disagree.`;
+
+/**
+ * sql/projection/lead-events-from-staging.sql: staged events the fast path vouches for ->
+ * lead_events rows. Parameters: db Identifier, from UInt64, to UInt64 (positions, inclusive).
+ */
+export function leadEventsFromStagingSql(): string {
+  const dataJson = `multiIf(${types
+    .map((type) => `event_type = ${quote(type)}, ${analyticsJson[type]('data')}`)
+    .join(',\n            ')},\n            '')`;
+  return `${HEADER}
+-- Recorded events staged from the store (event_log_staging) -> lead_events rows, for the events
+-- the fast path vouches for; the projector sends the others through TypeScript
+-- (stage-fallback.sql). Parameters: db Identifier, from UInt64, to UInt64 (inclusive).
+-- Columns go by position; no alias is named like a staging column, or the WHERE below would
+-- read the alias (ClickHouse lets WHERE see SELECT aliases).
+INSERT INTO {db:Identifier}.lead_events
+SELECT
+    event_id,
+    event_type AS type,
+    toUInt16(schema_version) AS row_schema_version,
+    ${jsonString('metadata', ['leadId'])} AS lead_id,
+    if(${jsonType('metadata', ['accountId'])} = 'String', ${jsonString('metadata', ['accountId'])}, NULL) AS account_id,
+    stream_id,
+    stream_revision,
+    global_position,
+    parseDateTime64BestEffort(${jsonString('metadata', ['occurredAt'])}, 3, 'UTC') AS occurred_at,
+    toDateTime64(recorded_at, 3, 'UTC') AS row_recorded_at,
+    ${jsonString('metadata', ['correlationId'])} AS correlation_id,
+    if(${jsonType('metadata', ['causationId'])} = 'String', ${jsonString('metadata', ['causationId'])}, NULL) AS causation_id,
+    ${jsonString('metadata', ['actor', 'kind'])} AS actor_kind,
+    ${jsonString('metadata', ['actor', 'id'])} AS actor_id,
+    ${jsonString('metadata', ['actor', 'role'])} AS actor_role,
+    ${dataJson} AS row_data
+FROM
+(
+    -- Each document parsed once: a map of raw values per object (see jsonType and raw).
+    SELECT
+        *,
+        ${objectMaps()}
+    FROM {db:Identifier}.event_log_staging
+    WHERE global_position BETWEEN {from:UInt64} AND {to:UInt64}
+)
+WHERE ${fastPathSql()}
+SETTINGS output_format_json_escape_forward_slashes = 0
+`;
+}
+
+/**
+ * sql/projection/stage-fallback.sql: the staged events the fast path does not vouch for, as
+ * the store holds them, in global order, for the TypeScript path.
+ */
+export function stageFallbackSql(): string {
+  return `${HEADER}
+-- Staged events the fast path did not write (another type, schema version or shape): the
+-- projector decodes them in TypeScript, exactly as when it follows the log live. Run after
+-- lead-events-from-staging.sql over the same range: "not in lead_events" is then exactly "not
+-- vouched for", without evaluating the checks a second time (a lead event already written by
+-- an earlier, interrupted run is not sent again: its row is there).
+-- Parameters: db Identifier, from UInt64, to UInt64 (inclusive).
+SELECT
+    toString(global_position) AS position,
+    stream_id,
+    toString(stream_revision) AS revision,
+    toString(event_id) AS id,
+    event_type,
+    schema_version,
+    data,
+    metadata,
+    toString(toDateTime64(recorded_at, 3, 'UTC')) AS recorded
+FROM {db:Identifier}.event_log_staging
+WHERE global_position BETWEEN {from:UInt64} AND {to:UInt64}
+  AND event_id NOT IN
+  (
+      SELECT event_id FROM {db:Identifier}.lead_events
+      WHERE global_position BETWEEN {from:UInt64} AND {to:UInt64}
+  )
+ORDER BY global_position
+`;
+}
+
+/** The generated files, by path under libs/analytics/sql. */
+export const generatedSqlFiles = {
+  'projection/lead-events-from-staging.sql': leadEventsFromStagingSql,
+  'projection/stage-fallback.sql': stageFallbackSql,
+} as const;
