@@ -12,17 +12,33 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { LogProjection, resetAnalytics } from '@tandem/analytics';
+import {
+  BulkLogProjection,
+  LogProjection,
+  postgresLogSource,
+  resetAnalytics,
+} from '@tandem/analytics';
+import type { TandemConfig } from '@tandem/config';
 import { decodeStoredEvent, type TandemEnvelope } from '@tandem/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@tandem/event-store';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
-import { ANALYTICS, EVENT_STORE } from '../platform/tokens';
+import { ANALYTICS, EVENT_STORE, TANDEM_CONFIG } from '../platform/tokens';
 
 /**
  * Events per batch read from the store. Large, because a batch behind the head is written
  * without the rules (one insert per table); at the head batches are as small as the traffic.
  */
 export const PROJECTOR_BATCH_SIZE = 10_000;
+
+/**
+ * Set-based catch-up (BulkLogProjection): used while the projection is more than BULK_BEHIND
+ * events behind the head, BULK_SLICE events per slice (one checkpoint each). Only with a
+ * PostgreSQL store and embedded ClickHouse, where ClickHouse can reach the store the API
+ * reaches; otherwise (PGlite, KurrentDB, a ClickHouse server on another network) the
+ * projector catches up batch by batch.
+ */
+const BULK_BEHIND = 50_000n;
+const BULK_SLICE = 500_000n;
 
 @Injectable()
 export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestroy {
@@ -35,16 +51,29 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   /** Resolves once the log is followed (after bootstrap and any rules catch-up). */
   private following: Promise<void> = new Promise(() => undefined);
 
+  private readonly bulk: BulkLogProjection | null;
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
+    @Inject(TANDEM_CONFIG) config: TandemConfig,
   ) {
     this.projection = new LogProjection(analytics.client, { database: analytics.database });
+    const { eventStore } = config;
+    this.bulk =
+      eventStore.kind === 'postgres' && config.clickhouse.mode === 'embedded'
+        ? new BulkLogProjection(
+            analytics.client,
+            postgresLogSource(eventStore.url, eventStore.schema),
+            (event) => decodeStoredEvent(event),
+            { database: analytics.database },
+          )
+        : null;
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const from = await this.projection.start();
-    this.following = this.resume(from);
+    await this.projection.start();
+    this.following = this.resume();
     // /health shows the failure; the API keeps serving what is projected.
     this.following.catch((error: unknown) => this.fail(error));
   }
@@ -62,9 +91,9 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
         await this.projection.start();
         this.lastError = null;
         this.rejected = 0;
-        this.follow(null);
-        this.following = Promise.resolve();
         this.logger.log('rebuild started from the beginning of the log');
+        this.following = this.resume();
+        this.following.catch((error: unknown) => this.fail(error));
       } finally {
         this.rebuilding = null;
       }
@@ -72,13 +101,39 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     return this.rebuilding;
   }
 
-  /** After a restart that found the rules behind the events, bring them level first. */
-  private async resume(from: string | null): Promise<void> {
+  /**
+   * Catches up set-based while far behind, brings the rules level with the events (also after
+   * a restart that found them behind), then follows the log batch by batch.
+   */
+  private async resume(): Promise<void> {
+    await this.catchUpInBulk();
+    const from = this.projection.position.events;
     if (this.projection.rulesBehind) {
       this.logger.log('rule-derived rows are behind the events: bringing them up to date');
       await this.projection.catchUpRules();
     }
     this.follow(from === null ? null : BigInt(from));
+  }
+
+  private async catchUpInBulk(): Promise<void> {
+    if (this.bulk === null) return;
+    for (;;) {
+      const head = await this.store.headPosition();
+      const done = BigInt(this.projection.position.events ?? '0');
+      if (head === null || head - done <= BULK_BEHIND) return;
+      const upTo = head - done > BULK_SLICE ? done + BULK_SLICE : head;
+      const started = Date.now();
+      const outcome = await this.bulk.project(done, upTo);
+      for (const invalid of outcome.invalid) {
+        this.rejected++;
+        this.logger.error(`event ${invalid.eventId} not projected: ${invalid.reason}`);
+      }
+      // Every row of the slice is written: only now may the checkpoint cover it.
+      await this.projection.advanceEvents(upTo.toString());
+      this.logger.log(
+        `caught up set-based to ${upTo} of ${head} (${outcome.staged} events in ${Date.now() - started} ms, ${outcome.fallback} decoded one by one)`,
+      );
+    }
   }
 
   private follow(after: bigint | null): void {
