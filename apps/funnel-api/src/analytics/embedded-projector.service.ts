@@ -38,7 +38,7 @@ export const PROJECTOR_BATCH_SIZE = 10_000;
  * projector catches up batch by batch.
  */
 const BULK_BEHIND = 50_000n;
-const BULK_SLICE = 500_000n;
+const BULK_SLICE = 250_000n;
 
 @Injectable()
 export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestroy {
