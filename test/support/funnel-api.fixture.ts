@@ -42,6 +42,7 @@ export async function startFunnelApi(
       database: `api_int_${process.pid}_${Date.now()}_${sequence++}`,
     },
     projector: 'embedded',
+    bulkCatchUp: { mode: 'auto', minEvents: 50_000, sliceEvents: 250_000 },
     replay: { batchLeads: options.replayBatchLeads ?? 500, leaseSeconds: 30 },
     idempotency: { ttlHours: 24, leaseSeconds: 60 },
     kafka: null,

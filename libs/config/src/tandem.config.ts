@@ -76,6 +76,9 @@ const envSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case identifier')
     .default('tandem'),
   TANDEM_PROJECTOR: z.enum(['embedded', 'off']).default('embedded'),
+  TANDEM_BULK_CATCHUP: z.enum(['auto', 'off']).default('auto'),
+  TANDEM_BULK_CATCHUP_MIN_EVENTS: z.coerce.number().int().min(1).max(1e12).default(50_000),
+  TANDEM_BULK_CATCHUP_SLICE_EVENTS: z.coerce.number().int().min(1).max(10_000_000).default(250_000),
   TANDEM_REPLAY_BATCH_LEADS: z.coerce.number().int().min(1).max(100_000).default(2_000),
   TANDEM_REPLAY_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
   // At least a day: the API promises retries within 24 h are recognised (ADR 0007).
@@ -164,6 +167,15 @@ export interface TandemConfig {
   readonly eventStore: EventStoreConfig;
   readonly clickhouse: ClickHouseConfig;
   readonly projector: 'embedded' | 'off';
+  /**
+   * Set-based catch-up (ADR 0006): 'auto' uses it with a PostgreSQL store and embedded
+   * ClickHouse when the projection is more than `minEvents` behind, `sliceEvents` per slice.
+   */
+  readonly bulkCatchUp: {
+    readonly mode: 'auto' | 'off';
+    readonly minEvents: number;
+    readonly sliceEvents: number;
+  };
   /**
    * Rule replays (what-if, apply): leads per batch, one checkpoint each; and how long another
    * process's replay counts as alive after its last heartbeat (server ClickHouse only).
@@ -290,6 +302,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
     eventStore,
     clickhouse,
     projector: e.TANDEM_PROJECTOR,
+    bulkCatchUp: {
+      mode: e.TANDEM_BULK_CATCHUP,
+      minEvents: e.TANDEM_BULK_CATCHUP_MIN_EVENTS,
+      sliceEvents: e.TANDEM_BULK_CATCHUP_SLICE_EVENTS,
+    },
     replay: {
       batchLeads: e.TANDEM_REPLAY_BATCH_LEADS,
       leaseSeconds: e.TANDEM_REPLAY_LEASE_SECONDS,

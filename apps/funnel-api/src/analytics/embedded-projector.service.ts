@@ -31,15 +31,12 @@ import { ANALYTICS, EVENT_STORE, TANDEM_CONFIG } from '../platform/tokens';
 export const PROJECTOR_BATCH_SIZE = 10_000;
 
 /**
- * Set-based catch-up (BulkLogProjection): used while the projection is more than BULK_BEHIND
- * events behind the head, BULK_SLICE events per slice (one checkpoint each). Only with a
- * PostgreSQL store and embedded ClickHouse, where ClickHouse can reach the store the API
- * reaches; otherwise (PGlite, KurrentDB, a ClickHouse server on another network) the
- * projector catches up batch by batch.
+ * Set-based catch-up (BulkLogProjection), while the projection is more than
+ * `bulkCatchUp.minEvents` behind the head, `bulkCatchUp.sliceEvents` per slice (one checkpoint
+ * each). Only with a PostgreSQL store and embedded ClickHouse, where ClickHouse reaches the
+ * store the API reaches; otherwise (PGlite, KurrentDB, a ClickHouse server on another network,
+ * TANDEM_BULK_CATCHUP=off) the projector catches up batch by batch.
  */
-const BULK_BEHIND = 50_000n;
-const BULK_SLICE = 250_000n;
-
 @Injectable()
 export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('projector');
@@ -52,6 +49,8 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   private following: Promise<void> = new Promise(() => undefined);
 
   private readonly bulk: BulkLogProjection | null;
+  private readonly bulkMin: bigint;
+  private readonly bulkSlice: bigint;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -60,8 +59,12 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   ) {
     this.projection = new LogProjection(analytics.client, { database: analytics.database });
     const { eventStore } = config;
+    this.bulkMin = BigInt(config.bulkCatchUp.minEvents);
+    this.bulkSlice = BigInt(config.bulkCatchUp.sliceEvents);
     this.bulk =
-      eventStore.kind === 'postgres' && config.clickhouse.mode === 'embedded'
+      eventStore.kind === 'postgres' &&
+      config.clickhouse.mode === 'embedded' &&
+      config.bulkCatchUp.mode === 'auto'
         ? new BulkLogProjection(
             analytics.client,
             postgresLogSource(eventStore.url, eventStore.schema),
@@ -120,8 +123,8 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     for (;;) {
       const head = await this.store.headPosition();
       const done = BigInt(this.projection.position.events ?? '0');
-      if (head === null || head - done <= BULK_BEHIND) return;
-      const upTo = head - done > BULK_SLICE ? done + BULK_SLICE : head;
+      if (head === null || head - done <= this.bulkMin) return;
+      const upTo = head - done > this.bulkSlice ? done + this.bulkSlice : head;
       const started = Date.now();
       const outcome = await this.bulk.project(done, upTo);
       for (const invalid of outcome.invalid) {
