@@ -228,7 +228,22 @@ export async function computeRuleFacts(
   options: AnalyticsDatabaseOptions = {},
 ): Promise<ComputedRuleFacts> {
   if (sets.length === 0 || leadIds.length === 0) return { rows: 0, events: 0 };
-  const database = analyticsDatabase(options);
+  return writeRuleFacts(client, sets, await readRuleInputs(client, leadIds, options), options);
+}
+
+/** What the rules read of some leads: one row per lead, its rule-input events in order. */
+export type RuleInputs = readonly LeadInputsRow[];
+
+/**
+ * One query: the leads' rule-input events as one row per lead, sorted by lead id. Split from
+ * writeRuleFacts so that a pass can read the next chunk while it classifies this one.
+ */
+export async function readRuleInputs(
+  client: ClickHouseClient,
+  leadIds: readonly string[],
+  options: AnalyticsDatabaseOptions = {},
+): Promise<RuleInputs> {
+  if (leadIds.length === 0) return [];
   // Positions travel as text (UInt64), aliased so that no alias shadows global_position: the
   // sort must see the number ('9' sorts after '10' as text).
   const result = await client.query({
@@ -249,14 +264,23 @@ export async function computeRuleFacts(
       GROUP BY lead_id
       ORDER BY lead_id`,
     query_params: {
-      db: database,
+      db: analyticsDatabase(options),
       events: analyticsTables.leadEvents,
       leads: [...new Set(leadIds)].sort(),
       types: RULE_INPUT_TYPES,
     },
     format: 'JSONEachRow',
   });
-  const rows = await result.json<LeadInputsRow>();
+  return result.json<LeadInputsRow>();
+}
+
+/** Classifies the leads read by readRuleInputs under every set and writes their rows. */
+export async function writeRuleFacts(
+  client: ClickHouseClient,
+  sets: readonly RuleSet[],
+  rows: RuleInputs,
+  options: AnalyticsDatabaseOptions = {},
+): Promise<ComputedRuleFacts> {
   const facts: LeadRuleFactRow[] = [];
   let events = 0;
   for (const row of rows) {
@@ -272,9 +296,9 @@ export async function computeRuleFacts(
       ...ruleFactRows(sets, row.lead_id, inputs, Number(row.event_count), row.last_position),
     );
   }
-  if (facts.length > 0) {
+  if (sets.length > 0 && facts.length > 0) {
     await client.insert({
-      table: qualifiedTable(database, analyticsTables.leadRuleFacts),
+      table: qualifiedTable(analyticsDatabase(options), analyticsTables.leadRuleFacts),
       values: facts,
       format: 'JSONEachRow',
     });
@@ -317,11 +341,19 @@ export async function computeRuleFactsBetween(
   });
   const leads = (await result.json<[string]>()).map(([lead]) => lead);
   const chunk = options.chunkLeads ?? RULE_FACTS_CHUNK_LEADS;
+  const slice = (start: number) => leads.slice(start, start + chunk);
+  // One chunk read ahead: ClickHouse reads the next leads while this one is classified.
+  let ahead: Promise<RuleInputs> | null =
+    leads.length > 0 ? readRuleInputs(client, slice(0), { database }) : null;
   let written = 0;
-  for (let start = 0; start < leads.length; start += chunk) {
-    const computed = await computeRuleFacts(client, sets, leads.slice(start, start + chunk), {
-      database,
-    });
+  for (let start = 0; ahead !== null; start += chunk) {
+    const inputs = await ahead;
+    ahead =
+      start + chunk < leads.length
+        ? readRuleInputs(client, slice(start + chunk), { database })
+        : null;
+    ahead?.catch(() => undefined); // awaited next turn; never unhandled if this one throws
+    const computed = await writeRuleFacts(client, sets, inputs, { database });
     written += computed.rows;
     options.onProgress?.(Math.min(start + chunk, leads.length), leads.length);
   }

@@ -18,7 +18,7 @@ import {
   analyticsTables,
   type AnalyticsDatabaseOptions,
 } from '../clickhouse/analytics.database';
-import { computeRuleFacts } from './rule-facts';
+import { readRuleInputs, writeRuleFacts } from './rule-facts';
 import { readRuleSet, writeRuleSet, type RuleSet } from './rule-sets';
 
 /** Leads per replay batch (one computeRuleFacts call and one checkpoint each). */
@@ -97,11 +97,10 @@ export async function replayRuleSet(
   options.onProgress?.({ eventsDone, eventsTotal, resumed });
 
   const batchLeads = options.batchLeads ?? DEFAULT_REPLAY_BATCH_LEADS;
-  let after = resumeAfter;
-  for (;;) {
-    if (options.signal?.aborted === true) return set;
-    // The next leads by id, from lead_state (a row per lead once merged), read in key order
-    // so ClickHouse stops after `limit` distinct ids instead of grouping the rest.
+  // The next leads by id, from lead_state (a row per lead once merged), read in key order so
+  // ClickHouse stops after `limit` distinct ids instead of grouping the rest; then what the
+  // rules read of them. One batch is read ahead while the current one is classified.
+  const nextBatch = async (from: string) => {
     const result = await client.query({
       query: `
         SELECT DISTINCT lead_id
@@ -109,13 +108,28 @@ export async function replayRuleSet(
         WHERE lead_id > {after:String}
         ORDER BY lead_id
         LIMIT {limit:UInt32}`,
-      query_params: { db: database, state: analyticsTables.leadState, after, limit: batchLeads },
+      query_params: {
+        db: database,
+        state: analyticsTables.leadState,
+        after: from,
+        limit: batchLeads,
+      },
       format: 'JSONCompactEachRow',
     });
     const leads = (await result.json<[string]>()).map(([lead]) => lead);
+    return { leads, inputs: await readRuleInputs(client, leads, { database }) };
+  };
+  let after = resumeAfter;
+  let ahead = nextBatch(after);
+  ahead.catch(() => undefined); // awaited below; never unhandled after an abort
+  for (;;) {
+    if (options.signal?.aborted === true) return set;
+    const { leads, inputs } = await ahead;
     if (leads.length === 0) break;
-    const computed = await computeRuleFacts(client, [set], leads, { database });
     after = leads.at(-1)!;
+    ahead = nextBatch(after);
+    ahead.catch(() => undefined);
+    const computed = await writeRuleFacts(client, [set], inputs, { database });
     eventsDone += computed.events;
     set = {
       ...set,
