@@ -12,8 +12,9 @@ import { closeAnalyticsClient, createAnalyticsClient } from './clickhouse.client
 const url = process.env.TANDEM_TEST_CLICKHOUSE_URL?.trim() ?? '';
 
 if (url === '') {
-  console.warn(
-    'analyst access specs skipped: TANDEM_TEST_CLICKHOUSE_URL is not set (chDB has no users or grants to test)',
+  // Straight to stderr: jest drops the console output of a suite whose tests are all skipped.
+  process.stderr.write(
+    'analyst access specs skipped: TANDEM_TEST_CLICKHOUSE_URL is not set (chDB has no users or grants to test)\n',
   );
 }
 
