@@ -2,8 +2,9 @@
  * Embedded mode's projector: follows the store's global log from the projection's checkpoint
  * and writes each batch into the analytics tables through LogProjection, which owns the
  * checkpoints (never ahead of what they cover) and defers the rules while it catches up.
- * Redelivery is harmless: every write is idempotent.
- * It must never stop silently: a failure is kept and shown on /health.
+ * Redelivery is harmless: every write is idempotent, so a failed batch (ClickHouse down, a
+ * full disk) is retried from the checkpoints with back-off until it goes through.
+ * It must never stop silently: a failure is kept and shown on /health until a batch succeeds.
  */
 import {
   Inject,
@@ -45,6 +46,9 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   private lastError: string | null = null;
   private rejected = 0;
   private rebuilding: Promise<void> | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private stopped = false;
   /** Resolves once the log is followed (after bootstrap and any rules catch-up). */
   private following: Promise<void> = new Promise(() => undefined);
 
@@ -88,6 +92,7 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   rebuild(): Promise<void> {
     this.rebuilding ??= (async () => {
       try {
+        this.cancelRetry();
         await this.subscription?.stop();
         this.subscription = null;
         await resetAnalytics(this.analytics.client, { database: this.analytics.database });
@@ -116,6 +121,17 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
       await this.projection.catchUpRules();
     }
     this.follow(from === null ? null : BigInt(from));
+    // A retry that finds nothing left to project has recovered (no batch will say so).
+    const head = await this.store.headPosition();
+    if (this.failures > 0 && (head === null || (from !== null && BigInt(from) >= head))) {
+      this.recovered();
+    }
+  }
+
+  private recovered(): void {
+    this.logger.log(`projection recovered after ${this.failures} failed attempt(s)`);
+    this.failures = 0;
+    this.lastError = null;
   }
 
   private async catchUpInBulk(): Promise<void> {
@@ -148,12 +164,34 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     this.subscription.done.catch((error: unknown) => this.fail(error));
   }
 
+  /**
+   * A batch that failed is retried from the checkpoints, after 1 s, 2 s, 4 s … up to 30 s: the
+   * checkpoints never cover what the failed batch did not finish, and writing it again is
+   * harmless. Decoding failures never come here (they are counted and skipped).
+   */
   private fail(error: unknown): void {
     this.lastError = error instanceof Error ? error.message : String(error);
-    this.logger.error(`projection stopped: ${this.lastError}`);
+    if (this.stopped) return;
+    const delayMs = Math.min(30_000, 1_000 * 2 ** this.failures);
+    this.failures += 1;
+    this.logger.error(`projection failed (retrying in ${delayMs} ms): ${this.lastError}`);
+    this.subscription = null;
+    this.cancelRetry();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.following = this.projection.start().then(() => this.resume());
+      this.following.catch((next: unknown) => this.fail(next));
+    }, delayMs);
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    this.cancelRetry();
     await this.subscription?.stop();
   }
 
@@ -194,6 +232,7 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     const head = await this.store.headPosition();
     const atHead = last === null || head === null || last >= head;
     const outcome = await this.projection.project(envelopes, { atHead });
+    if (this.failures > 0) this.recovered();
     for (const invalid of outcome.invalid) {
       this.rejected++;
       this.logger.error(`event ${invalid.eventId} not projected: ${invalid.reason}`);
