@@ -29,7 +29,6 @@ export {
 } from './clickhouse/analytics.migrations';
 export {
   projectBatch,
-  projectionPosition,
   resetAnalytics,
   type ProjectionOutcome,
 } from './projection/lead-events.writer';
@@ -68,12 +67,12 @@ export {
   type RuleSetStatus,
 } from './rules/rule-sets';
 export { computeRuleFacts, computeRuleFactsBetween, ruleInputEvent } from './rules/rule-facts';
+export { LogProjection, type LogBatchOptions } from './projection/log-projection';
 export {
-  LogProjection,
+  projectionPosition,
   readProjectionCheckpoints,
-  type LogBatchOptions,
   type ProjectionCheckpoints,
-} from './projection/log-projection';
+} from './projection/projection-checkpoints';
 export { replayRuleSet, type ReplayOptions, type ReplayProgress } from './rules/rule-replay';
 export {
   compareRuleSets,

@@ -12,7 +12,6 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import {
   analyticsDatabase,
   analyticsTables,
-  LEAD_EVENTS_PROJECTION,
   qualifiedTable,
   type AnalyticsDatabaseOptions,
 } from '../clickhouse/analytics.database';
@@ -24,6 +23,7 @@ import {
 } from './lead-event.row';
 import { toPlanningFactRow, type CampaignSpendRow, type TargetRow } from './planning-fact.row';
 import { computeRuleFacts } from '../rules/rule-facts';
+import { writeProjectionCheckpoints } from './projection-checkpoints';
 import {
   newRuleSet,
   promoteToPublished,
@@ -160,11 +160,7 @@ export async function projectBatch(
 
   const position = highestPosition(envelopes);
   if (position !== null && !deferred) {
-    await client.insert({
-      table: qualifiedTable(database, analyticsTables.projectionCheckpoint),
-      values: [{ projection_name: LEAD_EVENTS_PROJECTION, position }],
-      format: 'JSONEachRow',
-    });
+    await writeProjectionCheckpoints(client, { events: position }, { database });
   }
   return {
     leadIds: [...new Set(rows.map((row) => row.lead_id))],
@@ -213,33 +209,6 @@ async function registerPublishedDefinitions(
     );
     await writeRuleSet(client, set, { database, registration: true });
   }
-}
-
-/**
- * Where the embedded projector resumes: the checkpoint, and only the checkpoint (decimal
- * string), or null when nothing was projected. projectBatch writes it after every row the batch
- * produces (lead_events, planning facts, rule-derived rows, activations), so the position never
- * claims more than is written. Never derive it from the rows themselves: lead_events can hold a
- * batch whose rule-derived rows a crash prevented, and resuming after it would lose them.
- */
-export async function projectionPosition(
-  client: ClickHouseClient,
-  options: AnalyticsDatabaseOptions = {},
-): Promise<string | null> {
-  const result = await client.query({
-    query: `
-      SELECT toString(maxOrNull(position)) AS position
-      FROM {db:Identifier}.{checkpoint:Identifier}
-      WHERE projection_name = {projection:String}`,
-    query_params: {
-      db: analyticsDatabase(options),
-      checkpoint: analyticsTables.projectionCheckpoint,
-      projection: LEAD_EVENTS_PROJECTION,
-    },
-    format: 'JSONEachRow',
-  });
-  const [row] = await result.json<{ position: string | null }>();
-  return row?.position ?? null;
 }
 
 /** Empties the projected data for a rebuild from position zero; the schema stays. */

@@ -7,7 +7,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { AnalyticsQueries } from '../views/analytics.queries';
 import { projectBatch } from './lead-events.writer';
-import { LogProjection, readProjectionCheckpoints } from './log-projection';
+import { LogProjection } from './log-projection';
+import { readProjectionCheckpoints } from './projection-checkpoints';
 import { reconcileAll } from '../views/reconciliation/rule-set-reconciliation';
 import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
 import { funnelScenario } from '../testing/funnel-scenario.fixture';

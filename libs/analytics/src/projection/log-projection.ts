@@ -17,60 +17,16 @@
  * idempotent. It must never advance a checkpoint past a write that has not finished.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import {
-  analyticsDatabase,
-  analyticsTables,
-  LEAD_EVENTS_PROJECTION,
-  qualifiedTable,
-  RULE_FACTS_PROJECTION,
-  type AnalyticsDatabaseOptions,
-} from '../clickhouse/analytics.database';
+import { analyticsDatabase, type AnalyticsDatabaseOptions } from '../clickhouse/analytics.database';
 import type { AnyEnvelope } from './lead-event.row';
 import { projectBatch, type ProjectionOutcome } from './lead-events.writer';
+import {
+  readProjectionCheckpoints,
+  writeProjectionCheckpoints,
+  type ProjectionCheckpoints,
+} from './projection-checkpoints';
 import { computeRuleFacts, computeRuleFactsBetween } from '../rules/rule-facts';
 import { readRuleSets } from '../rules/rule-sets';
-
-export interface ProjectionCheckpoints {
-  /** Decimal strings; null when nothing was projected. */
-  readonly events: string | null;
-  readonly rules: string | null;
-}
-
-/** Both checkpoints of the log projection, as recorded. */
-export async function readProjectionCheckpoints(
-  client: ClickHouseClient,
-  options: AnalyticsDatabaseOptions = {},
-): Promise<ProjectionCheckpoints> {
-  const result = await client.query({
-    query: `
-      SELECT
-        toString(maxIf(position, projection_name = {events:String})) AS events,
-        toString(maxIf(position, projection_name = {rules:String})) AS rules,
-        countIf(projection_name = {events:String}) > 0 AS has_events,
-        countIf(projection_name = {rules:String}) > 0 AS has_rules
-      FROM {db:Identifier}.{checkpoint:Identifier}`,
-    query_params: {
-      db: analyticsDatabase(options),
-      checkpoint: analyticsTables.projectionCheckpoint,
-      events: LEAD_EVENTS_PROJECTION,
-      rules: RULE_FACTS_PROJECTION,
-    },
-    format: 'JSONEachRow',
-  });
-  const [row] = await result.json<{
-    events: string;
-    rules: string;
-    has_events: boolean | number;
-    has_rules: boolean | number;
-  }>();
-  const events = row !== undefined && Boolean(row.has_events) ? row.events : null;
-  // Projections from before the rules checkpoint existed computed the rules per batch: their
-  // rules are as far as their events.
-  // Position 0 records "no rules yet" (global positions start at 1).
-  const rules =
-    row !== undefined && Boolean(row.has_rules) ? (row.rules === '0' ? null : row.rules) : events;
-  return { events, rules };
-}
 
 const later = (a: string | null, b: string | null): string | null =>
   a === null ? b : b === null ? a : BigInt(a) >= BigInt(b) ? a : b;
@@ -176,19 +132,7 @@ export class LogProjection {
 
   /** Both checkpoints in one insert: one part, so they move together or not at all. */
   private async record(next: ProjectionCheckpoints): Promise<void> {
-    const values = [
-      ...(next.events === null
-        ? []
-        : [{ projection_name: LEAD_EVENTS_PROJECTION, position: next.events }]),
-      // Always a rules row, 0 for none: a missing row means a projection from before the
-      // rules checkpoint existed, whose rules are as far as its events.
-      { projection_name: RULE_FACTS_PROJECTION, position: next.rules ?? '0' },
-    ];
-    await this.client.insert({
-      table: qualifiedTable(this.database, analyticsTables.projectionCheckpoint),
-      values,
-      format: 'JSONEachRow',
-    });
+    await writeProjectionCheckpoints(this.client, next, { database: this.database });
     this.checkpoints = next;
   }
 }

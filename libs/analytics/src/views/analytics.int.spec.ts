@@ -18,7 +18,8 @@ import {
   EmbeddedPathInUseError,
 } from '../clickhouse/clickhouse.client';
 import type { AnyEnvelope } from '../projection/lead-event.row';
-import { projectBatch, projectionPosition, resetAnalytics } from '../projection/lead-events.writer';
+import { projectBatch, resetAnalytics } from '../projection/lead-events.writer';
+import { projectionPosition } from '../projection/projection-checkpoints';
 import { resolveSqlDirectory } from '../clickhouse/sql-directory';
 import { createEventLog, leadEvent } from '../testing/event-log.fixture';
 import { registerRuleSet } from '../testing/rule-sets.fixture';

@@ -26,7 +26,7 @@ import {
   type AnalyticsDatabaseOptions,
 } from '../../clickhouse/analytics.database';
 import type { AnalyticsQueries } from '../analytics.queries';
-import { readProjectionCheckpoints } from '../../projection/log-projection';
+import { readProjectionCheckpoints } from '../../projection/projection-checkpoints';
 import type { Reconciliation } from '../reconciliation';
 import { readRuleSets, type RuleSet, type RuleSetKey } from '../../rules/rule-sets';
 import { checkedRequirements } from './funnel-requirements';

@@ -1,0 +1,99 @@
+/**
+ * The projection's resume positions in ClickHouse (projection_checkpoint), read and written in
+ * one place:
+ *   - events (LEAD_EVENTS_PROJECTION): every row the events up to it produce is written;
+ *   - rules (RULE_FACTS_PROJECTION): every lead with an event up to it has its rule-derived rows
+ *     under every kept set. Never ahead of the events; absent for projections from before it
+ *     existed, which computed the rules per batch (their rules are as far as their events).
+ * It must never be written before what it covers; writing both in one insert makes them move
+ * together (one part).
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  analyticsDatabase,
+  analyticsTables,
+  LEAD_EVENTS_PROJECTION,
+  qualifiedTable,
+  RULE_FACTS_PROJECTION,
+  type AnalyticsDatabaseOptions,
+} from '../clickhouse/analytics.database';
+
+export interface ProjectionCheckpoints {
+  /** Decimal strings; null when nothing was projected. */
+  readonly events: string | null;
+  readonly rules: string | null;
+}
+
+/** Both checkpoints, as recorded. */
+export async function readProjectionCheckpoints(
+  client: ClickHouseClient,
+  options: AnalyticsDatabaseOptions = {},
+): Promise<ProjectionCheckpoints> {
+  const result = await client.query({
+    query: `
+      SELECT
+        toString(maxIf(position, projection_name = {events:String})) AS events,
+        toString(maxIf(position, projection_name = {rules:String})) AS rules,
+        countIf(projection_name = {events:String}) > 0 AS has_events,
+        countIf(projection_name = {rules:String}) > 0 AS has_rules
+      FROM {db:Identifier}.{checkpoint:Identifier}`,
+    query_params: {
+      db: analyticsDatabase(options),
+      checkpoint: analyticsTables.projectionCheckpoint,
+      events: LEAD_EVENTS_PROJECTION,
+      rules: RULE_FACTS_PROJECTION,
+    },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{
+    events: string;
+    rules: string;
+    has_events: boolean | number;
+    has_rules: boolean | number;
+  }>();
+  const events = row !== undefined && Boolean(row.has_events) ? row.events : null;
+  // Projections from before the rules checkpoint existed computed the rules per batch: their
+  // rules are as far as their events.
+  // Position 0 records "no rules yet" (global positions start at 1).
+  const rules =
+    row !== undefined && Boolean(row.has_rules) ? (row.rules === '0' ? null : row.rules) : events;
+  return { events, rules };
+}
+
+/**
+ * Where a projector that reads the log in order resumes: the events checkpoint, and only it
+ * (decimal string), or null when nothing was projected. Never derive it from the rows: a batch
+ * can be in lead_events without its rule-derived rows when a crash came in between.
+ */
+export async function projectionPosition(
+  client: ClickHouseClient,
+  options: AnalyticsDatabaseOptions = {},
+): Promise<string | null> {
+  return (await readProjectionCheckpoints(client, options)).events;
+}
+
+/**
+ * Records the checkpoints in one insert. `rules` undefined: the events only (a projector that
+ * computes the rules with every batch); null: "no rules yet", stored as position 0 (global
+ * positions start at 1).
+ */
+export async function writeProjectionCheckpoints(
+  client: ClickHouseClient,
+  next: { readonly events: string | null; readonly rules?: string | null },
+  options: AnalyticsDatabaseOptions = {},
+): Promise<void> {
+  const values = [
+    ...(next.events === null
+      ? []
+      : [{ projection_name: LEAD_EVENTS_PROJECTION, position: next.events }]),
+    ...(next.rules === undefined
+      ? []
+      : [{ projection_name: RULE_FACTS_PROJECTION, position: next.rules ?? '0' }]),
+  ];
+  if (values.length === 0) return;
+  await client.insert({
+    table: qualifiedTable(analyticsDatabase(options), analyticsTables.projectionCheckpoint),
+    values,
+    format: 'JSONEachRow',
+  });
+}
