@@ -2,7 +2,8 @@
 -- do not edit by hand; a unit spec fails when this file and the builder disagree.
 -- Recorded events staged from the store (event_log_staging) -> lead_events rows, for the events
 -- the fast path vouches for; the projector sends the others through TypeScript
--- (stage-fallback.sql). Parameters: db Identifier, from UInt64, to UInt64 (inclusive).
+-- (stage-fallback.sql, run after this over the same range).
+-- Parameters: db Identifier, from UInt64, to UInt64 (inclusive).
 -- Columns go by position; no alias is named like a staging column, or the WHERE below would
 -- read the alias (ClickHouse lets WHERE see SELECT aliases).
 INSERT INTO {db:Identifier}.lead_events

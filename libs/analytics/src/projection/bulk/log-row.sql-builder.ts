@@ -157,7 +157,6 @@ function jsonType(column: string, path: readonly string[]): string {
 }
 const jsonString = (column: string, path: readonly string[]) =>
   `JSONExtractString(${raw(column, path)})`;
-const jsonRaw = raw;
 
 /** Every object path the contract nests, per column: each gets its own map. */
 function objectPaths(fields: Fields, path: readonly string[] = []): string[][] {
@@ -184,7 +183,7 @@ const EMAIL_RE2 =
 const ISO_UTC_RE2 = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\\\.[0-9]{3}Z$';
 
 /** A timestamp in toISOString form naming a real instant (the calendar checked by round trip). */
-export function isoCheck(value: string): string {
+function isoCheck(value: string): string {
   return (
     `(match(${value}, '${ISO_UTC_RE2}') AND ` +
     `toString(parseDateTime64BestEffortOrNull(${value}, 3, 'UTC')) = concat(substring(${value}, 1, 10), ' ', substring(${value}, 12, 12)))`
@@ -259,7 +258,7 @@ function fieldsCheck(fields: Fields, column: string, path: readonly string[]): s
 type Out = (column: string) => string;
 const str: (path: readonly string[]) => Out = (path) => (c) =>
   `toJSONString(${jsonString(c, path)})`;
-const num: (path: readonly string[]) => Out = (path) => (c) => jsonRaw(c, path);
+const num: (path: readonly string[]) => Out = (path) => (c) => raw(c, path);
 const orNull =
   (path: readonly string[], value: Out): Out =>
   (c) =>
@@ -459,7 +458,8 @@ export function leadEventsFromStagingSql(): string {
   return `${HEADER}
 -- Recorded events staged from the store (event_log_staging) -> lead_events rows, for the events
 -- the fast path vouches for; the projector sends the others through TypeScript
--- (stage-fallback.sql). Parameters: db Identifier, from UInt64, to UInt64 (inclusive).
+-- (stage-fallback.sql, run after this over the same range).
+-- Parameters: db Identifier, from UInt64, to UInt64 (inclusive).
 -- Columns go by position; no alias is named like a staging column, or the WHERE below would
 -- read the alias (ClickHouse lets WHERE see SELECT aliases).
 INSERT INTO {db:Identifier}.lead_events
@@ -494,41 +494,7 @@ SETTINGS output_format_json_escape_forward_slashes = 0
 `;
 }
 
-/**
- * sql/projection/stage-fallback.sql: the staged events the fast path does not vouch for, as
- * the store holds them, in global order, for the TypeScript path.
- */
-export function stageFallbackSql(): string {
-  return `${HEADER}
--- Staged events the fast path did not write (another type, schema version or shape): the
--- projector decodes them in TypeScript, exactly as when it follows the log live. Run after
--- lead-events-from-staging.sql over the same range: "not in lead_events" is then exactly "not
--- vouched for", without evaluating the checks a second time (a lead event already written by
--- an earlier, interrupted run is not sent again: its row is there).
--- Parameters: db Identifier, from UInt64, to UInt64 (inclusive).
-SELECT
-    toString(global_position) AS position,
-    stream_id,
-    toString(stream_revision) AS revision,
-    toString(event_id) AS id,
-    event_type,
-    schema_version,
-    data,
-    metadata,
-    toString(toDateTime64(recorded_at, 3, 'UTC')) AS recorded
-FROM {db:Identifier}.event_log_staging
-WHERE global_position BETWEEN {from:UInt64} AND {to:UInt64}
-  AND event_id NOT IN
-  (
-      SELECT event_id FROM {db:Identifier}.lead_events
-      WHERE global_position BETWEEN {from:UInt64} AND {to:UInt64}
-  )
-ORDER BY global_position
-`;
-}
-
 /** The generated files, by path under libs/analytics/sql. */
 export const generatedSqlFiles = {
   'projection/lead-events-from-staging.sql': leadEventsFromStagingSql,
-  'projection/stage-fallback.sql': stageFallbackSql,
 } as const;
