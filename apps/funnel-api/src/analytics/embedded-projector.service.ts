@@ -228,9 +228,12 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
         this.logger.error(`event ${record.eventId} not projected: ${decoded.reason}`);
       }
     }
+    // A batch smaller than asked for reached the head; only a full one needs the store's word.
     const last = batch.at(-1)?.globalPosition ?? null;
-    const head = await this.store.headPosition();
-    const atHead = last === null || head === null || last >= head;
+    const atHead =
+      batch.length < PROJECTOR_BATCH_SIZE ||
+      last === null ||
+      last >= ((await this.store.headPosition()) ?? last);
     const outcome = await this.projection.project(envelopes, { atHead });
     if (this.failures > 0) this.recovered();
     for (const invalid of outcome.invalid) {
