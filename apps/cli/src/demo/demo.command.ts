@@ -1,12 +1,12 @@
 /**
- * `tandem demo`: boots the embedded stack in this process (PGlite + chDB under
- * the data directory), drives one simulated quarter through the HTTP API, waits
+ * `tandem demo`: starts the funnel API as a child process on the configured engines
+ * (embedded: PGlite + chDB under the data directory), drives one simulated quarter
+ * through its HTTP API, waits
  * for the projection, and prints the marketing and sales lenses side by side
  * with the reconciliation verdict. Each run continues with the next quarter on
  * the same data; `--reset` starts from nothing. Progress goes to stderr, the
- * views and where to go next to stdout. No --json: the API runs in this process and its
- * logs (pino) share stdout, so scripts use `tandem reconcile --json` and the
- * /analytics views of `npm start` instead.
+ * views and where to go next to stdout (the API's own logs go to stderr). Scripts use
+ * `tandem reconcile --json` and the /analytics views of `npm start`.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -17,9 +17,9 @@ import type {
   SalesLensRow,
 } from '@tandem/analytics';
 import { describeConfig, type TandemConfig } from '@tandem/config';
-import { createFunnelApi } from '../../../funnel-api/src/funnel-api';
 import { ApiClient } from '../api-client';
 import { renderTable, sideBySide } from '../text-table';
+import { startApiProcess } from './api-process';
 import { driveQuarter } from './demo-driver';
 import { quarterLabel, simulateQuarter } from './quarter-simulation';
 
@@ -67,11 +67,12 @@ export async function runDemo(config: TandemConfig, options: DemoOptions): Promi
 
   console.error(`Tandem demo — ${describeConfig(config)}`);
   // The demo prints its own report; command-by-command logs only when asked for.
-  const logLevel = process.env.TANDEM_LOG_LEVEL ? config.logLevel : 'warn';
-  const app = await createFunnelApi({ ...config, logLevel });
+  const apiProcess = await startApiProcess({
+    ...process.env,
+    TANDEM_LOG_LEVEL: process.env.TANDEM_LOG_LEVEL ?? 'warn',
+  });
   try {
-    await app.listen(config.http.port, config.http.host);
-    const url = (await app.getUrl()).replace('[::1]', 'localhost');
+    const url = apiProcess.url;
     const api = new ApiClient(url);
     const now = new Date();
     const quarterStart = quarterForRun(state.runs, now);
@@ -126,7 +127,7 @@ export async function runDemo(config: TandemConfig, options: DemoOptions): Promi
     console.log(`Dashboard: run \`npm start\` and open ${url}/dashboard`);
     return reconciliation.ok ? 0 : 1;
   } finally {
-    await app.close();
+    await apiProcess.stop();
   }
 }
 
