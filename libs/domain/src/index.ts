@@ -5,6 +5,7 @@ export * from './lead/lead.events';
 export * from './lead/lead.commands';
 export * from './lead/lead.state';
 export * from './lead/lead.decider';
+export * from './lead/lead-id';
 export * from './planning/planning.events';
 export * from './rules/funnel-definition';
 export * from './rules/default-funnel-definition';
