@@ -3,6 +3,7 @@
  * types, runtime schemas, a validating decoder with upcasting, topic names.
  */
 export * from './tandem-event';
+export * from './value-bounds';
 export * from './event-schemas';
 export * from './envelope.codec';
 export * from './topics';

@@ -1,0 +1,125 @@
+/**
+ * The bounds every value of an event must keep, in one place, so that what the API (or the
+ * import) accepts is exactly what the projector can project. Each bound is the range of the
+ * ClickHouse column the value ends up in:
+ *   - business time (`occurredAt`): ISO-8601 with a zone, from 1900-01-01T00:00:00Z to before
+ *     2300-01-01T00:00:00Z, DateTime64(3)'s range (ClickHouse would clamp anything outside,
+ *     so the projector refuses it). A command may in addition not be in the future (more than
+ *     FUTURE_SKEW_MS ahead of the server's clock): a fact reported now has already happened.
+ *   - business dates (`spentOn`, target periods): Date32's range, 1900-01-01..2299-12-31.
+ *   - amounts and target values: Decimal(38, 4), so at most four decimals, non-negative, and at
+ *     most 1e12 (far below Decimal(38, 4)'s limit; a larger amount is a typo, not a deal).
+ *   - text: no U+0000 and no lone surrogate halves, which PostgreSQL's jsonb cannot store (the
+ *     append would fail without naming the field).
+ * The event payload schemas (event-schemas.ts), the metadata decoder (envelope.codec.ts) and
+ * the API's request schemas are all built from these; never redefine a bound elsewhere.
+ */
+import { parseLeadId } from '@tandem/domain';
+import { z } from 'zod';
+
+/** First instant DateTime64(3) / Date32 can hold. */
+export const EARLIEST_BUSINESS_TIME = '1900-01-01T00:00:00.000Z';
+/** First instant past DateTime64(3)'s range (exclusive bound). */
+export const BUSINESS_TIME_END = '2300-01-01T00:00:00.000Z';
+/** How far ahead of the server's clock a command's occurredAt may be (clients' clocks drift). */
+export const FUTURE_SKEW_MS = 5 * 60_000;
+export const MAX_AMOUNT = 1e12;
+export const AMOUNT_DECIMALS = 4;
+
+const EARLIEST_MS = Date.parse(EARLIEST_BUSINESS_TIME);
+const END_MS = Date.parse(BUSINESS_TIME_END);
+const FIRST_YEAR = 1900;
+const LAST_YEAR = 2299;
+
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** True for a string PostgreSQL's jsonb can store as given. */
+const storable = (value: string): boolean =>
+  !value.includes('\u0000') && !loneSurrogate.test(value);
+const storableMessage = 'must not contain U+0000 or unpaired surrogate characters';
+
+/** Free text of at most `max` UTF-16 units, possibly empty, kept as given. */
+export const boundedString = (max: number) =>
+  z.string().max(max).refine(storable, { message: storableMessage });
+
+/** A label, name or code: trimmed, 1–500 characters. */
+export const textSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(500)
+  .refine(storable, { message: storableMessage });
+
+/** A note typed by a person: up to 4,000 characters. */
+export const noteSchema = boundedString(4000);
+
+/** ISO-8601 timestamp with a zone, inside ClickHouse DateTime64(3)'s range. */
+export const businessTimeSchema = z.iso.datetime({ offset: true }).refine(
+  (value) => {
+    const time = Date.parse(value);
+    return time >= EARLIEST_MS && time < END_MS;
+  },
+  { message: 'must be from 1900-01-01T00:00:00Z to before 2300-01-01T00:00:00Z' },
+);
+
+/** The business time of a new command: in range, and not in the future. */
+export const commandTimeSchema = businessTimeSchema.refine(
+  (value) => Date.parse(value) <= Date.now() + FUTURE_SKEW_MS,
+  { message: 'must not be in the future' },
+);
+
+/** `YYYY-MM-DD`, a real calendar date inside ClickHouse Date32's range. */
+export const businessDateSchema = z.iso
+  .date()
+  .refine((value) => inYears(Number(value.slice(0, 4)), FIRST_YEAR, LAST_YEAR), {
+    message: 'must be a date from 1900-01-01 to 2299-12-31',
+  });
+
+/**
+ * A target period, `YYYY-MM` or `YYYY-Qn`. Its exclusive end is stored as a Date32 too, so
+ * the last period of 2299 (ending 2300-01-01) does not fit: years run 1900–2298.
+ */
+export const planningPeriodSchema = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$/, 'must be YYYY-MM or YYYY-Qn')
+  .refine((value) => inYears(Number(value.slice(0, 4)), FIRST_YEAR, LAST_YEAR - 1), {
+    message: 'must be a period of a year from 1900 to 2298',
+  });
+
+/** Money and target values: what Decimal(38, 4) holds exactly, 0..1e12. */
+export const amountSchema = z
+  .number()
+  .nonnegative()
+  .max(MAX_AMOUNT)
+  .refine(hasAtMostFourDecimals, { message: `must have at most ${AMOUNT_DECIMALS} decimals` });
+
+/** An amount that must be above zero (an opportunity or a deal is worth something). */
+export const positiveAmountSchema = amountSchema.refine((value) => value > 0, {
+  message: 'must be greater than 0',
+});
+
+/** Company head count, as a UInt32-sized integer. */
+export const companySizeSchema = z.number().int().nonnegative().max(10_000_000);
+
+/**
+ * A lead id in any accepted spelling, parsed to its canonical form (libs/domain lead-id.ts).
+ * Only for input: stored events keep the id they were recorded with.
+ */
+export const leadIdSchema = z.string().transform((raw, context) => {
+  const outcome = parseLeadId(raw);
+  if (outcome.ok) return outcome.leadId;
+  context.addIssue({ code: 'custom', message: outcome.problem, input: raw });
+  return z.NEVER;
+});
+
+function inYears(year: number, first: number, last: number): boolean {
+  return year >= first && year <= last;
+}
+
+/**
+ * True when the number, as JSON writes it (shortest round-trip text), has at most four
+ * decimals. Exponent forms (1e-7) have more; 1e21 and up are above MAX_AMOUNT anyway.
+ */
+export function hasAtMostFourDecimals(value: number): boolean {
+  return Number.isFinite(value) && /^-?\d+(\.\d{1,4})?$/.test(String(value));
+}

@@ -1,0 +1,78 @@
+import {
+  amountSchema,
+  businessDateSchema,
+  businessTimeSchema,
+  commandTimeSchema,
+  FUTURE_SKEW_MS,
+  leadIdSchema,
+  noteSchema,
+  planningPeriodSchema,
+  positiveAmountSchema,
+  textSchema,
+} from './value-bounds';
+
+const accepts = (schema: { safeParse(value: unknown): { success: boolean } }, value: unknown) =>
+  schema.safeParse(value).success;
+
+describe('value bounds', () => {
+  it('business time: DateTime64(3) range, a zone required, seconds required', () => {
+    expect(accepts(businessTimeSchema, '1900-01-01T00:00:00.000Z')).toBe(true);
+    expect(accepts(businessTimeSchema, '1899-12-31T23:59:59.999Z')).toBe(false);
+    // 00:30 at +01:00 is 23:30 the day before in UTC: before the range.
+    expect(accepts(businessTimeSchema, '1900-01-01T00:30:00+01:00')).toBe(false);
+    expect(accepts(businessTimeSchema, '2299-12-31T23:59:59.999Z')).toBe(true);
+    expect(accepts(businessTimeSchema, '2300-01-01T00:00:00.000Z')).toBe(false);
+    expect(accepts(businessTimeSchema, '2024-01-01T00:00:00')).toBe(false);
+    expect(accepts(businessTimeSchema, '2024-01-01T00:00Z')).toBe(false);
+    expect(accepts(businessTimeSchema, '2024-02-30T00:00:00Z')).toBe(false);
+  });
+
+  it('command time: in range and not further ahead than the allowed clock skew', () => {
+    const now = Date.now();
+    expect(accepts(commandTimeSchema, new Date(now).toISOString())).toBe(true);
+    expect(accepts(commandTimeSchema, new Date(now + 2 * FUTURE_SKEW_MS).toISOString())).toBe(
+      false,
+    );
+    expect(accepts(commandTimeSchema, '1899-12-31T23:59:59.999Z')).toBe(false);
+  });
+
+  it('business dates and target periods fit Date32', () => {
+    expect(accepts(businessDateSchema, '1900-01-01')).toBe(true);
+    expect(accepts(businessDateSchema, '1899-12-31')).toBe(false);
+    expect(accepts(businessDateSchema, '2299-12-31')).toBe(true);
+    expect(accepts(businessDateSchema, '2300-01-01')).toBe(false);
+    expect(accepts(planningPeriodSchema, '1900-01')).toBe(true);
+    expect(accepts(planningPeriodSchema, '1899-Q4')).toBe(false);
+    expect(accepts(planningPeriodSchema, '2298-Q4')).toBe(true);
+    expect(accepts(planningPeriodSchema, '2299-01')).toBe(false);
+    expect(accepts(planningPeriodSchema, '2024-13')).toBe(false);
+  });
+
+  it('amounts: Decimal(38, 4), 0..1e12', () => {
+    for (const ok of [0, 0.0001, 1.5, 12000.1234, 1e12])
+      expect(accepts(amountSchema, ok)).toBe(true);
+    for (const bad of [-0.01, 0.00001, 1.23456, 0.1 + 0.2, 1e12 + 1, Number.NaN, Infinity]) {
+      expect(accepts(amountSchema, bad)).toBe(false);
+    }
+    expect(accepts(positiveAmountSchema, 0)).toBe(false);
+    expect(accepts(positiveAmountSchema, 0.0001)).toBe(true);
+  });
+
+  it('text: trimmed 1–500, nothing PostgreSQL jsonb cannot store', () => {
+    expect(textSchema.parse('  Acme ')).toBe('Acme');
+    expect(accepts(textSchema, '   ')).toBe(false);
+    expect(accepts(textSchema, 'a'.repeat(501))).toBe(false);
+    expect(accepts(textSchema, 'a\u0000b')).toBe(false);
+    expect(accepts(textSchema, 'a\uD800b')).toBe(false);
+    expect(accepts(textSchema, 'emoji \uD83D\uDE00 ok')).toBe(true);
+    expect(accepts(noteSchema, '')).toBe(true);
+    expect(accepts(noteSchema, '\uDC00')).toBe(false);
+  });
+
+  it('lead ids are parsed to their canonical form, a bad one names the problem', () => {
+    expect(leadIdSchema.parse('HubSpot:0042')).toBe('hubspot:42');
+    const refused = leadIdSchema.safeParse('hubspot:x');
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues[0]?.message).toMatch(/hubspot id that is not a number/);
+  });
+});
