@@ -11,15 +11,16 @@ const swc = [
     module: { type: 'commonjs' },
   },
 ];
-const moduleNameMapper = {
-  '^@tandem/domain$': '<rootDir>/libs/domain/src/index.ts',
-  '^@tandem/contracts$': '<rootDir>/libs/contracts/src/index.ts',
-  '^@tandem/event-store$': '<rootDir>/libs/event-store/src/index.ts',
-  '^@tandem/analytics$': '<rootDir>/libs/analytics/src/index.ts',
-  '^@tandem/config$': '<rootDir>/libs/config/src/index.ts',
-  '^@tandem/messaging$': '<rootDir>/libs/messaging/src/index.ts',
-  '^@tandem/logging$': '<rootDir>/libs/logging/src/index.ts',
-};
+// The @tandem/* aliases are declared once, in tsconfig.json's `paths`; jest's mapper is
+// derived from them (tsc-alias derives the build's rewrites from the same place).
+const { compilerOptions } = require('./tsconfig.json');
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const moduleNameMapper = Object.fromEntries(
+  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [
+    `^${escape(alias)}$`,
+    `<rootDir>/${target}`,
+  ]),
+);
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@tandem/config';
 import { createKafka, ensureLeadEventTopics } from '@tandem/messaging';
 import { type Kafka, Partitioners } from 'kafkajs';
-import { eventually } from '../../../test/support/eventually';
+import { eventually } from '@tandem/testing';
 import { encodeForStore, type StoredEventLike } from './envelope.codec';
 import { eventHeaders, toEventMessage } from './kafka-message.codec';
 import { type HandleOutcome, type Subscription, subscribeToLeadEvents } from './subscribe';

@@ -1,7 +1,7 @@
 /**
  * libs/event-store: the port every part of Tandem uses to reach the source of truth,
- * its typed errors, the PostgreSQL/PGlite and KurrentDB adapters and the contract suite
- * adapters run.
+ * its typed errors and the PostgreSQL/PGlite and KurrentDB adapters. The contract suites
+ * every adapter runs are a separate entry point, @tandem/event-store/testing.
  * It must never export adapter internals (SQL, executors) that callers could bypass
  * the port with.
  */
@@ -9,10 +9,6 @@ export * from './event-store.port';
 export * from './event-store.errors';
 export * from './event-store.factory';
 export * from './idempotency/idempotency-store.port';
-export {
-  describeIdempotencyStoreContract,
-  type IdempotencyStoreContractFixture,
-} from './idempotency/idempotency-store.contract';
 export { formatExpectedRevision } from './expected-revision';
 export { PostgresEventStore } from './postgres/postgres-event-store';
 export {
@@ -27,9 +23,3 @@ export type {
   KurrentDbEventStore,
   CreateKurrentDbEventStoreOptions,
 } from './kurrentdb/kurrentdb-event-store';
-export {
-  describeEventStoreContract,
-  type EventStoreContractFixture,
-  type EventStoreContractOptions,
-  type UncommittedAppend,
-} from './event-store.contract';

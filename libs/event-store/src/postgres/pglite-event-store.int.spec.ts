@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { v7 as uuidv7 } from 'uuid';
-import { pgliteUnavailableReason } from '../../../../test/support/postgres';
+import { pgliteUnavailableReason } from '@tandem/testing';
 import { describeEventStoreContract } from '../event-store.contract';
 import type { EventToAppend } from '../event-store.port';
 import { createPgliteEventStore } from './postgres-event-store.factories';

@@ -14,7 +14,7 @@ import {
   freshSchemaName,
   pgliteUnavailableReason,
   postgresUnavailableReason,
-} from '../../../../test/support/postgres';
+} from '@tandem/testing';
 import {
   DuplicateEventIdError,
   InvalidAppendError,

@@ -11,7 +11,7 @@ import {
   dropSchema,
   freshSchemaName,
   postgresUnavailableReason,
-} from '../../../../test/support/postgres';
+} from '@tandem/testing';
 import { describeEventStoreContract, type UncommittedAppend } from '../event-store.contract';
 import type { EventToAppend, RecordedEvent } from '../event-store.port';
 import { postgresEventStoreSql } from './postgres-event-store.sql';

@@ -11,7 +11,7 @@ import {
   freshSchemaName,
   pgliteUnavailableReason,
   postgresUnavailableReason,
-} from '../../../../test/support/postgres';
+} from '@tandem/testing';
 import { describeIdempotencyStoreContract } from '../idempotency/idempotency-store.contract';
 import { createPgliteEventStore, createPostgresEventStore } from './postgres-event-store.factories';
 

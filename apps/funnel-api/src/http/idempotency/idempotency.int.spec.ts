@@ -19,10 +19,10 @@ import type { App } from 'supertest/types';
 import {
   TEST_POSTGRES_URL,
   dropSchema,
+  eventually,
   freshSchemaName,
   postgresUnavailableReason,
-} from '../../../../../test/support/postgres';
-import { eventually } from '../../../../../test/support/eventually';
+} from '@tandem/testing';
 import { createFunnelApi } from '../../funnel-api';
 import { EVENT_STORE } from '../../platform/tokens';
 
