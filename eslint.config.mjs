@@ -30,6 +30,7 @@ export default tseslint.config(
       '.tandem/**',
       '**/*.js',
       '**/*.mjs',
+      '**/*.cjs',
     ],
   },
   ...tseslint.configs.recommendedTypeChecked,

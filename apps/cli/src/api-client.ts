@@ -6,7 +6,7 @@
  * from; an answer with an error status is an ApiError carrying the API's body.
  */
 import type { Role } from '@tandem/domain';
-import { UsageError } from './cli-failure';
+import { UsageError } from './usage-error';
 
 /** Where the API URL came from, so a failure can say which setting to fix. */
 export type ApiUrlSource = '--api' | 'TANDEM_API_URL' | 'default';

@@ -6,6 +6,9 @@
  */
 import { ConfigError } from '@tandem/config';
 import { ApiError, ApiUnavailableError } from './api-client';
+import { UsageError } from './usage-error';
+
+export { UsageError };
 
 /** Documented in `tandem --help` and the README's CLI section: change them together. */
 export const ExitCode = {
@@ -22,14 +25,6 @@ export const ExitCode = {
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
-
-/** The command line asks for something that cannot be done as written. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 export interface Failure {
   readonly exitCode: ExitCode;
