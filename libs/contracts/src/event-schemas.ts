@@ -24,6 +24,7 @@ import {
   type TargetSet,
   type TouchpointRecorded,
   funnelDefinitionSchema,
+  salesEntryPaths,
   targetMetrics,
   touchpointKinds,
 } from '@tandem/domain';
@@ -98,6 +99,9 @@ export const eventDataSchemas = {
     team: nullableText,
     slaDueAt: isoTime,
     rulesVersion: z.number().int().positive(),
+    // Absent on marketing hand-offs and on every hand-off recorded before paths existed.
+    path: z.enum(salesEntryPaths).optional(),
+    salesSource: text.optional(),
   }) satisfies z.ZodType<LeadHandedToSales['data']>,
   LeadAcceptedBySales: z.object({
     owner: z.string(),

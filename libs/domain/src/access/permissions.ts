@@ -18,6 +18,9 @@ const permissions: Record<CommandType, readonly Role[]> = {
   ProfileLead: ['marketing', 'sales', 'ops', 'system'],
   QualifyLeadAsMql: ['marketing', 'ops', 'system'],
   HandLeadToSales: ['marketing', 'ops', 'system'],
+  // Sales-sourced leads reach sales without marketing: sales records them, marketing cannot
+  // use this path to skip the MQL.
+  HandLeadToSalesDirectly: ['sales', 'ops', 'system'],
   AcceptLead: ['sales', 'ops', 'system'],
   RejectLead: ['sales', 'ops', 'system'],
   QualifyLeadAsSql: ['sales', 'ops', 'system'],
@@ -34,6 +37,11 @@ const permissions: Record<CommandType, readonly Role[]> = {
   RecordCampaignSpend: ['marketing', 'ops', 'system'],
   RebuildProjections: ['ops'],
 };
+
+/** The roles that may issue `command`: what its HTTP route allows, so the two never differ. */
+export function rolesAllowedTo(command: CommandType): readonly Role[] {
+  return permissions[command];
+}
 
 export function mayIssue(role: Role, command: CommandType): boolean {
   return permissions[command].includes(role);

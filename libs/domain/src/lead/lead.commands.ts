@@ -42,6 +42,11 @@ export type HandLeadToSales = {
   type: 'HandLeadToSales';
   data: { owner: string; team: string | null };
 };
+/** A lead that reaches sales without an MQL (sales-sourced path); `source` is a salesSourced code. */
+export type HandLeadToSalesDirectly = {
+  type: 'HandLeadToSalesDirectly';
+  data: { owner: string; team: string | null; source: string };
+};
 export type AcceptLead = { type: 'AcceptLead'; data: { note: string | null } };
 export type RejectLead = { type: 'RejectLead'; data: { reason: string; note: string | null } };
 export type QualifyLeadAsSql = { type: 'QualifyLeadAsSql'; data: { criteriaMet: string[] } };
@@ -65,6 +70,7 @@ export type LeadCommand =
   | ProfileLead
   | QualifyLeadAsMql
   | HandLeadToSales
+  | HandLeadToSalesDirectly
   | AcceptLead
   | RejectLead
   | QualifyLeadAsSql

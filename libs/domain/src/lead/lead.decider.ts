@@ -182,6 +182,47 @@ export function decideLead(
         },
       ];
 
+    case 'HandLeadToSalesDirectly': {
+      // The sales-sourced path: a lead sales found themselves (an event contact, a referral,
+      // outbound) enters sales without an MQL. Only a definition that declares the path allows
+      // it, only from nurturing (an MQL goes on the marketing path), and only from a declared
+      // source, so the views can tell the two paths apart and never count this one as MQL.
+      const entry = definition.salesSourced;
+      if (entry === undefined) {
+        throw new RuleViolationError(
+          `rules version ${definition.version} has no sales-sourced path: a lead reaches sales only as an MQL`,
+        );
+      }
+      if (state.status !== 'nurturing') {
+        throw new LifecycleViolationError(
+          command.type,
+          state.status,
+          state.status === 'mql'
+            ? 'an MQL is handed to sales on the marketing path (HandLeadToSales)'
+            : 'only a lead in nurturing can go to sales directly',
+        );
+      }
+      const sources = entry.sources.map((source) => source.code);
+      if (!sources.includes(command.data.source)) {
+        throw new RuleViolationError(
+          `sales source ${command.data.source} is not in the shared list (${sources.join(', ')})`,
+        );
+      }
+      return [
+        {
+          type: 'LeadHandedToSales',
+          data: {
+            owner: command.data.owner,
+            team: command.data.team,
+            slaDueAt: slaDueAt(definition, context.now),
+            rulesVersion: definition.version,
+            path: 'sales_sourced',
+            salesSource: command.data.source,
+          },
+        },
+      ];
+    }
+
     case 'AcceptLead': {
       requireTransition(state, command.type, definition, 'accepted');
       const owner = requireOwner(state, command.type);

@@ -3,7 +3,7 @@
  * of shape is a new schemaVersion with an upcaster (libs/contracts), never an edit.
  * PII lives only in `contact` of LeadCaptured; projections must not copy it.
  */
-import type { TouchpointKind } from '../rules/funnel-definition';
+import type { SalesEntryPath, TouchpointKind } from '../rules/funnel-definition';
 
 export interface Contact {
   readonly name: string;
@@ -77,9 +77,21 @@ export type LeadQualifiedAsMql = {
   };
 };
 
+/**
+ * `path` says how the lead entered sales; absent (every hand-off recorded before paths existed,
+ * and every marketing hand-off) means `marketing`. A `sales_sourced` hand-off names its
+ * `salesSource`, a code from the definition's salesSourced.sources.
+ */
 export type LeadHandedToSales = {
   type: 'LeadHandedToSales';
-  data: { owner: string; team: string | null; slaDueAt: string; rulesVersion: number };
+  data: {
+    owner: string;
+    team: string | null;
+    slaDueAt: string;
+    rulesVersion: number;
+    path?: SalesEntryPath;
+    salesSource?: string;
+  };
 };
 
 export type LeadAcceptedBySales = {

@@ -47,6 +47,15 @@ export const mqlFields = ['name', 'email', 'productInterest', 'timeframe'] as co
 export type MqlField = (typeof mqlFields)[number];
 
 /**
+ * How a lead reaches sales. `marketing`: qualified as an MQL, then handed over (the path every
+ * rule set has). `sales_sourced`: handed to sales directly, never an MQL — an event contact, a
+ * referral, outbound prospecting — and only when the definition declares `salesSourced`.
+ * Views keep the two apart so the sales-sourced path never counts as MQL (ADR 0008).
+ */
+export const salesEntryPaths = ['marketing', 'sales_sourced'] as const;
+export type SalesEntryPath = (typeof salesEntryPaths)[number];
+
+/**
  * The lead statuses transitions may name: LeadStatus without `initial` (before
  * capture) and `merged`/`erased`, which end a lead whatever the rules say.
  */
@@ -212,6 +221,17 @@ export const funnelDefinitionSchema = z
       models: z.array(z.enum(attributionModels)).min(1),
       default: z.enum(attributionModels),
     }),
+    /**
+     * The sales-sourced entry path and the sources it allows. Optional with no default: a
+     * version without it (every version published before it existed) has the marketing path
+     * only, and its definition hash stays what it was.
+     */
+    salesSourced: z
+      .object({
+        label: z.string().min(1),
+        sources: z.array(reason).min(1).refine(uniqueCodes, 'codes must be unique'),
+      })
+      .optional(),
     /** Absent in versions published before transitions existed: they mean the default graph. */
     transitions: z
       .array(z.object({ from: lifecycleStatus, to: z.array(lifecycleStatus).min(1) }))
@@ -241,6 +261,17 @@ export const funnelDefinitionSchema = z
       });
     }
     refineTransitions(definition.transitions, ctx);
+    if (
+      definition.salesSourced !== undefined &&
+      !definition.transitions.some((t) => t.from === 'handed_to_sales')
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['salesSourced'],
+        message:
+          'a sales-sourced lead enters at handed_to_sales: transitions need an entry from handed_to_sales',
+      });
+    }
   });
 
 export type FunnelDefinition = z.infer<typeof funnelDefinitionSchema>;

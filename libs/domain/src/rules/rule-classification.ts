@@ -17,12 +17,15 @@
  *   would qualify the lead, not whether anyone asked for the qualification.
  * - A lead that never qualifies carries the scores of its last evaluation (0 when
  *   nothing was evaluated).
+ * - A lead whose first hand-off to sales was sales-sourced (salesEntryPath) is never an MQL,
+ *   whatever its scores: it reached sales on a path of its own, and counting it as an MQL
+ *   would move it onto the marketing path under one rule set and not under another (ADR 0008).
  *
  * Pure: no clock (the event times are the decision times), no I/O.
  */
 import type { LeadEvent } from '../lead/lead.events';
 import { evolveLead, initialLeadState } from '../lead/lead.state';
-import type { FunnelDefinition } from './funnel-definition';
+import type { FunnelDefinition, SalesEntryPath } from './funnel-definition';
 import { evaluateMql } from './scoring';
 
 export interface LeadHistoryEvent {
@@ -39,6 +42,17 @@ export interface LeadClassification {
   readonly fitScore: number;
   readonly intentScore: number;
   readonly score: number;
+}
+
+/**
+ * The path a lead entered sales by: its first hand-off's, in stream order. A lead never handed
+ * over, or handed over before paths were recorded, is on the marketing path.
+ */
+export function salesEntryPath(history: readonly LeadHistoryEvent[]): SalesEntryPath {
+  const first = history.find(({ event }) => event.type === 'LeadHandedToSales')?.event;
+  return first?.type === 'LeadHandedToSales' && first.data.path === 'sales_sourced'
+    ? 'sales_sourced'
+    : 'marketing';
 }
 
 export function classifyLead(
@@ -66,5 +80,6 @@ export function classifyLead(
     };
     if (evaluation.qualifies) break;
   }
+  if (salesEntryPath(history) === 'sales_sourced') return { ...last, mql: false, mqlAt: null };
   return last;
 }

@@ -1,6 +1,6 @@
 import type { LeadEvent } from '../lead/lead.events';
 import { defaultFunnelDefinition } from './default-funnel-definition';
-import { classifyLead, type LeadHistoryEvent } from './rule-classification';
+import { classifyLead, type LeadHistoryEvent, salesEntryPath } from './rule-classification';
 
 const DAY0 = '2026-03-01T09:00:00.000Z';
 const DAY1 = '2026-03-02T09:00:00.000Z';
@@ -132,5 +132,60 @@ describe('classifyLead', () => {
     expect(classifyLead(defaultFunnelDefinition, qualifyingHistory)).toEqual(
       classifyLead(defaultFunnelDefinition, qualifyingHistory),
     );
+  });
+
+  describe('the sales-sourced path (ADR 0008)', () => {
+    const handed = (path?: 'sales_sourced'): LeadEvent => ({
+      type: 'LeadHandedToSales',
+      data: {
+        owner: 'marco',
+        team: null,
+        slaDueAt: '2026-03-05T09:00:00.000Z',
+        rulesVersion: 1,
+        ...(path === undefined ? {} : { path, salesSource: 'referral' }),
+      },
+    });
+
+    it('never infers an MQL for a lead whose first hand-off was sales-sourced, keeping its scores', () => {
+      // The same facts qualify on the marketing path (first test): only the recorded path differs.
+      const history = [
+        at(DAY0, captured()),
+        at(DAY0, handed('sales_sourced')),
+        ...qualifyingHistory.slice(1),
+      ];
+      expect(classifyLead(defaultFunnelDefinition, history)).toEqual({
+        mql: false,
+        mqlAt: null,
+        fitScore: 80,
+        // The scores of the moment it would have qualified (DAY2), as on the marketing path.
+        intentScore: 42.93,
+        score: 65.17,
+      });
+    });
+
+    it('does not let facts that qualified before the sales-sourced hand-off make it an MQL', () => {
+      const history = [...qualifyingHistory, at(DAY3, handed('sales_sourced'))];
+      expect(classifyLead(defaultFunnelDefinition, history)).toMatchObject({
+        mql: false,
+        mqlAt: null,
+      });
+    });
+
+    it('a lead first handed over by marketing stays on the marketing path and qualifies as before', () => {
+      const history = [...qualifyingHistory, at(DAY3, handed()), at(DAY3, handed('sales_sourced'))];
+      expect(salesEntryPath(history)).toBe('marketing');
+      expect(classifyLead(defaultFunnelDefinition, history)).toMatchObject({
+        mql: true,
+        mqlAt: DAY2,
+      });
+    });
+
+    it('a hand-off recorded before paths existed is the marketing path', () => {
+      expect(salesEntryPath([at(DAY0, captured()), at(DAY1, handed())])).toBe('marketing');
+      expect(salesEntryPath([at(DAY0, captured())])).toBe('marketing');
+      expect(salesEntryPath([at(DAY0, captured()), at(DAY1, handed('sales_sourced'))])).toBe(
+        'sales_sourced',
+      );
+    });
   });
 });
