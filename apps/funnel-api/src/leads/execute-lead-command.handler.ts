@@ -6,7 +6,13 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { encodeForStore } from '@tandem/contracts';
-import { authorize, decideLead, type LeadCommand, leadStreamId } from '@tandem/domain';
+import {
+  authorize,
+  decideLead,
+  type LeadCommand,
+  LeadNotFoundError,
+  leadStreamId,
+} from '@tandem/domain';
 import { type EventStore, WrongExpectedRevisionError } from '@tandem/event-store';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
@@ -70,6 +76,9 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
         lead.revision,
       );
     }
+    if (request.command.type === 'MergeLead') {
+      await this.requireLead(request.command.data.intoLeadId);
+    }
     const definition = await this.definitions.current();
     const events = decideLead(withIds(request.command), lead.state, { leadId, definition, now });
     const accountId = lead.accountId ?? request.accountId;
@@ -103,5 +112,11 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
       revision: Number(result.nextExpectedRevision),
       events: toAppend.map((event) => ({ eventId: event.eventId, type: event.type })),
     };
+  }
+
+  /** A merge names its survivor: one that was never captured is a 404, not a dangling link. */
+  private async requireLead(leadId: string): Promise<void> {
+    const first = await this.store.readStream(leadStreamId(leadId), { maxCount: 1 });
+    if (first.length === 0) throw new LeadNotFoundError(leadId);
   }
 }

@@ -4,21 +4,28 @@
  * for imports; default: now) and `expectedRevision` (optimistic concurrency: the
  * revision the client last saw; a stale one is a 409).
  */
-import { companySchema, contactSchema, moneySchema, sourceSchema } from '@tandem/contracts';
+import {
+  commandTimeSchema,
+  companySchema,
+  companySizeSchema,
+  contactSchema,
+  leadIdSchema,
+  moneySchema,
+  noteSchema,
+  positiveAmountSchema,
+  sourceSchema,
+  textSchema,
+} from '@tandem/contracts';
 import { type LeadCommand, touchpointKinds } from '@tandem/domain';
 import { z } from 'zod';
 
-const text = z.string().trim().min(1).max(500);
-const note = z.string().max(4000).nullable().default(null);
-const FUTURE_SKEW_MS = 5 * 60_000;
+// Every bound comes from libs/contracts value-bounds.ts: what is accepted here is what the
+// event schemas, and so the projector, accept.
+const text = textSchema;
+const note = noteSchema.nullable().default(null);
 
 export const commandOptions = z.object({
-  occurredAt: z.iso
-    .datetime({ offset: true })
-    .refine((value) => Date.parse(value) <= Date.now() + FUTURE_SKEW_MS, {
-      message: 'must not be in the future',
-    })
-    .optional(),
+  occurredAt: commandTimeSchema.optional(),
   expectedRevision: z.number().int().min(-1).optional(),
 });
 export type CommandOptions = z.infer<typeof commandOptions>;
@@ -42,7 +49,7 @@ function lead<S extends z.ZodObject, C extends LeadCommand>(
 
 export const captureLeadRequest = commandOptions
   .extend({
-    leadId: z.uuid().optional(),
+    leadId: leadIdSchema.optional(),
     accountId: text.optional(),
     contact: contactSchema,
     company: companySchema,
@@ -80,7 +87,7 @@ export const leadRequests = {
     'ProfileLead',
     z.object({
       industry: text.nullable().default(null),
-      companySize: z.number().int().nonnegative().nullable().default(null),
+      companySize: companySizeSchema.nullable().default(null),
       country: z
         .string()
         .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
@@ -120,7 +127,7 @@ export const leadRequests = {
     z.object({
       opportunityId: text.optional(),
       stage: text,
-      amount: z.number().positive().max(1e12),
+      amount: positiveAmountSchema,
       currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
     }),
     (b) => ({
@@ -132,12 +139,12 @@ export const leadRequests = {
   ),
   ChangeOpportunityStage: lead(
     'ChangeOpportunityStage',
-    z.object({ to: text, amount: z.number().positive().max(1e12).nullable().default(null) }),
+    z.object({ to: text, amount: positiveAmountSchema.nullable().default(null) }),
     (b) => ({ to: b.to, amount: b.amount }),
   ),
   WinDeal: lead(
     'WinDeal',
-    z.object({ amount: z.number().positive().max(1e12).nullable().default(null) }),
+    z.object({ amount: positiveAmountSchema.nullable().default(null) }),
     (b) => ({ amount: b.amount }),
   ),
   LoseDeal: lead('LoseDeal', z.object({ reason: text, note }), (b) => ({
@@ -145,7 +152,7 @@ export const leadRequests = {
     note: b.note,
   })),
   RecycleLead: lead('RecycleLead', z.object({ reason: text }), (b) => ({ reason: b.reason })),
-  MergeLead: lead('MergeLead', z.object({ intoLeadId: z.uuid() }), (b) => ({
+  MergeLead: lead('MergeLead', z.object({ intoLeadId: leadIdSchema }), (b) => ({
     intoLeadId: b.intoLeadId,
   })),
   EraseLead: lead('EraseLead', z.object({ reason: text }), (b) => ({ reason: b.reason })),

@@ -2,12 +2,13 @@
  * HTTP for the lead lifecycle: one endpoint per command, each a thin translation
  * to ExecuteLeadCommand. Bodies are validated before anything is read or written.
  */
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
+import { LeadIdPipe } from '../http/lead-id.pipe';
 import { Ctx, type RequestContext } from '../http/request-context';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import { ExecuteLeadCommand, type LeadCommandResult } from './execute-lead-command.handler';
@@ -19,7 +20,8 @@ import {
   type ParsedLeadRequest,
 } from './lead-command.requests';
 
-const uuid = new ParseUUIDPipe({ version: undefined });
+// Any spelling of a lead id (UUID, hubspot:…, salesforce:…) becomes its canonical form.
+const leadIdParam = new LeadIdPipe();
 const bodySchema = (type: LeadRequestType) =>
   z.toJSONSchema(leadRequests[type], { io: 'input' }) as object;
 
@@ -50,7 +52,7 @@ export class LeadsController {
 
   @Get(':leadId/timeline')
   @ApiOperation({ summary: "The lead's events in order (personal data redacted once erased)" })
-  timeline(@Param('leadId', uuid) leadId: string) {
+  timeline(@Param('leadId', leadIdParam) leadId: string) {
     return this.queries.execute(new GetLeadTimeline(leadId));
   }
 
@@ -59,7 +61,7 @@ export class LeadsController {
   @ApiOperation({ summary: 'Record a touchpoint (page view, download, webinar, fair, ad …)' })
   @ApiBody({ schema: bodySchema('RecordTouchpoint') })
   recordTouchpoint(
-    @Param('leadId', uuid) leadId: string,
+    @Param('leadId', leadIdParam) leadId: string,
     @Body(new ZodBodyPipe(leadRequests.RecordTouchpoint)) body: ParsedLeadRequest,
     @Ctx() context: RequestContext,
   ) {
@@ -71,7 +73,7 @@ export class LeadsController {
   @ApiOperation({ summary: 'Add firmographics, role, budget, timeline' })
   @ApiBody({ schema: bodySchema('ProfileLead') })
   profile(
-    @Param('leadId', uuid) leadId: string,
+    @Param('leadId', leadIdParam) leadId: string,
     @Body(new ZodBodyPipe(leadRequests.ProfileLead)) body: ParsedLeadRequest,
     @Ctx() context: RequestContext,
   ) {
@@ -85,7 +87,7 @@ export class LeadsController {
   })
   @ApiBody({ schema: bodySchema('QualifyLeadAsMql') })
   qualifyAsMql(
-    @Param('leadId', uuid) leadId: string,
+    @Param('leadId', leadIdParam) leadId: string,
     @Body(new ZodBodyPipe(leadRequests.QualifyLeadAsMql)) body: ParsedLeadRequest,
     @Ctx() context: RequestContext,
   ) {
@@ -97,7 +99,7 @@ export class LeadsController {
   @ApiOperation({ summary: 'Hand an MQL to a sales owner; the SLA clock starts' })
   @ApiBody({ schema: bodySchema('HandLeadToSales') })
   handToSales(
-    @Param('leadId', uuid) leadId: string,
+    @Param('leadId', leadIdParam) leadId: string,
     @Body(new ZodBodyPipe(leadRequests.HandLeadToSales)) body: ParsedLeadRequest,
     @Ctx() context: RequestContext,
   ) {
@@ -109,7 +111,7 @@ export class LeadsController {
   @ApiOperation({ summary: 'Sales accepts a handed-over lead' })
   @ApiBody({ schema: bodySchema('AcceptLead') })
   accept(
-    @Param('leadId', uuid) leadId: string,
+    @Param('leadId', leadIdParam) leadId: string,
     @Body(new ZodBodyPipe(leadRequests.AcceptLead)) body: ParsedLeadRequest,
     @Ctx() context: RequestContext,
   ) {
@@ -121,7 +123,7 @@ export class LeadsController {
   @ApiOperation({ summary: 'Sales rejects a handed-over lead with a reason from the shared list' })
   @ApiBody({ schema: bodySchema('RejectLead') })
   reject(
-    @Param('leadId', uuid) leadId: string,
+    @Param('leadId', leadIdParam) leadId: string,
     @Body(new ZodBodyPipe(leadRequests.RejectLead)) body: ParsedLeadRequest,
     @Ctx() context: RequestContext,
   ) {
@@ -133,7 +135,7 @@ export class LeadsController {
   @ApiOperation({ summary: 'Sales qualifies an accepted lead as SQL' })
   @ApiBody({ schema: bodySchema('QualifyLeadAsSql') })
   qualifyAsSql(
-    @Param('leadId', uuid) leadId: string,
+    @Param('leadId', leadIdParam) leadId: string,
     @Body(new ZodBodyPipe(leadRequests.QualifyLeadAsSql)) body: ParsedLeadRequest,
     @Ctx() context: RequestContext,
   ) {
@@ -145,7 +147,7 @@ export class LeadsController {
   @ApiOperation({ summary: 'Open an opportunity for an SQL' })
   @ApiBody({ schema: bodySchema('OpenOpportunity') })
   openOpportunity(
-    @Param('leadId', uuid) leadId: string,
+    @Param('leadId', leadIdParam) leadId: string,
     @Body(new ZodBodyPipe(leadRequests.OpenOpportunity)) body: ParsedLeadRequest,
     @Ctx() context: RequestContext,
   ) {
@@ -157,7 +159,7 @@ export class LeadsController {
   @ApiOperation({ summary: 'Move the open opportunity to another stage' })
   @ApiBody({ schema: bodySchema('ChangeOpportunityStage') })
   changeOpportunityStage(
-    @Param('leadId', uuid) leadId: string,
+    @Param('leadId', leadIdParam) leadId: string,
     @Body(new ZodBodyPipe(leadRequests.ChangeOpportunityStage)) body: ParsedLeadRequest,
     @Ctx() context: RequestContext,
   ) {
@@ -169,7 +171,7 @@ export class LeadsController {
   @ApiOperation({ summary: 'Close the opportunity as won' })
   @ApiBody({ schema: bodySchema('WinDeal') })
   winDeal(
-    @Param('leadId', uuid) leadId: string,
+    @Param('leadId', leadIdParam) leadId: string,
     @Body(new ZodBodyPipe(leadRequests.WinDeal)) body: ParsedLeadRequest,
     @Ctx() context: RequestContext,
   ) {
@@ -181,7 +183,7 @@ export class LeadsController {
   @ApiOperation({ summary: 'Close the opportunity as lost, with a loss reason' })
   @ApiBody({ schema: bodySchema('LoseDeal') })
   loseDeal(
-    @Param('leadId', uuid) leadId: string,
+    @Param('leadId', leadIdParam) leadId: string,
     @Body(new ZodBodyPipe(leadRequests.LoseDeal)) body: ParsedLeadRequest,
     @Ctx() context: RequestContext,
   ) {
@@ -193,7 +195,7 @@ export class LeadsController {
   @ApiOperation({ summary: 'Send the lead back to nurturing' })
   @ApiBody({ schema: bodySchema('RecycleLead') })
   recycle(
-    @Param('leadId', uuid) leadId: string,
+    @Param('leadId', leadIdParam) leadId: string,
     @Body(new ZodBodyPipe(leadRequests.RecycleLead)) body: ParsedLeadRequest,
     @Ctx() context: RequestContext,
   ) {
@@ -205,7 +207,7 @@ export class LeadsController {
   @ApiOperation({ summary: 'Mark the lead as a duplicate merged into another' })
   @ApiBody({ schema: bodySchema('MergeLead') })
   merge(
-    @Param('leadId', uuid) leadId: string,
+    @Param('leadId', leadIdParam) leadId: string,
     @Body(new ZodBodyPipe(leadRequests.MergeLead)) body: ParsedLeadRequest,
     @Ctx() context: RequestContext,
   ) {
@@ -217,7 +219,7 @@ export class LeadsController {
   @ApiOperation({ summary: "Erase the lead's personal data on request (ops only)" })
   @ApiBody({ schema: bodySchema('EraseLead') })
   erase(
-    @Param('leadId', uuid) leadId: string,
+    @Param('leadId', leadIdParam) leadId: string,
     @Body(new ZodBodyPipe(leadRequests.EraseLead)) body: ParsedLeadRequest,
     @Ctx() context: RequestContext,
   ) {
