@@ -1,0 +1,74 @@
+/**
+ * The shared dictionary's decider: given the `funnel-definitions` stream folded into
+ * DictionaryState, which events does a command produce? Pure — no clock, no ids, no
+ * I/O, no authorisation (who may issue a command is decided once, at the edge, by
+ * access/permissions.ts). Refusals are typed domain errors.
+ */
+import { DefinitionVersionNotFoundError, RuleViolationError } from '../errors';
+import { definitionHash } from '../rules/definition-hash';
+import { parseFunnelDefinition } from '../rules/funnel-definition';
+import type { DictionaryCommand } from './dictionary.commands';
+import { type DictionaryEvent, type DictionaryState, versionInForce } from './dictionary.state';
+
+export function decideDictionary(
+  command: DictionaryCommand,
+  state: DictionaryState,
+): DictionaryEvent[] {
+  switch (command.type) {
+    case 'PublishFunnelDefinition': {
+      // Validated in full first: every bad field is named, whatever the version says.
+      const definition = parseFunnelDefinition(command.data.draft);
+      const next = (state.published.at(-1)?.version ?? 0) + 1;
+      if (definition.version !== next) {
+        throw new RuleViolationError(
+          `version must be ${next}, the next after the newest published`,
+        );
+      }
+      return [{ type: 'FunnelDefinitionPublished', data: { version: next, definition } }];
+    }
+    case 'ActivateFunnelDefinition': {
+      const { version } = command.data;
+      const target = state.published.find((entry) => entry.version === version);
+      if (target === undefined) throw new DefinitionVersionNotFoundError(version);
+      // Activating the version already activated changes nothing (a safe retry).
+      if (state.activated?.version === version) return [];
+      return [
+        {
+          type: 'FunnelDefinitionActivated',
+          data: {
+            version,
+            definitionHash: target.definitionHash,
+            previousVersion: versionInForce(state)?.version ?? null,
+          },
+        },
+      ];
+    }
+    case 'EnsureDefinitionInForce': {
+      if (state.activated !== null) return [];
+      const latest = state.published.at(-1);
+      if (latest !== undefined) {
+        return [
+          {
+            type: 'FunnelDefinitionActivated',
+            data: { ...latest, previousVersion: null },
+          },
+        ];
+      }
+      const shipped = command.data.shippedDefault;
+      return [
+        {
+          type: 'FunnelDefinitionPublished',
+          data: { version: shipped.version, definition: shipped },
+        },
+        {
+          type: 'FunnelDefinitionActivated',
+          data: {
+            version: shipped.version,
+            definitionHash: definitionHash(shipped),
+            previousVersion: null,
+          },
+        },
+      ];
+    }
+  }
+}

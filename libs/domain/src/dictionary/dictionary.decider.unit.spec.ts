@@ -1,0 +1,145 @@
+import {
+  DefinitionVersionNotFoundError,
+  InvalidDefinitionError,
+  RuleViolationError,
+  type DomainError,
+} from '../errors';
+import { defaultFunnelDefinition } from '../rules/default-funnel-definition';
+import { definitionHash } from '../rules/definition-hash';
+import type { FunnelDefinition } from '../rules/funnel-definition';
+import type { DictionaryCommand } from './dictionary.commands';
+import { decideDictionary } from './dictionary.decider';
+import {
+  type DictionaryEvent,
+  evolveDictionary,
+  initialDictionaryState,
+  versionInForce,
+} from './dictionary.state';
+
+/** given events → when command → then events, or then error. */
+function given(events: DictionaryEvent[]) {
+  const state = events.reduce(evolveDictionary, initialDictionaryState());
+  const run = (command: DictionaryCommand) => decideDictionary(command, state);
+  return {
+    state,
+    when: (command: DictionaryCommand) => ({
+      then: (expected: DictionaryEvent[]) => expect(run(command)).toEqual(expected),
+      thenFails: (error: new (...args: never[]) => DomainError, message?: RegExp) => {
+        expect(() => run(command)).toThrow(error);
+        if (message) expect(() => run(command)).toThrow(message);
+      },
+    }),
+  };
+}
+
+const v = (version: number): FunnelDefinition => ({ ...defaultFunnelDefinition, version });
+const published = (version: number): DictionaryEvent => ({
+  type: 'FunnelDefinitionPublished',
+  data: { version, definition: v(version) },
+});
+const activated = (version: number, previousVersion: number | null): DictionaryEvent => ({
+  type: 'FunnelDefinitionActivated',
+  data: { version, definitionHash: definitionHash(v(version)), previousVersion },
+});
+const publish = (draft: unknown): DictionaryCommand => ({
+  type: 'PublishFunnelDefinition',
+  data: { draft },
+});
+const activate = (version: number): DictionaryCommand => ({
+  type: 'ActivateFunnelDefinition',
+  data: { version },
+});
+const ensure = (shippedDefault: FunnelDefinition = v(1)): DictionaryCommand => ({
+  type: 'EnsureDefinitionInForce',
+  data: { shippedDefault },
+});
+
+describe('the shared dictionary decider', () => {
+  describe('EnsureDefinitionInForce', () => {
+    it('publishes and activates the shipped default on an empty stream', () => {
+      given([])
+        .when(ensure())
+        .then([published(1), activated(1, null)]);
+    });
+
+    it('activates the newest published version of a stream written before activations', () => {
+      given([published(1), published(2)])
+        .when(ensure())
+        .then([activated(2, null)]);
+    });
+
+    it('changes nothing once a version is in force', () => {
+      given([published(1), activated(1, null)])
+        .when(ensure())
+        .then([]);
+    });
+  });
+
+  describe('PublishFunnelDefinition', () => {
+    it('records the next version without putting it in force', () => {
+      const history = given([published(1), activated(1, null)]);
+      history.when(publish(v(2))).then([published(2)]);
+      expect(versionInForce(history.state)?.version).toBe(1);
+    });
+
+    it('refuses a version that is not the next one', () => {
+      given([published(1), activated(1, null)])
+        .when(publish(v(3)))
+        .thenFails(RuleViolationError, /version must be 2/);
+      given([published(1), activated(1, null)])
+        .when(publish(v(1)))
+        .thenFails(RuleViolationError, /version must be 2/);
+    });
+
+    it('names every bad field of an invalid draft', () => {
+      given([published(1)])
+        .when(publish({ ...v(2), mql: { threshold: 'high' } }))
+        .thenFails(InvalidDefinitionError, /mql/);
+      given([]).when(publish('not a definition')).thenFails(InvalidDefinitionError);
+    });
+  });
+
+  describe('ActivateFunnelDefinition', () => {
+    it('puts a published version in force and names the one it replaces', () => {
+      given([published(1), activated(1, null), published(2)])
+        .when(activate(2))
+        .then([activated(2, 1)]);
+    });
+
+    it('rolls back to an older version the same way', () => {
+      given([published(1), activated(1, null), published(2), activated(2, 1)])
+        .when(activate(1))
+        .then([activated(1, 2)]);
+    });
+
+    it('replaces the implicit version of a legacy stream', () => {
+      given([published(1), published(2)])
+        .when(activate(1))
+        .then([activated(1, 2)]);
+    });
+
+    it('is a no-op for the version already activated (a safe retry)', () => {
+      given([published(1), activated(1, null)])
+        .when(activate(1))
+        .then([]);
+    });
+
+    it('refuses a version that was never published', () => {
+      given([published(1), activated(1, null)])
+        .when(activate(7))
+        .thenFails(DefinitionVersionNotFoundError, /version 7/);
+    });
+  });
+
+  it('folds to the version in force whatever the order of publications and activations', () => {
+    const { state } = given([
+      published(1),
+      activated(1, null),
+      published(2),
+      published(3),
+      activated(3, 1),
+    ]);
+    expect(versionInForce(state)).toEqual({ version: 3, definitionHash: definitionHash(v(3)) });
+    expect(state.published.map((entry) => entry.version)).toEqual([1, 2, 3]);
+  });
+});
