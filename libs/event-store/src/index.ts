@@ -8,6 +8,7 @@
 export * from './event-store.port';
 export * from './event-store.errors';
 export * from './event-store.factory';
+export * from './tandem-event-writer';
 export * from './idempotency/idempotency-store.port';
 export { formatExpectedRevision } from './expected-revision';
 export { PostgresEventStore } from './postgres/postgres-event-store';
@@ -23,3 +24,13 @@ export type {
   KurrentDbEventStore,
   CreateKurrentDbEventStoreOptions,
 } from './kurrentdb/kurrentdb-event-store';
+export {
+  supportsPersonalData,
+  type PersonalDataReader,
+  type PersonalDataStore,
+} from './personal-data/personal-data.reader';
+export type { KeyWrapper } from './personal-data/key-wrapper.port';
+export { MasterKeyWrapper, loadMasterKey } from './personal-data/master-key.wrapper';
+export { LeadKeyVault, type LeadKey } from './personal-data/lead-key.vault';
+export { PersonalDataIntegrityError } from './personal-data/personal-data.cipher';
+export { ErasedLeadWriteError } from './personal-data/personal-data.codec';

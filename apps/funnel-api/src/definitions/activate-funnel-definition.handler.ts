@@ -1,19 +1,18 @@
 /**
  * Applying a published version of the shared dictionary: from this event on it
- * is the one in force for live decisions. Only a published version can be
- * activated; activating the version already in force is a no-op that answers
- * with its existing activation. The append insists on the stream revision the
+ * is the one in force for live decisions. The dictionary's decider allows only a
+ * published version and treats the version already activated as a no-op (answered
+ * with its existing activation). The append insists on the stream revision the
  * decision was made from, so a concurrent publish or activation is a conflict,
  * never a silent overwrite.
  */
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { encodeForStore } from '@tandem/contracts';
-import { authorize, DEFINITIONS_STREAM, DefinitionVersionNotFoundError } from '@tandem/domain';
-import type { EventStore } from '@tandem/event-store';
-import { v7 as uuidv7 } from 'uuid';
+import { authorize, decideDictionary, DEFINITIONS_STREAM } from '@tandem/domain';
+import { type EventStore, writeEvents } from '@tandem/event-store';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE } from '../platform/tokens';
+import { writeContext } from '../platform/write-context';
 import { ActiveDefinition } from './active-definition.service';
 
 export interface ActivationResult {
@@ -43,10 +42,12 @@ export class ActivateFunnelDefinitionHandler implements ICommandHandler<Activate
 
   async execute({ version, context }: ActivateFunnelDefinition): Promise<ActivationResult> {
     authorize(context.actor.role, 'ActivateFunnelDefinition');
-    const { revision, versions, activation, active } = await this.definitions.refresh();
-    const target = versions.find((entry) => entry.version === version);
-    if (target === undefined) throw new DefinitionVersionNotFoundError(version);
-    if (activation?.version === version) {
+    const { revision, state, activation } = await this.definitions.refresh();
+    const events = decideDictionary({ type: 'ActivateFunnelDefinition', data: { version } }, state);
+    const [activated] = events;
+    if (activated?.type !== 'FunnelDefinitionActivated') {
+      // Already the activated version: answer with that activation, append nothing.
+      if (activation === null) throw new Error(`v${version} decided as active without activation`);
       return {
         version,
         definitionHash: activation.definitionHash,
@@ -55,28 +56,18 @@ export class ActivateFunnelDefinitionHandler implements ICommandHandler<Activate
         globalPosition: activation.globalPosition.toString(),
       };
     }
-    const data = {
-      version,
-      definitionHash: target.definitionHash,
-      previousVersion: active?.version ?? null,
-    };
-    const eventId = uuidv7();
-    const event = encodeForStore(
-      { type: 'FunnelDefinitionActivated', data },
-      {
-        eventId,
-        leadId: null,
-        accountId: null,
-        occurredAt: new Date().toISOString(),
-        correlationId: context.correlationId,
-        causationId: context.causationId,
-        actor: context.actor,
-      },
+    const { appended, envelopes } = await writeEvents(
+      this.store,
+      DEFINITIONS_STREAM,
+      events,
+      writeContext(context, { occurredAt: new Date().toISOString() }),
+      revision ?? 'no_stream',
     );
-    const appended = await this.store.append(DEFINITIONS_STREAM, [event], {
-      expectedRevision: revision ?? 'no_stream',
-    });
     await this.definitions.refresh(); // in force here at once, not after the live cache expires
-    return { ...data, eventId, globalPosition: appended.lastGlobalPosition.toString() };
+    return {
+      ...activated.data,
+      eventId: envelopes[0]!.eventId,
+      globalPosition: appended.lastGlobalPosition.toString(),
+    };
   }
 }

@@ -4,27 +4,31 @@
  * and a version was put in force (FunnelDefinitionActivated). Publishing alone
  * changes nothing; the latest activation decides.
  *
- * Bootstrap, so every decision names a version that exists as an event:
- * - empty stream: the shipped default is published as version 1 and activated,
- *   in one append;
- * - legacy stream (published versions, no activation yet): the latest published
- *   is in force, and one activation of it is appended to make that explicit.
+ * Bootstrap, so every decision names a version that exists as an event: the
+ * dictionary's decider (libs/domain/src/dictionary) answers EnsureDefinitionInForce —
+ * on an empty stream the shipped default is published and activated in one append; on
+ * a legacy stream (versions, no activation) the newest is activated explicitly.
  *
  * Live decisions re-read the stream's tail at most once a second (a version
  * activated by another process is in force within that second; the event
  * records the version actually used); publishing, activating and listing always
  * re-read. This service never decides what may be published or activated: the
- * command handlers do.
+ * decider does, from the DictionaryState this service folds with its evolve.
  */
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { decodeStoredEvent, encodeForStore, type TandemEvent } from '@tandem/contracts';
+import { decodeStoredEvent } from '@tandem/contracts';
 import {
+  decideDictionary,
   DEFINITIONS_STREAM,
   defaultFunnelDefinition,
   definitionHash,
+  type DictionaryState,
+  evolveDictionary,
   type FunnelDefinition,
+  initialDictionaryState,
+  versionInForce,
 } from '@tandem/domain';
-import { type EventStore, WrongExpectedRevisionError } from '@tandem/event-store';
+import { type EventStore, WrongExpectedRevisionError, writeEvents } from '@tandem/event-store';
 import { v7 as uuidv7 } from 'uuid';
 import { EVENT_STORE } from '../platform/tokens';
 
@@ -56,6 +60,8 @@ export interface InForce {
 export interface DefinitionsSnapshot {
   /** Revision of the stream's last event (of any type): the next append's expected revision. */
   readonly revision: bigint | null;
+  /** What the dictionary's decider decides from. */
+  readonly state: DictionaryState;
   readonly versions: readonly PublishedDefinition[];
   readonly activation: Activation | null;
   /** The latest activated version; on a legacy stream without activation, the latest published. */
@@ -69,47 +75,33 @@ const BOOTSTRAP_ACTOR = { kind: 'system', id: 'tandem-bootstrap', role: 'system'
 export class ActiveDefinition implements OnModuleInit {
   private readonly published: PublishedDefinition[] = [];
   private activation: Activation | null = null;
+  private state: DictionaryState = initialDictionaryState();
   private revision: bigint | null = null;
   private refreshedAt = 0;
 
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async onModuleInit(): Promise<void> {
-    const { revision, versions, activation } = await this.refresh();
-    const latest = versions.at(-1);
-    if (latest === undefined) {
-      const version = defaultFunnelDefinition.version;
-      await this.bootstrap(
-        [
-          {
-            type: 'FunnelDefinitionPublished',
-            data: { version, definition: defaultFunnelDefinition },
-          },
-          {
-            type: 'FunnelDefinitionActivated',
-            data: {
-              version,
-              definitionHash: definitionHash(defaultFunnelDefinition),
-              previousVersion: null,
-            },
-          },
-        ],
-        'no_stream',
-      );
-    } else if (activation === null && revision !== null) {
-      await this.bootstrap(
-        [
-          {
-            type: 'FunnelDefinitionActivated',
-            data: {
-              version: latest.version,
-              definitionHash: latest.definitionHash,
-              previousVersion: null,
-            },
-          },
-        ],
-        revision,
-      );
+    const { revision, state } = await this.refresh();
+    const events = decideDictionary(
+      { type: 'EnsureDefinitionInForce', data: { shippedDefault: defaultFunnelDefinition } },
+      state,
+    );
+    if (events.length > 0) {
+      const context = {
+        leadId: null,
+        accountId: null,
+        occurredAt: new Date().toISOString(),
+        correlationId: uuidv7(),
+        causationId: null,
+        actor: BOOTSTRAP_ACTOR,
+      };
+      try {
+        await writeEvents(this.store, DEFINITIONS_STREAM, events, context, revision ?? 'no_stream');
+      } catch (error) {
+        // Another process bootstrapped (or published) first: what it wrote is what is in force.
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      }
     }
     await this.refresh();
   }
@@ -127,6 +119,12 @@ export class ActiveDefinition implements OnModuleInit {
       if (!decoded.ok)
         throw new Error(`undecodable definition event ${record.eventId}: ${decoded.reason}`);
       const { envelope } = decoded;
+      if (
+        envelope.type === 'FunnelDefinitionPublished' ||
+        envelope.type === 'FunnelDefinitionActivated'
+      ) {
+        this.state = evolveDictionary(this.state, envelope);
+      }
       if (envelope.type === 'FunnelDefinitionPublished') {
         this.published.push({
           version: envelope.data.version,
@@ -152,6 +150,7 @@ export class ActiveDefinition implements OnModuleInit {
     }
     return {
       revision: this.revision,
+      state: this.state,
       versions: [...this.published],
       activation: this.activation,
       active: this.inForce(),
@@ -176,40 +175,13 @@ export class ActiveDefinition implements OnModuleInit {
   }
 
   private inForce(): InForce | null {
-    const entry =
-      this.activation === null
-        ? this.published.at(-1)
-        : this.published.find((candidate) => candidate.version === this.activation?.version);
+    const ref = versionInForce(this.state);
+    const entry = this.published.find((candidate) => candidate.version === ref?.version);
     if (entry === undefined) return null;
     return {
       version: entry.version,
       definition: entry.definition,
       definitionHash: entry.definitionHash,
     };
-  }
-
-  private async bootstrap(
-    events: readonly TandemEvent[],
-    expectedRevision: bigint | 'no_stream',
-  ): Promise<void> {
-    const now = new Date().toISOString();
-    const correlationId = uuidv7();
-    const toAppend = events.map((event) =>
-      encodeForStore(event, {
-        eventId: uuidv7(),
-        leadId: null,
-        accountId: null,
-        occurredAt: now,
-        correlationId,
-        causationId: null,
-        actor: BOOTSTRAP_ACTOR,
-      }),
-    );
-    try {
-      await this.store.append(DEFINITIONS_STREAM, toAppend, { expectedRevision });
-    } catch (error) {
-      // Another process bootstrapped (or published) first: what it wrote is what is in force.
-      if (!(error instanceof WrongExpectedRevisionError)) throw error;
-    }
   }
 }

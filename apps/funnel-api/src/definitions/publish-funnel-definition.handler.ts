@@ -1,25 +1,18 @@
 /**
- * Publishing a new version of the shared dictionary. The draft is validated in
- * full (each bad field named) and must carry the next version number; the append
- * insists on the stream revision that version was computed from.
+ * Publishing a new version of the shared dictionary: the dictionary's decider
+ * validates the draft in full (each bad field named) and insists on the next version
+ * number; the append insists on the stream revision that decision was made from.
  *
  * Publishing records a version; it does not put it in force. Live decisions keep
  * the active version until ActivateFunnelDefinition applies this one.
  */
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { encodeForStore } from '@tandem/contracts';
-import {
-  authorize,
-  DEFINITIONS_STREAM,
-  definitionHash,
-  parseFunnelDefinition,
-  RuleViolationError,
-} from '@tandem/domain';
-import type { EventStore } from '@tandem/event-store';
-import { v7 as uuidv7 } from 'uuid';
+import { authorize, decideDictionary, DEFINITIONS_STREAM, definitionHash } from '@tandem/domain';
+import { type EventStore, writeEvents } from '@tandem/event-store';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE } from '../platform/tokens';
+import { writeContext } from '../platform/write-context';
 import { ActiveDefinition } from './active-definition.service';
 
 export interface PublicationResult {
@@ -50,33 +43,23 @@ export class PublishFunnelDefinitionHandler implements ICommandHandler<PublishFu
 
   async execute({ draft, context }: PublishFunnelDefinition): Promise<PublicationResult> {
     authorize(context.actor.role, 'PublishFunnelDefinition');
-    const definition = parseFunnelDefinition(draft);
-    const { revision, versions, active } = await this.definitions.refresh();
-    const next = (versions.at(-1)?.version ?? 0) + 1;
-    if (definition.version !== next) {
-      throw new RuleViolationError(`version must be ${next}, the next after the newest published`);
-    }
-    const eventId = uuidv7();
-    const event = encodeForStore(
-      { type: 'FunnelDefinitionPublished', data: { version: definition.version, definition } },
-      {
-        eventId,
-        leadId: null,
-        accountId: null,
-        occurredAt: new Date().toISOString(),
-        correlationId: context.correlationId,
-        causationId: context.causationId,
-        actor: context.actor,
-      },
+    const { revision, state, active } = await this.definitions.refresh();
+    const events = decideDictionary({ type: 'PublishFunnelDefinition', data: { draft } }, state);
+    const { appended, envelopes } = await writeEvents(
+      this.store,
+      DEFINITIONS_STREAM,
+      events,
+      writeContext(context, { occurredAt: new Date().toISOString() }),
+      revision ?? 'no_stream',
     );
-    const appended = await this.store.append(DEFINITIONS_STREAM, [event], {
-      expectedRevision: revision ?? 'no_stream',
-    });
     await this.definitions.refresh(); // listed at once, not after the live cache expires
+    const [published] = events;
+    if (published?.type !== 'FunnelDefinitionPublished')
+      throw new Error('publish decided no event');
     return {
-      version: definition.version,
-      definitionHash: definitionHash(definition),
-      eventId,
+      version: published.data.version,
+      definitionHash: definitionHash(published.data.definition),
+      eventId: envelopes[0]!.eventId,
       globalPosition: appended.lastGlobalPosition.toString(),
       activeVersion: active?.version ?? null,
     };

@@ -4,7 +4,6 @@
  */
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { encodeForStore } from '@tandem/contracts';
 import {
   authorize,
   type CampaignSpendRecorded,
@@ -12,10 +11,10 @@ import {
   TARGETS_STREAM,
   type TargetSet,
 } from '@tandem/domain';
-import type { EventStore } from '@tandem/event-store';
-import { v7 as uuidv7 } from 'uuid';
+import { type EventStore, writeEvents } from '@tandem/event-store';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE } from '../platform/tokens';
+import { writeContext } from '../platform/write-context';
 
 export type PlanningFact = TargetSet | CampaignSpendRecorded;
 
@@ -37,17 +36,13 @@ export class RecordPlanningFactHandler implements ICommandHandler<RecordPlanning
     authorize(context.actor.role, fact.type === 'TargetSet' ? 'SetTarget' : 'RecordCampaignSpend');
     const streamId =
       fact.type === 'TargetSet' ? TARGETS_STREAM : campaignStreamId(fact.data.campaign);
-    const eventId = uuidv7();
-    const event = encodeForStore(fact, {
-      eventId,
-      leadId: null,
-      accountId: null,
-      occurredAt: new Date(occurredAt ?? Date.now()).toISOString(),
-      correlationId: context.correlationId,
-      causationId: context.causationId,
-      actor: context.actor,
-    });
-    await this.store.append(streamId, [event], { expectedRevision: 'any' });
-    return { eventId };
+    const { envelopes } = await writeEvents(
+      this.store,
+      streamId,
+      [fact],
+      writeContext(context, { occurredAt: new Date(occurredAt ?? Date.now()).toISOString() }),
+      'any',
+    );
+    return { eventId: envelopes[0]!.eventId };
   }
 }
