@@ -9,7 +9,9 @@
 //   config         contracts              (the default topic name is the published one)
 //   messaging      contracts, config
 //   event-store    domain, contracts
+//   auth           domain, config
 //   analytics      domain, contracts
+//   observability  event-store            (the append decorator; metrics and traces otherwise stand alone)
 //   apps/*         any lib, never another app (a process boundary: HTTP, Kafka, spawn)
 //   test/, bench/  anything
 //
@@ -23,7 +25,9 @@ const libs = {
   config: ['contracts'],
   messaging: ['contracts', 'config'],
   'event-store': ['domain', 'contracts'],
+  auth: ['domain', 'config'],
   analytics: ['domain', 'contracts'],
+  observability: ['event-store'],
 };
 
 const spec = '\\.spec\\.ts$';
@@ -90,6 +94,13 @@ module.exports = {
       severity: 'error',
       from: {},
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
+      name: 'every-lib-in-the-table',
+      comment: 'Every lib has a row in the table above (what it may import).',
+      severity: 'error',
+      from: { path: `^libs/(?!(${Object.keys(libs).join('|')})/)` },
+      to: { path: '^libs/' },
     },
     ...libRules,
     ...analyticsRules,
