@@ -7,6 +7,7 @@
 import { type Actor, type EnvelopeMeta, roles } from '@tandem/domain';
 import { z } from 'zod';
 import { eventDataSchemas, type KnownEventType } from './event-schemas';
+import { businessTimeSchema } from './value-bounds';
 import type { TandemEnvelope, TandemEvent } from './tandem-event';
 
 /** What a store adapter records: structurally the event-store port's RecordedEvent. */
@@ -50,7 +51,8 @@ const actorSchema = z.object({
 export const metadataSchema = z.object({
   leadId: z.string().nullable(),
   accountId: z.string().nullable(),
-  occurredAt: z.iso.datetime({ offset: true }),
+  // DateTime64(3)'s range: an event outside it could not be projected (value-bounds.ts).
+  occurredAt: businessTimeSchema,
   correlationId: z.string().min(1),
   causationId: z.string().nullable(),
   actor: actorSchema,

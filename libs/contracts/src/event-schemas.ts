@@ -29,13 +29,22 @@ import {
   touchpointKinds,
 } from '@tandem/domain';
 import { z } from 'zod';
+import {
+  amountSchema,
+  businessDateSchema,
+  companySizeSchema,
+  planningPeriodSchema,
+  textSchema,
+} from './value-bounds';
 
-const text = z.string().trim().min(1).max(500);
+// Bounds come from value-bounds.ts, shared with the API's request schemas: whatever the API
+// accepts decodes here, and so is projected.
+const text = textSchema;
 const optionalText = text.optional();
 const nullableText = text.nullable();
 const isoTime = z.iso.datetime({ offset: true });
 const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR');
-const amount = z.number().nonnegative().max(1e12);
+const amount = amountSchema;
 
 export const contactSchema = z.object({
   name: text,
@@ -45,7 +54,7 @@ export const contactSchema = z.object({
 export const companySchema = z.object({
   name: text,
   industry: optionalText,
-  size: z.number().int().nonnegative().max(10_000_000).optional(),
+  size: companySizeSchema.optional(),
   country: z
     .string()
     .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
@@ -77,7 +86,7 @@ export const eventDataSchemas = {
   }) satisfies z.ZodType<TouchpointRecorded['data']>,
   LeadProfiled: z.object({
     industry: nullableText,
-    companySize: z.number().int().nonnegative().max(10_000_000).nullable(),
+    companySize: companySizeSchema.nullable(),
     country: z
       .string()
       .regex(/^[A-Z]{2}$/)
@@ -149,8 +158,8 @@ export const eventDataSchemas = {
   TargetSet: z.object({
     team: z.enum(['marketing', 'sales']),
     metric: z.enum(targetMetrics),
-    period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$/, 'must be YYYY-MM or YYYY-Qn'),
-    value: z.number().nonnegative(),
+    period: planningPeriodSchema,
+    value: amountSchema,
     owner: nullableText,
   }) satisfies z.ZodType<TargetSet['data']>,
   CampaignSpendRecorded: z.object({
@@ -158,7 +167,7 @@ export const eventDataSchemas = {
     channel: text,
     amount,
     currency,
-    spentOn: z.iso.date(),
+    spentOn: businessDateSchema,
   }) satisfies z.ZodType<CampaignSpendRecorded['data']>,
 } as const;
 
