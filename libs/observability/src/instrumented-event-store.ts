@@ -1,0 +1,79 @@
+/**
+ * The event store as the write side sees it, measured: each append is a span (a child of the
+ * command's) whose W3C trace context is stored in every appended event's metadata, so the
+ * relay and the projector continue the command's trace from the event itself; and its
+ * latency goes to the append histogram by outcome.
+ *
+ * A decorator, so no adapter and no write site knows about tracing. It must never change what
+ * is appended besides adding `traceparent`/`tracestate` to metadata, and only while a trace
+ * is being recorded (tracing off: events are appended exactly as given).
+ */
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import {
+  DuplicateEventIdError,
+  type EventStore,
+  type EventToAppend,
+  WrongExpectedRevisionError,
+} from '@tandem/event-store';
+import type { Histogram } from 'prom-client';
+import { traceHeaders, tracer } from './tracing';
+
+/** Errors a caller can cause (a stale revision, a duplicate id): not the store failing. */
+const isConflict = (error: unknown): boolean =>
+  error instanceof WrongExpectedRevisionError || error instanceof DuplicateEventIdError;
+
+export function instrumentEventStore<S extends EventStore>(
+  store: S,
+  appendSeconds?: Histogram<'outcome'>,
+): S {
+  const append: EventStore['append'] = (streamId, events, options) =>
+    tracer().startActiveSpan(
+      'event-store append',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'tandem.event.count': events.length,
+          'tandem.event.types': [...new Set(events.map((event) => event.type))].join(','),
+        },
+      },
+      async (span) => {
+        const started = process.hrtime.bigint();
+        const observe = (outcome: string) =>
+          appendSeconds?.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+        const carrier = span.isRecording() ? traceHeaders(context.active()) : {};
+        const traced: readonly EventToAppend[] =
+          carrier.traceparent === undefined
+            ? events
+            : events.map((event) => ({ ...event, metadata: { ...event.metadata, ...carrier } }));
+        try {
+          const result = await store.append(streamId, traced, options);
+          observe('ok');
+          return result;
+        } catch (error) {
+          observe(isConflict(error) ? 'conflict' : 'error');
+          span.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: error instanceof Error ? error.name : 'error',
+          });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  // A Proxy rather than a class: every other member (checkpoints, the optional bulk
+  // appender, whatever a wrapped store adds) passes through untouched, bound to the store.
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'append') return append;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
+}
+
+/** The span a command runs in, if any (for log lines that want to name the trace). */
+export const activeTraceId = (): string | undefined =>
+  trace.getSpan(context.active())?.spanContext().traceId;
