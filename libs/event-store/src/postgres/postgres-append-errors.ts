@@ -54,9 +54,13 @@ export function translateAppendError(error: unknown, streamId: string, expected:
     case APPEND_ERROR_CODES.invalidAppend:
       return new InvalidAppendError(`append to ${streamId}: ${error.message}`);
     case '23505':
-      // Only reachable if someone appends outside append_events' lock; keep the type anyway.
+      // Two appends of one event id to different streams at once: the second lands here.
       if (error.constraint === 'events_event_id_unique') {
         return new DuplicateEventIdError(/\(event_id\)=\(([^)]+)\)/.exec(detail)?.[1] ?? 'unknown');
+      }
+      // A bulk append created the stream while this append ran (bulk takes no stream lock).
+      if (error.constraint === 'events_stream_revision_unique') {
+        return new WrongExpectedRevisionError(streamId, expected, null);
       }
       return error;
     default:

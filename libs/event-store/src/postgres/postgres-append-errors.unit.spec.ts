@@ -47,9 +47,19 @@ describe('translateAppendError', () => {
     }
   });
 
+  it('maps a revision unique violation (a bulk append created the stream) to WrongExpectedRevisionError', () => {
+    const error = translateAppendError(
+      serverError({ code: '23505', constraint: 'events_stream_revision_unique' }),
+      's',
+      'no_stream',
+    );
+    expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+    expect(error).toMatchObject({ streamId: 's', actual: null });
+  });
+
   it('returns anything else unchanged', () => {
     const other = [
-      serverError({ code: '23505', constraint: 'events_stream_revision_unique' }),
+      serverError({ code: '23505', constraint: 'some_other_unique' }),
       serverError({ code: '57P01' }),
       new Error('socket hang up'),
       'not even an error',

@@ -1,7 +1,7 @@
 /**
  * Bulk append to new streams (`appendToNewStreams`) on PGlite and on the local PostgreSQL
  * server: revisions per stream and global positions in the order given, all or nothing, the
- * port's typed errors, and the global order kept against live appends (the same lock as
+ * port's typed errors, and the global order kept against live appends (the same horizon as
  * `append`, so a reader never skips a position). Each test has its own schema.
  */
 import { PGlite } from '@electric-sql/pglite';
@@ -232,33 +232,48 @@ describeWhenPostgres(postgresUnavailableReason())('PostgreSQL server', () => {
     };
   });
 
-  it('waits for an append in flight, so its positions come after it (the same lock)', async () => {
-    const schema = freshSchemaName('es_bulk_lock');
+  it('commits past an append in flight, but is not read before it', async () => {
+    const schema = freshSchemaName('es_bulk_horizon');
     const store = await createPostgresEventStore({ connectionString: TEST_POSTGRES_URL, schema });
     const client = new Client({ connectionString: TEST_POSTGRES_URL });
     await client.connect();
+    let open = false;
     try {
       const sql = postgresEventStoreSql(postgresStoreNames(schema));
+      const before = await store.headPosition();
       await client.query('BEGIN');
+      open = true;
+      const heldEvent = anEvent();
       const [held] = (
         await client.query<{ last_global_position: string }>(sql.append, [
           `held-${uuidv7()}`,
           'no_stream',
-          JSON.stringify([anEvent()]),
+          JSON.stringify([heldEvent]),
         ])
       ).rows;
 
-      let settled = false;
-      const bulk = store
-        .appendToNewStreams([{ streamId: `bulk-after-${uuidv7()}`, event: anEvent() }])
-        .finally(() => (settled = true));
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(settled).toBe(false);
+      // No global lock to wait for: the bulk append commits while the other is still open…
+      const bulkEvent = anEvent();
+      const result = await store.appendToNewStreams([
+        { streamId: `bulk-after-${uuidv7()}`, event: bulkEvent },
+      ]);
+      expect(result.firstGlobalPosition).toBeGreaterThan(BigInt(held!.last_global_position));
+      // …but a reader sees neither while the smaller position may still commit.
+      expect(await store.readAll({ after: before })).toEqual([]);
+      expect(await store.headPosition()).toBe(before);
 
       await client.query('COMMIT');
-      const result = await bulk;
-      expect(result.firstGlobalPosition).toBeGreaterThan(BigInt(held!.last_global_position));
+      open = false;
+      // Polled: another suite's open transaction on the shared server also holds readers back.
+      const deadline = Date.now() + 20_000;
+      let read: RecordedEvent[] = [];
+      while (read.length < 2 && Date.now() < deadline) {
+        read = await store.readAll({ after: before });
+        if (read.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(read.map((event) => event.eventId)).toEqual([heldEvent.eventId, bulkEvent.eventId]);
     } finally {
+      if (open) await client.query('ROLLBACK');
       await client.end();
       await store.close();
       await dropSchema(schema);

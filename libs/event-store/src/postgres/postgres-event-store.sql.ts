@@ -1,8 +1,11 @@
 /**
  * All SQL the PostgreSQL/PGlite event store runs, in one reviewable place. The same
  * text runs on both engines. Values always travel as parameters; the only text
- * spliced in is the schema's quoted identifier, the lock key and the channel, all
+ * spliced in is the schema's quoted identifier, the lock keys and the channel, all
  * derived and validated in postgres-store-names.ts.
+ * Global order (ADR 0002): writers draw positions in a short critical section and stamp
+ * each row with a transaction-id horizon; readers return only rows whose horizon is below
+ * their snapshot's xmin, so a position is never read before every smaller one is final.
  * It must never build SQL from caller-supplied values other than those names.
  */
 import type { PostgresStoreNames } from './postgres-store-names';
@@ -56,6 +59,9 @@ export function postgresEventStoreSql(names: PostgresStoreNames): PostgresEventS
       e.metadata,
       e.recorded_at`;
 
+  // Every transaction below this id has ended: rows stamped below it are final and readable.
+  const readableBelow = `(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)`;
+
   return {
     lockInit: `SELECT pg_advisory_xact_lock($1::bigint)`,
 
@@ -63,8 +69,12 @@ export function postgresEventStoreSql(names: PostgresStoreNames): PostgresEventS
 CREATE SCHEMA IF NOT EXISTS ${s};
 
 CREATE TABLE IF NOT EXISTS ${s}.events (
-  -- Drawn while the append lock is held: see append_events.
+  -- Drawn by draw_positions, in the order of horizon_xid: see there.
   global_position bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  -- The writing transaction's id, raised to the highest id of any writer that drew positions
+  -- before it (draw_positions). A reader returns the row only once every transaction below
+  -- its snapshot's xmin has ended, i.e. when horizon_xid < xmin. Rows older than the column: 0.
+  horizon_xid     bigint      NOT NULL,
   stream_id       text        NOT NULL,
   stream_revision bigint      NOT NULL,
   event_id        uuid        NOT NULL,
@@ -76,6 +86,25 @@ CREATE TABLE IF NOT EXISTS ${s}.events (
   CONSTRAINT events_event_id_unique UNIQUE (event_id),
   CONSTRAINT events_stream_revision_unique UNIQUE (stream_id, stream_revision)
 );
+
+-- Stores created before horizon_xid: their rows were all written under the old global lock
+-- and are committed, so 0 (below every xmin) is their true horizon. Adding a column with a
+-- constant default rewrites nothing; the default is dropped so no insert can forget the column.
+-- Checked first so that an up-to-date store's init takes no lock on the table.
+DO $migrate$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                  WHERE attrelid = '${s}.events'::regclass AND attname = 'horizon_xid'
+                    AND NOT attisdropped) THEN
+    ALTER TABLE ${s}.events ADD COLUMN horizon_xid bigint NOT NULL DEFAULT 0;
+    ALTER TABLE ${s}.events ALTER COLUMN horizon_xid DROP DEFAULT;
+  END IF;
+END
+$migrate$;
+
+-- The running maximum of the writers' transaction ids, in the order they drew positions.
+-- A sequence because its value is not transactional: a writer sees the last one's at once.
+CREATE SEQUENCE IF NOT EXISTS ${s}.append_horizon AS bigint MINVALUE 0 START 0;
 
 CREATE TABLE IF NOT EXISTS ${s}.checkpoints (
   name       text        PRIMARY KEY,
@@ -103,29 +132,66 @@ CREATE TABLE IF NOT EXISTS ${s}.idempotency_keys (
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_expires_at ON ${s}.idempotency_keys (expires_at);
 
+-- Positions for p_count events, consecutive, and the horizon to stamp them with. Writers
+-- pass through here one at a time (a session-level advisory lock, held for microseconds and
+-- released before the commit, so commits overlap and share WAL flushes). Inside it the running
+-- maximum of writers' transaction ids is raised to ours and read back: a row's horizon is at
+-- least the id of every writer that drew smaller positions. Any writer below a reader's xmin
+-- has ended, so "horizon_xid < xmin" admits a row only when every smaller position is final,
+-- and the rows it admits are always a prefix of the log (ADR 0002).
+CREATE OR REPLACE FUNCTION ${s}.draw_positions(p_count bigint,
+  OUT first_position bigint, OUT horizon_xid bigint, OUT recorded_at timestamptz)
+LANGUAGE plpgsql
+AS $draw$
+DECLARE
+  -- Assigned here if not yet: a transaction that wrote before appending already has one.
+  v_xid bigint := pg_current_xact_id()::text::bigint;
+BEGIN
+  BEGIN
+    PERFORM pg_advisory_lock((${names.appendLockKey.toString()})::bigint);
+    first_position := nextval(pg_get_serial_sequence('${s}.events', 'global_position'));
+    IF p_count > 1 THEN
+      PERFORM setval(pg_get_serial_sequence('${s}.events', 'global_position'),
+                     first_position + p_count - 1);
+    END IF;
+    SELECT greatest(h.last_value, v_xid) INTO horizon_xid FROM ${s}.append_horizon h;
+    PERFORM setval('${s}.append_horizon', horizon_xid);
+    -- Taken inside, so recorded_at follows the global order (as far as the clock does).
+    recorded_at := clock_timestamp();
+    PERFORM pg_advisory_unlock((${names.appendLockKey.toString()})::bigint);
+  EXCEPTION WHEN query_canceled OR others THEN
+    -- A session lock outlives the transaction: never leave it on a pooled connection.
+    PERFORM pg_advisory_unlock((${names.appendLockKey.toString()})::bigint);
+    RAISE;
+  END;
+END;
+$draw$;
+
 -- One round trip per append. p_expected: 'any' | 'no_stream' | 'stream_exists' | a revision.
 -- p_events: [{ eventId, type, schemaVersion, data, metadata }, ...] in stream order.
+-- Custom plans always: a cached generic plan, chosen while the table was small, scanned it
+-- whole on every call once it was large. Planning a few index lookups costs less.
 CREATE OR REPLACE FUNCTION ${s}.append_events(p_stream_id text, p_expected text, p_events jsonb)
 RETURNS TABLE (next_expected_revision bigint, last_global_position bigint)
 LANGUAGE plpgsql
+SET plan_cache_mode = force_custom_plan
 AS $append$
 DECLARE
   v_count       bigint := jsonb_array_length(p_events);
   v_actual      bigint;
   v_expected_ok boolean;
   v_duplicate   text;
-  v_recorded_at timestamptz;
-  v_last        bigint;
+  v_draw        record;
 BEGIN
   IF v_count = 0 THEN
     RAISE EXCEPTION USING ERRCODE = '${APPEND_ERROR_CODES.invalidAppend}', MESSAGE = 'empty batch';
   END IF;
 
-  -- The global order. Identity values are drawn in start order but become visible in
-  -- commit order, so without this lock a reader could see position n+1 before n and
-  -- skip n for good. Transaction-scoped advisory locks are released only after the
-  -- commit is visible, so whoever draws the next position does so after ours can be read.
-  PERFORM pg_advisory_xact_lock((${names.appendLockKey.toString()})::bigint);
+  -- Writers of one stream queue here until the first commits, so the revision read below is
+  -- the latest and a conflict always names the actual revision. Other streams do not wait.
+  -- (hashtext is stable within a server, which is all a lock key needs; a collision only
+  -- makes two streams queue.)
+  PERFORM pg_advisory_xact_lock(${names.streamLockClass.toString()}, hashtext(p_stream_id));
 
   -- A fresh statement snapshot (READ COMMITTED), taken after the lock: sees every earlier append.
   SELECT max(e.stream_revision) INTO v_actual
@@ -145,10 +211,12 @@ BEGIN
       DETAIL = coalesce(v_actual::text, '');
   END IF;
 
-  -- Checked up front so the error names the id; the unique constraint stays as the backstop.
+  -- Checked up front so the error names the id; the unique constraint stays as the backstop
+  -- (two appends of one id to different streams at once: the second fails there).
   SELECT e.event_id::text INTO v_duplicate
     FROM ${s}.events e
-   WHERE e.event_id IN (SELECT (x ->> 'eventId')::uuid FROM jsonb_array_elements(p_events) AS x)
+   WHERE e.event_id = ANY (ARRAY(SELECT (x ->> 'eventId')::uuid
+                                   FROM jsonb_array_elements(p_events) AS x))
    LIMIT 1;
   IF v_duplicate IS NOT NULL THEN
     RAISE EXCEPTION USING
@@ -157,54 +225,51 @@ BEGIN
       DETAIL = v_duplicate;
   END IF;
 
-  -- Taken under the lock so recorded_at follows the global order (as far as the clock does).
-  v_recorded_at := clock_timestamp();
+  v_draw := ${s}.draw_positions(v_count);
 
-  WITH inserted AS (
-    INSERT INTO ${s}.events
-      (stream_id, stream_revision, event_id, event_type, schema_version, data, metadata, recorded_at)
-    SELECT p_stream_id,
-           coalesce(v_actual, -1) + x.ordinality,
-           (x.value ->> 'eventId')::uuid,
-           x.value ->> 'type',
-           (x.value ->> 'schemaVersion')::integer,
-           x.value -> 'data',
-           x.value -> 'metadata',
-           v_recorded_at
-      FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(value, ordinality)
-     ORDER BY x.ordinality
-    RETURNING global_position
-  )
-  SELECT max(global_position) INTO v_last FROM inserted;
+  INSERT INTO ${s}.events
+    (global_position, horizon_xid, stream_id, stream_revision, event_id, event_type,
+     schema_version, data, metadata, recorded_at)
+  OVERRIDING SYSTEM VALUE
+  SELECT v_draw.first_position + x.ordinality - 1,
+         v_draw.horizon_xid,
+         p_stream_id,
+         coalesce(v_actual, -1) + x.ordinality,
+         (x.value ->> 'eventId')::uuid,
+         x.value ->> 'type',
+         (x.value ->> 'schemaVersion')::integer,
+         x.value -> 'data',
+         x.value -> 'metadata',
+         v_draw.recorded_at
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(value, ordinality);
 
   -- Delivered at commit, never for a rolled-back append.
-  PERFORM pg_notify('${names.channel}', v_last::text);
+  PERFORM pg_notify('${names.channel}', (v_draw.first_position + v_count - 1)::text);
 
-  RETURN QUERY SELECT coalesce(v_actual, -1) + v_count, v_last;
+  RETURN QUERY SELECT coalesce(v_actual, -1) + v_count, v_draw.first_position + v_count - 1;
 END;
 $append$;
 
 -- Bulk: many NEW streams in one statement (imports, benchmark data). p_stream_ids: the distinct
 -- streams of the batch; p_events: [{ streamId, streamRevision, eventId, type, schemaVersion,
 -- data, metadata }, ...] in the global order wanted, revisions assigned by the caller from 0.
+-- No per-stream locks (thousands per call would fill the lock table): a stream created
+-- concurrently by someone else fails on the (stream_id, stream_revision) unique constraint.
 CREATE OR REPLACE FUNCTION ${s}.append_new_streams(p_stream_ids text[], p_events jsonb)
 RETURNS TABLE (first_global_position bigint, last_global_position bigint, event_count bigint)
 LANGUAGE plpgsql
+SET plan_cache_mode = force_custom_plan
 AS $bulk$
 DECLARE
   v_existing    text;
   v_actual      bigint;
-  v_recorded_at timestamptz;
-  v_first       bigint;
-  v_last        bigint;
   v_count       bigint;
+  v_draw        record;
 BEGIN
   IF jsonb_typeof(p_events) IS DISTINCT FROM 'array' OR jsonb_array_length(p_events) = 0 THEN
     RAISE EXCEPTION USING ERRCODE = '${APPEND_ERROR_CODES.invalidAppend}', MESSAGE = 'empty batch';
   END IF;
-
-  -- The same lock as append_events: positions drawn here become visible in order too.
-  PERFORM pg_advisory_xact_lock((${names.appendLockKey.toString()})::bigint);
+  v_count := jsonb_array_length(p_events);
 
   SELECT e.stream_id, max(e.stream_revision) INTO v_existing, v_actual
     FROM ${s}.events e
@@ -219,29 +284,26 @@ BEGIN
       HINT = v_existing;
   END IF;
 
-  v_recorded_at := clock_timestamp();
+  v_draw := ${s}.draw_positions(v_count);
 
   -- Duplicate event ids are left to the unique constraint: checking each id up front would
   -- cost one index probe per event for an error the constraint already names.
-  WITH inserted AS (
-    INSERT INTO ${s}.events
-      (stream_id, stream_revision, event_id, event_type, schema_version, data, metadata, recorded_at)
-    SELECT x.stream_id, x.stream_revision, x.event_id, x.event_type, x.schema_version,
-           x.data, x.metadata, v_recorded_at
-      FROM ROWS FROM (
-             jsonb_to_recordset(p_events) AS ("streamId" text, "streamRevision" bigint,
-               "eventId" uuid, type text, "schemaVersion" integer, data jsonb, metadata jsonb)
-           ) WITH ORDINALITY
-           AS x(stream_id, stream_revision, event_id, event_type, schema_version, data, metadata, ordinality)
-     ORDER BY x.ordinality
-    RETURNING global_position
-  )
-  SELECT min(global_position), max(global_position), count(*) INTO v_first, v_last, v_count
-    FROM inserted;
+  INSERT INTO ${s}.events
+    (global_position, horizon_xid, stream_id, stream_revision, event_id, event_type,
+     schema_version, data, metadata, recorded_at)
+  OVERRIDING SYSTEM VALUE
+  SELECT v_draw.first_position + x.ordinality - 1, v_draw.horizon_xid,
+         x.stream_id, x.stream_revision, x.event_id, x.event_type, x.schema_version,
+         x.data, x.metadata, v_draw.recorded_at
+    FROM ROWS FROM (
+           jsonb_to_recordset(p_events) AS ("streamId" text, "streamRevision" bigint,
+             "eventId" uuid, type text, "schemaVersion" integer, data jsonb, metadata jsonb)
+         ) WITH ORDINALITY
+         AS x(stream_id, stream_revision, event_id, event_type, schema_version, data, metadata, ordinality);
 
-  PERFORM pg_notify('${names.channel}', v_last::text);
+  PERFORM pg_notify('${names.channel}', (v_draw.first_position + v_count - 1)::text);
 
-  RETURN QUERY SELECT v_first, v_last, v_count;
+  RETURN QUERY SELECT v_draw.first_position, v_draw.first_position + v_count - 1, v_count;
 END;
 $bulk$;
 `,
@@ -264,14 +326,22 @@ SELECT ${eventColumns}
  ORDER BY e.stream_revision
  LIMIT $3::bigint`,
 
+    // The horizon is a sub-select so it is computed once (an init plan), not per row.
     readAll: `
 SELECT ${eventColumns}
   FROM ${s}.events e
  WHERE e.global_position > $1::bigint
+   AND e.horizon_xid < ${readableBelow}
  ORDER BY e.global_position
  LIMIT $2::bigint`,
 
-    headPosition: `SELECT max(global_position)::text AS head FROM ${s}.events`,
+    // The newest position a reader can reach: everything at or below it is final.
+    headPosition: `
+SELECT e.global_position::text AS head
+  FROM ${s}.events e
+ WHERE e.horizon_xid < ${readableBelow}
+ ORDER BY e.global_position DESC
+ LIMIT 1`,
 
     loadCheckpoint: `
 SELECT name, position::text AS position, updated_at

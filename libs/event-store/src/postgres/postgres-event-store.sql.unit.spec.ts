@@ -6,13 +6,42 @@ describe('postgresEventStoreSql', () => {
   const sql = postgresEventStoreSql(names);
   const idempotencySql = postgresIdempotencySql(names);
 
-  it('takes the append lock before it reads the stream revision or inserts', () => {
-    const body = sql.schema;
-    const lock = body.indexOf(`pg_advisory_xact_lock((${names.appendLockKey.toString()})::bigint)`);
+  it('queues writers of one stream before it reads the stream revision or inserts', () => {
+    const body = sql.schema.slice(sql.schema.indexOf('FUNCTION "unit_schema".append_events'));
+    const lock = body.indexOf(
+      `pg_advisory_xact_lock(${names.streamLockClass}, hashtext(p_stream_id))`,
+    );
     expect(lock).toBeGreaterThan(-1);
     expect(lock).toBeLessThan(body.indexOf('SELECT max(e.stream_revision)'));
     expect(lock).toBeLessThan(body.indexOf('INSERT INTO'));
     expect(body).toContain(`pg_notify('${names.channel}'`);
+  });
+
+  it('draws positions and the horizon under the short lock, and always releases it', () => {
+    const draw = sql.schema.slice(
+      sql.schema.indexOf('FUNCTION "unit_schema".draw_positions'),
+      sql.schema.indexOf('FUNCTION "unit_schema".append_events'),
+    );
+    const key = `(${names.appendLockKey.toString()})::bigint`;
+    const lock = draw.indexOf(`pg_advisory_lock(${key})`);
+    const unlock = draw.indexOf(`pg_advisory_unlock(${key})`);
+    expect(lock).toBeGreaterThan(-1);
+    expect(draw.indexOf('nextval(')).toBeGreaterThan(lock);
+    expect(draw.indexOf(`setval('"unit_schema".append_horizon'`)).toBeLessThan(unlock);
+    // The error path releases it too.
+    expect(draw.slice(draw.indexOf('EXCEPTION'))).toContain(`pg_advisory_unlock(${key})`);
+  });
+
+  it('reads only rows whose horizon is below the snapshot xmin', () => {
+    for (const text of [sql.readAll, sql.headPosition]) {
+      expect(text).toContain(
+        'e.horizon_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)',
+      );
+    }
+  });
+
+  it('plans every append afresh, never with a cached generic plan', () => {
+    expect(sql.schema.match(/SET plan_cache_mode = force_custom_plan/g)).toHaveLength(2);
   });
 
   it('keeps every table and function inside the store schema', () => {
@@ -29,7 +58,7 @@ describe('postgresEventStoreSql', () => {
     );
     // Set-returning functions (ROWS FROM …) and the CTE are not schema objects.
     const objects = targets.filter(
-      (target) => !['jsonb_array_elements', 'inserted', 'ROWS'].includes(target),
+      (target) => !['jsonb_array_elements', 'ROWS', 'pg_attribute'].includes(target),
     );
     expect(objects.length).toBeGreaterThan(5);
     expect(objects.filter((target) => !target.startsWith('"unit_schema".'))).toEqual([]);

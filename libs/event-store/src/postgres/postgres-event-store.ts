@@ -1,10 +1,11 @@
 /**
  * The event store on PostgreSQL: one class, the same SQL on a PostgreSQL server
- * (node-postgres) and on embedded PGlite. Appends go through one plpgsql function
- * that serialises writers per schema, so global positions become visible in order
- * and a reader that checkpoints a position never skips a smaller one (ADR 0002).
+ * (node-postgres) and on embedded PGlite. Appends go through one plpgsql function;
+ * writers of different streams commit concurrently, and readers return a position only
+ * once every smaller one is final (a transaction-id horizon, ADR 0002), so a reader that
+ * checkpoints a position never skips a smaller one.
  * Bulk appends to new streams (`appendToNewStreams`) go through a second function,
- * `append_new_streams`, that takes the same lock: one statement per call.
+ * `append_new_streams`, that draws positions the same way: one statement per call.
  * An append made under an idempotency reservation runs the same statement inside a
  * transaction that also records it against the key (postgres-idempotency-store.ts).
  * It must never write events other than through `append_events` or

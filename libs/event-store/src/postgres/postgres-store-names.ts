@@ -11,8 +11,13 @@ export interface PostgresStoreNames {
   readonly schema: string;
   /** The schema as a quoted SQL identifier, safe to splice into SQL text. */
   readonly quotedSchema: string;
-  /** Serialises appends in this schema: the whole of the global-order guarantee hangs on it. */
+  /**
+   * Orders the drawing of positions in this schema (held for microseconds, not to the commit):
+   * the global-order guarantee hangs on it (draw_positions, ADR 0002).
+   */
   readonly appendLockKey: bigint;
+  /** First half of the two-part key that queues writers of one stream (the stream's hash is the second). */
+  readonly streamLockClass: number;
   /** Serialises `init()` across processes, so concurrent DDL cannot collide. */
   readonly initLockKey: bigint;
   /** LISTEN/NOTIFY channel that carries "events were appended" wake-ups. */
@@ -38,6 +43,9 @@ export function postgresStoreNames(schema: string = DEFAULT_SCHEMA): PostgresSto
     quotedSchema: `"${schema}"`,
     appendLockKey: advisoryLockKey(`tandem.event-store.append:${schema}`),
     initLockKey: advisoryLockKey(`tandem.event-store.init:${schema}`),
+    streamLockClass: Number(
+      BigInt.asIntN(32, advisoryLockKey(`tandem.event-store.stream:${schema}`)),
+    ),
     channel: `${schema}_appended`,
   };
 }
