@@ -50,7 +50,14 @@ const view = <Row>(spec: ViewSpec<Row>): ViewSpec<Row> => spec;
 export const views = {
   funnel: view<FunnelStageRow>({
     name: 'funnel',
-    columns: columns<FunnelStageRow>()('position', 'stage', 'leads', 'previousStage', 'conversion'),
+    columns: columns<FunnelStageRow>()(
+      'path',
+      'position',
+      'stage',
+      'leads',
+      'previousStage',
+      'conversion',
+    ),
     numeric: ['position', 'leads', 'conversion'],
     filters: [],
     plainArrayUnlessPaged: true,

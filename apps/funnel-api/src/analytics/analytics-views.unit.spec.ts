@@ -92,7 +92,7 @@ describe('present', () => {
       ]),
     );
     expect(text).toEqual({
-      funnel: ['stage', 'previousStage'],
+      funnel: ['path', 'stage', 'previousStage'],
       marketing: ['channel', 'campaign'],
       sales: ['owner'],
       attribution: ['channel', 'campaign'],

@@ -21,6 +21,10 @@ SELECT
     minIfOrNull(occurred_at, type = 'LeadQualifiedAsMql') AS recorded_mql_at,
 
     minIfOrNull(occurred_at, type = 'LeadHandedToSales') AS handed_at,
+    minIfOrNull(
+        occurred_at,
+        type = 'LeadHandedToSales' AND JSONExtractString(data, 'path') = 'sales_sourced'
+    ) AS sales_sourced_at,
     argMaxIf(JSONExtractString(data, 'owner'), global_position, type = 'LeadHandedToSales') AS owner,
     argMaxIf(JSONExtractString(data, 'team'), global_position, type = 'LeadHandedToSales') AS team,
     argMaxIf(

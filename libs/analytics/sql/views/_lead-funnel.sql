@@ -13,12 +13,26 @@
 --               version for a published set, 0 — no version — for a what-if shadow);
 --   fit_score, intent_score, score: the set's scores (0 for a lead it has no row for yet).
 -- What was decided live stays visible as recorded_mql_at and recorded_sla_due_at.
+--   path        how the lead entered sales (ADR 0008): 'sales_sourced' when its first hand-off
+--               was sales-sourced (a tie in business time counts as sales-sourced), else
+--               'marketing' (never handed over, or handed over as an MQL). A sales-sourced lead
+--               has no mql_at, whatever the set's rules say of its facts: it reached sales on a
+--               path of its own, so every stage count stays monotonic within each path.
 --
 -- Parameters: db Identifier, rules_version UInt32, definition_hash String, sla_ms UInt64,
 -- recorded_version UInt32, as_of DateTime64(3, 'UTC').
 SELECT
-    facts.* EXCEPT (last_handed_at, handed_rules_version),
-    if(rule.mql AND rule.mql_at <= {as_of:DateTime64(3, 'UTC')}, rule.mql_at, NULL) AS mql_at,
+    facts.* EXCEPT (last_handed_at, handed_rules_version, sales_sourced_at),
+    if(
+        facts.sales_sourced_at IS NOT NULL AND facts.sales_sourced_at <= facts.handed_at,
+        'sales_sourced',
+        'marketing'
+    ) AS path,
+    if(
+        path = 'marketing' AND rule.mql AND rule.mql_at <= {as_of:DateTime64(3, 'UTC')},
+        rule.mql_at,
+        NULL
+    ) AS mql_at,
     if(
         facts.handed_rules_version = {recorded_version:UInt32},
         facts.recorded_sla_due_at,

@@ -18,6 +18,7 @@ SELECT
     min(recorded_mql_at) AS recorded_mql_at,
 
     min(handed_at) AS handed_at,
+    min(sales_sourced_at) AS sales_sourced_at,
     max(handoff).2 AS owner,
     max(handoff).3 AS team,
     parseDateTime64BestEffortOrNull(max(handoff).4, 3, 'UTC') AS recorded_sla_due_at,

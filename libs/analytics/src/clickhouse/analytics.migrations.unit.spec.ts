@@ -43,6 +43,8 @@ describe('the migration files', () => {
       [10, '0010_create_lead_state_mv.sql'],
       [11, '0011_backfill_lead_state.sql'],
       [12, '0012_create_event_log_staging.sql'],
+      [13, '0013_add_lead_state_sales_sourced_at.sql'],
+      [14, '0014_create_lead_state_path_mv.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

@@ -82,6 +82,9 @@ describe('toLeadEventRow', () => {
       team: 'emea',
       slaDueAt: '2025-01-10T09:00:00.000Z',
       rulesVersion: 1,
+      // Recorded before paths existed: spelled out as the marketing path.
+      path: 'marketing',
+      salesSource: null,
     });
     expect(dataOf(withEvent(leadEvent.won('o1', 1200.5, 'EUR')))).toEqual({
       opportunityId: 'o1',

@@ -25,6 +25,7 @@ import {
   touchpointKinds,
   type LeadEvent,
   type LeadHistoryEvent,
+  salesEntryPath,
   type TouchpointKind,
 } from '@tandem/domain';
 import {
@@ -61,6 +62,9 @@ export interface LeadRuleFactRow {
 
 export const RULE_INPUT_TYPES = [
   'LeadQualifiedAsMql',
+  // A sales-sourced hand-off ends any MQL the rules would find (ADR 0008): the set's row must
+  // be recomputed when one arrives.
+  'LeadHandedToSales',
   'LeadCaptured',
   'LeadProfiled',
   'TouchpointRecorded',
@@ -141,6 +145,19 @@ export function ruleInputEvent(row: Pick<RuleInputRow, 'type' | 'data'>): LeadEv
         },
       };
     }
+    case 'LeadHandedToSales':
+      return {
+        type: 'LeadHandedToSales',
+        data: {
+          owner: text(data.owner) ?? '',
+          team: text(data.team),
+          slaDueAt: text(data.slaDueAt) ?? '',
+          rulesVersion: num(data.rulesVersion) ?? 0,
+          ...(data.path === 'sales_sourced'
+            ? { path: 'sales_sourced' as const, salesSource: text(data.salesSource) ?? '' }
+            : {}),
+        },
+      };
     case 'LeadMerged':
       return { type: 'LeadMerged', data: { intoLeadId: text(data.intoLeadId) ?? '' } };
     case 'LeadErased':
@@ -169,11 +186,15 @@ export function ruleFactRows(
     const event = ruleInputEvent(row);
     if (event !== null) history.push({ event, occurredAt: isoOf(row.occurred_at) });
   }
+  // A lead that entered sales on the sales-sourced path is no MQL under any set, not even by a
+  // decision recorded live after it was recycled: the views count it on its own path.
+  const salesSourced = salesEntryPath(history) === 'sales_sourced';
   return sets.map((set) => {
     const classification = classifyLead(set.definition, history);
     const classifiedAt =
       classification.mqlAt === null ? null : toClickHouseDateTime(classification.mqlAt);
-    const recordedAt = set.kind === 'published' ? (recorded.get(set.rulesVersion) ?? null) : null;
+    const recordedAt =
+      set.kind === 'published' && !salesSourced ? (recorded.get(set.rulesVersion) ?? null) : null;
     // ClickHouse DateTime64 text of one format compares correctly as text.
     const mqlAt =
       classifiedAt === null

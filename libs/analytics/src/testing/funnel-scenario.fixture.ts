@@ -120,10 +120,32 @@ export function funnelScenario(log: EventLog = createEventLog()): EventLog {
 export const scenarioLeadEventCount = 65;
 
 export const expectedFunnel: FunnelStageRow[] = [
-  { position: 1, stage: 'captured', leads: 11, previousStage: null, conversion: null },
-  { position: 2, stage: 'mql', leads: 8, previousStage: 'captured', conversion: 0.7273 },
-  { position: 3, stage: 'handed_to_sales', leads: 7, previousStage: 'mql', conversion: 0.875 },
   {
+    path: 'marketing',
+    position: 1,
+    stage: 'captured',
+    leads: 11,
+    previousStage: null,
+    conversion: null,
+  },
+  {
+    path: 'marketing',
+    position: 2,
+    stage: 'mql',
+    leads: 8,
+    previousStage: 'captured',
+    conversion: 0.7273,
+  },
+  {
+    path: 'marketing',
+    position: 3,
+    stage: 'handed_to_sales',
+    leads: 7,
+    previousStage: 'mql',
+    conversion: 0.875,
+  },
+  {
+    path: 'marketing',
     position: 4,
     stage: 'accepted',
     leads: 6,
@@ -131,16 +153,65 @@ export const expectedFunnel: FunnelStageRow[] = [
     conversion: 0.8571,
   },
   {
+    path: 'marketing',
     position: 5,
     stage: 'rejected',
     leads: 2,
     previousStage: 'handed_to_sales',
     conversion: 0.2857,
   },
-  { position: 6, stage: 'sql', leads: 5, previousStage: 'accepted', conversion: 0.8333 },
-  { position: 7, stage: 'opportunity', leads: 5, previousStage: 'sql', conversion: 1 },
-  { position: 8, stage: 'won', leads: 3, previousStage: 'opportunity', conversion: 0.6 },
-  { position: 9, stage: 'lost', leads: 2, previousStage: 'opportunity', conversion: 0.4 },
+  {
+    path: 'marketing',
+    position: 6,
+    stage: 'sql',
+    leads: 5,
+    previousStage: 'accepted',
+    conversion: 0.8333,
+  },
+  {
+    path: 'marketing',
+    position: 7,
+    stage: 'opportunity',
+    leads: 5,
+    previousStage: 'sql',
+    conversion: 1,
+  },
+  {
+    path: 'marketing',
+    position: 8,
+    stage: 'won',
+    leads: 3,
+    previousStage: 'opportunity',
+    conversion: 0.6,
+  },
+  {
+    path: 'marketing',
+    position: 9,
+    stage: 'lost',
+    leads: 2,
+    previousStage: 'opportunity',
+    conversion: 0.4,
+  },
+  // No lead of the scenario took the sales-sourced path: its stages show, at 0.
+  ...(
+    [
+      [1, 'captured', null],
+      [3, 'handed_to_sales', 'captured'],
+      [4, 'accepted', 'handed_to_sales'],
+      [5, 'rejected', 'handed_to_sales'],
+      [6, 'sql', 'accepted'],
+      [7, 'opportunity', 'sql'],
+      [8, 'won', 'opportunity'],
+      [9, 'lost', 'opportunity'],
+    ] as const
+  ).map(([position, stage, previousStage]): FunnelStageRow => ({
+    path: 'sales_sourced',
+    position,
+    stage,
+    leads: 0,
+    previousStage,
+    conversion: null,
+  })),
 ];
 
 export const expectedMarketingLens: MarketingLensRow[] = [

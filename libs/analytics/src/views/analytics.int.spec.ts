@@ -179,6 +179,8 @@ describe.each(legs)('on $name', (leg) => {
         '0010_create_lead_state_mv.sql',
         '0011_backfill_lead_state.sql',
         '0012_create_event_log_staging.sql',
+        '0013_add_lead_state_sales_sourced_at.sql',
+        '0014_create_lead_state_path_mv.sql',
       ]);
       expect(second).toEqual({ database, applied: [], alreadyApplied: first.applied });
       const tables = await client.query({
@@ -195,6 +197,7 @@ describe.each(legs)('on $name', (leg) => {
         { name: 'lead_rule_facts' },
         { name: 'lead_state' },
         { name: 'lead_state_mv' },
+        { name: 'lead_state_path_mv' },
         { name: 'projection_checkpoint' },
         { name: 'rule_sets' },
         { name: 'schema_migrations' },

@@ -7,6 +7,7 @@
  * default) and chDB (unquoted), so counts accept both and become numbers (lead counts are far
  * below 2^53). Money is never a JS number: it stays an exact decimal string per currency.
  */
+import { type SalesEntryPath, salesEntryPaths } from '@tandem/domain';
 import { z } from 'zod';
 
 /** Currency code -> exact decimal amount, e.g. `{ EUR: '12000.5' }`. */
@@ -27,7 +28,12 @@ export const funnelReportStages = [
 export type FunnelReportStage = (typeof funnelReportStages)[number];
 
 export interface FunnelStageRow {
-  /** 1-based order in the funnel. */
+  /**
+   * How the leads entered sales (ADR 0008): each lead is on one path; the sales_sourced path
+   * has no mql stage. Counts never rise from stage to stage within a path.
+   */
+  readonly path: SalesEntryPath;
+  /** 1-based order in the funnel (the sales_sourced path skips 2, mql). */
   readonly position: number;
   readonly stage: FunnelReportStage;
   /** Leads of the cohort that ever reached the stage. */
@@ -101,6 +107,7 @@ const stage = z.enum(funnelReportStages);
 
 const funnelStageSchema = z
   .object({
+    path: z.enum(salesEntryPaths),
     position: count,
     stage,
     leads: count,
@@ -108,6 +115,7 @@ const funnelStageSchema = z
     conversion: rate,
   })
   .transform((row): FunnelStageRow => ({
+    path: row.path,
     position: row.position,
     stage: row.stage,
     leads: row.leads,

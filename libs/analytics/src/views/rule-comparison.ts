@@ -131,11 +131,14 @@ export async function compareRuleSets(
       channels.set(key(row.channel, row.campaign), entry);
     }
   }
-  const candidateByStage = new Map(candidateFunnel.map((row) => [row.stage, row.leads]));
+  // The marketing path only: a lead's path is a recorded fact, so the sales-sourced path's
+  // counts are the same under every rule set (ADR 0008).
+  const marketing = (rows: typeof baseFunnel) => rows.filter((row) => row.path === 'marketing');
+  const candidateByStage = new Map(marketing(candidateFunnel).map((row) => [row.stage, row.leads]));
   return {
     base: summary(base),
     candidate: summary(candidate),
-    stages: baseFunnel.map((row) => ({
+    stages: marketing(baseFunnel).map((row) => ({
       stage: row.stage,
       base: row.leads,
       candidate: candidateByStage.get(row.stage) ?? 0,

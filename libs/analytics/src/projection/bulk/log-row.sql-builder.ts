@@ -15,14 +15,14 @@
  * The SQL is generated from constants only (never from event content or caller input) and is
  * committed as sql/projection/lead-events-from-staging.sql, so a change is a reviewable diff.
  */
-import { type leadEventTypes, roles, touchpointKinds } from '@tandem/domain';
+import { type leadEventTypes, roles, salesEntryPaths, touchpointKinds } from '@tandem/domain';
 
 /** How the contract constrains one field, as far as the fast path needs to know. */
 type FieldKind =
   | { readonly kind: 'text' } // z.string().trim().min(1).max(500)
   | { readonly kind: 'string'; readonly max?: number } // z.string() (.max(n))
   | { readonly kind: 'number' } // z.number()
-  | { readonly kind: 'amount' } // amountSchema: 0..1e12, at most four decimals
+  | { readonly kind: 'amount' } // z.number().nonnegative().max(1e12)
   | { readonly kind: 'positiveInt' } // z.number().int().positive()
   | { readonly kind: 'count'; readonly max: number } // z.number().int().nonnegative().max(n)
   | { readonly kind: 'bool' }
@@ -107,6 +107,8 @@ export const leadEventFields = {
     team: nul(text),
     slaDueAt: req({ kind: 'isoTime' }),
     rulesVersion: req(positiveInt),
+    path: opt({ kind: 'enum', values: salesEntryPaths }),
+    salesSource: opt(text),
   },
   LeadAcceptedBySales: { owner: req({ kind: 'string' }), note: nul(note) },
   LeadRejectedBySales: { owner: req({ kind: 'string' }), reason: req(text), note: nul(note) },
@@ -203,9 +205,7 @@ function valueCheck(type: FieldKind, column: string, path: readonly string[]): s
     case 'number':
       return `${t} IN ('Int64', 'Double')`;
     case 'amount':
-      // Plain digits with at most four decimals (amountSchema); an exponent form is not vouched
-      // for and goes the TypeScript way.
-      return `(${t} IN ('Int64', 'Double') AND match(${raw(column, path)}, '^[0-9]{1,13}(\\\\.[0-9]{1,4})?$') AND toFloat64OrNull(${raw(column, path)}) BETWEEN 0 AND 1e12)`;
+      return `(${t} IN ('Int64', 'Double') AND toFloat64OrNull(${raw(column, path)}) BETWEEN 0 AND 1e12)`;
     case 'positiveInt':
       // zod's .int() means a safe integer.
       return `(${t} = 'Int64' AND toInt64OrNull(${raw(column, path)}) BETWEEN 1 AND 9007199254740991)`;
@@ -287,6 +287,11 @@ const s = (...path: string[]) => str(path);
 const sn = (...path: string[]) => orNull(path, str(path));
 const n = (...path: string[]) => num(path);
 const nn = (...path: string[]) => orNull(path, num(path));
+/** A string that an absent (or null) field reads as `fallback`, as `?? fallback` does. */
+const sd =
+  (fallback: string, ...path: string[]): Out =>
+  (c) =>
+    `if(NOT ${jsonHas(c, path)} OR ${jsonType(c, path)} = 'Null', ${quote(JSON.stringify(fallback))}, ${str(path)(c)})`;
 
 /** Per lead event type, analyticsData's object, key order and all. */
 const analyticsJson: Record<LeadType, Out> = {
@@ -351,6 +356,8 @@ const analyticsJson: Record<LeadType, Out> = {
     ['team', sn('team')],
     ['slaDueAt', s('slaDueAt')],
     ['rulesVersion', n('rulesVersion')],
+    ['path', sd('marketing', 'path')],
+    ['salesSource', sn('salesSource')],
   ]),
   LeadAcceptedBySales: object([['owner', s('owner')]]),
   LeadRejectedBySales: object([
