@@ -1,20 +1,11 @@
 /**
  * The relay process: event store → Kafka. Needs a shared event store
  * (PostgreSQL or KurrentDB): an embedded PGlite belongs to the API process.
- * `GET /health` on TANDEM_PORT reports the checkpoint and how far behind it is;
- * `GET /metrics` there the relay's lag and throughput (Prometheus).
+ * `GET /health` on TANDEM_PORT reports the checkpoint and how far behind it is.
  */
-import { ConfigError, describeConfig, loadConfig, loadObservabilityConfig } from '@tandem/config';
+import { ConfigError, describeConfig, loadConfig } from '@tandem/config';
 import { createEventStore } from '@tandem/event-store';
 import { createLogger } from '@tandem/logging';
-import {
-  createMetricsRegistry,
-  metricNames,
-  metricsEndpoint,
-  scrapeCounter,
-  scrapeGauge,
-  startTracing,
-} from '@tandem/observability';
 import { Partitioners } from 'kafkajs';
 import { createKafka, ensureLeadEventTopics, serveHealth } from '@tandem/messaging';
 import { Relay } from './relay';
@@ -27,8 +18,6 @@ async function main(): Promise<number> {
       'TANDEM_EVENT_STORE: the relay needs a shared store (postgres or kurrentdb); PGlite is owned by the API process',
     ]);
   }
-  const observability = loadObservabilityConfig();
-  const tracing = startTracing('tandem-relay');
   const logger = createLogger('relay', config.logLevel);
   const store = await createEventStore(config.eventStore);
   const kafka = createKafka(config.kafka, 'relay');
@@ -51,25 +40,7 @@ async function main(): Promise<number> {
     logger,
   );
   await relay.start();
-  const metrics = createMetricsRegistry('relay');
-  scrapeGauge(
-    metrics,
-    metricNames.relayLag,
-    'Global-log positions between the store head and the relay checkpoint (events, on PostgreSQL)',
-    [],
-    async () => {
-      const head = await store.headPosition();
-      const { position } = relay.status();
-      return head === null ? 0 : Number(head - BigInt(position ?? '0'));
-    },
-  );
-  scrapeCounter(
-    metrics,
-    metricNames.relayPublished,
-    'Events published to Kafka since the relay started',
-    () => relay.status().published,
-  );
-  const health = async () => {
+  const server = await serveHealth(config.http.host, config.http.port, async () => {
     const head = await store.headPosition();
     const { position, published } = relay.status();
     return {
@@ -79,13 +50,7 @@ async function main(): Promise<number> {
       caughtUp: head === null || (position !== null && BigInt(position) >= head),
       publishedSinceStart: published,
     };
-  };
-  const server = await serveHealth(
-    config.http.host,
-    config.http.port,
-    health,
-    metricsEndpoint(metrics, observability.metricsToken),
-  );
+  });
   logger.info({ topic: config.kafka.topic.name }, `relay running (${describeConfig(config)})`);
 
   const shutdown = async () => {
@@ -93,7 +58,6 @@ async function main(): Promise<number> {
     await relay.stop();
     await producer.disconnect();
     await store.close();
-    await tracing.shutdown();
   };
   const stopped = new Promise<number>((resolve) => {
     const onSignal = () => void shutdown().then(() => resolve(0));

@@ -1,2 +1,1 @@
 export * from './tandem.config';
-export * from './observability.config';

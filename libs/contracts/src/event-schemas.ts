@@ -46,10 +46,33 @@ const isoTime = z.iso.datetime({ offset: true });
 const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR');
 const amount = amountSchema;
 
+/**
+ * A personal field as the store and Kafka carry it: sealed by the event store (AES-256-GCM
+ * under the lead's key, `v1:` + base64 of IV, ciphertext and tag), or plain in events recorded
+ * before sealing existed. Which fields are personal: personalFields in libs/domain.
+ */
+export const sealedValueSchema = z
+  .object({
+    $pii: z
+      .string()
+      .regex(/^v1:[A-Za-z0-9+/]+={0,2}$/, 'must be v1: followed by base64')
+      .describe(
+        'Sealed personal value: v1:base64(12-byte IV | AES-256-GCM ciphertext | 16-byte tag)',
+      ),
+  })
+  .strict();
+const personal = <T extends z.ZodType<string>>(plain: T) => z.union([plain, sealedValueSchema]);
+
+/** A contact as a command carries it: always plain (a client never sends sealed values). */
 export const contactSchema = z.object({
   name: text,
   email: z.email().max(320),
   phone: z.string().max(40).optional(),
+});
+const storedContactSchema = z.object({
+  name: personal(contactSchema.shape.name),
+  email: personal(contactSchema.shape.email),
+  phone: personal(z.string().max(40)).optional(),
 });
 export const companySchema = z.object({
   name: text,
@@ -70,8 +93,8 @@ export const moneySchema = z.object({ amount, currency });
 
 export const eventDataSchemas = {
   LeadCaptured: z.object({
-    contact: contactSchema,
-    company: companySchema,
+    contact: storedContactSchema,
+    company: companySchema.extend({ name: personal(text) }),
     source: sourceSchema,
     productInterest: nullableText,
     timeframe: nullableText,
@@ -82,7 +105,7 @@ export const eventDataSchemas = {
     kind: z.enum(touchpointKinds),
     channel: text,
     campaign: nullableText,
-    content: nullableText,
+    content: personal(text).nullable(),
   }) satisfies z.ZodType<TouchpointRecorded['data']>,
   LeadProfiled: z.object({
     industry: nullableText,
@@ -114,12 +137,12 @@ export const eventDataSchemas = {
   }) satisfies z.ZodType<LeadHandedToSales['data']>,
   LeadAcceptedBySales: z.object({
     owner: z.string(),
-    note: z.string().max(4000).nullable(),
+    note: personal(z.string().max(4000)).nullable(),
   }) satisfies z.ZodType<LeadAcceptedBySales['data']>,
   LeadRejectedBySales: z.object({
     owner: z.string(),
     reason: text,
-    note: z.string().max(4000).nullable(),
+    note: personal(z.string().max(4000)).nullable(),
   }) satisfies z.ZodType<LeadRejectedBySales['data']>,
   LeadQualifiedAsSql: z.object({
     criteriaMet: z.array(text),
@@ -141,9 +164,11 @@ export const eventDataSchemas = {
   DealLost: z.object({
     opportunityId: text,
     reason: text,
-    note: z.string().max(4000).nullable(),
+    note: personal(z.string().max(4000)).nullable(),
   }) satisfies z.ZodType<DealLost['data']>,
-  LeadRecycled: z.object({ from: text, reason: text }) satisfies z.ZodType<LeadRecycled['data']>,
+  LeadRecycled: z.object({ from: text, reason: personal(text) }) satisfies z.ZodType<
+    LeadRecycled['data']
+  >,
   LeadMerged: z.object({ intoLeadId: text }) satisfies z.ZodType<LeadMerged['data']>,
   LeadErased: z.object({ reason: text }) satisfies z.ZodType<LeadErased['data']>,
   FunnelDefinitionPublished: z.object({

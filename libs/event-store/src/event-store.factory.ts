@@ -1,9 +1,21 @@
 /**
  * Builds the configured event store. The one switch over store kinds: callers
  * get the port and never learn which adapter is behind it.
+ *
+ * PostgreSQL and PGlite stores come wrapped in the personal-data sealing decorator
+ * (personal-data/): every append through them seals personal fields per lead, and the
+ * per-lead keys live in the same database. The master key is loaded only on first use
+ * (a relay that only reads never needs it). KurrentDB has no key table yet and is returned
+ * unwrapped: personal data is NOT sealed there (ADR 0008 says what is missing).
  */
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { EventStore } from './event-store.port';
+import type { KeyWrapper } from './personal-data/key-wrapper.port';
+import { LeadKeyVault } from './personal-data/lead-key.vault';
+import { loadMasterKey, MasterKeyWrapper } from './personal-data/master-key.wrapper';
+import { sealingPersonalData } from './personal-data/personal-data-sealing.event-store';
+import type { PostgresEventStore } from './postgres/postgres-event-store';
 import {
   createPgliteEventStore,
   createPostgresEventStore,
@@ -14,17 +26,45 @@ export type EventStoreSelection =
   | { readonly kind: 'postgres'; readonly url: string; readonly schema: string }
   | { readonly kind: 'kurrentdb'; readonly url: string };
 
-export async function createEventStore(selection: EventStoreSelection): Promise<EventStore> {
+export interface PersonalDataOptions {
+  /**
+   * Base64 of 32 bytes (TANDEM_MASTER_KEY). Absent: `<keyDir>/master.key`, generated once
+   * with mode 0600 — a local development key, never for production.
+   */
+  readonly masterKey?: string | undefined;
+  /** Where the generated key lives. Default: the parent of a PGlite data directory, else `.tandem/data`. */
+  readonly keyDir?: string;
+  /** A key service instead of the local master key. */
+  readonly wrapper?: KeyWrapper;
+  /** Told once where the master key came from (never the key). */
+  readonly onMasterKey?: (source: string) => void;
+}
+
+export async function createEventStore(
+  selection: EventStoreSelection,
+  personalData: PersonalDataOptions = {},
+): Promise<EventStore> {
   switch (selection.kind) {
-    case 'pglite':
+    case 'pglite': {
       // PGlite creates only the last path segment; a fresh clone has no parent yet.
       await mkdir(selection.dataDir, { recursive: true });
-      return createPgliteEventStore({ dataDir: selection.dataDir, schema: selection.schema });
-    case 'postgres':
-      return createPostgresEventStore({
-        connectionString: selection.url,
+      const store = await createPgliteEventStore({
+        dataDir: selection.dataDir,
         schema: selection.schema,
       });
+      return sealed(store, {
+        keyDir: path.dirname(path.resolve(selection.dataDir)),
+        ...personalData,
+      });
+    }
+    case 'postgres':
+      return sealed(
+        await createPostgresEventStore({
+          connectionString: selection.url,
+          schema: selection.schema,
+        }),
+        personalData,
+      );
     case 'kurrentdb': {
       // Loaded on demand: the client pulls in gRPC and a native bridge (~300 ms), which
       // processes on PGlite or PostgreSQL should not pay for.
@@ -32,4 +72,38 @@ export async function createEventStore(selection: EventStoreSelection): Promise<
       return createKurrentDbEventStore({ connectionString: selection.url });
     }
   }
+}
+
+/** Wraps a PostgreSQL/PGlite store so its appends seal personal data under per-lead keys. */
+export function sealed(store: PostgresEventStore, options: PersonalDataOptions = {}): EventStore {
+  let vault: Promise<LeadKeyVault> | null = null;
+  const open = async (): Promise<LeadKeyVault> => {
+    const wrapper = options.wrapper ?? (await localWrapper(options));
+    const opened = new LeadKeyVault(store.sideTableExecutor(), store.names.quotedSchema, wrapper);
+    await opened.init();
+    return opened;
+  };
+  return sealingPersonalData(store, () => {
+    vault ??= open().catch((error: unknown) => {
+      vault = null; // a missing key file or a down database may be fixed; try again next time
+      throw error;
+    });
+    return vault;
+  });
+}
+
+async function localWrapper(options: PersonalDataOptions): Promise<KeyWrapper> {
+  const master = await loadMasterKey(
+    options.masterKey ?? process.env.TANDEM_MASTER_KEY,
+    options.keyDir ?? path.resolve('.tandem/data'),
+  );
+  const source = master.source;
+  options.onMasterKey?.(
+    source === 'environment'
+      ? 'TANDEM_MASTER_KEY'
+      : 'generatedFile' in source
+        ? `generated ${source.generatedFile} (local development key: back it up or set TANDEM_MASTER_KEY)`
+        : `${source.file} (local development key)`,
+  );
+  return new MasterKeyWrapper(master.key);
 }

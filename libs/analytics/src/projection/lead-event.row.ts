@@ -14,6 +14,7 @@
  * caller decides (dead-letter, alert) and one bad event cannot wedge a batch.
  */
 import {
+  isPersonalGiven,
   leadEventTypes,
   type Envelope,
   type LeadEvent,
@@ -70,7 +71,10 @@ export function analyticsData(event: LeadEvent): Record<string, unknown> {
       return {
         // Whether a name and an email were given (MQL required fields), never what they are:
         // rule replays need the presence, analytics must not hold the values.
-        contactGiven: { name: contact.name.trim() !== '', email: contact.email.trim() !== '' },
+        contactGiven: {
+          name: isPersonalGiven(contact.name),
+          email: isPersonalGiven(contact.email),
+        },
         company: {
           industry: orNull(company.industry),
           size: orNull(company.size),
@@ -108,16 +112,7 @@ export function analyticsData(event: LeadEvent): Record<string, unknown> {
     }
     case 'LeadHandedToSales': {
       const { owner, team, slaDueAt, rulesVersion } = event.data;
-      // Always spelled out: a hand-off recorded before paths existed is the marketing path.
-      const path = event.data.path ?? 'marketing';
-      return {
-        owner,
-        team,
-        slaDueAt,
-        rulesVersion,
-        path,
-        salesSource: orNull(event.data.salesSource),
-      };
+      return { owner, team, slaDueAt, rulesVersion };
     }
     case 'LeadAcceptedBySales':
       return { owner: event.data.owner };

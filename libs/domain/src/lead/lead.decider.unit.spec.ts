@@ -308,7 +308,16 @@ describe('Lead decider', () => {
   describe('merge and erasure', () => {
     it('nothing is accepted after LeadErased', () => {
       given([captured, erased])
-        .when({ type: 'RecordTouchpoint', data: demo.data })
+        .when({
+          type: 'RecordTouchpoint',
+          data: {
+            touchpointId: 't2',
+            kind: 'demo_request',
+            channel: 'web',
+            campaign: null,
+            content: null,
+          },
+        })
         .thenFails(LifecycleViolationError, /erased/);
       given([captured, erased])
         .when({ type: 'EraseLead', data: { reason: 'again' } })

@@ -1,18 +1,20 @@
 /**
  * The lead-lifecycle event catalogue, v1. Events are immutable contracts: a change
  * of shape is a new schemaVersion with an upcaster (libs/contracts), never an edit.
- * PII lives only in `contact` of LeadCaptured; projections must not copy it.
+ * Personal fields are typed `Personal` (plain in commands, sealed in the store); the list
+ * of them lives in lead.personal-data.ts. Projections must not copy them.
  */
 import type { SalesEntryPath, TouchpointKind } from '../rules/funnel-definition';
+import type { Personal } from './lead.personal-data';
 
 export interface Contact {
-  readonly name: string;
-  readonly email: string;
-  readonly phone?: string | undefined;
+  readonly name: Personal;
+  readonly email: Personal;
+  readonly phone?: Personal | undefined;
 }
 
 export interface Company {
-  readonly name: string;
+  readonly name: Personal;
   readonly industry?: string | undefined;
   readonly size?: number | undefined;
   readonly country?: string | undefined;
@@ -49,7 +51,7 @@ export type TouchpointRecorded = {
     kind: TouchpointKind;
     channel: string;
     campaign: string | null;
-    content: string | null;
+    content: Personal | null;
   };
 };
 
@@ -96,12 +98,12 @@ export type LeadHandedToSales = {
 
 export type LeadAcceptedBySales = {
   type: 'LeadAcceptedBySales';
-  data: { owner: string; note: string | null };
+  data: { owner: string; note: Personal | null };
 };
 
 export type LeadRejectedBySales = {
   type: 'LeadRejectedBySales';
-  data: { owner: string; reason: string; note: string | null };
+  data: { owner: string; reason: string; note: Personal | null };
 };
 
 export type LeadQualifiedAsSql = {
@@ -126,12 +128,12 @@ export type DealWon = {
 
 export type DealLost = {
   type: 'DealLost';
-  data: { opportunityId: string; reason: string; note: string | null };
+  data: { opportunityId: string; reason: string; note: Personal | null };
 };
 
 export type LeadRecycled = {
   type: 'LeadRecycled';
-  data: { from: string; reason: string };
+  data: { from: string; reason: Personal };
 };
 
 export type LeadMerged = {

@@ -4,6 +4,10 @@
  */
 import type { LeadFacts } from '../rules/scoring';
 import type { LeadEvent } from './lead.events';
+import { isPersonalGiven } from './lead.personal-data';
+
+/** What the state keeps for a given name or e-mail: that it was given, never the value. */
+const PERSONAL_GIVEN = 'given';
 
 export type LeadStatus =
   | 'initial'
@@ -60,8 +64,10 @@ export function evolveLead(state: LeadState, event: LeadEvent, occurredAt: strin
         status: 'nurturing',
         facts: {
           ...state.facts,
-          name: data.contact.name,
-          email: data.contact.email,
+          // Presence only: the rules need whether a name and an e-mail were given, and a
+          // state folded from sealed events must decide exactly as one folded from plain.
+          name: isPersonalGiven(data.contact.name) ? PERSONAL_GIVEN : null,
+          email: isPersonalGiven(data.contact.email) ? PERSONAL_GIVEN : null,
           productInterest: data.productInterest,
           timeframe: data.timeframe,
           industry: data.company.industry ?? null,

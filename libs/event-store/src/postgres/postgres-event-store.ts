@@ -215,6 +215,14 @@ export class PostgresEventStore implements EventStore, BulkAppender, IdempotentE
     );
   }
 
+  /**
+   * The database connection, for tables that must live beside the events in the same
+   * database and schema (the personal-data key vault). Callers of the port never use it.
+   */
+  sideTableExecutor(): SqlExecutor {
+    return this.executor;
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutDown();
     return this.closing;

@@ -1,0 +1,168 @@
+/**
+ * Per-lead data keys, wrapped, in a table beside the events (same PostgreSQL/PGlite database
+ * and schema): `personal_data_keys`, one row per lead. Erasure (`shred`) replaces the wrapped
+ * key by NULL and keeps the row as a tombstone, so an erased lead is told apart from a lead
+ * recorded before sealing existed (no row: its values are plain) and can never get a new key.
+ * Keys are created lazily, on the first personal value a lead records, and outside the append's
+ * transaction: a failed append can leave an unused key, which is harmless.
+ * It must never hand out a key of a shredded lead, nor keep one in memory after shredding it.
+ */
+import type { SqlQueryable } from '../postgres/sql-executor';
+import { newDataKey } from './personal-data.cipher';
+import type { KeyWrapper } from './key-wrapper.port';
+
+/** A lead's key as a reader or writer finds it. */
+export type LeadKey =
+  | { readonly kind: 'key'; readonly key: Buffer }
+  /** Erased: its personal values can never be read again. */
+  | { readonly kind: 'shredded' }
+  /** Never sealed anything (recorded before sealing existed, or no personal value yet). */
+  | { readonly kind: 'none' };
+
+function textColumn(value: unknown): string {
+  if (typeof value !== 'string') throw new Error('personal_data_keys: expected a text column');
+  return value;
+}
+
+/** Unwrapped keys kept for sealing; bounded so a bulk import cannot hold every key. */
+const CACHE_LIMIT = 10_000;
+
+export class LeadKeyVault {
+  private readonly table: string;
+  /** Only for sealing: opening always asks the table, so an erasure elsewhere wins at once. */
+  private readonly cache = new Map<string, Buffer>();
+
+  constructor(
+    private readonly db: SqlQueryable,
+    quotedSchema: string,
+    private readonly wrapper: KeyWrapper,
+  ) {
+    this.table = `${quotedSchema}.personal_data_keys`;
+  }
+
+  async init(): Promise<void> {
+    await this.db.exec(
+      `CREATE TABLE IF NOT EXISTS ${this.table} (
+         lead_id text PRIMARY KEY,
+         wrapped_key text,
+         wrapped_by text,
+         created_at timestamptz NOT NULL DEFAULT now(),
+         shredded_at timestamptz
+       )`,
+    );
+  }
+
+  /** Keys to read with: what the table holds now, never the sealing cache. */
+  async keysToOpen(leadIds: readonly string[]): Promise<Map<string, LeadKey>> {
+    return this.load([...new Set(leadIds)]);
+  }
+
+  /** Keys to seal with, created for leads that have none; a shredded lead stays shredded. */
+  async keysToSeal(leadIds: readonly string[]): Promise<Map<string, LeadKey>> {
+    const result = new Map<string, LeadKey>();
+    const wanted = [...new Set(leadIds)].filter((leadId) => {
+      const cached = this.cache.get(leadId);
+      if (cached) result.set(leadId, { kind: 'key', key: cached });
+      return !cached;
+    });
+    if (wanted.length === 0) return result;
+    let found = await this.load(wanted);
+    const missing = wanted.filter((leadId) => found.get(leadId)?.kind === 'none');
+    if (missing.length > 0) {
+      const wrapped = await Promise.all(
+        missing.map(async (leadId) =>
+          (await this.wrapper.wrap(newDataKey(), leadId)).toString('base64'),
+        ),
+      );
+      // ON CONFLICT: a concurrent writer may have made the lead's key first; theirs wins.
+      await this.db.query(
+        `INSERT INTO ${this.table} (lead_id, wrapped_key, wrapped_by)
+         SELECT lead_id, wrapped_key, $3 FROM unnest($1::text[], $2::text[]) AS k(lead_id, wrapped_key)
+         ON CONFLICT (lead_id) DO NOTHING`,
+        [missing, wrapped, this.wrapper.keyId],
+      );
+      found = new Map([...found, ...(await this.load(missing))]);
+    }
+    for (const [leadId, key] of found) {
+      result.set(leadId, key);
+      if (key.kind === 'key') this.remember(leadId, key.key);
+    }
+    return result;
+  }
+
+  /** Erasure: the wrapped key is gone for good; a tombstone row stays. */
+  async shred(leadId: string): Promise<void> {
+    this.cache.delete(leadId);
+    await this.db.query(
+      `INSERT INTO ${this.table} (lead_id, wrapped_key, wrapped_by, shredded_at)
+       VALUES ($1, NULL, NULL, now())
+       ON CONFLICT (lead_id) DO UPDATE
+         SET wrapped_key = NULL, wrapped_by = NULL,
+             shredded_at = coalesce(${this.table}.shredded_at, excluded.shredded_at)`,
+      [leadId],
+    );
+  }
+
+  /**
+   * Master-key rotation: every key wrapped by `from` is unwrapped and wrapped again by this
+   * vault's wrapper, in batches. Afterwards the old master key can be destroyed. Returns how
+   * many keys were rewrapped.
+   */
+  async rewrap(from: KeyWrapper, batchSize = 500): Promise<number> {
+    if (from.keyId === this.wrapper.keyId) return 0;
+    let total = 0;
+    for (;;) {
+      const rows = await this.db.query(
+        `SELECT lead_id, wrapped_key FROM ${this.table}
+          WHERE wrapped_by = $1 AND wrapped_key IS NOT NULL ORDER BY lead_id LIMIT $2`,
+        [from.keyId, batchSize],
+      );
+      if (rows.length === 0) return total;
+      for (const row of rows) {
+        const leadId = textColumn(row.lead_id);
+        const key = await from.unwrap(Buffer.from(textColumn(row.wrapped_key), 'base64'), leadId);
+        const rewrapped = (await this.wrapper.wrap(key, leadId)).toString('base64');
+        // Only if still wrapped by `from`: a shred in between must not be undone.
+        await this.db.query(
+          `UPDATE ${this.table} SET wrapped_key = $2, wrapped_by = $3
+            WHERE lead_id = $1 AND wrapped_by = $4 AND wrapped_key IS NOT NULL`,
+          [leadId, rewrapped, this.wrapper.keyId, from.keyId],
+        );
+        total++;
+      }
+    }
+  }
+
+  private async load(leadIds: readonly string[]): Promise<Map<string, LeadKey>> {
+    const result = new Map<string, LeadKey>(leadIds.map((leadId) => [leadId, { kind: 'none' }]));
+    if (leadIds.length === 0) return result;
+    const rows = await this.db.query(
+      `SELECT lead_id, wrapped_key FROM ${this.table} WHERE lead_id = ANY($1::text[])`,
+      [leadIds],
+    );
+    for (const row of rows) {
+      const leadId = textColumn(row.lead_id);
+      result.set(
+        leadId,
+        row.wrapped_key === null
+          ? { kind: 'shredded' }
+          : {
+              kind: 'key',
+              key: await this.wrapper.unwrap(
+                Buffer.from(textColumn(row.wrapped_key), 'base64'),
+                leadId,
+              ),
+            },
+      );
+    }
+    return result;
+  }
+
+  private remember(leadId: string, key: Buffer): void {
+    if (this.cache.size >= CACHE_LIMIT) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    this.cache.set(leadId, key);
+  }
+}

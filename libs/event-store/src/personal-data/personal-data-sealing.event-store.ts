@@ -1,0 +1,167 @@
+/**
+ * The EventStore decorator that makes "personal data is encrypted in the store and on Kafka"
+ * true for every writer: commands, bulk import, anything appending through the port the
+ * factory builds. On append it seals the personal fields of lead events with the lead's key;
+ * on LeadErased it seals first, then shreds the key, then appends, so the erasure is final
+ * even if the append then fails (a retry appends LeadErased; readers already show erased).
+ * Reads pass through untouched: the relay, the projector and every consumer see ciphertext;
+ * only a reader holding the vault opens values (personal-data.reader.ts).
+ * It must never write a plain personal value of a lead event, nor decrypt on a read path.
+ */
+import type {
+  AppendResult,
+  BulkAppender,
+  BulkAppendResult,
+  BulkEvent,
+  EventStore,
+  EventToAppend,
+  ExpectedRevision,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '../event-store.port';
+import { supportsBulkAppend } from '../event-store.port';
+import {
+  type IdempotencyStore,
+  type IdempotentEventStore,
+  supportsIdempotency,
+} from '../idempotency/idempotency-store.port';
+import type { LeadKeyVault } from './lead-key.vault';
+import { hasPlainPersonalData, sealPersonalData } from './personal-data.codec';
+import {
+  type PersonalDataReader,
+  type PersonalDataStore,
+  VaultPersonalDataReader,
+} from './personal-data.reader';
+
+const LEAD_ERASED = 'LeadErased';
+
+/** The lead an event belongs to: its envelope's `leadId`, absent for definitions and plans. */
+function leadIdOf(event: EventToAppend): string | null {
+  const leadId = event.metadata.leadId;
+  return typeof leadId === 'string' && leadId !== '' ? leadId : null;
+}
+
+/** Opens the vault on first use, so a process that never appends nor opens needs no key. */
+export type VaultSource = () => Promise<LeadKeyVault>;
+
+class PersonalDataSealingEventStore implements EventStore, PersonalDataStore {
+  readonly personalData: PersonalDataReader;
+
+  constructor(
+    protected readonly inner: EventStore,
+    protected readonly vault: VaultSource,
+  ) {
+    this.personalData = {
+      openLeadEvents: async (leadId, events) =>
+        new VaultPersonalDataReader(await vault()).openLeadEvents(leadId, events),
+    };
+  }
+
+  get checkpoints() {
+    return this.inner.checkpoints;
+  }
+
+  init(): Promise<void> {
+    return this.inner.init();
+  }
+
+  async append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: { readonly expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    const sealed = await this.seal(events);
+    for (const event of events) {
+      const leadId = leadIdOf(event);
+      if (event.type === LEAD_ERASED && leadId !== null) await (await this.vault()).shred(leadId);
+    }
+    return this.inner.append(streamId, sealed, options);
+  }
+
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    return this.inner.readStream(streamId, options);
+  }
+
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+    return this.inner.readAll(options);
+  }
+
+  headPosition(): Promise<bigint | null> {
+    return this.inner.headPosition();
+  }
+
+  subscribeToAll(options: SubscribeOptions): Subscription {
+    return this.inner.subscribeToAll(options);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  /** Seals every event of the batch, fetching (or making) all its leads' keys in one go. */
+  protected async seal(events: readonly EventToAppend[]): Promise<EventToAppend[]> {
+    const needKeys = events.filter(
+      (event) => leadIdOf(event) !== null && hasPlainPersonalData(event),
+    );
+    if (needKeys.length === 0) return [...events];
+    const keys = await (
+      await this.vault()
+    ).keysToSeal(needKeys.map((event) => leadIdOf(event) as string));
+    return events.map((event) => {
+      const leadId = leadIdOf(event);
+      const key = leadId === null ? undefined : keys.get(leadId);
+      if (leadId === null || key === undefined) return event;
+      return { ...event, data: sealPersonalData(event, leadId, key) };
+    });
+  }
+}
+
+class BulkPersonalDataSealingEventStore
+  extends PersonalDataSealingEventStore
+  implements BulkAppender
+{
+  constructor(
+    inner: EventStore & BulkAppender,
+    vault: VaultSource,
+    private readonly bulk: BulkAppender,
+  ) {
+    super(inner, vault);
+  }
+
+  async appendToNewStreams(events: readonly BulkEvent[]): Promise<BulkAppendResult> {
+    const sealed = await this.seal(events.map(({ event }) => event));
+    for (const event of events) {
+      const leadId = leadIdOf(event.event);
+      if (event.event.type === LEAD_ERASED && leadId !== null) {
+        await (await this.vault()).shred(leadId);
+      }
+    }
+    return this.bulk.appendToNewStreams(
+      events.map(({ streamId }, i) => ({ streamId, event: sealed[i] as EventToAppend })),
+    );
+  }
+}
+
+/**
+ * Wraps `inner` so every append seals personal data. The result keeps exactly the optional
+ * capabilities of `inner` (bulk append, idempotency), so `supportsBulkAppend` and
+ * `supportsIdempotency` answer for the wrapper as they would for the adapter.
+ */
+export function sealingPersonalData(
+  inner: EventStore,
+  vault: VaultSource,
+): EventStore & PersonalDataStore {
+  const store = supportsBulkAppend(inner)
+    ? new BulkPersonalDataSealingEventStore(inner, vault, inner)
+    : new PersonalDataSealingEventStore(inner, vault);
+  if (supportsIdempotency(inner)) {
+    // The fenced append runs inside `inner.append`, which receives sealed events already.
+    const idempotency: IdempotencyStore = inner.idempotency;
+    const withIdempotency: IdempotentEventStore = { idempotency };
+    Object.defineProperty(store, 'idempotency', { value: withIdempotency.idempotency });
+  }
+  return store;
+}

@@ -1,0 +1,109 @@
+import { ERASED_VALUE, isSealedValue } from '@tandem/domain';
+import { newDataKey, openText, PersonalDataIntegrityError, sealText } from './personal-data.cipher';
+import {
+  ErasedLeadWriteError,
+  hasPlainPersonalData,
+  openPersonalData,
+  sealPersonalData,
+} from './personal-data.codec';
+import { MasterKeyWrapper } from './master-key.wrapper';
+
+const context = { leadId: 'lead-a', eventType: 'LeadCaptured', field: 'contact.email' };
+const captured = {
+  type: 'LeadCaptured',
+  data: {
+    contact: { name: 'Grace Hopper', email: 'grace@navy.example', phone: '  ' },
+    company: { name: 'Hopper Consulting', industry: 'software', size: 3, country: 'US' },
+    source: { channel: 'web' },
+    productInterest: 'analytics',
+    timeframe: null,
+    consent: { marketing: true },
+  },
+};
+
+describe('personal-data cipher', () => {
+  it('opens what it sealed, with a fresh IV each time', () => {
+    const key = newDataKey();
+    const first = sealText(key, 'grace@navy.example', context);
+    const second = sealText(key, 'grace@navy.example', context);
+    expect(first).toMatch(/^v1:[A-Za-z0-9+/]+={0,2}$/);
+    expect(first).not.toBe(second);
+    expect(first).not.toContain('grace');
+    expect(openText(key, first, context)).toBe('grace@navy.example');
+  });
+
+  it('refuses a tampered value', () => {
+    const key = newDataKey();
+    const sealed = sealText(key, 'grace@navy.example', context);
+    const bytes = Buffer.from(sealed.slice(3), 'base64');
+    bytes[14] = (bytes[14] ?? 0) ^ 0x01; // one ciphertext bit
+    const tampered = 'v1:' + bytes.toString('base64');
+    expect(() => openText(key, tampered, context)).toThrow(PersonalDataIntegrityError);
+  });
+
+  it('refuses a value moved to another lead, another field, or opened with another key', () => {
+    const key = newDataKey();
+    const sealed = sealText(key, 'grace@navy.example', context);
+    expect(() => openText(key, sealed, { ...context, leadId: 'lead-b' })).toThrow(
+      PersonalDataIntegrityError,
+    );
+    expect(() => openText(key, sealed, { ...context, field: 'contact.name' })).toThrow(
+      PersonalDataIntegrityError,
+    );
+    expect(() => openText(newDataKey(), sealed, context)).toThrow(PersonalDataIntegrityError);
+  });
+});
+
+describe('sealing and opening an event', () => {
+  const key = { kind: 'key', key: newDataKey() } as const;
+
+  it('seals every non-blank personal field and nothing the rules read', () => {
+    const sealed = sealPersonalData(captured, 'lead-a', key);
+    const json = JSON.stringify(sealed);
+    for (const plain of ['Grace Hopper', 'grace@navy.example', 'Hopper Consulting']) {
+      expect(json).not.toContain(plain);
+    }
+    const contact = sealed.contact as Record<string, unknown>;
+    expect(isSealedValue(contact.email)).toBe(true);
+    expect(contact.phone).toBe('  '); // blank carries nothing: left as it is
+    expect(sealed.company).toMatchObject({ industry: 'software', size: 3, country: 'US' });
+    expect(sealed.productInterest).toBe('analytics');
+    expect(hasPlainPersonalData({ type: 'LeadCaptured', data: sealed })).toBe(false);
+  });
+
+  it('opens with the right key, shows the erased marker without one', () => {
+    const sealed = { type: 'LeadCaptured', data: sealPersonalData(captured, 'lead-a', key) };
+    expect(openPersonalData(sealed, 'lead-a', key)).toEqual(captured.data);
+    const erased = openPersonalData(sealed, 'lead-a', { kind: 'shredded' });
+    expect(erased.contact).toEqual({ name: ERASED_VALUE, email: ERASED_VALUE, phone: '  ' });
+    expect((erased.company as Record<string, unknown>).name).toBe(ERASED_VALUE);
+  });
+
+  it('refuses to open one lead’s value as another lead’s', () => {
+    const sealed = { type: 'LeadCaptured', data: sealPersonalData(captured, 'lead-a', key) };
+    expect(() => openPersonalData(sealed, 'lead-b', key)).toThrow(PersonalDataIntegrityError);
+  });
+
+  it('passes plain values of events recorded before sealing through', () => {
+    expect(openPersonalData(captured, 'lead-a', { kind: 'none' })).toEqual(captured.data);
+  });
+
+  it('refuses to seal new personal data for an erased lead', () => {
+    expect(() => sealPersonalData(captured, 'lead-a', { kind: 'shredded' })).toThrow(
+      ErasedLeadWriteError,
+    );
+  });
+});
+
+describe('master key wrapping', () => {
+  it('unwraps only for the lead it wrapped for, and only under the same master key', async () => {
+    const wrapper = new MasterKeyWrapper(newDataKey());
+    const dataKey = newDataKey();
+    const wrapped = await wrapper.wrap(dataKey, 'lead-a');
+    expect((await wrapper.unwrap(wrapped, 'lead-a')).equals(dataKey)).toBe(true);
+    await expect(wrapper.unwrap(wrapped, 'lead-b')).rejects.toThrow(/does not unwrap/);
+    await expect(new MasterKeyWrapper(newDataKey()).unwrap(wrapped, 'lead-a')).rejects.toThrow(
+      /does not unwrap/,
+    );
+  });
+});
