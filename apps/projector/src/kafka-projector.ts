@@ -8,7 +8,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { projectBatch } from '@tandem/analytics';
-import { eventHeaders, type TandemEnvelope } from '@tandem/contracts';
+import { eventHeaders, readEventHeaders, type TandemEnvelope } from '@tandem/contracts';
 import type { Admin, Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { classifyMessage } from './message-outcome';
@@ -81,10 +81,14 @@ export class KafkaProjector {
 
     const envelopes: TandemEnvelope[] = [];
     const dead: { index: number; reason: string }[] = [];
+    // By the decoded value's id, not a header: older messages may carry no id header at all.
+    const indexOf = new Map<string, number>();
     batch.messages.forEach((message, index) => {
-      const outcome = classifyMessage(message.value);
-      if (outcome.kind === 'ok') envelopes.push(outcome.envelope);
-      else dead.push({ index, reason: outcome.reason });
+      const outcome = classifyMessage(message);
+      if (outcome.kind === 'ok') {
+        envelopes.push(outcome.envelope);
+        indexOf.set(outcome.envelope.eventId, index);
+      } else dead.push({ index, reason: outcome.reason });
     });
 
     const written = await projectBatch(this.analytics, envelopes, {
@@ -93,10 +97,7 @@ export class KafkaProjector {
     // Valid JSON envelopes can still break the projection's contract (e.g. a lead
     // event without a lead id): those are dead letters too.
     for (const invalid of written.invalid) {
-      const index = batch.messages.findIndex(
-        (message) => message.headers?.[eventHeaders.eventId]?.toString() === invalid.eventId,
-      );
-      dead.push({ index, reason: invalid.reason });
+      dead.push({ index: indexOf.get(invalid.eventId) ?? -1, reason: invalid.reason });
     }
     if (dead.length > 0) {
       await this.dlqProducer.send({
@@ -137,7 +138,7 @@ export class KafkaProjector {
         {
           offset: message?.offset,
           partition: batch.partition,
-          correlationId: message?.headers?.[eventHeaders.correlationId]?.toString(),
+          correlationId: readEventHeaders(message?.headers).correlationId,
           reason,
         },
         'message dead-lettered',

@@ -1,11 +1,20 @@
 /**
  * The projector process (server mode): Kafka consumer group → ClickHouse.
- * `GET /health` on TANDEM_PORT reports per-partition lag and dead letters.
+ * `GET /health` on TANDEM_PORT reports per-partition lag and dead letters;
+ * `GET /metrics` there the same as Prometheus metrics.
  * In embedded mode there is no such process: the API projects the store itself.
  */
 import { closeAnalyticsClient, createAnalyticsClient, migrate } from '@tandem/analytics';
-import { ConfigError, describeConfig, loadConfig } from '@tandem/config';
+import { ConfigError, describeConfig, loadConfig, loadObservabilityConfig } from '@tandem/config';
 import { createLogger } from '@tandem/logging';
+import {
+  createMetricsRegistry,
+  metricNames,
+  metricsEndpoint,
+  scrapeCounter,
+  scrapeGauge,
+  startTracing,
+} from '@tandem/observability';
 import { Partitioners } from 'kafkajs';
 import { createKafka, ensureLeadEventTopics, serveHealth } from '@tandem/messaging';
 import { KafkaProjector } from './kafka-projector';
@@ -13,6 +22,8 @@ import { KafkaProjector } from './kafka-projector';
 async function main(): Promise<number> {
   const config = loadConfig();
   if (!config.kafka) throw new ConfigError(['TANDEM_KAFKA: must be on for the projector process']);
+  const observability = loadObservabilityConfig();
+  const tracing = startTracing('tandem-projector');
   const logger = createLogger('projector', config.logLevel);
   const ch = config.clickhouse;
   const analytics = await createAnalyticsClient(ch);
@@ -47,7 +58,31 @@ async function main(): Promise<number> {
     logger,
   );
   await projector.start();
-  const server = await serveHealth(config.http.host, config.http.port, async () => {
+  const metrics = createMetricsRegistry('projector');
+  scrapeGauge(
+    metrics,
+    metricNames.consumerLag,
+    'Messages on the topic not yet committed by the consumer group, per partition',
+    ['partition'],
+    async () =>
+      (await projector.lag()).map(({ partition, lag }) => ({
+        labels: { partition: String(partition) },
+        value: Number(lag),
+      })),
+  );
+  scrapeCounter(
+    metrics,
+    metricNames.projectorProjected,
+    'Events written to ClickHouse since the projector started',
+    () => projector.status().projected,
+  );
+  scrapeCounter(
+    metrics,
+    metricNames.projectorDeadLettered,
+    'Messages the projection refused (undecodable, or breaking its contract) and sent to the DLQ',
+    () => projector.status().deadLettered,
+  );
+  const health = async () => {
     const partitions = await projector.lag();
     const state = projector.status();
     return {
@@ -56,7 +91,13 @@ async function main(): Promise<number> {
       lag: partitions.reduce((sum, p) => sum + BigInt(p.lag), 0n).toString(),
       partitions,
     };
-  });
+  };
+  const server = await serveHealth(
+    config.http.host,
+    config.http.port,
+    health,
+    metricsEndpoint(metrics, observability.metricsToken),
+  );
   logger.info(
     { group: config.kafka.consumerGroup },
     `projector running (${describeConfig(config)})`,
@@ -70,6 +111,7 @@ async function main(): Promise<number> {
         .then(() => dlq.disconnect())
         .then(() => admin.disconnect())
         .then(() => closeAnalyticsClient(analytics))
+        .then(() => tracing.shutdown())
         .then(() => resolve(0));
     };
     process.once('SIGTERM', onSignal);

@@ -4,14 +4,15 @@
  * never become valid — so it is routed to the dead-letter topic with its reason
  * and the partition moves on.
  */
-import { decodeEventMessage, type TandemEnvelope } from '@tandem/contracts';
+import { decodeMessage, type ReceivedMessage, type TandemEnvelope } from '@tandem/contracts';
 
 export type MessageOutcome =
   | { readonly kind: 'ok'; readonly envelope: TandemEnvelope }
   | { readonly kind: 'dlq'; readonly reason: string };
 
-export function classifyMessage(value: Buffer | null): MessageOutcome {
-  const decoded = decodeEventMessage(value);
+/** Reads the value and cross-checks the headers, CloudEvents or the older `tandem-*` form. */
+export function classifyMessage(message: ReceivedMessage): MessageOutcome {
+  const decoded = decodeMessage(message);
   return decoded.ok
     ? { kind: 'ok', envelope: decoded.envelope }
     : { kind: 'dlq', reason: decoded.reason };

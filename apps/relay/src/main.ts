@@ -1,11 +1,20 @@
 /**
  * The relay process: event store → Kafka. Needs a shared event store
  * (PostgreSQL or KurrentDB): an embedded PGlite belongs to the API process.
- * `GET /health` on TANDEM_PORT reports the checkpoint and how far behind it is.
+ * `GET /health` on TANDEM_PORT reports the checkpoint and how far behind it is;
+ * `GET /metrics` there the relay's lag and throughput (Prometheus).
  */
-import { ConfigError, describeConfig, loadConfig } from '@tandem/config';
+import { ConfigError, describeConfig, loadConfig, loadObservabilityConfig } from '@tandem/config';
 import { createEventStore } from '@tandem/event-store';
 import { createLogger } from '@tandem/logging';
+import {
+  createMetricsRegistry,
+  metricNames,
+  metricsEndpoint,
+  scrapeCounter,
+  scrapeGauge,
+  startTracing,
+} from '@tandem/observability';
 import { Partitioners } from 'kafkajs';
 import { createKafka, ensureLeadEventTopics, serveHealth } from '@tandem/messaging';
 import { Relay } from './relay';
@@ -18,6 +27,8 @@ async function main(): Promise<number> {
       'TANDEM_EVENT_STORE: the relay needs a shared store (postgres or kurrentdb); PGlite is owned by the API process',
     ]);
   }
+  const observability = loadObservabilityConfig();
+  const tracing = startTracing('tandem-relay');
   const logger = createLogger('relay', config.logLevel);
   const store = await createEventStore(config.eventStore);
   const kafka = createKafka(config.kafka, 'relay');
@@ -40,7 +51,25 @@ async function main(): Promise<number> {
     logger,
   );
   await relay.start();
-  const server = await serveHealth(config.http.host, config.http.port, async () => {
+  const metrics = createMetricsRegistry('relay');
+  scrapeGauge(
+    metrics,
+    metricNames.relayLag,
+    'Global-log positions between the store head and the relay checkpoint (events, on PostgreSQL)',
+    [],
+    async () => {
+      const head = await store.headPosition();
+      const { position } = relay.status();
+      return head === null ? 0 : Number(head - BigInt(position ?? '0'));
+    },
+  );
+  scrapeCounter(
+    metrics,
+    metricNames.relayPublished,
+    'Events published to Kafka since the relay started',
+    () => relay.status().published,
+  );
+  const health = async () => {
     const head = await store.headPosition();
     const { position, published } = relay.status();
     return {
@@ -50,7 +79,13 @@ async function main(): Promise<number> {
       caughtUp: head === null || (position !== null && BigInt(position) >= head),
       publishedSinceStart: published,
     };
-  });
+  };
+  const server = await serveHealth(
+    config.http.host,
+    config.http.port,
+    health,
+    metricsEndpoint(metrics, observability.metricsToken),
+  );
   logger.info({ topic: config.kafka.topic.name }, `relay running (${describeConfig(config)})`);
 
   const shutdown = async () => {
@@ -58,6 +93,7 @@ async function main(): Promise<number> {
     await relay.stop();
     await producer.disconnect();
     await store.close();
+    await tracing.shutdown();
   };
   const stopped = new Promise<number>((resolve) => {
     const onSignal = () => void shutdown().then(() => resolve(0));

@@ -7,8 +7,10 @@
  * per lead (key = leadId).
  * It must never advance the checkpoint past an unacknowledged event.
  */
+import { SpanKind } from '@opentelemetry/api';
 import { toEventMessage } from '@tandem/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@tandem/event-store';
+import { carriesTrace, endWithError, spanHeaders, startSpanFrom } from '@tandem/observability';
 import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 
@@ -57,14 +59,33 @@ export class Relay {
   private async publish(batch: readonly RecordedEvent[]): Promise<void> {
     const last = batch.at(-1);
     if (!last) return;
-    await this.producer.send({
-      topic: this.options.topic,
-      acks: -1,
-      messages: batch.map((record) => {
-        const message = toEventMessage(record);
-        return { key: message.key, value: message.value, headers: message.headers };
-      }),
-    });
+    // One span per event that carries a trace (none when tracing is off): the event's
+    // traceparent header then names this span, so the projector's span is its child.
+    const spans = batch.map((record) =>
+      carriesTrace(record.metadata)
+        ? startSpanFrom(record.metadata, `publish ${this.options.topic}`, SpanKind.PRODUCER, {
+            'messaging.system': 'kafka',
+            'messaging.destination.name': this.options.topic,
+            'tandem.event.type': record.type,
+          })
+        : null,
+    );
+    try {
+      await this.producer.send({
+        topic: this.options.topic,
+        acks: -1,
+        messages: batch.map((record, index) => {
+          const message = toEventMessage(record);
+          const span = spans[index];
+          const headers = span ? { ...message.headers, ...spanHeaders(span) } : message.headers;
+          return { key: message.key, value: message.value, headers };
+        }),
+      });
+    } catch (error) {
+      for (const span of spans) if (span) endWithError(span, error);
+      throw error;
+    }
+    for (const span of spans) span?.end();
     // A conflict here means a second relay advanced the same checkpoint: stop, loudly.
     await this.store.checkpoints.save(this.options.checkpoint, last.globalPosition, this.position);
     this.position = last.globalPosition;

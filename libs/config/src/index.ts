@@ -1,1 +1,2 @@
 export * from './tandem.config';
+export * from './observability.config';

@@ -109,6 +109,24 @@ const envSchema = z.object({
   TANDEM_BODY_LIMIT: bodyLimit.default(1024 * 1024),
   TANDEM_RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6_000),
   TANDEM_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  TANDEM_AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  TANDEM_AUTH_JWKS: z.string().optional(),
+  TANDEM_AUTH_ISSUER: z.string().min(1).optional(),
+  TANDEM_AUTH_AUDIENCE: z.string().min(1).default('tandem'),
+  TANDEM_AUTH_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  TANDEM_AUTH_ROLES_CLAIM: z
+    .string()
+    .regex(/^[\w:/.-]+$/, 'must be a claim name or a dotted path')
+    .default('roles'),
+  TANDEM_AUTH_ACTOR_CLAIM: z
+    .string()
+    .regex(/^[\w:/.-]+$/, 'must be a claim name or a dotted path')
+    .default('sub'),
+  TANDEM_AUTH_EMBEDDED_KEY: z.enum(['auto', 'on', 'off']).default('auto'),
+  TANDEM_AUTH_TRUSTED_PROXY_SECRET: z
+    .string()
+    .min(32, 'must have at least 32 characters (a random secret shared with the proxy)')
+    .optional(),
 });
 
 export type EventStoreConfig =
@@ -161,6 +179,33 @@ export interface HttpConfig {
   readonly writesPerMinute: number;
 }
 
+/** A JSON Web Key Set as configured (public keys only; checked again when imported). */
+export interface JsonWebKeySet {
+  readonly keys: readonly Record<string, unknown>[];
+}
+
+/**
+ * Who may call the API (ADR 0008). Bearer JWTs are verified against `jwksUrl` and/or `jwks`
+ * (issuer, audience, expiry with `clockSkewSeconds`), and against the embedded key under the
+ * data directory when `embeddedKey` is on. Header identity is honoured only in trusted-proxy
+ * mode, i.e. when `trustedProxySecret` is set and the proxy sends it.
+ */
+export interface AuthConfig {
+  readonly jwksUrl: string | null;
+  readonly jwks: JsonWebKeySet | null;
+  /** Required `iss` of IdP tokens; null accepts any issuer the keys sign for. */
+  readonly issuer: string | null;
+  readonly audience: string;
+  readonly clockSkewSeconds: number;
+  /** Claim (or dotted path, e.g. `realm_access.roles`) holding a role or a list of roles. */
+  readonly rolesClaim: string;
+  /** Claim (or dotted path) naming the actor recorded in events. */
+  readonly actorClaim: string;
+  /** Create and trust a local signing key under `<dataDir>/auth` (the embedded default). */
+  readonly embeddedKey: boolean;
+  readonly trustedProxySecret: string | null;
+}
+
 export interface TandemConfig {
   /** Root of embedded data (PGlite, chDB, demo state). */
   readonly dataDir: string;
@@ -189,6 +234,7 @@ export interface TandemConfig {
   /** `null` when Kafka is off (embedded mode: the projector reads the store). */
   readonly kafka: KafkaConfig | null;
   readonly http: HttpConfig;
+  readonly auth: AuthConfig;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -295,6 +341,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
       relayBatchSize: e.TANDEM_RELAY_BATCH,
     };
   }
+  let jwks: JsonWebKeySet | null = null;
+  if (e.TANDEM_AUTH_JWKS !== undefined) {
+    jwks = parseJwks(e.TANDEM_AUTH_JWKS);
+    if (jwks === null) {
+      problems.push('TANDEM_AUTH_JWKS: must be a JSON Web Key Set: {"keys":[{...public JWK...}]}');
+    }
+  }
+  const externalKeys = e.TANDEM_AUTH_JWKS_URL !== undefined || jwks !== null;
+  // 'auto': the embedded key is the default only while no identity provider is configured,
+  // so pointing Tandem at a real IdP also stops it trusting a key file on disk.
+  const embeddedKey =
+    e.TANDEM_AUTH_EMBEDDED_KEY === 'on' || (e.TANDEM_AUTH_EMBEDDED_KEY === 'auto' && !externalKeys);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -323,8 +381,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
       bodyLimitBytes: e.TANDEM_BODY_LIMIT,
       writesPerMinute: e.TANDEM_RATE_LIMIT_WRITES_PER_MINUTE,
     },
+    auth: {
+      jwksUrl: e.TANDEM_AUTH_JWKS_URL ?? null,
+      jwks,
+      issuer: e.TANDEM_AUTH_ISSUER ?? null,
+      audience: e.TANDEM_AUTH_AUDIENCE,
+      clockSkewSeconds: e.TANDEM_AUTH_CLOCK_SKEW_SECONDS,
+      rolesClaim: e.TANDEM_AUTH_ROLES_CLAIM,
+      actorClaim: e.TANDEM_AUTH_ACTOR_CLAIM,
+      embeddedKey,
+      trustedProxySecret: e.TANDEM_AUTH_TRUSTED_PROXY_SECRET ?? null,
+    },
     logLevel: e.TANDEM_LOG_LEVEL,
   };
+}
+
+function parseJwks(text: string): JsonWebKeySet | null {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || !('keys' in parsed)) return null;
+    const { keys } = parsed;
+    if (!Array.isArray(keys) || keys.length === 0) return null;
+    if (!keys.every((key) => typeof key === 'object' && key !== null && !('d' in key))) return null;
+    return { keys: keys as Record<string, unknown>[] };
+  } catch {
+    return null;
+  }
 }
 
 /** A description safe to log: kinds and locations, never credentials. */
@@ -338,7 +420,13 @@ export function describeConfig(config: TandemConfig): string {
       ? `chDB at ${config.clickhouse.path}`
       : `server ${redact(config.clickhouse.url)}`;
   const kafka = config.kafka ? `kafka ${config.kafka.brokers.join(',')}` : 'kafka off';
-  return `event store: ${store}; analytics: ${clickhouse}; projector: ${config.projector}; ${kafka}`;
+  const auth = [
+    config.auth.jwksUrl ? `jwks ${config.auth.jwksUrl}` : null,
+    config.auth.jwks ? `${config.auth.jwks.keys.length} configured key(s)` : null,
+    config.auth.embeddedKey ? 'embedded key' : null,
+    config.auth.trustedProxySecret ? 'trusted proxy' : null,
+  ].filter((part) => part !== null);
+  return `event store: ${store}; analytics: ${clickhouse}; projector: ${config.projector}; ${kafka}; auth: ${auth.join(', ') || 'none'}`;
 }
 
 function redact(url: string): string {

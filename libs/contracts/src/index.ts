@@ -7,6 +7,7 @@ export * from './value-bounds';
 export * from './event-schemas';
 export * from './envelope.codec';
 export * from './topics';
+export * from './schema-ids';
 export * from './kafka-message.codec';
 export * from './json-schemas';
 export * from './subscribe';

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { currentSchemaVersions, metadataSchema } from './envelope.codec';
 import { eventDataSchemas, type KnownEventType, knownEventTypes } from './event-schemas';
 import { eventHeaders } from './kafka-message.codec';
+import { schemaFileName } from './schema-ids';
 import { LEAD_EVENTS_DLQ_TOPIC, LEAD_EVENTS_TOPIC } from './topics';
 
 export type JsonSchema = Record<string, unknown>;
@@ -25,9 +26,6 @@ export interface EventJsonSchema {
   readonly file: string;
   readonly schema: JsonSchema;
 }
-
-export const schemaFileName = (type: string, schemaVersion: number): string =>
-  `${type}.v${schemaVersion}.schema.json`;
 
 /** The wire envelope of one event type, field order as toEnvelopeJson writes it. */
 function envelopeSchema(type: KnownEventType, schemaVersion: number) {

@@ -170,6 +170,48 @@ describe('subscribeToLeadEvents (real broker)', () => {
     });
   });
 
+  it('reads a topic holding both header forms: CloudEvents and the older tandem-* only', async () => {
+    const { kafka, topic } = await oneTopic();
+    const [older, newer, mislabelled] = [leadEvent(), leadEvent(), leadEvent()];
+    const olderMessage = toEventMessage(older);
+    const legacyHeaders = Object.fromEntries(
+      Object.entries(olderMessage.headers).filter(([name]) => name.startsWith('tandem-')),
+    );
+    await produce(kafka, topic, [
+      { ...olderMessage, headers: legacyHeaders }, // as the relay wrote it before CloudEvents
+      toEventMessage(newer),
+      // Headers naming another event than the value: refused, not processed as either.
+      {
+        ...toEventMessage(mislabelled),
+        headers: { ...toEventMessage(mislabelled).headers, ce_id: newer.eventId },
+      },
+    ]);
+    const handled: string[] = [];
+    const groupId = `subscribe-test-${randomUUID()}`;
+    subscriptions.push(
+      await subscribeToLeadEvents({
+        kafka,
+        groupId,
+        topic,
+        fromBeginning: true,
+        handle: async (envelope) => {
+          handled.push(envelope.eventId);
+          return 'ok';
+        },
+      }),
+    );
+    await eventually(
+      async () => ((await committed(kafka, groupId, topic)) === '3' ? true : undefined),
+      'all three offsets committed',
+    );
+    expect(handled).toEqual([older.eventId, newer.eventId]);
+    const [letter] = await readDlq(kafka, topic, 1);
+    expect(letter?.headers).toMatchObject({
+      [eventHeaders.dlqReason]: `header event id ${newer.eventId} is not the value's`,
+      ce_type: 'com.tandem.lead.LeadRecycled.v1',
+    });
+  });
+
   it('commits nothing past a message that still asks for retry; the next member gets it again', async () => {
     const { kafka, topic } = await oneTopic();
     const [done, stuck] = [leadEvent(), leadEvent()];

@@ -17,7 +17,7 @@
  */
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Upcasters } from './envelope.codec';
-import { decodeEventMessage, eventHeaders } from './kafka-message.codec';
+import { decodeMessage, eventHeaders, readEventHeaders } from './kafka-message.codec';
 import type { TandemEnvelope } from './tandem-event';
 import { LEAD_EVENTS_TOPIC } from './topics';
 
@@ -80,7 +80,7 @@ export async function subscribeToLeadEvents(options: SubscribeOptions): Promise<
   });
 
   async function deadLetter(partition: number, message: KafkaMessage, reason: string) {
-    const eventId = message.headers?.[eventHeaders.eventId]?.toString() ?? null;
+    const eventId = readEventHeaders(message.headers).eventId;
     await producer.send({
       topic: `${topic}.dlq`,
       acks: -1,
@@ -109,7 +109,7 @@ export async function subscribeToLeadEvents(options: SubscribeOptions): Promise<
     message: KafkaMessage,
     wait: (ms: number) => Promise<boolean>,
   ): Promise<Settled> {
-    const decoded = decodeEventMessage(message.value, options.upcasters);
+    const decoded = decodeMessage(message, options.upcasters);
     if (!decoded.ok) return deadLetter(partition, message, decoded.reason).then(() => 'done');
     const { envelope } = decoded;
     const { eventId } = envelope;

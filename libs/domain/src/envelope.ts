@@ -12,7 +12,11 @@ export interface Actor {
   readonly role: Role;
 }
 
-export const roles = ['marketing', 'sales', 'ops', 'system'] as const;
+/**
+ * `analyst` reads the views and nothing personal, and writes nothing; `system` is Tandem's
+ * own automation. What each role may call is one table in apps/funnel-api (ADR 0008).
+ */
+export const roles = ['marketing', 'sales', 'ops', 'analyst', 'system'] as const;
 export type Role = (typeof roles)[number];
 
 export interface EnvelopeMeta {

@@ -8,6 +8,10 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+type Read<L extends string> = () => Promise<
+  number | readonly { labels: Record<L, string>; value: number }[] | null
+>;
+
 export const metricNames = {
   commands: 'tandem_commands_total',
   appendSeconds: 'tandem_event_store_append_duration_seconds',
@@ -82,7 +86,7 @@ export function scrapeGauge<L extends string>(
   name: string,
   help: string,
   labelNames: readonly L[],
-  read: () => Promise<number | readonly { labels: Record<L, string>; value: number }[] | null>,
+  read: Read<L>,
 ): Gauge<L> {
   return new Gauge<L>({
     name,
@@ -103,6 +107,27 @@ export function scrapeGauge<L extends string>(
         return;
       }
       for (const item of value) this.set(item.labels as Partial<Record<L, string>>, item.value);
+    },
+  });
+}
+
+/**
+ * A counter whose value a component already keeps (events published, dead-lettered since
+ * start), read at scrape time so the component needs no metrics code in its hot path.
+ */
+export function scrapeCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => number,
+): Counter {
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
     },
   });
 }

@@ -71,6 +71,10 @@ export function traceHeaders(from: Context = context.active()): Record<string, s
   return carrier;
 }
 
+/** A span's own context as W3C headers: what a message it sends should carry. */
+export const spanHeaders = (span: Span): Record<string, string> =>
+  traceHeaders(trace.setSpan(ROOT_CONTEXT, span));
+
 /** The context a carrier (event metadata, Kafka headers, HTTP headers) names; root if none. */
 export function contextFrom(carrier: Readonly<Record<string, unknown>> | undefined): Context {
   if (!carrier) return ROOT_CONTEXT;

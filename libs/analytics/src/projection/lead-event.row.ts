@@ -112,7 +112,16 @@ export function analyticsData(event: LeadEvent): Record<string, unknown> {
     }
     case 'LeadHandedToSales': {
       const { owner, team, slaDueAt, rulesVersion } = event.data;
-      return { owner, team, slaDueAt, rulesVersion };
+      // Always spelled out: a hand-off recorded before paths existed is the marketing path.
+      const path = event.data.path ?? 'marketing';
+      return {
+        owner,
+        team,
+        slaDueAt,
+        rulesVersion,
+        path,
+        salesSource: orNull(event.data.salesSource),
+      };
     }
     case 'LeadAcceptedBySales':
       return { owner: event.data.owner };

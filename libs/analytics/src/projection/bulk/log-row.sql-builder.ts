@@ -22,7 +22,7 @@ type FieldKind =
   | { readonly kind: 'text' } // z.string().trim().min(1).max(500)
   | { readonly kind: 'string'; readonly max?: number } // z.string() (.max(n))
   | { readonly kind: 'number' } // z.number()
-  | { readonly kind: 'amount' } // z.number().nonnegative().max(1e12)
+  | { readonly kind: 'amount' } // amountSchema: 0..1e12, at most four decimals
   | { readonly kind: 'positiveInt' } // z.number().int().positive()
   | { readonly kind: 'count'; readonly max: number } // z.number().int().nonnegative().max(n)
   | { readonly kind: 'bool' }
@@ -205,7 +205,9 @@ function valueCheck(type: FieldKind, column: string, path: readonly string[]): s
     case 'number':
       return `${t} IN ('Int64', 'Double')`;
     case 'amount':
-      return `(${t} IN ('Int64', 'Double') AND toFloat64OrNull(${raw(column, path)}) BETWEEN 0 AND 1e12)`;
+      // Plain digits with at most four decimals (amountSchema); an exponent form is not vouched
+      // for and goes the TypeScript way.
+      return `(${t} IN ('Int64', 'Double') AND match(${raw(column, path)}, '^[0-9]{1,13}(\\\\.[0-9]{1,4})?$') AND toFloat64OrNull(${raw(column, path)}) BETWEEN 0 AND 1e12)`;
     case 'positiveInt':
       // zod's .int() means a safe integer.
       return `(${t} = 'Int64' AND toInt64OrNull(${raw(column, path)}) BETWEEN 1 AND 9007199254740991)`;

@@ -1,0 +1,174 @@
+/**
+ * Verifies a bearer JWT and says who it names: the actor and the Tandem roles it carries.
+ * Tokens from the embedded key (`iss` = EMBEDDED_ISSUER) are checked against that key with
+ * the fixed claims `sub` and `roles`; every other token against the identity provider's keys
+ * (a JWKS URL, fetched and cached by jose, and/or configured public keys) with the configured
+ * issuer, audience and claims. Expiry and not-before allow `clockSkewSeconds` of skew.
+ *
+ * It must never accept an unsigned or symmetric-key token (a leaked verification key would
+ * then mint tokens), a token without an expiry, or a role name Tandem does not know (unknown
+ * roles in a token are ignored, not guessed at).
+ */
+import type { AuthConfig } from '@tandem/config';
+import { type Role, roles as knownRoles } from '@tandem/domain';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeJwt,
+  errors,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose';
+import { EMBEDDED_ISSUER, EMBEDDED_ROLES_CLAIM } from './access-token';
+import type { EmbeddedSigningKey } from './embedded-signing-key';
+
+const ASYMMETRIC_ALGORITHMS = [
+  'EdDSA',
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+];
+/** Same bound as the other identity values recorded in every event's envelope. */
+const MAX_ACTOR_LENGTH = 200;
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+
+export interface VerifiedToken {
+  readonly actorId: string;
+  /** The Tandem roles the token grants; may be empty (a valid identity with no role: 403). */
+  readonly roles: readonly Role[];
+}
+
+export type TokenVerification =
+  | { readonly ok: true; readonly token: VerifiedToken }
+  | { readonly ok: false; readonly description: string };
+
+export interface AccessTokenVerifier {
+  verify(token: string): Promise<TokenVerification>;
+}
+
+type VerifyKeys = JWTVerifyGetKey;
+
+export function createAccessTokenVerifier(
+  auth: AuthConfig,
+  embedded: EmbeddedSigningKey | null,
+): AccessTokenVerifier {
+  const providerKeys = identityProviderKeys(auth);
+  const embeddedKeys: VerifyKeys | null = embedded
+    ? createLocalJWKSet({ keys: [{ ...embedded.publicJwk, alg: 'EdDSA' }] })
+    : null;
+  return {
+    async verify(token) {
+      let unverified: JWTPayload;
+      try {
+        unverified = decodeJwt(token);
+      } catch {
+        return { ok: false, description: 'the bearer token is not a JWT' };
+      }
+      // The issuer only picks which keys and claims to check against; the signature check
+      // that follows binds it, so a forged `iss` gains nothing.
+      const isEmbedded = unverified.iss === EMBEDDED_ISSUER;
+      const keys = isEmbedded ? embeddedKeys : providerKeys;
+      if (keys === null) {
+        return {
+          ok: false,
+          description: isEmbedded
+            ? 'tokens from the embedded key are not accepted here (TANDEM_AUTH_EMBEDDED_KEY)'
+            : 'no identity provider is configured (TANDEM_AUTH_JWKS_URL or TANDEM_AUTH_JWKS)',
+        };
+      }
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, keys, {
+          algorithms: ASYMMETRIC_ALGORITHMS,
+          audience: auth.audience,
+          ...(isEmbedded
+            ? { issuer: EMBEDDED_ISSUER }
+            : auth.issuer === null
+              ? {}
+              : { issuer: auth.issuer }),
+          clockTolerance: auth.clockSkewSeconds,
+          requiredClaims: ['exp'],
+        }));
+      } catch (error) {
+        return { ok: false, description: describeFailure(error) };
+      }
+      const actorId = claimAt(payload, isEmbedded ? 'sub' : auth.actorClaim);
+      if (typeof actorId !== 'string' || !isRecordableActor(actorId)) {
+        return {
+          ok: false,
+          description: `the token's ${isEmbedded ? 'sub' : auth.actorClaim} claim must name the actor (1–${MAX_ACTOR_LENGTH} printable ASCII characters)`,
+        };
+      }
+      const granted = claimAt(payload, isEmbedded ? EMBEDDED_ROLES_CLAIM : auth.rolesClaim);
+      return { ok: true, token: { actorId, roles: tandemRoles(granted) } };
+    },
+  };
+}
+
+function identityProviderKeys(auth: AuthConfig): VerifyKeys | null {
+  const remote = auth.jwksUrl ? createRemoteJWKSet(new URL(auth.jwksUrl)) : null;
+  const local = auth.jwks
+    ? createLocalJWKSet({ keys: auth.jwks.keys.map((key) => ({ ...key }) as unknown as JWK) })
+    : null;
+  if (remote && local) {
+    // Configured keys first (no network), then the IdP's published set.
+    return async (header, token) => {
+      try {
+        return await local(header, token);
+      } catch (error) {
+        if (error instanceof errors.JWKSNoMatchingKey) return remote(header, token);
+        throw error;
+      }
+    };
+  }
+  return remote ?? local;
+}
+
+/** `realm_access.roles` reads `payload.realm_access.roles`; a name with dots that exists wins. */
+function claimAt(payload: JWTPayload, claim: string): unknown {
+  if (claim in payload) return payload[claim];
+  let value: unknown = payload;
+  for (const part of claim.split('.')) {
+    if (typeof value !== 'object' || value === null || !(part in value)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/** A list of role names, or one string of them separated by spaces or commas (OAuth `scope` style). */
+function tandemRoles(granted: unknown): Role[] {
+  const names =
+    typeof granted === 'string'
+      ? granted.split(/[\s,]+/)
+      : Array.isArray(granted)
+        ? granted.filter((name): name is string => typeof name === 'string')
+        : [];
+  return knownRoles.filter((role) => names.includes(role));
+}
+
+const isRecordableActor = (actor: string): boolean =>
+  actor.length >= 1 && actor.length <= MAX_ACTOR_LENGTH && PRINTABLE_ASCII.test(actor);
+
+function describeFailure(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'the token has expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    return `the token's ${error.claim} claim is not accepted (${error.reason})`;
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return 'the token signature does not verify';
+  }
+  if (error instanceof errors.JWKSNoMatchingKey) return 'no trusted key matches the token';
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'the token algorithm is not accepted';
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+    return 'the identity provider keys could not be fetched';
+  }
+  return 'the token is not valid';
+}
