@@ -14,6 +14,8 @@
 --                     recorded this lead's path (a lead never qualified live counts too);
 --   recorded_for_set  qualified live under the set's version ({recorded_version}: 0, which no
 --                     decision carries, for a what-if shadow);
+--   sales_sourced     entered sales on the sales-sourced path (first hand-off, ADR 0008): the
+--                     checks of an MQL do not apply to it;
 --   mql .. lost       stages ever reached: mql as the set says (lead_rule_facts), the others
 --                     from their events.
 --
@@ -24,6 +26,7 @@ SELECT
     facts,
     in_cohort,
     recorded_for_set,
+    sales_sourced,
     mql,
     handed_to_sales,
     accepted,
@@ -44,6 +47,7 @@ FROM
         ) AS facts,
         events.decisions = 0 OR events.decisions_for_set > 0 AS in_cohort,
         events.decisions_for_set > 0 AS recorded_for_set,
+        events.sales_sourced AS sales_sourced,
         rule.found = 1 AND rule.mql AS mql,
         events.handed_to_sales AS handed_to_sales,
         events.accepted AS accepted,
@@ -68,7 +72,13 @@ FROM
             countIf(type = 'LeadQualifiedAsSql') > 0 AS sql,
             countIf(type = 'OpportunityOpened') > 0 AS opportunity,
             countIf(type = 'DealWon') > 0 AS won,
-            countIf(type = 'DealLost') > 0 AS lost
+            countIf(type = 'DealLost') > 0 AS lost,
+            -- The path as _lead-funnel.sql derives it: the first hand-off was sales-sourced.
+            ifNull(
+                minIfOrNull(occurred_at, type = 'LeadHandedToSales' AND JSONExtractString(data, 'path') = 'sales_sourced')
+                    <= minIfOrNull(occurred_at, type = 'LeadHandedToSales'),
+                false
+            ) AS sales_sourced
         FROM {db:Identifier}.lead_events FINAL
         WHERE global_position <= {covered:UInt64}
         GROUP BY lead_id
@@ -81,5 +91,5 @@ FROM
           AND definition_hash = {definition_hash:String}
     ) AS rule ON rule.lead_id = events.lead_id
 )
-GROUP BY facts, in_cohort, recorded_for_set, mql, handed_to_sales, accepted, rejected, sql, opportunity, won, lost
-ORDER BY facts, in_cohort, recorded_for_set, mql, handed_to_sales, accepted, rejected, sql, opportunity, won, lost
+GROUP BY facts, in_cohort, recorded_for_set, sales_sourced, mql, handed_to_sales, accepted, rejected, sql, opportunity, won, lost
+ORDER BY facts, in_cohort, recorded_for_set, sales_sourced, mql, handed_to_sales, accepted, rejected, sql, opportunity, won, lost

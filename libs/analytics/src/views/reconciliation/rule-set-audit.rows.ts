@@ -34,6 +34,7 @@ const leadAuditSchema = z
     facts: z.enum(factsStates),
     in_cohort: flag,
     recorded_for_set: flag,
+    sales_sourced: flag,
     leads: count,
     ...stageFlags,
   })
@@ -41,6 +42,7 @@ const leadAuditSchema = z
     facts: row.facts,
     inCohort: row.in_cohort,
     recordedForSet: row.recorded_for_set,
+    salesSourced: row.sales_sourced,
     reached: new Set(auditedStages.filter((stage) => row[stage])),
     leads: row.leads,
   }));

@@ -13,7 +13,9 @@
  * - `monotonic`: for each stage the transitions force before another (funnel-requirements.ts),
  *   no lead reached the later stage without the earlier one. Counted over the leads the set's
  *   version recorded: leads qualified live under another version only are left out, since
- *   another version's MQL need not be this set's.
+ *   another version's MQL need not be this set's. Within each path (ADR 0008): a sales-sourced
+ *   lead entered sales without an MQL by definition, so requirements of an MQL do not apply
+ *   to it; every other requirement does.
  * - `stage_count`: per stage, the count the views compute (the per-lead funnel every view
  *   reads) equals the count straight from lead_events (and lead_rule_facts for MQL).
  *
@@ -33,6 +35,8 @@ export interface LeadAuditGroup {
   readonly inCohort: boolean;
   /** Has a LeadQualifiedAsMql recorded under the set's version (published sets only). */
   readonly recordedForSet: boolean;
+  /** Entered sales on the sales-sourced path (its first hand-off), so never an MQL. */
+  readonly salesSourced: boolean;
   /** Stages reached: MQL under the set, the others from their events. */
   readonly reached: ReadonlySet<AuditedStage>;
   readonly leads: number;
@@ -78,13 +82,17 @@ export function countRequirements(
   requirements: readonly StageRequirement[],
 ): RequirementCount[] {
   const cohort = groups.filter((group) => group.inCohort);
-  return requirements.map(({ stage, requires }) => ({
-    stage,
-    requires,
-    reached: sum(cohort, (group) => group.reached.has(stage)),
-    required: sum(cohort, (group) => group.reached.has(requires)),
-    violations: sum(cohort, (group) => group.reached.has(stage) && !group.reached.has(requires)),
-  }));
+  return requirements.map(({ stage, requires }) => {
+    // The sales-sourced path has no MQL stage: its leads are counted for every other pair.
+    const onPath = cohort.filter((group) => !(requires === 'mql' && group.salesSourced));
+    return {
+      stage,
+      requires,
+      reached: sum(onPath, (group) => group.reached.has(stage)),
+      required: sum(onPath, (group) => group.reached.has(requires)),
+      violations: sum(onPath, (group) => group.reached.has(stage) && !group.reached.has(requires)),
+    };
+  });
 }
 
 /** Every failed check of one set, in a fixed order: rule facts, recorded MQL, monotonic, counts. */
@@ -118,8 +126,12 @@ export function ruleSetFindings(
     });
   }
 
-  const recorded = sum(groups, (group) => group.recordedForSet);
-  const recordedNotMql = sum(groups, (group) => group.recordedForSet && !group.reached.has('mql'));
+  // A sales-sourced lead qualified live after a recycle stays on its path, not an MQL (ADR 0008).
+  const recorded = sum(groups, (group) => group.recordedForSet && !group.salesSourced);
+  const recordedNotMql = sum(
+    groups,
+    (group) => group.recordedForSet && !group.salesSourced && !group.reached.has('mql'),
+  );
   if (recordedNotMql > 0) {
     findings.push({
       check: 'recorded_mql',

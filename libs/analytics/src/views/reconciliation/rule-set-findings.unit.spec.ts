@@ -15,6 +15,7 @@ const group = (
   facts: 'ok',
   inCohort: true,
   recordedForSet: reached.includes('mql'),
+  salesSourced: false,
   reached: new Set(reached),
   leads,
   ...overrides,
@@ -120,5 +121,39 @@ describe('ruleSetFindings', () => {
         coveredPosition: '900',
       }),
     ).toEqual([]);
+  });
+  it('checks each path on its own: a sales-sourced lead needs no MQL, but still a hand-off', () => {
+    const requirements = [
+      { stage: 'handed_to_sales', requires: 'mql' },
+      { stage: 'accepted', requires: 'handed_to_sales' },
+    ] as const;
+    const groups = [
+      group(300, ['mql', 'handed_to_sales', 'accepted']),
+      // Sales-sourced: handed over and accepted without an MQL; one qualified live after a recycle.
+      group(40, ['handed_to_sales', 'accepted'], { salesSourced: true, recordedForSet: false }),
+      group(1, ['handed_to_sales'], { salesSourced: true, recordedForSet: true }),
+      // A sales-sourced lead accepted without a hand-off is still a finding.
+      group(2, ['accepted'], { salesSourced: true, recordedForSet: false }),
+    ];
+    const counted = countRequirements(groups, requirements);
+    expect(counted).toEqual([
+      { stage: 'handed_to_sales', requires: 'mql', reached: 300, required: 300, violations: 0 },
+      {
+        stage: 'accepted',
+        requires: 'handed_to_sales',
+        reached: 342,
+        required: 341,
+        violations: 2,
+      },
+    ]);
+    const findings = ruleSetFindings(set, {
+      groups,
+      requirements: counted,
+      stages: stages(300, 300),
+      coveredPosition: '900',
+    });
+    // No recorded_mql finding for the recycled sales-sourced lead, no MQL requirement broken.
+    expect(findings.map((finding) => finding.check)).toEqual(['monotonic']);
+    expect(findings[0]?.message).toMatch(/accepted 342 > handed_to_sales 341$/);
   });
 });
