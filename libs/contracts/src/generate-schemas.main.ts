@@ -1,6 +1,7 @@
 /**
  * Writes the committed JSON Schemas: libs/contracts/schemas/<Type>.v<N>.schema.json
- * for every event type at its current version, plus index.json, formatted as
+ * for every event type at its current version, index.json and the AsyncAPI 3.0 document
+ * asyncapi.json (asyncapi.ts), formatted as
  * Prettier would (so `format:check` and the drift spec agree). Run with
  * `npm run contracts:schemas`; an optional argument names another directory.
  *
@@ -13,9 +14,11 @@ import * as path from 'node:path';
 import * as babel from 'prettier/plugins/babel';
 import * as estree from 'prettier/plugins/estree';
 import { format } from 'prettier/standalone';
+import { asyncApiDocument } from './asyncapi';
 import { eventJsonSchemaIndex, eventJsonSchemas } from './json-schemas';
 
 export const INDEX_FILE = 'index.json';
+export const ASYNCAPI_FILE = 'asyncapi.json';
 
 /** The repository's Prettier settings that matter for JSON (see .prettierrc). */
 const prettierJson = { parser: 'json', plugins: [babel, estree], printWidth: 100 };
@@ -29,6 +32,7 @@ export async function renderSchemaFiles(): Promise<Map<string, string>> {
   }
   const index = JSON.stringify(eventJsonSchemaIndex(schemas), null, 2);
   files.set(INDEX_FILE, await format(index, prettierJson));
+  files.set(ASYNCAPI_FILE, await format(JSON.stringify(asyncApiDocument(), null, 2), prettierJson));
   return files;
 }
 

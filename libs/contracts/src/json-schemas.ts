@@ -13,8 +13,8 @@
 import { z } from 'zod';
 import { currentSchemaVersions, metadataSchema } from './envelope.codec';
 import { eventDataSchemas, type KnownEventType, knownEventTypes } from './event-schemas';
-import { eventHeaders } from './kafka-message.codec';
-import { schemaFileName } from './schema-ids';
+import { cloudEventHeaders, cloudEventType, eventHeaders } from './kafka-message.codec';
+import { schemaFileName, schemaId } from './schema-ids';
 import { LEAD_EVENTS_DLQ_TOPIC, LEAD_EVENTS_TOPIC } from './topics';
 
 export type JsonSchema = Record<string, unknown>;
@@ -28,7 +28,7 @@ export interface EventJsonSchema {
 }
 
 /** The wire envelope of one event type, field order as toEnvelopeJson writes it. */
-function envelopeSchema(type: KnownEventType, schemaVersion: number) {
+export function envelopeSchema(type: KnownEventType, schemaVersion: number) {
   const meta = metadataSchema.shape;
   return z.object({
     eventId: z.string().min(1),
@@ -68,6 +68,8 @@ export function eventJsonSchemas(): EventJsonSchema[] {
       file: schemaFileName(type, schemaVersion),
       schema: {
         $schema,
+        // The identifier a message's ce_dataschema header names; the version is part of it.
+        $id: schemaId(type, schemaVersion),
         title: `${type} v${schemaVersion}`,
         description: `Envelope of a ${type} event (schema version ${schemaVersion}) as published on ${LEAD_EVENTS_TOPIC}.`,
         ...rest,
@@ -82,8 +84,15 @@ export function eventJsonSchemaIndex(schemas: readonly EventJsonSchema[] = event
     topic: LEAD_EVENTS_TOPIC,
     dlqTopic: LEAD_EVENTS_DLQ_TOPIC,
     key: 'leadId, or the stream id for events outside a lead; one key keeps its order',
-    value: 'the envelope as UTF-8 JSON; pick the schema by its type and schemaVersion',
-    headers: eventHeaders,
-    schemas: schemas.map(({ type, schemaVersion, file }) => ({ type, schemaVersion, file })),
+    value: 'the envelope as UTF-8 JSON (the CloudEvent data); its schema is the ce_dataschema $id',
+    headers: cloudEventHeaders,
+    deprecatedHeaders: eventHeaders,
+    schemas: schemas.map(({ type, schemaVersion, file }) => ({
+      type,
+      schemaVersion,
+      ceType: cloudEventType(type, schemaVersion),
+      $id: schemaId(type, schemaVersion),
+      file,
+    })),
   };
 }
