@@ -25,6 +25,7 @@ import {
   WrongExpectedRevisionError,
 } from '@tandem/event-store';
 import type { Response } from 'express';
+import { LeadBusyError } from '../leads/lead-command.queue';
 
 interface ErrorBody {
   statusCode: number;
@@ -75,6 +76,15 @@ export function toHttpError(error: unknown): ErrorBody | null {
   ) {
     return { statusCode: 409, error: 'Conflict', message: error.message, code: 'conflict' };
   }
+  if (error instanceof LeadBusyError) {
+    return {
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: error.message,
+      code: error.code,
+      retryAfterSeconds: error.retryAfterSeconds,
+    };
+  }
   if (error instanceof InvalidAppendError) {
     return {
       statusCode: 400,
@@ -99,6 +109,9 @@ export class ErrorFilter implements ExceptionFilter {
     const mapped = toHttpError(error);
     if (mapped) {
       this.logger.log(`command refused: ${mapped.statusCode} ${mapped.message}`);
+      if (typeof mapped.retryAfterSeconds === 'number') {
+        response.setHeader('Retry-After', String(mapped.retryAfterSeconds));
+      }
       response.status(mapped.statusCode).json(mapped);
       return;
     }

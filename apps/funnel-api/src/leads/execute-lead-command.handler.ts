@@ -2,6 +2,9 @@
  * The one write path for leads: authorise, load the stream, let the pure decider
  * choose the events, append them with the revision that was read. Nothing is
  * published anywhere else (no dual writes): followers read the store's log.
+ * Commands on one lead queue behind each other in this process (lead-command.queue.ts), and
+ * the lead's state comes from a cache checked against the stream (lead-state.cache.ts), so a
+ * command costs the same on a lead with 5 events or 10,000.
  */
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -20,7 +23,8 @@ import { ActiveDefinition } from '../definitions/active-definition.service';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE, LOGGER } from '../platform/tokens';
 import type { CommandOptions } from './lead-command.requests';
-import { loadLead } from './lead.stream';
+import { LeadCommandQueue } from './lead-command.queue';
+import { LeadStateCache } from './lead-state.cache';
 
 export interface LeadCommandResult {
   readonly leadId: string;
@@ -54,17 +58,27 @@ function withIds(command: LeadCommand): LeadCommand {
 
 @CommandHandler(ExecuteLeadCommand)
 export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCommand> {
+  // Per process, like the handler itself (a singleton provider).
+  private readonly queue = new LeadCommandQueue();
+  private readonly leads: LeadStateCache;
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly definitions: ActiveDefinition,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.leads = new LeadStateCache(store);
+  }
 
-  async execute(request: ExecuteLeadCommand): Promise<LeadCommandResult> {
+  execute(request: ExecuteLeadCommand): Promise<LeadCommandResult> {
+    authorize(request.context.actor.role, request.command.type);
+    return this.queue.run(request.leadId, () => this.decideAndAppend(request));
+  }
+
+  private async decideAndAppend(request: ExecuteLeadCommand): Promise<LeadCommandResult> {
     const { leadId, options, context } = request;
-    authorize(context.actor.role, request.command.type);
     const now = new Date(options.occurredAt ?? Date.now()).toISOString();
-    const lead = await loadLead(this.store, leadId);
+    const lead = await this.leads.load(leadId);
     const streamId = leadStreamId(leadId);
     if (
       options.expectedRevision !== undefined &&

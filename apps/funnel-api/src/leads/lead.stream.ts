@@ -11,7 +11,7 @@ import {
   type LeadEvent,
   type LeadState,
 } from '@tandem/domain';
-import type { EventStore } from '@tandem/event-store';
+import type { EventStore, RecordedEvent } from '@tandem/event-store';
 
 export interface LoadedLead {
   readonly state: LeadState;
@@ -26,9 +26,38 @@ const isLeadEvent = (type: string): type is LeadEvent['type'] =>
 
 export async function loadLead(store: EventStore, leadId: string): Promise<LoadedLead> {
   const recorded = await store.readStream(leadStreamId(leadId));
-  let state = initialLeadState();
-  let accountId: string | null = null;
   const envelopes: LeadEnvelope[] = [];
+  const folded = foldLeadEvents(emptyLeadFold(), leadId, recorded, envelopes);
+  return { ...folded, envelopes };
+}
+
+/** A lead's state folded up to a revision: what a command needs, without the envelopes. */
+export interface LeadFold {
+  readonly state: LeadState;
+  /** Revision of the last event folded, `null` when the stream does not exist. */
+  readonly revision: bigint | null;
+  readonly accountId: string | null;
+  /** Id of the last event folded, so a cache can tell its stream was not replaced. */
+  readonly lastEventId: string | null;
+}
+
+export function emptyLeadFold(): LeadFold {
+  return { state: initialLeadState(), revision: null, accountId: null, lastEventId: null };
+}
+
+/**
+ * Folds `recorded` (the stream's events after `from`, in order) onto `from`. Pushes each lead
+ * envelope to `envelopes` when given. Shared by the full load and the cached one, so both
+ * decode and skip exactly alike.
+ */
+export function foldLeadEvents(
+  from: LeadFold,
+  leadId: string,
+  recorded: readonly RecordedEvent[],
+  envelopes?: LeadEnvelope[],
+): LeadFold {
+  let state = from.state;
+  let accountId = from.accountId;
   for (const record of recorded) {
     const decoded = decodeStoredEvent(record);
     // A stored event that no longer decodes is corruption, not user error: fail loudly.
@@ -39,8 +68,10 @@ export async function loadLead(store: EventStore, leadId: string): Promise<Loade
     const leadEnvelope = envelope as LeadEnvelope;
     state = evolveLead(state, leadEnvelope, leadEnvelope.occurredAt);
     accountId = accountId ?? leadEnvelope.accountId;
-    envelopes.push(leadEnvelope);
+    envelopes?.push(leadEnvelope);
   }
   const last = recorded.at(-1);
-  return { state, revision: last ? last.streamRevision : null, accountId, envelopes };
+  return last === undefined
+    ? from
+    : { state, revision: last.streamRevision, accountId, lastEventId: last.eventId };
 }
