@@ -112,6 +112,12 @@ export const leadRequests = {
     z.object({ owner: text, team: text.nullable().default(null) }),
     (b) => ({ owner: b.owner, team: b.team }),
   ),
+  // The sales-sourced path (ADR 0008): `source` is a code of the dictionary's salesSourced list.
+  HandLeadToSalesDirectly: lead(
+    'HandLeadToSalesDirectly',
+    z.object({ owner: text, team: text.nullable().default(null), source: text }),
+    (b) => ({ owner: b.owner, team: b.team, source: b.source }),
+  ),
   AcceptLead: lead('AcceptLead', z.object({ note }), (b) => ({ note: b.note })),
   RejectLead: lead('RejectLead', z.object({ reason: text, note }), (b) => ({
     reason: b.reason,

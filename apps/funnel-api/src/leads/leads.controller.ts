@@ -106,6 +106,21 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @Post(':leadId/sales-sourced-handoff')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Hand a lead to sales without an MQL (sales-sourced path: event contact, referral, outbound); the SLA clock starts',
+  })
+  @ApiBody({ schema: bodySchema('HandLeadToSalesDirectly') })
+  handToSalesDirectly(
+    @Param('leadId', leadIdParam) leadId: string,
+    @Body(new ZodBodyPipe(leadRequests.HandLeadToSalesDirectly)) body: ParsedLeadRequest,
+    @Ctx() context: RequestContext,
+  ) {
+    return this.run(leadId, body, context);
+  }
+
   @Post(':leadId/accept')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sales accepts a handed-over lead' })
