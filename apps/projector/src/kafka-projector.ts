@@ -9,6 +9,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { projectBatch } from '@tandem/analytics';
 import { eventHeaders, readEventHeaders, type TandemEnvelope } from '@tandem/contracts';
+import { SpanKind } from '@opentelemetry/api';
+import { carriesTrace, endWithError, startSpanFrom } from '@tandem/observability';
 import type { Admin, Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { classifyMessage } from './message-outcome';
@@ -79,6 +81,30 @@ export class KafkaProjector {
     const last = batch.messages.at(-1);
     if (!last || !payload.isRunning() || payload.isStale()) return;
 
+    // A CONSUMER span per traced message (none when tracing is off), child of the relay's
+    // publish span: the command's trace ends here, when its event is projected.
+    const spans = batch.messages.map((message) =>
+      carriesTrace(message.headers)
+        ? startSpanFrom(message.headers, `process ${batch.topic}`, SpanKind.CONSUMER, {
+            'messaging.system': 'kafka',
+            'messaging.destination.name': batch.topic,
+            'messaging.kafka.offset': message.offset,
+          })
+        : null,
+    );
+    try {
+      await this.projectAndCommit(payload);
+    } catch (error) {
+      for (const span of spans) if (span) endWithError(span, error);
+      throw error;
+    }
+    for (const span of spans) span?.end();
+  }
+
+  private async projectAndCommit(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const last = batch.messages.at(-1);
+    if (!last) return;
     const envelopes: TandemEnvelope[] = [];
     const dead: { index: number; reason: string }[] = [];
     // By the decoded value's id, not a header: older messages may carry no id header at all.
