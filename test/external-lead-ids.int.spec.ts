@@ -21,6 +21,12 @@ import {
 
 jest.setTimeout(120_000);
 
+/**
+ * The test identity's headers. asRole is becoming synchronous (issue 12's bearer tokens);
+ * Promise.resolve takes either form, so this file does not depend on which one is in.
+ */
+const identity = (role: Role): Promise<Record<string, string>> => Promise.resolve(asRole(role));
+
 let chdbPath: string;
 let api: FunnelApiFixture;
 let http: App;
@@ -37,7 +43,7 @@ const captureBody = (leadId: string) => ({
 const post = async (path: string, body: object, status: number, role: Role = 'marketing') =>
   request(http)
     .post(path)
-    .set(await asRole(role))
+    .set(await identity(role))
     .send(body)
     .expect(status);
 
@@ -84,7 +90,7 @@ describe('external lead ids', () => {
     await post('/leads', captureBody('hubspot:1234'), 422);
     const timeline = await request(http)
       .get('/leads/HubSpot:1234/timeline')
-      .set(await asRole('marketing'))
+      .set(await identity('marketing'))
       .expect(200);
     expect((timeline.body as { leadId: string }).leadId).toBe('hubspot:1234');
   });
@@ -146,7 +152,7 @@ describe('external lead ids', () => {
     ]);
     const timeline = await request(http)
       .get('/leads/hubspot:5001/timeline')
-      .set(await asRole('marketing'))
+      .set(await identity('marketing'))
       .expect(200);
     const events = (timeline.body as { events: { type: string; data: { intoLeadId?: string } }[] })
       .events;
