@@ -169,7 +169,7 @@ describeInBrowser('dashboard in headless Chromium', () => {
       getJson<LensRow[]>('/analytics/marketing'),
       getJson<LensRow[]>('/analytics/sales'),
       getJson<{ ok: boolean }>('/analytics/reconciliation'),
-      getJson<{ stage: string; leads: number }[]>('/analytics/funnel'),
+      getJson<{ path: string; stage: string; leads: number }[]>('/analytics/funnel'),
       getJson<{ items: { progress: number | null }[] }>('/analytics/targets'),
     ]);
     const total = (rows: LensRow[], pick: (row: LensRow) => number) =>
@@ -200,7 +200,8 @@ describeInBrowser('dashboard in headless Chromium', () => {
       'EUR 40,500.5',
     );
     for (const stage of funnel) {
-      expect(Number(await shown(`funnel-${stage.stage}`))).toBe(stage.leads);
+      const id = stage.path === 'marketing' ? stage.stage : `sales_sourced-${stage.stage}`;
+      expect(Number(await shown(`funnel-${id}`))).toBe(stage.leads);
     }
     expect(Number(await shown('sales:marco.rossi:won'))).toBe(1);
     expect(Number(await shown('target:sales:won_deals:' + currentPeriod() + '::progress'))).toBe(

@@ -160,7 +160,8 @@ function printViews(
 ): void {
   console.log('');
   console.log(
-    renderTable('SHARED FUNNEL (leads that ever reached each stage)', funnel, [
+    renderTable('SHARED FUNNEL (leads that ever reached each stage, by path)', funnel, [
+      { header: 'path', value: (r) => r.path, align: 'left' },
       { header: 'stage', value: (r) => r.stage, align: 'left' },
       { header: 'leads', value: (r) => r.leads },
       { header: 'from', value: (r) => r.previousStage, align: 'left' },

@@ -227,6 +227,14 @@ export function simulateQuarter(options: QuarterOptions): SimulatedQuarter {
   };
 }
 
+/** Channels where sales meet leads themselves, and the dictionary's sales-sourced source for them. */
+const salesSources: Readonly<Record<string, string>> = {
+  trade_fair: 'event_contact',
+  referral: 'referral',
+};
+/** Of those channels' leads, the share sales hand over directly instead of waiting for an MQL. */
+const SALES_SOURCED_SHARE = 0.35;
+
 function simulateLead(
   random: SeededRandom,
   channel: ChannelProfile,
@@ -314,11 +322,24 @@ function simulateLead(
     },
     random.next() * 2 * DAY,
   );
-  push({ ...marketing, path: `/leads/${leadId}/mql`, body: {}, gate: true }, HOUR);
-  push(
-    { ...marketing, path: `/leads/${leadId}/handoff`, body: { owner, team } },
-    random.next() * 8 * HOUR,
-  );
+  const direct = salesSources[channel.channel];
+  if (direct !== undefined && random.chance(SALES_SOURCED_SHARE)) {
+    // Sales met this lead themselves (a fair, a referral): straight to sales, no MQL (ADR 0008).
+    push(
+      {
+        ...sales,
+        path: `/leads/${leadId}/sales-sourced-handoff`,
+        body: { owner, team, source: direct },
+      },
+      random.next() * 8 * HOUR,
+    );
+  } else {
+    push({ ...marketing, path: `/leads/${leadId}/mql`, body: {}, gate: true }, HOUR);
+    push(
+      { ...marketing, path: `/leads/${leadId}/handoff`, body: { owner, team } },
+      random.next() * 8 * HOUR,
+    );
+  }
   if (random.chance(0.04)) return cut(leadId, requests, now); // leakage: nobody acts on it
 
   const withinSla = random.chance(0.82);

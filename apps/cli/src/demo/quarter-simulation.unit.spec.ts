@@ -39,7 +39,9 @@ describe('simulateQuarter', () => {
     const journeys = simulateQuarter(base).journeys;
     const reached = (suffix: string) =>
       journeys.filter((j) => j.requests.some((r) => r.path.endsWith(suffix))).length;
-    expect(reached('/mql')).toBe(300);
+    // Every lead asks for an MQL decision, except those sales hand over directly (ADR 0008).
+    expect(reached('/sales-sourced-handoff')).toBeGreaterThan(0);
+    expect(reached('/mql') + reached('/sales-sourced-handoff')).toBe(300);
     expect(reached('/accept') + reached('/reject')).toBeLessThan(300);
     expect(reached('/won')).toBeLessThan(reached('/opportunity'));
     expect(reached('/won')).toBeGreaterThan(0);

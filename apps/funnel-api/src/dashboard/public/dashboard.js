@@ -360,28 +360,53 @@ function renderDefinitions(
     : `Views computed under the active rules (${active}).`;
 }
 
+/** Sales-sourced leads (ADR 0008): a path of their own beside marketing's, never an MQL. */
+const SALES_SOURCED_COLOR = '#8e6bd1';
+
 function renderFunnel(/** @type {any[]} */ rows) {
+  // One row per stage of the marketing path; the sales-sourced path beside it, with no MQL
+  // stage. Test ids: funnel-<stage> (marketing, as before) and funnel-sales_sourced-<stage>.
+  const stages = rows.filter((row) => row.path === 'marketing');
+  const direct = new Map(
+    rows.filter((row) => row.path === 'sales_sourced').map((row) => [row.stage, row]),
+  );
   body('funnel-table').replaceChildren(
-    ...rows.map((row) =>
-      el('tr', {}, [
+    ...stages.map((row) => {
+      const other = direct.get(row.stage);
+      return el('tr', {}, [
         el('td', { text: row.stage.replaceAll('_', ' ') }),
         numCell(`funnel-${row.stage}`, row.leads, fmtInt(row.leads)),
         numCell(`funnel-conversion-${row.stage}`, row.conversion, fmtPercent(row.conversion)),
-      ]),
-    ),
+        other === undefined
+          ? el('td', { className: 'num muted', text: '—' })
+          : numCell(`funnel-sales_sourced-${row.stage}`, other.leads, fmtInt(other.leads)),
+        other === undefined
+          ? el('td', { className: 'num muted', text: '—' })
+          : numCell(
+              `funnel-conversion-sales_sourced-${row.stage}`,
+              other.conversion,
+              fmtPercent(other.conversion),
+            ),
+      ]);
+    }),
   );
   chart('funnel-chart', {
     type: 'bar',
     data: {
-      labels: rows.map((row) => row.stage.replaceAll('_', ' ')),
+      labels: stages.map((row) => row.stage.replaceAll('_', ' ')),
       datasets: [
         {
-          label: 'Leads',
-          data: rows.map((row) => row.leads),
-          backgroundColor: rows.map(
+          label: 'Marketing path',
+          data: stages.map((row) => row.leads),
+          backgroundColor: stages.map(
             (row) =>
               STAGE_COLORS[/** @type {keyof typeof STAGE_COLORS} */ (row.stage)] ?? '#2f6fde',
           ),
+        },
+        {
+          label: 'Sales-sourced',
+          data: stages.map((row) => direct.get(row.stage)?.leads ?? null),
+          backgroundColor: SALES_SOURCED_COLOR,
         },
       ],
     },
