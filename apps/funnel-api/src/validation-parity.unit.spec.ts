@@ -41,8 +41,7 @@ function projected(type: KnownEventType, data: unknown, occurredAt = OCCURRED_AT
     },
   });
   if (!decoded.ok) return false;
-  // The envelope union is wider than the rows' input type only by planning-definition events.
-  const envelope = decoded.envelope as Parameters<typeof toLeadEventRow>[0];
+  const envelope = decoded.envelope;
   if (toLeadEventRow(envelope).kind === 'row') return true;
   const planning = toPlanningFactRow(envelope).kind;
   return planning === 'campaign_spend' || planning === 'target';
