@@ -1,12 +1,15 @@
 /**
- * A lead's timeline: its events in order with their envelopes. After LeadErased
- * the contact details are redacted here; the analytics never held them.
+ * A lead's timeline: its events in order with their envelopes, personal fields opened for the
+ * caller (the one read path that decrypts; which roles may call it is the controller's rule).
+ * Once the lead is erased its key is shredded and every personal field reads `[erased]`; events
+ * recorded before sealing existed hold plain values, which are blanked here the same way
+ * (they cannot be shredded: ADR 0009).
  */
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { LeadEnvelope } from '@tandem/contracts';
-import { LeadNotFoundError } from '@tandem/domain';
-import type { EventStore } from '@tandem/event-store';
+import { ERASED_VALUE, LeadNotFoundError, mapPersonalFields } from '@tandem/domain';
+import { type EventStore, supportsPersonalData } from '@tandem/event-store';
 import { EVENT_STORE } from '../platform/tokens';
 import { loadLead } from './lead.stream';
 
@@ -23,14 +26,11 @@ export class GetLeadTimeline extends Query<LeadTimeline> {
   }
 }
 
-const REDACTED = '[erased]';
-
-function redact(envelope: LeadEnvelope): LeadEnvelope {
-  if (envelope.type !== 'LeadCaptured') return envelope;
+function erase(envelope: LeadEnvelope): LeadEnvelope {
   return {
     ...envelope,
-    data: { ...envelope.data, contact: { name: REDACTED, email: REDACTED } },
-  };
+    data: mapPersonalFields(envelope.type, envelope.data, () => ERASED_VALUE),
+  } as LeadEnvelope;
 }
 
 @QueryHandler(GetLeadTimeline)
@@ -40,12 +40,14 @@ export class GetLeadTimelineHandler implements IQueryHandler<GetLeadTimeline> {
   async execute({ leadId }: GetLeadTimeline): Promise<LeadTimeline> {
     const lead = await loadLead(this.store, leadId);
     if (lead.revision === null) throw new LeadNotFoundError(leadId);
-    const erased = lead.state.status === 'erased';
+    const opened = supportsPersonalData(this.store)
+      ? await this.store.personalData.openLeadEvents(leadId, lead.envelopes)
+      : lead.envelopes;
     return {
       leadId,
       status: lead.state.status,
       revision: Number(lead.revision),
-      events: erased ? lead.envelopes.map(redact) : lead.envelopes,
+      events: lead.state.status === 'erased' ? opened.map(erase) : opened,
     };
   }
 }

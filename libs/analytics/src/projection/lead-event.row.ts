@@ -6,7 +6,8 @@
  * event type (not a deny-list), so a field added to an event later stays out until someone
  * decides it belongs here. Never copied: LeadCaptured's `contact` and company name (a sole
  * trader's company name names a person; account_id is the pseudonymous grouping key), and
- * free text typed by people (notes, recycle and erasure reasons), which can contain anything.
+ * free text typed by people (notes, touchpoint content, recycle and erasure reasons), which can
+ * contain anything — see personalFields in libs/domain. Presence flags only where rules need them.
  * Reason *codes* from the shared lists (rejection, loss) are kept.
  *
  * Outcomes instead of exceptions: a planning event (or an event type this version does not
@@ -92,8 +93,9 @@ export function analyticsData(event: LeadEvent): Record<string, unknown> {
       };
     }
     case 'TouchpointRecorded': {
-      const { touchpointId, kind, channel, campaign, content } = event.data;
-      return { touchpointId, kind, channel, campaign, content };
+      // Not `content`: people type into it (a chat transcript, an e-mail body).
+      const { touchpointId, kind, channel, campaign } = event.data;
+      return { touchpointId, kind, channel, campaign };
     }
     case 'LeadProfiled': {
       const { industry, companySize, country, role, budget, timeline } = event.data;

@@ -29,7 +29,7 @@ import {
   supportsIdempotency,
 } from '../idempotency/idempotency-store.port';
 import type { LeadKeyVault } from './lead-key.vault';
-import { hasPlainPersonalData, sealPersonalData } from './personal-data.codec';
+import { hasPlainPersonalData, type PersonalEvent, sealPersonalData } from './personal-data.codec';
 import {
   type PersonalDataReader,
   type PersonalDataStore,
@@ -55,7 +55,7 @@ class PersonalDataSealingEventStore implements EventStore, PersonalDataStore {
     protected readonly vault: VaultSource,
   ) {
     this.personalData = {
-      openLeadEvents: async (leadId, events) =>
+      openLeadEvents: async <E extends PersonalEvent>(leadId: string, events: readonly E[]) =>
         new VaultPersonalDataReader(await vault()).openLeadEvents(leadId, events),
     };
   }

@@ -5,19 +5,24 @@
  * made by another process is honoured at once.
  * It must never be called on a path whose output reaches analytics, Kafka or a log.
  */
-import type { RecordedEvent } from '../event-store.port';
 import type { LeadKeyVault } from './lead-key.vault';
-import { openPersonalData } from './personal-data.codec';
+import { openPersonalData, type PersonalEvent } from './personal-data.codec';
 
 export interface PersonalDataReader {
-  /** `events` of the one lead `leadId`, personal fields opened (or erased). */
-  openLeadEvents(leadId: string, events: readonly RecordedEvent[]): Promise<RecordedEvent[]>;
+  /**
+   * `events` of the one lead `leadId` (recorded events or decoded envelopes), personal fields
+   * opened, or shown as erased once the lead's key is shredded.
+   */
+  openLeadEvents<E extends PersonalEvent>(leadId: string, events: readonly E[]): Promise<E[]>;
 }
 
 export class VaultPersonalDataReader implements PersonalDataReader {
   constructor(private readonly vault: LeadKeyVault) {}
 
-  async openLeadEvents(leadId: string, events: readonly RecordedEvent[]): Promise<RecordedEvent[]> {
+  async openLeadEvents<E extends PersonalEvent>(
+    leadId: string,
+    events: readonly E[],
+  ): Promise<E[]> {
     const key = (await this.vault.keysToOpen([leadId])).get(leadId) ?? { kind: 'none' };
     return events.map((event) => ({ ...event, data: openPersonalData(event, leadId, key) }));
   }

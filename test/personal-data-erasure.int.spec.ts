@@ -1,0 +1,328 @@
+/**
+ * Erasure by crypto-shredding, end to end on real engines (issue 12 item 3, ADR 0009): leads
+ * are captured with a distinctive e-mail and phone (also typed into a touchpoint's content and
+ * a rejection note), the embedded projector runs, one lead is erased, and then every byte the
+ * system keeps is searched for them — the PGlite data directory (closed, so everything is on
+ * disk), the chDB data directory, and every API response read after the erasure (timelines,
+ * views, CSV exports). Nothing may be found for the erased lead, while a kept lead's timeline
+ * still opens, and the views read the same bytes before the erasure, after it and after a
+ * rebuild. A second case does the same on PostgreSQL by querying every table of the schema.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeForStore } from '@tandem/contracts';
+import { leadStreamId, type LeadEvent } from '@tandem/domain';
+import { createEventStore, supportsPersonalData } from '@tandem/event-store';
+import { Client } from 'pg';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { asRole } from './support/auth-headers';
+import {
+  type FunnelApiFixture,
+  startFunnelApi,
+  waitForProjection,
+} from './support/funnel-api.fixture';
+import {
+  TEST_POSTGRES_URL,
+  describeWhenPostgres,
+  dropSchema,
+  freshSchemaName,
+  postgresUnavailableReason,
+} from './support/postgres';
+
+jest.setTimeout(240_000);
+
+const unique = randomUUID().slice(0, 8);
+const erasedPerson = {
+  name: `Erin Shredd ${unique}`,
+  email: `erin.${unique}@shred-me.example`,
+  phone: `+44 7700 9${unique.replace(/[^0-9]/g, '7').slice(0, 5)}`,
+};
+const keptPerson = {
+  name: `Kim Kept ${unique}`,
+  email: `kim.${unique}@keep-me.example`,
+  phone: `+39 02 555 ${unique.replace(/[^0-9]/g, '3').slice(0, 4)}`,
+};
+const erasureReason = `GDPR-request-${unique}`;
+
+/** Every file under `dir` whose bytes contain `needle`, relative to `dir`. */
+async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  const found: string[] = [];
+  const bytes = Buffer.from(needle, 'utf8');
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if ((await readFile(path)).includes(bytes)) found.push(path.slice(dir.length));
+  }
+  return found;
+}
+
+const views = [
+  '/analytics/funnel',
+  '/analytics/funnel/time-in-stage',
+  '/analytics/funnel/cohorts?grain=month&limit=1000',
+  '/analytics/marketing',
+  '/analytics/marketing/attribution?model=w_shaped&limit=1000',
+  '/analytics/sales',
+  '/analytics/sales/performance?limit=1000',
+  '/analytics/alignment?asOf=2030-01-01T00:00:00Z&limit=1000',
+  '/analytics/accounts?limit=1000',
+  '/analytics/reconciliation',
+];
+
+describe('erasure on the embedded engines (PGlite + chDB)', () => {
+  let chdbPath: string;
+  let api: FunnelApiFixture;
+  let http: App;
+  let closed = false;
+  /** Every response body read after the erasure. */
+  const responsesAfterErasure: string[] = [];
+
+  beforeAll(async () => {
+    chdbPath = await mkdtemp(join(tmpdir(), 'tandem-erasure-chdb-'));
+    api = await startFunnelApi(chdbPath);
+    http = api.app.getHttpServer() as App;
+  });
+
+  afterAll(async () => {
+    if (!closed) await api?.close();
+    else await rm(api.config.dataDir, { recursive: true, force: true });
+    await rm(chdbPath, { recursive: true, force: true });
+  });
+
+  const post = (path: string, role: 'marketing' | 'sales' | 'ops', body: object) =>
+    request(http)
+      .post(path)
+      .set(asRole(role, `${role}@erasure.test`))
+      .send(body);
+
+  /** A lead whose personal data is everywhere a person can type it. */
+  async function journey(person: typeof erasedPerson): Promise<string> {
+    const captured = await post('/leads', 'marketing', {
+      contact: person,
+      company: {
+        name: `${person.name} Consulting`,
+        industry: 'software',
+        size: 250,
+        country: 'IT',
+      },
+      source: { channel: 'web', campaign: 'erasure-test' },
+      productInterest: 'funnel_analytics',
+      timeframe: '3_months',
+      consent: { marketing: true },
+    })
+      .set('Idempotency-Key', `capture-${person.email}`)
+      .expect(201);
+    const leadId = (captured.body as { leadId: string }).leadId;
+    await post(`/leads/${leadId}/touchpoints`, 'marketing', {
+      kind: 'demo_request',
+      channel: 'chatbot',
+      content: `please call ${person.phone} or mail ${person.email}`,
+    })
+      .set('Idempotency-Key', `touch-${person.email}`)
+      .expect(200);
+    await post(`/leads/${leadId}/profile`, 'marketing', { role: 'cmo' }).expect(200);
+    await post(`/leads/${leadId}/mql`, 'marketing', {}).expect(200);
+    await post(`/leads/${leadId}/handoff`, 'marketing', { owner: 'marco' }).expect(200);
+    await post(`/leads/${leadId}/reject`, 'sales', {
+      reason: 'no_budget',
+      note: `${person.name} (${person.email}, ${person.phone}) has no budget`,
+    }).expect(200);
+    return leadId;
+  }
+
+  async function readViews(record: boolean): Promise<string> {
+    const bodies: string[] = [];
+    for (const path of views) {
+      for (const accept of ['application/json', 'text/csv']) {
+        if (path === '/analytics/reconciliation' && accept === 'text/csv') continue;
+        const response = await request(http)
+          .get(path)
+          .set(asRole('ops', 'ops@erasure.test'))
+          .set('Accept', accept)
+          .expect(200);
+        if (record) responsesAfterErasure.push(response.text);
+        bodies.push(`${path} ${accept}\n${response.text}`);
+      }
+    }
+    return bodies.join('\n');
+  }
+
+  const timeline = async (leadId: string) => {
+    const response = await request(http)
+      .get(`/leads/${leadId}/timeline`)
+      .set(asRole('ops', 'ops@erasure.test'))
+      .expect(200);
+    return response.text;
+  };
+
+  it('leaves no trace of the erased lead’s e-mail and phone, and moves no view', async () => {
+    const erasedId = await journey(erasedPerson);
+    const keptId = await journey(keptPerson);
+    // Even before erasure the store holds ciphertext only: what the relay would publish.
+    const stored = JSON.stringify(
+      (await api.store.readStream(leadStreamId(erasedId))).map((event) => event.data),
+    );
+    expect(stored).not.toContain(erasedPerson.email);
+    expect(stored).toContain('"$pii":"v1:');
+    expect(await timeline(erasedId)).toContain(erasedPerson.email); // the key still opens it
+    await waitForProjection(http);
+    const before = await readViews(false);
+
+    await post(`/leads/${erasedId}/erase`, 'ops', { reason: erasureReason }).expect(200);
+    await waitForProjection(http);
+    const after = await readViews(true);
+
+    await post('/ops/rebuild', 'ops', {}).expect(202);
+    await waitForProjection(http);
+    const rebuilt = await readViews(true);
+
+    const erasedTimeline = await timeline(erasedId);
+    const keptTimeline = await timeline(keptId);
+    responsesAfterErasure.push(erasedTimeline, keptTimeline);
+    expect(erasedTimeline).toContain('[erased]');
+    expect(erasedTimeline).toContain(erasureReason);
+    expect(keptTimeline).toContain(keptPerson.email);
+    expect(keptTimeline).toContain(`please call ${keptPerson.phone}`);
+
+    // LeadErased is one more event: the reconciliation says how far it has read, nothing else
+    // may differ. A rebuild after the erasure reproduces the live views byte for byte.
+    const position = /"coveredPosition":"\d+"/g;
+    expect(after.replace(position, '')).toBe(before.replace(position, ''));
+    expect(rebuilt).toBe(after);
+    // Every response after the erasure but the kept lead's own timeline (the last one).
+    const views = responsesAfterErasure.slice(0, -1);
+    for (const body of views) {
+      expect(body).not.toContain(erasedPerson.email);
+      expect(body).not.toContain(erasedPerson.phone);
+      expect(body).not.toContain(erasedPerson.name);
+    }
+    // Views never carry personal data at all, erased or not.
+    for (const body of views.slice(0, -1)) expect(body).not.toContain(keptPerson.email);
+
+    // Everything on disk: PGlite writes its files out on close; chDB's parts are files already.
+    await api.app.close(); // not api.close(): that also deletes the data directory
+    closed = true;
+    const pgliteDir = api.config.dataDir;
+    // The search can see plain text in these files: the erasure reason is stored plain.
+    expect((await filesContaining(pgliteDir, erasureReason)).length).toBeGreaterThan(0);
+    for (const needle of [erasedPerson.email, erasedPerson.phone, erasedPerson.name]) {
+      expect(await filesContaining(pgliteDir, needle)).toEqual([]);
+      expect(await filesContaining(chdbPath, needle)).toEqual([]);
+    }
+    // Sealed from the first append: the kept lead's values are not in plain text either.
+    expect(await filesContaining(pgliteDir, keptPerson.email)).toEqual([]);
+    expect(await filesContaining(chdbPath, keptPerson.email)).toEqual([]);
+  });
+});
+
+describeWhenPostgres(postgresUnavailableReason())('erasure on PostgreSQL', () => {
+  const schema = freshSchemaName('erasure');
+  let keyDir: string;
+
+  beforeAll(async () => {
+    keyDir = await mkdtemp(join(tmpdir(), 'tandem-erasure-keys-'));
+  });
+  afterAll(async () => {
+    await dropSchema(schema);
+    await rm(keyDir, { recursive: true, force: true });
+  });
+
+  it('no table of the store’s schema holds the plain values, before or after erasure', async () => {
+    const store = await createEventStore(
+      { kind: 'postgres', url: TEST_POSTGRES_URL, schema },
+      { keyDir },
+    );
+    const leadId = randomUUID();
+    const meta = (i: number) => ({
+      eventId: randomUUID(),
+      leadId,
+      accountId: null,
+      occurredAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+      correlationId: `erasure-${i}`,
+      causationId: null,
+      actor: { kind: 'user' as const, id: 'pg@erasure.test', role: 'marketing' as const },
+    });
+    const events: LeadEvent[] = [
+      {
+        type: 'LeadCaptured',
+        data: {
+          contact: erasedPerson,
+          company: { name: `${erasedPerson.name} Ltd`, industry: 'software' },
+          source: { channel: 'web' },
+          productInterest: null,
+          timeframe: null,
+          consent: { marketing: false },
+        },
+      },
+      {
+        type: 'TouchpointRecorded',
+        data: {
+          touchpointId: 't1',
+          kind: 'chatbot',
+          channel: 'web',
+          campaign: null,
+          content: `call ${erasedPerson.phone}, mail ${erasedPerson.email}`,
+        },
+      },
+    ];
+    await store.append(
+      leadStreamId(leadId),
+      events.map((event, i) => encodeForStore(event, meta(i))),
+      { expectedRevision: 'no_stream' },
+    );
+    const client = new Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    try {
+      const tablesHolding = async (needle: string) => {
+        const { rows: tables } = await client.query<{ table_name: string }>(
+          'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
+          [schema],
+        );
+        const hits: string[] = [];
+        for (const { table_name } of tables) {
+          // Identifiers come from the catalogue, quoted; the needle is a parameter.
+          const { rows } = await client.query<{ n: string }>(
+            `SELECT count(*) AS n FROM "${schema}"."${table_name}" AS t WHERE strpos(t::text, $1) > 0`,
+            [needle],
+          );
+          if (Number(rows[0]?.n) > 0) hits.push(table_name);
+        }
+        return hits;
+      };
+      expect(await tablesHolding(erasedPerson.email)).toEqual([]);
+      expect(await tablesHolding(erasedPerson.phone)).toEqual([]);
+      if (!supportsPersonalData(store)) throw new Error('a PostgreSQL store seals personal data');
+      const opened = await store.personalData.openLeadEvents(
+        leadId,
+        await store.readStream(leadStreamId(leadId)),
+      );
+      expect(JSON.stringify(opened.map((event) => event.data))).toContain(erasedPerson.email);
+
+      await store.append(
+        leadStreamId(leadId),
+        [encodeForStore({ type: 'LeadErased', data: { reason: erasureReason } }, meta(2))],
+        { expectedRevision: 1n },
+      );
+      expect(await tablesHolding(erasureReason)).toEqual(['events']); // the search sees plain text
+      const afterErasure = await store.personalData.openLeadEvents(
+        leadId,
+        await store.readStream(leadStreamId(leadId)),
+      );
+      const text = JSON.stringify(afterErasure.map((event) => event.data));
+      expect(text).not.toContain(erasedPerson.email);
+      expect(text).not.toContain(erasedPerson.phone);
+      expect(text).toContain('[erased]');
+      const { rows: keyRows } = await client.query<{ wrapped_key: string | null }>(
+        `SELECT wrapped_key FROM "${schema}".personal_data_keys WHERE lead_id = $1`,
+        [leadId],
+      );
+      expect(keyRows).toEqual([{ wrapped_key: null }]);
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+});
