@@ -1,7 +1,7 @@
 /**
  * Property: whatever the API accepts, the projector projects; whatever it refuses as malformed
- * is a 400 naming the field. fast-check generates lead journeys (several leads, their commands
- * interleaved at random) whose values are valid, at a bound, or just past one (business time
+ * is a 400 naming the field. fast-check generates lead journeys (several leads, through
+ * marketing or sales-sourced, their commands interleaved at random) whose values are valid, at a bound, or just past one (business time
  * around 1900 and 2300, amounts with four and five decimals, text of 500 and 501 characters,
  * U+0000, lone surrogates, lead ids in every spelling) and sends them through the real API
  * (PGlite + chDB, embedded projector). After each run, for every lead of the run, the events
@@ -209,6 +209,13 @@ const stepBodies: Record<string, Bodies> = {
   ),
   mql: at('mql', () => fc.constant({})),
   handoff: at('handoff', (strict) => fc.record({ owner: label('marco', 'ines')(strict) })),
+  // The sales-sourced path (ADR 0008): to sales without an MQL.
+  direct: at('sales-sourced-handoff', (strict) =>
+    fc.record({
+      owner: label('marco', 'ines')(strict),
+      source: label('event_contact', 'referral')(strict),
+    }),
+  ),
   accept: at('accept', (strict) => fc.record({ note: note(strict) })),
   sql: at('sql', (strict) =>
     fc.record({
@@ -241,7 +248,8 @@ const stepBodies: Record<string, Bodies> = {
   recycle: at('recycle', (strict) => fc.record({ reason: label('not now')(strict) })),
 };
 
-const happyPath = ['capture', 'touchpoint', 'profile', 'mql', 'handoff', 'accept', 'sql'];
+const marketingPath = ['capture', 'touchpoint', 'profile', 'mql', 'handoff', 'accept', 'sql'];
+const salesSourcedPath = ['capture', 'touchpoint', 'direct', 'accept', 'sql'];
 const endings = [
   ['opportunity', 'stage', 'won'],
   ['opportunity', 'lost'],
@@ -252,17 +260,19 @@ const endings = [
 function journey(lead: number): fc.Arbitrary<Step[]> {
   return fc
     .tuple(
-      // Mostly deep journeys (to an opportunity or a rejection), some that stop early.
+      // Mostly through marketing, some sales-sourced; mostly deep journeys (to an opportunity
+      // or a rejection), some that stop early.
+      fc.constantFrom(marketingPath, marketingPath, salesSourcedPath),
       fc.oneof(
-        { weight: 3, arbitrary: fc.integer({ min: 6, max: happyPath.length + 3 }) },
+        { weight: 3, arbitrary: fc.integer({ min: 6, max: marketingPath.length + 3 }) },
         { weight: 1, arbitrary: fc.integer({ min: 1, max: 5 }) },
       ),
       fc.constantFrom(...endings),
       fc.array(fc.constantFrom('touchpoint', 'profile', 'recycle'), { maxLength: 2 }),
       fc.option(fc.integer({ min: 0, max: LEADS_PER_RUN }), { nil: undefined, freq: 3 }),
     )
-    .chain(([depth, ending, extras, mergeTarget]) => {
-      const commands = [...happyPath, ...ending].slice(0, depth).concat(extras);
+    .chain(([path, depth, ending, extras, mergeTarget]) => {
+      const commands = [...path, ...ending].slice(0, depth).concat(extras);
       // Each command once with values that may be out of bounds, then (usually) once more
       // with valid ones, so a refused attempt does not end the journey.
       const steps = commands.flatMap((command) => {

@@ -182,6 +182,21 @@ const fields: Field[] = [
     cases: texts,
   },
   {
+    name: 'LeadHandedToSales.salesSource',
+    request: leadRequests.HandLeadToSalesDirectly,
+    body: (source) => ({ owner: 'marco', source }),
+    type: 'LeadHandedToSales',
+    data: (salesSource) => ({
+      owner: 'marco',
+      team: null,
+      slaDueAt: '2026-03-02T09:00:00.000Z',
+      rulesVersion: 1,
+      path: 'sales_sourced',
+      salesSource,
+    }),
+    cases: texts,
+  },
+  {
     name: 'CampaignSpendRecorded.amount',
     request: planningRequests.CampaignSpendRecorded,
     body: (amount) => ({ ...spend, amount }),
