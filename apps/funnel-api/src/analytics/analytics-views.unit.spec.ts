@@ -7,6 +7,7 @@ const lens = (channel: string, campaign: string, eur?: string): MarketingLensRow
   leads: 1,
   mqls: 1,
   handedToSales: 0,
+  salesSourced: 0,
   accepted: 0,
   rejected: 0,
   sqls: 0,
@@ -43,6 +44,7 @@ describe('present', () => {
       team,
       owner: `owner-${index}`,
       handedToSales: 1,
+      salesSourced: 0,
       accepted: 1,
       rejected: 0,
       medianResponseHours: 2,
@@ -71,9 +73,9 @@ describe('present', () => {
       filename: 'tandem-marketing.csv',
       total: 3,
       body:
-        'channel,campaign,leads,mqls,handedToSales,accepted,rejected,sqls,opportunities,won,' +
+        'channel,campaign,leads,mqls,handedToSales,salesSourced,accepted,rejected,sqls,opportunities,won,' +
         'wonRevenue.EUR,mqlRate,sqlRate\r\n' +
-        'web,b,1,1,0,0,0,0,0,0,,1,\r\n',
+        'web,b,1,1,0,0,0,0,0,0,0,,1,\r\n',
     });
   });
 
@@ -116,9 +118,9 @@ describe('present', () => {
       wonRevenue: { EUR: '-12.5' },
     };
     expect(present(views.marketing, [hostile], {}, 'csv').body).toBe(
-      'channel,campaign,leads,mqls,handedToSales,accepted,rejected,sqls,opportunities,won,' +
+      'channel,campaign,leads,mqls,handedToSales,salesSourced,accepted,rejected,sqls,opportunities,won,' +
         'wonRevenue.EUR,mqlRate,sqlRate\r\n' +
-        'web,"\'=HYPERLINK(""http://x"")",1,1,0,0,0,0,0,1,-12.5,1,\r\n',
+        'web,"\'=HYPERLINK(""http://x"")",1,1,0,0,0,0,0,0,1,-12.5,1,\r\n',
     );
   });
 });

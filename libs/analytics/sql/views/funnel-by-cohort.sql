@@ -4,7 +4,9 @@
 -- month, UTC) that has at least one lead captured in [captured_from, captured_to), in cohort
 -- order. Counts are leads of the cohort that EVER reached the stage, whenever that happened
 -- (a January lead won in March counts in January's won). won_revenue per currency as in the
--- lenses. Summing a column over all rows gives the shared funnel's count for the same window.
+-- lenses. Summing a column over all rows gives the shared funnel's count for the same window
+-- (summed over both paths). sales_sourced: of handed_to_sales, the leads that entered sales
+-- directly, never MQLs (ADR 0008), so mql >= handed_to_sales - sales_sourced.
 --
 -- Parameters: db Identifier, grain String ('week' or 'month', validated by the caller),
 -- captured_from / captured_to DateTime64(3, 'UTC').
@@ -15,6 +17,7 @@ SELECT
     count() AS captured,
     countIf(mql_at IS NOT NULL) AS mql,
     countIf(handed_at IS NOT NULL) AS handed_to_sales,
+    countIf(path = 'sales_sourced') AS sales_sourced,
     countIf(accepted_at IS NOT NULL) AS accepted,
     countIf(rejected_at IS NOT NULL) AS rejected,
     countIf(sql_at IS NOT NULL) AS sql,

@@ -10,7 +10,10 @@
 -- would be a wrong number that looks right.
 --   won_revenue: amount of the lead's DealWon.
 --   pipeline:    amount of the lead's currently open opportunity.
---   mql_rate:    mqls / leads.       sql_rate: sqls / mqls (MQL-to-SQL conversion).
+--   sales_sourced: of handed_to_sales, the leads that entered sales directly, never MQLs
+--                (ADR 0008); they count in every later stage but never in mqls.
+--   mql_rate:    mqls / leads.       sql_rate: marketing-path SQLs / mqls (MQL-to-SQL
+--                conversion; a sales-sourced SQL had no MQL to convert from).
 -- Rates are NULL when the denominator is 0.
 --
 -- Parameters: db Identifier, captured_from / captured_to DateTime64(3, 'UTC').
@@ -22,6 +25,7 @@ SELECT
     count() AS leads,
     countIf(mql_at IS NOT NULL) AS mqls,
     countIf(handed_at IS NOT NULL) AS handed_to_sales,
+    countIf(path = 'sales_sourced') AS sales_sourced,
     countIf(accepted_at IS NOT NULL) AS accepted,
     countIf(rejected_at IS NOT NULL) AS rejected,
     countIf(sql_at IS NOT NULL) AS sqls,
@@ -36,7 +40,7 @@ SELECT
         sumMapIf(map(currency, opportunity_amount), opportunity_open)
     ) AS pipeline,
     if(leads = 0, NULL, round(mqls / leads, 4)) AS mql_rate,
-    if(mqls = 0, NULL, round(sqls / mqls, 4)) AS sql_rate
+    if(mqls = 0, NULL, round(countIf(path = 'marketing' AND sql_at IS NOT NULL) / mqls, 4)) AS sql_rate
 FROM {{lead_funnel}}
 WHERE captured_at >= {captured_from:DateTime64(3, 'UTC')}
   AND captured_at < {captured_to:DateTime64(3, 'UTC')}

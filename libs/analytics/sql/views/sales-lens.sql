@@ -7,7 +7,8 @@
 --
 -- Counts are leads that ever reached the stage (lead_facts); money per currency as in the
 -- marketing lens.
---   handed_to_sales: MQLs received.
+--   handed_to_sales: leads received: MQLs handed over and sales-sourced leads.
+--   sales_sourced:   of those, the leads that entered sales directly, without an MQL (ADR 0008).
 --   acceptance_rate: accepted / handed_to_sales.
 --   win_rate:        won / leads whose opportunity closed (won or lost); open deals do not
 --                    count against the owner yet.
@@ -19,6 +20,7 @@
 SELECT
     owner,
     count() AS handed_to_sales,
+    countIf(path = 'sales_sourced') AS sales_sourced,
     countIf(accepted_at IS NOT NULL) AS accepted,
     countIf(rejected_at IS NOT NULL) AS rejected,
     countIf(sql_at IS NOT NULL) AS sqls,

@@ -636,6 +636,7 @@ describe('funnel timing and cohorts', () => {
       captured,
       mql,
       handedToSales,
+      salesSourced: 0, // no lead of this scenario entered sales directly
       accepted,
       rejected,
       sql,

@@ -50,6 +50,8 @@ export interface MarketingLensRow {
   readonly leads: number;
   readonly mqls: number;
   readonly handedToSales: number;
+  /** Of handedToSales, the leads that entered sales directly, without an MQL (ADR 0008). */
+  readonly salesSourced: number;
   readonly accepted: number;
   readonly rejected: number;
   readonly sqls: number;
@@ -60,15 +62,17 @@ export interface MarketingLensRow {
   readonly pipeline: MoneyByCurrency;
   /** mqls / leads. */
   readonly mqlRate: number | null;
-  /** sqls / mqls. */
+  /** SQLs of the marketing path / mqls (sales-sourced SQLs had no MQL to convert from). */
   readonly sqlRate: number | null;
 }
 
 export interface SalesLensRow {
   /** Owner of the lead's latest hand-off. */
   readonly owner: string;
-  /** MQLs received. */
+  /** Leads received: MQLs handed over, and sales-sourced leads. */
   readonly handedToSales: number;
+  /** Of handedToSales, the leads that entered sales directly, without an MQL (ADR 0008). */
+  readonly salesSourced: number;
   readonly accepted: number;
   readonly rejected: number;
   readonly sqls: number;
@@ -130,6 +134,7 @@ const marketingLensSchema = z
     leads: count,
     mqls: count,
     handed_to_sales: count,
+    sales_sourced: count,
     accepted: count,
     rejected: count,
     sqls: count,
@@ -146,6 +151,7 @@ const marketingLensSchema = z
     leads: row.leads,
     mqls: row.mqls,
     handedToSales: row.handed_to_sales,
+    salesSourced: row.sales_sourced,
     accepted: row.accepted,
     rejected: row.rejected,
     sqls: row.sqls,
@@ -161,6 +167,7 @@ const salesLensSchema = z
   .object({
     owner: z.string(),
     handed_to_sales: count,
+    sales_sourced: count,
     accepted: count,
     rejected: count,
     sqls: count,
@@ -175,6 +182,7 @@ const salesLensSchema = z
   .transform((row): SalesLensRow => ({
     owner: row.owner,
     handedToSales: row.handed_to_sales,
+    salesSourced: row.sales_sourced,
     accepted: row.accepted,
     rejected: row.rejected,
     sqls: row.sqls,
@@ -332,6 +340,8 @@ export interface CohortFunnelRow {
   readonly captured: number;
   readonly mql: number;
   readonly handedToSales: number;
+  /** Of handedToSales, the leads that entered sales directly, without an MQL (ADR 0008). */
+  readonly salesSourced: number;
   readonly accepted: number;
   readonly rejected: number;
   readonly sql: number;
@@ -365,6 +375,7 @@ const cohortFunnelSchema = z
     captured: count,
     mql: count,
     handed_to_sales: count,
+    sales_sourced: count,
     accepted: count,
     rejected: count,
     sql: count,
@@ -378,6 +389,7 @@ const cohortFunnelSchema = z
     captured: row.captured,
     mql: row.mql,
     handedToSales: row.handed_to_sales,
+    salesSourced: row.sales_sourced,
     accepted: row.accepted,
     rejected: row.rejected,
     sql: row.sql,

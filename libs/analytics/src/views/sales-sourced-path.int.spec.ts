@@ -96,6 +96,24 @@ it('shows each path as its own funnel, monotonic, with no MQL on the sales-sourc
     row('sales_sourced', 9, 'lost', 0, 'opportunity', 0),
   ]);
 
+  // The lenses: the sales-sourced leads count from handed_to_sales on, never as MQLs, and the
+  // MQL-to-SQL rate reads the marketing path only (S1's SQL had no MQL to convert from).
+  const marketing = await queries.marketingLens();
+  expect(
+    marketing.map((r) => [r.channel, r.mqls, r.handedToSales, r.salesSourced, r.sqls, r.sqlRate]),
+  ).toEqual([
+    ['paid_search', 1, 1, 0, 0, 0],
+    ['referral', 0, 1, 1, 0, null],
+    ['trade_fair', 0, 1, 1, 1, null],
+  ]);
+  const sales = await queries.salesLens();
+  expect(sales.map((r) => [r.owner, r.handedToSales, r.salesSourced, r.accepted, r.won])).toEqual([
+    ['alice', 2, 1, 1, 0], // S2's latest hand-off is alice's
+    ['bob', 1, 1, 1, 1],
+  ]);
+  const [cohort] = await queries.funnelByCohort('month');
+  expect(cohort).toMatchObject({ captured: 4, mql: 1, handedToSales: 3, salesSourced: 2 });
+
   // The live MQL decision S2 got after its recycle does not make it an MQL under the set.
   const ruleFacts = await client.query({
     query: 'SELECT lead_id, mql FROM {db:Identifier}.lead_rule_facts FINAL ORDER BY lead_id',
