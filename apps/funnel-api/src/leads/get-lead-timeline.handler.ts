@@ -40,8 +40,11 @@ export class GetLeadTimelineHandler implements IQueryHandler<GetLeadTimeline> {
   async execute({ leadId }: GetLeadTimeline): Promise<LeadTimeline> {
     const lead = await loadLead(this.store, leadId);
     if (lead.revision === null) throw new LeadNotFoundError(leadId);
+    // Values were sealed under the lead id the envelopes carry (bound into the cipher's
+    // additional data), which is the one to open them with, whatever form the caller used.
+    const sealedFor = lead.envelopes[0]?.leadId ?? leadId;
     const opened = supportsPersonalData(this.store)
-      ? await this.store.personalData.openLeadEvents(leadId, lead.envelopes)
+      ? await this.store.personalData.openLeadEvents(sealedFor, lead.envelopes)
       : lead.envelopes;
     return {
       leadId,
