@@ -184,3 +184,38 @@ export function encodeForStore(
     metadata,
   };
 }
+
+/** One refused field of an event: its path (`data.amount`, `occurredAt`) and why. */
+export interface EventFieldIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
+export type EventCheck =
+  { readonly ok: true } | { readonly ok: false; readonly issues: readonly EventFieldIssue[] };
+
+/**
+ * Whether a new event would decode, and so be projected, once stored: the payload against its
+ * type's schema, the envelope (business time within DateTime64(3), actor, ids) against the
+ * metadata schema — the checks decodeStoredEvent makes. For writers that do not come through
+ * the API's request schemas (the import), so a bad row is refused naming the field instead of
+ * being stored and then skipped by the projector. It never changes the event.
+ */
+export function checkEventForStore(
+  event: { readonly type: string; readonly data: unknown },
+  metadata: unknown,
+): EventCheck {
+  if (!isKnownType(event.type)) {
+    return { ok: false, issues: [{ field: 'type', message: `unknown event type ${event.type}` }] };
+  }
+  // Payload fields under `data.`; envelope fields by their own name, as a client sends them.
+  const issues = (prefix: string, root: string, error: z.ZodError | undefined) =>
+    (error?.issues ?? []).map((issue): EventFieldIssue => ({
+      field: [prefix, ...issue.path.map(String)].filter((part) => part !== '').join('.') || root,
+      message: issue.message,
+    }));
+  const data = eventDataSchemas[event.type].safeParse(event.data);
+  const meta = metadataSchema.safeParse(metadata);
+  const found = [...issues('data', 'data', data.error), ...issues('', 'metadata', meta.error)];
+  return found.length === 0 ? { ok: true } : { ok: false, issues: found };
+}
