@@ -8,7 +8,7 @@
  * is appended besides adding `traceparent`/`tracestate` to metadata, and only while a trace
  * is being recorded (tracing off: events are appended exactly as given).
  */
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context } from '@opentelemetry/api';
 import {
   DuplicateEventIdError,
   type EventStore,
@@ -73,7 +73,3 @@ export function instrumentEventStore<S extends EventStore>(
     },
   });
 }
-
-/** The span a command runs in, if any (for log lines that want to name the trace). */
-export const activeTraceId = (): string | undefined =>
-  trace.getSpan(context.active())?.spanContext().traceId;
