@@ -228,6 +228,11 @@ export class RuleReplays implements OnApplicationBootstrap {
     return job.view;
   }
 
+  /** Every job this process remembers (the newest KEPT_JOBS), for the replay metrics. */
+  list(): ReplayView[] {
+    return [...this.jobs.values()].map((job) => job.view);
+  }
+
   /** The running replay of a set, if any. */
   runningFor(key: RuleSetKey): ReplayView | null {
     return this.running.get(keyOf(key))?.view ?? null;

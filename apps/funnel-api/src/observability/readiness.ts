@@ -1,0 +1,119 @@
+/**
+ * Readiness: may a load balancer send this instance traffic? Not when a dependency the API
+ * reads or writes is down (the event store, ClickHouse), nor when the views it serves are
+ * wrong or stale: the embedded projection refused events, failed its last batch, or lags the
+ * store by more than TANDEM_READY_MAX_LAG_EVENTS. Liveness is a different question (/health/live).
+ *
+ * Each check has a deadline, so a hung dependency makes the probe answer 503, not hang. The
+ * answer names the failed checks; it must never carry an error message (the route is public:
+ * connection strings and hostnames stay in the log).
+ */
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { EventStore } from '@tandem/event-store';
+import { loadObservabilityConfig } from '@tandem/config';
+import { EmbeddedProjector } from '../analytics/embedded-projector.service';
+import type { AnalyticsHandle } from '../platform/analytics.provider';
+import { ANALYTICS, EVENT_STORE } from '../platform/tokens';
+
+const CHECK_DEADLINE_MS = 2_000;
+
+export type CheckName = 'eventStore' | 'clickhouse' | 'projection';
+
+export interface ProjectionState {
+  readonly lagEvents: number;
+  readonly refusedEvents: number;
+  /** The last batch failed and is being retried. */
+  readonly failing: boolean;
+}
+
+export interface ReadinessInputs {
+  readonly eventStoreUp: boolean;
+  readonly clickhouseUp: boolean;
+  /** null: no projector in this process (Kafka mode: the projector process reports its own). */
+  readonly projection: ProjectionState | null;
+}
+
+export interface Readiness {
+  readonly status: 'ready' | 'not ready';
+  readonly failed: readonly CheckName[];
+  readonly checks: Record<string, unknown>;
+}
+
+/** The verdict from what was observed; pure, so every rule is tested without a broken store. */
+export function judgeReadiness(inputs: ReadinessInputs, maxLagEvents: number): Readiness {
+  const failed: CheckName[] = [];
+  if (!inputs.eventStoreUp) failed.push('eventStore');
+  if (!inputs.clickhouseUp) failed.push('clickhouse');
+  const projection = inputs.projection;
+  const projectionOk =
+    projection === null ||
+    (projection.refusedEvents === 0 && !projection.failing && projection.lagEvents <= maxLagEvents);
+  if (!projectionOk) failed.push('projection');
+  return {
+    status: failed.length === 0 ? 'ready' : 'not ready',
+    failed,
+    checks: {
+      eventStore: { up: inputs.eventStoreUp },
+      clickhouse: { up: inputs.clickhouseUp },
+      projection:
+        projection === null ? { mode: 'off' } : { mode: 'embedded', ...projection, maxLagEvents },
+    },
+  };
+}
+
+const withDeadline = <T>(work: Promise<T>): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error('no answer within the deadline')),
+      CHECK_DEADLINE_MS,
+    );
+    work.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+
+@Injectable()
+export class ReadinessProbe {
+  private readonly logger = new Logger('readiness');
+  private readonly maxLagEvents = loadObservabilityConfig().readyMaxLagEvents;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
+    @Optional() private readonly projector?: EmbeddedProjector,
+  ) {}
+
+  async check(): Promise<Readiness> {
+    const [head, clickhouseUp] = await Promise.all([
+      withDeadline(this.store.headPosition()).then(
+        (position) => ({ up: true as const, position }),
+        (error: unknown) => this.down('event store', error, { up: false as const }),
+      ),
+      withDeadline(this.analytics.client.query({ query: 'SELECT 1' }).then((r) => r.text())).then(
+        () => true,
+        (error: unknown) => this.down('ClickHouse', error, false),
+      ),
+    ]);
+    return judgeReadiness(
+      { eventStoreUp: head.up, clickhouseUp, projection: this.projection(head) },
+      this.maxLagEvents,
+    );
+  }
+
+  /** Projection lag is only known while the store answers; a down store fails on its own. */
+  private projection(
+    head: { up: true; position: bigint | null } | { up: false },
+  ): ProjectionState | null {
+    if (!this.projector) return null;
+    const { failure, rejectedEvents } = this.projector.status();
+    const position = this.projector.position() ?? 0n;
+    const lag =
+      head.up && head.position !== null && head.position > position ? head.position - position : 0n;
+    return { lagEvents: Number(lag), refusedEvents: rejectedEvents, failing: failure !== null };
+  }
+
+  private down<T>(what: string, error: unknown, value: T): T {
+    this.logger.warn(
+      `${what} check failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return value;
+  }
+}
