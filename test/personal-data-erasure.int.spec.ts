@@ -6,7 +6,8 @@
  * disk), the chDB data directory, and every API response read after the erasure (timelines,
  * views, CSV exports). Nothing may be found for the erased lead, while a kept lead's timeline
  * still opens, and the views read the same bytes before the erasure, after it and after a
- * rebuild. A second case does the same on PostgreSQL by querying every table of the schema.
+ * rebuild. A second case does the same on PostgreSQL by querying every table of the schema, a
+ * third relays a lead's events to the real Kafka broker and searches its log segment files.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -14,8 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeForStore } from '@tandem/contracts';
 import { leadStreamId, type LeadEvent } from '@tandem/domain';
+import { loadConfig } from '@tandem/config';
 import { createEventStore, supportsPersonalData } from '@tandem/event-store';
+import { createKafka, ensureLeadEventTopics } from '@tandem/messaging';
+import { Partitioners } from 'kafkajs';
 import { Client } from 'pg';
+import pino from 'pino';
+import { Relay } from '../apps/relay/src/relay';
+import { eventually } from './support/eventually';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { asRole } from './support/auth-headers';
@@ -322,6 +329,109 @@ describeWhenPostgres(postgresUnavailableReason())('erasure on PostgreSQL', () =>
       expect(keyRows).toEqual([{ wrapped_key: null }]);
     } finally {
       await client.end();
+      await store.close();
+    }
+  });
+});
+
+const kafkaBrokers = process.env.TANDEM_TEST_KAFKA_BROKERS;
+const kafkaDataDir = process.env.TANDEM_TEST_KAFKA_DATA_DIR;
+
+describeWhenPostgres(
+  postgresUnavailableReason() ??
+    (kafkaBrokers && kafkaDataDir ? null : 'no Kafka broker of this run to read the files of'),
+)('erasure and Kafka (real broker, relay in process)', () => {
+  const schema = freshSchemaName('erasure_kafka');
+  let keyDir: string;
+
+  beforeAll(async () => {
+    keyDir = await mkdtemp(join(tmpdir(), 'tandem-erasure-kafka-'));
+  });
+  afterAll(async () => {
+    await dropSchema(schema);
+    await rm(keyDir, { recursive: true, force: true });
+  });
+
+  it('the log segments hold ciphertext only: nothing to delete when the lead is erased', async () => {
+    const topic = `tandem.test.erasure.${randomUUID()}`;
+    const config = loadConfig({
+      TANDEM_EVENT_STORE: 'postgres',
+      TANDEM_POSTGRES_URL: TEST_POSTGRES_URL,
+      TANDEM_POSTGRES_SCHEMA: schema,
+      TANDEM_KAFKA: 'on',
+      KAFKA_BROKERS: kafkaBrokers ?? '',
+      TANDEM_KAFKA_TOPIC: topic,
+      TANDEM_KAFKA_PARTITIONS: '1',
+      TANDEM_KAFKA_REPLICATION: '1',
+      TANDEM_DATA_DIR: keyDir,
+    });
+    const kafka = createKafka(config.kafka!, 'erasure-test');
+    await ensureLeadEventTopics(kafka, config.kafka!);
+    const store = await createEventStore(config.eventStore, { keyDir });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const relay = new Relay(
+      store,
+      producer,
+      { topic, checkpoint: `erasure-${topic}`, batchSize: 50 },
+      pino({ level: 'silent' }),
+    );
+    try {
+      const leadId = randomUUID();
+      const meta = (i: number) => ({
+        eventId: randomUUID(),
+        leadId,
+        accountId: null,
+        occurredAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+        correlationId: `erasure-kafka-${i}`,
+        causationId: null,
+        actor: { kind: 'user' as const, id: 'kafka@erasure.test', role: 'marketing' as const },
+      });
+      const events: LeadEvent[] = [
+        {
+          type: 'LeadCaptured',
+          data: {
+            contact: erasedPerson,
+            company: { name: `${erasedPerson.name} GmbH` },
+            source: { channel: 'web' },
+            productInterest: null,
+            timeframe: null,
+            consent: { marketing: false },
+          },
+        },
+        {
+          type: 'LeadRejectedBySales',
+          data: {
+            owner: 'marco',
+            reason: 'no_budget',
+            note: `${erasedPerson.email} / ${erasedPerson.phone}`,
+          },
+        },
+        { type: 'LeadErased', data: { reason: erasureReason } },
+      ];
+      await store.append(
+        leadStreamId(leadId),
+        events.map((event, i) => encodeForStore(event, meta(i))),
+        { expectedRevision: 'no_stream' },
+      );
+      await relay.start();
+      await eventually(
+        async () => (relay.status().published >= 3 ? true : undefined),
+        'the relay publishes the three events',
+      );
+      const segments = join(kafkaDataDir ?? '', 'data');
+      // The search sees plain text in the segments: the erasure reason is published plain.
+      await eventually(
+        async () =>
+          (await filesContaining(segments, erasureReason)).length > 0 ? true : undefined,
+        'the erasure reason is in a log segment',
+      );
+      for (const needle of [erasedPerson.email, erasedPerson.phone, erasedPerson.name]) {
+        expect(await filesContaining(segments, needle)).toEqual([]);
+      }
+    } finally {
+      await relay.stop();
+      await producer.disconnect();
       await store.close();
     }
   });

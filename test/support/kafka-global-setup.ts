@@ -15,4 +15,7 @@ export default async function kafkaGlobalSetup(): Promise<void> {
   const broker: KafkaBroker = await startKafkaBroker();
   (globalThis as Record<string, unknown>)[KAFKA_BROKER_GLOBAL] = broker;
   process.env.TANDEM_TEST_KAFKA_BROKERS = broker.brokers;
+  // The broker's files, for specs that search its log segments (the erasure test); unset when
+  // KAFKA_BROKERS names a cluster of someone else's.
+  if (broker.dataDir !== undefined) process.env.TANDEM_TEST_KAFKA_DATA_DIR = broker.dataDir;
 }
