@@ -32,7 +32,10 @@ export interface PersonalDataOptions {
    * with mode 0600 — a local development key, never for production.
    */
   readonly masterKey?: string | undefined;
-  /** Where the generated key lives. Default: the parent of a PGlite data directory, else `.tandem/data`. */
+  /**
+   * Where the generated key lives. Default: the parent of a PGlite data directory, else
+   * TANDEM_DATA_DIR (`.tandem/data`).
+   */
   readonly keyDir?: string;
   /** A key service instead of the local master key. */
   readonly wrapper?: KeyWrapper;
@@ -95,7 +98,8 @@ export function sealed(store: PostgresEventStore, options: PersonalDataOptions =
 async function localWrapper(options: PersonalDataOptions): Promise<KeyWrapper> {
   const master = await loadMasterKey(
     options.masterKey ?? process.env.TANDEM_MASTER_KEY,
-    options.keyDir ?? path.resolve('.tandem/data'),
+    // TANDEM_DATA_DIR's default, so the API and the CLI find the same key without options.
+    options.keyDir ?? path.resolve(process.env.TANDEM_DATA_DIR ?? '.tandem/data'),
   );
   const source = master.source;
   options.onMasterKey?.(
