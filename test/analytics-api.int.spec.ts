@@ -4,12 +4,14 @@
  * pagination, the backward-compatible bare arrays, and 400s that name the parameter.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { Role } from '@tandem/domain';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { eventually } from './support/eventually';
 import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+import { asRole } from './support/auth-headers';
 
 jest.setTimeout(120_000);
 
@@ -17,10 +19,10 @@ let chdbPath: string;
 let api: FunnelApiFixture;
 let http: App;
 
-const as = (role: string) => ({ 'x-tandem-role': role, 'x-tandem-actor': `${role}-tester` });
-const post = (path: string, role: string, body: object = {}) =>
+const as = (role: Role) => asRole(role, `${role}-tester`);
+const post = (path: string, role: Role, body: object = {}) =>
   request(http).post(path).set(as(role)).send(body);
-const get = (path: string) => request(http).get(path);
+const get = (path: string) => request(http).get(path).set(asRole('ops'));
 
 /** A campaign name CSV must quote: a comma and double quotes. */
 const awkwardCampaign = 'spring, "promo"';

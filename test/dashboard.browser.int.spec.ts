@@ -5,6 +5,7 @@
  * Saves test-artifacts/dashboard.png. Skips with one line when no Chromium is installed.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { Role } from '@tandem/domain';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import type { App } from 'supertest/types';
 import { chromiumArgs, findChromium } from './support/chromium';
 import { eventually } from './support/eventually';
 import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+import { asRole } from './support/auth-headers';
 
 jest.setTimeout(180_000);
 
@@ -29,7 +31,7 @@ interface LensRow {
   wonRevenue: Record<string, string>;
 }
 
-const as = (role: string) => ({ 'x-tandem-role': role, 'x-tandem-actor': `${role}-tester` });
+const as = (role: Role) => asRole(role, `${role}-tester`);
 
 describeInBrowser('dashboard in headless Chromium', () => {
   let chdbPath: string;
@@ -39,10 +41,10 @@ describeInBrowser('dashboard in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
 
-  const post = (path: string, role: string, body: object = {}) =>
+  const post = (path: string, role: Role, body: object = {}) =>
     request(http).post(path).set(as(role)).send(body);
   const getJson = async <T>(path: string): Promise<T> =>
-    (await request(http).get(path).expect(200)).body as T;
+    (await request(http).get(path).set(asRole('ops')).expect(200)).body as T;
 
   async function mqlLead(channel: string, campaign: string): Promise<string> {
     const captured = await post('/leads', 'marketing', {
@@ -161,9 +163,13 @@ describeInBrowser('dashboard in headless Chromium', () => {
     });
 
     const began = Date.now();
-    await page.goto(`${baseUrl}/dashboard`);
+    // As `npm start` prints it: a read-only token in the fragment, kept in sessionStorage.
+    const token = asRole('analyst', 'dashboard@test.tandem').authorization?.replace('Bearer ', '');
+    await page.goto(`${baseUrl}/dashboard#token=${token}`);
     await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
     const loadMs = Date.now() - began;
+    // The token left the address bar (no bookmark, no history entry keeps it).
+    expect(new URL(page.url()).hash).toBe('');
 
     const [marketing, sales, reconciliation, funnel, targets] = await Promise.all([
       getJson<LensRow[]>('/analytics/marketing'),

@@ -31,6 +31,7 @@ import {
 import { ActiveDefinition } from '../apps/funnel-api/src/definitions/active-definition.service';
 import { toHttpError } from '../apps/funnel-api/src/http/error.filter';
 import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+import { asRole } from './support/auth-headers';
 
 jest.setTimeout(120_000);
 
@@ -38,8 +39,8 @@ let dir: string;
 let api: FunnelApiFixture;
 let http: App;
 
-const as = (role: string) => ({ 'x-tandem-role': role, 'x-tandem-actor': `${role}-tester` });
-const post = (path: string, role: string, body: object = {}) =>
+const as = (role: Role) => asRole(role, `${role}-tester`);
+const post = (path: string, role: Role, body: object = {}) =>
   request(http).post(path).set(as(role)).send(body);
 
 const activate = (version: number, role: Role = 'ops'): Promise<ActivationResult> =>
@@ -117,7 +118,7 @@ describe('publish, then activate', () => {
       definitionHash: definitionHash(strict),
       activeVersion: 1,
     });
-    const listed = await request(http).get('/definitions').expect(200);
+    const listed = await request(http).get('/definitions').set(asRole('ops')).expect(200);
     expect(listed.body).toMatchObject({ active: 1, versions: [{ version: 1 }, { version: 2 }] });
 
     const { leadId, response } = await qualifyNewLead();
@@ -140,7 +141,7 @@ describe('publish, then activate', () => {
     expect(recorded?.eventId).toBe(result.eventId);
     expect(recorded?.globalPosition.toString()).toBe(result.globalPosition);
 
-    const listed = await request(http).get('/definitions').expect(200);
+    const listed = await request(http).get('/definitions').set(asRole('ops')).expect(200);
     expect(listed.body).toMatchObject({ active: 2 });
     expect(await api.app.get(ActiveDefinition).active()).toEqual({
       version: 2,

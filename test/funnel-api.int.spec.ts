@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { CommandBus } from '@nestjs/cqrs';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { defaultFunnelDefinition, leadStreamId } from '@tandem/domain';
+import { defaultFunnelDefinition, leadStreamId, type Role } from '@tandem/domain';
 import { ActivateFunnelDefinition } from '../apps/funnel-api/src/definitions/activate-funnel-definition.handler';
 import { eventually } from './support/eventually';
 import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+import { asRole } from './support/auth-headers';
 
 jest.setTimeout(120_000);
 
@@ -20,7 +21,7 @@ let chdbPath: string;
 let api: FunnelApiFixture;
 let http: App;
 
-const as = (role: string) => ({ 'x-tandem-role': role, 'x-tandem-actor': `${role}-tester` });
+const as = (role: Role) => asRole(role, `${role}-tester`);
 const captureBody = (overrides: Record<string, unknown> = {}) => ({
   contact: { name: 'Giulia Rossi', email: 'giulia@example.com' },
   company: { name: 'Acme', industry: 'software', size: 250, country: 'IT' },
@@ -40,7 +41,7 @@ async function capture(overrides: Record<string, unknown> = {}): Promise<string>
   return (response.body as { leadId: string }).leadId;
 }
 
-function post(path: string, role: string, body: object = {}) {
+function post(path: string, role: Role, body: object = {}) {
   return request(http).post(path).set(as(role)).send(body);
 }
 
@@ -188,6 +189,33 @@ describe('the HTTP contract of the domain', () => {
   });
 });
 
+describe('who the events say acted', () => {
+  it('records the verified actor and role, whatever identity headers the client adds', async () => {
+    const response = await request(http)
+      .post('/leads')
+      .set(asRole('marketing', 'ann@example.com'))
+      .set({ 'x-tandem-role': 'ops', 'x-tandem-actor': 'ceo@victim.example' })
+      .send(captureBody())
+      .expect(201);
+    const leadId = (response.body as { leadId: string }).leadId;
+    const [captured] = await api.store.readStream(leadStreamId(leadId));
+    expect(captured?.metadata.actor).toEqual({
+      kind: 'user',
+      id: 'ann@example.com',
+      role: 'marketing',
+    });
+  });
+
+  it('the identity headers alone are nobody: 401 with a Bearer challenge', async () => {
+    const response = await request(http)
+      .post('/leads')
+      .set({ 'x-tandem-role': 'ops', 'x-tandem-actor': 'ceo@victim.example' })
+      .send(captureBody())
+      .expect(401);
+    expect(response.headers['www-authenticate']).toBe('Bearer realm="tandem"');
+  });
+});
+
 describe('a lead from capture to a won deal, seen by both lenses', () => {
   it('projects into ClickHouse, the lenses agree, and the timeline shows every event', async () => {
     const leadId = await mqlLead();
@@ -208,14 +236,17 @@ describe('a lead from capture to a won deal, seen by both lenses', () => {
 
     const head = await api.store.headPosition();
     await eventually(async () => {
-      const health = await request(http).get('/health').expect(200);
+      const health = await request(http).get('/health').set(asRole('ops')).expect(200);
       const projector = (health.body as { projector: { position: string | null } }).projector;
       return projector.position !== null && BigInt(projector.position) >= (head ?? 0n)
         ? true
         : undefined;
     }, 'projection catches up');
 
-    const marketing = await request(http).get('/analytics/marketing').expect(200);
+    const marketing = await request(http)
+      .get('/analytics/marketing')
+      .set(asRole('ops'))
+      .expect(200);
     const fair = (
       marketing.body as {
         channel: string;
@@ -227,16 +258,22 @@ describe('a lead from capture to a won deal, seen by both lenses', () => {
     expect(fair?.won).toBe(1);
     expect(Number(fair?.wonRevenue.EUR)).toBe(28000);
 
-    const sales = await request(http).get('/analytics/sales').expect(200);
+    const sales = await request(http).get('/analytics/sales').set(asRole('ops')).expect(200);
     const marco = (sales.body as { owner: string; won: number }[]).find(
       (row) => row.owner === 'marco.rossi',
     );
     expect(marco?.won).toBe(1);
 
-    const reconciliation = await request(http).get('/analytics/reconciliation').expect(200);
+    const reconciliation = await request(http)
+      .get('/analytics/reconciliation')
+      .set(asRole('ops'))
+      .expect(200);
     expect((reconciliation.body as { ok: boolean }).ok).toBe(true);
 
-    const timeline = await request(http).get(`/leads/${leadId}/timeline`).expect(200);
+    const timeline = await request(http)
+      .get(`/leads/${leadId}/timeline`)
+      .set(asRole('ops'))
+      .expect(200);
     expect((timeline.body as { events: { type: string }[] }).events.map((e) => e.type)).toEqual([
       'LeadCaptured',
       'TouchpointRecorded',
@@ -254,7 +291,10 @@ describe('a lead from capture to a won deal, seen by both lenses', () => {
     const leadId = await capture();
     await post(`/leads/${leadId}/erase`, 'marketing', { reason: 'gdpr request' }).expect(403);
     await post(`/leads/${leadId}/erase`, 'ops', { reason: 'gdpr request' }).expect(200);
-    const timeline = await request(http).get(`/leads/${leadId}/timeline`).expect(200);
+    const timeline = await request(http)
+      .get(`/leads/${leadId}/timeline`)
+      .set(asRole('ops'))
+      .expect(200);
     const body = timeline.body as {
       status: string;
       events: { data: { contact?: { email: string } } }[];
@@ -270,7 +310,7 @@ describe('a lead from capture to a won deal, seen by both lenses', () => {
 
 describe('the shared dictionary', () => {
   it('starts with the shipped definition as version 1', async () => {
-    const response = await request(http).get('/definitions').expect(200);
+    const response = await request(http).get('/definitions').set(asRole('ops')).expect(200);
     expect(response.body).toMatchObject({ active: 1, versions: [{ version: 1 }] });
   });
 
@@ -313,8 +353,8 @@ describe('the shared dictionary', () => {
 });
 
 it('serves OpenAPI at /docs and health at /health', async () => {
-  await request(http).get('/docs').expect(200);
-  const spec = await request(http).get('/docs-json').expect(200);
+  await request(http).get('/docs').set(asRole('ops')).expect(200);
+  const spec = await request(http).get('/docs-json').set(asRole('ops')).expect(200);
   expect(Object.keys((spec.body as { paths: object }).paths)).toEqual(
     expect.arrayContaining(['/leads', '/leads/{leadId}/handoff', '/definitions', '/health']),
   );

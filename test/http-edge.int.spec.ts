@@ -14,13 +14,12 @@ import {
   startFunnelApi,
   waitForProjection,
 } from './support/funnel-api.fixture';
+import type { Role } from '@tandem/domain';
+import { asRole } from './support/auth-headers';
 
 jest.setTimeout(180_000);
 
-const as = (role: string, actor = `${role}-tester`) => ({
-  'x-tandem-role': role,
-  'x-tandem-actor': actor,
-});
+const as = (role: Role, actor = `${role}-tester`) => asRole(role, actor);
 const captureBody = (overrides: Record<string, unknown> = {}) => ({
   contact: { name: 'Giulia Rossi', email: 'giulia@example.com' },
   company: { name: 'Acme', industry: 'software', size: 250, country: 'IT' },
@@ -56,8 +55,8 @@ describe('with the default configuration', () => {
 
   it('sends the security headers and no X-Powered-By, on answers and refusals alike', async () => {
     for (const response of [
-      await request(http).get('/health').expect(200),
-      await request(http).get('/no-such-route').expect(404),
+      await request(http).get('/health').set(asRole('ops')).expect(200),
+      await request(http).get('/no-such-route').set(asRole('ops')).expect(404),
       await request(http).post('/leads').send({}).expect(401),
     ]) {
       expect(response.headers['x-powered-by']).toBeUndefined();
@@ -76,7 +75,7 @@ describe('with the default configuration', () => {
   });
 
   it('keeps the dashboard under its own, stricter CSP (one policy, not two)', async () => {
-    const page = await request(http).get('/dashboard').expect(200);
+    const page = await request(http).get('/dashboard').set(asRole('ops')).expect(200);
     expect(page.headers['content-security-policy']).toMatch(
       /^default-src 'none'; script-src 'self'/,
     );
@@ -153,6 +152,7 @@ describe('with the default configuration', () => {
 
     const csv = await request(http)
       .get('/analytics/marketing?format=csv&channel=csv_injection')
+      .set(asRole('ops'))
       .expect(200);
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     const [header, row, end] = csv.text.split('\r\n');
@@ -160,7 +160,10 @@ describe('with the default configuration', () => {
     expect(row).toMatch(/^csv_injection,"'=HYPERLINK\(""http:\/\/x""\)",1,0,/);
     expect(end).toBe('');
     // JSON is data, not a spreadsheet: the name comes back exactly as typed.
-    const json = await request(http).get('/analytics/marketing?channel=csv_injection').expect(200);
+    const json = await request(http)
+      .get('/analytics/marketing?channel=csv_injection')
+      .set(asRole('ops'))
+      .expect(200);
     expect(json.body).toEqual([expect.objectContaining({ channel: 'csv_injection', campaign })]);
   });
 });
@@ -212,17 +215,22 @@ describe('with a tiny write limit and allowed CORS origins', () => {
       .options('/leads')
       .set('Origin', allowed)
       .set('Access-Control-Request-Method', 'POST')
-      .set('Access-Control-Request-Headers', 'content-type,x-tandem-role,x-tandem-actor')
+      .set('Access-Control-Request-Headers', 'content-type,authorization,idempotency-key')
       .expect(204);
     expect(response.headers['access-control-allow-origin']).toBe(allowed);
     expect(response.headers['access-control-allow-methods']).toBe('GET,HEAD,POST');
-    expect(response.headers['access-control-allow-headers']).toContain('x-tandem-role');
+    expect(response.headers['access-control-allow-headers']).toContain('authorization');
     expect(response.headers['access-control-allow-credentials']).toBeUndefined();
     expect(response.headers.vary).toMatch(/Origin/i);
 
-    const read = await request(http).get('/health').set('Origin', allowed).expect(200);
+    const read = await request(http)
+      .get('/health')
+      .set(as('analyst'))
+      .set('Origin', allowed)
+      .expect(200);
     expect(read.headers['access-control-allow-origin']).toBe(allowed);
     expect(read.headers['access-control-expose-headers']).toContain('x-correlation-id');
+    expect(read.headers['access-control-expose-headers']).toContain('www-authenticate');
   });
 
   it('refuses a CORS preflight from any other origin', async () => {

@@ -35,6 +35,7 @@ import {
   TEST_POSTGRES_URL,
 } from './support/postgres';
 import { startWorker, type Worker } from './support/worker-process';
+import { asRole, testAuthConfig } from './support/auth-headers';
 
 jest.setTimeout(300_000);
 
@@ -139,10 +140,11 @@ describeWhenPostgres(postgresUnavailableReason())('Kafka pipeline (real broker)'
       const app = await createFunnelApi({
         ...loadConfig({ ...p.env, TANDEM_DATA_DIR: apiDataDir }),
         projector: 'off',
+        auth: testAuthConfig(),
         logLevel: 'error',
       });
       const http = app.getHttpServer() as App;
-      const headers = { 'x-tandem-role': 'system', 'x-tandem-actor': 'pipeline-test' };
+      const headers = asRole('system', 'pipeline-test');
       const captured = await request(http)
         .post('/leads')
         .set(headers)

@@ -46,6 +46,7 @@ import {
   type ViewBodies,
 } from './support/view-fingerprint';
 import { startWorker, type Worker } from './support/worker-process';
+import { asRole } from './support/auth-headers';
 
 jest.setTimeout(600_000);
 
@@ -208,7 +209,7 @@ interface KeptSets {
 async function call<T>(worker: Worker, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`http://127.0.0.1:${worker.port}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json', 'x-tandem-role': 'ops' },
+    headers: { 'content-type': 'application/json', ...asRole('ops') },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);

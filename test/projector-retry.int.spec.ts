@@ -18,6 +18,7 @@ import {
   waitForProjection,
 } from './support/funnel-api.fixture';
 import { leadJourney } from './support/lead-journeys';
+import { asRole } from './support/auth-headers';
 
 jest.setTimeout(180_000);
 
@@ -48,8 +49,10 @@ async function appendJourneys(from: number, count: number): Promise<void> {
 interface Health {
   projector: { caughtUp: boolean; failure: string | null };
 }
-const health = async () => (await request(http).get('/health').expect(200)).body as Health;
-const funnel = async () => (await request(http).get('/analytics/funnel').expect(200)).text;
+const health = async () =>
+  (await request(http).get('/health').set(asRole('ops')).expect(200)).body as Health;
+const funnel = async () =>
+  (await request(http).get('/analytics/funnel').set(asRole('ops')).expect(200)).text;
 
 it('retries a failed ClickHouse write until it goes through, and ends as a rebuild would', async () => {
   await appendJourneys(0, 10);
@@ -82,7 +85,7 @@ it('retries a failed ClickHouse write until it goes through, and ends as a rebui
   );
   const recovered = await funnel();
 
-  await request(http).post('/ops/rebuild').set({ 'x-tandem-role': 'ops' }).expect(202);
+  await request(http).post('/ops/rebuild').set(asRole('ops')).expect(202);
   await waitForProjection(http);
   expect(recovered).toBe(await funnel());
   expect(JSON.parse(recovered)[0]).toMatchObject({ stage: 'captured', leads: 20 });

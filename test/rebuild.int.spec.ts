@@ -15,6 +15,7 @@ import {
   waitForProjection,
 } from './support/funnel-api.fixture';
 import { leadJourney } from './support/lead-journeys';
+import { asRole } from './support/auth-headers';
 
 jest.setTimeout(180_000);
 
@@ -49,7 +50,7 @@ const views = [
 async function fingerprint(): Promise<string> {
   const hash = createHash('sha256');
   for (const path of views) {
-    const response = await request(http).get(path).expect(200);
+    const response = await request(http).get(path).set(asRole('ops')).expect(200);
     hash.update(path).update(response.text);
   }
   return hash.digest('hex');
@@ -65,17 +66,20 @@ it('rebuild reproduces the live views byte for byte, twice', async () => {
   await waitForProjection(http);
   const live = await fingerprint();
 
-  await request(http).post('/ops/rebuild').set({ 'x-tandem-role': 'sales' }).expect(403);
-  await request(http).post('/ops/rebuild').set({ 'x-tandem-role': 'ops' }).expect(202);
+  await request(http).post('/ops/rebuild').set(asRole('sales')).expect(403);
+  await request(http).post('/ops/rebuild').set(asRole('ops')).expect(202);
   await waitForProjection(http);
   const first = await fingerprint();
 
-  await request(http).post('/ops/rebuild').set({ 'x-tandem-role': 'ops' }).expect(202);
+  await request(http).post('/ops/rebuild').set(asRole('ops')).expect(202);
   await waitForProjection(http);
   const second = await fingerprint();
 
   expect(first).toBe(live);
   expect(second).toBe(first);
-  const reconciliation = await request(http).get('/analytics/reconciliation').expect(200);
+  const reconciliation = await request(http)
+    .get('/analytics/reconciliation')
+    .set(asRole('ops'))
+    .expect(200);
   expect((reconciliation.body as { ok: boolean }).ok).toBe(true);
 });

@@ -19,6 +19,7 @@ import {
 } from './support/postgres';
 import { scoredLeads } from './support/scored-leads';
 import { startWorker, type Worker } from './support/worker-process';
+import { asRole } from './support/auth-headers';
 
 jest.setTimeout(600_000);
 
@@ -70,7 +71,7 @@ describeWhenPostgres(postgresUnavailableReason())('a killed replay', () => {
   const call = async <T>(worker: Worker, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`http://127.0.0.1:${worker.port}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
-      headers: { 'content-type': 'application/json', 'x-tandem-role': 'ops' },
+      headers: { 'content-type': 'application/json', ...asRole('ops') },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);

@@ -13,6 +13,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createFunnelApi } from '../../apps/funnel-api/src/funnel-api';
 import { EVENT_STORE } from '../../apps/funnel-api/src/platform/tokens';
+import { asRole, testAuthConfig } from './auth-headers';
 import { eventually } from './eventually';
 
 export interface FunnelApiFixture {
@@ -30,6 +31,8 @@ export async function startFunnelApi(
     readonly replayBatchLeads?: number;
     /** Overrides of the HTTP edge limits (CORS origins, body limit, writes per minute). */
     readonly http?: Partial<Omit<TandemConfig['http'], 'host' | 'port'>>;
+    /** Overrides of authentication (default: trust the test key only; see auth-headers). */
+    readonly auth?: Partial<TandemConfig['auth']>;
   } = {},
 ): Promise<FunnelApiFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tandem-api-int-'));
@@ -54,6 +57,7 @@ export async function startFunnelApi(
       writesPerMinute: 6_000,
       ...options.http,
     },
+    auth: testAuthConfig(options.auth),
     logLevel: 'error',
   };
   const app = await createFunnelApi(config);
@@ -72,7 +76,10 @@ export async function startFunnelApi(
 export async function waitForProjection(http: App, timeoutMs = 120_000): Promise<void> {
   await eventually(
     async () => {
-      const health = await request(http).get('/health').expect(200);
+      const health = await request(http)
+        .get('/health')
+        .set(asRole('ops', 'projection-watcher@test.tandem'))
+        .expect(200);
       return (health.body as { projector: { caughtUp: boolean } }).projector.caughtUp
         ? true
         : undefined;

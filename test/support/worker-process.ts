@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
+import { asRole, testAuthEnv } from './auth-headers';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -37,7 +38,14 @@ export async function startWorker(
   const port = await freePort();
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps', app, 'src/main.js')], {
     cwd: ROOT,
-    env: { ...process.env, ...env, TANDEM_PORT: String(port), TANDEM_HOST: '127.0.0.1' },
+    env: {
+      ...process.env,
+      // An API process trusts the test key (auth-headers), as the in-process fixture does.
+      ...(app === 'funnel-api' ? testAuthEnv() : {}),
+      ...env,
+      TANDEM_PORT: String(port),
+      TANDEM_HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -50,7 +58,10 @@ export async function startWorker(
     process: child,
     output: () => output,
     health: async <T>() => {
-      const response = await fetch(`http://127.0.0.1:${port}/health`);
+      // The relay's and projector's health servers ignore the header; the API requires it.
+      const response = await fetch(`http://127.0.0.1:${port}/health`, {
+        headers: asRole('ops', 'worker-health@test.tandem'),
+      });
       return (await response.json()) as T;
     },
     kill: async (signal) => {

@@ -10,12 +10,14 @@ import {
   type OnApplicationShutdown,
   type Provider,
 } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { TandemConfig } from '@tandem/config';
 import type { EventStore } from '@tandem/event-store';
 import type { Logger } from 'pino';
 import { AnalyticsController } from './analytics/analytics.controller';
+import { AccessGuard } from './auth/access.guard';
+import { authProviders } from './auth/auth.providers';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { EmbeddedProjector } from './analytics/embedded-projector.service';
 import { RuleReplays } from './rules/rule-replays.service';
@@ -60,6 +62,8 @@ export class AppModule {
       { provide: LOGGER, useValue: logger },
       eventStoreProvider,
       analyticsProvider,
+      ...authProviders,
+      { provide: APP_GUARD, useClass: AccessGuard },
       { provide: APP_FILTER, useClass: ErrorFilter },
       { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       PortsLifecycle,

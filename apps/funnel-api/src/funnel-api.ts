@@ -9,6 +9,8 @@ import { createLogger, PinoNestLogger, runWithLogContext } from '@tandem/logging
 import type { NextFunction, Request, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { AppModule } from './app.module';
+import { authenticateRequests } from './auth/authentication.middleware';
+import { RequestAuthenticator } from './auth/request-authenticator';
 import { limitBodies, protectEdge } from './http/http-edge';
 
 /** Every request runs in a correlation context: the caller's id, or a new one. */
@@ -30,6 +32,8 @@ export async function createFunnelApi(config: TandemConfig): Promise<INestApplic
   protectEdge(app, config.http);
   app.use(correlate);
   limitBodies(app, config.http);
+  // Before routing, so the write rate limit counts per verified caller (the guard then decides).
+  app.use(authenticateRequests(app.get(RequestAuthenticator)));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,
@@ -37,9 +41,10 @@ export async function createFunnelApi(config: TandemConfig): Promise<INestApplic
       .setTitle('Tandem funnel API')
       .setDescription(
         'Commands append lead-lifecycle events; queries read the funnel views. ' +
-          'Every write needs `x-tandem-role` (marketing | sales | ops | system) and may carry ' +
-          '`x-tandem-actor` and `x-correlation-id`.',
+          'Every route but /health/live needs `Authorization: Bearer <token>` (a JWT, or an ' +
+          'API key); the role in it decides what it may call. May carry `x-correlation-id`.',
       )
+      .addBearerAuth()
       .setVersion('1')
       .build(),
   );

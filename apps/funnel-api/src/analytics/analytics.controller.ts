@@ -10,6 +10,12 @@ import { Controller, Get, Headers, Inject, Query, Res, UseFilters } from '@nestj
 import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { reconcileAll, type ViewOptions } from '@tandem/analytics';
+import {
+  Allow,
+  MARKETING_LENS_READERS,
+  SALES_LENS_READERS,
+  VIEW_READERS,
+} from '../auth/access.decorators';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS } from '../platform/tokens';
 import { AnalyticsParameterErrorFilter, RuleSetNotFoundFilter } from './analytics-errors.filter';
@@ -45,6 +51,7 @@ import { chooseFormat } from './response-format';
 import { ZodQueryPipe } from './zod-query.pipe';
 
 @ApiTags('analytics')
+@Allow(...VIEW_READERS)
 @Controller('analytics')
 @UseFilters(new AnalyticsParameterErrorFilter(), new RuleSetNotFoundFilter())
 export class AnalyticsController {
@@ -112,6 +119,7 @@ export class AnalyticsController {
     return send(response, present(views.cohorts, rows, query, chooseFormat(query.format, accept)));
   }
 
+  @Allow(...MARKETING_LENS_READERS)
   @Get('marketing')
   @ApiAnalyticsView(marketingQuery, {
     summary: 'Marketing lens: the funnel per capture (channel, campaign)',
@@ -127,6 +135,7 @@ export class AnalyticsController {
     return send(response, present(views.marketing, rows, query, format));
   }
 
+  @Allow(...MARKETING_LENS_READERS)
   @Get('marketing/attribution')
   @ApiAnalyticsView(attributionQuery, {
     summary: 'Revenue attribution per (channel, campaign) under one model, with spend and ROI',
@@ -144,6 +153,7 @@ export class AnalyticsController {
     return send(response, present(views.attribution, rows, query, format));
   }
 
+  @Allow(...SALES_LENS_READERS)
   @Get('sales')
   @ApiAnalyticsView(salesQuery, {
     summary: 'Sales lens: what each owner received and closed',
@@ -158,6 +168,7 @@ export class AnalyticsController {
     return send(response, present(views.sales, rows, query, chooseFormat(query.format, accept)));
   }
 
+  @Allow(...SALES_LENS_READERS)
   @Get('sales/performance')
   @ApiAnalyticsView(salesPerformanceQuery, {
     summary: 'Sales performance per (team, owner): response time, win rate, cycle, loss reasons',

@@ -11,6 +11,7 @@ import {
   dashboardAssets,
   resolveDashboardDirectory,
 } from './dashboard-assets';
+import { Public } from '../auth/access.decorators';
 
 const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -23,6 +24,10 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+// A browser cannot put a bearer token on a page navigation; the page and its assets are the
+// same static files for everyone and hold no data. Every request the page makes for data
+// carries the token (ADR 0008).
+@Public('the dashboard shell: static files, no data')
 @ApiExcludeController()
 @Controller('dashboard')
 export class DashboardController {

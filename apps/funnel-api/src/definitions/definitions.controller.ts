@@ -17,6 +17,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { funnelDefinitionSchema } from '@tandem/domain';
 import { z } from 'zod';
+import { Allow, AllowCommand, VIEW_READERS } from '../auth/access.decorators';
 import { Ctx, type RequestContext } from '../http/request-context';
 import { ActiveDefinition } from './active-definition.service';
 import { PublishFunnelDefinition } from './publish-funnel-definition.handler';
@@ -29,6 +30,7 @@ export class DefinitionsController {
     private readonly definitions: ActiveDefinition,
   ) {}
 
+  @Allow(...VIEW_READERS)
   @Get()
   async list() {
     const { versions, active } = await this.definitions.refresh();
@@ -46,6 +48,7 @@ export class DefinitionsController {
     };
   }
 
+  @Allow(...VIEW_READERS)
   @Get(':version')
   async get(@Param('version', ParseIntPipe) version: number) {
     const found = (await this.definitions.all()).find((entry) => entry.version === version);
@@ -53,6 +56,7 @@ export class DefinitionsController {
     return found;
   }
 
+  @AllowCommand('PublishFunnelDefinition')
   @Post()
   @HttpCode(201)
   @ApiBody({ schema: z.toJSONSchema(funnelDefinitionSchema, { io: 'input' }) as object })

@@ -6,6 +6,7 @@ import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { EventStore } from '@tandem/event-store';
 import { EmbeddedProjector } from '../analytics/embedded-projector.service';
+import { Allow, Public, VIEW_READERS } from '../auth/access.decorators';
 import { EVENT_STORE } from '../platform/tokens';
 import { ReconciliationMonitor } from './reconciliation-monitor.service';
 
@@ -18,6 +19,14 @@ export class HealthController {
     @Optional() private readonly projector?: EmbeddedProjector,
   ) {}
 
+  /** Liveness for orchestrators: answers while the process serves HTTP; says nothing else. */
+  @Public('liveness: a constant body, no data')
+  @Get('live')
+  live() {
+    return { status: 'live' };
+  }
+
+  @Allow(...VIEW_READERS)
   @Get()
   async health() {
     const head = await this.store.headPosition();

@@ -4,7 +4,7 @@
  * the request body limit with a 413 in the API's error shape (body-parser's own error reached
  * the exception filter as an unknown error: a 500).
  *
- * It must never decide who may do what (that is the role check, and soon authentication) and
+ * It must never decide who may do what (authentication and the AccessGuard do) and
  * never touch a body beyond its size: validation stays with the zod pipes.
  */
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -12,7 +12,10 @@ import type { HttpConfig } from '@tandem/config';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 
-/** Headers recorded in events or echoed back: short, printable ASCII, or refused. */
+/**
+ * Headers recorded in events or echoed back: short, printable ASCII, or refused. The actor
+ * header counts only from a trusted proxy (ADR 0008), but is bounded for everyone.
+ */
 const LIMITED_HEADERS = ['x-tandem-actor', 'x-correlation-id', 'x-causation-id'] as const;
 const MAX_HEADER_LENGTH = 200;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
@@ -21,9 +24,8 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const CORS_REQUEST_HEADERS = [
   'accept',
   'content-type',
+  'authorization',
   'idempotency-key',
-  'x-tandem-role',
-  'x-tandem-actor',
   'x-correlation-id',
   'x-causation-id',
 ];
@@ -32,6 +34,7 @@ const CORS_EXPOSED_HEADERS = [
   'idempotent-replayed',
   'location',
   'retry-after',
+  'www-authenticate',
   'x-correlation-id',
   'x-ratelimit-limit',
   'x-ratelimit-remaining',
@@ -61,7 +64,8 @@ export function protectEdge(app: NestExpressApplication, http: HttpConfig): void
       methods: ['GET', 'HEAD', 'POST'],
       allowedHeaders: CORS_REQUEST_HEADERS,
       exposedHeaders: CORS_EXPOSED_HEADERS,
-      // Identity travels in headers, never cookies: nothing for a browser to send on its own.
+      // Identity travels in the Authorization header, never cookies: nothing for a browser to
+      // send on its own, so no cross-site request forgery.
       credentials: false,
       maxAge: 600,
     });

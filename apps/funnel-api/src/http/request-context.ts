@@ -1,12 +1,17 @@
 /**
- * Who is asking and under which correlation id. Identity arrives in headers set
- * by the authenticating proxy in front of Tandem (`x-tandem-actor`,
- * `x-tandem-role`); a request without a valid role is refused before any work.
+ * Who is asking and under which correlation id. The actor is the one the AccessGuard
+ * admitted: the verified subject of the caller's credential under the role the route allows
+ * (ADR 0008). No header or body field can name it.
  */
-import { createParamDecorator, type ExecutionContext, UnauthorizedException } from '@nestjs/common';
-import { type Actor, type Role, roles } from '@tandem/domain';
+import {
+  createParamDecorator,
+  type ExecutionContext,
+  InternalServerErrorException,
+} from '@nestjs/common';
+import type { Actor } from '@tandem/domain';
 import type { Request, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
+import { authenticationOf, authorisedActorOf } from '../auth/verified-identity';
 
 export interface RequestContext {
   readonly actor: Actor;
@@ -20,29 +25,31 @@ const header = (request: Request, name: string): string | undefined => {
 };
 
 export function readRequestContext(request: Request, response: Response): RequestContext {
-  const role = header(request, 'x-tandem-role');
-  if (!role || !(roles as readonly string[]).includes(role)) {
-    throw new UnauthorizedException(`x-tandem-role header is required: one of ${roles.join(', ')}`);
+  const actor = authorisedActorOf(request);
+  // Only a public route (or a missing guard) gets here without one: a wiring bug, not a 401.
+  if (actor === null) {
+    throw new InternalServerErrorException('request context read on a route without a caller');
   }
-  const id = header(request, 'x-tandem-actor')?.trim() || `anonymous-${role}`;
   // Set by the correlation middleware for every request; the fallback is for direct use.
   const correlationId = header(request, 'x-correlation-id')?.trim() || uuidv7();
   response.setHeader('x-correlation-id', correlationId);
   return {
-    actor: { kind: role === 'system' ? 'system' : 'user', id, role: role as Role },
+    actor,
     correlationId,
     causationId: header(request, 'x-causation-id')?.trim() || null,
   };
 }
 
 /**
- * The key a caller's limits (write rate) are counted under: the actor it names, else its
- * address. The only place that decides who "the same caller" is: today the headers are the
- * client's word, so authentication (issue 12) will replace this with the verified subject.
+ * The key a caller's limits (write rate) are counted under: the verified identity (how it
+ * authenticated and its subject), else, for requests that will be refused anyway, the
+ * address. The only place that decides who "the same caller" is.
  */
 export function callerKey(request: Request): string {
-  const actor = header(request, 'x-tandem-actor')?.trim();
-  if (actor) return `actor:${actor}`;
+  const authentication = authenticationOf(request);
+  if (authentication.kind === 'authenticated') {
+    return `${authentication.identity.via}:${authentication.identity.actorId}`;
+  }
   return `ip:${request.ip ?? request.socket.remoteAddress ?? 'unknown'}`;
 }
 

@@ -9,6 +9,7 @@ import type { Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { LeadIdPipe } from '../http/lead-id.pipe';
+import { Allow, AllowCommand, PERSONAL_DATA_READERS } from '../auth/access.decorators';
 import { Ctx, type RequestContext } from '../http/request-context';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import { ExecuteLeadCommand, type LeadCommandResult } from './execute-lead-command.handler';
@@ -33,6 +34,7 @@ export class LeadsController {
     private readonly queries: QueryBus,
   ) {}
 
+  @AllowCommand('CaptureLead')
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Capture a lead (LeadCaptured); returns its id' })
@@ -50,12 +52,14 @@ export class LeadsController {
     return result;
   }
 
+  @Allow(...PERSONAL_DATA_READERS)
   @Get(':leadId/timeline')
   @ApiOperation({ summary: "The lead's events in order (personal data redacted once erased)" })
   timeline(@Param('leadId', leadIdParam) leadId: string) {
     return this.queries.execute(new GetLeadTimeline(leadId));
   }
 
+  @AllowCommand('RecordTouchpoint')
   @Post(':leadId/touchpoints')
   @HttpCode(200)
   @ApiOperation({ summary: 'Record a touchpoint (page view, download, webinar, fair, ad …)' })
@@ -68,6 +72,7 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @AllowCommand('ProfileLead')
   @Post(':leadId/profile')
   @HttpCode(200)
   @ApiOperation({ summary: 'Add firmographics, role, budget, timeline' })
@@ -80,6 +85,7 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @AllowCommand('QualifyLeadAsMql')
   @Post(':leadId/mql')
   @HttpCode(200)
   @ApiOperation({
@@ -94,6 +100,7 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @AllowCommand('HandLeadToSales')
   @Post(':leadId/handoff')
   @HttpCode(200)
   @ApiOperation({ summary: 'Hand an MQL to a sales owner; the SLA clock starts' })
@@ -106,6 +113,7 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @AllowCommand('HandLeadToSalesDirectly')
   @Post(':leadId/sales-sourced-handoff')
   @HttpCode(200)
   @ApiOperation({
@@ -121,6 +129,7 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @AllowCommand('AcceptLead')
   @Post(':leadId/accept')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sales accepts a handed-over lead' })
@@ -133,6 +142,7 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @AllowCommand('RejectLead')
   @Post(':leadId/reject')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sales rejects a handed-over lead with a reason from the shared list' })
@@ -145,6 +155,7 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @AllowCommand('QualifyLeadAsSql')
   @Post(':leadId/sql')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sales qualifies an accepted lead as SQL' })
@@ -157,6 +168,7 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @AllowCommand('OpenOpportunity')
   @Post(':leadId/opportunity')
   @HttpCode(200)
   @ApiOperation({ summary: 'Open an opportunity for an SQL' })
@@ -169,6 +181,7 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @AllowCommand('ChangeOpportunityStage')
   @Post(':leadId/opportunity/stage')
   @HttpCode(200)
   @ApiOperation({ summary: 'Move the open opportunity to another stage' })
@@ -181,6 +194,7 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @AllowCommand('WinDeal')
   @Post(':leadId/won')
   @HttpCode(200)
   @ApiOperation({ summary: 'Close the opportunity as won' })
@@ -193,6 +207,7 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @AllowCommand('LoseDeal')
   @Post(':leadId/lost')
   @HttpCode(200)
   @ApiOperation({ summary: 'Close the opportunity as lost, with a loss reason' })
@@ -205,6 +220,7 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @AllowCommand('RecycleLead')
   @Post(':leadId/recycle')
   @HttpCode(200)
   @ApiOperation({ summary: 'Send the lead back to nurturing' })
@@ -217,6 +233,7 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @AllowCommand('MergeLead')
   @Post(':leadId/merge')
   @HttpCode(200)
   @ApiOperation({ summary: 'Mark the lead as a duplicate merged into another' })
@@ -229,6 +246,7 @@ export class LeadsController {
     return this.run(leadId, body, context);
   }
 
+  @AllowCommand('EraseLead')
   @Post(':leadId/erase')
   @HttpCode(200)
   @ApiOperation({ summary: "Erase the lead's personal data on request (ops only)" })

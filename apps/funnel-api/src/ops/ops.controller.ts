@@ -8,6 +8,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { authorize } from '@tandem/domain';
 import { EmbeddedProjector } from '../analytics/embedded-projector.service';
 import { SkipIdempotency } from '../http/idempotency/skip-idempotency.decorator';
+import { AllowCommand } from '../auth/access.decorators';
 import { Ctx, type RequestContext } from '../http/request-context';
 
 @ApiTags('ops')
@@ -15,6 +16,7 @@ import { Ctx, type RequestContext } from '../http/request-context';
 export class OpsController {
   constructor(@Optional() private readonly projector?: EmbeddedProjector) {}
 
+  @AllowCommand('RebuildProjections')
   @Post('rebuild')
   @HttpCode(202)
   @SkipIdempotency() // appends nothing; a stored "rebuilding" replayed later would mislead

@@ -4,6 +4,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { eventDataSchemas } from '@tandem/contracts';
 import { z } from 'zod';
+import { AllowCommand } from '../auth/access.decorators';
 import { Ctx, type RequestContext } from '../http/request-context';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import { commandOptions } from '../leads/lead-command.requests';
@@ -17,6 +18,7 @@ const spendRequest = eventDataSchemas.CampaignSpendRecorded.extend(commandOption
 export class PlanningController {
   constructor(private readonly commands: CommandBus) {}
 
+  @AllowCommand('SetTarget')
   @Post('targets')
   @HttpCode(201)
   @ApiBody({ schema: z.toJSONSchema(targetRequest, { io: 'input' }) as object })
@@ -30,6 +32,7 @@ export class PlanningController {
     );
   }
 
+  @AllowCommand('RecordCampaignSpend')
   @Post('campaign-spend')
   @HttpCode(201)
   @ApiBody({ schema: z.toJSONSchema(spendRequest, { io: 'input' }) as object })

@@ -37,6 +37,7 @@ import { ZodQueryPipe } from '../analytics/zod-query.pipe';
 import { EmbeddedProjector } from '../analytics/embedded-projector.service';
 import { ActivateFunnelDefinition } from '../definitions/activate-funnel-definition.handler';
 import { ActiveDefinition } from '../definitions/active-definition.service';
+import { Allow, AllowCommand, OPERATORS, VIEW_READERS } from '../auth/access.decorators';
 import { Ctx, type RequestContext } from '../http/request-context';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
@@ -86,6 +87,7 @@ export class RulesOpsController {
     @Optional() private readonly projector?: EmbeddedProjector,
   ) {}
 
+  @AllowCommand('RebuildProjections')
   @Post('ops/rules/replays')
   @HttpCode(202)
   @ApiOperation({
@@ -112,12 +114,14 @@ export class RulesOpsController {
     return this.replays.start(published.definition, 'published');
   }
 
+  @Allow(...OPERATORS)
   @Get('ops/rules/replays/:id')
   @ApiOperation({ summary: 'Progress of a replay: events done / total, events/s, ETA' })
   replayStatus(@Param('id') id: string) {
     return this.replays.get(id);
   }
 
+  @Allow(...OPERATORS)
   @Get('ops/rules')
   @ApiOperation({ summary: 'The rule sets analytics keeps, and the one views read' })
   async list() {
@@ -145,6 +149,7 @@ export class RulesOpsController {
     };
   }
 
+  @AllowCommand('ActivateFunnelDefinition')
   @Post('ops/rules/activations')
   @HttpCode(200)
   @ApiOperation({
@@ -215,6 +220,7 @@ export class RulesOpsController {
     }
   }
 
+  @Allow(...VIEW_READERS)
   @Get('analytics/rules/compare')
   @ApiOperation({
     summary:

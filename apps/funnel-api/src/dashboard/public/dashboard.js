@@ -235,8 +235,38 @@ function selectedRulesVersion() {
   return /^\d{1,9}$/.test(chosen) ? chosen : '';
 }
 
+// ---------- the caller's token ----------
+
+const TOKEN_KEY = 'tandem.token';
+
+/**
+ * The bearer token the page reads with: it arrives in the URL fragment (`#token=…`, printed
+ * by `npm start`, the demo or `tandem token --dashboard`), which browsers never send to a
+ * server; it is moved to this tab's sessionStorage and wiped from the address bar, so it is
+ * neither bookmarked nor kept after the tab closes.
+ */
+function bearerToken() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const given = fragment.get('token');
+  if (given) {
+    sessionStorage.setItem(TOKEN_KEY, given);
+    history.replaceState(null, '', `${location.pathname}${location.search}`);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
 async function getJson(/** @type {string} */ path) {
-  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  const token = bearerToken();
+  if (!token) {
+    throw new Error(
+      'no access token: open the dashboard link that `npm start` prints, or make one with ' +
+        '`tandem token --role analyst --actor you@example.com --dashboard`',
+    );
+  }
+  const response = await fetch(path, {
+    headers: { accept: 'application/json', authorization: `Bearer ${token}` },
+  });
+  if (response.status === 401) sessionStorage.removeItem(TOKEN_KEY);
   if (!response.ok) {
     let detail = '';
     try {

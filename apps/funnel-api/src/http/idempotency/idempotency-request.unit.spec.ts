@@ -1,4 +1,6 @@
+import type { Role } from '@tandem/domain';
 import type { Request } from 'express';
+import { recordAuthorisedActor } from '../../auth/verified-identity';
 import { readIdempotencyKey } from './idempotency-key.header';
 import { idempotencyScopeKey } from './idempotency-scope';
 import { canonicalJson, requestFingerprint } from './request-fingerprint';
@@ -37,24 +39,26 @@ describe('readIdempotencyKey', () => {
 });
 
 describe('idempotencyScopeKey', () => {
-  const marketing = { 'x-tandem-role': 'marketing', 'x-tandem-actor': 'ann' };
+  /** A request as the AccessGuard leaves it once it admitted `id` under `role`. */
+  const admitted = (id: string, role: Role, url = '/leads') => {
+    const request = withHeaders({}, url);
+    recordAuthorisedActor(request, { kind: 'user', id, role });
+    return request;
+  };
 
   it('differs by actor, role, path and key; ignores the query string', () => {
-    const base = idempotencyScopeKey(withHeaders(marketing), 'k');
+    const base = idempotencyScopeKey(admitted('ann', 'marketing'), 'k');
     expect(base).toMatch(/^[0-9a-f]{64}$/);
-    expect(idempotencyScopeKey(withHeaders(marketing, '/leads?x=1'), 'k')).toBe(base);
-    expect(
-      idempotencyScopeKey(withHeaders({ ...marketing, 'x-tandem-actor': 'bob' }), 'k'),
-    ).not.toBe(base);
-    expect(
-      idempotencyScopeKey(withHeaders({ ...marketing, 'x-tandem-role': 'sales' }), 'k'),
-    ).not.toBe(base);
-    expect(idempotencyScopeKey(withHeaders(marketing, '/targets'), 'k')).not.toBe(base);
-    expect(idempotencyScopeKey(withHeaders(marketing), 'other')).not.toBe(base);
+    expect(idempotencyScopeKey(admitted('ann', 'marketing', '/leads?x=1'), 'k')).toBe(base);
+    expect(idempotencyScopeKey(admitted('bob', 'marketing'), 'k')).not.toBe(base);
+    expect(idempotencyScopeKey(admitted('ann', 'sales'), 'k')).not.toBe(base);
+    expect(idempotencyScopeKey(admitted('ann', 'marketing', '/targets'), 'k')).not.toBe(base);
+    expect(idempotencyScopeKey(admitted('ann', 'marketing'), 'other')).not.toBe(base);
   });
 
-  it('has no scope without a valid role (the request is refused anyway)', () => {
-    expect(idempotencyScopeKey(withHeaders({ 'x-tandem-role': 'admin' }), 'k')).toBeNull();
+  it('has no scope for a caller the guard did not admit, whatever headers it sends', () => {
+    const claimed = withHeaders({ 'x-tandem-role': 'ops', 'x-tandem-actor': 'ceo' });
+    expect(idempotencyScopeKey(claimed, 'k')).toBeNull();
   });
 });
 

@@ -23,6 +23,7 @@ import {
   freshSchemaName,
   postgresUnavailableReason,
 } from '@tandem/testing';
+import { asRole, testAuthEnv } from '../../../../../test/support/auth-headers';
 import { createFunnelApi } from '../../funnel-api';
 import { EVENT_STORE } from '../../platform/tokens';
 
@@ -61,8 +62,7 @@ if (postgresUnavailable === null) {
 
 const LEASE_SECONDS = 1;
 const headers = (key: string) => ({
-  'x-tandem-role': 'marketing',
-  'x-tandem-actor': 'idempotency-tester',
+  ...asRole('marketing', 'idempotency-tester'),
   'idempotency-key': key,
 });
 const spend = (campaign: string, amount = 1200) => ({
@@ -94,6 +94,7 @@ describe.each(engines)('Idempotency-Key on $name', (engine) => {
       TANDEM_LOG_LEVEL: 'error',
       TANDEM_PROJECTOR: 'off',
       TANDEM_IDEMPOTENCY_LEASE_SECONDS: String(LEASE_SECONDS),
+      ...testAuthEnv(),
     });
     const config: TandemConfig = {
       ...loaded,
@@ -155,7 +156,7 @@ describe.each(engines)('Idempotency-Key on $name', (engine) => {
     await post('/campaign-spend', key, spend(campaign)).expect(201);
     await request(api.http)
       .post('/campaign-spend')
-      .set({ ...headers(key), 'x-tandem-actor': 'someone-else' })
+      .set({ ...asRole('marketing', 'someone-else'), 'idempotency-key': key })
       .send(spend(campaign))
       .expect(201);
     expect(await streamLength(campaignStreamId(campaign))).toBe(2);
@@ -172,7 +173,7 @@ describe.each(engines)('Idempotency-Key on $name', (engine) => {
       expect(refused.body).toMatchObject({ code: 'invalid_idempotency_key' });
     }
     expect(await streamLength(campaignStreamId(campaign))).toBe(0);
-    const plain = { 'x-tandem-role': 'marketing' };
+    const plain = asRole('marketing');
     await request(api.http).post('/campaign-spend').set(plain).send(spend(campaign)).expect(201);
     await request(api.http).post('/campaign-spend').set(plain).send(spend(campaign)).expect(201);
     expect(await streamLength(campaignStreamId(campaign))).toBe(2);
@@ -185,7 +186,7 @@ describe.each(engines)('Idempotency-Key on $name', (engine) => {
     await post(`/leads/${leadId}/touchpoints`, key, touchpoint).expect(404);
     await request(api.http)
       .post('/leads')
-      .set({ 'x-tandem-role': 'marketing' })
+      .set(asRole('marketing'))
       .send({
         leadId,
         contact: { name: 'Ada', email: 'ada@example.com' },
@@ -265,7 +266,7 @@ describe.each(engines)('Idempotency-Key on $name', (engine) => {
     const key = randomUUID();
     await request(api.http)
       .post('/leads')
-      .set({ 'x-tandem-role': 'marketing' })
+      .set(asRole('marketing'))
       .send({
         leadId,
         contact: { name: 'Grace', email: 'grace@example.com' },
@@ -335,7 +336,7 @@ describe.each(engines)('Idempotency-Key on $name', (engine) => {
     for (let attempt = 0; attempt < 2; attempt++) {
       const response = await request(api.http)
         .post('/ops/rebuild')
-        .set({ 'x-tandem-role': 'ops', 'idempotency-key': 'rebuild-once' })
+        .set({ ...asRole('ops'), 'idempotency-key': 'rebuild-once' })
         .expect(409);
       expect(response.headers['idempotent-replayed']).toBeUndefined();
     }

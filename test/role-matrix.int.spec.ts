@@ -1,0 +1,233 @@
+/**
+ * The role matrix, route by route (issue 12): every route Nest has registered — read from its
+ * module container, not from a list kept here — is called by every role, by no one, with a
+ * bad token and with the old `x-tandem-role: ops` header and no token. The expected matrix is
+ * the table below, the same as the README's "Who may do what"; a route missing from it (a
+ * new route nobody gave a rule) fails the test, and so does a route whose behaviour differs.
+ * "Admitted" means neither 401 nor 403: the request may still be refused for its content.
+ */
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { ModulesContainer } from '@nestjs/core';
+import { type Role, roles } from '@tandem/domain';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { asRole, TEST_AUDIENCE, TEST_ISSUER, testToken } from './support/auth-headers';
+import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+
+jest.setTimeout(180_000);
+
+const ALL: readonly Role[] = roles;
+const VIEWS: readonly Role[] = ['marketing', 'sales', 'ops', 'analyst', 'system'];
+const MARKETING_LENS: readonly Role[] = ['marketing', 'ops', 'analyst', 'system'];
+const SALES_LENS: readonly Role[] = ['sales', 'ops', 'analyst', 'system'];
+const PERSONAL: readonly Role[] = ['marketing', 'sales', 'ops'];
+const OPS: readonly Role[] = ['ops'];
+const PUBLIC = 'public' as const;
+
+/** Route → who is admitted. Keep in step with the README table. */
+const matrix: Readonly<Record<string, readonly Role[] | typeof PUBLIC>> = {
+  'GET /health/live': PUBLIC,
+  'GET /dashboard': PUBLIC,
+  'GET /dashboard/assets/:name': PUBLIC,
+  'GET /health': VIEWS,
+  'GET /definitions': VIEWS,
+  'GET /definitions/:version': VIEWS,
+  'GET /analytics/funnel': VIEWS,
+  'GET /analytics/funnel/time-in-stage': VIEWS,
+  'GET /analytics/funnel/cohorts': VIEWS,
+  'GET /analytics/alignment': VIEWS,
+  'GET /analytics/accounts': VIEWS,
+  'GET /analytics/targets': VIEWS,
+  'GET /analytics/reconciliation': VIEWS,
+  'GET /analytics/rules/compare': VIEWS,
+  'GET /analytics/marketing': MARKETING_LENS,
+  'GET /analytics/marketing/attribution': MARKETING_LENS,
+  'GET /analytics/sales': SALES_LENS,
+  'GET /analytics/sales/performance': SALES_LENS,
+  'GET /leads/:leadId/timeline': PERSONAL,
+  'POST /leads': ['marketing', 'ops', 'system'],
+  'POST /leads/:leadId/touchpoints': ['marketing', 'sales', 'ops', 'system'],
+  'POST /leads/:leadId/profile': ['marketing', 'sales', 'ops', 'system'],
+  'POST /leads/:leadId/mql': ['marketing', 'ops', 'system'],
+  'POST /leads/:leadId/handoff': ['marketing', 'ops', 'system'],
+  'POST /leads/:leadId/accept': ['sales', 'ops', 'system'],
+  'POST /leads/:leadId/reject': ['sales', 'ops', 'system'],
+  'POST /leads/:leadId/sql': ['sales', 'ops', 'system'],
+  'POST /leads/:leadId/opportunity': ['sales', 'ops', 'system'],
+  'POST /leads/:leadId/opportunity/stage': ['sales', 'ops', 'system'],
+  'POST /leads/:leadId/won': ['sales', 'ops', 'system'],
+  'POST /leads/:leadId/lost': ['sales', 'ops', 'system'],
+  'POST /leads/:leadId/recycle': ['marketing', 'sales', 'ops', 'system'],
+  'POST /leads/:leadId/merge': ['ops', 'system'],
+  'POST /leads/:leadId/erase': OPS,
+  'POST /definitions': OPS,
+  'POST /targets': ['marketing', 'sales', 'ops'],
+  'POST /campaign-spend': ['marketing', 'ops', 'system'],
+  'POST /ops/rebuild': OPS,
+  'GET /ops/rules': OPS,
+  'GET /ops/rules/replays/:id': OPS,
+  'POST /ops/rules/replays': OPS,
+  'POST /ops/rules/activations': OPS,
+};
+
+interface Route {
+  readonly method: 'GET' | 'POST';
+  /** As declared: `/leads/:leadId/timeline`. */
+  readonly pattern: string;
+}
+
+/** Every route of every controller Nest registered, from its module container. */
+function registeredRoutes(fixture: FunnelApiFixture): Route[] {
+  const routes: Route[] = [];
+  for (const module of fixture.app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as (new (...args: never[]) => object) | null;
+      if (!controller) continue;
+      const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+      const prototype = controller.prototype as Record<string, unknown>;
+      for (const name of Object.getOwnPropertyNames(prototype)) {
+        const handler = prototype[name];
+        if (name === 'constructor' || typeof handler !== 'function') continue;
+        const path: unknown = Reflect.getMetadata(PATH_METADATA, handler);
+        if (path === undefined) continue;
+        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
+        const verb =
+          method === RequestMethod.GET ? 'GET' : method === RequestMethod.POST ? 'POST' : null;
+        if (verb === null) throw new Error(`${controller.name}.${name}: unexpected HTTP method`);
+        for (const each of Array.isArray(path) ? path : [path]) {
+          const joined = `/${[base, String(each)].filter((part) => part && part !== '/').join('/')}`;
+          routes.push({ method: verb, pattern: joined.replace(/\/+/g, '/') });
+        }
+      }
+    }
+  }
+  return routes;
+}
+
+const SAMPLE_PARAMETERS: Readonly<Record<string, string>> = {
+  leadId: '0190d0b0-1111-7000-8000-00000000beef',
+  version: '1',
+  id: '0190d0b0-2222-7000-8000-00000000beef',
+  name: 'dashboard.js',
+};
+
+const concrete = (pattern: string): string =>
+  pattern.replace(/:(\w+)/g, (_, name: string) => {
+    const value = SAMPLE_PARAMETERS[name];
+    if (value === undefined) throw new Error(`no sample value for :${name} in ${pattern}`);
+    return value;
+  });
+
+/** A token with everything right except its signing key: the API must not trust it. */
+function foreignToken(): string {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const now = Math.floor(Date.now() / 1000);
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${encode({ alg: 'EdDSA', kid: 'test' })}.${encode({
+    iss: TEST_ISSUER,
+    aud: TEST_AUDIENCE,
+    sub: 'mallory',
+    roles: ['ops'],
+    exp: now + 600,
+  })}`;
+  return `${input}.${sign(null, Buffer.from(input), privateKey).toString('base64url')}`;
+}
+
+type Caller =
+  | { readonly kind: 'role'; readonly role: Role }
+  | { readonly kind: 'none' | 'garbage-token' | 'foreign-token' | 'expired-token' }
+  | { readonly kind: 'role-header-only' };
+
+const callers: readonly Caller[] = [
+  ...ALL.map((role) => ({ kind: 'role', role }) as const),
+  { kind: 'none' },
+  { kind: 'garbage-token' },
+  { kind: 'foreign-token' },
+  { kind: 'expired-token' },
+  { kind: 'role-header-only' },
+];
+
+function credentials(caller: Caller): Record<string, string> {
+  switch (caller.kind) {
+    case 'role':
+      return asRole(caller.role, `matrix-${caller.role}@test.tandem`);
+    case 'none':
+      return {};
+    case 'garbage-token':
+      return { authorization: 'Bearer not-a-token' };
+    case 'foreign-token':
+      return { authorization: `Bearer ${foreignToken()}` };
+    case 'expired-token': {
+      const past = Math.floor(Date.now() / 1000) - 3_600;
+      return {
+        authorization: `Bearer ${testToken({ roles: ['ops'], sub: 'late', iat: past - 60, exp: past })}`,
+      };
+    }
+    case 'role-header-only':
+      return { 'x-tandem-role': 'ops', 'x-tandem-actor': 'ceo@victim.example' };
+  }
+}
+
+let chdbPath: string;
+let api: FunnelApiFixture;
+let http: App;
+let routes: Route[];
+
+beforeAll(async () => {
+  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-role-matrix-chdb-'));
+  api = await startFunnelApi(chdbPath);
+  http = api.app.getHttpServer() as App;
+  routes = registeredRoutes(api);
+});
+
+afterAll(async () => {
+  await api?.close();
+  await rm(chdbPath, { recursive: true, force: true });
+});
+
+it('finds the routes through Nest, and every one of them has a row in the matrix', () => {
+  const declared = routes.map((route) => `${route.method} ${route.pattern}`);
+  expect(declared.length).toBeGreaterThan(30);
+  expect(declared.filter((route) => !(route in matrix))).toEqual([]);
+  // A row for a route that no longer exists is a stale table (and a stale README).
+  expect(Object.keys(matrix).filter((route) => !declared.includes(route))).toEqual([]);
+});
+
+it('every route answers every caller as the matrix says', async () => {
+  const mismatches: string[] = [];
+  for (const route of routes) {
+    const rule = matrix[`${route.method} ${route.pattern}`];
+    if (rule === undefined) continue; // reported by the test above
+    for (const caller of callers) {
+      const call =
+        route.method === 'GET'
+          ? request(http).get(concrete(route.pattern))
+          : request(http).post(concrete(route.pattern)).send({});
+      const response = await call.set(credentials(caller));
+      const label = `${route.method} ${route.pattern} as ${caller.kind === 'role' ? caller.role : caller.kind}`;
+      const admitted = response.status !== 401 && response.status !== 403;
+      const challenge = String(response.headers['www-authenticate'] ?? '');
+      let expected: string;
+      if (rule === PUBLIC || (caller.kind === 'role' && rule.includes(caller.role))) {
+        expected = 'admitted';
+        if (admitted) continue;
+      } else if (caller.kind === 'role') {
+        expected = '403 insufficient_scope';
+        if (response.status === 403 && challenge.includes('error="insufficient_scope"')) continue;
+      } else if (caller.kind === 'none' || caller.kind === 'role-header-only') {
+        expected = '401 Bearer challenge';
+        if (response.status === 401 && challenge === 'Bearer realm="tandem"') continue;
+      } else {
+        expected = '401 invalid_token';
+        if (response.status === 401 && challenge.includes('error="invalid_token"')) continue;
+      }
+      mismatches.push(`${label}: expected ${expected}, got ${response.status} ${challenge}`);
+    }
+  }
+  expect(mismatches).toEqual([]);
+});
