@@ -17,6 +17,7 @@ import { symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { benchAuthEnv, benchAuthorization } from './bench.auth';
 import { type BenchStore, storeEnv } from './bench.options';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -39,6 +40,14 @@ export interface ApiOptions {
   readonly runDir: string | null;
   readonly profileDir?: string | null;
   readonly env?: Record<string, string>;
+}
+
+/**
+ * Who a benchmark request is: a bearer token of the benchmark's own identity provider
+ * (bench.auth.ts), the one place to change when the API's authentication changes.
+ */
+export function identityHeaders(role: string, actor: string): Record<string, string> {
+  return { authorization: benchAuthorization(role, actor) };
 }
 
 export class HttpError extends Error {
@@ -94,6 +103,7 @@ export class ApiProcess {
         TANDEM_HOST: '127.0.0.1',
         TANDEM_PORT: String(port),
         TANDEM_LOG_LEVEL: 'warn',
+        ...benchAuthEnv(),
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -129,7 +139,9 @@ export class ApiProcess {
   }
 
   async get(pathAndQuery: string): Promise<unknown> {
-    const response = await fetch(`${this.url}${pathAndQuery}`);
+    const response = await fetch(`${this.url}${pathAndQuery}`, {
+      headers: identityHeaders('ops', 'bench'),
+    });
     const text = await response.text();
     if (!response.ok) throw new HttpError(response.status, text, `GET ${pathAndQuery}`);
     return JSON.parse(text) as unknown;
@@ -138,11 +150,7 @@ export class ApiProcess {
   async post(pathAndQuery: string, body: unknown, role = 'ops', actor = 'bench'): Promise<unknown> {
     const response = await fetch(`${this.url}${pathAndQuery}`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-tandem-role': role,
-        'x-tandem-actor': actor,
-      },
+      headers: { 'content-type': 'application/json', ...identityHeaders(role, actor) },
       body: JSON.stringify(body),
     });
     const text = await response.text();

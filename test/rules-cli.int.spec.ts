@@ -12,6 +12,7 @@ import { applyRules } from '../apps/cli/src/rules/rules-apply.command';
 import { listRules, publishRules } from '../apps/cli/src/rules/rules.command';
 import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
 import { recordingIo } from './support/rules-io';
+import { testApiCredentials } from './support/auth-headers';
 
 jest.setTimeout(120_000);
 
@@ -23,7 +24,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tandem-rules-cli-'));
   api = await startFunnelApi(join(dir, 'chdb'));
   await api.app.listen(0, '127.0.0.1');
-  client = new ApiClient(await api.app.getUrl());
+  client = new ApiClient(await api.app.getUrl(), undefined, testApiCredentials);
 });
 
 afterAll(async () => {

@@ -28,6 +28,7 @@ import {
 } from './support/funnel-api.fixture';
 import { recordingIo } from './support/rules-io';
 import { type ScoredLead, scoredLeads } from './support/scored-leads';
+import { asRole, testApiCredentials } from './support/auth-headers';
 
 jest.setTimeout(300_000);
 
@@ -42,7 +43,7 @@ beforeAll(async () => {
   api = await startFunnelApi(join(dir, 'chdb'), { replayBatchLeads: 10 });
   await api.app.listen(0, '127.0.0.1');
   http = api.app.getHttpServer() as App;
-  client = new ApiClient(await api.app.getUrl());
+  client = new ApiClient(await api.app.getUrl(), undefined, testApiCredentials);
   for (const lead of leads) {
     await api.store.append(leadStreamId(lead.leadId), lead.events, {
       expectedRevision: 'no_stream',
@@ -51,7 +52,7 @@ beforeAll(async () => {
   await waitForProjection(http);
   // Version 1 was published before any lead existed: its rule set is complete as projected.
   await eventually(async () => {
-    const { body } = await request(http).get('/ops/rules').expect(200);
+    const { body } = await request(http).get('/ops/rules').set(asRole('ops')).expect(200);
     const sets = (body as { sets: { rulesVersion: number; status: string }[] }).sets;
     return sets.some((set) => set.rulesVersion === 1 && set.status === 'ready') ? true : undefined;
   }, 'version 1 ready');
@@ -190,7 +191,7 @@ describe('what-if', () => {
     );
 
     // The draft was not published, and the active version did not change.
-    const { body } = await request(http).get('/definitions').expect(200);
+    const { body } = await request(http).get('/definitions').set(asRole('ops')).expect(200);
     expect((body as { active: number }).active).toBe(1);
   });
 
@@ -203,12 +204,12 @@ describe('what-if', () => {
     };
     const first = await request(http)
       .post('/ops/rules/replays')
-      .set({ 'x-tandem-role': 'ops' })
+      .set(asRole('ops'))
       .send({ draft })
       .expect(202);
     const second = await request(http)
       .post('/ops/rules/replays')
-      .set({ 'x-tandem-role': 'ops' })
+      .set(asRole('ops'))
       .send({ draft })
       .expect(409);
     expect((second.body as { message: string }).message).toMatch(
@@ -216,12 +217,15 @@ describe('what-if', () => {
     );
     await request(http)
       .post('/ops/rules/replays')
-      .set({ 'x-tandem-role': 'marketing' })
+      .set(asRole('marketing'))
       .send({ draft })
       .expect(403);
     const id = (first.body as { id: string }).id;
     await eventually(async () => {
-      const { body } = await request(http).get(`/ops/rules/replays/${id}`).expect(200);
+      const { body } = await request(http)
+        .get(`/ops/rules/replays/${id}`)
+        .set(asRole('ops'))
+        .expect(200);
       return (body as { status: string }).status === 'done' ? true : undefined;
     }, 'the first replay finishes');
   });
@@ -229,13 +233,9 @@ describe('what-if', () => {
 
 describe('apply', () => {
   it('switches every view at once while a client reads them, and rolls back', async () => {
-    await request(http)
-      .post('/definitions')
-      .set({ 'x-tandem-role': 'ops' })
-      .send(stricter)
-      .expect(201);
+    await request(http).post('/definitions').set(asRole('ops')).send(stricter).expect(201);
     // Published is not applied: views and decisions stay on version 1.
-    const before = await request(http).get('/analytics/funnel').expect(200);
+    const before = await request(http).get('/analytics/funnel').set(asRole('ops')).expect(200);
     expect(before.headers['x-tandem-rules-version']).toBe('1');
     const v1 = before.text;
 
@@ -243,7 +243,10 @@ describe('apply', () => {
     let applying = true;
     const reader = (async () => {
       while (applying) {
-        const response = await request(http).get('/analytics/funnel').expect(200);
+        const response = await request(http)
+          .get('/analytics/funnel')
+          .set(asRole('ops'))
+          .expect(200);
         seen.push({
           version: String(response.headers['x-tandem-rules-version']),
           body: response.text,
@@ -253,7 +256,7 @@ describe('apply', () => {
     const io = recordingIo();
     const applied = await applyRules(client, 2, io);
     for (let i = 0; i < 5; i++) {
-      const response = await request(http).get('/analytics/funnel').expect(200);
+      const response = await request(http).get('/analytics/funnel').set(asRole('ops')).expect(200);
       seen.push({
         version: String(response.headers['x-tandem-rules-version']),
         body: response.text,
@@ -264,7 +267,9 @@ describe('apply', () => {
     expect(applied).toBe(0);
     expect(io.out.join('\n')).toMatch(/rules version 2 is now active/);
 
-    const v2 = (await request(http).get('/analytics/funnel?rulesVersion=2').expect(200)).text;
+    const v2 = (
+      await request(http).get('/analytics/funnel?rulesVersion=2').set(asRole('ops')).expect(200)
+    ).text;
     expect(v2).not.toEqual(v1);
     // Every answer is wholly version 1 or wholly version 2, and says which.
     for (const answer of seen) {
@@ -272,13 +277,19 @@ describe('apply', () => {
       expect(answer.body).toBe(answer.version === '1' ? v1 : v2);
     }
     expect(seen.at(-1)!.version).toBe('2');
-    const { body: definitions } = await request(http).get('/definitions').expect(200);
+    const { body: definitions } = await request(http)
+      .get('/definitions')
+      .set(asRole('ops'))
+      .expect(200);
     expect((definitions as { active: number }).active).toBe(2);
 
     // Old versions stay queryable, and rolling back is applying the previous version.
-    expect((await request(http).get('/analytics/funnel?rulesVersion=1').expect(200)).text).toBe(v1);
+    expect(
+      (await request(http).get('/analytics/funnel?rulesVersion=1').set(asRole('ops')).expect(200))
+        .text,
+    ).toBe(v1);
     expect(await applyRules(client, 1, recordingIo())).toBe(0);
-    const back = await request(http).get('/analytics/funnel').expect(200);
+    const back = await request(http).get('/analytics/funnel').set(asRole('ops')).expect(200);
     expect(back.headers['x-tandem-rules-version']).toBe('1');
     expect(back.text).toBe(v1);
   });
@@ -286,10 +297,10 @@ describe('apply', () => {
   it('refuses a version that is not published or not replayed', async () => {
     await request(http)
       .post('/ops/rules/activations')
-      .set({ 'x-tandem-role': 'ops' })
+      .set(asRole('ops'))
       .send({ version: 99 })
       .expect(404);
-    await request(http).get('/analytics/funnel?rulesVersion=99').expect(404);
+    await request(http).get('/analytics/funnel?rulesVersion=99').set(asRole('ops')).expect(404);
   });
 });
 
@@ -304,6 +315,7 @@ describe('as of', () => {
     for (const rulesVersion of [1, 2]) {
       const { body } = await request(http)
         .get(`/analytics/funnel?asOf=${asOf}&rulesVersion=${rulesVersion}`)
+        .set(asRole('ops'))
         .expect(200);
       const rows = body as { stage: string; leads: number }[];
       const stage = (name: string) => rows.find((row) => row.stage === name)!.leads;

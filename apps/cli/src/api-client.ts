@@ -3,9 +3,11 @@
  * process owns the data directories, so tools never open them themselves.
  * Failing to talk to the API at all (refused connection, unknown host, an answer
  * that is not JSON) is an ApiUnavailableError naming the URL and where it came
- * from; an answer with an error status is an ApiError carrying the API's body.
+ * from; an answer with an error status is an ApiError carrying the API's body. Every request
+ * carries the credential `credentials` gives for its role (auth/api-credentials.ts).
  */
 import type { Role } from '@tandem/domain';
+import { type ApiCredentials, noCredentials } from './auth/api-credentials';
 import { UsageError } from './usage-error';
 
 /** Where the API URL came from, so a failure can say which setting to fix. */
@@ -68,6 +70,7 @@ export class ApiClient {
   constructor(
     readonly baseUrl: string,
     source?: ApiUrlSource,
+    private readonly credentials: ApiCredentials = noCredentials,
   ) {
     const why =
       source === 'default' ? 'the default; set TANDEM_API_URL or --api' : (source ?? null);
@@ -90,6 +93,7 @@ export class ApiClient {
     actor: string,
   ): Promise<T> {
     const url = new URL(path, this.baseUrl);
+    const authorization = await this.credentials.authorization(role, actor);
     let response: Response;
     let text: string;
     try {
@@ -97,8 +101,7 @@ export class ApiClient {
         method,
         headers: {
           'content-type': 'application/json',
-          'x-tandem-role': role,
-          'x-tandem-actor': actor,
+          ...(authorization === null ? {} : { authorization }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });

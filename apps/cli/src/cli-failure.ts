@@ -39,9 +39,16 @@ export function describeFailure(error: unknown): Failure {
   if (error instanceof ApiError) {
     const said = apiMessage(error.body);
     const line = `the API answered ${error.method} ${error.path} with HTTP ${error.status}${said === null ? '' : `: ${said}`}`;
+    const hint =
+      error.status === 401
+        ? [
+            'set TANDEM_TOKEN to a token of your identity provider or an API key; on the ' +
+              "embedded API's machine the CLI uses its key itself (see `tandem token --help`)",
+          ]
+        : [];
     return {
       exitCode: error.status >= 500 ? ExitCode.apiUnavailable : ExitCode.failed,
-      lines: [line],
+      lines: [line, ...hint],
     };
   }
   if (error instanceof UsageError) return { exitCode: ExitCode.usage, lines: [error.message] };

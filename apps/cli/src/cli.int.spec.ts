@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { type FunnelApiFixture, startFunnelApi } from '../../../test/support/funnel-api.fixture';
 import { freePort } from '../../../test/support/worker-process';
+import { asRole } from '../../../test/support/auth-headers';
 
 jest.setTimeout(120_000);
 
@@ -113,7 +114,9 @@ describe('against a running API, --json leaves one JSON document on stdout', () 
     dir = await mkdtemp(path.join(tmpdir(), 'tandem-cli-int-'));
     api = await startFunnelApi(path.join(dir, 'chdb'));
     await api.app.listen(0, '127.0.0.1');
-    env = { TANDEM_API_URL: await api.app.getUrl() };
+    // A token from the test identity provider, as an integration would hold one.
+    const token = asRole('ops', 'cli-test@test.tandem').authorization?.replace('Bearer ', '') ?? '';
+    env = { TANDEM_API_URL: await api.app.getUrl(), TANDEM_TOKEN: token };
   });
 
   afterAll(async () => {

@@ -8,6 +8,7 @@
  */
 import { loadConfig } from '@tandem/config';
 import { type ApiEndpoint, ApiClient } from './api-client';
+import { credentialsFromEnvironment } from './auth/api-credentials';
 import { asJson } from './cli-io';
 import { rebuildProjections } from './ops/rebuild.command';
 import { reconcileCommand } from './ops/reconcile.command';
@@ -19,7 +20,8 @@ import { whatIfRules } from './rules/rules-what-if.command';
 import { listRules, publishRules } from './rules/rules.command';
 import { runTandem, type TandemCommands } from './tandem.program';
 
-const client = (api: ApiEndpoint) => new ApiClient(api.url, api.source);
+const credentials = credentialsFromEnvironment(process.env);
+const client = (api: ApiEndpoint) => new ApiClient(api.url, api.source, credentials);
 
 // demo (NestJS, PGlite, chDB) and migrate (ClickHouse) load their engines only
 // when run, so `tandem --help` and the API commands start in a fraction of the time.
@@ -31,6 +33,13 @@ const commands: TandemCommands = {
   status: (api) => statusCommand(client(api)),
   reconcile: (api, options) => reconcileCommand(client(api), options),
   rebuild: (api, options) => rebuildProjections(client(api), options),
+  token: async ({ roles, actor, ttl, dashboard }) => {
+    const { mintToken, parseTokenTtl } = await import('./auth/token.command');
+    const ttlSeconds = parseTokenTtl(ttl);
+    const dashboardUrl = dashboard === null ? null : dashboard.url;
+    console.log(await mintToken(loadConfig(), { roles, actor, ttlSeconds, dashboardUrl }));
+    return 0;
+  },
   migrate: async ({ json }) => {
     const { migrateAnalytics, migrationSummary } = await import('./ops/migrate.command');
     const report = await migrateAnalytics(loadConfig().clickhouse);

@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { type ApiEndpoint, DEFAULT_API_URL, resolveApiEndpoint } from './api-client';
 import { describeFailure, ExitCode } from './cli-failure';
 import type { DemoOptions } from './demo/demo.command';
+import { roles as knownRoles, type Role } from '@tandem/domain';
 
 export interface JsonOption {
   readonly json: boolean;
@@ -21,10 +22,20 @@ export interface TandemCommands {
   reconcile(api: ApiEndpoint, options: JsonOption): Promise<number>;
   rebuild(api: ApiEndpoint, options: JsonOption): Promise<number>;
   migrate(options: JsonOption): Promise<number>;
+  token(options: TokenCommandOptions): Promise<number>;
   rulesList(api: ApiEndpoint, options: JsonOption): Promise<number>;
   rulesPublish(api: ApiEndpoint, file: string, options: JsonOption): Promise<number>;
   rulesWhatIf(api: ApiEndpoint, file: string, options: JsonOption): Promise<number>;
   rulesApply(api: ApiEndpoint, version: number, options: JsonOption): Promise<number>;
+}
+
+export interface TokenCommandOptions {
+  readonly roles: readonly Role[];
+  readonly actor: string;
+  /** As given (`8h`); parsed by the command, which owns the bounds. */
+  readonly ttl: string;
+  /** The API the dashboard link points at, with --dashboard; else null. */
+  readonly dashboard: ApiEndpoint | null;
 }
 
 export interface TandemContext {
@@ -55,6 +66,8 @@ Exit codes:
 Environment:
   TANDEM_API_URL  where the commands that talk to the API find it
                   (default ${DEFAULT_API_URL}; --api overrides it)
+  TANDEM_TOKEN    the bearer token (or API key) they send; unset, on the machine
+                  of an embedded API they mint their own from its key
   demo and migrate read the TANDEM_* / CLICKHOUSE_* configuration (README).`;
 
 /** Parses `argv` (without node and the script), runs the command, returns the exit code. */
@@ -141,6 +154,33 @@ export function buildTandemProgram(
     .action((options: ApiOptions) => run(commands.rebuild(endpoint(options), json(options))));
 
   program
+    .command('token')
+    .description(
+      "mint a bearer token from this machine's embedded signing key (the API creates it under " +
+        'the data directory on first start); prints the token, or with --dashboard the ' +
+        "dashboard's address carrying it",
+    )
+    .requiredOption('--role <role>', `role(s), comma-separated: ${knownRoles.join(', ')}`, roleList)
+    .requiredOption('--actor <id>', 'who the token names (recorded in every event it writes)')
+    .option('--ttl <lifetime>', 'lifetime: 900, 15m, 8h, 30d (at most a year)', '1h')
+    .option('--dashboard', 'print the dashboard URL with the token instead of the token')
+    .option(
+      '--api <url>',
+      `the API the dashboard URL points at (default: $TANDEM_API_URL, else ${DEFAULT_API_URL})`,
+    )
+    .action(
+      (options: { role: Role[]; actor: string; ttl: string; dashboard?: boolean; api?: string }) =>
+        run(
+          commands.token({
+            roles: options.role,
+            actor: options.actor,
+            ttl: options.ttl,
+            dashboard: options.dashboard === true ? endpoint(options) : null,
+          }),
+        ),
+    );
+
+  program
     .command('migrate')
     .description(
       'apply the ClickHouse migrations to the configured target (TANDEM_CLICKHOUSE, ' +
@@ -197,6 +237,16 @@ export function buildTandemProgram(
 }
 
 const count = positiveInt('a positive integer');
+
+/** commander parser for `--role ops` / `--role marketing,sales`: known role names only. */
+function roleList(value: string): Role[] {
+  const named = value.split(',').map((role) => role.trim());
+  const unknown = named.filter((role) => !(knownRoles as readonly string[]).includes(role));
+  if (named.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(`expected roles among ${knownRoles.join(', ')}`);
+  }
+  return named as Role[];
+}
 
 interface ApiOptions {
   readonly api?: string;

@@ -23,6 +23,7 @@ function recordingCommands(answer: () => Promise<number> = () => Promise.resolve
     reconcile: record('reconcile'),
     rebuild: record('rebuild'),
     migrate: record('migrate'),
+    token: record('token'),
     rulesList: record('rulesList'),
     rulesPublish: record('rulesPublish'),
     rulesWhatIf: record('rulesWhatIf'),
@@ -157,6 +158,14 @@ describe('tandem dispatches', () => {
       ['rebuild', defaultApi, asJson],
     ],
     [['migrate'], ['migrate', asText]],
+    [
+      ['token', '--role', 'ops', '--actor', 'you@example.com'],
+      ['token', { roles: ['ops'], actor: 'you@example.com', ttl: '1h', dashboard: null }],
+    ],
+    [
+      ['token', '--role', 'marketing,sales', '--actor', 'a@b', '--ttl', '8h', '--dashboard'],
+      ['token', { roles: ['marketing', 'sales'], actor: 'a@b', ttl: '8h', dashboard: defaultApi }],
+    ],
     [
       ['rules', 'list', '--json'],
       ['rulesList', defaultApi, asJson],

@@ -3,8 +3,10 @@
  * process owns the PGlite and chDB data directories; other tools (the CLI, a
  * browser) reach them through its HTTP API.
  */
+import { type EmbeddedSigningKey, mintAccessToken } from '@tandem/auth';
 import { describeConfig, loadConfig, loadObservabilityConfig, ConfigError } from '@tandem/config';
 import { startTracing } from '@tandem/observability';
+import { EMBEDDED_SIGNING_KEY } from './auth/auth.providers';
 import { createFunnelApi } from './funnel-api';
 
 async function main(): Promise<void> {
@@ -23,7 +25,20 @@ async function main(): Promise<void> {
   const tracing = startTracing('tandem-funnel-api');
   const app = await createFunnelApi(config);
   await app.listen(config.http.port, config.http.host);
-  console.log(`tandem funnel-api listening on ${await app.getUrl()} (${describeConfig(config)})`);
+  const url = await app.getUrl();
+  console.log(`tandem funnel-api listening on ${url} (${describeConfig(config)})`);
+  // Embedded mode: a ready link to the dashboard, read-only (analyst) for a working day. The
+  // token rides in the fragment, which browsers never send, and the page keeps it per tab.
+  const key = app.get<EmbeddedSigningKey | null>(EMBEDDED_SIGNING_KEY);
+  if (key !== null) {
+    const token = await mintAccessToken(key, {
+      roles: ['analyst'],
+      actor: 'dashboard',
+      audience: config.auth.audience,
+      ttlSeconds: 8 * 3_600,
+    });
+    console.log(`dashboard: ${url.replace('[::1]', 'localhost')}/dashboard#token=${token}`);
+  }
   const stop = () => {
     void app
       .close()

@@ -17,7 +17,14 @@ import type {
   SalesLensRow,
 } from '@tandem/analytics';
 import { describeConfig, type TandemConfig } from '@tandem/config';
+import { loadOrCreateEmbeddedKey, mintAccessToken } from '@tandem/auth';
 import { ApiClient } from '../api-client';
+import {
+  type ApiCredentials,
+  credentialsFromEnvironment,
+  embeddedKeyCredentials,
+} from '../auth/api-credentials';
+import { dashboardLink } from '../auth/token.command';
 import { renderTable, sideBySide } from '../text-table';
 import { startApiProcess } from './api-process';
 import { driveQuarter } from './demo-driver';
@@ -66,6 +73,14 @@ export async function runDemo(config: TandemConfig, options: DemoOptions): Promi
   const state = await readState(stateFile);
 
   console.error(`Tandem demo — ${describeConfig(config)}`);
+  // The demo signs its own requests with the embedded key (made here if this is the first
+  // start; the API it starts trusts the same file), so it needs no set-up.
+  const embeddedKey = config.auth.embeddedKey
+    ? await loadOrCreateEmbeddedKey(config.dataDir)
+    : null;
+  const credentials: ApiCredentials = embeddedKey
+    ? embeddedKeyCredentials(embeddedKey, config.auth.audience)
+    : credentialsFromEnvironment(process.env);
   // The demo prints its own report; command-by-command logs only when asked for.
   const apiProcess = await startApiProcess({
     ...process.env,
@@ -73,7 +88,7 @@ export async function runDemo(config: TandemConfig, options: DemoOptions): Promi
   });
   try {
     const url = apiProcess.url;
-    const api = new ApiClient(url);
+    const api = new ApiClient(url, undefined, credentials);
     const now = new Date();
     const quarterStart = quarterForRun(state.runs, now);
 
@@ -124,7 +139,18 @@ export async function runDemo(config: TandemConfig, options: DemoOptions): Promi
         : `\nRun \`npm start\` and open ${url}/docs for the API.`,
     );
     // The same address `npm start` listens on (same config): http://127.0.0.1:3000 by default.
-    console.log(`Dashboard: run \`npm start\` and open ${url}/dashboard`);
+    // The link carries a read-only (analyst) token in its fragment, which no server sees.
+    if (embeddedKey) {
+      const token = await mintAccessToken(embeddedKey, {
+        roles: ['analyst'],
+        actor: 'dashboard',
+        audience: config.auth.audience,
+        ttlSeconds: 8 * 3_600,
+      });
+      console.log(`Dashboard: run \`npm start\` and open ${dashboardLink(url, token)}`);
+    } else {
+      console.log(`Dashboard: run \`npm start\` and open ${url}/dashboard`);
+    }
     return reconciliation.ok ? 0 : 1;
   } finally {
     await apiProcess.stop();
