@@ -161,3 +161,18 @@ describe('decodeMessage: value and headers → a typed event', () => {
     expect(decoded.ok ? '' : decoded.reason).toMatch(/^value is not JSON/);
   });
 });
+
+describe('external lead ids on the wire', () => {
+  // Canonical ids from libs/domain lead-id.ts: the key (partitioning, per-lead order) and the
+  // decoded envelope carry them byte for byte; nothing on the way assumes a UUID.
+  it.each(['hubspot:1234', 'salesforce:00Q5e00000AbCdEAAA', 'pipedrive:Person-42.a_B'])(
+    '%s is the key and the decoded lead id, unchanged',
+    (leadId) => {
+      const message = toEventMessage(stored({}, leadId));
+      expect(message.key).toBe(leadId);
+      const decoded = decodeMessage({ value: message.value, headers: message.headers });
+      expect(decoded.ok && decoded.envelope.leadId).toBe(leadId);
+      expect(decoded.ok && decoded.envelope.streamId).toBe(`lead-${leadId}`);
+    },
+  );
+});
