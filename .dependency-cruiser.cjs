@@ -61,6 +61,14 @@ module.exports = {
       to: { path: '^apps/', pathNot: '^apps/$1/' },
     },
     {
+      name: 'example-service-uses-only-the-package',
+      comment:
+        'apps/sla-watch is what a downstream team would write: of Tandem, only @tandem/contracts.',
+      severity: 'error',
+      from: { path: '^apps/sla-watch/', pathNot: spec },
+      to: { path: '^libs/', pathNot: '^libs/contracts/' },
+    },
+    {
       name: 'libs-never-import-apps-test-bench',
       comment: 'Libraries sit below the apps, and their specs use @tandem/testing, not test/.',
       severity: 'error',
