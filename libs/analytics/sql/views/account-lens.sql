@@ -3,7 +3,7 @@
 -- Grain: one row per account_id over the capture cohort [captured_from, captured_to); account_id
 -- is '' for leads without an account. Every captured lead of the cohort is in exactly one row,
 -- so the columns sum to the marketing lens totals. Same "ever reached" counts and per-currency
--- money as the marketing and sales lenses.
+-- money as the marketing and sales lenses; sales_sourced as in the marketing lens (ADR 0008).
 --
 -- Parameters: db Identifier, captured_from / captured_to DateTime64(3, 'UTC').
 -- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
@@ -13,6 +13,7 @@ SELECT
     count() AS leads,
     countIf(mql_at IS NOT NULL) AS mqls,
     countIf(handed_at IS NOT NULL) AS handed_to_sales,
+    countIf(path = 'sales_sourced') AS sales_sourced,
     countIf(accepted_at IS NOT NULL) AS accepted,
     countIf(rejected_at IS NOT NULL) AS rejected,
     countIf(sql_at IS NOT NULL) AS sqls,

@@ -16,6 +16,8 @@
 -- recycled       = handed leads recycled at least once; recycle_rate = recycled / handed.
 -- rejection_reasons: reason code -> handed leads whose latest rejection gave that reason
 --                  (ever rejected, "ever reached" like the lenses).
+-- sales_sourced  = of handed_to_sales, the leads that entered sales directly, without an MQL
+--                  (ADR 0008); their hand-off carries an SLA like any other.
 -- Rates are NULL when the denominator is 0; rounded to 4 places.
 --
 -- Parameters: db Identifier, captured_from / captured_to / as_of / judged_at DateTime64(3, 'UTC').
@@ -30,6 +32,7 @@ WITH
         SELECT
             facts.channel AS channel,
             facts.campaign AS campaign,
+            facts.path AS path,
             facts.sla_due_at AS sla_due_at,
             facts.recycled_count AS recycled_count,
             facts.rejected_at AS rejected_at,
@@ -53,6 +56,7 @@ SELECT
     channel,
     campaign,
     count() AS handed_to_sales,
+    countIf(path = 'sales_sourced') AS sales_sourced,
     countIf(sla_state = 'accepted_in_sla') AS accepted_in_sla,
     countIf(sla_state = 'rejected_in_sla') AS rejected_in_sla,
     countIf(sla_state = 'responded_late') AS responded_late,

@@ -9,6 +9,7 @@
 --   cycle days:      from the first OpportunityOpened to the first DealWon or DealLost;
 --                    median / p90, 2 places.
 --   loss_reasons:    loss reason code -> lost leads (latest DealLost reason).
+--   sales_sourced:   of handed_to_sales, the leads that entered sales directly (ADR 0008).
 -- Quantiles and rates are NULL without data.
 --
 -- Parameters: db Identifier, captured_from / captured_to DateTime64(3, 'UTC').
@@ -18,6 +19,7 @@ SELECT
     team,
     owner,
     handed_to_sales,
+    sales_sourced,
     accepted,
     rejected,
     if(length(response_hours) = 0, NULL, round(arrayReduce('quantileExactInclusive(0.5)', response_hours), 2)) AS median_response_hours,
@@ -34,6 +36,7 @@ FROM
         team,
         owner,
         count() AS handed_to_sales,
+        countIf(path = 'sales_sourced') AS sales_sourced,
         countIf(accepted_at IS NOT NULL) AS accepted,
         countIf(rejected_at IS NOT NULL) AS rejected,
         groupArrayIf(

@@ -366,6 +366,7 @@ describe('alignment', () => {
         channel: 'organic',
         campaign: '',
         handedToSales: 1,
+        salesSourced: 0,
         acceptedInSla: 1,
         rejectedInSla: 0,
         respondedLate: 0,
@@ -381,6 +382,7 @@ describe('alignment', () => {
         channel: 'paid_search',
         campaign: 'spring',
         handedToSales: 4,
+        salesSourced: 0,
         acceptedInSla: 1,
         rejectedInSla: 1,
         respondedLate: 1,
@@ -396,6 +398,7 @@ describe('alignment', () => {
         channel: 'webinar',
         campaign: 'launch',
         handedToSales: 3,
+        salesSourced: 0,
         acceptedInSla: 0,
         rejectedInSla: 0,
         respondedLate: 1,
@@ -673,12 +676,22 @@ describe('sales and account views', () => {
   it('rolls every lens total up by account', async () => {
     const zero = { accepted: 0, rejected: 0, sqls: 0, opportunities: 0, won: 0, lost: 0 };
     expect(await queries.accountLens()).toEqual([
-      { account: '', leads: 1, mqls: 0, handedToSales: 0, ...zero, wonRevenue: {}, pipeline: {} },
+      {
+        account: '',
+        leads: 1,
+        mqls: 0,
+        handedToSales: 0,
+        salesSourced: 0,
+        ...zero,
+        wonRevenue: {},
+        pipeline: {},
+      },
       {
         account: 'acme',
         leads: 2,
         mqls: 2,
         handedToSales: 2,
+        salesSourced: 0,
         accepted: 2,
         rejected: 0,
         sqls: 2,
@@ -693,6 +706,7 @@ describe('sales and account views', () => {
         leads: 1,
         mqls: 1,
         handedToSales: 1,
+        salesSourced: 0,
         ...zero,
         rejected: 1,
         wonRevenue: {},
@@ -707,6 +721,7 @@ describe('sales and account views', () => {
         team: 'emea',
         owner: 'alice',
         handedToSales: 1,
+        salesSourced: 0,
         accepted: 1,
         rejected: 0,
         medianResponseHours: 4, // T1: handed -> accepted 4 h
@@ -722,6 +737,7 @@ describe('sales and account views', () => {
         team: 'emea',
         owner: 'bob',
         handedToSales: 2,
+        salesSourced: 0,
         accepted: 1,
         rejected: 1,
         medianResponseHours: 1.5, // [1 (T2), 2 (T3)]

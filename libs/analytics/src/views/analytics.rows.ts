@@ -245,6 +245,8 @@ export interface AlignmentRow {
   readonly channel: string;
   readonly campaign: string;
   readonly handedToSales: number;
+  /** Of handedToSales, the leads that entered sales directly, without an MQL (ADR 0008). */
+  readonly salesSourced: number;
   readonly acceptedInSla: number;
   readonly rejectedInSla: number;
   readonly respondedLate: number;
@@ -286,6 +288,7 @@ const alignmentSchema = z
     channel: z.string(),
     campaign: z.string(),
     handed_to_sales: count,
+    sales_sourced: count,
     accepted_in_sla: count,
     rejected_in_sla: count,
     responded_late: count,
@@ -301,6 +304,7 @@ const alignmentSchema = z
     channel: row.channel,
     campaign: row.campaign,
     handedToSales: row.handed_to_sales,
+    salesSourced: row.sales_sourced,
     acceptedInSla: row.accepted_in_sla,
     rejectedInSla: row.rejected_in_sla,
     respondedLate: row.responded_late,
@@ -410,6 +414,8 @@ export interface AccountLensRow {
   readonly leads: number;
   readonly mqls: number;
   readonly handedToSales: number;
+  /** Of handedToSales, the leads that entered sales directly, without an MQL (ADR 0008). */
+  readonly salesSourced: number;
   readonly accepted: number;
   readonly rejected: number;
   readonly sqls: number;
@@ -424,6 +430,8 @@ export interface SalesPerformanceRow {
   readonly team: string;
   readonly owner: string;
   readonly handedToSales: number;
+  /** Of handedToSales, the leads that entered sales directly, without an MQL (ADR 0008). */
+  readonly salesSourced: number;
   readonly accepted: number;
   readonly rejected: number;
   /** Hours from first hand-off to first acceptance or rejection. */
@@ -461,6 +469,7 @@ const accountLensSchema = z
     leads: count,
     mqls: count,
     handed_to_sales: count,
+    sales_sourced: count,
     accepted: count,
     rejected: count,
     sqls: count,
@@ -475,6 +484,7 @@ const accountLensSchema = z
     leads: row.leads,
     mqls: row.mqls,
     handedToSales: row.handed_to_sales,
+    salesSourced: row.sales_sourced,
     accepted: row.accepted,
     rejected: row.rejected,
     sqls: row.sqls,
@@ -490,6 +500,7 @@ const salesPerformanceSchema = z
     team: z.string(),
     owner: z.string(),
     handed_to_sales: count,
+    sales_sourced: count,
     accepted: count,
     rejected: count,
     median_response_hours: rate,
@@ -505,6 +516,7 @@ const salesPerformanceSchema = z
     team: row.team,
     owner: row.owner,
     handedToSales: row.handed_to_sales,
+    salesSourced: row.sales_sourced,
     accepted: row.accepted,
     rejected: row.rejected,
     medianResponseHours: row.median_response_hours,

@@ -111,6 +111,19 @@ it('shows each path as its own funnel, monotonic, with no MQL on the sales-sourc
     ['alice', 2, 1, 1, 0], // S2's latest hand-off is alice's
     ['bob', 1, 1, 1, 1],
   ]);
+  expect((await queries.salesPerformance()).map((r) => [r.owner, r.salesSourced])).toEqual([
+    ['alice', 1],
+    ['bob', 1],
+  ]);
+  expect((await queries.accountLens()).map((r) => [r.handedToSales, r.salesSourced])).toEqual([
+    [3, 2],
+  ]);
+  const alignment = await queries.alignment();
+  expect(alignment.map((r) => [r.channel, r.handedToSales, r.salesSourced])).toEqual([
+    ['paid_search', 1, 0],
+    ['referral', 1, 1],
+    ['trade_fair', 1, 1],
+  ]);
   const [cohort] = await queries.funnelByCohort('month');
   expect(cohort).toMatchObject({ captured: 4, mql: 1, handedToSales: 3, salesSourced: 2 });
 
