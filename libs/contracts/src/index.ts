@@ -11,3 +11,12 @@ export * from './schema-ids';
 export * from './kafka-message.codec';
 export * from './json-schemas';
 export * from './subscribe';
+// Which fields arrive sealed, and how to tell one was given without opening it (ADR 0009).
+export {
+  ERASED_VALUE,
+  isPersonalGiven,
+  isSealedValue,
+  personalFields,
+  type Personal,
+  type SealedValue,
+} from '@tandem/domain';
