@@ -32,6 +32,8 @@ const PUBLIC = 'public' as const;
 /** Route → who is admitted. Keep in step with the README table. */
 const matrix: Readonly<Record<string, readonly Role[] | typeof PUBLIC>> = {
   'GET /health/live': PUBLIC,
+  'GET /health/ready': PUBLIC,
+  'GET /metrics': PUBLIC,
   'GET /dashboard': PUBLIC,
   'GET /dashboard/assets/:name': PUBLIC,
   'GET /health': VIEWS,
@@ -55,6 +57,7 @@ const matrix: Readonly<Record<string, readonly Role[] | typeof PUBLIC>> = {
   'POST /leads/:leadId/profile': ['marketing', 'sales', 'ops', 'system'],
   'POST /leads/:leadId/mql': ['marketing', 'ops', 'system'],
   'POST /leads/:leadId/handoff': ['marketing', 'ops', 'system'],
+  'POST /leads/:leadId/sales-sourced-handoff': ['sales', 'ops', 'system'],
   'POST /leads/:leadId/accept': ['sales', 'ops', 'system'],
   'POST /leads/:leadId/reject': ['sales', 'ops', 'system'],
   'POST /leads/:leadId/sql': ['sales', 'ops', 'system'],

@@ -35,6 +35,8 @@ import { IdempotencyInterceptor } from './http/idempotency/idempotency.intercept
 import { ExecuteLeadCommandHandler } from './leads/execute-lead-command.handler';
 import { GetLeadTimelineHandler } from './leads/get-lead-timeline.handler';
 import { LeadsController } from './leads/leads.controller';
+import { ObservabilityController } from './observability/observability.controller';
+import { observabilityProviders } from './observability/observability.providers';
 import { RecordPlanningFactHandler } from './planning/record-planning-fact.handler';
 import { PlanningController } from './planning/planning.controller';
 import { analyticsProvider, type AnalyticsHandle } from './platform/analytics.provider';
@@ -75,6 +77,7 @@ export class AppModule {
       RecordPlanningFactHandler,
       RuleReplays,
       ReconciliationMonitor,
+      ...observabilityProviders,
     ];
     if (config.projector === 'embedded') providers.push(EmbeddedProjector);
     return {
@@ -89,6 +92,7 @@ export class AppModule {
         OpsController,
         RulesOpsController,
         DashboardController,
+        ObservabilityController,
       ],
       providers,
     };

@@ -11,7 +11,10 @@ import { v7 as uuidv7 } from 'uuid';
 import { AppModule } from './app.module';
 import { authenticateRequests } from './auth/authentication.middleware';
 import { RequestAuthenticator } from './auth/request-authenticator';
+import { authorisedActorOf } from './auth/verified-identity';
 import { limitBodies, protectEdge } from './http/http-edge';
+import { ApiMetrics } from './observability/api-metrics';
+import { observeRequests } from './observability/request-observability';
 
 /** Every request runs in a correlation context: the caller's id, or a new one. */
 function correlate(request: Request, response: Response, next: NextFunction): void {
@@ -31,6 +34,7 @@ export async function createFunnelApi(config: TandemConfig): Promise<INestApplic
   );
   protectEdge(app, config.http);
   app.use(correlate);
+  app.use(observeRequests(logger, app.get(ApiMetrics), authorisedActorOf));
   limitBodies(app, config.http);
   // Before routing, so the write rate limit counts per verified caller (the guard then decides).
   app.use(authenticateRequests(app.get(RequestAuthenticator)));
