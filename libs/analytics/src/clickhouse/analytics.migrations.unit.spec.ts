@@ -45,6 +45,7 @@ describe('the migration files', () => {
       [12, '0012_create_event_log_staging.sql'],
       [13, '0013_add_lead_state_sales_sourced_at.sql'],
       [14, '0014_create_lead_state_path_mv.sql'],
+      [15, '0015_drop_touchpoint_content.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');
