@@ -4,7 +4,7 @@
  * directory) and trusts for the tokens `tandem token` mints. Whoever can read the file can
  * mint any role, exactly as whoever can read the PGlite files can rewrite history: the key is
  * as safe as the data directory, and meant for one machine. Deployments with an identity
- * provider turn it off (ADR 0008).
+ * provider turn it off (ADR 0011).
  *
  * It must never write the private key anywhere but that file, never accept a key file that
  * other users can read, and never overwrite an existing key (tokens minted with it would stop

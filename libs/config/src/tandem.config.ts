@@ -185,7 +185,7 @@ export interface JsonWebKeySet {
 }
 
 /**
- * Who may call the API (ADR 0008). Bearer JWTs are verified against `jwksUrl` and/or `jwks`
+ * Who may call the API (ADR 0011). Bearer JWTs are verified against `jwksUrl` and/or `jwks`
  * (issuer, audience, expiry with `clockSkewSeconds`), and against the embedded key under the
  * data directory when `embeddedKey` is on. Header identity is honoured only in trusted-proxy
  * mode, i.e. when `trustedProxySecret` is set and the proxy sends it.

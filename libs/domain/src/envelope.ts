@@ -14,7 +14,7 @@ export interface Actor {
 
 /**
  * `analyst` reads the views and nothing personal, and writes nothing; `system` is Tandem's
- * own automation. What each role may call is one table in apps/funnel-api (ADR 0008).
+ * own automation. What each role may call is one table in apps/funnel-api (ADR 0011).
  */
 export const roles = ['marketing', 'sales', 'ops', 'analyst', 'system'] as const;
 export type Role = (typeof roles)[number];

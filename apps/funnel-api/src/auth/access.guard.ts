@@ -1,5 +1,5 @@
 /**
- * The one place that decides whether a call may proceed (ADR 0008). It reads the route's
+ * The one place that decides whether a call may proceed (ADR 0011). It reads the route's
  * access rule (access.decorators.ts) and the caller's authentication (set by the
  * authentication middleware): no rule → refused to everyone (a route nobody thought about
  * is not open); public → through; no or bad credential → 401 with `WWW-Authenticate: Bearer`

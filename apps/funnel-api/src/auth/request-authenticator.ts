@@ -1,5 +1,5 @@
 /**
- * Turns a request's credential into a verified identity (ADR 0008): `Authorization: Bearer`
+ * Turns a request's credential into a verified identity (ADR 0011): `Authorization: Bearer`
  * with a JWT (the identity provider's or the embedded key's), or, only in trusted-proxy mode
  * (TANDEM_AUTH_TRUSTED_PROXY_SECRET set), the proxy's `x-tandem-actor` / `x-tandem-role`
  * headers when the request also carries the shared secret in `x-tandem-proxy-secret`.

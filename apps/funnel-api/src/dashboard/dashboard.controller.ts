@@ -26,7 +26,7 @@ const CONTENT_SECURITY_POLICY = [
 
 // A browser cannot put a bearer token on a page navigation; the page and its assets are the
 // same static files for everyone and hold no data. Every request the page makes for data
-// carries the token (ADR 0008).
+// carries the token (ADR 0011).
 @Public('the dashboard shell: static files, no data')
 @ApiExcludeController()
 @Controller('dashboard')

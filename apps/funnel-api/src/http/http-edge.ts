@@ -14,7 +14,7 @@ import helmet from 'helmet';
 
 /**
  * Headers recorded in events or echoed back: short, printable ASCII, or refused. The actor
- * header counts only from a trusted proxy (ADR 0008), but is bounded for everyone.
+ * header counts only from a trusted proxy (ADR 0011), but is bounded for everyone.
  */
 const LIMITED_HEADERS = ['x-tandem-actor', 'x-correlation-id', 'x-causation-id'] as const;
 const MAX_HEADER_LENGTH = 200;

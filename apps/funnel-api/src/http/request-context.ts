@@ -1,7 +1,7 @@
 /**
  * Who is asking and under which correlation id. The actor is the one the AccessGuard
  * admitted: the verified subject of the caller's credential under the role the route allows
- * (ADR 0008). No header or body field can name it.
+ * (ADR 0011). No header or body field can name it.
  */
 import {
   createParamDecorator,
