@@ -232,6 +232,7 @@ describe('CSV', () => {
       'leads',
       'mqls',
       'handedToSales',
+      'salesSourced',
       'accepted',
       'rejected',
       'sqls',
@@ -246,7 +247,7 @@ describe('CSV', () => {
       campaign: string;
       wonRevenue: Record<string, string>;
     }[];
-    expect(rows.map((row) => [row[0], row[1], row[10]])).toEqual(
+    expect(rows.map((row) => [row[0], row[1], row[11]])).toEqual(
       json.map((row) => [row.channel, row.campaign, row.wonRevenue.EUR ?? '']),
     );
   });
@@ -256,9 +257,9 @@ describe('CSV', () => {
       .set('Accept', 'text/csv')
       .expect(200);
     const [header, ...rows] = parseCsv(response.text);
-    expect(header).toEqual(['position', 'stage', 'leads', 'previousStage', 'conversion']);
+    expect(header).toEqual(['path', 'position', 'stage', 'leads', 'previousStage', 'conversion']);
     expect(rows).toHaveLength(2);
-    expect(rows[0]?.[0]).toBe('3');
+    expect(rows[0]?.slice(0, 2)).toEqual(['marketing', '3']);
     expect(response.headers['x-total-count']).toBe(
       String(((await get('/analytics/funnel').expect(200)).body as unknown[]).length),
     );
@@ -268,7 +269,7 @@ describe('CSV', () => {
     const performance = await get('/analytics/sales/performance?format=csv&owner=anna.weber');
     const [header, row] = parseCsv(performance.text);
     expect(header?.slice(0, 3)).toEqual(['team', 'owner', 'handedToSales']);
-    expect(row?.slice(0, 5)).toEqual(['dach', 'anna.weber', '1', '0', '1']);
+    expect(row?.slice(0, 6)).toEqual(['dach', 'anna.weber', '1', '0', '0', '1']);
 
     const reconciliation = await get('/analytics/reconciliation?format=csv').expect(200);
     const [checksHeader, ...checks] = parseCsv(reconciliation.text);
