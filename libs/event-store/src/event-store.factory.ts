@@ -13,7 +13,11 @@ import path from 'node:path';
 import type { EventStore } from './event-store.port';
 import type { KeyWrapper } from './personal-data/key-wrapper.port';
 import { LeadKeyVault } from './personal-data/lead-key.vault';
-import { loadMasterKey, MasterKeyWrapper } from './personal-data/master-key.wrapper';
+import {
+  decodeMasterKey,
+  loadMasterKey,
+  MasterKeyWrapper,
+} from './personal-data/master-key.wrapper';
 import { sealingPersonalData } from './personal-data/personal-data-sealing.event-store';
 import type { PostgresEventStore } from './postgres/postgres-event-store';
 import {
@@ -47,6 +51,11 @@ export async function createEventStore(
   selection: EventStoreSelection,
   personalData: PersonalDataOptions = {},
 ): Promise<EventStore> {
+  // A malformed key stops start-up here, before any engine opens, not at the first capture.
+  const configured = personalData.masterKey ?? process.env.TANDEM_MASTER_KEY;
+  if (personalData.wrapper === undefined && configured !== undefined && configured !== '') {
+    decodeMasterKey(configured, 'TANDEM_MASTER_KEY');
+  }
   switch (selection.kind) {
     case 'pglite': {
       // PGlite creates only the last path segment; a fresh clone has no parent yet.

@@ -20,7 +20,7 @@ export interface MasterKey {
   readonly source: 'environment' | { readonly generatedFile: string } | { readonly file: string };
 }
 
-function decodeMasterKey(base64: string, origin: string): Buffer {
+export function decodeMasterKey(base64: string, origin: string): Buffer {
   const key = Buffer.from(base64.trim(), 'base64');
   if (key.length !== MASTER_KEY_BYTES) {
     throw new Error(`${origin}: a master key is base64 of exactly ${MASTER_KEY_BYTES} bytes`);

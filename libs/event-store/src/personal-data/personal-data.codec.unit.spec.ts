@@ -1,3 +1,6 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ERASED_VALUE, isSealedValue } from '@tandem/domain';
 import { newDataKey, openText, PersonalDataIntegrityError, sealText } from './personal-data.cipher';
 import {
@@ -6,7 +9,7 @@ import {
   openPersonalData,
   sealPersonalData,
 } from './personal-data.codec';
-import { MasterKeyWrapper } from './master-key.wrapper';
+import { decodeMasterKey, loadMasterKey, MasterKeyWrapper } from './master-key.wrapper';
 
 const context = { leadId: 'lead-a', eventType: 'LeadCaptured', field: 'contact.email' };
 const captured = {
@@ -105,5 +108,32 @@ describe('master key wrapping', () => {
     await expect(new MasterKeyWrapper(newDataKey()).unwrap(wrapped, 'lead-a')).rejects.toThrow(
       /does not unwrap/,
     );
+  });
+});
+
+describe('the master key from the environment', () => {
+  it('is refused unless it is base64 of exactly 32 bytes', () => {
+    expect(() => decodeMasterKey(Buffer.alloc(16).toString('base64'), 'TANDEM_MASTER_KEY')).toThrow(
+      /exactly 32 bytes/,
+    );
+    expect(decodeMasterKey(Buffer.alloc(32, 7).toString('base64'), 'TANDEM_MASTER_KEY')).toEqual(
+      Buffer.alloc(32, 7),
+    );
+  });
+
+  it('is generated once into the key directory, mode 0600, and read back after', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tandem-master-key-'));
+    try {
+      const first = await loadMasterKey(undefined, dir);
+      expect(first.source).toEqual({ generatedFile: join(dir, 'master.key') });
+      expect((await stat(join(dir, 'master.key'))).mode & 0o777).toBe(0o600);
+      const second = await loadMasterKey(undefined, dir);
+      expect(second.source).toEqual({ file: join(dir, 'master.key') });
+      expect(second.key.equals(first.key)).toBe(true);
+      const fromEnv = await loadMasterKey(Buffer.alloc(32, 1).toString('base64'), dir);
+      expect(fromEnv.source).toBe('environment');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
