@@ -186,6 +186,7 @@ export const views = {
   timeInStage: view<StageDurationRow>({
     name: 'funnel-time-in-stage',
     columns: columns<StageDurationRow>()(
+      'path',
       'position',
       'fromStage',
       'toStage',

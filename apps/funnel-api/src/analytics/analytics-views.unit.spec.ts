@@ -99,7 +99,7 @@ describe('present', () => {
       sales: ['owner'],
       attribution: ['channel', 'campaign'],
       alignment: ['channel', 'campaign'],
-      timeInStage: ['fromStage', 'toStage'],
+      timeInStage: ['path', 'fromStage', 'toStage'],
       cohorts: ['cohort'],
       accounts: ['account'],
       salesPerformance: ['team', 'owner'],

@@ -536,6 +536,7 @@ describe('funnel timing and cohorts', () => {
     expect(await queries.funnelTimeInStage()).toEqual([
       // [2, 4, 10]: median 4; p90 at rank 1.8 -> 4 + 0.8 * (10 - 4) = 8.8
       {
+        path: 'marketing',
         position: 1,
         fromStage: 'captured',
         toStage: 'mql',
@@ -545,6 +546,7 @@ describe('funnel timing and cohorts', () => {
       },
       // [1, 1, 2]: median 1; p90 -> 1 + 0.8 * 1 = 1.8
       {
+        path: 'marketing',
         position: 2,
         fromStage: 'mql',
         toStage: 'handed_to_sales',
@@ -554,6 +556,7 @@ describe('funnel timing and cohorts', () => {
       },
       // [2, 4]: median 3; p90 -> 2 + 0.9 * 2 = 3.8
       {
+        path: 'marketing',
         position: 3,
         fromStage: 'handed_to_sales',
         toStage: 'accepted',
@@ -562,6 +565,7 @@ describe('funnel timing and cohorts', () => {
         p90Hours: 3.8,
       },
       {
+        path: 'marketing',
         position: 4,
         fromStage: 'handed_to_sales',
         toStage: 'rejected',
@@ -570,6 +574,7 @@ describe('funnel timing and cohorts', () => {
         p90Hours: 1,
       },
       {
+        path: 'marketing',
         position: 5,
         fromStage: 'accepted',
         toStage: 'sql',
@@ -579,6 +584,7 @@ describe('funnel timing and cohorts', () => {
       },
       // [12, 24]: median 18; p90 -> 12 + 0.9 * 12 = 22.8
       {
+        path: 'marketing',
         position: 6,
         fromStage: 'sql',
         toStage: 'opportunity',
@@ -587,6 +593,7 @@ describe('funnel timing and cohorts', () => {
         p90Hours: 22.8,
       },
       {
+        path: 'marketing',
         position: 7,
         fromStage: 'opportunity',
         toStage: 'won',
@@ -595,6 +602,7 @@ describe('funnel timing and cohorts', () => {
         p90Hours: 240,
       },
       {
+        path: 'marketing',
         position: 8,
         fromStage: 'opportunity',
         toStage: 'lost',
@@ -602,6 +610,26 @@ describe('funnel timing and cohorts', () => {
         medianHours: 120,
         p90Hours: 120,
       },
+      // No lead of this scenario entered sales directly: the sales-sourced steps are empty.
+      ...(
+        [
+          [2, 'captured', 'handed_to_sales'],
+          [3, 'handed_to_sales', 'accepted'],
+          [4, 'handed_to_sales', 'rejected'],
+          [5, 'accepted', 'sql'],
+          [6, 'sql', 'opportunity'],
+          [7, 'opportunity', 'won'],
+          [8, 'opportunity', 'lost'],
+        ] as const
+      ).map(([position, fromStage, toStage]) => ({
+        path: 'sales_sourced',
+        position,
+        fromStage,
+        toStage,
+        leads: 0,
+        medianHours: null,
+        p90Hours: null,
+      })),
     ]);
   });
 
@@ -611,7 +639,9 @@ describe('funnel timing and cohorts', () => {
       capturedTo: '2025-03-01T00:00:00Z',
     });
     expect(
-      february.map(({ toStage, leads, medianHours }) => [toStage, leads, medianHours]),
+      february
+        .filter((row) => row.path === 'marketing')
+        .map(({ toStage, leads, medianHours }) => [toStage, leads, medianHours]),
     ).toEqual([
       ['mql', 1, 10],
       ['handed_to_sales', 1, 2],

@@ -323,7 +323,9 @@ export const parseAlignmentRows = (rows: unknown): AlignmentRow[] =>
   z.array(alignmentSchema).parse(rows);
 
 export interface StageDurationRow {
-  /** 1-based order in the funnel. */
+  /** The path into sales (ADR 0008): sales_sourced goes from captured to handed_to_sales. */
+  readonly path: SalesEntryPath;
+  /** 1-based order in the funnel: the position of toStage's step (2 ends in handed_to_sales). */
   readonly position: number;
   readonly fromStage: FunnelReportStage;
   readonly toStage: FunnelReportStage;
@@ -357,6 +359,7 @@ export interface CohortFunnelRow {
 
 const stageDurationSchema = z
   .object({
+    path: z.enum(salesEntryPaths),
     position: count,
     from_stage: stage,
     to_stage: stage,
@@ -365,6 +368,7 @@ const stageDurationSchema = z
     p90_hours: rate,
   })
   .transform((row): StageDurationRow => ({
+    path: row.path,
     position: row.position,
     fromStage: row.from_stage,
     toStage: row.to_stage,

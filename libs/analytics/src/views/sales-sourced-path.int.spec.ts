@@ -124,6 +124,25 @@ it('shows each path as its own funnel, monotonic, with no MQL on the sales-sourc
     ['referral', 1, 1],
     ['trade_fair', 1, 1],
   ]);
+  // Time in stage: the sales-sourced path's first step goes from captured to handed_to_sales.
+  const timing = await queries.funnelTimeInStage();
+  expect(
+    timing
+      .filter((row) => row.path === 'sales_sourced')
+      .map((r) => [r.position, r.fromStage, r.toStage, r.leads]),
+  ).toEqual([
+    [2, 'captured', 'handed_to_sales', 2],
+    [3, 'handed_to_sales', 'accepted', 1],
+    [4, 'handed_to_sales', 'rejected', 1],
+    [5, 'accepted', 'sql', 1],
+    [6, 'sql', 'opportunity', 1],
+    [7, 'opportunity', 'won', 1],
+    [8, 'opportunity', 'lost', 0],
+  ]);
+  // The event log's minutes apart: S1 captured at position 6, handed at 7; S2 at 12 and 13.
+  expect(timing.find((r) => r.path === 'sales_sourced' && r.position === 2)?.medianHours).toBe(
+    0.02,
+  );
   const [cohort] = await queries.funnelByCohort('month');
   expect(cohort).toMatchObject({ captured: 4, mql: 1, handedToSales: 3, salesSourced: 2 });
 
