@@ -2,8 +2,9 @@
  * The API's observability on real engines (PGlite + chDB), through HTTP (issue 13, items 4–5):
  * /metrics after a few commands shows them by type and outcome, with append latency and the
  * process metrics; one trace runs from the HTTP span through the append span into the stored
- * event's metadata (the SDK's own InMemorySpanExporter records the spans); /health/ready is
- * 200, and 503 naming the projection once it refused an event.
+ * event's metadata and on to the embedded projector's span (the SDK's own InMemorySpanExporter
+ * records the spans); /health/ready is 200, and 503 naming the projection once it refused an
+ * event.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -97,7 +98,7 @@ describe('observability of the funnel API', () => {
     expect(sampleValue(samples, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
   });
 
-  it('runs one trace from the HTTP span through the append into the stored event', async () => {
+  it('runs one trace from the HTTP span through the append and the stored event to the projection', async () => {
     const finished = spans.getFinishedSpans();
     const server = finished.find((span) => span.name === 'POST /leads');
     expect(server?.kind).toBe(SpanKind.SERVER);
@@ -111,6 +112,21 @@ describe('observability of the funnel API', () => {
     expect(append).toBeDefined();
     const [stored] = await api.store.readStream(`lead-${leadId}`, { maxCount: 1 });
     expect(stored?.metadata.traceparent).toBe(`00-${traceId}-${append?.spanContext().spanId}-01`);
+    // The embedded projector continues it: its span for the event is the append's child.
+    const projected = await eventually(
+      () =>
+        Promise.resolve(
+          spans
+            .getFinishedSpans()
+            .find(
+              (span) =>
+                span.name === 'project event' &&
+                span.parentSpanContext?.spanId === append?.spanContext().spanId,
+            ),
+        ),
+      'the embedded projector’s span of the captured lead',
+    );
+    expect(projected.spanContext().traceId).toBe(traceId);
   });
 
   it('is ready, then not ready naming the projection once it refused an event', async () => {

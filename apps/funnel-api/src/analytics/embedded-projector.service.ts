@@ -6,6 +6,7 @@
  * full disk) is retried from the checkpoints with back-off until it goes through.
  * It must never stop silently: a failure is kept and shown on /health until a batch succeeds.
  */
+import { SpanKind } from '@opentelemetry/api';
 import {
   Inject,
   Injectable,
@@ -22,6 +23,7 @@ import {
 import type { TandemConfig } from '@tandem/config';
 import { decodeStoredEvent, type TandemEnvelope } from '@tandem/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@tandem/event-store';
+import { carriesTrace, endWithError, startSpanFrom } from '@tandem/observability';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS, EVENT_STORE, TANDEM_CONFIG } from '../platform/tokens';
 
@@ -216,7 +218,28 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     await this.subscription.waitFor(position, timeoutMs);
   }
 
+  /**
+   * Projects one batch, inside a span per traced event (none when tracing is off), each a
+   * child of the append that recorded it: in embedded mode the command's trace ends here.
+   */
   private async project(batch: readonly RecordedEvent[]): Promise<void> {
+    const spans = batch.map((record) =>
+      carriesTrace(record.metadata)
+        ? startSpanFrom(record.metadata, 'project event', SpanKind.CONSUMER, {
+            'tandem.event.type': record.type,
+          })
+        : null,
+    );
+    try {
+      await this.projectBatch(batch);
+    } catch (error) {
+      for (const span of spans) if (span) endWithError(span, error);
+      throw error;
+    }
+    for (const span of spans) span?.end();
+  }
+
+  private async projectBatch(batch: readonly RecordedEvent[]): Promise<void> {
     const envelopes: TandemEnvelope[] = [];
     for (const record of batch) {
       const decoded = decodeStoredEvent(record);
