@@ -57,6 +57,7 @@ const matrix: Readonly<Record<string, readonly Role[] | typeof PUBLIC>> = {
   'POST /leads/:leadId/profile': ['marketing', 'sales', 'ops', 'system'],
   'POST /leads/:leadId/mql': ['marketing', 'ops', 'system'],
   'POST /leads/:leadId/handoff': ['marketing', 'ops', 'system'],
+  'POST /leads/:leadId/sales-sourced-handoff': ['sales', 'ops', 'system'],
   'POST /leads/:leadId/accept': ['sales', 'ops', 'system'],
   'POST /leads/:leadId/reject': ['sales', 'ops', 'system'],
   'POST /leads/:leadId/sql': ['sales', 'ops', 'system'],

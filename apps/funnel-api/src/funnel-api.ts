@@ -48,7 +48,9 @@ export async function createFunnelApi(config: TandemConfig): Promise<INestApplic
           'Every route but /health/live needs `Authorization: Bearer <token>` (a JWT, or an ' +
           'API key); the role in it decides what it may call. May carry `x-correlation-id`.',
       )
+      // Swagger UI's "Authorize" sends the token on every call (`tandem token` mints one).
       .addBearerAuth()
+      .addSecurityRequirements('bearer')
       .setVersion('1')
       .build(),
   );
