@@ -2,14 +2,14 @@
  * `tandem` — the ops command line (`tandem --help` lists the commands, their
  * options and the exit codes). This file wires each command to its
  * implementation and the terminal; parsing, help and error translation live in
- * tandem.program.ts. Commands other than `demo` and `migrate` talk to a running
- * funnel API (TANDEM_API_URL or --api), which in embedded mode is the one
+ * tandem.program.ts. Commands other than `demo`, `migrate` and `import` talk to a
+ * running funnel API (TANDEM_API_URL or --api), which in embedded mode is the one
  * process that owns the data.
  */
 import { loadConfig } from '@tandem/config';
 import { type ApiEndpoint, ApiClient } from './api-client';
 import { credentialsFromEnvironment } from './auth/api-credentials';
-import { asJson } from './cli-io';
+import { asJson, terminalCliIo } from './cli-io';
 import { rebuildProjections } from './ops/rebuild.command';
 import { reconcileCommand } from './ops/reconcile.command';
 import { statusCommand } from './ops/status.command';
@@ -45,6 +45,11 @@ const commands: TandemCommands = {
     const report = await migrateAnalytics(loadConfig().clickhouse);
     console.log(json ? asJson(report) : migrationSummary(report));
     return 0;
+  },
+  import: async (files, options) => {
+    const { importCommand } = await import('./import/import.command');
+    const progressEveryMs = process.stderr.isTTY ? 1000 : 0;
+    return importCommand(files, { ...options, progressEveryMs }, terminalCliIo);
   },
   rulesList: (api, options) => listRules(client(api), console.log, options),
   rulesPublish: (api, file, { json }) =>

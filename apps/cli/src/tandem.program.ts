@@ -10,6 +10,7 @@ import { type ApiEndpoint, DEFAULT_API_URL, resolveApiEndpoint } from './api-cli
 import { describeFailure, ExitCode } from './cli-failure';
 import type { DemoOptions } from './demo/demo.command';
 import { roles as knownRoles, type Role } from '@tandem/domain';
+import { type ImportPreset, importPresets } from './import/import-presets';
 
 export interface JsonOption {
   readonly json: boolean;
@@ -23,10 +24,17 @@ export interface TandemCommands {
   rebuild(api: ApiEndpoint, options: JsonOption): Promise<number>;
   migrate(options: JsonOption): Promise<number>;
   token(options: TokenCommandOptions): Promise<number>;
+  import(files: readonly string[], options: ImportCommandOptions): Promise<number>;
   rulesList(api: ApiEndpoint, options: JsonOption): Promise<number>;
   rulesPublish(api: ApiEndpoint, file: string, options: JsonOption): Promise<number>;
   rulesWhatIf(api: ApiEndpoint, file: string, options: JsonOption): Promise<number>;
   rulesApply(api: ApiEndpoint, version: number, options: JsonOption): Promise<number>;
+}
+
+export interface ImportCommandOptions extends JsonOption {
+  readonly preset: ImportPreset;
+  readonly mapping: string | null;
+  readonly blockEvents: number;
 }
 
 export interface TokenCommandOptions {
@@ -55,12 +63,14 @@ Exit codes:
   0  done
   1  the command ran and the answer is no: reconcile found a disagreement, a
      rebuild or replay failed, or the API refused the request (HTTP 4xx, with
-     its reason: an invalid draft, a wrong version, a replay already running)
+     its reason: an invalid draft, a wrong version, a replay already running);
+     import refused rows (each named by file and line; the rest was imported)
   2  usage: unknown command or option, missing or malformed argument, a draft
      file that cannot be read or is not a valid definition, invalid
      configuration; nothing was sent
   3  the API cannot be reached (the message names the URL and where it came
-     from), or it answered a server error (HTTP 5xx) or something not JSON
+     from), or it answered a server error (HTTP 5xx) or something not JSON;
+     import cannot open the event store
   4  unexpected error in the CLI itself (a bug): the stack trace is printed
 
 Environment:
@@ -68,7 +78,7 @@ Environment:
                   (default ${DEFAULT_API_URL}; --api overrides it)
   TANDEM_TOKEN    the bearer token (or API key) they send; unset, on the machine
                   of an embedded API they mint their own from its key
-  demo and migrate read the TANDEM_* / CLICKHOUSE_* configuration (README).`;
+  demo, migrate and import read the TANDEM_* / CLICKHOUSE_* configuration (README).`;
 
 /** Parses `argv` (without node and the script), runs the command, returns the exit code. */
 export async function runTandem(
@@ -101,7 +111,7 @@ export function buildTandemProgram(
   const program = new Command('tandem')
     .usage('<command> [options]')
     .description(
-      'Ops command line of Tandem. Every command but demo and migrate talks to a running ' +
+      'Ops command line of Tandem. Every command but demo, migrate and import talks to a running ' +
         'Tandem API, which in embedded mode is the one process that owns the data.',
     )
     .helpOption('-h, --help', 'show help for the command')
@@ -188,6 +198,35 @@ export function buildTandemProgram(
     )
     .addOption(jsonOption('the migration report'))
     .action((options: Partial<JsonOption>) => run(commands.migrate(json(options))));
+
+  program
+    .command('import')
+    .description(
+      'bring a history into the event store: facts decided under the active rules, appended ' +
+        'whole per lead, resumable, a re-run adds nothing; progress on stderr; talks to the ' +
+        'store, not the API (stop the API first when the store is embedded PGlite)',
+    )
+    .argument('<files...>', 'a canonical JSONL file (docs/import.md), or the CSV files of a preset')
+    .addOption(
+      new Option('--preset <name>', 'input format').choices(importPresets).default('canonical'),
+    )
+    .option('--mapping <file>', 'column and value mapping of a CSV file (JSON, docs/import.md)')
+    .option('--block-events <n>', 'events per bulk append (whole leads only)', count, 5000)
+    .addOption(jsonOption('the import report, every refused row with its file and line'))
+    .action(
+      (
+        files: string[],
+        options: { preset: ImportPreset; mapping?: string; blockEvents: number; json?: boolean },
+      ) =>
+        run(
+          commands.import(files, {
+            ...json(options),
+            preset: options.preset,
+            mapping: options.mapping ?? null,
+            blockEvents: options.blockEvents,
+          }),
+        ),
+    );
 
   const rules = program
     .command('rules')

@@ -24,6 +24,7 @@ function recordingCommands(answer: () => Promise<number> = () => Promise.resolve
     rebuild: record('rebuild'),
     migrate: record('migrate'),
     token: record('token'),
+    import: record('import'),
     rulesList: record('rulesList'),
     rulesPublish: record('rulesPublish'),
     rulesWhatIf: record('rulesWhatIf'),
@@ -165,6 +166,22 @@ describe('tandem dispatches', () => {
     [
       ['token', '--role', 'marketing,sales', '--actor', 'a@b', '--ttl', '8h', '--dashboard'],
       ['token', { roles: ['marketing', 'sales'], actor: 'a@b', ttl: '8h', dashboard: defaultApi }],
+    ],
+    [
+      ['import', 'history.jsonl'],
+      [
+        'import',
+        ['history.jsonl'],
+        { json: false, preset: 'canonical', mapping: null, blockEvents: 5000 },
+      ],
+    ],
+    [
+      ['import', '--json', '--block-events', '200', 'history.jsonl'],
+      [
+        'import',
+        ['history.jsonl'],
+        { json: true, preset: 'canonical', mapping: null, blockEvents: 200 },
+      ],
     ],
     [
       ['rules', 'list', '--json'],

@@ -1,0 +1,70 @@
+/**
+ * The canonical import format (docs/import.md): JSON Lines, one lead-lifecycle fact
+ * per line — `{ "leadId", "type", "occurredAt", "data", "accountId"? }` where
+ * `type` is a lead command name and `data` its body as the API takes it. Blank
+ * lines and lines starting with `//` are skipped. This module reads and shapes
+ * lines only; whether a fact may happen is decided later, per lead.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { commandTimeSchema } from '@tandem/contracts';
+import { parseLeadId } from '@tandem/domain';
+import { z } from 'zod';
+import { importableCommandTypes } from './import-commands';
+import type { ImportFact, ImportSource, RowRef, SourceRow } from './import-fact';
+
+const lineSchema = z.object({
+  leadId: z.string(),
+  type: z.enum(importableCommandTypes as [string, ...string[]]),
+  occurredAt: commandTimeSchema,
+  data: z.record(z.string(), z.unknown()).default({}),
+  accountId: z.string().trim().min(1).max(500).optional(),
+});
+
+/** Reads a canonical JSONL file; a line that is not a fact becomes a refused row. */
+export async function readCanonicalJsonl(file: string): Promise<ImportSource> {
+  const hash = createHash('sha256');
+  const stream = createReadStream(file);
+  stream.on('data', (chunk) => hash.update(chunk));
+  const rows: SourceRow[] = [];
+  let line = 0;
+  for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
+    line += 1;
+    const trimmed = text.trim();
+    if (trimmed === '' || trimmed.startsWith('//')) continue;
+    rows.push(parseCanonicalLine(trimmed, { file, line }));
+  }
+  return { hash: hash.digest('hex'), name: file, rows };
+}
+
+export function parseCanonicalLine(text: string, where: RowRef): SourceRow {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, where, leadId: null, reason: `not JSON: ${(error as Error).message}` };
+  }
+  const lead = parseLeadId((json as { leadId?: unknown } | null)?.leadId);
+  const leadId = lead.ok ? lead.leadId : null;
+  const parsed = lineSchema.safeParse(json);
+  if (!parsed.success) {
+    const fields = parsed.error.issues
+      .map((issue) => `${issue.path.length ? issue.path.join('.') : '(line)'}: ${issue.message}`)
+      .join('; ');
+    return { ok: false, where, leadId, reason: `not a fact: ${fields}` };
+  }
+  if (!lead.ok) return { ok: false, where, leadId: null, reason: `leadId ${lead.problem}` };
+  const { type, occurredAt, data, accountId } = parsed.data;
+  return {
+    ok: true,
+    fact: {
+      leadId: lead.leadId,
+      type: type as ImportFact['type'],
+      occurredAt,
+      data,
+      accountId: accountId ?? null,
+      where,
+    },
+  };
+}

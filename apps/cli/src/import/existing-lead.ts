@@ -1,0 +1,47 @@
+/**
+ * A lead as the store already holds it, for the import's careful path: its state
+ * folded with the domain's evolve (as the API folds it before a command), its
+ * revision for the expected-revision check, and the ids of its events so an
+ * earlier import of the same facts is recognised. Read-only.
+ */
+import { decodeStoredEvent, type LeadEnvelope } from '@tandem/contracts';
+import {
+  evolveLead,
+  initialLeadState,
+  leadEventTypes,
+  leadStreamId,
+  type LeadState,
+} from '@tandem/domain';
+import type { EventStore } from '@tandem/event-store';
+
+export interface ExistingLead {
+  readonly state: LeadState;
+  /** Revision of the last event; `null` when the lead has no stream. */
+  readonly revision: bigint | null;
+  readonly accountId: string | null;
+  readonly eventIds: ReadonlySet<string>;
+}
+
+const isLeadEventType = (type: string): boolean =>
+  (leadEventTypes as readonly string[]).includes(type);
+
+export async function readExistingLead(store: EventStore, leadId: string): Promise<ExistingLead> {
+  const recorded = await store.readStream(leadStreamId(leadId));
+  let state = initialLeadState();
+  let accountId: string | null = null;
+  const eventIds = new Set<string>();
+  for (const record of recorded) {
+    eventIds.add(record.eventId);
+    const decoded = decodeStoredEvent(record);
+    // A stored event that no longer decodes is corruption, not a bad row: stop loudly.
+    if (!decoded.ok) {
+      throw new Error(`lead ${leadId}: undecodable event ${record.eventId}: ${decoded.reason}`);
+    }
+    if (!isLeadEventType(decoded.envelope.type)) continue;
+    const envelope = decoded.envelope as LeadEnvelope;
+    state = evolveLead(state, envelope, envelope.occurredAt);
+    accountId = accountId ?? envelope.accountId;
+  }
+  const last = recorded.at(-1);
+  return { state, revision: last?.streamRevision ?? null, accountId, eventIds };
+}

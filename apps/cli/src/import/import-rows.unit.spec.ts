@@ -1,0 +1,124 @@
+/**
+ * The import's pure steps: a canonical line becomes a fact or a refusal naming the
+ * problem, a lead's facts are ordered the same whatever the order of the rows, and
+ * event ids are valid UUIDv7s that depend on the fact, not on where it was read.
+ */
+import { validate as isUuid, version as uuidVersion } from 'uuid';
+import { parseCanonicalLine } from './canonical-jsonl.source';
+import type { ImportFact } from './import-fact';
+import { importEventId } from './import-event-id';
+import { planImport } from './import-plan';
+
+const where = { file: 'f.jsonl', line: 7 };
+const line = (fields: Record<string, unknown>) => JSON.stringify(fields);
+
+describe('parseCanonicalLine', () => {
+  it('makes a fact with the lead id in its canonical form', () => {
+    const row = parseCanonicalLine(
+      line({ leadId: 'HubSpot:0042', type: 'AcceptLead', occurredAt: '2025-01-01T10:00:00+01:00' }),
+      where,
+    );
+    expect(row).toEqual({
+      ok: true,
+      fact: {
+        leadId: 'hubspot:42',
+        type: 'AcceptLead',
+        occurredAt: '2025-01-01T10:00:00+01:00',
+        data: {},
+        accountId: null,
+        where,
+      },
+    });
+  });
+
+  it.each([
+    ['{"leadId": ', /^not JSON/, null],
+    [
+      line({ leadId: 'hubspot:1', type: 'Fly', occurredAt: '2025-01-01T00:00:00Z' }),
+      /type/,
+      'hubspot:1',
+    ],
+    [
+      line({ leadId: 'hubspot:1', type: 'AcceptLead', occurredAt: '2999-01-01T00:00:00Z' }),
+      /occurredAt/,
+      'hubspot:1',
+    ],
+    [
+      line({ leadId: 'hubspot:x', type: 'AcceptLead', occurredAt: '2025-01-01T00:00:00Z' }),
+      /^leadId .*hubspot id/,
+      null,
+    ],
+  ])('refuses %s, saying why', (text, reason, leadId) => {
+    const row = parseCanonicalLine(text, where);
+    expect(row).toMatchObject({ ok: false, where, leadId });
+    expect(row.ok ? '' : row.reason).toMatch(reason);
+  });
+});
+
+describe('planImport', () => {
+  const fact = (type: ImportFact['type'], occurredAt: string, lineNo: number): ImportFact => ({
+    leadId: 'crm:1',
+    type,
+    occurredAt,
+    data: {},
+    accountId: null,
+    where: { file: 'f', line: lineNo },
+  });
+  const rows = (facts: ImportFact[]) => ({
+    hash: 'h',
+    name: 'f',
+    rows: facts.map((f) => ({ ok: true as const, fact: f })),
+  });
+
+  it('orders a lead by business time, then lifecycle, whatever the row order', () => {
+    const facts = [
+      fact('AcceptLead', '2025-01-02T00:00:00Z', 1),
+      fact('RecordTouchpoint', '2025-01-01T00:00:00Z', 2),
+      fact('CaptureLead', '2025-01-01T00:00:00Z', 3),
+    ];
+    const forward = planImport(rows(facts)).leads[0]?.facts.map((f) => f.type);
+    const backward = planImport(rows([...facts].reverse())).leads[0]?.facts.map((f) => f.type);
+    expect(forward).toEqual(['CaptureLead', 'RecordTouchpoint', 'AcceptLead']);
+    expect(backward).toEqual(forward);
+  });
+
+  it('refuses a lead whole at its first bad row', () => {
+    const plan = planImport({
+      hash: 'h',
+      name: 'f',
+      rows: [
+        { ok: true, fact: fact('CaptureLead', '2025-01-01T00:00:00Z', 1) },
+        { ok: false, where: { file: 'f', line: 4 }, leadId: 'crm:1', reason: 'later' },
+        { ok: false, where: { file: 'f', line: 2 }, leadId: 'crm:1', reason: 'first' },
+        { ok: false, where: { file: 'f', line: 3 }, leadId: null, reason: 'orphan' },
+      ],
+    });
+    expect(plan.leads[0]?.refusal).toMatchObject({ line: 2, reason: 'first' });
+    expect(plan.orphanRows).toEqual([{ file: 'f', line: 3, leadId: null, reason: 'orphan' }]);
+  });
+});
+
+describe('importEventId', () => {
+  const at = Date.parse('2025-03-04T05:06:07.089Z');
+
+  it('is a UUIDv7 carrying the business time', () => {
+    const id = importEventId('hubspot:1', 0, 0, 'CaptureLead', at);
+    expect(isUuid(id) && uuidVersion(id)).toBe(7);
+    expect(parseInt(id.replaceAll('-', '').slice(0, 12), 16)).toBe(at);
+  });
+
+  it('is the same for the same fact and differs for any other', () => {
+    const id = importEventId('hubspot:1', 2, 0, 'AcceptLead', at);
+    expect(importEventId('hubspot:1', 2, 0, 'AcceptLead', at)).toBe(id);
+    expect(
+      new Set([
+        id,
+        importEventId('hubspot:2', 2, 0, 'AcceptLead', at),
+        importEventId('hubspot:1', 3, 0, 'AcceptLead', at),
+        importEventId('hubspot:1', 2, 1, 'AcceptLead', at),
+        importEventId('hubspot:1', 2, 0, 'RejectLead', at),
+        importEventId('hubspot:1', 2, 0, 'AcceptLead', at + 1),
+      ]).size,
+    ).toBe(6);
+  });
+});

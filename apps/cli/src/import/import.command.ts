@@ -1,0 +1,148 @@
+/**
+ * `tandem import <file…>`: brings a history into the event store. Unlike the other
+ * ops commands it talks to the store directly, configured like the API
+ * (TANDEM_EVENT_STORE, TANDEM_POSTGRES_URL, TANDEM_DATA_DIR … via libs/config): a
+ * history of millions of facts must not travel as millions of HTTP requests.
+ * With the embedded store (PGlite) the API must be stopped first — PGlite is one
+ * process's database; on PostgreSQL the API may keep running (appends serialise in
+ * the store, the projector follows the log). Progress goes to stderr, the report
+ * to stdout (one JSON document with --json).
+ */
+import * as path from 'node:path';
+import { type EventStoreConfig, loadConfig } from '@tandem/config';
+import { createEventStore, type EventStore } from '@tandem/event-store';
+import { asJson, type CliIo } from '../cli-io';
+import { ExitCode } from '../cli-failure';
+import { definitionInForce } from './definition-in-force';
+import type { ImportPreset } from './import-presets';
+import { readImportSource } from './import-sources';
+import { planImport } from './import-plan';
+import { type ImportOutcome, runImport } from './import-runner';
+
+export interface ImportOptions {
+  readonly json: boolean;
+  readonly preset: ImportPreset;
+  readonly mapping: string | null;
+  readonly blockEvents: number;
+  /** Least time between two progress lines: 1 s on a terminal, 0 (every block) in a log. */
+  readonly progressEveryMs: number;
+}
+
+export interface ImportReport extends ImportOutcome {
+  readonly source: string;
+  readonly sourceHash: string;
+  readonly preset: ImportPreset;
+  readonly store: string;
+  readonly rulesVersion: number;
+  readonly rows: number;
+  readonly eventsPerSecond: number;
+}
+
+/** The import job's name: the actor of every event it appends. */
+export const importActor = (source: string) =>
+  ({ kind: 'system', id: `tandem-import:${path.basename(source)}`, role: 'system' }) as const;
+
+export async function importCommand(
+  files: readonly string[],
+  options: ImportOptions,
+  io: CliIo,
+): Promise<number> {
+  const config = loadConfig();
+  const source = await readImportSource(files, options.preset, options.mapping);
+  const plan = planImport(source);
+  let store: EventStore;
+  try {
+    store = await createEventStore(config.eventStore);
+  } catch (error) {
+    io.warn(
+      `tandem: cannot open the event store (${describeStore(config.eventStore)}): ${(error as Error).message}`,
+    );
+    return ExitCode.apiUnavailable;
+  }
+  try {
+    const { version, definition } = await definitionInForce(store);
+    io.warn(
+      `import: ${source.name}: ${plan.rows} rows, ${plan.leads.length} leads, rules v${version}`,
+    );
+    let lastShown = 0;
+    const outcome = await runImport({
+      store,
+      plan,
+      sourceHash: source.hash,
+      blockEvents: options.blockEvents,
+      decision: {
+        definition,
+        actor: importActor(source.name),
+        correlationId: `import-${source.hash.slice(0, 32)}`,
+      },
+      onProgress: (progress) => {
+        const shown = io.now();
+        if (
+          shown - lastShown < options.progressEveryMs &&
+          progress.leadsDone < progress.leadsTotal
+        ) {
+          return;
+        }
+        lastShown = shown;
+        io.warn(
+          `import: ${progress.leadsDone.toLocaleString('en')}/${progress.leadsTotal.toLocaleString('en')} leads · ` +
+            `${progress.eventsAppended.toLocaleString('en')} events · ${rate(progress.eventsAppended, progress.seconds).toLocaleString('en')} events/s`,
+        );
+      },
+      now: io.now,
+    });
+    const report: ImportReport = {
+      source: source.name,
+      sourceHash: source.hash,
+      preset: options.preset,
+      store: config.eventStore.kind,
+      rulesVersion: version,
+      rows: plan.rows,
+      ...outcome,
+      eventsPerSecond: rate(outcome.importedEvents, outcome.seconds),
+    };
+    io.print(options.json ? asJson(report) : importSummary(report));
+    return report.refused.length === 0 ? ExitCode.ok : ExitCode.failed;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Where the store is, without secrets (a connection string may hold a password). */
+const describeStore = (store: EventStoreConfig): string =>
+  store.kind === 'pglite'
+    ? `pglite at ${store.dataDir}`
+    : store.kind === 'postgres'
+      ? 'postgres at TANDEM_POSTGRES_URL'
+      : 'kurrentdb at KURRENTDB_URL';
+
+const rate = (events: number, seconds: number) =>
+  seconds > 0 ? Math.round(events / seconds) : events;
+
+/** The human report: one line of counts, then each refused row as `file:line`. */
+export function importSummary(report: ImportReport): string {
+  if (report.resumedAfterLeads === report.leadsTotal && report.leadsTotal > 0) {
+    return `${report.source}: imported before (all ${report.leadsTotal} leads): nothing added`;
+  }
+  const lines = [
+    `${report.source}: imported ${report.importedLeads} leads (${report.importedEvents} events) ` +
+      `under rules v${report.rulesVersion} in ${report.seconds.toFixed(1)} s ` +
+      `(${report.eventsPerSecond} events/s)`,
+  ];
+  if (report.resumedAfterLeads > 0) {
+    lines.push(`resumed after ${report.resumedAfterLeads} of ${report.leadsTotal} leads`);
+  }
+  if (report.alreadyImportedLeads > 0) {
+    lines.push(`${report.alreadyImportedLeads} leads were already imported: nothing added`);
+  }
+  if (report.refused.length > 0) {
+    lines.push(
+      `${report.refused.length} rows refused (${report.refusedLeads} leads not imported, none in part):`,
+    );
+    for (const row of report.refused) {
+      const lead = row.leadId === null ? '' : ` lead ${row.leadId}:`;
+      lines.push(`  ${row.file}:${row.line}${lead} ${row.reason}`);
+    }
+  }
+  return lines.join('\n');
+}

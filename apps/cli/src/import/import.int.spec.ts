@@ -1,0 +1,372 @@
+/**
+ * `tandem import` against real stores, PGlite and the local PostgreSQL server: the
+ * canonical sample lands as the events each lead should have, a re-run (of the same
+ * file, or of the same facts in another file) adds nothing, bad rows are refused by
+ * file and line with their whole lead, a lead that already exists continues from its
+ * history, and the built CLI killed with SIGKILL mid-import and run again leaves the
+ * same events as a clean import. Each test has its own database or schema.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { canonicalLeadId, leadStreamId } from '@tandem/domain';
+import { loadConfig } from '@tandem/config';
+import { createEventStore, type EventStore } from '@tandem/event-store';
+import {
+  TEST_POSTGRES_URL,
+  dropSchema,
+  freshSchemaName,
+  pgliteUnavailableReason,
+  postgresUnavailableReason,
+} from '@tandem/testing';
+import { readCanonicalJsonl } from './canonical-jsonl.source';
+import { definitionInForce } from './definition-in-force';
+import { importActor } from './import.command';
+import { planImport } from './import-plan';
+import { type ImportOutcome, runImport } from './import-runner';
+import { writeCanonicalHistory } from './testing/canonical-history';
+
+jest.setTimeout(600_000);
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const CLI = path.join(ROOT, 'dist/apps/cli/src/main.js');
+const SAMPLE = path.join(ROOT, 'samples/import/canonical.jsonl');
+
+interface StoreKind {
+  readonly name: string;
+  readonly unavailable: string | null;
+  /** A fresh, empty store, and the environment that points the CLI at the same one. */
+  create(): Promise<{
+    env: Record<string, string>;
+    open(): Promise<EventStore>;
+    drop(): Promise<void>;
+  }>;
+}
+
+const kinds: StoreKind[] = [
+  {
+    name: 'PGlite',
+    unavailable: pgliteUnavailableReason(),
+    create: async () => {
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'tandem-import-'));
+      const env = { TANDEM_EVENT_STORE: 'pglite', TANDEM_DATA_DIR: dataDir };
+      return {
+        env,
+        open: () => createEventStore(loadConfig(env).eventStore),
+        drop: () => rm(dataDir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    unavailable: postgresUnavailableReason(),
+    create: () => {
+      const schema = freshSchemaName('import');
+      const env = {
+        TANDEM_EVENT_STORE: 'postgres',
+        TANDEM_POSTGRES_URL: TEST_POSTGRES_URL,
+        TANDEM_POSTGRES_SCHEMA: schema,
+      };
+      return Promise.resolve({
+        env,
+        open: () => createEventStore(loadConfig(env).eventStore),
+        drop: () => dropSchema(schema),
+      });
+    },
+  },
+];
+
+async function importFile(store: EventStore, file: string): Promise<ImportOutcome> {
+  const source = await readCanonicalJsonl(file);
+  const { definition } = await definitionInForce(store);
+  return runImport({
+    store,
+    plan: planImport(source),
+    sourceHash: source.hash,
+    blockEvents: 8,
+    decision: { definition, actor: importActor(file), correlationId: 'import-spec' },
+  });
+}
+
+const typesOf = async (store: EventStore, leadId: string) =>
+  (await store.readStream(leadStreamId(leadId))).map((event) => event.type);
+
+/**
+ * Personal data is sealed per store with its own keys (issue 12), so two stores hold the
+ * same fact as different ciphertexts: compare that a field is sealed, not its bytes.
+ */
+const sealedAsMarker = (value: unknown): unknown =>
+  JSON.parse(
+    JSON.stringify(value, (_key, field: unknown) =>
+      typeof field === 'object' && field !== null && '$pii' in field ? '<sealed>' : field,
+    ),
+  );
+
+/**
+ * The events of the given leads, stream by stream, without what differs between two runs
+ * (global positions, recording times, sealed bytes). Read per stream: the global log of a
+ * PostgreSQL server shows a commit only once every older transaction on the server has
+ * ended, and other suites share this server.
+ */
+async function leadEvents(store: EventStore, leadIds: readonly string[]) {
+  const events = [];
+  for (const leadId of leadIds) {
+    for (const {
+      streamId,
+      streamRevision,
+      eventId,
+      type,
+      data,
+      metadata,
+    } of await store.readStream(leadStreamId(leadId))) {
+      events.push({
+        streamId,
+        streamRevision,
+        eventId,
+        type,
+        data: sealedAsMarker(data),
+        metadata,
+      });
+    }
+  }
+  return events;
+}
+
+describe.each(kinds)('import into $name', (kind) => {
+  const maybe = kind.unavailable === null ? it : it.skip;
+  if (kind.unavailable !== null)
+    console.warn(`skipping ${kind.name} import specs: ${kind.unavailable}`);
+
+  let fixture: Awaited<ReturnType<StoreKind['create']>>;
+  let store: EventStore;
+  let dir: string;
+  beforeEach(async () => {
+    if (kind.unavailable !== null) return;
+    fixture = await kind.create();
+    store = await fixture.open();
+    dir = await mkdtemp(path.join(tmpdir(), 'tandem-import-files-'));
+  });
+  afterEach(async () => {
+    if (kind.unavailable !== null) return;
+    await store.close();
+    await fixture.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  maybe('imports the canonical sample: each lead’s events in business-time order', async () => {
+    const outcome = await importFile(store, SAMPLE);
+
+    expect(outcome).toMatchObject({
+      leadsTotal: 5,
+      importedLeads: 5,
+      importedEvents: 32,
+      refused: [],
+    });
+    expect(await typesOf(store, 'hubspot:1001')).toEqual([
+      'LeadCaptured',
+      'TouchpointRecorded',
+      'LeadProfiled',
+      'LeadQualifiedAsMql',
+      'LeadHandedToSales',
+      'LeadAcceptedBySales',
+      'LeadQualifiedAsSql',
+      'OpportunityOpened',
+      'OpportunityStageChanged',
+      'DealWon',
+    ]);
+    // Its LoseDeal is the file's first line of the lead, and the last fact in business time.
+    const lost = await typesOf(store, '0190d0b0-7c1e-7a3b-9c55-2f4d8e6a1b01');
+    expect(lost[0]).toBe('LeadCaptured');
+    expect(lost.at(-1)).toBe('DealLost');
+    expect(await typesOf(store, 'hubspot:1002')).toContain('LeadRejectedBySales');
+    expect(await typesOf(store, canonicalLeadId('salesforce:00Q5e00000AbCdE'))).toEqual([
+      'LeadCaptured',
+      'TouchpointRecorded',
+      'TouchpointRecorded',
+    ]);
+    expect(await typesOf(store, 'hubspot:1005')).toContain('LeadRecycled');
+
+    const [captured, , , mql, handed] = await store.readStream(leadStreamId('hubspot:1001'));
+    expect(captured?.metadata).toMatchObject({
+      leadId: 'hubspot:1001',
+      accountId: 'fabbrica',
+      occurredAt: '2025-01-06T09:12:00.000Z',
+      actor: { kind: 'system', id: 'tandem-import:canonical.jsonl', role: 'system' },
+    });
+    expect(mql?.data).toMatchObject({ rulesVersion: 1 });
+    // The SLA runs from the business time of the hand-off, not from the import's clock.
+    expect(handed?.data).toMatchObject({ slaDueAt: '2025-01-09T12:00:00.000Z' });
+  });
+
+  maybe('a second run adds nothing, nor does the same history in another file', async () => {
+    await importFile(store, SAMPLE);
+    const head = await store.headPosition();
+    const leadIds = planImport(await readCanonicalJsonl(SAMPLE)).leads.map((lead) => lead.leadId);
+    const before = await leadEvents(store, leadIds);
+
+    const again = await importFile(store, SAMPLE);
+    expect(again).toMatchObject({ resumedAfterLeads: 5, importedEvents: 0, refused: [] });
+
+    // Other bytes, other checkpoint: the deterministic event ids recognise every lead.
+    const reordered = path.join(dir, 'reordered.jsonl');
+    const lines = (await readFile(SAMPLE, 'utf8')).trimEnd().split('\n').reverse();
+    await writeFile(reordered, `${lines.join('\n')}\n`);
+    const other = await importFile(store, reordered);
+    expect(other).toMatchObject({
+      resumedAfterLeads: 0,
+      importedEvents: 0,
+      alreadyImportedLeads: 5,
+      refused: [],
+    });
+    expect(await store.headPosition()).toBe(head);
+    expect(await leadEvents(store, leadIds)).toEqual(before);
+  });
+
+  maybe('refuses bad rows by file and line, each with its whole lead', async () => {
+    const file = path.join(dir, 'bad.jsonl');
+    const capture = (lead: string, email: string, productInterest: string | null) =>
+      JSON.stringify({
+        leadId: lead,
+        type: 'CaptureLead',
+        occurredAt: '2025-01-01T10:00:00Z',
+        data: {
+          contact: { name: 'Ada', email },
+          company: { name: 'Acme' },
+          source: { channel: 'organic' },
+          productInterest,
+          timeframe: null,
+          consent: { marketing: false },
+        },
+      });
+    await writeFile(
+      file,
+      [
+        capture('crm:a', 'ada@example.com', 'lead_scoring'),
+        '{"leadId": "crm:x", "type": ',
+        capture('crm:b', 'not-an-email', null),
+        JSON.stringify({
+          leadId: 'crm:b',
+          type: 'RecordTouchpoint',
+          occurredAt: '2025-01-02T10:00:00Z',
+          data: { kind: 'page_view', channel: 'web' },
+        }),
+        capture('crm:c', 'cy@example.com', null),
+        JSON.stringify({
+          leadId: 'crm:c',
+          type: 'QualifyLeadAsMql',
+          occurredAt: '2025-01-03T10:00:00Z',
+        }),
+        JSON.stringify({
+          leadId: 'no id',
+          type: 'CaptureLead',
+          occurredAt: '2025-01-03T10:00:00Z',
+        }),
+      ].join('\n'),
+    );
+
+    const outcome = await importFile(store, file);
+
+    expect(outcome).toMatchObject({ importedLeads: 1, refusedLeads: 2 });
+    expect(outcome.refused.map(({ line, leadId }) => ({ line, leadId }))).toEqual([
+      { line: 2, leadId: null },
+      { line: 3, leadId: 'crm:b' },
+      { line: 6, leadId: 'crm:c' },
+      { line: 7, leadId: null },
+    ]);
+    expect(outcome.refused[0]?.reason).toMatch(/^not JSON/);
+    expect(outcome.refused[1]?.reason).toMatch(/CaptureLead: invalid data: contact\.email/);
+    expect(outcome.refused[2]?.reason).toMatch(/QualifyLeadAsMql: .*MQL criteria/);
+    expect(outcome.refused[3]?.reason).toMatch(/^leadId /);
+    expect(await typesOf(store, 'crm:a')).toEqual(['LeadCaptured']);
+    expect(await typesOf(store, 'crm:b')).toEqual([]);
+    expect(await typesOf(store, 'crm:c')).toEqual([]);
+  });
+
+  maybe('continues a lead that already exists from its history', async () => {
+    await importFile(store, SAMPLE);
+    const file = path.join(dir, 'more.jsonl');
+    await writeFile(
+      file,
+      `${JSON.stringify({
+        leadId: 'HUBSPOT:01005', // another spelling of hubspot:1005
+        type: 'RecordTouchpoint',
+        occurredAt: '2025-04-01T10:00:00Z',
+        data: { kind: 'webinar', channel: 'webinar', campaign: 'q2-webinar' },
+      })}\n`,
+    );
+
+    const outcome = await importFile(store, file);
+
+    expect(outcome).toMatchObject({ importedLeads: 1, importedEvents: 1, refused: [] });
+    expect((await typesOf(store, 'hubspot:1005')).at(-1)).toBe('TouchpointRecorded');
+  });
+
+  maybe('a SIGKILL mid-import, then a re-run, leaves what a clean import leaves', async () => {
+    const file = path.join(dir, 'history.jsonl');
+    await writeCanonicalHistory(file, 12_000);
+    await store.close(); // PGlite is one process's database: the CLI gets it alone
+
+    const killed = await runCli(fixture.env, [file, '--block-events', '300'], (stderr) =>
+      /import: [1-9][\d,]*\/[\d,]+ leads/.test(stderr),
+    );
+    expect({ signal: killed.signal, stderr: killed.stderr }).toMatchObject({ signal: 'SIGKILL' });
+    const resumed = await runCli(fixture.env, [file, '--json', '--block-events', '300']);
+    expect(resumed.code).toBe(0);
+    const report = JSON.parse(resumed.stdout) as ImportOutcome;
+    expect(report.resumedAfterLeads).toBeGreaterThan(0);
+    expect(report.resumedAfterLeads).toBeLessThan(report.leadsTotal);
+    expect(report.refused).toEqual([]);
+
+    const clean = await kind.create();
+    try {
+      const cleanRun = await runCli(clean.env, [file, '--json']);
+      expect({ code: cleanRun.code, stderr: cleanRun.stderr }).toMatchObject({ code: 0 });
+      const cleanReport = JSON.parse(cleanRun.stdout) as ImportOutcome;
+      expect(cleanReport.importedEvents + report.importedEvents).toBeGreaterThan(0);
+      store = await fixture.open();
+      const cleanStore = await clean.open();
+      try {
+        const leadIds = planImport(await readCanonicalJsonl(file)).leads.map((lead) => lead.leadId);
+        const expected = await leadEvents(cleanStore, leadIds);
+        expect(expected.length).toBeGreaterThan(11_000);
+        expect(await leadEvents(store, leadIds)).toEqual(expected);
+      } finally {
+        await cleanStore.close();
+      }
+    } finally {
+      await clean.drop();
+    }
+  });
+});
+
+interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built `tandem import`; with `killWhen`, SIGKILLs it once its stderr matches. */
+function runCli(
+  env: Record<string, string>,
+  args: readonly string[],
+  killWhen?: (stderr: string) => boolean,
+): Promise<CliRun> {
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'import', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (killWhen?.(stderr) === true && child.exitCode === null) child.kill('SIGKILL');
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}

@@ -1,0 +1,167 @@
+/**
+ * One lead's imported facts, decided like live commands: each fact's body is
+ * validated by the same request schema the API applies, then the Lead decider
+ * takes it under the active funnel definition with the fact's business time as
+ * "now", and the state is evolved before the next fact. The outcome is every event
+ * of the lead, or the first fact that cannot happen: a lead is imported whole or
+ * not at all. Envelopes are built by the store library's `envelopesFor`, as the
+ * API's are, with deterministic ids. Pure apart from hashing: no store, no clock.
+ */
+import { eventDataSchemas, type KnownEventType } from '@tandem/contracts';
+import {
+  type Actor,
+  authorize,
+  decideLead,
+  DomainError,
+  evolveLead,
+  type FunnelDefinition,
+  type LeadCommand,
+  type LeadState,
+} from '@tandem/domain';
+import { envelopesFor, type EventToAppend } from '@tandem/event-store';
+import type { ImportFact, RowRef } from './import-fact';
+import { describe, parseImportCommand } from './import-commands';
+import { importEventId } from './import-event-id';
+
+/** A lead's facts in the order they are decided: business time, then file order. */
+export interface LeadFacts {
+  readonly leadId: string;
+  readonly facts: readonly ImportFact[];
+}
+
+export interface DecisionInput {
+  readonly definition: FunnelDefinition;
+  readonly actor: Actor;
+  /** One per import run of a source: every event of the run carries it. */
+  readonly correlationId: string;
+}
+
+/** Where the lead's stream stands before the import (initial for a new lead). */
+export interface LeadStart {
+  readonly state: LeadState;
+  readonly accountId: string | null;
+}
+
+export type LeadDecision =
+  | { readonly ok: true; readonly events: readonly EventToAppend[] }
+  | { readonly ok: false; readonly where: RowRef; readonly reason: string };
+
+/**
+ * Facts of one instant in lifecycle order: a CRM export often stamps the capture and
+ * the first touchpoint, or the hand-off and the acceptance, with the same time, and
+ * the order of the rows must not decide (a re-export may list them the other way).
+ */
+const lifecycleRank: readonly string[] = [
+  'CaptureLead',
+  'RecordTouchpoint',
+  'ProfileLead',
+  'QualifyLeadAsMql',
+  'HandLeadToSales',
+  'HandLeadToSalesDirectly',
+  'AcceptLead',
+  'RejectLead',
+  'QualifyLeadAsSql',
+  'OpenOpportunity',
+  'ChangeOpportunityStage',
+  'WinDeal',
+  'LoseDeal',
+  'RecycleLead',
+  'MergeLead',
+  'EraseLead',
+];
+const rankOf = (type: string) => {
+  const rank = lifecycleRank.indexOf(type);
+  return rank < 0 ? lifecycleRank.length : rank;
+};
+
+/** Sorts a lead's facts by business time, then lifecycle order, then the order of the rows. */
+export function inBusinessTimeOrder(facts: readonly ImportFact[]): ImportFact[] {
+  return facts
+    .map((fact, index) => ({
+      fact,
+      index,
+      at: Date.parse(fact.occurredAt),
+      rank: rankOf(fact.type),
+    }))
+    .sort((a, b) => a.at - b.at || a.rank - b.rank || a.index - b.index)
+    .map(({ fact }) => fact);
+}
+
+/** The id the lead's first imported event gets: present in its stream = already imported. */
+export function firstImportedEventId(lead: LeadFacts): string | null {
+  const first = lead.facts[0];
+  if (first === undefined) return null;
+  return importEventId(lead.leadId, 0, 0, first.type, Date.parse(first.occurredAt));
+}
+
+export function decideLeadFacts(
+  lead: LeadFacts,
+  start: LeadStart,
+  input: DecisionInput,
+): LeadDecision {
+  let state = start.state;
+  let accountId = start.accountId;
+  const events: EventToAppend[] = [];
+  for (const [factIndex, fact] of lead.facts.entries()) {
+    const parsed = parseImportCommand(fact.type, fact.data);
+    if (!parsed.ok) return { ok: false, where: fact.where, reason: parsed.reason };
+    const occurredAtMs = Date.parse(fact.occurredAt);
+    const now = new Date(occurredAtMs).toISOString();
+    const idOf = (eventIndex: number) =>
+      importEventId(lead.leadId, factIndex, eventIndex, fact.type, occurredAtMs);
+    const command = withDeterministicIds(parsed.command, idOf(0));
+    let decided;
+    try {
+      // The import's actor is held to the same permissions as a caller of the API.
+      authorize(input.actor.role, command.type);
+      decided = decideLead(command, state, {
+        leadId: lead.leadId,
+        definition: input.definition,
+        now,
+      });
+    } catch (error) {
+      if (error instanceof DomainError) {
+        return { ok: false, where: fact.where, reason: `${fact.type}: ${error.message}` };
+      }
+      throw error;
+    }
+    if (command.type === 'CaptureLead') accountId = accountId ?? fact.accountId;
+    for (const event of decided) {
+      // The one event schema the projector decodes with: nothing it would skip is stored.
+      const valid = eventDataSchemas[event.type as KnownEventType].safeParse(event.data);
+      if (!valid.success) {
+        return {
+          ok: false,
+          where: fact.where,
+          reason: `${fact.type}: ${event.type} would be invalid: ${describe(valid.error)}`,
+        };
+      }
+      state = evolveLead(state, event, now);
+    }
+    let eventIndex = 0;
+    const context = {
+      leadId: lead.leadId,
+      accountId,
+      occurredAt: now,
+      correlationId: input.correlationId,
+      causationId: null,
+      actor: input.actor,
+    };
+    events.push(...envelopesFor(decided, context, () => idOf(eventIndex++)));
+  }
+  return { ok: true, events };
+}
+
+/**
+ * The API mints touchpoint and opportunity ids a client leaves out; an import
+ * derives them from the fact's own event id so a re-run produces the same events.
+ */
+function withDeterministicIds(command: LeadCommand, factEventId: string): LeadCommand {
+  if (command.type === 'RecordTouchpoint' && command.data.touchpointId === '') {
+    return { ...command, data: { ...command.data, touchpointId: factEventId } };
+  }
+  if (command.type === 'OpenOpportunity' && command.data.opportunityId === '') {
+    return { ...command, data: { ...command.data, opportunityId: factEventId } };
+  }
+  return command;
+}
