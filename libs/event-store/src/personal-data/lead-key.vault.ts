@@ -41,6 +41,18 @@ export class LeadKeyVault {
   }
 
   async init(): Promise<void> {
+    try {
+      await this.createTable();
+    } catch (error) {
+      // Two processes creating the table at once: IF NOT EXISTS still races in the catalogue
+      // (duplicate pg_type row, 23505, or 42P07). The loser finds the table made; check once more.
+      const code = (error as { code?: unknown }).code;
+      if (code !== '23505' && code !== '42P07') throw error;
+      await this.createTable();
+    }
+  }
+
+  private async createTable(): Promise<void> {
     await this.db.exec(
       `CREATE TABLE IF NOT EXISTS ${this.table} (
          lead_id text PRIMARY KEY,
