@@ -1,33 +1,62 @@
 /**
  * Which reader turns the files on the command line into import rows: the
- * canonical JSONL format, or a preset for a CRM's CSV exports.
+ * canonical JSONL format, or a preset for a CRM's CSV exports (a directory stands
+ * for the CSV files in it). A file that cannot be read is a usage error (exit 2).
  */
+import { readdir, stat } from 'node:fs/promises';
+import * as path from 'node:path';
 import { UsageError } from '../usage-error';
 import { readCanonicalJsonl } from './canonical-jsonl.source';
 import type { ImportSource } from './import-fact';
 import type { ImportPreset } from './import-presets';
+import { readHubspotExport } from './presets/hubspot.preset';
 
 export async function readImportSource(
   files: readonly string[],
   preset: ImportPreset,
   mapping: string | null,
 ): Promise<ImportSource> {
-  if (mapping !== null && preset === 'canonical') {
-    throw new UsageError(
-      '--mapping applies to CSV files (--preset mapped), not to canonical JSONL',
-    );
-  }
-  const [file, ...more] = files;
-  if (file === undefined || more.length > 0) {
-    throw new UsageError('the canonical format is one JSONL file: tandem import <file.jsonl>');
+  if (mapping !== null) {
+    throw new UsageError('--mapping (a mapping file for other CSV exports) is not supported yet');
   }
   try {
-    return await readCanonicalJsonl(file);
+    switch (preset) {
+      case 'canonical': {
+        const [file, ...more] = files;
+        if (file === undefined || more.length > 0) {
+          throw new UsageError(
+            'the canonical format is one JSONL file: tandem import <file.jsonl>',
+          );
+        }
+        return await readCanonicalJsonl(file);
+      }
+      case 'hubspot':
+        return await readHubspotExport(await csvFiles(files));
+    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-      throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+      throw new UsageError(
+        `cannot read ${(error as NodeJS.ErrnoException).path ?? files.join(' ')}: ${(error as Error).message}`,
+      );
+    }
+    if (typeof code === 'string' && code.startsWith('CSV_')) {
+      throw new UsageError(`not a CSV file: ${(error as Error).message}`);
     }
     throw error;
   }
+}
+
+/** Files as given; a directory becomes its `.csv` files in name order. */
+async function csvFiles(files: readonly string[]): Promise<string[]> {
+  const expanded: string[] = [];
+  for (const file of files) {
+    if ((await stat(file)).isDirectory()) {
+      const names = (await readdir(file)).filter((name) => name.endsWith('.csv')).sort();
+      expanded.push(...names.map((name) => path.join(file, name)));
+    } else {
+      expanded.push(file);
+    }
+  }
+  return expanded;
 }

@@ -23,8 +23,10 @@ import {
 import { readCanonicalJsonl } from './canonical-jsonl.source';
 import { definitionInForce } from './definition-in-force';
 import { importActor } from './import.command';
+import type { ImportSource } from './import-fact';
 import { planImport } from './import-plan';
 import { type ImportOutcome, runImport } from './import-runner';
+import { readHubspotExport } from './presets/hubspot.preset';
 import { writeCanonicalHistory } from './testing/canonical-history';
 
 jest.setTimeout(600_000);
@@ -32,6 +34,7 @@ jest.setTimeout(600_000);
 const ROOT = path.resolve(__dirname, '../../../..');
 const CLI = path.join(ROOT, 'dist/apps/cli/src/main.js');
 const SAMPLE = path.join(ROOT, 'samples/import/canonical.jsonl');
+const HUBSPOT = path.join(ROOT, 'samples/import/hubspot');
 
 interface StoreKind {
   readonly name: string;
@@ -77,8 +80,12 @@ const kinds: StoreKind[] = [
   },
 ];
 
-async function importFile(store: EventStore, file: string): Promise<ImportOutcome> {
-  const source = await readCanonicalJsonl(file);
+async function importFile(
+  store: EventStore,
+  file: string,
+  read: (file: string) => Promise<ImportSource> = readCanonicalJsonl,
+): Promise<ImportOutcome> {
+  const source = await read(file);
   const { definition } = await definitionInForce(store);
   return runImport({
     store,
@@ -301,6 +308,72 @@ describe.each(kinds)('import into $name', (kind) => {
     expect(outcome).toMatchObject({ importedLeads: 1, importedEvents: 1, refused: [] });
     expect((await typesOf(store, 'hubspot:1005')).at(-1)).toBe('TouchpointRecorded');
   });
+
+  maybe(
+    'imports the HubSpot sample: leads without an MQL date take the sales-sourced path',
+    async () => {
+      const hubspot = (dir: string) =>
+        readHubspotExport([path.join(dir, 'contacts.csv'), path.join(dir, 'deals.csv')]);
+      const outcome = await importFile(store, HUBSPOT, hubspot);
+
+      expect(outcome).toMatchObject({ importedLeads: 5, importedEvents: 26, refused: [] });
+      expect(await typesOf(store, 'hubspot:2001')).toEqual([
+        'LeadCaptured',
+        'LeadProfiled',
+        'LeadQualifiedAsMql',
+        'LeadHandedToSales',
+        'LeadAcceptedBySales',
+        'LeadQualifiedAsSql',
+        'OpportunityOpened',
+        'DealWon',
+      ]);
+      // Met at a fair (original source OFFLINE), straight to sales: no MQL, then lost.
+      expect(await typesOf(store, 'hubspot:2003')).toEqual([
+        'LeadCaptured',
+        'LeadProfiled',
+        'LeadHandedToSales',
+        'LeadAcceptedBySales',
+        'LeadQualifiedAsSql',
+        'OpportunityOpened',
+        'DealLost',
+      ]);
+      const [, , direct] = await store.readStream(leadStreamId('hubspot:2003'));
+      expect(direct?.data).toMatchObject({ path: 'sales_sourced', salesSource: 'event_contact' });
+      const lost = (await store.readStream(leadStreamId('hubspot:2003'))).at(-1);
+      expect(lost?.data).toMatchObject({ reason: 'competitor' });
+      expect(await typesOf(store, 'hubspot:2004')).toEqual(['LeadCaptured', 'LeadProfiled']);
+
+      // A loss reason the mapping lacks refuses its lead, naming the deals file's row.
+      const copy = path.join(dir, 'hubspot');
+      await writeFile(
+        path.join(dir, 'contacts.csv'),
+        await readFile(path.join(HUBSPOT, 'contacts.csv')),
+      );
+      const deals = (await readFile(path.join(HUBSPOT, 'deals.csv'), 'utf8')).replace(
+        'Went with competitor',
+        'Budget cut',
+      );
+      await writeFile(path.join(dir, 'deals.csv'), deals);
+      const fresh = await kind.create();
+      const other = await fresh.open();
+      try {
+        const refused = await importFile(other, copy, () => hubspot(dir));
+        expect(refused.refused).toEqual([
+          {
+            file: path.join(dir, 'deals.csv'),
+            line: 3,
+            leadId: 'hubspot:2003',
+            reason:
+              'closed_lost_reason "Budget cut" is not mapped to a loss reason of the dictionary',
+          },
+        ]);
+        expect(await typesOf(other, 'hubspot:2003')).toEqual([]);
+      } finally {
+        await other.close();
+        await fresh.drop();
+      }
+    },
+  );
 
   maybe('a SIGKILL mid-import, then a re-run, leaves what a clean import leaves', async () => {
     const file = path.join(dir, 'history.jsonl');

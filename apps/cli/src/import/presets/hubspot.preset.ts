@@ -1,0 +1,306 @@
+/**
+ * The HubSpot preset: a contacts export and a deals export (CSV, HubSpot's internal
+ * property names as headers) become canonical facts, one lead per contact
+ * (`hubspot:<hs_object_id>`). What each column means (docs/import.md has the table):
+ * - `createdate` captures the lead (name, email, company, `industry`, `numemployees`,
+ *   `country`, original source `hs_analytics_source` / `_data_1`, `product_interest`,
+ *   `timeframe`); `jobtitle` profiles it (role);
+ * - `hs_lifecyclestage_marketingqualifiedlead_date` asks for the MQL (decided by the
+ *   active rules, like any MQL);
+ * - `hs_lifecyclestage_salesqualifiedlead_date` hands the lead to its owner, who
+ *   accepts and qualifies it (criteria: budget, authority, need). A lead that reached
+ *   sales without an MQL date takes the sales-sourced path (HandLeadToSalesDirectly,
+ *   its source from the original source: OFFLINE → event_contact, REFERRALS →
+ *   referral, else outbound);
+ * - a deal (`associated_contact_id`) opens the opportunity at its `createdate` with its
+ *   `amount` and currency; `closedwon` / `closedlost` win or lose it at `closedate`, a
+ *   loss with its `closed_lost_reason` mapped to the dictionary's codes — a reason
+ *   the map lacks refuses the deal's lead with the row named.
+ * Times without a zone are read as UTC. The preset never decides: rows only say what
+ * happened; the Lead decider judges it.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
+import type { LeadCommandType } from '@tandem/domain';
+import { UsageError } from '../../usage-error';
+import type { ImportFact, ImportSource, RowRef, SourceRow } from '../import-fact';
+
+type Row = Readonly<Record<string, string>>;
+
+interface CsvFile {
+  readonly file: string;
+  readonly header: readonly string[];
+  readonly rows: readonly { readonly row: Row; readonly line: number }[];
+  readonly hash: string;
+}
+
+const industries: Record<string, string> = {
+  COMPUTER_SOFTWARE: 'software',
+  INFORMATION_TECHNOLOGY_AND_SERVICES: 'software',
+  MACHINERY: 'manufacturing',
+  INDUSTRIAL_AUTOMATION: 'manufacturing',
+  HOSPITAL_HEALTH_CARE: 'healthcare',
+  MEDICAL_DEVICES: 'healthcare',
+  FINANCIAL_SERVICES: 'financial_services',
+  BANKING: 'financial_services',
+};
+
+const roles: Record<string, string> = {
+  cmo: 'cmo',
+  'chief marketing officer': 'cmo',
+  'head of marketing': 'head_of_marketing',
+  'vp marketing': 'head_of_marketing',
+  'head of sales': 'head_of_sales',
+  'vp sales': 'head_of_sales',
+  cro: 'cro',
+  'chief revenue officer': 'cro',
+  ceo: 'ceo',
+  'marketing operations manager': 'marketing_ops',
+};
+
+const salesSourcedBy: Record<string, string> = {
+  OFFLINE: 'event_contact',
+  REFERRALS: 'referral',
+};
+
+const openStages: Record<string, string> = {
+  appointmentscheduled: 'discovery',
+  qualifiedtobuy: 'discovery',
+  presentationscheduled: 'proposal',
+  decisionmakerboughtin: 'proposal',
+  contractsent: 'negotiation',
+};
+
+const lossReasons: Record<string, string> = {
+  price: 'price',
+  'too expensive': 'price',
+  competitor: 'competitor',
+  'went with competitor': 'competitor',
+  'no decision': 'no_decision',
+  unresponsive: 'no_decision',
+  timing: 'timing',
+  'bad timing': 'timing',
+  'product fit': 'product_fit',
+  'missing feature': 'product_fit',
+};
+
+/** What SQL means when HubSpot says only "SQL": three of the default dictionary's criteria. */
+const SQL_CRITERIA = ['budget', 'authority', 'need'];
+
+export async function readHubspotExport(files: readonly string[]): Promise<ImportSource> {
+  const csvs = await Promise.all(files.map(readCsv));
+  const contacts = csvs.filter((csv) => csv.header.includes('email'));
+  const deals = csvs.filter((csv) => csv.header.includes('dealstage'));
+  for (const csv of csvs) {
+    if (!contacts.includes(csv) && !deals.includes(csv)) {
+      throw new UsageError(
+        `${csv.file}: neither a HubSpot contacts export (an email column) nor a deals export (a dealstage column)`,
+      );
+    }
+  }
+  if (contacts.length === 0) throw new UsageError('the hubspot preset needs a contacts export');
+  const rows: SourceRow[] = [];
+  const known = new Map<string, RowRef>();
+  const dealsByContact = new Map<string, { row: Row; where: RowRef }[]>();
+  for (const csv of deals) {
+    for (const { row, line } of csv.rows) {
+      const where = { file: csv.file, line };
+      const contact = (row.associated_contact_id ?? '').trim();
+      const list = dealsByContact.get(contact) ?? [];
+      list.push({ row, where });
+      dealsByContact.set(contact, list);
+    }
+  }
+  for (const csv of contacts) {
+    for (const { row, line } of csv.rows) {
+      const where = { file: csv.file, line };
+      const id = (row.hs_object_id ?? '').trim();
+      const contactDeals = dealsByContact.get(id) ?? [];
+      dealsByContact.delete(id);
+      rows.push(...contactFacts(row, where, contactDeals));
+      known.set(id, where);
+    }
+  }
+  // Deals whose contact is not in the export: refused alone, they name no lead we know.
+  for (const [contact, list] of dealsByContact) {
+    for (const { where } of list) {
+      rows.push({
+        ok: false,
+        where,
+        leadId: null,
+        reason: `deal's associated_contact_id ${JSON.stringify(contact)} is not in the contacts export`,
+      });
+    }
+  }
+  const hash = createHash('sha256').update('hubspot\n');
+  for (const csv of [...contacts, ...deals]) hash.update(`${csv.hash}\n`);
+  return { hash: hash.digest('hex'), name: files.join(' + '), rows };
+}
+
+function contactFacts(
+  row: Row,
+  where: RowRef,
+  deals: readonly { row: Row; where: RowRef }[],
+): SourceRow[] {
+  const id = (row.hs_object_id ?? '').trim();
+  const leadId = /^\d+$/.test(id) ? `hubspot:${BigInt(id).toString()}` : null;
+  if (leadId === null) {
+    return [
+      {
+        ok: false,
+        where,
+        leadId: null,
+        reason: `hs_object_id ${JSON.stringify(id)} is not a HubSpot record id`,
+      },
+    ];
+  }
+  const out: SourceRow[] = [];
+  const refuse = (at: RowRef, reason: string) => out.push({ ok: false, where: at, leadId, reason });
+  const fact = (
+    type: LeadCommandType,
+    at: RowRef,
+    time: string | null,
+    data: Record<string, unknown> = {},
+    accountId: string | null = null,
+  ) => {
+    if (time === null) return;
+    const fields: ImportFact = { leadId, type, occurredAt: time, data, accountId, where: at };
+    out.push({ ok: true, fact: fields });
+  };
+
+  const created = time(row.createdate);
+  if (created === null) {
+    refuse(where, `createdate ${JSON.stringify(row.createdate ?? '')} is not a date`);
+    return out;
+  }
+  const size = Number(row.numemployees);
+  const industry = text(row.industry);
+  fact('CaptureLead', where, created, {
+    contact: {
+      name: [text(row.firstname), text(row.lastname)].filter(Boolean).join(' ') || text(row.email),
+      email: text(row.email),
+    },
+    company: {
+      name: text(row.company) ?? '(unknown)',
+      ...(industry === null ? {} : { industry: industries[industry] ?? industry.toLowerCase() }),
+      ...(Number.isInteger(size) && size > 0 ? { size } : {}),
+      ...(text(row.country) === null ? {} : { country: text(row.country) }),
+    },
+    source: {
+      channel: (text(row.hs_analytics_source) ?? 'unknown').toLowerCase(),
+      ...(text(row.hs_analytics_source_data_1) === null
+        ? {}
+        : { campaign: text(row.hs_analytics_source_data_1) }),
+    },
+    productInterest: text(row.product_interest),
+    timeframe: text(row.timeframe),
+    consent: { marketing: (row.hs_email_optout ?? '').toLowerCase() !== 'true' },
+  });
+  const title = text(row.jobtitle);
+  if (title !== null) {
+    const role = roles[title.toLowerCase()] ?? title.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+    fact('ProfileLead', where, created, { role });
+  }
+
+  const mql = time(row.hs_lifecyclestage_marketingqualifiedlead_date);
+  const [deal, ...moreDeals] = deals;
+  const dealCreated = deal === undefined ? null : time(deal.row.createdate);
+  const toSales =
+    time(row.hs_lifecyclestage_salesqualifiedlead_date) ??
+    time(row.hs_lifecyclestage_opportunity_date) ??
+    dealCreated;
+  fact('QualifyLeadAsMql', where, mql);
+  if (toSales !== null) {
+    const owner = `hubspot-owner:${text(row.hubspot_owner_id) ?? 'unassigned'}`;
+    if (mql !== null) fact('HandLeadToSales', where, toSales, { owner });
+    else {
+      const source = salesSourcedBy[text(row.hs_analytics_source) ?? ''] ?? 'outbound';
+      fact('HandLeadToSalesDirectly', where, toSales, { owner, source });
+    }
+    fact('AcceptLead', where, toSales);
+    fact('QualifyLeadAsSql', where, toSales, { criteriaMet: SQL_CRITERIA });
+  }
+  if (deal !== undefined) dealFacts(deal.row, deal.where, fact, refuse);
+  for (const extra of moreDeals) {
+    refuse(
+      extra.where,
+      'a lead holds one opportunity at a time: a second deal of one contact is not imported',
+    );
+  }
+  return out;
+}
+
+function dealFacts(
+  row: Row,
+  where: RowRef,
+  fact: (
+    type: LeadCommandType,
+    at: RowRef,
+    time: string | null,
+    data?: Record<string, unknown>,
+  ) => void,
+  refuse: (at: RowRef, reason: string) => void,
+): void {
+  const stage = (text(row.dealstage) ?? '').toLowerCase();
+  const amount = Number(row.amount);
+  const currency = text(row.deal_currency_code) ?? 'EUR';
+  const created = time(row.createdate);
+  if (created === null)
+    return refuse(where, `deal createdate ${JSON.stringify(row.createdate ?? '')} is not a date`);
+  const closed = stage === 'closedwon' || stage === 'closedlost';
+  const openStage = closed ? 'discovery' : openStages[stage];
+  if (openStage === undefined)
+    return refuse(
+      where,
+      `dealstage ${JSON.stringify(stage)} is not mapped to an opportunity stage`,
+    );
+  fact('OpenOpportunity', where, created, { stage: openStage, amount, currency });
+  const closedAt = time(row.closedate);
+  if (stage === 'closedwon') fact('WinDeal', where, closedAt, { amount });
+  if (stage === 'closedlost') {
+    const raw = text(row.closed_lost_reason) ?? '';
+    const reason = lossReasons[raw.toLowerCase()];
+    if (reason === undefined) {
+      return refuse(
+        where,
+        `closed_lost_reason ${JSON.stringify(raw)} is not mapped to a loss reason of the dictionary`,
+      );
+    }
+    fact('LoseDeal', where, closedAt, { reason, note: raw });
+  }
+}
+
+/** `2025-01-06 09:12`, `2025-01-06T09:12:00Z` … → ISO-8601 (UTC when no zone is given). */
+function time(value: string | undefined): string | null {
+  const raw = (value ?? '').trim();
+  if (raw === '') return null;
+  const iso = raw.replace(' ', 'T');
+  const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(iso) ? iso : `${iso}Z`;
+  const ms = Date.parse(zoned);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+const text = (value: string | undefined): string | null => {
+  const trimmed = (value ?? '').trim();
+  return trimmed === '' ? null : trimmed;
+};
+
+export async function readCsv(file: string): Promise<CsvFile> {
+  const bytes = await readFile(file);
+  // With `info`, csv-parse yields { record, info } per row; its typings do not say so.
+  const parsed: unknown = parse(bytes, {
+    columns: true,
+    skip_empty_lines: true,
+    bom: true,
+    info: true,
+  });
+  const records = parsed as readonly { record: Row; info: { lines: number } }[];
+  const header = records[0] === undefined ? [] : Object.keys(records[0].record);
+  return {
+    file,
+    header,
+    rows: records.map(({ record, info }) => ({ row: record, line: info.lines })),
+    hash: createHash('sha256').update(bytes).digest('hex'),
+  };
+}
