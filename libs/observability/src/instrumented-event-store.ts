@@ -63,8 +63,23 @@ export function instrumentEventStore<S extends EventStore>(
     );
   // A Proxy rather than a class: every other member (checkpoints, the optional bulk
   // appender, whatever a wrapped store adds) passes through untouched, bound to the store.
+  // A property assigned to the wrapper shadows the store's on the wrapper only, as on a
+  // plain object (so a spec can still spy on `append` of the store the API holds).
+  const own = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
+    set(_target, property, value) {
+      own.set(property, value);
+      return true;
+    },
+    defineProperty(_target, property, descriptor) {
+      own.set(property, descriptor.value ?? descriptor.get?.());
+      return true;
+    },
+    deleteProperty(_target, property) {
+      return own.delete(property);
+    },
     get(target, property) {
+      if (own.has(property)) return own.get(property);
       if (property === 'append') return append;
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function'
