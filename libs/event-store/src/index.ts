@@ -10,6 +10,7 @@ export * from './event-store.errors';
 export * from './event-store.factory';
 export * from './tandem-event-writer';
 export * from './idempotency/idempotency-store.port';
+export * from './api-keys/api-key-store.port';
 export { formatExpectedRevision } from './expected-revision';
 export { PostgresEventStore } from './postgres/postgres-event-store';
 export {

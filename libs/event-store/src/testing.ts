@@ -13,3 +13,7 @@ export {
   describeIdempotencyStoreContract,
   type IdempotencyStoreContractFixture,
 } from './idempotency/idempotency-store.contract';
+export {
+  describeApiKeyStoreContract,
+  type ApiKeyStoreContractFixture,
+} from './api-keys/api-key-store.contract';

@@ -23,6 +23,7 @@ import type {
   Subscription,
 } from '../event-store.port';
 import { supportsBulkAppend } from '../event-store.port';
+import { supportsApiKeys } from '../api-keys/api-key-store.port';
 import {
   type IdempotencyStore,
   type IdempotentEventStore,
@@ -147,8 +148,8 @@ class BulkPersonalDataSealingEventStore
 
 /**
  * Wraps `inner` so every append seals personal data. The result keeps exactly the optional
- * capabilities of `inner` (bulk append, idempotency), so `supportsBulkAppend` and
- * `supportsIdempotency` answer for the wrapper as they would for the adapter.
+ * capabilities of `inner` (bulk append, idempotency, API keys), so `supportsBulkAppend`,
+ * `supportsIdempotency` and `supportsApiKeys` answer for the wrapper as for the adapter.
  */
 export function sealingPersonalData(
   inner: EventStore,
@@ -163,5 +164,7 @@ export function sealingPersonalData(
     const withIdempotency: IdempotentEventStore = { idempotency };
     Object.defineProperty(store, 'idempotency', { value: withIdempotency.idempotency });
   }
+  // Keys are not events: nothing to seal, the adapter's store is handed on as it is.
+  if (supportsApiKeys(inner)) Object.defineProperty(store, 'apiKeys', { value: inner.apiKeys });
   return store;
 }

@@ -30,6 +30,15 @@ export interface PostgresEventStoreSql {
   readonly advanceCheckpoint: string;
 }
 
+/** API keys (ApiKeyStore, ADR 0011): one row per key ever created. */
+export interface PostgresApiKeySql {
+  readonly insert: string;
+  readonly select: string;
+  readonly list: string;
+  readonly revoke: string;
+  readonly markUsed: string;
+}
+
 /** The idempotency keys (IdempotencyStore, ADR 0007): one row per live key. */
 export interface PostgresIdempotencySql {
   readonly deleteIfExpired: string;
@@ -131,6 +140,21 @@ CREATE TABLE IF NOT EXISTS ${s}.idempotency_keys (
   completed_at           timestamptz
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_expires_at ON ${s}.idempotency_keys (expires_at);
+
+-- API keys for integrations (ADR 0011). secret_hash is SHA-256 of the secret: the secret is
+-- shown once at creation and never stored. Revoked rows stay as the key's audit trail.
+CREATE TABLE IF NOT EXISTS ${s}.api_keys (
+  key_id       text        PRIMARY KEY,
+  secret_hash  text        NOT NULL,
+  name         text        NOT NULL,
+  roles        text[]      NOT NULL,
+  actor        text        NOT NULL,
+  created_at   timestamptz NOT NULL,
+  created_by   text        NOT NULL,
+  revoked_at   timestamptz,
+  revoked_by   text,
+  last_used_at timestamptz
+);
 
 -- Positions for p_count events, consecutive, and the horizon to stamp them with. Writers
 -- pass through here one at a time (a session-level advisory lock, held for microseconds and
@@ -445,5 +469,43 @@ DELETE FROM ${s}.idempotency_keys k
                         WHERE x.expires_at <= clock_timestamp()
                         LIMIT $1::integer)
 RETURNING k.scope_key`,
+  };
+}
+
+/** The API-key store's statements; its table is created by `schema` above. */
+export function postgresApiKeySql(names: PostgresStoreNames): PostgresApiKeySql {
+  const s = names.quotedSchema;
+  const recordColumns = `
+      k.key_id, k.name, k.roles, k.actor, k.created_at, k.created_by,
+      k.revoked_at, k.revoked_by, k.last_used_at`;
+  return {
+    insert: `
+INSERT INTO ${s}.api_keys AS k (key_id, secret_hash, name, roles, actor, created_at, created_by)
+VALUES ($1::text, $2::text, $3::text, $4::text[], $5::text, clock_timestamp(), $6::text)
+ON CONFLICT (key_id) DO NOTHING
+RETURNING ${recordColumns}`,
+
+    select: `
+SELECT ${recordColumns}, k.secret_hash
+  FROM ${s}.api_keys k
+ WHERE k.key_id = $1::text`,
+
+    list: `
+SELECT ${recordColumns}
+  FROM ${s}.api_keys k
+ ORDER BY k.created_at DESC, k.key_id`,
+
+    // COALESCE keeps the first revocation: revoking twice changes nothing.
+    revoke: `
+UPDATE ${s}.api_keys k
+   SET revoked_at = COALESCE(k.revoked_at, clock_timestamp()),
+       revoked_by = COALESCE(k.revoked_by, $2::text)
+ WHERE k.key_id = $1::text
+RETURNING ${recordColumns}`,
+
+    markUsed: `
+UPDATE ${s}.api_keys k
+   SET last_used_at = clock_timestamp()
+ WHERE k.key_id = $1::text`,
   };
 }

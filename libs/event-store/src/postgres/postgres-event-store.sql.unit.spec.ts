@@ -1,10 +1,15 @@
-import { postgresEventStoreSql, postgresIdempotencySql } from './postgres-event-store.sql';
+import {
+  postgresApiKeySql,
+  postgresEventStoreSql,
+  postgresIdempotencySql,
+} from './postgres-event-store.sql';
 import { postgresStoreNames } from './postgres-store-names';
 
 describe('postgresEventStoreSql', () => {
   const names = postgresStoreNames('unit_schema');
   const sql = postgresEventStoreSql(names);
   const idempotencySql = postgresIdempotencySql(names);
+  const apiKeySql = postgresApiKeySql(names);
 
   it('queues writers of one stream before it reads the stream revision or inserts', () => {
     const body = sql.schema.slice(sql.schema.indexOf('FUNCTION "unit_schema".append_events'));
@@ -48,6 +53,7 @@ describe('postgresEventStoreSql', () => {
     const texts = [
       ...Object.values(sql as unknown as Record<string, string>),
       ...Object.values(idempotencySql as unknown as Record<string, string>),
+      ...Object.values(apiKeySql as unknown as Record<string, string>),
     ];
     const targets = texts.flatMap((text) =>
       [

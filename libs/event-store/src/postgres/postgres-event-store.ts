@@ -31,11 +31,14 @@ import type {
   Subscription,
 } from '../event-store.port';
 import { formatExpectedRevision } from '../expected-revision';
+import type { ApiKeyCapableEventStore } from '../api-keys/api-key-store.port';
 import type { IdempotentEventStore } from '../idempotency/idempotency-store.port';
 import { AppendNotifications } from './append-notifications';
+import { PostgresApiKeyStore } from './postgres-api-key-store';
 import { translateAppendError, translateBulkAppendError } from './postgres-append-errors';
 import {
   type PostgresEventStoreSql,
+  postgresApiKeySql,
   postgresEventStoreSql,
   postgresIdempotencySql,
 } from './postgres-event-store.sql';
@@ -62,10 +65,14 @@ const DEFAULT_READ_ALL_MAX_COUNT = 1000;
 /** Identity positions start at 1, so "after 0" is "from the start". */
 const BEFORE_FIRST_POSITION = 0n;
 
-export class PostgresEventStore implements EventStore, BulkAppender, IdempotentEventStore {
+export class PostgresEventStore
+  implements EventStore, BulkAppender, IdempotentEventStore, ApiKeyCapableEventStore
+{
   readonly checkpoints: CheckpointStore;
   /** Idempotency keys in this store's schema; an append under a reservation is fenced by it. */
   readonly idempotency: PostgresIdempotencyStore;
+  /** API keys for integrations, in this store's schema (ADR 0011). */
+  readonly apiKeys: PostgresApiKeyStore;
   readonly names: PostgresStoreNames;
   private readonly executor: SqlExecutor;
   private readonly sql: PostgresEventStoreSql;
@@ -87,6 +94,7 @@ export class PostgresEventStore implements EventStore, BulkAppender, IdempotentE
       this.sql.append,
       (streamId, fromRevision, maxCount) => this.readStream(streamId, { fromRevision, maxCount }),
     );
+    this.apiKeys = new PostgresApiKeyStore(this.executor, postgresApiKeySql(this.names));
   }
 
   async init(): Promise<void> {
