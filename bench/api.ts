@@ -58,7 +58,9 @@ async function main(): Promise<void> {
   // The rate limit is per caller and every client is one caller here: lift it out of the way.
   const api = await Api.start({
     store,
-    runDir: options.runDir,
+    // Embedded: the API's own data directory is the store's (PGlite does not open it through
+    // the symlink ApiProcess would otherwise make).
+    runDir: embedded ? store.dataDir : options.runDir,
     profileDir: options.profileDir,
     env: { TANDEM_RATE_LIMIT_WRITES_PER_MINUTE: '1000000', TANDEM_PROJECTOR: 'embedded' },
   });
