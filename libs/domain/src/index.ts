@@ -13,6 +13,14 @@ export * from './dictionary/dictionary.state';
 export * from './dictionary/dictionary.decider';
 export * from './rules/funnel-definition';
 export * from './rules/default-funnel-definition';
+export {
+  attributionSectionSchema,
+  defaultAttributionWeights,
+  defaultTimeDecayHalfLifeDays,
+  resolveAttributionWeights,
+  type AttributionSection,
+  type ResolvedAttributionWeights,
+} from './rules/attribution';
 export * from './rules/scoring';
 export * from './access/permissions';
 export * from './rules/rule-classification';

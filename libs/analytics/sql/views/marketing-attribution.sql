@@ -5,21 +5,32 @@
 -- [captured_from, captured_to) or has spend whose spent_on day starts in that window.
 -- campaign is '' for a touch without a campaign.
 --
--- Touches of a lead: its LeadCaptured source, plus every TouchpointRecorded with a channel or a
--- campaign, ordered by occurred_at, ties broken by global_position (so the path is a function of
--- the events only). Every touch the lead has is on the path, including ones after the deal.
+-- Which touches count (ADR 0012): the lead's LeadCaptured source plus every TouchpointRecorded
+-- with a channel or a campaign, ordered by occurred_at, ties broken by global_position (so the
+-- path is a function of the events only), and none after the deal closed: a won lead's path
+-- ends at its first DealWon, a lost lead's (with no opportunity open again) at its first
+-- DealLost. Erasure changes nothing here: touches carry no personal data.
+--
+-- Milestones (Marketo Measure, HubSpot): FT the first touch; LC the lead-creation touch (the
+-- LeadCaptured one: the first touch at captured_at); OC the last touch at or before the first
+-- OpportunityOpened; CW the last touch at or before the first DealWon. A milestone the lead has
+-- not reached is absent. Positional models credit touches up to their last milestone only:
+--   first_touch  FT.                   last_touch  the last touch.
+--   linear       every touch equally.
+--   u_shaped     FT and LC, the rest spread over the touches between them.
+--   w_shaped     FT, LC and OC, the rest spread over the other touches up to OC.
+--   full_path    FT, LC, OC and CW, the rest spread over the other touches up to CW.
+--   time_decay   every touch, halving its weight per half_life_ms before the last touch.
+-- Positional shares are parameters in hundredths of a percent (weight_first, …, weight_others;
+-- the dictionary's attribution.weights). Two milestones on one touch add up on it. With m
+-- "other" touches, a milestone gets share * m and each other touch weight_others, so the
+-- milestones and the others get their percentages exactly; with m = 0 the milestones share the
+-- whole amount in proportion. A path whose weights are all zero is credited linearly.
+-- Time decay weights are round(2^(-age / half_life) * 1e12), age from the last counted touch
+-- (the shares do not depend on the reference point; the last touch always weighs 1e12).
 --
 -- A lead's amount (won: its DealWon amount; pipeline: its open opportunity's amount) is split
--- over its touches by integer weights w_i, exactly, in units of 0.0001 (Decimal(38, 4)):
---   first_touch  1 on the first touch.            last_touch  1 on the last touch.
---   linear       1 on every touch.
---   u_shaped     n <= 2: equal. n >= 3: first and last 2(n-2) each, every middle touch 1
---                (= 40 % / 40 % and 20 % spread evenly over the middle).
---   w_shaped     n <= 3: equal. n >= 4: three key touches 3(n-3) each, every other touch 1
---                (= 30 % / 30 % / 30 % and 10 % spread evenly over the others). The key touches
---                are the first, the last, and the lead-creation touch: the last touch at or
---                before the lead first became an MQL, clamped to the 2nd .. (n-1)th touch (the
---                middle touch, intDiv(n + 1, 2), for a lead that never became an MQL).
+-- over its path by those integer weights w_i, exactly, in units of 0.0001 (Decimal(38, 4)):
 -- share_i = floor(units * w_i / sum(w)); the remainder units (fewer than n) go one each to the
 -- first touches in path order. So the shares of a lead always sum to its amount exactly, and
 -- summing any column over all rows gives the cohort's won revenue / pipeline per currency.
@@ -29,47 +40,98 @@
 --        to 4 places (no FX: revenue in another currency does not count against that spend).
 --
 -- Parameters: db Identifier, model String (validated by the caller: first_touch, last_touch,
--- linear, u_shaped, w_shaped), captured_from / captured_to DateTime64(3, 'UTC').
--- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
--- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
+-- linear, u_shaped, w_shaped, full_path, time_decay), captured_from / captured_to
+-- DateTime64(3, 'UTC'), weight_first, weight_lead_creation, weight_opportunity_creation,
+-- weight_closed_won, weight_others UInt32 (hundredths of a percent), half_life_ms UInt64.
+-- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version,
+-- definition_hash, sla_ms and as_of — the rule set the numbers are computed under and the
+-- business time they are as of.
 WITH
-    credited AS
+    counted AS
     (
         SELECT
             facts.lead_id AS lead_id,
-            facts.touch_path AS path,
-            length(path) AS n,
+            -- The deal's close: touches after it earned nothing.
             if(
-                facts.mql_at IS NULL,
-                intDiv(n + 1, 2),
-                greatest(2, least(n - 1, arrayCount(t -> t.1 <= facts.mql_at, path)))
-            ) AS key_touch,
+                facts.won_at IS NOT NULL,
+                facts.won_at,
+                if(facts.lost_at IS NOT NULL AND NOT facts.opportunity_open, facts.lost_at, NULL)
+            ) AS closed_at,
+            arrayFilter(t -> closed_at IS NULL OR t.1 <= closed_at, facts.touch_path) AS path,
+            -- The capture is the first of the lead's own touches at captured_at: every other
+            -- event of its stream comes after it in the global order.
+            arrayFirst(t -> t.1 = facts.captured_at, facts.touch_path).2 AS capture_position,
+            facts.opportunity_at AS opportunity_at,
+            facts.won_at AS won_at,
+            if(facts.won_at IS NULL, toInt128(0), toInt128(facts.won_amount * 10000)) AS won_units,
+            if(facts.opportunity_open, toInt128(facts.opportunity_amount * 10000), toInt128(0)) AS pipeline_units,
+            facts.won_currency AS won_currency,
+            facts.currency AS pipeline_currency
+        FROM {{lead_funnel}} AS facts
+        WHERE facts.captured_at >= {captured_from:DateTime64(3, 'UTC')}
+          AND facts.captured_at < {captured_to:DateTime64(3, 'UTC')}
+    ),
+    milestones AS
+    (
+        SELECT
+            *,
+            length(path) AS n,
+            greatest(1, arrayFirstIndex(t -> t.2 = capture_position, path)) AS lc,
+            if(opportunity_at IS NULL, 0, greatest(lc, arrayCount(t -> t.1 <= opportunity_at, path))) AS oc,
+            if(won_at IS NULL, 0, greatest(lc, oc, arrayCount(t -> t.1 <= won_at, path))) AS cw,
+            {model:String} IN ('w_shaped', 'full_path') AS has_oc,
+            {model:String} = 'full_path' AS has_cw,
+            multiIf(
+                {model:String} = 'u_shaped', lc,
+                {model:String} = 'w_shaped', greatest(lc, oc),
+                {model:String} = 'full_path', greatest(lc, oc, cw),
+                n
+            ) AS window_end,
+            arrayMap(i -> i = 1 OR i = lc OR (has_oc AND i = oc) OR (has_cw AND i = cw), range(1, n + 1)) AS is_milestone,
+            arrayCount((key, i) -> NOT key AND i <= window_end, is_milestone, range(1, n + 1)) AS others
+        FROM counted
+        WHERE length(path) > 0
+    ),
+    credited AS
+    (
+        SELECT
+            lead_id,
+            path,
             arrayMap(
-                i -> toInt128(multiIf(
+                (key, i) -> toInt128(multiIf(
                     {model:String} = 'first_touch', i = 1,
                     {model:String} = 'last_touch', i = n,
                     {model:String} = 'linear', 1,
-                    {model:String} = 'u_shaped', if(n <= 2, 1, if(i = 1 OR i = n, 2 * (n - 2), 1)),
-                    {model:String} = 'w_shaped', if(n <= 3, 1, if(i = 1 OR i = n OR i = key_touch, 3 * (n - 3), 1)),
-                    0 -- unreachable: the caller validates the model; all-zero weights fail on intDiv
+                    {model:String} = 'time_decay', round(exp2(
+                        -(toUnixTimestamp64Milli(path[n].1) - toUnixTimestamp64Milli(path[i].1))
+                        / toFloat64({half_life_ms:UInt64})
+                    ) * 1e12),
+                    i > window_end, 0,
+                    NOT key, {weight_others:UInt32},
+                    greatest(1, others) * (
+                        if(i = 1, {weight_first:UInt32}, 0)
+                        + if(i = lc, {weight_lead_creation:UInt32}, 0)
+                        + if(has_oc AND i = oc, {weight_opportunity_creation:UInt32}, 0)
+                        + if(has_cw AND i = cw, {weight_closed_won:UInt32}, 0)
+                    )
                 )),
+                is_milestone,
                 range(1, n + 1)
-            ) AS weights,
+            ) AS raw_weights,
+            -- All-zero weights (e.g. every share on "others" and no other touch): linear.
+            if(arraySum(raw_weights) = 0, arrayMap(i -> toInt128(1), range(1, n + 1)), raw_weights) AS weights,
             arraySum(weights) AS total_weight,
-            if(facts.won_at IS NULL, toInt128(0), toInt128(facts.won_amount * 10000)) AS won_units,
-            if(facts.opportunity_open, toInt128(facts.opportunity_amount * 10000), toInt128(0)) AS pipeline_units,
+            won_units,
+            pipeline_units,
             arrayMap(w -> intDiv(won_units * w, total_weight), weights) AS won_floor,
             arrayMap(w -> intDiv(pipeline_units * w, total_weight), weights) AS pipeline_floor,
             won_units - arraySum(won_floor) AS won_remainder,
             pipeline_units - arraySum(pipeline_floor) AS pipeline_remainder,
             arrayMap((s, i) -> s + if(i <= abs(won_remainder), sign(won_remainder), 0), won_floor, range(1, n + 1)) AS won_shares,
             arrayMap((s, i) -> s + if(i <= abs(pipeline_remainder), sign(pipeline_remainder), 0), pipeline_floor, range(1, n + 1)) AS pipeline_shares,
-            facts.won_currency AS won_currency,
-            facts.currency AS pipeline_currency
-        FROM {{lead_funnel}} AS facts
-        WHERE length(facts.touch_path) > 0
-          AND facts.captured_at >= {captured_from:DateTime64(3, 'UTC')}
-          AND facts.captured_at < {captured_to:DateTime64(3, 'UTC')}
+            won_currency,
+            pipeline_currency
+        FROM milestones
     ),
     contributions AS
     (

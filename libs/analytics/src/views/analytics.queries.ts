@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { resolveAttributionWeights } from '@tandem/domain';
 import { analyticsDatabase, type AnalyticsDatabaseOptions } from '../clickhouse/analytics.database';
 import {
   attributionModels,
@@ -211,8 +212,24 @@ export class AnalyticsQueries {
         `model must be one of ${attributionModels.join(', ')}; got ${JSON.stringify(model)}`,
       );
     }
+    // The positional shares and the half-life are the rule set's (its dictionary's
+    // attribution section), so a what-if draft can change them like any other rule.
+    const rules = options.rules ?? (await this.ruleSet());
+    const weights = resolveAttributionWeights(rules.definition.attribution, model);
     return parseMarketingAttributionRows(
-      await this.runScoped('marketing-attribution', options, { model }),
+      await this.runScoped(
+        'marketing-attribution',
+        { ...options, rules },
+        {
+          model,
+          weight_first: String(weights.firstTouch),
+          weight_lead_creation: String(weights.leadCreation),
+          weight_opportunity_creation: String(weights.opportunityCreation),
+          weight_closed_won: String(weights.closedWon),
+          weight_others: String(weights.others),
+          half_life_ms: String(weights.halfLifeMs),
+        },
+      ),
     );
   }
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { InvalidDefinitionError } from '../errors';
+import { attributionSectionSchema } from './attribution';
 
 export const touchpointKinds = [
   'page_view',
@@ -34,14 +35,7 @@ export const funnelStages = [
 ] as const;
 export type FunnelStage = (typeof funnelStages)[number];
 
-export const attributionModels = [
-  'first_touch',
-  'last_touch',
-  'linear',
-  'u_shaped',
-  'w_shaped',
-] as const;
-export type AttributionModel = (typeof attributionModels)[number];
+export { attributionModels, type AttributionModel } from './attribution';
 
 export const mqlFields = ['name', 'email', 'productInterest', 'timeframe'] as const;
 export type MqlField = (typeof mqlFields)[number];
@@ -217,10 +211,7 @@ export const funnelDefinitionSchema = z
     rejectionReasons: z.array(reason).min(1).refine(uniqueCodes, 'codes must be unique'),
     lossReasons: z.array(reason).min(1).refine(uniqueCodes, 'codes must be unique'),
     opportunityStages: z.array(code).min(1),
-    attribution: z.object({
-      models: z.array(z.enum(attributionModels)).min(1),
-      default: z.enum(attributionModels),
-    }),
+    attribution: attributionSectionSchema,
     /**
      * The sales-sourced entry path and the sources it allows. Optional with no default: a
      * version without it (every version published before it existed) has the marketing path
