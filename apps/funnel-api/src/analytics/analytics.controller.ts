@@ -147,7 +147,7 @@ export class AnalyticsController {
   ) {
     const rows = await this.analytics.queries.marketingAttribution(
       query.model,
-      captureWindowOf(query),
+      await this.scope(query, response),
     );
     const format = chooseFormat(query.format, accept);
     return send(response, present(views.attribution, rows, query, format));
