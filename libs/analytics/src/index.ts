@@ -67,7 +67,26 @@ export {
   type RuleSetStatus,
 } from './rules/rule-sets';
 export { computeRuleFacts, computeRuleFactsBetween, ruleInputEvent } from './rules/rule-facts';
-export { LogProjection, type LogBatchOptions } from './projection/log-projection';
+export {
+  LogProjection,
+  type LogBatchOptions,
+  type LogBatchOutcome,
+} from './projection/log-projection';
+export {
+  readDeadLetters,
+  type DeadLetter,
+  type DeadLetterSummary,
+} from './projection/projection-dead-letters';
+export {
+  backOffMs,
+  dlq,
+  ok,
+  retry,
+  retryOnFailure,
+  StepCancelledError,
+  untilSettled,
+  type StepOutcome,
+} from './projection/step-outcome';
 export {
   projectionPosition,
   readProjectionCheckpoints,

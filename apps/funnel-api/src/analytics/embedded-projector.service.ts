@@ -2,9 +2,12 @@
  * Embedded mode's projector: follows the store's global log from the projection's checkpoint
  * and writes each batch into the analytics tables through LogProjection, which owns the
  * checkpoints (never ahead of what they cover) and defers the rules while it catches up.
- * Redelivery is harmless: every write is idempotent, so a failed batch (ClickHouse down, a
- * full disk) is retried from the checkpoints with back-off until it goes through.
- * It must never stop silently: a failure is kept and shown on /health until a batch succeeds.
+ * Each batch goes through two steps with typed outcomes (StepOutcome): decode (a record that
+ * is not a valid event → dead letter, with its reason) and write (a ClickHouse failure → retry
+ * the same batch with back-off; every write is idempotent, so writing it again is harmless).
+ * Dead letters land in projection_dead_letters before the checkpoint passes them.
+ * It must never stop silently: a failure is kept and shown on /health until a batch succeeds,
+ * and never skip: the checkpoint passes only events projected or dead-lettered.
  */
 import { SpanKind } from '@opentelemetry/api';
 import {
@@ -15,10 +18,20 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import {
+  backOffMs,
   BulkLogProjection,
+  dlq,
   LogProjection,
+  ok,
   postgresLogSource,
+  readDeadLetters,
   resetAnalytics,
+  retryOnFailure,
+  StepCancelledError,
+  untilSettled,
+  type DeadLetter,
+  type DeadLetterSummary,
+  type StepOutcome,
 } from '@tandem/analytics';
 import type { TandemConfig } from '@tandem/config';
 import { decodeStoredEvent, type TandemEnvelope } from '@tandem/contracts';
@@ -51,6 +64,8 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;
   private stopped = false;
+  /** True while a rebuild stops the subscription: a batch retrying its write gives up. */
+  private interrupted = false;
   /** Resolves once the log is followed (after bootstrap and any rules catch-up). */
   private following: Promise<void> = new Promise(() => undefined);
 
@@ -82,6 +97,8 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
 
   async onApplicationBootstrap(): Promise<void> {
     await this.projection.start();
+    // Set aside before a restart still counts: readiness stays failed until a rebuild.
+    this.rejected = (await this.deadLetters(1)).count;
     this.following = this.resume();
     // /health shows the failure; the API keeps serving what is projected.
     this.following.catch((error: unknown) => this.fail(error));
@@ -95,7 +112,9 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     this.rebuilding ??= (async () => {
       try {
         this.cancelRetry();
+        this.interrupted = true;
         await this.subscription?.stop();
+        this.interrupted = false;
         this.subscription = null;
         await resetAnalytics(this.analytics.client, { database: this.analytics.database });
         await this.projection.start();
@@ -145,12 +164,10 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
       const upTo = head - done > this.bulkSlice ? done + this.bulkSlice : head;
       const started = Date.now();
       const outcome = await this.bulk.project(done, upTo);
-      for (const invalid of outcome.invalid) {
-        this.rejected++;
-        this.logger.error(`event ${invalid.eventId} not projected: ${invalid.reason}`);
-      }
-      // Every row of the slice is written: only now may the checkpoint cover it.
-      await this.projection.advanceEvents(upTo.toString());
+      // Every row of the slice is written and its refused events set aside: only now may the
+      // checkpoint cover it.
+      await this.projection.advanceEvents(upTo.toString(), outcome.invalid);
+      this.setAside(outcome.invalid);
       this.logger.log(
         `caught up set-based to ${upTo} of ${head} (${outcome.staged} events in ${Date.now() - started} ms, ${outcome.fallback} decoded one by one)`,
       );
@@ -172,10 +189,12 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
    * harmless. Decoding failures never come here (they are counted and skipped).
    */
   private fail(error: unknown): void {
+    // A batch that gave up its retries because of a rebuild or a shutdown: nothing failed.
+    if (error instanceof StepCancelledError) return;
     this.lastError = error instanceof Error ? error.message : String(error);
     if (this.stopped) return;
-    const delayMs = Math.min(30_000, 1_000 * 2 ** this.failures);
     this.failures += 1;
+    const delayMs = backOffMs(this.failures);
     this.logger.error(`projection failed (retrying in ${delayMs} ms): ${this.lastError}`);
     this.subscription = null;
     this.cancelRetry();
@@ -211,6 +230,11 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     return { failure: this.lastError, rejectedEvents: this.rejected };
   }
 
+  /** The events set aside (projection_dead_letters): how many, and the latest with reasons. */
+  deadLetters(latest = 5): Promise<DeadLetterSummary> {
+    return readDeadLetters(this.analytics.client, { database: this.analytics.database, latest });
+  }
+
   /** Resolves once everything up to `position` is projected. */
   async waitFor(position: bigint, timeoutMs = 60_000): Promise<void> {
     await this.following;
@@ -241,15 +265,17 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
 
   private async projectBatch(batch: readonly RecordedEvent[]): Promise<void> {
     const envelopes: TandemEnvelope[] = [];
+    const refused: DeadLetter[] = [];
     for (const record of batch) {
-      const decoded = decodeStoredEvent(record);
-      if (decoded.ok) {
-        envelopes.push(decoded.envelope);
-      } else {
-        // No dead-letter topic without Kafka: count and log, never block the log behind it.
-        this.rejected++;
-        this.logger.error(`event ${record.eventId} not projected: ${decoded.reason}`);
-      }
+      const decoded = decodeStep(record);
+      if (decoded.kind === 'ok') envelopes.push(decoded.value);
+      else if (decoded.kind === 'dlq')
+        refused.push({
+          eventId: record.eventId,
+          position: record.globalPosition.toString(),
+          type: record.type,
+          reason: decoded.reason,
+        });
     }
     // A batch smaller than asked for reached the head; only a full one needs the store's word.
     const last = batch.at(-1)?.globalPosition ?? null;
@@ -257,11 +283,46 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
       batch.length < PROJECTOR_BATCH_SIZE ||
       last === null ||
       last >= ((await this.store.headPosition()) ?? last);
-    const outcome = await this.projection.project(envelopes, { atHead });
+    // The same batch again until ClickHouse takes it: the subscription (and so the checkpoint)
+    // waits here, and /health shows why.
+    const written = await untilSettled(
+      (attempt) =>
+        retryOnFailure(attempt, () => this.projection.project(envelopes, { atHead, refused })),
+      {
+        cancelled: () => this.stopped || this.interrupted,
+        sleep: (ms) => this.pause(ms),
+        onRetry: ({ reason, attempt, delayMs }) => {
+          this.lastError = reason;
+          this.failures = attempt;
+          this.logger.error(`projection failed (retrying in ${delayMs} ms): ${reason}`);
+        },
+      },
+    );
+    if (written.kind !== 'ok') return; // the write step never dead-letters a whole batch
     if (this.failures > 0) this.recovered();
-    for (const invalid of outcome.invalid) {
+    this.setAside(written.value.deadLettered);
+  }
+
+  private setAside(letters: readonly DeadLetter[]): void {
+    for (const letter of letters) {
       this.rejected++;
-      this.logger.error(`event ${invalid.eventId} not projected: ${invalid.reason}`);
+      this.logger.error(
+        `event ${letter.eventId} at ${letter.position} set aside (projection_dead_letters): ${letter.reason}`,
+      );
     }
   }
+
+  /** A back-off that a shutdown or a rebuild cuts short (they cancel the retry loop). */
+  private async pause(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (!this.stopped && !this.interrupted && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(200, until - Date.now())));
+    }
+  }
+}
+
+/** Step one: a stored record → a valid envelope, or a dead letter; it will never decode later. */
+function decodeStep(record: RecordedEvent): StepOutcome<TandemEnvelope> {
+  const decoded = decodeStoredEvent(record);
+  return decoded.ok ? ok(decoded.envelope) : dlq(decoded.reason);
 }

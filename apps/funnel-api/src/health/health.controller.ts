@@ -1,5 +1,6 @@
 /**
- * Liveness and readiness: is the store reachable, how far the projection lags, and the last
+ * Liveness and readiness: is the store reachable, how far the projection lags, which events it
+ * set aside and why (a failing batch shows as `failure` while it is retried), and the last
  * background reconciliation verdict (ReconciliationMonitor; a request never runs the check).
  */
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
@@ -41,6 +42,8 @@ export class HealthController {
       };
     const position = this.projector.position();
     const { failure, rejectedEvents } = this.projector.status();
+    // Where the refused events went and why (projection_dead_letters), not only how many.
+    const deadLetters = await this.projector.deadLetters();
     return {
       status: failure === null && reconciled ? 'ok' : 'degraded',
       eventStore: { headPosition: toText(head) },
@@ -49,6 +52,7 @@ export class HealthController {
         position: toText(position),
         caughtUp: head === null || (position !== null && position >= head),
         rejectedEvents,
+        deadLetters,
         failure,
       },
       reconciliation,

@@ -20,6 +20,7 @@ export const analyticsTables = {
   ruleSets: 'rule_sets',
   leadRuleFacts: 'lead_rule_facts',
   activeRules: 'active_rules',
+  projectionDeadLetters: 'projection_dead_letters',
   schemaMigrations: 'schema_migrations',
 } as const;
 

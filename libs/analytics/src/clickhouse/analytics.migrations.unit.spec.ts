@@ -46,6 +46,7 @@ describe('the migration files', () => {
       [13, '0013_add_lead_state_sales_sourced_at.sql'],
       [14, '0014_create_lead_state_path_mv.sql'],
       [15, '0015_drop_touchpoint_content.sql'],
+      [16, '0016_create_projection_dead_letters.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

@@ -228,6 +228,8 @@ export async function resetAnalytics(
     analyticsTables.targets,
     analyticsTables.leadRuleFacts,
     analyticsTables.activeRules,
+    // Projecting the log again sets the same events aside again.
+    analyticsTables.projectionDeadLetters,
   ]) {
     await client.command({
       query: 'TRUNCATE TABLE IF EXISTS {db:Identifier}.{table:Identifier}',

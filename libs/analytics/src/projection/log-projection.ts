@@ -25,6 +25,7 @@ import {
   writeProjectionCheckpoints,
   type ProjectionCheckpoints,
 } from './projection-checkpoints';
+import { deadLettersOf, writeDeadLetters, type DeadLetter } from './projection-dead-letters';
 import { computeRuleFacts, computeRuleFactsBetween } from '../rules/rule-facts';
 import { readRuleSets } from '../rules/rule-sets';
 
@@ -37,7 +38,20 @@ export interface LogBatchOptions {
    * checkpoints move. False while catching up: the rules wait until the head is reached.
    */
   readonly atHead: boolean;
+  /**
+   * Events of the batch the caller's decode step refused (not in `envelopes`): dead-lettered
+   * with the ones this projection refuses, before the checkpoint passes them.
+   */
+  readonly refused?: readonly DeadLetter[];
 }
+
+export interface LogBatchOutcome extends ProjectionOutcome {
+  /** Every event of the batch set aside (projection_dead_letters), with its reason. */
+  readonly deadLettered: readonly DeadLetter[];
+}
+
+const highest = (letters: readonly DeadLetter[]): string | null =>
+  letters.reduce<string | null>((top, { position }) => later(top, position), null);
 
 export class LogProjection {
   private readonly database: string;
@@ -71,27 +85,31 @@ export class LogProjection {
   async project(
     envelopes: readonly AnyEnvelope[],
     options: LogBatchOptions,
-  ): Promise<ProjectionOutcome> {
+  ): Promise<LogBatchOutcome> {
     const outcome = await projectBatch(this.client, envelopes, {
       database: this.database,
       ruleFacts: 'deferred',
     });
-    const events = later(this.checkpoints.events, outcome.position);
+    // Set aside before the checkpoint may pass them: a crash in between writes them again.
+    const deadLettered = [...(options.refused ?? []), ...deadLettersOf(outcome.invalid, envelopes)];
+    await writeDeadLetters(this.client, deadLettered, { database: this.database });
+    const events = later(later(this.checkpoints.events, outcome.position), highest(deadLettered));
     if (!options.atHead) {
       await this.record({ events, rules: this.checkpoints.rules });
-      return outcome;
+      return { ...outcome, deadLettered };
     }
     const ruleFacts = await this.rulesUpTo(events, outcome.leadIds);
     await this.record({ events, rules: events });
-    return { ...outcome, ruleFacts };
+    return { ...outcome, ruleFacts, deadLettered };
   }
 
   /**
    * Records that events up to `position` are projected without their rules, by a writer that
    * is not `project` (the set-based catch-up, BulkLogProjection). Call it only after every row
-   * of those events is written.
+   * of those events is written; `deadLetters` are the ones among them it refused.
    */
-  async advanceEvents(position: string): Promise<void> {
+  async advanceEvents(position: string, deadLetters: readonly DeadLetter[] = []): Promise<void> {
+    await writeDeadLetters(this.client, deadLetters, { database: this.database });
     await this.record({
       events: later(this.checkpoints.events, position),
       rules: this.checkpoints.rules,

@@ -26,6 +26,7 @@ import {
 import { resolveSqlDirectory } from '../../clickhouse/sql-directory';
 import type { AnyEnvelope } from '../lead-event.row';
 import { projectBatch } from '../lead-events.writer';
+import { deadLettersOf, type DeadLetter } from '../projection-dead-letters';
 
 /** Where ClickHouse reads the log from: a PostgreSQL event store (libs/event-store's tables). */
 export interface PostgresLogSource {
@@ -75,8 +76,8 @@ export interface BulkSliceOutcome {
   readonly staged: number;
   /** Events that went through the TypeScript path. */
   readonly fallback: number;
-  /** Events neither path projects, with why (the caller logs and counts them). */
-  readonly invalid: readonly { readonly eventId: string; readonly reason: string }[];
+  /** Events neither path projects, with why (the caller dead-letters them). */
+  readonly invalid: readonly DeadLetter[];
 }
 
 interface FallbackRow {
@@ -112,7 +113,7 @@ export class BulkLogProjection {
   async project(after: bigint, upTo: bigint): Promise<BulkSliceOutcome> {
     const staged = await this.stage(after, upTo);
     const cuts = await this.publishedPositions();
-    const invalid: { eventId: string; reason: string }[] = [];
+    const invalid: DeadLetter[] = [];
     let fallback = 0;
     let from = after + 1n;
     for (const cut of [...cuts, upTo + 1n]) {
@@ -177,7 +178,7 @@ export class BulkLogProjection {
   private async projectPiece(
     from: bigint,
     to: bigint,
-  ): Promise<{ fallback: number; invalid: { eventId: string; reason: string }[] }> {
+  ): Promise<{ fallback: number; invalid: DeadLetter[] }> {
     const range = { db: this.database, from: from.toString(), to: to.toString() };
     await this.client.command({
       query: await this.file('projection/lead-events-from-staging.sql'),
@@ -190,18 +191,24 @@ export class BulkLogProjection {
     });
     const rows = await result.json<FallbackRow>();
     const envelopes: AnyEnvelope[] = [];
-    const invalid: { eventId: string; reason: string }[] = [];
+    const invalid: DeadLetter[] = [];
     for (const row of rows) {
       const decoded = this.decode(toStagedEvent(row));
       if (decoded.ok) envelopes.push(decoded.envelope);
-      else invalid.push({ eventId: row.id, reason: decoded.reason });
+      else
+        invalid.push({
+          eventId: row.id,
+          position: row.position,
+          type: row.event_type,
+          reason: decoded.reason,
+        });
     }
     if (envelopes.length > 0) {
       const outcome = await projectBatch(this.client, envelopes, {
         database: this.database,
         ruleFacts: 'deferred',
       });
-      invalid.push(...outcome.invalid);
+      invalid.push(...deadLettersOf(outcome.invalid, envelopes));
     }
     return { fallback: rows.length, invalid };
   }
