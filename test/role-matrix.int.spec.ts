@@ -1,7 +1,8 @@
 /**
  * The role matrix, route by route (issue 12): every route Nest has registered — read from its
  * module container, not from a list kept here — is called by every role, by no one, with a
- * bad token and with the old `x-tandem-role: ops` header and no token. The expected matrix is
+ * bad token, an unknown and a revoked API key, and with the old `x-tandem-role: ops` header
+ * and no token. The expected matrix is
  * the table below, the same as the README's "Who may do what"; a route missing from it (a
  * new route nobody gave a rule) fails the test, and so does a route whose behaviour differs.
  * "Admitted" means neither 401 nor 403: the request may still be refused for its content.
@@ -76,10 +77,13 @@ const matrix: Readonly<Record<string, readonly Role[] | typeof PUBLIC>> = {
   'GET /ops/rules/replays/:id': OPS,
   'POST /ops/rules/replays': OPS,
   'POST /ops/rules/activations': OPS,
+  'POST /ops/api-keys': OPS,
+  'GET /ops/api-keys': OPS,
+  'DELETE /ops/api-keys/:id': OPS,
 };
 
 interface Route {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** As declared: `/leads/:leadId/timeline`. */
   readonly pattern: string;
 }
@@ -100,7 +104,13 @@ function registeredRoutes(fixture: FunnelApiFixture): Route[] {
         if (path === undefined) continue;
         const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
         const verb =
-          method === RequestMethod.GET ? 'GET' : method === RequestMethod.POST ? 'POST' : null;
+          method === RequestMethod.GET
+            ? 'GET'
+            : method === RequestMethod.POST
+              ? 'POST'
+              : method === RequestMethod.DELETE
+                ? 'DELETE'
+                : null;
         if (verb === null) throw new Error(`${controller.name}.${name}: unexpected HTTP method`);
         for (const each of Array.isArray(path) ? path : [path]) {
           const joined = `/${[base, String(each)].filter((part) => part && part !== '/').join('/')}`;
@@ -143,7 +153,15 @@ function foreignToken(): string {
 
 type Caller =
   | { readonly kind: 'role'; readonly role: Role }
-  | { readonly kind: 'none' | 'garbage-token' | 'foreign-token' | 'expired-token' }
+  | {
+      readonly kind:
+        | 'none'
+        | 'garbage-token'
+        | 'foreign-token'
+        | 'expired-token'
+        | 'unknown-api-key'
+        | 'revoked-api-key';
+    }
   | { readonly kind: 'role-header-only' };
 
 const callers: readonly Caller[] = [
@@ -152,8 +170,13 @@ const callers: readonly Caller[] = [
   { kind: 'garbage-token' },
   { kind: 'foreign-token' },
   { kind: 'expired-token' },
+  { kind: 'unknown-api-key' },
+  { kind: 'revoked-api-key' },
   { kind: 'role-header-only' },
 ];
+
+/** An API key with every role, made by ops and revoked before the matrix runs. */
+let revokedApiKey: string;
 
 function credentials(caller: Caller): Record<string, string> {
   switch (caller.kind) {
@@ -171,6 +194,10 @@ function credentials(caller: Caller): Record<string, string> {
         authorization: `Bearer ${testToken({ roles: ['ops'], sub: 'late', iat: past - 60, exp: past })}`,
       };
     }
+    case 'unknown-api-key':
+      return { authorization: `Bearer tdk_00000000000000ff_${'A'.repeat(43)}` };
+    case 'revoked-api-key':
+      return { authorization: `Bearer ${revokedApiKey}` };
     case 'role-header-only':
       return { 'x-tandem-role': 'ops', 'x-tandem-actor': 'ceo@victim.example' };
   }
@@ -186,6 +213,14 @@ beforeAll(async () => {
   api = await startFunnelApi(chdbPath);
   http = api.app.getHttpServer() as App;
   routes = registeredRoutes(api);
+  const created = await request(http)
+    .post('/ops/api-keys')
+    .set(asRole('ops'))
+    .send({ name: 'matrix-revoked', roles: ALL })
+    .expect(201);
+  const { keyId, apiKey } = created.body as { keyId: string; apiKey: string };
+  await request(http).delete(`/ops/api-keys/${keyId}`).set(asRole('ops')).expect(204);
+  revokedApiKey = apiKey;
 });
 
 afterAll(async () => {
@@ -210,7 +245,9 @@ it('every route answers every caller as the matrix says', async () => {
       const call =
         route.method === 'GET'
           ? request(http).get(concrete(route.pattern))
-          : request(http).post(concrete(route.pattern)).send({});
+          : route.method === 'DELETE'
+            ? request(http).delete(concrete(route.pattern))
+            : request(http).post(concrete(route.pattern)).send({});
       const response = await call.set(credentials(caller));
       const label = `${route.method} ${route.pattern} as ${caller.kind === 'role' ? caller.role : caller.kind}`;
       const admitted = response.status !== 401 && response.status !== 403;

@@ -33,12 +33,18 @@ export async function startFunnelApi(
     readonly http?: Partial<Omit<TandemConfig['http'], 'host' | 'port'>>;
     /** Overrides of authentication (default: trust the test key only; see auth-headers). */
     readonly auth?: Partial<TandemConfig['auth']>;
+    /** Another event store (default: PGlite in the fixture's temp directory). */
+    readonly eventStore?: TandemConfig['eventStore'];
   } = {},
 ): Promise<FunnelApiFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tandem-api-int-'));
   const config: TandemConfig = {
     dataDir,
-    eventStore: { kind: 'pglite', dataDir: join(dataDir, 'pglite'), schema: 'tandem' },
+    eventStore: options.eventStore ?? {
+      kind: 'pglite',
+      dataDir: join(dataDir, 'pglite'),
+      schema: 'tandem',
+    },
     clickhouse: {
       mode: 'embedded',
       path: chdbPath,

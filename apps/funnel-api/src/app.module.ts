@@ -28,6 +28,7 @@ import { DefinitionsController } from './definitions/definitions.controller';
 import { PublishFunnelDefinitionHandler } from './definitions/publish-funnel-definition.handler';
 import { HealthController } from './health/health.controller';
 import { ReconciliationMonitor } from './health/reconciliation-monitor.service';
+import { ApiKeysController } from './ops/api-keys.controller';
 import { OpsController } from './ops/ops.controller';
 import { ErrorFilter } from './http/error.filter';
 import { WriteRateLimitModule } from './http/write-rate-limit.module';
@@ -90,6 +91,7 @@ export class AppModule {
         AnalyticsController,
         HealthController,
         OpsController,
+        ApiKeysController,
         RulesOpsController,
         DashboardController,
         ObservabilityController,

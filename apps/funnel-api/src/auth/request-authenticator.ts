@@ -1,16 +1,20 @@
 /**
  * Turns a request's credential into a verified identity (ADR 0011): `Authorization: Bearer`
- * with a JWT (the identity provider's or the embedded key's), or, only in trusted-proxy mode
+ * with a JWT (the identity provider's or the embedded key's) or with an API key
+ * (`tdk_<id>_<secret>`, told apart by its shape), or, only in trusted-proxy mode
  * (TANDEM_AUTH_TRUSTED_PROXY_SECRET set), the proxy's `x-tandem-actor` / `x-tandem-role`
  * headers when the request also carries the shared secret in `x-tandem-proxy-secret`.
+ * API keys are looked up on every request, uncached, so a revocation counts from the next
+ * request (a primary-key read: cheaper than the JWT's signature check).
  *
- * It must never trust identity headers without the secret, compare the secret in a way whose
+ * It must never trust identity headers without the secret, compare a secret in a way whose
  * timing depends on how much of it matched, or decide what a role may do (the AccessGuard).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AccessTokenVerifier } from '@tandem/auth';
+import { type AccessTokenVerifier, parseApiKey, secretMatches } from '@tandem/auth';
 import type { AuthConfig } from '@tandem/config';
 import { type Role, roles as knownRoles } from '@tandem/domain';
+import type { ApiKeyStore } from '@tandem/event-store';
 import type { Request } from 'express';
 import type { Authentication } from './verified-identity';
 
@@ -25,12 +29,20 @@ const header = (request: Request, name: string): string | undefined => {
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
+/** `last_used_at` is bookkeeping, not a log: written at most this often per key and process. */
+const MARK_USED_EVERY_MS = 60_000;
+/** Unknown id and wrong secret read alike, so the answer does not say which ids exist. */
+const INVALID_API_KEY = 'the API key is not valid';
+
 export class RequestAuthenticator {
   private readonly proxySecretDigest: Buffer | null;
+  private readonly lastMarkedUsed = new Map<string, number>();
 
   constructor(
     auth: AuthConfig,
     private readonly tokens: AccessTokenVerifier,
+    /** `null` where the event store keeps no keys (KurrentDB): API keys are then refused. */
+    private readonly apiKeys: ApiKeyStore | null = null,
   ) {
     this.proxySecretDigest =
       auth.trustedProxySecret === null ? null : digest(auth.trustedProxySecret);
@@ -50,10 +62,42 @@ export class RequestAuthenticator {
     if (!match) {
       return { kind: 'rejected', description: 'the Authorization header must be "Bearer <token>"' };
     }
-    const verification = await this.tokens.verify(match[1] as string);
+    const credential = match[1] as string;
+    // A JWT has two dots and never this shape, so an API key is never sent to the verifier.
+    const apiKey = parseApiKey(credential);
+    if (apiKey !== null) return this.apiKey(apiKey.keyId, apiKey.secret);
+    const verification = await this.tokens.verify(credential);
     if (!verification.ok) return { kind: 'rejected', description: verification.description };
     const { actorId, roles } = verification.token;
     return { kind: 'authenticated', identity: { actorId, roles, via: 'bearer' } };
+  }
+
+  private async apiKey(keyId: string, secret: string): Promise<Authentication> {
+    if (this.apiKeys === null) {
+      return {
+        kind: 'rejected',
+        description: 'API keys need the postgres or pglite event store',
+      };
+    }
+    const key = await this.apiKeys.credential(keyId);
+    if (key === null || !secretMatches(secret, key.secretHash)) {
+      return { kind: 'rejected', description: INVALID_API_KEY };
+    }
+    // Told only to a caller who holds the secret: the key is real, and over.
+    if (key.revokedAt !== null) return { kind: 'rejected', description: 'the API key was revoked' };
+    this.markUsed(this.apiKeys, keyId);
+    return {
+      kind: 'authenticated',
+      identity: { actorId: key.actorId, roles: key.roles, via: 'api-key' },
+    };
+  }
+
+  /** In the background: a failed bookkeeping write must not fail the caller's request. */
+  private markUsed(store: ApiKeyStore, keyId: string): void {
+    const now = Date.now();
+    if (now - (this.lastMarkedUsed.get(keyId) ?? 0) < MARK_USED_EVERY_MS) return;
+    this.lastMarkedUsed.set(keyId, now);
+    store.markUsed(keyId).catch(() => this.lastMarkedUsed.delete(keyId)); // retried next request
   }
 
   private trustedProxy(request: Request, given: string): Authentication {

@@ -1,0 +1,136 @@
+/**
+ * Service credentials for integrations (ADR 0011): ops create an API key scoped to roles
+ * (`POST /ops/api-keys`, the key shown in that answer only), list them (`GET`, never a secret
+ * or hash) and revoke them (`DELETE /ops/api-keys/:id`, from the next request on). Integrations
+ * send the key as `Authorization: Bearer tdk_…`; events record the key's actor
+ * (`apikey:<name>` unless ops named one). On KurrentDB, which keeps no keys yet: 501.
+ *
+ * It must never store, log or return a secret after the create answer, nor let that answer
+ * be stored for an Idempotency-Key replay.
+ */
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpException,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Res,
+} from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { generateApiKey } from '@tandem/auth';
+import { roles } from '@tandem/domain';
+import type { ApiKeyRecord, ApiKeyStore } from '@tandem/event-store';
+import type { Response } from 'express';
+import { z } from 'zod';
+import { Allow, OPERATORS } from '../auth/access.decorators';
+import { SkipIdempotency } from '../http/idempotency/skip-idempotency.decorator';
+import { Ctx, type RequestContext } from '../http/request-context';
+import { ZodBodyPipe } from '../http/zod-body.pipe';
+import { API_KEYS } from '../platform/tokens';
+
+const createRequest = z.strictObject({
+  /** Becomes part of the default actor, so kept to characters that read well in one. */
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (1-64, not first . _ -)'),
+  roles: z
+    .array(z.enum(roles))
+    .min(1)
+    .refine((given) => new Set(given).size === given.length, 'each role once'),
+  /** The actor events record; default `apikey:<name>`. */
+  actor: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^\p{Cc}\s][^\p{Cc}]*$/u, 'printable, not starting with a space')
+    .optional(),
+});
+type CreateRequest = z.infer<typeof createRequest>;
+
+const KEY_ID = /^[0-9a-f]{16}$/;
+
+const view = (key: ApiKeyRecord) => ({
+  keyId: key.keyId,
+  name: key.name,
+  roles: key.roles,
+  actor: key.actorId,
+  status: key.revokedAt === null ? 'active' : 'revoked',
+  createdAt: key.createdAt.toISOString(),
+  createdBy: key.createdBy,
+  revokedAt: key.revokedAt?.toISOString() ?? null,
+  revokedBy: key.revokedBy,
+  lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+});
+
+@ApiTags('ops')
+@Controller('ops/api-keys')
+export class ApiKeysController {
+  constructor(@Inject(API_KEYS) private readonly apiKeys: ApiKeyStore | null) {}
+
+  @Allow(...OPERATORS)
+  @Post()
+  @HttpCode(201)
+  @SkipIdempotency() // the answer holds the secret: it must not be stored for a replay
+  @ApiOperation({
+    summary:
+      'Create an API key for an integration (ops); the key is in this answer only: send it as Authorization: Bearer <apiKey>',
+  })
+  @ApiBody({ schema: z.toJSONSchema(createRequest, { io: 'input' }) as object })
+  async create(
+    @Body(new ZodBodyPipe(createRequest)) body: CreateRequest,
+    @Ctx() context: RequestContext,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const store = this.store();
+    const { keyId, apiKey, secretHash } = generateApiKey();
+    const created = await store.create({
+      keyId,
+      secretHash,
+      name: body.name,
+      roles: body.roles,
+      actorId: body.actor ?? `apikey:${body.name}`,
+      createdBy: context.actor.id,
+    });
+    // A secret in a response: no cache on the way may keep it (RFC 9111 §5.2.2.5).
+    response.setHeader('cache-control', 'no-store');
+    return { ...view(created), apiKey };
+  }
+
+  @Allow(...OPERATORS)
+  @Get()
+  @ApiOperation({ summary: 'Every API key, revoked ones included (never a secret)' })
+  async list() {
+    return { keys: (await this.store().list()).map(view) };
+  }
+
+  @Allow(...OPERATORS)
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Revoke an API key (ops): refused from the next request on; revoking again is a no-op',
+  })
+  async revoke(@Param('id') id: string, @Ctx() context: RequestContext): Promise<void> {
+    const store = this.store();
+    const revoked = KEY_ID.test(id) ? await store.revoke(id, context.actor.id) : null;
+    if (revoked === null) throw new NotFoundException('no API key with that id');
+  }
+
+  private store(): ApiKeyStore {
+    if (this.apiKeys !== null) return this.apiKeys;
+    throw new HttpException(
+      {
+        statusCode: 501,
+        error: 'Not Implemented',
+        message:
+          'API keys are not supported on kurrentdb yet: use the postgres or pglite event store',
+        code: 'api_keys_unsupported',
+      },
+      501,
+    );
+  }
+}
