@@ -173,10 +173,9 @@ DECLARE
 BEGIN
   BEGIN
     PERFORM pg_advisory_lock((${names.appendLockKey.toString()})::bigint);
-    first_position := nextval(pg_get_serial_sequence('${s}.events', 'global_position'));
+    first_position := nextval('${s}.events_global_position_seq');
     IF p_count > 1 THEN
-      PERFORM setval(pg_get_serial_sequence('${s}.events', 'global_position'),
-                     first_position + p_count - 1);
+      PERFORM setval('${s}.events_global_position_seq', first_position + p_count - 1);
     END IF;
     SELECT greatest(h.last_value, v_xid) INTO horizon_xid FROM ${s}.append_horizon h;
     PERFORM setval('${s}.append_horizon', horizon_xid);
@@ -193,12 +192,13 @@ $draw$;
 
 -- One round trip per append. p_expected: 'any' | 'no_stream' | 'stream_exists' | a revision.
 -- p_events: [{ eventId, type, schemaVersion, data, metadata }, ...] in stream order.
--- Custom plans always: a cached generic plan, chosen while the table was small, scanned it
--- whole on every call once it was large. Planning a few index lookups costs less.
+-- The two reads of the events table run through EXECUTE: planned afresh for the values of each
+-- call. A cached generic plan, chosen while the table was small, scanned it whole on every call
+-- once it was large. (Not plan_cache_mode = force_custom_plan on the function: that also takes
+-- every plain expression off plpgsql's fast path, which doubled an append's cost on PGlite.)
 CREATE OR REPLACE FUNCTION ${s}.append_events(p_stream_id text, p_expected text, p_events jsonb)
 RETURNS TABLE (next_expected_revision bigint, last_global_position bigint)
 LANGUAGE plpgsql
-SET plan_cache_mode = force_custom_plan
 AS $append$
 DECLARE
   v_count       bigint := jsonb_array_length(p_events);
@@ -218,9 +218,8 @@ BEGIN
   PERFORM pg_advisory_xact_lock(${names.streamLockClass.toString()}, hashtext(p_stream_id));
 
   -- A fresh statement snapshot (READ COMMITTED), taken after the lock: sees every earlier append.
-  SELECT max(e.stream_revision) INTO v_actual
-    FROM ${s}.events e
-   WHERE e.stream_id = p_stream_id;
+  EXECUTE 'SELECT max(e.stream_revision) FROM ${s}.events e WHERE e.stream_id = $1'
+     INTO v_actual USING p_stream_id;
 
   v_expected_ok := CASE p_expected
                      WHEN 'any' THEN true
@@ -237,11 +236,9 @@ BEGIN
 
   -- Checked up front so the error names the id; the unique constraint stays as the backstop
   -- (two appends of one id to different streams at once: the second fails there).
-  SELECT e.event_id::text INTO v_duplicate
-    FROM ${s}.events e
-   WHERE e.event_id = ANY (ARRAY(SELECT (x ->> 'eventId')::uuid
-                                   FROM jsonb_array_elements(p_events) AS x))
-   LIMIT 1;
+  EXECUTE 'SELECT e.event_id::text FROM ${s}.events e WHERE e.event_id = ANY ($1) LIMIT 1'
+     INTO v_duplicate
+    USING ARRAY(SELECT (x ->> 'eventId')::uuid FROM jsonb_array_elements(p_events) AS x);
   IF v_duplicate IS NOT NULL THEN
     RAISE EXCEPTION USING
       ERRCODE = '${APPEND_ERROR_CODES.duplicateEventId}',
@@ -282,7 +279,6 @@ $append$;
 CREATE OR REPLACE FUNCTION ${s}.append_new_streams(p_stream_ids text[], p_events jsonb)
 RETURNS TABLE (first_global_position bigint, last_global_position bigint, event_count bigint)
 LANGUAGE plpgsql
-SET plan_cache_mode = force_custom_plan
 AS $bulk$
 DECLARE
   v_existing    text;
@@ -295,11 +291,10 @@ BEGIN
   END IF;
   v_count := jsonb_array_length(p_events);
 
-  SELECT e.stream_id, max(e.stream_revision) INTO v_existing, v_actual
-    FROM ${s}.events e
-   WHERE e.stream_id = ANY (p_stream_ids)
-   GROUP BY e.stream_id
-   LIMIT 1;
+  -- EXECUTE: planned for this call's streams, as in append_events.
+  EXECUTE 'SELECT e.stream_id, max(e.stream_revision) FROM ${s}.events e
+            WHERE e.stream_id = ANY ($1) GROUP BY e.stream_id LIMIT 1'
+     INTO v_existing, v_actual USING p_stream_ids;
   IF v_existing IS NOT NULL THEN
     RAISE EXCEPTION USING
       ERRCODE = '${APPEND_ERROR_CODES.wrongExpectedRevision}',
