@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { attributionModels } from '@tandem/domain';
+import { asRole } from './auth-headers';
 
 /** View path (with its query) → response body; paged views are every page, joined. */
 export type ViewBodies = ReadonlyMap<string, string>;
@@ -30,7 +31,8 @@ const PAGE = 1000;
 const AS_OF = '2030-01-01T00:00:00Z';
 
 async function get(baseUrl: string, path: string): Promise<string> {
-  const response = await fetch(`${baseUrl}${path}`);
+  // ops reads every view and /ops/rules.
+  const response = await fetch(`${baseUrl}${path}`, { headers: asRole('ops') });
   const body = await response.text();
   if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${body}`);
   return body;

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { AnalyticsQueries } from './analytics.queries';
+import { analystViews } from '../clickhouse/analyst-views';
 import { migrate, MigrationError } from '../clickhouse/analytics.migrations';
 import {
   closeAnalyticsClient,
@@ -181,28 +182,40 @@ describe.each(legs)('on $name', (leg) => {
         '0012_create_event_log_staging.sql',
         '0013_add_lead_state_sales_sourced_at.sql',
         '0014_create_lead_state_path_mv.sql',
+        '0015_drop_touchpoint_content.sql',
+        '0017_drop_lead_facts.sql',
       ]);
-      expect(second).toEqual({ database, applied: [], alreadyApplied: first.applied });
+      expect(second).toEqual({
+        database,
+        applied: [],
+        alreadyApplied: first.applied,
+        views: first.views,
+      });
       const tables = await client.query({
         query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
         query_params: { db: database },
         format: 'JSONEachRow',
       });
-      expect(await tables.json()).toEqual([
-        { name: 'active_rules' },
-        { name: 'campaign_spend' },
-        { name: 'event_log_staging' },
-        { name: 'lead_events' },
-        { name: 'lead_facts' },
-        { name: 'lead_rule_facts' },
-        { name: 'lead_state' },
-        { name: 'lead_state_mv' },
-        { name: 'lead_state_path_mv' },
-        { name: 'projection_checkpoint' },
-        { name: 'rule_sets' },
-        { name: 'schema_migrations' },
-        { name: 'targets' },
-      ]);
+      expect(await tables.json()).toEqual(
+        [
+          'active_rules',
+          'campaign_spend',
+          'event_log_staging',
+          'lead_events',
+          'lead_rule_facts',
+          'lead_state',
+          'lead_state_mv',
+          'lead_state_path_mv',
+          'projection_checkpoint',
+          'rule_sets',
+          'schema_migrations',
+          'targets',
+          ...Object.keys(analystViews),
+        ]
+          .sort()
+          .map((name) => ({ name })),
+      );
+      expect(first.views).toEqual(Object.keys(analystViews));
     });
 
     it('refuses to run when an applied migration file was edited', async () => {
@@ -252,15 +265,22 @@ describe.each(legs)('on $name', (leg) => {
     });
 
     it('folds each lead into one row: latest owner, recycles, open deals, erasure, merge', async () => {
-      const database = await freshDatabase();
+      const database = `analytics_int_${process.pid}_fold`;
+      await migrate(client, { database });
+      const rules = await registerRuleSet(client, database);
       await project(database, funnelScenario().envelopes);
 
+      // The per-lead fold as analysts read it: the lead_funnel view under one rule set. A
+      // parameterised view's name and arguments are literals (ClickHouse binds no {param}
+      // there); the database, a number and a hex hash are the test's own.
+      expect(rules.definitionHash).toMatch(/^[0-9a-f]{16}$/);
       const result = await client.query({
         query: `SELECT lead_id, owner, recycled_count, opportunity_id, toString(won_amount) AS won,
                        opportunity_open, erased, merged_into
-                FROM {db:Identifier}.lead_facts WHERE lead_id IN ('L5', 'L7', 'L8', 'L10', 'L11')
+                FROM \`${database}\`.lead_funnel(rules_version = ${rules.rulesVersion},
+                     definition_hash = '${rules.definitionHash}', as_of = '2299-12-31 23:59:59.999')
+                WHERE lead_id IN ('L5', 'L7', 'L8', 'L10', 'L11')
                 ORDER BY lead_id`,
-        query_params: { db: database },
         format: 'JSONEachRow',
       });
       expect(await result.json()).toEqual([
