@@ -10,6 +10,7 @@ import { readCanonicalJsonl } from './canonical-jsonl.source';
 import type { ImportSource } from './import-fact';
 import type { ImportPreset } from './import-presets';
 import { readHubspotExport } from './presets/hubspot.preset';
+import { readSalesforceExport } from './presets/salesforce.preset';
 
 export async function readImportSource(
   files: readonly string[],
@@ -32,6 +33,8 @@ export async function readImportSource(
       }
       case 'hubspot':
         return await readHubspotExport(await csvFiles(files));
+      case 'salesforce':
+        return await readSalesforceExport(await csvFiles(files));
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -27,6 +27,7 @@ import type { ImportSource } from './import-fact';
 import { planImport } from './import-plan';
 import { type ImportOutcome, runImport } from './import-runner';
 import { readHubspotExport } from './presets/hubspot.preset';
+import { readSalesforceExport } from './presets/salesforce.preset';
 import { writeCanonicalHistory } from './testing/canonical-history';
 
 jest.setTimeout(600_000);
@@ -35,6 +36,7 @@ const ROOT = path.resolve(__dirname, '../../../..');
 const CLI = path.join(ROOT, 'dist/apps/cli/src/main.js');
 const SAMPLE = path.join(ROOT, 'samples/import/canonical.jsonl');
 const HUBSPOT = path.join(ROOT, 'samples/import/hubspot');
+const SALESFORCE = path.join(ROOT, 'samples/import/salesforce');
 
 interface StoreKind {
   readonly name: string;
@@ -372,6 +374,50 @@ describe.each(kinds)('import into $name', (kind) => {
         await other.close();
         await fresh.drop();
       }
+    },
+  );
+
+  maybe(
+    'imports the Salesforce sample: status history, opportunity history, both paths',
+    async () => {
+      const salesforce = (dir: string) =>
+        readSalesforceExport(
+          ['Leads', 'LeadHistory', 'Opportunities', 'OpportunityHistory'].map((name) =>
+            path.join(dir, `${name}.csv`),
+          ),
+        );
+      const outcome = await importFile(store, SALESFORCE, salesforce);
+
+      expect(outcome).toMatchObject({ importedLeads: 4, refused: [] });
+      const lead = (id15: string) => canonicalLeadId(`salesforce:${id15}`);
+      expect(await typesOf(store, lead('00Q5e00000AbCd1'))).toEqual([
+        'LeadCaptured',
+        'LeadProfiled',
+        'LeadQualifiedAsMql',
+        'LeadHandedToSales',
+        'LeadAcceptedBySales',
+        'LeadQualifiedAsSql',
+        'OpportunityOpened',
+        'OpportunityStageChanged',
+        'DealWon',
+      ]);
+      const rejected = await store.readStream(leadStreamId(lead('00Q5e00000AbCd2')));
+      expect(rejected.at(-1)).toMatchObject({
+        type: 'LeadRejectedBySales',
+        data: { reason: 'no_budget' },
+      });
+      // A trade-show lead accepted by sales without an MQL: the sales-sourced path.
+      const direct = await store.readStream(leadStreamId(lead('00Q5e00000AbCd3')));
+      expect(direct.map((event) => event.type)).not.toContain('LeadQualifiedAsMql');
+      expect(direct.find((event) => event.type === 'LeadHandedToSales')?.data).toMatchObject({
+        path: 'sales_sourced',
+        salesSource: 'event_contact',
+      });
+      expect(direct.at(-1)).toMatchObject({ type: 'DealLost', data: { reason: 'competitor' } });
+      expect(await typesOf(store, lead('00Q5e00000AbCd4'))).toEqual([
+        'LeadCaptured',
+        'LeadProfiled',
+      ]);
     },
   );
 

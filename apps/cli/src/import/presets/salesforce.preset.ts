@@ -1,0 +1,316 @@
+/**
+ * The Salesforce preset: Leads, LeadHistory, Opportunities and OpportunityHistory CSV
+ * exports (API field names as headers) become canonical facts, one lead per Lead record
+ * (`salesforce:<Id>`, canonicalised to the 18-character id). What each part means
+ * (docs/import.md has the table):
+ * - a Lead captures at `CreatedDate` (`LeadSource` as channel); `Title` profiles it;
+ * - its `Status` changes in LeadHistory say what happened, in their order:
+ *   `Marketing Qualified` → MQL (decided by the active rules); `Sales Accepted` → hand-off
+ *   and acceptance (the sales-sourced path when no MQL came first); `Sales Qualified` → SQL;
+ *   `Unqualified` → hand-off and rejection with `Rejection_Reason__c` mapped to the
+ *   dictionary's codes (after an acceptance: recycled to nurturing, with that reason);
+ * - a converted lead's opportunity (`ConvertedOpportunityId`) opens at its `CreatedDate`,
+ *   its OpportunityHistory stage changes follow, `Closed Won` / `Closed Lost` end it (a loss
+ *   with `Loss_Reason__c` mapped). A reason the maps lack refuses the lead, row named.
+ * Times without a zone are read as UTC. The preset never decides: the Lead decider does.
+ */
+import { createHash } from 'node:crypto';
+import { type LeadCommandType, parseLeadId } from '@tandem/domain';
+import { UsageError } from '../../usage-error';
+import type { ImportSource, RowRef, SourceRow } from '../import-fact';
+import { type CsvFile, readCsv, type Row, text, time } from './csv-rows';
+
+interface Located {
+  readonly row: Row;
+  readonly where: RowRef;
+}
+
+const industries: Record<string, string> = {
+  technology: 'software',
+  software: 'software',
+  manufacturing: 'manufacturing',
+  healthcare: 'healthcare',
+  finance: 'financial_services',
+  banking: 'financial_services',
+};
+const roles: Record<string, string> = {
+  cmo: 'cmo',
+  'chief marketing officer': 'cmo',
+  'vp marketing': 'head_of_marketing',
+  'head of marketing': 'head_of_marketing',
+  'vp sales': 'head_of_sales',
+  'head of sales': 'head_of_sales',
+  cro: 'cro',
+  ceo: 'ceo',
+};
+const salesSourcedBy: Record<string, string> = {
+  'trade show': 'event_contact',
+  event: 'event_contact',
+  'partner referral': 'referral',
+  'employee referral': 'referral',
+  referral: 'referral',
+};
+const rejectionReasons: Record<string, string> = {
+  'no budget': 'no_budget',
+  'not icp': 'not_icp',
+  'wrong industry': 'not_icp',
+  'wrong contact': 'wrong_contact',
+  unreachable: 'not_reachable',
+  'too early': 'too_early',
+  duplicate: 'duplicate',
+};
+const stages: Record<string, string> = {
+  prospecting: 'discovery',
+  qualification: 'discovery',
+  'needs analysis': 'discovery',
+  'value proposition': 'proposal',
+  'proposal/price quote': 'proposal',
+  'negotiation/review': 'negotiation',
+};
+const lossReasons: Record<string, string> = {
+  price: 'price',
+  competitor: 'competitor',
+  'lost to competitor': 'competitor',
+  'no decision': 'no_decision',
+  timing: 'timing',
+  'product fit': 'product_fit',
+};
+const SQL_CRITERIA = ['budget', 'authority', 'need'];
+
+const kinds = {
+  leads: (h: readonly string[]) => h.includes('LeadSource') && h.includes('Email'),
+  leadHistory: (h: readonly string[]) => h.includes('LeadId') && h.includes('Field'),
+  opportunities: (h: readonly string[]) => h.includes('StageName') && h.includes('CloseDate'),
+  opportunityHistory: (h: readonly string[]) =>
+    h.includes('OpportunityId') && h.includes('StageName'),
+};
+
+export async function readSalesforceExport(files: readonly string[]): Promise<ImportSource> {
+  const csvs = await Promise.all(files.map(readCsv));
+  const of = (kind: keyof typeof kinds) => csvs.filter((csv) => kinds[kind](csv.header));
+  for (const csv of csvs) {
+    if (!Object.values(kinds).some((is) => is(csv.header))) {
+      throw new UsageError(
+        `${csv.file}: not a Salesforce Leads, LeadHistory, Opportunities or OpportunityHistory export`,
+      );
+    }
+  }
+  const leads = of('leads');
+  if (leads.length === 0) throw new UsageError('the salesforce preset needs a Leads export');
+  const byKey = (kind: keyof typeof kinds, key: string) => {
+    const grouped = new Map<string, Located[]>();
+    for (const csv of of(kind)) {
+      for (const { row, line } of csv.rows) {
+        const id = row[key] ?? '';
+        grouped.set(id, [...(grouped.get(id) ?? []), { row, where: { file: csv.file, line } }]);
+      }
+    }
+    return grouped;
+  };
+  const leadHistory = byKey('leadHistory', 'LeadId');
+  const opportunities = byKey('opportunities', 'Id');
+  const opportunityHistory = byKey('opportunityHistory', 'OpportunityId');
+
+  const rows: SourceRow[] = [];
+  for (const csv of leads) {
+    for (const { row, line } of csv.rows) {
+      const where = { file: csv.file, line };
+      const id = parseLeadId(`salesforce:${row.Id ?? ''}`);
+      if (!id.ok) {
+        rows.push({ ok: false, where, leadId: null, reason: `Id: ${id.problem}` });
+        continue;
+      }
+      const opportunityId = row.ConvertedOpportunityId ?? '';
+      const opportunity = opportunities.get(opportunityId)?.[0];
+      rows.push(
+        ...leadFacts(
+          id.leadId,
+          { row, where },
+          leadHistory.get(row.Id ?? '') ?? [],
+          opportunity,
+          opportunityHistory.get(opportunityId) ?? [],
+        ),
+      );
+    }
+  }
+  const hash = createHash('sha256').update('salesforce\n');
+  for (const kind of Object.keys(kinds) as (keyof typeof kinds)[]) {
+    for (const csv of of(kind)) hash.update(`${(csv satisfies CsvFile).hash}\n`);
+  }
+  return { hash: hash.digest('hex'), name: files.join(' + '), rows };
+}
+
+function leadFacts(
+  leadId: string,
+  lead: Located,
+  history: readonly Located[],
+  opportunity: Located | undefined,
+  opportunityHistory: readonly Located[],
+): SourceRow[] {
+  const out: SourceRow[] = [];
+  const refuse = (where: RowRef, reason: string) => out.push({ ok: false, where, leadId, reason });
+  const fact = (
+    type: LeadCommandType,
+    where: RowRef,
+    at: string | null,
+    data: Record<string, unknown> = {},
+  ) => {
+    if (at === null) return;
+    out.push({ ok: true, fact: { leadId, type, occurredAt: at, data, accountId: null, where } });
+  };
+  const { row, where } = lead;
+  const created = time(row.CreatedDate);
+  if (created === null) {
+    refuse(where, `CreatedDate ${JSON.stringify(row.CreatedDate ?? '')} is not a date`);
+    return out;
+  }
+  const size = Number(row.NumberOfEmployees);
+  const industry = text(row.Industry);
+  const country = text(row.Country);
+  const leadSource = text(row.LeadSource) ?? 'unknown';
+  fact('CaptureLead', where, created, {
+    contact: {
+      name: [text(row.FirstName), text(row.LastName)].filter(Boolean).join(' ') || text(row.Email),
+      email: text(row.Email),
+    },
+    company: {
+      name: text(row.Company) ?? '(unknown)',
+      ...(industry === null ? {} : { industry: industries[industry.toLowerCase()] ?? industry }),
+      ...(Number.isInteger(size) && size > 0 ? { size } : {}),
+      ...(country !== null && /^[A-Z]{2}$/.test(country) ? { country } : {}),
+    },
+    source: { channel: leadSource.toLowerCase().replace(/[^a-z0-9]+/g, '_') },
+    productInterest: text(row.Product_Interest__c),
+    timeframe: text(row.Timeframe__c),
+    consent: { marketing: (row.HasOptedOutOfEmail ?? '').toLowerCase() !== 'true' },
+  });
+  const title = text(row.Title);
+  if (title !== null) {
+    const role = roles[title.toLowerCase()] ?? title.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+    fact('ProfileLead', where, created, { role });
+  }
+
+  let qualified = false;
+  let inSales = false;
+  let sql = false;
+  const owner = `salesforce-owner:${text(row.OwnerId) ?? 'unassigned'}`;
+  const handOff = (at: RowRef, when: string, accepted = true) => {
+    if (qualified) fact('HandLeadToSales', at, when, { owner });
+    else {
+      const source = salesSourcedBy[leadSource.toLowerCase()] ?? 'outbound';
+      fact('HandLeadToSalesDirectly', at, when, { owner, source });
+    }
+    if (accepted) fact('AcceptLead', at, when);
+    inSales = true;
+  };
+  const statusChanges = history
+    .filter(({ row: change }) => change.Field === 'Status')
+    .map((change) => ({ ...change, at: time(change.row.CreatedDate) }))
+    .sort((a, b) => (a.at ?? '').localeCompare(b.at ?? ''));
+  for (const change of statusChanges) {
+    const status = (text(change.row.NewValue) ?? '').toLowerCase();
+    const at = change.at;
+    if (at === null) {
+      refuse(
+        change.where,
+        `CreatedDate ${JSON.stringify(change.row.CreatedDate ?? '')} is not a date`,
+      );
+      continue;
+    }
+    if (status === 'marketing qualified') {
+      fact('QualifyLeadAsMql', change.where, at);
+      qualified = true;
+    } else if (status === 'sales accepted') {
+      handOff(change.where, at);
+    } else if (status === 'sales qualified') {
+      if (!inSales) handOff(change.where, at);
+      fact('QualifyLeadAsSql', change.where, at, { criteriaMet: SQL_CRITERIA });
+      sql = true;
+    } else if (status === 'unqualified') {
+      const raw = text(row.Rejection_Reason__c) ?? '';
+      const reason = rejectionReasons[raw.toLowerCase()];
+      if (reason === undefined) {
+        refuse(
+          change.where,
+          `Rejection_Reason__c ${JSON.stringify(raw)} is not mapped to a rejection reason of the dictionary`,
+        );
+      } else if (inSales) {
+        // Accepted first, disqualified later: Tandem's lifecycle sends it back to nurturing.
+        fact('RecycleLead', change.where, at, { reason: `${reason}: ${raw}` });
+      } else {
+        // Disqualified on arrival: the hand-off and sales' rejection of it.
+        handOff(change.where, at, false);
+        fact('RejectLead', change.where, at, { reason, note: raw });
+      }
+    }
+  }
+  if (opportunity !== undefined) {
+    const opened = time(opportunity.row.CreatedDate);
+    if (opened === null) {
+      refuse(opportunity.where, 'the opportunity has no CreatedDate');
+      return out;
+    }
+    if (!inSales) handOff(opportunity.where, opened);
+    if (!sql) fact('QualifyLeadAsSql', opportunity.where, opened, { criteriaMet: SQL_CRITERIA });
+    opportunityFacts(opportunity, opened, opportunityHistory, fact, refuse);
+  }
+  return out;
+}
+
+function opportunityFacts(
+  opportunity: Located,
+  opened: string,
+  history: readonly Located[],
+  fact: (
+    type: LeadCommandType,
+    at: RowRef,
+    when: string | null,
+    data?: Record<string, unknown>,
+  ) => void,
+  refuse: (where: RowRef, reason: string) => void,
+): void {
+  const { row, where } = opportunity;
+  const changes = history
+    .map((change) => ({ ...change, at: time(change.row.CreatedDate) }))
+    .sort((a, b) => (a.at ?? '').localeCompare(b.at ?? ''));
+  const first = (text(changes[0]?.row.StageName) ?? text(row.StageName) ?? '').toLowerCase();
+  let stage = stages[first] ?? 'discovery';
+  const amount = Number(row.Amount);
+  fact('OpenOpportunity', where, opened, {
+    stage,
+    amount,
+    currency: text(row.CurrencyIsoCode) ?? 'EUR',
+  });
+  for (const change of changes) {
+    const name = (text(change.row.StageName) ?? '').toLowerCase();
+    if (name === 'closed won') {
+      fact('WinDeal', change.where, change.at, { amount: Number(change.row.Amount) || null });
+      return;
+    }
+    if (name === 'closed lost') {
+      const raw = text(row.Loss_Reason__c) ?? '';
+      const reason = lossReasons[raw.toLowerCase()];
+      if (reason === undefined) {
+        refuse(
+          change.where,
+          `Loss_Reason__c ${JSON.stringify(raw)} is not mapped to a loss reason of the dictionary`,
+        );
+      } else {
+        fact('LoseDeal', change.where, change.at, { reason, note: raw });
+      }
+      return;
+    }
+    const next = stages[name];
+    if (next === undefined) {
+      refuse(
+        change.where,
+        `StageName ${JSON.stringify(name)} is not mapped to an opportunity stage`,
+      );
+      return;
+    }
+    if (next !== stage) {
+      fact('ChangeOpportunityStage', change.where, change.at, { to: next });
+      stage = next;
+    }
+  }
+}
