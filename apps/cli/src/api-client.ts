@@ -85,6 +85,11 @@ export class ApiClient {
     return this.request<T>('POST', path, body, role, actor);
   }
 
+  /** Answers nothing on success (204). */
+  async delete(path: string, role: Role, actor: string): Promise<void> {
+    await this.request<unknown>('DELETE', path, undefined, role, actor);
+  }
+
   private async request<T>(
     method: string,
     path: string,

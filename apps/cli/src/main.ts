@@ -10,6 +10,7 @@ import { loadConfig } from '@tandem/config';
 import { type ApiEndpoint, ApiClient } from './api-client';
 import { credentialsFromEnvironment } from './auth/api-credentials';
 import { asJson, terminalCliIo } from './cli-io';
+import { createKey, listKeys, revokeKey } from './ops/keys.command';
 import { rebuildProjections } from './ops/rebuild.command';
 import { reconcileCommand } from './ops/reconcile.command';
 import { statusCommand } from './ops/status.command';
@@ -56,6 +57,9 @@ const commands: TandemCommands = {
     publishRules(client(api), file, console.log, readTextFile, { json, warn: console.error }),
   rulesWhatIf: (api, file, options) => whatIfRules(client(api), file, options, terminalIo),
   rulesApply: (api, version, options) => applyRules(client(api), version, terminalIo, options),
+  keysCreate: (api, options) => createKey(client(api), options, terminalCliIo),
+  keysList: (api, options) => listKeys(client(api), options, terminalCliIo),
+  keysRevoke: (api, keyId, options) => revokeKey(client(api), keyId, options, terminalCliIo),
 };
 
 void runTandem(process.argv.slice(2), commands, {

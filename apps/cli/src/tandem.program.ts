@@ -29,6 +29,16 @@ export interface TandemCommands {
   rulesPublish(api: ApiEndpoint, file: string, options: JsonOption): Promise<number>;
   rulesWhatIf(api: ApiEndpoint, file: string, options: JsonOption): Promise<number>;
   rulesApply(api: ApiEndpoint, version: number, options: JsonOption): Promise<number>;
+  keysCreate(api: ApiEndpoint, options: KeysCreateOptions): Promise<number>;
+  keysList(api: ApiEndpoint, options: JsonOption): Promise<number>;
+  keysRevoke(api: ApiEndpoint, keyId: string, options: JsonOption): Promise<number>;
+}
+
+export interface KeysCreateOptions extends JsonOption {
+  readonly name: string;
+  readonly roles: readonly Role[];
+  /** The actor events record; null: the API's default, `apikey:<name>`. */
+  readonly actor: string | null;
 }
 
 export interface ImportCommandOptions extends JsonOption {
@@ -269,6 +279,41 @@ export function buildTandemProgram(
     .addOption(jsonOption('the activation ({ active, previous, changed })'))
     .action((version: number, options: ApiOptions) =>
       run(commands.rulesApply(endpoint(options), version, json(options))),
+    );
+
+  const keys = program
+    .command('keys')
+    .description(
+      'API keys for integrations (imports, marketing automation, downstream tools): create, ' +
+        'list, revoke; ops only',
+    );
+  apiCommand(
+    keys,
+    'create',
+    'create a key scoped to roles; prints the key on stdout once (the API keeps only its hash)',
+  )
+    .requiredOption('--name <name>', 'what the key is for, e.g. hubspot-sync')
+    .requiredOption('--role <role>', `role(s), comma-separated: ${knownRoles.join(', ')}`, roleList)
+    .option('--actor <id>', 'who events written with it name (default apikey:<name>)')
+    .addOption(jsonOption('the created key, with the key itself in apiKey'))
+    .action((options: ApiOptions & { name: string; role: Role[]; actor?: string }) =>
+      run(
+        commands.keysCreate(endpoint(options), {
+          ...json(options),
+          name: options.name,
+          roles: options.role,
+          actor: options.actor ?? null,
+        }),
+      ),
+    );
+  apiCommand(keys, 'list', 'every key, revoked ones included: roles, actor, last use; no secrets')
+    .addOption(jsonOption('{ keys }'))
+    .action((options: ApiOptions) => run(commands.keysList(endpoint(options), json(options))));
+  apiCommand(keys, 'revoke', 'revoke a key: the API refuses it from the next request on')
+    .argument('<id>', 'the key id (the 16 hex characters after tdk_, as listed)')
+    .addOption(jsonOption('{ revoked }'))
+    .action((id: string, options: ApiOptions) =>
+      run(commands.keysRevoke(endpoint(options), id, json(options))),
     );
 
   hintHelpAfterErrors(program);

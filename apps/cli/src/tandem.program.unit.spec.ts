@@ -29,6 +29,9 @@ function recordingCommands(answer: () => Promise<number> = () => Promise.resolve
     rulesPublish: record('rulesPublish'),
     rulesWhatIf: record('rulesWhatIf'),
     rulesApply: record('rulesApply'),
+    keysCreate: record('keysCreate'),
+    keysList: record('keysList'),
+    keysRevoke: record('keysRevoke'),
   };
   return { commands, calls };
 }
@@ -90,6 +93,9 @@ describe('tandem --help', () => {
     [['rules', 'publish']],
     [['rules', 'what-if']],
     [['rules', 'apply']],
+    [['keys', 'create']],
+    [['keys', 'list']],
+    [['keys', 'revoke']],
   ])('%j --help offers --json', async (words) => {
     const { code, out } = await tandem([...words, '--help']);
     expect(code).toBe(0);
@@ -116,6 +122,8 @@ describe('tandem usage errors exit 2 and point at the help', () => {
     [['rules', 'apply', '0'], /expected a version number/],
     [['rules', 'publish'], /^tandem: missing required argument 'file'/],
     [['status', 'extra'], /^tandem: too many arguments for 'status'/],
+    [['keys', 'create', '--name', 'x', '--role', 'root'], /expected roles among marketing/],
+    [['keys', 'create', '--role', 'ops'], /required option '--name <name>' not specified/],
     [
       ['demo', '--leads', 'many'],
       /'--leads <n>' argument 'many' is invalid\. expected a positive integer/,
@@ -202,6 +210,26 @@ describe('tandem dispatches', () => {
     [
       ['demo', '--reset', '--leads', '10'],
       ['demo', { reset: true, leads: 10, concurrency: 8, seed: 20260101 }],
+    ],
+    [
+      ['keys', 'create', '--name', 'hubspot-sync', '--role', 'marketing,system'],
+      [
+        'keysCreate',
+        defaultApi,
+        { json: false, name: 'hubspot-sync', roles: ['marketing', 'system'], actor: null },
+      ],
+    ],
+    [
+      ['keys', 'create', '--json', '--name', 'n', '--role', 'analyst', '--actor', 'bi@acme'],
+      ['keysCreate', defaultApi, { json: true, name: 'n', roles: ['analyst'], actor: 'bi@acme' }],
+    ],
+    [
+      ['keys', 'list', '--json'],
+      ['keysList', defaultApi, asJson],
+    ],
+    [
+      ['keys', 'revoke', '00000000000000ff'],
+      ['keysRevoke', defaultApi, '00000000000000ff', asText],
     ],
   ])('%j', async (argv, call) => {
     const { code, calls } = await tandem(argv);
