@@ -12,7 +12,6 @@ export const DEFAULT_ANALYTICS_DATABASE = 'tandem';
 /** Table and view names; SQL files spell the same names, TS code uses these. */
 export const analyticsTables = {
   leadEvents: 'lead_events',
-  leadFacts: 'lead_facts',
   leadState: 'lead_state',
   projectionCheckpoint: 'projection_checkpoint',
   campaignSpend: 'campaign_spend',

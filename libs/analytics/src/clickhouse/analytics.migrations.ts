@@ -25,6 +25,7 @@ import {
   qualifiedTable,
   type AnalyticsDatabaseOptions,
 } from './analytics.database';
+import { createAnalystViews } from './analyst-views';
 import { resolveSqlDirectory } from './sql-directory';
 
 export interface MigrateOptions extends AnalyticsDatabaseOptions {
@@ -38,6 +39,8 @@ export interface MigrationReport {
   readonly applied: readonly string[];
   /** File names that were already applied before this run. */
   readonly alreadyApplied: readonly string[];
+  /** The analyst views (analyst-views.ts), created or replaced on every run. */
+  readonly views: readonly string[];
 }
 
 export interface MigrationFile {
@@ -153,5 +156,7 @@ export async function migrate(
     });
     report.applied.push(file.name);
   }
-  return report;
+  // After the tables they read exist: the lenses analysts query, from this version's files.
+  const views = await createAnalystViews(client, { database, sqlDir });
+  return { ...report, views };
 }

@@ -47,6 +47,7 @@ describe('the migration files', () => {
       [14, '0014_create_lead_state_path_mv.sql'],
       [15, '0015_drop_touchpoint_content.sql'],
       [16, '0016_create_projection_dead_letters.sql'],
+      [17, '0017_drop_lead_facts.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

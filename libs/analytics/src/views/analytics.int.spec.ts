@@ -183,6 +183,7 @@ describe.each(legs)('on $name', (leg) => {
         '0013_add_lead_state_sales_sourced_at.sql',
         '0014_create_lead_state_path_mv.sql',
         '0015_drop_touchpoint_content.sql',
+        '0016_create_projection_dead_letters.sql',
         '0017_drop_lead_facts.sql',
       ]);
       expect(second).toEqual({

@@ -6,8 +6,6 @@
  * It must never build SQL from caller input: callers choose a query by method and pass values
  * that travel as ClickHouse query parameters ({name:Type}); the database name is validated.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { resolveAttributionWeights } from '@tandem/domain';
 import { analyticsDatabase, type AnalyticsDatabaseOptions } from '../clickhouse/analytics.database';
@@ -47,6 +45,12 @@ import { toClickHouseDateTime } from '../clickhouse/clickhouse-datetime';
 import { reconcileTotals, sumLensRows, type Reconciliation } from './reconciliation';
 import { resolveRuleSet, readRuleSets, type RuleSet, type RuleSetKey } from '../rules/rule-sets';
 import { resolveSqlDirectory } from '../clickhouse/sql-directory';
+import {
+  composeViewSql,
+  readViewFile,
+  type LeadFold,
+  type ViewFragment,
+} from '../clickhouse/view-sql';
 import { RULE_INPUT_TYPES } from '../rules/rule-facts';
 import { parseLeadAuditGroups, parseStageCounts } from './reconciliation/rule-set-audit.rows';
 import type { LeadAuditGroup, StageCount } from './reconciliation/rule-set-findings';
@@ -144,16 +148,13 @@ function asOfParam(asOf: string | undefined, fallback: string): string {
 }
 
 /**
- * The fragments a view's SQL may name, by marker, and the files they come from: the per-lead
- * funnel under a rule set (sql/views/_lead-funnel.sql), which itself names the per-lead fold —
- * the state ClickHouse keeps (_lead-state.sql) for "now", or the fold of the raw events up to
- * a business time (_lead-fold-as-of.sql) for a view asked "as of".
+ * Fragments (views/_lead-funnel.sql and the per-lead folds) are put in place by composeViewSql
+ * (clickhouse/view-sql.ts): the per-lead funnel under a rule set, which itself reads the per-lead
+ * fold — the state ClickHouse keeps (_lead-state.sql) for "now", or the fold of the raw events up
+ * to a business time (_lead-fold-as-of.sql) for a view asked "as of".
  */
-const LEAD_FUNNEL_MARKER = '{{lead_funnel}}';
-const LEAD_FOLDS_MARKER = '{{lead_folds}}';
-type Fragment = '_lead-funnel' | '_lead-state' | '_lead-fold-as-of';
-/** Which per-lead fold a query reads: the maintained state, or the raw events cut at asOf. */
-type Fold = '_lead-state' | '_lead-fold-as-of';
+type Fragment = ViewFragment;
+type Fold = LeadFold;
 
 export class AnalyticsQueries {
   private readonly database: string;
@@ -384,15 +385,13 @@ export class AnalyticsQueries {
       this.file('_lead-funnel'),
       this.file(fold),
     ]);
-    if (!view.includes(LEAD_FUNNEL_MARKER)) return view;
-    const withFolds = funnel.replace(LEAD_FOLDS_MARKER, () => `(\n${folds}\n)`);
-    return view.replace(LEAD_FUNNEL_MARKER, () => `(\n${withFolds}\n)`);
+    return composeViewSql(view, funnel, folds);
   }
 
   private file(name: ViewQuery | Fragment): Promise<string> {
     let sql = this.sql.get(name);
     if (sql === undefined) {
-      sql = readFile(join(this.sqlDir, 'views', `${name}.sql`), 'utf8').catch((error: unknown) => {
+      sql = readViewFile(this.sqlDir, name).catch((error: unknown) => {
         this.sql.delete(name); // let the next call retry instead of caching the failure
         throw error;
       });

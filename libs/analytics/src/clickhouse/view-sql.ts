@@ -1,0 +1,52 @@
+/**
+ * How a report file of sql/views becomes one runnable statement: where it says the lead_funnel
+ * marker, the per-lead funnel (_lead-funnel.sql) goes in parentheses, and where that says the
+ * lead_folds marker, one of the two per-lead folds (_lead-state.sql, or _lead-fold-as-of.sql
+ * for "as of"). One composition for the API (AnalyticsQueries) and for the views analysts query
+ * in ClickHouse (analyst-views.ts), so both read the same single per-lead fold.
+ *
+ * It must never substitute anything but these fixed fragments: values stay bound parameters.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const LEAD_FUNNEL_MARKER = '{{lead_funnel}}';
+export const LEAD_FOLDS_MARKER = '{{lead_folds}}';
+
+/** Which per-lead fold a query reads: the maintained state, or the raw events cut at as_of. */
+export type LeadFold = '_lead-state' | '_lead-fold-as-of';
+export type ViewFragment = '_lead-funnel' | LeadFold;
+
+/** The per-lead funnel with its fold in place: a SELECT of one row per lead. */
+export function composeLeadFunnel(funnel: string, folds: string): string {
+  return funnel.replace(LEAD_FOLDS_MARKER, () => `(\n${folds}\n)`);
+}
+
+/** A view file with the per-lead funnel in place; a file without the marker is returned as is. */
+export function composeViewSql(view: string, funnel: string, folds: string): string {
+  if (!view.includes(LEAD_FUNNEL_MARKER)) return view;
+  return view.replace(LEAD_FUNNEL_MARKER, () => `(\n${composeLeadFunnel(funnel, folds)}\n)`);
+}
+
+/** Reads one file of sql/views by its stem (`marketing-lens`, `_lead-funnel`, …). */
+export function readViewFile(sqlDir: string, name: string): Promise<string> {
+  return readFile(join(sqlDir, 'views', `${name}.sql`), 'utf8');
+}
+
+export interface QueryParameter {
+  readonly name: string;
+  readonly type: string;
+}
+
+/**
+ * The `{name:Type}` parameters a composed statement binds, in order of first use: what an
+ * analyst passes to the view in ClickHouse, and what the docs must name.
+ */
+export function queryParameters(sql: string): QueryParameter[] {
+  const seen = new Map<string, string>();
+  for (const match of sql.matchAll(/\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([^}]+?)\s*\}/g)) {
+    const [, name, type] = match;
+    if (name !== undefined && type !== undefined && !seen.has(name)) seen.set(name, type);
+  }
+  return [...seen].map(([name, type]) => ({ name, type }));
+}
