@@ -43,6 +43,7 @@ export const analystViews = {
   alignment: 'alignment',
   targets_progress: 'targets-progress',
   event_totals: 'event-totals',
+  active_rule_set: 'active-rule-set',
 } as const;
 export type AnalystView = keyof typeof analystViews;
 

@@ -6,10 +6,11 @@
  * date inside the history. Real chDB, the shared funnel scenario.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { resolveAttributionWeights } from '@tandem/domain';
+import { defaultFunnelDefinition, resolveAttributionWeights } from '@tandem/domain';
 import { analystViewDefinitions, analystViews } from '../clickhouse/analyst-views';
 import { projectBatch } from '../projection/lead-events.writer';
-import { readRuleSets, type RuleSet } from '../rules/rule-sets';
+import { readRuleSets, writeActivations, type RuleSet } from '../rules/rule-sets';
+import { registerRuleSet } from '../testing/rule-sets.fixture';
 import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
 import { funnelScenario } from '../testing/funnel-scenario.fixture';
 import { AnalyticsQueries, type ViewOptions } from './analytics.queries';
@@ -145,6 +146,36 @@ it('event totals is a plain view, equal to the API witness', async () => {
   expect(parseSharedTotals(await readView('event_totals', {}))).toEqual(
     await queries.eventTotals(),
   );
+});
+
+it('active_rule_set names the set the API reads by default, before and after an activation', async () => {
+  const expectSameAsApi = async (rulesVersion: number) => {
+    const active = await queries.ruleSet();
+    expect(active.rulesVersion).toBe(rulesVersion);
+    expect(await readView('active_rule_set', {})).toEqual([
+      { rules_version: active.rulesVersion, definition_hash: active.definitionHash },
+    ]);
+  };
+  await expectSameAsApi(1);
+  // A newer published set is the default until an activation names another.
+  const stricter = { ...defaultFunnelDefinition, version: 2, name: 'Stricter' };
+  await registerRuleSet(client, database, stricter);
+  await expectSameAsApi(2);
+  await writeActivations(
+    client,
+    [
+      {
+        rulesVersion: rules.rulesVersion,
+        definitionHash: rules.definitionHash,
+        previousVersion: 2,
+        eventId: '0190f0f0-0000-7000-8000-000000000001',
+        globalPosition: '9000',
+        activatedAt: '2025-02-01T00:00:00.000Z',
+      },
+    ],
+    { database },
+  );
+  await expectSameAsApi(1);
 });
 
 it('every analyst view names its parameters; none is left to the application', async () => {
