@@ -8,7 +8,6 @@
  */
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { encodeForStore } from '@tandem/contracts';
 import {
   authorize,
   decideLead,
@@ -16,12 +15,13 @@ import {
   LeadNotFoundError,
   leadStreamId,
 } from '@tandem/domain';
-import { type EventStore, WrongExpectedRevisionError } from '@tandem/event-store';
+import { type EventStore, WrongExpectedRevisionError, writeEvents } from '@tandem/event-store';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { ActiveDefinition } from '../definitions/active-definition.service';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE, LOGGER } from '../platform/tokens';
+import { writeContext } from '../platform/write-context';
 import type { CommandOptions } from './lead-command.requests';
 import { LeadCommandQueue } from './lead-command.queue';
 import { LeadStateCache } from './lead-state.cache';
@@ -96,20 +96,13 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
     const definition = await this.definitions.current();
     const events = decideLead(withIds(request.command), lead.state, { leadId, definition, now });
     const accountId = lead.accountId ?? request.accountId;
-    const toAppend = events.map((event) =>
-      encodeForStore(event, {
-        eventId: uuidv7(),
-        leadId,
-        accountId,
-        occurredAt: now,
-        correlationId: context.correlationId,
-        causationId: context.causationId,
-        actor: context.actor,
-      }),
+    const { appended: result, envelopes: toAppend } = await writeEvents(
+      this.store,
+      streamId,
+      events,
+      writeContext(context, { leadId, accountId, occurredAt: now }),
+      lead.revision ?? 'no_stream',
     );
-    const result = await this.store.append(streamId, toAppend, {
-      expectedRevision: lead.revision ?? 'no_stream',
-    });
     this.logger.info(
       {
         leadId,
