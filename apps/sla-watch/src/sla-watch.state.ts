@@ -78,6 +78,7 @@ export function evolveSlaWatch(state: SlaWatch, event: TandemEnvelope): SlaWatch
     case 'DealLost':
     case 'TargetSet':
     case 'CampaignSpendRecorded':
+    case 'AnonymousTouchpointRecorded':
       return state;
     // The SLA in force is the one stamped on the hand-off: the API computes `slaDueAt` from
     // the definition active at that moment (FunnelDefinitionActivated; the latest published on

@@ -23,6 +23,7 @@ import {
   type OpportunityStageChanged,
   type TargetSet,
   type TouchpointRecorded,
+  type AnonymousTouchpointRecorded,
   funnelDefinitionSchema,
   salesEntryPaths,
   targetMetrics,
@@ -35,6 +36,8 @@ import {
   companySizeSchema,
   planningPeriodSchema,
   textSchema,
+  visitorIdsSchema,
+  visitorIdSchema,
 } from './value-bounds';
 
 // Bounds come from value-bounds.ts, shared with the API's request schemas: whatever the API
@@ -99,6 +102,8 @@ export const eventDataSchemas = {
     productInterest: nullableText,
     timeframe: nullableText,
     consent: z.object({ marketing: z.boolean() }),
+    // Added after v1 was published: optional, absent on every capture recorded before it.
+    visitorIds: visitorIdsSchema.optional(),
   }) satisfies z.ZodType<LeadCaptured['data']>,
   TouchpointRecorded: z.object({
     touchpointId: text,
@@ -107,6 +112,13 @@ export const eventDataSchemas = {
     campaign: nullableText,
     content: personal(text).nullable(),
   }) satisfies z.ZodType<TouchpointRecorded['data']>,
+  AnonymousTouchpointRecorded: z.object({
+    visitorId: visitorIdSchema,
+    touchpointId: text,
+    kind: z.enum(touchpointKinds),
+    channel: text,
+    campaign: nullableText,
+  }) satisfies z.ZodType<AnonymousTouchpointRecorded['data']>,
   LeadProfiled: z.object({
     industry: nullableText,
     companySize: companySizeSchema.nullable(),

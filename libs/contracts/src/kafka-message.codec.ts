@@ -71,12 +71,19 @@ const planningTypes: ReadonlySet<string> = new Set([
   'CampaignSpendRecorded',
 ]);
 
-/** `com.tandem.lead.LeadCaptured.v1`, `com.tandem.planning.TargetSet.v1`. */
+/** Events about an anonymous visitor before capture (`visitor-<id>` streams). */
+const visitorTypes: ReadonlySet<string> = new Set(['AnonymousTouchpointRecorded']);
+
+/**
+ * `com.tandem.lead.LeadCaptured.v1`, `com.tandem.planning.TargetSet.v1`,
+ * `com.tandem.visitor.AnonymousTouchpointRecorded.v1`.
+ */
 export function cloudEventType(type: string, schemaVersion: number): string {
-  return `com.tandem.${planningTypes.has(type) ? 'planning' : 'lead'}.${type}.v${schemaVersion}`;
+  const family = planningTypes.has(type) ? 'planning' : visitorTypes.has(type) ? 'visitor' : 'lead';
+  return `com.tandem.${family}.${type}.v${schemaVersion}`;
 }
 
-const CE_TYPE = /^com\.tandem\.(?:lead|planning)\.([A-Za-z][A-Za-z0-9]*)\.v([1-9]\d*)$/;
+const CE_TYPE = /^com\.tandem\.(?:lead|planning|visitor)\.([A-Za-z][A-Za-z0-9]*)\.v([1-9]\d*)$/;
 
 /** The event type and schema version a `ce_type` names, or null when it is not Tandem's. */
 export function parseCloudEventType(

@@ -1,6 +1,6 @@
 /** The union of every event Tandem records, and its envelope. */
-import type { Envelope, LeadEvent, PlanningEvent } from '@tandem/domain';
+import type { Envelope, LeadEvent, PlanningEvent, VisitorEvent } from '@tandem/domain';
 
-export type TandemEvent = LeadEvent | PlanningEvent;
+export type TandemEvent = LeadEvent | PlanningEvent | VisitorEvent;
 export type TandemEnvelope = Envelope<TandemEvent>;
 export type LeadEnvelope = Envelope<LeadEvent>;

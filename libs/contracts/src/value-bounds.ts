@@ -14,7 +14,7 @@
  * The event payload schemas (event-schemas.ts), the metadata decoder (envelope.codec.ts) and
  * the API's request schemas are all built from these; never redefine a bound elsewhere.
  */
-import { parseLeadId } from '@tandem/domain';
+import { MAX_VISITOR_IDS, parseLeadId, VISITOR_ID_PATTERN } from '@tandem/domain';
 import { z } from 'zod';
 
 /** First instant DateTime64(3) / Date32 can hold. */
@@ -123,3 +123,15 @@ function inYears(year: number, first: number, last: number): boolean {
 export function hasAtMostFourDecimals(value: number): boolean {
   return Number.isFinite(value) && /^-?\d+(\.\d{1,4})?$/.test(String(value));
 }
+
+/** A visitor id (anonymous touchpoints before capture): random, 8–64 URL-safe characters. */
+export const visitorIdSchema = z
+  .string()
+  .regex(VISITOR_ID_PATTERN, 'must be 8–64 letters, digits, _ or -');
+
+/** The visitors one capture stitches: 1–20 distinct ids. */
+export const visitorIdsSchema = z
+  .array(visitorIdSchema)
+  .min(1)
+  .max(MAX_VISITOR_IDS)
+  .refine((ids) => new Set(ids).size === ids.length, { message: 'must not repeat an id' });

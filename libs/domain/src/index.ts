@@ -8,6 +8,8 @@ export * from './lead/lead.state';
 export * from './lead/lead.decider';
 export * from './lead/lead-id';
 export * from './planning/planning.events';
+export * from './visitor/visitor.events';
+export * from './visitor/visitor.decider';
 export * from './dictionary/dictionary.commands';
 export * from './dictionary/dictionary.state';
 export * from './dictionary/dictionary.decider';

@@ -5,11 +5,13 @@
 -- [captured_from, captured_to) or has spend whose spent_on day starts in that window.
 -- campaign is '' for a touch without a campaign.
 --
--- Which touches count (ADR 0012): the lead's LeadCaptured source plus every TouchpointRecorded
--- with a channel or a campaign, ordered by occurred_at, ties broken by global_position (so the
--- path is a function of the events only), and none after the deal closed: a won lead's path
--- ends at its first DealWon, a lost lead's (with no opportunity open again) at its first
--- DealLost. Erasure changes nothing here: touches carry no personal data.
+-- Which touches count (ADR 0012): the lead's LeadCaptured source, every TouchpointRecorded with
+-- a channel or a campaign, and every anonymous touch before (or after) capture of the visitors
+-- its LeadCaptured names (visitor_touches: web visits, ad clicks), ordered by occurred_at, ties
+-- broken by global_position (so the path is a function of the events only), and none after the
+-- deal closed: a won lead's path ends at its first DealWon, a lost lead's (with no opportunity
+-- open again) at its first DealLost. Erasure changes nothing here: touches and visitor ids carry
+-- no personal data, so an erased lead keeps its path.
 --
 -- Milestones (Marketo Measure, HubSpot): FT the first touch; LC the lead-creation touch (the
 -- LeadCaptured one: the first touch at captured_at); OC the last touch at or before the first
@@ -47,6 +49,31 @@
 -- definition_hash, sla_ms and as_of — the rule set the numbers are computed under and the
 -- business time they are as of.
 WITH
+    -- Touches before capture: the visitors each LeadCaptured names (visitorIds), and their
+    -- AnonymousTouchpointRecorded rows, up to as_of like every event a view reads.
+    stitched AS
+    (
+        SELECT
+            captures.lead_id AS lead_id,
+            groupUniqArray(tuple(
+                touch.occurred_at, touch.global_position, CAST(touch.channel, 'String'), touch.campaign
+            )) AS touches
+        FROM
+        (
+            SELECT lead_id, arrayJoin(JSONExtract(data, 'visitorIds', 'Array(String)')) AS visitor_id
+            FROM {db:Identifier}.lead_events FINAL
+            WHERE type = 'LeadCaptured'
+              AND occurred_at <= {as_of:DateTime64(3, 'UTC')}
+              AND position(data, '"visitorIds"') > 0
+        ) AS captures
+        INNER JOIN
+        (
+            SELECT visitor_id, occurred_at, global_position, channel, campaign
+            FROM {db:Identifier}.visitor_touches FINAL
+            WHERE occurred_at <= {as_of:DateTime64(3, 'UTC')}
+        ) AS touch ON touch.visitor_id = captures.visitor_id
+        GROUP BY captures.lead_id
+    ),
     counted AS
     (
         SELECT
@@ -57,7 +84,10 @@ WITH
                 facts.won_at,
                 if(facts.lost_at IS NOT NULL AND NOT facts.opportunity_open, facts.lost_at, NULL)
             ) AS closed_at,
-            arrayFilter(t -> closed_at IS NULL OR t.1 <= closed_at, facts.touch_path) AS path,
+            arrayFilter(
+                t -> closed_at IS NULL OR t.1 <= closed_at,
+                arraySort(t -> (t.1, t.2), arrayConcat(facts.touch_path, stitched.touches))
+            ) AS path,
             -- The capture is the first of the lead's own touches at captured_at: every other
             -- event of its stream comes after it in the global order.
             arrayFirst(t -> t.1 = facts.captured_at, facts.touch_path).2 AS capture_position,
@@ -68,6 +98,7 @@ WITH
             facts.won_currency AS won_currency,
             facts.currency AS pipeline_currency
         FROM {{lead_funnel}} AS facts
+        LEFT JOIN stitched ON stitched.lead_id = facts.lead_id
         WHERE facts.captured_at >= {captured_from:DateTime64(3, 'UTC')}
           AND facts.captured_at < {captured_to:DateTime64(3, 'UTC')}
     ),

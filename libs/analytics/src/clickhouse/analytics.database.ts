@@ -15,6 +15,7 @@ export const analyticsTables = {
   leadState: 'lead_state',
   projectionCheckpoint: 'projection_checkpoint',
   campaignSpend: 'campaign_spend',
+  visitorTouches: 'visitor_touches',
   targets: 'targets',
   ruleSets: 'rule_sets',
   leadRuleFacts: 'lead_rule_facts',

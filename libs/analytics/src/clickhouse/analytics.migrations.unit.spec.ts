@@ -48,6 +48,7 @@ describe('the migration files', () => {
       [15, '0015_drop_touchpoint_content.sql'],
       [16, '0016_create_projection_dead_letters.sql'],
       [17, '0017_drop_lead_facts.sql'],
+      [18, '0018_create_visitor_touches.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

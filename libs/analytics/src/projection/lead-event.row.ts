@@ -21,6 +21,7 @@ import {
   type LeadEvent,
   type LeadEventType,
   type PlanningEvent,
+  type VisitorEvent,
 } from '@tandem/domain';
 import { toClickHouseDateTime } from '../clickhouse/clickhouse-datetime';
 
@@ -47,7 +48,7 @@ export interface LeadEventRow {
   readonly data: string;
 }
 
-export type AnyEnvelope = Envelope<LeadEvent | PlanningEvent>;
+export type AnyEnvelope = Envelope<LeadEvent | PlanningEvent | VisitorEvent>;
 
 export type LeadEventRowOutcome =
   | { readonly kind: 'row'; readonly row: LeadEventRow }
@@ -68,7 +69,8 @@ const orNull = <T>(value: T | undefined): T | null => value ?? null;
 export function analyticsData(event: LeadEvent): Record<string, unknown> {
   switch (event.type) {
     case 'LeadCaptured': {
-      const { contact, company, source, productInterest, timeframe, consent } = event.data;
+      const { contact, company, source, productInterest, timeframe, consent, visitorIds } =
+        event.data;
       return {
         // Whether a name and an email were given (MQL required fields), never what they are:
         // rule replays need the presence, analytics must not hold the values.
@@ -90,6 +92,9 @@ export function analyticsData(event: LeadEvent): Record<string, unknown> {
         productInterest,
         timeframe,
         consent: { marketing: consent.marketing },
+        // The visitors stitched to the lead (pseudonymous random ids, ADR 0012); the key only
+        // when there are some, so captures recorded before it existed project as they did.
+        ...(visitorIds === undefined ? {} : { visitorIds: [...visitorIds] }),
       };
     }
     case 'TouchpointRecorded': {

@@ -22,6 +22,7 @@ import {
   type LeadEventRow,
 } from './lead-event.row';
 import { toPlanningFactRow, type CampaignSpendRow, type TargetRow } from './planning-fact.row';
+import { toVisitorTouchRow, type VisitorTouchRow } from './visitor-touch.row';
 import { computeRuleFacts } from '../rules/rule-facts';
 import { writeProjectionCheckpoints } from './projection-checkpoints';
 import {
@@ -40,7 +41,10 @@ export interface ProjectionOutcome {
   readonly leadIds: readonly string[];
   /** Rows written to lead_events (redelivered events included: they collapse on read). */
   readonly projected: number;
-  /** Planning facts written to campaign_spend and targets (redelivered ones collapse too). */
+  /**
+   * Facts outside a lead written to campaign_spend, targets and visitor_touches (redelivered
+   * ones collapse too).
+   */
   readonly planning: number;
   /** Rule-derived rows (lead_rule_facts) recomputed for the batch's leads, all kept sets. */
   readonly ruleFacts: number;
@@ -85,6 +89,7 @@ export async function projectBatch(
   const rows: LeadEventRow[] = [];
   const spend: CampaignSpendRow[] = [];
   const targets: TargetRow[] = [];
+  const visitorTouches: VisitorTouchRow[] = [];
   const invalid: { eventId: string; reason: string }[] = [];
   const activations: Activation[] = [];
   let skipped = 0;
@@ -106,6 +111,15 @@ export async function projectBatch(
     }
     if (outcome.kind === 'invalid') {
       invalid.push({ eventId: outcome.eventId, reason: outcome.reason });
+      continue;
+    }
+    const visitor = toVisitorTouchRow(envelope);
+    if (visitor.kind === 'row') {
+      visitorTouches.push(visitor.row);
+      continue;
+    }
+    if (visitor.kind === 'invalid') {
+      invalid.push({ eventId: visitor.eventId, reason: visitor.reason });
       continue;
     }
     const planning = toPlanningFactRow(envelope);
@@ -134,6 +148,7 @@ export async function projectBatch(
     [analyticsTables.leadEvents, rows],
     [analyticsTables.campaignSpend, spend],
     [analyticsTables.targets, targets],
+    [analyticsTables.visitorTouches, visitorTouches],
   ];
   for (const [table, values] of writes) {
     if (values.length === 0) continue;
@@ -165,7 +180,7 @@ export async function projectBatch(
   return {
     leadIds: [...new Set(rows.map((row) => row.lead_id))],
     projected: rows.length,
-    planning: spend.length + targets.length,
+    planning: spend.length + targets.length + visitorTouches.length,
     ruleFacts,
     skipped,
     invalid,
@@ -226,6 +241,7 @@ export async function resetAnalytics(
     analyticsTables.leadState,
     analyticsTables.campaignSpend,
     analyticsTables.targets,
+    analyticsTables.visitorTouches,
     analyticsTables.leadRuleFacts,
     analyticsTables.activeRules,
     // Projecting the log again sets the same events aside again.

@@ -4,7 +4,7 @@
  * given-events lists. Deterministic on purpose: the same scenario gives the same envelopes, so
  * byte-for-byte comparisons of query output are meaningful. Never used outside tests.
  */
-import type { Actor, Envelope, LeadEvent, PlanningEvent } from '@tandem/domain';
+import type { Actor, Envelope, LeadEvent, PlanningEvent, VisitorEvent } from '@tandem/domain';
 import type { AnyEnvelope } from '../projection/lead-event.row';
 
 const BASE_TIME = Date.UTC(2025, 0, 6, 9, 0, 0);
@@ -18,6 +18,8 @@ export interface EventLog {
   lead(leadId: string, event: LeadEvent, options?: { accountId?: string }): Envelope<LeadEvent>;
   /** Appends a planning event (its own stream, no lead). */
   planning(streamId: string, event: PlanningEvent): Envelope<PlanningEvent>;
+  /** Appends an anonymous visitor's event (stream visitor-<id>, no lead). */
+  visitor(event: VisitorEvent): Envelope<VisitorEvent>;
   readonly envelopes: readonly AnyEnvelope[];
 }
 
@@ -60,6 +62,20 @@ export function createEventLog(options: { firstPosition?: number } = {}): EventL
     planning(streamId, event) {
       const envelope: Envelope<PlanningEvent> = {
         ...meta(streamId, { kind: 'user', id: 'user-1', role: 'ops' }),
+        leadId: null,
+        accountId: null,
+        ...event,
+      };
+      envelopes.push(envelope);
+      return envelope;
+    },
+    visitor(event) {
+      const envelope: Envelope<VisitorEvent> = {
+        ...meta(`visitor-${event.data.visitorId}`, {
+          kind: 'user',
+          id: 'user-1',
+          role: 'marketing',
+        }),
         leadId: null,
         accountId: null,
         ...event,

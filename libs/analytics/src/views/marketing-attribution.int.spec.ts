@@ -1,11 +1,17 @@
 /**
  * Attribution as marketers define it (ADR 0012), on embedded chDB: time decay with the rule
- * set's half-life, positional weights taken from the rule set's dictionary, and which touches
- * count (none after the deal closed). Every expected credit is worked out BY HAND below, not
+ * set's half-life, positional weights taken from the rule set's dictionary, which touches count
+ * (none after the deal closed), and anonymous touches before capture stitched to the lead by
+ * its visitor ids. Every expected credit is worked out BY HAND below, not
  * by running the SQL. analytics-views.int.spec.ts covers the other models with default weights.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { defaultFunnelDefinition, type FunnelDefinition, type LeadEvent } from '@tandem/domain';
+import {
+  defaultFunnelDefinition,
+  type FunnelDefinition,
+  type LeadEvent,
+  type VisitorEvent,
+} from '@tandem/domain';
 import { AnalyticsQueries } from './analytics.queries';
 import type { MarketingAttributionRow } from './analytics.rows';
 import type { AnyEnvelope } from '../projection/lead-event.row';
@@ -164,5 +170,114 @@ describe('attribution as marketers define it', () => {
     // Last touch: B1's last counted touch is email (2d), not the expo after the win.
     const last = credits(await queries.marketingAttribution('last_touch', { rules: tunedSet }));
     expect(last['email/nurture']?.wonRevenue).toEqual({ EUR: '700' });
+  });
+});
+
+const anonymous = (
+  visitorId: string,
+  touchpointId: string,
+  channel: string,
+  campaign: string,
+): VisitorEvent => ({
+  type: 'AnonymousTouchpointRecorded',
+  data: { visitorId, touchpointId, kind: 'ad_click', channel, campaign },
+});
+
+/**
+ * Touches before capture, stitched by LeadCaptured's visitorIds. Lead B5 won 100 EUR at 2d:
+ *   laptop visitor: paid_search/spring (-3d), social/retarget (-2d), events/expo (3d: after the
+ *   win, never counts); phone visitor: email/nurture (-1d); another visitor, not stitched:
+ *   events/expo (-1d, never counts). Capture webinar/launch (0d), opened (1d), won (2d).
+ * Path [spring, retarget, nurture, launch]: FT = 1; LC = OC = CW = 4 (nothing after the capture).
+ */
+function preCaptureScenario(): AnyEnvelope[] {
+  const log = createEventLog();
+  const times = new Map<string, string>();
+  const at = (time: string, envelope: AnyEnvelope) => times.set(envelope.eventId, time);
+  at(day(-3), log.visitor(anonymous('v_b5_laptop', 'a1', 'paid_search', 'spring')));
+  at(day(-2), log.visitor(anonymous('v_b5_laptop', 'a2', 'social', 'retarget')));
+  at(day(-1), log.visitor(anonymous('v_b5_phone', 'a3', 'email', 'nurture')));
+  at(day(-1), log.visitor(anonymous('v_someone_else', 'a4', 'events', 'expo')));
+  const capture = e.captured('webinar', 'launch');
+  if (capture.type !== 'LeadCaptured') throw new Error('unreachable');
+  const stitching: LeadEvent = {
+    ...capture,
+    data: { ...capture.data, visitorIds: ['v_b5_laptop', 'v_b5_phone'] },
+  };
+  at(day(0), log.lead('B5', stitching));
+  at(day(1), log.lead('B5', e.opened('o5', 100, 'EUR')));
+  at(day(2), log.lead('B5', e.won('o5', 100, 'EUR')));
+  at(day(3), log.visitor(anonymous('v_b5_laptop', 'a5', 'events', 'expo')));
+  return log.envelopes.map((envelope) => ({
+    ...envelope,
+    occurredAt: times.get(envelope.eventId) ?? envelope.occurredAt,
+  }));
+}
+
+describe('touches before capture', () => {
+  let queries: AnalyticsQueries;
+  let shippedSet: RuleSet;
+  let tunedSet: RuleSet;
+  beforeAll(async () => {
+    const client = analytics.client();
+    const database = await analytics.freshDatabase();
+    tunedSet = await registerRuleSet(client, database, tuned);
+    const envelopes = preCaptureScenario();
+    await projectBatch(client, envelopes, { database });
+    await projectBatch(client, envelopes, { database }); // redelivered: nothing may double
+    queries = new AnalyticsQueries(client, { database });
+    shippedSet = await queries.ruleSet({ rulesVersion: 1 });
+  });
+
+  const won = (spring: string, retarget: string, nurture: string, launch: string) => {
+    const entry = (amount: string): Credit => ({
+      leadsTouched: 1,
+      wonRevenue: amount === '0' ? {} : { EUR: amount },
+      pipeline: {},
+    });
+    return {
+      'email/nurture': entry(nurture),
+      'paid_search/spring': entry(spring),
+      'social/retarget': entry(retarget),
+      'webinar/launch': entry(launch),
+    };
+  };
+
+  // 1000000 units over [spring, retarget, nurture, launch]; m = 2 "other" touches:
+  //   u [40x2, 20, 20, 40x2] /200; w [30x2, 10, 10, (30+30)x2] /200;
+  //   full [22.5x2, 10, 10, (22.5x3)x2] /200.
+  it.each([
+    ['first_touch', won('100', '0', '0', '0')],
+    ['last_touch', won('0', '0', '0', '100')],
+    ['linear', won('25', '25', '25', '25')],
+    ['u_shaped', won('40', '10', '10', '40')],
+    ['w_shaped', won('30', '5', '5', '60')],
+    ['full_path', won('22.5', '5', '5', '67.5')],
+  ] as const)('credits the stitched touches under %s', async (model, expected) => {
+    expect(credits(await queries.marketingAttribution(model, { rules: shippedSet }))).toEqual(
+      expected,
+    );
+  });
+
+  it('decays from the last counted touch across stitched touches too', async () => {
+    // Half-life 1 day, ages 3, 2, 1, 0 days: [1/8, 1/4, 1/2, 1] / 1.875 -> 66666, 133333,
+    // 266666, 533333, remainder 2 to the first two -> 6.6667, 13.3334, 26.6666, 53.3333.
+    expect(credits(await queries.marketingAttribution('time_decay', { rules: tunedSet }))).toEqual(
+      won('6.6667', '13.3334', '26.6666', '53.3333'),
+    );
+  });
+
+  it('reads the touches as of a business time like every other event', async () => {
+    // As of 1.5 days: B5 is not won, its opportunity is open; the path is the same four
+    // touches, so first touch credits the whole pipeline to the ad click before capture.
+    const rows = await queries.marketingAttribution('first_touch', {
+      rules: shippedSet,
+      asOf: day(1, 12),
+    });
+    expect(credits(rows)['paid_search/spring']).toEqual({
+      leadsTouched: 1,
+      wonRevenue: {},
+      pipeline: { EUR: '100' },
+    });
   });
 });

@@ -10,11 +10,15 @@ import type { LeadCommandType } from '../lead/lead.commands';
 export type PlanningCommandType =
   'PublishFunnelDefinition' | 'ActivateFunnelDefinition' | 'SetTarget' | 'RecordCampaignSpend';
 export type OpsCommandType = 'RebuildProjections';
-export type CommandType = LeadCommandType | PlanningCommandType | OpsCommandType;
+export type VisitorCommandType = 'RecordAnonymousTouchpoint';
+export type CommandType =
+  LeadCommandType | PlanningCommandType | OpsCommandType | VisitorCommandType;
 
 const permissions: Record<CommandType, readonly Role[]> = {
   CaptureLead: ['marketing', 'ops', 'system'],
   RecordTouchpoint: ['marketing', 'sales', 'ops', 'system'],
+  // Web visits and ad clicks before capture: marketing's tracking, or Tandem's own import.
+  RecordAnonymousTouchpoint: ['marketing', 'ops', 'system'],
   ProfileLead: ['marketing', 'sales', 'ops', 'system'],
   QualifyLeadAsMql: ['marketing', 'ops', 'system'],
   HandLeadToSales: ['marketing', 'ops', 'system'],

@@ -14,6 +14,8 @@ export type CaptureLead = {
     productInterest: string | null;
     timeframe: string | null;
     consent: { marketing: boolean };
+    /** Visitor ids whose anonymous touchpoints become this lead's (ADR 0012). */
+    visitorIds?: string[] | undefined;
   };
 };
 export type RecordTouchpoint = {

@@ -91,6 +91,12 @@ describe('Lead decider', () => {
       const command = { type: 'CaptureLead', data: captured.data } as LeadCommand;
       given([]).when(command).then([captured]);
     });
+    it('carries the visitor ids it stitches (anonymous touches before capture)', () => {
+      const data = { ...captured.data, visitorIds: ['v_7f3a9c2e41', 'v_phone_0042'] };
+      given([])
+        .when({ type: 'CaptureLead', data })
+        .then([{ type: 'LeadCaptured', data }]);
+    });
     it('refuses to capture the same lead twice', () => {
       const command = { type: 'CaptureLead', data: captured.data } as LeadCommand;
       given([captured])

@@ -41,6 +41,11 @@ export type LeadCaptured = {
     productInterest: string | null;
     timeframe: string | null;
     consent: { marketing: boolean };
+    /**
+     * The anonymous visitors this lead was before capture (AnonymousTouchpointRecorded in
+     * `visitor-<id>`): attribution stitches their touches to the lead. Absent when none.
+     */
+    visitorIds?: string[] | undefined;
   };
 };
 

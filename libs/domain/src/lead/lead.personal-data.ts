@@ -8,7 +8,9 @@
  * Kafka, and erasing a lead shreds its key. Everything the rules score on or the views group
  * by stays plain on purpose — industry, size, country, role, product interest, timeframe,
  * source, owners, reason codes — so no view can depend on a personal field and erasure
- * moves no aggregate. LeadErased's own reason is an ops reference (a ticket number), not a
+ * moves no aggregate. LeadCaptured's visitorIds stay plain too: random pseudonymous ids (like
+ * lead ids) that stitch anonymous touches before capture to the lead, which must survive an
+ * erasure for attribution to stay as it was (ADR 0012). LeadErased's own reason is an ops reference (a ticket number), not a
  * place for personal data; it stays plain so the record of the erasure stays readable.
  *
  * Pure: the types, the list and a walker; no cipher, no I/O.

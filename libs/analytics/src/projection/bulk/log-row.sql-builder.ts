@@ -15,7 +15,14 @@
  * The SQL is generated from constants only (never from event content or caller input) and is
  * committed as sql/projection/lead-events-from-staging.sql, so a change is a reviewable diff.
  */
-import { type leadEventTypes, roles, salesEntryPaths, touchpointKinds } from '@tandem/domain';
+import {
+  type leadEventTypes,
+  MAX_VISITOR_IDS,
+  roles,
+  salesEntryPaths,
+  touchpointKinds,
+  VISITOR_ID_PATTERN,
+} from '@tandem/domain';
 
 /** How the contract constrains one field, as far as the fast path needs to know. */
 type FieldKind =
@@ -32,6 +39,8 @@ type FieldKind =
   | { readonly kind: 'isoTime' } // z.iso.datetime({ offset: true })
   | { readonly kind: 'textArray' }
   | { readonly kind: 'stringArray' }
+  // 1..max distinct strings matching re2 (visitorIdsSchema); the pattern needs no JSON escapes
+  | { readonly kind: 'idArray'; readonly re2: string; readonly max: number }
   | { readonly kind: 'object'; readonly fields: Fields }
   // personal(...): the plain kind, or a sealed value `{"$pii":"v1:<base64>"}` (sealedValueSchema)
   | { readonly kind: 'personal'; readonly plain: FieldKind };
@@ -81,6 +90,7 @@ export const leadEventFields = {
     productInterest: nul(text),
     timeframe: nul(text),
     consent: req({ kind: 'object', fields: { marketing: req({ kind: 'bool' }) } }),
+    visitorIds: opt({ kind: 'idArray', re2: VISITOR_ID_PATTERN.source, max: MAX_VISITOR_IDS }),
   },
   TouchpointRecorded: {
     touchpointId: req(text),
@@ -240,6 +250,10 @@ function valueCheck(type: FieldKind, column: string, path: readonly string[]): s
           : `startsWith(x, '"')`;
       return `(${t} = 'Array' AND arrayAll(x -> ${element}, ${items}))`;
     }
+    case 'idArray': {
+      const items = `JSONExtractArrayRaw(${raw(column, path)})`;
+      return `(${t} = 'Array' AND length(${items}) BETWEEN 1 AND ${type.max} AND length(arrayDistinct(${items})) = length(${items}) AND arrayAll(x -> startsWith(x, '"') AND match(JSONExtractString(x), '${type.re2}'), ${items}))`;
+    }
     case 'object':
       return `(${t} = 'Object' AND ${fieldsCheck(type.fields, column, path)})`;
     case 'personal':
@@ -287,17 +301,27 @@ const lit =
     quote(json);
 const stringArray: (path: readonly string[]) => Out = (path) => (c) =>
   `concat('[', arrayStringConcat(arrayMap(x -> toJSONString(x), JSONExtract(${raw(c, path)}, 'Array(String)')), ','), ']')`;
+/** An entry of object(): key and value, and for an optional key the test of its presence. */
+type Entry = readonly [string, Out] | readonly [string, Out, Out];
 const object =
-  (entries: readonly (readonly [string, Out])[]): Out =>
+  (entries: readonly Entry[]): Out =>
   (c) => {
     if (entries.length === 0) return quote('{}');
-    const parts = entries.flatMap(([key, value], i) => [
-      quote(`${i === 0 ? '{' : ','}${JSON.stringify(key)}:`),
-      value(c),
-    ]);
+    const parts = entries.flatMap(([key, value, present], i) => {
+      const prefix = quote(`${i === 0 ? '{' : ','}${JSON.stringify(key)}:`);
+      return present === undefined
+        ? [prefix, value(c)]
+        : [`if(${present(c)}, concat(${prefix}, ${value(c)}), '')`];
+    });
     return `concat(${[...parts, quote('}')].join(', ')})`;
   };
 const s = (...path: string[]) => str(path);
+/**
+ * A key written only when the event has it (`...(x === undefined ? {} : { x })` in
+ * analyticsData), as the object's last entry: object() writes the comma and key inside the
+ * condition, so an absent key leaves the JSON exactly as before the field existed.
+ */
+const optionalLast = (key: string, value: Out): Entry => [key, value, (c) => jsonHas(c, [key])];
 const sn = (...path: string[]) => orNull(path, str(path));
 const n = (...path: string[]) => num(path);
 const nn = (...path: string[]) => orNull(path, num(path));
@@ -332,6 +356,7 @@ const analyticsJson: Record<LeadType, Out> = {
     ['productInterest', sn('productInterest')],
     ['timeframe', sn('timeframe')],
     ['consent', object([['marketing', bool(['consent', 'marketing'])]])],
+    optionalLast('visitorIds', stringArray(['visitorIds'])),
   ]),
   TouchpointRecorded: object([
     ['touchpointId', s('touchpointId')],
