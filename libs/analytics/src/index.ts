@@ -66,6 +66,15 @@ export {
   type RuleSetKind,
   type RuleSetStatus,
 } from './rules/rule-sets';
+export {
+  assertActivatable,
+  needsReplay,
+  RuleSetTransitionError,
+  transition as ruleSetTransition,
+  type RuleSetEvent,
+  type RuleSetLifecycle,
+  type RuleSetTransitionCode,
+} from './rules/rule-set.lifecycle';
 export { computeRuleFacts, computeRuleFactsBetween, ruleInputEvent } from './rules/rule-facts';
 export {
   LogProjection,
@@ -85,6 +94,7 @@ export {
   retryOnFailure,
   StepCancelledError,
   untilSettled,
+  type RetryLoopOptions,
   type StepOutcome,
 } from './projection/step-outcome';
 export {

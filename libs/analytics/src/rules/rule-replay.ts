@@ -19,6 +19,7 @@ import {
   type AnalyticsDatabaseOptions,
 } from '../clickhouse/analytics.database';
 import { readRuleInputs, writeRuleFacts } from './rule-facts';
+import { needsReplay, transition } from './rule-set.lifecycle';
 import { readRuleSet, writeRuleSet, type RuleSet } from './rule-sets';
 
 /** Leads per replay batch (one computeRuleFacts call and one checkpoint each). */
@@ -62,7 +63,7 @@ export async function replayRuleSet(
 ): Promise<RuleSet> {
   const database = analyticsDatabase(options);
   const existing = await readRuleSet(client, target, { database });
-  if (existing?.status === 'ready') return existing;
+  if (existing !== null && !needsReplay(existing)) return existing;
 
   const resumeAfter = existing?.status === 'building' ? existing.checkpointLeadId : '';
   const params = { db: database, events: analyticsTables.leadEvents };
@@ -84,7 +85,7 @@ export async function replayRuleSet(
   const resumed = resumeAfter !== '';
   let set: RuleSet = {
     ...(existing ?? target),
-    status: 'building',
+    ...transition(existing, { type: 'replay_started', kind: target.kind }),
     checkpointLeadId: resumeAfter,
     eventsDone,
     eventsTotal,
@@ -141,7 +142,12 @@ export async function replayRuleSet(
     await writeRuleSet(client, set, { database });
     options.onProgress?.({ eventsDone, eventsTotal: set.eventsTotal, resumed });
   }
-  set = { ...set, status: 'ready', eventsTotal: eventsDone, heartbeatAt: new Date().toISOString() };
+  set = {
+    ...set,
+    ...transition(set, { type: 'replay_finished' }),
+    eventsTotal: eventsDone,
+    heartbeatAt: new Date().toISOString(),
+  };
   await writeRuleSet(client, set, { database });
   options.onProgress?.({ eventsDone, eventsTotal: eventsDone, resumed });
   return set;

@@ -21,6 +21,7 @@ import {
   type AnalyticsDatabaseOptions,
 } from '../clickhouse/analytics.database';
 import { toClickHouseDateTime } from '../clickhouse/clickhouse-datetime';
+import { transition } from './rule-set.lifecycle';
 
 export const ruleSetKinds = ['published', 'shadow'] as const;
 export type RuleSetKind = (typeof ruleSetKinds)[number];
@@ -194,8 +195,9 @@ export async function promoteToPublished(
   set: RuleSet,
   options: AnalyticsDatabaseOptions = {},
 ): Promise<RuleSet> {
-  if (set.kind === 'published') return set;
-  const published: RuleSet = { ...set, kind: 'published' };
+  const next = transition(set, { type: 'registered', historyEmpty: false });
+  if (next.kind === set.kind) return set;
+  const published: RuleSet = { ...set, ...next };
   await writeRuleSet(client, published, options);
   return published;
 }

@@ -1,0 +1,91 @@
+/**
+ * The life of a rule set as one pure state machine (ADR 0005): its build status
+ * (pending → building → ready) and its kind (shadow → published), and whether it may be
+ * activated. Writers of rule_sets (the projector's registration, replays, publication of a
+ * what-if draft, the API's apply) ask `transition` for the next state instead of spelling the
+ * rules themselves, so the rules live here once and have specs.
+ *
+ * Pure: no ClickHouse, no clock. An illegal step is a RuleSetTransitionError with a code, for
+ * the HTTP edge to map, never a silently written row.
+ */
+import type { RuleSetKind, RuleSetStatus } from './rule-sets';
+
+export interface RuleSetLifecycle {
+  readonly kind: RuleSetKind;
+  readonly status: RuleSetStatus;
+}
+
+export type RuleSetEvent =
+  /**
+   * The projector met a FunnelDefinitionPublished. New set: complete by construction when no
+   * lead event is projected yet (every one will be computed as it arrives), else it waits for a
+   * replay. Known set: a what-if's shadow published unchanged becomes the published set, rows,
+   * status and all; redelivery changes nothing.
+   */
+  | { readonly type: 'registered'; readonly historyEmpty: boolean }
+  /** A replay starts, or resumes after a crash; `kind` is what the caller asked for a new set. */
+  | { readonly type: 'replay_started'; readonly kind: RuleSetKind }
+  /** A replay covered every lead present at its start. */
+  | { readonly type: 'replay_finished' };
+
+export type RuleSetTransitionCode = 'already_ready' | 'not_building' | 'not_ready';
+
+export class RuleSetTransitionError extends Error {
+  constructor(
+    readonly code: RuleSetTransitionCode,
+    readonly from: RuleSetLifecycle | null,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RuleSetTransitionError';
+  }
+}
+
+const describe = (state: RuleSetLifecycle | null) =>
+  state === null ? 'not registered' : `${state.status} (${state.kind})`;
+
+/** The next state of a set (`null`: not registered yet), or a RuleSetTransitionError. */
+export function transition(state: RuleSetLifecycle | null, event: RuleSetEvent): RuleSetLifecycle {
+  switch (event.type) {
+    case 'registered':
+      if (state === null)
+        return { kind: 'published', status: event.historyEmpty ? 'ready' : 'pending' };
+      return state.kind === 'published' ? state : { ...state, kind: 'published' };
+    case 'replay_started':
+      if (state === null) return { kind: event.kind, status: 'building' };
+      if (state.status === 'ready') {
+        throw new RuleSetTransitionError(
+          'already_ready',
+          state,
+          'the rule set is ready: there is nothing to replay',
+        );
+      }
+      // A resumed replay keeps the kind the set has (a published set never turns shadow).
+      return { ...state, status: 'building' };
+    case 'replay_finished':
+      if (state?.status !== 'building') {
+        throw new RuleSetTransitionError(
+          'not_building',
+          state,
+          `a replay can only finish a building rule set; this one is ${describe(state)}`,
+        );
+      }
+      return { ...state, status: 'ready' };
+  }
+}
+
+/**
+ * Whether the views may switch to the set: only a ready one, else its numbers would be partial.
+ * Throws the reason (code `not_ready`) otherwise.
+ */
+export function assertActivatable(state: RuleSetLifecycle | null): void {
+  if (state?.status === 'ready') return;
+  throw new RuleSetTransitionError(
+    'not_ready',
+    state,
+    `the rule set is ${state === null ? 'not replayed' : state.status}: its numbers would be partial; replay it first`,
+  );
+}
+
+/** True when `apply` has to replay the set before it can activate it. */
+export const needsReplay = (state: RuleSetLifecycle | null): boolean => state?.status !== 'ready';

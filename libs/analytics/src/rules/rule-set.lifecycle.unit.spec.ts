@@ -1,0 +1,110 @@
+import {
+  assertActivatable,
+  needsReplay,
+  RuleSetTransitionError,
+  transition,
+  type RuleSetLifecycle,
+} from './rule-set.lifecycle';
+
+const state = (kind: RuleSetLifecycle['kind'], status: RuleSetLifecycle['status']) => ({
+  kind,
+  status,
+});
+
+const refusal = (run: () => unknown): RuleSetTransitionError => {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof RuleSetTransitionError) return error;
+    throw error;
+  }
+  throw new Error('expected a RuleSetTransitionError');
+};
+
+describe('rule set lifecycle', () => {
+  describe('registration of a published definition', () => {
+    it('is ready at once over an empty history, pending a replay otherwise', () => {
+      expect(transition(null, { type: 'registered', historyEmpty: true })).toEqual(
+        state('published', 'ready'),
+      );
+      expect(transition(null, { type: 'registered', historyEmpty: false })).toEqual(
+        state('published', 'pending'),
+      );
+    });
+
+    it('turns a what-if shadow published unchanged into the published set, status and all', () => {
+      expect(
+        transition(state('shadow', 'building'), { type: 'registered', historyEmpty: false }),
+      ).toEqual(state('published', 'building'));
+      expect(
+        transition(state('shadow', 'ready'), { type: 'registered', historyEmpty: true }),
+      ).toEqual(state('published', 'ready'));
+    });
+
+    it('changes nothing when redelivered', () => {
+      for (const status of ['pending', 'building', 'ready'] as const) {
+        expect(
+          transition(state('published', status), { type: 'registered', historyEmpty: true }),
+        ).toEqual(state('published', status));
+      }
+    });
+  });
+
+  describe('replay', () => {
+    it('creates a new set building, as the kind asked', () => {
+      expect(transition(null, { type: 'replay_started', kind: 'shadow' })).toEqual(
+        state('shadow', 'building'),
+      );
+    });
+
+    it('builds a pending set, resumes a building one, and keeps its kind', () => {
+      expect(
+        transition(state('published', 'pending'), { type: 'replay_started', kind: 'shadow' }),
+      ).toEqual(state('published', 'building'));
+      expect(
+        transition(state('shadow', 'building'), { type: 'replay_started', kind: 'shadow' }),
+      ).toEqual(state('shadow', 'building'));
+    });
+
+    it('refuses to replay a ready set', () => {
+      const error = refusal(() =>
+        transition(state('published', 'ready'), { type: 'replay_started', kind: 'published' }),
+      );
+      expect(error.code).toBe('already_ready');
+      expect(error.from).toEqual(state('published', 'ready'));
+    });
+
+    it('finishes only a building set', () => {
+      expect(transition(state('shadow', 'building'), { type: 'replay_finished' })).toEqual(
+        state('shadow', 'ready'),
+      );
+      expect(refusal(() => transition(null, { type: 'replay_finished' })).code).toBe(
+        'not_building',
+      );
+      for (const status of ['pending', 'ready'] as const) {
+        const error = refusal(() =>
+          transition(state('published', status), { type: 'replay_finished' }),
+        );
+        expect(error.code).toBe('not_building');
+        expect(error.message).toContain(status);
+      }
+    });
+  });
+
+  describe('activation', () => {
+    it('takes a ready set, published or a shadow, and needs no replay for it', () => {
+      expect(() => assertActivatable(state('published', 'ready'))).not.toThrow();
+      expect(() => assertActivatable(state('shadow', 'ready'))).not.toThrow();
+      expect(needsReplay(state('published', 'ready'))).toBe(false);
+    });
+
+    it('refuses a set that is not ready, saying why, and asks for a replay', () => {
+      for (const from of [null, state('published', 'pending'), state('shadow', 'building')]) {
+        const error = refusal(() => assertActivatable(from));
+        expect(error.code).toBe('not_ready');
+        expect(error.message).toMatch(/not replayed|pending|building/);
+        expect(needsReplay(from)).toBe(true);
+      }
+    });
+  });
+});
