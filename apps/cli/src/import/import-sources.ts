@@ -9,6 +9,7 @@ import { UsageError } from '../usage-error';
 import { readCanonicalJsonl } from './canonical-jsonl.source';
 import type { ImportSource } from './import-fact';
 import type { ImportPreset } from './import-presets';
+import { readMappedCsv } from './presets/csv-mapping';
 import { readHubspotExport } from './presets/hubspot.preset';
 import { readSalesforceExport } from './presets/salesforce.preset';
 
@@ -17,8 +18,8 @@ export async function readImportSource(
   preset: ImportPreset,
   mapping: string | null,
 ): Promise<ImportSource> {
-  if (mapping !== null) {
-    throw new UsageError('--mapping (a mapping file for other CSV exports) is not supported yet');
+  if ((mapping !== null) !== (preset === 'mapped')) {
+    throw new UsageError('--mapping <file.json> goes with --preset mapped, and only with it');
   }
   try {
     switch (preset) {
@@ -35,6 +36,8 @@ export async function readImportSource(
         return await readHubspotExport(await csvFiles(files));
       case 'salesforce':
         return await readSalesforceExport(await csvFiles(files));
+      case 'mapped':
+        return await readMappedCsv(await csvFiles(files), mapping ?? '');
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -26,6 +26,7 @@ import { importActor } from './import.command';
 import type { ImportSource } from './import-fact';
 import { planImport } from './import-plan';
 import { type ImportOutcome, runImport } from './import-runner';
+import { readMappedCsv } from './presets/csv-mapping';
 import { readHubspotExport } from './presets/hubspot.preset';
 import { readSalesforceExport } from './presets/salesforce.preset';
 import { writeCanonicalHistory } from './testing/canonical-history';
@@ -37,6 +38,7 @@ const CLI = path.join(ROOT, 'dist/apps/cli/src/main.js');
 const SAMPLE = path.join(ROOT, 'samples/import/canonical.jsonl');
 const HUBSPOT = path.join(ROOT, 'samples/import/hubspot');
 const SALESFORCE = path.join(ROOT, 'samples/import/salesforce');
+const MAPPED = path.join(ROOT, 'samples/import/mapped');
 
 interface StoreKind {
   readonly name: string;
@@ -418,6 +420,45 @@ describe.each(kinds)('import into $name', (kind) => {
         'LeadCaptured',
         'LeadProfiled',
       ]);
+    },
+  );
+
+  maybe(
+    'imports a CSV through a mapping file; a value its map lacks refuses the lead',
+    async () => {
+      const mapping = path.join(MAPPED, 'mapping.json');
+      const outcome = await importFile(store, path.join(MAPPED, 'leads.csv'), (file) =>
+        readMappedCsv([file], mapping),
+      );
+      expect(outcome).toMatchObject({ importedLeads: 3, refused: [] });
+      expect(await typesOf(store, 'pipedrive:302')).toEqual([
+        'LeadCaptured',
+        'LeadProfiled',
+        'LeadQualifiedAsMql',
+        'LeadHandedToSales',
+        'LeadRejectedBySales',
+      ]);
+
+      const unmapped = path.join(dir, 'leads.csv');
+      const csv = await readFile(path.join(MAPPED, 'leads.csv'), 'utf8');
+      await writeFile(unmapped, csv.replace('Budget cut', 'Reorganisation'));
+      const fresh = await kind.create();
+      const other = await fresh.open();
+      try {
+        const refused = await importFile(other, unmapped, (file) => readMappedCsv([file], mapping));
+        expect(refused).toMatchObject({ importedLeads: 2, refusedLeads: 1 });
+        expect(refused.refused).toEqual([
+          {
+            file: unmapped,
+            line: 3,
+            leadId: 'pipedrive:302',
+            reason: 'RejectLead.reason: Reject reason "Reorganisation" is not in the mapping',
+          },
+        ]);
+      } finally {
+        await other.close();
+        await fresh.drop();
+      }
     },
   );
 

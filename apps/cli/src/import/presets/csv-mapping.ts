@@ -1,0 +1,173 @@
+/**
+ * `--preset mapped --mapping <file.json>`: any CSV export, described by a mapping file
+ * instead of code. The mapping names the lead id column (and the source system), then
+ * the facts a row may hold — each with the column of its business time (a row holds the
+ * fact when that cell is not empty) and its body built from columns, constants and value
+ * maps (stages, rejection and loss reasons). A value a map lacks refuses the row's lead,
+ * naming the file, line and column. docs/import.md shows the format; a mapping that does
+ * not fit it is a usage error naming the field.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parseLeadId } from '@tandem/domain';
+import { z } from 'zod';
+import { UsageError } from '../../usage-error';
+import { describe } from '../import-commands';
+import { importableCommandTypes } from '../import-commands';
+import type { ImportFact, ImportSource, SourceRow } from '../import-fact';
+import { readCsv, type Row, text, time } from './csv-rows';
+
+/** A body field: a column (optionally mapped or read as a number), or a constant. */
+const valueSchema = z.union([
+  z.object({ value: z.unknown() }).strict(),
+  z
+    .object({
+      column: z.string().min(1),
+      map: z.record(z.string(), z.string()).optional(),
+      number: z.boolean().optional(),
+      boolean: z.boolean().optional(),
+    })
+    .strict(),
+]);
+
+const mappingSchema = z
+  .object({
+    leadId: z.object({ column: z.string().min(1), system: z.string().min(1).optional() }).strict(),
+    accountId: z
+      .object({ column: z.string().min(1) })
+      .strict()
+      .optional(),
+    facts: z
+      .array(
+        z
+          .object({
+            type: z.enum(importableCommandTypes as [string, ...string[]]),
+            when: z.string().min(1),
+            data: z.record(z.string(), valueSchema).default({}),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+
+export type CsvMapping = z.infer<typeof mappingSchema>;
+
+export async function readMapping(file: string): Promise<{ mapping: CsvMapping; hash: string }> {
+  const bytes = await readFile(file);
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new UsageError(`${file}: not JSON: ${(error as Error).message}`);
+  }
+  const parsed = mappingSchema.safeParse(json);
+  if (!parsed.success) throw new UsageError(`${file}: not a mapping: ${describe(parsed.error)}`);
+  return { mapping: parsed.data, hash: createHash('sha256').update(bytes).digest('hex') };
+}
+
+export async function readMappedCsv(
+  files: readonly string[],
+  mappingFile: string,
+): Promise<ImportSource> {
+  const { mapping, hash: mappingHash } = await readMapping(mappingFile);
+  const hash = createHash('sha256').update(`mapped\n${mappingHash}\n`);
+  const rows: SourceRow[] = [];
+  for (const file of files) {
+    const csv = await readCsv(file);
+    hash.update(`${csv.hash}\n`);
+    for (const { row, line } of csv.rows) rows.push(...mapRow(mapping, row, { file, line }));
+  }
+  return { hash: hash.digest('hex'), name: files.join(' + '), rows };
+}
+
+function mapRow(mapping: CsvMapping, row: Row, where: { file: string; line: number }): SourceRow[] {
+  const raw = text(row[mapping.leadId.column]) ?? '';
+  const id = parseLeadId(
+    mapping.leadId.system === undefined ? raw : `${mapping.leadId.system}:${raw}`,
+  );
+  if (!id.ok) {
+    return [
+      { ok: false, where, leadId: null, reason: `${mapping.leadId.column}: lead id ${id.problem}` },
+    ];
+  }
+  const leadId = id.leadId;
+  const accountId = mapping.accountId === undefined ? null : text(row[mapping.accountId.column]);
+  const out: SourceRow[] = [];
+  for (const spec of mapping.facts) {
+    const cell = text(row[spec.when]);
+    if (cell === null) continue;
+    const occurredAt = time(cell);
+    if (occurredAt === null) {
+      out.push({
+        ok: false,
+        where,
+        leadId,
+        reason: `${spec.when}: ${JSON.stringify(cell)} is not a date`,
+      });
+      continue;
+    }
+    const data: Record<string, unknown> = {};
+    let refusal: string | null = null;
+    for (const [field, source] of Object.entries(spec.data)) {
+      const value = valueOf(source, row);
+      if (!value.ok) {
+        refusal = `${spec.type}.${field}: ${value.reason}`;
+        break;
+      }
+      if (value.value !== undefined) setPath(data, field, value.value);
+    }
+    if (refusal !== null) {
+      out.push({ ok: false, where, leadId, reason: refusal });
+      continue;
+    }
+    const fact: ImportFact = {
+      leadId,
+      type: spec.type as ImportFact['type'],
+      occurredAt,
+      data,
+      accountId: spec.type === 'CaptureLead' ? accountId : null,
+      where,
+    };
+    out.push({ ok: true, fact });
+  }
+  return out;
+}
+
+type Value = { ok: true; value: unknown } | { ok: false; reason: string };
+
+function valueOf(source: z.infer<typeof valueSchema>, row: Row): Value {
+  if ('value' in source) return { ok: true, value: source.value };
+  const cell = text(row[source.column]);
+  if (cell === null) return { ok: true, value: undefined };
+  if (source.map !== undefined) {
+    const mapped = source.map[cell];
+    return mapped === undefined
+      ? { ok: false, reason: `${source.column} ${JSON.stringify(cell)} is not in the mapping` }
+      : { ok: true, value: mapped };
+  }
+  if (source.number === true) {
+    const number = Number(cell);
+    return Number.isFinite(number)
+      ? { ok: true, value: number }
+      : { ok: false, reason: `${source.column} ${JSON.stringify(cell)} is not a number` };
+  }
+  if (source.boolean === true) return { ok: true, value: /^(true|yes|1)$/i.test(cell) };
+  return { ok: true, value: cell };
+}
+
+/** `contact.email` → data.contact.email. */
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const keys = dotted.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next === 'object' && next !== null) node = next as Record<string, unknown>;
+    else {
+      const created: Record<string, unknown> = {};
+      node[key] = created;
+      node = created;
+    }
+  }
+  node[keys.at(-1) ?? dotted] = value;
+}
