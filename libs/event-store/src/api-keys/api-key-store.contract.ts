@@ -78,7 +78,10 @@ export function describeApiKeyStoreContract(
       const listed = (await store.list()).filter((key) =>
         [first.keyId, second.keyId].includes(key.keyId),
       );
-      expect(listed.map((key) => key.name)).toEqual(['second', 'first']);
+      expect(listed.map((key) => key.name).sort()).toEqual(['first', 'second']);
+      // Newest first; keys made within one tick of the database clock (PGlite's is coarse) tie.
+      const times = (await store.list()).map((key) => key.createdAt.getTime());
+      expect(times).toEqual([...times].sort((a, b) => b - a));
       for (const key of listed) expect(key).not.toHaveProperty('secretHash');
       expect(JSON.stringify(listed)).not.toContain(first.secretHash);
     });

@@ -49,7 +49,7 @@ export interface ApiKeyStore {
   create(key: NewApiKey): Promise<ApiKeyRecord>;
   /** The key with its hash, revoked or not; `null` when unknown. */
   credential(keyId: string): Promise<ApiKeyCredential | null>;
-  /** Every key, revoked ones included, newest first. */
+  /** Every key, revoked ones included, newest first (keys made in one clock tick: any order). */
   list(): Promise<ApiKeyRecord[]>;
   /** Revokes the key (once: the first revocation's time and revoker stand); `null` when unknown. */
   revoke(keyId: string, revokedBy: string): Promise<ApiKeyRecord | null>;
