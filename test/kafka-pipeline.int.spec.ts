@@ -2,7 +2,8 @@
  * The server-mode pipeline on real engines: PostgreSQL event store → relay
  * (child process) → a real Kafka broker → projector (child process, consumer
  * group) → ClickHouse (chDB). Includes crash recovery by SIGKILL, a poison
- * message, and two projector members sharing the partitions.
+ * message, a batch retried while ClickHouse refuses writes, and two projector
+ * members sharing the partitions.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -318,6 +319,74 @@ describeWhenPostgres(postgresUnavailableReason())('Kafka pipeline (real broker)'
         await closeAnalyticsClient(client);
       }
     } finally {
+      await dispose(p, workers);
+    }
+  });
+
+  it('retries a batch while ClickHouse refuses writes, committing nothing until it goes through', async () => {
+    const p = await pipeline();
+    const workers: Worker[] = [];
+    const config = loadConfig(p.env).kafka!;
+    const client = await openAnalytics(p.dataDir);
+    const kafka = createKafka(config, 'retrying-member');
+    const consumer = kafka.consumer({ groupId: config.consumerGroup });
+    const dlq = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const admin = kafka.admin();
+    const rename = (from: string, to: string) =>
+      client.command({
+        query: 'RENAME TABLE {db:Identifier}.{from:Identifier} TO {db:Identifier}.{to:Identifier}',
+        query_params: { db: DATABASE, from, to },
+      });
+    try {
+      await migrate(client, { database: DATABASE });
+      await Promise.all([consumer.connect(), dlq.connect(), admin.connect()]);
+      const projector = new KafkaProjector(consumer, dlq, admin, client, {
+        topic: config.topic.name,
+        dlqTopic: config.topic.dlq,
+        groupId: config.consumerGroup,
+        database: DATABASE,
+      });
+      // Every batch writes its checkpoint row: without the table, every batch fails.
+      await rename('projection_checkpoint', 'projection_checkpoint_away');
+      await projector.start();
+      const journey = leadJourney(7, 'webinar');
+      await p.store.append(leadStreamId(journey.leadId), journey.events, {
+        expectedRevision: 'no_stream',
+      });
+      const relay = await startWorker('relay', p.env);
+      workers.push(relay);
+
+      await eventually(
+        async () => ((await relay.health<{ caughtUp: boolean }>()).caughtUp ? true : undefined),
+        'the relay publishes the journey',
+      );
+      await eventually(
+        async () => (projector.status().failure === null ? undefined : true),
+        'the failure shows while the batch is retried',
+      );
+      // Nothing committed: the topic still lags by every event, the journey's and the
+      // published definition the pipeline starts with.
+      const lagging = await projector.lag();
+      expect(lagging.reduce((sum, partition) => sum + Number(partition.lag), 0)).toBe(
+        journey.events.length + 1,
+      );
+      expect(projector.status()).toMatchObject({ projected: 0, deadLettered: 0, crashed: null });
+
+      await rename('projection_checkpoint_away', 'projection_checkpoint');
+      await eventually(async () => {
+        const lag = await projector.lag();
+        return lag.every((partition) => partition.lag === '0') &&
+          projector.status().failure === null
+          ? true
+          : undefined;
+      }, 'the retried batch goes through and is committed');
+      expect(projector.status()).toMatchObject({ deadLettered: 0, crashed: null });
+      expect((await countRows(client)).distinct).toBe(journey.events.length);
+    } finally {
+      await consumer.disconnect();
+      await dlq.disconnect();
+      await admin.disconnect();
+      await closeAnalyticsClient(client);
       await dispose(p, workers);
     }
   });

@@ -2,12 +2,23 @@
  * Server mode's projector: a Kafka consumer-group member that writes ClickHouse
  * in batches. Exactly-once numbers on at-least-once delivery: lead_events is
  * idempotent on event id, so a batch redelivered after a crash, a rebalance or a
- * retry collapses on read. Offsets are committed only after the batch (and its
- * dead letters) are written. Scale out by starting more members of the group.
- * It must never commit an offset whose event is neither projected nor dead-lettered.
+ * retry collapses on read. Scale out by starting more members of the group.
+ *
+ * A batch is three steps with typed outcomes (StepOutcome): decode each message
+ * (undecodable → dlq), write the valid ones (a ClickHouse failure → retry the same
+ * batch in place with back-off, heartbeating; the projection's contract refuses some
+ * → dlq), and send the dead letters to the DLQ topic (a broker failure → retry).
+ * Only then is the offset committed. It must never commit an offset whose event is
+ * neither projected nor dead-lettered.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { projectBatch } from '@tandem/analytics';
+import {
+  projectBatch,
+  retryOnFailure,
+  StepCancelledError,
+  untilSettled,
+  type RetryLoopOptions,
+} from '@tandem/analytics';
 import { eventHeaders, readEventHeaders, type TandemEnvelope } from '@tandem/contracts';
 import { SpanKind } from '@opentelemetry/api';
 import { carriesTrace, endWithError, startSpanFrom } from '@tandem/observability';
@@ -33,6 +44,8 @@ export class KafkaProjector {
   private projected = 0;
   private deadLettered = 0;
   private crashed: string | null = null;
+  /** The reason the current batch is being retried; null once a batch goes through. */
+  private failure: string | null = null;
 
   constructor(
     private readonly consumer: Consumer,
@@ -57,7 +70,12 @@ export class KafkaProjector {
   }
 
   status() {
-    return { projected: this.projected, deadLettered: this.deadLettered, crashed: this.crashed };
+    return {
+      projected: this.projected,
+      deadLettered: this.deadLettered,
+      crashed: this.crashed,
+      failure: this.failure,
+    };
   }
 
   /** Per partition: committed offset of the group, high watermark, and the difference. */
@@ -96,6 +114,9 @@ export class KafkaProjector {
       await this.projectAndCommit(payload);
     } catch (error) {
       for (const span of spans) if (span) endWithError(span, error);
+      // A rebalance or shutdown took the partition while the batch was retrying: nothing is
+      // committed, and whoever gets the partition reads the batch again.
+      if (error instanceof StepCancelledError) return;
       throw error;
     }
     for (const span of spans) span?.end();
@@ -112,37 +133,36 @@ export class KafkaProjector {
     batch.messages.forEach((message, index) => {
       const outcome = classifyMessage(message);
       if (outcome.kind === 'ok') {
-        envelopes.push(outcome.envelope);
-        indexOf.set(outcome.envelope.eventId, index);
-      } else dead.push({ index, reason: outcome.reason });
+        envelopes.push(outcome.value);
+        indexOf.set(outcome.value.eventId, index);
+      } else if (outcome.kind === 'dlq') dead.push({ index, reason: outcome.reason });
     });
 
-    const written = await projectBatch(this.analytics, envelopes, {
-      database: this.options.database,
-    });
+    const retrying = this.retryLoop(payload);
+    const written = await untilSettled(
+      (attempt) =>
+        retryOnFailure(attempt, () =>
+          projectBatch(this.analytics, envelopes, { database: this.options.database }),
+        ),
+      retrying,
+    );
+    // A write's outcome is ok or retry; retries are settled above.
+    if (written.kind !== 'ok') throw new Error(`batch not written: ${written.reason}`);
     // Valid JSON envelopes can still break the projection's contract (e.g. a lead
     // event without a lead id): those are dead letters too.
-    for (const invalid of written.invalid) {
+    for (const invalid of written.value.invalid) {
       dead.push({ index: indexOf.get(invalid.eventId) ?? -1, reason: invalid.reason });
     }
     if (dead.length > 0) {
-      await this.dlqProducer.send({
-        topic: this.options.dlqTopic,
-        acks: -1,
-        messages: dead.map(({ index, reason }) => {
-          const message = batch.messages[index];
-          return {
-            key: message?.key ?? null,
-            value: message?.value ?? null,
-            headers: {
-              ...(message?.headers ?? {}),
-              [eventHeaders.dlqReason]: reason,
-              'tandem-source': `${batch.topic}/${batch.partition}/${message?.offset ?? '?'}`,
-            },
-          };
-        }),
-      });
+      await untilSettled(
+        (attempt) => retryOnFailure(attempt, () => this.sendToDlq(batch, dead)),
+        retrying,
+      );
     }
+    this.failure = null;
+    // Counted before the commit: whoever sees the offset committed sees the counts too.
+    this.projected += written.value.projected;
+    this.deadLettered += dead.length;
 
     payload.resolveOffset(last.offset);
     await payload.commitOffsetsIfNecessary({
@@ -156,8 +176,6 @@ export class KafkaProjector {
       ],
     });
     await payload.heartbeat();
-    this.projected += written.projected;
-    this.deadLettered += dead.length;
     for (const { index, reason } of dead) {
       const message = batch.messages[index];
       this.logger?.warn(
@@ -171,8 +189,55 @@ export class KafkaProjector {
       );
     }
     this.logger?.info(
-      { partition: batch.partition, offset: last.offset, projected: written.projected },
+      { partition: batch.partition, offset: last.offset, projected: written.value.projected },
       'batch projected and committed',
     );
+  }
+
+  private async sendToDlq(
+    batch: EachBatchPayload['batch'],
+    dead: readonly { index: number; reason: string }[],
+  ): Promise<void> {
+    await this.dlqProducer.send({
+      topic: this.options.dlqTopic,
+      acks: -1,
+      messages: dead.map(({ index, reason }) => {
+        const message = batch.messages[index];
+        return {
+          key: message?.key ?? null,
+          value: message?.value ?? null,
+          headers: {
+            ...(message?.headers ?? {}),
+            [eventHeaders.dlqReason]: reason,
+            'tandem-source': `${batch.topic}/${batch.partition}/${message?.offset ?? '?'}`,
+          },
+        };
+      }),
+    });
+  }
+
+  /**
+   * Retries of a batch stay inside eachBatch, so the partition stays paused at it; the back-off
+   * heartbeats (the group keeps the member) and gives up when the partition is taken away.
+   */
+  private retryLoop(payload: EachBatchPayload): RetryLoopOptions {
+    const cancelled = () => !payload.isRunning() || payload.isStale();
+    return {
+      cancelled,
+      onRetry: ({ reason, attempt, delayMs }) => {
+        this.failure = reason;
+        this.logger?.error(
+          { partition: payload.batch.partition, attempt, delayMs, reason },
+          'batch failed, retrying',
+        );
+      },
+      sleep: async (ms) => {
+        const until = Date.now() + ms;
+        while (!cancelled() && Date.now() < until) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, until - Date.now())));
+          await payload.heartbeat();
+        }
+      },
+    };
   }
 }

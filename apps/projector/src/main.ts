@@ -86,7 +86,8 @@ async function main(): Promise<number> {
     const partitions = await projector.lag();
     const state = projector.status();
     return {
-      status: state.crashed === null ? 'ok' : 'crashed',
+      // degraded: a batch is being retried (ClickHouse or the DLQ topic failing); why is in failure.
+      status: state.crashed !== null ? 'crashed' : state.failure !== null ? 'degraded' : 'ok',
       ...state,
       lag: partitions.reduce((sum, p) => sum + BigInt(p.lag), 0n).toString(),
       partitions,

@@ -298,7 +298,8 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
         },
       },
     );
-    if (written.kind !== 'ok') return; // the write step never dead-letters a whole batch
+    // A write's outcome is ok or retry; retries are settled above.
+    if (written.kind !== 'ok') throw new Error(`batch not written: ${written.reason}`);
     if (this.failures > 0) this.recovered();
     this.setAside(written.value.deadLettered);
   }
