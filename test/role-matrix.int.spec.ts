@@ -72,6 +72,7 @@ const matrix: Readonly<Record<string, readonly Role[] | typeof PUBLIC>> = {
   'POST /definitions': OPS,
   'POST /targets': ['marketing', 'sales', 'ops'],
   'POST /campaign-spend': ['marketing', 'ops', 'system'],
+  'POST /visitors/:visitorId/touchpoints': ['marketing', 'ops', 'system'],
   'POST /ops/rebuild': OPS,
   'GET /ops/rules': OPS,
   'GET /ops/rules/replays/:id': OPS,
@@ -127,6 +128,7 @@ const SAMPLE_PARAMETERS: Readonly<Record<string, string>> = {
   version: '1',
   id: '0190d0b0-2222-7000-8000-00000000beef',
   name: 'dashboard.js',
+  visitorId: 'v_matrix_visitor',
 };
 
 const concrete = (pattern: string): string =>

@@ -39,6 +39,8 @@ import { LeadsController } from './leads/leads.controller';
 import { ObservabilityController } from './observability/observability.controller';
 import { observabilityProviders } from './observability/observability.providers';
 import { RecordPlanningFactHandler } from './planning/record-planning-fact.handler';
+import { RecordAnonymousTouchpointHandler } from './visitors/record-anonymous-touchpoint.handler';
+import { VisitorsController } from './visitors/visitors.controller';
 import { PlanningController } from './planning/planning.controller';
 import { analyticsProvider, type AnalyticsHandle } from './platform/analytics.provider';
 import { eventStoreProvider } from './platform/event-store.provider';
@@ -76,6 +78,7 @@ export class AppModule {
       PublishFunnelDefinitionHandler,
       ActivateFunnelDefinitionHandler,
       RecordPlanningFactHandler,
+      RecordAnonymousTouchpointHandler,
       RuleReplays,
       ReconciliationMonitor,
       ...observabilityProviders,
@@ -88,6 +91,7 @@ export class AppModule {
         LeadsController,
         DefinitionsController,
         PlanningController,
+        VisitorsController,
         AnalyticsController,
         HealthController,
         OpsController,

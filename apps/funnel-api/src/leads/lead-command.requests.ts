@@ -15,6 +15,7 @@ import {
   positiveAmountSchema,
   sourceSchema,
   textSchema,
+  visitorIdsSchema,
 } from '@tandem/contracts';
 import { type LeadCommand, touchpointKinds } from '@tandem/domain';
 import { z } from 'zod';
@@ -57,6 +58,8 @@ export const captureLeadRequest = commandOptions
     productInterest: text.nullable().default(null),
     timeframe: text.nullable().default(null),
     consent: z.object({ marketing: z.boolean() }),
+    // Anonymous visitors this lead was before capture: their touches become its (ADR 0012).
+    visitorIds: visitorIdsSchema.optional(),
   })
   .transform(({ occurredAt, expectedRevision, leadId, accountId, ...data }) => ({
     options: { occurredAt, expectedRevision },

@@ -1,0 +1,69 @@
+/**
+ * Records a touchpoint before capture (ADR 0012): load the visitor's stream, let the visitor
+ * decider rule (a touchpoint id once per visitor), append with the revision read, so two
+ * retries of one click racing each other cannot both land.
+ */
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { decodeStoredEvent } from '@tandem/contracts';
+import {
+  authorize,
+  decideVisitor,
+  evolveVisitor,
+  initialVisitorState,
+  visitorEventTypes,
+  visitorStreamId,
+  type RecordAnonymousTouchpoint as RecordAnonymousTouchpointCommand,
+  type VisitorEvent,
+} from '@tandem/domain';
+import { type EventStore, writeEvents } from '@tandem/event-store';
+import type { RequestContext } from '../http/request-context';
+import { EVENT_STORE } from '../platform/tokens';
+import { writeContext } from '../platform/write-context';
+
+export interface AnonymousTouchpointOutcome {
+  /** The recorded event's id; null when this touchpoint id was already recorded. */
+  readonly eventId: string | null;
+}
+
+export class RecordAnonymousTouchpoint extends Command<AnonymousTouchpointOutcome> {
+  constructor(
+    readonly command: RecordAnonymousTouchpointCommand,
+    readonly occurredAt: string | undefined,
+    readonly context: RequestContext,
+  ) {
+    super();
+  }
+}
+
+const isVisitorEvent = (type: string): type is VisitorEvent['type'] =>
+  (visitorEventTypes as readonly string[]).includes(type);
+
+@CommandHandler(RecordAnonymousTouchpoint)
+export class RecordAnonymousTouchpointHandler implements ICommandHandler<RecordAnonymousTouchpoint> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async execute({ command, occurredAt, context }: RecordAnonymousTouchpoint) {
+    authorize(context.actor.role, 'RecordAnonymousTouchpoint');
+    const streamId = visitorStreamId(command.data.visitorId);
+    const recorded = await this.store.readStream(streamId);
+    let state = initialVisitorState();
+    for (const record of recorded) {
+      const decoded = decodeStoredEvent(record);
+      // A stored event that no longer decodes is corruption, not user error: fail loudly.
+      if (!decoded.ok) throw new Error(`${streamId}: undecodable event ${record.eventId}`);
+      const { envelope } = decoded;
+      if (isVisitorEvent(envelope.type)) state = evolveVisitor(state, envelope as VisitorEvent);
+    }
+    const events = decideVisitor(command, state);
+    if (events.length === 0) return { eventId: null };
+    const { envelopes } = await writeEvents(
+      this.store,
+      streamId,
+      events,
+      writeContext(context, { occurredAt: new Date(occurredAt ?? Date.now()).toISOString() }),
+      recorded.at(-1)?.streamRevision ?? 'no_stream',
+    );
+    return { eventId: envelopes[0]!.eventId };
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Attribution over HTTP with touches before capture (ADR 0012), on real engines (PGlite +
+ * chDB): anonymous ad clicks recorded against a visitor id, the lead captured with that
+ * visitor id, won; the U-shaped model read back credits first touch and lead creation, worked
+ * out BY HAND below. Also the route's own rules: a retry is answered, not recorded twice; a
+ * malformed visitor id is a 400 naming it; sales may not record marketing's tracking.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Role } from '@tandem/domain';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { asRole } from './support/auth-headers';
+import {
+  type FunnelApiFixture,
+  startFunnelApi,
+  waitForProjection,
+} from './support/funnel-api.fixture';
+
+jest.setTimeout(120_000);
+
+let chdbPath: string;
+let api: FunnelApiFixture;
+let http: App;
+
+const post = (path: string, role: Role, body: object = {}) =>
+  request(http)
+    .post(path)
+    .set(asRole(role, `${role}-tester`))
+    .send(body);
+
+const visitor = 'v_api_laptop01';
+const anonymousTouch = (
+  touchpointId: string,
+  channel: string,
+  campaign: string,
+  occurredAt: string,
+) =>
+  post(`/visitors/${visitor}/touchpoints`, 'marketing', {
+    touchpointId,
+    kind: 'ad_click',
+    channel,
+    campaign,
+    occurredAt,
+  });
+
+interface AttributionRow {
+  channel: string;
+  campaign: string;
+  leadsTouched: number;
+  wonRevenue: Record<string, string>;
+}
+
+beforeAll(async () => {
+  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-attribution-api-chdb-'));
+  api = await startFunnelApi(chdbPath);
+  http = api.app.getHttpServer() as App;
+});
+
+afterAll(async () => {
+  await api?.close();
+  await rm(chdbPath, { recursive: true, force: true });
+});
+
+describe('touches before capture over HTTP', () => {
+  it('records an anonymous touch once, and refuses a bad id or the wrong role', async () => {
+    const first = await anonymousTouch('c1', 'paid_search', 'spring', '2026-01-08T10:00:00.000Z');
+    expect(first.status).toBe(201);
+    expect((first.body as { eventId: unknown }).eventId).toEqual(expect.any(String));
+    const retry = await anonymousTouch('c1', 'paid_search', 'spring', '2026-01-08T10:00:00.000Z');
+    expect(retry.status).toBe(201);
+    expect(retry.body).toEqual({ eventId: null });
+
+    const bad = await post('/visitors/ada@example.com/touchpoints', 'marketing', {
+      touchpointId: 'c9',
+      kind: 'ad_click',
+      channel: 'paid_search',
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('visitorId');
+    await post(`/visitors/${visitor}/touchpoints`, 'sales', {
+      touchpointId: 'c9',
+      kind: 'ad_click',
+      channel: 'paid_search',
+    }).expect(403);
+  });
+
+  it('credits the stitched touches under U-shaped: first touch and lead creation differ', async () => {
+    await anonymousTouch('c2', 'social', 'retarget', '2026-01-09T10:00:00.000Z').expect(201);
+    const captured = await post('/leads', 'marketing', {
+      contact: { name: 'Giulia Rossi', email: 'giulia@example.com' },
+      company: { name: 'Acme', industry: 'software', size: 250, country: 'IT' },
+      source: { channel: 'webinar', campaign: 'launch' },
+      productInterest: 'funnel_analytics',
+      timeframe: '3_months',
+      consent: { marketing: true },
+      visitorIds: [visitor],
+      occurredAt: '2026-01-10T10:00:00.000Z',
+    }).expect(201);
+    const leadId = (captured.body as { leadId: string }).leadId;
+    await post(`/leads/${leadId}/touchpoints`, 'marketing', {
+      kind: 'demo_request',
+      channel: 'web',
+    }).expect(200);
+    await post(`/leads/${leadId}/profile`, 'marketing', { role: 'cmo' }).expect(200);
+    await post(`/leads/${leadId}/mql`, 'marketing').expect(200);
+    await post(`/leads/${leadId}/handoff`, 'marketing', { owner: 'marco.rossi' }).expect(200);
+    await post(`/leads/${leadId}/accept`, 'sales').expect(200);
+    await post(`/leads/${leadId}/sql`, 'sales', {
+      criteriaMet: ['budget', 'need', 'timeline'],
+    }).expect(200);
+    await post(`/leads/${leadId}/opportunity`, 'sales', {
+      stage: 'discovery',
+      amount: 30000,
+      currency: 'EUR',
+    }).expect(200);
+    await post(`/leads/${leadId}/won`, 'sales', { amount: 28000 }).expect(200);
+    await waitForProjection(http);
+
+    // Path: paid_search/spring (8 Jan, FT), social/retarget (9 Jan), webinar/launch (capture,
+    // LC), web (demo request, after LC: outside the U). Weights 40, 20, 40, 0 of 28000.
+    const response = await request(http)
+      .get('/analytics/marketing/attribution?model=u_shaped&limit=100')
+      .set(asRole('analyst', 'analyst-tester'))
+      .expect(200);
+    const body = response.body as AttributionRow[] | { items: AttributionRow[] };
+    const rows = Array.isArray(body) ? body : body.items;
+    const credit = Object.fromEntries(
+      rows.map((row) => [`${row.channel}/${row.campaign}`, [row.leadsTouched, row.wonRevenue]]),
+    );
+    expect(credit).toEqual({
+      'paid_search/spring': [1, { EUR: '11200' }],
+      'social/retarget': [1, { EUR: '5600' }],
+      'webinar/launch': [1, { EUR: '11200' }],
+      'web/': [1, {}],
+    });
+  });
+});
