@@ -75,6 +75,7 @@ export {
   type RuleSetLifecycle,
   type RuleSetTransitionCode,
 } from './rules/rule-set.lifecycle';
+export { RuleSetRepository } from './rules/rule-set.repository';
 export { computeRuleFacts, computeRuleFactsBetween, ruleInputEvent } from './rules/rule-facts';
 export {
   LogProjection,

@@ -6,6 +6,7 @@ import {
   closeAnalyticsClient,
   createAnalyticsClient,
   migrate,
+  RuleSetRepository,
 } from '@tandem/analytics';
 import type { TandemConfig } from '@tandem/config';
 import { ANALYTICS, TANDEM_CONFIG } from './tokens';
@@ -14,6 +15,8 @@ export interface AnalyticsHandle {
   readonly client: ClickHouseClient;
   readonly database: string;
   readonly queries: AnalyticsQueries;
+  /** Rule sets and activations: services use this, never SQL of their own. */
+  readonly ruleSets: RuleSetRepository;
   close(): Promise<void>;
 }
 
@@ -29,6 +32,7 @@ export async function openAnalytics(config: TandemConfig['clickhouse']): Promise
     client,
     database: config.database,
     queries: new AnalyticsQueries(client, { database: config.database }),
+    ruleSets: new RuleSetRepository(client, { database: config.database }),
     close: () => closeAnalyticsClient(client),
   };
 }

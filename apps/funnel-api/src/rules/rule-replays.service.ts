@@ -23,10 +23,8 @@ import {
 } from '@nestjs/common';
 import {
   describeRuleSet,
+  needsReplay,
   newRuleSet,
-  readRuleSet,
-  replayRuleSet,
-  promoteToPublished,
   ruleSetKey,
   type RuleSetKey,
   type RuleSetKind,
@@ -111,17 +109,12 @@ export class RuleReplays implements OnApplicationBootstrap {
     const key = ruleSetKey(definition);
     const runningJob = this.running.get(keyOf(key));
     if (runningJob) throw this.alreadyRunning(runningJob.view);
-    const stored = await readRuleSet(this.analytics.client, key, {
-      database: this.analytics.database,
-    });
+    const { ruleSets } = this.analytics;
+    const stored = await ruleSets.find(key);
     const persisted =
-      stored !== null && kind === 'published'
-        ? await promoteToPublished(this.analytics.client, stored, {
-            database: this.analytics.database,
-          })
-        : stored;
+      stored !== null && kind === 'published' ? await ruleSets.promoteToPublished(stored) : stored;
     const now = new Date().toISOString();
-    if (persisted?.status === 'ready') {
+    if (persisted !== null && !needsReplay(persisted)) {
       return this.remember({
         view: {
           ...key,
@@ -180,8 +173,7 @@ export class RuleReplays implements OnApplicationBootstrap {
     const key = ruleSetKey(definition);
     try {
       await this.caughtUp();
-      await replayRuleSet(this.analytics.client, newRuleSet(definition, kind, 'building'), {
-        database: this.analytics.database,
+      await this.analytics.ruleSets.replay(newRuleSet(definition, kind, 'building'), {
         owner: this.owner,
         batchLeads: this.config.replay.batchLeads,
         onProgress: (progress) => {
