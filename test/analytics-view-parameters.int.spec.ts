@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { defaultFunnelDefinition, leadStreamId } from '@tandem/domain';
 import request from 'supertest';
 import type { App } from 'supertest/types';
+import { declaredViews } from '../apps/funnel-api/src/analytics/analytics-view.declarations';
 import { asRole } from './support/auth-headers';
 import { eventually } from './support/eventually';
 import {
@@ -161,6 +162,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.close();
   await rm(dir, { recursive: true, force: true });
+});
+
+it('walks every declared view', () => {
+  const declared = Object.values(declaredViews).map((declaration) => declaration.path);
+  expect(walked.map((view) => view.path).sort()).toEqual(declared.sort());
 });
 
 describe.each(walked)('/analytics/$path', (view) => {

@@ -3,12 +3,14 @@
  * cohorts), the marketing lens and its attribution, the sales lens and performance, alignment,
  * accounts, targets, and the reconciliation of the totals both lenses share.
  *
- * Thin: the query is validated by its zod schema, the view is read with bound parameters, and
- * filtering, paging and CSV happen in analytics-views.ts. No request string reaches SQL.
+ * Thin: each view is a declaration (analytics-view.declarations.ts) served the same way — query
+ * validated by its zod schema, rule set resolved and named in the headers, rows read with bound
+ * parameters, then filtering, paging and CSV (analytics-views.ts). No request string reaches SQL.
  */
 import { Controller, Get, Headers, Inject, Query, Res, UseFilters } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import type { z } from 'zod';
 import { reconcileAll, type ViewOptions } from '@tandem/analytics';
 import {
   Allow,
@@ -21,34 +23,18 @@ import { ANALYTICS } from '../platform/tokens';
 import { AnalyticsParameterErrorFilter, RuleSetNotFoundFilter } from './analytics-errors.filter';
 import { ApiAnalyticsView } from './analytics-openapi';
 import {
-  type AccountsQuery,
-  type AlignmentQuery,
-  type AttributionQuery,
-  type CohortsQuery,
-  type FunnelQuery,
-  type MarketingQuery,
   type ReconciliationQuery,
-  type SalesPerformanceQuery,
-  type SalesQuery,
-  type TargetsQuery,
-  type TimeInStageQuery,
-  accountsQuery,
-  alignmentQuery,
-  attributionQuery,
-  captureWindowOf,
   type ScopeQuery,
-  cohortsQuery,
-  funnelQuery,
-  marketingQuery,
+  captureWindowOf,
   reconciliationQuery,
-  salesPerformanceQuery,
-  salesQuery,
-  targetsQuery,
-  timeInStageQuery,
 } from './analytics-query.schemas';
-import { type Presented, present, views } from './analytics-views';
-import { chooseFormat } from './response-format';
+import { type ViewDeclaration, declaredViews, viewDoc } from './analytics-view.declarations';
+import { type Presented, type ViewRequest, present, views } from './analytics-views';
+import { type ResponseFormat, chooseFormat } from './response-format';
 import { ZodQueryPipe } from './zod-query.pipe';
+
+/** What serve needs of every declared view's query. */
+type ViewQueryShape = ScopeQuery & ViewRequest & { readonly format?: ResponseFormat | undefined };
 
 @ApiTags('analytics')
 @Allow(...VIEW_READERS)
@@ -75,153 +61,133 @@ export class AnalyticsController {
     };
   }
 
-  @Get('funnel')
-  @ApiAnalyticsView(funnelQuery, {
-    summary: 'Shared funnel: leads that reached each stage, stage-to-stage conversion',
-    plainArrayUnlessPaged: true,
-  })
-  async funnel(
-    @Query(new ZodQueryPipe(funnelQuery)) query: FunnelQuery,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+  /**
+   * One declared view for one request: the scope (rule set named in the headers), the rows the
+   * declaration reads under it, then filter, page and JSON or CSV as the declaration presents.
+   */
+  private async serve<Schema extends z.ZodType<ViewQueryShape>, Row extends object>(
+    view: ViewDeclaration<Schema, Row>,
+    query: z.infer<Schema>,
+    accept: string | undefined,
+    response: Response,
   ) {
-    const rows = await this.analytics.queries.sharedFunnel(await this.scope(query, response));
-    return send(response, present(views.funnel, rows, query, chooseFormat(query.format, accept)));
-  }
-
-  @Get('funnel/time-in-stage')
-  @ApiAnalyticsView(timeInStageQuery, {
-    summary: 'Time in stage: median and p90 hours from each stage to the next',
-  })
-  async timeInStage(
-    @Query(new ZodQueryPipe(timeInStageQuery)) query: TimeInStageQuery,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) response: Response,
-  ) {
-    const rows = await this.analytics.queries.funnelTimeInStage(await this.scope(query, response));
+    const rows = await view.read(this.analytics.queries, query, await this.scope(query, response));
     const format = chooseFormat(query.format, accept);
-    return send(response, present(views.timeInStage, rows, query, format));
+    return send(response, present(view.presentation, rows, query, format));
   }
 
-  @Get('funnel/cohorts')
-  @ApiAnalyticsView(cohortsQuery, {
-    summary: 'The funnel per capture cohort (week or month, UTC)',
-  })
-  async cohorts(
-    @Query(new ZodQueryPipe(cohortsQuery)) query: CohortsQuery,
+  @Get(declaredViews.funnel.path)
+  @ApiAnalyticsView(declaredViews.funnel.query, viewDoc(declaredViews.funnel))
+  funnel(
+    @Query(new ZodQueryPipe(declaredViews.funnel.query))
+    query: z.infer<typeof declaredViews.funnel.query>,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.funnelByCohort(
-      query.grain,
-      await this.scope(query, response),
-    );
-    return send(response, present(views.cohorts, rows, query, chooseFormat(query.format, accept)));
+    return this.serve(declaredViews.funnel, query, accept, response);
+  }
+
+  @Get(declaredViews.timeInStage.path)
+  @ApiAnalyticsView(declaredViews.timeInStage.query, viewDoc(declaredViews.timeInStage))
+  timeInStage(
+    @Query(new ZodQueryPipe(declaredViews.timeInStage.query))
+    query: z.infer<typeof declaredViews.timeInStage.query>,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    return this.serve(declaredViews.timeInStage, query, accept, response);
+  }
+
+  @Get(declaredViews.cohorts.path)
+  @ApiAnalyticsView(declaredViews.cohorts.query, viewDoc(declaredViews.cohorts))
+  cohorts(
+    @Query(new ZodQueryPipe(declaredViews.cohorts.query))
+    query: z.infer<typeof declaredViews.cohorts.query>,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    return this.serve(declaredViews.cohorts, query, accept, response);
   }
 
   @Allow(...MARKETING_LENS_READERS)
-  @Get('marketing')
-  @ApiAnalyticsView(marketingQuery, {
-    summary: 'Marketing lens: the funnel per capture (channel, campaign)',
-    plainArrayUnlessPaged: true,
-  })
-  async marketing(
-    @Query(new ZodQueryPipe(marketingQuery)) query: MarketingQuery,
+  @Get(declaredViews.marketing.path)
+  @ApiAnalyticsView(declaredViews.marketing.query, viewDoc(declaredViews.marketing))
+  marketing(
+    @Query(new ZodQueryPipe(declaredViews.marketing.query))
+    query: z.infer<typeof declaredViews.marketing.query>,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.marketingLens(await this.scope(query, response));
-    const format = chooseFormat(query.format, accept);
-    return send(response, present(views.marketing, rows, query, format));
+    return this.serve(declaredViews.marketing, query, accept, response);
   }
 
   @Allow(...MARKETING_LENS_READERS)
-  @Get('marketing/attribution')
-  @ApiAnalyticsView(attributionQuery, {
-    summary: 'Revenue attribution per (channel, campaign) under one model, with spend and ROI',
-  })
-  async attribution(
-    @Query(new ZodQueryPipe(attributionQuery)) query: AttributionQuery,
+  @Get(declaredViews.attribution.path)
+  @ApiAnalyticsView(declaredViews.attribution.query, viewDoc(declaredViews.attribution))
+  attribution(
+    @Query(new ZodQueryPipe(declaredViews.attribution.query))
+    query: z.infer<typeof declaredViews.attribution.query>,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.marketingAttribution(
-      query.model,
-      await this.scope(query, response),
-    );
-    const format = chooseFormat(query.format, accept);
-    return send(response, present(views.attribution, rows, query, format));
+    return this.serve(declaredViews.attribution, query, accept, response);
   }
 
   @Allow(...SALES_LENS_READERS)
-  @Get('sales')
-  @ApiAnalyticsView(salesQuery, {
-    summary: 'Sales lens: what each owner received and closed',
-    plainArrayUnlessPaged: true,
-  })
-  async sales(
-    @Query(new ZodQueryPipe(salesQuery)) query: SalesQuery,
+  @Get(declaredViews.sales.path)
+  @ApiAnalyticsView(declaredViews.sales.query, viewDoc(declaredViews.sales))
+  sales(
+    @Query(new ZodQueryPipe(declaredViews.sales.query))
+    query: z.infer<typeof declaredViews.sales.query>,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.salesLens(await this.scope(query, response));
-    return send(response, present(views.sales, rows, query, chooseFormat(query.format, accept)));
+    return this.serve(declaredViews.sales, query, accept, response);
   }
 
   @Allow(...SALES_LENS_READERS)
-  @Get('sales/performance')
-  @ApiAnalyticsView(salesPerformanceQuery, {
-    summary: 'Sales performance per (team, owner): response time, win rate, cycle, loss reasons',
-  })
-  async salesPerformance(
-    @Query(new ZodQueryPipe(salesPerformanceQuery)) query: SalesPerformanceQuery,
+  @Get(declaredViews.salesPerformance.path)
+  @ApiAnalyticsView(declaredViews.salesPerformance.query, viewDoc(declaredViews.salesPerformance))
+  salesPerformance(
+    @Query(new ZodQueryPipe(declaredViews.salesPerformance.query))
+    query: z.infer<typeof declaredViews.salesPerformance.query>,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.salesPerformance(await this.scope(query, response));
-    const format = chooseFormat(query.format, accept);
-    return send(response, present(views.salesPerformance, rows, query, format));
+    return this.serve(declaredViews.salesPerformance, query, accept, response);
   }
 
-  @Get('alignment')
-  @ApiAnalyticsView(alignmentQuery, {
-    summary: 'Alignment per (channel, campaign): SLA compliance, leakage, recycling, rejections',
-  })
-  async alignment(
-    @Query(new ZodQueryPipe(alignmentQuery)) query: AlignmentQuery,
+  @Get(declaredViews.alignment.path)
+  @ApiAnalyticsView(declaredViews.alignment.query, viewDoc(declaredViews.alignment))
+  alignment(
+    @Query(new ZodQueryPipe(declaredViews.alignment.query))
+    query: z.infer<typeof declaredViews.alignment.query>,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.alignment(await this.scope(query, response));
-    const format = chooseFormat(query.format, accept);
-    return send(response, present(views.alignment, rows, query, format));
+    return this.serve(declaredViews.alignment, query, accept, response);
   }
 
-  @Get('accounts')
-  @ApiAnalyticsView(accountsQuery, {
-    summary: "Accounts (ABM): every lens total per account ('' = leads without an account)",
-  })
-  async accounts(
-    @Query(new ZodQueryPipe(accountsQuery)) query: AccountsQuery,
+  @Get(declaredViews.accounts.path)
+  @ApiAnalyticsView(declaredViews.accounts.query, viewDoc(declaredViews.accounts))
+  accounts(
+    @Query(new ZodQueryPipe(declaredViews.accounts.query))
+    query: z.infer<typeof declaredViews.accounts.query>,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.accountLens(await this.scope(query, response));
-    return send(response, present(views.accounts, rows, query, chooseFormat(query.format, accept)));
+    return this.serve(declaredViews.accounts, query, accept, response);
   }
 
-  @Get('targets')
-  @ApiAnalyticsView(targetsQuery, {
-    summary: 'Targets of both teams beside their actuals for the period',
-    description: 'No capture window: each target is measured by event time in its own period.',
-  })
-  async targets(
-    @Query(new ZodQueryPipe(targetsQuery)) query: TargetsQuery,
+  @Get(declaredViews.targets.path)
+  @ApiAnalyticsView(declaredViews.targets.query, viewDoc(declaredViews.targets))
+  targets(
+    @Query(new ZodQueryPipe(declaredViews.targets.query))
+    query: z.infer<typeof declaredViews.targets.query>,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const rows = await this.analytics.queries.targetsProgress(await this.scope(query, response));
-    return send(response, present(views.targets, rows, query, chooseFormat(query.format, accept)));
+    return this.serve(declaredViews.targets, query, accept, response);
   }
 
   @Get('reconciliation')
