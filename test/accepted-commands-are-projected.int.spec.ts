@@ -402,15 +402,18 @@ async function send(steps: readonly Step[], leads: readonly RunLead[], run: numb
   return { reported, malformed };
 }
 
-/** A 400 names each field it refuses: `issues` with a field path, as the body pipe writes it. */
+/** A 400 names each field it refuses: problem `errors[]` with a field path, as the body pipe writes it. */
 function expectFieldsNamed(refusal: Refusal): void {
-  const issues = (refusal.body as { issues?: { field?: unknown; message?: unknown }[] }).issues;
+  const issues = (
+    refusal.body as { errors?: { in?: unknown; field?: unknown; message?: unknown }[] }
+  ).errors;
   if (!Array.isArray(issues) || issues.length === 0) {
     throw new Error(
       `${refusal.step.command}: a 400 without issues: ${JSON.stringify(refusal.body)}`,
     );
   }
   for (const issue of issues) {
+    expect(['body', 'path']).toContain(issue.in);
     expect(typeof issue.field).toBe('string');
     expect(issue.field).not.toBe('');
     expect(issue.field).not.toBe('(body)');

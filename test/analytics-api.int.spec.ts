@@ -280,7 +280,9 @@ describe('CSV', () => {
 
 describe('a bad query is a 400 naming the parameter', () => {
   const issuesOf = (body: unknown) =>
-    (body as { issues: { parameter: string }[] }).issues.map((issue) => issue.parameter);
+    (body as { errors: { in: string; field: string }[] }).errors.map(
+      (issue) => `${issue.in}:${issue.field}`,
+    );
 
   it.each([
     ['/analytics/marketing/attribution?model=bogus', 'model'],
@@ -303,8 +305,8 @@ describe('a bad query is a 400 naming the parameter', () => {
     ['/analytics/marketing?channel=web&channel=events', 'channel'],
   ])('%s → 400 naming %s', async (path, parameter) => {
     const response = await get(path).expect(400);
-    expect(issuesOf(response.body)).toContain(parameter);
-    expect((response.body as { message: string }).message).toContain(parameter);
+    expect(issuesOf(response.body)).toContain(`query:${parameter}`);
+    expect((response.body as { detail: string }).detail).toContain(parameter);
   });
 
   it('a window bound in the captured cohort filters the funnel', async () => {

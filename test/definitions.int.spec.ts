@@ -2,7 +2,7 @@
  * Publishing records a version, activating puts it in force, on real engines
  * (PGlite + chDB). Activation has no HTTP route here: it is executed through the
  * CommandBus, the way the ops route calls it, and its error mapping is checked
- * with the edge's own `toHttpError`. Also: the bootstrap of an empty stream and
+ * with the edge's own `problemOf`. Also: the bootstrap of an empty stream and
  * of a legacy stream that has published versions but no activation.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -29,7 +29,7 @@ import {
   type ActivationResult,
 } from '../apps/funnel-api/src/definitions/activate-funnel-definition.handler';
 import { ActiveDefinition } from '../apps/funnel-api/src/definitions/active-definition.service';
-import { toHttpError } from '../apps/funnel-api/src/http/error.filter';
+import { problemOf } from '../apps/funnel-api/src/http/problem-details';
 import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
 import { asRole } from './support/auth-headers';
 
@@ -151,7 +151,7 @@ describe('publish, then activate', () => {
 
     const { response } = await qualifyNewLead();
     expect(response.status).toBe(422);
-    expect((response.body as { message: string }).message).toContain('rules version 2');
+    expect((response.body as { detail: string }).detail).toContain('rules version 2');
   });
 
   it('activating the version in force again is a no-op that answers with its activation', async () => {
@@ -177,8 +177,8 @@ describe('publish, then activate', () => {
     const before = await api.store.readStream(DEFINITIONS_STREAM);
     const notFound = await activate(9).catch((error: unknown) => error);
     expect(notFound).toBeInstanceOf(DefinitionVersionNotFoundError);
-    expect(toHttpError(notFound)).toMatchObject({
-      statusCode: 404,
+    expect(problemOf(notFound)).toMatchObject({
+      status: 404,
       code: 'definition_version_not_found',
     });
     await expect(activate(2, 'marketing')).rejects.toBeInstanceOf(ForbiddenError);

@@ -81,7 +81,7 @@ describe('external lead ids', () => {
   it('captures a HubSpot lead and reaches it under every spelling of its id', async () => {
     const created = await post('/leads', captureBody('HubSpot:0001234'), 201);
     expect((created.body as { leadId: string }).leadId).toBe('hubspot:1234');
-    expect(created.headers.location).toBe('/leads/hubspot:1234');
+    expect(created.headers.location).toBe('/leads/hubspot:1234/timeline');
     await touch('hubspot:1234', 200);
     await touch('HUBSPOT:1234', 200);
     await touch('hubspot:01234', 200);
@@ -117,14 +117,18 @@ describe('external lead ids', () => {
   it('refuses a malformed id with a 400 naming leadId, in the path and in the body', async () => {
     const inPath = await touch('hubspot:12ab', 400);
     expect(inPath.body).toMatchObject({
-      statusCode: 400,
-      issues: [
-        { field: 'leadId', message: expect.stringMatching(/hubspot id that is not a number/) },
+      status: 400,
+      errors: [
+        {
+          in: 'path',
+          field: 'leadId',
+          message: expect.stringMatching(/hubspot id that is not a number/) as unknown,
+        },
       ],
     });
     await touch('not-a-lead-id', 400);
     const inBody = await post('/leads', captureBody('salesforce:tooShort'), 400);
-    expect((inBody.body as { issues: { field: string }[] }).issues.map((i) => i.field)).toEqual([
+    expect((inBody.body as { errors: { field: string }[] }).errors.map((i) => i.field)).toEqual([
       'leadId',
     ]);
   });

@@ -89,7 +89,7 @@ describe('validation: a malformed command is a 400 naming the field, and writes 
       contact: { name: 'X', email: 'not-an-email' },
       company: { name: 'Acme', size: -3 },
     }).expect(400);
-    const fields = (response.body as { issues: { field: string }[] }).issues.map((i) => i.field);
+    const fields = (response.body as { errors: { field: string }[] }).errors.map((i) => i.field);
     expect(fields).toEqual(expect.arrayContaining(['contact.email', 'company.size']));
     expect(await api.store.headPosition()).toBe(head);
   });
@@ -100,7 +100,7 @@ describe('validation: a malformed command is a 400 naming the field, and writes 
     const response = await post(`/leads/${leadId}/touchpoints`, 'marketing', {
       channel: 'web',
     }).expect(400);
-    expect((response.body as { message: string }).message).toContain('kind');
+    expect((response.body as { detail: string }).detail).toContain('kind');
     expect(await revisionOf(leadId)).toBe(before);
   });
 
@@ -142,7 +142,7 @@ describe('the HTTP contract of the domain', () => {
       channel: 'web',
       expectedRevision: 0,
     }).expect(409);
-    expect((response.body as { message: string }).message).toContain('expected revision 0');
+    expect((response.body as { detail: string }).detail).toContain('expected revision 0');
     expect(await revisionOf(leadId)).toBe(2);
     await post(`/leads/${leadId}/touchpoints`, 'marketing', {
       kind: 'page_view',
@@ -157,7 +157,7 @@ describe('the HTTP contract of the domain', () => {
     const sql = await post(`/leads/${leadId}/sql`, 'sales', {
       criteriaMet: ['budget', 'need', 'timeline'],
     }).expect(422);
-    expect((sql.body as { message: string }).message).toMatch(
+    expect((sql.body as { detail: string }).detail).toMatch(
       /QualifyLeadAsSql is not allowed while the lead is mql/,
     );
     const won = await post(`/leads/${leadId}/won`, 'sales').expect(422);
@@ -321,7 +321,7 @@ describe('the shared dictionary', () => {
       mql: { ...defaultFunnelDefinition.mql, threshold: 140 },
       icp: { ...defaultFunnelDefinition.icp, countries: ['Italy'] },
     }).expect(400);
-    const fields = (invalid.body as { issues: { field: string }[] }).issues.map((i) => i.field);
+    const fields = (invalid.body as { errors: { field: string }[] }).errors.map((i) => i.field);
     expect(fields).toEqual(expect.arrayContaining(['mql.threshold', 'icp.countries.0']));
     await post('/definitions', 'ops', { ...defaultFunnelDefinition, version: 5 }).expect(422);
     await post('/definitions', 'marketing', { ...defaultFunnelDefinition, version: 2 }).expect(403);
@@ -342,7 +342,7 @@ describe('the shared dictionary', () => {
     }).expect(200);
     await post(`/leads/${leadId}/profile`, 'marketing', { role: 'cmo' }).expect(200);
     const refused = await post(`/leads/${leadId}/mql`, 'marketing').expect(422);
-    expect((refused.body as { message: string }).message).toContain('rules version 2');
+    expect((refused.body as { detail: string }).detail).toContain('rules version 2');
     const lenient = { ...strict, version: 3, mql: { ...strict.mql, threshold: 50 } };
     await post('/definitions', 'ops', lenient).expect(201);
     await activate(3);

@@ -82,17 +82,20 @@ describe('with the default configuration', () => {
     expect(page.headers['x-powered-by']).toBeUndefined();
   });
 
-  it('refuses a body over the limit with 413 in the error shape, and appends nothing', async () => {
+  it('refuses a body over the limit with a 413 problem, and appends nothing', async () => {
     const head = await api.store.headPosition();
     const response = await request(http)
       .post('/leads')
       .set(as('marketing'))
       .send(captureBody({ notes: 'x'.repeat(1024 * 1024 + 1) }))
       .expect(413);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.body).toEqual({
-      statusCode: 413,
-      error: 'Payload Too Large',
-      message: 'request body exceeds the limit of 1048576 bytes (TANDEM_BODY_LIMIT)',
+      type: 'tag:tandem,2026:problem:body_too_large',
+      title: 'Payload Too Large',
+      status: 413,
+      detail: 'request body exceeds the limit of 1048576 bytes (TANDEM_BODY_LIMIT)',
+      instance: '/leads',
       code: 'body_too_large',
     });
     expect(response.headers['x-correlation-id']).toBeTruthy();
@@ -112,12 +115,17 @@ describe('with the default configuration', () => {
       .set(name, value)
       .send(captureBody())
       .expect(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.body).toEqual({
-      statusCode: 400,
-      error: 'Bad Request',
-      message: `${name} must be at most 200 printable ASCII characters`,
+      type: 'tag:tandem,2026:problem:invalid_header',
+      title: 'Bad Request',
+      status: 400,
+      detail: `${name} must be at most 200 printable ASCII characters`,
+      instance: '/leads',
       code: 'invalid_header',
-      header: name,
+      errors: [
+        { in: 'header', field: name, message: 'must be at most 200 printable ASCII characters' },
+      ],
     });
     expect(response.headers['x-correlation-id']).toBeUndefined(); // never echoed back
     expect(await api.store.headPosition()).toBe(head);
@@ -192,9 +200,11 @@ describe('with a tiny write limit and allowed CORS origins', () => {
 
     const refused = await write('busy@example.com').expect(429);
     expect(refused.body).toEqual({
-      statusCode: 429,
-      error: 'Too Many Requests',
-      message: expect.stringMatching(
+      type: 'tag:tandem,2026:problem:rate_limited',
+      title: 'Too Many Requests',
+      status: 429,
+      instance: '/leads',
+      detail: expect.stringMatching(
         /^too many writes: at most 3 a minute per caller \(TANDEM_RATE_LIMIT_WRITES_PER_MINUTE\); retry after \d+ s$/,
       ) as unknown,
       code: 'rate_limited',

@@ -212,7 +212,7 @@ describe('what-if', () => {
       .set(asRole('ops'))
       .send({ draft })
       .expect(409);
-    expect((second.body as { message: string }).message).toMatch(
+    expect((second.body as { detail: string }).detail).toMatch(
       /a replay of rules version 3 \(sha [0-9a-f]{16}\) is already running/,
     );
     await request(http)

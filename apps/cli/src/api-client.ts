@@ -170,22 +170,44 @@ export interface Refusal {
   readonly issues: readonly { path: string; message: string }[];
 }
 
-/** The refusal inside an error, or null when it is not one (outages and bugs stay errors). */
-export function refusalOf(error: unknown): Refusal | null {
-  if (!(error instanceof ApiError) || error.status >= 500) return null;
-  const body = (error.body ?? {}) as { message?: unknown; issues?: unknown };
-  const issues = Array.isArray(body.issues) ? body.issues.filter(isIssue) : [];
-  return {
-    status: error.status,
-    message: typeof body.message === 'string' ? body.message : 'no reason given',
-    issues,
+/**
+ * The API's reason: an RFC 9457 problem's `detail` (its `title` when it has none); `message`
+ * of an API from before problem details.
+ */
+export function apiMessage(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null) return typeof body === 'string' ? body : null;
+  const { detail, title, message } = body as {
+    detail?: unknown;
+    title?: unknown;
+    message?: unknown;
   };
+  if (typeof detail === 'string') return detail;
+  if (typeof title === 'string') return title;
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  return null;
 }
 
-function isIssue(value: unknown): value is { path: string; message: string } {
+/**
+ * The refusal inside an error, or null when it is not one (outages and bugs stay errors). The
+ * API answers RFC 9457 problems: `detail` says why, `errors[]` names each offending field.
+ */
+export function refusalOf(error: unknown): Refusal | null {
+  if (!(error instanceof ApiError) || error.status >= 500) return null;
+  const body = (error.body ?? {}) as { errors?: unknown };
+  const issues = Array.isArray(body.errors)
+    ? body.errors.filter(isFieldProblem).map((problem) => ({
+        path: problem.field,
+        message: problem.message,
+      }))
+    : [];
+  return { status: error.status, message: apiMessage(error.body) ?? 'no reason given', issues };
+}
+
+function isFieldProblem(value: unknown): value is { field: string; message: string } {
   if (typeof value !== 'object' || value === null) return false;
-  const issue = value as { path?: unknown; message?: unknown };
-  return typeof issue.path === 'string' && typeof issue.message === 'string';
+  const problem = value as { field?: unknown; message?: unknown };
+  return typeof problem.field === 'string' && typeof problem.message === 'string';
 }
 
 /** `refused (409): …`, then one line per offending field the API named. */

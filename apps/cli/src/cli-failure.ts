@@ -5,7 +5,7 @@
  * failure the user can fix, only for a bug.
  */
 import { ConfigError } from '@tandem/config';
-import { ApiError, ApiUnavailableError } from './api-client';
+import { ApiError, ApiUnavailableError, apiMessage } from './api-client';
 import { UsageError } from './usage-error';
 
 export { UsageError };
@@ -58,12 +58,4 @@ export function describeFailure(error: unknown): Failure {
       ? [`unexpected error (a bug): ${error.stack ?? error.message}`]
       : [`unexpected error (a bug): ${String(error)}`];
   return { exitCode: ExitCode.internal, lines };
-}
-
-function apiMessage(body: unknown): string | null {
-  if (typeof body !== 'object' || body === null) return typeof body === 'string' ? body : null;
-  const message = (body as { message?: unknown }).message;
-  if (typeof message === 'string') return message;
-  if (Array.isArray(message)) return message.map(String).join('; ');
-  return null;
 }

@@ -274,7 +274,7 @@ describe('tandem failures: one line on stderr, no stack, a documented code', () 
     );
     const refused = await tandem(['rebuild'], {
       answer: failing(
-        new ApiError(409, { message: 'a rebuild is running' }, '/ops/rebuild', 'POST'),
+        new ApiError(409, { status: 409, detail: 'a rebuild is running' }, '/ops/rebuild', 'POST'),
       ),
     });
     expect(refused.code).toBe(1);

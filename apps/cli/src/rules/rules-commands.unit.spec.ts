@@ -198,7 +198,7 @@ describe('tandem rules what-if', () => {
     const api = new FakeRulesApi({
       'POST /ops/rules/replays': refuse(
         409,
-        { message: 'a replay of rules v3 is already running' },
+        { status: 409, title: 'Conflict', detail: 'a replay of rules v3 is already running' },
         '/ops/rules/replays',
       ),
     });
@@ -213,7 +213,11 @@ describe('tandem rules what-if', () => {
     const api = new FakeRulesApi({
       'POST /ops/rules/replays': refuse(
         422,
-        { message: 'invalid draft', issues: [{ path: 'version', message: 'must be 4' }] },
+        {
+          status: 422,
+          detail: 'invalid draft',
+          errors: [{ in: 'body', field: 'version', message: 'must be 4' }],
+        },
         '/ops/rules/replays',
       ),
     });

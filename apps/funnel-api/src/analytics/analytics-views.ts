@@ -18,7 +18,7 @@ import type {
   TargetProgressRow,
 } from '@tandem/analytics';
 import { toCsv } from './csv';
-import { paginate } from './pagination';
+import { type PageWindow, paginate } from './pagination';
 import type { ResponseFormat } from './response-format';
 import { filterRows, type RowFilter } from './row-filter';
 
@@ -334,13 +334,15 @@ export interface ViewRequest {
   readonly account?: string | undefined;
 }
 
+/** `page` is set when the answer is one page of the matches (the Link header follows it). */
 export type Presented =
-  | { readonly kind: 'json'; readonly body: unknown }
+  | { readonly kind: 'json'; readonly body: unknown; readonly page?: PageWindow }
   | {
       readonly kind: 'csv';
       readonly body: string;
       readonly filename: string;
       readonly total: number;
+      readonly page: PageWindow;
     };
 
 /**
@@ -362,11 +364,13 @@ export function present<Row extends object>(
     return { kind: 'json', body: matching };
   }
   const page = paginate(matching, request.limit, request.offset);
-  if (format === 'json') return { kind: 'json', body: page };
+  const window = { total: page.total, limit: page.limit, offset: page.offset };
+  if (format === 'json') return { kind: 'json', body: page, page: window };
   return {
     kind: 'csv',
     body: toCsv(spec.columns, page.items, matching, spec.numeric),
     filename: `tandem-${spec.name}.csv`,
     total: page.total,
+    page: window,
   };
 }

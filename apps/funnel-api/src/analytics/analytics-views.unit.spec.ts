@@ -58,7 +58,11 @@ describe('present', () => {
     }));
     expect(
       present(views.salesPerformance, performance, { team: 'emea', limit: 1 }, 'json'),
-    ).toEqual({ kind: 'json', body: { items: [performance[0]], total: 2, limit: 1, offset: 0 } });
+    ).toEqual({
+      kind: 'json',
+      body: { items: [performance[0]], total: 2, limit: 1, offset: 0 },
+      page: { total: 2, limit: 1, offset: 0 },
+    });
   });
 
   it('ignores filters a view has no column for (the schema refuses them first)', () => {
@@ -72,6 +76,7 @@ describe('present', () => {
       kind: 'csv',
       filename: 'tandem-marketing.csv',
       total: 3,
+      page: { total: 3, limit: 1, offset: 1 },
       body:
         'channel,campaign,leads,mqls,handedToSales,salesSourced,accepted,rejected,sqls,opportunities,won,' +
         'wonRevenue.EUR,mqlRate,sqlRate\r\n' +

@@ -7,7 +7,7 @@
  * validated by its zod schema, rule set resolved and named in the headers, rows read with bound
  * parameters, then filtering, paging and CSV (analytics-views.ts). No request string reaches SQL.
  */
-import { Controller, Get, Headers, Inject, Query, Res, UseFilters } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { z } from 'zod';
@@ -20,7 +20,6 @@ import {
 } from '../auth/access.decorators';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS } from '../platform/tokens';
-import { AnalyticsParameterErrorFilter, RuleSetNotFoundFilter } from './analytics-errors.filter';
 import { ApiAnalyticsView } from './analytics-openapi';
 import {
   type ReconciliationQuery,
@@ -30,6 +29,7 @@ import {
 } from './analytics-query.schemas';
 import { type ViewDeclaration, declaredViews, viewDoc } from './analytics-view.declarations';
 import { type Presented, type ViewRequest, present, views } from './analytics-views';
+import { pageLinks } from './pagination';
 import { type ResponseFormat, chooseFormat } from './response-format';
 import { ZodQueryPipe } from './zod-query.pipe';
 
@@ -39,7 +39,6 @@ type ViewQueryShape = ScopeQuery & ViewRequest & { readonly format?: ResponseFor
 @ApiTags('analytics')
 @Allow(...VIEW_READERS)
 @Controller('analytics')
-@UseFilters(new AnalyticsParameterErrorFilter(), new RuleSetNotFoundFilter())
 export class AnalyticsController {
   constructor(@Inject(ANALYTICS) private readonly analytics: AnalyticsHandle) {}
 
@@ -215,9 +214,12 @@ export class AnalyticsController {
   }
 }
 
-/** Sets the CSV headers when needed and hands the body to Nest. */
+/** Sets the paging and CSV headers when needed and hands the body to Nest. */
 function send(response: Response, presented: Presented): unknown {
   response.vary('Accept');
+  if (presented.page !== undefined) {
+    response.setHeader('Link', pageLinks(response.req.originalUrl, presented.page));
+  }
   if (presented.kind === 'json') return presented.body;
   response.setHeader('Content-Type', 'text/csv; charset=utf-8; header=present');
   response.setHeader('Content-Disposition', `attachment; filename="${presented.filename}"`);

@@ -1,4 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
+import { type FieldProblem, InvalidRequestError, problemOf } from '../http/problem-details';
 import { attributionQuery, funnelQuery, targetsQuery } from './analytics-query.schemas';
 import { ZodQueryPipe } from './zod-query.pipe';
 
@@ -6,11 +6,9 @@ function refusal(pipe: ZodQueryPipe<never>, query: Record<string, unknown>) {
   try {
     pipe.transform(query);
   } catch (error) {
-    expect(error).toBeInstanceOf(BadRequestException);
-    return (error as BadRequestException).getResponse() as {
-      message: string;
-      issues: { parameter: string; message: string }[];
-    };
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    // What the client reads: the problem the edge renders from the error.
+    return problemOf(error) as { status: number; detail: string; errors: readonly FieldProblem[] };
   }
   throw new Error('expected a 400');
 }
@@ -50,7 +48,7 @@ describe('ZodQueryPipe with the analytics query schemas', () => {
       owner: 'marco',
       colour: 'red',
     });
-    expect(body.issues.map((issue) => issue.parameter).sort()).toEqual([
+    expect(body.errors.map((issue) => issue.field).sort()).toEqual([
       'capturedFrom',
       'colour',
       'limit',
@@ -58,8 +56,10 @@ describe('ZodQueryPipe with the analytics query schemas', () => {
       'offset',
       'owner',
     ]);
-    expect(body.message).toMatch(/^invalid query: /);
-    expect(body.message).toContain('model:');
+    expect(body.status).toBe(400);
+    expect(body.errors.every((issue) => issue.in === 'query')).toBe(true);
+    expect(body.detail).toMatch(/^invalid request: /);
+    expect(body.detail).toContain('model:');
   });
 
   it.each([
@@ -71,19 +71,20 @@ describe('ZodQueryPipe with the analytics query schemas', () => {
     [{ limit: '' }, 'limit'],
   ])('refuses %j naming %s', (query, parameter) => {
     const body = refusal(new ZodQueryPipe(funnelQuery) as unknown as ZodQueryPipe<never>, query);
-    expect(body.issues.map((issue) => issue.parameter)).toEqual([parameter]);
+    expect(body.errors.map((issue) => issue.field)).toEqual([parameter]);
   });
 
   it('refuses a required enum that is missing, and filters a view has no column for', () => {
-    expect(refusal(attribution as unknown as ZodQueryPipe<never>, {}).issues).toEqual([
-      { parameter: 'model', message: expect.any(String) },
+    expect(refusal(attribution as unknown as ZodQueryPipe<never>, {}).errors).toEqual([
+      { in: 'query', field: 'model', message: expect.any(String) },
     ]);
     const targets = new ZodQueryPipe(targetsQuery) as unknown as ZodQueryPipe<never>;
-    expect(refusal(targets, { channel: 'web' }).issues).toEqual([
-      { parameter: 'channel', message: 'not a parameter of this endpoint' },
+    expect(refusal(targets, { channel: 'web' }).errors).toEqual([
+      { in: 'query', field: 'channel', message: 'not a parameter of this endpoint' },
     ]);
-    expect(refusal(targets, { owner: '' }).issues[0]).toEqual({
-      parameter: 'owner',
+    expect(refusal(targets, { owner: '' }).errors[0]).toEqual({
+      in: 'query',
+      field: 'owner',
       message: 'must not be empty',
     });
   });

@@ -12,10 +12,12 @@ import {
   Param,
   ParseIntPipe,
   Post,
+  Res,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { funnelDefinitionSchema } from '@tandem/domain';
+import type { Response } from 'express';
 import { z } from 'zod';
 import { Allow, AllowCommand, VIEW_READERS } from '../auth/access.decorators';
 import { Ctx, type RequestContext } from '../http/request-context';
@@ -60,7 +62,13 @@ export class DefinitionsController {
   @Post()
   @HttpCode(201)
   @ApiBody({ schema: z.toJSONSchema(funnelDefinitionSchema, { io: 'input' }) as object })
-  publish(@Body() draft: unknown, @Ctx() context: RequestContext) {
-    return this.commands.execute(new PublishFunnelDefinition(draft, context));
+  async publish(
+    @Body() draft: unknown,
+    @Ctx() context: RequestContext,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const published = await this.commands.execute(new PublishFunnelDefinition(draft, context));
+    response.setHeader('location', `/definitions/${published.version}`);
+    return published;
   }
 }

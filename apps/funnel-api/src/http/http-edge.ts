@@ -1,8 +1,9 @@
 /**
  * What every request meets before Nest routes it: security headers (helmet, no X-Powered-By),
  * the CORS policy, limits on the identity headers that end up in every event's envelope, and
- * the request body limit with a 413 in the API's error shape (body-parser's own error reached
- * the exception filter as an unknown error: a 500).
+ * the request body limit with a 413 problem (body-parser's own error reached the exception
+ * filter as an unknown error: a 500), and malformed JSON as a 400 problem. These answer before
+ * Nest routes, so they render through problem-details.ts like the exception filter does.
  *
  * It must never decide who may do what (authentication and the AccessGuard do) and
  * never touch a body beyond its size: validation stays with the zod pipes.
@@ -11,6 +12,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { HttpConfig } from '@tandem/config';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import { problem, sendProblem } from './problem-details';
 
 /**
  * Headers recorded in events or echoed back: short, printable ASCII, or refused. The actor
@@ -32,6 +34,7 @@ const CORS_REQUEST_HEADERS = [
 const CORS_EXPOSED_HEADERS = [
   'content-disposition',
   'idempotent-replayed',
+  'link',
   'location',
   'retry-after',
   'www-authenticate',
@@ -79,13 +82,14 @@ function limitIdentityHeaders(request: Request, response: Response, next: NextFu
     if (value === undefined) continue;
     const text = Array.isArray(value) ? value.join(', ') : value;
     if (text.length <= MAX_HEADER_LENGTH && PRINTABLE_ASCII.test(text)) continue;
-    response.status(400).json({
-      statusCode: 400,
-      error: 'Bad Request',
-      message: `${name} must be at most ${MAX_HEADER_LENGTH} printable ASCII characters`,
-      code: 'invalid_header',
-      header: name,
-    });
+    const message = `must be at most ${MAX_HEADER_LENGTH} printable ASCII characters`;
+    sendProblem(
+      request,
+      response,
+      problem(400, 'invalid_header', `${name} ${message}`, {
+        errors: [{ in: 'header', field: name, message }],
+      }),
+    );
     return;
   }
   next();
@@ -99,23 +103,37 @@ function limitIdentityHeaders(request: Request, response: Response, next: NextFu
 export function limitBodies(app: NestExpressApplication, http: HttpConfig): void {
   app.useBodyParser('json', { limit: http.bodyLimitBytes });
   app.useBodyParser('urlencoded', { limit: http.bodyLimitBytes, extended: true });
-  app.use((error: unknown, _request: Request, response: Response, next: NextFunction): void => {
-    if (!isTooLarge(error)) {
-      next(error);
+  app.use((error: unknown, request: Request, response: Response, next: NextFunction): void => {
+    if (isTooLarge(error)) {
+      sendProblem(
+        request,
+        response,
+        problem(
+          413,
+          'body_too_large',
+          `request body exceeds the limit of ${http.bodyLimitBytes} bytes (TANDEM_BODY_LIMIT)`,
+        ),
+      );
       return;
     }
-    response.status(413).json({
-      statusCode: 413,
-      error: 'Payload Too Large',
-      message: `request body exceeds the limit of ${http.bodyLimitBytes} bytes (TANDEM_BODY_LIMIT)`,
-      code: 'body_too_large',
-    });
+    if (isUnparsable(error)) {
+      // Malformed JSON: the client's mistake, in the same shape as a body that fails its schema.
+      sendProblem(
+        request,
+        response,
+        problem(400, 'invalid_request', 'invalid request: the body is not valid JSON', {
+          errors: [{ in: 'body', field: '(body)', message: 'not valid JSON' }],
+        }),
+      );
+      return;
+    }
+    next(error);
   });
 }
 
-/** body-parser's errors are http-errors with a `type`; this one means "too large". */
-const isTooLarge = (error: unknown): boolean =>
-  typeof error === 'object' &&
-  error !== null &&
-  'type' in error &&
-  error.type === 'entity.too.large';
+/** body-parser's errors are http-errors with a `type`; a client causes these two. */
+const bodyParserErrorType = (error: unknown): unknown =>
+  typeof error === 'object' && error !== null && 'type' in error ? error.type : undefined;
+const isTooLarge = (error: unknown): boolean => bodyParserErrorType(error) === 'entity.too.large';
+const isUnparsable = (error: unknown): boolean =>
+  bodyParserErrorType(error) === 'entity.parse.failed';

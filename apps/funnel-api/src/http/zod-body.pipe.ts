@@ -1,9 +1,11 @@
 /**
- * Validates a request body against a zod schema. A bad body is a 400 that names
- * every offending field; nothing reaches a handler unvalidated.
+ * Validates a request body against a zod schema. A bad body is a 400 problem that names
+ * every offending field (`errors[]`, `in: 'body'`); nothing reaches a handler unvalidated.
  */
-import { BadRequestException, type PipeTransform } from '@nestjs/common';
+import type { PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
+import { InvalidRequestError } from './problem-details';
+import { fieldProblemsOf } from './zod-field-problems';
 
 export class ZodBodyPipe<T extends z.ZodType> implements PipeTransform<unknown, z.infer<T>> {
   constructor(private readonly schema: T) {}
@@ -11,16 +13,6 @@ export class ZodBodyPipe<T extends z.ZodType> implements PipeTransform<unknown, 
   transform(value: unknown): z.infer<T> {
     const result = this.schema.safeParse(value ?? {});
     if (result.success) return result.data;
-    throw new BadRequestException({
-      statusCode: 400,
-      error: 'Bad Request',
-      message: `invalid request: ${result.error.issues
-        .map((issue) => `${issue.path.length ? issue.path.join('.') : '(body)'}: ${issue.message}`)
-        .join('; ')}`,
-      issues: result.error.issues.map((issue) => ({
-        field: issue.path.length ? issue.path.join('.') : '(body)',
-        message: issue.message,
-      })),
-    });
+    throw new InvalidRequestError(fieldProblemsOf(result.error.issues, 'body'));
   }
 }

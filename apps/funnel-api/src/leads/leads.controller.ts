@@ -48,7 +48,9 @@ export class LeadsController {
     const result = await this.commands.execute(
       new ExecuteLeadCommand(leadId, body.command, body.options, context, body.accountId),
     );
-    response.setHeader('location', `/leads/${leadId}`);
+    // The new lead's one readable resource is its timeline (RFC 9110 §15.3.2). A canonical id
+    // holds only characters a path segment allows as they are (`hubspot:1234` included).
+    response.setHeader('location', `/leads/${leadId}/timeline`);
     return result;
   }
 

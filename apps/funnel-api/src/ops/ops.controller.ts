@@ -3,9 +3,10 @@
  * projects the whole event log again; progress shows on /health (position vs
  * head). Only ops may do it; only where this process runs the projector.
  */
-import { Controller, ConflictException, HttpCode, Optional, Post } from '@nestjs/common';
+import { Controller, ConflictException, HttpCode, Optional, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { authorize } from '@tandem/domain';
+import type { Response } from 'express';
 import { EmbeddedProjector } from '../analytics/embedded-projector.service';
 import { SkipIdempotency } from '../http/idempotency/skip-idempotency.decorator';
 import { AllowCommand } from '../auth/access.decorators';
@@ -21,7 +22,7 @@ export class OpsController {
   @HttpCode(202)
   @SkipIdempotency() // appends nothing; a stored "rebuilding" replayed later would mislead
   @ApiOperation({ summary: 'Rebuild the analytics from the event log (ops); follow /health' })
-  async rebuild(@Ctx() context: RequestContext) {
+  async rebuild(@Ctx() context: RequestContext, @Res({ passthrough: true }) response: Response) {
     authorize(context.actor.role, 'RebuildProjections');
     if (!this.projector) {
       throw new ConflictException(
@@ -29,6 +30,8 @@ export class OpsController {
       );
     }
     await this.projector.rebuild();
+    // 202: where to follow the work (RFC 9110 §15.3.3); /health shows position against head.
+    response.setHeader('location', '/health');
     return { status: 'rebuilding', follow: '/health' };
   }
 }

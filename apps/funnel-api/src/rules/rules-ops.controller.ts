@@ -17,7 +17,6 @@ import {
   Post,
   Query,
   Res,
-  UseFilters,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -32,7 +31,6 @@ import {
 import { authorize, parseFunnelDefinition } from '@tandem/domain';
 import type { Response } from 'express';
 import { z } from 'zod';
-import { RuleSetNotFoundFilter } from '../analytics/analytics-errors.filter';
 import { ZodQueryPipe } from '../analytics/zod-query.pipe';
 import { EmbeddedProjector } from '../analytics/embedded-projector.service';
 import { ActivateFunnelDefinition } from '../definitions/activate-funnel-definition.handler';
@@ -42,7 +40,7 @@ import { Ctx, type RequestContext } from '../http/request-context';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS } from '../platform/tokens';
-import { RuleReplays } from './rule-replays.service';
+import { RuleReplays, type ReplayView } from './rule-replays.service';
 
 const replayRequest = z.union([
   z.strictObject({ draft: z.unknown() }),
@@ -77,7 +75,6 @@ const ACTIVATION_WAIT_MS = 30_000;
 
 @ApiTags('ops')
 @Controller()
-@UseFilters(new RuleSetNotFoundFilter())
 export class RulesOpsController {
   constructor(
     @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
@@ -97,8 +94,14 @@ export class RulesOpsController {
   async replay(
     @Body(new ZodBodyPipe(replayRequest)) body: ReplayRequest,
     @Ctx() context: RequestContext,
+    @Res({ passthrough: true }) response: Response,
   ) {
     authorize(context.actor.role, 'RebuildProjections');
+    const follow = (replay: ReplayView): ReplayView => {
+      // 202: the replay's status resource (RFC 9110 §15.3.3).
+      response.setHeader('location', `/ops/rules/replays/${encodeURIComponent(replay.id)}`);
+      return replay;
+    };
     if ('draft' in body) {
       const draft = parseFunnelDefinition(body.draft);
       const published = (await this.definitions.all()).find(
@@ -108,10 +111,10 @@ export class RulesOpsController {
         published !== undefined && sameRuleSet(ruleSetKey(published.definition), ruleSetKey(draft))
           ? 'published'
           : 'shadow';
-      return this.replays.start(draft, kind);
+      return follow(await this.replays.start(draft, kind));
     }
     const published = await this.published(body.version);
-    return this.replays.start(published.definition, 'published');
+    return follow(await this.replays.start(published.definition, 'published'));
   }
 
   @Allow(...OPERATORS)
@@ -177,7 +180,11 @@ export class RulesOpsController {
       new ActivateFunnelDefinition(body.version, context),
     );
     const switched = await this.waitForViews(key, BigInt(activated.globalPosition));
-    if (!switched) response.status(202);
+    if (!switched) {
+      // Accepted, not yet visible: the rule sets list names the active set once it is.
+      response.status(202);
+      response.setHeader('location', '/ops/rules');
+    }
     return {
       active: key,
       previous:

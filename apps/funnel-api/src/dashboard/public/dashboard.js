@@ -271,7 +271,8 @@ async function getJson(/** @type {string} */ path) {
     let detail = '';
     try {
       const problem = await response.json();
-      detail = problem.message ? `: ${problem.message}` : '';
+      // RFC 9457 problem details: `detail` says why.
+      detail = problem.detail ? `: ${problem.detail}` : '';
     } catch {
       // not JSON: the status says enough
     }

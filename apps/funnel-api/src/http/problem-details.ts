@@ -1,0 +1,213 @@
+/**
+ * RFC 9457 problem details: the one shape every error answer of the API has, and the one
+ * mapping from errors (domain, event store, analytics, the request pipes, Nest's own
+ * HttpException) to it. The exception filter and the Express middleware that answer before
+ * Nest routes (header and body limits) both render through `sendProblem`, so a client reads
+ * one shape whatever refused it.
+ *
+ * It must never let an error's class carry an HTTP status: the errors stay HTTP-free and the
+ * statuses are decided here, once. An error it does not know is not a problem the client can
+ * fix: `problemOf` returns null and the caller answers 500 without the error's words.
+ */
+import { STATUS_CODES } from 'node:http';
+import { HttpException } from '@nestjs/common';
+import {
+  InvalidCaptureWindowError,
+  InvalidQueryParameterError,
+  RuleSetNotFoundError,
+} from '@tandem/analytics';
+import {
+  DefinitionVersionNotFoundError,
+  DomainError,
+  ForbiddenError,
+  InvalidDefinitionError,
+  LeadNotFoundError,
+  RuleViolationError,
+} from '@tandem/domain';
+import {
+  CheckpointConflictError,
+  DuplicateEventIdError,
+  InvalidAppendError,
+  WrongExpectedRevisionError,
+} from '@tandem/event-store';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { LeadBusyError } from '../leads/lead-command.queue';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** One offending value: the same shape for body, query, path and header problems. */
+export const fieldProblemSchema = z.object({
+  in: z.enum(['body', 'query', 'path', 'header']).describe('Where the value sits'),
+  field: z
+    .string()
+    .describe('Dotted path inside the body (`contact.email`), or the parameter or header name'),
+  message: z.string(),
+});
+
+export type FieldProblem = Readonly<z.infer<typeof fieldProblemSchema>>;
+export type ProblemLocation = FieldProblem['in'];
+
+/**
+ * The documented shape of every error answer (the OpenAPI document's `Problem` schema);
+ * extension members such as `reasons` and `retryAfterSeconds` may follow.
+ */
+export const problemSchema = z.looseObject({
+  type: z.string().describe('URI of the kind of problem: tag:tandem,2026:problem:<code>'),
+  title: z.string().describe("The HTTP status's reason phrase"),
+  status: z.number().int().min(400).max(599),
+  detail: z.string().describe('What went wrong with this request, in words'),
+  instance: z.string().describe('The path of the request that met it'),
+  code: z.string().describe('The last segment of `type`, for clients that switch on it'),
+  errors: z.array(fieldProblemSchema).optional().describe('Each offending value, if any'),
+  reasons: z.array(z.string()).optional().describe('Why a rule refused (422 rule_violation)'),
+  retryAfterSeconds: z.number().optional().describe('As Retry-After (429)'),
+});
+
+export interface Problem {
+  /** A URI naming the kind of problem; `code` is its last segment, for clients that switch. */
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  /** The request path that met the problem (set when it is sent). */
+  readonly instance?: string;
+  readonly code: string;
+  readonly errors?: readonly FieldProblem[];
+  /** RFC 9457 extension members (`reasons`, `retryAfterSeconds`). */
+  readonly [extension: string]: unknown;
+}
+
+/**
+ * A request the pipes refuse before any handler runs: a body, query or path parameter that
+ * does not validate. Thrown, not returned, so Nest stops at the pipe.
+ */
+export class InvalidRequestError extends Error {
+  constructor(readonly errors: readonly FieldProblem[]) {
+    super(
+      `invalid request: ${errors.map((error) => `${error.field}: ${error.message}`).join('; ')}`,
+    );
+    this.name = 'InvalidRequestError';
+  }
+}
+
+/**
+ * Problem types are `tag:` URIs (RFC 4151): unique without promising a page to dereference,
+ * which RFC 9457 §3.1.1 allows. README's API section lists the codes.
+ */
+export const problemType = (code: string): string => `tag:tandem,2026:problem:${code}`;
+
+export function problem(
+  status: number,
+  code: string,
+  detail: string,
+  extensions: Readonly<Record<string, unknown>> = {},
+): Problem {
+  return {
+    type: problemType(code),
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    ...extensions,
+  };
+}
+
+/** The problem an error is, or null for an unexpected one (a bug or an outage: a 500). */
+export function problemOf(error: unknown): Problem | null {
+  if (error instanceof InvalidRequestError) {
+    return problem(400, 'invalid_request', error.message, { errors: error.errors });
+  }
+  if (error instanceof HttpException) return httpExceptionProblem(error);
+  if (error instanceof LeadNotFoundError || error instanceof DefinitionVersionNotFoundError) {
+    return problem(404, error.code, error.message);
+  }
+  if (error instanceof RuleSetNotFoundError) {
+    return problem(404, 'rule_set_not_found', error.message);
+  }
+  if (error instanceof ForbiddenError) return problem(403, error.code, error.message);
+  if (error instanceof InvalidDefinitionError) {
+    return problem(400, error.code, error.message, {
+      errors: error.issues.map((issue): FieldProblem => ({
+        in: 'body',
+        field: issue.path,
+        message: issue.message,
+      })),
+    });
+  }
+  if (error instanceof RuleViolationError && error.reasons.length > 0) {
+    return problem(422, error.code, error.message, { reasons: error.reasons });
+  }
+  // Lifecycle and rule violations, and any other refusal the domain decides.
+  if (error instanceof DomainError) return problem(422, error.code, error.message);
+  if (
+    error instanceof WrongExpectedRevisionError ||
+    error instanceof DuplicateEventIdError ||
+    error instanceof CheckpointConflictError
+  ) {
+    return problem(409, 'conflict', error.message);
+  }
+  if (error instanceof LeadBusyError) {
+    return problem(429, error.code, error.message, {
+      retryAfterSeconds: error.retryAfterSeconds,
+    });
+  }
+  if (error instanceof InvalidAppendError) return problem(400, 'invalid_append', error.message);
+  if (error instanceof InvalidCaptureWindowError || error instanceof InvalidQueryParameterError) {
+    // The zod query schemas refuse these first; this keeps a gap between the two a 400.
+    // Their messages start with the parameter's name.
+    const field = /^(\w+)/.exec(error.message)?.[1] ?? '(query)';
+    return problem(400, 'invalid_request', `invalid request: ${error.message}`, {
+      errors: [{ in: 'query', field, message: error.message }],
+    });
+  }
+  return null;
+}
+
+/** Nest's own exceptions (and ours built on them): their status, their words, their code. */
+function httpExceptionProblem(error: HttpException): Problem {
+  const status = error.getStatus();
+  const answer = error.getResponse();
+  if (typeof answer === 'string') return problem(status, codeOfStatus(status), answer);
+  const {
+    statusCode: _statusCode,
+    error: _error,
+    message,
+    code,
+    ...extensions
+  } = answer as Record<string, unknown>;
+  const detail = Array.isArray(message)
+    ? message.map(String).join('; ')
+    : typeof message === 'string'
+      ? message
+      : (STATUS_CODES[status] ?? 'error');
+  return problem(
+    status,
+    typeof code === 'string' ? code : codeOfStatus(status),
+    detail,
+    extensions,
+  );
+}
+
+/** `Not Found` → `not_found`: the code of an exception that names none. */
+const codeOfStatus = (status: number): string =>
+  (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '_');
+
+/** The 500 answer: the error's own words stay in the log, never in the response. */
+export const internalProblem = (): Problem =>
+  problem(500, 'internal_error', 'internal error; the server log has the details');
+
+/**
+ * Writes the problem with `instance` set to the request's path and the headers it implies
+ * (Retry-After for a 429 that knows when). Headers set before (WWW-Authenticate on a 401 or
+ * 403) are kept.
+ */
+export function sendProblem(request: Request, response: Response, answer: Problem): void {
+  if (typeof answer.retryAfterSeconds === 'number') {
+    response.setHeader('Retry-After', String(answer.retryAfterSeconds));
+  }
+  response
+    .status(answer.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify({ ...answer, instance: request.originalUrl.split('?')[0] }));
+}
