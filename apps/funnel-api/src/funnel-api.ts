@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { TandemConfig } from '@tandem/config';
 import { createLogger, PinoNestLogger, runWithLogContext } from '@tandem/logging';
 import type { NextFunction, Request, Response } from 'express';
@@ -13,6 +13,7 @@ import { authenticateRequests } from './auth/authentication.middleware';
 import { RequestAuthenticator } from './auth/request-authenticator';
 import { authorisedActorOf } from './auth/verified-identity';
 import { limitBodies, protectEdge } from './http/http-edge';
+import { createOpenApiDocument } from './http/openapi-document';
 import { ApiMetrics } from './observability/api-metrics';
 import { observeRequests } from './observability/request-observability';
 
@@ -39,22 +40,8 @@ export async function createFunnelApi(config: TandemConfig): Promise<INestApplic
   // Before routing, so the write rate limit counts per verified caller (the guard then decides).
   app.use(authenticateRequests(app.get(RequestAuthenticator)));
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Tandem funnel API')
-      .setDescription(
-        'Commands append lead-lifecycle events; queries read the funnel views. ' +
-          'Every route but /health/live needs `Authorization: Bearer <token>` (a JWT, or an ' +
-          'API key); the role in it decides what it may call. May carry `x-correlation-id`.',
-      )
-      // Swagger UI's "Authorize" sends the token on every call (`tandem token` mints one).
-      .addBearerAuth()
-      .addSecurityRequirements('bearer')
-      .setVersion('1')
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document);
+  // OpenAPI 3.1 at /docs-json, Swagger UI at /docs: its "Authorize" sends the token.
+  SwaggerModule.setup('docs', app, createOpenApiDocument(app));
   await app.init();
   return app;
 }

@@ -1,0 +1,352 @@
+/**
+ * The API's HTTP conventions on real engines (PGlite + chDB), through HTTP (issue 13 item 4):
+ * every refusal is an RFC 9457 `application/problem+json` with one `errors[]` shape; 201 and
+ * 202 answers carry `Location`; paginated views carry RFC 8288 `Link` headers that lead
+ * through every page; and the served OpenAPI document validates as 3.1 with a real validator,
+ * every operation with its answers and, unless public, a security requirement.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validate, compileErrors } from '@readme/openapi-parser';
+import type { Role } from '@tandem/domain';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { asRole } from './support/auth-headers';
+import { eventually } from './support/eventually';
+import {
+  type FunnelApiFixture,
+  startFunnelApi,
+  waitForProjection,
+} from './support/funnel-api.fixture';
+
+jest.setTimeout(180_000);
+
+const captureBody = (campaign: string, overrides: Record<string, unknown> = {}) => ({
+  contact: { name: 'Giulia Rossi', email: 'giulia@example.com' },
+  company: { name: 'Acme', industry: 'software', size: 250, country: 'IT' },
+  source: { channel: 'web', campaign },
+  productInterest: 'funnel_analytics',
+  timeframe: '3_months',
+  consent: { marketing: true },
+  ...overrides,
+});
+
+interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: string;
+  errors?: { in: string; field: string; message: string }[];
+}
+
+/** The problem-details members every refusal has, whatever refused it. */
+function expectProblem(
+  response: request.Response,
+  status: number,
+  code: string,
+  instance: string,
+): ProblemBody {
+  expect(response.status).toBe(status);
+  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const body = response.body as ProblemBody;
+  expect(body).toMatchObject({
+    type: `tag:tandem,2026:problem:${code}`,
+    status,
+    code,
+    instance,
+  });
+  expect(body.title.length).toBeGreaterThan(0);
+  expect(body.detail.length).toBeGreaterThan(0);
+  return body;
+}
+
+let chdbPath: string;
+let api: FunnelApiFixture;
+let http: App;
+
+const as = (role: Role) => asRole(role, `${role}-conventions@test.tandem`);
+const capture = async (campaign: string): Promise<request.Response> =>
+  request(http).post('/leads').set(as('marketing')).send(captureBody(campaign)).expect(201);
+
+beforeAll(async () => {
+  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-http-conventions-chdb-'));
+  // A small body limit so the 413 needs no megabyte of test data.
+  api = await startFunnelApi(chdbPath, { http: { bodyLimitBytes: 4096 } });
+  http = api.app.getHttpServer() as App;
+});
+
+afterAll(async () => {
+  await api?.close();
+  await rm(chdbPath, { recursive: true, force: true });
+});
+
+describe('errors are RFC 9457 problem details', () => {
+  it('400 for a body: errors[] names each field in the body', async () => {
+    const response = await request(http)
+      .post('/leads')
+      .set(as('marketing'))
+      .send(
+        captureBody('c', {
+          contact: { name: 'X', email: 'not-an-email' },
+          company: { name: 'Acme', size: -3 },
+        }),
+      );
+    const body = expectProblem(response, 400, 'invalid_request', '/leads');
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        { in: 'body', field: 'contact.email', message: expect.any(String) as unknown },
+        { in: 'body', field: 'company.size', message: expect.any(String) as unknown },
+      ]),
+    );
+  });
+
+  it('400 for a query: the same errors[] shape, in the query', async () => {
+    const response = await request(http)
+      .get('/analytics/marketing?chanel=web&limit=0')
+      .set(as('marketing'));
+    const body = expectProblem(response, 400, 'invalid_request', '/analytics/marketing');
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        { in: 'query', field: 'chanel', message: 'not a parameter of this endpoint' },
+        { in: 'query', field: 'limit', message: expect.any(String) as unknown },
+      ]),
+    );
+    expect(body.errors).toHaveLength(2);
+  });
+
+  it('400 for a path parameter and for malformed JSON', async () => {
+    const path = await request(http)
+      .post('/leads/hubspot:12ab/touchpoints')
+      .set(as('marketing'))
+      .send({ kind: 'page_view', channel: 'web' });
+    expect(
+      expectProblem(path, 400, 'invalid_request', '/leads/hubspot:12ab/touchpoints').errors,
+    ).toEqual([{ in: 'path', field: 'leadId', message: expect.any(String) as unknown }]);
+    const json = await request(http)
+      .post('/leads')
+      .set(as('marketing'))
+      .set('content-type', 'application/json')
+      .send('{"contact":');
+    expect(expectProblem(json, 400, 'invalid_request', '/leads').errors).toEqual([
+      { in: 'body', field: '(body)', message: 'not valid JSON' },
+    ]);
+  });
+
+  it('404 for a lead that does not exist', async () => {
+    const leadId = '0190d0b0-2222-7000-8000-00000000abcd';
+    const response = await request(http)
+      .post(`/leads/${leadId}/touchpoints`)
+      .set(as('marketing'))
+      .send({ kind: 'page_view', channel: 'web' });
+    const body = expectProblem(response, 404, 'lead_not_found', `/leads/${leadId}/touchpoints`);
+    expect(body.title).toBe('Not Found');
+    expect(body.detail).toContain(leadId);
+  });
+
+  it('409 for a stale expected revision', async () => {
+    const { leadId } = (await capture('stale')).body as { leadId: string };
+    const response = await request(http)
+      .post(`/leads/${leadId}/touchpoints`)
+      .set(as('marketing'))
+      .send({ kind: 'page_view', channel: 'web', expectedRevision: 7 });
+    const body = expectProblem(response, 409, 'conflict', `/leads/${leadId}/touchpoints`);
+    expect(body.detail).toContain('expected revision 7');
+  });
+
+  it('401 without a token keeps WWW-Authenticate; 403 for a role the route does not allow', async () => {
+    const anonymous = await request(http).get('/analytics/marketing');
+    expectProblem(anonymous, 401, 'unauthenticated', '/analytics/marketing');
+    expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer realm="tandem"/);
+
+    const analyst = await request(http)
+      .post('/leads')
+      .set(as('analyst'))
+      .send(captureBody('forbidden'));
+    expectProblem(analyst, 403, 'forbidden', '/leads');
+    expect(analyst.headers['www-authenticate']).toMatch(/error="insufficient_scope"/);
+  });
+
+  it('413 for a body over the limit', async () => {
+    const response = await request(http)
+      .post('/leads')
+      .set(as('marketing'))
+      .send(captureBody('large', { notes: 'x'.repeat(5000) }));
+    expectProblem(response, 413, 'body_too_large', '/leads');
+  });
+
+  it('422 for a command the lifecycle does not allow', async () => {
+    const { leadId } = (await capture('too-early')).body as { leadId: string };
+    const response = await request(http).post(`/leads/${leadId}/won`).set(as('sales')).send({});
+    const body = expectProblem(response, 422, 'lifecycle_violation', `/leads/${leadId}/won`);
+    expect(body.title).toBe('Unprocessable Entity');
+  });
+});
+
+describe('Location on 201 and 202', () => {
+  it("a captured lead's Location is its timeline, which answers", async () => {
+    const created = await capture('located');
+    const { leadId } = created.body as { leadId: string };
+    expect(created.headers.location).toBe(`/leads/${leadId}/timeline`);
+    const timeline = await request(http).get(created.headers.location!).set(as('marketing'));
+    expect(timeline.status).toBe(200);
+  });
+
+  it("a rebuild's and a replay's Location is where to follow them, and answers", async () => {
+    const rebuild = await request(http).post('/ops/rebuild').set(as('ops')).expect(202);
+    expect(rebuild.headers.location).toBe('/health');
+    await request(http).get(rebuild.headers.location!).set(as('ops')).expect(200);
+    await waitForProjection(http);
+
+    const replay = await request(http)
+      .post('/ops/rules/replays')
+      .set(as('ops'))
+      .send({ version: 1 })
+      .expect(202);
+    const { id } = replay.body as { id: string };
+    expect(replay.headers.location).toBe(`/ops/rules/replays/${id}`);
+    const status = await request(http).get(replay.headers.location!).set(as('ops')).expect(200);
+    expect((status.body as { id: string }).id).toBe(id);
+    await eventually(async () => {
+      const now = await request(http).get(replay.headers.location!).set(as('ops'));
+      return (now.body as { status: string }).status === 'running' ? undefined : true;
+    }, 'the replay finishes');
+  });
+});
+
+describe('Link headers on paginated views', () => {
+  it('following rel="next" from the first page visits every row once, then stops', async () => {
+    for (const campaign of ['link-a', 'link-b', 'link-c', 'link-d', 'link-e']) {
+      await capture(campaign);
+    }
+    await waitForProjection(http);
+    const all = (await request(http).get('/analytics/marketing').set(as('marketing')).expect(200))
+      .body as { campaign: string }[];
+    expect(all.length).toBeGreaterThanOrEqual(5);
+
+    const seen: { campaign: string }[] = [];
+    let next: string | undefined = '/analytics/marketing?channel=web&limit=2';
+    let pages = 0;
+    while (next !== undefined) {
+      const page = await request(http).get(next).set(as('marketing')).expect(200);
+      const links = parseLinks(page.headers.link);
+      expect(links.first).toBe('/analytics/marketing?channel=web&limit=2&offset=0');
+      if (pages > 0) expect(links.prev).toBeDefined();
+      else expect(links.prev).toBeUndefined();
+      seen.push(...(page.body as { items: { campaign: string }[] }).items);
+      next = links.next;
+      pages += 1;
+      expect(pages).toBeLessThanOrEqual(all.length); // never a loop
+    }
+    const web = all.filter((row) => (row as { channel?: string }).channel === 'web');
+    expect(seen).toEqual(web);
+    expect(pages).toBe(Math.ceil(web.length / 2));
+  });
+
+  it('a CSV page carries the same links', async () => {
+    const page = await request(http)
+      .get('/analytics/marketing?format=csv&limit=1&offset=1')
+      .set(as('marketing'))
+      .expect(200);
+    const links = parseLinks(page.headers.link);
+    expect(links.prev).toBe('/analytics/marketing?format=csv&limit=1&offset=0');
+    expect(links.next).toBe('/analytics/marketing?format=csv&limit=1&offset=2');
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('validates as OpenAPI 3.1, with answers on every operation and security unless public', async () => {
+    const served = await request(http).get('/docs-json').expect(200);
+    const document = served.body as {
+      openapi: string;
+      paths: Record<string, Record<string, OperationLike>>;
+      components: { securitySchemes: Record<string, { type: string; scheme?: string }> };
+    };
+    expect(document.openapi).toMatch(/^3\.1\.\d+$/);
+    // The validator dereferences in place: give it a copy.
+    const result = await validate(structuredClone(document) as never);
+    if (!result.valid) throw new Error(compileErrors(result));
+
+    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['apiKey', 'bearer']);
+    const publicRoutes: string[] = [];
+    let operations = 0;
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        operations += 1;
+        const route = `${method.toUpperCase()} ${path}`;
+        const statuses = Object.keys(operation.responses ?? {});
+        expect({ route, success: statuses.some((s) => /^2\d\d$/.test(s)) }).toEqual({
+          route,
+          success: true,
+        });
+        expect({ route, errors: statuses.includes('500') }).toEqual({ route, errors: true });
+        expect({ route, security: Array.isArray(operation.security) }).toEqual({
+          route,
+          security: true,
+        });
+        if (operation.security!.length === 0) {
+          publicRoutes.push(route);
+        } else {
+          expect(operation.security).toEqual([{ bearer: [] }, { apiKey: [] }]);
+          expect(operation.responses?.['401']).toEqual({
+            $ref: '#/components/responses/Problem401',
+          });
+        }
+      }
+    }
+    expect(operations).toBeGreaterThan(40);
+    // The dashboard and /metrics (HTML, Prometheus text) are left out of the document.
+    expect(publicRoutes.sort()).toEqual(['GET /health/live', 'GET /health/ready']);
+
+    const capture = document.paths['/leads']!.post!;
+    expect(capture.requestBody).toBeDefined();
+    expect(Object.keys(capture.responses!)).toEqual(
+      expect.arrayContaining(['201', '400', '401', '403', '409', '413', '422']),
+    );
+    expect(capture.responses!['201']!.headers).toHaveProperty('Location');
+    const marketing = document.paths['/analytics/marketing']!.get!;
+    expect(marketing.responses!['200']!.headers).toHaveProperty('Link');
+  });
+
+  it('documents the problem shape the API answers with', async () => {
+    const served = await request(http).get('/docs-json').expect(200);
+    const { components } = served.body as {
+      components: {
+        schemas: Record<string, { required?: string[]; properties?: Record<string, unknown> }>;
+        responses: Record<string, { content: Record<string, unknown> }>;
+      };
+    };
+    expect(components.schemas.Problem?.required).toEqual(
+      expect.arrayContaining(['type', 'title', 'status', 'detail', 'instance', 'code']),
+    );
+    expect(components.schemas.Problem?.properties?.errors).toEqual({
+      type: 'array',
+      items: { $ref: '#/components/schemas/FieldProblem' },
+      description: expect.any(String) as unknown,
+    });
+    expect(components.schemas.FieldProblem?.properties?.in).toMatchObject({
+      enum: ['body', 'query', 'path', 'header'],
+    });
+    expect(Object.keys(components.responses.Problem400!.content)).toEqual([
+      'application/problem+json',
+    ]);
+  });
+});
+
+interface OperationLike {
+  security?: Record<string, string[]>[];
+  requestBody?: unknown;
+  responses?: Record<string, { headers?: Record<string, unknown>; $ref?: string }>;
+}
+
+/** `<url>; rel="next", …` → { next: url, … } (RFC 8288, as the API writes it). */
+function parseLinks(header: string | undefined): Record<string, string | undefined> {
+  const links: Record<string, string> = {};
+  for (const part of (header ?? '').split(',')) {
+    const match = /^\s*<([^>]*)>\s*;\s*rel="([^"]+)"\s*$/.exec(part);
+    if (match) links[match[2]!] = match[1]!;
+  }
+  return links;
+}
