@@ -281,3 +281,25 @@ describe('touches before capture', () => {
     });
   });
 });
+
+describe('erasure', () => {
+  it('leaves the stitched path and every credit as they were', async () => {
+    const client = analytics.client();
+    const database = await analytics.freshDatabase();
+    const envelopes = preCaptureScenario();
+    await projectBatch(client, envelopes, { database });
+    const queries = new AnalyticsQueries(client, { database });
+    const before = JSON.stringify(await queries.marketingAttribution('w_shaped'));
+
+    const log = createEventLog({ firstPosition: envelopes.length + 1 });
+    await projectBatch(client, [log.lead('B5', e.erased())], { database });
+    const after = JSON.stringify(await queries.marketingAttribution('w_shaped'));
+    expect(after).toBe(before);
+    // And the credits are the stitched ones (W-shaped, worked out in 'touches before capture').
+    expect(credits(JSON.parse(after) as MarketingAttributionRow[])['paid_search/spring']).toEqual({
+      leadsTouched: 1,
+      wonRevenue: { EUR: '30' },
+      pipeline: {},
+    });
+  });
+});
