@@ -2,9 +2,11 @@
  * `tandem migrate`: applies the ClickHouse migrations (libs/analytics/sql) to the
  * configured target — a server, or an embedded chDB directory no running API
  * owns (the API also migrates at start). The same files serve both; each applied
- * file is recorded, with its checksum, in schema_migrations. On a server, with
- * CLICKHOUSE_ANALYST_USER/PASSWORD set, it also creates (or re-keys) the
- * read-only analyst login.
+ * file is recorded, with its checksum, in schema_migrations. It then (re)creates
+ * the parameterised views analysts query (marketing_lens(...), …) from this
+ * version's view files. On a server, with CLICKHOUSE_ANALYST_USER/PASSWORD set, it
+ * also creates (or re-keys) the read-only analyst login, whose SELECT on the
+ * database covers those views.
  */
 import {
   closeAnalyticsClient,
@@ -34,6 +36,7 @@ export async function migrateAnalytics(
 export function migrationSummary(report: MigrationReport): string {
   return (
     `ClickHouse ${report.database}: applied ${report.applied.length} (${report.applied.join(', ') || 'none'}), ` +
-    `${report.alreadyApplied.length} already applied`
+    `${report.alreadyApplied.length} already applied; ${report.views.length} analyst views ` +
+    `(${report.views.join(', ')})`
   );
 }
