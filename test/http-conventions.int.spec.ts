@@ -306,6 +306,13 @@ describe('the OpenAPI document', () => {
       expect.arrayContaining(['201', '400', '401', '403', '409', '413', '422']),
     );
     expect(capture.responses!['201']!.headers).toHaveProperty('Location');
+    // The success answer's schema, generated from the zod schema the compiler ties to it.
+    expect(capture.responses!['201']!.content?.['application/json']?.schema).toMatchObject({
+      type: 'object',
+      required: ['leadId', 'revision', 'events'],
+    });
+    const won = document.paths['/leads/{leadId}/won']!.post!;
+    expect(Object.keys(won.responses!['200']!.content ?? {})).toEqual(['application/json']);
     const marketing = document.paths['/analytics/marketing']!.get!;
     expect(marketing.responses!['200']!.headers).toHaveProperty('Link');
   });
@@ -338,7 +345,14 @@ describe('the OpenAPI document', () => {
 interface OperationLike {
   security?: Record<string, string[]>[];
   requestBody?: unknown;
-  responses?: Record<string, { headers?: Record<string, unknown>; $ref?: string }>;
+  responses?: Record<
+    string,
+    {
+      headers?: Record<string, unknown>;
+      content?: Record<string, { schema?: unknown }>;
+      $ref?: string;
+    }
+  >;
 }
 
 /** `<url>; rel="next", …` → { next: url, … } (RFC 8288, as the API writes it). */

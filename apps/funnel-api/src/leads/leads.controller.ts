@@ -14,6 +14,7 @@ import { Ctx, type RequestContext } from '../http/request-context';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import { ExecuteLeadCommand, type LeadCommandResult } from './execute-lead-command.handler';
 import { GetLeadTimeline } from './get-lead-timeline.handler';
+import { ApiLeadCommandResult } from './lead-command.responses';
 import {
   captureLeadRequest,
   leadRequests,
@@ -37,6 +38,7 @@ export class LeadsController {
   @AllowCommand('CaptureLead')
   @Post()
   @HttpCode(201)
+  @ApiLeadCommandResult(201)
   @ApiOperation({ summary: 'Capture a lead (LeadCaptured); returns its id' })
   @ApiBody({ schema: z.toJSONSchema(captureLeadRequest, { io: 'input' }) as object })
   async capture(
@@ -64,6 +66,7 @@ export class LeadsController {
   @AllowCommand('RecordTouchpoint')
   @Post(':leadId/touchpoints')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({ summary: 'Record a touchpoint (page view, download, webinar, fair, ad …)' })
   @ApiBody({ schema: bodySchema('RecordTouchpoint') })
   recordTouchpoint(
@@ -77,6 +80,7 @@ export class LeadsController {
   @AllowCommand('ProfileLead')
   @Post(':leadId/profile')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({ summary: 'Add firmographics, role, budget, timeline' })
   @ApiBody({ schema: bodySchema('ProfileLead') })
   profile(
@@ -90,6 +94,7 @@ export class LeadsController {
   @AllowCommand('QualifyLeadAsMql')
   @Post(':leadId/mql')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({
     summary: 'Qualify as MQL under the active funnel definition (automated decision)',
   })
@@ -105,6 +110,7 @@ export class LeadsController {
   @AllowCommand('HandLeadToSales')
   @Post(':leadId/handoff')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({ summary: 'Hand an MQL to a sales owner; the SLA clock starts' })
   @ApiBody({ schema: bodySchema('HandLeadToSales') })
   handToSales(
@@ -118,6 +124,7 @@ export class LeadsController {
   @AllowCommand('HandLeadToSalesDirectly')
   @Post(':leadId/sales-sourced-handoff')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({
     summary:
       'Hand a lead to sales without an MQL (sales-sourced path: event contact, referral, outbound); the SLA clock starts',
@@ -134,6 +141,7 @@ export class LeadsController {
   @AllowCommand('AcceptLead')
   @Post(':leadId/accept')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({ summary: 'Sales accepts a handed-over lead' })
   @ApiBody({ schema: bodySchema('AcceptLead') })
   accept(
@@ -147,6 +155,7 @@ export class LeadsController {
   @AllowCommand('RejectLead')
   @Post(':leadId/reject')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({ summary: 'Sales rejects a handed-over lead with a reason from the shared list' })
   @ApiBody({ schema: bodySchema('RejectLead') })
   reject(
@@ -160,6 +169,7 @@ export class LeadsController {
   @AllowCommand('QualifyLeadAsSql')
   @Post(':leadId/sql')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({ summary: 'Sales qualifies an accepted lead as SQL' })
   @ApiBody({ schema: bodySchema('QualifyLeadAsSql') })
   qualifyAsSql(
@@ -173,6 +183,7 @@ export class LeadsController {
   @AllowCommand('OpenOpportunity')
   @Post(':leadId/opportunity')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({ summary: 'Open an opportunity for an SQL' })
   @ApiBody({ schema: bodySchema('OpenOpportunity') })
   openOpportunity(
@@ -186,6 +197,7 @@ export class LeadsController {
   @AllowCommand('ChangeOpportunityStage')
   @Post(':leadId/opportunity/stage')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({ summary: 'Move the open opportunity to another stage' })
   @ApiBody({ schema: bodySchema('ChangeOpportunityStage') })
   changeOpportunityStage(
@@ -199,6 +211,7 @@ export class LeadsController {
   @AllowCommand('WinDeal')
   @Post(':leadId/won')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({ summary: 'Close the opportunity as won' })
   @ApiBody({ schema: bodySchema('WinDeal') })
   winDeal(
@@ -212,6 +225,7 @@ export class LeadsController {
   @AllowCommand('LoseDeal')
   @Post(':leadId/lost')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({ summary: 'Close the opportunity as lost, with a loss reason' })
   @ApiBody({ schema: bodySchema('LoseDeal') })
   loseDeal(
@@ -225,6 +239,7 @@ export class LeadsController {
   @AllowCommand('RecycleLead')
   @Post(':leadId/recycle')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({ summary: 'Send the lead back to nurturing' })
   @ApiBody({ schema: bodySchema('RecycleLead') })
   recycle(
@@ -238,6 +253,7 @@ export class LeadsController {
   @AllowCommand('MergeLead')
   @Post(':leadId/merge')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({ summary: 'Mark the lead as a duplicate merged into another' })
   @ApiBody({ schema: bodySchema('MergeLead') })
   merge(
@@ -251,6 +267,7 @@ export class LeadsController {
   @AllowCommand('EraseLead')
   @Post(':leadId/erase')
   @HttpCode(200)
+  @ApiLeadCommandResult(200)
   @ApiOperation({ summary: "Erase the lead's personal data on request (ops only)" })
   @ApiBody({ schema: bodySchema('EraseLead') })
   erase(
