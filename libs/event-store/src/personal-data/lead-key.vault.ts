@@ -7,13 +7,14 @@
  * transaction: a failed append can leave an unused key, which is harmless.
  * It must never hand out a key of a shredded lead, nor keep one in memory after shredding it.
  */
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { SqlQueryable } from '../postgres/sql-executor';
-import { newDataKey } from './personal-data.cipher';
+import { type DataKey, newDataKey } from './personal-data.cipher';
 import type { KeyWrapper } from './key-wrapper.port';
 
 /** A lead's key as a reader or writer finds it. */
 export type LeadKey =
-  | { readonly kind: 'key'; readonly key: Buffer }
+  | { readonly kind: 'key'; readonly key: DataKey }
   /** Erased: its personal values can never be read again. */
   | { readonly kind: 'shredded' }
   /** Never sealed anything (recorded before sealing existed, or no personal value yet). */
@@ -30,7 +31,7 @@ const CACHE_LIMIT = 10_000;
 export class LeadKeyVault {
   private readonly table: string;
   /** Only for sealing: opening always asks the table, so an erasure elsewhere wins at once. */
-  private readonly cache = new Map<string, Buffer>();
+  private readonly cache = new Map<string, DataKey>();
 
   constructor(
     private readonly db: SqlQueryable,
@@ -160,17 +161,20 @@ export class LeadKeyVault {
           ? { kind: 'shredded' }
           : {
               kind: 'key',
-              key: await this.wrapper.unwrap(
-                Buffer.from(textColumn(row.wrapped_key), 'base64'),
-                leadId,
-              ),
+              // A key object once per lead, not per sealed value (see DataKey).
+              key: createSecretKey(
+                await this.wrapper.unwrap(
+                  Buffer.from(textColumn(row.wrapped_key), 'base64'),
+                  leadId,
+                ),
+              ) satisfies KeyObject,
             },
       );
     }
     return result;
   }
 
-  private remember(leadId: string, key: Buffer): void {
+  private remember(leadId: string, key: DataKey): void {
     if (this.cache.size >= CACHE_LIMIT) {
       const oldest = this.cache.keys().next();
       if (!oldest.done) this.cache.delete(oldest.value);
