@@ -185,6 +185,7 @@ describe.each(legs)('on $name', (leg) => {
         '0015_drop_touchpoint_content.sql',
         '0016_create_projection_dead_letters.sql',
         '0017_drop_lead_facts.sql',
+        '0018_create_visitor_touches.sql',
       ]);
       expect(second).toEqual({
         database,
@@ -208,9 +209,11 @@ describe.each(legs)('on $name', (leg) => {
           'lead_state_mv',
           'lead_state_path_mv',
           'projection_checkpoint',
+          'projection_dead_letters',
           'rule_sets',
           'schema_migrations',
           'targets',
+          'visitor_touches',
           ...Object.keys(analystViews),
         ]
           .sort()
