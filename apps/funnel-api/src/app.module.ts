@@ -21,6 +21,7 @@ import { authProviders } from './auth/auth.providers';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { EmbeddedProjector } from './analytics/embedded-projector.service';
 import { RuleReplays } from './rules/rule-replays.service';
+import { RuleSetActivation } from './rules/rule-set-activation.service';
 import { RulesOpsController } from './rules/rules-ops.controller';
 import { ActivateFunnelDefinitionHandler } from './definitions/activate-funnel-definition.handler';
 import { ActiveDefinition } from './definitions/active-definition.service';
@@ -80,6 +81,7 @@ export class AppModule {
       RecordPlanningFactHandler,
       RecordAnonymousTouchpointHandler,
       RuleReplays,
+      RuleSetActivation,
       ReconciliationMonitor,
       ...observabilityProviders,
     ];

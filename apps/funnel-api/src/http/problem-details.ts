@@ -15,6 +15,7 @@ import {
   InvalidCaptureWindowError,
   InvalidQueryParameterError,
   RuleSetNotFoundError,
+  RuleSetTransitionError,
 } from '@tandem/analytics';
 import {
   DefinitionVersionNotFoundError,
@@ -125,6 +126,8 @@ export function problemOf(error: unknown): Problem | null {
   if (error instanceof RuleSetNotFoundError) {
     return problem(404, 'rule_set_not_found', error.message);
   }
+  // A rule-set lifecycle step the set's state forbids (activating one that is not ready).
+  if (error instanceof RuleSetTransitionError) return problem(409, error.code, error.message);
   if (error instanceof ForbiddenError) return problem(403, error.code, error.message);
   if (error instanceof InvalidDefinitionError) {
     return problem(400, error.code, error.message, {

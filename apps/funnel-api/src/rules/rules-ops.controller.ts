@@ -12,28 +12,17 @@ import {
   HttpCode,
   Inject,
   NotFoundException,
-  Optional,
   Param,
   Post,
   Query,
   Res,
 } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  compareRuleSets,
-  describeRuleSet,
-  readActivation,
-  readRuleSet,
-  ruleSetKey,
-  sameRuleSet,
-} from '@tandem/analytics';
+import { compareRuleSets, describeRuleSet, ruleSetKey, sameRuleSet } from '@tandem/analytics';
 import { authorize, parseFunnelDefinition } from '@tandem/domain';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { ZodQueryPipe } from '../analytics/zod-query.pipe';
-import { EmbeddedProjector } from '../analytics/embedded-projector.service';
-import { ActivateFunnelDefinition } from '../definitions/activate-funnel-definition.handler';
 import { ActiveDefinition } from '../definitions/active-definition.service';
 import { Allow, AllowCommand, OPERATORS, VIEW_READERS } from '../auth/access.decorators';
 import { Ctx, type RequestContext } from '../http/request-context';
@@ -41,6 +30,7 @@ import { ZodBodyPipe } from '../http/zod-body.pipe';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS } from '../platform/tokens';
 import { RuleReplays, type ReplayView } from './rule-replays.service';
+import { RuleSetActivation } from './rule-set-activation.service';
 
 const replayRequest = z.union([
   z.strictObject({ draft: z.unknown() }),
@@ -70,9 +60,6 @@ const compareQuery = z.strictObject({
 });
 type CompareQuery = z.infer<typeof compareQuery>;
 
-/** How long `apply` waits for the projector to project the activation. */
-const ACTIVATION_WAIT_MS = 30_000;
-
 @ApiTags('ops')
 @Controller()
 export class RulesOpsController {
@@ -80,8 +67,7 @@ export class RulesOpsController {
     @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
     private readonly replays: RuleReplays,
     private readonly definitions: ActiveDefinition,
-    private readonly commands: CommandBus,
-    @Optional() private readonly projector?: EmbeddedProjector,
+    private readonly activation: RuleSetActivation,
   ) {}
 
   @AllowCommand('RebuildProjections')
@@ -128,9 +114,8 @@ export class RulesOpsController {
   @Get('ops/rules')
   @ApiOperation({ summary: 'The rule sets analytics keeps, and the one views read' })
   async list() {
-    const options = { database: this.analytics.database };
     const [activation, sets] = await Promise.all([
-      readActivation(this.analytics.client, options),
+      this.analytics.ruleSets.activation(),
       this.analytics.queries.ruleSets(),
     ]);
     return {
@@ -165,34 +150,13 @@ export class RulesOpsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     authorize(context.actor.role, 'ActivateFunnelDefinition');
-    const published = await this.published(body.version);
-    const key = ruleSetKey(published.definition);
-    const options = { database: this.analytics.database };
-    const set = await readRuleSet(this.analytics.client, key, options);
-    if (set?.status !== 'ready') {
-      throw new ConflictException(
-        `${describeRuleSet(key)} is ${set === null ? 'not replayed' : set.status}: replay it first ` +
-          `(POST /ops/rules/replays {"version": ${body.version}}, or tandem rules apply ${body.version}, which does both)`,
-      );
-    }
-    const previous = await readActivation(this.analytics.client, options);
-    const activated = await this.commands.execute(
-      new ActivateFunnelDefinition(body.version, context),
-    );
-    const switched = await this.waitForViews(key, BigInt(activated.globalPosition));
-    if (!switched) {
+    const outcome = await this.activation.activate(body.version, context);
+    if (!outcome.viewsSwitched) {
       // Accepted, not yet visible: the rule sets list names the active set once it is.
       response.status(202);
       response.setHeader('location', '/ops/rules');
     }
-    return {
-      active: key,
-      previous:
-        previous === null
-          ? null
-          : { rulesVersion: previous.rulesVersion, definitionHash: previous.definitionHash },
-      viewsSwitched: switched,
-    };
+    return outcome;
   }
 
   private async published(version: number) {
@@ -200,31 +164,6 @@ export class RulesOpsController {
     if (!found)
       throw new NotFoundException(`funnel definition version ${version} is not published`);
     return found;
-  }
-
-  /** True once active_rules names `key` at or after `position` (the projector got there). */
-  private async waitForViews(
-    key: { rulesVersion: number; definitionHash: string },
-    position: bigint,
-  ): Promise<boolean> {
-    if (this.projector) {
-      await this.projector.waitFor(position, ACTIVATION_WAIT_MS);
-    }
-    const deadline = Date.now() + ACTIVATION_WAIT_MS;
-    for (;;) {
-      const activation = await readActivation(this.analytics.client, {
-        database: this.analytics.database,
-      });
-      if (
-        activation !== null &&
-        BigInt(activation.globalPosition) >= position &&
-        sameRuleSet(activation, key)
-      ) {
-        return true;
-      }
-      if (Date.now() > deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
   }
 
   @Allow(...VIEW_READERS)

@@ -76,14 +76,18 @@ export function transition(state: RuleSetLifecycle | null, event: RuleSetEvent):
 
 /**
  * Whether the views may switch to the set: only a ready one, else its numbers would be partial.
- * Throws the reason (code `not_ready`) otherwise.
+ * Throws the reason (code `not_ready`) otherwise, naming `subject` and what to do.
  */
-export function assertActivatable(state: RuleSetLifecycle | null): void {
+export function assertActivatable(
+  state: RuleSetLifecycle | null,
+  subject = 'the rule set',
+  remedy = 'replay it first',
+): void {
   if (state?.status === 'ready') return;
   throw new RuleSetTransitionError(
     'not_ready',
     state,
-    `the rule set is ${state === null ? 'not replayed' : state.status}: its numbers would be partial; replay it first`,
+    `${subject} is ${state === null ? 'not replayed' : state.status}: its numbers would be partial; ${remedy}`,
   );
 }
 

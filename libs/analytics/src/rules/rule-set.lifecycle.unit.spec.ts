@@ -108,3 +108,18 @@ describe('rule set lifecycle', () => {
     });
   });
 });
+
+describe('the refusal to activate', () => {
+  it('names the set and the remedy the caller gives', () => {
+    const error = refusal(() =>
+      assertActivatable(
+        state('published', 'pending'),
+        'rules version 2',
+        'run tandem rules apply 2',
+      ),
+    );
+    expect(error.message).toBe(
+      'rules version 2 is pending: its numbers would be partial; run tandem rules apply 2',
+    );
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * Activation through RuleSetActivation on real engines (PGlite + chDB), through HTTP: a version
+ * published over a non-empty history is pending until replayed, and activating it is refused
+ * by the rule-set lifecycle (409 `not_ready`, naming the set and the way out); once replayed it
+ * activates and the views read it before the answer; an unpublished version is a 404.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultFunnelDefinition, leadStreamId, type FunnelDefinition } from '@tandem/domain';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { asRole } from './support/auth-headers';
+import { eventually } from './support/eventually';
+import {
+  type FunnelApiFixture,
+  startFunnelApi,
+  waitForProjection,
+} from './support/funnel-api.fixture';
+import { leadJourney } from './support/lead-journeys';
+
+jest.setTimeout(180_000);
+
+let chdbPath: string;
+let api: FunnelApiFixture;
+let http: App;
+
+beforeAll(async () => {
+  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-activation-chdb-'));
+  api = await startFunnelApi(chdbPath);
+  http = api.app.getHttpServer() as App;
+});
+
+afterAll(async () => {
+  await api?.close();
+  await rm(chdbPath, { recursive: true, force: true });
+});
+
+const stricter: FunnelDefinition = {
+  ...defaultFunnelDefinition,
+  version: 2,
+  name: 'Stricter MQL',
+  mql: { ...defaultFunnelDefinition.mql, threshold: defaultFunnelDefinition.mql.threshold + 12 },
+};
+
+interface RuleSets {
+  active: { rulesVersion: number } | null;
+  sets: { rulesVersion: number; status: string }[];
+}
+const ruleSets = async () =>
+  (await request(http).get('/ops/rules').set(asRole('ops')).expect(200)).body as RuleSets;
+const activate = (version: number) =>
+  request(http).post('/ops/rules/activations').set(asRole('ops')).send({ version });
+
+it('refuses a set that is not ready, activates it once replayed, and 404s an unpublished one', async () => {
+  const journey = leadJourney(0);
+  await api.store.append(leadStreamId(journey.leadId), journey.events, {
+    expectedRevision: 'no_stream',
+  });
+  await waitForProjection(http);
+  await request(http).post('/definitions').set(asRole('ops')).send(stricter).expect(201);
+  await eventually(async () => {
+    const { sets } = await ruleSets();
+    return sets.some((set) => set.rulesVersion === 2 && set.status === 'pending')
+      ? true
+      : undefined;
+  }, 'version 2 is registered, pending a replay');
+
+  const refused = await activate(2).expect(409);
+  expect(refused.body).toMatchObject({ status: 409, code: 'not_ready' });
+  expect((refused.body as { detail: string }).detail).toMatch(
+    /^rules version 2 \(sha [0-9a-f]{16}\) is pending: .*tandem rules apply 2/,
+  );
+  expect((await ruleSets()).active?.rulesVersion).toBe(1);
+
+  const replay = await request(http)
+    .post('/ops/rules/replays')
+    .set(asRole('ops'))
+    .send({ version: 2 })
+    .expect(202);
+  const id = (replay.body as { id: string }).id;
+  await eventually(async () => {
+    const { body } = await request(http)
+      .get(`/ops/rules/replays/${id}`)
+      .set(asRole('ops'))
+      .expect(200);
+    return (body as { status: string }).status === 'done' ? true : undefined;
+  }, 'the replay of version 2 finishes');
+
+  const activated = await activate(2).expect(200);
+  expect(activated.body).toMatchObject({
+    active: { rulesVersion: 2 },
+    previous: { rulesVersion: 1 },
+    viewsSwitched: true,
+  });
+  expect((await ruleSets()).active?.rulesVersion).toBe(2);
+  const funnel = await request(http).get('/analytics/funnel').set(asRole('ops')).expect(200);
+  expect(funnel.headers['x-tandem-rules-version']).toBe('2');
+
+  await activate(9).expect(404);
+});
