@@ -8,11 +8,12 @@
  * It must never decide who may do what (authentication and the AccessGuard do) and
  * never touch a body beyond its size: validation stays with the zod pipes.
  */
+import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { HttpConfig } from '@tandem/config';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import { problem, sendProblem } from './problem-details';
+import { internalProblem, problem, problemOf, sendProblem } from './problem-details';
 
 /**
  * Headers recorded in events or echoed back: short, printable ASCII, or refused. The actor
@@ -129,6 +130,27 @@ export function limitBodies(app: NestExpressApplication, http: HttpConfig): void
     }
     next(error);
   });
+}
+
+const edgeLogger = new Logger('http');
+
+/**
+ * The last word on an error the middleware before Nest's routes passed on (the authenticator
+ * failing to reach its key store, say): a 500 problem like the exception filter's, never
+ * Express's HTML page, which clients such as the CLI would take for another server.
+ */
+export function answerEdgeErrors(
+  error: unknown,
+  request: Request,
+  response: Response,
+  next: NextFunction,
+): void {
+  if (response.headersSent) {
+    next(error);
+    return;
+  }
+  edgeLogger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  sendProblem(request, response, problemOf(error) ?? internalProblem());
 }
 
 /** body-parser's errors are http-errors with a `type`; a client causes these two. */
