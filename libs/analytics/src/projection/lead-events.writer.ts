@@ -24,6 +24,7 @@ import {
 import { toPlanningFactRow, type CampaignSpendRow, type TargetRow } from './planning-fact.row';
 import { toVisitorTouchRow, type VisitorTouchRow } from './visitor-touch.row';
 import { computeRuleFacts } from '../rules/rule-facts';
+import { transition } from '../rules/rule-set.lifecycle';
 import { writeProjectionCheckpoints } from './projection-checkpoints';
 import {
   newRuleSet,
@@ -217,12 +218,15 @@ async function registerPublishedDefinitions(
       await promoteToPublished(client, existing, { database });
       continue;
     }
-    const set = newRuleSet(
-      definition,
-      'published',
-      any === true || any === 1 ? 'pending' : 'ready',
-    );
-    await writeRuleSet(client, set, { database, registration: true });
+    // Complete by construction over an empty history, else pending a replay (the lifecycle's rule).
+    const next = transition(null, {
+      type: 'registered',
+      historyEmpty: !(any === true || any === 1),
+    });
+    await writeRuleSet(client, newRuleSet(definition, next.kind, next.status), {
+      database,
+      registration: true,
+    });
   }
 }
 
