@@ -30,8 +30,13 @@ const request = { originalUrl: '/leads?x=1' } as Request;
 describe('answerEdgeErrors', () => {
   it('answers an unexpected error before routing as a 500 problem, without its words', () => {
     const { sent, response } = recordingResponse();
-    const next = jest.fn<void, Parameters<NextFunction>>();
-    answerEdgeErrors(new Error('connection to api_keys lost: secret=abc'), request, response, next);
+    const next = jest.fn();
+    answerEdgeErrors(
+      new Error('connection to api_keys lost: secret=abc'),
+      request,
+      response,
+      next as NextFunction,
+    );
     expect(next).not.toHaveBeenCalled();
     expect(sent.status).toBe(500);
     expect(sent.type).toBe('application/problem+json');
@@ -47,9 +52,9 @@ describe('answerEdgeErrors', () => {
 
   it('leaves an answer already under way to Express', () => {
     const { sent, response } = recordingResponse(true);
-    const next = jest.fn<void, Parameters<NextFunction>>();
+    const next = jest.fn();
     const error = new Error('late');
-    answerEdgeErrors(error, request, response, next);
+    answerEdgeErrors(error, request, response, next as NextFunction);
     expect(next).toHaveBeenCalledWith(error);
     expect(sent.status).toBe(0);
   });
