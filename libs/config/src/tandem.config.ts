@@ -55,6 +55,17 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
     .default('tandem'),
+  /** PostgreSQL for the per-lead keys of personal data when the events live in KurrentDB. */
+  TANDEM_KEY_STORE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
+    .optional(),
+  TANDEM_KEY_STORE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
+    .default('tandem_keys'),
+  /** `off` stores personal data of a KurrentDB deployment unsealed (development only). */
+  TANDEM_PERSONAL_DATA_SEALING: z.enum(['on', 'off']).default('on'),
   KURRENTDB_URL: z
     .string()
     .regex(
@@ -132,7 +143,15 @@ const envSchema = z.object({
 export type EventStoreConfig =
   | { readonly kind: 'pglite'; readonly dataDir: string; readonly schema: string }
   | { readonly kind: 'postgres'; readonly url: string; readonly schema: string }
-  | { readonly kind: 'kurrentdb'; readonly url: string };
+  | {
+      readonly kind: 'kurrentdb';
+      readonly url: string;
+      /**
+       * Where the per-lead keys of personal data live (PostgreSQL): KurrentDB has no table
+       * to shred a key from. Null only with TANDEM_PERSONAL_DATA_SEALING=off.
+       */
+      readonly keyStore: { readonly url: string; readonly schema: string } | null;
+    };
 
 export type ClickHouseConfig =
   | { readonly mode: 'embedded'; readonly path: string; readonly database: string }
@@ -284,7 +303,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
     case 'kurrentdb':
       if (!e.KURRENTDB_URL)
         problems.push('KURRENTDB_URL: required when TANDEM_EVENT_STORE=kurrentdb');
-      eventStore = { kind: 'kurrentdb', url: e.KURRENTDB_URL ?? '' };
+      if (e.TANDEM_PERSONAL_DATA_SEALING === 'on' && e.TANDEM_KEY_STORE_URL === undefined) {
+        problems.push(
+          'TANDEM_KEY_STORE_URL: required when TANDEM_EVENT_STORE=kurrentdb (a PostgreSQL database for the per-lead keys that seal personal data); TANDEM_PERSONAL_DATA_SEALING=off stores it unsealed, for development only',
+        );
+      }
+      eventStore = {
+        kind: 'kurrentdb',
+        url: e.KURRENTDB_URL ?? '',
+        keyStore:
+          e.TANDEM_PERSONAL_DATA_SEALING === 'on' && e.TANDEM_KEY_STORE_URL !== undefined
+            ? { url: e.TANDEM_KEY_STORE_URL, schema: e.TANDEM_KEY_STORE_SCHEMA }
+            : null,
+      };
       break;
   }
 

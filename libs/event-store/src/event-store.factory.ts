@@ -5,8 +5,10 @@
  * PostgreSQL and PGlite stores come wrapped in the personal-data sealing decorator
  * (personal-data/): every append through them seals personal fields per lead, and the
  * per-lead keys live in the same database. The master key is loaded only on first use
- * (a relay that only reads never needs it). KurrentDB has no key table yet and is returned
- * unwrapped: personal data is NOT sealed there (ADR 0008 says what is missing).
+ * (a relay that only reads never needs it). KurrentDB has nowhere to shred a key from, so a
+ * KurrentDB store is sealed with its keys in a PostgreSQL database of their own
+ * (`keyStore`); without one (TANDEM_PERSONAL_DATA_SEALING=off, development only) it is
+ * returned unwrapped and personal data is NOT sealed.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,7 +21,10 @@ import {
   MasterKeyWrapper,
 } from './personal-data/master-key.wrapper';
 import { sealingPersonalData } from './personal-data/personal-data-sealing.event-store';
+import { PgPoolExecutor } from './postgres/pg-pool.executor';
 import type { PostgresEventStore } from './postgres/postgres-event-store';
+import { postgresStoreNames } from './postgres/postgres-store-names';
+import type { SqlQueryable } from './postgres/sql-executor';
 import {
   createPgliteEventStore,
   createPostgresEventStore,
@@ -28,7 +33,17 @@ import {
 export type EventStoreSelection =
   | { readonly kind: 'pglite'; readonly dataDir: string; readonly schema: string }
   | { readonly kind: 'postgres'; readonly url: string; readonly schema: string }
-  | { readonly kind: 'kurrentdb'; readonly url: string };
+  | {
+      readonly kind: 'kurrentdb';
+      readonly url: string;
+      readonly keyStore?: KeyStoreSelection | null;
+    };
+
+/** A PostgreSQL database (and schema) that holds only the per-lead keys. */
+export interface KeyStoreSelection {
+  readonly url: string;
+  readonly schema: string;
+}
 
 export interface PersonalDataOptions {
   /**
@@ -81,17 +96,59 @@ export async function createEventStore(
       // Loaded on demand: the client pulls in gRPC and a native bridge (~300 ms), which
       // processes on PGlite or PostgreSQL should not pay for.
       const { createKurrentDbEventStore } = await import('./kurrentdb/kurrentdb-event-store');
-      return createKurrentDbEventStore({ connectionString: selection.url });
+      const store = await createKurrentDbEventStore({ connectionString: selection.url });
+      return selection.keyStore
+        ? sealedWithKeyStore(store, selection.keyStore, personalData)
+        : store;
     }
   }
 }
 
 /** Wraps a PostgreSQL/PGlite store so its appends seal personal data under per-lead keys. */
 export function sealed(store: PostgresEventStore, options: PersonalDataOptions = {}): EventStore {
+  return sealedBy(store, store.sideTableExecutor(), store.names.quotedSchema, options);
+}
+
+/**
+ * Wraps any store (KurrentDB's) so its appends seal personal data, with the per-lead keys
+ * in a PostgreSQL database and schema of their own; closing the store closes that pool.
+ */
+export function sealedWithKeyStore(
+  store: EventStore,
+  keyStore: KeyStoreSelection,
+  options: PersonalDataOptions = {},
+): EventStore {
+  const executor = new PgPoolExecutor({ connectionString: keyStore.url, poolSize: 4 });
+  const { quotedSchema } = postgresStoreNames(keyStore.schema);
+  const sealedStore = sealedBy(store, executor, quotedSchema, options, async () => {
+    await executor.exec(`CREATE SCHEMA IF NOT EXISTS ${quotedSchema}`);
+  });
+  const closeStore = sealedStore.close.bind(sealedStore);
+  // Closing the store closes the key pool too (an own property of our wrapper).
+  Object.defineProperty(sealedStore, 'close', {
+    value: async (): Promise<void> => {
+      try {
+        await closeStore();
+      } finally {
+        await executor.close();
+      }
+    },
+  });
+  return sealedStore;
+}
+
+function sealedBy(
+  store: EventStore,
+  db: SqlQueryable,
+  quotedSchema: string,
+  options: PersonalDataOptions,
+  prepare: () => Promise<void> = async () => {},
+): EventStore {
   let vault: Promise<LeadKeyVault> | null = null;
   const open = async (): Promise<LeadKeyVault> => {
     const wrapper = options.wrapper ?? (await localWrapper(options));
-    const opened = new LeadKeyVault(store.sideTableExecutor(), store.names.quotedSchema, wrapper);
+    await prepare();
+    const opened = new LeadKeyVault(db, quotedSchema, wrapper);
     await opened.init();
     return opened;
   };
