@@ -125,6 +125,8 @@ export {
   type AlignmentRow,
   type FunnelReportStage,
   type FunnelStageRow,
+  marketingLensRow,
+  salesLensRow,
   type MarketingLensRow,
   type SalesLensRow,
   type SharedTotals,

@@ -9,6 +9,7 @@
  */
 import { type SalesEntryPath, salesEntryPaths } from '@tandem/domain';
 import { z } from 'zod';
+import { declareRow, numeric, text, type RowOf } from './row-columns';
 
 /** Currency code -> exact decimal amount, e.g. `{ EUR: '12000.5' }`. */
 export type MoneyByCurrency = Readonly<Record<string, string>>;
@@ -41,50 +42,6 @@ export interface FunnelStageRow {
   readonly previousStage: FunnelReportStage | null;
   /** leads / leads of previousStage, rounded to 4 places; null without a predecessor count. */
   readonly conversion: number | null;
-}
-
-export interface MarketingLensRow {
-  readonly channel: string;
-  /** '' when the lead was captured without a campaign. */
-  readonly campaign: string;
-  readonly leads: number;
-  readonly mqls: number;
-  readonly handedToSales: number;
-  /** Of handedToSales, the leads that entered sales directly, without an MQL (ADR 0008). */
-  readonly salesSourced: number;
-  readonly accepted: number;
-  readonly rejected: number;
-  readonly sqls: number;
-  readonly opportunities: number;
-  readonly won: number;
-  readonly wonRevenue: MoneyByCurrency;
-  /** Amount of currently open opportunities. */
-  readonly pipeline: MoneyByCurrency;
-  /** mqls / leads. */
-  readonly mqlRate: number | null;
-  /** SQLs of the marketing path / mqls (sales-sourced SQLs had no MQL to convert from). */
-  readonly sqlRate: number | null;
-}
-
-export interface SalesLensRow {
-  /** Owner of the lead's latest hand-off. */
-  readonly owner: string;
-  /** Leads received: MQLs handed over, and sales-sourced leads. */
-  readonly handedToSales: number;
-  /** Of handedToSales, the leads that entered sales directly, without an MQL (ADR 0008). */
-  readonly salesSourced: number;
-  readonly accepted: number;
-  readonly rejected: number;
-  readonly sqls: number;
-  readonly opportunities: number;
-  readonly won: number;
-  readonly lost: number;
-  readonly wonRevenue: MoneyByCurrency;
-  readonly pipeline: MoneyByCurrency;
-  /** accepted / handedToSales. */
-  readonly acceptanceRate: number | null;
-  /** won / leads whose opportunity closed (won or lost). */
-  readonly winRate: number | null;
 }
 
 /** The totals both lenses share, which reconciliation compares. */
@@ -127,73 +84,55 @@ const funnelStageSchema = z
     conversion: row.conversion,
   }));
 
-const marketingLensSchema = z
-  .object({
-    channel: z.string(),
-    campaign: z.string(),
-    leads: count,
-    mqls: count,
-    handed_to_sales: count,
-    sales_sourced: count,
-    accepted: count,
-    rejected: count,
-    sqls: count,
-    opportunities: count,
-    won: count,
-    won_revenue: money,
-    pipeline: money,
-    mql_rate: rate,
-    sql_rate: rate,
-  })
-  .transform((row): MarketingLensRow => ({
-    channel: row.channel,
-    campaign: row.campaign,
-    leads: row.leads,
-    mqls: row.mqls,
-    handedToSales: row.handed_to_sales,
-    salesSourced: row.sales_sourced,
-    accepted: row.accepted,
-    rejected: row.rejected,
-    sqls: row.sqls,
-    opportunities: row.opportunities,
-    won: row.won,
-    wonRevenue: row.won_revenue,
-    pipeline: row.pipeline,
-    mqlRate: row.mql_rate,
-    sqlRate: row.sql_rate,
-  }));
+/**
+ * Marketing lens: one row per capture (channel, campaign); every captured lead of the cohort
+ * in exactly one row. Counts are leads that ever reached the stage.
+ */
+export const marketingLensRow = declareRow({
+  channel: text(z.string()),
+  /** '' when the lead was captured without a campaign. */
+  campaign: text(z.string()),
+  leads: numeric(count),
+  mqls: numeric(count),
+  handed_to_sales: numeric(count),
+  /** Of handed_to_sales, the leads that entered sales directly, without an MQL (ADR 0008). */
+  sales_sourced: numeric(count),
+  accepted: numeric(count),
+  rejected: numeric(count),
+  sqls: numeric(count),
+  opportunities: numeric(count),
+  won: numeric(count),
+  won_revenue: numeric(money),
+  /** Amount of currently open opportunities. */
+  pipeline: numeric(money),
+  /** mqls / leads. */
+  mql_rate: numeric(rate),
+  /** SQLs of the marketing path / mqls (sales-sourced SQLs had no MQL to convert from). */
+  sql_rate: numeric(rate),
+});
+export type MarketingLensRow = RowOf<typeof marketingLensRow.declared>;
 
-const salesLensSchema = z
-  .object({
-    owner: z.string(),
-    handed_to_sales: count,
-    sales_sourced: count,
-    accepted: count,
-    rejected: count,
-    sqls: count,
-    opportunities: count,
-    won: count,
-    lost: count,
-    won_revenue: money,
-    pipeline: money,
-    acceptance_rate: rate,
-    win_rate: rate,
-  })
-  .transform((row): SalesLensRow => ({
-    owner: row.owner,
-    handedToSales: row.handed_to_sales,
-    salesSourced: row.sales_sourced,
-    accepted: row.accepted,
-    rejected: row.rejected,
-    sqls: row.sqls,
-    opportunities: row.opportunities,
-    won: row.won,
-    lost: row.lost,
-    wonRevenue: row.won_revenue,
-    pipeline: row.pipeline,
-    acceptanceRate: row.acceptance_rate,
-    winRate: row.win_rate,
-  }));
+/** Sales lens: one row per owner of the lead's latest hand-off. */
+export const salesLensRow = declareRow({
+  owner: text(z.string()),
+  /** Leads received: MQLs handed over, and sales-sourced leads. */
+  handed_to_sales: numeric(count),
+  /** Of handed_to_sales, the leads that entered sales directly, without an MQL (ADR 0008). */
+  sales_sourced: numeric(count),
+  accepted: numeric(count),
+  rejected: numeric(count),
+  sqls: numeric(count),
+  opportunities: numeric(count),
+  won: numeric(count),
+  lost: numeric(count),
+  won_revenue: numeric(money),
+  pipeline: numeric(money),
+  /** accepted / handed_to_sales. */
+  acceptance_rate: numeric(rate),
+  /** won / leads whose opportunity closed (won or lost). */
+  win_rate: numeric(rate),
+});
+export type SalesLensRow = RowOf<typeof salesLensRow.declared>;
 
 const sharedTotalsSchema = z
   .object({
@@ -216,9 +155,8 @@ const sharedTotalsSchema = z
 export const parseFunnelStageRows = (rows: unknown): FunnelStageRow[] =>
   z.array(funnelStageSchema).parse(rows);
 export const parseMarketingLensRows = (rows: unknown): MarketingLensRow[] =>
-  z.array(marketingLensSchema).parse(rows);
-export const parseSalesLensRows = (rows: unknown): SalesLensRow[] =>
-  z.array(salesLensSchema).parse(rows);
+  marketingLensRow.parse(rows);
+export const parseSalesLensRows = (rows: unknown): SalesLensRow[] => salesLensRow.parse(rows);
 export const parseSharedTotals = (rows: unknown): SharedTotals =>
   z.tuple([sharedTotalsSchema]).parse(rows)[0];
 
