@@ -2,7 +2,7 @@
  * The `tandem` command line against recording fakes of its commands: what each
  * command line dispatches, the help it prints, and the exit code and one-line
  * message of every way it can fail. The built CLI is exercised by
- * cli.int.spec.ts.
+ * cli.e2e.spec.ts.
  */
 import { ApiError, type ApiEndpoint, ApiUnavailableError } from './api-client';
 import { type JsonOption, runTandem, type TandemCommands } from './tandem.program';

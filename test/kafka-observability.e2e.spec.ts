@@ -3,7 +3,7 @@
  * item 5): the API's SERVER span → the append span (its traceparent stored in the event) →
  * the relay's PRODUCER span (its traceparent in the Kafka headers) → the projector's
  * CONSUMER span. Relay and projector run in this process, as the two-member test of
- * kafka-pipeline.int.spec.ts runs its projectors, so the SDK's own InMemorySpanExporter sees
+ * kafka-pipeline.e2e.spec.ts runs its projectors, so the SDK's own InMemorySpanExporter sees
  * every span; the engines (PostgreSQL, Kafka, chDB) are real. Then the relay and projector
  * processes (from dist/) answer /metrics with their lag and counts.
  */
