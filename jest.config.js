@@ -1,5 +1,7 @@
-// Two tiers, chosen by file name: *.unit.spec.ts (pure, no I/O) and *.int.spec.ts
-// (real engines: PGlite, the local PostgreSQL server, chDB, Kafka).
+// Three tiers, chosen by file name: *.unit.spec.ts (pure, no I/O), *.int.spec.ts (real
+// engines in the test's own process: PGlite, the local PostgreSQL server, chDB, Kafka) and
+// *.e2e.spec.ts (across processes: the built apps and CLI as child processes, SIGKILLs, a
+// packed npm tarball, a browser).
 const swc = [
   '@swc/jest',
   {
@@ -41,6 +43,14 @@ module.exports = {
       testMatch: ['<rootDir>/**/*.int.spec.ts'],
       // Builds dist/ for worker processes, starts one real Kafka broker per run, and
       // KurrentDB + a ClickHouse server in containers where a Docker engine exists.
+      globalSetup: '<rootDir>/test/support/int-global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/int-global-teardown.ts',
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/**/*.e2e.spec.ts'],
+      // The same engines as the int tier, and the build its child processes run.
       globalSetup: '<rootDir>/test/support/int-global-setup.ts',
       globalTeardown: '<rootDir>/test/support/int-global-teardown.ts',
     },
