@@ -19,7 +19,7 @@ import { AnalyticsController } from './analytics/analytics.controller';
 import { AccessGuard } from './auth/access.guard';
 import { authProviders } from './auth/auth.providers';
 import { DashboardController } from './dashboard/dashboard.controller';
-import { EmbeddedProjector } from './analytics/embedded-projector.service';
+import { EmbeddedProjector } from './projector/embedded-projector.service';
 import { RuleReplays } from './rules/rule-replays.service';
 import { RuleSetActivation } from './rules/rule-set-activation.service';
 import { RulesOpsController } from './rules/rules-ops.controller';

@@ -6,7 +6,7 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { EventStore } from '@tandem/event-store';
-import { EmbeddedProjector } from '../analytics/embedded-projector.service';
+import { EmbeddedProjector } from '../projector/embedded-projector.service';
 import { Allow, Public, VIEW_READERS } from '../auth/access.decorators';
 import { EVENT_STORE } from '../platform/tokens';
 import { ReconciliationMonitor } from './reconciliation-monitor.service';

@@ -6,7 +6,7 @@
 import { Inject, Injectable, type OnModuleInit, Optional } from '@nestjs/common';
 import type { EventStore } from '@tandem/event-store';
 import { metricNames, scrapeGauge } from '@tandem/observability';
-import { EmbeddedProjector } from '../analytics/embedded-projector.service';
+import { EmbeddedProjector } from '../projector/embedded-projector.service';
 import { EVENT_STORE } from '../platform/tokens';
 import { RuleReplays } from '../rules/rule-replays.service';
 import { ApiMetrics } from './api-metrics';

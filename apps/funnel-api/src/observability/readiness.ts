@@ -11,7 +11,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { EventStore } from '@tandem/event-store';
 import { loadObservabilityConfig } from '@tandem/config';
-import { EmbeddedProjector } from '../analytics/embedded-projector.service';
+import { EmbeddedProjector } from '../projector/embedded-projector.service';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS, EVENT_STORE } from '../platform/tokens';
 

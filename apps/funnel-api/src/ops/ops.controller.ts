@@ -7,7 +7,7 @@ import { Controller, ConflictException, HttpCode, Optional, Post, Res } from '@n
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { authorize } from '@tandem/domain';
 import type { Response } from 'express';
-import { EmbeddedProjector } from '../analytics/embedded-projector.service';
+import { EmbeddedProjector } from '../projector/embedded-projector.service';
 import { SkipIdempotency } from '../http/idempotency/skip-idempotency.decorator';
 import { AllowCommand } from '../auth/access.decorators';
 import { Ctx, type RequestContext } from '../http/request-context';

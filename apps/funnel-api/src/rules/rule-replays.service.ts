@@ -33,7 +33,7 @@ import type { TandemConfig } from '@tandem/config';
 import type { FunnelDefinition } from '@tandem/domain';
 import type { EventStore } from '@tandem/event-store';
 import { v7 as uuidv7 } from 'uuid';
-import { EmbeddedProjector } from '../analytics/embedded-projector.service';
+import { EmbeddedProjector } from '../projector/embedded-projector.service';
 import { ActiveDefinition } from '../definitions/active-definition.service';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS, EVENT_STORE, TANDEM_CONFIG } from '../platform/tokens';

@@ -12,7 +12,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { assertActivatable, describeRuleSet, ruleSetKey, type RuleSetKey } from '@tandem/analytics';
 import { DefinitionVersionNotFoundError } from '@tandem/domain';
-import { EmbeddedProjector } from '../analytics/embedded-projector.service';
+import { EmbeddedProjector } from '../projector/embedded-projector.service';
 import {
   ActivateFunnelDefinition,
   type ActivationResult,
