@@ -260,245 +260,116 @@ export const parseMarketingAttributionRows = (rows: unknown): MarketingAttributi
 export const parseAlignmentRows = (rows: unknown): AlignmentRow[] =>
   z.array(alignmentSchema).parse(rows);
 
-export interface StageDurationRow {
-  /** The path into sales (ADR 0008): sales_sourced goes from captured to handed_to_sales. */
-  readonly path: SalesEntryPath;
-  /** 1-based order in the funnel: the position of toStage's step (2 ends in handed_to_sales). */
-  readonly position: number;
-  readonly fromStage: FunnelReportStage;
-  readonly toStage: FunnelReportStage;
-  /** Leads that reached both stages (to at or after from). */
-  readonly leads: number;
-  /** Hours from entering fromStage to reaching toStage, rounded to 2 places; null without leads. */
-  readonly medianHours: number | null;
-  readonly p90Hours: number | null;
-}
-
 /** Capture cohorts of funnelByCohort. */
 export const cohortGrains = ['week', 'month'] as const;
 export type CohortGrain = (typeof cohortGrains)[number];
 
-export interface CohortFunnelRow {
+/** Time in stage: one row per path and stage transition, in funnel order. */
+export const stageDurationRow = declareRow({
+  /** The path into sales (ADR 0008): sales_sourced goes from captured to handed_to_sales. */
+  path: text(z.enum(salesEntryPaths)),
+  /** 1-based order in the funnel: the position of to_stage's step (2 ends in handed_to_sales). */
+  position: numeric(count),
+  from_stage: text(stage),
+  to_stage: text(stage),
+  /** Leads that reached both stages (to at or after from). */
+  leads: numeric(count),
+  /** Hours from entering from_stage to reaching to_stage, rounded to 2 places; null without leads. */
+  median_hours: numeric(rate),
+  p90_hours: numeric(rate),
+});
+export type StageDurationRow = RowOf<typeof stageDurationRow.declared>;
+
+/** The funnel per capture cohort, in cohort order. */
+export const cohortFunnelRow = declareRow({
   /** `YYYY-MM-DD`: the Monday of the capture week or the first of the capture month (UTC). */
-  readonly cohort: string;
-  readonly captured: number;
-  readonly mql: number;
-  readonly handedToSales: number;
-  /** Of handedToSales, the leads that entered sales directly, without an MQL (ADR 0008). */
-  readonly salesSourced: number;
-  readonly accepted: number;
-  readonly rejected: number;
-  readonly sql: number;
-  readonly opportunity: number;
-  readonly won: number;
-  readonly lost: number;
-  readonly wonRevenue: MoneyByCurrency;
-}
-
-const stageDurationSchema = z
-  .object({
-    path: z.enum(salesEntryPaths),
-    position: count,
-    from_stage: stage,
-    to_stage: stage,
-    leads: count,
-    median_hours: rate,
-    p90_hours: rate,
-  })
-  .transform((row): StageDurationRow => ({
-    path: row.path,
-    position: row.position,
-    fromStage: row.from_stage,
-    toStage: row.to_stage,
-    leads: row.leads,
-    medianHours: row.median_hours,
-    p90Hours: row.p90_hours,
-  }));
-
-const cohortFunnelSchema = z
-  .object({
-    cohort: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-    captured: count,
-    mql: count,
-    handed_to_sales: count,
-    sales_sourced: count,
-    accepted: count,
-    rejected: count,
-    sql: count,
-    opportunity: count,
-    won: count,
-    lost: count,
-    won_revenue: money,
-  })
-  .transform((row): CohortFunnelRow => ({
-    cohort: row.cohort,
-    captured: row.captured,
-    mql: row.mql,
-    handedToSales: row.handed_to_sales,
-    salesSourced: row.sales_sourced,
-    accepted: row.accepted,
-    rejected: row.rejected,
-    sql: row.sql,
-    opportunity: row.opportunity,
-    won: row.won,
-    lost: row.lost,
-    wonRevenue: row.won_revenue,
-  }));
+  cohort: text(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)),
+  captured: numeric(count),
+  mql: numeric(count),
+  handed_to_sales: numeric(count),
+  /** Of handed_to_sales, the leads that entered sales directly, without an MQL (ADR 0008). */
+  sales_sourced: numeric(count),
+  accepted: numeric(count),
+  rejected: numeric(count),
+  sql: numeric(count),
+  opportunity: numeric(count),
+  won: numeric(count),
+  lost: numeric(count),
+  won_revenue: numeric(money),
+});
+export type CohortFunnelRow = RowOf<typeof cohortFunnelRow.declared>;
 
 export const parseStageDurationRows = (rows: unknown): StageDurationRow[] =>
-  z.array(stageDurationSchema).parse(rows);
+  stageDurationRow.parse(rows);
 export const parseCohortFunnelRows = (rows: unknown): CohortFunnelRow[] =>
-  z.array(cohortFunnelSchema).parse(rows);
+  cohortFunnelRow.parse(rows);
 
-export interface AccountLensRow {
+/** Accounts (ABM): every lens total per account. */
+export const accountLensRow = declareRow({
   /** '' for leads without an account. */
-  readonly account: string;
-  readonly leads: number;
-  readonly mqls: number;
-  readonly handedToSales: number;
-  /** Of handedToSales, the leads that entered sales directly, without an MQL (ADR 0008). */
-  readonly salesSourced: number;
-  readonly accepted: number;
-  readonly rejected: number;
-  readonly sqls: number;
-  readonly opportunities: number;
-  readonly won: number;
-  readonly lost: number;
-  readonly wonRevenue: MoneyByCurrency;
-  readonly pipeline: MoneyByCurrency;
-}
+  account: text(z.string()),
+  leads: numeric(count),
+  mqls: numeric(count),
+  handed_to_sales: numeric(count),
+  /** Of handed_to_sales, the leads that entered sales directly, without an MQL (ADR 0008). */
+  sales_sourced: numeric(count),
+  accepted: numeric(count),
+  rejected: numeric(count),
+  sqls: numeric(count),
+  opportunities: numeric(count),
+  won: numeric(count),
+  lost: numeric(count),
+  won_revenue: numeric(money),
+  pipeline: numeric(money),
+});
+export type AccountLensRow = RowOf<typeof accountLensRow.declared>;
 
-export interface SalesPerformanceRow {
-  readonly team: string;
-  readonly owner: string;
-  readonly handedToSales: number;
-  /** Of handedToSales, the leads that entered sales directly, without an MQL (ADR 0008). */
-  readonly salesSourced: number;
-  readonly accepted: number;
-  readonly rejected: number;
+/** Sales performance per (team, owner). */
+export const salesPerformanceRow = declareRow({
+  team: text(z.string()),
+  owner: text(z.string()),
+  handed_to_sales: numeric(count),
+  /** Of handed_to_sales, the leads that entered sales directly, without an MQL (ADR 0008). */
+  sales_sourced: numeric(count),
+  accepted: numeric(count),
+  rejected: numeric(count),
   /** Hours from first hand-off to first acceptance or rejection. */
-  readonly medianResponseHours: number | null;
-  readonly p90ResponseHours: number | null;
-  readonly won: number;
-  readonly lost: number;
-  readonly winRate: number | null;
+  median_response_hours: numeric(rate),
+  p90_response_hours: numeric(rate),
+  won: numeric(count),
+  lost: numeric(count),
+  win_rate: numeric(rate),
   /** Days from opportunity opened to won or lost. */
-  readonly medianCycleDays: number | null;
-  readonly p90CycleDays: number | null;
+  median_cycle_days: numeric(rate),
+  p90_cycle_days: numeric(rate),
   /** Loss reason code -> leads. */
-  readonly lossReasons: Readonly<Record<string, number>>;
-}
+  loss_reasons: numeric(z.record(z.string(), count)),
+});
+export type SalesPerformanceRow = RowOf<typeof salesPerformanceRow.declared>;
 
-export interface TargetProgressRow {
-  readonly team: string;
-  readonly metric: string;
-  readonly period: string;
+/** Every current target beside its actual for the period. */
+export const targetProgressRow = declareRow({
+  team: text(z.string()),
+  metric: text(z.string()),
+  period: text(z.string()),
   /** '' for a team-wide target. */
-  readonly owner: string;
+  owner: text(z.string()),
   /** Exact decimal string. */
-  readonly target: string;
+  target: numeric(z.string().regex(/^-?\d+(\.\d+)?$/)),
   /** Null for money metrics (won_revenue, pipeline). */
-  readonly actualCount: number | null;
+  actual_count: numeric(count.nullable()),
   /** Per currency, money metrics only. */
-  readonly actualAmount: MoneyByCurrency;
+  actual_amount: numeric(money),
   /** actual / target; null when not comparable (target 0, several currencies). */
-  readonly progress: number | null;
-}
+  progress: numeric(rate),
+});
+export type TargetProgressRow = RowOf<typeof targetProgressRow.declared>;
 
-const accountLensSchema = z
-  .object({
-    account: z.string(),
-    leads: count,
-    mqls: count,
-    handed_to_sales: count,
-    sales_sourced: count,
-    accepted: count,
-    rejected: count,
-    sqls: count,
-    opportunities: count,
-    won: count,
-    lost: count,
-    won_revenue: money,
-    pipeline: money,
-  })
-  .transform((row): AccountLensRow => ({
-    account: row.account,
-    leads: row.leads,
-    mqls: row.mqls,
-    handedToSales: row.handed_to_sales,
-    salesSourced: row.sales_sourced,
-    accepted: row.accepted,
-    rejected: row.rejected,
-    sqls: row.sqls,
-    opportunities: row.opportunities,
-    won: row.won,
-    lost: row.lost,
-    wonRevenue: row.won_revenue,
-    pipeline: row.pipeline,
-  }));
-
-const salesPerformanceSchema = z
-  .object({
-    team: z.string(),
-    owner: z.string(),
-    handed_to_sales: count,
-    sales_sourced: count,
-    accepted: count,
-    rejected: count,
-    median_response_hours: rate,
-    p90_response_hours: rate,
-    won: count,
-    lost: count,
-    win_rate: rate,
-    median_cycle_days: rate,
-    p90_cycle_days: rate,
-    loss_reasons: z.record(z.string(), count),
-  })
-  .transform((row): SalesPerformanceRow => ({
-    team: row.team,
-    owner: row.owner,
-    handedToSales: row.handed_to_sales,
-    salesSourced: row.sales_sourced,
-    accepted: row.accepted,
-    rejected: row.rejected,
-    medianResponseHours: row.median_response_hours,
-    p90ResponseHours: row.p90_response_hours,
-    won: row.won,
-    lost: row.lost,
-    winRate: row.win_rate,
-    medianCycleDays: row.median_cycle_days,
-    p90CycleDays: row.p90_cycle_days,
-    lossReasons: row.loss_reasons,
-  }));
-
-const targetProgressSchema = z
-  .object({
-    team: z.string(),
-    metric: z.string(),
-    period: z.string(),
-    owner: z.string(),
-    target: z.string().regex(/^-?\d+(\.\d+)?$/),
-    actual_count: count.nullable(),
-    actual_amount: money,
-    progress: rate,
-  })
-  .transform((row): TargetProgressRow => ({
-    team: row.team,
-    metric: row.metric,
-    period: row.period,
-    owner: row.owner,
-    target: row.target,
-    actualCount: row.actual_count,
-    actualAmount: row.actual_amount,
-    progress: row.progress,
-  }));
-
-export const parseAccountLensRows = (rows: unknown): AccountLensRow[] =>
-  z.array(accountLensSchema).parse(rows);
+export const parseAccountLensRows = (rows: unknown): AccountLensRow[] => accountLensRow.parse(rows);
 export const parseSalesPerformanceRows = (rows: unknown): SalesPerformanceRow[] =>
-  z.array(salesPerformanceSchema).parse(rows);
+  salesPerformanceRow.parse(rows);
 export const parseTargetProgressRows = (rows: unknown): TargetProgressRow[] =>
-  z.array(targetProgressSchema).parse(rows);
+  targetProgressRow.parse(rows);
 
 /** Leads whose MQL classification differs between two rule sets. */
 export interface ChangedLeads {
