@@ -6,6 +6,9 @@
  */
 import {
   accountLensRow,
+  alignmentRow,
+  funnelStageRow,
+  marketingAttributionRow,
   cohortFunnelRow,
   marketingLensRow,
   salesLensRow,
@@ -54,22 +57,15 @@ const columns =
 
 const view = <Row>(spec: ViewSpec<Row>): ViewSpec<Row> => spec;
 
+// Columns and number columns come from each row's one declaration in @tandem/analytics.
 export const views = {
   funnel: view<FunnelStageRow>({
     name: 'funnel',
-    columns: columns<FunnelStageRow>()(
-      'path',
-      'position',
-      'stage',
-      'leads',
-      'previousStage',
-      'conversion',
-    ),
-    numeric: ['position', 'leads', 'conversion'],
+    columns: funnelStageRow.columns,
+    numeric: funnelStageRow.numeric,
     filters: [],
     plainArrayUnlessPaged: true,
   }),
-  // Columns and number columns come from the row's one declaration in @tandem/analytics.
   marketing: view<MarketingLensRow>({
     name: 'marketing',
     columns: marketingLensRow.columns,
@@ -86,51 +82,15 @@ export const views = {
   }),
   attribution: view<MarketingAttributionRow>({
     name: 'marketing-attribution',
-    columns: columns<MarketingAttributionRow>()(
-      'channel',
-      'campaign',
-      'leadsTouched',
-      'wonRevenue',
-      'pipeline',
-      'spend',
-      'roi',
-    ),
-    numeric: ['leadsTouched', 'wonRevenue', 'pipeline', 'spend', 'roi'],
+    columns: marketingAttributionRow.columns,
+    numeric: marketingAttributionRow.numeric,
     filters: ['channel', 'campaign'],
     plainArrayUnlessPaged: false,
   }),
   alignment: view<AlignmentRow>({
     name: 'alignment',
-    columns: columns<AlignmentRow>()(
-      'channel',
-      'campaign',
-      'handedToSales',
-      'salesSourced',
-      'acceptedInSla',
-      'rejectedInSla',
-      'respondedLate',
-      'openPastDue',
-      'openInSla',
-      'leaked',
-      'slaCompliance',
-      'recycled',
-      'recycleRate',
-      'rejectionReasons',
-    ),
-    numeric: [
-      'handedToSales',
-      'salesSourced',
-      'acceptedInSla',
-      'rejectedInSla',
-      'respondedLate',
-      'openPastDue',
-      'openInSla',
-      'leaked',
-      'slaCompliance',
-      'recycled',
-      'recycleRate',
-      'rejectionReasons',
-    ],
+    columns: alignmentRow.columns,
+    numeric: alignmentRow.numeric,
     filters: ['channel', 'campaign'],
     plainArrayUnlessPaged: false,
   }),

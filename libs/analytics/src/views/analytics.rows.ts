@@ -7,7 +7,7 @@
  * default) and chDB (unquoted), so counts accept both and become numbers (lead counts are far
  * below 2^53). Money is never a JS number: it stays an exact decimal string per currency.
  */
-import { type SalesEntryPath, salesEntryPaths } from '@tandem/domain';
+import { salesEntryPaths } from '@tandem/domain';
 import { z } from 'zod';
 import { declareRow, numeric, text, type RowOf } from './row-columns';
 
@@ -27,22 +27,6 @@ export const funnelReportStages = [
   'lost',
 ] as const;
 export type FunnelReportStage = (typeof funnelReportStages)[number];
-
-export interface FunnelStageRow {
-  /**
-   * How the leads entered sales (ADR 0008): each lead is on one path; the sales_sourced path
-   * has no mql stage. Counts never rise from stage to stage within a path.
-   */
-  readonly path: SalesEntryPath;
-  /** 1-based order in the funnel (the sales_sourced path skips 2, mql). */
-  readonly position: number;
-  readonly stage: FunnelReportStage;
-  /** Leads of the cohort that ever reached the stage. */
-  readonly leads: number;
-  readonly previousStage: FunnelReportStage | null;
-  /** leads / leads of previousStage, rounded to 4 places; null without a predecessor count. */
-  readonly conversion: number | null;
-}
 
 /** The totals both lenses share, which reconciliation compares. */
 export interface SharedTotals {
@@ -66,23 +50,23 @@ const rate = z.number().nullable();
 const money = z.record(z.string(), z.string().regex(/^-?\d+(\.\d+)?$/));
 const stage = z.enum(funnelReportStages);
 
-const funnelStageSchema = z
-  .object({
-    path: z.enum(salesEntryPaths),
-    position: count,
-    stage,
-    leads: count,
-    previous_stage: stage.nullable(),
-    conversion: rate,
-  })
-  .transform((row): FunnelStageRow => ({
-    path: row.path,
-    position: row.position,
-    stage: row.stage,
-    leads: row.leads,
-    previousStage: row.previous_stage,
-    conversion: row.conversion,
-  }));
+/** Shared funnel: one row per path and stage, in funnel order. */
+export const funnelStageRow = declareRow({
+  /**
+   * How the leads entered sales (ADR 0008): each lead is on one path; the sales_sourced path
+   * has no mql stage. Counts never rise from stage to stage within a path.
+   */
+  path: text(z.enum(salesEntryPaths)),
+  /** 1-based order in the funnel (the sales_sourced path skips 2, mql). */
+  position: numeric(count),
+  stage: text(stage),
+  /** Leads of the cohort that ever reached the stage. */
+  leads: numeric(count),
+  previous_stage: text(stage.nullable()),
+  /** leads / leads of previous_stage, rounded to 4 places; null without a predecessor count. */
+  conversion: numeric(rate),
+});
+export type FunnelStageRow = RowOf<typeof funnelStageRow.declared>;
 
 /**
  * Marketing lens: one row per capture (channel, campaign); every captured lead of the cohort
@@ -102,6 +86,8 @@ export const marketingLensRow = declareRow({
   sqls: numeric(count),
   opportunities: numeric(count),
   won: numeric(count),
+  /** Leads whose opportunity was lost: beside won, so marketing sees deals it fed that closed lost. */
+  lost: numeric(count),
   won_revenue: numeric(money),
   /** Amount of currently open opportunities. */
   pipeline: numeric(money),
@@ -152,8 +138,7 @@ const sharedTotalsSchema = z
     wonRevenue: row.won_revenue,
   }));
 
-export const parseFunnelStageRows = (rows: unknown): FunnelStageRow[] =>
-  z.array(funnelStageSchema).parse(rows);
+export const parseFunnelStageRows = (rows: unknown): FunnelStageRow[] => funnelStageRow.parse(rows);
 export const parseMarketingLensRows = (rows: unknown): MarketingLensRow[] =>
   marketingLensRow.parse(rows);
 export const parseSalesLensRows = (rows: unknown): SalesLensRow[] => salesLensRow.parse(rows);
@@ -163,102 +148,51 @@ export const parseSharedTotals = (rows: unknown): SharedTotals =>
 /** Attribution models of the marketing-attribution query (the dictionary's list); see its SQL for the weights. */
 export { attributionModels, type AttributionModel } from '@tandem/domain';
 
-export interface MarketingAttributionRow {
-  readonly channel: string;
+/** Attribution: one row per touched (channel, campaign) under one model. */
+export const marketingAttributionRow = declareRow({
+  channel: text(z.string()),
   /** '' for touches without a campaign. */
-  readonly campaign: string;
+  campaign: text(z.string()),
   /** Leads of the cohort with at least one touch on this (channel, campaign). */
-  readonly leadsTouched: number;
+  leads_touched: numeric(count),
   /** Won revenue credited to this (channel, campaign) under the model. */
-  readonly wonRevenue: MoneyByCurrency;
+  won_revenue: numeric(money),
   /** Open pipeline credited under the model. */
-  readonly pipeline: MoneyByCurrency;
+  pipeline: numeric(money),
   /** Sum of CampaignSpendRecorded for this (channel, campaign). */
-  readonly spend: MoneyByCurrency;
+  spend: numeric(money),
   /** Per currency with spend: credited won revenue / spend, rounded to 4 places. */
-  readonly roi: Readonly<Record<string, number>>;
-}
+  roi: numeric(z.record(z.string(), z.number())),
+});
+export type MarketingAttributionRow = RowOf<typeof marketingAttributionRow.declared>;
 
-export interface AlignmentRow {
-  readonly channel: string;
-  readonly campaign: string;
-  readonly handedToSales: number;
-  /** Of handedToSales, the leads that entered sales directly, without an MQL (ADR 0008). */
-  readonly salesSourced: number;
-  readonly acceptedInSla: number;
-  readonly rejectedInSla: number;
-  readonly respondedLate: number;
-  readonly openPastDue: number;
-  readonly openInSla: number;
-  /** respondedLate + openPastDue: MQLs nobody acted on within the SLA. */
-  readonly leaked: number;
-  /** (acceptedInSla + rejectedInSla) / (handedToSales - openInSla). */
-  readonly slaCompliance: number | null;
-  readonly recycled: number;
-  /** recycled / handedToSales. */
-  readonly recycleRate: number | null;
+/** Alignment: one row per capture (channel, campaign). */
+export const alignmentRow = declareRow({
+  channel: text(z.string()),
+  campaign: text(z.string()),
+  handed_to_sales: numeric(count),
+  /** Of handed_to_sales, the leads that entered sales directly, without an MQL (ADR 0008). */
+  sales_sourced: numeric(count),
+  accepted_in_sla: numeric(count),
+  rejected_in_sla: numeric(count),
+  responded_late: numeric(count),
+  open_past_due: numeric(count),
+  open_in_sla: numeric(count),
+  /** responded_late + open_past_due: MQLs nobody acted on within the SLA. */
+  leaked: numeric(count),
+  /** (accepted_in_sla + rejected_in_sla) / (handed_to_sales - open_in_sla). */
+  sla_compliance: numeric(rate),
+  recycled: numeric(count),
+  /** recycled / handed_to_sales. */
+  recycle_rate: numeric(rate),
   /** Rejection reason code -> leads. */
-  readonly rejectionReasons: Readonly<Record<string, number>>;
-}
-
-const marketingAttributionSchema = z
-  .object({
-    channel: z.string(),
-    campaign: z.string(),
-    leads_touched: count,
-    won_revenue: money,
-    pipeline: money,
-    spend: money,
-    roi: z.record(z.string(), z.number()),
-  })
-  .transform((row): MarketingAttributionRow => ({
-    channel: row.channel,
-    campaign: row.campaign,
-    leadsTouched: row.leads_touched,
-    wonRevenue: row.won_revenue,
-    pipeline: row.pipeline,
-    spend: row.spend,
-    roi: row.roi,
-  }));
-
-const alignmentSchema = z
-  .object({
-    channel: z.string(),
-    campaign: z.string(),
-    handed_to_sales: count,
-    sales_sourced: count,
-    accepted_in_sla: count,
-    rejected_in_sla: count,
-    responded_late: count,
-    open_past_due: count,
-    open_in_sla: count,
-    leaked: count,
-    sla_compliance: rate,
-    recycled: count,
-    recycle_rate: rate,
-    rejection_reasons: z.record(z.string(), count),
-  })
-  .transform((row): AlignmentRow => ({
-    channel: row.channel,
-    campaign: row.campaign,
-    handedToSales: row.handed_to_sales,
-    salesSourced: row.sales_sourced,
-    acceptedInSla: row.accepted_in_sla,
-    rejectedInSla: row.rejected_in_sla,
-    respondedLate: row.responded_late,
-    openPastDue: row.open_past_due,
-    openInSla: row.open_in_sla,
-    leaked: row.leaked,
-    slaCompliance: row.sla_compliance,
-    recycled: row.recycled,
-    recycleRate: row.recycle_rate,
-    rejectionReasons: row.rejection_reasons,
-  }));
+  rejection_reasons: numeric(z.record(z.string(), count)),
+});
+export type AlignmentRow = RowOf<typeof alignmentRow.declared>;
 
 export const parseMarketingAttributionRows = (rows: unknown): MarketingAttributionRow[] =>
-  z.array(marketingAttributionSchema).parse(rows);
-export const parseAlignmentRows = (rows: unknown): AlignmentRow[] =>
-  z.array(alignmentSchema).parse(rows);
+  marketingAttributionRow.parse(rows);
+export const parseAlignmentRows = (rows: unknown): AlignmentRow[] => alignmentRow.parse(rows);
 
 /** Capture cohorts of funnelByCohort. */
 export const cohortGrains = ['week', 'month'] as const;
