@@ -51,7 +51,10 @@ afterAll(async () => {
 });
 
 const scrape = async () => {
-  const response = await request(http).get('/metrics').expect(200);
+  const response = await request(http)
+    .get('/metrics')
+    .set(asRole('system', 'scraper@test.tandem'))
+    .expect(200);
   // Prometheus's text format, version 0.0.4 (Express adds its charset in its own order).
   expect(response.headers['content-type']).toMatch(/^text\/plain;.*version=0\.0\.4/);
   return parsePrometheusText(response.text);

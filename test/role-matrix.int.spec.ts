@@ -34,7 +34,7 @@ const PUBLIC = 'public' as const;
 const matrix: Readonly<Record<string, readonly Role[] | typeof PUBLIC>> = {
   'GET /health/live': PUBLIC,
   'GET /health/ready': PUBLIC,
-  'GET /metrics': PUBLIC,
+  'GET /metrics': ['ops', 'system'],
   'GET /dashboard': PUBLIC,
   'GET /dashboard/assets/:name': PUBLIC,
   'GET /health': VIEWS,

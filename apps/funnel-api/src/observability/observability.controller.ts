@@ -1,15 +1,16 @@
 /**
  * The two routes machines call: `GET /metrics` (Prometheus) and `GET /health/ready`
- * (orchestrators, load balancers). Neither carries a user token, so both are public to the
- * access guard: /metrics holds counts only and, when TANDEM_METRICS_TOKEN is set, answers
- * only that bearer secret; /health/ready says which check failed and nothing more.
+ * (orchestrators, load balancers). /metrics is a read like any other — an ops or system
+ * identity (a scraper uses an API key with role system: `tandem keys create --role system`);
+ * command volumes are business information. /health/ready is a probe, public like liveness:
+ * it says which check failed and nothing more. (The relay's and projector's own /metrics
+ * ports keep the optional TANDEM_METRICS_TOKEN secret: they have no identity provider.)
  */
-import { Controller, Get, Headers, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { loadObservabilityConfig } from '@tandem/config';
 import { metricsEndpoint } from '@tandem/observability';
 import type { Response } from 'express';
-import { Public } from '../auth/access.decorators';
+import { Allow, Public } from '../auth/access.decorators';
 import { ApiMetrics } from './api-metrics';
 import { ReadinessProbe } from './readiness';
 
@@ -22,17 +23,15 @@ export class ObservabilityController {
     metrics: ApiMetrics,
     private readonly readiness: ReadinessProbe,
   ) {
-    this.answerMetrics = metricsEndpoint(metrics.registry, loadObservabilityConfig().metricsToken);
+    // The access guard has checked the caller; no second secret here.
+    this.answerMetrics = metricsEndpoint(metrics.registry, null);
   }
 
-  @Public('metrics: counts only; behind TANDEM_METRICS_TOKEN when set')
+  @Allow('ops', 'system')
   @Get('metrics')
   @ApiExcludeEndpoint()
-  async metrics(
-    @Headers('authorization') authorization: string | undefined,
-    @Res() response: Response,
-  ): Promise<void> {
-    const answer = await this.answerMetrics(authorization);
+  async metrics(@Res() response: Response): Promise<void> {
+    const answer = await this.answerMetrics(undefined);
     response.status(answer.status).set(answer.headers).send(answer.body);
   }
 
