@@ -238,6 +238,7 @@ describe('CSV', () => {
       'sqls',
       'opportunities',
       'won',
+      'lost',
       'wonRevenue.EUR', // no open pipeline in any row: no pipeline column
       'mqlRate',
       'sqlRate',
@@ -247,7 +248,7 @@ describe('CSV', () => {
       campaign: string;
       wonRevenue: Record<string, string>;
     }[];
-    expect(rows.map((row) => [row[0], row[1], row[11]])).toEqual(
+    expect(rows.map((row) => [row[0], row[1], row[12]])).toEqual(
       json.map((row) => [row.channel, row.campaign, row.wonRevenue.EUR ?? '']),
     );
   });

@@ -13,6 +13,7 @@ const lens = (channel: string, campaign: string, eur?: string): MarketingLensRow
   sqls: 0,
   opportunities: 0,
   won: eur ? 1 : 0,
+  lost: 0,
   wonRevenue: eur ? { EUR: eur } : {},
   pipeline: {},
   mqlRate: 1,
@@ -79,8 +80,8 @@ describe('present', () => {
       page: { total: 3, limit: 1, offset: 1 },
       body:
         'channel,campaign,leads,mqls,handedToSales,salesSourced,accepted,rejected,sqls,opportunities,won,' +
-        'wonRevenue.EUR,mqlRate,sqlRate\r\n' +
-        'web,b,1,1,0,0,0,0,0,0,0,,1,\r\n',
+        'lost,wonRevenue.EUR,mqlRate,sqlRate\r\n' +
+        'web,b,1,1,0,0,0,0,0,0,0,0,,1,\r\n',
     });
   });
 
@@ -124,8 +125,8 @@ describe('present', () => {
     };
     expect(present(views.marketing, [hostile], {}, 'csv').body).toBe(
       'channel,campaign,leads,mqls,handedToSales,salesSourced,accepted,rejected,sqls,opportunities,won,' +
-        'wonRevenue.EUR,mqlRate,sqlRate\r\n' +
-        'web,"\'=HYPERLINK(""http://x"")",1,1,0,0,0,0,0,0,1,-12.5,1,\r\n',
+        'lost,wonRevenue.EUR,mqlRate,sqlRate\r\n' +
+        'web,"\'=HYPERLINK(""http://x"")",1,1,0,0,0,0,0,0,1,0,-12.5,1,\r\n',
     );
   });
 });

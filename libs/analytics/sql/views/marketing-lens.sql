@@ -8,6 +8,7 @@
 -- Counts are leads that ever reached the stage (lead_facts). Money is per currency, as a map
 -- currency -> exact decimal string: there is no FX conversion here, and adding EUR to USD
 -- would be a wrong number that looks right.
+--   lost:        leads whose opportunity was lost (the sales lens's lost, by capture source).
 --   won_revenue: amount of the lead's DealWon.
 --   pipeline:    amount of the lead's currently open opportunity.
 --   sales_sourced: of handed_to_sales, the leads that entered sales directly, never MQLs
@@ -31,6 +32,7 @@ SELECT
     countIf(sql_at IS NOT NULL) AS sqls,
     countIf(opportunity_at IS NOT NULL) AS opportunities,
     countIf(won_at IS NOT NULL) AS won,
+    countIf(lost_at IS NOT NULL) AS lost,
     mapApply(
         (code, amount) -> (code, toString(amount)),
         sumMapIf(map(won_currency, won_amount), won_at IS NOT NULL)

@@ -86,6 +86,8 @@ export const marketingLensRow = declareRow({
   sqls: numeric(count),
   opportunities: numeric(count),
   won: numeric(count),
+  /** Leads whose opportunity was lost: beside won, so marketing sees deals it fed that closed lost. */
+  lost: numeric(count),
   won_revenue: numeric(money),
   /** Amount of currently open opportunities. */
   pipeline: numeric(money),
