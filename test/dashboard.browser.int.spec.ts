@@ -32,6 +32,7 @@ interface LensRow {
 }
 
 const as = (role: Role) => asRole(role, `${role}-tester`);
+const LONG_CAMPAIGN = 'q4-enterprise-retargeting-emea-north-lookalike-audience-2026';
 
 describeInBrowser('dashboard in headless Chromium', () => {
   let chdbPath: string;
@@ -65,7 +66,13 @@ describeInBrowser('dashboard in headless Chromium', () => {
     return leadId;
   }
 
-  async function toOpportunity(leadId: string, owner: string, team: string, amount: number) {
+  async function toOpportunity(
+    leadId: string,
+    owner: string,
+    team: string,
+    amount: number,
+    currency = 'EUR',
+  ) {
     await post(`/leads/${leadId}/handoff`, 'marketing', { owner, team }).expect(200);
     await post(`/leads/${leadId}/accept`, 'sales').expect(200);
     await post(`/leads/${leadId}/sql`, 'sales', {
@@ -74,7 +81,7 @@ describeInBrowser('dashboard in headless Chromium', () => {
     await post(`/leads/${leadId}/opportunity`, 'sales', {
       stage: 'discovery',
       amount,
-      currency: 'EUR',
+      currency,
     }).expect(200);
   }
 
@@ -113,6 +120,12 @@ describeInBrowser('dashboard in headless Chromium', () => {
     }).expect(200);
 
     await mqlLead('web', 'spring-promo');
+
+    // A long campaign name and a second currency: the widest rows the lens tables get, which
+    // the no-clipping test needs (EUR totals below are unchanged by it).
+    const wonUsd = await mqlLead('web', LONG_CAMPAIGN);
+    await toOpportunity(wonUsd, 'marco.rossi', 'emea', 7000, 'USD');
+    await post(`/leads/${wonUsd}/won`, 'sales', { amount: 7300 }).expect(200);
 
     const period = new Date().toISOString().slice(0, 7);
     await post('/targets', 'sales', {
@@ -182,10 +195,10 @@ describeInBrowser('dashboard in headless Chromium', () => {
       rows.reduce((sum, row) => sum + pick(row), 0);
     const revenue = (rows: LensRow[]) => total(rows, (row) => Number(row.wonRevenue.EUR ?? 0));
 
-    // Hand-computed: 2 won (28000 + 12500.5), 5 handed to sales, reconciled.
-    expect(total(marketing, (r) => r.won)).toBe(2);
+    // Hand-computed: 3 won (EUR 28000 + 12500.5, USD 7300), 6 handed to sales, reconciled.
+    expect(total(marketing, (r) => r.won)).toBe(3);
     expect(revenue(marketing)).toBe(40500.5);
-    expect(total(marketing, (r) => r.handedToSales)).toBe(5);
+    expect(total(marketing, (r) => r.handedToSales)).toBe(6);
 
     expect(Number(await shown('total-won-marketing'))).toBe(total(marketing, (r) => r.won));
     expect(Number(await shown('total-won-sales'))).toBe(total(sales, (r) => r.won));
@@ -209,7 +222,9 @@ describeInBrowser('dashboard in headless Chromium', () => {
       const id = stage.path === 'marketing' ? stage.stage : `sales_sourced-${stage.stage}`;
       expect(Number(await shown(`funnel-${id}`))).toBe(stage.leads);
     }
-    expect(Number(await shown('sales:marco.rossi:won'))).toBe(1);
+    expect(Number(await shown('sales:marco.rossi:won'))).toBe(2);
+    // The marketing lens's lost column: the paid_search/brand deal marco.rossi lost.
+    expect(Number(await shown('marketing:paid_search:brand:lost'))).toBe(1);
     expect(Number(await shown('target:sales:won_deals:' + currentPeriod() + '::progress'))).toBe(
       targets.items[0]?.progress,
     );
@@ -227,7 +242,7 @@ describeInBrowser('dashboard in headless Chromium', () => {
     await page.reload();
     await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
     const warmMs = Date.now() - reloaded;
-    expect(Number(await shown('total-won-marketing'))).toBe(2);
+    expect(Number(await shown('total-won-marketing'))).toBe(3);
 
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
@@ -252,6 +267,80 @@ describeInBrowser('dashboard in headless Chromium', () => {
     expect(page.url()).toContain('from=2001-01-01');
     // The verdict is all time: unchanged by the window.
     expect(await shown('reconciliation-verdict')).toBe('true');
+  });
+
+  /** Loads the page at `query` with the analyst token `npm start` hands out. */
+  async function open(query = ''): Promise<void> {
+    const token = asRole('analyst', 'dashboard@test.tandem').authorization?.replace('Bearer ', '');
+    await page.goto(`${baseUrl}/dashboard${query}#token=${token ?? ''}`);
+    await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
+  }
+
+  it('an unknown rules version says so once, and every panel renders under the active rules', async () => {
+    await open('?rules=2');
+    const note = page.getByTestId('rules-note');
+    await expect(note.textContent()).resolves.toMatch(
+      /^Rules version 2 has no rule set in analytics .* active rules \(v1\)\.$/,
+    );
+    // Said once: no panel repeats it, none failed, and the numbers are the active set's.
+    await expect(page.getByText('Rules version 2').count()).resolves.toBe(1);
+    await expect(page.locator('.panel-error').count()).resolves.toBe(0);
+    expect(await page.locator('body').getAttribute('data-failed-panels')).toBe('0');
+    expect(await page.getByTestId('error').isHidden()).toBe(true);
+    expect(Number(await shown('total-won-marketing'))).toBe(3);
+    expect(Number(await shown('funnel-won'))).toBe(3);
+    await expect(page.getByTestId('filter-rules').inputValue()).resolves.toBe('1');
+  });
+
+  it('one failed panel shows its own message and the others still render', async () => {
+    await page.route('**/analytics/sales?*', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ status: 503, code: 'unavailable', detail: 'try again later' }),
+      }),
+    );
+    await page.route('**/analytics/sales', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ status: 503, code: 'unavailable', detail: 'try again later' }),
+      }),
+    );
+    try {
+      await open();
+      await expect(page.getByTestId('sales-panel-error').textContent()).resolves.toBe(
+        'This panel could not load: /analytics/sales answered 503: try again later',
+      );
+      expect(await page.locator('body').getAttribute('data-failed-panels')).toBe('1');
+      expect(Number(await shown('total-won-marketing'))).toBe(3);
+      expect(await shown('reconciliation-verdict')).toBe('true');
+      expect(await page.getByTestId('error').isHidden()).toBe(true);
+    } finally {
+      await page.unrouteAll();
+    }
+  });
+
+  it.each([1280, 1400, 1920])('clips no column at %i px', async (width) => {
+    await page.setViewportSize({ width, height: 900 });
+    await open();
+    // A table wider than its card, or a scroll box that must scroll sideways, hides columns.
+    // The check runs in the page; it is a string because the specs compile without DOM types.
+    const clipped = await page.evaluate<string[]>(`
+      [...document.querySelectorAll('main table')].flatMap((table) => {
+        const card = table.closest('.card');
+        const box = table.parentElement;
+        const overflow =
+          table.getBoundingClientRect().right > card.getBoundingClientRect().right + 0.5 ||
+          box.scrollWidth > box.clientWidth + 1;
+        return overflow ? [table.id] : [];
+      })
+    `);
+    expect(clipped).toEqual([]);
+    await expect(
+      page.getByTestId(`marketing:web:${LONG_CAMPAIGN}:won-revenue-USD`).isVisible(),
+    ).resolves.toBe(true);
+    await page.setViewportSize({ width: 1440, height: 900 });
   });
 });
 

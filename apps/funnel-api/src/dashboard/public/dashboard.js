@@ -102,6 +102,7 @@ function moneyCell(/** @type {string} */ testid, /** @type {Record<string, strin
     if (index > 0) cell.append(' + ');
     cell.append(
       el('span', {
+        className: 'amount',
         testid: `${testid}-${currency}`,
         value: amount,
         text: `${currency} ${fmtAmount(amount)}`,
@@ -255,7 +256,24 @@ function bearerToken() {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
-async function getJson(/** @type {string} */ path) {
+/**
+ * A refused request: the HTTP status and, for an RFC 9457 problem, its `code` and `detail`,
+ * so a caller can tell "no such rule set" from an outage without parsing words.
+ */
+class RequestError extends Error {
+  constructor(
+    /** @type {number} */ status,
+    /** @type {string | null} */ code,
+    /** @type {string} */ message,
+  ) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** The request headers every data request carries: the caller's bearer token. */
+function authorised(/** @type {string} */ accept) {
   const token = bearerToken();
   if (!token) {
     throw new Error(
@@ -263,22 +281,28 @@ async function getJson(/** @type {string} */ path) {
         '`tandem token --role analyst --actor you@example.com --dashboard`',
     );
   }
-  const response = await fetch(path, {
-    headers: { accept: 'application/json', authorization: `Bearer ${token}` },
-  });
+  return { accept, authorization: `Bearer ${token}` };
+}
+
+/** Throws a RequestError for a refused answer; the problem's `detail` says why. */
+async function checked(/** @type {string} */ path, /** @type {Response} */ response) {
   if (response.status === 401) sessionStorage.removeItem(TOKEN_KEY);
-  if (!response.ok) {
-    let detail = '';
-    try {
-      const problem = await response.json();
-      // RFC 9457 problem details: `detail` says why.
-      detail = problem.detail ? `: ${problem.detail}` : '';
-    } catch {
-      // not JSON: the status says enough
-    }
-    throw new Error(`${path} answered ${response.status}${detail}`);
+  if (response.ok) return response;
+  let detail = '';
+  let code = null;
+  try {
+    const problem = await response.json();
+    detail = problem.detail ? `: ${problem.detail}` : '';
+    code = typeof problem.code === 'string' ? problem.code : null;
+  } catch {
+    // not JSON: the status says enough
   }
-  return response.json();
+  throw new RequestError(response.status, code, `${path} answered ${response.status}${detail}`);
+}
+
+async function getJson(/** @type {string} */ path) {
+  const response = await fetch(path, { headers: authorised('application/json') });
+  return (await checked(path, response)).json();
 }
 
 /** Only the rules version of a query (views without a capture window). */
@@ -295,52 +319,136 @@ function withQuery(/** @type {string} */ path, /** @type {URLSearchParams} */ pa
   return query ? `${path}?${query}` : path;
 }
 
+/**
+ * One panel: loads and renders on its own, so a view that fails (a timeout, a 500, a role
+ * that may not read it) shows a plain message in its own card and leaves the others drawn.
+ */
+async function panel(/** @type {string} */ sectionId, /** @type {() => Promise<void>} */ work) {
+  const section = /** @type {HTMLElement} */ (document.getElementById(sectionId));
+  section.dataset.state = 'loading';
+  section.querySelector(':scope > .panel-error')?.remove();
+  try {
+    await work();
+    section.dataset.state = 'ready';
+    return true;
+  } catch (error) {
+    section.dataset.state = 'error';
+    const message = error instanceof Error ? error.message : String(error);
+    const head = section.querySelector(':scope > .card-head');
+    const box = el('p', {
+      className: 'panel-error',
+      testid: `${sectionId}-error`,
+      text: `This panel could not load: ${message}`,
+    });
+    if (head) head.after(box);
+    else section.prepend(box);
+    return false;
+  }
+}
+
+/**
+ * The rules version the views are read under. A version asked for (the URL's `?rules=` or the
+ * form) that has no rule set built in analytics — never published, or published and not yet
+ * replayed — is said once, in the rules note, and the panels read the active rules instead of
+ * each failing with the same 404.
+ */
+async function resolveRules(
+  /** @type {URLSearchParams} */ capture,
+  /** @type {any} */ definitions,
+) {
+  const asked = capture.get('rulesVersion');
+  if (!asked) return null;
+  try {
+    await getJson(withQuery('/analytics/funnel', new URLSearchParams({ rulesVersion: asked })));
+    return null;
+  } catch (error) {
+    if (!(error instanceof RequestError) || error.code !== 'rule_set_not_found') return null;
+    capture.delete('rulesVersion');
+    const active = definitions?.active == null ? 'the built-in default' : `v${definitions.active}`;
+    const select = /** @type {HTMLSelectElement} */ (document.getElementById('filter-rules'));
+    if (definitions?.active != null) select.value = String(definitions.active);
+    return (
+      `Rules version ${asked} has no rule set in analytics (it is built when the version is ` +
+      `published and its replay finishes), so every view below is computed under the ` +
+      `active rules (${active}).`
+    );
+  }
+}
+
 async function load() {
   const began = performance.now();
   document.body.dataset.state = 'loading';
   setStatus('Loading…');
-  const capture = captureWindow();
-  const paged = new URLSearchParams(capture);
-  paged.set('limit', '1000');
+  hideError();
   try {
-    const [definitions, funnel, marketing, sales, alignment, targets, reconciliation] =
-      await Promise.all([
-        getJson('/definitions'),
-        getJson(withQuery('/analytics/funnel', capture)),
-        getJson(withQuery('/analytics/marketing', capture)),
-        getJson(withQuery('/analytics/sales', capture)),
-        getJson(withQuery('/analytics/alignment', paged)),
-        getJson(withQuery('/analytics/targets', rulesOnly(paged))),
-        getJson(withQuery('/analytics/reconciliation', rulesOnly(capture))),
-      ]);
-    renderDefinitions(definitions);
-    renderFunnel(funnel);
-    renderMarketing(marketing);
-    renderSales(sales);
-    renderAlignment(alignment.items);
-    renderTargets(targets.items);
-    renderReconciliation(reconciliation);
-    hideError();
-    const elapsed = Math.round(performance.now() - began);
-    const sinceNavigation = Math.round(performance.now());
-    const status = /** @type {HTMLElement} */ (document.getElementById('status'));
-    status.replaceChildren(
-      'Loaded in ',
-      el('span', { testid: 'load-ms', value: sinceNavigation, text: `${sinceNavigation} ms` }),
-      ' since navigation (views fetched and drawn in ',
-      el('span', { testid: 'fetch-ms', value: elapsed, text: `${elapsed} ms` }),
-      `) at ${new Date().toLocaleTimeString()}`,
-    );
-    document.body.dataset.state = 'ready';
+    authorised('application/json');
   } catch (error) {
     showError(error instanceof Error ? error.message : String(error));
     setStatus('Failed to load.');
     document.body.dataset.state = 'error';
+    return;
   }
+  const capture = captureWindow();
+  /** @type {any} */
+  let definitions = null;
+  try {
+    definitions = await getJson('/definitions');
+    renderDefinitions(definitions);
+  } catch (error) {
+    setRulesNote(
+      `The rules versions could not be listed (${error instanceof Error ? error.message : error}).`,
+    );
+  }
+  const unknownRules = await resolveRules(capture, definitions);
+  if (unknownRules !== null) setRulesNote(unknownRules, true);
+  const paged = new URLSearchParams(capture);
+  paged.set('limit', '1000');
+  const outcomes = await Promise.all([
+    panel('funnel-panel', async () =>
+      renderFunnel(await getJson(withQuery('/analytics/funnel', capture))),
+    ),
+    panel('marketing-panel', async () =>
+      renderMarketing(await getJson(withQuery('/analytics/marketing', capture))),
+    ),
+    panel('sales-panel', async () =>
+      renderSales(await getJson(withQuery('/analytics/sales', capture))),
+    ),
+    panel('alignment-panel', async () =>
+      renderAlignment((await getJson(withQuery('/analytics/alignment', paged))).items),
+    ),
+    panel('targets-panel', async () =>
+      renderTargets((await getJson(withQuery('/analytics/targets', rulesOnly(paged)))).items),
+    ),
+    panel('reconciliation-panel', async () =>
+      renderReconciliation(
+        await getJson(withQuery('/analytics/reconciliation', rulesOnly(capture))),
+      ),
+    ),
+  ]);
+  const failed = outcomes.filter((ok) => !ok).length;
+  const elapsed = Math.round(performance.now() - began);
+  const sinceNavigation = Math.round(performance.now());
+  const status = /** @type {HTMLElement} */ (document.getElementById('status'));
+  status.replaceChildren(
+    failed > 0 ? `${failed} of ${outcomes.length} panels failed · loaded in ` : 'Loaded in ',
+    el('span', { testid: 'load-ms', value: sinceNavigation, text: `${sinceNavigation} ms` }),
+    ' since navigation (views fetched and drawn in ',
+    el('span', { testid: 'fetch-ms', value: elapsed, text: `${elapsed} ms` }),
+    `) at ${new Date().toLocaleTimeString()}`,
+  );
+  // `ready` once every panel has settled, drawn or showing its own message.
+  document.body.dataset.failedPanels = String(failed);
+  document.body.dataset.state = 'ready';
 }
 
 function setStatus(/** @type {string} */ text) {
   /** @type {HTMLElement} */ (document.getElementById('status')).textContent = text;
+}
+
+function setRulesNote(/** @type {string} */ text, warning = false) {
+  const note = /** @type {HTMLElement} */ (document.getElementById('rules-note'));
+  note.textContent = text;
+  note.classList.toggle('warning', warning);
 }
 
 function showError(/** @type {string} */ message) {
@@ -382,13 +490,14 @@ function renderDefinitions(
     if (select.selectedIndex < 0) select.selectedIndex = 0;
     definitionsShown = true;
   }
-  const note = /** @type {HTMLElement} */ (document.getElementById('rules-note'));
   const active = definitions.active === null ? 'the built-in default' : `v${definitions.active}`;
   const chosen =
     select.value && select.value !== String(definitions.active ?? '') ? select.value : null;
-  note.textContent = chosen
-    ? `Views computed under rules v${chosen} (active: ${active}).`
-    : `Views computed under the active rules (${active}).`;
+  setRulesNote(
+    chosen
+      ? `Views computed under rules v${chosen} (active: ${active}).`
+      : `Views computed under the active rules (${active}).`,
+  );
 }
 
 /** Sales-sourced leads (ADR 0008): a path of their own beside marketing's, never an MQL. */
@@ -470,12 +579,13 @@ function renderMarketing(/** @type {any[]} */ rows) {
     ...rows.map((row) => {
       const key = `marketing:${row.channel}:${row.campaign}`;
       return el('tr', {}, [
-        el('td', { text: `${row.channel} / ${row.campaign || '—'}` }),
+        el('td', { className: 'label', text: `${row.channel} / ${row.campaign || '—'}` }),
         numCell(`${key}:leads`, row.leads, fmtInt(row.leads)),
         numCell(`${key}:mqls`, row.mqls, fmtInt(row.mqls)),
         numCell(`${key}:handed`, row.handedToSales, fmtInt(row.handedToSales)),
         numCell(`${key}:rejected`, row.rejected, fmtInt(row.rejected)),
         numCell(`${key}:won`, row.won, fmtInt(row.won)),
+        numCell(`${key}:lost`, row.lost, fmtInt(row.lost)),
         moneyCell(`${key}:won-revenue`, row.wonRevenue),
       ]);
     }),
@@ -508,7 +618,7 @@ function renderSales(/** @type {any[]} */ rows) {
     ...rows.map((row) => {
       const key = `sales:${row.owner}`;
       return el('tr', {}, [
-        el('td', { text: row.owner }),
+        el('td', { className: 'label', text: row.owner }),
         numCell(`${key}:handed`, row.handedToSales, fmtInt(row.handedToSales)),
         numCell(`${key}:accepted`, row.accepted, fmtInt(row.accepted)),
         numCell(`${key}:rejected`, row.rejected, fmtInt(row.rejected)),
@@ -559,7 +669,7 @@ function renderAlignment(/** @type {any[]} */ rows) {
         .map(([reason, count]) => `${reason.replaceAll('_', ' ')} ${count}`)
         .join(', ');
       return el('tr', {}, [
-        el('td', { text: `${row.channel} / ${row.campaign || '—'}` }),
+        el('td', { className: 'label', text: `${row.channel} / ${row.campaign || '—'}` }),
         numCell(`${key}:handed`, row.handedToSales, fmtInt(row.handedToSales)),
         numCell(`${key}:sla`, row.slaCompliance, fmtPercent(row.slaCompliance)),
         numCell(`${key}:leaked`, row.leaked, fmtInt(row.leaked)),
