@@ -15,6 +15,7 @@ export * from './dictionary/dictionary.state';
 export * from './dictionary/dictionary.decider';
 export * from './rules/funnel-definition';
 export * from './rules/default-funnel-definition';
+export * from './rules/reporting-calendar';
 export {
   attributionSectionSchema,
   defaultAttributionWeights,

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { InvalidDefinitionError } from '../errors';
 import { attributionSectionSchema } from './attribution';
+import { reportingSectionSchema } from './reporting-calendar';
 
 export const touchpointKinds = [
   'page_view',
@@ -223,6 +224,11 @@ export const funnelDefinitionSchema = z
         sources: z.array(reason).min(1).refine(uniqueCodes, 'codes must be unique'),
       })
       .optional(),
+    /**
+     * The reporting time zone and fiscal-year start (reporting-calendar.ts). Optional with no
+     * default: a version without it reports in UTC from January, and its hash stays the same.
+     */
+    reporting: reportingSectionSchema.optional(),
     /** Absent in versions published before transitions existed: they mean the default graph. */
     transitions: z
       .array(z.object({ from: lifecycleStatus, to: z.array(lifecycleStatus).min(1) }))
