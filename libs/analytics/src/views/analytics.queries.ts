@@ -7,7 +7,7 @@
  * that travel as ClickHouse query parameters ({name:Type}); the database name is validated.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { resolveAttributionWeights } from '@tandem/domain';
+import { reportingCalendar, resolveAttributionWeights } from '@tandem/domain';
 import { analyticsDatabase, type AnalyticsDatabaseOptions } from '../clickhouse/analytics.database';
 import {
   attributionModels,
@@ -20,6 +20,12 @@ import {
   parseAlignmentRows,
   parseMarketingAttributionRows,
   parseFunnelStageRows,
+  parseFunnelLeadRows,
+  parseFunnelTrendRows,
+  funnelReportStages,
+  type FunnelLeadRow,
+  type FunnelReportStage,
+  type FunnelTrendRow,
   parseMarketingLensRows,
   parseSalesLensRows,
   parseSharedTotals,
@@ -65,6 +71,8 @@ export const viewQueries = [
   'alignment',
   'funnel-time-in-stage',
   'funnel-by-cohort',
+  'funnel-trend',
+  'funnel-leads',
   'account-lens',
   'sales-performance',
   'targets-progress',
@@ -137,6 +145,7 @@ export class InvalidQueryParameterError extends Error {
 
 const attributionModelSet: ReadonlySet<string> = new Set(attributionModels);
 const cohortGrainSet: ReadonlySet<string> = new Set(cohortGrains);
+const reportStageSet: ReadonlySet<string> = new Set(funnelReportStages);
 
 function asOfParam(asOf: string | undefined, fallback: string): string {
   if (asOf === undefined) return fallback;
@@ -192,6 +201,38 @@ export class AnalyticsQueries {
       );
     }
     return parseCohortFunnelRows(await this.runScoped('funnel-by-cohort', options, { grain }));
+  }
+
+  /**
+   * Leads that reached each stage per week or month of the stage's moment (not of capture),
+   * per capture (channel, campaign), with won revenue and pipeline created in the period.
+   * Periods are in the rule set's reporting time zone (the dictionary's `reporting`; UTC when
+   * it has none), so the trend moves with the rules the request names, like every number.
+   */
+  async funnelTrend(grain: CohortGrain, options: ViewOptions = {}): Promise<FunnelTrendRow[]> {
+    if (!cohortGrainSet.has(grain)) {
+      throw new InvalidQueryParameterError(
+        `grain must be one of ${cohortGrains.join(', ')}; got ${JSON.stringify(grain)}`,
+      );
+    }
+    const rules = options.rules ?? (await this.ruleSet());
+    const { timeZone } = reportingCalendar(rules.definition.reporting);
+    return parseFunnelTrendRows(
+      await this.runScoped('funnel-trend', { ...options, rules }, { grain, time_zone: timeZone }),
+    );
+  }
+
+  /**
+   * The leads of the capture window that reached `stage`, by capture time then id: the list
+   * behind a funnel, lens or trend number. Lead ids and non-personal columns only.
+   */
+  async funnelLeads(stage: FunnelReportStage, options: ViewOptions = {}): Promise<FunnelLeadRow[]> {
+    if (!reportStageSet.has(stage)) {
+      throw new InvalidQueryParameterError(
+        `stage must be one of ${funnelReportStages.join(', ')}; got ${JSON.stringify(stage)}`,
+      );
+    }
+    return parseFunnelLeadRows(await this.runScoped('funnel-leads', options, { stage }));
   }
 
   /** What each owner received and closed, ordered by owner. */

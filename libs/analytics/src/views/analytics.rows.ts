@@ -233,6 +233,64 @@ export const cohortFunnelRow = declareRow({
 });
 export type CohortFunnelRow = RowOf<typeof cohortFunnelRow.declared>;
 
+/**
+ * The funnel trend: per (period, channel, campaign), the leads that reached each stage in the
+ * period (event time, in the reporting time zone), and the money that moved with them.
+ */
+export const funnelTrendRow = declareRow({
+  /** `YYYY-MM-DD`: the Monday of the week or the first of the month, reporting time zone. */
+  period: text(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)),
+  channel: text(z.string()),
+  /** '' for leads captured without a campaign. */
+  campaign: text(z.string()),
+  captured: numeric(count),
+  mqls: numeric(count),
+  handed_to_sales: numeric(count),
+  accepted: numeric(count),
+  rejected: numeric(count),
+  sqls: numeric(count),
+  opportunities: numeric(count),
+  won: numeric(count),
+  lost: numeric(count),
+  /** DealWon amounts of the leads won in the period. */
+  won_revenue: numeric(money),
+  /** Amounts of the opportunities opened in the period (their latest amount). */
+  pipeline_created: numeric(money),
+});
+export type FunnelTrendRow = RowOf<typeof funnelTrendRow.declared>;
+export const parseFunnelTrendRows = (rows: unknown): FunnelTrendRow[] => funnelTrendRow.parse(rows);
+
+/** An ISO-8601 UTC instant as the drill-down writes it, or null when the stage was not reached. */
+const instant = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+  .nullable();
+
+/**
+ * The leads behind a number (drill-down): ids and non-personal columns only, never a name or
+ * an e-mail (ClickHouse holds none).
+ */
+export const funnelLeadRow = declareRow({
+  lead_id: text(z.string()),
+  channel: text(z.string()),
+  campaign: text(z.string()),
+  /** Of the latest hand-off; '' when never handed to sales. */
+  owner: text(z.string()),
+  team: text(z.string()),
+  path: text(z.enum(salesEntryPaths)),
+  captured_at: text(instant.unwrap()),
+  mql_at: text(instant),
+  handed_at: text(instant),
+  accepted_at: text(instant),
+  rejected_at: text(instant),
+  sql_at: text(instant),
+  opportunity_at: text(instant),
+  won_at: text(instant),
+  lost_at: text(instant),
+});
+export type FunnelLeadRow = RowOf<typeof funnelLeadRow.declared>;
+export const parseFunnelLeadRows = (rows: unknown): FunnelLeadRow[] => funnelLeadRow.parse(rows);
+
 export const parseStageDurationRows = (rows: unknown): StageDurationRow[] =>
   stageDurationRow.parse(rows);
 export const parseCohortFunnelRows = (rows: unknown): CohortFunnelRow[] =>

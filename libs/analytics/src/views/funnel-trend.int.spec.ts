@@ -1,0 +1,249 @@
+/**
+ * The funnel trend and the leads behind a number (drill-down), given events → expected rows on
+ * embedded chDB. Every expected row is worked out by hand from the stories below, including the
+ * reporting time zone: a lead captured on Sunday 23:30 UTC is already Monday in Europe/Rome, so
+ * it belongs to the next week there; one captured on 31 January 23:30 UTC to February.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { defaultFunnelDefinition, type LeadEvent } from '@tandem/domain';
+import { AnalyticsQueries, InvalidQueryParameterError } from './analytics.queries';
+import type { FunnelReportStage, FunnelTrendRow } from './analytics.rows';
+import type { RuleSet } from '../rules/rule-sets';
+import { projectBatch } from '../projection/lead-events.writer';
+import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
+import { createEventLog, leadEvent as e } from '../testing/event-log.fixture';
+import { registerRuleSet } from '../testing/rule-sets.fixture';
+import type { AnyEnvelope } from '../projection/lead-event.row';
+
+const analytics = useEmbeddedAnalytics('funnel-trend-int');
+let client: ClickHouseClient;
+let queries: AnalyticsQueries;
+/** Version 1 as shipped (no reporting section: UTC). */
+let utc: RuleSet;
+/** The same rules as version 1, reporting in Europe/Rome: only the calendar differs. */
+let rome: RuleSet;
+
+/**
+ * A  paid_search/spring  captured Mon 6 Jan 10:00 → MQL 7 Jan → alice → accepted 8 Jan →
+ *                        SQL 9 Jan → opportunity 5000 EUR Tue 14 Jan → won 5000 EUR Mon 3 Feb
+ * B  webinar/launch      captured Sun 12 Jan 23:30 UTC (Mon 00:30 in Rome) → MQL, bob, rejected
+ *                        on Mon 13 Jan
+ * C  paid_search/spring  captured Fri 31 Jan 23:30 UTC (Sat 1 Feb 00:30 in Rome)
+ */
+function stories(): AnyEnvelope[] {
+  const log = createEventLog();
+  const times = new Map<string, string>();
+  const at = (leadId: string, event: LeadEvent, time: string) =>
+    times.set(log.lead(leadId, event).eventId, time);
+  at('A', e.captured('paid_search', 'spring'), '2025-01-06T10:00:00.000Z');
+  at('A', e.mql(), '2025-01-07T10:00:00.000Z');
+  at('A', e.handed('alice'), '2025-01-07T11:00:00.000Z');
+  at('A', e.accepted('alice'), '2025-01-08T09:00:00.000Z');
+  at('A', e.sql(), '2025-01-09T09:00:00.000Z');
+  at('A', e.opened('oA', 5000, 'EUR'), '2025-01-14T09:00:00.000Z');
+  at('A', e.won('oA', 5000, 'EUR'), '2025-02-03T09:00:00.000Z');
+  at('B', e.captured('webinar', 'launch'), '2025-01-12T23:30:00.000Z');
+  at('B', e.mql(), '2025-01-13T09:00:00.000Z');
+  at('B', e.handed('bob'), '2025-01-13T10:00:00.000Z');
+  at('B', e.rejected('bob', 'no_budget'), '2025-01-13T12:00:00.000Z');
+  at('C', e.captured('paid_search', 'spring'), '2025-01-31T23:30:00.000Z');
+  return log.envelopes.map((envelope) => ({
+    ...envelope,
+    occurredAt: times.get(envelope.eventId) ?? envelope.occurredAt,
+  }));
+}
+
+beforeAll(async () => {
+  client = analytics.client();
+  const database = await analytics.freshDatabase();
+  rome = await registerRuleSet(client, database, {
+    ...defaultFunnelDefinition,
+    reporting: { timeZone: 'Europe/Rome' },
+  });
+  await projectBatch(client, stories(), { database });
+  queries = new AnalyticsQueries(client, { database });
+  const shipped = (await queries.ruleSets()).find((set) => set.definition.reporting === undefined);
+  if (shipped === undefined) throw new Error('the fresh database has the shipped rule set');
+  utc = shipped;
+});
+
+/** A trend row: zeros and no money unless stated. */
+const row = (
+  period: string,
+  channel: string,
+  campaign: string,
+  counts: Partial<Omit<FunnelTrendRow, 'period' | 'channel' | 'campaign'>>,
+): FunnelTrendRow => ({
+  period,
+  channel,
+  campaign,
+  captured: 0,
+  mqls: 0,
+  handedToSales: 0,
+  accepted: 0,
+  rejected: 0,
+  sqls: 0,
+  opportunities: 0,
+  won: 0,
+  lost: 0,
+  wonRevenue: {},
+  pipelineCreated: {},
+  ...counts,
+});
+
+const aUpToSql = { mqls: 1, handedToSales: 1, accepted: 1, sqls: 1 };
+const bHandling = { mqls: 1, handedToSales: 1, rejected: 1 };
+
+describe('funnel trend', () => {
+  it('counts each stage in the week its moment fell in (UTC by default)', async () => {
+    expect(await queries.funnelTrend('week', { rules: utc })).toEqual([
+      row('2025-01-06', 'paid_search', 'spring', { captured: 1, ...aUpToSql }),
+      row('2025-01-06', 'webinar', 'launch', { captured: 1 }),
+      row('2025-01-13', 'paid_search', 'spring', {
+        opportunities: 1,
+        pipelineCreated: { EUR: '5000' },
+      }),
+      row('2025-01-13', 'webinar', 'launch', bHandling),
+      row('2025-01-27', 'paid_search', 'spring', { captured: 1 }),
+      row('2025-02-03', 'paid_search', 'spring', { won: 1, wonRevenue: { EUR: '5000' } }),
+    ]);
+  });
+
+  it('moves a lead captured Sunday 23:30 UTC into the next week in Europe/Rome', async () => {
+    expect(await queries.funnelTrend('week', { rules: rome })).toEqual([
+      row('2025-01-06', 'paid_search', 'spring', { captured: 1, ...aUpToSql }),
+      row('2025-01-13', 'paid_search', 'spring', {
+        opportunities: 1,
+        pipelineCreated: { EUR: '5000' },
+      }),
+      row('2025-01-13', 'webinar', 'launch', { captured: 1, ...bHandling }),
+      row('2025-01-27', 'paid_search', 'spring', { captured: 1 }),
+      row('2025-02-03', 'paid_search', 'spring', { won: 1, wonRevenue: { EUR: '5000' } }),
+    ]);
+  });
+
+  it('groups by month, and 31 January 23:30 UTC is February in Europe/Rome', async () => {
+    const january = {
+      ...aUpToSql,
+      opportunities: 1,
+      pipelineCreated: { EUR: '5000' },
+    };
+    expect(await queries.funnelTrend('month', { rules: utc })).toEqual([
+      row('2025-01-01', 'paid_search', 'spring', { captured: 2, ...january }),
+      row('2025-01-01', 'webinar', 'launch', { captured: 1, ...bHandling }),
+      row('2025-02-01', 'paid_search', 'spring', { won: 1, wonRevenue: { EUR: '5000' } }),
+    ]);
+    expect(await queries.funnelTrend('month', { rules: rome })).toEqual([
+      row('2025-01-01', 'paid_search', 'spring', { captured: 1, ...january }),
+      row('2025-01-01', 'webinar', 'launch', { captured: 1, ...bHandling }),
+      row('2025-02-01', 'paid_search', 'spring', {
+        captured: 1,
+        won: 1,
+        wonRevenue: { EUR: '5000' },
+      }),
+    ]);
+  });
+
+  it('keeps to the capture window and to asOf, like every view', async () => {
+    // Only B was captured on 12 January; asOf 13 January 11:00 is before its rejection.
+    expect(
+      await queries.funnelTrend('week', {
+        rules: utc,
+        capturedFrom: '2025-01-12T00:00:00Z',
+        capturedTo: '2025-01-13T00:00:00Z',
+        asOf: '2025-01-13T11:00:00Z',
+      }),
+    ).toEqual([
+      row('2025-01-06', 'webinar', 'launch', { captured: 1 }),
+      row('2025-01-13', 'webinar', 'launch', { mqls: 1, handedToSales: 1 }),
+    ]);
+  });
+
+  it('refuses a grain that is not on the list', async () => {
+    await expect(queries.funnelTrend('day' as 'week')).rejects.toBeInstanceOf(
+      InvalidQueryParameterError,
+    );
+  });
+});
+
+describe('the leads behind a number', () => {
+  const none = {
+    mqlAt: null,
+    handedAt: null,
+    acceptedAt: null,
+    rejectedAt: null,
+    sqlAt: null,
+    opportunityAt: null,
+    wonAt: null,
+    lostAt: null,
+  };
+  const leadA = {
+    leadId: 'A',
+    channel: 'paid_search',
+    campaign: 'spring',
+    owner: 'alice',
+    team: 'emea',
+    path: 'marketing',
+    capturedAt: '2025-01-06T10:00:00.000Z',
+    ...none,
+    mqlAt: '2025-01-07T10:00:00.000Z',
+    handedAt: '2025-01-07T11:00:00.000Z',
+    acceptedAt: '2025-01-08T09:00:00.000Z',
+    sqlAt: '2025-01-09T09:00:00.000Z',
+    opportunityAt: '2025-01-14T09:00:00.000Z',
+    wonAt: '2025-02-03T09:00:00.000Z',
+  };
+  const leadB = {
+    leadId: 'B',
+    channel: 'webinar',
+    campaign: 'launch',
+    owner: 'bob',
+    team: 'emea',
+    path: 'marketing',
+    capturedAt: '2025-01-12T23:30:00.000Z',
+    ...none,
+    mqlAt: '2025-01-13T09:00:00.000Z',
+    handedAt: '2025-01-13T10:00:00.000Z',
+    rejectedAt: '2025-01-13T12:00:00.000Z',
+  };
+  const leadC = {
+    leadId: 'C',
+    channel: 'paid_search',
+    campaign: 'spring',
+    owner: '',
+    team: '',
+    path: 'marketing',
+    capturedAt: '2025-01-31T23:30:00.000Z',
+    ...none,
+  };
+
+  it.each<[FunnelReportStage, string[]]>([
+    ['captured', ['A', 'B', 'C']],
+    ['mql', ['A', 'B']],
+    ['handed_to_sales', ['A', 'B']],
+    ['rejected', ['B']],
+    ['won', ['A']],
+    ['lost', []],
+  ])('lists the leads that reached %s, by capture time', async (stage, ids) => {
+    expect((await queries.funnelLeads(stage)).map((lead) => lead.leadId)).toEqual(ids);
+  });
+
+  it('gives ids and stage dates, never a name or an e-mail', async () => {
+    expect(await queries.funnelLeads('captured')).toEqual([leadA, leadB, leadC]);
+  });
+
+  it('keeps to the capture window and to asOf', async () => {
+    expect(
+      await queries.funnelLeads('handed_to_sales', {
+        capturedFrom: '2025-01-12T00:00:00Z',
+        asOf: '2025-01-13T11:00:00Z',
+      }),
+    ).toEqual([{ ...leadB, rejectedAt: null }]);
+  });
+
+  it('refuses a stage that is not reported', async () => {
+    await expect(queries.funnelLeads('nurturing' as 'mql')).rejects.toBeInstanceOf(
+      InvalidQueryParameterError,
+    );
+  });
+});
