@@ -67,6 +67,21 @@ const walked: readonly WalkedView[] = [
   { path: 'funnel/time-in-stage', required: '', rules: true, window: true, filters: [] },
   { path: 'funnel/cohorts', required: 'grain=week', rules: true, window: true, filters: [] },
   {
+    path: 'funnel/trend',
+    required: 'grain=week',
+    rules: true,
+    window: true,
+    filters: ['channel', 'campaign'],
+  },
+  {
+    // Who is an MQL is the rules' to say: a stricter draft lists fewer leads.
+    path: 'funnel/leads',
+    required: 'stage=mql',
+    rules: true,
+    window: true,
+    filters: ['channel', 'campaign', 'owner'],
+  },
+  {
     path: 'marketing',
     required: '',
     rules: true,

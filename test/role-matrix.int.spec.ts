@@ -43,6 +43,8 @@ const matrix: Readonly<Record<string, readonly Role[] | typeof PUBLIC>> = {
   'GET /analytics/funnel': VIEWS,
   'GET /analytics/funnel/time-in-stage': VIEWS,
   'GET /analytics/funnel/cohorts': VIEWS,
+  'GET /analytics/funnel/trend': VIEWS,
+  'GET /analytics/funnel/leads': VIEWS,
   'GET /analytics/alignment': VIEWS,
   'GET /analytics/accounts': VIEWS,
   'GET /analytics/targets': VIEWS,

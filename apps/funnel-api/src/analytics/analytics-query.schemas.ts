@@ -4,7 +4,7 @@
  * Everything here is a value; none of it is ever spliced into SQL (the capture window, model,
  * grain and asOf travel as ClickHouse query parameters; the row filters run in TypeScript).
  */
-import { attributionModels, cohortGrains } from '@tandem/analytics';
+import { attributionModels, cohortGrains, funnelReportStages } from '@tandem/analytics';
 import { z } from 'zod';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './pagination';
 import { responseFormats } from './response-format';
@@ -148,6 +148,23 @@ export const timeInStageQuery = windowed({});
 export const cohortsQuery = windowed({
   grain: z.enum(cohortGrains).describe('Cohort grain (required): capture week or month (UTC)'),
 });
+export const trendQuery = windowed({
+  grain: z
+    .enum(cohortGrains)
+    .describe(
+      "Period grain (required): week (from Monday) or month, in the rule set's reporting time zone",
+    ),
+  channel: filters.channel,
+  campaign: filters.campaign,
+});
+export const leadsQuery = windowed({
+  stage: z
+    .enum(funnelReportStages)
+    .describe('The stage the leads reached (required); captured lists every lead of the window'),
+  channel: filters.channel,
+  campaign: filters.campaign,
+  owner: filters.owner,
+});
 export const accountsQuery = windowed({ account: filters.account });
 export const salesPerformanceQuery = windowed({ team: filters.team, owner: filters.owner });
 /** targets-progress has no capture window: targets carry their own period. */
@@ -166,6 +183,8 @@ export type AttributionQuery = z.infer<typeof attributionQuery>;
 export type AlignmentQuery = z.infer<typeof alignmentQuery>;
 export type TimeInStageQuery = z.infer<typeof timeInStageQuery>;
 export type CohortsQuery = z.infer<typeof cohortsQuery>;
+export type TrendQuery = z.infer<typeof trendQuery>;
+export type LeadsQuery = z.infer<typeof leadsQuery>;
 export type AccountsQuery = z.infer<typeof accountsQuery>;
 export type SalesPerformanceQuery = z.infer<typeof salesPerformanceQuery>;
 export type TargetsQuery = z.infer<typeof targetsQuery>;

@@ -16,6 +16,8 @@ import {
   attributionQuery,
   cohortsQuery,
   funnelQuery,
+  leadsQuery,
+  trendQuery,
   marketingQuery,
   salesPerformanceQuery,
   salesQuery,
@@ -63,6 +65,26 @@ export const declaredViews = {
     presentation: views.cohorts,
     summary: 'The funnel per capture cohort (week or month, UTC)',
     read: (queries, query, scope) => queries.funnelByCohort(query.grain, scope),
+  }),
+  trend: declare({
+    path: 'funnel/trend',
+    query: trendQuery,
+    presentation: views.trend,
+    summary:
+      'Funnel trend: leads reaching each stage per week or month of the event, per capture (channel, campaign), with won revenue and pipeline created',
+    description:
+      "Periods are in the rule set's reporting time zone (the dictionary's reporting.timeZone, UTC by default).",
+    read: (queries, query, scope) => queries.funnelTrend(query.grain, scope),
+  }),
+  leads: declare({
+    path: 'funnel/leads',
+    query: leadsQuery,
+    presentation: views.leads,
+    summary:
+      'The leads behind a number: lead ids of the window that reached a stage, with channel, campaign, owner and stage dates',
+    description:
+      'No personal data: lead ids and non-personal columns only. Roles that may read timelines follow an id to GET /leads/{leadId}/timeline.',
+    read: (queries, query, scope) => queries.funnelLeads(query.stage, scope),
   }),
   marketing: declare({
     path: 'marketing',

@@ -108,6 +108,29 @@ export class AnalyticsController {
     return this.serve(declaredViews.cohorts, query, accept, response);
   }
 
+  @Get(declaredViews.trend.path)
+  @ApiAnalyticsView(declaredViews.trend.query, viewDoc(declaredViews.trend))
+  trend(
+    @Query(new ZodQueryPipe(declaredViews.trend.query))
+    query: z.infer<typeof declaredViews.trend.query>,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    return this.serve(declaredViews.trend, query, accept, response);
+  }
+
+  // Lead ids and non-personal columns only: every view reader may see who is behind a number.
+  @Get(declaredViews.leads.path)
+  @ApiAnalyticsView(declaredViews.leads.query, viewDoc(declaredViews.leads))
+  leads(
+    @Query(new ZodQueryPipe(declaredViews.leads.query))
+    query: z.infer<typeof declaredViews.leads.query>,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    return this.serve(declaredViews.leads, query, accept, response);
+  }
+
   @Allow(...MARKETING_LENS_READERS)
   @Get(declaredViews.marketing.path)
   @ApiAnalyticsView(declaredViews.marketing.query, viewDoc(declaredViews.marketing))
