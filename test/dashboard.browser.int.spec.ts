@@ -4,7 +4,7 @@
  * the same totals the API's JSON gives, on both lenses, and the reconciliation verdict.
  * Saves test-artifacts/dashboard.png. Skips with one line when no Chromium is installed.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { Role } from '@tandem/domain';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -269,9 +269,11 @@ describeInBrowser('dashboard in headless Chromium', () => {
     expect(await shown('reconciliation-verdict')).toBe('true');
   });
 
-  /** Loads the page at `query` with the analyst token `npm start` hands out. */
-  async function open(query = ''): Promise<void> {
-    const token = asRole('analyst', 'dashboard@test.tandem').authorization?.replace('Bearer ', '');
+  /** Loads the page at `query` with the analyst token `npm start` hands out (or another role's). */
+  async function open(query = '', role: Role = 'analyst'): Promise<void> {
+    const token = asRole(role, 'dashboard@test.tandem').authorization?.replace('Bearer ', '');
+    // From a blank page: going to the same URL with only a new fragment would not reload it.
+    await page.goto('about:blank');
     await page.goto(`${baseUrl}/dashboard${query}#token=${token ?? ''}`);
     await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
   }
@@ -319,6 +321,79 @@ describeInBrowser('dashboard in headless Chromium', () => {
     } finally {
       await page.unrouteAll();
     }
+  });
+
+  it('draws the trend from the trend view', async () => {
+    await open();
+    const trend = await getJson<{ items: { period: string; captured: number; won: number }[] }>(
+      '/analytics/funnel/trend?grain=week&limit=1000',
+    );
+    const periods = [...new Set(trend.items.map((row) => row.period))].sort();
+    expect(periods.length).toBeGreaterThan(0);
+    const canvas = page.locator('#trend-funnel-chart');
+    expect(await canvas.getAttribute('data-periods')).toBe(periods.join(','));
+    // Every lead of the scenario was captured, qualified and closed this week or month.
+    expect(JSON.parse((await canvas.getAttribute('data-totals')) ?? '{}')).toEqual({
+      captured: 7,
+      mqls: 7,
+      handedToSales: 6,
+      opportunities: 4,
+      won: 3,
+    });
+    expect((await canvas.boundingBox())?.height ?? 0).toBeGreaterThan(100);
+    expect(await page.locator('#trend-money-chart').getAttribute('data-series')).toBe(
+      'trade_fair (EUR)|web (EUR)|web (USD)',
+    );
+    await page.selectOption('[data-testid="trend-grain"]', 'month');
+    await page.waitForSelector('#trend-panel[data-state="ready"]');
+    expect(await canvas.getAttribute('data-periods')).toBe(currentPeriod() + '-01');
+  });
+
+  it('drills from a stage and from an owner to the leads behind the number, without timeline links for an analyst', async () => {
+    await open();
+    const won = await getJson<{ items: { leadId: string }[] }>('/analytics/funnel/leads?stage=won');
+    expect(won.items).toHaveLength(3);
+    await page.getByTestId('funnel-won').click();
+    await page.waitForSelector('#drill-panel[data-state="ready"]');
+    expect(await shown('drill-count')).toBe('3');
+    for (const { leadId } of won.items) {
+      await expect(page.getByTestId(`drill-lead-${leadId}`).count()).resolves.toBe(1);
+    }
+    await expect(page.locator('[data-testid^="timeline-"]').count()).resolves.toBe(0);
+
+    await page.getByTestId('sales:marco.rossi:handed').click();
+    await page.waitForSelector('#drill-panel[data-state="ready"]');
+    expect(await shown('drill-count')).toBe('4');
+    await expect(page.locator('#drill-table tbody tr').count()).resolves.toBe(4);
+    await expect(page.locator('#drill-title').textContent()).resolves.toBe(
+      'Leads behind: handed to sales · owner marco.rossi',
+    );
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-drill-down.png'), fullPage: true });
+  });
+
+  it('offers timeline links to a role that may read timelines', async () => {
+    await open('', 'marketing');
+    // Marketing may not read the sales lens: that panel says so, the rest is drawn.
+    await expect(page.getByTestId('sales-panel-error').isVisible()).resolves.toBe(true);
+    await page.getByTestId('funnel-won').click();
+    await page.waitForSelector('#drill-panel[data-state="ready"]');
+    await expect(page.locator('[data-testid^="timeline-"]').count()).resolves.toBe(3);
+  });
+
+  it('downloads a panel as CSV, the rows the API gives', async () => {
+    await open();
+    const marketing = await getJson<LensRow[]>('/analytics/marketing');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('csv-marketing').click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('tandem-marketing.csv');
+    const csv = await readFile(await download.path(), 'utf8');
+    const lines = csv.trimEnd().split('\r\n');
+    expect(lines[0]?.startsWith('channel,campaign,leads,mqls,')).toBe(true);
+    expect(lines).toHaveLength(marketing.length + 1);
+    expect(lines.some((line) => line.startsWith(`web,${LONG_CAMPAIGN},1,1,`))).toBe(true);
   });
 
   it.each([1280, 1400, 1920])('clips no column at %i px', async (width) => {

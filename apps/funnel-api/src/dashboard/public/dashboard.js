@@ -401,9 +401,11 @@ async function load() {
   }
   const unknownRules = await resolveRules(capture, definitions);
   if (unknownRules !== null) setRulesNote(unknownRules, true);
+  shownParams = capture;
   const paged = new URLSearchParams(capture);
   paged.set('limit', '1000');
   const outcomes = await Promise.all([
+    panel('trend-panel', () => loadTrend(capture)),
     panel('funnel-panel', async () =>
       renderFunnel(await getJson(withQuery('/analytics/funnel', capture))),
     ),
@@ -439,6 +441,277 @@ async function load() {
   // `ready` once every panel has settled, drawn or showing its own message.
   document.body.dataset.failedPanels = String(failed);
   document.body.dataset.state = 'ready';
+}
+
+/** The query the panels were last loaded with (rule set and capture window): CSV and drill-downs reuse it. */
+let shownParams = new URLSearchParams();
+
+// ---------- trend ----------
+
+const TREND_STAGES = [
+  ['captured', 'Captured', '#90a4ae'],
+  ['mqls', 'MQL', '#2f6fde'],
+  ['handedToSales', 'To sales', '#e07b24'],
+  ['opportunities', 'Opportunity', '#8e44ad'],
+  ['won', 'Won', '#1f8a4c'],
+];
+
+function trendChoice(/** @type {string} */ id) {
+  return /** @type {HTMLSelectElement} */ (document.getElementById(id)).value;
+}
+
+/** The trend: the funnel per period (lines), and money per channel or campaign (stacked bars). */
+async function loadTrend(/** @type {URLSearchParams} */ capture) {
+  const params = new URLSearchParams(capture);
+  params.set('grain', trendChoice('trend-grain'));
+  params.set('limit', '1000');
+  const { items } = await getJson(withQuery('/analytics/funnel/trend', params));
+  const periods = [...new Set(items.map((/** @type {any} */ row) => row.period))].sort();
+  /** @type {Record<string, number>} */
+  const totals = {};
+  const funnel = TREND_STAGES.map(([key, label, color]) => {
+    const data = periods.map((period) =>
+      sum(
+        items.filter((/** @type {any} */ row) => row.period === period),
+        /** @type {string} */ (key),
+      ),
+    );
+    totals[/** @type {string} */ (key)] = data.reduce((a, b) => a + b, 0);
+    return { label, data, borderColor: color, backgroundColor: color, tension: 0.2 };
+  });
+  chart('trend-funnel-chart', {
+    type: 'line',
+    data: { labels: periods, datasets: funnel },
+    options: {
+      ...baseOptions,
+      plugins: { legend: { display: true, position: 'bottom', labels: { boxWidth: 10 } } },
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+    },
+  });
+  const funnelCanvas = /** @type {HTMLElement} */ (document.getElementById('trend-funnel-chart'));
+  funnelCanvas.dataset.periods = periods.join(',');
+  funnelCanvas.dataset.totals = JSON.stringify(totals);
+
+  // Money per channel (or campaign) and currency: one stacked bar series each, no FX.
+  const money = trendChoice('trend-money') === 'pipeline' ? 'pipelineCreated' : 'wonRevenue';
+  const by = trendChoice('trend-by');
+  const keyOf = (/** @type {any} */ row) =>
+    by === 'campaign' ? `${row.channel} / ${row.campaign || '—'}` : row.channel;
+  /** @type {Map<string, number[]>} */
+  const series = new Map();
+  for (const row of items) {
+    for (const [currency, amount] of Object.entries(row[money])) {
+      const name = `${keyOf(row)} (${currency})`;
+      const data = series.get(name) ?? periods.map(() => 0);
+      data[periods.indexOf(row.period)] += Number(amount);
+      series.set(name, data);
+    }
+  }
+  chart('trend-money-chart', {
+    type: 'bar',
+    data: {
+      labels: periods,
+      datasets: [...series]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([label, data], index) => ({
+          label,
+          data,
+          backgroundColor: COLORS[index % COLORS.length],
+        })),
+    },
+    options: {
+      ...baseOptions,
+      plugins: { legend: { display: true, position: 'bottom', labels: { boxWidth: 10 } } },
+      scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } },
+    },
+  });
+  const moneyCanvas = /** @type {HTMLElement} */ (document.getElementById('trend-money-chart'));
+  moneyCanvas.dataset.series = [...series.keys()].sort((a, b) => a.localeCompare(b)).join('|');
+  /** @type {HTMLElement} */ (document.getElementById('trend-empty')).hidden = items.length > 0;
+}
+
+// ---------- drill-down ----------
+
+const TIMELINE_ROLES = ['marketing', 'sales', 'ops'];
+
+/**
+ * Whether the token's holder may read timelines, from the roles claim of a Tandem token. Only
+ * decides whether to offer the link: the API refuses the timeline to anyone else regardless.
+ * A token whose roles it cannot read (an identity provider's claim) gets no links.
+ */
+function mayReadTimelines() {
+  try {
+    const token = bearerToken() ?? '';
+    const payload = JSON.parse(
+      atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/')),
+    );
+    const roles = Array.isArray(payload.roles) ? payload.roles : [];
+    return roles.some((/** @type {string} */ role) => TIMELINE_ROLES.includes(role));
+  } catch {
+    return false;
+  }
+}
+
+/** @typedef {{ stage: string, channel?: string, campaign?: string, owner?: string }} Drill */
+
+/** Makes a number cell open the list of leads behind it. */
+function drillable(/** @type {HTMLElement} */ cell, /** @type {Drill} */ drill) {
+  if (cell.dataset.value === '0') return cell;
+  cell.classList.add('drillable');
+  cell.tabIndex = 0;
+  cell.title = 'Show the leads behind this number';
+  const open = () => void openDrill(drill, 0);
+  cell.addEventListener('click', open);
+  cell.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' || event.key === ' ') open();
+  });
+  return cell;
+}
+
+const DRILL_PAGE = 25;
+const STAGE_DATES = [
+  ['capturedAt', 'Captured'],
+  ['mqlAt', 'MQL'],
+  ['handedAt', 'To sales'],
+  ['acceptedAt', 'Accepted'],
+  ['rejectedAt', 'Rejected'],
+  ['sqlAt', 'SQL'],
+  ['opportunityAt', 'Opportunity'],
+  ['wonAt', 'Won'],
+  ['lostAt', 'Lost'],
+];
+
+/** The drill-down's query: the panels' rule set and window, the number's stage and dimensions. */
+function drillParams(/** @type {Drill} */ drill) {
+  const params = new URLSearchParams(shownParams);
+  params.set('stage', drill.stage);
+  for (const name of /** @type {const} */ (['channel', 'campaign', 'owner'])) {
+    // '' (no campaign) cannot be asked as a filter: that list is filtered here instead.
+    if (drill[name]) params.set(name, String(drill[name]));
+  }
+  return params;
+}
+
+async function openDrill(/** @type {Drill} */ drill, /** @type {number} */ offset) {
+  const section = /** @type {HTMLElement} */ (document.getElementById('drill-panel'));
+  section.hidden = false;
+  const what = [
+    drill.stage.replaceAll('_', ' '),
+    drill.channel ? `${drill.channel} / ${drill.campaign || '—'}` : null,
+    drill.owner ? `owner ${drill.owner}` : null,
+  ].filter(Boolean);
+  /** @type {HTMLElement} */ (document.getElementById('drill-title')).textContent =
+    `Leads behind: ${what.join(' · ')}`;
+  section.dataset.drill = JSON.stringify(drill);
+  await panel('drill-panel', async () => {
+    const params = drillParams(drill);
+    const unnamedCampaign = drill.channel !== undefined && drill.campaign === '';
+    params.set('limit', unnamedCampaign ? '1000' : String(DRILL_PAGE));
+    params.set('offset', unnamedCampaign ? '0' : String(offset));
+    const page = await getJson(withQuery('/analytics/funnel/leads', params));
+    const rows = unnamedCampaign
+      ? page.items.filter((/** @type {any} */ row) => row.campaign === '')
+      : page.items;
+    const total = unnamedCampaign ? rows.length : page.total;
+    const timelines = mayReadTimelines();
+    body('drill-table').replaceChildren(
+      ...rows.map((/** @type {any} */ row) =>
+        el('tr', { testid: `drill-lead-${row.leadId}` }, [
+          el('td', { className: 'label mono', text: row.leadId }),
+          el('td', { className: 'label', text: `${row.channel} / ${row.campaign || '—'}` }),
+          el('td', { text: row.owner || '—', className: row.owner ? '' : 'muted' }),
+          ...STAGE_DATES.map(([key]) =>
+            el('td', {
+              text: row[/** @type {string} */ (key)]?.slice(0, 10) ?? '—',
+              className: row[/** @type {string} */ (key)] ? '' : 'muted',
+              title: row[/** @type {string} */ (key)] ?? '',
+            }),
+          ),
+          el('td', {}, timelines ? [timelineLink(row.leadId)] : []),
+        ]),
+      ),
+    );
+    const count = /** @type {HTMLElement} */ (document.getElementById('drill-count'));
+    count.dataset.value = String(total);
+    count.textContent =
+      total === 0
+        ? 'No leads.'
+        : `Leads ${offset + 1}–${offset + rows.length} of ${total}` +
+          (timelines ? '' : ' (timelines are for the marketing, sales and ops roles)');
+    const prev = /** @type {HTMLButtonElement} */ (document.getElementById('drill-prev'));
+    const next = /** @type {HTMLButtonElement} */ (document.getElementById('drill-next'));
+    prev.disabled = offset === 0;
+    next.disabled = offset + rows.length >= total;
+    prev.onclick = () => void openDrill(drill, Math.max(0, offset - DRILL_PAGE));
+    next.onclick = () => void openDrill(drill, offset + DRILL_PAGE);
+  });
+  section.scrollIntoView({ block: 'nearest' });
+}
+
+/** A button that shows the lead's timeline (fetched with the token: a plain link carries none). */
+function timelineLink(/** @type {string} */ leadId) {
+  const button = el('button', {
+    className: 'secondary small',
+    text: 'timeline',
+    testid: `timeline-${leadId}`,
+  });
+  button.addEventListener('click', async () => {
+    const out = /** @type {HTMLElement} */ (document.getElementById('drill-timeline'));
+    out.hidden = false;
+    try {
+      out.textContent = JSON.stringify(
+        await getJson(`/leads/${encodeURIComponent(leadId)}/timeline`),
+        null,
+        2,
+      );
+    } catch (error) {
+      out.textContent = error instanceof Error ? error.message : String(error);
+    }
+  });
+  return button;
+}
+
+// ---------- CSV ----------
+
+/**
+ * Downloads a panel's view as CSV: the API writes it (`Accept: text/csv`) under the panels'
+ * rule set and window; fetched with the token (a plain link could not carry it) and saved
+ * under the file name the API gives.
+ */
+async function downloadCsv(/** @type {HTMLElement} */ button) {
+  const view = button.dataset.csv ?? '';
+  const params =
+    button.dataset.scope === 'rules' ? rulesOnly(shownParams) : new URLSearchParams(shownParams);
+  if (view === '/analytics/funnel/trend') params.set('grain', trendChoice('trend-grain'));
+  if (view === '/analytics/funnel/leads') {
+    const section = /** @type {HTMLElement} */ (document.getElementById('drill-panel'));
+    for (const [name, value] of drillParams(JSON.parse(section.dataset.drill ?? '{}'))) {
+      params.set(name, value);
+    }
+  }
+  if (view !== '/analytics/reconciliation') params.set('limit', '1000');
+  params.delete('offset');
+  const path = withQuery(view, params);
+  try {
+    const response = await checked(path, await fetch(path, { headers: authorised('text/csv') }));
+    const name =
+      /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ??
+      'tandem.csv';
+    const link = el('a');
+    link.setAttribute('href', URL.createObjectURL(await response.blob()));
+    link.setAttribute('download', name);
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.getAttribute('href') ?? ''), 10_000);
+  } catch (error) {
+    const section = button.closest('section');
+    section?.querySelector(':scope > .panel-error')?.remove();
+    section?.querySelector(':scope > .card-head')?.after(
+      el('p', {
+        className: 'panel-error',
+        text: `The CSV could not be downloaded: ${error instanceof Error ? error.message : error}`,
+      }),
+    );
+  }
 }
 
 function setStatus(/** @type {string} */ text) {
@@ -515,7 +788,9 @@ function renderFunnel(/** @type {any[]} */ rows) {
       const other = direct.get(row.stage);
       return el('tr', {}, [
         el('td', { text: row.stage.replaceAll('_', ' ') }),
-        numCell(`funnel-${row.stage}`, row.leads, fmtInt(row.leads)),
+        drillable(numCell(`funnel-${row.stage}`, row.leads, fmtInt(row.leads)), {
+          stage: row.stage,
+        }),
         numCell(`funnel-conversion-${row.stage}`, row.conversion, fmtPercent(row.conversion)),
         other === undefined
           ? el('td', { className: 'num muted', text: '—' })
@@ -580,7 +855,11 @@ function renderMarketing(/** @type {any[]} */ rows) {
       const key = `marketing:${row.channel}:${row.campaign}`;
       return el('tr', {}, [
         el('td', { className: 'label', text: `${row.channel} / ${row.campaign || '—'}` }),
-        numCell(`${key}:leads`, row.leads, fmtInt(row.leads)),
+        drillable(numCell(`${key}:leads`, row.leads, fmtInt(row.leads)), {
+          stage: 'captured',
+          channel: row.channel,
+          campaign: row.campaign,
+        }),
         numCell(`${key}:mqls`, row.mqls, fmtInt(row.mqls)),
         numCell(`${key}:handed`, row.handedToSales, fmtInt(row.handedToSales)),
         numCell(`${key}:rejected`, row.rejected, fmtInt(row.rejected)),
@@ -619,7 +898,10 @@ function renderSales(/** @type {any[]} */ rows) {
       const key = `sales:${row.owner}`;
       return el('tr', {}, [
         el('td', { className: 'label', text: row.owner }),
-        numCell(`${key}:handed`, row.handedToSales, fmtInt(row.handedToSales)),
+        drillable(numCell(`${key}:handed`, row.handedToSales, fmtInt(row.handedToSales)), {
+          stage: 'handed_to_sales',
+          owner: row.owner,
+        }),
         numCell(`${key}:accepted`, row.accepted, fmtInt(row.accepted)),
         numCell(`${key}:rejected`, row.rejected, fmtInt(row.rejected)),
         numCell(`${key}:won`, row.won, fmtInt(row.won)),
@@ -767,6 +1049,22 @@ function writeFiltersToUrl() {
 
 function start() {
   readFiltersFromUrl();
+  for (const id of ['trend-grain', 'trend-money', 'trend-by']) {
+    /** @type {HTMLElement} */ (document.getElementById(id)).addEventListener(
+      'change',
+      () => void panel('trend-panel', () => loadTrend(shownParams)),
+    );
+  }
+  for (const button of document.querySelectorAll('[data-csv]')) {
+    button.addEventListener('click', () => void downloadCsv(/** @type {HTMLElement} */ (button)));
+  }
+  /** @type {HTMLElement} */ (document.getElementById('drill-close')).addEventListener(
+    'click',
+    () => {
+      /** @type {HTMLElement} */ (document.getElementById('drill-panel')).hidden = true;
+      /** @type {HTMLElement} */ (document.getElementById('drill-timeline')).hidden = true;
+    },
+  );
   const form = /** @type {HTMLFormElement} */ (document.getElementById('filters'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
