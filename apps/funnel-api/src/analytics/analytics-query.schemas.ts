@@ -146,7 +146,11 @@ export const alignmentQuery = windowed({
 });
 export const timeInStageQuery = windowed({});
 export const cohortsQuery = windowed({
-  grain: z.enum(cohortGrains).describe('Cohort grain (required): capture week or month (UTC)'),
+  grain: z
+    .enum(cohortGrains)
+    .describe(
+      "Cohort grain (required): capture week or month, in the rule set's reporting time zone",
+    ),
 });
 export const trendQuery = windowed({
   grain: z

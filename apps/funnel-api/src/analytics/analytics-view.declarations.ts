@@ -63,7 +63,7 @@ export const declaredViews = {
     path: 'funnel/cohorts',
     query: cohortsQuery,
     presentation: views.cohorts,
-    summary: 'The funnel per capture cohort (week or month, UTC)',
+    summary: "The funnel per capture cohort (week or month, in the rule set's reporting time zone)",
     read: (queries, query, scope) => queries.funnelByCohort(query.grain, scope),
   }),
   trend: declare({

@@ -1,7 +1,7 @@
 -- Funnel by capture cohort: the shared funnel's counts per capture week or month.
 --
 -- Grain: one row per cohort (the Monday of the capture week, or the first day of the capture
--- month, UTC) that has at least one lead captured in [captured_from, captured_to), in cohort
+-- month, in the reporting time zone: the rule set's dictionary, UTC by default) that has at least one lead captured in [captured_from, captured_to), in cohort
 -- order. Counts are leads of the cohort that EVER reached the stage, whenever that happened
 -- (a January lead won in March counts in January's won). won_revenue per currency as in the
 -- lenses. Summing a column over all rows gives the shared funnel's count for the same window
@@ -9,11 +9,16 @@
 -- directly, never MQLs (ADR 0008), so mql >= handed_to_sales - sales_sourced.
 --
 -- Parameters: db Identifier, grain String ('week' or 'month', validated by the caller),
+-- time_zone String (the rule set's reporting time zone; analyst views read it from rule_sets),
 -- captured_from / captured_to DateTime64(3, 'UTC').
 -- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
 -- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 SELECT
-    if({grain:String} = 'week', toMonday(captured_at), toStartOfMonth(captured_at)) AS cohort,
+    if(
+        {grain:String} = 'week',
+        toStartOfWeek(captured_at, 1, {time_zone:String}),
+        toStartOfMonth(captured_at, {time_zone:String})
+    ) AS cohort,
     count() AS captured,
     countIf(mql_at IS NOT NULL) AS mql,
     countIf(handed_at IS NOT NULL) AS handed_to_sales,

@@ -93,7 +93,14 @@ describe.each([
       await queries.funnelTimeInStage(options()),
     );
     expect(
-      parseCohortFunnelRows(await readView('funnel_by_cohort', { ...scoped(), grain: 'month' })),
+      parseCohortFunnelRows(
+        await readView('funnel_by_cohort', {
+          ...scoped(),
+          grain: 'month',
+          // The API binds the rule set's reporting time zone; an analyst passes it.
+          time_zone: 'UTC',
+        }),
+      ),
     ).toEqual(await queries.funnelByCohort('month', options()));
   });
 

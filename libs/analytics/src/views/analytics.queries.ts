@@ -193,14 +193,23 @@ export class AnalyticsQueries {
     return parseStageDurationRows(await this.runScoped('funnel-time-in-stage', options, {}));
   }
 
-  /** The shared funnel's counts per capture week or month, in cohort order. */
+  /** The shared funnel's counts per capture week or month (reporting time zone), in cohort order. */
   async funnelByCohort(grain: CohortGrain, options: ViewOptions = {}): Promise<CohortFunnelRow[]> {
     if (!cohortGrainSet.has(grain)) {
       throw new InvalidQueryParameterError(
         `grain must be one of ${cohortGrains.join(', ')}; got ${JSON.stringify(grain)}`,
       );
     }
-    return parseCohortFunnelRows(await this.runScoped('funnel-by-cohort', options, { grain }));
+    // Cohorts are periods like the trend's: in the rule set's reporting time zone.
+    const rules = options.rules ?? (await this.ruleSet());
+    const { timeZone } = reportingCalendar(rules.definition.reporting);
+    return parseCohortFunnelRows(
+      await this.runScoped(
+        'funnel-by-cohort',
+        { ...options, rules },
+        { grain, time_zone: timeZone },
+      ),
+    );
   }
 
   /**

@@ -216,7 +216,7 @@ export type StageDurationRow = RowOf<typeof stageDurationRow.declared>;
 
 /** The funnel per capture cohort, in cohort order. */
 export const cohortFunnelRow = declareRow({
-  /** `YYYY-MM-DD`: the Monday of the capture week or the first of the capture month (UTC). */
+  /** `YYYY-MM-DD`: the Monday of the capture week or the first of the capture month, reporting time zone. */
   cohort: text(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)),
   captured: numeric(count),
   mql: numeric(count),

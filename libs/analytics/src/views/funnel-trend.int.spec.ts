@@ -1,5 +1,6 @@
 /**
- * The funnel trend and the leads behind a number (drill-down), given events → expected rows on
+ * The funnel trend, capture cohorts and the leads behind a number (drill-down), given events →
+ * expected rows on
  * embedded chDB. Every expected row is worked out by hand from the stories below, including the
  * reporting time zone: a lead captured on Sunday 23:30 UTC is already Monday in Europe/Rome, so
  * it belongs to the next week there; one captured on 31 January 23:30 UTC to February.
@@ -163,6 +164,27 @@ describe('funnel trend', () => {
     await expect(queries.funnelTrend('day' as 'week')).rejects.toBeInstanceOf(
       InvalidQueryParameterError,
     );
+  });
+});
+
+describe('capture cohorts in the reporting time zone', () => {
+  it('files the lead captured Sunday 23:30 UTC under the next week in Europe/Rome', async () => {
+    const cohorts = async (grain: 'week' | 'month', rules: RuleSet) =>
+      (await queries.funnelByCohort(grain, { rules })).map((row) => [row.cohort, row.captured]);
+    expect(await cohorts('week', utc)).toEqual([
+      ['2025-01-06', 2],
+      ['2025-01-27', 1],
+    ]);
+    expect(await cohorts('week', rome)).toEqual([
+      ['2025-01-06', 1],
+      ['2025-01-13', 1],
+      ['2025-01-27', 1],
+    ]);
+    expect(await cohorts('month', utc)).toEqual([['2025-01-01', 3]]);
+    expect(await cohorts('month', rome)).toEqual([
+      ['2025-01-01', 2],
+      ['2025-02-01', 1],
+    ]);
   });
 });
 
