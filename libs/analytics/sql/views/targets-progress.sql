@@ -2,8 +2,11 @@
 --
 -- Grain: one row per (team, metric, period, owner) target, ordered by those columns. owner ''
 -- is a team-wide target; otherwise only leads whose latest hand-off went to that owner count.
--- Actuals are by EVENT time (the first time each lead reached the stage fell inside
--- [period_start, period_end), UTC), not by capture cohort:
+-- Actuals are by EVENT time (the first time each lead reached the stage fell inside the
+-- period, by its date in the reporting time zone {time_zone}), not by capture cohort. A
+-- `YYYY-MM` period is that month; a `YYYY-Qn` period is a quarter of fiscal year YYYY, which
+-- starts in month {fiscal_start_month} of YYYY (1 = January: calendar quarters, as stored in
+-- period_start / period_end; 4 = April: 2025-Q1 is April-June 2025).
 --   leads: captured_at   mqls: mql_at   sqls: sql_at   opportunities: opportunity_at
 --   won_deals: won_at    won_revenue: DealWon amounts of leads won in the period
 --   pipeline: open opportunity amounts of opportunities opened in the period
@@ -11,7 +14,8 @@
 -- progress = actual / target, rounded to 4 places; for money only when the actual is in one
 -- currency (targets carry no currency and there is no FX); NULL when the target is 0.
 --
--- Parameters: db Identifier.
+-- Parameters: db Identifier, time_zone String (an IANA name), fiscal_start_month UInt8 (1-12):
+-- the rule set's reporting calendar, bound by the API from its dictionary.
 -- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
 -- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 SELECT
@@ -47,7 +51,7 @@ FROM
                 t.metric = 'won_deals', f.won_at,
                 NULL
             ) AS at IS NOT NULL
-            AND toDate32(at) >= t.period_start AND toDate32(at) < t.period_end
+            AND toDate32(toTimeZone(at, {time_zone:String})) >= t.fiscal_start AND toDate32(toTimeZone(at, {time_zone:String})) < t.fiscal_end
             AND (t.owner = '' OR f.owner = t.owner)
         ) AS actual_leads,
         mapFilter(
@@ -57,13 +61,29 @@ FROM
                 (t.owner = '' OR f.owner = t.owner)
                 AND (
                     (t.metric = 'won_revenue' AND f.won_at IS NOT NULL
-                        AND toDate32(f.won_at) >= t.period_start AND toDate32(f.won_at) < t.period_end)
+                        AND toDate32(toTimeZone(f.won_at, {time_zone:String})) >= t.fiscal_start AND toDate32(toTimeZone(f.won_at, {time_zone:String})) < t.fiscal_end)
                     OR (t.metric = 'pipeline' AND f.opportunity_open
-                        AND toDate32(f.opportunity_at) >= t.period_start AND toDate32(f.opportunity_at) < t.period_end)
+                        AND toDate32(toTimeZone(f.opportunity_at, {time_zone:String})) >= t.fiscal_start AND toDate32(toTimeZone(f.opportunity_at, {time_zone:String})) < t.fiscal_end)
                 )
             )
         ) AS actual_money
-    FROM {db:Identifier}.targets AS t FINAL
+    FROM
+    (
+        -- Calendar quarters as stored, moved to the fiscal year's start (months are months).
+        SELECT
+            *,
+            if(
+                match(period, '^[0-9]{4}-Q[1-4]$'),
+                addMonths(period_start, {fiscal_start_month:UInt8} - 1),
+                period_start
+            ) AS fiscal_start,
+            if(
+                match(period, '^[0-9]{4}-Q[1-4]$'),
+                addMonths(period_end, {fiscal_start_month:UInt8} - 1),
+                period_end
+            ) AS fiscal_end
+        FROM {db:Identifier}.targets FINAL
+    ) AS t
     CROSS JOIN {{lead_funnel}} AS f
     GROUP BY t.team, t.metric, t.period, t.owner
 )

@@ -144,7 +144,14 @@ describe.each([
       await queries.alignment({ rules, asOf: asOf ?? '2299-12-31T23:59:59.999Z' }),
     );
     expect(
-      parseTargetProgressRows(await readView('targets_progress', { ...ruleArgs(), as_of })),
+      parseTargetProgressRows(
+        await readView('targets_progress', {
+          ...ruleArgs(),
+          as_of,
+          time_zone: 'UTC',
+          fiscal_start_month: 1,
+        }),
+      ),
     ).toEqual(await queries.targetsProgress(options()));
   });
 });

@@ -309,7 +309,19 @@ export class AnalyticsQueries {
 
   /** Every current target beside its actual for the period, both teams. */
   async targetsProgress(scope: ViewScope = {}): Promise<TargetProgressRow[]> {
-    return parseTargetProgressRows(await this.runScoped('targets-progress', scope, {}));
+    // Periods are the rule set's: its reporting time zone and fiscal-year start.
+    const rules = scope.rules ?? (await this.ruleSet());
+    const calendar = reportingCalendar(rules.definition.reporting);
+    return parseTargetProgressRows(
+      await this.runScoped(
+        'targets-progress',
+        { ...scope, rules },
+        {
+          time_zone: calendar.timeZone,
+          fiscal_start_month: String(calendar.fiscalYearStartMonth),
+        },
+      ),
+    );
   }
 
   /** The shared totals counted straight from lead_events, for all time. */

@@ -269,3 +269,68 @@ describe('the leads behind a number', () => {
     );
   });
 });
+
+describe('targets in the reporting calendar', () => {
+  /**
+   * A target of 4 won deals for 2025-Q1 and three wins: X on 10 February, Y on 31 March 22:30
+   * UTC (already 1 April in Europe/Rome, summer time), Z on 15 May.
+   */
+  let targets: AnalyticsQueries;
+  const sets: Record<string, RuleSet> = {};
+  beforeAll(async () => {
+    const database = await analytics.freshDatabase();
+    const definition = (reporting: { timeZone?: string; fiscalYearStartMonth?: number }) => ({
+      ...defaultFunnelDefinition,
+      reporting,
+    });
+    sets.aprilUtc = await registerRuleSet(
+      client,
+      database,
+      definition({ fiscalYearStartMonth: 4 }),
+    );
+    sets.aprilRome = await registerRuleSet(
+      client,
+      database,
+      definition({ fiscalYearStartMonth: 4, timeZone: 'Europe/Rome' }),
+    );
+    const log = createEventLog();
+    const times = new Map<string, string>();
+    const won = (leadId: string, time: string) => {
+      times.set(log.lead(leadId, e.captured('web', 'spring')).eventId, '2025-01-02T09:00:00.000Z');
+      times.set(log.lead(leadId, e.won(`o-${leadId}`, 100, 'EUR')).eventId, time);
+    };
+    won('X', '2025-02-10T09:00:00.000Z');
+    won('Y', '2025-03-31T22:30:00.000Z');
+    won('Z', '2025-05-15T09:00:00.000Z');
+    log.planning('targets', {
+      type: 'TargetSet',
+      data: { team: 'sales', metric: 'won_deals', period: '2025-Q1', value: 4, owner: null },
+    });
+    await projectBatch(
+      client,
+      log.envelopes.map((envelope) => ({
+        ...envelope,
+        occurredAt: times.get(envelope.eventId) ?? envelope.occurredAt,
+      })),
+      { database },
+    );
+    targets = new AnalyticsQueries(client, { database });
+    const shipped = (await targets.ruleSets()).find(
+      (set) => set.definition.reporting === undefined,
+    );
+    if (shipped === undefined) throw new Error('the fresh database has the shipped rule set');
+    sets.calendar = shipped;
+  });
+
+  it.each([
+    // Calendar Q1 in UTC: January-March holds X and Y.
+    ['calendar', 2, 0.5],
+    // Fiscal Q1 from April, UTC: April-June holds Z; Y is still 31 March.
+    ['aprilUtc', 1, 0.25],
+    // Fiscal Q1 from April, Europe/Rome: Y won on 1 April local time, with Z.
+    ['aprilRome', 2, 0.5],
+  ])('counts 2025-Q1 under the %s calendar: %i won deals', async (name, count, progress) => {
+    const [row] = await targets.targetsProgress({ rules: sets[name] as RuleSet });
+    expect(row).toMatchObject({ period: '2025-Q1', actualCount: count, progress });
+  });
+});
