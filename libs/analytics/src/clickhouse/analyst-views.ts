@@ -35,6 +35,8 @@ export const analystViews = {
   shared_funnel: 'shared-funnel',
   funnel_time_in_stage: 'funnel-time-in-stage',
   funnel_by_cohort: 'funnel-by-cohort',
+  funnel_trend: 'funnel-trend',
+  funnel_leads: 'funnel-leads',
   marketing_lens: 'marketing-lens',
   marketing_attribution: 'marketing-attribution',
   sales_lens: 'sales-lens',

@@ -15,6 +15,8 @@ import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
 import { funnelScenario } from '../testing/funnel-scenario.fixture';
 import { AnalyticsQueries, type ViewOptions } from './analytics.queries';
 import {
+  parseFunnelLeadRows,
+  parseFunnelTrendRows,
   parseAccountLensRows,
   parseAlignmentRows,
   parseCohortFunnelRows,
@@ -102,6 +104,14 @@ describe.each([
         }),
       ),
     ).toEqual(await queries.funnelByCohort('month', options()));
+    expect(
+      parseFunnelTrendRows(
+        await readView('funnel_trend', { ...scoped(), grain: 'week', time_zone: 'UTC' }),
+      ),
+    ).toEqual(await queries.funnelTrend('week', options()));
+    expect(
+      parseFunnelLeadRows(await readView('funnel_leads', { ...scoped(), stage: 'mql' })),
+    ).toEqual(await queries.funnelLeads('mql', options()));
   });
 
   it('marketing lens and attribution', async () => {
