@@ -368,6 +368,14 @@ describeInBrowser('dashboard in headless Chromium', () => {
     await expect(page.locator('#drill-title').textContent()).resolves.toBe(
       'Leads behind: handed to sales · owner marco.rossi',
     );
+
+    // From a campaign: the three leads captured on web / spring-promo.
+    await page.getByTestId('marketing:web:spring-promo:leads').click();
+    await page.waitForSelector('#drill-panel[data-state="ready"]');
+    expect(await shown('drill-count')).toBe('3');
+    await expect(page.locator('#drill-table tbody tr').count()).resolves.toBe(3);
+    await page.getByTestId('sales:marco.rossi:handed').click();
+    await page.waitForSelector('#drill-panel[data-state="ready"]');
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-drill-down.png'), fullPage: true });
   });
