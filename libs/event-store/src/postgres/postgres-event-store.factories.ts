@@ -57,23 +57,27 @@ export async function createPgliteEventStore(
   options: CreatePgliteEventStoreOptions,
 ): Promise<PostgresEventStore> {
   postgresStoreNames(options.schema); // refuse a bad schema before booting the engine
-  if ('db' in options) return initialised(new PgliteExecutor(options.db, false), options);
+  if ('db' in options) {
+    return initialised(new PgliteExecutor(options.db, false), options, { singleSession: true });
+  }
   if ('dataDir' in options) {
     // PGlite creates only the last path segment; a fresh checkout has no parent yet.
     await mkdir(options.dataDir, { recursive: true });
   }
   const db = await PGlite.create('dataDir' in options ? options.dataDir : undefined);
-  return initialised(new PgliteExecutor(db, true), options);
+  return initialised(new PgliteExecutor(db, true), options, { singleSession: true });
 }
 
 async function initialised(
   executor: SqlExecutor,
   options: CommonOptions,
+  engine: { readonly singleSession?: boolean } = {},
 ): Promise<PostgresEventStore> {
   const store = new PostgresEventStore({
     executor,
     schema: options.schema,
     pollIntervalMs: options.pollIntervalMs,
+    singleSession: engine.singleSession === true,
   });
   try {
     await store.init();

@@ -53,8 +53,59 @@ export interface PostgresIdempotencySql {
   readonly purgeExpired: string;
 }
 
-export function postgresEventStoreSql(names: PostgresStoreNames): PostgresEventStoreSql {
+/**
+ * `singleSession`: the database has one session only (PGlite, one process's engine), so no
+ * other writer can draw positions and commit after a reader looked: the draw takes no lock,
+ * opens no subtransaction and stamps horizon 0 (always below a reader's xmin). A shared
+ * PostgreSQL server never gets this variant.
+ */
+export function postgresEventStoreSql(
+  names: PostgresStoreNames,
+  options: { readonly singleSession?: boolean } = {},
+): PostgresEventStoreSql {
   const s = names.quotedSchema;
+  // Positions for p_count events, consecutive, and the horizon to stamp them with; see the
+  // comment above the function in the schema below.
+  const DRAW_SHARED = `CREATE OR REPLACE FUNCTION ${s}.draw_positions(p_count bigint,
+  OUT first_position bigint, OUT horizon_xid bigint, OUT recorded_at timestamptz)
+LANGUAGE plpgsql
+AS $draw$
+DECLARE
+  -- Assigned here if not yet: a transaction that wrote before appending already has one.
+  v_xid bigint := pg_current_xact_id()::text::bigint;
+BEGIN
+  BEGIN
+    PERFORM pg_advisory_lock((${names.appendLockKey.toString()})::bigint);
+    first_position := nextval('${s}.events_global_position_seq');
+    IF p_count > 1 THEN
+      PERFORM setval('${s}.events_global_position_seq', first_position + p_count - 1);
+    END IF;
+    SELECT greatest(h.last_value, v_xid) INTO horizon_xid FROM ${s}.append_horizon h;
+    PERFORM setval('${s}.append_horizon', horizon_xid);
+    -- Taken inside, so recorded_at follows the global order (as far as the clock does).
+    recorded_at := clock_timestamp();
+    PERFORM pg_advisory_unlock((${names.appendLockKey.toString()})::bigint);
+  EXCEPTION WHEN query_canceled OR others THEN
+    -- A session lock outlives the transaction: never leave it on a pooled connection.
+    PERFORM pg_advisory_unlock((${names.appendLockKey.toString()})::bigint);
+    RAISE;
+  END;
+END;
+$draw$;`;
+  const DRAW_SINGLE_SESSION = `CREATE OR REPLACE FUNCTION ${s}.draw_positions(p_count bigint,
+  OUT first_position bigint, OUT horizon_xid bigint, OUT recorded_at timestamptz)
+LANGUAGE plpgsql
+AS $draw$
+BEGIN
+  -- One session: nothing can commit a smaller position later, so no lock and horizon 0.
+  first_position := nextval('${s}.events_global_position_seq');
+  IF p_count > 1 THEN
+    PERFORM setval('${s}.events_global_position_seq', first_position + p_count - 1);
+  END IF;
+  horizon_xid := 0;
+  recorded_at := clock_timestamp();
+END;
+$draw$;`;
   // Bigints leave as text so neither driver rounds them. The aliases shadow the column
   // names in ORDER BY, so queries order by the qualified column (e.x), never the alias.
   const eventColumns = `
@@ -163,32 +214,7 @@ CREATE TABLE IF NOT EXISTS ${s}.api_keys (
 -- least the id of every writer that drew smaller positions. Any writer below a reader's xmin
 -- has ended, so "horizon_xid < xmin" admits a row only when every smaller position is final,
 -- and the rows it admits are always a prefix of the log (ADR 0002).
-CREATE OR REPLACE FUNCTION ${s}.draw_positions(p_count bigint,
-  OUT first_position bigint, OUT horizon_xid bigint, OUT recorded_at timestamptz)
-LANGUAGE plpgsql
-AS $draw$
-DECLARE
-  -- Assigned here if not yet: a transaction that wrote before appending already has one.
-  v_xid bigint := pg_current_xact_id()::text::bigint;
-BEGIN
-  BEGIN
-    PERFORM pg_advisory_lock((${names.appendLockKey.toString()})::bigint);
-    first_position := nextval('${s}.events_global_position_seq');
-    IF p_count > 1 THEN
-      PERFORM setval('${s}.events_global_position_seq', first_position + p_count - 1);
-    END IF;
-    SELECT greatest(h.last_value, v_xid) INTO horizon_xid FROM ${s}.append_horizon h;
-    PERFORM setval('${s}.append_horizon', horizon_xid);
-    -- Taken inside, so recorded_at follows the global order (as far as the clock does).
-    recorded_at := clock_timestamp();
-    PERFORM pg_advisory_unlock((${names.appendLockKey.toString()})::bigint);
-  EXCEPTION WHEN query_canceled OR others THEN
-    -- A session lock outlives the transaction: never leave it on a pooled connection.
-    PERFORM pg_advisory_unlock((${names.appendLockKey.toString()})::bigint);
-    RAISE;
-  END;
-END;
-$draw$;
+${options.singleSession === true ? DRAW_SINGLE_SESSION : DRAW_SHARED}
 
 -- One round trip per append. p_expected: 'any' | 'no_stream' | 'stream_exists' | a revision.
 -- p_events: [{ eventId, type, schemaVersion, data, metadata }, ...] in stream order.

@@ -58,6 +58,11 @@ export interface PostgresEventStoreOptions {
   readonly schema?: string;
   /** Longest a caught-up subscription waits without a notification before reading again. */
   readonly pollIntervalMs?: number;
+  /**
+   * The database has one session (PGlite): appends need no drawing lock nor horizon
+   * (postgresEventStoreSql). Never set for a PostgreSQL server.
+   */
+  readonly singleSession?: boolean;
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 500;
@@ -84,7 +89,7 @@ export class PostgresEventStore
   constructor(options: PostgresEventStoreOptions) {
     this.executor = options.executor;
     this.names = postgresStoreNames(options.schema);
-    this.sql = postgresEventStoreSql(this.names);
+    this.sql = postgresEventStoreSql(this.names, { singleSession: options.singleSession === true });
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.notifications = new AppendNotifications(this.executor, this.names.channel);
     this.checkpoints = new PostgresCheckpointStore(this.executor, this.sql);
