@@ -7,9 +7,19 @@
  * validated by its zod schema, rule set resolved and named in the headers, rows read with bound
  * parameters, then filtering, paging and CSV (analytics-views.ts). No request string reaches SQL.
  */
-import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
+import {
+  applyDecorators,
+  Controller,
+  createParamDecorator,
+  type ExecutionContext,
+  Get,
+  Headers,
+  Inject,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { reconcileAll, type ViewOptions } from '@tandem/analytics';
 import {
@@ -32,6 +42,24 @@ import { type Presented, type ViewRequest, present, views } from './analytics-vi
 import { pageLinks } from './pagination';
 import { type ResponseFormat, chooseFormat } from './response-format';
 import { ZodQueryPipe } from './zod-query.pipe';
+
+/** The route and its OpenAPI entry, both from the view's declaration. */
+const ServeView = <Schema extends z.ZodType, Row>(view: ViewDeclaration<Schema, Row>) =>
+  applyDecorators(Get(view.path), ApiAnalyticsView(view.query, viewDoc(view)));
+
+/** The view's query string, validated by its declared schema (a 400 problem otherwise). */
+const ViewQuery = <Schema extends z.ZodType, Row>(view: ViewDeclaration<Schema, Row>) =>
+  Query(new ZodQueryPipe(view.query));
+
+/** What decides the answer's form (Accept) and carries its headers (rules set, paging, CSV). */
+interface AnswerTo {
+  readonly accept: string | undefined;
+  readonly response: Response;
+}
+const Answer = createParamDecorator((_: unknown, context: ExecutionContext): AnswerTo => ({
+  accept: context.switchToHttp().getRequest<Request>().headers.accept,
+  response: context.switchToHttp().getResponse<Response>(),
+}));
 
 /** What serve needs of every declared view's query. */
 type ViewQueryShape = ScopeQuery & ViewRequest & { readonly format?: ResponseFormat | undefined };
@@ -67,149 +95,113 @@ export class AnalyticsController {
   private async serve<Schema extends z.ZodType<ViewQueryShape>, Row extends object>(
     view: ViewDeclaration<Schema, Row>,
     query: z.infer<Schema>,
-    accept: string | undefined,
-    response: Response,
+    { accept, response }: AnswerTo,
   ) {
     const rows = await view.read(this.analytics.queries, query, await this.scope(query, response));
     const format = chooseFormat(query.format, accept);
     return send(response, present(view.presentation, rows, query, format));
   }
 
-  @Get(declaredViews.funnel.path)
-  @ApiAnalyticsView(declaredViews.funnel.query, viewDoc(declaredViews.funnel))
+  @ServeView(declaredViews.funnel)
   funnel(
-    @Query(new ZodQueryPipe(declaredViews.funnel.query))
-    query: z.infer<typeof declaredViews.funnel.query>,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @ViewQuery(declaredViews.funnel) query: z.infer<typeof declaredViews.funnel.query>,
+    @Answer() answer: AnswerTo,
   ) {
-    return this.serve(declaredViews.funnel, query, accept, response);
+    return this.serve(declaredViews.funnel, query, answer);
   }
 
-  @Get(declaredViews.timeInStage.path)
-  @ApiAnalyticsView(declaredViews.timeInStage.query, viewDoc(declaredViews.timeInStage))
+  @ServeView(declaredViews.timeInStage)
   timeInStage(
-    @Query(new ZodQueryPipe(declaredViews.timeInStage.query))
-    query: z.infer<typeof declaredViews.timeInStage.query>,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @ViewQuery(declaredViews.timeInStage) query: z.infer<typeof declaredViews.timeInStage.query>,
+    @Answer() answer: AnswerTo,
   ) {
-    return this.serve(declaredViews.timeInStage, query, accept, response);
+    return this.serve(declaredViews.timeInStage, query, answer);
   }
 
-  @Get(declaredViews.cohorts.path)
-  @ApiAnalyticsView(declaredViews.cohorts.query, viewDoc(declaredViews.cohorts))
+  @ServeView(declaredViews.cohorts)
   cohorts(
-    @Query(new ZodQueryPipe(declaredViews.cohorts.query))
-    query: z.infer<typeof declaredViews.cohorts.query>,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @ViewQuery(declaredViews.cohorts) query: z.infer<typeof declaredViews.cohorts.query>,
+    @Answer() answer: AnswerTo,
   ) {
-    return this.serve(declaredViews.cohorts, query, accept, response);
+    return this.serve(declaredViews.cohorts, query, answer);
   }
 
-  @Get(declaredViews.trend.path)
-  @ApiAnalyticsView(declaredViews.trend.query, viewDoc(declaredViews.trend))
+  @ServeView(declaredViews.trend)
   trend(
-    @Query(new ZodQueryPipe(declaredViews.trend.query))
-    query: z.infer<typeof declaredViews.trend.query>,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @ViewQuery(declaredViews.trend) query: z.infer<typeof declaredViews.trend.query>,
+    @Answer() answer: AnswerTo,
   ) {
-    return this.serve(declaredViews.trend, query, accept, response);
+    return this.serve(declaredViews.trend, query, answer);
   }
 
   // Lead ids and non-personal columns only: every view reader may see who is behind a number.
-  @Get(declaredViews.leads.path)
-  @ApiAnalyticsView(declaredViews.leads.query, viewDoc(declaredViews.leads))
+  @ServeView(declaredViews.leads)
   leads(
-    @Query(new ZodQueryPipe(declaredViews.leads.query))
-    query: z.infer<typeof declaredViews.leads.query>,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @ViewQuery(declaredViews.leads) query: z.infer<typeof declaredViews.leads.query>,
+    @Answer() answer: AnswerTo,
   ) {
-    return this.serve(declaredViews.leads, query, accept, response);
+    return this.serve(declaredViews.leads, query, answer);
   }
 
   @Allow(...MARKETING_LENS_READERS)
-  @Get(declaredViews.marketing.path)
-  @ApiAnalyticsView(declaredViews.marketing.query, viewDoc(declaredViews.marketing))
+  @ServeView(declaredViews.marketing)
   marketing(
-    @Query(new ZodQueryPipe(declaredViews.marketing.query))
-    query: z.infer<typeof declaredViews.marketing.query>,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @ViewQuery(declaredViews.marketing) query: z.infer<typeof declaredViews.marketing.query>,
+    @Answer() answer: AnswerTo,
   ) {
-    return this.serve(declaredViews.marketing, query, accept, response);
+    return this.serve(declaredViews.marketing, query, answer);
   }
 
   @Allow(...MARKETING_LENS_READERS)
-  @Get(declaredViews.attribution.path)
-  @ApiAnalyticsView(declaredViews.attribution.query, viewDoc(declaredViews.attribution))
+  @ServeView(declaredViews.attribution)
   attribution(
-    @Query(new ZodQueryPipe(declaredViews.attribution.query))
-    query: z.infer<typeof declaredViews.attribution.query>,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @ViewQuery(declaredViews.attribution) query: z.infer<typeof declaredViews.attribution.query>,
+    @Answer() answer: AnswerTo,
   ) {
-    return this.serve(declaredViews.attribution, query, accept, response);
+    return this.serve(declaredViews.attribution, query, answer);
   }
 
   @Allow(...SALES_LENS_READERS)
-  @Get(declaredViews.sales.path)
-  @ApiAnalyticsView(declaredViews.sales.query, viewDoc(declaredViews.sales))
+  @ServeView(declaredViews.sales)
   sales(
-    @Query(new ZodQueryPipe(declaredViews.sales.query))
-    query: z.infer<typeof declaredViews.sales.query>,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @ViewQuery(declaredViews.sales) query: z.infer<typeof declaredViews.sales.query>,
+    @Answer() answer: AnswerTo,
   ) {
-    return this.serve(declaredViews.sales, query, accept, response);
+    return this.serve(declaredViews.sales, query, answer);
   }
 
   @Allow(...SALES_LENS_READERS)
-  @Get(declaredViews.salesPerformance.path)
-  @ApiAnalyticsView(declaredViews.salesPerformance.query, viewDoc(declaredViews.salesPerformance))
+  @ServeView(declaredViews.salesPerformance)
   salesPerformance(
-    @Query(new ZodQueryPipe(declaredViews.salesPerformance.query))
+    @ViewQuery(declaredViews.salesPerformance)
     query: z.infer<typeof declaredViews.salesPerformance.query>,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @Answer() answer: AnswerTo,
   ) {
-    return this.serve(declaredViews.salesPerformance, query, accept, response);
+    return this.serve(declaredViews.salesPerformance, query, answer);
   }
 
-  @Get(declaredViews.alignment.path)
-  @ApiAnalyticsView(declaredViews.alignment.query, viewDoc(declaredViews.alignment))
+  @ServeView(declaredViews.alignment)
   alignment(
-    @Query(new ZodQueryPipe(declaredViews.alignment.query))
-    query: z.infer<typeof declaredViews.alignment.query>,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @ViewQuery(declaredViews.alignment) query: z.infer<typeof declaredViews.alignment.query>,
+    @Answer() answer: AnswerTo,
   ) {
-    return this.serve(declaredViews.alignment, query, accept, response);
+    return this.serve(declaredViews.alignment, query, answer);
   }
 
-  @Get(declaredViews.accounts.path)
-  @ApiAnalyticsView(declaredViews.accounts.query, viewDoc(declaredViews.accounts))
+  @ServeView(declaredViews.accounts)
   accounts(
-    @Query(new ZodQueryPipe(declaredViews.accounts.query))
-    query: z.infer<typeof declaredViews.accounts.query>,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @ViewQuery(declaredViews.accounts) query: z.infer<typeof declaredViews.accounts.query>,
+    @Answer() answer: AnswerTo,
   ) {
-    return this.serve(declaredViews.accounts, query, accept, response);
+    return this.serve(declaredViews.accounts, query, answer);
   }
 
-  @Get(declaredViews.targets.path)
-  @ApiAnalyticsView(declaredViews.targets.query, viewDoc(declaredViews.targets))
+  @ServeView(declaredViews.targets)
   targets(
-    @Query(new ZodQueryPipe(declaredViews.targets.query))
-    query: z.infer<typeof declaredViews.targets.query>,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @ViewQuery(declaredViews.targets) query: z.infer<typeof declaredViews.targets.query>,
+    @Answer() answer: AnswerTo,
   ) {
-    return this.serve(declaredViews.targets, query, accept, response);
+    return this.serve(declaredViews.targets, query, answer);
   }
 
   @Get('reconciliation')
