@@ -69,13 +69,11 @@ export const funnelStageRow = declareRow({
 export type FunnelStageRow = RowOf<typeof funnelStageRow.declared>;
 
 /**
- * Marketing lens: one row per capture (channel, campaign); every captured lead of the cohort
- * in exactly one row. Counts are leads that ever reached the stage.
+ * The stage totals a lens of captured leads shows per group (marketing per channel and
+ * campaign, accounts per account), in their column order: leads that ever reached each stage,
+ * then money.
  */
-export const marketingLensRow = declareRow({
-  channel: text(z.string()),
-  /** '' when the lead was captured without a campaign. */
-  campaign: text(z.string()),
+const leadStageTotals = {
   leads: numeric(count),
   mqls: numeric(count),
   handed_to_sales: numeric(count),
@@ -91,6 +89,17 @@ export const marketingLensRow = declareRow({
   won_revenue: numeric(money),
   /** Amount of currently open opportunities. */
   pipeline: numeric(money),
+} as const;
+
+/**
+ * Marketing lens: one row per capture (channel, campaign); every captured lead of the cohort
+ * in exactly one row. Counts are leads that ever reached the stage.
+ */
+export const marketingLensRow = declareRow({
+  channel: text(z.string()),
+  /** '' when the lead was captured without a campaign. */
+  campaign: text(z.string()),
+  ...leadStageTotals,
   /** mqls / leads. */
   mql_rate: numeric(rate),
   /** SQLs of the marketing path / mqls (sales-sourced SQLs had no MQL to convert from). */
@@ -300,19 +309,7 @@ export const parseCohortFunnelRows = (rows: unknown): CohortFunnelRow[] =>
 export const accountLensRow = declareRow({
   /** '' for leads without an account. */
   account: text(z.string()),
-  leads: numeric(count),
-  mqls: numeric(count),
-  handed_to_sales: numeric(count),
-  /** Of handed_to_sales, the leads that entered sales directly, without an MQL (ADR 0008). */
-  sales_sourced: numeric(count),
-  accepted: numeric(count),
-  rejected: numeric(count),
-  sqls: numeric(count),
-  opportunities: numeric(count),
-  won: numeric(count),
-  lost: numeric(count),
-  won_revenue: numeric(money),
-  pipeline: numeric(money),
+  ...leadStageTotals,
 });
 export type AccountLensRow = RowOf<typeof accountLensRow.declared>;
 
