@@ -61,89 +61,73 @@ const columns =
 
 const view = <Row>(spec: ViewSpec<Row>): ViewSpec<Row> => spec;
 
-// Columns and number columns come from each row's one declaration in @tandem/analytics.
+/** A view of a row declared in @tandem/analytics: its columns and number columns come from there. */
+const declaredView = <Row>(
+  row: {
+    readonly columns: readonly (keyof Row & string)[];
+    readonly numeric: readonly (keyof Row & string)[];
+  },
+  spec: Omit<ViewSpec<Row>, 'columns' | 'numeric'>,
+): ViewSpec<Row> => ({ ...spec, columns: row.columns, numeric: row.numeric });
+
 export const views = {
-  funnel: view<FunnelStageRow>({
+  funnel: declaredView<FunnelStageRow>(funnelStageRow, {
     name: 'funnel',
-    columns: funnelStageRow.columns,
-    numeric: funnelStageRow.numeric,
     filters: [],
     plainArrayUnlessPaged: true,
   }),
-  marketing: view<MarketingLensRow>({
+  marketing: declaredView<MarketingLensRow>(marketingLensRow, {
     name: 'marketing',
-    columns: marketingLensRow.columns,
-    numeric: marketingLensRow.numeric,
     filters: ['channel', 'campaign'],
     plainArrayUnlessPaged: true,
   }),
-  sales: view<SalesLensRow>({
+  sales: declaredView<SalesLensRow>(salesLensRow, {
     name: 'sales',
-    columns: salesLensRow.columns,
-    numeric: salesLensRow.numeric,
     filters: ['owner'],
     plainArrayUnlessPaged: true,
   }),
-  attribution: view<MarketingAttributionRow>({
+  attribution: declaredView<MarketingAttributionRow>(marketingAttributionRow, {
     name: 'marketing-attribution',
-    columns: marketingAttributionRow.columns,
-    numeric: marketingAttributionRow.numeric,
     filters: ['channel', 'campaign'],
     plainArrayUnlessPaged: false,
   }),
-  alignment: view<AlignmentRow>({
+  alignment: declaredView<AlignmentRow>(alignmentRow, {
     name: 'alignment',
-    columns: alignmentRow.columns,
-    numeric: alignmentRow.numeric,
     filters: ['channel', 'campaign'],
     plainArrayUnlessPaged: false,
   }),
-  timeInStage: view<StageDurationRow>({
+  timeInStage: declaredView<StageDurationRow>(stageDurationRow, {
     name: 'funnel-time-in-stage',
-    columns: stageDurationRow.columns,
-    numeric: stageDurationRow.numeric,
     filters: [],
     plainArrayUnlessPaged: false,
   }),
-  cohorts: view<CohortFunnelRow>({
+  cohorts: declaredView<CohortFunnelRow>(cohortFunnelRow, {
     name: 'funnel-cohorts',
-    columns: cohortFunnelRow.columns,
-    numeric: cohortFunnelRow.numeric,
     filters: [],
     plainArrayUnlessPaged: false,
   }),
-  trend: view<FunnelTrendRow>({
+  trend: declaredView<FunnelTrendRow>(funnelTrendRow, {
     name: 'funnel-trend',
-    columns: funnelTrendRow.columns,
-    numeric: funnelTrendRow.numeric,
     filters: ['channel', 'campaign'],
     plainArrayUnlessPaged: false,
   }),
-  leads: view<FunnelLeadRow>({
+  leads: declaredView<FunnelLeadRow>(funnelLeadRow, {
     name: 'funnel-leads',
-    columns: funnelLeadRow.columns,
-    numeric: funnelLeadRow.numeric,
     filters: ['channel', 'campaign', 'owner'],
     plainArrayUnlessPaged: false,
   }),
-  accounts: view<AccountLensRow>({
+  accounts: declaredView<AccountLensRow>(accountLensRow, {
     name: 'accounts',
-    columns: accountLensRow.columns,
-    numeric: accountLensRow.numeric,
     filters: ['account'],
     plainArrayUnlessPaged: false,
   }),
-  salesPerformance: view<SalesPerformanceRow>({
+  salesPerformance: declaredView<SalesPerformanceRow>(salesPerformanceRow, {
     name: 'sales-performance',
-    columns: salesPerformanceRow.columns,
-    numeric: salesPerformanceRow.numeric,
     filters: ['team', 'owner'],
     plainArrayUnlessPaged: false,
   }),
-  targets: view<TargetProgressRow>({
+  targets: declaredView<TargetProgressRow>(targetProgressRow, {
     name: 'targets',
-    columns: targetProgressRow.columns,
-    numeric: targetProgressRow.numeric,
     filters: ['team', 'owner'],
     plainArrayUnlessPaged: false,
   }),
