@@ -9,6 +9,7 @@ export * from './event-store.port';
 export * from './event-store.errors';
 export * from './event-store.factory';
 export * from './tandem-event-writer';
+export * from './dictionary-bootstrap';
 export * from './idempotency/idempotency-store.port';
 export * from './api-keys/api-key-store.port';
 export { formatExpectedRevision } from './expected-revision';

@@ -9,24 +9,19 @@
  */
 import { decodeStoredEvent } from '@tandem/contracts';
 import {
-  decideDictionary,
   DEFINITIONS_STREAM,
-  defaultFunnelDefinition,
   type DictionaryState,
   evolveDictionary,
   type FunnelDefinition,
   initialDictionaryState,
   versionInForce,
 } from '@tandem/domain';
-import { type EventStore, WrongExpectedRevisionError, writeEvents } from '@tandem/event-store';
-import { v7 as uuidv7 } from 'uuid';
+import { ensureDefinitionInForce, type EventStore } from '@tandem/event-store';
 
 export interface DefinitionInForce {
   readonly version: number;
   readonly definition: FunnelDefinition;
 }
-
-const BOOTSTRAP_ACTOR = { kind: 'system', id: 'tandem-bootstrap', role: 'system' } as const;
 
 interface Dictionary {
   readonly state: DictionaryState;
@@ -36,26 +31,8 @@ interface Dictionary {
 
 export async function definitionInForce(store: EventStore): Promise<DefinitionInForce> {
   const read = await readDictionary(store);
-  const events = decideDictionary(
-    { type: 'EnsureDefinitionInForce', data: { shippedDefault: defaultFunnelDefinition } },
-    read.state,
-  );
   let dictionary = read;
-  if (events.length > 0) {
-    const context = {
-      leadId: null,
-      accountId: null,
-      occurredAt: new Date().toISOString(),
-      correlationId: uuidv7(),
-      causationId: null,
-      actor: BOOTSTRAP_ACTOR,
-    };
-    try {
-      await writeEvents(store, DEFINITIONS_STREAM, events, context, read.revision ?? 'no_stream');
-    } catch (error) {
-      // The API (or another import) bootstrapped first: what it wrote is in force.
-      if (!(error instanceof WrongExpectedRevisionError)) throw error;
-    }
+  if (await ensureDefinitionInForce(store, read.state, read.revision)) {
     dictionary = await readDictionary(store);
   }
   const inForce = versionInForce(dictionary.state);

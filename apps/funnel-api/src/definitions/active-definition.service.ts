@@ -18,7 +18,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { decodeStoredEvent } from '@tandem/contracts';
 import {
-  decideDictionary,
   DEFINITIONS_STREAM,
   defaultFunnelDefinition,
   definitionHash,
@@ -28,8 +27,7 @@ import {
   initialDictionaryState,
   versionInForce,
 } from '@tandem/domain';
-import { type EventStore, WrongExpectedRevisionError, writeEvents } from '@tandem/event-store';
-import { v7 as uuidv7 } from 'uuid';
+import { ensureDefinitionInForce, type EventStore } from '@tandem/event-store';
 import { EVENT_STORE } from '../platform/tokens';
 
 export interface PublishedDefinition {
@@ -69,8 +67,6 @@ export interface DefinitionsSnapshot {
 }
 
 const LIVE_REFRESH_MS = 1000;
-const BOOTSTRAP_ACTOR = { kind: 'system', id: 'tandem-bootstrap', role: 'system' } as const;
-
 @Injectable()
 export class ActiveDefinition implements OnModuleInit {
   private readonly published: PublishedDefinition[] = [];
@@ -83,26 +79,7 @@ export class ActiveDefinition implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     const { revision, state } = await this.refresh();
-    const events = decideDictionary(
-      { type: 'EnsureDefinitionInForce', data: { shippedDefault: defaultFunnelDefinition } },
-      state,
-    );
-    if (events.length > 0) {
-      const context = {
-        leadId: null,
-        accountId: null,
-        occurredAt: new Date().toISOString(),
-        correlationId: uuidv7(),
-        causationId: null,
-        actor: BOOTSTRAP_ACTOR,
-      };
-      try {
-        await writeEvents(this.store, DEFINITIONS_STREAM, events, context, revision ?? 'no_stream');
-      } catch (error) {
-        // Another process bootstrapped (or published) first: what it wrote is what is in force.
-        if (!(error instanceof WrongExpectedRevisionError)) throw error;
-      }
-    }
+    await ensureDefinitionInForce(this.store, state, revision);
     await this.refresh();
   }
 
