@@ -1,11 +1,16 @@
 /**
- * `npm run bench:appends`: the PostgreSQL event store's append path through its own port,
+ * `npm run bench:appends`: the PostgreSQL (or, with `--store pglite`, an in-memory PGlite)
+ * event store's append path through its own port,
  * 1 writer and then N concurrent writers (each on its own streams, one event per append, as a
  * command does), on an event table grown to `--prefill` events first so append cost is seen at
  * size. Prints appends/s beside targets. Runs in its own schema and drops it after.
  * It must never touch a schema it did not create.
  */
-import { createPostgresEventStore, type PostgresEventStore } from '@tandem/event-store';
+import {
+  createPgliteEventStore,
+  createPostgresEventStore,
+  type PostgresEventStore,
+} from '@tandem/event-store';
 import { Client } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { numberOption, parseBenchArgs } from './bench.options';
@@ -21,13 +26,21 @@ async function main(): Promise<void> {
   const writers = numberOption(values.writers, 'writers', 8);
   const prefill = numberOption(values.prefill, 'prefill', 100_000);
   const schema = `bench_appends_${process.pid}`;
-  const report = new BenchReport('PostgreSQL appends through the store port');
-  report.note('store', `PostgreSQL schema ${schema}, ${prefill} events prefilled`);
-  const store = await createPostgresEventStore({
-    connectionString: options.store.url,
-    schema,
-    poolSize: writers + 2,
-  });
+  const pglite = options.store.kind === 'pglite';
+  const report = new BenchReport(
+    `${pglite ? 'PGlite (in memory)' : 'PostgreSQL'} appends through the store port`,
+  );
+  report.note(
+    'store',
+    `${pglite ? 'PGlite, in memory,' : 'PostgreSQL'} schema ${schema}, ${prefill} events prefilled`,
+  );
+  const store = pglite
+    ? await createPgliteEventStore({ memory: true, schema })
+    : await createPostgresEventStore({
+        connectionString: options.store.url,
+        schema,
+        poolSize: writers + 2,
+      });
   try {
     await fill(store, prefill);
     for (const count of [1, writers]) {
@@ -42,10 +55,12 @@ async function main(): Promise<void> {
     }
   } finally {
     await store.close();
-    const admin = new Client({ connectionString: options.store.url });
-    await admin.connect();
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.end();
+    if (!pglite) {
+      const admin = new Client({ connectionString: options.store.url });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
   }
   report.print();
   report.writeJson(options.json);
