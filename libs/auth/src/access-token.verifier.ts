@@ -23,6 +23,7 @@ import {
 } from 'jose';
 import { EMBEDDED_ISSUER, EMBEDDED_ROLES_CLAIM } from './access-token';
 import type { EmbeddedSigningKey } from './embedded-signing-key';
+import { VerifiedTokenCache } from './verified-token.cache';
 
 const ASYMMETRIC_ALGORITHMS = [
   'EdDSA',
@@ -56,9 +57,14 @@ export interface AccessTokenVerifier {
 
 type VerifyKeys = JWTVerifyGetKey;
 
+/**
+ * `cache`: tokens verified before, answered without a second signature check until they
+ * expire (verified-token.cache.ts); `null` checks every time.
+ */
 export function createAccessTokenVerifier(
   auth: AuthConfig,
   embedded: EmbeddedSigningKey | null,
+  cache: VerifiedTokenCache | null = new VerifiedTokenCache(),
 ): AccessTokenVerifier {
   const providerKeys = identityProviderKeys(auth);
   const embeddedKeys: VerifyKeys | null = embedded
@@ -66,6 +72,8 @@ export function createAccessTokenVerifier(
     : null;
   return {
     async verify(token) {
+      const known = cache?.get(token);
+      if (known !== undefined) return { ok: true, token: known };
       let unverified: JWTPayload;
       try {
         unverified = decodeJwt(token);
@@ -108,7 +116,10 @@ export function createAccessTokenVerifier(
         };
       }
       const granted = claimAt(payload, isEmbedded ? EMBEDDED_ROLES_CLAIM : auth.rolesClaim);
-      return { ok: true, token: { actorId, roles: tandemRoles(granted) } };
+      const verified: VerifiedToken = { actorId, roles: tandemRoles(granted) };
+      // `exp` is a required claim, checked by jwtVerify above.
+      if (typeof payload.exp === 'number') cache?.remember(token, verified, payload.exp);
+      return { ok: true, token: verified };
     },
   };
 }
