@@ -2,8 +2,8 @@
  * Per-caller rate limit on writes (@nestjs/throttler): at most TANDEM_RATE_LIMIT_WRITES_PER_MINUTE
  * POSTs a minute per caller, counted across every write route together, then 429 with
  * Retry-After in the API's error shape. Reads are not limited. Who "the caller" is comes from
- * `callerKey` alone. Counts live in this process's memory: several API processes each count
- * their own share.
+ * `callerKey` alone. Counts live in this process's memory (write-rate-limit.storage.ts, constant
+ * time per request): several API processes each count their own share.
  *
  * It must never reject a read, and never decide permissions.
  */
@@ -19,6 +19,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, type ThrottlerLimitDetail, ThrottlerModule } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { callerKey } from './request-context';
+import { SlidingWindowThrottlerStorage } from './write-rate-limit.storage';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const ONE_MINUTE_MS = 60_000;
@@ -65,7 +66,12 @@ export class WriteRateLimitModule {
     return {
       module: WriteRateLimitModule,
       // The throttler is named `default` so its header is plain Retry-After.
-      imports: [ThrottlerModule.forRoot([{ ttl: ONE_MINUTE_MS, limit: writesPerMinute }])],
+      imports: [
+        ThrottlerModule.forRoot({
+          throttlers: [{ ttl: ONE_MINUTE_MS, limit: writesPerMinute }],
+          storage: new SlidingWindowThrottlerStorage(),
+        }),
+      ],
       providers: [{ provide: APP_GUARD, useClass: WriteRateLimitGuard }],
     };
   }
