@@ -6,7 +6,6 @@
  */
 import {
   Body,
-  ConflictException,
   Controller,
   Get,
   HttpCode,
@@ -18,7 +17,13 @@ import {
   Res,
 } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { compareRuleSets, describeRuleSet, ruleSetKey, sameRuleSet } from '@tandem/analytics';
+import {
+  assertActivatable,
+  compareRuleSets,
+  describeRuleSet,
+  ruleSetKey,
+  sameRuleSet,
+} from '@tandem/analytics';
 import { authorize, parseFunnelDefinition } from '@tandem/domain';
 import type { Response } from 'express';
 import { z } from 'zod';
@@ -182,13 +187,8 @@ export class RulesOpsController {
       rulesVersion: query.candidateVersion,
       ...(query.candidateHash !== undefined ? { definitionHash: query.candidateHash } : {}),
     });
-    for (const set of [base, candidate]) {
-      if (set.status !== 'ready') {
-        throw new ConflictException(
-          `${describeRuleSet(set)} is ${set.status}: its numbers would be partial; replay it first`,
-        );
-      }
-    }
+    // The same readiness rule as activation: a set's views are whole only once it is ready.
+    for (const set of [base, candidate]) assertActivatable(set, describeRuleSet(set));
     return compareRuleSets(queries, base, candidate, query.sample ?? 10);
   }
 }
