@@ -80,6 +80,8 @@ const matrix: Readonly<Record<string, readonly Role[] | typeof PUBLIC>> = {
   'GET /ops/rules/replays/:id': OPS,
   'POST /ops/rules/replays': OPS,
   'POST /ops/rules/activations': OPS,
+  'POST /ops/rules/applies': OPS,
+  'GET /ops/rules/applies/:id': OPS,
   'POST /ops/api-keys': OPS,
   'GET /ops/api-keys': OPS,
   'DELETE /ops/api-keys/:id': OPS,

@@ -22,6 +22,7 @@ import { DashboardController } from './dashboard/dashboard.controller';
 import { EmbeddedProjector } from './projector/embedded-projector.service';
 import { RuleReplays } from './rules/rule-replays.service';
 import { RuleSetActivation } from './rules/rule-set-activation.service';
+import { RuleSetApplies } from './rules/rule-set-applies.service';
 import { RulesOpsController } from './rules/rules-ops.controller';
 import { ActivateFunnelDefinitionHandler } from './definitions/activate-funnel-definition.handler';
 import { ActiveDefinition } from './definitions/active-definition.service';
@@ -82,6 +83,7 @@ export class AppModule {
       RecordAnonymousTouchpointHandler,
       RuleReplays,
       RuleSetActivation,
+      RuleSetApplies,
       ReconciliationMonitor,
       ...observabilityProviders,
     ];

@@ -56,6 +56,8 @@ interface Job {
   view: ReplayView;
   /** eventsDone when this run started (a resumed run starts above 0) and when, for the rate. */
   readonly baseline: { events: number | null; at: number };
+  /** Settles when the run ends, done or failed (never rejects); absent for a finished job. */
+  finished?: Promise<void>;
 }
 
 const keyOf = (key: RuleSetKey) => `${key.rulesVersion}/${key.definitionHash}`;
@@ -165,7 +167,7 @@ export class RuleReplays implements OnApplicationBootstrap {
     };
     this.remember(job);
     this.running.set(keyOf(key), job);
-    void this.run(job, definition, kind);
+    job.finished = this.run(job, definition, kind);
     return job.view;
   }
 
@@ -215,8 +217,21 @@ export class RuleReplays implements OnApplicationBootstrap {
   }
 
   get(id: string): ReplayView {
+    const view = this.find(id);
+    if (view === null) throw new NotFoundException(`no replay ${id} in this process`);
+    return view;
+  }
+
+  /** The job, or null when this process does not remember it. */
+  find(id: string): ReplayView | null {
+    return this.jobs.get(id)?.view ?? null;
+  }
+
+  /** The job once it is no longer running: `done` or `failed`, never a rejection. */
+  async settled(id: string): Promise<ReplayView> {
     const job = this.jobs.get(id);
     if (!job) throw new NotFoundException(`no replay ${id} in this process`);
+    await job.finished;
     return job.view;
   }
 

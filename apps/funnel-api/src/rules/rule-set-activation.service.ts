@@ -51,7 +51,8 @@ export class RuleSetActivation {
     assertActivatable(
       await ruleSets.find(key),
       describeRuleSet(key),
-      `replay it first (POST /ops/rules/replays {"version": ${version}}, or tandem rules apply ${version}, which does both)`,
+      `replay it first (POST /ops/rules/replays {"version": ${version}}), or apply it ` +
+        `(POST /ops/rules/applies {"version": ${version}}, or tandem rules apply ${version}), which does both`,
     );
     const previous = await ruleSets.activation();
     const activated: ActivationResult = await this.commands.execute(

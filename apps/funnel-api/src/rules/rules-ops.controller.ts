@@ -1,6 +1,7 @@
 /**
  * Ops over rule sets: replay a draft (what-if) or a published version, follow a replay, list
- * what analytics keeps, and switch every view and new decision to a version (apply). Writes are
+ * what analytics keeps, switch every view and new decision to a version (activation), or do
+ * all of it in one call (apply: RuleSetApplies replays if needed, waits, activates). Writes are
  * ops only. The switch is one FunnelDefinitionActivated event: the decisions read it from the
  * store, the views from active_rules once the projector has projected it, which this waits for.
  */
@@ -36,6 +37,7 @@ import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS } from '../platform/tokens';
 import { RuleReplays, type ReplayView } from './rule-replays.service';
 import { RuleSetActivation } from './rule-set-activation.service';
+import { RuleSetApplies } from './rule-set-applies.service';
 
 const replayRequest = z.union([
   z.strictObject({ draft: z.unknown() }),
@@ -43,8 +45,9 @@ const replayRequest = z.union([
 ]);
 type ReplayRequest = z.infer<typeof replayRequest>;
 
-const activationRequest = z.strictObject({ version: z.number().int().positive() });
-type ActivationRequest = z.infer<typeof activationRequest>;
+/** Activation and apply both name a published version. */
+const versionRequest = z.strictObject({ version: z.number().int().positive() });
+type VersionRequest = z.infer<typeof versionRequest>;
 
 const version = z
   .string()
@@ -73,6 +76,7 @@ export class RulesOpsController {
     private readonly replays: RuleReplays,
     private readonly definitions: ActiveDefinition,
     private readonly activation: RuleSetActivation,
+    private readonly applies: RuleSetApplies,
   ) {}
 
   @AllowCommand('RebuildProjections')
@@ -150,7 +154,7 @@ export class RulesOpsController {
       'Apply a published version: every view and new decision uses it (its rule set must be ready)',
   })
   async activate(
-    @Body(new ZodBodyPipe(activationRequest)) body: ActivationRequest,
+    @Body(new ZodBodyPipe(versionRequest)) body: VersionRequest,
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
   ) {
@@ -162,6 +166,35 @@ export class RulesOpsController {
       response.setHeader('location', '/ops/rules');
     }
     return outcome;
+  }
+
+  @AllowCommand('ActivateFunnelDefinition')
+  @Post('ops/rules/applies')
+  @HttpCode(202)
+  @ApiOperation({
+    summary:
+      'Apply a published version in one call: replay its rule set unless built, wait until ready, activate it. ' +
+      '200 once applied; 202 while it replays (follow GET /ops/rules/applies/:id). Asking again joins a running apply',
+  })
+  async apply(
+    @Body(new ZodBodyPipe(versionRequest)) body: VersionRequest,
+    @Ctx() context: RequestContext,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const applied = await this.applies.apply(body.version, context);
+    if (applied.status === 'done') response.status(200);
+    response.setHeader('location', `/ops/rules/applies/${encodeURIComponent(applied.id)}`);
+    return applied;
+  }
+
+  @Allow(...OPERATORS)
+  @Get('ops/rules/applies/:id')
+  @ApiOperation({
+    summary:
+      'Progress of an apply: replaying (with the replay, events done / total), activating, done or failed',
+  })
+  applyStatus(@Param('id') id: string) {
+    return this.applies.get(id);
   }
 
   private async published(version: number) {

@@ -1,0 +1,190 @@
+/**
+ * "Apply a published version" as one sequence owned here, on the server: replay the version's
+ * rule set if it is not built (or join the replay already building it), wait until it is
+ * ready, then activate it through RuleSetActivation. Each apply is a job the client polls
+ * (GET /ops/rules/applies/:id), with the replay's progress inside, so ops see the same thing
+ * from `tandem rules apply`, curl or a dashboard, and a dropped connection loses nothing.
+ *
+ * Idempotent: one apply per rule set at a time in this process; asking again while one runs
+ * joins it (same job, no second replay), and asking again after it ended activates the version
+ * already active, which the dictionary's decider answers without a new event.
+ *
+ * It never authorises (the route's decorator and the activation's command handler do) and
+ * never touches ClickHouse itself: replays are RuleReplays', activation is RuleSetActivation's.
+ */
+import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { describeRuleSet, ruleSetKey, type RuleSetKey } from '@tandem/analytics';
+import { DefinitionVersionNotFoundError, type FunnelDefinition } from '@tandem/domain';
+import { v7 as uuidv7 } from 'uuid';
+import { ActiveDefinition } from '../definitions/active-definition.service';
+import type { RequestContext } from '../http/request-context';
+import { RuleReplays, type ReplayView } from './rule-replays.service';
+import { RuleSetActivation, type RuleSetActivationOutcome } from './rule-set-activation.service';
+
+export interface ApplyView extends RuleSetKey {
+  readonly id: string;
+  /** replaying → activating → done, or failed (with `error`) at either step. */
+  readonly status: 'replaying' | 'activating' | 'done' | 'failed';
+  /** The replay this apply waited for, with its progress; null when the set was built already. */
+  readonly replay: ReplayView | null;
+  /** What activation did, once it did. */
+  readonly activation: RuleSetActivationOutcome | null;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly error: string | null;
+}
+
+interface Job {
+  view: ApplyView;
+  /** The replay being waited for: its progress is read live from RuleReplays. */
+  replayId: string | null;
+  /** Resolves once the job can be answered: replaying in the background, or ended. */
+  readonly answerable: Promise<void>;
+  /** The error of a job that failed before it could be answered, for the HTTP edge to map. */
+  failure: { readonly cause: unknown } | null;
+}
+
+const keyOf = (key: RuleSetKey) => `${key.rulesVersion}/${key.definitionHash}`;
+const KEPT_JOBS = 100;
+
+@Injectable()
+export class RuleSetApplies {
+  private readonly logger = new Logger('rule-set-applies');
+  private readonly jobs = new Map<string, Job>();
+  private readonly running = new Map<string, Job>();
+
+  constructor(
+    private readonly definitions: ActiveDefinition,
+    private readonly replays: RuleReplays,
+    private readonly activation: RuleSetActivation,
+  ) {}
+
+  /**
+   * Starts applying `version`, or joins the apply of it already running. Answers once the
+   * apply is done, or once it waits for a replay (status `replaying`: poll `get`). A failure
+   * before that (unknown version, a replay owned by another process, a set still not ready)
+   * is thrown, typed, for the HTTP edge.
+   */
+  async apply(version: number, context: RequestContext): Promise<ApplyView> {
+    const published = (await this.definitions.all()).find((entry) => entry.version === version);
+    if (!published) throw new DefinitionVersionNotFoundError(version);
+    const key = ruleSetKey(published.definition);
+    const job = this.running.get(keyOf(key)) ?? this.begin(key, published.definition, context);
+    await job.answerable;
+    if (job.failure !== null) throw job.failure.cause;
+    return this.view(job);
+  }
+
+  get(id: string): ApplyView {
+    const job = this.jobs.get(id);
+    if (!job) throw new NotFoundException(`no apply ${id} in this process`);
+    return this.view(job);
+  }
+
+  private begin(key: RuleSetKey, definition: FunnelDefinition, context: RequestContext): Job {
+    let answer = () => {};
+    const job: Job = {
+      view: {
+        ...key,
+        id: uuidv7(),
+        status: 'replaying',
+        replay: null,
+        activation: null,
+        startedAt: new Date().toISOString(),
+        finishedAt: null,
+        error: null,
+      },
+      replayId: null,
+      answerable: new Promise<void>((resolve) => (answer = resolve)),
+      failure: null,
+    };
+    this.remember(job);
+    this.running.set(keyOf(key), job);
+    void this.run(job, definition, context, answer).finally(() => this.running.delete(keyOf(key)));
+    return job;
+  }
+
+  private async run(
+    job: Job,
+    definition: FunnelDefinition,
+    context: RequestContext,
+    answer: () => void,
+  ): Promise<void> {
+    let answered = false;
+    try {
+      await this.untilReady(job, definition, () => {
+        answered = true;
+        answer();
+      });
+      job.view = { ...this.view(job), status: 'activating' };
+      const activation = await this.activation.activate(definition.version, context);
+      job.view = {
+        ...job.view,
+        status: 'done',
+        activation,
+        finishedAt: new Date().toISOString(),
+      };
+      this.logger.log(`${describeRuleSet(job.view)} applied`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!answered) job.failure = { cause: error };
+      job.view = {
+        ...this.view(job),
+        status: 'failed',
+        error: message,
+        finishedAt: new Date().toISOString(),
+      };
+      this.logger.error(`apply of ${describeRuleSet(job.view)} failed: ${message}`);
+    } finally {
+      answer();
+    }
+  }
+
+  /**
+   * Replays the set unless it is ready, joining a replay already running (a what-if of the same
+   * definition, or a `POST /ops/rules/replays`); returns once the set is ready and published.
+   */
+  private async untilReady(
+    job: Job,
+    definition: FunnelDefinition,
+    replaying: () => void,
+  ): Promise<void> {
+    const key = ruleSetKey(definition);
+    let replay =
+      this.replays.runningFor(key) ?? (await this.replays.start(definition, 'published'));
+    while (replay.status === 'running') {
+      job.replayId = replay.id;
+      replaying();
+      const ended = await this.replays.settled(replay.id);
+      job.view = { ...job.view, replay: ended };
+      if (ended.status === 'failed') {
+        throw new Error(
+          `the replay of ${describeRuleSet(key)} failed: ${ended.error ?? 'no reason given'}`,
+        );
+      }
+      // Ready now: this promotes a joined what-if's shadow set to published, and returns done.
+      replay = await this.replays.start(definition, 'published');
+    }
+    if (replay.status === 'failed') {
+      throw new Error(
+        `the replay of ${describeRuleSet(key)} failed: ${replay.error ?? 'no reason given'}`,
+      );
+    }
+  }
+
+  /** The job with its replay's current progress while it runs. */
+  private view(job: Job): ApplyView {
+    if (job.replayId === null || job.view.status !== 'replaying') return job.view;
+    const replay = this.replays.find(job.replayId);
+    return replay === null ? job.view : { ...job.view, replay };
+  }
+
+  private remember(job: Job): void {
+    this.jobs.set(job.view.id, job);
+    while (this.jobs.size > KEPT_JOBS) {
+      const oldest = this.jobs.keys().next().value;
+      if (oldest === undefined) break;
+      this.jobs.delete(oldest);
+    }
+  }
+}
