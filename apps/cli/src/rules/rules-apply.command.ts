@@ -1,15 +1,18 @@
 /**
  * `tandem rules apply <version>`: makes a published version the active rule
- * set. Its views are built first by replaying the whole log (progress on
- * stderr; nothing to wait for when they are already built), then the API
- * switches every view and new decision to it at once. Rolling back is the same
- * command with the previous version, whose views stay built.
+ * set. One call to the API's apply (POST /ops/rules/applies), which builds the
+ * version's views first by replaying the whole log when they are not built,
+ * then switches every view and new decision to it at once; this follows the
+ * apply while it replays (progress on stderr) and reports the switch. Rolling
+ * back is the same command with the previous version, whose views stay built.
  */
 import { describeRefusal, refusalOf } from '../api-client';
 import { asJson } from '../cli-io';
-import { describeUnfinishedReplay, runReplay } from './replay-follow';
-import type { Activation, RulesApi } from './rules-contract';
+import { createReplayProgress } from './replay-progress';
+import type { ApplyView, RulesApi } from './rules-contract';
 import { type RulesIo, terminalIo } from './rules-io';
+
+const pollIntervalMs = 500;
 
 export async function applyRules(
   api: RulesApi,
@@ -17,26 +20,20 @@ export async function applyRules(
   io: RulesIo = terminalIo,
   options: { readonly json?: boolean } = {},
 ): Promise<number> {
-  const replayed = await runReplay(api, { version }, io);
-  if (replayed.outcome !== 'done') {
-    describeUnfinishedReplay(replayed).forEach((line) => io.warn(line));
-    return 1;
-  }
-  let activation: Activation;
+  let apply: ApplyView;
   try {
-    activation = await api.post<Activation>(
-      '/ops/rules/activations',
-      { version },
-      'ops',
-      'tandem-cli',
-    );
+    apply = await followApply(api, version, io);
   } catch (error) {
     const refusal = refusalOf(error);
     if (refusal === null) throw error;
     describeRefusal(refusal).forEach((line) => io.warn(line));
     return 1;
   }
-  const { active, previous } = activation;
+  if (apply.status !== 'done' || apply.activation === null) {
+    io.warn(`apply of rules v${version} failed: ${apply.error ?? 'no reason given'}`);
+    return 1;
+  }
+  const { active, previous } = apply.activation;
   const unchanged =
     previous !== null &&
     previous.rulesVersion === active.rulesVersion &&
@@ -57,3 +54,32 @@ export async function applyRules(
   }
   return 0;
 }
+
+/** Starts (or joins) the apply and polls it until it ends, showing its replay on stderr. */
+async function followApply(api: RulesApi, version: number, io: RulesIo): Promise<ApplyView> {
+  let apply = await api.post<ApplyView>('/ops/rules/applies', { version }, 'ops', 'tandem-cli');
+  // A rule set that is already built is applied at once: nothing to follow.
+  if (!settled(apply)) {
+    const progress = createReplayProgress(io.progress, io.now);
+    let replayEnded = false;
+    // The replay's last line once: the apply still activates after it.
+    const show = ({ replay }: ApplyView) => {
+      if (replay === null || replayEnded) return;
+      progress.update(replay);
+      replayEnded = replay.status !== 'running';
+    };
+    try {
+      show(apply);
+      while (!settled(apply)) {
+        await io.sleep(pollIntervalMs);
+        apply = await api.get<ApplyView>(`/ops/rules/applies/${encodeURIComponent(apply.id)}`);
+        show(apply);
+      }
+    } finally {
+      progress.end();
+    }
+  }
+  return apply;
+}
+
+const settled = (apply: ApplyView) => apply.status === 'done' || apply.status === 'failed';

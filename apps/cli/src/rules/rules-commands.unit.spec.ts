@@ -7,7 +7,7 @@ import { defaultFunnelDefinition, type Role } from '@tandem/domain';
 import { ApiError } from '../api-client';
 import { describeReplay } from './replay-progress';
 import { applyRules } from './rules-apply.command';
-import type { ReplayView, RulesApi, RuleSetsView, WhatIfReport } from './rules-contract';
+import type { ApplyView, ReplayView, RulesApi, RuleSetsView, WhatIfReport } from './rules-contract';
 import type { RulesIo } from './rules-io';
 import { listRules, publishRules } from './rules.command';
 import { whatIfRules } from './rules-what-if.command';
@@ -264,28 +264,45 @@ describe('tandem rules what-if', () => {
 
 describe('tandem rules apply', () => {
   const published = (over: Partial<ReplayView>) => replay({ kind: 'published', ...over });
+  const applying = (over: Partial<ApplyView>): ApplyView => ({
+    id: 'ap-1',
+    rulesVersion: 3,
+    definitionHash: done.definitionHash,
+    status: 'replaying',
+    replay: null,
+    activation: null,
+    error: null,
+    ...over,
+  });
+  const switched = {
+    active: { rulesVersion: 3, definitionHash: done.definitionHash },
+    previous: active,
+  };
 
-  it('builds the version, then switches to it and says how to go back', async () => {
+  it('asks the API to apply, follows its replay on stderr, then says how to go back', async () => {
     const api = new FakeRulesApi({
-      'POST /ops/rules/replays': published({ eventsDone: 100, resumed: true }),
-      'GET /ops/rules/replays/rp-7': [published({ eventsDone: 9000 }), published(done)],
-      'POST /ops/rules/activations': {
-        active: { rulesVersion: 3, definitionHash: done.definitionHash },
-        previous: active,
-      },
+      'POST /ops/rules/applies': applying({
+        replay: published({ eventsDone: 100, resumed: true }),
+      }),
+      'GET /ops/rules/applies/ap-1': [
+        applying({ replay: published({ eventsDone: 9000 }) }),
+        applying({ status: 'activating', replay: published(done) }),
+        applying({ status: 'done', replay: published(done), activation: switched }),
+      ],
     });
     const t = recordingIo();
     expect(await applyRules(api, 3, t.io)).toBe(0);
     expect(api.calls.map((c) => [c.method, c.path, c.body])).toEqual([
-      ['POST', '/ops/rules/replays', { version: 3 }],
-      ['GET', '/ops/rules/replays/rp-7', undefined],
-      ['GET', '/ops/rules/replays/rp-7', undefined],
-      ['POST', '/ops/rules/activations', { version: 3 }],
+      ['POST', '/ops/rules/applies', { version: 3 }],
+      ['GET', '/ops/rules/applies/ap-1', undefined],
+      ['GET', '/ops/rules/applies/ap-1', undefined],
+      ['GET', '/ops/rules/applies/ap-1', undefined],
     ]);
-    expect(api.calls.filter((c) => c.method === 'POST').map((c) => c.role)).toEqual(['ops', 'ops']);
+    expect(api.calls.filter((c) => c.method === 'POST').map((c) => c.role)).toEqual(['ops']);
     expect(t.progress[0]).toMatch(
       /^replay v3 \(sha 1a2b3c4d5e6f7a8b\): 100\/16,000 .*\(resumed\)\n$/,
     );
+    expect(t.progress.filter((line) => /done in 4 s/.test(line))).toHaveLength(1);
     expect(t.progress.at(-1)).toMatch(/done in 4 s/);
     expect(t.out).toEqual([
       'rules version 3 is now active: every view and new decisions use it (was 2)',
@@ -295,11 +312,10 @@ describe('tandem rules apply', () => {
 
   it('activates at once when the rule set is already built', async () => {
     const api = new FakeRulesApi({
-      'POST /ops/rules/replays': published(done),
-      'POST /ops/rules/activations': {
-        active: { rulesVersion: 3, definitionHash: 'x' },
-        previous: null,
-      },
+      'POST /ops/rules/applies': applying({
+        status: 'done',
+        activation: { active: { rulesVersion: 3, definitionHash: 'x' }, previous: null },
+      }),
     });
     const t = recordingIo();
     expect(await applyRules(api, 3, t.io)).toBe(0);
@@ -312,8 +328,10 @@ describe('tandem rules apply', () => {
 
   it('says so when the version was already active', async () => {
     const api = new FakeRulesApi({
-      'POST /ops/rules/replays': published(done),
-      'POST /ops/rules/activations': { active, previous: active },
+      'POST /ops/rules/applies': applying({
+        status: 'done',
+        activation: { active, previous: active },
+      }),
     });
     const t = recordingIo();
     expect(await applyRules(api, 2, t.io)).toBe(0);
@@ -322,10 +340,10 @@ describe('tandem rules apply', () => {
 
   it('prints the refusal for an unknown version or a rule set that is not ready', async () => {
     const unknown = new FakeRulesApi({
-      'POST /ops/rules/replays': refuse(
+      'POST /ops/rules/applies': refuse(
         404,
         { message: 'no rules version 9' },
-        '/ops/rules/replays',
+        '/ops/rules/applies',
       ),
     });
     const t = recordingIo();
@@ -333,15 +351,33 @@ describe('tandem rules apply', () => {
     expect(t.err).toEqual(['refused (404): no rules version 9']);
 
     const notReady = new FakeRulesApi({
-      'POST /ops/rules/replays': published(done),
-      'POST /ops/rules/activations': refuse(
+      'POST /ops/rules/applies': refuse(
         409,
         { message: 'rule set v3 is not ready' },
-        '/ops/rules/activations',
+        '/ops/rules/applies',
       ),
     });
     expect(await applyRules(notReady, 3, t.io)).toBe(1);
     expect(t.err.at(-1)).toBe('refused (409): rule set v3 is not ready');
+    expect(t.out).toEqual([]);
+  });
+
+  it('prints why an apply failed while it replayed, and activates nothing', async () => {
+    const failed = published({ status: 'failed', eventsDone: 800, error: 'ClickHouse went away' });
+    const api = new FakeRulesApi({
+      'POST /ops/rules/applies': applying({ replay: published({ eventsDone: 100 }) }),
+      'GET /ops/rules/applies/ap-1': applying({
+        status: 'failed',
+        replay: failed,
+        error: 'the replay of rules version 3 failed: ClickHouse went away',
+      }),
+    });
+    const t = recordingIo();
+    expect(await applyRules(api, 3, t.io)).toBe(1);
+    expect(t.progress.at(-1)).toBe(`${describeReplay(failed)}\n`);
+    expect(t.err).toEqual([
+      'apply of rules v3 failed: the replay of rules version 3 failed: ClickHouse went away',
+    ]);
     expect(t.out).toEqual([]);
   });
 });
@@ -422,11 +458,15 @@ describe('tandem rules list', () => {
 describe('--json on the rules commands: stdout is one JSON document, words go to stderr', () => {
   it('rules apply --json prints the activation', async () => {
     const api = new FakeRulesApi({
-      'POST /ops/rules/replays': replay({ ...done, kind: 'published' }),
-      'POST /ops/rules/activations': {
-        active: { rulesVersion: 3, definitionHash: 'x' },
-        previous: active,
-      },
+      'POST /ops/rules/applies': {
+        id: 'ap-1',
+        rulesVersion: 3,
+        definitionHash: 'x',
+        status: 'done',
+        replay: null,
+        activation: { active: { rulesVersion: 3, definitionHash: 'x' }, previous: active },
+        error: null,
+      } satisfies ApplyView,
     });
     const t = recordingIo();
     expect(await applyRules(api, 3, t.io, { json: true })).toBe(0);

@@ -1,6 +1,6 @@
 /**
  * The HTTP shapes the CLI reads from /ops/rules and /analytics/rules/compare:
- * replays that build a rule set's views, activation, and the what-if report.
+ * replays that build a rule set's views, applies, and the what-if report.
  * Types only — they mirror the API's responses and must never hold logic.
  */
 import type { ApiClient } from '../api-client';
@@ -44,6 +44,15 @@ export interface RuleSetsView {
 export interface Activation {
   readonly active: RuleSetRef;
   readonly previous: RuleSetRef | null;
+}
+
+/** An apply (replay if needed, then activation) as POST/GET /ops/rules/applies answer it. */
+export interface ApplyView extends RuleSetRef {
+  readonly id: string;
+  readonly status: 'replaying' | 'activating' | 'done' | 'failed';
+  readonly replay: ReplayView | null;
+  readonly activation: Activation | null;
+  readonly error: string | null;
 }
 
 export interface StageCounts {
