@@ -46,6 +46,11 @@ export interface RowDeclaration<Declared extends Columns> {
   readonly numeric: readonly (keyof RowOf<Declared> & string)[];
   /** Parses ClickHouse's JSONEachRow rows, strictly. */
   parse(rows: unknown): RowOf<Declared>[];
+  /**
+   * The JSON Schema (2020-12) of one row as the API answers it: camelCase keys in column order,
+   * each the output of its column's parser (the OpenAPI document's row schema).
+   */
+  jsonSchema(): Record<string, unknown>;
 }
 
 const camelCase = (name: string): string =>
@@ -65,10 +70,18 @@ export function declareRow<const Declared extends Columns>(
         ) as RowOf<Declared>,
     );
   type Key = keyof RowOf<Declared> & string;
+  const answered = z.strictObject(
+    Object.fromEntries(names.map((name) => [camelCase(name), declared[name]!.schema])),
+  );
   return {
     declared,
     columns: names.map(camelCase) as Key[],
     numeric: names.filter((name) => declared[name]!.numeric).map(camelCase) as Key[],
     parse: (rows) => z.array(row).parse(rows),
+    jsonSchema: () => {
+      // The document states its own dialect; a bare schema is what an operation embeds.
+      const { $schema: _dialect, ...schema } = z.toJSONSchema(answered, { io: 'output' });
+      return schema;
+    },
   };
 }

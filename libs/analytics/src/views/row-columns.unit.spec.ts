@@ -31,4 +31,21 @@ describe('declareRow', () => {
     expect(marketingLensRow.columns.slice(0, 3)).toEqual(['channel', 'campaign', 'leads']);
     expect(marketingLensRow.numeric).toEqual(marketingLensRow.columns.slice(2));
   });
+
+  it('gives the JSON Schema of the answered row: camelCase keys in column order, all required', () => {
+    expect(row.jsonSchema()).toEqual({
+      type: 'object',
+      properties: {
+        owner: { type: 'string' },
+        handedToSales: { type: 'number' },
+        winRate: { type: ['number', 'null'] },
+      },
+      required: ['owner', 'handedToSales', 'winRate'],
+      additionalProperties: false,
+    });
+    // A count is an integer in the answer, whether ClickHouse sent it quoted or not.
+    expect(marketingLensRow.jsonSchema()).toMatchObject({
+      properties: { leads: { type: 'integer', minimum: 0 } },
+    });
+  });
 });
