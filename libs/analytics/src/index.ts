@@ -47,6 +47,7 @@ export {
   type CaptureWindow,
   type ViewOptions,
   type ViewScope,
+  type TrendPoint,
 } from './views/analytics.queries';
 export {
   activeRuleSet,
@@ -110,10 +111,13 @@ export {
   type StageCounts,
   type WhatIfReport,
 } from './views/rule-comparison';
+export { type Columns, type RowDeclaration, type RowOf } from './views/row-columns';
 export {
   funnelReportStages,
   attributionModels,
   cohortGrains,
+  trendGrains,
+  type TrendGrain,
   type AccountLensRow,
   type SalesPerformanceRow,
   type TargetProgressRow,

@@ -6,16 +6,19 @@
 -- Unlike funnel-by-cohort (which files every stage under the capture period), each stage
 -- counts in the period its moment fell in: a lead captured in January and won in March adds
 -- to January's captured and March's won. Each lead counts once per stage (its first time).
---   period:           the Monday of the week (grain 'week') or the first of the month ('month')
---                     in the reporting time zone (time_zone, the rule set's dictionary), so a
---                     lead captured Sunday 23:30 UTC is in the next week in Europe/Rome.
+--   period:           the Monday of the week (grain 'week'), the first of the month ('month'),
+--                     or the first day of the fiscal quarter ('quarter': quarters counted from
+--                     month fiscal_start_month, so with 4 = April, Q1 starts 1 April) in the
+--                     reporting time zone (time_zone, the rule set's dictionary), so a lead
+--                     captured Sunday 23:30 UTC is in the next week in Europe/Rome.
 --   won_revenue:      DealWon amounts of the leads won in the period, per currency.
 --   pipeline_created: amounts of the opportunities opened in the period, per currency (their
 --                     latest amount; won, lost or open).
 -- Summing a stage column over all rows gives the shared funnel's count for the same window.
 --
--- Parameters: db Identifier, grain String ('week' or 'month', validated by the caller),
--- time_zone String (an IANA name, validated by the dictionary), captured_from / captured_to
+-- Parameters: db Identifier, grain String ('week', 'month' or 'quarter', validated by the
+-- caller), time_zone String (an IANA name), fiscal_start_month UInt8 (1-12): the rule set's
+-- reporting calendar unless the request names another; captured_from / captured_to
 -- DateTime64(3, 'UTC').
 -- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
 -- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
@@ -50,10 +53,16 @@ FROM
         won_currency,
         won_amount,
         moment.1 AS stage,
-        if(
-            {grain:String} = 'week',
-            toStartOfWeek(assumeNotNull(moment.2), 1, {time_zone:String}),
-            toStartOfMonth(assumeNotNull(moment.2), {time_zone:String})
+        -- The same bucketing as funnel-leads.sql's drill-down of a trend point.
+        multiIf(
+            {grain:String} = 'week', toStartOfWeek(assumeNotNull(moment.2), 1, {time_zone:String}),
+            {grain:String} = 'month', toStartOfMonth(assumeNotNull(moment.2), {time_zone:String}),
+            -- A fiscal quarter: back from the moment's month to the quarter's first month,
+            -- counting quarters from {fiscal_start_month}.
+            addMonths(
+                toStartOfMonth(assumeNotNull(moment.2), {time_zone:String}),
+                -((toMonth(assumeNotNull(moment.2), {time_zone:String}) + 12 - {fiscal_start_month:UInt8}) % 3)
+            )
         ) AS period
     FROM {{lead_funnel}}
     ARRAY JOIN arrayFilter(

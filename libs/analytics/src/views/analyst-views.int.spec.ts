@@ -106,12 +106,32 @@ describe.each([
     ).toEqual(await queries.funnelByCohort('month', options()));
     expect(
       parseFunnelTrendRows(
-        await readView('funnel_trend', { ...scoped(), grain: 'week', time_zone: 'UTC' }),
+        await readView('funnel_trend', {
+          ...scoped(),
+          grain: 'quarter',
+          time_zone: 'UTC',
+          fiscal_start_month: 1,
+        }),
       ),
-    ).toEqual(await queries.funnelTrend('week', options()));
+    ).toEqual(await queries.funnelTrend('quarter', options()));
+    const allPeriods = { grain: '', period: '1970-01-01', time_zone: 'UTC', fiscal_start_month: 1 };
     expect(
-      parseFunnelLeadRows(await readView('funnel_leads', { ...scoped(), stage: 'mql' })),
+      parseFunnelLeadRows(
+        await readView('funnel_leads', { ...scoped(), stage: 'mql', ...allPeriods }),
+      ),
     ).toEqual(await queries.funnelLeads('mql', options()));
+    // A trend point's leads: the MQLs of the scenario's week.
+    expect(
+      parseFunnelLeadRows(
+        await readView('funnel_leads', {
+          ...scoped(),
+          stage: 'mql',
+          ...allPeriods,
+          grain: 'week',
+          period: '2025-01-06',
+        }),
+      ),
+    ).toEqual(await queries.funnelLeads('mql', options(), { grain: 'week', period: '2025-01-06' }));
   });
 
   it('marketing lens and attribution', async () => {

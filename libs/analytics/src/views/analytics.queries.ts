@@ -7,7 +7,11 @@
  * that travel as ClickHouse query parameters ({name:Type}); the database name is validated.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { reportingCalendar, resolveAttributionWeights } from '@tandem/domain';
+import {
+  reportingCalendar,
+  resolveAttributionWeights,
+  type ReportingCalendar,
+} from '@tandem/domain';
 import { analyticsDatabase, type AnalyticsDatabaseOptions } from '../clickhouse/analytics.database';
 import {
   attributionModels,
@@ -15,6 +19,8 @@ import {
   parseSalesPerformanceRows,
   parseTargetProgressRows,
   cohortGrains,
+  trendGrains,
+  type TrendGrain,
   parseCohortFunnelRows,
   parseStageDurationRows,
   parseAlignmentRows,
@@ -101,6 +107,18 @@ export interface CaptureWindow {
 export interface ViewScope {
   readonly rules?: RuleSet;
   readonly asOf?: string;
+  /**
+   * The reporting calendar periods are grouped in (cohorts, trend, targets, a trend point's
+   * leads): each field given replaces the rule set's (its dictionary's `reporting`, UTC and
+   * January by default), as an analyst passes `time_zone` / `fiscal_start_month` to the views.
+   */
+  readonly calendar?: Partial<ReportingCalendar>;
+}
+
+/** A trend point: the period (its first day, `YYYY-MM-DD`) of one grain. */
+export interface TrendPoint {
+  readonly grain: TrendGrain;
+  readonly period: string;
 }
 
 export type ViewOptions = CaptureWindow & ViewScope;
@@ -145,6 +163,7 @@ export class InvalidQueryParameterError extends Error {
 
 const attributionModelSet: ReadonlySet<string> = new Set(attributionModels);
 const cohortGrainSet: ReadonlySet<string> = new Set(cohortGrains);
+const trendGrainSet: ReadonlySet<string> = new Set(trendGrains);
 const reportStageSet: ReadonlySet<string> = new Set(funnelReportStages);
 
 function asOfParam(asOf: string | undefined, fallback: string): string {
@@ -155,6 +174,28 @@ function asOfParam(asOf: string | undefined, fallback: string): string {
   }
   return converted;
 }
+
+function checkTrendGrain(grain: string): void {
+  if (!trendGrainSet.has(grain)) {
+    throw new InvalidQueryParameterError(
+      `grain must be one of ${trendGrains.join(', ')}; got ${JSON.stringify(grain)}`,
+    );
+  }
+}
+
+/** The calendar a request groups periods in: the rule set's, with what the request asked over it. */
+function calendarOf(rules: RuleSet, scope: ViewScope): ReportingCalendar {
+  const calendar = reportingCalendar(rules.definition.reporting);
+  return {
+    timeZone: scope.calendar?.timeZone ?? calendar.timeZone,
+    fiscalYearStartMonth: scope.calendar?.fiscalYearStartMonth ?? calendar.fiscalYearStartMonth,
+  };
+}
+
+const calendarParams = (calendar: ReportingCalendar) => ({
+  time_zone: calendar.timeZone,
+  fiscal_start_month: String(calendar.fiscalYearStartMonth),
+});
 
 /**
  * Fragments (views/_lead-funnel.sql and the per-lead folds) are put in place by composeViewSql
@@ -202,7 +243,7 @@ export class AnalyticsQueries {
     }
     // Cohorts are periods like the trend's: in the rule set's reporting time zone.
     const rules = options.rules ?? (await this.ruleSet());
-    const { timeZone } = reportingCalendar(rules.definition.reporting);
+    const { timeZone } = calendarOf(rules, options);
     return parseCohortFunnelRows(
       await this.runScoped(
         'funnel-by-cohort',
@@ -213,35 +254,59 @@ export class AnalyticsQueries {
   }
 
   /**
-   * Leads that reached each stage per week or month of the stage's moment (not of capture),
-   * per capture (channel, campaign), with won revenue and pipeline created in the period.
-   * Periods are in the rule set's reporting time zone (the dictionary's `reporting`; UTC when
-   * it has none), so the trend moves with the rules the request names, like every number.
+   * Leads that reached each stage per week, month or fiscal quarter of the stage's moment (not
+   * of capture), per capture (channel, campaign), with won revenue and pipeline created in the
+   * period. Periods are in the rule set's reporting calendar (the dictionary's `reporting`; UTC
+   * and January when it has none) unless `calendar` names another, so the trend moves with the
+   * rules the request names, like every number.
    */
-  async funnelTrend(grain: CohortGrain, options: ViewOptions = {}): Promise<FunnelTrendRow[]> {
-    if (!cohortGrainSet.has(grain)) {
-      throw new InvalidQueryParameterError(
-        `grain must be one of ${cohortGrains.join(', ')}; got ${JSON.stringify(grain)}`,
-      );
-    }
+  async funnelTrend(grain: TrendGrain, options: ViewOptions = {}): Promise<FunnelTrendRow[]> {
+    checkTrendGrain(grain);
     const rules = options.rules ?? (await this.ruleSet());
-    const { timeZone } = reportingCalendar(rules.definition.reporting);
     return parseFunnelTrendRows(
-      await this.runScoped('funnel-trend', { ...options, rules }, { grain, time_zone: timeZone }),
+      await this.runScoped(
+        'funnel-trend',
+        { ...options, rules },
+        { grain, ...calendarParams(calendarOf(rules, options)) },
+      ),
     );
   }
 
   /**
    * The leads of the capture window that reached `stage`, by capture time then id: the list
-   * behind a funnel, lens or trend number. Lead ids and non-personal columns only.
+   * behind a funnel, lens or trend number. With `point`, only those that reached it in that
+   * trend period (bucketed as funnelTrend does, in the same calendar): the leads behind a trend
+   * point. Lead ids and non-personal columns only.
    */
-  async funnelLeads(stage: FunnelReportStage, options: ViewOptions = {}): Promise<FunnelLeadRow[]> {
+  async funnelLeads(
+    stage: FunnelReportStage,
+    options: ViewOptions = {},
+    point?: TrendPoint,
+  ): Promise<FunnelLeadRow[]> {
     if (!reportStageSet.has(stage)) {
       throw new InvalidQueryParameterError(
         `stage must be one of ${funnelReportStages.join(', ')}; got ${JSON.stringify(stage)}`,
       );
     }
-    return parseFunnelLeadRows(await this.runScoped('funnel-leads', options, { stage }));
+    if (point !== undefined) {
+      checkTrendGrain(point.grain);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(point.period)) {
+        throw new InvalidQueryParameterError(`period must be YYYY-MM-DD; got ${point.period}`);
+      }
+    }
+    const rules = options.rules ?? (await this.ruleSet());
+    return parseFunnelLeadRows(
+      await this.runScoped(
+        'funnel-leads',
+        { ...options, rules },
+        {
+          stage,
+          grain: point?.grain ?? '',
+          period: point?.period ?? '1970-01-01',
+          ...calendarParams(calendarOf(rules, options)),
+        },
+      ),
+    );
   }
 
   /** What each owner received and closed, ordered by owner. */
@@ -311,15 +376,11 @@ export class AnalyticsQueries {
   async targetsProgress(scope: ViewScope = {}): Promise<TargetProgressRow[]> {
     // Periods are the rule set's: its reporting time zone and fiscal-year start.
     const rules = scope.rules ?? (await this.ruleSet());
-    const calendar = reportingCalendar(rules.definition.reporting);
     return parseTargetProgressRows(
       await this.runScoped(
         'targets-progress',
         { ...scope, rules },
-        {
-          time_zone: calendar.timeZone,
-          fiscal_start_month: String(calendar.fiscalYearStartMonth),
-        },
+        calendarParams(calendarOf(rules, scope)),
       ),
     );
   }

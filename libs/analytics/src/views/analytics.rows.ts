@@ -38,14 +38,14 @@ export interface SharedTotals {
   readonly wonRevenue: MoneyByCurrency;
 }
 
-const count = z.union([
-  z.number().int().nonnegative(),
+// Checked after the union, so the answer's JSON Schema (declareRow's) is a plain integer.
+const count = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).pipe(
   z
-    .string()
-    .regex(/^\d+$/)
-    .transform(Number)
+    .number()
+    .int()
+    .nonnegative()
     .refine((value) => Number.isSafeInteger(value), 'count exceeds 2^53'),
-]);
+);
 const rate = z.number().nullable();
 const money = z.record(z.string(), z.string().regex(/^-?\d+(\.\d+)?$/));
 const stage = z.enum(funnelReportStages);
@@ -207,6 +207,10 @@ export const parseAlignmentRows = (rows: unknown): AlignmentRow[] => alignmentRo
 export const cohortGrains = ['week', 'month'] as const;
 export type CohortGrain = (typeof cohortGrains)[number];
 
+/** Periods of funnelTrend (and of a trend point's drill-down): quarters are fiscal quarters. */
+export const trendGrains = ['week', 'month', 'quarter'] as const;
+export type TrendGrain = (typeof trendGrains)[number];
+
 /** Time in stage: one row per path and stage transition, in funnel order. */
 export const stageDurationRow = declareRow({
   /** The path into sales (ADR 0008): sales_sourced goes from captured to handed_to_sales. */
@@ -247,7 +251,10 @@ export type CohortFunnelRow = RowOf<typeof cohortFunnelRow.declared>;
  * period (event time, in the reporting time zone), and the money that moved with them.
  */
 export const funnelTrendRow = declareRow({
-  /** `YYYY-MM-DD`: the Monday of the week or the first of the month, reporting time zone. */
+  /**
+   * `YYYY-MM-DD`: the Monday of the week, the first of the month, or the first day of the fiscal
+   * quarter, in the reporting time zone.
+   */
   period: text(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)),
   channel: text(z.string()),
   /** '' for leads captured without a campaign. */

@@ -160,6 +160,43 @@ describe('funnel trend', () => {
     ]);
   });
 
+  it('groups by fiscal quarter from the fiscal-year start month, in the reporting time zone', async () => {
+    const quarters = async (options: Parameters<typeof queries.funnelTrend>[1]) =>
+      (await queries.funnelTrend('quarter', options)).map((trend) => [
+        trend.period,
+        trend.channel,
+        trend.captured,
+        trend.won,
+      ]);
+    // Calendar quarters (January): everything is in Q1, which starts 1 January.
+    expect(await quarters({ rules: utc })).toEqual([
+      ['2025-01-01', 'paid_search', 2, 1],
+      ['2025-01-01', 'webinar', 1, 0],
+    ]);
+    // Fiscal year from February: January is the last month of the quarter from 1 November;
+    // A's win (3 February) falls in the quarter from 1 February, C (31 January 23:30 UTC) not.
+    expect(await quarters({ rules: utc, calendar: { fiscalYearStartMonth: 2 } })).toEqual([
+      ['2024-11-01', 'paid_search', 2, 0],
+      ['2024-11-01', 'webinar', 1, 0],
+      ['2025-02-01', 'paid_search', 0, 1],
+    ]);
+    // In Europe/Rome C was captured on 1 February: the request's calendar over the rule set's.
+    const romeFromFebruary = [
+      ['2024-11-01', 'paid_search', 1, 0],
+      ['2024-11-01', 'webinar', 1, 0],
+      ['2025-02-01', 'paid_search', 1, 1],
+    ];
+    expect(
+      await quarters({
+        rules: utc,
+        calendar: { timeZone: 'Europe/Rome', fiscalYearStartMonth: 2 },
+      }),
+    ).toEqual(romeFromFebruary);
+    expect(await quarters({ rules: rome, calendar: { fiscalYearStartMonth: 2 } })).toEqual(
+      romeFromFebruary,
+    );
+  });
+
   it('refuses a grain that is not on the list', async () => {
     await expect(queries.funnelTrend('day' as 'week')).rejects.toBeInstanceOf(
       InvalidQueryParameterError,
@@ -261,6 +298,40 @@ describe('the leads behind a number', () => {
         asOf: '2025-01-13T11:00:00Z',
       }),
     ).toEqual([{ ...leadB, rejectedAt: null }]);
+  });
+
+  it('lists the leads behind a trend point: the stage reached in that period', async () => {
+    const behind = async (
+      stage: FunnelReportStage,
+      grain: 'week' | 'month' | 'quarter',
+      period: string,
+      rules: RuleSet,
+      calendar = {},
+    ) =>
+      (await queries.funnelLeads(stage, { rules, calendar }, { grain, period })).map(
+        (lead) => lead.leadId,
+      );
+    // The trend's week of 13 January (UTC): B handled, A's opportunity; not A's capture.
+    expect(await behind('rejected', 'week', '2025-01-13', utc)).toEqual(['B']);
+    expect(await behind('opportunity', 'week', '2025-01-13', utc)).toEqual(['A']);
+    expect(await behind('captured', 'week', '2025-01-13', utc)).toEqual([]);
+    // B's capture is in the week of 13 January in Europe/Rome, as the trend files it.
+    expect(await behind('captured', 'week', '2025-01-13', rome)).toEqual(['B']);
+    expect(await behind('captured', 'month', '2025-02-01', rome)).toEqual(['C']);
+    expect(await behind('won', 'quarter', '2025-02-01', utc, { fiscalYearStartMonth: 2 })).toEqual([
+      'A',
+    ]);
+    // Each trend point's count is the length of its list.
+    for (const point of await queries.funnelTrend('week', { rules: utc })) {
+      const listed = await queries.funnelLeads(
+        'captured',
+        { rules: utc },
+        { grain: 'week', period: point.period },
+      );
+      expect(
+        listed.filter((lead) => lead.channel === point.channel && lead.campaign === point.campaign),
+      ).toHaveLength(point.captured);
+    }
   });
 
   it('refuses a stage that is not reported', async () => {
