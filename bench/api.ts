@@ -20,19 +20,18 @@ import type { LeadEvent } from '@tandem/domain';
 import { createPgliteEventStore, createPostgresEventStore } from '@tandem/event-store';
 import { Client } from 'pg';
 import { type ApiProcess, ApiProcess as Api, HttpError } from './bench.api-process';
+import {
+  captureBody,
+  captureRequest,
+  type JourneyRequest,
+  journeyAfterCapture,
+  touchpointRequest,
+} from './bench.journeys';
 import { type BenchStore, describeStore, numberOption, parseBenchArgs } from './bench.options';
 import { BenchReport, quantile } from './bench.report';
 
 const CATCH_UP_TIMEOUT_MS = 600_000;
 const HOT_SAMPLES = 30;
-
-interface Request {
-  readonly path: string;
-  readonly body: Record<string, unknown>;
-  readonly role: 'marketing' | 'sales';
-  /** A refusal (422) is the rules deciding: a handled command, and the journey ends. */
-  readonly gate?: boolean;
-}
 
 async function main(): Promise<void> {
   const { options, values } = parseBenchArgs({
@@ -220,12 +219,12 @@ async function drive(api: ApiProcess, options: { seconds: number; clients: numbe
   return { handled, refused, latencies, failures, seconds };
 }
 
-function send(api: ApiProcess, request: Request): Promise<unknown> {
+function send(api: ApiProcess, request: JourneyRequest): Promise<unknown> {
   return api.post(request.path, request.body, request.role, 'bench-api');
 }
 
 function captured(leadId: string): LeadEvent {
-  return { type: 'LeadCaptured', data: captureBody(leadId) };
+  return { type: 'LeadCaptured', data: captureBody(leadId, 'Bench') };
 }
 
 function touchpoint(i: number): LeadEvent {
@@ -241,49 +240,13 @@ function touchpoint(i: number): LeadEvent {
   };
 }
 
-function captureBody(leadId: string) {
-  const n = Number.parseInt(leadId.slice(0, 4), 16);
-  return {
-    contact: { name: `Bench Lead ${n}`, email: `bench.${leadId.slice(0, 8)}@example.com` },
-    company: {
-      name: `Bench Account ${n % 500}`,
-      industry: n % 3 === 0 ? 'retail' : 'software',
-      size: 50 + (n % 2000),
-      country: n % 5 === 0 ? 'BR' : 'DE',
-    },
-    source: { channel: 'paid_search', campaign: 'search-generic', medium: 'paid' },
-    productInterest: 'funnel_analytics',
-    timeframe: '3_months',
-    consent: { marketing: true },
-  };
-}
-
-function capture(leadId: string): Request {
-  return { path: '/leads', role: 'marketing', body: { leadId, ...captureBody(leadId) } };
-}
-
-function touchpointRequest(leadId: string, i: number): Request {
-  const kinds = ['page_view', 'content_download', 'email_click', 'webinar', 'ad_click'];
-  return {
-    path: `/leads/${leadId}/touchpoints`,
-    role: 'marketing',
-    body: { kind: kinds[i % kinds.length], channel: 'paid_search', campaign: 'search-generic' },
-  };
-}
-
 /** One lead's commands: capture, touchpoints, profile, the MQL decision, the hand-off. */
-function journey(leadId: string): Request[] {
-  return [
-    capture(leadId),
-    ...Array.from({ length: 8 }, (_, i) => touchpointRequest(leadId, i)),
-    { path: `/leads/${leadId}/profile`, role: 'marketing', body: { role: 'cmo' } },
-    { path: `/leads/${leadId}/mql`, role: 'marketing', body: {}, gate: true },
-    {
-      path: `/leads/${leadId}/handoff`,
-      role: 'marketing',
-      body: { owner: 'giulia.bianchi', team: 'emea' },
-    },
-  ];
+function journey(leadId: string): JourneyRequest[] {
+  return [capture(leadId), ...journeyAfterCapture(leadId)];
+}
+
+function capture(leadId: string): JourneyRequest {
+  return captureRequest(leadId, 'Bench');
 }
 
 main().catch((error: unknown) => {

@@ -12,20 +12,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type ApiProcess, ApiProcess as Api, HttpError } from './bench.api-process';
+import { captureRequest, type JourneyRequest, journeyAfterCapture } from './bench.journeys';
 import { describeStore, numberOption, parseBenchArgs } from './bench.options';
 import { BenchReport, quantile } from './bench.report';
 
 const TIMEOUT_MS = 4 * 3600_000;
 const VISIBLE_TARGET_MS = 1000;
 const GIVE_UP_MS = 60_000;
-
-interface Request {
-  readonly path: string;
-  readonly body: Record<string, unknown>;
-  readonly role: 'marketing' | 'sales';
-  /** A refusal (422) ends the journey: the rules decided. */
-  readonly gate?: boolean;
-}
 
 async function main(): Promise<void> {
   const { options, values } = parseBenchArgs({
@@ -120,7 +113,7 @@ async function drive(
 
   // The schedule ends on time even when the API cannot keep up: the rate reached says so.
   const over = () => nextSlot >= totalSlots || performance.now() - started > options.seconds * 1000;
-  const send = async (request: Request): Promise<'ok' | 'refused' | 'failed' | 'over'> => {
+  const send = async (request: JourneyRequest): Promise<'ok' | 'refused' | 'failed' | 'over'> => {
     if (over()) return 'over';
     const slot = nextSlot++;
     const due = started + slot * slotMs;
@@ -187,49 +180,17 @@ async function drive(
   return { requests, events, refused, latencies, failures, visible, invisible, seconds };
 }
 
-function capture(leadId: string, occurredAt?: Date): Request {
+function capture(leadId: string, occurredAt?: Date): JourneyRequest {
   const n = Number.parseInt(leadId.slice(0, 4), 16);
-  return {
-    path: '/leads',
-    role: 'marketing',
-    body: {
-      leadId,
-      accountId: `acct-live-${n % 500}`,
-      contact: { name: `Live Lead ${n}`, email: `live.${leadId.slice(0, 8)}@example.com` },
-      company: {
-        name: `Live Account ${n % 500}`,
-        industry: n % 3 === 0 ? 'retail' : 'software',
-        size: 50 + (n % 2000),
-        country: n % 5 === 0 ? 'BR' : 'DE',
-      },
-      source: { channel: 'paid_search', campaign: 'search-generic', medium: 'paid' },
-      productInterest: 'funnel_analytics',
-      timeframe: '3_months',
-      consent: { marketing: true },
-      ...(occurredAt === undefined ? {} : { occurredAt: occurredAt.toISOString() }),
-    },
-  };
+  return captureRequest(leadId, 'Live', {
+    accountId: `acct-live-${n % 500}`,
+    ...(occurredAt === undefined ? {} : { occurredAt: occurredAt.toISOString() }),
+  });
 }
 
 /** One lead's requests: most become one event each; the MQL decision may be refused. */
-function journey(leadId: string): Request[] {
-  const kinds = ['page_view', 'content_download', 'email_click', 'webinar', 'ad_click'];
-  const touchpoints = kinds.concat(kinds.slice(0, 3)).map((kind): Request => ({
-    path: `/leads/${leadId}/touchpoints`,
-    role: 'marketing',
-    body: { kind, channel: 'paid_search', campaign: 'search-generic' },
-  }));
-  return [
-    capture(leadId),
-    ...touchpoints,
-    { path: `/leads/${leadId}/profile`, role: 'marketing', body: { role: 'cmo' } },
-    { path: `/leads/${leadId}/mql`, role: 'marketing', body: {}, gate: true },
-    {
-      path: `/leads/${leadId}/handoff`,
-      role: 'marketing',
-      body: { owner: 'giulia.bianchi', team: 'emea' },
-    },
-  ];
+function journey(leadId: string): JourneyRequest[] {
+  return [capture(leadId), ...journeyAfterCapture(leadId)];
 }
 
 main().catch((error: unknown) => {
