@@ -1,9 +1,10 @@
 /**
- * OpenAPI for the /analytics views, generated from the same zod schemas that validate the
- * query, so the documented parameters are the accepted ones.
+ * OpenAPI for the /analytics views, generated from the view's declaration: the parameters from
+ * the zod schema that validates the query (so the documented parameters are the accepted ones),
+ * the 200 answer from its row declaration (JSON rows and the CSV media type, columns in order).
  */
 import { applyDecorators } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiQuery } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiQuery, ApiResponse } from '@nestjs/swagger';
 import { z } from 'zod';
 
 const formats =
@@ -27,6 +28,48 @@ interface ViewDoc {
   readonly description?: string;
   /** The four original endpoints return a bare JSON array when no limit/offset is given. */
   readonly plainArrayUnlessPaged?: boolean;
+  /** The row's columns in CSV order, and the JSON Schema of one row (its declaration's). */
+  readonly columns?: readonly string[];
+  readonly rowSchema?: Record<string, unknown>;
+}
+
+/** The JSON of a page of rows (`present` in analytics-views.ts). */
+const pageOf = (row: Record<string, unknown>) => ({
+  type: 'object',
+  properties: {
+    items: { type: 'array', items: row },
+    total: { type: 'integer', minimum: 0, description: 'Rows matching the query before paging' },
+    limit: { type: 'integer', minimum: 1 },
+    offset: { type: 'integer', minimum: 0 },
+  },
+  required: ['items', 'total', 'limit', 'offset'],
+  additionalProperties: false,
+});
+
+/** The 200 answer of a view: its rows as JSON (a page, or the bare array) and as CSV. */
+function viewAnswer(doc: ViewDoc) {
+  if (doc.rowSchema === undefined || doc.columns === undefined) return [];
+  const json = doc.plainArrayUnlessPaged
+    ? { oneOf: [{ type: 'array', items: doc.rowSchema }, pageOf(doc.rowSchema)] }
+    : pageOf(doc.rowSchema);
+  return [
+    ApiResponse({
+      status: 200,
+      description: 'The rows of the view, as JSON or CSV',
+      content: {
+        'application/json': { schema: json },
+        'text/csv': {
+          schema: {
+            type: 'string',
+            description:
+              `A header row, then one line per row of the page; columns in this order: ` +
+              `${doc.columns.join(', ')} (each money or count map flattened to one column per ` +
+              'key, e.g. `wonRevenue.EUR`).',
+          },
+        },
+      },
+    }),
+  ];
 }
 
 export function ApiAnalyticsView(schema: z.ZodType, doc: ViewDoc) {
@@ -47,6 +90,7 @@ export function ApiAnalyticsView(schema: z.ZodType, doc: ViewDoc) {
         .join('\n\n'),
     }),
     ApiProduces('application/json', 'text/csv'),
+    ...viewAnswer(doc),
     ...Object.entries(json.properties ?? {}).map(([name, property]) =>
       ApiQuery({
         name,
