@@ -14,8 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultFunnelDefinition, leadStreamId } from '@tandem/domain';
 import request from 'supertest';
+import { z } from 'zod';
 import type { App } from 'supertest/types';
-import { declaredViews } from '../apps/funnel-api/src/analytics/analytics-view.declarations';
+import {
+  type DeclaredView,
+  declaredViews,
+} from '../apps/funnel-api/src/analytics/analytics-view.declarations';
 import { asRole } from './support/auth-headers';
 import { eventually } from './support/eventually';
 import {
@@ -51,72 +55,75 @@ const post = (path: string, body: object) =>
   request(http).post(path).set(asRole('ops', 'view-walker')).send(body);
 
 /**
- * Each view: its path and required parameters, and which of the parameters the fixture
- * history makes matter. `rules: false` is a claim too: the sales lenses count hand-offs and
- * outcomes, which no rule decides, so another rule set must give the same rows.
+ * What the fixture history makes of each declared view; everything else the walk takes from
+ * the declaration (its window, row filters, calendar parameters). `required`: the values its
+ * required parameters take here. `rules: false` is a claim too: the sales lenses count
+ * hand-offs and outcomes, which no rule decides, so another rule set must give the same rows.
+ * `calendarProbe`: the query under which its calendar parameters must move the answer (the
+ * seeded history spans a few days from Wednesday 1 October 2025: months and quarters move with
+ * the time zone and the fiscal year, weeks cannot). `untestedFilters`: a declared filter the
+ * history cannot single out, and why.
  */
-interface WalkedView {
-  readonly path: string;
+interface Claim {
   readonly required: string;
   readonly rules: boolean;
-  readonly window: boolean;
-  readonly filters: readonly string[];
+  readonly calendarProbe?: string;
+  readonly untestedFilters?: readonly string[];
 }
-const walked: readonly WalkedView[] = [
-  { path: 'funnel', required: '', rules: true, window: true, filters: [] },
-  { path: 'funnel/time-in-stage', required: '', rules: true, window: true, filters: [] },
-  { path: 'funnel/cohorts', required: 'grain=week', rules: true, window: true, filters: [] },
-  {
-    path: 'funnel/trend',
-    required: 'grain=week',
-    rules: true,
-    window: true,
-    filters: ['channel', 'campaign'],
-  },
-  {
-    // Who is an MQL is the rules' to say: a stricter draft lists fewer leads.
-    path: 'funnel/leads',
+const claims: Record<DeclaredView, Claim> = {
+  funnel: { required: '', rules: true },
+  timeInStage: { required: '', rules: true },
+  cohorts: { required: 'grain=week', rules: true, calendarProbe: 'grain=month' },
+  trend: { required: 'grain=week', rules: true, calendarProbe: 'grain=quarter' },
+  // Who is an MQL is the rules' to say: a stricter draft lists fewer leads.
+  leads: {
     required: 'stage=mql',
     rules: true,
-    window: true,
-    filters: ['channel', 'campaign', 'owner'],
+    calendarProbe: 'stage=captured&grain=quarter&period=2025-10-01',
   },
-  {
-    path: 'marketing',
-    required: '',
-    rules: true,
-    window: true,
-    filters: ['channel', 'campaign'],
-  },
-  {
-    // Credit follows touches and deal amounts, which no rule decides (the linear model has no
-    // milestone a rule could move); the headers must still name the set asked for.
-    path: 'marketing/attribution',
-    required: 'model=linear',
-    rules: false,
-    window: true,
-    filters: ['channel', 'campaign'],
-  },
-  { path: 'sales', required: '', rules: false, window: true, filters: ['owner'] },
-  {
-    path: 'sales/performance',
-    required: '',
-    rules: false,
-    window: true,
-    filters: ['team', 'owner'],
-  },
-  {
-    // Without asOf, open hand-offs are judged against the request time: all of 2025 is past.
-    path: 'alignment',
-    required: '',
-    rules: true,
-    window: true,
-    filters: ['channel', 'campaign'],
-  },
+  marketing: { required: '', rules: true },
+  // Credit follows touches and deal amounts, which no rule decides (the linear model has no
+  // milestone a rule could move); the headers must still name the set asked for.
+  attribution: { required: 'model=linear', rules: false },
+  sales: { required: '', rules: false },
+  salesPerformance: { required: '', rules: false },
+  // Without asOf, open hand-offs are judged against the request time: all of 2025 is past.
+  alignment: { required: '', rules: true },
   // The seeded leads have no account: the one row is '', which the filter cannot single out.
-  { path: 'accounts', required: '', rules: true, window: true, filters: [] },
-  { path: 'targets', required: '', rules: true, window: false, filters: ['team', 'owner'] },
-];
+  accounts: { required: '', rules: true, untestedFilters: ['account'] },
+  targets: { required: '', rules: true, calendarProbe: '' },
+};
+
+interface WalkedView extends Claim {
+  readonly path: string;
+  readonly window: boolean;
+  readonly filters: readonly string[];
+  readonly calendar: readonly string[];
+}
+const walked: readonly WalkedView[] = (
+  Object.entries(declaredViews) as [DeclaredView, (typeof declaredViews)[DeclaredView]][]
+).map(([name, view]) => ({
+  ...claims[name],
+  path: view.path,
+  window: view.parameters.window,
+  filters: view.parameters.filters.filter(
+    (filter) => !(claims[name].untestedFilters ?? []).includes(filter),
+  ),
+  calendar: view.parameters.calendar,
+}));
+
+/** A value of each calendar parameter that moves the seeded history's months and quarters. */
+const movedCalendar: Readonly<Record<string, string>> = {
+  // 1 October 00:00-10:00 UTC is still 30 September in Honolulu.
+  timeZone: 'timeZone=Pacific%2FHonolulu',
+  // A fiscal year from February: October is the last month of the quarter from August.
+  fiscalStartMonth: 'fiscalStartMonth=2',
+};
+/** The rule set's own calendar (the shipped default), named explicitly. */
+const defaultCalendar: Readonly<Record<string, string>> = {
+  timeZone: 'timeZone=UTC',
+  fiscalStartMonth: 'fiscalStartMonth=1',
+};
 
 interface Page {
   items: Record<string, unknown>[];
@@ -144,6 +151,14 @@ beforeAll(async () => {
     metric: 'mqls',
     period: '2025-10',
     value: 40,
+    owner: null,
+  }).expect(201);
+  // A quarter target: the fiscal year decides which months it covers.
+  await post('/targets', {
+    team: 'marketing',
+    metric: 'leads',
+    period: '2025-Q4',
+    value: 80,
     owner: null,
   }).expect(201);
   await post('/targets', {
@@ -183,6 +198,50 @@ it('walks every declared view', () => {
   const declared = Object.values(declaredViews).map((declaration) => declaration.path);
   expect(walked.map((view) => view.path).sort()).toEqual(declared.sort());
 });
+
+it('documents each declared view as declared: its parameters, and its rows as JSON and CSV', async () => {
+  const { paths } = (await get('/docs-json').expect(200)).body as {
+    paths: Record<string, { get: DocumentedView }>;
+  };
+  for (const view of Object.values(declaredViews)) {
+    const route = `/analytics/${view.path}`;
+    const operation = paths[route]!.get;
+    const accepted = Object.keys(
+      (z.toJSONSchema(view.query, { io: 'input' }) as { properties: object }).properties,
+    );
+    expect({ route, parameters: operation.parameters.map(({ name }) => name).sort() }).toEqual({
+      route,
+      parameters: accepted.sort(),
+    });
+    const content = operation.responses['200']!.content;
+    expect({ route, media: Object.keys(content).sort() }).toEqual({
+      route,
+      media: ['application/json', 'text/csv'],
+    });
+    // Paged always, or (the first four endpoints) the bare array unless paged.
+    const json = content['application/json']!.schema;
+    for (const shape of json.oneOf ?? [json]) {
+      const row = shape.type === 'array' ? shape.items! : shape.properties!.items!.items!;
+      expect({ route, properties: Object.keys(row.properties!) }).toEqual({
+        route,
+        properties: [...view.presentation.columns],
+      });
+    }
+    expect(content['text/csv']!.schema.description).toContain(view.presentation.columns.join(', '));
+  }
+});
+
+interface RowsSchema {
+  type?: string;
+  oneOf?: RowsSchema[];
+  items?: RowsSchema;
+  properties?: Record<string, RowsSchema>;
+  description?: string;
+}
+interface DocumentedView {
+  parameters: { name: string }[];
+  responses: Record<string, { content: Record<string, { schema: RowsSchema }> }>;
+}
 
 describe.each(walked)('/analytics/$path', (view) => {
   it('names the active rule set by default and the asked set when asked', async () => {
@@ -234,6 +293,26 @@ describe.each(walked)('/analytics/$path', (view) => {
     expect(page.items).toEqual(all.items.slice(1, 2));
   });
 
+  it(`moves its periods with ${view.calendar.join(' and ') || 'no calendar parameter'}`, async () => {
+    const probe = (...extra: string[]) =>
+      `/analytics/${view.path}?${[view.calendarProbe ?? view.required, 'limit=1000', ...extra]
+        .filter((part) => part !== '')
+        .join('&')}`;
+    if (view.calendar.length === 0) {
+      await get(probe(movedCalendar.timeZone!)).expect(400);
+      return;
+    }
+    const base = (await get(probe()).expect(200)).body as Page;
+    expect(base.total).toBeGreaterThan(0);
+    for (const parameter of view.calendar) {
+      const moved = (await get(probe(movedCalendar[parameter]!)).expect(200)).body as Page;
+      expect({ parameter, moved: moved.items }).not.toEqual({ parameter, moved: base.items });
+      // Naming the rule set's own calendar changes nothing.
+      const named = (await get(probe(defaultCalendar[parameter]!)).expect(200)).body as Page;
+      expect(named).toEqual(base);
+    }
+  });
+
   // A view without row filters rejects them: the 400s are analytics-api.int.spec.ts's.
   const filterCases = view.filters.map((name) => [name]);
   if (filterCases.length === 0) return;
@@ -248,4 +327,21 @@ describe.each(walked)('/analytics/$path', (view) => {
     expect(filtered.items.every((row) => row[name] === value)).toBe(true);
     expect(filtered.items).toEqual(all.items.filter((row) => row[name] === value));
   });
+});
+
+it('lists the leads behind a trend point: as many as the point counts', async () => {
+  const trend = (await get('/analytics/funnel/trend?grain=week&limit=1000').expect(200))
+    .body as Page;
+  const points = trend.items.filter((row) => (row.mqls as number) > 0);
+  expect(points.length).toBeGreaterThan(0);
+  for (const point of points) {
+    const behind = (
+      await get(
+        `/analytics/funnel/leads?stage=mql&grain=week&period=${point.period as string}` +
+          `&channel=${point.channel as string}&campaign=${point.campaign as string}&limit=1000`,
+      ).expect(200)
+    ).body as Page;
+    expect({ point, leads: behind.total }).toEqual({ point, leads: point.mqls });
+  }
+  await get('/analytics/funnel/leads?stage=mql&grain=week').expect(400);
 });

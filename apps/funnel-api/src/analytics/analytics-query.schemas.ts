@@ -1,10 +1,12 @@
 /**
- * The query strings of the /analytics endpoints, one strict zod schema each: an unknown
- * parameter, a filter a view cannot apply, or a malformed value is a 400 naming it.
- * Everything here is a value; none of it is ever spliced into SQL (the capture window, model,
- * grain and asOf travel as ClickHouse query parameters; the row filters run in TypeScript).
+ * The pieces every /analytics query string is made of, and `viewQuerySchema`, which builds a
+ * view's one strict zod schema from the parameters its declaration names
+ * (analytics-view.declarations.ts): an unknown parameter, a filter a view cannot apply, or a
+ * malformed value is a 400 naming it. Everything here is a value; none of it is ever spliced
+ * into SQL (the capture window, model, grain, calendar and asOf travel as ClickHouse query
+ * parameters; the row filters run in TypeScript).
  */
-import { attributionModels, cohortGrains, funnelReportStages } from '@tandem/analytics';
+import { isIanaTimeZone } from '@tandem/domain';
 import { z } from 'zod';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './pagination';
 import { responseFormats } from './response-format';
@@ -21,7 +23,7 @@ export function isTimestampWithZone(value: string): boolean {
   return !Number.isNaN(time) && time >= EARLIEST && time < AFTER_LATEST;
 }
 
-const timestamp = (description: string) =>
+export const timestamp = (description: string) =>
   z
     .string()
     .refine(isTimestampWithZone, {
@@ -121,77 +123,84 @@ function hashNeedsVersion(query: object, ctx: z.RefinementCtx): void {
   }
 }
 
-const windowed = <Shape extends z.ZodRawShape>(shape: Shape) =>
-  z
-    .strictObject({ ...common, ...rules, asOf, ...captureWindow, ...shape })
-    .superRefine(windowInOrder)
-    .superRefine(hashNeedsVersion);
-
-export const funnelQuery = windowed({});
-export const marketingQuery = windowed({ channel: filters.channel, campaign: filters.campaign });
-export const salesQuery = windowed({ owner: filters.owner });
-export const attributionQuery = windowed({
-  model: z
-    .enum(attributionModels)
-    .describe('Attribution model (required); see docs/analytics.md for the weights'),
-  channel: filters.channel,
-  campaign: filters.campaign,
-});
-export const alignmentQuery = windowed({
-  asOf: timestamp(
-    'Business time: only events up to it count, and open hand-offs are judged against it (ISO-8601 with a zone); default the request time — pass it for reproducible numbers',
+/**
+ * The reporting calendar a view groups periods in: by default the rule set's (its dictionary's
+ * `reporting` section), or the one asked — as an analyst passes `time_zone` and
+ * `fiscal_start_month` to the ClickHouse views.
+ */
+const calendar = {
+  timeZone: z
+    .string()
+    .max(64)
+    .refine(isIanaTimeZone, { message: 'must be an IANA time zone name, e.g. Europe/Rome or UTC' })
+    .describe(
+      "Reporting time zone of the periods (IANA name); default the rule set's reporting.timeZone",
+    )
+    .optional(),
+  fiscalStartMonth: wholeNumber(
+    1,
+    12,
+    "Month the fiscal year starts (1 = January … 12); default the rule set's reporting.fiscalYearStartMonth",
   ).optional(),
-  channel: filters.channel,
-  campaign: filters.campaign,
-});
-export const timeInStageQuery = windowed({});
-export const cohortsQuery = windowed({
-  grain: z
-    .enum(cohortGrains)
-    .describe(
-      "Cohort grain (required): capture week or month, in the rule set's reporting time zone",
-    ),
-});
-export const trendQuery = windowed({
-  grain: z
-    .enum(cohortGrains)
-    .describe(
-      "Period grain (required): week (from Monday) or month, in the rule set's reporting time zone",
-    ),
-  channel: filters.channel,
-  campaign: filters.campaign,
-});
-export const leadsQuery = windowed({
-  stage: z
-    .enum(funnelReportStages)
-    .describe('The stage the leads reached (required); captured lists every lead of the window'),
-  channel: filters.channel,
-  campaign: filters.campaign,
-  owner: filters.owner,
-});
-export const accountsQuery = windowed({ account: filters.account });
-export const salesPerformanceQuery = windowed({ team: filters.team, owner: filters.owner });
-/** targets-progress has no capture window: targets carry their own period. */
-export const targetsQuery = z
-  .strictObject({ ...common, ...rules, asOf, team: filters.team, owner: filters.owner })
-  .superRefine(hashNeedsVersion);
+};
+export type CalendarParameter = keyof typeof calendar;
+
+/**
+ * The parameters a view declares (analytics-view.declarations.ts), from which its query schema
+ * follows. Every view takes the rule set (rulesVersion, definitionHash), asOf, paging (limit,
+ * offset) and format; the rest is the view's to say.
+ */
+export interface ViewParameters<Own extends z.ZodRawShape, Filter extends RowFilter> {
+  /** The capture window capturedFrom / capturedTo (targets have none: a target has a period). */
+  readonly window: boolean;
+  /** The exact-match row filters it applies (each a text column of its row). */
+  readonly filters: readonly Filter[];
+  /** The reporting calendar parameters that move its periods. */
+  readonly calendar: readonly CalendarParameter[];
+  /** Its own parameters (model, grain, stage, …); may override asOf's description. */
+  readonly own: Own;
+  /** A check across its own parameters (both or neither, …). */
+  readonly refine?: (query: object, ctx: z.RefinementCtx) => void;
+}
+
+/**
+ * The shape every query schema is typed with. It names the window and calendar keys of every
+ * view; a view that does not declare them refuses them (the schema is strict), so they are
+ * never present in its parsed query.
+ */
+type BaseShape = typeof common &
+  typeof rules & { asOf: typeof asOf } & typeof captureWindow &
+  typeof calendar;
+
+const pick = <Shape extends z.ZodRawShape, Key extends keyof Shape & string>(
+  shape: Shape,
+  keys: readonly Key[],
+): Pick<Shape, Key> => Object.fromEntries(keys.map((key) => [key, shape[key]])) as Pick<Shape, Key>;
+
+/** The strict query schema of a view, from its declared parameters. */
+export function viewQuerySchema<Own extends z.ZodRawShape, Filter extends RowFilter>(
+  parameters: ViewParameters<Own, Filter>,
+) {
+  const shape = {
+    ...common,
+    ...rules,
+    asOf,
+    ...(parameters.window ? captureWindow : {}),
+    ...pick(calendar, parameters.calendar),
+    ...pick(filters, parameters.filters),
+    ...parameters.own,
+  } as Omit<BaseShape, keyof Own> & Pick<typeof filters, Filter> & Own;
+  return z
+    .strictObject(shape)
+    .superRefine(windowInOrder)
+    .superRefine(hashNeedsVersion)
+    .superRefine(parameters.refine ?? (() => undefined));
+}
+
 /** The reconciliation is one verdict over all time: the format and the rule set are chosen. */
 export const reconciliationQuery = z
   .strictObject({ format: common.format, ...rules })
   .superRefine(hashNeedsVersion);
-
-export type FunnelQuery = z.infer<typeof funnelQuery>;
-export type MarketingQuery = z.infer<typeof marketingQuery>;
-export type SalesQuery = z.infer<typeof salesQuery>;
-export type AttributionQuery = z.infer<typeof attributionQuery>;
-export type AlignmentQuery = z.infer<typeof alignmentQuery>;
-export type TimeInStageQuery = z.infer<typeof timeInStageQuery>;
-export type CohortsQuery = z.infer<typeof cohortsQuery>;
-export type TrendQuery = z.infer<typeof trendQuery>;
-export type LeadsQuery = z.infer<typeof leadsQuery>;
-export type AccountsQuery = z.infer<typeof accountsQuery>;
-export type SalesPerformanceQuery = z.infer<typeof salesPerformanceQuery>;
-export type TargetsQuery = z.infer<typeof targetsQuery>;
 export type ReconciliationQuery = z.infer<typeof reconciliationQuery>;
 
 /** The CaptureWindow of AnalyticsQueries from a validated query. */
@@ -202,11 +211,23 @@ export function captureWindowOf(query: { capturedFrom?: string; capturedTo?: str
   };
 }
 
-/** What every view query may say about its rule set, business time and capture window. */
+/** What every view query may say about its rule set, business time, window and calendar. */
 export interface ScopeQuery {
   rulesVersion?: number;
   definitionHash?: string;
   asOf?: string;
   capturedFrom?: string;
   capturedTo?: string;
+  timeZone?: string;
+  fiscalStartMonth?: number;
+}
+
+/** The calendar a query asks for over the rule set's (ViewOptions.calendar). */
+export function calendarOf(query: ScopeQuery) {
+  return {
+    ...(query.timeZone !== undefined ? { timeZone: query.timeZone } : {}),
+    ...(query.fiscalStartMonth !== undefined
+      ? { fiscalYearStartMonth: query.fiscalStartMonth }
+      : {}),
+  };
 }

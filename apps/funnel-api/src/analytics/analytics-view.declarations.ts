@@ -1,35 +1,53 @@
 /**
- * Every /analytics view declared once: its route, the zod schema of its query (rule set, asOf,
- * window, filters, paging, its own parameters), its presentation (columns, CSV, filters), its
- * OpenAPI text, and how it reads its rows. The controller serves each declaration the same way
- * (analytics.controller.ts `serve`), so every view resolves the asked rule set and names it in
- * the rules headers: a view can no longer accept rulesVersion and ignore it (issue 14).
+ * Every /analytics view declared once: its route, its row (a declaration of @tandem/analytics),
+ * its parameters, its OpenAPI text and how it reads its rows. The rest follows from it: the
+ * strict query schema (rule set, asOf, paging and format for every view; the capture window,
+ * the reporting calendar, the row filters and its own parameters as declared), the OpenAPI
+ * parameters and row schemas, the presentation (CSV columns, filters) and the every-view
+ * parameter test (test/analytics-view-parameters.int.spec.ts). The controller serves each
+ * declaration the same way (analytics.controller.ts `serve`), so every view resolves the asked
+ * rule set and names it in the rules headers (issue 14).
  *
- * `read` gets the request's scope already resolved (rule set, window, asOf) and must pass it on;
- * it never sees the raw request, and nothing here builds SQL.
+ * `read` gets the request's scope already resolved (rule set, window, asOf, calendar) and must
+ * pass it on; it never sees the raw request, and nothing here builds SQL.
  */
-import type { AnalyticsQueries, ViewOptions } from '@tandem/analytics';
-import type { z } from 'zod';
 import {
-  accountsQuery,
-  alignmentQuery,
-  attributionQuery,
-  cohortsQuery,
-  funnelQuery,
-  leadsQuery,
-  trendQuery,
-  marketingQuery,
-  salesPerformanceQuery,
-  salesQuery,
-  targetsQuery,
-  timeInStageQuery,
-} from './analytics-query.schemas';
-import { type ViewSpec, views } from './analytics-views';
+  type AnalyticsQueries,
+  type Columns,
+  type RowDeclaration,
+  type RowOf,
+  type ViewOptions,
+  accountLensRow,
+  alignmentRow,
+  attributionModels,
+  cohortFunnelRow,
+  cohortGrains,
+  funnelLeadRow,
+  funnelReportStages,
+  funnelStageRow,
+  funnelTrendRow,
+  marketingAttributionRow,
+  marketingLensRow,
+  salesLensRow,
+  salesPerformanceRow,
+  stageDurationRow,
+  targetProgressRow,
+  trendGrains,
+} from '@tandem/analytics';
+import { z } from 'zod';
+import { timestamp, type ViewParameters, viewQuerySchema } from './analytics-query.schemas';
+import type { ViewSpec } from './analytics-views';
+import type { RowFilter } from './row-filter';
 
 export interface ViewDeclaration<Schema extends z.ZodType, Row> {
   /** Route under /analytics. */
   readonly path: string;
+  /** What the view takes beyond the rule set, asOf, paging and format. */
+  readonly parameters: ViewParameters<z.ZodRawShape, RowFilter>;
+  /** Its query schema, built from `parameters`. */
   readonly query: Schema;
+  /** The JSON Schema of one answered row (the OpenAPI 200 schema's items). */
+  readonly rowSchema: () => Record<string, unknown>;
   readonly presentation: ViewSpec<Row>;
   readonly summary: string;
   readonly description?: string;
@@ -40,103 +58,242 @@ export interface ViewDeclaration<Schema extends z.ZodType, Row> {
   ) => Promise<readonly Row[]>;
 }
 
-const declare = <Schema extends z.ZodType, Row>(
-  declaration: ViewDeclaration<Schema, Row>,
-): ViewDeclaration<Schema, Row> => declaration;
+interface Declared<Declared extends Columns, Own extends z.ZodRawShape, Filter extends RowFilter> {
+  readonly path: string;
+  /** File name stem of its CSV download. */
+  readonly name: string;
+  readonly row: RowDeclaration<Declared>;
+  readonly parameters: ViewParameters<Own, Filter & keyof RowOf<Declared>>;
+  /** One of the first four endpoints, whose JSON stays a bare array unless limit/offset is given. */
+  readonly plainArrayUnlessPaged?: boolean;
+  readonly summary: string;
+  readonly description?: string;
+  readonly read: (
+    queries: AnalyticsQueries,
+    query: z.infer<ReturnType<typeof viewQuerySchema<Own, Filter>>>,
+    scope: ViewOptions,
+  ) => Promise<readonly RowOf<Declared>[]>;
+}
+
+const declare = <
+  Cols extends Columns,
+  const Own extends z.ZodRawShape,
+  const Filter extends RowFilter,
+>(
+  view: Declared<Cols, Own, Filter>,
+): ViewDeclaration<ReturnType<typeof viewQuerySchema<Own, Filter>>, RowOf<Cols>> => ({
+  path: view.path,
+  parameters: view.parameters,
+  query: viewQuerySchema<Own, Filter>(view.parameters),
+  rowSchema: () => view.row.jsonSchema(),
+  presentation: {
+    name: view.name,
+    columns: view.row.columns,
+    numeric: view.row.numeric,
+    filters: view.parameters.filters,
+    plainArrayUnlessPaged: view.plainArrayUnlessPaged ?? false,
+  },
+  summary: view.summary,
+  ...(view.description !== undefined ? { description: view.description } : {}),
+  read: view.read,
+});
+
+/** Nothing beyond what every view takes. */
+const none = {} as const;
+
+const trendGrain = z
+  .enum(trendGrains)
+  .describe(
+    "Period grain: week (from Monday), month, or fiscal quarter (from the calendar's fiscalStartMonth), in the reporting time zone",
+  );
 
 export const declaredViews = {
   funnel: declare({
     path: 'funnel',
-    query: funnelQuery,
-    presentation: views.funnel,
+    name: 'funnel',
+    row: funnelStageRow,
+    parameters: { window: true, filters: [], calendar: [], own: none },
+    plainArrayUnlessPaged: true,
     summary: 'Shared funnel: leads that reached each stage, stage-to-stage conversion',
     read: (queries, _query, scope) => queries.sharedFunnel(scope),
   }),
   timeInStage: declare({
     path: 'funnel/time-in-stage',
-    query: timeInStageQuery,
-    presentation: views.timeInStage,
+    name: 'funnel-time-in-stage',
+    row: stageDurationRow,
+    parameters: { window: true, filters: [], calendar: [], own: none },
     summary: 'Time in stage: median and p90 hours from each stage to the next',
     read: (queries, _query, scope) => queries.funnelTimeInStage(scope),
   }),
   cohorts: declare({
     path: 'funnel/cohorts',
-    query: cohortsQuery,
-    presentation: views.cohorts,
+    name: 'funnel-cohorts',
+    row: cohortFunnelRow,
+    parameters: {
+      window: true,
+      filters: [],
+      calendar: ['timeZone'],
+      own: {
+        grain: z
+          .enum(cohortGrains)
+          .describe('Cohort grain (required): capture week or month, in the reporting time zone'),
+      },
+    },
     summary: "The funnel per capture cohort (week or month, in the rule set's reporting time zone)",
     read: (queries, query, scope) => queries.funnelByCohort(query.grain, scope),
   }),
   trend: declare({
     path: 'funnel/trend',
-    query: trendQuery,
-    presentation: views.trend,
+    name: 'funnel-trend',
+    row: funnelTrendRow,
+    parameters: {
+      window: true,
+      filters: ['channel', 'campaign'],
+      calendar: ['timeZone', 'fiscalStartMonth'],
+      own: { grain: trendGrain.describe(`${trendGrain.description ?? ''} (required)`) },
+    },
     summary:
-      'Funnel trend: leads reaching each stage per week or month of the event, per capture (channel, campaign), with won revenue and pipeline created',
+      'Funnel trend: leads reaching each stage per week, month or fiscal quarter of the event, per capture (channel, campaign), with won revenue and pipeline created',
     description:
-      "Periods are in the rule set's reporting time zone (the dictionary's reporting.timeZone, UTC by default).",
+      "Periods are in the rule set's reporting calendar (the dictionary's reporting.timeZone and fiscalYearStartMonth, UTC and January by default) unless timeZone / fiscalStartMonth name another.",
     read: (queries, query, scope) => queries.funnelTrend(query.grain, scope),
   }),
   leads: declare({
     path: 'funnel/leads',
-    query: leadsQuery,
-    presentation: views.leads,
+    name: 'funnel-leads',
+    row: funnelLeadRow,
+    parameters: {
+      window: true,
+      filters: ['channel', 'campaign', 'owner'],
+      calendar: ['timeZone', 'fiscalStartMonth'],
+      own: {
+        stage: z
+          .enum(funnelReportStages)
+          .describe(
+            'The stage the leads reached (required); captured lists every lead of the window',
+          ),
+        grain: trendGrain.optional(),
+        period: z
+          .string()
+          .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD')
+          .describe(
+            'With grain: a trend point, the period (its first day) in which the leads reached the stage',
+          )
+          .optional(),
+      },
+      refine: bothOrNeither('grain', 'period'),
+    },
     summary:
-      'The leads behind a number: lead ids of the window that reached a stage, with channel, campaign, owner and stage dates',
+      'The leads behind a number: lead ids of the window that reached a stage (in a trend period, with grain and period), with channel, campaign, owner and stage dates',
     description:
       'No personal data: lead ids and non-personal columns only. Roles that may read timelines follow an id to GET /leads/{leadId}/timeline.',
-    read: (queries, query, scope) => queries.funnelLeads(query.stage, scope),
+    read: (queries, query, scope) =>
+      queries.funnelLeads(
+        query.stage,
+        scope,
+        query.grain !== undefined && query.period !== undefined
+          ? { grain: query.grain, period: query.period }
+          : undefined,
+      ),
   }),
   marketing: declare({
     path: 'marketing',
-    query: marketingQuery,
-    presentation: views.marketing,
+    name: 'marketing',
+    row: marketingLensRow,
+    parameters: { window: true, filters: ['channel', 'campaign'], calendar: [], own: none },
+    plainArrayUnlessPaged: true,
     summary: 'Marketing lens: the funnel per capture (channel, campaign)',
     read: (queries, _query, scope) => queries.marketingLens(scope),
   }),
   attribution: declare({
     path: 'marketing/attribution',
-    query: attributionQuery,
-    presentation: views.attribution,
+    name: 'marketing-attribution',
+    row: marketingAttributionRow,
+    parameters: {
+      window: true,
+      filters: ['channel', 'campaign'],
+      calendar: [],
+      own: {
+        model: z
+          .enum(attributionModels)
+          .describe('Attribution model (required); see docs/analytics.md for the weights'),
+      },
+    },
     summary: 'Revenue attribution per (channel, campaign) under one model, with spend and ROI',
     read: (queries, query, scope) => queries.marketingAttribution(query.model, scope),
   }),
   sales: declare({
     path: 'sales',
-    query: salesQuery,
-    presentation: views.sales,
+    name: 'sales',
+    row: salesLensRow,
+    parameters: { window: true, filters: ['owner'], calendar: [], own: none },
+    plainArrayUnlessPaged: true,
     summary: 'Sales lens: what each owner received and closed',
     read: (queries, _query, scope) => queries.salesLens(scope),
   }),
   salesPerformance: declare({
     path: 'sales/performance',
-    query: salesPerformanceQuery,
-    presentation: views.salesPerformance,
+    name: 'sales-performance',
+    row: salesPerformanceRow,
+    parameters: { window: true, filters: ['team', 'owner'], calendar: [], own: none },
     summary: 'Sales performance per (team, owner): response time, win rate, cycle, loss reasons',
     read: (queries, _query, scope) => queries.salesPerformance(scope),
   }),
   alignment: declare({
     path: 'alignment',
-    query: alignmentQuery,
-    presentation: views.alignment,
+    name: 'alignment',
+    row: alignmentRow,
+    parameters: {
+      window: true,
+      filters: ['channel', 'campaign'],
+      calendar: [],
+      own: {
+        asOf: timestamp(
+          'Business time: only events up to it count, and open hand-offs are judged against it (ISO-8601 with a zone); default the request time — pass it for reproducible numbers',
+        ).optional(),
+      },
+    },
     summary: 'Alignment per (channel, campaign): SLA compliance, leakage, recycling, rejections',
     read: (queries, _query, scope) => queries.alignment(scope),
   }),
   accounts: declare({
     path: 'accounts',
-    query: accountsQuery,
-    presentation: views.accounts,
+    name: 'accounts',
+    row: accountLensRow,
+    parameters: { window: true, filters: ['account'], calendar: [], own: none },
     summary: "Accounts (ABM): every lens total per account ('' = leads without an account)",
     read: (queries, _query, scope) => queries.accountLens(scope),
   }),
   targets: declare({
     path: 'targets',
-    query: targetsQuery,
-    presentation: views.targets,
+    name: 'targets',
+    row: targetProgressRow,
+    // No capture window: targets carry their own period.
+    parameters: {
+      window: false,
+      filters: ['team', 'owner'],
+      calendar: ['timeZone', 'fiscalStartMonth'],
+      own: none,
+    },
     summary: 'Targets of both teams beside their actuals for the period',
-    description: 'No capture window: each target is measured by event time in its own period.',
+    description:
+      "No capture window: each target is measured by event time in its own period, in the rule set's reporting calendar unless timeZone / fiscalStartMonth name another.",
     read: (queries, _query, scope) => queries.targetsProgress(scope),
   }),
 };
+
+export type DeclaredView = keyof typeof declaredViews;
+
+/** Two parameters that only mean something together. */
+function bothOrNeither(first: string, second: string) {
+  return (query: object, ctx: z.RefinementCtx): void => {
+    const given = query as Record<string, unknown>;
+    if ((given[first] === undefined) === (given[second] === undefined)) return;
+    const missing = given[first] === undefined ? first : second;
+    const other = missing === first ? second : first;
+    ctx.addIssue({ code: 'custom', path: [missing], message: `needed with ${other}` });
+  };
+}
 
 /** The OpenAPI text of a declaration, for ApiAnalyticsView (or any document generator). */
 export function viewDoc<Schema extends z.ZodType, Row>(declaration: ViewDeclaration<Schema, Row>) {
@@ -144,5 +301,7 @@ export function viewDoc<Schema extends z.ZodType, Row>(declaration: ViewDeclarat
     summary: declaration.summary,
     ...(declaration.description !== undefined ? { description: declaration.description } : {}),
     plainArrayUnlessPaged: declaration.presentation.plainArrayUnlessPaged,
+    columns: declaration.presentation.columns,
+    rowSchema: declaration.rowSchema(),
   };
 }

@@ -1,36 +1,11 @@
 /**
- * How each /analytics view becomes a response: its columns (CSV header order), the row
- * filters it can apply, and whether it is one of the first four endpoints whose JSON stays a
- * plain array unless `limit` or `offset` is given. Then `present`: filter → page → JSON or CSV.
+ * How each /analytics view becomes a response: its presentation (CSV columns and name, the row
+ * filters it applies, whether it is one of the first four endpoints whose JSON stays a plain
+ * array unless `limit` or `offset` is given), built from its declaration
+ * (analytics-view.declarations.ts). Then `present`: filter → page → JSON or CSV.
  * Pure: rows in, a body out.
  */
-import {
-  accountLensRow,
-  alignmentRow,
-  funnelStageRow,
-  marketingAttributionRow,
-  cohortFunnelRow,
-  funnelLeadRow,
-  funnelTrendRow,
-  marketingLensRow,
-  salesLensRow,
-  salesPerformanceRow,
-  stageDurationRow,
-  targetProgressRow,
-  type AccountLensRow,
-  type AlignmentRow,
-  type CohortFunnelRow,
-  type FunnelLeadRow,
-  type FunnelStageRow,
-  type FunnelTrendRow,
-  type MarketingAttributionRow,
-  type MarketingLensRow,
-  type ReconciliationCheck,
-  type SalesLensRow,
-  type SalesPerformanceRow,
-  type StageDurationRow,
-  type TargetProgressRow,
-} from '@tandem/analytics';
+import type { ReconciliationCheck } from '@tandem/analytics';
 import { toCsv } from './csv';
 import { type PageWindow, paginate } from './pagination';
 import type { ResponseFormat } from './response-format';
@@ -59,85 +34,13 @@ const columns =
   ): readonly (keyof Row & string)[] =>
     listed;
 
-const view = <Row>(spec: ViewSpec<Row>): ViewSpec<Row> => spec;
-
-/** A view of a row declared in @tandem/analytics: its columns and number columns come from there. */
-const declaredView = <Row>(
-  row: {
-    readonly columns: readonly (keyof Row & string)[];
-    readonly numeric: readonly (keyof Row & string)[];
-  },
-  spec: Omit<ViewSpec<Row>, 'columns' | 'numeric'>,
-): ViewSpec<Row> => ({ ...spec, columns: row.columns, numeric: row.numeric });
-
-export const views = {
-  funnel: declaredView<FunnelStageRow>(funnelStageRow, {
-    name: 'funnel',
-    filters: [],
-    plainArrayUnlessPaged: true,
-  }),
-  marketing: declaredView<MarketingLensRow>(marketingLensRow, {
-    name: 'marketing',
-    filters: ['channel', 'campaign'],
-    plainArrayUnlessPaged: true,
-  }),
-  sales: declaredView<SalesLensRow>(salesLensRow, {
-    name: 'sales',
-    filters: ['owner'],
-    plainArrayUnlessPaged: true,
-  }),
-  attribution: declaredView<MarketingAttributionRow>(marketingAttributionRow, {
-    name: 'marketing-attribution',
-    filters: ['channel', 'campaign'],
-    plainArrayUnlessPaged: false,
-  }),
-  alignment: declaredView<AlignmentRow>(alignmentRow, {
-    name: 'alignment',
-    filters: ['channel', 'campaign'],
-    plainArrayUnlessPaged: false,
-  }),
-  timeInStage: declaredView<StageDurationRow>(stageDurationRow, {
-    name: 'funnel-time-in-stage',
-    filters: [],
-    plainArrayUnlessPaged: false,
-  }),
-  cohorts: declaredView<CohortFunnelRow>(cohortFunnelRow, {
-    name: 'funnel-cohorts',
-    filters: [],
-    plainArrayUnlessPaged: false,
-  }),
-  trend: declaredView<FunnelTrendRow>(funnelTrendRow, {
-    name: 'funnel-trend',
-    filters: ['channel', 'campaign'],
-    plainArrayUnlessPaged: false,
-  }),
-  leads: declaredView<FunnelLeadRow>(funnelLeadRow, {
-    name: 'funnel-leads',
-    filters: ['channel', 'campaign', 'owner'],
-    plainArrayUnlessPaged: false,
-  }),
-  accounts: declaredView<AccountLensRow>(accountLensRow, {
-    name: 'accounts',
-    filters: ['account'],
-    plainArrayUnlessPaged: false,
-  }),
-  salesPerformance: declaredView<SalesPerformanceRow>(salesPerformanceRow, {
-    name: 'sales-performance',
-    filters: ['team', 'owner'],
-    plainArrayUnlessPaged: false,
-  }),
-  targets: declaredView<TargetProgressRow>(targetProgressRow, {
-    name: 'targets',
-    filters: ['team', 'owner'],
-    plainArrayUnlessPaged: false,
-  }),
-  reconciliationChecks: view<ReconciliationCheck>({
-    name: 'reconciliation',
-    columns: columns<ReconciliationCheck>()('metric', 'marketing', 'sales', 'events', 'ok'),
-    numeric: ['marketing', 'sales', 'events'],
-    filters: [],
-    plainArrayUnlessPaged: true,
-  }),
+/** The reconciliation's CSV: its lens checks (its JSON is the whole verdict, not rows). */
+export const reconciliationChecks: ViewSpec<ReconciliationCheck> = {
+  name: 'reconciliation',
+  columns: columns<ReconciliationCheck>()('metric', 'marketing', 'sales', 'events', 'ok'),
+  numeric: ['marketing', 'sales', 'events'],
+  filters: [],
+  plainArrayUnlessPaged: true,
 };
 
 export interface ViewRequest {

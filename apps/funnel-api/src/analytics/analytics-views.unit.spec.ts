@@ -1,5 +1,14 @@
 import type { MarketingLensRow, SalesPerformanceRow } from '@tandem/analytics';
-import { present, views } from './analytics-views';
+import { declaredViews } from './analytics-view.declarations';
+import { present, reconciliationChecks } from './analytics-views';
+
+/** Every view's presentation, as its declaration builds it, and the reconciliation's CSV. */
+const views = {
+  ...(Object.fromEntries(
+    Object.entries(declaredViews).map(([name, view]) => [name, view.presentation]),
+  ) as { [Name in keyof typeof declaredViews]: (typeof declaredViews)[Name]['presentation'] }),
+  reconciliationChecks,
+};
 
 const lens = (channel: string, campaign: string, eur?: string): MarketingLensRow => ({
   channel,

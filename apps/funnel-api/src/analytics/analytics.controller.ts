@@ -34,11 +34,12 @@ import { ApiAnalyticsView } from './analytics-openapi';
 import {
   type ReconciliationQuery,
   type ScopeQuery,
+  calendarOf,
   captureWindowOf,
   reconciliationQuery,
 } from './analytics-query.schemas';
 import { type ViewDeclaration, declaredViews, viewDoc } from './analytics-view.declarations';
-import { type Presented, type ViewRequest, present, views } from './analytics-views';
+import { type Presented, type ViewRequest, present, reconciliationChecks } from './analytics-views';
 import { pageLinks } from './pagination';
 import { type ResponseFormat, chooseFormat } from './response-format';
 import { ZodQueryPipe } from './zod-query.pipe';
@@ -71,8 +72,8 @@ export class AnalyticsController {
   constructor(@Inject(ANALYTICS) private readonly analytics: AnalyticsHandle) {}
 
   /**
-   * The request's rule set, resolved once, plus its window and asOf: every query of the request
-   * runs under this one set, and the response headers name it.
+   * The request's rule set, resolved once, plus its window, asOf and calendar: every query of
+   * the request runs under this one set, and the response headers name it.
    */
   private async scope(query: ScopeQuery, response: Response): Promise<ViewOptions> {
     const rules = await this.analytics.queries.ruleSet({
@@ -81,10 +82,12 @@ export class AnalyticsController {
     });
     response.setHeader('X-Tandem-Rules-Version', String(rules.rulesVersion));
     response.setHeader('X-Tandem-Definition-Hash', rules.definitionHash);
+    const calendar = calendarOf(query);
     return {
       ...captureWindowOf(query),
       rules,
       ...(query.asOf !== undefined ? { asOf: query.asOf } : {}),
+      ...(Object.keys(calendar).length > 0 ? { calendar } : {}),
     };
   }
 
@@ -225,7 +228,7 @@ export class AnalyticsController {
       rules,
     });
     if (chooseFormat(query.format, accept) === 'json') return reconciliation;
-    return send(response, present(views.reconciliationChecks, reconciliation.checks, {}, 'csv'));
+    return send(response, present(reconciliationChecks, reconciliation.checks, {}, 'csv'));
   }
 }
 

@@ -1,5 +1,5 @@
 import { type FieldProblem, InvalidRequestError, problemOf } from '../http/problem-details';
-import { attributionQuery, funnelQuery, targetsQuery } from './analytics-query.schemas';
+import { declaredViews } from './analytics-view.declarations';
 import { ZodQueryPipe } from './zod-query.pipe';
 
 function refusal(pipe: ZodQueryPipe<never>, query: Record<string, unknown>) {
@@ -12,6 +12,10 @@ function refusal(pipe: ZodQueryPipe<never>, query: Record<string, unknown>) {
   }
   throw new Error('expected a 400');
 }
+
+const attributionQuery = declaredViews.attribution.query;
+const funnelQuery = declaredViews.funnel.query;
+const targetsQuery = declaredViews.targets.query;
 
 describe('ZodQueryPipe with the analytics query schemas', () => {
   const attribution = new ZodQueryPipe(attributionQuery);
@@ -87,5 +91,37 @@ describe('ZodQueryPipe with the analytics query schemas', () => {
       field: 'owner',
       message: 'must not be empty',
     });
+  });
+
+  it('takes the calendar and a trend point only where the declaration names them', () => {
+    const leads = new ZodQueryPipe(declaredViews.leads.query);
+    expect(
+      leads.transform({
+        stage: 'won',
+        grain: 'quarter',
+        period: '2025-04-01',
+        timeZone: 'Europe/Rome',
+        fiscalStartMonth: '4',
+      }),
+    ).toEqual({
+      stage: 'won',
+      grain: 'quarter',
+      period: '2025-04-01',
+      timeZone: 'Europe/Rome',
+      fiscalStartMonth: 4,
+    });
+    const asLeads = leads as unknown as ZodQueryPipe<never>;
+    expect(refusal(asLeads, { stage: 'won', grain: 'week' }).errors).toEqual([
+      { in: 'query', field: 'period', message: 'needed with grain' },
+    ]);
+    expect(
+      refusal(asLeads, { stage: 'won', timeZone: '+01:00', fiscalStartMonth: '13' }).errors.map(
+        (issue) => issue.field,
+      ),
+    ).toEqual(['timeZone', 'fiscalStartMonth']);
+    const funnel = new ZodQueryPipe(funnelQuery) as unknown as ZodQueryPipe<never>;
+    expect(refusal(funnel, { timeZone: 'UTC' }).errors).toEqual([
+      { in: 'query', field: 'timeZone', message: 'not a parameter of this endpoint' },
+    ]);
   });
 });
