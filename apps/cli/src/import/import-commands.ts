@@ -19,6 +19,7 @@ import {
   positiveAmountSchema,
   sourceSchema,
   textSchema,
+  visitorIdsSchema,
 } from '@tandem/contracts';
 import { type LeadCommand, type LeadCommandType, touchpointKinds } from '@tandem/domain';
 import { z } from 'zod';
@@ -48,6 +49,9 @@ export const importCommandSchemas: Partial<Record<LeadCommandType, CommandSchema
       productInterest: nullableText,
       timeframe: nullableText,
       consent: z.object({ marketing: z.boolean() }),
+      // The anonymous visitors the lead was before capture (ADR 0012): their touches, recorded
+      // by the tracking snippet, count for the lead from now on.
+      visitorIds: visitorIdsSchema.optional(),
     }),
   ),
   RecordTouchpoint: command<'RecordTouchpoint'>(

@@ -3,11 +3,13 @@
  * problem, a lead's facts are ordered the same whatever the order of the rows, and
  * event ids are valid UUIDv7s that depend on the fact, not on where it was read.
  */
+import { defaultFunnelDefinition, initialLeadState } from '@tandem/domain';
 import { validate as isUuid, version as uuidVersion } from 'uuid';
 import { parseCanonicalLine } from './canonical-jsonl.source';
 import type { ImportFact } from './import-fact';
 import { importEventId } from './import-event-id';
 import { planImport } from './import-plan';
+import { decideLeadFacts } from './lead-facts.decider';
 
 const where = { file: 'f.jsonl', line: 7 };
 const line = (fields: Record<string, unknown>) => JSON.stringify(fields);
@@ -120,5 +122,55 @@ describe('importEventId', () => {
         importEventId('hubspot:1', 2, 0, 'AcceptLead', at + 1),
       ]).size,
     ).toBe(6);
+  });
+});
+
+describe('a capture that stitches anonymous visitors (ADR 0012)', () => {
+  const capture = (visitorIds: unknown) =>
+    parseCanonicalLine(
+      line({
+        leadId: 'hubspot:1001',
+        type: 'CaptureLead',
+        occurredAt: '2025-01-06T09:12:00Z',
+        data: {
+          contact: { name: 'Giulia Rossi', email: 'giulia@example.com' },
+          company: { name: 'Fabbrica Srl' },
+          source: { channel: 'paid_search', campaign: 'q1-brand' },
+          consent: { marketing: true },
+          visitorIds,
+        },
+      }),
+      where,
+    );
+  const decide = (row: ReturnType<typeof capture>) => {
+    if (!row.ok) throw new Error(row.reason);
+    return decideLeadFacts(
+      { leadId: row.fact.leadId, facts: [row.fact] },
+      { state: initialLeadState(), accountId: null },
+      {
+        definition: defaultFunnelDefinition,
+        actor: { kind: 'system', id: 'tandem-import:f.jsonl', role: 'system' },
+        correlationId: 'import-test',
+      },
+    );
+  };
+
+  it('records the visitor ids on LeadCaptured, as a live capture does', () => {
+    const decided = decide(capture(['v_giulia_laptop_7f3a', 'v_giulia_phone_19c2']));
+    if (!decided.ok) throw new Error(decided.reason);
+    expect(decided.events[0]?.type).toBe('LeadCaptured');
+    expect(decided.events[0]?.data).toMatchObject({
+      visitorIds: ['v_giulia_laptop_7f3a', 'v_giulia_phone_19c2'],
+    });
+  });
+
+  it.each([
+    [['giulia@example.com'], /visitorIds\.0/],
+    [['v_twice_123', 'v_twice_123'], /visitorIds: must not repeat an id/],
+    [[], /visitorIds/],
+  ])('refuses visitorIds %j, naming them', (visitorIds, reason) => {
+    const decided = decide(capture(visitorIds));
+    expect(decided).toMatchObject({ ok: false, where });
+    expect(decided.ok ? '' : decided.reason).toMatch(reason);
   });
 });
