@@ -593,6 +593,54 @@ export function describeEventStoreContract(
         HEAVY_TEST_TIMEOUT_MS,
       );
 
+      it('concurrent appends to different streams each get their own outcome: a refused one fails alone', async () => {
+        const crossStreamIds = options.eventIdsUniqueAcrossStreams ?? true;
+        const existing = newStreamId('own-outcome-existing');
+        await store.append(existing, [anEvent()], { expectedRevision: 'no_stream' });
+        const recorded = anEvent();
+        await store.append(newStreamId('own-outcome-recorded'), [recorded], {
+          expectedRevision: 'no_stream',
+        });
+        const streams = Array.from({ length: 12 }, (_, i) => newStreamId(`own-outcome-${i}`));
+        const landing = streams.map((stream) =>
+          store.append(stream, [anEvent(), anEvent()], { expectedRevision: 'no_stream' }),
+        );
+        // Sent among the others, so a store that groups concurrent appends groups them together.
+        const conflicting = store.append(existing, [anEvent()], { expectedRevision: 5n });
+        const duplicateStream = newStreamId('own-outcome-duplicate');
+        const duplicate = crossStreamIds
+          ? store.append(duplicateStream, [anEvent(), recorded], { expectedRevision: 'any' })
+          : Promise.reject(new DuplicateEventIdError(recorded.eventId));
+        const settled = await Promise.allSettled([
+          ...landing.slice(0, 6),
+          conflicting,
+          duplicate,
+          ...landing.slice(6),
+        ]);
+
+        const conflict = await rejectionOf(conflicting);
+        expect(conflict).toBeInstanceOf(WrongExpectedRevisionError);
+        expect(conflict).toMatchObject({ streamId: existing, actual: 0n });
+        const duplicated = await rejectionOf(duplicate);
+        expect(duplicated).toBeInstanceOf(DuplicateEventIdError);
+        expect(duplicated).toMatchObject({ eventId: recorded.eventId });
+        expect(await store.readStream(existing)).toHaveLength(1);
+        expect(await store.readStream(duplicateStream)).toEqual([]);
+
+        const results = await Promise.all(landing);
+        expect(settled.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(12);
+        for (const [i, stream] of streams.entries()) {
+          const recordedEvents = await store.readStream(stream);
+          expect(recordedEvents.map((event) => event.streamRevision)).toEqual([0n, 1n]);
+          expect(results[i]).toEqual({
+            nextExpectedRevision: 1n,
+            lastGlobalPosition: recordedEvents[1]!.globalPosition,
+          });
+        }
+        const positions = results.map((result) => result.lastGlobalPosition);
+        expect(new Set(positions).size).toBe(positions.length);
+      });
+
       const beginUncommittedAppend = options.beginUncommittedAppend;
       const gapTest = beginUncommittedAppend === undefined ? it.skip : it;
       if (beginUncommittedAppend === undefined) {

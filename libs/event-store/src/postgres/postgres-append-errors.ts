@@ -72,7 +72,8 @@ export function translateAppendError(error: unknown, streamId: string, expected:
   }
 }
 
-function isServerError(error: unknown): error is ServerErrorFields {
+/** An error the server raised (it has a SQLSTATE), as opposed to a driver or connection failure. */
+export function isServerError(error: unknown): error is ServerErrorFields {
   if (!(error instanceof Error)) return false;
   const code: unknown = (error as Error & { code?: unknown }).code;
   return typeof code === 'string' && code.length === 5;

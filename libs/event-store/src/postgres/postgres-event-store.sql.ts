@@ -21,6 +21,7 @@ export interface PostgresEventStoreSql {
   readonly lockInit: string;
   readonly schema: string;
   readonly append: string;
+  readonly appendGroup: string;
   readonly appendToNewStreams: string;
   readonly readStream: string;
   readonly readAll: string;
@@ -297,6 +298,139 @@ BEGIN
 END;
 $append$;
 
+-- Group commit (ADR 0013): several appends, each to a different stream with its own expected
+-- revision, in one statement and one transaction. Each append gets its own outcome: one whose
+-- expected revision is wrong, or whose event id is already recorded, is refused alone and the
+-- others land. p_appends: [{ streamId, expected, events: [...] }, ...], streams distinct.
+-- Returns one row per append, in order: outcome 'ok' | 'wrong_expected_revision' |
+-- 'duplicate_event_id', and for 'ok' the revision and position append_events would return;
+-- detail: the actual revision ('' for no stream) or the duplicate id.
+-- The same checks as append_events, set-wise: stream locks (in one global order, so two groups
+-- never deadlock), one read of every stream's revision, one duplicate check over every event
+-- id, one draw of positions for all accepted events, one insert, one notification.
+CREATE OR REPLACE FUNCTION ${s}.append_events_group(p_appends jsonb)
+RETURNS TABLE (outcome text, next_expected_revision bigint, last_global_position bigint, detail text)
+LANGUAGE plpgsql
+AS $group$
+DECLARE
+  v_n          integer := jsonb_array_length(p_appends);
+  v_streams    text[];
+  v_actual     bigint[];
+  v_duplicates uuid[];
+  v_duplicate  text;
+  v_outcome    text[] := array_fill(NULL::text, ARRAY[v_n]);
+  v_detail     text[] := array_fill(NULL::text, ARRAY[v_n]);
+  v_next       bigint[] := array_fill(NULL::bigint, ARRAY[v_n]);
+  v_last       bigint[] := array_fill(NULL::bigint, ARRAY[v_n]);
+  v_accepted   integer[] := '{}';
+  v_append     jsonb;
+  v_count      bigint;
+  v_total      bigint := 0;
+  v_offset     bigint := 0;
+  v_expected   text;
+  v_ok         boolean;
+  v_key        integer;
+  v_draw       record;
+  i            integer;
+BEGIN
+  IF v_n = 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '${APPEND_ERROR_CODES.invalidAppend}', MESSAGE = 'empty group';
+  END IF;
+  v_streams := ARRAY(SELECT a.value ->> 'streamId'
+                       FROM jsonb_array_elements(p_appends) WITH ORDINALITY AS a(value, i)
+                      ORDER BY a.i);
+  IF (SELECT count(DISTINCT x) FROM unnest(v_streams) AS x) <> v_n THEN
+    RAISE EXCEPTION USING ERRCODE = '${APPEND_ERROR_CODES.invalidAppend}',
+      MESSAGE = 'a group names a stream twice';
+  END IF;
+
+  -- As in append_events, one lock per stream; taken in ascending key order by every group.
+  FOR v_key IN SELECT DISTINCT hashtext(x) FROM unnest(v_streams) AS x ORDER BY 1 LOOP
+    PERFORM pg_advisory_xact_lock(${names.streamLockClass.toString()}, v_key);
+  END LOOP;
+
+  -- Fresh statement snapshots, taken after the locks (READ COMMITTED), planned per call.
+  EXECUTE 'SELECT array_agg((SELECT max(e.stream_revision) FROM ${s}.events e
+                               WHERE e.stream_id = t.stream_id) ORDER BY t.i)
+             FROM unnest($1::text[]) WITH ORDINALITY AS t(stream_id, i)'
+     INTO v_actual USING v_streams;
+  EXECUTE 'SELECT array_agg(e.event_id) FROM ${s}.events e WHERE e.event_id = ANY ($1)'
+     INTO v_duplicates
+    USING ARRAY(SELECT (x ->> 'eventId')::uuid
+                  FROM jsonb_array_elements(p_appends) AS a(value),
+                       jsonb_array_elements(a.value -> 'events') AS x);
+
+  FOR i IN 1 .. v_n LOOP
+    v_append := p_appends -> (i - 1);
+    v_expected := v_append ->> 'expected';
+    v_ok := CASE v_expected
+              WHEN 'any' THEN true
+              WHEN 'no_stream' THEN v_actual[i] IS NULL
+              WHEN 'stream_exists' THEN v_actual[i] IS NOT NULL
+              ELSE v_actual[i] IS NOT DISTINCT FROM v_expected::bigint
+            END;
+    IF NOT v_ok THEN
+      v_outcome[i] := 'wrong_expected_revision';
+      v_detail[i] := coalesce(v_actual[i]::text, '');
+      CONTINUE;
+    END IF;
+    IF v_duplicates IS NOT NULL THEN
+      SELECT (x ->> 'eventId')::uuid::text INTO v_duplicate
+        FROM jsonb_array_elements(v_append -> 'events') AS x
+       WHERE (x ->> 'eventId')::uuid = ANY (v_duplicates)
+       LIMIT 1;
+      IF v_duplicate IS NOT NULL THEN
+        v_outcome[i] := 'duplicate_event_id';
+        v_detail[i] := v_duplicate;
+        CONTINUE;
+      END IF;
+    END IF;
+    v_count := jsonb_array_length(v_append -> 'events');
+    IF v_count = 0 THEN
+      RAISE EXCEPTION USING ERRCODE = '${APPEND_ERROR_CODES.invalidAppend}', MESSAGE = 'empty batch';
+    END IF;
+    v_outcome[i] := 'ok';
+    v_accepted := v_accepted || i;
+    v_total := v_total + v_count;
+  END LOOP;
+
+  IF v_total > 0 THEN
+    v_draw := ${s}.draw_positions(v_total);
+    -- Positions in group order, then stream order: as if the appends had run one by one.
+    INSERT INTO ${s}.events
+      (global_position, horizon_xid, stream_id, stream_revision, event_id, event_type,
+       schema_version, data, metadata, recorded_at)
+    OVERRIDING SYSTEM VALUE
+    SELECT v_draw.first_position - 1 + row_number() OVER (ORDER BY a.i, x.ordinality),
+           v_draw.horizon_xid,
+           v_streams[a.i],
+           coalesce(v_actual[a.i], -1) + x.ordinality,
+           (x.value ->> 'eventId')::uuid,
+           x.value ->> 'type',
+           (x.value ->> 'schemaVersion')::integer,
+           x.value -> 'data',
+           x.value -> 'metadata',
+           v_draw.recorded_at
+      FROM unnest(v_accepted) AS a(i)
+           CROSS JOIN LATERAL jsonb_array_elements(p_appends -> (a.i - 1) -> 'events')
+             WITH ORDINALITY AS x(value, ordinality);
+    FOREACH i IN ARRAY v_accepted LOOP
+      v_count := jsonb_array_length(p_appends -> (i - 1) -> 'events');
+      v_offset := v_offset + v_count;
+      v_next[i] := coalesce(v_actual[i], -1) + v_count;
+      v_last[i] := v_draw.first_position + v_offset - 1;
+    END LOOP;
+    PERFORM pg_notify('${names.channel}', (v_draw.first_position + v_total - 1)::text);
+  END IF;
+
+  RETURN QUERY
+    SELECT o.outcome, o.next_revision, o.last_position, o.detail
+      FROM unnest(v_outcome, v_next, v_last, v_detail) WITH ORDINALITY
+           AS o(outcome, next_revision, last_position, detail, i)
+     ORDER BY o.i;
+END;
+$group$;
+
 -- Bulk: many NEW streams in one statement (imports, benchmark data). p_stream_ids: the distinct
 -- streams of the batch; p_events: [{ streamId, streamRevision, eventId, type, schemaVersion,
 -- data, metadata }, ...] in the global order wanted, revisions assigned by the caller from 0.
@@ -357,6 +491,14 @@ $bulk$;
 SELECT next_expected_revision::text AS next_expected_revision,
        last_global_position::text AS last_global_position
   FROM ${s}.append_events($1::text, $2::text, $3::jsonb)`,
+
+    // One row per append of the group, in the order given.
+    appendGroup: `
+SELECT outcome,
+       next_expected_revision::text AS next_expected_revision,
+       last_global_position::text AS last_global_position,
+       detail
+  FROM ${s}.append_events_group($1::jsonb)`,
 
     appendToNewStreams: `
 SELECT first_global_position::text AS first_global_position,

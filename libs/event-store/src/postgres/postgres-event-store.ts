@@ -4,6 +4,8 @@
  * writers of different streams commit concurrently, and readers return a position only
  * once every smaller one is final (a transaction-id horizon, ADR 0002), so a reader that
  * checkpoints a position never skips a smaller one.
+ * Concurrent appends go to the server in groups (append-group-commit.ts, ADR 0013): one
+ * statement and one commit for several streams, one outcome per append.
  * Bulk appends to new streams (`appendToNewStreams`) go through a second function,
  * `append_new_streams`, that draws positions the same way: one statement per call.
  * An append made under an idempotency reservation runs the same statement inside a
@@ -13,7 +15,12 @@
  */
 import { validateAppend } from '../append-validation';
 import { OpenSubscriptions } from '../catch-up-subscription';
-import { CheckpointConflictError, InvalidAppendError } from '../event-store.errors';
+import {
+  CheckpointConflictError,
+  DuplicateEventIdError,
+  InvalidAppendError,
+  WrongExpectedRevisionError,
+} from '../event-store.errors';
 import type {
   AppendResult,
   BulkAppendResult,
@@ -34,8 +41,18 @@ import { formatExpectedRevision } from '../expected-revision';
 import type { ApiKeyCapableEventStore } from '../api-keys/api-key-store.port';
 import type { IdempotentEventStore } from '../idempotency/idempotency-store.port';
 import { AppendNotifications } from './append-notifications';
+import {
+  type AppendOutcome,
+  AppendGroupCommit,
+  type GroupCommitOptions,
+  type PendingAppend,
+} from './append-group-commit';
 import { PostgresApiKeyStore } from './postgres-api-key-store';
-import { translateAppendError, translateBulkAppendError } from './postgres-append-errors';
+import {
+  isServerError,
+  translateAppendError,
+  translateBulkAppendError,
+} from './postgres-append-errors';
 import {
   type PostgresEventStoreSql,
   postgresApiKeySql,
@@ -46,6 +63,7 @@ import { PostgresIdempotencyStore } from './postgres-idempotency-store';
 import {
   bigintColumn,
   nullableBigintColumn,
+  textColumn,
   toCheckpoint,
   toRecordedEvent,
 } from './postgres-event-rows';
@@ -63,9 +81,19 @@ export interface PostgresEventStoreOptions {
    * (postgresEventStoreSql). Never set for a PostgreSQL server.
    */
   readonly singleSession?: boolean;
+  /** Group commit of concurrent appends; default: DEFAULT_GROUP_COMMIT, or one group in flight on a single session. */
+  readonly groupCommit?: GroupCommitOptions;
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 500;
+/**
+ * A server: two groups in flight, so one commits (its WAL flush) while the next is checked
+ * and inserted; more would only queue on two cores. A group of 64 appends is a statement of a
+ * few hundred KB at most.
+ */
+export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxInFlight: 2, maxGroup: 64 };
+/** One session runs one statement at a time: a second group in flight would only wait. */
+const SINGLE_SESSION_GROUP_COMMIT: GroupCommitOptions = { maxInFlight: 1, maxGroup: 64 };
 const DEFAULT_READ_ALL_MAX_COUNT = 1000;
 /** Identity positions start at 1, so "after 0" is "from the start". */
 const BEFORE_FIRST_POSITION = 0n;
@@ -84,6 +112,7 @@ export class PostgresEventStore
   private readonly pollIntervalMs: number;
   private readonly notifications: AppendNotifications;
   private readonly subscriptions = new OpenSubscriptions();
+  private readonly appends: AppendGroupCommit;
   private closing: Promise<void> | null = null;
 
   constructor(options: PostgresEventStoreOptions) {
@@ -100,6 +129,11 @@ export class PostgresEventStore
       (streamId, fromRevision, maxCount) => this.readStream(streamId, { fromRevision, maxCount }),
     );
     this.apiKeys = new PostgresApiKeyStore(this.executor, postgresApiKeySql(this.names));
+    this.appends = new AppendGroupCommit(
+      { one: (append) => this.appendOne(append), group: (group) => this.appendGroup(group) },
+      options.groupCommit ??
+        (options.singleSession === true ? SINGLE_SESSION_GROUP_COMMIT : DEFAULT_GROUP_COMMIT),
+    );
   }
 
   async init(): Promise<void> {
@@ -132,9 +166,13 @@ export class PostgresEventStore
     if (fence !== undefined) {
       return this.idempotency.appendFenced(fence, streamId, expected, batch, events.length);
     }
+    return this.appends.append({ streamId, expected, events: batch });
+  }
+
+  private async appendOne({ streamId, expected, events }: PendingAppend): Promise<AppendResult> {
     let rows;
     try {
-      rows = await this.executor.query(this.sql.append, [streamId, expected, batch]);
+      rows = await this.executor.query(this.sql.append, [streamId, expected, events]);
     } catch (error) {
       throw translateAppendError(error, streamId, expected);
     }
@@ -144,6 +182,51 @@ export class PostgresEventStore
       nextExpectedRevision: bigintColumn(row, 'next_expected_revision'),
       lastGlobalPosition: bigintColumn(row, 'last_global_position'),
     };
+  }
+
+  /** One statement for appends to distinct streams; `null` when the server refused it whole. */
+  private async appendGroup(group: readonly PendingAppend[]): Promise<AppendOutcome[] | null> {
+    // The events are JSON text already: spliced in, not parsed and serialised again.
+    const payload = `[${group
+      .map(
+        ({ streamId, expected, events }) =>
+          `{"streamId":${JSON.stringify(streamId)},"expected":${JSON.stringify(expected)},"events":${events}}`,
+      )
+      .join(',')}]`;
+    let rows;
+    try {
+      rows = await this.executor.query(this.sql.appendGroup, [payload]);
+    } catch (error) {
+      if (isServerError(error)) return null;
+      throw error;
+    }
+    return rows.map((row, i): AppendOutcome => {
+      const { streamId, expected } = group[i] as PendingAppend;
+      const detail = row.detail === null ? '' : textColumn(row, 'detail');
+      switch (textColumn(row, 'outcome')) {
+        case 'ok':
+          return {
+            ok: true,
+            result: {
+              nextExpectedRevision: bigintColumn(row, 'next_expected_revision'),
+              lastGlobalPosition: bigintColumn(row, 'last_global_position'),
+            },
+          };
+        case 'wrong_expected_revision':
+          return {
+            ok: false,
+            error: new WrongExpectedRevisionError(
+              streamId,
+              expected,
+              detail === '' ? null : BigInt(detail),
+            ),
+          };
+        case 'duplicate_event_id':
+          return { ok: false, error: new DuplicateEventIdError(detail) };
+        default:
+          return { ok: false, error: new Error(`append to ${streamId}: unknown group outcome`) };
+      }
+    });
   }
 
   async appendToNewStreams(events: readonly BulkEvent[]): Promise<BulkAppendResult> {

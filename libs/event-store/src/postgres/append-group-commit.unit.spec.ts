@@ -1,0 +1,143 @@
+import { WrongExpectedRevisionError } from '../event-store.errors';
+import type { AppendResult } from '../event-store.port';
+import {
+  type AppendOutcome,
+  AppendGroupCommit,
+  type AppendSender,
+  type PendingAppend,
+} from './append-group-commit';
+
+/** A sender whose calls stay open until the test settles them. */
+class HeldSender implements AppendSender {
+  readonly calls: {
+    kind: 'one' | 'group';
+    streams: string[];
+    settle: (value: unknown) => void;
+    fail: (error: unknown) => void;
+  }[] = [];
+
+  one(append: PendingAppend): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.calls.push({
+        kind: 'one',
+        streams: [append.streamId],
+        settle: (value) => resolve(value as AppendResult),
+        fail: reject,
+      });
+    });
+  }
+
+  group(appends: readonly PendingAppend[]): Promise<AppendOutcome[] | null> {
+    return new Promise((resolve, reject) => {
+      this.calls.push({
+        kind: 'group',
+        streams: appends.map((append) => append.streamId),
+        settle: (value) => resolve(value as AppendOutcome[] | null),
+        fail: reject,
+      });
+    });
+  }
+}
+
+const pending = (streamId: string): PendingAppend => ({ streamId, expected: 'any', events: '[]' });
+const result = (revision: number): AppendResult => ({
+  nextExpectedRevision: BigInt(revision),
+  lastGlobalPosition: BigInt(100 + revision),
+});
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('AppendGroupCommit', () => {
+  it('sends an append at once while a slot is free, and groups those that arrive meanwhile', async () => {
+    const sender = new HeldSender();
+    const appends = new AppendGroupCommit(sender, { maxInFlight: 1, maxGroup: 10 });
+    const first = appends.append(pending('a'));
+    const later = ['b', 'c', 'd'].map((stream) => appends.append(pending(stream)));
+    expect(sender.calls.map((call) => call.streams)).toEqual([['a']]);
+
+    sender.calls[0]!.settle(result(0));
+    await expect(first).resolves.toEqual(result(0));
+    await flush();
+    expect(sender.calls[1]).toMatchObject({ kind: 'group', streams: ['b', 'c', 'd'] });
+
+    const conflict = new WrongExpectedRevisionError('c', '3', 1n);
+    sender.calls[1]!.settle([
+      { ok: true, result: result(1) },
+      { ok: false, error: conflict },
+      { ok: true, result: result(2) },
+    ]);
+    const [b, c, d] = await Promise.allSettled(later);
+    expect(b).toEqual({ status: 'fulfilled', value: result(1) });
+    expect(c).toEqual({ status: 'rejected', reason: conflict });
+    expect(d).toEqual({ status: 'fulfilled', value: result(2) });
+  });
+
+  it('never puts two appends of one stream in a group: the second waits for the next', async () => {
+    const sender = new HeldSender();
+    const appends = new AppendGroupCommit(sender, { maxInFlight: 1, maxGroup: 10 });
+    const all = [
+      appends.append(pending('busy')),
+      appends.append(pending('x')),
+      appends.append(pending('x')),
+      appends.append(pending('y')),
+    ];
+    sender.calls[0]!.settle(result(0));
+    await flush();
+    expect(sender.calls[1]!.streams).toEqual(['x', 'y']);
+    sender.calls[1]!.settle([
+      { ok: true, result: result(1) },
+      { ok: true, result: result(2) },
+    ]);
+    await flush();
+    expect(sender.calls[2]).toMatchObject({ kind: 'one', streams: ['x'] });
+    sender.calls[2]!.settle(result(3));
+    await expect(Promise.all(all)).resolves.toEqual([result(0), result(1), result(3), result(2)]);
+  });
+
+  it('keeps at most maxInFlight groups of at most maxGroup appends in flight', () => {
+    const sender = new HeldSender();
+    const appends = new AppendGroupCommit(sender, { maxInFlight: 2, maxGroup: 2 });
+    for (const stream of ['a', 'b', 'c', 'd', 'e']) void appends.append(pending(stream));
+    expect(sender.calls.map((call) => call.streams)).toEqual([['a'], ['b']]);
+    expect(appends.queued).toBe(3);
+  });
+
+  it('sends each append again on its own when the server refused the group whole', async () => {
+    const sender = new HeldSender();
+    const appends = new AppendGroupCommit(sender, { maxInFlight: 1, maxGroup: 10 });
+    const first = appends.append(pending('a'));
+    const grouped = [appends.append(pending('b')), appends.append(pending('c'))];
+    sender.calls[0]!.settle(result(0));
+    await first;
+    await flush();
+    sender.calls[1]!.settle(null);
+    await flush();
+    expect(sender.calls.slice(2).map((call) => [call.kind, call.streams])).toEqual([
+      ['one', ['b']],
+      ['one', ['c']],
+    ]);
+    const refused = new Error('b alone is refused');
+    sender.calls[2]!.fail(refused);
+    sender.calls[3]!.settle(result(5));
+    const [b, c] = await Promise.allSettled(grouped);
+    expect(b).toEqual({ status: 'rejected', reason: refused });
+    expect(c).toEqual({ status: 'fulfilled', value: result(5) });
+  });
+
+  it('fails every append of a group whose connection failed, and keeps going', async () => {
+    const sender = new HeldSender();
+    const appends = new AppendGroupCommit(sender, { maxInFlight: 1, maxGroup: 10 });
+    const first = appends.append(pending('a'));
+    const grouped = [appends.append(pending('b')), appends.append(pending('c'))];
+    sender.calls[0]!.settle(result(0));
+    await first;
+    await flush();
+    const lost = new Error('connection lost');
+    sender.calls[1]!.fail(lost);
+    for (const outcome of await Promise.allSettled(grouped)) {
+      expect(outcome).toEqual({ status: 'rejected', reason: lost });
+    }
+    const next = appends.append(pending('d'));
+    sender.calls[2]!.settle(result(1));
+    await expect(next).resolves.toEqual(result(1));
+  });
+});
