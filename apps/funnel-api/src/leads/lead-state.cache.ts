@@ -1,11 +1,15 @@
 /**
  * Leads' folded state kept between commands, so a command on a lead with 10,000 events reads
  * and folds only what was appended since the last one (ADR 0002's store makes that read a short
- * index range). Every load still asks the store for the events after the cached revision, so
- * appends by other processes are never missed, and the append that follows keeps its expected
- * revision: the cache can make a command cheaper, never let it decide on stale state.
+ * index range). Two ways out:
+ * - `load`: checked — asks the store for the events after the cached revision, so appends by
+ *   other processes are never missed;
+ * - `cached`: unchecked — the fold as this process last knew it, for a writer that appends at
+ *   its revision and lets the store's expected-revision check refuse it if it is behind
+ *   (ADR 0013); such a writer must never answer from it without that check.
+ * After an append, the writer hands the fold with its own events back (`remember`).
  * Bounded: the least recently used lead is dropped beyond `maxLeads`.
- * It must never hand out a fold it has not just checked against the store.
+ * It must never pass a fold off as checked that it has not just checked against the store.
  */
 import { leadStreamId } from '@tandem/domain';
 import type { EventStore } from '@tandem/event-store';
@@ -31,6 +35,18 @@ export class LeadStateCache {
     return this.folds.size;
   }
 
+  /**
+   * The fold as this process last knew it, without asking the store: possibly behind it.
+   * `undefined` for a lead not cached.
+   */
+  cached(leadId: string): LeadFold | undefined {
+    const fold = this.folds.get(leadId);
+    if (fold === undefined) return undefined;
+    this.folds.delete(leadId);
+    this.folds.set(leadId, fold);
+    return fold;
+  }
+
   /** The lead's state as of the store's latest revision. */
   async load(leadId: string): Promise<LeadFold> {
     const streamId = leadStreamId(leadId);
@@ -52,7 +68,8 @@ export class LeadStateCache {
     return fold;
   }
 
-  private remember(leadId: string, fold: LeadFold): void {
+  /** Keeps `fold` (one just read, or one with this process's own append folded in). */
+  remember(leadId: string, fold: LeadFold): void {
     if (fold.revision === null) return; // nothing worth keeping for a lead that does not exist
     const current = this.folds.get(leadId);
     // Two loads of one lead may overlap (another caller than the command queue): keep the newer.

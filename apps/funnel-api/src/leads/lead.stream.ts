@@ -11,7 +11,7 @@ import {
   type LeadEvent,
   type LeadState,
 } from '@tandem/domain';
-import type { EventStore, RecordedEvent } from '@tandem/event-store';
+import type { AppendResult, EventStore, EventToAppend, RecordedEvent } from '@tandem/event-store';
 
 export interface LoadedLead {
   readonly state: LeadState;
@@ -74,4 +74,30 @@ export function foldLeadEvents(
   return last === undefined
     ? from
     : { state, revision: last.streamRevision, accountId, lastEventId: last.eventId };
+}
+
+/**
+ * Folds the events this process has just appended onto the fold they were decided from: the
+ * fold a read of the stream would give, without the read. Revisions come from the append's
+ * result; the fold reads no position nor record time, so each gets the append's last position
+ * and the present time. The events are the envelopes as decided: personal values are plain
+ * here and sealed in the store, which the state cannot tell apart (it keeps only whether a
+ * value was given).
+ */
+export function foldAppended(
+  from: LeadFold,
+  leadId: string,
+  appended: readonly EventToAppend[],
+  result: AppendResult,
+): LeadFold {
+  const firstRevision = result.nextExpectedRevision - BigInt(appended.length) + 1n;
+  const recordedAt = new Date();
+  const recorded = appended.map((event, i): RecordedEvent => ({
+    ...event,
+    streamId: leadStreamId(leadId),
+    streamRevision: firstRevision + BigInt(i),
+    globalPosition: result.lastGlobalPosition,
+    recordedAt,
+  }));
+  return foldLeadEvents(from, leadId, recorded);
 }
