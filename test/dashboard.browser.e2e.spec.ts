@@ -349,6 +349,39 @@ describeInBrowser('dashboard in headless Chromium', () => {
     expect(await canvas.getAttribute('data-periods')).toBe(currentPeriod() + '-01');
   });
 
+  it('draws the trend by fiscal quarter and drills from a point to the leads behind it', async () => {
+    await open();
+    const canvas = page.locator('#trend-funnel-chart');
+    await page.selectOption('[data-testid="trend-grain"]', 'quarter');
+    // The shipped rules' fiscal year starts in January: this calendar quarter.
+    await eventually(
+      async () =>
+        (await canvas.getAttribute('data-periods')) === currentQuarter() ? true : undefined,
+      'the trend by fiscal quarter',
+    );
+    const won = await getJson<{ items: { leadId: string }[] }>(
+      `/analytics/funnel/leads?stage=won&grain=quarter&period=${currentQuarter()}`,
+    );
+    expect(won.items).toHaveLength(3);
+    // Where Chart.js drew the won line's one point (a string: the specs compile without DOM types).
+    const point = await page.evaluate<{ x: number; y: number }>(`(() => {
+      const drawn = window.Chart.getChart('trend-funnel-chart').getDatasetMeta(4).data[0];
+      return { x: drawn.x, y: drawn.y };
+    })()`);
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.click(box.x + point.x, box.y + point.y);
+    await page.waitForSelector('#drill-panel[data-state="ready"]');
+    await expect(page.locator('#drill-title').textContent()).resolves.toBe(
+      `Leads behind: won · fiscal quarter from ${currentQuarter()}`,
+    );
+    expect(await shown('drill-count')).toBe('3');
+    for (const { leadId } of won.items) {
+      await expect(page.getByTestId(`drill-lead-${leadId}`).count()).resolves.toBe(1);
+    }
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-trend-drill.png'), fullPage: true });
+  });
+
   it('drills from a stage and from an owner to the leads behind the number, without timeline links for an analyst', async () => {
     await open();
     const won = await getJson<{ items: { leadId: string }[] }>('/analytics/funnel/leads?stage=won');
@@ -428,3 +461,9 @@ describeInBrowser('dashboard in headless Chromium', () => {
 });
 
 const currentPeriod = () => new Date().toISOString().slice(0, 7);
+/** The first day of this calendar quarter (UTC), as the trend labels it. */
+const currentQuarter = () => {
+  const today = new Date();
+  const month = Math.floor(today.getUTCMonth() / 3) * 3 + 1;
+  return `${today.getUTCFullYear()}-${String(month).padStart(2, '0')}-01`;
+};

@@ -448,13 +448,16 @@ let shownParams = new URLSearchParams();
 
 // ---------- trend ----------
 
+/** Each trend line: its row column, label, colour, and the stage its drill-down lists. */
 const TREND_STAGES = [
-  ['captured', 'Captured', '#90a4ae'],
-  ['mqls', 'MQL', '#2f6fde'],
-  ['handedToSales', 'To sales', '#e07b24'],
-  ['opportunities', 'Opportunity', '#8e44ad'],
-  ['won', 'Won', '#1f8a4c'],
+  ['captured', 'Captured', '#90a4ae', 'captured'],
+  ['mqls', 'MQL', '#2f6fde', 'mql'],
+  ['handedToSales', 'To sales', '#e07b24', 'handed_to_sales'],
+  ['opportunities', 'Opportunity', '#8e44ad', 'opportunity'],
+  ['won', 'Won', '#1f8a4c', 'won'],
 ];
+
+const GRAIN_NAMES = { week: 'week of', month: 'month of', quarter: 'fiscal quarter from' };
 
 function trendChoice(/** @type {string} */ id) {
   return /** @type {HTMLSelectElement} */ (document.getElementById(id)).value;
@@ -479,6 +482,7 @@ async function loadTrend(/** @type {URLSearchParams} */ capture) {
     totals[/** @type {string} */ (key)] = data.reduce((a, b) => a + b, 0);
     return { label, data, borderColor: color, backgroundColor: color, tension: 0.2 };
   });
+  const grain = params.get('grain') ?? 'week';
   chart('trend-funnel-chart', {
     type: 'line',
     data: { labels: periods, datasets: funnel },
@@ -486,6 +490,20 @@ async function loadTrend(/** @type {URLSearchParams} */ capture) {
       ...baseOptions,
       plugins: { legend: { display: true, position: 'bottom', labels: { boxWidth: 10 } } },
       scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+      // A point opens the leads behind it: the stage reached in that period (funnel/leads with
+      // the point's grain and period, bucketed by the API exactly as the trend counts them).
+      interaction: { mode: 'nearest', intersect: true },
+      onHover: (/** @type {any} */ event, /** @type {any[]} */ points) => {
+        event.native.target.style.cursor = points.length > 0 ? 'pointer' : 'default';
+      },
+      onClick: (/** @type {any} */ _event, /** @type {any[]} */ points) => {
+        const point = points[0];
+        if (point === undefined) return;
+        const stage = TREND_STAGES[point.datasetIndex]?.[3];
+        const period = periods[point.index];
+        if (stage === undefined || period === undefined) return;
+        void openDrill({ stage, grain, period }, 0);
+      },
     },
   });
   const funnelCanvas = /** @type {HTMLElement} */ (document.getElementById('trend-funnel-chart'));
@@ -552,7 +570,11 @@ function mayReadTimelines() {
   }
 }
 
-/** @typedef {{ stage: string, channel?: string, campaign?: string, owner?: string }} Drill */
+/**
+ * A drill-down: the stage, the dimensions of the number clicked, and for a trend point its
+ * grain and period.
+ * @typedef {{ stage: string, channel?: string, campaign?: string, owner?: string, grain?: string, period?: string }} Drill
+ */
 
 /** Makes a number cell open the list of leads behind it. */
 function drillable(/** @type {HTMLElement} */ cell, /** @type {Drill} */ drill) {
@@ -585,7 +607,7 @@ const STAGE_DATES = [
 function drillParams(/** @type {Drill} */ drill) {
   const params = new URLSearchParams(shownParams);
   params.set('stage', drill.stage);
-  for (const name of /** @type {const} */ (['channel', 'campaign', 'owner'])) {
+  for (const name of /** @type {const} */ (['channel', 'campaign', 'owner', 'grain', 'period'])) {
     // '' (no campaign) cannot be asked as a filter: that list is filtered here instead.
     if (drill[name]) params.set(name, String(drill[name]));
   }
@@ -599,6 +621,9 @@ async function openDrill(/** @type {Drill} */ drill, /** @type {number} */ offse
     drill.stage.replaceAll('_', ' '),
     drill.channel ? `${drill.channel} / ${drill.campaign || '—'}` : null,
     drill.owner ? `owner ${drill.owner}` : null,
+    drill.grain && drill.period
+      ? `${GRAIN_NAMES[/** @type {keyof typeof GRAIN_NAMES} */ (drill.grain)] ?? drill.grain} ${drill.period}`
+      : null,
   ].filter(Boolean);
   /** @type {HTMLElement} */ (document.getElementById('drill-title')).textContent =
     `Leads behind: ${what.join(' · ')}`;
