@@ -29,6 +29,11 @@ import {
   type ActivationResult,
 } from '../apps/funnel-api/src/definitions/activate-funnel-definition.handler';
 import { ActiveDefinition } from '../apps/funnel-api/src/definitions/active-definition.service';
+import {
+  definitionListSchema,
+  publicationResultSchema,
+  publishedDefinitionSchema,
+} from '../apps/funnel-api/src/definitions/definitions.responses';
 import { problemOf } from '../apps/funnel-api/src/http/problem-details';
 import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
 import { asRole } from './support/auth-headers';
@@ -40,6 +45,10 @@ let api: FunnelApiFixture;
 let http: App;
 
 const as = (role: Role) => asRole(role, `${role}-tester`);
+
+interface DocumentedAnswer {
+  content: Record<string, { schema: { properties: Record<string, unknown> } }>;
+}
 const post = (path: string, role: Role, body: object = {}) =>
   request(http).post(path).set(as(role)).send(body);
 
@@ -125,6 +134,28 @@ describe('publish, then activate', () => {
     expect(response.status).toBe(200);
     const events = await api.store.readStream(leadStreamId(leadId));
     expect(events.at(-1)?.data).toMatchObject({ rulesVersion: 1, threshold: 55 });
+  });
+
+  it('answers as its OpenAPI document says: each body parses with the schema its 2xx is generated from', async () => {
+    const listed = await request(http).get('/definitions').set(as('analyst')).expect(200);
+    expect(definitionListSchema.parse(listed.body).versions).toHaveLength(2);
+    const one = await request(http).get('/definitions/2').set(as('analyst')).expect(200);
+    expect(publishedDefinitionSchema.parse(one.body).definition).toEqual(strict);
+
+    const { paths } = (await request(http).get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { responses: Record<string, DocumentedAnswer> }>>;
+    };
+    const documented = (path: string, method: string, status: string) =>
+      Object.keys(
+        paths[path]![method]!.responses[status]!.content['application/json']!.schema.properties,
+      );
+    expect(documented('/definitions', 'get', '200')).toEqual(['active', 'versions']);
+    expect(documented('/definitions/{version}', 'get', '200')).toEqual(
+      Object.keys(publishedDefinitionSchema.shape),
+    );
+    expect(documented('/definitions', 'post', '201')).toEqual(
+      Object.keys(publicationResultSchema.shape),
+    );
   });
 
   it('once v2 is activated, it decides: the same kind of lead is refused under version 2', async () => {
