@@ -8,6 +8,8 @@ export { parsePrometheusText, sampleValue, type MetricSample } from './prometheu
 export {
   TEST_POSTGRES_URL,
   describeWhenPostgres,
+  describeWithPglite,
+  describeWithPostgresSchema,
   dropSchema,
   freshSchemaName,
   pgliteUnavailableReason,

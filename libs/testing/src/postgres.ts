@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import type { PGlite } from '@electric-sql/pglite';
 import { Client } from 'pg';
 
 export const TEST_POSTGRES_URL =
@@ -82,4 +83,52 @@ export function pgliteUnavailableReason(): string | null {
   return enabled
     ? null
     : `PGlite needs node ${flag} under jest (e.g. NODE_OPTIONS=${flag} jest --selectProjects int)`;
+}
+
+/** Booting PGlite's WASM engine on a loaded machine. */
+const PGLITE_BOOT_TIMEOUT_MS = 60_000;
+
+/**
+ * A describe block whose specs share one in-memory PGlite (`db()` inside a hook or spec), or,
+ * when PGlite cannot boot under this jest, one failing spec saying why: PGlite is the embedded
+ * default and must never go untested silently.
+ */
+export function describeWithPglite(name: string, body: (db: () => PGlite) => void): void {
+  const unavailable = pgliteUnavailableReason();
+  if (unavailable !== null) {
+    describe(name, () => {
+      it('boots PGlite under jest', () => {
+        throw new Error(unavailable);
+      });
+    });
+    return;
+  }
+  describe(name, () => {
+    let db: PGlite | null = null;
+    beforeAll(async () => {
+      const { PGlite } = await import('@electric-sql/pglite');
+      db = await PGlite.create();
+    }, PGLITE_BOOT_TIMEOUT_MS);
+    afterAll(() => db?.close());
+    body(() => {
+      if (db === null) throw new Error('PGlite is used before it booted (outside a hook or spec)');
+      return db;
+    });
+  });
+}
+
+/**
+ * A describe block on the local PostgreSQL server with a fresh schema of its own, dropped
+ * after its specs; skipped, with the one line saying why, when the server is unusable.
+ */
+export function describeWithPostgresSchema(
+  name: string,
+  prefix: string,
+  body: (schema: string) => void,
+): void {
+  const schema = freshSchemaName(prefix);
+  describeWhenPostgres(postgresUnavailableReason())(name, () => {
+    afterAll(() => dropSchema(schema));
+    body(schema);
+  });
 }

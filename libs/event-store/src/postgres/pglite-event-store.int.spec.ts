@@ -6,89 +6,74 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { v7 as uuidv7 } from 'uuid';
-import { pgliteUnavailableReason } from '@tandem/testing';
+import { describeWithPglite } from '@tandem/testing';
 import { describeEventStoreContract } from '../event-store.contract';
 import type { EventToAppend } from '../event-store.port';
 import { createPgliteEventStore } from './postgres-event-store.factories';
 
 const BOOT_TIMEOUT_MS = 60_000;
-const unavailable = pgliteUnavailableReason();
 
-if (unavailable !== null) {
-  // Fail rather than skip: PGlite is the embedded default and must not go untested silently.
-  describe('PGlite event store', () => {
-    it('boots PGlite under jest', () => {
-      throw new Error(unavailable);
+describeWithPglite('PGlite event store', (db) => {
+  describeEventStoreContract('PGlite in memory', async () => {
+    const store = await createPgliteEventStore({
+      db: db(),
+      schema: 'contract',
+      pollIntervalMs: 50,
     });
+    return { store, cleanup: () => store.close() };
   });
-} else {
-  describe('PGlite event store', () => {
-    let db: PGlite;
 
-    beforeAll(async () => {
-      db = await PGlite.create();
-    }, BOOT_TIMEOUT_MS);
-
-    afterAll(() => db.close());
-
-    describeEventStoreContract('PGlite in memory', async () => {
-      const store = await createPgliteEventStore({ db, schema: 'contract', pollIntervalMs: 50 });
-      return { store, cleanup: () => store.close() };
-    });
-
-    describe('embedded specifics', () => {
-      it(
-        'keeps events and checkpoints in its data directory across restarts',
-        async () => {
-          const dataDir = mkdtempSync(join(tmpdir(), 'tandem-pglite-'));
-          try {
-            const stream = `restart-${uuidv7()}`;
-            const event = anEvent();
-            const first = await createPgliteEventStore({ dataDir });
-            const appended = await first.append(stream, [event], { expectedRevision: 'no_stream' });
-            await first.checkpoints.save('relay', appended.lastGlobalPosition, null);
-            await first.close();
-
-            const second = await createPgliteEventStore({ dataDir });
-            try {
-              const [recorded] = await second.readStream(stream);
-              expect(recorded?.eventId).toBe(event.eventId);
-              expect((await second.checkpoints.load('relay'))?.position).toBe(
-                appended.lastGlobalPosition,
-              );
-              await expect(
-                second.append(stream, [anEvent()], { expectedRevision: 'no_stream' }),
-              ).rejects.toThrow(/expected revision no_stream/);
-            } finally {
-              await second.close();
-            }
-          } finally {
-            rmSync(dataDir, { recursive: true, force: true });
-          }
-        },
-        BOOT_TIMEOUT_MS * 2,
-      );
-
-      it('keeps stores of different schemas in one database apart', async () => {
-        const left = await createPgliteEventStore({ db, schema: 'left_store' });
-        const right = await createPgliteEventStore({ db, schema: 'right_store' });
+  describe('embedded specifics', () => {
+    it(
+      'keeps events and checkpoints in its data directory across restarts',
+      async () => {
+        const dataDir = mkdtempSync(join(tmpdir(), 'tandem-pglite-'));
         try {
-          const stream = `apart-${uuidv7()}`;
-          await left.append(stream, [anEvent()], { expectedRevision: 'no_stream' });
-          expect(await right.readStream(stream)).toEqual([]);
-          await expect(
-            right.append(stream, [anEvent()], { expectedRevision: 'no_stream' }),
-          ).resolves.toMatchObject({ nextExpectedRevision: 0n });
+          const stream = `restart-${uuidv7()}`;
+          const event = anEvent();
+          const first = await createPgliteEventStore({ dataDir });
+          const appended = await first.append(stream, [event], { expectedRevision: 'no_stream' });
+          await first.checkpoints.save('relay', appended.lastGlobalPosition, null);
+          await first.close();
+
+          const second = await createPgliteEventStore({ dataDir });
+          try {
+            const [recorded] = await second.readStream(stream);
+            expect(recorded?.eventId).toBe(event.eventId);
+            expect((await second.checkpoints.load('relay'))?.position).toBe(
+              appended.lastGlobalPosition,
+            );
+            await expect(
+              second.append(stream, [anEvent()], { expectedRevision: 'no_stream' }),
+            ).rejects.toThrow(/expected revision no_stream/);
+          } finally {
+            await second.close();
+          }
         } finally {
-          await left.close();
-          await right.close();
+          rmSync(dataDir, { recursive: true, force: true });
         }
-      });
+      },
+      BOOT_TIMEOUT_MS * 2,
+    );
+
+    it('keeps stores of different schemas in one database apart', async () => {
+      const left = await createPgliteEventStore({ db: db(), schema: 'left_store' });
+      const right = await createPgliteEventStore({ db: db(), schema: 'right_store' });
+      try {
+        const stream = `apart-${uuidv7()}`;
+        await left.append(stream, [anEvent()], { expectedRevision: 'no_stream' });
+        expect(await right.readStream(stream)).toEqual([]);
+        await expect(
+          right.append(stream, [anEvent()], { expectedRevision: 'no_stream' }),
+        ).resolves.toMatchObject({ nextExpectedRevision: 0n });
+      } finally {
+        await left.close();
+        await right.close();
+      }
     });
   });
-}
+});
 
 function anEvent(): EventToAppend {
   return { eventId: uuidv7(), type: 'EmbeddedChecked', schemaVersion: 1, data: {}, metadata: {} };
