@@ -11,21 +11,13 @@
  * Runs are short (tens of commands): one with a fixed seed, so CI always covers the same
  * ground, and a few random ones; a failure prints the seed and the failing command list (no shrinking: each attempt costs a run).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { leadStreamId, type Role, salesforceSuffix, touchpointKinds } from '@tandem/domain';
 import fc from 'fast-check';
 import request from 'supertest';
-import type { App } from 'supertest/types';
 import type { AnalyticsHandle } from '../apps/funnel-api/src/platform/analytics.provider';
 import { ANALYTICS } from '../apps/funnel-api/src/platform/tokens';
 import { asRole } from './support/auth-headers';
-import {
-  type FunnelApiFixture,
-  startFunnelApi,
-  waitForProjection,
-} from './support/funnel-api.fixture';
+import { waitForProjection, funnelApiPerFile } from './support/funnel-api.fixture';
 
 jest.setTimeout(600_000);
 
@@ -38,21 +30,8 @@ const identity = (role: Role): Promise<Record<string, string>> => Promise.resolv
 const FIXED_SEED = 20_261_129;
 const LEADS_PER_RUN = 3;
 
-let chdbPath: string;
-let api: FunnelApiFixture;
-let http: App;
+const suite = funnelApiPerFile('accepted-commands');
 let runNumber = 0;
-
-beforeAll(async () => {
-  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-property-chdb-'));
-  api = await startFunnelApi(chdbPath);
-  http = api.app.getHttpServer() as App;
-});
-
-afterAll(async () => {
-  await api?.close();
-  await rm(chdbPath, { recursive: true, force: true });
-});
 
 // ---------------------------------------------------------------------------------------------
 // Values: mostly valid, some exactly at a bound, some just past it.
@@ -382,7 +361,7 @@ async function send(steps: readonly Step[], leads: readonly RunLead[], run: numb
         ? '/leads'
         : `/leads/${encodeURIComponent(spelled.trim())}/${step.path}`;
     if (step.command === 'capture') body = { ...body, leadId: spelled };
-    const response = await request(http).post(path).set(headers).send(body);
+    const response = await request(suite.http).post(path).set(headers).send(body);
     if (response.status === 200 || response.status === 201) {
       const result = response.body as { leadId: string; events: { type: string }[] };
       expect(result.leadId).toBe(lead.canonical);
@@ -428,7 +407,7 @@ const countByType = (types: readonly string[]) => {
 };
 
 async function projectedByType(leadId: string): Promise<Record<string, number>> {
-  const { client, database } = api.app.get<AnalyticsHandle>(ANALYTICS);
+  const { client, database } = suite.api.app.get<AnalyticsHandle>(ANALYTICS);
   const result = await client.query({
     query:
       'SELECT type, count() AS events FROM {db:Identifier}.lead_events FINAL ' +
@@ -447,9 +426,11 @@ const property = fc.asyncProperty(commandsOfRun, async (steps) => {
   const { reported, malformed } = await send(steps, leads, run);
   malformed.forEach(expectFieldsNamed);
 
-  await waitForProjection(http);
+  await waitForProjection(suite.http);
   for (const lead of leads) {
-    const stored = (await api.store.readStream(leadStreamId(lead.canonical))).map((e) => e.type);
+    const stored = (await suite.api.store.readStream(leadStreamId(lead.canonical))).map(
+      (e) => e.type,
+    );
     const expected = countByType(stored);
     // Nothing refused left an event behind, and every accepted one is in the store...
     expect(countByType(reported.get(lead.canonical)!)).toEqual(expected);
@@ -458,7 +439,7 @@ const property = fc.asyncProperty(commandsOfRun, async (steps) => {
   }
   expect(await projectedByType(neverCaptured(run))).toEqual({});
 
-  const reconciliation = await request(http)
+  const reconciliation = await request(suite.http)
     .get('/analytics/reconciliation')
     .set(await identity('ops'))
     .expect(200);

@@ -3,26 +3,20 @@
  * the embedded projector caught up, then the views read back as JSON and CSV, with filters,
  * pagination, the backward-compatible bare arrays, and 400s that name the parameter.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { Role } from '@tandem/domain';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import request from 'supertest';
-import type { App } from 'supertest/types';
 import { eventually } from './support/eventually';
-import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+import { funnelApiPerFile } from './support/funnel-api.fixture';
 import { asRole } from './support/auth-headers';
 
 jest.setTimeout(120_000);
 
-let chdbPath: string;
-let api: FunnelApiFixture;
-let http: App;
+const suite = funnelApiPerFile('analytics-api');
 
 const as = (role: Role) => asRole(role, `${role}-tester`);
 const post = (path: string, role: Role, body: object = {}) =>
-  request(http).post(path).set(as(role)).send(body);
-const get = (path: string) => request(http).get(path).set(asRole('ops'));
+  request(suite.http).post(path).set(as(role)).send(body);
+const get = (path: string) => request(suite.http).get(path).set(asRole('ops'));
 
 /** A campaign name CSV must quote: a comma and double quotes. */
 const awkwardCampaign = 'spring, "promo"';
@@ -85,9 +79,7 @@ function parseCsv(text: string): string[][] {
 }
 
 beforeAll(async () => {
-  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-analytics-api-chdb-'));
-  api = await startFunnelApi(chdbPath);
-  http = api.app.getHttpServer() as App;
+  const { api } = suite;
 
   // Won: trade fair, account acme, owner marco.rossi (emea).
   const won = await mqlLead({ channel: 'trade_fair', campaign: 'smau-milano' }, 'acme');
@@ -125,11 +117,6 @@ beforeAll(async () => {
       ? true
       : undefined;
   }, 'projection catches up');
-});
-
-afterAll(async () => {
-  await api?.close();
-  await rm(chdbPath, { recursive: true, force: true });
 });
 
 describe('the four original endpoints stay backward compatible', () => {

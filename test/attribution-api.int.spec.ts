@@ -5,27 +5,17 @@
  * out BY HAND below. Also the route's own rules: a retry is answered, not recorded twice; a
  * malformed visitor id is a 400 naming it; sales may not record marketing's tracking.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Role } from '@tandem/domain';
 import request from 'supertest';
-import type { App } from 'supertest/types';
 import { asRole } from './support/auth-headers';
-import {
-  type FunnelApiFixture,
-  startFunnelApi,
-  waitForProjection,
-} from './support/funnel-api.fixture';
+import { waitForProjection, funnelApiPerFile } from './support/funnel-api.fixture';
 
 jest.setTimeout(120_000);
 
-let chdbPath: string;
-let api: FunnelApiFixture;
-let http: App;
+const suite = funnelApiPerFile('attribution-api');
 
 const post = (path: string, role: Role, body: object = {}) =>
-  request(http)
+  request(suite.http)
     .post(path)
     .set(asRole(role, `${role}-tester`))
     .send(body);
@@ -51,17 +41,6 @@ interface AttributionRow {
   leadsTouched: number;
   wonRevenue: Record<string, string>;
 }
-
-beforeAll(async () => {
-  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-attribution-api-chdb-'));
-  api = await startFunnelApi(chdbPath);
-  http = api.app.getHttpServer() as App;
-});
-
-afterAll(async () => {
-  await api?.close();
-  await rm(chdbPath, { recursive: true, force: true });
-});
 
 describe('touches before capture over HTTP', () => {
   it('records an anonymous touch once, and refuses a bad id or the wrong role', async () => {
@@ -116,11 +95,11 @@ describe('touches before capture over HTTP', () => {
       currency: 'EUR',
     }).expect(200);
     await post(`/leads/${leadId}/won`, 'sales', { amount: 28000 }).expect(200);
-    await waitForProjection(http);
+    await waitForProjection(suite.http);
 
     // Path: paid_search/spring (8 Jan, FT), social/retarget (9 Jan), webinar/launch (capture,
     // LC), web (demo request, after LC: outside the U). Weights 40, 20, 40, 0 of 28000.
-    const response = await request(http)
+    const response = await request(suite.http)
       .get('/analytics/marketing/attribution?model=u_shaped&limit=100')
       .set(asRole('analyst', 'analyst-tester'))
       .expect(200);

@@ -4,20 +4,12 @@
  * and the same lead_events rows, a malformed id is a 400 naming `leadId`, and a merge into a
  * lead that was never captured is a 404 that writes nothing.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { leadStreamId, type Role, salesforceSuffix } from '@tandem/domain';
 import request from 'supertest';
-import type { App } from 'supertest/types';
 import type { AnalyticsHandle } from '../apps/funnel-api/src/platform/analytics.provider';
 import { ANALYTICS } from '../apps/funnel-api/src/platform/tokens';
 import { asRole } from './support/auth-headers';
-import {
-  type FunnelApiFixture,
-  startFunnelApi,
-  waitForProjection,
-} from './support/funnel-api.fixture';
+import { waitForProjection, funnelApiPerFile } from './support/funnel-api.fixture';
 
 jest.setTimeout(120_000);
 
@@ -27,9 +19,7 @@ jest.setTimeout(120_000);
  */
 const identity = (role: Role): Promise<Record<string, string>> => Promise.resolve(asRole(role));
 
-let chdbPath: string;
-let api: FunnelApiFixture;
-let http: App;
+const suite = funnelApiPerFile('external-ids');
 
 const captureBody = (leadId: string) => ({
   leadId,
@@ -41,7 +31,7 @@ const captureBody = (leadId: string) => ({
 
 /** POSTs as `role` and checks the status; the response for further checks. */
 const post = async (path: string, body: object, status: number, role: Role = 'marketing') =>
-  request(http)
+  request(suite.http)
     .post(path)
     .set(await identity(role))
     .send(body)
@@ -51,11 +41,11 @@ const touch = (leadId: string, status: number) =>
   post(`/leads/${leadId}/touchpoints`, { kind: 'page_view', channel: 'web' }, status);
 
 const streamLength = async (leadId: string) =>
-  (await api.store.readStream(leadStreamId(leadId))).length;
+  (await suite.api.store.readStream(leadStreamId(leadId))).length;
 
 /** lead_events rows per lead id, as the embedded projector wrote them. */
 async function projectedLeadIds(): Promise<Map<string, number>> {
-  const { client, database } = api.app.get<AnalyticsHandle>(ANALYTICS);
+  const { client, database } = suite.api.app.get<AnalyticsHandle>(ANALYTICS);
   const result = await client.query({
     query:
       'SELECT lead_id, count() AS events FROM {db:Identifier}.lead_events FINAL GROUP BY lead_id',
@@ -65,17 +55,6 @@ async function projectedLeadIds(): Promise<Map<string, number>> {
   const rows = await result.json<{ lead_id: string; events: string }>();
   return new Map(rows.map((row) => [row.lead_id, Number(row.events)]));
 }
-
-beforeAll(async () => {
-  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-lead-ids-chdb-'));
-  api = await startFunnelApi(chdbPath);
-  http = api.app.getHttpServer() as App;
-});
-
-afterAll(async () => {
-  await api?.close();
-  await rm(chdbPath, { recursive: true, force: true });
-});
 
 describe('external lead ids', () => {
   it('captures a HubSpot lead and reaches it under every spelling of its id', async () => {
@@ -88,7 +67,7 @@ describe('external lead ids', () => {
     expect(await streamLength('hubspot:1234')).toBe(4);
     // A second capture under another spelling is the same lead: refused, not a second lead.
     await post('/leads', captureBody('hubspot:1234'), 422);
-    const timeline = await request(http)
+    const timeline = await request(suite.http)
       .get('/leads/HubSpot:1234/timeline')
       .set(await identity('marketing'))
       .expect(200);
@@ -154,7 +133,7 @@ describe('external lead ids', () => {
     expect((merged.body as { events: { type: string }[] }).events.map((e) => e.type)).toEqual([
       'LeadMerged',
     ]);
-    const timeline = await request(http)
+    const timeline = await request(suite.http)
       .get('/leads/hubspot:5001/timeline')
       .set(await identity('marketing'))
       .expect(200);
@@ -164,7 +143,7 @@ describe('external lead ids', () => {
   });
 
   it('projects the new ids unchanged into lead_events, one lead per id', async () => {
-    await waitForProjection(http);
+    await waitForProjection(suite.http);
     const projected = await projectedLeadIds();
     const id18 = `00Q5e00000AbCdE${salesforceSuffix('00Q5e00000AbCdE')}`;
     expect(projected.get('hubspot:1234')).toBe(4);

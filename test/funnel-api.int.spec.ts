@@ -3,23 +3,17 @@
  * event store → embedded projector → ClickHouse lenses. Checks the HTTP
  * contract (400/401/403/404/409/422) and that a refused command writes nothing.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CommandBus } from '@nestjs/cqrs';
 import request from 'supertest';
-import type { App } from 'supertest/types';
 import { defaultFunnelDefinition, leadStreamId, type Role } from '@tandem/domain';
 import { ActivateFunnelDefinition } from '../apps/funnel-api/src/definitions/activate-funnel-definition.handler';
 import { eventually } from './support/eventually';
-import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+import { funnelApiPerFile } from './support/funnel-api.fixture';
 import { asRole } from './support/auth-headers';
 
 jest.setTimeout(120_000);
 
-let chdbPath: string;
-let api: FunnelApiFixture;
-let http: App;
+const suite = funnelApiPerFile('api');
 
 const as = (role: Role) => asRole(role, `${role}-tester`);
 const captureBody = (overrides: Record<string, unknown> = {}) => ({
@@ -33,7 +27,7 @@ const captureBody = (overrides: Record<string, unknown> = {}) => ({
 });
 
 async function capture(overrides: Record<string, unknown> = {}): Promise<string> {
-  const response = await request(http)
+  const response = await request(suite.http)
     .post('/leads')
     .set(as('marketing'))
     .send(captureBody(overrides))
@@ -42,7 +36,7 @@ async function capture(overrides: Record<string, unknown> = {}): Promise<string>
 }
 
 function post(path: string, role: Role, body: object = {}) {
-  return request(http).post(path).set(as(role)).send(body);
+  return request(suite.http).post(path).set(as(role)).send(body);
 }
 
 /** Captures a lead and takes it to MQL (demo request + ICP role lift it over the threshold). */
@@ -59,7 +53,7 @@ async function mqlLead(): Promise<string> {
 
 /** No HTTP route yet: activation goes through the CommandBus, as the route will. */
 const activate = (version: number) =>
-  api.app.get(CommandBus).execute(
+  suite.api.app.get(CommandBus).execute(
     new ActivateFunnelDefinition(version, {
       actor: { kind: 'user', id: 'ops-tester', role: 'ops' },
       correlationId: `activate-${version}`,
@@ -68,22 +62,11 @@ const activate = (version: number) =>
   );
 
 const revisionOf = async (leadId: string) =>
-  (await api.store.readStream(leadStreamId(leadId))).length;
-
-beforeAll(async () => {
-  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-api-chdb-'));
-  api = await startFunnelApi(chdbPath);
-  http = api.app.getHttpServer() as App;
-});
-
-afterAll(async () => {
-  await api?.close();
-  await rm(chdbPath, { recursive: true, force: true });
-});
+  (await suite.api.store.readStream(leadStreamId(leadId))).length;
 
 describe('validation: a malformed command is a 400 naming the field, and writes nothing', () => {
   it('rejects a capture with a bad email and a negative company size', async () => {
-    const head = await api.store.headPosition();
+    const head = await suite.api.store.headPosition();
     const response = await post('/leads', 'marketing', {
       ...captureBody(),
       contact: { name: 'X', email: 'not-an-email' },
@@ -91,7 +74,7 @@ describe('validation: a malformed command is a 400 naming the field, and writes 
     }).expect(400);
     const fields = (response.body as { errors: { field: string }[] }).errors.map((i) => i.field);
     expect(fields).toEqual(expect.arrayContaining(['contact.email', 'company.size']));
-    expect(await api.store.headPosition()).toBe(head);
+    expect(await suite.api.store.headPosition()).toBe(head);
   });
 
   it('rejects a command on an existing lead with a missing field, stream unchanged', async () => {
@@ -111,7 +94,7 @@ describe('validation: a malformed command is a 400 naming the field, and writes 
 
 describe('the HTTP contract of the domain', () => {
   it('401 without a role, 403 when the role may not issue the command', async () => {
-    await request(http).post('/leads').send(captureBody()).expect(401);
+    await request(suite.http).post('/leads').send(captureBody()).expect(401);
     const leadId = await mqlLead();
     await post(`/leads/${leadId}/handoff`, 'marketing', { owner: 'marco' }).expect(200);
     const before = await revisionOf(leadId);
@@ -175,12 +158,12 @@ describe('the HTTP contract of the domain', () => {
 
   it('generates a correlation id when absent and records it with the actor', async () => {
     const leadId = await capture();
-    const [event] = await api.store.readStream(leadStreamId(leadId));
+    const [event] = await suite.api.store.readStream(leadStreamId(leadId));
     expect(event?.metadata).toMatchObject({
       actor: { kind: 'user', id: 'marketing-tester', role: 'marketing' },
       correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
-    const traced = await request(http)
+    const traced = await request(suite.http)
       .post('/leads')
       .set({ ...as('marketing'), 'x-correlation-id': 'import-batch-7' })
       .send(captureBody())
@@ -191,14 +174,14 @@ describe('the HTTP contract of the domain', () => {
 
 describe('who the events say acted', () => {
   it('records the verified actor and role, whatever identity headers the client adds', async () => {
-    const response = await request(http)
+    const response = await request(suite.http)
       .post('/leads')
       .set(asRole('marketing', 'ann@example.com'))
       .set({ 'x-tandem-role': 'ops', 'x-tandem-actor': 'ceo@victim.example' })
       .send(captureBody())
       .expect(201);
     const leadId = (response.body as { leadId: string }).leadId;
-    const [captured] = await api.store.readStream(leadStreamId(leadId));
+    const [captured] = await suite.api.store.readStream(leadStreamId(leadId));
     expect(captured?.metadata.actor).toEqual({
       kind: 'user',
       id: 'ann@example.com',
@@ -207,7 +190,7 @@ describe('who the events say acted', () => {
   });
 
   it('the identity headers alone are nobody: 401 with a Bearer challenge', async () => {
-    const response = await request(http)
+    const response = await request(suite.http)
       .post('/leads')
       .set({ 'x-tandem-role': 'ops', 'x-tandem-actor': 'ceo@victim.example' })
       .send(captureBody())
@@ -234,16 +217,16 @@ describe('a lead from capture to a won deal, seen by both lenses', () => {
     }).expect(200);
     await post(`/leads/${leadId}/won`, 'sales', { amount: 28000 }).expect(200);
 
-    const head = await api.store.headPosition();
+    const head = await suite.api.store.headPosition();
     await eventually(async () => {
-      const health = await request(http).get('/health').set(asRole('ops')).expect(200);
+      const health = await request(suite.http).get('/health').set(asRole('ops')).expect(200);
       const projector = (health.body as { projector: { position: string | null } }).projector;
       return projector.position !== null && BigInt(projector.position) >= (head ?? 0n)
         ? true
         : undefined;
     }, 'projection catches up');
 
-    const marketing = await request(http)
+    const marketing = await request(suite.http)
       .get('/analytics/marketing')
       .set(asRole('ops'))
       .expect(200);
@@ -258,19 +241,19 @@ describe('a lead from capture to a won deal, seen by both lenses', () => {
     expect(fair?.won).toBe(1);
     expect(Number(fair?.wonRevenue.EUR)).toBe(28000);
 
-    const sales = await request(http).get('/analytics/sales').set(asRole('ops')).expect(200);
+    const sales = await request(suite.http).get('/analytics/sales').set(asRole('ops')).expect(200);
     const marco = (sales.body as { owner: string; won: number }[]).find(
       (row) => row.owner === 'marco.rossi',
     );
     expect(marco?.won).toBe(1);
 
-    const reconciliation = await request(http)
+    const reconciliation = await request(suite.http)
       .get('/analytics/reconciliation')
       .set(asRole('ops'))
       .expect(200);
     expect((reconciliation.body as { ok: boolean }).ok).toBe(true);
 
-    const timeline = await request(http)
+    const timeline = await request(suite.http)
       .get(`/leads/${leadId}/timeline`)
       .set(asRole('ops'))
       .expect(200);
@@ -291,7 +274,7 @@ describe('a lead from capture to a won deal, seen by both lenses', () => {
     const leadId = await capture();
     await post(`/leads/${leadId}/erase`, 'marketing', { reason: 'gdpr request' }).expect(403);
     await post(`/leads/${leadId}/erase`, 'ops', { reason: 'gdpr request' }).expect(200);
-    const timeline = await request(http)
+    const timeline = await request(suite.http)
       .get(`/leads/${leadId}/timeline`)
       .set(asRole('ops'))
       .expect(200);
@@ -310,7 +293,7 @@ describe('a lead from capture to a won deal, seen by both lenses', () => {
 
 describe('the shared dictionary', () => {
   it('starts with the shipped definition as version 1', async () => {
-    const response = await request(http).get('/definitions').set(asRole('ops')).expect(200);
+    const response = await request(suite.http).get('/definitions').set(asRole('ops')).expect(200);
     expect(response.body).toMatchObject({ active: 1, versions: [{ version: 1 }] });
   });
 
@@ -347,14 +330,14 @@ describe('the shared dictionary', () => {
     await post('/definitions', 'ops', lenient).expect(201);
     await activate(3);
     await post(`/leads/${leadId}/mql`, 'marketing').expect(200);
-    const events = await api.store.readStream(leadStreamId(leadId));
+    const events = await suite.api.store.readStream(leadStreamId(leadId));
     expect(events.at(-1)?.data).toMatchObject({ rulesVersion: 3, threshold: 50 });
   });
 });
 
 it('serves OpenAPI at /docs and health at /health', async () => {
-  await request(http).get('/docs').set(asRole('ops')).expect(200);
-  const spec = await request(http).get('/docs-json').set(asRole('ops')).expect(200);
+  await request(suite.http).get('/docs').set(asRole('ops')).expect(200);
+  const spec = await request(suite.http).get('/docs-json').set(asRole('ops')).expect(200);
   expect(Object.keys((spec.body as { paths: object }).paths)).toEqual(
     expect.arrayContaining(['/leads', '/leads/{leadId}/handoff', '/definitions', '/health']),
   );

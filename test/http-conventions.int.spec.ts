@@ -5,20 +5,12 @@
  * through every page; and the served OpenAPI document validates as 3.1 with a real validator,
  * every operation with its answers and, unless public, a security requirement.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { validate, compileErrors } from '@readme/openapi-parser';
 import type { Role } from '@tandem/domain';
 import request from 'supertest';
-import type { App } from 'supertest/types';
 import { asRole } from './support/auth-headers';
 import { eventually } from './support/eventually';
-import {
-  type FunnelApiFixture,
-  startFunnelApi,
-  waitForProjection,
-} from './support/funnel-api.fixture';
+import { waitForProjection, funnelApiPerFile } from './support/funnel-api.fixture';
 
 jest.setTimeout(180_000);
 
@@ -63,29 +55,16 @@ function expectProblem(
   return body;
 }
 
-let chdbPath: string;
-let api: FunnelApiFixture;
-let http: App;
+// A small body limit so the 413 needs no megabyte of test data.
+const suite = funnelApiPerFile('http-conventions', { http: { bodyLimitBytes: 4096 } });
 
 const as = (role: Role) => asRole(role, `${role}-conventions@test.tandem`);
 const capture = async (campaign: string): Promise<request.Response> =>
-  request(http).post('/leads').set(as('marketing')).send(captureBody(campaign)).expect(201);
-
-beforeAll(async () => {
-  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-http-conventions-chdb-'));
-  // A small body limit so the 413 needs no megabyte of test data.
-  api = await startFunnelApi(chdbPath, { http: { bodyLimitBytes: 4096 } });
-  http = api.app.getHttpServer() as App;
-});
-
-afterAll(async () => {
-  await api?.close();
-  await rm(chdbPath, { recursive: true, force: true });
-});
+  request(suite.http).post('/leads').set(as('marketing')).send(captureBody(campaign)).expect(201);
 
 describe('errors are RFC 9457 problem details', () => {
   it('400 for a body: errors[] names each field in the body', async () => {
-    const response = await request(http)
+    const response = await request(suite.http)
       .post('/leads')
       .set(as('marketing'))
       .send(
@@ -104,7 +83,7 @@ describe('errors are RFC 9457 problem details', () => {
   });
 
   it('400 for a query: the same errors[] shape, in the query', async () => {
-    const response = await request(http)
+    const response = await request(suite.http)
       .get('/analytics/marketing?chanel=web&limit=0')
       .set(as('marketing'));
     const body = expectProblem(response, 400, 'invalid_request', '/analytics/marketing');
@@ -118,14 +97,14 @@ describe('errors are RFC 9457 problem details', () => {
   });
 
   it('400 for a path parameter and for malformed JSON', async () => {
-    const path = await request(http)
+    const path = await request(suite.http)
       .post('/leads/hubspot:12ab/touchpoints')
       .set(as('marketing'))
       .send({ kind: 'page_view', channel: 'web' });
     expect(
       expectProblem(path, 400, 'invalid_request', '/leads/hubspot:12ab/touchpoints').errors,
     ).toEqual([{ in: 'path', field: 'leadId', message: expect.any(String) as unknown }]);
-    const json = await request(http)
+    const json = await request(suite.http)
       .post('/leads')
       .set(as('marketing'))
       .set('content-type', 'application/json')
@@ -137,7 +116,7 @@ describe('errors are RFC 9457 problem details', () => {
 
   it('404 for a lead that does not exist', async () => {
     const leadId = '0190d0b0-2222-7000-8000-00000000abcd';
-    const response = await request(http)
+    const response = await request(suite.http)
       .post(`/leads/${leadId}/touchpoints`)
       .set(as('marketing'))
       .send({ kind: 'page_view', channel: 'web' });
@@ -148,7 +127,7 @@ describe('errors are RFC 9457 problem details', () => {
 
   it('409 for a stale expected revision', async () => {
     const { leadId } = (await capture('stale')).body as { leadId: string };
-    const response = await request(http)
+    const response = await request(suite.http)
       .post(`/leads/${leadId}/touchpoints`)
       .set(as('marketing'))
       .send({ kind: 'page_view', channel: 'web', expectedRevision: 7 });
@@ -157,11 +136,11 @@ describe('errors are RFC 9457 problem details', () => {
   });
 
   it('401 without a token keeps WWW-Authenticate; 403 for a role the route does not allow', async () => {
-    const anonymous = await request(http).get('/analytics/marketing');
+    const anonymous = await request(suite.http).get('/analytics/marketing');
     expectProblem(anonymous, 401, 'unauthenticated', '/analytics/marketing');
     expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer realm="tandem"/);
 
-    const analyst = await request(http)
+    const analyst = await request(suite.http)
       .post('/leads')
       .set(as('analyst'))
       .send(captureBody('forbidden'));
@@ -170,7 +149,7 @@ describe('errors are RFC 9457 problem details', () => {
   });
 
   it('413 for a body over the limit', async () => {
-    const response = await request(http)
+    const response = await request(suite.http)
       .post('/leads')
       .set(as('marketing'))
       .send(captureBody('large', { notes: 'x'.repeat(5000) }));
@@ -179,7 +158,10 @@ describe('errors are RFC 9457 problem details', () => {
 
   it('422 for a command the lifecycle does not allow', async () => {
     const { leadId } = (await capture('too-early')).body as { leadId: string };
-    const response = await request(http).post(`/leads/${leadId}/won`).set(as('sales')).send({});
+    const response = await request(suite.http)
+      .post(`/leads/${leadId}/won`)
+      .set(as('sales'))
+      .send({});
     const body = expectProblem(response, 422, 'lifecycle_violation', `/leads/${leadId}/won`);
     expect(body.title).toBe('Unprocessable Entity');
   });
@@ -190,27 +172,30 @@ describe('Location on 201 and 202', () => {
     const created = await capture('located');
     const { leadId } = created.body as { leadId: string };
     expect(created.headers.location).toBe(`/leads/${leadId}/timeline`);
-    const timeline = await request(http).get(created.headers.location!).set(as('marketing'));
+    const timeline = await request(suite.http).get(created.headers.location!).set(as('marketing'));
     expect(timeline.status).toBe(200);
   });
 
   it("a rebuild's and a replay's Location is where to follow them, and answers", async () => {
-    const rebuild = await request(http).post('/ops/rebuild').set(as('ops')).expect(202);
+    const rebuild = await request(suite.http).post('/ops/rebuild').set(as('ops')).expect(202);
     expect(rebuild.headers.location).toBe('/health');
-    await request(http).get(rebuild.headers.location!).set(as('ops')).expect(200);
-    await waitForProjection(http);
+    await request(suite.http).get(rebuild.headers.location!).set(as('ops')).expect(200);
+    await waitForProjection(suite.http);
 
-    const replay = await request(http)
+    const replay = await request(suite.http)
       .post('/ops/rules/replays')
       .set(as('ops'))
       .send({ version: 1 })
       .expect(202);
     const { id } = replay.body as { id: string };
     expect(replay.headers.location).toBe(`/ops/rules/replays/${id}`);
-    const status = await request(http).get(replay.headers.location!).set(as('ops')).expect(200);
+    const status = await request(suite.http)
+      .get(replay.headers.location!)
+      .set(as('ops'))
+      .expect(200);
     expect((status.body as { id: string }).id).toBe(id);
     await eventually(async () => {
-      const now = await request(http).get(replay.headers.location!).set(as('ops'));
+      const now = await request(suite.http).get(replay.headers.location!).set(as('ops'));
       return (now.body as { status: string }).status === 'running' ? undefined : true;
     }, 'the replay finishes');
   });
@@ -221,16 +206,17 @@ describe('Link headers on paginated views', () => {
     for (const campaign of ['link-a', 'link-b', 'link-c', 'link-d', 'link-e']) {
       await capture(campaign);
     }
-    await waitForProjection(http);
-    const all = (await request(http).get('/analytics/marketing').set(as('marketing')).expect(200))
-      .body as { campaign: string }[];
+    await waitForProjection(suite.http);
+    const all = (
+      await request(suite.http).get('/analytics/marketing').set(as('marketing')).expect(200)
+    ).body as { campaign: string }[];
     expect(all.length).toBeGreaterThanOrEqual(5);
 
     const seen: { campaign: string }[] = [];
     let next: string | undefined = '/analytics/marketing?channel=web&limit=2';
     let pages = 0;
     while (next !== undefined) {
-      const page = await request(http).get(next).set(as('marketing')).expect(200);
+      const page = await request(suite.http).get(next).set(as('marketing')).expect(200);
       const links = parseLinks(page.headers.link);
       expect(links.first).toBe('/analytics/marketing?channel=web&limit=2&offset=0');
       if (pages > 0) expect(links.prev).toBeDefined();
@@ -246,7 +232,7 @@ describe('Link headers on paginated views', () => {
   });
 
   it('a CSV page carries the same links', async () => {
-    const page = await request(http)
+    const page = await request(suite.http)
       .get('/analytics/marketing?format=csv&limit=1&offset=1')
       .set(as('marketing'))
       .expect(200);
@@ -258,7 +244,7 @@ describe('Link headers on paginated views', () => {
 
 describe('the OpenAPI document', () => {
   it('validates as OpenAPI 3.1, with answers on every operation and security unless public', async () => {
-    const served = await request(http).get('/docs-json').expect(200);
+    const served = await request(suite.http).get('/docs-json').expect(200);
     const document = served.body as {
       openapi: string;
       paths: Record<string, Record<string, OperationLike>>;
@@ -318,7 +304,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents the problem shape the API answers with', async () => {
-    const served = await request(http).get('/docs-json').expect(200);
+    const served = await request(suite.http).get('/docs-json').expect(200);
     const { components } = served.body as {
       components: {
         schemas: Record<string, { required?: string[]; properties?: Record<string, unknown> }>;

@@ -5,11 +5,8 @@
  * reconciliation `tandem reconcile` asks for agrees, and the funnel shows the contacts that
  * reached sales without an MQL date on the sales-sourced path, never as MQLs.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
-import type { App } from 'supertest/types';
 import { definitionInForce } from '../apps/cli/src/import/definition-in-force';
 import { importActor } from '../apps/cli/src/import/import.command';
 import { planImport } from '../apps/cli/src/import/import-plan';
@@ -17,44 +14,31 @@ import { runImport } from '../apps/cli/src/import/import-runner';
 import { readHubspotExport } from '../apps/cli/src/import/presets/hubspot.preset';
 import { asRole } from './support/auth-headers';
 import { eventually } from './support/eventually';
-import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+import { funnelApiPerFile } from './support/funnel-api.fixture';
 
 jest.setTimeout(180_000);
 
 const HUBSPOT = resolve(__dirname, '../samples/import/hubspot');
 
-let chdbPath: string;
-let api: FunnelApiFixture;
-let http: App;
+const suite = funnelApiPerFile('import-acceptance');
 
-const get = (path: string) => request(http).get(path).set(asRole('ops'));
-
-beforeAll(async () => {
-  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-import-acceptance-chdb-'));
-  api = await startFunnelApi(chdbPath);
-  http = api.app.getHttpServer() as App;
-});
-
-afterAll(async () => {
-  await api?.close();
-  await rm(chdbPath, { recursive: true, force: true });
-});
+const get = (path: string) => request(suite.http).get(path).set(asRole('ops'));
 
 it('imports the HubSpot sample; reconcile agrees and the funnel shows the sales-sourced path', async () => {
   const source = await readHubspotExport([
     join(HUBSPOT, 'contacts.csv'),
     join(HUBSPOT, 'deals.csv'),
   ]);
-  const { definition } = await definitionInForce(api.store);
+  const { definition } = await definitionInForce(suite.api.store);
   const outcome = await runImport({
-    store: api.store,
+    store: suite.api.store,
     plan: planImport(source),
     sourceHash: source.hash,
     decision: { definition, actor: importActor(source.name), correlationId: 'import-acceptance' },
   });
   expect(outcome).toMatchObject({ importedLeads: 5, refused: [] });
 
-  const head = await api.store.headPosition();
+  const head = await suite.api.store.headPosition();
   await eventually(async () => {
     const health = await get('/health').expect(200);
     const projector = (health.body as { projector: { caughtUp?: boolean; position: string } })

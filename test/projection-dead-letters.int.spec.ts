@@ -5,40 +5,19 @@
  * when it is the last event of the log. The events around it are projected; a rebuild sets the
  * same event aside once more, not twice.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { leadStreamId } from '@tandem/domain';
 import request from 'supertest';
-import type { App } from 'supertest/types';
 import { v7 as uuidv7 } from 'uuid';
 import type { AnalyticsHandle } from '../apps/funnel-api/src/platform/analytics.provider';
 import { ANALYTICS } from '../apps/funnel-api/src/platform/tokens';
 import { asRole } from './support/auth-headers';
 import { eventually } from './support/eventually';
-import {
-  type FunnelApiFixture,
-  startFunnelApi,
-  waitForProjection,
-} from './support/funnel-api.fixture';
+import { waitForProjection, funnelApiPerFile } from './support/funnel-api.fixture';
 import { leadJourney } from './support/lead-journeys';
 
 jest.setTimeout(180_000);
 
-let chdbPath: string;
-let api: FunnelApiFixture;
-let http: App;
-
-beforeAll(async () => {
-  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-dead-letters-chdb-'));
-  api = await startFunnelApi(chdbPath);
-  http = api.app.getHttpServer() as App;
-});
-
-afterAll(async () => {
-  await api?.close();
-  await rm(chdbPath, { recursive: true, force: true });
-});
+const suite = funnelApiPerFile('dead-letters');
 
 interface Health {
   projector: {
@@ -52,12 +31,12 @@ interface Health {
   };
 }
 const health = async () =>
-  (await request(http).get('/health').set(asRole('ops')).expect(200)).body as Health;
+  (await request(suite.http).get('/health').set(asRole('ops')).expect(200)).body as Health;
 
 /** An event with no envelope metadata, written past the API as a buggy writer would. */
 async function appendPoison(): Promise<{ eventId: string; position: bigint }> {
   const eventId = uuidv7();
-  const appended = await api.store.append(
+  const appended = await suite.api.store.append(
     `lead-${uuidv7()}`,
     [{ eventId, type: 'LeadCaptured', schemaVersion: 1, data: {}, metadata: {} }],
     { expectedRevision: 'no_stream' },
@@ -67,13 +46,13 @@ async function appendPoison(): Promise<{ eventId: string; position: bigint }> {
 
 async function appendJourney(index: number): Promise<void> {
   const journey = leadJourney(index);
-  await api.store.append(leadStreamId(journey.leadId), journey.events, {
+  await suite.api.store.append(leadStreamId(journey.leadId), journey.events, {
     expectedRevision: 'no_stream',
   });
 }
 
 async function eventsCheckpoint(): Promise<bigint> {
-  const { client, database } = api.app.get<AnalyticsHandle>(ANALYTICS);
+  const { client, database } = suite.api.app.get<AnalyticsHandle>(ANALYTICS);
   const result = await client.query({
     query: `SELECT toString(max(position)) AS position FROM {db:Identifier}.projection_checkpoint
             WHERE projection_name = 'lead_events'`,
@@ -85,7 +64,7 @@ async function eventsCheckpoint(): Promise<bigint> {
 }
 
 const capturedLeads = async () => {
-  const funnel = await request(http).get('/analytics/funnel').set(asRole('ops')).expect(200);
+  const funnel = await request(suite.http).get('/analytics/funnel').set(asRole('ops')).expect(200);
   return (funnel.body as { stage: string; leads: number }[]).find((r) => r.stage === 'captured')
     ?.leads;
 };
@@ -95,7 +74,7 @@ it('sets a poison event aside with its reason, shows it on /health, and moves on
   const middle = await appendPoison();
   await appendJourney(1);
   const last = await appendPoison();
-  await waitForProjection(http);
+  await waitForProjection(suite.http);
 
   const seen = await eventually(async () => {
     const now = await health();
@@ -122,12 +101,12 @@ it('sets a poison event aside with its reason, shows it on /health, and moves on
   expect(await capturedLeads()).toBe(2);
 
   // Readiness names the projection: events were refused.
-  const ready = await request(http).get('/health/ready');
+  const ready = await request(suite.http).get('/health/ready');
   expect(ready.status).toBe(503);
   expect(ready.body).toMatchObject({ checks: { projection: { refusedEvents: 2 } } });
 
-  await request(http).post('/ops/rebuild').set(asRole('ops')).expect(202);
-  await waitForProjection(http);
+  await request(suite.http).post('/ops/rebuild').set(asRole('ops')).expect(202);
+  await waitForProjection(suite.http);
   const rebuilt = await eventually(async () => {
     const now = await health();
     return now.projector.deadLetters.count === 2 && now.projector.rejectedEvents === 2

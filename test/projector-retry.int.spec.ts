@@ -3,44 +3,23 @@
  * the failure while it retries with back-off from its checkpoints, and once ClickHouse takes
  * writes again the projection catches up to exactly what a rebuild gives.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { leadStreamId } from '@tandem/domain';
 import request from 'supertest';
-import type { App } from 'supertest/types';
 import type { AnalyticsHandle } from '../apps/funnel-api/src/platform/analytics.provider';
 import { ANALYTICS } from '../apps/funnel-api/src/platform/tokens';
 import { eventually } from './support/eventually';
-import {
-  type FunnelApiFixture,
-  startFunnelApi,
-  waitForProjection,
-} from './support/funnel-api.fixture';
+import { waitForProjection, funnelApiPerFile } from './support/funnel-api.fixture';
 import { leadJourney } from './support/lead-journeys';
 import { asRole } from './support/auth-headers';
 
 jest.setTimeout(180_000);
 
-let chdbPath: string;
-let api: FunnelApiFixture;
-let http: App;
-
-beforeAll(async () => {
-  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-retry-chdb-'));
-  api = await startFunnelApi(chdbPath);
-  http = api.app.getHttpServer() as App;
-});
-
-afterAll(async () => {
-  await api?.close();
-  await rm(chdbPath, { recursive: true, force: true });
-});
+const suite = funnelApiPerFile('retry');
 
 async function appendJourneys(from: number, count: number): Promise<void> {
   for (let i = from; i < from + count; i++) {
     const journey = leadJourney(i);
-    await api.store.append(leadStreamId(journey.leadId), journey.events, {
+    await suite.api.store.append(leadStreamId(journey.leadId), journey.events, {
       expectedRevision: 'no_stream',
     });
   }
@@ -50,16 +29,16 @@ interface Health {
   projector: { caughtUp: boolean; failure: string | null };
 }
 const health = async () =>
-  (await request(http).get('/health').set(asRole('ops')).expect(200)).body as Health;
+  (await request(suite.http).get('/health').set(asRole('ops')).expect(200)).body as Health;
 const funnel = async () =>
-  (await request(http).get('/analytics/funnel').set(asRole('ops')).expect(200)).text;
+  (await request(suite.http).get('/analytics/funnel').set(asRole('ops')).expect(200)).text;
 
 it('retries a failed ClickHouse write until it goes through, and ends as a rebuild would', async () => {
   await appendJourneys(0, 10);
-  await waitForProjection(http);
+  await waitForProjection(suite.http);
 
   // Take away a table every batch writes: the next batches fail.
-  const { client, database } = api.app.get<AnalyticsHandle>(ANALYTICS);
+  const { client, database } = suite.api.app.get<AnalyticsHandle>(ANALYTICS);
   const rename = (from: string, to: string) =>
     client.command({
       query: 'RENAME TABLE {db:Identifier}.{from:Identifier} TO {db:Identifier}.{to:Identifier}',
@@ -85,8 +64,8 @@ it('retries a failed ClickHouse write until it goes through, and ends as a rebui
   );
   const recovered = await funnel();
 
-  await request(http).post('/ops/rebuild').set(asRole('ops')).expect(202);
-  await waitForProjection(http);
+  await request(suite.http).post('/ops/rebuild').set(asRole('ops')).expect(202);
+  await waitForProjection(suite.http);
   expect(recovered).toBe(await funnel());
   expect(JSON.parse(recovered)[0]).toMatchObject({ stage: 'captured', leads: 20 });
 });

@@ -3,36 +3,15 @@
  * byte, as projecting the events live — and a second rebuild again the same.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { leadStreamId } from '@tandem/domain';
 import request from 'supertest';
-import type { App } from 'supertest/types';
-import {
-  type FunnelApiFixture,
-  startFunnelApi,
-  waitForProjection,
-} from './support/funnel-api.fixture';
+import { waitForProjection, funnelApiPerFile } from './support/funnel-api.fixture';
 import { leadJourney } from './support/lead-journeys';
 import { asRole } from './support/auth-headers';
 
 jest.setTimeout(180_000);
 
-let chdbPath: string;
-let api: FunnelApiFixture;
-let http: App;
-
-beforeAll(async () => {
-  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-rebuild-chdb-'));
-  api = await startFunnelApi(chdbPath);
-  http = api.app.getHttpServer() as App;
-});
-
-afterAll(async () => {
-  await api?.close();
-  await rm(chdbPath, { recursive: true, force: true });
-});
+const suite = funnelApiPerFile('rebuild');
 
 const views = [
   '/analytics/funnel',
@@ -50,7 +29,7 @@ const views = [
 async function fingerprint(): Promise<string> {
   const hash = createHash('sha256');
   for (const path of views) {
-    const response = await request(http).get(path).set(asRole('ops')).expect(200);
+    const response = await request(suite.http).get(path).set(asRole('ops')).expect(200);
     hash.update(path).update(response.text);
   }
   return hash.digest('hex');
@@ -59,25 +38,25 @@ async function fingerprint(): Promise<string> {
 it('rebuild reproduces the live views byte for byte, twice', async () => {
   for (let i = 0; i < 60; i++) {
     const journey = leadJourney(i, i % 2 === 0 ? 'webinar' : 'referral');
-    await api.store.append(leadStreamId(journey.leadId), journey.events, {
+    await suite.api.store.append(leadStreamId(journey.leadId), journey.events, {
       expectedRevision: 'no_stream',
     });
   }
-  await waitForProjection(http);
+  await waitForProjection(suite.http);
   const live = await fingerprint();
 
-  await request(http).post('/ops/rebuild').set(asRole('sales')).expect(403);
-  await request(http).post('/ops/rebuild').set(asRole('ops')).expect(202);
-  await waitForProjection(http);
+  await request(suite.http).post('/ops/rebuild').set(asRole('sales')).expect(403);
+  await request(suite.http).post('/ops/rebuild').set(asRole('ops')).expect(202);
+  await waitForProjection(suite.http);
   const first = await fingerprint();
 
-  await request(http).post('/ops/rebuild').set(asRole('ops')).expect(202);
-  await waitForProjection(http);
+  await request(suite.http).post('/ops/rebuild').set(asRole('ops')).expect(202);
+  await waitForProjection(suite.http);
   const second = await fingerprint();
 
   expect(first).toBe(live);
   expect(second).toBe(first);
-  const reconciliation = await request(http)
+  const reconciliation = await request(suite.http)
     .get('/analytics/reconciliation')
     .set(asRole('ops'))
     .expect(200);

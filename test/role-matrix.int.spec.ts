@@ -8,17 +8,13 @@
  * "Admitted" means neither 401 nor 403: the request may still be refused for its content.
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
 import { type Role, roles } from '@tandem/domain';
 import request from 'supertest';
-import type { App } from 'supertest/types';
 import { asRole, TEST_AUDIENCE, TEST_ISSUER, testToken } from './support/auth-headers';
-import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+import { type FunnelApiFixture, funnelApiPerFile } from './support/funnel-api.fixture';
 
 jest.setTimeout(180_000);
 
@@ -209,15 +205,11 @@ function credentials(caller: Caller): Record<string, string> {
   }
 }
 
-let chdbPath: string;
-let api: FunnelApiFixture;
-let http: App;
+const suite = funnelApiPerFile('role-matrix');
 let routes: Route[];
 
 beforeAll(async () => {
-  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-role-matrix-chdb-'));
-  api = await startFunnelApi(chdbPath);
-  http = api.app.getHttpServer() as App;
+  const { api, http } = suite;
   routes = registeredRoutes(api);
   const created = await request(http)
     .post('/ops/api-keys')
@@ -227,11 +219,6 @@ beforeAll(async () => {
   const { keyId, apiKey } = created.body as { keyId: string; apiKey: string };
   await request(http).delete(`/ops/api-keys/${keyId}`).set(asRole('ops')).expect(204);
   revokedApiKey = apiKey;
-});
-
-afterAll(async () => {
-  await api?.close();
-  await rm(chdbPath, { recursive: true, force: true });
 });
 
 it('finds the routes through Nest, and every one of them has a row in the matrix', () => {
@@ -250,10 +237,10 @@ it('every route answers every caller as the matrix says', async () => {
     for (const caller of callers) {
       const call =
         route.method === 'GET'
-          ? request(http).get(concrete(route.pattern))
+          ? request(suite.http).get(concrete(route.pattern))
           : route.method === 'DELETE'
-            ? request(http).delete(concrete(route.pattern))
-            : request(http).post(concrete(route.pattern)).send({});
+            ? request(suite.http).delete(concrete(route.pattern))
+            : request(suite.http).post(concrete(route.pattern)).send({});
       const response = await call.set(credentials(caller));
       const label = `${route.method} ${route.pattern} as ${caller.kind === 'role' ? caller.role : caller.kind}`;
       const admitted = response.status !== 401 && response.status !== 403;

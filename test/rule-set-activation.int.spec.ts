@@ -4,37 +4,16 @@
  * by the rule-set lifecycle (409 `not_ready`, naming the set and the way out); once replayed it
  * activates and the views read it before the answer; an unpublished version is a 404.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { defaultFunnelDefinition, leadStreamId, type FunnelDefinition } from '@tandem/domain';
 import request from 'supertest';
-import type { App } from 'supertest/types';
 import { asRole } from './support/auth-headers';
 import { eventually } from './support/eventually';
-import {
-  type FunnelApiFixture,
-  startFunnelApi,
-  waitForProjection,
-} from './support/funnel-api.fixture';
+import { waitForProjection, funnelApiPerFile } from './support/funnel-api.fixture';
 import { leadJourney } from './support/lead-journeys';
 
 jest.setTimeout(180_000);
 
-let chdbPath: string;
-let api: FunnelApiFixture;
-let http: App;
-
-beforeAll(async () => {
-  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-activation-chdb-'));
-  api = await startFunnelApi(chdbPath);
-  http = api.app.getHttpServer() as App;
-});
-
-afterAll(async () => {
-  await api?.close();
-  await rm(chdbPath, { recursive: true, force: true });
-});
+const suite = funnelApiPerFile('activation');
 
 const stricter: FunnelDefinition = {
   ...defaultFunnelDefinition,
@@ -48,17 +27,17 @@ interface RuleSets {
   sets: { rulesVersion: number; status: string }[];
 }
 const ruleSets = async () =>
-  (await request(http).get('/ops/rules').set(asRole('ops')).expect(200)).body as RuleSets;
+  (await request(suite.http).get('/ops/rules').set(asRole('ops')).expect(200)).body as RuleSets;
 const activate = (version: number) =>
-  request(http).post('/ops/rules/activations').set(asRole('ops')).send({ version });
+  request(suite.http).post('/ops/rules/activations').set(asRole('ops')).send({ version });
 
 it('refuses a set that is not ready, activates it once replayed, and 404s an unpublished one', async () => {
   const journey = leadJourney(0);
-  await api.store.append(leadStreamId(journey.leadId), journey.events, {
+  await suite.api.store.append(leadStreamId(journey.leadId), journey.events, {
     expectedRevision: 'no_stream',
   });
-  await waitForProjection(http);
-  await request(http).post('/definitions').set(asRole('ops')).send(stricter).expect(201);
+  await waitForProjection(suite.http);
+  await request(suite.http).post('/definitions').set(asRole('ops')).send(stricter).expect(201);
   await eventually(async () => {
     const { sets } = await ruleSets();
     return sets.some((set) => set.rulesVersion === 2 && set.status === 'pending')
@@ -73,14 +52,14 @@ it('refuses a set that is not ready, activates it once replayed, and 404s an unp
   );
   expect((await ruleSets()).active?.rulesVersion).toBe(1);
 
-  const replay = await request(http)
+  const replay = await request(suite.http)
     .post('/ops/rules/replays')
     .set(asRole('ops'))
     .send({ version: 2 })
     .expect(202);
   const id = (replay.body as { id: string }).id;
   await eventually(async () => {
-    const { body } = await request(http)
+    const { body } = await request(suite.http)
       .get(`/ops/rules/replays/${id}`)
       .set(asRole('ops'))
       .expect(200);
@@ -94,7 +73,7 @@ it('refuses a set that is not ready, activates it once replayed, and 404s an unp
     viewsSwitched: true,
   });
   expect((await ruleSets()).active?.rulesVersion).toBe(2);
-  const funnel = await request(http).get('/analytics/funnel').set(asRole('ops')).expect(200);
+  const funnel = await request(suite.http).get('/analytics/funnel').set(asRole('ops')).expect(200);
   expect(funnel.headers['x-tandem-rules-version']).toBe('2');
 
   await activate(9).expect(404);

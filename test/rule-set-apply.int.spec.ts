@@ -5,29 +5,19 @@
  * at once (200); asking again while an apply runs joins it (same apply, one replay), and
  * asking again once it is done changes nothing; an unpublished version is a 404.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { RuleSetRepository } from '@tandem/analytics';
 import { defaultFunnelDefinition, leadStreamId, type FunnelDefinition } from '@tandem/domain';
 import request from 'supertest';
-import type { App } from 'supertest/types';
 import type { AnalyticsHandle } from '../apps/funnel-api/src/platform/analytics.provider';
 import { ANALYTICS } from '../apps/funnel-api/src/platform/tokens';
 import { asRole } from './support/auth-headers';
 import { eventually } from './support/eventually';
-import {
-  type FunnelApiFixture,
-  startFunnelApi,
-  waitForProjection,
-} from './support/funnel-api.fixture';
+import { waitForProjection, funnelApiPerFile } from './support/funnel-api.fixture';
 import { leadJourney } from './support/lead-journeys';
 
 jest.setTimeout(180_000);
 
-let chdbPath: string;
-let api: FunnelApiFixture;
-let http: App;
+const suite = funnelApiPerFile('apply');
 let replays: jest.SpiedFunction<RuleSetRepository['replay']>;
 /** While set, every replay waits for it before it starts: an apply stays "replaying". */
 let gate: Promise<void> | null = null;
@@ -59,15 +49,15 @@ interface RuleSets {
 }
 
 const ruleSets = async () =>
-  (await request(http).get('/ops/rules').set(asRole('ops')).expect(200)).body as RuleSets;
+  (await request(suite.http).get('/ops/rules').set(asRole('ops')).expect(200)).body as RuleSets;
 const apply = (version: number) =>
-  request(http).post('/ops/rules/applies').set(asRole('ops')).send({ version });
+  request(suite.http).post('/ops/rules/applies').set(asRole('ops')).send({ version });
 const replaysOf = (version: number) =>
   replays.mock.calls.filter(([set]) => set.rulesVersion === version).length;
 
 async function settled(id: string): Promise<ApplyView> {
   return eventually(async () => {
-    const { body } = await request(http)
+    const { body } = await request(suite.http)
       .get(`/ops/rules/applies/${id}`)
       .set(asRole('ops'))
       .expect(200);
@@ -77,9 +67,7 @@ async function settled(id: string): Promise<ApplyView> {
 }
 
 beforeAll(async () => {
-  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-apply-chdb-'));
-  api = await startFunnelApi(chdbPath);
-  http = api.app.getHttpServer() as App;
+  const { api, http } = suite;
   const repository = api.app.get<AnalyticsHandle>(ANALYTICS).ruleSets;
   const replay = repository.replay.bind(repository);
   replays = jest.spyOn(repository, 'replay').mockImplementation(async (...args) => {
@@ -110,11 +98,6 @@ beforeAll(async () => {
   }, 'versions 2 and 3 are registered, pending a replay');
 });
 
-afterAll(async () => {
-  await api?.close();
-  await rm(chdbPath, { recursive: true, force: true });
-});
-
 it('replays a version that is not built, then activates it', async () => {
   const started = await apply(2).expect(202);
   const first = started.body as ApplyView;
@@ -138,7 +121,7 @@ it('replays a version that is not built, then activates it', async () => {
   const { active, sets } = await ruleSets();
   expect(active?.rulesVersion).toBe(2);
   expect(sets.find((set) => set.rulesVersion === 2)?.status).toBe('ready');
-  const funnel = await request(http).get('/analytics/funnel').set(asRole('ops')).expect(200);
+  const funnel = await request(suite.http).get('/analytics/funnel').set(asRole('ops')).expect(200);
   expect(funnel.headers['x-tandem-rules-version']).toBe('2');
 });
 

@@ -4,28 +4,22 @@
  * only from a listed source; the funnel read back over HTTP (JSON and CSV) shows it on its
  * own path, never as an MQL, and reconciliation still agrees.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Role } from '@tandem/domain';
 import request from 'supertest';
-import type { App } from 'supertest/types';
 import { asRole } from './support/auth-headers';
 import { eventually } from './support/eventually';
-import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
+import { funnelApiPerFile } from './support/funnel-api.fixture';
 
 jest.setTimeout(120_000);
 
-let chdbPath: string;
-let api: FunnelApiFixture;
-let http: App;
+const suite = funnelApiPerFile('sales-sourced');
 
 const post = (path: string, role: Role, body: object = {}) =>
-  request(http)
+  request(suite.http)
     .post(path)
     .set(asRole(role, `${role}-tester`))
     .send(body);
-const get = (path: string) => request(http).get(path).set(asRole('ops'));
+const get = (path: string) => request(suite.http).get(path).set(asRole('ops'));
 
 async function capture(channel: string): Promise<string> {
   const captured = await post('/leads', 'marketing', {
@@ -38,7 +32,7 @@ async function capture(channel: string): Promise<string> {
 }
 
 async function caughtUp(): Promise<void> {
-  const head = await api.store.headPosition();
+  const head = await suite.api.store.headPosition();
   await eventually(async () => {
     const health = await get('/health').expect(200);
     const projector = (health.body as { projector: { caughtUp?: boolean; position: string } })
@@ -52,10 +46,6 @@ async function caughtUp(): Promise<void> {
 let direct: string;
 
 beforeAll(async () => {
-  chdbPath = await mkdtemp(join(tmpdir(), 'tandem-sales-sourced-chdb-'));
-  api = await startFunnelApi(chdbPath);
-  http = api.app.getHttpServer() as App;
-
   // Sales met Anna at a trade fair: straight to sales, accepted, no MQL ever.
   direct = await capture('trade_fair');
   await post(`/leads/${direct}/sales-sourced-handoff`, 'sales', {
@@ -70,13 +60,8 @@ beforeAll(async () => {
   await caughtUp();
 });
 
-afterAll(async () => {
-  await api?.close();
-  await rm(chdbPath, { recursive: true, force: true });
-});
-
 it('records the path and the source on the hand-off', async () => {
-  const timeline = await request(http)
+  const timeline = await request(suite.http)
     .get(`/leads/${direct}/timeline`)
     .set(asRole('ops'))
     .expect(200);

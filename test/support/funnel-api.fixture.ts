@@ -78,6 +78,46 @@ export async function startFunnelApi(
   };
 }
 
+/** An API started once for a spec file; read its parts inside hooks and tests. */
+export interface FunnelApiPerFile {
+  readonly api: FunnelApiFixture;
+  readonly http: App;
+}
+
+/**
+ * Starts one API for the whole spec file, with chDB in a temp directory of its own (`name`
+ * tells them apart), before the first test, and closes both after the last. Call it at the
+ * top level of the spec; hooks the spec adds after the call run once the API is up.
+ */
+export function funnelApiPerFile(
+  name: string,
+  options: Parameters<typeof startFunnelApi>[1] = {},
+): FunnelApiPerFile {
+  let chdbPath: string | null = null;
+  let started: FunnelApiPerFile | null = null;
+  beforeAll(async () => {
+    chdbPath = await mkdtemp(join(tmpdir(), `tandem-${name}-chdb-`));
+    const api = await startFunnelApi(chdbPath, options);
+    started = { api, http: api.app.getHttpServer() as App };
+  });
+  afterAll(async () => {
+    await started?.api.close();
+    if (chdbPath !== null) await rm(chdbPath, { recursive: true, force: true });
+  });
+  const running = (): FunnelApiPerFile => {
+    if (started === null) throw new Error(`the ${name} API is used before it started`);
+    return started;
+  };
+  return {
+    get api() {
+      return running().api;
+    },
+    get http() {
+      return running().http;
+    },
+  };
+}
+
 /** Resolves once the API's embedded projector has reached the store's head (polls /health). */
 export async function waitForProjection(http: App, timeoutMs = 120_000): Promise<void> {
   await eventually(
