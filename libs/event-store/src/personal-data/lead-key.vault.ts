@@ -70,7 +70,12 @@ export class LeadKeyVault {
     return this.load([...new Set(leadIds)]);
   }
 
-  /** Keys to seal with, created for leads that have none; a shredded lead stays shredded. */
+  /**
+   * Keys to seal with, created for leads that have none; a shredded lead stays shredded.
+   * Leads not in the cache cost one statement: a fresh key is wrapped for each and inserted
+   * unless the lead has a row, and the rows the leads already had come back with it. (Wrapping
+   * a key that turns out unneeded costs microseconds; a statement more per capture cost more.)
+   */
   async keysToSeal(leadIds: readonly string[]): Promise<Map<string, LeadKey>> {
     const result = new Map<string, LeadKey>();
     const wanted = [...new Set(leadIds)].filter((leadId) => {
@@ -79,22 +84,31 @@ export class LeadKeyVault {
       return !cached;
     });
     if (wanted.length === 0) return result;
-    let found = await this.load(wanted);
-    const missing = wanted.filter((leadId) => found.get(leadId)?.kind === 'none');
-    if (missing.length > 0) {
-      const wrapped = await Promise.all(
-        missing.map(async (leadId) =>
-          (await this.wrapper.wrap(newDataKey(), leadId)).toString('base64'),
-        ),
-      );
-      // ON CONFLICT: a concurrent writer may have made the lead's key first; theirs wins.
-      await this.db.query(
-        `INSERT INTO ${this.table} (lead_id, wrapped_key, wrapped_by)
+    const wrapped = await Promise.all(
+      wanted.map(async (leadId) =>
+        (await this.wrapper.wrap(newDataKey(), leadId)).toString('base64'),
+      ),
+    );
+    // ON CONFLICT: the lead's row (a key, or a shredded tombstone) wins over the fresh key. The
+    // second SELECT reads the statement's snapshot: rows that existed before it, never the
+    // ones it inserts, so no lead comes back twice.
+    const rows = await this.db.query(
+      `WITH inserted AS (
+         INSERT INTO ${this.table} (lead_id, wrapped_key, wrapped_by)
          SELECT lead_id, wrapped_key, $3 FROM unnest($1::text[], $2::text[]) AS k(lead_id, wrapped_key)
-         ON CONFLICT (lead_id) DO NOTHING`,
-        [missing, wrapped, this.wrapper.keyId],
-      );
-      found = new Map([...found, ...(await this.load(missing))]);
+         ON CONFLICT (lead_id) DO NOTHING
+         RETURNING lead_id, wrapped_key)
+       SELECT lead_id, wrapped_key FROM inserted
+       UNION ALL
+       SELECT lead_id, wrapped_key FROM ${this.table} WHERE lead_id = ANY ($1::text[])`,
+      [wanted, wrapped, this.wrapper.keyId],
+    );
+    const found = await this.keysOf(rows);
+    // A row a concurrent writer committed after this statement's snapshot: not inserted (the
+    // conflict) and not seen. Read it now.
+    const missing = wanted.filter((leadId) => !found.has(leadId));
+    if (missing.length > 0) {
+      for (const [leadId, key] of await this.load(missing)) found.set(leadId, key);
     }
     for (const [leadId, key] of found) {
       result.set(leadId, key);
@@ -153,6 +167,13 @@ export class LeadKeyVault {
       `SELECT lead_id, wrapped_key FROM ${this.table} WHERE lead_id = ANY($1::text[])`,
       [leadIds],
     );
+    for (const [leadId, key] of await this.keysOf(rows)) result.set(leadId, key);
+    return result;
+  }
+
+  /** The keys of `personal_data_keys` rows: unwrapped, or shredded where the key is gone. */
+  private async keysOf(rows: readonly Record<string, unknown>[]): Promise<Map<string, LeadKey>> {
+    const result = new Map<string, LeadKey>();
     for (const row of rows) {
       const leadId = textColumn(row.lead_id);
       result.set(
