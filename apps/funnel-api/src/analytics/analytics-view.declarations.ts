@@ -150,7 +150,7 @@ export const declaredViews = {
       window: true,
       filters: ['channel', 'campaign'],
       calendar: ['timeZone', 'fiscalStartMonth'],
-      own: { grain: trendGrain.describe(`${trendGrain.description ?? ''} (required)`) },
+      own: { grain: trendGrain },
     },
     summary:
       'Funnel trend: leads reaching each stage per week, month or fiscal quarter of the event, per capture (channel, campaign), with won revenue and pipeline created',
@@ -172,7 +172,7 @@ export const declaredViews = {
           .describe(
             'The stage the leads reached (required); captured lists every lead of the window',
           ),
-        grain: trendGrain.optional(),
+        grain: trendGrain.describe("With period: a trend point's grain").optional(),
         period: z
           .string()
           .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD')
