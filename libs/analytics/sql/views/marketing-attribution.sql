@@ -60,8 +60,10 @@ WITH
             )) AS touches
         FROM
         (
+            -- No FINAL: a redelivered capture names the same visitors, and groupUniqArray below
+            -- keeps each touch once, so the whole table is never merged per request.
             SELECT lead_id, arrayJoin(JSONExtract(data, 'visitorIds', 'Array(String)')) AS visitor_id
-            FROM {db:Identifier}.lead_events FINAL
+            FROM {db:Identifier}.lead_events
             WHERE type = 'LeadCaptured'
               AND occurred_at <= {as_of:DateTime64(3, 'UTC')}
               AND position(data, '"visitorIds"') > 0
@@ -121,7 +123,10 @@ WITH
             arrayMap(i -> i = 1 OR i = lc OR (has_oc AND i = oc) OR (has_cw AND i = cw), range(1, n + 1)) AS is_milestone,
             arrayCount((key, i) -> NOT key AND i <= window_end, is_milestone, range(1, n + 1)) AS others
         FROM counted
-        WHERE length(path) > 0
+        -- Only a lead with an amount to split needs its credit computed (the array work per
+        -- touch is most of this view's cost); every touched lead counts in leads_touched
+        -- (touched, below) whatever its amount.
+        WHERE length(path) > 0 AND (won_units != 0 OR pipeline_units != 0)
     ),
     credited AS
     (
@@ -164,24 +169,56 @@ WITH
             pipeline_currency
         FROM milestones
     ),
-    contributions AS
+    -- Credited units per (channel, campaign, currency): integer sums, so summing units before
+    -- building the money maps gives the same exact decimals as summing each touch's share, with
+    -- one map per group instead of one per touch.
+    credits AS
     (
         SELECT
             touch.1.3 AS channel,
             touch.1.4 AS campaign,
-            lead_id,
-            if(won_units = 0, CAST(map(), 'Map(String, Decimal(38, 4))'),
-               map(won_currency, toDecimal128(touch.2, 4) / 10000)) AS won,
-            if(pipeline_units = 0, CAST(map(), 'Map(String, Decimal(38, 4))'),
-               map(pipeline_currency, toDecimal128(touch.3, 4) / 10000)) AS pipeline,
-            CAST(map(), 'Map(String, Decimal(38, 4))') AS spend
+            if(won_units = 0, NULL, won_currency) AS won_code,
+            if(pipeline_units = 0, NULL, pipeline_currency) AS pipeline_code,
+            sum(touch.2) AS won_credit,
+            sum(touch.3) AS pipeline_credit
         FROM credited
         ARRAY JOIN arrayZip(path, won_shares, pipeline_shares) AS touch
+        GROUP BY channel, campaign, won_code, pipeline_code
+    ),
+    -- Each lead once per (channel, campaign) its counted path touches.
+    touched AS
+    (
+        SELECT pair.1 AS channel, pair.2 AS campaign, count() AS leads
+        FROM counted
+        ARRAY JOIN arrayDistinct(arrayMap(t -> tuple(t.3, t.4), path)) AS pair
+        GROUP BY channel, campaign
+    ),
+    contributions AS
+    (
+        SELECT
+            channel,
+            campaign,
+            leads,
+            CAST(map(), 'Map(String, Decimal(38, 4))') AS won,
+            CAST(map(), 'Map(String, Decimal(38, 4))') AS pipeline,
+            CAST(map(), 'Map(String, Decimal(38, 4))') AS spend
+        FROM touched
         UNION ALL
         SELECT
             channel,
             campaign,
-            '' AS lead_id,
+            toUInt64(0) AS leads,
+            if(won_code IS NULL, CAST(map(), 'Map(String, Decimal(38, 4))'),
+               map(assumeNotNull(won_code), toDecimal128(won_credit, 4) / 10000)) AS won,
+            if(pipeline_code IS NULL, CAST(map(), 'Map(String, Decimal(38, 4))'),
+               map(assumeNotNull(pipeline_code), toDecimal128(pipeline_credit, 4) / 10000)) AS pipeline,
+            CAST(map(), 'Map(String, Decimal(38, 4))') AS spend
+        FROM credits
+        UNION ALL
+        SELECT
+            channel,
+            campaign,
+            toUInt64(0) AS leads,
             CAST(map(), 'Map(String, Decimal(38, 4))') AS won,
             CAST(map(), 'Map(String, Decimal(38, 4))') AS pipeline,
             map(currency, amount) AS spend
@@ -205,7 +242,7 @@ FROM
     SELECT
         channel,
         campaign,
-        uniqExactIf(lead_id, lead_id != '') AS leads_touched,
+        sum(leads) AS leads_touched,
         mapFilter((code, amount) -> amount != 0, sumMap(won)) AS won_sum,
         mapFilter((code, amount) -> amount != 0, sumMap(pipeline)) AS pipeline_sum,
         mapFilter((code, amount) -> amount != 0, sumMap(spend)) AS spend_sum
