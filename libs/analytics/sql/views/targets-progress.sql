@@ -42,29 +42,19 @@ FROM
         t.owner AS owner,
         any(t.value) AS target_value,
         t.metric IN ('won_revenue', 'pipeline') AS money,
-        countIf(
-            multiIf(
-                t.metric = 'leads', f.captured_at,
-                t.metric = 'mqls', f.mql_at,
-                t.metric = 'sqls', f.sql_at,
-                t.metric = 'opportunities', f.opportunity_at,
-                t.metric = 'won_deals', f.won_at,
-                NULL
-            ) AS at IS NOT NULL
-            AND toDate32(toTimeZone(at, {time_zone:String})) >= t.fiscal_start AND toDate32(toTimeZone(at, {time_zone:String})) < t.fiscal_end
-            AND (t.owner = '' OR f.owner = t.owner)
+        sumIf(
+            f.leads,
+            f.fact_metric = t.metric AND NOT money
+            AND f.fact_day >= t.fiscal_start AND f.fact_day < t.fiscal_end
+            AND (t.owner = '' OR f.fact_owner = t.owner)
         ) AS actual_leads,
         mapFilter(
             (code, amount) -> amount != 0,
             sumMapIf(
-                if(t.metric = 'won_revenue', map(f.won_currency, f.won_amount), map(f.currency, f.opportunity_amount)),
-                (t.owner = '' OR f.owner = t.owner)
-                AND (
-                    (t.metric = 'won_revenue' AND f.won_at IS NOT NULL
-                        AND toDate32(toTimeZone(f.won_at, {time_zone:String})) >= t.fiscal_start AND toDate32(toTimeZone(f.won_at, {time_zone:String})) < t.fiscal_end)
-                    OR (t.metric = 'pipeline' AND f.opportunity_open
-                        AND toDate32(toTimeZone(f.opportunity_at, {time_zone:String})) >= t.fiscal_start AND toDate32(toTimeZone(f.opportunity_at, {time_zone:String})) < t.fiscal_end)
-                )
+                map(f.fact_currency, f.amount),
+                f.fact_metric = t.metric AND money
+                AND f.fact_day >= t.fiscal_start AND f.fact_day < t.fiscal_end
+                AND (t.owner = '' OR f.fact_owner = t.owner)
             )
         ) AS actual_money
     FROM
@@ -81,10 +71,39 @@ FROM
                 match(period, '^[0-9]{4}-Q[1-4]$'),
                 addMonths(period_end, {fiscal_start_month:UInt8} - 1),
                 period_end
-            ) AS fiscal_end
+            ) AS fiscal_end,
+            '' AS any_lead
         FROM {db:Identifier}.targets FINAL
     ) AS t
-    CROSS JOIN {{lead_funnel}} AS f
+    -- The leads' moments per metric, summed per (metric, day, owner, currency) first: a few
+    -- thousand rows, where joining every target with every lead made targets x leads rows. The
+    -- one row of metric '' exists when the funnel has a lead: a target matches it, so targets
+    -- are listed once there is at least one lead, whatever their metric's actuals.
+    INNER JOIN
+    (
+        SELECT
+            moment.1 AS fact_metric,
+            toDate32(toTimeZone(assumeNotNull(moment.2), {time_zone:String})) AS fact_day,
+            if(moment.1 = '', '', owner) AS fact_owner,
+            moment.3 AS fact_currency,
+            count() AS leads,
+            sum(moment.4) AS amount
+        FROM {{lead_funnel}}
+        ARRAY JOIN arrayFilter(
+            m -> m.2 IS NOT NULL,
+            [
+                ('', toDateTime64('1970-01-01 00:00:00', 3, 'UTC'), '', toDecimal128(0, 4)),
+                ('leads', captured_at, '', toDecimal128(0, 4)),
+                ('mqls', mql_at, '', toDecimal128(0, 4)),
+                ('sqls', sql_at, '', toDecimal128(0, 4)),
+                ('opportunities', opportunity_at, '', toDecimal128(0, 4)),
+                ('won_deals', won_at, '', toDecimal128(0, 4)),
+                ('won_revenue', won_at, won_currency, won_amount),
+                ('pipeline', if(opportunity_open, opportunity_at, NULL), currency, opportunity_amount)
+            ]
+        ) AS moment
+        GROUP BY fact_metric, fact_day, fact_owner, fact_currency
+    ) AS f ON f.fact_metric = t.metric OR f.fact_metric = t.any_lead
     GROUP BY t.team, t.metric, t.period, t.owner
 )
 ORDER BY team, metric, period, owner
