@@ -5,8 +5,11 @@
  * It must never leave a client checked out or an idle-client error unhandled — an
  * unhandled 'error' event would crash the process.
  */
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { Client, Pool, type PoolClient } from 'pg';
-import type { SqlExecutor, SqlQueryable, SqlRow } from './sql-executor';
+import { from as copyFromStdin } from 'pg-copy-streams';
+import type { SqlExecutor, SqlRow, SqlTransaction } from './sql-executor';
 
 export interface PgPoolExecutorOptions {
   readonly connectionString: string;
@@ -35,7 +38,7 @@ export class PgPoolExecutor implements SqlExecutor {
     await this.pool.query(sql);
   }
 
-  async transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: unknown;
     try {
@@ -90,11 +93,18 @@ export class PgPoolExecutor implements SqlExecutor {
   }
 }
 
-function clientQueryable(client: PoolClient): SqlQueryable {
+function clientQueryable(client: PoolClient): SqlTransaction {
   return {
     query: async (sql, params = []) => (await client.query<SqlRow>(sql, [...params])).rows,
     exec: async (sql) => {
       await client.query(sql);
+    },
+    // The COPY protocol through pg-copy-streams (node-postgres has no COPY of its own).
+    copyFrom: async (target, text) => {
+      await pipeline(
+        Readable.from([text]),
+        client.query(copyFromStdin(`COPY ${target} FROM STDIN`)),
+      );
     },
   };
 }

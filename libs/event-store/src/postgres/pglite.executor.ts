@@ -5,7 +5,7 @@
  * owner may share it with other components.
  */
 import type { PGliteInterface, Transaction } from '@electric-sql/pglite';
-import type { SqlExecutor, SqlQueryable, SqlRow } from './sql-executor';
+import type { SqlExecutor, SqlRow, SqlTransaction } from './sql-executor';
 
 export class PgliteExecutor implements SqlExecutor {
   constructor(
@@ -21,7 +21,7 @@ export class PgliteExecutor implements SqlExecutor {
     await this.db.exec(sql);
   }
 
-  async transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     return this.db.transaction((tx) => work(transactionQueryable(tx)));
   }
 
@@ -38,11 +38,15 @@ export class PgliteExecutor implements SqlExecutor {
   }
 }
 
-function transactionQueryable(tx: Transaction): SqlQueryable {
+function transactionQueryable(tx: Transaction): SqlTransaction {
   return {
     query: async (sql, params = []) => (await tx.query<SqlRow>(sql, [...params])).rows,
     exec: async (sql) => {
       await tx.exec(sql);
+    },
+    // PGlite has no STDIN: COPY reads the blob handed with the query from its /dev/blob device.
+    copyFrom: async (target, text) => {
+      await tx.query(`COPY ${target} FROM '/dev/blob'`, [], { blob: new Blob([text]) });
     },
   };
 }

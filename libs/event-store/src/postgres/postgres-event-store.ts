@@ -6,12 +6,12 @@
  * checkpoints a position never skips a smaller one.
  * Concurrent appends go to the server in groups (append-group-commit.ts, ADR 0013): one
  * statement and one commit for several streams, one outcome per append.
- * Bulk appends to new streams (`appendToNewStreams`) go through a second function,
- * `append_new_streams`, that draws positions the same way: one statement per call.
+ * Bulk appends to new streams (`appendToNewStreams`) COPY their rows after drawing positions
+ * the same way (postgres-bulk-append.ts): one transaction per call.
  * An append made under an idempotency reservation runs the same statement inside a
  * transaction that also records it against the key (postgres-idempotency-store.ts).
  * It must never write events other than through `append_events` or
- * `append_new_streams`, and never update or delete a recorded event.
+ * a COPY that drew its positions first, and never update or delete a recorded event.
  */
 import { validateAppend } from '../append-validation';
 import { OpenSubscriptions } from '../catch-up-subscription';
@@ -48,11 +48,8 @@ import {
   type PendingAppend,
 } from './append-group-commit';
 import { PostgresApiKeyStore } from './postgres-api-key-store';
-import {
-  isServerError,
-  translateAppendError,
-  translateBulkAppendError,
-} from './postgres-append-errors';
+import { copyToNewStreams, postgresBulkAppendSql } from './postgres-bulk-append';
+import { isServerError, translateAppendError } from './postgres-append-errors';
 import {
   type PostgresEventStoreSql,
   postgresApiKeySql,
@@ -260,23 +257,14 @@ export class PostgresEventStore
       const { eventId, type, schemaVersion, data, metadata } = event;
       return { streamId, streamRevision, eventId, type, schemaVersion, data, metadata };
     });
-    let result;
-    try {
-      result = await this.executor.query(this.sql.appendToNewStreams, [
-        [...streams.keys()],
-        JSON.stringify(rows),
-      ]);
-    } catch (error) {
-      throw translateBulkAppendError(error);
-    }
-    const row = result[0];
-    if (row === undefined) throw new Error('bulk append: append_new_streams returned no row');
-    return {
-      streams: streams.size,
-      events: Number(bigintColumn(row, 'event_count')),
-      firstGlobalPosition: bigintColumn(row, 'first_global_position'),
-      lastGlobalPosition: bigintColumn(row, 'last_global_position'),
-    };
+    const written = await copyToNewStreams(
+      this.executor,
+      postgresBulkAppendSql(this.names),
+      this.names.channel,
+      [...streams.keys()],
+      rows,
+    );
+    return { streams: streams.size, ...written };
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

@@ -16,9 +16,19 @@ export interface SqlQueryable {
   exec(sql: string): Promise<void>;
 }
 
+/** What a transaction can do beyond queries: bulk loading. */
+export interface SqlTransaction extends SqlQueryable {
+  /**
+   * COPY into `target` (`table (columns)`) from `text` in COPY's text format. Each engine
+   * names its own source (a server's STDIN, PGlite's blob device); `target` is SQL text
+   * built by the store, never by a caller.
+   */
+  copyFrom(target: string, text: string): Promise<void>;
+}
+
 export interface SqlExecutor extends SqlQueryable {
   /** Runs `work` inside BEGIN/COMMIT on one connection; ROLLBACK if it throws. */
-  transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
   /**
    * Calls `onNotify` for each NOTIFY on `channel` until the returned function is
    * called. `onLost` reports that the listening connection died; the caller decides
