@@ -92,9 +92,10 @@ const uuid = (next: () => number) => {
 };
 
 /**
- * Appends one wave: `leads` scored leads (varied fit, touchpoints, live MQL decisions, sales
- * outcomes) with campaign spend and targets among them, so that the planning facts are written
- * in the same batches as lead rows. Returns how many events it appended.
+ * Appends one wave: `leads` scored leads (varied fit, touchpoints, anonymous visitors' touches
+ * stitched at capture, live MQL decisions, sales outcomes) with campaign spend and targets
+ * among them, so that the planning facts are written in the same batches as lead rows. Returns
+ * how many events it appended.
  */
 async function appendWave(
   store: EventStore,
@@ -150,12 +151,19 @@ async function appendWave(
   // Every event is drawn here, in order, so that the data depends on the seed alone; the
   // appends then run four at a time (the global order of the streams does not matter).
   const appends: { stream: string; events: EventToAppend[]; revision: 'no_stream' | 'any' }[] = [];
-  const population = scoredLeads(leads, seed + 7919 * (wave + 1), month(0).getTime());
+  // With anonymous visitors stitched at capture (ADR 0012): their touches are in streams of
+  // their own, so a batch can hold a lead's capture without its visitor's touches or after them.
+  const population = scoredLeads(leads, seed + 7919 * (wave + 1), month(0).getTime(), {
+    visitors: true,
+  });
   for (const [index, lead] of population.entries()) {
     // Lead ids carry six random hex digits after the index: skip the rare repeat across waves.
     if (used.has(lead.leadId)) continue;
     used.add(lead.leadId);
     appends.push({ stream: leadStreamId(lead.leadId), events: lead.events, revision: 'no_stream' });
+    for (const visitor of lead.visitorStreams) {
+      appends.push({ stream: visitor.streamId, events: visitor.events, revision: 'no_stream' });
+    }
     if (index % 20 === 10) {
       const fact = planning(Math.floor(index / 20));
       const events = [encodeForStore(fact.event, meta(fact.at))];

@@ -4,6 +4,11 @@
  * way the write side takes them, and sales outcomes. For tests of rule replays that must find
  * leads on both sides of a changed threshold. Deterministic: the same seed, the same events
  * (ids included).
+ *
+ * With `visitors`, about half the leads were anonymous visitors first (ADR 0012): their
+ * captures stitch one or two visitor ids whose touches (ad clicks, page views) came before the
+ * capture, some after it, and now and then a browser shared with the lead before. Those touches
+ * are drawn from a generator of their own, so everything else is the same as without them.
  */
 import { encodeForStore, type TandemEvent } from '@tandem/contracts';
 import {
@@ -12,7 +17,9 @@ import {
   evolveLead,
   initialLeadState,
   touchpointKinds,
+  visitorStreamId,
   type LeadEvent,
+  type TouchpointKind,
 } from '@tandem/domain';
 import type { EventToAppend } from '@tandem/event-store';
 
@@ -23,6 +30,21 @@ export interface ScoredLead {
   /** The lead's story, in order, with business times: the raw events tests count from. */
   readonly story: readonly { readonly event: LeadEvent; readonly occurredAt: string }[];
   readonly events: EventToAppend[];
+  /**
+   * The visitor streams this lead brings (with `visitors`): each `visitor-<id>` stream once,
+   * with the lead that stitched it first. Append them like the lead's own stream.
+   */
+  readonly visitorStreams: readonly VisitorStream[];
+}
+
+export interface VisitorStream {
+  readonly streamId: string;
+  readonly events: EventToAppend[];
+}
+
+export interface ScoredLeadOptions {
+  /** Leads stitch anonymous visitors with touches before (and after) capture. */
+  readonly visitors?: boolean;
 }
 
 /** mulberry32: a tiny seeded PRNG, enough for test data. */
@@ -46,8 +68,16 @@ const hex = (next: () => number, length: number) =>
 const uuid = (next: () => number) =>
   `${hex(next, 8)}-${hex(next, 4)}-7${hex(next, 3)}-8${hex(next, 3)}-${hex(next, 12)}`;
 
-export function scoredLeads(count: number, seed = 7, start = Date.UTC(2025, 9, 1)): ScoredLead[] {
+export function scoredLeads(
+  count: number,
+  seed = 7,
+  start = Date.UTC(2025, 9, 1),
+  options: ScoredLeadOptions = {},
+): ScoredLead[] {
   const next = random(seed);
+  const visiting = random(seed ^ 0x5eed);
+  /** Visitor ids of earlier leads: a browser now and then shared with the next lead. */
+  const earlierVisitors: string[] = [];
   const leads: ScoredLead[] = [];
   for (let index = 0; index < count; index++) {
     const leadId = `lead-${String(index).padStart(5, '0')}-${hex(next, 6)}`;
@@ -81,6 +111,18 @@ export function scoredLeads(count: number, seed = 7, start = Date.UTC(2025, 9, 1
         },
       },
     });
+    const visitors = options.visitors
+      ? visitorsOf(visiting, index, clock, earlierVisitors)
+      : { ids: [], streams: [] };
+    if (visitors.ids.length > 0) {
+      const capture = story[0]!.event;
+      if (capture.type === 'LeadCaptured') {
+        story[0] = {
+          ...story[0]!,
+          event: { ...capture, data: { ...capture.data, visitorIds: visitors.ids } },
+        };
+      }
+    }
     if (next() < 0.6) {
       story.push({
         occurredAt: at(30),
@@ -208,7 +250,69 @@ export function scoredLeads(count: number, seed = 7, start = Date.UTC(2025, 9, 1
         actor: { kind: 'system', id: 'rules-test', role: 'system' },
       }),
     );
-    leads.push({ leadId, channel, campaign, story, events });
+    leads.push({ leadId, channel, campaign, story, events, visitorStreams: visitors.streams });
   }
   return leads;
+}
+
+/**
+ * One lead's visitors: none for about half the leads, otherwise one or two ids, each with one
+ * to three touches in the days before the capture at `capturedAt` and sometimes one after it;
+ * one lead in ten also stitches an earlier lead's visitor (a shared browser, whose touches then
+ * count for both, ADR 0012), whose stream is not repeated.
+ */
+function visitorsOf(
+  next: () => number,
+  index: number,
+  capturedAt: number,
+  earlier: string[],
+): { ids: string[]; streams: VisitorStream[] } {
+  if (next() < 0.5) return { ids: [], streams: [] };
+  const ids: string[] = [];
+  const streams: VisitorStream[] = [];
+  const visitors = 1 + Math.floor(next() * 2);
+  for (let v = 0; v < visitors; v++) {
+    const visitorId = `v_${index}_${v}_${hex(next, 8)}`;
+    ids.push(visitorId);
+    const touches: { at: number; kind: TouchpointKind }[] = [];
+    const before = 1 + Math.floor(next() * 3);
+    for (let t = 0; t < before; t++) {
+      touches.push({
+        at: capturedAt - (1 + Math.floor(next() * 96)) * 3_600_000,
+        kind: 'ad_click',
+      });
+    }
+    if (next() < 0.3) touches.push({ at: capturedAt + 7_200_000, kind: 'page_view' });
+    touches.sort((a, b) => a.at - b.at);
+    streams.push({
+      streamId: visitorStreamId(visitorId),
+      events: touches.map(({ at, kind }) =>
+        encodeForStore(
+          {
+            type: 'AnonymousTouchpointRecorded',
+            data: {
+              visitorId,
+              touchpointId: uuid(next),
+              kind,
+              channel: pick(next, ['paid_social', 'display', 'organic_search']),
+              campaign: next() < 0.6 ? pick(next, ['retargeting', 'brand']) : null,
+            },
+          },
+          {
+            eventId: uuid(next),
+            leadId: null,
+            accountId: null,
+            occurredAt: new Date(at).toISOString(),
+            correlationId: uuid(next),
+            causationId: null,
+            actor: { kind: 'system', id: 'rules-test', role: 'system' },
+          },
+        ),
+      ),
+    });
+  }
+  const shared = earlier.length > 0 && next() < 0.1 ? earlier[earlier.length - 1] : undefined;
+  if (shared !== undefined && !ids.includes(shared)) ids.push(shared);
+  earlier.push(...streams.map((stream) => stream.streamId.slice('visitor-'.length)));
+  return { ids, streams };
 }
