@@ -1,17 +1,24 @@
 /**
  * Property: whatever the API accepts, the projector projects; whatever it refuses as malformed
  * is a 400 naming the field. fast-check generates lead journeys (several leads, through
- * marketing or sales-sourced, their commands interleaved at random) whose values are valid, at a bound, or just past one (business time
+ * marketing or sales-sourced, some first anonymous visitors whose touches the capture stitches
+ * (ADR 0012), their commands interleaved at random) whose values are valid, at a bound, or just past one (business time
  * around 1900 and 2300, amounts with four and five decimals, text of 500 and 501 characters,
  * U+0000, lone surrogates, lead ids in every spelling) and sends them through the real API
  * (PGlite + chDB, embedded projector). After each run, for every lead of the run, the events
  * per type in ClickHouse's lead_events equal those in the store and those the API reported,
- * and the reconciliation is ok.
+ * every visitor's touches in visitor_touches equal its stream, and the reconciliation is ok.
  *
  * Runs are short (tens of commands): one with a fixed seed, so CI always covers the same
  * ground, and a few random ones; a failure prints the seed and the failing command list (no shrinking: each attempt costs a run).
  */
-import { leadStreamId, type Role, salesforceSuffix, touchpointKinds } from '@tandem/domain';
+import {
+  leadStreamId,
+  type Role,
+  salesforceSuffix,
+  touchpointKinds,
+  visitorStreamId,
+} from '@tandem/domain';
 import fc from 'fast-check';
 import request from 'supertest';
 import type { AnalyticsHandle } from '../apps/funnel-api/src/platform/analytics.provider';
@@ -130,7 +137,16 @@ interface Step {
   readonly spelling: number;
   /** For a merge: which lead of the run it names (LEADS_PER_RUN: one never captured). */
   readonly target?: number;
+  /**
+   * For a visit, which of the lead's visitors it is (VISITOR_SPELLINGS.length - 1: a malformed
+   * id, a 400 naming the path); for a capture, which visitor ids it stitches.
+   */
+  readonly visitor?: number;
+  readonly stitch?: Stitch;
 }
+
+/** The visitor ids a capture names: none, its visitors, or a list the API must refuse. */
+type Stitch = 'none' | 'first' | 'both' | 'repeated' | 'email';
 
 type Body = Record<string, unknown>;
 type Bodies = (strict: boolean) => fc.Arbitrary<{ path: string; body: Body }>;
@@ -225,6 +241,22 @@ const stepBodies: Record<string, Bodies> = {
     fc.record({ reason: label('not_icp', 'no_budget')(strict), note: note(strict) }),
   ),
   recycle: at('recycle', (strict) => fc.record({ reason: label('not now')(strict) })),
+  // A touch of one of the lead's anonymous visitors (POST /visitors/{id}/touchpoints): a
+  // touchpoint id sent twice is recorded once.
+  visit: at('touchpoints', (strict) =>
+    fc.record({
+      touchpointId: either<unknown>(
+        fc.oneof(fc.uuid(), fc.constant('t-repeated')),
+        fc.constantFrom<unknown>('', 'x'.repeat(501), null),
+      )(strict),
+      kind: either<unknown>(
+        fc.constantFrom('ad_click', 'page_view', 'social'),
+        fc.constant('telepathy'),
+      )(strict),
+      channel: label('paid_social', 'display')(strict),
+      campaign: fc.oneof(fc.constant(null), label('retargeting')(strict)),
+    }),
+  ),
 };
 
 const marketingPath = ['capture', 'touchpoint', 'profile', 'mql', 'handoff', 'accept', 'sql'];
@@ -247,18 +279,37 @@ function journey(lead: number): fc.Arbitrary<Step[]> {
         { weight: 1, arbitrary: fc.integer({ min: 1, max: 5 }) },
       ),
       fc.constantFrom(...endings),
-      fc.array(fc.constantFrom('touchpoint', 'profile', 'recycle'), { maxLength: 2 }),
+      fc.array(fc.constantFrom('touchpoint', 'profile', 'recycle', 'visit'), { maxLength: 2 }),
       fc.option(fc.integer({ min: 0, max: LEADS_PER_RUN }), { nil: undefined, freq: 3 }),
+      fc.integer({ min: 0, max: 3 }),
     )
-    .chain(([path, depth, ending, extras, mergeTarget]) => {
-      const commands = [...path, ...ending].slice(0, depth).concat(extras);
+    .chain(([path, depth, ending, extras, mergeTarget, visitsBefore]) => {
+      // Anonymous touches come first (the lead's visitors before it filled the form); an
+      // extra one may come after the capture (the same person, still counted).
+      const visits = Array.from({ length: visitsBefore }, () => 'visit');
+      const commands = [...visits, ...[...path, ...ending].slice(0, depth), ...extras];
       // Each command once with values that may be out of bounds, then (usually) once more
       // with valid ones, so a refused attempt does not end the journey.
       const steps = commands.flatMap((command) => {
         const attempt = (strict: boolean) =>
           fc
-            .tuple(stepBodies[command]!(strict), fc.nat(5))
-            .map(([{ path, body }, spelling]): Step => ({ lead, command, path, body, spelling }));
+            .tuple(
+              stepBodies[command]!(strict),
+              fc.nat(5),
+              strict ? fc.nat(1) : fc.nat(2),
+              strict
+                ? fc.constantFrom<Stitch>('none', 'first', 'both')
+                : fc.constantFrom<Stitch>('none', 'first', 'both', 'repeated', 'email'),
+            )
+            .map(([{ path, body }, spelling, visitor, stitch]): Step => ({
+              lead,
+              command,
+              path,
+              body,
+              spelling,
+              ...(command === 'visit' ? { visitor } : {}),
+              ...(command === 'capture' ? { stitch } : {}),
+            }));
         return [attempt(false), fc.option(attempt(true), { nil: undefined, freq: 4 })];
       });
       if (mergeTarget !== undefined && mergeTarget !== lead) {
@@ -331,6 +382,31 @@ function leadsOfRun(run: number): RunLead[] {
 
 const neverCaptured = (run: number) => `hubspot:${800_000 + run}`;
 
+/** A lead's two anonymous visitors in a run (random-looking, 8–64 URL-safe characters). */
+const visitorsOf = (run: number, lead: number): [string, string] => [
+  `v_${run}_${lead}_laptop`,
+  `v_${run}_${lead}_phone`,
+];
+/** What a visit's path may say instead of a visitor id: each refused with a 400 naming it. */
+const MALFORMED_VISITOR_IDS = ['short', 'ada@example.com', 'v_' + 'x'.repeat(63)];
+
+/** The visitorIds a capture sends for its stitch. */
+function stitched(stitch: Stitch | undefined, run: number, lead: number): string[] | undefined {
+  const [laptop, phone] = visitorsOf(run, lead);
+  switch (stitch ?? 'none') {
+    case 'none':
+      return undefined;
+    case 'first':
+      return [laptop];
+    case 'both':
+      return [laptop, phone];
+    case 'repeated':
+      return [laptop, laptop];
+    case 'email':
+      return ['ada@example.com'];
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sending and checking.
 
@@ -340,12 +416,37 @@ interface Refusal {
   readonly body: unknown;
 }
 
-/** Sends the run's commands; returns the event types the API reported per canonical lead id. */
+/**
+ * Sends the run's commands; returns the event types the API reported per canonical lead id,
+ * and how many touches it recorded per visitor.
+ */
 async function send(steps: readonly Step[], leads: readonly RunLead[], run: number) {
   const reported = new Map<string, string[]>(leads.map((lead) => [lead.canonical, []]));
+  const visited = new Map<string, number>(
+    leads.flatMap((_, lead) => visitorsOf(run, lead).map((id): [string, number] => [id, 0])),
+  );
   const malformed: Refusal[] = [];
   const headers = await identity('ops');
   for (const step of steps) {
+    if (step.command === 'visit') {
+      const visitor =
+        visitorsOf(run, step.lead)[step.visitor ?? 0] ??
+        MALFORMED_VISITOR_IDS[step.spelling % MALFORMED_VISITOR_IDS.length]!;
+      const response = await request(suite.http)
+        .post(`/visitors/${encodeURIComponent(visitor)}/touchpoints`)
+        .set(headers)
+        .send(step.body);
+      if (response.status === 201) {
+        // A touchpoint id the visitor already has is answered without an event.
+        const { eventId } = response.body as { eventId: string | null };
+        if (eventId !== null) visited.set(visitor, (visited.get(visitor) ?? 0) + 1);
+      } else if (response.status === 400) {
+        malformed.push({ step, status: response.status, body: response.body });
+      } else {
+        throw new Error(`visit answered ${response.status}: ${JSON.stringify(response.body)}`);
+      }
+      continue;
+    }
     const lead = leads[step.lead]!;
     const spelled = lead.spellings[step.spelling % lead.spellings.length]!;
     let body = step.body;
@@ -360,7 +461,10 @@ async function send(steps: readonly Step[], leads: readonly RunLead[], run: numb
       step.command === 'capture'
         ? '/leads'
         : `/leads/${encodeURIComponent(spelled.trim())}/${step.path}`;
-    if (step.command === 'capture') body = { ...body, leadId: spelled };
+    if (step.command === 'capture') {
+      const visitorIds = stitched(step.stitch, run, step.lead);
+      body = { ...body, leadId: spelled, ...(visitorIds ? { visitorIds } : {}) };
+    }
     const response = await request(suite.http).post(path).set(headers).send(body);
     if (response.status === 200 || response.status === 201) {
       const result = response.body as { leadId: string; events: { type: string }[] };
@@ -378,7 +482,7 @@ async function send(steps: readonly Step[], leads: readonly RunLead[], run: numb
       expect(response.status === 200).toBe(false);
     }
   }
-  return { reported, malformed };
+  return { reported, visited, malformed };
 }
 
 /** A 400 names each field it refuses: problem `errors[]` with a field path, as the body pipe writes it. */
@@ -406,6 +510,20 @@ const countByType = (types: readonly string[]) => {
   return counts;
 };
 
+/** How many touches of a visitor ClickHouse holds (visitor_touches, exactly once each). */
+async function projectedTouches(visitorId: string): Promise<number> {
+  const { client, database } = suite.api.app.get<AnalyticsHandle>(ANALYTICS);
+  const result = await client.query({
+    query:
+      'SELECT count() AS touches FROM {db:Identifier}.visitor_touches FINAL ' +
+      'WHERE visitor_id = {visitor:String}',
+    query_params: { db: database, visitor: visitorId },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ touches: string | number }>();
+  return Number(row?.touches ?? 0);
+}
+
 async function projectedByType(leadId: string): Promise<Record<string, number>> {
   const { client, database } = suite.api.app.get<AnalyticsHandle>(ANALYTICS);
   const result = await client.query({
@@ -423,7 +541,7 @@ const property = fc.asyncProperty(commandsOfRun, async (steps) => {
   runNumber += 1;
   const run = runNumber;
   const leads = leadsOfRun(run);
-  const { reported, malformed } = await send(steps, leads, run);
+  const { reported, visited, malformed } = await send(steps, leads, run);
   malformed.forEach(expectFieldsNamed);
 
   await waitForProjection(suite.http);
@@ -438,6 +556,15 @@ const property = fc.asyncProperty(commandsOfRun, async (steps) => {
     expect(await projectedByType(lead.canonical)).toEqual(expected);
   }
   expect(await projectedByType(neverCaptured(run))).toEqual({});
+  // Every touch the API recorded for a visitor is in its stream once, and projected once.
+  for (const [visitorId, touches] of visited) {
+    const stored = await suite.api.store.readStream(visitorStreamId(visitorId));
+    expect({ visitorId, stored: stored.length }).toEqual({ visitorId, stored: touches });
+    expect({ visitorId, projected: await projectedTouches(visitorId) }).toEqual({
+      visitorId,
+      projected: touches,
+    });
+  }
 
   const reconciliation = await request(suite.http)
     .get('/analytics/reconciliation')
