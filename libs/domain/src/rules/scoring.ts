@@ -56,13 +56,30 @@ export function fitScore(definition: FunnelDefinition, lead: LeadFacts): number 
   return total === 0 ? 0 : round2((met / total) * 100);
 }
 
+type Touchpoint = LeadFacts['touchpoints'][number];
+
+/**
+ * A touchpoint's time in ms, parsed once per touchpoint object. Classifying a history scores
+ * its touchpoints again at every later event, so parsing the same text each time was most of
+ * the cost of a replay; touchpoints are immutable, so the cache is invisible to callers.
+ */
+const touchpointTimes = new WeakMap<Touchpoint, number>();
+function touchpointTime(touchpoint: Touchpoint): number {
+  let time = touchpointTimes.get(touchpoint);
+  if (time === undefined) {
+    time = Date.parse(touchpoint.occurredAt);
+    touchpointTimes.set(touchpoint, time);
+  }
+  return time;
+}
+
 /** 0–cap: touchpoint points halved every `halfLifeDays` before the decision time. */
 export function intentScore(definition: FunnelDefinition, lead: LeadFacts, at: string): number {
   const now = Date.parse(at);
   let score = 0;
   for (const touchpoint of lead.touchpoints) {
     const points = definition.intent.touchpointPoints[touchpoint.kind] ?? 0;
-    const ageDays = Math.max(0, (now - Date.parse(touchpoint.occurredAt)) / DAY_MS);
+    const ageDays = Math.max(0, (now - touchpointTime(touchpoint)) / DAY_MS);
     score += points * Math.pow(0.5, ageDays / definition.intent.halfLifeDays);
   }
   return round2(Math.min(definition.intent.cap, score));
