@@ -3,19 +3,17 @@
  * the embedded projector caught up, then the views read back as JSON and CSV, with filters,
  * pagination, the backward-compatible bare arrays, and 400s that name the parameter.
  */
-import type { Role } from '@tandem/domain';
 import request from 'supertest';
 import { eventually } from './support/eventually';
 import { funnelApiPerFile } from './support/funnel-api.fixture';
+import { postAs, qualifyAsMql } from './support/lead-commands';
 import { asRole } from './support/auth-headers';
 
 jest.setTimeout(120_000);
 
 const suite = funnelApiPerFile('analytics-api');
 
-const as = (role: Role) => asRole(role, `${role}-tester`);
-const post = (path: string, role: Role, body: object = {}) =>
-  request(suite.http).post(path).set(as(role)).send(body);
+const post = postAs(() => suite.http);
 const get = (path: string) => request(suite.http).get(path).set(asRole('ops'));
 
 /** A campaign name CSV must quote: a comma and double quotes. */
@@ -32,12 +30,7 @@ async function mqlLead(source: { channel: string; campaign: string }, accountId?
     ...(accountId ? { accountId } : {}),
   }).expect(201);
   const leadId = (captured.body as { leadId: string }).leadId;
-  await post(`/leads/${leadId}/touchpoints`, 'marketing', {
-    kind: 'demo_request',
-    channel: 'web',
-  }).expect(200);
-  await post(`/leads/${leadId}/profile`, 'marketing', { role: 'cmo' }).expect(200);
-  await post(`/leads/${leadId}/mql`, 'marketing').expect(200);
+  await qualifyAsMql(post, leadId);
   return leadId;
 }
 

@@ -5,20 +5,16 @@
  * out BY HAND below. Also the route's own rules: a retry is answered, not recorded twice; a
  * malformed visitor id is a 400 naming it; sales may not record marketing's tracking.
  */
-import type { Role } from '@tandem/domain';
 import request from 'supertest';
 import { asRole } from './support/auth-headers';
 import { waitForProjection, funnelApiPerFile } from './support/funnel-api.fixture';
+import { postAs, qualifyAsMql, winDeal } from './support/lead-commands';
 
 jest.setTimeout(120_000);
 
 const suite = funnelApiPerFile('attribution-api');
 
-const post = (path: string, role: Role, body: object = {}) =>
-  request(suite.http)
-    .post(path)
-    .set(asRole(role, `${role}-tester`))
-    .send(body);
+const post = postAs(() => suite.http);
 
 const visitor = 'v_api_laptop01';
 const anonymousTouch = (
@@ -78,23 +74,8 @@ describe('touches before capture over HTTP', () => {
       occurredAt: '2026-01-10T10:00:00.000Z',
     }).expect(201);
     const leadId = (captured.body as { leadId: string }).leadId;
-    await post(`/leads/${leadId}/touchpoints`, 'marketing', {
-      kind: 'demo_request',
-      channel: 'web',
-    }).expect(200);
-    await post(`/leads/${leadId}/profile`, 'marketing', { role: 'cmo' }).expect(200);
-    await post(`/leads/${leadId}/mql`, 'marketing').expect(200);
-    await post(`/leads/${leadId}/handoff`, 'marketing', { owner: 'marco.rossi' }).expect(200);
-    await post(`/leads/${leadId}/accept`, 'sales').expect(200);
-    await post(`/leads/${leadId}/sql`, 'sales', {
-      criteriaMet: ['budget', 'need', 'timeline'],
-    }).expect(200);
-    await post(`/leads/${leadId}/opportunity`, 'sales', {
-      stage: 'discovery',
-      amount: 30000,
-      currency: 'EUR',
-    }).expect(200);
-    await post(`/leads/${leadId}/won`, 'sales', { amount: 28000 }).expect(200);
+    await qualifyAsMql(post, leadId);
+    await winDeal(post, leadId, { owner: 'marco.rossi' });
     await waitForProjection(suite.http);
 
     // Path: paid_search/spring (8 Jan, FT), social/retarget (9 Jan), webinar/launch (capture,

@@ -9,6 +9,7 @@ import { defaultFunnelDefinition, leadStreamId, type Role } from '@tandem/domain
 import { ActivateFunnelDefinition } from '../apps/funnel-api/src/definitions/activate-funnel-definition.handler';
 import { eventually } from './support/eventually';
 import { funnelApiPerFile } from './support/funnel-api.fixture';
+import { postAs, qualifyAsMql, winDeal } from './support/lead-commands';
 import { asRole } from './support/auth-headers';
 
 jest.setTimeout(120_000);
@@ -35,19 +36,12 @@ async function capture(overrides: Record<string, unknown> = {}): Promise<string>
   return (response.body as { leadId: string }).leadId;
 }
 
-function post(path: string, role: Role, body: object = {}) {
-  return request(suite.http).post(path).set(as(role)).send(body);
-}
+const post = postAs(() => suite.http);
 
 /** Captures a lead and takes it to MQL (demo request + ICP role lift it over the threshold). */
 async function mqlLead(): Promise<string> {
   const leadId = await capture();
-  await post(`/leads/${leadId}/touchpoints`, 'marketing', {
-    kind: 'demo_request',
-    channel: 'web',
-  }).expect(200);
-  await post(`/leads/${leadId}/profile`, 'marketing', { role: 'cmo' }).expect(200);
-  await post(`/leads/${leadId}/mql`, 'marketing').expect(200);
+  await qualifyAsMql(post, leadId);
   return leadId;
 }
 
@@ -202,20 +196,7 @@ describe('who the events say acted', () => {
 describe('a lead from capture to a won deal, seen by both lenses', () => {
   it('projects into ClickHouse, the lenses agree, and the timeline shows every event', async () => {
     const leadId = await mqlLead();
-    await post(`/leads/${leadId}/handoff`, 'marketing', {
-      owner: 'marco.rossi',
-      team: 'emea',
-    }).expect(200);
-    await post(`/leads/${leadId}/accept`, 'sales').expect(200);
-    await post(`/leads/${leadId}/sql`, 'sales', {
-      criteriaMet: ['budget', 'need', 'timeline'],
-    }).expect(200);
-    await post(`/leads/${leadId}/opportunity`, 'sales', {
-      stage: 'discovery',
-      amount: 30000,
-      currency: 'EUR',
-    }).expect(200);
-    await post(`/leads/${leadId}/won`, 'sales', { amount: 28000 }).expect(200);
+    await winDeal(post, leadId, { owner: 'marco.rossi', team: 'emea' });
 
     const head = await suite.api.store.headPosition();
     await eventually(async () => {
