@@ -20,6 +20,8 @@ const views: readonly string[] = [
   '/analytics/funnel/time-in-stage',
   '/analytics/funnel/cohorts?grain=week',
   '/analytics/funnel/cohorts?grain=month',
+  '/analytics/funnel/trend?grain=month',
+  '/analytics/funnel/leads?stage=won',
   '/analytics/marketing',
   ...attributionModels.map((model) => `/analytics/marketing/attribution?model=${model}`),
   '/analytics/sales',
