@@ -104,6 +104,14 @@ function requireOwner(state: LeadState, command: LeadCommand['type']): string {
   return state.owner;
 }
 
+/** A code the command names must be one of the dictionary's shared list (sources, reasons). */
+function requireListed(what: string, code: string, list: readonly { readonly code: string }[]) {
+  const codes = list.map((entry) => entry.code);
+  if (!codes.includes(code)) {
+    throw new RuleViolationError(`${what} ${code} is not in the shared list (${codes.join(', ')})`);
+  }
+}
+
 export function decideLead(
   command: LeadCommand,
   state: LeadState,
@@ -202,12 +210,7 @@ export function decideLead(
             : 'only a lead in nurturing can go to sales directly',
         );
       }
-      const sources = entry.sources.map((source) => source.code);
-      if (!sources.includes(command.data.source)) {
-        throw new RuleViolationError(
-          `sales source ${command.data.source} is not in the shared list (${sources.join(', ')})`,
-        );
-      }
+      requireListed('sales source', command.data.source, entry.sources);
       return [
         {
           type: 'LeadHandedToSales',
@@ -232,12 +235,7 @@ export function decideLead(
     case 'RejectLead': {
       requireTransition(state, command.type, definition, 'rejected');
       const owner = requireOwner(state, command.type);
-      const known = definition.rejectionReasons.map((reason) => reason.code);
-      if (!known.includes(command.data.reason)) {
-        throw new RuleViolationError(
-          `rejection reason ${command.data.reason} is not in the shared list (${known.join(', ')})`,
-        );
-      }
+      requireListed('rejection reason', command.data.reason, definition.rejectionReasons);
       return [
         {
           type: 'LeadRejectedBySales',
@@ -322,12 +320,7 @@ export function decideLead(
 
     case 'LoseDeal': {
       const opportunity = requireOpportunity(state, command.type, definition, 'lost');
-      const known = definition.lossReasons.map((reason) => reason.code);
-      if (!known.includes(command.data.reason)) {
-        throw new RuleViolationError(
-          `loss reason ${command.data.reason} is not in the shared list (${known.join(', ')})`,
-        );
-      }
+      requireListed('loss reason', command.data.reason, definition.lossReasons);
       return [
         {
           type: 'DealLost',
