@@ -1,39 +1,19 @@
-import {
-  LeadNotFoundError,
-  LifecycleViolationError,
-  RuleViolationError,
-  type DomainError,
-} from '../errors';
-import { defaultFunnelDefinition } from '../rules/default-funnel-definition';
+import { LeadNotFoundError, LifecycleViolationError, RuleViolationError } from '../errors';
 import {
   defaultTransitions,
-  type FunnelDefinition,
   type LifecycleTransition,
   parseFunnelDefinition,
 } from '../rules/funnel-definition';
+import { defaultFunnelDefinition } from '../rules/default-funnel-definition';
+import { leadDeciderSpecification } from '../testing/lead-decider.given';
 import type { LeadCommand } from './lead.commands';
-import { decideLead } from './lead.decider';
 import type { LeadEvent } from './lead.events';
-import { evolveLead, initialLeadState } from './lead.state';
 
 const NOW = '2026-03-10T09:00:00.000Z';
 const LEAD = '0190d0b0-0000-7000-8000-000000000001';
 
 /** given events (all at NOW) → when command → then events, or then error. */
-function given(events: LeadEvent[], definition: FunnelDefinition = defaultFunnelDefinition) {
-  const state = events.reduce((s, e) => evolveLead(s, e, NOW), initialLeadState());
-  const run = (command: LeadCommand) =>
-    decideLead(command, state, { leadId: LEAD, definition, now: NOW });
-  return {
-    when: (command: LeadCommand) => ({
-      then: (expected: LeadEvent[]) => expect(run(command)).toEqual(expected),
-      thenFails: (error: new (...args: never[]) => DomainError, message?: RegExp) => {
-        expect(() => run(command)).toThrow(error);
-        if (message) expect(() => run(command)).toThrow(message);
-      },
-    }),
-  };
-}
+const given = leadDeciderSpecification(LEAD, NOW);
 
 const captured: LeadEvent = {
   type: 'LeadCaptured',

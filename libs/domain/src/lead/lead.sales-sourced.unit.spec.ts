@@ -2,31 +2,18 @@
  * The sales-sourced entry path (ADR 0008), given/when/then: a lead that reaches sales without an
  * MQL is recorded as such, only where the dictionary declares the path and only from nurturing.
  */
-import { LifecycleViolationError, RuleViolationError, type DomainError } from '../errors';
+import { LifecycleViolationError, RuleViolationError } from '../errors';
 import { defaultFunnelDefinition } from '../rules/default-funnel-definition';
-import { type FunnelDefinition, parseFunnelDefinition } from '../rules/funnel-definition';
+import { parseFunnelDefinition } from '../rules/funnel-definition';
+import { leadDeciderSpecification } from '../testing/lead-decider.given';
 import type { LeadCommand } from './lead.commands';
-import { decideLead } from './lead.decider';
 import type { LeadEvent } from './lead.events';
-import { evolveLead, initialLeadState } from './lead.state';
 
 const NOW = '2026-03-10T09:00:00.000Z';
 const LEAD = '0190d0b0-0000-7000-8000-0000000000a1';
 
-function given(events: LeadEvent[], definition: FunnelDefinition = defaultFunnelDefinition) {
-  const state = events.reduce((s, e) => evolveLead(s, e, NOW), initialLeadState());
-  const run = (command: LeadCommand) =>
-    decideLead(command, state, { leadId: LEAD, definition, now: NOW });
-  return {
-    when: (command: LeadCommand) => ({
-      then: (expected: LeadEvent[]) => expect(run(command)).toEqual(expected),
-      thenFails: (error: new (...args: never[]) => DomainError, message: RegExp) => {
-        expect(() => run(command)).toThrow(error);
-        expect(() => run(command)).toThrow(message);
-      },
-    }),
-  };
-}
+/** given events (all at NOW) → when command → then events, or then error. */
+const given = leadDeciderSpecification(LEAD, NOW);
 
 const captured: LeadEvent = {
   type: 'LeadCaptured',
