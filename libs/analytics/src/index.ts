@@ -77,6 +77,8 @@ export {
   type RuleSetTransitionCode,
 } from './rules/rule-set.lifecycle';
 export { RuleSetRepository } from './rules/rule-set.repository';
+export { AnalyticsHealthRepository } from './clickhouse/analytics-health.repository';
+export { ReconciliationRepository } from './views/reconciliation/reconciliation.repository';
 export { computeRuleFacts, computeRuleFactsBetween, ruleInputEvent } from './rules/rule-facts';
 export {
   LogProjection,

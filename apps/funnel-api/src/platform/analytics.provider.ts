@@ -2,10 +2,12 @@
 import type { Provider } from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
+  AnalyticsHealthRepository,
   AnalyticsQueries,
   closeAnalyticsClient,
   createAnalyticsClient,
   migrate,
+  ReconciliationRepository,
   RuleSetRepository,
 } from '@tandem/analytics';
 import type { TandemConfig } from '@tandem/config';
@@ -17,6 +19,10 @@ export interface AnalyticsHandle {
   readonly queries: AnalyticsQueries;
   /** Rule sets and activations: services use this, never SQL of their own. */
   readonly ruleSets: RuleSetRepository;
+  /** The full reconciliation verdict (lenses and rule sets against the raw events). */
+  readonly reconciliation: ReconciliationRepository;
+  /** Whether ClickHouse answers, for the readiness probe. */
+  readonly health: AnalyticsHealthRepository;
   close(): Promise<void>;
 }
 
@@ -33,6 +39,8 @@ export async function openAnalytics(config: TandemConfig['clickhouse']): Promise
     database: config.database,
     queries: new AnalyticsQueries(client, { database: config.database }),
     ruleSets: new RuleSetRepository(client, { database: config.database }),
+    reconciliation: new ReconciliationRepository(client, { database: config.database }),
+    health: new AnalyticsHealthRepository(client),
     close: () => closeAnalyticsClient(client),
   };
 }
