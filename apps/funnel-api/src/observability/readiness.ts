@@ -87,7 +87,7 @@ export class ReadinessProbe {
         (position) => ({ up: true as const, position }),
         (error: unknown) => this.down('event store', error, { up: false as const }),
       ),
-      withDeadline(this.analytics.client.query({ query: 'SELECT 1' }).then((r) => r.text())).then(
+      withDeadline(this.analytics.health.ping()).then(
         () => true,
         (error: unknown) => this.down('ClickHouse', error, false),
       ),
