@@ -21,7 +21,7 @@ import {
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { reconcileAll, type ViewOptions } from '@tandem/analytics';
+import type { ViewOptions } from '@tandem/analytics';
 import {
   Allow,
   MARKETING_LENS_READERS,
@@ -223,10 +223,7 @@ export class AnalyticsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const { rules } = await this.scope(query, response);
-    const reconciliation = await reconcileAll(this.analytics.client, this.analytics.queries, {
-      database: this.analytics.database,
-      rules,
-    });
+    const reconciliation = await this.analytics.reconciliation.reconcile({ rules });
     if (chooseFormat(query.format, accept) === 'json') return reconciliation;
     return send(response, present(reconciliationChecks, reconciliation.checks, {}, 'csv'));
   }

@@ -14,7 +14,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { failsSettled, reconcileAll } from '@tandem/analytics';
+import { failsSettled } from '@tandem/analytics';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS } from '../platform/tokens';
 
@@ -72,9 +72,7 @@ export class ReconciliationMonitor implements OnApplicationBootstrap, OnModuleDe
   private async check(): Promise<void> {
     const checkedAt = new Date().toISOString();
     try {
-      const verdict = await reconcileAll(this.analytics.client, this.analytics.queries, {
-        database: this.analytics.database,
-      });
+      const verdict = await this.analytics.reconciliation.reconcile();
       const state = verdict.ok ? 'ok' : failsSettled(verdict) ? 'failed' : 'unsettled';
       if (state === 'failed') {
         this.logger.error(`reconciliation failed: ${verdict.findings.join('; ')}`);
