@@ -91,10 +91,11 @@ module.exports = {
     },
     {
       name: 'production-never-imports-dev-dependencies',
-      comment: 'What the built apps load must be a runtime dependency.',
+      comment:
+        'What the built apps load must be a runtime dependency. A type-only import loads nothing: the kafkajs adapters (contracts, sla-watch) name its types, and the team that picks kafkajs brings it.',
       severity: 'error',
       from: { path: '^(apps|libs)/', pathNot: [spec, testingCode] },
-      to: { dependencyTypes: ['npm-dev'] },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'no-cycles',

@@ -11,6 +11,8 @@ export * from './schema-ids';
 export * from './kafka-message.codec';
 export * from './json-schemas';
 export * from './subscribe';
+export * from './subscribe.platformatic';
+export * from './message-stream.reader';
 // Which fields arrive sealed, and how to tell one was given without opening it (ADR 0009).
 export {
   ERASED_VALUE,
