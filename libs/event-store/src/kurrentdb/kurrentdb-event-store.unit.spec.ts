@@ -30,7 +30,11 @@ import {
 } from '../event-store.errors';
 import type { EventToAppend, RecordedEvent } from '../event-store.port';
 import type { KurrentDbClient } from './kurrentdb-client';
-import { KurrentDbRecordError, SCHEMA_VERSION_KEY } from './kurrentdb-event-codec';
+import {
+  KurrentDbRecordError,
+  type KurrentRecord,
+  SCHEMA_VERSION_KEY,
+} from './kurrentdb-event-codec';
 import { KurrentDbEventStore, createKurrentDbEventStore } from './kurrentdb-event-store';
 import { CHECKPOINT_EVENT_TYPE, checkpointStreamName } from './kurrentdb-filters';
 import { UnrepresentablePositionError, comparePositions } from './kurrentdb-positions';
@@ -38,17 +42,8 @@ import { UnrepresentablePositionError, comparePositions } from './kurrentdb-posi
 const HOUR_MS = 3_600_000;
 const DELIVERY_TIMEOUT_MS = 5_000;
 
-interface StoredRecord {
-  readonly streamId: string;
-  readonly id: string;
-  readonly revision: bigint;
-  readonly type: string;
-  readonly created: Date;
-  readonly isJson: boolean;
-  readonly data: unknown;
-  readonly metadata: unknown;
-  readonly position: Position;
-}
+/** What the fake keeps: the codec's record, always with its position in the log. */
+type StoredRecord = KurrentRecord & { readonly position: Position };
 
 class FakeLiveSubscription extends EventEmitter {
   cancelled = false;
