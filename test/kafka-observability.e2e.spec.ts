@@ -19,11 +19,15 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { loadConfig } from '@tandem/config';
 import { createLogger } from '@tandem/logging';
-import { createKafka, ensureLeadEventTopics } from '@tandem/messaging';
+import {
+  createAdmin,
+  createConsumer,
+  createProducer,
+  ensureLeadEventTopics,
+} from '@tandem/messaging';
 import { metricNames, startTracing } from '@tandem/observability';
 import { leadStreamId } from '@tandem/domain';
 import { parsePrometheusText, sampleValue } from '@tandem/testing';
-import { Partitioners } from 'kafkajs';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createFunnelApi } from '../apps/funnel-api/src/funnel-api';
@@ -80,21 +84,16 @@ describeWhenPostgres(postgresUnavailableReason())('a command’s trace across Ka
     });
     const kafkaConfig = config.kafka!;
     const app = await createFunnelApi({ ...config, auth: testAuthConfig(), logLevel: 'error' });
-    const kafka = createKafka(kafkaConfig, 'tracing-test');
-    await ensureLeadEventTopics(kafka, kafkaConfig);
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    const consumer = kafka.consumer({ groupId: kafkaConfig.consumerGroup });
-    const dlq = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    const admin = kafka.admin();
+    await ensureLeadEventTopics(kafkaConfig);
+    const producer = createProducer(kafkaConfig, 'tracing-relay');
+    const consumer = createConsumer(kafkaConfig, kafkaConfig.consumerGroup, 'tracing-projector');
+    const dlq = createProducer(kafkaConfig, 'tracing-dlq');
+    const admin = createAdmin(kafkaConfig, 'tracing-test');
     // The API's own chDB client: one embedded ClickHouse per data directory and process.
     const analytics = app.get<AnalyticsHandle>(ANALYTICS).client;
     let relay: Relay | null = null;
+    let projector: KafkaProjector | null = null;
     try {
-      await Promise.all([producer.connect(), consumer.connect(), dlq.connect(), admin.connect()]);
       const http = app.getHttpServer() as App;
       await request(http)
         .post('/leads')
@@ -116,7 +115,7 @@ describeWhenPostgres(postgresUnavailableReason())('a command’s trace across Ka
         createLogger('relay', 'error'),
       );
       await relay.start();
-      const projector = new KafkaProjector(consumer, dlq, admin, analytics, {
+      projector = new KafkaProjector(consumer, dlq, admin, analytics, {
         topic: kafkaConfig.topic.name,
         dlqTopic: kafkaConfig.topic.dlq,
         groupId: kafkaConfig.consumerGroup,
@@ -147,8 +146,9 @@ describeWhenPostgres(postgresUnavailableReason())('a command’s trace across Ka
       expect(consumed.name).toBe(`process ${kafkaConfig.topic.name}`);
     } finally {
       await relay?.stop();
-      await consumer.disconnect();
-      await Promise.all([producer.disconnect(), dlq.disconnect(), admin.disconnect()]);
+      await projector?.stop();
+      await consumer.close(true);
+      await Promise.all([producer.close(), dlq.close(), admin.close()]);
       await app.close();
       await dropSchema(schema);
       await rm(dataDir, { recursive: true, force: true });

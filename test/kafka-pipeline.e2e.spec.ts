@@ -16,12 +16,17 @@ import {
   createAnalyticsClient,
   migrate,
 } from '@tandem/analytics';
-import { loadConfig } from '@tandem/config';
+import { loadConfig, type KafkaConfig } from '@tandem/config';
 import { encodeForStore, eventHeaders } from '@tandem/contracts';
 import { DEFINITIONS_STREAM, defaultFunnelDefinition, leadStreamId } from '@tandem/domain';
 import { createPostgresEventStore, type EventStore } from '@tandem/event-store';
-import { createKafka, ensureLeadEventTopics } from '@tandem/messaging';
-import { type Kafka, Partitioners } from 'kafkajs';
+import {
+  consumeTopics,
+  createAdmin,
+  createConsumer,
+  createProducer,
+  ensureLeadEventTopics,
+} from '@tandem/messaging';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createFunnelApi } from '../apps/funnel-api/src/funnel-api';
@@ -49,7 +54,7 @@ interface Pipeline {
   readonly dataDir: string;
   readonly env: Record<string, string>;
   readonly store: EventStore;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaConfig;
 }
 
 async function pipeline(): Promise<Pipeline> {
@@ -98,9 +103,8 @@ async function pipeline(): Promise<Pipeline> {
     { expectedRevision: 'no_stream' },
   );
   const config = loadConfig(env);
-  const kafka = createKafka(config.kafka!, 'test');
-  await ensureLeadEventTopics(kafka, config.kafka!);
-  return { schema, topic, dataDir, env, store, kafka };
+  await ensureLeadEventTopics(config.kafka!);
+  return { schema, topic, dataDir, env, store, kafka: config.kafka! };
 }
 
 async function dispose(p: Pipeline, workers: Worker[]): Promise<void> {
@@ -271,16 +275,18 @@ describeWhenPostgres(postgresUnavailableReason())('Kafka pipeline (real broker)'
     const p = await pipeline();
     const workers: Worker[] = [];
     try {
-      const producer = p.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-      await producer.connect();
+      const producer = createProducer(p.kafka, 'poison');
       await producer.send({
-        topic: p.topic,
         messages: [
-          { key: 'poison-1', value: 'this is not json' },
-          { key: 'poison-2', value: JSON.stringify({ eventId: 'x', type: 'LeadCaptured' }) },
+          { topic: p.topic, key: 'poison-1', value: 'this is not json' },
+          {
+            topic: p.topic,
+            key: 'poison-2',
+            value: JSON.stringify({ eventId: 'x', type: 'LeadCaptured' }),
+          },
         ],
       });
-      await producer.disconnect();
+      await producer.close();
       const journey = leadJourney(1, 'chatbot');
       await p.store.append(leadStreamId(journey.leadId), journey.events, {
         expectedRevision: 'no_stream',
@@ -293,19 +299,16 @@ describeWhenPostgres(postgresUnavailableReason())('Kafka pipeline (real broker)'
       expect((await projector.health<{ deadLettered: number }>()).deadLettered).toBe(2);
 
       const dead: { key: string; reason: string }[] = [];
-      const consumer = p.kafka.consumer({ groupId: `dlq-reader-${randomUUID()}` });
-      await consumer.connect();
-      await consumer.subscribe({ topic: `${p.topic}.dlq`, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          dead.push({
-            key: message.key?.toString() ?? '',
-            reason: message.headers?.[eventHeaders.dlqReason]?.toString() ?? '',
-          });
-        },
+      const consumer = createConsumer(p.kafka, `dlq-reader-${randomUUID()}`, 'dlq-reader');
+      const stream = await consumeTopics(consumer, [`${p.topic}.dlq`]);
+      stream.on('data', (message) => {
+        dead.push({
+          key: message.key ?? '',
+          reason: message.headers.get(eventHeaders.dlqReason)?.toString() ?? '',
+        });
       });
       await eventually(async () => (dead.length >= 2 ? true : undefined), 'dead letters arrive');
-      await consumer.disconnect();
+      await consumer.close(true);
       expect(dead.map((d) => d.key).sort()).toEqual(['poison-1', 'poison-2']);
       expect(dead.find((d) => d.key === 'poison-1')?.reason).toMatch(/not JSON/);
       expect(dead.find((d) => d.key === 'poison-2')?.reason).toMatch(/envelope/);
@@ -328,10 +331,15 @@ describeWhenPostgres(postgresUnavailableReason())('Kafka pipeline (real broker)'
     const workers: Worker[] = [];
     const config = loadConfig(p.env).kafka!;
     const client = await openAnalytics(p.dataDir);
-    const kafka = createKafka(config, 'retrying-member');
-    const consumer = kafka.consumer({ groupId: config.consumerGroup });
-    const dlq = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    const admin = kafka.admin();
+    const consumer = createConsumer(config, config.consumerGroup, 'retrying-member');
+    const dlq = createProducer(config, 'retrying-member');
+    const admin = createAdmin(config, 'retrying-member');
+    const projector = new KafkaProjector(consumer, dlq, admin, client, {
+      topic: config.topic.name,
+      dlqTopic: config.topic.dlq,
+      groupId: config.consumerGroup,
+      database: DATABASE,
+    });
     const rename = (from: string, to: string) =>
       client.command({
         query: 'RENAME TABLE {db:Identifier}.{from:Identifier} TO {db:Identifier}.{to:Identifier}',
@@ -339,13 +347,6 @@ describeWhenPostgres(postgresUnavailableReason())('Kafka pipeline (real broker)'
       });
     try {
       await migrate(client, { database: DATABASE });
-      await Promise.all([consumer.connect(), dlq.connect(), admin.connect()]);
-      const projector = new KafkaProjector(consumer, dlq, admin, client, {
-        topic: config.topic.name,
-        dlqTopic: config.topic.dlq,
-        groupId: config.consumerGroup,
-        database: DATABASE,
-      });
       // Every batch writes its checkpoint row: without the table, every batch fails.
       await rename('projection_checkpoint', 'projection_checkpoint_away');
       await projector.start();
@@ -383,9 +384,10 @@ describeWhenPostgres(postgresUnavailableReason())('Kafka pipeline (real broker)'
       expect(projector.status()).toMatchObject({ deadLettered: 0, crashed: null });
       expect((await countRows(client)).distinct).toBe(journey.events.length);
     } finally {
-      await consumer.disconnect();
-      await dlq.disconnect();
-      await admin.disconnect();
+      await projector.stop();
+      await consumer.close(true);
+      await dlq.close();
+      await admin.close();
       await closeAnalyticsClient(client);
       await dispose(p, workers);
     }
@@ -400,11 +402,9 @@ describeWhenPostgres(postgresUnavailableReason())('Kafka pipeline (real broker)'
     try {
       await migrate(client, { database: DATABASE });
       for (const name of ['a', 'b']) {
-        const kafka = createKafka(config, `member-${name}`);
-        const consumer = kafka.consumer({ groupId: config.consumerGroup });
-        const dlq = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-        const admin = kafka.admin();
-        await Promise.all([consumer.connect(), dlq.connect(), admin.connect()]);
+        const consumer = createConsumer(config, config.consumerGroup, `member-${name}`);
+        const dlq = createProducer(config, `member-${name}`);
+        const admin = createAdmin(config, `member-${name}`);
         const projector = new KafkaProjector(consumer, dlq, admin, client, {
           topic: config.topic.name,
           dlqTopic: config.topic.dlq,
@@ -415,18 +415,18 @@ describeWhenPostgres(postgresUnavailableReason())('Kafka pipeline (real broker)'
         members.push({
           projector,
           close: async () => {
-            await consumer.disconnect();
-            await dlq.disconnect();
-            await admin.disconnect();
+            await projector.stop();
+            await consumer.close(true);
+            await dlq.close();
+            await admin.close();
           },
         });
       }
-      const admin = p.kafka.admin();
-      await admin.connect();
+      const admin = createAdmin(p.kafka, 'group-watch');
       await eventually(async () => {
-        const { groups } = await admin.describeGroups([config.consumerGroup]);
-        const group = groups[0];
-        return group?.state === 'Stable' && group.members.length === 2 ? true : undefined;
+        const groups = await admin.describeGroups({ groups: [config.consumerGroup] });
+        const group = groups.get(config.consumerGroup);
+        return group?.state === 'Stable' && group.members.size === 2 ? true : undefined;
       }, 'both members join the group');
 
       const journeys = Array.from({ length: 120 }, (_, i) => leadJourney(i));
@@ -452,7 +452,7 @@ describeWhenPostgres(postgresUnavailableReason())('Kafka pipeline (real broker)'
       expect((await new AnalyticsQueries(client, { database: DATABASE }).reconcile()).ok).toBe(
         true,
       );
-      await admin.disconnect();
+      await admin.close();
     } finally {
       for (const member of members) await member.close();
       await closeAnalyticsClient(client);

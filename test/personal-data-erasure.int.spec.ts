@@ -17,8 +17,7 @@ import { encodeForStore } from '@tandem/contracts';
 import { leadStreamId, type LeadEvent } from '@tandem/domain';
 import { loadConfig } from '@tandem/config';
 import { createEventStore, supportsPersonalData } from '@tandem/event-store';
-import { createKafka, ensureLeadEventTopics } from '@tandem/messaging';
-import { Partitioners } from 'kafkajs';
+import { createProducer, ensureLeadEventTopics } from '@tandem/messaging';
 import { Client } from 'pg';
 import pino from 'pino';
 import { Relay } from '../apps/relay/src/relay';
@@ -365,11 +364,9 @@ describeWhenPostgres(
       TANDEM_KAFKA_REPLICATION: '1',
       TANDEM_DATA_DIR: keyDir,
     });
-    const kafka = createKafka(config.kafka!, 'erasure-test');
-    await ensureLeadEventTopics(kafka, config.kafka!);
+    await ensureLeadEventTopics(config.kafka!);
     const store = await createEventStore(config.eventStore, { keyDir });
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
+    const producer = createProducer(config.kafka!, 'erasure-test');
     const relay = new Relay(
       store,
       producer,
@@ -431,7 +428,7 @@ describeWhenPostgres(
       }
     } finally {
       await relay.stop();
-      await producer.disconnect();
+      await producer.close();
       await store.close();
     }
   });

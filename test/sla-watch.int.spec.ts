@@ -1,7 +1,7 @@
 /**
  * sla-watch on the real broker: envelopes published as the relay publishes them
  * (toEventMessage of stored records), the runner in-process with an in-memory
- * Notifier. One lead misses its SLA, one is accepted in time; a restart replays
+ * Notifier, once on each client's LeadEventSource (platformatic, kafkajs). One lead misses its SLA, one is accepted in time; a restart replays
  * the topic and the notifier's memory of keys keeps owners from a second page.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,9 +12,13 @@ import {
   type TandemEvent,
   toEventMessage,
 } from '@tandem/contracts';
-import { createKafka, ensureLeadEventTopics } from '@tandem/messaging';
-import { type Kafka, Partitioners } from 'kafkajs';
+import type { KafkaConfig } from '@tandem/config';
+import { createProducer, ensureLeadEventTopics } from '@tandem/messaging';
+import { Kafka, logLevel } from 'kafkajs';
+import { kafkajsSource } from '../apps/sla-watch/src/kafkajs.source';
+import type { LeadEventSource } from '../apps/sla-watch/src/lead-events.source';
 import { createMemoryNotifier } from '../apps/sla-watch/src/memory.notifier';
+import { platformaticSource } from '../apps/sla-watch/src/platformatic.source';
 import { startSlaWatch, type SlaWatchRunner } from '../apps/sla-watch/src/sla-watch.runner';
 import { eventually } from './support/eventually';
 
@@ -44,7 +48,7 @@ function stored(leadId: string, revision: number, event: TandemEvent, occurredAt
   } satisfies StoredEventLike;
 }
 
-async function leadEventsTopic(): Promise<{ kafka: Kafka; topic: string }> {
+async function leadEventsTopic(): Promise<{ kafka: KafkaConfig; topic: string }> {
   const brokers = process.env.TANDEM_TEST_KAFKA_BROKERS;
   if (!brokers)
     throw new Error('TANDEM_TEST_KAFKA_BROKERS is not set: the int global setup starts the broker');
@@ -56,19 +60,35 @@ async function leadEventsTopic(): Promise<{ kafka: Kafka; topic: string }> {
     TANDEM_KAFKA_PARTITIONS: '3',
     TANDEM_KAFKA_REPLICATION: '1',
   });
-  const kafka = createKafka(config.kafka!, 'sla-watch-test');
-  await ensureLeadEventTopics(kafka, config.kafka!);
-  return { kafka, topic };
+  await ensureLeadEventTopics(config.kafka!);
+  return { kafka: config.kafka!, topic };
 }
 
-describe('sla-watch (real broker)', () => {
+const sources: Record<string, (kafka: KafkaConfig) => Promise<LeadEventSource>> = {
+  platformatic: async (kafka) =>
+    platformaticSource({ clientId: 'sla-watch-test', bootstrapBrokers: [...kafka.brokers] }),
+  kafkajs: (kafka) =>
+    kafkajsSource(
+      new Kafka({
+        clientId: 'sla-watch-test',
+        brokers: [...kafka.brokers],
+        logLevel: logLevel.WARN,
+      }),
+    ),
+};
+
+describe.each(Object.keys(sources))('sla-watch on %s (real broker)', (client) => {
   const runners: SlaWatchRunner[] = [];
+  let source: LeadEventSource | undefined;
   afterEach(async () => {
     for (const runner of runners.splice(0)) await runner.stop();
+    await source?.close();
   });
 
   it('notifies each hand-off once, escalates only the missed SLA, and pages nobody twice after a restart', async () => {
     const { kafka, topic } = await leadEventsTopic();
+    const opened = await sources[client]!(kafka);
+    source = opened;
     const late = `late-${randomUUID()}`;
     const inTime = `in-time-${randomUUID()}`;
     const slaDueAt = ago(HOUR);
@@ -90,20 +110,19 @@ describe('sla-watch (real broker)', () => {
       { type: 'LeadAcceptedBySales', data: { owner: 'lena', note: null } },
       ago(2 * HOUR),
     );
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
+    const producer = createProducer(kafka, 'sla-watch-test');
     // The in-time hand-off twice: the relay delivers at least once.
     await producer.send({
-      topic,
-      acks: -1,
-      messages: [lateHandOff, inTimeHandOff, inTimeHandOff, acceptance].map(toEventMessage),
+      messages: [lateHandOff, inTimeHandOff, inTimeHandOff, acceptance]
+        .map(toEventMessage)
+        .map((message) => ({ ...message, topic })),
     });
-    await producer.disconnect();
+    await producer.close();
 
     const notifier = createMemoryNotifier();
     const start = async () => {
       const runner = await startSlaWatch({
-        kafka,
+        source: opened,
         groupId: `sla-watch-test-${randomUUID()}`,
         topic,
         notifier,

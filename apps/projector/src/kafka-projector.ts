@@ -4,14 +4,23 @@
  * idempotent on event id, so a batch redelivered after a crash, a rebalance or a
  * retry collapses on read. Scale out by starting more members of the group.
  *
- * A batch is three steps with typed outcomes (StepOutcome): decode each message
- * (undecodable → dlq), write the valid ones (a ClickHouse failure → retry the same
- * batch in place with back-off, heartbeating; the projection's contract refuses some
- * → dlq), and send the dead letters to the DLQ topic (a broker failure → retry).
- * Only then is the offset committed. It must never commit an offset whose event is
- * neither projected nor dead-lettered.
+ * One loop reads the message stream (libs/messaging's fences: committed offsets, no
+ * autocommit) and takes what has arrived, at most MAX_BATCH messages, as one batch per
+ * partition. A batch is three steps with typed outcomes (StepOutcome): decode each message
+ * (undecodable → dlq), write the valid ones (a ClickHouse failure → retry the same batch in
+ * place with back-off; the stream stops fetching once its buffer is full, and heartbeats go on
+ * on their own timer; the projection's contract refuses some → dlq), and send the dead letters
+ * to the DLQ topic (a broker failure → retry). Only then is the offset committed.
+ *
+ * After a rebalance the stream still delivers what it had buffered from partitions that moved
+ * to another member: a batch of a partition this member no longer owns is dropped (the new
+ * owner reads it from the committed offset), and a retry gives up when its partition goes.
+ * Messages below an offset this member already settled (the stream rewinds kept partitions to
+ * the committed offset after a rejoin) are skipped, so they are not dead-lettered twice.
+ * It must never commit an offset whose event is neither projected nor dead-lettered.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
+import { SpanKind } from '@opentelemetry/api';
 import {
   projectBatch,
   retryOnFailure,
@@ -19,12 +28,29 @@ import {
   untilSettled,
   type RetryLoopOptions,
 } from '@tandem/analytics';
-import { eventHeaders, readEventHeaders, type TandemEnvelope } from '@tandem/contracts';
-import { SpanKind } from '@opentelemetry/api';
+import {
+  eventHeaders,
+  readEventHeaders,
+  streamReader,
+  type TandemEnvelope,
+} from '@tandem/contracts';
+import {
+  consumeTopics,
+  groupLag,
+  headerRecord,
+  ownsPartition,
+  type KafkaAdmin,
+  type KafkaConsumer,
+  type KafkaMessageStream,
+  type KafkaProducer,
+  type PartitionLag,
+} from '@tandem/messaging';
 import { carriesTrace, endWithError, startSpanFrom } from '@tandem/observability';
-import type { Admin, Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import type { Message } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { classifyMessage } from './message-outcome';
+
+export type { PartitionLag } from '@tandem/messaging';
 
 export interface KafkaProjectorOptions {
   readonly topic: string;
@@ -33,85 +59,118 @@ export interface KafkaProjectorOptions {
   readonly database: string;
 }
 
-export interface PartitionLag {
-  readonly partition: number;
-  readonly committed: string;
-  readonly high: string;
-  readonly lag: string;
-}
+type KafkaMessage = Message<string, Buffer, string, Buffer>;
+
+/** At most this many messages per batch (a fetch of small events is often more). */
+const MAX_BATCH = 1_000;
 
 export class KafkaProjector {
   private projected = 0;
   private deadLettered = 0;
+  private stale = 0;
   private crashed: string | null = null;
   /** The reason the current batch is being retried; null once a batch goes through. */
   private failure: string | null = null;
+  private stream: KafkaMessageStream | null = null;
+  private stopping = false;
+  private loop: Promise<void> = Promise.resolve();
+  /** Per partition: the next offset this member has not settled yet. */
+  private readonly settled = new Map<number, bigint>();
 
   constructor(
-    private readonly consumer: Consumer,
-    private readonly dlqProducer: Producer,
-    private readonly admin: Admin,
+    private readonly consumer: KafkaConsumer,
+    private readonly dlqProducer: KafkaProducer,
+    private readonly admin: KafkaAdmin,
     private readonly analytics: ClickHouseClient,
     private readonly options: KafkaProjectorOptions,
     private readonly logger?: Logger,
   ) {}
 
+  /** Joins the group; batches are projected in the background until stop(). */
   async start(): Promise<void> {
-    this.consumer.on(this.consumer.events.CRASH, (event) => {
-      this.crashed = event.payload.error.message;
+    const stream = await consumeTopics(this.consumer, [this.options.topic]);
+    this.stream = stream;
+    // What kafkajs called a crash: the stream gave up (a fetch error it cannot recover from).
+    stream.on('error', (error) => {
+      this.crashed = error.message;
+      this.logger?.error({ err: error }, 'message stream failed');
     });
-    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
+    this.loop = this.run(stream);
+  }
+
+  /** Resolves when the loop ended after stop(); rejects with the reason it ended before. */
+  get done(): Promise<void> {
+    return this.loop;
+  }
+
+  /** Finishes (or abandons, uncommitted) the batch in hand and closes the stream. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.stream?.close();
+    await this.loop.catch(() => undefined);
   }
 
   status() {
     return {
       projected: this.projected,
       deadLettered: this.deadLettered,
+      staleSkipped: this.stale,
       crashed: this.crashed,
       failure: this.failure,
     };
   }
 
   /** Per partition: committed offset of the group, high watermark, and the difference. */
-  async lag(): Promise<PartitionLag[]> {
-    const [committed] = await this.admin.fetchOffsets({
-      groupId: this.options.groupId,
-      topics: [this.options.topic],
-    });
-    const high = await this.admin.fetchTopicOffsets(this.options.topic);
-    return high
-      .map(({ partition, high: end }) => {
-        const offset = committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
-        const done = BigInt(offset) < 0n ? 0n : BigInt(offset);
-        return { partition, committed: offset, high: end, lag: (BigInt(end) - done).toString() };
-      })
-      .sort((a, b) => a.partition - b.partition);
+  lag(): Promise<PartitionLag[]> {
+    return groupLag(this.admin, this.options.groupId, this.options.topic);
   }
 
-  private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    const last = batch.messages.at(-1);
-    if (!last || !payload.isRunning() || payload.isStale()) return;
+  private async run(stream: KafkaMessageStream): Promise<void> {
+    // One reader for the stream's life: it keeps the stream paused across rebalances.
+    const nextMessages = streamReader<KafkaMessage>(stream, MAX_BATCH);
+    for (;;) {
+      const messages = await nextMessages();
+      if (messages === null || this.stopping) break;
+      for (const [partition, batch] of byPartition(messages)) {
+        if (this.stopping) break;
+        await this.handleBatch(partition, batch);
+      }
+    }
+    if (!this.stopping) {
+      throw new Error(`message stream ended: ${this.crashed ?? 'closed by the client'}`);
+    }
+  }
+
+  private owns(partition: number): boolean {
+    return !this.stopping && ownsPartition(this.consumer, this.options.topic, partition);
+  }
+
+  private async handleBatch(partition: number, messages: readonly KafkaMessage[]): Promise<void> {
+    // Buffered before a rebalance moved the partition: the new owner reads it from the commit.
+    if (!this.owns(partition)) {
+      this.stale += messages.length;
+      this.settled.delete(partition);
+      return;
+    }
+    // Rewound to the committed offset after a rejoin: what this member settled already is done.
+    const from = this.settled.get(partition) ?? -1n;
+    const batch = messages.filter((message) => message.offset >= from);
+    if (batch.length === 0) return;
 
     // A CONSUMER span per traced message (none when tracing is off), child of the relay's
     // publish span: the command's trace ends here, when its event is projected.
-    const spans = batch.messages.map((message) =>
-      carriesTrace(message.headers)
-        ? startSpanFrom(message.headers, `process ${batch.topic}`, SpanKind.CONSUMER, {
+    const spans = batch.map((message) => {
+      const headers = headerRecord(message.headers);
+      return carriesTrace(headers)
+        ? startSpanFrom(headers, `process ${this.options.topic}`, SpanKind.CONSUMER, {
             'messaging.system': 'kafka',
-            'messaging.destination.name': batch.topic,
-            'messaging.kafka.offset': message.offset,
+            'messaging.destination.name': this.options.topic,
+            'messaging.kafka.offset': message.offset.toString(),
           })
-        : null,
-    );
+        : null;
+    });
     try {
-      await this.projectAndCommit(payload);
+      await this.projectAndCommit(partition, batch);
     } catch (error) {
       for (const span of spans) if (span) endWithError(span, error);
       // A rebalance or shutdown took the partition while the batch was retrying: nothing is
@@ -122,23 +181,25 @@ export class KafkaProjector {
     for (const span of spans) span?.end();
   }
 
-  private async projectAndCommit(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    const last = batch.messages.at(-1);
+  private async projectAndCommit(partition: number, batch: readonly KafkaMessage[]): Promise<void> {
+    const last = batch.at(-1);
     if (!last) return;
     const envelopes: TandemEnvelope[] = [];
     const dead: { index: number; reason: string }[] = [];
     // By the decoded value's id, not a header: older messages may carry no id header at all.
     const indexOf = new Map<string, number>();
-    batch.messages.forEach((message, index) => {
-      const outcome = classifyMessage(message);
+    batch.forEach((message, index) => {
+      const outcome = classifyMessage({
+        value: message.value ?? null,
+        headers: headerRecord(message.headers),
+      });
       if (outcome.kind === 'ok') {
         envelopes.push(outcome.value);
         indexOf.set(outcome.value.eventId, index);
       } else if (outcome.kind === 'dlq') dead.push({ index, reason: outcome.reason });
     });
 
-    const retrying = this.retryLoop(payload);
+    const retrying = this.retryLoop(partition);
     const written = await untilSettled(
       (attempt) =>
         retryOnFailure(attempt, () =>
@@ -155,7 +216,7 @@ export class KafkaProjector {
     }
     if (dead.length > 0) {
       await untilSettled(
-        (attempt) => retryOnFailure(attempt, () => this.sendToDlq(batch, dead)),
+        (attempt) => retryOnFailure(attempt, () => this.sendToDlq(partition, batch, dead)),
         retrying,
       );
     }
@@ -163,53 +224,69 @@ export class KafkaProjector {
     // Counted before the commit: whoever sees the offset committed sees the counts too.
     this.projected += written.value.projected;
     this.deadLettered += dead.length;
-
-    payload.resolveOffset(last.offset);
-    await payload.commitOffsetsIfNecessary({
-      topics: [
-        {
-          topic: batch.topic,
-          partitions: [
-            { partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-          ],
-        },
-      ],
-    });
-    await payload.heartbeat();
+    this.settled.set(partition, last.offset + 1n);
+    await this.commit(partition, last);
     for (const { index, reason } of dead) {
-      const message = batch.messages[index];
+      const message = batch[index];
       this.logger?.warn(
         {
-          offset: message?.offset,
-          partition: batch.partition,
-          correlationId: readEventHeaders(message?.headers).correlationId,
+          offset: message?.offset.toString(),
+          partition,
+          correlationId: readEventHeaders(message && headerRecord(message.headers)).correlationId,
           reason,
         },
         'message dead-lettered',
       );
     }
     this.logger?.info(
-      { partition: batch.partition, offset: last.offset, projected: written.value.projected },
+      { partition, offset: last.offset.toString(), projected: written.value.projected },
       'batch projected and committed',
     );
   }
 
+  /**
+   * Commits the offset after `last`, only for a partition this member still owns: a partition
+   * that moved during the batch is read again by its new owner from the previous commit. A
+   * failed commit is not retried: the next batch's commit covers it, and a lost partition is
+   * read again from the offset before it (a duplicate, which the projection absorbs).
+   */
+  private async commit(partition: number, last: KafkaMessage): Promise<void> {
+    if (!this.owns(partition)) return;
+    await this.consumer
+      .commit({
+        offsets: [
+          {
+            topic: this.options.topic,
+            partition,
+            offset: last.offset + 1n,
+            leaderEpoch: last.leaderEpoch,
+          },
+        ],
+      })
+      .catch((error: unknown) => {
+        this.logger?.warn(
+          { partition, offset: last.offset.toString(), err: error },
+          'offset not committed; a later commit or the next owner covers it',
+        );
+      });
+  }
+
   private async sendToDlq(
-    batch: EachBatchPayload['batch'],
+    partition: number,
+    batch: readonly KafkaMessage[],
     dead: readonly { index: number; reason: string }[],
   ): Promise<void> {
     await this.dlqProducer.send({
-      topic: this.options.dlqTopic,
-      acks: -1,
       messages: dead.map(({ index, reason }) => {
-        const message = batch.messages[index];
+        const message = batch[index];
         return {
-          key: message?.key ?? null,
-          value: message?.value ?? null,
+          topic: this.options.dlqTopic,
+          ...(message?.key ? { key: message.key } : {}),
+          ...(message?.value ? { value: message.value } : {}),
           headers: {
-            ...(message?.headers ?? {}),
+            ...(message ? headerRecord(message.headers) : {}),
             [eventHeaders.dlqReason]: reason,
-            'tandem-source': `${batch.topic}/${batch.partition}/${message?.offset ?? '?'}`,
+            'tandem-source': `${this.options.topic}/${partition}/${message?.offset.toString() ?? '?'}`,
           },
         };
       }),
@@ -217,27 +294,35 @@ export class KafkaProjector {
   }
 
   /**
-   * Retries of a batch stay inside eachBatch, so the partition stays paused at it; the back-off
-   * heartbeats (the group keeps the member) and gives up when the partition is taken away.
+   * Retries of a batch stay in the loop, so the partition waits at it (the stream's buffer
+   * fills and fetching stops); the member stays in the group, since heartbeats run on their own
+   * timer. A retry gives up when the partition is taken away or the projector stops.
    */
-  private retryLoop(payload: EachBatchPayload): RetryLoopOptions {
-    const cancelled = () => !payload.isRunning() || payload.isStale();
+  private retryLoop(partition: number): RetryLoopOptions {
+    const cancelled = () => !this.owns(partition);
     return {
       cancelled,
       onRetry: ({ reason, attempt, delayMs }) => {
         this.failure = reason;
-        this.logger?.error(
-          { partition: payload.batch.partition, attempt, delayMs, reason },
-          'batch failed, retrying',
-        );
+        this.logger?.error({ partition, attempt, delayMs, reason }, 'batch failed, retrying');
       },
       sleep: async (ms) => {
         const until = Date.now() + ms;
         while (!cancelled() && Date.now() < until) {
-          await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, until - Date.now())));
-          await payload.heartbeat();
+          await new Promise((resolve) => setTimeout(resolve, Math.min(500, until - Date.now())));
         }
       },
     };
   }
+}
+
+/** Messages grouped per partition, each group in offset order (the order they arrived in). */
+function byPartition(messages: readonly KafkaMessage[]): Map<number, KafkaMessage[]> {
+  const groups = new Map<number, KafkaMessage[]>();
+  for (const message of messages) {
+    const group = groups.get(message.partition);
+    if (group) group.push(message);
+    else groups.set(message.partition, [message]);
+  }
+  return groups;
 }

@@ -15,8 +15,13 @@ import {
   scrapeGauge,
   startTracing,
 } from '@tandem/observability';
-import { Partitioners } from 'kafkajs';
-import { createKafka, ensureLeadEventTopics, serveHealth } from '@tandem/messaging';
+import {
+  createAdmin,
+  createConsumer,
+  createProducer,
+  ensureLeadEventTopics,
+  serveHealth,
+} from '@tandem/messaging';
 import { KafkaProjector } from './kafka-projector';
 
 async function main(): Promise<number> {
@@ -28,22 +33,11 @@ async function main(): Promise<number> {
   const ch = config.clickhouse;
   const analytics = await createAnalyticsClient(ch);
   await migrate(analytics, { database: ch.database });
-  const kafka = createKafka(config.kafka, 'projector');
-  await ensureLeadEventTopics(kafka, config.kafka);
-  const admin = kafka.admin();
-  await admin.connect();
-  const dlq = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    // murmur2 on the key, as the Java client: same lead → same partition for every client.
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await dlq.connect();
-  const consumer = kafka.consumer({
-    groupId: config.kafka.consumerGroup,
-    maxBytesPerPartition: 4 << 20,
-  });
-  await consumer.connect();
+  await ensureLeadEventTopics(config.kafka);
+  // The fences (committed offsets, no autocommit, idempotent DLQ producer) are libs/messaging's.
+  const admin = createAdmin(config.kafka, 'projector');
+  const dlq = createProducer(config.kafka, 'projector-dlq');
+  const consumer = createConsumer(config.kafka, config.kafka.consumerGroup, 'projector');
   const projector = new KafkaProjector(
     consumer,
     dlq,
@@ -104,20 +98,30 @@ async function main(): Promise<number> {
     `projector running (${describeConfig(config)})`,
   );
 
-  return new Promise<number>((resolve) => {
-    const onSignal = () => {
-      server.close();
-      void consumer
-        .disconnect()
-        .then(() => dlq.disconnect())
-        .then(() => admin.disconnect())
-        .then(() => closeAnalyticsClient(analytics))
-        .then(() => tracing.shutdown())
-        .then(() => resolve(0));
-    };
+  const shutdown = async () => {
+    server.close();
+    await projector.stop();
+    await consumer.close();
+    await dlq.close();
+    await admin.close();
+    await closeAnalyticsClient(analytics);
+    await tracing.shutdown();
+  };
+  const stopped = new Promise<number>((resolve) => {
+    const onSignal = () => void shutdown().then(() => resolve(0));
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   });
+  // The stream failed or a batch could not be settled: exit, so the supervisor restarts us.
+  const failed = projector.done.then(
+    () => new Promise<number>(() => undefined),
+    async (error: unknown) => {
+      logger.error({ err: error }, 'projector stopped');
+      await shutdown().catch(() => undefined);
+      return 1;
+    },
+  );
+  return Promise.race([stopped, failed]);
 }
 
 main().then(

@@ -15,8 +15,7 @@ import {
   scrapeGauge,
   startTracing,
 } from '@tandem/observability';
-import { Partitioners } from 'kafkajs';
-import { createKafka, ensureLeadEventTopics, serveHealth } from '@tandem/messaging';
+import { createProducer, ensureLeadEventTopics, serveHealth } from '@tandem/messaging';
 import { Relay } from './relay';
 
 async function main(): Promise<number> {
@@ -31,15 +30,9 @@ async function main(): Promise<number> {
   const tracing = startTracing('tandem-relay');
   const logger = createLogger('relay', config.logLevel);
   const store = await createEventStore(config.eventStore);
-  const kafka = createKafka(config.kafka, 'relay');
-  await ensureLeadEventTopics(kafka, config.kafka);
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    // murmur2 on the key, as the Java client: same lead → same partition for every client.
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
+  await ensureLeadEventTopics(config.kafka);
+  // Idempotent (acks=all), murmur2 on the key as the Java client: see libs/messaging.
+  const producer = createProducer(config.kafka, 'relay');
   const relay = new Relay(
     store,
     producer,
@@ -91,7 +84,7 @@ async function main(): Promise<number> {
   const shutdown = async () => {
     server.close();
     await relay.stop();
-    await producer.disconnect();
+    await producer.close();
     await store.close();
     await tracing.shutdown();
   };

@@ -11,7 +11,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { toEventMessage } from '@tandem/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@tandem/event-store';
 import { carriesTrace, endWithError, spanHeaders, startSpanFrom } from '@tandem/observability';
-import type { Producer } from 'kafkajs';
+import type { KafkaProducer } from '@tandem/messaging';
 import type { Logger } from 'pino';
 
 export interface RelayOptions {
@@ -28,7 +28,7 @@ export class Relay {
 
   constructor(
     private readonly store: EventStore,
-    private readonly producer: Producer,
+    private readonly producer: KafkaProducer,
     private readonly options: RelayOptions,
     private readonly logger: Logger,
   ) {}
@@ -71,14 +71,13 @@ export class Relay {
         : null,
     );
     try {
+      // Resolves once the broker acknowledged every message (idempotent producer: acks=all).
       await this.producer.send({
-        topic: this.options.topic,
-        acks: -1,
         messages: batch.map((record, index) => {
           const message = toEventMessage(record);
           const span = spans[index];
           const headers = span ? { ...message.headers, ...spanHeaders(span) } : message.headers;
-          return { key: message.key, value: message.value, headers };
+          return { topic: this.options.topic, key: message.key, value: message.value, headers };
         }),
       });
     } catch (error) {

@@ -1,6 +1,6 @@
 /**
  * sla-watch, an example downstream service built only on @tandem/contracts (and
- * kafkajs): it notifies the owner when a lead is handed to sales and escalates
+ * @platformatic/kafka; kafkajs.source.ts is the same port on kafkajs): it notifies the owner when a lead is handed to sales and escalates
  * when the SLA passes without an answer.
  *
  * Its state is rebuilt from the log on every start: each start joins a new
@@ -20,8 +20,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { LEAD_EVENTS_TOPIC } from '@tandem/contracts';
-import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import type { SASLOptions } from '@platformatic/kafka';
 import { createJsonLinesNotifier } from './json-lines.notifier';
+import { platformaticSource } from './platformatic.source';
 import { startSlaWatch } from './sla-watch.runner';
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -39,7 +40,11 @@ function sasl(env: NodeJS.ProcessEnv): SASLOptions | undefined {
     case 'plain':
     case 'scram-sha-256':
     case 'scram-sha-512':
-      return { mechanism, username, password };
+      return {
+        mechanism: mechanism.toUpperCase() as 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512',
+        username,
+        password,
+      };
     default:
       throw new Error('KAFKA_SASL_MECHANISM: expected plain, scram-sha-256 or scram-sha-512');
   }
@@ -50,12 +55,14 @@ const log = (message: string, fields: Record<string, unknown> = {}) =>
 
 async function main(): Promise<void> {
   const env = process.env;
-  const kafka = new Kafka({
+  const credentials = sasl(env);
+  const source = platformaticSource({
     clientId: env.KAFKA_CLIENT_ID ?? 'tandem-sla-watch',
-    brokers: required(env, 'KAFKA_BROKERS').split(','),
-    ssl: env.KAFKA_SSL === 'true',
-    sasl: sasl(env),
-    logLevel: logLevel.WARN,
+    bootstrapBrokers: required(env, 'KAFKA_BROKERS').split(','),
+    ...(env.KAFKA_SSL === 'true' ? { tls: {} } : {}),
+    ...(credentials ? { sasl: credentials } : {}),
+    retries: 8,
+    retryDelay: 200,
   });
   const tickSeconds = Number(env.SLA_WATCH_TICK_SECONDS ?? 30);
   if (!(tickSeconds > 0)) throw new Error('SLA_WATCH_TICK_SECONDS: expected a positive number');
@@ -63,7 +70,7 @@ async function main(): Promise<void> {
   const topic = env.TANDEM_KAFKA_TOPIC ?? LEAD_EVENTS_TOPIC;
 
   const runner = await startSlaWatch({
-    kafka,
+    source,
     groupId,
     topic,
     notifier: createJsonLinesNotifier(process.stdout),
@@ -74,13 +81,16 @@ async function main(): Promise<void> {
 
   const shutdown = (signal: string) => {
     log('stopping', { signal, ...runner.status() });
-    runner.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log('stop failed', { error: String(error) });
-        process.exit(1);
-      },
-    );
+    runner
+      .stop()
+      .then(() => source.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log('stop failed', { error: String(error) });
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -1,6 +1,6 @@
 /**
  * Runs sla-watch against the lead-event topic: consumes it from the beginning
- * through the contracts' subscribe helper, folds every event into the state
+ * through the contracts' subscribe helper (on whichever client the LeadEventSource wraps), folds every event into the state
  * (sending the hand-off notice on the way), and every `tickMs` escalates what
  * `due(state, now)` returns.
  *
@@ -15,8 +15,8 @@
  * topic's end offsets at `now` and waits until this group has consumed up to
  * them before asking `due(state, now)`.
  */
-import { LEAD_EVENTS_TOPIC, subscribeToLeadEvents } from '@tandem/contracts';
-import type { Kafka } from 'kafkajs';
+import { LEAD_EVENTS_TOPIC } from '@tandem/contracts';
+import type { LeadEventSource } from './lead-events.source';
 import type { Notifier } from './notifier.port';
 import {
   due,
@@ -28,7 +28,8 @@ import {
 } from './sla-watch.state';
 
 export interface SlaWatchOptions {
-  readonly kafka: Pick<Kafka, 'consumer' | 'producer' | 'admin'>;
+  /** The Kafka client's adapter; the runner leaves it open when it stops. */
+  readonly source: LeadEventSource;
   /** Must be new for every start: the group has to begin at the first offset. */
   readonly groupId: string;
   readonly topic?: string;
@@ -77,25 +78,15 @@ export async function startSlaWatch(options: SlaWatchOptions): Promise<SlaWatchR
     }
   }
 
-  const admin = options.kafka.admin();
-  await admin.connect();
-
-  /** End offset per partition (empty partitions left out: nothing to wait for). */
-  async function topicEnds(): Promise<Map<number, bigint>> {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return new Map(
-      offsets.filter((p) => p.high !== p.low).map((p) => [p.partition, BigInt(p.high)]),
-    );
-  }
+  const { source } = options;
 
   async function consumedUpTo(ends: ReadonlyMap<number, bigint>): Promise<boolean> {
-    const [committed] = await admin.fetchOffsets({ groupId: options.groupId, topics: [topic] });
-    const next = new Map(committed?.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+    const next = await source.committed(options.groupId, topic);
     return [...ends].every(([partition, end]) => (next.get(partition) ?? -1n) >= end);
   }
 
   async function check(): Promise<void> {
-    barrier ??= { at: clock(), ends: await topicEnds() };
+    barrier ??= { at: clock(), ends: await source.topicEnds(topic) };
     if (!(await consumedUpTo(barrier.ends))) return;
     const escalations = due(state, barrier.at);
     barrier = null;
@@ -108,11 +99,9 @@ export async function startSlaWatch(options: SlaWatchOptions): Promise<SlaWatchR
     checks++;
   }
 
-  const subscription = await subscribeToLeadEvents({
-    kafka: options.kafka,
+  const subscription = await source.subscribe({
     groupId: options.groupId,
     topic,
-    fromBeginning: true,
     handle: async (envelope) => {
       const notice = handOffNotice(envelope);
       if (notice && !(await deliver(notice))) return 'retry';
@@ -122,9 +111,6 @@ export async function startSlaWatch(options: SlaWatchOptions): Promise<SlaWatchR
     },
     onDeadLetter: (letter) => log('dead letter', { ...letter }),
     onCrash: (error) => log('consumer crashed', { error: error.message }),
-  }).catch(async (error: unknown) => {
-    await admin.disconnect();
-    throw error;
   });
 
   let stopped = false;
@@ -148,7 +134,6 @@ export async function startSlaWatch(options: SlaWatchOptions): Promise<SlaWatchR
       clearTimeout(timer);
       await checking;
       await subscription.stop();
-      await admin.disconnect();
     },
   };
 }

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '@tandem/config';
-import { createKafka, ensureLeadEventTopics } from '@tandem/messaging';
-import { Partitioners } from 'kafkajs';
+import { ensureLeadEventTopics } from '@tandem/messaging';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { encodeForStore, type StoredEventLike } from './envelope.codec';
 import { toEventMessage } from './kafka-message.codec';
 
@@ -108,7 +108,17 @@ describe('@tandem/contracts, packed and installed on its own', () => {
     );
     await run(
       'npm',
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, 'kafkajs@2.2.4'],
+      // Both clients the adapters name: the declarations type-check with either installed
+      // (this consumer runs on kafkajs).
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        tarball,
+        'kafkajs@2.2.4',
+        '@platformatic/kafka@2.12.1',
+      ],
       { cwd: scratch },
     );
 
@@ -160,8 +170,13 @@ describe('@tandem/contracts, packed and installed on its own', () => {
       TANDEM_KAFKA_PARTITIONS: '1',
       TANDEM_KAFKA_REPLICATION: '1',
     });
-    const kafka = createKafka(config.kafka!, 'package-test');
-    await ensureLeadEventTopics(kafka, config.kafka!);
+    await ensureLeadEventTopics(config.kafka!);
+    // The scratch consumer runs on kafkajs: the messages are written with kafkajs too.
+    const kafka = new Kafka({
+      clientId: 'package-test',
+      brokers: [...config.kafka!.brokers],
+      logLevel: logLevel.WARN,
+    });
     const leadId = randomUUID();
     const [older, newer] = [stored('LeadRecycled', leadId), stored('LeadMerged', leadId)];
     const olderMessage = toEventMessage(older);

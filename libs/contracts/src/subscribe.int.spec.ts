@@ -1,17 +1,25 @@
 /**
- * The subscribe helper on the real broker: decoding, dedupe of redelivered ids,
- * dead letters with their reason, retry with backoff, and offsets committed only
- * for messages that reached 'ok' or the DLQ. One-partition topics keep the order
- * of every case visible.
+ * The subscribe helpers on the real broker, one suite over both adapters (kafkajs,
+ * @platformatic/kafka): decoding, dedupe of redelivered ids, dead letters with their
+ * reason, retry with backoff, and offsets committed only for messages that reached 'ok'
+ * or the DLQ. One-partition topics keep the order of every case visible; the messages
+ * are written and the offsets read with kafkajs, whichever adapter consumes.
  */
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@tandem/config';
-import { createKafka, ensureLeadEventTopics } from '@tandem/messaging';
-import { type Kafka, Partitioners } from 'kafkajs';
+import { ensureLeadEventTopics } from '@tandem/messaging';
+import { Consumer, Producer } from '@platformatic/kafka';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { eventually } from '@tandem/testing';
 import { encodeForStore, type StoredEventLike } from './envelope.codec';
 import { eventHeaders, toEventMessage } from './kafka-message.codec';
-import { type HandleOutcome, type Subscription, subscribeToLeadEvents } from './subscribe';
+import {
+  type HandleOutcome,
+  type SubscribeOptions,
+  type Subscription,
+  subscribeToLeadEvents,
+} from './subscribe';
+import { subscribeWithPlatformatic } from './subscribe.platformatic';
 import type { TandemEnvelope } from './tandem-event';
 
 jest.setTimeout(120_000);
@@ -55,8 +63,13 @@ async function oneTopic(): Promise<{ kafka: Kafka; topic: string }> {
     TANDEM_KAFKA_PARTITIONS: '1',
     TANDEM_KAFKA_REPLICATION: '1',
   });
-  const kafka = createKafka(config.kafka!, 'subscribe-test');
-  await ensureLeadEventTopics(kafka, config.kafka!);
+  await ensureLeadEventTopics(config.kafka!);
+  // Test tooling (produce, committed offsets, the DLQ) on kafkajs, whichever adapter is tested.
+  const kafka = new Kafka({
+    clientId: 'subscribe-test',
+    brokers: [...config.kafka!.brokers],
+    logLevel: logLevel.WARN,
+  });
   return { kafka, topic };
 }
 
@@ -105,7 +118,34 @@ async function readDlq(kafka: Kafka, topic: string, count: number) {
   }
 }
 
-describe('subscribeToLeadEvents (real broker)', () => {
+type Adapter = 'kafkajs' | 'platformatic';
+
+/** The same options through either adapter; platformatic gets clients built as a team would. */
+async function subscribeWith(
+  adapter: Adapter,
+  options: SubscribeOptions & { kafka: Kafka },
+): Promise<Subscription> {
+  if (adapter === 'kafkajs') return subscribeToLeadEvents(options);
+  const connection = { clientId: 'subscribe-test', bootstrapBrokers: brokerList() };
+  const consumer = new Consumer({ ...connection, groupId: options.groupId });
+  const producer = new Producer({ ...connection, idempotent: true });
+  const subscription = await subscribeWithPlatformatic({ ...options, consumer, producer });
+  return {
+    stop: async () => {
+      await subscription.stop();
+      await consumer.close(true);
+      await producer.close();
+    },
+  };
+}
+
+function brokerList(): string[] {
+  return (process.env.TANDEM_TEST_KAFKA_BROKERS ?? '').split(',');
+}
+
+describe.each<Adapter>(['kafkajs', 'platformatic'])('subscribe on %s (real broker)', (adapter) => {
+  const subscribeToLeadEvents = (options: SubscribeOptions & { kafka: Kafka }) =>
+    subscribeWith(adapter, options);
   const subscriptions: Subscription[] = [];
   afterEach(async () => {
     for (const subscription of subscriptions.splice(0)) await subscription.stop();
