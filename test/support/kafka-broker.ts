@@ -2,8 +2,9 @@
  * Test support: a real single-node Apache Kafka broker for jest global setup and integration
  * specs. It drives infra/kafka/kafka.sh (the one source of truth for the broker's settings):
  * picks a free port pair from the OS, gives every run a fresh data directory (mkdtemp), starts
- * the broker, and calls it ready only once a kafkajs admin client can list topics (then warms
- * up the group coordinator and producer ids, see waitForKafkaReady).
+ * the broker, and calls it ready only once an admin client can list topics (then warms up the
+ * group coordinator and producer ids, see waitForKafkaReady). The probe uses the runtime's
+ * client, @platformatic/kafka.
  * If KAFKA_BROKERS is set, that external cluster is used instead and nothing is started.
  *
  * It must never: fake a broker, wait on a fixed sleep (everything polls with a deadline),
@@ -17,7 +18,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Admin, Producer } from '@platformatic/kafka';
 
 /** infra/kafka/kafka.sh, resolved from this file so any working directory works. */
 export const KAFKA_SCRIPT = path.resolve(__dirname, '../../infra/kafka/kafka.sh');
@@ -153,41 +154,35 @@ function runScript(args: string[], timeoutMs: number): Promise<ScriptResult> {
 export async function waitForKafkaReady(brokers: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const left = (): number => Math.max(1000, deadline - Date.now());
-  const kafka = new Kafka({
+  const connection = {
     clientId: 'tandem-test-kafka-ready',
-    brokers: brokers.split(','),
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 1000,
-    requestTimeout: 5000,
-    retry: { retries: 0 },
-  });
-  const admin = kafka.admin({ retry: { retries: 0 } });
+    bootstrapBrokers: brokers.split(','),
+    connectTimeout: 1000,
+    timeout: 5000,
+    retries: 0,
+  };
+  const admin = new Admin(connection);
   try {
-    await waitFor(
-      `a Kafka admin client to list topics on ${brokers}`,
-      async () => {
-        await admin.connect();
-        return admin.listTopics();
-      },
-      { timeoutMs: left() },
-    );
+    await waitFor(`a Kafka admin client to list topics on ${brokers}`, () => admin.listTopics(), {
+      timeoutMs: left(),
+    });
     await waitFor(
       `the group coordinator on ${brokers}`,
-      () => admin.describeGroups(['tandem-test-kafka-ready']),
+      () => admin.describeGroups({ groups: ['tandem-test-kafka-ready'] }),
       { timeoutMs: left() },
     );
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
   await waitFor(
     `a producer id from ${brokers}`,
     async () => {
-      const producer = kafka.producer({ idempotent: true, retry: { retries: 1 } });
+      const producer = new Producer({ ...connection, idempotent: true, retries: 1 });
       try {
-        await producer.connect();
+        await producer.initIdempotentProducer({});
         return true;
       } finally {
-        await producer.disconnect();
+        await producer.close();
       }
     },
     { timeoutMs: left() },
