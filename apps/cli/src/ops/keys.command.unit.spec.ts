@@ -3,6 +3,7 @@
  * to stdout (the result only, the key once) and to stderr, and refusals as exit 1.
  */
 import { ApiError } from '../api-client';
+import { recordingCliIo as recordingIo } from '../testing/recording-io';
 import { type ApiKeyView, createKey, type KeysApi, listKeys, revokeKey } from './keys.command';
 
 const listed: ApiKeyView = {
@@ -37,12 +38,6 @@ function fakeApi(answer: (method: string, path: string, body?: unknown) => unkno
     },
   };
   return { api, calls };
-}
-
-function recordingIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { print: (l: string) => out.push(l), warn: (l: string) => err.push(l) }, out, err };
 }
 
 describe('tandem keys create', () => {

@@ -1,5 +1,5 @@
 import type { ApiClient } from '../api-client';
-import type { CliIo } from '../cli-io';
+import { recordingCliIo as recordingIo } from '../testing/recording-io';
 import { rebuildProjections } from './rebuild.command';
 
 /** /health answers in turn (the last one repeats); POST /ops/rebuild accepts. */
@@ -13,22 +13,6 @@ function fakeApi(healths: unknown[]) {
     },
   };
   return { api, posts };
-}
-
-function recordingIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  let now = 0;
-  const io: CliIo = {
-    print: (line) => out.push(line),
-    warn: (line) => err.push(line),
-    now: () => now,
-    sleep: (ms) => {
-      now += ms;
-      return Promise.resolve();
-    },
-  };
-  return { io, out, err };
 }
 
 const health = (position: number, caughtUp: boolean, failure: string | null = null) => ({

@@ -8,6 +8,7 @@ import { ApiError } from '../api-client';
 import { describeReplay } from './replay-progress';
 import { applyRules } from './rules-apply.command';
 import type { ApplyView, ReplayView, RulesApi, RuleSetsView, WhatIfReport } from './rules-contract';
+import { recordingCliIo } from '../testing/recording-io';
 import type { RulesIo } from './rules-io';
 import { listRules, publishRules } from './rules.command';
 import { whatIfRules } from './rules-what-if.command';
@@ -47,28 +48,19 @@ const refuse = (status: number, body: unknown, path: string) => () => {
   throw new ApiError(status, body, path);
 };
 
+/** The CLI's recording io, plus the replay progress stream and the draft files to read. */
 function recordingIo(files: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
+  const cli = recordingCliIo();
   const progress: string[] = [];
-  const sleeps: number[] = [];
-  let now = 0;
   const io: RulesIo = {
-    print: (line) => out.push(line),
-    warn: (line) => err.push(line),
+    ...cli.io,
     progress: { isTTY: false, write: (chunk: string) => progress.push(chunk) },
-    now: () => now,
-    sleep: (ms) => {
-      sleeps.push(ms);
-      now += ms;
-      return Promise.resolve();
-    },
     readText: (file) =>
       file in files
         ? Promise.resolve(files[file]!)
         : Promise.reject(new Error('ENOENT: no such file')),
   };
-  return { io, out, err, progress, sleeps };
+  return { ...cli, io, progress };
 }
 
 const replay = (over: Partial<ReplayView>): ReplayView => ({
