@@ -37,6 +37,7 @@ import { EmbeddedProjector } from '../projector/embedded-projector.service';
 import { ActiveDefinition } from '../definitions/active-definition.service';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS, EVENT_STORE, TANDEM_CONFIG } from '../platform/tokens';
+import { KeptJobs } from './kept-jobs';
 
 export interface ReplayView extends RuleSetKey {
   readonly id: string;
@@ -61,13 +62,12 @@ interface Job {
 }
 
 const keyOf = (key: RuleSetKey) => `${key.rulesVersion}/${key.definitionHash}`;
-const KEPT_JOBS = 100;
 
 @Injectable()
 export class RuleReplays implements OnApplicationBootstrap {
   private readonly logger = new Logger('rule-replays');
   private readonly owner = `${hostname()}:${process.pid}:${uuidv7()}`;
-  private readonly jobs = new Map<string, Job>();
+  private readonly jobs = new KeptJobs<Job>();
   private readonly running = new Map<string, Job>();
 
   constructor(
@@ -235,9 +235,9 @@ export class RuleReplays implements OnApplicationBootstrap {
     return job.view;
   }
 
-  /** Every job this process remembers (the newest KEPT_JOBS), for the replay metrics. */
+  /** Every job this process remembers (the newest hundred), for the replay metrics. */
   list(): ReplayView[] {
-    return [...this.jobs.values()].map((job) => job.view);
+    return this.jobs.values().map((job) => job.view);
   }
 
   /** The running replay of a set, if any. */
@@ -254,12 +254,6 @@ export class RuleReplays implements OnApplicationBootstrap {
   }
 
   private remember(job: Job): Job {
-    this.jobs.set(job.view.id, job);
-    while (this.jobs.size > KEPT_JOBS) {
-      const oldest = this.jobs.keys().next().value;
-      if (oldest === undefined) break;
-      this.jobs.delete(oldest);
-    }
-    return job;
+    return this.jobs.remember(job.view.id, job);
   }
 }

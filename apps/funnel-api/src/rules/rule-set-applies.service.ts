@@ -18,6 +18,7 @@ import { DefinitionVersionNotFoundError, type FunnelDefinition } from '@tandem/d
 import { v7 as uuidv7 } from 'uuid';
 import { ActiveDefinition } from '../definitions/active-definition.service';
 import type { RequestContext } from '../http/request-context';
+import { KeptJobs } from './kept-jobs';
 import { RuleReplays, type ReplayView } from './rule-replays.service';
 import { RuleSetActivation, type RuleSetActivationOutcome } from './rule-set-activation.service';
 
@@ -45,12 +46,11 @@ interface Job {
 }
 
 const keyOf = (key: RuleSetKey) => `${key.rulesVersion}/${key.definitionHash}`;
-const KEPT_JOBS = 100;
 
 @Injectable()
 export class RuleSetApplies {
   private readonly logger = new Logger('rule-set-applies');
-  private readonly jobs = new Map<string, Job>();
+  private readonly jobs = new KeptJobs<Job>();
   private readonly running = new Map<string, Job>();
 
   constructor(
@@ -98,7 +98,7 @@ export class RuleSetApplies {
       answerable: new Promise<void>((resolve) => (answer = resolve)),
       failure: null,
     };
-    this.remember(job);
+    this.jobs.remember(job.view.id, job);
     this.running.set(keyOf(key), job);
     void this.run(job, definition, context, answer).finally(() => this.running.delete(keyOf(key)));
     return job;
@@ -177,14 +177,5 @@ export class RuleSetApplies {
     if (job.replayId === null || job.view.status !== 'replaying') return job.view;
     const replay = this.replays.find(job.replayId);
     return replay === null ? job.view : { ...job.view, replay };
-  }
-
-  private remember(job: Job): void {
-    this.jobs.set(job.view.id, job);
-    while (this.jobs.size > KEPT_JOBS) {
-      const oldest = this.jobs.keys().next().value;
-      if (oldest === undefined) break;
-      this.jobs.delete(oldest);
-    }
   }
 }
