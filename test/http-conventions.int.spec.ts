@@ -301,6 +301,20 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(won.responses!['200']!.content ?? {})).toEqual(['application/json']);
     const marketing = document.paths['/analytics/marketing']!.get!;
     expect(marketing.responses!['200']!.headers).toHaveProperty('Link');
+    // Every other route whose body has a zod schema documents it (the views' rows are checked
+    // against their declarations in analytics-view-parameters.int.spec.ts).
+    const documented = (path: string, method: string, status: string) =>
+      Object.keys(
+        (
+          document.paths[path]![method]!.responses![status]!.content?.['application/json']
+            ?.schema as { properties?: object } | undefined
+        )?.properties ?? {},
+      );
+    expect(documented('/visitors/{visitorId}/touchpoints', 'post', '201')).toEqual(['eventId']);
+    expect(documented('/targets', 'post', '201')).toEqual(['eventId']);
+    expect(documented('/campaign-spend', 'post', '201')).toEqual(['eventId']);
+    expect(documented('/definitions', 'post', '201')).toContain('definitionHash');
+    expect(documented('/definitions/{version}', 'get', '200')).toContain('definition');
   });
 
   it('documents the problem shape the API answers with', async () => {

@@ -22,8 +22,8 @@ import { z } from 'zod';
 import { Allow, AllowCommand, VIEW_READERS } from '../auth/access.decorators';
 import { Ctx, type RequestContext } from '../http/request-context';
 import { ActiveDefinition } from './active-definition.service';
+import { ApiAnswer } from '../http/api-answer.decorator';
 import {
-  ApiDefinitionsAnswer,
   definitionListSchema,
   publicationResultSchema,
   publishedDefinitionSchema,
@@ -40,7 +40,7 @@ export class DefinitionsController {
 
   @Allow(...VIEW_READERS)
   @Get()
-  @ApiDefinitionsAnswer(200, definitionListSchema, 'Every published version, and the one in force')
+  @ApiAnswer(200, definitionListSchema, 'Every published version, and the one in force')
   async list(): Promise<z.infer<typeof definitionListSchema>> {
     const { versions, active } = await this.definitions.refresh();
     return {
@@ -59,7 +59,7 @@ export class DefinitionsController {
 
   @Allow(...VIEW_READERS)
   @Get(':version')
-  @ApiDefinitionsAnswer(200, publishedDefinitionSchema, 'The published version, whole')
+  @ApiAnswer(200, publishedDefinitionSchema, 'The published version, whole')
   async get(@Param('version', ParseIntPipe) version: number) {
     const found = (await this.definitions.all()).find((entry) => entry.version === version);
     if (!found) throw new NotFoundException(`funnel definition version ${version} does not exist`);
@@ -70,7 +70,7 @@ export class DefinitionsController {
   @Post()
   @HttpCode(201)
   @ApiBody({ schema: z.toJSONSchema(funnelDefinitionSchema, { io: 'input' }) as object })
-  @ApiDefinitionsAnswer(201, publicationResultSchema, 'Published; `Location` is the version')
+  @ApiAnswer(201, publicationResultSchema, 'Published; `Location` is the version')
   async publish(
     @Body() draft: unknown,
     @Ctx() context: RequestContext,

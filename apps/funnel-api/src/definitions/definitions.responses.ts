@@ -1,11 +1,9 @@
 /**
  * What the dictionary's routes answer, as zod schemas: the OpenAPI document's 2xx schemas of
- * /definitions are generated from them, a published definition with the dictionary's own
+ * /definitions are generated from them (ApiAnswer), a published definition with the dictionary's own
  * schema (funnelDefinitionSchema), and the compiler checks each against the type the handler
  * returns, so the document cannot drift from the answer.
  */
-import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
 import { funnelDefinitionSchema } from '@tandem/domain';
 import { z } from 'zod';
 import type { PublishedDefinition } from './active-definition.service';
@@ -59,13 +57,3 @@ void _published;
 void _publishedBack;
 void _publication;
 void _publicationBack;
-
-/** The documented success answer of a /definitions route, from its zod schema. */
-export const ApiDefinitionsAnswer = (status: 200 | 201, schema: z.ZodType, description: string) =>
-  applyDecorators(
-    ApiResponse({
-      status,
-      description,
-      schema: z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as object,
-    }),
-  );

@@ -1,10 +1,11 @@
 /** HTTP for targets and campaign spend. Thin: validate, dispatch, return. */
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, type CommandResult } from '@nestjs/cqrs';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { eventDataSchemas } from '@tandem/contracts';
 import { z } from 'zod';
 import { AllowCommand } from '../auth/access.decorators';
+import { ApiAnswer } from '../http/api-answer.decorator';
 import { Ctx, type RequestContext } from '../http/request-context';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import { commandOptions } from '../leads/lead-command.requests';
@@ -12,6 +13,12 @@ import { RecordPlanningFact } from './record-planning-fact.handler';
 
 const targetRequest = eventDataSchemas.TargetSet.extend(commandOptions.shape);
 const spendRequest = eventDataSchemas.CampaignSpendRecorded.extend(commandOptions.shape);
+/** What RecordPlanningFact answers (its Command's result type, checked below). */
+const recorded = z.strictObject({ eventId: z.string().describe('The event recorded') });
+const _answerFits = (answer: CommandResult<RecordPlanningFact>): z.infer<typeof recorded> => answer;
+const _schemaFits = (parsed: z.infer<typeof recorded>): CommandResult<RecordPlanningFact> => parsed;
+void _answerFits;
+void _schemaFits;
 
 @ApiTags('planning')
 @Controller()
@@ -22,6 +29,7 @@ export class PlanningController {
   @Post('targets')
   @HttpCode(201)
   @ApiBody({ schema: z.toJSONSchema(targetRequest, { io: 'input' }) as object })
+  @ApiAnswer(201, recorded, 'Recorded: the TargetSet event')
   setTarget(
     @Body(new ZodBodyPipe(targetRequest)) body: z.infer<typeof targetRequest>,
     @Ctx() context: RequestContext,
@@ -36,6 +44,7 @@ export class PlanningController {
   @Post('campaign-spend')
   @HttpCode(201)
   @ApiBody({ schema: z.toJSONSchema(spendRequest, { io: 'input' }) as object })
+  @ApiAnswer(201, recorded, 'Recorded: the CampaignSpendRecorded event')
   recordSpend(
     @Body(new ZodBodyPipe(spendRequest)) body: z.infer<typeof spendRequest>,
     @Ctx() context: RequestContext,

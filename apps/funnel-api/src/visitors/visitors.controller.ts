@@ -10,16 +10,32 @@ import { eventDataSchemas } from '@tandem/contracts';
 import { VISITOR_ID_PATTERN } from '@tandem/domain';
 import { z } from 'zod';
 import { AllowCommand } from '../auth/access.decorators';
+import { ApiAnswer } from '../http/api-answer.decorator';
 import { InvalidRequestError } from '../http/problem-details';
 import { Ctx, type RequestContext } from '../http/request-context';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import { commandOptions } from '../leads/lead-command.requests';
-import { RecordAnonymousTouchpoint } from './record-anonymous-touchpoint.handler';
+import {
+  type AnonymousTouchpointOutcome,
+  RecordAnonymousTouchpoint,
+} from './record-anonymous-touchpoint.handler';
 
 const touchpointRequest = eventDataSchemas.AnonymousTouchpointRecorded.omit({ visitorId: true })
   .extend({ campaign: eventDataSchemas.AnonymousTouchpointRecorded.shape.campaign.default(null) })
   .extend(commandOptions.omit({ expectedRevision: true }).shape)
   .strict();
+
+const outcome = z.strictObject({
+  eventId: z
+    .string()
+    .nullable()
+    .describe('The recorded event; null when the visitor already had this touchpointId'),
+});
+// Both directions: the documented answer is the handler's.
+const _answerFits = (answer: AnonymousTouchpointOutcome): z.infer<typeof outcome> => answer;
+const _schemaFits = (parsed: z.infer<typeof outcome>): AnonymousTouchpointOutcome => parsed;
+void _answerFits;
+void _schemaFits;
 
 /** A malformed `:visitorId` is a 400 naming the path parameter, before any handler runs. */
 class VisitorIdPipe implements PipeTransform<unknown, string> {
@@ -41,6 +57,7 @@ export class VisitorsController {
   @Post('visitors/:visitorId/touchpoints')
   @HttpCode(201)
   @ApiBody({ schema: z.toJSONSchema(touchpointRequest, { io: 'input' }) as object })
+  @ApiAnswer(201, outcome, 'Recorded (or already recorded under this touchpointId)')
   record(
     @Param('visitorId', new VisitorIdPipe()) visitorId: string,
     @Body(new ZodBodyPipe(touchpointRequest)) body: z.infer<typeof touchpointRequest>,
