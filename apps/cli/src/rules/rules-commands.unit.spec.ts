@@ -354,6 +354,16 @@ describe('tandem rules apply', () => {
     expect(t.out).toEqual([]);
   });
 
+  it('lets an outage while following the apply surface as an error rather than a refusal', async () => {
+    const api = new FakeRulesApi({
+      'POST /ops/rules/applies': applying({ replay: published({ eventsDone: 100 }) }),
+      'GET /ops/rules/applies/ap-1': refuse(503, { message: 'down' }, '/ops/rules/applies/ap-1'),
+    });
+    const t = recordingIo();
+    await expect(applyRules(api, 3, t.io)).rejects.toThrow(ApiError);
+    expect(t.out).toEqual([]);
+  });
+
   it('prints why an apply failed while it replayed, and activates nothing', async () => {
     const failed = published({ status: 'failed', eventsDone: 800, error: 'ClickHouse went away' });
     const api = new FakeRulesApi({
