@@ -1,34 +1,15 @@
 /**
- * The body of each importable fact and how it becomes the domain's LeadCommand —
- * the import's counterpart of the API's request schemas, built from the same
- * shared pieces of libs/contracts (contact, company, source, money). An app may
- * not import another app, so the shapes are spelled here; what keeps the two
- * paths equal is downstream: every event the decider returns is validated by the
- * one shared event schema (`eventDataSchemas`) before it is appended, as the
- * projector will validate it.
+ * The body of each importable fact and how it becomes the domain's LeadCommand: the
+ * shared lead-command bodies of libs/contracts, the same the API's requests are built on,
+ * so an import accepts what the API accepts. Downstream, every event the decider returns
+ * is also validated by the one shared event schema (`eventDataSchemas`) before it is
+ * appended, as the projector will validate it.
  * Ids the API mints when a client leaves them out (touchpoint, opportunity) stay
  * empty here; lead-facts.decider.ts derives them deterministically.
  */
-import {
-  companySchema,
-  companySizeSchema,
-  contactSchema,
-  leadIdSchema,
-  moneySchema,
-  noteSchema,
-  positiveAmountSchema,
-  sourceSchema,
-  textSchema,
-  visitorIdsSchema,
-} from '@tandem/contracts';
-import { type LeadCommand, type LeadCommandType, touchpointKinds } from '@tandem/domain';
-import { z } from 'zod';
-
-const text = textSchema;
-const nullableText = text.nullable().default(null);
-const note = noteSchema.nullable().default(null);
-const positiveAmount = positiveAmountSchema;
-const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR');
+import { leadCommandBodies } from '@tandem/contracts';
+import type { LeadCommand, LeadCommandType } from '@tandem/domain';
+import type { z } from 'zod';
 
 /** A schema whose output is the command's data. */
 type CommandSchema = z.ZodType<LeadCommand['data']>;
@@ -40,69 +21,34 @@ function command<T extends LeadCommandType>(
   return schema;
 }
 
+const body = leadCommandBodies;
+
+// EraseLead is not history to import: erasure is a request of today, made through the API.
 export const importCommandSchemas: Partial<Record<LeadCommandType, CommandSchema>> = {
-  CaptureLead: command<'CaptureLead'>(
-    z.object({
-      contact: contactSchema,
-      company: companySchema,
-      source: sourceSchema,
-      productInterest: nullableText,
-      timeframe: nullableText,
-      consent: z.object({ marketing: z.boolean() }),
-      // The anonymous visitors the lead was before capture (ADR 0012): their touches, recorded
-      // by the tracking snippet, count for the lead from now on.
-      visitorIds: visitorIdsSchema.optional(),
-    }),
-  ),
+  CaptureLead: command<'CaptureLead'>(body.CaptureLead),
   RecordTouchpoint: command<'RecordTouchpoint'>(
-    z.object({
-      touchpointId: text.optional().transform((value) => value ?? ''),
-      kind: z.enum(touchpointKinds),
-      channel: text,
-      campaign: nullableText,
-      content: nullableText,
-    }),
+    body.RecordTouchpoint.transform((data) => ({ ...data, touchpointId: data.touchpointId ?? '' })),
   ),
-  ProfileLead: command<'ProfileLead'>(
-    z.object({
-      industry: nullableText,
-      companySize: companySizeSchema.nullable().default(null),
-      country: z
-        .string()
-        .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
-        .nullable()
-        .default(null),
-      role: nullableText,
-      budget: moneySchema.nullable().default(null),
-      timeline: nullableText,
-    }),
-  ),
+  ProfileLead: command<'ProfileLead'>(body.ProfileLead),
   QualifyLeadAsMql: command<'QualifyLeadAsMql'>(
-    z.object({}).transform(() => ({}) as Record<string, never>),
+    body.QualifyLeadAsMql.transform(() => ({}) as Record<string, never>),
   ),
-  HandLeadToSales: command<'HandLeadToSales'>(z.object({ owner: text, team: nullableText })),
-  // The sales-sourced path (no MQL): `source` is a code the dictionary's salesSourced declares.
-  HandLeadToSalesDirectly: command<'HandLeadToSalesDirectly'>(
-    z.object({ owner: text, team: nullableText, source: text }),
-  ),
-  AcceptLead: command<'AcceptLead'>(z.object({ note })),
-  RejectLead: command<'RejectLead'>(z.object({ reason: text, note })),
-  QualifyLeadAsSql: command<'QualifyLeadAsSql'>(z.object({ criteriaMet: z.array(text).min(1) })),
+  HandLeadToSales: command<'HandLeadToSales'>(body.HandLeadToSales),
+  HandLeadToSalesDirectly: command<'HandLeadToSalesDirectly'>(body.HandLeadToSalesDirectly),
+  AcceptLead: command<'AcceptLead'>(body.AcceptLead),
+  RejectLead: command<'RejectLead'>(body.RejectLead),
+  QualifyLeadAsSql: command<'QualifyLeadAsSql'>(body.QualifyLeadAsSql),
   OpenOpportunity: command<'OpenOpportunity'>(
-    z.object({
-      opportunityId: text.optional().transform((value) => value ?? ''),
-      stage: text,
-      amount: positiveAmount,
-      currency,
-    }),
+    body.OpenOpportunity.transform((data) => ({
+      ...data,
+      opportunityId: data.opportunityId ?? '',
+    })),
   ),
-  ChangeOpportunityStage: command<'ChangeOpportunityStage'>(
-    z.object({ to: text, amount: positiveAmount.nullable().default(null) }),
-  ),
-  WinDeal: command<'WinDeal'>(z.object({ amount: positiveAmount.nullable().default(null) })),
-  LoseDeal: command<'LoseDeal'>(z.object({ reason: text, note })),
-  RecycleLead: command<'RecycleLead'>(z.object({ reason: text })),
-  MergeLead: command<'MergeLead'>(z.object({ intoLeadId: leadIdSchema })),
+  ChangeOpportunityStage: command<'ChangeOpportunityStage'>(body.ChangeOpportunityStage),
+  WinDeal: command<'WinDeal'>(body.WinDeal),
+  LoseDeal: command<'LoseDeal'>(body.LoseDeal),
+  RecycleLead: command<'RecycleLead'>(body.RecycleLead),
+  MergeLead: command<'MergeLead'>(body.MergeLead),
 };
 
 /** Command names a canonical line may use. */
