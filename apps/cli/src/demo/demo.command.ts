@@ -15,6 +15,7 @@ import type {
   MarketingLensRow,
   Reconciliation,
   SalesLensRow,
+  SharedTotals,
 } from '@tandem/analytics';
 import { describeConfig, type TandemConfig } from '@tandem/config';
 import { loadOrCreateEmbeddedKey, mintAccessToken } from '@tandem/auth';
@@ -25,7 +26,7 @@ import {
   embeddedKeyCredentials,
 } from '../auth/api-credentials';
 import { dashboardLink } from '../auth/token.command';
-import { renderTable, sideBySide } from '../text-table';
+import { type Column, renderTable, sideBySide } from '../text-table';
 import { startApiProcess } from './api-process';
 import { driveQuarter } from './demo-driver';
 import { quarterLabel, simulateQuarter } from './quarter-simulation';
@@ -195,6 +196,14 @@ function printViews(
     ]).join('\n'),
   );
   console.log('');
+  // The totals both lenses share (and reconciliation compares), in the same columns.
+  const sharedTotalsColumns: readonly Column<SharedTotals>[] = [
+    { header: 'acc', value: (r) => r.accepted },
+    { header: 'rej', value: (r) => r.rejected },
+    { header: 'opps', value: (r) => r.opportunities },
+    { header: 'won', value: (r) => r.won },
+    { header: 'won revenue', value: (r) => money(r.wonRevenue) },
+  ];
   const left = renderTable('MARKETING LENS (by channel and campaign)', marketing, [
     {
       header: 'channel / campaign',
@@ -204,20 +213,12 @@ function printViews(
     { header: 'leads', value: (r) => r.leads },
     { header: 'MQL', value: (r) => r.mqls },
     { header: 'to sales', value: (r) => r.handedToSales },
-    { header: 'acc', value: (r) => r.accepted },
-    { header: 'rej', value: (r) => r.rejected },
-    { header: 'opps', value: (r) => r.opportunities },
-    { header: 'won', value: (r) => r.won },
-    { header: 'won revenue', value: (r) => money(r.wonRevenue) },
+    ...sharedTotalsColumns,
   ]);
   const right = renderTable('SALES LENS (by owner)', sales, [
     { header: 'owner', value: (r) => r.owner, align: 'left' },
     { header: 'received', value: (r) => r.handedToSales },
-    { header: 'acc', value: (r) => r.accepted },
-    { header: 'rej', value: (r) => r.rejected },
-    { header: 'opps', value: (r) => r.opportunities },
-    { header: 'won', value: (r) => r.won },
-    { header: 'won revenue', value: (r) => money(r.wonRevenue) },
+    ...sharedTotalsColumns,
     { header: 'win rate', value: (r) => percent(r.winRate) },
   ]);
   console.log(sideBySide(left, right));
