@@ -489,7 +489,9 @@ async function loadTrend(/** @type {URLSearchParams} */ capture) {
     options: {
       ...baseOptions,
       plugins: { legend: { display: true, position: 'bottom', labels: { boxWidth: 10 } } },
-      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+      // Points sit in the middle of their period, as the money bars do (one period is not
+      // drawn against the axis).
+      scales: { x: { offset: true }, y: { beginAtZero: true, ticks: { precision: 0 } } },
       // A point opens the leads behind it: the stage reached in that period (funnel/leads with
       // the point's grain and period, bucketed by the API exactly as the trend counts them).
       interaction: { mode: 'nearest', intersect: true },
