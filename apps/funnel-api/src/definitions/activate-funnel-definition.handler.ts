@@ -8,12 +8,12 @@
  */
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { authorize, decideDictionary, DEFINITIONS_STREAM } from '@tandem/domain';
-import { type EventStore, writeEvents } from '@tandem/event-store';
+import { authorize, decideDictionary } from '@tandem/domain';
+import type { EventStore } from '@tandem/event-store';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE } from '../platform/tokens';
-import { writeContext } from '../platform/write-context';
 import { ActiveDefinition } from './active-definition.service';
+import { writeDictionaryEvents } from './dictionary-events.writer';
 
 export interface ActivationResult {
   readonly version: number;
@@ -56,14 +56,13 @@ export class ActivateFunnelDefinitionHandler implements ICommandHandler<Activate
         globalPosition: activation.globalPosition.toString(),
       };
     }
-    const { appended, envelopes } = await writeEvents(
+    const { appended, envelopes } = await writeDictionaryEvents(
       this.store,
-      DEFINITIONS_STREAM,
+      this.definitions,
       events,
-      writeContext(context, { occurredAt: new Date().toISOString() }),
-      revision ?? 'no_stream',
+      context,
+      revision,
     );
-    await this.definitions.refresh(); // in force here at once, not after the live cache expires
     return {
       ...activated.data,
       eventId: envelopes[0]!.eventId,

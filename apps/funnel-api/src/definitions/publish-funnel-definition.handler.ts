@@ -8,12 +8,12 @@
  */
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { authorize, decideDictionary, DEFINITIONS_STREAM, definitionHash } from '@tandem/domain';
-import { type EventStore, writeEvents } from '@tandem/event-store';
+import { authorize, decideDictionary, definitionHash } from '@tandem/domain';
+import type { EventStore } from '@tandem/event-store';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE } from '../platform/tokens';
-import { writeContext } from '../platform/write-context';
 import { ActiveDefinition } from './active-definition.service';
+import { writeDictionaryEvents } from './dictionary-events.writer';
 
 export interface PublicationResult {
   readonly version: number;
@@ -45,14 +45,13 @@ export class PublishFunnelDefinitionHandler implements ICommandHandler<PublishFu
     authorize(context.actor.role, 'PublishFunnelDefinition');
     const { revision, state, active } = await this.definitions.refresh();
     const events = decideDictionary({ type: 'PublishFunnelDefinition', data: { draft } }, state);
-    const { appended, envelopes } = await writeEvents(
+    const { appended, envelopes } = await writeDictionaryEvents(
       this.store,
-      DEFINITIONS_STREAM,
+      this.definitions,
       events,
-      writeContext(context, { occurredAt: new Date().toISOString() }),
-      revision ?? 'no_stream',
+      context,
+      revision,
     );
-    await this.definitions.refresh(); // listed at once, not after the live cache expires
     const [published] = events;
     if (published?.type !== 'FunnelDefinitionPublished')
       throw new Error('publish decided no event');
