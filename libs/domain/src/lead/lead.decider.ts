@@ -11,7 +11,7 @@ import {
 } from '../rules/funnel-definition';
 import { evaluateMql, slaDueAt } from '../rules/scoring';
 import type { LeadCommand } from './lead.commands';
-import type { LeadEvent } from './lead.events';
+import type { LeadEvent, LeadHandedToSales } from './lead.events';
 import type { LeadState } from './lead.state';
 
 export interface DecisionContext {
@@ -112,6 +112,25 @@ function requireListed(what: string, code: string, list: readonly { readonly cod
   }
 }
 
+/** The hand-off to sales, on either path: the owner it went to, its SLA due time under these rules. */
+function handedToSales(
+  to: { readonly owner: string; readonly team: string | null },
+  definition: FunnelDefinition,
+  now: string,
+  entry: Pick<LeadHandedToSales['data'], 'path' | 'salesSource'> = {},
+): LeadHandedToSales {
+  return {
+    type: 'LeadHandedToSales',
+    data: {
+      owner: to.owner,
+      team: to.team,
+      slaDueAt: slaDueAt(definition, now),
+      rulesVersion: definition.version,
+      ...entry,
+    },
+  };
+}
+
 export function decideLead(
   command: LeadCommand,
   state: LeadState,
@@ -178,17 +197,7 @@ export function decideLead(
 
     case 'HandLeadToSales':
       requireTransition(state, command.type, definition, 'handed_to_sales');
-      return [
-        {
-          type: 'LeadHandedToSales',
-          data: {
-            owner: command.data.owner,
-            team: command.data.team,
-            slaDueAt: slaDueAt(definition, context.now),
-            rulesVersion: definition.version,
-          },
-        },
-      ];
+      return [handedToSales(command.data, definition, context.now)];
 
     case 'HandLeadToSalesDirectly': {
       // The sales-sourced path: a lead sales found themselves (an event contact, a referral,
@@ -212,17 +221,10 @@ export function decideLead(
       }
       requireListed('sales source', command.data.source, entry.sources);
       return [
-        {
-          type: 'LeadHandedToSales',
-          data: {
-            owner: command.data.owner,
-            team: command.data.team,
-            slaDueAt: slaDueAt(definition, context.now),
-            rulesVersion: definition.version,
-            path: 'sales_sourced',
-            salesSource: command.data.source,
-          },
-        },
+        handedToSales(command.data, definition, context.now, {
+          path: 'sales_sourced',
+          salesSource: command.data.source,
+        }),
       ];
     }
 
