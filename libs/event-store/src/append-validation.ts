@@ -76,41 +76,61 @@ export function validateStreamId(streamId: string): void {
  */
 export function describeNonJsonObject(value: unknown): string | null {
   if (!isPlainObject(value)) return 'must be a JSON object';
-  return describeNonJson(value, '$', new Set());
+  return describeNonJson(value, [], new Set());
 }
 
-function describeNonJson(value: unknown, path: string, ancestors: Set<object>): string | null {
+/**
+ * `path` holds the keys and indexes down to `value`; it is spelled out (`$.a[0].b`) only for
+ * a problem: this walk runs over every value of every event appended.
+ */
+function describeNonJson(
+  value: unknown,
+  path: (string | number)[],
+  ancestors: Set<object>,
+): string | null {
   if (value === null || typeof value === 'boolean') return null;
   if (typeof value === 'string') {
     // PostgreSQL's jsonb cannot store U+0000; reject it everywhere for portable events.
-    return value.includes('\u0000') ? `has a NUL character at ${path}` : null;
+    return value.includes('\u0000') ? `has a NUL character at ${spelled(path)}` : null;
   }
   if (typeof value === 'number') {
-    return Number.isFinite(value) ? null : `has a non-finite number at ${path}`;
+    return Number.isFinite(value) ? null : `has a non-finite number at ${spelled(path)}`;
   }
-  if (typeof value !== 'object') return `has a ${typeof value} at ${path}`;
-  if (ancestors.has(value)) return `has a cycle at ${path}`;
+  if (typeof value !== 'object') return `has a ${typeof value} at ${spelled(path)}`;
+  if (ancestors.has(value)) return `has a cycle at ${spelled(path)}`;
   if (!Array.isArray(value) && !isPlainObject(value)) {
-    return `has a non-plain object (${value.constructor?.name ?? 'unknown'}) at ${path}`;
+    return `has a non-plain object (${value.constructor?.name ?? 'unknown'}) at ${spelled(path)}`;
   }
   ancestors.add(value);
   try {
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i += 1) {
-        const problem = describeNonJson(value[i], `${path}[${i}]`, ancestors);
+        path.push(i);
+        const problem = describeNonJson(value[i], path, ancestors);
+        path.pop();
         if (problem !== null) return problem;
       }
       return null;
     }
-    for (const [key, child] of Object.entries(value)) {
-      if (key.includes('\u0000')) return `has a NUL character in a key at ${path}`;
-      const problem = describeNonJson(child, `${path}.${key}`, ancestors);
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      if (key.includes('\u0000')) return `has a NUL character in a key at ${spelled(path)}`;
+      path.push(key);
+      const problem = describeNonJson(value[key], path, ancestors);
+      path.pop();
       if (problem !== null) return problem;
     }
     return null;
   } finally {
     ancestors.delete(value);
   }
+}
+
+function spelled(path: readonly (string | number)[]): string {
+  return path.reduce<string>(
+    (text, step) => (typeof step === 'number' ? `${text}[${step}]` : `${text}.${step}`),
+    '$',
+  );
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -86,3 +86,21 @@ describe('describeNonJsonObject', () => {
     expect(describeNonJsonObject({ a: shared, b: shared })).toBeNull();
   });
 });
+
+describe('describeNonJsonObject names where the problem is', () => {
+  it.each([
+    [{ a: [1, { b: Number.NaN }] }, 'has a non-finite number at $.a[1].b'],
+    [{ list: [[null, 'x\u0000']] }, 'has a NUL character at $.list[0][1]'],
+    [{ when: { at: new Date(0) } }, 'has a non-plain object (Date) at $.when.at'],
+    [{ f: undefined }, 'has a undefined at $.f'],
+    [{ deep: { ok: true, n: 1, s: 's', none: null } }, null],
+  ])('%j: %s', (value, problem) => {
+    expect(describeNonJsonObject(value)).toBe(problem);
+  });
+
+  it('names a cycle where it closes', () => {
+    const value: Record<string, unknown> = { inner: {} };
+    (value.inner as Record<string, unknown>).back = value;
+    expect(describeNonJsonObject(value)).toBe('has a cycle at $.inner.back');
+  });
+});
