@@ -1,7 +1,8 @@
 /**
- * Runs an import plan against the event store: decides each lead's facts, appends
- * whole leads in large all-or-nothing blocks, and keeps a durable checkpoint so a
- * killed run resumes where it stopped.
+ * Runs an import plan against the event store: takes the plan's leads decided in blocks
+ * (import-blocks.ts; in this thread, or from a worker thread), appends whole leads in large
+ * all-or-nothing blocks, and keeps a durable checkpoint so a killed run resumes where it
+ * stopped.
  *
  * - Atomicity: a lead's events are appended in one call (one transaction), never
  *   split across two, so no lead is ever half-imported.
@@ -18,7 +19,7 @@
  *   appended with its expected revision, exactly like a live command.
  * It must never append to a stream without an expected revision.
  */
-import { initialLeadState, leadStreamId } from '@tandem/domain';
+import { leadStreamId } from '@tandem/domain';
 import {
   DuplicateEventIdError,
   type EventStore,
@@ -27,13 +28,9 @@ import {
   WrongExpectedRevisionError,
 } from '@tandem/event-store';
 import { readExistingLead } from './existing-lead';
-import type { ImportPlan, PlannedLead, RefusedRow } from './import-plan';
-import {
-  type DecisionInput,
-  decideLeadFacts,
-  firstImportedEventId,
-  type LeadDecision,
-} from './lead-facts.decider';
+import { type DecidedBlock, type DecidedLead, decideBlocks } from './import-blocks';
+import type { ImportPlan, RefusedRow } from './import-plan';
+import { type DecisionInput, decideLeadFacts, firstImportedEventId } from './lead-facts.decider';
 
 export interface ImportProgress {
   readonly leadsDone: number;
@@ -42,17 +39,29 @@ export interface ImportProgress {
   readonly seconds: number;
 }
 
-export interface ImportRunOptions {
+interface ImportWriting {
   readonly store: EventStore;
-  readonly plan: ImportPlan;
   /** The source's content hash: names the checkpoint. */
   readonly sourceHash: string;
   readonly decision: DecisionInput;
-  /** Events per bulk append (whole leads only, so a block may run over). Default 5,000. */
-  readonly blockEvents?: number;
   /** Called after each block. */
   readonly onProgress?: (progress: ImportProgress) => void;
   readonly now?: () => number;
+}
+
+export interface ImportRunOptions extends ImportWriting {
+  readonly plan: ImportPlan;
+  /** Events per bulk append (whole leads only, so a block may run over). Default 5,000. */
+  readonly blockEvents?: number;
+}
+
+/** The writing half alone: the blocks come decided from elsewhere (a worker thread). */
+export interface ImportWriteOptions extends ImportWriting {
+  readonly leadsTotal: number;
+  /** Rows that name no lead, refused before any deciding. */
+  readonly orphanRows: readonly RefusedRow[];
+  /** The plan's leads from `from` on, decided, in blocks (decideBlocks). */
+  readonly decideFrom: (from: number) => Iterable<DecidedBlock> | AsyncIterable<DecidedBlock>;
 }
 
 export interface ImportOutcome {
@@ -69,34 +78,40 @@ export interface ImportOutcome {
   readonly seconds: number;
 }
 
-const DEFAULT_BLOCK_EVENTS = 5_000;
+export const DEFAULT_BLOCK_EVENTS = 5_000;
 
-interface Decided {
-  readonly lead: PlannedLead;
+/** A lead whose events stand on a new stream: it goes in the bulk append. */
+interface FreshLead {
+  readonly lead: DecidedLead;
   readonly events: readonly EventToAppend[];
-}
-
-/** A lead whose facts do not stand on a new stream: it may exist already. */
-interface Careful {
-  readonly lead: PlannedLead;
-  readonly fresh: LeadDecision;
 }
 
 export function importCheckpointName(sourceHash: string): string {
   return `import-${sourceHash}`;
 }
 
-export async function runImport(options: ImportRunOptions): Promise<ImportOutcome> {
-  const { store, plan, decision } = options;
+/** Decides the plan in this thread, a block ahead of the store's writing. */
+export function runImport(options: ImportRunOptions): Promise<ImportOutcome> {
+  const { plan, decision } = options;
+  const blockEvents = options.blockEvents ?? DEFAULT_BLOCK_EVENTS;
+  return writeImport({
+    ...options,
+    leadsTotal: plan.leads.length,
+    orphanRows: plan.orphanRows,
+    decideFrom: (from) => decideBlocks(plan.leads, from, decision, blockEvents),
+  });
+}
+
+export async function writeImport(options: ImportWriteOptions): Promise<ImportOutcome> {
+  const { store, decision, leadsTotal } = options;
   const now = options.now ?? Date.now;
   const startedAt = now();
-  const blockEvents = options.blockEvents ?? DEFAULT_BLOCK_EVENTS;
   const checkpointName = importCheckpointName(options.sourceHash);
   const saved = await store.checkpoints.load(checkpointName);
   let expected = saved?.position ?? null;
-  const resumedAfterLeads = Math.min(Number(saved?.position ?? 0n), plan.leads.length);
+  const resumedAfterLeads = Math.min(Number(saved?.position ?? 0n), leadsTotal);
 
-  const refused: RefusedRow[] = [...plan.orphanRows];
+  const refused: RefusedRow[] = [...options.orphanRows];
   let importedLeads = 0;
   let importedEvents = 0;
   let alreadyImportedLeads = 0;
@@ -107,18 +122,19 @@ export async function runImport(options: ImportRunOptions): Promise<ImportOutcom
   };
 
   /** Appends one lead on its own, after looking at what its stream already holds. */
-  const appendOne = async (lead: PlannedLead, fresh: LeadDecision): Promise<void> => {
+  const appendOne = async (lead: DecidedLead): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       const loaded = await readExistingLead(store, lead.leadId);
-      let decided = fresh;
+      let decided = lead.fresh;
       if (loaded.revision !== null) {
-        const firstId = firstImportedEventId(lead);
+        const facts = lead.facts();
+        const firstId = firstImportedEventId(facts);
         if (firstId !== null && loaded.eventIds.has(firstId)) {
           alreadyImportedLeads += 1;
           return;
         }
         decided = decideLeadFacts(
-          lead,
+          facts,
           { state: loaded.state, accountId: loaded.accountId },
           decision,
         );
@@ -148,10 +164,10 @@ export async function runImport(options: ImportRunOptions): Promise<ImportOutcom
    * One bulk call for the block; if some lead in it already exists, halve the block
    * until the existing leads are alone and take the careful path for those only.
    */
-  const appendBlock = async (block: readonly Decided[]): Promise<void> => {
+  const appendBlock = async (block: readonly FreshLead[]): Promise<void> => {
     if (block.length === 0) return;
     if (!supportsBulkAppend(store) || block.length === 1) {
-      for (const { lead, events } of block) await appendOne(lead, { ok: true, events });
+      for (const { lead } of block) await appendOne(lead);
       return;
     }
     try {
@@ -171,58 +187,43 @@ export async function runImport(options: ImportRunOptions): Promise<ImportOutcom
     }
   };
 
-  let block: Decided[] = [];
-  let careful: Careful[] = [];
-  let blockSize = 0;
-  // One block is written while the next is decided (the store works in another process,
-  // or at least off this loop's critical path); blocks commit, and checkpoints advance,
-  // strictly in order.
-  let writing: Promise<void> = Promise.resolve();
-  const flush = async (leadsDone: number) => {
-    const [toBulk, toCheck] = [block, careful];
-    block = [];
-    careful = [];
-    blockSize = 0;
-    await writing;
-    writing = (async () => {
-      await appendBlock(toBulk);
-      for (const { lead, fresh } of toCheck) await appendOne(lead, fresh);
-      await store.checkpoints.save(checkpointName, BigInt(leadsDone), expected);
-      expected = BigInt(leadsDone);
-      options.onProgress?.({
-        leadsDone,
-        leadsTotal: plan.leads.length,
-        eventsAppended: importedEvents,
-        seconds: (now() - startedAt) / 1000,
-      });
-    })();
-    // Marked handled now; the failure still surfaces at the next `await writing`.
-    writing.catch(() => undefined);
+  const write = async ({ leads, leadsDone }: DecidedBlock): Promise<void> => {
+    const fresh: FreshLead[] = [];
+    const careful: DecidedLead[] = [];
+    for (const lead of leads) {
+      if (lead.fresh.ok) fresh.push({ lead, events: lead.fresh.events });
+      // Refused as a new lead; it may exist already, and its facts follow on from there.
+      else careful.push(lead);
+    }
+    await appendBlock(fresh);
+    for (const lead of careful) await appendOne(lead);
+    await store.checkpoints.save(checkpointName, BigInt(leadsDone), expected);
+    expected = BigInt(leadsDone);
+    options.onProgress?.({
+      leadsDone,
+      leadsTotal,
+      eventsAppended: importedEvents,
+      seconds: (now() - startedAt) / 1000,
+    });
   };
 
-  const fresh = { state: initialLeadState(), accountId: null };
-  for (let index = resumedAfterLeads; index < plan.leads.length; index++) {
-    const lead = plan.leads[index] as PlannedLead;
-    if (lead.refusal !== null) {
-      refuse(lead.refusal);
-    } else {
-      const decided = decideLeadFacts(lead, fresh, decision);
-      if (decided.ok) {
-        block.push({ lead, events: decided.events });
-        blockSize += decided.events.length;
-      } else {
-        // Refused as a new lead; it may exist already, and its facts follow on from there.
-        careful.push({ lead, fresh: decided });
-        blockSize += lead.facts.length;
-      }
-    }
-    if (blockSize >= blockEvents) await flush(index + 1);
+  // One block is written while the next is decided (the store works in another process or
+  // thread, or at least off this loop's critical path); blocks commit, and checkpoints
+  // advance, strictly in order.
+  let writing: Promise<void> = Promise.resolve();
+  for await (const block of options.decideFrom(resumedAfterLeads)) {
+    for (const row of block.refused) refuse(row);
+    await writing;
+    writing = write(block);
+    // Marked handled now; the failure still surfaces at the next `await writing`.
+    writing.catch(() => undefined);
   }
-  if (resumedAfterLeads < plan.leads.length || saved === null) await flush(plan.leads.length);
   await writing;
+  // A plan with nothing left to write still records that this source was seen.
+  if (expected === null) await store.checkpoints.save(checkpointName, BigInt(leadsTotal), null);
 
   return {
-    leadsTotal: plan.leads.length,
+    leadsTotal,
     resumedAfterLeads,
     importedLeads,
     importedEvents,

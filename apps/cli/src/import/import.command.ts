@@ -6,7 +6,8 @@
  * With the embedded store (PGlite) the API must be stopped first — PGlite is one
  * process's database; on PostgreSQL the API may keep running (appends serialise in
  * the store, the projector follows the log). Progress goes to stderr, the report
- * to stdout (one JSON document with --json).
+ * to stdout (one JSON document with --json). The built CLI reads and decides the source
+ * on a worker thread (import-decider.thread.ts) while this thread seals and appends.
  */
 import * as path from 'node:path';
 import { type EventStoreConfig, loadConfig } from '@tandem/config';
@@ -14,10 +15,17 @@ import { createEventStore, type EventStore } from '@tandem/event-store';
 import { asJson, type CliIo } from '../cli-io';
 import { ExitCode } from '../cli-failure';
 import { definitionInForce } from './definition-in-force';
+import { type DecidedBlock, decideBlocks } from './import-blocks';
+import {
+  deciderThreadAvailable,
+  type PlannedSource,
+  startImportDecider,
+} from './import-decider.thread';
 import type { ImportPreset } from './import-presets';
 import { readImportSource } from './import-sources';
 import { planImport } from './import-plan';
-import { type ImportOutcome, runImport } from './import-runner';
+import { type ImportOutcome, writeImport } from './import-runner';
+import type { DecisionInput } from './lead-facts.decider';
 
 export interface ImportOptions {
   readonly json: boolean;
@@ -48,12 +56,13 @@ export async function importCommand(
   io: CliIo,
 ): Promise<number> {
   const config = loadConfig();
-  const source = await readImportSource(files, options.preset, options.mapping);
-  const plan = planImport(source);
+  const deciding = await planOnWorkerOrHere(files, options);
+  const { source } = deciding;
   let store: EventStore;
   try {
     store = await createEventStore(config.eventStore);
   } catch (error) {
+    await deciding.stop();
     io.warn(
       `tandem: cannot open the event store (${describeStore(config.eventStore)}): ${(error as Error).message}`,
     );
@@ -62,19 +71,21 @@ export async function importCommand(
   try {
     const { version, definition } = await definitionInForce(store);
     io.warn(
-      `import: ${source.name}: ${plan.rows} rows, ${plan.leads.length} leads, rules v${version}`,
+      `import: ${source.name}: ${source.rows} rows, ${source.leadsTotal} leads, rules v${version}`,
     );
     let lastShown = 0;
-    const outcome = await runImport({
+    const decision = {
+      definition,
+      actor: importActor(source.name),
+      correlationId: `import-${source.hash.slice(0, 32)}`,
+    };
+    const outcome = await writeImport({
       store,
-      plan,
       sourceHash: source.hash,
-      blockEvents: options.blockEvents,
-      decision: {
-        definition,
-        actor: importActor(source.name),
-        correlationId: `import-${source.hash.slice(0, 32)}`,
-      },
+      leadsTotal: source.leadsTotal,
+      orphanRows: source.orphanRows,
+      decision,
+      decideFrom: (from) => deciding.blocksFrom(from, decision, options.blockEvents),
       onProgress: (progress) => {
         const shown = io.now();
         if (
@@ -97,13 +108,14 @@ export async function importCommand(
       preset: options.preset,
       store: config.eventStore.kind,
       rulesVersion: version,
-      rows: plan.rows,
+      rows: source.rows,
       ...outcome,
       eventsPerSecond: rate(outcome.importedEvents, outcome.seconds),
     };
     io.print(options.json ? asJson(report) : importSummary(report));
     return report.refused.length === 0 ? ExitCode.ok : ExitCode.failed;
   } finally {
+    await deciding.stop();
     await store.close();
   }
 }
@@ -145,4 +157,44 @@ export function importSummary(report: ImportReport): string {
     }
   }
   return lines.join('\n');
+}
+
+/** Where the blocks come from: the source's plan, decided on a worker thread or here. */
+interface Deciding {
+  readonly source: PlannedSource;
+  readonly blocksFrom: (
+    from: number,
+    decision: DecisionInput,
+    blockEvents: number,
+  ) => Iterable<DecidedBlock> | AsyncIterable<DecidedBlock>;
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * The source read, planned and decided on a worker thread (the built CLI), or in this
+ * thread when run from source: the same blocks either way (import-blocks.ts).
+ */
+async function planOnWorkerOrHere(
+  files: readonly string[],
+  options: ImportOptions,
+): Promise<Deciding> {
+  const input = { files, preset: options.preset, mapping: options.mapping };
+  if (deciderThreadAvailable()) {
+    const { planned, blocksFrom, stop } = await startImportDecider(input);
+    return { source: planned, blocksFrom, stop };
+  }
+  const read = await readImportSource(files, options.preset, options.mapping);
+  const plan = planImport(read);
+  return {
+    source: {
+      name: read.name,
+      hash: read.hash,
+      rows: plan.rows,
+      leadsTotal: plan.leads.length,
+      orphanRows: plan.orphanRows,
+    },
+    blocksFrom: (from, decision, blockEvents) =>
+      decideBlocks(plan.leads, from, decision, blockEvents),
+    stop: () => Promise.resolve(),
+  };
 }

@@ -1,0 +1,86 @@
+/**
+ * The import's deciding half: blocks of whole leads in plan order, resumable from any
+ * lead, and the same blocks after the trip to and from the decider thread.
+ */
+import { defaultFunnelDefinition } from '@tandem/domain';
+import { decideBlocks, type DecidedBlock } from './import-blocks';
+import { fromWire, toWire } from './import-decider.wire';
+import type { ImportFact } from './import-fact';
+import type { PlannedLead } from './import-plan';
+
+const decision = {
+  definition: defaultFunnelDefinition,
+  actor: { kind: 'system', id: 'tandem-import:spec', role: 'system' } as const,
+  correlationId: 'import-spec',
+};
+
+const fact = (leadId: string, line: number, type: ImportFact['type'], data = {}): ImportFact => ({
+  leadId,
+  type,
+  occurredAt: new Date(Date.UTC(2025, 0, 1, 0, line)).toISOString(),
+  data,
+  accountId: null,
+  where: { file: 'f.jsonl', line },
+});
+
+/** A lead of `touches` + 1 facts: a capture and its touchpoints. */
+function aLead(n: number, touches: number): PlannedLead {
+  const leadId = `hubspot:${n}`;
+  const capture = fact(leadId, n * 100, 'CaptureLead', {
+    contact: { name: `Lead ${n}`, email: `lead${n}@example.com` },
+    company: { name: 'Fabbrica Srl' },
+    source: { channel: 'paid_search' },
+    consent: { marketing: true },
+  });
+  const touchpoints = Array.from({ length: touches }, (_, i) =>
+    fact(leadId, n * 100 + i + 1, 'RecordTouchpoint', { kind: 'page_view', channel: 'web' }),
+  );
+  return { leadId, facts: [capture, ...touchpoints], refusal: null };
+}
+
+const refusedLead: PlannedLead = {
+  leadId: 'hubspot:99',
+  facts: [],
+  refusal: { file: 'f.jsonl', line: 9, leadId: 'hubspot:99', reason: 'bad row' },
+};
+const leads = [aLead(1, 2), aLead(2, 2), refusedLead, aLead(3, 0), aLead(4, 4)];
+
+const shape = (blocks: readonly DecidedBlock[]) =>
+  blocks.map((block) => ({
+    leadsDone: block.leadsDone,
+    leads: block.leads.map((lead) => ({
+      leadId: lead.leadId,
+      events: lead.fresh.ok ? lead.fresh.events.map((event) => event.eventId) : lead.fresh,
+    })),
+    refused: block.refused.map((row) => row.line),
+  }));
+
+describe('decideBlocks', () => {
+  it('cuts whole leads into blocks of at least the block size, the last one ending the plan', () => {
+    const blocks = [...decideBlocks(leads, 0, decision, 4)];
+    expect(blocks.map((block) => block.leadsDone)).toEqual([2, 5]);
+    expect(blocks.map((block) => block.leads.map((lead) => lead.leadId))).toEqual([
+      ['hubspot:1', 'hubspot:2'],
+      ['hubspot:3', 'hubspot:4'],
+    ]);
+    expect(blocks[1]?.refused).toEqual([refusedLead.refusal]);
+    expect(blocks[0]?.leads.every((lead) => lead.fresh.ok)).toBe(true);
+  });
+
+  it('resumes after the leads a checkpoint counts, deciding the rest the same way', () => {
+    const whole = shape([...decideBlocks(leads, 0, decision, 1)]);
+    expect(whole.map((block) => block.leadsDone)).toEqual([1, 2, 4, 5]);
+    const resumed = shape([...decideBlocks(leads, 2, decision, 1)]);
+    expect(resumed).toEqual(whole.filter((block) => block.leadsDone > 2));
+    expect([...decideBlocks(leads, leads.length, decision, 1)]).toEqual([]);
+  });
+
+  it('crosses to and from the decider thread unchanged, facts included', () => {
+    const blocks = [...decideBlocks(leads, 0, decision, 4)];
+    const crossed = blocks.map((block) => fromWire(structuredClone(toWire(block))));
+    expect(shape(crossed)).toEqual(shape(blocks));
+    expect(crossed[1]?.leads[1]?.facts()).toEqual(leads[4]);
+    const [original, copy] = [blocks[0]?.leads[0]?.fresh, crossed[0]?.leads[0]?.fresh];
+    expect(copy).toEqual(original);
+  });
+});

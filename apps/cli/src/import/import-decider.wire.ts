@@ -1,0 +1,89 @@
+/**
+ * The messages between the import's writer (main thread) and its decider (a worker
+ * thread), and how a decided block crosses: as structured-clone data, with each lead's
+ * facts as JSON text that the writer parses only for the rare lead that exists already.
+ * It must never carry a function or a class instance across (they do not survive a clone).
+ */
+import type { DecisionInput, LeadDecision } from './lead-facts.decider';
+import type { DecidedBlock } from './import-blocks';
+import type { PlannedLead, RefusedRow } from './import-plan';
+import type { ImportPreset } from './import-presets';
+
+/** Blocks the decider may run ahead of the writer: one being written, one ready. */
+export const AHEAD_BLOCKS = 2;
+
+export interface DeciderInput {
+  readonly files: readonly string[];
+  readonly preset: ImportPreset;
+  readonly mapping: string | null;
+}
+
+export interface WireError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+}
+
+interface WireLead {
+  readonly leadId: string;
+  readonly fresh: LeadDecision;
+  readonly facts: string;
+}
+
+export interface WireBlock {
+  readonly leadsDone: number;
+  readonly leads: readonly WireLead[];
+  readonly refused: readonly RefusedRow[];
+}
+
+export type ToWriter =
+  | {
+      readonly kind: 'planned';
+      readonly name: string;
+      readonly hash: string;
+      readonly rows: number;
+      readonly leadsTotal: number;
+      readonly orphanRows: readonly RefusedRow[];
+    }
+  | { readonly kind: 'block'; readonly block: WireBlock }
+  | { readonly kind: 'done' }
+  | { readonly kind: 'failed'; readonly error: WireError };
+
+export type FromWriter =
+  | {
+      readonly kind: 'decide';
+      readonly from: number;
+      readonly decision: DecisionInput;
+      readonly blockEvents: number;
+    }
+  | { readonly kind: 'taken' };
+
+export function toWire(block: DecidedBlock): WireBlock {
+  return {
+    leadsDone: block.leadsDone,
+    refused: block.refused,
+    leads: block.leads.map((lead) => ({
+      leadId: lead.leadId,
+      fresh: lead.fresh,
+      facts: JSON.stringify(lead.facts()),
+    })),
+  };
+}
+
+export function fromWire(block: WireBlock): DecidedBlock {
+  return {
+    leadsDone: block.leadsDone,
+    refused: block.refused,
+    leads: block.leads.map(({ leadId, fresh, facts }) => ({
+      leadId,
+      fresh,
+      facts: () => JSON.parse(facts) as PlannedLead,
+    })),
+  };
+}
+
+export function wireError(error: unknown): WireError {
+  return error instanceof Error
+    ? { name: error.name, message: error.message, stack: error.stack }
+    : { name: 'Error', message: String(error) };
+}
