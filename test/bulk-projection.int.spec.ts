@@ -17,17 +17,9 @@ import {
   createAnalyticsClient,
   migrate,
   postgresLogSource,
-  projectBatch,
-  type AnyEnvelope,
 } from '@tandem/analytics';
 import { decodeStoredEvent, encodeForStore, type TandemEvent } from '@tandem/contracts';
-import {
-  DEFINITIONS_STREAM,
-  defaultFunnelDefinition,
-  definitionHash,
-  leadStreamId,
-  visitorStreamId,
-} from '@tandem/domain';
+import { defaultFunnelDefinition, leadStreamId, visitorStreamId } from '@tandem/domain';
 import {
   type BulkAppender,
   createPostgresEventStore,
@@ -42,6 +34,11 @@ import {
   postgresUnavailableReason,
   TEST_POSTGRES_URL,
 } from './support/postgres';
+import {
+  dumpTable,
+  projectPerEvent,
+  publishDefaultDefinition,
+} from './support/two-path-projection';
 
 jest.setTimeout(300_000);
 
@@ -168,41 +165,16 @@ function edgeCases(): [string, EventToAppend[]][] {
   ];
 }
 
-async function definitions(store: EventStore): Promise<void> {
-  const meta = (n: number) => ({
-    eventId: `00000000-0000-7000-8000-00000000000${n}`,
-    leadId: null,
-    accountId: null,
-    occurredAt: '2024-01-01T00:00:00.000Z',
-    correlationId: 'bootstrap',
-    causationId: null,
-    actor: { kind: 'system', id: 'tandem-bootstrap', role: 'system' } as const,
-  });
-  await store.append(
-    DEFINITIONS_STREAM,
-    [
-      encodeForStore(
-        {
-          type: 'FunnelDefinitionPublished',
-          data: { version: 1, definition: defaultFunnelDefinition },
-        },
-        meta(1),
-      ),
-      encodeForStore(
-        {
-          type: 'FunnelDefinitionActivated',
-          data: {
-            version: 1,
-            definitionHash: definitionHash(defaultFunnelDefinition),
-            previousVersion: null,
-          },
-        },
-        meta(2),
-      ),
-    ],
-    { expectedRevision: 'no_stream' },
-  );
-}
+/** The dictionary's events as the first start writes them. */
+const bootstrap = (n: number) => ({
+  eventId: `00000000-0000-7000-8000-00000000000${n}`,
+  leadId: null,
+  accountId: null,
+  occurredAt: '2024-01-01T00:00:00.000Z',
+  correlationId: 'bootstrap',
+  causationId: null,
+  actor: { kind: 'system', id: 'tandem-bootstrap', role: 'system' } as const,
+});
 
 const tables: readonly [string, string][] = [
   ['lead_events', 'event_id'],
@@ -212,16 +184,6 @@ const tables: readonly [string, string][] = [
   ['active_rules', 'global_position'],
   ['rule_sets', 'rules_version, definition_hash'],
 ];
-
-async function dump(client: ClickHouseClient, database: string, table: string, order: string) {
-  const except = table === 'rule_sets' ? ' EXCEPT (heartbeat_at, revision)' : '';
-  const result = await client.query({
-    query: `SELECT *${except} FROM {db:Identifier}.{table:Identifier} FINAL ORDER BY ${order}`,
-    query_params: { db: database, table },
-    format: 'JSONEachRow',
-  });
-  return result.text();
-}
 
 describeWhenPostgres(postgresUnavailableReason())('set-based catch-up', () => {
   const schema = freshSchemaName('bulk_projection');
@@ -244,7 +206,7 @@ describeWhenPostgres(postgresUnavailableReason())('set-based catch-up', () => {
   });
 
   it('writes exactly what the TypeScript path writes, and refuses what it refuses', async () => {
-    await definitions(store);
+    await publishDefaultDefinition(store, bootstrap);
     const until = new Date(Date.UTC(2026, 5, 1));
     const options = { seed: 11, leadEvents: 6_000, until, months: 12 } as const;
     await store.appendToNewStreams(planningEvents(options));
@@ -268,23 +230,7 @@ describeWhenPostgres(postgresUnavailableReason())('set-based catch-up', () => {
     // The TypeScript path, as LogProjection runs it while catching up.
     const live = 'bulk_reference';
     await migrate(client, { database: live });
-    const refused = new Set<string>();
-    for (let after: bigint | null = null; ;) {
-      const batch = await store.readAll({ after, maxCount: 700 });
-      if (batch.length === 0) break;
-      const envelopes: AnyEnvelope[] = [];
-      for (const record of batch) {
-        const decoded = decodeStoredEvent(record);
-        if (decoded.ok) envelopes.push(decoded.envelope);
-        else refused.add(record.eventId);
-      }
-      const outcome = await projectBatch(client, envelopes, {
-        database: live,
-        ruleFacts: 'deferred',
-      });
-      for (const invalid of outcome.invalid) refused.add(invalid.eventId);
-      after = batch.at(-1)!.globalPosition;
-    }
+    const refused = await projectPerEvent(client, store, live);
 
     // The set-based path, in three slices; the first reads the second ahead (used), the second
     // reads ahead a range the third does not ask for (discarded, the third reads its own).
@@ -310,9 +256,9 @@ describeWhenPostgres(postgresUnavailableReason())('set-based catch-up', () => {
     }
 
     for (const [table, order] of tables) {
-      const expected = await dump(client, live, table, order);
+      const expected = await dumpTable(client, live, table, order);
       expect(expected.length).toBeGreaterThan(table === 'lead_events' ? 1_000_000 : 10);
-      expect({ table, rows: await dump(client, bulk, table, order) }).toEqual({
+      expect({ table, rows: await dumpTable(client, bulk, table, order) }).toEqual({
         table,
         rows: expected,
       });

@@ -15,16 +15,9 @@ import {
   createAnalyticsClient,
   migrate,
   postgresLogSource,
-  projectBatch,
-  type AnyEnvelope,
 } from '@tandem/analytics';
 import { decodeStoredEvent, encodeForStore, type TandemEvent } from '@tandem/contracts';
-import {
-  DEFINITIONS_STREAM,
-  defaultFunnelDefinition,
-  definitionHash,
-  leadStreamId,
-} from '@tandem/domain';
+import { leadStreamId } from '@tandem/domain';
 import { createEventStore, type EventStore } from '@tandem/event-store';
 import {
   describeWhenPostgres,
@@ -33,6 +26,11 @@ import {
   postgresUnavailableReason,
   TEST_POSTGRES_URL,
 } from './support/postgres';
+import {
+  dumpTable,
+  projectPerEvent,
+  publishDefaultDefinition,
+} from './support/two-path-projection';
 
 jest.setTimeout(180_000);
 
@@ -83,14 +81,8 @@ function journey(leadId: string): TandemEvent[] {
   ];
 }
 
-async function dumpLeadEvents(client: ClickHouseClient, database: string): Promise<string> {
-  const result = await client.query({
-    query: 'SELECT * FROM {db:Identifier}.lead_events FINAL ORDER BY event_id',
-    query_params: { db: database },
-    format: 'JSONEachRow',
-  });
-  return result.text();
-}
+const dumpLeadEvents = (client: ClickHouseClient, database: string) =>
+  dumpTable(client, database, 'lead_events', 'event_id');
 
 describeWhenPostgres(postgresUnavailableReason())('set-based catch-up of sealed events', () => {
   const schema = freshSchemaName('sealed_bulk');
@@ -115,30 +107,7 @@ describeWhenPostgres(postgresUnavailableReason())('set-based catch-up of sealed 
   });
 
   it('the fast path vouches for sealed values and writes what the TypeScript path writes', async () => {
-    await store.append(
-      DEFINITIONS_STREAM,
-      [
-        encodeForStore(
-          {
-            type: 'FunnelDefinitionPublished',
-            data: { version: 1, definition: defaultFunnelDefinition },
-          },
-          meta(null, 0),
-        ),
-        encodeForStore(
-          {
-            type: 'FunnelDefinitionActivated',
-            data: {
-              version: 1,
-              definitionHash: definitionHash(defaultFunnelDefinition),
-              previousVersion: null,
-            },
-          },
-          meta(null, 0),
-        ),
-      ],
-      { expectedRevision: 'no_stream' },
-    );
+    await publishDefaultDefinition(store, () => meta(null, 0));
     let leadEvents = 0;
     for (let i = 0; i < 20; i++) {
       const leadId = randomUUID();
@@ -152,17 +121,7 @@ describeWhenPostgres(postgresUnavailableReason())('set-based catch-up of sealed 
     );
 
     await migrate(client, { database: 'sealed_reference' });
-    const envelopes: AnyEnvelope[] = [];
-    for (const record of await store.readAll({ maxCount: 10_000 })) {
-      const decoded = decodeStoredEvent(record);
-      if (!decoded.ok) throw new Error(decoded.reason);
-      envelopes.push(decoded.envelope);
-    }
-    const reference = await projectBatch(client, envelopes, {
-      database: 'sealed_reference',
-      ruleFacts: 'deferred',
-    });
-    expect(reference.invalid).toEqual([]);
+    expect([...(await projectPerEvent(client, store, 'sealed_reference'))]).toEqual([]);
 
     await migrate(client, { database: 'sealed_candidate' });
     const outcome = await new BulkLogProjection(

@@ -1,0 +1,85 @@
+/**
+ * The two ways a log reaches ClickHouse, for the suites that hold them to the same rows: the
+ * per-event TypeScript path (decode, then projectBatch, as LogProjection runs it while
+ * catching up) and the dumps that compare one database with another byte for byte. Also the
+ * dictionary's first two events, which every such log starts with.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { type AnyEnvelope, projectBatch } from '@tandem/analytics';
+import { decodeStoredEvent, encodeForStore } from '@tandem/contracts';
+import { DEFINITIONS_STREAM, defaultFunnelDefinition, definitionHash } from '@tandem/domain';
+import type { EventStore } from '@tandem/event-store';
+
+/** Publishes and activates the shipped definition as version 1: the views need rules. */
+export async function publishDefaultDefinition(
+  store: EventStore,
+  meta: (n: 1 | 2) => Parameters<typeof encodeForStore>[1],
+): Promise<void> {
+  await store.append(
+    DEFINITIONS_STREAM,
+    [
+      encodeForStore(
+        {
+          type: 'FunnelDefinitionPublished',
+          data: { version: 1, definition: defaultFunnelDefinition },
+        },
+        meta(1),
+      ),
+      encodeForStore(
+        {
+          type: 'FunnelDefinitionActivated',
+          data: {
+            version: 1,
+            definitionHash: definitionHash(defaultFunnelDefinition),
+            previousVersion: null,
+          },
+        },
+        meta(2),
+      ),
+    ],
+    { expectedRevision: 'no_stream' },
+  );
+}
+
+/**
+ * Projects the whole log into `database` the per-event way, 700 events a batch, rule facts
+ * deferred; returns the ids of the events refused (by the decoder or by projectBatch).
+ */
+export async function projectPerEvent(
+  client: ClickHouseClient,
+  store: EventStore,
+  database: string,
+): Promise<Set<string>> {
+  const refused = new Set<string>();
+  for (let after: bigint | null = null; ;) {
+    const batch = await store.readAll({ after, maxCount: 700 });
+    if (batch.length === 0) break;
+    const envelopes: AnyEnvelope[] = [];
+    for (const record of batch) {
+      const decoded = decodeStoredEvent(record);
+      if (decoded.ok) envelopes.push(decoded.envelope);
+      else refused.add(record.eventId);
+    }
+    const outcome = await projectBatch(client, envelopes, { database, ruleFacts: 'deferred' });
+    for (const invalid of outcome.invalid) refused.add(invalid.eventId);
+    after = batch.at(-1)!.globalPosition;
+  }
+  return refused;
+}
+
+/** Every row of `table` in `database`, merged (FINAL), in `order`, as JSON lines to compare. */
+export async function dumpTable(
+  client: ClickHouseClient,
+  database: string,
+  table: string,
+  order: string,
+): Promise<string> {
+  // A set's heartbeat and revision say when it was written, not what: they differ by design.
+  const except = table === 'rule_sets' ? ' EXCEPT (heartbeat_at, revision)' : '';
+  const result = await client.query({
+    query: `SELECT *${except} FROM {db:Identifier}.{table:Identifier} FINAL ORDER BY ${order}`,
+    query_params: { db: database, table },
+    format: 'JSONEachRow',
+  });
+  return result.text();
+}
