@@ -20,22 +20,11 @@ interface ServerErrorFields {
 }
 
 /**
- * The same translation for a bulk append to new streams: `append_new_streams` names the
- * stream that already exists in HINT and its revision in DETAIL.
+ * The same translation for a bulk append to new streams (postgres-bulk-append.ts): what its
+ * COPY can raise is a unique violation (an event id already stored, or a stream someone else
+ * created meanwhile) or a value a column refused.
  */
 export function translateBulkAppendError(error: unknown): unknown {
-  if (
-    isServerError(error) &&
-    error.code === APPEND_ERROR_CODES.wrongExpectedRevision &&
-    typeof error.hint === 'string'
-  ) {
-    const detail = typeof error.detail === 'string' ? error.detail : '';
-    return new WrongExpectedRevisionError(
-      error.hint,
-      'no_stream',
-      detail === '' ? null : BigInt(detail),
-    );
-  }
   return translateAppendError(error, 'new streams (bulk)', 'no_stream');
 }
 

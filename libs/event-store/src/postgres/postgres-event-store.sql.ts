@@ -22,7 +22,6 @@ export interface PostgresEventStoreSql {
   readonly schema: string;
   readonly append: string;
   readonly appendGroup: string;
-  readonly appendToNewStreams: string;
   readonly readStream: string;
   readonly readAll: string;
   readonly headPosition: string;
@@ -431,60 +430,9 @@ BEGIN
 END;
 $group$;
 
--- Bulk: many NEW streams in one statement (imports, benchmark data). p_stream_ids: the distinct
--- streams of the batch; p_events: [{ streamId, streamRevision, eventId, type, schemaVersion,
--- data, metadata }, ...] in the global order wanted, revisions assigned by the caller from 0.
--- No per-stream locks (thousands per call would fill the lock table): a stream created
--- concurrently by someone else fails on the (stream_id, stream_revision) unique constraint.
-CREATE OR REPLACE FUNCTION ${s}.append_new_streams(p_stream_ids text[], p_events jsonb)
-RETURNS TABLE (first_global_position bigint, last_global_position bigint, event_count bigint)
-LANGUAGE plpgsql
-AS $bulk$
-DECLARE
-  v_existing    text;
-  v_actual      bigint;
-  v_count       bigint;
-  v_draw        record;
-BEGIN
-  IF jsonb_typeof(p_events) IS DISTINCT FROM 'array' OR jsonb_array_length(p_events) = 0 THEN
-    RAISE EXCEPTION USING ERRCODE = '${APPEND_ERROR_CODES.invalidAppend}', MESSAGE = 'empty batch';
-  END IF;
-  v_count := jsonb_array_length(p_events);
-
-  -- EXECUTE: planned for this call's streams, as in append_events.
-  EXECUTE 'SELECT e.stream_id, max(e.stream_revision) FROM ${s}.events e
-            WHERE e.stream_id = ANY ($1) GROUP BY e.stream_id LIMIT 1'
-     INTO v_existing, v_actual USING p_stream_ids;
-  IF v_existing IS NOT NULL THEN
-    RAISE EXCEPTION USING
-      ERRCODE = '${APPEND_ERROR_CODES.wrongExpectedRevision}',
-      MESSAGE = format('stream %s: expected revision no_stream', v_existing),
-      DETAIL = v_actual::text,
-      HINT = v_existing;
-  END IF;
-
-  v_draw := ${s}.draw_positions(v_count);
-
-  -- Duplicate event ids are left to the unique constraint: checking each id up front would
-  -- cost one index probe per event for an error the constraint already names.
-  INSERT INTO ${s}.events
-    (global_position, horizon_xid, stream_id, stream_revision, event_id, event_type,
-     schema_version, data, metadata, recorded_at)
-  OVERRIDING SYSTEM VALUE
-  SELECT v_draw.first_position + x.ordinality - 1, v_draw.horizon_xid,
-         x.stream_id, x.stream_revision, x.event_id, x.event_type, x.schema_version,
-         x.data, x.metadata, v_draw.recorded_at
-    FROM ROWS FROM (
-           jsonb_to_recordset(p_events) AS ("streamId" text, "streamRevision" bigint,
-             "eventId" uuid, type text, "schemaVersion" integer, data jsonb, metadata jsonb)
-         ) WITH ORDINALITY
-         AS x(stream_id, stream_revision, event_id, event_type, schema_version, data, metadata, ordinality);
-
-  PERFORM pg_notify('${names.channel}', (v_draw.first_position + v_count - 1)::text);
-
-  RETURN QUERY SELECT v_draw.first_position, v_draw.first_position + v_count - 1, v_count;
-END;
-$bulk$;
+-- Bulk appends to new streams COPY their rows now (postgres-bulk-append.ts): the function that
+-- took them as one jsonb document is gone from stores created before.
+DROP FUNCTION IF EXISTS ${s}.append_new_streams(text[], jsonb);
 `,
 
     append: `
@@ -499,12 +447,6 @@ SELECT outcome,
        last_global_position::text AS last_global_position,
        detail
   FROM ${s}.append_events_group($1::jsonb)`,
-
-    appendToNewStreams: `
-SELECT first_global_position::text AS first_global_position,
-       last_global_position::text AS last_global_position,
-       event_count::text AS event_count
-  FROM ${s}.append_new_streams($1::text[], $2::jsonb)`,
 
     readStream: `
 SELECT ${eventColumns}
