@@ -154,16 +154,6 @@ function describeRoute(operation: OperationObject, route: Route): void {
   const success = String(route.status ?? (isWrite ? 201 : 200));
   const answer = (responses[success] ?? { description: '' }) as ResponseObject;
   if (answer.description === '') answer.description = isWrite ? 'Done' : 'The answer';
-  if (success === '201' || success === '202') {
-    answer.headers = {
-      ...answer.headers,
-      Location: {
-        description:
-          success === '201' ? 'The created resource' : 'Where to follow the accepted work',
-        schema: { type: 'string' },
-      },
-    };
-  }
   if (named.some((parameter) => parameter.in === 'query' && parameter.name === 'limit')) {
     answer.headers = {
       ...answer.headers,
@@ -175,6 +165,19 @@ function describeRoute(operation: OperationObject, route: Route): void {
     };
   }
   responses[success] = answer;
+  // Every 201 and 202 the route can give, its default or not (activation's 202), says where.
+  for (const status of ['201', '202'] as const) {
+    const created = responses[status] as ResponseObject | undefined;
+    if (created === undefined) continue;
+    created.headers = {
+      ...created.headers,
+      Location: {
+        description:
+          status === '201' ? 'The created resource' : 'Where to follow the accepted work',
+        schema: { type: 'string' },
+      },
+    };
+  }
   for (const status of [...errors].sort()) {
     responses[status] ??= { $ref: `#/components/responses/Problem${status}` };
   }
