@@ -29,6 +29,7 @@ import {
   VIEW_READERS,
 } from '../auth/access.decorators';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
+import { ApiAnswer } from '../http/api-answer.decorator';
 import { ANALYTICS } from '../platform/tokens';
 import { ApiAnalyticsView } from './analytics-openapi';
 import {
@@ -42,6 +43,7 @@ import { type ViewDeclaration, declaredViews, viewDoc } from './analytics-view.d
 import { type Presented, type ViewRequest, present, reconciliationChecks } from './analytics-views';
 import { pageLinks } from './pagination';
 import { type ResponseFormat, chooseFormat } from './response-format';
+import { reconciliationCsv, reconciliationSchema } from './reconciliation.responses';
 import { ZodQueryPipe } from './zod-query.pipe';
 
 /** The route and its OpenAPI entry, both from the view's declaration. */
@@ -216,6 +218,9 @@ export class AnalyticsController {
       '(rule facts complete, live MQLs kept, stages monotonic where the transitions require, ' +
       'stage counts equal); findings lists every failure in one line. CSV is the lens checks, ' +
       'one row per metric: metric, marketing, sales, events, ok.',
+  })
+  @ApiAnswer(200, reconciliationSchema, 'The verdict as JSON, or the lens checks as CSV', {
+    alsoAs: { 'text/csv': reconciliationCsv },
   })
   async reconciliation(
     @Query(new ZodQueryPipe(reconciliationQuery)) query: ReconciliationQuery,

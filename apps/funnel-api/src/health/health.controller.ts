@@ -8,7 +8,9 @@ import { ApiTags } from '@nestjs/swagger';
 import type { EventStore } from '@tandem/event-store';
 import { EmbeddedProjector } from '../projector/embedded-projector.service';
 import { Allow, Public, VIEW_READERS } from '../auth/access.decorators';
+import { type AnswerOf, ApiAnswer } from '../http/api-answer.decorator';
 import { EVENT_STORE } from '../platform/tokens';
+import { healthSchema, liveSchema } from './health.responses';
 import { ReconciliationMonitor } from './reconciliation-monitor.service';
 
 @ApiTags('health')
@@ -23,13 +25,19 @@ export class HealthController {
   /** Liveness for orchestrators: answers while the process serves HTTP; says nothing else. */
   @Public('liveness: a constant body, no data')
   @Get('live')
-  live() {
+  @ApiAnswer(200, liveSchema, 'The process serves HTTP')
+  live(): AnswerOf<typeof liveSchema> {
     return { status: 'live' };
   }
 
   @Allow(...VIEW_READERS)
   @Get()
-  async health() {
+  @ApiAnswer(
+    200,
+    healthSchema,
+    'How far the projection is, what it set aside, the last reconciliation',
+  )
+  async health(): Promise<AnswerOf<typeof healthSchema>> {
     const head = await this.store.headPosition();
     const reconciliation = this.reconciliation.health();
     const reconciled = reconciliation.state !== 'failed';

@@ -8,13 +8,15 @@ import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
+import { ApiAnswer } from '../http/api-answer.decorator';
 import { LeadIdPipe } from '../http/lead-id.pipe';
 import { Allow, AllowCommand, PERSONAL_DATA_READERS } from '../auth/access.decorators';
 import { Ctx, type RequestContext } from '../http/request-context';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import { ExecuteLeadCommand, type LeadCommandResult } from './execute-lead-command.handler';
-import { GetLeadTimeline } from './get-lead-timeline.handler';
+import { GetLeadTimeline, type LeadTimeline } from './get-lead-timeline.handler';
 import { ApiLeadCommandResult } from './lead-command.responses';
+import { leadTimelineSchema } from './lead-timeline.responses';
 import {
   captureLeadRequest,
   leadRequests,
@@ -59,7 +61,8 @@ export class LeadsController {
   @Allow(...PERSONAL_DATA_READERS)
   @Get(':leadId/timeline')
   @ApiOperation({ summary: "The lead's events in order (personal data redacted once erased)" })
-  timeline(@Param('leadId', leadIdParam) leadId: string) {
+  @ApiAnswer(200, leadTimelineSchema, 'The lead, its status and its events')
+  timeline(@Param('leadId', leadIdParam) leadId: string): Promise<LeadTimeline> {
     return this.queries.execute(new GetLeadTimeline(leadId));
   }
 

@@ -7,11 +7,13 @@
  * ports keep the optional TANDEM_METRICS_TOKEN secret: they have no identity provider.)
  */
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { metricsEndpoint } from '@tandem/observability';
 import type { Response } from 'express';
 import { Allow, Public } from '../auth/access.decorators';
+import { ApiAnswer } from '../http/api-answer.decorator';
 import { ApiMetrics } from './api-metrics';
+import { expositionSchema, readinessSchema } from './observability.responses';
 import { ReadinessProbe } from './readiness';
 
 @ApiTags('health')
@@ -29,7 +31,10 @@ export class ObservabilityController {
 
   @Allow('ops', 'system')
   @Get('metrics')
-  @ApiExcludeEndpoint()
+  @ApiOperation({ summary: 'Prometheus metrics of this API process (ops, system)' })
+  @ApiAnswer(200, expositionSchema, 'The metrics, for a Prometheus scrape', {
+    mediaType: 'text/plain',
+  })
   async metrics(@Res() response: Response): Promise<void> {
     const answer = await this.answerMetrics(undefined);
     response.status(answer.status).set(answer.headers).send(answer.body);
@@ -41,6 +46,8 @@ export class ObservabilityController {
     summary:
       '200 when the store and ClickHouse answer and the projection is current; 503 naming the failed checks',
   })
+  @ApiAnswer(200, readinessSchema, 'Ready: every check passed')
+  @ApiAnswer(503, readinessSchema, 'Not ready: `failed` names the checks')
   async ready(@Res() response: Response): Promise<void> {
     const readiness = await this.readiness.check();
     response.status(readiness.status === 'ready' ? 200 : 503).json(readiness);

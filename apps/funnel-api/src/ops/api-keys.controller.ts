@@ -28,10 +28,12 @@ import type { ApiKeyRecord, ApiKeyStore } from '@tandem/event-store';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { Allow, OPERATORS } from '../auth/access.decorators';
+import { ApiAnswer, ApiNoContent } from '../http/api-answer.decorator';
 import { SkipIdempotency } from '../http/idempotency/skip-idempotency.decorator';
 import { Ctx, type RequestContext } from '../http/request-context';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import { API_KEYS } from '../platform/tokens';
+import { apiKeySchema, createdKeySchema, keyListSchema } from './ops.responses';
 
 const createRequest = z.strictObject({
   /** Becomes part of the default actor, so kept to characters that read well in one. */
@@ -54,10 +56,11 @@ type CreateRequest = z.infer<typeof createRequest>;
 
 const KEY_ID = /^[0-9a-f]{16}$/;
 
-const view = (key: ApiKeyRecord) => ({
+// Typed by the schema: the object literal can neither miss a documented field nor add one.
+const view = (key: ApiKeyRecord): z.infer<typeof apiKeySchema> => ({
   keyId: key.keyId,
   name: key.name,
-  roles: key.roles,
+  roles: [...key.roles],
   actor: key.actorId,
   status: key.revokedAt === null ? 'active' : 'revoked',
   createdAt: key.createdAt.toISOString(),
@@ -81,11 +84,12 @@ export class ApiKeysController {
       'Create an API key for an integration (ops); the key is in this answer only: send it as Authorization: Bearer <apiKey>',
   })
   @ApiBody({ schema: z.toJSONSchema(createRequest, { io: 'input' }) as object })
+  @ApiAnswer(201, createdKeySchema, 'Created, with its key (`Cache-Control: no-store`)')
   async create(
     @Body(new ZodBodyPipe(createRequest)) body: CreateRequest,
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
-  ) {
+  ): Promise<z.infer<typeof createdKeySchema>> {
     const store = this.store();
     const { keyId, apiKey, secretHash } = generateApiKey();
     const created = await store.create({
@@ -104,7 +108,8 @@ export class ApiKeysController {
   @Allow(...OPERATORS)
   @Get()
   @ApiOperation({ summary: 'Every API key, revoked ones included (never a secret)' })
-  async list() {
+  @ApiAnswer(200, keyListSchema, 'Every key, newest first')
+  async list(): Promise<z.infer<typeof keyListSchema>> {
     return { keys: (await this.store().list()).map(view) };
   }
 
@@ -114,6 +119,7 @@ export class ApiKeysController {
   @ApiOperation({
     summary: 'Revoke an API key (ops): refused from the next request on; revoking again is a no-op',
   })
+  @ApiNoContent('Revoked (or already revoked)')
   async revoke(@Param('id') id: string, @Ctx() context: RequestContext): Promise<void> {
     const store = this.store();
     const revoked = KEY_ID.test(id) ? await store.revoke(id, context.actor.id) : null;

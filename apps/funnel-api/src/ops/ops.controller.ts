@@ -7,10 +7,13 @@ import { Controller, ConflictException, HttpCode, Optional, Post, Res } from '@n
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { authorize } from '@tandem/domain';
 import type { Response } from 'express';
+import type { z } from 'zod';
 import { EmbeddedProjector } from '../projector/embedded-projector.service';
+import { ApiAnswer } from '../http/api-answer.decorator';
 import { SkipIdempotency } from '../http/idempotency/skip-idempotency.decorator';
 import { AllowCommand } from '../auth/access.decorators';
 import { Ctx, type RequestContext } from '../http/request-context';
+import { rebuildingSchema } from './ops.responses';
 
 @ApiTags('ops')
 @Controller('ops')
@@ -22,7 +25,11 @@ export class OpsController {
   @HttpCode(202)
   @SkipIdempotency() // appends nothing; a stored "rebuilding" replayed later would mislead
   @ApiOperation({ summary: 'Rebuild the analytics from the event log (ops); follow /health' })
-  async rebuild(@Ctx() context: RequestContext, @Res({ passthrough: true }) response: Response) {
+  @ApiAnswer(202, rebuildingSchema, 'Started; `Location` is /health')
+  async rebuild(
+    @Ctx() context: RequestContext,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<z.infer<typeof rebuildingSchema>> {
     authorize(context.actor.role, 'RebuildProjections');
     if (!this.projector) {
       throw new ConflictException(

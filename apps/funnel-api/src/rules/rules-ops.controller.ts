@@ -4,6 +4,7 @@
  * all of it in one call (apply: RuleSetApplies replays if needed, waits, activates). Writes are
  * ops only. The switch is one FunnelDefinitionActivated event: the decisions read it from the
  * store, the views from active_rules once the projector has projected it, which this waits for.
+ * Each answer's schema is in rules-ops.responses.ts, tied there to the type returned here.
  */
 import {
   Body,
@@ -24,6 +25,7 @@ import {
   describeRuleSet,
   ruleSetKey,
   sameRuleSet,
+  type WhatIfReport,
 } from '@tandem/analytics';
 import { authorize, parseFunnelDefinition } from '@tandem/domain';
 import type { Response } from 'express';
@@ -31,13 +33,21 @@ import { z } from 'zod';
 import { ZodQueryPipe } from '../analytics/zod-query.pipe';
 import { ActiveDefinition } from '../definitions/active-definition.service';
 import { Allow, AllowCommand, OPERATORS, VIEW_READERS } from '../auth/access.decorators';
+import { ApiAnswer } from '../http/api-answer.decorator';
 import { Ctx, type RequestContext } from '../http/request-context';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS } from '../platform/tokens';
 import { RuleReplays, type ReplayView } from './rule-replays.service';
-import { RuleSetActivation } from './rule-set-activation.service';
-import { RuleSetApplies } from './rule-set-applies.service';
+import { RuleSetActivation, type RuleSetActivationOutcome } from './rule-set-activation.service';
+import { type ApplyView, RuleSetApplies } from './rule-set-applies.service';
+import {
+  activationSchema,
+  applySchema,
+  replaySchema,
+  ruleSetListSchema,
+  whatIfSchema,
+} from './rules-ops.responses';
 
 const replayRequest = z.union([
   z.strictObject({ draft: z.unknown() }),
@@ -86,11 +96,12 @@ export class RulesOpsController {
     summary:
       'Replay the history under a draft ({draft}, a what-if) or a published version ({version}); follow GET /ops/rules/replays/:id',
   })
+  @ApiAnswer(202, replaySchema, 'Started (or done already); `Location` is the replay')
   async replay(
     @Body(new ZodBodyPipe(replayRequest)) body: ReplayRequest,
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
-  ) {
+  ): Promise<ReplayView> {
     authorize(context.actor.role, 'RebuildProjections');
     const follow = (replay: ReplayView): ReplayView => {
       // 202: the replay's status resource (RFC 9110 §15.3.3).
@@ -115,14 +126,16 @@ export class RulesOpsController {
   @Allow(...OPERATORS)
   @Get('ops/rules/replays/:id')
   @ApiOperation({ summary: 'Progress of a replay: events done / total, events/s, ETA' })
-  replayStatus(@Param('id') id: string) {
+  @ApiAnswer(200, replaySchema, 'The replay as it stands')
+  replayStatus(@Param('id') id: string): ReplayView {
     return this.replays.get(id);
   }
 
   @Allow(...OPERATORS)
   @Get('ops/rules')
   @ApiOperation({ summary: 'The rule sets analytics keeps, and the one views read' })
-  async list() {
+  @ApiAnswer(200, ruleSetListSchema, 'Every kept rule set, and the active one')
+  async list(): Promise<z.infer<typeof ruleSetListSchema>> {
     const [activation, sets] = await Promise.all([
       this.analytics.ruleSets.activation(),
       this.analytics.queries.ruleSets(),
@@ -153,11 +166,17 @@ export class RulesOpsController {
     summary:
       'Apply a published version: every view and new decision uses it (its rule set must be ready)',
   })
+  @ApiAnswer(200, activationSchema, 'Activated: the views read the set')
+  @ApiAnswer(
+    202,
+    activationSchema,
+    'Activated, the views not yet switched; `Location` is /ops/rules',
+  )
   async activate(
     @Body(new ZodBodyPipe(versionRequest)) body: VersionRequest,
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
-  ) {
+  ): Promise<RuleSetActivationOutcome> {
     authorize(context.actor.role, 'ActivateFunnelDefinition');
     const outcome = await this.activation.activate(body.version, context);
     if (!outcome.viewsSwitched) {
@@ -176,11 +195,13 @@ export class RulesOpsController {
       'Apply a published version in one call: replay its rule set unless built, wait until ready, activate it. ' +
       '200 once applied; 202 while it replays (follow GET /ops/rules/applies/:id). Asking again joins a running apply',
   })
+  @ApiAnswer(202, applySchema, 'Replaying the set first; `Location` is the apply')
+  @ApiAnswer(200, applySchema, 'Applied (the set was built already, or the wait sufficed)')
   async apply(
     @Body(new ZodBodyPipe(versionRequest)) body: VersionRequest,
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
-  ) {
+  ): Promise<ApplyView> {
     const applied = await this.applies.apply(body.version, context);
     if (applied.status === 'done') response.status(200);
     response.setHeader('location', `/ops/rules/applies/${encodeURIComponent(applied.id)}`);
@@ -193,7 +214,8 @@ export class RulesOpsController {
     summary:
       'Progress of an apply: replaying (with the replay, events done / total), activating, done or failed',
   })
-  applyStatus(@Param('id') id: string) {
+  @ApiAnswer(200, applySchema, 'The apply as it stands')
+  applyStatus(@Param('id') id: string): ApplyView {
     return this.applies.get(id);
   }
 
@@ -210,7 +232,8 @@ export class RulesOpsController {
     summary:
       'What-if report: two kept rule sets side by side (stages, channels, MQL→SQL, attribution, changed leads)',
   })
-  async compare(@Query(new ZodQueryPipe(compareQuery)) query: CompareQuery) {
+  @ApiAnswer(200, whatIfSchema, 'The report: base and candidate side by side')
+  async compare(@Query(new ZodQueryPipe(compareQuery)) query: CompareQuery): Promise<WhatIfReport> {
     const queries = this.analytics.queries;
     const base = await queries.ruleSet({
       ...(query.baseVersion !== undefined ? { rulesVersion: query.baseVersion } : {}),

@@ -1,0 +1,64 @@
+/**
+ * What /health and /health/live answer, as zod schemas: the OpenAPI document's 200 schemas are
+ * generated from them (ApiAnswer); the handlers' return types are these schemas' (AnswerOf),
+ * and the parts other services build are checked against their types (SameAnswer).
+ */
+import type { DeadLetterSummary } from '@tandem/analytics';
+import { z } from 'zod';
+import type { SameAnswer } from '../http/api-answer.decorator';
+import type { ReconciliationHealth } from './reconciliation-monitor.service';
+
+const position = z.string().nullable().describe('A global position (decimal string, 64-bit)');
+const when = z.string().describe('ISO-8601');
+
+export const liveSchema = z.strictObject({ status: z.literal('live') });
+
+const deadLetters = z
+  .strictObject({
+    count: z.number().int().nonnegative().describe('Events set aside since the last rebuild'),
+    latest: z
+      .array(
+        z.strictObject({
+          eventId: z.string(),
+          position: z.string(),
+          type: z.string(),
+          reason: z.string(),
+        }),
+      )
+      .describe('The latest few, newest first'),
+  })
+  .describe('Events the projection refused (projection_dead_letters) and why');
+
+const reconciliation = z
+  .union([
+    z.strictObject({ state: z.literal('pending') }),
+    z.strictObject({ state: z.literal('error'), checkedAt: when, error: z.string() }),
+    z.strictObject({
+      state: z.enum(['ok', 'failed', 'unsettled']),
+      checkedAt: when,
+      coveredPosition: position,
+      findings: z.array(z.string()).describe('Each failed check, one line'),
+    }),
+  ])
+  .describe('The last background reconciliation verdict (GET /analytics/reconciliation)');
+
+export const healthSchema = z.strictObject({
+  status: z.enum(['ok', 'degraded']),
+  eventStore: z.strictObject({ headPosition: position }),
+  projector: z.discriminatedUnion('mode', [
+    z.strictObject({ mode: z.literal('off') }),
+    z.strictObject({
+      mode: z.literal('embedded'),
+      position,
+      caughtUp: z.boolean(),
+      rejectedEvents: z.number().int().nonnegative(),
+      deadLetters,
+      failure: z.string().nullable().describe('The last batch failed with this; it is retried'),
+    }),
+  ]),
+  reconciliation,
+});
+
+const _deadLetters: SameAnswer<z.infer<typeof deadLetters>, DeadLetterSummary> = true;
+const _reconciliation: SameAnswer<z.infer<typeof reconciliation>, ReconciliationHealth> = true;
+void [_deadLetters, _reconciliation];
