@@ -35,6 +35,17 @@ describe('personal-data cipher', () => {
     expect(openText(key, first, context)).toBe('grace@navy.example');
   });
 
+  it('never hands out an IV twice, across the blocks they are cut from', () => {
+    const key = newDataKey();
+    const ivs = new Set<string>();
+    for (let i = 0; i < 3000; i++) {
+      const sealed = sealText(key, `value ${i}`, context);
+      ivs.add(Buffer.from(sealed.slice(3), 'base64').subarray(0, 12).toString('hex'));
+      expect(openText(key, sealed, context)).toBe(`value ${i}`);
+    }
+    expect(ivs.size).toBe(3000);
+  });
+
   it('refuses a tampered value', () => {
     const key = newDataKey();
     const sealed = sealText(key, 'grace@navy.example', context);
