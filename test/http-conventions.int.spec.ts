@@ -8,9 +8,30 @@
 import { validate, compileErrors } from '@readme/openapi-parser';
 import type { Role } from '@tandem/domain';
 import request from 'supertest';
+import type { z } from 'zod';
+import { reconciliationSchema } from '../apps/funnel-api/src/analytics/reconciliation.responses';
+import { healthSchema, liveSchema } from '../apps/funnel-api/src/health/health.responses';
+import { leadTimelineSchema } from '../apps/funnel-api/src/leads/lead-timeline.responses';
+import {
+  expositionSchema,
+  readinessSchema,
+} from '../apps/funnel-api/src/observability/observability.responses';
+import {
+  createdKeySchema,
+  keyListSchema,
+  rebuildingSchema,
+} from '../apps/funnel-api/src/ops/ops.responses';
+import {
+  activationSchema,
+  applySchema,
+  replaySchema,
+  ruleSetListSchema,
+  whatIfSchema,
+} from '../apps/funnel-api/src/rules/rules-ops.responses';
 import { asRole } from './support/auth-headers';
 import { eventually } from './support/eventually';
 import { waitForProjection, funnelApiPerFile } from './support/funnel-api.fixture';
+import { registeredRoutes } from './support/registered-routes';
 
 jest.setTimeout(180_000);
 
@@ -201,6 +222,74 @@ describe('Location on 201 and 202', () => {
   });
 });
 
+describe('2xx answers parse with the schemas their documentation is generated from', () => {
+  /** The body, parsed (strictly: no undocumented field) with the schema of its 2xx. */
+  const parsed = <S extends z.ZodType>(response: request.Response, schema: S): z.infer<S> =>
+    schema.parse(response.body);
+  const get = (path: string) => request(suite.http).get(path).set(as('ops')).expect(200);
+  const post = (path: string, body: object, status: number) =>
+    request(suite.http).post(path).set(as('ops')).send(body).expect(status);
+
+  it('health, readiness, metrics, a timeline, API keys, a rebuild and the reconciliation', async () => {
+    const { leadId } = (await capture('documented')).body as { leadId: string };
+    expect(parsed(await get(`/leads/${leadId}/timeline`), leadTimelineSchema).events).toHaveLength(
+      1,
+    );
+    parsed(await get('/health/live'), liveSchema);
+    expect(parsed(await get('/health'), healthSchema).projector.mode).toBe('embedded');
+    // 503 (not ready) answers the same shape: only the shape is this test's business.
+    const ready = await request(suite.http).get('/health/ready');
+    expect([200, 503]).toContain(ready.status);
+    parsed(ready, readinessSchema);
+    const metrics = await get('/metrics');
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+    expect(expositionSchema.parse(metrics.text)).toContain('# TYPE');
+
+    const created = parsed(
+      await post('/ops/api-keys', { name: 'documented', roles: ['analyst'] }, 201),
+      createdKeySchema,
+    );
+    const { keys } = parsed(await get('/ops/api-keys'), keyListSchema);
+    expect(keys.map((key) => key.keyId)).toContain(created.keyId);
+    const revoked = await request(suite.http)
+      .delete(`/ops/api-keys/${created.keyId}`)
+      .set(as('ops'))
+      .expect(204);
+    expect(revoked.text).toBe('');
+
+    parsed(await post('/ops/rebuild', {}, 202), rebuildingSchema);
+    await waitForProjection(suite.http);
+    parsed(await get('/analytics/reconciliation'), reconciliationSchema);
+  });
+
+  it('the rule-set routes: list, replay, activation, apply, compare', async () => {
+    const listed = parsed(await get('/ops/rules'), ruleSetListSchema);
+    expect(listed.active).not.toBeNull();
+    const replay = parsed(await post('/ops/rules/replays', { version: 1 }, 202), replaySchema);
+    parsed(await get(`/ops/rules/replays/${replay.id}`), replaySchema);
+    await eventually(async () => {
+      const now = parsed(await get(`/ops/rules/replays/${replay.id}`), replaySchema);
+      return now.status === 'running' ? undefined : true;
+    }, 'the replay finishes');
+
+    const activation = await request(suite.http)
+      .post('/ops/rules/activations')
+      .set(as('ops'))
+      .send({ version: 1 });
+    expect([200, 202]).toContain(activation.status);
+    parsed(activation, activationSchema);
+    const apply = await request(suite.http)
+      .post('/ops/rules/applies')
+      .set(as('ops'))
+      .send({ version: 1 });
+    expect([200, 202]).toContain(apply.status);
+    const { id } = parsed(apply, applySchema);
+    parsed(await get(`/ops/rules/applies/${id}`), applySchema);
+    const report = parsed(await get('/analytics/rules/compare?candidateVersion=1'), whatIfSchema);
+    expect(report.candidate.rulesVersion).toBe(1);
+  });
+});
+
 describe('Link headers on paginated views', () => {
   it('following rel="next" from the first page visits every row once, then stops', async () => {
     for (const campaign of ['link-a', 'link-b', 'link-c', 'link-d', 'link-e']) {
@@ -283,7 +372,7 @@ describe('the OpenAPI document', () => {
       }
     }
     expect(operations).toBeGreaterThan(40);
-    // The dashboard and /metrics (HTML, Prometheus text) are left out of the document.
+    // The dashboard (a browser's HTML shell, no data) is left out of the document.
     expect(publicRoutes.sort()).toEqual(['GET /health/live', 'GET /health/ready']);
 
     const capture = document.paths['/leads']!.post!;
@@ -315,6 +404,79 @@ describe('the OpenAPI document', () => {
     expect(documented('/campaign-spend', 'post', '201')).toEqual(['eventId']);
     expect(documented('/definitions', 'post', '201')).toContain('definitionHash');
     expect(documented('/definitions/{version}', 'get', '200')).toContain('definition');
+  });
+
+  it('documents the success answer of every route Nest registered, with its schema', async () => {
+    const served = await request(suite.http).get('/docs-json').expect(200);
+    const { paths } = served.body as { paths: Record<string, Record<string, OperationLike>> };
+    // Left out on purpose, each for a reason; any other route must be in the document.
+    const notInTheApi: Readonly<Record<string, string>> = {
+      'GET /dashboard': 'the HTML shell of the dashboard',
+      'GET /dashboard/assets/:name': "the dashboard's script, stylesheet and charts",
+    };
+    const routes = registeredRoutes(suite.api.app);
+    const keys = routes.map((route) => `${route.method} ${route.pattern}`);
+    expect(Object.keys(notInTheApi).filter((key) => !keys.includes(key))).toEqual([]);
+
+    const undocumented: string[] = [];
+    for (const route of routes) {
+      const key = `${route.method} ${route.pattern}`;
+      if (key in notInTheApi) continue;
+      const path = route.pattern.replace(/:(\w+)/g, '{$1}');
+      const operation = paths[path]?.[route.method.toLowerCase()];
+      if (operation === undefined) {
+        undocumented.push(`${key}: not in the document`);
+        continue;
+      }
+      const successes = Object.entries(operation.responses ?? {}).filter(([status]) =>
+        /^2\d\d$/.test(status),
+      );
+      if (!successes.some(([status]) => Number(status) === route.successStatus)) {
+        undocumented.push(`${key}: no ${route.successStatus} answer`);
+      }
+      for (const [status, answer] of successes) {
+        const media = Object.entries(answer.content ?? {});
+        if (status === '204') {
+          if (media.length > 0) undocumented.push(`${key}: a body on 204`);
+        } else if (media.length === 0 || media.some(([, { schema }]) => schema === undefined)) {
+          undocumented.push(`${key}: ${status} without a schema`);
+        }
+      }
+    }
+    expect(undocumented).toEqual([]);
+
+    // Media types and the answers that are not the plain JSON default.
+    const metrics = paths['/metrics']!.get!.responses!['200']!;
+    expect(Object.keys(metrics.content ?? {})).toEqual(['text/plain']);
+    expect(
+      Object.keys(paths['/analytics/reconciliation']!.get!.responses!['200']!.content!),
+    ).toEqual(['application/json', 'text/csv']);
+    expect(paths['/ops/api-keys/{id}']!.delete!.responses!['204']!.content).toBeUndefined();
+    expect(Object.keys(paths['/health/ready']!.get!.responses!)).toEqual(
+      expect.arrayContaining(['200', '503']),
+    );
+    expect(Object.keys(paths['/ops/rules/applies']!.post!.responses!)).toEqual(
+      expect.arrayContaining(['200', '202']),
+    );
+    // A 202 that is not the route's default still says where to follow the work.
+    expect(paths['/ops/rules/activations']!.post!.responses!['202']!.headers).toHaveProperty(
+      'Location',
+    );
+    const properties = (path: string, method: string, status: string) =>
+      Object.keys(
+        (
+          paths[path]![method]!.responses![status]!.content?.['application/json']?.schema as
+            { properties?: object } | undefined
+        )?.properties ?? {},
+      );
+    expect(properties('/ops/api-keys', 'post', '201')).toContain('apiKey');
+    expect(properties('/ops/api-keys', 'get', '200')).toEqual(['keys']);
+    expect(properties('/leads/{leadId}/timeline', 'get', '200')).toEqual([
+      'leadId',
+      'status',
+      'revision',
+      'events',
+    ]);
   });
 
   it('documents the problem shape the API answers with', async () => {

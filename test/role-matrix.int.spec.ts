@@ -8,13 +8,11 @@
  * "Admitted" means neither 401 nor 403: the request may still be refused for its content.
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { ModulesContainer } from '@nestjs/core';
 import { type Role, roles } from '@tandem/domain';
 import request from 'supertest';
 import { asRole, TEST_AUDIENCE, TEST_ISSUER, testToken } from './support/auth-headers';
-import { type FunnelApiFixture, funnelApiPerFile } from './support/funnel-api.fixture';
+import { funnelApiPerFile } from './support/funnel-api.fixture';
+import { type RegisteredRoute, registeredRoutes } from './support/registered-routes';
 
 jest.setTimeout(180_000);
 
@@ -82,46 +80,6 @@ const matrix: Readonly<Record<string, readonly Role[] | typeof PUBLIC>> = {
   'GET /ops/api-keys': OPS,
   'DELETE /ops/api-keys/:id': OPS,
 };
-
-interface Route {
-  readonly method: 'GET' | 'POST' | 'DELETE';
-  /** As declared: `/leads/:leadId/timeline`. */
-  readonly pattern: string;
-}
-
-/** Every route of every controller Nest registered, from its module container. */
-function registeredRoutes(fixture: FunnelApiFixture): Route[] {
-  const routes: Route[] = [];
-  for (const module of fixture.app.get(ModulesContainer).values()) {
-    for (const wrapper of module.controllers.values()) {
-      const controller = wrapper.metatype as (new (...args: never[]) => object) | null;
-      if (!controller) continue;
-      const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
-      const prototype = controller.prototype as Record<string, unknown>;
-      for (const name of Object.getOwnPropertyNames(prototype)) {
-        const handler = prototype[name];
-        if (name === 'constructor' || typeof handler !== 'function') continue;
-        const path: unknown = Reflect.getMetadata(PATH_METADATA, handler);
-        if (path === undefined) continue;
-        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
-        const verb =
-          method === RequestMethod.GET
-            ? 'GET'
-            : method === RequestMethod.POST
-              ? 'POST'
-              : method === RequestMethod.DELETE
-                ? 'DELETE'
-                : null;
-        if (verb === null) throw new Error(`${controller.name}.${name}: unexpected HTTP method`);
-        for (const each of Array.isArray(path) ? path : [path]) {
-          const joined = `/${[base, String(each)].filter((part) => part && part !== '/').join('/')}`;
-          routes.push({ method: verb, pattern: joined.replace(/\/+/g, '/') });
-        }
-      }
-    }
-  }
-  return routes;
-}
 
 const SAMPLE_PARAMETERS: Readonly<Record<string, string>> = {
   leadId: '0190d0b0-1111-7000-8000-00000000beef',
@@ -206,11 +164,11 @@ function credentials(caller: Caller): Record<string, string> {
 }
 
 const suite = funnelApiPerFile('role-matrix');
-let routes: Route[];
+let routes: RegisteredRoute[];
 
 beforeAll(async () => {
   const { api, http } = suite;
-  routes = registeredRoutes(api);
+  routes = registeredRoutes(api.app);
   const created = await request(http)
     .post('/ops/api-keys')
     .set(asRole('ops'))
