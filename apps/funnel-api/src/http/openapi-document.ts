@@ -75,7 +75,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Tandem funnel API')
     .setDescription(
       'Commands append lead-lifecycle events; queries read the funnel views. Every route but ' +
-        'the public ones (liveness, readiness, metrics, the dashboard shell) needs ' +
+        'the public ones (liveness, readiness, the dashboard shell) needs ' +
         '`Authorization: Bearer <token>` (a JWT or an API key); the role in it decides what it ' +
         'may call. Errors are RFC 9457 `application/problem+json`. May carry `x-correlation-id`.',
     )
