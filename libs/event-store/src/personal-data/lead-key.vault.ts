@@ -84,9 +84,10 @@ export class LeadKeyVault {
       return !cached;
     });
     if (wanted.length === 0) return result;
+    const fresh = wanted.map(() => newDataKey());
     const wrapped = await Promise.all(
-      wanted.map(async (leadId) =>
-        (await this.wrapper.wrap(newDataKey(), leadId)).toString('base64'),
+      wanted.map(async (leadId, i) =>
+        (await this.wrapper.wrap(fresh[i] as Buffer, leadId)).toString('base64'),
       ),
     );
     // ON CONFLICT: the lead's row (a key, or a shredded tombstone) wins over the fresh key. The
@@ -103,7 +104,11 @@ export class LeadKeyVault {
        SELECT lead_id, wrapped_key FROM ${this.table} WHERE lead_id = ANY ($1::text[])`,
       [wanted, wrapped, this.wrapper.keyId],
     );
-    const found = await this.keysOf(rows);
+    // A row this statement inserted holds the key just made: no need to unwrap it again.
+    const made = new Map(
+      wanted.map((leadId, i) => [leadId, { wrapped: wrapped[i], key: fresh[i] }]),
+    );
+    const found = await this.keysOf(rows, made);
     // A row a concurrent writer committed after this statement's snapshot: not inserted (the
     // conflict) and not seen. Read it now.
     const missing = wanted.filter((leadId) => !found.has(leadId));
@@ -172,10 +177,18 @@ export class LeadKeyVault {
   }
 
   /** The keys of `personal_data_keys` rows: unwrapped, or shredded where the key is gone. */
-  private async keysOf(rows: readonly Record<string, unknown>[]): Promise<Map<string, LeadKey>> {
+  private async keysOf(
+    rows: readonly Record<string, unknown>[],
+    made: ReadonlyMap<string, { wrapped?: string; key?: Buffer }> = new Map(),
+  ): Promise<Map<string, LeadKey>> {
     const result = new Map<string, LeadKey>();
     for (const row of rows) {
       const leadId = textColumn(row.lead_id);
+      const ours = made.get(leadId);
+      if (ours?.key !== undefined && ours.wrapped === row.wrapped_key) {
+        result.set(leadId, { kind: 'key', key: createSecretKey(ours.key) });
+        continue;
+      }
       result.set(
         leadId,
         row.wrapped_key === null

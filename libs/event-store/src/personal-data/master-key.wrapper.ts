@@ -5,7 +5,14 @@
  * production secrets: whoever reads that file and a copy of the database reads every
  * unerased lead. It must never log or return the key's bytes.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createSecretKey,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KeyWrapper } from './key-wrapper.port';
@@ -57,11 +64,14 @@ export async function loadMasterKey(
 /** AES-256-GCM key wrapping under the master key, the lead id as additional data. */
 export class MasterKeyWrapper implements KeyWrapper {
   readonly keyId: string;
+  /** A key object made once: node:crypto would make one from raw bytes on every cipher. */
+  private readonly masterKey: KeyObject;
 
-  constructor(private readonly masterKey: Buffer) {
+  constructor(masterKey: Buffer) {
     if (masterKey.length !== MASTER_KEY_BYTES) throw new Error('a master key has 32 bytes');
     // A fingerprint, not the key: SHA-256 of 32 random bytes gives nothing away.
     this.keyId = createHash('sha256').update(masterKey).digest('hex').slice(0, 16);
+    this.masterKey = createSecretKey(masterKey);
   }
 
   wrap(dataKey: Buffer, leadId: string): Promise<Buffer> {
