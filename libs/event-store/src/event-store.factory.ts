@@ -10,7 +10,7 @@
  * (`keyStore`); without one (TANDEM_PERSONAL_DATA_SEALING=off, development only) it is
  * returned unwrapped and personal data is NOT sealed.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { EventStore } from './event-store.port';
 import type { KeyWrapper } from './personal-data/key-wrapper.port';
@@ -75,12 +75,12 @@ export async function createEventStore(
     case 'pglite': {
       // PGlite creates only the last path segment; a fresh clone has no parent yet.
       await mkdir(selection.dataDir, { recursive: true });
-      const store = await createPgliteEventStore({
-        dataDir: selection.dataDir,
-        schema: selection.schema,
-      });
+      // PGlite's file system cannot open a store through a symbolic link (ENOENT, errno 44):
+      // open the directory the link names. The lead keys live beside the store itself.
+      const dataDir = await realpath(selection.dataDir);
+      const store = await createPgliteEventStore({ dataDir, schema: selection.schema });
       return sealed(store, {
-        keyDir: path.dirname(path.resolve(selection.dataDir)),
+        keyDir: path.dirname(dataDir),
         ...personalData,
       });
     }

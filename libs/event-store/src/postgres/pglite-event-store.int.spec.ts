@@ -3,7 +3,7 @@
  * database, and what the embedded default promises on top — a data directory that
  * keeps its events across restarts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
@@ -52,6 +52,34 @@ describeWithPglite('PGlite event store', (db) => {
           }
         } finally {
           rmSync(dataDir, { recursive: true, force: true });
+        }
+      },
+      BOOT_TIMEOUT_MS * 2,
+    );
+
+    it(
+      'opens a data directory reached through a symbolic link (a mounted volume, a bench run)',
+      async () => {
+        const root = mkdtempSync(join(tmpdir(), 'tandem-pglite-link-'));
+        try {
+          const realDir = join(root, 'volume', 'pglite');
+          const stream = `linked-${uuidv7()}`;
+          const event = anEvent();
+          const first = await createPgliteEventStore({ dataDir: realDir });
+          await first.append(stream, [event], { expectedRevision: 'no_stream' });
+          await first.close();
+          mkdirSync(join(root, 'run'));
+          symlinkSync(realDir, join(root, 'run', 'pglite'));
+
+          const linked = await createPgliteEventStore({ dataDir: join(root, 'run', 'pglite') });
+          try {
+            const [recorded] = await linked.readStream(stream);
+            expect(recorded?.eventId).toBe(event.eventId);
+          } finally {
+            await linked.close();
+          }
+        } finally {
+          rmSync(root, { recursive: true, force: true });
         }
       },
       BOOT_TIMEOUT_MS * 2,

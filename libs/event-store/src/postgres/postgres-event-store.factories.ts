@@ -4,7 +4,7 @@
  * factory opens the engine and runs `init()`, so what it returns can append at once.
  * It must never leave an engine open when it fails.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
 import { PgPoolExecutor } from './pg-pool.executor';
 import { PostgresEventStore } from './postgres-event-store';
@@ -60,11 +60,14 @@ export async function createPgliteEventStore(
   if ('db' in options) {
     return initialised(new PgliteExecutor(options.db, false), options, { singleSession: true });
   }
+  let dataDir: string | undefined;
   if ('dataDir' in options) {
     // PGlite creates only the last path segment; a fresh checkout has no parent yet.
     await mkdir(options.dataDir, { recursive: true });
+    // Its file system cannot open a store through a symbolic link: open what the link names.
+    dataDir = await realpath(options.dataDir);
   }
-  const db = await PGlite.create('dataDir' in options ? options.dataDir : undefined);
+  const db = await PGlite.create(dataDir);
   return initialised(new PgliteExecutor(db, true), options, { singleSession: true });
 }
 
