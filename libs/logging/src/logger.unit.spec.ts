@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { runWithLogContext } from './log-context';
 import { createLogger } from './logger';
+import { PinoNestLogger } from './nest-logger';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -36,5 +37,15 @@ describe('createLogger', () => {
     const { lines, stream } = capture();
     createLogger('relay', 'info', stream).info({ kafka: { password: 'hunter2' } }, 'connect');
     expect(JSON.stringify(lines)).not.toContain('hunter2');
+  });
+
+  it("says what a thrown value that is not an Error was, where Nest's handler would print [object Object]", () => {
+    const { lines, stream } = capture();
+    const nest = new PinoNestLogger(createLogger('funnel-api', 'info', stream));
+    nest.error({ name: 'ErrnoError', errno: 44 }, undefined, 'ExceptionHandler');
+    nest.error(new Error('disk full'), 'Error: disk full\n    at x', 'ExceptionHandler');
+    expect(lines[0]?.msg).toBe("{ name: 'ErrnoError', errno: 44 }");
+    expect(lines[0]?.msg).not.toContain('[object Object]');
+    expect(lines[1]).toMatchObject({ msg: 'disk full', context: 'ExceptionHandler' });
   });
 });
