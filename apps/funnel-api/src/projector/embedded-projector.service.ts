@@ -162,16 +162,8 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
       const done = BigInt(this.projection.position.events ?? '0');
       if (head === null || head - done <= this.bulkMin) return;
       const upTo = head - done > this.bulkSlice ? done + this.bulkSlice : head;
-      // The slice the next turn will project (if it still catches up set-based), read from the
-      // store while this one is transformed; a turn that finds another range reads its own.
-      const next =
-        head - upTo <= this.bulkMin
-          ? undefined
-          : head - upTo > this.bulkSlice
-            ? upTo + this.bulkSlice
-            : head;
       const started = Date.now();
-      const outcome = await this.bulk.project(done, upTo, next);
+      const outcome = await this.bulk.project(done, upTo);
       // Every row of the slice is written and its refused events set aside: only now may the
       // checkpoint cover it.
       await this.projection.advanceEvents(upTo.toString(), outcome.invalid);

@@ -49,7 +49,6 @@ describe('the migration files', () => {
       [16, '0016_create_projection_dead_letters.sql'],
       [17, '0017_drop_lead_facts.sql'],
       [18, '0018_create_visitor_touches.sql'],
-      [19, '0019_create_event_log_staging_next.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

@@ -186,7 +186,6 @@ describe.each(legs)('on $name', (leg) => {
         '0016_create_projection_dead_letters.sql',
         '0017_drop_lead_facts.sql',
         '0018_create_visitor_touches.sql',
-        '0019_create_event_log_staging_next.sql',
       ]);
       expect(second).toEqual({
         database,
@@ -204,7 +203,6 @@ describe.each(legs)('on $name', (leg) => {
           'active_rules',
           'campaign_spend',
           'event_log_staging',
-          'event_log_staging_next',
           'lead_events',
           'lead_rule_facts',
           'lead_state',

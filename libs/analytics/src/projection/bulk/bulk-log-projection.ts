@@ -12,15 +12,6 @@
  * pending depending on whether lead rows exist yet, so the slice is cut at each one and the
  * pieces are projected in global order.
  *
- * Two staging buffers (event_log_staging, event_log_staging_next): when the caller names the
- * next slice, ClickHouse reads it from PostgreSQL into one buffer while it transforms this
- * slice from the other, so the store's read (a PostgreSQL backend's CPU) and the transform
- * (ClickHouse's) overlap. Only the read is a parameterized query: chDB runs parameterized
- * queries one at a time, process-wide, so the transform, the fallback and the cuts bind their
- * values into the text (validated identifiers and integers only) to run beside it. A read ahead
- * is only ever a scratch table: nothing is written to a fact table, and no checkpoint moves,
- * until the slice's own call transforms it.
- *
  * It must never write a row the TypeScript path would not (the fast path is conservative and a
  * differential spec holds the two paths to the same rows), nor pass credentials as SQL text
  * (they travel as query parameters).
@@ -103,41 +94,10 @@ interface FallbackRow {
 
 const PUBLISHED = 'FunnelDefinitionPublished';
 
-/** The two staging buffers (migrations 0012 and 0019), used in turn. */
-const STAGING_TABLES = ['event_log_staging', 'event_log_staging_next'] as const;
-type StagingTable = (typeof STAGING_TABLES)[number];
-
-/** A slice being read ahead into a staging buffer. */
-interface ReadAhead {
-  readonly after: bigint;
-  readonly upTo: bigint;
-  readonly table: StagingTable;
-  readonly staged: Promise<number>;
-}
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/**
- * Binds `{name:Identifier}` and `{name:UInt64}` placeholders into the SQL text, for the queries
- * that must not queue behind the parameterized read (see the header). Only identifiers that
- * match IDENTIFIER and unsigned integers are accepted; any other placeholder is an error.
- */
-export function bindInline(sql: string, values: Readonly<Record<string, string>>): string {
-  return sql.replace(/\{(\w+):(\w+)\}/g, (_match, name: string, type: string) => {
-    const value = values[name];
-    if (value === undefined) throw new Error(`no value for {${name}:${type}}`);
-    if (type === 'Identifier' && IDENTIFIER.test(value)) return `\`${value}\``;
-    if (type === 'UInt64' && /^[0-9]{1,20}$/.test(value)) return value;
-    throw new Error(`cannot bind ${JSON.stringify(value)} as {${name}:${type}} inline`);
-  });
-}
-
 export class BulkLogProjection {
   private readonly database: string;
   private readonly sqlDir: string;
   private readonly sql = new Map<string, Promise<string>>();
-  private readAhead: ReadAhead | null = null;
-  private nextTable = 0;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -149,15 +109,10 @@ export class BulkLogProjection {
     this.sqlDir = resolveSqlDirectory(options.sqlDir);
   }
 
-  /**
-   * Projects the events at positions (after, upTo] without their rules; safe to repeat. With
-   * `next`, the slice (upTo, next] is read into the other staging buffer meanwhile, for the call
-   * that projects it (any other call discards it).
-   */
-  async project(after: bigint, upTo: bigint, next?: bigint): Promise<BulkSliceOutcome> {
-    const { table, staged } = await this.staged(after, upTo);
-    const cuts = await this.publishedPositions(table);
-    if (next !== undefined && next > upTo) this.startReadAhead(upTo, next);
+  /** Projects the events at positions (after, upTo] without their rules; safe to repeat. */
+  async project(after: bigint, upTo: bigint): Promise<BulkSliceOutcome> {
+    const staged = await this.stage(after, upTo);
+    const cuts = await this.publishedPositions();
     const invalid: DeadLetter[] = [];
     let fallback = 0;
     let from = after + 1n;
@@ -168,7 +123,7 @@ export class BulkLogProjection {
         [cut, cut],
       ] as const) {
         if (start > end || end > upTo) continue;
-        const outcome = await this.projectPiece(table, start, end);
+        const outcome = await this.projectPiece(start, end);
         fallback += outcome.fallback;
         invalid.push(...outcome.invalid);
       }
@@ -177,48 +132,14 @@ export class BulkLogProjection {
     return { staged, fallback, invalid };
   }
 
-  /** The slice in a staging buffer: the one read ahead for it, or read now. */
-  private async staged(
-    after: bigint,
-    upTo: bigint,
-  ): Promise<{ table: StagingTable; staged: number }> {
-    const ahead = this.readAhead;
-    this.readAhead = null;
-    if (ahead !== null) {
-      // Settled before any buffer is touched again, whether it is used or not.
-      const staged = await ahead.staged.catch(() => null);
-      if (staged !== null && ahead.after === after && ahead.upTo === upTo) {
-        return { table: ahead.table, staged };
-      }
-    }
-    const table = this.takeTable();
-    return { table, staged: await this.stage(table, after, upTo) };
-  }
-
-  private startReadAhead(after: bigint, upTo: bigint): void {
-    const table = this.takeTable();
-    const staged = this.stage(table, after, upTo);
-    staged.catch(() => undefined); // awaited by the next call; never unhandled if none comes
-    this.readAhead = { after, upTo, table, staged };
-  }
-
-  /** The buffer not holding the slice being transformed. */
-  private takeTable(): StagingTable {
-    const table = STAGING_TABLES[this.nextTable % STAGING_TABLES.length]!;
-    this.nextTable += 1;
-    return table;
-  }
-
-  private async stage(table: StagingTable, after: bigint, upTo: bigint): Promise<number> {
+  private async stage(after: bigint, upTo: bigint): Promise<number> {
     await this.client.command({
-      query: bindInline('TRUNCATE TABLE {db:Identifier}.{staging:Identifier}', {
-        db: this.database,
-        staging: table,
-      }),
+      query: 'TRUNCATE TABLE {db:Identifier}.event_log_staging',
+      query_params: { db: this.database },
     });
     await this.client.command({
       query: `
-        INSERT INTO {db:Identifier}.{staging:Identifier}
+        INSERT INTO {db:Identifier}.event_log_staging
         SELECT global_position, stream_id, stream_revision, event_id, event_type,
                schema_version, data, metadata, recorded_at
         FROM postgresql({address:String}, {database:String}, 'events', {user:String},
@@ -226,50 +147,46 @@ export class BulkLogProjection {
         WHERE global_position > {after:UInt64} AND global_position <= {up_to:UInt64}`,
       query_params: {
         db: this.database,
-        staging: table,
         ...this.source,
         after: after.toString(),
         up_to: upTo.toString(),
       },
     });
-    return this.count(table);
+    return this.count();
   }
 
-  private async count(table: StagingTable): Promise<number> {
+  private async count(): Promise<number> {
     const result = await this.client.query({
-      query: bindInline('SELECT count() AS staged FROM {db:Identifier}.{staging:Identifier}', {
-        db: this.database,
-        staging: table,
-      }),
+      query: 'SELECT count() AS staged FROM {db:Identifier}.event_log_staging',
+      query_params: { db: this.database },
       format: 'JSONEachRow',
     });
     const [row] = await result.json<{ staged: string | number }>();
     return Number(row?.staged ?? 0);
   }
 
-  private async publishedPositions(table: StagingTable): Promise<bigint[]> {
+  private async publishedPositions(): Promise<bigint[]> {
     const result = await this.client.query({
-      query: bindInline(
-        `SELECT toString(global_position) AS position FROM {db:Identifier}.{staging:Identifier}
-         WHERE event_type = '${PUBLISHED}' ORDER BY global_position`,
-        { db: this.database, staging: table },
-      ),
+      query: `SELECT toString(global_position) AS position FROM {db:Identifier}.event_log_staging
+              WHERE event_type = {type:String} ORDER BY global_position`,
+      query_params: { db: this.database, type: PUBLISHED },
       format: 'JSONEachRow',
     });
     return (await result.json<{ position: string }>()).map((row) => BigInt(row.position));
   }
 
   private async projectPiece(
-    table: StagingTable,
     from: bigint,
     to: bigint,
   ): Promise<{ fallback: number; invalid: DeadLetter[] }> {
-    const range = { db: this.database, staging: table, from: from.toString(), to: to.toString() };
+    const range = { db: this.database, from: from.toString(), to: to.toString() };
     await this.client.command({
-      query: bindInline(await this.file('projection/lead-events-from-staging.sql'), range),
+      query: await this.file('projection/lead-events-from-staging.sql'),
+      query_params: range,
     });
     const result = await this.client.query({
-      query: bindInline(await this.file('projection/stage-fallback.sql'), range),
+      query: await this.file('projection/stage-fallback.sql'),
+      query_params: range,
       format: 'JSONEachRow',
     });
     const rows = await result.json<FallbackRow>();
