@@ -48,6 +48,9 @@ export {
   type ViewOptions,
   type ViewScope,
   type TrendPoint,
+  type PageRequest,
+  type RowMatch,
+  type RowPage,
 } from './views/analytics.queries';
 export {
   activeRuleSet,

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 
 export const LEAD_FUNNEL_MARKER = '{{lead_funnel}}';
 export const LEAD_FOLDS_MARKER = '{{lead_folds}}';
+/** Where a page file (`<view>.page.sql`) takes the rows of its view. */
+export const PAGE_ROWS_MARKER = '{{page_rows}}';
 
 /** Which per-lead fold a query reads: the maintained state, or the raw events cut at as_of. */
 export type LeadFold = '_lead-state' | '_lead-fold-as-of';
@@ -26,6 +28,14 @@ export function composeLeadFunnel(funnel: string, folds: string): string {
 export function composeViewSql(view: string, funnel: string, folds: string): string {
   if (!view.includes(LEAD_FUNNEL_MARKER)) return view;
   return view.replace(LEAD_FUNNEL_MARKER, () => `(\n${composeLeadFunnel(funnel, folds)}\n)`);
+}
+
+/**
+ * A page file with its view's statement in place (in parentheses, before the view's own
+ * fragments go in): the filters, order and LIMIT / OFFSET the API pages that view by.
+ */
+export function composePageSql(page: string, view: string): string {
+  return page.replace(PAGE_ROWS_MARKER, () => `(\n${view}\n)`);
 }
 
 /** Reads one file of sql/views by its stem (`marketing-lens`, `_lead-funnel`, …). */

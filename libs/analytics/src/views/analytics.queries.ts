@@ -58,6 +58,7 @@ import { reconcileTotals, sumLensRows, type Reconciliation } from './reconciliat
 import { resolveRuleSet, readRuleSets, type RuleSet, type RuleSetKey } from '../rules/rule-sets';
 import { resolveSqlDirectory } from '../clickhouse/sql-directory';
 import {
+  composePageSql,
   composeViewSql,
   readViewFile,
   type LeadFold,
@@ -88,6 +89,27 @@ export const viewQueries = [
   'rule-set-stage-counts',
 ] as const;
 export type ViewQuery = (typeof viewQueries)[number];
+
+/**
+ * The views the API pages in ClickHouse: each has a `<view>.page.sql` beside it that filters,
+ * orders totally and cuts one page of its rows, with the count of every matching row.
+ */
+export type PagedView = Extract<ViewQuery, 'funnel-leads' | 'account-lens'>;
+
+/** One page: at most `limit` rows after skipping `offset` (the API bounds both). */
+export interface PageRequest {
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** A page of rows and how many rows match in all (what paging links need). */
+export interface RowPage<Row> {
+  readonly rows: Row[];
+  readonly total: number;
+}
+
+/** Exact-match row filters of a paged view; an absent one does not filter. */
+export type RowMatch<Name extends string> = Partial<Record<Name, string | undefined>>;
 
 /**
  * The capture cohort a report covers: leads whose LeadCaptured business time is in
@@ -205,11 +227,38 @@ const calendarParams = (calendar: ReportingCalendar) => ({
  */
 type Fragment = ViewFragment;
 type Fold = LeadFold;
+/** A view as its rows, or as one page of them (`<view>.page.sql`). */
+type ViewForm = 'rows' | 'page';
+type ViewFile = ViewQuery | Fragment | `${ViewQuery}.page`;
+
+function checkPage(page: PageRequest): void {
+  if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > 0xffff_ffff) {
+    throw new InvalidQueryParameterError(`limit must be a positive integer; got ${page.limit}`);
+  }
+  if (!Number.isSafeInteger(page.offset) || page.offset < 0) {
+    throw new InvalidQueryParameterError(
+      `offset must be a non-negative integer; got ${page.offset}`,
+    );
+  }
+}
+
+/** A page file's answer: each row carries `matching_rows` (every match, counted before LIMIT). */
+function splitPage(answered: unknown): { rows: unknown[]; total: number } {
+  if (!Array.isArray(answered)) throw new TypeError('a page query answers an array of rows');
+  let total = 0;
+  const rows = answered.map((row: unknown) => {
+    const { matching_rows: matching, ...rest } = row as Record<string, unknown>;
+    total = Number(matching);
+    return rest;
+  });
+  if (!Number.isSafeInteger(total)) throw new TypeError(`matching_rows is not a count: ${total}`);
+  return { rows, total };
+}
 
 export class AnalyticsQueries {
   private readonly database: string;
   private readonly sqlDir: string;
-  private readonly sql = new Map<ViewQuery | Fragment, Promise<string>>();
+  private readonly sql = new Map<ViewFile, Promise<string>>();
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -283,6 +332,41 @@ export class AnalyticsQueries {
     options: ViewOptions = {},
     point?: TrendPoint,
   ): Promise<FunnelLeadRow[]> {
+    const { scope, params } = await this.funnelLeadsParams(stage, options, point);
+    return parseFunnelLeadRows(await this.runScoped('funnel-leads', scope, params));
+  }
+
+  /**
+   * One page of `funnelLeads` (same order), filtered by exact channel, campaign and owner, with
+   * the number of matching leads: paged in ClickHouse, so only the page leaves it.
+   */
+  async funnelLeadsPage(
+    stage: FunnelReportStage,
+    options: ViewOptions,
+    point: TrendPoint | undefined,
+    page: PageRequest,
+    match: RowMatch<'channel' | 'campaign' | 'owner'> = {},
+  ): Promise<RowPage<FunnelLeadRow>> {
+    const { scope, params } = await this.funnelLeadsParams(stage, options, point);
+    const filters = {
+      channel: match.channel ?? null,
+      campaign: match.campaign ?? null,
+      owner: match.owner ?? null,
+    };
+    return this.runPage(
+      'funnel-leads',
+      scope,
+      { ...params, ...filters },
+      page,
+      parseFunnelLeadRows,
+    );
+  }
+
+  private async funnelLeadsParams(
+    stage: FunnelReportStage,
+    options: ViewOptions,
+    point: TrendPoint | undefined,
+  ): Promise<{ scope: ViewOptions; params: Record<string, string> }> {
     if (!reportStageSet.has(stage)) {
       throw new InvalidQueryParameterError(
         `stage must be one of ${funnelReportStages.join(', ')}; got ${JSON.stringify(stage)}`,
@@ -295,18 +379,15 @@ export class AnalyticsQueries {
       }
     }
     const rules = options.rules ?? (await this.ruleSet());
-    return parseFunnelLeadRows(
-      await this.runScoped(
-        'funnel-leads',
-        { ...options, rules },
-        {
-          stage,
-          grain: point?.grain ?? '',
-          period: point?.period ?? '1970-01-01',
-          ...calendarParams(calendarOf(rules, options)),
-        },
-      ),
-    );
+    return {
+      scope: { ...options, rules },
+      params: {
+        stage,
+        grain: point?.grain ?? '',
+        period: point?.period ?? '1970-01-01',
+        ...calendarParams(calendarOf(rules, options)),
+      },
+    };
   }
 
   /** What each owner received and closed, ordered by owner. */
@@ -365,6 +446,16 @@ export class AnalyticsQueries {
   /** Every lens total rolled up by account (ABM), ordered by account ('' = no account). */
   async accountLens(options: ViewOptions = {}): Promise<AccountLensRow[]> {
     return parseAccountLensRows(await this.runScoped('account-lens', options, {}));
+  }
+
+  /** One page of `accountLens` (same order), filtered by exact account, with the match count. */
+  async accountLensPage(
+    options: ViewOptions,
+    page: PageRequest,
+    match: RowMatch<'account'> = {},
+  ): Promise<RowPage<AccountLensRow>> {
+    const filters = { account: match.account ?? null };
+    return this.runPage('account-lens', options, filters, page, parseAccountLensRows);
   }
 
   /** Response time, win rate, cycle length and loss reasons per (team, owner). */
@@ -465,10 +556,37 @@ export class AnalyticsQueries {
     );
   }
 
+  /**
+   * A paged view's page and match count. A page past the end has no row to carry the count,
+   * so the count then comes from the first page (one row) of the same query.
+   */
+  private async runPage<Row>(
+    name: PagedView,
+    options: ViewOptions,
+    params: Record<string, string | null>,
+    page: PageRequest,
+    parse: (rows: unknown) => Row[],
+  ): Promise<RowPage<Row>> {
+    checkPage(page);
+    const cut = (limit: number, offset: number) =>
+      this.runScoped(
+        name,
+        options,
+        { ...params, limit: String(limit), offset: String(offset) },
+        'page',
+      ).then(splitPage);
+    const answered = await cut(page.limit, page.offset);
+    if (answered.rows.length === 0 && page.offset > 0) {
+      return { rows: [], total: (await cut(1, 0)).total };
+    }
+    return { rows: parse(answered.rows), total: answered.total };
+  }
+
   private async runScoped(
     name: ViewQuery,
     options: ViewOptions,
-    params: Record<string, string>,
+    params: Record<string, string | null>,
+    form: ViewForm = 'rows',
   ): Promise<unknown> {
     const rules = options.rules ?? (await this.ruleSet());
     return this.run(
@@ -485,33 +603,36 @@ export class AnalyticsQueries {
       },
       // "Now" reads the state ClickHouse keeps per lead; "as of" folds the events up to then.
       options.asOf === undefined ? '_lead-state' : '_lead-fold-as-of',
+      form,
     );
   }
 
   private async run(
     name: ViewQuery,
-    params: Record<string, string>,
+    params: Record<string, string | null>,
     fold: Fold = '_lead-state',
+    form: ViewForm = 'rows',
   ): Promise<unknown> {
     const result = await this.client.query({
-      query: await this.load(name, fold),
+      query: await this.load(name, fold, form),
       query_params: { db: this.database, ...params },
       format: 'JSONEachRow',
     });
     return result.json<unknown>();
   }
 
-  /** A view's SQL with its fragments in place (the only text ever substituted). */
-  private async load(name: ViewQuery, fold: Fold): Promise<string> {
-    const [view, funnel, folds] = await Promise.all([
+  /** A view's SQL (or its page file's, with the view in it) with its fragments in place. */
+  private async load(name: ViewQuery, fold: Fold, form: ViewForm): Promise<string> {
+    const [view, funnel, folds, page] = await Promise.all([
       this.file(name),
       this.file('_lead-funnel'),
       this.file(fold),
+      form === 'page' ? this.file(`${name}.page`) : undefined,
     ]);
-    return composeViewSql(view, funnel, folds);
+    return composeViewSql(page === undefined ? view : composePageSql(page, view), funnel, folds);
   }
 
-  private file(name: ViewQuery | Fragment): Promise<string> {
+  private file(name: ViewFile): Promise<string> {
     let sql = this.sql.get(name);
     if (sql === undefined) {
       sql = readViewFile(this.sqlDir, name).catch((error: unknown) => {

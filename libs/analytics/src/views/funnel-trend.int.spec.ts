@@ -339,6 +339,72 @@ describe('the leads behind a number', () => {
       InvalidQueryParameterError,
     );
   });
+
+  it('pages the leads in the query: every page a slice of the filtered list, with its count', async () => {
+    const all = await queries.funnelLeads('captured');
+    const page = (limit: number, offset: number, match = {}) =>
+      queries.funnelLeadsPage('captured', {}, undefined, { limit, offset }, match);
+    for (const [limit, offset] of [
+      [1, 0],
+      [1, 1],
+      [2, 1],
+      [1, 2],
+      [100, 0],
+    ] as const) {
+      expect(await page(limit, offset)).toEqual({
+        rows: all.slice(offset, offset + limit),
+        total: 3,
+      });
+    }
+    // Past the end: no row, and still the count of every match.
+    expect(await page(1, 3)).toEqual({ rows: [], total: 3 });
+    expect(await page(10, 50)).toEqual({ rows: [], total: 3 });
+    // Exact filters, '' included (C was never handed to sales); none matching counts 0.
+    expect(await page(10, 0, { owner: '' })).toEqual({ rows: [leadC], total: 1 });
+    expect(await page(1, 1, { channel: 'paid_search', campaign: 'spring' })).toEqual({
+      rows: [leadC],
+      total: 2,
+    });
+    expect(await page(10, 0, { channel: 'Paid_search' })).toEqual({ rows: [], total: 0 });
+    expect(await page(10, 2, { channel: 'nope' })).toEqual({ rows: [], total: 0 });
+    // A trend point pages the same way.
+    expect(
+      await queries.funnelLeadsPage(
+        'captured',
+        { rules: rome },
+        { grain: 'month', period: '2025-02-01' },
+        { limit: 5, offset: 0 },
+      ),
+    ).toEqual({ rows: [{ ...leadC }], total: 1 });
+  });
+
+  it('pages the account lens in the query', async () => {
+    const all = await queries.accountLens();
+    expect(await queries.accountLensPage({}, { limit: 10, offset: 0 })).toEqual({
+      rows: all,
+      total: all.length,
+    });
+    expect(await queries.accountLensPage({}, { limit: 10, offset: all.length })).toEqual({
+      rows: [],
+      total: all.length,
+    });
+    const first = all[0]!;
+    expect(
+      await queries.accountLensPage({}, { limit: 10, offset: 0 }, { account: first.account }),
+    ).toEqual({ rows: [first], total: 1 });
+  });
+
+  it('refuses a page it cannot bind', async () => {
+    for (const page of [
+      { limit: 0, offset: 0 },
+      { limit: 1.5, offset: 0 },
+      { limit: 1, offset: -1 },
+    ]) {
+      await expect(queries.accountLensPage({}, page)).rejects.toBeInstanceOf(
+        InvalidQueryParameterError,
+      );
+    }
+  });
 });
 
 describe('targets in the reporting calendar', () => {
