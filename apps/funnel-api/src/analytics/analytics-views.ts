@@ -7,7 +7,7 @@
  */
 import type { ReconciliationCheck } from '@tandem/analytics';
 import { toCsv } from './csv';
-import { type PageWindow, paginate } from './pagination';
+import { DEFAULT_LIMIT, type Page, type PageWindow, paginate } from './pagination';
 import type { ResponseFormat } from './response-format';
 import { filterRows, type RowFilter } from './row-filter';
 
@@ -91,5 +91,22 @@ export function present<Row extends object>(
     filename: `tandem-${spec.name}.csv`,
     total: page.total,
     page: window,
+  };
+}
+
+/**
+ * The page a paged JSON request asks for: `limit` (default DEFAULT_LIMIT) rows from `offset`
+ * (default 0), as `present` pages them.
+ */
+export function requestedPage(request: ViewRequest): { limit: number; offset: number } {
+  return { limit: request.limit ?? DEFAULT_LIMIT, offset: request.offset ?? 0 };
+}
+
+/** A page already filtered, cut and counted by the query: JSON exactly as `present` answers it. */
+export function presentPage<Row>(page: Page<Row>): Presented {
+  return {
+    kind: 'json',
+    body: { items: page.items, total: page.total, limit: page.limit, offset: page.offset },
+    page: { total: page.total, limit: page.limit, offset: page.offset },
   };
 }

@@ -1,6 +1,6 @@
 import type { MarketingLensRow, SalesPerformanceRow } from '@tandem/analytics';
 import { declaredViews } from './analytics-view.declarations';
-import { present, reconciliationChecks } from './analytics-views';
+import { present, presentPage, reconciliationChecks, requestedPage } from './analytics-views';
 
 /** Every view's presentation, as its declaration builds it, and the reconciliation's CSV. */
 const views = {
@@ -30,6 +30,17 @@ const lens = (channel: string, campaign: string, eur?: string): MarketingLensRow
 });
 
 const rows = [lens('web', 'a', '10.50'), lens('web', 'b'), lens('fair', 'a', '3')];
+
+describe('presentPage', () => {
+  it('answers a page cut by the query exactly as present answers the same page', () => {
+    for (const request of [{}, { offset: 1 }, { limit: 1, offset: 2 }, { offset: 9 }]) {
+      const page = requestedPage(request);
+      const cut = { items: rows.slice(page.offset, page.offset + page.limit), total: 3, ...page };
+      const whole = present(views.accounts, rows as never[], request, 'json');
+      expect(JSON.stringify(presentPage(cut))).toBe(JSON.stringify(whole));
+    }
+  });
+});
 
 describe('present', () => {
   it('keeps the original endpoints a bare filtered array without limit/offset', () => {

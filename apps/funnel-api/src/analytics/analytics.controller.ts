@@ -5,7 +5,8 @@
  *
  * Thin: each view is a declaration (analytics-view.declarations.ts) served the same way — query
  * validated by its zod schema, rule set resolved and named in the headers, rows read with bound
- * parameters, then filtering, paging and CSV (analytics-views.ts). No request string reaches SQL.
+ * parameters, then filtering, paging and CSV (analytics-views.ts); a view declaring `readPage`
+ * has its JSON filtered and paged in the query instead. No request string reaches SQL.
  */
 import {
   applyDecorators,
@@ -40,7 +41,14 @@ import {
   reconciliationQuery,
 } from './analytics-query.schemas';
 import { type ViewDeclaration, declaredViews, viewDoc } from './analytics-view.declarations';
-import { type Presented, type ViewRequest, present, reconciliationChecks } from './analytics-views';
+import {
+  type Presented,
+  type ViewRequest,
+  present,
+  presentPage,
+  reconciliationChecks,
+  requestedPage,
+} from './analytics-views';
 import { pageLinks } from './pagination';
 import { type ResponseFormat, chooseFormat } from './response-format';
 import { reconciliationCsv, reconciliationSchema } from './reconciliation.responses';
@@ -102,8 +110,14 @@ export class AnalyticsController {
     query: z.infer<Schema>,
     { accept, response }: AnswerTo,
   ) {
-    const rows = await view.read(this.analytics.queries, query, await this.scope(query, response));
+    const scope = await this.scope(query, response);
     const format = chooseFormat(query.format, accept);
+    if (format === 'json' && view.readPage !== undefined) {
+      const page = requestedPage(query);
+      const { rows, total } = await view.readPage(this.analytics.queries, query, scope, page);
+      return send(response, presentPage({ items: rows, total, ...page }));
+    }
+    const rows = await view.read(this.analytics.queries, query, scope);
     return send(response, present(view.presentation, rows, query, format));
   }
 
