@@ -170,6 +170,7 @@ export {
   type RuleSetReconciliation,
 } from './views/reconciliation/rule-set-reconciliation';
 export type { RuleSetFinding } from './views/reconciliation/rule-set-findings';
+export { auditedStages, type AuditedStage } from './views/reconciliation/funnel-requirements';
 export { SQL_DIR_ENV, SqlDirectoryNotFoundError } from './clickhouse/sql-directory';
 export {
   ANALYST_ROLE,

@@ -1,24 +1,15 @@
 /**
  * What GET /analytics/reconciliation answers, as zod schemas: the JSON verdict, checked at
- * compile time against the repository's FullReconciliation (the enums repeat the analytics'
- * own; the check fails if they differ), and the CSV of the lens checks, its columns from the
- * same presentation that writes them.
+ * compile time against the repository's FullReconciliation (the audited stages are the
+ * analytics' own list; the check fails if another enum differs), and the CSV of the lens
+ * checks, its columns from the same presentation that writes them.
  */
-import type { FullReconciliation } from '@tandem/analytics';
+import { auditedStages, type FullReconciliation } from '@tandem/analytics';
 import { z } from 'zod';
 import type { SameAnswer } from '../http/api-answer.decorator';
 import { reconciliationChecks } from './analytics-views';
 
-const auditedStage = z.enum([
-  'mql',
-  'handed_to_sales',
-  'accepted',
-  'rejected',
-  'sql',
-  'opportunity',
-  'won',
-  'lost',
-]);
+const auditedStage = z.enum(auditedStages);
 const count = z.number().int().nonnegative();
 
 export const reconciliationSchema = z.strictObject({
