@@ -1,9 +1,11 @@
--- One page of the drill-down (funnel-leads.sql, in place of the page_rows marker) for the API:
--- the row filters and the paging done here, so a request ships one page, not every lead.
+-- One page of the drill-down for the API: the row filters and the paging done here, so a request
+-- ships one page, not every lead. It cuts the unformatted rows (funnel-leads.rows.sql, in place of
+-- the page_rows marker) and stands in funnel-leads.sql's view_rows marker, so only the page's stage
+-- times are written as text.
 --
 -- Order: capture time then lead id, as funnel-leads.sql. lead_id is unique per row, so the
--- order is total and pages neither overlap nor skip. captured_at is compared as the view
--- answers it: fixed-width ISO-8601 UTC text, which sorts as the time does.
+-- order is total and pages neither overlap nor skip. captured_at is compared as the time
+-- (DateTime64), the order its fixed-width ISO-8601 UTC text in funnel-leads.sql has too.
 -- matching_rows: every row the filters keep, counted before LIMIT (0 rows on a page past the
 -- end: the caller asks again for the first page to learn the total).
 --

@@ -17,15 +17,12 @@
 -- Parameters: db Identifier, stage String (one of the reported stages, validated by the
 -- caller), captured_from / captured_to DateTime64(3, 'UTC'), grain String ('' or a trend
 -- grain), period Date, time_zone String (an IANA name), fiscal_start_month UInt8 (1-12).
--- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
+-- Its rows (the filters) are funnel-leads.rows.sql, in place of the view_rows marker, which reads
+-- the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
 -- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
-SELECT
-    lead_id,
-    channel,
-    campaign,
-    owner,
-    team,
-    path,
+-- Every column of the rows, in their order, with the stage times written as text: `*` so that the
+-- API's page (funnel-leads.page.sql, cut from the rows before this formats them) keeps its count.
+SELECT * REPLACE (
     concat(replaceOne(toString(captured_at), ' ', 'T'), 'Z') AS captured_at,
     concat(replaceOne(toString(mql_at), ' ', 'T'), 'Z') AS mql_at,
     concat(replaceOne(toString(handed_at), ' ', 'T'), 'Z') AS handed_at,
@@ -35,31 +32,6 @@ SELECT
     concat(replaceOne(toString(opportunity_at), ' ', 'T'), 'Z') AS opportunity_at,
     concat(replaceOne(toString(won_at), ' ', 'T'), 'Z') AS won_at,
     concat(replaceOne(toString(lost_at), ' ', 'T'), 'Z') AS lost_at
-FROM {{lead_funnel}} AS lead
-WHERE lead.captured_at >= {captured_from:DateTime64(3, 'UTC')}
-  AND lead.captured_at < {captured_to:DateTime64(3, 'UTC')}
-  AND (multiIf(
-      {stage:String} = 'captured', lead.captured_at,
-      {stage:String} = 'mql', lead.mql_at,
-      {stage:String} = 'handed_to_sales', lead.handed_at,
-      {stage:String} = 'accepted', lead.accepted_at,
-      {stage:String} = 'rejected', lead.rejected_at,
-      {stage:String} = 'sql', lead.sql_at,
-      {stage:String} = 'opportunity', lead.opportunity_at,
-      {stage:String} = 'won', lead.won_at,
-      {stage:String} = 'lost', lead.lost_at,
-      NULL
-  ) AS reached_at) IS NOT NULL
-  -- A trend point: the stage reached in that period (funnel-trend.sql's bucketing).
-  AND (
-      {grain:String} = ''
-      OR multiIf(
-          {grain:String} = 'week', toStartOfWeek(assumeNotNull(reached_at), 1, {time_zone:String}),
-          {grain:String} = 'month', toStartOfMonth(assumeNotNull(reached_at), {time_zone:String}),
-          addMonths(
-              toStartOfMonth(assumeNotNull(reached_at), {time_zone:String}),
-              -((toMonth(assumeNotNull(reached_at), {time_zone:String}) + 12 - {fiscal_start_month:UInt8}) % 3)
-          )
-      ) = {period:Date}
-  )
+)
+FROM {{view_rows}} AS lead
 ORDER BY lead.captured_at, lead.lead_id

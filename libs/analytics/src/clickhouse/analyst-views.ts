@@ -23,9 +23,11 @@ import { analyticsDatabase, type AnalyticsDatabaseOptions } from './analytics.da
 import { resolveSqlDirectory } from './sql-directory';
 import {
   composeLeadFunnel,
+  composeViewRows,
   composeViewSql,
   queryParameters,
   readViewFile,
+  readsViewRows,
   type QueryParameter,
 } from './view-sql';
 
@@ -109,7 +111,10 @@ export async function analystViewDefinitions(
   ]);
   const definitions: AnalystViewDefinition[] = [];
   for (const [name, file] of Object.entries(analystViews) as [AnalystView, string][]) {
-    const view = await readViewFile(sqlDir, file);
+    const read = await readViewFile(sqlDir, file);
+    const view = readsViewRows(read)
+      ? composeViewRows(read, await readViewFile(sqlDir, `${file}.rows`))
+      : read;
     const select = analystViewSelect({ view, funnel, asOfFold }, database, name === 'lead_funnel');
     definitions.push({ name, file, select, parameters: queryParameters(select) });
   }

@@ -14,6 +14,11 @@ export const LEAD_FUNNEL_MARKER = '{{lead_funnel}}';
 export const LEAD_FOLDS_MARKER = '{{lead_folds}}';
 /** Where a page file (`<view>.page.sql`) takes the rows of its view. */
 export const PAGE_ROWS_MARKER = '{{page_rows}}';
+/**
+ * Where a view file takes its unformatted rows (`<view>.rows.sql`): its page is then cut from
+ * those rows and the view formats only the page.
+ */
+export const VIEW_ROWS_MARKER = '{{view_rows}}';
 
 /** Which per-lead fold a query reads: the maintained state, or the raw events cut at as_of. */
 export type LeadFold = '_lead-state' | '_lead-fold-as-of';
@@ -30,11 +35,28 @@ export function composeViewSql(view: string, funnel: string, folds: string): str
   return view.replace(LEAD_FUNNEL_MARKER, () => `(\n${composeLeadFunnel(funnel, folds)}\n)`);
 }
 
+/** Whether a view file reads a rows file (`<view>.rows.sql`) at the view_rows marker. */
+export function readsViewRows(view: string): boolean {
+  return view.includes(VIEW_ROWS_MARKER);
+}
+
+/** A view file with its rows file in place (before the view's own fragments go in). */
+export function composeViewRows(view: string, rows: string): string {
+  return view.replace(VIEW_ROWS_MARKER, () => `(\n${rows}\n)`);
+}
+
 /**
- * A page file with its view's statement in place (in parentheses, before the view's own
- * fragments go in): the filters, order and LIMIT / OFFSET the API pages that view by.
+ * A page file in place with its view (before the view's own fragments go in): the filters, order
+ * and LIMIT / OFFSET the API pages that view by. A view with a rows file has the page cut from
+ * those rows, in place of them, so it formats only the page; any other view goes in the page.
  */
-export function composePageSql(page: string, view: string): string {
+export function composePageSql(page: string, view: string, rows?: string): string {
+  if (rows !== undefined && readsViewRows(view)) {
+    return composeViewRows(
+      view,
+      page.replace(PAGE_ROWS_MARKER, () => `(\n${rows}\n)`),
+    );
+  }
   return page.replace(PAGE_ROWS_MARKER, () => `(\n${view}\n)`);
 }
 

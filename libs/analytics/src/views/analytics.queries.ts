@@ -59,6 +59,8 @@ import { resolveRuleSet, readRuleSets, type RuleSet, type RuleSetKey } from '../
 import { resolveSqlDirectory } from '../clickhouse/sql-directory';
 import {
   composePageSql,
+  composeViewRows,
+  readsViewRows,
   composeViewSql,
   readViewFile,
   type LeadFold,
@@ -229,7 +231,7 @@ type Fragment = ViewFragment;
 type Fold = LeadFold;
 /** A view as its rows, or as one page of them (`<view>.page.sql`). */
 type ViewForm = 'rows' | 'page';
-type ViewFile = ViewQuery | Fragment | `${ViewQuery}.page`;
+type ViewFile = ViewQuery | Fragment | `${ViewQuery}.page` | `${ViewQuery}.rows`;
 
 function checkPage(page: PageRequest): void {
   if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > 0xffff_ffff) {
@@ -621,7 +623,7 @@ export class AnalyticsQueries {
     return result.json<unknown>();
   }
 
-  /** A view's SQL (or its page file's, with the view in it) with its fragments in place. */
+  /** A view's SQL (or its page file's, with the view) with its rows and fragments in place. */
   private async load(name: ViewQuery, fold: Fold, form: ViewForm): Promise<string> {
     const [view, funnel, folds, page] = await Promise.all([
       this.file(name),
@@ -629,7 +631,14 @@ export class AnalyticsQueries {
       this.file(fold),
       form === 'page' ? this.file(`${name}.page`) : undefined,
     ]);
-    return composeViewSql(page === undefined ? view : composePageSql(page, view), funnel, folds);
+    const rows = readsViewRows(view) ? await this.file(`${name}.rows`) : undefined;
+    const statement =
+      page !== undefined
+        ? composePageSql(page, view, rows)
+        : rows !== undefined
+          ? composeViewRows(view, rows)
+          : view;
+    return composeViewSql(statement, funnel, folds);
   }
 
   private file(name: ViewFile): Promise<string> {
