@@ -69,13 +69,11 @@ export const funnelStageRow = declareRow({
 export type FunnelStageRow = RowOf<typeof funnelStageRow.declared>;
 
 /**
- * The stage totals a lens of captured leads shows per group (marketing per channel and
- * campaign, accounts per account), in their column order: leads that ever reached each stage,
- * then money.
+ * The stage totals from the hand-off on, in their column order: what the sales lens shows per
+ * owner and what the lenses of captured leads show after their leads and MQLs.
  */
-const leadStageTotals = {
-  leads: numeric(count),
-  mqls: numeric(count),
+const salesStageTotals = {
+  /** Leads received: MQLs handed over, and sales-sourced leads. */
   handed_to_sales: numeric(count),
   /** Of handed_to_sales, the leads that entered sales directly, without an MQL (ADR 0008). */
   sales_sourced: numeric(count),
@@ -89,6 +87,17 @@ const leadStageTotals = {
   won_revenue: numeric(money),
   /** Amount of currently open opportunities. */
   pipeline: numeric(money),
+} as const;
+
+/**
+ * The stage totals a lens of captured leads shows per group (marketing per channel and
+ * campaign, accounts per account), in their column order: leads that ever reached each stage,
+ * then money.
+ */
+const leadStageTotals = {
+  leads: numeric(count),
+  mqls: numeric(count),
+  ...salesStageTotals,
 } as const;
 
 /**
@@ -110,18 +119,7 @@ export type MarketingLensRow = RowOf<typeof marketingLensRow.declared>;
 /** Sales lens: one row per owner of the lead's latest hand-off. */
 export const salesLensRow = declareRow({
   owner: text(z.string()),
-  /** Leads received: MQLs handed over, and sales-sourced leads. */
-  handed_to_sales: numeric(count),
-  /** Of handed_to_sales, the leads that entered sales directly, without an MQL (ADR 0008). */
-  sales_sourced: numeric(count),
-  accepted: numeric(count),
-  rejected: numeric(count),
-  sqls: numeric(count),
-  opportunities: numeric(count),
-  won: numeric(count),
-  lost: numeric(count),
-  won_revenue: numeric(money),
-  pipeline: numeric(money),
+  ...salesStageTotals,
   /** accepted / handed_to_sales. */
   acceptance_rate: numeric(rate),
   /** won / leads whose opportunity closed (won or lost). */
