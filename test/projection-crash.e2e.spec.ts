@@ -47,6 +47,7 @@ import {
 } from './support/view-fingerprint';
 import { startWorker, type Worker } from './support/worker-process';
 import { asRole } from './support/auth-headers';
+import { SeededRandom } from '../apps/cli/src/demo/seeded-random';
 
 jest.setTimeout(600_000);
 
@@ -61,16 +62,10 @@ function crashSeed(): number {
   return Number(forced);
 }
 
-/** mulberry32, as in scored-leads: the schedule of one seed is always the same. */
+/** The demo's seeded PRNG, as scored-leads uses it: the schedule of one seed is always the same. */
 function seeded(start: number): () => number {
-  let state = start >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SeededRandom(start);
+  return () => rng.next();
 }
 
 function shuffled<T>(next: () => number, items: readonly T[]): T[] {

@@ -22,6 +22,7 @@ import {
   type TouchpointKind,
 } from '@tandem/domain';
 import type { EventToAppend } from '@tandem/event-store';
+import { SeededRandom } from '../../apps/cli/src/demo/seeded-random';
 
 export interface ScoredLead {
   readonly leadId: string;
@@ -47,16 +48,10 @@ export interface ScoredLeadOptions {
   readonly visitors?: boolean;
 }
 
-/** mulberry32: a tiny seeded PRNG, enough for test data. */
+/** The demo's seeded PRNG (mulberry32) as a function: the same seed, the same data. */
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SeededRandom(seed);
+  return () => rng.next();
 }
 
 const pick = <T>(next: () => number, items: readonly T[]): T =>

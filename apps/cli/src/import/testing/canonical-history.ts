@@ -9,22 +9,17 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { SeededRandom } from '../../demo/seeded-random';
 
 export interface HistoryFile {
   readonly leads: number;
   readonly facts: number;
 }
 
-/** Deterministic PRNG (mulberry32): the same seed writes the same file. */
+/** The demo's seeded PRNG (mulberry32): the same seed writes the same file. */
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SeededRandom(seed);
+  return () => rng.next();
 }
 
 const industries = ['software', 'manufacturing', 'healthcare', 'financial_services'];
