@@ -26,7 +26,15 @@ export interface AnalyticsHandle {
   close(): Promise<void>;
 }
 
-export async function openAnalytics(config: TandemConfig['clickhouse']): Promise<AnalyticsHandle> {
+/**
+ * `snapshots`: views read "now" from snapshots of the per-lead funnel (AnalyticsQueries), which
+ * is exact only where this process's log projection writes the tables (TANDEM_PROJECTOR
+ * embedded), never beside the Kafka projector.
+ */
+export async function openAnalytics(
+  config: TandemConfig['clickhouse'],
+  options: { readonly snapshots?: boolean } = {},
+): Promise<AnalyticsHandle> {
   const client = await createAnalyticsClient(config);
   try {
     await migrate(client, { database: config.database });
@@ -34,19 +42,27 @@ export async function openAnalytics(config: TandemConfig['clickhouse']): Promise
     await closeAnalyticsClient(client);
     throw error;
   }
+  const queries = new AnalyticsQueries(client, {
+    database: config.database,
+    snapshots: options.snapshots ?? false,
+  });
   return {
     client,
     database: config.database,
-    queries: new AnalyticsQueries(client, { database: config.database }),
+    queries,
     ruleSets: new RuleSetRepository(client, { database: config.database }),
     reconciliation: new ReconciliationRepository(client, { database: config.database }),
     health: new AnalyticsHealthRepository(client),
-    close: () => closeAnalyticsClient(client),
+    close: async () => {
+      await queries.close();
+      await closeAnalyticsClient(client);
+    },
   };
 }
 
 export const analyticsProvider: Provider = {
   provide: ANALYTICS,
   inject: [TANDEM_CONFIG],
-  useFactory: (config: TandemConfig) => openAnalytics(config.clickhouse),
+  useFactory: (config: TandemConfig) =>
+    openAnalytics(config.clickhouse, { snapshots: config.projector === 'embedded' }),
 };

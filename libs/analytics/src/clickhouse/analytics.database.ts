@@ -21,6 +21,8 @@ export const analyticsTables = {
   leadRuleFacts: 'lead_rule_facts',
   activeRules: 'active_rules',
   projectionDeadLetters: 'projection_dead_letters',
+  leadFunnelSnapshots: 'lead_funnel_snapshots',
+  leadFunnelSnapshotMarkers: 'lead_funnel_snapshot_markers',
   schemaMigrations: 'schema_migrations',
 } as const;
 

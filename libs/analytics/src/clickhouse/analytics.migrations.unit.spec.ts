@@ -49,6 +49,8 @@ describe('the migration files', () => {
       [16, '0016_create_projection_dead_letters.sql'],
       [17, '0017_drop_lead_facts.sql'],
       [18, '0018_create_visitor_touches.sql'],
+      [19, '0019_create_lead_funnel_snapshots.sql'],
+      [20, '0020_create_lead_funnel_snapshot_markers.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

@@ -20,9 +20,16 @@ export const PAGE_ROWS_MARKER = '{{page_rows}}';
  */
 export const VIEW_ROWS_MARKER = '{{view_rows}}';
 
+/**
+ * Where the changed-leads fragment (_lead-funnel-changed.sql) takes the per-lead funnel composed
+ * from the kept state.
+ */
+export const STATE_FUNNEL_MARKER = '{{state_funnel}}';
+
 /** Which per-lead fold a query reads: the maintained state, or the raw events cut at as_of. */
 export type LeadFold = '_lead-state' | '_lead-fold-as-of';
-export type ViewFragment = '_lead-funnel' | LeadFold;
+export type ViewFragment =
+  '_lead-funnel' | '_lead-funnel-snapshot' | '_lead-funnel-changed' | LeadFold;
 
 /** The per-lead funnel with its fold in place: a SELECT of one row per lead. */
 export function composeLeadFunnel(funnel: string, folds: string): string {
@@ -33,6 +40,41 @@ export function composeLeadFunnel(funnel: string, folds: string): string {
 export function composeViewSql(view: string, funnel: string, folds: string): string {
   if (!view.includes(LEAD_FUNNEL_MARKER)) return view;
   return view.replace(LEAD_FUNNEL_MARKER, () => `(\n${composeLeadFunnel(funnel, folds)}\n)`);
+}
+
+/**
+ * The per-lead funnel read from a snapshot (_lead-funnel-snapshot.sql) and, when leads changed
+ * since it, those leads from the kept state (_lead-funnel-changed.sql with the funnel composed
+ * from the state in place): a SELECT of the same rows and columns as
+ * composeLeadFunnel(funnel, state). `changed` null: no lead changed, the snapshot alone.
+ */
+export function composeSnapshotFunnel(
+  snapshot: string,
+  changed: string | null,
+  funnel: string,
+  state: string,
+): string {
+  if (changed === null) return snapshot;
+  const fromState = changed.replace(
+    STATE_FUNNEL_MARKER,
+    () => `(\n${composeLeadFunnel(funnel, state)}\n)`,
+  );
+  return `${snapshot}\nUNION ALL\n${fromState}`;
+}
+
+/** A view file with the snapshot-read funnel in place; a file without the marker is returned as is. */
+export function composeViewSqlFromSnapshot(
+  view: string,
+  snapshot: string,
+  changed: string | null,
+  funnel: string,
+  state: string,
+): string {
+  if (!view.includes(LEAD_FUNNEL_MARKER)) return view;
+  return view.replace(
+    LEAD_FUNNEL_MARKER,
+    () => `(\n${composeSnapshotFunnel(snapshot, changed, funnel, state)}\n)`,
+  );
 }
 
 /** Whether a view file reads a rows file (`<view>.rows.sql`) at the view_rows marker. */

@@ -58,14 +58,22 @@ import { reconcileTotals, sumLensRows, type Reconciliation } from './reconciliat
 import { resolveRuleSet, readRuleSets, type RuleSet, type RuleSetKey } from '../rules/rule-sets';
 import { resolveSqlDirectory } from '../clickhouse/sql-directory';
 import {
+  composeLeadFunnel,
   composePageSql,
   composeViewRows,
   readsViewRows,
   composeViewSql,
+  composeViewSqlFromSnapshot,
   readViewFile,
   type LeadFold,
   type ViewFragment,
 } from '../clickhouse/view-sql';
+import {
+  LeadFunnelSnapshots,
+  type FunnelSnapshot,
+  type LeadFunnelSnapshotsOptions,
+  type SnapshotRead,
+} from './lead-snapshots/lead-funnel-snapshots';
 import { RULE_INPUT_TYPES } from '../rules/rule-facts';
 import { parseLeadAuditGroups, parseStageCounts } from './reconciliation/rule-set-audit.rows';
 import type { LeadAuditGroup, StageCount } from './reconciliation/rule-set-findings';
@@ -150,6 +158,12 @@ export type ViewOptions = CaptureWindow & ViewScope;
 export interface AnalyticsQueriesOptions extends AnalyticsDatabaseOptions {
   /** Directory holding migrations/ and views/; found automatically when omitted. */
   readonly sqlDir?: string;
+  /**
+   * Read "now" from snapshots of the per-lead funnel (lead-snapshots/), kept by this instance.
+   * Only where the log projection (LogProjection) writes the tables and their checkpoints; off
+   * by default.
+   */
+  readonly snapshots?: boolean | Omit<LeadFunnelSnapshotsOptions, 'database'>;
 }
 
 export class InvalidCaptureWindowError extends Error {
@@ -225,10 +239,16 @@ const calendarParams = (calendar: ReportingCalendar) => ({
  * Fragments (views/_lead-funnel.sql and the per-lead folds) are put in place by composeViewSql
  * (clickhouse/view-sql.ts): the per-lead funnel under a rule set, which itself reads the per-lead
  * fold — the state ClickHouse keeps (_lead-state.sql) for "now", or the fold of the raw events up
- * to a business time (_lead-fold-as-of.sql) for a view asked "as of".
+ * to a business time (_lead-fold-as-of.sql) for a view asked "as of". With snapshots on, "now"
+ * reads the set's latest snapshot of that funnel (_lead-funnel-snapshot.sql), which recomputes
+ * from the state only the leads changed since it: the same rows.
  */
 type Fragment = ViewFragment;
 type Fold = LeadFold;
+/** Where a view's per-lead funnel comes from. */
+type FunnelSource = Fold | SnapshotRead;
+/** Bound query parameters (arrays for Array(String) ones). */
+type QueryParams = Record<string, string | null | readonly string[]>;
 /** A view as its rows, or as one page of them (`<view>.page.sql`). */
 type ViewForm = 'rows' | 'page';
 type ViewFile = ViewQuery | Fragment | `${ViewQuery}.page` | `${ViewQuery}.rows`;
@@ -261,6 +281,7 @@ export class AnalyticsQueries {
   private readonly database: string;
   private readonly sqlDir: string;
   private readonly sql = new Map<ViewFile, Promise<string>>();
+  private readonly snapshots: LeadFunnelSnapshots | null;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -268,6 +289,38 @@ export class AnalyticsQueries {
   ) {
     this.database = analyticsDatabase(options);
     this.sqlDir = resolveSqlDirectory(options.sqlDir);
+    const snapshots = options.snapshots ?? false;
+    this.snapshots =
+      snapshots === false
+        ? null
+        : new LeadFunnelSnapshots(client, () => this.stateFunnel(), {
+            ...(snapshots === true ? {} : snapshots),
+            database: this.database,
+          });
+  }
+
+  /**
+   * Writes a snapshot of the set's per-lead funnel now (the active set by default) and returns
+   * the latest usable one; null when snapshots are off or the set is not ready. Views keep
+   * their snapshots themselves: this is for operations and tests.
+   */
+  async takeSnapshot(rules?: RuleSet): Promise<FunnelSnapshot | null> {
+    if (this.snapshots === null) return null;
+    return this.snapshots.take(rules ?? (await this.ruleSet()));
+  }
+
+  /** Waits for a snapshot being written and starts no other; call before closing the client. */
+  async close(): Promise<void> {
+    await this.snapshots?.close();
+  }
+
+  /** The per-lead funnel of "now" composed from the kept state: what a snapshot holds. */
+  private async stateFunnel(): Promise<string> {
+    const [funnel, state] = await Promise.all([
+      this.file('_lead-funnel'),
+      this.file('_lead-state'),
+    ]);
+    return composeLeadFunnel(funnel, state);
   }
 
   /** Leads that ever reached each stage, with stage-to-stage conversion, in funnel order. */
@@ -591,6 +644,14 @@ export class AnalyticsQueries {
     form: ViewForm = 'rows',
   ): Promise<unknown> {
     const rules = options.rules ?? (await this.ruleSet());
+    // "Now" reads the state ClickHouse keeps per lead (or its snapshot); "as of" folds the
+    // events up to then.
+    const read =
+      options.asOf === undefined && this.snapshots !== null
+        ? await this.snapshots.current(rules)
+        : null;
+    const source: FunnelSource =
+      options.asOf !== undefined ? '_lead-fold-as-of' : (read ?? '_lead-state');
     return this.run(
       name,
       {
@@ -601,22 +662,22 @@ export class AnalyticsQueries {
         // Live decisions recorded under a version are facts of its published set only.
         recorded_version: String(rules.kind === 'published' ? rules.rulesVersion : 0),
         as_of: asOfParam(options.asOf, LATEST),
+        ...(read === null ? {} : { snapshot_id: read.snapshot.id, changed_leads: read.changed }),
         ...params,
       },
-      // "Now" reads the state ClickHouse keeps per lead; "as of" folds the events up to then.
-      options.asOf === undefined ? '_lead-state' : '_lead-fold-as-of',
+      source,
       form,
     );
   }
 
   private async run(
     name: ViewQuery,
-    params: Record<string, string | null>,
-    fold: Fold = '_lead-state',
+    params: QueryParams,
+    source: FunnelSource = '_lead-state',
     form: ViewForm = 'rows',
   ): Promise<unknown> {
     const result = await this.client.query({
-      query: await this.load(name, fold, form),
+      query: await this.load(name, source, form),
       query_params: { db: this.database, ...params },
       format: 'JSONEachRow',
     });
@@ -624,7 +685,8 @@ export class AnalyticsQueries {
   }
 
   /** A view's SQL (or its page file's, with the view) with its rows and fragments in place. */
-  private async load(name: ViewQuery, fold: Fold, form: ViewForm): Promise<string> {
+  private async load(name: ViewQuery, source: FunnelSource, form: ViewForm): Promise<string> {
+    const fold: Fold = typeof source === 'string' ? source : '_lead-state';
     const [view, funnel, folds, page] = await Promise.all([
       this.file(name),
       this.file('_lead-funnel'),
@@ -638,7 +700,12 @@ export class AnalyticsQueries {
         : rows !== undefined
           ? composeViewRows(view, rows)
           : view;
-    return composeViewSql(statement, funnel, folds);
+    if (typeof source === 'string') return composeViewSql(statement, funnel, folds);
+    const [snapshot, changed] = await Promise.all([
+      this.file('_lead-funnel-snapshot'),
+      source.changed.length === 0 ? null : this.file('_lead-funnel-changed'),
+    ]);
+    return composeViewSqlFromSnapshot(statement, snapshot, changed, funnel, folds);
   }
 
   private file(name: ViewFile): Promise<string> {

@@ -1,0 +1,252 @@
+/**
+ * A view read through a snapshot of the per-lead funnel answers exactly what it answers from
+ * the kept state: for the active set and a what-if set, with filters, paging and calendars,
+ * while events keep arriving after the snapshot, after merges, beside a snapshot killed before
+ * its marker, and after the snapshot is superseded. chDB, one database per test.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { attributionModels, defaultFunnelDefinition, type FunnelDefinition } from '@tandem/domain';
+import { AnalyticsQueries } from '../analytics.queries';
+import { LogProjection } from '../../projection/log-projection';
+import { computeRuleFactsBetween } from '../../rules/rule-facts';
+import { newRuleSet, writeRuleSet, type RuleSet } from '../../rules/rule-sets';
+import { useEmbeddedAnalytics } from '../../testing/embedded-analytics.fixture';
+import { funnelScenario } from '../../testing/funnel-scenario.fixture';
+import { composeLeadFunnel, composeSnapshotFunnel, readViewFile } from '../../clickhouse/view-sql';
+import { LeadFunnelSnapshots } from './lead-funnel-snapshots';
+import { resolveSqlDirectory } from '../../clickhouse/sql-directory';
+
+const analytics = useEmbeddedAnalytics('lead-snapshots-int');
+let client: ClickHouseClient;
+beforeAll(() => {
+  client = analytics.client();
+});
+
+const batches = <T>(items: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) =>
+    items.slice(i * size, i * size + size),
+  );
+
+/** A what-if: the shipped dictionary with a lower MQL threshold and a longer SLA. */
+const whatIf: FunnelDefinition = {
+  ...defaultFunnelDefinition,
+  version: 2,
+  mql: { ...defaultFunnelDefinition.mql, threshold: 40 },
+  sla: { ...defaultFunnelDefinition.sla, acceptWithinHours: 48 },
+};
+
+/** Every view of "now" that reads the per-lead funnel, as the API calls them. */
+async function everyView(queries: AnalyticsQueries, rules: RuleSet): Promise<string> {
+  const scope = { rules };
+  const windowed = {
+    rules,
+    capturedFrom: '2025-01-01T00:00:00Z',
+    capturedTo: '2025-03-01T00:00:00Z',
+  };
+  const rome = { rules, calendar: { timeZone: 'Europe/Rome', fiscalYearStartMonth: 4 } };
+  const answers: Record<string, unknown> = {
+    funnel: await queries.sharedFunnel(scope),
+    funnelWindowed: await queries.sharedFunnel(windowed),
+    timeInStage: await queries.funnelTimeInStage(scope),
+    cohortsWeek: await queries.funnelByCohort('week', scope),
+    cohortsMonthRome: await queries.funnelByCohort('month', rome),
+    trendMonth: await queries.funnelTrend('month', scope),
+    trendQuarterRome: await queries.funnelTrend('quarter', rome),
+    leadsWon: await queries.funnelLeads('won', scope),
+    leadsMql: await queries.funnelLeads('mql', windowed),
+    leadsPoint: await queries.funnelLeads('captured', scope, {
+      grain: 'month',
+      period: '2025-01-01',
+    }),
+    leadsPage: await queries.funnelLeadsPage('captured', scope, undefined, { limit: 3, offset: 2 }),
+    leadsPageFiltered: await queries.funnelLeadsPage(
+      'captured',
+      scope,
+      undefined,
+      { limit: 2, offset: 0 },
+      { channel: 'webinar' },
+    ),
+    leadsPagePast: await queries.funnelLeadsPage('won', scope, undefined, { limit: 5, offset: 99 }),
+    marketing: await queries.marketingLens(scope),
+    sales: await queries.salesLens(scope),
+    performance: await queries.salesPerformance(scope),
+    alignment: await queries.alignment(scope),
+    accounts: await queries.accountLens(windowed),
+    accountsPage: await queries.accountLensPage(scope, { limit: 2, offset: 1 }),
+    targets: await queries.targetsProgress(scope),
+    targetsRome: await queries.targetsProgress(rome),
+    mqlConversion: await queries.mqlConversion(scope),
+    stageCounts: await queries.ruleSetStageCounts(rules),
+  };
+  for (const model of attributionModels) {
+    answers[`attribution ${model}`] = await queries.marketingAttribution(model, scope);
+  }
+  return JSON.stringify(answers, null, 1);
+}
+
+async function project(database: string) {
+  const projection = new LogProjection(client, { database });
+  await projection.start();
+  return projection;
+}
+
+/**
+ * The per-lead funnel itself, every column and its type: composed from the state, or read the
+ * way a view reads the set's latest snapshot (with the leads changed since from the state).
+ */
+async function funnelRows(database: string, rules: RuleSet, fromSnapshot: boolean) {
+  const dir = resolveSqlDirectory();
+  const [funnel, state, snapshotSql, changedSql] = await Promise.all([
+    readViewFile(dir, '_lead-funnel'),
+    readViewFile(dir, '_lead-state'),
+    readViewFile(dir, '_lead-funnel-snapshot'),
+    readViewFile(dir, '_lead-funnel-changed'),
+  ]);
+  const reader = new LeadFunnelSnapshots(client, () => Promise.resolve(''), {
+    database,
+    refreshAfterChanged: Infinity,
+  });
+  const read = fromSnapshot ? await reader.current(rules) : null;
+  if (fromSnapshot) expect(read).not.toBeNull();
+  const sql =
+    read === null
+      ? composeLeadFunnel(funnel, state)
+      : composeSnapshotFunnel(
+          snapshotSql,
+          read.changed.length === 0 ? null : changedSql,
+          funnel,
+          state,
+        );
+  const params = {
+    db: database,
+    rules_version: String(rules.rulesVersion),
+    definition_hash: rules.definitionHash,
+    sla_ms: String(rules.slaMs),
+    recorded_version: String(rules.kind === 'published' ? rules.rulesVersion : 0),
+    as_of: '2299-12-31 23:59:59.999',
+    ...(read === null ? {} : { snapshot_id: read.snapshot.id, changed_leads: read.changed }),
+  };
+  const described = await client.query({
+    query: `DESCRIBE (${sql})`,
+    query_params: params,
+    format: 'JSONEachRow',
+  });
+  const rows = await client.query({
+    query: `SELECT * FROM (${sql}) ORDER BY lead_id`,
+    query_params: params,
+    format: 'JSONEachRow',
+  });
+  return {
+    changed: read?.changed.length ?? 0,
+    types: await described.text(),
+    rows: await rows.text(),
+  };
+}
+
+it('answers every view as the state does, before and after more events, for two rule sets', async () => {
+  const database = await analytics.freshDatabase();
+  const state = new AnalyticsQueries(client, { database });
+  const snapshots = new AnalyticsQueries(client, { database, snapshots: true });
+  const shadow = newRuleSet(whatIf, 'shadow', 'ready');
+  await writeRuleSet(client, shadow, { database });
+  const { envelopes } = funnelScenario();
+  const parts = batches(envelopes, 9);
+  const projection = await project(database);
+  const half = Math.floor(parts.length / 2);
+  for (const batch of parts.slice(0, half)) await projection.project(batch, { atHead: true });
+
+  const active = await state.ruleSet();
+  expect(await snapshots.takeSnapshot(active)).not.toBeNull();
+  expect(await snapshots.takeSnapshot(shadow)).not.toBeNull();
+  for (const rules of [active, shadow]) {
+    expect(await everyView(snapshots, rules)).toBe(await everyView(state, rules));
+  }
+  // The snapshot alone (nothing changed since), and the funnel rows themselves, every column.
+  const taken = await snapshots.takeSnapshot(active);
+  expect(taken).not.toBeNull();
+  const unchanged = await funnelRows(database, active, true);
+  expect(unchanged.changed).toBe(0);
+  expect({ ...unchanged, changed: 0 }).toEqual(await funnelRows(database, active, false));
+
+  // More events after the snapshots: the changed leads come from the state.
+  for (const batch of parts.slice(half)) await projection.project(batch, { atHead: true });
+  for (const rules of [active, shadow]) {
+    expect(await everyView(snapshots, rules)).toBe(await everyView(state, rules));
+  }
+  const changed = await funnelRows(database, active, true);
+  expect(changed.changed).toBeGreaterThan(0);
+  expect({ ...changed, changed: 0 }).toEqual(await funnelRows(database, active, false));
+
+  // After merges, and with a newer snapshot.
+  for (const table of ['lead_state', 'lead_rule_facts', 'lead_events']) {
+    await client.command({
+      query: 'OPTIMIZE TABLE {db:Identifier}.{table:Identifier} FINAL',
+      query_params: { db: database, table },
+    });
+  }
+  const newer = await snapshots.takeSnapshot(active);
+  expect(newer?.id).not.toBe(taken?.id);
+  for (const rules of [active, shadow]) {
+    expect(await everyView(snapshots, rules)).toBe(await everyView(state, rules));
+  }
+});
+
+it('never reads a snapshot killed before its marker, nor one ahead of the rules', async () => {
+  const database = await analytics.freshDatabase();
+  const state = new AnalyticsQueries(client, { database });
+  const snapshots = new AnalyticsQueries(client, { database, snapshots: true });
+  const { envelopes } = funnelScenario();
+  const projection = await project(database);
+  for (const batch of batches(envelopes, 20)) await projection.project(batch, { atHead: true });
+  const active = await state.ruleSet();
+  const expected = await everyView(state, active);
+
+  const taken = await snapshots.takeSnapshot(active);
+  expect(taken).not.toBeNull();
+  expect(await everyView(snapshots, active)).toBe(expected);
+
+  // Rows of a later snapshot whose writer died before the marker: a partition nobody names.
+  await client.command({
+    query: `
+      INSERT INTO {db:Identifier}.lead_funnel_snapshots
+      SELECT 42 AS snapshot_id, * EXCEPT (snapshot_id) REPLACE ('nobody' AS channel)
+      FROM {db:Identifier}.lead_funnel_snapshots WHERE snapshot_id = {id:UInt64}`,
+    query_params: { db: database, id: taken!.id },
+  });
+  expect(await everyView(snapshots, active)).toBe(expected);
+
+  // A checkpoint below the snapshot (a rebuild starting over): the snapshot is not read.
+  await client.command({
+    query: 'TRUNCATE TABLE {db:Identifier}.projection_checkpoint',
+    query_params: { db: database },
+  });
+  expect(await snapshots.takeSnapshot(active)).toBeNull();
+  expect(await everyView(snapshots, active)).toBe(expected);
+});
+
+it('takes a lead whose rule rows moved past the snapshot from the state', async () => {
+  const database = await analytics.freshDatabase();
+  const state = new AnalyticsQueries(client, { database });
+  const snapshots = new AnalyticsQueries(client, { database, snapshots: true });
+  const { envelopes } = funnelScenario();
+  const parts = batches(envelopes, 9);
+  const projection = await project(database);
+  // At the head for a while, then behind it: events without their rules, and a snapshot at the
+  // (lower) rules checkpoint.
+  for (const batch of parts.slice(0, 2)) await projection.project(batch, { atHead: true });
+  for (const batch of parts.slice(2, -1)) await projection.project(batch, { atHead: false });
+  const active = await state.ruleSet();
+  expect(await snapshots.takeSnapshot(active)).not.toBeNull();
+  expect(await everyView(snapshots, active)).toBe(await everyView(state, active));
+  // The rules catch up (rows with last_position past the snapshot), then the head.
+  await computeRuleFactsBetween(
+    client,
+    [active],
+    { after: projection.position.rules, upTo: projection.position.events! },
+    { database },
+  );
+  expect(await everyView(snapshots, active)).toBe(await everyView(state, active));
+  await projection.project(parts.at(-1)!, { atHead: true });
+  expect(await everyView(snapshots, active)).toBe(await everyView(state, active));
+  await snapshots.close();
+});

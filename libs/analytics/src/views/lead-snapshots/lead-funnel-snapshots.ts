@@ -1,0 +1,386 @@
+/**
+ * Snapshots of the per-lead funnel of one rule set (migrations 0019–0020), so that a view asked
+ * about "now" costs reading one row per lead instead of merging lead_state FINAL and joining the
+ * set's lead_rule_facts on every request (docs/performance.md, views at 10M events).
+ *
+ * A snapshot is written whole, then its marker: the rows of _lead-funnel.sql over the kept
+ * state (the funnel every view reads) under the set, in a partition of their own, and after
+ * the last of them one marker row naming the snapshot and the position it covers — the rules
+ * checkpoint, read before the rows. A view reads the latest marked snapshot through
+ * _lead-funnel-snapshot.sql without the leads changed since that position, and those from the
+ * state as before (_lead-funnel-changed.sql), so the answer is the one the state gives, at
+ * every moment:
+ *   - a write killed before its marker leaves rows nothing reads (dropped later, below);
+ *   - a lead changes only through a lead_state row or a lead_rule_facts row of the set whose
+ *     last_position is past the position: a lead's rows for an event carry at least the event's
+ *     position, the log projection writes rule rows after their events and its checkpoint after
+ *     both (log-projection.ts), and a set is snapshotted only once it is 'ready' (no replay
+ *     still writing older rows for it);
+ *   - a rebuild empties the snapshots with the tables they were taken from (resetAnalytics),
+ *     and a snapshot ahead of the rules checkpoint is never read.
+ * Only the log projection keeps those checkpoints: an API fed by the Kafka projector must not
+ * enable snapshots (AnalyticsQueriesOptions.snapshots).
+ *
+ * When: a request that finds no snapshot for its set starts one in the background and is
+ * answered from the state; a request that finds more than `refreshAfterChanged` leads changed
+ * since the latest starts the next (at most one per `minIntervalMs` per set, one at a time per
+ * process), and past `maxChanged` it reads the state alone until that one is marked.
+ * A superseded snapshot is dropped a grace period after its successor, so a request that read
+ * the older marker still finds its rows. It must never be read "as of" (asOf keeps the fold
+ * of the raw events) and never be written without its rows complete before its marker.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  analyticsDatabase,
+  analyticsTables,
+  LEAD_EVENTS_PROJECTION,
+  RULE_FACTS_PROJECTION,
+  type AnalyticsDatabaseOptions,
+} from '../../clickhouse/analytics.database';
+import { readProjectionCheckpoints } from '../../projection/projection-checkpoints';
+import type { RuleSet } from '../../rules/rule-sets';
+
+/** What a snapshot is of: the rule set and the values _lead-funnel.sql takes from it. */
+export interface FunnelSnapshotKey {
+  readonly rulesVersion: number;
+  readonly definitionHash: string;
+  /** The set's version while it is published, 0 for a shadow (_lead-funnel.sql). */
+  readonly recordedVersion: number;
+  readonly slaMs: number;
+}
+
+/** A complete snapshot: its id and the rules checkpoint it covers (decimal strings). */
+export interface FunnelSnapshot {
+  readonly id: string;
+  readonly position: string;
+  readonly leads: number;
+  /** When its marker was written (ms since epoch). */
+  readonly takenAtMs: number;
+}
+
+/** What a view reads: a snapshot, and the leads changed since it (read from the state). */
+export interface SnapshotRead {
+  readonly snapshot: FunnelSnapshot;
+  /** Sorted lead ids. */
+  readonly changed: readonly string[];
+}
+
+export interface LeadFunnelSnapshotsOptions extends AnalyticsDatabaseOptions {
+  /** Leads changed since the latest snapshot above which a request starts the next one. */
+  readonly refreshAfterChanged?: number;
+  /**
+   * Most changed leads a view reads beside a snapshot; past it the view reads the state alone
+   * (as without snapshots) until the next snapshot is marked.
+   */
+  readonly maxChanged?: number;
+  /** A new snapshot of a set is started at most once per this long (after the first). */
+  readonly minIntervalMs?: number;
+  /** A superseded snapshot is dropped this long after its successor was marked. */
+  readonly graceMs?: number;
+  /** Seen failures are retried after this long. */
+  readonly retryAfterMs?: number;
+}
+
+/** The parameters _lead-funnel.sql binds for a set, as they are keyed here. */
+export function snapshotKeyOf(rules: RuleSet): FunnelSnapshotKey {
+  return {
+    rulesVersion: rules.rulesVersion,
+    definitionHash: rules.definitionHash,
+    recordedVersion: rules.kind === 'published' ? rules.rulesVersion : 0,
+    slaMs: rules.slaMs,
+  };
+}
+
+const keyParams = (key: FunnelSnapshotKey) => ({
+  rules_version: String(key.rulesVersion),
+  definition_hash: key.definitionHash,
+  recorded_version: String(key.recordedVersion),
+  sla_ms: String(key.slaMs),
+});
+
+const keyText = (key: FunnelSnapshotKey) =>
+  `${key.rulesVersion}/${key.definitionHash}/${key.recordedVersion}/${key.slaMs}`;
+
+/** The end of DateTime64(3): a snapshot is of "now", every event included. */
+const END_OF_TIME = '2299-12-31 23:59:59.999';
+
+/** A random snapshot id (63 bits, so it prints the same as UInt64 and as a JS string). */
+function newSnapshotId(): string {
+  return (randomBytes(8).readBigUInt64BE() >> 1n).toString();
+}
+
+export class LeadFunnelSnapshots {
+  private readonly database: string;
+  private readonly refreshAfterChanged: number;
+  private readonly maxChanged: number;
+  private readonly minIntervalMs: number;
+  private readonly graceMs: number;
+  private readonly retryAfterMs: number;
+  /** The one snapshot being written in this process, if any. */
+  private taking: Promise<FunnelSnapshot | null> | null = null;
+  private readonly startedAt = new Map<string, number>();
+  private readonly failedAt = new Map<string, number>();
+  private stopped = false;
+  /** The last background failure, for whoever looks (a failure only costs speed). */
+  lastFailure: unknown = null;
+
+  /**
+   * `funnelSql` is the funnel every view reads for "now": _lead-funnel.sql with _lead-state.sql
+   * in place (AnalyticsQueries composes it, from the same files as the views).
+   */
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly funnelSql: () => Promise<string>,
+    options: LeadFunnelSnapshotsOptions = {},
+  ) {
+    this.database = analyticsDatabase(options);
+    this.refreshAfterChanged = options.refreshAfterChanged ?? 5_000;
+    this.maxChanged = options.maxChanged ?? 25_000;
+    this.minIntervalMs = options.minIntervalMs ?? 60_000;
+    this.graceMs = options.graceMs ?? 5 * 60_000;
+    this.retryAfterMs = options.retryAfterMs ?? 60_000;
+  }
+
+  /**
+   * What a view of `rules` reads now: the latest snapshot and the leads changed since, or null
+   * (read the state). Starts writing a snapshot in the background when there is none or too
+   * many leads changed since the latest; never waits for it.
+   */
+  async current(rules: RuleSet): Promise<SnapshotRead | null> {
+    if (rules.status !== 'ready' || this.stopped) return null;
+    const key = snapshotKeyOf(rules);
+    const snapshot = await this.latest(key);
+    if (snapshot === null) {
+      this.refreshInBackground(rules, key);
+      return null;
+    }
+    const changed = await this.changedSince(key, snapshot, this.maxChanged + 1);
+    if (changed.length > this.refreshAfterChanged) this.refreshInBackground(rules, key);
+    return changed.length > this.maxChanged ? null : { snapshot, changed };
+  }
+
+  /**
+   * Writes a snapshot of `rules` now (or waits for the one being written) and returns the
+   * latest usable one. Null when the set is not ready or nothing is projected with its rules.
+   */
+  async take(rules: RuleSet): Promise<FunnelSnapshot | null> {
+    while (this.taking !== null) await this.taking.catch(() => undefined);
+    if (this.stopped) return null;
+    this.taking = this.write(rules);
+    try {
+      return await this.taking;
+    } finally {
+      this.taking = null;
+    }
+  }
+
+  /** Stops starting background work and waits for the snapshot being written. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    await this.taking?.catch(() => undefined);
+  }
+
+  /** The latest marked snapshot of the key, if the rules checkpoint has not fallen below it. */
+  async latest(key: FunnelSnapshotKey): Promise<FunnelSnapshot | null> {
+    const result = await this.client.query({
+      query: `
+        SELECT
+            toString(m.snapshot_id) AS id,
+            toString(m.position) AS position,
+            m.leads AS leads,
+            toUnixTimestamp64Milli(m.taken_at) AS taken_at_ms,
+            (
+                SELECT if(
+                    countIf(projection_name = {rules_projection:String}) > 0,
+                    maxIf(position, projection_name = {rules_projection:String}),
+                    maxIf(position, projection_name = {events_projection:String})
+                )
+                FROM {db:Identifier}.{checkpoint:Identifier}
+            ) AS rules_checkpoint,
+            m.position <= rules_checkpoint AS usable
+        FROM {db:Identifier}.{markers:Identifier} AS m
+        WHERE m.rules_version = {rules_version:UInt32}
+          AND m.definition_hash = {definition_hash:String}
+          AND m.recorded_version = {recorded_version:UInt32}
+          AND m.sla_ms = {sla_ms:UInt64}
+        ORDER BY m.taken_at DESC, m.snapshot_id DESC
+        LIMIT 1`,
+      query_params: {
+        db: this.database,
+        checkpoint: analyticsTables.projectionCheckpoint,
+        markers: analyticsTables.leadFunnelSnapshotMarkers,
+        rules_projection: RULE_FACTS_PROJECTION,
+        events_projection: LEAD_EVENTS_PROJECTION,
+        ...keyParams(key),
+      },
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<{
+      id: string;
+      position: string;
+      leads: string | number;
+      taken_at_ms: string | number;
+      usable: boolean | number;
+    }>();
+    if (row === undefined || !row.usable) return null;
+    return {
+      id: row.id,
+      position: row.position,
+      leads: Number(row.leads),
+      takenAtMs: Number(row.taken_at_ms),
+    };
+  }
+
+  /**
+   * The leads a view reads from the state instead of `snapshot` (changed since it), sorted, at
+   * most `limit` of them.
+   */
+  async changedSince(
+    key: FunnelSnapshotKey,
+    snapshot: FunnelSnapshot,
+    limit: number,
+  ): Promise<string[]> {
+    const result = await this.client.query({
+      query: `
+        SELECT DISTINCT lead_id
+        FROM
+        (
+            SELECT lead_id FROM {db:Identifier}.{state:Identifier}
+            WHERE last_position > {position:UInt64}
+            UNION ALL
+            SELECT lead_id FROM {db:Identifier}.{facts:Identifier}
+            WHERE rules_version = {rules_version:UInt32}
+              AND definition_hash = {definition_hash:String}
+              AND last_position > {position:UInt64}
+        )
+        ORDER BY lead_id
+        LIMIT {limit:UInt32}`,
+      query_params: {
+        db: this.database,
+        state: analyticsTables.leadState,
+        facts: analyticsTables.leadRuleFacts,
+        position: snapshot.position,
+        limit: String(limit),
+        ...keyParams(key),
+      },
+      format: 'JSONCompactEachRow',
+    });
+    return (await result.json<[string]>()).map(([lead]) => lead);
+  }
+
+  /** Starts a snapshot of the set unless one is being written, or one started or failed lately. */
+  private refreshInBackground(rules: RuleSet, key: FunnelSnapshotKey): void {
+    if (this.taking !== null || this.stopped) return;
+    const now = Date.now();
+    const name = keyText(key);
+    if (now - (this.failedAt.get(name) ?? -Infinity) < this.retryAfterMs) return;
+    if (now - (this.startedAt.get(name) ?? -Infinity) < this.minIntervalMs) return;
+    this.startedAt.set(name, now);
+    this.take(rules).catch((error: unknown) => {
+      this.failedAt.set(name, Date.now());
+      this.lastFailure = error;
+    });
+  }
+
+  /** Rows, then marker, then the superseded snapshots go. */
+  private async write(rules: RuleSet): Promise<FunnelSnapshot | null> {
+    if (rules.status !== 'ready') return null;
+    const key = snapshotKeyOf(rules);
+    // Read before the rows: every lead with an event up to it is in lead_state and has its
+    // rule rows, so the rows below cover it (and maybe more, which only costs a recompute).
+    const { rules: position } = await readProjectionCheckpoints(this.client, {
+      database: this.database,
+    });
+    if (position === null) return null;
+    const id = newSnapshotId();
+    const params = {
+      db: this.database,
+      snapshots: analyticsTables.leadFunnelSnapshots,
+      markers: analyticsTables.leadFunnelSnapshotMarkers,
+      snapshot_id: id,
+      position,
+      as_of: END_OF_TIME,
+      ...keyParams(key),
+    };
+    await this.client.command({
+      query: `
+        INSERT INTO {db:Identifier}.{snapshots:Identifier}
+        SELECT {snapshot_id:UInt64} AS snapshot_id, funnel.*
+        FROM (${await this.funnelSql()}) AS funnel`,
+      query_params: params,
+    });
+    // The marker last, and only once every row is in: this is what makes the rows readable.
+    await this.client.command({
+      query: `
+        INSERT INTO {db:Identifier}.{markers:Identifier}
+        SELECT
+            {rules_version:UInt32}, {definition_hash:String}, {recorded_version:UInt32},
+            {sla_ms:UInt64}, {snapshot_id:UInt64}, {position:UInt64}, count(), now64(3, 'UTC')
+        FROM {db:Identifier}.{snapshots:Identifier}
+        WHERE snapshot_id = {snapshot_id:UInt64}`,
+      query_params: params,
+    });
+    await this.dropSuperseded();
+    return this.latest(key);
+  }
+
+  /**
+   * Drops snapshots no request can still be reading: superseded for longer than the grace
+   * period, or never marked (a killed write) and older than it. Marker first, rows after, so a
+   * kill in between leaves rows without a marker, which the next pass drops.
+   */
+  private async dropSuperseded(): Promise<void> {
+    const result = await this.client.query({
+      query: `
+        SELECT toString(p.snapshot_id) AS id
+        FROM
+        (
+            SELECT toUInt64(partition) AS snapshot_id, max(modification_time) AS modified
+            FROM system.parts
+            WHERE database = {db:String} AND table = {snapshots:String} AND active
+            GROUP BY partition
+        ) AS p
+        LEFT JOIN
+        (
+            SELECT
+                snapshot_id,
+                1 AS marked,
+                -- when the next snapshot of the same key was marked (NULL: it is the latest)
+                leadInFrame(toNullable(taken_at)) OVER (
+                    PARTITION BY rules_version, definition_hash, recorded_version, sla_ms
+                    ORDER BY taken_at, snapshot_id
+                    ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING
+                ) AS superseded_at
+            FROM {db:Identifier}.{markers:Identifier}
+        ) AS m ON m.snapshot_id = p.snapshot_id
+        WHERE if(
+            m.marked = 1,
+            m.superseded_at IS NOT NULL
+                AND m.superseded_at < now64(3, 'UTC') - toIntervalMillisecond({grace_ms:UInt64}),
+            p.modified < now() - toIntervalSecond(intDiv({grace_ms:UInt64}, 1000))
+        )`,
+      query_params: {
+        db: this.database,
+        snapshots: analyticsTables.leadFunnelSnapshots,
+        markers: analyticsTables.leadFunnelSnapshotMarkers,
+        grace_ms: String(this.graceMs),
+      },
+      format: 'JSONEachRow',
+    });
+    for (const { id } of await result.json<{ id: string }>()) {
+      await this.client.command({
+        query: 'DELETE FROM {db:Identifier}.{markers:Identifier} WHERE snapshot_id = {id:UInt64}',
+        query_params: {
+          db: this.database,
+          markers: analyticsTables.leadFunnelSnapshotMarkers,
+          id,
+        },
+      });
+      await this.client.command({
+        query: 'ALTER TABLE {db:Identifier}.{snapshots:Identifier} DROP PARTITION {id:UInt64}',
+        query_params: { db: this.database, snapshots: analyticsTables.leadFunnelSnapshots, id },
+      });
+    }
+  }
+}
