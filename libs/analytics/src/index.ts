@@ -186,4 +186,6 @@ export {
   type DecodeStaged,
   type PostgresLogSource,
   type StagedEvent,
+  type StagingLoader,
 } from './projection/bulk/bulk-log-projection';
+export { csvFileLogSource, type ExportCsvSlice } from './projection/bulk/csv-file-log-source';

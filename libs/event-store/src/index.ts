@@ -12,6 +12,7 @@ export * from './tandem-event-writer';
 export * from './dictionary-bootstrap';
 export * from './idempotency/idempotency-store.port';
 export * from './api-keys/api-key-store.port';
+export * from './log-slices/log-slice-export.port';
 export { formatExpectedRevision } from './expected-revision';
 export { PostgresEventStore } from './postgres/postgres-event-store';
 export {

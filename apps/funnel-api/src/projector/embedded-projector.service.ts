@@ -9,6 +9,7 @@
  * It must never stop silently: a failure is kept and shown on /health until a batch succeeds,
  * and never skip: the checkpoint passes only events projected or dead-lettered.
  */
+import { join } from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
 import {
   Inject,
@@ -20,6 +21,7 @@ import {
 import {
   backOffMs,
   BulkLogProjection,
+  csvFileLogSource,
   dlq,
   LogProjection,
   ok,
@@ -35,7 +37,12 @@ import {
 } from '@tandem/analytics';
 import type { TandemConfig } from '@tandem/config';
 import { decodeStoredEvent, type TandemEnvelope } from '@tandem/contracts';
-import type { EventStore, RecordedEvent, Subscription } from '@tandem/event-store';
+import {
+  supportsLogSliceExport,
+  type EventStore,
+  type RecordedEvent,
+  type Subscription,
+} from '@tandem/event-store';
 import { carriesTrace, endWithError, startSpanFrom } from '@tandem/observability';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS, EVENT_STORE, TANDEM_CONFIG } from '../platform/tokens';
@@ -49,9 +56,10 @@ export const PROJECTOR_BATCH_SIZE = 10_000;
 /**
  * Set-based catch-up (BulkLogProjection), while the projection is more than
  * `bulkCatchUp.minEvents` behind the head, `bulkCatchUp.sliceEvents` per slice (one checkpoint
- * each). Only with a PostgreSQL store and embedded ClickHouse, where ClickHouse reaches the
- * store the API reaches; otherwise (PGlite, KurrentDB, a ClickHouse server on another network,
- * TANDEM_BULK_CATCHUP=off) the projector catches up batch by batch.
+ * each). Only with embedded ClickHouse and a store it can load slices from: PostgreSQL, which
+ * ClickHouse reads itself, or PGlite, which exports each slice as CSV for it (LogSliceExport);
+ * otherwise (KurrentDB, a ClickHouse server on another network, TANDEM_BULK_CATCHUP=off) the
+ * projector catches up batch by batch.
  */
 @Injectable()
 export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestroy {
@@ -82,16 +90,21 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     const { eventStore } = config;
     this.bulkMin = BigInt(config.bulkCatchUp.minEvents);
     this.bulkSlice = BigInt(config.bulkCatchUp.sliceEvents);
+    // PostgreSQL: ClickHouse reads the slice itself; PGlite: the store exports it as CSV.
+    const source =
+      eventStore.kind === 'postgres'
+        ? postgresLogSource(eventStore.url, eventStore.schema)
+        : supportsLogSliceExport(store)
+          ? csvFileLogSource(
+              (after, upTo) => store.logSlices.csv(after, upTo),
+              join(config.dataDir, 'log-slices'),
+            )
+          : null;
     this.bulk =
-      eventStore.kind === 'postgres' &&
-      config.clickhouse.mode === 'embedded' &&
-      config.bulkCatchUp.mode === 'auto'
-        ? new BulkLogProjection(
-            analytics.client,
-            postgresLogSource(eventStore.url, eventStore.schema),
-            (event) => decodeStoredEvent(event),
-            { database: analytics.database },
-          )
+      source !== null && config.clickhouse.mode === 'embedded' && config.bulkCatchUp.mode === 'auto'
+        ? new BulkLogProjection(analytics.client, source, (event) => decodeStoredEvent(event), {
+            database: analytics.database,
+          })
         : null;
   }
 

@@ -24,6 +24,7 @@ import type {
 } from '../event-store.port';
 import { supportsBulkAppend } from '../event-store.port';
 import { supportsApiKeys } from '../api-keys/api-key-store.port';
+import { supportsLogSliceExport } from '../log-slices/log-slice-export.port';
 import {
   type IdempotencyStore,
   type IdempotentEventStore,
@@ -148,7 +149,7 @@ class BulkPersonalDataSealingEventStore
 
 /**
  * Wraps `inner` so every append seals personal data. The result keeps exactly the optional
- * capabilities of `inner` (bulk append, idempotency, API keys), so `supportsBulkAppend`,
+ * capabilities of `inner` (bulk append, idempotency, API keys, log slices), so `supportsBulkAppend`,
  * `supportsIdempotency` and `supportsApiKeys` answer for the wrapper as for the adapter.
  */
 export function sealingPersonalData(
@@ -166,5 +167,9 @@ export function sealingPersonalData(
   }
   // Keys are not events: nothing to seal, the adapter's store is handed on as it is.
   if (supportsApiKeys(inner)) Object.defineProperty(store, 'apiKeys', { value: inner.apiKeys });
+  // Slices carry the events as stored, personal data sealed: handed on as they are.
+  if (supportsLogSliceExport(inner)) {
+    Object.defineProperty(store, 'logSlices', { value: inner.logSlices });
+  }
   return store;
 }

@@ -25,6 +25,19 @@ export class PgliteExecutor implements SqlExecutor {
     return this.db.transaction((tx) => work(transactionQueryable(tx)));
   }
 
+  /**
+   * Runs `setup` (values as parameters) then `copy`, a `COPY … TO '/dev/blob'`, in one
+   * transaction; PGlite hands what COPY wrote back as a Blob.
+   */
+  async copyOut(setup: string, params: readonly unknown[], copy: string): Promise<Blob> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(setup, [...params]);
+      const { blob } = await tx.query(copy);
+      if (blob === undefined) throw new Error('COPY wrote nothing to /dev/blob');
+      return blob;
+    });
+  }
+
   async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
     // An embedded database has no connection to lose, hence no onLost.
     const unlisten = await this.db.listen(channel, () => onNotify());

@@ -8,8 +8,10 @@ import { mkdir, realpath } from 'node:fs/promises';
 import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
 import { PgPoolExecutor } from './pg-pool.executor';
 import { PostgresEventStore } from './postgres-event-store';
+import type { LogSliceExport } from '../log-slices/log-slice-export.port';
 import { PgliteExecutor } from './pglite.executor';
-import { postgresStoreNames } from './postgres-store-names';
+import { PgliteLogSlices } from './pglite-log-slices';
+import { postgresStoreNames, type PostgresStoreNames } from './postgres-store-names';
 import type { SqlExecutor } from './sql-executor';
 
 interface CommonOptions {
@@ -50,7 +52,7 @@ export async function createPostgresEventStore(
     connectionString: options.connectionString,
     poolSize: options.poolSize,
   });
-  return initialised(executor, options);
+  return initialised({ executor }, options);
 }
 
 export async function createPgliteEventStore(
@@ -58,7 +60,7 @@ export async function createPgliteEventStore(
 ): Promise<PostgresEventStore> {
   postgresStoreNames(options.schema); // refuse a bad schema before booting the engine
   if ('db' in options) {
-    return initialised(new PgliteExecutor(options.db, false), options, { singleSession: true });
+    return initialised(pgliteEngine(new PgliteExecutor(options.db, false)), options);
   }
   let dataDir: string | undefined;
   if ('dataDir' in options) {
@@ -68,19 +70,31 @@ export async function createPgliteEventStore(
     dataDir = await realpath(options.dataDir);
   }
   const db = await PGlite.create(dataDir);
-  return initialised(new PgliteExecutor(db, true), options, { singleSession: true });
+  return initialised(pgliteEngine(new PgliteExecutor(db, true)), options);
 }
 
-async function initialised(
-  executor: SqlExecutor,
-  options: CommonOptions,
-  engine: { readonly singleSession?: boolean } = {},
-): Promise<PostgresEventStore> {
-  const store = new PostgresEventStore({
+/** PGlite: one session, and the log exported by slices through COPY (pglite-log-slices.ts). */
+function pgliteEngine(executor: PgliteExecutor): Engine {
+  return {
     executor,
+    singleSession: true,
+    logSlices: (names) => new PgliteLogSlices(executor, names),
+  };
+}
+
+interface Engine {
+  readonly executor: SqlExecutor;
+  readonly singleSession?: boolean;
+  readonly logSlices?: (names: PostgresStoreNames) => LogSliceExport;
+}
+
+async function initialised(engine: Engine, options: CommonOptions): Promise<PostgresEventStore> {
+  const store = new PostgresEventStore({
+    executor: engine.executor,
     schema: options.schema,
     pollIntervalMs: options.pollIntervalMs,
     singleSession: engine.singleSession === true,
+    ...(engine.logSlices === undefined ? {} : { logSlices: engine.logSlices }),
   });
   try {
     await store.init();

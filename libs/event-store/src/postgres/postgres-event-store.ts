@@ -40,6 +40,7 @@ import type {
 import { formatExpectedRevision } from '../expected-revision';
 import type { ApiKeyCapableEventStore } from '../api-keys/api-key-store.port';
 import type { IdempotentEventStore } from '../idempotency/idempotency-store.port';
+import type { LogSliceExport } from '../log-slices/log-slice-export.port';
 import { AppendNotifications } from './append-notifications';
 import {
   type AppendOutcome,
@@ -78,6 +79,8 @@ export interface PostgresEventStoreOptions {
    * (postgresEventStoreSql). Never set for a PostgreSQL server.
    */
   readonly singleSession?: boolean;
+  /** The log by slices for a set-based catch-up, where the engine can export it (PGlite). */
+  readonly logSlices?: (names: PostgresStoreNames) => LogSliceExport;
   /** Group commit of concurrent appends; default: DEFAULT_GROUP_COMMIT, or one group in flight on a single session. */
   readonly groupCommit?: GroupCommitOptions;
 }
@@ -103,6 +106,8 @@ export class PostgresEventStore
   readonly idempotency: PostgresIdempotencyStore;
   /** API keys for integrations, in this store's schema (ADR 0011). */
   readonly apiKeys: PostgresApiKeyStore;
+  /** Present on PGlite only (LogSliceExport); ClickHouse reads a server itself. */
+  readonly logSlices?: LogSliceExport;
   readonly names: PostgresStoreNames;
   private readonly executor: SqlExecutor;
   private readonly sql: PostgresEventStoreSql;
@@ -126,6 +131,7 @@ export class PostgresEventStore
       (streamId, fromRevision, maxCount) => this.readStream(streamId, { fromRevision, maxCount }),
     );
     this.apiKeys = new PostgresApiKeyStore(this.executor, postgresApiKeySql(this.names));
+    if (options.logSlices !== undefined) this.logSlices = options.logSlices(this.names);
     this.appends = new AppendGroupCommit(
       { one: (append) => this.appendOne(append), group: (group) => this.appendGroup(group) },
       options.groupCommit ??

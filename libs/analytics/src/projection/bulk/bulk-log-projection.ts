@@ -39,6 +39,14 @@ export interface PostgresLogSource {
   readonly schema: string;
 }
 
+/**
+ * Any other way to fill event_log_staging with the slice (after, upTo] — emptied before the
+ * call — for a store ClickHouse cannot read itself (PGlite: csv-file-log-source.ts).
+ */
+export interface StagingLoader {
+  loadSlice(client: ClickHouseClient, database: string, after: bigint, upTo: bigint): Promise<void>;
+}
+
 /** A PostgreSQL URL (postgres://user:pass@host:port/db) and schema as a log source. */
 export function postgresLogSource(url: string, schema: string): PostgresLogSource {
   const parsed = new URL(url);
@@ -101,7 +109,7 @@ export class BulkLogProjection {
 
   constructor(
     private readonly client: ClickHouseClient,
-    private readonly source: PostgresLogSource,
+    private readonly source: PostgresLogSource | StagingLoader,
     private readonly decode: DecodeStaged,
     options: AnalyticsDatabaseOptions & { readonly sqlDir?: string } = {},
   ) {
@@ -137,6 +145,10 @@ export class BulkLogProjection {
       query: 'TRUNCATE TABLE {db:Identifier}.event_log_staging',
       query_params: { db: this.database },
     });
+    if ('loadSlice' in this.source) {
+      await this.source.loadSlice(this.client, this.database, after, upTo);
+      return this.count();
+    }
     await this.client.command({
       query: `
         INSERT INTO {db:Identifier}.event_log_staging

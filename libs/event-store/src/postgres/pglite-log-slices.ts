@@ -1,0 +1,42 @@
+/**
+ * The PGlite store's log by slices (LogSliceExport): one `COPY (SELECT …) TO '/dev/blob'`
+ * per slice, which PGlite hands back as a Blob of CSV — the engine writes the text itself, no
+ * row becomes a JavaScript object. COPY takes no parameters, so the bounds are bound with
+ * `set_config` inside the same transaction and the statement's text is fixed.
+ * It must never be used on a PostgreSQL server (no blob device there: ClickHouse reads the
+ * server itself), nor put values into SQL text.
+ */
+import type { LogSliceExport } from '../log-slices/log-slice-export.port';
+import type { PostgresStoreNames } from './postgres-store-names';
+import type { PgliteExecutor } from './pglite.executor';
+
+export class PgliteLogSlices implements LogSliceExport {
+  private readonly copy: string;
+
+  constructor(
+    private readonly executor: PgliteExecutor,
+    names: PostgresStoreNames,
+  ) {
+    // The columns are LOG_SLICE_COLUMNS'; recorded_at is written in UTC, ISO style (the
+    // setup's TimeZone and DateStyle; to_char would cost a third more). PGlite is one
+    // session, so everything up to the head is final.
+    this.copy = `
+COPY (
+  SELECT e.global_position, e.stream_id, e.stream_revision, e.event_id, e.event_type,
+         e.schema_version, e.data, e.metadata, e.recorded_at
+    FROM ${names.quotedSchema}.events e
+   WHERE e.global_position > current_setting('tandem.slice_after')::bigint
+     AND e.global_position <= current_setting('tandem.slice_up_to')::bigint
+   ORDER BY e.global_position
+) TO '/dev/blob' WITH (FORMAT csv)`;
+  }
+
+  async csv(after: bigint, upTo: bigint): Promise<Blob> {
+    return this.executor.copyOut(
+      `SELECT set_config('tandem.slice_after', $1, true), set_config('tandem.slice_up_to', $2, true),
+              set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, YMD', true)`,
+      [after.toString(), upTo.toString()],
+      this.copy,
+    );
+  }
+}
