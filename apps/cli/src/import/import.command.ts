@@ -56,18 +56,26 @@ export async function importCommand(
   io: CliIo,
 ): Promise<number> {
   const config = loadConfig();
-  const deciding = await planOnWorkerOrHere(files, options);
+  // The store opens (on PGlite: the engine boots, in this thread) while the worker reads and
+  // plans the source; whichever fails, the other is closed before the error surfaces.
+  const [planned, opened] = await Promise.allSettled([
+    planOnWorkerOrHere(files, options),
+    createEventStore(config.eventStore),
+  ]);
+  if (planned.status === 'rejected') {
+    if (opened.status === 'fulfilled') await opened.value.close();
+    throw planned.reason;
+  }
+  const deciding = planned.value;
   const { source } = deciding;
-  let store: EventStore;
-  try {
-    store = await createEventStore(config.eventStore);
-  } catch (error) {
+  if (opened.status === 'rejected') {
     await deciding.stop();
     io.warn(
-      `tandem: cannot open the event store (${describeStore(config.eventStore)}): ${(error as Error).message}`,
+      `tandem: cannot open the event store (${describeStore(config.eventStore)}): ${(opened.reason as Error).message}`,
     );
     return ExitCode.apiUnavailable;
   }
+  const store: EventStore = opened.value;
   try {
     const { version, definition } = await definitionInForce(store);
     io.warn(
