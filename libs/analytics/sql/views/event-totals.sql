@@ -1,32 +1,31 @@
--- Event totals: the reconciliation's third witness, counted straight from lead_events without
--- lead_facts, so a mistake in the per-lead fold, or a lead one lens cannot see (e.g. events of
--- a lead whose LeadCaptured never arrived), shows up as a disagreement.
+-- Event totals: the reconciliation's third witness, counted from the events without the
+-- per-lead fold the views read (lead_state), so a mistake in that fold, or a lead one lens
+-- cannot see (e.g. events of a lead whose LeadCaptured never arrived), shows up as a
+-- disagreement.
 --
 -- Grain: one row for all time (no capture window: events without a capture must be counted).
 -- Counts are distinct leads with at least one event of the type (the same "ever reached"
 -- semantics as the lenses); won_revenue sums every DealWon event, per currency.
 --
--- No FINAL over the whole table: counting distinct leads is already immune to redelivered
--- copies, and revenue sums each DealWon event once (LIMIT 1 BY event_id over DealWon rows only).
+-- Read from lead_event_summary (migrations 0025–0027): per lead, the event types it has and
+-- each DealWon's (event_id, currency, amount), kept as events arrive, so this costs a row per
+-- lead, not a scan of every event's JSON. Redelivered copies count once: types are a set and
+-- each DealWon is kept once per event_id.
 --
 -- Parameters: db Identifier.
 SELECT
-    uniqExactIf(lead_id, type = 'LeadHandedToSales') AS handed_to_sales,
-    uniqExactIf(lead_id, type = 'LeadAcceptedBySales') AS accepted,
-    uniqExactIf(lead_id, type = 'LeadRejectedBySales') AS rejected,
-    uniqExactIf(lead_id, type = 'OpportunityOpened') AS opportunities,
-    uniqExactIf(lead_id, type = 'DealWon') AS won,
+    countIf(has(types, 'LeadHandedToSales')) AS handed_to_sales,
+    countIf(has(types, 'LeadAcceptedBySales')) AS accepted,
+    countIf(has(types, 'LeadRejectedBySales')) AS rejected,
+    countIf(has(types, 'OpportunityOpened')) AS opportunities,
+    countIf(has(types, 'DealWon')) AS won,
     (
-        SELECT mapApply(
-            (code, amount) -> (code, toString(amount)),
-            sumMap(map(JSONExtractString(data, 'currency'), JSONExtract(data, 'amount', 'Decimal(38, 4)')))
-        )
-        FROM
-        (
-            SELECT data FROM {db:Identifier}.lead_events
-            WHERE type = 'DealWon'
-            LIMIT 1 BY event_id
-        )
+        SELECT mapApply((code, amount) -> (code, toString(amount)), sumMap(map(win.2, win.3)))
+        FROM {db:Identifier}.lead_event_summary FINAL
+        ARRAY JOIN wins AS win
     ) AS won_revenue
-FROM {db:Identifier}.lead_events
-WHERE type IN ('LeadHandedToSales', 'LeadAcceptedBySales', 'LeadRejectedBySales', 'OpportunityOpened', 'DealWon')
+FROM
+(
+    SELECT type_positions.1 AS types
+    FROM {db:Identifier}.lead_event_summary FINAL
+)

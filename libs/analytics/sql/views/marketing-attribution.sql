@@ -76,7 +76,8 @@ WITH
         ) AS touch ON touch.visitor_id = captures.visitor_id
         GROUP BY captures.lead_id
     ),
-    counted AS
+    -- The leads of the capture window, with what both halves below need of them.
+    cohort AS
     (
         SELECT
             facts.lead_id AS lead_id,
@@ -86,13 +87,9 @@ WITH
                 facts.won_at,
                 if(facts.lost_at IS NOT NULL AND NOT facts.opportunity_open, facts.lost_at, NULL)
             ) AS closed_at,
-            arrayFilter(
-                t -> closed_at IS NULL OR t.1 <= closed_at,
-                arraySort(t -> (t.1, t.2), arrayConcat(facts.touch_path, stitched.touches))
-            ) AS path,
-            -- The capture is the first of the lead's own touches at captured_at: every other
-            -- event of its stream comes after it in the global order.
-            arrayFirst(t -> t.1 = facts.captured_at, facts.touch_path).2 AS capture_position,
+            facts.touch_path AS touch_path,
+            stitched.touches AS stitched_touches,
+            facts.captured_at AS captured_at,
             facts.opportunity_at AS opportunity_at,
             facts.won_at AS won_at,
             if(facts.won_at IS NULL, toInt128(0), toInt128(facts.won_amount * 10000)) AS won_units,
@@ -103,6 +100,28 @@ WITH
         LEFT JOIN stitched ON stitched.lead_id = facts.lead_id
         WHERE facts.captured_at >= {captured_from:DateTime64(3, 'UTC')}
           AND facts.captured_at < {captured_to:DateTime64(3, 'UTC')}
+    ),
+    -- The counted path of each lead with an amount to split (won, or an open opportunity): only
+    -- those need their credit computed (the array work per touch is most of this view's cost).
+    counted AS
+    (
+        SELECT
+            lead_id,
+            arrayFilter(
+                t -> closed_at IS NULL OR t.1 <= closed_at,
+                arraySort(t -> (t.1, t.2), arrayConcat(touch_path, stitched_touches))
+            ) AS path,
+            -- The capture is the first of the lead's own touches at captured_at: every other
+            -- event of its stream comes after it in the global order.
+            arrayFirst(t -> t.1 = captured_at, touch_path).2 AS capture_position,
+            opportunity_at,
+            won_at,
+            won_units,
+            pipeline_units,
+            won_currency,
+            pipeline_currency
+        FROM cohort
+        WHERE won_units != 0 OR pipeline_units != 0
     ),
     milestones AS
     (
@@ -123,23 +142,23 @@ WITH
             arrayMap(i -> i = 1 OR i = lc OR (has_oc AND i = oc) OR (has_cw AND i = cw), range(1, n + 1)) AS is_milestone,
             arrayCount((key, i) -> NOT key AND i <= window_end, is_milestone, range(1, n + 1)) AS others
         FROM counted
-        -- Only a lead with an amount to split needs its credit computed (the array work per
-        -- touch is most of this view's cost); every touched lead counts in leads_touched
-        -- (touched, below) whatever its amount.
-        WHERE length(path) > 0 AND (won_units != 0 OR pipeline_units != 0)
+        WHERE length(path) > 0
     ),
     credited AS
     (
         SELECT
             lead_id,
             path,
+            -- The last counted touch's time, as a number: time decay ages every touch from it.
+            -- (A scalar: a lambda that read path[n] would copy the whole path for each touch.)
+            toUnixTimestamp64Milli(path[n].1) AS last_ms,
             arrayMap(
-                (key, i) -> toInt128(multiIf(
+                (key, i, t) -> toInt128(multiIf(
                     {model:String} = 'first_touch', i = 1,
                     {model:String} = 'last_touch', i = n,
                     {model:String} = 'linear', 1,
                     {model:String} = 'time_decay', round(exp2(
-                        -(toUnixTimestamp64Milli(path[n].1) - toUnixTimestamp64Milli(path[i].1))
+                        -(last_ms - toUnixTimestamp64Milli(t.1))
                         / toFloat64({half_life_ms:UInt64})
                     ) * 1e12),
                     i > window_end, 0,
@@ -152,7 +171,8 @@ WITH
                     )
                 )),
                 is_milestone,
-                range(1, n + 1)
+                range(1, n + 1),
+                path
             ) AS raw_weights,
             -- All-zero weights (e.g. every share on "others" and no other touch): linear.
             if(arraySum(raw_weights) = 0, arrayMap(i -> toInt128(1), range(1, n + 1)), raw_weights) AS weights,
@@ -163,8 +183,6 @@ WITH
             arrayMap(w -> intDiv(pipeline_units * w, total_weight), weights) AS pipeline_floor,
             won_units - arraySum(won_floor) AS won_remainder,
             pipeline_units - arraySum(pipeline_floor) AS pipeline_remainder,
-            arrayMap((s, i) -> s + if(i <= abs(won_remainder), sign(won_remainder), 0), won_floor, range(1, n + 1)) AS won_shares,
-            arrayMap((s, i) -> s + if(i <= abs(pipeline_remainder), sign(pipeline_remainder), 0), pipeline_floor, range(1, n + 1)) AS pipeline_shares,
             won_currency,
             pipeline_currency
         FROM milestones
@@ -175,22 +193,48 @@ WITH
     credits AS
     (
         SELECT
-            touch.1.3 AS channel,
-            touch.1.4 AS campaign,
+            touch.3 AS channel,
+            touch.4 AS campaign,
             if(won_units = 0, NULL, won_currency) AS won_code,
             if(pipeline_units = 0, NULL, pipeline_currency) AS pipeline_code,
-            sum(touch.2) AS won_credit,
-            sum(touch.3) AS pipeline_credit
+            -- A touch's share: its floor, plus one unit of the remainder for each of the first
+            -- |remainder| touches in path order.
+            sum(won_floor_unit + if(i <= abs(won_remainder), sign(won_remainder), 0)) AS won_credit,
+            sum(pipeline_floor_unit + if(i <= abs(pipeline_remainder), sign(pipeline_remainder), 0)) AS pipeline_credit
         FROM credited
-        ARRAY JOIN arrayZip(path, won_shares, pipeline_shares) AS touch
+        ARRAY JOIN path AS touch, won_floor AS won_floor_unit, pipeline_floor AS pipeline_floor_unit, arrayEnumerate(path) AS i
         GROUP BY channel, campaign, won_code, pipeline_code
     ),
-    -- Each lead once per (channel, campaign) its counted path touches.
+    -- Each lead once per (channel, campaign) its counted path touches: a pair counts when its
+    -- earliest touch, of the lead's own (lead_event_summary.touch_pairs, kept as events arrive:
+    -- migrations 0025–0027; all time, so cut at as_of here like the fold) or stitched, is not
+    -- after the close. The same leads and pairs as the path's distinct (channel, campaign),
+    -- without walking every touch of every lead.
     touched AS
     (
         SELECT pair.1 AS channel, pair.2 AS campaign, count() AS leads
-        FROM counted
-        ARRAY JOIN arrayDistinct(arrayMap(t -> tuple(t.3, t.4), path)) AS pair
+        FROM
+        (
+            SELECT
+                arrayDistinct(arrayConcat(
+                    arrayFilter(
+                        (key, t) -> t <= {as_of:DateTime64(3, 'UTC')} AND (closed_at IS NULL OR t <= closed_at),
+                        own.pairs.1,
+                        own.pairs.2
+                    ),
+                    arrayMap(
+                        t -> tuple(t.3, t.4),
+                        arrayFilter(t -> closed_at IS NULL OR t.1 <= closed_at, stitched_touches)
+                    )
+                )) AS pairs
+            FROM cohort
+            LEFT JOIN
+            (
+                SELECT lead_id, touch_pairs AS pairs
+                FROM {db:Identifier}.lead_event_summary FINAL
+            ) AS own ON own.lead_id = cohort.lead_id
+        )
+        ARRAY JOIN pairs AS pair
         GROUP BY channel, campaign
     ),
     contributions AS

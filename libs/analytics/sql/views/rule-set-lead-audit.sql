@@ -1,5 +1,8 @@
 -- Rule-set lead audit: the reconciliation's per-lead witness for one kept rule set, counted from
--- lead_events and lead_rule_facts directly (no per-lead fold shared with the views).
+-- the events and lead_rule_facts (no per-lead fold shared with the views): a lead's events as
+-- lead_event_summary keeps them (migrations 0025–0027: the types it has with their last
+-- position, its MQL decisions' versions, its first hand-offs), or, for a lead with an event
+-- after {covered}, its rows of lead_events up to {covered}.
 --
 -- Grain: one row per group of leads that look alike to the checks (reconciliation/
 -- rule-set-findings.ts), with how many leads are in it; at most a few hundred rows whatever
@@ -58,6 +61,33 @@ FROM
         events.lost AS lost
     FROM
     (
+        -- Leads with no event after {covered}: their summary row is their events up to it.
+        SELECT
+            lead_id,
+            nullIf(
+                arrayMax(arrayMap(
+                    (type, position) -> if(has(splitByChar(',', {rule_input_types:String}), type), position, 0),
+                    type_positions.1,
+                    type_positions.2
+                )),
+                0
+            ) AS last_rule_input,
+            toUInt64(has(type_positions.1, 'LeadQualifiedAsMql')) AS decisions,
+            toUInt64(has(mql_versions, {recorded_version:UInt32})) AS decisions_for_set,
+            has(type_positions.1, 'LeadHandedToSales') AS handed_to_sales,
+            has(type_positions.1, 'LeadAcceptedBySales') AS accepted,
+            has(type_positions.1, 'LeadRejectedBySales') AS rejected,
+            has(type_positions.1, 'LeadQualifiedAsSql') AS sql,
+            has(type_positions.1, 'OpportunityOpened') AS opportunity,
+            has(type_positions.1, 'DealWon') AS won,
+            has(type_positions.1, 'DealLost') AS lost,
+            ifNull(sales_sourced_at <= handed_at, false) AS sales_sourced
+        FROM {db:Identifier}.lead_event_summary FINAL
+        WHERE last_position <= {covered:UInt64}
+        UNION ALL
+        -- Leads with events after {covered} (a batch being projected): their events up to it,
+        -- read from lead_events by key (the few leads of that batch). Duplicates of an event
+        -- change no column (max, min, "at least one").
         SELECT
             lead_id,
             maxIfOrNull(global_position, has(splitByChar(',', {rule_input_types:String}), type)) AS last_rule_input,
@@ -79,8 +109,12 @@ FROM
                     <= minIfOrNull(occurred_at, type = 'LeadHandedToSales'),
                 false
             ) AS sales_sourced
-        FROM {db:Identifier}.lead_events FINAL
+        FROM {db:Identifier}.lead_events
         WHERE global_position <= {covered:UInt64}
+          AND lead_id IN (
+              SELECT lead_id FROM {db:Identifier}.lead_event_summary FINAL
+              WHERE last_position > {covered:UInt64}
+          )
         GROUP BY lead_id
     ) AS events
     LEFT JOIN

@@ -1,7 +1,8 @@
 -- Rule-set stage counts: each funnel stage counted twice under one rule set, in one query (one
 -- read of the tables, so a batch landing meanwhile cannot split the two): as the views count it
 -- (the per-lead funnel fragment every view reads, as shared-funnel.sql counts it, all time) and
--- straight from lead_events (lead_rule_facts for MQL), without the fragment.
+-- from the events (lead_rule_facts for MQL), without the fragment: the event types each lead
+-- has, as lead_event_summary (migrations 0025–0027) keeps them, not the views' per-lead fold.
 --
 -- Grain: one row. Both sides count captured leads only (the views cannot see a lead without a
 -- LeadCaptured; event-totals.sql and the lens reconciliation catch those). A stage is reached
@@ -59,16 +60,15 @@ CROSS JOIN
     (
         SELECT
             lead_id,
-            countIf(type = 'LeadHandedToSales') > 0 AS handed_to_sales,
-            countIf(type = 'LeadAcceptedBySales') > 0 AS accepted,
-            countIf(type = 'LeadRejectedBySales') > 0 AS rejected,
-            countIf(type = 'LeadQualifiedAsSql') > 0 AS sql,
-            countIf(type = 'OpportunityOpened') > 0 AS opportunity,
-            countIf(type = 'DealWon') > 0 AS won,
-            countIf(type = 'DealLost') > 0 AS lost
-        FROM {db:Identifier}.lead_events FINAL
-        GROUP BY lead_id
-        HAVING countIf(type = 'LeadCaptured') > 0
+            has(type_positions.1, 'LeadHandedToSales') AS handed_to_sales,
+            has(type_positions.1, 'LeadAcceptedBySales') AS accepted,
+            has(type_positions.1, 'LeadRejectedBySales') AS rejected,
+            has(type_positions.1, 'LeadQualifiedAsSql') AS sql,
+            has(type_positions.1, 'OpportunityOpened') AS opportunity,
+            has(type_positions.1, 'DealWon') AS won,
+            has(type_positions.1, 'DealLost') AS lost
+        FROM {db:Identifier}.lead_event_summary FINAL
+        WHERE has(type_positions.1, 'LeadCaptured')
     ) AS events
     LEFT JOIN
     (

@@ -13,6 +13,7 @@ export const DEFAULT_ANALYTICS_DATABASE = 'tandem';
 export const analyticsTables = {
   leadEvents: 'lead_events',
   leadState: 'lead_state',
+  leadEventSummary: 'lead_event_summary',
   projectionCheckpoint: 'projection_checkpoint',
   campaignSpend: 'campaign_spend',
   visitorTouches: 'visitor_touches',

@@ -51,6 +51,9 @@ describe('the migration files', () => {
       [18, '0018_create_visitor_touches.sql'],
       [19, '0019_create_lead_funnel_snapshots.sql'],
       [20, '0020_create_lead_funnel_snapshot_markers.sql'],
+      [25, '0025_create_lead_event_summary.sql'],
+      [26, '0026_create_lead_event_summary_mv.sql'],
+      [27, '0027_backfill_lead_event_summary.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

@@ -246,6 +246,7 @@ export async function resetAnalytics(
     analyticsTables.projectionCheckpoint,
     analyticsTables.leadEvents,
     analyticsTables.leadState,
+    analyticsTables.leadEventSummary,
     analyticsTables.campaignSpend,
     analyticsTables.targets,
     analyticsTables.visitorTouches,

@@ -186,6 +186,11 @@ describe.each(legs)('on $name', (leg) => {
         '0016_create_projection_dead_letters.sql',
         '0017_drop_lead_facts.sql',
         '0018_create_visitor_touches.sql',
+        '0019_create_lead_funnel_snapshots.sql',
+        '0020_create_lead_funnel_snapshot_markers.sql',
+        '0025_create_lead_event_summary.sql',
+        '0026_create_lead_event_summary_mv.sql',
+        '0027_backfill_lead_event_summary.sql',
       ]);
       expect(second).toEqual({
         database,
