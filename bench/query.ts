@@ -4,6 +4,8 @@
  * active rule set is ready, then calls each view once (cold: its first call in this process)
  * and `--warm` more times; prints the cold time and the warm median and p95 beside the
  * targets (cold < 1 s, warm < 200 ms). Times are client-side, the whole HTTP response.
+ * `--only attribution,reconciliation` times only the views whose path contains one of the
+ * comma-separated words (to compare two builds on a few views without timing them all).
  */
 import { attributionModels } from '@tandem/domain';
 import { ApiProcess } from './bench.api-process';
@@ -33,11 +35,18 @@ const views: readonly string[] = [
 ];
 
 async function main(): Promise<void> {
-  const { options, values } = parseBenchArgs({ warm: { type: 'string' } });
+  const { options, values } = parseBenchArgs({
+    warm: { type: 'string' },
+    only: { type: 'string' },
+  });
   const warmCalls = Math.max(1, numberOption(values.warm, 'warm', 5));
+  const only = values.only?.split(',').filter((word) => word !== '') ?? [];
+  const timedViews =
+    only.length === 0 ? views : views.filter((view) => only.some((word) => view.includes(word)));
   const report = new BenchReport('bench:query — every /analytics view');
   report.note('store', describeStore(options.store));
   report.note('warm calls per view', warmCalls);
+  if (only.length > 0) report.note('views', `only those containing ${only.join(', ')}`);
 
   const api = await ApiProcess.start(options);
   try {
@@ -45,7 +54,7 @@ async function main(): Promise<void> {
     await api.activeRuleSetReady(TIMEOUT_MS);
     report.note('events (store head position)', String(head));
     api.rss.resetPeak();
-    for (const view of views) {
+    for (const view of timedViews) {
       const cold = await timed(api, view);
       const warm: number[] = [];
       for (let call = 0; call < warmCalls; call++) warm.push(await timed(api, view));
