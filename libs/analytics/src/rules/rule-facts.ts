@@ -21,8 +21,9 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
-  classifyLead,
+  leadClassifier,
   touchpointKinds,
+  type LeadClassification,
   type LeadEvent,
   type LeadHistoryEvent,
   salesEntryPath,
@@ -78,9 +79,6 @@ const num = (value: unknown): number | null => (typeof value === 'number' ? valu
 const obj = (value: unknown): Json =>
   typeof value === 'object' && value !== null ? (value as Json) : {};
 const kindSet: ReadonlySet<string> = new Set(touchpointKinds);
-
-/** ClickHouse DateTime64 text (UTC) -> ISO-8601. */
-const isoOf = (clickhouse: string): string => `${clickhouse.replace(' ', 'T')}Z`;
 
 /**
  * The domain event a lead_events row stands for, as far as the rules read it; null for rows
@@ -167,30 +165,38 @@ export function ruleInputEvent(row: Pick<RuleInputRow, 'type' | 'data'>): LeadEv
   }
 }
 
-/** One lead's rows (in global order) classified under each rule set. */
-export function ruleFactRows(
-  sets: readonly RuleSet[],
+/**
+ * One lead's rule inputs, in global order: the domain events the rules fold (touchpoints are
+ * shared, see touchpointEvent) and the first recorded MQL decision per rules version.
+ */
+interface LeadRuleHistory {
+  readonly history: readonly LeadHistoryEvent[];
+  /** rules version -> ClickHouse time of its first recorded LeadQualifiedAsMql. */
+  readonly recorded: ReadonlyMap<number, string>;
+}
+
+/** What a set classifies with, prepared once per pass: the domain's classifier for it. */
+interface PreparedSet {
+  readonly set: RuleSet;
+  readonly classify: (history: readonly LeadHistoryEvent[]) => LeadClassification;
+}
+
+const prepare = (sets: readonly RuleSet[]): PreparedSet[] =>
+  sets.map((set) => ({ set, classify: leadClassifier(set.definition) }));
+
+/** One lead's row under each set, in the order of lead_rule_facts' columns. */
+function ruleFactRows(
+  sets: readonly PreparedSet[],
   leadId: string,
-  rows: readonly RuleInputRow[],
+  { history, recorded }: LeadRuleHistory,
   eventCount: number,
   lastPosition: string,
-): LeadRuleFactRow[] {
-  const history: LeadHistoryEvent[] = [];
-  const recorded = new Map<number, string>(); // rules version -> first recorded MQL decision
-  for (const row of rows) {
-    if (row.type === 'LeadQualifiedAsMql') {
-      const version = num(obj(JSON.parse(row.data)).rulesVersion);
-      if (version !== null && !recorded.has(version)) recorded.set(version, row.occurred_at);
-      continue;
-    }
-    const event = ruleInputEvent(row);
-    if (event !== null) history.push({ event, occurredAt: isoOf(row.occurred_at) });
-  }
+): LeadRuleFactValues[] {
   // A lead that entered sales on the sales-sourced path is no MQL under any set, not even by a
   // decision recorded live after it was recycled: the views count it on its own path.
   const salesSourced = salesEntryPath(history) === 'sales_sourced';
-  return sets.map((set) => {
-    const classification = classifyLead(set.definition, history);
+  return sets.map(({ set, classify }) => {
+    const classification = classify(history);
     const classifiedAt =
       classification.mqlAt === null ? null : toClickHouseDateTime(classification.mqlAt);
     const recordedAt =
@@ -202,42 +208,113 @@ export function ruleFactRows(
         : recordedAt === null || classifiedAt <= recordedAt
           ? classifiedAt
           : recordedAt;
-    return {
-      rules_version: set.rulesVersion,
-      definition_hash: set.definitionHash,
-      lead_id: leadId,
-      mql: mqlAt !== null,
-      mql_at: mqlAt,
-      fit_score: classification.fitScore,
-      intent_score: classification.intentScore,
-      score: classification.score,
-      event_count: eventCount,
-      last_position: lastPosition,
-    };
+    return [
+      set.rulesVersion,
+      set.definitionHash,
+      leadId,
+      mqlAt !== null,
+      mqlAt,
+      classification.fitScore,
+      classification.intentScore,
+      classification.score,
+      eventCount,
+      lastPosition,
+    ];
   });
 }
 
-/**
- * One lead's rule inputs as computeRuleFacts reads them, one compact row per lead:
- * [lead_id, [type, occurred_at, position, data] per rule-input event in global order,
- * event_count, last_position].
- */
-type LeadInputsRow = readonly [
+/** lead_rule_facts' columns, in the order LeadRuleFactValues holds them. */
+const LEAD_RULE_FACT_COLUMNS = [
+  'rules_version',
+  'definition_hash',
+  'lead_id',
+  'mql',
+  'mql_at',
+  'fit_score',
+  'intent_score',
+  'score',
+  'event_count',
+  'last_position',
+] as const satisfies readonly (keyof LeadRuleFactRow)[];
+
+type LeadRuleFactValues = readonly [
+  number,
   string,
-  readonly (readonly [string, string, string, string])[],
-  string | number,
+  string,
+  boolean,
+  string | null,
+  number,
+  number,
+  number,
+  number,
   string,
 ];
 
 /**
- * Recomputes and writes the rows of `leadIds` under every set in `sets`, from lead_events as it
- * is now. Safe to repeat and to run beside another writer: equal inputs give equal rows, and a
- * later computation over more events wins (ReplacingMergeTree(last_position)).
- *
- * One query returns one row per lead with only the events the rules read (in global order),
- * so a lead's other events never cross the wire; sorted ids let ClickHouse read each lead's
- * granules once.
+ * How a rule-input event travels from ClickHouse: one small number per event. A touchpoint is
+ * its kind's place in touchpointKinds, counted from 1 (0: a kind the contract does not know,
+ * which the rules skip, as ruleInputEvent does); any other type is TYPE_CODE_BASE plus its place
+ * in RULE_INPUT_TYPES.
  */
+const TYPE_CODE_BASE = 100;
+const typeCode = (type: (typeof RULE_INPUT_TYPES)[number]) =>
+  TYPE_CODE_BASE + RULE_INPUT_TYPES.indexOf(type);
+const QUALIFIED_CODE = typeCode('LeadQualifiedAsMql');
+
+/**
+ * The event a touchpoint of each kind stands for, shared by every lead: the fold reads only the
+ * kind of a touchpoint, and sharing spares an object per touchpoint, most of a history.
+ */
+const touchpointEvents: readonly (LeadEvent | null)[] = [
+  null,
+  ...touchpointKinds.map((kind): LeadEvent =>
+    Object.freeze({
+      type: 'TouchpointRecorded',
+      data: Object.freeze({ touchpointId: '', kind, channel: '', campaign: null, content: null }),
+    }),
+  ),
+];
+
+/**
+ * One lead's rule inputs as readRuleInputs returns them, one compact row per lead:
+ * [lead_id, code per rule-input event (global order), its occurred_at as ISO-8601 text, the data
+ * of each event that is not a touchpoint (in the same order), event_count, last_position].
+ */
+type LeadInputsRow = readonly [
+  string,
+  readonly number[],
+  readonly string[],
+  readonly string[],
+  string | number,
+  string,
+];
+
+function leadRuleHistory([, codes, times, data]: LeadInputsRow): LeadRuleHistory {
+  const history: LeadHistoryEvent[] = [];
+  const recorded = new Map<number, string>();
+  let next = 0; // the next entry of `data`
+  for (let i = 0; i < codes.length; i++) {
+    const code = codes[i]!;
+    const occurredAt = times[i]!;
+    if (code < TYPE_CODE_BASE) {
+      const event = touchpointEvents[code] ?? null;
+      if (event !== null) history.push({ event, occurredAt });
+      continue;
+    }
+    const row = { type: RULE_INPUT_TYPES[code - TYPE_CODE_BASE] ?? '', data: data[next++] ?? '' };
+    if (code === QUALIFIED_CODE) {
+      const version = num(obj(JSON.parse(row.data)).rulesVersion);
+      if (version !== null && !recorded.has(version)) {
+        recorded.set(version, toClickHouseDateTime(occurredAt) ?? occurredAt);
+      }
+      continue;
+    }
+    const event = ruleInputEvent(row);
+    if (event !== null) history.push({ event, occurredAt });
+  }
+  return { history, recorded };
+}
+
 export interface ComputedRuleFacts {
   /** Rows written to lead_rule_facts. */
   readonly rows: number;
@@ -245,6 +322,11 @@ export interface ComputedRuleFacts {
   readonly events: number;
 }
 
+/**
+ * Recomputes and writes the rows of `leadIds` under every set in `sets`, from lead_events as it
+ * is now. Safe to repeat and to run beside another writer: equal inputs give equal rows, and a
+ * later computation over more events wins (ReplacingMergeTree(last_position)).
+ */
 export async function computeRuleFacts(
   client: ClickHouseClient,
   sets: readonly RuleSet[],
@@ -259,12 +341,15 @@ export async function computeRuleFacts(
 export type RuleInputs = readonly LeadInputsRow[];
 
 /**
- * One query: the leads' rule-input events as one row per lead, sorted by lead id. Split from
- * writeRuleFacts so that a pass can read the next chunk while it classifies this one.
+ * One query: the leads' rule-input events as one row per lead, sorted by lead id, so a lead's
+ * other events never cross the wire and sorted ids let ClickHouse read each lead's granules
+ * once. Split from writeRuleFacts so that a pass can read the next chunk while it classifies
+ * this one.
  *
- * A touchpoint's data is cut down to its kind inside ClickHouse: the rules read nothing else of
- * it (intent is points per kind, decayed by the event's time), and touchpoints are most of a
- * history, so the rest would be sent, parsed and collected for nothing.
+ * Each event travels as a number and a time (see TYPE_CODE_BASE): touchpoints are most of a
+ * history and the rules read nothing of them but their kind and time, so their data is cut
+ * down to the kind inside ClickHouse; the other events (a few per lead) bring their data, which
+ * ruleInputEvent reads as it always did. Times are ISO-8601, as the domain takes them.
  */
 export async function readRuleInputs(
   client: ClickHouseClient,
@@ -272,37 +357,44 @@ export async function readRuleInputs(
   options: AnalyticsDatabaseOptions = {},
 ): Promise<RuleInputs> {
   if (leadIds.length === 0) return [];
-  // Positions travel as text (UInt64), aliased so that no alias shadows global_position: the
-  // sort must see the number ('9' sorts after '10' as text).
+  // Sorted by global_position (a number: '9' sorts after '10' as text), which is not sent.
   const result = await client.query({
     query: `
       SELECT
         lead_id,
-        arrayMap(
-          e -> (e.2, toString(e.3), toString(e.1), e.4),
+        arrayMap(e -> e.2, inputs) AS codes,
+        arrayMap(e -> concat(replaceOne(toString(e.3), ' ', 'T'), 'Z'), inputs) AS times,
+        arrayMap(e -> e.4, arrayFilter(e -> e.2 >= {type_code_base:UInt8}, inputs)) AS data,
+        event_count,
+        last_position
+      FROM (
+        SELECT
+          lead_id,
           arraySort(e -> e.1, groupArrayIf(
             tuple(
               global_position,
-              toString(type),
+              toUInt8(if(type = 'TouchpointRecorded',
+                         indexOf({kinds:Array(String)}, JSONExtractString(data, 'kind')),
+                         {type_code_base:UInt8} + indexOf({types:Array(String)}, toString(type)) - 1)),
               occurred_at,
-              if(type = 'TouchpointRecorded',
-                 concat('{"kind":', toJSONString(JSONExtractString(data, 'kind')), '}'),
-                 data)
+              if(type = 'TouchpointRecorded', '', data)
             ),
             type IN {types:Array(String)}
-          ))
-        ) AS inputs,
-        count() AS event_count,
-        toString(max(global_position)) AS last_position
-      FROM {db:Identifier}.{events:Identifier} FINAL
-      WHERE lead_id IN {leads:Array(String)}
-      GROUP BY lead_id
+          )) AS inputs,
+          count() AS event_count,
+          toString(max(global_position)) AS last_position
+        FROM {db:Identifier}.{events:Identifier} FINAL
+        WHERE lead_id IN {leads:Array(String)}
+        GROUP BY lead_id
+      )
       ORDER BY lead_id`,
     query_params: {
       db: analyticsDatabase(options),
       events: analyticsTables.leadEvents,
       leads: [...new Set(leadIds)].sort(),
       types: RULE_INPUT_TYPES,
+      kinds: touchpointKinds,
+      type_code_base: TYPE_CODE_BASE,
     },
     format: 'JSONCompactEachRow',
   });
@@ -316,24 +408,29 @@ export async function writeRuleFacts(
   rows: RuleInputs,
   options: AnalyticsDatabaseOptions = {},
 ): Promise<ComputedRuleFacts> {
-  const facts: LeadRuleFactRow[] = [];
+  const prepared = prepare(sets);
+  const facts: LeadRuleFactValues[] = [];
   let events = 0;
-  for (const [leadId, leadInputs, eventCount, lastPosition] of rows) {
+  for (const row of rows) {
+    const [leadId, , , , eventCount, lastPosition] = row;
     events += Number(eventCount);
-    const inputs = leadInputs.map(([type, occurred_at, position, data]) => ({
-      lead_id: leadId,
-      type,
-      occurred_at,
-      position,
-      data,
-    }));
-    facts.push(...ruleFactRows(sets, leadId, inputs, Number(eventCount), lastPosition));
+    const history = leadRuleHistory(row);
+    for (const values of ruleFactRows(
+      prepared,
+      leadId,
+      history,
+      Number(eventCount),
+      lastPosition,
+    )) {
+      facts.push(values);
+    }
   }
-  if (sets.length > 0 && facts.length > 0) {
+  if (facts.length > 0) {
     await client.insert({
       table: qualifiedTable(analyticsDatabase(options), analyticsTables.leadRuleFacts),
       values: facts,
-      format: 'JSONEachRow',
+      columns: [...LEAD_RULE_FACT_COLUMNS],
+      format: 'JSONCompactEachRow',
     });
   }
   return { rows: facts.length, events };
