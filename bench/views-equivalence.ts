@@ -1,10 +1,13 @@
 /**
- * `node dist-bench/bench/views-equivalence.js --run-dir DIR --out FILE [--against FILE]`: the
+ * `node dist-bench/bench/views-equivalence.js --run-dir DIR --out FILE [--against FILE]
+ * [--what-if THRESHOLD]`: the
  * exact bodies of every /analytics view that reads the per-lead funnel, under every kept rule set
  * (the active one and any what-if), with capture windows, paging, row filters, time zones and
  * fiscal years, "now" and `asOf`, written as JSON { request: body }. With `--against` (the file
  * another build wrote over the same data), every body is compared byte for byte and each
  * difference printed from its first differing character; the exit code is 1 if any differs.
+ * `--what-if T` first replays a draft (the shipped dictionary as version 2 with mql.threshold T)
+ * when the run directory keeps no other ready set, so the what-if is compared too.
  *
  * How a change of the read path is proven equal (docs/performance.md): run it from a worktree of
  * the commit before on a copy of a projected run directory, then from the commit after on
@@ -12,7 +15,7 @@
  * worktree it runs from and speaks HTTP only.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { attributionModels } from '@tandem/domain';
+import { attributionModels, defaultFunnelDefinition } from '@tandem/domain';
 import { ApiProcess, identityHeaders } from './bench.api-process';
 import { parseBenchArgs } from './bench.options';
 
@@ -74,10 +77,26 @@ function requests(rules: string): string[] {
   return paths.map((path) => join(path, rules));
 }
 
+/** Replays the shipped dictionary as version 2 with another MQL threshold, until done. */
+async function replayDraft(api: ApiProcess, threshold: number): Promise<void> {
+  const draft = {
+    ...defaultFunnelDefinition,
+    version: 2,
+    mql: { ...defaultFunnelDefinition.mql, threshold },
+  };
+  let view = (await api.post('/ops/rules/replays', { draft })) as { id: string; status: string };
+  while (view.status === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    view = (await api.get(`/ops/rules/replays/${view.id}`)) as { id: string; status: string };
+  }
+  if (view.status !== 'done') throw new Error(`the what-if ended ${view.status}`);
+}
+
 async function main(): Promise<void> {
   const { options, values } = parseBenchArgs({
     out: { type: 'string' },
     against: { type: 'string' },
+    'what-if': { type: 'string' },
   });
   if (values.out === undefined) throw new Error('--out FILE is required');
   if (options.runDir === null) throw new Error('--run-dir DIR is required (a projected copy)');
@@ -86,7 +105,11 @@ async function main(): Promise<void> {
   try {
     await api.projectorCaughtUp(TIMEOUT_MS);
     await api.activeRuleSetReady(TIMEOUT_MS);
-    const kept = (await api.get('/ops/rules')) as RulesList;
+    let kept = (await api.get('/ops/rules')) as RulesList;
+    if (values['what-if'] !== undefined && kept.sets.length < 2) {
+      await replayDraft(api, Number(values['what-if']));
+      kept = (await api.get('/ops/rules')) as RulesList;
+    }
     const selections = [
       '',
       ...kept.sets

@@ -17,4 +17,5 @@
 SELECT * EXCEPT (snapshot_id)
 FROM {db:Identifier}.lead_funnel_snapshots
 WHERE snapshot_id = {snapshot_id:UInt64}
-  AND lead_id NOT IN {changed_leads:Array(String)}
+  -- empty() first: with no changed lead, lead_id is not even read.
+  AND (empty({changed_leads:Array(String)}) OR lead_id NOT IN {changed_leads:Array(String)})
