@@ -47,11 +47,30 @@ const result = (revision: number): AppendResult => ({
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('AppendGroupCommit', () => {
-  it('sends an append at once while a slot is free, and groups those that arrive meanwhile', async () => {
+  it('sends the appends of one turn of the event loop together, at the end of the turn', async () => {
+    const sender = new HeldSender();
+    const appends = new AppendGroupCommit(sender, { maxInFlight: 2, maxGroup: 10 });
+    const all = ['a', 'b', 'c'].map((stream) => appends.append(pending(stream)));
+    expect(sender.calls).toEqual([]);
+    await flush();
+    expect(sender.calls.map((call) => [call.kind, call.streams])).toEqual([
+      ['group', ['a', 'b', 'c']],
+    ]);
+    const alone = appends.append(pending('d'));
+    await flush();
+    expect(sender.calls[1]).toMatchObject({ kind: 'one', streams: ['d'] });
+    sender.calls[0]!.settle([0, 1, 2].map((i) => ({ ok: true, result: result(i) })));
+    sender.calls[1]!.settle(result(3));
+    await expect(Promise.all([...all, alone])).resolves.toEqual([0, 1, 2, 3].map(result));
+  });
+
+  it('sends an append alone while a slot is free, and groups those that arrive meanwhile', async () => {
     const sender = new HeldSender();
     const appends = new AppendGroupCommit(sender, { maxInFlight: 1, maxGroup: 10 });
     const first = appends.append(pending('a'));
+    await flush();
     const later = ['b', 'c', 'd'].map((stream) => appends.append(pending(stream)));
+    await flush();
     expect(sender.calls.map((call) => call.streams)).toEqual([['a']]);
 
     sender.calls[0]!.settle(result(0));
@@ -74,8 +93,10 @@ describe('AppendGroupCommit', () => {
   it('never puts two appends of one stream in a group: the second waits for the next', async () => {
     const sender = new HeldSender();
     const appends = new AppendGroupCommit(sender, { maxInFlight: 1, maxGroup: 10 });
+    const busy = appends.append(pending('busy'));
+    await flush();
     const all = [
-      appends.append(pending('busy')),
+      busy,
       appends.append(pending('x')),
       appends.append(pending('x')),
       appends.append(pending('y')),
@@ -93,19 +114,25 @@ describe('AppendGroupCommit', () => {
     await expect(Promise.all(all)).resolves.toEqual([result(0), result(1), result(3), result(2)]);
   });
 
-  it('keeps at most maxInFlight groups of at most maxGroup appends in flight', () => {
+  it('keeps at most maxInFlight groups of at most maxGroup appends in flight', async () => {
     const sender = new HeldSender();
     const appends = new AppendGroupCommit(sender, { maxInFlight: 2, maxGroup: 2 });
     for (const stream of ['a', 'b', 'c', 'd', 'e']) void appends.append(pending(stream));
-    expect(sender.calls.map((call) => call.streams)).toEqual([['a'], ['b']]);
-    expect(appends.queued).toBe(3);
+    await flush();
+    expect(sender.calls.map((call) => call.streams)).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+    expect(appends.queued).toBe(1);
   });
 
   it('sends each append again on its own when the server refused the group whole', async () => {
     const sender = new HeldSender();
     const appends = new AppendGroupCommit(sender, { maxInFlight: 1, maxGroup: 10 });
     const first = appends.append(pending('a'));
+    await flush();
     const grouped = [appends.append(pending('b')), appends.append(pending('c'))];
+    await flush();
     sender.calls[0]!.settle(result(0));
     await first;
     await flush();
@@ -127,7 +154,9 @@ describe('AppendGroupCommit', () => {
     const sender = new HeldSender();
     const appends = new AppendGroupCommit(sender, { maxInFlight: 1, maxGroup: 10 });
     const first = appends.append(pending('a'));
+    await flush();
     const grouped = [appends.append(pending('b')), appends.append(pending('c'))];
+    await flush();
     sender.calls[0]!.settle(result(0));
     await first;
     await flush();
@@ -137,6 +166,7 @@ describe('AppendGroupCommit', () => {
       expect(outcome).toEqual({ status: 'rejected', reason: lost });
     }
     const next = appends.append(pending('d'));
+    await flush();
     sender.calls[2]!.settle(result(1));
     await expect(next).resolves.toEqual(result(1));
   });
