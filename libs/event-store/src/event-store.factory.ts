@@ -24,6 +24,7 @@ import { sealingPersonalData } from './personal-data/personal-data-sealing.event
 import { PgPoolExecutor } from './postgres/pg-pool.executor';
 import type { PostgresEventStore } from './postgres/postgres-event-store';
 import { postgresStoreNames } from './postgres/postgres-store-names';
+import { pgliteThreadAvailable } from './postgres/pglite-thread.executor';
 import type { SqlQueryable } from './postgres/sql-executor';
 import {
   createPgliteEventStore,
@@ -78,7 +79,12 @@ export async function createEventStore(
       // PGlite's file system cannot open a store through a symbolic link (ENOENT, errno 44):
       // open the directory the link names. The lead keys live beside the store itself.
       const dataDir = await realpath(selection.dataDir);
-      const store = await createPgliteEventStore({ dataDir, schema: selection.schema });
+      // Built code runs the engine on its own thread (pglite-thread.executor.ts).
+      const store = await createPgliteEventStore({
+        dataDir,
+        schema: selection.schema,
+        thread: pgliteThreadAvailable(),
+      });
       return sealed(store, {
         keyDir: path.dirname(dataDir),
         ...personalData,

@@ -24,6 +24,20 @@ describeWithPglite('PGlite event store', (db) => {
     return { store, cleanup: () => store.close() };
   });
 
+  // The same contract with the engine on its own thread (pglite-thread.executor.ts): one
+  // data directory, reopened by every test, as the API reopens it at each start.
+  const threadDir = mkdtempSync(join(tmpdir(), 'tandem-pglite-thread-'));
+  afterAll(() => rmSync(threadDir, { recursive: true, force: true }));
+  describeEventStoreContract('PGlite on a worker thread', async () => {
+    const store = await createPgliteEventStore({
+      dataDir: threadDir,
+      thread: true,
+      schema: 'contract',
+      pollIntervalMs: 50,
+    });
+    return { store, cleanup: () => store.close() };
+  });
+
   describe('embedded specifics', () => {
     it(
       'keeps events and checkpoints in its data directory across restarts',

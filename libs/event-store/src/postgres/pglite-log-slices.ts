@@ -8,7 +8,11 @@
  */
 import type { LogSliceExport } from '../log-slices/log-slice-export.port';
 import type { PostgresStoreNames } from './postgres-store-names';
-import type { PgliteExecutor } from './pglite.executor';
+
+/** What the slices need of an executor: PgliteExecutor, in this thread or on its own. */
+export interface CopyingOut {
+  copyOut(setup: string, params: readonly unknown[], copy: string): Promise<Blob>;
+}
 
 /** Positions per COPY: ~0.25–0.5 s of the engine on this machine's cores. */
 const CHUNK_EVENTS = 20_000n;
@@ -17,7 +21,7 @@ export class PgliteLogSlices implements LogSliceExport {
   private readonly copy: string;
 
   constructor(
-    private readonly executor: PgliteExecutor,
+    private readonly executor: CopyingOut,
     names: PostgresStoreNames,
   ) {
     // The columns are LOG_SLICE_COLUMNS'; recorded_at is written in UTC, ISO style (the

@@ -11,6 +11,7 @@ import { PostgresEventStore } from './postgres-event-store';
 import type { LogSliceExport } from '../log-slices/log-slice-export.port';
 import { PgliteExecutor } from './pglite.executor';
 import { PgliteLogSlices } from './pglite-log-slices';
+import { PgliteThreadExecutor } from './pglite-thread.executor';
 import { postgresStoreNames, type PostgresStoreNames } from './postgres-store-names';
 import type { SqlExecutor } from './sql-executor';
 
@@ -30,6 +31,11 @@ export interface CreatePostgresEventStoreOptions extends CommonOptions {
 interface PgliteOnDisk {
   /** Directory of the embedded database; created (with its parents) if missing. */
   readonly dataDir: string;
+  /**
+   * Run the engine on a worker thread (pglite-thread.executor.ts), off the caller's event
+   * loop. Default false; createEventStore turns it on where the built worker exists.
+   */
+  readonly thread?: boolean;
 }
 
 interface PgliteInMemory {
@@ -69,12 +75,15 @@ export async function createPgliteEventStore(
     // Its file system cannot open a store through a symbolic link: open what the link names.
     dataDir = await realpath(options.dataDir);
   }
+  if ('thread' in options && options.thread === true) {
+    return initialised(pgliteEngine(await PgliteThreadExecutor.start(dataDir)), options);
+  }
   const db = await PGlite.create(dataDir);
   return initialised(pgliteEngine(new PgliteExecutor(db, true)), options);
 }
 
 /** PGlite: one session, and the log exported by slices through COPY (pglite-log-slices.ts). */
-function pgliteEngine(executor: PgliteExecutor): Engine {
+function pgliteEngine(executor: PgliteExecutor | PgliteThreadExecutor): Engine {
   return {
     executor,
     singleSession: true,
