@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       })
       .then((result) => result.json<{ name: string; engine: string }>());
     const lines: string[] = [];
-    for (const { name } of tables) {
+    for (const { name, engine } of tables) {
       if (SKIPPED.has(name)) continue;
       const columns = await client
         .query({
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       const [row] = await client
         .query({
           query: `SELECT count() AS rows, toString(sum(cityHash64(${expressions.join(', ')}))) AS hash
-                  FROM {db:Identifier}.{table:Identifier} FINAL`,
+                  FROM {db:Identifier}.{table:Identifier} ${engine === 'MergeTree' ? '' : 'FINAL'}`,
           query_params: { db: database, table: name },
           format: 'JSONEachRow',
         })
