@@ -129,7 +129,10 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
         await this.subscription?.stop();
         this.interrupted = false;
         this.subscription = null;
-        await resetAnalytics(this.analytics.client, { database: this.analytics.database });
+        // Never beside a snapshot of the views being written (it would copy emptied tables).
+        await this.analytics.queries.whileSnapshotsSuspended(() =>
+          resetAnalytics(this.analytics.client, { database: this.analytics.database }),
+        );
         await this.projection.start();
         this.lastError = null;
         this.rejected = 0;

@@ -309,6 +309,14 @@ export class AnalyticsQueries {
     return this.snapshots.take(rules ?? (await this.ruleSet()));
   }
 
+  /**
+   * Runs `work` with no snapshot of the per-lead funnel being written (LeadFunnelSnapshots
+   * .suspendWhile): what empties the tables snapshots copy (resetAnalytics) must run through it.
+   */
+  whileSnapshotsSuspended<T>(work: () => Promise<T>): Promise<T> {
+    return this.snapshots === null ? work() : this.snapshots.suspendWhile(work);
+  }
+
   /** Waits for a snapshot being written and starts no other; call before closing the client. */
   async close(): Promise<void> {
     await this.snapshots?.close();

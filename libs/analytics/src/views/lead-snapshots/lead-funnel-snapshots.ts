@@ -17,7 +17,8 @@
  *     both (log-projection.ts), and a set is snapshotted only once it is 'ready' (no replay
  *     still writing older rows for it);
  *   - a rebuild empties the snapshots with the tables they were taken from (resetAnalytics),
- *     and a snapshot ahead of the rules checkpoint is never read.
+ *     with no snapshot being written meanwhile (suspendWhile), and a snapshot ahead of the
+ *     rules checkpoint is never read.
  * Only the log projection keeps those checkpoints: an API fed by the Kafka projector must not
  * enable snapshots (AnalyticsQueriesOptions.snapshots).
  *
@@ -122,6 +123,8 @@ export class LeadFunnelSnapshots {
   private readonly startedAt = new Map<string, number>();
   private readonly failedAt = new Map<string, number>();
   private stopped = false;
+  /** How many callers of suspendWhile are running: no snapshot starts meanwhile. */
+  private suspended = 0;
   /** The last background failure, for whoever looks (a failure only costs speed). */
   lastFailure: unknown = null;
 
@@ -166,12 +169,28 @@ export class LeadFunnelSnapshots {
    */
   async take(rules: RuleSet): Promise<FunnelSnapshot | null> {
     while (this.taking !== null) await this.taking.catch(() => undefined);
-    if (this.stopped) return null;
+    if (this.stopped || this.suspended > 0) return null;
     this.taking = this.write(rules);
     try {
       return await this.taking;
     } finally {
       this.taking = null;
+    }
+  }
+
+  /**
+   * Runs `work` with no snapshot being written: waits for the one in flight and starts none
+   * until `work` is done. For emptying the tables a snapshot copies (a rebuild): a write that
+   * spanned it would mark rows copied from the old state, or from none, as covering a position
+   * the rebuilt state reaches again later, and views would read them as the truth.
+   */
+  async suspendWhile<T>(work: () => Promise<T>): Promise<T> {
+    this.suspended += 1;
+    try {
+      while (this.taking !== null) await this.taking.catch(() => undefined);
+      return await work();
+    } finally {
+      this.suspended -= 1;
     }
   }
 
@@ -271,7 +290,7 @@ export class LeadFunnelSnapshots {
 
   /** Starts a snapshot of the set unless one is being written, or one started or failed lately. */
   private refreshInBackground(rules: RuleSet, key: FunnelSnapshotKey): void {
-    if (this.taking !== null || this.stopped) return;
+    if (this.taking !== null || this.stopped || this.suspended > 0) return;
     const now = Date.now();
     const name = keyText(key);
     if (now - (this.failedAt.get(name) ?? -Infinity) < this.retryAfterMs) return;
