@@ -56,26 +56,18 @@ export async function importCommand(
   io: CliIo,
 ): Promise<number> {
   const config = loadConfig();
-  // The store opens (on PGlite: the engine boots, in this thread) while the worker reads and
-  // plans the source; whichever fails, the other is closed before the error surfaces.
-  const [planned, opened] = await Promise.allSettled([
-    planOnWorkerOrHere(files, options),
-    createEventStore(config.eventStore),
-  ]);
-  if (planned.status === 'rejected') {
-    if (opened.status === 'fulfilled') await opened.value.close();
-    throw planned.reason;
-  }
-  const deciding = planned.value;
+  const deciding = await planOnWorkerOrHere(files, options);
   const { source } = deciding;
-  if (opened.status === 'rejected') {
+  let store: EventStore;
+  try {
+    store = await createEventStore(config.eventStore);
+  } catch (error) {
     await deciding.stop();
     io.warn(
-      `tandem: cannot open the event store (${describeStore(config.eventStore)}): ${(opened.reason as Error).message}`,
+      `tandem: cannot open the event store (${describeStore(config.eventStore)}): ${(error as Error).message}`,
     );
     return ExitCode.apiUnavailable;
   }
-  const store: EventStore = opened.value;
   try {
     const { version, definition } = await definitionInForce(store);
     io.warn(
