@@ -36,27 +36,14 @@ import {
 } from './support/postgres';
 import {
   dumpTable,
+  edgeActor,
+  edgeLeadEvent,
+  nextEdgeSequence,
   projectPerEvent,
   publishDefaultDefinition,
 } from './support/two-path-projection';
 
 jest.setTimeout(300_000);
-
-const actor = { kind: 'user', id: 'ana@example.com', role: 'marketing' } as const;
-let sequence = 0;
-/** A lead event enveloped as the API would, with an id that sorts after the generator's. */
-function leadEvent(leadId: string, event: TandemEvent, occurredAt: string): EventToAppend {
-  sequence += 1;
-  return encodeForStore(event, {
-    eventId: `ffffffff-0000-7000-8000-${sequence.toString(16).padStart(12, '0')}`,
-    leadId,
-    accountId: null,
-    occurredAt,
-    correlationId: `edge-${sequence}`,
-    causationId: null,
-    actor,
-  });
-}
 
 const captured = (campaign: string, channel = 'web'): TandemEvent => ({
   type: 'LeadCaptured',
@@ -79,7 +66,7 @@ const stitching = (visitorIds: string[]): TandemEvent => {
 /** Anonymous touches before capture, in their visitors' streams (no lead). */
 function visitorTouches(): [string, EventToAppend[]][] {
   const touch = (visitorId: string, touchpointId: string, occurredAt: string) => {
-    sequence += 1;
+    const sequence = nextEdgeSequence();
     return encodeForStore(
       {
         type: 'AnonymousTouchpointRecorded',
@@ -92,7 +79,7 @@ function visitorTouches(): [string, EventToAppend[]][] {
         occurredAt,
         correlationId: `visitor-${sequence}`,
         causationId: null,
-        actor,
+        actor: edgeActor,
       },
     );
   };
@@ -117,26 +104,35 @@ function edgeCases(): [string, EventToAppend[]][] {
   const at = '2026-03-01T10:00:00.000Z';
   const lead = (name: string) => `edge-${name}`;
   return [
-    ['slashes and quotes', [leadEvent(lead('a'), captured('spring/2026 "launch" \\ é 中 😀'), at)]],
-    ['control character', [leadEvent(lead('b'), captured('tab\there\u0001'), at)]],
-    ['line separator', [leadEvent(lead('c'), captured('x\u2028y'), at)]],
-    ['untrimmed text', [leadEvent(lead('d'), captured('  padded  '), at)]],
-    ['stitches visitors', [leadEvent(lead('j'), stitching(['v_edge_laptop', 'v_edge_phone']), at)]],
+    [
+      'slashes and quotes',
+      [edgeLeadEvent(lead('a'), captured('spring/2026 "launch" \\ é 中 😀'), at)],
+    ],
+    ['control character', [edgeLeadEvent(lead('b'), captured('tab\there\u0001'), at)]],
+    ['line separator', [edgeLeadEvent(lead('c'), captured('x\u2028y'), at)]],
+    ['untrimmed text', [edgeLeadEvent(lead('d'), captured('  padded  '), at)]],
+    [
+      'stitches visitors',
+      [edgeLeadEvent(lead('j'), stitching(['v_edge_laptop', 'v_edge_phone']), at)],
+    ],
     [
       'repeats a visitor id',
-      [leadEvent(lead('k'), stitching(['v_edge_twice', 'v_edge_twice']), at)],
+      [edgeLeadEvent(lead('k'), stitching(['v_edge_twice', 'v_edge_twice']), at)],
     ],
-    ['before 1900', [leadEvent(lead('e'), captured('old'), '1850-01-01T00:00:00.000Z')]],
-    ['offset timestamp', [leadEvent(lead('f'), captured('offset'), '2026-03-01T10:00:00+02:00')]],
+    ['before 1900', [edgeLeadEvent(lead('e'), captured('old'), '1850-01-01T00:00:00.000Z')]],
+    [
+      'offset timestamp',
+      [edgeLeadEvent(lead('f'), captured('offset'), '2026-03-01T10:00:00+02:00')],
+    ],
     [
       'newer schema version',
-      [{ ...leadEvent(lead('g'), captured('future'), at), schemaVersion: 2 }],
+      [{ ...edgeLeadEvent(lead('g'), captured('future'), at), schemaVersion: 2 }],
     ],
     [
       'breaks the contract',
       [
         {
-          ...leadEvent(lead('h'), captured('broken'), at),
+          ...edgeLeadEvent(lead('h'), captured('broken'), at),
           data: { contact: { name: 'x' }, source: { channel: 'web' } },
         },
       ],
@@ -144,8 +140,8 @@ function edgeCases(): [string, EventToAppend[]][] {
     [
       'amount with many decimals and a big number',
       [
-        leadEvent(lead('i'), captured('money'), at),
-        leadEvent(
+        edgeLeadEvent(lead('i'), captured('money'), at),
+        edgeLeadEvent(
           lead('i'),
           {
             type: 'LeadQualifiedAsMql',

@@ -17,7 +17,7 @@ import {
   csvFileLogSource,
   migrate,
 } from '@tandem/analytics';
-import { decodeStoredEvent, encodeForStore, type TandemEvent } from '@tandem/contracts';
+import { decodeStoredEvent, type TandemEvent } from '@tandem/contracts';
 import { defaultFunnelDefinition, leadStreamId } from '@tandem/domain';
 import {
   createPgliteEventStore,
@@ -27,26 +27,12 @@ import {
 import { historyChunks, planningEvents } from '../bench/bench.history';
 import {
   dumpTable,
+  edgeLeadEvent,
   projectPerEvent,
   publishDefaultDefinition,
 } from './support/two-path-projection';
 
 jest.setTimeout(300_000);
-
-const actor = { kind: 'user', id: 'ana@example.com', role: 'marketing' } as const;
-let sequence = 0;
-function leadEvent(leadId: string, event: TandemEvent, occurredAt: string): EventToAppend {
-  sequence += 1;
-  return encodeForStore(event, {
-    eventId: `ffffffff-0000-7000-8000-${sequence.toString(16).padStart(12, '0')}`,
-    leadId,
-    accountId: null,
-    occurredAt,
-    correlationId: `edge-${sequence}`,
-    causationId: null,
-    actor,
-  });
-}
 
 const captured = (campaign: string): TandemEvent => ({
   type: 'LeadCaptured',
@@ -64,17 +50,17 @@ function edgeCases(): EventToAppend[][] {
   const at = '2026-03-01T10:00:00.000Z';
   const lead = (name: string) => `edge-${name}`;
   return [
-    [leadEvent(lead('a'), captured('spring/2026 "launch", \\ é 中 😀'), at)],
-    [leadEvent(lead('b'), captured('tab\there\u0001\r\nnext line'), at)],
-    [leadEvent(lead('c'), captured('x\u2028y'), at)],
-    [leadEvent(lead('d'), captured('  padded  '), at)],
-    [leadEvent(lead('e'), captured('""'), at)],
-    [leadEvent(lead('f'), captured('old'), '1850-01-01T00:00:00.000Z')],
-    [leadEvent(lead('g'), captured('offset'), '2026-03-01T10:00:00+02:00')],
-    [{ ...leadEvent(lead('h'), captured('future'), at), schemaVersion: 2 }],
+    [edgeLeadEvent(lead('a'), captured('spring/2026 "launch", \\ é 中 😀'), at)],
+    [edgeLeadEvent(lead('b'), captured('tab\there\u0001\r\nnext line'), at)],
+    [edgeLeadEvent(lead('c'), captured('x\u2028y'), at)],
+    [edgeLeadEvent(lead('d'), captured('  padded  '), at)],
+    [edgeLeadEvent(lead('e'), captured('""'), at)],
+    [edgeLeadEvent(lead('f'), captured('old'), '1850-01-01T00:00:00.000Z')],
+    [edgeLeadEvent(lead('g'), captured('offset'), '2026-03-01T10:00:00+02:00')],
+    [{ ...edgeLeadEvent(lead('h'), captured('future'), at), schemaVersion: 2 }],
     [
       {
-        ...leadEvent(lead('i'), captured('broken'), at),
+        ...edgeLeadEvent(lead('i'), captured('broken'), at),
         data: { contact: { name: 'x' }, source: { channel: 'web' } },
       },
     ],

@@ -6,9 +6,37 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type AnyEnvelope, projectBatch } from '@tandem/analytics';
-import { decodeStoredEvent, encodeForStore } from '@tandem/contracts';
+import { decodeStoredEvent, encodeForStore, type TandemEvent } from '@tandem/contracts';
 import { DEFINITIONS_STREAM, defaultFunnelDefinition, definitionHash } from '@tandem/domain';
-import type { EventStore } from '@tandem/event-store';
+import type { EventStore, EventToAppend } from '@tandem/event-store';
+
+/** Who records the suites' hand-made edge cases. */
+export const edgeActor = { kind: 'user', id: 'ana@example.com', role: 'marketing' } as const;
+
+let edgeSequence = 0;
+/** The next number for a hand-made event's id and correlation id (one counter per suite file). */
+export function nextEdgeSequence(): number {
+  edgeSequence += 1;
+  return edgeSequence;
+}
+
+/** A lead event enveloped as the API would, with an id that sorts after the generator's. */
+export function edgeLeadEvent(
+  leadId: string,
+  event: TandemEvent,
+  occurredAt: string,
+): EventToAppend {
+  const sequence = nextEdgeSequence();
+  return encodeForStore(event, {
+    eventId: `ffffffff-0000-7000-8000-${sequence.toString(16).padStart(12, '0')}`,
+    leadId,
+    accountId: null,
+    occurredAt,
+    correlationId: `edge-${sequence}`,
+    causationId: null,
+    actor: edgeActor,
+  });
+}
 
 /** Publishes and activates the shipped definition as version 1: the views need rules. */
 export async function publishDefaultDefinition(
