@@ -152,9 +152,13 @@ async function appendWave(
     visitors: true,
   });
   for (const [index, lead] of population.entries()) {
-    // Lead ids carry six random hex digits after the index: skip the rare repeat across waves.
-    if (used.has(lead.leadId)) continue;
-    used.add(lead.leadId);
+    // Lead ids carry six random hex digits after the index, and each wave draws from its own
+    // seeded streams: skip a lead whose id or any event id another wave already used.
+    const eventIds = [lead.events, ...lead.visitorStreams.map((v) => v.events)].flatMap((events) =>
+      events.map((event) => event.eventId),
+    );
+    if (used.has(lead.leadId) || eventIds.some((id) => used.has(id))) continue;
+    for (const id of [lead.leadId, ...eventIds]) used.add(id);
     appends.push({ stream: leadStreamId(lead.leadId), events: lead.events, revision: 'no_stream' });
     for (const visitor of lead.visitorStreams) {
       appends.push({ stream: visitor.streamId, events: visitor.events, revision: 'no_stream' });

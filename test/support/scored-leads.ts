@@ -70,7 +70,10 @@ export function scoredLeads(
   options: ScoredLeadOptions = {},
 ): ScoredLead[] {
   const next = random(seed);
-  const visiting = random(seed ^ 0x5eed);
+  // A second stream for the visitors, from a hashed seed: mulberry32 streams whose seeds differ
+  // by a little (seed ^ 0x5eed against another wave's seed + 7919·k) can be the same stream a
+  // few thousand draws apart, which once gave two waves the same event ids.
+  const visiting = random(Math.imul(seed ^ 0x5eed, 0x9e3779b1) ^ 0x7f4a7c15);
   /** Visitor ids of earlier leads: a browser now and then shared with the next lead. */
   const earlierVisitors: string[] = [];
   const leads: ScoredLead[] = [];
