@@ -286,3 +286,38 @@ it('lets no snapshot being written span a rebuild emptying the tables it copies'
   expect(await everyView(snapshots, active)).toBe(await everyView(state, active));
   await snapshots.close();
 });
+
+it('copies a snapshot one range of leads per statement, every lead once', async () => {
+  const database = await analytics.freshDatabase();
+  const state = new AnalyticsQueries(client, { database });
+  // One granule of lead_state per part here: a range per part's first lead.
+  const snapshots = new AnalyticsQueries(client, { database, snapshots: { chunkRows: 1 } });
+  const { envelopes } = funnelScenario();
+  const projection = await project(database);
+  for (const batch of batches(envelopes, 7)) await projection.project(batch, { atHead: true });
+  const active = await state.ruleSet();
+
+  const command = jest.spyOn(client, 'command');
+  const taken = await snapshots.takeSnapshot(active);
+  const copies = command.mock.calls.filter(([params]) =>
+    /INSERT INTO \{db:Identifier\}\.\{snapshots:Identifier\}/.test(params.query),
+  );
+  command.mockRestore();
+  expect(copies.length).toBeGreaterThan(2);
+
+  const counted = await client.query({
+    query: `
+      SELECT count() AS leads, uniqExact(lead_id) AS distinct_leads
+      FROM {db:Identifier}.lead_funnel_snapshots WHERE snapshot_id = {id:UInt64}`,
+    query_params: { db: database, id: taken!.id },
+    format: 'JSONEachRow',
+  });
+  const [row] = await counted.json<{ leads: string; distinct_leads: string }>();
+  expect(Number(row?.leads)).toBe(taken!.leads);
+  expect(row?.distinct_leads).toBe(row?.leads);
+  const fromSnapshot = await funnelRows(database, active, true);
+  expect(fromSnapshot.changed).toBe(0);
+  expect(fromSnapshot).toEqual(await funnelRows(database, active, false));
+  expect(await everyView(snapshots, active)).toBe(await everyView(state, active));
+  await snapshots.close();
+});

@@ -4,9 +4,11 @@
  * set's lead_rule_facts on every request (docs/performance.md, views at 10M events).
  *
  * A snapshot is written whole, then its marker: the rows of _lead-funnel.sql over the kept
- * state (the funnel every view reads) under the set, in a partition of their own, and after
- * the last of them one marker row naming the snapshot and the position it covers — the rules
- * checkpoint, read before the rows. A view reads the latest marked snapshot through
+ * state (the funnel every view reads) under the set, in a partition of their own, copied one
+ * range of lead ids per statement (chDB runs one parameterized statement at a time, so a view
+ * waits for one range, not the whole copy), and after the last of them one marker row naming
+ * the snapshot and the position it covers — the rules checkpoint, read before any row. Each
+ * lead is copied once, as the state gave it at some moment after that read. A view reads the latest marked snapshot through
  * _lead-funnel-snapshot.sql without the leads changed since that position, and those from the
  * state as before (_lead-funnel-changed.sql), so the answer is the one the state gives, at
  * every moment:
@@ -81,6 +83,13 @@ export interface LeadFunnelSnapshotsOptions extends AnalyticsDatabaseOptions {
   readonly graceMs?: number;
   /** Seen failures are retried after this long. */
   readonly retryAfterMs?: number;
+  /**
+   * About how many lead_state rows one statement of a snapshot copies. chDB runs parameterized
+   * statements one at a time per process, so every view waits for the statement in flight: a
+   * snapshot is written in ranges of lead ids of about this many rows, and a request waits for
+   * one range at most, not for the whole snapshot.
+   */
+  readonly chunkRows?: number;
 }
 
 /** The parameters _lead-funnel.sql binds for a set, as they are keyed here. */
@@ -118,6 +127,7 @@ export class LeadFunnelSnapshots {
   private readonly minIntervalMs: number;
   private readonly graceMs: number;
   private readonly retryAfterMs: number;
+  private readonly chunkRows: number;
   /** The one snapshot being written in this process, if any. */
   private taking: Promise<FunnelSnapshot | null> | null = null;
   private readonly startedAt = new Map<string, number>();
@@ -143,6 +153,7 @@ export class LeadFunnelSnapshots {
     this.minIntervalMs = options.minIntervalMs ?? 60_000;
     this.graceMs = options.graceMs ?? 5 * 60_000;
     this.retryAfterMs = options.retryAfterMs ?? 60_000;
+    this.chunkRows = options.chunkRows ?? 100_000;
   }
 
   /**
@@ -191,6 +202,10 @@ export class LeadFunnelSnapshots {
       return await work();
     } finally {
       this.suspended -= 1;
+      // The snapshots went with the tables: the next one is due at once, whenever the last
+      // started or failed.
+      this.startedAt.clear();
+      this.failedAt.clear();
     }
   }
 
@@ -322,13 +337,28 @@ export class LeadFunnelSnapshots {
       as_of: END_OF_TIME,
       ...keyParams(key),
     };
-    await this.client.command({
-      query: `
-        INSERT INTO {db:Identifier}.{snapshots:Identifier}
-        SELECT {snapshot_id:UInt64} AS snapshot_id, funnel.*
-        FROM (${await this.funnelSql()}) AS funnel`,
-      query_params: params,
-    });
+    const funnel = await this.funnelSql();
+    // One range of lead ids per statement, each read through the state's and the rule rows'
+    // primary keys (both end in lead_id): the ranges partition the ids, so together they copy
+    // every lead once, each as the state gives it when its range is copied.
+    for (const [from, to] of await this.leadRanges()) {
+      const bounds = [
+        from === null ? [] : ['funnel.lead_id >= {from_lead:String}'],
+        to === null ? [] : ['funnel.lead_id < {to_lead:String}'],
+      ].flat();
+      await this.client.command({
+        query: `
+          INSERT INTO {db:Identifier}.{snapshots:Identifier}
+          SELECT {snapshot_id:UInt64} AS snapshot_id, funnel.*
+          FROM (${funnel}) AS funnel
+          ${bounds.length === 0 ? '' : `WHERE ${bounds.join(' AND ')}`}`,
+        query_params: {
+          ...params,
+          ...(from === null ? {} : { from_lead: from }),
+          ...(to === null ? {} : { to_lead: to }),
+        },
+      });
+    }
     // The marker last, and only once every row is in: this is what makes the rows readable.
     await this.client.command({
       query: `
@@ -342,6 +372,33 @@ export class LeadFunnelSnapshots {
     });
     await this.dropSuperseded();
     return this.latest(key);
+  }
+
+  /**
+   * Ranges of lead ids, [from, to) with null for no bound, of about `chunkRows` lead_state rows
+   * each, from the table's primary index (one key per granule of every part: no row is read).
+   * One unbounded range when the state is small.
+   */
+  private async leadRanges(): Promise<[string | null, string | null][]> {
+    const result = await this.client.query({
+      query: `
+        SELECT lead_id, rows_in_granule
+        FROM mergeTreeIndex({db:String}, {state:String})
+        ORDER BY lead_id`,
+      query_params: { db: this.database, state: analyticsTables.leadState },
+      format: 'JSONCompactEachRow',
+    });
+    const starts: string[] = [];
+    let rows = 0;
+    for (const [lead, granule] of await result.json<[string, string | number]>()) {
+      if (rows >= this.chunkRows && lead !== starts.at(-1)) {
+        starts.push(lead);
+        rows = 0;
+      }
+      rows += Number(granule);
+    }
+    const bounds = [null, ...starts, null];
+    return bounds.slice(0, -1).map((from, index) => [from, bounds[index + 1] ?? null]);
   }
 
   /**
