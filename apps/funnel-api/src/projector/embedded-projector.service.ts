@@ -71,6 +71,8 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   private rebuilding: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;
+  /** The views' snapshot is to be refreshed when the projection next reaches the head. */
+  private snapshotDue = false;
   private stopped = false;
   /** True while a rebuild stops the subscription: a batch retrying its write gives up. */
   private interrupted = false;
@@ -157,12 +159,26 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
       this.logger.log('rule-derived rows are behind the events: bringing them up to date');
       await this.projection.catchUpRules();
     }
+    this.snapshotDue = true;
     this.follow(from === null ? null : BigInt(from));
-    // A retry that finds nothing left to project has recovered (no batch will say so).
     const head = await this.store.headPosition();
-    if (this.failures > 0 && (head === null || (from !== null && BigInt(from) >= head))) {
-      this.recovered();
-    }
+    const atHead = head === null || (from !== null && BigInt(from) >= head);
+    if (atHead) this.refreshSnapshot();
+    // A retry that finds nothing left to project has recovered (no batch will say so).
+    if (this.failures > 0 && atHead) this.recovered();
+  }
+
+  /**
+   * Once the projection reaches the head after a start, a rebuild or a catch-up: the views'
+   * snapshot of the active set is started then (in the background, if it has none or too many
+   * leads changed since), not on the first view request, which would wait behind it.
+   */
+  private refreshSnapshot(): void {
+    if (!this.snapshotDue) return;
+    this.snapshotDue = false;
+    this.analytics.queries.refreshSnapshotInBackground().catch((error: unknown) => {
+      this.logger.warn(`could not start a snapshot of the views: ${String(error)}`);
+    });
   }
 
   private recovered(): void {
@@ -318,6 +334,7 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     if (written.kind !== 'ok') throw new Error(`batch not written: ${written.reason}`);
     if (this.failures > 0) this.recovered();
     this.setAside(written.value.deadLettered);
+    if (atHead) this.refreshSnapshot();
   }
 
   private setAside(letters: readonly DeadLetter[]): void {

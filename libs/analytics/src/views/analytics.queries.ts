@@ -310,6 +310,17 @@ export class AnalyticsQueries {
   }
 
   /**
+   * Starts a snapshot of the active set's per-lead funnel in the background when it has none,
+   * or when too many leads changed since its latest (the same test a view's request makes), and
+   * returns without waiting for it. For the projector once it reaches the head: the first views
+   * after a start, a rebuild or a long catch-up then read a snapshot instead of starting one.
+   */
+  async refreshSnapshotInBackground(): Promise<void> {
+    if (this.snapshots === null) return;
+    await this.snapshots.current(await this.ruleSet());
+  }
+
+  /**
    * Runs `work` with no snapshot of the per-lead funnel being written (LeadFunnelSnapshots
    * .suspendWhile): what empties the tables snapshots copy (resetAnalytics) must run through it.
    */
