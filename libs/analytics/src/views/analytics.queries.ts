@@ -576,7 +576,12 @@ export class AnalyticsQueries {
    * `definitionHash` any kept set (a what-if's shadow included); neither, the active set.
    */
   ruleSet(selection: { readonly rulesVersion?: number; readonly definitionHash?: string } = {}) {
-    return resolveRuleSet(this.client, selection, { database: this.database });
+    return this.reading(() => resolveRuleSet(this.client, selection, { database: this.database }));
+  }
+
+  /** A view's statements, ahead of a snapshot being written (LeadFunnelSnapshots.reading). */
+  private reading<T>(work: () => Promise<T>): Promise<T> {
+    return this.snapshots === null ? work() : this.snapshots.reading(work);
   }
 
   /** Of the MQLs under the scope's rule set, how many became SQLs. */
@@ -656,11 +661,20 @@ export class AnalyticsQueries {
     return { rows: parse(answered.rows), total: answered.total };
   }
 
-  private async runScoped(
+  private runScoped(
     name: ViewQuery,
     options: ViewOptions,
     params: Record<string, string | null>,
     form: ViewForm = 'rows',
+  ): Promise<unknown> {
+    return this.reading(() => this.runScopedNow(name, options, params, form));
+  }
+
+  private async runScopedNow(
+    name: ViewQuery,
+    options: ViewOptions,
+    params: Record<string, string | null>,
+    form: ViewForm,
   ): Promise<unknown> {
     const rules = options.rules ?? (await this.ruleSet());
     // "Now" reads the state ClickHouse keeps per lead (or its snapshot); "as of" folds the

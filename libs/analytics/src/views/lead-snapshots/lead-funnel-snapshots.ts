@@ -90,6 +90,11 @@ export interface LeadFunnelSnapshotsOptions extends AnalyticsDatabaseOptions {
    * one range at most, not for the whole snapshot.
    */
   readonly chunkRows?: number;
+  /**
+   * Longest a snapshot's next range waits for view reads in flight (`reading`) to finish, so
+   * that reads go first without a steady stream of them stalling the snapshot for good.
+   */
+  readonly yieldMs?: number;
 }
 
 /** The parameters _lead-funnel.sql binds for a set, as they are keyed here. */
@@ -128,6 +133,10 @@ export class LeadFunnelSnapshots {
   private readonly graceMs: number;
   private readonly retryAfterMs: number;
   private readonly chunkRows: number;
+  private readonly yieldMs: number;
+  /** View reads in flight (`reading`), and the snapshot range waiting for them to end. */
+  private readers = 0;
+  private readersDone: (() => void) | null = null;
   /** The one snapshot being written in this process, if any. */
   private taking: Promise<FunnelSnapshot | null> | null = null;
   private readonly startedAt = new Map<string, number>();
@@ -153,7 +162,35 @@ export class LeadFunnelSnapshots {
     this.minIntervalMs = options.minIntervalMs ?? 60_000;
     this.graceMs = options.graceMs ?? 5 * 60_000;
     this.retryAfterMs = options.retryAfterMs ?? 60_000;
-    this.chunkRows = options.chunkRows ?? 100_000;
+    this.chunkRows = options.chunkRows ?? 50_000;
+    this.yieldMs = options.yieldMs ?? 1_000;
+  }
+
+  /**
+   * Runs a view's read (its statements one after the other) ahead of the snapshot being
+   * written: the snapshot's next range waits until no read is in flight (at most `yieldMs`),
+   * so a read waits for one range at most, once, instead of once per statement.
+   */
+  async reading<T>(work: () => Promise<T>): Promise<T> {
+    this.readers += 1;
+    try {
+      return await work();
+    } finally {
+      this.readers -= 1;
+      if (this.readers === 0) this.readersDone?.();
+    }
+  }
+
+  /** Resolves once no view read is in flight, or after `yieldMs`. */
+  private async readersQuiet(): Promise<void> {
+    if (this.readers === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => (this.readersDone = resolve)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.yieldMs))),
+    ]);
+    clearTimeout(timer);
+    this.readersDone = null;
   }
 
   /**
@@ -342,6 +379,7 @@ export class LeadFunnelSnapshots {
     // primary keys (both end in lead_id): the ranges partition the ids, so together they copy
     // every lead once, each as the state gives it when its range is copied.
     for (const [from, to] of await this.leadRanges()) {
+      await this.readersQuiet();
       const bounds = [
         from === null ? [] : ['funnel.lead_id >= {from_lead:String}'],
         to === null ? [] : ['funnel.lead_id < {to_lead:String}'],
