@@ -51,7 +51,8 @@ export async function openAnalytics(
     database: config.database,
     queries,
     ruleSets: new RuleSetRepository(client, { database: config.database }),
-    reconciliation: new ReconciliationRepository(client, { database: config.database }),
+    // The views' own queries: reconciliation checks the lenses as the views answer them.
+    reconciliation: new ReconciliationRepository(client, { database: config.database }, queries),
     health: new AnalyticsHealthRepository(client),
     close: async () => {
       await queries.close();

@@ -4,6 +4,12 @@
  * the ClickHouse client, so the queries behind a verdict stay in views/.
  *
  * It judges nothing itself: the verdict is reconcileAll's (rule-set-reconciliation.ts).
+ *
+ * Given the views' own AnalyticsQueries, the lens witnesses and the views' side of the stage
+ * counts are read exactly as the views answer them (from the per-lead funnel snapshot when the
+ * views use one), so the check covers what a user is shown; the event side (event-totals.sql,
+ * the rule-set audit's and stage counts' raw halves) never reads the funnel, its snapshot or
+ * lead_state, so it stays an independent witness either way.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
@@ -21,12 +27,17 @@ export class ReconciliationRepository {
   private readonly database: string;
   private readonly queries: AnalyticsQueries;
 
+  /**
+   * `queries`: the views' AnalyticsQueries on the same database (the API's, snapshots
+   * included); without it the lenses are folded from the kept state on every check.
+   */
   constructor(
     private readonly client: ClickHouseClient,
     options: AnalyticsDatabaseOptions = {},
+    queries?: AnalyticsQueries,
   ) {
     this.database = analyticsDatabase(options);
-    this.queries = new AnalyticsQueries(client, { database: this.database });
+    this.queries = queries ?? new AnalyticsQueries(client, { database: this.database });
   }
 
   /** The lenses and every kept rule set against the raw events (under `rules`, else the active set). */

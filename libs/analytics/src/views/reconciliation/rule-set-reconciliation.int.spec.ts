@@ -5,12 +5,14 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { AnalyticsQueries } from '../analytics.queries';
+import { LogProjection } from '../../projection/log-projection';
 import { projectBatch } from '../../projection/lead-events.writer';
 import { createEventLog, leadEvent as e } from '../../testing/event-log.fixture';
 import { useEmbeddedAnalytics } from '../../testing/embedded-analytics.fixture';
 import { funnelScenario } from '../../testing/funnel-scenario.fixture';
 import { readRuleSets } from '../../rules/rule-sets';
 import { reconcileAll } from './rule-set-reconciliation';
+import { ReconciliationRepository } from './reconciliation.repository';
 
 const analytics = useEmbeddedAnalytics('rule-set-reconciliation-int');
 
@@ -91,6 +93,49 @@ describe('reconcileAll', () => {
     expect(verdict.findings).toEqual([
       `${setName}: 1 leads reached handed_to_sales without mql (handed_to_sales 8, mql 8)`,
     ]);
+  });
+});
+
+describe("ReconciliationRepository over the views' own queries (per-lead funnel snapshots)", () => {
+  // The API's wiring: the lenses and the views' stage counts are read from the snapshot, the
+  // event side is not, so a lead the snapshot predates is still checked against its events.
+  it('passes on the snapshot, then fails on stray events projected after it', async () => {
+    const client = analytics.client();
+    const database = await analytics.freshDatabase();
+    const projection = new LogProjection(client, { database });
+    await projection.start();
+    await projection.project(funnelScenario().envelopes, { atHead: true });
+    const queries = new AnalyticsQueries(client, { database, snapshots: true });
+    try {
+      const active = await queries.ruleSet();
+      expect(await queries.takeSnapshot(active)).not.toBeNull();
+      const repository = new ReconciliationRepository(client, { database }, queries);
+      const verdict = await repository.reconcile({ attempts: 1 });
+      expect(verdict.findings).toEqual([]);
+      expect(verdict.ok).toBe(true);
+
+      // L3 was never qualified; a hand-off arrives after the snapshot.
+      const stray = createEventLog({ firstPosition: 1000 });
+      stray.lead('L3', e.handed('carol'));
+      await projection.project(stray.envelopes, { atHead: true });
+      const [set] = await readRuleSets(client, { database });
+      const name = `rules version ${set!.rulesVersion} (sha ${set!.definitionHash})`;
+      const after = await repository.reconcile({ attempts: 1 });
+      expect(after.ok).toBe(false);
+      expect(after.findings).toEqual([
+        `${name}: 1 leads reached handed_to_sales without mql (handed_to_sales 8, mql 8)`,
+      ]);
+      // The lenses saw the stray hand-off too (7 before): they agree with the events.
+      expect(after.checks.find((check) => check.metric === 'handed_to_sales')).toEqual({
+        metric: 'handed_to_sales',
+        marketing: '8',
+        sales: '8',
+        events: '8',
+        ok: true,
+      });
+    } finally {
+      await queries.close();
+    }
   });
 });
 
