@@ -14,6 +14,7 @@ import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { EventStore } from './event-store.port';
 import type { KeyWrapper } from './personal-data/key-wrapper.port';
+import type { LeadKeyAppender } from './personal-data/lead-key-append.port';
 import { LeadKeyVault } from './personal-data/lead-key.vault';
 import {
   decodeMasterKey,
@@ -110,9 +111,15 @@ export async function createEventStore(
   }
 }
 
-/** Wraps a PostgreSQL/PGlite store so its appends seal personal data under per-lead keys. */
+/**
+ * Wraps a PostgreSQL/PGlite store so its appends seal personal data under per-lead keys. The
+ * keys live in the store's own database and schema, so a new lead's key is recorded in the
+ * transaction of its first sealed append (the store is the LeadKeyAppender).
+ */
 export function sealed(store: PostgresEventStore, options: PersonalDataOptions = {}): EventStore {
-  return sealedBy(store, store.sideTableExecutor(), store.names.quotedSchema, options);
+  return sealedBy(store, store.sideTableExecutor(), store.names.quotedSchema, options, {
+    keyAppender: store,
+  });
 }
 
 /**
@@ -126,8 +133,10 @@ export function sealedWithKeyStore(
 ): EventStore {
   const executor = new PgPoolExecutor({ connectionString: keyStore.url, poolSize: 4 });
   const { quotedSchema } = postgresStoreNames(keyStore.schema);
-  const sealedStore = sealedBy(store, executor, quotedSchema, options, async () => {
-    await executor.exec(`CREATE SCHEMA IF NOT EXISTS ${quotedSchema}`);
+  const sealedStore = sealedBy(store, executor, quotedSchema, options, {
+    prepare: async () => {
+      await executor.exec(`CREATE SCHEMA IF NOT EXISTS ${quotedSchema}`);
+    },
   });
   const closeStore = sealedStore.close.bind(sealedStore);
   // Closing the store closes the key pool too (an own property of our wrapper).
@@ -148,7 +157,15 @@ function sealedBy(
   db: SqlQueryable,
   quotedSchema: string,
   options: PersonalDataOptions,
-  prepare: () => Promise<void> = async () => {},
+  {
+    prepare = async () => {},
+    keyAppender,
+  }: {
+    /** Runs before the vault creates its table (a schema of its own). */
+    readonly prepare?: () => Promise<void>;
+    /** The store, when the key table is in its database. */
+    readonly keyAppender?: LeadKeyAppender;
+  },
 ): EventStore {
   let vault: Promise<LeadKeyVault> | null = null;
   const open = async (): Promise<LeadKeyVault> => {
@@ -158,13 +175,17 @@ function sealedBy(
     await opened.init();
     return opened;
   };
-  return sealingPersonalData(store, () => {
-    vault ??= open().catch((error: unknown) => {
-      vault = null; // a missing key file or a down database may be fixed; try again next time
-      throw error;
-    });
-    return vault;
-  });
+  return sealingPersonalData(
+    store,
+    () => {
+      vault ??= open().catch((error: unknown) => {
+        vault = null; // a missing key file or a down database may be fixed; try again next time
+        throw error;
+      });
+      return vault;
+    },
+    keyAppender,
+  );
 }
 
 async function localWrapper(options: PersonalDataOptions): Promise<KeyWrapper> {

@@ -3,14 +3,19 @@
  * and schema): `personal_data_keys`, one row per lead. Erasure (`shred`) replaces the wrapped
  * key by NULL and keeps the row as a tombstone, so an erased lead is told apart from a lead
  * recorded before sealing existed (no row: its values are plain) and can never get a new key.
- * Keys are created lazily, on the first personal value a lead records, and outside the append's
- * transaction: a failed append can leave an unused key, which is harmless.
+ * Keys are created lazily, on the first personal value a lead records. Where the store shares
+ * the vault's database (PostgreSQL, PGlite) a new lead's key is made here (`newKey`) and
+ * inserted by the store in the transaction of the first append sealed under it, so the two
+ * commit together; elsewhere (`keysToSeal`) it is inserted on its own before the append, and a
+ * failed append can leave an unused key, which is harmless. Either way no event is ever
+ * committed sealed under a key that is not.
  * It must never hand out a key of a shredded lead, nor keep one in memory after shredding it.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { SqlQueryable } from '../postgres/sql-executor';
 import { type DataKey, newDataKey } from './personal-data.cipher';
 import type { KeyWrapper } from './key-wrapper.port';
+import type { NewLeadKey } from './lead-key-append.port';
 
 /** A lead's key as a reader or writer finds it. */
 export type LeadKey =
@@ -120,6 +125,29 @@ export class LeadKeyVault {
       if (key.kind === 'key') this.remember(leadId, key.key);
     }
     return result;
+  }
+
+  /** The key this process sealed the lead's values with last, if it still holds it. */
+  cachedKey(leadId: string): DataKey | undefined {
+    return this.cache.get(leadId);
+  }
+
+  /**
+   * A fresh key for a lead, and its row for the store to insert with the events sealed under
+   * it (LeadKeyAppender). Nothing is written here; once the append is committed, `adopt` it.
+   */
+  async newKey(leadId: string): Promise<{ readonly key: DataKey; readonly row: NewLeadKey }> {
+    const fresh = newDataKey();
+    const wrappedKey = (await this.wrapper.wrap(fresh, leadId)).toString('base64');
+    return {
+      key: createSecretKey(fresh),
+      row: { leadId, wrappedKey, wrappedBy: this.wrapper.keyId },
+    };
+  }
+
+  /** A key from `newKey` whose row is committed: sealing reuses it from now on. */
+  adopt(leadId: string, key: DataKey): void {
+    this.remember(leadId, key);
   }
 
   /** Erasure: the wrapped key is gone for good; a tombstone row stays. */

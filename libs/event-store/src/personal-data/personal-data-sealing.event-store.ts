@@ -4,6 +4,9 @@
  * factory builds. On append it seals the personal fields of lead events with the lead's key;
  * on LeadErased it seals first, then shreds the key, then appends, so the erasure is final
  * even if the append then fails (a retry appends LeadErased; readers already show erased).
+ * A new lead's first personal values are sealed under a fresh key that the store records in the
+ * append's own transaction, where it can (LeadKeyAppender: PostgreSQL, PGlite): no statement of
+ * its own, and never events committed without their key.
  * Reads pass through untouched: the relay, the projector and every consumer see ciphertext;
  * only a reader holding the vault opens values (personal-data.reader.ts).
  * It must never write a plain personal value of a lead event, nor decrypt on a read path.
@@ -31,6 +34,7 @@ import {
   supportsIdempotency,
 } from '../idempotency/idempotency-store.port';
 import type { LeadKeyVault } from './lead-key.vault';
+import { type LeadKeyAppender, LeadKeyExistsError } from './lead-key-append.port';
 import { hasPlainPersonalData, type PersonalEvent, sealPersonalData } from './personal-data.codec';
 import {
   type PersonalDataReader,
@@ -46,6 +50,11 @@ function leadIdOf(event: EventToAppend): string | null {
   return typeof leadId === 'string' && leadId !== '' ? leadId : null;
 }
 
+/** Whether an event needs its lead's key to be sealed. */
+function needsKey(event: EventToAppend): boolean {
+  return leadIdOf(event) !== null && hasPlainPersonalData(event);
+}
+
 /** Opens the vault on first use, so a process that never appends nor opens needs no key. */
 export type VaultSource = () => Promise<LeadKeyVault>;
 
@@ -55,6 +64,8 @@ class PersonalDataSealingEventStore implements EventStore, PersonalDataStore {
   constructor(
     protected readonly inner: EventStore,
     protected readonly vault: VaultSource,
+    /** The inner store, when it can record a new key with an append (same database). */
+    private readonly keyAppender: LeadKeyAppender | undefined,
   ) {
     this.personalData = {
       openLeadEvents: async <E extends PersonalEvent>(leadId: string, events: readonly E[]) =>
@@ -75,6 +86,10 @@ class PersonalDataSealingEventStore implements EventStore, PersonalDataStore {
     events: readonly EventToAppend[],
     options: { readonly expectedRevision: ExpectedRevision },
   ): Promise<AppendResult> {
+    if (this.keyAppender !== undefined && options.expectedRevision === 'no_stream') {
+      const appended = await this.appendUnderNewKey(this.keyAppender, streamId, events, options);
+      if (appended !== null) return appended;
+    }
     const sealed = await this.seal(events);
     for (const event of events) {
       const leadId = leadIdOf(event);
@@ -103,6 +118,42 @@ class PersonalDataSealingEventStore implements EventStore, PersonalDataStore {
     return this.inner.close();
   }
 
+  /**
+   * A new stream whose personal values all belong to one lead this process holds no key for:
+   * a capture, nearly always, whose lead has no key yet. Its values are sealed under a fresh
+   * key that the store inserts in the append's transaction (grouped with other appends), in
+   * place of a statement of its own before the append. `null` when this does not apply, or when
+   * the lead turned out to have a row (a key, or an erasure's tombstone): then nothing was
+   * written, and the caller seals with what the vault holds.
+   */
+  private async appendUnderNewKey(
+    appender: LeadKeyAppender,
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: { readonly expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult | null> {
+    const leads = new Set(events.filter(needsKey).map((event) => leadIdOf(event) as string));
+    const [leadId] = leads;
+    if (leadId === undefined || leads.size > 1) return null;
+    if (events.some((event) => event.type === LEAD_ERASED)) return null;
+    const vault = await this.vault();
+    if (vault.cachedKey(leadId) !== undefined) return null;
+    const { key, row } = await vault.newKey(leadId);
+    const sealed = events.map((event) =>
+      leadIdOf(event) === leadId
+        ? { ...event, data: sealPersonalData(event, leadId, { kind: 'key', key }) }
+        : event,
+    );
+    try {
+      const result = await appender.appendWithNewKey(streamId, sealed, options, row);
+      vault.adopt(leadId, key);
+      return result;
+    } catch (error) {
+      if (error instanceof LeadKeyExistsError) return null;
+      throw error;
+    }
+  }
+
   /** Seals every event of the batch, fetching (or making) all its leads' keys in one go. */
   protected async seal(events: readonly EventToAppend[]): Promise<EventToAppend[]> {
     const needKeys = events.filter(
@@ -128,9 +179,10 @@ class BulkPersonalDataSealingEventStore
   constructor(
     inner: EventStore & BulkAppender,
     vault: VaultSource,
+    keyAppender: LeadKeyAppender | undefined,
     private readonly bulk: BulkAppender,
   ) {
-    super(inner, vault);
+    super(inner, vault, keyAppender);
   }
 
   async appendToNewStreams(events: readonly BulkEvent[]): Promise<BulkAppendResult> {
@@ -151,14 +203,16 @@ class BulkPersonalDataSealingEventStore
  * Wraps `inner` so every append seals personal data. The result keeps exactly the optional
  * capabilities of `inner` (bulk append, idempotency, API keys, log slices), so `supportsBulkAppend`,
  * `supportsIdempotency` and `supportsApiKeys` answer for the wrapper as for the adapter.
+ * `keyAppender`: only when the vault's key table is in the database `inner` appends to.
  */
 export function sealingPersonalData(
   inner: EventStore,
   vault: VaultSource,
+  keyAppender?: LeadKeyAppender,
 ): EventStore & PersonalDataStore {
   const store = supportsBulkAppend(inner)
-    ? new BulkPersonalDataSealingEventStore(inner, vault, inner)
-    : new PersonalDataSealingEventStore(inner, vault);
+    ? new BulkPersonalDataSealingEventStore(inner, vault, keyAppender, inner)
+    : new PersonalDataSealingEventStore(inner, vault, keyAppender);
   if (supportsIdempotency(inner)) {
     // The fenced append runs inside `inner.append`, which receives sealed events already.
     const idempotency: IdempotencyStore = inner.idempotency;

@@ -14,6 +14,7 @@
  * caller's outcome.
  */
 import type { AppendResult } from '../event-store.port';
+import type { NewLeadKey } from '../personal-data/lead-key-append.port';
 
 /** One validated append, as the store's SQL takes it. */
 export interface PendingAppend {
@@ -22,6 +23,8 @@ export interface PendingAppend {
   readonly expected: string;
   /** The events as the JSON array text the SQL takes. */
   readonly events: string;
+  /** A new data key the events are sealed under, recorded with them (ADR 0009). */
+  readonly key?: NewLeadKey;
 }
 
 export type AppendOutcome =

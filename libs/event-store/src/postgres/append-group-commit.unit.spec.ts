@@ -170,4 +170,32 @@ describe('AppendGroupCommit', () => {
     sender.calls[2]!.settle(result(1));
     await expect(next).resolves.toEqual(result(1));
   });
+
+  it('sends a new lead key with its own append, in the group and when sent again alone', async () => {
+    const seen: (readonly [string, string | undefined])[][] = [];
+    const keyOf = (append: PendingAppend) => [append.streamId, append.key?.leadId] as const;
+    const appends = new AppendGroupCommit(
+      {
+        one: (append) => {
+          seen.push([keyOf(append)]);
+          return Promise.resolve(result(0));
+        },
+        group: (group) => {
+          seen.push(group.map(keyOf));
+          return Promise.resolve(null); // refused whole: each goes again on its own
+        },
+      },
+      { maxInFlight: 1, maxGroup: 10 },
+    );
+    const key = { leadId: 'lead-1', wrappedKey: 'd3JhcHBlZA==', wrappedBy: 'm1' };
+    await Promise.all([appends.append({ ...pending('a'), key }), appends.append(pending('b'))]);
+    expect(seen).toEqual([
+      [
+        ['a', 'lead-1'],
+        ['b', undefined],
+      ],
+      [['a', 'lead-1']],
+      [['b', undefined]],
+    ]);
+  });
 });

@@ -6,6 +6,9 @@
  * Global order (ADR 0002): writers draw positions in a short critical section and stamp
  * each row with a transaction-id horizon; readers return only rows whose horizon is below
  * their snapshot's xmin, so a position is never read before every smaller one is final.
+ * `personal_data_keys` is the key vault's table (personal-data/lead-key.vault.ts creates it):
+ * the statements here write it only with a new key handed to the store by the vault's
+ * sealing decorator, in the transaction of the events sealed under that key (ADR 0009).
  * It must never build SQL from caller-supplied values other than those names.
  */
 import type { PostgresStoreNames } from './postgres-store-names';
@@ -22,6 +25,7 @@ export interface PostgresEventStoreSql {
   readonly schema: string;
   readonly append: string;
   readonly appendGroup: string;
+  readonly insertLeadKey: string;
   readonly readStream: string;
   readonly readAll: string;
   readonly headPosition: string;
@@ -301,13 +305,22 @@ $append$;
 -- revision, in one statement and one transaction. Each append gets its own outcome: one whose
 -- expected revision is wrong, or whose event id is already recorded, is refused alone and the
 -- others land. p_appends: [{ streamId, expected, events: [...] }, ...], streams distinct.
+-- p_keys: new per-lead data keys (ADR 0009) that appends of the group bring, recorded in
+-- personal_data_keys in this same transaction, so a key and the first events sealed under it
+-- commit together or not at all: [{ i, leadId, wrappedKey, wrappedBy }, ...], i the 1-based
+-- append whose events are sealed under the key. A lead that already has a row (a key another
+-- writer made, or an erased lead's tombstone) keeps it, and the append that brought the new
+-- key is refused ('lead_key_exists'): its events are sealed under a key that will not exist.
 -- Returns one row per append, in order: outcome 'ok' | 'wrong_expected_revision' |
--- 'duplicate_event_id', and for 'ok' the revision and position append_events would return;
--- detail: the actual revision ('' for no stream) or the duplicate id.
+-- 'duplicate_event_id' | 'lead_key_exists', and for 'ok' the revision and position
+-- append_events would return; detail: the actual revision ('' for no stream), the duplicate
+-- id or the lead id.
 -- The same checks as append_events, set-wise: stream locks (in one global order, so two groups
 -- never deadlock), one read of every stream's revision, one duplicate check over every event
--- id, one draw of positions for all accepted events, one insert, one notification.
-CREATE OR REPLACE FUNCTION ${s}.append_events_group(p_appends jsonb)
+-- id, the keys of the accepted appends (inserted in lead order, so two groups that wait on each
+-- other's keys wait in one order), one draw of positions for all accepted events, one insert,
+-- one notification.
+CREATE OR REPLACE FUNCTION ${s}.append_events_group(p_appends jsonb, p_keys jsonb)
 RETURNS TABLE (outcome text, next_expected_revision bigint, last_global_position bigint, detail text)
 LANGUAGE plpgsql
 AS $group$
@@ -322,6 +335,7 @@ DECLARE
   v_next       bigint[] := array_fill(NULL::bigint, ARRAY[v_n]);
   v_last       bigint[] := array_fill(NULL::bigint, ARRAY[v_n]);
   v_accepted   integer[] := '{}';
+  v_refused    record;
   v_append     jsonb;
   v_count      bigint;
   v_total      bigint := 0;
@@ -390,7 +404,34 @@ BEGIN
     END IF;
     v_outcome[i] := 'ok';
     v_accepted := v_accepted || i;
-    v_total := v_total + v_count;
+  END LOOP;
+
+  -- The keys of accepted appends. A conflict waits for a writer inserting the same lead's row
+  -- and then keeps that row. A key counts as recorded only if its own wrapped bytes went in.
+  IF jsonb_array_length(coalesce(p_keys, '[]')) > 0 AND cardinality(v_accepted) > 0 THEN
+    FOR v_refused IN
+      WITH wanted AS (
+        SELECT (k ->> 'i')::integer AS i, k ->> 'leadId' AS lead_id,
+               k ->> 'wrappedKey' AS wrapped_key, k ->> 'wrappedBy' AS wrapped_by
+          FROM jsonb_array_elements(p_keys) AS k
+         WHERE (k ->> 'i')::integer = ANY (v_accepted)),
+      inserted AS (
+        INSERT INTO ${s}.personal_data_keys (lead_id, wrapped_key, wrapped_by)
+        SELECT w.lead_id, w.wrapped_key, w.wrapped_by FROM wanted w ORDER BY w.lead_id
+        ON CONFLICT (lead_id) DO NOTHING
+        RETURNING lead_id, wrapped_key)
+      SELECT w.i, w.lead_id FROM wanted w
+       WHERE NOT EXISTS (SELECT 1 FROM inserted n
+                          WHERE n.lead_id = w.lead_id AND n.wrapped_key = w.wrapped_key)
+    LOOP
+      v_outcome[v_refused.i] := 'lead_key_exists';
+      v_detail[v_refused.i] := v_refused.lead_id;
+      v_accepted := array_remove(v_accepted, v_refused.i);
+    END LOOP;
+  END IF;
+
+  FOREACH i IN ARRAY v_accepted LOOP
+    v_total := v_total + jsonb_array_length(p_appends -> (i - 1) -> 'events');
   END LOOP;
 
   IF v_total > 0 THEN
@@ -430,6 +471,10 @@ BEGIN
 END;
 $group$;
 
+-- The group function before it took keys (p_keys above): gone, so a key can never be handed to
+-- a function that would ignore it.
+DROP FUNCTION IF EXISTS ${s}.append_events_group(jsonb);
+
 -- Bulk appends to new streams COPY their rows now (postgres-bulk-append.ts): the function that
 -- took them as one jsonb document is gone from stores created before.
 DROP FUNCTION IF EXISTS ${s}.append_new_streams(text[], jsonb);
@@ -446,7 +491,15 @@ SELECT outcome,
        next_expected_revision::text AS next_expected_revision,
        last_global_position::text AS last_global_position,
        detail
-  FROM ${s}.append_events_group($1::jsonb)`,
+  FROM ${s}.append_events_group($1::jsonb, $2::jsonb)`,
+
+    // A lead's new data key, in a fenced append's transaction (the group takes keys itself). No
+    // row back: the lead had one already, and the transaction must not write the events.
+    insertLeadKey: `
+INSERT INTO ${s}.personal_data_keys (lead_id, wrapped_key, wrapped_by)
+VALUES ($1::text, $2::text, $3::text)
+ON CONFLICT (lead_id) DO NOTHING
+RETURNING lead_id`,
 
     readStream: `
 SELECT ${eventColumns}

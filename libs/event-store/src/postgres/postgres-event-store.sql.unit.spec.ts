@@ -69,12 +69,29 @@ describe('postgresEventStoreSql', () => {
         ),
       ].map((match) => match[1]!),
     );
-    // Set-returning functions (ROWS FROM …) and the CTE are not schema objects.
+    // Set-returning functions (ROWS FROM …) and the CTEs are not schema objects.
     const objects = targets.filter(
-      (target) => !['jsonb_array_elements', 'unnest', 'ROWS', 'pg_attribute'].includes(target),
+      (target) =>
+        !['jsonb_array_elements', 'unnest', 'ROWS', 'pg_attribute', 'wanted', 'inserted'].includes(
+          target,
+        ),
     );
     expect(objects.length).toBeGreaterThan(5);
     expect(objects.filter((target) => !target.startsWith('"unit_schema".'))).toEqual([]);
+  });
+
+  it('records a group’s new lead keys in its statement, before its events and their positions', () => {
+    const group = sql.schema.slice(
+      sql.schema.indexOf('FUNCTION "unit_schema".append_events_group'),
+      sql.schema.indexOf('DROP FUNCTION IF EXISTS "unit_schema".append_events_group(jsonb)'),
+    );
+    const keys = group.indexOf('INSERT INTO "unit_schema".personal_data_keys');
+    expect(keys).toBeGreaterThan(-1);
+    expect(keys).toBeLessThan(group.indexOf('"unit_schema".draw_positions('));
+    expect(keys).toBeLessThan(group.indexOf('INSERT INTO "unit_schema".events'));
+    // An existing row (a key, a tombstone) is never overwritten by a group.
+    expect(group.slice(keys)).toMatch(/^[^;]*ON CONFLICT \(lead_id\) DO NOTHING/);
+    expect(sql.appendGroup).toMatch(/append_events_group\(\$1::jsonb, \$2::jsonb\)/);
   });
 
   it('passes values only as parameters', () => {

@@ -10,6 +10,9 @@
  * the same way (postgres-bulk-append.ts): one transaction per call.
  * An append made under an idempotency reservation runs the same statement inside a
  * transaction that also records it against the key (postgres-idempotency-store.ts).
+ * A lead's new personal-data key rides in its first sealed append (`appendWithNewKey`, for the
+ * sealing decorator, ADR 0009): key and events commit in one transaction, grouped like any
+ * append.
  * It must never write events other than through `append_events` or
  * a COPY that drew its positions first, and never update or delete a recorded event.
  */
@@ -41,6 +44,11 @@ import { formatExpectedRevision } from '../expected-revision';
 import type { ApiKeyCapableEventStore } from '../api-keys/api-key-store.port';
 import type { IdempotentEventStore } from '../idempotency/idempotency-store.port';
 import type { LogSliceExport } from '../log-slices/log-slice-export.port';
+import {
+  type LeadKeyAppender,
+  LeadKeyExistsError,
+  type NewLeadKey,
+} from '../personal-data/lead-key-append.port';
 import { AppendNotifications } from './append-notifications';
 import {
   type AppendOutcome,
@@ -99,7 +107,12 @@ const DEFAULT_READ_ALL_MAX_COUNT = 1000;
 const BEFORE_FIRST_POSITION = 0n;
 
 export class PostgresEventStore
-  implements EventStore, BulkAppender, IdempotentEventStore, ApiKeyCapableEventStore
+  implements
+    EventStore,
+    BulkAppender,
+    IdempotentEventStore,
+    ApiKeyCapableEventStore,
+    LeadKeyAppender
 {
   readonly checkpoints: CheckpointStore;
   /** Idempotency keys in this store's schema; an append under a reservation is fenced by it. */
@@ -128,6 +141,7 @@ export class PostgresEventStore
       this.executor,
       postgresIdempotencySql(this.names),
       this.sql.append,
+      this.sql.insertLeadKey,
       (streamId, fromRevision, maxCount) => this.readStream(streamId, { fromRevision, maxCount }),
     );
     this.apiKeys = new PostgresApiKeyStore(this.executor, postgresApiKeySql(this.names));
@@ -147,13 +161,36 @@ export class PostgresEventStore
     });
   }
 
-  async append(
+  append(
     streamId: string,
     events: readonly EventToAppend[],
     options: { readonly expectedRevision: ExpectedRevision },
   ): Promise<AppendResult> {
+    return this.appendChecked(streamId, events, options.expectedRevision, undefined);
+  }
+
+  /**
+   * For the personal-data sealing decorator only: `events` are sealed under `key`, a new key
+   * for its lead, and the key is recorded in the same transaction (LeadKeyAppender). The key
+   * table is the vault's (personal-data/lead-key.vault.ts), in this store's schema.
+   */
+  appendWithNewKey(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: { readonly expectedRevision: ExpectedRevision },
+    key: NewLeadKey,
+  ): Promise<AppendResult> {
+    return this.appendChecked(streamId, events, options.expectedRevision, key);
+  }
+
+  private async appendChecked(
+    streamId: string,
+    events: readonly EventToAppend[],
+    expectedRevision: ExpectedRevision,
+    key: NewLeadKey | undefined,
+  ): Promise<AppendResult> {
     validateAppend(streamId, events);
-    const expected = formatExpectedRevision(options.expectedRevision);
+    const expected = formatExpectedRevision(expectedRevision);
     // Pick the port's fields explicitly: extra properties on the caller's objects are not stored.
     const batch = JSON.stringify(
       events.map(({ eventId, type, schemaVersion, data, metadata }) => ({
@@ -167,12 +204,30 @@ export class PostgresEventStore
     // Under an idempotency reservation (runReserved): the append and the key's record commit together.
     const fence = this.idempotency.fenceFor();
     if (fence !== undefined) {
-      return this.idempotency.appendFenced(fence, streamId, expected, batch, events.length);
+      return this.idempotency.appendFenced(fence, streamId, expected, batch, events.length, key);
     }
-    return this.appends.append({ streamId, expected, events: batch });
+    return this.appends.append(
+      key === undefined
+        ? { streamId, expected, events: batch }
+        : { streamId, expected, events: batch, key },
+    );
   }
 
-  private async appendOne({ streamId, expected, events }: PendingAppend): Promise<AppendResult> {
+  private async appendOne(append: PendingAppend): Promise<AppendResult> {
+    const { streamId, expected, events } = append;
+    // A new key needs the statement that records keys: a group of one.
+    if (append.key !== undefined) {
+      let outcomes;
+      try {
+        outcomes = await this.runGroup([append]);
+      } catch (error) {
+        throw translateAppendError(error, streamId, expected);
+      }
+      const outcome = outcomes[0];
+      if (outcome === undefined) throw new Error(`append to ${streamId}: no group outcome`);
+      if (outcome.ok) return outcome.result;
+      throw outcome.error;
+    }
     let rows;
     try {
       rows = await this.executor.query(this.sql.append, [streamId, expected, events]);
@@ -189,6 +244,16 @@ export class PostgresEventStore
 
   /** One statement for appends to distinct streams; `null` when the server refused it whole. */
   private async appendGroup(group: readonly PendingAppend[]): Promise<AppendOutcome[] | null> {
+    try {
+      return await this.runGroup(group);
+    } catch (error) {
+      if (isServerError(error)) return null;
+      throw error;
+    }
+  }
+
+  /** `append_events_group` with the group's appends and the new keys they bring. */
+  private async runGroup(group: readonly PendingAppend[]): Promise<AppendOutcome[]> {
     // The events are JSON text already: spliced in, not parsed and serialised again.
     const payload = `[${group
       .map(
@@ -196,13 +261,21 @@ export class PostgresEventStore
           `{"streamId":${JSON.stringify(streamId)},"expected":${JSON.stringify(expected)},"events":${events}}`,
       )
       .join(',')}]`;
-    let rows;
-    try {
-      rows = await this.executor.query(this.sql.appendGroup, [payload]);
-    } catch (error) {
-      if (isServerError(error)) return null;
-      throw error;
-    }
+    const keys = JSON.stringify(
+      group.flatMap(({ key }, i) =>
+        key === undefined
+          ? []
+          : [
+              {
+                i: i + 1,
+                leadId: key.leadId,
+                wrappedKey: key.wrappedKey,
+                wrappedBy: key.wrappedBy,
+              },
+            ],
+      ),
+    );
+    const rows = await this.executor.query(this.sql.appendGroup, [payload, keys]);
     return rows.map((row, i): AppendOutcome => {
       const { streamId, expected } = group[i] as PendingAppend;
       const detail = row.detail === null ? '' : textColumn(row, 'detail');
@@ -226,6 +299,8 @@ export class PostgresEventStore
           };
         case 'duplicate_event_id':
           return { ok: false, error: new DuplicateEventIdError(detail) };
+        case 'lead_key_exists':
+          return { ok: false, error: new LeadKeyExistsError(detail) };
         default:
           return { ok: false, error: new Error(`append to ${streamId}: unknown group outcome`) };
       }

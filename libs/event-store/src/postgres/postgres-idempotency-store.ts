@@ -20,6 +20,7 @@ import type {
   ReserveOutcome,
   StoredResponse,
 } from '../idempotency/idempotency-store.port';
+import { LeadKeyExistsError, type NewLeadKey } from '../personal-data/lead-key-append.port';
 import { translateAppendError } from './postgres-append-errors';
 import type { PostgresIdempotencySql } from './postgres-event-store.sql';
 import { bigintColumn, textColumn } from './postgres-event-rows';
@@ -43,6 +44,8 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     private readonly sql: PostgresIdempotencySql,
     /** The event store's own append statement: fenced appends run exactly what `append` runs. */
     private readonly appendSql: string,
+    /** A lead's new data key, recorded in the fenced append's transaction (ADR 0009). */
+    private readonly insertLeadKeySql: string,
     private readonly readStream: (
       streamId: string,
       fromRevision: bigint,
@@ -118,6 +121,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     expected: string,
     batch: string,
     eventCount: number,
+    key?: NewLeadKey,
   ): Promise<AppendResult> {
     const { scopeKey, owner } = fence.reservation;
     if (fence.appended) {
@@ -130,6 +134,15 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
       }
       if (held.appended_stream !== null) {
         throw new ReservationLostError(scopeKey, 'an append is already recorded under the key');
+      }
+      if (key !== undefined) {
+        const made = await tx.query(this.insertLeadKeySql, [
+          key.leadId,
+          key.wrappedKey,
+          key.wrappedBy,
+        ]);
+        // The lead has a row: the events are sealed under a key that will not exist. Rolled back.
+        if (made.length === 0) throw new LeadKeyExistsError(key.leadId);
       }
       let rows;
       try {
