@@ -18,14 +18,17 @@ const WRITE_TIME_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   projection_dead_letters: ['dead_lettered_at'],
 };
 /**
- * Bookkeeping and scratch space, not projected facts; the per-lead funnel snapshots are a cache
- * of the views (random ids, taken when a view asks), emptied by every rebuild.
+ * Bookkeeping and scratch space, not projected facts; the per-lead funnel snapshots and their
+ * day rollups are a cache of the views (random ids, taken when a view asks), emptied by every
+ * rebuild.
  */
 const SKIPPED = new Set([
   'schema_migrations',
   'event_log_staging',
   'lead_funnel_snapshots',
   'lead_funnel_snapshot_markers',
+  'lead_funnel_rollups',
+  'lead_funnel_rollup_markers',
 ]);
 
 async function main(): Promise<void> {

@@ -20,67 +20,34 @@
 -- caller), time_zone String (an IANA name), fiscal_start_month UInt8 (1-12): the rule set's
 -- reporting calendar unless the request names another; captured_from / captured_to
 -- DateTime64(3, 'UTC').
--- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
--- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
+-- Its rows (the moments counted per period, channel, campaign, stage and currency) are
+-- funnel-trend.rows.sql, in place of the view_rows marker, which reads the lead-funnel fragment
+-- (views/_lead-funnel.sql), so it also binds rules_version, definition_hash, sla_ms and as_of —
+-- the rule set the numbers are computed under and the business time they are as of. For "now"
+-- over the unbounded capture window, the API reads funnel-trend.rollup.sql in their place: the
+-- same rows from the day rollup kept for the funnel's snapshot (funnel-rollups/).
 SELECT
     toString(period) AS period,
     channel,
     campaign,
-    countIf(stage = 'captured') AS captured,
-    countIf(stage = 'mql') AS mqls,
-    countIf(stage = 'handed_to_sales') AS handed_to_sales,
-    countIf(stage = 'accepted') AS accepted,
-    countIf(stage = 'rejected') AS rejected,
-    countIf(stage = 'sql') AS sqls,
-    countIf(stage = 'opportunity') AS opportunities,
-    countIf(stage = 'won') AS won,
-    countIf(stage = 'lost') AS lost,
+    toUInt64(sumIf(moments, stage = 'captured')) AS captured,
+    toUInt64(sumIf(moments, stage = 'mql')) AS mqls,
+    toUInt64(sumIf(moments, stage = 'handed_to_sales')) AS handed_to_sales,
+    toUInt64(sumIf(moments, stage = 'accepted')) AS accepted,
+    toUInt64(sumIf(moments, stage = 'rejected')) AS rejected,
+    toUInt64(sumIf(moments, stage = 'sql')) AS sqls,
+    toUInt64(sumIf(moments, stage = 'opportunity')) AS opportunities,
+    toUInt64(sumIf(moments, stage = 'won')) AS won,
+    toUInt64(sumIf(moments, stage = 'lost')) AS lost,
+    -- Per currency of the stage's money: the rows keep one currency each.
     mapApply(
-        (code, amount) -> (code, toString(amount)),
-        sumMapIf(map(won_currency, won_amount), stage = 'won')
+        (code, total) -> (code, toString(total)),
+        sumMapIf(map(currency, amount), stage = 'won')
     ) AS won_revenue,
     mapApply(
-        (code, amount) -> (code, toString(amount)),
-        sumMapIf(map(currency, opportunity_amount), stage = 'opportunity')
+        (code, total) -> (code, toString(total)),
+        sumMapIf(map(currency, amount), stage = 'opportunity')
     ) AS pipeline_created
-FROM
-(
-    SELECT
-        channel,
-        campaign,
-        currency,
-        opportunity_amount,
-        won_currency,
-        won_amount,
-        moment.1 AS stage,
-        -- The same bucketing as funnel-leads.sql's drill-down of a trend point.
-        multiIf(
-            {grain:String} = 'week', toStartOfWeek(assumeNotNull(moment.2), 1, {time_zone:String}),
-            {grain:String} = 'month', toStartOfMonth(assumeNotNull(moment.2), {time_zone:String}),
-            -- A fiscal quarter: back from the moment's month to the quarter's first month,
-            -- counting quarters from {fiscal_start_month}.
-            addMonths(
-                toStartOfMonth(assumeNotNull(moment.2), {time_zone:String}),
-                -((toMonth(assumeNotNull(moment.2), {time_zone:String}) + 12 - {fiscal_start_month:UInt8}) % 3)
-            )
-        ) AS period
-    FROM {{lead_funnel}}
-    ARRAY JOIN arrayFilter(
-        m -> m.2 IS NOT NULL,
-        [
-            ('captured', captured_at),
-            ('mql', mql_at),
-            ('handed_to_sales', handed_at),
-            ('accepted', accepted_at),
-            ('rejected', rejected_at),
-            ('sql', sql_at),
-            ('opportunity', opportunity_at),
-            ('won', won_at),
-            ('lost', lost_at)
-        ]
-    ) AS moment
-    WHERE captured_at >= {captured_from:DateTime64(3, 'UTC')}
-      AND captured_at < {captured_to:DateTime64(3, 'UTC')}
-)
+FROM {{view_rows}} AS moments_by_period
 GROUP BY period, channel, campaign
 ORDER BY period, channel, campaign

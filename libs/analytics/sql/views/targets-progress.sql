@@ -16,8 +16,10 @@
 --
 -- Parameters: db Identifier, time_zone String (an IANA name), fiscal_start_month UInt8 (1-12):
 -- the rule set's reporting calendar, bound by the API from its dictionary.
--- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
--- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
+-- Its rows (the leads' moments per metric, day, owner and currency) are targets-progress.rows.sql,
+-- in place of the view_rows marker, which reads the lead-funnel fragment (views/_lead-funnel.sql),
+-- so it also binds rules_version, definition_hash, sla_ms and as_of — the rule set the numbers are
+-- computed under and the business time they are as of.
 SELECT
     team,
     metric,
@@ -76,34 +78,12 @@ FROM
         FROM {db:Identifier}.targets FINAL
     ) AS t
     -- The leads' moments per metric, summed per (metric, day, owner, currency) first: a few
-    -- thousand rows, where joining every target with every lead made targets x leads rows. The
-    -- one row of metric '' exists when the funnel has a lead: a target matches it, so targets
-    -- are listed once there is at least one lead, whatever their metric's actuals.
-    INNER JOIN
-    (
-        SELECT
-            moment.1 AS fact_metric,
-            toDate32(toTimeZone(assumeNotNull(moment.2), {time_zone:String})) AS fact_day,
-            if(moment.1 = '', '', owner) AS fact_owner,
-            moment.3 AS fact_currency,
-            count() AS leads,
-            sum(moment.4) AS amount
-        FROM {{lead_funnel}}
-        ARRAY JOIN arrayFilter(
-            m -> m.2 IS NOT NULL,
-            [
-                ('', toDateTime64('1970-01-01 00:00:00', 3, 'UTC'), '', toDecimal128(0, 4)),
-                ('leads', captured_at, '', toDecimal128(0, 4)),
-                ('mqls', mql_at, '', toDecimal128(0, 4)),
-                ('sqls', sql_at, '', toDecimal128(0, 4)),
-                ('opportunities', opportunity_at, '', toDecimal128(0, 4)),
-                ('won_deals', won_at, '', toDecimal128(0, 4)),
-                ('won_revenue', won_at, won_currency, won_amount),
-                ('pipeline', if(opportunity_open, opportunity_at, NULL), currency, opportunity_amount)
-            ]
-        ) AS moment
-        GROUP BY fact_metric, fact_day, fact_owner, fact_currency
-    ) AS f ON f.fact_metric = t.metric OR f.fact_metric = t.any_lead
+    -- thousand rows (targets-progress.rows.sql, or for "now" targets-progress.rollup.sql from
+    -- the day rollup of the funnel's snapshot), where joining every target with every lead made
+    -- targets x leads rows. The one row of metric '' exists when the funnel has a lead: a
+    -- target matches it, so targets are listed once there is at least one lead, whatever their
+    -- metric's actuals.
+    INNER JOIN {{view_rows}} AS f ON f.fact_metric = t.metric OR f.fact_metric = t.any_lead
     GROUP BY t.team, t.metric, t.period, t.owner
 )
 ORDER BY team, metric, period, owner

@@ -24,6 +24,8 @@ export const analyticsTables = {
   projectionDeadLetters: 'projection_dead_letters',
   leadFunnelSnapshots: 'lead_funnel_snapshots',
   leadFunnelSnapshotMarkers: 'lead_funnel_snapshot_markers',
+  leadFunnelRollups: 'lead_funnel_rollups',
+  leadFunnelRollupMarkers: 'lead_funnel_rollup_markers',
   schemaMigrations: 'schema_migrations',
 } as const;
 

@@ -54,6 +54,8 @@ describe('the migration files', () => {
       [25, '0025_create_lead_event_summary.sql'],
       [26, '0026_create_lead_event_summary_mv.sql'],
       [27, '0027_backfill_lead_event_summary.sql'],
+      [28, '0028_create_lead_funnel_rollups.sql'],
+      [29, '0029_create_lead_funnel_rollup_markers.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

@@ -26,10 +26,28 @@ export const VIEW_ROWS_MARKER = '{{view_rows}}';
  */
 export const STATE_FUNNEL_MARKER = '{{state_funnel}}';
 
+/**
+ * Where a trend or targets rows file read from a rollup (`<view>.rollup.sql`) takes the day
+ * rollup of the funnel's snapshot (_funnel-rollup.sql); where that takes the changed leads'
+ * correction (_funnel-rollup-changes.sql, or nothing); and where the correction takes the
+ * moments (_funnel-rollup-moments.sql) of those leads' snapshot rows and of their state rows.
+ */
+export const FUNNEL_ROLLUP_MARKER = '{{funnel_rollup}}';
+export const ROLLUP_CHANGES_MARKER = '{{rollup_changes}}';
+export const SNAPSHOT_MOMENTS_MARKER = '{{snapshot_moments}}';
+export const STATE_MOMENTS_MARKER = '{{state_moments}}';
+
 /** Which per-lead fold a query reads: the maintained state, or the raw events cut at as_of. */
 export type LeadFold = '_lead-state' | '_lead-fold-as-of';
 export type ViewFragment =
-  '_lead-funnel' | '_lead-funnel-snapshot' | '_lead-funnel-changed' | LeadFold;
+  | '_lead-funnel'
+  | '_lead-funnel-snapshot'
+  | '_lead-funnel-changed'
+  | '_funnel-rollup'
+  | '_funnel-rollup-changes'
+  | '_funnel-rollup-moments'
+  | '_funnel-rollup-snapshot-leads'
+  | LeadFold;
 
 /** The per-lead funnel with its fold in place: a SELECT of one row per lead. */
 export function composeLeadFunnel(funnel: string, folds: string): string {
@@ -55,11 +73,54 @@ export function composeSnapshotFunnel(
   state: string,
 ): string {
   if (changed === null) return snapshot;
-  const fromState = changed.replace(
-    STATE_FUNNEL_MARKER,
-    () => `(\n${composeLeadFunnel(funnel, state)}\n)`,
+  return `${snapshot}\nUNION ALL\n${composeChangedFunnel(changed, funnel, state)}`;
+}
+
+/** The changed leads' per-lead funnel from the kept state (_lead-funnel-changed.sql composed). */
+export function composeChangedFunnel(changed: string, funnel: string, state: string): string {
+  return changed.replace(STATE_FUNNEL_MARKER, () => `(\n${composeLeadFunnel(funnel, state)}\n)`);
+}
+
+/** The fragments a rows file read from a snapshot's day rollup is composed of. */
+export interface RollupFragments {
+  /** _funnel-rollup.sql */
+  readonly rollup: string;
+  /** _funnel-rollup-moments.sql */
+  readonly moments: string;
+  /**
+   * The correction for the leads changed since the snapshot, null when none changed:
+   * _funnel-rollup-changes.sql, the snapshot rows of those leads
+   * (_funnel-rollup-snapshot-leads.sql) and their funnel from the state (composeChangedFunnel).
+   */
+  readonly changes: {
+    readonly sql: string;
+    readonly snapshotLeads: string;
+    readonly stateLeads: string;
+  } | null;
+}
+
+/** The day moments (_funnel-rollup-moments.sql) of a per-lead funnel SELECT. */
+export function composeRollupMoments(moments: string, funnel: string): string {
+  return moments.replace(LEAD_FUNNEL_MARKER, () => `(\n${funnel}\n)`);
+}
+
+/** A `<view>.rollup.sql` rows file with the snapshot's rollup, corrected for changes, in place. */
+export function composeRollupRows(rows: string, fragments: RollupFragments): string {
+  const { rollup, moments, changes } = fragments;
+  const corrected = rollup.replace(ROLLUP_CHANGES_MARKER, () =>
+    changes === null
+      ? ''
+      : changes.sql
+          .replace(
+            SNAPSHOT_MOMENTS_MARKER,
+            () => `(\n${composeRollupMoments(moments, changes.snapshotLeads)}\n)`,
+          )
+          .replace(
+            STATE_MOMENTS_MARKER,
+            () => `(\n${composeRollupMoments(moments, changes.stateLeads)}\n)`,
+          ),
   );
-  return `${snapshot}\nUNION ALL\n${fromState}`;
+  return rows.replace(FUNNEL_ROLLUP_MARKER, () => `(\n${corrected}\n)`);
 }
 
 /** A view file with the snapshot-read funnel in place; a file without the marker is returned as is. */

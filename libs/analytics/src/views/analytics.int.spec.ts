@@ -191,6 +191,8 @@ describe.each(legs)('on $name', (leg) => {
         '0025_create_lead_event_summary.sql',
         '0026_create_lead_event_summary_mv.sql',
         '0027_backfill_lead_event_summary.sql',
+        '0028_create_lead_funnel_rollups.sql',
+        '0029_create_lead_funnel_rollup_markers.sql',
       ]);
       expect(second).toEqual({
         database,
@@ -211,6 +213,8 @@ describe.each(legs)('on $name', (leg) => {
           'lead_event_summary',
           'lead_event_summary_mv',
           'lead_events',
+          'lead_funnel_rollup_markers',
+          'lead_funnel_rollups',
           'lead_funnel_snapshot_markers',
           'lead_funnel_snapshots',
           'lead_rule_facts',

@@ -64,16 +64,21 @@ import {
   readsViewRows,
   composeViewSql,
   composeViewSqlFromSnapshot,
+  composeChangedFunnel,
+  composeRollupMoments,
+  composeRollupRows,
   readViewFile,
   type LeadFold,
   type ViewFragment,
 } from '../clickhouse/view-sql';
 import {
   LeadFunnelSnapshots,
+  snapshotKeyOf,
   type FunnelSnapshot,
   type LeadFunnelSnapshotsOptions,
   type SnapshotRead,
 } from './lead-snapshots/lead-funnel-snapshots';
+import { FunnelRollups } from './funnel-rollups/funnel-rollups';
 import { RULE_INPUT_TYPES } from '../rules/rule-facts';
 import { parseLeadAuditGroups, parseStageCounts } from './reconciliation/rule-set-audit.rows';
 import type { LeadAuditGroup, StageCount } from './reconciliation/rule-set-findings';
@@ -245,13 +250,23 @@ const calendarParams = (calendar: ReportingCalendar) => ({
  */
 type Fragment = ViewFragment;
 type Fold = LeadFold;
-/** Where a view's per-lead funnel comes from. */
-type FunnelSource = Fold | SnapshotRead;
+/**
+ * Where a view's per-lead funnel comes from: a fold, a snapshot, or (the trend and targets
+ * only) the day rollup of a snapshot (funnel-rollups/), by its build id.
+ */
+type FunnelSource = Fold | SnapshotRead | RollupRead;
+interface RollupRead {
+  readonly read: SnapshotRead;
+  readonly rollupBuild: string;
+}
+/** The views that read a snapshot's day rollup when they can (`<view>.rollup.sql`). */
+type RolledUpView = Extract<ViewQuery, 'funnel-trend' | 'targets-progress'>;
 /** Bound query parameters (arrays for Array(String) ones). */
 type QueryParams = Record<string, string | null | readonly string[]>;
 /** A view as its rows, or as one page of them (`<view>.page.sql`). */
 type ViewForm = 'rows' | 'page';
-type ViewFile = ViewQuery | Fragment | `${ViewQuery}.page` | `${ViewQuery}.rows`;
+type ViewFile =
+  ViewQuery | Fragment | `${ViewQuery}.page` | `${ViewQuery}.rows` | `${RolledUpView}.rollup`;
 
 function checkPage(page: PageRequest): void {
   if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > 0xffff_ffff) {
@@ -282,6 +297,7 @@ export class AnalyticsQueries {
   private readonly sqlDir: string;
   private readonly sql = new Map<ViewFile, Promise<string>>();
   private readonly snapshots: LeadFunnelSnapshots | null;
+  private readonly rollups: FunnelRollups | null;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -297,6 +313,10 @@ export class AnalyticsQueries {
             ...(snapshots === true ? {} : snapshots),
             database: this.database,
           });
+    this.rollups =
+      snapshots === false
+        ? null
+        : new FunnelRollups(client, () => this.snapshotMoments(), { database: this.database });
   }
 
   /**
@@ -330,7 +350,31 @@ export class AnalyticsQueries {
 
   /** Waits for a snapshot being written and starts no other; call before closing the client. */
   async close(): Promise<void> {
+    await this.rollups?.close();
     await this.snapshots?.close();
+  }
+
+  /**
+   * Writes the day rollup of the set's latest snapshot in the set's reporting time zone now (or
+   * in `timeZone`) and returns its build id; null when snapshots are off or the set has no
+   * usable snapshot. Views keep their rollups themselves: this is for operations and tests.
+   */
+  async takeRollup(rules?: RuleSet, timeZone?: string): Promise<string | null> {
+    if (this.snapshots === null || this.rollups === null) return null;
+    const set = rules ?? (await this.ruleSet());
+    const snapshot = await this.snapshots.latest(snapshotKeyOf(set));
+    if (snapshot === null) return null;
+    return this.rollups.build(snapshot.id, timeZone ?? calendarOf(set, {}).timeZone);
+  }
+
+  /** _funnel-rollup-moments.sql over every row of one snapshot (bound as snapshot_id). */
+  private async snapshotMoments(): Promise<string> {
+    const [moments, snapshot] = await Promise.all([
+      this.file('_funnel-rollup-moments'),
+      this.file('_lead-funnel-snapshot'),
+    ]);
+    // No lead changed: the snapshot fragment reads every row of the snapshot.
+    return composeRollupMoments(moments, snapshot);
   }
 
   /** The per-lead funnel of "now" composed from the kept state: what a snapshot holds. */
@@ -386,11 +430,14 @@ export class AnalyticsQueries {
   async funnelTrend(grain: TrendGrain, options: ViewOptions = {}): Promise<FunnelTrendRow[]> {
     checkTrendGrain(grain);
     const rules = options.rules ?? (await this.ruleSet());
+    const calendar = calendarOf(rules, options);
     return parseFunnelTrendRows(
       await this.runScoped(
         'funnel-trend',
         { ...options, rules },
-        { grain, ...calendarParams(calendarOf(rules, options)) },
+        { grain, ...calendarParams(calendar) },
+        'rows',
+        calendar.timeZone,
       ),
     );
   }
@@ -541,11 +588,14 @@ export class AnalyticsQueries {
   async targetsProgress(scope: ViewScope = {}): Promise<TargetProgressRow[]> {
     // Periods are the rule set's: its reporting time zone and fiscal-year start.
     const rules = scope.rules ?? (await this.ruleSet());
+    const calendar = calendarOf(rules, scope);
     return parseTargetProgressRows(
       await this.runScoped(
         'targets-progress',
         { ...scope, rules },
-        calendarParams(calendarOf(rules, scope)),
+        calendarParams(calendar),
+        'rows',
+        calendar.timeZone,
       ),
     );
   }
@@ -661,13 +711,18 @@ export class AnalyticsQueries {
     return { rows: parse(answered.rows), total: answered.total };
   }
 
+  /**
+   * `rollupZone`: the view (trend or targets) can read the day rollup of the snapshot in this
+   * reporting time zone, when it reads a snapshot over the unbounded capture window.
+   */
   private runScoped(
     name: ViewQuery,
     options: ViewOptions,
     params: Record<string, string | null>,
     form: ViewForm = 'rows',
+    rollupZone?: string,
   ): Promise<unknown> {
-    return this.reading(() => this.runScopedNow(name, options, params, form));
+    return this.reading(() => this.runScopedNow(name, options, params, form, rollupZone));
   }
 
   private async runScopedNow(
@@ -675,6 +730,7 @@ export class AnalyticsQueries {
     options: ViewOptions,
     params: Record<string, string | null>,
     form: ViewForm,
+    rollupZone: string | undefined,
   ): Promise<unknown> {
     const rules = options.rules ?? (await this.ruleSet());
     // "Now" reads the state ClickHouse keeps per lead (or its snapshot); "as of" folds the
@@ -683,8 +739,22 @@ export class AnalyticsQueries {
       options.asOf === undefined && this.snapshots !== null
         ? await this.snapshots.current(rules)
         : null;
+    const rollupBuild =
+      read !== null &&
+      rollupZone !== undefined &&
+      this.rollups !== null &&
+      options.capturedFrom === undefined &&
+      options.capturedTo === undefined
+        ? await this.rollups.current(read.snapshot.id, rollupZone)
+        : null;
     const source: FunnelSource =
-      options.asOf !== undefined ? '_lead-fold-as-of' : (read ?? '_lead-state');
+      options.asOf !== undefined
+        ? '_lead-fold-as-of'
+        : read === null
+          ? '_lead-state'
+          : rollupBuild === null
+            ? read
+            : { read, rollupBuild };
     return this.run(
       name,
       {
@@ -696,6 +766,7 @@ export class AnalyticsQueries {
         recorded_version: String(rules.kind === 'published' ? rules.rulesVersion : 0),
         as_of: asOfParam(options.asOf, LATEST),
         ...(read === null ? {} : { snapshot_id: read.snapshot.id, changed_leads: read.changed }),
+        ...(rollupBuild === null ? {} : { rollup_build: rollupBuild }),
         ...params,
       },
       source,
@@ -719,6 +790,9 @@ export class AnalyticsQueries {
 
   /** A view's SQL (or its page file's, with the view) with its rows and fragments in place. */
   private async load(name: ViewQuery, source: FunnelSource, form: ViewForm): Promise<string> {
+    if (typeof source !== 'string' && 'rollupBuild' in source) {
+      return this.loadFromRollup(name, source.read);
+    }
     const fold: Fold = typeof source === 'string' ? source : '_lead-state';
     const [view, funnel, folds, page] = await Promise.all([
       this.file(name),
@@ -739,6 +813,35 @@ export class AnalyticsQueries {
       source.changed.length === 0 ? null : this.file('_lead-funnel-changed'),
     ]);
     return composeViewSqlFromSnapshot(statement, snapshot, changed, funnel, folds);
+  }
+
+  /**
+   * A trend or targets view with its rows read from the snapshot's day rollup
+   * (`<view>.rollup.sql` in place of `<view>.rows.sql`), corrected for the leads changed since.
+   */
+  private async loadFromRollup(name: ViewQuery, read: SnapshotRead): Promise<string> {
+    if (name !== 'funnel-trend' && name !== 'targets-progress') {
+      throw new TypeError(`${name} has no rows from a rollup`);
+    }
+    const [view, rows, rollup, moments] = await Promise.all([
+      this.file(name),
+      this.file(`${name}.rollup`),
+      this.file('_funnel-rollup'),
+      this.file('_funnel-rollup-moments'),
+    ]);
+    const changes =
+      read.changed.length === 0
+        ? null
+        : {
+            sql: await this.file('_funnel-rollup-changes'),
+            snapshotLeads: await this.file('_funnel-rollup-snapshot-leads'),
+            stateLeads: composeChangedFunnel(
+              await this.file('_lead-funnel-changed'),
+              await this.file('_lead-funnel'),
+              await this.file('_lead-state'),
+            ),
+          };
+    return composeViewRows(view, composeRollupRows(rows, { rollup, moments, changes }));
   }
 
   private file(name: ViewFile): Promise<string> {

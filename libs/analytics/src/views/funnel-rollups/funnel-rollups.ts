@@ -1,0 +1,213 @@
+/**
+ * Day rollups of a snapshot of the per-lead funnel (migrations 0028–0029), so that the trend and
+ * the targets views group a few tens of thousands of rows per request instead of every lead's
+ * stage moments (~2M at 10M events; docs/performance.md, "Day rollups of the funnel snapshot").
+ *
+ * A rollup is of one marked snapshot (lead-snapshots/, which this module only reads) in one
+ * reporting time zone: _funnel-rollup-moments.sql over the snapshot's rows, written whole under
+ * a fresh build id, then one marker row naming the build. A snapshot never changes once marked,
+ * so neither does its rollup: a view reads it through _funnel-rollup.sql with the leads changed
+ * since the snapshot taken out and put back from the state — the same leads, read the same way,
+ * as the snapshot read of every other view (AnalyticsQueries) — so the answer is the one the
+ * funnel gives at every moment:
+ *   - a build killed before its marker leaves rows no reader names (dropped with the snapshot);
+ *   - a rollup is keyed by the snapshot's random id: once the snapshot is dropped (superseded,
+ *     or a rebuild truncating it) no view asks for its rollup again, and its rows go too
+ *     (dropSuperseded here, resetAnalytics for a rebuild).
+ * It must never be read for a view "as of" a time, over a bounded capture window (the trend
+ * keeps the unbounded window's moments only) or for a snapshot a view is not reading.
+ *
+ * When: a view of a snapshot and zone with no rollup starts one in the background and is
+ * answered from the snapshot as before; one build at a time per process.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  analyticsDatabase,
+  analyticsTables,
+  type AnalyticsDatabaseOptions,
+} from '../../clickhouse/analytics.database';
+
+export interface FunnelRollupsOptions extends AnalyticsDatabaseOptions {
+  /** Rollups of a dropped snapshot are dropped this long after their last write. */
+  readonly graceMs?: number;
+  /** A failed build of a (snapshot, zone) is retried after this long. */
+  readonly retryAfterMs?: number;
+}
+
+/** The capture window the trend's kept moments cover: the whole range of DateTime64(3). */
+export const UNBOUNDED_CAPTURE = {
+  captured_from: '1900-01-01 00:00:00.000',
+  captured_to: '2299-12-31 23:59:59.999',
+} as const;
+
+/** A random build id (63 bits, so it prints the same as UInt64 and as a JS string). */
+function newBuildId(): string {
+  return (randomBytes(8).readBigUInt64BE() >> 1n).toString();
+}
+
+export class FunnelRollups {
+  private readonly database: string;
+  private readonly graceMs: number;
+  private readonly retryAfterMs: number;
+  /** The one rollup being written in this process, if any. */
+  private building: Promise<string | null> | null = null;
+  private readonly failedAt = new Map<string, number>();
+  private stopped = false;
+  /** The last background failure, for whoever looks (a failure only costs speed). */
+  lastFailure: unknown = null;
+
+  /**
+   * `momentsOfSnapshot` is _funnel-rollup-moments.sql over a snapshot's rows
+   * (AnalyticsQueries composes it from the same files the views read).
+   */
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly momentsOfSnapshot: () => Promise<string>,
+    options: FunnelRollupsOptions = {},
+  ) {
+    this.database = analyticsDatabase(options);
+    this.graceMs = options.graceMs ?? 5 * 60_000;
+    this.retryAfterMs = options.retryAfterMs ?? 60_000;
+  }
+
+  /**
+   * The build id of the complete rollup of the snapshot in the zone, or null (read the
+   * snapshot): then starts writing one in the background, and never waits for it.
+   */
+  async current(snapshotId: string, timeZone: string): Promise<string | null> {
+    if (this.stopped) return null;
+    const build = await this.latest(snapshotId, timeZone);
+    if (build === null) this.buildInBackground(snapshotId, timeZone);
+    return build;
+  }
+
+  /** Writes the rollup of the snapshot in the zone now (after the one being written). */
+  async build(snapshotId: string, timeZone: string): Promise<string | null> {
+    while (this.building !== null) await this.building.catch(() => undefined);
+    if (this.stopped) return null;
+    this.building = this.write(snapshotId, timeZone);
+    try {
+      return await this.building;
+    } finally {
+      this.building = null;
+    }
+  }
+
+  /** Stops starting background work and waits for the rollup being written. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    await this.building?.catch(() => undefined);
+  }
+
+  /** The lowest marked build of the snapshot in the zone (complete builds hold the same rows). */
+  async latest(snapshotId: string, timeZone: string): Promise<string | null> {
+    const result = await this.client.query({
+      query: `
+        SELECT toString(build_id) AS build
+        FROM {db:Identifier}.{markers:Identifier}
+        WHERE snapshot_id = {snapshot_id:UInt64} AND time_zone = {time_zone:String}
+        ORDER BY build_id
+        LIMIT 1`,
+      query_params: {
+        db: this.database,
+        markers: analyticsTables.leadFunnelRollupMarkers,
+        snapshot_id: snapshotId,
+        time_zone: timeZone,
+      },
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<{ build: string }>();
+    return row?.build ?? null;
+  }
+
+  private buildInBackground(snapshotId: string, timeZone: string): void {
+    if (this.building !== null || this.stopped) return;
+    const name = `${snapshotId}/${timeZone}`;
+    if (Date.now() - (this.failedAt.get(name) ?? -Infinity) < this.retryAfterMs) return;
+    this.build(snapshotId, timeZone).catch((error: unknown) => {
+      this.failedAt.set(name, Date.now());
+      this.lastFailure = error;
+    });
+  }
+
+  /** Rows, then marker, then the rollups of dropped snapshots go. */
+  private async write(snapshotId: string, timeZone: string): Promise<string | null> {
+    const done = await this.latest(snapshotId, timeZone);
+    if (done !== null) return done;
+    const params = {
+      db: this.database,
+      rollups: analyticsTables.leadFunnelRollups,
+      markers: analyticsTables.leadFunnelRollupMarkers,
+      snapshots: analyticsTables.leadFunnelSnapshots,
+      snapshot_id: snapshotId,
+      time_zone: timeZone,
+      build_id: newBuildId(),
+      // Every row of the snapshot (_lead-funnel-snapshot.sql with no lead left out).
+      changed_leads: [],
+      ...UNBOUNDED_CAPTURE,
+    };
+    await this.client.command({
+      query: `
+        INSERT INTO {db:Identifier}.{rollups:Identifier}
+        SELECT
+            {snapshot_id:UInt64}, {time_zone:String}, {build_id:UInt64},
+            view, stage, day, moment, channel, campaign, owner, currency, moments, amount
+        FROM (${await this.momentsOfSnapshot()})`,
+      query_params: params,
+    });
+    // The marker last, and only once every row is in: this is what makes the rows readable.
+    await this.client.command({
+      query: `
+        INSERT INTO {db:Identifier}.{markers:Identifier}
+        SELECT {snapshot_id:UInt64}, {time_zone:String}, {build_id:UInt64}, count(), now64(3, 'UTC')
+        FROM {db:Identifier}.{rollups:Identifier}
+        WHERE snapshot_id = {snapshot_id:UInt64}
+          AND time_zone = {time_zone:String}
+          AND build_id = {build_id:UInt64}`,
+      query_params: params,
+    });
+    await this.dropSuperseded();
+    return this.latest(snapshotId, timeZone);
+  }
+
+  /**
+   * Drops the rollups of snapshots no longer marked (superseded and dropped, or emptied by a
+   * rebuild) once untouched for the grace period: markers first, rows after, so a kill in
+   * between leaves rows without a marker, which the next pass drops.
+   */
+  private async dropSuperseded(): Promise<void> {
+    const result = await this.client.query({
+      query: `
+        SELECT toString(toUInt64(partition)) AS id
+        FROM system.parts
+        WHERE database = {db:String} AND table = {rollups:String} AND active
+          AND toUInt64(partition) NOT IN (
+              SELECT snapshot_id FROM {db:Identifier}.{snapshot_markers:Identifier}
+          )
+        GROUP BY partition
+        HAVING max(modification_time) < now() - toIntervalSecond(intDiv({grace_ms:UInt64}, 1000))`,
+      query_params: {
+        db: this.database,
+        rollups: analyticsTables.leadFunnelRollups,
+        snapshot_markers: analyticsTables.leadFunnelSnapshotMarkers,
+        grace_ms: String(this.graceMs),
+      },
+      format: 'JSONEachRow',
+    });
+    for (const { id } of await result.json<{ id: string }>()) {
+      await this.client.command({
+        query: 'DELETE FROM {db:Identifier}.{markers:Identifier} WHERE snapshot_id = {id:UInt64}',
+        query_params: {
+          db: this.database,
+          markers: analyticsTables.leadFunnelRollupMarkers,
+          id,
+        },
+      });
+      await this.client.command({
+        query: 'ALTER TABLE {db:Identifier}.{rollups:Identifier} DROP PARTITION {id:UInt64}',
+        query_params: { db: this.database, rollups: analyticsTables.leadFunnelRollups, id },
+      });
+    }
+  }
+}
