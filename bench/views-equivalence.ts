@@ -1,6 +1,6 @@
 /**
  * `node dist-bench/bench/views-equivalence.js --run-dir DIR --out FILE [--against FILE]
- * [--what-if THRESHOLD]`: the
+ * [--what-if THRESHOLD] [--rounds N]`: the
  * exact bodies of every /analytics view that reads the per-lead funnel, under every kept rule set
  * (the active one and any what-if), with capture windows, paging, row filters, time zones and
  * fiscal years, "now" and `asOf`, written as JSON { request: body }. With `--against` (the file
@@ -8,6 +8,8 @@
  * difference printed from its first differing character; the exit code is 1 if any differs.
  * `--what-if T` first replays a draft (the shipped dictionary as version 2 with mql.threshold T)
  * when the run directory keeps no other ready set, so the what-if is compared too.
+ * `--rounds N` (default 2) asks every request N times: a later call may read what an earlier one
+ * started in the background (a snapshot, then its day rollup), and must answer the same bytes.
  *
  * How a change of the read path is proven equal (docs/performance.md): run it from a worktree of
  * the commit before on a copy of a projected run directory, then from the commit after on
@@ -97,7 +99,11 @@ async function main(): Promise<void> {
     out: { type: 'string' },
     against: { type: 'string' },
     'what-if': { type: 'string' },
+    rounds: { type: 'string', default: '2' },
   });
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error('--rounds must be a positive integer');
   if (values.out === undefined) throw new Error('--out FILE is required');
   if (options.runDir === null) throw new Error('--run-dir DIR is required (a projected copy)');
   const api = await ApiProcess.start(options);
@@ -116,8 +122,9 @@ async function main(): Promise<void> {
         .filter((set) => set.status === 'ready')
         .map((set) => `rulesVersion=${set.rulesVersion}&definitionHash=${set.definitionHash}`),
     ];
-    // Twice: a view's first call may have started a snapshot the second one reads.
-    for (const round of [1, 2]) {
+    // Twice or more: a view's first call may have started a snapshot (then a rollup of it) that
+    // a later one reads.
+    for (let round = 1; round <= rounds; round++) {
       for (const rules of selections) {
         for (const request of requests(rules)) {
           const response = await fetch(`${api.url}${request}`, {
@@ -125,7 +132,9 @@ async function main(): Promise<void> {
           });
           const body = `${response.status} ${response.headers.get('link') ?? ''}\n${await response.text()}`;
           if (round === 1) bodies[request] = body;
-          else if (bodies[request] !== body) bodies[`${request} (second call)`] = body;
+          else if (bodies[request] !== body) {
+            bodies[`${request} (${round === 2 ? 'second call' : `call ${round}`})`] = body;
+          }
         }
       }
     }

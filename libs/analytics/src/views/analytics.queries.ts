@@ -169,6 +169,11 @@ export interface AnalyticsQueriesOptions extends AnalyticsDatabaseOptions {
    * by default.
    */
   readonly snapshots?: boolean | Omit<LeadFunnelSnapshotsOptions, 'database'>;
+  /**
+   * With snapshots on, let the trend and targets read day rollups of them (funnel-rollups/);
+   * on by default. Off only to measure or compare the two reads.
+   */
+  readonly rollups?: boolean;
 }
 
 export class InvalidCaptureWindowError extends Error {
@@ -314,7 +319,7 @@ export class AnalyticsQueries {
             database: this.database,
           });
     this.rollups =
-      snapshots === false
+      snapshots === false || options.rollups === false
         ? null
         : new FunnelRollups(client, () => this.snapshotMoments(), { database: this.database });
   }
