@@ -194,8 +194,14 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
       const done = BigInt(this.projection.position.events ?? '0');
       if (head === null || head - done <= this.bulkMin) return;
       const upTo = head - done > this.bulkSlice ? done + this.bulkSlice : head;
+      // The slice after this one, if the loop will take it set-based too (as computed next turn
+      // with the same head): the source may read it ahead.
+      const next =
+        head - upTo > this.bulkMin
+          ? { after: upTo, upTo: head - upTo > this.bulkSlice ? upTo + this.bulkSlice : head }
+          : undefined;
       const started = Date.now();
-      const outcome = await this.bulk.project(done, upTo);
+      const outcome = await this.bulk.project(done, upTo, next);
       // Every row of the slice is written and its refused events set aside: only now may the
       // checkpoint cover it.
       await this.projection.advanceEvents(upTo.toString(), outcome.invalid);

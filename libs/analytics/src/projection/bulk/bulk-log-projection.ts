@@ -44,7 +44,17 @@ export interface PostgresLogSource {
  * call — for a store ClickHouse cannot read itself (PGlite: csv-file-log-source.ts).
  */
 export interface StagingLoader {
-  loadSlice(client: ClickHouseClient, database: string, after: bigint, upTo: bigint): Promise<void>;
+  /**
+   * `next`, when given, is the slice the caller will ask for after this one, every position of
+   * it already final in the store: the loader may start reading it meanwhile.
+   */
+  loadSlice(
+    client: ClickHouseClient,
+    database: string,
+    after: bigint,
+    upTo: bigint,
+    next?: SliceRange,
+  ): Promise<void>;
 }
 
 /** A PostgreSQL URL (postgres://user:pass@host:port/db) and schema as a log source. */
@@ -60,6 +70,12 @@ export function postgresLogSource(url: string, schema: string): PostgresLogSourc
 }
 
 /** A stored event as staged (JSON text), for the TypeScript path. */
+/** The positions (after, upTo] of the store's global log. */
+export interface SliceRange {
+  readonly after: bigint;
+  readonly upTo: bigint;
+}
+
 export interface StagedEvent {
   readonly globalPosition: bigint;
   readonly streamId: string;
@@ -117,9 +133,13 @@ export class BulkLogProjection {
     this.sqlDir = resolveSqlDirectory(options.sqlDir);
   }
 
-  /** Projects the events at positions (after, upTo] without their rules; safe to repeat. */
-  async project(after: bigint, upTo: bigint): Promise<BulkSliceOutcome> {
-    const staged = await this.stage(after, upTo);
+  /**
+   * Projects the events at positions (after, upTo] without their rules; safe to repeat. `next`:
+   * the slice the caller projects after this one, if it knows (its positions up to the store's
+   * head): a source that can read it meanwhile does (PGlite's CSV export, on its own thread).
+   */
+  async project(after: bigint, upTo: bigint, next?: SliceRange): Promise<BulkSliceOutcome> {
+    const staged = await this.stage(after, upTo, next);
     const cuts = await this.publishedPositions();
     const invalid: DeadLetter[] = [];
     let fallback = 0;
@@ -140,13 +160,13 @@ export class BulkLogProjection {
     return { staged, fallback, invalid };
   }
 
-  private async stage(after: bigint, upTo: bigint): Promise<number> {
+  private async stage(after: bigint, upTo: bigint, next?: SliceRange): Promise<number> {
     await this.client.command({
       query: 'TRUNCATE TABLE {db:Identifier}.event_log_staging',
       query_params: { db: this.database },
     });
     if ('loadSlice' in this.source) {
-      await this.source.loadSlice(this.client, this.database, after, upTo);
+      await this.source.loadSlice(this.client, this.database, after, upTo, next);
       return this.count();
     }
     await this.client.command({
