@@ -1,8 +1,8 @@
 /**
  * The embedded projector starts the views' snapshot of the active rule set once it reaches the
- * head (after a start with a backlog, and after a rebuild), so that the first view request
- * reads a snapshot instead of starting one and waiting behind its write. No view is requested
- * anywhere in this spec.
+ * head (after a start with a backlog, and after a rebuild), and a marked snapshot starts its
+ * day rollup, so that the first view request reads both instead of starting them and waiting
+ * behind their writes. No view is requested anywhere in this spec.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -53,6 +53,28 @@ async function snapshotLeads(api: FunnelApiFixture): Promise<number[]> {
   return (await result.json<{ leads: string }>()).map((row) => Number(row.leads));
 }
 
+/** The marked day rollups (trend, targets) of the active set's latest snapshot. */
+async function rollupsOfLatest(api: FunnelApiFixture): Promise<number> {
+  const analytics = api.app.get<AnalyticsHandle>(ANALYTICS);
+  const result = await analytics.client.query({
+    query: `
+      SELECT count() AS n FROM {db:Identifier}.lead_funnel_rollup_markers
+      WHERE snapshot_id = (
+          SELECT snapshot_id FROM {db:Identifier}.lead_funnel_snapshot_markers
+          ORDER BY taken_at DESC LIMIT 1)`,
+    query_params: { db: analytics.database },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ n: string }>();
+  return Number(row?.n ?? 0);
+}
+
+const rolledUp = (api: FunnelApiFixture) =>
+  eventually(
+    async () => ((await rollupsOfLatest(api)) > 0 ? true : undefined),
+    "a day rollup of the latest snapshot (the trend's and targets')",
+  );
+
 const snapshotted = (api: FunnelApiFixture) =>
   eventually(async () => {
     const leads = await snapshotLeads(api);
@@ -79,9 +101,11 @@ it('snapshots the views once the projection reaches the head, before any view as
   const http = api.app.getHttpServer() as App;
   await waitForProjection(http);
   expect(await snapshotted(api)).toEqual([LEADS]);
+  await rolledUp(api);
 
   // A rebuild empties the snapshots with the tables; the projector takes one again at the head.
   await request(http).post('/ops/rebuild').set(asRole('ops')).expect(202);
   await waitForProjection(http);
   expect(await snapshotted(api)).toEqual([LEADS]);
+  await rolledUp(api);
 });

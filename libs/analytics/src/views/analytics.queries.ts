@@ -317,6 +317,12 @@ export class AnalyticsQueries {
         : new LeadFunnelSnapshots(client, () => this.stateFunnel(), {
             ...(snapshots === true ? {} : snapshots),
             database: this.database,
+            // A new snapshot's day rollup in the set's zone at once, not on the first trend.
+            onMarked: (snapshot, rules) => {
+              this.rollups
+                ?.current(snapshot.id, calendarOf(rules, {}).timeZone)
+                .catch(() => undefined);
+            },
           });
     this.rollups =
       snapshots === false || options.rollups === false

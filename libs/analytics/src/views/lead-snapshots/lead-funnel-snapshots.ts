@@ -95,6 +95,8 @@ export interface LeadFunnelSnapshotsOptions extends AnalyticsDatabaseOptions {
    * that reads go first without a steady stream of them stalling the snapshot for good.
    */
   readonly yieldMs?: number;
+  /** Called (not awaited) once a snapshot is marked: what is kept per snapshot can start. */
+  readonly onMarked?: (snapshot: FunnelSnapshot, rules: RuleSet) => void;
 }
 
 /** The parameters _lead-funnel.sql binds for a set, as they are keyed here. */
@@ -134,6 +136,7 @@ export class LeadFunnelSnapshots {
   private readonly retryAfterMs: number;
   private readonly chunkRows: number;
   private readonly yieldMs: number;
+  private readonly onMarked: (snapshot: FunnelSnapshot, rules: RuleSet) => void;
   /** View reads in flight (`reading`), and the snapshot range waiting for them to end. */
   private readers = 0;
   private readersDone: (() => void) | null = null;
@@ -164,6 +167,7 @@ export class LeadFunnelSnapshots {
     this.retryAfterMs = options.retryAfterMs ?? 60_000;
     this.chunkRows = options.chunkRows ?? 50_000;
     this.yieldMs = options.yieldMs ?? 1_000;
+    this.onMarked = options.onMarked ?? (() => undefined);
   }
 
   /**
@@ -409,7 +413,9 @@ export class LeadFunnelSnapshots {
       query_params: params,
     });
     await this.dropSuperseded();
-    return this.latest(key);
+    const marked = await this.latest(key);
+    if (marked !== null) this.onMarked(marked, rules);
+    return marked;
   }
 
   /**
