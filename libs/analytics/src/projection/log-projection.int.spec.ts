@@ -12,6 +12,7 @@ import { readProjectionCheckpoints } from './projection-checkpoints';
 import { reconcileAll } from '../views/reconciliation/rule-set-reconciliation';
 import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
 import { funnelScenario } from '../testing/funnel-scenario.fixture';
+import { batches } from '../testing/event-log.fixture';
 
 const analytics = useEmbeddedAnalytics('log-projection-int');
 let client: ClickHouseClient;
@@ -28,11 +29,6 @@ async function ruleFacts(database: string): Promise<string> {
   });
   return result.text();
 }
-
-const batches = <T>(items: readonly T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) =>
-    items.slice(i * size, i * size + size),
-  );
 
 const { envelopes } = funnelScenario();
 const last = envelopes.at(-1)!.globalPosition;

@@ -154,3 +154,9 @@ export const leadEvent = {
   merged: (intoLeadId: string): LeadEvent => ({ type: 'LeadMerged', data: { intoLeadId } }),
   erased: (): LeadEvent => ({ type: 'LeadErased', data: { reason: 'request by Ada Lovelace' } }),
 };
+
+/** `items` in consecutive batches of `size` (the last one shorter): a log projected batch by batch. */
+export const batches = <T>(items: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) =>
+    items.slice(i * size, i * size + size),
+  );

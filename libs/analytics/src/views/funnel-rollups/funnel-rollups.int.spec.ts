@@ -16,6 +16,7 @@ import { funnelScenario } from '../../testing/funnel-scenario.fixture';
 import { composeLeadFunnel, composeRollupMoments, readViewFile } from '../../clickhouse/view-sql';
 import { resolveSqlDirectory } from '../../clickhouse/sql-directory';
 import { UNBOUNDED_CAPTURE } from './funnel-rollups';
+import { batches } from '../../testing/event-log.fixture';
 
 jest.setTimeout(600_000);
 
@@ -24,11 +25,6 @@ let client: ClickHouseClient;
 beforeAll(() => {
   client = analytics.client();
 });
-
-const batches = <T>(items: readonly T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) =>
-    items.slice(i * size, i * size + size),
-  );
 
 const whatIf: FunnelDefinition = {
   ...defaultFunnelDefinition,

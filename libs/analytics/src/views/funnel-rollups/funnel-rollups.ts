@@ -27,6 +27,7 @@ import {
   analyticsTables,
   type AnalyticsDatabaseOptions,
 } from '../../clickhouse/analytics.database';
+import { dropKeptCopies } from '../kept-copies';
 
 export interface FunnelRollupsOptions extends AnalyticsDatabaseOptions {
   /** Rollups of a dropped snapshot are dropped this long after their last write. */
@@ -195,19 +196,12 @@ export class FunnelRollups {
       },
       format: 'JSONEachRow',
     });
-    for (const { id } of await result.json<{ id: string }>()) {
-      await this.client.command({
-        query: 'DELETE FROM {db:Identifier}.{markers:Identifier} WHERE snapshot_id = {id:UInt64}',
-        query_params: {
-          db: this.database,
-          markers: analyticsTables.leadFunnelRollupMarkers,
-          id,
-        },
-      });
-      await this.client.command({
-        query: 'ALTER TABLE {db:Identifier}.{rollups:Identifier} DROP PARTITION {id:UInt64}',
-        query_params: { db: this.database, rollups: analyticsTables.leadFunnelRollups, id },
-      });
-    }
+    const orphaned = await result.json<{ id: string }>();
+    await dropKeptCopies(
+      this.client,
+      this.database,
+      { markers: analyticsTables.leadFunnelRollupMarkers, rows: analyticsTables.leadFunnelRollups },
+      orphaned.map(({ id }) => id),
+    );
   }
 }

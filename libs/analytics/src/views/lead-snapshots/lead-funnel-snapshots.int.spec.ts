@@ -16,6 +16,7 @@ import { funnelScenario } from '../../testing/funnel-scenario.fixture';
 import { composeLeadFunnel, composeSnapshotFunnel, readViewFile } from '../../clickhouse/view-sql';
 import { LeadFunnelSnapshots } from './lead-funnel-snapshots';
 import { resolveSqlDirectory } from '../../clickhouse/sql-directory';
+import { batches } from '../../testing/event-log.fixture';
 
 // Every view twice per step, on a two-core box shared with other suites.
 jest.setTimeout(600_000);
@@ -25,11 +26,6 @@ let client: ClickHouseClient;
 beforeAll(() => {
   client = analytics.client();
 });
-
-const batches = <T>(items: readonly T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) =>
-    items.slice(i * size, i * size + size),
-  );
 
 /** A what-if: the shipped dictionary with a lower MQL threshold and a longer SLA. */
 const whatIf: FunnelDefinition = {

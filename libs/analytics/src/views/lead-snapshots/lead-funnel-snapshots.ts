@@ -43,6 +43,7 @@ import {
 } from '../../clickhouse/analytics.database';
 import { readProjectionCheckpoints } from '../../projection/projection-checkpoints';
 import type { RuleSet } from '../../rules/rule-sets';
+import { dropKeptCopies } from '../kept-copies';
 
 /** What a snapshot is of: the rule set and the values _lead-funnel.sql takes from it. */
 export interface FunnelSnapshotKey {
@@ -488,19 +489,15 @@ export class LeadFunnelSnapshots {
       },
       format: 'JSONEachRow',
     });
-    for (const { id } of await result.json<{ id: string }>()) {
-      await this.client.command({
-        query: 'DELETE FROM {db:Identifier}.{markers:Identifier} WHERE snapshot_id = {id:UInt64}',
-        query_params: {
-          db: this.database,
-          markers: analyticsTables.leadFunnelSnapshotMarkers,
-          id,
-        },
-      });
-      await this.client.command({
-        query: 'ALTER TABLE {db:Identifier}.{snapshots:Identifier} DROP PARTITION {id:UInt64}',
-        query_params: { db: this.database, snapshots: analyticsTables.leadFunnelSnapshots, id },
-      });
-    }
+    const superseded = await result.json<{ id: string }>();
+    await dropKeptCopies(
+      this.client,
+      this.database,
+      {
+        markers: analyticsTables.leadFunnelSnapshotMarkers,
+        rows: analyticsTables.leadFunnelSnapshots,
+      },
+      superseded.map(({ id }) => id),
+    );
   }
 }
