@@ -18,8 +18,8 @@ const WRITE_TIME_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   projection_dead_letters: ['dead_lettered_at'],
 };
 /**
- * Bookkeeping and scratch space, not projected facts; the per-lead funnel snapshots and their
- * day rollups are a cache of the views (random ids, taken when a view asks), emptied by every
+ * Bookkeeping and scratch space, not projected facts; the per-lead funnel snapshots, their
+ * day rollups and attribution credits are a cache of the views (random ids, taken when a view asks), emptied by every
  * rebuild.
  */
 const SKIPPED = new Set([
@@ -29,6 +29,8 @@ const SKIPPED = new Set([
   'lead_funnel_snapshot_markers',
   'lead_funnel_rollups',
   'lead_funnel_rollup_markers',
+  'lead_attribution_credits',
+  'lead_attribution_credit_markers',
 ]);
 
 async function main(): Promise<void> {

@@ -26,6 +26,8 @@ export const analyticsTables = {
   leadFunnelSnapshotMarkers: 'lead_funnel_snapshot_markers',
   leadFunnelRollups: 'lead_funnel_rollups',
   leadFunnelRollupMarkers: 'lead_funnel_rollup_markers',
+  leadAttributionCredits: 'lead_attribution_credits',
+  leadAttributionCreditMarkers: 'lead_attribution_credit_markers',
   schemaMigrations: 'schema_migrations',
 } as const;
 

@@ -56,6 +56,8 @@ describe('the migration files', () => {
       [27, '0027_backfill_lead_event_summary.sql'],
       [28, '0028_create_lead_funnel_rollups.sql'],
       [29, '0029_create_lead_funnel_rollup_markers.sql'],
+      [30, '0030_create_lead_attribution_credits.sql'],
+      [31, '0031_create_lead_attribution_credit_markers.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

@@ -37,6 +37,15 @@ export const ROLLUP_CHANGES_MARKER = '{{rollup_changes}}';
 export const SNAPSHOT_MOMENTS_MARKER = '{{snapshot_moments}}';
 export const STATE_MOMENTS_MARKER = '{{state_moments}}';
 
+/**
+ * Where marketing attribution's rows file (marketing-attribution.rows.sql) cuts its leads to a
+ * few (_attribution-lead-cut.sql), or to none when nothing is put there; and where the rows
+ * read from its kept credits (marketing-attribution.kept.sql) take the rows of the leads changed
+ * since (the rows file cut to them, or nothing).
+ */
+export const LEAD_CUT_MARKER = '{{lead_cut}}';
+export const ATTRIBUTION_CHANGES_MARKER = '{{attribution_changes}}';
+
 /** Which per-lead fold a query reads: the maintained state, or the raw events cut at as_of. */
 export type LeadFold = '_lead-state' | '_lead-fold-as-of';
 export type ViewFragment =
@@ -47,6 +56,7 @@ export type ViewFragment =
   | '_funnel-rollup-changes'
   | '_funnel-rollup-moments'
   | '_funnel-rollup-snapshot-leads'
+  | '_attribution-lead-cut'
   | LeadFold;
 
 /** The per-lead funnel with its fold in place: a SELECT of one row per lead. */
@@ -143,9 +153,33 @@ export function readsViewRows(view: string): boolean {
   return view.includes(VIEW_ROWS_MARKER);
 }
 
-/** A view file with its rows file in place (before the view's own fragments go in). */
+/**
+ * A view file with its rows file in place (before the view's own fragments go in), every lead's
+ * rows (no lead cut).
+ */
 export function composeViewRows(view: string, rows: string): string {
-  return view.replace(VIEW_ROWS_MARKER, () => `(\n${rows}\n)`);
+  return view.replace(VIEW_ROWS_MARKER, () => `(\n${cutLeads(rows, '')}\n)`);
+}
+
+/** A rows file with its lead_cut markers replaced by `cut` (a fixed fragment, or nothing). */
+export function cutLeads(rows: string, cut: string): string {
+  return rows.split(LEAD_CUT_MARKER).join(cut);
+}
+
+/**
+ * Marketing attribution's rows read from its kept credits (marketing-attribution.kept.sql), with
+ * the rows of the changed leads in place (marketing-attribution.rows.sql cut by
+ * _attribution-lead-cut.sql), or nothing when `changes` is null (no lead changed).
+ */
+export function composeKeptAttributionRows(
+  kept: string,
+  changes: { readonly rows: string; readonly cut: string } | null,
+): string {
+  return kept.replace(ATTRIBUTION_CHANGES_MARKER, () =>
+    changes === null
+      ? ''
+      : `UNION ALL\nSELECT lead_id, captured_at, channel, campaign, leads, won_code, pipeline_code, won_credit, pipeline_credit\nFROM (\n${cutLeads(changes.rows, changes.cut)}\n)`,
+  );
 }
 
 /**

@@ -193,6 +193,8 @@ describe.each(legs)('on $name', (leg) => {
         '0027_backfill_lead_event_summary.sql',
         '0028_create_lead_funnel_rollups.sql',
         '0029_create_lead_funnel_rollup_markers.sql',
+        '0030_create_lead_attribution_credits.sql',
+        '0031_create_lead_attribution_credit_markers.sql',
       ]);
       expect(second).toEqual({
         database,
@@ -210,6 +212,8 @@ describe.each(legs)('on $name', (leg) => {
           'active_rules',
           'campaign_spend',
           'event_log_staging',
+          'lead_attribution_credit_markers',
+          'lead_attribution_credits',
           'lead_event_summary',
           'lead_event_summary_mv',
           'lead_events',

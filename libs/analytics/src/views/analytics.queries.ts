@@ -7,11 +7,7 @@
  * that travel as ClickHouse query parameters ({name:Type}); the database name is validated.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import {
-  reportingCalendar,
-  resolveAttributionWeights,
-  type ReportingCalendar,
-} from '@tandem/domain';
+import { reportingCalendar, type ReportingCalendar } from '@tandem/domain';
 import { analyticsDatabase, type AnalyticsDatabaseOptions } from '../clickhouse/analytics.database';
 import {
   attributionModels,
@@ -67,6 +63,8 @@ import {
   composeChangedFunnel,
   composeRollupMoments,
   composeRollupRows,
+  composeKeptAttributionRows,
+  cutLeads,
   readViewFile,
   type LeadFold,
   type ViewFragment,
@@ -79,6 +77,7 @@ import {
   type SnapshotRead,
 } from './lead-snapshots/lead-funnel-snapshots';
 import { FunnelRollups } from './funnel-rollups/funnel-rollups';
+import { AttributionCredits, attributionParams } from './attribution-credits/attribution-credits';
 import { RULE_INPUT_TYPES } from '../rules/rule-facts';
 import { parseLeadAuditGroups, parseStageCounts } from './reconciliation/rule-set-audit.rows';
 import type { LeadAuditGroup, StageCount } from './reconciliation/rule-set-findings';
@@ -174,6 +173,11 @@ export interface AnalyticsQueriesOptions extends AnalyticsDatabaseOptions {
    * on by default. Off only to measure or compare the two reads.
    */
   readonly rollups?: boolean;
+  /**
+   * With snapshots on, let marketing attribution read the credits kept per snapshot
+   * (attribution-credits/); on by default. Off only to measure or compare the two reads.
+   */
+  readonly attributionCredits?: boolean;
 }
 
 export class InvalidCaptureWindowError extends Error {
@@ -259,10 +263,16 @@ type Fold = LeadFold;
  * Where a view's per-lead funnel comes from: a fold, a snapshot, or (the trend and targets
  * only) the day rollup of a snapshot (funnel-rollups/), by its build id.
  */
-type FunnelSource = Fold | SnapshotRead | RollupRead;
+type FunnelSource = Fold | SnapshotRead | RollupRead | CreditsRead;
 interface RollupRead {
   readonly read: SnapshotRead;
   readonly rollupBuild: string;
+}
+/** Marketing attribution from a snapshot's kept credits, with the leads it recomputes. */
+interface CreditsRead {
+  readonly read: SnapshotRead;
+  readonly creditsBuild: string;
+  readonly attributionLeads: readonly string[];
 }
 /** The views that read a snapshot's day rollup when they can (`<view>.rollup.sql`). */
 type RolledUpView = Extract<ViewQuery, 'funnel-trend' | 'targets-progress'>;
@@ -271,7 +281,12 @@ type QueryParams = Record<string, string | null | readonly string[]>;
 /** A view as its rows, or as one page of them (`<view>.page.sql`). */
 type ViewForm = 'rows' | 'page';
 type ViewFile =
-  ViewQuery | Fragment | `${ViewQuery}.page` | `${ViewQuery}.rows` | `${RolledUpView}.rollup`;
+  | ViewQuery
+  | Fragment
+  | `${ViewQuery}.page`
+  | `${ViewQuery}.rows`
+  | `${RolledUpView}.rollup`
+  | 'marketing-attribution.kept';
 
 function checkPage(page: PageRequest): void {
   if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > 0xffff_ffff) {
@@ -303,6 +318,7 @@ export class AnalyticsQueries {
   private readonly sql = new Map<ViewFile, Promise<string>>();
   private readonly snapshots: LeadFunnelSnapshots | null;
   private readonly rollups: FunnelRollups | null;
+  private readonly credits: AttributionCredits | null;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -328,6 +344,12 @@ export class AnalyticsQueries {
       snapshots === false || options.rollups === false
         ? null
         : new FunnelRollups(client, () => this.snapshotMoments(), { database: this.database });
+    this.credits =
+      snapshots === false || options.attributionCredits === false
+        ? null
+        : new AttributionCredits(client, () => this.snapshotAttributionRows(), {
+            database: this.database,
+          });
   }
 
   /**
@@ -361,6 +383,7 @@ export class AnalyticsQueries {
 
   /** Waits for a snapshot being written and starts no other; call before closing the client. */
   async close(): Promise<void> {
+    await this.credits?.close();
     await this.rollups?.close();
     await this.snapshots?.close();
   }
@@ -376,6 +399,31 @@ export class AnalyticsQueries {
     const snapshot = await this.snapshots.latest(snapshotKeyOf(set));
     if (snapshot === null) return null;
     return this.rollups.build(snapshot.id, timeZone ?? calendarOf(set, {}).timeZone);
+  }
+
+  /**
+   * Writes the attribution credits of the set's latest snapshot now and returns their build id;
+   * null when snapshots are off or the set has no usable snapshot. Views keep their credits
+   * themselves: this is for operations and tests.
+   */
+  async takeAttributionCredits(rules?: RuleSet): Promise<string | null> {
+    if (this.snapshots === null || this.credits === null) return null;
+    const set = rules ?? (await this.ruleSet());
+    const snapshot = await this.snapshots.latest(snapshotKeyOf(set));
+    if (snapshot === null) return null;
+    return this.credits.build(snapshot, set);
+  }
+
+  /** marketing-attribution.rows.sql over every row of one snapshot (bound as snapshot_id). */
+  private async snapshotAttributionRows(): Promise<string> {
+    const [rows, snapshot, funnel, state] = await Promise.all([
+      this.file('marketing-attribution.rows'),
+      this.file('_lead-funnel-snapshot'),
+      this.file('_lead-funnel'),
+      this.file('_lead-state'),
+    ]);
+    // No lead changed: the snapshot fragment reads every row of the snapshot; no lead cut.
+    return composeViewSqlFromSnapshot(cutLeads(rows, ''), snapshot, null, funnel, state);
   }
 
   /** _funnel-rollup-moments.sql over every row of one snapshot (bound as snapshot_id). */
@@ -544,20 +592,11 @@ export class AnalyticsQueries {
     // The positional shares and the half-life are the rule set's (its dictionary's
     // attribution section), so a what-if draft can change them like any other rule.
     const rules = options.rules ?? (await this.ruleSet());
-    const weights = resolveAttributionWeights(rules.definition.attribution, model);
     return parseMarketingAttributionRows(
       await this.runScoped(
         'marketing-attribution',
         { ...options, rules },
-        {
-          model,
-          weight_first: String(weights.firstTouch),
-          weight_lead_creation: String(weights.leadCreation),
-          weight_opportunity_creation: String(weights.opportunityCreation),
-          weight_closed_won: String(weights.closedWon),
-          weight_others: String(weights.others),
-          half_life_ms: String(weights.halfLifeMs),
-        },
+        attributionParams(rules, model),
       ),
     );
   }
@@ -758,14 +797,25 @@ export class AnalyticsQueries {
       options.capturedTo === undefined
         ? await this.rollups.current(read.snapshot.id, rollupZone)
         : null;
+    // Marketing attribution over "now" reads the credits kept for the snapshot, any window.
+    const creditsBuild =
+      read !== null && name === 'marketing-attribution' && this.credits !== null
+        ? await this.credits.current(read.snapshot, rules)
+        : null;
+    const attributionLeads =
+      read !== null && creditsBuild !== null
+        ? await this.credits!.changedLeads(read.snapshot, creditsBuild, read.changed)
+        : [];
     const source: FunnelSource =
       options.asOf !== undefined
         ? '_lead-fold-as-of'
         : read === null
           ? '_lead-state'
-          : rollupBuild === null
-            ? read
-            : { read, rollupBuild };
+          : creditsBuild !== null
+            ? { read, creditsBuild, attributionLeads }
+            : rollupBuild === null
+              ? read
+              : { read, rollupBuild };
     return this.run(
       name,
       {
@@ -778,6 +828,9 @@ export class AnalyticsQueries {
         as_of: asOfParam(options.asOf, LATEST),
         ...(read === null ? {} : { snapshot_id: read.snapshot.id, changed_leads: read.changed }),
         ...(rollupBuild === null ? {} : { rollup_build: rollupBuild }),
+        ...(creditsBuild === null
+          ? {}
+          : { credits_build: creditsBuild, attribution_leads: attributionLeads }),
         ...params,
       },
       source,
@@ -803,6 +856,9 @@ export class AnalyticsQueries {
   private async load(name: ViewQuery, source: FunnelSource, form: ViewForm): Promise<string> {
     if (typeof source !== 'string' && 'rollupBuild' in source) {
       return this.loadFromRollup(name, source.read);
+    }
+    if (typeof source !== 'string' && 'creditsBuild' in source) {
+      return this.loadFromCredits(name, source);
     }
     const fold: Fold = typeof source === 'string' ? source : '_lead-state';
     const [view, funnel, folds, page] = await Promise.all([
@@ -853,6 +909,32 @@ export class AnalyticsQueries {
             ),
           };
     return composeViewRows(view, composeRollupRows(rows, { rollup, moments, changes }));
+  }
+
+  /**
+   * Marketing attribution with its rows read from the snapshot's kept credits
+   * (marketing-attribution.kept.sql in place of its rows file), the changed leads' rows computed
+   * as the view always does, over the snapshot read.
+   */
+  private async loadFromCredits(name: ViewQuery, source: CreditsRead): Promise<string> {
+    if (name !== 'marketing-attribution') throw new TypeError(`${name} has no kept credits`);
+    const [view, kept] = await Promise.all([
+      this.file(name),
+      this.file('marketing-attribution.kept'),
+    ]);
+    if (source.attributionLeads.length === 0) {
+      return composeViewRows(view, composeKeptAttributionRows(kept, null));
+    }
+    const [rows, cut, snapshot, funnel, state, changed] = await Promise.all([
+      this.file('marketing-attribution.rows'),
+      this.file('_attribution-lead-cut'),
+      this.file('_lead-funnel-snapshot'),
+      this.file('_lead-funnel'),
+      this.file('_lead-state'),
+      source.read.changed.length === 0 ? null : this.file('_lead-funnel-changed'),
+    ]);
+    const statement = composeViewRows(view, composeKeptAttributionRows(kept, { rows, cut }));
+    return composeViewSqlFromSnapshot(statement, snapshot, changed, funnel, state);
   }
 
   private file(name: ViewFile): Promise<string> {

@@ -1,0 +1,205 @@
+/**
+ * Marketing attribution read from the credits kept per snapshot answers exactly what it answers
+ * from the kept state: every model, the unbounded and a bounded capture window, "as of" (which
+ * keeps the fold), for the active set and a what-if set with other weights, while events keep
+ * arriving after the snapshot (a lead's own events, and a touch of a visitor a capture named),
+ * beside a build killed before its marker, and after a rebuild. chDB, one database per test.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  attributionModels,
+  defaultFunnelDefinition,
+  type FunnelDefinition,
+  type LeadEvent,
+  type VisitorEvent,
+} from '@tandem/domain';
+import { AnalyticsQueries } from '../analytics.queries';
+import { LogProjection } from '../../projection/log-projection';
+import { resetAnalytics } from '../../projection/lead-events.writer';
+import type { AnyEnvelope } from '../../projection/lead-event.row';
+import { newRuleSet, writeRuleSet, type RuleSet } from '../../rules/rule-sets';
+import { useEmbeddedAnalytics } from '../../testing/embedded-analytics.fixture';
+import { funnelScenario } from '../../testing/funnel-scenario.fixture';
+import { createEventLog, leadEvent as e } from '../../testing/event-log.fixture';
+
+jest.setTimeout(600_000);
+
+const analytics = useEmbeddedAnalytics('attribution-credits-int');
+let client: ClickHouseClient;
+beforeAll(() => {
+  client = analytics.client();
+});
+
+/** A what-if set whose attribution weights and half-life differ from the shipped ones. */
+const whatIf: FunnelDefinition = {
+  ...defaultFunnelDefinition,
+  version: 2,
+  mql: { ...defaultFunnelDefinition.mql, threshold: 40 },
+  attribution: {
+    ...defaultFunnelDefinition.attribution,
+    weights: {
+      ...defaultFunnelDefinition.attribution.weights,
+      uShaped: { firstTouch: 50, leadCreation: 30, others: 20 },
+    },
+    timeDecay: { halfLifeDays: 1 },
+  },
+};
+
+const anonymous = (visitorId: string, touchpointId: string, channel: string): VisitorEvent => ({
+  type: 'AnonymousTouchpointRecorded',
+  data: { visitorId, touchpointId, kind: 'ad_click', channel, campaign: `${channel}-c` },
+});
+
+/**
+ * K1 (touches of two visitors before its capture, then won 500 EUR) first, then the funnel
+ * scenario's eleven leads; `late` is one more touch of K1's laptop visitor, recorded last but
+ * occurring before every other touch: it moves K1's first touch without any event of K1's own.
+ */
+function scenario(): { early: AnyEnvelope[]; rest: AnyEnvelope[]; late: AnyEnvelope } {
+  const log = createEventLog();
+  log.visitor(anonymous('v_k1_laptop', 'k1-a1', 'display'));
+  log.visitor(anonymous('v_k1_phone', 'k1-a2', 'affiliate'));
+  const capture = e.captured('webinar', 'launch');
+  if (capture.type !== 'LeadCaptured') throw new Error('unreachable');
+  const stitching: LeadEvent = {
+    ...capture,
+    data: { ...capture.data, visitorIds: ['v_k1_laptop', 'v_k1_phone'] },
+  };
+  log.lead('K1', stitching);
+  log.lead('K1', e.opened('ok1', 500, 'EUR'));
+  log.lead('K1', e.won('ok1', 500, 'EUR'));
+  const k1 = log.envelopes.length;
+  funnelScenario(log);
+  const late = log.visitor(anonymous('v_k1_laptop', 'k1-a3', 'podcast'));
+  const envelopes = log.envelopes.slice(0, -1);
+  const half = k1 + Math.floor((envelopes.length - k1) / 2);
+  return {
+    early: envelopes.slice(0, half),
+    rest: envelopes.slice(half),
+    late: { ...late, occurredAt: '2024-12-01T00:00:00.000Z' },
+  };
+}
+
+const WINDOW = { capturedFrom: '2025-01-06T09:03:00Z', capturedTo: '2025-01-06T10:30:00Z' };
+
+/** Every model over "now" (unbounded and windowed) and "as of", as one text to compare. */
+async function attribution(queries: AnalyticsQueries, rules: RuleSet): Promise<string> {
+  const answers: Record<string, unknown> = {};
+  for (const model of attributionModels) {
+    answers[model] = await queries.marketingAttribution(model, { rules });
+    answers[`${model} windowed`] = await queries.marketingAttribution(model, { rules, ...WINDOW });
+    answers[`${model} as of`] = await queries.marketingAttribution(model, {
+      rules,
+      asOf: '2025-01-06T10:00:00Z',
+    });
+  }
+  return JSON.stringify(answers, null, 1);
+}
+
+/** The statements a call sends that read kept credits as a view's rows. */
+async function keptReads(work: () => Promise<unknown>): Promise<number> {
+  const query = jest.spyOn(client, 'query');
+  try {
+    await work();
+    return query.mock.calls.filter(([params]) =>
+      String(params.query).includes('{credits_build:UInt64}'),
+    ).length;
+  } finally {
+    query.mockRestore();
+  }
+}
+
+async function project(database: string) {
+  const projection = new LogProjection(client, { database });
+  await projection.start();
+  return projection;
+}
+
+async function count(database: string, table: string): Promise<number> {
+  const result = await client.query({
+    query: 'SELECT count() AS n FROM {db:Identifier}.{table:Identifier}',
+    query_params: { db: database, table },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ n: string }>();
+  return Number(row?.n);
+}
+
+it('answers every model as the state does, before and after more events', async () => {
+  const database = await analytics.freshDatabase();
+  const state = new AnalyticsQueries(client, { database });
+  const kept = new AnalyticsQueries(client, { database, snapshots: true });
+  const shadow = newRuleSet(whatIf, 'shadow', 'ready');
+  await writeRuleSet(client, shadow, { database });
+  const { early, rest, late } = scenario();
+  const projection = await project(database);
+  await projection.project(early, { atHead: true });
+
+  const active = await state.ruleSet();
+  for (const rules of [active, shadow]) {
+    expect(await kept.takeSnapshot(rules)).not.toBeNull();
+    expect(await kept.takeAttributionCredits(rules)).not.toBeNull();
+  }
+  const before = new Map<RuleSet, string>();
+  for (const rules of [active, shadow]) {
+    // Seven models, unbounded and windowed, read the kept credits; "as of" never does.
+    expect(await keptReads(() => attribution(kept, rules))).toBe(14);
+    const expected = await attribution(state, rules);
+    expect(await attribution(kept, rules)).toBe(expected);
+    before.set(rules, expected);
+  }
+
+  // More events after the snapshots: leads of their own, then a touch of K1's visitor only.
+  await projection.project(rest, { atHead: true });
+  for (const rules of [active, shadow]) {
+    expect(await keptReads(() => attribution(kept, rules))).toBe(14);
+    expect(await attribution(kept, rules)).toBe(await attribution(state, rules));
+  }
+  await projection.project([late], { atHead: true });
+  for (const rules of [active, shadow]) {
+    const expected = await attribution(state, rules);
+    expect(expected).toContain('podcast');
+    expect(await keptReads(() => attribution(kept, rules))).toBe(14);
+    expect(await attribution(kept, rules)).toBe(expected);
+  }
+  await kept.close();
+});
+
+it('never reads a build killed before its marker, and is rebuilt with the snapshots', async () => {
+  const database = await analytics.freshDatabase();
+  const state = new AnalyticsQueries(client, { database });
+  const kept = new AnalyticsQueries(client, { database, snapshots: true });
+  const { early, rest, late } = scenario();
+  const projection = await project(database);
+  await projection.project([...early, ...rest, late], { atHead: true });
+  const active = await state.ruleSet();
+  const snapshot = await kept.takeSnapshot(active);
+  expect(await kept.takeAttributionCredits(active)).not.toBeNull();
+  const expected = await attribution(state, active);
+  expect(await attribution(kept, active)).toBe(expected);
+
+  // Rows of a build killed before its marker, of the same snapshot, with a lower build id than
+  // the marked one: nobody reads them.
+  await client.command({
+    query: `
+      INSERT INTO {db:Identifier}.lead_attribution_credits
+      SELECT snapshot_id, 0 AS build_id, kind, model, lead_id, captured_at, 'nobody', campaign,
+             leads * 7, won_code, pipeline_code, won_credit * 7, pipeline_credit * 7, visitor_id
+      FROM {db:Identifier}.lead_attribution_credits WHERE snapshot_id = {id:UInt64}`,
+    query_params: { db: database, id: snapshot!.id },
+  });
+  expect(await keptReads(() => attribution(kept, active))).toBe(7 * 2);
+  expect(await attribution(kept, active)).toBe(expected);
+
+  // A rebuild empties the credits with the snapshots; projected again, the views still agree.
+  await kept.whileSnapshotsSuspended(() => resetAnalytics(client, { database }));
+  expect(await count(database, 'lead_attribution_credits')).toBe(0);
+  expect(await count(database, 'lead_attribution_credit_markers')).toBe(0);
+  const again = await project(database);
+  await again.project([...early, ...rest, late], { atHead: true });
+  expect(await kept.takeSnapshot(active)).not.toBeNull();
+  expect(await kept.takeAttributionCredits(active)).not.toBeNull();
+  expect(await keptReads(() => attribution(kept, active))).toBe(14);
+  expect(await attribution(kept, active)).toBe(await attribution(state, active));
+  await kept.close();
+});

@@ -1,0 +1,307 @@
+/**
+ * Marketing attribution's per-lead rows kept per snapshot of the per-lead funnel (migrations
+ * 0030–0031), so that a request over "now" sums kept rows instead of splitting every lead's
+ * amount over its path and walking every lead's touch pairs (~1 CPU-s per model at 10M events;
+ * docs/performance.md, "Attribution from kept credits").
+ *
+ * A build is of one marked snapshot (lead-snapshots/, which this module only reads) under the
+ * snapshot's rule set: marketing-attribution.rows.sql over the snapshot's rows, summed per lead,
+ * once for the touched pairs and once per attribution model, plus the visitors each capture
+ * names; written whole under a fresh build id, then one marker row naming the build. A view
+ * reads it through marketing-attribution.kept.sql with the leads changed since the snapshot
+ * taken out and computed as the view always does (changedLeads below), so the answer is the
+ * view's at every moment:
+ *   - a lead's rows change only through its own events (the snapshot's changed leads: its
+ *     funnel row, its touch pairs) or through a touch of a visitor its capture names (kept here
+ *     as 'visitor' rows, and found by the touch's position past the snapshot's);
+ *   - a build killed before its marker leaves rows no reader names (dropped with the snapshot);
+ *   - a build is keyed by the snapshot's random id: once the snapshot is dropped (superseded, or
+ *     a rebuild truncating it) no view asks for it again, and its rows go too (dropSuperseded
+ *     here, resetAnalytics for a rebuild).
+ * It must never be read for a view "as of" a time, or for a snapshot a view is not reading.
+ *
+ * When: a view of a snapshot with no build starts one in the background and is answered from
+ * the snapshot as before; one build at a time per process.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  attributionModels,
+  resolveAttributionWeights,
+  type AttributionModel,
+} from '@tandem/domain';
+import {
+  analyticsDatabase,
+  analyticsTables,
+  type AnalyticsDatabaseOptions,
+} from '../../clickhouse/analytics.database';
+import type { RuleSet } from '../../rules/rule-sets';
+import type { FunnelSnapshot } from '../lead-snapshots/lead-funnel-snapshots';
+
+export interface AttributionCreditsOptions extends AnalyticsDatabaseOptions {
+  /** Builds of a dropped snapshot are dropped this long after their last write. */
+  readonly graceMs?: number;
+  /** A failed build of a snapshot is retried after this long. */
+  readonly retryAfterMs?: number;
+}
+
+/** The capture window the kept rows cover: the whole range of DateTime64(3). */
+const UNBOUNDED_CAPTURE = {
+  captured_from: '1900-01-01 00:00:00.000',
+  captured_to: '2299-12-31 23:59:59.999',
+} as const;
+const END_OF_TIME = UNBOUNDED_CAPTURE.captured_to;
+
+/** The rule set's parameters of one model (its dictionary's attribution section). */
+export function attributionParams(rules: RuleSet, model: AttributionModel) {
+  const weights = resolveAttributionWeights(rules.definition.attribution, model);
+  return {
+    model,
+    weight_first: String(weights.firstTouch),
+    weight_lead_creation: String(weights.leadCreation),
+    weight_opportunity_creation: String(weights.opportunityCreation),
+    weight_closed_won: String(weights.closedWon),
+    weight_others: String(weights.others),
+    half_life_ms: String(weights.halfLifeMs),
+  };
+}
+
+/** A random build id (63 bits, so it prints the same as UInt64 and as a JS string). */
+function newBuildId(): string {
+  return (randomBytes(8).readBigUInt64BE() >> 1n).toString();
+}
+
+export class AttributionCredits {
+  private readonly database: string;
+  private readonly graceMs: number;
+  private readonly retryAfterMs: number;
+  /** The one build being written in this process, if any. */
+  private building: Promise<string | null> | null = null;
+  private readonly failedAt = new Map<string, number>();
+  private stopped = false;
+  /** The last background failure, for whoever looks (a failure only costs speed). */
+  lastFailure: unknown = null;
+
+  /**
+   * `rowsOfSnapshot` is marketing-attribution.rows.sql over every row of a snapshot (bound as
+   * snapshot_id), no lead cut (AnalyticsQueries composes it from the files the view reads).
+   */
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly rowsOfSnapshot: () => Promise<string>,
+    options: AttributionCreditsOptions = {},
+  ) {
+    this.database = analyticsDatabase(options);
+    this.graceMs = options.graceMs ?? 5 * 60_000;
+    this.retryAfterMs = options.retryAfterMs ?? 60_000;
+  }
+
+  /**
+   * The build id of the complete credits of the snapshot, or null (read the snapshot): then
+   * starts writing them in the background, and never waits for it.
+   */
+  async current(snapshot: FunnelSnapshot, rules: RuleSet): Promise<string | null> {
+    if (this.stopped) return null;
+    const build = await this.latest(snapshot.id);
+    if (build === null) this.buildInBackground(snapshot, rules);
+    return build;
+  }
+
+  /** Writes the credits of the snapshot (of `rules`) now, after the build being written. */
+  async build(snapshot: FunnelSnapshot, rules: RuleSet): Promise<string | null> {
+    while (this.building !== null) await this.building.catch(() => undefined);
+    if (this.stopped) return null;
+    this.building = this.write(snapshot, rules);
+    try {
+      return await this.building;
+    } finally {
+      this.building = null;
+    }
+  }
+
+  /** Stops starting background work and waits for the build being written. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    await this.building?.catch(() => undefined);
+  }
+
+  /** The lowest marked build of the snapshot. */
+  async latest(snapshotId: string): Promise<string | null> {
+    const result = await this.client.query({
+      query: `
+        SELECT toString(build_id) AS build
+        FROM {db:Identifier}.{markers:Identifier}
+        WHERE snapshot_id = {snapshot_id:UInt64}
+        ORDER BY build_id
+        LIMIT 1`,
+      query_params: {
+        db: this.database,
+        markers: analyticsTables.leadAttributionCreditMarkers,
+        snapshot_id: snapshotId,
+      },
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<{ build: string }>();
+    return row?.build ?? null;
+  }
+
+  /**
+   * The leads whose kept rows the view recomputes, sorted: the snapshot's changed leads, and
+   * the leads whose capture names a visitor with a touch past the snapshot's position.
+   */
+  async changedLeads(
+    snapshot: FunnelSnapshot,
+    build: string,
+    changed: readonly string[],
+  ): Promise<string[]> {
+    const result = await this.client.query({
+      query: `
+        SELECT DISTINCT lead_id
+        FROM {db:Identifier}.{credits:Identifier}
+        WHERE snapshot_id = {snapshot_id:UInt64}
+          AND build_id = {build:UInt64}
+          AND kind = 'visitor'
+          AND visitor_id IN (
+              SELECT visitor_id FROM {db:Identifier}.{touches:Identifier}
+              WHERE global_position > {position:UInt64}
+          )`,
+      query_params: {
+        db: this.database,
+        credits: analyticsTables.leadAttributionCredits,
+        touches: analyticsTables.visitorTouches,
+        snapshot_id: snapshot.id,
+        build,
+        position: snapshot.position,
+      },
+      format: 'JSONCompactEachRow',
+    });
+    const touched = (await result.json<[string]>()).map(([lead]) => lead);
+    if (touched.length === 0) return [...changed];
+    return [...new Set([...changed, ...touched])].sort();
+  }
+
+  private buildInBackground(snapshot: FunnelSnapshot, rules: RuleSet): void {
+    if (this.building !== null || this.stopped) return;
+    if (Date.now() - (this.failedAt.get(snapshot.id) ?? -Infinity) < this.retryAfterMs) return;
+    this.build(snapshot, rules).catch((error: unknown) => {
+      this.failedAt.set(snapshot.id, Date.now());
+      this.lastFailure = error;
+    });
+  }
+
+  /** Rows (touched pairs, each model's credits, visitors), then marker, then dropped builds go. */
+  private async write(snapshot: FunnelSnapshot, rules: RuleSet): Promise<string | null> {
+    const done = await this.latest(snapshot.id);
+    if (done !== null) return done;
+    const params = {
+      db: this.database,
+      credits: analyticsTables.leadAttributionCredits,
+      markers: analyticsTables.leadAttributionCreditMarkers,
+      events: analyticsTables.leadEvents,
+      snapshot_id: snapshot.id,
+      build_id: newBuildId(),
+      rules_version: String(rules.rulesVersion),
+      definition_hash: rules.definitionHash,
+      sla_ms: String(rules.slaMs),
+      recorded_version: String(rules.kind === 'published' ? rules.rulesVersion : 0),
+      as_of: END_OF_TIME,
+      // Every row of the snapshot (_lead-funnel-snapshot.sql with no lead left out).
+      changed_leads: [],
+      ...UNBOUNDED_CAPTURE,
+    };
+    const rows = await this.rowsOfSnapshot();
+    // The touched pairs do not depend on the model: written once (bound to any model).
+    await this.client.command({
+      query: `
+        INSERT INTO {db:Identifier}.{credits:Identifier}
+        SELECT
+            {snapshot_id:UInt64}, {build_id:UInt64}, 'touched', '', lead_id,
+            assumeNotNull(captured_at), channel, campaign, sum(leads), NULL, NULL, 0, 0, ''
+        FROM (${rows})
+        WHERE leads != 0
+        GROUP BY lead_id, captured_at, channel, campaign`,
+      query_params: { ...params, ...attributionParams(rules, 'linear') },
+    });
+    for (const model of attributionModels) {
+      await this.client.command({
+        query: `
+          INSERT INTO {db:Identifier}.{credits:Identifier}
+          SELECT
+              {snapshot_id:UInt64}, {build_id:UInt64}, 'credit', {model:String}, lead_id,
+              assumeNotNull(captured_at), channel, campaign, 0, won_code, pipeline_code,
+              sum(won_credit), sum(pipeline_credit), ''
+          FROM (${rows})
+          WHERE leads = 0
+          GROUP BY lead_id, captured_at, channel, campaign, won_code, pipeline_code`,
+        query_params: { ...params, ...attributionParams(rules, model) },
+      });
+    }
+    // The visitors each capture names (as the view's stitched touches read them), after the
+    // rows: a touch of theirs past the snapshot's position makes the lead one to recompute.
+    await this.client.command({
+      query: `
+        INSERT INTO {db:Identifier}.{credits:Identifier}
+        SELECT DISTINCT
+            {snapshot_id:UInt64}, {build_id:UInt64}, 'visitor', '', lead_id,
+            toDateTime64(0, 3, 'UTC'), '', '', 0, NULL, NULL, 0, 0, visitor_id
+        FROM
+        (
+            SELECT lead_id, arrayJoin(JSONExtract(data, 'visitorIds', 'Array(String)')) AS visitor_id
+            FROM {db:Identifier}.{events:Identifier}
+            WHERE type = 'LeadCaptured' AND position(data, '"visitorIds"') > 0
+        )`,
+      query_params: params,
+    });
+    // The marker last, and only once every row is in: this is what makes the rows readable.
+    await this.client.command({
+      query: `
+        INSERT INTO {db:Identifier}.{markers:Identifier}
+        SELECT {snapshot_id:UInt64}, {build_id:UInt64}, count(), now64(3, 'UTC')
+        FROM {db:Identifier}.{credits:Identifier}
+        WHERE snapshot_id = {snapshot_id:UInt64} AND build_id = {build_id:UInt64}`,
+      query_params: params,
+    });
+    await this.dropSuperseded();
+    return this.latest(snapshot.id);
+  }
+
+  /**
+   * Drops the builds of snapshots no longer marked (superseded and dropped, or emptied by a
+   * rebuild) once untouched for the grace period: markers first, rows after, so a kill in
+   * between leaves rows without a marker, which the next pass drops.
+   */
+  private async dropSuperseded(): Promise<void> {
+    const result = await this.client.query({
+      query: `
+        SELECT toString(toUInt64(partition)) AS id
+        FROM system.parts
+        WHERE database = {db:String} AND table = {credits:String} AND active
+          AND toUInt64(partition) NOT IN (
+              SELECT snapshot_id FROM {db:Identifier}.{snapshot_markers:Identifier}
+          )
+        GROUP BY partition
+        HAVING max(modification_time) < now() - toIntervalSecond(intDiv({grace_ms:UInt64}, 1000))`,
+      query_params: {
+        db: this.database,
+        credits: analyticsTables.leadAttributionCredits,
+        snapshot_markers: analyticsTables.leadFunnelSnapshotMarkers,
+        grace_ms: String(this.graceMs),
+      },
+      format: 'JSONEachRow',
+    });
+    for (const { id } of await result.json<{ id: string }>()) {
+      await this.client.command({
+        query: 'DELETE FROM {db:Identifier}.{markers:Identifier} WHERE snapshot_id = {id:UInt64}',
+        query_params: {
+          db: this.database,
+          markers: analyticsTables.leadAttributionCreditMarkers,
+          id,
+        },
+      });
+      await this.client.command({
+        query: 'ALTER TABLE {db:Identifier}.{credits:Identifier} DROP PARTITION {id:UInt64}',
+        query_params: { db: this.database, credits: analyticsTables.leadAttributionCredits, id },
+      });
+    }
+  }
+}
