@@ -1,8 +1,8 @@
 /**
  * The embedded projector starts the views' snapshot of the active rule set once it reaches the
  * head (after a start with a backlog, and after a rebuild), and a marked snapshot starts its
- * day rollup, so that the first view request reads both instead of starting them and waiting
- * behind their writes. No view is requested anywhere in this spec.
+ * day rollup and its attribution credits, so that the first view request reads them instead of
+ * starting them and waiting behind their writes. No view is requested anywhere in this spec.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,6 +69,28 @@ async function rollupsOfLatest(api: FunnelApiFixture): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
+/** The marked attribution credits of the active set's latest snapshot. */
+async function creditsOfLatest(api: FunnelApiFixture): Promise<number> {
+  const analytics = api.app.get<AnalyticsHandle>(ANALYTICS);
+  const result = await analytics.client.query({
+    query: `
+      SELECT count() AS n FROM {db:Identifier}.lead_attribution_credit_markers
+      WHERE snapshot_id = (
+          SELECT snapshot_id FROM {db:Identifier}.lead_funnel_snapshot_markers
+          ORDER BY taken_at DESC LIMIT 1)`,
+    query_params: { db: analytics.database },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ n: string }>();
+  return Number(row?.n ?? 0);
+}
+
+const credited = (api: FunnelApiFixture) =>
+  eventually(
+    async () => ((await creditsOfLatest(api)) > 0 ? true : undefined),
+    'attribution credits of the latest snapshot',
+  );
+
 const rolledUp = (api: FunnelApiFixture) =>
   eventually(
     async () => ((await rollupsOfLatest(api)) > 0 ? true : undefined),
@@ -102,10 +124,12 @@ it('snapshots the views once the projection reaches the head, before any view as
   await waitForProjection(http);
   expect(await snapshotted(api)).toEqual([LEADS]);
   await rolledUp(api);
+  await credited(api);
 
   // A rebuild empties the snapshots with the tables; the projector takes one again at the head.
   await request(http).post('/ops/rebuild').set(asRole('ops')).expect(202);
   await waitForProjection(http);
   expect(await snapshotted(api)).toEqual([LEADS]);
   await rolledUp(api);
+  await credited(api);
 });

@@ -333,11 +333,13 @@ export class AnalyticsQueries {
         : new LeadFunnelSnapshots(client, () => this.stateFunnel(), {
             ...(snapshots === true ? {} : snapshots),
             database: this.database,
-            // A new snapshot's day rollup in the set's zone at once, not on the first trend.
+            // A new snapshot's day rollup in the set's zone and its attribution credits at
+            // once, not on the first trend or attribution request.
             onMarked: (snapshot, rules) => {
               this.rollups
                 ?.current(snapshot.id, calendarOf(rules, {}).timeZone)
                 .catch(() => undefined);
+              this.credits?.current(snapshot, rules).catch(() => undefined);
             },
           });
     this.rollups =

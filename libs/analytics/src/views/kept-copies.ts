@@ -1,5 +1,6 @@
 /**
- * What the kept copies of the views (the per-lead funnel snapshots, their day rollups) share:
+ * What the kept copies of the views (the per-lead funnel snapshots, their day rollups and
+ * attribution credits) share:
  * each copy is one partition of its rows table, keyed by its id, and counts only while a row of
  * its markers table names it.
  */

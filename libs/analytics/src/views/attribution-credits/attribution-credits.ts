@@ -20,8 +20,9 @@
  *     here, resetAnalytics for a rebuild).
  * It must never be read for a view "as of" a time, or for a snapshot a view is not reading.
  *
- * When: a view of a snapshot with no build starts one in the background and is answered from
- * the snapshot as before; one build at a time per process.
+ * When: a snapshot once marked starts its build in the background (AnalyticsQueries), and so
+ * does a view of a snapshot with no build, answered from the snapshot as before; one build at a
+ * time per process.
  */
 import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -37,6 +38,7 @@ import {
 } from '../../clickhouse/analytics.database';
 import type { RuleSet } from '../../rules/rule-sets';
 import type { FunnelSnapshot } from '../lead-snapshots/lead-funnel-snapshots';
+import { dropKeptCopies } from '../kept-copies';
 
 export interface AttributionCreditsOptions extends AnalyticsDatabaseOptions {
   /** Builds of a dropped snapshot are dropped this long after their last write. */
@@ -267,8 +269,7 @@ export class AttributionCredits {
 
   /**
    * Drops the builds of snapshots no longer marked (superseded and dropped, or emptied by a
-   * rebuild) once untouched for the grace period: markers first, rows after, so a kill in
-   * between leaves rows without a marker, which the next pass drops.
+   * rebuild) once untouched for the grace period (kept-copies.ts: markers first, rows after).
    */
   private async dropSuperseded(): Promise<void> {
     const result = await this.client.query({
@@ -289,19 +290,15 @@ export class AttributionCredits {
       },
       format: 'JSONEachRow',
     });
-    for (const { id } of await result.json<{ id: string }>()) {
-      await this.client.command({
-        query: 'DELETE FROM {db:Identifier}.{markers:Identifier} WHERE snapshot_id = {id:UInt64}',
-        query_params: {
-          db: this.database,
-          markers: analyticsTables.leadAttributionCreditMarkers,
-          id,
-        },
-      });
-      await this.client.command({
-        query: 'ALTER TABLE {db:Identifier}.{credits:Identifier} DROP PARTITION {id:UInt64}',
-        query_params: { db: this.database, credits: analyticsTables.leadAttributionCredits, id },
-      });
-    }
+    const orphaned = await result.json<{ id: string }>();
+    await dropKeptCopies(
+      this.client,
+      this.database,
+      {
+        markers: analyticsTables.leadAttributionCreditMarkers,
+        rows: analyticsTables.leadAttributionCredits,
+      },
+      orphaned.map(({ id }) => id),
+    );
   }
 }
