@@ -342,15 +342,21 @@ export class AnalyticsQueries {
               this.credits?.current(snapshot, rules).catch(() => undefined);
             },
           });
+    // What is kept per snapshot is built in the background, behind the views' reads.
+    const readsFirst = () => this.snapshots?.readersQuiet() ?? Promise.resolve();
     this.rollups =
       snapshots === false || options.rollups === false
         ? null
-        : new FunnelRollups(client, () => this.snapshotMoments(), { database: this.database });
+        : new FunnelRollups(client, () => this.snapshotMoments(), {
+            database: this.database,
+            beforeStatement: readsFirst,
+          });
     this.credits =
       snapshots === false || options.attributionCredits === false
         ? null
         : new AttributionCredits(client, () => this.snapshotAttributionRows(), {
             database: this.database,
+            beforeStatement: readsFirst,
           });
   }
 

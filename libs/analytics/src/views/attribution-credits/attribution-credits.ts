@@ -41,6 +41,11 @@ import type { FunnelSnapshot } from '../lead-snapshots/lead-funnel-snapshots';
 import { dropKeptCopies } from '../kept-copies';
 
 export interface AttributionCreditsOptions extends AnalyticsDatabaseOptions {
+  /**
+   * Awaited before each statement of a build (LeadFunnelSnapshots.readersQuiet): view reads in
+   * flight go first.
+   */
+  readonly beforeStatement?: () => Promise<void>;
   /** Builds of a dropped snapshot are dropped this long after their last write. */
   readonly graceMs?: number;
   /** A failed build of a snapshot is retried after this long. */
@@ -76,6 +81,7 @@ function newBuildId(): string {
 export class AttributionCredits {
   private readonly database: string;
   private readonly graceMs: number;
+  private readonly beforeStatement: () => Promise<void>;
   private readonly retryAfterMs: number;
   /** The one build being written in this process, if any. */
   private building: Promise<string | null> | null = null;
@@ -96,6 +102,7 @@ export class AttributionCredits {
     this.database = analyticsDatabase(options);
     this.graceMs = options.graceMs ?? 5 * 60_000;
     this.retryAfterMs = options.retryAfterMs ?? 60_000;
+    this.beforeStatement = options.beforeStatement ?? (() => Promise.resolve());
   }
 
   /**
@@ -213,6 +220,7 @@ export class AttributionCredits {
     };
     const rows = await this.rowsOfSnapshot();
     // The touched pairs do not depend on the model: written once (bound to any model).
+    await this.beforeStatement();
     await this.client.command({
       query: `
         INSERT INTO {db:Identifier}.{credits:Identifier}
@@ -225,6 +233,7 @@ export class AttributionCredits {
       query_params: { ...params, ...attributionParams(rules, 'linear') },
     });
     for (const model of attributionModels) {
+      await this.beforeStatement();
       await this.client.command({
         query: `
           INSERT INTO {db:Identifier}.{credits:Identifier}
@@ -240,6 +249,7 @@ export class AttributionCredits {
     }
     // The visitors each capture names (as the view's stitched touches read them), after the
     // rows: a touch of theirs past the snapshot's position makes the lead one to recompute.
+    await this.beforeStatement();
     await this.client.command({
       query: `
         INSERT INTO {db:Identifier}.{credits:Identifier}

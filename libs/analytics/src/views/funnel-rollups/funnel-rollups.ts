@@ -30,6 +30,11 @@ import {
 import { dropKeptCopies } from '../kept-copies';
 
 export interface FunnelRollupsOptions extends AnalyticsDatabaseOptions {
+  /**
+   * Awaited before each statement of a build (LeadFunnelSnapshots.readersQuiet): view reads in
+   * flight go first.
+   */
+  readonly beforeStatement?: () => Promise<void>;
   /** Rollups of a dropped snapshot are dropped this long after their last write. */
   readonly graceMs?: number;
   /** A failed build of a (snapshot, zone) is retried after this long. */
@@ -50,6 +55,7 @@ function newBuildId(): string {
 export class FunnelRollups {
   private readonly database: string;
   private readonly graceMs: number;
+  private readonly beforeStatement: () => Promise<void>;
   private readonly retryAfterMs: number;
   /** The one rollup being written in this process, if any. */
   private building: Promise<string | null> | null = null;
@@ -70,6 +76,7 @@ export class FunnelRollups {
     this.database = analyticsDatabase(options);
     this.graceMs = options.graceMs ?? 5 * 60_000;
     this.retryAfterMs = options.retryAfterMs ?? 60_000;
+    this.beforeStatement = options.beforeStatement ?? (() => Promise.resolve());
   }
 
   /**
@@ -148,6 +155,7 @@ export class FunnelRollups {
       changed_leads: [],
       ...UNBOUNDED_CAPTURE,
     };
+    await this.beforeStatement();
     await this.client.command({
       query: `
         INSERT INTO {db:Identifier}.{rollups:Identifier}

@@ -138,9 +138,9 @@ export class LeadFunnelSnapshots {
   private readonly chunkRows: number;
   private readonly yieldMs: number;
   private readonly onMarked: (snapshot: FunnelSnapshot, rules: RuleSet) => void;
-  /** View reads in flight (`reading`), and the snapshot range waiting for them to end. */
+  /** View reads in flight (`reading`), and the background statements waiting for them to end. */
   private readers = 0;
-  private readersDone: (() => void) | null = null;
+  private readonly waitingForReaders = new Set<() => void>();
   /** The one snapshot being written in this process, if any. */
   private taking: Promise<FunnelSnapshot | null> | null = null;
   private readonly startedAt = new Map<string, number>();
@@ -182,20 +182,24 @@ export class LeadFunnelSnapshots {
       return await work();
     } finally {
       this.readers -= 1;
-      if (this.readers === 0) this.readersDone?.();
+      if (this.readers === 0) for (const resume of this.waitingForReaders) resume();
     }
   }
 
-  /** Resolves once no view read is in flight, or after `yieldMs`. */
-  private async readersQuiet(): Promise<void> {
+  /**
+   * Resolves once no view read is in flight, or after `yieldMs`: what a background statement
+   * over the views' tables awaits before it starts (this snapshot's ranges, and what is kept
+   * per snapshot: day rollups, attribution credits), so that reads go first.
+   */
+  async readersQuiet(): Promise<void> {
     if (this.readers === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => (this.readersDone = resolve)),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.yieldMs))),
-    ]);
+    let resume = () => {};
+    const ended = new Promise<void>((resolve) => (resume = resolve));
+    this.waitingForReaders.add(resume);
+    const timer = setTimeout(resume, this.yieldMs);
+    await ended;
     clearTimeout(timer);
-    this.readersDone = null;
+    this.waitingForReaders.delete(resume);
   }
 
   /**

@@ -92,3 +92,23 @@ it('does not wait for reads longer than yieldMs', async () => {
   release();
   await endless;
 });
+
+it('holds every background statement while a read is in flight, and lets them all go after', async () => {
+  const snapshots = new LeadFunnelSnapshots(fakeClient([]), async () => 'SELECT 1', {
+    yieldMs: 60_000,
+  });
+  let release = () => {};
+  const read = snapshots.reading(() => new Promise<void>((resolve) => (release = resolve)));
+  const started: string[] = [];
+  // A snapshot's range, a day rollup's and the attribution credits' statements, say.
+  const waiting = ['range', 'rollup', 'credits'].map((name) =>
+    snapshots.readersQuiet().then(() => started.push(name)),
+  );
+  await tick();
+  await tick();
+  expect(started).toEqual([]);
+  release();
+  await read;
+  await Promise.all(waiting);
+  expect(started.sort()).toEqual(['credits', 'range', 'rollup']);
+});
