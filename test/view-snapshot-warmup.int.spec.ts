@@ -53,37 +53,28 @@ async function snapshotLeads(api: FunnelApiFixture): Promise<number[]> {
   return (await result.json<{ leads: string }>()).map((row) => Number(row.leads));
 }
 
-/** The marked day rollups (trend, targets) of the active set's latest snapshot. */
-async function rollupsOfLatest(api: FunnelApiFixture): Promise<number> {
+/**
+ * How many builds of what is kept per snapshot (`markers`: the day rollups' or the attribution
+ * credits' marker table) are marked for the latest snapshot.
+ */
+async function keptOfLatest(api: FunnelApiFixture, markers: string): Promise<number> {
   const analytics = api.app.get<AnalyticsHandle>(ANALYTICS);
   const result = await analytics.client.query({
     query: `
-      SELECT count() AS n FROM {db:Identifier}.lead_funnel_rollup_markers
+      SELECT count() AS n FROM {db:Identifier}.{markers:Identifier}
       WHERE snapshot_id = (
           SELECT snapshot_id FROM {db:Identifier}.lead_funnel_snapshot_markers
           ORDER BY taken_at DESC LIMIT 1)`,
-    query_params: { db: analytics.database },
+    query_params: { db: analytics.database, markers },
     format: 'JSONEachRow',
   });
   const [row] = await result.json<{ n: string }>();
   return Number(row?.n ?? 0);
 }
 
-/** The marked attribution credits of the active set's latest snapshot. */
-async function creditsOfLatest(api: FunnelApiFixture): Promise<number> {
-  const analytics = api.app.get<AnalyticsHandle>(ANALYTICS);
-  const result = await analytics.client.query({
-    query: `
-      SELECT count() AS n FROM {db:Identifier}.lead_attribution_credit_markers
-      WHERE snapshot_id = (
-          SELECT snapshot_id FROM {db:Identifier}.lead_funnel_snapshot_markers
-          ORDER BY taken_at DESC LIMIT 1)`,
-    query_params: { db: analytics.database },
-    format: 'JSONEachRow',
-  });
-  const [row] = await result.json<{ n: string }>();
-  return Number(row?.n ?? 0);
-}
+const rollupsOfLatest = (api: FunnelApiFixture) => keptOfLatest(api, 'lead_funnel_rollup_markers');
+const creditsOfLatest = (api: FunnelApiFixture) =>
+  keptOfLatest(api, 'lead_attribution_credit_markers');
 
 const credited = (api: FunnelApiFixture) =>
   eventually(

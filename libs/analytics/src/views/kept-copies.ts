@@ -4,7 +4,94 @@
  * each copy is one partition of its rows table, keyed by its id, and counts only while a row of
  * its markers table names it.
  */
+import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { analyticsDatabase, type AnalyticsDatabaseOptions } from '../clickhouse/analytics.database';
+
+/** A random build id (63 bits, so it prints the same as UInt64 and as a JS string). */
+export function newBuildId(): string {
+  return (randomBytes(8).readBigUInt64BE() >> 1n).toString();
+}
+
+export interface KeptBuildsOptions extends AnalyticsDatabaseOptions {
+  /** Builds of a dropped snapshot are dropped this long after their last write. */
+  readonly graceMs?: number;
+  /** A failed build is retried after this long. */
+  readonly retryAfterMs?: number;
+  /**
+   * Awaited before each heavy statement of a build (LeadFunnelSnapshots.readersQuiet): view
+   * reads in flight go first.
+   */
+  readonly beforeStatement?: () => Promise<void>;
+}
+
+/**
+ * What builds a copy kept per snapshot (day rollups, attribution credits): one build at a time
+ * per process, started in the background by the read that found none (not again for
+ * `retryAfterMs` after it failed), and waited for on close. Subclasses write a build (rows, then
+ * marker) and name what a build is of.
+ */
+export abstract class KeptBuilds<Of extends unknown[]> {
+  protected readonly database: string;
+  protected readonly graceMs: number;
+  protected readonly beforeStatement: () => Promise<void>;
+  private readonly retryAfterMs: number;
+  /** The one build being written in this process, if any. */
+  private building: Promise<string | null> | null = null;
+  private readonly failedAt = new Map<string, number>();
+  private stopped = false;
+  /** The last background failure, for whoever looks (a failure only costs speed). */
+  lastFailure: unknown = null;
+
+  constructor(
+    protected readonly client: ClickHouseClient,
+    options: KeptBuildsOptions,
+  ) {
+    this.database = analyticsDatabase(options);
+    this.graceMs = options.graceMs ?? 5 * 60_000;
+    this.retryAfterMs = options.retryAfterMs ?? 60_000;
+    this.beforeStatement = options.beforeStatement ?? (() => Promise.resolve());
+  }
+
+  /** Writes a build now (after the one being written) and returns the complete build's id. */
+  async build(...of: Of): Promise<string | null> {
+    while (this.building !== null) await this.building.catch(() => undefined);
+    if (this.stopped) return null;
+    this.building = this.write(...of);
+    try {
+      return await this.building;
+    } finally {
+      this.building = null;
+    }
+  }
+
+  /** Stops starting background work and waits for the build being written. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    await this.building?.catch(() => undefined);
+  }
+
+  protected get closed(): boolean {
+    return this.stopped;
+  }
+
+  /** Starts a build unless one is being written, or this one failed lately. */
+  protected buildInBackground(...of: Of): void {
+    if (this.building !== null || this.stopped) return;
+    const name = this.nameOf(...of);
+    if (Date.now() - (this.failedAt.get(name) ?? -Infinity) < this.retryAfterMs) return;
+    this.build(...of).catch((error: unknown) => {
+      this.failedAt.set(name, Date.now());
+      this.lastFailure = error;
+    });
+  }
+
+  /** Rows, then marker (then superseded builds go); the complete build's id. */
+  protected abstract write(...of: Of): Promise<string | null>;
+
+  /** What a build is of, as failures are remembered. */
+  protected abstract nameOf(...of: Of): string;
+}
 
 /**
  * Drops the copies `ids`: each one's marker first, then its partition, so a kill in between

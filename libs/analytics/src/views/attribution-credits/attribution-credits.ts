@@ -24,33 +24,18 @@
  * does a view of a snapshot with no build, answered from the snapshot as before; one build at a
  * time per process.
  */
-import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   attributionModels,
   resolveAttributionWeights,
   type AttributionModel,
 } from '@tandem/domain';
-import {
-  analyticsDatabase,
-  analyticsTables,
-  type AnalyticsDatabaseOptions,
-} from '../../clickhouse/analytics.database';
+import { analyticsTables } from '../../clickhouse/analytics.database';
 import type { RuleSet } from '../../rules/rule-sets';
 import type { FunnelSnapshot } from '../lead-snapshots/lead-funnel-snapshots';
-import { dropKeptCopies } from '../kept-copies';
+import { dropKeptCopies, KeptBuilds, newBuildId, type KeptBuildsOptions } from '../kept-copies';
 
-export interface AttributionCreditsOptions extends AnalyticsDatabaseOptions {
-  /**
-   * Awaited before each statement of a build (LeadFunnelSnapshots.readersQuiet): view reads in
-   * flight go first.
-   */
-  readonly beforeStatement?: () => Promise<void>;
-  /** Builds of a dropped snapshot are dropped this long after their last write. */
-  readonly graceMs?: number;
-  /** A failed build of a snapshot is retried after this long. */
-  readonly retryAfterMs?: number;
-}
+export type AttributionCreditsOptions = KeptBuildsOptions;
 
 /** The capture window the kept rows cover: the whole range of DateTime64(3). */
 const UNBOUNDED_CAPTURE = {
@@ -73,36 +58,17 @@ export function attributionParams(rules: RuleSet, model: AttributionModel) {
   };
 }
 
-/** A random build id (63 bits, so it prints the same as UInt64 and as a JS string). */
-function newBuildId(): string {
-  return (randomBytes(8).readBigUInt64BE() >> 1n).toString();
-}
-
-export class AttributionCredits {
-  private readonly database: string;
-  private readonly graceMs: number;
-  private readonly beforeStatement: () => Promise<void>;
-  private readonly retryAfterMs: number;
-  /** The one build being written in this process, if any. */
-  private building: Promise<string | null> | null = null;
-  private readonly failedAt = new Map<string, number>();
-  private stopped = false;
-  /** The last background failure, for whoever looks (a failure only costs speed). */
-  lastFailure: unknown = null;
-
+export class AttributionCredits extends KeptBuilds<[snapshot: FunnelSnapshot, rules: RuleSet]> {
   /**
    * `rowsOfSnapshot` is marketing-attribution.rows.sql over every row of a snapshot (bound as
    * snapshot_id), no lead cut (AnalyticsQueries composes it from the files the view reads).
    */
   constructor(
-    private readonly client: ClickHouseClient,
+    client: ClickHouseClient,
     private readonly rowsOfSnapshot: () => Promise<string>,
     options: AttributionCreditsOptions = {},
   ) {
-    this.database = analyticsDatabase(options);
-    this.graceMs = options.graceMs ?? 5 * 60_000;
-    this.retryAfterMs = options.retryAfterMs ?? 60_000;
-    this.beforeStatement = options.beforeStatement ?? (() => Promise.resolve());
+    super(client, options);
   }
 
   /**
@@ -110,28 +76,10 @@ export class AttributionCredits {
    * starts writing them in the background, and never waits for it.
    */
   async current(snapshot: FunnelSnapshot, rules: RuleSet): Promise<string | null> {
-    if (this.stopped) return null;
+    if (this.closed) return null;
     const build = await this.latest(snapshot.id);
     if (build === null) this.buildInBackground(snapshot, rules);
     return build;
-  }
-
-  /** Writes the credits of the snapshot (of `rules`) now, after the build being written. */
-  async build(snapshot: FunnelSnapshot, rules: RuleSet): Promise<string | null> {
-    while (this.building !== null) await this.building.catch(() => undefined);
-    if (this.stopped) return null;
-    this.building = this.write(snapshot, rules);
-    try {
-      return await this.building;
-    } finally {
-      this.building = null;
-    }
-  }
-
-  /** Stops starting background work and waits for the build being written. */
-  async close(): Promise<void> {
-    this.stopped = true;
-    await this.building?.catch(() => undefined);
   }
 
   /** The lowest marked build of the snapshot. */
@@ -189,17 +137,12 @@ export class AttributionCredits {
     return [...new Set([...changed, ...touched])].sort();
   }
 
-  private buildInBackground(snapshot: FunnelSnapshot, rules: RuleSet): void {
-    if (this.building !== null || this.stopped) return;
-    if (Date.now() - (this.failedAt.get(snapshot.id) ?? -Infinity) < this.retryAfterMs) return;
-    this.build(snapshot, rules).catch((error: unknown) => {
-      this.failedAt.set(snapshot.id, Date.now());
-      this.lastFailure = error;
-    });
+  protected nameOf(snapshot: FunnelSnapshot): string {
+    return snapshot.id;
   }
 
   /** Rows (touched pairs, each model's credits, visitors), then marker, then dropped builds go. */
-  private async write(snapshot: FunnelSnapshot, rules: RuleSet): Promise<string | null> {
+  protected async write(snapshot: FunnelSnapshot, rules: RuleSet): Promise<string | null> {
     const done = await this.latest(snapshot.id);
     if (done !== null) return done;
     const params = {

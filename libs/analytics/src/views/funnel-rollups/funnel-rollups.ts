@@ -20,26 +20,11 @@
  * When: a view of a snapshot and zone with no rollup starts one in the background and is
  * answered from the snapshot as before; one build at a time per process.
  */
-import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import {
-  analyticsDatabase,
-  analyticsTables,
-  type AnalyticsDatabaseOptions,
-} from '../../clickhouse/analytics.database';
-import { dropKeptCopies } from '../kept-copies';
+import { analyticsTables } from '../../clickhouse/analytics.database';
+import { dropKeptCopies, KeptBuilds, newBuildId, type KeptBuildsOptions } from '../kept-copies';
 
-export interface FunnelRollupsOptions extends AnalyticsDatabaseOptions {
-  /**
-   * Awaited before each statement of a build (LeadFunnelSnapshots.readersQuiet): view reads in
-   * flight go first.
-   */
-  readonly beforeStatement?: () => Promise<void>;
-  /** Rollups of a dropped snapshot are dropped this long after their last write. */
-  readonly graceMs?: number;
-  /** A failed build of a (snapshot, zone) is retried after this long. */
-  readonly retryAfterMs?: number;
-}
+export type FunnelRollupsOptions = KeptBuildsOptions;
 
 /** The capture window the trend's kept moments cover: the whole range of DateTime64(3). */
 export const UNBOUNDED_CAPTURE = {
@@ -47,36 +32,17 @@ export const UNBOUNDED_CAPTURE = {
   captured_to: '2299-12-31 23:59:59.999',
 } as const;
 
-/** A random build id (63 bits, so it prints the same as UInt64 and as a JS string). */
-function newBuildId(): string {
-  return (randomBytes(8).readBigUInt64BE() >> 1n).toString();
-}
-
-export class FunnelRollups {
-  private readonly database: string;
-  private readonly graceMs: number;
-  private readonly beforeStatement: () => Promise<void>;
-  private readonly retryAfterMs: number;
-  /** The one rollup being written in this process, if any. */
-  private building: Promise<string | null> | null = null;
-  private readonly failedAt = new Map<string, number>();
-  private stopped = false;
-  /** The last background failure, for whoever looks (a failure only costs speed). */
-  lastFailure: unknown = null;
-
+export class FunnelRollups extends KeptBuilds<[snapshotId: string, timeZone: string]> {
   /**
    * `momentsOfSnapshot` is _funnel-rollup-moments.sql over a snapshot's rows
    * (AnalyticsQueries composes it from the same files the views read).
    */
   constructor(
-    private readonly client: ClickHouseClient,
+    client: ClickHouseClient,
     private readonly momentsOfSnapshot: () => Promise<string>,
     options: FunnelRollupsOptions = {},
   ) {
-    this.database = analyticsDatabase(options);
-    this.graceMs = options.graceMs ?? 5 * 60_000;
-    this.retryAfterMs = options.retryAfterMs ?? 60_000;
-    this.beforeStatement = options.beforeStatement ?? (() => Promise.resolve());
+    super(client, options);
   }
 
   /**
@@ -84,28 +50,10 @@ export class FunnelRollups {
    * snapshot): then starts writing one in the background, and never waits for it.
    */
   async current(snapshotId: string, timeZone: string): Promise<string | null> {
-    if (this.stopped) return null;
+    if (this.closed) return null;
     const build = await this.latest(snapshotId, timeZone);
     if (build === null) this.buildInBackground(snapshotId, timeZone);
     return build;
-  }
-
-  /** Writes the rollup of the snapshot in the zone now (after the one being written). */
-  async build(snapshotId: string, timeZone: string): Promise<string | null> {
-    while (this.building !== null) await this.building.catch(() => undefined);
-    if (this.stopped) return null;
-    this.building = this.write(snapshotId, timeZone);
-    try {
-      return await this.building;
-    } finally {
-      this.building = null;
-    }
-  }
-
-  /** Stops starting background work and waits for the rollup being written. */
-  async close(): Promise<void> {
-    this.stopped = true;
-    await this.building?.catch(() => undefined);
   }
 
   /** The lowest marked build of the snapshot in the zone (complete builds hold the same rows). */
@@ -129,18 +77,12 @@ export class FunnelRollups {
     return row?.build ?? null;
   }
 
-  private buildInBackground(snapshotId: string, timeZone: string): void {
-    if (this.building !== null || this.stopped) return;
-    const name = `${snapshotId}/${timeZone}`;
-    if (Date.now() - (this.failedAt.get(name) ?? -Infinity) < this.retryAfterMs) return;
-    this.build(snapshotId, timeZone).catch((error: unknown) => {
-      this.failedAt.set(name, Date.now());
-      this.lastFailure = error;
-    });
+  protected nameOf(snapshotId: string, timeZone: string): string {
+    return `${snapshotId}/${timeZone}`;
   }
 
   /** Rows, then marker, then the rollups of dropped snapshots go. */
-  private async write(snapshotId: string, timeZone: string): Promise<string | null> {
+  protected async write(snapshotId: string, timeZone: string): Promise<string | null> {
     const done = await this.latest(snapshotId, timeZone);
     if (done !== null) return done;
     const params = {
