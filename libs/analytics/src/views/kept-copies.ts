@@ -6,7 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { analyticsDatabase, type AnalyticsDatabaseOptions } from '../clickhouse/analytics.database';
+import {
+  analyticsDatabase,
+  analyticsTables,
+  type AnalyticsDatabaseOptions,
+} from '../clickhouse/analytics.database';
 
 /** A random build id (63 bits, so it prints the same as UInt64 and as a JS string). */
 export function newBuildId(): string {
@@ -84,6 +88,41 @@ export abstract class KeptBuilds<Of extends unknown[]> {
       this.failedAt.set(name, Date.now());
       this.lastFailure = error;
     });
+  }
+
+  /**
+   * Drops the builds of snapshots no longer marked (superseded and dropped, or emptied by a
+   * rebuild) once untouched for the grace period: markers first, rows after (dropKeptCopies).
+   */
+  protected async dropOrphaned(tables: {
+    readonly markers: string;
+    readonly rows: string;
+  }): Promise<void> {
+    const result = await this.client.query({
+      query: `
+        SELECT toString(toUInt64(partition)) AS id
+        FROM system.parts
+        WHERE database = {db:String} AND table = {rows:String} AND active
+          AND toUInt64(partition) NOT IN (
+              SELECT snapshot_id FROM {db:Identifier}.{snapshot_markers:Identifier}
+          )
+        GROUP BY partition
+        HAVING max(modification_time) < now() - toIntervalSecond(intDiv({grace_ms:UInt64}, 1000))`,
+      query_params: {
+        db: this.database,
+        rows: tables.rows,
+        snapshot_markers: analyticsTables.leadFunnelSnapshotMarkers,
+        grace_ms: String(this.graceMs),
+      },
+      format: 'JSONEachRow',
+    });
+    const orphaned = await result.json<{ id: string }>();
+    await dropKeptCopies(
+      this.client,
+      this.database,
+      tables,
+      orphaned.map(({ id }) => id),
+    );
   }
 
   /** Rows, then marker (then superseded builds go); the complete build's id. */

@@ -33,7 +33,7 @@ import {
 import { analyticsTables } from '../../clickhouse/analytics.database';
 import type { RuleSet } from '../../rules/rule-sets';
 import type { FunnelSnapshot } from '../lead-snapshots/lead-funnel-snapshots';
-import { dropKeptCopies, KeptBuilds, newBuildId, type KeptBuildsOptions } from '../kept-copies';
+import { KeptBuilds, newBuildId, type KeptBuildsOptions } from '../kept-copies';
 
 export type AttributionCreditsOptions = KeptBuildsOptions;
 
@@ -216,42 +216,10 @@ export class AttributionCredits extends KeptBuilds<[snapshot: FunnelSnapshot, ru
         WHERE snapshot_id = {snapshot_id:UInt64} AND build_id = {build_id:UInt64}`,
       query_params: params,
     });
-    await this.dropSuperseded();
-    return this.latest(snapshot.id);
-  }
-
-  /**
-   * Drops the builds of snapshots no longer marked (superseded and dropped, or emptied by a
-   * rebuild) once untouched for the grace period (kept-copies.ts: markers first, rows after).
-   */
-  private async dropSuperseded(): Promise<void> {
-    const result = await this.client.query({
-      query: `
-        SELECT toString(toUInt64(partition)) AS id
-        FROM system.parts
-        WHERE database = {db:String} AND table = {credits:String} AND active
-          AND toUInt64(partition) NOT IN (
-              SELECT snapshot_id FROM {db:Identifier}.{snapshot_markers:Identifier}
-          )
-        GROUP BY partition
-        HAVING max(modification_time) < now() - toIntervalSecond(intDiv({grace_ms:UInt64}, 1000))`,
-      query_params: {
-        db: this.database,
-        credits: analyticsTables.leadAttributionCredits,
-        snapshot_markers: analyticsTables.leadFunnelSnapshotMarkers,
-        grace_ms: String(this.graceMs),
-      },
-      format: 'JSONEachRow',
+    await this.dropOrphaned({
+      markers: analyticsTables.leadAttributionCreditMarkers,
+      rows: analyticsTables.leadAttributionCredits,
     });
-    const orphaned = await result.json<{ id: string }>();
-    await dropKeptCopies(
-      this.client,
-      this.database,
-      {
-        markers: analyticsTables.leadAttributionCreditMarkers,
-        rows: analyticsTables.leadAttributionCredits,
-      },
-      orphaned.map(({ id }) => id),
-    );
+    return this.latest(snapshot.id);
   }
 }

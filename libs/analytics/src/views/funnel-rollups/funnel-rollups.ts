@@ -22,7 +22,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { analyticsTables } from '../../clickhouse/analytics.database';
-import { dropKeptCopies, KeptBuilds, newBuildId, type KeptBuildsOptions } from '../kept-copies';
+import { KeptBuilds, newBuildId, type KeptBuildsOptions } from '../kept-copies';
 
 export type FunnelRollupsOptions = KeptBuildsOptions;
 
@@ -118,40 +118,10 @@ export class FunnelRollups extends KeptBuilds<[snapshotId: string, timeZone: str
           AND build_id = {build_id:UInt64}`,
       query_params: params,
     });
-    await this.dropSuperseded();
-    return this.latest(snapshotId, timeZone);
-  }
-
-  /**
-   * Drops the rollups of snapshots no longer marked (superseded and dropped, or emptied by a
-   * rebuild) once untouched for the grace period: markers first, rows after, so a kill in
-   * between leaves rows without a marker, which the next pass drops.
-   */
-  private async dropSuperseded(): Promise<void> {
-    const result = await this.client.query({
-      query: `
-        SELECT toString(toUInt64(partition)) AS id
-        FROM system.parts
-        WHERE database = {db:String} AND table = {rollups:String} AND active
-          AND toUInt64(partition) NOT IN (
-              SELECT snapshot_id FROM {db:Identifier}.{snapshot_markers:Identifier}
-          )
-        GROUP BY partition
-        HAVING max(modification_time) < now() - toIntervalSecond(intDiv({grace_ms:UInt64}, 1000))`,
-      query_params: {
-        db: this.database,
-        rollups: analyticsTables.leadFunnelRollups,
-        snapshot_markers: analyticsTables.leadFunnelSnapshotMarkers,
-        grace_ms: String(this.graceMs),
-      },
-      format: 'JSONEachRow',
+    await this.dropOrphaned({
+      markers: analyticsTables.leadFunnelRollupMarkers,
+      rows: analyticsTables.leadFunnelRollups,
     });
-    const orphaned = await result.json<{ id: string }>();
-    await dropKeptCopies(
-      this.client,
-      this.database,
-      { markers: analyticsTables.leadFunnelRollupMarkers, rows: analyticsTables.leadFunnelRollups },
-      orphaned.map(({ id }) => id),
-    );
+    return this.latest(snapshotId, timeZone);
   }
 }
