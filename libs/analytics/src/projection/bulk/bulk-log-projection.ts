@@ -169,18 +169,25 @@ export class BulkLogProjection {
       await this.source.loadSlice(this.client, this.database, after, upTo, next);
       return this.count();
     }
-    await this.client.command({
-      query: `
-        INSERT INTO {db:Identifier}.event_log_staging
+    // Two halves, each on a PostgreSQL connection of its own: the server renders the rows
+    // (jsonb as text) on both cores, while ClickHouse reads them.
+    const middle = after + (upTo - after) / 2n;
+    const half = (from: string, to: string) => `
         SELECT global_position, stream_id, stream_revision, event_id, event_type,
                schema_version, data, metadata, recorded_at
         FROM postgresql({address:String}, {database:String}, 'events', {user:String},
                         {password:String}, {schema:String})
-        WHERE global_position > {after:UInt64} AND global_position <= {up_to:UInt64}`,
+        WHERE global_position > {${from}:UInt64} AND global_position <= {${to}:UInt64}`;
+    await this.client.command({
+      query: `INSERT INTO {db:Identifier}.event_log_staging
+        ${half('after', 'middle')}
+        UNION ALL
+        ${half('middle', 'up_to')}`,
       query_params: {
         db: this.database,
         ...this.source,
         after: after.toString(),
+        middle: middle.toString(),
         up_to: upTo.toString(),
       },
     });
