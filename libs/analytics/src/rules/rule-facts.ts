@@ -436,8 +436,12 @@ export async function writeRuleFacts(
   return { rows: facts.length, events };
 }
 
-/** Leads per computeRuleFacts call in a catch-up pass: one query and one insert each. */
-export const RULE_FACTS_CHUNK_LEADS = 2_000;
+/**
+ * Leads per chunk of a catch-up pass: one query and one insert each. 5,000 rather than 2,000:
+ * at 1M events the pass took 2.0 s instead of 2.5 s (fewer statements and parts); 10,000 and
+ * 20,000 gained nothing more, and two chunks are held at a time (the next one read ahead).
+ */
+export const RULE_FACTS_CHUNK_LEADS = 5_000;
 
 /**
  * Recomputes the rows of every lead with an event at a global position in (after, upTo], under
