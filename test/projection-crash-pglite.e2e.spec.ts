@@ -71,6 +71,8 @@ describeWhenPglite('SIGKILL at random moments, embedded PGlite store', () => {
     // Set-based catch-up from a few hundred events behind, in small slices: kills land inside.
     TANDEM_BULK_CATCHUP_MIN_EVENTS: '300',
     TANDEM_BULK_CATCHUP_SLICE_EVENTS: '700',
+    // The views' snapshots of this small store too, so that kills land in their writes.
+    TANDEM_VIEW_SNAPSHOT_MIN_LEADS: '0',
     TANDEM_LOG_LEVEL: 'warn',
   });
 

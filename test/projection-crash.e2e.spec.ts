@@ -286,6 +286,8 @@ describeWhenPostgres(postgresUnavailableReason())('SIGKILL at random moments', (
     TANDEM_DATA_DIR: dataDir,
     // Small replay batches: many checkpoints, so a kill mid-replay leaves one to resume from.
     TANDEM_REPLAY_BATCH_LEADS: '25',
+    // The views' snapshots of this small store too, so that kills land in their writes.
+    TANDEM_VIEW_SNAPSHOT_MIN_LEADS: '0',
     TANDEM_LOG_LEVEL: 'warn',
     ...extra,
   });

@@ -35,6 +35,11 @@ export async function startFunnelApi(
     readonly auth?: Partial<TandemConfig['auth']>;
     /** Another event store (default: PGlite in the fixture's temp directory). */
     readonly eventStore?: TandemConfig['eventStore'];
+    /**
+     * The state's size below which the views take no snapshot in the background (default 0:
+     * the specs' small stores are snapshotted as a large one is; the API's default is 25,000).
+     */
+    readonly viewSnapshotMinLeads?: number;
   } = {},
 ): Promise<FunnelApiFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tandem-api-int-'));
@@ -52,6 +57,7 @@ export async function startFunnelApi(
     },
     projector: 'embedded',
     bulkCatchUp: { mode: 'auto', minEvents: 50_000, sliceEvents: 250_000 },
+    viewSnapshots: { minLeads: options.viewSnapshotMinLeads ?? 0 },
     replay: { batchLeads: options.replayBatchLeads ?? 500, leaseSeconds: 30 },
     idempotency: { ttlHours: 24, leaseSeconds: 60 },
     kafka: null,

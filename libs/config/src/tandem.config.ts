@@ -90,6 +90,7 @@ const envSchema = z.object({
   TANDEM_BULK_CATCHUP: z.enum(['auto', 'off']).default('auto'),
   TANDEM_BULK_CATCHUP_MIN_EVENTS: z.coerce.number().int().min(1).max(1e12).default(50_000),
   TANDEM_BULK_CATCHUP_SLICE_EVENTS: z.coerce.number().int().min(1).max(10_000_000).default(250_000),
+  TANDEM_VIEW_SNAPSHOT_MIN_LEADS: z.coerce.number().int().min(0).max(1e9).default(25_000),
   TANDEM_REPLAY_BATCH_LEADS: z.coerce.number().int().min(1).max(100_000).default(2_000),
   TANDEM_REPLAY_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
   // At least a day: the API promises retries within 24 h are recognised (ADR 0007).
@@ -240,6 +241,11 @@ export interface TandemConfig {
     readonly minEvents: number;
     readonly sliceEvents: number;
   };
+  /**
+   * The views' snapshots of the per-lead funnel (embedded projector only): none is taken in the
+   * background while the state holds fewer than `minLeads` leads; the views read the state.
+   */
+  readonly viewSnapshots: { readonly minLeads: number };
   /**
    * Rule replays (what-if, apply): leads per batch, one checkpoint each; and how long another
    * process's replay counts as alive after its last heartbeat (server ClickHouse only).
@@ -396,6 +402,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
       minEvents: e.TANDEM_BULK_CATCHUP_MIN_EVENTS,
       sliceEvents: e.TANDEM_BULK_CATCHUP_SLICE_EVENTS,
     },
+    viewSnapshots: { minLeads: e.TANDEM_VIEW_SNAPSHOT_MIN_LEADS },
     replay: {
       batchLeads: e.TANDEM_REPLAY_BATCH_LEADS,
       leaseSeconds: e.TANDEM_REPLAY_LEASE_SECONDS,

@@ -29,11 +29,12 @@ export interface AnalyticsHandle {
 /**
  * `snapshots`: views read "now" from snapshots of the per-lead funnel (AnalyticsQueries), which
  * is exact only where this process's log projection writes the tables (TANDEM_PROJECTOR
- * embedded), never beside the Kafka projector.
+ * embedded), never beside the Kafka projector; `minLeads` is the state's size below which none
+ * is taken in the background.
  */
 export async function openAnalytics(
   config: TandemConfig['clickhouse'],
-  options: { readonly snapshots?: boolean } = {},
+  options: { readonly snapshots?: false | { readonly minLeads: number } } = {},
 ): Promise<AnalyticsHandle> {
   const client = await createAnalyticsClient(config);
   try {
@@ -65,5 +66,7 @@ export const analyticsProvider: Provider = {
   provide: ANALYTICS,
   inject: [TANDEM_CONFIG],
   useFactory: (config: TandemConfig) =>
-    openAnalytics(config.clickhouse, { snapshots: config.projector === 'embedded' }),
+    openAnalytics(config.clickhouse, {
+      snapshots: config.projector === 'embedded' ? config.viewSnapshots : false,
+    }),
 };

@@ -382,6 +382,14 @@ export class AnalyticsQueries {
   }
 
   /**
+   * Resolves once no snapshot of the per-lead funnel is being looked into or written in the
+   * background (started by a view or by refreshSnapshotInBackground). For tests and operations.
+   */
+  async snapshotSettled(): Promise<void> {
+    await this.snapshots?.settled();
+  }
+
+  /**
    * Runs `work` with no snapshot of the per-lead funnel being written (LeadFunnelSnapshots
    * .suspendWhile): what empties the tables snapshots copy (resetAnalytics) must run through it.
    */

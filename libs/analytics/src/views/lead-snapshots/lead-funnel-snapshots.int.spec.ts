@@ -283,6 +283,52 @@ it('lets no snapshot being written span a rebuild emptying the tables it copies'
   await snapshots.close();
 });
 
+it('reads a state smaller than minLeads whole, and snapshots it once it holds that many', async () => {
+  const database = await analytics.freshDatabase();
+  const state = new AnalyticsQueries(client, { database });
+  const { envelopes } = funnelScenario();
+  const parts = batches(envelopes, 9);
+  const all = new Set(envelopes.flatMap((envelope) => envelope.leadId ?? [])).size;
+  // Each view read that finds no snapshot looks at the state's size again (minIntervalMs 0).
+  const snapshots = new AnalyticsQueries(client, {
+    database,
+    snapshots: { minLeads: all, minIntervalMs: 0 },
+  });
+  const count = async (query: string) => {
+    const result = await client.query({
+      query,
+      query_params: { db: database },
+      format: 'JSONEachRow',
+    });
+    return (await result.json<{ n: string }>()).map((row) => Number(row.n));
+  };
+  const leadsInState = () =>
+    count('SELECT uniqExact(lead_id) AS n FROM {db:Identifier}.lead_state');
+  const marked = () =>
+    count('SELECT leads AS n FROM {db:Identifier}.lead_funnel_snapshot_markers ORDER BY taken_at');
+  const projection = await project(database);
+  for (const batch of parts.slice(0, 2)) await projection.project(batch, { atHead: true });
+  const [before] = await leadsInState();
+  expect(before).toBeLessThan(all);
+  const active = await state.ruleSet();
+
+  // Fewer leads than minLeads: the views read the state, and no snapshot is taken.
+  await snapshots.refreshSnapshotInBackground();
+  await snapshots.snapshotSettled();
+  expect(await everyView(snapshots, active)).toBe(await everyView(state, active));
+  await snapshots.snapshotSettled();
+  expect(await marked()).toEqual([]);
+
+  // minLeads leads: the next look takes a snapshot, and the views answer the same from it.
+  for (const batch of parts.slice(2)) await projection.project(batch, { atHead: true });
+  expect(await leadsInState()).toEqual([all]);
+  await snapshots.refreshSnapshotInBackground();
+  await snapshots.snapshotSettled();
+  expect(await marked()).toEqual([all]);
+  expect(await everyView(snapshots, active)).toBe(await everyView(state, active));
+  await snapshots.close();
+});
+
 it('copies a snapshot one range of leads per statement, every lead once', async () => {
   const database = await analytics.freshDatabase();
   const state = new AnalyticsQueries(client, { database });

@@ -27,7 +27,12 @@
  * When: a request that finds no snapshot for its set starts one in the background and is
  * answered from the state; a request that finds more than `refreshAfterChanged` leads changed
  * since the latest starts the next (at most one per `minIntervalMs` per set, one at a time per
- * process), and past `maxChanged` it reads the state alone until that one is marked.
+ * process), and past `maxChanged` it reads the state alone until that one is marked. None is
+ * started in the background while the state holds fewer than `minLeads` leads: reading all of
+ * them costs a view no more than reading that many changed leads beside a snapshot, and a
+ * snapshot would bring its writes and what is kept per snapshot (day rollups, attribution
+ * credits: fixed costs of their own) into chDB's one statement at a time for nothing
+ * (docs/performance.md, live append → visible).
  * A superseded snapshot is dropped a grace period after its successor, so a request that read
  * the older marker still finds its rows. It must never be read "as of" (asOf keeps the fold
  * of the raw events) and never be written without its rows complete before its marker.
@@ -78,6 +83,12 @@ export interface LeadFunnelSnapshotsOptions extends AnalyticsDatabaseOptions {
    * (as without snapshots) until the next snapshot is marked.
    */
   readonly maxChanged?: number;
+  /**
+   * Fewest leads the state must hold before a snapshot is started in the background (default
+   * `maxChanged`: a view already reads up to that many leads from the state). `take` is not
+   * bound by it.
+   */
+  readonly minLeads?: number;
   /** A new snapshot of a set is started at most once per this long (after the first). */
   readonly minIntervalMs?: number;
   /** A superseded snapshot is dropped this long after its successor was marked. */
@@ -132,6 +143,7 @@ export class LeadFunnelSnapshots {
   private readonly database: string;
   private readonly refreshAfterChanged: number;
   private readonly maxChanged: number;
+  private readonly minLeads: number;
   private readonly minIntervalMs: number;
   private readonly graceMs: number;
   private readonly retryAfterMs: number;
@@ -143,6 +155,8 @@ export class LeadFunnelSnapshots {
   private readonly waitingForReaders = new Set<() => void>();
   /** The one snapshot being written in this process, if any. */
   private taking: Promise<FunnelSnapshot | null> | null = null;
+  /** The background refresh in flight (the state's size, then its snapshot), if any. */
+  private refreshing: Promise<unknown> | null = null;
   private readonly startedAt = new Map<string, number>();
   private readonly failedAt = new Map<string, number>();
   private stopped = false;
@@ -163,6 +177,7 @@ export class LeadFunnelSnapshots {
     this.database = analyticsDatabase(options);
     this.refreshAfterChanged = options.refreshAfterChanged ?? 5_000;
     this.maxChanged = options.maxChanged ?? 25_000;
+    this.minLeads = options.minLeads ?? this.maxChanged;
     this.minIntervalMs = options.minIntervalMs ?? 60_000;
     this.graceMs = options.graceMs ?? 5 * 60_000;
     this.retryAfterMs = options.retryAfterMs ?? 60_000;
@@ -255,9 +270,18 @@ export class LeadFunnelSnapshots {
     }
   }
 
+  /** Resolves once no snapshot is being looked into or written in the background. */
+  async settled(): Promise<void> {
+    while (this.refreshing !== null || this.taking !== null) {
+      await this.refreshing?.catch(() => undefined);
+      await this.taking?.catch(() => undefined);
+    }
+  }
+
   /** Stops starting background work and waits for the snapshot being written. */
   async close(): Promise<void> {
     this.stopped = true;
+    await this.refreshing?.catch(() => undefined);
     await this.taking?.catch(() => undefined);
   }
 
@@ -349,18 +373,54 @@ export class LeadFunnelSnapshots {
     return (await result.json<[string]>()).map(([lead]) => lead);
   }
 
-  /** Starts a snapshot of the set unless one is being written, or one started or failed lately. */
+  /**
+   * Starts a snapshot of the set unless one is being written or looked into, one started or
+   * failed lately, or the state is too small to be worth one (`minLeads`: looked at again
+   * `minIntervalMs` later).
+   */
   private refreshInBackground(rules: RuleSet, key: FunnelSnapshotKey): void {
-    if (this.taking !== null || this.stopped || this.suspended > 0) return;
+    if (this.taking !== null || this.refreshing !== null || this.stopped || this.suspended > 0) {
+      return;
+    }
     const now = Date.now();
     const name = keyText(key);
     if (now - (this.failedAt.get(name) ?? -Infinity) < this.retryAfterMs) return;
     if (now - (this.startedAt.get(name) ?? -Infinity) < this.minIntervalMs) return;
     this.startedAt.set(name, now);
-    this.take(rules).catch((error: unknown) => {
-      this.failedAt.set(name, Date.now());
-      this.lastFailure = error;
+    const refreshing = (async () => {
+      if (!(await this.stateHolds(this.minLeads))) return null;
+      return this.take(rules);
+    })();
+    this.refreshing = refreshing;
+    refreshing
+      .catch((error: unknown) => {
+        this.failedAt.set(name, Date.now());
+        this.lastFailure = error;
+      })
+      .finally(() => {
+        if (this.refreshing === refreshing) this.refreshing = null;
+      });
+  }
+
+  /**
+   * Whether lead_state holds at least `leads` leads: distinct ids read until that many are
+   * found, so a large state costs no more than a small one.
+   */
+  private async stateHolds(leads: number): Promise<boolean> {
+    if (leads <= 0) return true;
+    const result = await this.client.query({
+      query: `
+        SELECT count() AS leads
+        FROM (SELECT DISTINCT lead_id FROM {db:Identifier}.{state:Identifier} LIMIT {leads:UInt64})`,
+      query_params: {
+        db: this.database,
+        state: analyticsTables.leadState,
+        leads: String(leads),
+      },
+      format: 'JSONEachRow',
     });
+    const [row] = await result.json<{ leads: string | number }>();
+    return Number(row?.leads ?? 0) >= leads;
   }
 
   /** Rows, then marker, then the superseded snapshots go. */

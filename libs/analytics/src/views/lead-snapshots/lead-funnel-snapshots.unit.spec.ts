@@ -1,7 +1,8 @@
 /**
  * How a snapshot's write shares chDB with view reads (the engine runs one parameterized
- * statement at a time): its ranges wait while a read is in flight, at most `yieldMs`. A fake
- * client that answers by statement and logs each one; what the SQL computes is the int spec's.
+ * statement at a time): its ranges wait while a read is in flight, at most `yieldMs`; and when
+ * a view starts one in the background at all (`minLeads`). A fake client that answers by
+ * statement and logs each one; what the SQL computes is the int spec's.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { defaultFunnelDefinition } from '@tandem/domain';
@@ -10,9 +11,16 @@ import { LeadFunnelSnapshots } from './lead-funnel-snapshots';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** A client whose statements each take one turn of the event loop, logged in order. */
-function fakeClient(log: string[]) {
+/**
+ * A client whose statements each take one turn of the event loop, logged in order. `state`:
+ * how many leads lead_state holds, and whether a marked snapshot exists.
+ */
+function fakeClient(log: string[], state = { leads: 5, marked: true }) {
   const rows = (query: string): unknown[] => {
+    if (query.includes('SELECT DISTINCT lead_id')) {
+      log.push('count leads');
+      return [{ leads: String(state.leads) }];
+    }
     if (query.includes('mergeTreeIndex')) {
       return [
         ['lead-a', 10],
@@ -24,7 +32,9 @@ function fakeClient(log: string[]) {
       return [{ events: '90', rules: '90', has_events: 1, has_rules: 1 }];
     }
     if (query.includes('usable')) {
-      return [{ id: '7', position: '90', leads: '5', taken_at_ms: '0', usable: 1 }];
+      return state.marked
+        ? [{ id: '7', position: '90', leads: '5', taken_at_ms: '0', usable: 1 }]
+        : [];
     }
     return [];
   };
@@ -111,4 +121,47 @@ it('holds every background statement while a read is in flight, and lets them al
   await read;
   await Promise.all(waiting);
   expect(started.sort()).toEqual(['credits', 'range', 'rollup']);
+});
+
+describe('a view that finds no snapshot', () => {
+  const ranges = (log: string[]) => log.filter((entry) => entry.startsWith('range'));
+
+  it('starts none while the state holds fewer than minLeads leads, and is read from the state', async () => {
+    const log: string[] = [];
+    const snapshots = new LeadFunnelSnapshots(
+      fakeClient(log, { leads: 29, marked: false }),
+      async () => 'SELECT 1',
+      { chunkRows: 10, minLeads: 30 },
+    );
+    expect(await snapshots.current(rules)).toBeNull();
+    await snapshots.settled();
+    expect(log).toEqual(['count leads']);
+  });
+
+  it('starts one in the background once the state holds minLeads leads', async () => {
+    const log: string[] = [];
+    const snapshots = new LeadFunnelSnapshots(
+      fakeClient(log, { leads: 30, marked: false }),
+      async () => 'SELECT 1',
+      { chunkRows: 10, minLeads: 30 },
+    );
+    expect(await snapshots.current(rules)).toBeNull();
+    await snapshots.settled();
+    expect(log[0]).toBe('count leads');
+    expect(ranges(log)).toHaveLength(3);
+  });
+
+  it('looks at the state at most once per minIntervalMs', async () => {
+    const log: string[] = [];
+    const snapshots = new LeadFunnelSnapshots(
+      fakeClient(log, { leads: 29, marked: false }),
+      async () => 'SELECT 1',
+      { chunkRows: 10, minLeads: 30, minIntervalMs: 60_000 },
+    );
+    for (let i = 0; i < 3; i++) {
+      expect(await snapshots.current(rules)).toBeNull();
+      await snapshots.settled();
+    }
+    expect(log).toEqual(['count leads']);
+  });
 });
