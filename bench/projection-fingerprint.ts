@@ -19,7 +19,7 @@ const WRITE_TIME_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 };
 /**
  * Bookkeeping and scratch space, not projected facts; the per-lead funnel snapshots, their
- * day rollups and attribution credits are a cache of the views (random ids, taken when a view asks), emptied by every
+ * day rollups, attribution credits and the reconciliation's kept event witness are a cache of the views (random ids, taken when a view asks), emptied by every
  * rebuild.
  */
 const SKIPPED = new Set([
@@ -31,6 +31,8 @@ const SKIPPED = new Set([
   'lead_funnel_rollup_markers',
   'lead_attribution_credits',
   'lead_attribution_credit_markers',
+  'lead_event_audits',
+  'lead_event_audit_markers',
 ]);
 
 async function main(): Promise<void> {

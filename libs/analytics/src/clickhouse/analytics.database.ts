@@ -28,6 +28,8 @@ export const analyticsTables = {
   leadFunnelRollupMarkers: 'lead_funnel_rollup_markers',
   leadAttributionCredits: 'lead_attribution_credits',
   leadAttributionCreditMarkers: 'lead_attribution_credit_markers',
+  leadEventAudits: 'lead_event_audits',
+  leadEventAuditMarkers: 'lead_event_audit_markers',
   schemaMigrations: 'schema_migrations',
 } as const;
 

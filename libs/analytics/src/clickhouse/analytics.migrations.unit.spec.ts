@@ -58,6 +58,8 @@ describe('the migration files', () => {
       [29, '0029_create_lead_funnel_rollup_markers.sql'],
       [30, '0030_create_lead_attribution_credits.sql'],
       [31, '0031_create_lead_attribution_credit_markers.sql'],
+      [32, '0032_create_lead_event_audits.sql'],
+      [33, '0033_create_lead_event_audit_markers.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

@@ -46,6 +46,17 @@ export const STATE_MOMENTS_MARKER = '{{state_moments}}';
 export const LEAD_CUT_MARKER = '{{lead_cut}}';
 export const ATTRIBUTION_CHANGES_MARKER = '{{attribution_changes}}';
 
+/**
+ * Where the rule-set audit (rule-set-audit.sql) takes the event witness's rows: every lead's
+ * (_lead-event-audit.sql),
+ * or the rows kept at a snapshot's position (_lead-event-audit-kept.sql), which take the
+ * witness's rows of the leads changed since where they say lead_event_audit; and where both cut
+ * their leads to those (_lead-event-audit-changed.sql), or to none when nothing is put there.
+ */
+export const EVENT_AUDIT_MARKER = '{{event_audit}}';
+export const LEAD_EVENT_AUDIT_MARKER = '{{lead_event_audit}}';
+export const AUDITED_LEADS_MARKER = '{{audited_leads}}';
+
 /** Which per-lead fold a query reads: the maintained state, or the raw events cut at as_of. */
 export type LeadFold = '_lead-state' | '_lead-fold-as-of';
 export type ViewFragment =
@@ -57,6 +68,9 @@ export type ViewFragment =
   | '_funnel-rollup-moments'
   | '_funnel-rollup-snapshot-leads'
   | '_attribution-lead-cut'
+  | '_lead-event-audit'
+  | '_lead-event-audit-kept'
+  | '_lead-event-audit-changed'
   | LeadFold;
 
 /** The per-lead funnel with its fold in place: a SELECT of one row per lead. */
@@ -180,6 +194,33 @@ export function composeKeptAttributionRows(
       ? ''
       : `UNION ALL\nSELECT lead_id, captured_at, channel, campaign, leads, won_code, pipeline_code, won_credit, pipeline_credit\nFROM (\n${cutLeads(changes.rows, changes.cut)}\n)`,
   );
+}
+
+/** The event witness's rows (or its kept rows) with the audited_leads markers replaced by `cut`. */
+export function cutAuditedLeads(sql: string, cut: string): string {
+  return sql.split(AUDITED_LEADS_MARKER).join(cut);
+}
+
+/**
+ * The rule-set audit with the event witness's rows in place: every lead's (`audit`:
+ * _lead-event-audit.sql, no lead cut) when `kept` is null,
+ * else the kept rows (_lead-event-audit-kept.sql) with the witness's rows of the changed leads
+ * (`kept.changed`, the cut of both) put back.
+ */
+export function composeEventAudit(
+  view: string,
+  audit: string,
+  kept: { readonly rows: string; readonly changed: string } | null,
+): string {
+  const cut = cutAuditedLeads;
+  const rows =
+    kept === null
+      ? cut(audit, '')
+      : cut(kept.rows, kept.changed).replace(
+          LEAD_EVENT_AUDIT_MARKER,
+          () => `(\n${cut(audit, kept.changed)}\n)`,
+        );
+  return view.replace(EVENT_AUDIT_MARKER, () => `(\n${rows}\n)`);
 }
 
 /**

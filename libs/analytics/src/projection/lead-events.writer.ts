@@ -241,10 +241,13 @@ export async function resetAnalytics(
   // rule_sets stays: every kept set gets its rows again as the events are projected again.
   // The checkpoint goes first: a rebuild killed halfway then restarts from the beginning of
   // the log instead of resuming after rows it already emptied. Before it, the per-lead funnel
-  // snapshots (views/lead-snapshots/), their day rollups (views/funnel-rollups/) and their
-  // attribution credits (views/attribution-credits/), markers first: what they copied is about
-  // to go.
+  // snapshots (views/lead-snapshots/), their day rollups (views/funnel-rollups/), their
+  // attribution credits (views/attribution-credits/) and the reconciliation's event witness
+  // kept at their positions (views/reconciliation/lead-event-audits.ts), markers first: what
+  // they copied or counted is about to go.
   for (const table of [
+    analyticsTables.leadEventAuditMarkers,
+    analyticsTables.leadEventAudits,
     analyticsTables.leadAttributionCreditMarkers,
     analyticsTables.leadAttributionCredits,
     analyticsTables.leadFunnelRollupMarkers,

@@ -195,6 +195,8 @@ describe.each(legs)('on $name', (leg) => {
         '0029_create_lead_funnel_rollup_markers.sql',
         '0030_create_lead_attribution_credits.sql',
         '0031_create_lead_attribution_credit_markers.sql',
+        '0032_create_lead_event_audits.sql',
+        '0033_create_lead_event_audit_markers.sql',
       ]);
       expect(second).toEqual({
         database,
@@ -214,6 +216,8 @@ describe.each(legs)('on $name', (leg) => {
           'event_log_staging',
           'lead_attribution_credit_markers',
           'lead_attribution_credits',
+          'lead_event_audit_markers',
+          'lead_event_audits',
           'lead_event_summary',
           'lead_event_summary_mv',
           'lead_events',

@@ -64,7 +64,10 @@ import {
   composeRollupMoments,
   composeRollupRows,
   composeKeptAttributionRows,
+  composeEventAudit,
+  cutAuditedLeads,
   cutLeads,
+  EVENT_AUDIT_MARKER,
   readViewFile,
   type LeadFold,
   type ViewFragment,
@@ -79,7 +82,12 @@ import {
 import { FunnelRollups } from './funnel-rollups/funnel-rollups';
 import { AttributionCredits, attributionParams } from './attribution-credits/attribution-credits';
 import { RULE_INPUT_TYPES } from '../rules/rule-facts';
-import { parseLeadAuditGroups, parseStageCounts } from './reconciliation/rule-set-audit.rows';
+import {
+  EVERY_EVENT,
+  LeadEventAudits,
+  type KeptEventAudit,
+} from './reconciliation/lead-event-audits';
+import { parseRuleSetAudit, type RuleSetAudit } from './reconciliation/rule-set-audit.rows';
 import type { LeadAuditGroup, StageCount } from './reconciliation/rule-set-findings';
 
 /** The query files of sql/views, by name. */
@@ -99,8 +107,7 @@ export const viewQueries = [
   'targets-progress',
   'rule-set-changes',
   'mql-conversion',
-  'rule-set-lead-audit',
-  'rule-set-stage-counts',
+  'rule-set-audit',
 ] as const;
 export type ViewQuery = (typeof viewQueries)[number];
 
@@ -178,6 +185,11 @@ export interface AnalyticsQueriesOptions extends AnalyticsDatabaseOptions {
    * (attribution-credits/); on by default. Off only to measure or compare the two reads.
    */
   readonly attributionCredits?: boolean;
+  /**
+   * With snapshots on, let reconciliation read its event witness kept per snapshot
+   * (reconciliation/lead-event-audits.ts); on by default. Off only to measure or compare.
+   */
+  readonly eventAudits?: boolean;
 }
 
 export class InvalidCaptureWindowError extends Error {
@@ -241,6 +253,27 @@ function calendarOf(rules: RuleSet, scope: ViewScope): ReportingCalendar {
   return {
     timeZone: scope.calendar?.timeZone ?? calendar.timeZone,
     fiscalYearStartMonth: scope.calendar?.fiscalYearStartMonth ?? calendar.fiscalYearStartMonth,
+  };
+}
+
+/**
+ * What the event witness binds (_lead-event-audit.sql): the set, the position its rows are cut
+ * at (`covered`), and the kept build it is read from, if any.
+ */
+function eventAuditParams(rules: RuleSet, covered: string, kept: KeptEventAudit | null) {
+  return {
+    rules_version: String(rules.rulesVersion),
+    definition_hash: rules.definitionHash,
+    recorded_version: String(rules.kind === 'published' ? rules.rulesVersion : 0),
+    covered,
+    rule_input_types: RULE_INPUT_TYPES.join(','),
+    ...(kept === null
+      ? {}
+      : {
+          audit_snapshot: kept.snapshotId,
+          audit_build: kept.build,
+          audit_position: kept.position,
+        }),
   };
 }
 
@@ -319,6 +352,7 @@ export class AnalyticsQueries {
   private readonly snapshots: LeadFunnelSnapshots | null;
   private readonly rollups: FunnelRollups | null;
   private readonly credits: AttributionCredits | null;
+  private readonly eventAudits: LeadEventAudits | null;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -333,13 +367,14 @@ export class AnalyticsQueries {
         : new LeadFunnelSnapshots(client, () => this.stateFunnel(), {
             ...(snapshots === true ? {} : snapshots),
             database: this.database,
-            // A new snapshot's day rollup in the set's zone and its attribution credits at
-            // once, not on the first trend or attribution request.
+            // A new snapshot's day rollup in the set's zone, its attribution credits and the
+            // reconciliation's event witness at once, not on the first request that reads them.
             onMarked: (snapshot, rules) => {
               this.rollups
                 ?.current(snapshot.id, calendarOf(rules, {}).timeZone)
                 .catch(() => undefined);
               this.credits?.current(snapshot, rules).catch(() => undefined);
+              this.eventAudits?.current(snapshot, rules).catch(() => undefined);
             },
           });
     // What is kept per snapshot is built in the background, behind the views' reads.
@@ -355,6 +390,13 @@ export class AnalyticsQueries {
       snapshots === false || options.attributionCredits === false
         ? null
         : new AttributionCredits(client, () => this.snapshotAttributionRows(), {
+            database: this.database,
+            beforeStatement: readsFirst,
+          });
+    this.eventAudits =
+      snapshots === false || options.eventAudits === false
+        ? null
+        : new LeadEventAudits(client, () => this.everyLeadEventAudit(), {
             database: this.database,
             beforeStatement: readsFirst,
           });
@@ -399,6 +441,7 @@ export class AnalyticsQueries {
 
   /** Waits for a snapshot being written and starts no other; call before closing the client. */
   async close(): Promise<void> {
+    await this.eventAudits?.close();
     await this.credits?.close();
     await this.rollups?.close();
     await this.snapshots?.close();
@@ -428,6 +471,45 @@ export class AnalyticsQueries {
     const snapshot = await this.snapshots.latest(snapshotKeyOf(set));
     if (snapshot === null) return null;
     return this.credits.build(snapshot, set);
+  }
+
+  /**
+   * Writes the reconciliation's event witness at the position of the set's latest snapshot now
+   * and returns its build id; null when snapshots are off or the set has no usable snapshot.
+   * Checks keep their builds themselves: this is for operations and tests.
+   */
+  async takeEventAudit(rules?: RuleSet): Promise<string | null> {
+    if (this.snapshots === null || this.eventAudits === null) return null;
+    const set = rules ?? (await this.ruleSet());
+    const snapshot = await this.snapshots.latest(snapshotKeyOf(set));
+    if (snapshot === null) return null;
+    return this.eventAudits.build(snapshot, set);
+  }
+
+  /** _lead-event-audit.sql over every lead (what a build of the event witness writes). */
+  private async everyLeadEventAudit(): Promise<string> {
+    return cutAuditedLeads(await this.file('_lead-event-audit'), '');
+  }
+
+  /**
+   * The event witness kept for the set, or null (count every lead). `coveredAtMost`: a check
+   * cut at a position (the per-lead audit) reads only rows kept at or before it. When the set's
+   * newest snapshot has no build yet, starts one in the background (and reads an older one, if
+   * any, meanwhile: its rows are exact at its own position).
+   */
+  private async keptEventAudit(
+    rules: RuleSet,
+    coveredAtMost: string = EVERY_EVENT,
+  ): Promise<KeptEventAudit | null> {
+    if (this.snapshots === null || this.eventAudits === null || rules.status !== 'ready') {
+      return null;
+    }
+    const found = await this.eventAudits.find(rules, coveredAtMost);
+    if (!found.newestBuilt) {
+      const snapshot = await this.snapshots.latest(snapshotKeyOf(rules));
+      if (snapshot !== null) await this.eventAudits.current(snapshot, rules);
+    }
+    return found.kept;
   }
 
   /** marketing-attribution.rows.sql over every row of one snapshot (bound as snapshot_id). */
@@ -706,24 +788,28 @@ export class AnalyticsQueries {
   }
 
   /**
-   * One rule set's per-lead audit (reconciliation/rule-set-findings.ts), over the lead events
-   * up to `covered` (the projection checkpoint, decimal string).
+   * One rule set's audit against the events (rule-set-audit.sql, in one statement): the per-lead
+   * audit's groups (reconciliation/rule-set-findings.ts) over the lead events up to `covered`
+   * (the projection checkpoint, decimal string), each funnel stage as the views count it and
+   * from every event, and the shared totals from every event. The event side is read from the
+   * witness kept for the set when there is one (reconciliation/lead-event-audits.ts), else from
+   * every lead: the same answer.
    */
-  async ruleSetLeadAudit(rules: RuleSet, covered: string): Promise<LeadAuditGroup[]> {
-    return parseLeadAuditGroups(
-      await this.run('rule-set-lead-audit', {
-        rules_version: String(rules.rulesVersion),
-        definition_hash: rules.definitionHash,
-        recorded_version: String(rules.kind === 'published' ? rules.rulesVersion : 0),
-        covered,
-        rule_input_types: RULE_INPUT_TYPES.join(','),
-      }),
+  async ruleSetAudit(rules: RuleSet, covered: string): Promise<RuleSetAudit> {
+    const kept = await this.keptEventAudit(rules, covered);
+    return parseRuleSetAudit(
+      await this.runScoped('rule-set-audit', { rules }, eventAuditParams(rules, covered, kept)),
     );
+  }
+
+  /** One rule set's per-lead audit over the lead events up to `covered` (ruleSetAudit's). */
+  async ruleSetLeadAudit(rules: RuleSet, covered: string): Promise<LeadAuditGroup[]> {
+    return (await this.ruleSetAudit(rules, covered)).groups;
   }
 
   /** Each funnel stage under one rule set as the views count it and straight from the events. */
   async ruleSetStageCounts(rules: RuleSet): Promise<StageCount[]> {
-    return parseStageCounts(await this.runScoped('rule-set-stage-counts', { rules }, {}));
+    return (await this.ruleSetAudit(rules, EVERY_EVENT)).stages;
   }
 
   /** Every kept rule set, by version then hash. */
@@ -860,12 +946,29 @@ export class AnalyticsQueries {
     source: FunnelSource = '_lead-state',
     form: ViewForm = 'rows',
   ): Promise<unknown> {
+    const sql = await this.load(name, source, form);
+    if (!sql.includes(EVENT_AUDIT_MARKER)) return this.query(sql, params);
+    // The rule-set audit: the event witness's rows, kept when the statement binds a build.
+    const kept = params.audit_build === undefined ? null : await this.keptEventAuditFiles();
+    return this.query(composeEventAudit(sql, await this.file('_lead-event-audit'), kept), params);
+  }
+
+  private async query(sql: string, params: QueryParams): Promise<unknown> {
     const result = await this.client.query({
-      query: await this.load(name, source, form),
+      query: sql,
       query_params: { db: this.database, ...params },
       format: 'JSONEachRow',
     });
     return result.json<unknown>();
+  }
+
+  /** The files of the event witness read from a kept build (composeEventAudit's `kept`). */
+  private async keptEventAuditFiles(): Promise<{ rows: string; changed: string }> {
+    const [rows, changed] = await Promise.all([
+      this.file('_lead-event-audit-kept'),
+      this.file('_lead-event-audit-changed'),
+    ]);
+    return { rows, changed };
   }
 
   /** A view's SQL (or its page file's, with the view) with its rows and fragments in place. */

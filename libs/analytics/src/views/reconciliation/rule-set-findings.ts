@@ -1,6 +1,7 @@
 /**
- * The per-rule-set half of reconciliation, as pure functions: given what the audit queries
- * counted for one kept rule set, which checks fail, each as a named finding with its numbers.
+ * The per-rule-set half of reconciliation, as pure functions: given what the audit
+ * (rule-set-audit.sql) counted for one kept rule set, which checks fail, each as a named finding
+ * with its numbers.
  * Three invariants (see rule-set-reconciliation.ts for how the counts are read):
  *
  * - `rule_facts`: every lead with a rule-input event in lead_events (up to the projection
@@ -28,7 +29,7 @@ import { auditedStages, type AuditedStage, type StageRequirement } from './funne
 export const factsStates = ['ok', 'missing', 'stale', 'not_needed'] as const;
 export type FactsState = (typeof factsStates)[number];
 
-/** One group of leads that look alike to the audit (the lead-audit query's grain). */
+/** One group of leads that look alike to the audit (the rule-set audit's witness groups, cut at the checkpoint). */
 export interface LeadAuditGroup {
   readonly facts: FactsState;
   /** Not qualified live under another version only: the set's version recorded its path. */

@@ -10,7 +10,9 @@
  * - totals (the lens checks, stage counts: views against events) read everything there is. A
  *   batch landing between two reads can make them differ for a moment, so when they fail while
  *   the projection moved during the run, the run is repeated (a few times); `settled` says
- *   whether the final run saw a still projection.
+ *   whether the final run saw a still projection. A set's stage counts are read in one
+ *   statement with its lead audit (rule-set-audit.sql); the lens checks' event totals come from
+ *   the first ready set's statement (they do not depend on the set), after both lenses.
  *
  * Campaign spend and targets have no witness here: analytics holds one copy of the planning
  * events (the rows themselves), and the store — the only other copy — offers no count by type,
@@ -27,7 +29,8 @@ import {
 } from '../../clickhouse/analytics.database';
 import type { AnalyticsQueries } from '../analytics.queries';
 import { readProjectionCheckpoints } from '../../projection/projection-checkpoints';
-import type { Reconciliation } from '../reconciliation';
+import { reconcileTotals, sumLensRows, type Reconciliation } from '../reconciliation';
+import type { SharedTotals } from '../analytics.rows';
 import { readRuleSets, type RuleSet, type RuleSetKey } from '../../rules/rule-sets';
 import { checkedRequirements } from './funnel-requirements';
 import {
@@ -63,7 +66,7 @@ export interface FullReconciliation extends Reconciliation {
 /** Checks whose inputs are bounded by the checkpoint: a failure of one is never transient. */
 export const settledChecks: readonly FindingCheck[] = ['rule_facts', 'recorded_mql', 'monotonic'];
 
-/** One set's verdict from what the audit queries counted. Pure. */
+/** One set's verdict from what its audit (rule-set-audit.sql) counted. Pure. */
 export function reconcileRuleSet(
   set: RuleSet,
   inForce: readonly RuleSet[],
@@ -178,8 +181,11 @@ async function reconcileOnce(
   const coveredPosition = before.covered ?? '0';
   const sets = await readRuleSets(client, { database });
   const inForce = sets.filter((set) => set.kind === 'published');
-  const lenses = await queries.reconcile(rules === undefined ? {} : { rules });
+  const lensRules = rules ?? (await queries.ruleSet());
+  const marketing = await queries.marketingLens({ rules: lensRules });
+  const sales = await queries.salesLens({ rules: lensRules });
   const verdicts: RuleSetReconciliation[] = [];
+  let events: SharedTotals | null = null;
   // One set after another: the check shares two cores with the projector and the API.
   for (const set of sets) {
     if (set.status !== 'ready') {
@@ -196,10 +202,22 @@ async function reconcileOnce(
       });
       continue;
     }
-    const groups = await queries.ruleSetLeadAudit(set, coveredPosition);
-    const stages = await queries.ruleSetStageCounts(set);
-    verdicts.push(reconcileRuleSet(set, inForce, { groups, stages, coveredPosition }));
+    const audit = await queries.ruleSetAudit(set, coveredPosition);
+    // The totals of every event do not depend on the set: the first set's statement counts them.
+    events ??= audit.totals;
+    verdicts.push(
+      reconcileRuleSet(set, inForce, {
+        groups: audit.groups,
+        stages: audit.stages,
+        coveredPosition,
+      }),
+    );
   }
+  const lenses = reconcileTotals(
+    sumLensRows(marketing),
+    sumLensRows(sales),
+    events ?? (await queries.eventTotals()),
+  );
   const after = await readProgress(client, database);
   return combineReconciliation(lenses, verdicts, {
     coveredPosition: before.covered,

@@ -1,0 +1,186 @@
+/**
+ * The reconciliation read from its event witness kept per snapshot gives the verdict it gives
+ * from every lead's events: for the active set and a what-if set, while events keep arriving
+ * after the kept position (leads of their own, a stray hand-off that must fail the check, one
+ * more event of a lead already kept, which must not count it twice), beside a build killed
+ * before its marker, and after a rebuild. chDB, one database per test.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { defaultFunnelDefinition, type FunnelDefinition } from '@tandem/domain';
+import { AnalyticsQueries } from '../analytics.queries';
+import { LogProjection } from '../../projection/log-projection';
+import { resetAnalytics } from '../../projection/lead-events.writer';
+import { newRuleSet, writeRuleSet, type RuleSet } from '../../rules/rule-sets';
+import { useEmbeddedAnalytics } from '../../testing/embedded-analytics.fixture';
+import { funnelScenario } from '../../testing/funnel-scenario.fixture';
+import { createEventLog, leadEvent as e } from '../../testing/event-log.fixture';
+import { reconcileAll, type FullReconciliation } from './rule-set-reconciliation';
+
+jest.setTimeout(600_000);
+
+const analytics = useEmbeddedAnalytics('lead-event-audits-int');
+let client: ClickHouseClient;
+beforeAll(() => {
+  client = analytics.client();
+});
+
+/** A what-if set with a lower MQL threshold: other MQL flags, so other audit groups. */
+const whatIf: FunnelDefinition = {
+  ...defaultFunnelDefinition,
+  version: 2,
+  mql: { ...defaultFunnelDefinition.mql, threshold: 40 },
+};
+
+/** The funnel scenario in two halves: the kept build is taken between them. */
+function scenario() {
+  const envelopes = funnelScenario().envelopes;
+  const half = Math.floor(envelopes.length / 2);
+  return { early: envelopes.slice(0, half), rest: envelopes.slice(half) };
+}
+
+const verdict = (queries: AnalyticsQueries, database: string): Promise<FullReconciliation> =>
+  reconcileAll(client, queries, { database, attempts: 1 });
+
+/** The statements a call sends that read the kept event witness. */
+async function keptReads(work: () => Promise<unknown>): Promise<number> {
+  const query = jest.spyOn(client, 'query');
+  try {
+    await work();
+    return query.mock.calls.filter(([params]) =>
+      String(params.query).includes('{audit_build:UInt64}'),
+    ).length;
+  } finally {
+    query.mockRestore();
+  }
+}
+
+async function project(database: string) {
+  const projection = new LogProjection(client, { database });
+  await projection.start();
+  return projection;
+}
+
+async function count(database: string, table: string): Promise<number> {
+  const result = await client.query({
+    query: 'SELECT count() AS n FROM {db:Identifier}.{table:Identifier}',
+    query_params: { db: database, table },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ n: string }>();
+  return Number(row?.n);
+}
+
+/** Takes a snapshot of each set and keeps the event witness at its position. */
+async function keep(queries: AnalyticsQueries, sets: readonly RuleSet[]): Promise<void> {
+  for (const rules of sets) {
+    expect(await queries.takeSnapshot(rules)).not.toBeNull();
+    expect(await queries.takeEventAudit(rules)).not.toBeNull();
+  }
+}
+
+const stagesOf = (reconciliation: FullReconciliation, version: number) =>
+  reconciliation.ruleSets.find((set) => set.rulesVersion === version)?.stages;
+
+it('gives the verdict every lead gives, as events arrive after the kept position', async () => {
+  const database = await analytics.freshDatabase();
+  const state = new AnalyticsQueries(client, { database });
+  const kept = new AnalyticsQueries(client, { database, snapshots: true });
+  const shadow = newRuleSet(whatIf, 'shadow', 'ready');
+  await writeRuleSet(client, shadow, { database });
+  const { early, rest } = scenario();
+  const projection = await project(database);
+  await projection.project(early, { atHead: true });
+  const active = await state.ruleSet();
+  await keep(kept, [active, shadow]);
+
+  // One audit per set (the lead audit, the stage counts and the event totals): two kept reads.
+  expect(await keptReads(() => verdict(kept, database))).toBe(2);
+  expect(JSON.stringify(await verdict(kept, database))).toBe(
+    JSON.stringify(await verdict(state, database)),
+  );
+
+  // The second half: new leads, and later events of leads the build already holds.
+  await projection.project(rest, { atHead: true });
+  const after = await verdict(state, database);
+  expect(after.ok).toBe(true);
+  expect(stagesOf(after, 1)?.find((stage) => stage.stage === 'captured')?.events).toBe(11);
+  expect(await keptReads(() => verdict(kept, database))).toBe(2);
+  expect(JSON.stringify(await verdict(kept, database))).toBe(JSON.stringify(after));
+
+  // One more touch of a kept lead: taken out of the kept rows and put back, never twice.
+  const more = createEventLog({ firstPosition: 1000 });
+  more.lead('L1', e.touchpoint('tp-late', 'webinar'));
+  await projection.project(more.envelopes, { atHead: true });
+  const touched = await verdict(kept, database);
+  expect(stagesOf(touched, 1)?.find((stage) => stage.stage === 'captured')).toEqual({
+    stage: 'captured',
+    view: 11,
+    events: 11,
+  });
+  expect(JSON.stringify(touched)).toBe(JSON.stringify(await verdict(state, database)));
+
+  // A hand-off of a lead never qualified, past the kept position: the check fails on it.
+  const stray = createEventLog({ firstPosition: 2000 });
+  stray.lead('L3', e.handed('carol'));
+  await projection.project(stray.envelopes, { atHead: true });
+  const failed = await verdict(kept, database);
+  expect(failed.ok).toBe(false);
+  expect(failed.findings).toContainEqual(
+    expect.stringMatching(/^rules version 1 .*: 1 leads reached handed_to_sales without mql/),
+  );
+  expect(failed.checks.find((check) => check.metric === 'handed_to_sales')?.events).toBe('8');
+  expect(JSON.stringify(failed)).toBe(JSON.stringify(await verdict(state, database)));
+  await kept.close();
+});
+
+it('never reads rows kept past the position a lead audit is cut at', async () => {
+  const database = await analytics.freshDatabase();
+  const kept = new AnalyticsQueries(client, { database, snapshots: true });
+  const projection = await project(database);
+  await projection.project(funnelScenario().envelopes, { atHead: true });
+  const active = await kept.ruleSet();
+  await keep(kept, [active]);
+  expect(await keptReads(() => kept.ruleSetLeadAudit(active, '1'))).toBe(0);
+  expect(await keptReads(() => kept.ruleSetLeadAudit(active, '18446744073709551615'))).toBe(1);
+  await kept.close();
+});
+
+it('never reads a build killed before its marker, and is rebuilt with the snapshots', async () => {
+  const database = await analytics.freshDatabase();
+  const state = new AnalyticsQueries(client, { database });
+  const kept = new AnalyticsQueries(client, { database, snapshots: true });
+  const { early, rest } = scenario();
+  const projection = await project(database);
+  await projection.project([...early, ...rest], { atHead: true });
+  const active = await state.ruleSet();
+  await keep(kept, [active]);
+  const expected = JSON.stringify(await verdict(state, database));
+  expect(JSON.stringify(await verdict(kept, database))).toBe(expected);
+
+  // Rows of a build killed before its marker, of the same snapshot, with a lower build id than
+  // the marked one: nobody reads them.
+  await client.command({
+    query: `
+      INSERT INTO {db:Identifier}.lead_event_audits
+      SELECT snapshot_id, 0 AS build_id, kind, lead_id, 'missing', in_cohort, recorded_for_set,
+             sales_sourced, captured, mql, handed_to_sales, accepted, rejected, sql, opportunity,
+             won, lost, leads * 7, won_revenue
+      FROM {db:Identifier}.lead_event_audits`,
+    query_params: { db: database },
+  });
+  expect(await keptReads(() => verdict(kept, database))).toBe(1);
+  expect(JSON.stringify(await verdict(kept, database))).toBe(expected);
+
+  // A rebuild empties the kept witness with the snapshots; projected again, it agrees again.
+  await kept.whileSnapshotsSuspended(() => resetAnalytics(client, { database }));
+  expect(await count(database, 'lead_event_audits')).toBe(0);
+  expect(await count(database, 'lead_event_audit_markers')).toBe(0);
+  const again = await project(database);
+  await again.project([...early, ...rest], { atHead: true });
+  await keep(kept, [active]);
+  expect(await keptReads(() => verdict(kept, database))).toBe(1);
+  expect(JSON.stringify(await verdict(kept, database))).toBe(
+    JSON.stringify(await verdict(state, database)),
+  );
+  await kept.close();
+});
