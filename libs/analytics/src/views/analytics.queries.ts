@@ -414,13 +414,15 @@ export class AnalyticsQueries {
 
   /**
    * Starts a snapshot of the active set's per-lead funnel in the background when it has none,
-   * or when too many leads changed since its latest (the same test a view's request makes), and
-   * returns without waiting for it. For the projector once it reaches the head: the first views
-   * after a start, a rebuild or a long catch-up then read a snapshot instead of starting one.
+   * or when too many leads changed since its latest (the same test a view's request makes,
+   * whatever the interval since the last look: a view's request during the catch-up may have
+   * looked at a partial state moments ago), and returns without waiting for it. For the
+   * projector once it reaches the head: the first views after a start, a rebuild or a long
+   * catch-up then read a snapshot instead of starting one.
    */
   async refreshSnapshotInBackground(): Promise<void> {
     if (this.snapshots === null) return;
-    await this.snapshots.current(await this.ruleSet());
+    await this.snapshots.current(await this.ruleSet(), { dueNow: true });
   }
 
   /**

@@ -220,18 +220,21 @@ export class LeadFunnelSnapshots {
   /**
    * What a view of `rules` reads now: the latest snapshot and the leads changed since, or null
    * (read the state). Starts writing a snapshot in the background when there is none or too
-   * many leads changed since the latest; never waits for it.
+   * many leads changed since the latest; never waits for it. `dueNow`: whatever the interval
+   * since the last one started or looked at the state (the projector at the head after a start,
+   * a rebuild or a catch-up, during which a view's request may have looked at a partial state).
    */
-  async current(rules: RuleSet): Promise<SnapshotRead | null> {
+  async current(rules: RuleSet, options: { dueNow?: boolean } = {}): Promise<SnapshotRead | null> {
     if (rules.status !== 'ready' || this.stopped) return null;
     const key = snapshotKeyOf(rules);
+    const dueNow = options.dueNow ?? false;
     const snapshot = await this.latest(key);
     if (snapshot === null) {
-      this.refreshInBackground(rules, key);
+      this.refreshInBackground(rules, key, dueNow);
       return null;
     }
     const changed = await this.changedSince(key, snapshot, this.maxChanged + 1);
-    if (changed.length > this.refreshAfterChanged) this.refreshInBackground(rules, key);
+    if (changed.length > this.refreshAfterChanged) this.refreshInBackground(rules, key, dueNow);
     return changed.length > this.maxChanged ? null : { snapshot, changed };
   }
 
@@ -375,17 +378,17 @@ export class LeadFunnelSnapshots {
 
   /**
    * Starts a snapshot of the set unless one is being written or looked into, one started or
-   * failed lately, or the state is too small to be worth one (`minLeads`: looked at again
-   * `minIntervalMs` later).
+   * failed lately (unless `dueNow`), or the state is too small to be worth one (`minLeads`:
+   * looked at again `minIntervalMs` later).
    */
-  private refreshInBackground(rules: RuleSet, key: FunnelSnapshotKey): void {
+  private refreshInBackground(rules: RuleSet, key: FunnelSnapshotKey, dueNow: boolean): void {
     if (this.taking !== null || this.refreshing !== null || this.stopped || this.suspended > 0) {
       return;
     }
     const now = Date.now();
     const name = keyText(key);
     if (now - (this.failedAt.get(name) ?? -Infinity) < this.retryAfterMs) return;
-    if (now - (this.startedAt.get(name) ?? -Infinity) < this.minIntervalMs) return;
+    if (!dueNow && now - (this.startedAt.get(name) ?? -Infinity) < this.minIntervalMs) return;
     this.startedAt.set(name, now);
     const refreshing = (async () => {
       if (!(await this.stateHolds(this.minLeads))) return null;

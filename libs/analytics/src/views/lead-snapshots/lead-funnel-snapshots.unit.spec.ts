@@ -165,3 +165,26 @@ describe('a view that finds no snapshot', () => {
     expect(log).toEqual(['count leads']);
   });
 });
+
+it("starts the projector's snapshot at the head whatever a view looked at moments before", async () => {
+  const log: string[] = [];
+  const state = { leads: 29, marked: false };
+  const snapshots = new LeadFunnelSnapshots(fakeClient(log, state), async () => 'SELECT 1', {
+    chunkRows: 10,
+    minLeads: 30,
+    minIntervalMs: 60_000,
+  });
+  // A view during the catch-up: too few leads yet.
+  await snapshots.current(rules);
+  await snapshots.settled();
+  state.leads = 30;
+  // Another view: within the interval, it does not look again.
+  await snapshots.current(rules);
+  await snapshots.settled();
+  expect(log).toEqual(['count leads']);
+  // The projector at the head: due now.
+  await snapshots.current(rules, { dueNow: true });
+  await snapshots.settled();
+  expect(log.filter((entry) => entry === 'count leads')).toHaveLength(2);
+  expect(log.filter((entry) => entry.startsWith('range'))).toHaveLength(3);
+});
