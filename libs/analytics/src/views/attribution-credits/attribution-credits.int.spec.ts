@@ -14,11 +14,16 @@ import {
   type VisitorEvent,
 } from '@tandem/domain';
 import { AnalyticsQueries } from '../analytics.queries';
-import { LogProjection } from '../../projection/log-projection';
 import { resetAnalytics } from '../../projection/lead-events.writer';
 import type { AnyEnvelope } from '../../projection/lead-event.row';
 import { newRuleSet, writeRuleSet, type RuleSet } from '../../rules/rule-sets';
 import { useEmbeddedAnalytics } from '../../testing/embedded-analytics.fixture';
+import {
+  countQueries,
+  countRows,
+  lowerMqlThreshold,
+  startProjection,
+} from '../../testing/kept-tables.fixture';
 import { funnelScenario } from '../../testing/funnel-scenario.fixture';
 import { createEventLog, leadEvent as e } from '../../testing/event-log.fixture';
 
@@ -32,9 +37,7 @@ beforeAll(() => {
 
 /** A what-if set whose attribution weights and half-life differ from the shipped ones. */
 const whatIf: FunnelDefinition = {
-  ...defaultFunnelDefinition,
-  version: 2,
-  mql: { ...defaultFunnelDefinition.mql, threshold: 40 },
+  ...lowerMqlThreshold,
   attribution: {
     ...defaultFunnelDefinition.attribution,
     weights: {
@@ -97,33 +100,12 @@ async function attribution(queries: AnalyticsQueries, rules: RuleSet): Promise<s
 }
 
 /** The statements a call sends that read kept credits as a view's rows. */
-async function keptReads(work: () => Promise<unknown>): Promise<number> {
-  const query = jest.spyOn(client, 'query');
-  try {
-    await work();
-    return query.mock.calls.filter(([params]) =>
-      String(params.query).includes('{credits_build:UInt64}'),
-    ).length;
-  } finally {
-    query.mockRestore();
-  }
-}
+const keptReads = (work: () => Promise<unknown>) =>
+  countQueries(client, work, (sql) => sql.includes('{credits_build:UInt64}'));
 
-async function project(database: string) {
-  const projection = new LogProjection(client, { database });
-  await projection.start();
-  return projection;
-}
+const project = (database: string) => startProjection(client, database);
 
-async function count(database: string, table: string): Promise<number> {
-  const result = await client.query({
-    query: 'SELECT count() AS n FROM {db:Identifier}.{table:Identifier}',
-    query_params: { db: database, table },
-    format: 'JSONEachRow',
-  });
-  const [row] = await result.json<{ n: string }>();
-  return Number(row?.n);
-}
+const count = (database: string, table: string) => countRows(client, database, table);
 
 it('answers every model as the state does, before and after more events', async () => {
   const database = await analytics.freshDatabase();

@@ -6,12 +6,17 @@
  * test.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { defaultFunnelDefinition, type FunnelDefinition } from '@tandem/domain';
+import type { FunnelDefinition } from '@tandem/domain';
 import { AnalyticsQueries } from '../analytics.queries';
-import { LogProjection } from '../../projection/log-projection';
 import { resetAnalytics } from '../../projection/lead-events.writer';
 import { newRuleSet, writeRuleSet, type RuleSet } from '../../rules/rule-sets';
 import { useEmbeddedAnalytics } from '../../testing/embedded-analytics.fixture';
+import {
+  countQueries,
+  countRows,
+  lowerMqlThreshold,
+  startProjection,
+} from '../../testing/kept-tables.fixture';
 import { funnelScenario } from '../../testing/funnel-scenario.fixture';
 import { composeLeadFunnel, composeRollupMoments, readViewFile } from '../../clickhouse/view-sql';
 import { resolveSqlDirectory } from '../../clickhouse/sql-directory';
@@ -26,11 +31,7 @@ beforeAll(() => {
   client = analytics.client();
 });
 
-const whatIf: FunnelDefinition = {
-  ...defaultFunnelDefinition,
-  version: 2,
-  mql: { ...defaultFunnelDefinition.mql, threshold: 40 },
-};
+const whatIf: FunnelDefinition = lowerMqlThreshold;
 
 const ROME = { timeZone: 'Europe/Rome', fiscalYearStartMonth: 4 };
 
@@ -61,34 +62,13 @@ async function rolledUpViews(queries: AnalyticsQueries, rules: RuleSet): Promise
   return JSON.stringify(answers, null, 1);
 }
 
-async function project(database: string) {
-  const projection = new LogProjection(client, { database });
-  await projection.start();
-  return projection;
-}
+const project = (database: string) => startProjection(client, database);
 
 /** The statements a call sends that read a kept rollup. */
-async function rollupReads(work: () => Promise<unknown>): Promise<number> {
-  const query = jest.spyOn(client, 'query');
-  try {
-    await work();
-    return query.mock.calls.filter(([params]) =>
-      /\.lead_funnel_rollups\s/.test(String(params.query)),
-    ).length;
-  } finally {
-    query.mockRestore();
-  }
-}
+const rollupReads = (work: () => Promise<unknown>) =>
+  countQueries(client, work, (sql) => /\.lead_funnel_rollups\s/.test(sql));
 
-async function count(database: string, table: string): Promise<number> {
-  const result = await client.query({
-    query: 'SELECT count() AS n FROM {db:Identifier}.{table:Identifier}',
-    query_params: { db: database, table },
-    format: 'JSONEachRow',
-  });
-  const [row] = await result.json<{ n: string }>();
-  return Number(row?.n);
-}
+const count = (database: string, table: string) => countRows(client, database, table);
 
 /** Targets of both metrics kinds, so the targets view has rows to compare. */
 async function setTargets(database: string): Promise<void> {

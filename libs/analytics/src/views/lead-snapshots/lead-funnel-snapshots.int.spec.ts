@@ -7,11 +7,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { defaultFunnelDefinition, type FunnelDefinition } from '@tandem/domain';
 import { AnalyticsQueries } from '../analytics.queries';
-import { LogProjection } from '../../projection/log-projection';
 import { resetAnalytics } from '../../projection/lead-events.writer';
 import { computeRuleFactsBetween } from '../../rules/rule-facts';
 import { newRuleSet, writeRuleSet, type RuleSet } from '../../rules/rule-sets';
 import { useEmbeddedAnalytics } from '../../testing/embedded-analytics.fixture';
+import { lowerMqlThreshold, startProjection } from '../../testing/kept-tables.fixture';
 import { funnelScenario } from '../../testing/funnel-scenario.fixture';
 import { composeLeadFunnel, composeSnapshotFunnel, readViewFile } from '../../clickhouse/view-sql';
 import { LeadFunnelSnapshots } from './lead-funnel-snapshots';
@@ -29,9 +29,7 @@ beforeAll(() => {
 
 /** A what-if: the shipped dictionary with a lower MQL threshold and a longer SLA. */
 const whatIf: FunnelDefinition = {
-  ...defaultFunnelDefinition,
-  version: 2,
-  mql: { ...defaultFunnelDefinition.mql, threshold: 40 },
+  ...lowerMqlThreshold,
   sla: { ...defaultFunnelDefinition.sla, acceptWithinHours: 48 },
 };
 
@@ -85,11 +83,7 @@ async function everyView(queries: AnalyticsQueries, rules: RuleSet): Promise<str
   return JSON.stringify(answers, null, 1);
 }
 
-async function project(database: string) {
-  const projection = new LogProjection(client, { database });
-  await projection.start();
-  return projection;
-}
+const project = (database: string) => startProjection(client, database);
 
 /**
  * The per-lead funnel itself, every column and its type: composed from the state, or read the

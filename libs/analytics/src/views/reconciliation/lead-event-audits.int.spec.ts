@@ -6,12 +6,17 @@
  * before its marker, and after a rebuild. chDB, one database per test.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { defaultFunnelDefinition, type FunnelDefinition } from '@tandem/domain';
+import type { FunnelDefinition } from '@tandem/domain';
 import { AnalyticsQueries } from '../analytics.queries';
-import { LogProjection } from '../../projection/log-projection';
 import { resetAnalytics } from '../../projection/lead-events.writer';
 import { newRuleSet, writeRuleSet, type RuleSet } from '../../rules/rule-sets';
 import { useEmbeddedAnalytics } from '../../testing/embedded-analytics.fixture';
+import {
+  countQueries,
+  countRows,
+  lowerMqlThreshold,
+  startProjection,
+} from '../../testing/kept-tables.fixture';
 import { funnelScenario } from '../../testing/funnel-scenario.fixture';
 import { createEventLog, leadEvent as e } from '../../testing/event-log.fixture';
 import { reconcileAll, type FullReconciliation } from './rule-set-reconciliation';
@@ -25,11 +30,7 @@ beforeAll(() => {
 });
 
 /** A what-if set with a lower MQL threshold: other MQL flags, so other audit groups. */
-const whatIf: FunnelDefinition = {
-  ...defaultFunnelDefinition,
-  version: 2,
-  mql: { ...defaultFunnelDefinition.mql, threshold: 40 },
-};
+const whatIf: FunnelDefinition = lowerMqlThreshold;
 
 /** The funnel scenario in two halves: the kept build is taken between them. */
 function scenario() {
@@ -42,33 +43,12 @@ const verdict = (queries: AnalyticsQueries, database: string): Promise<FullRecon
   reconcileAll(client, queries, { database, attempts: 1 });
 
 /** The statements a call sends that read the kept event witness. */
-async function keptReads(work: () => Promise<unknown>): Promise<number> {
-  const query = jest.spyOn(client, 'query');
-  try {
-    await work();
-    return query.mock.calls.filter(([params]) =>
-      String(params.query).includes('{audit_build:UInt64}'),
-    ).length;
-  } finally {
-    query.mockRestore();
-  }
-}
+const keptReads = (work: () => Promise<unknown>) =>
+  countQueries(client, work, (sql) => sql.includes('{audit_build:UInt64}'));
 
-async function project(database: string) {
-  const projection = new LogProjection(client, { database });
-  await projection.start();
-  return projection;
-}
+const project = (database: string) => startProjection(client, database);
 
-async function count(database: string, table: string): Promise<number> {
-  const result = await client.query({
-    query: 'SELECT count() AS n FROM {db:Identifier}.{table:Identifier}',
-    query_params: { db: database, table },
-    format: 'JSONEachRow',
-  });
-  const [row] = await result.json<{ n: string }>();
-  return Number(row?.n);
-}
+const count = (database: string, table: string) => countRows(client, database, table);
 
 /** Takes a snapshot of each set and keeps the event witness at its position. */
 async function keep(queries: AnalyticsQueries, sets: readonly RuleSet[]): Promise<void> {
