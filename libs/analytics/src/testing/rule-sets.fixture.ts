@@ -17,3 +17,13 @@ export async function registerRuleSet(
   await writeRuleSet(client, set, { database, registration: true });
   return set;
 }
+
+/** Attribution settings other than the shipped ones: U-shaped 50/30/20 and a one-day half-life. */
+export const tunedAttribution: FunnelDefinition['attribution'] = {
+  ...defaultFunnelDefinition.attribution,
+  weights: {
+    ...defaultFunnelDefinition.attribution.weights,
+    uShaped: { firstTouch: 50, leadCreation: 30, others: 20 },
+  },
+  timeDecay: { halfLifeDays: 1 },
+};

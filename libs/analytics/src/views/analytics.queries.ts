@@ -377,29 +377,22 @@ export class AnalyticsQueries {
               this.eventAudits?.current(snapshot, rules).catch(() => undefined);
             },
           });
-    // What is kept per snapshot is built in the background, behind the views' reads.
-    const readsFirst = () => this.snapshots?.readersQuiet() ?? Promise.resolve();
-    this.rollups =
-      snapshots === false || options.rollups === false
-        ? null
-        : new FunnelRollups(client, () => this.snapshotMoments(), {
-            database: this.database,
-            beforeStatement: readsFirst,
-          });
-    this.credits =
-      snapshots === false || options.attributionCredits === false
-        ? null
-        : new AttributionCredits(client, () => this.snapshotAttributionRows(), {
-            database: this.database,
-            beforeStatement: readsFirst,
-          });
-    this.eventAudits =
-      snapshots === false || options.eventAudits === false
-        ? null
-        : new LeadEventAudits(client, () => this.everyLeadEventAudit(), {
-            database: this.database,
-            beforeStatement: readsFirst,
-          });
+    // What is kept per snapshot is built in the background, behind the views' reads; none
+    // without snapshots, or where an option turns it off.
+    const kept = {
+      database: this.database,
+      beforeStatement: () => this.snapshots?.readersQuiet() ?? Promise.resolve(),
+    };
+    const keeps = (option: boolean | undefined) => snapshots !== false && option !== false;
+    this.rollups = keeps(options.rollups)
+      ? new FunnelRollups(client, () => this.snapshotMoments(), kept)
+      : null;
+    this.credits = keeps(options.attributionCredits)
+      ? new AttributionCredits(client, () => this.snapshotAttributionRows(), kept)
+      : null;
+    this.eventAudits = keeps(options.eventAudits)
+      ? new LeadEventAudits(client, () => this.everyLeadEventAudit(), kept)
+      : null;
   }
 
   /**

@@ -19,7 +19,7 @@ import { projectBatch } from '../projection/lead-events.writer';
 import type { RuleSet } from '../rules/rule-sets';
 import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
 import { createEventLog, leadEvent as e } from '../testing/event-log.fixture';
-import { registerRuleSet } from '../testing/rule-sets.fixture';
+import { registerRuleSet, tunedAttribution } from '../testing/rule-sets.fixture';
 
 const analytics = useEmbeddedAnalytics('marketing-attribution-int');
 
@@ -83,14 +83,7 @@ function scenario(): AnyEnvelope[] {
 const tuned: FunnelDefinition = {
   ...defaultFunnelDefinition,
   version: 2,
-  attribution: {
-    ...defaultFunnelDefinition.attribution,
-    weights: {
-      ...defaultFunnelDefinition.attribution.weights,
-      uShaped: { firstTouch: 50, leadCreation: 30, others: 20 },
-    },
-    timeDecay: { halfLifeDays: 1 },
-  },
+  attribution: tunedAttribution,
 };
 
 type Credit = Pick<MarketingAttributionRow, 'leadsTouched' | 'wonRevenue' | 'pipeline'>;

@@ -8,7 +8,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   attributionModels,
-  defaultFunnelDefinition,
   type FunnelDefinition,
   type LeadEvent,
   type VisitorEvent,
@@ -25,6 +24,7 @@ import {
   startProjection,
 } from '../../testing/kept-tables.fixture';
 import { funnelScenario } from '../../testing/funnel-scenario.fixture';
+import { tunedAttribution } from '../../testing/rule-sets.fixture';
 import { createEventLog, leadEvent as e } from '../../testing/event-log.fixture';
 
 jest.setTimeout(600_000);
@@ -36,17 +36,7 @@ beforeAll(() => {
 });
 
 /** A what-if set whose attribution weights and half-life differ from the shipped ones. */
-const whatIf: FunnelDefinition = {
-  ...lowerMqlThreshold,
-  attribution: {
-    ...defaultFunnelDefinition.attribution,
-    weights: {
-      ...defaultFunnelDefinition.attribution.weights,
-      uShaped: { firstTouch: 50, leadCreation: 30, others: 20 },
-    },
-    timeDecay: { halfLifeDays: 1 },
-  },
-};
+const whatIf: FunnelDefinition = { ...lowerMqlThreshold, attribution: tunedAttribution };
 
 const anonymous = (visitorId: string, touchpointId: string, channel: string): VisitorEvent => ({
   type: 'AnonymousTouchpointRecorded',
