@@ -76,6 +76,11 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   private stopped = false;
   /** True while a rebuild stops the subscription: a batch retrying its write gives up. */
   private interrupted = false;
+  /**
+   * Releases the suspension of the views' background builds a rebuild took (null when none):
+   * called once the projection is back at the head, or on shutdown.
+   */
+  private releaseBuilds: (() => void) | null = null;
   /** Resolves once the log is followed (after bootstrap and any rules catch-up). */
   private following: Promise<void> = new Promise(() => undefined);
 
@@ -128,13 +133,19 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
       try {
         this.cancelRetry();
         this.interrupted = true;
-        await this.subscription?.stop();
+        // The views' background builds (a snapshot being written, what is kept per snapshot)
+        // stop at their next statement instead of finishing work the reset throws away, and
+        // none starts until the projection is at the head again: never beside the reset (a
+        // snapshot spanning it would copy emptied tables), nor during the catch-up.
+        const [release] = await Promise.all([
+          this.analytics.queries.suspendBackgroundBuilds('a rebuild empties the analytics'),
+          this.subscription?.stop(),
+        ]);
+        this.releaseBuilds?.();
+        this.releaseBuilds = release;
         this.interrupted = false;
         this.subscription = null;
-        // Never beside a snapshot of the views being written (it would copy emptied tables).
-        await this.analytics.queries.whileSnapshotsSuspended(() =>
-          resetAnalytics(this.analytics.client, { database: this.analytics.database }),
-        );
+        await resetAnalytics(this.analytics.client, { database: this.analytics.database });
         await this.projection.start();
         this.lastError = null;
         this.rejected = 0;
@@ -159,6 +170,10 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
       this.logger.log('rule-derived rows are behind the events: bringing them up to date');
       await this.projection.catchUpRules();
     }
+    // A rebuild's suspension of the views' background builds ends here: the rest is followed
+    // batch by batch, and the snapshot below is of the rebuilt state.
+    this.releaseBuilds?.();
+    this.releaseBuilds = null;
     this.snapshotDue = true;
     this.follow(from === null ? null : BigInt(from));
     const head = await this.store.headPosition();
@@ -252,6 +267,8 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     this.stopped = true;
     this.cancelRetry();
     await this.subscription?.stop();
+    this.releaseBuilds?.();
+    this.releaseBuilds = null;
   }
 
   /**

@@ -381,7 +381,8 @@ export class AnalyticsQueries {
     // without snapshots, or where an option turns it off.
     const kept = {
       database: this.database,
-      beforeStatement: () => this.snapshots?.readersQuiet() ?? Promise.resolve(),
+      readersFirst: (cancelled: AbortSignal) =>
+        this.snapshots?.readersQuiet(cancelled) ?? Promise.resolve(),
     };
     const keeps = (option: boolean | undefined) => snapshots !== false && option !== false;
     this.rollups = keeps(options.rollups)
@@ -427,19 +428,47 @@ export class AnalyticsQueries {
   }
 
   /**
-   * Runs `work` with no snapshot of the per-lead funnel being written (LeadFunnelSnapshots
-   * .suspendWhile): what empties the tables snapshots copy (resetAnalytics) must run through it.
+   * Cancels the background builds in flight (the snapshot of the per-lead funnel being written,
+   * and what is kept per snapshot: day rollups, attribution credits, the event witness) at
+   * their next statement, waits for the statements in flight, and starts none until the
+   * returned release is called. What empties the tables they read (resetAnalytics) must run
+   * under it; a rebuild keeps it until the projection is back at the head. A cancelled build
+   * leaves rows without their marker, which nothing reads.
    */
-  whileSnapshotsSuspended<T>(work: () => Promise<T>): Promise<T> {
-    return this.snapshots === null ? work() : this.snapshots.suspendWhile(work);
+  async suspendBackgroundBuilds(why: string): Promise<() => void> {
+    // Every one cancelled before waiting for any: their statements in flight end together.
+    const releases = await Promise.all([
+      this.snapshots?.suspend(why),
+      this.rollups?.suspend(why),
+      this.credits?.suspend(why),
+      this.eventAudits?.suspend(why),
+    ]);
+    return () => {
+      for (const release of releases) release?.();
+    };
   }
 
-  /** Waits for a snapshot being written and starts no other; call before closing the client. */
+  /** Runs `work` under suspendBackgroundBuilds, released once `work` is done. */
+  async whileSnapshotsSuspended<T>(work: () => Promise<T>): Promise<T> {
+    const release = await this.suspendBackgroundBuilds('suspended');
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Starts no background build, cancels those in flight and waits for their statements in
+   * flight; call before closing the client.
+   */
   async close(): Promise<void> {
-    await this.eventAudits?.close();
-    await this.credits?.close();
-    await this.rollups?.close();
-    await this.snapshots?.close();
+    await Promise.all([
+      this.eventAudits?.close(),
+      this.credits?.close(),
+      this.rollups?.close(),
+      this.snapshots?.close(),
+    ]);
   }
 
   /**

@@ -208,6 +208,7 @@ export class AttributionCredits extends KeptBuilds<[snapshot: FunnelSnapshot, ru
       query_params: params,
     });
     // The marker last, and only once every row is in: this is what makes the rows readable.
+    this.throwIfCancelled();
     await this.client.command({
       query: `
         INSERT INTO {db:Identifier}.{markers:Identifier}

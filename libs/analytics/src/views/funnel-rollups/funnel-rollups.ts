@@ -108,6 +108,7 @@ export class FunnelRollups extends KeptBuilds<[snapshotId: string, timeZone: str
       query_params: params,
     });
     // The marker last, and only once every row is in: this is what makes the rows readable.
+    this.throwIfCancelled();
     await this.client.command({
       query: `
         INSERT INTO {db:Identifier}.{markers:Identifier}

@@ -277,6 +277,99 @@ it('lets no snapshot being written span a rebuild emptying the tables it copies'
   await snapshots.close();
 });
 
+/**
+ * Holds the next statement sent through `client.query` (a view's read, in flight for as long as
+ * the test needs) until the returned function is called.
+ */
+function holdNextQuery(): () => void {
+  let open = () => {};
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const query = client.query.bind(client);
+  const spy = jest.spyOn(client, 'query');
+  spy.mockImplementationOnce(async (params: Parameters<typeof query>[0]) => {
+    await gate;
+    return query(params);
+  });
+  return () => {
+    open();
+    spy.mockRestore();
+  };
+}
+
+it('cancels the snapshot and the kept builds a rebuild meets, and starts none until released', async () => {
+  const database = await analytics.freshDatabase();
+  const state = new AnalyticsQueries(client, { database });
+  // Each range and each kept statement waits for a view read in flight, for up to 2 s: a build
+  // started beside a held read is still on its way when the rebuild comes.
+  const kept = new AnalyticsQueries(client, {
+    database,
+    snapshots: { chunkRows: 1, yieldMs: 2_000 },
+  });
+  const { envelopes } = funnelScenario();
+  const first = await project(database);
+  for (const batch of batches(envelopes, 20)) await first.project(batch, { atHead: true });
+  const active = await state.ruleSet();
+  const markers = (table: string) =>
+    client
+      .query({
+        query: 'SELECT count() AS n FROM {db:Identifier}.{table:Identifier}',
+        query_params: { db: database, table },
+        format: 'JSONEachRow',
+      })
+      .then(async (result) => Number((await result.json<{ n: string }>())[0]?.n));
+
+  // A snapshot on its way (behind a view's read) when a rebuild comes: cancelled, never marked.
+  let openRead = holdNextQuery();
+  let reading = kept.ruleSet();
+  const snapshotting = kept.takeSnapshot(active);
+  let release = await kept.suspendBackgroundBuilds('a rebuild');
+  expect(await snapshotting).toBeNull();
+  expect(await markers('lead_funnel_snapshot_markers')).toBe(0);
+  openRead();
+  await reading;
+  // Suspended: nothing starts, asked for or not.
+  expect(await kept.takeSnapshot(active)).toBeNull();
+  release();
+
+  // What is kept per snapshot, on its way when the next rebuild comes: cancelled too.
+  expect(await kept.takeSnapshot(active)).not.toBeNull();
+  openRead = holdNextQuery();
+  reading = kept.ruleSet();
+  const crediting = kept.takeAttributionCredits(active);
+  const rolling = kept.takeRollup(active);
+  const auditing = kept.takeEventAudit(active);
+  release = await kept.suspendBackgroundBuilds('a rebuild');
+  expect([await crediting, await rolling, await auditing]).toEqual([null, null, null]);
+  for (const table of [
+    'lead_attribution_credit_markers',
+    'lead_funnel_rollup_markers',
+    'lead_event_audit_markers',
+  ]) {
+    expect(await markers(table)).toBe(0);
+  }
+  openRead();
+  await reading;
+
+  // The rebuild: emptied and projected again under the suspension, then released; views
+  // (which keep their snapshots and builds themselves from here) answer what a clean rebuild
+  // of the same events answers.
+  await resetAnalytics(client, { database });
+  const again = await project(database);
+  for (const batch of batches(envelopes, 20)) await again.project(batch, { atHead: true });
+  expect(await kept.takeAttributionCredits(active)).toBeNull();
+  release();
+  expect(await kept.takeSnapshot(active)).not.toBeNull();
+  expect(await kept.takeAttributionCredits(active)).not.toBeNull();
+  const clean = await analytics.freshDatabase();
+  const cleanly = await project(clean);
+  for (const batch of batches(envelopes, 20)) await cleanly.project(batch, { atHead: true });
+  const cleanState = new AnalyticsQueries(client, { database: clean });
+  expect(await everyView(kept, active)).toBe(
+    await everyView(cleanState, await cleanState.ruleSet()),
+  );
+  await kept.close();
+});
+
 it('reads a state smaller than minLeads whole, and snapshots it once it holds that many', async () => {
   const database = await analytics.freshDatabase();
   const state = new AnalyticsQueries(client, { database });

@@ -19,7 +19,8 @@
  *     both (log-projection.ts), and a set is snapshotted only once it is 'ready' (no replay
  *     still writing older rows for it);
  *   - a rebuild empties the snapshots with the tables they were taken from (resetAnalytics),
- *     with no snapshot being written meanwhile (suspendWhile), and a snapshot ahead of the
+ *     with no snapshot being written meanwhile (suspend cancels the one in flight before its
+ *     next range or its marker, and starts none until released), and a snapshot ahead of the
  *     rules checkpoint is never read.
  * Only the log projection keeps those checkpoints: an API fed by the Kafka projector must not
  * enable snapshots (AnalyticsQueriesOptions.snapshots).
@@ -48,7 +49,7 @@ import {
 } from '../../clickhouse/analytics.database';
 import { readProjectionCheckpoints } from '../../projection/projection-checkpoints';
 import type { RuleSet } from '../../rules/rule-sets';
-import { dropKeptCopies } from '../kept-copies';
+import { BuildCancelledError, dropKeptCopies } from '../kept-copies';
 
 /** What a snapshot is of: the rule set and the values _lead-funnel.sql takes from it. */
 export interface FunnelSnapshotKey {
@@ -153,14 +154,15 @@ export class LeadFunnelSnapshots {
   /** View reads in flight (`reading`), and the background statements waiting for them to end. */
   private readers = 0;
   private readonly waitingForReaders = new Set<() => void>();
-  /** The one snapshot being written in this process, if any. */
+  /** The one snapshot being written in this process, if any, and what cancels it. */
   private taking: Promise<FunnelSnapshot | null> | null = null;
+  private cancelling: AbortController | null = null;
   /** The background refresh in flight (the state's size, then its snapshot), if any. */
   private refreshing: Promise<unknown> | null = null;
   private readonly startedAt = new Map<string, number>();
   private readonly failedAt = new Map<string, number>();
   private stopped = false;
-  /** How many callers of suspendWhile are running: no snapshot starts meanwhile. */
+  /** How many suspensions (rebuilds) are in force: no snapshot starts meanwhile. */
   private suspended = 0;
   /** The last background failure, for whoever looks (a failure only costs speed). */
   lastFailure: unknown = null;
@@ -202,18 +204,21 @@ export class LeadFunnelSnapshots {
   }
 
   /**
-   * Resolves once no view read is in flight, or after `yieldMs`: what a background statement
-   * over the views' tables awaits before it starts (this snapshot's ranges, and what is kept
-   * per snapshot: day rollups, attribution credits), so that reads go first.
+   * Resolves once no view read is in flight, after `yieldMs`, or once `cancelled` aborts: what
+   * a background statement over the views' tables awaits before it starts (this snapshot's
+   * ranges, and what is kept per snapshot: day rollups, attribution credits), so that reads go
+   * first.
    */
-  async readersQuiet(): Promise<void> {
-    if (this.readers === 0) return;
+  async readersQuiet(cancelled?: AbortSignal): Promise<void> {
+    if (this.readers === 0 || cancelled?.aborted === true) return;
     let resume = () => {};
     const ended = new Promise<void>((resolve) => (resume = resolve));
     this.waitingForReaders.add(resume);
     const timer = setTimeout(resume, this.yieldMs);
+    cancelled?.addEventListener('abort', resume, { once: true });
     await ended;
     clearTimeout(timer);
+    cancelled?.removeEventListener('abort', resume);
     this.waitingForReaders.delete(resume);
   }
 
@@ -240,37 +245,49 @@ export class LeadFunnelSnapshots {
 
   /**
    * Writes a snapshot of `rules` now (or waits for the one being written) and returns the
-   * latest usable one. Null when the set is not ready or nothing is projected with its rules.
+   * latest usable one. Null when the set is not ready, nothing is projected with its rules, or
+   * snapshots are suspended or closed (also midway: then no marker names what was written).
    */
   async take(rules: RuleSet): Promise<FunnelSnapshot | null> {
     while (this.taking !== null) await this.taking.catch(() => undefined);
     if (this.stopped || this.suspended > 0) return null;
-    this.taking = this.write(rules);
+    const cancelling = new AbortController();
+    this.cancelling = cancelling;
+    this.taking = this.write(rules, cancelling.signal);
     try {
       return await this.taking;
+    } catch (error) {
+      if (cancelling.signal.aborted && error === cancelling.signal.reason) return null;
+      throw error;
     } finally {
       this.taking = null;
+      if (this.cancelling === cancelling) this.cancelling = null;
     }
   }
 
   /**
-   * Runs `work` with no snapshot being written: waits for the one in flight and starts none
-   * until `work` is done. For emptying the tables a snapshot copies (a rebuild): a write that
-   * spanned it would mark rows copied from the old state, or from none, as covering a position
-   * the rebuilt state reaches again later, and views would read them as the truth.
+   * Cancels the snapshot being written (before its next range or its marker), waits for the
+   * statement in flight, and starts none until the returned release is called. For emptying
+   * the tables a snapshot copies (a rebuild, from its reset until the projection is at the head
+   * again): a write that spanned the reset would mark rows copied from the old state, or from
+   * none, as covering a position the rebuilt state reaches again later, and views would read
+   * them as the truth; one during the catch-up would copy a state about to change entirely.
    */
-  async suspendWhile<T>(work: () => Promise<T>): Promise<T> {
+  async suspend(why: string): Promise<() => void> {
     this.suspended += 1;
-    try {
-      while (this.taking !== null) await this.taking.catch(() => undefined);
-      return await work();
-    } finally {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       this.suspended -= 1;
       // The snapshots went with the tables: the next one is due at once, whenever the last
       // started or failed.
       this.startedAt.clear();
       this.failedAt.clear();
-    }
+    };
+    this.cancelling?.abort(new BuildCancelledError(why));
+    while (this.taking !== null) await this.taking.catch(() => undefined);
+    return release;
   }
 
   /** Resolves once no snapshot is being looked into or written in the background. */
@@ -281,11 +298,11 @@ export class LeadFunnelSnapshots {
     }
   }
 
-  /** Stops starting background work and waits for the snapshot being written. */
+  /** Stops starting background work, cancels the snapshot being written and waits for it. */
   async close(): Promise<void> {
     this.stopped = true;
-    await this.refreshing?.catch(() => undefined);
-    await this.taking?.catch(() => undefined);
+    this.cancelling?.abort(new BuildCancelledError('shutting down'));
+    await this.settled();
   }
 
   /** The latest marked snapshot of the key, if the rules checkpoint has not fallen below it. */
@@ -426,8 +443,8 @@ export class LeadFunnelSnapshots {
     return Number(row?.leads ?? 0) >= leads;
   }
 
-  /** Rows, then marker, then the superseded snapshots go. */
-  private async write(rules: RuleSet): Promise<FunnelSnapshot | null> {
+  /** Rows, then marker, then the superseded snapshots go; stops where `signal` is checked. */
+  private async write(rules: RuleSet, signal: AbortSignal): Promise<FunnelSnapshot | null> {
     if (rules.status !== 'ready') return null;
     const key = snapshotKeyOf(rules);
     // Read before the rows: every lead with an event up to it is in lead_state and has its
@@ -451,7 +468,9 @@ export class LeadFunnelSnapshots {
     // primary keys (both end in lead_id): the ranges partition the ids, so together they copy
     // every lead once, each as the state gives it when its range is copied.
     for (const [from, to] of await this.leadRanges()) {
-      await this.readersQuiet();
+      signal.throwIfAborted();
+      await this.readersQuiet(signal);
+      signal.throwIfAborted();
       const bounds = [
         from === null ? [] : ['funnel.lead_id >= {from_lead:String}'],
         to === null ? [] : ['funnel.lead_id < {to_lead:String}'],
@@ -470,6 +489,7 @@ export class LeadFunnelSnapshots {
       });
     }
     // The marker last, and only once every row is in: this is what makes the rows readable.
+    signal.throwIfAborted();
     await this.client.command({
       query: `
         INSERT INTO {db:Identifier}.{markers:Identifier}
