@@ -10,6 +10,9 @@
  * It must never run two replays of one set at once: in this process a map of running jobs
  * decides; across processes (ClickHouse server, several API replicas) a 'building' set whose
  * owner is another process and whose heartbeat is younger than the lease is refused too.
+ * On shutdown the running replays stop after their current batch, before the analytics close:
+ * their sets stay 'building' at their checkpoints, to resume when asked again (the active set
+ * at the next start), and the stop is logged as one, never as a failure.
  */
 import { hostname } from 'node:os';
 import {
@@ -19,6 +22,7 @@ import {
   Logger,
   NotFoundException,
   type OnApplicationBootstrap,
+  type OnModuleDestroy,
   Optional,
 } from '@nestjs/common';
 import {
@@ -63,12 +67,32 @@ interface Job {
 
 const keyOf = (key: RuleSetKey) => `${key.rulesVersion}/${key.definitionHash}`;
 
+/** Why a replay ended without its set ready: the API shut down; it resumes when asked again. */
+export class ReplayStoppedError extends Error {
+  constructor() {
+    super('stopped by the API shutting down; it resumes from its checkpoint when started again');
+    this.name = 'ReplayStoppedError';
+  }
+}
+
+/** Settles as `work` does, or rejects with ReplayStoppedError once `stopping` aborts. */
+function unlessStopped<T>(work: Promise<T>, stopping: AbortSignal): Promise<T> {
+  if (stopping.aborted) return Promise.reject(new ReplayStoppedError());
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(new ReplayStoppedError());
+    stopping.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => stopping.removeEventListener('abort', stop));
+  });
+}
+
 @Injectable()
-export class RuleReplays implements OnApplicationBootstrap {
+export class RuleReplays implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('rule-replays');
   private readonly owner = `${hostname()}:${process.pid}:${uuidv7()}`;
   private readonly jobs = new KeptJobs<Job>();
   private readonly running = new Map<string, Job>();
+  /** Aborted on shutdown: running replays stop after their current batch. */
+  private readonly stopping = new AbortController();
 
   constructor(
     @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
@@ -81,14 +105,31 @@ export class RuleReplays implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     // In the background: the API serves while the active set is (re)built.
     void this.ensureActiveReady().catch((error: unknown) => {
-      this.logger.error(
-        `could not bring the active rule set to ready: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      const message = error instanceof Error ? error.message : String(error);
+      if (this.stopped) {
+        this.logger.log(`the active rule set was not brought to ready before shutdown: ${message}`);
+      } else {
+        this.logger.error(`could not bring the active rule set to ready: ${message}`);
+      }
     });
   }
 
+  /**
+   * Stops the running replays after their current batch and waits for them, so that none
+   * writes into analytics being closed; starts no other.
+   */
+  async onModuleDestroy(): Promise<void> {
+    this.stopping.abort();
+    await Promise.all([...this.running.values()].flatMap((job) => job.finished ?? []));
+  }
+
+  /** True once the API shuts down: what ends now was stopped, not failed. */
+  get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
   private async ensureActiveReady(): Promise<void> {
-    await this.caughtUp();
+    await unlessStopped(this.caughtUp(), this.stopping.signal);
     const active = await this.definitions.active();
     const job = await this.start(active.definition, 'published');
     if (job.status === 'running') {
@@ -108,6 +149,7 @@ export class RuleReplays implements OnApplicationBootstrap {
    * already ready returns a finished job at once.
    */
   async start(definition: FunnelDefinition, kind: RuleSetKind): Promise<ReplayView> {
+    if (this.stopped) throw new ReplayStoppedError();
     const key = ruleSetKey(definition);
     const runningJob = this.running.get(keyOf(key));
     if (runningJob) throw this.alreadyRunning(runningJob.view);
@@ -174,10 +216,11 @@ export class RuleReplays implements OnApplicationBootstrap {
   private async run(job: Job, definition: FunnelDefinition, kind: RuleSetKind): Promise<void> {
     const key = ruleSetKey(definition);
     try {
-      await this.caughtUp();
-      await this.analytics.ruleSets.replay(newRuleSet(definition, kind, 'building'), {
+      await unlessStopped(this.caughtUp(), this.stopping.signal);
+      const set = await this.analytics.ruleSets.replay(newRuleSet(definition, kind, 'building'), {
         owner: this.owner,
         batchLeads: this.config.replay.batchLeads,
+        signal: this.stopping.signal,
         onProgress: (progress) => {
           const baseline = (job.baseline.events ??= progress.eventsDone);
           const seconds = (Date.now() - job.baseline.at) / 1000;
@@ -195,6 +238,8 @@ export class RuleReplays implements OnApplicationBootstrap {
           };
         },
       });
+      // Stopped after a batch: the set stays 'building' at its checkpoint, to resume later.
+      if (set.status !== 'ready') throw new ReplayStoppedError();
       job.view = {
         ...job.view,
         status: 'done',
@@ -203,14 +248,21 @@ export class RuleReplays implements OnApplicationBootstrap {
       };
       this.logger.log(`${describeRuleSet(key)} replayed: ${job.view.eventsDone} events`);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      // A statement cut short by the shutdown is a stop too: its batch is not checkpointed.
+      const stopped = error instanceof ReplayStoppedError || this.stopped;
+      const message = stopped
+        ? new ReplayStoppedError().message
+        : error instanceof Error
+          ? error.message
+          : String(error);
       job.view = {
         ...job.view,
         status: 'failed',
         error: message,
         finishedAt: new Date().toISOString(),
       };
-      this.logger.error(`replay of ${describeRuleSet(key)} failed: ${message}`);
+      if (stopped) this.logger.log(`replay of ${describeRuleSet(key)} ${message}`);
+      else this.logger.error(`replay of ${describeRuleSet(key)} failed: ${message}`);
     } finally {
       this.running.delete(keyOf(key));
     }

@@ -134,7 +134,10 @@ export class RuleSetApplies {
         error: message,
         finishedAt: new Date().toISOString(),
       };
-      this.logger.error(`apply of ${describeRuleSet(job.view)} failed: ${message}`);
+      // Its replay stopped by the shutdown: resumed when the apply is asked again.
+      if (this.replays.stopped)
+        this.logger.log(`apply of ${describeRuleSet(job.view)}: ${message}`);
+      else this.logger.error(`apply of ${describeRuleSet(job.view)} failed: ${message}`);
     } finally {
       answer();
     }
