@@ -5,11 +5,13 @@
 -- first hand-offs, its wins), and, for a lead with an event after {covered}, its rows of
 -- lead_events up to {covered}. Not a query of its own: where rule-set-audit.sql says the
 -- event_audit marker, these rows go in (every lead's), or the rows kept for a snapshot
--- (_lead-event-audit-kept.sql) with these rows of the leads changed since put back; the kept
--- rows themselves are these rows at the snapshot's position (lead_event_audits, 0032).
+-- (_lead-event-audit-kept.sql) with these rows of the leads changed since put back
+-- (_lead-event-audit-changes.sql); the kept rows themselves are these rows at the snapshot's
+-- position (lead_event_audits, 0032).
 --
 -- Grain: one row per (lead, cut) of lead_event_summary, or of the leads the audited_leads marker
--- keeps (nothing: every lead; _lead-event-audit-changed.sql: the leads changed since a position).
+-- keeps (nothing: every lead; _lead-event-audit-changed.sql: the leads changed since a position,
+-- bound).
 --   cut               which checks count the row: 'both' (a lead with no event after {covered}:
 --                     the checks cut at {covered} and those of every event), 'events' (every
 --                     event of a lead with some after {covered}: the stage counts and event

@@ -49,11 +49,14 @@ export const ATTRIBUTION_CHANGES_MARKER = '{{attribution_changes}}';
 /**
  * Where the rule-set audit (rule-set-audit.sql) takes the event witness's rows: every lead's
  * (_lead-event-audit.sql),
- * or the rows kept at a snapshot's position (_lead-event-audit-kept.sql), which take the
- * witness's rows of the leads changed since where they say lead_event_audit; and where both cut
- * their leads to those (_lead-event-audit-changed.sql), or to none when nothing is put there.
+ * or the rows kept at a snapshot's position (_lead-event-audit-kept.sql), which take the leads
+ * changed since where they say audit_changes (_lead-event-audit-changes.sql, or nothing when
+ * none changed), which takes the witness's rows of those leads where it says lead_event_audit;
+ * and where both cut their leads to those (_lead-event-audit-changed.sql), or to none when
+ * nothing is put there.
  */
 export const EVENT_AUDIT_MARKER = '{{event_audit}}';
+export const AUDIT_CHANGES_MARKER = '{{audit_changes}}';
 export const LEAD_EVENT_AUDIT_MARKER = '{{lead_event_audit}}';
 export const AUDITED_LEADS_MARKER = '{{audited_leads}}';
 
@@ -70,6 +73,7 @@ export type ViewFragment =
   | '_attribution-lead-cut'
   | '_lead-event-audit'
   | '_lead-event-audit-kept'
+  | '_lead-event-audit-changes'
   | '_lead-event-audit-changed'
   | LeadFold;
 
@@ -201,24 +205,40 @@ export function cutAuditedLeads(sql: string, cut: string): string {
   return sql.split(AUDITED_LEADS_MARKER).join(cut);
 }
 
+/** What the kept rows of the event witness take: the changed leads' fragments, or none. */
+export interface KeptEventAuditFragments {
+  /** _lead-event-audit-kept.sql */
+  readonly rows: string;
+  /**
+   * _lead-event-audit-changes.sql and its cut (_lead-event-audit-changed.sql); null when no
+   * lead changed since the build's position.
+   */
+  readonly changes: { readonly sql: string; readonly changed: string } | null;
+}
+
 /**
  * The rule-set audit with the event witness's rows in place: every lead's (`audit`:
  * _lead-event-audit.sql, no lead cut) when `kept` is null,
- * else the kept rows (_lead-event-audit-kept.sql) with the witness's rows of the changed leads
- * (`kept.changed`, the cut of both) put back.
+ * else the kept rows (_lead-event-audit-kept.sql) with the changed leads' kept rows taken out
+ * and their rows put back (`kept.changes`, the cut of both), or the kept rows alone.
  */
 export function composeEventAudit(
   view: string,
   audit: string,
-  kept: { readonly rows: string; readonly changed: string } | null,
+  kept: KeptEventAuditFragments | null,
 ): string {
   const cut = cutAuditedLeads;
+  const changes = kept?.changes ?? null;
   const rows =
     kept === null
       ? cut(audit, '')
-      : cut(kept.rows, kept.changed).replace(
-          LEAD_EVENT_AUDIT_MARKER,
-          () => `(\n${cut(audit, kept.changed)}\n)`,
+      : kept.rows.replace(AUDIT_CHANGES_MARKER, () =>
+          changes === null
+            ? ''
+            : cut(changes.sql, changes.changed).replace(
+                LEAD_EVENT_AUDIT_MARKER,
+                () => `(\n${cut(audit, changes.changed)}\n)`,
+              ),
         );
   return view.replace(EVENT_AUDIT_MARKER, () => `(\n${rows}\n)`);
 }

@@ -65,6 +65,7 @@ import {
   composeRollupRows,
   composeKeptAttributionRows,
   composeEventAudit,
+  type KeptEventAuditFragments,
   cutAuditedLeads,
   cutLeads,
   EVENT_AUDIT_MARKER,
@@ -85,6 +86,7 @@ import { RULE_INPUT_TYPES } from '../rules/rule-facts';
 import {
   EVERY_EVENT,
   LeadEventAudits,
+  MAX_AUDITED_LEADS,
   type KeptEventAudit,
 } from './reconciliation/lead-event-audits';
 import { parseRuleSetAudit, type RuleSetAudit } from './reconciliation/rule-set-audit.rows';
@@ -256,23 +258,30 @@ function calendarOf(rules: RuleSet, scope: ViewScope): ReportingCalendar {
   };
 }
 
+/** A kept build of the event witness and the leads changed since it (sorted lead ids). */
+interface KeptEventAuditRead {
+  readonly build: KeptEventAudit;
+  readonly changed: readonly string[];
+}
+
 /**
  * What the event witness binds (_lead-event-audit.sql): the set, the position its rows are cut
- * at (`covered`), and the kept build it is read from, if any.
+ * at (`covered`), and the kept build it is read from with the leads changed since, if any.
  */
-function eventAuditParams(rules: RuleSet, covered: string, kept: KeptEventAudit | null) {
+function eventAuditParams(rules: RuleSet, covered: string, read: KeptEventAuditRead | null) {
   return {
     rules_version: String(rules.rulesVersion),
     definition_hash: rules.definitionHash,
     recorded_version: String(rules.kind === 'published' ? rules.rulesVersion : 0),
     covered,
     rule_input_types: RULE_INPUT_TYPES.join(','),
-    ...(kept === null
+    ...(read === null
       ? {}
       : {
-          audit_snapshot: kept.snapshotId,
-          audit_build: kept.build,
-          audit_position: kept.position,
+          audit_snapshot: read.build.snapshotId,
+          audit_build: read.build.build,
+          audit_position: read.build.position,
+          audited_leads: read.changed,
         }),
   };
 }
@@ -516,15 +525,16 @@ export class AnalyticsQueries {
   }
 
   /**
-   * The event witness kept for the set, or null (count every lead). `coveredAtMost`: a check
-   * cut at a position (the per-lead audit) reads only rows kept at or before it. When the set's
-   * newest snapshot has no build yet, starts one in the background (and reads an older one, if
-   * any, meanwhile: its rows are exact at its own position).
+   * The event witness kept for the set and the leads changed since it, or null (count every
+   * lead; also when more than MAX_AUDITED_LEADS changed). `coveredAtMost`: a check cut at a
+   * position (the per-lead audit) reads only rows kept at or before it. When the set's newest
+   * snapshot has no build yet, starts one in the background (and reads an older one, if any,
+   * meanwhile: its rows are exact at its own position).
    */
   private async keptEventAudit(
     rules: RuleSet,
     coveredAtMost: string = EVERY_EVENT,
-  ): Promise<KeptEventAudit | null> {
+  ): Promise<KeptEventAuditRead | null> {
     if (this.snapshots === null || this.eventAudits === null || rules.status !== 'ready') {
       return null;
     }
@@ -533,7 +543,9 @@ export class AnalyticsQueries {
       const snapshot = await this.snapshots.latest(snapshotKeyOf(rules));
       if (snapshot !== null) await this.eventAudits.current(snapshot, rules);
     }
-    return found.kept;
+    if (found.kept === null) return null;
+    const changed = await this.eventAudits.changedSince(found.kept, rules, MAX_AUDITED_LEADS + 1);
+    return changed.length > MAX_AUDITED_LEADS ? null : { build: found.kept, changed };
   }
 
   /** marketing-attribution.rows.sql over every row of one snapshot (bound as snapshot_id). */
@@ -894,7 +906,7 @@ export class AnalyticsQueries {
   private runScoped(
     name: ViewQuery,
     options: ViewOptions,
-    params: Record<string, string | null>,
+    params: QueryParams,
     form: ViewForm = 'rows',
     rollupZone?: string,
   ): Promise<unknown> {
@@ -904,7 +916,7 @@ export class AnalyticsQueries {
   private async runScopedNow(
     name: ViewQuery,
     options: ViewOptions,
-    params: Record<string, string | null>,
+    params: QueryParams,
     form: ViewForm,
     rollupZone: string | undefined,
   ): Promise<unknown> {
@@ -972,8 +984,12 @@ export class AnalyticsQueries {
   ): Promise<unknown> {
     const sql = await this.load(name, source, form);
     if (!sql.includes(EVENT_AUDIT_MARKER)) return this.query(sql, params);
-    // The rule-set audit: the event witness's rows, kept when the statement binds a build.
-    const kept = params.audit_build === undefined ? null : await this.keptEventAuditFiles();
+    // The rule-set audit: the event witness's rows, kept when the statement binds a build (with
+    // the changed leads' rows when it binds any).
+    const kept =
+      params.audit_build === undefined
+        ? null
+        : await this.keptEventAuditFiles((params.audited_leads?.length ?? 0) > 0);
     return this.query(composeEventAudit(sql, await this.file('_lead-event-audit'), kept), params);
   }
 
@@ -986,13 +1002,17 @@ export class AnalyticsQueries {
     return result.json<unknown>();
   }
 
-  /** The files of the event witness read from a kept build (composeEventAudit's `kept`). */
-  private async keptEventAuditFiles(): Promise<{ rows: string; changed: string }> {
-    const [rows, changed] = await Promise.all([
+  /**
+   * The files of the event witness read from a kept build (composeEventAudit's `kept`), with
+   * those of the changed leads when `changes`.
+   */
+  private async keptEventAuditFiles(changes: boolean): Promise<KeptEventAuditFragments> {
+    const [rows, sql, changed] = await Promise.all([
       this.file('_lead-event-audit-kept'),
-      this.file('_lead-event-audit-changed'),
+      changes ? this.file('_lead-event-audit-changes') : null,
+      changes ? this.file('_lead-event-audit-changed') : null,
     ]);
-    return { rows, changed };
+    return { rows, changes: sql === null || changed === null ? null : { sql, changed } };
   }
 
   /** A view's SQL (or its page file's, with the view) with its rows and fragments in place. */

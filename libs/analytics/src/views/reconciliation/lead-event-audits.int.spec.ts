@@ -19,7 +19,7 @@ import {
 } from '../../testing/kept-tables.fixture';
 import { funnelScenario } from '../../testing/funnel-scenario.fixture';
 import { createEventLog, leadEvent as e } from '../../testing/event-log.fixture';
-import { reconcileAll, type FullReconciliation } from './rule-set-reconciliation';
+import { failsSettled, reconcileAll, type FullReconciliation } from './rule-set-reconciliation';
 
 jest.setTimeout(600_000);
 
@@ -45,6 +45,14 @@ const verdict = (queries: AnalyticsQueries, database: string): Promise<FullRecon
 /** The statements a call sends that read the kept event witness. */
 const keptReads = (work: () => Promise<unknown>) =>
   countQueries(client, work, (sql) => sql.includes('{audit_build:UInt64}'));
+
+/** Of those, the ones that also recompute leads from their events (the changed leads' rows). */
+const recomputing = (work: () => Promise<unknown>) =>
+  countQueries(
+    client,
+    work,
+    (sql) => sql.includes('{audit_build:UInt64}') && sql.includes('lead_event_summary FINAL'),
+  );
 
 const project = (database: string) => startProjection(client, database);
 
@@ -73,8 +81,10 @@ it('gives the verdict every lead gives, as events arrive after the kept position
   const active = await state.ruleSet();
   await keep(kept, [active, shadow]);
 
-  // One audit per set (the lead audit, the stage counts and the event totals): two kept reads.
+  // One audit per set (the lead audit, the stage counts and the event totals): two kept reads,
+  // the kept counts alone while no lead changed since.
   expect(await keptReads(() => verdict(kept, database))).toBe(2);
+  expect(await recomputing(() => verdict(kept, database))).toBe(0);
   expect(JSON.stringify(await verdict(kept, database))).toBe(
     JSON.stringify(await verdict(state, database)),
   );
@@ -85,6 +95,7 @@ it('gives the verdict every lead gives, as events arrive after the kept position
   expect(after.ok).toBe(true);
   expect(stagesOf(after, 1)?.find((stage) => stage.stage === 'captured')?.events).toBe(11);
   expect(await keptReads(() => verdict(kept, database))).toBe(2);
+  expect(await recomputing(() => verdict(kept, database))).toBe(2);
   expect(JSON.stringify(await verdict(kept, database))).toBe(JSON.stringify(after));
 
   // One more touch of a kept lead: taken out of the kept rows and put back, never twice.
@@ -110,6 +121,58 @@ it('gives the verdict every lead gives, as events arrive after the kept position
   );
   expect(failed.checks.find((check) => check.metric === 'handed_to_sales')?.events).toBe('8');
   expect(JSON.stringify(failed)).toBe(JSON.stringify(await verdict(state, database)));
+  await kept.close();
+});
+
+it('keeps the lead audit exact when a batch lands between the changed leads and the audit', async () => {
+  const database = await analytics.freshDatabase();
+  const state = new AnalyticsQueries(client, { database });
+  const kept = new AnalyticsQueries(client, { database, snapshots: true });
+  const { early, rest } = scenario();
+  const projection = await project(database);
+  await projection.project(early, { atHead: true });
+  await keep(kept, [await state.ruleSet()]);
+  const before = await verdict(kept, database);
+  expect(before.ok).toBe(true);
+
+  // Right after the check reads which leads changed since the build (none), a batch lands: new
+  // leads, one more touch of a kept lead, a stray hand-off of a kept lead never qualified.
+  const stray = createEventLog({ firstPosition: 3000 });
+  stray.lead('L1', e.touchpoint('tp-race', 'webinar'));
+  stray.lead('L3', e.handed('carol'));
+  const landing = [...rest, ...stray.envelopes];
+  const query = client.query.bind(client);
+  let landed = false;
+  const spy = jest.spyOn(client, 'query').mockImplementation(async (params) => {
+    const result = await query(params);
+    if (!landed && String(params.query).includes('{summary:Identifier}')) {
+      landed = true;
+      await projection.project(landing, { atHead: true });
+    }
+    return result;
+  });
+  let raced: FullReconciliation;
+  try {
+    raced = await verdict(kept, database);
+  } finally {
+    spy.mockRestore();
+  }
+  expect(landed).toBe(true);
+  // The lead audit is cut at the checkpoint read before the batch: the batch's leads are not in
+  // it, and the kept rows stand for the others as they were. Only totals lag (the stage counts
+  // from the kept rows, the views' from the state), and the verdict says it is not settled.
+  expect(raced.coveredPosition).toBe(before.coveredPosition);
+  expect(raced.settled).toBe(false);
+  expect(raced.ruleSets.map((set) => set.requirements)).toEqual(
+    before.ruleSets.map((set) => set.requirements),
+  );
+  expect(failsSettled(raced)).toBe(false);
+  // The next check sees the batch: the stray hand-off fails it, as every lead's verdict does.
+  const next = await verdict(kept, database);
+  expect(next.findings).toContainEqual(
+    expect.stringMatching(/^rules version 1 .*: 1 leads reached handed_to_sales without mql/),
+  );
+  expect(JSON.stringify(next)).toBe(JSON.stringify(await verdict(state, database)));
   await kept.close();
 });
 

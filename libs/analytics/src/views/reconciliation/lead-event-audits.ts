@@ -11,8 +11,9 @@
  * a row), written whole under a fresh build id: one row per lead, then those rows counted per
  * combination of columns, then one marker row naming the build. A check reads it through
  * _lead-event-audit-kept.sql, which takes the leads changed since the position out of the kept
- * rows and puts their rows back as they are now, finding them in the same statement, so the
- * answer is every lead's rows at every moment:
+ * rows and puts their rows back as they are now (changedSince: the leads are read just before
+ * the check's statement and bound to both halves, as the views read their snapshot), so each
+ * lead is counted once, and the lead audit cut at the check's {covered} is exact:
  *   - a lead changes only through an event (a summary row reaching past the position) or a
  *     rule row of the set computed past it: the log is append-only and projected in order (the
  *     log projection; snapshots, and so these builds, exist only where it writes), and the set
@@ -56,6 +57,13 @@ export interface FoundEventAudit {
 
 /** The end of UInt64: the witness's rows over every event (no cut). */
 export const EVERY_EVENT = '18446744073709551615';
+
+/**
+ * Most changed leads a check recomputes beside a build (bound as one array, like the views'
+ * changed leads beside their snapshot); past it the check counts every lead, as with no build.
+ * A new snapshot, and with it a new build, comes long before (refreshAfterChanged).
+ */
+export const MAX_AUDITED_LEADS = 25_000;
 
 export class LeadEventAudits extends KeptBuilds<[snapshot: FunnelSnapshot, rules: RuleSet]> {
   /**
@@ -147,6 +155,45 @@ export class LeadEventAudits extends KeptBuilds<[snapshot: FunnelSnapshot, rules
       kept: { snapshotId: row.snapshot_id, build: row.build, position: row.position },
       newestBuilt: row.newest === true || row.newest === 1,
     };
+  }
+
+  /**
+   * The leads a check of the set recomputes beside `kept`: those with an event (a summary row
+   * reaching past the build's position: its merged row's last_position is the max of its rows')
+   * or a lead_rule_facts row of the set computed past it; sorted, at most `limit`. Read from the
+   * events' side only, never the funnel, its snapshot or lead_state, so the witness stays
+   * independent of the views. Every other lead's events and rule row are what they were at the
+   * position: the log is append-only, a lead's rows for an event carry at least its position,
+   * and the set is ready (no replay writing older rows for it).
+   */
+  async changedSince(kept: KeptEventAudit, rules: RuleSet, limit: number): Promise<string[]> {
+    const result = await this.client.query({
+      query: `
+        SELECT DISTINCT lead_id
+        FROM
+        (
+            SELECT lead_id FROM {db:Identifier}.{summary:Identifier}
+            WHERE last_position > {position:UInt64}
+            UNION ALL
+            SELECT lead_id FROM {db:Identifier}.{facts:Identifier}
+            WHERE rules_version = {rules_version:UInt32}
+              AND definition_hash = {definition_hash:String}
+              AND last_position > {position:UInt64}
+        )
+        ORDER BY lead_id
+        LIMIT {limit:UInt32}`,
+      query_params: {
+        db: this.database,
+        summary: analyticsTables.leadEventSummary,
+        facts: analyticsTables.leadRuleFacts,
+        position: kept.position,
+        rules_version: String(rules.rulesVersion),
+        definition_hash: rules.definitionHash,
+        limit: String(limit),
+      },
+      format: 'JSONCompactEachRow',
+    });
+    return (await result.json<[string]>()).map(([lead]) => lead);
   }
 
   /** The lowest marked build of the snapshot under the set (complete builds hold the same rows). */
