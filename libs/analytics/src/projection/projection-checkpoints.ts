@@ -29,6 +29,25 @@ export async function readProjectionCheckpoints(
   client: ClickHouseClient,
   options: AnalyticsDatabaseOptions = {},
 ): Promise<ProjectionCheckpoints> {
+  return (await readProjectionProgress(client, [], options)).checkpoints;
+}
+
+/**
+ * Both checkpoints, and the row count of each of `tables` (trivial counts: metadata only, decimal
+ * strings, in the order given), read in one statement: for a check that compares where the
+ * projection was before and after it (the reconciliation's `settled`).
+ */
+export async function readProjectionProgress(
+  client: ClickHouseClient,
+  tables: readonly string[],
+  options: AnalyticsDatabaseOptions = {},
+): Promise<{ readonly checkpoints: ProjectionCheckpoints; readonly counts: readonly string[] }> {
+  const database = analyticsDatabase(options);
+  // Table names bound as identifiers, one parameter each.
+  const counted = tables.map(
+    (_, index) =>
+      `(SELECT toString(count()) FROM {db:Identifier}.{table_${index}:Identifier}) AS count_${index}`,
+  );
   const result = await client.query({
     query: `
       SELECT
@@ -36,28 +55,35 @@ export async function readProjectionCheckpoints(
         toString(maxIf(position, projection_name = {rules:String})) AS rules,
         countIf(projection_name = {events:String}) > 0 AS has_events,
         countIf(projection_name = {rules:String}) > 0 AS has_rules
+        ${counted.map((column) => `, ${column}`).join('')}
       FROM {db:Identifier}.{checkpoint:Identifier}`,
     query_params: {
-      db: analyticsDatabase(options),
+      db: database,
       checkpoint: analyticsTables.projectionCheckpoint,
       events: LEAD_EVENTS_PROJECTION,
       rules: RULE_FACTS_PROJECTION,
+      ...Object.fromEntries(tables.map((table, index) => [`table_${index}`, table])),
     },
     format: 'JSONEachRow',
   });
-  const [row] = await result.json<{
-    events: string;
-    rules: string;
-    has_events: boolean | number;
-    has_rules: boolean | number;
-  }>();
+  const [row] = await result.json<
+    {
+      events: string;
+      rules: string;
+      has_events: boolean | number;
+      has_rules: boolean | number;
+    } & Record<`count_${number}`, string>
+  >();
   const events = row !== undefined && Boolean(row.has_events) ? row.events : null;
   // Projections from before the rules checkpoint existed computed the rules per batch: their
   // rules are as far as their events.
   // Position 0 records "no rules yet" (global positions start at 1).
   const rules =
     row !== undefined && Boolean(row.has_rules) ? (row.rules === '0' ? null : row.rules) : events;
-  return { events, rules };
+  return {
+    checkpoints: { events, rules },
+    counts: tables.map((_, index) => row?.[`count_${index}`] ?? '0'),
+  };
 }
 
 /**

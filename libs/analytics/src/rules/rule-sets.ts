@@ -298,6 +298,11 @@ export async function activeRuleSet(
     readActivation(client, options),
     readRuleSets(client, options),
   ]);
+  return activeOf(activation, sets);
+}
+
+/** activeRuleSet's choice among sets already read (readRuleSets) and the latest activation. */
+export function activeOf(activation: RuleSetKey | null, sets: readonly RuleSet[]): RuleSet {
   if (activation !== null) {
     const set = sets.find((candidate) => sameRuleSet(candidate, activation));
     if (set === undefined) {

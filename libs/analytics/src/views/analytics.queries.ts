@@ -75,8 +75,10 @@ import {
 } from '../clickhouse/view-sql';
 import {
   LeadFunnelSnapshots,
+  sameSnapshotKey,
   snapshotKeyOf,
   type FunnelSnapshot,
+  type FunnelSnapshotKey,
   type LeadFunnelSnapshotsOptions,
   type SnapshotRead,
 } from './lead-snapshots/lead-funnel-snapshots';
@@ -158,6 +160,20 @@ export interface ViewScope {
    * January by default), as an analyst passes `time_zone` / `fiscal_start_month` to the views.
    */
   readonly calendar?: Partial<ReportingCalendar>;
+  /**
+   * The per-lead funnel of "now" several views of one answer share (`funnelRead(rules)`), so
+   * that each does not look up the set's snapshot again; ignored "as of" and for another set.
+   */
+  readonly funnel?: FunnelRead;
+}
+
+/**
+ * Where a set's views read "now" from, looked up once (AnalyticsQueries.funnelRead): its latest
+ * snapshot and the leads changed since, or the state (null). Opaque to callers.
+ */
+export interface FunnelRead {
+  readonly key: FunnelSnapshotKey;
+  readonly read: SnapshotRead | null;
 }
 
 /** A trend point: the period (its first day, `YYYY-MM-DD`) of one grain. */
@@ -579,6 +595,18 @@ export class AnalyticsQueries {
     return composeLeadFunnel(funnel, state);
   }
 
+  /**
+   * Where the views of `rules` read "now" from, looked up once for several views answered as one
+   * (ViewScope.funnel): the reconciliation's lenses and the views' side of its stage counts.
+   */
+  async funnelRead(rules: RuleSet): Promise<FunnelRead> {
+    const snapshots = this.snapshots;
+    return {
+      key: snapshotKeyOf(rules),
+      read: snapshots === null ? null : await this.reading(() => snapshots.current(rules)),
+    };
+  }
+
   /** Leads that ever reached each stage, with stage-to-stage conversion, in funnel order. */
   async sharedFunnel(options: ViewOptions = {}): Promise<FunnelStageRow[]> {
     return parseFunnelStageRows(await this.runScoped('shared-funnel', options, {}));
@@ -829,12 +857,16 @@ export class AnalyticsQueries {
    * (the projection checkpoint, decimal string), each funnel stage as the views count it and
    * from every event, and the shared totals from every event. The event side is read from the
    * witness kept for the set when there is one (reconciliation/lead-event-audits.ts), else from
-   * every lead: the same answer.
+   * every lead: the same answer. `funnel`: the views' read of the set, if already looked up.
    */
-  async ruleSetAudit(rules: RuleSet, covered: string): Promise<RuleSetAudit> {
+  async ruleSetAudit(rules: RuleSet, covered: string, funnel?: FunnelRead): Promise<RuleSetAudit> {
     const kept = await this.keptEventAudit(rules, covered);
     return parseRuleSetAudit(
-      await this.runScoped('rule-set-audit', { rules }, eventAuditParams(rules, covered, kept)),
+      await this.runScoped(
+        'rule-set-audit',
+        { rules, ...(funnel === undefined ? {} : { funnel }) },
+        eventAuditParams(rules, covered, kept),
+      ),
     );
   }
 
@@ -923,9 +955,15 @@ export class AnalyticsQueries {
     const rules = options.rules ?? (await this.ruleSet());
     // "Now" reads the state ClickHouse keeps per lead (or its snapshot); "as of" folds the
     // events up to then.
+    const shared =
+      options.funnel !== undefined && sameSnapshotKey(options.funnel.key, snapshotKeyOf(rules))
+        ? options.funnel
+        : null;
     const read =
       options.asOf === undefined && this.snapshots !== null
-        ? await this.snapshots.current(rules)
+        ? shared !== null
+          ? shared.read
+          : await this.snapshots.current(rules)
         : null;
     const rollupBuild =
       read !== null &&

@@ -129,6 +129,16 @@ const keyParams = (key: FunnelSnapshotKey) => ({
   sla_ms: String(key.slaMs),
 });
 
+/** Whether two keys name the same snapshots (the same set, as _lead-funnel.sql reads it). */
+export function sameSnapshotKey(a: FunnelSnapshotKey, b: FunnelSnapshotKey): boolean {
+  return (
+    a.rulesVersion === b.rulesVersion &&
+    a.definitionHash === b.definitionHash &&
+    a.recordedVersion === b.recordedVersion &&
+    a.slaMs === b.slaMs
+  );
+}
+
 const keyText = (key: FunnelSnapshotKey) =>
   `${key.rulesVersion}/${key.definitionHash}/${key.recordedVersion}/${key.slaMs}`;
 

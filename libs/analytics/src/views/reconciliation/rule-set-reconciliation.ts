@@ -28,10 +28,16 @@ import {
   type AnalyticsDatabaseOptions,
 } from '../../clickhouse/analytics.database';
 import type { AnalyticsQueries } from '../analytics.queries';
-import { readProjectionCheckpoints } from '../../projection/projection-checkpoints';
+import { readProjectionProgress } from '../../projection/projection-checkpoints';
 import { reconcileTotals, sumLensRows, type Reconciliation } from '../reconciliation';
 import type { SharedTotals } from '../analytics.rows';
-import { readRuleSets, type RuleSet, type RuleSetKey } from '../../rules/rule-sets';
+import {
+  activeOf,
+  readActivation,
+  readRuleSets,
+  type RuleSet,
+  type RuleSetKey,
+} from '../../rules/rule-sets';
 import { checkedRequirements } from './funnel-requirements';
 import {
   countRequirements,
@@ -139,26 +145,16 @@ interface Progress {
 /**
  * Where the projection is: the position its rule-derived rows cover (the rules checkpoint,
  * which a catch-up leaves behind the events checkpoint until it classifies the leads it
- * touched) and row counts (trivial counts: metadata only).
+ * touched) and row counts (trivial counts: metadata only), in one statement.
  */
 async function readProgress(client: ClickHouseClient, database: string): Promise<Progress> {
-  const [checkpoints, result] = await Promise.all([
-    readProjectionCheckpoints(client, { database }),
-    client.query({
-      query: `
-        SELECT
-          (SELECT toString(count()) FROM {db:Identifier}.{events:Identifier}) AS events,
-          (SELECT toString(count()) FROM {db:Identifier}.{facts:Identifier}) AS facts`,
-      query_params: {
-        db: database,
-        events: analyticsTables.leadEvents,
-        facts: analyticsTables.leadRuleFacts,
-      },
-      format: 'JSONEachRow',
-    }),
-  ]);
-  const [row] = await result.json<Omit<Progress, 'covered'>>();
-  return { covered: checkpoints.rules, events: row?.events ?? '0', facts: row?.facts ?? '0' };
+  const { checkpoints, counts } = await readProjectionProgress(
+    client,
+    [analyticsTables.leadEvents, analyticsTables.leadRuleFacts],
+    { database },
+  );
+  const [events = '0', facts = '0'] = counts;
+  return { covered: checkpoints.rules, events, facts };
 }
 
 const sameProgress = (a: Progress, b: Progress) =>
@@ -181,9 +177,12 @@ async function reconcileOnce(
   const coveredPosition = before.covered ?? '0';
   const sets = await readRuleSets(client, { database });
   const inForce = sets.filter((set) => set.kind === 'published');
-  const lensRules = rules ?? (await queries.ruleSet());
-  const marketing = await queries.marketingLens({ rules: lensRules });
-  const sales = await queries.salesLens({ rules: lensRules });
+  const lensRules = rules ?? activeOf(await readActivation(client, { database }), sets);
+  // One look at where the views of the lenses' set read "now", for both lenses and that set's
+  // stage counts: the three answer from the same funnel.
+  const funnel = await queries.funnelRead(lensRules);
+  const marketing = await queries.marketingLens({ rules: lensRules, funnel });
+  const sales = await queries.salesLens({ rules: lensRules, funnel });
   const verdicts: RuleSetReconciliation[] = [];
   let events: SharedTotals | null = null;
   // One set after another: the check shares two cores with the projector and the API.
@@ -202,7 +201,7 @@ async function reconcileOnce(
       });
       continue;
     }
-    const audit = await queries.ruleSetAudit(set, coveredPosition);
+    const audit = await queries.ruleSetAudit(set, coveredPosition, funnel);
     // The totals of every event do not depend on the set: the first set's statement counts them.
     events ??= audit.totals;
     verdicts.push(
