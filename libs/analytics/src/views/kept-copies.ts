@@ -25,6 +25,139 @@ export class BuildCancelledError extends Error {
   }
 }
 
+/**
+ * One background build at a time in this process (a snapshot, or a copy kept per snapshot),
+ * which a rebuild (`suspend`) or a shutdown (`close`) cancels at its next statement: `run` hands
+ * the build the signal it checks between statements and before its marker, and a build stopped
+ * that way gives null, a clean stop, never a failure. Suspend and close wait for the statement
+ * in flight, not for the build.
+ */
+export class BackgroundBuild<T> {
+  /** The build being written, if any, and what cancels it. */
+  private running: Promise<T | null> | null = null;
+  private cancelling: AbortController | null = null;
+  /** How many suspensions (rebuilds) are in force: no build starts meanwhile. */
+  private suspensions = 0;
+  private stopped = false;
+
+  /** Whether a build is being written. */
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
+  /** Whether a build may start now: not closed, and no suspension in force. */
+  get open(): boolean {
+    return !this.stopped && this.suspensions === 0;
+  }
+
+  get closed(): boolean {
+    return this.stopped;
+  }
+
+  /** What cancels the build being written; undefined between builds. */
+  get signal(): AbortSignal | undefined {
+    return this.cancelling?.signal;
+  }
+
+  /**
+   * Writes a build after the one being written and returns what it gives; null when closed,
+   * suspended, or cancelled midway (then no marker names what it wrote).
+   */
+  async run(write: (cancelled: AbortSignal) => Promise<T | null>): Promise<T | null> {
+    await this.idle();
+    if (!this.open) return null;
+    const cancelling = new AbortController();
+    this.cancelling = cancelling;
+    try {
+      const running = write(cancelling.signal);
+      this.running = running;
+      return await running;
+    } catch (error) {
+      if (cancelling.signal.aborted && error === cancelling.signal.reason) return null;
+      throw error;
+    } finally {
+      this.running = null;
+      if (this.cancelling === cancelling) this.cancelling = null;
+    }
+  }
+
+  /**
+   * Cancels the build being written, waits for its statement in flight, and starts none until
+   * the returned release is called (`onRelease` then runs once).
+   */
+  async suspend(why: string, onRelease: () => void): Promise<() => void> {
+    this.suspensions += 1;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.suspensions -= 1;
+      onRelease();
+    };
+    this.cancelling?.abort(new BuildCancelledError(why));
+    await this.idle();
+    return release;
+  }
+
+  /** Starts no more builds, cancels the one being written and waits for it to stop. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.cancelling?.abort(new BuildCancelledError('shutting down'));
+    await this.idle();
+  }
+
+  /** Resolves once no build is being written. */
+  async idle(): Promise<void> {
+    while (this.running !== null) await this.running.catch(() => undefined);
+  }
+}
+
+/**
+ * The leads changed since a copy kept at `position` under the set: those with a row of `table`
+ * past it (lead_state or lead_event_summary, whose merged row's last_position is the max of its
+ * rows') or a lead_rule_facts row of the set computed past it; sorted, at most `limit`. The
+ * caller names the table: the reconciliation's witness reads the events' side only.
+ */
+export async function leadsChangedSince(
+  client: ClickHouseClient,
+  changed: {
+    readonly database: string;
+    readonly table: string;
+    readonly position: string;
+    readonly rulesVersion: number;
+    readonly definitionHash: string;
+    readonly limit: number;
+  },
+): Promise<string[]> {
+  const result = await client.query({
+    query: `
+      SELECT DISTINCT lead_id
+      FROM
+      (
+          SELECT lead_id FROM {db:Identifier}.{table:Identifier}
+          WHERE last_position > {position:UInt64}
+          UNION ALL
+          SELECT lead_id FROM {db:Identifier}.{facts:Identifier}
+          WHERE rules_version = {rules_version:UInt32}
+            AND definition_hash = {definition_hash:String}
+            AND last_position > {position:UInt64}
+      )
+      ORDER BY lead_id
+      LIMIT {limit:UInt32}`,
+    query_params: {
+      db: changed.database,
+      table: changed.table,
+      facts: analyticsTables.leadRuleFacts,
+      position: changed.position,
+      rules_version: String(changed.rulesVersion),
+      definition_hash: changed.definitionHash,
+      limit: String(changed.limit),
+    },
+    format: 'JSONCompactEachRow',
+  });
+  return (await result.json<[string]>()).map(([lead]) => lead);
+}
+
 /** A random build id (63 bits, so it prints the same as UInt64 and as a JS string). */
 export function newBuildId(): string {
   return (randomBytes(8).readBigUInt64BE() >> 1n).toString();
@@ -55,13 +188,9 @@ export abstract class KeptBuilds<Of extends unknown[]> {
   protected readonly graceMs: number;
   private readonly readersFirst: (cancelled: AbortSignal) => Promise<void>;
   private readonly retryAfterMs: number;
-  /** The one build being written in this process, if any, and what cancels it. */
-  private building: Promise<string | null> | null = null;
-  private cancelling: AbortController | null = null;
+  /** The one build being written in this process, if any. */
+  private readonly builds = new BackgroundBuild<string>();
   private readonly failedAt = new Map<string, number>();
-  private stopped = false;
-  /** How many suspensions (rebuilds) are in force: no build starts meanwhile. */
-  private suspended = 0;
   /** The last background failure, for whoever looks (a failure only costs speed). */
   lastFailure: unknown = null;
 
@@ -79,51 +208,22 @@ export abstract class KeptBuilds<Of extends unknown[]> {
    * Writes a build now (after the one being written) and returns the complete build's id; null
    * when closed, suspended, or cancelled midway (then nothing of it is readable).
    */
-  async build(...of: Of): Promise<string | null> {
-    while (this.building !== null) await this.building.catch(() => undefined);
-    if (this.stopped || this.suspended > 0) return null;
-    const cancelling = new AbortController();
-    this.cancelling = cancelling;
-    this.building = this.write(...of);
-    try {
-      return await this.building;
-    } catch (error) {
-      if (cancelling.signal.aborted && error === cancelling.signal.reason) return null;
-      throw error;
-    } finally {
-      this.building = null;
-      if (this.cancelling === cancelling) this.cancelling = null;
-    }
+  build(...of: Of): Promise<string | null> {
+    return this.builds.run(() => this.write(...of));
   }
 
   /**
    * Cancels the build being written (at its next statement), waits for it to stop, and starts
    * none until the returned release is called: for a rebuild, which empties what builds read.
    */
-  async suspend(why: string): Promise<() => void> {
-    this.suspended += 1;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      this.suspended -= 1;
-      // The builds went with the tables: one that failed before is due again at once.
-      this.failedAt.clear();
-    };
-    this.cancelling?.abort(new BuildCancelledError(why));
-    await this.buildStopped();
-    return release;
+  suspend(why: string): Promise<() => void> {
+    // The builds went with the tables: one that failed before is due again at once.
+    return this.builds.suspend(why, () => this.failedAt.clear());
   }
 
   /** Starts no more builds, cancels the one being written and waits for it to stop. */
-  async close(): Promise<void> {
-    this.stopped = true;
-    this.cancelling?.abort(new BuildCancelledError('shutting down'));
-    await this.buildStopped();
-  }
-
-  private async buildStopped(): Promise<void> {
-    while (this.building !== null) await this.building.catch(() => undefined);
+  close(): Promise<void> {
+    return this.builds.close();
   }
 
   /**
@@ -131,24 +231,24 @@ export abstract class KeptBuilds<Of extends unknown[]> {
    * cancelled build stops here (BuildCancelledError) before writing more.
    */
   protected async beforeStatement(): Promise<void> {
-    const cancelling = this.cancelling ?? new AbortController();
-    cancelling.signal.throwIfAborted();
-    await this.readersFirst(cancelling.signal);
-    cancelling.signal.throwIfAborted();
+    const cancelled = this.builds.signal ?? new AbortController().signal;
+    cancelled.throwIfAborted();
+    await this.readersFirst(cancelled);
+    cancelled.throwIfAborted();
   }
 
   /** Called right before a build's marker: a cancelled build never marks its rows. */
   protected throwIfCancelled(): void {
-    this.cancelling?.signal.throwIfAborted();
+    this.builds.signal?.throwIfAborted();
   }
 
   protected get closed(): boolean {
-    return this.stopped;
+    return this.builds.closed;
   }
 
   /** Starts a build unless one is being written, builds are suspended, or this one failed lately. */
   protected buildInBackground(...of: Of): void {
-    if (this.building !== null || this.stopped || this.suspended > 0) return;
+    if (this.builds.busy || !this.builds.open) return;
     const name = this.nameOf(...of);
     if (Date.now() - (this.failedAt.get(name) ?? -Infinity) < this.retryAfterMs) return;
     this.build(...of).catch((error: unknown) => {

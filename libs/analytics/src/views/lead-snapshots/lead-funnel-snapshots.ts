@@ -49,7 +49,7 @@ import {
 } from '../../clickhouse/analytics.database';
 import { readProjectionCheckpoints } from '../../projection/projection-checkpoints';
 import type { RuleSet } from '../../rules/rule-sets';
-import { BuildCancelledError, dropKeptCopies } from '../kept-copies';
+import { BackgroundBuild, dropKeptCopies, leadsChangedSince } from '../kept-copies';
 
 /** What a snapshot is of: the rule set and the values _lead-funnel.sql takes from it. */
 export interface FunnelSnapshotKey {
@@ -164,16 +164,12 @@ export class LeadFunnelSnapshots {
   /** View reads in flight (`reading`), and the background statements waiting for them to end. */
   private readers = 0;
   private readonly waitingForReaders = new Set<() => void>();
-  /** The one snapshot being written in this process, if any, and what cancels it. */
-  private taking: Promise<FunnelSnapshot | null> | null = null;
-  private cancelling: AbortController | null = null;
+  /** The one snapshot being written in this process, if any. */
+  private readonly taking = new BackgroundBuild<FunnelSnapshot>();
   /** The background refresh in flight (the state's size, then its snapshot), if any. */
   private refreshing: Promise<unknown> | null = null;
   private readonly startedAt = new Map<string, number>();
   private readonly failedAt = new Map<string, number>();
-  private stopped = false;
-  /** How many suspensions (rebuilds) are in force: no snapshot starts meanwhile. */
-  private suspended = 0;
   /** The last background failure, for whoever looks (a failure only costs speed). */
   lastFailure: unknown = null;
 
@@ -240,7 +236,7 @@ export class LeadFunnelSnapshots {
    * a rebuild or a catch-up, during which a view's request may have looked at a partial state).
    */
   async current(rules: RuleSet, options: { dueNow?: boolean } = {}): Promise<SnapshotRead | null> {
-    if (rules.status !== 'ready' || this.stopped) return null;
+    if (rules.status !== 'ready' || this.taking.closed) return null;
     const key = snapshotKeyOf(rules);
     const dueNow = options.dueNow ?? false;
     const snapshot = await this.latest(key);
@@ -258,21 +254,8 @@ export class LeadFunnelSnapshots {
    * latest usable one. Null when the set is not ready, nothing is projected with its rules, or
    * snapshots are suspended or closed (also midway: then no marker names what was written).
    */
-  async take(rules: RuleSet): Promise<FunnelSnapshot | null> {
-    while (this.taking !== null) await this.taking.catch(() => undefined);
-    if (this.stopped || this.suspended > 0) return null;
-    const cancelling = new AbortController();
-    this.cancelling = cancelling;
-    this.taking = this.write(rules, cancelling.signal);
-    try {
-      return await this.taking;
-    } catch (error) {
-      if (cancelling.signal.aborted && error === cancelling.signal.reason) return null;
-      throw error;
-    } finally {
-      this.taking = null;
-      if (this.cancelling === cancelling) this.cancelling = null;
-    }
+  take(rules: RuleSet): Promise<FunnelSnapshot | null> {
+    return this.taking.run((cancelled) => this.write(rules, cancelled));
   }
 
   /**
@@ -283,35 +266,26 @@ export class LeadFunnelSnapshots {
    * none, as covering a position the rebuilt state reaches again later, and views would read
    * them as the truth; one during the catch-up would copy a state about to change entirely.
    */
-  async suspend(why: string): Promise<() => void> {
-    this.suspended += 1;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      this.suspended -= 1;
+  suspend(why: string): Promise<() => void> {
+    return this.taking.suspend(why, () => {
       // The snapshots went with the tables: the next one is due at once, whenever the last
       // started or failed.
       this.startedAt.clear();
       this.failedAt.clear();
-    };
-    this.cancelling?.abort(new BuildCancelledError(why));
-    while (this.taking !== null) await this.taking.catch(() => undefined);
-    return release;
+    });
   }
 
   /** Resolves once no snapshot is being looked into or written in the background. */
   async settled(): Promise<void> {
-    while (this.refreshing !== null || this.taking !== null) {
+    while (this.refreshing !== null || this.taking.busy) {
       await this.refreshing?.catch(() => undefined);
-      await this.taking?.catch(() => undefined);
+      await this.taking.idle();
     }
   }
 
   /** Stops starting background work, cancels the snapshot being written and waits for it. */
   async close(): Promise<void> {
-    this.stopped = true;
-    this.cancelling?.abort(new BuildCancelledError('shutting down'));
+    await this.taking.close();
     await this.settled();
   }
 
@@ -370,37 +344,15 @@ export class LeadFunnelSnapshots {
    * The leads a view reads from the state instead of `snapshot` (changed since it), sorted, at
    * most `limit` of them.
    */
-  async changedSince(
-    key: FunnelSnapshotKey,
-    snapshot: FunnelSnapshot,
-    limit: number,
-  ): Promise<string[]> {
-    const result = await this.client.query({
-      query: `
-        SELECT DISTINCT lead_id
-        FROM
-        (
-            SELECT lead_id FROM {db:Identifier}.{state:Identifier}
-            WHERE last_position > {position:UInt64}
-            UNION ALL
-            SELECT lead_id FROM {db:Identifier}.{facts:Identifier}
-            WHERE rules_version = {rules_version:UInt32}
-              AND definition_hash = {definition_hash:String}
-              AND last_position > {position:UInt64}
-        )
-        ORDER BY lead_id
-        LIMIT {limit:UInt32}`,
-      query_params: {
-        db: this.database,
-        state: analyticsTables.leadState,
-        facts: analyticsTables.leadRuleFacts,
-        position: snapshot.position,
-        limit: String(limit),
-        ...keyParams(key),
-      },
-      format: 'JSONCompactEachRow',
+  changedSince(key: FunnelSnapshotKey, snapshot: FunnelSnapshot, limit: number): Promise<string[]> {
+    return leadsChangedSince(this.client, {
+      database: this.database,
+      table: analyticsTables.leadState,
+      position: snapshot.position,
+      rulesVersion: key.rulesVersion,
+      definitionHash: key.definitionHash,
+      limit,
     });
-    return (await result.json<[string]>()).map(([lead]) => lead);
   }
 
   /**
@@ -409,9 +361,7 @@ export class LeadFunnelSnapshots {
    * looked at again `minIntervalMs` later).
    */
   private refreshInBackground(rules: RuleSet, key: FunnelSnapshotKey, dueNow: boolean): void {
-    if (this.taking !== null || this.refreshing !== null || this.stopped || this.suspended > 0) {
-      return;
-    }
+    if (this.taking.busy || this.refreshing !== null || !this.taking.open) return;
     const now = Date.now();
     const name = keyText(key);
     if (now - (this.failedAt.get(name) ?? -Infinity) < this.retryAfterMs) return;

@@ -7,6 +7,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FunnelDefinition } from '@tandem/domain';
+import { analyticsTables } from '../../clickhouse/analytics.database';
 import { AnalyticsQueries } from '../analytics.queries';
 import { resetAnalytics } from '../../projection/lead-events.writer';
 import { newRuleSet, writeRuleSet, type RuleSet } from '../../rules/rule-sets';
@@ -145,7 +146,8 @@ it('keeps the lead audit exact when a batch lands between the changed leads and 
   let landed = false;
   const spy = jest.spyOn(client, 'query').mockImplementation(async (params) => {
     const result = await query(params);
-    if (!landed && String(params.query).includes('{summary:Identifier}')) {
+    // The changed leads, read from the events' side (leadsChangedSince over the summary).
+    if (!landed && params.query_params?.table === analyticsTables.leadEventSummary) {
       landed = true;
       await projection.project(landing, { atHead: true });
     }

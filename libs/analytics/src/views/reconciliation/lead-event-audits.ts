@@ -37,7 +37,7 @@ import {
 import { RULE_INPUT_TYPES } from '../../rules/rule-facts';
 import type { RuleSet } from '../../rules/rule-sets';
 import { snapshotKeyOf, type FunnelSnapshot } from '../lead-snapshots/lead-funnel-snapshots';
-import { KeptBuilds, newBuildId, type KeptBuildsOptions } from '../kept-copies';
+import { KeptBuilds, leadsChangedSince, newBuildId, type KeptBuildsOptions } from '../kept-copies';
 
 export type LeadEventAuditsOptions = KeptBuildsOptions;
 
@@ -166,34 +166,15 @@ export class LeadEventAudits extends KeptBuilds<[snapshot: FunnelSnapshot, rules
    * position: the log is append-only, a lead's rows for an event carry at least its position,
    * and the set is ready (no replay writing older rows for it).
    */
-  async changedSince(kept: KeptEventAudit, rules: RuleSet, limit: number): Promise<string[]> {
-    const result = await this.client.query({
-      query: `
-        SELECT DISTINCT lead_id
-        FROM
-        (
-            SELECT lead_id FROM {db:Identifier}.{summary:Identifier}
-            WHERE last_position > {position:UInt64}
-            UNION ALL
-            SELECT lead_id FROM {db:Identifier}.{facts:Identifier}
-            WHERE rules_version = {rules_version:UInt32}
-              AND definition_hash = {definition_hash:String}
-              AND last_position > {position:UInt64}
-        )
-        ORDER BY lead_id
-        LIMIT {limit:UInt32}`,
-      query_params: {
-        db: this.database,
-        summary: analyticsTables.leadEventSummary,
-        facts: analyticsTables.leadRuleFacts,
-        position: kept.position,
-        rules_version: String(rules.rulesVersion),
-        definition_hash: rules.definitionHash,
-        limit: String(limit),
-      },
-      format: 'JSONCompactEachRow',
+  changedSince(kept: KeptEventAudit, rules: RuleSet, limit: number): Promise<string[]> {
+    return leadsChangedSince(this.client, {
+      database: this.database,
+      table: analyticsTables.leadEventSummary,
+      position: kept.position,
+      rulesVersion: rules.rulesVersion,
+      definitionHash: rules.definitionHash,
+      limit,
     });
-    return (await result.json<[string]>()).map(([lead]) => lead);
   }
 
   /** The lowest marked build of the snapshot under the set (complete builds hold the same rows). */
