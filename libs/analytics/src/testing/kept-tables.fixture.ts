@@ -7,6 +7,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { defaultFunnelDefinition, type FunnelDefinition } from '@tandem/domain';
 import { LogProjection } from '../projection/log-projection';
+import type { AnalyticsQueries } from '../views/analytics.queries';
 
 /** A what-if of the shipped dictionary with a lower MQL threshold: other MQLs, other rows. */
 export const lowerMqlThreshold: FunnelDefinition = {
@@ -52,5 +53,18 @@ export async function countQueries(
     return query.mock.calls.filter(([params]) => reads(String(params.query))).length;
   } finally {
     query.mockRestore();
+  }
+}
+
+/** Runs `work` (a reset, as a rebuild does) with the views' background builds suspended. */
+export async function whileBuildsSuspended<T>(
+  queries: AnalyticsQueries,
+  work: () => Promise<T>,
+): Promise<T> {
+  const release = await queries.suspendBackgroundBuilds('a reset in a spec');
+  try {
+    return await work();
+  } finally {
+    release();
   }
 }

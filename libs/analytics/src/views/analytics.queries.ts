@@ -473,16 +473,6 @@ export class AnalyticsQueries {
     };
   }
 
-  /** Runs `work` under suspendBackgroundBuilds, released once `work` is done. */
-  async whileSnapshotsSuspended<T>(work: () => Promise<T>): Promise<T> {
-    const release = await this.suspendBackgroundBuilds('suspended');
-    try {
-      return await work();
-    } finally {
-      release();
-    }
-  }
-
   /**
    * Starts no background build, cancels those in flight and waits for their statements in
    * flight; call before closing the client.

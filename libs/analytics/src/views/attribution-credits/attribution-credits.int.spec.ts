@@ -22,6 +22,7 @@ import {
   countRows,
   lowerMqlThreshold,
   startProjection,
+  whileBuildsSuspended,
 } from '../../testing/kept-tables.fixture';
 import { funnelScenario } from '../../testing/funnel-scenario.fixture';
 import { tunedAttribution } from '../../testing/rule-sets.fixture';
@@ -164,7 +165,7 @@ it('never reads a build killed before its marker, and is rebuilt with the snapsh
   expect(await attribution(kept, active)).toBe(expected);
 
   // A rebuild empties the credits with the snapshots; projected again, the views still agree.
-  await kept.whileSnapshotsSuspended(() => resetAnalytics(client, { database }));
+  await whileBuildsSuspended(kept, () => resetAnalytics(client, { database }));
   expect(await count(database, 'lead_attribution_credits')).toBe(0);
   expect(await count(database, 'lead_attribution_credit_markers')).toBe(0);
   const again = await project(database);

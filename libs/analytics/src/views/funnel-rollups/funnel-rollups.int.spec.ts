@@ -16,6 +16,7 @@ import {
   countRows,
   lowerMqlThreshold,
   startProjection,
+  whileBuildsSuspended,
 } from '../../testing/kept-tables.fixture';
 import { funnelScenario } from '../../testing/funnel-scenario.fixture';
 import { composeLeadFunnel, composeRollupMoments, readViewFile } from '../../clickhouse/view-sql';
@@ -191,7 +192,7 @@ it('keeps rollups equal to their recomputation from the state, and never reads a
   expect(await rolledUpViews(rolled, active)).toBe(expected);
 
   // A rebuild empties the rollups with the snapshots; projected again, the views still agree.
-  await rolled.whileSnapshotsSuspended(() => resetAnalytics(client, { database }));
+  await whileBuildsSuspended(rolled, () => resetAnalytics(client, { database }));
   expect(await count(database, 'lead_funnel_rollups')).toBe(0);
   expect(await count(database, 'lead_funnel_rollup_markers')).toBe(0);
   const again = await project(database);

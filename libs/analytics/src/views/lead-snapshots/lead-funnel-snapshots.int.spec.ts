@@ -11,7 +11,11 @@ import { resetAnalytics } from '../../projection/lead-events.writer';
 import { computeRuleFactsBetween } from '../../rules/rule-facts';
 import { newRuleSet, writeRuleSet, type RuleSet } from '../../rules/rule-sets';
 import { useEmbeddedAnalytics } from '../../testing/embedded-analytics.fixture';
-import { lowerMqlThreshold, startProjection } from '../../testing/kept-tables.fixture';
+import {
+  lowerMqlThreshold,
+  startProjection,
+  whileBuildsSuspended,
+} from '../../testing/kept-tables.fixture';
 import { funnelScenario } from '../../testing/funnel-scenario.fixture';
 import { composeLeadFunnel, composeSnapshotFunnel, readViewFile } from '../../clickhouse/view-sql';
 import { LeadFunnelSnapshots } from './lead-funnel-snapshots';
@@ -258,7 +262,7 @@ it('lets no snapshot being written span a rebuild emptying the tables it copies'
   // A snapshot on its way when a rebuild empties the tables (the first view request after
   // start, then POST /ops/rebuild), then the log projected again from the start.
   const writing = snapshots.takeSnapshot(active);
-  await snapshots.whileSnapshotsSuspended(() => resetAnalytics(client, { database }));
+  await whileBuildsSuspended(snapshots, () => resetAnalytics(client, { database }));
   await writing;
   // Nothing the emptying left behind says "this covers position N": whatever was on its way
   // was written whole before it, and emptied with the rest.

@@ -17,6 +17,7 @@ import {
   countRows,
   lowerMqlThreshold,
   startProjection,
+  whileBuildsSuspended,
 } from '../../testing/kept-tables.fixture';
 import { funnelScenario } from '../../testing/funnel-scenario.fixture';
 import { createEventLog, leadEvent as e } from '../../testing/event-log.fixture';
@@ -217,7 +218,7 @@ it('never reads a build killed before its marker, and is rebuilt with the snapsh
   expect(JSON.stringify(await verdict(kept, database))).toBe(expected);
 
   // A rebuild empties the kept witness with the snapshots; projected again, it agrees again.
-  await kept.whileSnapshotsSuspended(() => resetAnalytics(client, { database }));
+  await whileBuildsSuspended(kept, () => resetAnalytics(client, { database }));
   expect(await count(database, 'lead_event_audits')).toBe(0);
   expect(await count(database, 'lead_event_audit_markers')).toBe(0);
   const again = await project(database);
