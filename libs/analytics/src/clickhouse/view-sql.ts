@@ -60,6 +60,16 @@ export const AUDIT_CHANGES_MARKER = '{{audit_changes}}';
 export const LEAD_EVENT_AUDIT_MARKER = '{{lead_event_audit}}';
 export const AUDITED_LEADS_MARKER = '{{audited_leads}}';
 
+/**
+ * Where the lens witnesses' correction (lens-totals.changes.sql) takes each lens
+ * (marketing-lens.sql, sales-lens.sql) over the changed leads' snapshot rows (taken out) and
+ * over their rows now (put back).
+ */
+export const LENS_CHANGES_MARKERS = {
+  marketing: { takenOut: '{{marketing_taken_out}}', putBack: '{{marketing_put_back}}' },
+  sales: { takenOut: '{{sales_taken_out}}', putBack: '{{sales_put_back}}' },
+} as const;
+
 /** Which per-lead fold a query reads: the maintained state, or the raw events cut at as_of. */
 export type LeadFold = '_lead-state' | '_lead-fold-as-of';
 export type ViewFragment =
@@ -241,6 +251,26 @@ export function composeEventAudit(
               ),
         );
   return view.replace(EVENT_AUDIT_MARKER, () => `(\n${rows}\n)`);
+}
+
+/**
+ * The lens witnesses' correction (lens-totals.changes.sql) with each lens view file composed over
+ * `takenOut` (the changed leads' snapshot rows: _funnel-rollup-snapshot-leads.sql) and over
+ * `putBack` (their funnel now: composeChangedFunnel), both SELECTs of the funnel's columns.
+ */
+export function composeLensTotalsChanges(
+  changes: string,
+  lenses: { readonly marketing: string; readonly sales: string },
+  funnels: { readonly takenOut: string; readonly putBack: string },
+): string {
+  let sql = changes;
+  for (const lens of ['marketing', 'sales'] as const) {
+    for (const side of ['takenOut', 'putBack'] as const) {
+      const view = lenses[lens].replace(LEAD_FUNNEL_MARKER, () => `(\n${funnels[side]}\n)`);
+      sql = sql.replace(LENS_CHANGES_MARKERS[lens][side], () => `(\n${view}\n)`);
+    }
+  }
+  return sql;
 }
 
 /**

@@ -65,6 +65,7 @@ import {
   composeRollupRows,
   composeKeptAttributionRows,
   composeEventAudit,
+  composeLensTotalsChanges,
   type KeptEventAuditFragments,
   cutAuditedLeads,
   cutLeads,
@@ -92,6 +93,11 @@ import {
   type KeptEventAudit,
 } from './reconciliation/lead-event-audits';
 import { parseRuleSetAudit, type RuleSetAudit } from './reconciliation/rule-set-audit.rows';
+import {
+  correctLensTotals,
+  parseLensTotalsChanges,
+  type LensTotals,
+} from './reconciliation/lens-totals';
 import type { LeadAuditGroup, StageCount } from './reconciliation/rule-set-findings';
 
 /** The query files of sql/views, by name. */
@@ -344,7 +350,8 @@ type ViewFile =
   | `${ViewQuery}.page`
   | `${ViewQuery}.rows`
   | `${RolledUpView}.rollup`
-  | 'marketing-attribution.kept';
+  | 'marketing-attribution.kept'
+  | 'lens-totals.changes';
 
 function checkPage(page: PageRequest): void {
   if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > 0xffff_ffff) {
@@ -378,6 +385,13 @@ export class AnalyticsQueries {
   private readonly rollups: FunnelRollups | null;
   private readonly credits: AttributionCredits | null;
   private readonly eventAudits: LeadEventAudits | null;
+  /**
+   * Both lenses summed over the whole of a marked snapshot (by its id and key), as the views'
+   * statements give them: the reconciliation's lens witnesses start from these
+   * (reconciliation/lens-totals.ts). A snapshot's rows never change, so neither do these; the
+   * few latest are kept.
+   */
+  private readonly snapshotLensTotals = new Map<string, LensTotals>();
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -461,6 +475,8 @@ export class AnalyticsQueries {
    * leaves rows without their marker, which nothing reads.
    */
   async suspendBackgroundBuilds(why: string): Promise<() => void> {
+    // The lens sums kept in the process are of snapshots the rebuild empties.
+    this.snapshotLensTotals.clear();
     // Every one cancelled before waiting for any: their statements in flight end together.
     const releases = await Promise.all([
       this.snapshots?.suspend(why),
@@ -595,6 +611,70 @@ export class AnalyticsQueries {
       key: snapshotKeyOf(rules),
       read: snapshots === null ? null : await this.reading(() => snapshots.current(rules)),
     };
+  }
+
+  /**
+   * Both lenses summed over their rows (the reconciliation's lens witnesses), as the views
+   * answer them over `funnel` (funnelRead(rules)). Over a snapshot: its sums (computed by the
+   * views' statements once per snapshot) corrected for the leads changed since, in one
+   * statement, or none when none changed (reconciliation/lens-totals.ts); else, or when the
+   * correction cannot tell, both lenses read whole.
+   */
+  async lensTotals(rules: RuleSet, funnel: FunnelRead): Promise<LensTotals> {
+    return this.reading(async () => {
+      const whole = (read: FunnelRead) => this.lensesSummed(rules, read);
+      const read = sameSnapshotKey(funnel.key, snapshotKeyOf(rules)) ? funnel.read : null;
+      if (read === null) return whole(funnel);
+      const name = `${read.snapshot.id}/${JSON.stringify(funnel.key)}`;
+      let kept = this.snapshotLensTotals.get(name);
+      if (kept === undefined) {
+        // Every lead read from the snapshot: no lead left out.
+        kept = await whole({ key: funnel.key, read: { snapshot: read.snapshot, changed: [] } });
+        this.snapshotLensTotals.set(name, kept);
+        for (const old of [...this.snapshotLensTotals.keys()].slice(0, -4)) {
+          this.snapshotLensTotals.delete(old);
+        }
+      }
+      if (read.changed.length === 0) return kept;
+      const changes = parseLensTotalsChanges(
+        await this.query(await this.lensTotalsChangesSql(), {
+          ...windowParams({}),
+          rules_version: String(rules.rulesVersion),
+          definition_hash: rules.definitionHash,
+          sla_ms: String(rules.slaMs),
+          recorded_version: String(rules.kind === 'published' ? rules.rulesVersion : 0),
+          as_of: LATEST,
+          snapshot_id: read.snapshot.id,
+          changed_leads: read.changed,
+        }),
+      );
+      return correctLensTotals(kept, changes) ?? whole(funnel);
+    });
+  }
+
+  /** Both lens views' rows over `funnel`, each lens summed (sumLensRows). */
+  private async lensesSummed(rules: RuleSet, funnel: FunnelRead): Promise<LensTotals> {
+    const marketing = await this.marketingLens({ rules, funnel });
+    const sales = await this.salesLens({ rules, funnel });
+    return { marketing: sumLensRows(marketing), sales: sumLensRows(sales) };
+  }
+
+  /** lens-totals.changes.sql with both lenses over the changed leads' two funnels in place. */
+  private async lensTotalsChangesSql(): Promise<string> {
+    const [changes, marketing, sales, snapshotLeads, changed, funnel, state] = await Promise.all([
+      this.file('lens-totals.changes'),
+      this.file('marketing-lens'),
+      this.file('sales-lens'),
+      this.file('_funnel-rollup-snapshot-leads'),
+      this.file('_lead-funnel-changed'),
+      this.file('_lead-funnel'),
+      this.file('_lead-state'),
+    ]);
+    return composeLensTotalsChanges(
+      changes,
+      { marketing, sales },
+      { takenOut: snapshotLeads, putBack: composeChangedFunnel(changed, funnel, state) },
+    );
   }
 
   /** Leads that ever reached each stage, with stage-to-stage conversion, in funnel order. */

@@ -29,7 +29,7 @@ import {
 } from '../../clickhouse/analytics.database';
 import type { AnalyticsQueries } from '../analytics.queries';
 import { readProjectionProgress } from '../../projection/projection-checkpoints';
-import { reconcileTotals, sumLensRows, type Reconciliation } from '../reconciliation';
+import { reconcileTotals, type Reconciliation } from '../reconciliation';
 import type { SharedTotals } from '../analytics.rows';
 import {
   activeOf,
@@ -181,8 +181,7 @@ async function reconcileOnce(
   // One look at where the views of the lenses' set read "now", for both lenses and that set's
   // stage counts: the three answer from the same funnel.
   const funnel = await queries.funnelRead(lensRules);
-  const marketing = await queries.marketingLens({ rules: lensRules, funnel });
-  const sales = await queries.salesLens({ rules: lensRules, funnel });
+  const lensTotals = await queries.lensTotals(lensRules, funnel);
   const verdicts: RuleSetReconciliation[] = [];
   let events: SharedTotals | null = null;
   // One set after another: the check shares two cores with the projector and the API.
@@ -213,8 +212,8 @@ async function reconcileOnce(
     );
   }
   const lenses = reconcileTotals(
-    sumLensRows(marketing),
-    sumLensRows(sales),
+    lensTotals.marketing,
+    lensTotals.sales,
     events ?? (await queries.eventTotals()),
   );
   const after = await readProgress(client, database);
