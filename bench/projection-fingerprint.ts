@@ -25,6 +25,7 @@ const WRITE_TIME_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 const SKIPPED = new Set([
   'schema_migrations',
   'event_log_staging',
+  'event_log_staging_b',
   'lead_funnel_snapshots',
   'lead_funnel_snapshot_markers',
   'lead_funnel_rollups',

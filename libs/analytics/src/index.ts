@@ -182,6 +182,7 @@ export {
 export {
   BulkLogProjection,
   postgresLogSource,
+  type BulkLogProjectionOptions,
   type BulkSliceOutcome,
   type DecodeStaged,
   type PostgresLogSource,

@@ -18,9 +18,12 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import type { ClickHouseClient } from '@clickhouse/client';
 import {
   backOffMs,
   BulkLogProjection,
+  closeAnalyticsClient,
+  createAnalyticsClient,
   csvFileLogSource,
   dlq,
   LogProjection,
@@ -33,6 +36,8 @@ import {
   untilSettled,
   type DeadLetter,
   type DeadLetterSummary,
+  type PostgresLogSource,
+  type StagingLoader,
   type StepOutcome,
 } from '@tandem/analytics';
 import type { TandemConfig } from '@tandem/config';
@@ -59,7 +64,9 @@ export const PROJECTOR_BATCH_SIZE = 10_000;
  * each). Only with embedded ClickHouse and a store it can load slices from: PostgreSQL, which
  * ClickHouse reads itself, or PGlite, which exports each slice as CSV for it (LogSliceExport);
  * otherwise (KurrentDB, a ClickHouse server on another network, TANDEM_BULK_CATCHUP=off) the
- * projector catches up batch by batch.
+ * projector catches up batch by batch. With PostgreSQL, each catch-up opens a second chDB
+ * connection on the same directory for the slices' staging (BulkLogProjection reads the next
+ * slice on it while projecting this one) and closes it when the catch-up ends.
  */
 @Injectable()
 export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestroy {
@@ -84,7 +91,11 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   /** Resolves once the log is followed (after bootstrap and any rules catch-up). */
   private following: Promise<void> = new Promise(() => undefined);
 
-  private readonly bulk: BulkLogProjection | null;
+  private readonly bulk: {
+    readonly source: PostgresLogSource | StagingLoader;
+    /** Where a second connection for the staging opens: the embedded data directory (PostgreSQL). */
+    readonly stagingPath: string | null;
+  } | null;
   private readonly bulkMin: bigint;
   private readonly bulkSlice: bigint;
 
@@ -109,9 +120,11 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
           : null;
     this.bulk =
       source !== null && config.clickhouse.mode === 'embedded' && config.bulkCatchUp.mode === 'auto'
-        ? new BulkLogProjection(analytics.client, source, (event) => decodeStoredEvent(event), {
-            database: analytics.database,
-          })
+        ? {
+            source,
+            // PGlite's CSV source reads ahead itself; only PostgreSQL's staging needs the connection.
+            stagingPath: eventStore.kind === 'postgres' ? config.clickhouse.path : null,
+          }
         : null;
   }
 
@@ -203,7 +216,28 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async catchUpInBulk(): Promise<void> {
-    if (this.bulk === null) return;
+    if (this.bulk === null || !(await this.farBehind())) return;
+    const staging =
+      this.bulk.stagingPath === null
+        ? null
+        : await createAnalyticsClient({ mode: 'embedded', path: this.bulk.stagingPath });
+    const bulk = openBulk(this.analytics, this.bulk.source, staging);
+    try {
+      await this.catchUpSlices(bulk);
+    } finally {
+      // No staging statement outlives the catch-up's connection.
+      await bulk.settle();
+      if (staging !== null) await closeAnalyticsClient(staging);
+    }
+  }
+
+  private async farBehind(): Promise<boolean> {
+    const head = await this.store.headPosition();
+    const done = BigInt(this.projection.position.events ?? '0');
+    return head !== null && head - done > this.bulkMin;
+  }
+
+  private async catchUpSlices(bulk: BulkLogProjection): Promise<void> {
     for (;;) {
       const head = await this.store.headPosition();
       const done = BigInt(this.projection.position.events ?? '0');
@@ -216,7 +250,7 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
           ? { after: upTo, upTo: head - upTo > this.bulkSlice ? upTo + this.bulkSlice : head }
           : undefined;
       const started = Date.now();
-      const outcome = await this.bulk.project(done, upTo, next);
+      const outcome = await bulk.project(done, upTo, next);
       // Every row of the slice is written and its refused events set aside: only now may the
       // checkpoint cover it.
       await this.projection.advanceEvents(upTo.toString(), outcome.invalid);
@@ -382,4 +416,15 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
 function decodeStep(record: RecordedEvent): StepOutcome<TandemEnvelope> {
   const decoded = decodeStoredEvent(record);
   return decoded.ok ? ok(decoded.envelope) : dlq(decoded.reason);
+}
+
+function openBulk(
+  analytics: AnalyticsHandle,
+  source: PostgresLogSource | StagingLoader,
+  staging: ClickHouseClient | null,
+): BulkLogProjection {
+  return new BulkLogProjection(analytics.client, source, (event) => decodeStoredEvent(event), {
+    database: analytics.database,
+    ...(staging === null ? {} : { stagingClient: staging }),
+  });
 }

@@ -3,7 +3,8 @@
 -- lead-events-from-staging.sql over the same range: "not in lead_events" is then exactly "not
 -- vouched for", without evaluating the checks a second time (a lead event already written by
 -- an earlier, interrupted run is not sent again: its row is there).
--- Parameters: db Identifier, from UInt64, to UInt64 (inclusive).
+-- Parameters: db Identifier, staging Identifier (the staging table holding the slice), from
+-- UInt64, to UInt64 (inclusive).
 SELECT
     toString(global_position) AS position,
     stream_id,
@@ -14,7 +15,7 @@ SELECT
     data,
     metadata,
     toString(toDateTime64(recorded_at, 3, 'UTC')) AS recorded
-FROM {db:Identifier}.event_log_staging
+FROM {db:Identifier}.{staging:Identifier}
 WHERE global_position BETWEEN {from:UInt64} AND {to:UInt64}
   AND event_id NOT IN
   (

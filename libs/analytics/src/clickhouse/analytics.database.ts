@@ -31,6 +31,9 @@ export const analyticsTables = {
   leadEventAudits: 'lead_event_audits',
   leadEventAuditMarkers: 'lead_event_audit_markers',
   schemaMigrations: 'schema_migrations',
+  /** The two staging tables the set-based catch-up alternates between (scratch, never read by views). */
+  eventLogStaging: 'event_log_staging',
+  eventLogStagingB: 'event_log_staging_b',
 } as const;
 
 /** The projection name under which the lead_events projector records its checkpoint. */

@@ -60,6 +60,7 @@ describe('the migration files', () => {
       [31, '0031_create_lead_attribution_credit_markers.sql'],
       [32, '0032_create_lead_event_audits.sql'],
       [33, '0033_create_lead_event_audit_markers.sql'],
+      [34, '0034_create_event_log_staging_b.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

@@ -197,6 +197,7 @@ describe.each(legs)('on $name', (leg) => {
         '0031_create_lead_attribution_credit_markers.sql',
         '0032_create_lead_event_audits.sql',
         '0033_create_lead_event_audit_markers.sql',
+        '0034_create_event_log_staging_b.sql',
       ]);
       expect(second).toEqual({
         database,
@@ -214,6 +215,7 @@ describe.each(legs)('on $name', (leg) => {
           'active_rules',
           'campaign_spend',
           'event_log_staging',
+          'event_log_staging_b',
           'lead_attribution_credit_markers',
           'lead_attribution_credits',
           'lead_event_audit_markers',

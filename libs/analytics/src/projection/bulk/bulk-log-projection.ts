@@ -12,21 +12,30 @@
  * pending depending on whether lead rows exist yet, so the slice is cut at each one and the
  * pieces are projected in global order.
  *
+ * Reading ahead (PostgreSQL, with a staging connection): while ClickHouse projects a slice from
+ * one staging table, the next slice is read into the other (event_log_staging_b) over a second
+ * chDB connection, so that the wait on PostgreSQL overlaps the projection instead of following
+ * it. The staging statement stays bound (it carries the credentials) and the fast path's INSERT
+ * runs literal (bulk-statement.ts): chDB runs bound statements one at a time per process.
+ *
  * It must never write a row the TypeScript path would not (the fast path is conservative and a
  * differential spec holds the two paths to the same rows), nor pass credentials as SQL text
- * (they travel as query parameters).
+ * (they travel as query parameters). One project() at a time: the read-ahead slice is staged in
+ * the table the current one does not use.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   analyticsDatabase,
+  analyticsTables,
   type AnalyticsDatabaseOptions,
 } from '../../clickhouse/analytics.database';
 import { resolveSqlDirectory } from '../../clickhouse/sql-directory';
 import type { AnyEnvelope } from '../lead-event.row';
 import { projectBatch } from '../lead-events.writer';
 import { deadLettersOf, type DeadLetter } from '../projection-dead-letters';
+import { inlineBulkStatement, type StagingTable } from './bulk-statement';
 
 /** Where ClickHouse reads the log from: a PostgreSQL event store (libs/event-store's tables). */
 export interface PostgresLogSource {
@@ -118,29 +127,53 @@ interface FallbackRow {
 
 const PUBLISHED = 'FunnelDefinitionPublished';
 
+/** A slice loaded into a staging table, with where FunnelDefinitionPublished events cut it. */
+interface StagedSlice {
+  readonly range: SliceRange;
+  readonly table: StagingTable;
+  readonly staged: number;
+  readonly cuts: readonly bigint[];
+}
+
+export interface BulkLogProjectionOptions extends AnalyticsDatabaseOptions {
+  readonly sqlDir?: string;
+  /**
+   * A second chDB connection on the same data directory (its own client), for staging: with a
+   * PostgreSQL source, the next slice is read ahead on it while this one is projected. The
+   * caller owns it and closes it after settle(). Without it, every slice is staged, then
+   * projected, on `client`.
+   */
+  readonly stagingClient?: ClickHouseClient;
+}
+
 export class BulkLogProjection {
   private readonly database: string;
   private readonly sqlDir: string;
   private readonly sql = new Map<string, Promise<string>>();
+  private readonly stagingClient: ClickHouseClient | null;
+  /** The next slice, being staged on the staging connection (null when none is). */
+  private ahead: Promise<StagedSlice> | null = null;
 
   constructor(
     private readonly client: ClickHouseClient,
     private readonly source: PostgresLogSource | StagingLoader,
     private readonly decode: DecodeStaged,
-    options: AnalyticsDatabaseOptions & { readonly sqlDir?: string } = {},
+    options: BulkLogProjectionOptions = {},
   ) {
     this.database = analyticsDatabase(options);
     this.sqlDir = resolveSqlDirectory(options.sqlDir);
+    this.stagingClient = options.stagingClient ?? null;
   }
 
   /**
    * Projects the events at positions (after, upTo] without their rules; safe to repeat. `next`:
    * the slice the caller projects after this one, if it knows (its positions up to the store's
-   * head): a source that can read it meanwhile does (PGlite's CSV export, on its own thread).
+   * head): a source that can read it meanwhile does (PGlite's CSV export, on its own thread;
+   * PostgreSQL on the staging connection, if there is one).
    */
   async project(after: bigint, upTo: bigint, next?: SliceRange): Promise<BulkSliceOutcome> {
-    const staged = await this.stage(after, upTo, next);
-    const cuts = await this.publishedPositions();
+    const slice = await this.take({ after, upTo }, next);
+    const { staged, cuts, table } = slice;
     const invalid: DeadLetter[] = [];
     let fallback = 0;
     let from = after + 1n;
@@ -151,7 +184,7 @@ export class BulkLogProjection {
         [cut, cut],
       ] as const) {
         if (start > end || end > upTo) continue;
-        const outcome = await this.projectPiece(start, end);
+        const outcome = await this.projectPiece(table, start, end);
         fallback += outcome.fallback;
         invalid.push(...outcome.invalid);
       }
@@ -160,72 +193,130 @@ export class BulkLogProjection {
     return { staged, fallback, invalid };
   }
 
-  private async stage(after: bigint, upTo: bigint, next?: SliceRange): Promise<number> {
-    await this.client.command({
-      query: 'TRUNCATE TABLE {db:Identifier}.event_log_staging',
-      query_params: { db: this.database },
+  /**
+   * Resolves once no staging runs on the staging connection (a read-ahead the caller will not
+   * ask for, or that failed): call before closing that connection.
+   */
+  async settle(): Promise<void> {
+    const ahead = this.ahead;
+    this.ahead = null;
+    await ahead?.catch(() => undefined);
+  }
+
+  /**
+   * The slice staged: the one read ahead if it is this range (a failed or different read-ahead
+   * is waited for and dropped: its table is then free), else staged now. Then, if the source
+   * and the connections allow, the next slice starts staging into the other table.
+   */
+  private async take(range: SliceRange, next?: SliceRange): Promise<StagedSlice> {
+    const ahead = this.ahead;
+    this.ahead = null;
+    const early = await ahead?.catch(() => null);
+    const slice =
+      early !== undefined && early !== null && sameRange(early.range, range)
+        ? early
+        : await this.stage(range, analyticsTables.eventLogStaging, next);
+    if (next !== undefined && this.readsAhead()) {
+      const staging = this.stage(next, otherTable(slice.table));
+      // Awaited by the next take() or settle(); never an unhandled rejection meanwhile.
+      staging.catch(() => undefined);
+      this.ahead = staging;
+    }
+    return slice;
+  }
+
+  /** PGlite's loader reads ahead itself (its export is the bound); PostgreSQL needs the connection. */
+  private readsAhead(): boolean {
+    return this.stagingClient !== null && !('loadSlice' in this.source);
+  }
+
+  private async stage(
+    range: SliceRange,
+    table: StagingTable,
+    next?: SliceRange,
+  ): Promise<StagedSlice> {
+    const { after, upTo } = range;
+    const client = this.stagingClient ?? this.client;
+    await client.command({
+      query: 'TRUNCATE TABLE {db:Identifier}.{table:Identifier}',
+      query_params: { db: this.database, table },
     });
     if ('loadSlice' in this.source) {
-      await this.source.loadSlice(this.client, this.database, after, upTo, next);
-      return this.count();
-    }
-    // Two halves, each on a PostgreSQL connection of its own: the server renders the rows
-    // (jsonb as text) on both cores, while ClickHouse reads them.
-    const middle = after + (upTo - after) / 2n;
-    const half = (from: string, to: string) => `
+      // The loader's own table (event_log_staging): it never reads ahead through ours.
+      await this.source.loadSlice(client, this.database, after, upTo, next);
+    } else {
+      // Two halves, each on a PostgreSQL connection of its own: the server renders the rows
+      // (jsonb as text) on both cores, while ClickHouse reads them.
+      const middle = after + (upTo - after) / 2n;
+      const half = (from: string, to: string) => `
         SELECT global_position, stream_id, stream_revision, event_id, event_type,
                schema_version, data, metadata, recorded_at
         FROM postgresql({address:String}, {database:String}, 'events', {user:String},
                         {password:String}, {schema:String})
         WHERE global_position > {${from}:UInt64} AND global_position <= {${to}:UInt64}`;
-    await this.client.command({
-      query: `INSERT INTO {db:Identifier}.event_log_staging
+      await client.command({
+        query: `INSERT INTO {db:Identifier}.{table:Identifier}
         ${half('after', 'middle')}
         UNION ALL
         ${half('middle', 'up_to')}`,
-      query_params: {
-        db: this.database,
-        ...this.source,
-        after: after.toString(),
-        middle: middle.toString(),
-        up_to: upTo.toString(),
-      },
-    });
-    return this.count();
+        query_params: {
+          db: this.database,
+          table,
+          ...this.source,
+          after: after.toString(),
+          middle: middle.toString(),
+          up_to: upTo.toString(),
+        },
+      });
+    }
+    return {
+      range,
+      table,
+      staged: await this.count(client, table),
+      cuts: await this.publishedPositions(client, table),
+    };
   }
 
-  private async count(): Promise<number> {
-    const result = await this.client.query({
-      query: 'SELECT count() AS staged FROM {db:Identifier}.event_log_staging',
-      query_params: { db: this.database },
+  private async count(client: ClickHouseClient, table: StagingTable): Promise<number> {
+    const result = await client.query({
+      query: 'SELECT count() AS staged FROM {db:Identifier}.{table:Identifier}',
+      query_params: { db: this.database, table },
       format: 'JSONEachRow',
     });
     const [row] = await result.json<{ staged: string | number }>();
     return Number(row?.staged ?? 0);
   }
 
-  private async publishedPositions(): Promise<bigint[]> {
-    const result = await this.client.query({
-      query: `SELECT toString(global_position) AS position FROM {db:Identifier}.event_log_staging
+  private async publishedPositions(
+    client: ClickHouseClient,
+    table: StagingTable,
+  ): Promise<bigint[]> {
+    const result = await client.query({
+      query: `SELECT toString(global_position) AS position FROM {db:Identifier}.{table:Identifier}
               WHERE event_type = {type:String} ORDER BY global_position`,
-      query_params: { db: this.database, type: PUBLISHED },
+      query_params: { db: this.database, table, type: PUBLISHED },
       format: 'JSONEachRow',
     });
     return (await result.json<{ position: string }>()).map((row) => BigInt(row.position));
   }
 
   private async projectPiece(
+    staging: StagingTable,
     from: bigint,
     to: bigint,
   ): Promise<{ fallback: number; invalid: DeadLetter[] }> {
-    const range = { db: this.database, from: from.toString(), to: to.toString() };
+    // Literal (see bulk-statement.ts): it runs beside the next slice's staging.
     await this.client.command({
-      query: await this.file('projection/lead-events-from-staging.sql'),
-      query_params: range,
+      query: inlineBulkStatement(await this.file('projection/lead-events-from-staging.sql'), {
+        db: this.database,
+        staging,
+        from,
+        to,
+      }),
     });
     const result = await this.client.query({
       query: await this.file('projection/stage-fallback.sql'),
-      query_params: range,
+      query_params: { db: this.database, staging, from: from.toString(), to: to.toString() },
       format: 'JSONEachRow',
     });
     const rows = await result.json<FallbackRow>();
@@ -260,6 +351,16 @@ export class BulkLogProjection {
     }
     return sql;
   }
+}
+
+function sameRange(a: SliceRange, b: SliceRange): boolean {
+  return a.after === b.after && a.upTo === b.upTo;
+}
+
+function otherTable(table: StagingTable): StagingTable {
+  return table === analyticsTables.eventLogStaging
+    ? analyticsTables.eventLogStagingB
+    : analyticsTables.eventLogStaging;
 }
 
 function parseJson(text: string): unknown {

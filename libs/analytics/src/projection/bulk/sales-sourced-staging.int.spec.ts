@@ -84,7 +84,12 @@ it('writes the same data for every hand-off path as the TypeScript row, on the f
   );
   await client.command({
     query: sql,
-    query_params: { db: database, from: '1', to: String(envelopes.length) },
+    query_params: {
+      db: database,
+      staging: 'event_log_staging',
+      from: '1',
+      to: String(envelopes.length),
+    },
   });
 
   const written = await client.query({
