@@ -40,6 +40,8 @@ export async function startFunnelApi(
      * the specs' small stores are snapshotted as a large one is; the API's default is 25,000).
      */
     readonly viewSnapshotMinLeads?: number;
+    /** The set-based catch-up's thresholds (default: the API's, 50,000 behind, 250,000 a slice). */
+    readonly bulkCatchUp?: Pick<TandemConfig['bulkCatchUp'], 'minEvents' | 'sliceEvents'>;
   } = {},
 ): Promise<FunnelApiFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tandem-api-int-'));
@@ -56,7 +58,7 @@ export async function startFunnelApi(
       database: `api_int_${process.pid}_${Date.now()}_${sequence++}`,
     },
     projector: 'embedded',
-    bulkCatchUp: { mode: 'auto', minEvents: 50_000, sliceEvents: 250_000 },
+    bulkCatchUp: { mode: 'auto', minEvents: 50_000, sliceEvents: 250_000, ...options.bulkCatchUp },
     viewSnapshots: { minLeads: options.viewSnapshotMinLeads ?? 0 },
     replay: { batchLeads: options.replayBatchLeads ?? 500, leaseSeconds: 30 },
     idempotency: { ttlHours: 24, leaseSeconds: 60 },

@@ -90,6 +90,13 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   private releaseBuilds: (() => void) | null = null;
   /** Resolves once the log is followed (after bootstrap and any rules catch-up). */
   private following: Promise<void> = new Promise(() => undefined);
+  /**
+   * The latest start, retry or rebuild's way to the head (set-based slices, the rules brought
+   * level, the subscription begun), settled either way. A rebuild resets nothing and a shutdown
+   * closes nothing before it settles: a slice or a rules chunk still being written would land
+   * in the emptied tables, and its checkpoint after the reset.
+   */
+  private resuming: Promise<void> = Promise.resolve();
 
   private readonly bulk: {
     readonly source: PostgresLogSource | StagingLoader;
@@ -153,6 +160,9 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
         const [release] = await Promise.all([
           this.analytics.queries.suspendBackgroundBuilds('a rebuild empties the analytics'),
           this.subscription?.stop(),
+          // A catch-up in flight stops after its slice or rules chunk (resume checks
+          // `interrupted`): nothing of it may be written, nor its checkpoint, after the reset.
+          this.resuming,
         ]);
         this.releaseBuilds?.();
         this.releaseBuilds = release;
@@ -163,8 +173,7 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
         this.lastError = null;
         this.rejected = 0;
         this.logger.log('rebuild started from the beginning of the log');
-        this.following = this.resume();
-        this.following.catch((error: unknown) => this.fail(error));
+        this.startResuming(() => this.resume());
       } finally {
         this.rebuilding = null;
       }
@@ -181,8 +190,10 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     const from = this.projection.position.events;
     if (this.projection.rulesBehind) {
       this.logger.log('rule-derived rows are behind the events: bringing them up to date');
-      await this.projection.catchUpRules();
+      await this.projection.catchUpRules(() => this.halting());
     }
+    // A rebuild or a shutdown that came during the catch-up: no subscription for it to miss.
+    if (this.halting()) throw new StepCancelledError(null);
     // A rebuild's suspension of the views' background builds ends here: the rest is followed
     // batch by batch, and the snapshot below is of the rebuilt state.
     this.releaseBuilds?.();
@@ -207,6 +218,21 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     this.analytics.queries.refreshSnapshotInBackground().catch((error: unknown) => {
       this.logger.warn(`could not start a snapshot of the views: ${String(error)}`);
     });
+  }
+
+  /**
+   * Starts the way to the head (`resume`, or a retry's start then resume) as the one a rebuild
+   * or a shutdown waits for; its failure goes to `fail`, which ignores a cancellation.
+   */
+  private startResuming(run: () => Promise<void>): void {
+    this.following = run();
+    this.following.catch((error: unknown) => this.fail(error));
+    this.resuming = this.following.catch(() => undefined);
+  }
+
+  /** A shutdown or a rebuild is under way: a catch-up leaves at its next step. */
+  private halting(): boolean {
+    return this.stopped || this.interrupted;
   }
 
   private recovered(): void {
@@ -239,6 +265,7 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
 
   private async catchUpSlices(bulk: BulkLogProjection): Promise<void> {
     for (;;) {
+      if (this.halting()) throw new StepCancelledError(null);
       const head = await this.store.headPosition();
       const done = BigInt(this.projection.position.events ?? '0');
       if (head === null || head - done <= this.bulkMin) return;
@@ -251,6 +278,8 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
           : undefined;
       const started = Date.now();
       const outcome = await bulk.project(done, upTo, next);
+      // A slice written across a rebuild's request is left uncovered: the reset empties it.
+      if (this.halting()) throw new StepCancelledError(null);
       // Every row of the slice is written and its refused events set aside: only now may the
       // checkpoint cover it.
       await this.projection.advanceEvents(upTo.toString(), outcome.invalid);
@@ -287,8 +316,7 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     this.cancelRetry();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      this.following = this.projection.start().then(() => this.resume());
-      this.following.catch((next: unknown) => this.fail(next));
+      this.startResuming(() => this.projection.start().then(() => this.resume()));
     }, delayMs);
   }
 
@@ -300,7 +328,8 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     this.cancelRetry();
-    await this.subscription?.stop();
+    // A catch-up in flight leaves after its slice or rules chunk, before analytics close.
+    await Promise.all([this.subscription?.stop(), this.resuming]);
     this.releaseBuilds?.();
     this.releaseBuilds = null;
   }

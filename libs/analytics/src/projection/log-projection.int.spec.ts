@@ -9,6 +9,7 @@ import { AnalyticsQueries } from '../views/analytics.queries';
 import { projectBatch } from './lead-events.writer';
 import { LogProjection } from './log-projection';
 import { readProjectionCheckpoints } from './projection-checkpoints';
+import { StepCancelledError } from './step-outcome';
 import { reconcileAll } from '../views/reconciliation/rule-set-reconciliation';
 import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
 import { funnelScenario } from '../testing/funnel-scenario.fixture';
@@ -82,6 +83,14 @@ it('after a restart with the rules behind, catches them up from the checkpoints 
 
   const restarted = new LogProjection(client, { database });
   expect(await restarted.start()).toBe(last);
+  expect(restarted.rulesBehind).toBe(true);
+  // A rebuild or a shutdown that comes first: no rules written, the checkpoint where it was.
+  await expect(restarted.catchUpRules(() => true)).rejects.toBeInstanceOf(StepCancelledError);
+  expect(await ruleFacts(database)).toBe('');
+  expect(await readProjectionCheckpoints(client, { database })).toEqual({
+    events: last,
+    rules: null,
+  });
   expect(restarted.rulesBehind).toBe(true);
   await restarted.catchUpRules();
   expect(restarted.rulesBehind).toBe(false);

@@ -116,11 +116,15 @@ export class LogProjection {
     });
   }
 
-  /** Brings the rules up to the events checkpoint (after a restart that found them behind). */
-  async catchUpRules(): Promise<number> {
+  /**
+   * Brings the rules up to the events checkpoint (after a restart that found them behind).
+   * `cancelled` is checked between chunks: when it says so, StepCancelledError is thrown and the
+   * rules checkpoint stays where it was.
+   */
+  async catchUpRules(cancelled?: () => boolean): Promise<number> {
     const { events } = this.checkpoints;
     if (!this.rulesBehind || events === null) return 0;
-    const written = await this.rulesUpTo(events, []);
+    const written = await this.rulesUpTo(events, [], cancelled);
     await this.record({ events, rules: events });
     return written;
   }
@@ -129,7 +133,11 @@ export class LogProjection {
    * Rule-derived rows for every lead with events in (rules checkpoint, upTo]. When the rules
    * were level with the events before this batch, those leads are the batch's own.
    */
-  private async rulesUpTo(upTo: string | null, batchLeads: readonly string[]): Promise<number> {
+  private async rulesUpTo(
+    upTo: string | null,
+    batchLeads: readonly string[],
+    cancelled?: () => boolean,
+  ): Promise<number> {
     if (upTo === null) return 0;
     // The registry is read after the rows are written: a replay registered before this read
     // gets its rows here, one registered after it covers these leads itself (ADR 0005).
@@ -144,7 +152,11 @@ export class LogProjection {
       this.client,
       sets,
       { after: this.checkpoints.rules, upTo },
-      { database: this.database, onProgress: this.onRulesProgress },
+      {
+        database: this.database,
+        onProgress: this.onRulesProgress,
+        ...(cancelled === undefined ? {} : { cancelled }),
+      },
     );
   }
 

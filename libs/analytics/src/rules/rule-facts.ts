@@ -36,6 +36,7 @@ import {
   type AnalyticsDatabaseOptions,
 } from '../clickhouse/analytics.database';
 import { toClickHouseDateTime } from '../clickhouse/clickhouse-datetime';
+import { StepCancelledError } from '../projection/step-outcome';
 import type { RuleSet } from './rule-sets';
 
 /** The lead_events columns the rules read. */
@@ -456,6 +457,11 @@ export async function computeRuleFactsBetween(
   options: AnalyticsDatabaseOptions & {
     readonly chunkLeads?: number;
     readonly onProgress?: (done: number, total: number) => void;
+    /**
+     * Checked before each chunk: a stopping projector (a rebuild, a shutdown) leaves between
+     * chunks, with StepCancelledError, instead of writing on into tables being emptied.
+     */
+    readonly cancelled?: () => boolean;
   } = {},
 ): Promise<number> {
   const database = analyticsDatabase(options);
@@ -482,6 +488,7 @@ export async function computeRuleFactsBetween(
   let written = 0;
   for (let start = 0; ahead !== null; start += chunk) {
     const inputs = await ahead;
+    if (options.cancelled?.() === true) throw new StepCancelledError(null);
     ahead =
       start + chunk < leads.length
         ? readRuleInputs(client, slice(start + chunk), { database })

@@ -1,0 +1,83 @@
+/**
+ * A rebuild asked for while the projector is still catching up set-based (a start far behind,
+ * or an earlier rebuild): the catch-up in flight stops before the reset, so none of its slices,
+ * rule rows or checkpoints land in the emptied tables. The views, once at the head, are the
+ * live ones byte for byte. Before the fix the first catch-up ran on beside the second and moved
+ * the shared checkpoint past slices the reset had emptied.
+ */
+import { createHash } from 'node:crypto';
+import { readProjectionCheckpoints } from '@tandem/analytics';
+import { leadStreamId } from '@tandem/domain';
+import request from 'supertest';
+import type { AnalyticsHandle } from '../apps/funnel-api/src/platform/analytics.provider';
+import { ANALYTICS } from '../apps/funnel-api/src/platform/tokens';
+import { asRole } from './support/auth-headers';
+import { eventually } from './support/eventually';
+import { funnelApiPerFile, waitForProjection } from './support/funnel-api.fixture';
+import { leadJourney } from './support/lead-journeys';
+
+jest.setTimeout(240_000);
+
+// Slices of 40 events: a rebuild of this history takes many, so one can be asked for mid-way.
+const suite = funnelApiPerFile('rebuild-during-catch-up', {
+  bulkCatchUp: { minEvents: 40, sliceEvents: 40 },
+});
+
+const views = [
+  '/analytics/funnel',
+  '/analytics/marketing',
+  '/analytics/sales',
+  '/analytics/reconciliation',
+  '/analytics/accounts?limit=1000',
+  '/analytics/marketing/attribution?model=w_shaped&limit=1000',
+  '/analytics/sales/performance?limit=1000',
+  '/analytics/funnel/cohorts?grain=week&limit=1000',
+];
+
+async function fingerprint(): Promise<string> {
+  const hash = createHash('sha256');
+  for (const path of views) {
+    const response = await request(suite.http).get(path).set(asRole('ops')).expect(200);
+    hash.update(path).update(response.text);
+  }
+  return hash.digest('hex');
+}
+
+/** The events checkpoint of the projection (null before the first slice is covered). */
+async function eventsCheckpoint(): Promise<bigint | null> {
+  const analytics = suite.api.app.get<AnalyticsHandle>(ANALYTICS);
+  const checkpoints = await readProjectionCheckpoints(analytics.client, {
+    database: analytics.database,
+  });
+  return checkpoints.events === null ? null : BigInt(checkpoints.events);
+}
+
+it('a rebuild during a set-based catch-up stops it first, and the views come out as live', async () => {
+  for (let i = 0; i < 40; i++) {
+    const journey = leadJourney(i, i % 2 === 0 ? 'webinar' : 'referral');
+    await suite.api.store.append(leadStreamId(journey.leadId), journey.events, {
+      expectedRevision: 'no_stream',
+    });
+  }
+  await waitForProjection(suite.http);
+  const live = await fingerprint();
+  const head = (await suite.api.store.headPosition()) ?? 0n;
+  expect(head).toBeGreaterThan(200n);
+
+  await request(suite.http).post('/ops/rebuild').set(asRole('ops')).expect(202);
+  // Mid-way: some slices covered, not all.
+  const midWay = await eventually(
+    async () => {
+      const at = await eventsCheckpoint();
+      return at !== null && at > 0n && at < head ? at : undefined;
+    },
+    'the first rebuild is mid-way through its catch-up',
+    60_000,
+  );
+  await request(suite.http).post('/ops/rebuild').set(asRole('ops')).expect(202);
+  await waitForProjection(suite.http);
+
+  expect(midWay).toBeLessThan(head);
+  expect(await eventsCheckpoint()).toBe(head);
+  expect(await fingerprint()).toBe(live);
+});
