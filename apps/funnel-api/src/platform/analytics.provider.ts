@@ -14,7 +14,15 @@ import type { TandemConfig } from '@tandem/config';
 import { ANALYTICS, TANDEM_CONFIG } from './tokens';
 
 export interface AnalyticsHandle {
+  /** What the projector, the replays and the background builds write and read on. */
   readonly client: ClickHouseClient;
+  /**
+   * What the views read on: embedded, a second chDB connection on the same path whose
+   * statements reach chDB with their parameters bound in this process, so that they run beside
+   * `client`'s instead of behind them (docs/adr/0014); the same client as `client` in server
+   * mode, where the server runs statements side by side.
+   */
+  readonly reader: ClickHouseClient;
   readonly database: string;
   readonly queries: AnalyticsQueries;
   /** Rule sets and activations: services use this, never SQL of their own. */
@@ -37,26 +45,34 @@ export async function openAnalytics(
   options: { readonly snapshots?: false | { readonly minLeads: number } } = {},
 ): Promise<AnalyticsHandle> {
   const client = await createAnalyticsClient(config);
+  let reader = client;
   try {
     await migrate(client, { database: config.database });
+    if (config.mode === 'embedded') {
+      reader = await createAnalyticsClient({ ...config, binding: 'in-process' });
+    }
   } catch (error) {
     await closeAnalyticsClient(client);
     throw error;
   }
   const queries = new AnalyticsQueries(client, {
     database: config.database,
+    reader,
     snapshots: options.snapshots ?? false,
   });
   return {
     client,
+    reader,
     database: config.database,
     queries,
     ruleSets: new RuleSetRepository(client, { database: config.database }),
     // The views' own queries: reconciliation checks the lenses as the views answer them.
     reconciliation: new ReconciliationRepository(client, { database: config.database }, queries),
     health: new AnalyticsHealthRepository(client),
+    // Both connections; chDB drains once the last one on the path is closed.
     close: async () => {
       await queries.close();
+      if (reader !== client) await closeAnalyticsClient(reader);
       await closeAnalyticsClient(client);
     },
   };

@@ -13,13 +13,26 @@
  * It must never load chDB in server mode: the engine is a ~540 MB native library (~150 MB
  * RSS once loaded), so it is imported lazily, which is why the factory is async.
  */
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import {
+  createClient,
+  type ClickHouseClient,
+  type ClickHouseClientConfigOptions,
+} from '@clickhouse/client';
+import { bindQueryParams } from './query-param-binder';
 
 export type AnalyticsClientConfig =
   | {
       readonly mode: 'embedded';
       /** Data directory of the embedded engine (created if missing). */
       readonly path: string;
+      /**
+       * Who binds the statements' `{name:Type}` parameters: chDB (the default), which runs
+       * bound statements one at a time per process, or this process (query-param-binder.ts),
+       * so that the statements reach chDB without parameters and run beside the others: the
+       * views' read connection (apps' analytics provider). Server mode always binds on the
+       * server.
+       */
+      readonly binding?: 'engine' | 'in-process';
     }
   | {
       readonly mode: 'server';
@@ -67,7 +80,10 @@ export async function createAnalyticsClient(
       }
       const { createChdbConnection } = await import('chdb/connection');
       chdbLoaded = true;
-      const client = createClient({ connection: createChdbConnection({ path: config.path }) });
+      const connection = createChdbConnection({ path: config.path });
+      const client = createClient({
+        connection: config.binding === 'in-process' ? bindingInProcess(connection) : connection,
+      });
       embedded ??= { path: config.path, clients: new Set() };
       embedded.clients.add(client);
       return client;
@@ -88,4 +104,27 @@ export async function closeAnalyticsClient(client: ClickHouseClient): Promise<vo
     const { drainPending } = await import('chdb');
     await drainPending();
   }
+}
+
+type Connection = NonNullable<ClickHouseClientConfigOptions['connection']>;
+
+/**
+ * `connection` with each statement's parameters bound into its text before it reaches chDB
+ * (an insert's rows are not touched: they travel apart from its statement).
+ */
+function bindingInProcess(connection: Connection): Connection {
+  const bound = <P extends { query: string; query_params?: Record<string, unknown> }>(
+    params: P,
+  ): P =>
+    params.query_params === undefined || Object.keys(params.query_params).length === 0
+      ? params
+      : { ...params, query: bindQueryParams(params.query, params.query_params), query_params: {} };
+  return {
+    ping: (params) => connection.ping(params),
+    query: (params) => connection.query(bound(params)),
+    insert: (params) => connection.insert(bound(params)),
+    command: (params) => connection.command(bound(params)),
+    exec: (params) => connection.exec(bound(params)),
+    close: () => connection.close(),
+  };
 }

@@ -74,10 +74,14 @@ it('after a restart with the rules behind, catches them up from the checkpoints 
 
   // Reconciliation judges rule-derived rows only up to the rules checkpoint: deferred rules
   // are not missing rules.
-  const during = await reconcileAll(client, new AnalyticsQueries(client, { database }), {
-    database,
-    attempts: 1,
-  });
+  const during = await reconcileAll(
+    client,
+    new AnalyticsQueries(client, { reader: analytics.reader(), database }),
+    {
+      database,
+      attempts: 1,
+    },
+  );
   expect(during.coveredPosition).toBeNull();
   expect(during.findings.filter((finding) => finding.includes('lead_rule_facts'))).toEqual([]);
 

@@ -15,6 +15,12 @@ import { registerRuleSet } from './rule-sets.fixture';
 export interface EmbeddedAnalytics {
   /** The open client (valid between beforeAll and afterAll). */
   client(): ClickHouseClient;
+  /**
+   * A second client on the same path that binds parameters in the process, as the API's views
+   * read (AnalyticsQueriesOptions.reader): view specs read through it, so every view statement
+   * of the specs goes through the binder.
+   */
+  reader(): ClickHouseClient;
   /** A fresh, migrated database with the default rule set: tests share the engine, never tables. */
   freshDatabase(): Promise<string>;
 }
@@ -23,12 +29,19 @@ export interface EmbeddedAnalytics {
 export function useEmbeddedAnalytics(prefix: string): EmbeddedAnalytics {
   let dataDir: string;
   let client: ClickHouseClient | null = null;
+  let reader: ClickHouseClient | null = null;
   let databases = 0;
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), `tandem-${prefix}-`));
     client = await createAnalyticsClient({ mode: 'embedded', path: dataDir });
+    reader = await createAnalyticsClient({
+      mode: 'embedded',
+      path: dataDir,
+      binding: 'in-process',
+    });
   });
   afterAll(async () => {
+    if (reader !== null) await closeAnalyticsClient(reader);
     if (client !== null) await closeAnalyticsClient(client);
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -38,6 +51,10 @@ export function useEmbeddedAnalytics(prefix: string): EmbeddedAnalytics {
   };
   return {
     client: open,
+    reader() {
+      if (reader === null) throw new Error('the embedded analytics reader is opened in beforeAll');
+      return reader;
+    },
     async freshDatabase() {
       databases += 1;
       const database = `${prefix.replaceAll('-', '_')}_${process.pid}_${databases}`;

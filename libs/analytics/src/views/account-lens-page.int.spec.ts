@@ -55,7 +55,7 @@ it('pages the account lens exactly as the full lens, filtered and sliced', async
   const projection = new LogProjection(client, { database });
   await projection.start();
   await projection.project(accountsScenario().envelopes, { atHead: true });
-  const queries = new AnalyticsQueries(client, { database });
+  const queries = new AnalyticsQueries(client, { reader: analytics.reader(), database });
   const window = { capturedFrom: '2025-01-06T09:30:00Z', capturedTo: '2026-01-01T00:00:00Z' };
   for (const scope of [{}, window]) {
     const all = await queries.accountLens(scope);

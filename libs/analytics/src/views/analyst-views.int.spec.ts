@@ -68,7 +68,7 @@ beforeAll(async () => {
   database = await analytics.freshDatabase();
   const { envelopes } = funnelScenario();
   await projectBatch(client, envelopes, { database });
-  queries = new AnalyticsQueries(client, { database });
+  queries = new AnalyticsQueries(client, { reader: analytics.reader(), database });
   const sets = await readRuleSets(client, { database });
   rules = sets[0]!;
 });

@@ -298,7 +298,7 @@ describe('marketing attribution', () => {
     const envelopes = attributionScenario();
     await projectBatch(client, envelopes, { database });
     await projectBatch(client, envelopes, { database }); // redelivered: nothing may double
-    queries = new AnalyticsQueries(client, { database });
+    queries = new AnalyticsQueries(client, { reader: analytics.reader(), database });
   });
 
   it.each(Object.keys(expectedByModel) as (keyof typeof expectedByModel)[])(
@@ -376,7 +376,7 @@ describe('alignment', () => {
   beforeAll(async () => {
     const database = await freshDatabase();
     await projectBatch(client, alignmentScenario(), { database });
-    queries = new AnalyticsQueries(client, { database });
+    queries = new AnalyticsQueries(client, { reader: analytics.reader(), database });
   });
 
   it('shows SLA compliance, leakage, recycle rate and rejection reasons per source', async () => {
@@ -548,7 +548,7 @@ describe('funnel timing and cohorts', () => {
   beforeAll(async () => {
     const database = await freshDatabase();
     await projectBatch(client, timingScenario(), { database });
-    queries = new AnalyticsQueries(client, { database });
+    queries = new AnalyticsQueries(client, { reader: analytics.reader(), database });
   });
 
   it('gives median and p90 hours per stage transition (PERCENTILE.INC interpolation)', async () => {
@@ -719,7 +719,7 @@ describe('sales and account views', () => {
   beforeAll(async () => {
     const database = await freshDatabase();
     await projectBatch(client, timingScenario(), { database });
-    queries = new AnalyticsQueries(client, { database });
+    queries = new AnalyticsQueries(client, { reader: analytics.reader(), database });
   });
 
   it('rolls every lens total up by account', async () => {

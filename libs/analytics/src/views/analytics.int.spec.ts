@@ -35,14 +35,18 @@ import {
 
 let dataDir: string;
 let client: ClickHouseClient;
+/** What views read on: embedded, a second connection binding in the process (as the API's). */
+let reader: ClickHouseClient;
 let databases = 0;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'tandem-analytics-int-'));
   client = await createAnalyticsClient({ mode: 'embedded', path: dataDir });
+  reader = await createAnalyticsClient({ mode: 'embedded', path: dataDir, binding: 'in-process' });
 });
 
 afterAll(async () => {
+  await closeAnalyticsClient(reader);
   await closeAnalyticsClient(client);
   await rm(dataDir, { recursive: true, force: true });
 });
@@ -146,18 +150,19 @@ if (serverUrl === '') {
 }
 
 describe.each(legs)('on $name', (leg) => {
-  let embedded: ClickHouseClient | null = null;
+  let embedded: { client: ClickHouseClient; reader: ClickHouseClient } | null = null;
   beforeAll(async () => {
     const opened = await leg.open();
     if (opened) {
-      embedded = client;
+      embedded = { client, reader };
       client = opened;
+      reader = opened;
     }
   });
   afterAll(async () => {
     if (embedded) {
       await closeAnalyticsClient(client);
-      client = embedded;
+      ({ client, reader } = embedded);
     }
   });
 
@@ -283,7 +288,7 @@ describe.each(legs)('on $name', (leg) => {
     it('shows the shared funnel, both lenses and a reconciliation that agrees', async () => {
       const database = await freshDatabase();
       await project(database, funnelScenario().envelopes);
-      const queries = new AnalyticsQueries(client, { database });
+      const queries = new AnalyticsQueries(client, { reader, database });
 
       expect(await queries.sharedFunnel()).toEqual(expectedFunnel);
       expect(await queries.marketingLens()).toEqual(expectedMarketingLens);
@@ -389,7 +394,7 @@ describe.each(legs)('on $name', (leg) => {
         query_params: { db: database },
       });
       const { envelopes } = funnelScenario();
-      const queries = new AnalyticsQueries(client, { database });
+      const queries = new AnalyticsQueries(client, { reader, database });
       await project(database, envelopes);
       const once = await snapshot(queries);
 
@@ -421,15 +426,15 @@ describe.each(legs)('on $name', (leg) => {
       for (const batch of windows) await projectBatch(client, batch, { database: chaotic });
       for (const batch of chunks(envelopes, 9)) await project(chaotic, batch);
 
-      expect(await snapshot(new AnalyticsQueries(client, { database: chaotic }))).toBe(
-        await snapshot(new AnalyticsQueries(client, { database: inOrder })),
+      expect(await snapshot(new AnalyticsQueries(client, { reader, database: chaotic }))).toBe(
+        await snapshot(new AnalyticsQueries(client, { reader, database: inOrder })),
       );
     });
 
     it('rebuilds to the same numbers after a reset', async () => {
       const database = await freshDatabase();
       const { envelopes } = funnelScenario();
-      const queries = new AnalyticsQueries(client, { database });
+      const queries = new AnalyticsQueries(client, { reader, database });
       await project(database, envelopes);
       const before = await snapshot(queries);
 
@@ -452,7 +457,7 @@ describe.each(legs)('on $name', (leg) => {
       log.lead('L12', leadEvent.accepted('carol'));
       await project(database, log.envelopes);
 
-      const reconciliation = await new AnalyticsQueries(client, { database }).reconcile();
+      const reconciliation = await new AnalyticsQueries(client, { reader, database }).reconcile();
 
       expect(reconciliation.ok).toBe(false);
       expect(reconciliation.checks.filter((check) => !check.ok)).toEqual([
@@ -467,7 +472,7 @@ describe.each(legs)('on $name', (leg) => {
       log.lead('L13', leadEvent.rejected('bob', 'no_budget'));
       await project(database, log.envelopes);
 
-      const reconciliation = await new AnalyticsQueries(client, { database }).reconcile();
+      const reconciliation = await new AnalyticsQueries(client, { reader, database }).reconcile();
 
       expect(reconciliation.ok).toBe(false);
       expect(reconciliation.checks.filter((check) => !check.ok)).toEqual([
@@ -482,7 +487,7 @@ describe.each(legs)('on $name', (leg) => {
       log.lead('L1', leadEvent.won('o1', 500, 'EUR'));
       await project(database, log.envelopes);
 
-      const reconciliation = await new AnalyticsQueries(client, { database }).reconcile();
+      const reconciliation = await new AnalyticsQueries(client, { reader, database }).reconcile();
 
       expect(reconciliation.checks.filter((check) => !check.ok)).toEqual([
         {
@@ -504,7 +509,7 @@ describe.each(legs)('on $name', (leg) => {
       log.lead('A', leadEvent.mql());
       const second = log.lead('B', leadEvent.captured('organic', null));
       await project(database, log.envelopes);
-      const queries = new AnalyticsQueries(client, { database });
+      const queries = new AnalyticsQueries(client, { reader, database });
 
       const onlyA = await queries.marketingLens({
         capturedFrom: first.occurredAt,

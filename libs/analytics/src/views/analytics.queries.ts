@@ -191,6 +191,15 @@ export interface TrendPoint {
 export type ViewOptions = CaptureWindow & ViewScope;
 
 export interface AnalyticsQueriesOptions extends AnalyticsDatabaseOptions {
+  /**
+   * The connection every view statement runs on (the rule set's resolution, the lookups of
+   * the kept copies and the views' own SELECTs); the client given by default. Embedded, the
+   * API passes one that binds parameters in the process (clickhouse.client.ts), so reads run
+   * beside the projector's and the background builds' statements on `client`, not behind
+   * them. Only reads go there: the kept copies are written, and read inside their builds, on
+   * `client`.
+   */
+  readonly reader?: ClickHouseClient;
   /** Directory holding migrations/ and views/; found automatically when omitted. */
   readonly sqlDir?: string;
   /**
@@ -392,12 +401,12 @@ export class AnalyticsQueries {
    * few latest are kept.
    */
   private readonly snapshotLensTotals = new Map<string, LensTotals>();
+  /** Where view statements run (AnalyticsQueriesOptions.reader). */
+  private readonly reader: ClickHouseClient;
 
-  constructor(
-    private readonly client: ClickHouseClient,
-    options: AnalyticsQueriesOptions = {},
-  ) {
+  constructor(client: ClickHouseClient, options: AnalyticsQueriesOptions = {}) {
     this.database = analyticsDatabase(options);
+    this.reader = options.reader ?? client;
     this.sqlDir = resolveSqlDirectory(options.sqlDir);
     const snapshots = options.snapshots ?? false;
     this.snapshots =
@@ -406,6 +415,7 @@ export class AnalyticsQueries {
         : new LeadFunnelSnapshots(client, () => this.stateFunnel(), {
             ...(snapshots === true ? {} : snapshots),
             database: this.database,
+            reader: this.reader,
             // A new snapshot's day rollup in the set's zone, its attribution credits and the
             // reconciliation's event witness at once, not on the first request that reads them.
             onMarked: (snapshot, rules) => {
@@ -420,6 +430,7 @@ export class AnalyticsQueries {
     // without snapshots, or where an option turns it off.
     const kept = {
       database: this.database,
+      reader: this.reader,
       readersFirst: (cancelled: AbortSignal) =>
         this.snapshots?.readersQuiet(cancelled) ?? Promise.resolve(),
     };
@@ -908,7 +919,7 @@ export class AnalyticsQueries {
    * `definitionHash` any kept set (a what-if's shadow included); neither, the active set.
    */
   ruleSet(selection: { readonly rulesVersion?: number; readonly definitionHash?: string } = {}) {
-    return this.reading(() => resolveRuleSet(this.client, selection, { database: this.database }));
+    return this.reading(() => resolveRuleSet(this.reader, selection, { database: this.database }));
   }
 
   /** A view's statements, ahead of a snapshot being written (LeadFunnelSnapshots.reading). */
@@ -952,7 +963,7 @@ export class AnalyticsQueries {
 
   /** Every kept rule set, by version then hash. */
   ruleSets(): Promise<RuleSet[]> {
-    return readRuleSets(this.client, { database: this.database });
+    return readRuleSets(this.reader, { database: this.database });
   }
 
   /**
@@ -1102,7 +1113,7 @@ export class AnalyticsQueries {
   }
 
   private async query(sql: string, params: QueryParams): Promise<unknown> {
-    const result = await this.client.query({
+    const result = await this.reader.query({
       query: sql,
       query_params: { db: this.database, ...params },
       format: 'JSONEachRow',

@@ -62,7 +62,7 @@ beforeAll(async () => {
     reporting: { timeZone: 'Europe/Rome' },
   });
   await projectBatch(client, stories(), { database });
-  queries = new AnalyticsQueries(client, { database });
+  queries = new AnalyticsQueries(client, { reader: analytics.reader(), database });
   const shipped = (await queries.ruleSets()).find((set) => set.definition.reporting === undefined);
   if (shipped === undefined) throw new Error('the fresh database has the shipped rule set');
   utc = shipped;
@@ -451,7 +451,7 @@ describe('targets in the reporting calendar', () => {
       })),
       { database },
     );
-    targets = new AnalyticsQueries(client, { database });
+    targets = new AnalyticsQueries(client, { reader: analytics.reader(), database });
     const shipped = (await targets.ruleSets()).find(
       (set) => set.definition.reporting === undefined,
     );

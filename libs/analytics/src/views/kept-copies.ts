@@ -173,6 +173,13 @@ export interface KeptBuildsOptions extends AnalyticsDatabaseOptions {
    * reads in flight go first. Resolves at once when `cancelled` aborts.
    */
   readonly readersFirst?: (cancelled: AbortSignal) => Promise<void>;
+  /**
+   * Where the views' lookups of a kept build run (`latest` and the leads a read recomputes):
+   * the views' read connection, beside the builds' statements; the builds' client by default.
+   * A build's rows are complete before its marker is written (a statement that has returned),
+   * so a lookup on either connection that finds a marker finds every row it names.
+   */
+  readonly reader?: ClickHouseClient;
 }
 
 /**
@@ -186,6 +193,8 @@ export interface KeptBuildsOptions extends AnalyticsDatabaseOptions {
 export abstract class KeptBuilds<Of extends unknown[]> {
   protected readonly database: string;
   protected readonly graceMs: number;
+  /** The views' lookups (KeptBuildsOptions.reader); the builds write and read on `client`. */
+  protected readonly reader: ClickHouseClient;
   private readonly readersFirst: (cancelled: AbortSignal) => Promise<void>;
   private readonly retryAfterMs: number;
   /** The one build being written in this process, if any. */
@@ -200,6 +209,7 @@ export abstract class KeptBuilds<Of extends unknown[]> {
   ) {
     this.database = analyticsDatabase(options);
     this.graceMs = options.graceMs ?? 5 * 60_000;
+    this.reader = options.reader ?? client;
     this.retryAfterMs = options.retryAfterMs ?? 60_000;
     this.readersFirst = options.readersFirst ?? (() => Promise.resolve());
   }

@@ -106,7 +106,7 @@ describe('attribution as marketers define it', () => {
     const envelopes = scenario();
     await projectBatch(client, envelopes, { database });
     await projectBatch(client, envelopes, { database }); // redelivered: nothing may double
-    queries = new AnalyticsQueries(client, { database });
+    queries = new AnalyticsQueries(client, { reader: analytics.reader(), database });
   });
 
   it('halves the credit per half-life before the last counted touch (time decay)', async () => {
@@ -218,7 +218,7 @@ describe('touches before capture', () => {
     const envelopes = preCaptureScenario();
     await projectBatch(client, envelopes, { database });
     await projectBatch(client, envelopes, { database }); // redelivered: nothing may double
-    queries = new AnalyticsQueries(client, { database });
+    queries = new AnalyticsQueries(client, { reader: analytics.reader(), database });
     shippedSet = await queries.ruleSet({ rulesVersion: 1 });
   });
 
@@ -281,7 +281,7 @@ describe('erasure', () => {
     const database = await analytics.freshDatabase();
     const envelopes = preCaptureScenario();
     await projectBatch(client, envelopes, { database });
-    const queries = new AnalyticsQueries(client, { database });
+    const queries = new AnalyticsQueries(client, { reader: analytics.reader(), database });
     const before = JSON.stringify(await queries.marketingAttribution('w_shaped'));
 
     const log = createEventLog({ firstPosition: envelopes.length + 1 });

@@ -74,7 +74,7 @@ const row = (
 it('shows each path as its own funnel, monotonic, with no MQL on the sales-sourced path', async () => {
   const database = await analytics.freshDatabase();
   await projectBatch(client, scenario().envelopes, { database });
-  const queries = new AnalyticsQueries(client, { database });
+  const queries = new AnalyticsQueries(client, { reader: analytics.reader(), database });
 
   expect(await queries.sharedFunnel()).toEqual([
     row('marketing', 1, 'captured', 2, null, null),

@@ -90,9 +90,9 @@ async function attribution(queries: AnalyticsQueries, rules: RuleSet): Promise<s
   return JSON.stringify(answers, null, 1);
 }
 
-/** The statements a call sends that read kept credits as a view's rows. */
+/** The statements a call sends (views read on the read client) that read kept credits as rows. */
 const keptReads = (work: () => Promise<unknown>) =>
-  countQueries(client, work, (sql) => sql.includes('{credits_build:UInt64}'));
+  countQueries(analytics.reader(), work, (sql) => sql.includes('{credits_build:UInt64}'));
 
 const project = (database: string) => startProjection(client, database);
 
@@ -100,8 +100,12 @@ const count = (database: string, table: string) => countRows(client, database, t
 
 it('answers every model as the state does, before and after more events', async () => {
   const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { database });
-  const kept = new AnalyticsQueries(client, { database, snapshots: true });
+  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
+  const kept = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
+    database,
+    snapshots: true,
+  });
   const shadow = newRuleSet(whatIf, 'shadow', 'ready');
   await writeRuleSet(client, shadow, { database });
   const { early, rest, late } = scenario();
@@ -140,8 +144,12 @@ it('answers every model as the state does, before and after more events', async 
 
 it('never reads a build killed before its marker, and is rebuilt with the snapshots', async () => {
   const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { database });
-  const kept = new AnalyticsQueries(client, { database, snapshots: true });
+  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
+  const kept = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
+    database,
+    snapshots: true,
+  });
   const { early, rest, late } = scenario();
   const projection = await project(database);
   await projection.project([...early, ...rest, late], { atHead: true });

@@ -84,7 +84,7 @@ export class AttributionCredits extends KeptBuilds<[snapshot: FunnelSnapshot, ru
 
   /** The lowest marked build of the snapshot. */
   async latest(snapshotId: string): Promise<string | null> {
-    const result = await this.client.query({
+    const result = await this.reader.query({
       query: `
         SELECT toString(build_id) AS build
         FROM {db:Identifier}.{markers:Identifier}
@@ -111,7 +111,7 @@ export class AttributionCredits extends KeptBuilds<[snapshot: FunnelSnapshot, ru
     build: string,
     changed: readonly string[],
   ): Promise<string[]> {
-    const result = await this.client.query({
+    const result = await this.reader.query({
       query: `
         SELECT DISTINCT lead_id
         FROM {db:Identifier}.{credits:Identifier}

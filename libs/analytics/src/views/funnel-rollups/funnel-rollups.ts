@@ -58,7 +58,7 @@ export class FunnelRollups extends KeptBuilds<[snapshotId: string, timeZone: str
 
   /** The lowest marked build of the snapshot in the zone (complete builds hold the same rows). */
   async latest(snapshotId: string, timeZone: string): Promise<string | null> {
-    const result = await this.client.query({
+    const result = await this.reader.query({
       query: `
         SELECT toString(build_id) AS build
         FROM {db:Identifier}.{markers:Identifier}

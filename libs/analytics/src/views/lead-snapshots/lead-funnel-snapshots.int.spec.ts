@@ -144,8 +144,12 @@ async function funnelRows(database: string, rules: RuleSet, fromSnapshot: boolea
 
 it('answers every view as the state does, before and after more events, for two rule sets', async () => {
   const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { database });
-  const snapshots = new AnalyticsQueries(client, { database, snapshots: true });
+  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
+  const snapshots = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
+    database,
+    snapshots: true,
+  });
   const shadow = newRuleSet(whatIf, 'shadow', 'ready');
   await writeRuleSet(client, shadow, { database });
   const { envelopes } = funnelScenario();
@@ -192,8 +196,12 @@ it('answers every view as the state does, before and after more events, for two 
 
 it('never reads a snapshot killed before its marker, nor one ahead of the rules', async () => {
   const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { database });
-  const snapshots = new AnalyticsQueries(client, { database, snapshots: true });
+  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
+  const snapshots = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
+    database,
+    snapshots: true,
+  });
   const { envelopes } = funnelScenario();
   const projection = await project(database);
   for (const batch of batches(envelopes, 20)) await projection.project(batch, { atHead: true });
@@ -225,8 +233,12 @@ it('never reads a snapshot killed before its marker, nor one ahead of the rules'
 
 it('takes a lead whose rule rows moved past the snapshot from the state', async () => {
   const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { database });
-  const snapshots = new AnalyticsQueries(client, { database, snapshots: true });
+  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
+  const snapshots = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
+    database,
+    snapshots: true,
+  });
   const { envelopes } = funnelScenario();
   const parts = batches(envelopes, 9);
   const projection = await project(database);
@@ -252,8 +264,12 @@ it('takes a lead whose rule rows moved past the snapshot from the state', async 
 
 it('lets no snapshot being written span a rebuild emptying the tables it copies', async () => {
   const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { database });
-  const snapshots = new AnalyticsQueries(client, { database, snapshots: true });
+  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
+  const snapshots = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
+    database,
+    snapshots: true,
+  });
   const { envelopes } = funnelScenario();
   const first = await project(database);
   for (const batch of batches(envelopes, 20)) await first.project(batch, { atHead: true });
@@ -282,14 +298,15 @@ it('lets no snapshot being written span a rebuild emptying the tables it copies'
 });
 
 /**
- * Holds the next statement sent through `client.query` (a view's read, in flight for as long as
- * the test needs) until the returned function is called.
+ * Holds the next statement a view sends (through the read client: a view's read, in flight for
+ * as long as the test needs) until the returned function is called.
  */
 function holdNextQuery(): () => void {
   let open = () => {};
   const gate = new Promise<void>((resolve) => (open = resolve));
-  const query = client.query.bind(client);
-  const spy = jest.spyOn(client, 'query');
+  const reader = analytics.reader();
+  const query = reader.query.bind(reader);
+  const spy = jest.spyOn(reader, 'query');
   spy.mockImplementationOnce(async (params: Parameters<typeof query>[0]) => {
     await gate;
     return query(params);
@@ -302,10 +319,11 @@ function holdNextQuery(): () => void {
 
 it('cancels the snapshot and the kept builds a rebuild meets, and starts none until released', async () => {
   const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { database });
+  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
   // Each range and each kept statement waits for a view read in flight, for up to 2 s: a build
   // started beside a held read is still on its way when the rebuild comes.
   const kept = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
     database,
     snapshots: { chunkRows: 1, yieldMs: 2_000 },
   });
@@ -367,7 +385,7 @@ it('cancels the snapshot and the kept builds a rebuild meets, and starts none un
   const clean = await analytics.freshDatabase();
   const cleanly = await project(clean);
   for (const batch of batches(envelopes, 20)) await cleanly.project(batch, { atHead: true });
-  const cleanState = new AnalyticsQueries(client, { database: clean });
+  const cleanState = new AnalyticsQueries(client, { reader: analytics.reader(), database: clean });
   expect(await everyView(kept, active)).toBe(
     await everyView(cleanState, await cleanState.ruleSet()),
   );
@@ -376,12 +394,13 @@ it('cancels the snapshot and the kept builds a rebuild meets, and starts none un
 
 it('reads a state smaller than minLeads whole, and snapshots it once it holds that many', async () => {
   const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { database });
+  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
   const { envelopes } = funnelScenario();
   const parts = batches(envelopes, 9);
   const all = new Set(envelopes.flatMap((envelope) => envelope.leadId ?? [])).size;
   // Each view read that finds no snapshot looks at the state's size again (minIntervalMs 0).
   const snapshots = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
     database,
     snapshots: { minLeads: all, minIntervalMs: 0 },
   });
@@ -422,9 +441,13 @@ it('reads a state smaller than minLeads whole, and snapshots it once it holds th
 
 it('copies a snapshot one range of leads per statement, every lead once', async () => {
   const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { database });
+  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
   // One granule of lead_state per part here: a range per part's first lead.
-  const snapshots = new AnalyticsQueries(client, { database, snapshots: { chunkRows: 1 } });
+  const snapshots = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
+    database,
+    snapshots: { chunkRows: 1 },
+  });
   const { envelopes } = funnelScenario();
   const projection = await project(database);
   for (const batch of batches(envelopes, 7)) await projection.project(batch, { atHead: true });

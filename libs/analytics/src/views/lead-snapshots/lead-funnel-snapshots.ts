@@ -110,6 +110,13 @@ export interface LeadFunnelSnapshotsOptions extends AnalyticsDatabaseOptions {
   readonly yieldMs?: number;
   /** Called (not awaited) once a snapshot is marked: what is kept per snapshot can start. */
   readonly onMarked?: (snapshot: FunnelSnapshot, rules: RuleSet) => void;
+  /**
+   * Where the views' lookups run (`latest`, `changedSince`): the views' read connection, beside
+   * the snapshots' writes; the client by default. A snapshot's rows are all in (their
+   * statements have returned) before its marker is written, so a lookup on either connection
+   * that finds a marker finds every row it names.
+   */
+  readonly reader?: ClickHouseClient;
 }
 
 /** The parameters _lead-funnel.sql binds for a set, as they are keyed here. */
@@ -161,6 +168,7 @@ export class LeadFunnelSnapshots {
   private readonly chunkRows: number;
   private readonly yieldMs: number;
   private readonly onMarked: (snapshot: FunnelSnapshot, rules: RuleSet) => void;
+  private readonly reader: ClickHouseClient;
   /** View reads in flight (`reading`), and the background statements waiting for them to end. */
   private readers = 0;
   private readonly waitingForReaders = new Set<() => void>();
@@ -192,6 +200,7 @@ export class LeadFunnelSnapshots {
     this.chunkRows = options.chunkRows ?? 50_000;
     this.yieldMs = options.yieldMs ?? 1_000;
     this.onMarked = options.onMarked ?? (() => undefined);
+    this.reader = options.reader ?? client;
   }
 
   /**
@@ -291,7 +300,7 @@ export class LeadFunnelSnapshots {
 
   /** The latest marked snapshot of the key, if the rules checkpoint has not fallen below it. */
   async latest(key: FunnelSnapshotKey): Promise<FunnelSnapshot | null> {
-    const result = await this.client.query({
+    const result = await this.reader.query({
       query: `
         SELECT
             toString(m.snapshot_id) AS id,
@@ -345,7 +354,7 @@ export class LeadFunnelSnapshots {
    * most `limit` of them.
    */
   changedSince(key: FunnelSnapshotKey, snapshot: FunnelSnapshot, limit: number): Promise<string[]> {
-    return leadsChangedSince(this.client, {
+    return leadsChangedSince(this.reader, {
       database: this.database,
       table: analyticsTables.leadState,
       position: snapshot.position,

@@ -44,14 +44,14 @@ function scenario() {
 const verdict = (queries: AnalyticsQueries, database: string): Promise<FullReconciliation> =>
   reconcileAll(client, queries, { database, attempts: 1 });
 
-/** The statements a call sends that read the kept event witness. */
+/** The statements a call sends (views read on the read client) that read the kept event witness. */
 const keptReads = (work: () => Promise<unknown>) =>
-  countQueries(client, work, (sql) => sql.includes('{audit_build:UInt64}'));
+  countQueries(analytics.reader(), work, (sql) => sql.includes('{audit_build:UInt64}'));
 
 /** Of those, the ones that also recompute leads from their events (the changed leads' rows). */
 const recomputing = (work: () => Promise<unknown>) =>
   countQueries(
-    client,
+    analytics.reader(),
     work,
     (sql) => sql.includes('{audit_build:UInt64}') && sql.includes('lead_event_summary FINAL'),
   );
@@ -73,8 +73,12 @@ const stagesOf = (reconciliation: FullReconciliation, version: number) =>
 
 it('gives the verdict every lead gives, as events arrive after the kept position', async () => {
   const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { database });
-  const kept = new AnalyticsQueries(client, { database, snapshots: true });
+  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
+  const kept = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
+    database,
+    snapshots: true,
+  });
   const shadow = newRuleSet(whatIf, 'shadow', 'ready');
   await writeRuleSet(client, shadow, { database });
   const { early, rest } = scenario();
@@ -128,8 +132,12 @@ it('gives the verdict every lead gives, as events arrive after the kept position
 
 it('keeps the lead audit exact when a batch lands between the changed leads and the audit', async () => {
   const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { database });
-  const kept = new AnalyticsQueries(client, { database, snapshots: true });
+  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
+  const kept = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
+    database,
+    snapshots: true,
+  });
   const { early, rest } = scenario();
   const projection = await project(database);
   await projection.project(early, { atHead: true });
@@ -143,9 +151,10 @@ it('keeps the lead audit exact when a batch lands between the changed leads and 
   stray.lead('L1', e.touchpoint('tp-race', 'webinar'));
   stray.lead('L3', e.handed('carol'));
   const landing = [...rest, ...stray.envelopes];
-  const query = client.query.bind(client);
+  const reader = analytics.reader();
+  const query = reader.query.bind(reader);
   let landed = false;
-  const spy = jest.spyOn(client, 'query').mockImplementation(async (params) => {
+  const spy = jest.spyOn(reader, 'query').mockImplementation(async (params) => {
     const result = await query(params);
     // The changed leads, read from the events' side (leadsChangedSince over the summary).
     if (!landed && params.query_params?.table === analyticsTables.leadEventSummary) {
@@ -181,7 +190,11 @@ it('keeps the lead audit exact when a batch lands between the changed leads and 
 
 it('never reads rows kept past the position a lead audit is cut at', async () => {
   const database = await analytics.freshDatabase();
-  const kept = new AnalyticsQueries(client, { database, snapshots: true });
+  const kept = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
+    database,
+    snapshots: true,
+  });
   const projection = await project(database);
   await projection.project(funnelScenario().envelopes, { atHead: true });
   const active = await kept.ruleSet();
@@ -193,8 +206,12 @@ it('never reads rows kept past the position a lead audit is cut at', async () =>
 
 it('never reads a build killed before its marker, and is rebuilt with the snapshots', async () => {
   const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { database });
-  const kept = new AnalyticsQueries(client, { database, snapshots: true });
+  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
+  const kept = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
+    database,
+    snapshots: true,
+  });
   const { early, rest } = scenario();
   const projection = await project(database);
   await projection.project([...early, ...rest], { atHead: true });

@@ -98,7 +98,7 @@ export class LeadEventAudits extends KeptBuilds<[snapshot: FunnelSnapshot, rules
    */
   async find(rules: RuleSet, atMost: string): Promise<FoundEventAudit> {
     const key = snapshotKeyOf(rules);
-    const result = await this.client.query({
+    const result = await this.reader.query({
       query: `
         SELECT
             toString(a.snapshot_id) AS snapshot_id,
@@ -167,7 +167,7 @@ export class LeadEventAudits extends KeptBuilds<[snapshot: FunnelSnapshot, rules
    * and the set is ready (no replay writing older rows for it).
    */
   changedSince(kept: KeptEventAudit, rules: RuleSet, limit: number): Promise<string[]> {
-    return leadsChangedSince(this.client, {
+    return leadsChangedSince(this.reader, {
       database: this.database,
       table: analyticsTables.leadEventSummary,
       position: kept.position,
@@ -179,7 +179,7 @@ export class LeadEventAudits extends KeptBuilds<[snapshot: FunnelSnapshot, rules
 
   /** The lowest marked build of the snapshot under the set (complete builds hold the same rows). */
   async latest(snapshot: FunnelSnapshot, rules: RuleSet): Promise<KeptEventAudit | null> {
-    const result = await this.client.query({
+    const result = await this.reader.query({
       query: `
         SELECT toString(build_id) AS build, toString(position) AS position
         FROM {db:Identifier}.{markers:Identifier}

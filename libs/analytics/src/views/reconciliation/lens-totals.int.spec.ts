@@ -31,9 +31,10 @@ describe('AnalyticsQueries.lensTotals over a snapshot', () => {
     projection = new LogProjection(client, { database });
     await projection.start();
     await projection.project(funnelScenario().envelopes, { atHead: true });
-    // Every statement the views' queries send, to tell a whole read from a correction.
+    // Every statement the views' queries send (on the read client), to tell a whole read from
+    // a correction.
     sent = [];
-    const recording = new Proxy(client, {
+    const recording = new Proxy(analytics.reader(), {
       get(target, property, receiver) {
         if (property === 'query') {
           return (params: Parameters<ClickHouseClient['query']>[0]) => {
@@ -44,9 +45,9 @@ describe('AnalyticsQueries.lensTotals over a snapshot', () => {
         return Reflect.get(target, property, receiver) as unknown;
       },
     });
-    queries = new AnalyticsQueries(recording, { database, snapshots: true });
+    queries = new AnalyticsQueries(client, { reader: recording, database, snapshots: true });
     // The reference: both lenses over the kept state, no snapshot.
-    state = new AnalyticsQueries(client, { database });
+    state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
   });
 
   afterEach(async () => {

@@ -26,7 +26,7 @@ describe('reconcileAll', () => {
     client = analytics.client();
     database = await analytics.freshDatabase();
     await projectBatch(client, funnelScenario().envelopes, { database });
-    queries = new AnalyticsQueries(client, { database });
+    queries = new AnalyticsQueries(client, { reader: analytics.reader(), database });
     const [set] = await readRuleSets(client, { database });
     setName = `rules version ${set!.rulesVersion} (sha ${set!.definitionHash})`;
   });
@@ -105,7 +105,11 @@ describe("ReconciliationRepository over the views' own queries (per-lead funnel 
     const projection = new LogProjection(client, { database });
     await projection.start();
     await projection.project(funnelScenario().envelopes, { atHead: true });
-    const queries = new AnalyticsQueries(client, { database, snapshots: true });
+    const queries = new AnalyticsQueries(client, {
+      reader: analytics.reader(),
+      database,
+      snapshots: true,
+    });
     try {
       const active = await queries.ruleSet();
       expect(await queries.takeSnapshot(active)).not.toBeNull();
