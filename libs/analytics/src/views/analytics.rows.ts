@@ -127,23 +127,29 @@ export const salesLensRow = declareRow({
 });
 export type SalesLensRow = RowOf<typeof salesLensRow.declared>;
 
-const sharedTotalsSchema = z
-  .object({
-    handed_to_sales: count,
-    accepted: count,
-    rejected: count,
-    opportunities: count,
-    won: count,
-    won_revenue: money,
-  })
-  .transform((row): SharedTotals => ({
-    handedToSales: row.handed_to_sales,
-    accepted: row.accepted,
-    rejected: row.rejected,
-    opportunities: row.opportunities,
-    won: row.won,
-    wonRevenue: row.won_revenue,
-  }));
+/** The columns of a shared-totals row (a lens summed over its rows), as ClickHouse prints them. */
+export const sharedTotalsColumns = {
+  handed_to_sales: count,
+  accepted: count,
+  rejected: count,
+  opportunities: count,
+  won: count,
+  won_revenue: money,
+};
+
+/** A row of sharedTotalsColumns, parsed, as the API answers it. */
+export const toSharedTotals = (
+  row: z.output<z.ZodObject<typeof sharedTotalsColumns>>,
+): SharedTotals => ({
+  handedToSales: row.handed_to_sales,
+  accepted: row.accepted,
+  rejected: row.rejected,
+  opportunities: row.opportunities,
+  won: row.won,
+  wonRevenue: row.won_revenue,
+});
+
+const sharedTotalsSchema = z.object(sharedTotalsColumns).transform(toSharedTotals);
 
 export const parseFunnelStageRows = (rows: unknown): FunnelStageRow[] => funnelStageRow.parse(rows);
 export const parseMarketingLensRows = (rows: unknown): MarketingLensRow[] =>

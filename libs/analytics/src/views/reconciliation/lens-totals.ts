@@ -19,7 +19,12 @@
  * never keep a sum of anything but a marked snapshot.
  */
 import { z } from 'zod';
-import type { MoneyByCurrency, SharedTotals } from '../analytics.rows';
+import {
+  sharedTotalsColumns,
+  toSharedTotals,
+  type MoneyByCurrency,
+  type SharedTotals,
+} from '../analytics.rows';
 import { sumLensRows } from '../reconciliation';
 import { sumDecimals } from '../exact-decimal';
 
@@ -34,39 +39,9 @@ const sides = ['taken_out', 'put_back'] as const;
 type Lens = (typeof lenses)[number];
 type Side = (typeof sides)[number];
 
-const count = z.union([
-  z.number().int().nonnegative(),
-  z
-    .string()
-    .regex(/^\d+$/)
-    .transform(Number)
-    .refine((value) => Number.isSafeInteger(value), 'count exceeds 2^53'),
-]);
-const money = z.record(z.string(), z.string().regex(/^-?\d+(\.\d+)?$/));
-
 const changesRow = z
-  .object({
-    lens: z.enum(lenses),
-    side: z.enum(sides),
-    handed_to_sales: count,
-    accepted: count,
-    rejected: count,
-    opportunities: count,
-    won: count,
-    won_revenue: money,
-  })
-  .transform((row) => ({
-    lens: row.lens,
-    side: row.side,
-    totals: {
-      handedToSales: row.handed_to_sales,
-      accepted: row.accepted,
-      rejected: row.rejected,
-      opportunities: row.opportunities,
-      won: row.won,
-      wonRevenue: row.won_revenue,
-    } satisfies SharedTotals,
-  }));
+  .object({ lens: z.enum(lenses), side: z.enum(sides), ...sharedTotalsColumns })
+  .transform((row) => ({ lens: row.lens, side: row.side, totals: toSharedTotals(row) }));
 
 /** lens-totals.changes.sql's rows, summed per lens and side. */
 export type LensTotalsChanges = Readonly<Record<Lens, Readonly<Record<Side, SharedTotals>>>>;
