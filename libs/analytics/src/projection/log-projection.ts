@@ -26,7 +26,12 @@ import {
   type ProjectionCheckpoints,
 } from './projection-checkpoints';
 import { deadLettersOf, writeDeadLetters, type DeadLetter } from './projection-dead-letters';
-import { computeRuleFacts, computeRuleFactsBetween } from '../rules/rule-facts';
+import {
+  computeRuleFacts,
+  computeRuleFactsBetween,
+  RuleFactsCancelledError,
+} from '../rules/rule-facts';
+import { StepCancelledError } from './step-outcome';
 import { readRuleSets } from '../rules/rule-sets';
 
 const later = (a: string | null, b: string | null): string | null =>
@@ -124,7 +129,14 @@ export class LogProjection {
   async catchUpRules(cancelled?: () => boolean): Promise<number> {
     const { events } = this.checkpoints;
     if (!this.rulesBehind || events === null) return 0;
-    const written = await this.rulesUpTo(events, [], cancelled);
+    let written: number;
+    try {
+      written = await this.rulesUpTo(events, [], cancelled);
+    } catch (error) {
+      // As any step a stopping projector gives up: the caller ignores it.
+      if (error instanceof RuleFactsCancelledError) throw new StepCancelledError(null);
+      throw error;
+    }
     await this.record({ events, rules: events });
     return written;
   }

@@ -36,7 +36,6 @@ import {
   type AnalyticsDatabaseOptions,
 } from '../clickhouse/analytics.database';
 import { toClickHouseDateTime } from '../clickhouse/clickhouse-datetime';
-import { StepCancelledError } from '../projection/step-outcome';
 import type { RuleSet } from './rule-sets';
 
 /** The lead_events columns the rules read. */
@@ -444,6 +443,14 @@ export async function writeRuleFacts(
  */
 export const RULE_FACTS_CHUNK_LEADS = 5_000;
 
+/** computeRuleFactsBetween left between chunks because its caller's `cancelled` said so. */
+export class RuleFactsCancelledError extends Error {
+  constructor() {
+    super('rule-derived rows: cancelled between chunks');
+    this.name = 'RuleFactsCancelledError';
+  }
+}
+
 /**
  * Recomputes the rows of every lead with an event at a global position in (after, upTo], under
  * every set in `sets`, in chunks of leads by id. This is how a projection that deferred the
@@ -459,7 +466,7 @@ export async function computeRuleFactsBetween(
     readonly onProgress?: (done: number, total: number) => void;
     /**
      * Checked before each chunk: a stopping projector (a rebuild, a shutdown) leaves between
-     * chunks, with StepCancelledError, instead of writing on into tables being emptied.
+     * chunks, with RuleFactsCancelledError, instead of writing on into tables being emptied.
      */
     readonly cancelled?: () => boolean;
   } = {},
@@ -488,7 +495,7 @@ export async function computeRuleFactsBetween(
   let written = 0;
   for (let start = 0; ahead !== null; start += chunk) {
     const inputs = await ahead;
-    if (options.cancelled?.() === true) throw new StepCancelledError(null);
+    if (options.cancelled?.() === true) throw new RuleFactsCancelledError();
     ahead =
       start + chunk < leads.length
         ? readRuleInputs(client, slice(start + chunk), { database })
