@@ -16,6 +16,7 @@ const analytics = useEmbeddedAnalytics('lens-totals-int');
 
 // _lead-funnel-snapshot.sql's cut: only a lens read over the whole snapshot says it.
 const WHOLE_SNAPSHOT_READ = 'empty({changed_leads:Array(String)})';
+const CORRECTION = "-- The lens witnesses' correction";
 
 describe('AnalyticsQueries.lensTotals over a snapshot', () => {
   let client: ClickHouseClient;
@@ -62,6 +63,11 @@ describe('AnalyticsQueries.lensTotals over a snapshot', () => {
     };
   };
 
+  // The lens statements among those sent: a snapshot started in the background by a read looks
+  // itself up on the same read client, and its lookups may land in between.
+  const lensStatements = () =>
+    sent.filter((sql) => sql.includes('-- Marketing lens:') || sql.includes('-- Sales lens:'));
+
   const lensTotals = async () => {
     const rules = await queries.ruleSet();
     const funnel = await queries.funnelRead(rules);
@@ -78,7 +84,7 @@ describe('AnalyticsQueries.lensTotals over a snapshot', () => {
 
     // Kept: no statement at all while no lead changed.
     expect((await lensTotals()).totals).toEqual(first.totals);
-    expect(sent).toEqual([]);
+    expect(lensStatements()).toEqual([]);
 
     // A kept lead handed to sales, and a new lead won in a currency the snapshot never saw.
     const later = createEventLog({ firstPosition: 1000 });
@@ -99,8 +105,10 @@ describe('AnalyticsQueries.lensTotals over a snapshot', () => {
     expect(expected.marketing.handedToSales).toBe(first.totals.marketing.handedToSales + 2);
     expect(expected.sales.wonRevenue.CHF).toBe('120.5');
     // One statement, over the changed leads only.
-    expect(sent).toHaveLength(1);
-    expect(sent[0]).not.toContain(WHOLE_SNAPSHOT_READ);
+    const [correction, ...others] = lensStatements();
+    expect(others).toEqual([]);
+    expect(correction).toContain(CORRECTION);
+    expect(correction).not.toContain(WHOLE_SNAPSHOT_READ);
   });
 
   it('reads both lenses whole when a currency nets to zero', async () => {
