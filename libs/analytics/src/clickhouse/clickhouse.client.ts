@@ -17,6 +17,7 @@ import {
   createClient,
   type ClickHouseClient,
   type ClickHouseClientConfigOptions,
+  type ClickHouseSettings,
 } from '@clickhouse/client';
 import { bindQueryParams } from './query-param-binder';
 
@@ -108,17 +109,45 @@ export async function closeAnalyticsClient(client: ClickHouseClient): Promise<vo
 
 type Connection = NonNullable<ClickHouseClientConfigOptions['connection']>;
 
+/** ClickHouse's default max_query_size: the longest statement text its parser takes. */
+const DEFAULT_MAX_QUERY_SIZE = 262_144;
+
 /**
  * `connection` with each statement's parameters bound into its text before it reaches chDB
  * (an insert's rows are not touched: they travel apart from its statement).
  */
 function bindingInProcess(connection: Connection): Connection {
-  const bound = <P extends { query: string; query_params?: Record<string, unknown> }>(
+  const bound = <
+    P extends {
+      query: string;
+      query_params?: Record<string, unknown>;
+      clickhouse_settings?: ClickHouseSettings;
+    },
+  >(
     params: P,
-  ): P =>
-    params.query_params === undefined || Object.keys(params.query_params).length === 0
-      ? params
-      : { ...params, query: bindQueryParams(params.query, params.query_params), query_params: {} };
+  ): P => {
+    if (params.query_params === undefined || Object.keys(params.query_params).length === 0) {
+      return params;
+    }
+    const query = bindQueryParams(params.query, params.query_params);
+    // Bound by the engine, a value is not part of the statement's text; bound here it is, and
+    // a long list (the leads changed since a snapshot: thousands of ids) would pass the
+    // parser's max_query_size (256 KiB). The limit is raised for such a statement to its size.
+    const size = Buffer.byteLength(query);
+    return {
+      ...params,
+      query,
+      query_params: {},
+      ...(size < DEFAULT_MAX_QUERY_SIZE
+        ? {}
+        : {
+            clickhouse_settings: {
+              ...params.clickhouse_settings,
+              max_query_size: String(size + 1024),
+            },
+          }),
+    };
+  };
   return {
     ping: (params) => connection.ping(params),
     query: (params) => connection.query(bound(params)),

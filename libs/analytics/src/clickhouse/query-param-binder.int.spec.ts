@@ -238,6 +238,24 @@ describe('the in-process binder against chDB binding', () => {
   });
 });
 
+describe('a long bound list', () => {
+  // The leads changed since a snapshot, bound as one Array(String): bound in the process the
+  // list is statement text, over the parser's default max_query_size (256 KiB) here.
+  it('answers as chDB binding does, past the default statement size', async () => {
+    const leads = Array.from({ length: 20_000 }, (_, i) => `lead-${i}-5d5ec4a0-0000-7000-8000`);
+    const statement = {
+      query: 'SELECT length({leads:Array(String)}) AS n, {leads:Array(String)}[20000] AS last',
+      query_params: { leads },
+    };
+    expect(
+      Buffer.byteLength(bindQueryParams(statement.query, statement.query_params)),
+    ).toBeGreaterThan(262_144);
+    const bound = await answer(analytics.reader(), statement);
+    expect(bound).toBe(await answer(analytics.client(), statement));
+    expect(JSON.parse(bound)).toEqual([20_000, leads.at(-1)]);
+  });
+});
+
 describe('a bound value never changes the statement', () => {
   it('leaves one row of the same columns, each value read back as given', async () => {
     const client = analytics.client();
