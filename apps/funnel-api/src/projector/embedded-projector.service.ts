@@ -242,14 +242,19 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async catchUpInBulk(): Promise<void> {
-    if (this.bulk === null || !(await this.farBehind())) return;
+    if (this.bulk === null) return;
+    let head = await this.store.headPosition();
+    if (head === null || !this.farBehind(head)) return;
     const staging =
       this.bulk.stagingPath === null
         ? null
         : await createAnalyticsClient({ mode: 'embedded', path: this.bulk.stagingPath });
     const bulk = openBulk(this.analytics, this.bulk.source, staging);
     try {
-      await this.catchUpSlices(bulk);
+      while (head !== null && this.farBehind(head)) {
+        await this.catchUpSlice(bulk, head);
+        head = await this.store.headPosition();
+      }
     } finally {
       // No staging statement outlives the catch-up's connection.
       await bulk.settle();
@@ -257,37 +262,34 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  private async farBehind(): Promise<boolean> {
-    const head = await this.store.headPosition();
+  /** More than `bulkMin` events between the events checkpoint and `head`. */
+  private farBehind(head: bigint): boolean {
     const done = BigInt(this.projection.position.events ?? '0');
-    return head !== null && head - done > this.bulkMin;
+    return head - done > this.bulkMin;
   }
 
-  private async catchUpSlices(bulk: BulkLogProjection): Promise<void> {
-    for (;;) {
-      if (this.halting()) throw new StepCancelledError(null);
-      const head = await this.store.headPosition();
-      const done = BigInt(this.projection.position.events ?? '0');
-      if (head === null || head - done <= this.bulkMin) return;
-      const upTo = head - done > this.bulkSlice ? done + this.bulkSlice : head;
-      // The slice after this one, if the loop will take it set-based too (as computed next turn
-      // with the same head): the source may read it ahead.
-      const next =
-        head - upTo > this.bulkMin
-          ? { after: upTo, upTo: head - upTo > this.bulkSlice ? upTo + this.bulkSlice : head }
-          : undefined;
-      const started = Date.now();
-      const outcome = await bulk.project(done, upTo, next);
-      // A slice written across a rebuild's request is left uncovered: the reset empties it.
-      if (this.halting()) throw new StepCancelledError(null);
-      // Every row of the slice is written and its refused events set aside: only now may the
-      // checkpoint cover it.
-      await this.projection.advanceEvents(upTo.toString(), outcome.invalid);
-      this.setAside(outcome.invalid);
-      this.logger.log(
-        `caught up set-based to ${upTo} of ${head} (${outcome.staged} events in ${Date.now() - started} ms, ${outcome.fallback} decoded one by one)`,
-      );
-    }
+  /** Projects the next slice towards `head` set-based, then moves the checkpoint over it. */
+  private async catchUpSlice(bulk: BulkLogProjection, head: bigint): Promise<void> {
+    if (this.halting()) throw new StepCancelledError(null);
+    const done = BigInt(this.projection.position.events ?? '0');
+    const upTo = head - done > this.bulkSlice ? done + this.bulkSlice : head;
+    // The slice after this one, if the loop will take it set-based too (as computed next turn
+    // with the same head): the source may read it ahead.
+    const next =
+      head - upTo > this.bulkMin
+        ? { after: upTo, upTo: head - upTo > this.bulkSlice ? upTo + this.bulkSlice : head }
+        : undefined;
+    const started = Date.now();
+    const outcome = await bulk.project(done, upTo, next);
+    // A slice written across a rebuild's request is left uncovered: the reset empties it.
+    if (this.halting()) throw new StepCancelledError(null);
+    // Every row of the slice is written and its refused events set aside: only now may the
+    // checkpoint cover it.
+    await this.projection.advanceEvents(upTo.toString(), outcome.invalid);
+    this.setAside(outcome.invalid);
+    this.logger.log(
+      `caught up set-based to ${upTo} of ${head} (${outcome.staged} events in ${Date.now() - started} ms, ${outcome.fallback} decoded one by one)`,
+    );
   }
 
   private follow(after: bigint | null): void {
@@ -407,7 +409,7 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
       (attempt) =>
         retryOnFailure(attempt, () => this.projection.project(envelopes, { atHead, refused })),
       {
-        cancelled: () => this.stopped || this.interrupted,
+        cancelled: () => this.halting(),
         sleep: (ms) => this.pause(ms),
         onRetry: ({ reason, attempt, delayMs }) => {
           this.lastError = reason;
@@ -435,7 +437,7 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   /** A back-off that a shutdown or a rebuild cuts short (they cancel the retry loop). */
   private async pause(ms: number): Promise<void> {
     const until = Date.now() + ms;
-    while (!this.stopped && !this.interrupted && Date.now() < until) {
+    while (!this.halting() && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(200, until - Date.now())));
     }
   }
