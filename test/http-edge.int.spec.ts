@@ -103,6 +103,66 @@ describe('with the default configuration', () => {
   });
 
   it.each([
+    ['text/plain', 'content-type'],
+    ['application/x-www-form-urlencoded', 'content-type'],
+    ['application/merge-patch+json', 'content-type'],
+    ['application/json; charset=latin1', 'content-type'],
+  ])(
+    'refuses a body sent as %s with a 415 problem naming it, and appends nothing',
+    async (type, field) => {
+      const head = await api.store.headPosition();
+      const body =
+        type === 'application/x-www-form-urlencoded'
+          ? 'contact[name]=Giulia&contact[email]=giulia@example.com&company[name]=Acme&source[channel]=ads'
+          : JSON.stringify(captureBody());
+      const response = await request(http)
+        .post('/leads')
+        .set(as('marketing'))
+        .set('content-type', type)
+        .send(body)
+        .expect(415);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body).toMatchObject({
+        status: 415,
+        code: 'unsupported_media_type',
+        errors: [{ in: 'header', field, message: 'must be application/json (UTF-8)' }],
+      });
+      expect(await api.store.headPosition()).toBe(head);
+    },
+  );
+
+  it('refuses a body in a Content-Encoding it cannot read with a 415 problem naming it', async () => {
+    const head = await api.store.headPosition();
+    const response = await request(http)
+      .post('/leads')
+      .set(as('marketing'))
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'x-tandem-unknown')
+      .send(JSON.stringify(captureBody()))
+      .expect(415);
+    expect(response.body).toMatchObject({
+      code: 'unsupported_media_type',
+      errors: [{ in: 'header', field: 'content-encoding' }],
+    });
+    expect(await api.store.headPosition()).toBe(head);
+  });
+
+  it('still takes a bare POST without a body or Content-Type', async () => {
+    const captured = await request(http)
+      .post('/leads')
+      .set(as('marketing'))
+      .send(captureBody())
+      .expect(201);
+    const leadId = (captured.body as { leadId: string }).leadId;
+    await request(http)
+      .post(`/leads/${leadId}/touchpoints`)
+      .set(as('marketing'))
+      .send({ kind: 'demo_request', channel: 'web' })
+      .expect(200);
+    await request(http).post(`/leads/${leadId}/mql`).set(as('marketing')).expect(200);
+  });
+
+  it.each([
     ['x-tandem-actor', 'a'.repeat(201)],
     ['x-tandem-actor', 'José'],
     ['x-correlation-id', 'c'.repeat(201)],

@@ -2,7 +2,8 @@
  * What every request meets before Nest routes it: security headers (helmet, no X-Powered-By),
  * the CORS policy, limits on the identity headers that end up in every event's envelope, and
  * the request body limit with a 413 problem (body-parser's own error reached the exception
- * filter as an unknown error: a 500), and malformed JSON as a 400 problem. These answer before
+ * filter as an unknown error: a 500), a body that is not JSON as a 415 problem, and malformed
+ * JSON as a 400 problem. These answer before
  * Nest routes, so they render through problem-details.ts like the exception filter does.
  *
  * It must never decide who may do what (authentication and the AccessGuard do) and
@@ -13,7 +14,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { HttpConfig } from '@tandem/config';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import { internalProblem, problem, problemOf, sendProblem } from './problem-details';
+import { internalProblem, type Problem, problem, problemOf, sendProblem } from './problem-details';
 
 /**
  * Headers recorded in events or echoed back: short, printable ASCII, or refused. The actor
@@ -97,13 +98,17 @@ function limitIdentityHeaders(request: Request, response: Response, next: NextFu
 }
 
 /**
- * JSON and form bodies up to the configured size; a larger one is refused with 413 before it
- * is read in full (the declared Content-Length is checked first), so nothing is appended.
- * Nest's own parsers must be off (`bodyParser: false`) or they would parse first, at 100kb.
+ * JSON bodies up to the configured size; a larger one is refused with 413 before it is read in
+ * full (the declared Content-Length is checked first), so nothing is appended. A body of any
+ * other media type is refused with 415 before it is parsed: every route takes JSON, and a
+ * body nothing parsed would reach the zod pipes as "no body", so the caller would be told its
+ * fields are missing rather than that it sent the wrong kind of body (and form fields, which
+ * a form parser made strings, would have been validated as if typed JSON). Nest's own parsers
+ * must be off (`bodyParser: false`) or they would parse first, at 100kb.
  */
 export function limitBodies(app: NestExpressApplication, http: HttpConfig): void {
+  app.use(requireJsonBodies);
   app.useBodyParser('json', { limit: http.bodyLimitBytes });
-  app.useBodyParser('urlencoded', { limit: http.bodyLimitBytes, extended: true });
   app.use((error: unknown, request: Request, response: Response, next: NextFunction): void => {
     if (isTooLarge(error)) {
       sendProblem(
@@ -128,7 +133,65 @@ export function limitBodies(app: NestExpressApplication, http: HttpConfig): void
       );
       return;
     }
+    const refusal = bodyRefusalOf(error);
+    if (refusal !== null) {
+      sendProblem(request, response, refusal);
+      return;
+    }
     next(error);
+  });
+}
+
+const JSON_ONLY = 'must be application/json (UTF-8)';
+
+/** A request that carries a body: declared with a non-zero length, or sent in chunks. */
+const carriesBody = (request: Request): boolean =>
+  request.headers['transfer-encoding'] !== undefined ||
+  Number(request.headers['content-length'] ?? 0) > 0;
+
+/** 415 for a body that is not JSON; a request without a body (a bare POST) goes on. */
+function requireJsonBodies(request: Request, response: Response, next: NextFunction): void {
+  if (!carriesBody(request) || request.is('application/json') === 'application/json') {
+    next();
+    return;
+  }
+  const sent = request.headers['content-type'];
+  sendProblem(
+    request,
+    response,
+    problem(
+      415,
+      'unsupported_media_type',
+      sent === undefined
+        ? `the request has a body but no Content-Type: send it as application/json`
+        : `Content-Type ${sent.slice(0, 100)} is not accepted: send the body as application/json`,
+      { errors: [{ in: 'header', field: 'content-type', message: JSON_ONLY }] },
+    ),
+  );
+}
+
+/**
+ * The problem for any other refusal body-parser raises for the client's request (an http-error
+ * with a 4xx status: a charset or Content-Encoding it cannot read is 415, a body shorter than
+ * its Content-Length or an aborted upload 400), instead of the 500 an unknown error gets.
+ */
+function bodyRefusalOf(error: unknown): Problem | null {
+  const type = bodyParserErrorType(error);
+  const status = (error as { status?: unknown }).status;
+  if (typeof type !== 'string' || typeof status !== 'number' || status < 400 || status > 499) {
+    return null;
+  }
+  if (status === 415) {
+    const header = type === 'encoding.unsupported' ? 'content-encoding' : 'content-type';
+    const message =
+      header === 'content-encoding' ? 'must be identity, gzip, deflate or br' : JSON_ONLY;
+    return problem(415, 'unsupported_media_type', `${header} ${message}`, {
+      errors: [{ in: 'header', field: header, message }],
+    });
+  }
+  const message = 'the body could not be read in full (aborted or shorter than Content-Length)';
+  return problem(400, 'invalid_request', `invalid request: ${message}`, {
+    errors: [{ in: 'body', field: '(body)', message }],
   });
 }
 

@@ -64,6 +64,7 @@ const ERROR_RESPONSES: Readonly<Record<string, string>> = {
   '404': 'The resource (lead, definition version, rule set, replay) does not exist',
   '409': 'A conflict: a stale `expectedRevision`, a run already in progress, a set not ready',
   '413': 'The request body exceeds TANDEM_BODY_LIMIT',
+  '415': 'The request body is not `application/json` (UTF-8), or its Content-Encoding is unknown',
   '422': 'The domain refuses the command (lifecycle or rule violation)',
   '429': 'Too many writes by this caller, or on this lead (with `Retry-After`)',
   '500': 'An unexpected error; the server log has the details',
@@ -148,7 +149,7 @@ function describeRoute(operation: OperationObject, route: Route): void {
   if (isWrite || hasPath || hasQuery) errors.add('400');
   if (hasPath || route.path.startsWith('/analytics') || isWrite) errors.add('404');
   if (isWrite || route.path === '/analytics/rules/compare') errors.add('409');
-  if (isWrite) errors.add('413').add('422').add('429');
+  if (isWrite) errors.add('413').add('415').add('422').add('429');
 
   const responses = (operation.responses ??= {});
   const success = String(route.status ?? (isWrite ? 201 : 200));
