@@ -12,6 +12,7 @@ import {
   LeadNotFoundError,
   LifecycleViolationError,
   leadStreamId,
+  RuleViolationError,
 } from '@tandem/domain';
 import {
   createPgliteEventStore,
@@ -156,5 +157,48 @@ describe('the lead write path with two processes on one store', () => {
     // and the append (as before this change); nothing else may fail, and no revision is lost.
     expect(landed + conflicts).toBe(10);
     expect(await revisions(leadId)).toEqual(Array.from({ length: 2 + landed }, (_, i) => i));
+  });
+
+  describe('a merge names a live survivor', () => {
+    const merge = (intoLeadId: string): LeadCommand => ({
+      type: 'MergeLead',
+      data: { intoLeadId },
+    });
+    const ops: Actor = { kind: 'user', id: 'olga@example.com', role: 'ops' };
+    const captured = async () => {
+      const leadId = randomUUID();
+      await run(first, leadId, capture);
+      return leadId;
+    };
+
+    it('refuses a merge into a lead merged away, so two merges never make a cycle', async () => {
+      const [a, b, c] = [await captured(), await captured(), await captured()];
+      await run(first, a, merge(b), {}, ops);
+      // b's duplicate a is gone; b into a would leave neither lead live.
+      await expect(run(first, b, merge(a), {}, ops)).rejects.toThrow(RuleViolationError);
+      // And from the other process, whose cache never saw a merged.
+      await expect(run(second, c, merge(a), {}, ops)).rejects.toThrow(
+        /was itself merged into another lead/,
+      );
+      expect(await revisions(b)).toEqual([0]);
+      expect(await revisions(c)).toEqual([0]);
+    });
+
+    it('refuses a merge into an erased lead', async () => {
+      const [a, b] = [await captured(), await captured()];
+      await run(first, b, { type: 'EraseLead', data: { reason: 'gdpr request' } }, {}, ops);
+      await expect(run(second, a, merge(b), {}, ops)).rejects.toThrow(/was erased/);
+      expect(await revisions(a)).toEqual([0]);
+    });
+
+    it('lets only one of two crossing merges land', async () => {
+      const [a, b] = [await captured(), await captured()];
+      const outcomes = await Promise.allSettled([
+        run(first, a, merge(b), {}, ops),
+        run(first, b, merge(a), {}, ops),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect([...(await revisions(a)), ...(await revisions(b))].sort()).toEqual([0, 0, 1]);
+    });
   });
 });

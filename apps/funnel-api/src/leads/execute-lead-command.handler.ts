@@ -20,6 +20,7 @@ import {
   DomainError,
   type LeadCommand,
   LeadNotFoundError,
+  RuleViolationError,
   leadStreamId,
 } from '@tandem/domain';
 import { type EventStore, WrongExpectedRevisionError, writeEvents } from '@tandem/event-store';
@@ -80,7 +81,14 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
 
   execute(request: ExecuteLeadCommand): Promise<LeadCommandResult> {
     authorize(request.context.actor.role, request.command.type);
-    return this.queue.run(request.leadId, () => this.decideAndAppend(request));
+    const work = () => this.decideAndAppend(request);
+    if (request.command.type !== 'MergeLead') return this.queue.run(request.leadId, work);
+    // A merge reads its survivor's state too: it holds both leads' lanes, always taken in id
+    // order, so two crossing merges (A into B, B into A) in this process cannot both see the
+    // other lead live and leave a cycle with no survivor.
+    const [first, second] = [request.leadId, request.command.data.intoLeadId].sort();
+    if (second === undefined || first === second) return this.queue.run(request.leadId, work);
+    return this.queue.run(first!, () => this.queue.run(second, work));
   }
 
   private async decideAndAppend(request: ExecuteLeadCommand): Promise<LeadCommandResult> {
@@ -121,8 +129,8 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
         lead.revision,
       );
     }
-    if (request.command.type === 'MergeLead') {
-      await this.requireLead(request.command.data.intoLeadId);
+    if (request.command.type === 'MergeLead' && request.command.data.intoLeadId !== leadId) {
+      await this.requireSurvivor(request.command.data.intoLeadId);
     }
     const definition = await this.definitions.current();
     const events = decideLead(withIds(request.command), lead.state, { leadId, definition, now });
@@ -153,9 +161,23 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
     };
   }
 
-  /** A merge names its survivor: one that was never captured is a 404, not a dangling link. */
-  private async requireLead(leadId: string): Promise<void> {
-    const first = await this.store.readStream(leadStreamId(leadId), { maxCount: 1 });
-    if (first.length === 0) throw new LeadNotFoundError(leadId);
+  /**
+   * A merge names its survivor, which must be a live lead: one never captured is a 404, not a
+   * dangling link; one itself merged away or erased is a 422, for a merge into it would point
+   * the duplicate at a lead that accepts nothing (A into B after B into A leaves no survivor).
+   */
+  private async requireSurvivor(leadId: string): Promise<void> {
+    const survivor = await this.leads.load(leadId);
+    if (survivor.revision === null) throw new LeadNotFoundError(leadId);
+    if (survivor.state.status === 'merged') {
+      throw new RuleViolationError(
+        `lead ${leadId} was itself merged into another lead: merge into the lead it was merged into`,
+      );
+    }
+    if (survivor.state.status === 'erased') {
+      throw new RuleViolationError(
+        `lead ${leadId} was erased: a lead cannot be merged into an erased lead`,
+      );
+    }
   }
 }
