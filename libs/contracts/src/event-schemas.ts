@@ -32,6 +32,7 @@ import {
 import { z } from 'zod';
 import {
   amountSchema,
+  boundedString,
   businessDateSchema,
   companySizeSchema,
   planningPeriodSchema,
@@ -66,11 +67,16 @@ export const sealedValueSchema = z
   .strict();
 const personal = <T extends z.ZodType<string>>(plain: T) => z.union([plain, sealedValueSchema]);
 
-/** A contact as a command carries it: always plain (a client never sends sealed values). */
+/**
+ * A contact as a command carries it: always plain (a client never sends sealed values). The
+ * phone is text like any other: a lone surrogate would be sealed as U+FFFD (UTF-8 cannot hold
+ * it) and come back changed, and U+0000 would fail a jsonb append wherever it is not sealed.
+ * Stored events keep the looser schema below: what was recorded must still decode.
+ */
 export const contactSchema = z.object({
   name: text,
   email: z.email().max(320),
-  phone: z.string().max(40).optional(),
+  phone: boundedString(40).optional(),
 });
 const storedContactSchema = z.object({
   name: personal(contactSchema.shape.name),

@@ -1,3 +1,4 @@
+import { contactSchema } from './event-schemas';
 import {
   amountSchema,
   businessDateSchema,
@@ -67,6 +68,14 @@ describe('value bounds', () => {
     expect(accepts(textSchema, 'emoji \uD83D\uDE00 ok')).toBe(true);
     expect(accepts(noteSchema, '')).toBe(true);
     expect(accepts(noteSchema, '\uDC00')).toBe(false);
+  });
+
+  it('a phone number: up to 40 characters, nothing jsonb cannot store or sealing would change', () => {
+    const contact = (phone: string) => ({ name: 'Ann', email: 'ann@example.com', phone });
+    expect(accepts(contactSchema, contact('+39 02 1234 5678'))).toBe(true);
+    expect(accepts(contactSchema, contact('1'.repeat(41)))).toBe(false);
+    expect(accepts(contactSchema, contact('+39 \u0000'))).toBe(false);
+    expect(accepts(contactSchema, contact('+39 \uD800'))).toBe(false);
   });
 
   it('lead ids are parsed to their canonical form, a bad one names the problem', () => {
