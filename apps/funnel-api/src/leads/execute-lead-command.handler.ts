@@ -115,9 +115,18 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
   private async decideOn(
     lead: LeadFold,
     request: ExecuteLeadCommand,
-    now: string,
+    serverNow: string,
   ): Promise<LeadCommandResult> {
     const { leadId, options, context } = request;
+    // A command without occurredAt happens now, and never before the lead's last stage change,
+    // which a client may have dated up to the allowed clock skew ahead of this server's clock.
+    const since = lead.state.stageSince;
+    const now =
+      options.occurredAt === undefined &&
+      since !== null &&
+      Date.parse(since) > Date.parse(serverNow)
+        ? new Date(since).toISOString()
+        : serverNow;
     const streamId = leadStreamId(leadId);
     if (
       options.expectedRevision !== undefined &&

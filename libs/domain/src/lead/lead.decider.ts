@@ -104,6 +104,39 @@ function requireOwner(state: LeadState, command: LeadCommand['type']): string {
   return state.owner;
 }
 
+/**
+ * Commands that move the lead along its lifecycle. Touchpoints and profile facts may be
+ * reported late, dated before the lead's last stage change; merge and erasure are
+ * administrative and keep the time they are recorded at.
+ */
+const lifecycleCommands: ReadonlySet<LeadCommand['type']> = new Set<LeadCommand['type']>([
+  'QualifyLeadAsMql',
+  'HandLeadToSales',
+  'HandLeadToSalesDirectly',
+  'AcceptLead',
+  'RejectLead',
+  'QualifyLeadAsSql',
+  'OpenOpportunity',
+  'ChangeOpportunityStage',
+  'WinDeal',
+  'LoseDeal',
+  'RecycleLead',
+]);
+
+/**
+ * A lifecycle fact cannot be dated before the one it follows: an acceptance before the
+ * hand-off would count as inside the SLA with a negative response time, a win before the
+ * opportunity would have a negative cycle. Facts of one instant are in order.
+ */
+function requireInTimeOrder(command: LeadCommand, state: LeadState, now: string): void {
+  if (!lifecycleCommands.has(command.type) || state.stageSince === null) return;
+  if (Date.parse(now) >= Date.parse(state.stageSince)) return;
+  throw new RuleViolationError(
+    `occurredAt ${now} is before the lead's last stage change at ${state.stageSince}: ` +
+      'a lifecycle fact cannot be dated before the one it follows',
+  );
+}
+
 /** A code the command names must be one of the dictionary's shared list (sources, reasons). */
 function requireListed(what: string, code: string, list: readonly { readonly code: string }[]) {
   const codes = list.map((entry) => entry.code);
@@ -163,6 +196,8 @@ export function decideLead(
       'the lead was merged into another lead; act on that one',
     );
   }
+
+  requireInTimeOrder(command, state, context.now);
 
   switch (command.type) {
     case 'RecordTouchpoint':

@@ -7,7 +7,9 @@ import {
 import { defaultFunnelDefinition } from '../rules/default-funnel-definition';
 import { leadDeciderSpecification } from '../testing/lead-decider.given';
 import type { LeadCommand } from './lead.commands';
+import { decideLead } from './lead.decider';
 import type { LeadEvent } from './lead.events';
+import { evolveLead, initialLeadState } from './lead.state';
 
 const NOW = '2026-03-10T09:00:00.000Z';
 const LEAD = '0190d0b0-0000-7000-8000-000000000001';
@@ -288,6 +290,49 @@ describe('Lead decider', () => {
       given([...toSql, opened, won])
         .when({ type: 'WinDeal', data: { amount: null } })
         .thenFails(LifecycleViolationError);
+    });
+  });
+
+  describe('business time runs forward along the lifecycle', () => {
+    const HANDED_AT = '2026-03-10T09:00:00.000Z';
+    /** The lead as handed to sales at HANDED_AT (captured and qualified the day before). */
+    const handedLead = [captured, demo, profiled, mql].reduce(
+      (state, event) => evolveLead(state, event, '2026-03-09T09:00:00.000Z'),
+      initialLeadState(),
+    );
+    const handedState = evolveLead(handedLead, handed, HANDED_AT);
+    const decideAt = (command: LeadCommand, now: string) =>
+      decideLead(command, handedState, { leadId: LEAD, definition: defaultFunnelDefinition, now });
+    const accept: LeadCommand = { type: 'AcceptLead', data: { note: null } };
+
+    it('refuses an acceptance dated before the hand-off, naming occurredAt', () => {
+      expect(() => decideAt(accept, '2026-03-05T09:00:00.000Z')).toThrow(RuleViolationError);
+      expect(() => decideAt(accept, '2026-03-10T08:59:59.999Z')).toThrow(
+        /occurredAt 2026-03-10T08:59:59.999Z is before the lead's last stage change at 2026-03-10T09:00:00.000Z/,
+      );
+    });
+
+    it('accepts one at the very instant of the hand-off, or after', () => {
+      expect(decideAt(accept, HANDED_AT)).toEqual([
+        { type: 'LeadAcceptedBySales', data: { owner: 'marco', note: null } },
+      ]);
+      expect(decideAt(accept, '2026-03-11T09:00:00.000Z')).toHaveLength(1);
+    });
+
+    it('still takes a touchpoint or a profile fact reported late', () => {
+      const late = '2026-03-01T09:00:00.000Z';
+      const touch: LeadCommand = {
+        type: 'RecordTouchpoint',
+        data: {
+          touchpointId: 't9',
+          kind: 'webinar',
+          channel: 'web',
+          campaign: null,
+          content: null,
+        },
+      };
+      expect(decideAt(touch, late)).toHaveLength(1);
+      expect(decideAt({ type: 'ProfileLead', data: profiled.data }, late)).toHaveLength(1);
     });
   });
 

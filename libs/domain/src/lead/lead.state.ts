@@ -27,6 +27,11 @@ export interface LeadState {
   readonly status: LeadStatus;
   readonly facts: LeadFacts;
   readonly owner: string | null;
+  /**
+   * Business time of the last event that moved the lead along its lifecycle (its capture, a
+   * stage change, an opportunity's stage): no later lifecycle fact may be dated before it.
+   */
+  readonly stageSince: string | null;
   readonly opportunity: {
     readonly id: string;
     readonly stage: string;
@@ -50,6 +55,7 @@ export function initialLeadState(): LeadState {
       touchpoints: [],
     },
     owner: null,
+    stageSince: null,
     opportunity: null,
   };
 }
@@ -62,6 +68,7 @@ export function evolveLead(state: LeadState, event: LeadEvent, occurredAt: strin
       return {
         ...state,
         status: 'nurturing',
+        stageSince: occurredAt,
         facts: {
           ...state.facts,
           // Presence only: the rules need whether a name and an e-mail were given, and a
@@ -99,19 +106,25 @@ export function evolveLead(state: LeadState, event: LeadEvent, occurredAt: strin
       };
     }
     case 'LeadQualifiedAsMql':
-      return { ...state, status: 'mql' };
+      return { ...state, status: 'mql', stageSince: occurredAt };
     case 'LeadHandedToSales':
-      return { ...state, status: 'handed_to_sales', owner: event.data.owner };
+      return {
+        ...state,
+        status: 'handed_to_sales',
+        owner: event.data.owner,
+        stageSince: occurredAt,
+      };
     case 'LeadAcceptedBySales':
-      return { ...state, status: 'accepted' };
+      return { ...state, status: 'accepted', stageSince: occurredAt };
     case 'LeadRejectedBySales':
-      return { ...state, status: 'rejected' };
+      return { ...state, status: 'rejected', stageSince: occurredAt };
     case 'LeadQualifiedAsSql':
-      return { ...state, status: 'sql' };
+      return { ...state, status: 'sql', stageSince: occurredAt };
     case 'OpportunityOpened':
       return {
         ...state,
         status: 'opportunity',
+        stageSince: occurredAt,
         opportunity: {
           id: event.data.opportunityId,
           stage: event.data.stage,
@@ -124,14 +137,21 @@ export function evolveLead(state: LeadState, event: LeadEvent, occurredAt: strin
         ? state
         : {
             ...state,
+            stageSince: occurredAt,
             opportunity: { ...state.opportunity, stage: event.data.to, amount: event.data.amount },
           };
     case 'DealWon':
-      return { ...state, status: 'won' };
+      return { ...state, status: 'won', stageSince: occurredAt };
     case 'DealLost':
-      return { ...state, status: 'lost' };
+      return { ...state, status: 'lost', stageSince: occurredAt };
     case 'LeadRecycled':
-      return { ...state, status: 'nurturing', owner: null, opportunity: null };
+      return {
+        ...state,
+        status: 'nurturing',
+        owner: null,
+        opportunity: null,
+        stageSince: occurredAt,
+      };
     case 'LeadMerged':
       return { ...state, status: 'merged' };
     case 'LeadErased':
