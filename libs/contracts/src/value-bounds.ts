@@ -14,7 +14,13 @@
  * The event payload schemas (event-schemas.ts), the metadata decoder (envelope.codec.ts) and
  * the API's request schemas are all built from these; never redefine a bound elsewhere.
  */
-import { MAX_VISITOR_IDS, parseLeadId, VISITOR_ID_PATTERN } from '@tandem/domain';
+import {
+  isStorableText,
+  MAX_VISITOR_IDS,
+  parseLeadId,
+  STORABLE_TEXT_MESSAGE,
+  VISITOR_ID_PATTERN,
+} from '@tandem/domain';
 import { z } from 'zod';
 
 /** First instant DateTime64(3) / Date32 can hold. */
@@ -31,12 +37,8 @@ const END_MS = Date.parse(BUSINESS_TIME_END);
 const FIRST_YEAR = 1900;
 const LAST_YEAR = 2299;
 
-// A high surrogate not followed by a low one, or a low one not preceded by a high one.
-const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/** True for a string PostgreSQL's jsonb can store as given. */
-const storable = (value: string): boolean =>
-  !value.includes('\u0000') && !loneSurrogate.test(value);
-const storableMessage = 'must not contain U+0000 or unpaired surrogate characters';
+const storable = isStorableText;
+const storableMessage = STORABLE_TEXT_MESSAGE;
 
 /** Free text of at most `max` UTF-16 units, possibly empty, kept as given. */
 export const boundedString = (max: number) =>

@@ -1,6 +1,7 @@
 /** Public surface of libs/domain: pure types and functions, no framework, no I/O. */
 export * from './envelope';
 export * from './errors';
+export * from './text';
 export * from './lead/lead.events';
 export * from './lead/lead.personal-data';
 export * from './lead/lead.commands';

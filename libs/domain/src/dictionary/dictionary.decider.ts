@@ -4,9 +4,13 @@
  * I/O, no authorisation (who may issue a command is decided once, at the edge, by
  * access/permissions.ts). Refusals are typed domain errors.
  */
-import { DefinitionVersionNotFoundError, RuleViolationError } from '../errors';
+import {
+  DefinitionVersionNotFoundError,
+  InvalidDefinitionError,
+  RuleViolationError,
+} from '../errors';
 import { definitionHash } from '../rules/definition-hash';
-import { parseFunnelDefinition } from '../rules/funnel-definition';
+import { parseFunnelDefinition, publishingIssues } from '../rules/funnel-definition';
 import type { DictionaryCommand } from './dictionary.commands';
 import { type DictionaryEvent, type DictionaryState, versionInForce } from './dictionary.state';
 
@@ -18,6 +22,8 @@ export function decideDictionary(
     case 'PublishFunnelDefinition': {
       // Validated in full first: every bad field is named, whatever the version says.
       const definition = parseFunnelDefinition(command.data.draft);
+      const issues = publishingIssues(definition);
+      if (issues.length > 0) throw new InvalidDefinitionError(issues);
       const next = (state.published.at(-1)?.version ?? 0) + 1;
       if (definition.version !== next) {
         throw new RuleViolationError(

@@ -97,6 +97,41 @@ describe('the shared dictionary decider', () => {
         .thenFails(InvalidDefinitionError, /mql/);
       given([]).when(publish('not a definition')).thenFails(InvalidDefinitionError);
     });
+
+    it('refuses a list that repeats a code: a criterion listed twice could never be met', () => {
+      const draft = {
+        ...v(2),
+        sql: { criteria: ['budget', 'budget', 'budget', 'need'], minimumMet: 3 },
+        opportunityStages: ['discovery', 'discovery'],
+      };
+      const refusal = (() => {
+        try {
+          decideDictionary(publish(draft), given([published(1)]).state);
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(refusal).toBeInstanceOf(InvalidDefinitionError);
+      expect((refusal as InvalidDefinitionError).issues).toEqual([
+        { path: 'sql.criteria', message: 'must not repeat a value' },
+        { path: 'opportunityStages', message: 'must not repeat a value' },
+      ]);
+    });
+
+    it('names text the store cannot hold (NUL, a lone surrogate) by its field', () => {
+      const [first, ...rest] = defaultFunnelDefinition.stages;
+      const draft = {
+        ...v(2),
+        description: 'a\u0000b',
+        stages: [{ ...first!, label: 'Lead \uD800 captured' }, ...rest],
+      };
+      given([published(1)])
+        .when(publish(draft))
+        .thenFails(InvalidDefinitionError, /description: must not contain U\+0000/);
+      given([published(1)])
+        .when(publish(draft))
+        .thenFails(InvalidDefinitionError, /stages\.0\.label: must not contain U\+0000/);
+    });
   });
 
   describe('ActivateFunnelDefinition', () => {

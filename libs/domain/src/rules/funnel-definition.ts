@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { InvalidDefinitionError } from '../errors';
+import { isStorableText, STORABLE_TEXT_MESSAGE } from '../text';
 import { attributionSectionSchema } from './attribution';
 import { reportingSectionSchema } from './reporting-calendar';
 
@@ -276,6 +277,45 @@ export type FunnelDefinition = z.infer<typeof funnelDefinitionSchema>;
 /** Dotted path of a validation issue, e.g. `icp.companySize.min` or `stages.2.id`. */
 export function issuePath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(root)' : path.map(String).join('.');
+}
+
+/**
+ * What a definition must also be to be published, beyond its schema (which also decodes the
+ * versions already published, so it cannot tighten): every list of codes or values names each
+ * once (a criterion listed twice would count towards sql.minimumMet once, so that minimum
+ * could never be met), and all its text is storable (a NUL or a lone surrogate would fail the
+ * append without naming the field). Each issue names its field.
+ */
+export function publishingIssues(
+  definition: FunnelDefinition,
+): { path: string; message: string }[] {
+  const issues: { path: string; message: string }[] = [];
+  const unique = (path: string, values: readonly string[]) => {
+    if (new Set(values).size !== values.length)
+      issues.push({ path, message: 'must not repeat a value' });
+  };
+  unique(
+    'stages',
+    definition.stages.map((stage) => stage.id),
+  );
+  unique('icp.industries', definition.icp.industries);
+  unique('icp.countries', definition.icp.countries);
+  unique('icp.roles', definition.icp.roles);
+  unique('icp.productInterests', definition.icp.productInterests);
+  unique('sql.criteria', definition.sql.criteria);
+  unique('opportunityStages', definition.opportunityStages);
+  const visit = (value: unknown, path: PropertyKey[]): void => {
+    if (typeof value === 'string') {
+      if (!isStorableText(value))
+        issues.push({ path: issuePath(path), message: STORABLE_TEXT_MESSAGE });
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => visit(item, [...path, index]));
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) visit(item, [...path, key]);
+    }
+  };
+  visit(definition, []);
+  return issues;
 }
 
 /** Validates a draft; throws InvalidDefinitionError naming every offending field. */
