@@ -14,10 +14,13 @@
 -- Reads the lead-funnel fragment (views/_lead-funnel.sql), so it also binds rules_version, definition_hash,
 -- sla_ms and as_of — the rule set the numbers are computed under and the business time they are as of.
 SELECT
+    -- The Monday or first day of the capture's local date, as a Date32: toStartOfWeek and
+    -- toStartOfMonth answer a Date, which holds nothing before 1970, so a lead captured in 1900
+    -- (business time reaches back to 1900) would have fallen into January 1970's cohort.
     if(
         {grain:String} = 'week',
-        toStartOfWeek(captured_at, 1, {time_zone:String}),
-        toStartOfMonth(captured_at, {time_zone:String})
+        subtractDays(toDate32(toTimeZone(captured_at, {time_zone:String})), toDayOfWeek(captured_at, 0, {time_zone:String}) - 1),
+        subtractDays(toDate32(toTimeZone(captured_at, {time_zone:String})), toDayOfMonth(captured_at, {time_zone:String}) - 1)
     ) AS cohort,
     count() AS captured,
     countIf(mql_at IS NOT NULL) AS mql,

@@ -37,11 +37,11 @@ WHERE lead.captured_at >= {captured_from:DateTime64(3, 'UTC')}
   AND (
       {grain:String} = ''
       OR multiIf(
-          {grain:String} = 'week', toStartOfWeek(assumeNotNull(reached_at), 1, {time_zone:String}),
-          {grain:String} = 'month', toStartOfMonth(assumeNotNull(reached_at), {time_zone:String}),
+          {grain:String} = 'week', subtractDays(toDate32(toTimeZone(assumeNotNull(reached_at), {time_zone:String})), toDayOfWeek(assumeNotNull(reached_at), 0, {time_zone:String}) - 1),
+          {grain:String} = 'month', subtractDays(toDate32(toTimeZone(assumeNotNull(reached_at), {time_zone:String})), toDayOfMonth(assumeNotNull(reached_at), {time_zone:String}) - 1),
           addMonths(
-              toStartOfMonth(assumeNotNull(reached_at), {time_zone:String}),
+              subtractDays(toDate32(toTimeZone(assumeNotNull(reached_at), {time_zone:String})), toDayOfMonth(assumeNotNull(reached_at), {time_zone:String}) - 1),
               -((toMonth(assumeNotNull(reached_at), {time_zone:String}) + 12 - {fiscal_start_month:UInt8}) % 3)
           )
-      ) = {period:Date}
+      ) = {period:Date32}
   )

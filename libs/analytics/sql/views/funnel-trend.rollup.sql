@@ -5,10 +5,10 @@
 -- day's earliest moment. Parameters: those of funnel-trend.sql and of _funnel-rollup.sql.
 SELECT
     multiIf(
-        {grain:String} = 'week', toStartOfWeek(rollup.moment, 1, {time_zone:String}),
-        {grain:String} = 'month', toStartOfMonth(rollup.moment, {time_zone:String}),
+        {grain:String} = 'week', subtractDays(toDate32(toTimeZone(rollup.moment, {time_zone:String})), toDayOfWeek(rollup.moment, 0, {time_zone:String}) - 1),
+        {grain:String} = 'month', subtractDays(toDate32(toTimeZone(rollup.moment, {time_zone:String})), toDayOfMonth(rollup.moment, {time_zone:String}) - 1),
         addMonths(
-            toStartOfMonth(rollup.moment, {time_zone:String}),
+            subtractDays(toDate32(toTimeZone(rollup.moment, {time_zone:String})), toDayOfMonth(rollup.moment, {time_zone:String}) - 1),
             -((toMonth(rollup.moment, {time_zone:String}) + 12 - {fiscal_start_month:UInt8}) % 3)
         )
     ) AS period,

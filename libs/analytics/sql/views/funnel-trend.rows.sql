@@ -20,13 +20,14 @@ FROM
         moment.3 AS money_currency,
         moment.4 AS money,
         -- The same bucketing as funnel-leads.sql's drill-down of a trend point.
+        -- Date32 arithmetic, not toStartOfWeek/Month (a Date: nothing before 1970).
         multiIf(
-            {grain:String} = 'week', toStartOfWeek(assumeNotNull(moment.2), 1, {time_zone:String}),
-            {grain:String} = 'month', toStartOfMonth(assumeNotNull(moment.2), {time_zone:String}),
+            {grain:String} = 'week', subtractDays(toDate32(toTimeZone(assumeNotNull(moment.2), {time_zone:String})), toDayOfWeek(assumeNotNull(moment.2), 0, {time_zone:String}) - 1),
+            {grain:String} = 'month', subtractDays(toDate32(toTimeZone(assumeNotNull(moment.2), {time_zone:String})), toDayOfMonth(assumeNotNull(moment.2), {time_zone:String}) - 1),
             -- A fiscal quarter: back from the moment's month to the quarter's first month,
             -- counting quarters from {fiscal_start_month}.
             addMonths(
-                toStartOfMonth(assumeNotNull(moment.2), {time_zone:String}),
+                subtractDays(toDate32(toTimeZone(assumeNotNull(moment.2), {time_zone:String})), toDayOfMonth(assumeNotNull(moment.2), {time_zone:String}) - 1),
                 -((toMonth(assumeNotNull(moment.2), {time_zone:String}) + 12 - {fiscal_start_month:UInt8}) % 3)
             )
         ) AS period

@@ -55,6 +55,7 @@ const supportedTypes: ReadonlyMap<string, Shape> = new Map<string, Shape>([
   ['UInt32', unsigned],
   ['UInt64', unsigned],
   ['Date', { kind: 'scalar', text: 'date' }],
+  ['Date32', { kind: 'scalar', text: 'date' }],
   ['DateTime64(3)', { kind: 'scalar', text: 'datetime' }],
   ["DateTime64(3,'UTC')", { kind: 'scalar', text: 'datetime' }],
   ['Array(String)', { kind: 'array', of: string }],

@@ -471,3 +471,71 @@ describe('targets in the reporting calendar', () => {
     expect(row).toMatchObject({ period: '2025-Q1', actualCount: count, progress });
   });
 });
+
+describe('periods before 1970 (business time reaches back to 1900)', () => {
+  let old: AnalyticsQueries;
+  let shipped: RuleSet;
+
+  /**
+   * D  captured Mon 15 Jan 1900 10:00 UTC
+   * E  captured Wed 31 Dec 1969 10:00 UTC (week of Mon 29 Dec) → MQL the same day
+   * F  captured Mon 5 Jan 1970 10:00 UTC
+   */
+  beforeAll(async () => {
+    const database = await analytics.freshDatabase();
+    const log = createEventLog();
+    const times = new Map<string, string>();
+    const at = (leadId: string, event: LeadEvent, time: string) =>
+      times.set(log.lead(leadId, event).eventId, time);
+    at('D', e.captured('fair', 'centennial'), '1900-01-15T10:00:00.000Z');
+    at('E', e.captured('fair', 'centennial'), '1969-12-31T10:00:00.000Z');
+    at('E', e.mql(), '1969-12-31T11:00:00.000Z');
+    at('F', e.captured('fair', 'centennial'), '1970-01-05T10:00:00.000Z');
+    const envelopes = log.envelopes.map((envelope) => ({
+      ...envelope,
+      occurredAt: times.get(envelope.eventId) ?? envelope.occurredAt,
+    }));
+    await projectBatch(client, envelopes, { database });
+    old = new AnalyticsQueries(client, { reader: analytics.reader(), database });
+    const set = (await old.ruleSets()).find((rules) => rules.definition.reporting === undefined);
+    if (set === undefined) throw new Error('the fresh database has the shipped rule set');
+    shipped = set;
+  });
+
+  it('files each capture under its own cohort, not under January 1970', async () => {
+    const cohorts = async (grain: 'week' | 'month') =>
+      (await old.funnelByCohort(grain, { rules: shipped })).map((row) => [
+        row.cohort,
+        row.captured,
+      ]);
+    expect(await cohorts('month')).toEqual([
+      ['1900-01-01', 1],
+      ['1969-12-01', 1],
+      ['1970-01-01', 1],
+    ]);
+    expect(await cohorts('week')).toEqual([
+      ['1900-01-15', 1],
+      ['1969-12-29', 1],
+      ['1970-01-05', 1],
+    ]);
+  });
+
+  it('puts each trend point in its own period, and lists the leads behind it', async () => {
+    expect(
+      (await old.funnelTrend('month', { rules: shipped })).map((row) => [
+        row.period,
+        row.captured,
+        row.mqls,
+      ]),
+    ).toEqual([
+      ['1900-01-01', 1, 0],
+      ['1969-12-01', 1, 1],
+      ['1970-01-01', 1, 0],
+    ]);
+    expect(
+      (
+        await old.funnelLeads('mql', { rules: shipped }, { grain: 'month', period: '1969-12-01' })
+      ).map((lead) => lead.leadId),
+    ).toEqual(['E']);
+  });
+});
