@@ -37,6 +37,7 @@ import {
   targetProgressRow,
   trendGrains,
 } from '@tandem/analytics';
+import { businessDateSchema } from '@tandem/contracts';
 import { z } from 'zod';
 import { timestamp, type ViewParameters, viewQuerySchema } from './analytics-query.schemas';
 import type { ViewSpec } from './analytics-views';
@@ -194,9 +195,9 @@ export const declaredViews = {
             'The stage the leads reached (required); captured lists every lead of the window',
           ),
         grain: trendGrain.describe("With period: a trend point's grain").optional(),
-        period: z
-          .string()
-          .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD')
+        // A real calendar date (2026-13-45 was passed on, matched nothing, and answered an
+        // empty list as if the period had no leads), inside Date32's range like every date.
+        period: businessDateSchema
           .describe(
             'With grain: a trend point, the period (its first day) in which the leads reached the stage',
           )

@@ -114,6 +114,16 @@ describe('ZodQueryPipe with the analytics query schemas', () => {
     expect(refusal(asLeads, { stage: 'won', grain: 'week' }).errors).toEqual([
       { in: 'query', field: 'period', message: 'needed with grain' },
     ]);
+    for (const period of ['2026-13-45', '2026-02-30', '1899-12-25']) {
+      expect(
+        refusal(asLeads, { stage: 'won', grain: 'week', period }).errors.map(
+          (issue) => issue.field,
+        ),
+      ).toEqual(['period']);
+    }
+    expect(leads.transform({ stage: 'won', grain: 'month', period: '1969-12-01' })).toMatchObject({
+      period: '1969-12-01',
+    });
     expect(
       refusal(asLeads, { stage: 'won', timeZone: '+01:00', fiscalStartMonth: '13' }).errors.map(
         (issue) => issue.field,
