@@ -210,6 +210,114 @@ export function composeKeptAttributionRows(
   );
 }
 
+/**
+ * How marketing-attribution.rows.sql ends: its credit rows, then its touched rows. A build of
+ * the kept credits writes each half by a statement of its own, so that each computes only its
+ * half: a filter on `leads` over the union still computes both (docs/performance.md,
+ * "Attribution in the window after a start or a rebuild").
+ */
+const ATTRIBUTION_ROWS_HALVES = 'SELECT * FROM credit_rows\nUNION ALL\nSELECT * FROM touched_rows';
+
+/** marketing-attribution.rows.sql ending with one of its halves instead of both. */
+export function attributionRowsHalf(rows: string, half: 'credit_rows' | 'touched_rows'): string {
+  const at = rows.lastIndexOf(ATTRIBUTION_ROWS_HALVES);
+  if (at < 0 || rows.slice(at + ATTRIBUTION_ROWS_HALVES.length).trim() !== '') {
+    throw new TypeError('marketing-attribution.rows.sql no longer ends with its two halves');
+  }
+  return `${rows.slice(0, at)}SELECT * FROM ${half}\n`;
+}
+
+/**
+ * The one-model parameters of marketing-attribution.rows.sql and the columns that take their
+ * place when every model is computed at once (attributionRowsOfEveryModel).
+ */
+const MODEL_PARAMETERS = [
+  ['{model:String}', 'attribution_model', 'models', 'Array(String)'],
+  ['{weight_first:UInt32}', 'attribution_weight_first', 'weights_first', 'Array(UInt32)'],
+  [
+    '{weight_lead_creation:UInt32}',
+    'attribution_weight_lead_creation',
+    'weights_lead_creation',
+    'Array(UInt32)',
+  ],
+  [
+    '{weight_opportunity_creation:UInt32}',
+    'attribution_weight_opportunity_creation',
+    'weights_opportunity_creation',
+    'Array(UInt32)',
+  ],
+  [
+    '{weight_closed_won:UInt32}',
+    'attribution_weight_closed_won',
+    'weights_closed_won',
+    'Array(UInt32)',
+  ],
+  ['{weight_others:UInt32}', 'attribution_weight_others', 'weights_others', 'Array(UInt32)'],
+  ['{half_life_ms:UInt64}', 'attribution_half_life_ms', 'half_lives_ms', 'Array(UInt64)'],
+] as const;
+
+/**
+ * The array parameters attributionRowsOfEveryModel binds, one element per model, in the same
+ * order: the models' names, and numbers (the engine binds a JS string in an array as a quoted
+ * string, which an Array(UInt32) does not read).
+ */
+export type EveryModelParams = { readonly models: readonly string[] } & Record<
+  Exclude<(typeof MODEL_PARAMETERS)[number][2], 'models'>,
+  readonly number[]
+>;
+
+/** Replaces the one occurrence (at least one, with `every`) of `anchor`, or throws. */
+function rewriteAt(sql: string, anchor: string, by: string, every = false): string {
+  const parts = sql.split(anchor);
+  if (parts.length < 2 || (!every && parts.length > 2)) {
+    throw new TypeError(`marketing-attribution.rows.sql: ${JSON.stringify(anchor)} not found once`);
+  }
+  return parts.join(by);
+}
+
+/**
+ * marketing-attribution.rows.sql's credit rows (its credit_rows half) for several models in one
+ * statement, each row with its `model`: the counted paths are joined with the models (array
+ * parameters, EveryModelParams) where the milestones are found, and each one-model parameter is
+ * read from that join instead. The cohort, the stitched touches and the paths are then computed
+ * once instead of once per model (what a build of the kept credits writes: ~3x less CPU than
+ * seven statements at 1M). The rows of a model are exactly those the file gives bound to it.
+ * Throws when the file no longer has the shape this rewrites (its int specs then fail loudly).
+ */
+export function attributionRowsOfEveryModel(rows: string): string {
+  let sql = attributionRowsHalf(rows, 'credit_rows');
+  for (const [parameter, column] of MODEL_PARAMETERS) sql = rewriteAt(sql, parameter, column, true);
+  const columns = MODEL_PARAMETERS.map(([, column]) => column);
+  const join = MODEL_PARAMETERS.map(
+    ([, column, array, type]) => `{${array}:${type}} AS ${column}`,
+  ).join(', ');
+  // The models joined where the milestones are found (an ARRAY JOIN's names are not in `*`).
+  sql = rewriteAt(
+    sql,
+    '            *,\n            length(path) AS n,',
+    `            *,\n            ${columns.join(', ')},\n            length(path) AS n,`,
+  );
+  sql = rewriteAt(
+    sql,
+    '        FROM counted\n        WHERE length(path) > 0',
+    `        FROM counted\n        ARRAY JOIN ${join}\n        WHERE length(path) > 0`,
+  );
+  // Carried to every later step that names its columns (those after the join start with the
+  // lead and its capture time), and out of the credit rows as each row's model.
+  const joined = sql.indexOf('ARRAY JOIN {models:');
+  const touched = sql.indexOf('    touched_rows AS\n', joined);
+  if (touched < 0) throw new TypeError('marketing-attribution.rows.sql: touched_rows not found');
+  const listed = '        SELECT\n            lead_id,\n            captured_at,\n';
+  const carried = sql
+    .slice(joined, touched)
+    .split(listed)
+    .join(`${listed}            attribution_model,\n`);
+  if (carried.length === touched - joined) {
+    throw new TypeError('marketing-attribution.rows.sql: no step after the join names its columns');
+  }
+  return sql.slice(0, joined) + carried + sql.slice(touched);
+}
+
 /** The event witness's rows (or its kept rows) with the audited_leads markers replaced by `cut`. */
 export function cutAuditedLeads(sql: string, cut: string): string {
   return sql.split(AUDITED_LEADS_MARKER).join(cut);

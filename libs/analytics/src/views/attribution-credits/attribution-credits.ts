@@ -6,8 +6,9 @@
  *
  * A build is of one marked snapshot (lead-snapshots/, which this module only reads) under the
  * snapshot's rule set: marketing-attribution.rows.sql over the snapshot's rows, summed per lead,
- * once for the touched pairs and once per attribution model, plus the visitors each capture
- * names; written whole under a fresh build id, then one marker row naming the build. A view
+ * once for the touched pairs and once for every attribution model at once (its credit rows
+ * rewritten by attributionRowsOfEveryModel), plus the visitors each capture names; written whole
+ * under a fresh build id, then one marker row naming the build. A view
  * reads it through marketing-attribution.kept.sql with the leads changed since the snapshot
  * taken out and computed as the view always does (changedLeads below), so the answer is the
  * view's at every moment:
@@ -31,6 +32,11 @@ import {
   type AttributionModel,
 } from '@tandem/domain';
 import { analyticsTables } from '../../clickhouse/analytics.database';
+import {
+  attributionRowsHalf,
+  attributionRowsOfEveryModel,
+  type EveryModelParams,
+} from '../../clickhouse/view-sql';
 import type { RuleSet } from '../../rules/rule-sets';
 import type { FunnelSnapshot } from '../lead-snapshots/lead-funnel-snapshots';
 import { KeptBuilds, newBuildId, type KeptBuildsOptions } from '../kept-copies';
@@ -55,6 +61,22 @@ export function attributionParams(rules: RuleSet, model: AttributionModel) {
     weight_closed_won: String(weights.closedWon),
     weight_others: String(weights.others),
     half_life_ms: String(weights.halfLifeMs),
+  };
+}
+
+/** attributionParams of every model, as the arrays attributionRowsOfEveryModel binds. */
+export function everyModelParams(rules: RuleSet): EveryModelParams {
+  const each = attributionModels.map((model) => attributionParams(rules, model));
+  const numbers = (name: Exclude<keyof ReturnType<typeof attributionParams>, 'model'>) =>
+    each.map((params) => Number(params[name]));
+  return {
+    models: each.map((params) => params.model),
+    weights_first: numbers('weight_first'),
+    weights_lead_creation: numbers('weight_lead_creation'),
+    weights_opportunity_creation: numbers('weight_opportunity_creation'),
+    weights_closed_won: numbers('weight_closed_won'),
+    weights_others: numbers('weight_others'),
+    half_lives_ms: numbers('half_life_ms'),
   };
 }
 
@@ -162,6 +184,9 @@ export class AttributionCredits extends KeptBuilds<[snapshot: FunnelSnapshot, ru
       ...UNBOUNDED_CAPTURE,
     };
     const rows = await this.rowsOfSnapshot();
+    // Two statements, not one per model: each computes the cohort, the stitched touches and
+    // the paths once (docs/performance.md, "Attribution in the window after a start or a
+    // rebuild"); the sooner they are in, the sooner views leave the snapshot's slow path.
     // The touched pairs do not depend on the model: written once (bound to any model).
     await this.beforeStatement();
     await this.client.command({
@@ -170,26 +195,23 @@ export class AttributionCredits extends KeptBuilds<[snapshot: FunnelSnapshot, ru
         SELECT
             {snapshot_id:UInt64}, {build_id:UInt64}, 'touched', '', lead_id,
             assumeNotNull(captured_at), channel, campaign, sum(leads), NULL, NULL, 0, 0, ''
-        FROM (${rows})
-        WHERE leads != 0
+        FROM (${attributionRowsHalf(rows, 'touched_rows')})
         GROUP BY lead_id, captured_at, channel, campaign`,
       query_params: { ...params, ...attributionParams(rules, 'linear') },
     });
-    for (const model of attributionModels) {
-      await this.beforeStatement();
-      await this.client.command({
-        query: `
-          INSERT INTO {db:Identifier}.{credits:Identifier}
-          SELECT
-              {snapshot_id:UInt64}, {build_id:UInt64}, 'credit', {model:String}, lead_id,
-              assumeNotNull(captured_at), channel, campaign, 0, won_code, pipeline_code,
-              sum(won_credit), sum(pipeline_credit), ''
-          FROM (${rows})
-          WHERE leads = 0
-          GROUP BY lead_id, captured_at, channel, campaign, won_code, pipeline_code`,
-        query_params: { ...params, ...attributionParams(rules, model) },
-      });
-    }
+    // Every model's credits at once (each row names its model: attribution_model).
+    await this.beforeStatement();
+    await this.client.command({
+      query: `
+        INSERT INTO {db:Identifier}.{credits:Identifier}
+        SELECT
+            {snapshot_id:UInt64}, {build_id:UInt64}, 'credit', attribution_model, lead_id,
+            assumeNotNull(captured_at), channel, campaign, 0, won_code, pipeline_code,
+            sum(won_credit), sum(pipeline_credit), ''
+        FROM (${attributionRowsOfEveryModel(rows)})
+        GROUP BY attribution_model, lead_id, captured_at, channel, campaign, won_code, pipeline_code`,
+      query_params: { ...params, ...everyModelParams(rules) },
+    });
     // The visitors each capture names (as the view's stitched touches read them), after the
     // rows: a touch of theirs past the snapshot's position makes the lead one to recompute.
     await this.beforeStatement();
