@@ -93,16 +93,41 @@ WITH
         FROM cohort
         WHERE won_units != 0 OR pipeline_units != 0
     ),
-    milestones AS
+    -- The CTEs below are layered so that each alias is a column of the layer after it: ClickHouse
+    -- substitutes an alias's whole expression wherever it is named in the same SELECT, so one
+    -- SELECT naming raw_weights → weights → total_weight → won_floor → won_remainder made the
+    -- analyzer copy the per-touch lambda a dozen times. Planning that statement cost ~0.3 s
+    -- whatever the data (every read of a state without a snapshot pays it); the layers give the
+    -- same expressions, each analysed once.
+    positioned AS
     (
         SELECT
             *,
             length(path) AS n,
-            greatest(1, arrayFirstIndex(t -> t.2 = capture_position, path)) AS lc,
-            if(opportunity_at IS NULL, 0, greatest(lc, arrayCount(t -> t.1 <= opportunity_at, path))) AS oc,
+            greatest(1, arrayFirstIndex(t -> t.2 = capture_position, path)) AS lc
+        FROM counted
+        WHERE length(path) > 0
+    ),
+    reached AS
+    (
+        SELECT
+            *,
+            if(opportunity_at IS NULL, 0, greatest(lc, arrayCount(t -> t.1 <= opportunity_at, path))) AS oc
+        FROM positioned
+    ),
+    milestone_ends AS
+    (
+        SELECT
+            *,
             if(won_at IS NULL, 0, greatest(lc, oc, arrayCount(t -> t.1 <= won_at, path))) AS cw,
             {model:String} IN ('w_shaped', 'full_path') AS has_oc,
-            {model:String} = 'full_path' AS has_cw,
+            {model:String} = 'full_path' AS has_cw
+        FROM reached
+    ),
+    milestones AS
+    (
+        SELECT
+            *,
             multiIf(
                 {model:String} = 'u_shaped', lc,
                 {model:String} = 'w_shaped', greatest(lc, oc),
@@ -110,19 +135,25 @@ WITH
                 n
             ) AS window_end,
             arrayMap(i -> i = 1 OR i = lc OR (has_oc AND i = oc) OR (has_cw AND i = cw), range(1, n + 1)) AS is_milestone,
-            arrayCount((key, i) -> NOT key AND i <= window_end, is_milestone, range(1, n + 1)) AS others
-        FROM counted
-        WHERE length(path) > 0
+            -- The last counted touch's time, as a number: time decay ages every touch from it.
+            -- (A scalar: a lambda that read path[n] would copy the whole path for each touch.)
+            toUnixTimestamp64Milli(path[n].1) AS last_ms
+        FROM milestone_ends
     ),
-    credited AS
+    with_others AS
+    (
+        SELECT
+            *,
+            arrayCount((key, i) -> NOT key AND i <= window_end, is_milestone, range(1, n + 1)) AS others
+        FROM milestones
+    ),
+    weighted AS
     (
         SELECT
             lead_id,
             captured_at,
             path,
-            -- The last counted touch's time, as a number: time decay ages every touch from it.
-            -- (A scalar: a lambda that read path[n] would copy the whole path for each touch.)
-            toUnixTimestamp64Milli(path[n].1) AS last_ms,
+            n,
             arrayMap(
                 (key, i, t) -> toInt128(multiIf(
                     {model:String} = 'first_touch', i = 1,
@@ -145,18 +176,48 @@ WITH
                 range(1, n + 1),
                 path
             ) AS raw_weights,
+            won_units,
+            pipeline_units,
+            won_currency,
+            pipeline_currency
+        FROM with_others
+    ),
+    normalised AS
+    (
+        SELECT
+            lead_id,
+            captured_at,
+            path,
             -- All-zero weights (e.g. every share on "others" and no other touch): linear.
             if(arraySum(raw_weights) = 0, arrayMap(i -> toInt128(1), range(1, n + 1)), raw_weights) AS weights,
+            won_units,
+            pipeline_units,
+            won_currency,
+            pipeline_currency
+        FROM weighted
+    ),
+    floors AS
+    (
+        SELECT
+            lead_id,
+            captured_at,
+            path,
             arraySum(weights) AS total_weight,
             won_units,
             pipeline_units,
             arrayMap(w -> intDiv(won_units * w, total_weight), weights) AS won_floor,
             arrayMap(w -> intDiv(pipeline_units * w, total_weight), weights) AS pipeline_floor,
-            won_units - arraySum(won_floor) AS won_remainder,
-            pipeline_units - arraySum(pipeline_floor) AS pipeline_remainder,
             won_currency,
             pipeline_currency
-        FROM milestones
+        FROM normalised
+    ),
+    credited AS
+    (
+        SELECT
+            *,
+            won_units - arraySum(won_floor) AS won_remainder,
+            pipeline_units - arraySum(pipeline_floor) AS pipeline_remainder
+        FROM floors
     ),
     -- A touch's share: its floor, plus one unit of the remainder for each of the first
     -- |remainder| touches in path order. Integer units, summed per group by the view.
