@@ -43,6 +43,21 @@ describe('ZodQueryPipe with the analytics query schemas', () => {
     expect(new ZodQueryPipe(funnelQuery).transform(undefined)).toEqual({});
   });
 
+  it('says a whole number past its bound is too large, not that it is not a number', () => {
+    const asAttribution = attribution as unknown as ZodQueryPipe<never>;
+    for (const offset of ['1000000000', '99999999999999999999999']) {
+      expect(refusal(asAttribution, { model: 'linear', offset }).errors).toEqual([
+        { in: 'query', field: 'offset', message: 'must be at most 999999999' },
+      ]);
+    }
+    expect(refusal(asAttribution, { model: 'linear', offset: '1.5' }).errors).toEqual([
+      { in: 'query', field: 'offset', message: 'must be a whole number' },
+    ]);
+    expect(attribution.transform({ model: 'linear', offset: '999999999' })).toMatchObject({
+      offset: 999_999_999,
+    });
+  });
+
   it('names each bad parameter, unknown ones included', () => {
     const body = refusal(attribution as unknown as ZodQueryPipe<never>, {
       model: 'bogus',
