@@ -27,6 +27,7 @@ import {
   funnelDefinitionSchema,
   salesEntryPaths,
   targetMetrics,
+  targetTeams,
   touchpointKinds,
 } from '@tandem/domain';
 import { z } from 'zod';
@@ -199,7 +200,7 @@ export const eventDataSchemas = {
     previousVersion: z.number().int().positive().nullable(),
   }) satisfies z.ZodType<FunnelDefinitionActivated['data']>,
   TargetSet: z.object({
-    team: z.enum(['marketing', 'sales']),
+    team: z.enum(targetTeams),
     metric: z.enum(targetMetrics),
     period: planningPeriodSchema,
     value: amountSchema,

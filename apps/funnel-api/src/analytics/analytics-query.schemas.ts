@@ -159,7 +159,10 @@ export interface ViewParameters<Own extends z.ZodRawShape, Filter extends RowFil
   readonly filters: readonly Filter[];
   /** The reporting calendar parameters that move its periods. */
   readonly calendar: readonly CalendarParameter[];
-  /** Its own parameters (model, grain, stage, …); may override asOf's description. */
+  /**
+   * Its own parameters (model, grain, stage, …); may override asOf's description, or a row
+   * filter's schema where its column holds a closed set of values (targets' team).
+   */
   readonly own: Own;
   /** A check across its own parameters (both or neither, …). */
   readonly refine?: (query: object, ctx: z.RefinementCtx) => void;
@@ -191,7 +194,7 @@ export function viewQuerySchema<Own extends z.ZodRawShape, Filter extends RowFil
     ...pick(calendar, parameters.calendar),
     ...pick(filters, parameters.filters),
     ...parameters.own,
-  } as Omit<BaseShape, keyof Own> & Pick<typeof filters, Filter> & Own;
+  } as Omit<BaseShape, keyof Own> & Omit<Pick<typeof filters, Filter>, keyof Own> & Own;
   return z
     .strictObject(shape)
     .superRefine(windowInOrder)

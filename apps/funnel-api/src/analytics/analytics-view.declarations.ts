@@ -38,6 +38,7 @@ import {
   trendGrains,
 } from '@tandem/analytics';
 import { businessDateSchema } from '@tandem/contracts';
+import { targetTeams } from '@tandem/domain';
 import { z } from 'zod';
 import { timestamp, type ViewParameters, viewQuerySchema } from './analytics-query.schemas';
 import type { ViewSpec } from './analytics-views';
@@ -297,7 +298,14 @@ export const declaredViews = {
       window: false,
       filters: ['team', 'owner'],
       calendar: ['timeZone', 'fiscalStartMonth'],
-      own: none,
+      own: {
+        // A target's team is one of two (TargetSet): any other value is a mistake, not a team
+        // without targets, so it is refused naming the allowed values rather than answered [].
+        team: z
+          .enum(targetTeams)
+          .describe('Only targets of this team (marketing or sales)')
+          .optional(),
+      },
     },
     summary: 'Targets of both teams beside their actuals for the period',
     description:

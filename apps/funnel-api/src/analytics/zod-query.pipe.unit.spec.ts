@@ -108,6 +108,26 @@ describe('ZodQueryPipe with the analytics query schemas', () => {
     });
   });
 
+  it('refuses a targets team that is not one of the two, naming team and the teams', () => {
+    const targets = new ZodQueryPipe(targetsQuery);
+    const asTargets = targets as unknown as ZodQueryPipe<never>;
+    for (const team of ['ops', 'Sales', '']) {
+      const [problem, ...rest] = refusal(asTargets, { team }).errors;
+      expect(rest).toEqual([]);
+      expect(problem).toMatchObject({ in: 'query', field: 'team' });
+      expect(problem?.message).toContain('"marketing"');
+      expect(problem?.message).toContain('"sales"');
+    }
+    expect(targets.transform({ team: 'sales', owner: 'marco' })).toEqual({
+      team: 'sales',
+      owner: 'marco',
+    });
+    // Sales performance's team is the hand-off's free-text sales team: any name filters.
+    expect(
+      new ZodQueryPipe(declaredViews.salesPerformance.query).transform({ team: 'emea' }),
+    ).toEqual({ team: 'emea' });
+  });
+
   it('takes the calendar and a trend point only where the declaration names them', () => {
     const leads = new ZodQueryPipe(declaredViews.leads.query);
     expect(

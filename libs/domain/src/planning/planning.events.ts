@@ -31,10 +31,14 @@ export const targetMetrics = [
 ] as const;
 export type TargetMetric = (typeof targetMetrics)[number];
 
+/** The two teams a target belongs to. */
+export const targetTeams = ['marketing', 'sales'] as const;
+export type TargetTeam = (typeof targetTeams)[number];
+
 export type TargetSet = {
   type: 'TargetSet';
   data: {
-    team: 'marketing' | 'sales';
+    team: TargetTeam;
     metric: TargetMetric;
     /** Calendar period the target covers: `YYYY-MM` or `YYYY-Qn`. */
     period: string;
