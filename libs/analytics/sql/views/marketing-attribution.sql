@@ -58,18 +58,25 @@ WITH
     -- units before building the money maps gives the same exact decimals as summing each
     -- touch's share, with one map per group instead of one per touch. A 'touched' row has no
     -- currency and no money; a credit row counts no lead.
+    -- Grouped by one tuple key, not four columns: the analyzer walks the whole source of each
+    -- GROUP BY key, and here that source is the rows file with every lambda in it (~15 ms of
+    -- planning per key, whatever the data; docs/performance.md, "Fixed cost per request").
     grouped AS
     (
         SELECT
-            channel,
-            campaign,
-            won_code,
-            pipeline_code,
+            group_key.1 AS channel,
+            group_key.2 AS campaign,
+            group_key.3 AS won_code,
+            group_key.4 AS pipeline_code,
             sum(leads) AS leads,
             sum(won_credit) AS won_credit,
             sum(pipeline_credit) AS pipeline_credit
-        FROM {{view_rows}} AS lead_rows
-        GROUP BY channel, campaign, won_code, pipeline_code
+        FROM
+        (
+            SELECT tuple(channel, campaign, won_code, pipeline_code) AS group_key, leads, won_credit, pipeline_credit
+            FROM {{view_rows}} AS lead_rows
+        )
+        GROUP BY group_key
     ),
     contributions AS
     (
@@ -96,8 +103,8 @@ WITH
           AND toDateTime64(spent_on, 3, 'UTC') < {captured_to:DateTime64(3, 'UTC')}
     )
 SELECT
-    channel,
-    campaign,
+    pair_key.1 AS channel,
+    pair_key.2 AS campaign,
     leads_touched,
     mapApply((code, amount) -> (code, toString(amount)), won_sum) AS won_revenue,
     mapApply((code, amount) -> (code, toString(amount)), pipeline_sum) AS pipeline,
@@ -108,14 +115,14 @@ SELECT
     ) AS roi
 FROM
 (
+    -- One tuple key again (see grouped).
     SELECT
-        channel,
-        campaign,
+        pair_key,
         sum(leads) AS leads_touched,
         mapFilter((code, amount) -> amount != 0, sumMap(won)) AS won_sum,
         mapFilter((code, amount) -> amount != 0, sumMap(pipeline)) AS pipeline_sum,
         mapFilter((code, amount) -> amount != 0, sumMap(spend)) AS spend_sum
-    FROM contributions
-    GROUP BY channel, campaign
+    FROM (SELECT tuple(channel, campaign) AS pair_key, leads, won, pipeline, spend FROM contributions)
+    GROUP BY pair_key
 )
-ORDER BY channel, campaign
+ORDER BY pair_key
