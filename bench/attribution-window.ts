@@ -28,20 +28,7 @@ import {
   createAnalyticsClient,
   migrate,
 } from '@tandem/analytics';
-import { BenchReport, quantile } from './bench.report';
-
-interface Timing {
-  readonly cpuMs: number;
-  readonly wallMs: number;
-}
-
-async function timed(work: () => Promise<unknown>): Promise<Timing> {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await work();
-  const used = process.cpuUsage(cpu);
-  return { cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - started };
-}
+import { addLatencyFigures, BenchReport, quantile, timed, type Timing } from './bench.report';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -147,18 +134,7 @@ async function main(): Promise<void> {
       target: null,
     });
     report.add({ name: 'window: reads', value: latencies.length, unit: '', target: null });
-    for (const [label, q] of [
-      ['median', 0.5],
-      ['p95', 0.95],
-      ['max', 1],
-    ] as const) {
-      report.add({
-        name: `window: read ${label}`,
-        value: quantile(latencies, q),
-        unit: 'ms',
-        target: { atMost: 200, label: 'warm' },
-      });
-    }
+    addLatencyFigures(report, 'window: read', latencies, { atMost: 200, label: 'warm' });
     await shipped.close();
   } finally {
     await closeAnalyticsClient(reader);

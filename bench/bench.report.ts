@@ -126,3 +126,34 @@ export function quantile(values: readonly number[], q: number): number {
   const high = Math.ceil(index);
   return sorted[low]! + (sorted[high]! - sorted[low]!) * (index - low);
 }
+
+/** The process's CPU (every thread: the engine's too) and the wall time of one piece of work. */
+export interface Timing {
+  readonly cpuMs: number;
+  readonly wallMs: number;
+}
+
+/** Runs `work` and returns the CPU and wall time it took (timings of in-process benches). */
+export async function timed(work: () => Promise<unknown>): Promise<Timing> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await work();
+  const used = process.cpuUsage(cpu);
+  return { cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - started };
+}
+
+/** Adds the median, p95 and max of `latencies` (ms) as `<prefix> median` etc. against `target`. */
+export function addLatencyFigures(
+  report: BenchReport,
+  prefix: string,
+  latencies: readonly number[],
+  target: Target,
+): void {
+  for (const [label, q] of [
+    ['median', 0.5],
+    ['p95', 0.95],
+    ['max', 1],
+  ] as const) {
+    report.add({ name: `${prefix} ${label}`, value: quantile(latencies, q), unit: 'ms', target });
+  }
+}

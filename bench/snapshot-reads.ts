@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { AnalyticsQueries, closeAnalyticsClient, createAnalyticsClient } from '@tandem/analytics';
-import { BenchReport, quantile } from './bench.report';
+import { addLatencyFigures, BenchReport } from './bench.report';
 
 const COLD_TARGET_MS = 1_000;
 
@@ -67,18 +67,10 @@ async function main(): Promise<void> {
         unit: '',
         target: null,
       });
-      for (const [label, q] of [
-        ['median', 0.5],
-        ['p95', 0.95],
-        ['max', 1],
-      ] as const) {
-        report.add({
-          name: `${name}: funnel read ${label}`,
-          value: quantile(latencies, q),
-          unit: 'ms',
-          target: { atMost: COLD_TARGET_MS, label: 'cold' },
-        });
-      }
+      addLatencyFigures(report, `${name}: funnel read`, latencies, {
+        atMost: COLD_TARGET_MS,
+        label: 'cold',
+      });
     }
   } finally {
     await closeAnalyticsClient(client);

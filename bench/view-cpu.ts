@@ -23,19 +23,7 @@ import {
   createAnalyticsClient,
   migrate,
 } from '@tandem/analytics';
-
-interface Timing {
-  readonly cpuMs: number;
-  readonly wallMs: number;
-}
-
-async function timed(work: () => Promise<unknown>): Promise<Timing> {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await work();
-  const used = process.cpuUsage(cpu);
-  return { cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - started };
-}
+import { timed, type Timing } from './bench.report';
 
 const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
