@@ -33,11 +33,11 @@ import {
 import { z } from 'zod';
 import {
   amountSchema,
-  boundedString,
   businessDateSchema,
   companySizeSchema,
   planningPeriodSchema,
   textSchema,
+  trimmedText,
   visitorIdsSchema,
   visitorIdSchema,
 } from './value-bounds';
@@ -72,12 +72,13 @@ const personal = <T extends z.ZodType<string>>(plain: T) => z.union([plain, seal
  * A contact as a command carries it: always plain (a client never sends sealed values). The
  * phone is text like any other: a lone surrogate would be sealed as U+FFFD (UTF-8 cannot hold
  * it) and come back changed, and U+0000 would fail a jsonb append wherever it is not sealed.
- * Stored events keep the looser schema below: what was recorded must still decode.
+ * Like the name it is trimmed and, when present, must not be blank ('   ' is no phone; omit
+ * it). Stored events keep the looser schema below: what was recorded must still decode.
  */
 export const contactSchema = z.object({
   name: text,
   email: z.email().max(320),
-  phone: boundedString(40).optional(),
+  phone: trimmedText(40).optional(),
 });
 const storedContactSchema = z.object({
   name: personal(contactSchema.shape.name),

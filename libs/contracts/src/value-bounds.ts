@@ -44,13 +44,12 @@ const storableMessage = STORABLE_TEXT_MESSAGE;
 export const boundedString = (max: number) =>
   z.string().max(max).refine(storable, { message: storableMessage });
 
+/** Text that must say something: trimmed, then 1–`max` characters (blank is refused). */
+export const trimmedText = (max: number) =>
+  z.string().trim().min(1).max(max).refine(storable, { message: storableMessage });
+
 /** A label, name or code: trimmed, 1–500 characters. */
-export const textSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(500)
-  .refine(storable, { message: storableMessage });
+export const textSchema = trimmedText(500);
 
 /** A note typed by a person: up to 4,000 characters. */
 export const noteSchema = boundedString(4000);

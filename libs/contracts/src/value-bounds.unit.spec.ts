@@ -78,6 +78,16 @@ describe('value bounds', () => {
     expect(accepts(contactSchema, contact('+39 \uD800'))).toBe(false);
   });
 
+  it('a phone, when given, is trimmed and must not be blank, like the name', () => {
+    const contact = (phone: string) => ({ name: 'Ann', email: 'ann@example.com', phone });
+    for (const blank of ['', '   ', '\t\n']) {
+      expect(accepts(contactSchema, contact(blank))).toBe(false);
+    }
+    expect(contactSchema.parse(contact(' +39 02 1234 5678 ')).phone).toBe('+39 02 1234 5678');
+    expect(accepts(contactSchema, { name: 'Ann', email: 'ann@example.com' })).toBe(true);
+    expect(accepts(contactSchema, { ...contact('+39'), name: '   ' })).toBe(false);
+  });
+
   it('lead ids are parsed to their canonical form, a bad one names the problem', () => {
     expect(leadIdSchema.parse('HubSpot:0042')).toBe('hubspot:42');
     const refused = leadIdSchema.safeParse('hubspot:x');
