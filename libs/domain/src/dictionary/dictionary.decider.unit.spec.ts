@@ -132,6 +132,37 @@ describe('the shared dictionary decider', () => {
         .when(publish(draft))
         .thenFails(InvalidDefinitionError, /stages\.0\.label: must not contain U\+0000/);
     });
+
+    it('refuses a label or list value past 500 characters, naming it; 500 is published', () => {
+      const [first, ...rest] = defaultFunnelDefinition.stages;
+      const long = {
+        ...v(2),
+        stages: [{ ...first!, label: 'x'.repeat(500_000) }, ...rest],
+        icp: { ...defaultFunnelDefinition.icp, industries: ['y'.repeat(501)] },
+      };
+      const refusal = (() => {
+        try {
+          decideDictionary(publish(long), given([published(1)]).state);
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(refusal).toBeInstanceOf(InvalidDefinitionError);
+      expect((refusal as InvalidDefinitionError).issues).toEqual([
+        { path: 'stages.0.label', message: 'must be at most 500 characters' },
+        { path: 'icp.industries.0', message: 'must be at most 500 characters' },
+      ]);
+      const atTheBound = {
+        ...v(2),
+        description: 'd'.repeat(4000),
+        stages: [{ ...first!, label: 'x'.repeat(500) }, ...rest],
+      };
+      given([published(1)])
+        .when(publish(atTheBound))
+        .then([
+          { type: 'FunnelDefinitionPublished', data: { version: 2, definition: atTheBound } },
+        ]);
+    });
   });
 
   describe('ActivateFunnelDefinition', () => {

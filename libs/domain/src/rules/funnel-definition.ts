@@ -280,11 +280,21 @@ export function issuePath(path: readonly PropertyKey[]): string {
 }
 
 /**
+ * The longest text a definition may publish: a label, code or list value at most
+ * DEFINITION_TEXT_MAX characters (as a command's labels and names, textSchema in
+ * libs/contracts); the description, prose, keeps the schema's 4,000 (a note's bound).
+ */
+export const DEFINITION_TEXT_MAX = 500;
+const DESCRIPTION_MAX = 4000;
+
+/**
  * What a definition must also be to be published, beyond its schema (which also decodes the
  * versions already published, so it cannot tighten): every list of codes or values names each
  * once (a criterion listed twice would count towards sql.minimumMet once, so that minimum
- * could never be met), and all its text is storable (a NUL or a lone surrogate would fail the
- * append without naming the field). Each issue names its field.
+ * could never be met), all its text is storable (a NUL or a lone surrogate would fail the
+ * append without naming the field) and none of it longer than DEFINITION_TEXT_MAX (labels are
+ * display text, copied into every later version; a 500,000-character one was published).
+ * Each issue names its field.
  */
 export function publishingIssues(
   definition: FunnelDefinition,
@@ -308,6 +318,10 @@ export function publishingIssues(
     if (typeof value === 'string') {
       if (!isStorableText(value))
         issues.push({ path: issuePath(path), message: STORABLE_TEXT_MESSAGE });
+      const max =
+        path.length === 1 && path[0] === 'description' ? DESCRIPTION_MAX : DEFINITION_TEXT_MAX;
+      if (value.length > max)
+        issues.push({ path: issuePath(path), message: `must be at most ${max} characters` });
     } else if (Array.isArray(value)) {
       value.forEach((item, index) => visit(item, [...path, index]));
     } else if (typeof value === 'object' && value !== null) {
