@@ -2,17 +2,14 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus, type CommandResult } from '@nestjs/cqrs';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
-import { eventDataSchemas } from '@tandem/contracts';
 import { z } from 'zod';
 import { AllowCommand } from '../auth/access.decorators';
 import { ApiAnswer } from '../http/api-answer.decorator';
 import { Ctx, type RequestContext } from '../http/request-context';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
-import { commandOptions } from '../leads/lead-command.requests';
+import { spendRequest, targetRequest } from './planning.requests';
 import { RecordPlanningFact } from './record-planning-fact.handler';
 
-const targetRequest = eventDataSchemas.TargetSet.extend(commandOptions.shape);
-const spendRequest = eventDataSchemas.CampaignSpendRecorded.extend(commandOptions.shape);
 /** What RecordPlanningFact answers (its Command's result type, checked below). */
 const recorded = z.strictObject({ eventId: z.string().describe('The event recorded') });
 const _answerFits = (answer: CommandResult<RecordPlanningFact>): z.infer<typeof recorded> => answer;

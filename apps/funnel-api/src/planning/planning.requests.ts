@@ -1,0 +1,17 @@
+/**
+ * The bodies of POST /targets and POST /campaign-spend: the event's data plus the command
+ * options. A target's owner may be left out: absent is null, a team-wide target (the
+ * `targets` table writes it as owner ''), as a lead body's absent optional fields are null.
+ * The TargetSet event schema itself keeps owner required, so a stored event always says it.
+ */
+import { eventDataSchemas } from '@tandem/contracts';
+import { commandOptions } from '../leads/lead-command.requests';
+
+export const targetRequest = eventDataSchemas.TargetSet.extend({
+  owner: eventDataSchemas.TargetSet.shape.owner
+    .default(null)
+    .describe('The sales owner the target is for; null or absent: team-wide'),
+  ...commandOptions.shape,
+});
+
+export const spendRequest = eventDataSchemas.CampaignSpendRecorded.extend(commandOptions.shape);
