@@ -4,10 +4,11 @@
  * writing half (import-runner.ts) appends a block while the next is decided — in the same
  * thread, or with this generator on a worker thread (import-decider.thread.ts). Pure: no
  * store, no clock; whole leads only, in plan order, so "N leads done" means the same leads
- * on every run.
+ * on every run. Merges are judged across leads first (import-merges.ts).
  */
 import { initialLeadState } from '@tandem/domain';
 import type { PlannedLead, RefusedRow } from './import-plan';
+import { judgeMerges, type SurvivorInStore } from './import-merges';
 import { type DecisionInput, decideLeadFacts, type LeadDecision } from './lead-facts.decider';
 
 /** A lead decided as if its stream were new; its facts stay at hand for the careful path. */
@@ -15,6 +16,8 @@ export interface DecidedLead {
   readonly leadId: string;
   /** Its events on a new stream, or the fact that cannot stand on one (it may exist already). */
   readonly fresh: LeadDecision;
+  /** Survivors of its merges that the file does not capture: the writer checks the store. */
+  readonly survivorsInStore: readonly SurvivorInStore[];
   /** The lead's facts, to decide again on top of a stream that exists already (rare). */
   facts(): PlannedLead;
 }
@@ -34,16 +37,24 @@ export function* decideBlocks(
   blockEvents: number,
 ): Generator<DecidedBlock> {
   const fresh = { state: initialLeadState(), accountId: null };
+  // Over the whole plan, not from `from`: a resumed run judges merges as a whole one does.
+  const merges = judgeMerges(leads, decision);
   let block: DecidedLead[] = [];
   let refused: RefusedRow[] = [];
   let size = 0;
   for (let index = from; index < leads.length; index++) {
     const lead = leads[index] as PlannedLead;
-    if (lead.refusal !== null) {
-      refused.push(lead.refusal);
+    const refusal = lead.refusal ?? merges.refusals.get(lead.leadId) ?? null;
+    if (refusal !== null) {
+      refused.push(refusal);
     } else {
       const decided = decideLeadFacts(lead, fresh, decision);
-      block.push({ leadId: lead.leadId, fresh: decided, facts: () => lead });
+      block.push({
+        leadId: lead.leadId,
+        fresh: decided,
+        survivorsInStore: merges.survivorsInStore.get(lead.leadId) ?? [],
+        facts: () => lead,
+      });
       size += decided.ok ? decided.events.length : lead.facts.length;
     }
     if (size >= blockEvents || index === leads.length - 1) {

@@ -8,6 +8,7 @@ import type { DecisionInput, LeadDecision } from './lead-facts.decider';
 import type { DecidedBlock } from './import-blocks';
 import type { PlannedLead, RefusedRow } from './import-plan';
 import type { ImportPreset } from './import-presets';
+import type { SurvivorInStore } from './import-merges';
 
 /** Blocks the decider may run ahead of the writer: one being written, one ready. */
 export const AHEAD_BLOCKS = 2;
@@ -27,6 +28,7 @@ export interface WireError {
 interface WireLead {
   readonly leadId: string;
   readonly fresh: LeadDecision;
+  readonly survivorsInStore: readonly SurvivorInStore[];
   readonly facts: string;
 }
 
@@ -65,6 +67,7 @@ export function toWire(block: DecidedBlock): WireBlock {
     leads: block.leads.map((lead) => ({
       leadId: lead.leadId,
       fresh: lead.fresh,
+      survivorsInStore: lead.survivorsInStore,
       facts: JSON.stringify(lead.facts()),
     })),
   };
@@ -74,9 +77,10 @@ export function fromWire(block: WireBlock): DecidedBlock {
   return {
     leadsDone: block.leadsDone,
     refused: block.refused,
-    leads: block.leads.map(({ leadId, fresh, facts }) => ({
+    leads: block.leads.map(({ leadId, fresh, survivorsInStore, facts }) => ({
       leadId,
       fresh,
+      survivorsInStore,
       facts: () => JSON.parse(facts) as PlannedLead,
     })),
   };

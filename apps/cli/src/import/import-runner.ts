@@ -30,6 +30,7 @@ import {
 import { readExistingLead } from './existing-lead';
 import { type DecidedBlock, type DecidedLead, decideBlocks } from './import-blocks';
 import type { ImportPlan, RefusedRow } from './import-plan';
+import { survivorRefusal } from './import-merges';
 import { type DecisionInput, decideLeadFacts, firstImportedEventId } from './lead-facts.decider';
 
 export interface ImportProgress {
@@ -143,6 +144,12 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
         refuse({ ...decided.where, leadId: lead.leadId, reason: decided.reason });
         return;
       }
+      // A merge into a lead the file does not capture: the store must hold it, live.
+      const badMerge = await survivorRefusal(store, lead.leadId, lead.survivorsInStore);
+      if (badMerge !== null) {
+        refuse(badMerge);
+        return;
+      }
       const { events } = decided;
       try {
         await store.append(leadStreamId(lead.leadId), events, {
@@ -191,7 +198,9 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     const fresh: FreshLead[] = [];
     const careful: DecidedLead[] = [];
     for (const lead of leads) {
-      if (lead.fresh.ok) fresh.push({ lead, events: lead.fresh.events });
+      // A merge into a survivor the file does not capture waits for the store's word.
+      if (lead.fresh.ok && lead.survivorsInStore.length === 0)
+        fresh.push({ lead, events: lead.fresh.events });
       // Refused as a new lead; it may exist already, and its facts follow on from there.
       else careful.push(lead);
     }

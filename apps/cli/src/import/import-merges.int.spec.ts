@@ -1,0 +1,240 @@
+/**
+ * An import refuses the merges the API refuses (execute-lead-command.handler.ts): into a lead
+ * never captured, into one merged away (so a→b then b→a cannot leave a cycle with no
+ * survivor), into one erased — each refused by the merge's file and line with its whole lead,
+ * nothing of it appended; and a run killed between blocks and resumed decides the same as
+ * one that never stopped. On PGlite (in memory), the store the CLI embeds.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { decideLead, leadStreamId } from '@tandem/domain';
+import { createPgliteEventStore, envelopesFor, type EventStore } from '@tandem/event-store';
+import { pgliteUnavailableReason } from '@tandem/testing';
+import { readCanonicalJsonl } from './canonical-jsonl.source';
+import { definitionInForce } from './definition-in-force';
+import { readExistingLead } from './existing-lead';
+import { importActor } from './import.command';
+import { planImport } from './import-plan';
+import { type ImportOutcome, type ImportProgress, runImport } from './import-runner';
+
+jest.setTimeout(120_000);
+
+const maybe = pgliteUnavailableReason() === null ? it : it.skip;
+
+const capture = (leadId: string, day: number) =>
+  JSON.stringify({
+    leadId,
+    type: 'CaptureLead',
+    occurredAt: `2025-01-0${day}T10:00:00Z`,
+    data: {
+      contact: { name: 'Ada', email: `${leadId.replace(':', '.')}@example.com` },
+      company: { name: 'Acme' },
+      source: { channel: 'organic' },
+      productInterest: null,
+      timeframe: null,
+      consent: { marketing: false },
+    },
+  });
+const merge = (leadId: string, intoLeadId: string, day: number) =>
+  JSON.stringify({
+    leadId,
+    type: 'MergeLead',
+    occurredAt: `2025-01-0${day}T10:00:00Z`,
+    data: { intoLeadId },
+  });
+
+let dir: string;
+let stores: EventStore[];
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'tandem-import-merges-'));
+  stores = [];
+});
+afterEach(async () => {
+  for (const store of stores) await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function openStore(): Promise<EventStore> {
+  const store = await createPgliteEventStore({ memory: true });
+  stores.push(store);
+  return store;
+}
+
+async function importLines(
+  store: EventStore,
+  name: string,
+  lines: readonly string[],
+  onProgress?: (progress: ImportProgress) => void,
+): Promise<ImportOutcome> {
+  const file = path.join(dir, name);
+  await writeFile(file, `${lines.join('\n')}\n`);
+  const source = await readCanonicalJsonl(file);
+  const { definition } = await definitionInForce(store);
+  return runImport({
+    store,
+    plan: planImport(source),
+    sourceHash: source.hash,
+    blockEvents: 1, // a block per lead: survivors and duplicates land in different blocks
+    decision: { definition, actor: importActor(file), correlationId: 'import-merges-spec' },
+    onProgress,
+  });
+}
+
+const typesOf = async (store: EventStore, leadId: string) =>
+  (await store.readStream(leadStreamId(leadId))).map((event) => event.type);
+
+const refusals = (outcome: ImportOutcome) =>
+  outcome.refused.map(({ line, leadId, reason }) => ({ line, leadId, reason }));
+
+/** The cycle: a into b, then b into a; and before it a plain merge c into d that must land. */
+const cycle = [
+  capture('crm:c', 1),
+  merge('crm:c', 'crm:d', 4),
+  capture('crm:a', 1),
+  capture('crm:b', 1),
+  merge('crm:a', 'crm:b', 2),
+  merge('crm:b', 'crm:a', 3),
+  capture('crm:d', 2),
+];
+
+maybe(
+  'refuses a merge cycle: b into a after a into b, and then a, whose survivor is gone',
+  async () => {
+    const store = await openStore();
+
+    const outcome = await importLines(store, 'cycle.jsonl', cycle);
+
+    expect(refusals(outcome)).toEqual([
+      {
+        line: 5,
+        leadId: 'crm:a',
+        reason: expect.stringMatching(
+          /^MergeLead: lead crm:b does not exist: its own rows are refused \(.*cycle\.jsonl line 6\)$/,
+        ),
+      },
+      {
+        line: 6,
+        leadId: 'crm:b',
+        reason:
+          'MergeLead: lead crm:a was itself merged into another lead: merge into the lead it was merged into',
+      },
+    ]);
+    expect(outcome).toMatchObject({ importedLeads: 2, importedEvents: 3, refusedLeads: 2 });
+    expect(await typesOf(store, 'crm:a')).toEqual([]);
+    expect(await typesOf(store, 'crm:b')).toEqual([]);
+    // A survivor captured later in the file than its duplicate is named still counts.
+    expect(await typesOf(store, 'crm:c')).toEqual(['LeadCaptured', 'LeadMerged']);
+    expect(await typesOf(store, 'crm:d')).toEqual(['LeadCaptured']);
+  },
+);
+
+maybe('refuses a merge into a lead neither the file nor the store holds', async () => {
+  const store = await openStore();
+
+  const outcome = await importLines(store, 'ghost.jsonl', [
+    capture('crm:e', 1),
+    merge('crm:e', 'crm:ghost', 2),
+    merge('crm:f', 'crm:g', 3),
+    capture('crm:f', 1),
+    capture('crm:g', 4), // captured, but only after f's merge into it
+  ]);
+
+  expect(refusals(outcome)).toEqual([
+    { line: 2, leadId: 'crm:e', reason: 'MergeLead: lead crm:ghost does not exist' },
+    {
+      line: 3,
+      leadId: 'crm:f',
+      reason:
+        'MergeLead: lead crm:g does not exist at 2025-01-03T10:00:00Z: the file captures it at 2025-01-04T10:00:00Z',
+    },
+  ]);
+  expect(await typesOf(store, 'crm:e')).toEqual([]);
+  expect(await typesOf(store, 'crm:f')).toEqual([]);
+  expect(await typesOf(store, 'crm:g')).toEqual(['LeadCaptured']);
+});
+
+maybe('refuses a merge into a lead the store holds erased or merged away', async () => {
+  const store = await openStore();
+  await importLines(store, 'first.jsonl', [
+    capture('crm:z', 1),
+    capture('crm:m', 1),
+    capture('crm:n', 1),
+    merge('crm:m', 'crm:n', 2),
+    capture('crm:live', 1),
+  ]);
+  // Erasure is never imported: it is a live ops command, as the API appends it.
+  const z = await readExistingLead(store, 'crm:z');
+  const now = '2025-02-01T10:00:00.000Z';
+  const erased = decideLead({ type: 'EraseLead', data: { reason: 'gdpr request' } }, z.state, {
+    leadId: 'crm:z',
+    definition: (await definitionInForce(store)).definition,
+    now,
+  });
+  await store.append(
+    leadStreamId('crm:z'),
+    envelopesFor(erased, {
+      leadId: 'crm:z',
+      accountId: null,
+      occurredAt: now,
+      correlationId: 'ops',
+      causationId: null,
+      actor: { kind: 'user', id: 'olga@example.com', role: 'ops' },
+    }),
+    { expectedRevision: 0n },
+  );
+
+  const outcome = await importLines(store, 'second.jsonl', [
+    capture('crm:x', 3),
+    merge('crm:x', 'crm:z', 4),
+    capture('crm:y', 3),
+    merge('crm:y', 'crm:m', 4),
+    capture('crm:w', 3),
+    merge('crm:w', 'crm:live', 4),
+  ]);
+
+  expect(refusals(outcome)).toEqual([
+    {
+      line: 2,
+      leadId: 'crm:x',
+      reason: 'MergeLead: lead crm:z was erased: a lead cannot be merged into an erased lead',
+    },
+    {
+      line: 4,
+      leadId: 'crm:y',
+      reason:
+        'MergeLead: lead crm:m was itself merged into another lead: merge into the lead it was merged into',
+    },
+  ]);
+  expect(await typesOf(store, 'crm:x')).toEqual([]);
+  expect(await typesOf(store, 'crm:y')).toEqual([]);
+  expect(await typesOf(store, 'crm:w')).toEqual(['LeadCaptured', 'LeadMerged']);
+});
+
+maybe(
+  'a run killed after its first block and resumed refuses what a whole run refuses',
+  async () => {
+    const whole = await openStore();
+    const wholeOutcome = await importLines(whole, 'cycle.jsonl', cycle);
+
+    const resumed = await openStore();
+    const killed = new Error('killed after the first block');
+    await expect(
+      importLines(resumed, 'cycle.jsonl', cycle, () => {
+        throw killed;
+      }),
+    ).rejects.toBe(killed);
+    const rest = await importLines(resumed, 'cycle.jsonl', cycle);
+
+    // Lead c, the first block, was written before the kill; a and b are judged after it.
+    expect(rest.resumedAfterLeads).toBe(1);
+    expect(refusals(rest)).toEqual(refusals(wholeOutcome));
+    for (const leadId of ['crm:a', 'crm:b', 'crm:c', 'crm:d']) {
+      const ids = async (store: EventStore) =>
+        (await store.readStream(leadStreamId(leadId))).map(({ eventId, type }) => [eventId, type]);
+      expect(await ids(resumed)).toEqual(await ids(whole));
+    }
+    expect(await typesOf(resumed, 'crm:c')).toEqual(['LeadCaptured', 'LeadMerged']);
+    expect(await typesOf(resumed, 'crm:b')).toEqual([]);
+  },
+);

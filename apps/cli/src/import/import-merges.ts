@@ -1,0 +1,163 @@
+/**
+ * The import's one cross-lead check: a merge must name a live survivor, as the API demands
+ * (execute-lead-command.handler.ts: unknown survivor 404, merged away or erased 422). Every
+ * other fact is decided within its own lead; a merge alone reads another lead, which the
+ * file may hold in a later block, or another thread may decide.
+ *
+ * So the file's merges are judged here, over the whole plan and before any block is cut:
+ * in business-time order (then file and line), a merge into a lead the file captures
+ * earlier and has not merged away stands; one into a lead the file merged away before, or
+ * captures only later, refuses its lead whole like any bad row. A survivor the file does not
+ * capture (or refuses) must stand in the store: the writer checks that before it appends
+ * (`survivorRefusal`). Refusing a lead undoes its own merge and its capture, so the walk is
+ * repeated until no merge changes; a cycle a→b, b→a thus refuses b (b's survivor was merged
+ * away) and then a (its survivor b is no longer imported).
+ * The judgement depends on the whole file only, never on where a run resumed: a resumed
+ * import refuses exactly what an uninterrupted one does. Pure apart from the store check.
+ * It must never append anything or decide a fact of its own lead.
+ */
+import { initialLeadState } from '@tandem/domain';
+import type { EventStore } from '@tandem/event-store';
+import { readExistingLead } from './existing-lead';
+import type { ImportFact, RowRef } from './import-fact';
+import { parseImportCommand } from './import-commands';
+import type { PlannedLead, RefusedRow } from './import-plan';
+import { type DecisionInput, decideLeadFacts } from './lead-facts.decider';
+
+/** A merge whose survivor the file does not capture: the store must hold it, live. */
+export interface SurvivorInStore {
+  readonly intoLeadId: string;
+  /** The merge's row. */
+  readonly where: RowRef;
+  /** The survivor's own refused row, when the file names it but refuses it. */
+  readonly refusedInFile: RowRef | null;
+}
+
+export interface MergeJudgement {
+  /** Leads refused for a merge the API would refuse: the merge's row and the reason. */
+  readonly refusals: ReadonlyMap<string, RefusedRow>;
+  /** Leads whose merges name survivors that only the store can vouch for. */
+  readonly survivorsInStore: ReadonlyMap<string, readonly SurvivorInStore[]>;
+}
+
+interface Merge {
+  readonly leadId: string;
+  readonly intoLeadId: string;
+  readonly fact: ImportFact;
+  readonly at: number;
+}
+
+const isBefore = (a: RowRef, b: RowRef): number =>
+  a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1;
+
+/** The file's merges in business-time order, then by file and line. */
+function mergesOf(leads: readonly PlannedLead[]): Merge[] {
+  const merges: Merge[] = [];
+  for (const lead of leads) {
+    for (const fact of lead.facts) {
+      if (fact.type !== 'MergeLead') continue;
+      const parsed = parseImportCommand(fact.type, fact.data);
+      // A body that does not parse is refused by the decider, naming its row.
+      if (!parsed.ok || parsed.command.type !== 'MergeLead') continue;
+      const intoLeadId = parsed.command.data.intoLeadId;
+      if (intoLeadId === lead.leadId) continue; // the decider's: "merged into itself"
+      merges.push({ leadId: lead.leadId, intoLeadId, fact, at: Date.parse(fact.occurredAt) });
+    }
+  }
+  return merges.sort((a, b) => a.at - b.at || isBefore(a.fact.where, b.fact.where));
+}
+
+export function judgeMerges(
+  leads: readonly PlannedLead[],
+  decision: DecisionInput,
+): MergeJudgement {
+  const merges = mergesOf(leads);
+  const refusals = new Map<string, RefusedRow>();
+  if (merges.length === 0) return { refusals, survivorsInStore: new Map() };
+  const byId = new Map(leads.map((lead) => [lead.leadId, lead]));
+  // Whether a survivor's own facts stand as a new lead (decided once; survivors are few).
+  const standsAlone = new Map<string, boolean>();
+  const stands = (lead: PlannedLead): boolean => {
+    let ok = standsAlone.get(lead.leadId);
+    if (ok === undefined) {
+      ok = decideLeadFacts(lead, { state: initialLeadState(), accountId: null }, decision).ok;
+      standsAlone.set(lead.leadId, ok);
+    }
+    return ok;
+  };
+  for (;;) {
+    const refusalOf = (leadId: string): RowRef | null =>
+      byId.get(leadId)?.refusal ?? refusals.get(leadId) ?? null;
+    const survivorsInStore = new Map<string, SurvivorInStore[]>();
+    const mergedAt = new Map<string, number>();
+    const refused = new Map<string, RefusedRow>();
+    const refuse = (merge: Merge, reason: string) =>
+      refused.set(merge.leadId, {
+        ...merge.fact.where,
+        leadId: merge.leadId,
+        reason: `MergeLead: ${reason}`,
+      });
+    for (const merge of merges) {
+      const { leadId, intoLeadId } = merge;
+      // A lead refused whole merges nothing; a second merge of one lead is the decider's.
+      if (refusalOf(leadId) !== null || refused.has(leadId) || mergedAt.has(leadId)) continue;
+      if (mergedAt.has(intoLeadId)) {
+        refuse(
+          merge,
+          `lead ${intoLeadId} was itself merged into another lead: merge into the lead it was merged into`,
+        );
+        continue;
+      }
+      const survivor = byId.get(intoLeadId);
+      const capture = survivor?.facts.find((fact) => fact.type === 'CaptureLead');
+      const refusedInFile = refusalOf(intoLeadId) ?? refused.get(intoLeadId) ?? null;
+      if (survivor !== undefined && capture !== undefined && refusedInFile === null) {
+        if (stands(survivor)) {
+          if (Date.parse(capture.occurredAt) > merge.at) {
+            refuse(
+              merge,
+              `lead ${intoLeadId} does not exist at ${merge.fact.occurredAt}: the file captures it at ${capture.occurredAt}`,
+            );
+            continue;
+          }
+          mergedAt.set(leadId, merge.at);
+          continue;
+        }
+      }
+      // Not captured by this file (or refused here): the store must hold it, live.
+      const list = survivorsInStore.get(leadId) ?? [];
+      list.push({ intoLeadId, where: merge.fact.where, refusedInFile });
+      survivorsInStore.set(leadId, list);
+      mergedAt.set(leadId, merge.at);
+    }
+    if (refused.size === 0) return { refusals, survivorsInStore };
+    for (const [leadId, row] of refused) refusals.set(leadId, row);
+  }
+}
+
+/**
+ * The writer's half: each survivor only the store can vouch for must be there, neither merged
+ * away nor erased — the API's reasons, the merge's row. Null when every one stands.
+ */
+export async function survivorRefusal(
+  store: EventStore,
+  leadId: string,
+  survivors: readonly SurvivorInStore[],
+): Promise<RefusedRow | null> {
+  for (const { intoLeadId, where, refusedInFile } of survivors) {
+    const survivor = await readExistingLead(store, intoLeadId);
+    let reason: string | null = null;
+    if (survivor.revision === null) {
+      reason =
+        refusedInFile === null
+          ? `lead ${intoLeadId} does not exist`
+          : `lead ${intoLeadId} does not exist: its own rows are refused (${refusedInFile.file} line ${refusedInFile.line})`;
+    } else if (survivor.state.status === 'merged') {
+      reason = `lead ${intoLeadId} was itself merged into another lead: merge into the lead it was merged into`;
+    } else if (survivor.state.status === 'erased') {
+      reason = `lead ${intoLeadId} was erased: a lead cannot be merged into an erased lead`;
+    }
+    if (reason !== null) return { ...where, leadId, reason: `MergeLead: ${reason}` };
+  }
+  return null;
+}
