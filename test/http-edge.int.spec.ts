@@ -53,6 +53,34 @@ describe('with the default configuration', () => {
     await api?.close();
   });
 
+  it('answers a method a known path does not take with 405 and Allow, not 404', async () => {
+    const leads = await request(http)
+      .put('/leads')
+      .set(asRole('ops'))
+      .send(captureBody())
+      .expect(405);
+    expect(leads.headers.allow).toBe('POST');
+    expect(leads.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(leads.body).toMatchObject({ status: 405, code: 'method_not_allowed' });
+    const lead = '/leads/01890a5d-ac96-774b-bcce-b302099a8057';
+    expect(
+      (await request(http).patch(`${lead}/accept`).set(asRole('sales')).expect(405)).headers.allow,
+    ).toBe('POST');
+    expect(
+      (await request(http).post(`${lead}/timeline`).set(asRole('ops')).expect(405)).headers.allow,
+    ).toBe('GET, HEAD');
+    expect(
+      (await request(http).delete('/definitions').set(asRole('ops')).expect(405)).headers.allow,
+    ).toBe('GET, HEAD, POST');
+    expect(
+      (await request(http).put('/analytics/targets').set(asRole('ops')).expect(405)).headers.allow,
+    ).toBe('GET, HEAD');
+    // An unknown path is still a 404; the methods a path takes are still served.
+    await request(http).put('/no-such-route').set(asRole('ops')).expect(404);
+    await request(http).get('/definitions').set(asRole('ops')).expect(200);
+    await request(http).head('/health').set(asRole('ops')).expect(200);
+  });
+
   it('sends the security headers and no X-Powered-By, on answers and refusals alike', async () => {
     for (const response of [
       await request(http).get('/health').set(asRole('ops')).expect(200),
