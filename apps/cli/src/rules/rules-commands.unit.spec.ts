@@ -385,6 +385,29 @@ describe('tandem rules apply', () => {
 });
 
 describe('tandem rules publish', () => {
+  it('refuses what the API would refuse to publish, naming the field, before calling it', async () => {
+    const api = new FakeRulesApi({ 'POST /definitions': { version: 3 } });
+    const lines: string[] = [];
+    const repeated = JSON.stringify({
+      ...defaultFunnelDefinition,
+      version: 3,
+      sql: { criteria: ['budget', 'budget'], minimumMet: 1 },
+    });
+    expect(
+      await publishRules(
+        api,
+        'draft.json',
+        (line) => lines.push(line),
+        () => Promise.resolve(repeated),
+      ),
+    ).toBe(2);
+    expect(lines).toEqual([
+      'draft.json is not a valid funnel definition:',
+      '  sql.criteria: must not repeat a value',
+    ]);
+    expect(api.calls).toEqual([]);
+  });
+
   it('says that publishing puts nothing in force, and how to compare and switch', async () => {
     const api = new FakeRulesApi({ 'POST /definitions': { version: 3 } });
     const lines: string[] = [];

@@ -1,10 +1,11 @@
 /**
- * Reads a funnel definition draft from a file and validates it with the domain's
- * own parser, so a bad file is refused with every offending field named before
- * anything is sent. The API validates again: this is a courtesy, not the guard.
+ * Reads a funnel definition draft from a file and validates it as the dictionary's decider
+ * does before publishing (the schema and the publish-time checks: repeated codes, text length
+ * and storability, blank labels), so a bad file is refused with every offending field named
+ * before anything is sent. The API validates again: this is a courtesy, not the guard.
  */
 import { readFile } from 'node:fs/promises';
-import { InvalidDefinitionError, parseFunnelDefinition } from '@tandem/domain';
+import { InvalidDefinitionError, parseDefinitionToPublish } from '@tandem/domain';
 
 export type DraftOutcome = { readonly ok: true; readonly draft: unknown } | { readonly ok: false };
 
@@ -22,7 +23,7 @@ export async function readDraft(
     return { ok: false };
   }
   try {
-    parseFunnelDefinition(draft);
+    parseDefinitionToPublish(draft);
   } catch (error) {
     if (!(error instanceof InvalidDefinitionError)) throw error;
     print(`${file} is not a valid funnel definition:`);

@@ -27,7 +27,7 @@ import {
   sameRuleSet,
   type WhatIfReport,
 } from '@tandem/analytics';
-import { authorize, parseFunnelDefinition } from '@tandem/domain';
+import { authorize, parseDefinitionToPublish } from '@tandem/domain';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { ZodQueryPipe } from '../analytics/zod-query.pipe';
@@ -109,7 +109,8 @@ export class RulesOpsController {
       return replay;
     };
     if ('draft' in body) {
-      const draft = parseFunnelDefinition(body.draft);
+      // A what-if is of a draft that could be published: the same checks as publishing.
+      const draft = parseDefinitionToPublish(body.draft);
       const published = (await this.definitions.all()).find(
         (entry) => entry.version === draft.version,
       );

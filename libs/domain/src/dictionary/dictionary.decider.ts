@@ -4,13 +4,9 @@
  * I/O, no authorisation (who may issue a command is decided once, at the edge, by
  * access/permissions.ts). Refusals are typed domain errors.
  */
-import {
-  DefinitionVersionNotFoundError,
-  InvalidDefinitionError,
-  RuleViolationError,
-} from '../errors';
+import { DefinitionVersionNotFoundError, RuleViolationError } from '../errors';
 import { definitionHash } from '../rules/definition-hash';
-import { parseFunnelDefinition, publishingIssues } from '../rules/funnel-definition';
+import { parseDefinitionToPublish } from '../rules/funnel-definition';
 import type { DictionaryCommand } from './dictionary.commands';
 import { type DictionaryEvent, type DictionaryState, versionInForce } from './dictionary.state';
 
@@ -21,9 +17,7 @@ export function decideDictionary(
   switch (command.type) {
     case 'PublishFunnelDefinition': {
       // Validated in full first: every bad field is named, whatever the version says.
-      const definition = parseFunnelDefinition(command.data.draft);
-      const issues = publishingIssues(definition);
-      if (issues.length > 0) throw new InvalidDefinitionError(issues);
+      const definition = parseDefinitionToPublish(command.data.draft);
       const next = (state.published.at(-1)?.version ?? 0) + 1;
       if (definition.version !== next) {
         throw new RuleViolationError(

@@ -165,6 +165,16 @@ describe('the shared dictionary decider', () => {
     });
   });
 
+  describe('PublishFunnelDefinition: labels', () => {
+    it('refuses a label of spaces only, naming it', () => {
+      const [first, ...rest] = defaultFunnelDefinition.stages;
+      const draft = { ...v(2), stages: [{ ...first!, label: '   ' }, ...rest] };
+      given([published(1)])
+        .when(publish(draft))
+        .thenFails(InvalidDefinitionError, /stages\.0\.label: must not be blank/);
+    });
+  });
+
   describe('ActivateFunnelDefinition', () => {
     it('puts a published version in force and names the one it replaces', () => {
       given([published(1), activated(1, null), published(2)])

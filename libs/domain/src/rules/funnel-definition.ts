@@ -292,8 +292,9 @@ const DESCRIPTION_MAX = 4000;
  * versions already published, so it cannot tighten): every list of codes or values names each
  * once (a criterion listed twice would count towards sql.minimumMet once, so that minimum
  * could never be met), all its text is storable (a NUL or a lone surrogate would fail the
- * append without naming the field) and none of it longer than DEFINITION_TEXT_MAX (labels are
- * display text, copied into every later version; a 500,000-character one was published).
+ * append without naming the field), none of it longer than DEFINITION_TEXT_MAX (labels are
+ * display text, copied into every later version; a 500,000-character one was published), and
+ * no label blank (spaces only).
  * Each issue names its field.
  */
 export function publishingIssues(
@@ -322,6 +323,9 @@ export function publishingIssues(
         path.length === 1 && path[0] === 'description' ? DESCRIPTION_MAX : DEFINITION_TEXT_MAX;
       if (value.length > max)
         issues.push({ path: issuePath(path), message: `must be at most ${max} characters` });
+      // The schema asks a label for one character at least; a label of spaces shows nothing.
+      if (path.at(-1) === 'label' && value.trim() === '')
+        issues.push({ path: issuePath(path), message: 'must not be blank' });
     } else if (Array.isArray(value)) {
       value.forEach((item, index) => visit(item, [...path, index]));
     } else if (typeof value === 'object' && value !== null) {
@@ -330,6 +334,18 @@ export function publishingIssues(
   };
   visit(definition, []);
   return issues;
+}
+
+/**
+ * Validates a draft to be published: the schema, then publishingIssues. Throws
+ * InvalidDefinitionError naming every offending field. What the dictionary's decider applies,
+ * and what `tandem rules publish` checks before it sends anything.
+ */
+export function parseDefinitionToPublish(draft: unknown): FunnelDefinition {
+  const definition = parseFunnelDefinition(draft);
+  const issues = publishingIssues(definition);
+  if (issues.length > 0) throw new InvalidDefinitionError(issues);
+  return definition;
 }
 
 /** Validates a draft; throws InvalidDefinitionError naming every offending field. */
