@@ -16,6 +16,7 @@ import {
   evolveLead,
   type FunnelDefinition,
   type LeadCommand,
+  leadCommandsInLifecycleOrder,
   type LeadState,
 } from '@tandem/domain';
 import { envelopesFor, type EventToAppend } from '@tandem/event-store';
@@ -51,24 +52,7 @@ export type LeadDecision =
  * the first touchpoint, or the hand-off and the acceptance, with the same time, and
  * the order of the rows must not decide (a re-export may list them the other way).
  */
-const lifecycleRank: readonly string[] = [
-  'CaptureLead',
-  'RecordTouchpoint',
-  'ProfileLead',
-  'QualifyLeadAsMql',
-  'HandLeadToSales',
-  'HandLeadToSalesDirectly',
-  'AcceptLead',
-  'RejectLead',
-  'QualifyLeadAsSql',
-  'OpenOpportunity',
-  'ChangeOpportunityStage',
-  'WinDeal',
-  'LoseDeal',
-  'RecycleLead',
-  'MergeLead',
-  'EraseLead',
-];
+const lifecycleRank: readonly string[] = leadCommandsInLifecycleOrder;
 const rankOf = (type: string) => {
   const rank = lifecycleRank.indexOf(type);
   return rank < 0 ? lifecycleRank.length : rank;

@@ -85,3 +85,34 @@ export type LeadCommand =
   | EraseLead;
 
 export type LeadCommandType = LeadCommand['type'];
+
+/**
+ * Every lead command in the order a lead's lifecycle takes them: capture, nurture, the stage
+ * moves from MQL to recycling, then the administrative merge and erasure. The moves are
+ * `lifecycleMoves` (dated no earlier than the last one, lead.decider.ts); the import orders a
+ * lead's facts of one instant by it.
+ */
+export const leadCommandsInLifecycleOrder = [
+  'CaptureLead',
+  'RecordTouchpoint',
+  'ProfileLead',
+  'QualifyLeadAsMql',
+  'HandLeadToSales',
+  'HandLeadToSalesDirectly',
+  'AcceptLead',
+  'RejectLead',
+  'QualifyLeadAsSql',
+  'OpenOpportunity',
+  'ChangeOpportunityStage',
+  'WinDeal',
+  'LoseDeal',
+  'RecycleLead',
+  'MergeLead',
+  'EraseLead',
+] as const satisfies readonly LeadCommandType[];
+
+/** The commands that move a lead along its stages: from the MQL decision to recycling. */
+export const lifecycleMoves: readonly LeadCommandType[] = leadCommandsInLifecycleOrder.slice(
+  leadCommandsInLifecycleOrder.indexOf('QualifyLeadAsMql'),
+  leadCommandsInLifecycleOrder.indexOf('RecycleLead') + 1,
+);

@@ -10,7 +10,7 @@ import {
   lifecycleStatuses,
 } from '../rules/funnel-definition';
 import { evaluateMql, slaDueAt } from '../rules/scoring';
-import type { LeadCommand } from './lead.commands';
+import { type LeadCommand, lifecycleMoves } from './lead.commands';
 import type { LeadEvent, LeadHandedToSales } from './lead.events';
 import type { LeadState } from './lead.state';
 
@@ -109,19 +109,7 @@ function requireOwner(state: LeadState, command: LeadCommand['type']): string {
  * reported late, dated before the lead's last stage change; merge and erasure are
  * administrative and keep the time they are recorded at.
  */
-const lifecycleCommands: ReadonlySet<LeadCommand['type']> = new Set<LeadCommand['type']>([
-  'QualifyLeadAsMql',
-  'HandLeadToSales',
-  'HandLeadToSalesDirectly',
-  'AcceptLead',
-  'RejectLead',
-  'QualifyLeadAsSql',
-  'OpenOpportunity',
-  'ChangeOpportunityStage',
-  'WinDeal',
-  'LoseDeal',
-  'RecycleLead',
-]);
+const lifecycleCommands: ReadonlySet<LeadCommand['type']> = new Set(lifecycleMoves);
 
 /**
  * A lifecycle fact cannot be dated before the one it follows: an acceptance before the
