@@ -12,7 +12,7 @@ import { AppModule } from './app.module';
 import { authenticateRequests } from './auth/authentication.middleware';
 import { RequestAuthenticator } from './auth/request-authenticator';
 import { authorisedActorOf } from './auth/verified-identity';
-import { answerEdgeErrors, answerWrongMethods, limitBodies, protectEdge } from './http/http-edge';
+import { answerEdgeErrors, limitBodies, protectEdge } from './http/http-edge';
 import { createOpenApiDocument } from './http/openapi-document';
 import { ApiMetrics } from './observability/api-metrics';
 import { observeRequests } from './observability/request-observability';
@@ -39,8 +39,6 @@ export async function createFunnelApi(config: TandemConfig): Promise<INestApplic
   limitBodies(app, config.http);
   // Before routing, so the write rate limit counts per verified caller (the guard then decides).
   app.use(authenticateRequests(app.get(RequestAuthenticator)));
-  // A known path asked with a method it does not take: 405 with Allow, not 404.
-  app.use(answerWrongMethods(app));
   // Errors of the middleware above, as problem details (Nest's routes have the exception filter).
   app.use(answerEdgeErrors);
   app.enableShutdownHooks();
