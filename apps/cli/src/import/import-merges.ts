@@ -16,7 +16,7 @@
  * import refuses exactly what an uninterrupted one does. Pure apart from the store check.
  * It must never append anything or decide a fact of its own lead.
  */
-import { initialLeadState } from '@tandem/domain';
+import { initialLeadState, mergeSurvivorRefusal } from '@tandem/domain';
 import type { EventStore } from '@tandem/event-store';
 import { readExistingLead } from './existing-lead';
 import type { ImportFact, RowRef } from './import-fact';
@@ -102,10 +102,7 @@ export function judgeMerges(
       // A lead refused whole merges nothing; a second merge of one lead is the decider's.
       if (refusalOf(leadId) !== null || refused.has(leadId) || mergedAt.has(leadId)) continue;
       if (mergedAt.has(intoLeadId)) {
-        refuse(
-          merge,
-          `lead ${intoLeadId} was itself merged into another lead: merge into the lead it was merged into`,
-        );
+        refuse(merge, mergeSurvivorRefusal(intoLeadId, 'merged')!);
         continue;
       }
       const survivor = byId.get(intoLeadId);
@@ -146,17 +143,12 @@ export async function survivorRefusal(
 ): Promise<RefusedRow | null> {
   for (const { intoLeadId, where, refusedInFile } of survivors) {
     const survivor = await readExistingLead(store, intoLeadId);
-    let reason: string | null = null;
-    if (survivor.revision === null) {
-      reason =
-        refusedInFile === null
+    const reason =
+      survivor.revision !== null
+        ? mergeSurvivorRefusal(intoLeadId, survivor.state.status)
+        : refusedInFile === null
           ? `lead ${intoLeadId} does not exist`
           : `lead ${intoLeadId} does not exist: its own rows are refused (${refusedInFile.file} line ${refusedInFile.line})`;
-    } else if (survivor.state.status === 'merged') {
-      reason = `lead ${intoLeadId} was itself merged into another lead: merge into the lead it was merged into`;
-    } else if (survivor.state.status === 'erased') {
-      reason = `lead ${intoLeadId} was erased: a lead cannot be merged into an erased lead`;
-    }
     if (reason !== null) return { ...where, leadId, reason: `MergeLead: ${reason}` };
   }
   return null;

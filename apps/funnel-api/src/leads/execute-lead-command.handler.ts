@@ -22,6 +22,7 @@ import {
   LeadNotFoundError,
   RuleViolationError,
   leadStreamId,
+  mergeSurvivorRefusal,
 } from '@tandem/domain';
 import { type EventStore, WrongExpectedRevisionError, writeEvents } from '@tandem/event-store';
 import type { Logger } from 'pino';
@@ -178,15 +179,7 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
   private async requireSurvivor(leadId: string): Promise<void> {
     const survivor = await this.leads.load(leadId);
     if (survivor.revision === null) throw new LeadNotFoundError(leadId);
-    if (survivor.state.status === 'merged') {
-      throw new RuleViolationError(
-        `lead ${leadId} was itself merged into another lead: merge into the lead it was merged into`,
-      );
-    }
-    if (survivor.state.status === 'erased') {
-      throw new RuleViolationError(
-        `lead ${leadId} was erased: a lead cannot be merged into an erased lead`,
-      );
-    }
+    const refusal = mergeSurvivorRefusal(leadId, survivor.state.status);
+    if (refusal !== null) throw new RuleViolationError(refusal);
   }
 }

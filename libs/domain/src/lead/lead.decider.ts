@@ -12,7 +12,7 @@ import {
 import { evaluateMql, slaDueAt } from '../rules/scoring';
 import { type LeadCommand, lifecycleMoves } from './lead.commands';
 import type { LeadEvent, LeadHandedToSales } from './lead.events';
-import type { LeadState } from './lead.state';
+import type { LeadState, LeadStatus } from './lead.state';
 
 export interface DecisionContext {
   readonly leadId: string;
@@ -371,4 +371,20 @@ export function decideLead(
     case 'EraseLead':
       return [{ type: 'LeadErased', data: { reason: command.data.reason } }];
   }
+}
+
+/**
+ * Why a lead cannot be merged into `intoLeadId`, whose status is `status`, or null when it
+ * can: a merge must point the duplicate at a live lead, and one merged away or erased accepts
+ * nothing (A into B after B into A would leave no survivor). The API (a 422) and the import
+ * (a refused row) give the same reason. A survivor never captured is the caller's to say.
+ */
+export function mergeSurvivorRefusal(intoLeadId: string, status: LeadStatus): string | null {
+  if (status === 'merged') {
+    return `lead ${intoLeadId} was itself merged into another lead: merge into the lead it was merged into`;
+  }
+  if (status === 'erased') {
+    return `lead ${intoLeadId} was erased: a lead cannot be merged into an erased lead`;
+  }
+  return null;
 }
