@@ -163,6 +163,30 @@ describe('the shared dictionary decider', () => {
           { type: 'FunnelDefinitionPublished', data: { version: 2, definition: atTheBound } },
         ]);
     });
+    it('refuses a list past 1,000 entries, naming it; 1,000 is published', () => {
+      const industries = (count: number) =>
+        Array.from({ length: count }, (_, index) => `industry ${index}`);
+      given([published(1)])
+        .when(
+          publish({
+            ...v(2),
+            icp: { ...defaultFunnelDefinition.icp, industries: industries(1001) },
+          }),
+        )
+        .thenFails(
+          InvalidDefinitionError,
+          /icp\.industries: must list at most 1000 entries \(has 1001\)/,
+        );
+      const atTheBound = {
+        ...v(2),
+        icp: { ...defaultFunnelDefinition.icp, industries: industries(1000) },
+      };
+      given([published(1)])
+        .when(publish(atTheBound))
+        .then([
+          { type: 'FunnelDefinitionPublished', data: { version: 2, definition: atTheBound } },
+        ]);
+    });
   });
 
   describe('PublishFunnelDefinition: labels', () => {

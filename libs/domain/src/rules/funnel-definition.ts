@@ -286,6 +286,13 @@ export function issuePath(path: readonly PropertyKey[]): string {
  */
 export const DEFINITION_TEXT_MAX = 500;
 const DESCRIPTION_MAX = 4000;
+/**
+ * The most entries a definition's list may publish (ICP values, reasons, criteria, stages of
+ * an opportunity, attribution channels…). Each list is compiled into the rules' SQL and shown
+ * to both teams: a few hundred is a large real dictionary (ISO 3166 has 249 countries), while a
+ * body of 100,000 industries would be accepted by the body limit and slow every rules pass.
+ */
+export const DEFINITION_LIST_MAX = 1000;
 
 /**
  * What a definition must also be to be published, beyond its schema (which also decodes the
@@ -293,8 +300,8 @@ const DESCRIPTION_MAX = 4000;
  * once (a criterion listed twice would count towards sql.minimumMet once, so that minimum
  * could never be met), all its text is storable (a NUL or a lone surrogate would fail the
  * append without naming the field), none of it longer than DEFINITION_TEXT_MAX (labels are
- * display text, copied into every later version; a 500,000-character one was published), and
- * no label blank (spaces only).
+ * display text, copied into every later version; a 500,000-character one was published), no
+ * list longer than DEFINITION_LIST_MAX entries, and no label blank (spaces only).
  * Each issue names its field.
  */
 export function publishingIssues(
@@ -327,7 +334,12 @@ export function publishingIssues(
       if (path.at(-1) === 'label' && value.trim() === '')
         issues.push({ path: issuePath(path), message: 'must not be blank' });
     } else if (Array.isArray(value)) {
-      value.forEach((item, index) => visit(item, [...path, index]));
+      if (value.length > DEFINITION_LIST_MAX)
+        issues.push({
+          path: issuePath(path),
+          message: `must list at most ${DEFINITION_LIST_MAX} entries (has ${value.length})`,
+        });
+      else value.forEach((item, index) => visit(item, [...path, index]));
     } else if (typeof value === 'object' && value !== null) {
       for (const [key, item] of Object.entries(value)) visit(item, [...path, key]);
     }
