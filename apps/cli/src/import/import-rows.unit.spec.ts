@@ -10,6 +10,7 @@ import type { ImportFact } from './import-fact';
 import { importEventId } from './import-event-id';
 import { planImport } from './import-plan';
 import { decideLeadFacts } from './lead-facts.decider';
+import { time } from './presets/csv-rows';
 
 const where = { file: 'f.jsonl', line: 7 };
 const line = (fields: Record<string, unknown>) => JSON.stringify(fields);
@@ -54,6 +55,36 @@ describe('parseCanonicalLine', () => {
     const row = parseCanonicalLine(text, where);
     expect(row).toMatchObject({ ok: false, where, leadId });
     expect(row.ok ? '' : row.reason).toMatch(reason);
+  });
+});
+
+describe("time (a CSV export's time cell)", () => {
+  it.each([
+    ['2025-01-06 09:12', '2025-01-06T09:12:00.000Z'],
+    ['2025-01-06', '2025-01-06T00:00:00.000Z'],
+    ['2025-01-06T09:12:00Z', '2025-01-06T09:12:00.000Z'],
+    ['2025-01-06T09:12:00.000+0000', '2025-01-06T09:12:00.000Z'],
+    ['2025-01-06 09:12:30.5 +01:00', '2025-01-06T08:12:30.500Z'],
+    ['2025-01-06T09:12-05', '2025-01-06T14:12:00.000Z'],
+    ['2024-02-29 10:00', '2024-02-29T10:00:00.000Z'],
+  ])('reads %s as %s', (cell, iso) => {
+    expect(time(cell)).toBe(iso);
+  });
+
+  it.each([
+    '2025-02-30',
+    '2025-02-29 10:00',
+    '2025-01-06 24:00',
+    '01/06/2025',
+    'Jan 6 2025',
+    '6',
+    '0',
+    '45658',
+    '1.5',
+    '2025-1-6',
+    '2025-01-06T09:12:00+25:00',
+  ])('refuses %s rather than guess a day', (cell) => {
+    expect(time(cell)).toBeNull();
   });
 });
 

@@ -462,6 +462,55 @@ describe.each(kinds)('import into $name', (kind) => {
     },
   );
 
+  maybe('a CSV date it cannot read refuses its lead, never a guessed day', async () => {
+    const mapping = path.join(MAPPED, 'mapping.json');
+    const csv = (await readFile(path.join(MAPPED, 'leads.csv'), 'utf8'))
+      .replace('2025-02-15 12:00', '2025-02-30 12:00') // no such day: Date.parse says March 2
+      .replace('2025-01-12 10:00', '12/01/2025 10:00'); // December or January?
+    const odd = path.join(dir, 'leads.csv');
+    await writeFile(odd, csv);
+    const outcome = await importFile(store, odd, (file) => readMappedCsv([file], mapping));
+    expect(outcome).toMatchObject({ importedLeads: 1, refusedLeads: 2 });
+    expect(outcome.refused).toEqual([
+      {
+        file: odd,
+        line: 3,
+        leadId: 'pipedrive:302',
+        reason: 'Rejected at: "12/01/2025 10:00" is not a date',
+      },
+      {
+        file: odd,
+        line: 4,
+        leadId: 'pipedrive:303',
+        reason: 'Created: "2025-02-30 12:00" is not a date',
+      },
+    ]);
+    expect(await typesOf(store, 'pipedrive:303')).toEqual([]);
+
+    // A preset's optional date (an MQL, a close) cannot be left out either: without its MQL a
+    // HubSpot contact would be imported as sales-sourced.
+    await writeFile(
+      path.join(dir, 'contacts.csv'),
+      (await readFile(path.join(HUBSPOT, 'contacts.csv'), 'utf8')).replace(
+        '2025-01-08 11:05',
+        '08/01/2025 11:05',
+      ),
+    );
+    await writeFile(path.join(dir, 'deals.csv'), await readFile(path.join(HUBSPOT, 'deals.csv')));
+    const hubspot = await importFile(store, dir, () =>
+      readHubspotExport(['contacts.csv', 'deals.csv'].map((name) => path.join(dir, name))),
+    );
+    expect(hubspot.refused).toEqual([
+      {
+        file: path.join(dir, 'contacts.csv'),
+        line: 2,
+        leadId: 'hubspot:2001',
+        reason: 'hs_lifecyclestage_marketingqualifiedlead_date "08/01/2025 11:05" is not a date',
+      },
+    ]);
+    expect(await typesOf(store, 'hubspot:2001')).toEqual([]);
+  });
+
   maybe('a SIGKILL mid-import, then a re-run, leaves what a clean import leaves', async () => {
     const file = path.join(dir, 'history.jsonl');
     await writeCanonicalHistory(file, 12_000);

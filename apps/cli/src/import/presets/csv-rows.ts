@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
 
 export type Row = Readonly<Record<string, string>>;
 
@@ -17,14 +18,40 @@ export interface CsvFile {
   readonly hash: string;
 }
 
-/** `2025-01-06 09:12`, `2025-01-06T09:12:00Z` … → ISO-8601 (UTC when no zone is given). */
+/**
+ * A CSV export's time cell as ISO-8601 in UTC, or null when the cell is empty or is not such
+ * a time. Read strictly: `YYYY-MM-DD`, then optionally `T` or one space and `HH:MM`, optional
+ * `:SS` and fraction, and an optional zone (`Z`, `±HH:MM`, `±HHMM`, `±HH`); no zone is UTC, a
+ * date alone is its midnight. A day the month does not have (`2025-02-30`), an hour past 23, a
+ * locale's `01/06/2025` (January or June?), a spreadsheet serial number (`45658`) or a bare
+ * `6` are not dates: JavaScript's lenient Date.parse would read them as some other day, and an
+ * import must refuse what it cannot read rather than store a guess.
+ */
 export function time(value: string | undefined): string | null {
-  const raw = (value ?? '').trim();
-  if (raw === '') return null;
-  const iso = raw.replace(' ', 'T');
-  const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(iso) ? iso : `${iso}Z`;
-  const ms = Date.parse(zoned);
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+  const match = EXPORT_TIME.exec((value ?? '').trim());
+  if (match === null) return null;
+  const [, date, hoursMinutes = '00:00', seconds = ':00', zone = 'Z'] = match;
+  const iso = `${date}T${hoursMinutes}${seconds}${isoZone(zone)}`;
+  return isoDateTime.safeParse(iso).success ? new Date(Date.parse(iso)).toISOString() : null;
+}
+
+const EXPORT_TIME =
+  /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(:\d{2}(?:\.\d{1,9})?)? ?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+/** The calendar and clock check the canonical format's business time makes (value-bounds.ts). */
+const isoDateTime = z.iso.datetime({ offset: true });
+
+/** `Z`, `+01`, `+0100` → `Z`, `+01:00`, `+01:00`. */
+const isoZone = (zone: string): string =>
+  zone === 'Z' ? zone : `${zone.slice(0, 3)}:${zone.slice(3).replace(':', '') || '00'}`;
+
+/**
+ * The first of `columns` holding something that is not a time, as a refusal reason; null when
+ * every one is a time or empty. A date a preset cannot read refuses the lead: leaving the fact
+ * out would import another history (an MQL dropped makes a lead sales-sourced).
+ */
+export function unreadableTime(row: Row, columns: readonly string[]): string | null {
+  const column = columns.find((name) => text(row[name]) !== null && time(row[name]) === null);
+  return column === undefined ? null : `${column} ${JSON.stringify(row[column])} is not a date`;
 }
 
 export const text = (value: string | undefined): string | null => {

@@ -23,7 +23,7 @@ import { createHash } from 'node:crypto';
 import type { LeadCommandType } from '@tandem/domain';
 import { UsageError } from '../../usage-error';
 import type { ImportFact, ImportSource, RowRef, SourceRow } from '../import-fact';
-import { readCsv, type Row, text, time } from './csv-rows';
+import { readCsv, type Row, text, time, unreadableTime } from './csv-rows';
 
 const industries: Record<string, string> = {
   COMPUTER_SOFTWARE: 'software',
@@ -164,6 +164,15 @@ function contactFacts(
     refuse(where, `createdate ${JSON.stringify(row.createdate ?? '')} is not a date`);
     return out;
   }
+  const unreadable = unreadableTime(row, [
+    'hs_lifecyclestage_marketingqualifiedlead_date',
+    'hs_lifecyclestage_salesqualifiedlead_date',
+    'hs_lifecyclestage_opportunity_date',
+  ]);
+  if (unreadable !== null) {
+    refuse(where, unreadable);
+    return out;
+  }
   const size = Number(row.numemployees);
   const industry = text(row.industry);
   fact('CaptureLead', where, created, {
@@ -238,6 +247,8 @@ function dealFacts(
   const created = time(row.createdate);
   if (created === null)
     return refuse(where, `deal createdate ${JSON.stringify(row.createdate ?? '')} is not a date`);
+  const unreadable = unreadableTime(row, ['closedate']);
+  if (unreadable !== null) return refuse(where, `deal ${unreadable}`);
   const closed = stage === 'closedwon' || stage === 'closedlost';
   const openStage = closed ? 'discovery' : openStages[stage];
   if (openStage === undefined)

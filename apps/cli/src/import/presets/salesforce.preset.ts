@@ -282,6 +282,13 @@ function opportunityFacts(
     currency: text(row.CurrencyIsoCode) ?? 'EUR',
   });
   for (const change of changes) {
+    if (change.at === null) {
+      refuse(
+        change.where,
+        `CreatedDate ${JSON.stringify(change.row.CreatedDate ?? '')} is not a date`,
+      );
+      return;
+    }
     const name = (text(change.row.StageName) ?? '').toLowerCase();
     if (name === 'closed won') {
       fact('WinDeal', change.where, change.at, { amount: Number(change.row.Amount) || null });
