@@ -3,16 +3,15 @@
  * per line — `{ "leadId", "type", "occurredAt", "data", "accountId"? }` where
  * `type` is a lead command name and `data` its body as the API takes it. Blank
  * lines and lines starting with `//` are skipped. This module reads and shapes
- * lines only; whether a fact may happen is decided later, per lead.
+ * lines only (UTF-8, utf8-text.ts); whether a fact may happen is decided later, per lead.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { commandTimeSchema } from '@tandem/contracts';
 import { parseLeadId } from '@tandem/domain';
 import { z } from 'zod';
 import { importableCommandTypes } from './import-commands';
 import type { ImportFact, ImportSource, RowRef, SourceRow } from './import-fact';
+import { utf8Lines } from './utf8-text';
 
 const lineSchema = z.object({
   leadId: z.string(),
@@ -25,11 +24,9 @@ const lineSchema = z.object({
 /** Reads a canonical JSONL file; a line that is not a fact becomes a refused row. */
 export async function readCanonicalJsonl(file: string): Promise<ImportSource> {
   const hash = createHash('sha256');
-  const stream = createReadStream(file);
-  stream.on('data', (chunk) => hash.update(chunk));
   const rows: SourceRow[] = [];
   let line = 0;
-  for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
+  for await (const text of utf8Lines(file, (chunk) => hash.update(chunk))) {
     line += 1;
     const trimmed = text.trim();
     if (trimmed === '' || trimmed.startsWith('//')) continue;

@@ -511,6 +511,31 @@ describe.each(kinds)('import into $name', (kind) => {
     expect(await typesOf(store, 'hubspot:2001')).toEqual([]);
   });
 
+  maybe('a file that is not UTF-8 is refused whole, naming its first bad line', async () => {
+    // José as Latin-1 (0xE9): Node's decoder would make it "Jos\uFFFD" and store that.
+    const latin1 = (text: string) => Buffer.from(text, 'latin1');
+    const lines = (await readFile(SAMPLE, 'utf8')).split('\n');
+    const jsonl = path.join(dir, 'latin1.jsonl');
+    await writeFile(
+      jsonl,
+      Buffer.concat([
+        Buffer.from(`${lines.slice(1, 3).join('\r\n')}\r\n`),
+        latin1(`${lines[0]?.replace('Giulia Rossi', 'José Álvarez') ?? ''}\n`),
+      ]),
+    );
+    await expect(importFile(store, jsonl)).rejects.toThrow(
+      `${jsonl}: line 3 is not UTF-8 text (a Latin-1 or Windows-1252 export?): save the file as UTF-8 and import it again`,
+    );
+
+    const csv = path.join(dir, 'leads.csv');
+    const sample = await readFile(path.join(MAPPED, 'leads.csv'), 'utf8');
+    await writeFile(csv, latin1(sample.replace('Sam Carter', 'Sam Carté')));
+    await expect(
+      importFile(store, csv, (file) => readMappedCsv([file], path.join(MAPPED, 'mapping.json'))),
+    ).rejects.toThrow(`${csv}: line 4 is not UTF-8 text`);
+    expect(await store.headPosition()).toBeNull();
+  });
+
   maybe('a SIGKILL mid-import, then a re-run, leaves what a clean import leaves', async () => {
     const file = path.join(dir, 'history.jsonl');
     await writeCanonicalHistory(file, 12_000);

@@ -2,12 +2,13 @@
  * CSV exports as the presets read them: records keyed by header, each with the line it
  * ends on (for refusals), a content hash (for the import's checkpoint), and the two
  * value readers every preset needs. csv-parse does the parsing (quotes, embedded
- * commas and newlines, a BOM).
+ * commas and newlines, a BOM); the bytes must be UTF-8 (or UTF-16LE with its BOM).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
+import { assertUtf8 } from '../utf8-text';
 
 export type Row = Readonly<Record<string, string>>;
 
@@ -61,6 +62,7 @@ export const text = (value: string | undefined): string | null => {
 
 export async function readCsv(file: string): Promise<CsvFile> {
   const bytes = await readFile(file);
+  if (!startsWithUtf16Bom(bytes)) assertUtf8(file, bytes);
   // With `info`, csv-parse yields { record, info } per row; its typings do not say so.
   const parsed: unknown = parse(bytes, {
     columns: true,
@@ -77,3 +79,6 @@ export async function readCsv(file: string): Promise<CsvFile> {
     hash: createHash('sha256').update(bytes).digest('hex'),
   };
 }
+
+/** csv-parse reads a UTF-16LE file by its byte order mark (Excel's "Unicode text"). */
+const startsWithUtf16Bom = (bytes: Uint8Array): boolean => bytes[0] === 0xff && bytes[1] === 0xfe;
