@@ -536,6 +536,20 @@ describe.each(kinds)('import into $name', (kind) => {
     expect(await store.headPosition()).toBeNull();
   });
 
+  maybe('a CSV header naming a column twice is refused, not read as one of the two', async () => {
+    // Two "Email" columns (work, then private): a row keyed by header kept only the last.
+    const sample = (await readFile(path.join(MAPPED, 'leads.csv'), 'utf8')).split('\n');
+    const twice = sample.map((row, at) =>
+      row === '' ? row : `${row},${at === 0 ? 'Email' : `private${at}@mail.example`}`,
+    );
+    const csv = path.join(dir, 'leads.csv');
+    await writeFile(csv, twice.join('\n'));
+    await expect(
+      importFile(store, csv, (file) => readMappedCsv([file], path.join(MAPPED, 'mapping.json'))),
+    ).rejects.toThrow(`${csv}: the header names column "Email" twice; rename or remove one`);
+    expect(await store.headPosition()).toBeNull();
+  });
+
   maybe('a SIGKILL mid-import, then a re-run, leaves what a clean import leaves', async () => {
     const file = path.join(dir, 'history.jsonl');
     await writeCanonicalHistory(file, 12_000);

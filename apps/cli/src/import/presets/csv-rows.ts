@@ -2,12 +2,14 @@
  * CSV exports as the presets read them: records keyed by header, each with the line it
  * ends on (for refusals), a content hash (for the import's checkpoint), and the two
  * value readers every preset needs. csv-parse does the parsing (quotes, embedded
- * commas and newlines, a BOM); the bytes must be UTF-8 (or UTF-16LE with its BOM).
+ * commas and newlines, a BOM); the bytes must be UTF-8 (or UTF-16LE with its BOM) and the
+ * header must name each column once.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
+import { UsageError } from '../../usage-error';
 import { assertUtf8 } from '../utf8-text';
 
 export type Row = Readonly<Record<string, string>>;
@@ -65,7 +67,7 @@ export async function readCsv(file: string): Promise<CsvFile> {
   if (!startsWithUtf16Bom(bytes)) assertUtf8(file, bytes);
   // With `info`, csv-parse yields { record, info } per row; its typings do not say so.
   const parsed: unknown = parse(bytes, {
-    columns: true,
+    columns: (names: string[]) => uniqueHeader(file, names),
     skip_empty_lines: true,
     bom: true,
     info: true,
@@ -82,3 +84,19 @@ export async function readCsv(file: string): Promise<CsvFile> {
 
 /** csv-parse reads a UTF-16LE file by its byte order mark (Excel's "Unicode text"). */
 const startsWithUtf16Bom = (bytes: Uint8Array): boolean => bytes[0] === 0xff && bytes[1] === 0xfe;
+
+/**
+ * A header naming a column twice is refused: a row keyed by header keeps one of the two
+ * cells (csv-parse keeps the last) and drops the other without a word, so which value is
+ * imported would depend on the column order, not on what the file means.
+ */
+function uniqueHeader(file: string, names: readonly string[]): string[] {
+  // Unnamed columns (a spreadsheet's trailing empty ones) hold nothing a preset reads.
+  const twice = names.find((name, at) => name !== '' && names.indexOf(name) !== at);
+  if (twice !== undefined) {
+    throw new UsageError(
+      `${file}: the header names column ${JSON.stringify(twice)} twice; rename or remove one`,
+    );
+  }
+  return [...names];
+}
