@@ -278,6 +278,10 @@ describe('a bad query is a 400 naming the parameter', () => {
       'capturedTo',
     ],
     ['/analytics/alignment?asOf=yesterday', 'asOf'],
+    // Days the month lacks and hour 24: Date.parse would roll them over to another day.
+    ['/analytics/marketing?capturedFrom=2025-02-30T00:00:00Z', 'capturedFrom'],
+    ['/analytics/funnel?capturedTo=2025-04-31T10:00Z', 'capturedTo'],
+    ['/analytics/alignment?asOf=2025-01-06T24:00:00%2B01:00', 'asOf'],
     ['/analytics/marketing?chanel=web', 'chanel'],
     ['/analytics/funnel?channel=web', 'channel'],
     ['/analytics/targets?capturedFrom=2024-01-01T00:00:00Z', 'capturedFrom'],

@@ -18,9 +18,20 @@ const EARLIEST = Date.UTC(1900, 0, 1);
 const AFTER_LATEST = Date.UTC(2300, 0, 1);
 
 export function isTimestampWithZone(value: string): boolean {
-  if (!isoWithZone.test(value)) return false;
+  if (!isoWithZone.test(value) || !isRealDayAndHour(value)) return false;
   const time = Date.parse(value);
   return !Number.isNaN(time) && time >= EARLIEST && time < AFTER_LATEST;
+}
+
+/**
+ * Date.parse refuses a month 13 or a minute 60 but rolls a day the month lacks (2025-02-30,
+ * 2025-04-31) and hour 24 over to the next day: a query would silently count another window.
+ */
+function isRealDayAndHour(value: string): boolean {
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7)); // 1-12: Date.parse refuses other months
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return Number(value.slice(8, 10)) <= daysInMonth && Number(value.slice(11, 13)) <= 23;
 }
 
 export const timestamp = (description: string) =>
