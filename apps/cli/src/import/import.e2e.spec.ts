@@ -511,6 +511,61 @@ describe.each(kinds)('import into $name', (kind) => {
     expect(await typesOf(store, 'hubspot:2001')).toEqual([]);
   });
 
+  maybe('a CSV number or yes/no cell it cannot read refuses its lead, never a guess', async () => {
+    // Number() reads hex and exponents and gives NaN for a thousands separator, which the
+    // presets then left out; /true|yes|1/ read every other word, "ja" included, as false.
+    const mapping = path.join(dir, 'mapping.json');
+    const sampleMapping = await readFile(path.join(MAPPED, 'mapping.json'), 'utf8');
+    await writeFile(
+      mapping,
+      sampleMapping.replace('"value": false', '"column": "Consent", "boolean": true'),
+    );
+    const rows = (await readFile(path.join(MAPPED, 'leads.csv'), 'utf8')).split('\n');
+    const consent = ['Consent', 'yes', 'NO', 'ja'];
+    const csv = path.join(dir, 'leads.csv');
+    await writeFile(
+      csv,
+      rows
+        .map((row, at) => (row === '' ? row : `${row},${consent[at] ?? ''}`))
+        .join('\n')
+        .replace(',420,', ',0x1A4,'),
+    );
+    const outcome = await importFile(store, csv, (file) => readMappedCsv([file], mapping));
+    expect(outcome.refused).toEqual([
+      {
+        file: csv,
+        line: 2,
+        leadId: 'pipedrive:301',
+        reason: 'CaptureLead.company.size: Employees "0x1A4" is not a number',
+      },
+      {
+        file: csv,
+        line: 4,
+        leadId: 'pipedrive:303',
+        reason: 'CaptureLead.consent.marketing: Consent "ja" is not a yes/no value',
+      },
+    ]);
+    const [captured] = await store.readStream(leadStreamId('pipedrive:302'));
+    expect(captured?.data).toMatchObject({ consent: { marketing: false } });
+
+    await writeFile(
+      path.join(dir, 'contacts.csv'),
+      (await readFile(path.join(HUBSPOT, 'contacts.csv'), 'utf8')).replace(',120,', ',"1,200",'),
+    );
+    await writeFile(path.join(dir, 'deals.csv'), await readFile(path.join(HUBSPOT, 'deals.csv')));
+    const hubspot = await importFile(store, dir, () =>
+      readHubspotExport(['contacts.csv', 'deals.csv'].map((name) => path.join(dir, name))),
+    );
+    expect(hubspot.refused).toEqual([
+      {
+        file: path.join(dir, 'contacts.csv'),
+        line: 3,
+        leadId: 'hubspot:2002',
+        reason: 'numemployees "1,200" is not a number',
+      },
+    ]);
+  });
+
   maybe('a file that is not UTF-8 is refused whole, naming its first bad line', async () => {
     // José as Latin-1 (0xE9): Node's decoder would make it "Jos\uFFFD" and store that.
     const latin1 = (text: string) => Buffer.from(text, 'latin1');

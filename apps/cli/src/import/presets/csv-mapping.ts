@@ -15,7 +15,7 @@ import { UsageError } from '../../usage-error';
 import { describe } from '../import-commands';
 import { importableCommandTypes } from '../import-commands';
 import type { ImportFact, ImportSource, SourceRow } from '../import-fact';
-import { readCsv, type Row, text, time } from './csv-rows';
+import { decimal, readCsv, type Row, text, time } from './csv-rows';
 
 /** A body field: a column (optionally mapped or read as a number), or a constant. */
 const valueSchema = z.union([
@@ -147,12 +147,18 @@ function valueOf(source: z.infer<typeof valueSchema>, row: Row): Value {
       : { ok: true, value: mapped };
   }
   if (source.number === true) {
-    const number = Number(cell);
-    return Number.isFinite(number)
+    const number = decimal(cell);
+    return number !== null
       ? { ok: true, value: number }
       : { ok: false, reason: `${source.column} ${JSON.stringify(cell)} is not a number` };
   }
-  if (source.boolean === true) return { ok: true, value: /^(true|yes|1)$/i.test(cell) };
+  if (source.boolean === true) {
+    // Only the words that say yes or no: any other (`ja`, `y?`) is refused, not read as no.
+    const yes = /^(true|yes|1)$/i.test(cell);
+    return yes || /^(false|no|0)$/i.test(cell)
+      ? { ok: true, value: yes }
+      : { ok: false, reason: `${source.column} ${JSON.stringify(cell)} is not a yes/no value` };
+  }
   return { ok: true, value: cell };
 }
 

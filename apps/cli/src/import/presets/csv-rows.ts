@@ -62,6 +62,25 @@ export const text = (value: string | undefined): string | null => {
   return trimmed === '' ? null : trimmed;
 };
 
+/**
+ * A number cell as a plain decimal (`420`, `25500.50`, `-3`); null when empty or anything
+ * else. Number() would read `0x1A4` as 420 and `1e3` as 1000, and give NaN for `1,200` or
+ * `25.500,00` (a thousands separator, a decimal comma), which a preset then left out: which
+ * of those an export meant cannot be known, so a preset refuses them (unreadableNumber).
+ */
+export function decimal(value: string | undefined): number | null {
+  const cell = text(value);
+  return cell !== null && DECIMAL.test(cell) ? Number(cell) : null;
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/** Like unreadableTime, for number columns. */
+export function unreadableNumber(row: Row, columns: readonly string[]): string | null {
+  const column = columns.find((name) => text(row[name]) !== null && decimal(row[name]) === null);
+  return column === undefined ? null : `${column} ${JSON.stringify(row[column])} is not a number`;
+}
+
 export async function readCsv(file: string): Promise<CsvFile> {
   const bytes = await readFile(file);
   if (!startsWithUtf16Bom(bytes)) assertUtf8(file, bytes);

@@ -23,7 +23,15 @@ import { createHash } from 'node:crypto';
 import type { LeadCommandType } from '@tandem/domain';
 import { UsageError } from '../../usage-error';
 import type { ImportFact, ImportSource, RowRef, SourceRow } from '../import-fact';
-import { readCsv, type Row, text, time, unreadableTime } from './csv-rows';
+import {
+  decimal,
+  readCsv,
+  type Row,
+  text,
+  time,
+  unreadableNumber,
+  unreadableTime,
+} from './csv-rows';
 
 const industries: Record<string, string> = {
   COMPUTER_SOFTWARE: 'software',
@@ -164,16 +172,17 @@ function contactFacts(
     refuse(where, `createdate ${JSON.stringify(row.createdate ?? '')} is not a date`);
     return out;
   }
-  const unreadable = unreadableTime(row, [
-    'hs_lifecyclestage_marketingqualifiedlead_date',
-    'hs_lifecyclestage_salesqualifiedlead_date',
-    'hs_lifecyclestage_opportunity_date',
-  ]);
+  const unreadable =
+    unreadableTime(row, [
+      'hs_lifecyclestage_marketingqualifiedlead_date',
+      'hs_lifecyclestage_salesqualifiedlead_date',
+      'hs_lifecyclestage_opportunity_date',
+    ]) ?? unreadableNumber(row, ['numemployees']);
   if (unreadable !== null) {
     refuse(where, unreadable);
     return out;
   }
-  const size = Number(row.numemployees);
+  const size = decimal(row.numemployees) ?? 0;
   const industry = text(row.industry);
   fact('CaptureLead', where, created, {
     contact: {
@@ -183,7 +192,7 @@ function contactFacts(
     company: {
       name: text(row.company) ?? '(unknown)',
       ...(industry === null ? {} : { industry: industries[industry] ?? industry.toLowerCase() }),
-      ...(Number.isInteger(size) && size > 0 ? { size } : {}),
+      ...(size > 0 ? { size } : {}),
       ...(text(row.country) === null ? {} : { country: text(row.country) }),
     },
     source: {
@@ -242,12 +251,12 @@ function dealFacts(
   refuse: (at: RowRef, reason: string) => void,
 ): void {
   const stage = (text(row.dealstage) ?? '').toLowerCase();
-  const amount = Number(row.amount);
+  const amount = decimal(row.amount) ?? 0; // none: refused as an opportunity worth nothing
   const currency = text(row.deal_currency_code) ?? 'EUR';
   const created = time(row.createdate);
   if (created === null)
     return refuse(where, `deal createdate ${JSON.stringify(row.createdate ?? '')} is not a date`);
-  const unreadable = unreadableTime(row, ['closedate']);
+  const unreadable = unreadableTime(row, ['closedate']) ?? unreadableNumber(row, ['amount']);
   if (unreadable !== null) return refuse(where, `deal ${unreadable}`);
   const closed = stage === 'closedwon' || stage === 'closedlost';
   const openStage = closed ? 'discovery' : openStages[stage];

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { type LeadCommandType, parseLeadId } from '@tandem/domain';
 import { UsageError } from '../../usage-error';
 import type { ImportSource, RowRef, SourceRow } from '../import-fact';
-import { type CsvFile, readCsv, type Row, text, time } from './csv-rows';
+import { type CsvFile, decimal, readCsv, type Row, text, time, unreadableNumber } from './csv-rows';
 
 interface Located {
   readonly row: Row;
@@ -164,7 +164,12 @@ function leadFacts(
     refuse(where, `CreatedDate ${JSON.stringify(row.CreatedDate ?? '')} is not a date`);
     return out;
   }
-  const size = Number(row.NumberOfEmployees);
+  const unreadable = unreadableNumber(row, ['NumberOfEmployees']);
+  if (unreadable !== null) {
+    refuse(where, unreadable);
+    return out;
+  }
+  const size = decimal(row.NumberOfEmployees) ?? 0;
   const industry = text(row.Industry);
   const country = text(row.Country);
   const leadSource = text(row.LeadSource) ?? 'unknown';
@@ -176,7 +181,7 @@ function leadFacts(
     company: {
       name: text(row.Company) ?? '(unknown)',
       ...(industry === null ? {} : { industry: industries[industry.toLowerCase()] ?? industry }),
-      ...(Number.isInteger(size) && size > 0 ? { size } : {}),
+      ...(size > 0 ? { size } : {}),
       ...(country !== null && /^[A-Z]{2}$/.test(country) ? { country } : {}),
     },
     source: { channel: leadSource.toLowerCase().replace(/[^a-z0-9]+/g, '_') },
@@ -275,7 +280,9 @@ function opportunityFacts(
     .sort((a, b) => (a.at ?? '').localeCompare(b.at ?? ''));
   const first = (text(changes[0]?.row.StageName) ?? text(row.StageName) ?? '').toLowerCase();
   let stage = stages[first] ?? 'discovery';
-  const amount = Number(row.Amount);
+  const unreadable = unreadableNumber(row, ['Amount']);
+  if (unreadable !== null) return refuse(where, unreadable);
+  const amount = decimal(row.Amount) ?? 0; // none: refused as an opportunity worth nothing
   fact('OpenOpportunity', where, opened, {
     stage,
     amount,
@@ -291,7 +298,9 @@ function opportunityFacts(
     }
     const name = (text(change.row.StageName) ?? '').toLowerCase();
     if (name === 'closed won') {
-      fact('WinDeal', change.where, change.at, { amount: Number(change.row.Amount) || null });
+      const unreadable = unreadableNumber(change.row, ['Amount']);
+      if (unreadable !== null) return refuse(change.where, unreadable);
+      fact('WinDeal', change.where, change.at, { amount: decimal(change.row.Amount) || null });
       return;
     }
     if (name === 'closed lost') {
