@@ -20,7 +20,12 @@ export interface ExistingLead {
   readonly revision: bigint | null;
   readonly accountId: string | null;
   readonly eventIds: ReadonlySet<string>;
+  /** Its events an import appended (the actor is `tandem-import:<file>`), by business time. */
+  readonly imported: readonly { readonly eventId: string; readonly at: number }[];
 }
+
+/** import.command.ts importActor: `tandem-import:<file name>`. */
+export const IMPORT_ACTOR_PREFIX = 'tandem-import:';
 
 const isLeadEventType = (type: string): boolean =>
   (leadEventTypes as readonly string[]).includes(type);
@@ -30,6 +35,7 @@ export async function readExistingLead(store: EventStore, leadId: string): Promi
   let state = initialLeadState();
   let accountId: string | null = null;
   const eventIds = new Set<string>();
+  const imported: { eventId: string; at: number }[] = [];
   for (const record of recorded) {
     eventIds.add(record.eventId);
     const decoded = decodeStoredEvent(record);
@@ -39,9 +45,12 @@ export async function readExistingLead(store: EventStore, leadId: string): Promi
     }
     if (!isLeadEventType(decoded.envelope.type)) continue;
     const envelope = decoded.envelope as LeadEnvelope;
+    if (envelope.actor.id.startsWith(IMPORT_ACTOR_PREFIX)) {
+      imported.push({ eventId: record.eventId, at: Date.parse(envelope.occurredAt) });
+    }
     state = evolveLead(state, envelope, envelope.occurredAt);
     accountId = accountId ?? envelope.accountId;
   }
   const last = recorded.at(-1);
-  return { state, revision: last?.streamRevision ?? null, accountId, eventIds };
+  return { state, revision: last?.streamRevision ?? null, accountId, eventIds, imported };
 }

@@ -31,7 +31,7 @@ import { readExistingLead } from './existing-lead';
 import { type DecidedBlock, type DecidedLead, decideBlocks } from './import-blocks';
 import type { ImportPlan, RefusedRow } from './import-plan';
 import { survivorRefusal } from './import-merges';
-import { type DecisionInput, decideLeadFacts, firstImportedEventId } from './lead-facts.decider';
+import { type DecisionInput, decideLeadFacts, importedFacts } from './lead-facts.decider';
 
 export interface ImportProgress {
   readonly leadsDone: number;
@@ -129,16 +129,20 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
       let decided = lead.fresh;
       if (loaded.revision !== null) {
         const facts = lead.facts();
-        const firstId = firstImportedEventId(facts);
-        if (firstId !== null && loaded.eventIds.has(firstId)) {
+        // Facts an earlier import stored are skipped; a later export's new ones follow them.
+        const imported = importedFacts(facts, loaded);
+        if (imported.ok && imported.count === facts.facts.length) {
           alreadyImportedLeads += 1;
           return;
         }
-        decided = decideLeadFacts(
-          facts,
-          { state: loaded.state, accountId: loaded.accountId },
-          decision,
-        );
+        decided = imported.ok
+          ? decideLeadFacts(
+              facts,
+              { state: loaded.state, accountId: loaded.accountId },
+              decision,
+              imported.count,
+            )
+          : imported;
       }
       if (!decided.ok) {
         refuse({ ...decided.where, leadId: lead.leadId, reason: decided.reason });

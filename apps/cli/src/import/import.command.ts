@@ -15,6 +15,7 @@ import { createEventStore, type EventStore } from '@tandem/event-store';
 import { asJson, type CliIo } from '../cli-io';
 import { ExitCode } from '../cli-failure';
 import { definitionInForce } from './definition-in-force';
+import { IMPORT_ACTOR_PREFIX } from './existing-lead';
 import { type DecidedBlock, decideBlocks } from './import-blocks';
 import {
   deciderThreadAvailable,
@@ -48,7 +49,11 @@ export interface ImportReport extends ImportOutcome {
 
 /** The import job's name: the actor of every event it appends. */
 export const importActor = (source: string) =>
-  ({ kind: 'system', id: `tandem-import:${path.basename(source)}`, role: 'system' }) as const;
+  ({
+    kind: 'system',
+    id: `${IMPORT_ACTOR_PREFIX}${path.basename(source)}`,
+    role: 'system',
+  }) as const;
 
 export async function importCommand(
   files: readonly string[],

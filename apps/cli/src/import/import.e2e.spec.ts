@@ -7,7 +7,7 @@
  * same events as a clean import. Each test has its own database or schema.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { canonicalLeadId, leadStreamId } from '@tandem/domain';
@@ -461,6 +461,53 @@ describe.each(kinds)('import into $name', (kind) => {
       }
     },
   );
+
+  maybe('a later export of a lead imported before adds its new facts, once', async () => {
+    // January's export stops at the opportunity; February's holds its stage change and win.
+    const lines = (await readFile(SAMPLE, 'utf8')).trimEnd().split('\n');
+    const january = path.join(dir, 'january', 'canonical.jsonl');
+    await mkdir(path.dirname(january));
+    await writeFile(january, `${lines.filter((_, at) => at !== 8 && at !== 9).join('\n')}\n`);
+    await importFile(store, january);
+    expect(await typesOf(store, 'hubspot:1001')).not.toContain('DealWon');
+
+    const february = await importFile(store, SAMPLE);
+    expect(february).toMatchObject({
+      importedLeads: 1,
+      importedEvents: 2,
+      alreadyImportedLeads: 4,
+      refused: [],
+    });
+    const clean = await kind.create();
+    const cleanStore = await clean.open();
+    try {
+      await importFile(cleanStore, SAMPLE);
+      expect(await leadEvents(store, ['hubspot:1001'])).toEqual(
+        await leadEvents(cleanStore, ['hubspot:1001']),
+      );
+    } finally {
+      await cleanStore.close();
+      await clean.drop();
+    }
+    expect(await importFile(store, SAMPLE)).toMatchObject({ importedEvents: 0, refused: [] });
+
+    // A fact among those imported before cannot be slotted in: the lead is refused, named.
+    const touch = lines[1]?.replace('2025-01-07T10:00:00Z', '2025-01-07T11:00:00Z') ?? '';
+    const inserted = path.join(dir, 'march.jsonl');
+    await writeFile(inserted, `${[...lines.slice(0, 2), touch, ...lines.slice(2)].join('\n')}\n`);
+    const before = await store.readStream(leadStreamId('hubspot:1001'));
+    const march = await importFile(store, inserted);
+    expect(march.refused).toEqual([
+      {
+        file: inserted,
+        line: 3,
+        leadId: 'hubspot:1001',
+        reason:
+          'RecordTouchpoint: the lead was imported before without this fact but with later ones; an import adds facts after those it imported, never among them',
+      },
+    ]);
+    expect(await store.readStream(leadStreamId('hubspot:1001'))).toEqual(before);
+  });
 
   maybe('a CSV date it cannot read refuses its lead, never a guessed day', async () => {
     const mapping = path.join(MAPPED, 'mapping.json');

@@ -23,6 +23,7 @@ import { envelopesFor, type EventToAppend } from '@tandem/event-store';
 import type { ImportFact, RowRef } from './import-fact';
 import { describe, parseImportCommand } from './import-commands';
 import { importEventId } from './import-event-id';
+import type { ExistingLead } from './existing-lead';
 
 /** A lead's facts in the order they are decided: business time, then file order. */
 export interface LeadFacts {
@@ -71,22 +72,59 @@ export function inBusinessTimeOrder(facts: readonly ImportFact[]): ImportFact[] 
     .map(({ fact }) => fact);
 }
 
-/** The id the lead's first imported event gets: present in its stream = already imported. */
-export function firstImportedEventId(lead: LeadFacts): string | null {
-  const first = lead.facts[0];
-  if (first === undefined) return null;
-  return importEventId(lead.leadId, 0, 0, first.type, Date.parse(first.occurredAt));
+/**
+ * How many of the lead's facts, from the first, an earlier import stored already (the id of
+ * each one's first event is in the stream): all of them is a lead imported before; fewer is
+ * a later export that carries new facts after those, to be decided on top. A new fact dated
+ * before an event the import stored past those facts refuses the lead: the file slots a fact
+ * in among facts imported before (or changed one), so the ids from there on are not the ones
+ * stored, and deciding them on top would record those facts twice.
+ */
+export function importedFacts(
+  lead: LeadFacts,
+  existing: Pick<ExistingLead, 'eventIds' | 'imported'>,
+): { readonly ok: true; readonly count: number } | Extract<LeadDecision, { ok: false }> {
+  const idsOf = (fact: ImportFact, index: number, events: number) =>
+    Array.from({ length: events }, (_, event) =>
+      importEventId(lead.leadId, index, event, fact.type, Date.parse(fact.occurredAt)),
+    );
+  const count = lead.facts.findIndex(
+    (fact, index) => !existing.eventIds.has(idsOf(fact, index, 1)[0] ?? ''),
+  );
+  const next = lead.facts[count];
+  if (next === undefined) return { ok: true, count: lead.facts.length };
+  if (count === 0) return { ok: true, count }; // new facts on a lead that exists: decided on top
+  const prefix = new Set(
+    lead.facts.slice(0, count).flatMap((fact, index) => idsOf(fact, index, MAX_EVENTS_PER_FACT)),
+  );
+  const nextAt = Date.parse(next.occurredAt);
+  const after = existing.imported.some(({ eventId, at }) => at >= nextAt && !prefix.has(eventId));
+  if (!after) return { ok: true, count };
+  return {
+    ok: false,
+    where: next.where,
+    reason: `${next.type}: the lead was imported before without this fact but with later ones; an import adds facts after those it imported, never among them`,
+  };
 }
 
+/** More events than any one lead command decides (a fact's event ids are numbered from 0). */
+const MAX_EVENTS_PER_FACT = 8;
+
+/**
+ * Decides the lead's facts from `from` on (the ones before it stored already, importedFacts),
+ * each with the ids it has in a whole import of the file, so a later re-run recognises them.
+ */
 export function decideLeadFacts(
   lead: LeadFacts,
   start: LeadStart,
   input: DecisionInput,
+  from = 0,
 ): LeadDecision {
   let state = start.state;
   let accountId = start.accountId;
   const events: EventToAppend[] = [];
   for (const [factIndex, fact] of lead.facts.entries()) {
+    if (factIndex < from) continue;
     const parsed = parseImportCommand(fact.type, fact.data);
     if (!parsed.ok) return { ok: false, where: fact.where, reason: parsed.reason };
     const occurredAtMs = Date.parse(fact.occurredAt);
