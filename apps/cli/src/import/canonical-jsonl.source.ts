@@ -13,13 +13,22 @@ import { importableCommandTypes } from './import-commands';
 import type { ImportFact, ImportSource, RowRef, SourceRow } from './import-fact';
 import { utf8Lines } from './utf8-text';
 
-const lineSchema = z.object({
-  leadId: z.string(),
-  type: z.enum(importableCommandTypes as [string, ...string[]]),
-  occurredAt: commandTimeSchema,
-  data: z.record(z.string(), z.unknown()).default({}),
-  accountId: z.string().trim().min(1).max(500).optional(),
-});
+/**
+ * Strict: a field the format does not have (a misspelt `accountID`) is refused, naming it,
+ * and so is an account on a line that is not a capture; either would be dropped unread.
+ */
+const lineSchema = z
+  .strictObject({
+    leadId: z.string(),
+    type: z.enum(importableCommandTypes as [string, ...string[]]),
+    occurredAt: commandTimeSchema,
+    data: z.record(z.string(), z.unknown()).default({}),
+    accountId: z.string().trim().min(1).max(500).optional(),
+  })
+  .refine((line) => line.accountId === undefined || line.type === 'CaptureLead', {
+    path: ['accountId'],
+    message: "only a CaptureLead line names the lead's account",
+  });
 
 /** Reads a canonical JSONL file; a line that is not a fact becomes a refused row. */
 export async function readCanonicalJsonl(file: string): Promise<ImportSource> {

@@ -51,6 +51,28 @@ describe('parseCanonicalLine', () => {
       /^leadId .*hubspot id/,
       null,
     ],
+    // A field the format does not have, or an account on a fact that cannot carry one, was
+    // dropped without a word: a misspelt accountID left the lead without its account.
+    [
+      line({
+        leadId: 'hubspot:1',
+        type: 'CaptureLead',
+        occurredAt: '2025-01-01T00:00:00Z',
+        accountID: 'acme',
+      }),
+      /accountID/,
+      'hubspot:1',
+    ],
+    [
+      line({
+        leadId: 'hubspot:1',
+        type: 'AcceptLead',
+        occurredAt: '2025-01-01T00:00:00Z',
+        accountId: 'acme',
+      }),
+      /^not a fact: accountId: only a CaptureLead line names the lead's account/,
+      'hubspot:1',
+    ],
   ])('refuses %s, saying why', (text, reason, leadId) => {
     const row = parseCanonicalLine(text, where);
     expect(row).toMatchObject({ ok: false, where, leadId });
