@@ -613,6 +613,30 @@ describe.each(kinds)('import into $name', (kind) => {
     ]);
   });
 
+  maybe('a mapping naming a column the CSV lacks is refused, not read as empty cells', async () => {
+    // A typo in a column name made every cell of it empty: the field, or the whole fact
+    // (a `when` column), was left out of every lead without a word.
+    const csv = path.join(MAPPED, 'leads.csv');
+    const sample = await readFile(path.join(MAPPED, 'mapping.json'), 'utf8');
+    for (const [typo, column] of [
+      ['"when": "MQL at"', 'MQL at '],
+      ['"column": "Employees"', 'Employes'],
+      ['"column": "Person ID"', 'PersonID'],
+    ] as const) {
+      const mapping = path.join(dir, 'mapping.json');
+      await writeFile(
+        mapping,
+        sample.replace(typo, typo.replace(/"[^"]*"$/, JSON.stringify(column))),
+      );
+      await expect(
+        importFile(store, csv, (file) => readMappedCsv([file], mapping)),
+      ).rejects.toThrow(
+        `${csv}: the mapping names column ${JSON.stringify(column)}, which the header does not have`,
+      );
+    }
+    expect(await store.headPosition()).toBeNull();
+  });
+
   maybe('a file that is not UTF-8 is refused whole, naming its first bad line', async () => {
     // José as Latin-1 (0xE9): Node's decoder would make it "Jos\uFFFD" and store that.
     const latin1 = (text: string) => Buffer.from(text, 'latin1');

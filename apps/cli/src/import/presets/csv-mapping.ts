@@ -76,9 +76,32 @@ export async function readMappedCsv(
   for (const file of files) {
     const csv = await readCsv(file);
     hash.update(`${csv.hash}\n`);
+    const absent =
+      csv.rows.length === 0
+        ? undefined
+        : columnsOf(mapping).find((column) => !csv.header.includes(column));
+    if (absent !== undefined) {
+      // A typo in a column name would read every cell of it as empty: the field, or the whole
+      // fact (a `when` column), left out of every lead without a word.
+      throw new UsageError(
+        `${file}: the mapping names column ${JSON.stringify(absent)}, which the header does not have`,
+      );
+    }
     for (const { row, line } of csv.rows) rows.push(...mapRow(mapping, row, { file, line }));
   }
   return { hash: hash.digest('hex'), name: files.join(' + '), rows };
+}
+
+/** Every column the mapping reads: the lead id's, the account's, each fact's time and fields. */
+function columnsOf(mapping: CsvMapping): string[] {
+  return [
+    mapping.leadId.column,
+    ...(mapping.accountId === undefined ? [] : [mapping.accountId.column]),
+    ...mapping.facts.flatMap((fact) => [
+      fact.when,
+      ...Object.values(fact.data).flatMap((source) => ('column' in source ? [source.column] : [])),
+    ]),
+  ];
 }
 
 function mapRow(mapping: CsvMapping, row: Row, where: { file: string; line: number }): SourceRow[] {
