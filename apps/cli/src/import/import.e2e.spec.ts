@@ -100,6 +100,20 @@ async function importFile(
   });
 }
 
+/** The HubSpot sample, its contacts export edited, copied to `dir` and imported from there. */
+async function importEditedHubspot(
+  store: EventStore,
+  dir: string,
+  edit: (contacts: string) => string,
+): Promise<ImportOutcome> {
+  const contacts = await readFile(path.join(HUBSPOT, 'contacts.csv'), 'utf8');
+  await writeFile(path.join(dir, 'contacts.csv'), edit(contacts));
+  await writeFile(path.join(dir, 'deals.csv'), await readFile(path.join(HUBSPOT, 'deals.csv')));
+  return importFile(store, dir, () =>
+    readHubspotExport(['contacts.csv', 'deals.csv'].map((name) => path.join(dir, name))),
+  );
+}
+
 const typesOf = async (store: EventStore, leadId: string) =>
   (await store.readStream(leadStreamId(leadId))).map((event) => event.type);
 
@@ -536,16 +550,8 @@ describe.each(kinds)('import into $name', (kind) => {
 
     // A preset's optional date (an MQL, a close) cannot be left out either: without its MQL a
     // HubSpot contact would be imported as sales-sourced.
-    await writeFile(
-      path.join(dir, 'contacts.csv'),
-      (await readFile(path.join(HUBSPOT, 'contacts.csv'), 'utf8')).replace(
-        '2025-01-08 11:05',
-        '08/01/2025 11:05',
-      ),
-    );
-    await writeFile(path.join(dir, 'deals.csv'), await readFile(path.join(HUBSPOT, 'deals.csv')));
-    const hubspot = await importFile(store, dir, () =>
-      readHubspotExport(['contacts.csv', 'deals.csv'].map((name) => path.join(dir, name))),
+    const hubspot = await importEditedHubspot(store, dir, (contacts) =>
+      contacts.replace('2025-01-08 11:05', '08/01/2025 11:05'),
     );
     expect(hubspot.refused).toEqual([
       {
@@ -595,13 +601,8 @@ describe.each(kinds)('import into $name', (kind) => {
     const [captured] = await store.readStream(leadStreamId('pipedrive:302'));
     expect(captured?.data).toMatchObject({ consent: { marketing: false } });
 
-    await writeFile(
-      path.join(dir, 'contacts.csv'),
-      (await readFile(path.join(HUBSPOT, 'contacts.csv'), 'utf8')).replace(',120,', ',"1,200",'),
-    );
-    await writeFile(path.join(dir, 'deals.csv'), await readFile(path.join(HUBSPOT, 'deals.csv')));
-    const hubspot = await importFile(store, dir, () =>
-      readHubspotExport(['contacts.csv', 'deals.csv'].map((name) => path.join(dir, name))),
+    const hubspot = await importEditedHubspot(store, dir, (contacts) =>
+      contacts.replace(',120,', ',"1,200",'),
     );
     expect(hubspot.refused).toEqual([
       {
