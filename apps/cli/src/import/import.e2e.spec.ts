@@ -614,6 +614,33 @@ describe.each(kinds)('import into $name', (kind) => {
     ]);
   });
 
+  maybe(
+    'an e-mail opt-out of "Yes" is no consent; a word that is not yes or no refuses',
+    async () => {
+      // Only "true" counted as an opt-out: "Yes" (or "1") was imported as marketing consent.
+      const optOut = ['hs_email_optout', 'Yes', 'maybe', '1', 'false'];
+      const hubspot = await importEditedHubspot(store, dir, (contacts) =>
+        contacts
+          .split('\n')
+          .map((row, at) => (row === '' ? row : `${row},${optOut[at] ?? ''}`))
+          .join('\n'),
+      );
+      expect(hubspot.refused).toEqual([
+        {
+          file: path.join(dir, 'contacts.csv'),
+          line: 3,
+          leadId: 'hubspot:2002',
+          reason: 'hs_email_optout "maybe" is not a yes/no value',
+        },
+      ]);
+      const consentOf = async (leadId: string) =>
+        ((await store.readStream(leadStreamId(leadId)))[0]?.data as { consent?: unknown }).consent;
+      expect(await consentOf('hubspot:2001')).toEqual({ marketing: false });
+      expect(await consentOf('hubspot:2003')).toEqual({ marketing: false });
+      expect(await consentOf('hubspot:2004')).toEqual({ marketing: true });
+    },
+  );
+
   maybe('a mapping naming a column the CSV lacks is refused, not read as empty cells', async () => {
     // A typo in a column name made every cell of it empty: the field, or the whole fact
     // (a `when` column), was left out of every lead without a word.

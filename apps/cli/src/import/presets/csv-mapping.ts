@@ -15,7 +15,7 @@ import { UsageError } from '../../usage-error';
 import { describe } from '../import-commands';
 import { importableCommandTypes } from '../import-commands';
 import type { ImportFact, ImportSource, SourceRow } from '../import-fact';
-import { decimal, readCsv, type Row, text, time } from './csv-rows';
+import { decimal, readCsv, type Row, text, time, yesNo } from './csv-rows';
 
 /** A body field: a column (optionally mapped or read as a number), or a constant. */
 const valueSchema = z.union([
@@ -176,11 +176,10 @@ function valueOf(source: z.infer<typeof valueSchema>, row: Row): Value {
       : { ok: false, reason: `${source.column} ${JSON.stringify(cell)} is not a number` };
   }
   if (source.boolean === true) {
-    // Only the words that say yes or no: any other (`ja`, `y?`) is refused, not read as no.
-    const yes = /^(true|yes|1)$/i.test(cell);
-    return yes || /^(false|no|0)$/i.test(cell)
-      ? { ok: true, value: yes }
-      : { ok: false, reason: `${source.column} ${JSON.stringify(cell)} is not a yes/no value` };
+    const flag = yesNo(cell);
+    return flag === undefined
+      ? { ok: false, reason: `${source.column} ${JSON.stringify(cell)} is not a yes/no value` }
+      : { ok: true, value: flag };
   }
   return { ok: true, value: cell };
 }

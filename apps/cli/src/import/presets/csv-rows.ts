@@ -81,6 +81,25 @@ export function unreadableNumber(row: Row, columns: readonly string[]): string |
   return column === undefined ? null : `${column} ${JSON.stringify(row[column])} is not a number`;
 }
 
+/**
+ * A yes/no cell: `true`/`yes`/`1` or `false`/`no`/`0` in any case; null when empty; undefined
+ * for any other word, which a preset refuses (unreadableYesNo) rather than read as either.
+ */
+export function yesNo(value: string | undefined): boolean | null | undefined {
+  const cell = text(value);
+  if (cell === null) return null;
+  if (/^(true|yes|1)$/i.test(cell)) return true;
+  return /^(false|no|0)$/i.test(cell) ? false : undefined;
+}
+
+/** Like unreadableTime, for yes/no columns. */
+export function unreadableYesNo(row: Row, columns: readonly string[]): string | null {
+  const column = columns.find((name) => yesNo(row[name]) === undefined);
+  return column === undefined
+    ? null
+    : `${column} ${JSON.stringify(row[column])} is not a yes/no value`;
+}
+
 export async function readCsv(file: string): Promise<CsvFile> {
   const bytes = await readFile(file);
   if (!startsWithUtf16Bom(bytes)) assertUtf8(file, bytes);

@@ -31,6 +31,8 @@ import {
   time,
   unreadableNumber,
   unreadableTime,
+  unreadableYesNo,
+  yesNo,
 } from './csv-rows';
 
 const industries: Record<string, string> = {
@@ -177,7 +179,9 @@ function contactFacts(
       'hs_lifecyclestage_marketingqualifiedlead_date',
       'hs_lifecyclestage_salesqualifiedlead_date',
       'hs_lifecyclestage_opportunity_date',
-    ]) ?? unreadableNumber(row, ['numemployees']);
+    ]) ??
+    unreadableNumber(row, ['numemployees']) ??
+    unreadableYesNo(row, ['hs_email_optout']);
   if (unreadable !== null) {
     refuse(where, unreadable);
     return out;
@@ -203,7 +207,7 @@ function contactFacts(
     },
     productInterest: text(row.product_interest),
     timeframe: text(row.timeframe),
-    consent: { marketing: (row.hs_email_optout ?? '').toLowerCase() !== 'true' },
+    consent: { marketing: yesNo(row.hs_email_optout) !== true },
   });
   const title = text(row.jobtitle);
   if (title !== null) {

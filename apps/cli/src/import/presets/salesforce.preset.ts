@@ -18,7 +18,17 @@ import { createHash } from 'node:crypto';
 import { type LeadCommandType, parseLeadId } from '@tandem/domain';
 import { UsageError } from '../../usage-error';
 import type { ImportSource, RowRef, SourceRow } from '../import-fact';
-import { type CsvFile, decimal, readCsv, type Row, text, time, unreadableNumber } from './csv-rows';
+import {
+  type CsvFile,
+  decimal,
+  readCsv,
+  type Row,
+  text,
+  time,
+  unreadableNumber,
+  unreadableYesNo,
+  yesNo,
+} from './csv-rows';
 
 interface Located {
   readonly row: Row;
@@ -164,7 +174,8 @@ function leadFacts(
     refuse(where, `CreatedDate ${JSON.stringify(row.CreatedDate ?? '')} is not a date`);
     return out;
   }
-  const unreadable = unreadableNumber(row, ['NumberOfEmployees']);
+  const unreadable =
+    unreadableNumber(row, ['NumberOfEmployees']) ?? unreadableYesNo(row, ['HasOptedOutOfEmail']);
   if (unreadable !== null) {
     refuse(where, unreadable);
     return out;
@@ -187,7 +198,7 @@ function leadFacts(
     source: { channel: leadSource.toLowerCase().replace(/[^a-z0-9]+/g, '_') },
     productInterest: text(row.Product_Interest__c),
     timeframe: text(row.Timeframe__c),
-    consent: { marketing: (row.HasOptedOutOfEmail ?? '').toLowerCase() !== 'true' },
+    consent: { marketing: yesNo(row.HasOptedOutOfEmail) !== true },
   });
   const title = text(row.Title);
   if (title !== null) {
