@@ -5,11 +5,14 @@
  */
 import { validate as isUuid } from 'uuid';
 import { InvalidAppendError } from './event-store.errors';
-import type { EventToAppend } from './event-store.port';
+import type { EventToAppend, StreamCondition } from './event-store.port';
+import { formatExpectedRevision } from './expected-revision';
 
 const MAX_STREAM_ID_LENGTH = 255;
 const MAX_TYPE_LENGTH = 255;
 const MAX_INT4 = 2 ** 31 - 1;
+/** A decision depends on a few other streams (a merge: one); more is a caller's bug. */
+export const MAX_CONDITIONS = 16;
 
 export function validateAppend(streamId: string, events: readonly EventToAppend[]): void {
   validateStreamId(streamId);
@@ -51,6 +54,45 @@ export function validateAppend(streamId: string, events: readonly EventToAppend[
       throw new InvalidAppendError(`${where}: metadata ${metadataProblem}`);
     }
   });
+}
+
+/**
+ * The other streams an append depends on (`AppendOptions.conditions`): valid ids, each named
+ * once, never the appended stream itself (its own check is the expected revision), valid
+ * expected revisions. Returns them as given, `[]` when absent.
+ */
+export function validateConditions(
+  streamId: string,
+  conditions: readonly StreamCondition[] | undefined,
+): readonly StreamCondition[] {
+  if (conditions === undefined) return [];
+  const given: unknown = conditions; // untyped callers reach this too
+  if (!Array.isArray(given)) {
+    throw new InvalidAppendError(`append to ${streamId}: conditions must be an array`);
+  }
+  if (conditions.length > MAX_CONDITIONS) {
+    throw new InvalidAppendError(
+      `append to ${streamId}: at most ${MAX_CONDITIONS} conditions, got ${conditions.length}`,
+    );
+  }
+  const seen = new Set<string>([streamId]);
+  for (const condition of conditions) {
+    const other: unknown = condition;
+    if (typeof other !== 'object' || other === null) {
+      throw new InvalidAppendError(`append to ${streamId}: a condition must be an object`);
+    }
+    validateStreamId(condition.streamId);
+    if (seen.has(condition.streamId)) {
+      throw new InvalidAppendError(
+        condition.streamId === streamId
+          ? `append to ${streamId}: a condition cannot name the appended stream`
+          : `append to ${streamId}: stream ${condition.streamId} is named by two conditions`,
+      );
+    }
+    seen.add(condition.streamId);
+    formatExpectedRevision(condition.expectedRevision);
+  }
+  return conditions;
 }
 
 export function validateStreamId(streamId: string): void {

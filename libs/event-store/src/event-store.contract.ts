@@ -182,6 +182,164 @@ export function describeEventStoreContract(
       });
     });
 
+    describe('append with conditions on other streams (ADR 0015)', () => {
+      it('lands while each other stream holds its expected revision, writing nothing there', async () => {
+        const [stream, other, missing] = ['cond', 'cond-other', 'cond-missing'].map(newStreamId);
+        await store.append(stream!, [anEvent()], { expectedRevision: 'no_stream' });
+        await store.append(other!, [anEvent(), anEvent()], { expectedRevision: 'no_stream' });
+        const event = {
+          ...anEvent(),
+          metadata: { correlationId: uuidv7(), actor: { id: 'u-1', role: 'sales' }, n: 1 },
+        };
+        const result = await store.append(stream!, [event], {
+          expectedRevision: 0n,
+          conditions: [
+            { streamId: other!, expectedRevision: 1n },
+            { streamId: missing!, expectedRevision: 'no_stream' },
+          ],
+        });
+        expect(result.nextExpectedRevision).toBe(1n);
+        const [, appended] = await store.readStream(stream!);
+        expect(appended).toMatchObject({
+          eventId: event.eventId,
+          type: event.type,
+          schemaVersion: event.schemaVersion,
+          data: event.data,
+          metadata: event.metadata,
+          streamRevision: 1n,
+          globalPosition: result.lastGlobalPosition,
+        });
+        expect(await store.readStream(other!)).toHaveLength(2);
+        expect(await store.readStream(missing!)).toEqual([]);
+      });
+
+      it('is refused whole, naming the other stream, once that stream moved', async () => {
+        const [stream, other] = ['cond-refused', 'cond-moved'].map(newStreamId);
+        await store.append(other!, [anEvent()], { expectedRevision: 'no_stream' });
+        await store.append(other!, [anEvent()], { expectedRevision: 0n });
+        const refused = [anEvent(), anEvent()];
+        const error = await rejectionOf(
+          store.append(stream!, refused, {
+            expectedRevision: 'no_stream',
+            conditions: [{ streamId: other!, expectedRevision: 0n }],
+          }),
+        );
+        expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+        expect(error).toMatchObject({ streamId: other, expected: '0', actual: 1n });
+        expect(await store.readStream(stream!)).toEqual([]);
+
+        const missing = newStreamId('cond-missing');
+        const absent = await rejectionOf(
+          store.append(stream!, refused, {
+            expectedRevision: 'no_stream',
+            conditions: [{ streamId: missing, expectedRevision: 'stream_exists' }],
+          }),
+        );
+        expect(absent).toMatchObject({
+          streamId: missing,
+          expected: 'stream_exists',
+          actual: null,
+        });
+        // The refused ids are still free: nothing of the batch was kept.
+        await store.append(stream!, refused, {
+          expectedRevision: 'no_stream',
+          conditions: [{ streamId: other!, expectedRevision: 1n }],
+        });
+        expect(await store.readStream(stream!)).toHaveLength(2);
+      });
+
+      it("reports a stale revision of the appended stream as that stream's conflict", async () => {
+        const [stream, other] = ['cond-stale', 'cond-fine'].map(newStreamId);
+        await store.append(stream!, [anEvent(), anEvent()], { expectedRevision: 'no_stream' });
+        await store.append(other!, [anEvent()], { expectedRevision: 'no_stream' });
+        const error = await rejectionOf(
+          store.append(stream!, [anEvent()], {
+            expectedRevision: 0n,
+            conditions: [{ streamId: other!, expectedRevision: 0n }],
+          }),
+        );
+        expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+        expect(error).toMatchObject({ streamId: stream, expected: '0', actual: 1n });
+      });
+
+      it('refuses conditions that name the appended stream, one stream twice, or a bad revision', async () => {
+        const [stream, other] = ['cond-invalid', 'cond-twice'].map(newStreamId);
+        const bad: { expectedRevision: ExpectedRevision; streamId: string }[][] = [
+          [{ streamId: stream!, expectedRevision: 'any' }],
+          [
+            { streamId: other!, expectedRevision: 'any' },
+            { streamId: other!, expectedRevision: 'no_stream' },
+          ],
+          [{ streamId: other!, expectedRevision: -1n }],
+          [{ streamId: '', expectedRevision: 'any' }],
+        ];
+        for (const conditions of bad) {
+          await expect(
+            store.append(stream!, [anEvent()], { expectedRevision: 'no_stream', conditions }),
+          ).rejects.toBeInstanceOf(InvalidAppendError);
+        }
+        expect(await store.readStream(stream!)).toEqual([]);
+      });
+
+      it(
+        'of two crossing appends (each conditioned on the other stream), never both land',
+        async () => {
+          for (let round = 0; round < 20; round++) {
+            const [a, b] = ['cross-a', 'cross-b'].map(newStreamId);
+            await store.append(a!, [anEvent()], { expectedRevision: 'no_stream' });
+            await store.append(b!, [anEvent()], { expectedRevision: 'no_stream' });
+            const outcomes = await Promise.allSettled([
+              store.append(a!, [anEvent()], {
+                expectedRevision: 0n,
+                conditions: [{ streamId: b!, expectedRevision: 0n }],
+              }),
+              store.append(b!, [anEvent()], {
+                expectedRevision: 0n,
+                conditions: [{ streamId: a!, expectedRevision: 0n }],
+              }),
+            ]);
+            const landed = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+            expect(landed).toHaveLength(1);
+            const [refused] = outcomes.filter((outcome) => outcome.status === 'rejected');
+            expect(refused?.reason).toBeInstanceOf(WrongExpectedRevisionError);
+            const lengths = [
+              (await store.readStream(a!)).length,
+              (await store.readStream(b!)).length,
+            ];
+            expect(lengths.sort()).toEqual([1, 2]);
+          }
+        },
+        HEAVY_TEST_TIMEOUT_MS,
+      );
+
+      it(
+        "an append to a condition's stream either comes first (refusing the conditional one) or after it",
+        async () => {
+          for (let round = 0; round < 20; round++) {
+            const [stream, other] = ['cond-race', 'cond-race-other'].map(newStreamId);
+            await store.append(other!, [anEvent()], { expectedRevision: 'no_stream' });
+            const [conditional, plain] = await Promise.allSettled([
+              store.append(stream!, [anEvent()], {
+                expectedRevision: 'no_stream',
+                conditions: [{ streamId: other!, expectedRevision: 0n }],
+              }),
+              store.append(other!, [anEvent()], { expectedRevision: 0n }),
+            ]);
+            if (plain.status !== 'fulfilled') throw plain.reason;
+            if (conditional.status === 'fulfilled') {
+              expect(conditional.value.lastGlobalPosition).toBeLessThan(
+                plain.value.lastGlobalPosition,
+              );
+            } else {
+              expect(conditional.reason).toMatchObject({ streamId: other, actual: 1n });
+              expect(await store.readStream(stream!)).toEqual([]);
+            }
+          }
+        },
+        HEAVY_TEST_TIMEOUT_MS,
+      );
+    });
+
     describe('ordering and fields', () => {
       it('a batch gets consecutive revisions and increasing global positions, in batch order', async () => {
         const stream = newStreamId('batch');

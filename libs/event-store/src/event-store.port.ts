@@ -6,6 +6,11 @@
  * `event-store.contract.ts` checks each of them):
  * - one stream per aggregate, revisions 0, 1, 2 … with no holes;
  * - an append is all-or-nothing and checks the expected revision atomically;
+ * - an append may also name other streams with the revision each must be at (`conditions`):
+ *   those are checked in the same atomic step, nothing is written to them, and an append
+ *   whose condition does not hold is refused whole (WrongExpectedRevisionError naming the
+ *   condition's stream). Two conditional appends that each name the other's stream (crossing
+ *   merges) can therefore never both land (ADR 0015);
  * - one global order: `globalPosition` grows strictly, and a reader of the global
  *   log never observes a position that is later followed by a smaller one
  *   (no sequence gaps: an event is visible only once every event before it is).
@@ -35,6 +40,24 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObj
  * - a bigint: the revision of the stream's last event (0-based).
  */
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
+
+/**
+ * Another stream an append depends on: the append lands only if that stream is at
+ * `expectedRevision` when it commits. Nothing is written to it.
+ */
+export interface StreamCondition {
+  readonly streamId: string;
+  readonly expectedRevision: ExpectedRevision;
+}
+
+export interface AppendOptions {
+  readonly expectedRevision: ExpectedRevision;
+  /**
+   * Other streams (never the appended one, each named once) whose revisions are part of the
+   * append's condition; absent or empty for a plain append.
+   */
+  readonly conditions?: readonly StreamCondition[];
+}
 
 export interface EventToAppend {
   /** UUID (v7 for Tandem's own events); unique across the whole store. */
@@ -146,7 +169,7 @@ export interface EventStore {
   append(
     streamId: string,
     events: readonly EventToAppend[],
-    options: { readonly expectedRevision: ExpectedRevision },
+    options: AppendOptions,
   ): Promise<AppendResult>;
   /** Events of one stream in revision order; `[]` for a stream that does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;

@@ -4,6 +4,9 @@
  * `$schemaVersion` and taken out again on read; the event id is the KurrentDB event id.
  * `$schemaVersion` is also how Tandem recognises its own events: a database may hold
  * other applications' events too, and those are "foreign" (skipped on $all).
+ * A conditional append (ADR 0015) goes through `appendRecords`, whose metadata may hold
+ * string values only: there the whole metadata travels as JSON text under `$tandem`
+ * (`toRecordData`), and reading unwraps it again, so both kinds read back the same.
  * It must never return a Tandem event that differs from what was appended: a record
  * that carries the marker but is otherwise malformed is an error, not a guess.
  */
@@ -14,6 +17,8 @@ import { isDeliverable } from './kurrentdb-filters';
 import { toGlobalPosition } from './kurrentdb-positions';
 
 export const SCHEMA_VERSION_KEY = '$schemaVersion';
+/** The metadata of an `appendRecords` record: Tandem's metadata as one JSON string. */
+export const WRAPPED_METADATA_KEY = '$tandem';
 
 /** The fields of the client's recorded event that decoding reads (JSON and binary alike). */
 export interface KurrentRecord {
@@ -52,14 +57,32 @@ export function toEventData(event: EventToAppend, streamId: string): EventData {
   };
 }
 
+/** The same event for `appendRecords`: string-valued metadata only, so Tandem's is wrapped. */
+export function toRecordData(event: EventToAppend, streamId: string): EventData {
+  const data = toEventData(event, streamId);
+  return { ...data, metadata: { [WRAPPED_METADATA_KEY]: JSON.stringify(data.metadata) } };
+}
+
+/** The metadata as appended: unwrapped when `appendRecords` carried it as JSON text. */
+function appendedMetadata(metadata: Record<string, unknown>): unknown {
+  const wrapped = metadata[WRAPPED_METADATA_KEY];
+  if (typeof wrapped !== 'string' || Object.hasOwn(metadata, SCHEMA_VERSION_KEY)) return metadata;
+  try {
+    return JSON.parse(wrapped);
+  } catch {
+    return metadata;
+  }
+}
+
 export function decodeRecord(record: KurrentRecord): DecodedRecord {
   if (!isDeliverable(record.streamId, record.type)) {
     return { kind: 'foreign', reason: `hidden stream or event type (${record.type})` };
   }
-  if (!record.isJson || !isPlainObject(record.metadata)) {
+  const appended = isPlainObject(record.metadata) ? appendedMetadata(record.metadata) : null;
+  if (!record.isJson || !isPlainObject(appended)) {
     return { kind: 'foreign', reason: 'not a JSON event with JSON metadata' };
   }
-  const { [SCHEMA_VERSION_KEY]: schemaVersion, ...metadata } = record.metadata;
+  const { [SCHEMA_VERSION_KEY]: schemaVersion, ...metadata } = appended;
   if (schemaVersion === undefined) {
     return { kind: 'foreign', reason: `no ${SCHEMA_VERSION_KEY} in its metadata` };
   }

@@ -9,6 +9,10 @@
  * It must never expose a system event, a checkpoint event or another application's
  * event through the port, and never write anything but appends and checkpoints.
  *
+ * An append with conditions on other streams (ADR 0015) is one `appendRecords` call whose
+ * consistency checks cover the appended stream's expected revision and every condition:
+ * KurrentDB 26.1 or later. Plain appends keep `appendToStream` and work on older servers.
+ *
  * Event ids: KurrentDB makes a repeated append of the same ids to the same stream
  * idempotent, but does not refuse an id that already exists in *another* stream, so
  * this adapter never raises DuplicateEventIdError (ADR 0003, "Consequences").
@@ -18,14 +22,17 @@ import {
   END,
   FORWARDS,
   START,
+  STREAM_STATE,
+  type ConsistencyCheck,
   StreamNotFoundError,
   type KurrentDBClient,
   type Position,
 } from '@kurrent/kurrentdb-client';
-import { validateAppend } from '../append-validation';
+import { validateAppend, validateConditions } from '../append-validation';
 import { OpenSubscriptions } from '../catch-up-subscription';
-import { WrongExpectedRevisionError } from '../event-store.errors';
+import { InvalidAppendError, WrongExpectedRevisionError } from '../event-store.errors';
 import type {
+  AppendOptions,
   AppendResult,
   CheckpointStore,
   EventStore,
@@ -34,6 +41,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamCondition,
   SubscribeOptions,
   Subscription,
 } from '../event-store.port';
@@ -46,11 +54,17 @@ import {
   redactSecrets,
   type KurrentDbClient,
 } from './kurrentdb-client';
-import { KurrentDbRecordError, decodeRecord, toEventData } from './kurrentdb-event-codec';
+import {
+  KurrentDbRecordError,
+  decodeRecord,
+  toEventData,
+  toRecordData,
+} from './kurrentdb-event-codec';
 import {
   toActualRevision,
   toStreamState,
   translateAppendError,
+  translateConditionalAppendError,
 } from './kurrentdb-expected-revision';
 import { deliverableEventsFilter, isHiddenStream, refuseHiddenNames } from './kurrentdb-filters';
 import { isAfter, toCommitPosition, toGlobalPosition, toPosition } from './kurrentdb-positions';
@@ -121,10 +135,14 @@ export class KurrentDbEventStore implements EventStore {
   async append(
     streamId: string,
     events: readonly EventToAppend[],
-    options: { readonly expectedRevision: ExpectedRevision },
+    options: AppendOptions,
   ): Promise<AppendResult> {
     validateAppend(streamId, events);
     refuseHiddenNames(streamId, events);
+    const conditions = validateConditions(streamId, options.conditions);
+    if (conditions.length > 0) {
+      return this.appendIf(streamId, events, options.expectedRevision, conditions);
+    }
     const streamState = toStreamState(options.expectedRevision);
     const batch = events.map((event) => toEventData(event, streamId));
     let result;
@@ -145,6 +163,55 @@ export class KurrentDbEventStore implements EventStore {
     return {
       nextExpectedRevision: result.nextExpectedRevision,
       lastGlobalPosition: toGlobalPosition(result.position, `append to ${streamId}`),
+    };
+  }
+
+  /**
+   * One `appendRecords` call: the events, and a consistency check per stream involved (the
+   * appended one unless 'any', and each condition). All checks hold at commit, or nothing is
+   * written (ADR 0015).
+   */
+  private async appendIf(
+    streamId: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+    conditions: readonly StreamCondition[],
+  ): Promise<AppendResult> {
+    for (const condition of conditions) {
+      if (isHiddenStream(condition.streamId)) {
+        throw new InvalidAppendError(
+          `append to ${streamId}: stream ${condition.streamId} is reserved and cannot be a condition`,
+        );
+      }
+    }
+    const checks: ConsistencyCheck[] = [
+      ...(expected === 'any' ? [] : [{ streamId, expectedRevision: expected }]),
+      ...conditions,
+    ].map((c) => ({
+      type: STREAM_STATE,
+      streamName: c.streamId,
+      expectedState: toStreamState(c.expectedRevision),
+    }));
+    const records = events.map((event) => ({
+      streamName: streamId,
+      record: toRecordData(event, streamId),
+    }));
+    let result;
+    try {
+      result = await this.client.appendRecords(records, checks);
+    } catch (error) {
+      throw translateConditionalAppendError(error, streamId, expected, conditions);
+    }
+    const written = result.responses.find((response) => response.streamName === streamId);
+    if (written === undefined) {
+      throw new Error(`append to ${streamId}: appendRecords reported no revision for the stream`);
+    }
+    return {
+      nextExpectedRevision: written.revision,
+      lastGlobalPosition: toGlobalPosition(
+        { commit: result.position, prepare: result.position },
+        `append to ${streamId}`,
+      ),
     };
   }
 

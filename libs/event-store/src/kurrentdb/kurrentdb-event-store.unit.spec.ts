@@ -8,14 +8,19 @@
  */
 import { EventEmitter } from 'node:events';
 import {
+  AppendConsistencyViolationError,
   END,
   NO_STREAM,
   STREAM_EXISTS,
   StreamNotFoundError,
   UnavailableError,
+  UnsupportedError,
   WrongExpectedVersionError,
+  type AppendRecordInput,
+  type AppendRecordsResult,
   type AppendResult as ClientAppendResult,
   type AppendStreamState,
+  type ConsistencyCheck,
   type EventData,
   type Filter,
   type Position,
@@ -146,6 +151,61 @@ class FakeKurrentDb {
       success: true,
       nextExpectedRevision: last.revision,
       position: last.position,
+    });
+  }
+
+  /**
+   * As KurrentDB 26.1 documents it: every check is evaluated first, all failures are reported
+   * together and nothing is written; metadata may hold string values only (the client checks).
+   */
+  appendRecords(
+    records: AppendRecordInput[],
+    checks: ConsistencyCheck[] = [],
+  ): Promise<AppendRecordsResult> {
+    this.checkOpen();
+    for (const { record } of records) {
+      if (Object.values(record.metadata ?? {}).some((value) => typeof value !== 'string')) {
+        return Promise.reject(new Error('appendRecords requires string metadata values'));
+      }
+    }
+    const state = (value: AppendStreamState): string =>
+      value === 'any'
+        ? '-2'
+        : value === NO_STREAM
+          ? '-1'
+          : value === STREAM_EXISTS
+            ? '-4'
+            : `${value}`;
+    const violationsList = checks.flatMap((check, checkIndex) => {
+      const current = this.lastRevision(check.streamName);
+      const { expectedState } = check;
+      const ok =
+        expectedState === 'any' ||
+        (expectedState === NO_STREAM && current === null) ||
+        (expectedState === STREAM_EXISTS && current !== null) ||
+        (typeof expectedState === 'bigint' && expectedState === current);
+      if (ok) return [];
+      const streamState = {
+        stream: check.streamName,
+        expectedState: state(expectedState),
+        actualState: current === null ? '-1' : current.toString(),
+      };
+      return [{ checkIndex, streamState }];
+    });
+    if (violationsList.length > 0) {
+      return Promise.reject(
+        new AppendConsistencyViolationError(undefined as never, { violationsList }),
+      );
+    }
+    let written: StoredRecord[] = [];
+    for (const { streamName, record } of records) written = this.write(streamName, [record]);
+    const revisions = new Map(records.map(({ streamName }) => [streamName, 0n]));
+    for (const streamName of revisions.keys()) {
+      revisions.set(streamName, this.lastRevision(streamName)!);
+    }
+    return Promise.resolve({
+      position: written[written.length - 1]!.position.commit,
+      responses: [...revisions].map(([streamName, revision]) => ({ streamName, revision })),
     });
   }
 
@@ -325,6 +385,77 @@ describe('KurrentDbEventStore (on an in-memory stand-in for the client)', () => 
       expect(events[2]!.globalPosition).toBe(first.lastGlobalPosition);
       expect(events[0]!.globalPosition).toBeLessThan(events[1]!.globalPosition);
       expect(events[1]!.globalPosition).toBeLessThan(events[2]!.globalPosition);
+    });
+
+    describe('with conditions on other streams (appendRecords, ADR 0015)', () => {
+      it('lands while the other stream is at the expected revision, reading back as appended', async () => {
+        await store.append('lead-b', [anEvent()], { expectedRevision: 'no_stream' });
+        await store.append('lead-a', [anEvent()], { expectedRevision: 'no_stream' });
+        const event = { ...anEvent('LeadMerged'), metadata: { actor: { id: 'u', role: 'x' } } };
+        const result = await store.append('lead-a', [event], {
+          expectedRevision: 0n,
+          conditions: [{ streamId: 'lead-b', expectedRevision: 0n }],
+        });
+        expect(result.nextExpectedRevision).toBe(1n);
+        const [, merged] = await store.readStream('lead-a');
+        expect(merged).toMatchObject({
+          eventId: event.eventId,
+          schemaVersion: event.schemaVersion,
+          data: event.data,
+          metadata: event.metadata,
+          globalPosition: result.lastGlobalPosition,
+        });
+        expect(await store.readStream('lead-b')).toHaveLength(1);
+        // Sent as string-valued metadata, as appendRecords demands.
+        expect(Object.values(db.log.at(-1)!.metadata as object)).toEqual([expect.any(String)]);
+      });
+
+      it('is refused whole, naming the other stream, once it moved', async () => {
+        await store.append('lead-b', [anEvent(), anEvent()], { expectedRevision: 'no_stream' });
+        await store.append('lead-a', [anEvent()], { expectedRevision: 'no_stream' });
+        const error = await rejectionOf(
+          store.append('lead-a', [anEvent()], {
+            expectedRevision: 0n,
+            conditions: [{ streamId: 'lead-b', expectedRevision: 0n }],
+          }),
+        );
+        expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+        expect(error).toMatchObject({ streamId: 'lead-b', expected: '0', actual: 1n });
+        expect(await store.readStream('lead-a')).toHaveLength(1);
+      });
+
+      it("reports the appended stream's own conflict first", async () => {
+        await store.append('lead-a', [anEvent(), anEvent()], { expectedRevision: 'no_stream' });
+        const error = await rejectionOf(
+          store.append('lead-a', [anEvent()], {
+            expectedRevision: 0n,
+            conditions: [{ streamId: 'lead-b', expectedRevision: 0n }],
+          }),
+        );
+        expect(error).toMatchObject({ streamId: 'lead-a', expected: '0', actual: 1n });
+      });
+
+      it('says which server version it needs when the server is older', async () => {
+        db.appendRecords = () => Promise.reject(new UnsupportedError('appendRecords', '26.1'));
+        await store.append('lead-b', [anEvent()], { expectedRevision: 'no_stream' });
+        const error = await rejectionOf(
+          store.append('lead-a', [anEvent()], {
+            expectedRevision: 'no_stream',
+            conditions: [{ streamId: 'lead-b', expectedRevision: 0n }],
+          }),
+        );
+        expect((error as Error).message).toMatch(/needs KurrentDB 26\.1 or later/);
+      });
+
+      it('refuses a reserved stream as a condition', async () => {
+        const error = await rejectionOf(
+          store.append('lead-a', [anEvent()], {
+            expectedRevision: 'no_stream',
+            conditions: [{ streamId: checkpointStreamName('relay'), expectedRevision: 'any' }],
+          }),
+        );
+        expect(error).toBeInstanceOf(InvalidAppendError);
+      });
     });
 
     it('maps a conflict to WrongExpectedRevisionError with the actual revision, writing nothing', async () => {

@@ -8,14 +8,16 @@
  */
 import {
   ANY,
+  AppendConsistencyViolationError,
   NO_STREAM,
   STREAM_EXISTS,
+  UnsupportedError,
   WrongExpectedVersionError,
   type AppendStreamState,
   type CurrentStreamState,
 } from '@kurrent/kurrentdb-client';
 import { WrongExpectedRevisionError } from '../event-store.errors';
-import type { ExpectedRevision } from '../event-store.port';
+import type { ExpectedRevision, StreamCondition } from '../event-store.port';
 import { formatExpectedRevision } from '../expected-revision';
 
 export function toStreamState(expected: ExpectedRevision): AppendStreamState {
@@ -48,5 +50,40 @@ export function translateAppendError(
     streamId,
     formatExpectedRevision(expected),
     toActualRevision(error.actualState),
+  );
+}
+
+/**
+ * A refused conditional append (`appendRecords`, ADR 0015) as the port's error: the appended
+ * stream's own violation first (the caller's expected revision), else the first condition that
+ * failed, naming that stream. A server older than 26.1 is said so plainly.
+ */
+export function translateConditionalAppendError(
+  error: unknown,
+  streamId: string,
+  expected: ExpectedRevision,
+  conditions: readonly StreamCondition[],
+): unknown {
+  if (error instanceof UnsupportedError) {
+    return new Error(
+      `append to ${streamId} with conditions on other streams needs KurrentDB ${error.minimumVersion} ` +
+        'or later (appendRecords with consistency checks)',
+      { cause: error },
+    );
+  }
+  if (!(error instanceof AppendConsistencyViolationError)) {
+    return translateAppendError(error, streamId, expected);
+  }
+  const violation = error.violations.find((v) => v.streamName === streamId) ?? error.violations[0];
+  if (violation === undefined) return error;
+  const wanted =
+    violation.streamName === streamId
+      ? expected
+      : conditions.find((c) => c.streamId === violation.streamName)?.expectedRevision;
+  if (wanted === undefined) return error;
+  return new WrongExpectedRevisionError(
+    violation.streamName,
+    formatExpectedRevision(wanted),
+    toActualRevision(violation.actualState),
   );
 }

@@ -12,6 +12,7 @@
  * It must never write a plain personal value of a lead event, nor decrypt on a read path.
  */
 import type {
+  AppendOptions,
   AppendResult,
   BulkAppender,
   BulkAppendResult,
@@ -84,9 +85,11 @@ class PersonalDataSealingEventStore implements EventStore, PersonalDataStore {
   async append(
     streamId: string,
     events: readonly EventToAppend[],
-    options: { readonly expectedRevision: ExpectedRevision },
+    options: AppendOptions,
   ): Promise<AppendResult> {
-    if (this.keyAppender !== undefined && options.expectedRevision === 'no_stream') {
+    // A conditional append (ADR 0015) takes the plain path: the key's statement has no conditions.
+    const plain = options.conditions === undefined || options.conditions.length === 0;
+    if (this.keyAppender !== undefined && plain && options.expectedRevision === 'no_stream') {
       const appended = await this.appendUnderNewKey(this.keyAppender, streamId, events, options);
       if (appended !== null) return appended;
     }

@@ -38,6 +38,8 @@ export function translateAppendError(error: unknown, streamId: string, expected:
         expected,
         detail === '' ? null : BigInt(detail),
       );
+    case APPEND_ERROR_CODES.conditionFailed:
+      return conditionError(detail) ?? error;
     case APPEND_ERROR_CODES.duplicateEventId:
       return new DuplicateEventIdError(detail);
     case APPEND_ERROR_CODES.invalidAppend:
@@ -59,6 +61,24 @@ export function translateAppendError(error: unknown, streamId: string, expected:
       }
       return error;
   }
+}
+
+/** The refusal of `append_events_if`: the condition's stream, what was expected, what it held. */
+function conditionError(detail: string): WrongExpectedRevisionError | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(detail);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const { streamId, expected, actual } = parsed as Record<string, unknown>;
+  if (typeof streamId !== 'string' || typeof expected !== 'string') return null;
+  return new WrongExpectedRevisionError(
+    streamId,
+    expected,
+    typeof actual === 'string' ? BigInt(actual) : null,
+  );
 }
 
 /** An error the server raised (it has a SQLSTATE), as opposed to a driver or connection failure. */

@@ -18,12 +18,15 @@ export const APPEND_ERROR_CODES = {
   wrongExpectedRevision: 'TD001',
   duplicateEventId: 'TD002',
   invalidAppend: 'TD003',
+  /** A condition on another stream (AppendOptions.conditions) did not hold. */
+  conditionFailed: 'TD004',
 } as const;
 
 export interface PostgresEventStoreSql {
   readonly lockInit: string;
   readonly schema: string;
   readonly append: string;
+  readonly appendIf: string;
   readonly appendGroup: string;
   readonly insertLeadKey: string;
   readonly readStream: string;
@@ -301,6 +304,63 @@ BEGIN
 END;
 $append$;
 
+-- An append that also depends on other streams (ADR 0015): p_conditions is
+-- [{ streamId, expected }, ...], none of them the appended stream. The locks of every stream
+-- involved, the appended one's too, are taken in ascending key order (as a group takes its
+-- own), so two conditional appends that each name the other's stream (crossing merges) queue
+-- rather than deadlock, and whichever runs second sees the first one's event. Then each
+-- condition is checked on a fresh snapshot and append_events runs under the locks already
+-- held (advisory locks stack). Nothing is written to a condition's stream. Plain appends never
+-- come here: their path is unchanged.
+CREATE OR REPLACE FUNCTION ${s}.append_events_if(p_stream_id text, p_expected text, p_events jsonb,
+  p_conditions jsonb)
+RETURNS TABLE (next_expected_revision bigint, last_global_position bigint)
+LANGUAGE plpgsql
+AS $append_if$
+DECLARE
+  v_key       integer;
+  v_condition record;
+  v_actual    bigint;
+  v_ok        boolean;
+BEGIN
+  FOR v_key IN
+    SELECT DISTINCT hashtext(x)
+      FROM (SELECT p_stream_id
+            UNION ALL
+            SELECT c ->> 'streamId' FROM jsonb_array_elements(p_conditions) AS c) AS t(x)
+     ORDER BY 1
+  LOOP
+    PERFORM pg_advisory_xact_lock(${names.streamLockClass.toString()}, v_key);
+  END LOOP;
+
+  FOR v_condition IN
+    SELECT c ->> 'streamId' AS stream_id, c ->> 'expected' AS expected
+      FROM jsonb_array_elements(p_conditions) WITH ORDINALITY AS t(c, i)
+     ORDER BY t.i
+  LOOP
+    EXECUTE 'SELECT max(e.stream_revision) FROM ${s}.events e WHERE e.stream_id = $1'
+       INTO v_actual USING v_condition.stream_id;
+    v_ok := CASE v_condition.expected
+              WHEN 'any' THEN true
+              WHEN 'no_stream' THEN v_actual IS NULL
+              WHEN 'stream_exists' THEN v_actual IS NOT NULL
+              ELSE v_actual IS NOT DISTINCT FROM v_condition.expected::bigint
+            END;
+    IF NOT v_ok THEN
+      RAISE EXCEPTION USING
+        ERRCODE = '${APPEND_ERROR_CODES.conditionFailed}',
+        MESSAGE = format('stream %s: expected revision %s', v_condition.stream_id,
+                         v_condition.expected),
+        DETAIL = json_build_object('streamId', v_condition.stream_id,
+                                   'expected', v_condition.expected,
+                                   'actual', v_actual::text)::text;
+    END IF;
+  END LOOP;
+
+  RETURN QUERY SELECT * FROM ${s}.append_events(p_stream_id, p_expected, p_events);
+END;
+$append_if$;
+
 -- Group commit (ADR 0013): several appends, each to a different stream with its own expected
 -- revision, in one statement and one transaction. Each append gets its own outcome: one whose
 -- expected revision is wrong, or whose event id is already recorded, is refused alone and the
@@ -484,6 +544,11 @@ DROP FUNCTION IF EXISTS ${s}.append_new_streams(text[], jsonb);
 SELECT next_expected_revision::text AS next_expected_revision,
        last_global_position::text AS last_global_position
   FROM ${s}.append_events($1::text, $2::text, $3::jsonb)`,
+
+    appendIf: `
+SELECT next_expected_revision::text AS next_expected_revision,
+       last_global_position::text AS last_global_position
+  FROM ${s}.append_events_if($1::text, $2::text, $3::jsonb, $4::jsonb)`,
 
     // One row per append of the group, in the order given.
     appendGroup: `

@@ -6,6 +6,8 @@
  * checkpoints a position never skips a smaller one.
  * Concurrent appends go to the server in groups (append-group-commit.ts, ADR 0013): one
  * statement and one commit for several streams, one outcome per append.
+ * An append with conditions on other streams (ADR 0015) runs `append_events_if` on its own,
+ * never in a group: it locks those streams too and checks them under the lock.
  * Bulk appends to new streams (`appendToNewStreams`) COPY their rows after drawing positions
  * the same way (postgres-bulk-append.ts): one transaction per call.
  * An append made under an idempotency reservation runs the same statement inside a
@@ -16,7 +18,7 @@
  * It must never write events other than through `append_events` or
  * a COPY that drew its positions first, and never update or delete a recorded event.
  */
-import { validateAppend } from '../append-validation';
+import { validateAppend, validateConditions } from '../append-validation';
 import { OpenSubscriptions } from '../catch-up-subscription';
 import {
   CheckpointConflictError,
@@ -25,6 +27,7 @@ import {
   WrongExpectedRevisionError,
 } from '../event-store.errors';
 import type {
+  AppendOptions,
   AppendResult,
   BulkAppendResult,
   BulkAppender,
@@ -37,6 +40,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamCondition,
   SubscribeOptions,
   Subscription,
 } from '../event-store.port';
@@ -141,6 +145,7 @@ export class PostgresEventStore
       this.executor,
       postgresIdempotencySql(this.names),
       this.sql.append,
+      this.sql.appendIf,
       this.sql.insertLeadKey,
       (streamId, fromRevision, maxCount) => this.readStream(streamId, { fromRevision, maxCount }),
     );
@@ -164,9 +169,15 @@ export class PostgresEventStore
   append(
     streamId: string,
     events: readonly EventToAppend[],
-    options: { readonly expectedRevision: ExpectedRevision },
+    options: AppendOptions,
   ): Promise<AppendResult> {
-    return this.appendChecked(streamId, events, options.expectedRevision, undefined);
+    return this.appendChecked(
+      streamId,
+      events,
+      options.expectedRevision,
+      undefined,
+      options.conditions,
+    );
   }
 
   /**
@@ -180,7 +191,7 @@ export class PostgresEventStore
     options: { readonly expectedRevision: ExpectedRevision },
     key: NewLeadKey,
   ): Promise<AppendResult> {
-    return this.appendChecked(streamId, events, options.expectedRevision, key);
+    return this.appendChecked(streamId, events, options.expectedRevision, key, undefined);
   }
 
   private async appendChecked(
@@ -188,8 +199,10 @@ export class PostgresEventStore
     events: readonly EventToAppend[],
     expectedRevision: ExpectedRevision,
     key: NewLeadKey | undefined,
+    given: readonly StreamCondition[] | undefined,
   ): Promise<AppendResult> {
     validateAppend(streamId, events);
+    const conditions = validateConditions(streamId, given);
     const expected = formatExpectedRevision(expectedRevision);
     // Pick the port's fields explicitly: extra properties on the caller's objects are not stored.
     const batch = JSON.stringify(
@@ -201,16 +214,51 @@ export class PostgresEventStore
         metadata,
       })),
     );
+    const condition =
+      conditions.length === 0
+        ? undefined
+        : JSON.stringify(
+            conditions.map((c) => ({
+              streamId: c.streamId,
+              expected: formatExpectedRevision(c.expectedRevision),
+            })),
+          );
     // Under an idempotency reservation (runReserved): the append and the key's record commit together.
     const fence = this.idempotency.fenceFor();
     if (fence !== undefined) {
-      return this.idempotency.appendFenced(fence, streamId, expected, batch, events.length, key);
+      return this.idempotency.appendFenced(fence, streamId, expected, batch, events.length, {
+        key,
+        conditions: condition,
+      });
     }
+    if (condition !== undefined) return this.appendIf(streamId, expected, batch, condition);
     return this.appends.append(
       key === undefined
         ? { streamId, expected, events: batch }
         : { streamId, expected, events: batch, key },
     );
+  }
+
+  /** One conditional append: its own statement, outside the group commit (ADR 0015). */
+  private async appendIf(
+    streamId: string,
+    expected: string,
+    events: string,
+    conditions: string,
+  ): Promise<AppendResult> {
+    let rows;
+    try {
+      rows = await this.executor.query(this.sql.appendIf, [streamId, expected, events, conditions]);
+    } catch (error) {
+      throw translateAppendError(error, streamId, expected);
+    }
+    const row = rows[0];
+    if (row === undefined)
+      throw new Error(`append to ${streamId}: append_events_if returned no row`);
+    return {
+      nextExpectedRevision: bigintColumn(row, 'next_expected_revision'),
+      lastGlobalPosition: bigintColumn(row, 'last_global_position'),
+    };
   }
 
   private async appendOne(append: PendingAppend): Promise<AppendResult> {

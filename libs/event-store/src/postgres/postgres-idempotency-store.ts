@@ -5,7 +5,8 @@
  * `append` asks `fenceFor()` whether it runs under a reservation; if so the append goes
  * through `appendFenced`, which locks the key's row first, so a takeover either waits for
  * the append and sees it, or wins and the append is refused.
- * It must never append other than through the store's `append_events` statement, nor
+ * It must never append other than through the store's `append_events` statement (or its
+ * conditional form `append_events_if`), nor
  * answer from a row whose TTL has passed.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -44,6 +45,8 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     private readonly sql: PostgresIdempotencySql,
     /** The event store's own append statement: fenced appends run exactly what `append` runs. */
     private readonly appendSql: string,
+    /** Its conditional form (ADR 0015), for an append that names other streams. */
+    private readonly appendIfSql: string,
     /** A lead's new data key, recorded in the fenced append's transaction (ADR 0009). */
     private readonly insertLeadKeySql: string,
     private readonly readStream: (
@@ -121,8 +124,13 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     expected: string,
     batch: string,
     eventCount: number,
-    key?: NewLeadKey,
+    extra: {
+      readonly key?: NewLeadKey | undefined;
+      /** The conditions on other streams, as `append_events_if` takes them (JSON). */
+      readonly conditions?: string | undefined;
+    } = {},
   ): Promise<AppendResult> {
+    const { key, conditions } = extra;
     const { scopeKey, owner } = fence.reservation;
     if (fence.appended) {
       throw new ReservationLostError(scopeKey, 'a request appends at most once under its key');
@@ -146,7 +154,10 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
       }
       let rows;
       try {
-        rows = await tx.query(this.appendSql, [streamId, expected, batch]);
+        rows =
+          conditions === undefined
+            ? await tx.query(this.appendSql, [streamId, expected, batch])
+            : await tx.query(this.appendIfSql, [streamId, expected, batch, conditions]);
       } catch (error) {
         throw translateAppendError(error, streamId, expected);
       }
