@@ -8,7 +8,13 @@
  */
 import { encodeForStore, type StoredMetadata, type TandemEvent } from '@tandem/contracts';
 import { v7 as uuidv7 } from 'uuid';
-import type { AppendResult, EventStore, EventToAppend, ExpectedRevision } from './event-store.port';
+import type {
+  AppendResult,
+  EventStore,
+  EventToAppend,
+  ExpectedRevision,
+  StreamCondition,
+} from './event-store.port';
 
 /** Everything an envelope carries besides the event itself and its id. */
 export type WriteContext = StoredMetadata;
@@ -27,15 +33,23 @@ export interface WriteOutcome {
   readonly envelopes: readonly EventToAppend[];
 }
 
-/** Appends `events` to one stream as one atomic write under `expectedRevision`. */
+/**
+ * Appends `events` to one stream as one atomic write under `expectedRevision`, and under
+ * `conditions` on the other streams the decision read (a merge's survivor, ADR 0015).
+ */
 export async function writeEvents(
   store: EventStore,
   streamId: string,
   events: readonly TandemEvent[],
   context: WriteContext,
   expectedRevision: ExpectedRevision,
+  conditions: readonly StreamCondition[] = [],
 ): Promise<WriteOutcome> {
   const envelopes = envelopesFor(events, context);
-  const appended = await store.append(streamId, envelopes, { expectedRevision });
+  const appended = await store.append(
+    streamId,
+    envelopes,
+    conditions.length === 0 ? { expectedRevision } : { expectedRevision, conditions },
+  );
   return { appended, envelopes };
 }

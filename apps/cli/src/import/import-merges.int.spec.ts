@@ -84,6 +84,28 @@ async function importLines(
 const typesOf = async (store: EventStore, leadId: string) =>
   (await store.readStream(leadStreamId(leadId))).map((event) => event.type);
 
+/** Erasure is never imported: it is a live ops command, appended here as the API appends it. */
+async function eraseLead(store: EventStore, leadId: string): Promise<void> {
+  const lead = await readExistingLead(store, leadId);
+  const now = '2025-02-01T10:00:00.000Z';
+  const erased = decideLead({ type: 'EraseLead', data: { reason: 'gdpr request' } }, lead.state, {
+    leadId,
+    definition: (await definitionInForce(store)).definition,
+    now,
+  });
+  await store.append(
+    leadStreamId(leadId),
+    envelopesFor(erased, {
+      leadId,
+      accountId: null,
+      occurredAt: now,
+      correlationId: 'ops',
+      causationId: null,
+      actor: { kind: 'user', id: 'olga@example.com', role: 'ops' },
+    }),
+    { expectedRevision: lead.revision ?? 'no_stream' },
+  );
+}
 const refusals = (outcome: ImportOutcome) =>
   outcome.refused.map(({ line, leadId, reason }) => ({ line, leadId, reason }));
 
@@ -163,26 +185,7 @@ maybe('refuses a merge into a lead the store holds erased or merged away', async
     merge('crm:m', 'crm:n', 2),
     capture('crm:live', 1),
   ]);
-  // Erasure is never imported: it is a live ops command, as the API appends it.
-  const z = await readExistingLead(store, 'crm:z');
-  const now = '2025-02-01T10:00:00.000Z';
-  const erased = decideLead({ type: 'EraseLead', data: { reason: 'gdpr request' } }, z.state, {
-    leadId: 'crm:z',
-    definition: (await definitionInForce(store)).definition,
-    now,
-  });
-  await store.append(
-    leadStreamId('crm:z'),
-    envelopesFor(erased, {
-      leadId: 'crm:z',
-      accountId: null,
-      occurredAt: now,
-      correlationId: 'ops',
-      causationId: null,
-      actor: { kind: 'user', id: 'olga@example.com', role: 'ops' },
-    }),
-    { expectedRevision: 0n },
-  );
+  await eraseLead(store, 'crm:z');
 
   const outcome = await importLines(store, 'second.jsonl', [
     capture('crm:x', 3),
@@ -210,6 +213,40 @@ maybe('refuses a merge into a lead the store holds erased or merged away', async
   expect(await typesOf(store, 'crm:y')).toEqual([]);
   expect(await typesOf(store, 'crm:w')).toEqual(['LeadCaptured', 'LeadMerged']);
 });
+
+maybe(
+  'refuses a merge whose survivor is erased live between its check and its append',
+  async () => {
+    const store = await openStore();
+    await importLines(store, 'first.jsonl', [capture('crm:s', 1)]);
+    // The race, made certain: the first conditional append (the merge into crm:s, checked live)
+    // lets a live erasure of crm:s land just before it reaches the store.
+    let raced = false;
+    const racing: EventStore = Object.create(store) as EventStore;
+    racing.append = async (streamId, events, options) => {
+      if (!raced && (options.conditions?.length ?? 0) > 0) {
+        raced = true;
+        await eraseLead(store, 'crm:s');
+      }
+      return store.append(streamId, events, options);
+    };
+
+    const outcome = await importLines(racing, 'second.jsonl', [
+      capture('crm:t', 3),
+      merge('crm:t', 'crm:s', 4),
+    ]);
+
+    expect(raced).toBe(true);
+    expect(refusals(outcome)).toEqual([
+      {
+        line: 2,
+        leadId: 'crm:t',
+        reason: 'MergeLead: lead crm:s was erased: a lead cannot be merged into an erased lead',
+      },
+    ]);
+    expect(await typesOf(store, 'crm:t')).toEqual([]);
+  },
+);
 
 maybe(
   'a run killed after its first block and resumed refuses what a whole run refuses',

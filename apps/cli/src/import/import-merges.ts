@@ -9,15 +9,17 @@
  * earlier and has not merged away stands; one into a lead the file merged away before, or
  * captures only later, refuses its lead whole like any bad row. A survivor the file does not
  * capture (or refuses) must stand in the store: the writer checks that before it appends
- * (`survivorRefusal`). Refusing a lead undoes its own merge and its capture, so the walk is
+ * (`checkSurvivorsInStore`), and appends only while each survivor's stream is still at the
+ * revision it checked (ADR 0015), so a live merge or erasure racing the import cannot slip in
+ * between. Refusing a lead undoes its own merge and its capture, so the walk is
  * repeated until no merge changes; a cycle a→b, b→a thus refuses b (b's survivor was merged
  * away) and then a (its survivor b is no longer imported).
  * The judgement depends on the whole file only, never on where a run resumed: a resumed
  * import refuses exactly what an uninterrupted one does. Pure apart from the store check.
  * It must never append anything or decide a fact of its own lead.
  */
-import { initialLeadState, mergeSurvivorRefusal } from '@tandem/domain';
-import type { EventStore } from '@tandem/event-store';
+import { initialLeadState, leadStreamId, mergeSurvivorRefusal } from '@tandem/domain';
+import type { EventStore, StreamCondition } from '@tandem/event-store';
 import { readExistingLead } from './existing-lead';
 import type { ImportFact, RowRef } from './import-fact';
 import { parseImportCommand } from './import-commands';
@@ -132,15 +134,22 @@ export function judgeMerges(
   }
 }
 
+/** What the store says of a lead's survivors: a refusal, or the conditions its append needs. */
+export type SurvivorCheck =
+  | { readonly refusal: RefusedRow }
+  | { readonly refusal: null; readonly conditions: readonly StreamCondition[] };
+
 /**
  * The writer's half: each survivor only the store can vouch for must be there, neither merged
- * away nor erased — the API's reasons, the merge's row. Null when every one stands.
+ * away nor erased — the API's reasons, the merge's row. When every one stands: the revisions
+ * they stood at, which the lead's append must be conditioned on.
  */
-export async function survivorRefusal(
+export async function checkSurvivorsInStore(
   store: EventStore,
   leadId: string,
   survivors: readonly SurvivorInStore[],
-): Promise<RefusedRow | null> {
+): Promise<SurvivorCheck> {
+  const conditions: StreamCondition[] = [];
   for (const { intoLeadId, where, refusedInFile } of survivors) {
     const survivor = await readExistingLead(store, intoLeadId);
     const reason =
@@ -149,7 +158,11 @@ export async function survivorRefusal(
         : refusedInFile === null
           ? `lead ${intoLeadId} does not exist`
           : `lead ${intoLeadId} does not exist: its own rows are refused (${refusedInFile.file} line ${refusedInFile.line})`;
-    if (reason !== null) return { ...where, leadId, reason: `MergeLead: ${reason}` };
+    if (reason !== null) return { refusal: { ...where, leadId, reason: `MergeLead: ${reason}` } };
+    const streamId = leadStreamId(intoLeadId);
+    if (survivor.revision !== null && !conditions.some((c) => c.streamId === streamId)) {
+      conditions.push({ streamId, expectedRevision: survivor.revision });
+    }
   }
-  return null;
+  return { refusal: null, conditions };
 }

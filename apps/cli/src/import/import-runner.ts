@@ -17,6 +17,8 @@
  * - A lead that already exists without the import's first event (captured live, or
  *   by another source) has the import's facts decided on top of its history and
  *   appended with its expected revision, exactly like a live command.
+ * - A merge into a survivor only the store holds is appended only while that survivor's stream
+ *   is at the revision checked (ADR 0015); if it moved, the lead is looked at again.
  * It must never append to a stream without an expected revision.
  */
 import { leadStreamId } from '@tandem/domain';
@@ -30,7 +32,7 @@ import {
 import { readExistingLead } from './existing-lead';
 import { type DecidedBlock, type DecidedLead, decideBlocks } from './import-blocks';
 import type { ImportPlan, RefusedRow } from './import-plan';
-import { survivorRefusal } from './import-merges';
+import { checkSurvivorsInStore } from './import-merges';
 import { type DecisionInput, decideLeadFacts, importedFacts } from './lead-facts.decider';
 
 export interface ImportProgress {
@@ -149,21 +151,25 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
         return;
       }
       // A merge into a lead the file does not capture: the store must hold it, live.
-      const badMerge = await survivorRefusal(store, lead.leadId, lead.survivorsInStore);
-      if (badMerge !== null) {
-        refuse(badMerge);
+      const survivors = await checkSurvivorsInStore(store, lead.leadId, lead.survivorsInStore);
+      if (survivors.refusal !== null) {
+        refuse(survivors.refusal);
         return;
       }
       const { events } = decided;
+      const { conditions } = survivors;
+      const expectedRevision = loaded.revision ?? 'no_stream';
       try {
-        await store.append(leadStreamId(lead.leadId), events, {
-          expectedRevision: loaded.revision ?? 'no_stream',
-        });
+        await store.append(
+          leadStreamId(lead.leadId),
+          events,
+          conditions.length === 0 ? { expectedRevision } : { expectedRevision, conditions },
+        );
         importedLeads += 1;
         importedEvents += events.length;
         return;
       } catch (error) {
-        // A live command or a parallel import wrote the lead meanwhile: look again.
+        // A live command or a parallel import wrote the lead, or its survivor, meanwhile: look again.
         const raced =
           error instanceof WrongExpectedRevisionError || error instanceof DuplicateEventIdError;
         if (!raced || attempt >= 3) throw error;

@@ -200,5 +200,23 @@ describe('the lead write path with two processes on one store', () => {
       expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
       expect([...(await revisions(a)), ...(await revisions(b))].sort()).toEqual([0, 0, 1]);
     });
+
+    it('lets only one of two crossing merges land across processes, the other a 422 (ADR 0015)', async () => {
+      for (let round = 0; round < 20; round++) {
+        const [a, b] = [await captured(), await captured()];
+        // Both processes know both leads live: each decides its merge on a live survivor.
+        await run(second, a, touchpoint);
+        await run(second, b, touchpoint);
+        const outcomes = await Promise.allSettled([
+          run(first, a, merge(b), {}, ops),
+          run(second, b, merge(a), {}, ops),
+        ]);
+        const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+        expect(refused).toHaveLength(1);
+        expect(refused[0]?.reason).toBeInstanceOf(RuleViolationError);
+        expect(String(refused[0]?.reason)).toMatch(/was itself merged into another lead/);
+        expect([...(await revisions(a)), ...(await revisions(b))].sort()).toEqual([0, 0, 1, 1, 2]);
+      }
+    });
   });
 });

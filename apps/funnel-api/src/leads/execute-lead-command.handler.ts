@@ -11,6 +11,11 @@
  * decision made that way is never answered as a failure: on a conflict or a refusal, the
  * stream is read and the command decided once more, on state checked against the store.
  * A capture of a lead this process has never seen expects no stream, also without a read.
+ * A merge also depends on its survivor: the append is conditioned on the survivor's stream
+ * still being at the revision that was checked (ADR 0015), so a merge racing another process's
+ * crossing merge, or an erasure or merge of its survivor, never lands on a survivor that is no
+ * longer live. If the survivor moved, the merge is decided again on what the store holds, and
+ * the loser gets what one process would answer (422: its survivor was merged away or erased).
  */
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -24,7 +29,12 @@ import {
   leadStreamId,
   mergeSurvivorRefusal,
 } from '@tandem/domain';
-import { type EventStore, WrongExpectedRevisionError, writeEvents } from '@tandem/event-store';
+import {
+  type EventStore,
+  type StreamCondition,
+  WrongExpectedRevisionError,
+  writeEvents,
+} from '@tandem/event-store';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { ActiveDefinition } from '../definitions/active-definition.service';
@@ -54,6 +64,12 @@ export class ExecuteLeadCommand extends Command<LeadCommandResult> {
     super();
   }
 }
+
+/**
+ * Decisions on state checked against the store, for a merge whose survivor kept moving under
+ * it (other processes appending to it): each round reads both leads again.
+ */
+const CHECKED_ATTEMPTS = 5;
 
 /** Ids the client may omit are minted here, so the decider stays deterministic. */
 function withIds(command: LeadCommand): LeadCommand {
@@ -109,7 +125,27 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
         }
       }
     }
-    return this.decideOn(await this.leads.load(leadId), request, now);
+    return this.decideChecked(request, now);
+  }
+
+  /**
+   * Decides on the lead as the store holds it. A refusal that names another stream is a merge's
+   * survivor that moved after it was checked (ADR 0015): nothing was written, so decide again,
+   * on both leads read afresh. The lead's own conflicts are the caller's (409), never retried.
+   */
+  private async decideChecked(
+    request: ExecuteLeadCommand,
+    now: string,
+  ): Promise<LeadCommandResult> {
+    const own = leadStreamId(request.leadId);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.decideOn(await this.leads.load(request.leadId), request, now);
+      } catch (error) {
+        const survivorMoved = error instanceof WrongExpectedRevisionError && error.streamId !== own;
+        if (!survivorMoved || attempt >= CHECKED_ATTEMPTS) throw error;
+      }
+    }
   }
 
   /** Decides on `lead` and appends at its revision: the store refuses if it is not the latest. */
@@ -139,8 +175,11 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
         lead.revision,
       );
     }
+    const conditions: StreamCondition[] = [];
     if (request.command.type === 'MergeLead' && request.command.data.intoLeadId !== leadId) {
-      await this.requireSurvivor(request.command.data.intoLeadId);
+      const { intoLeadId } = request.command.data;
+      const survivorRevision = await this.requireSurvivor(intoLeadId);
+      conditions.push({ streamId: leadStreamId(intoLeadId), expectedRevision: survivorRevision });
     }
     const definition = await this.definitions.current();
     const events = decideLead(withIds(request.command), lead.state, { leadId, definition, now });
@@ -151,6 +190,7 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
       events,
       writeContext(context, { leadId, accountId, occurredAt: now }),
       lead.revision ?? 'no_stream',
+      conditions,
     );
     this.leads.remember(leadId, foldAppended(lead, leadId, toAppend, result));
     this.logger.info(
@@ -175,11 +215,13 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
    * A merge names its survivor, which must be a live lead: one never captured is a 404, not a
    * dangling link; one itself merged away or erased is a 422, for a merge into it would point
    * the duplicate at a lead that accepts nothing (A into B after B into A leaves no survivor).
+   * Returns the revision checked: the merge's append holds only while the survivor is still there.
    */
-  private async requireSurvivor(leadId: string): Promise<void> {
+  private async requireSurvivor(leadId: string): Promise<bigint> {
     const survivor = await this.leads.load(leadId);
     if (survivor.revision === null) throw new LeadNotFoundError(leadId);
     const refusal = mergeSurvivorRefusal(leadId, survivor.state.status);
     if (refusal !== null) throw new RuleViolationError(refusal);
+    return survivor.revision;
   }
 }
