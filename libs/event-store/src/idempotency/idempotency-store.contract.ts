@@ -117,6 +117,34 @@ export function describeIdempotencyStoreContract(
       });
     });
 
+    it('keeps the conditions on other streams of an append under a reservation (ADR 0015)', async () => {
+      const [stream, other] = [`idem-${uuidv7()}`, `idem-other-${uuidv7()}`];
+      await store.append(other, [anEvent(), anEvent()], { expectedRevision: 'no_stream' });
+      const stale = reserved(await store.idempotency.reserve(key(), 'fp', LIVE));
+      await expect(
+        store.idempotency.runReserved(stale, () =>
+          store.append(stream, [anEvent()], {
+            expectedRevision: 'no_stream',
+            conditions: [{ streamId: other, expectedRevision: 0n }],
+          }),
+        ),
+      ).rejects.toMatchObject({ streamId: other, actual: 1n });
+      expect(await store.readStream(stream)).toEqual([]);
+      const k = key();
+      const fresh = reserved(await store.idempotency.reserve(k, 'fp', LIVE));
+      await store.idempotency.runReserved(fresh, () =>
+        store.append(stream, [anEvent()], {
+          expectedRevision: 'no_stream',
+          conditions: [{ streamId: other, expectedRevision: 1n }],
+        }),
+      );
+      expect((await store.idempotency.lookup(k))?.appended).toEqual({
+        streamId: stream,
+        fromRevision: 0n,
+        toRevision: 0n,
+      });
+    });
+
     it('recovers the appended events of an attempt that died before answering, appending nothing', async () => {
       const k = key();
       const stream = `idem-${uuidv7()}`;
