@@ -3,6 +3,7 @@
  * inputs with the same InvalidAppendError instead of its own driver error.
  * It must never mutate or normalise the events: what is checked is what gets stored.
  */
+import { isStorableText } from '@tandem/domain';
 import { validate as isUuid } from 'uuid';
 import { InvalidAppendError } from './event-store.errors';
 import type { EventToAppend, StreamCondition } from './event-store.port';
@@ -132,8 +133,10 @@ function describeNonJson(
 ): string | null {
   if (value === null || typeof value === 'boolean') return null;
   if (typeof value === 'string') {
-    // PostgreSQL's jsonb cannot store U+0000; reject it everywhere for portable events.
-    return value.includes('\u0000') ? `has a NUL character at ${spelled(path)}` : null;
+    // PostgreSQL's jsonb cannot store U+0000 nor a lone surrogate half; reject them everywhere
+    // for portable events (the store's json columns would take both: this is the check).
+    if (value.includes('\u0000')) return `has a NUL character at ${spelled(path)}`;
+    return isStorableText(value) ? null : `has a lone surrogate half at ${spelled(path)}`;
   }
   if (typeof value === 'number') {
     return Number.isFinite(value) ? null : `has a non-finite number at ${spelled(path)}`;
@@ -157,6 +160,7 @@ function describeNonJson(
     for (const key in value) {
       if (!Object.hasOwn(value, key)) continue;
       if (key.includes('\u0000')) return `has a NUL character in a key at ${spelled(path)}`;
+      if (!isStorableText(key)) return `has a lone surrogate half in a key at ${spelled(path)}`;
       path.push(key);
       const problem = describeNonJson(value[key], path, ancestors);
       path.pop();

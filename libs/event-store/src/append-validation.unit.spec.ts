@@ -71,6 +71,8 @@ describe('describeNonJsonObject', () => {
     ['a function', { f: () => 1 }, /function at \$\.f/],
     ['a nested Date', { at: new Date() }, /non-plain object \(Date\) at \$\.at/],
     ['a NUL character', { s: 'a\u0000b' }, /NUL character at \$\.s/],
+    ['a lone surrogate half', { s: ['ok', 'a\uD800b'] }, /lone surrogate half at \$\.s\[1\]/],
+    ['a lone surrogate in a key', { ['\uDC00']: 1 }, /lone surrogate half in a key at \$/],
   ])('explains why %s is refused', (_why, value, problem) => {
     expect(describeNonJsonObject(value)).toMatch(problem);
   });

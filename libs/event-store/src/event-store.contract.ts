@@ -531,6 +531,8 @@ export function describeEventStoreContract(
           ['schema version 0', stream, [{ ...anEvent(), schemaVersion: 0 }]],
           ['data not an object', stream, [{ ...anEvent(), data: [1, 2] as unknown as JsonObject }]],
           ['non-finite number', stream, [{ ...anEvent(), data: { n: Number.NaN } }]],
+          ['a NUL character', stream, [{ ...anEvent(), data: { s: 'a\u0000b' } }]],
+          ['a lone surrogate half', stream, [{ ...anEvent(), metadata: { s: 'a\uD800b' } }]],
           ['same id twice in a batch', stream, twice(anEvent())],
         ];
         for (const [why, streamId, events] of malformed) {

@@ -126,7 +126,7 @@ async function installTestTrigger(h: Harness): Promise<void> {
       IF NEW.metadata ->> 'refuse' = 'yes' THEN
         RAISE EXCEPTION 'refused by the test trigger';
       END IF;
-      IF NEW.metadata ? 'holdOn' THEN
+      IF NEW.metadata ->> 'holdOn' IS NOT NULL THEN
         PERFORM pg_advisory_xact_lock((NEW.metadata ->> 'holdOn')::bigint);
       END IF;
       RETURN NEW;

@@ -62,6 +62,52 @@ describeWhenPostgres(postgresUnavailableReason())('PostgreSQL event store', () =
       }
     });
 
+    it('payloads: a bulk COPY keeps its text as written; a store made with jsonb columns keeps them and works', async () => {
+      const legacySchema = freshSchemaName('es_pg_jsonb');
+      const admin = new Client({ connectionString: TEST_POSTGRES_URL });
+      await admin.connect();
+      const payload = { z: 1, a: [1.5, 'é'], nested: { b: null, a: true } };
+      const columnTypes = async (): Promise<string[]> =>
+        (
+          await admin.query<{ type: string }>(
+            `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute
+              WHERE attrelid = $1::regclass AND attname IN ('data', 'metadata') ORDER BY attname`,
+            [`"${legacySchema}".events`],
+          )
+        ).rows.map((row) => row.type);
+      try {
+        await withStore(legacySchema, async (fresh) => {
+          expect(await columnTypes()).toEqual(['json', 'json']);
+          const event = { ...anEvent(), data: payload, metadata: payload };
+          await fresh.appendToNewStreams([{ streamId: `bulk-${uuidv7()}`, event }]);
+          const stored = await admin.query<{ data: string }>(
+            `SELECT data::text AS data FROM "${legacySchema}".events WHERE event_id = $1`,
+            [event.eventId],
+          );
+          expect(stored.rows[0]?.data).toBe(JSON.stringify(payload));
+        });
+        // A store created before the json columns: init leaves its jsonb alone.
+        await admin.query(`ALTER TABLE "${legacySchema}".events
+          ALTER COLUMN data TYPE jsonb USING data::jsonb,
+          ALTER COLUMN metadata TYPE jsonb USING metadata::jsonb`);
+        await withStore(legacySchema, async (legacy) => {
+          expect(await columnTypes()).toEqual(['jsonb', 'jsonb']);
+          const appended = { ...anEvent(), data: payload, metadata: payload };
+          const bulk = { ...anEvent(), data: payload, metadata: payload };
+          await legacy.append(`legacy-${uuidv7()}`, [appended], { expectedRevision: 'no_stream' });
+          await legacy.appendToNewStreams([{ streamId: `legacy-bulk-${uuidv7()}`, event: bulk }]);
+          const all = await legacy.readAll({ after: 0n, maxCount: 10 });
+          expect(all).toHaveLength(3);
+          for (const recorded of all) {
+            expect([recorded.data, recorded.metadata]).toEqual([payload, payload]);
+          }
+        });
+      } finally {
+        await admin.end();
+        await dropSchema(legacySchema);
+      }
+    });
+
     it('a live subscription keeps delivering when its LISTEN connection is killed', async () => {
       const store = await createPostgresEventStore({
         connectionString: TEST_POSTGRES_URL,
@@ -132,6 +178,22 @@ async function beginUncommittedAppend(
     throw error;
   }
   return { commit: () => finish('COMMIT'), rollback: () => finish('ROLLBACK') };
+}
+
+/** A store on `storeSchema` (made or brought up to date by init), closed after `work`. */
+async function withStore(
+  storeSchema: string,
+  work: (store: Awaited<ReturnType<typeof createPostgresEventStore>>) => Promise<void>,
+): Promise<void> {
+  const store = await createPostgresEventStore({
+    connectionString: TEST_POSTGRES_URL,
+    schema: storeSchema,
+  });
+  try {
+    await work(store);
+  } finally {
+    await store.close();
+  }
 }
 
 function anEvent(): EventToAppend {
