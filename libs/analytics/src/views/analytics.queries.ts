@@ -416,8 +416,13 @@ export class AnalyticsQueries {
             ...(snapshots === true ? {} : snapshots),
             database: this.database,
             reader: this.reader,
-            // A new snapshot's day rollup in the set's zone, its attribution credits and the
-            // reconciliation's event witness at once, not on the first request that reads them.
+            // A new snapshot's attribution credits before its marker: no view finds the marker
+            // without them (a failed build only leaves the snapshot to the fallback below).
+            beforeMarked: async (snapshot, rules) => {
+              await this.credits?.buildUnlessFailing(snapshot, rules);
+            },
+            // Its day rollup in the set's zone and the reconciliation's event witness at once,
+            // not on the first request that reads them (and its credits, had they failed).
             onMarked: (snapshot, rules) => {
               this.rollups
                 ?.current(snapshot.id, calendarOf(rules, {}).timeZone)

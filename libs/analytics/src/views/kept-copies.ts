@@ -256,30 +256,53 @@ export abstract class KeptBuilds<Of extends unknown[]> {
     return this.builds.closed;
   }
 
+  /**
+   * Writes a build now (after the one being written) for a caller that must not fail with it:
+   * a snapshot about to be marked (LeadFunnelSnapshotsOptions.beforeMarked). Null when closed,
+   * suspended, cancelled, failed (remembered as a background failure: the reads retry it after
+   * `retryAfterMs`), or when this one failed lately (not tried again before then).
+   */
+  async buildUnlessFailing(...of: Of): Promise<string | null> {
+    if (this.failedLately(...of)) return null;
+    return this.remembering(this.build(...of), ...of);
+  }
+
   /** Starts a build unless one is being written, builds are suspended, or this one failed lately. */
   protected buildInBackground(...of: Of): void {
-    if (this.builds.busy || !this.builds.open) return;
-    const name = this.nameOf(...of);
-    if (Date.now() - (this.failedAt.get(name) ?? -Infinity) < this.retryAfterMs) return;
-    this.build(...of).catch((error: unknown) => {
-      this.failedAt.set(name, Date.now());
+    if (this.builds.busy || !this.builds.open || this.failedLately(...of)) return;
+    void this.remembering(this.build(...of), ...of);
+  }
+
+  private failedLately(...of: Of): boolean {
+    return Date.now() - (this.failedAt.get(this.nameOf(...of)) ?? -Infinity) < this.retryAfterMs;
+  }
+
+  /** The build's id, or null with its failure remembered. */
+  private async remembering(build: Promise<string | null>, ...of: Of): Promise<string | null> {
+    try {
+      return await build;
+    } catch (error) {
+      this.failedAt.set(this.nameOf(...of), Date.now());
       this.lastFailure = error;
-    });
+      return null;
+    }
   }
 
   /**
    * Drops the builds of snapshots no longer marked (superseded and dropped, or emptied by a
    * rebuild) once untouched for the grace period: markers first, rows after (dropKeptCopies).
    */
-  protected async dropOrphaned(tables: {
-    readonly markers: string;
-    readonly rows: string;
-  }): Promise<void> {
+  protected async dropOrphaned(
+    tables: { readonly markers: string; readonly rows: string },
+    /** The snapshot built for: kept, as it may be one not yet marked (beforeMarked). */
+    keep: string,
+  ): Promise<void> {
     const result = await this.client.query({
       query: `
         SELECT toString(toUInt64(partition)) AS id
         FROM system.parts
         WHERE database = {db:String} AND table = {rows:String} AND active
+          AND toUInt64(partition) != {keep:UInt64}
           AND toUInt64(partition) NOT IN (
               SELECT snapshot_id FROM {db:Identifier}.{snapshot_markers:Identifier}
           )
@@ -290,6 +313,7 @@ export abstract class KeptBuilds<Of extends unknown[]> {
         rows: tables.rows,
         snapshot_markers: analyticsTables.leadFunnelSnapshotMarkers,
         grace_ms: String(this.graceMs),
+        keep,
       },
       format: 'JSONEachRow',
     });

@@ -184,3 +184,85 @@ it('never reads a build killed before its marker, and is rebuilt with the snapsh
   expect(await attribution(kept, active)).toBe(await attribution(state, active));
   await kept.close();
 });
+
+it('keeps a snapshot credits before its marker, so no view after it reads the slow path', async () => {
+  const database = await analytics.freshDatabase();
+  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
+  const kept = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
+    database,
+    snapshots: true,
+  });
+  const shadow = newRuleSet(whatIf, 'shadow', 'ready');
+  await writeRuleSet(client, shadow, { database });
+  const { early, rest, late } = scenario();
+  const projection = await project(database);
+  await projection.project([...early, ...rest, late], { atHead: true });
+  const active = await state.ruleSet();
+  for (const rules of [active, shadow]) {
+    // Nothing asked for the credits: the snapshot's write built them before its marker.
+    expect(await kept.takeSnapshot(rules)).not.toBeNull();
+    expect(await keptReads(() => attribution(kept, rules))).toBe(14);
+    expect(await attribution(kept, rules)).toBe(await attribution(state, rules));
+  }
+
+  // A kill after the credits' marker and before the snapshot's: credits of a snapshot no marker
+  // names. The views read the state (the snapshot is gone with its marker), then the next
+  // snapshot and its own credits; the orphan is never read.
+  const snapshot = await kept.takeSnapshot(active);
+  await client.command({
+    query:
+      'DELETE FROM {db:Identifier}.lead_funnel_snapshot_markers WHERE snapshot_id = {id:UInt64}',
+    query_params: { db: database, id: snapshot!.id },
+  });
+  const restarted = new AnalyticsQueries(client, {
+    reader: analytics.reader(),
+    database,
+    snapshots: true,
+  });
+  const expected = await attribution(state, active);
+  const next = await restarted.takeSnapshot(active);
+  expect(next?.id).not.toBe(snapshot!.id);
+  expect(await keptReads(() => attribution(restarted, active))).toBe(14);
+  expect(await attribution(restarted, active)).toBe(expected);
+
+  // A rebuild: the first snapshot after it comes with its credits as well.
+  await whileBuildsSuspended(restarted, () => resetAnalytics(client, { database }));
+  const again = await project(database);
+  await again.project([...early, ...rest, late], { atHead: true });
+  expect(await restarted.takeSnapshot(active)).not.toBeNull();
+  expect(await keptReads(() => attribution(restarted, active))).toBe(14);
+  expect(await attribution(restarted, active)).toBe(expected);
+  await kept.close();
+  await restarted.close();
+});
+
+it('marks a snapshot whose credits fail, and answers from it as before', async () => {
+  const database = await analytics.freshDatabase();
+  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
+  // Every write of credit rows fails; everything else goes through.
+  const failing = new Proxy(client, {
+    get(target, name, receiver) {
+      if (name !== 'command') return Reflect.get(target, name, receiver) as unknown;
+      return (params: Parameters<ClickHouseClient['command']>[0]) =>
+        params.query.includes('INSERT INTO {db:Identifier}.{credits:Identifier}')
+          ? Promise.reject(new Error('credits refused in a spec'))
+          : target.command(params);
+    },
+  });
+  const kept = new AnalyticsQueries(failing, {
+    reader: analytics.reader(),
+    database,
+    snapshots: true,
+  });
+  const { early, rest, late } = scenario();
+  const projection = await project(database);
+  await projection.project([...early, ...rest, late], { atHead: true });
+  const active = await state.ruleSet();
+  expect(await kept.takeSnapshot(active)).not.toBeNull();
+  expect(await count(database, 'lead_funnel_snapshot_markers')).toBe(1);
+  expect(await count(database, 'lead_attribution_credit_markers')).toBe(0);
+  expect(await keptReads(() => attribution(kept, active))).toBe(0);
+  expect(await attribution(kept, active)).toBe(await attribution(state, active));
+  await kept.close();
+});

@@ -21,9 +21,14 @@
  *     here, resetAnalytics for a rebuild).
  * It must never be read for a view "as of" a time, or for a snapshot a view is not reading.
  *
- * When: a snapshot once marked starts its build in the background (AnalyticsQueries), and so
- * does a view of a snapshot with no build, answered from the snapshot as before; one build at a
- * time per process.
+ * When: before the snapshot's marker (LeadFunnelSnapshotsOptions.beforeMarked, wired by
+ * AnalyticsQueries), so that a view finds the credits of every snapshot it finds marked and never
+ * answers from the snapshot's slow path after a start, a refresh or a rebuild (docs/performance.md,
+ * "Attribution with its credits before the snapshot's marker"); a kill between the credits'
+ * marker and the snapshot's leaves credits of a snapshot nothing reads, dropped with its rows.
+ * Should that build fail, be cancelled or be skipped (it failed lately), the snapshot is marked
+ * all the same, and a view of a snapshot with no build starts one in the background and is
+ * answered from the snapshot as before; one build at a time per process.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
@@ -38,7 +43,7 @@ import {
   type EveryModelParams,
 } from '../../clickhouse/view-sql';
 import type { RuleSet } from '../../rules/rule-sets';
-import type { FunnelSnapshot } from '../lead-snapshots/lead-funnel-snapshots';
+import type { SnapshotInWriting } from '../lead-snapshots/lead-funnel-snapshots';
 import { KeptBuilds, newBuildId, type KeptBuildsOptions } from '../kept-copies';
 
 export type AttributionCreditsOptions = KeptBuildsOptions;
@@ -80,7 +85,7 @@ export function everyModelParams(rules: RuleSet): EveryModelParams {
   };
 }
 
-export class AttributionCredits extends KeptBuilds<[snapshot: FunnelSnapshot, rules: RuleSet]> {
+export class AttributionCredits extends KeptBuilds<[snapshot: SnapshotInWriting, rules: RuleSet]> {
   /**
    * `rowsOfSnapshot` is marketing-attribution.rows.sql over every row of a snapshot (bound as
    * snapshot_id), no lead cut (AnalyticsQueries composes it from the files the view reads).
@@ -97,7 +102,7 @@ export class AttributionCredits extends KeptBuilds<[snapshot: FunnelSnapshot, ru
    * The build id of the complete credits of the snapshot, or null (read the snapshot): then
    * starts writing them in the background, and never waits for it.
    */
-  async current(snapshot: FunnelSnapshot, rules: RuleSet): Promise<string | null> {
+  async current(snapshot: SnapshotInWriting, rules: RuleSet): Promise<string | null> {
     if (this.closed) return null;
     const build = await this.latest(snapshot.id);
     if (build === null) this.buildInBackground(snapshot, rules);
@@ -129,7 +134,7 @@ export class AttributionCredits extends KeptBuilds<[snapshot: FunnelSnapshot, ru
    * the leads whose capture names a visitor with a touch past the snapshot's position.
    */
   async changedLeads(
-    snapshot: FunnelSnapshot,
+    snapshot: SnapshotInWriting,
     build: string,
     changed: readonly string[],
   ): Promise<string[]> {
@@ -159,12 +164,12 @@ export class AttributionCredits extends KeptBuilds<[snapshot: FunnelSnapshot, ru
     return [...new Set([...changed, ...touched])].sort();
   }
 
-  protected nameOf(snapshot: FunnelSnapshot): string {
+  protected nameOf(snapshot: SnapshotInWriting): string {
     return snapshot.id;
   }
 
   /** Rows (touched pairs, each model's credits, visitors), then marker, then dropped builds go. */
-  protected async write(snapshot: FunnelSnapshot, rules: RuleSet): Promise<string | null> {
+  protected async write(snapshot: SnapshotInWriting, rules: RuleSet): Promise<string | null> {
     const done = await this.latest(snapshot.id);
     if (done !== null) return done;
     const params = {
@@ -239,10 +244,13 @@ export class AttributionCredits extends KeptBuilds<[snapshot: FunnelSnapshot, ru
         WHERE snapshot_id = {snapshot_id:UInt64} AND build_id = {build_id:UInt64}`,
       query_params: params,
     });
-    await this.dropOrphaned({
-      markers: analyticsTables.leadAttributionCreditMarkers,
-      rows: analyticsTables.leadAttributionCredits,
-    });
+    await this.dropOrphaned(
+      {
+        markers: analyticsTables.leadAttributionCreditMarkers,
+        rows: analyticsTables.leadAttributionCredits,
+      },
+      snapshot.id,
+    );
     return this.latest(snapshot.id);
   }
 }

@@ -119,10 +119,13 @@ export class FunnelRollups extends KeptBuilds<[snapshotId: string, timeZone: str
           AND build_id = {build_id:UInt64}`,
       query_params: params,
     });
-    await this.dropOrphaned({
-      markers: analyticsTables.leadFunnelRollupMarkers,
-      rows: analyticsTables.leadFunnelRollups,
-    });
+    await this.dropOrphaned(
+      {
+        markers: analyticsTables.leadFunnelRollupMarkers,
+        rows: analyticsTables.leadFunnelRollups,
+      },
+      snapshotId,
+    );
     return this.latest(snapshotId, timeZone);
   }
 }

@@ -7,11 +7,12 @@
  * state (the funnel every view reads) under the set, in a partition of their own, copied one
  * range of lead ids per statement (chDB runs one parameterized statement at a time, so a view
  * waits for one range, not the whole copy), and after the last of them one marker row naming
- * the snapshot and the position it covers — the rules checkpoint, read before any row. Each
- * lead is copied once, as the state gave it at some moment after that read. A view reads the latest marked snapshot through
- * _lead-funnel-snapshot.sql without the leads changed since that position, and those from the
- * state as before (_lead-funnel-changed.sql), so the answer is the one the state gives, at
- * every moment:
+ * the snapshot and the position it covers — the rules checkpoint, read before any row — once
+ * what must exist with it is built (`beforeMarked`: the attribution credits). Each lead is
+ * copied once, as the state gave it at some moment after that read. A view reads the latest
+ * marked snapshot through _lead-funnel-snapshot.sql without the leads changed since that
+ * position, and those from the state as before (_lead-funnel-changed.sql), so the answer is the
+ * one the state gives, at every moment:
  *   - a write killed before its marker leaves rows nothing reads (dropped later, below);
  *   - a lead changes only through a lead_state row or a lead_rule_facts row of the set whose
  *     last_position is past the position: a lead's rows for an event carry at least the event's
@@ -69,6 +70,12 @@ export interface FunnelSnapshot {
   readonly takenAtMs: number;
 }
 
+/**
+ * A snapshot whose rows are all written and whose marker is not yet: what is built before the
+ * marker (LeadFunnelSnapshotsOptions.beforeMarked) reads its rows by its id.
+ */
+export type SnapshotInWriting = Pick<FunnelSnapshot, 'id' | 'position'>;
+
 /** What a view reads: a snapshot, and the leads changed since it (read from the state). */
 export interface SnapshotRead {
   readonly snapshot: FunnelSnapshot;
@@ -108,6 +115,15 @@ export interface LeadFunnelSnapshotsOptions extends AnalyticsDatabaseOptions {
    * that reads go first without a steady stream of them stalling the snapshot for good.
    */
   readonly yieldMs?: number;
+  /**
+   * Awaited after a snapshot's rows and before its marker: what is kept per snapshot that a view
+   * must find whenever it finds the marker (the attribution credits: without them the first
+   * attribution request after a new snapshot read the snapshot's slow path; docs/performance.md,
+   * "Attribution with its credits before the snapshot's marker"). It must not throw for a
+   * failure of its own (the snapshot is marked anyway, and views fall back as before); a
+   * cancelled write stops right after it, before the marker.
+   */
+  readonly beforeMarked?: (snapshot: SnapshotInWriting, rules: RuleSet) => Promise<void>;
   /** Called (not awaited) once a snapshot is marked: what is kept per snapshot can start. */
   readonly onMarked?: (snapshot: FunnelSnapshot, rules: RuleSet) => void;
   /**
@@ -167,6 +183,7 @@ export class LeadFunnelSnapshots {
   private readonly retryAfterMs: number;
   private readonly chunkRows: number;
   private readonly yieldMs: number;
+  private readonly beforeMarked: (snapshot: SnapshotInWriting, rules: RuleSet) => Promise<void>;
   private readonly onMarked: (snapshot: FunnelSnapshot, rules: RuleSet) => void;
   private readonly reader: ClickHouseClient;
   /** View reads in flight (`reading`), and the background statements waiting for them to end. */
@@ -199,6 +216,7 @@ export class LeadFunnelSnapshots {
     this.retryAfterMs = options.retryAfterMs ?? 60_000;
     this.chunkRows = options.chunkRows ?? 50_000;
     this.yieldMs = options.yieldMs ?? 1_000;
+    this.beforeMarked = options.beforeMarked ?? (() => Promise.resolve());
     this.onMarked = options.onMarked ?? (() => undefined);
     this.reader = options.reader ?? client;
   }
@@ -457,6 +475,10 @@ export class LeadFunnelSnapshots {
         },
       });
     }
+    // What a view must find with the marker, built from the rows just written: a kill from
+    // here to the marker leaves it beside rows no marker names, dropped with them later.
+    signal.throwIfAborted();
+    await this.beforeMarked({ id, position }, rules);
     // The marker last, and only once every row is in: this is what makes the rows readable.
     signal.throwIfAborted();
     await this.client.command({

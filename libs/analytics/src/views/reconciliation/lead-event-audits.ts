@@ -265,10 +265,13 @@ export class LeadEventAudits extends KeptBuilds<[snapshot: FunnelSnapshot, rules
         WHERE snapshot_id = {snapshot_id:UInt64} AND build_id = {build_id:UInt64}`,
       query_params: params,
     });
-    await this.dropOrphaned({
-      markers: analyticsTables.leadEventAuditMarkers,
-      rows: analyticsTables.leadEventAudits,
-    });
+    await this.dropOrphaned(
+      {
+        markers: analyticsTables.leadEventAuditMarkers,
+        rows: analyticsTables.leadEventAudits,
+      },
+      snapshot.id,
+    );
     return (await this.latest(snapshot, rules))?.build ?? null;
   }
 }
