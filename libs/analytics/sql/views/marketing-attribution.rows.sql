@@ -14,6 +14,13 @@
 -- _attribution-lead-cut.sql (only the leads named): the cut sits inside the stitched touches
 -- and the per-lead touch pairs too, so a few leads never read every lead's.
 --
+-- Every model at once: a build of the kept credits computes the credit rows of the seven models
+-- in one statement (attributionRowsOfEveryModel, view-sql.ts) by putting SQL where the comments
+-- [every_model_columns], [every_model_join] and [every_model_carried] are (only comments
+-- here) and reading each one-model parameter from that join; a step after the join that names
+-- its columns carries the model (every_model_carried, after captured_at). Each half is taken
+-- alone where the [attribution_halves] comment is.
+--
 -- Parameters: those of marketing-attribution.sql (and {attribution_leads} with a lead cut).
 WITH
     -- Touches before capture: the visitors each LeadCaptured names (visitorIds), and their
@@ -103,9 +110,11 @@ WITH
     (
         SELECT
             *,
+            /* [every_model_columns] */
             length(path) AS n,
             greatest(1, arrayFirstIndex(t -> t.2 = capture_position, path)) AS lc
         FROM counted
+        /* [every_model_join] */
         WHERE length(path) > 0
     ),
     reached AS
@@ -152,6 +161,7 @@ WITH
         SELECT
             lead_id,
             captured_at,
+            /* [every_model_carried] */
             path,
             n,
             arrayMap(
@@ -187,6 +197,7 @@ WITH
         SELECT
             lead_id,
             captured_at,
+            /* [every_model_carried] */
             path,
             -- All-zero weights (e.g. every share on "others" and no other touch): linear.
             if(arraySum(raw_weights) = 0, arrayMap(i -> toInt128(1), range(1, n + 1)), raw_weights) AS weights,
@@ -201,6 +212,7 @@ WITH
         SELECT
             lead_id,
             captured_at,
+            /* [every_model_carried] */
             path,
             arraySum(weights) AS total_weight,
             won_units,
@@ -226,6 +238,7 @@ WITH
         SELECT
             lead_id,
             captured_at,
+            /* [every_model_carried] */
             touch.3 AS channel,
             touch.4 AS campaign,
             toUInt64(0) AS leads,
@@ -280,6 +293,7 @@ WITH
         )
         ARRAY JOIN pairs AS pair
     )
+-- [attribution_halves]
 SELECT * FROM credit_rows
 UNION ALL
 SELECT * FROM touched_rows

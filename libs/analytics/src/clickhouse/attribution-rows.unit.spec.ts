@@ -1,38 +1,97 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { defaultFunnelDefinition } from '@tandem/domain';
+import { newRuleSet } from '../rules/rule-sets';
+import {
+  attributionParams,
+  everyModelParams,
+} from '../views/attribution-credits/attribution-credits';
 import { resolveSqlDirectory } from './sql-directory';
-import { attributionRowsHalf, attributionRowsOfEveryModel, queryParameters } from './view-sql';
+import {
+  ATTRIBUTION_ROWS_HALVES,
+  ATTRIBUTION_ROWS_MARKERS,
+  attributionRowsHalf,
+  attributionRowsOfEveryModel,
+  queryParameters,
+} from './view-sql';
 
 const rowsFile = () =>
   readFile(join(resolveSqlDirectory(), 'views', 'marketing-attribution.rows.sql'), 'utf8');
 
+const names = (sql: string) => queryParameters(sql).map(({ name }) => name);
+const words = (sql: string) => sql.replace(/\s+/g, ' ').trim();
+
 describe('marketing attribution rows for a build of the kept credits', () => {
-  it('takes one half of the shipped rows file, and refuses a file of another shape', async () => {
+  it('ends with both halves after its marker, and takes either alone', async () => {
     const rows = await rowsFile();
-    expect(attributionRowsHalf(rows, 'touched_rows')).toMatch(/SELECT \* FROM touched_rows\n$/);
-    expect(attributionRowsHalf(rows, 'touched_rows')).not.toContain('UNION ALL\nSELECT * FROM');
-    expect(() => attributionRowsHalf(`${rows}\nLIMIT 1`, 'credit_rows')).toThrow(TypeError);
+    const marker = ATTRIBUTION_ROWS_MARKERS.halves;
+    // What the marker stands before is the union of the halves, and nothing else: a third
+    // half, or a LIMIT, would not be written by a build and must fail here first.
+    expect(words(rows.slice(rows.indexOf(marker) + marker.length))).toBe(
+      ATTRIBUTION_ROWS_HALVES.map((half) => `SELECT * FROM ${half}`).join(' UNION ALL '),
+    );
+    for (const half of ATTRIBUTION_ROWS_HALVES) {
+      const alone = attributionRowsHalf(rows, half);
+      expect(alone.startsWith(rows.slice(0, rows.indexOf(marker)))).toBe(true);
+      expect(alone).toMatch(new RegExp(`SELECT \\* FROM ${half}\\n$`));
+      expect(alone).not.toContain('UNION ALL\nSELECT * FROM');
+    }
+    expect(() => attributionRowsHalf(rows.replace(marker, ''), 'credit_rows')).toThrow(TypeError);
   });
 
-  it('binds every model as arrays in place of the one-model parameters', async () => {
-    const sql = attributionRowsOfEveryModel(await rowsFile());
-    const bound = new Map(queryParameters(sql).map(({ name, type }) => [name, type]));
-    expect(bound.get('models')).toBe('Array(String)');
-    expect(bound.get('weights_first')).toBe('Array(UInt32)');
-    expect(bound.get('half_lives_ms')).toBe('Array(UInt64)');
-    for (const oneModel of ['model', 'weight_first', 'weight_others', 'half_life_ms']) {
-      expect(bound.has(oneModel)).toBe(false);
-    }
-    expect(sql).toContain(
-      '            lead_id,\n            captured_at,\n            attribution_model,\n',
+  it('binds every model as arrays where the file binds one model', async () => {
+    const rows = await rowsFile();
+    const sql = attributionRowsOfEveryModel(rows);
+    const rules = newRuleSet(defaultFunnelDefinition, 'published', 'ready');
+    const oneModel = Object.keys(attributionParams(rules, 'linear'));
+    const arrays = Object.keys(everyModelParams(rules));
+    // Whatever else the credit half binds, it binds the arrays and no one-model parameter (a
+    // parameter added to attributionParams and to the file but not to the composition fails).
+    const creditHalf = names(attributionRowsHalf(rows, 'credit_rows'));
+    expect(new Set(names(sql))).toEqual(
+      new Set([...creditHalf.filter((name) => !oneModel.includes(name)), ...arrays]),
     );
+    expect(queryParameters(sql).find(({ name }) => name === 'models')?.type).toBe('Array(String)');
+    expect(queryParameters(sql).find(({ name }) => name === 'half_lives_ms')?.type).toBe(
+      'Array(UInt64)',
+    );
+    // Every marker of the credit half is used, and none is left.
+    const { halves, ...everyModelMarkers } = ATTRIBUTION_ROWS_MARKERS;
+    expect(sql).toContain(halves);
+    for (const marker of Object.values(everyModelMarkers)) expect(sql).not.toContain(marker);
     expect(sql).toMatch(
       /FROM counted\n {8}ARRAY JOIN \{models:Array\(String\)\} AS attribution_model/,
     );
   });
 
-  it('throws when a line it rewrites is gone', async () => {
-    const rows = (await rowsFile()).replace('FROM counted\n', 'FROM counted AS c\n');
-    expect(() => attributionRowsOfEveryModel(rows)).toThrow(/not found once/);
+  it('carries the model through every step after the join that names its columns', async () => {
+    const rows = attributionRowsHalf(await rowsFile(), 'credit_rows');
+    const { everyModelJoin, everyModelCarried } = ATTRIBUTION_ROWS_MARKERS;
+    // The steps from the join to the credit rows (touched_rows, the other half's, reads the
+    // cohort only). Steps are the CTEs (`name AS\n    (`); one that lists its columns instead
+    // of `*` must carry the model, and no step before the join may (it has no model there).
+    const touched = rows.indexOf('\n    touched_rows AS\n');
+    expect(touched).toBeGreaterThan(rows.indexOf(everyModelJoin));
+    const afterJoin = rows.slice(rows.indexOf(everyModelJoin), touched);
+    const steps = afterJoin.split(/\n {4}[a-z_]+ AS\n {4}\(\n/).slice(1);
+    expect(steps.length).toBeGreaterThan(0);
+    for (const step of steps) {
+      const listed = !/^\s*SELECT\s+\*,/.test(step);
+      expect(step.includes(everyModelCarried)).toBe(listed);
+    }
+    expect(rows.slice(0, rows.indexOf(everyModelJoin))).not.toContain(everyModelCarried);
+  });
+
+  it('throws, naming the marker, when one is gone', async () => {
+    const rows = await rowsFile();
+    for (const marker of [
+      ATTRIBUTION_ROWS_MARKERS.everyModelColumns,
+      ATTRIBUTION_ROWS_MARKERS.everyModelJoin,
+    ]) {
+      expect(() => attributionRowsOfEveryModel(rows.replace(marker, ''))).toThrow(/not found once/);
+    }
+    // Reformatting around the markers changes nothing.
+    const reformatted = rows.replace('FROM counted\n', 'FROM counted   \n');
+    expect(() => attributionRowsOfEveryModel(reformatted)).not.toThrow();
   });
 });

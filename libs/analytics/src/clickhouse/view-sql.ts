@@ -211,20 +211,45 @@ export function composeKeptAttributionRows(
 }
 
 /**
- * How marketing-attribution.rows.sql ends: its credit rows, then its touched rows. A build of
- * the kept credits writes each half by a statement of its own, so that each computes only its
- * half: a filter on `leads` over the union still computes both (docs/performance.md,
- * "Attribution in the window after a start or a rebuild").
+ * Where marketing-attribution.rows.sql is composed for a build of its kept credits, each an SQL
+ * comment in the file (so the views read it as it stands): where its final SELECT of both halves
+ * starts (`halves`; a build writes each half by a statement of its own, so that each computes
+ * only its half: a filter on `leads` over the union still computes both — docs/performance.md,
+ * "Attribution in the window after a start or a rebuild"), and where the credit half takes every
+ * model at once (attributionRowsOfEveryModel): the models' columns and their join where the
+ * milestones are found, and the model carried by each later step that names its columns.
  */
-const ATTRIBUTION_ROWS_HALVES = 'SELECT * FROM credit_rows\nUNION ALL\nSELECT * FROM touched_rows';
+export const ATTRIBUTION_ROWS_MARKERS = {
+  halves: '-- [attribution_halves]\n',
+  everyModelColumns: '/* [every_model_columns] */',
+  everyModelJoin: '/* [every_model_join] */',
+  everyModelCarried: '/* [every_model_carried] */',
+} as const;
 
-/** marketing-attribution.rows.sql ending with one of its halves instead of both. */
-export function attributionRowsHalf(rows: string, half: 'credit_rows' | 'touched_rows'): string {
-  const at = rows.lastIndexOf(ATTRIBUTION_ROWS_HALVES);
-  if (at < 0 || rows.slice(at + ATTRIBUTION_ROWS_HALVES.length).trim() !== '') {
-    throw new TypeError('marketing-attribution.rows.sql no longer ends with its two halves');
+/** The two halves of marketing-attribution.rows.sql, as its final SELECT unites them. */
+export const ATTRIBUTION_ROWS_HALVES = ['credit_rows', 'touched_rows'] as const;
+export type AttributionRowsHalf = (typeof ATTRIBUTION_ROWS_HALVES)[number];
+
+/**
+ * `sql` with `marker` replaced by `by`: exactly once, or (with `every`) at least once; else
+ * throws, naming the marker (attribution-rows.unit.spec.ts composes the shipped file).
+ */
+function placeAt(sql: string, marker: string, by: string, every = false): string {
+  const parts = sql.split(marker);
+  if (parts.length < 2 || (!every && parts.length > 2)) {
+    throw new TypeError(`marketing-attribution.rows.sql: ${JSON.stringify(marker)} not found once`);
   }
-  return `${rows.slice(0, at)}SELECT * FROM ${half}\n`;
+  return parts.join(by);
+}
+
+/** marketing-attribution.rows.sql with its final SELECT reading one of its halves alone. */
+export function attributionRowsHalf(rows: string, half: AttributionRowsHalf): string {
+  const marker = ATTRIBUTION_ROWS_MARKERS.halves;
+  const at = rows.indexOf(marker);
+  if (at < 0 || rows.indexOf(marker, at + 1) >= 0) {
+    throw new TypeError(`marketing-attribution.rows.sql: ${JSON.stringify(marker)} not found once`);
+  }
+  return `${rows.slice(0, at + marker.length)}SELECT * FROM ${half}\n`;
 }
 
 /**
@@ -266,56 +291,31 @@ export type EveryModelParams = { readonly models: readonly string[] } & Record<
   readonly number[]
 >;
 
-/** Replaces the one occurrence (at least one, with `every`) of `anchor`, or throws. */
-function rewriteAt(sql: string, anchor: string, by: string, every = false): string {
-  const parts = sql.split(anchor);
-  if (parts.length < 2 || (!every && parts.length > 2)) {
-    throw new TypeError(`marketing-attribution.rows.sql: ${JSON.stringify(anchor)} not found once`);
-  }
-  return parts.join(by);
-}
-
 /**
  * marketing-attribution.rows.sql's credit rows (its credit_rows half) for several models in one
- * statement, each row with its `model`: the counted paths are joined with the models (array
- * parameters, EveryModelParams) where the milestones are found, and each one-model parameter is
- * read from that join instead. The cohort, the stitched touches and the paths are then computed
- * once instead of once per model (what a build of the kept credits writes: ~3x less CPU than
- * seven statements at 1M). The rows of a model are exactly those the file gives bound to it.
- * Throws when the file no longer has the shape this rewrites (its int specs then fail loudly).
+ * statement, each row with its `attribution_model`: the counted paths are joined with the models
+ * (array parameters, EveryModelParams) where the file says every_model_join, and each one-model
+ * parameter is read from that join instead. The cohort, the stitched touches and the paths are
+ * then computed once instead of once per model (what a build of the kept credits writes: ~3x
+ * less CPU than seven statements at 1M). The rows of a model are exactly those the file gives
+ * bound to it. Composed at the file's markers only (ATTRIBUTION_ROWS_MARKERS): reformatting or
+ * reworking the file around them changes nothing here; a marker gone throws, and
+ * attribution-rows.unit.spec.ts composes the shipped file, so that shows in CI, not in a build.
  */
 export function attributionRowsOfEveryModel(rows: string): string {
-  let sql = attributionRowsHalf(rows, 'credit_rows');
-  for (const [parameter, column] of MODEL_PARAMETERS) sql = rewriteAt(sql, parameter, column, true);
+  const markers = ATTRIBUTION_ROWS_MARKERS;
   const columns = MODEL_PARAMETERS.map(([, column]) => column);
   const join = MODEL_PARAMETERS.map(
     ([, column, array, type]) => `{${array}:${type}} AS ${column}`,
   ).join(', ');
-  // The models joined where the milestones are found (an ARRAY JOIN's names are not in `*`).
-  sql = rewriteAt(
-    sql,
-    '            *,\n            length(path) AS n,',
-    `            *,\n            ${columns.join(', ')},\n            length(path) AS n,`,
-  );
-  sql = rewriteAt(
-    sql,
-    '        FROM counted\n        WHERE length(path) > 0',
-    `        FROM counted\n        ARRAY JOIN ${join}\n        WHERE length(path) > 0`,
-  );
-  // Carried to every later step that names its columns (those after the join start with the
-  // lead and its capture time), and out of the credit rows as each row's model.
-  const joined = sql.indexOf('ARRAY JOIN {models:');
-  const touched = sql.indexOf('    touched_rows AS\n', joined);
-  if (touched < 0) throw new TypeError('marketing-attribution.rows.sql: touched_rows not found');
-  const listed = '        SELECT\n            lead_id,\n            captured_at,\n';
-  const carried = sql
-    .slice(joined, touched)
-    .split(listed)
-    .join(`${listed}            attribution_model,\n`);
-  if (carried.length === touched - joined) {
-    throw new TypeError('marketing-attribution.rows.sql: no step after the join names its columns');
-  }
-  return sql.slice(0, joined) + carried + sql.slice(touched);
+  let sql = attributionRowsHalf(rows, 'credit_rows');
+  // An ARRAY JOIN's names are not in `*`: the models' columns are named where it is read.
+  sql = placeAt(sql, markers.everyModelColumns, `${columns.join(', ')},`);
+  sql = placeAt(sql, markers.everyModelJoin, `ARRAY JOIN ${join}`);
+  sql = placeAt(sql, markers.everyModelCarried, 'attribution_model,', true);
+  // Wherever the file binds a one-model parameter, the joined model's column.
+  for (const [parameter, column] of MODEL_PARAMETERS) sql = sql.split(parameter).join(column);
+  return sql;
 }
 
 /** The event witness's rows (or its kept rows) with the audited_leads markers replaced by `cut`. */
