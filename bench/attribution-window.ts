@@ -9,10 +9,11 @@
  *   - each model read from the snapshot alone (no credits: the window's path), `--reads`
  *     times, then from the kept credits (after a build);
  *   - the credits' build alone;
- *   - the window itself: a new snapshot taken with the shipped defaults (its marker starts the
- *     day rollup, the credits and the event witness in the background), then the models read
- *     one after another in a loop until the credits are marked: how long that took and every
- *     read's latency.
+ *   - the window itself: a new snapshot taken with the shipped defaults (since 568159f its
+ *     credits are built before its marker, which then starts the day rollup and the event
+ *     witness in the background; before, the marker started the credits too), then the models
+ *     read one after another in a loop until the credits are marked (at least one round): how
+ *     long that took after the marker and every read's latency.
  *
  * It writes into `--run-dir` (migrations, snapshots, kept builds): never point it at a
  * directory that must stay as it is.
