@@ -98,18 +98,27 @@ const project = (database: string) => startProjection(client, database);
 
 const count = (database: string, table: string) => countRows(client, database, table);
 
-it('answers every model as the state does, before and after more events', async () => {
+/**
+ * A fresh database, its projection started, the scenario, the views read from the state and
+ * those read from what is kept (snapshots on, written through `through`), and with `whatIf`
+ * the what-if set written as a shadow.
+ */
+async function given(options: { whatIf?: boolean; through?: ClickHouseClient } = {}) {
   const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
-  const kept = new AnalyticsQueries(client, {
-    reader: analytics.reader(),
+  const reader = analytics.reader();
+  const state = new AnalyticsQueries(client, { reader, database });
+  const kept = new AnalyticsQueries(options.through ?? client, {
+    reader,
     database,
     snapshots: true,
   });
   const shadow = newRuleSet(whatIf, 'shadow', 'ready');
-  await writeRuleSet(client, shadow, { database });
-  const { early, rest, late } = scenario();
-  const projection = await project(database);
+  if (options.whatIf === true) await writeRuleSet(client, shadow, { database });
+  return { database, state, kept, shadow, projection: await project(database), ...scenario() };
+}
+
+it('answers every model as the state does, before and after more events', async () => {
+  const { state, kept, shadow, projection, early, rest, late } = await given({ whatIf: true });
   await projection.project(early, { atHead: true });
 
   const active = await state.ruleSet();
@@ -143,15 +152,7 @@ it('answers every model as the state does, before and after more events', async 
 });
 
 it('never reads a build killed before its marker, and is rebuilt with the snapshots', async () => {
-  const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
-  const kept = new AnalyticsQueries(client, {
-    reader: analytics.reader(),
-    database,
-    snapshots: true,
-  });
-  const { early, rest, late } = scenario();
-  const projection = await project(database);
+  const { database, state, kept, projection, early, rest, late } = await given();
   await projection.project([...early, ...rest, late], { atHead: true });
   const active = await state.ruleSet();
   const snapshot = await kept.takeSnapshot(active);
@@ -186,17 +187,9 @@ it('never reads a build killed before its marker, and is rebuilt with the snapsh
 });
 
 it('keeps a snapshot credits before its marker, so no view after it reads the slow path', async () => {
-  const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
-  const kept = new AnalyticsQueries(client, {
-    reader: analytics.reader(),
-    database,
-    snapshots: true,
+  const { database, state, kept, shadow, projection, early, rest, late } = await given({
+    whatIf: true,
   });
-  const shadow = newRuleSet(whatIf, 'shadow', 'ready');
-  await writeRuleSet(client, shadow, { database });
-  const { early, rest, late } = scenario();
-  const projection = await project(database);
   await projection.project([...early, ...rest, late], { atHead: true });
   const active = await state.ruleSet();
   for (const rules of [active, shadow]) {
@@ -238,8 +231,6 @@ it('keeps a snapshot credits before its marker, so no view after it reads the sl
 });
 
 it('marks a snapshot whose credits fail, and answers from it as before', async () => {
-  const database = await analytics.freshDatabase();
-  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
   // Every write of credit rows fails; everything else goes through.
   const failing = new Proxy(client, {
     get(target, name, receiver) {
@@ -250,13 +241,9 @@ it('marks a snapshot whose credits fail, and answers from it as before', async (
           : target.command(params);
     },
   });
-  const kept = new AnalyticsQueries(failing, {
-    reader: analytics.reader(),
-    database,
-    snapshots: true,
+  const { database, state, kept, projection, early, rest, late } = await given({
+    through: failing,
   });
-  const { early, rest, late } = scenario();
-  const projection = await project(database);
   await projection.project([...early, ...rest, late], { atHead: true });
   const active = await state.ruleSet();
   expect(await kept.takeSnapshot(active)).not.toBeNull();
