@@ -39,14 +39,17 @@ import {
   TEST_POSTGRES_URL,
 } from './support/postgres';
 import { scoredLeads } from './support/scored-leads';
-import {
-  readViews,
-  fingerprint,
-  viewDifferences,
-  type ViewBodies,
-} from './support/view-fingerprint';
+import { readViews, type ViewBodies } from './support/view-fingerprint';
 import { startWorker, type Worker } from './support/worker-process';
-import { asRole } from './support/auth-headers';
+import {
+  type ApiHealth as Health,
+  baseUrl,
+  expectSameViews as expectSame,
+  opsCall as call,
+  pause,
+  type ReplayView,
+  settle,
+} from './support/crash-api';
 import { SeededRandom } from '../apps/cli/src/demo/seeded-random';
 
 jest.setTimeout(600_000);
@@ -76,9 +79,6 @@ function shuffled<T>(next: () => number, items: readonly T[]): T[] {
   }
   return copy;
 }
-
-/** The randomized delay before a kill: the point of the test, not a wait for a state. */
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.round(ms)));
 
 const uuid = (next: () => number) => {
   const hex = (length: number) =>
@@ -195,67 +195,6 @@ const drafts: FunnelDefinition[] = [65, 45, 80, 55].map((threshold, index) => ({
   mql: { ...defaultFunnelDefinition.mql, threshold },
 }));
 
-interface Health {
-  eventStore: { headPosition: string | null };
-  projector: { position: string | null; caughtUp: boolean; failure: string | null };
-}
-
-interface ReplayView {
-  id: string;
-  status: 'running' | 'done' | 'failed';
-  resumed: boolean;
-  eventsDone: number;
-  eventsTotal: number;
-  error: string | null;
-}
-
-interface KeptSets {
-  sets: { status: string; replaying: string | null }[];
-}
-
-async function call<T>(worker: Worker, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`http://127.0.0.1:${worker.port}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json', ...asRole('ops') },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-const baseUrl = (worker: Worker) => `http://127.0.0.1:${worker.port}`;
-
-/**
- * Asks for every draft's replay (a killed one resumes from its checkpoint), then waits until
- * the projector has reached the store's head and every kept set is ready with no replay running.
- * Returns the replays' last views.
- */
-async function settle(api: Worker, replayed: readonly FunnelDefinition[]): Promise<ReplayView[]> {
-  const jobs: ReplayView[] = [];
-  for (const draft of replayed)
-    jobs.push(await call<ReplayView>(api, '/ops/rules/replays', { draft }));
-  const outcome = await eventually(
-    async () => {
-      const views: ReplayView[] = [];
-      for (const job of jobs)
-        views.push(await call<ReplayView>(api, `/ops/rules/replays/${job.id}`));
-      const failed = views.find((view) => view.status === 'failed');
-      const health = await api.health<Health>();
-      if (failed !== undefined || health.projector.failure !== null) {
-        return { failure: failed?.error ?? health.projector.failure, views };
-      }
-      if (!health.projector.caughtUp || views.some((view) => view.status !== 'done')) return;
-      const kept = await call<KeptSets>(api, '/ops/rules');
-      const quiet = kept.sets.every((set) => set.status === 'ready' && set.replaying === null);
-      return quiet ? { failure: null, views } : undefined;
-    },
-    'the projection catches up and every rule set is ready',
-    180_000,
-  );
-  if (outcome.failure !== null) throw new Error(`while settling: ${outcome.failure}`);
-  return outcome.views;
-}
-
 describeWhenPostgres(postgresUnavailableReason())('SIGKILL at random moments', () => {
   const workers: Worker[] = [];
   const schemas: string[] = [];
@@ -292,28 +231,8 @@ describeWhenPostgres(postgresUnavailableReason())('SIGKILL at random moments', (
     ...extra,
   });
 
-  /** Compares the crashed API's views with the clean one's: which views differ, and where. */
-  function expectSameViews(clean: ViewBodies, crashed: ViewBodies, log: string[]) {
-    const differences = viewDifferences(clean, crashed);
-    log.push(
-      `${crashed.size} views: clean ${fingerprint(clean).slice(0, 16)}, crashed ${fingerprint(crashed).slice(0, 16)}`,
-    );
-    if (differences.length === 0) return;
-    const shown = 8;
-    throw new Error(
-      [
-        `${differences.length} of ${clean.size} views differ from a clean rebuild ` +
-          `(replay with TANDEM_CRASH_SEED=${seed}):`,
-        ...differences.slice(0, shown),
-        ...(differences.length > shown
-          ? [
-              `and ${differences.length - shown} more:`,
-              ...differences.slice(shown).map((line) => `  ${line.split(': ')[0]}`),
-            ]
-          : []),
-      ].join('\n'),
-    );
-  }
+  const expectSameViews = (clean: ViewBodies, crashed: ViewBodies, log: string[]) =>
+    expectSame(clean, crashed, log, `TANDEM_CRASH_SEED=${seed}`);
 
   afterAll(async () => {
     for (const worker of workers) await worker.kill('SIGKILL');

@@ -6,7 +6,6 @@
  * history, and the built CLI killed with SIGKILL mid-import and run again leaves the
  * same events as a clean import. Each test has its own database or schema.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -30,11 +29,11 @@ import { readMappedCsv } from './presets/csv-mapping';
 import { readHubspotExport } from './presets/hubspot.preset';
 import { readSalesforceExport } from './presets/salesforce.preset';
 import { writeCanonicalHistory } from './testing/canonical-history';
+import { importedLeadEvents as leadEvents, runImportCli as runCli } from './testing/import-cli';
 
 jest.setTimeout(600_000);
 
 const ROOT = path.resolve(__dirname, '../../../..');
-const CLI = path.join(ROOT, 'dist/apps/cli/src/main.js');
 const SAMPLE = path.join(ROOT, 'samples/import/canonical.jsonl');
 const HUBSPOT = path.join(ROOT, 'samples/import/hubspot');
 const SALESFORCE = path.join(ROOT, 'samples/import/salesforce');
@@ -116,47 +115,6 @@ async function importEditedHubspot(
 
 const typesOf = async (store: EventStore, leadId: string) =>
   (await store.readStream(leadStreamId(leadId))).map((event) => event.type);
-
-/**
- * Personal data is sealed per store with its own keys (issue 12), so two stores hold the
- * same fact as different ciphertexts: compare that a field is sealed, not its bytes.
- */
-const sealedAsMarker = (value: unknown): unknown =>
-  JSON.parse(
-    JSON.stringify(value, (_key, field: unknown) =>
-      typeof field === 'object' && field !== null && '$pii' in field ? '<sealed>' : field,
-    ),
-  );
-
-/**
- * The events of the given leads, stream by stream, without what differs between two runs
- * (global positions, recording times, sealed bytes). Read per stream: the global log of a
- * PostgreSQL server shows a commit only once every older transaction on the server has
- * ended, and other suites share this server.
- */
-async function leadEvents(store: EventStore, leadIds: readonly string[]) {
-  const events = [];
-  for (const leadId of leadIds) {
-    for (const {
-      streamId,
-      streamRevision,
-      eventId,
-      type,
-      data,
-      metadata,
-    } of await store.readStream(leadStreamId(leadId))) {
-      events.push({
-        streamId,
-        streamRevision,
-        eventId,
-        type,
-        data: sealedAsMarker(data),
-        metadata,
-      });
-    }
-  }
-  return events;
-}
 
 describe.each(kinds)('import into $name', (kind) => {
   const maybe = kind.unavailable === null ? it : it.skip;
@@ -741,34 +699,3 @@ describe.each(kinds)('import into $name', (kind) => {
     }
   });
 });
-
-interface CliRun {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the built `tandem import`; with `killWhen`, SIGKILLs it once its stderr matches. */
-function runCli(
-  env: Record<string, string>,
-  args: readonly string[],
-  killWhen?: (stderr: string) => boolean,
-): Promise<CliRun> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'import', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    if (killWhen?.(stderr) === true && child.exitCode === null) child.kill('SIGKILL');
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
