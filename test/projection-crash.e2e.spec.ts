@@ -29,8 +29,10 @@ import {
   leadStreamId,
   TARGETS_STREAM,
 } from '@tandem/domain';
+import { loadConfig } from '@tandem/config';
 import { createEventStore, type EventStore, type EventToAppend } from '@tandem/event-store';
 import { eventually } from './support/eventually';
+import { auditEventsTopic } from './support/events-topic-audit';
 import {
   describeWhenPostgres,
   dropSchema,
@@ -499,6 +501,15 @@ describeWhenPostgres(postgresUnavailableReason())('SIGKILL at random moments', (
       await eventually(drained, 'relay and projector drain the topic', 240_000);
       await projector.kill('SIGTERM');
       await relay.kill('SIGTERM');
+
+      // What a downstream service reads from the topic after the relay's kill: every event at
+      // least once, each stream in order on its lead's partition, the event id to dedupe by.
+      const config = loadConfig(env).kafka!;
+      const audit = await auditEventsTopic(config, config.topic.name, store);
+      log.push(
+        `topic: ${audit.events} events in the store, ${audit.messages} messages, ${audit.duplicates} redelivered by the relay`,
+      );
+      expect(audit.problems).toEqual([]);
 
       // Read through an API that does not project. It would replay a set that is not ready,
       // which would hide what the projector left: so check first that none needs it.
