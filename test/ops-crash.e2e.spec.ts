@@ -35,6 +35,7 @@ import { asRole } from './support/auth-headers';
 import {
   type ApiHealth,
   baseUrl,
+  committedHead,
   expectSameViews,
   type KeptSets,
   opsCall,
@@ -91,6 +92,8 @@ interface StoreKind {
   /** The variables of a clean API on the same events, with empty analytics in `cleanDir`. */
   cleanCopy(env: Record<string, string>, cleanDir: string): Promise<Record<string, string>>;
   sql(env: Record<string, string>): Promise<StoreSql>;
+  /** What every settle waits for beyond the store's readable head (committedHead), if any. */
+  committed(env: Record<string, string>): (() => Promise<bigint | null>) | undefined;
   drop(env: Record<string, string>): Promise<void>;
 }
 
@@ -118,6 +121,7 @@ const kinds: StoreKind[] = [
         close: () => client.end(),
       };
     },
+    committed: (env) => () => committedHead(env.TANDEM_POSTGRES_SCHEMA!),
     drop: (env) => dropSchema(env.TANDEM_POSTGRES_SCHEMA!),
   },
   {
@@ -148,6 +152,8 @@ const kinds: StoreKind[] = [
         close: () => db.close(),
       };
     },
+    // One process's database: no other session holds its readers back.
+    committed: () => undefined,
     drop: () => Promise.resolve(),
   },
 ];
@@ -259,7 +265,7 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
       try {
         // The API's first start publishes and applies version 1; the import follows it.
         let api = await start(env);
-        await settle(api, []);
+        await settle(api, [], kind.committed(store));
         if (!kind.importBesideApi) await api.kill('SIGTERM');
         const file = join(dir, 'history.jsonl');
         await writeCanonicalHistory(file, IMPORT_FACTS, 1 + (seed % 1000));
@@ -325,7 +331,7 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
         took('import, resumed, and a clean import');
 
         // Erasure requests, four at a time, cut off by a kill; then every one retried.
-        await settle(api, []);
+        await settle(api, [], kind.committed(store));
         const erased = leadIds.filter((_, index) => index % 9 === 4).slice(0, ERASED_LEADS);
         const queue = [...erased];
         let answered = 0;
@@ -384,7 +390,7 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
         // Every view read once: a view of "now" takes a snapshot of the per-lead funnel in the
         // background, and the snapshot its attribution credits. Killed at a random moment after
         // (whether a build was still being written is not visible from outside: not counted).
-        await settle(api, []);
+        await settle(api, [], kind.committed(store));
         await readViews(baseUrl(api));
         const afterRead = rng.next() * 1_500;
         await pause(afterRead);
@@ -395,7 +401,7 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
         // A new version applied: killed while it replays the version's set, then while it
         // activates it; the views read a ready set at every restart, and the apply, asked
         // again, finishes.
-        await settle(api, []);
+        await settle(api, [], kind.committed(store));
         const draft = {
           ...defaultFunnelDefinition,
           version: 2,
@@ -455,7 +461,7 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
         const kept = await expectActiveSetReady(api, 'after the apply');
         expect(kept.active?.rulesVersion).toBe(2);
 
-        await settle(api, []);
+        await settle(api, [], kind.committed(store));
         const crashed = await readViews(baseUrl(api));
         await api.kill('SIGTERM');
         took('apply');
@@ -500,7 +506,7 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
         const clean = await start(
           apiEnv(await kind.cleanCopy(store, join(dir, 'clean')), { TANDEM_BULK_CATCHUP: 'off' }),
         );
-        await settle(clean, []);
+        await settle(clean, [], kind.committed(store));
         const expected = await readViews(baseUrl(clean));
         await clean.kill('SIGTERM');
         took('store checks and a clean projection');

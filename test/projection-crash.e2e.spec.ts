@@ -46,6 +46,7 @@ import { startWorker, type Worker } from './support/worker-process';
 import {
   type ApiHealth as Health,
   baseUrl,
+  committedHead,
   expectSameViews as expectSame,
   opsCall as call,
   pause,
@@ -268,7 +269,7 @@ describeWhenPostgres(postgresUnavailableReason())('SIGKILL at random moments', (
       /** Starts the crashed API again; asks again for every replay (a killed one resumes). */
       const restart = async (quietly: boolean): Promise<void> => {
         api = await start('funnel-api', crashedEnv);
-        if (quietly) await settle(api, replayed);
+        if (quietly) await settle(api, replayed, () => committedHead(schema));
         else for (const draft of replayed) await call(api, '/ops/rules/replays', { draft });
       };
 
@@ -386,7 +387,7 @@ describeWhenPostgres(postgresUnavailableReason())('SIGKILL at random moments', (
         'funnel-api',
         apiEnv(schema, join(dir, 'clean'), { TANDEM_BULK_CATCHUP: 'off' }),
       );
-      await settle(clean, replayed);
+      await settle(clean, replayed, () => committedHead(schema));
       const expected = await readViews(baseUrl(clean));
       await clean.kill('SIGTERM');
 
@@ -460,6 +461,8 @@ describeWhenPostgres(postgresUnavailableReason())('SIGKILL at random moments', (
       let projector = await start('projector', env);
       const drained = async () => {
         const head = await store.headPosition();
+        // Not only what readers see yet: every event committed (see committedHead).
+        if (head !== (await committedHead(schema))) return undefined;
         const r = await relay.health<{ checkpoint: string | null }>();
         const p = await projector.health<{ lag: string; partitions: unknown[] }>();
         return r.checkpoint === head?.toString() && p.partitions.length === 3 && p.lag === '0'
@@ -531,7 +534,7 @@ describeWhenPostgres(postgresUnavailableReason())('SIGKILL at random moments', (
       await viewer.kill('SIGTERM');
 
       const clean = await start('funnel-api', apiEnv(schema, join(dir, 'clean')));
-      await settle(clean, []);
+      await settle(clean, [], () => committedHead(schema));
       const expected = await readViews(baseUrl(clean));
       await clean.kill('SIGTERM');
       expectSameViews(expected, crashed, log);

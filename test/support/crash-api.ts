@@ -5,8 +5,10 @@
  * naming the views that differ and where. Test code only.
  */
 import type { FunnelDefinition } from '@tandem/domain';
+import { Client } from 'pg';
 import { asRole } from './auth-headers';
 import { eventually } from './eventually';
+import { TEST_POSTGRES_URL } from './postgres';
 import { fingerprint, viewDifferences, type ViewBodies } from './view-fingerprint';
 import type { Worker } from './worker-process';
 
@@ -51,14 +53,37 @@ export async function opsCall<T>(worker: Worker, path: string, body?: unknown): 
 }
 
 /**
+ * The newest position committed in a PostgreSQL store's schema, visible to readers or not.
+ * The store's own head is the newest a reader can reach: while a transaction anywhere on the
+ * server (another suite, a benchmark's COPY) holds the oldest snapshot back, events committed
+ * since stay unreadable, and an API reports itself caught up without them. A spec that compares
+ * views must wait for this position, or it compares a projection that has not seen them yet.
+ */
+export async function committedHead(schema: string): Promise<bigint | null> {
+  const client = new Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ head: string | null }>(
+      `SELECT max(global_position)::text AS head FROM "${schema}".events`,
+    );
+    return rows[0]?.head == null ? null : BigInt(rows[0].head);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
  * Asks for every draft's replay (a killed one resumes from its checkpoint), then waits until
  * the projector has reached the store's head and every kept set is ready with no replay running.
+ * With `committed` (committedHead on PostgreSQL), the head must have reached what it says too.
  * Returns the replays' last views.
  */
 export async function settle(
   api: Worker,
   replayed: readonly FunnelDefinition[],
+  committed?: () => Promise<bigint | null>,
 ): Promise<ReplayView[]> {
+  const upTo = (await committed?.()) ?? null;
   const jobs: ReplayView[] = [];
   for (const draft of replayed)
     jobs.push(await opsCall<ReplayView>(api, '/ops/rules/replays', { draft }));
@@ -73,6 +98,8 @@ export async function settle(
         return { failure: failed?.error ?? health.projector.failure, views };
       }
       if (!health.projector.caughtUp || views.some((view) => view.status !== 'done')) return;
+      const head = health.eventStore.headPosition;
+      if (upTo !== null && (head === null || BigInt(head) < upTo)) return;
       const kept = await opsCall<KeptSets>(api, '/ops/rules');
       const quiet = kept.sets.every((set) => set.status === 'ready' && set.replaying === null);
       return quiet ? { failure: null, views } : undefined;
