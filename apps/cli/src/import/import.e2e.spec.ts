@@ -599,6 +599,62 @@ describe.each(kinds)('import into $name', (kind) => {
     },
   );
 
+  maybe(
+    'a country written out in English is read as its code; one it cannot read refuses',
+    async () => {
+      // Salesforce kept only two-letter codes: "Italy" was accepted and left out of the lead.
+      const leads = path.join(dir, 'Leads.csv');
+      await writeFile(
+        leads,
+        (await readFile(path.join(SALESFORCE, 'Leads.csv'), 'utf8'))
+          .replace(',IT,', ',Italy,')
+          .replace(',DE,', ', united   STATES ,')
+          .replace(',FR,', ',Atlantis,'),
+      );
+      const others = ['LeadHistory', 'Opportunities', 'OpportunityHistory'];
+      const salesforce = await importFile(store, leads, () =>
+        readSalesforceExport([
+          leads,
+          ...others.map((name) => path.join(SALESFORCE, `${name}.csv`)),
+        ]),
+      );
+      const lead = (id15: string) => canonicalLeadId(`salesforce:${id15}`);
+      expect(salesforce.refused).toEqual([
+        {
+          file: leads,
+          line: 4,
+          leadId: lead('00Q5e00000AbCd3'),
+          reason:
+            'Country "Atlantis" is not a country: an ISO 3166-1 alpha-2 code or its English name',
+        },
+      ]);
+      const countryOf = async (leadId: string) =>
+        (
+          (await store.readStream(leadStreamId(leadId)))[0]?.data as {
+            company?: { country?: unknown };
+          }
+        ).company?.country;
+      expect(await countryOf(lead('00Q5e00000AbCd1'))).toBe('IT');
+      expect(await countryOf(lead('00Q5e00000AbCd2'))).toBe('US');
+      expect(await countryOf(lead('00Q5e00000AbCd4'))).toBe('US');
+
+      // HubSpot passed any text on, which the decider then refused: "Germany" is Germany.
+      const hubspot = await importEditedHubspot(store, dir, (contacts) =>
+        contacts.replace(',DE,', ',Germany,').replace(',FR,', ',Narnia,'),
+      );
+      expect(hubspot.refused).toEqual([
+        {
+          file: path.join(dir, 'contacts.csv'),
+          line: 4,
+          leadId: 'hubspot:2003',
+          reason:
+            'country "Narnia" is not a country: an ISO 3166-1 alpha-2 code or its English name',
+        },
+      ]);
+      expect(await countryOf('hubspot:2002')).toBe('DE');
+    },
+  );
+
   maybe('a mapping naming a column the CSV lacks is refused, not read as empty cells', async () => {
     // A typo in a column name made every cell of it empty: the field, or the whole fact
     // (a `when` column), was left out of every lead without a word.

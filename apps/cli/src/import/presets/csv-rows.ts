@@ -100,6 +100,64 @@ export function unreadableYesNo(row: Row, columns: readonly string[]): string | 
     : `${column} ${JSON.stringify(row[column])} is not a yes/no value`;
 }
 
+/**
+ * A country cell as its ISO 3166-1 alpha-2 code: the code itself (`IT`, `it`) or the English
+ * name a CRM exports (`Italy`, `united states`, `UK`, `Cote d'Ivoire`), read without regard to
+ * case, spaces or accents; null when empty; undefined for anything else, which a preset refuses
+ * (unreadableCountry): the lead's company would otherwise lose its country, and the ICP rules
+ * that weigh it.
+ */
+export function country(value: string | undefined): string | null | undefined {
+  const cell = text(value);
+  return cell === null ? null : countryCodes().get(countryKey(cell));
+}
+
+/** Like unreadableTime, for country columns. */
+export function unreadableCountry(row: Row, columns: readonly string[]): string | null {
+  const column = columns.find((name) => country(row[name]) === undefined);
+  return column === undefined
+    ? null
+    : `${column} ${JSON.stringify(row[column])} is not a country: an ISO 3166-1 alpha-2 code or its English name`;
+}
+
+const countryKey = (name: string): string =>
+  name
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[’‘`]/g, "'")
+    .replace(/\s+/g, '')
+    .toLowerCase();
+
+/**
+ * Code and English names (ICU's long and short: `United Kingdom`, `UK`) → code, for the 249
+ * assigned ISO 3166-1 codes: every two letters ICU names, less the user-assigned ranges and the
+ * reserved or withdrawn codes it still names (`EU`, `UK`, `YU` …), which no lead's company is in.
+ */
+const countryCodes = (() => {
+  let codes: Map<string, string> | null = null;
+  return (): Map<string, string> => {
+    if (codes !== null) return codes;
+    codes = new Map();
+    const names = ['long', 'short'].map(
+      (style) =>
+        new Intl.DisplayNames(['en'], { type: 'region', style: style as 'long', fallback: 'none' }),
+    );
+    const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    for (const first of letters) {
+      for (const second of letters) {
+        const code = first + second;
+        if (NOT_ASSIGNED.test(code) || names[0]?.of(code) === undefined) continue;
+        codes.set(countryKey(code), code);
+        for (const name of names) codes.set(countryKey(name.of(code) ?? code), code);
+      }
+    }
+    return codes;
+  };
+})();
+
+const NOT_ASSIGNED =
+  /^(AA|Q[M-Z]|X[A-Z]|ZZ|AC|CP|CQ|DG|EA|EU|EZ|IC|TA|UK|UN|AN|BU|CS|DD|DY|FX|HV|NH|RH|SU|TP|VD|YD|YU|ZR)$/;
+
 export async function readCsv(file: string): Promise<CsvFile> {
   const bytes = await readFile(file);
   if (!startsWithUtf16Bom(bytes)) assertUtf8(file, bytes);

@@ -24,11 +24,13 @@ import type { LeadCommandType } from '@tandem/domain';
 import { UsageError } from '../../usage-error';
 import type { ImportFact, ImportSource, RowRef, SourceRow } from '../import-fact';
 import {
+  country,
   decimal,
   readCsv,
   type Row,
   text,
   time,
+  unreadableCountry,
   unreadableNumber,
   unreadableTime,
   unreadableYesNo,
@@ -181,13 +183,15 @@ function contactFacts(
       'hs_lifecyclestage_opportunity_date',
     ]) ??
     unreadableNumber(row, ['numemployees']) ??
-    unreadableYesNo(row, ['hs_email_optout']);
+    unreadableYesNo(row, ['hs_email_optout']) ??
+    unreadableCountry(row, ['country']);
   if (unreadable !== null) {
     refuse(where, unreadable);
     return out;
   }
   const size = decimal(row.numemployees) ?? 0;
   const industry = text(row.industry);
+  const code = country(row.country);
   fact('CaptureLead', where, created, {
     contact: {
       name: [text(row.firstname), text(row.lastname)].filter(Boolean).join(' ') || text(row.email),
@@ -197,7 +201,7 @@ function contactFacts(
       name: text(row.company) ?? '(unknown)',
       ...(industry === null ? {} : { industry: industries[industry] ?? industry.toLowerCase() }),
       ...(size > 0 ? { size } : {}),
-      ...(text(row.country) === null ? {} : { country: text(row.country) }),
+      ...(code ? { country: code } : {}),
     },
     source: {
       channel: (text(row.hs_analytics_source) ?? 'unknown').toLowerCase(),

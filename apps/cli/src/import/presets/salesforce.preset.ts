@@ -20,11 +20,13 @@ import { UsageError } from '../../usage-error';
 import type { ImportSource, RowRef, SourceRow } from '../import-fact';
 import {
   type CsvFile,
+  country,
   decimal,
   readCsv,
   type Row,
   text,
   time,
+  unreadableCountry,
   unreadableNumber,
   unreadableYesNo,
   yesNo,
@@ -175,14 +177,16 @@ function leadFacts(
     return out;
   }
   const unreadable =
-    unreadableNumber(row, ['NumberOfEmployees']) ?? unreadableYesNo(row, ['HasOptedOutOfEmail']);
+    unreadableNumber(row, ['NumberOfEmployees']) ??
+    unreadableYesNo(row, ['HasOptedOutOfEmail']) ??
+    unreadableCountry(row, ['Country']);
   if (unreadable !== null) {
     refuse(where, unreadable);
     return out;
   }
   const size = decimal(row.NumberOfEmployees) ?? 0;
   const industry = text(row.Industry);
-  const country = text(row.Country);
+  const code = country(row.Country);
   const leadSource = text(row.LeadSource) ?? 'unknown';
   fact('CaptureLead', where, created, {
     contact: {
@@ -193,7 +197,7 @@ function leadFacts(
       name: text(row.Company) ?? '(unknown)',
       ...(industry === null ? {} : { industry: industries[industry.toLowerCase()] ?? industry }),
       ...(size > 0 ? { size } : {}),
-      ...(country !== null && /^[A-Z]{2}$/.test(country) ? { country } : {}),
+      ...(code ? { country: code } : {}),
     },
     source: { channel: leadSource.toLowerCase().replace(/[^a-z0-9]+/g, '_') },
     productInterest: text(row.Product_Interest__c),
