@@ -33,6 +33,8 @@ export interface PlannedSource {
   readonly rows: number;
   readonly leadsTotal: number;
   readonly orphanRows: readonly RefusedRow[];
+  /** Told once on stderr (ImportSource.notes). */
+  readonly notes: readonly string[];
 }
 
 export interface ImportDecider {

@@ -46,6 +46,7 @@ export type ToWriter =
       readonly rows: number;
       readonly leadsTotal: number;
       readonly orphanRows: readonly RefusedRow[];
+      readonly notes: readonly string[];
     }
   | { readonly kind: 'block'; readonly block: WireBlock }
   | { readonly kind: 'done' }

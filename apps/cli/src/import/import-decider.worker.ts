@@ -48,6 +48,7 @@ async function run(): Promise<void> {
     rows: plan.rows,
     leadsTotal: plan.leads.length,
     orphanRows: plan.orphanRows,
+    notes: source.notes ?? [],
   });
   const { from, decision, blockEvents } = await decideMessage;
   for (const block of decideBlocks(plan.leads, from, decision, blockEvents)) {

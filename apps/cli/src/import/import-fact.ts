@@ -44,4 +44,6 @@ export interface ImportSource {
   /** Human-readable name of the input, for progress and the report. */
   readonly name: string;
   readonly rows: readonly SourceRow[];
+  /** What the user is told once on stderr: the optional columns a partial export lacks. */
+  readonly notes?: readonly string[];
 }

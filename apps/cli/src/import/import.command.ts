@@ -63,6 +63,7 @@ export async function importCommand(
   const config = loadConfig();
   const deciding = await planOnWorkerOrHere(files, options);
   const { source } = deciding;
+  for (const note of source.notes) io.warn(`import: ${note}`);
   let store: EventStore;
   try {
     store = await createEventStore(config.eventStore);
@@ -197,6 +198,7 @@ async function planOnWorkerOrHere(
       rows: plan.rows,
       leadsTotal: plan.leads.length,
       orphanRows: plan.orphanRows,
+      notes: read.notes ?? [],
     },
     blocksFrom: (from, decision, blockEvents) =>
       decideBlocks(plan.leads, from, decision, blockEvents),

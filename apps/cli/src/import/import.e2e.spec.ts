@@ -655,6 +655,42 @@ describe.each(kinds)('import into $name', (kind) => {
     },
   );
 
+  maybe(
+    'a preset export missing a column it needs is refused; one lacking an optional column is told',
+    async () => {
+      // A partial export (a saved view without some columns) quietly left those facts out.
+      const contacts = path.join(dir, 'contacts.csv');
+      const deals = path.join(HUBSPOT, 'deals.csv');
+      const sample = await readFile(path.join(HUBSPOT, 'contacts.csv'), 'utf8');
+      await writeFile(contacts, sample.replace('createdate,', 'created,'));
+      await expect(readHubspotExport([contacts, deals])).rejects.toThrow(
+        `${contacts}: the hubspot preset needs column "createdate", which the header does not have`,
+      );
+      await writeFile(
+        contacts,
+        sample.replace(',hs_lifecyclestage_marketingqualifiedlead_date,', ',mql_date,'),
+      );
+      const hubspot = await readHubspotExport([contacts, deals]);
+      expect(hubspot.notes).toEqual([
+        `${contacts}: no column "hs_email_optout", "hs_lifecyclestage_marketingqualifiedlead_date": imported without what they hold`,
+      ]);
+
+      const leads = path.join(dir, 'Leads.csv');
+      const others = ['LeadHistory', 'Opportunities', 'OpportunityHistory'].map((name) =>
+        path.join(SALESFORCE, `${name}.csv`),
+      );
+      const leadsSample = await readFile(path.join(SALESFORCE, 'Leads.csv'), 'utf8');
+      await writeFile(leads, leadsSample.replace(',Country,', ',Land,'));
+      expect((await readSalesforceExport([leads, ...others])).notes).toEqual([
+        `${leads}: no column "Country", "HasOptedOutOfEmail": imported without what they hold`,
+      ]);
+      await writeFile(leads, leadsSample.replace('Id,', 'LeadNumber,'));
+      await expect(readSalesforceExport([leads, ...others])).rejects.toThrow(
+        `${leads}: the salesforce preset needs column "Id", which the header does not have`,
+      );
+    },
+  );
+
   maybe('a mapping naming a column the CSV lacks is refused, not read as empty cells', async () => {
     // A typo in a column name made every cell of it empty: the field, or the whole fact
     // (a `when` column), was left out of every lead without a word.

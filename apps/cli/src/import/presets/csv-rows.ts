@@ -158,6 +158,29 @@ const countryCodes = (() => {
 const NOT_ASSIGNED =
   /^(AA|Q[M-Z]|X[A-Z]|ZZ|AC|CP|CQ|DG|EA|EU|EZ|IC|TA|UK|UN|AN|BU|CS|DD|DY|FX|HV|NH|RH|SU|TP|VD|YD|YU|ZR)$/;
 
+/**
+ * The columns a preset reads, against a CSV's header. A column it needs (a lead's id, a time
+ * every fact hangs on) missing is a usage error naming it: nothing could be read right. An
+ * optional column missing (a partial export, a saved view without some columns) leaves what
+ * it holds out of every lead, so it is said once, as a note for stderr; never silently.
+ */
+export function presetColumns(
+  preset: string,
+  csv: CsvFile,
+  columns: { readonly required: readonly string[]; readonly optional: readonly string[] },
+): string[] {
+  const missing = columns.required.find((name) => !csv.header.includes(name));
+  if (missing !== undefined) {
+    throw new UsageError(
+      `${csv.file}: the ${preset} preset needs column ${JSON.stringify(missing)}, which the header does not have`,
+    );
+  }
+  const absent = columns.optional.filter((name) => !csv.header.includes(name)).sort();
+  if (absent.length === 0) return [];
+  const names = absent.map((name) => JSON.stringify(name)).join(', ');
+  return [`${csv.file}: no column ${names}: imported without what they hold`];
+}
+
 export async function readCsv(file: string): Promise<CsvFile> {
   const bytes = await readFile(file);
   if (!startsWithUtf16Bom(bytes)) assertUtf8(file, bytes);

@@ -26,6 +26,7 @@ import type { ImportFact, ImportSource, RowRef, SourceRow } from '../import-fact
 import {
   country,
   decimal,
+  presetColumns,
   readCsv,
   type Row,
   text,
@@ -90,6 +91,34 @@ const lossReasons: Record<string, string> = {
 /** What SQL means when HubSpot says only "SQL": three of the default dictionary's criteria. */
 const SQL_CRITERIA = ['budget', 'authority', 'need'];
 
+/** The columns read: the required ones the facts hang on, the optional ones that add to them. */
+const CONTACT_COLUMNS = {
+  required: ['hs_object_id', 'createdate', 'email'],
+  optional: [
+    'firstname',
+    'lastname',
+    'company',
+    'industry',
+    'numemployees',
+    'country',
+    'jobtitle',
+    'hs_analytics_source',
+    'hs_analytics_source_data_1',
+    'product_interest',
+    'timeframe',
+    'hubspot_owner_id',
+    'hs_email_optout',
+    'hs_lifecyclestage_marketingqualifiedlead_date',
+    'hs_lifecyclestage_salesqualifiedlead_date',
+    'hs_lifecyclestage_opportunity_date',
+  ],
+};
+// Without closedate a won or lost deal would stay open: its close is not optional.
+const DEAL_COLUMNS = {
+  required: ['associated_contact_id', 'dealstage', 'createdate', 'closedate'],
+  optional: ['amount', 'deal_currency_code', 'closed_lost_reason'],
+};
+
 export async function readHubspotExport(files: readonly string[]): Promise<ImportSource> {
   const csvs = await Promise.all(files.map(readCsv));
   const contacts = csvs.filter((csv) => csv.header.includes('email'));
@@ -102,6 +131,10 @@ export async function readHubspotExport(files: readonly string[]): Promise<Impor
     }
   }
   if (contacts.length === 0) throw new UsageError('the hubspot preset needs a contacts export');
+  const notes = [
+    ...contacts.flatMap((csv) => presetColumns('hubspot', csv, CONTACT_COLUMNS)),
+    ...deals.flatMap((csv) => presetColumns('hubspot', csv, DEAL_COLUMNS)),
+  ];
   const rows: SourceRow[] = [];
   const known = new Map<string, RowRef>();
   const dealsByContact = new Map<string, { row: Row; where: RowRef }[]>();
@@ -137,7 +170,7 @@ export async function readHubspotExport(files: readonly string[]): Promise<Impor
   }
   const hash = createHash('sha256').update('hubspot\n');
   for (const csv of [...contacts, ...deals]) hash.update(`${csv.hash}\n`);
-  return { hash: hash.digest('hex'), name: files.join(' + '), rows };
+  return { hash: hash.digest('hex'), name: files.join(' + '), rows, notes };
 }
 
 function contactFacts(

@@ -22,6 +22,7 @@ import {
   type CsvFile,
   country,
   decimal,
+  presetColumns,
   readCsv,
   type Row,
   text,
@@ -97,6 +98,37 @@ const kinds = {
     h.includes('OpportunityId') && h.includes('StageName'),
 };
 
+/** The columns read per export: the required ones the facts hang on, the optional ones. */
+const columns: Record<keyof typeof kinds, { required: string[]; optional: string[] }> = {
+  leads: {
+    required: ['Id', 'CreatedDate', 'Email', 'LeadSource'],
+    optional: [
+      'FirstName',
+      'LastName',
+      'Company',
+      'Industry',
+      'NumberOfEmployees',
+      'Country',
+      'Title',
+      'Product_Interest__c',
+      'Timeframe__c',
+      'HasOptedOutOfEmail',
+      'OwnerId',
+      'Rejection_Reason__c',
+      'ConvertedOpportunityId',
+    ],
+  },
+  leadHistory: { required: ['LeadId', 'Field', 'NewValue', 'CreatedDate'], optional: [] },
+  opportunities: {
+    required: ['Id', 'StageName', 'CreatedDate'],
+    optional: ['Amount', 'CurrencyIsoCode', 'Loss_Reason__c'],
+  },
+  opportunityHistory: {
+    required: ['OpportunityId', 'StageName', 'CreatedDate'],
+    optional: ['Amount'],
+  },
+};
+
 export async function readSalesforceExport(files: readonly string[]): Promise<ImportSource> {
   const csvs = await Promise.all(files.map(readCsv));
   const of = (kind: keyof typeof kinds) => csvs.filter((csv) => kinds[kind](csv.header));
@@ -109,6 +141,9 @@ export async function readSalesforceExport(files: readonly string[]): Promise<Im
   }
   const leads = of('leads');
   if (leads.length === 0) throw new UsageError('the salesforce preset needs a Leads export');
+  const notes = (Object.keys(kinds) as (keyof typeof kinds)[]).flatMap((kind) =>
+    of(kind).flatMap((csv) => presetColumns('salesforce', csv, columns[kind])),
+  );
   const byKey = (kind: keyof typeof kinds, key: string) => {
     const grouped = new Map<string, Located[]>();
     for (const csv of of(kind)) {
@@ -149,7 +184,7 @@ export async function readSalesforceExport(files: readonly string[]): Promise<Im
   for (const kind of Object.keys(kinds) as (keyof typeof kinds)[]) {
     for (const csv of of(kind)) hash.update(`${(csv satisfies CsvFile).hash}\n`);
   }
-  return { hash: hash.digest('hex'), name: files.join(' + '), rows };
+  return { hash: hash.digest('hex'), name: files.join(' + '), rows, notes };
 }
 
 function leadFacts(
