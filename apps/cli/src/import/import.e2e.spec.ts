@@ -29,6 +29,7 @@ import { readMappedCsv } from './presets/csv-mapping';
 import { readHubspotExport } from './presets/hubspot.preset';
 import { readSalesforceExport } from './presets/salesforce.preset';
 import { writeCanonicalHistory } from './testing/canonical-history';
+import { utf8Lines } from './utf8-text';
 import { importedLeadEvents as leadEvents, runImportCli as runCli } from './testing/import-cli';
 
 jest.setTimeout(600_000);
@@ -739,6 +740,32 @@ describe.each(kinds)('import into $name', (kind) => {
     ).rejects.toThrow(`${csv}: line 4 is not UTF-8 text`);
     expect(await store.headPosition()).toBeNull();
   });
+
+  maybe(
+    'a JSONL line longer than 1 MiB is refused, naming it, without reading the rest',
+    async () => {
+      // The reader held a line whole until its line feed: one 8 MiB line, 8 MiB in memory.
+      const lines = (await readFile(SAMPLE, 'utf8')).split('\n');
+      const jsonl = path.join(dir, 'huge.jsonl');
+      const huge = `{"leadId":"crm:1","type":"CaptureLead","occurredAt":"2025-01-06T09:12:00Z","data":{"x":"${'a'.repeat(8 * 1024 * 1024)}"}}`;
+      await writeFile(jsonl, `${lines.slice(0, 2).join('\r\n')}\r\n${huge}\n${lines[2] ?? ''}\n`);
+      await expect(importFile(store, jsonl)).rejects.toThrow(
+        `${jsonl}: line 3 is longer than 1 MiB (a fact is a few KiB): is it JSON Lines?`,
+      );
+      let bytesRead = 0;
+      await expect(async () => {
+        for await (const _line of utf8Lines(jsonl, (chunk) => (bytesRead += chunk.length)));
+      }).rejects.toThrow('line 3 is longer than 1 MiB');
+      expect(bytesRead).toBeLessThan(2 * 1024 * 1024);
+      // A file of CR line ends only is still read line by line.
+      const cr = path.join(dir, 'cr.jsonl');
+      await writeFile(cr, `${lines.slice(0, 5).join('\r')}\r`.repeat(2000));
+      let count = 0;
+      for await (const _line of utf8Lines(cr, () => undefined)) count += 1;
+      expect(count).toBe(10_000);
+      expect(await store.headPosition()).toBeNull();
+    },
+  );
 
   maybe('a CSV header naming a column twice is refused, not read as one of the two', async () => {
     // Two "Email" columns (work, then private): a row keyed by header kept only the last.
