@@ -218,6 +218,29 @@ describeWhenPostgres(postgresUnavailableReason())('set-based catch-up', () => {
         expectedRevision: 'no_stream',
       });
     }
+    // Written by the bulk path, whose json column keeps JSON.stringify's text: 1e+21 (which
+    // ClickHouse's parser would re-write as 1e21) and a shortest-form 1.2345678901234568e-7.
+    const exponents = [
+      edgeLeadEvent('edge-l', captured('exponents'), '2026-03-01T10:00:00.000Z'),
+      edgeLeadEvent(
+        'edge-l',
+        {
+          type: 'LeadQualifiedAsMql',
+          data: {
+            rulesVersion: 1,
+            fitScore: 1e21,
+            intentScore: 1.2345678901234568e-7,
+            score: 12345678901234567,
+            threshold: 2.5e300,
+            reasons: [],
+          },
+        },
+        '2026-03-01T10:00:00.000Z',
+      ),
+    ];
+    await store.appendToNewStreams(
+      exponents.map((event) => ({ streamId: leadStreamId('edge-l'), event })),
+    );
     for (const [stream, events] of visitorTouches()) {
       await store.append(stream, events, { expectedRevision: 'no_stream' });
     }

@@ -247,7 +247,10 @@ function valueCheck(type: FieldKind, column: string, path: readonly string[]): s
         ? is('String')
         : `(${is('String')} AND length(${s}) <= ${type.max})`;
     case 'number':
-      return is('Int64', 'Double');
+      // The payload copies the number as ClickHouse's JSON parser re-writes it, which is what
+      // JSON.stringify writes (shortest round trip: 1e-7, 0.30000000000000004) except from
+      // 1e21 up, where JavaScript writes 1e+21 and ClickHouse 1e21: those go the TypeScript way.
+      return `(${is('Int64', 'Double')} AND abs(toFloat64OrNull(${raw(column, path)})) < 1e21)`;
     case 'amount':
       // Plain digits with at most four decimals (amountSchema); an exponent form is not vouched
       // for and goes the TypeScript way.
