@@ -135,6 +135,43 @@ describe('errors are RFC 9457 problem details', () => {
     ]);
   });
 
+  it('406 for an Accept the route cannot answer; wildcards, q-values and problem+json still work', async () => {
+    // Accept: application/xml got a JSON 200: the client said it cannot read that.
+    for (const [path, produces] of [
+      ['/analytics/marketing', 'application/json, text/csv, application/problem+json'],
+      ['/health', 'application/json, application/problem+json'],
+    ] as const) {
+      const refused = await request(suite.http)
+        .get(path)
+        .set(as('marketing'))
+        .set('accept', 'application/xml, text/html;q=0.9');
+      const body = expectProblem(refused, 406, 'not_acceptable', path);
+      expect(body.errors).toEqual([
+        { in: 'header', field: 'accept', message: `must accept one of ${produces}` },
+      ]);
+      for (const accept of [
+        '*/*',
+        'application/*',
+        'application/json;q=0.5, application/xml',
+        'application/problem+json',
+        'text/html, */*;q=0.1',
+      ]) {
+        const answered = await request(suite.http)
+          .get(path)
+          .set(as('marketing'))
+          .set('accept', accept);
+        expect({ accept, status: answered.status }).toEqual({ accept, status: 200 });
+      }
+      const none = await request(suite.http).get(path).set(as('marketing'));
+      expect(none.status).toBe(200);
+    }
+    const csv = await request(suite.http)
+      .get('/analytics/marketing')
+      .set(as('marketing'))
+      .set('accept', 'text/csv');
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+  });
+
   it('404 for a lead that does not exist', async () => {
     const leadId = '0190d0b0-2222-7000-8000-00000000abcd';
     const response = await request(suite.http)

@@ -3,6 +3,7 @@
  * query handlers, the controllers. Built from a validated TandemConfig so tests
  * and the demo can run several differently configured instances.
  */
+import { AcceptableGuard } from './http/acceptable.guard';
 import {
   type DynamicModule,
   Inject,
@@ -71,6 +72,7 @@ export class AppModule {
       analyticsProvider,
       ...authProviders,
       { provide: APP_GUARD, useClass: AccessGuard },
+      { provide: APP_GUARD, useClass: AcceptableGuard },
       { provide: APP_FILTER, useClass: ErrorFilter },
       { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       PortsLifecycle,

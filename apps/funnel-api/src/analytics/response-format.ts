@@ -3,25 +3,10 @@
  * `text/csv` (a higher q than application/json, and at least the q of any wildcard). Pure.
  */
 
+import { parseAccept } from '../http/accept-header';
+
 export const responseFormats = ['json', 'csv'] as const;
 export type ResponseFormat = (typeof responseFormats)[number];
-
-interface MediaRange {
-  readonly type: string;
-  readonly q: number;
-}
-
-function parseAccept(accept: string): MediaRange[] {
-  return accept
-    .split(',')
-    .map((part) => {
-      const [type = '', ...params] = part.split(';').map((piece) => piece.trim());
-      const qParam = params.find((param) => /^q=/i.test(param));
-      const q = qParam === undefined ? 1 : Number(qParam.slice(2));
-      return { type: type.toLowerCase(), q: Number.isFinite(q) ? q : 0 };
-    })
-    .filter((range) => range.type !== '');
-}
 
 export function chooseFormat(format: ResponseFormat | undefined, accept?: string): ResponseFormat {
   if (format !== undefined) return format;
