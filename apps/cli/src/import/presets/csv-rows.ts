@@ -125,8 +125,61 @@ const countryKey = (name: string): string =>
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
     .replace(/[’‘`]/g, "'")
-    .replace(/\s+/g, '')
+    .replace(/[\s.]+/g, '')
     .toLowerCase();
+
+/**
+ * Names CRMs export that ICU's English names do not give: everyday ones (`USA`, `Turkey`,
+ * `Czech Republic`, `Holland`) and ISO 3166's formal names, which Salesforce's country
+ * picklists use (`Korea, Republic of`, `Russian Federation`, `Viet Nam`). Dots and spaces are
+ * ignored as in every name (`U.S.A.`).
+ */
+const COUNTRY_ALIASES: Readonly<Record<string, string>> = {
+  USA: 'US',
+  'United States of America': 'US',
+  America: 'US',
+  'Great Britain': 'GB',
+  England: 'GB',
+  Scotland: 'GB',
+  Wales: 'GB',
+  'Northern Ireland': 'GB',
+  'United Kingdom of Great Britain and Northern Ireland': 'GB',
+  Turkey: 'TR',
+  'Czech Republic': 'CZ',
+  Holland: 'NL',
+  'The Netherlands': 'NL',
+  'Netherlands, Kingdom of the': 'NL',
+  Korea: 'KR',
+  'Republic of Korea': 'KR',
+  'Korea, Republic of': 'KR',
+  "Korea, Democratic People's Republic of": 'KP',
+  'Russian Federation': 'RU',
+  'Viet Nam': 'VN',
+  'Iran, Islamic Republic of': 'IR',
+  'Syrian Arab Republic': 'SY',
+  "Lao People's Democratic Republic": 'LA',
+  'Moldova, Republic of': 'MD',
+  'Tanzania, United Republic of': 'TZ',
+  'Venezuela, Bolivarian Republic of': 'VE',
+  'Bolivia, Plurinational State of': 'BO',
+  'Taiwan, Province of China': 'TW',
+  'Macedonia, the former Yugoslav Republic of': 'MK',
+  Macedonia: 'MK',
+  'Congo, the Democratic Republic of the': 'CD',
+  'Micronesia, Federated States of': 'FM',
+  'Palestine, State of': 'PS',
+  'Holy See (Vatican City State)': 'VA',
+  'Vatican City': 'VA',
+  'Virgin Islands, British': 'VG',
+  'Virgin Islands, U.S.': 'VI',
+  'Brunei Darussalam': 'BN',
+  'Falkland Islands (Malvinas)': 'FK',
+  'Ivory Coast': 'CI',
+  Swaziland: 'SZ',
+  Burma: 'MM',
+  UAE: 'AE',
+  Macau: 'MO',
+};
 
 /**
  * Code and English names (ICU's long and short: `United Kingdom`, `UK`) → code, for the 249
@@ -151,6 +204,7 @@ const countryCodes = (() => {
         for (const name of names) codes.set(countryKey(name.of(code) ?? code), code);
       }
     }
+    for (const [name, code] of Object.entries(COUNTRY_ALIASES)) codes.set(countryKey(name), code);
     return codes;
   };
 })();
