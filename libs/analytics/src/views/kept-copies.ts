@@ -36,13 +36,15 @@ export class BackgroundBuild<T> {
   /** The build being written, if any, and what cancels it. */
   private running: Promise<T | null> | null = null;
   private cancelling: AbortController | null = null;
+  /** Builds asked for and waiting for the one being written (`run`). */
+  private waiting = 0;
   /** How many suspensions (rebuilds) are in force: no build starts meanwhile. */
   private suspensions = 0;
   private stopped = false;
 
-  /** Whether a build is being written. */
+  /** Whether a build is being written, or asked for and waiting for the one being written. */
   get busy(): boolean {
-    return this.running !== null;
+    return this.running !== null || this.waiting > 0;
   }
 
   /** Whether a build may start now: not closed, and no suspension in force. */
@@ -64,19 +66,27 @@ export class BackgroundBuild<T> {
    * suspended, or cancelled midway (then no marker names what it wrote).
    */
   async run(write: (cancelled: AbortSignal) => Promise<T | null>): Promise<T | null> {
-    await this.idle();
+    // The slot is looked at again right before it is taken, with no await in between: two
+    // builds asked for at once must not both find it free (the second would run beside the
+    // first, and a suspension would cancel and wait for only one of them).
+    this.waiting += 1;
+    try {
+      while (this.running !== null) await this.running.catch(() => undefined);
+    } finally {
+      this.waiting -= 1;
+    }
     if (!this.open) return null;
     const cancelling = new AbortController();
     this.cancelling = cancelling;
+    const running = write(cancelling.signal);
+    this.running = running;
     try {
-      const running = write(cancelling.signal);
-      this.running = running;
       return await running;
     } catch (error) {
       if (cancelling.signal.aborted && error === cancelling.signal.reason) return null;
       throw error;
     } finally {
-      this.running = null;
+      if (this.running === running) this.running = null;
       if (this.cancelling === cancelling) this.cancelling = null;
     }
   }
