@@ -48,13 +48,26 @@ const isoZone = (zone: string): string =>
   zone === 'Z' ? zone : `${zone.slice(0, 3)}:${zone.slice(3).replace(':', '') || '00'}`;
 
 /**
- * The first of `columns` holding something that is not a time, as a refusal reason; null when
- * every one is a time or empty. A date a preset cannot read refuses the lead: leaving the fact
- * out would import another history (an MQL dropped makes a lead sales-sourced).
+ * The first of `columns` whose cell is not empty and yet `read` cannot read (it gives null or
+ * undefined), as a refusal reason `<column> "<cell>" is not <what>`; null when every one reads
+ * or is empty. A cell a preset cannot read refuses the lead: leaving the fact out would import
+ * another history (an MQL date dropped makes a lead sales-sourced).
  */
+function unreadableCell(
+  row: Row,
+  columns: readonly string[],
+  read: (value: string | undefined) => unknown,
+  what: string,
+): string | null {
+  const column = columns.find(
+    (name) => text(row[name]) !== null && (read(row[name]) ?? null) === null,
+  );
+  return column === undefined ? null : `${column} ${JSON.stringify(row[column])} is not ${what}`;
+}
+
+/** The first of `columns` holding something that is not a time (unreadableCell). */
 export function unreadableTime(row: Row, columns: readonly string[]): string | null {
-  const column = columns.find((name) => text(row[name]) !== null && time(row[name]) === null);
-  return column === undefined ? null : `${column} ${JSON.stringify(row[column])} is not a date`;
+  return unreadableCell(row, columns, time, 'a date');
 }
 
 export const text = (value: string | undefined): string | null => {
@@ -77,8 +90,7 @@ const DECIMAL = /^-?\d+(\.\d+)?$/;
 
 /** Like unreadableTime, for number columns. */
 export function unreadableNumber(row: Row, columns: readonly string[]): string | null {
-  const column = columns.find((name) => text(row[name]) !== null && decimal(row[name]) === null);
-  return column === undefined ? null : `${column} ${JSON.stringify(row[column])} is not a number`;
+  return unreadableCell(row, columns, decimal, 'a number');
 }
 
 /**
@@ -94,10 +106,7 @@ export function yesNo(value: string | undefined): boolean | null | undefined {
 
 /** Like unreadableTime, for yes/no columns. */
 export function unreadableYesNo(row: Row, columns: readonly string[]): string | null {
-  const column = columns.find((name) => yesNo(row[name]) === undefined);
-  return column === undefined
-    ? null
-    : `${column} ${JSON.stringify(row[column])} is not a yes/no value`;
+  return unreadableCell(row, columns, yesNo, 'a yes/no value');
 }
 
 /**
@@ -114,10 +123,12 @@ export function country(value: string | undefined): string | null | undefined {
 
 /** Like unreadableTime, for country columns. */
 export function unreadableCountry(row: Row, columns: readonly string[]): string | null {
-  const column = columns.find((name) => country(row[name]) === undefined);
-  return column === undefined
-    ? null
-    : `${column} ${JSON.stringify(row[column])} is not a country: an ISO 3166-1 alpha-2 code or its English name`;
+  return unreadableCell(
+    row,
+    columns,
+    country,
+    'a country: an ISO 3166-1 alpha-2 code or its English name',
+  );
 }
 
 const countryKey = (name: string): string =>

@@ -1,4 +1,10 @@
-import { country } from './csv-rows';
+import {
+  country,
+  unreadableCountry,
+  unreadableNumber,
+  unreadableTime,
+  unreadableYesNo,
+} from './csv-rows';
 
 describe('country: a CRM export cell to its ISO 3166-1 alpha-2 code', () => {
   it.each([
@@ -36,5 +42,23 @@ describe('country: a CRM export cell to its ISO 3166-1 alpha-2 code', () => {
     expect(country('Atlantis')).toBeUndefined();
     expect(country('ZZ')).toBeUndefined();
     expect(country('EU')).toBeUndefined();
+  });
+});
+
+describe('unreadable cells: the first a preset cannot read, as the refusal reason', () => {
+  const row = { when: '2025-02-30', size: '1,200', optout: 'ja', land: 'Atlantis', empty: ' ' };
+
+  it('names the column and its cell; empty cells and readable ones pass', () => {
+    expect(unreadableTime(row, ['empty', 'when'])).toBe('when "2025-02-30" is not a date');
+    expect(unreadableNumber(row, ['size'])).toBe('size "1,200" is not a number');
+    expect(unreadableYesNo(row, ['optout'])).toBe('optout "ja" is not a yes/no value');
+    expect(unreadableCountry(row, ['land'])).toBe(
+      'land "Atlantis" is not a country: an ISO 3166-1 alpha-2 code or its English name',
+    );
+    const readable = { when: '2025-02-28', size: '1200', optout: 'No', land: 'Italy' };
+    expect(unreadableTime(readable, ['when', 'absent'])).toBeNull();
+    expect(unreadableNumber(readable, ['size', 'empty'])).toBeNull();
+    expect(unreadableYesNo(readable, ['optout'])).toBeNull();
+    expect(unreadableCountry(readable, ['land'])).toBeNull();
   });
 });
