@@ -57,6 +57,8 @@ export class ApiError extends Error {
     readonly body: unknown,
     readonly path: string,
     readonly method = 'GET',
+    /** The answer's Retry-After in seconds (a 429 or 503 that knows when), else null. */
+    readonly retryAfterSeconds: number | null = null,
   ) {
     super(`${path}: HTTP ${status} ${JSON.stringify(body)}`);
     this.name = 'ApiError';
@@ -126,9 +128,22 @@ export class ApiClient {
         );
       }
     }
-    if (!response.ok) throw new ApiError(response.status, parsed, path, method);
+    if (!response.ok) {
+      throw new ApiError(
+        response.status,
+        parsed,
+        path,
+        method,
+        retryAfterSeconds(response.headers.get('retry-after')),
+      );
+    }
     return parsed as T;
   }
+}
+
+/** Retry-After as delay-seconds (the only form the Tandem API sends); anything else is null. */
+function retryAfterSeconds(header: string | null): number | null {
+  return header !== null && /^\d{1,6}$/.test(header.trim()) ? Number(header.trim()) : null;
 }
 
 /** Network error codes, in the words of the one-line message. */

@@ -4,40 +4,19 @@
  * exit code when no API listens, and, against a real API, that `--json` leaves
  * exactly one JSON document on stdout. The int tier's global setup builds dist/.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { type FunnelApiFixture, startFunnelApi } from '../../../test/support/funnel-api.fixture';
 import { freePort } from '../../../test/support/worker-process';
 import { asRole } from '../../../test/support/auth-headers';
+import { type CliRun, runTandemCli } from './testing/tandem-cli';
 
 jest.setTimeout(120_000);
 
-const ROOT = path.resolve(__dirname, '../../..');
-const CLI = path.join(ROOT, 'dist/apps/cli/src/main.js');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function tandem(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+function tandem(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
   const { TANDEM_API_URL: _ignored, ...inherited } = process.env;
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: ROOT,
-    env: { ...inherited, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runTandemCli(args, { ...inherited, ...env });
 }
 
 describe('without an API', () => {
@@ -57,6 +36,7 @@ describe('without an API', () => {
     const run = await tandem(args, { TANDEM_API_URL: url });
     expect(run).toEqual({
       code: 3,
+      signal: null,
       stdout: '',
       stderr: `tandem: cannot reach the Tandem API at ${url} (TANDEM_API_URL): connection refused\n`,
     });
@@ -99,6 +79,7 @@ describe('help and usage', () => {
     const run = await tandem(['frobnicate']);
     expect(run).toEqual({
       code: 2,
+      signal: null,
       stdout: '',
       stderr: "tandem: unknown command 'frobnicate'\n(see 'tandem --help')\n",
     });

@@ -7,6 +7,9 @@ import * as path from 'node:path';
 import { LEAD_EVENTS_TOPIC } from '@tandem/contracts';
 import { z } from 'zod';
 
+/** The highest per-caller write limit TANDEM_RATE_LIMIT_WRITES_PER_MINUTE accepts. */
+export const MAX_WRITES_PER_MINUTE = 1_000_000;
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 const BODY_LIMIT_UNITS = { b: 1, kb: 1024, mb: 1024 * 1024 } as const;
@@ -119,7 +122,12 @@ const envSchema = z.object({
   TANDEM_PORT: port.default(3000),
   TANDEM_CORS_ORIGINS: corsOrigins.default([]),
   TANDEM_BODY_LIMIT: bodyLimit.default(1024 * 1024),
-  TANDEM_RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6_000),
+  TANDEM_RATE_LIMIT_WRITES_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_WRITES_PER_MINUTE)
+    .default(6_000),
   TANDEM_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   TANDEM_AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
   TANDEM_AUTH_JWKS: z.string().optional(),

@@ -3,20 +3,11 @@
  * left per lead stream in a comparable form: the SIGKILL specs run the one and compare the
  * other with a clean import's. Test code only (needs `npm run build`).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { leadStreamId } from '@tandem/domain';
 import type { EventStore } from '@tandem/event-store';
+import { type CliRun, runTandemCli } from '../../testing/tandem-cli';
 
-const ROOT = path.resolve(__dirname, '../../../../..');
-const CLI = path.join(ROOT, 'dist/apps/cli/src/main.js');
-
-export interface CliRun {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { CliRun };
 
 /** Runs the built `tandem import`; with `killWhen`, SIGKILLs it once its stderr matches. */
 export function runImportCli(
@@ -24,22 +15,7 @@ export function runImportCli(
   args: readonly string[],
   killWhen?: (stderr: string) => boolean,
 ): Promise<CliRun> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'import', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    if (killWhen?.(stderr) === true && child.exitCode === null) child.kill('SIGKILL');
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runTandemCli(['import', ...args], { ...process.env, ...env }, killWhen);
 }
 
 /**
