@@ -194,17 +194,29 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     }
     // A rebuild or a shutdown that came during the catch-up: no subscription for it to miss.
     if (this.halting()) throw new StepCancelledError(null);
-    // A rebuild's suspension of the views' background builds ends here: the rest is followed
-    // batch by batch, and the snapshot below is of the rebuilt state.
-    this.releaseBuilds?.();
-    this.releaseBuilds = null;
     this.snapshotDue = true;
     this.follow(from === null ? null : BigInt(from));
     const head = await this.store.headPosition();
     const atHead = head === null || (from !== null && BigInt(from) >= head);
-    if (atHead) this.refreshSnapshot();
+    if (atHead) this.reachedHead();
     // A retry that finds nothing left to project has recovered (no batch will say so).
     if (this.failures > 0 && atHead) this.recovered();
+  }
+
+  /**
+   * The projection is at the head: every event up to it is written, rules included. A rebuild's
+   * suspension of the views' background builds ends here, not before the rest of the log is
+   * followed batch by batch (all of it when the rebuild did not catch up set-based): a snapshot
+   * taken during that catch-up would copy a state about to change entirely and leave views
+   * reading most leads from the state anyway, and its kept builds would compete with the
+   * catch-up for chDB. Then the snapshot of the rebuilt state is started.
+   */
+  private reachedHead(): void {
+    // The last batch of a subscription a rebuild or a shutdown is stopping: they release.
+    if (this.halting()) return;
+    this.releaseBuilds?.();
+    this.releaseBuilds = null;
+    this.refreshSnapshot();
   }
 
   /**
@@ -422,7 +434,7 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     if (written.kind !== 'ok') throw new Error(`batch not written: ${written.reason}`);
     if (this.failures > 0) this.recovered();
     this.setAside(written.value.deadLettered);
-    if (atHead) this.refreshSnapshot();
+    if (atHead) this.reachedHead();
   }
 
   private setAside(letters: readonly DeadLetter[]): void {
