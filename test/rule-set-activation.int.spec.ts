@@ -24,7 +24,7 @@ const stricter: FunnelDefinition = {
 
 interface RuleSets {
   active: { rulesVersion: number } | null;
-  sets: { rulesVersion: number; status: string }[];
+  sets: { rulesVersion: number; status: string; updatedAt: string | null }[];
 }
 const ruleSets = async () =>
   (await request(suite.http).get('/ops/rules').set(asRole('ops')).expect(200)).body as RuleSets;
@@ -65,6 +65,12 @@ it('refuses a set that is not ready, activates it once replayed, and 404s an unp
       .expect(200);
     return (body as { status: string }).status === 'done' ? true : undefined;
   }, 'the replay of version 2 finishes');
+
+  // Version 1 was kept by the live projection from an empty history: no replay built it, so
+  // it has no time to show; version 2's replay has one.
+  const built = (await ruleSets()).sets;
+  expect(built.find((set) => set.rulesVersion === 1)?.updatedAt).toBeNull();
+  expect(built.find((set) => set.rulesVersion === 2)?.updatedAt).toMatch(/^20\d\d-/);
 
   const activated = await activate(2).expect(200);
   expect(activated.body).toMatchObject({

@@ -56,6 +56,7 @@ export {
   activeRuleSet,
   describeRuleSet,
   newRuleSet,
+  NO_HEARTBEAT,
   promoteToPublished,
   readActivation,
   readRuleSet,

@@ -442,6 +442,16 @@ describe('tandem rules list', () => {
         eventsTotal: 16000,
         updatedAt: '2026-03-01T10:00:00Z',
       },
+      {
+        rulesVersion: 4,
+        definitionHash: 'sha256:5555666677778888',
+        name: 'Kept live',
+        kind: 'published',
+        status: 'ready',
+        eventsDone: 0,
+        eventsTotal: 0,
+        updatedAt: null,
+      },
     ];
     const api = new FakeRulesApi({
       'GET /definitions': {
@@ -476,6 +486,9 @@ describe('tandem rules list', () => {
     );
     expect(lines[7]).toMatch(
       /^\s+v3\s+1a2b3c4d5e6f7a8b\s+shadow\s+building\s+8,123\/16,000\s+.*Stricter MQL$/,
+    );
+    expect(lines[8]).toMatch(
+      /^\s+v4\s+5555666677778888\s+published\s+ready\s+live\s+-\s+Kept live$/,
     );
   });
 });

@@ -37,7 +37,8 @@ export interface RuleSetsView {
     readonly status: 'pending' | 'building' | 'ready';
     readonly eventsDone: number;
     readonly eventsTotal: number;
-    readonly updatedAt: string;
+    /** null: no replay ever built it (the live projection keeps it from an empty history). */
+    readonly updatedAt: string | null;
   })[];
 }
 

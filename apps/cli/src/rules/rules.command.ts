@@ -93,9 +93,11 @@ export async function listRules(
     {
       header: 'events built',
       value: (s) =>
-        `${s.eventsDone.toLocaleString('en-US')}/${s.eventsTotal.toLocaleString('en-US')}`,
+        s.updatedAt === null
+          ? 'live'
+          : `${s.eventsDone.toLocaleString('en-US')}/${s.eventsTotal.toLocaleString('en-US')}`,
     },
-    { header: 'updated', value: (s) => s.updatedAt, align: 'left' },
+    { header: 'updated', value: (s) => s.updatedAt ?? '-', align: 'left' },
     { header: 'name', value: (s) => s.name, align: 'left' },
   ]).forEach((line) => print(line.trimEnd()));
   return 0;

@@ -23,6 +23,7 @@ import {
   assertActivatable,
   compareRuleSets,
   describeRuleSet,
+  NO_HEARTBEAT,
   ruleSetKey,
   sameRuleSet,
   type WhatIfReport,
@@ -154,7 +155,7 @@ export class RulesOpsController {
         status: set.status,
         eventsDone: set.eventsDone,
         eventsTotal: set.eventsTotal,
-        updatedAt: set.heartbeatAt,
+        updatedAt: set.heartbeatAt === NO_HEARTBEAT ? null : set.heartbeatAt,
         replaying: this.replays.runningFor(set)?.id ?? null,
       })),
     };

@@ -46,7 +46,12 @@ export const ruleSetListSchema = z.strictObject({
       status: z.enum(['pending', 'building', 'ready']),
       eventsDone: z.number().int().nonnegative(),
       eventsTotal: z.number().int().nonnegative(),
-      updatedAt: when.describe('The last heartbeat of whoever built it'),
+      updatedAt: when
+        .nullable()
+        .describe(
+          'The last heartbeat of the replay that built it; null for a set no replay ever built ' +
+            '(registered over an empty history, the live projection keeps it)',
+        ),
       replaying: z.string().nullable().describe('The replay running for it here, if any'),
     }),
   ),

@@ -81,6 +81,9 @@ function fromDefinition(definition: FunnelDefinition) {
   };
 }
 
+/** The heartbeat of a set no replay has run for (one the live projection keeps from the start). */
+export const NO_HEARTBEAT = new Date(0).toISOString();
+
 /** A fresh rule set for a definition, not yet written. */
 export function newRuleSet(
   definition: FunnelDefinition,
@@ -96,7 +99,7 @@ export function newRuleSet(
     eventsDone: 0,
     eventsTotal: 0,
     owner: '',
-    heartbeatAt: new Date(0).toISOString(),
+    heartbeatAt: NO_HEARTBEAT,
   };
 }
 
