@@ -186,4 +186,26 @@ describe('token lifetime', () => {
       /^Bearer realm="tandem", error="invalid_token", error_description="the token has expired"$/,
     );
   });
+
+  // The description of an unusable sub holds an en dash ("1–200"): a header may hold no such
+  // character, so setting the challenge threw, and the caller got a 500 instead of a 401.
+  it.each([
+    ['missing', undefined],
+    ['empty', ''],
+    ['a number', 12],
+    ['too long', 'x'.repeat(201)],
+    ['not ASCII', 'ann\u202e@example.com'],
+  ])('refuses a token whose sub is %s with a 401 and a header-safe challenge', async (_, sub) => {
+    const token = testToken({ roles: ['ops'], sub });
+    const refused = await request(http)
+      .get('/health')
+      .set('authorization', `Bearer ${token}`)
+      .expect(401);
+    expect(refused.body).toMatchObject({ code: 'invalid_token' });
+    expect(refused.body.detail).toContain("the token's sub claim must name the actor");
+    const challenge = String(refused.headers['www-authenticate']);
+    expect(challenge).toMatch(/^Bearer realm="tandem", error="invalid_token", error_description="/);
+    // RFC 6750 §3: error_description holds %x20-21 / %x23-5B / %x5D-7E only.
+    expect(challenge).toMatch(/^[\x20-\x7e]*$/);
+  });
 });

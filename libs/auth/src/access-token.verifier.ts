@@ -112,7 +112,7 @@ export function createAccessTokenVerifier(
       if (typeof actorId !== 'string' || !isRecordableActor(actorId)) {
         return {
           ok: false,
-          description: `the token's ${isEmbedded ? 'sub' : auth.actorClaim} claim must name the actor (1–${MAX_ACTOR_LENGTH} printable ASCII characters)`,
+          description: `the token's ${isEmbedded ? 'sub' : auth.actorClaim} claim must name the actor (1 to ${MAX_ACTOR_LENGTH} printable ASCII characters)`,
         };
       }
       const granted = claimAt(payload, isEmbedded ? EMBEDDED_ROLES_CLAIM : auth.rolesClaim);

@@ -24,8 +24,13 @@ import { authenticationOf, recordAuthorisedActor } from './verified-identity';
 
 const REALM = 'tandem';
 
-/** RFC 6750 §3: a quoted-string may not hold `"` or `\`; descriptions are ours, but be sure. */
-const quoted = (text: string): string => `"${text.replace(/["\\]/g, "'")}"`;
+/**
+ * RFC 6750 §3: error_description holds %x20-21 / %x23-5B / %x5D-7E only: `"` and `\` read
+ * as `'`, anything else outside printable ASCII as `?`. Descriptions are ours, but one that
+ * strayed (an en dash once did) must not make setting the header throw: a 500, not a 401.
+ */
+const quoted = (text: string): string =>
+  `"${text.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?')}"`;
 
 @Injectable()
 export class AccessGuard implements CanActivate {
