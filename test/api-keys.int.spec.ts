@@ -218,6 +218,17 @@ describeWhenPostgres(postgresUnavailableReason())('API keys through the API', ()
       .send({ name: 'ok-name', roles: [] })
       .expect(400);
     expect(bad.text).toContain('roles');
+    // PostgreSQL's UTF-8 holds no lone surrogate: the key was created, its actor silently
+    // became "ann\uFFFD" (U+FFFD), and every event it wrote named an actor nobody had given.
+    const unpaired = await request(http)
+      .post('/ops/api-keys')
+      .set(asRole('ops', OPS))
+      .send({ name: 'unpaired', roles: ['system'], actor: 'ann\uD800' })
+      .expect(400);
+    expect(unpaired.body).toMatchObject({ errors: [{ in: 'body', field: 'actor' }] });
+    const keys = (await request(http).get('/ops/api-keys').set(asRole('ops', OPS)).expect(200))
+      .body as { keys: { name: string }[] };
+    expect(keys.keys.map((key) => key.name)).not.toContain('unpaired');
     await request(http)
       .post('/ops/api-keys')
       .set(asRole('marketing'))

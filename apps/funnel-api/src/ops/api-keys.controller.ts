@@ -23,7 +23,7 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { generateApiKey } from '@tandem/auth';
-import { roles } from '@tandem/domain';
+import { isStorableText, roles, STORABLE_TEXT_MESSAGE } from '@tandem/domain';
 import type { ApiKeyRecord, ApiKeyStore } from '@tandem/event-store';
 import type { Response } from 'express';
 import { z } from 'zod';
@@ -50,6 +50,8 @@ const createRequest = z.strictObject({
     .min(1)
     .max(200)
     .regex(/^[^\p{Cc}\s][^\p{Cc}]*$/u, 'printable, not starting with a space')
+    // The key's row would keep a lone surrogate as U+FFFD: another actor than the one given.
+    .refine(isStorableText, STORABLE_TEXT_MESSAGE)
     .optional(),
 });
 type CreateRequest = z.infer<typeof createRequest>;
