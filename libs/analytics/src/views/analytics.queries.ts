@@ -7,7 +7,7 @@
  * that travel as ClickHouse query parameters ({name:Type}); the database name is validated.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { reportingCalendar, type ReportingCalendar } from '@tandem/domain';
+import { canonicalTimeZone, reportingCalendar, type ReportingCalendar } from '@tandem/domain';
 import { analyticsDatabase, type AnalyticsDatabaseOptions } from '../clickhouse/analytics.database';
 import {
   attributionModels,
@@ -284,7 +284,10 @@ function checkTrendGrain(grain: string): void {
 function calendarOf(rules: RuleSet, scope: ViewScope): ReportingCalendar {
   const calendar = reportingCalendar(rules.definition.reporting);
   return {
-    timeZone: scope.calendar?.timeZone ?? calendar.timeZone,
+    timeZone:
+      scope.calendar?.timeZone === undefined
+        ? calendar.timeZone
+        : canonicalTimeZone(scope.calendar.timeZone),
     fiscalYearStartMonth: scope.calendar?.fiscalYearStartMonth ?? calendar.fiscalYearStartMonth,
   };
 }

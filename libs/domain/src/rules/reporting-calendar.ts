@@ -28,6 +28,17 @@ export function isIanaTimeZone(name: string): boolean {
   }
 }
 
+/**
+ * The zone's own name, as the runtime's time-zone data spells it (`utc` → `UTC`,
+ * `europe/rome` → `Europe/Rome`, the alias `US/Hawaii` → `Pacific/Honolulu`). isIanaTimeZone
+ * takes a name in any letter case and by its aliases, as the runtime does, but ClickHouse
+ * loads a zone by its exact file name: a name validated here must reach it in this spelling.
+ * A published definition keeps the name it was published with (its hash depends on it).
+ */
+export function canonicalTimeZone(name: string): string {
+  return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+}
+
 export const reportingSectionSchema = z.strictObject({
   timeZone: z
     .string()
@@ -51,7 +62,7 @@ export interface ReportingCalendar {
 
 export function reportingCalendar(section: ReportingSection | undefined): ReportingCalendar {
   return {
-    timeZone: section?.timeZone ?? DEFAULT_REPORTING_TIME_ZONE,
+    timeZone: canonicalTimeZone(section?.timeZone ?? DEFAULT_REPORTING_TIME_ZONE),
     fiscalYearStartMonth: section?.fiscalYearStartMonth ?? DEFAULT_FISCAL_YEAR_START_MONTH,
   };
 }

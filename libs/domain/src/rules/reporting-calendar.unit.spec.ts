@@ -2,7 +2,7 @@ import { InvalidDefinitionError } from '../errors';
 import { defaultFunnelDefinition } from './default-funnel-definition';
 import { definitionHash } from './definition-hash';
 import { parseFunnelDefinition } from './funnel-definition';
-import { isIanaTimeZone, reportingCalendar } from './reporting-calendar';
+import { canonicalTimeZone, isIanaTimeZone, reportingCalendar } from './reporting-calendar';
 
 describe('reporting calendar', () => {
   it('given a definition without the section, then it reports in UTC from January and keeps its hash', () => {
@@ -66,5 +66,22 @@ describe('reporting calendar', () => {
     ['', false],
   ])('knows %s as a zone: %s', (name, known) => {
     expect(isIanaTimeZone(name)).toBe(known);
+  });
+
+  // ClickHouse loads a zone by its exact name; the runtime takes any case and aliases.
+  it.each([
+    ['utc', 'UTC'],
+    ['europe/rome', 'Europe/Rome'],
+    ['US/Hawaii', 'Pacific/Honolulu'],
+    ['Europe/Rome', 'Europe/Rome'],
+  ])('given the zone %s, then views group in %s', (name, canonical) => {
+    expect(isIanaTimeZone(name)).toBe(true);
+    expect(canonicalTimeZone(name)).toBe(canonical);
+    const definition = parseFunnelDefinition({
+      ...defaultFunnelDefinition,
+      reporting: { timeZone: name },
+    });
+    expect(definition.reporting?.timeZone).toBe(name);
+    expect(reportingCalendar(definition.reporting).timeZone).toBe(canonical);
   });
 });
