@@ -1,14 +1,22 @@
 /**
  * `tandem rebuild`: asks the process that owns the projector to re-project the
  * whole event log, then follows its progress (events position vs store head,
- * rate, ETA) on stderr until it has caught up. stdout gets only the result.
+ * rate, ETA) on stderr until it has caught up and its views answer from their
+ * snapshot again (until then they fold the whole state: seconds a view at 10M
+ * events). stdout gets only the result.
  */
 import type { ApiClient } from '../api-client';
 import { asJson, type CliIo, terminalCliIo } from '../cli-io';
 
 interface Health {
   eventStore: { headPosition: string | null };
-  projector: { position?: string | null; caughtUp?: boolean; failure?: string | null };
+  projector: {
+    position?: string | null;
+    caughtUp?: boolean;
+    failure?: string | null;
+    /** Absent from an API that does not say (older), null where snapshots are off. */
+    viewsFromSnapshot?: boolean | null;
+  };
 }
 
 export interface RebuildResult {
@@ -52,13 +60,18 @@ export async function rebuildProjections(
         failure: health.projector.failure,
       });
     }
-    if (health.projector.caughtUp) {
+    const viewsWaiting = health.projector.viewsFromSnapshot === false;
+    if (health.projector.caughtUp && !viewsWaiting) {
       return finish({ ok: true, position: done, head, seconds, failure: null });
     }
     if (io.now() - lastPrint >= progressIntervalMs) {
       const rate = done / Math.max(seconds, 0.001);
       const eta = rate > 0 ? ((head - done) / rate).toFixed(0) : '?';
-      io.warn(`rebuilding: ${done}/${head} (${rate.toFixed(0)}/s, ETA ${eta} s)`);
+      io.warn(
+        health.projector.caughtUp
+          ? `rebuilding: ${done}/${head}, the views' snapshot being taken`
+          : `rebuilding: ${done}/${head} (${rate.toFixed(0)}/s, ETA ${eta} s)`,
+      );
       lastPrint = io.now();
     }
     if (io.now() - started > timeoutMs) {

@@ -15,9 +15,14 @@ function fakeApi(healths: unknown[]) {
   return { api, posts };
 }
 
-const health = (position: number, caughtUp: boolean, failure: string | null = null) => ({
+const health = (
+  position: number,
+  caughtUp: boolean,
+  failure: string | null = null,
+  viewsFromSnapshot: boolean | null = true,
+) => ({
   eventStore: { headPosition: '1000' },
-  projector: { position: String(position), caughtUp, failure },
+  projector: { position: String(position), caughtUp, failure, viewsFromSnapshot },
 });
 
 describe('tandem rebuild', () => {
@@ -36,6 +41,31 @@ describe('tandem rebuild', () => {
       true,
     );
     expect(t.out).toEqual(['rebuilt: 1000 positions in 3 s']);
+  });
+
+  it('waits at the head until the views answer from their snapshot, saying so', async () => {
+    const { api } = fakeApi([
+      health(500, false, null, false),
+      ...Array.from({ length: 12 }, () => health(1000, true, null, false)),
+      health(1000, true, null, true),
+    ]);
+    const t = recordingIo();
+    expect(await rebuildProjections(api, { json: true }, t.io)).toBe(0);
+    expect(t.err.at(-1)).toBe("rebuilding: 1000/1000, the views' snapshot being taken");
+    expect(t.out.map((line) => JSON.parse(line) as unknown)).toEqual([
+      { ok: true, position: 1000, head: 1000, seconds: 3.3, failure: null },
+    ]);
+    // An API that keeps no snapshot (null), or does not say (an older one): at the head is done.
+    for (const views of [null, undefined]) {
+      const quiet = recordingIo();
+      const older = fakeApi([
+        {
+          ...health(1000, true),
+          projector: { position: '1000', caughtUp: true, viewsFromSnapshot: views },
+        },
+      ]);
+      expect(await rebuildProjections(older.api, { json: true }, quiet.io)).toBe(0);
+    }
   });
 
   it('with --json prints exactly the result on stdout', async () => {

@@ -1,15 +1,18 @@
 /**
  * Liveness and readiness: is the store reachable, how far the projection lags, which events it
- * set aside and why (a failing batch shows as `failure` while it is retried), and the last
- * background reconciliation verdict (ReconciliationMonitor; a request never runs the check).
+ * set aside and why (a failing batch shows as `failure` while it is retried), whether the views
+ * answer from their snapshot yet (after a first projection or a rebuild they fold the whole
+ * state until it is marked), and the last background reconciliation verdict
+ * (ReconciliationMonitor; a request never runs the check).
  */
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { EventStore } from '@tandem/event-store';
 import { EmbeddedProjector } from '../projector/embedded-projector.service';
+import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { Allow, Public, VIEW_READERS } from '../auth/access.decorators';
 import { type AnswerOf, ApiAnswer } from '../http/api-answer.decorator';
-import { EVENT_STORE } from '../platform/tokens';
+import { ANALYTICS, EVENT_STORE } from '../platform/tokens';
 import { healthSchema, liveSchema } from './health.responses';
 import { ReconciliationMonitor } from './reconciliation-monitor.service';
 
@@ -18,6 +21,7 @@ import { ReconciliationMonitor } from './reconciliation-monitor.service';
 export class HealthController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
     private readonly reconciliation: ReconciliationMonitor,
     @Optional() private readonly projector?: EmbeddedProjector,
   ) {}
@@ -51,7 +55,10 @@ export class HealthController {
     const position = this.projector.position();
     const { failure, rejectedEvents } = this.projector.status();
     // Where the refused events went and why (projection_dead_letters), not only how many.
-    const deadLetters = await this.projector.deadLetters();
+    const [deadLetters, viewsFromSnapshot] = await Promise.all([
+      this.projector.deadLetters(),
+      this.analytics.queries.viewsFromSnapshot(),
+    ]);
     return {
       status: failure === null && reconciled ? 'ok' : 'degraded',
       eventStore: { headPosition: toText(head) },
@@ -62,6 +69,7 @@ export class HealthController {
         rejectedEvents,
         deadLetters,
         failure,
+        viewsFromSnapshot,
       },
       reconciliation,
     };

@@ -54,6 +54,12 @@ export const healthSchema = z.strictObject({
       rejectedEvents: z.number().int().nonnegative(),
       deadLetters,
       failure: z.string().nullable().describe('The last batch failed with this; it is retried'),
+      viewsFromSnapshot: z
+        .boolean()
+        .nullable()
+        .describe(
+          'The views answer from their snapshot of the per-lead funnel, or the state is small enough to need none; false after a first projection or a rebuild until the first snapshot is marked (the views fold the whole state meanwhile); null where snapshots are off',
+        ),
     }),
   ]),
   reconciliation,

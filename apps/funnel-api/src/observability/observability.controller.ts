@@ -44,7 +44,7 @@ export class ObservabilityController {
   @Get('health/ready')
   @ApiOperation({
     summary:
-      '200 when the store and ClickHouse answer and the projection is current; 503 naming the failed checks',
+      '200 when the store and ClickHouse answer, the projection is current and the views answer from their snapshot; 503 naming the failed checks',
   })
   @ApiAnswer(200, readinessSchema, 'Ready: every check passed')
   @ApiAnswer(503, readinessSchema, 'Not ready: `failed` names the checks')

@@ -13,10 +13,14 @@ export const expositionSchema = z
   .describe('Prometheus text exposition format 0.0.4 (`text/plain; version=0.0.4; charset=utf-8`)');
 export const readinessSchema = z.strictObject({
   status: z.enum(['ready', 'not ready']),
-  failed: z.array(z.enum(['eventStore', 'clickhouse', 'projection'])).describe('Failed checks'),
+  failed: z
+    .array(z.enum(['eventStore', 'clickhouse', 'projection', 'views']))
+    .describe('Failed checks'),
   checks: z
     .record(z.string(), z.unknown())
-    .describe('What each check saw: eventStore and clickhouse `{ up }`, projection its lag'),
+    .describe(
+      'What each check saw: eventStore and clickhouse `{ up }`, projection its lag, views whether they answer from a snapshot of the per-lead funnel',
+    ),
 });
 const _exposition: SameAnswer<z.infer<typeof expositionSchema>, MetricsAnswer['body']> = true;
 const _readiness: SameAnswer<z.infer<typeof readinessSchema>, Readiness> = true;

@@ -2,7 +2,10 @@
  * Readiness: may a load balancer send this instance traffic? Not when a dependency the API
  * reads or writes is down (the event store, ClickHouse), nor when the views it serves are
  * wrong or stale: the embedded projection refused events, failed its last batch, or lags the
- * store by more than TANDEM_READY_MAX_LAG_EVENTS. Liveness is a different question (/health/live).
+ * store by more than TANDEM_READY_MAX_LAG_EVENTS, or the views would fold the whole state: from
+ * the end of a first projection or a rebuild until the first snapshot of the per-lead funnel is
+ * marked (seconds a view at 10M events; docs/performance.md, "The views' first snapshot before
+ * readiness"). Liveness is a different question (/health/live).
  *
  * Each check has a deadline, so a hung dependency makes the probe answer 503, not hang. The
  * answer names the failed checks; it must never carry an error message (the route is public:
@@ -17,7 +20,7 @@ import { ANALYTICS, EVENT_STORE } from '../platform/tokens';
 
 const CHECK_DEADLINE_MS = 2_000;
 
-export type CheckName = 'eventStore' | 'clickhouse' | 'projection';
+export type CheckName = 'eventStore' | 'clickhouse' | 'projection' | 'views';
 
 export interface ProjectionState {
   readonly lagEvents: number;
@@ -31,6 +34,11 @@ export interface ReadinessInputs {
   readonly clickhouseUp: boolean;
   /** null: no projector in this process (Kafka mode: the projector process reports its own). */
   readonly projection: ProjectionState | null;
+  /**
+   * Whether the views answer from a snapshot of the per-lead funnel (or need none: a small
+   * state); null: snapshots are off in this process (Kafka mode), nothing to judge.
+   */
+  readonly viewsFromSnapshot: boolean | null;
 }
 
 export interface Readiness {
@@ -49,6 +57,7 @@ export function judgeReadiness(inputs: ReadinessInputs, maxLagEvents: number): R
     projection === null ||
     (projection.refusedEvents === 0 && !projection.failing && projection.lagEvents <= maxLagEvents);
   if (!projectionOk) failed.push('projection');
+  if (inputs.viewsFromSnapshot === false) failed.push('views');
   return {
     status: failed.length === 0 ? 'ready' : 'not ready',
     failed,
@@ -57,6 +66,10 @@ export function judgeReadiness(inputs: ReadinessInputs, maxLagEvents: number): R
       clickhouse: { up: inputs.clickhouseUp },
       projection:
         projection === null ? { mode: 'off' } : { mode: 'embedded', ...projection, maxLagEvents },
+      views:
+        inputs.viewsFromSnapshot === null
+          ? { snapshots: 'off' }
+          : { fromSnapshot: inputs.viewsFromSnapshot },
     },
   };
 }
@@ -82,7 +95,7 @@ export class ReadinessProbe {
   ) {}
 
   async check(): Promise<Readiness> {
-    const [head, clickhouseUp] = await Promise.all([
+    const [head, clickhouseUp, viewsFromSnapshot] = await Promise.all([
       withDeadline(this.store.headPosition()).then(
         (position) => ({ up: true as const, position }),
         (error: unknown) => this.down('event store', error, { up: false as const }),
@@ -91,9 +104,12 @@ export class ReadinessProbe {
         () => true,
         (error: unknown) => this.down('ClickHouse', error, false),
       ),
+      withDeadline(this.analytics.queries.viewsFromSnapshot()).catch((error: unknown) =>
+        this.down('views', error, false),
+      ),
     ]);
     return judgeReadiness(
-      { eventStoreUp: head.up, clickhouseUp, projection: this.projection(head) },
+      { eventStoreUp: head.up, clickhouseUp, projection: this.projection(head), viewsFromSnapshot },
       this.maxLagEvents,
     );
   }

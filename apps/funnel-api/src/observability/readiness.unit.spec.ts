@@ -4,6 +4,7 @@ const healthy: ReadinessInputs = {
   eventStoreUp: true,
   clickhouseUp: true,
   projection: { lagEvents: 0, refusedEvents: 0, failing: false },
+  viewsFromSnapshot: true,
 };
 
 describe('judgeReadiness', () => {
@@ -41,10 +42,25 @@ describe('judgeReadiness', () => {
     );
   });
 
-  it('judges no projection where this process runs none (Kafka mode)', () => {
-    expect(judgeReadiness({ ...healthy, projection: null }, 0)).toMatchObject({
+  it('is not ready while the views would fold the whole state, and ready once they read a snapshot', () => {
+    const folding = { ...healthy, viewsFromSnapshot: false };
+    expect(judgeReadiness(folding, 100)).toMatchObject({
+      status: 'not ready',
+      failed: ['views'],
+      checks: { views: { fromSnapshot: false } },
+    });
+    expect(judgeReadiness(healthy, 100)).toMatchObject({
       status: 'ready',
-      checks: { projection: { mode: 'off' } },
+      checks: { views: { fromSnapshot: true } },
+    });
+  });
+
+  it('judges no projection and no views where this process runs neither (Kafka mode)', () => {
+    expect(
+      judgeReadiness({ ...healthy, projection: null, viewsFromSnapshot: null }, 0),
+    ).toMatchObject({
+      status: 'ready',
+      checks: { projection: { mode: 'off' }, views: { snapshots: 'off' } },
     });
   });
 });

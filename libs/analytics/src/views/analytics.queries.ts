@@ -478,6 +478,17 @@ export class AnalyticsQueries {
   }
 
   /**
+   * Whether the active set's views answer from a snapshot of the per-lead funnel now (or need
+   * none: a small state), as a view's request finds them, starting the snapshot a request would
+   * start; null when snapshots are off. For readiness: until the first snapshot after a first
+   * projection or a rebuild is marked, every view folds the whole state.
+   */
+  async viewsFromSnapshot(): Promise<boolean | null> {
+    if (this.snapshots === null) return null;
+    return this.snapshots.serves(await this.ruleSet());
+  }
+
+  /**
    * Resolves once no snapshot of the per-lead funnel is being looked into or written in the
    * background (started by a view or by refreshSnapshotInBackground). For tests and operations.
    */

@@ -488,3 +488,45 @@ it('copies a snapshot one range of leads per statement, every lead once', async 
   expect(await everyView(snapshots, active)).toBe(await everyView(state, active));
   await snapshots.close();
 });
+
+it('says views answer from a snapshot once one is marked, or when the state needs none', async () => {
+  const database = await analytics.freshDatabase();
+  const { envelopes } = funnelScenario();
+  const parts = batches(envelopes, 9);
+  const all = new Set(envelopes.flatMap((envelope) => envelope.leadId ?? [])).size;
+  const withSnapshots = (options: { maxChanged: number; minLeads: number }) =>
+    new AnalyticsQueries(client, {
+      reader: analytics.reader(),
+      database,
+      snapshots: { ...options, refreshAfterChanged: options.maxChanged, minIntervalMs: 0 },
+    });
+  // A view beside a snapshot reads up to 2 changed leads from the state: a larger state needs one.
+  const queries = withSnapshots({ maxChanged: 2, minLeads: 0 });
+  expect(await queries.viewsFromSnapshot()).toBe(true);
+  const projection = await project(database);
+  const half = Math.floor(parts.length / 2);
+  for (const batch of parts.slice(0, half)) await projection.project(batch, { atHead: true });
+
+  // A first projection: no snapshot yet, so the views fold the state; the look starts one.
+  expect(await queries.viewsFromSnapshot()).toBe(false);
+  await queries.snapshotSettled();
+  expect(await queries.viewsFromSnapshot()).toBe(true);
+
+  // More than 2 leads changed since (a restart after a long stop): the state again, until the
+  // next snapshot that look started is marked.
+  for (const batch of parts.slice(half)) await projection.project(batch, { atHead: true });
+  expect(await queries.viewsFromSnapshot()).toBe(false);
+  await queries.snapshotSettled();
+  expect(await queries.viewsFromSnapshot()).toBe(true);
+  await queries.close();
+
+  // A state smaller than minLeads is read whole: no snapshot is taken, and none is needed.
+  const small = withSnapshots({ maxChanged: 2, minLeads: all + 1 });
+  await resetAnalytics(client, { database });
+  const rebuilt = await project(database);
+  for (const batch of parts) await rebuilt.project(batch, { atHead: true });
+  expect(await small.viewsFromSnapshot()).toBe(true);
+  await small.close();
+  const off = new AnalyticsQueries(client, { reader: analytics.reader(), database });
+  expect(await off.viewsFromSnapshot()).toBeNull();
+});

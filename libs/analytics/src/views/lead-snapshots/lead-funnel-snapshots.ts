@@ -277,6 +277,20 @@ export class LeadFunnelSnapshots {
   }
 
   /**
+   * Whether a view of `rules` asked now reads a snapshot (as `current` finds it, starting the
+   * next one in the background when `current` would), or needs none: the state holds fewer
+   * leads than a view reads from it beside a snapshot (`maxChanged`), or than a snapshot is
+   * taken for (`minLeads`). False from the end of a first projection or a rebuild until the
+   * set's first snapshot is marked, when every view folds the whole state (seconds at 10M
+   * events): for readiness (docs/performance.md, "The views' first snapshot before readiness").
+   */
+  async serves(rules: RuleSet): Promise<boolean> {
+    if ((await this.current(rules)) !== null) return true;
+    // On the views' connection: the snapshot being written holds the other one.
+    return !(await this.stateHolds(Math.max(this.maxChanged, this.minLeads), this.reader));
+  }
+
+  /**
    * Writes a snapshot of `rules` now (or waits for the one being written) and returns the
    * latest usable one. Null when the set is not ready, nothing is projected with its rules, or
    * snapshots are suspended or closed (also midway: then no marker names what was written).
@@ -413,9 +427,9 @@ export class LeadFunnelSnapshots {
    * Whether lead_state holds at least `leads` leads: distinct ids read until that many are
    * found, so a large state costs no more than a small one.
    */
-  private async stateHolds(leads: number): Promise<boolean> {
+  private async stateHolds(leads: number, on = this.client): Promise<boolean> {
     if (leads <= 0) return true;
-    const result = await this.client.query({
+    const result = await on.query({
       query: `
         SELECT count() AS leads
         FROM (SELECT DISTINCT lead_id FROM {db:Identifier}.{state:Identifier} LIMIT {leads:UInt64})`,
