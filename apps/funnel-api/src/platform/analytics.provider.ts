@@ -68,7 +68,10 @@ export async function openAnalytics(
     ruleSets: new RuleSetRepository(client, { database: config.database }),
     // The views' own queries: reconciliation checks the lenses as the views answer them.
     reconciliation: new ReconciliationRepository(client, { database: config.database }, queries),
-    health: new AnalyticsHealthRepository(client),
+    // On the views' connection: the other one runs the views' background builds, whose single
+    // statements (a snapshot's attribution credits: seconds at 10M events) held the probe's
+    // SELECT 1 past its deadline, so readiness said ClickHouse was down during each snapshot.
+    health: new AnalyticsHealthRepository(reader),
     // Both connections; chDB drains once the last one on the path is closed.
     close: async () => {
       await queries.close();
