@@ -207,6 +207,21 @@ export class ApiProcess {
     );
   }
 
+  /**
+   * Polls GET /health/ready until its `views` check passes: the views answer from a snapshot of
+   * the per-lead funnel (or need none). Its other checks are left to the caller.
+   */
+  async viewsReady(timeoutMs: number): Promise<void> {
+    await waitUntil(
+      async () => {
+        const response = await fetch(`${this.url}/health/ready`);
+        const readiness = (await response.json()) as { failed: readonly string[] };
+        return !readiness.failed.includes('views');
+      },
+      { timeoutMs, what: 'the views to answer from their snapshot', intervalMs: 250 },
+    );
+  }
+
   /** SIGTERM (lets a CPU profile be written), SIGKILL after 30 s; removes a temporary run dir. */
   async stop(): Promise<void> {
     this.rss.stop();

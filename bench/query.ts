@@ -6,6 +6,11 @@
  * targets (cold < 1 s, warm < 200 ms). Times are client-side, the whole HTTP response.
  * `--only attribution,reconciliation` times only the views whose path contains one of the
  * comma-separated words (to compare two builds on a few views without timing them all).
+ * The views are timed once /health/ready says they answer from their snapshot (readiness);
+ * `--rebuild` first asks POST /ops/rebuild and waits again (the views right after a rebuild);
+ * `--unready` times them as soon as the rule set is ready, before the views' snapshot is
+ * marked (what a caller that ignores readiness gets; with TANDEM_VIEW_SNAPSHOT_MIN_LEADS above
+ * the state's leads, no snapshot is taken and every view folds the state, as in that window).
  */
 import { attributionModels } from '@tandem/domain';
 import { ApiProcess } from './bench.api-process';
@@ -38,6 +43,8 @@ async function main(): Promise<void> {
   const { options, values } = parseBenchArgs({
     warm: { type: 'string' },
     only: { type: 'string' },
+    rebuild: { type: 'boolean' },
+    unready: { type: 'boolean' },
   });
   const warmCalls = Math.max(1, numberOption(values.warm, 'warm', 5));
   const only = values.only?.split(',').filter((word) => word !== '') ?? [];
@@ -47,11 +54,27 @@ async function main(): Promise<void> {
   report.note('store', describeStore(options.store));
   report.note('warm calls per view', warmCalls);
   if (only.length > 0) report.note('views', `only those containing ${only.join(', ')}`);
+  const unready = values.unready === true;
+  report.note(
+    'timed from',
+    `${values.rebuild === true ? 'a rebuild: ' : ''}${unready ? 'the rule set ready' : "readiness (the views' snapshot)"}`,
+  );
 
   const api = await ApiProcess.start(options);
   try {
-    const head = await api.projectorCaughtUp(TIMEOUT_MS);
-    await api.activeRuleSetReady(TIMEOUT_MS);
+    const projected = async () => {
+      const head = await api.projectorCaughtUp(TIMEOUT_MS);
+      await api.activeRuleSetReady(TIMEOUT_MS);
+      if (!unready) await api.viewsReady(TIMEOUT_MS);
+      return head;
+    };
+    let head = await projected();
+    if (values.rebuild === true) {
+      const requested = Date.now();
+      await api.post('/ops/rebuild', {});
+      head = await projected();
+      report.note('rebuild, until timed', `${(Date.now() - requested) / 1000} s`);
+    }
     report.note('events (store head position)', String(head));
     api.rss.resetPeak();
     for (const view of timedViews) {
