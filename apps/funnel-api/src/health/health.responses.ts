@@ -58,7 +58,7 @@ export const healthSchema = z.strictObject({
         .boolean()
         .nullable()
         .describe(
-          'The views answer from their snapshot of the per-lead funnel, or the state is small enough to need none; false after a first projection or a rebuild until the first snapshot is marked (the views fold the whole state meanwhile); null where snapshots are off',
+          'The views answer from their snapshot of the per-lead funnel, or the state is small enough to need none; false after a first projection or a rebuild until the first snapshot is marked (the views fold the whole state meanwhile), or when ClickHouse cannot tell; null where snapshots are off',
         ),
     }),
   ]),
