@@ -128,6 +128,26 @@ describe('the HTTP contract of the domain', () => {
     }).expect(200);
   });
 
+  it('a touchpoint retried without an Idempotency-Key is recorded once; other facts under its id are a 409', async () => {
+    const leadId = await capture();
+    const touch = { touchpointId: 'tp-retry-1', kind: 'webinar', channel: 'web', content: 'Q&A' };
+    const first = await post(`/leads/${leadId}/touchpoints`, 'marketing', touch).expect(200);
+    expect(first.body).toMatchObject({ revision: 1, events: [{ type: 'TouchpointRecorded' }] });
+    // The client timed out and sends the same POST again: the same success, nothing appended.
+    const retry = await post(`/leads/${leadId}/touchpoints`, 'marketing', touch).expect(200);
+    expect(retry.body).toEqual({ leadId, revision: 1, events: [] });
+    expect(await revisionOf(leadId)).toBe(2);
+    const clash = await post(`/leads/${leadId}/touchpoints`, 'marketing', {
+      ...touch,
+      kind: 'demo_request',
+    }).expect(409);
+    expect(clash.body).toMatchObject({ code: 'touchpoint_conflict', touchpointId: 'tp-retry-1' });
+    expect((clash.body as { detail: string }).detail).toContain(
+      'touchpoint tp-retry-1 was already recorded on this lead with kind webinar',
+    );
+    expect(await revisionOf(leadId)).toBe(2);
+  });
+
   it('422 for lifecycle violations, with the domain message, and nothing is appended', async () => {
     const leadId = await mqlLead();
     const before = await revisionOf(leadId);

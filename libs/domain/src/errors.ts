@@ -50,6 +50,20 @@ export class RuleViolationError extends DomainError {
   }
 }
 
+/**
+ * A touchpoint id the lead already recorded, sent again with other facts: not a retry of that
+ * touch (which is answered without a new event), and not a new touch either, for the id is taken.
+ */
+export class TouchpointConflictError extends DomainError {
+  readonly code = 'touchpoint_conflict';
+  constructor(
+    readonly touchpointId: string,
+    detail: string,
+  ) {
+    super(`touchpoint ${touchpointId} was already recorded on this lead with ${detail}`);
+  }
+}
+
 /** A funnel definition draft that fails validation; `issues` name each field. */
 export class InvalidDefinitionError extends DomainError {
   readonly code = 'invalid_definition';

@@ -207,6 +207,58 @@ describe.each(kinds)('import into $name', (kind) => {
     expect(await leadEvents(store, leadIds)).toEqual(before);
   });
 
+  maybe(
+    'a repeated touchpoint id is one touch, as live; other facts under it refuse the lead',
+    async () => {
+      const row = (leadId: string, type: string, day: number, data: object) =>
+        JSON.stringify({ leadId, type, occurredAt: `2025-01-0${day}T10:00:00Z`, data });
+      const captureData = {
+        contact: { name: 'Ada', email: 'ada@example.com' },
+        company: { name: 'Acme' },
+        source: { channel: 'organic' },
+        consent: { marketing: false },
+      };
+      const touch = (kind: string) => ({ touchpointId: 'crm-touch-1', kind, channel: 'web' });
+      const rows = [
+        row('crm:t', 'CaptureLead', 1, captureData),
+        row('crm:t', 'RecordTouchpoint', 2, touch('webinar')),
+        row('crm:t', 'RecordTouchpoint', 3, touch('webinar')),
+        row('crm:t', 'ProfileLead', 4, { role: 'cmo' }),
+        row('crm:u', 'CaptureLead', 1, captureData),
+        row('crm:u', 'RecordTouchpoint', 2, touch('webinar')),
+        row('crm:u', 'RecordTouchpoint', 3, touch('page_view')),
+      ];
+      const file = path.join(dir, 'repeats.jsonl');
+      await writeFile(file, `${rows.join('\n')}\n`);
+
+      const outcome = await importFile(store, file);
+      expect(outcome).toMatchObject({ importedLeads: 1, importedEvents: 3, refusedLeads: 1 });
+      expect(await typesOf(store, 'crm:t')).toEqual([
+        'LeadCaptured',
+        'TouchpointRecorded',
+        'LeadProfiled',
+      ]);
+      expect(outcome.refused).toEqual([
+        expect.objectContaining({
+          line: 7,
+          leadId: 'crm:u',
+          reason: expect.stringMatching(
+            /touchpoint crm-touch-1 was already recorded on this lead with kind webinar/,
+          ) as unknown,
+        }),
+      ]);
+
+      // The same history in other bytes: the touch that recorded nothing is no gap in what the
+      // earlier run stored, so the lead is recognised whole, not refused.
+      const reordered = path.join(dir, 'repeats-reordered.jsonl');
+      await writeFile(reordered, `${[...rows].reverse().join('\n')}\n`);
+      const head = await store.headPosition();
+      const again = await importFile(store, reordered);
+      expect(again).toMatchObject({ importedEvents: 0, alreadyImportedLeads: 1, refusedLeads: 1 });
+      expect(await store.headPosition()).toBe(head);
+    },
+  );
+
   maybe('refuses bad rows by file and line, each with its whole lead', async () => {
     const file = path.join(dir, 'bad.jsonl');
     const capture = (lead: string, email: string, productInterest: string | null) =>

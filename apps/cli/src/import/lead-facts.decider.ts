@@ -82,14 +82,16 @@ export function inBusinessTimeOrder(facts: readonly ImportFact[]): ImportFact[] 
  */
 export function importedFacts(
   lead: LeadFacts,
-  existing: Pick<ExistingLead, 'eventIds' | 'imported'>,
+  existing: Pick<ExistingLead, 'eventIds' | 'imported' | 'state'>,
 ): { readonly ok: true; readonly count: number } | Extract<LeadDecision, { ok: false }> {
   const idsOf = (fact: ImportFact, index: number, events: number) =>
     Array.from({ length: events }, (_, event) =>
       importEventId(lead.leadId, index, event, fact.type, Date.parse(fact.occurredAt)),
     );
   const count = lead.facts.findIndex(
-    (fact, index) => !existing.eventIds.has(idsOf(fact, index, 1)[0] ?? ''),
+    (fact, index) =>
+      !existing.eventIds.has(idsOf(fact, index, 1)[0] ?? '') &&
+      !isTouchpointHeld(fact, existing.state),
   );
   const next = lead.facts[count];
   if (next === undefined) return { ok: true, count: lead.facts.length };
@@ -105,6 +107,20 @@ export function importedFacts(
     where: next.where,
     reason: `${next.type}: the lead was imported before without this fact but with later ones; an import adds facts after those it imported, never among them`,
   };
+}
+
+/**
+ * A touchpoint whose id the lead already holds records nothing (the Lead decider answers a
+ * repeated touchpoint id as a retry, live or imported), so it has no event of its own in the
+ * stream: it is stored as far as a re-run is concerned, as the touch it repeats is.
+ */
+function isTouchpointHeld(fact: ImportFact, state: LeadState): boolean {
+  const id = fact.type === 'RecordTouchpoint' ? fact.data['touchpointId'] : undefined;
+  return (
+    typeof id === 'string' &&
+    id !== '' &&
+    state.facts.touchpoints.some((touch) => touch.touchpointId === id)
+  );
 }
 
 /** More events than any one lead command decides (a fact's event ids are numbered from 0). */

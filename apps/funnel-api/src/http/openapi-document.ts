@@ -62,7 +62,8 @@ const ERROR_RESPONSES: Readonly<Record<string, string>> = {
   '401': 'No or invalid credentials (with `WWW-Authenticate: Bearer`)',
   '403': "The caller's roles may not call this route (with `WWW-Authenticate`)",
   '404': 'The resource (lead, definition version, rule set, replay) does not exist',
-  '409': 'A conflict: a stale `expectedRevision`, a run already in progress, a set not ready',
+  '409':
+    'A conflict: a stale `expectedRevision`, a touchpoint id already recorded with other facts, a run already in progress, a set not ready',
   '413': 'The request body exceeds TANDEM_BODY_LIMIT',
   '415': 'The request body is not `application/json` (UTF-8), or its Content-Encoding is unknown',
   '422': 'The domain refuses the command (lifecycle or rule violation)',

@@ -24,6 +24,7 @@ import {
   InvalidDefinitionError,
   LeadNotFoundError,
   RuleViolationError,
+  TouchpointConflictError,
 } from '@tandem/domain';
 import {
   CheckpointConflictError,
@@ -128,6 +129,10 @@ export function problemOf(error: unknown): Problem | null {
   }
   // A rule-set lifecycle step the set's state forbids (activating one that is not ready).
   if (error instanceof RuleSetTransitionError) return problem(409, error.code, error.message);
+  // A touchpoint id already taken by another touch on this lead: the client's id clashes.
+  if (error instanceof TouchpointConflictError) {
+    return problem(409, error.code, error.message, { touchpointId: error.touchpointId });
+  }
   if (error instanceof ForbiddenError) return problem(403, error.code, error.message);
   if (error instanceof InvalidDefinitionError) {
     return problem(400, error.code, error.message, {

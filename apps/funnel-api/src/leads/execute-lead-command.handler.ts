@@ -183,6 +183,11 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
     }
     const definition = await this.definitions.current();
     const events = decideLead(withIds(request.command), lead.state, { leadId, definition, now });
+    // A retry of what the lead already holds (a touchpoint id recorded before) decides nothing:
+    // answered as the success it was, at the lead's revision, with no events and no append.
+    if (events.length === 0 && lead.revision !== null) {
+      return { leadId, revision: Number(lead.revision), events: [] };
+    }
     const accountId = lead.accountId ?? request.accountId;
     const { appended: result, envelopes: toAppend } = await writeEvents(
       this.store,

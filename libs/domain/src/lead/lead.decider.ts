@@ -3,14 +3,20 @@
  * which events does a command produce? Pure — no clock, no ids, no I/O — so every
  * rule below has a given/when/then spec. Violations throw typed domain errors.
  */
-import { LeadNotFoundError, LifecycleViolationError, RuleViolationError } from '../errors';
+import {
+  LeadNotFoundError,
+  LifecycleViolationError,
+  RuleViolationError,
+  TouchpointConflictError,
+} from '../errors';
 import {
   type FunnelDefinition,
   type LifecycleStatus,
   lifecycleStatuses,
 } from '../rules/funnel-definition';
 import { evaluateMql, slaDueAt } from '../rules/scoring';
-import { type LeadCommand, lifecycleMoves } from './lead.commands';
+import { type LeadCommand, lifecycleMoves, type RecordTouchpoint } from './lead.commands';
+import { isPersonalGiven } from './lead.personal-data';
 import type { LeadEvent, LeadHandedToSales } from './lead.events';
 import type { LeadState, LeadStatus } from './lead.state';
 
@@ -125,6 +131,32 @@ function requireInTimeOrder(command: LeadCommand, state: LeadState, now: string)
   );
 }
 
+/**
+ * A touchpoint id is recorded once per lead, as the visitor decider does for anonymous touches:
+ * a client retrying a POST that timed out (without an Idempotency-Key) must not count the touch
+ * twice in intent and attribution. The same touch again decides nothing; other facts under the
+ * same id are refused. The content is sealed in the store, so only whether it was given
+ * compares; the time does not (a retry without occurredAt happens at another "now").
+ * Only new commands are held to it: stored duplicates still fold and project as before.
+ */
+function isRecorded(command: RecordTouchpoint, state: LeadState): boolean {
+  const { touchpointId, kind, channel, campaign, content } = command.data;
+  const recorded = state.facts.touchpoints.find((touch) => touch.touchpointId === touchpointId);
+  if (recorded === undefined) return false;
+  const differences = [
+    recorded.kind === kind ? null : `kind ${recorded.kind}`,
+    recorded.channel === channel ? null : `channel ${recorded.channel}`,
+    recorded.campaign === campaign ? null : `campaign ${recorded.campaign ?? 'none'}`,
+    recorded.contentGiven === isPersonalGiven(content)
+      ? null
+      : recorded.contentGiven
+        ? 'content'
+        : 'no content',
+  ].filter((difference) => difference !== null);
+  if (differences.length === 0) return true;
+  throw new TouchpointConflictError(touchpointId, differences.join(', '));
+}
+
 /** A code the command names must be one of the dictionary's shared list (sources, reasons). */
 function requireListed(what: string, code: string, list: readonly { readonly code: string }[]) {
   const codes = list.map((entry) => entry.code);
@@ -189,7 +221,7 @@ export function decideLead(
 
   switch (command.type) {
     case 'RecordTouchpoint':
-      return [{ type: 'TouchpointRecorded', data: command.data }];
+      return isRecorded(command, state) ? [] : [{ type: 'TouchpointRecorded', data: command.data }];
 
     case 'ProfileLead':
       return [{ type: 'LeadProfiled', data: command.data }];

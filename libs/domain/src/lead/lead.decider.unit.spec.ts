@@ -1,4 +1,9 @@
-import { LeadNotFoundError, LifecycleViolationError, RuleViolationError } from '../errors';
+import {
+  LeadNotFoundError,
+  LifecycleViolationError,
+  RuleViolationError,
+  TouchpointConflictError,
+} from '../errors';
 import {
   defaultTransitions,
   type LifecycleTransition,
@@ -6,7 +11,7 @@ import {
 } from '../rules/funnel-definition';
 import { defaultFunnelDefinition } from '../rules/default-funnel-definition';
 import { leadDeciderSpecification } from '../testing/lead-decider.given';
-import type { LeadCommand } from './lead.commands';
+import type { LeadCommand, RecordTouchpoint } from './lead.commands';
 import { decideLead } from './lead.decider';
 import type { LeadEvent } from './lead.events';
 import { evolveLead, initialLeadState } from './lead.state';
@@ -91,6 +96,52 @@ describe('Lead decider', () => {
     given([])
       .when({ type: 'AcceptLead', data: { note: null } })
       .thenFails(LeadNotFoundError);
+  });
+
+  describe('RecordTouchpoint: a touchpoint id is recorded once per lead', () => {
+    const record = (data: Partial<RecordTouchpoint['data']> = {}): LeadCommand => ({
+      type: 'RecordTouchpoint',
+      data: {
+        touchpointId: 't1',
+        kind: 'demo_request',
+        channel: 'web',
+        campaign: null,
+        content: null,
+        ...data,
+      },
+    });
+    it('records a touchpoint whose id the lead has not recorded', () => {
+      given([captured]).when(record()).then([demo]);
+      given([captured, demo])
+        .when(record({ touchpointId: 't2' }))
+        .then([{ ...demo, data: { ...demo.data, touchpointId: 't2' } }]);
+    });
+    it('a retry of a touch already recorded decides nothing', () => {
+      given([captured, demo]).when(record()).then([]);
+      // Content is sealed in the store: a sealed content and the retried text are the same touch.
+      const sealed = { ...demo, data: { ...demo.data, content: { $pii: 'c2VhbGVk' } } };
+      given([captured, sealed])
+        .when(record({ content: 'the whitepaper' }))
+        .then([]);
+    });
+    it('other facts under a recorded id are refused, naming the id and what differs', () => {
+      given([captured, demo])
+        .when(record({ kind: 'webinar', campaign: 'spring' }))
+        .thenFails(
+          TouchpointConflictError,
+          /touchpoint t1 was already recorded on this lead with kind demo_request, campaign none/,
+        );
+      given([captured, demo])
+        .when(record({ content: 'notes' }))
+        .thenFails(TouchpointConflictError, /with no content/);
+    });
+    it('stored duplicates (recorded before this rule) still fold as they did', () => {
+      const state = [captured, demo, demo].reduce(
+        (s, e) => evolveLead(s, e, NOW),
+        initialLeadState(),
+      );
+      expect(state.facts.touchpoints).toHaveLength(2);
+    });
   });
 
   describe('QualifyLeadAsMql', () => {

@@ -2,6 +2,7 @@
  * A lead's state, folded from its events. Only what decisions need: lifecycle
  * status, the facts scoring reads, the owner and the open opportunity.
  */
+import type { TouchpointKind } from '../rules/funnel-definition';
 import type { LeadFacts } from '../rules/scoring';
 import type { LeadEvent } from './lead.events';
 import { isPersonalGiven } from './lead.personal-data';
@@ -23,9 +24,29 @@ export type LeadStatus =
   | 'merged'
   | 'erased';
 
+/**
+ * A touchpoint as the state keeps it: what scoring reads (kind, time) and what tells a retry
+ * of it from a different touch under the same id (channel, campaign, whether content was
+ * given — the content itself is sealed in the store, so only its presence is comparable).
+ * One entry per touch, in the facts' own list: remembering ids costs no second copy per event.
+ */
+export interface RecordedTouchpoint {
+  readonly touchpointId: string;
+  readonly kind: TouchpointKind;
+  readonly occurredAt: string;
+  readonly channel: string;
+  readonly campaign: string | null;
+  readonly contentGiven: boolean;
+}
+
+/** The facts scoring reads, with each touch as the state keeps it. */
+export interface LeadStateFacts extends LeadFacts {
+  readonly touchpoints: readonly RecordedTouchpoint[];
+}
+
 export interface LeadState {
   readonly status: LeadStatus;
-  readonly facts: LeadFacts;
+  readonly facts: LeadStateFacts;
   readonly owner: string | null;
   /**
    * Business time of the last event that moved the lead along its lifecycle (its capture, a
@@ -88,7 +109,17 @@ export function evolveLead(state: LeadState, event: LeadEvent, occurredAt: strin
         ...state,
         facts: {
           ...state.facts,
-          touchpoints: [...state.facts.touchpoints, { kind: event.data.kind, occurredAt }],
+          touchpoints: [
+            ...state.facts.touchpoints,
+            {
+              touchpointId: event.data.touchpointId,
+              kind: event.data.kind,
+              occurredAt,
+              channel: event.data.channel,
+              campaign: event.data.campaign,
+              contentGiven: isPersonalGiven(event.data.content),
+            },
+          ],
         },
       };
     case 'LeadProfiled': {
