@@ -90,6 +90,8 @@ export {
   type LogBatchOutcome,
 } from './projection/log-projection';
 export {
+  DeadLetterLedger,
+  readDeadLetterLedger,
   readDeadLetters,
   type DeadLetter,
   type DeadLetterSummary,

@@ -25,11 +25,12 @@ import {
   closeAnalyticsClient,
   createAnalyticsClient,
   csvFileLogSource,
+  DeadLetterLedger,
   dlq,
   LogProjection,
   ok,
   postgresLogSource,
-  readDeadLetters,
+  readDeadLetterLedger,
   resetAnalytics,
   retryOnFailure,
   StepCancelledError,
@@ -74,7 +75,11 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   private readonly projection: LogProjection;
   private subscription: Subscription | null = null;
   private lastError: string | null = null;
-  private rejected = 0;
+  /**
+   * The dead letters as projection_dead_letters holds them up to the checkpoint, read on start
+   * and kept up to date here: /health reads this, never ClickHouse (a catch-up keeps it busy).
+   */
+  private letters: DeadLetterLedger = new DeadLetterLedger();
   private rebuilding: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;
@@ -136,9 +141,12 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.projection.start();
-    // Set aside before a restart still counts: readiness stays failed until a rebuild.
-    this.rejected = (await this.deadLetters(1)).count;
+    const after = await this.projection.start();
+    // Set aside before a restart still counts: readiness stays failed until a rebuild. Read
+    // here, before the catch-up begins, so no answer of /health waits for ClickHouse.
+    this.letters = await readDeadLetterLedger(this.analytics.client, after, {
+      database: this.analytics.database,
+    });
     this.following = this.resume();
     // /health shows the failure; the API keeps serving what is projected.
     this.following.catch((error: unknown) => this.fail(error));
@@ -171,7 +179,7 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
         await resetAnalytics(this.analytics.client, { database: this.analytics.database });
         await this.projection.start();
         this.lastError = null;
-        this.rejected = 0;
+        this.letters = new DeadLetterLedger();
         this.logger.log('rebuild started from the beginning of the log');
         this.startResuming(() => this.resume());
       } finally {
@@ -359,12 +367,15 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   }
 
   status() {
-    return { failure: this.lastError, rejectedEvents: this.rejected };
+    return { failure: this.lastError, rejectedEvents: this.letters.summary().count };
   }
 
-  /** The events set aside (projection_dead_letters): how many, and the latest with reasons. */
-  deadLetters(latest = 5): Promise<DeadLetterSummary> {
-    return readDeadLetters(this.analytics.client, { database: this.analytics.database, latest });
+  /**
+   * The events set aside (projection_dead_letters) up to the checkpoint: how many, and the
+   * latest with reasons. From memory: it never waits for ClickHouse.
+   */
+  deadLetters(): DeadLetterSummary {
+    return this.letters.summary();
   }
 
   /** Resolves once everything up to `position` is projected. */
@@ -438,8 +449,8 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private setAside(letters: readonly DeadLetter[]): void {
+    this.letters.add(letters);
     for (const letter of letters) {
-      this.rejected++;
       this.logger.error(
         `event ${letter.eventId} at ${letter.position} set aside (projection_dead_letters): ${letter.reason}`,
       );

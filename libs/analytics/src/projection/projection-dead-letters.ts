@@ -111,3 +111,87 @@ export async function readDeadLetters(
     })),
   };
 }
+
+/** How many of the latest letters a summary carries (/health shows them). */
+export const LATEST_DEAD_LETTERS = 5;
+
+/**
+ * The dead letters as the projector holds them in memory, so that /health answers without a
+ * query: a catch-up's statements keep chDB busy for seconds, and a probe must not wait behind
+ * them. Derived from the table on start (`readDeadLetterLedger`), then told of each letter once
+ * the checkpoint has passed it (`add`), and emptied with the tables by a rebuild.
+ *
+ * Letters the table already holds beyond the events checkpoint (written before a crash, their
+ * checkpoint not) are set aside again by the resumed projection: `pending` makes them count
+ * once, as the table's FINAL does. Holds the ids of those and the latest few, never all.
+ */
+export class DeadLetterLedger {
+  private count: number;
+  private latest: readonly DeadLetter[];
+  private readonly pending: Set<string>;
+
+  constructor(known: DeadLetterSummary = { count: 0, latest: [] }, pending: Iterable<string> = []) {
+    this.count = known.count;
+    this.latest = known.latest.slice(0, LATEST_DEAD_LETTERS);
+    this.pending = new Set(pending);
+  }
+
+  /** Letters the checkpoint has just passed; a letter the table already counted counts once. */
+  add(letters: readonly DeadLetter[]): void {
+    if (letters.length === 0) return;
+    for (const letter of letters) {
+      if (!this.pending.delete(ledgerKey(letter))) this.count++;
+    }
+    const byKey = new Map(
+      [...this.latest, ...letters].map((letter) => [ledgerKey(letter), letter]),
+    );
+    this.latest = [...byKey.values()].sort(newestFirst).slice(0, LATEST_DEAD_LETTERS);
+  }
+
+  summary(): DeadLetterSummary {
+    return { count: this.count, latest: this.latest };
+  }
+}
+
+/** The table's key (ReplacingMergeTree ORDER BY global_position, event_id). */
+const ledgerKey = (letter: Pick<DeadLetter, 'position' | 'eventId'>) =>
+  `${letter.position}/${letter.eventId}`;
+
+/** As readDeadLetters orders them: newest position first, then event id. */
+function newestFirst(a: DeadLetter, b: DeadLetter): number {
+  const [pa, pb] = [BigInt(a.position), BigInt(b.position)];
+  if (pa !== pb) return pa > pb ? -1 : 1;
+  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+}
+
+/**
+ * The ledger as the table holds it, for a projector about to resume after `eventsCheckpoint`
+ * (null: from the start): the count and latest few, and the letters it will set aside again —
+ * those beyond the checkpoint, and those at position 0 (an envelope whose own position was
+ * broken), which a position cannot place.
+ */
+export async function readDeadLetterLedger(
+  client: ClickHouseClient,
+  eventsCheckpoint: string | null,
+  options: AnalyticsDatabaseOptions = {},
+): Promise<DeadLetterLedger> {
+  const known = await readDeadLetters(client, { ...options, latest: LATEST_DEAD_LETTERS });
+  if (known.count === 0) return new DeadLetterLedger(known);
+  const result = await client.query({
+    query: `
+      SELECT DISTINCT toString(global_position) AS position, event_id
+      FROM {db:Identifier}.{table:Identifier} FINAL
+      WHERE global_position > {after:UInt64} OR global_position = 0`,
+    query_params: {
+      db: analyticsDatabase(options),
+      table: analyticsTables.projectionDeadLetters,
+      after: eventsCheckpoint ?? '0',
+    },
+    format: 'JSONEachRow',
+  });
+  const beyond = await result.json<{ position: string; event_id: string }>();
+  return new DeadLetterLedger(
+    known,
+    beyond.map(({ position, event_id }) => ledgerKey({ position, eventId: event_id })),
+  );
+}
