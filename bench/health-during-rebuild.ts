@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const api = await ApiProcess.start(options);
   try {
     for (const [phase, begin] of [
-      ['initial catch-up', async () => undefined],
+      ['initial catch-up', () => Promise.resolve()],
       ['POST /ops/rebuild', async () => void (await api.post('/ops/rebuild', {}))],
     ] as const) {
       await begin();
