@@ -41,7 +41,9 @@ beforeAll(async () => {
   api = await startFunnelApi(chdbPath);
 });
 afterAll(async () => {
-  await api.close();
+  // The API running now: the restart below replaced the fixture's own.
+  await api.app.close();
+  await rm(api.config.dataDir, { recursive: true, force: true });
   await rm(chdbPath, { recursive: true, force: true });
 });
 
@@ -111,7 +113,7 @@ it('counts the dead letters at once after a restart, and those set aside again o
     query_params: { db: database },
   });
   await api.app.close();
-  api = { ...api, app: await createFunnelApi(api.config) };
+  api = { ...api, app: await createFunnelApi(api.config), close: () => Promise.resolve() };
 
   const atStart = await health();
   expect(atStart.projector.deadLetters.count).toBe(2);
