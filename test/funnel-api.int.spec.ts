@@ -148,6 +148,35 @@ describe('the HTTP contract of the domain', () => {
     expect(await revisionOf(leadId)).toBe(2);
   });
 
+  it('targets and campaign spend honour expectedRevision on their stream: stale is a 409', async () => {
+    const target = { team: 'marketing', metric: 'mqls', period: '2025-10', value: 40 };
+    const first = await post('/targets', 'marketing', { ...target, expectedRevision: -1 });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ revision: 0 });
+    const head = await suite.api.store.headPosition();
+    const stale = await post('/targets', 'marketing', {
+      ...target,
+      value: 50,
+      expectedRevision: -1,
+    }).expect(409);
+    expect((stale.body as { code: string }).code).toBe('conflict');
+    await post('/targets', 'marketing', { ...target, expectedRevision: 7 }).expect(409);
+    expect(await suite.api.store.headPosition()).toBe(head);
+    await post('/targets', 'marketing', { ...target, value: 50, expectedRevision: 0 }).expect(201);
+
+    const spend = {
+      campaign: 'h7-revision-spend',
+      channel: 'paid_search',
+      amount: 1200,
+      currency: 'EUR',
+      spentOn: '2025-10-01',
+    };
+    const spent = await post('/campaign-spend', 'marketing', spend).expect(201);
+    expect(spent.body).toMatchObject({ revision: 0 });
+    await post('/campaign-spend', 'marketing', { ...spend, expectedRevision: -1 }).expect(409);
+    await post('/campaign-spend', 'marketing', { ...spend, expectedRevision: 0 }).expect(201);
+  });
+
   it('422 for lifecycle violations, with the domain message, and nothing is appended', async () => {
     const leadId = await mqlLead();
     const before = await revisionOf(leadId);

@@ -1,4 +1,7 @@
-/** HTTP for targets and campaign spend. Thin: validate, dispatch, return. */
+/**
+ * HTTP for targets and campaign spend. Thin: validate, dispatch, return. `expectedRevision`
+ * is the revision of the fact's stream (`targets`, or the campaign's) the client last saw.
+ */
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus, type CommandResult } from '@nestjs/cqrs';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
@@ -11,7 +14,13 @@ import { spendRequest, targetRequest } from './planning.requests';
 import { RecordPlanningFact } from './record-planning-fact.handler';
 
 /** What RecordPlanningFact answers (its Command's result type, checked below). */
-const recorded = z.strictObject({ eventId: z.string().describe('The event recorded') });
+const recorded = z.strictObject({
+  eventId: z.string().describe('The event recorded'),
+  revision: z
+    .number()
+    .int()
+    .describe("The stream's revision after it: the `expectedRevision` of the next write"),
+});
 const _answerFits = (answer: CommandResult<RecordPlanningFact>): z.infer<typeof recorded> => answer;
 const _schemaFits = (parsed: z.infer<typeof recorded>): CommandResult<RecordPlanningFact> => parsed;
 void _answerFits;
@@ -31,9 +40,13 @@ export class PlanningController {
     @Body(new ZodBodyPipe(targetRequest)) body: z.infer<typeof targetRequest>,
     @Ctx() context: RequestContext,
   ) {
-    const { occurredAt, expectedRevision: _ignored, ...data } = body;
+    const { occurredAt, expectedRevision, ...data } = body;
     return this.commands.execute(
-      new RecordPlanningFact({ type: 'TargetSet', data }, occurredAt, context),
+      new RecordPlanningFact(
+        { type: 'TargetSet', data },
+        { occurredAt, expectedRevision },
+        context,
+      ),
     );
   }
 
@@ -46,9 +59,13 @@ export class PlanningController {
     @Body(new ZodBodyPipe(spendRequest)) body: z.infer<typeof spendRequest>,
     @Ctx() context: RequestContext,
   ) {
-    const { occurredAt, expectedRevision: _ignored, ...data } = body;
+    const { occurredAt, expectedRevision, ...data } = body;
     return this.commands.execute(
-      new RecordPlanningFact({ type: 'CampaignSpendRecorded', data }, occurredAt, context),
+      new RecordPlanningFact(
+        { type: 'CampaignSpendRecorded', data },
+        { occurredAt, expectedRevision },
+        context,
+      ),
     );
   }
 }

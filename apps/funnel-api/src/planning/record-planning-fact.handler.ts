@@ -1,6 +1,8 @@
 /**
  * Targets and campaign spend: plain facts with no lifecycle to guard, appended to
- * their own streams (`targets`, `campaign-<id>`) for the lenses to read.
+ * their own streams (`targets`, `campaign-<id>`) for the lenses to read. A body's
+ * `expectedRevision` is honoured on that stream as on a lead's (-1: no stream yet);
+ * a stale one is refused by the store (409) and nothing is written.
  */
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -11,17 +13,18 @@ import {
   TARGETS_STREAM,
   type TargetSet,
 } from '@tandem/domain';
-import { type EventStore, writeEvents } from '@tandem/event-store';
+import { type EventStore, type ExpectedRevision, writeEvents } from '@tandem/event-store';
+import type { CommandOptions } from '../leads/lead-command.requests';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE } from '../platform/tokens';
 import { writeContext } from '../platform/write-context';
 
 export type PlanningFact = TargetSet | CampaignSpendRecorded;
 
-export class RecordPlanningFact extends Command<{ eventId: string }> {
+export class RecordPlanningFact extends Command<{ eventId: string; revision: number }> {
   constructor(
     readonly fact: PlanningFact,
-    readonly occurredAt: string | undefined,
+    readonly options: CommandOptions,
     readonly context: RequestContext,
   ) {
     super();
@@ -32,17 +35,24 @@ export class RecordPlanningFact extends Command<{ eventId: string }> {
 export class RecordPlanningFactHandler implements ICommandHandler<RecordPlanningFact> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  async execute({ fact, occurredAt, context }: RecordPlanningFact) {
+  async execute({ fact, options, context }: RecordPlanningFact) {
+    const { occurredAt, expectedRevision } = options;
     authorize(context.actor.role, fact.type === 'TargetSet' ? 'SetTarget' : 'RecordCampaignSpend');
     const streamId =
       fact.type === 'TargetSet' ? TARGETS_STREAM : campaignStreamId(fact.data.campaign);
-    const { envelopes } = await writeEvents(
+    const expected: ExpectedRevision =
+      expectedRevision === undefined
+        ? 'any'
+        : expectedRevision === -1
+          ? 'no_stream'
+          : BigInt(expectedRevision);
+    const { envelopes, appended } = await writeEvents(
       this.store,
       streamId,
       [fact],
       writeContext(context, { occurredAt: new Date(occurredAt ?? Date.now()).toISOString() }),
-      'any',
+      expected,
     );
-    return { eventId: envelopes[0]!.eventId };
+    return { eventId: envelopes[0]!.eventId, revision: Number(appended.nextExpectedRevision) };
   }
 }
