@@ -542,7 +542,8 @@ export class AnalyticsQueries {
     const set = rules ?? (await this.ruleSet());
     const snapshot = await this.snapshots.latest(snapshotKeyOf(set));
     if (snapshot === null) return null;
-    return this.rollups.build(snapshot.id, timeZone ?? calendarOf(set, {}).timeZone);
+    // The zone a view asking for `timeZone` reads its rollup under (calendarOf's spelling).
+    return this.rollups.build(snapshot.id, calendarOf(set, { calendar: { timeZone } }).timeZone);
   }
 
   /**
