@@ -28,15 +28,28 @@ export function isIanaTimeZone(name: string): boolean {
   }
 }
 
+const spellings = new Map<string, string>();
+
 /**
  * The zone's own name, as the runtime's time-zone data spells it (`utc` → `UTC`,
  * `europe/rome` → `Europe/Rome`, the alias `US/Hawaii` → `Pacific/Honolulu`). isIanaTimeZone
  * takes a name in any letter case and by its aliases, as the runtime does, but ClickHouse
  * loads a zone by its exact file name: a name validated here must reach it in this spelling.
- * A published definition keeps the name it was published with (its hash depends on it).
+ * A published definition keeps the name it was published with (its hash depends on it). For
+ * some zones ICU's spelling is the legacy link (`Asia/Kathmandu` → `Asia/Katmandu`), which
+ * ClickHouse loads too, with the same offsets.
  */
 export function canonicalTimeZone(name: string): string {
-  return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  // Every view request asks this: one DateTimeFormat per zone, not per request. Keyed by the
+  // lower-case name (the runtime reads zones in any case), so the map holds at most one entry
+  // per zone the runtime knows, whatever casings callers send.
+  const key = name.toLowerCase();
+  let spelled = spellings.get(key);
+  if (spelled === undefined) {
+    spelled = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+    spellings.set(key, spelled);
+  }
+  return spelled;
 }
 
 export const reportingSectionSchema = z.strictObject({
