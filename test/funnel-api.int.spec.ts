@@ -177,6 +177,36 @@ describe('the HTTP contract of the domain', () => {
     await post('/campaign-spend', 'marketing', { ...spend, expectedRevision: 0 }).expect(201);
   });
 
+  it('a touchpoint retried on a lead merged away since is the success it was: never a second touch on the survivor', async () => {
+    const [duplicate, survivor] = [await capture(), await capture()];
+    const touch = { touchpointId: 'tp-merged-1', kind: 'webinar', channel: 'web' };
+    const first = await post(`/leads/${duplicate}/touchpoints`, 'marketing', touch)
+      .set('Idempotency-Key', 'tp-merged-1-first')
+      .expect(200);
+    await post(`/leads/${duplicate}/merge`, 'ops', { intoLeadId: survivor }).expect(200);
+    // Refused as "merged", the retry would be re-sent to the survivor and counted there again.
+    const retry = await post(`/leads/${duplicate}/touchpoints`, 'marketing', touch).expect(200);
+    expect(retry.body).toEqual({ leadId: duplicate, revision: 2, events: [] });
+    // Under its Idempotency-Key the retry is the first answer replayed, as before the merge.
+    const replay = await post(`/leads/${duplicate}/touchpoints`, 'marketing', touch)
+      .set('Idempotency-Key', 'tp-merged-1-first')
+      .expect(200);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toEqual(first.body);
+    const clash = await post(`/leads/${duplicate}/touchpoints`, 'marketing', {
+      ...touch,
+      channel: 'email',
+    }).expect(409);
+    expect(clash.body).toMatchObject({ code: 'touchpoint_conflict', touchpointId: 'tp-merged-1' });
+    const fresh = await post(`/leads/${duplicate}/touchpoints`, 'marketing', {
+      ...touch,
+      touchpointId: 'tp-merged-2',
+    }).expect(422);
+    expect((fresh.body as { detail: string }).detail).toContain('merged into another lead');
+    expect(await revisionOf(duplicate)).toBe(3);
+    expect(await revisionOf(survivor)).toBe(1);
+  });
+
   it('422 for lifecycle violations, with the domain message, and nothing is appended', async () => {
     const leadId = await mqlLead();
     const before = await revisionOf(leadId);

@@ -275,3 +275,37 @@ maybe(
     expect(await typesOf(resumed, 'crm:b')).toEqual([]);
   },
 );
+
+maybe(
+  "a touch repeated on a lead after its merge is the lead's own retry, not a refusal nor a second touch",
+  async () => {
+    const store = await openStore();
+    const touch = (day: number) =>
+      JSON.stringify({
+        leadId: 'crm:m',
+        type: 'RecordTouchpoint',
+        occurredAt: `2025-01-0${day}T10:00:00Z`,
+        data: { touchpointId: 'crm-touch-9', kind: 'webinar', channel: 'web' },
+      });
+    const lines = [
+      capture('crm:s', 1),
+      capture('crm:m', 1),
+      touch(2),
+      merge('crm:m', 'crm:s', 3),
+      touch(4),
+    ];
+    const outcome = await importLines(store, 'retried.jsonl', lines);
+    expect(outcome).toMatchObject({ importedLeads: 2, refusedLeads: 0 });
+    expect(await typesOf(store, 'crm:m')).toEqual([
+      'LeadCaptured',
+      'TouchpointRecorded',
+      'LeadMerged',
+    ]);
+    expect(await typesOf(store, 'crm:s')).toEqual(['LeadCaptured']);
+    // The touch that recorded nothing is no gap in what was stored: a re-run finds it whole.
+    const head = await store.headPosition();
+    const again = await importLines(store, 'retried-again.jsonl', [...lines].reverse());
+    expect(again).toMatchObject({ importedEvents: 0, alreadyImportedLeads: 2, refusedLeads: 0 });
+    expect(await store.headPosition()).toBe(head);
+  },
+);

@@ -209,6 +209,17 @@ export function decideLead(
       'nothing is accepted after the lead was erased',
     );
   }
+  // A touch the lead recorded before it was merged away, sent again (a retry that timed out
+  // around the merge): answered as the success it was, never refused into being re-sent to the
+  // survivor, where it would be counted a second time. Only a touch it holds: a new one is
+  // refused below, as every other command is.
+  if (
+    state.status === 'merged' &&
+    command.type === 'RecordTouchpoint' &&
+    isRecorded(command, state)
+  ) {
+    return [];
+  }
   if (state.status === 'merged' && command.type !== 'EraseLead') {
     throw new LifecycleViolationError(
       command.type,

@@ -135,6 +135,20 @@ describe('Lead decider', () => {
         .when(record({ content: 'notes' }))
         .thenFails(TouchpointConflictError, /with no content/);
     });
+    it('a merged-away lead answers a retry of a touch it holds, and still refuses a new one', () => {
+      // The retry goes where the client first sent it: refused, it would be re-sent to the
+      // survivor and counted there a second time.
+      given([captured, demo, merged]).when(record()).then([]);
+      given([captured, demo, merged])
+        .when(record({ channel: 'email' }))
+        .thenFails(TouchpointConflictError, /touchpoint t1 was already recorded .* channel web/);
+      given([captured, demo, merged])
+        .when(record({ touchpointId: 't2' }))
+        .thenFails(LifecycleViolationError, /merged into another lead/);
+      given([captured, demo, merged, erased])
+        .when(record())
+        .thenFails(LifecycleViolationError, /erased/);
+    });
     it('stored duplicates (recorded before this rule) still fold as they did', () => {
       const state = [captured, demo, demo].reduce(
         (s, e) => evolveLead(s, e, NOW),
