@@ -9,7 +9,7 @@
  */
 import { toLeadEventRow, toPlanningFactRow } from '@tandem/analytics';
 import { decodeStoredEvent, eventDataSchemas, type KnownEventType } from '@tandem/contracts';
-import { commandOptions, leadRequests } from './leads/lead-command.requests';
+import { captureLeadRequest, commandOptions, leadRequests } from './leads/lead-command.requests';
 
 // The planning controller's request schemas, built as it builds them (the payload's schema
 // plus the command options), so the payload half is the very schema the decoder uses.
@@ -109,6 +109,22 @@ const profiled = {
   budget: null,
   timeline: null,
 };
+const captured = {
+  contact: { name: 'Ada', email: 'ada@example.com' },
+  company: { name: 'Acme' },
+  source: { channel: 'web' },
+  productInterest: null,
+  timeframe: null,
+  consent: { marketing: true },
+};
+/**
+ * Codes a new command may not name (libs/domain COUNTRY_CODES): they name no country, so a
+ * new fact is refused; an event already stored with one still projects (history stays).
+ */
+const unassignedCountries: Case[] = ['ZZ', 'EU', 'UK', 'AA', 'XA'].map((value) => ({
+  value,
+  apiStricter: 'an unassigned code names no country',
+}));
 const spend = {
   campaign: 'q1',
   channel: 'paid_search',
@@ -158,6 +174,22 @@ const fields: Field[] = [
     type: 'LeadProfiled',
     data: (companySize) => ({ ...profiled, companySize }),
     cases: cases(0, 10_000_000, 10_000_001, -1, 2.5),
+  },
+  {
+    name: 'LeadProfiled.country',
+    request: leadRequests.ProfileLead,
+    body: (country) => ({ country }),
+    type: 'LeadProfiled',
+    data: (country) => ({ ...profiled, country }),
+    cases: [...cases('IT', 'XK', 'it', 'ITA', 'I', 1), ...unassignedCountries],
+  },
+  {
+    name: 'LeadCaptured.company.country',
+    request: captureLeadRequest,
+    body: (country) => ({ ...captured, company: { ...captured.company, country } }),
+    type: 'LeadCaptured',
+    data: (country) => ({ ...captured, company: { ...captured.company, country } }),
+    cases: [...cases('IT', 'XK', 'it', 'ITA'), ...unassignedCountries],
   },
   {
     name: 'TouchpointRecorded.channel',

@@ -35,7 +35,9 @@ import {
   amountSchema,
   businessDateSchema,
   companySizeSchema,
+  countryCodeSchema,
   planningPeriodSchema,
+  storedCountrySchema,
   textSchema,
   trimmedText,
   visitorIdsSchema,
@@ -85,14 +87,19 @@ const storedContactSchema = z.object({
   email: personal(contactSchema.shape.email),
   phone: personal(z.string().max(40)).optional(),
 });
+/**
+ * A company as a command carries it: its country one of the codes a new fact may name
+ * (countryCodeSchema). Stored events keep the looser schema below, as for the contact.
+ */
 export const companySchema = z.object({
   name: text,
   industry: optionalText,
   size: companySizeSchema.optional(),
-  country: z
-    .string()
-    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
-    .optional(),
+  country: countryCodeSchema.optional(),
+});
+const storedCompanySchema = companySchema.extend({
+  name: personal(text),
+  country: storedCountrySchema.optional(),
 });
 export const sourceSchema = z.object({
   channel: text,
@@ -105,7 +112,7 @@ export const moneySchema = z.object({ amount, currency });
 export const eventDataSchemas = {
   LeadCaptured: z.object({
     contact: storedContactSchema,
-    company: companySchema.extend({ name: personal(text) }),
+    company: storedCompanySchema,
     source: sourceSchema,
     productInterest: nullableText,
     timeframe: nullableText,
@@ -130,10 +137,7 @@ export const eventDataSchemas = {
   LeadProfiled: z.object({
     industry: nullableText,
     companySize: companySizeSchema.nullable(),
-    country: z
-      .string()
-      .regex(/^[A-Z]{2}$/)
-      .nullable(),
+    country: storedCountrySchema.nullable(),
     role: nullableText,
     budget: moneySchema.nullable(),
     timeline: nullableText,

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { companySchema, contactSchema, moneySchema, sourceSchema } from './event-schemas';
 import {
   companySizeSchema,
+  countryCodeSchema,
   leadIdSchema,
   noteSchema,
   positiveAmountSchema,
@@ -48,11 +49,7 @@ export const leadCommandBodies = {
   ProfileLead: z.object({
     industry: nullableText,
     companySize: companySizeSchema.nullable().default(null),
-    country: z
-      .string()
-      .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
-      .nullable()
-      .default(null),
+    country: countryCodeSchema.nullable().default(null),
     role: nullableText,
     budget: moneySchema.nullable().default(null),
     timeline: nullableText,

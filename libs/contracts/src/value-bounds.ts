@@ -15,6 +15,8 @@
  * the API's request schemas are all built from these; never redefine a bound elsewhere.
  */
 import {
+  COUNTRY_CODE_MESSAGE,
+  COUNTRY_CODES,
   isStorableText,
   MAX_VISITOR_IDS,
   parseLeadId,
@@ -98,6 +100,21 @@ export const amountSchema = z
 export const positiveAmountSchema = amountSchema.refine((value) => value > 0, {
   message: 'must be greater than 0',
 });
+
+/**
+ * A country as a stored event may carry it: two upper-case letters, whatever they name.
+ * Events recorded before the API knew which codes are assigned hold `ZZ` or `EU` too, and
+ * must still decode; a new command takes countryCodeSchema instead.
+ */
+export const storedCountrySchema = z
+  .string()
+  .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code');
+
+/**
+ * A country a new command names: one of the codes of libs/domain's COUNTRY_CODES (assigned
+ * ISO 3166-1, and XK). An enum, so the OpenAPI document lists them.
+ */
+export const countryCodeSchema = z.enum(COUNTRY_CODES, { error: COUNTRY_CODE_MESSAGE });
 
 /** Company head count, as a UInt32-sized integer. */
 export const companySizeSchema = z.number().int().nonnegative().max(10_000_000);

@@ -2,6 +2,7 @@
 export * from './envelope';
 export * from './errors';
 export * from './text';
+export * from './country-code';
 export * from './lead/lead.events';
 export * from './lead/lead.personal-data';
 export * from './lead/lead.commands';

@@ -118,6 +118,49 @@ describe('the shared dictionary decider', () => {
       ]);
     });
 
+    it('refuses an ICP country no lead can have (ZZ, EU), naming it; XK is published', () => {
+      const icp = (countries: string[]) => ({
+        ...v(2),
+        icp: { ...defaultFunnelDefinition.icp, countries },
+      });
+      const refusal = (() => {
+        try {
+          decideDictionary(publish(icp(['IT', 'ZZ', 'EU'])), given([published(1)]).state);
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(refusal).toBeInstanceOf(InvalidDefinitionError);
+      expect((refusal as InvalidDefinitionError).issues.map((issue) => issue.path)).toEqual([
+        'icp.countries.1',
+        'icp.countries.2',
+      ]);
+      given([published(1)])
+        .when(publish(icp(['IT', 'XK'])))
+        .then([
+          {
+            type: 'FunnelDefinitionPublished',
+            data: { version: 2, definition: icp(['IT', 'XK']) },
+          },
+        ]);
+    });
+
+    it('a version published with such a country before stays in history and can be activated', () => {
+      const earlier = { ...v(2), icp: { ...defaultFunnelDefinition.icp, countries: ['ZZ'] } };
+      given([
+        published(1),
+        activated(1, null),
+        { type: 'FunnelDefinitionPublished', data: { version: 2, definition: earlier } },
+      ])
+        .when(activate(2))
+        .then([
+          {
+            type: 'FunnelDefinitionActivated',
+            data: { version: 2, definitionHash: definitionHash(earlier), previousVersion: 1 },
+          },
+        ]);
+    });
+
     it('names text the store cannot hold (NUL, a lone surrogate) by its field', () => {
       const [first, ...rest] = defaultFunnelDefinition.stages;
       const draft = {

@@ -5,6 +5,7 @@
  * a rejected draft can be fixed without guessing.
  */
 import { z } from 'zod';
+import { COUNTRY_CODE_MESSAGE, isCountryCode } from '../country-code';
 import { InvalidDefinitionError } from '../errors';
 import { isStorableText, STORABLE_TEXT_MESSAGE } from '../text';
 import { attributionSectionSchema } from './attribution';
@@ -301,8 +302,9 @@ export const DEFINITION_LIST_MAX = 1000;
  * could never be met), all its text is storable (a NUL or a lone surrogate would fail the
  * append without naming the field), none of it longer than DEFINITION_TEXT_MAX (labels are
  * display text, copied into every later version; a 500,000-character one was published), no
- * list longer than DEFINITION_LIST_MAX entries, and no label blank (spaces only).
- * Each issue names its field.
+ * list longer than DEFINITION_LIST_MAX entries, no label blank (spaces only), and every ICP
+ * country one a lead can have (COUNTRY_CODES: `ZZ` or `EU` would never match a lead, as the
+ * API refuses them on a lead). Each issue names its field.
  */
 export function publishingIssues(
   definition: FunnelDefinition,
@@ -322,6 +324,10 @@ export function publishingIssues(
   unique('icp.productInterests', definition.icp.productInterests);
   unique('sql.criteria', definition.sql.criteria);
   unique('opportunityStages', definition.opportunityStages);
+  definition.icp.countries.forEach((code, index) => {
+    if (!isCountryCode(code))
+      issues.push({ path: `icp.countries.${index}`, message: COUNTRY_CODE_MESSAGE });
+  });
   const visit = (value: unknown, path: PropertyKey[]): void => {
     if (typeof value === 'string') {
       if (!isStorableText(value))

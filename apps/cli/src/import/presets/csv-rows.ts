@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { COUNTRY_CODES } from '@tandem/domain';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { UsageError } from '../../usage-error';
@@ -193,9 +194,10 @@ const COUNTRY_ALIASES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Code and English names (ICU's long and short: `United Kingdom`, `UK`) → code, for the 249
- * assigned ISO 3166-1 codes: every two letters ICU names, less the user-assigned ranges and the
- * reserved or withdrawn codes it still names (`EU`, `UK`, `YU` …), which no lead's company is in.
+ * Code and English names (ICU's long and short: `United Kingdom`, `UK`) → code, for the codes
+ * a new fact may name (libs/domain's COUNTRY_CODES: the 249 assigned ISO 3166-1 codes and XK),
+ * the ones the API takes. ICU also names reserved or withdrawn codes (`EU`, `UK`, `YU` …),
+ * which no lead's company is in: only the names of these codes are read.
  */
 const countryCodes = (() => {
   let codes: Map<string, string> | null = null;
@@ -206,22 +208,14 @@ const countryCodes = (() => {
       (style) =>
         new Intl.DisplayNames(['en'], { type: 'region', style: style as 'long', fallback: 'none' }),
     );
-    const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-    for (const first of letters) {
-      for (const second of letters) {
-        const code = first + second;
-        if (NOT_ASSIGNED.test(code) || names[0]?.of(code) === undefined) continue;
-        codes.set(countryKey(code), code);
-        for (const name of names) codes.set(countryKey(name.of(code) ?? code), code);
-      }
+    for (const code of COUNTRY_CODES) {
+      codes.set(countryKey(code), code);
+      for (const name of names) codes.set(countryKey(name.of(code) ?? code), code);
     }
     for (const [name, code] of Object.entries(COUNTRY_ALIASES)) codes.set(countryKey(name), code);
     return codes;
   };
 })();
-
-const NOT_ASSIGNED =
-  /^(AA|Q[M-Z]|X[A-Z]|ZZ|AC|CP|CQ|DG|EA|EU|EZ|IC|TA|UK|UN|AN|BU|CS|DD|DY|FX|HV|NH|RH|SU|TP|VD|YD|YU|ZR)$/;
 
 /**
  * The columns a preset reads, against a CSV's header. A column it needs (a lead's id, a time

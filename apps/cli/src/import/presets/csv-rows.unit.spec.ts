@@ -1,3 +1,5 @@
+import { leadCommandBodies } from '@tandem/contracts';
+import { COUNTRY_CODES } from '@tandem/domain';
 import {
   country,
   unreadableCountry,
@@ -42,6 +44,27 @@ describe('country: a CRM export cell to its ISO 3166-1 alpha-2 code', () => {
     expect(country('Atlantis')).toBeUndefined();
     expect(country('ZZ')).toBeUndefined();
     expect(country('EU')).toBeUndefined();
+    expect(country('QZ')).toBeUndefined();
+  });
+
+  it('reads Kosovo (XK), the one user-assigned code the API takes too', () => {
+    expect(country('Kosovo')).toBe('XK');
+    expect(country('xk')).toBe('XK');
+  });
+
+  it('reads every code the API takes, and reads nothing to a code the API refuses', () => {
+    for (const code of COUNTRY_CODES) expect(country(code)).toBe(code);
+    // Every pair of letters, and every English name the runtime gives one.
+    const names = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
+    const letters = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'];
+    const cells = letters.flatMap((first) =>
+      letters.flatMap((second) => [first + second, names.of(first + second) ?? first + second]),
+    );
+    const refusedByTheApi = cells
+      .map((cell) => ({ cell, code: country(cell) }))
+      .filter(({ code }) => code !== undefined)
+      .filter(({ code }) => !leadCommandBodies.ProfileLead.safeParse({ country: code }).success);
+    expect(refusedByTheApi).toEqual([]);
   });
 });
 
