@@ -7,7 +7,7 @@
  * that travel as ClickHouse query parameters ({name:Type}); the database name is validated.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { canonicalTimeZone, reportingCalendar, type ReportingCalendar } from '@tandem/domain';
+import { exactTimeZoneName, reportingCalendar, type ReportingCalendar } from '@tandem/domain';
 import { analyticsDatabase, type AnalyticsDatabaseOptions } from '../clickhouse/analytics.database';
 import {
   attributionModels,
@@ -287,7 +287,7 @@ function calendarOf(rules: RuleSet, scope: ViewScope): ReportingCalendar {
     timeZone:
       scope.calendar?.timeZone === undefined
         ? calendar.timeZone
-        : canonicalTimeZone(scope.calendar.timeZone),
+        : exactTimeZoneName(scope.calendar.timeZone),
     fiscalYearStartMonth: scope.calendar?.fiscalYearStartMonth ?? calendar.fiscalYearStartMonth,
   };
 }

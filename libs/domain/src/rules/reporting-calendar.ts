@@ -9,6 +9,7 @@
  * Pure: no clock, no I/O.
  */
 import { z } from 'zod';
+import clickHouseTimeZoneNames from './clickhouse-time-zones.json';
 
 export const DEFAULT_REPORTING_TIME_ZONE = 'UTC';
 export const DEFAULT_FISCAL_YEAR_START_MONTH = 1;
@@ -28,28 +29,45 @@ export function isIanaTimeZone(name: string): boolean {
   }
 }
 
-const spellings = new Map<string, string>();
+/**
+ * Every zone name ClickHouse loads, as it spells them (tzdata's zones and links:
+ * `Asia/Kolkata` and `Asia/Calcutta`, `US/Hawaii`, `UTC`): ClickHouse 26.7's (chDB 3.4)
+ * `SELECT time_zone FROM system.time_zones WHERE time_zone != 'Factory' ORDER BY time_zone`.
+ * funnel-rollups.int.spec.ts (libs/analytics) checks it against the chDB in use.
+ */
+export const CLICKHOUSE_TIME_ZONES: readonly string[] = clickHouseTimeZoneNames;
+
+let exactNames: ReadonlyMap<string, string> | null = null;
 
 /**
- * The zone's own name, as the runtime's time-zone data spells it (`utc` → `UTC`,
- * `europe/rome` → `Europe/Rome`, the alias `US/Hawaii` → `Pacific/Honolulu`). isIanaTimeZone
- * takes a name in any letter case and by its aliases, as the runtime does, but ClickHouse
- * loads a zone by its exact file name: a name validated here must reach it in this spelling.
- * A published definition keeps the name it was published with (its hash depends on it). For
- * some zones ICU's spelling is the legacy link (`Asia/Kathmandu` → `Asia/Katmandu`), which
- * ClickHouse loads too, with the same offsets.
+ * Lower-case name → exact name: the runtime's zones (Intl lists only ICU's canonical names,
+ * `Asia/Calcutta` and not `Asia/Kolkata`, and no `UTC`), then ClickHouse's names over them.
  */
-export function canonicalTimeZone(name: string): string {
-  // Every view request asks this: one DateTimeFormat per zone, not per request. Keyed by the
-  // lower-case name (the runtime reads zones in any case), so the map holds at most one entry
-  // per zone the runtime knows, whatever casings callers send.
-  const key = name.toLowerCase();
-  let spelled = spellings.get(key);
-  if (spelled === undefined) {
-    spelled = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
-    spellings.set(key, spelled);
+function exactNamesByLowerCase(): ReadonlyMap<string, string> {
+  if (exactNames === null) {
+    const names = new Map<string, string>();
+    for (const name of [...Intl.supportedValuesOf('timeZone'), ...CLICKHOUSE_TIME_ZONES])
+      names.set(name.toLowerCase(), name);
+    exactNames = names;
   }
-  return spelled;
+  return exactNames;
+}
+
+/**
+ * The zone as the caller named it, in its exact letter case (`utc` → `UTC`, `us/hawaii` →
+ * `US/Hawaii`, `asia/kolkata` → `Asia/Kolkata`). isIanaTimeZone takes a name in any case, as
+ * the runtime does, but ClickHouse loads a zone by its exact name only. The name itself is
+ * kept: the runtime's own spelling (ICU's) is for some zones the legacy link (`Asia/Kolkata`
+ * → `Asia/Calcutta`, `Europe/Kyiv` → `Europe/Kiev`), and a view asked in one zone must answer
+ * under that zone, not another's name. Only a name neither the runtime's list nor
+ * ClickHouse's has (a zone newer than both lists) takes the runtime's spelling.
+ * A published definition keeps the name it was published with (its hash depends on it).
+ */
+export function exactTimeZoneName(name: string): string {
+  return (
+    exactNamesByLowerCase().get(name.toLowerCase()) ??
+    new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone
+  );
 }
 
 export const reportingSectionSchema = z.strictObject({
@@ -75,7 +93,7 @@ export interface ReportingCalendar {
 
 export function reportingCalendar(section: ReportingSection | undefined): ReportingCalendar {
   return {
-    timeZone: canonicalTimeZone(section?.timeZone ?? DEFAULT_REPORTING_TIME_ZONE),
+    timeZone: exactTimeZoneName(section?.timeZone ?? DEFAULT_REPORTING_TIME_ZONE),
     fiscalYearStartMonth: section?.fiscalYearStartMonth ?? DEFAULT_FISCAL_YEAR_START_MONTH,
   };
 }

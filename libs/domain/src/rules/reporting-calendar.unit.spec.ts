@@ -2,7 +2,7 @@ import { InvalidDefinitionError } from '../errors';
 import { defaultFunnelDefinition } from './default-funnel-definition';
 import { definitionHash } from './definition-hash';
 import { parseFunnelDefinition } from './funnel-definition';
-import { canonicalTimeZone, isIanaTimeZone, reportingCalendar } from './reporting-calendar';
+import { exactTimeZoneName, isIanaTimeZone, reportingCalendar } from './reporting-calendar';
 
 describe('reporting calendar', () => {
   it('given a definition without the section, then it reports in UTC from January and keeps its hash', () => {
@@ -68,20 +68,38 @@ describe('reporting calendar', () => {
     expect(isIanaTimeZone(name)).toBe(known);
   });
 
-  // ClickHouse loads a zone by its exact name; the runtime takes any case and aliases.
+  // ClickHouse loads a zone by its exact name; the runtime takes any case. The name is the
+  // caller's: ICU would spell Asia/Kolkata as its legacy link Asia/Calcutta.
   it.each([
     ['utc', 'UTC'],
+    ['UTC', 'UTC'],
     ['europe/rome', 'Europe/Rome'],
-    ['US/Hawaii', 'Pacific/Honolulu'],
     ['Europe/Rome', 'Europe/Rome'],
-  ])('given the zone %s, then views group in %s', (name, canonical) => {
+    ['US/Hawaii', 'US/Hawaii'],
+    ['us/hawaii', 'US/Hawaii'],
+    ['Pacific/Honolulu', 'Pacific/Honolulu'],
+    ['Asia/Kolkata', 'Asia/Kolkata'],
+    ['asia/kolkata', 'Asia/Kolkata'],
+    ['Asia/Calcutta', 'Asia/Calcutta'],
+    ['Europe/Kyiv', 'Europe/Kyiv'],
+    ['Asia/Kathmandu', 'Asia/Kathmandu'],
+    ['etc/gmt+5', 'Etc/GMT+5'],
+    ['america/argentina/buenos_aires', 'America/Argentina/Buenos_Aires'],
+  ])('given the zone %s, then views group in %s', (name, exact) => {
     expect(isIanaTimeZone(name)).toBe(true);
-    expect(canonicalTimeZone(name)).toBe(canonical);
+    expect(exactTimeZoneName(name)).toBe(exact);
     const definition = parseFunnelDefinition({
       ...defaultFunnelDefinition,
       reporting: { timeZone: name },
     });
     expect(definition.reporting?.timeZone).toBe(name);
-    expect(reportingCalendar(definition.reporting).timeZone).toBe(canonical);
+    expect(reportingCalendar(definition.reporting).timeZone).toBe(exact);
+  });
+
+  it('spells every zone the runtime knows as one of its own names, in any case', () => {
+    const respelled = Intl.supportedValuesOf('timeZone').filter(
+      (name) => exactTimeZoneName(name) !== name || exactTimeZoneName(name.toUpperCase()) !== name,
+    );
+    expect(respelled).toEqual([]);
   });
 });

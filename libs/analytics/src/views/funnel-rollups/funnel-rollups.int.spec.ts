@@ -6,7 +6,7 @@
  * test.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { FunnelDefinition } from '@tandem/domain';
+import { CLICKHOUSE_TIME_ZONES, exactTimeZoneName, type FunnelDefinition } from '@tandem/domain';
 import { AnalyticsQueries } from '../analytics.queries';
 import { resetAnalytics } from '../../projection/lead-events.writer';
 import { newRuleSet, writeRuleSet, type RuleSet } from '../../rules/rule-sets';
@@ -86,15 +86,20 @@ async function setTargets(database: string): Promise<void> {
   });
 }
 
-it('answers the trend and the targets as the state does, before and after more events', async () => {
+/** A fresh database with targets, read from the kept state and from snapshots and rollups. */
+async function freshQueries() {
   const database = await analytics.freshDatabase();
   await setTargets(database);
-  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
-  const rolled = new AnalyticsQueries(client, {
-    reader: analytics.reader(),
+  const reader = analytics.reader();
+  return {
     database,
-    snapshots: true,
-  });
+    state: new AnalyticsQueries(client, { reader, database }),
+    rolled: new AnalyticsQueries(client, { reader, database, snapshots: true }),
+  };
+}
+
+it('answers the trend and the targets as the state does, before and after more events', async () => {
+  const { database, state, rolled } = await freshQueries();
   const shadow = newRuleSet(whatIf, 'shadow', 'ready');
   await writeRuleSet(client, shadow, { database });
   const { envelopes } = funnelScenario();
@@ -126,14 +131,7 @@ it('answers the trend and the targets as the state does, before and after more e
 });
 
 it('keeps rollups equal to their recomputation from the state, and never reads an unmarked one', async () => {
-  const database = await analytics.freshDatabase();
-  await setTargets(database);
-  const state = new AnalyticsQueries(client, { reader: analytics.reader(), database });
-  const rolled = new AnalyticsQueries(client, {
-    reader: analytics.reader(),
-    database,
-    snapshots: true,
-  });
+  const { database, state, rolled } = await freshQueries();
   const { envelopes } = funnelScenario();
   const projection = await project(database);
   const parts = batches(envelopes, 7);
@@ -210,4 +208,56 @@ it('keeps rollups equal to their recomputation from the state, and never reads a
   expect(await rolled.takeRollup(active)).not.toBeNull();
   expect(await rolledUpViews(rolled, active)).toBe(await rolledUpViews(state, active));
   await rolled.close();
+});
+
+it('a view asked in Asia/Kolkata keeps and reads its rollup under Asia/Kolkata, in any case', async () => {
+  const { database, state, rolled } = await freshQueries();
+  const projection = await project(database);
+  for (const batch of batches(funnelScenario().envelopes, 5)) {
+    await projection.project(batch, { atHead: true });
+  }
+  const active = await state.ruleSet();
+  expect(await rolled.takeSnapshot(active)).not.toBeNull();
+  expect(await rolled.takeRollup(active, 'asia/kolkata')).not.toBeNull();
+  // ICU spells Asia/Kolkata as its legacy link Asia/Calcutta; the rollup is under the name asked.
+  const zones = async () => {
+    const result = await client.query({
+      query: `
+        SELECT DISTINCT time_zone FROM {db:Identifier}.lead_funnel_rollup_markers
+        WHERE time_zone IN ('Asia/Kolkata', 'Asia/Calcutta')`,
+      query_params: { db: database },
+      format: 'JSONEachRow',
+    });
+    return (await result.json<{ time_zone: string }>()).map((row) => row.time_zone);
+  };
+  expect(await zones()).toEqual(['Asia/Kolkata']);
+  for (const spelling of ['Asia/Kolkata', 'ASIA/KOLKATA']) {
+    const scope = { rules: active, calendar: { timeZone: spelling } };
+    const answers = async (queries: AnalyticsQueries) =>
+      JSON.stringify([
+        await queries.funnelTrend('week', scope),
+        await queries.targetsProgress(scope),
+      ]);
+    // One rollup read per view: the rollup built under the name asked, not a fold of the state.
+    expect({ spelling, reads: await rollupReads(() => answers(rolled)) }).toEqual({
+      spelling,
+      reads: 2,
+    });
+    expect(await answers(rolled)).toBe(await answers(state));
+  }
+  expect(await zones()).toEqual(['Asia/Kolkata']);
+  await rolled.close();
+});
+
+it('every zone name the views may send is one ClickHouse loads, as spelled', async () => {
+  const result = await client.query({
+    query: 'SELECT time_zone FROM system.time_zones',
+    format: 'JSONEachRow',
+  });
+  const loaded = new Set((await result.json<{ time_zone: string }>()).map((row) => row.time_zone));
+  // reporting-calendar.ts's list of ClickHouse's names is this engine's.
+  expect(CLICKHOUSE_TIME_ZONES.filter((name) => !loaded.has(name))).toEqual([]);
+  for (const name of ['utc', 'us/hawaii', 'asia/kolkata', 'europe/kyiv', 'asia/kathmandu']) {
+    expect({ name, loaded: loaded.has(exactTimeZoneName(name)) }).toEqual({ name, loaded: true });
+  }
 });
