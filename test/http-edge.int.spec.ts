@@ -175,6 +175,25 @@ describe('with the default configuration', () => {
     expect(await api.store.headPosition()).toBe(head);
   });
 
+  it.each(['gzip', 'deflate', 'br'])(
+    'refuses a body that is not %s-compressed as its Content-Encoding says with a 400 problem',
+    async (encoding) => {
+      const head = await api.store.headPosition();
+      const response = await request(http)
+        .post('/leads')
+        .set(as('marketing'))
+        .set('content-type', 'application/json')
+        .set('content-encoding', encoding)
+        .send(JSON.stringify(captureBody()))
+        .expect(400);
+      expect(response.body).toMatchObject({
+        code: 'invalid_request',
+        errors: [{ in: 'body', field: '(body)' }],
+      });
+      expect(await api.store.headPosition()).toBe(head);
+    },
+  );
+
   it('still takes a bare POST without a body or Content-Type', async () => {
     const captured = await request(http)
       .post('/leads')

@@ -173,9 +173,16 @@ function requireJsonBodies(request: Request, response: Response, next: NextFunct
 /**
  * The problem for any other refusal body-parser raises for the client's request (an http-error
  * with a 4xx status: a charset or Content-Encoding it cannot read is 415, a body shorter than
- * its Content-Length or an aborted upload 400), instead of the 500 an unknown error gets.
+ * its Content-Length or an aborted upload 400, a body its Content-Encoding does not decode 400),
+ * instead of the 500 an unknown error gets.
  */
 function bodyRefusalOf(error: unknown): Problem | null {
+  if (isUndecodable(error)) {
+    const message = 'the body is not compressed as its Content-Encoding says';
+    return problem(400, 'invalid_request', `invalid request: ${message}`, {
+      errors: [{ in: 'body', field: '(body)', message }],
+    });
+  }
   const type = bodyParserErrorType(error);
   const status = (error as { status?: unknown }).status;
   if (typeof type !== 'string' || typeof status !== 'number' || status < 400 || status > 499) {
@@ -283,3 +290,13 @@ const bodyParserErrorType = (error: unknown): unknown =>
 const isTooLarge = (error: unknown): boolean => bodyParserErrorType(error) === 'entity.too.large';
 const isUnparsable = (error: unknown): boolean =>
   bodyParserErrorType(error) === 'entity.parse.failed';
+/**
+ * zlib's refusal of a gzip, deflate or br body that is not what its Content-Encoding says:
+ * body-parser passes it on with status 400 and zlib's errno, without a `type`.
+ */
+const isUndecodable = (error: unknown): boolean =>
+  typeof error === 'object' &&
+  error !== null &&
+  'errno' in error &&
+  (error as { status?: unknown }).status === 400 &&
+  bodyParserErrorType(error) === undefined;
