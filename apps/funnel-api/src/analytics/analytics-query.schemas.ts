@@ -6,7 +6,7 @@
  * into SQL (the capture window, model, grain, calendar and asOf travel as ClickHouse query
  * parameters; the row filters run in TypeScript).
  */
-import { isIanaTimeZone } from '@tandem/domain';
+import { isIanaTimeZone, MAX_RULES_VERSION } from '@tandem/domain';
 import { z } from 'zod';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './pagination';
 import { responseFormats } from './response-format';
@@ -81,7 +81,7 @@ const common = {
 const rules = {
   rulesVersion: wholeNumber(
     1,
-    999_999_999,
+    MAX_RULES_VERSION,
     'Rules version to compute under (a kept version); default the active one',
   ).optional(),
   definitionHash: z

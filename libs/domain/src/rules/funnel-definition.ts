@@ -296,20 +296,31 @@ const DESCRIPTION_MAX = 4000;
 export const DEFINITION_LIST_MAX = 1000;
 
 /**
+ * The highest version a definition may be published or replayed as: what every view and the
+ * what-if report take as `rulesVersion` (nine digits), well inside ClickHouse's UInt32
+ * `rules_version`. A what-if draft may name any version; one above UInt32 was wrapped
+ * (2^32 + 1 was kept as a second set of version 1) and none above this could be read back.
+ */
+export const MAX_RULES_VERSION = 999_999_999;
+
+/**
  * What a definition must also be to be published, beyond its schema (which also decodes the
  * versions already published, so it cannot tighten): every list of codes or values names each
  * once (a criterion listed twice would count towards sql.minimumMet once, so that minimum
  * could never be met), all its text is storable (a NUL or a lone surrogate would fail the
  * append without naming the field), none of it longer than DEFINITION_TEXT_MAX (labels are
  * display text, copied into every later version; a 500,000-character one was published), no
- * list longer than DEFINITION_LIST_MAX entries, no label blank (spaces only), and every ICP
+ * list longer than DEFINITION_LIST_MAX entries, no label blank (spaces only), every ICP
  * country one a lead can have (COUNTRY_CODES: `ZZ` or `EU` would never match a lead, as the
- * API refuses them on a lead). Each issue names its field.
+ * API refuses them on a lead), and no version above MAX_RULES_VERSION. Each issue names its
+ * field.
  */
 export function publishingIssues(
   definition: FunnelDefinition,
 ): { path: string; message: string }[] {
   const issues: { path: string; message: string }[] = [];
+  if (definition.version > MAX_RULES_VERSION)
+    issues.push({ path: 'version', message: `must be at most ${MAX_RULES_VERSION}` });
   const unique = (path: string, values: readonly string[]) => {
     if (new Set(values).size !== values.length)
       issues.push({ path, message: 'must not repeat a value' });

@@ -1,7 +1,12 @@
 import { InvalidDefinitionError } from '../errors';
 import { defaultFunnelDefinition } from './default-funnel-definition';
 import shipped from './default-funnel-definition.json';
-import { defaultTransitions, parseFunnelDefinition } from './funnel-definition';
+import {
+  defaultTransitions,
+  MAX_RULES_VERSION,
+  parseDefinitionToPublish,
+  parseFunnelDefinition,
+} from './funnel-definition';
 import { evaluateMql, fitScore, intentScore, type LeadFacts, slaDueAt } from './scoring';
 
 const issuesOf = (draft: unknown) => {
@@ -43,6 +48,20 @@ describe('funnel definition validation', () => {
         'attribution.default',
       ]),
     );
+  });
+
+  it.each([MAX_RULES_VERSION + 1, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER])(
+    'refuses to publish or replay version %d, which no view could read back',
+    (version) => {
+      const refused = () => parseDefinitionToPublish({ ...defaultFunnelDefinition, version });
+      expect(refused).toThrow(InvalidDefinitionError);
+      expect(refused).toThrow(`version: must be at most ${MAX_RULES_VERSION}`);
+    },
+  );
+
+  it('publishes version MAX_RULES_VERSION', () => {
+    const version = MAX_RULES_VERSION;
+    expect(parseDefinitionToPublish({ ...defaultFunnelDefinition, version }).version).toBe(version);
   });
 
   it('rejects a missing section by name', () => {
