@@ -24,6 +24,7 @@
 import { leadStreamId } from '@tandem/domain';
 import {
   DuplicateEventIdError,
+  ErasedLeadWriteError,
   type EventStore,
   type EventToAppend,
   supportsBulkAppend,
@@ -105,6 +106,17 @@ export function runImport(options: ImportRunOptions): Promise<ImportOutcome> {
   });
 }
 
+/**
+ * The store's word that a lead the append took for new, or at the revision read, is not: its
+ * stream moved, holds the import's events already, or was erased — whose shredded key refuses
+ * the sealing of its personal data before the stream is even looked at (a file re-exported
+ * after one of its leads was erased). Each sends the lead to be read and judged on its own.
+ */
+const isExistingStream = (error: unknown): boolean =>
+  error instanceof WrongExpectedRevisionError ||
+  error instanceof DuplicateEventIdError ||
+  error instanceof ErasedLeadWriteError;
+
 export async function writeImport(options: ImportWriteOptions): Promise<ImportOutcome> {
   const { store, decision, leadsTotal } = options;
   const now = options.now ?? Date.now;
@@ -169,10 +181,9 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
         importedEvents += events.length;
         return;
       } catch (error) {
-        // A live command or a parallel import wrote the lead, or its survivor, meanwhile: look again.
-        const raced =
-          error instanceof WrongExpectedRevisionError || error instanceof DuplicateEventIdError;
-        if (!raced || attempt >= 3) throw error;
+        // A live command or a parallel import wrote the lead, or its survivor, or erased the
+        // lead, meanwhile: look again.
+        if (!isExistingStream(error) || attempt >= 3) throw error;
       }
     }
   };
@@ -196,8 +207,7 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
       importedLeads += block.length;
       importedEvents += block.reduce((sum, { events }) => sum + events.length, 0);
     } catch (error) {
-      if (!(error instanceof WrongExpectedRevisionError || error instanceof DuplicateEventIdError))
-        throw error;
+      if (!isExistingStream(error)) throw error;
       const half = Math.ceil(block.length / 2);
       await appendBlock(block.slice(0, half));
       await appendBlock(block.slice(half));
