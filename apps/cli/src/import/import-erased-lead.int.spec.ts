@@ -3,6 +3,7 @@
  * with new facts) goes on: the erased lead is found imported already, or refused for its new
  * facts with the decider's reason, and the other leads of its block are written. Its shredded
  * key refuses any sealing, so the bulk append fails on it before the store sees the stream.
+ * A merge into it is refused as the API refuses it, even where the file captures it too.
  * On PGlite (in memory) sealed as the CLI opens it.
  */
 import { randomBytes } from 'node:crypto';
@@ -126,4 +127,25 @@ maybe('refuses an erased lead its new facts, and writes the rest of its block', 
   ]);
   expect(await typesOf('crm:a')).toEqual(['LeadCaptured', 'TouchpointRecorded', 'LeadErased']);
   expect(await typesOf('crm:c')).toEqual(['LeadCaptured']);
+});
+
+maybe('refuses a merge into a lead the file captures but the store holds erased', async () => {
+  await importLines('january.jsonl', [capture('crm:a')]);
+  await eraseLead('crm:a');
+
+  const february = await importLines('february.jsonl', [
+    capture('crm:a'),
+    capture('crm:m'),
+    fact('crm:m', 'MergeLead', 3, { intoLeadId: 'crm:a' }),
+  ]);
+
+  expect(february).toMatchObject({ importedLeads: 0, alreadyImportedLeads: 1, refusedLeads: 1 });
+  expect(february.refused).toEqual([
+    expect.objectContaining({
+      line: 3,
+      leadId: 'crm:m',
+      reason: 'MergeLead: lead crm:a was erased: a lead cannot be merged into an erased lead',
+    }),
+  ]);
+  expect(await typesOf('crm:m')).toEqual([]);
 });

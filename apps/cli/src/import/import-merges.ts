@@ -6,7 +6,8 @@
  *
  * So the file's merges are judged here, over the whole plan and before any block is cut:
  * in business-time order (then file and line), a merge into a lead the file captures
- * earlier and has not merged away stands; one into a lead the file merged away before, or
+ * earlier and has not merged away stands (unless the store holds that lead erased, which the
+ * writer checks); one into a lead the file merged away before, or
  * captures only later, refuses its lead whole like any bad row. A survivor the file does not
  * capture (or refuses) must stand in the store: the writer checks that before it appends
  * (`checkSurvivorsInStore`), and appends only while each survivor's stream is still at the
@@ -26,13 +27,19 @@ import { parseImportCommand } from './import-commands';
 import type { PlannedLead, RefusedRow } from './import-plan';
 import { type DecisionInput, decideLeadFacts } from './lead-facts.decider';
 
-/** A merge whose survivor the file does not capture: the store must hold it, live. */
+/**
+ * A merge's survivor as the store must vouch for it: one the file does not capture must be
+ * there, live; one the file captures may be absent still (a later block writes it), but one
+ * the store holds erased — an ops decision taken live since an earlier import — takes no merge.
+ */
 export interface SurvivorInStore {
   readonly intoLeadId: string;
   /** The merge's row. */
   readonly where: RowRef;
   /** The survivor's own refused row, when the file names it but refuses it. */
   readonly refusedInFile: RowRef | null;
+  /** The file captures the survivor (and judged it live at the merge's time). */
+  readonly capturedByFile: boolean;
 }
 
 export interface MergeJudgement {
@@ -91,6 +98,8 @@ export function judgeMerges(
     const refusalOf = (leadId: string): RowRef | null =>
       byId.get(leadId)?.refusal ?? refusals.get(leadId) ?? null;
     const survivorsInStore = new Map<string, SurvivorInStore[]>();
+    const addSurvivor = (leadId: string, survivor: SurvivorInStore) =>
+      survivorsInStore.set(leadId, [...(survivorsInStore.get(leadId) ?? []), survivor]);
     const mergedAt = new Map<string, number>();
     const refused = new Map<string, RefusedRow>();
     const refuse = (merge: Merge, reason: string) =>
@@ -119,14 +128,24 @@ export function judgeMerges(
             );
             continue;
           }
+          // Live in the file; an earlier import may have written it, and it may be erased since.
+          addSurvivor(leadId, {
+            intoLeadId,
+            where: merge.fact.where,
+            refusedInFile,
+            capturedByFile: true,
+          });
           mergedAt.set(leadId, merge.at);
           continue;
         }
       }
       // Not captured by this file (or refused here): the store must hold it, live.
-      const list = survivorsInStore.get(leadId) ?? [];
-      list.push({ intoLeadId, where: merge.fact.where, refusedInFile });
-      survivorsInStore.set(leadId, list);
+      addSurvivor(leadId, {
+        intoLeadId,
+        where: merge.fact.where,
+        refusedInFile,
+        capturedByFile: false,
+      });
       mergedAt.set(leadId, merge.at);
     }
     if (refused.size === 0) return { refusals, survivorsInStore };
@@ -150,10 +169,14 @@ export async function checkSurvivorsInStore(
   survivors: readonly SurvivorInStore[],
 ): Promise<SurvivorCheck> {
   const conditions: StreamCondition[] = [];
-  for (const { intoLeadId, where, refusedInFile } of survivors) {
+  for (const { intoLeadId, where, refusedInFile, capturedByFile } of survivors) {
     const survivor = await readExistingLead(store, intoLeadId);
-    const reason =
-      survivor.revision !== null
+    // Merged away by the file's own later fact is not the store's to judge: the file did.
+    const reason = capturedByFile
+      ? survivor.revision !== null && survivor.state.status === 'erased'
+        ? mergeSurvivorRefusal(intoLeadId, 'erased')
+        : null
+      : survivor.revision !== null
         ? mergeSurvivorRefusal(intoLeadId, survivor.state.status)
         : refusedInFile === null
           ? `lead ${intoLeadId} does not exist`
