@@ -7,18 +7,15 @@
  * On PGlite (in memory) sealed as the CLI opens it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { decideLead, leadStreamId } from '@tandem/domain';
-import { createPgliteEventStore, envelopesFor, type EventStore, sealed } from '@tandem/event-store';
+import { leadStreamId } from '@tandem/domain';
+import { createPgliteEventStore, type EventStore, sealed } from '@tandem/event-store';
 import { pgliteUnavailableReason } from '@tandem/testing';
-import { readCanonicalJsonl } from './canonical-jsonl.source';
-import { definitionInForce } from './definition-in-force';
-import { readExistingLead } from './existing-lead';
-import { importActor } from './import.command';
-import { planImport } from './import-plan';
-import { type ImportOutcome, runImport } from './import-runner';
+import { eraseLead } from './testing/erase-lead';
+import { importLines as importFile } from './testing/import-lines';
+import type { ImportOutcome } from './import-runner';
 
 jest.setTimeout(120_000);
 
@@ -51,49 +48,21 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function importLines(name: string, lines: readonly string[]): Promise<ImportOutcome> {
-  const file = path.join(dir, name);
-  await writeFile(file, `${lines.join('\n')}\n`);
-  const source = await readCanonicalJsonl(file);
-  const { definition } = await definitionInForce(store);
-  return runImport({
+const importLines = (name: string, lines: readonly string[]): Promise<ImportOutcome> =>
+  importFile({
     store,
-    plan: planImport(source),
-    sourceHash: source.hash,
+    file: path.join(dir, name),
+    lines,
     blockEvents: 1_000, // one block: the erased lead and the others are appended together
-    decision: { definition, actor: importActor(file), correlationId: 'import-erased-spec' },
+    correlationId: 'import-erased-spec',
   });
-}
-
-/** Erasure is never imported: it is a live ops command, appended here as the API appends it. */
-async function eraseLead(leadId: string): Promise<void> {
-  const lead = await readExistingLead(store, leadId);
-  const now = '2025-02-01T10:00:00.000Z';
-  const erased = decideLead({ type: 'EraseLead', data: { reason: 'gdpr request' } }, lead.state, {
-    leadId,
-    definition: (await definitionInForce(store)).definition,
-    now,
-  });
-  await store.append(
-    leadStreamId(leadId),
-    envelopesFor(erased, {
-      leadId,
-      accountId: null,
-      occurredAt: now,
-      correlationId: 'ops',
-      causationId: null,
-      actor: { kind: 'user', id: 'olga@example.com', role: 'ops' },
-    }),
-    { expectedRevision: lead.revision ?? 'no_stream' },
-  );
-}
 
 const typesOf = async (leadId: string) =>
   (await store.readStream(leadStreamId(leadId))).map((event) => event.type);
 
 maybe('finds an erased lead of a re-exported file imported already', async () => {
   await importLines('january.jsonl', [capture('crm:a'), touch('crm:a', 2), capture('crm:b')]);
-  await eraseLead('crm:a');
+  await eraseLead(store, 'crm:a');
 
   // The same facts in another order: another file, so no checkpoint says it was imported.
   const again = await importLines('export.jsonl', [
@@ -108,7 +77,7 @@ maybe('finds an erased lead of a re-exported file imported already', async () =>
 
 maybe('refuses an erased lead its new facts, and writes the rest of its block', async () => {
   await importLines('january.jsonl', [capture('crm:a'), touch('crm:a', 2)]);
-  await eraseLead('crm:a');
+  await eraseLead(store, 'crm:a');
 
   const february = await importLines('february.jsonl', [
     capture('crm:a'),
@@ -131,7 +100,7 @@ maybe('refuses an erased lead its new facts, and writes the rest of its block', 
 
 maybe('refuses a merge into a lead the file captures but the store holds erased', async () => {
   await importLines('january.jsonl', [capture('crm:a')]);
-  await eraseLead('crm:a');
+  await eraseLead(store, 'crm:a');
 
   const february = await importLines('february.jsonl', [
     capture('crm:a'),

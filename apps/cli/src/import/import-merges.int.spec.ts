@@ -5,18 +5,15 @@
  * nothing of it appended; and a run killed between blocks and resumed decides the same as
  * one that never stopped. On PGlite (in memory), the store the CLI embeds.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { decideLead, leadStreamId } from '@tandem/domain';
-import { createPgliteEventStore, envelopesFor, type EventStore } from '@tandem/event-store';
+import { leadStreamId } from '@tandem/domain';
+import { createPgliteEventStore, type EventStore } from '@tandem/event-store';
 import { pgliteUnavailableReason } from '@tandem/testing';
-import { readCanonicalJsonl } from './canonical-jsonl.source';
-import { definitionInForce } from './definition-in-force';
-import { readExistingLead } from './existing-lead';
-import { importActor } from './import.command';
-import { planImport } from './import-plan';
-import { type ImportOutcome, type ImportProgress, runImport } from './import-runner';
+import { eraseLead } from './testing/erase-lead';
+import { importLines as importFile } from './testing/import-lines';
+import type { ImportOutcome, ImportProgress } from './import-runner';
 
 jest.setTimeout(120_000);
 
@@ -61,51 +58,24 @@ async function openStore(): Promise<EventStore> {
   return store;
 }
 
-async function importLines(
+const importLines = (
   store: EventStore,
   name: string,
   lines: readonly string[],
   onProgress?: (progress: ImportProgress) => void,
-): Promise<ImportOutcome> {
-  const file = path.join(dir, name);
-  await writeFile(file, `${lines.join('\n')}\n`);
-  const source = await readCanonicalJsonl(file);
-  const { definition } = await definitionInForce(store);
-  return runImport({
+): Promise<ImportOutcome> =>
+  importFile({
     store,
-    plan: planImport(source),
-    sourceHash: source.hash,
+    file: path.join(dir, name),
+    lines,
     blockEvents: 1, // a block per lead: survivors and duplicates land in different blocks
-    decision: { definition, actor: importActor(file), correlationId: 'import-merges-spec' },
+    correlationId: 'import-merges-spec',
     onProgress,
   });
-}
 
 const typesOf = async (store: EventStore, leadId: string) =>
   (await store.readStream(leadStreamId(leadId))).map((event) => event.type);
 
-/** Erasure is never imported: it is a live ops command, appended here as the API appends it. */
-async function eraseLead(store: EventStore, leadId: string): Promise<void> {
-  const lead = await readExistingLead(store, leadId);
-  const now = '2025-02-01T10:00:00.000Z';
-  const erased = decideLead({ type: 'EraseLead', data: { reason: 'gdpr request' } }, lead.state, {
-    leadId,
-    definition: (await definitionInForce(store)).definition,
-    now,
-  });
-  await store.append(
-    leadStreamId(leadId),
-    envelopesFor(erased, {
-      leadId,
-      accountId: null,
-      occurredAt: now,
-      correlationId: 'ops',
-      causationId: null,
-      actor: { kind: 'user', id: 'olga@example.com', role: 'ops' },
-    }),
-    { expectedRevision: lead.revision ?? 'no_stream' },
-  );
-}
 const refusals = (outcome: ImportOutcome) =>
   outcome.refused.map(({ line, leadId, reason }) => ({ line, leadId, reason }));
 
