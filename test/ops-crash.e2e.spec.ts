@@ -16,13 +16,6 @@
  * Real processes from dist/. PGlite is one process's: there the import runs while no API does,
  * and the store is read only between APIs. TANDEM_CRASH_SEED=<seed> replays the schedule.
  */
-import { randomBytes, randomInt } from 'node:crypto';
-import { cp, mkdtemp, realpath, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { Client } from 'pg';
-import { loadConfig } from '@tandem/config';
 import { defaultFunnelDefinition, leadStreamId } from '@tandem/domain';
 import { createEventStore, type EventStore } from '@tandem/event-store';
 import { readCanonicalJsonl } from '../apps/cli/src/import/canonical-jsonl.source';
@@ -35,7 +28,8 @@ import { asRole } from './support/auth-headers';
 import {
   type ApiHealth,
   baseUrl,
-  committedHead,
+  crashLog,
+  crashSeed,
   expectSameViews,
   type KeptSets,
   opsCall,
@@ -44,23 +38,19 @@ import {
 } from './support/crash-api';
 import { eventually } from './support/eventually';
 import {
-  dropSchema,
-  freshSchemaName,
-  pgliteUnavailableReason,
-  postgresUnavailableReason,
-  TEST_POSTGRES_URL,
-} from './support/postgres';
+  type CrashStoreKind,
+  crashLeg,
+  crashStoreConfig,
+  pgliteCrashStore,
+  postgresCrashStore,
+} from './support/crash-stores';
+import { pgliteUnavailableReason } from './support/postgres';
 import { readViews } from './support/view-fingerprint';
-import { startWorker, type Worker } from './support/worker-process';
+import type { Worker } from './support/worker-process';
 
 jest.setTimeout(600_000);
 
-const forced = process.env.TANDEM_CRASH_SEED;
-if (forced !== undefined && forced !== '' && !/^\d{1,10}$/.test(forced)) {
-  throw new Error('TANDEM_CRASH_SEED must be a whole number');
-}
-const seed = forced === undefined || forced === '' ? randomInt(2 ** 31) : Number(forced);
-console.log(`ops-crash: seed ${seed} (replay with TANDEM_CRASH_SEED=${seed})`);
+const seed = crashSeed('ops-crash');
 
 /** Facts in the imported history (about 550 leads): some thirty blocks of 150 events. */
 const IMPORT_FACTS = 4_500;
@@ -74,118 +64,19 @@ const PLAIN_EMAIL = String.raw`lead[0-9]+@example\.com`;
 const progressLines = (stderr: string) =>
   stderr.match(/import: [\d,]+\/[\d,]+ leads/g)?.length ?? 0;
 
-/** Raw SQL on a store's own database, for what no port shows (keys, every table's text). */
-interface StoreSql {
-  readonly schema: string;
-  query<T>(text: string, params?: unknown[]): Promise<T[]>;
-  close(): Promise<void>;
-}
-
-/** A store kind under test: how processes reach a store, and how to copy or reopen one. */
-interface StoreKind {
-  readonly name: string;
-  readonly unavailable: string | null;
-  /** Whether the CLI may write while an API runs (PGlite is one process's database). */
-  readonly importBesideApi: boolean;
-  /** The store variables of a fresh, empty store; `dataDir` is its processes' data dir. */
-  create(dataDir: string): Record<string, string>;
-  /** The variables of a clean API on the same events, with empty analytics in `cleanDir`. */
-  cleanCopy(env: Record<string, string>, cleanDir: string): Promise<Record<string, string>>;
-  sql(env: Record<string, string>): Promise<StoreSql>;
-  /** What every settle waits for beyond the store's readable head (committedHead), if any. */
-  committed(env: Record<string, string>): (() => Promise<bigint | null>) | undefined;
-  drop(env: Record<string, string>): Promise<void>;
-}
-
-const storeConfig = (env: Record<string, string>) => loadConfig(env).eventStore;
-
-const kinds: StoreKind[] = [
-  {
-    name: 'PostgreSQL',
-    unavailable: postgresUnavailableReason(),
-    importBesideApi: true,
-    create: (dataDir) => ({
-      TANDEM_EVENT_STORE: 'postgres',
-      TANDEM_POSTGRES_URL: TEST_POSTGRES_URL,
-      TANDEM_POSTGRES_SCHEMA: freshSchemaName('ops_crash'),
-      TANDEM_DATA_DIR: dataDir,
-    }),
-    cleanCopy: (env, cleanDir) => Promise.resolve({ ...env, TANDEM_DATA_DIR: cleanDir }),
-    sql: async (env) => {
-      const client = new Client({ connectionString: TEST_POSTGRES_URL });
-      await client.connect();
-      return {
-        schema: env.TANDEM_POSTGRES_SCHEMA!,
-        query: async <T>(text: string, params?: unknown[]) =>
-          (await client.query(text, params)).rows as T[],
-        close: () => client.end(),
-      };
-    },
-    committed: (env) => () => committedHead(env.TANDEM_POSTGRES_SCHEMA!),
-    drop: (env) => dropSchema(env.TANDEM_POSTGRES_SCHEMA!),
-  },
-  {
-    name: 'PGlite',
-    // Twice the PostgreSQL run's time (the import and the store checks wait for the API to
-    // stop): run by hand with TANDEM_CRASH_PROBES=all, kept out of the suite's budget.
-    unavailable:
-      process.env.TANDEM_CRASH_PROBES === 'all'
-        ? pgliteUnavailableReason()
-        : 'run by hand: TANDEM_CRASH_PROBES=all',
-    importBesideApi: false,
-    create: (dataDir) => ({ TANDEM_EVENT_STORE: 'pglite', TANDEM_DATA_DIR: dataDir }),
-    cleanCopy: async (env, cleanDir) => {
-      const to = { ...env, TANDEM_DATA_DIR: cleanDir };
-      const [from, into] = [storeConfig(env), storeConfig(to)];
-      if (from.kind !== 'pglite' || into.kind !== 'pglite') throw new Error('not a PGlite store');
-      await cp(from.dataDir, into.dataDir, { recursive: true });
-      return to;
-    },
-    sql: async (env) => {
-      const config = storeConfig(env);
-      if (config.kind !== 'pglite') throw new Error('not a PGlite store');
-      const db = await PGlite.create(await realpath(config.dataDir));
-      return {
-        schema: config.schema,
-        query: async <T>(text: string, params?: unknown[]) =>
-          (await db.query<T>(text, params)).rows,
-        close: () => db.close(),
-      };
-    },
-    // One process's database: no other session holds its readers back.
-    committed: () => undefined,
-    drop: () => Promise.resolve(),
-  },
+const kinds: CrashStoreKind[] = [
+  postgresCrashStore('ops_crash'),
+  // Twice the PostgreSQL run's time (the import and the store checks wait for the API to
+  // stop): run by hand with TANDEM_CRASH_PROBES=all, kept out of the suite's budget.
+  pgliteCrashStore(
+    process.env.TANDEM_CRASH_PROBES === 'all'
+      ? pgliteUnavailableReason()
+      : 'run by hand: TANDEM_CRASH_PROBES=all',
+  ),
 ];
 
 describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind) => {
-  const maybe = kind.unavailable === null ? it : it.skip;
-  if (kind.unavailable !== null) console.log(`${kind.name} ops-crash skipped: ${kind.unavailable}`);
-  const workers: Worker[] = [];
-  const stores: Record<string, string>[] = [];
-  let dir: string;
-  // One master key for every process on the store: the CLI seals, the API opens and erases.
-  const masterKey = randomBytes(32).toString('base64');
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tandem-ops-crash-'));
-  });
-  afterAll(async () => {
-    for (const worker of workers) await worker.kill('SIGKILL');
-    for (const env of stores) await kind.drop(env);
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  /** A fresh store's variables, as every process on it (API or CLI) gets them. */
-  const freshStore = (name: string) => {
-    const env = {
-      ...kind.create(join(dir, name)),
-      TANDEM_MASTER_KEY: masterKey,
-      TANDEM_LOG_LEVEL: 'warn',
-    };
-    stores.push(env);
-    return env;
-  };
+  const { maybe, path, freshStore, start } = crashLeg(kind, 'ops-crash');
   const apiEnv = (store: Record<string, string>, extra: Record<string, string> = {}) => ({
     ...store,
     // Replays in batches and set-based catch-up in slices: kills land between their writes.
@@ -198,14 +89,8 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
     ...extra,
   });
 
-  async function start(env: Record<string, string>): Promise<Worker> {
-    const worker = await startWorker('funnel-api', env, 120_000);
-    workers.push(worker);
-    return worker;
-  }
-
   async function withStore<T>(env: Record<string, string>, use: (store: EventStore) => Promise<T>) {
-    const store = await createEventStore(storeConfig(env));
+    const store = await createEventStore(crashStoreConfig(env));
     try {
       return await use(store);
     } finally {
@@ -254,20 +139,13 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
       const rng = new SeededRandom(seed);
       const store = freshStore('crashed');
       const env = apiEnv(store);
-      const log: string[] = [];
-      const kills: [busy: boolean, detail: string][] = [];
-      let began = Date.now();
-      /** Where the time goes (the suite's budget is a few minutes for every crash spec). */
-      const took = (phase: string) => {
-        log.push(`${phase}: ${((Date.now() - began) / 1000).toFixed(1)} s`);
-        began = Date.now();
-      };
+      const { log, kills, took, print } = crashLog();
       try {
         // The API's first start publishes and applies version 1; the import follows it.
         let api = await start(env);
         await settle(api, [], kind.committed(store));
-        if (!kind.importBesideApi) await api.kill('SIGTERM');
-        const file = join(dir, 'history.jsonl');
+        if (!kind.besideApi) await api.kill('SIGTERM');
+        const file = path('history.jsonl');
         await writeCanonicalHistory(file, IMPORT_FACTS, 1 + (seed % 1000));
         const leadIds = planImport(await readCanonicalJsonl(file)).leads.map((lead) => lead.leadId);
         const blocks = Math.ceil(IMPORT_FACTS / BLOCK_EVENTS);
@@ -283,7 +161,7 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
             importArgs,
             (stderr) => (written = progressLines(stderr)) > after,
           );
-          if (run === 2 && kind.importBesideApi) {
+          if (run === 2 && kind.besideApi) {
             // Once the import writes (the CLI takes a while to decide its first block).
             await eventually(
               async () => (written > 0 ? true : undefined),
@@ -319,7 +197,7 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
         expect(await withStore(store, (crashed) => importedLeadEvents(crashed, leadIds))).toEqual(
           imported,
         );
-        if (!kind.importBesideApi) {
+        if (!kind.besideApi) {
           // The API was down while the import ran: killed as it catches up on it instead.
           api = await start(env);
           await pause(rng.next() * 1_500);
@@ -512,7 +390,7 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
 
         // The reference: the same events projected once, into empty analytics.
         const clean = await start(
-          apiEnv(await kind.cleanCopy(store, join(dir, 'clean')), { TANDEM_BULK_CATCHUP: 'off' }),
+          apiEnv(await kind.cleanCopy(store, path('clean')), { TANDEM_BULK_CATCHUP: 'off' }),
         );
         await settle(clean, [], kind.committed(store));
         const expected = await readViews(baseUrl(clean));
@@ -522,11 +400,7 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
         // Most kills caught the work under way (an import or an apply can end before its kill).
         expect(kills.filter(([busy]) => busy).length).toBeGreaterThanOrEqual(4);
       } finally {
-        const killed = kills.map(
-          ([busy, detail], index) =>
-            `kill ${index + 1}, ${busy ? 'mid-work' : 'too late'}: ${detail}`,
-        );
-        console.log([`${kind.name}:`, ...killed, ...log].join('\n'));
+        print(`${kind.name}:`);
       }
     },
   );

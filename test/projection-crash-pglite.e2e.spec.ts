@@ -12,7 +12,6 @@
  * live commands go through the API's HTTP port. TANDEM_CRASH_SEED=<seed> replays the data and
  * the schedule (the printed seed).
  */
-import { randomInt } from 'node:crypto';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import { leadStreamId } from '@tandem/domain';
 import { captureRequest, journeyAfterCapture, type JourneyRequest } from '../bench/bench.journeys';
 import { SeededRandom } from '../apps/cli/src/demo/seeded-random';
 import { asRole } from './support/auth-headers';
+import { crashSeed } from './support/crash-api';
 import { eventually } from './support/eventually';
 import { pgliteUnavailableReason } from './support/postgres';
 import { scoredLeads } from './support/scored-leads';
@@ -29,12 +29,7 @@ import { startWorker, type Worker } from './support/worker-process';
 
 jest.setTimeout(900_000);
 
-const forced = process.env.TANDEM_CRASH_SEED;
-if (forced !== undefined && forced !== '' && !/^\d{1,10}$/.test(forced)) {
-  throw new Error('TANDEM_CRASH_SEED must be a whole number');
-}
-const seed = forced === undefined || forced === '' ? randomInt(2 ** 31) : Number(forced);
-console.log(`projection-crash-pglite: seed ${seed} (replay with TANDEM_CRASH_SEED=${seed})`);
+const seed = crashSeed('projection-crash-pglite');
 
 /** Rounds of backlog, live commands and (every other round) a rebuild: three kills each. */
 const ROUNDS = 3;

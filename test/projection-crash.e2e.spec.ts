@@ -14,7 +14,7 @@
  * replays the same data and schedule (where a kill lands within a batch still depends on the
  * machine). Real processes from dist/, one PostgreSQL store per test, chDB per process.
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,7 @@ import {
   type ApiHealth as Health,
   baseUrl,
   committedHead,
+  crashSeed,
   expectSameViews as expectSame,
   opsCall as call,
   pause,
@@ -57,16 +58,7 @@ import { SeededRandom } from '../apps/cli/src/demo/seeded-random';
 
 jest.setTimeout(600_000);
 
-const seed = crashSeed();
-// Printed first, so that a failure can be replayed whatever else the log says.
-console.log(`projection-crash: seed ${seed} (replay with TANDEM_CRASH_SEED=${seed})`);
-
-function crashSeed(): number {
-  const forced = process.env.TANDEM_CRASH_SEED;
-  if (forced === undefined || forced === '') return randomInt(2 ** 31);
-  if (!/^\d{1,10}$/.test(forced)) throw new Error(`TANDEM_CRASH_SEED must be a whole number`);
-  return Number(forced);
-}
+const seed = crashSeed('projection-crash');
 
 /** The demo's seeded PRNG, as scored-leads uses it: the schedule of one seed is always the same. */
 function seeded(start: number): () => number {

@@ -4,6 +4,7 @@
  * after a kill), and compare the views a crashed API ends with against a clean rebuild's,
  * naming the views that differ and where. Test code only.
  */
+import { randomInt } from 'node:crypto';
 import type { FunnelDefinition } from '@tandem/domain';
 import { Client } from 'pg';
 import { asRole } from './auth-headers';
@@ -34,6 +35,49 @@ export interface KeptSets {
     status: string;
     replaying: string | null;
   }[];
+}
+
+/**
+ * The seed of a crash spec's data and schedule: TANDEM_CRASH_SEED when set (to replay a run),
+ * else a fresh one. Printed at once, so that a failure can be replayed whatever else the log says.
+ */
+export function crashSeed(spec: string): number {
+  const forced = process.env.TANDEM_CRASH_SEED;
+  if (forced !== undefined && forced !== '' && !/^\d{1,10}$/.test(forced)) {
+    throw new Error('TANDEM_CRASH_SEED must be a whole number');
+  }
+  const seed = forced === undefined || forced === '' ? randomInt(2 ** 31) : Number(forced);
+  console.log(`${spec}: seed ${seed} (replay with TANDEM_CRASH_SEED=${seed})`);
+  return seed;
+}
+
+/** A kill: whether it caught the work under way (or came too late), and what it hit. */
+export type Kill = [busy: boolean, detail: string];
+
+/**
+ * What a crash spec prints at its end, passed or failed: every kill, then its log lines, among
+ * them where the time went (`took`, since the last phase; the suite's budget for every crash
+ * spec is a few minutes).
+ */
+export function crashLog() {
+  const log: string[] = [];
+  const kills: Kill[] = [];
+  let began = Date.now();
+  return {
+    log,
+    kills,
+    took: (phase: string) => {
+      log.push(`${phase}: ${((Date.now() - began) / 1000).toFixed(1)} s`);
+      began = Date.now();
+    },
+    print: (title: string, ...more: string[]) => {
+      const killed = kills.map(
+        ([busy, detail], index) =>
+          `kill ${index + 1}, ${busy ? 'mid-work' : 'too late'}: ${detail}`,
+      );
+      console.log([title, ...killed, ...log, ...more].join('\n'));
+    },
+  };
 }
 
 /** The randomized delay before a kill: the point of a crash spec, not a wait for a state. */
