@@ -40,7 +40,7 @@ import { from, lastValueFrom, type Observable } from 'rxjs';
 import { EVENT_STORE, LOGGER, TANDEM_CONFIG } from '../../platform/tokens';
 import { readIdempotencyKey } from './idempotency-key.header';
 import { idempotencyScopeKey } from './idempotency-scope';
-import { recoveredBody } from './recovered-response';
+import { recoveredResponse } from './recovered-response';
 import { requestFingerprint } from './request-fingerprint';
 import { SKIP_IDEMPOTENCY } from './skip-idempotency.decorator';
 
@@ -149,11 +149,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         return replay(response, outcome.response);
       case 'recovered': {
         // The route's success status: Nest set it from @HttpCode before interceptors ran.
-        const stored = {
-          statusCode: response.statusCode,
-          headers: {},
-          body: recoveredBody(outcome.events),
-        };
+        const stored = { statusCode: response.statusCode, ...recoveredResponse(outcome.events) };
         await this.complete(idempotency, outcome.reservation, stored);
         return replay(response, stored);
       }
