@@ -33,20 +33,26 @@ export async function readProjectionCheckpoints(
 }
 
 /**
- * Both checkpoints, and the row count of each of `tables` (trivial counts: metadata only, decimal
- * strings, in the order given), read in one statement: for a check that compares where the
- * projection was before and after it (the reconciliation's `settled`).
+ * Both checkpoints, and how far inserts into each of `tables` have gone (the highest block
+ * number of its active parts: metadata only, decimal strings, in the order given), read in one
+ * statement: for a check that compares where the projection was before and after it (the
+ * reconciliation's `settled`). Not row counts: a background merge of a ReplacingMergeTree
+ * (lead_rule_facts gets a row per lead and set on every batch the lead is in) drops rows while
+ * nothing is projected, and a check over a still projection read as one over a moving one. A
+ * merge keeps the highest block number; every insert raises it.
  */
 export async function readProjectionProgress(
   client: ClickHouseClient,
   tables: readonly string[],
   options: AnalyticsDatabaseOptions = {},
-): Promise<{ readonly checkpoints: ProjectionCheckpoints; readonly counts: readonly string[] }> {
+): Promise<{ readonly checkpoints: ProjectionCheckpoints; readonly inserted: readonly string[] }> {
   const database = analyticsDatabase(options);
-  // Table names bound as identifiers, one parameter each.
-  const counted = tables.map(
+  // Table names bound as strings, one parameter each (0 for a table with no part).
+  const inserted = tables.map(
     (_, index) =>
-      `(SELECT toString(count()) FROM {db:Identifier}.{table_${index}:Identifier}) AS count_${index}`,
+      `(SELECT toString(max(max_block_number)) FROM system.parts
+        WHERE database = {database:String} AND table = {table_${index}:String} AND active)
+        AS inserted_${index}`,
   );
   const result = await client.query({
     query: `
@@ -55,10 +61,11 @@ export async function readProjectionProgress(
         toString(maxIf(position, projection_name = {rules:String})) AS rules,
         countIf(projection_name = {events:String}) > 0 AS has_events,
         countIf(projection_name = {rules:String}) > 0 AS has_rules
-        ${counted.map((column) => `, ${column}`).join('')}
+        ${inserted.map((column) => `, ${column}`).join('')}
       FROM {db:Identifier}.{checkpoint:Identifier}`,
     query_params: {
       db: database,
+      database,
       checkpoint: analyticsTables.projectionCheckpoint,
       events: LEAD_EVENTS_PROJECTION,
       rules: RULE_FACTS_PROJECTION,
@@ -72,7 +79,7 @@ export async function readProjectionProgress(
       rules: string;
       has_events: boolean | number;
       has_rules: boolean | number;
-    } & Record<`count_${number}`, string>
+    } & Record<`inserted_${number}`, string>
   >();
   const events = row !== undefined && Boolean(row.has_events) ? row.events : null;
   // Projections from before the rules checkpoint existed computed the rules per batch: their
@@ -82,7 +89,7 @@ export async function readProjectionProgress(
     row !== undefined && Boolean(row.has_rules) ? (row.rules === '0' ? null : row.rules) : events;
   return {
     checkpoints: { events, rules },
-    counts: tables.map((_, index) => row?.[`count_${index}`] ?? '0'),
+    inserted: tables.map((_, index) => row?.[`inserted_${index}`] ?? '0'),
   };
 }
 

@@ -138,6 +138,7 @@ export function failsSettled(reconciliation: FullReconciliation): boolean {
 
 interface Progress {
   readonly covered: string | null;
+  /** How far inserts into lead_events and lead_rule_facts have gone (readProjectionProgress). */
   readonly events: string;
   readonly facts: string;
 }
@@ -145,15 +146,16 @@ interface Progress {
 /**
  * Where the projection is: the position its rule-derived rows cover (the rules checkpoint,
  * which a catch-up leaves behind the events checkpoint until it classifies the leads it
- * touched) and row counts (trivial counts: metadata only), in one statement.
+ * touched) and how far inserts into the rows the checks read have gone (metadata only, which
+ * a background merge leaves as it is), in one statement.
  */
 async function readProgress(client: ClickHouseClient, database: string): Promise<Progress> {
-  const { checkpoints, counts } = await readProjectionProgress(
+  const { checkpoints, inserted } = await readProjectionProgress(
     client,
     [analyticsTables.leadEvents, analyticsTables.leadRuleFacts],
     { database },
   );
-  const [events = '0', facts = '0'] = counts;
+  const [events = '0', facts = '0'] = inserted;
   return { covered: checkpoints.rules, events, facts };
 }
 
