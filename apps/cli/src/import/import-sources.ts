@@ -5,6 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import { CsvError } from 'csv-parse/sync';
 import { UsageError } from '../usage-error';
 import { readCanonicalJsonl } from './canonical-jsonl.source';
 import type { ImportSource } from './import-fact';
@@ -46,7 +47,8 @@ export async function readImportSource(
         `cannot read ${(error as NodeJS.ErrnoException).path ?? files.join(' ')}: ${(error as Error).message}`,
       );
     }
-    if (typeof code === 'string' && code.startsWith('CSV_')) {
+    // csv-parse's codes are not all CSV_… (INVALID_OPENING_QUOTE, for `=HYPERLINK("…")` unquoted).
+    if (error instanceof CsvError) {
       throw new UsageError(`not a CSV file: ${(error as Error).message}`);
     }
     throw error;

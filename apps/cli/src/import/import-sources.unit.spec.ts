@@ -1,0 +1,29 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { UsageError } from '../usage-error';
+import { readImportSource } from './import-sources';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'tandem-import-sources-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('readImportSource', () => {
+  it.each([
+    ['a quote inside an unquoted cell (a spreadsheet formula)', '7001,=HYPERLINK("x"),a@x.example'],
+    ['a quote never closed', '7001,"Acme,a@x.example'],
+    ['a row longer than the header', '7001,Acme,a@x.example,extra'],
+  ])('refuses a file csv-parse cannot read, %s, as a usage error', async (_, row) => {
+    const file = path.join(dir, 'contacts.csv');
+    await writeFile(file, `hs_object_id,company,email\n${row}\n`);
+    const refusal: unknown = await readImportSource([file], 'hubspot', null).catch(
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(UsageError);
+    expect((refusal as Error).message).toMatch(/^not a CSV file: /);
+  });
+});
