@@ -7,9 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { commandTimeSchema } from '@tandem/contracts';
 import { COUNTRY_CODES } from '@tandem/domain';
 import { parse } from 'csv-parse/sync';
-import { z } from 'zod';
 import { UsageError } from '../../usage-error';
 import { assertUtf8 } from '../utf8-text';
 
@@ -29,20 +29,20 @@ export interface CsvFile {
  * date alone is its midnight. A day the month does not have (`2025-02-30`), an hour past 23, a
  * locale's `01/06/2025` (January or June?), a spreadsheet serial number (`45658`) or a bare
  * `6` are not dates: JavaScript's lenient Date.parse would read them as some other day, and an
- * import must refuse what it cannot read rather than store a guess.
+ * import must refuse what it cannot read rather than store a guess. A time before 1900, from
+ * 2300, or in the future is not one either, as in the canonical format: the store would take
+ * it and the projector set it aside (a `9999-12-31` placeholder was imported, never counted).
  */
 export function time(value: string | undefined): string | null {
   const match = EXPORT_TIME.exec((value ?? '').trim());
   if (match === null) return null;
   const [, date, hoursMinutes = '00:00', seconds = ':00', zone = 'Z'] = match;
   const iso = `${date}T${hoursMinutes}${seconds}${isoZone(zone)}`;
-  return isoDateTime.safeParse(iso).success ? new Date(Date.parse(iso)).toISOString() : null;
+  return commandTimeSchema.safeParse(iso).success ? new Date(Date.parse(iso)).toISOString() : null;
 }
 
 const EXPORT_TIME =
   /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(:\d{2}(?:\.\d{1,9})?)? ?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
-/** The calendar and clock check the canonical format's business time makes (value-bounds.ts). */
-const isoDateTime = z.iso.datetime({ offset: true });
 
 /** `Z`, `+01`, `+0100` → `Z`, `+01:00`, `+01:00`. */
 const isoZone = (zone: string): string =>

@@ -2,6 +2,7 @@ import { leadCommandBodies } from '@tandem/contracts';
 import { COUNTRY_CODES } from '@tandem/domain';
 import {
   country,
+  time,
   unreadableCountry,
   unreadableNumber,
   unreadableTime,
@@ -83,5 +84,21 @@ describe('unreadable cells: the first a preset cannot read, as the refusal reaso
     expect(unreadableNumber(readable, ['size', 'empty'])).toBeNull();
     expect(unreadableYesNo(readable, ['optout'])).toBeNull();
     expect(unreadableCountry(readable, ['land'])).toBeNull();
+  });
+});
+
+describe('time: a CRM export cell to an ISO-8601 business time', () => {
+  it.each(['1899-12-31 23:59', '2300-01-01', '9999-12-31', '2099-01-01'])(
+    '%j is not one: before 1900, from 2300, or in the future, as in the canonical format',
+    (cell) => {
+      expect(time(cell)).toBeNull();
+    },
+  );
+
+  it.each([
+    ['1900-01-01', '1900-01-01T00:00:00.000Z'],
+    ['2025-03-01 10:00+0100', '2025-03-01T09:00:00.000Z'],
+  ])('%j is %s', (cell, iso) => {
+    expect(time(cell)).toBe(iso);
   });
 });
