@@ -2,7 +2,8 @@
  * Activation through RuleSetActivation on real engines (PGlite + chDB), through HTTP: a version
  * published over a non-empty history is pending until replayed, and activating it is refused
  * by the rule-set lifecycle (409 `not_ready`, naming the set and the way out); once replayed it
- * activates and the views read it before the answer; an unpublished version is a 404.
+ * activates and the views read it before the answer; an unpublished version is a 404; one sent
+ * during a rebuild is answered 200 or 202, never 500.
  */
 import { defaultFunnelDefinition, leadStreamId, type FunnelDefinition } from '@tandem/domain';
 import request from 'supertest';
@@ -83,4 +84,22 @@ it('refuses a set that is not ready, activates it once replayed, and 404s an unp
   expect(funnel.headers['x-tandem-rules-version']).toBe('2');
 
   await activate(9).expect(404);
+});
+
+it('records an activation sent during a rebuild and answers it, never a 500', async () => {
+  await waitForProjection(suite.http);
+  // The rebuild stops the projector's subscription and starts it again after the reset: an
+  // activation in between found no subscription to wait on and answered 500, recorded anyway.
+  const [rebuild, ...activations] = await Promise.all([
+    request(suite.http).post('/ops/rebuild').set(asRole('ops')),
+    activate(1),
+    activate(2),
+    activate(1),
+  ]);
+  expect(rebuild.status).toBe(202);
+  for (const activation of activations) expect([200, 202]).toContain(activation.status);
+  await waitForProjection(suite.http);
+  // Rebuilt, the views follow the next activation before its answer again.
+  await activate(1).expect(200);
+  expect((await ruleSets()).active?.rulesVersion).toBe(1);
 });

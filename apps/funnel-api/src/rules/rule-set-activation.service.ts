@@ -70,7 +70,12 @@ export class RuleSetActivation {
 
   /** True once active_rules names `key` at or after `position` (the projector got there). */
   private async waitForViews(key: RuleSetKey, position: bigint): Promise<boolean> {
-    if (this.projector) await this.projector.waitFor(position, ACTIVATION_WAIT_MS);
+    // The activation is recorded already: a projector between a rebuild's reset and its next
+    // follow ("not started"), stopped by a rebuild, or still catching up only means the views
+    // have not switched yet (202), never that the activation failed (it answered 500).
+    if (this.projector) {
+      await this.projector.waitFor(position, ACTIVATION_WAIT_MS).catch(() => undefined);
+    }
     const deadline = Date.now() + ACTIVATION_WAIT_MS;
     for (;;) {
       if (await this.analytics.ruleSets.viewsRead(key, position)) return true;
