@@ -202,7 +202,12 @@ describe('the HTTP contract of the domain', () => {
       ...touch,
       touchpointId: 'tp-merged-2',
     }).expect(422);
-    expect((fresh.body as { detail: string }).detail).toContain('merged into another lead');
+    // The survivor is named, in the words and as a field, for the client to follow.
+    expect(fresh.body).toMatchObject({
+      code: 'lifecycle_violation',
+      mergedInto: survivor,
+      detail: expect.stringContaining(`merged into lead ${survivor}; act on that one`),
+    });
     expect(await revisionOf(duplicate)).toBe(3);
     expect(await revisionOf(survivor)).toBe(1);
   });

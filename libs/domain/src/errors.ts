@@ -23,6 +23,30 @@ export class LifecycleViolationError extends DomainError {
   }
 }
 
+/**
+ * A command to a lead merged into another: refused as every lifecycle violation is (the same
+ * code), naming the survivor, so a client can send it there without reading the timeline.
+ */
+export class LeadMergedAwayError extends LifecycleViolationError {
+  constructor(
+    command: string,
+    readonly mergedInto: string,
+  ) {
+    super(command, 'merged', `the lead was merged into lead ${mergedInto}; act on that one`);
+  }
+}
+
+/** A lead merged away before its state named the survivor (a state built by hand, in tests). */
+export function mergedAwayError(command: string, mergedInto: string | null): DomainError {
+  return mergedInto === null
+    ? new LifecycleViolationError(
+        command,
+        'merged',
+        'the lead was merged into another lead; act on that one',
+      )
+    : new LeadMergedAwayError(command, mergedInto);
+}
+
 /** The lead does not exist (no LeadCaptured yet). */
 export class LeadNotFoundError extends DomainError {
   readonly code = 'lead_not_found';

@@ -20,6 +20,7 @@ import {
 import {
   DefinitionVersionNotFoundError,
   DomainError,
+  LeadMergedAwayError,
   ForbiddenError,
   InvalidDefinitionError,
   LeadNotFoundError,
@@ -64,6 +65,10 @@ export const problemSchema = z.looseObject({
   errors: z.array(fieldProblemSchema).optional().describe('Each offending value, if any'),
   reasons: z.array(z.string()).optional().describe('Why a rule refused (422 rule_violation)'),
   retryAfterSeconds: z.number().optional().describe('As Retry-After (429)'),
+  mergedInto: z
+    .string()
+    .optional()
+    .describe('The lead a merged-away lead was merged into: act on that one (422)'),
 });
 
 export interface Problem {
@@ -142,6 +147,10 @@ export function problemOf(error: unknown): Problem | null {
         message: issue.message,
       })),
     });
+  }
+  // A lead merged away: the survivor to act on instead, for a client to follow.
+  if (error instanceof LeadMergedAwayError) {
+    return problem(422, error.code, error.message, { mergedInto: error.mergedInto });
   }
   if (error instanceof RuleViolationError && error.reasons.length > 0) {
     return problem(422, error.code, error.message, { reasons: error.reasons });

@@ -6,6 +6,7 @@
 import {
   LeadNotFoundError,
   LifecycleViolationError,
+  mergedAwayError,
   RuleViolationError,
   TouchpointConflictError,
 } from '../errors';
@@ -221,11 +222,7 @@ export function decideLead(
     return [];
   }
   if (state.status === 'merged' && command.type !== 'EraseLead') {
-    throw new LifecycleViolationError(
-      command.type,
-      state.status,
-      'the lead was merged into another lead; act on that one',
-    );
+    throw mergedAwayError(command.type, state.mergedInto);
   }
 
   requireInTimeOrder(command, state, context.now);

@@ -1,4 +1,5 @@
 import {
+  LeadMergedAwayError,
   LeadNotFoundError,
   LifecycleViolationError,
   RuleViolationError,
@@ -144,7 +145,7 @@ describe('Lead decider', () => {
         .thenFails(TouchpointConflictError, /touchpoint t1 was already recorded .* channel web/);
       given([captured, demo, merged])
         .when(record({ touchpointId: 't2' }))
-        .thenFails(LifecycleViolationError, /merged into another lead/);
+        .thenFails(LeadMergedAwayError, /merged into lead other; act on that one/);
       given([captured, demo, merged, erased])
         .when(record())
         .thenFails(LifecycleViolationError, /erased/);

@@ -48,6 +48,8 @@ export interface LeadState {
   readonly status: LeadStatus;
   readonly facts: LeadStateFacts;
   readonly owner: string | null;
+  /** The survivor a merge pointed this lead at (status `merged`), else null. */
+  readonly mergedInto: string | null;
   /**
    * Business time of the last event that moved the lead along its lifecycle (its capture, a
    * stage change, an opportunity's stage): no later lifecycle fact may be dated before it.
@@ -76,6 +78,7 @@ export function initialLeadState(): LeadState {
       touchpoints: [],
     },
     owner: null,
+    mergedInto: null,
     stageSince: null,
     opportunity: null,
   };
@@ -184,7 +187,7 @@ export function evolveLead(state: LeadState, event: LeadEvent, occurredAt: strin
         stageSince: occurredAt,
       };
     case 'LeadMerged':
-      return { ...state, status: 'merged' };
+      return { ...state, status: 'merged', mergedInto: event.data.intoLeadId };
     case 'LeadErased':
       return {
         ...initialLeadState(),
