@@ -81,6 +81,8 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
    */
   private letters: DeadLetterLedger = new DeadLetterLedger();
   private rebuilding: Promise<void> | null = null;
+  /** How many rebuilds have started: a wait one of them cut short goes on after it (waitFor). */
+  private rebuilds = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;
   /** The views' snapshot is to be refreshed when the projection next reaches the head. */
@@ -158,6 +160,7 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
    */
   rebuild(): Promise<void> {
     this.rebuilding ??= (async () => {
+      this.rebuilds += 1;
       try {
         this.cancelRetry();
         this.interrupted = true;
@@ -378,11 +381,32 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     return this.letters.summary();
   }
 
-  /** Resolves once everything up to `position` is projected. */
+  /**
+   * Resolves once everything up to `position` is projected, within `timeoutMs`. A rebuild under
+   * way, or one that starts meanwhile, projects the log again from the beginning: the wait goes
+   * on over the projection it starts. Between its reset and its next follow there is no
+   * subscription, and it stops the one waited on: a replay asked for then failed ("projector
+   * not started") although the projection was only starting over.
+   */
   async waitFor(position: bigint, timeoutMs = 60_000): Promise<void> {
-    await this.following;
-    if (!this.subscription) throw new Error('projector not started');
-    await this.subscription.waitFor(position, timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const rebuilds = this.rebuilds;
+      try {
+        await beforeDeadline(
+          (async () => {
+            await this.rebuilding;
+            await this.following;
+          })(),
+          deadline,
+        );
+        if (!this.subscription) throw new Error('projector not started');
+        await this.subscription.waitFor(position, Math.max(1, deadline - Date.now()));
+        return;
+      } catch (error) {
+        if (this.rebuilds === rebuilds || Date.now() >= deadline) throw error;
+      }
+    }
   }
 
   /**
@@ -463,6 +487,22 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     while (!this.halting() && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(200, until - Date.now())));
     }
+  }
+}
+
+/** Settles as `work` does, or rejects once `deadline` (epoch ms) passes. */
+async function beforeDeadline(work: Promise<void>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error('timed out waiting for the projection')),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  try {
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
