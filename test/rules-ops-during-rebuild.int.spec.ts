@@ -5,7 +5,7 @@
  * while a replay runs lets it finish too. Each race is held open deterministically (the reset,
  * or the replay after its first batch, waits on a gate), never timed. Once everything settles,
  * every view under every kept rule set equals what a clean rebuild gives, and asking again
- * changes nothing.
+ * (the same Idempotency-Key, or a new request) changes nothing.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -111,7 +111,7 @@ it('rule-set ops and a rebuild at once all finish, and the views are a clean reb
       Promise.all([
         ops('post', '/ops/rules/replays').send({ version: 3 }),
         ops('post', '/ops/rules/replays').send({ draft: definition(4, 20) }),
-        ops('post', '/ops/rules/applies').send({ version: 2 }),
+        ops('post', '/ops/rules/applies').set('idempotency-key', 'apply-2').send({ version: 2 }),
       ]),
     )
     .finally(() => {
@@ -133,7 +133,12 @@ it('rule-set ops and a rebuild at once all finish, and the views are a clean reb
   }
   expect((await ruleSets()).active?.rulesVersion).toBe(2);
 
-  // Asked again: the apply finds its version active; a new replay finds its set ready.
+  // Asked again: the same apply answered from its key; a new replay finds its set ready.
+  const again = await ops('post', '/ops/rules/applies')
+    .set('idempotency-key', 'apply-2')
+    .send({ version: 2 });
+  expect(again.status).toBe(apply.status);
+  expect(again.body).toEqual(apply.body);
   await ops('post', '/ops/rules/applies').send({ version: 2 }).expect(200);
   const resent = await ops('post', '/ops/rules/replays').send({ version: 3 }).expect(202);
   expect((resent.body as JobView).status).toBe('done');

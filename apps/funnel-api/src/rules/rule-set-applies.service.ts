@@ -12,6 +12,7 @@
  * It never authorises (the route's decorator and the activation's command handler do) and
  * never touches ClickHouse itself: replays are RuleReplays', activation is RuleSetActivation's.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { describeRuleSet, ruleSetKey, type RuleSetKey } from '@tandem/analytics';
 import { DefinitionVersionNotFoundError, type FunnelDefinition } from '@tandem/domain';
@@ -52,6 +53,13 @@ export class RuleSetApplies {
   private readonly logger = new Logger('rule-set-applies');
   private readonly jobs = new KeptJobs<Job>();
   private readonly running = new Map<string, Job>();
+  /**
+   * Runs a job outside the request that started it: taken at construction, outside any
+   * request. The job outlives that request's answer, and its activation must not append under
+   * the request's Idempotency-Key reservation (an async-context fence), which the 202 completed:
+   * the append was refused ("another attempt took the key over") and the apply failed.
+   */
+  private readonly detached = AsyncLocalStorage.snapshot();
 
   constructor(
     private readonly definitions: ActiveDefinition,
@@ -100,7 +108,9 @@ export class RuleSetApplies {
     };
     this.jobs.remember(job.view.id, job);
     this.running.set(keyOf(key), job);
-    void this.run(job, definition, context, answer).finally(() => this.running.delete(keyOf(key)));
+    void this.detached(() => this.run(job, definition, context, answer)).finally(() =>
+      this.running.delete(keyOf(key)),
+    );
     return job;
   }
 
