@@ -6,7 +6,7 @@
  * asking again once it is done changes nothing; an unpublished version is a 404.
  */
 import type { RuleSetRepository } from '@tandem/analytics';
-import { defaultFunnelDefinition, leadStreamId, type FunnelDefinition } from '@tandem/domain';
+import { leadStreamId } from '@tandem/domain';
 import request from 'supertest';
 import type { AnalyticsHandle } from '../apps/funnel-api/src/platform/analytics.provider';
 import { ANALYTICS } from '../apps/funnel-api/src/platform/tokens';
@@ -14,6 +14,7 @@ import { asRole } from './support/auth-headers';
 import { eventually } from './support/eventually';
 import { waitForProjection, funnelApiPerFile } from './support/funnel-api.fixture';
 import { leadJourney } from './support/lead-journeys';
+import { stricterDefinition } from './support/stricter-definitions';
 
 jest.setTimeout(180_000);
 
@@ -22,15 +23,7 @@ let replays: jest.SpiedFunction<RuleSetRepository['replay']>;
 /** While set, every replay waits for it before it starts: an apply stays "replaying". */
 let gate: Promise<void> | null = null;
 
-const definition = (version: number, thresholdStep: number): FunnelDefinition => ({
-  ...defaultFunnelDefinition,
-  version,
-  name: `Stricter MQL v${version}`,
-  mql: {
-    ...defaultFunnelDefinition.mql,
-    threshold: defaultFunnelDefinition.mql.threshold + thresholdStep,
-  },
-});
+const definition = stricterDefinition;
 
 interface RuleSetRef {
   rulesVersion: number;

@@ -9,7 +9,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { defaultFunnelDefinition, leadStreamId, type FunnelDefinition } from '@tandem/domain';
+import { leadStreamId } from '@tandem/domain';
 import request from 'supertest';
 import type { AnalyticsHandle } from '../apps/funnel-api/src/platform/analytics.provider';
 import { ANALYTICS } from '../apps/funnel-api/src/platform/tokens';
@@ -17,6 +17,7 @@ import { asRole } from './support/auth-headers';
 import { eventually } from './support/eventually';
 import { funnelApiPerFile, waitForProjection } from './support/funnel-api.fixture';
 import { leadJourney } from './support/lead-journeys';
+import { stricterDefinition } from './support/stricter-definitions';
 import { readViews, viewDifferences } from './support/view-fingerprint';
 
 jest.setTimeout(240_000);
@@ -25,15 +26,7 @@ jest.setTimeout(240_000);
 // between two of them.
 const suite = funnelApiPerFile('rules-ops-during-rebuild', { replayBatchLeads: 5 });
 
-const definition = (version: number, thresholdStep: number): FunnelDefinition => ({
-  ...defaultFunnelDefinition,
-  version,
-  name: `Stricter MQL v${version}`,
-  mql: {
-    ...defaultFunnelDefinition.mql,
-    threshold: defaultFunnelDefinition.mql.threshold + thresholdStep,
-  },
-});
+const definition = stricterDefinition;
 
 interface JobView {
   id: string;
