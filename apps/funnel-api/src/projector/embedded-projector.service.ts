@@ -498,6 +498,9 @@ async function beforeDeadline(work: Promise<void>, deadline: number): Promise<vo
       () => reject(new Error('timed out waiting for the projection')),
       Math.max(0, deadline - Date.now()),
     );
+    // A deadline alone must not keep the process up: a wait a shutdown left pending (the
+    // rebuild it waited on stopped with the app) held it for up to a replay's 10 minutes.
+    timer.unref();
   });
   try {
     await Promise.race([work, late]);
