@@ -158,6 +158,18 @@ describe('publish, then activate', () => {
     );
   });
 
+  it.each(['1.5', 'abc', '0', '01', '-1', '1e3', '1000000000'])(
+    'refuses version %s as every bad parameter is: a 400 naming it',
+    async (version) => {
+      const refused = await request(http).get(`/definitions/${version}`).set(as('analyst'));
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({
+        code: 'invalid_request',
+        errors: [{ in: 'path', field: 'version' }],
+      });
+    },
+  );
+
   it('once v2 is activated, it decides: the same kind of lead is refused under version 2', async () => {
     const result = await activate(2);
     expect(result).toEqual({
