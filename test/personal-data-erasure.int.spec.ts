@@ -1,7 +1,9 @@
 /**
  * Erasure by crypto-shredding, end to end on real engines (issue 12 item 3, ADR 0009): leads
- * are captured with a distinctive e-mail and phone (also typed into a touchpoint's content and
- * a rejection note), the embedded projector runs, one lead is erased, and then every byte the
+ * are captured with a distinctive e-mail and phone (also typed into a touchpoint's content, a
+ * rejection note and the capture's UTM content), a duplicate of the person is merged into one
+ * of them, the embedded projector runs, that lead and its duplicate (survivor and merged-away
+ * lead) are erased, and then every byte the
  * system keeps is searched for them — the PGlite data directory (closed, so everything is on
  * disk), the chDB data directory, and every API response read after the erasure (timelines,
  * views, CSV exports). Nothing may be found for the erased lead, while a kept lead's timeline
@@ -52,6 +54,27 @@ const keptPerson = {
   phone: `+39 02 555 ${unique.replace(/[^0-9]/g, '3').slice(0, 4)}`,
 };
 const erasureReason = `GDPR-request-${unique}`;
+/**
+ * What else a capture may carry that names the person: the UTM content of the link they
+ * clicked (mail tools put the recipient's address there), and a duplicate of them captured
+ * under another address, then merged into the lead that is erased. The UTM content is not
+ * sealed in the store yet (LeadCaptured v1 declares it plain; ADR 0009), so it is searched
+ * for where it must never be: ClickHouse and every API answer.
+ */
+const utmContent = (person: { email: string }) =>
+  `newsletter-to-${person.email.replace('@', '-at-')}`;
+/** Every value of the erased person's (and their duplicate's) that nothing may keep. */
+const erasedNeedles = () => [
+  erasedPerson.email,
+  erasedPerson.phone,
+  erasedPerson.name,
+  duplicateOfErased.email,
+  duplicateOfErased.name,
+];
+const duplicateOfErased = {
+  name: `Erin Shredd-Dupe ${unique}`,
+  email: `erin.dupe.${unique}@shred-me.example`,
+};
 
 /** Every file under `dir` whose bytes contain `needle`, relative to `dir`. */
 async function filesContaining(dir: string, needle: string): Promise<string[]> {
@@ -107,14 +130,19 @@ describe('erasure on the embedded engines (PGlite + chDB)', () => {
   /** A lead whose personal data is everywhere a person can type it. */
   async function journey(person: typeof erasedPerson): Promise<string> {
     const captured = await post('/leads', 'marketing', {
-      contact: person,
+      contact: { name: person.name, email: person.email, phone: person.phone },
       company: {
         name: `${person.name} Consulting`,
         industry: 'software',
         size: 250,
         country: 'IT',
       },
-      source: { channel: 'web', campaign: 'erasure-test' },
+      source: {
+        channel: 'web',
+        campaign: 'erasure-test',
+        medium: 'email',
+        content: utmContent(person),
+      },
       productInterest: 'funnel_analytics',
       timeframe: '3_months',
       consent: { marketing: true },
@@ -167,6 +195,16 @@ describe('erasure on the embedded engines (PGlite + chDB)', () => {
   it('leaves no trace of the erased lead’s e-mail and phone, and moves no view', async () => {
     const erasedId = await journey(erasedPerson);
     const keptId = await journey(keptPerson);
+    // The same person captured twice, the duplicate merged into the lead erased below: both
+    // the survivor and the merged-away lead are erased, and neither may keep anything.
+    const duplicate = await post('/leads', 'marketing', {
+      contact: duplicateOfErased,
+      company: { name: `${duplicateOfErased.name} Consulting` },
+      source: { channel: 'web', content: utmContent(duplicateOfErased) },
+      consent: { marketing: false },
+    }).expect(201);
+    const duplicateId = (duplicate.body as { leadId: string }).leadId;
+    await post(`/leads/${duplicateId}/merge`, 'ops', { intoLeadId: erasedId }).expect(200);
     // Even before erasure the store holds ciphertext only: what the relay would publish.
     const stored = JSON.stringify(
       (await api.store.readStream(leadStreamId(erasedId))).map((event) => event.data),
@@ -178,6 +216,7 @@ describe('erasure on the embedded engines (PGlite + chDB)', () => {
     const before = await readViews(false);
 
     await post(`/leads/${erasedId}/erase`, 'ops', { reason: erasureReason }).expect(200);
+    await post(`/leads/${duplicateId}/erase`, 'ops', { reason: erasureReason }).expect(200);
     await waitForProjection(http);
     const after = await readViews(true);
 
@@ -185,9 +224,11 @@ describe('erasure on the embedded engines (PGlite + chDB)', () => {
     await waitForProjection(http);
     const rebuilt = await readViews(true);
 
+    const duplicateTimeline = await timeline(duplicateId);
     const erasedTimeline = await timeline(erasedId);
     const keptTimeline = await timeline(keptId);
-    responsesAfterErasure.push(erasedTimeline, keptTimeline);
+    responsesAfterErasure.push(duplicateTimeline, erasedTimeline, keptTimeline);
+    expect(duplicateTimeline).toContain('[erased]');
     expect(erasedTimeline).toContain('[erased]');
     expect(erasedTimeline).toContain(erasureReason);
     expect(keptTimeline).toContain(keptPerson.email);
@@ -201,9 +242,8 @@ describe('erasure on the embedded engines (PGlite + chDB)', () => {
     // Every response after the erasure but the kept lead's own timeline (the last one).
     const views = responsesAfterErasure.slice(0, -1);
     for (const body of views) {
-      expect(body).not.toContain(erasedPerson.email);
-      expect(body).not.toContain(erasedPerson.phone);
-      expect(body).not.toContain(erasedPerson.name);
+      for (const needle of erasedNeedles()) expect(body).not.toContain(needle);
+      expect(body).not.toContain(utmContent(erasedPerson));
     }
     // Views never carry personal data at all, erased or not.
     for (const body of views.slice(0, -1)) expect(body).not.toContain(keptPerson.email);
@@ -214,13 +254,16 @@ describe('erasure on the embedded engines (PGlite + chDB)', () => {
     const pgliteDir = api.config.dataDir;
     // The search can see plain text in these files: the erasure reason is stored plain.
     expect((await filesContaining(pgliteDir, erasureReason)).length).toBeGreaterThan(0);
-    for (const needle of [erasedPerson.email, erasedPerson.phone, erasedPerson.name]) {
+    for (const needle of erasedNeedles()) {
       expect(await filesContaining(pgliteDir, needle)).toEqual([]);
       expect(await filesContaining(chdbPath, needle)).toEqual([]);
     }
     // Sealed from the first append: the kept lead's values are not in plain text either.
     expect(await filesContaining(pgliteDir, keptPerson.email)).toEqual([]);
     expect(await filesContaining(chdbPath, keptPerson.email)).toEqual([]);
+    // ClickHouse holds no UTM content at all (the store still does: see utmContent).
+    expect(await filesContaining(chdbPath, utmContent(erasedPerson))).toEqual([]);
+    expect(await filesContaining(chdbPath, utmContent(keptPerson))).toEqual([]);
   });
 });
 

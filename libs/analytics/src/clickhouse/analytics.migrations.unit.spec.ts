@@ -61,6 +61,9 @@ describe('the migration files', () => {
       [32, '0032_create_lead_event_audits.sql'],
       [33, '0033_create_lead_event_audit_markers.sql'],
       [34, '0034_create_event_log_staging_b.sql'],
+      [35, '0035_drop_capture_utm_content.sql'],
+      [36, '0036_drop_lead_state_utm_content.sql'],
+      [37, '0037_drop_snapshot_utm_content.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

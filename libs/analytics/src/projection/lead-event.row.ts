@@ -4,8 +4,9 @@
  *
  * PII: analytics keeps pseudonymous ids only. The payload is copied through an allow-list per
  * event type (not a deny-list), so a field added to an event later stays out until someone
- * decides it belongs here. Never copied: LeadCaptured's `contact` and company name (a sole
- * trader's company name names a person; account_id is the pseudonymous grouping key), and
+ * decides it belongs here. Never copied: LeadCaptured's `contact`, company name (a sole
+ * trader's company name names a person; account_id is the pseudonymous grouping key) and UTM
+ * content (mail tools put the recipient's address there), and
  * free text typed by people (notes, touchpoint content, recycle and erasure reasons), which can
  * contain anything — see personalFields in libs/domain. Presence flags only where rules need them.
  * Reason *codes* from the shared lists (rejection, loss) are kept.
@@ -87,7 +88,7 @@ export function analyticsData(event: LeadEvent): Record<string, unknown> {
           channel: source.channel,
           campaign: orNull(source.campaign),
           medium: orNull(source.medium),
-          content: orNull(source.content),
+          // Not `content` (utm_content): mail tools put the recipient's address there (ADR 0009).
         },
         productInterest,
         timeframe,

@@ -50,7 +50,7 @@ describe('toLeadEventRow', () => {
         data:
           '{"contactGiven":{"name":true,"email":true},' +
           '"company":{"industry":"software","size":40,"country":"GB"},' +
-          '"source":{"channel":"paid_search","campaign":"spring","medium":"cpc","content":null},' +
+          '"source":{"channel":"paid_search","campaign":"spring","medium":"cpc"},' +
           '"productInterest":"fleet","timeframe":"q1","consent":{"marketing":true}}',
       },
     });
@@ -153,7 +153,7 @@ describe('analyticsData', () => {
     expect(analyticsData(event)).toEqual({
       contactGiven: { name: true, email: true },
       company: { industry: null, size: null, country: null },
-      source: { channel: 'organic', campaign: null, medium: null, content: null },
+      source: { channel: 'organic', campaign: null, medium: null },
       productInterest: null,
       timeframe: null,
       consent: { marketing: false },

@@ -109,7 +109,6 @@ export function ruleInputEvent(row: Pick<RuleInputRow, 'type' | 'data'>): LeadEv
             channel: text(source.channel) ?? '',
             campaign: text(source.campaign) ?? undefined,
             medium: text(source.medium) ?? undefined,
-            content: text(source.content) ?? undefined,
           },
           productInterest: text(data.productInterest),
           timeframe: text(data.timeframe),

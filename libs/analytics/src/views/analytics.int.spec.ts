@@ -203,6 +203,9 @@ describe.each(legs)('on $name', (leg) => {
         '0032_create_lead_event_audits.sql',
         '0033_create_lead_event_audit_markers.sql',
         '0034_create_event_log_staging_b.sql',
+        '0035_drop_capture_utm_content.sql',
+        '0036_drop_lead_state_utm_content.sql',
+        '0037_drop_snapshot_utm_content.sql',
       ]);
       expect(second).toEqual({
         database,

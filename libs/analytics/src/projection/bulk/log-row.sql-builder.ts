@@ -379,7 +379,6 @@ const analyticsJson: Record<LeadType, Out> = {
         ['channel', s('source', 'channel')],
         ['campaign', sn('source', 'campaign')],
         ['medium', sn('source', 'medium')],
-        ['content', sn('source', 'content')],
       ]),
     ],
     ['productInterest', sn('productInterest')],
