@@ -44,12 +44,25 @@ export async function readCanonicalJsonl(file: string): Promise<ImportSource> {
   return { hash: hash.digest('hex'), name: file, rows };
 }
 
+/**
+ * Why a line is not JSON, without its text: V8's message quotes the line around the fault
+ * (`Unexpected token 'e', ..."l":erin@shred"... is not valid JSON`), and a report is kept
+ * and passed around long after the people in the file asked to be erased. The column is
+ * enough to find the fault in the file.
+ */
+function notJson(error: Error): string {
+  const position = /at position (\d+)/.exec(error.message)?.[1];
+  return position === undefined
+    ? 'not JSON'
+    : `not JSON: syntax error at column ${Number(position) + 1}`;
+}
+
 export function parseCanonicalLine(text: string, where: RowRef): SourceRow {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { ok: false, where, leadId: null, reason: `not JSON: ${(error as Error).message}` };
+    return { ok: false, where, leadId: null, reason: notJson(error as Error) };
   }
   const lead = parseLeadId((json as { leadId?: unknown } | null)?.leadId);
   const leadId = lead.ok ? lead.leadId : null;

@@ -16,6 +16,21 @@ const where = { file: 'f.jsonl', line: 7 };
 const line = (fields: Record<string, unknown>) => JSON.stringify(fields);
 
 describe('parseCanonicalLine', () => {
+  it.each([
+    '{"leadId":"crm:1","contact":{"email":erin.shredd@shred-me.example}}',
+    '{"leadId":"crm:1","contact":{"name":"Erin Shredd"} "email":"erin.shredd@shred-me.example"}',
+    '{"leadId":"crm:1","contact":{"name":"Erin Shredd","email":"erin.shredd@shred-me.example"',
+  ])('refuses a line that is not JSON without quoting it: %s', (text) => {
+    const row = parseCanonicalLine(text, where);
+    expect(row).toMatchObject({
+      ok: false,
+      leadId: null,
+      reason: expect.stringMatching(/^not JSON/),
+    });
+    const { reason } = row as { reason: string };
+    for (const needle of ['erin', 'Erin', 'shred']) expect(reason).not.toContain(needle);
+  });
+
   it('makes a fact with the lead id in its canonical form', () => {
     const row = parseCanonicalLine(
       line({ leadId: 'HubSpot:0042', type: 'AcceptLead', occurredAt: '2025-01-01T10:00:00+01:00' }),
