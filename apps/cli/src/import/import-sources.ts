@@ -49,10 +49,19 @@ export async function readImportSource(
     }
     // csv-parse's codes are not all CSV_… (INVALID_OPENING_QUOTE, for `=HYPERLINK("…")` unquoted).
     if (error instanceof CsvError) {
-      throw new UsageError(`not a CSV file: ${(error as Error).message}`);
+      throw new UsageError(`not a CSV file: ${withoutCellValue(error.message)}`);
     }
     throw error;
   }
+}
+
+/**
+ * csv-parse's message without the cell it quotes (INVALID_OPENING_QUOTE ends `…, value is
+ * "Erin "`): the field and the line find the fault, and a cell may hold a person's name,
+ * which must not outlive an erasure in a terminal's scroll-back or a CI log.
+ */
+function withoutCellValue(message: string): string {
+  return message.replace(/, value is ".*$/s, '');
 }
 
 /** Files as given; a directory becomes its `.csv` files in name order. */

@@ -26,4 +26,15 @@ describe('readImportSource', () => {
     expect(refusal).toBeInstanceOf(UsageError);
     expect((refusal as Error).message).toMatch(/^not a CSV file: /);
   });
+
+  it('names where a file is not CSV without quoting the cell: people are in it', async () => {
+    const file = path.join(dir, 'contacts.csv');
+    await writeFile(file, `hs_object_id,company,email\n7001,Erin "Shredder" Ltd,erin@x.example\n`);
+    const refusal: unknown = await readImportSource([file], 'hubspot', null).catch(
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(UsageError);
+    expect((refusal as Error).message).toMatch(/^not a CSV file: .*field "company" at line 2/);
+    expect((refusal as Error).message).not.toContain('Erin');
+  });
 });
