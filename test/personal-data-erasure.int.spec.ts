@@ -215,6 +215,9 @@ describe('erasure on the embedded engines (PGlite + chDB)', () => {
     await waitForProjection(http);
     const before = await readViews(false);
 
+    // Only ops erases: marketing and sales are refused before anything is written.
+    await post(`/leads/${erasedId}/erase`, 'marketing', { reason: erasureReason }).expect(403);
+    await post(`/leads/${erasedId}/erase`, 'sales', { reason: erasureReason }).expect(403);
     await post(`/leads/${erasedId}/erase`, 'ops', { reason: erasureReason }).expect(200);
     await post(`/leads/${duplicateId}/erase`, 'ops', { reason: erasureReason }).expect(200);
     await waitForProjection(http);
@@ -223,6 +226,19 @@ describe('erasure on the embedded engines (PGlite + chDB)', () => {
     await post('/ops/rebuild', 'ops', {}).expect(202);
     await waitForProjection(http);
     const rebuilt = await readViews(true);
+
+    // Captured again under its id, the erased lead takes nothing (422, as every command after
+    // erasure): no new key, no new value sealed under an id whose key was shredded.
+    const revisionAfterErasure = (await api.store.readStream(leadStreamId(erasedId))).length;
+    const recapture = await post('/leads', 'marketing', {
+      leadId: erasedId,
+      contact: { name: erasedPerson.name, email: erasedPerson.email },
+      company: { name: `${erasedPerson.name} Consulting` },
+      source: { channel: 'web' },
+      consent: { marketing: false },
+    }).expect(422);
+    responsesAfterErasure.push(recapture.text);
+    expect((await api.store.readStream(leadStreamId(erasedId))).length).toBe(revisionAfterErasure);
 
     const duplicateTimeline = await timeline(duplicateId);
     const erasedTimeline = await timeline(erasedId);
