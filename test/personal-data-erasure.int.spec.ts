@@ -8,8 +8,10 @@
  * disk), the chDB data directory, and every API response read after the erasure (timelines,
  * views, CSV exports). Nothing may be found for the erased lead, while a kept lead's timeline
  * still opens, and the views read the same bytes before the erasure, after it and after a
- * rebuild. A second case does the same on PostgreSQL by querying every table of the schema, a
- * third relays a lead's events to the real Kafka broker and searches its log segment files.
+ * rebuild. The same journey runs on the API over PostgreSQL, whose schema's every table
+ * (events, keys, idempotency records and their stored answers) is searched instead of files;
+ * a third case checks the store's tables directly, a fourth relays a lead's events to the real
+ * Kafka broker and searches its log segment files.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -101,187 +103,250 @@ const views = [
   '/analytics/reconciliation',
 ];
 
-describe('erasure on the embedded engines (PGlite + chDB)', () => {
-  let chdbPath: string;
-  let api: FunnelApiFixture;
-  let http: App;
-  let closed = false;
-  /** Every response body read after the erasure. */
-  const responsesAfterErasure: string[] = [];
-
-  beforeAll(async () => {
-    chdbPath = await mkdtemp(join(tmpdir(), 'tandem-erasure-chdb-'));
-    api = await startFunnelApi(chdbPath);
-    http = api.app.getHttpServer() as App;
-  });
-
-  afterAll(async () => {
-    if (!closed) await api?.close();
-    else await rm(api.config.dataDir, { recursive: true, force: true });
-    await rm(chdbPath, { recursive: true, force: true });
-  });
-
-  const post = (path: string, role: 'marketing' | 'sales' | 'ops', body: object) =>
-    request(http)
-      .post(path)
-      .set(asRole(role, `${role}@erasure.test`))
-      .send(body);
-
-  /** A lead whose personal data is everywhere a person can type it. */
-  async function journey(person: typeof erasedPerson): Promise<string> {
-    const captured = await post('/leads', 'marketing', {
-      contact: { name: person.name, email: person.email, phone: person.phone },
-      company: {
-        name: `${person.name} Consulting`,
-        industry: 'software',
-        size: 250,
-        country: 'IT',
-      },
-      source: {
-        channel: 'web',
-        campaign: 'erasure-test',
-        medium: 'email',
-        content: utmContent(person),
-      },
-      productInterest: 'funnel_analytics',
-      timeframe: '3_months',
-      consent: { marketing: true },
-    })
-      .set('Idempotency-Key', `capture-${person.email}`)
-      .expect(201);
-    const leadId = (captured.body as { leadId: string }).leadId;
-    await post(`/leads/${leadId}/touchpoints`, 'marketing', {
-      kind: 'demo_request',
-      channel: 'chatbot',
-      content: `please call ${person.phone} or mail ${person.email}`,
-    })
-      .set('Idempotency-Key', `touch-${person.email}`)
-      .expect(200);
-    await post(`/leads/${leadId}/profile`, 'marketing', { role: 'cmo' }).expect(200);
-    await post(`/leads/${leadId}/mql`, 'marketing', {}).expect(200);
-    await post(`/leads/${leadId}/handoff`, 'marketing', { owner: 'marco' }).expect(200);
-    await post(`/leads/${leadId}/reject`, 'sales', {
-      reason: 'no_budget',
-      note: `${person.name} (${person.email}, ${person.phone}) has no budget`,
-    }).expect(200);
-    return leadId;
-  }
-
-  async function readViews(record: boolean): Promise<string> {
-    const bodies: string[] = [];
-    for (const path of views) {
-      for (const accept of ['application/json', 'text/csv']) {
-        if (path === '/analytics/reconciliation' && accept === 'text/csv') continue;
-        const response = await request(http)
-          .get(path)
-          .set(asRole('ops', 'ops@erasure.test'))
-          .set('Accept', accept)
-          .expect(200);
-        if (record) responsesAfterErasure.push(response.text);
-        bodies.push(`${path} ${accept}\n${response.text}`);
-      }
-    }
-    return bodies.join('\n');
-  }
-
-  const timeline = async (leadId: string) => {
-    const response = await request(http)
-      .get(`/leads/${leadId}/timeline`)
-      .set(asRole('ops', 'ops@erasure.test'))
-      .expect(200);
-    return response.text;
-  };
-
-  it('leaves no trace of the erased lead’s e-mail and phone, and moves no view', async () => {
-    const erasedId = await journey(erasedPerson);
-    const keptId = await journey(keptPerson);
-    // The same person captured twice, the duplicate merged into the lead erased below: both
-    // the survivor and the merged-away lead are erased, and neither may keep anything.
-    const duplicate = await post('/leads', 'marketing', {
-      contact: duplicateOfErased,
-      company: { name: `${duplicateOfErased.name} Consulting` },
-      source: { channel: 'web', content: utmContent(duplicateOfErased) },
-      consent: { marketing: false },
-    }).expect(201);
-    const duplicateId = (duplicate.body as { leadId: string }).leadId;
-    await post(`/leads/${duplicateId}/merge`, 'ops', { intoLeadId: erasedId }).expect(200);
-    // Even before erasure the store holds ciphertext only: what the relay would publish.
-    const stored = JSON.stringify(
-      (await api.store.readStream(leadStreamId(erasedId))).map((event) => event.data),
+/**
+ * Which tables of `schema` hold `needle` anywhere in a row (its text form: every column,
+ * json and jsonb included). Identifiers come from the catalogue, quoted; the needle is a
+ * parameter.
+ */
+async function tablesHolding(client: Client, schema: string, needle: string): Promise<string[]> {
+  const { rows: tables } = await client.query<{ table_name: string }>(
+    'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
+    [schema],
+  );
+  const hits: string[] = [];
+  for (const { table_name } of tables) {
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM "${schema}"."${table_name}" AS t WHERE strpos(t::text, $1) > 0`,
+      [needle],
     );
-    expect(stored).not.toContain(erasedPerson.email);
-    expect(stored).toContain('"$pii":"v1:');
-    expect(await timeline(erasedId)).toContain(erasedPerson.email); // the key still opens it
-    await waitForProjection(http);
-    const before = await readViews(false);
+    if (Number(rows[0]?.n) > 0) hits.push(table_name);
+  }
+  return hits.sort();
+}
 
-    // Only ops erases: marketing and sales are refused before anything is written.
-    await post(`/leads/${erasedId}/erase`, 'marketing', { reason: erasureReason }).expect(403);
-    await post(`/leads/${erasedId}/erase`, 'sales', { reason: erasureReason }).expect(403);
-    await post(`/leads/${erasedId}/erase`, 'ops', { reason: erasureReason }).expect(200);
-    await post(`/leads/${duplicateId}/erase`, 'ops', { reason: erasureReason }).expect(200);
-    await waitForProjection(http);
-    const after = await readViews(true);
+/**
+ * The API end to end on one store: PGlite (every byte of its closed data directory searched)
+ * or PostgreSQL (every table of its schema searched: events, keys, idempotency records with
+ * their stored answers, checkpoints), chDB behind both.
+ */
+const apiStores = [
+  { name: 'the embedded engines (PGlite + chDB)', kind: 'pglite', suite: describe },
+  {
+    name: 'the API on PostgreSQL (+ chDB)',
+    kind: 'postgres',
+    suite: describeWhenPostgres(postgresUnavailableReason()),
+  },
+] as const;
 
-    await post('/ops/rebuild', 'ops', {}).expect(202);
-    await waitForProjection(http);
-    const rebuilt = await readViews(true);
+for (const { name, kind, suite } of apiStores)
+  suite(`erasure on ${name}`, () => {
+    let chdbPath: string;
+    let api: FunnelApiFixture;
+    let http: App;
+    let closed = false;
+    const schema = kind === 'postgres' ? freshSchemaName('erasure_api') : null;
+    /** Every response body read after the erasure. */
+    const responsesAfterErasure: string[] = [];
 
-    // Captured again under its id, the erased lead takes nothing (422, as every command after
-    // erasure): no new key, no new value sealed under an id whose key was shredded.
-    const revisionAfterErasure = (await api.store.readStream(leadStreamId(erasedId))).length;
-    const recapture = await post('/leads', 'marketing', {
-      leadId: erasedId,
-      contact: { name: erasedPerson.name, email: erasedPerson.email },
-      company: { name: `${erasedPerson.name} Consulting` },
-      source: { channel: 'web' },
-      consent: { marketing: false },
-    }).expect(422);
-    responsesAfterErasure.push(recapture.text);
-    expect((await api.store.readStream(leadStreamId(erasedId))).length).toBe(revisionAfterErasure);
+    beforeAll(async () => {
+      chdbPath = await mkdtemp(join(tmpdir(), 'tandem-erasure-chdb-'));
+      api = await startFunnelApi(
+        chdbPath,
+        schema === null ? {} : { eventStore: { kind: 'postgres', url: TEST_POSTGRES_URL, schema } },
+      );
+      http = api.app.getHttpServer() as App;
+    });
 
-    const duplicateTimeline = await timeline(duplicateId);
-    const erasedTimeline = await timeline(erasedId);
-    const keptTimeline = await timeline(keptId);
-    responsesAfterErasure.push(duplicateTimeline, erasedTimeline, keptTimeline);
-    expect(duplicateTimeline).toContain('[erased]');
-    expect(erasedTimeline).toContain('[erased]');
-    expect(erasedTimeline).toContain(erasureReason);
-    expect(keptTimeline).toContain(keptPerson.email);
-    expect(keptTimeline).toContain(`please call ${keptPerson.phone}`);
+    afterAll(async () => {
+      if (!closed) await api?.close();
+      else await rm(api.config.dataDir, { recursive: true, force: true });
+      await rm(chdbPath, { recursive: true, force: true });
+      if (schema !== null) await dropSchema(schema);
+    });
 
-    // LeadErased is one more event: the reconciliation says how far it has read, nothing else
-    // may differ. A rebuild after the erasure reproduces the live views byte for byte.
-    const position = /"coveredPosition":"\d+"/g;
-    expect(after.replace(position, '')).toBe(before.replace(position, ''));
-    expect(rebuilt).toBe(after);
-    // Every response after the erasure but the kept lead's own timeline (the last one).
-    const views = responsesAfterErasure.slice(0, -1);
-    for (const body of views) {
-      for (const needle of erasedNeedles()) expect(body).not.toContain(needle);
-      expect(body).not.toContain(utmContent(erasedPerson));
+    const post = (path: string, role: 'marketing' | 'sales' | 'ops', body: object) =>
+      request(http)
+        .post(path)
+        .set(asRole(role, `${role}@erasure.test`))
+        .send(body);
+
+    /** A lead whose personal data is everywhere a person can type it. */
+    async function journey(person: typeof erasedPerson): Promise<string> {
+      const captured = await post('/leads', 'marketing', {
+        contact: { name: person.name, email: person.email, phone: person.phone },
+        company: {
+          name: `${person.name} Consulting`,
+          industry: 'software',
+          size: 250,
+          country: 'IT',
+        },
+        source: {
+          channel: 'web',
+          campaign: 'erasure-test',
+          medium: 'email',
+          content: utmContent(person),
+        },
+        productInterest: 'funnel_analytics',
+        timeframe: '3_months',
+        consent: { marketing: true },
+      })
+        .set('Idempotency-Key', `capture-${person.email}`)
+        .expect(201);
+      const leadId = (captured.body as { leadId: string }).leadId;
+      await post(`/leads/${leadId}/touchpoints`, 'marketing', {
+        kind: 'demo_request',
+        channel: 'chatbot',
+        content: `please call ${person.phone} or mail ${person.email}`,
+      })
+        .set('Idempotency-Key', `touch-${person.email}`)
+        .expect(200);
+      await post(`/leads/${leadId}/profile`, 'marketing', { role: 'cmo' }).expect(200);
+      await post(`/leads/${leadId}/mql`, 'marketing', {}).expect(200);
+      await post(`/leads/${leadId}/handoff`, 'marketing', { owner: 'marco' }).expect(200);
+      await post(`/leads/${leadId}/reject`, 'sales', {
+        reason: 'no_budget',
+        note: `${person.name} (${person.email}, ${person.phone}) has no budget`,
+      }).expect(200);
+      return leadId;
     }
-    // Views never carry personal data at all, erased or not.
-    for (const body of views.slice(0, -1)) expect(body).not.toContain(keptPerson.email);
 
-    // Everything on disk: PGlite writes its files out on close; chDB's parts are files already.
-    await api.app.close(); // not api.close(): that also deletes the data directory
-    closed = true;
-    const pgliteDir = api.config.dataDir;
-    // The search can see plain text in these files: the erasure reason is stored plain.
-    expect((await filesContaining(pgliteDir, erasureReason)).length).toBeGreaterThan(0);
-    for (const needle of erasedNeedles()) {
-      expect(await filesContaining(pgliteDir, needle)).toEqual([]);
-      expect(await filesContaining(chdbPath, needle)).toEqual([]);
+    async function readViews(record: boolean): Promise<string> {
+      const bodies: string[] = [];
+      for (const path of views) {
+        for (const accept of ['application/json', 'text/csv']) {
+          if (path === '/analytics/reconciliation' && accept === 'text/csv') continue;
+          const response = await request(http)
+            .get(path)
+            .set(asRole('ops', 'ops@erasure.test'))
+            .set('Accept', accept)
+            .expect(200);
+          if (record) responsesAfterErasure.push(response.text);
+          bodies.push(`${path} ${accept}\n${response.text}`);
+        }
+      }
+      return bodies.join('\n');
     }
-    // Sealed from the first append: the kept lead's values are not in plain text either.
-    expect(await filesContaining(pgliteDir, keptPerson.email)).toEqual([]);
-    expect(await filesContaining(chdbPath, keptPerson.email)).toEqual([]);
-    // ClickHouse holds no UTM content at all (the store still does: see utmContent).
-    expect(await filesContaining(chdbPath, utmContent(erasedPerson))).toEqual([]);
-    expect(await filesContaining(chdbPath, utmContent(keptPerson))).toEqual([]);
+
+    const timeline = async (leadId: string) => {
+      const response = await request(http)
+        .get(`/leads/${leadId}/timeline`)
+        .set(asRole('ops', 'ops@erasure.test'))
+        .expect(200);
+      return response.text;
+    };
+
+    it('leaves no trace of the erased lead’s e-mail and phone, and moves no view', async () => {
+      const erasedId = await journey(erasedPerson);
+      const keptId = await journey(keptPerson);
+      // The same person captured twice, the duplicate merged into the lead erased below: both
+      // the survivor and the merged-away lead are erased, and neither may keep anything.
+      const duplicate = await post('/leads', 'marketing', {
+        contact: duplicateOfErased,
+        company: { name: `${duplicateOfErased.name} Consulting` },
+        source: { channel: 'web', content: utmContent(duplicateOfErased) },
+        consent: { marketing: false },
+      }).expect(201);
+      const duplicateId = (duplicate.body as { leadId: string }).leadId;
+      await post(`/leads/${duplicateId}/merge`, 'ops', { intoLeadId: erasedId }).expect(200);
+      // Even before erasure the store holds ciphertext only: what the relay would publish.
+      const stored = JSON.stringify(
+        (await api.store.readStream(leadStreamId(erasedId))).map((event) => event.data),
+      );
+      expect(stored).not.toContain(erasedPerson.email);
+      expect(stored).toContain('"$pii":"v1:');
+      expect(await timeline(erasedId)).toContain(erasedPerson.email); // the key still opens it
+      await waitForProjection(http);
+      const before = await readViews(false);
+
+      // Only ops erases: marketing and sales are refused before anything is written.
+      await post(`/leads/${erasedId}/erase`, 'marketing', { reason: erasureReason }).expect(403);
+      await post(`/leads/${erasedId}/erase`, 'sales', { reason: erasureReason }).expect(403);
+      await post(`/leads/${erasedId}/erase`, 'ops', { reason: erasureReason }).expect(200);
+      await post(`/leads/${duplicateId}/erase`, 'ops', { reason: erasureReason }).expect(200);
+      await waitForProjection(http);
+      const after = await readViews(true);
+
+      await post('/ops/rebuild', 'ops', {}).expect(202);
+      await waitForProjection(http);
+      const rebuilt = await readViews(true);
+
+      // Captured again under its id, the erased lead takes nothing (422, as every command after
+      // erasure): no new key, no new value sealed under an id whose key was shredded.
+      const revisionAfterErasure = (await api.store.readStream(leadStreamId(erasedId))).length;
+      const recapture = await post('/leads', 'marketing', {
+        leadId: erasedId,
+        contact: { name: erasedPerson.name, email: erasedPerson.email },
+        company: { name: `${erasedPerson.name} Consulting` },
+        source: { channel: 'web' },
+        consent: { marketing: false },
+      }).expect(422);
+      responsesAfterErasure.push(recapture.text);
+      expect((await api.store.readStream(leadStreamId(erasedId))).length).toBe(
+        revisionAfterErasure,
+      );
+
+      const duplicateTimeline = await timeline(duplicateId);
+      const erasedTimeline = await timeline(erasedId);
+      const keptTimeline = await timeline(keptId);
+      responsesAfterErasure.push(duplicateTimeline, erasedTimeline, keptTimeline);
+      expect(duplicateTimeline).toContain('[erased]');
+      expect(erasedTimeline).toContain('[erased]');
+      expect(erasedTimeline).toContain(erasureReason);
+      expect(keptTimeline).toContain(keptPerson.email);
+      expect(keptTimeline).toContain(`please call ${keptPerson.phone}`);
+
+      // LeadErased is one more event: the reconciliation says how far it has read, nothing else
+      // may differ. A rebuild after the erasure reproduces the live views byte for byte.
+      const position = /"coveredPosition":"\d+"/g;
+      expect(after.replace(position, '')).toBe(before.replace(position, ''));
+      expect(rebuilt).toBe(after);
+      // Every response after the erasure but the kept lead's own timeline (the last one).
+      const views = responsesAfterErasure.slice(0, -1);
+      for (const body of views) {
+        for (const needle of erasedNeedles()) expect(body).not.toContain(needle);
+        expect(body).not.toContain(utmContent(erasedPerson));
+      }
+      // Views never carry personal data at all, erased or not.
+      for (const body of views.slice(0, -1)) expect(body).not.toContain(keptPerson.email);
+
+      // Everything on disk: PGlite writes its files out on close; chDB's parts are files already.
+      await api.app.close(); // not api.close(): that also deletes the data directory
+      closed = true;
+      const storeHolding = await storeSearch(schema, api.config.dataDir);
+      // The search can see plain text in the store: the erasure reason is stored plain.
+      expect((await storeHolding(erasureReason)).length).toBeGreaterThan(0);
+      for (const needle of erasedNeedles()) {
+        expect(await storeHolding(needle)).toEqual([]);
+        expect(await filesContaining(chdbPath, needle)).toEqual([]);
+      }
+      // Sealed from the first append: the kept lead's values are not in plain text either.
+      expect(await storeHolding(keptPerson.email)).toEqual([]);
+      expect(await filesContaining(chdbPath, keptPerson.email)).toEqual([]);
+      // ClickHouse holds no UTM content at all (the store still does: see utmContent).
+      expect(await filesContaining(chdbPath, utmContent(erasedPerson))).toEqual([]);
+      expect(await filesContaining(chdbPath, utmContent(keptPerson))).toEqual([]);
+    });
   });
-});
+
+/**
+ * Where the store holds `needle`: the files of PGlite's data directory, or the tables of a
+ * PostgreSQL schema (read through a connection of its own, closed after each search).
+ */
+async function storeSearch(
+  schema: string | null,
+  dataDir: string,
+): Promise<(needle: string) => Promise<string[]>> {
+  if (schema === null) return (needle) => filesContaining(dataDir, needle);
+  return async (needle) => {
+    const client = new Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    try {
+      return await tablesHolding(client, schema, needle);
+    } finally {
+      await client.end();
+    }
+  };
+}
 
 describeWhenPostgres(postgresUnavailableReason())('erasure on PostgreSQL', () => {
   const schema = freshSchemaName('erasure');
@@ -341,24 +406,9 @@ describeWhenPostgres(postgresUnavailableReason())('erasure on PostgreSQL', () =>
     const client = new Client({ connectionString: TEST_POSTGRES_URL });
     await client.connect();
     try {
-      const tablesHolding = async (needle: string) => {
-        const { rows: tables } = await client.query<{ table_name: string }>(
-          'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
-          [schema],
-        );
-        const hits: string[] = [];
-        for (const { table_name } of tables) {
-          // Identifiers come from the catalogue, quoted; the needle is a parameter.
-          const { rows } = await client.query<{ n: string }>(
-            `SELECT count(*) AS n FROM "${schema}"."${table_name}" AS t WHERE strpos(t::text, $1) > 0`,
-            [needle],
-          );
-          if (Number(rows[0]?.n) > 0) hits.push(table_name);
-        }
-        return hits;
-      };
-      expect(await tablesHolding(erasedPerson.email)).toEqual([]);
-      expect(await tablesHolding(erasedPerson.phone)).toEqual([]);
+      const holding = (needle: string) => tablesHolding(client, schema, needle);
+      expect(await holding(erasedPerson.email)).toEqual([]);
+      expect(await holding(erasedPerson.phone)).toEqual([]);
       if (!supportsPersonalData(store)) throw new Error('a PostgreSQL store seals personal data');
       const opened = await store.personalData.openLeadEvents(
         leadId,
@@ -371,7 +421,7 @@ describeWhenPostgres(postgresUnavailableReason())('erasure on PostgreSQL', () =>
         [encodeForStore({ type: 'LeadErased', data: { reason: erasureReason } }, meta(2))],
         { expectedRevision: 1n },
       );
-      expect(await tablesHolding(erasureReason)).toEqual(['events']); // the search sees plain text
+      expect(await holding(erasureReason)).toEqual(['events']); // the search sees plain text
       const afterErasure = await store.personalData.openLeadEvents(
         leadId,
         await store.readStream(leadStreamId(leadId)),
