@@ -324,6 +324,19 @@ describe.each(walked)('/analytics/$path', (view) => {
           expect({ spelling, items: same.items }).toEqual({ spelling, items: kolkata.items });
         }
       }
+      // ICU knows zones ClickHouse does not load (SystemV/AST4): that was a 500, not a 400.
+      if (parameter === 'timeZone') {
+        const refused = await get(probe('timeZone=SystemV%2FAST4')).expect(400);
+        expect(refused.body).toMatchObject({
+          code: 'invalid_request',
+          errors: [expect.objectContaining({ in: 'query', field: 'timeZone' })],
+        });
+        // A link ICU resolves to a zone ClickHouse has is that zone.
+        const losAngeles = (await get(probe('timeZone=America%2FLos_Angeles')).expect(200))
+          .body as Page;
+        const pacificNew = (await get(probe('timeZone=US%2FPacific-New')).expect(200)).body as Page;
+        expect(pacificNew.items).toEqual(losAngeles.items);
+      }
       // Naming the rule set's own calendar changes nothing.
       const named = (await get(probe(defaultCalendar[parameter]!)).expect(200)).body as Page;
       expect(named).toEqual(base);

@@ -6,7 +6,7 @@
  * into SQL (the capture window, model, grain, calendar and asOf travel as ClickHouse query
  * parameters; the row filters run in TypeScript).
  */
-import { isIanaTimeZone, MAX_RULES_VERSION } from '@tandem/domain';
+import { isReportingTimeZone, MAX_RULES_VERSION } from '@tandem/domain';
 import { z } from 'zod';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './pagination';
 import { responseFormats } from './response-format';
@@ -145,7 +145,9 @@ const calendar = {
   timeZone: z
     .string()
     .max(64)
-    .refine(isIanaTimeZone, { message: 'must be an IANA time zone name, e.g. Europe/Rome or UTC' })
+    .refine(isReportingTimeZone, {
+      message: 'must be an IANA time zone name ClickHouse knows, e.g. Europe/Rome or UTC',
+    })
     .describe(
       "Reporting time zone of the periods (IANA name); default the rule set's reporting.timeZone",
     )

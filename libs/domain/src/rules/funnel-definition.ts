@@ -9,7 +9,7 @@ import { COUNTRY_CODE_MESSAGE, isCountryCode } from '../country-code';
 import { InvalidDefinitionError } from '../errors';
 import { isStorableText, STORABLE_TEXT_MESSAGE } from '../text';
 import { attributionSectionSchema } from './attribution';
-import { reportingSectionSchema } from './reporting-calendar';
+import { isReportingTimeZone, reportingSectionSchema } from './reporting-calendar';
 
 export const touchpointKinds = [
   'page_view',
@@ -312,7 +312,8 @@ export const MAX_RULES_VERSION = 999_999_999;
  * display text, copied into every later version; a 500,000-character one was published), no
  * list longer than DEFINITION_LIST_MAX entries, no label blank (spaces only), every ICP
  * country one a lead can have (COUNTRY_CODES: `ZZ` or `EU` would never match a lead, as the
- * API refuses them on a lead), and no version above MAX_RULES_VERSION. Each issue names its
+ * API refuses them on a lead), no version above MAX_RULES_VERSION, and a reporting time zone
+ * ClickHouse loads (isReportingTimeZone: a view in another failed). Each issue names its
  * field.
  */
 export function publishingIssues(
@@ -339,6 +340,12 @@ export function publishingIssues(
     if (!isCountryCode(code))
       issues.push({ path: `icp.countries.${index}`, message: COUNTRY_CODE_MESSAGE });
   });
+  const timeZone = definition.reporting?.timeZone;
+  if (timeZone !== undefined && !isReportingTimeZone(timeZone))
+    issues.push({
+      path: 'reporting.timeZone',
+      message: 'must be an IANA time zone name ClickHouse knows, e.g. Europe/Rome or UTC',
+    });
   const visit = (value: unknown, path: PropertyKey[]): void => {
     if (typeof value === 'string') {
       if (!isStorableText(value))

@@ -59,6 +59,15 @@ describe('funnel definition validation', () => {
     },
   );
 
+  // ICU knows it, ClickHouse does not: every view grouped in it was a 500 once in force.
+  it('refuses to publish a reporting time zone ClickHouse does not load, still decodes it', () => {
+    const draft = { ...defaultFunnelDefinition, reporting: { timeZone: 'SystemV/AST4' } };
+    expect(() => parseDefinitionToPublish(draft)).toThrow('reporting.timeZone: must be');
+    expect(parseFunnelDefinition(draft).reporting?.timeZone).toBe('SystemV/AST4');
+    const linked = { ...defaultFunnelDefinition, reporting: { timeZone: 'US/Pacific-New' } };
+    expect(parseDefinitionToPublish(linked).reporting?.timeZone).toBe('US/Pacific-New');
+  });
+
   it('publishes version MAX_RULES_VERSION', () => {
     const version = MAX_RULES_VERSION;
     expect(parseDefinitionToPublish({ ...defaultFunnelDefinition, version }).version).toBe(version);

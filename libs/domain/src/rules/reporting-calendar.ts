@@ -70,6 +70,22 @@ export function exactTimeZoneName(name: string): string {
   );
 }
 
+let clickHouseNames: ReadonlySet<string> | null = null;
+
+/**
+ * A zone a view can group periods in: one isIanaTimeZone knows and ClickHouse loads, under
+ * the name exactTimeZoneName gives it. The runtime (ICU) also knows names tzdata dropped or
+ * never had, `SystemV/AST4` among them; ClickHouse refuses those, so a view asked in one
+ * failed as a 500. A link ICU resolves to a zone ClickHouse has (`US/Pacific-New` →
+ * `America/Los_Angeles`) is taken. The schema keeps isIanaTimeZone, for it also decodes the
+ * versions already published; a query parameter and a definition to publish take this.
+ */
+export function isReportingTimeZone(name: string): boolean {
+  if (!isIanaTimeZone(name)) return false;
+  clickHouseNames ??= new Set(CLICKHOUSE_TIME_ZONES.map((zone) => zone.toLowerCase()));
+  return clickHouseNames.has(exactTimeZoneName(name).toLowerCase());
+}
+
 export const reportingSectionSchema = z.strictObject({
   timeZone: z
     .string()
