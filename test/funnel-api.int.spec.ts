@@ -177,6 +177,24 @@ describe('the HTTP contract of the domain', () => {
     await post('/campaign-spend', 'marketing', { ...spend, expectedRevision: 0 }).expect(201);
   });
 
+  it('spend on any campaign a capture may name (500 characters, a tab) is recorded on one stream per name', async () => {
+    for (const campaign of ['h4-'.padEnd(500, 'x'), 'h4\tspring launch']) {
+      const spend = {
+        campaign,
+        channel: 'web',
+        amount: 10,
+        currency: 'EUR',
+        spentOn: '2025-10-01',
+      };
+      const first = await post('/campaign-spend', 'marketing', spend).expect(201);
+      expect(first.body).toMatchObject({ revision: 0 });
+      await post('/campaign-spend', 'marketing', { ...spend, expectedRevision: -1 }).expect(409);
+      const second = await post('/campaign-spend', 'marketing', { ...spend, expectedRevision: 0 });
+      expect(second.status).toBe(201);
+      expect(second.body).toMatchObject({ revision: 1 });
+    }
+  });
+
   it('a touchpoint retried on a lead merged away since is the success it was: never a second touch on the survivor', async () => {
     const [duplicate, survivor] = [await capture(), await capture()];
     const touch = { touchpointId: 'tp-merged-1', kind: 'webinar', channel: 'web' };

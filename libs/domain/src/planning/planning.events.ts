@@ -2,6 +2,7 @@
  * Events outside a lead's life: published and activated definitions, targets
  * and campaign spend, each in its own stream.
  */
+import { sha256Hex } from '../rules/definition-hash';
 import type { FunnelDefinition } from '../rules/funnel-definition';
 
 export type FunnelDefinitionPublished = {
@@ -57,4 +58,28 @@ export type PlanningEvent =
 
 export const DEFINITIONS_STREAM = 'funnel-definitions';
 export const TARGETS_STREAM = 'targets';
-export const campaignStreamId = (campaign: string): string => `campaign-${campaign}`;
+/** The event store's longest stream id (libs/event-store append-validation). */
+const MAX_STREAM_ID_LENGTH = 255;
+
+/**
+ * The stream of a campaign's spend: `campaign-<name>`, or, for a name no stream id can hold
+ * (one the API accepts as a campaign, 1–500 characters, but longer than a stream id allows, or
+ * with a tab, a newline or another control character), `campaign#<SHA-256 of the name>`. A
+ * lead's capture takes such a name, so its spend must be recordable too. The digest form never
+ * meets a plain one (the character after `campaign` is `#`, not `-`), and every name that had a
+ * plain stream keeps it.
+ */
+export const campaignStreamId = (campaign: string): string => {
+  const plain = `campaign-${campaign}`;
+  return plain.length <= MAX_STREAM_ID_LENGTH && !hasControlCharacter(plain)
+    ? plain
+    : `campaign#${sha256Hex(campaign)}`;
+};
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}

@@ -25,6 +25,11 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** SHA-256 of the text's UTF-8 bytes, lower-case hex (also names a campaign's digest stream). */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
 export function definitionHash(definition: FunnelDefinition): string {
-  return createHash('sha256').update(canonicalJson(definition), 'utf8').digest('hex').slice(0, 16);
+  return sha256Hex(canonicalJson(definition)).slice(0, 16);
 }
