@@ -61,6 +61,7 @@ describe('access tokens from an identity provider', () => {
   it.each<[string, Record<string, unknown>, RegExp]>([
     ['expired beyond the skew', { exp: now() - 31 }, /expired/],
     ['not yet valid beyond the skew', { nbf: now() + 60 }, /nbf/],
+    ['issued in the future beyond the skew', { iat: now() + 3600 }, /iat/],
     ['for another audience', { aud: 'billing' }, /aud/],
     ['from another issuer', { iss: 'https://evil.example.com/' }, /iss/],
     ['without an expiry', { exp: undefined }, /exp/],

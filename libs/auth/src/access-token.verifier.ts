@@ -108,6 +108,14 @@ export function createAccessTokenVerifier(
       } catch (error) {
         return { ok: false, description: describeFailure(error) };
       }
+      // jose checks `iat` only against a maximum age: a token that says it was issued in the
+      // future (beyond the skew) is as not-yet-valid as one whose `nbf` is.
+      if (
+        typeof payload.iat === 'number' &&
+        payload.iat > Date.now() / 1000 + auth.clockSkewSeconds
+      ) {
+        return { ok: false, description: "the token's iat claim is in the future" };
+      }
       const actorId = claimAt(payload, isEmbedded ? 'sub' : auth.actorClaim);
       if (typeof actorId !== 'string' || !isRecordableActor(actorId)) {
         return {
