@@ -52,6 +52,15 @@ it('refuses a set that is not ready, activates it once replayed, and 404s an unp
     /^rules version 2 \(sha [0-9a-f]{16}\) is pending: .*tandem rules apply 2/,
   );
   expect((await ruleSets()).active?.rulesVersion).toBe(1);
+  // A view asked under it answers the same: its numbers would be partial (they were a 200,
+  // fewer MQLs than the set will count once built). Without rulesVersion, the active set's.
+  for (const view of ['funnel', 'marketing', 'funnel/leads?stage=mql']) {
+    const path = `/analytics/${view}${view.includes('?') ? '&' : '?'}rulesVersion=2`;
+    const partial = await request(suite.http).get(path).set(asRole('analyst')).expect(409);
+    expect(partial.body).toMatchObject({ code: 'not_ready' });
+    expect((partial.body as { detail: string }).detail).toMatch(/^rules version 2 .* is pending/);
+  }
+  await request(suite.http).get('/analytics/funnel').set(asRole('analyst')).expect(200);
 
   const replay = await request(suite.http)
     .post('/ops/rules/replays')
@@ -73,6 +82,10 @@ it('refuses a set that is not ready, activates it once replayed, and 404s an unp
   expect(built.find((set) => set.rulesVersion === 1)?.updatedAt).toBeNull();
   expect(built.find((set) => set.rulesVersion === 2)?.updatedAt).toMatch(/^20\d\d-/);
 
+  await request(suite.http)
+    .get('/analytics/funnel?rulesVersion=2')
+    .set(asRole('analyst'))
+    .expect(200);
   const activated = await activate(2).expect(200);
   expect(activated.body).toMatchObject({
     active: { rulesVersion: 2 },

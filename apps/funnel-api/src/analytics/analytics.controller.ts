@@ -22,7 +22,7 @@ import {
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import type { ViewOptions } from '@tandem/analytics';
+import { assertActivatable, describeRuleSet, type ViewOptions } from '@tandem/analytics';
 import {
   Allow,
   MARKETING_LENS_READERS,
@@ -90,6 +90,11 @@ export class AnalyticsController {
       ...(query.rulesVersion !== undefined ? { rulesVersion: query.rulesVersion } : {}),
       ...(query.definitionHash !== undefined ? { definitionHash: query.definitionHash } : {}),
     });
+    // A set named by version is one a replay may not have built yet (published, not applied;
+    // a what-if still running): its views would be partial under its name, as the what-if
+    // report and an activation refuse them (409 not_ready). The active set is always whole.
+    if (query.rulesVersion !== undefined)
+      assertActivatable(rules, describeRuleSet(rules), 'replay it first (tandem rules apply)');
     response.setHeader('X-Tandem-Rules-Version', String(rules.rulesVersion));
     response.setHeader('X-Tandem-Definition-Hash', rules.definitionHash);
     const calendar = calendarOf(query);

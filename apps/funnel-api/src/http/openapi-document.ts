@@ -149,7 +149,8 @@ function describeRoute(operation: OperationObject, route: Route): void {
   if (!isPublic) errors.add('401').add('403');
   if (isWrite || hasPath || hasQuery) errors.add('400');
   if (hasPath || route.path.startsWith('/analytics') || isWrite) errors.add('404');
-  if (isWrite || route.path === '/analytics/rules/compare') errors.add('409');
+  // A view named under a rule set not built yet (rulesVersion) is a 409 not_ready, as compare's.
+  if (isWrite || route.path.startsWith('/analytics')) errors.add('409');
   if (isWrite) errors.add('413').add('415').add('422').add('429');
 
   const responses = (operation.responses ??= {});

@@ -350,7 +350,7 @@ async function panel(/** @type {string} */ sectionId, /** @type {() => Promise<v
  * The rules version the views are read under. A version asked for (the URL's `?rules=` or the
  * form) that has no rule set built in analytics — never published, or published and not yet
  * replayed — is said once, in the rules note, and the panels read the active rules instead of
- * each failing with the same 404.
+ * each failing with the same 404 or 409.
  */
 async function resolveRules(
   /** @type {URLSearchParams} */ capture,
@@ -362,7 +362,9 @@ async function resolveRules(
     await getJson(withQuery('/analytics/funnel', new URLSearchParams({ rulesVersion: asked })));
     return null;
   } catch (error) {
-    if (!(error instanceof RequestError) || error.code !== 'rule_set_not_found') return null;
+    // Never published: 404 rule_set_not_found; published, not yet replayed: 409 not_ready.
+    if (!(error instanceof RequestError)) return null;
+    if (error.code !== 'rule_set_not_found' && error.code !== 'not_ready') return null;
     capture.delete('rulesVersion');
     const active = definitions?.active == null ? 'the built-in default' : `v${definitions.active}`;
     const select = /** @type {HTMLSelectElement} */ (document.getElementById('filter-rules'));
