@@ -375,3 +375,13 @@ it('lists the leads behind a trend point: as many as the point counts', async ()
   }
   await get('/analytics/funnel/leads?stage=mql&grain=week').expect(400);
 });
+
+it('the what-if report refuses a base hash without its version as a 400 naming it, not a 404', async () => {
+  const answer = await get(
+    `/analytics/rules/compare?candidateVersion=1&baseHash=${draftSet.definitionHash}`,
+  ).expect(400);
+  expect(answer.body).toMatchObject({
+    code: 'invalid_request',
+    errors: [{ in: 'query', field: 'baseHash', message: 'needs baseVersion' }],
+  });
+});

@@ -66,17 +66,24 @@ const version = z
   .transform(Number)
   .pipe(z.number().int().positive());
 const hash = z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lower-case hex digits');
-const compareQuery = z.strictObject({
-  baseVersion: version.optional(),
-  baseHash: hash.optional(),
-  candidateVersion: version,
-  candidateHash: hash.optional(),
-  sample: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number up to 999')
-    .transform(Number)
-    .optional(),
-});
+const compareQuery = z
+  .strictObject({
+    baseVersion: version.optional(),
+    baseHash: hash.optional(),
+    candidateVersion: version,
+    candidateHash: hash.optional(),
+    sample: z
+      .string()
+      .regex(/^\d{1,3}$/, 'must be a whole number up to 999')
+      .transform(Number)
+      .optional(),
+  })
+  // Without its version a hash names no set: a 404 "definitionHash needs rulesVersion" named a
+  // parameter this route does not have.
+  .superRefine((query, ctx) => {
+    if (query.baseHash !== undefined && query.baseVersion === undefined)
+      ctx.addIssue({ code: 'custom', path: ['baseHash'], message: 'needs baseVersion' });
+  });
 type CompareQuery = z.infer<typeof compareQuery>;
 
 @ApiTags('ops')
