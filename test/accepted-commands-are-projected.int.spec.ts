@@ -622,4 +622,69 @@ describe('every command the API accepts is projected; every malformed one is a 4
     expect({ status: eu.status, fields: fields(eu) }).toEqual({ status: 400, fields: ['country'] });
     expect(await stored()).toEqual(['LeadCaptured']);
   });
+
+  // Values are counted above; here each is read back: text at the edges of what the API takes
+  // (500 UTF-16 units of emoji, NFC and NFD spellings of one word, right-to-left, SQL and
+  // ClickHouse escapes, tabs and newlines) comes out of every view exactly as it went in (once
+  // trimmed), a filter by it finds its lead, and spend on it as a campaign is recorded.
+  it('edge text reaches the drill-down, the lens and the filters exactly', async () => {
+    const headers = await identity('system');
+    const texts = [
+      '\u{1F600}'.repeat(250),
+      'Caf\u00e9',
+      'Cafe\u0301',
+      '\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627',
+      "'; DROP TABLE lead_events; --",
+      '\\',
+      'a\\0b',
+      'tab\there',
+      'new\nline',
+      '=1+1',
+      '  padded  ',
+      'x'.repeat(500),
+    ];
+    const leads: { leadId: string; text: string }[] = [];
+    for (const [index, text] of texts.entries()) {
+      const response = await request(suite.http)
+        .post('/leads')
+        .set(headers)
+        .send({
+          leadId: `edge-text:${index}`,
+          contact: { name: text, email: 'ada@example.com' },
+          company: { name: text },
+          source: { channel: text, campaign: text },
+          consent: { marketing: true },
+        })
+        .expect(201);
+      leads.push({ leadId: (response.body as { leadId: string }).leadId, text: text.trim() });
+      await request(suite.http)
+        .post('/campaign-spend')
+        .set(await identity('marketing'))
+        .send({ campaign: text, channel: text, amount: 1, currency: 'EUR', spentOn: '2025-01-01' })
+        .expect(201);
+    }
+    await waitForProjection(suite.http);
+    const get = async (path: string) =>
+      (
+        await request(suite.http)
+          .get(path)
+          .set(await identity('ops'))
+          .expect(200)
+      ).body as unknown;
+    const lens = (await get('/analytics/marketing?limit=1000')) as {
+      items: { channel: string; campaign: string; leads: number }[];
+    };
+    for (const { leadId, text } of leads) {
+      const query = `stage=captured&limit=1000&channel=${encodeURIComponent(text)}`;
+      const found = (await get(`/analytics/funnel/leads?${query}`)) as {
+        items: { leadId: string; channel: string; campaign: string }[];
+      };
+      expect(found.items).toEqual([
+        expect.objectContaining({ leadId, channel: text, campaign: text }),
+      ]);
+      expect(lens.items.filter((row) => row.channel === text && row.campaign === text)).toEqual([
+        expect.objectContaining({ leads: 1 }),
+      ]);
+    }
+  });
 });
