@@ -6,7 +6,7 @@
 import { isStorableText } from '@tandem/domain';
 import { validate as isUuid } from 'uuid';
 import { InvalidAppendError } from './event-store.errors';
-import type { EventToAppend, StreamCondition } from './event-store.port';
+import type { EventToAppend, StreamAppend, StreamCondition } from './event-store.port';
 import { formatExpectedRevision } from './expected-revision';
 
 const MAX_STREAM_ID_LENGTH = 255;
@@ -94,6 +94,45 @@ export function validateConditions(
     formatExpectedRevision(condition.expectedRevision);
   }
   return conditions;
+}
+
+/** Streams one atomic multi-stream append may write: as many as an append's conditions. */
+export const MAX_STREAMS_PER_APPEND = MAX_CONDITIONS;
+
+/**
+ * An atomic multi-stream append (`appendToStreams`): 1 to 16 streams, each named once, each
+ * a valid append of its own, no event id twice across the streams, valid expected revisions.
+ */
+export function validateStreamAppends(appends: readonly StreamAppend[]): void {
+  const given: unknown = appends; // untyped callers reach this too
+  if (!Array.isArray(given) || appends.length === 0) {
+    throw new InvalidAppendError('append to streams: no stream given');
+  }
+  if (appends.length > MAX_STREAMS_PER_APPEND) {
+    throw new InvalidAppendError(
+      `append to streams: at most ${MAX_STREAMS_PER_APPEND} streams, got ${appends.length}`,
+    );
+  }
+  const streams = new Set<string>();
+  const ids = new Set<string>();
+  for (const append of appends) {
+    const part: unknown = append;
+    if (typeof part !== 'object' || part === null) {
+      throw new InvalidAppendError('append to streams: each part must be an object');
+    }
+    validateAppend(append.streamId, append.events);
+    if (streams.has(append.streamId)) {
+      throw new InvalidAppendError(`append to streams: stream ${append.streamId} is named twice`);
+    }
+    streams.add(append.streamId);
+    formatExpectedRevision(append.expectedRevision);
+    for (const { eventId } of append.events) {
+      if (ids.has(eventId)) {
+        throw new InvalidAppendError(`append to streams: eventId ${eventId} appears twice`);
+      }
+      ids.add(eventId);
+    }
+  }
 }
 
 export function validateStreamId(streamId: string): void {

@@ -340,6 +340,159 @@ export function describeEventStoreContract(
       );
     });
 
+    describe('append to several streams at once (ADR 0016)', () => {
+      it('writes each stream at its revision, as one block of the global log in the order given', async () => {
+        const [a, b] = ['multi-a', 'multi-b'].map(newStreamId);
+        await store.append(b!, [anEvent()], { expectedRevision: 'no_stream' });
+        const head = await store.headPosition();
+        const first = [anEvent(), anEvent()];
+        const second = [anEvent()];
+        const result = await store.appendToStreams([
+          { streamId: a!, events: first, expectedRevision: 'no_stream' },
+          { streamId: b!, events: second, expectedRevision: 0n },
+        ]);
+        expect(result.nextExpectedRevisions).toEqual([1n, 1n]);
+        expect((await store.readStream(a!)).map((e) => e.eventId)).toEqual(
+          first.map((e) => e.eventId),
+        );
+        const [, survivor] = await store.readStream(b!);
+        expect(survivor).toMatchObject({
+          eventId: second[0]!.eventId,
+          streamRevision: 1n,
+          globalPosition: result.lastGlobalPosition,
+        });
+        // No other event between them, whoever else is appending meanwhile.
+        const log = (await store.readAll({ after: head, maxCount: 1000 })).map((e) => e.eventId);
+        const start = log.indexOf(first[0]!.eventId);
+        expect(log.slice(start, start + 3)).toEqual([...first, ...second].map((e) => e.eventId));
+      });
+
+      it('is refused whole, naming the first stream whose revision does not hold', async () => {
+        const [a, b] = ['multi-refused-a', 'multi-refused-b'].map(newStreamId);
+        await store.append(a!, [anEvent()], { expectedRevision: 'no_stream' });
+        await store.append(b!, [anEvent(), anEvent()], { expectedRevision: 'no_stream' });
+        const events = [anEvent(), anEvent()];
+        const moved = await rejectionOf(
+          store.appendToStreams([
+            { streamId: a!, events: [events[0]!], expectedRevision: 0n },
+            { streamId: b!, events: [events[1]!], expectedRevision: 0n },
+          ]),
+        );
+        expect(moved).toBeInstanceOf(WrongExpectedRevisionError);
+        expect(moved).toMatchObject({ streamId: b, expected: '0', actual: 1n });
+        const missing = newStreamId('multi-missing');
+        const absent = await rejectionOf(
+          store.appendToStreams([
+            { streamId: missing, events: [events[0]!], expectedRevision: 'stream_exists' },
+            { streamId: b!, events: [events[1]!], expectedRevision: 0n },
+          ]),
+        );
+        expect(absent).toMatchObject({
+          streamId: missing,
+          expected: 'stream_exists',
+          actual: null,
+        });
+        expect(await store.readStream(a!)).toHaveLength(1);
+        expect(await store.readStream(b!)).toHaveLength(2);
+        expect(await store.readStream(missing)).toEqual([]);
+        // Nothing of the refused writes was kept: the same ids land once the revisions hold.
+        await store.appendToStreams([
+          { streamId: a!, events: [events[0]!], expectedRevision: 0n },
+          { streamId: b!, events: [events[1]!], expectedRevision: 1n },
+        ]);
+        expect(await store.readStream(a!)).toHaveLength(2);
+        expect(await store.readStream(b!)).toHaveLength(3);
+      });
+
+      it('refuses no stream, a stream twice, an empty part, an id twice or a bad revision', async () => {
+        const [a, b] = ['multi-invalid-a', 'multi-invalid-b'].map(newStreamId);
+        const twice = anEvent();
+        const bad: Parameters<EventStore['appendToStreams']>[0][] = [
+          [],
+          [
+            { streamId: a!, events: [anEvent()], expectedRevision: 'any' },
+            { streamId: a!, events: [anEvent()], expectedRevision: 'any' },
+          ],
+          [
+            { streamId: a!, events: [anEvent()], expectedRevision: 'any' },
+            { streamId: b!, events: [], expectedRevision: 'any' },
+          ],
+          [
+            { streamId: a!, events: [twice], expectedRevision: 'any' },
+            { streamId: b!, events: [twice], expectedRevision: 'any' },
+          ],
+          [{ streamId: a!, events: [anEvent()], expectedRevision: -1n }],
+          Array.from({ length: 17 }, (_, i) => ({
+            streamId: `${a!}-${i}`,
+            events: [anEvent()],
+            expectedRevision: 'any' as const,
+          })),
+        ];
+        for (const appends of bad) {
+          await expect(store.appendToStreams(appends)).rejects.toBeInstanceOf(InvalidAppendError);
+        }
+        expect(await store.readStream(a!)).toEqual([]);
+        expect(await store.readStream(b!)).toEqual([]);
+      });
+
+      it(
+        'of two crossing writes to the same two streams, or one racing a plain append, one lands',
+        async () => {
+          for (let round = 0; round < 20; round++) {
+            const [a, b] = ['multi-cross-a', 'multi-cross-b'].map(newStreamId);
+            await store.append(a!, [anEvent()], { expectedRevision: 'no_stream' });
+            await store.append(b!, [anEvent()], { expectedRevision: 'no_stream' });
+            const [one, two, plain] = await Promise.allSettled([
+              store.appendToStreams([
+                { streamId: a!, events: [anEvent()], expectedRevision: 0n },
+                { streamId: b!, events: [anEvent()], expectedRevision: 0n },
+              ]),
+              store.appendToStreams([
+                { streamId: b!, events: [anEvent()], expectedRevision: 0n },
+                { streamId: a!, events: [anEvent()], expectedRevision: 0n },
+              ]),
+              store.append(b!, [anEvent()], { expectedRevision: 0n }),
+            ]);
+            const landed = [one, two, plain].filter((o) => o.status === 'fulfilled');
+            expect(landed).toHaveLength(1);
+            for (const outcome of [one, two, plain]) {
+              if (outcome.status === 'rejected') {
+                expect(outcome.reason).toBeInstanceOf(WrongExpectedRevisionError);
+              }
+            }
+            const lengths = [
+              (await store.readStream(a!)).length,
+              (await store.readStream(b!)).length,
+            ];
+            expect(lengths).toEqual(plain.status === 'fulfilled' ? [1, 2] : [2, 2]);
+          }
+        },
+        HEAVY_TEST_TIMEOUT_MS,
+      );
+
+      // Skipped where ids are unique per stream only, as the cross-stream tests below say.
+      const multiDuplicateTest = (options.eventIdsUniqueAcrossStreams ?? true) ? it : it.skip;
+      multiDuplicateTest(
+        'refuses an event id already recorded elsewhere, writing none of the streams',
+        async () => {
+          const [a, b] = ['multi-dup-a', 'multi-dup-b'].map(newStreamId);
+          const recorded = anEvent();
+          await store.append(newStreamId('multi-dup-other'), [recorded], {
+            expectedRevision: 'any',
+          });
+          const error = await rejectionOf(
+            store.appendToStreams([
+              { streamId: a!, events: [anEvent()], expectedRevision: 'no_stream' },
+              { streamId: b!, events: [anEvent(), recorded], expectedRevision: 'no_stream' },
+            ]),
+          );
+          expect(error).toBeInstanceOf(DuplicateEventIdError);
+          expect(await store.readStream(a!)).toEqual([]);
+          expect(await store.readStream(b!)).toEqual([]);
+        },
+      );
+    });
+
     describe('ordering and fields', () => {
       it('a batch gets consecutive revisions and increasing global positions, in batch order', async () => {
         const stream = newStreamId('batch');

@@ -11,6 +11,11 @@
  *   whose condition does not hold is refused whole (WrongExpectedRevisionError naming the
  *   condition's stream). Two conditional appends that each name the other's stream (crossing
  *   merges) can therefore never both land (ADR 0015);
+ * - `appendToStreams` writes several streams in one atomic step (ADR 0016): each at its own
+ *   expected revision, all or nothing, the events of all of them one block of the global order
+ *   in the order given (no other event between them); a refusal names the first stream, in the
+ *   order given, whose revision does not hold. Under an idempotency reservation it is fenced
+ *   like `append`, and the key records the first stream's events;
  * - one global order: `globalPosition` grows strictly, and a reader of the global
  *   log never observes a position that is later followed by a smaller one
  *   (no sequence gaps: an event is visible only once every event before it is).
@@ -57,6 +62,20 @@ export interface AppendOptions {
    * append's condition; absent or empty for a plain append.
    */
   readonly conditions?: readonly StreamCondition[];
+}
+
+/** One stream's part of an atomic multi-stream append (`appendToStreams`). */
+export interface StreamAppend {
+  readonly streamId: string;
+  readonly events: readonly EventToAppend[];
+  readonly expectedRevision: ExpectedRevision;
+}
+
+export interface MultiStreamAppendResult {
+  /** Per stream, in the order given: the revision of its last event (its next expected revision). */
+  readonly nextExpectedRevisions: readonly bigint[];
+  /** Global position of the last event written: the last stream's last event. */
+  readonly lastGlobalPosition: bigint;
 }
 
 export interface EventToAppend {
@@ -171,6 +190,11 @@ export interface EventStore {
     events: readonly EventToAppend[],
     options: AppendOptions,
   ): Promise<AppendResult>;
+  /**
+   * Appends to several streams (at most 16, each named once, none empty) in one atomic step:
+   * every stream at its expected revision or nothing is written (see the header).
+   */
+  appendToStreams(appends: readonly StreamAppend[]): Promise<MultiStreamAppendResult>;
   /** Events of one stream in revision order; `[]` for a stream that does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** The global log, ascending, strictly after `options.after`. */

@@ -26,9 +26,14 @@ export function instrumentEventStore<S extends EventStore>(
   store: S,
   appendSeconds?: Histogram<'outcome'>,
 ): S {
-  const append: EventStore['append'] = (streamId, events, options) =>
+  /** One span and one observation around `write`, with the trace carried in every event. */
+  const measured = <T>(
+    name: string,
+    events: readonly EventToAppend[],
+    write: (traced: (given: readonly EventToAppend[]) => readonly EventToAppend[]) => Promise<T>,
+  ): Promise<T> =>
     tracer().startActiveSpan(
-      'event-store append',
+      name,
       {
         kind: SpanKind.CLIENT,
         attributes: {
@@ -41,12 +46,12 @@ export function instrumentEventStore<S extends EventStore>(
         const observe = (outcome: string) =>
           appendSeconds?.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
         const carrier = span.isRecording() ? traceHeaders(context.active()) : {};
-        const traced: readonly EventToAppend[] =
+        const traced = (given: readonly EventToAppend[]): readonly EventToAppend[] =>
           carrier.traceparent === undefined
-            ? events
-            : events.map((event) => ({ ...event, metadata: { ...event.metadata, ...carrier } }));
+            ? given
+            : given.map((event) => ({ ...event, metadata: { ...event.metadata, ...carrier } }));
         try {
-          const result = await store.append(streamId, traced, options);
+          const result = await write(traced);
           observe('ok');
           return result;
         } catch (error) {
@@ -60,6 +65,17 @@ export function instrumentEventStore<S extends EventStore>(
           span.end();
         }
       },
+    );
+  const append: EventStore['append'] = (streamId, events, options) =>
+    measured('event-store append', events, (traced) =>
+      store.append(streamId, traced(events), options),
+    );
+  const appendToStreams: EventStore['appendToStreams'] = (appends) =>
+    measured(
+      'event-store append to streams',
+      appends.flatMap(({ events }) => events),
+      (traced) =>
+        store.appendToStreams(appends.map((part) => ({ ...part, events: traced(part.events) }))),
     );
   // A Proxy rather than a class: every other member (checkpoints, the optional bulk
   // appender, whatever a wrapped store adds) passes through untouched, bound to the store.
@@ -81,6 +97,7 @@ export function instrumentEventStore<S extends EventStore>(
     get(target, property) {
       if (own.has(property)) return own.get(property);
       if (property === 'append') return append;
+      if (property === 'appendToStreams') return appendToStreams;
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function'
         ? (value as (...a: unknown[]) => unknown).bind(target)

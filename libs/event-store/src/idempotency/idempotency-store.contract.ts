@@ -145,6 +145,34 @@ export function describeIdempotencyStoreContract(
       });
     });
 
+    it('fences an append to several streams: recorded with the key by its first stream, once (ADR 0016)', async () => {
+      const [stream, other] = [`idem-${uuidv7()}`, `idem-other-${uuidv7()}`];
+      await store.append(other, [anEvent()], { expectedRevision: 'no_stream' });
+      const k = key();
+      const dead = reserved(await store.idempotency.reserve(k, 'fp', DEAD));
+      const merged = anEvent();
+      await store.idempotency.runReserved(dead, async () => {
+        await store.appendToStreams([
+          { streamId: stream, events: [merged], expectedRevision: 'no_stream' },
+          { streamId: other, events: [anEvent()], expectedRevision: 0n },
+        ]);
+        // A second append under the same key is refused, to any stream.
+        await expect(
+          store.appendToStreams([{ streamId: other, events: [anEvent()], expectedRevision: 1n }]),
+        ).rejects.toBeInstanceOf(ReservationLostError);
+      });
+      expect((await store.idempotency.lookup(k))?.appended).toEqual({
+        streamId: stream,
+        fromRevision: 0n,
+        toRevision: 0n,
+      });
+      // The attempt died before answering: its retry recovers the first stream's events.
+      const outcome = await store.idempotency.reserve(k, 'fp', LIVE);
+      if (outcome.kind !== 'recovered') throw new Error(`expected recovered, got ${outcome.kind}`);
+      expect(outcome.events.map((recorded) => recorded.eventId)).toEqual([merged.eventId]);
+      expect(await store.readStream(other)).toHaveLength(2);
+    });
+
     it('recovers the appended events of an attempt that died before answering, appending nothing', async () => {
       const k = key();
       const stream = `idem-${uuidv7()}`;

@@ -10,7 +10,13 @@ import { KurrentDBClient } from '@kurrent/kurrentdb-client';
 /** The client methods the adapter calls; nothing else of the client is relied on. */
 export type KurrentDbClient = Pick<
   KurrentDBClient,
-  'appendToStream' | 'appendRecords' | 'readStream' | 'readAll' | 'subscribeToAll' | 'dispose'
+  | 'appendToStream'
+  | 'appendRecords'
+  | 'multiStreamAppend'
+  | 'readStream'
+  | 'readAll'
+  | 'subscribeToAll'
+  | 'dispose'
 >;
 
 export const CONNECTION_STRING_FORM =

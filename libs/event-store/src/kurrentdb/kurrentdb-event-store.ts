@@ -12,6 +12,8 @@
  * An append with conditions on other streams (ADR 0015) is one `appendRecords` call whose
  * consistency checks cover the appended stream's expected revision and every condition:
  * KurrentDB 26.1 or later. Plain appends keep `appendToStream` and work on older servers.
+ * An append to several streams at once (ADR 0016) is one `multiStreamAppend` call, each
+ * stream with its expected state: KurrentDB 25.1 or later.
  *
  * Event ids: KurrentDB makes a repeated append of the same ids to the same stream
  * idempotent, but does not refuse an id that already exists in *another* stream, so
@@ -28,7 +30,7 @@ import {
   type KurrentDBClient,
   type Position,
 } from '@kurrent/kurrentdb-client';
-import { validateAppend, validateConditions } from '../append-validation';
+import { validateAppend, validateConditions, validateStreamAppends } from '../append-validation';
 import { OpenSubscriptions } from '../catch-up-subscription';
 import { InvalidAppendError, WrongExpectedRevisionError } from '../event-store.errors';
 import type {
@@ -38,9 +40,11 @@ import type {
   EventStore,
   EventToAppend,
   ExpectedRevision,
+  MultiStreamAppendResult,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
   StreamCondition,
   SubscribeOptions,
   Subscription,
@@ -65,6 +69,7 @@ import {
   toStreamState,
   translateAppendError,
   translateConditionalAppendError,
+  translateMultiStreamAppendError,
 } from './kurrentdb-expected-revision';
 import { deliverableEventsFilter, isHiddenStream, refuseHiddenNames } from './kurrentdb-filters';
 import { isAfter, toCommitPosition, toGlobalPosition, toPosition } from './kurrentdb-positions';
@@ -211,6 +216,41 @@ export class KurrentDbEventStore implements EventStore {
       lastGlobalPosition: toGlobalPosition(
         { commit: result.position, prepare: result.position },
         `append to ${streamId}`,
+      ),
+    };
+  }
+
+  /**
+   * One `multiStreamAppend` call (KurrentDB 25.1+): each stream with its expected state, all
+   * written or none. Its records take string metadata only, so Tandem's travels wrapped as in
+   * `appendRecords` (toRecordData) and reads back the same.
+   */
+  async appendToStreams(appends: readonly StreamAppend[]): Promise<MultiStreamAppendResult> {
+    validateStreamAppends(appends);
+    for (const { streamId, events } of appends) refuseHiddenNames(streamId, events);
+    const requests = appends.map(({ streamId, events, expectedRevision }) => ({
+      streamName: streamId,
+      events: events.map((event) => toRecordData(event, streamId)),
+      expectedState: toStreamState(expectedRevision),
+    }));
+    let result;
+    try {
+      result = await this.client.multiStreamAppend(requests);
+    } catch (error) {
+      throw translateMultiStreamAppendError(error, appends);
+    }
+    const nextExpectedRevisions = appends.map(({ streamId }) => {
+      const written = result.responses.find((response) => response.streamName === streamId);
+      if (written === undefined) {
+        throw new Error(`append to ${streamId}: multiStreamAppend reported no revision for it`);
+      }
+      return written.revision;
+    });
+    return {
+      nextExpectedRevisions,
+      lastGlobalPosition: toGlobalPosition(
+        { commit: result.position, prepare: result.position },
+        'append to streams',
       ),
     };
   }

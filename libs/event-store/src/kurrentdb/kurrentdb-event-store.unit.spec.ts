@@ -19,8 +19,10 @@ import {
   type AppendRecordInput,
   type AppendRecordsResult,
   type AppendResult as ClientAppendResult,
+  type AppendStreamRequest,
   type AppendStreamState,
   type ConsistencyCheck,
+  type MultiAppendResult,
   type EventData,
   type Filter,
   type Position,
@@ -209,6 +211,43 @@ class FakeKurrentDb {
     });
   }
 
+  /**
+   * As KurrentDB 25.1 documents it: every stream's expected state holds or nothing is written
+   * (the first conflict is reported); string-valued metadata only (the client checks).
+   */
+  multiStreamAppend(requests: AppendStreamRequest[]): Promise<MultiAppendResult> {
+    this.checkOpen();
+    for (const { streamName, events, expectedState } of requests) {
+      if (events.some((e) => Object.values(e.metadata ?? {}).some((v) => typeof v !== 'string'))) {
+        return Promise.reject(new Error('multiStreamAppend requires string metadata values'));
+      }
+      const current = this.lastRevision(streamName);
+      const ok =
+        expectedState === 'any' ||
+        (expectedState === NO_STREAM && current === null) ||
+        (expectedState === STREAM_EXISTS && current !== null) ||
+        (typeof expectedState === 'bigint' && expectedState === current);
+      if (!ok) {
+        return Promise.reject(
+          new WrongExpectedVersionError(undefined, {
+            streamName,
+            expected: expectedState,
+            current: current ?? NO_STREAM,
+          }),
+        );
+      }
+    }
+    let written: StoredRecord[] = [];
+    for (const { streamName, events } of requests) written = this.write(streamName, events);
+    return Promise.resolve({
+      position: written[written.length - 1]!.position.commit,
+      responses: requests.map(({ streamName }) => ({
+        streamName,
+        revision: this.lastRevision(streamName)!,
+      })),
+    });
+  }
+
   readStream(
     streamName: string,
     options: { direction?: string; fromRevision?: ReadRevision; maxCount?: number | bigint } = {},
@@ -385,6 +424,50 @@ describe('KurrentDbEventStore (on an in-memory stand-in for the client)', () => 
       expect(events[2]!.globalPosition).toBe(first.lastGlobalPosition);
       expect(events[0]!.globalPosition).toBeLessThan(events[1]!.globalPosition);
       expect(events[1]!.globalPosition).toBeLessThan(events[2]!.globalPosition);
+    });
+
+    describe('to several streams at once (multiStreamAppend, ADR 0016)', () => {
+      it('writes every stream at its revision, reading back as appended', async () => {
+        await store.append('lead-b', [anEvent()], { expectedRevision: 'no_stream' });
+        const merged = { ...anEvent('LeadMerged'), metadata: { actor: { id: 'u', role: 'x' } } };
+        const survivor = anEvent('DuplicateMergedIn');
+        const result = await store.appendToStreams([
+          { streamId: 'lead-a', events: [merged], expectedRevision: 'no_stream' },
+          { streamId: 'lead-b', events: [survivor], expectedRevision: 0n },
+        ]);
+        expect(result.nextExpectedRevisions).toEqual([0n, 1n]);
+        const [a] = await store.readStream('lead-a');
+        expect(a).toMatchObject({ eventId: merged.eventId, metadata: merged.metadata });
+        const [, b] = await store.readStream('lead-b');
+        expect(b).toMatchObject({
+          eventId: survivor.eventId,
+          globalPosition: result.lastGlobalPosition,
+        });
+        expect(a!.globalPosition).toBeLessThan(b!.globalPosition);
+      });
+
+      it('is refused whole, naming the stream that moved', async () => {
+        await store.append('lead-b', [anEvent(), anEvent()], { expectedRevision: 'no_stream' });
+        const error = await rejectionOf(
+          store.appendToStreams([
+            { streamId: 'lead-a', events: [anEvent()], expectedRevision: 'no_stream' },
+            { streamId: 'lead-b', events: [anEvent()], expectedRevision: 0n },
+          ]),
+        );
+        expect(error).toMatchObject({ streamId: 'lead-b', expected: '0', actual: 1n });
+        expect(await store.readStream('lead-a')).toEqual([]);
+      });
+
+      it('says which server version it needs when the server is older', async () => {
+        db.multiStreamAppend = () =>
+          Promise.reject(new UnsupportedError('multiStreamAppend', '25.1'));
+        const error = await rejectionOf(
+          store.appendToStreams([
+            { streamId: 'lead-a', events: [anEvent()], expectedRevision: 'no_stream' },
+          ]),
+        );
+        expect((error as Error).message).toMatch(/needs KurrentDB 25\.1 or later/);
+      });
     });
 
     describe('with conditions on other streams (appendRecords, ADR 0015)', () => {

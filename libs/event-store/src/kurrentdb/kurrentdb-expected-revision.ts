@@ -17,7 +17,7 @@ import {
   type CurrentStreamState,
 } from '@kurrent/kurrentdb-client';
 import { WrongExpectedRevisionError } from '../event-store.errors';
-import type { ExpectedRevision, StreamCondition } from '../event-store.port';
+import type { ExpectedRevision, StreamAppend, StreamCondition } from '../event-store.port';
 import { formatExpectedRevision } from '../expected-revision';
 
 export function toStreamState(expected: ExpectedRevision): AppendStreamState {
@@ -85,5 +85,30 @@ export function translateConditionalAppendError(
     violation.streamName,
     formatExpectedRevision(wanted),
     toActualRevision(violation.actualState),
+  );
+}
+
+/**
+ * A refused `multiStreamAppend` (ADR 0016) as the port's error, naming the stream whose
+ * expected state did not hold. A server older than 25.1 is said so plainly.
+ */
+export function translateMultiStreamAppendError(
+  error: unknown,
+  appends: readonly StreamAppend[],
+): unknown {
+  if (error instanceof UnsupportedError) {
+    return new Error(
+      `an atomic append to several streams needs KurrentDB ${error.minimumVersion} or later ` +
+        '(multiStreamAppend); this server is older',
+      { cause: error },
+    );
+  }
+  if (!(error instanceof WrongExpectedVersionError)) return error;
+  const refused = appends.find(({ streamId }) => streamId === error.streamName) ?? appends[0];
+  if (refused === undefined) return error;
+  return new WrongExpectedRevisionError(
+    refused.streamId,
+    formatExpectedRevision(refused.expectedRevision),
+    toActualRevision(error.actualState),
   );
 }

@@ -20,9 +20,11 @@ import type {
   EventStore,
   EventToAppend,
   ExpectedRevision,
+  MultiStreamAppendResult,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
   SubscribeOptions,
   Subscription,
 } from '../event-store.port';
@@ -99,6 +101,23 @@ class PersonalDataSealingEventStore implements EventStore, PersonalDataStore {
       if (event.type === LEAD_ERASED && leadId !== null) await (await this.vault()).shred(leadId);
     }
     return this.inner.append(streamId, sealed, options);
+  }
+
+  /** Every stream's events sealed in one go; an erasure among them shreds first, as `append` does. */
+  async appendToStreams(appends: readonly StreamAppend[]): Promise<MultiStreamAppendResult> {
+    const sealed = await this.seal(appends.flatMap(({ events }) => events));
+    for (const event of sealed) {
+      const leadId = leadIdOf(event);
+      if (event.type === LEAD_ERASED && leadId !== null) await (await this.vault()).shred(leadId);
+    }
+    let next = 0;
+    return this.inner.appendToStreams(
+      appends.map((append) => {
+        const events = sealed.slice(next, next + append.events.length);
+        next += append.events.length;
+        return { ...append, events };
+      }),
+    );
   }
 
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {

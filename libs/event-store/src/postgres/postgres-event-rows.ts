@@ -4,7 +4,12 @@
  * whatever a driver's own int8 parsing does.
  * It must never guess: a column of an unexpected type is an error, not a default.
  */
-import type { Checkpoint, JsonObject, RecordedEvent } from '../event-store.port';
+import type {
+  Checkpoint,
+  JsonObject,
+  MultiStreamAppendResult,
+  RecordedEvent,
+} from '../event-store.port';
 import type { SqlRow } from './sql-executor';
 
 export function toRecordedEvent(row: SqlRow): RecordedEvent {
@@ -71,4 +76,19 @@ function dateColumn(row: SqlRow, column: string): Date {
 
 function unexpected(column: string, value: unknown): Error {
   return new Error(`event store: unexpected value in column ${column}: ${String(value)}`);
+}
+
+/** The rows of `append_events_multi`: one per stream, in the order given. */
+export function multiStreamResult(
+  rows: readonly SqlRow[],
+  streams: number,
+): MultiStreamAppendResult {
+  const last = rows.at(-1);
+  if (rows.length !== streams || last === undefined) {
+    throw new Error(`append to streams: ${rows.length} rows back for ${streams} streams`);
+  }
+  return {
+    nextExpectedRevisions: rows.map((row) => bigintColumn(row, 'next_expected_revision')),
+    lastGlobalPosition: bigintColumn(last, 'last_global_position'),
+  };
 }

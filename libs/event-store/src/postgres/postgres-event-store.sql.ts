@@ -27,6 +27,7 @@ export interface PostgresEventStoreSql {
   readonly schema: string;
   readonly append: string;
   readonly appendIf: string;
+  readonly appendMulti: string;
   readonly appendGroup: string;
   readonly insertLeadKey: string;
   readonly readStream: string;
@@ -368,6 +369,88 @@ BEGIN
 END;
 $append_if$;
 
+-- An atomic append to several streams (ADR 0016): p_appends is
+-- [{ streamId, expected, events: [...] }, ...], streams distinct, in the order their events take
+-- in the global log. All or nothing: the locks of every stream in ascending key order (as a
+-- group and append_events_if take theirs, so none of them deadlock with each other), every
+-- expected revision checked on a fresh snapshot under the locks, every event id checked, and
+-- only then append_events_group writes them all with one draw of positions, one insert, one
+-- notification. A refused stream raises the condition code naming that stream (the first in
+-- the order given), so the caller's error says which stream moved; nothing is written.
+CREATE OR REPLACE FUNCTION ${s}.append_events_multi(p_appends jsonb)
+RETURNS TABLE (next_expected_revision bigint, last_global_position bigint)
+LANGUAGE plpgsql
+AS $append_multi$
+DECLARE
+  v_key       integer;
+  v_part      record;
+  v_actual    bigint;
+  v_ok        boolean;
+  v_duplicate text;
+  v_row       record;
+BEGIN
+  IF jsonb_array_length(p_appends) = 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '${APPEND_ERROR_CODES.invalidAppend}', MESSAGE = 'no stream';
+  END IF;
+  FOR v_key IN
+    SELECT DISTINCT hashtext(a ->> 'streamId') FROM jsonb_array_elements(p_appends) AS a ORDER BY 1
+  LOOP
+    PERFORM pg_advisory_xact_lock(${names.streamLockClass.toString()}, v_key);
+  END LOOP;
+
+  FOR v_part IN
+    SELECT a ->> 'streamId' AS stream_id, a ->> 'expected' AS expected
+      FROM jsonb_array_elements(p_appends) WITH ORDINALITY AS t(a, i)
+     ORDER BY t.i
+  LOOP
+    EXECUTE 'SELECT max(e.stream_revision) FROM ${s}.events e WHERE e.stream_id = $1'
+       INTO v_actual USING v_part.stream_id;
+    v_ok := CASE v_part.expected
+              WHEN 'any' THEN true
+              WHEN 'no_stream' THEN v_actual IS NULL
+              WHEN 'stream_exists' THEN v_actual IS NOT NULL
+              ELSE v_actual IS NOT DISTINCT FROM v_part.expected::bigint
+            END;
+    IF NOT v_ok THEN
+      RAISE EXCEPTION USING
+        ERRCODE = '${APPEND_ERROR_CODES.conditionFailed}',
+        MESSAGE = format('stream %s: expected revision %s', v_part.stream_id, v_part.expected),
+        DETAIL = json_build_object('streamId', v_part.stream_id, 'expected', v_part.expected,
+                                   'actual', v_actual::text)::text;
+    END IF;
+  END LOOP;
+
+  EXECUTE 'SELECT e.event_id::text FROM ${s}.events e WHERE e.event_id = ANY ($1) LIMIT 1'
+     INTO v_duplicate
+    USING ARRAY(SELECT (x ->> 'eventId')::uuid
+                  FROM jsonb_array_elements(p_appends) AS a(value),
+                       jsonb_array_elements(a.value -> 'events') AS x);
+  IF v_duplicate IS NOT NULL THEN
+    RAISE EXCEPTION USING
+      ERRCODE = '${APPEND_ERROR_CODES.duplicateEventId}',
+      MESSAGE = format('event %s is already recorded', v_duplicate),
+      DETAIL = v_duplicate;
+  END IF;
+
+  -- Checked above under the locks it takes again (they stack): every outcome is 'ok'. Should one
+  -- not be, the statement fails whole, so nothing it wrote stays. One row per stream, in order.
+  FOR v_row IN
+    SELECT g.outcome, g.revision, g.position, g.detail
+      FROM ${s}.append_events_group(p_appends, '[]'::jsonb) WITH ORDINALITY
+           AS g(outcome, revision, position, detail, i)
+     ORDER BY g.i
+  LOOP
+    IF v_row.outcome <> 'ok' THEN
+      RAISE EXCEPTION USING ERRCODE = '${APPEND_ERROR_CODES.invalidAppend}',
+        MESSAGE = format('append to streams refused: %s %s', v_row.outcome, v_row.detail);
+    END IF;
+    next_expected_revision := v_row.revision;
+    last_global_position := v_row.position;
+    RETURN NEXT;
+  END LOOP;
+END;
+$append_multi$;
+
 -- Group commit (ADR 0013): several appends, each to a different stream with its own expected
 -- revision, in one statement and one transaction. Each append gets its own outcome: one whose
 -- expected revision is wrong, or whose event id is already recorded, is refused alone and the
@@ -556,6 +639,12 @@ SELECT next_expected_revision::text AS next_expected_revision,
 SELECT next_expected_revision::text AS next_expected_revision,
        last_global_position::text AS last_global_position
   FROM ${s}.append_events_if($1::text, $2::text, $3::jsonb, $4::jsonb)`,
+
+    // One row per stream, in the order given.
+    appendMulti: `
+SELECT next_expected_revision::text AS next_expected_revision,
+       last_global_position::text AS last_global_position
+  FROM ${s}.append_events_multi($1::jsonb)`,
 
     // One row per append of the group, in the order given.
     appendGroup: `

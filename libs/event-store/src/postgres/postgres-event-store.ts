@@ -7,7 +7,9 @@
  * Concurrent appends go to the server in groups (append-group-commit.ts, ADR 0013): one
  * statement and one commit for several streams, one outcome per append.
  * An append with conditions on other streams (ADR 0015) runs `append_events_if` on its own,
- * never in a group: it locks those streams too and checks them under the lock.
+ * never in a group: it locks those streams too and checks them under the lock. An append to
+ * several streams at once (`appendToStreams`, ADR 0016) runs `append_events_multi` on its own
+ * too: all the streams' locks, every check, then one group's write, all or nothing.
  * Bulk appends to new streams (`appendToNewStreams`) COPY their rows after drawing positions
  * the same way (postgres-bulk-append.ts): one transaction per call.
  * An append made under an idempotency reservation runs the same statement inside a
@@ -18,7 +20,7 @@
  * It must never write events other than through `append_events` or
  * a COPY that drew its positions first, and never update or delete a recorded event.
  */
-import { validateAppend, validateConditions } from '../append-validation';
+import { validateAppend, validateConditions, validateStreamAppends } from '../append-validation';
 import { OpenSubscriptions } from '../catch-up-subscription';
 import {
   CheckpointConflictError,
@@ -37,9 +39,11 @@ import type {
   EventStore,
   EventToAppend,
   ExpectedRevision,
+  MultiStreamAppendResult,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
   StreamCondition,
   SubscribeOptions,
   Subscription,
@@ -72,6 +76,7 @@ import {
 import { PostgresIdempotencyStore } from './postgres-idempotency-store';
 import {
   bigintColumn,
+  multiStreamResult,
   nullableBigintColumn,
   textColumn,
   toCheckpoint,
@@ -146,6 +151,7 @@ export class PostgresEventStore
       postgresIdempotencySql(this.names),
       this.sql.append,
       this.sql.appendIf,
+      this.sql.appendMulti,
       this.sql.insertLeadKey,
       (streamId, fromRevision, maxCount) => this.readStream(streamId, { fromRevision, maxCount }),
     );
@@ -178,6 +184,37 @@ export class PostgresEventStore
       undefined,
       options.conditions,
     );
+  }
+
+  async appendToStreams(appends: readonly StreamAppend[]): Promise<MultiStreamAppendResult> {
+    validateStreamAppends(appends);
+    const payload = JSON.stringify(
+      appends.map(({ streamId, events, expectedRevision }) => ({
+        streamId,
+        expected: formatExpectedRevision(expectedRevision),
+        // The port's fields only, as `append` stores them.
+        events: events.map(({ eventId, type, schemaVersion, data, metadata }) => ({
+          eventId,
+          type,
+          schemaVersion,
+          data,
+          metadata,
+        })),
+      })),
+    );
+    const first = appends[0] as StreamAppend;
+    const firstExpected = formatExpectedRevision(first.expectedRevision);
+    const fence = this.idempotency.fenceFor();
+    if (fence !== undefined) {
+      return this.idempotency.appendFencedToStreams(fence, first, appends.length, payload);
+    }
+    let rows;
+    try {
+      rows = await this.executor.query(this.sql.appendMulti, [payload]);
+    } catch (error) {
+      throw translateAppendError(error, first.streamId, firstExpected);
+    }
+    return multiStreamResult(rows, appends.length);
   }
 
   /**

@@ -6,13 +6,20 @@
  * through `appendFenced`, which locks the key's row first, so a takeover either waits for
  * the append and sees it, or wins and the append is refused.
  * It must never append other than through the store's `append_events` statement (or its
- * conditional form `append_events_if`), nor
+ * conditional form `append_events_if`, or `append_events_multi` for several streams), nor
  * answer from a row whose TTL has passed.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { ReservationLostError } from '../event-store.errors';
-import type { AppendResult, JsonValue, RecordedEvent } from '../event-store.port';
+import type {
+  AppendResult,
+  JsonValue,
+  MultiStreamAppendResult,
+  RecordedEvent,
+  StreamAppend,
+} from '../event-store.port';
+import { formatExpectedRevision } from '../expected-revision';
 import type {
   IdempotencyRecord,
   IdempotencyReservation,
@@ -24,8 +31,8 @@ import type {
 import { LeadKeyExistsError, type NewLeadKey } from '../personal-data/lead-key-append.port';
 import { translateAppendError } from './postgres-append-errors';
 import type { PostgresIdempotencySql } from './postgres-event-store.sql';
-import { bigintColumn, textColumn } from './postgres-event-rows';
-import type { SqlExecutor, SqlRow } from './sql-executor';
+import { bigintColumn, multiStreamResult, textColumn } from './postgres-event-rows';
+import type { SqlExecutor, SqlQueryable, SqlRow } from './sql-executor';
 
 /** One reservation's context: at most one append may run under it. */
 interface Fence {
@@ -47,6 +54,8 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     private readonly appendSql: string,
     /** Its conditional form (ADR 0015), for an append that names other streams. */
     private readonly appendIfSql: string,
+    /** The atomic append to several streams (ADR 0016). */
+    private readonly appendMultiSql: string,
     /** A lead's new data key, recorded in the fenced append's transaction (ADR 0009). */
     private readonly insertLeadKeySql: string,
     private readonly readStream: (
@@ -136,13 +145,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
       throw new ReservationLostError(scopeKey, 'a request appends at most once under its key');
     }
     const result = await this.executor.transaction(async (tx) => {
-      const held = (await tx.query(this.sql.lockOwned, [scopeKey, owner]))[0];
-      if (held === undefined) {
-        throw new ReservationLostError(scopeKey, 'another attempt took the key over');
-      }
-      if (held.appended_stream !== null) {
-        throw new ReservationLostError(scopeKey, 'an append is already recorded under the key');
-      }
+      await this.lockReservation(tx, scopeKey, owner);
       if (key !== undefined) {
         const made = await tx.query(this.insertLeadKeySql, [
           key.leadId,
@@ -179,6 +182,59 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     });
     fence.appended = true;
     return result;
+  }
+
+  /**
+   * An atomic append to several streams (`append_events_multi`) in the key's transaction. The
+   * key records the first stream's events: the request's own lead, whose answer a recovery
+   * rebuilds (the other streams' events follow from it, as a merge's survivor fact does).
+   */
+  async appendFencedToStreams(
+    fence: Fence,
+    first: StreamAppend,
+    streams: number,
+    payload: string,
+  ): Promise<MultiStreamAppendResult> {
+    const { scopeKey, owner } = fence.reservation;
+    if (fence.appended) {
+      throw new ReservationLostError(scopeKey, 'a request appends at most once under its key');
+    }
+    const result = await this.executor.transaction(async (tx) => {
+      await this.lockReservation(tx, scopeKey, owner);
+      let rows;
+      try {
+        rows = await tx.query(this.appendMultiSql, [payload]);
+      } catch (error) {
+        throw translateAppendError(
+          error,
+          first.streamId,
+          formatExpectedRevision(first.expectedRevision),
+        );
+      }
+      const written = multiStreamResult(rows, streams);
+      const next = written.nextExpectedRevisions[0] as bigint;
+      await tx.query(this.sql.recordAppend, [
+        scopeKey,
+        owner,
+        first.streamId,
+        (next - BigInt(first.events.length) + 1n).toString(),
+        next.toString(),
+      ]);
+      return written;
+    });
+    fence.appended = true;
+    return result;
+  }
+
+  /** First statement of a fenced append: the key's row, held until the append commits. */
+  private async lockReservation(tx: SqlQueryable, scopeKey: string, owner: string): Promise<void> {
+    const held = (await tx.query(this.sql.lockOwned, [scopeKey, owner]))[0];
+    if (held === undefined) {
+      throw new ReservationLostError(scopeKey, 'another attempt took the key over');
+    }
+    if (held.appended_stream !== null) {
+      throw new ReservationLostError(scopeKey, 'an append is already recorded under the key');
+    }
   }
 
   async complete(reservation: IdempotencyReservation, response: StoredResponse): Promise<boolean> {
