@@ -155,6 +155,21 @@ describeWhenPostgres(postgresUnavailableReason())('crossing merges on two API pr
     }
   });
 
+  it('answers a touch sent to the survivor on the other process as the retry it is (ADR 0016)', async () => {
+    for (let round = 0; round < 5; round++) {
+      const [a, b] = [await lead(), await lead()];
+      const touch = { touchpointId: `tp-cross-${round}`, kind: 'demo_request', channel: 'web' };
+      expect((await post(0, `/leads/${a}/touchpoints`, touch)).status).toBe(200);
+      expect((await merge(1, a, b)).status).toBe(200);
+      // API 0 holds b's fold from before the merge: its decision there is checked by the store.
+      const retry = await post(0, `/leads/${b}/touchpoints`, touch);
+      expect(retry.status).toBe(200);
+      expect(retry.body).toMatchObject({ leadId: b, events: [] });
+      const types = (await events(b)).map((event) => event.type);
+      expect(types).toEqual(['LeadCaptured', 'TouchpointRecorded', 'DuplicateMergedIn']);
+    }
+  });
+
   it('leaves views on both processes equal to a rebuild', async () => {
     const urls: string[] = [];
     for (const api of apis) {

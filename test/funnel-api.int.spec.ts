@@ -227,7 +227,58 @@ describe('the HTTP contract of the domain', () => {
       detail: expect.stringContaining(`merged into lead ${survivor}; act on that one`),
     });
     expect(await revisionOf(duplicate)).toBe(3);
-    expect(await revisionOf(survivor)).toBe(1);
+    // The survivor holds the merge's record (DuplicateMergedIn, ADR 0016), and no touch.
+    expect(await revisionOf(survivor)).toBe(2);
+  });
+
+  it('a touchpoint sent to the survivor after the merge is the retry it is: counted once, on the duplicate', async () => {
+    const [duplicate, survivor] = [await capture(), await capture()];
+    const touch = { touchpointId: 'tp-survivor-1', kind: 'demo_request', channel: 'web' };
+    await post(`/leads/${duplicate}/touchpoints`, 'marketing', touch).expect(200);
+    const merged = await post(`/leads/${duplicate}/merge`, 'ops', { intoLeadId: survivor }).expect(
+      200,
+    );
+    // The merge answers with the duplicate's own event; the survivor's record came with it.
+    expect(merged.body).toMatchObject({ leadId: duplicate, events: [{ type: 'LeadMerged' }] });
+    const survivorEvents = await suite.api.store.readStream(leadStreamId(survivor));
+    expect(survivorEvents.map((event) => event.type)).toEqual([
+      'LeadCaptured',
+      'DuplicateMergedIn',
+    ]);
+    expect(survivorEvents[1]?.data).toEqual({
+      mergedLeadId: duplicate,
+      touchpoints: [
+        {
+          touchpointId: 'tp-survivor-1',
+          kind: 'demo_request',
+          channel: 'web',
+          campaign: null,
+          contentGiven: false,
+        },
+      ],
+    });
+    // The client learned of the merge and sends the touch to the survivor: nothing recorded.
+    const retry = await post(`/leads/${survivor}/touchpoints`, 'marketing', touch).expect(200);
+    expect(retry.body).toEqual({ leadId: survivor, revision: 1, events: [] });
+    const clash = await post(`/leads/${survivor}/touchpoints`, 'marketing', {
+      ...touch,
+      kind: 'webinar',
+    }).expect(409);
+    expect(clash.body).toMatchObject({
+      code: 'touchpoint_conflict',
+      touchpointId: 'tp-survivor-1',
+    });
+    // A new touch on the survivor is its own.
+    await post(`/leads/${survivor}/touchpoints`, 'marketing', {
+      ...touch,
+      touchpointId: 'tp-survivor-2',
+    }).expect(200);
+    const events = await suite.api.store.readStream(leadStreamId(survivor));
+    expect(events.map((event) => event.type)).toEqual([
+      'LeadCaptured',
+      'DuplicateMergedIn',
+      'TouchpointRecorded',
+    ]);
   });
 
   it('422 for lifecycle violations, with the domain message, and nothing is appended', async () => {

@@ -69,6 +69,8 @@ export function evolveSlaWatch(state: SlaWatch, event: TandemEnvelope): SlaWatch
     // Listed, not defaulted: a new event type must make someone decide whether it ends a hand-off.
     case 'LeadCaptured':
     case 'TouchpointRecorded':
+    // The survivor's record of a duplicate merged in: its hand-off, if any, goes on.
+    case 'DuplicateMergedIn':
     case 'LeadProfiled':
     case 'LeadQualifiedAsMql':
     case 'LeadQualifiedAsSql':

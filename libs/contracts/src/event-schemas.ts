@@ -14,6 +14,7 @@ import {
   type LeadErased,
   type LeadHandedToSales,
   type LeadMerged,
+  type DuplicateMergedIn,
   type LeadProfiled,
   type LeadQualifiedAsMql,
   type LeadQualifiedAsSql,
@@ -194,6 +195,18 @@ export const eventDataSchemas = {
     LeadRecycled['data']
   >,
   LeadMerged: z.object({ intoLeadId: text }) satisfies z.ZodType<LeadMerged['data']>,
+  DuplicateMergedIn: z.object({
+    mergedLeadId: text,
+    touchpoints: z.array(
+      z.object({
+        touchpointId: text,
+        kind: z.enum(touchpointKinds),
+        channel: text,
+        campaign: nullableText,
+        contentGiven: z.boolean(),
+      }),
+    ),
+  }) satisfies z.ZodType<DuplicateMergedIn['data']>,
   LeadErased: z.object({ reason: text }) satisfies z.ZodType<LeadErased['data']>,
   FunnelDefinitionPublished: z.object({
     version: z.number().int().positive(),

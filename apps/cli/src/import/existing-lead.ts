@@ -45,7 +45,11 @@ export async function readExistingLead(store: EventStore, leadId: string): Promi
     }
     if (!isLeadEventType(decoded.envelope.type)) continue;
     const envelope = decoded.envelope as LeadEnvelope;
-    if (envelope.actor.id.startsWith(IMPORT_ACTOR_PREFIX)) {
+    // A survivor's record of a merge (DuplicateMergedIn) is another lead's fact, not one of its rows.
+    if (
+      envelope.actor.id.startsWith(IMPORT_ACTOR_PREFIX) &&
+      envelope.type !== 'DuplicateMergedIn'
+    ) {
       imported.push({ eventId: record.eventId, at: Date.parse(envelope.occurredAt) });
     }
     state = evolveLead(state, envelope, envelope.occurredAt);

@@ -5,10 +5,15 @@
  * thread, or with this generator on a worker thread (import-decider.thread.ts). Pure: no
  * store, no clock; whole leads only, in plan order, so "N leads done" means the same leads
  * on every run. Merges are judged across leads first (import-merges.ts).
+ * A merge writes a fact on its survivor in the same atomic step (ADR 0016), so the survivor
+ * must be in the store first: a lead merging into one the file captures at a later place in
+ * the plan is decided and written right after that survivor (`writtenAt`), in its block. The
+ * place is a function of the plan alone, so a resumed run writes such a lead in the same place:
+ * a checkpoint "N leads done" covers every lead written at a place below N.
  */
 import { initialLeadState } from '@tandem/domain';
 import type { PlannedLead, RefusedRow } from './import-plan';
-import { judgeMerges, type SurvivorInStore } from './import-merges';
+import { judgeMerges, type MergeJudgement, type SurvivorInStore } from './import-merges';
 import { type DecisionInput, decideLeadFacts, type LeadDecision } from './lead-facts.decider';
 
 /** A lead decided as if its stream were new; its facts stay at hand for the careful path. */
@@ -30,6 +35,49 @@ export interface DecidedBlock {
   readonly refused: readonly RefusedRow[];
 }
 
+/**
+ * The place in the plan at which each lead is written, in the order to write them there: its
+ * own, or — for a lead merging into a survivor the file captures later in the plan — right
+ * after that survivor's (a chain follows the chain). Leads written at one place: survivors
+ * first, then plan order.
+ */
+export function writtenAt(
+  leads: readonly PlannedLead[],
+  merges: Pick<MergeJudgement, 'survivorsInStore'>,
+): Map<number, number[]> {
+  const indexOf = new Map(leads.map((lead, index) => [lead.leadId, index]));
+  const place = new Map<number, { at: number; depth: number }>();
+  const placeOf = (index: number, seen: Set<number>): { at: number; depth: number } => {
+    const known = place.get(index);
+    if (known !== undefined) return known;
+    const found = { at: index, depth: 0 };
+    const lead = leads[index] as PlannedLead;
+    for (const survivor of merges.survivorsInStore.get(lead.leadId) ?? []) {
+      const at = survivor.capturedByFile ? indexOf.get(survivor.intoLeadId) : undefined;
+      // Judged merges never close a cycle; the guard only keeps a bad judgement from looping.
+      if (at === undefined || at === index || seen.has(at)) continue;
+      const of = placeOf(at, new Set([...seen, index]));
+      if (of.at > found.at) Object.assign(found, { at: of.at, depth: of.depth + 1 });
+      else if (of.at === found.at) found.depth = Math.max(found.depth, of.depth + 1);
+    }
+    place.set(index, found);
+    return found;
+  };
+  const byPlace = new Map<number, { index: number; depth: number }[]>();
+  for (let index = 0; index < leads.length; index++) {
+    const { at, depth } = placeOf(index, new Set());
+    const here = byPlace.get(at);
+    if (here === undefined) byPlace.set(at, [{ index, depth }]);
+    else here.push({ index, depth });
+  }
+  return new Map(
+    [...byPlace].map(([at, entries]) => [
+      at,
+      entries.sort((a, b) => a.depth - b.depth || a.index - b.index).map(({ index }) => index),
+    ]),
+  );
+}
+
 export function* decideBlocks(
   leads: readonly PlannedLead[],
   from: number,
@@ -39,15 +87,18 @@ export function* decideBlocks(
   const fresh = { state: initialLeadState(), accountId: null };
   // Over the whole plan, not from `from`: a resumed run judges merges as a whole one does.
   const merges = judgeMerges(leads, decision);
+  const places = writtenAt(leads, merges);
   let block: DecidedLead[] = [];
   let refused: RefusedRow[] = [];
   let size = 0;
   for (let index = from; index < leads.length; index++) {
-    const lead = leads[index] as PlannedLead;
-    const refusal = lead.refusal ?? merges.refusals.get(lead.leadId) ?? null;
-    if (refusal !== null) {
-      refused.push(refusal);
-    } else {
+    for (const at of places.get(index) ?? []) {
+      const lead = leads[at] as PlannedLead;
+      const refusal = lead.refusal ?? merges.refusals.get(lead.leadId) ?? null;
+      if (refusal !== null) {
+        refused.push(refusal);
+        continue;
+      }
       const decided = decideLeadFacts(lead, fresh, decision);
       block.push({
         leadId: lead.leadId,

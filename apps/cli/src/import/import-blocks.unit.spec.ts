@@ -75,6 +75,29 @@ describe('decideBlocks', () => {
     expect([...decideBlocks(leads, leads.length, decision, 1)]).toEqual([]);
   });
 
+  it('writes a lead merging into a survivor the plan holds later right after it, resumed or not', () => {
+    // 1 merges into 3 (captured later in the plan), 3 into 4: 1 waits for 3, which waits for 4.
+    const mergeInto = (lead: PlannedLead, into: string, line: number): PlannedLead => ({
+      ...lead,
+      facts: [...lead.facts, fact(lead.leadId, line, 'MergeLead', { intoLeadId: into })],
+    });
+    const chain = [
+      mergeInto(aLead(1, 0), 'hubspot:3', 990),
+      aLead(2, 0),
+      mergeInto(aLead(3, 0), 'hubspot:4', 995),
+      aLead(4, 0),
+    ];
+    const order = (blocks: readonly DecidedBlock[]) =>
+      blocks.map((block) => [block.leadsDone, block.leads.map((lead) => lead.leadId)]);
+    const whole = [...decideBlocks(chain, 0, decision, 1)];
+    expect(order(whole)).toEqual([
+      [2, ['hubspot:2']],
+      [4, ['hubspot:4', 'hubspot:3', 'hubspot:1']],
+    ]);
+    // Resumed after lead 2: leads 1 and 3, placed before the checkpoint, are written still.
+    expect(order([...decideBlocks(chain, 2, decision, 1)])).toEqual(order(whole.slice(1)));
+  });
+
   it('crosses to and from the decider thread unchanged, facts included', () => {
     const blocks = [...decideBlocks(leads, 0, decision, 4)];
     const crossed = blocks.map((block) => fromWire(structuredClone(toWire(block))));

@@ -112,12 +112,13 @@ maybe(
           'MergeLead: lead crm:a was itself merged into another lead: merge into the lead it was merged into',
       },
     ]);
-    expect(outcome).toMatchObject({ importedLeads: 2, importedEvents: 3, refusedLeads: 2 });
+    // c's two events, d's capture, and d's record of c merged into it (ADR 0016).
+    expect(outcome).toMatchObject({ importedLeads: 2, importedEvents: 4, refusedLeads: 2 });
     expect(await typesOf(store, 'crm:a')).toEqual([]);
     expect(await typesOf(store, 'crm:b')).toEqual([]);
     // A survivor captured later in the file than its duplicate is named still counts.
     expect(await typesOf(store, 'crm:c')).toEqual(['LeadCaptured', 'LeadMerged']);
-    expect(await typesOf(store, 'crm:d')).toEqual(['LeadCaptured']);
+    expect(await typesOf(store, 'crm:d')).toEqual(['LeadCaptured', 'DuplicateMergedIn']);
   },
 );
 
@@ -182,6 +183,7 @@ maybe('refuses a merge into a lead the store holds erased or merged away', async
   expect(await typesOf(store, 'crm:x')).toEqual([]);
   expect(await typesOf(store, 'crm:y')).toEqual([]);
   expect(await typesOf(store, 'crm:w')).toEqual(['LeadCaptured', 'LeadMerged']);
+  expect(await typesOf(store, 'crm:live')).toEqual(['LeadCaptured', 'DuplicateMergedIn']);
 });
 
 maybe(
@@ -189,16 +191,16 @@ maybe(
   async () => {
     const store = await openStore();
     await importLines(store, 'first.jsonl', [capture('crm:s', 1)]);
-    // The race, made certain: the first conditional append (the merge into crm:s, checked live)
+    // The race, made certain: the first merge's append (with crm:s's record, crm:s checked live)
     // lets a live erasure of crm:s land just before it reaches the store.
     let raced = false;
     const racing: EventStore = Object.create(store) as EventStore;
-    racing.append = async (streamId, events, options) => {
-      if (!raced && (options.conditions?.length ?? 0) > 0) {
+    racing.appendToStreams = async (appends) => {
+      if (!raced) {
         raced = true;
         await eraseLead(store, 'crm:s');
       }
-      return store.append(streamId, events, options);
+      return store.appendToStreams(appends);
     };
 
     const outcome = await importLines(racing, 'second.jsonl', [
@@ -221,19 +223,23 @@ maybe(
 maybe(
   'a run killed after its first block and resumed refuses what a whole run refuses',
   async () => {
+    // Lead p is the first block; c merges into d, which the file captures later: c is written
+    // right after d, in d's block, whether the run was killed in between or not.
+    const lines = [capture('crm:p', 1), ...cycle];
     const whole = await openStore();
-    const wholeOutcome = await importLines(whole, 'cycle.jsonl', cycle);
+    const wholeOutcome = await importLines(whole, 'cycle.jsonl', lines);
 
     const resumed = await openStore();
     const killed = new Error('killed after the first block');
     await expect(
-      importLines(resumed, 'cycle.jsonl', cycle, () => {
+      importLines(resumed, 'cycle.jsonl', lines, () => {
         throw killed;
       }),
     ).rejects.toBe(killed);
-    const rest = await importLines(resumed, 'cycle.jsonl', cycle);
+    expect(await typesOf(resumed, 'crm:c')).toEqual([]);
+    const rest = await importLines(resumed, 'cycle.jsonl', lines);
 
-    // Lead c, the first block, was written before the kill; a and b are judged after it.
+    // Lead p, the first block, was written before the kill; c, a, b and d are judged after it.
     expect(rest.resumedAfterLeads).toBe(1);
     expect(refusals(rest)).toEqual(refusals(wholeOutcome));
     for (const leadId of ['crm:a', 'crm:b', 'crm:c', 'crm:d']) {
@@ -271,11 +277,53 @@ maybe(
       'TouchpointRecorded',
       'LeadMerged',
     ]);
-    expect(await typesOf(store, 'crm:s')).toEqual(['LeadCaptured']);
+    expect(await typesOf(store, 'crm:s')).toEqual(['LeadCaptured', 'DuplicateMergedIn']);
     // The touch that recorded nothing is no gap in what was stored: a re-run finds it whole.
     const head = await store.headPosition();
     const again = await importLines(store, 'retried-again.jsonl', [...lines].reverse());
     expect(again).toMatchObject({ importedEvents: 0, alreadyImportedLeads: 2, refusedLeads: 0 });
+    expect(await store.headPosition()).toBe(head);
+  },
+);
+
+maybe(
+  "a merge records the duplicate's touches on its survivor: the touch sent there later is a retry (ADR 0016)",
+  async () => {
+    const store = await openStore();
+    const touch = (leadId: string, day: number) =>
+      JSON.stringify({
+        leadId,
+        type: 'RecordTouchpoint',
+        occurredAt: `2025-01-0${day}T10:00:00Z`,
+        data: { touchpointId: 'crm-touch-7', kind: 'webinar', channel: 'web' },
+      });
+    await importLines(store, 'merged.jsonl', [
+      capture('crm:m', 1),
+      touch('crm:m', 2),
+      merge('crm:m', 'crm:s', 3),
+      capture('crm:s', 1),
+    ]);
+    const [, record] = await store.readStream(leadStreamId('crm:s'));
+    expect(record).toMatchObject({
+      type: 'DuplicateMergedIn',
+      data: {
+        mergedLeadId: 'crm:m',
+        touchpoints: [
+          {
+            touchpointId: 'crm-touch-7',
+            kind: 'webinar',
+            channel: 'web',
+            campaign: null,
+            contentGiven: false,
+          },
+        ],
+      },
+      metadata: { leadId: 'crm:s', occurredAt: '2025-01-03T10:00:00.000Z' },
+    });
+    // A later export sends the touch to the survivor: held there, nothing is recorded.
+    const head = await store.headPosition();
+    const later = await importLines(store, 'later.jsonl', [touch('crm:s', 5)]);
+    expect(later).toMatchObject({ importedEvents: 0, refusedLeads: 0 });
     expect(await store.headPosition()).toBe(head);
   },
 );

@@ -10,9 +10,10 @@
  * writer checks); one into a lead the file merged away before, or
  * captures only later, refuses its lead whole like any bad row. A survivor the file does not
  * capture (or refuses) must stand in the store: the writer checks that before it appends
- * (`checkSurvivorsInStore`), and appends only while each survivor's stream is still at the
- * revision it checked (ADR 0015), so a live merge or erasure racing the import cannot slip in
- * between. Refusing a lead undoes its own merge and its capture, so the walk is
+ * (`checkSurvivorsInStore`), and appends the merge with its survivor's fact (ADR 0016) only
+ * while each survivor's stream is still at the revision it checked (ADR 0015), so a live merge
+ * or erasure racing the import cannot slip in between. A survivor the file captures is written
+ * before the lead that merges into it (import-blocks.ts), so it is checked the same way. Refusing a lead undoes its own merge and its capture, so the walk is
  * repeated until no merge changes; a cycle a→b, b→a thus refuses b (b's survivor was merged
  * away) and then a (its survivor b is no longer imported).
  * The judgement depends on the whole file only, never on where a run resumed: a resumed
@@ -156,7 +157,12 @@ export function judgeMerges(
 /** What the store says of a lead's survivors: a refusal, or the conditions its append needs. */
 export type SurvivorCheck =
   | { readonly refusal: RefusedRow }
-  | { readonly refusal: null; readonly conditions: readonly StreamCondition[] };
+  | {
+      readonly refusal: null;
+      readonly conditions: readonly StreamCondition[];
+      /** Each survivor's account (by stream), for its DuplicateMergedIn envelope. */
+      readonly accounts: ReadonlyMap<string, string | null>;
+    };
 
 /**
  * The writer's half: each survivor only the store can vouch for must be there, neither merged
@@ -169,13 +175,17 @@ export async function checkSurvivorsInStore(
   survivors: readonly SurvivorInStore[],
 ): Promise<SurvivorCheck> {
   const conditions: StreamCondition[] = [];
+  const accounts = new Map<string, string | null>();
   for (const { intoLeadId, where, refusedInFile, capturedByFile } of survivors) {
     const survivor = await readExistingLead(store, intoLeadId);
-    // Merged away by the file's own later fact is not the store's to judge: the file did.
+    // Merged away by the file's own later fact is not the store's to judge: the file did. The
+    // file's survivor is written before the merge (import-blocks.ts): absent, the store refused it.
     const reason = capturedByFile
-      ? survivor.revision !== null && survivor.state.status === 'erased'
-        ? mergeSurvivorRefusal(intoLeadId, 'erased')
-        : null
+      ? survivor.revision === null
+        ? `lead ${intoLeadId} does not exist: the store refused its own rows`
+        : survivor.state.status === 'erased'
+          ? mergeSurvivorRefusal(intoLeadId, 'erased')
+          : null
       : survivor.revision !== null
         ? mergeSurvivorRefusal(intoLeadId, survivor.state.status)
         : refusedInFile === null
@@ -185,7 +195,8 @@ export async function checkSurvivorsInStore(
     const streamId = leadStreamId(intoLeadId);
     if (survivor.revision !== null && !conditions.some((c) => c.streamId === streamId)) {
       conditions.push({ streamId, expectedRevision: survivor.revision });
+      accounts.set(streamId, survivor.accountId);
     }
   }
-  return { refusal: null, conditions };
+  return { refusal: null, conditions, accounts };
 }

@@ -17,19 +17,32 @@
  * - A lead that already exists without the import's first event (captured live, or
  *   by another source) has the import's facts decided on top of its history and
  *   appended with its expected revision, exactly like a live command.
- * - A merge into a survivor only the store holds is appended only while that survivor's stream
- *   is at the revision checked (ADR 0015); if it moved, the lead is looked at again.
+ * - A merge is appended with its survivor's fact (DuplicateMergedIn, ADR 0016) in one atomic
+ *   append, the survivor at the revision checked (ADR 0015); if it moved, the lead is looked at
+ *   again. The survivor is in the store by then: import-blocks.ts writes a lead merging into
+ *   one the file captures after that survivor.
  * It must never append to a stream without an expected revision.
  */
-import { leadStreamId } from '@tandem/domain';
+import {
+  duplicateMergedIn,
+  evolveLead,
+  initialLeadState,
+  type LeadEvent,
+  type LeadState,
+  leadStreamId,
+} from '@tandem/domain';
 import {
   DuplicateEventIdError,
+  envelopesFor,
   ErasedLeadWriteError,
   type EventStore,
   type EventToAppend,
+  type StreamCondition,
   supportsBulkAppend,
   WrongExpectedRevisionError,
+  type WriteContext,
 } from '@tandem/event-store';
+import { importEventId } from './import-event-id';
 import { readExistingLead } from './existing-lead';
 import { type DecidedBlock, type DecidedLead, decideBlocks } from './import-blocks';
 import type { ImportPlan, RefusedRow } from './import-plan';
@@ -117,6 +130,44 @@ const isExistingStream = (error: unknown): boolean =>
   error instanceof DuplicateEventIdError ||
   error instanceof ErasedLeadWriteError;
 
+/**
+ * The survivor's fact (DuplicateMergedIn) of the merge among `events`, with the survivor's
+ * stream and the revision it was checked at; `null` when the lead merges nothing, or its
+ * survivor is not in the store (a merge written before survivors got the fact cannot be: the
+ * checks refuse it). Its id derives from the merge's, so a re-run derives the same event.
+ */
+function survivorFact(
+  events: readonly EventToAppend[],
+  stored: LeadState | null,
+  conditions: readonly StreamCondition[],
+  accounts: ReadonlyMap<string, string | null>,
+): { readonly fact: EventToAppend; readonly survivor: StreamCondition } | null {
+  const merge = events.find((event) => event.type === 'LeadMerged');
+  if (merge === undefined) return null;
+  const intoLeadId = String(merge.data.intoLeadId);
+  const survivor = conditions.find((c) => c.streamId === leadStreamId(intoLeadId));
+  if (survivor === undefined) return null;
+  let state = stored ?? initialLeadState();
+  for (const event of events) {
+    const occurredAt = String(event.metadata.occurredAt);
+    state = evolveLead(state, { type: event.type, data: event.data } as LeadEvent, occurredAt);
+  }
+  const { leadId: mergedLeadId, ...context } = merge.metadata as unknown as WriteContext;
+  const [fact] = envelopesFor(
+    [duplicateMergedIn(String(mergedLeadId), state)],
+    { ...context, leadId: intoLeadId, accountId: accounts.get(survivor.streamId) ?? null },
+    () =>
+      importEventId(
+        merge.eventId,
+        0,
+        0,
+        'DuplicateMergedIn',
+        Date.parse(String(context.occurredAt)),
+      ),
+  );
+  return fact === undefined ? null : { fact, survivor };
+}
+
 export async function writeImport(options: ImportWriteOptions): Promise<ImportOutcome> {
   const { store, decision, leadsTotal } = options;
   const now = options.now ?? Date.now;
@@ -171,14 +222,33 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
       const { events } = decided;
       const { conditions } = survivors;
       const expectedRevision = loaded.revision ?? 'no_stream';
+      const streamId = leadStreamId(lead.leadId);
+      const merge = survivorFact(
+        events,
+        loaded.revision === null ? null : loaded.state,
+        conditions,
+        survivors.accounts,
+      );
       try {
-        await store.append(
-          leadStreamId(lead.leadId),
-          events,
-          conditions.length === 0 ? { expectedRevision } : { expectedRevision, conditions },
-        );
+        if (merge === null) {
+          await store.append(
+            streamId,
+            events,
+            conditions.length === 0 ? { expectedRevision } : { expectedRevision, conditions },
+          );
+        } else {
+          // The merge and its survivor's fact, all or nothing (ADR 0016).
+          await store.appendToStreams([
+            { streamId, events, expectedRevision },
+            {
+              streamId: merge.survivor.streamId,
+              events: [merge.fact],
+              expectedRevision: merge.survivor.expectedRevision,
+            },
+          ]);
+        }
         importedLeads += 1;
-        importedEvents += events.length;
+        importedEvents += events.length + (merge === null ? 0 : 1);
         return;
       } catch (error) {
         // A live command or a parallel import wrote the lead, or its survivor, or erased the

@@ -112,14 +112,16 @@ export function importedFacts(
 /**
  * A touchpoint whose id the lead already holds records nothing (the Lead decider answers a
  * repeated touchpoint id as a retry, live or imported), so it has no event of its own in the
- * stream: it is stored as far as a re-run is concerned, as the touch it repeats is.
+ * stream: it is stored as far as a re-run is concerned, as the touch it repeats is. A touch of
+ * a lead merged into this one (DuplicateMergedIn, ADR 0016) is held here as well.
  */
 function isTouchpointHeld(fact: ImportFact, state: LeadState): boolean {
   const id = fact.type === 'RecordTouchpoint' ? fact.data['touchpointId'] : undefined;
+  const held = (touch: { readonly touchpointId: string }) => touch.touchpointId === id;
   return (
     typeof id === 'string' &&
     id !== '' &&
-    state.facts.touchpoints.some((touch) => touch.touchpointId === id)
+    (state.facts.touchpoints.some(held) || state.mergedTouchpoints.some(held))
   );
 }
 

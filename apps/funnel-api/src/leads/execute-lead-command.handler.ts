@@ -11,11 +11,13 @@
  * decision made that way is never answered as a failure: on a conflict or a refusal, the
  * stream is read and the command decided once more, on state checked against the store.
  * A capture of a lead this process has never seen expects no stream, also without a read.
- * A merge also depends on its survivor: the append is conditioned on the survivor's stream
- * still being at the revision that was checked (ADR 0015), so a merge racing another process's
- * crossing merge, or an erasure or merge of its survivor, never lands on a survivor that is no
- * longer live. If the survivor moved, the merge is decided again on what the store holds, and
- * the loser gets what one process would answer (422: its survivor was merged away or erased).
+ * A merge also depends on its survivor, and writes to it: LeadMerged on the merged lead and
+ * DuplicateMergedIn on the survivor (its touches, so a retry of one sent to the survivor is
+ * answered as a retry, ADR 0016) go in one atomic append, each stream at the revision that was
+ * checked, so a merge racing another process's crossing merge, or an erasure or merge of its
+ * survivor, never lands on a survivor that is no longer live. If the survivor moved, the merge
+ * is decided again on what the store holds, and the loser gets what one process would answer
+ * (422: its survivor was merged away or erased).
  */
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -23,6 +25,7 @@ import {
   authorize,
   decideLead,
   DomainError,
+  duplicateMergedIn,
   type LeadCommand,
   LeadNotFoundError,
   RuleViolationError,
@@ -31,8 +34,10 @@ import {
 } from '@tandem/domain';
 import {
   type EventStore,
-  type StreamCondition,
+  type EventToAppend,
+  type StreamAppend,
   WrongExpectedRevisionError,
+  envelopesFor,
   writeEvents,
 } from '@tandem/event-store';
 import type { Logger } from 'pino';
@@ -131,7 +136,10 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
   /**
    * Decides on the lead as the store holds it. A refusal that names another stream is a merge's
    * survivor that moved after it was checked (ADR 0015): nothing was written, so decide again,
-   * on both leads read afresh. The lead's own conflicts are the caller's (409), never retried.
+   * on both leads read afresh. So is a refusal of the lead's own stream when all that moved it
+   * is other leads merged into it (DuplicateMergedIn, ADR 0016): no caller of this lead wrote,
+   * and a client that named no revision would otherwise get a 409 for a merge it never saw.
+   * Any other conflict of the lead's own is the caller's (409), never retried.
    */
   private async decideChecked(
     request: ExecuteLeadCommand,
@@ -139,13 +147,26 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
   ): Promise<LeadCommandResult> {
     const own = leadStreamId(request.leadId);
     for (let attempt = 1; ; attempt++) {
+      const lead = await this.leads.load(request.leadId);
       try {
-        return await this.decideOn(await this.leads.load(request.leadId), request, now);
+        return await this.decideOn(lead, request, now);
       } catch (error) {
-        const survivorMoved = error instanceof WrongExpectedRevisionError && error.streamId !== own;
-        if (!survivorMoved || attempt >= CHECKED_ATTEMPTS) throw error;
+        if (!(error instanceof WrongExpectedRevisionError) || attempt >= CHECKED_ATTEMPTS) {
+          throw error;
+        }
+        const survivorMoved = error.streamId !== own;
+        if (!survivorMoved && !(await this.movedOnlyByMergesIn(request, lead))) throw error;
       }
     }
+  }
+
+  /** Whether every event appended to the lead since `lead` is another lead merged into it. */
+  private async movedOnlyByMergesIn(request: ExecuteLeadCommand, lead: LeadFold): Promise<boolean> {
+    if (request.options.expectedRevision !== undefined) return false;
+    const since = await this.store.readStream(leadStreamId(request.leadId), {
+      fromRevision: lead.revision === null ? 0n : lead.revision + 1n,
+    });
+    return since.length > 0 && since.every((event) => event.type === 'DuplicateMergedIn');
   }
 
   /** Decides on `lead` and appends at its revision: the store refuses if it is not the latest. */
@@ -175,12 +196,10 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
         lead.revision,
       );
     }
-    const conditions: StreamCondition[] = [];
-    if (request.command.type === 'MergeLead' && request.command.data.intoLeadId !== leadId) {
-      const { intoLeadId } = request.command.data;
-      const survivorRevision = await this.requireSurvivor(intoLeadId);
-      conditions.push({ streamId: leadStreamId(intoLeadId), expectedRevision: survivorRevision });
-    }
+    const survivor =
+      request.command.type === 'MergeLead' && request.command.data.intoLeadId !== leadId
+        ? await this.requireSurvivor(request.command.data.intoLeadId)
+        : null;
     const definition = await this.definitions.current();
     const events = decideLead(withIds(request.command), lead.state, { leadId, definition, now });
     // A retry of what the lead already holds (a touchpoint id recorded before) decides nothing:
@@ -189,14 +208,45 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
       return { leadId, revision: Number(lead.revision), events: [] };
     }
     const accountId = lead.accountId ?? request.accountId;
-    const { appended: result, envelopes: toAppend } = await writeEvents(
-      this.store,
-      streamId,
-      events,
-      writeContext(context, { leadId, accountId, occurredAt: now }),
-      lead.revision ?? 'no_stream',
-      conditions,
-    );
+    const write = writeContext(context, { leadId, accountId, occurredAt: now });
+    let toAppend: readonly EventToAppend[];
+    let result: { readonly nextExpectedRevision: bigint; readonly lastGlobalPosition: bigint };
+    if (survivor === null) {
+      const written = await writeEvents(
+        this.store,
+        streamId,
+        events,
+        write,
+        lead.revision ?? 'no_stream',
+      );
+      ({ appended: result, envelopes: toAppend } = written);
+    } else {
+      // The merge and its survivor's fact, all or nothing, each at the revision decided on.
+      toAppend = envelopesFor(events, write);
+      const survivorFact = envelopesFor([duplicateMergedIn(leadId, lead.state)], {
+        ...write,
+        leadId: survivor.leadId,
+        accountId: survivor.fold.accountId,
+      });
+      const parts: StreamAppend[] = [
+        { streamId, events: toAppend, expectedRevision: lead.revision ?? 'no_stream' },
+        {
+          streamId: leadStreamId(survivor.leadId),
+          events: survivorFact,
+          expectedRevision: survivor.fold.revision as bigint,
+        },
+      ];
+      const written = await this.store.appendToStreams(parts);
+      const [own, survivorRevision] = written.nextExpectedRevisions as [bigint, bigint];
+      result = { nextExpectedRevision: own, lastGlobalPosition: written.lastGlobalPosition };
+      this.leads.remember(
+        survivor.leadId,
+        foldAppended(survivor.fold, survivor.leadId, survivorFact, {
+          nextExpectedRevision: survivorRevision,
+          lastGlobalPosition: written.lastGlobalPosition,
+        }),
+      );
+    }
     this.leads.remember(leadId, foldAppended(lead, leadId, toAppend, result));
     this.logger.info(
       {
@@ -220,13 +270,15 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
    * A merge names its survivor, which must be a live lead: one never captured is a 404, not a
    * dangling link; one itself merged away or erased is a 422, for a merge into it would point
    * the duplicate at a lead that accepts nothing (A into B after B into A leaves no survivor).
-   * Returns the revision checked: the merge's append holds only while the survivor is still there.
+   * Returns the fold checked: the merge's append holds only while the survivor is still at it.
    */
-  private async requireSurvivor(leadId: string): Promise<bigint> {
+  private async requireSurvivor(
+    leadId: string,
+  ): Promise<{ readonly leadId: string; readonly fold: LeadFold }> {
     const survivor = await this.leads.load(leadId);
     if (survivor.revision === null) throw new LeadNotFoundError(leadId);
     const refusal = mergeSurvivorRefusal(leadId, survivor.state.status);
     if (refusal !== null) throw new RuleViolationError(refusal);
-    return survivor.revision;
+    return { leadId, fold: survivor };
   }
 }

@@ -155,6 +155,9 @@ export function analyticsData(event: LeadEvent): Record<string, unknown> {
       return { from: event.data.from };
     case 'LeadMerged':
       return { intoLeadId: event.data.intoLeadId };
+    case 'DuplicateMergedIn':
+      // Kept for analysts, read by no view: the touches count on the duplicate (ADR 0016).
+      return { mergedLeadId: event.data.mergedLeadId, touchpoints: event.data.touchpoints.length };
     case 'LeadErased':
       return {};
   }

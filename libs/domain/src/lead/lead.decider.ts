@@ -142,7 +142,11 @@ function requireInTimeOrder(command: LeadCommand, state: LeadState, now: string)
  */
 function isRecorded(command: RecordTouchpoint, state: LeadState): boolean {
   const { touchpointId, kind, channel, campaign, content } = command.data;
-  const recorded = state.facts.touchpoints.find((touch) => touch.touchpointId === touchpointId);
+  // A touch of a lead merged into this one counts as held here too (ADR 0016): a retry sent to
+  // the survivor, while the views keep counting it once, on the duplicate.
+  const recorded =
+    state.facts.touchpoints.find((touch) => touch.touchpointId === touchpointId) ??
+    state.mergedTouchpoints.find((touch) => touch.touchpointId === touchpointId);
   if (recorded === undefined) return false;
   const differences = [
     recorded.kind === kind ? null : `kind ${recorded.kind}`,

@@ -15,7 +15,7 @@ import { leadDeciderSpecification } from '../testing/lead-decider.given';
 import type { LeadCommand, RecordTouchpoint } from './lead.commands';
 import { decideLead } from './lead.decider';
 import type { LeadEvent } from './lead.events';
-import { evolveLead, initialLeadState } from './lead.state';
+import { duplicateMergedIn, evolveLead, initialLeadState } from './lead.state';
 
 const NOW = '2026-03-10T09:00:00.000Z';
 const LEAD = '0190d0b0-0000-7000-8000-000000000001';
@@ -147,6 +147,45 @@ describe('Lead decider', () => {
         .when(record({ touchpointId: 't2' }))
         .thenFails(LeadMergedAwayError, /merged into lead other; act on that one/);
       given([captured, demo, merged, erased])
+        .when(record())
+        .thenFails(LifecycleViolationError, /erased/);
+    });
+    it('a survivor answers a retry of a touch its duplicate held, and counts it nowhere (ADR 0016)', () => {
+      const duplicate = [captured, demo].reduce(
+        (s, e) => evolveLead(s, e, NOW),
+        initialLeadState(),
+      );
+      const mergedIn = duplicateMergedIn('dup', evolveLead(duplicate, merged, NOW));
+      expect(mergedIn.data).toEqual({
+        mergedLeadId: 'dup',
+        touchpoints: [
+          {
+            touchpointId: 't1',
+            kind: 'demo_request',
+            channel: 'web',
+            campaign: null,
+            contentGiven: false,
+          },
+        ],
+      });
+      given([captured, mergedIn]).when(record()).then([]);
+      given([captured, mergedIn])
+        .when(record({ channel: 'email' }))
+        .thenFails(TouchpointConflictError, /touchpoint t1 was already recorded .* channel web/);
+      given([captured, mergedIn])
+        .when(record({ touchpointId: 't2' }))
+        .then([{ type: 'TouchpointRecorded', data: { ...demo.data, touchpointId: 't2' } }]);
+      // Not a touch of the survivor: scoring never sees it, and a chain of merges carries it on.
+      const survivor = [captured, mergedIn].reduce(
+        (s, e) => evolveLead(s, e, NOW),
+        initialLeadState(),
+      );
+      expect(survivor.facts.touchpoints).toEqual([]);
+      expect(survivor.status).toBe('nurturing');
+      expect(duplicateMergedIn('survivor', survivor).data.touchpoints).toEqual(
+        mergedIn.data.touchpoints,
+      );
+      given([captured, mergedIn, erased])
         .when(record())
         .thenFails(LifecycleViolationError, /erased/);
     });

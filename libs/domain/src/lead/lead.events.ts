@@ -146,6 +146,30 @@ export type LeadMerged = {
   data: { intoLeadId: string };
 };
 
+/**
+ * A touch of a duplicate as its survivor keeps it (DuplicateMergedIn): what tells a retry of
+ * it from a different touch under the same id, never its content nor its time. Not a touch of
+ * the survivor: scoring and the views leave it on the duplicate (ADR 0016).
+ */
+export interface MergedTouchpoint {
+  readonly touchpointId: string;
+  readonly kind: TouchpointKind;
+  readonly channel: string;
+  readonly campaign: string | null;
+  readonly contentGiven: boolean;
+}
+
+/**
+ * On the survivor, in one atomic step with the duplicate's LeadMerged (ADR 0016): the lead
+ * merged into this one and the touches it held (its own, and those merged into it before), so
+ * a touch sent here after the merge is answered as the retry it is. It moves the survivor's
+ * revision, so a crossing merge conflicts with it; it changes nothing scoring reads.
+ */
+export type DuplicateMergedIn = {
+  type: 'DuplicateMergedIn';
+  data: { mergedLeadId: string; touchpoints: MergedTouchpoint[] };
+};
+
 export type LeadErased = {
   type: 'LeadErased';
   data: { reason: string };
@@ -166,6 +190,7 @@ export type LeadEvent =
   | DealLost
   | LeadRecycled
   | LeadMerged
+  | DuplicateMergedIn
   | LeadErased;
 
 export type LeadEventType = LeadEvent['type'];
@@ -185,6 +210,7 @@ export const leadEventTypes = [
   'DealLost',
   'LeadRecycled',
   'LeadMerged',
+  'DuplicateMergedIn',
   'LeadErased',
 ] as const satisfies readonly LeadEventType[];
 

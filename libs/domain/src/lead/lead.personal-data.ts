@@ -72,6 +72,8 @@ export const personalFields: { readonly [T in LeadEventType]: readonly PersonalF
   DealLost: [['note']],
   LeadRecycled: [['reason']],
   LeadMerged: [],
+  // Touch ids and whether content was given: never the content itself.
+  DuplicateMergedIn: [],
   LeadErased: [],
 };
 

@@ -4,7 +4,7 @@
  */
 import type { TouchpointKind } from '../rules/funnel-definition';
 import type { LeadFacts } from '../rules/scoring';
-import type { LeadEvent } from './lead.events';
+import type { DuplicateMergedIn, LeadEvent, MergedTouchpoint } from './lead.events';
 import { isPersonalGiven } from './lead.personal-data';
 
 /** What the state keeps for a given name or e-mail: that it was given, never the value. */
@@ -51,6 +51,11 @@ export interface LeadState {
   /** The survivor a merge pointed this lead at (status `merged`), else null. */
   readonly mergedInto: string | null;
   /**
+   * Touches of the leads merged into this one (DuplicateMergedIn, ADR 0016): read by the
+   * touchpoint rule only, never by scoring — they count on the lead that recorded them.
+   */
+  readonly mergedTouchpoints: readonly MergedTouchpoint[];
+  /**
    * Business time of the last event that moved the lead along its lifecycle (its capture, a
    * stage change, an opportunity's stage): no later lifecycle fact may be dated before it.
    */
@@ -79,6 +84,7 @@ export function initialLeadState(): LeadState {
     },
     owner: null,
     mergedInto: null,
+    mergedTouchpoints: [],
     stageSince: null,
     opportunity: null,
   };
@@ -188,10 +194,36 @@ export function evolveLead(state: LeadState, event: LeadEvent, occurredAt: strin
       };
     case 'LeadMerged':
       return { ...state, status: 'merged', mergedInto: event.data.intoLeadId };
+    case 'DuplicateMergedIn':
+      return {
+        ...state,
+        mergedTouchpoints: [...state.mergedTouchpoints, ...event.data.touchpoints],
+      };
     case 'LeadErased':
       return {
         ...initialLeadState(),
         status: 'erased',
       };
   }
+}
+
+/**
+ * The survivor's fact of merging `mergedLeadId`, whose state is `merged`, into it: every touch
+ * that lead holds, its own and those merged into it before, so a chain of merges still
+ * recognises a touch at its end (ADR 0016).
+ */
+export function duplicateMergedIn(mergedLeadId: string, merged: LeadState): DuplicateMergedIn {
+  const own = merged.facts.touchpoints.map(
+    ({ touchpointId, kind, channel, campaign, contentGiven }): MergedTouchpoint => ({
+      touchpointId,
+      kind,
+      channel,
+      campaign,
+      contentGiven,
+    }),
+  );
+  return {
+    type: 'DuplicateMergedIn',
+    data: { mergedLeadId, touchpoints: [...own, ...merged.mergedTouchpoints] },
+  };
 }

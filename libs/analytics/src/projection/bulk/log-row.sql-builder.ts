@@ -43,7 +43,10 @@ type FieldKind =
   | { readonly kind: 'idArray'; readonly re2: string; readonly max: number }
   | { readonly kind: 'object'; readonly fields: Fields }
   // personal(...): the plain kind, or a sealed value `{"$pii":"v1:<base64>"}` (sealedValueSchema)
-  | { readonly kind: 'personal'; readonly plain: FieldKind };
+  | { readonly kind: 'personal'; readonly plain: FieldKind }
+  // A field the fast path does not vouch for: every event of its type takes the TypeScript path
+  // (DuplicateMergedIn's list of touch objects; merges are rare).
+  | { readonly kind: 'unvouched' };
 
 type Presence = 'required' | 'optional' | 'nullable';
 interface Field {
@@ -146,6 +149,7 @@ export const leadEventFields = {
   DealLost: { opportunityId: req(text), reason: req(text), note: nul(personal(note)) },
   LeadRecycled: { from: req(text), reason: req(personal(text)) },
   LeadMerged: { intoLeadId: req(text) },
+  DuplicateMergedIn: { mergedLeadId: req(text), touchpoints: req({ kind: 'unvouched' }) },
   LeadErased: { reason: req(text) },
 } as const satisfies Record<(typeof leadEventTypes)[number], Fields>;
 
@@ -285,6 +289,8 @@ function valueCheck(type: FieldKind, column: string, path: readonly string[]): s
     }
     case 'object':
       return `(${is('Object')} AND ${fieldsCheck(type.fields, column, path)})`;
+    case 'unvouched':
+      return 'false';
     case 'personal':
       // Sealed: exactly one key, `$pii`, holding `v1:` and base64 (whitespace as jsonb::text
       // or JSON.stringify writes it). The value itself is never copied, only checked.
@@ -457,6 +463,11 @@ const analyticsJson: Record<LeadType, Out> = {
   ]),
   LeadRecycled: object([['from', s('from')]]),
   LeadMerged: object([['intoLeadId', s('intoLeadId')]]),
+  // Never reached (its check is false: the TypeScript path writes it); analyticsData's shape.
+  DuplicateMergedIn: object([
+    ['mergedLeadId', s('mergedLeadId')],
+    ['touchpoints', (c) => `toString(length(JSONExtractArrayRaw(${raw(c, ['touchpoints'])})))`],
+  ]),
   LeadErased: object([]),
 };
 
