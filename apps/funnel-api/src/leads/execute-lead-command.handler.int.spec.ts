@@ -180,7 +180,8 @@ describe('the lead write path with two processes on one store', () => {
       await expect(run(second, c, merge(a), {}, ops)).rejects.toThrow(
         /was itself merged into another lead/,
       );
-      expect(await revisions(b)).toEqual([0]);
+      // b holds its record of a (DuplicateMergedIn, ADR 0016) and nothing of the refused merges.
+      expect(await revisions(b)).toEqual([0, 1]);
       expect(await revisions(c)).toEqual([0]);
     });
 
@@ -198,7 +199,8 @@ describe('the lead write path with two processes on one store', () => {
         run(first, b, merge(a), {}, ops),
       ]);
       expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
-      expect([...(await revisions(a)), ...(await revisions(b))].sort()).toEqual([0, 0, 1]);
+      // One merge: LeadMerged on one lead, its record on the other (ADR 0016).
+      expect([...(await revisions(a)), ...(await revisions(b))].sort()).toEqual([0, 0, 1, 1]);
     });
 
     it('lets only one of two crossing merges land across processes, the other a 422 (ADR 0015)', async () => {
@@ -215,7 +217,10 @@ describe('the lead write path with two processes on one store', () => {
         expect(refused).toHaveLength(1);
         expect(refused[0]?.reason).toBeInstanceOf(RuleViolationError);
         expect(String(refused[0]?.reason)).toMatch(/was itself merged into another lead/);
-        expect([...(await revisions(a)), ...(await revisions(b))].sort()).toEqual([0, 0, 1, 1, 2]);
+        // Each lead's capture and touch; the one merge's LeadMerged and its survivor's record.
+        expect([...(await revisions(a)), ...(await revisions(b))].sort()).toEqual([
+          0, 0, 1, 1, 2, 2,
+        ]);
       }
     });
   });

@@ -52,6 +52,16 @@ const DELIVERY_TIMEOUT_MS = 5_000;
 /** What the fake keeps: the codec's record, always with its position in the log. */
 type StoredRecord = KurrentRecord & { readonly position: Position };
 
+/** Whether a stream whose last revision is `current` is in `state`, as the server judges it. */
+function holds(state: AppendStreamState, current: bigint | null): boolean {
+  return (
+    state === 'any' ||
+    (state === NO_STREAM && current === null) ||
+    (state === STREAM_EXISTS && current !== null) ||
+    (typeof state === 'bigint' && state === current)
+  );
+}
+
 class FakeLiveSubscription extends EventEmitter {
   cancelled = false;
   constructor(readonly filter: Filter | undefined) {
@@ -129,12 +139,7 @@ class FakeKurrentDb {
   ): Promise<ClientAppendResult> {
     this.checkOpen();
     const current = this.lastRevision(streamName);
-    const ok =
-      streamState === 'any' ||
-      (streamState === NO_STREAM && current === null) ||
-      (streamState === STREAM_EXISTS && current !== null) ||
-      (typeof streamState === 'bigint' && streamState === current);
-    if (!ok) {
+    if (!holds(streamState, current)) {
       if (this.reportConflictsAsResults) {
         // What the client returns on this path (its revision there is not reliable).
         return Promise.resolve({ success: false, nextExpectedRevision: 1n, position: undefined });
@@ -181,12 +186,7 @@ class FakeKurrentDb {
     const violationsList = checks.flatMap((check, checkIndex) => {
       const current = this.lastRevision(check.streamName);
       const { expectedState } = check;
-      const ok =
-        expectedState === 'any' ||
-        (expectedState === NO_STREAM && current === null) ||
-        (expectedState === STREAM_EXISTS && current !== null) ||
-        (typeof expectedState === 'bigint' && expectedState === current);
-      if (ok) return [];
+      if (holds(expectedState, current)) return [];
       const streamState = {
         stream: check.streamName,
         expectedState: state(expectedState),
@@ -222,12 +222,7 @@ class FakeKurrentDb {
         return Promise.reject(new Error('multiStreamAppend requires string metadata values'));
       }
       const current = this.lastRevision(streamName);
-      const ok =
-        expectedState === 'any' ||
-        (expectedState === NO_STREAM && current === null) ||
-        (expectedState === STREAM_EXISTS && current !== null) ||
-        (typeof expectedState === 'bigint' && expectedState === current);
-      if (!ok) {
+      if (!holds(expectedState, current)) {
         return Promise.reject(
           new WrongExpectedVersionError(undefined, {
             streamName,

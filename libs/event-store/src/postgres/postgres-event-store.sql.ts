@@ -312,6 +312,42 @@ BEGIN
 END;
 $append$;
 
+-- Each stream of p_checks ([{ streamId, expected }, ...]) at its expected revision, in the order
+-- given, read on a fresh snapshot: for a caller holding the streams' locks (append_events_if,
+-- append_events_multi). The first that is not raises the condition code, naming that stream.
+CREATE OR REPLACE FUNCTION ${s}.require_streams_at(p_checks jsonb)
+RETURNS void
+LANGUAGE plpgsql
+AS $require$
+DECLARE
+  v_check  record;
+  v_actual bigint;
+  v_ok     boolean;
+BEGIN
+  FOR v_check IN
+    SELECT c ->> 'streamId' AS stream_id, c ->> 'expected' AS expected
+      FROM jsonb_array_elements(p_checks) WITH ORDINALITY AS t(c, i)
+     ORDER BY t.i
+  LOOP
+    EXECUTE 'SELECT max(e.stream_revision) FROM ${s}.events e WHERE e.stream_id = $1'
+       INTO v_actual USING v_check.stream_id;
+    v_ok := CASE v_check.expected
+              WHEN 'any' THEN true
+              WHEN 'no_stream' THEN v_actual IS NULL
+              WHEN 'stream_exists' THEN v_actual IS NOT NULL
+              ELSE v_actual IS NOT DISTINCT FROM v_check.expected::bigint
+            END;
+    IF NOT v_ok THEN
+      RAISE EXCEPTION USING
+        ERRCODE = '${APPEND_ERROR_CODES.conditionFailed}',
+        MESSAGE = format('stream %s: expected revision %s', v_check.stream_id, v_check.expected),
+        DETAIL = json_build_object('streamId', v_check.stream_id, 'expected', v_check.expected,
+                                   'actual', v_actual::text)::text;
+    END IF;
+  END LOOP;
+END;
+$require$;
+
 -- An append that also depends on other streams (ADR 0015): p_conditions is
 -- [{ streamId, expected }, ...], none of them the appended stream. The locks of every stream
 -- involved, the appended one's too, are taken in ascending key order (as a group takes its
@@ -327,9 +363,6 @@ LANGUAGE plpgsql
 AS $append_if$
 DECLARE
   v_key       integer;
-  v_condition record;
-  v_actual    bigint;
-  v_ok        boolean;
 BEGIN
   FOR v_key IN
     SELECT DISTINCT hashtext(x)
@@ -341,29 +374,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(${names.streamLockClass.toString()}, v_key);
   END LOOP;
 
-  FOR v_condition IN
-    SELECT c ->> 'streamId' AS stream_id, c ->> 'expected' AS expected
-      FROM jsonb_array_elements(p_conditions) WITH ORDINALITY AS t(c, i)
-     ORDER BY t.i
-  LOOP
-    EXECUTE 'SELECT max(e.stream_revision) FROM ${s}.events e WHERE e.stream_id = $1'
-       INTO v_actual USING v_condition.stream_id;
-    v_ok := CASE v_condition.expected
-              WHEN 'any' THEN true
-              WHEN 'no_stream' THEN v_actual IS NULL
-              WHEN 'stream_exists' THEN v_actual IS NOT NULL
-              ELSE v_actual IS NOT DISTINCT FROM v_condition.expected::bigint
-            END;
-    IF NOT v_ok THEN
-      RAISE EXCEPTION USING
-        ERRCODE = '${APPEND_ERROR_CODES.conditionFailed}',
-        MESSAGE = format('stream %s: expected revision %s', v_condition.stream_id,
-                         v_condition.expected),
-        DETAIL = json_build_object('streamId', v_condition.stream_id,
-                                   'expected', v_condition.expected,
-                                   'actual', v_actual::text)::text;
-    END IF;
-  END LOOP;
+  PERFORM ${s}.require_streams_at(p_conditions);
 
   RETURN QUERY SELECT * FROM ${s}.append_events(p_stream_id, p_expected, p_events);
 END;
@@ -383,9 +394,6 @@ LANGUAGE plpgsql
 AS $append_multi$
 DECLARE
   v_key       integer;
-  v_part      record;
-  v_actual    bigint;
-  v_ok        boolean;
   v_duplicate text;
   v_row       record;
 BEGIN
@@ -398,27 +406,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(${names.streamLockClass.toString()}, v_key);
   END LOOP;
 
-  FOR v_part IN
-    SELECT a ->> 'streamId' AS stream_id, a ->> 'expected' AS expected
-      FROM jsonb_array_elements(p_appends) WITH ORDINALITY AS t(a, i)
-     ORDER BY t.i
-  LOOP
-    EXECUTE 'SELECT max(e.stream_revision) FROM ${s}.events e WHERE e.stream_id = $1'
-       INTO v_actual USING v_part.stream_id;
-    v_ok := CASE v_part.expected
-              WHEN 'any' THEN true
-              WHEN 'no_stream' THEN v_actual IS NULL
-              WHEN 'stream_exists' THEN v_actual IS NOT NULL
-              ELSE v_actual IS NOT DISTINCT FROM v_part.expected::bigint
-            END;
-    IF NOT v_ok THEN
-      RAISE EXCEPTION USING
-        ERRCODE = '${APPEND_ERROR_CODES.conditionFailed}',
-        MESSAGE = format('stream %s: expected revision %s', v_part.stream_id, v_part.expected),
-        DETAIL = json_build_object('streamId', v_part.stream_id, 'expected', v_part.expected,
-                                   'actual', v_actual::text)::text;
-    END IF;
-  END LOOP;
+  PERFORM ${s}.require_streams_at(p_appends);
 
   EXECUTE 'SELECT e.event_id::text FROM ${s}.events e WHERE e.event_id = ANY ($1) LIMIT 1'
      INTO v_duplicate

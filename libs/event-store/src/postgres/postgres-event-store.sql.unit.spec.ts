@@ -48,11 +48,11 @@ describe('postgresEventStoreSql', () => {
   it('reads the events table in appends only through EXECUTE, never with a cached plan', () => {
     const functions = sql.schema.slice(sql.schema.indexOf('FUNCTION "unit_schema".append_events'));
     const reads = [...functions.matchAll(/FROM "unit_schema"\.events e/g)].map((m) => m.index);
-    // append_events: revision, duplicates; append_events_if: each condition's revision;
-    // append_events_multi: each stream's revision, duplicates; append_events_group: the same two
-    // as append_events. (The bulk append's check is a statement of its own, planned per call:
-    // postgres-bulk-append.ts.)
-    expect(reads).toHaveLength(7);
+    // require_streams_at: each stream's revision (conditions, a multi-stream append's streams);
+    // append_events: revision, duplicates; append_events_multi: duplicates; append_events_group:
+    // the same two as append_events. (The bulk append's check is a statement of its own, planned
+    // per call: postgres-bulk-append.ts.)
+    expect(reads).toHaveLength(6);
     for (const at of reads) {
       expect(functions.lastIndexOf('EXECUTE', at)).toBeGreaterThan(functions.lastIndexOf(';', at));
     }
