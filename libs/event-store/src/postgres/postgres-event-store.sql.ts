@@ -114,6 +114,13 @@ BEGIN
   recorded_at := clock_timestamp();
 END;
 $draw$;`;
+  // The refusal of an event id already recorded (v_duplicate), in every function that checks.
+  const RAISE_DUPLICATE = `  IF v_duplicate IS NOT NULL THEN
+    RAISE EXCEPTION USING
+      ERRCODE = '${APPEND_ERROR_CODES.duplicateEventId}',
+      MESSAGE = format('event %s is already recorded', v_duplicate),
+      DETAIL = v_duplicate;
+  END IF;`;
   // Bigints leave as text so neither driver rounds them. The aliases shadow the column
   // names in ORDER BY, so queries order by the qualified column (e.x), never the alias.
   const eventColumns = `
@@ -280,12 +287,7 @@ BEGIN
   EXECUTE 'SELECT e.event_id::text FROM ${s}.events e WHERE e.event_id = ANY ($1) LIMIT 1'
      INTO v_duplicate
     USING ARRAY(SELECT (x ->> 'eventId')::uuid FROM jsonb_array_elements(p_events) AS x);
-  IF v_duplicate IS NOT NULL THEN
-    RAISE EXCEPTION USING
-      ERRCODE = '${APPEND_ERROR_CODES.duplicateEventId}',
-      MESSAGE = format('event %s is already recorded', v_duplicate),
-      DETAIL = v_duplicate;
-  END IF;
+${RAISE_DUPLICATE}
 
   v_draw := ${s}.draw_positions(v_count);
 
@@ -413,12 +415,7 @@ BEGIN
     USING ARRAY(SELECT (x ->> 'eventId')::uuid
                   FROM jsonb_array_elements(p_appends) AS a(value),
                        jsonb_array_elements(a.value -> 'events') AS x);
-  IF v_duplicate IS NOT NULL THEN
-    RAISE EXCEPTION USING
-      ERRCODE = '${APPEND_ERROR_CODES.duplicateEventId}',
-      MESSAGE = format('event %s is already recorded', v_duplicate),
-      DETAIL = v_duplicate;
-  END IF;
+${RAISE_DUPLICATE}
 
   -- Checked above under the locks it takes again (they stack): every outcome is 'ok'. Should one
   -- not be, the statement fails whole, so nothing it wrote stays. One row per stream, in order.
