@@ -10,7 +10,8 @@
  *   revision it was answered with; its keyed retry gets that same answer, marked
  *   Idempotent-Replayed; its touch retry appends nothing;
  * - no command is in the store twice, nor in part: the events under a command's correlation id
- *   are all of what it was answered, or (never answered) at most what it decides; a keyed retry
+ *   are all of what it was answered, or (never answered) at most what it decides, and a merge's
+ *   survivor record (DuplicateMergedIn) is there exactly when its LeadMerged is; a keyed retry
  *   refused (4xx) means its first attempt wrote nothing; each touchpointId is one touch per
  *   lead; every captured lead has its personal-data key and every key its capture;
  * - once caught up, every view is byte for byte what a clean projection of the same events
@@ -320,7 +321,15 @@ describe.each(kinds)('SIGKILL among concurrent commands on $name', (kind) => {
         const fates = new Map<string, number>();
         for (const { command, first, retry } of sent) {
           const what = named(command);
-          const stored = byCommand.get(command.correlationId) ?? [];
+          const all = byCommand.get(command.correlationId) ?? [];
+          // A merge writes its survivor's record with it, in one atomic append (ADR 0016): the
+          // answer names the merged lead's events; the records come one per merge, never alone.
+          const stored = all.filter((event) => event.type !== 'DuplicateMergedIn');
+          const records = all.length - stored.length;
+          const merges = stored.filter((event) => event.type === 'LeadMerged').length;
+          if (records !== merges) {
+            problems.push(`${what}: ${merges} merges stored with ${records} survivor records`);
+          }
           const shown = stored.map((event) => ({
             stream: event.streamId,
             revision: Number(event.streamRevision),
