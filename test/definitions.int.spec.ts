@@ -170,6 +170,41 @@ describe('publish, then activate', () => {
     },
   );
 
+  it('refuses a draft with a field it does not know, naming it, and records nothing', async () => {
+    const before = await api.store.readStream(DEFINITIONS_STREAM);
+    const { mql, ...withoutMql } = strict;
+    const typo = {
+      ...withoutMql,
+      version: 3,
+      mqll: mql,
+      sla: { ...strict.sla, acceptWithinHourz: 2 },
+    };
+    const published = await post('/definitions', 'ops', typo).expect(400);
+    expect(published.body).toMatchObject({ code: 'invalid_definition' });
+    expect((published.body as { errors: unknown[] }).errors).toEqual(
+      expect.arrayContaining([
+        { in: 'body', field: 'mqll', message: 'is not a field of the definition' },
+        { in: 'body', field: 'sla.acceptWithinHourz', message: 'is not a field of the definition' },
+      ]),
+    );
+    // A what-if of it is refused alike: it is a draft that could not be published.
+    const whatIf = await post('/ops/rules/replays', 'ops', {
+      draft: { ...strict, version: 3, mql: { ...mql, treshold: 99 } },
+    }).expect(400);
+    expect(whatIf.body).toMatchObject({
+      code: 'invalid_definition',
+      errors: [{ in: 'body', field: 'mql.treshold', message: 'is not a field of the definition' }],
+    });
+    expect(await api.store.readStream(DEFINITIONS_STREAM)).toHaveLength(before.length);
+
+    const { paths } = (await request(http).get('/docs-json').expect(200)).body as {
+      paths: Record<string, { post: { requestBody: { content: Record<string, unknown> } } }>;
+    };
+    expect(paths['/definitions']?.post.requestBody.content['application/json']).toMatchObject({
+      schema: { additionalProperties: false, properties: { mql: { additionalProperties: false } } },
+    });
+  });
+
   it('once v2 is activated, it decides: the same kind of lead is refused under version 2', async () => {
     const result = await activate(2);
     expect(result).toEqual({

@@ -408,6 +408,21 @@ describe('tandem rules publish', () => {
     expect(api.calls).toEqual([]);
   });
 
+  it('refuses a draft with a field the definition does not have (a typo), naming it: exit 2', async () => {
+    const api = new FakeRulesApi({ 'POST /definitions': { version: 3 } });
+    const lines: string[] = [];
+    const { mql, ...rest } = defaultFunnelDefinition;
+    const typo = JSON.stringify({ ...rest, version: 3, mqll: mql });
+    const read = () => Promise.resolve(typo);
+    expect(await publishRules(api, 'draft.json', (line) => lines.push(line), read)).toBe(2);
+    expect(lines).toEqual([
+      'draft.json is not a valid funnel definition:',
+      '  mqll: is not a field of the definition',
+      expect.stringMatching(/^ {2}mql: /),
+    ]);
+    expect(api.calls).toEqual([]);
+  });
+
   it('says that publishing puts nothing in force, and how to compare and switch', async () => {
     const api = new FakeRulesApi({ 'POST /definitions': { version: 3 } });
     const lines: string[] = [];

@@ -50,6 +50,17 @@ class DefinitionVersionPipe implements PipeTransform<unknown, number> {
   }
 }
 
+/**
+ * The body publishing takes: the definition's schema with every object closed
+ * (`additionalProperties: false`), as parseDefinitionToPublish refuses a field it does not know.
+ */
+const publishBodySchema = z.toJSONSchema(funnelDefinitionSchema, {
+  io: 'input',
+  override: ({ zodSchema, jsonSchema }) => {
+    if (zodSchema instanceof z.ZodObject) jsonSchema.additionalProperties = false;
+  },
+}) as object;
+
 @ApiTags('definitions')
 @Controller('definitions')
 export class DefinitionsController {
@@ -89,7 +100,7 @@ export class DefinitionsController {
   @AllowCommand('PublishFunnelDefinition')
   @Post()
   @HttpCode(201)
-  @ApiBody({ schema: z.toJSONSchema(funnelDefinitionSchema, { io: 'input' }) as object })
+  @ApiBody({ schema: publishBodySchema })
   @ApiAnswer(201, publicationResultSchema, 'Published; `Location` is the version')
   async publish(
     @Body() draft: unknown,

@@ -46,7 +46,7 @@ describe('the attribution section of the dictionary', () => {
     ).toEqual(
       [
         'attribution.models.1',
-        'attribution.weights',
+        'attribution.weights.jShaped',
         'attribution.weights.uShaped',
         'attribution.weights.wShaped.opportunityCreation',
         'attribution.weights.wShaped.others',

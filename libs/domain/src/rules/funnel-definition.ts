@@ -10,6 +10,7 @@ import { InvalidDefinitionError } from '../errors';
 import { isStorableText, STORABLE_TEXT_MESSAGE } from '../text';
 import { attributionSectionSchema } from './attribution';
 import { isReportingTimeZone, reportingSectionSchema } from './reporting-calendar';
+import { UNKNOWN_FIELD_MESSAGE, unknownFields } from './unknown-fields';
 
 export const touchpointKinds = [
   'page_view',
@@ -373,24 +374,58 @@ export function publishingIssues(
 }
 
 /**
- * Validates a draft to be published: the schema, then publishingIssues. Throws
- * InvalidDefinitionError naming every offending field. What the dictionary's decider applies,
- * and what `tandem rules publish` checks before it sends anything.
+ * Validates a draft to be published: no field the schema does not know (unknownFields: a typo
+ * such as `"mqll"` or `mql.treshold` would otherwise be dropped, and a definition the user did
+ * not mean published), the schema, then publishingIssues. Throws InvalidDefinitionError naming
+ * every offending field. What the dictionary's decider applies, the what-if draft of a replay,
+ * and what `tandem rules publish` checks before it sends anything. Stored definitions are read
+ * by parseFunnelDefinition, which stays tolerant so every version published still folds.
  */
 export function parseDefinitionToPublish(draft: unknown): FunnelDefinition {
-  const definition = parseFunnelDefinition(draft);
-  const issues = publishingIssues(definition);
+  const unknown = unknownFields(funnelDefinitionSchema, draft).map((path) => ({
+    path: issuePath(path),
+    message: UNKNOWN_FIELD_MESSAGE,
+  }));
+  const result = funnelDefinitionSchema.safeParse(draft);
+  if (!result.success) {
+    throw new InvalidDefinitionError(withoutRepeats([...unknown, ...schemaIssues(result.error)]));
+  }
+  const issues = [...unknown, ...publishingIssues(result.data)];
   if (issues.length > 0) throw new InvalidDefinitionError(issues);
-  return definition;
+  return result.data;
 }
 
 /** Validates a draft; throws InvalidDefinitionError naming every offending field. */
 export function parseFunnelDefinition(draft: unknown): FunnelDefinition {
   const result = funnelDefinitionSchema.safeParse(draft);
-  if (!result.success) {
-    throw new InvalidDefinitionError(
-      result.error.issues.map((issue) => ({ path: issuePath(issue.path), message: issue.message })),
-    );
-  }
+  if (!result.success) throw new InvalidDefinitionError(schemaIssues(result.error));
   return result.data;
 }
+
+/**
+ * The schema's issues, each naming its field. The sections that were strict from the start
+ * (attribution weights, time decay, reporting) name an unknown key on their object; it is
+ * named here as the field itself, as unknownFields names it in every other section.
+ */
+function schemaIssues(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          path: issuePath([...issue.path, key]),
+          message: UNKNOWN_FIELD_MESSAGE,
+        }))
+      : [{ path: issuePath(issue.path), message: issue.message }],
+  );
+}
+
+const withoutRepeats = (
+  issues: readonly { path: string; message: string }[],
+): { path: string; message: string }[] => {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.path}\n${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+};

@@ -79,6 +79,71 @@ describe('funnel definition validation', () => {
   });
 });
 
+describe('a draft to publish names every field it does not know', () => {
+  const publishIssues = (draft: unknown) => {
+    try {
+      parseDefinitionToPublish(draft);
+    } catch (error) {
+      if (error instanceof InvalidDefinitionError) return error.issues;
+      throw error;
+    }
+    return [];
+  };
+  /** The default with every optional section the schema has filled in. */
+  const everySection = {
+    ...defaultFunnelDefinition,
+    intent: { ...defaultFunnelDefinition.intent, touchpointPoints: { webinar: 10 } },
+    attribution: { ...defaultFunnelDefinition.attribution, timeDecay: { halfLifeDays: 7 } },
+    reporting: { timeZone: 'Europe/Rome', fiscalYearStartMonth: 4 },
+  };
+  /** The path of every object inside a JSON value, the root included. */
+  const objectPaths = (value: unknown, path: string[] = []): string[][] =>
+    Array.isArray(value)
+      ? value.flatMap((item, index) => objectPaths(item, [...path, String(index)]))
+      : typeof value === 'object' && value !== null
+        ? [
+            path,
+            ...Object.entries(value).flatMap(([key, item]) => objectPaths(item, [...path, key])),
+          ]
+        : [];
+  const withField = (value: unknown, path: readonly string[], field: string): unknown => {
+    const copy: unknown = structuredClone(value);
+    let at = copy as Record<string, unknown>;
+    for (const key of path) at = at[key] as Record<string, unknown>;
+    at[field] = { oops: true };
+    return copy;
+  };
+
+  it('publishes the shipped default and a draft with every optional section', () => {
+    expect(parseDefinitionToPublish(shipped)).toEqual(defaultFunnelDefinition);
+    expect(publishIssues(everySection)).toEqual([]);
+  });
+
+  it('refuses a typo of a section, naming it beside the section it misses', () => {
+    const { mql, ...rest } = defaultFunnelDefinition;
+    expect(publishIssues({ ...rest, mqll: mql })).toEqual([
+      { path: 'mqll', message: 'is not a field of the definition' },
+      { path: 'mql', message: expect.stringContaining('expected object') as string },
+    ]);
+  });
+
+  // Every object of the dictionary, so a section added later is covered as it is declared.
+  it.each(objectPaths(everySection).map((path) => [path.join('.') || '(root)', path] as const))(
+    'refuses an unknown field in %s, naming its path',
+    (_name, path) => {
+      const field = [...path, 'notAField'].join('.');
+      expect(publishIssues(withField(everySection, path, 'notAField'))).toEqual([
+        { path: field, message: 'is not a field of the definition' },
+      ]);
+    },
+  );
+
+  it('still reads a stored definition with a field it does not know (history folds)', () => {
+    const stored = { ...defaultFunnelDefinition, retiredSection: { a: 1 } };
+    expect(parseFunnelDefinition(stored)).toEqual(defaultFunnelDefinition);
+  });
+});
+
 describe('funnel definition transitions', () => {
   /** Every issue of a draft that differs from the default only in its transitions. */
   const transitionIssues = (transitions: unknown) => {

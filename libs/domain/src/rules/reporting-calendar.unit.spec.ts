@@ -51,7 +51,7 @@ describe('reporting calendar', () => {
         expect.arrayContaining([
           'reporting.timeZone',
           'reporting.fiscalYearStartMonth',
-          'reporting',
+          'reporting.weekStart',
         ]),
       );
     }
