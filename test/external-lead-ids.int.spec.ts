@@ -112,6 +112,28 @@ describe('external lead ids', () => {
     ]);
   });
 
+  it.each([
+    ['hubspot:0', /hubspot id outside 1\.\./],
+    ['salesforce:000000000000000AAA', /key prefix 000/],
+    ['zoho:000', /zoho id of zeros only/],
+    ['dynamics:00000000-0000-0000-0000-000000000000', /dynamics id of zeros only/],
+    ['00000000-0000-0000-0000-000000000000', /nil or max UUID/],
+  ])(
+    'refuses %s, an id that names no record, with a 400 naming leadId and no lead',
+    async (leadId, problem) => {
+      const refused = await post('/leads', captureBody(leadId), 400);
+      expect(refused.body).toMatchObject({
+        code: 'invalid_request',
+        errors: [
+          { in: 'body', field: 'leadId', message: expect.stringMatching(problem) as unknown },
+        ],
+      });
+      const inPath = await touch(leadId, 400);
+      expect(inPath.body).toMatchObject({ errors: [{ in: 'path', field: 'leadId' }] });
+      expect(await streamLength(leadId)).toBe(0);
+    },
+  );
+
   it('merges into an existing lead by any spelling, and a merge into a missing lead is a 404', async () => {
     await post('/leads', captureBody('hubspot:5001'), 201);
     await post('/leads', captureBody('hubspot:5002'), 201);

@@ -37,4 +37,33 @@ describe('readImportSource', () => {
     expect((refusal as Error).message).toMatch(/^not a CSV file: .*field "company" at line 2/);
     expect((refusal as Error).message).not.toContain('Erin');
   });
+
+  it('refuses a HubSpot contact whose id names no record as the API does, and keeps the others', async () => {
+    const file = path.join(dir, 'contacts.csv');
+    await writeFile(
+      file,
+      [
+        'hs_object_id,createdate,email',
+        '0,2025-01-01T00:00:00Z,a@x.example',
+        '9223372036854775808,2025-01-01T00:00:00Z,b@x.example',
+        '00042,2025-01-01T00:00:00Z,c@x.example',
+        '',
+      ].join('\n'),
+    );
+    const { rows } = await readImportSource([file], 'hubspot', null);
+    const refused = rows.flatMap((row) => (row.ok ? [] : [row]));
+    expect(refused).toEqual([
+      expect.objectContaining({
+        leadId: null,
+        reason: expect.stringMatching(/^hs_object_id "0" .*outside 1\.\./) as unknown,
+      }),
+      expect.objectContaining({
+        leadId: null,
+        reason: expect.stringMatching(/^hs_object_id "9223372036854775808" .*outside/) as unknown,
+      }),
+    ]);
+    expect(new Set(rows.flatMap((row) => (row.ok ? [row.fact.leadId] : [])))).toEqual(
+      new Set(['hubspot:42']),
+    );
+  });
 });

@@ -7,15 +7,19 @@
  * The canonical form:
  *   - UUID: hyphenated, lower-case hex (`0190D0B0-…` → `0190d0b0-…`). Any version.
  *   - `<system>:<id>`: the system name lower-case, then the system's own id:
- *       - `hubspot`: a positive integer (record ids are int64), leading zeros removed.
+ *       - `hubspot`: a positive integer (record ids are int64), leading zeros removed; `0`
+ *         names no record.
  *       - `salesforce`: the 18-character id. Salesforce ids are case-sensitive in their
  *         15-character form; the 18-character form adds three characters that encode the case
  *         of the fifteen, so it names the record in any letter case. A 15-character id gets its
  *         suffix computed; an 18-character one, in whatever case, has the case of its first
  *         fifteen characters restored from its suffix (upper-case suffix). The 15- and
- *         18-character forms of one record are thus one lead.
+ *         18-character forms of one record are thus one lead. The key prefix `000` (the
+ *         empty key, `000000000000000AAA`) names no record.
  *       - any other system (`[a-z][a-z0-9-]*`, for imports mapped by hand): its id is kept as
- *         given, case included, since Tandem cannot know that system's rules.
+ *         given, case included, since Tandem cannot know that system's rules, except an id
+ *         of zeros only (`0`, a nil GUID), which no system gives a record.
+ *   The nil and max UUIDs are refused too: placeholders, never a lead's id.
  * Surrounding whitespace is ignored. Anything else is refused with InvalidLeadIdError naming
  * the problem. Pure: no I/O, so the API, the import and tests all canonicalise alike.
  */
@@ -43,6 +47,10 @@ const systemPattern = /^[a-z][a-z0-9-]{0,31}$/;
 // URL-path safe without escaping, so `/leads/<id>/…` is the id itself.
 const foreignIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const MAX_INT64 = 2n ** 63n - 1n;
+// RFC 9562's nil and max UUIDs: what a system writes where it has no id.
+const placeholderUuidPattern = /^(0{8}-0{4}-0{4}-0{4}-0{12}|f{8}-f{4}-f{4}-f{4}-f{12})$/i;
+// Zeros alone (`0`, `000`, `00000000-0000-…`): "no record" in every system's numbering.
+const zeroIdPattern = /^0[0._-]*$/;
 const SALESFORCE_SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
 const salesforceIdPattern = /^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/;
 
@@ -56,7 +64,11 @@ export function parseLeadId(raw: unknown): LeadIdOutcome {
   if (id.length > MAX_LEAD_ID_LENGTH) {
     return refused(`must be at most ${MAX_LEAD_ID_LENGTH} characters`);
   }
-  if (uuidPattern.test(id)) return { ok: true, leadId: id.toLowerCase() };
+  if (uuidPattern.test(id)) {
+    return placeholderUuidPattern.test(id)
+      ? refused('is the nil or max UUID, a placeholder that names no lead')
+      : { ok: true, leadId: id.toLowerCase() };
+  }
   const colon = id.indexOf(':');
   if (colon < 0) {
     return refused(
@@ -86,11 +98,14 @@ function canonicalForeignId(system: string, id: string): LeadIdOutcome {
     case 'salesforce':
       return salesforceId(id);
     default:
-      return foreignIdPattern.test(id)
-        ? { ok: true, leadId: id }
-        : refused(
-            `has a ${system} id that is not 1–128 letters, digits, '.', '_' or '-' (starting with a letter or digit)`,
-          );
+      if (!foreignIdPattern.test(id)) {
+        return refused(
+          `has a ${system} id that is not 1–128 letters, digits, '.', '_' or '-' (starting with a letter or digit)`,
+        );
+      }
+      return zeroIdPattern.test(id)
+        ? refused(`has a ${system} id of zeros only, which names no record`)
+        : { ok: true, leadId: id };
   }
 }
 
@@ -106,6 +121,11 @@ function hubspotId(id: string): LeadIdOutcome {
 function salesforceId(id: string): LeadIdOutcome {
   if (!salesforceIdPattern.test(id)) {
     return refused('has a salesforce id that is not 15 or 18 letters and digits');
+  }
+  // An id's first three characters name its object (00Q a lead, 003 a contact); 000 is
+  // Salesforce's empty key (`000000000000000AAA`), which stands where no record is.
+  if (id.startsWith('000')) {
+    return refused("has a salesforce id with the key prefix 000, Salesforce's empty key");
   }
   if (id.length === 15) return { ok: true, leadId: id + salesforceSuffix(id) };
   const restored = restoreSalesforceCase(id.slice(0, 15), id.slice(15).toUpperCase());

@@ -104,6 +104,34 @@ describe('canonicalLeadId', () => {
     });
   });
 
+  describe('ids that name no record', () => {
+    it('refuses the nil and max UUIDs, placeholders rather than ids', () => {
+      expect(problemOf('00000000-0000-0000-0000-000000000000')).toMatch(/nil or max UUID/);
+      expect(problemOf('FFFFFFFF-ffff-FFFF-ffff-FFFFFFFFFFFF')).toMatch(/nil or max UUID/);
+      expect(canonicalLeadId('00000000-0000-0000-0000-000000000001')).toBe(
+        '00000000-0000-0000-0000-000000000001',
+      );
+    });
+
+    it("refuses Salesforce's empty key (key prefix 000), in either length", () => {
+      expect(problemOf('salesforce:000000000000000')).toMatch(/key prefix 000/);
+      expect(problemOf('salesforce:000000000000000AAA')).toMatch(/key prefix 000/);
+      expect(problemOf('salesforce:000A0000006Vm9r')).toMatch(/key prefix 000/);
+      expect(canonicalLeadId('salesforce:00Q000000000001')).toBe(
+        `salesforce:00Q000000000001${salesforceSuffix('00Q000000000001')}`,
+      );
+    });
+
+    it("refuses another system's id of zeros only, and keeps ids that merely hold zeros", () => {
+      expect(problemOf('zoho:0')).toMatch(/zoho id of zeros only/);
+      expect(problemOf('pipedrive:000')).toMatch(/zeros only/);
+      expect(problemOf('dynamics:00000000-0000-0000-0000-000000000000')).toMatch(/zeros only/);
+      expect(problemOf('crm:0.0_0')).toMatch(/zeros only/);
+      expect(canonicalLeadId('zoho:0001')).toBe('zoho:0001');
+      expect(canonicalLeadId('crm:0a')).toBe('crm:0a');
+    });
+  });
+
   it('refuses empty, non-string and overlong input', () => {
     expect(problemOf('')).toMatch(/must not be empty/);
     expect(problemOf('   ')).toMatch(/must not be empty/);

@@ -20,7 +20,7 @@
  * happened; the Lead decider judges it.
  */
 import { createHash } from 'node:crypto';
-import type { LeadCommandType } from '@tandem/domain';
+import { type LeadCommandType, parseLeadId } from '@tandem/domain';
 import { UsageError } from '../../usage-error';
 import type { ImportFact, ImportSource, RowRef, SourceRow } from '../import-fact';
 import {
@@ -179,17 +179,20 @@ function contactFacts(
   deals: readonly { row: Row; where: RowRef }[],
 ): SourceRow[] {
   const id = (row.hs_object_id ?? '').trim();
-  const leadId = /^\d+$/.test(id) ? `hubspot:${BigInt(id).toString()}` : null;
-  if (leadId === null) {
+  // The API's rule for a HubSpot id (libs/domain lead-id.ts): a record id is a positive int64,
+  // so `0` or an id past int64 names no record and is refused here as the API refuses it.
+  const parsed = parseLeadId(`hubspot:${id}`);
+  if (!parsed.ok) {
     return [
       {
         ok: false,
         where,
         leadId: null,
-        reason: `hs_object_id ${JSON.stringify(id)} is not a HubSpot record id`,
+        reason: `hs_object_id ${JSON.stringify(id)} is not a HubSpot record id: lead id ${parsed.problem}`,
       },
     ];
   }
+  const leadId = parsed.leadId;
   const out: SourceRow[] = [];
   const refuse = (at: RowRef, reason: string) => out.push({ ok: false, where: at, leadId, reason });
   const fact = (
