@@ -135,6 +135,10 @@ describe('with the default configuration', () => {
     ['application/x-www-form-urlencoded', 'content-type'],
     ['application/merge-patch+json', 'content-type'],
     ['application/json; charset=latin1', 'content-type'],
+    ['application/json; charset=utf-16', 'content-type'],
+    ['application/json; charset="UTF-16LE"', 'content-type'],
+    ['application/json; charset=utf-32', 'content-type'],
+    ['application/json; charset=utf8', 'content-type'],
   ])(
     'refuses a body sent as %s with a 415 problem naming it, and appends nothing',
     async (type, field) => {
@@ -193,6 +197,19 @@ describe('with the default configuration', () => {
       expect(await api.store.headPosition()).toBe(head);
     },
   );
+
+  it.each([
+    'application/json; charset=utf-8',
+    'Application/JSON; Charset="UTF-8"',
+    'application/json;charset=UTF-8',
+  ])('takes a JSON body sent as %s', async (type) => {
+    await request(http)
+      .post('/leads')
+      .set(as('marketing'))
+      .set('content-type', type)
+      .send(JSON.stringify(captureBody()))
+      .expect(201);
+  });
 
   it('still takes a bare POST without a body or Content-Type', async () => {
     const captured = await request(http)

@@ -149,9 +149,30 @@ const carriesBody = (request: Request): boolean =>
   request.headers['transfer-encoding'] !== undefined ||
   Number(request.headers['content-length'] ?? 0) > 0;
 
-/** 415 for a body that is not JSON; a request without a body (a bare POST) goes on. */
+/**
+ * The charset a Content-Type names, lower-case and unquoted, or null when it names none. JSON
+ * is UTF-8 (RFC 8259 §8.1): body-parser would decode a `utf-16` body nonetheless and answer
+ * the JSON it garbled with a 400, where `latin1` got a 415.
+ */
+function charsetOf(contentType: string | undefined): string | null {
+  for (const parameter of (contentType ?? '').split(';').slice(1)) {
+    const [name = '', value = ''] = parameter.split('=', 2).map((part) => part.trim());
+    if (name.toLowerCase() === 'charset') return value.replace(/^"(.*)"$/, '$1').toLowerCase();
+  }
+  return null;
+}
+const UTF8_NAMES: readonly (string | null)[] = [null, 'utf-8'];
+
+/**
+ * 415 for a body that is not JSON in UTF-8 (any other charset, utf-16 included); a request
+ * without a body (a bare POST) goes on.
+ */
 function requireJsonBodies(request: Request, response: Response, next: NextFunction): void {
-  if (!carriesBody(request) || request.is('application/json') === 'application/json') {
+  if (
+    !carriesBody(request) ||
+    (request.is('application/json') === 'application/json' &&
+      UTF8_NAMES.includes(charsetOf(request.headers['content-type'])))
+  ) {
     next();
     return;
   }
