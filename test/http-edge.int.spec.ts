@@ -5,6 +5,8 @@
  * and CSV exports that neutralise a formula typed into a campaign name (issue 12, items 4–5).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -263,6 +265,76 @@ describe('with the default configuration', () => {
       .set('x-correlation-id', 'c'.repeat(200))
       .send(captureBody())
       .expect(201);
+  });
+
+  it.each([
+    [
+      'a 20,000-character query parameter name',
+      `/leads/hubspot:1/timeline?${'q'.repeat(20_000)}=1`,
+      {},
+    ],
+    ['an oversized header', '/leads/hubspot:1/timeline', { 'x-filler': 'f'.repeat(20_000) }],
+  ])('answers %s with a 431 problem, not an empty body', async (_case, path, headers) => {
+    const response = await request(http).get(path).set(as('analyst')).set(headers).expect(431);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.headers.connection).toBe('close');
+    expect(response.body).toEqual({
+      type: 'tag:tandem,2026:problem:headers_too_large',
+      title: 'Request Header Fields Too Large',
+      status: 431,
+      detail: expect.stringMatching(
+        /^the request line and headers together must be at most \d+ bytes$/,
+      ) as unknown,
+      instance: '/leads/hubspot:1/timeline',
+      code: 'headers_too_large',
+      errors: [{ in: 'header', field: '(headers)', message: expect.any(String) as unknown }],
+    });
+  });
+
+  it('answers a malformed request on a kept-alive connection with a 400 problem, then closes it', async () => {
+    const server = api.app.getHttpServer() as Server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    try {
+      let received = '';
+      const ended = new Promise<void>((resolve) => socket.once('end', resolve));
+      const arrived = (pattern: RegExp) =>
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (!pattern.test(received)) return;
+            socket.off('data', check);
+            resolve();
+          };
+          socket.on('data', (chunk: Buffer) => {
+            received += chunk.toString('utf8');
+          });
+          socket.on('data', check);
+          check();
+        });
+      // A first request is answered and the connection kept for the next one.
+      socket.write('GET /health/live HTTP/1.1\r\nHost: tandem\r\n\r\n');
+      await arrived(/\r\n\r\n\{[^]*\}/);
+      expect(received).toMatch(/^HTTP\/1\.1 200 /);
+      expect(received).toMatch(/\r\nConnection: keep-alive\r\n/i);
+      received = '';
+      socket.write('GET /leads HTTP/1.1\r\nHost: tandem\r\nNot a header\r\n\r\n');
+      await ended;
+      const [head = '', body = ''] = received.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(head).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
+      expect(head).toMatch(/\r\nConnection: close(\r\n|$)/);
+      expect(JSON.parse(body)).toEqual({
+        type: 'tag:tandem,2026:problem:invalid_request',
+        title: 'Bad Request',
+        status: 400,
+        detail: expect.stringMatching(/^invalid request: not valid HTTP\/1\.1 \(.+\)$/) as unknown,
+        instance: '/leads',
+        code: 'invalid_request',
+      });
+    } finally {
+      socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('answers no CORS preflight: CORS is off unless origins are configured', async () => {

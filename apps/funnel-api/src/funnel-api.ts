@@ -12,7 +12,7 @@ import { AppModule } from './app.module';
 import { authenticateRequests } from './auth/authentication.middleware';
 import { RequestAuthenticator } from './auth/request-authenticator';
 import { authorisedActorOf } from './auth/verified-identity';
-import { answerEdgeErrors, limitBodies, protectEdge } from './http/http-edge';
+import { answerClientErrors, answerEdgeErrors, limitBodies, protectEdge } from './http/http-edge';
 import { createOpenApiDocument } from './http/openapi-document';
 import { ApiMetrics } from './observability/api-metrics';
 import { observeRequests } from './observability/request-observability';
@@ -34,6 +34,8 @@ export async function createFunnelApi(config: TandemConfig): Promise<INestApplic
     { logger: new PinoNestLogger(logger), bodyParser: false },
   );
   protectEdge(app, config.http);
+  // Requests Node cannot parse (oversized headers, malformed lines) never reach Express.
+  answerClientErrors(app.getHttpServer());
   app.use(correlate);
   app.use(observeRequests(logger, app.get(ApiMetrics), authorisedActorOf));
   limitBodies(app, config.http);
