@@ -11,6 +11,7 @@
  *   every command answer — `revision`, `eventId`, `globalPosition`, `events` — a subset of
  *   their richer body, only after a crash at that exact point.
  */
+import { leadStreamId } from '@tandem/domain';
 import type { JsonObject, RecordedEvent } from '@tandem/event-store';
 
 export interface RecoveredResponse {
@@ -29,7 +30,8 @@ export function recoveredResponse(events: readonly RecordedEvent[]): RecoveredRe
   const revision = Number(last.streamRevision);
   const appended = events.map(({ eventId, type }) => ({ eventId, type }));
   const leadId = first.metadata.leadId;
-  if (typeof leadId === 'string' && first.streamId.startsWith('lead-')) {
+  // A lead's command appends to that lead's stream, named as leadStreamId names it.
+  if (typeof leadId === 'string' && first.streamId === leadStreamId(leadId)) {
     // leads.controller.ts sets the same header on a capture's first answer.
     const headers: Record<string, string> =
       first.type === 'LeadCaptured' ? { location: `/leads/${leadId}/timeline` } : {};

@@ -48,6 +48,17 @@ describe('recoveredResponse: the answer a dead attempt would have given, from it
     expect(headers).toEqual({ location: '/leads/hubspot:9/timeline' });
   });
 
+  it("answers as a lead's command only events of that lead's own stream", () => {
+    const stitched = recoveredResponse([
+      recorded('visitor-v1', 'AnonymousTouchpointRecorded', 0, { leadId: 'a1' }),
+    ]);
+    expect(stitched.body).toEqual({ eventId: 'event-AnonymousTouchpointRecorded-0' });
+    const elsewhere = recoveredResponse([
+      recorded('lead-b2', 'LeadProfiled', 1, { leadId: 'a1' }),
+    ]).body;
+    expect(elsewhere).not.toHaveProperty('leadId');
+  });
+
   it("answers a target and a campaign's spend with the event and the stream's revision", () => {
     expect(recoveredResponse([recorded('campaign-q1', 'CampaignSpendRecorded', 2)]).body).toEqual({
       eventId: 'event-CampaignSpendRecorded-2',
