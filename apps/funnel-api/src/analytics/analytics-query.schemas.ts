@@ -44,13 +44,32 @@ export const timestamp = (description: string) =>
 
 // A digit string of any length is a whole number: one past the bound (offset=1000000000) is
 // refused for its size, not told it is not a number. Past 2^53 it is still above every max.
-const wholeNumber = (min: number, max: number, description: string) =>
+const wholeNumber = (
+  min: number,
+  max: number,
+  description: string,
+  digits: { pattern: RegExp; message: string } = {
+    pattern: /^\d+$/,
+    message: 'must be a whole number',
+  },
+) =>
   z
     .string()
-    .regex(/^\d+$/, 'must be a whole number')
+    .regex(digits.pattern, digits.message)
     .transform(Number)
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
     .describe(description);
+
+/**
+ * A rules version as a URL spells it, in a path (`GET /definitions/3`) or a query
+ * (`?rulesVersion=3`): a number a version may have, 1 to MAX_RULES_VERSION, in digits without a
+ * leading zero, so a version has one spelling. The one definition of it both use.
+ */
+export const rulesVersionInUrl = (description: string) =>
+  wholeNumber(1, MAX_RULES_VERSION, description, {
+    pattern: /^(0|[1-9]\d*)$/,
+    message: 'must be a whole number without leading zeros',
+  });
 
 const filter = (what: string) =>
   z
@@ -79,9 +98,7 @@ const common = {
  * X-Tandem-Definition-Hash.
  */
 const rules = {
-  rulesVersion: wholeNumber(
-    1,
-    MAX_RULES_VERSION,
+  rulesVersion: rulesVersionInUrl(
     'Rules version to compute under (a kept version); default the active one',
   ).optional(),
   definitionHash: z

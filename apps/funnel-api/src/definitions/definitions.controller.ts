@@ -10,17 +10,17 @@ import {
   HttpCode,
   NotFoundException,
   Param,
-  type PipeTransform,
   Post,
   Res,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
-import { funnelDefinitionSchema, MAX_RULES_VERSION } from '@tandem/domain';
+import { funnelDefinitionSchema } from '@tandem/domain';
 import type { Response } from 'express';
 import { z } from 'zod';
+import { rulesVersionInUrl } from '../analytics/analytics-query.schemas';
 import { Allow, AllowCommand, VIEW_READERS } from '../auth/access.decorators';
-import { InvalidRequestError } from '../http/problem-details';
+import { ZodPathPipe } from '../http/zod-path.pipe';
 import { Ctx, type RequestContext } from '../http/request-context';
 import { ActiveDefinition } from './active-definition.service';
 import { ApiAnswer } from '../http/api-answer.decorator';
@@ -32,23 +32,11 @@ import {
 import { PublishFunnelDefinition } from './publish-funnel-definition.handler';
 
 /**
- * `:version` as every other bad parameter is refused: a 400 `invalid_request` naming it. Nest's
- * ParseIntPipe answered `bad_request`, a code the README does not list, and let 0, -1 or a
- * version past any a definition may have through to a 404.
+ * `:version` as every other bad parameter is refused: a 400 `invalid_request` naming it. It is
+ * spelled as the views' `rulesVersion` is (rulesVersionInUrl), so 0, -1, 01 or a version past
+ * any a definition may have never reach the handler as a 404.
  */
-class DefinitionVersionPipe implements PipeTransform<unknown, number> {
-  transform(value: unknown): number {
-    const version = typeof value === 'string' && /^[1-9]\d{0,8}$/.test(value) ? Number(value) : 0;
-    if (version >= 1 && version <= MAX_RULES_VERSION) return version;
-    throw new InvalidRequestError([
-      {
-        in: 'path',
-        field: 'version',
-        message: `must be a whole number from 1 to ${MAX_RULES_VERSION}`,
-      },
-    ]);
-  }
-}
+const versionPipe = new ZodPathPipe('version', rulesVersionInUrl('A published rules version'));
 
 /**
  * The body publishing takes: the definition's schema with every object closed
@@ -91,7 +79,7 @@ export class DefinitionsController {
   @Allow(...VIEW_READERS)
   @Get(':version')
   @ApiAnswer(200, publishedDefinitionSchema, 'The published version, whole')
-  async get(@Param('version', new DefinitionVersionPipe()) version: number) {
+  async get(@Param('version', versionPipe) version: number) {
     const found = (await this.definitions.all()).find((entry) => entry.version === version);
     if (!found) throw new NotFoundException(`funnel definition version ${version} does not exist`);
     return found;
