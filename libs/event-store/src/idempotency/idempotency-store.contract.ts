@@ -103,6 +103,18 @@ export function describeIdempotencyStoreContract(
       }
     });
 
+    it('replays a response with its keys in the order it was given (the same bytes again)', async () => {
+      const k = key();
+      const reservation = reserved(await store.idempotency.reserve(k, 'fp', LIVE));
+      // Longest key first, nested too: an order a store that sorts keys (jsonb) would change.
+      const body = { leadId: 'l-1', revision: 1, events: [{ eventId: 'e-1', type: 'T' }] };
+      await store.idempotency.complete(reservation, response(body));
+      const replayed = await store.idempotency.reserve(k, 'fp', LIVE);
+      if (replayed.kind !== 'completed')
+        throw new Error(`expected completed, got ${replayed.kind}`);
+      expect(JSON.stringify(replayed.response.body)).toBe(JSON.stringify(body));
+    });
+
     it('records the append under a reservation with the key, in one transaction', async () => {
       const k = key();
       const stream = `idem-${uuidv7()}`;

@@ -108,6 +108,48 @@ describeWhenPostgres(postgresUnavailableReason())('PostgreSQL event store', () =
       }
     });
 
+    it('a store made with a jsonb idempotency answer gets a json one at init, its rows kept', async () => {
+      const legacySchema = freshSchemaName('es_pg_idem_jsonb');
+      const admin = new Client({ connectionString: TEST_POSTGRES_URL });
+      await admin.connect();
+      const answerType = async (): Promise<string | undefined> =>
+        (
+          await admin.query<{ type: string }>(
+            `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute
+              WHERE attrelid = $1::regclass AND attname = 'response_body'`,
+            [`"${legacySchema}".idempotency_keys`],
+          )
+        ).rows[0]?.type;
+      try {
+        await withStore(legacySchema, async () => {
+          expect(await answerType()).toBe('json');
+        });
+        await admin.query(`ALTER TABLE "${legacySchema}".idempotency_keys
+          ALTER COLUMN response_body TYPE jsonb USING response_body::jsonb`);
+        await admin.query(
+          `INSERT INTO "${legacySchema}".idempotency_keys
+             (scope_key, fingerprint, owner, lease_until, created_at, expires_at,
+              response_status, response_headers, response_body, completed_at)
+           VALUES ('k', 'fp', gen_random_uuid(), now(), now(), now() + interval '1 day',
+                   201, '{}', '{"revision":1,"leadId":"l"}', now())`,
+        );
+        await withStore(legacySchema, async (migrated) => {
+          expect(await answerType()).toBe('json');
+          const kept = await migrated.idempotency.reserve('k', 'fp', {
+            ttlSeconds: 60,
+            leaseSeconds: 60,
+          });
+          expect(kept).toEqual({
+            kind: 'completed',
+            response: { statusCode: 201, headers: {}, body: { leadId: 'l', revision: 1 } },
+          });
+        });
+      } finally {
+        await admin.end();
+        await dropSchema(legacySchema);
+      }
+    });
+
     it('a live subscription keeps delivering when its LISTEN connection is killed', async () => {
       const store = await createPostgresEventStore({
         connectionString: TEST_POSTGRES_URL,

@@ -209,10 +209,23 @@ CREATE TABLE IF NOT EXISTS ${s}.idempotency_keys (
   appended_to_revision   bigint,
   response_status        integer,
   response_headers       jsonb,
-  response_body          jsonb,
+  response_body          json,
   completed_at           timestamptz
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_expires_at ON ${s}.idempotency_keys (expires_at);
+
+-- The stored answer is json, its text as the first answer sent it, so a retry gets the same
+-- bytes (jsonb reorders keys). Stores created before keep their rows' order until they expire;
+-- checked first so that an up-to-date store's init takes no lock on the table.
+DO $migrate_idempotency$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_attribute
+              WHERE attrelid = '${s}.idempotency_keys'::regclass AND attname = 'response_body'
+                AND atttypid = 'jsonb'::regtype AND NOT attisdropped) THEN
+    ALTER TABLE ${s}.idempotency_keys ALTER COLUMN response_body TYPE json USING response_body::json;
+  END IF;
+END
+$migrate_idempotency$;
 
 -- API keys for integrations (ADR 0011). secret_hash is SHA-256 of the secret: the secret is
 -- shown once at creation and never stored. Revoked rows stay as the key's audit trail.
@@ -751,7 +764,7 @@ UPDATE ${s}.idempotency_keys k
     complete: `
 UPDATE ${s}.idempotency_keys k
    SET response_status = $3::integer, response_headers = $4::jsonb,
-       response_body = $5::jsonb, completed_at = clock_timestamp()
+       response_body = $5::json, completed_at = clock_timestamp()
  WHERE k.scope_key = $1::text AND k.owner = $2::uuid AND k.completed_at IS NULL
 RETURNING k.scope_key`,
 

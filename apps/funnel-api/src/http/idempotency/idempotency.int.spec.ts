@@ -136,7 +136,8 @@ describe.each(engines)('Idempotency-Key on $name', (engine) => {
     // The same body with its keys in another order is the same request.
     const { amount, ...rest } = spend(campaign);
     const again = await post('/campaign-spend', key, { amount, ...rest }).expect(201);
-    expect(again.body).toEqual(first.body);
+    // The same bytes, not only the same document: a client may hash or sign what it got.
+    expect(again.text).toBe(first.text);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(await streamLength(campaignStreamId(campaign))).toBe(1);
   });
@@ -199,7 +200,8 @@ describe.each(engines)('Idempotency-Key on $name', (engine) => {
       .expect(201);
     const done = await post(`/leads/${leadId}/touchpoints`, key, touchpoint).expect(200);
     const replayed = await post(`/leads/${leadId}/touchpoints`, key, touchpoint).expect(200);
-    expect(replayed.body).toEqual(done.body);
+    // Byte for byte: the stored answer keeps the order of its keys (jsonb would not).
+    expect(replayed.text).toBe(done.text);
     expect(await streamLength(leadStreamId(leadId))).toBe(2);
   });
 
@@ -326,7 +328,7 @@ describe.each(engines)('Idempotency-Key on $name', (engine) => {
     await api.app.close();
     api = await startApi();
     const again = await post('/campaign-spend', key, spend(campaign)).expect(201);
-    expect(again.body).toEqual(first.body);
+    expect(again.text).toBe(first.text);
     expect(again.headers['idempotent-replayed']).toBe('true');
     await post('/campaign-spend', key, spend(campaign, 5)).expect(422);
     expect(await streamLength(campaignStreamId(campaign))).toBe(1);
