@@ -12,8 +12,12 @@
  * Pure: no I/O, no dates, output depends only on the schemas.
  */
 import { z } from 'zod';
-import { currentSchemaVersions } from './envelope.codec';
-import { type KnownEventType, knownEventTypes } from './event-schemas';
+import {
+  currentSchemaVersions,
+  type KnownEventType,
+  knownEventTypes,
+  schemaVersionsOf,
+} from './event-schemas';
 import { envelopeSchema } from './json-schemas';
 import {
   CLOUDEVENTS_SOURCE,
@@ -66,11 +70,10 @@ function cloudEventHeadersSchema(): Json {
   };
 }
 
-function eventMessage(type: KnownEventType): Json {
-  const version = currentSchemaVersions[type];
+function eventMessage(type: KnownEventType, version: number): Json {
   const ceType = cloudEventType(type, version);
   return {
-    name: type,
+    name: messageName(type, version),
     title: `${type} v${version}`,
     summary: `A ${type} event; ce_type ${ceType}.`,
     contentType: EVENT_CONTENT_TYPE,
@@ -86,7 +89,7 @@ function eventMessage(type: KnownEventType): Json {
         },
       ],
     },
-    payload: ref(`#/components/schemas/${type}.v${version}`),
+    payload: ref(`#/components/schemas/${messageKey(type, version)}`),
     correlationId: ref('#/components/correlationIds/correlationId'),
     bindings: { kafka: { key: ref('#/components/schemas/EventKey'), bindingVersion: '0.5.0' } },
     externalDocs: {
@@ -96,8 +99,7 @@ function eventMessage(type: KnownEventType): Json {
   };
 }
 
-function payloadSchema(type: KnownEventType): Json {
-  const version = currentSchemaVersions[type];
+function payloadSchema(type: KnownEventType, version: number): Json {
   const { $schema: _dialect, ...schema } = z.toJSONSchema(envelopeSchema(type, version), {
     target: 'draft-7',
     io: 'input',
@@ -106,15 +108,29 @@ function payloadSchema(type: KnownEventType): Json {
   return { title: `${type} v${version}`, ...schema };
 }
 
+const messageKey = (type: KnownEventType, version: number) => `${type}.v${version}`;
+/**
+ * A message's name in the channel: the type for its current version (as it always was), the
+ * type and version for an older one the topic still carries (`LeadCaptured.v1`).
+ */
+const messageName = (type: KnownEventType, version: number) =>
+  version === currentSchemaVersions[type] ? type : messageKey(type, version);
+
 /** The document, keys in a stable order. */
 export function asyncApiDocument(): Json {
-  const types = [...knownEventTypes].sort();
-  const messageKey = (type: KnownEventType) => `${type}.v${currentSchemaVersions[type]}`;
+  const versions = [...knownEventTypes]
+    .sort()
+    .flatMap((type) => schemaVersionsOf(type).map((version) => ({ type, version })));
   const messageRefs = Object.fromEntries(
-    types.map((type) => [type, ref(`#/components/messages/${messageKey(type)}`)]),
+    versions.map(({ type, version }) => [
+      messageName(type, version),
+      ref(`#/components/messages/${messageKey(type, version)}`),
+    ]),
   );
   const channelMessages = (channel: string) =>
-    types.map((type) => ref(`#/channels/${channel}/messages/${type}`));
+    versions.map(({ type, version }) =>
+      ref(`#/channels/${channel}/messages/${messageName(type, version)}`),
+    );
   return {
     asyncapi: '3.0.0',
     info: {
@@ -168,7 +184,12 @@ export function asyncApiDocument(): Json {
     },
     components: {
       messages: {
-        ...Object.fromEntries(types.map((type) => [messageKey(type), eventMessage(type)])),
+        ...Object.fromEntries(
+          versions.map(({ type, version }) => [
+            messageKey(type, version),
+            eventMessage(type, version),
+          ]),
+        ),
         DeadLetter: {
           name: 'DeadLetter',
           title: 'Dead letter',
@@ -206,7 +227,12 @@ export function asyncApiDocument(): Json {
             },
           },
         },
-        ...Object.fromEntries(types.map((type) => [messageKey(type), payloadSchema(type)])),
+        ...Object.fromEntries(
+          versions.map(({ type, version }) => [
+            messageKey(type, version),
+            payloadSchema(type, version),
+          ]),
+        ),
       },
       correlationIds: {
         correlationId: {

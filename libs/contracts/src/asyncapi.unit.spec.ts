@@ -27,7 +27,7 @@ describe('the AsyncAPI 3.0 document (libs/contracts/schemas/asyncapi.json)', () 
     expect(await errorsOf(committed)).toEqual([]);
   });
 
-  it('describes both topics and one message per event type, each pinned to its ce_type', async () => {
+  it('describes both topics and one message per event type and version, each pinned to its ce_type', async () => {
     const { document } = await new Parser().parse(JSON.stringify(asyncApiDocument()));
     if (!document) throw new Error('the document did not parse');
     const addresses = document
@@ -40,14 +40,26 @@ describe('the AsyncAPI 3.0 document (libs/contracts/schemas/asyncapi.json)', () 
       ?.messages()
       .all()
       .map((message) => message.name());
-    expect(names?.sort()).toEqual([...knownEventTypes].sort());
-    const captured = leadEvents
-      ?.messages()
-      .all()
-      .find((message) => message.name() === 'LeadCaptured');
-    const headers = JSON.stringify(captured?.headers()?.json());
-    expect(headers).toContain('"const":"com.tandem.lead.LeadCaptured.v1"');
-    expect(headers).toContain('"const":"urn:tandem:schema:event:LeadCaptured:v1"');
+    // The current version under the type's name, each older one the topic still carries as
+    // <type>.v<N>: a consumer meets both LeadCaptured v1 and v2 messages.
+    expect(names?.sort()).toEqual([...knownEventTypes, 'LeadCaptured.v1'].sort());
+    const headersOf = (name: string) =>
+      JSON.stringify(
+        leadEvents
+          ?.messages()
+          .all()
+          .find((message) => message.name() === name)
+          ?.headers()
+          ?.json(),
+      );
+    expect(headersOf('LeadCaptured')).toContain('"const":"com.tandem.lead.LeadCaptured.v2"');
+    expect(headersOf('LeadCaptured')).toContain(
+      '"const":"urn:tandem:schema:event:LeadCaptured:v2"',
+    );
+    expect(headersOf('LeadCaptured.v1')).toContain('"const":"com.tandem.lead.LeadCaptured.v1"');
+    expect(headersOf('LeadCaptured.v1')).toContain(
+      '"const":"urn:tandem:schema:event:LeadCaptured:v1"',
+    );
   });
 
   it('given a broken document, the validator reports it (it is not a rubber stamp)', async () => {

@@ -6,7 +6,7 @@
  */
 import { type Actor, type EnvelopeMeta, roles } from '@tandem/domain';
 import { z } from 'zod';
-import { eventDataSchemas, type KnownEventType } from './event-schemas';
+import { currentSchemaVersions, eventDataSchemas, type KnownEventType } from './event-schemas';
 import { businessTimeSchema } from './value-bounds';
 import type { TandemEnvelope, TandemEvent } from './tandem-event';
 
@@ -35,12 +35,21 @@ export interface EventToStore {
 /** Per event type: functions that lift a payload from schema version N to N+1. */
 export type Upcasters = Partial<Record<KnownEventType, Record<number, (data: unknown) => unknown>>>;
 
-/** Current schema version per type. Raise it together with an upcaster from the previous one. */
-export const currentSchemaVersions: Record<KnownEventType, number> = Object.fromEntries(
-  Object.keys(eventDataSchemas).map((type) => [type, 1]),
-) as Record<KnownEventType, number>;
+/**
+ * The upcasters of the contract (a new schema version adds its predecessor to
+ * previousEventDataSchemas in event-schemas.ts and an upcaster from it here): every older version a store or the topic may still hold is
+ * lifted to the current one before it is validated, so readers handle one shape per type.
+ *
+ * LeadCaptured 1 → 2: v2 declares `source.content` personal. A v1 capture's content is plain
+ * text, which v2 accepts as it accepts every personal value recorded before sealing existed
+ * (`personal()`: plain or sealed), so the payload is lifted unchanged. It stays plain where it
+ * was recorded: history is not rewritten, and erasure cannot shred it (ADR 0009).
+ */
+export const leadEventUpcasters: Upcasters = {
+  LeadCaptured: { 1: (data) => data },
+};
 
-const defaultUpcasters: Upcasters = {};
+const defaultUpcasters: Upcasters = leadEventUpcasters;
 
 const actorSchema = z.object({
   kind: z.enum(['user', 'system', 'service']),

@@ -1,4 +1,12 @@
-import { checkEventForStore, decodeStoredEvent } from './envelope.codec';
+import {
+  checkEventForStore,
+  decodeStoredEvent,
+  encodeForStore,
+  leadEventUpcasters,
+  type StoredMetadata,
+} from './envelope.codec';
+import { currentSchemaVersions } from './event-schemas';
+import type { TandemEvent } from './tandem-event';
 
 const metadata = (occurredAt: string) => ({
   leadId: 'hubspot:1',
@@ -59,5 +67,61 @@ describe('checkEventForStore', () => {
       });
       expect(checkEventForStore(event, metadata(occurredAt)).ok).toBe(decoded.ok);
     }
+  });
+});
+
+describe('LeadCaptured versions: v1 is lifted to v2', () => {
+  const stored = (schemaVersion: number, content: unknown) => ({
+    eventId: '0190d0b0-0000-7000-8000-000000000002',
+    type: 'LeadCaptured',
+    schemaVersion,
+    streamId: 'lead-hubspot:1',
+    streamRevision: 0n,
+    globalPosition: 2n,
+    recordedAt: new Date('2026-01-01T00:00:00.000Z'),
+    data: {
+      contact: { name: 'Grace', email: 'grace@navy.example' },
+      company: { name: 'Navy' },
+      source: { channel: 'email', content },
+      productInterest: null,
+      timeframe: null,
+      consent: { marketing: true },
+    },
+    metadata: metadata('2026-01-01T00:00:00.000Z'),
+  });
+  const sealed = { $pii: 'v1:AAAA' };
+
+  it('is at version 2 now, with an upcaster from 1', () => {
+    expect(currentSchemaVersions.LeadCaptured).toBe(2);
+    expect(leadEventUpcasters.LeadCaptured?.[1]).toBeDefined();
+    expect(
+      encodeForStore({ type: 'LeadCaptured', data: stored(2, 'x').data } as TandemEvent, {
+        eventId: 'e',
+        ...(metadata('2026-01-01T00:00:00.000Z') as StoredMetadata),
+      }).schemaVersion,
+    ).toBe(2);
+  });
+
+  it('decodes a v1 capture, its plain content unchanged, as a v2 envelope', () => {
+    const decoded = decodeStoredEvent(stored(1, 'grace@navy.example'));
+    expect(decoded.ok).toBe(true);
+    if (!decoded.ok) return;
+    expect(decoded.envelope.schemaVersion).toBe(2);
+    expect(decoded.envelope.data).toEqual(stored(1, 'grace@navy.example').data);
+  });
+
+  it('decodes a v2 capture with sealed content, and refuses a version that never was', () => {
+    expect(decodeStoredEvent(stored(2, sealed)).ok).toBe(true);
+    expect(decodeStoredEvent(stored(3, sealed))).toEqual({
+      ok: false,
+      reason: 'LeadCaptured schema version 3 is newer than 2',
+    });
+  });
+
+  it('without the upcaster, a v1 capture is refused by name (the mechanism is in use)', () => {
+    expect(decodeStoredEvent(stored(1, 'x'), {})).toEqual({
+      ok: false,
+      reason: 'no upcaster for LeadCaptured from version 1',
+    });
   });
 });

@@ -102,6 +102,12 @@ const storedCompanySchema = companySchema.extend({
   name: personal(text),
   country: storedCountrySchema.optional(),
 });
+/**
+ * Where a lead came from, as a command carries it (plain). `content` (utm_content, the ad or
+ * link variant) is personal: mail tools put the recipient's address or name there, so from
+ * LeadCaptured v2 on it is sealed in the store like a touchpoint's content; channel, campaign
+ * and medium stay plain (the views group by them).
+ */
 export const sourceSchema = z.object({
   channel: text,
   campaign: optionalText,
@@ -110,16 +116,26 @@ export const sourceSchema = z.object({
 });
 export const moneySchema = z.object({ amount, currency });
 
+/**
+ * LeadCaptured v1, as published in 1.0.0: `source.content` plain. Kept for ever (the stores and
+ * the topic hold v1 captures, never rewritten); the decoder lifts them to v2 (upcasters in
+ * envelope.codec.ts), and the v1 JSON Schema is still generated from it.
+ */
+const leadCapturedV1 = z.object({
+  contact: storedContactSchema,
+  company: storedCompanySchema,
+  source: sourceSchema,
+  productInterest: nullableText,
+  timeframe: nullableText,
+  consent: z.object({ marketing: z.boolean() }),
+  // Added after v1 was published: optional, absent on every capture recorded before it.
+  visitorIds: visitorIdsSchema.optional(),
+});
+
 export const eventDataSchemas = {
-  LeadCaptured: z.object({
-    contact: storedContactSchema,
-    company: storedCompanySchema,
-    source: sourceSchema,
-    productInterest: nullableText,
-    timeframe: nullableText,
-    consent: z.object({ marketing: z.boolean() }),
-    // Added after v1 was published: optional, absent on every capture recorded before it.
-    visitorIds: visitorIdsSchema.optional(),
+  // v2: `source.content` is personal (sealed in the store and on Kafka, shredded by erasure).
+  LeadCaptured: leadCapturedV1.extend({
+    source: sourceSchema.extend({ content: personal(text).optional() }),
   }) satisfies z.ZodType<LeadCaptured['data']>,
   TouchpointRecorded: z.object({
     touchpointId: text,
@@ -235,3 +251,30 @@ export const eventDataSchemas = {
 
 export type KnownEventType = keyof typeof eventDataSchemas;
 export const knownEventTypes = Object.keys(eventDataSchemas) as KnownEventType[];
+
+/**
+ * The payload schemas of the versions before the current one, per type, by version: 1 .. n-1
+ * when eventDataSchemas holds version n. Never removed: stores and the topic keep events of
+ * every version, and consumers in other languages still need their JSON Schemas.
+ */
+export const previousEventDataSchemas: {
+  readonly [T in KnownEventType]?: Readonly<Record<number, z.ZodType>>;
+} = { LeadCaptured: { 1: leadCapturedV1 } };
+
+/** Current schema version per type: one past its previous versions (versions are 1..n). */
+export const currentSchemaVersions = Object.fromEntries(
+  knownEventTypes.map((type) => [
+    type,
+    Object.keys(previousEventDataSchemas[type] ?? {}).length + 1,
+  ]),
+) as Readonly<Record<KnownEventType, number>>;
+
+/** Every schema version of a type, oldest first. */
+export const schemaVersionsOf = (type: KnownEventType): number[] =>
+  Array.from({ length: currentSchemaVersions[type] }, (_, index) => index + 1);
+
+/** The payload schema of one type at one version, or undefined for a version that never was. */
+export function eventDataSchemaAt(type: KnownEventType, version: number): z.ZodType | undefined {
+  if (version === currentSchemaVersions[type]) return eventDataSchemas[type];
+  return previousEventDataSchemas[type]?.[version];
+}

@@ -11,8 +11,13 @@
  * must depend on nothing but the schemas (no dates, no environment).
  */
 import { z } from 'zod';
-import { currentSchemaVersions, metadataSchema } from './envelope.codec';
-import { eventDataSchemas, type KnownEventType, knownEventTypes } from './event-schemas';
+import { metadataSchema } from './envelope.codec';
+import {
+  eventDataSchemaAt,
+  type KnownEventType,
+  knownEventTypes,
+  schemaVersionsOf,
+} from './event-schemas';
 import { cloudEventHeaders, cloudEventType, eventHeaders } from './kafka-message.codec';
 import { schemaFileName, schemaId } from './schema-ids';
 import { LEAD_EVENTS_DLQ_TOPIC, LEAD_EVENTS_TOPIC } from './topics';
@@ -30,6 +35,8 @@ export interface EventJsonSchema {
 /** The wire envelope of one event type, field order as toEnvelopeJson writes it. */
 export function envelopeSchema(type: KnownEventType, schemaVersion: number) {
   const meta = metadataSchema.shape;
+  const data = eventDataSchemaAt(type, schemaVersion);
+  if (!data) throw new Error(`${type} has no schema version ${schemaVersion}`);
   return z.object({
     eventId: z.string().min(1),
     type: z.literal(type),
@@ -44,18 +51,21 @@ export function envelopeSchema(type: KnownEventType, schemaVersion: number) {
     streamId: z.string().min(1),
     streamRevision: z.number().int().nonnegative(),
     globalPosition: z.string().regex(/^\d+$/),
-    data: eventDataSchemas[type],
+    data,
   });
 }
 
 /**
- * One schema per event type, sorted by type. `io: 'input'` describes what the
+ * One schema per event type and schema version (every version, oldest first: the topic keeps
+ * them all), sorted by type. `io: 'input'` describes what the
  * decoder accepts: unknown fields are allowed (and ignored), so adding an
  * optional field is not a breaking change for consumers that validate.
  */
 export function eventJsonSchemas(): EventJsonSchema[] {
-  return [...knownEventTypes].sort().map((type) => {
-    const schemaVersion = currentSchemaVersions[type];
+  const versions = [...knownEventTypes]
+    .sort()
+    .flatMap((type) => schemaVersionsOf(type).map((schemaVersion) => ({ type, schemaVersion })));
+  return versions.map(({ type, schemaVersion }) => {
     const body = z.toJSONSchema(envelopeSchema(type, schemaVersion), {
       target: 'draft-2020-12',
       io: 'input',

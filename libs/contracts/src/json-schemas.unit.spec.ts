@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { decodeEnvelopeJson, encodeForStore } from './envelope.codec';
-import { knownEventTypes } from './event-schemas';
+import { knownEventTypes, schemaVersionsOf } from './event-schemas';
 import { INDEX_FILE, renderSchemaFiles } from './generate-schemas.main';
 import { eventJsonSchemas, type JsonSchema } from './json-schemas';
 import { toEnvelopeJson } from './kafka-message.codec';
@@ -129,9 +129,18 @@ describe('committed JSON Schemas (libs/contracts/schemas)', () => {
     expect(unexpected).toEqual([]);
   });
 
-  it('are deterministic: one schema per event type, same output on every call', () => {
+  it('are deterministic: one schema per event type and version, same output on every call', () => {
     const first = eventJsonSchemas();
-    expect(first.map((entry) => entry.type)).toEqual([...knownEventTypes].sort());
+    expect(first.map((entry) => `${entry.type}.v${entry.schemaVersion}`)).toEqual(
+      [...knownEventTypes]
+        .sort()
+        .flatMap((type) => schemaVersionsOf(type).map((version) => `${type}.v${version}`)),
+    );
+    // The first v2: LeadCaptured's older version is still generated, beside the current one.
+    expect(first.filter((entry) => entry.type === 'LeadCaptured').map((e) => e.file)).toEqual([
+      'LeadCaptured.v1.schema.json',
+      'LeadCaptured.v2.schema.json',
+    ]);
     expect(JSON.stringify(eventJsonSchemas())).toBe(JSON.stringify(first));
     for (const { schema } of first) {
       expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');

@@ -157,6 +157,15 @@ describe('compareSchemas: what breaks a consumer', () => {
     expect(compareSchemas(contact, edit(change))).toEqual([]);
   });
 
+  it('LeadCaptured v2 is a new version because v1 could not take it: sealing content widens it', () => {
+    const previous = readJson(path.join(PUBLISHED, lastPublished(), 'LeadCaptured.v1.schema.json'));
+    const v2 = readJson(path.join(CURRENT, 'LeadCaptured.v2.schema.json'));
+    const breaks = rules(compareSchemas(previous, v2));
+    expect(breaks).toContain('/data/source/content type widened');
+    // what else differs is the version itself, not the payload
+    expect(breaks.filter((b) => !b.startsWith('/data/'))).toEqual(['/schemaVersion const changed']);
+  });
+
   it('given a real published schema with its owner dropped, reports it', () => {
     const file = 'LeadHandedToSales.v1.schema.json';
     const previous = readJson(path.join(PUBLISHED, lastPublished(), file));

@@ -3,7 +3,8 @@
  * caller (the one read path that decrypts; which roles may call it is the controller's rule).
  * Once the lead is erased its key is shredded and every personal field reads `[erased]`; events
  * recorded before sealing existed hold plain values, which are blanked here the same way
- * (they cannot be shredded: ADR 0009).
+ * (they cannot be shredded: ADR 0009). That covers a LeadCaptured v1's UTM content too: its
+ * envelope is upcast to v2, where `source.content` is personal.
  */
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
@@ -28,22 +29,7 @@ export class GetLeadTimeline extends Query<LeadTimeline> {
 
 function erase(envelope: LeadEnvelope): LeadEnvelope {
   const data = mapPersonalFields(envelope.type, envelope.data, () => ERASED_VALUE);
-  return { ...envelope, data: blankUtmContent(envelope.type, data) } as LeadEnvelope;
-}
-
-/**
- * A capture's UTM content names the person as often as not (mail tools put the recipient's
- * address there), but LeadCaptured v1 declares it plain, so it is not sealed and no key
- * shreds it: an erased lead's timeline blanks it here, as it blanks values recorded before
- * sealing. Its bytes stay in the store and on Kafka until a new LeadCaptured version seals it
- * (ADR 0009); ClickHouse no longer copies it.
- */
-function blankUtmContent(type: string, data: Record<string, unknown>): Record<string, unknown> {
-  const source = data.source;
-  if (type !== 'LeadCaptured' || typeof source !== 'object' || source === null) return data;
-  const content = (source as Record<string, unknown>).content;
-  if (content === undefined || content === null) return data;
-  return { ...data, source: { ...source, content: ERASED_VALUE } };
+  return { ...envelope, data } as LeadEnvelope;
 }
 
 @QueryHandler(GetLeadTimeline)

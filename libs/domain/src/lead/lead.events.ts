@@ -24,7 +24,11 @@ export interface Source {
   readonly channel: string;
   readonly campaign?: string | undefined;
   readonly medium?: string | undefined;
-  readonly content?: string | undefined;
+  /**
+   * utm_content: personal, for mail tools put the recipient's address or name there. Sealed
+   * from LeadCaptured v2 on; plain in v1 captures, which are never rewritten (ADR 0009).
+   */
+  readonly content?: Personal | undefined;
 }
 
 export interface Money {

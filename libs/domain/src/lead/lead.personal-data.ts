@@ -3,11 +3,13 @@
  *
  * Personal = what identifies the contact or what a person typed and could hold anything:
  * the contact's name, e-mail and phone, the company name (a sole trader's company names a
- * person), touchpoint content, acceptance/rejection/loss notes and the recycle reason.
+ * person), the capture's UTM content (mail tools put the recipient's address there: a link
+ * `?utm_content=erin@…`; from LeadCaptured v2 on), touchpoint content,
+ * acceptance/rejection/loss notes and the recycle reason.
  * These are sealed per lead in the event store (libs/event-store personal-data) and on
  * Kafka, and erasing a lead shreds its key. Everything the rules score on or the views group
  * by stays plain on purpose — industry, size, country, role, product interest, timeframe,
- * source, owners, reason codes — so no view can depend on a personal field and erasure
+ * the source's channel, campaign and medium, owners, reason codes — so no view can depend on a personal field and erasure
  * moves no aggregate. LeadCaptured's visitorIds stay plain too: random pseudonymous ids (like
  * lead ids) that stitch anonymous touches before capture to the lead, which must survive an
  * erasure for attribution to stay as it was (ADR 0012). LeadErased's own reason is an ops reference (a ticket number), not a
@@ -58,6 +60,7 @@ export const personalFields: { readonly [T in LeadEventType]: readonly PersonalF
     ['contact', 'email'],
     ['contact', 'phone'],
     ['company', 'name'],
+    ['source', 'content'],
   ],
   TouchpointRecorded: [['content']],
   LeadProfiled: [],
@@ -80,18 +83,42 @@ export const personalFields: { readonly [T in LeadEventType]: readonly PersonalF
 export const personalFieldName = (path: PersonalFieldPath): string => path.join('.');
 
 /**
+ * Personal fields that a later schema version of their type declared, with that version. In
+ * events of an older version the field is plain by contract (LeadCaptured v1's
+ * `source.content` is a plain string in the published schema), so an event appended at that
+ * version is not sealed there: sealing would break the version's schema for its consumers.
+ * Decoded events are lifted to the current version, where every field above is personal.
+ */
+export const personalSinceVersion: {
+  readonly [T in LeadEventType]?: Readonly<Record<string, number>>;
+} = { LeadCaptured: { 'source.content': 2 } };
+
+/** Whether `field` of `type` is personal at `schemaVersion` (the current version if absent). */
+function personalAt(type: string, field: string, schemaVersion: number | undefined): boolean {
+  if (schemaVersion === undefined) return true;
+  const since = (personalSinceVersion as Record<string, Record<string, number> | undefined>)[type];
+  return schemaVersion >= (since?.[field] ?? 1);
+}
+
+/**
  * A copy of `data` with `replace` applied to every value present at a personal field of
  * `type` (null and absent values are left alone). Unknown types have no personal fields.
+ * `schemaVersion`: the version `data` is recorded at, for a stored event not yet upcast
+ * (sealing, opening); without it, `data` is taken at the current version.
  */
 export function mapPersonalFields(
   type: string,
   data: Readonly<Record<string, unknown>>,
   replace: (value: unknown, field: string) => unknown,
+  schemaVersion?: number,
 ): Record<string, unknown> {
   const paths: readonly PersonalFieldPath[] =
     (personalFields as Record<string, readonly PersonalFieldPath[] | undefined>)[type] ?? [];
   let result: Record<string, unknown> = { ...data };
-  for (const path of paths) result = replaceAt(result, path, 0, replace, personalFieldName(path));
+  for (const path of paths) {
+    const field = personalFieldName(path);
+    if (personalAt(type, field, schemaVersion)) result = replaceAt(result, path, 0, replace, field);
+  }
   return result;
 }
 

@@ -29,6 +29,7 @@ describe('personal data declaration', () => {
       'contact.email',
       'contact.phone',
       'company.name',
+      'source.content',
     ]);
     expect(personalFields.TouchpointRecorded).toEqual([['content']]);
     expect(personalFields.LeadProfiled).toEqual([]);
@@ -50,6 +51,24 @@ describe('personal data declaration', () => {
       note: null,
     });
     expect(mapPersonalFields('SomethingElse', { a: 'b' }, () => 'x')).toEqual({ a: 'b' });
+  });
+
+  it('maps a capture’s UTM content from v2 on, and leaves a v1 capture’s as v1 declares it', () => {
+    const data = {
+      ...captured({ name: 'Grace', email: 'g@navy.example' }).data,
+      source: { channel: 'email', medium: 'newsletter', content: 'grace@navy.example' },
+    };
+    const source = (schemaVersion?: number) =>
+      mapPersonalFields('LeadCaptured', data, () => ERASED_VALUE, schemaVersion).source;
+    const mapped = { channel: 'email', medium: 'newsletter', content: ERASED_VALUE };
+    expect(source(2)).toEqual(mapped);
+    expect(source()).toEqual(mapped); // no version: the current one (decoded, upcast events)
+    expect(source(1)).toEqual(data.source);
+    // the fields every version declared are mapped at v1 too
+    expect(mapPersonalFields('LeadCaptured', data, () => ERASED_VALUE, 1).contact).toEqual({
+      name: ERASED_VALUE,
+      email: ERASED_VALUE,
+    });
   });
 
   it('tells a sealed value from text, and a given value from a blank one', () => {

@@ -21,16 +21,23 @@ export class ErasedLeadWriteError extends Error {
 
 export interface PersonalEvent {
   readonly type: string;
+  /** The version `data` is recorded at: a field a later version made personal stays plain. */
+  readonly schemaVersion?: number;
   readonly data: Readonly<Record<string, unknown>>;
 }
 
 /** Whether an event has a non-blank plain personal value, i.e. needs its lead's key to seal. */
 export function hasPlainPersonalData(event: PersonalEvent): boolean {
   let found = false;
-  mapPersonalFields(event.type, event.data, (value) => {
-    if (typeof value === 'string' && value.trim() !== '') found = true;
-    return value;
-  });
+  mapPersonalFields(
+    event.type,
+    event.data,
+    (value) => {
+      if (typeof value === 'string' && value.trim() !== '') found = true;
+      return value;
+    },
+    event.schemaVersion,
+  );
   return found;
 }
 
@@ -39,11 +46,16 @@ export function sealPersonalData(
   leadId: string,
   key: LeadKey,
 ): Record<string, unknown> {
-  return mapPersonalFields(event.type, event.data, (value, field) => {
-    if (typeof value !== 'string' || value.trim() === '') return value;
-    if (key.kind !== 'key') throw new ErasedLeadWriteError(leadId);
-    return { $pii: sealText(key.key, value, { leadId, eventType: event.type, field }) };
-  });
+  return mapPersonalFields(
+    event.type,
+    event.data,
+    (value, field) => {
+      if (typeof value !== 'string' || value.trim() === '') return value;
+      if (key.kind !== 'key') throw new ErasedLeadWriteError(leadId);
+      return { $pii: sealText(key.key, value, { leadId, eventType: event.type, field }) };
+    },
+    event.schemaVersion,
+  );
 }
 
 export function openPersonalData(

@@ -98,6 +98,24 @@ describe('sealing and opening an event', () => {
     expect(() => openPersonalData(sealed, 'lead-b', key)).toThrow(PersonalDataIntegrityError);
   });
 
+  it('seals a v2 capture’s UTM content, and leaves a v1 capture’s plain as v1 declares it', () => {
+    const withContent = (schemaVersion: number) => ({
+      type: 'LeadCaptured',
+      schemaVersion,
+      data: { ...captured.data, source: { channel: 'email', content: 'grace@navy.example' } },
+    });
+    const v2 = sealPersonalData(withContent(2), 'lead-a', key);
+    expect(isSealedValue((v2.source as Record<string, unknown>).content)).toBe(true);
+    expect(JSON.stringify(v2)).not.toContain('grace@navy.example');
+    expect(openPersonalData({ type: 'LeadCaptured', data: v2 }, 'lead-a', key)).toEqual(
+      withContent(2).data,
+    );
+    const v1 = sealPersonalData(withContent(1), 'lead-a', key);
+    expect(v1.source).toEqual({ channel: 'email', content: 'grace@navy.example' });
+    expect(isSealedValue((v1.contact as Record<string, unknown>).email)).toBe(true);
+    expect(hasPlainPersonalData({ ...withContent(1), data: v1 })).toBe(false);
+  });
+
   it('passes plain values of events recorded before sealing through', () => {
     expect(openPersonalData(captured, 'lead-a', { kind: 'none' })).toEqual(captured.data);
   });

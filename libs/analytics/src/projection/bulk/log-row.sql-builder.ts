@@ -88,7 +88,13 @@ export const leadEventFields = {
     }),
     source: req({
       kind: 'object',
-      fields: { channel: req(text), campaign: opt(text), medium: opt(text), content: opt(text) },
+      fields: {
+        channel: req(text),
+        campaign: opt(text),
+        medium: opt(text),
+        // personal from v2 on; v1's plain text is what personal(text) accepts unsealed
+        content: opt(personal(text)),
+      },
     }),
     productInterest: nul(text),
     timeframe: nul(text),
@@ -489,6 +495,25 @@ const metadataFields: Fields = {
 
 const types = Object.keys(leadEventFields) as LeadType[];
 
+/**
+ * The current schema version of each lead event type above 1 (the contract's
+ * currentSchemaVersions; a unit spec checks they agree). The field list above is the current
+ * version's, and each older version's payload must be one it accepts unchanged (its upcaster
+ * the identity: LeadCaptured v1's plain `source.content` is an unsealed personal value);
+ * a version whose upcaster changes the payload must be left to the TypeScript path instead.
+ */
+export const leadEventSchemaVersions: Readonly<Partial<Record<LeadType, number>>> = {
+  LeadCaptured: 2,
+};
+
+/** The current schema version of the row's event type, as SQL. */
+function currentVersionSql(): string {
+  const above1 = types.filter((type) => (leadEventSchemaVersions[type] ?? 1) > 1);
+  return `multiIf(${above1
+    .map((type) => `event_type = ${quote(type)}, ${leadEventSchemaVersions[type]}`)
+    .join(', ')}, 1)`;
+}
+
 /** The SELECT-list of maps: one per document and per nested object of any lead event type. */
 function objectMaps(): string {
   const dataPaths = new Map<string, string[]>();
@@ -517,7 +542,7 @@ function fastPathSql(): string {
   // vouched for" (TypeScript path), never "in neither path".
   return `ifNull((
         event_type IN (${types.map(quote).join(', ')})
-        AND schema_version = 1
+        AND schema_version BETWEEN 1 AND ${currentVersionSql()}
         AND stream_revision < 9007199254740992
         AND ${fieldsCheck(metadataFields, 'metadata', [])}
         AND ${jsonString('metadata', ['leadId'])} != ''
@@ -564,7 +589,8 @@ INSERT INTO {db:Identifier}.lead_events
 SELECT
     event_id,
     event_type AS type,
-    toUInt16(schema_version) AS row_schema_version,
+    -- the version decodeStoredEvent lifts the event to, which the TypeScript path writes
+    toUInt16(${currentVersionSql()}) AS row_schema_version,
     ${jsonString('metadata', ['leadId'])} AS lead_id,
     if(${jsonTypeIs('metadata', ['accountId'], 'String')}, ${jsonString('metadata', ['accountId'])}, NULL) AS account_id,
     stream_id,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventDataSchemas } from '@tandem/contracts';
+import { currentSchemaVersions, eventDataSchemas } from '@tandem/contracts';
 import { resolveSqlDirectory } from '../../clickhouse/sql-directory';
-import { generatedSqlFiles, leadEventFields } from './log-row.sql-builder';
+import { generatedSqlFiles, leadEventFields, leadEventSchemaVersions } from './log-row.sql-builder';
 
 describe('the generated projection SQL', () => {
   it.each(Object.entries(generatedSqlFiles))('%s is committed as generated', (file, build) => {
@@ -43,5 +43,12 @@ describe('the fast path field list', () => {
     expect(fieldKeys(leadEventFields[type as keyof typeof leadEventFields]).sort()).toEqual(
       keys(schema.shape).sort(),
     );
+  });
+});
+
+describe('the schema versions the fast path takes', () => {
+  it.each(Object.keys(leadEventFields))('%s: the contract’s current version', (type) => {
+    const lead = type as keyof typeof leadEventFields;
+    expect(leadEventSchemaVersions[lead] ?? 1).toBe(currentSchemaVersions[lead]);
   });
 });
