@@ -18,7 +18,12 @@ import {
   migrate,
   postgresLogSource,
 } from '@tandem/analytics';
-import { decodeStoredEvent, encodeForStore, type TandemEvent } from '@tandem/contracts';
+import {
+  currentSchemaVersions,
+  decodeStoredEvent,
+  encodeForStore,
+  type TandemEvent,
+} from '@tandem/contracts';
 import { defaultFunnelDefinition, leadStreamId, visitorStreamId } from '@tandem/domain';
 import {
   type BulkAppender,
@@ -41,6 +46,8 @@ import {
   nextEdgeSequence,
   projectPerEvent,
   publishDefaultDefinition,
+  SEALED_CONTENT,
+  withUtmContent,
 } from './support/two-path-projection';
 
 jest.setTimeout(300_000);
@@ -126,7 +133,29 @@ function edgeCases(): [string, EventToAppend[]][] {
     ],
     [
       'newer schema version',
-      [{ ...edgeLeadEvent(lead('g'), captured('future'), at), schemaVersion: 2 }],
+      [
+        {
+          ...edgeLeadEvent(lead('g'), captured('future'), at),
+          schemaVersion: currentSchemaVersions.LeadCaptured + 1,
+        },
+      ],
+    ],
+    [
+      'a v1 capture with plain UTM content',
+      [
+        {
+          ...edgeLeadEvent(
+            lead('m'),
+            withUtmContent(captured('utm'), 'newsletter-to-ana-at-example.com'),
+            at,
+          ),
+          schemaVersion: 1,
+        },
+      ],
+    ],
+    [
+      'a v2 capture with sealed UTM content',
+      [edgeLeadEvent(lead('n'), withUtmContent(captured('utm'), SEALED_CONTENT), at)],
     ],
     [
       'breaks the contract',
@@ -290,6 +319,17 @@ describeWhenPostgres(postgresUnavailableReason())('set-based catch-up', () => {
       });
     }
     expect([...bulkRefused].sort()).toEqual([...refused].sort());
+    // Both capture versions are projected, as rows of the version decoding lifts them to, and
+    // neither row holds the UTM content, plain or sealed.
+    const captures = await client.query({
+      query: `SELECT lead_id, schema_version, position(data, 'content') > 0 AS has_content
+              FROM ${bulk}.lead_events FINAL WHERE lead_id IN ('edge-m', 'edge-n') ORDER BY lead_id`,
+      format: 'JSONEachRow',
+    });
+    expect(await captures.json()).toEqual([
+      { lead_id: 'edge-m', schema_version: 2, has_content: 0 },
+      { lead_id: 'edge-n', schema_version: 2, has_content: 0 },
+    ]);
     // before 1900, newer version, broken, a repeated visitor id, a misfiled visitor touch
     expect(refused.size).toBeGreaterThanOrEqual(5);
     // The edge cases the fast path cannot vouch for went through TypeScript, and few others.

@@ -1,7 +1,7 @@
 /**
  * Erasure by crypto-shredding, end to end on real engines (issue 12 item 3, ADR 0009): leads
  * are captured with a distinctive e-mail and phone (also typed into a touchpoint's content, a
- * rejection note and the capture's UTM content), a duplicate of the person is merged into one
+ * rejection note and the capture's UTM content, sealed since LeadCaptured v2), a duplicate of the person is merged into one
  * of them, the embedded projector runs, that lead and its duplicate (survivor and merged-away
  * lead) are erased, and then every byte the
  * system keeps is searched for them — the PGlite data directory (closed, so everything is on
@@ -10,7 +10,8 @@
  * still opens, and the views read the same bytes before the erasure, after it and after a
  * rebuild. The same journey runs on the API over PostgreSQL, whose schema's every table
  * (events, keys, idempotency records and their stored answers) is searched instead of files;
- * a third case checks the store's tables directly, a fourth relays a lead's events to the real
+ * a third case checks the store's tables directly (and that a LeadCaptured v1's UTM content, plain
+ * by its schema, is what erasure leaves: ADR 0009), a fourth relays a lead's events to the real
  * Kafka broker and searches its log segment files.
  */
 import { randomUUID } from 'node:crypto';
@@ -59,9 +60,9 @@ const erasureReason = `GDPR-request-${unique}`;
 /**
  * What else a capture may carry that names the person: the UTM content of the link they
  * clicked (mail tools put the recipient's address there), and a duplicate of them captured
- * under another address, then merged into the lead that is erased. The UTM content is not
- * sealed in the store yet (LeadCaptured v1 declares it plain; ADR 0009), so it is searched
- * for where it must never be: ClickHouse and every API answer.
+ * under another address, then merged into the lead that is erased. The UTM content is sealed
+ * in the store from LeadCaptured v2 on, so it is searched for like the e-mail; a v1 capture's
+ * stays plain where it was recorded (the PostgreSQL case below).
  */
 const utmContent = (person: { email: string }) =>
   `newsletter-to-${person.email.replace('@', '-at-')}`;
@@ -72,6 +73,8 @@ const erasedNeedles = () => [
   erasedPerson.name,
   duplicateOfErased.email,
   duplicateOfErased.name,
+  utmContent(erasedPerson),
+  utmContent(duplicateOfErased),
 ];
 const duplicateOfErased = {
   name: `Erin Shredd-Dupe ${unique}`,
@@ -294,6 +297,7 @@ for (const { name, kind, suite } of apiStores)
       expect(erasedTimeline).toContain(erasureReason);
       expect(keptTimeline).toContain(keptPerson.email);
       expect(keptTimeline).toContain(`please call ${keptPerson.phone}`);
+      expect(keptTimeline).toContain(utmContent(keptPerson)); // sealed, and opened for ops
 
       // LeadErased is one more event: the reconciliation says how far it has read, nothing else
       // may differ. A rebuild after the erasure reproduces the live views byte for byte.
@@ -304,7 +308,6 @@ for (const { name, kind, suite } of apiStores)
       const views = responsesAfterErasure.slice(0, -1);
       for (const body of views) {
         for (const needle of erasedNeedles()) expect(body).not.toContain(needle);
-        expect(body).not.toContain(utmContent(erasedPerson));
       }
       // Views never carry personal data at all, erased or not.
       for (const body of views.slice(0, -1)) expect(body).not.toContain(keptPerson.email);
@@ -319,11 +322,12 @@ for (const { name, kind, suite } of apiStores)
         expect(await storeHolding(needle)).toEqual([]);
         expect(await filesContaining(chdbPath, needle)).toEqual([]);
       }
-      // Sealed from the first append: the kept lead's values are not in plain text either.
+      // Sealed from the first append: the kept lead's values are not in plain text either, its
+      // UTM content included (LeadCaptured v2).
       expect(await storeHolding(keptPerson.email)).toEqual([]);
       expect(await filesContaining(chdbPath, keptPerson.email)).toEqual([]);
-      // ClickHouse holds no UTM content at all (the store still does: see utmContent).
-      expect(await filesContaining(chdbPath, utmContent(erasedPerson))).toEqual([]);
+      expect(await storeHolding(utmContent(keptPerson))).toEqual([]);
+      // ClickHouse holds no UTM content at all, sealed or not.
       expect(await filesContaining(chdbPath, utmContent(keptPerson))).toEqual([]);
     });
   });
@@ -381,7 +385,7 @@ describeWhenPostgres(postgresUnavailableReason())('erasure on PostgreSQL', () =>
         data: {
           contact: erasedPerson,
           company: { name: `${erasedPerson.name} Ltd`, industry: 'software' },
-          source: { channel: 'web' },
+          source: { channel: 'email', content: utmContent(erasedPerson) },
           productInterest: null,
           timeframe: null,
           consent: { marketing: false },
@@ -403,12 +407,37 @@ describeWhenPostgres(postgresUnavailableReason())('erasure on PostgreSQL', () =>
       events.map((event, i) => encodeForStore(event, meta(i))),
       { expectedRevision: 'no_stream' },
     );
+    // A capture recorded before v2 (history is never rewritten): its UTM content is plain by
+    // LeadCaptured v1's schema, so the store keeps it plain, and an erasure cannot reach it.
+    const v1Lead = randomUUID();
+    const v1Content = `v1-newsletter-${unique}`;
+    const v1Capture = encodeForStore(
+      {
+        type: 'LeadCaptured',
+        data: {
+          contact: { name: `V1 Person ${unique}`, email: `v1.${unique}@shred-me.example` },
+          company: { name: `V1 Person ${unique} Ltd` },
+          source: { channel: 'email', content: v1Content },
+          productInterest: null,
+          timeframe: null,
+          consent: { marketing: false },
+        },
+      },
+      { ...meta(0), leadId: v1Lead },
+    );
+    expect(v1Capture.schemaVersion).toBe(2);
+    await store.append(leadStreamId(v1Lead), [{ ...v1Capture, schemaVersion: 1 }], {
+      expectedRevision: 'no_stream',
+    });
     const client = new Client({ connectionString: TEST_POSTGRES_URL });
     await client.connect();
     try {
       const holding = (needle: string) => tablesHolding(client, schema, needle);
       expect(await holding(erasedPerson.email)).toEqual([]);
       expect(await holding(erasedPerson.phone)).toEqual([]);
+      expect(await holding(utmContent(erasedPerson))).toEqual([]); // v2: sealed
+      expect(await holding(v1Content)).toEqual(['events']); // v1: plain, as its schema says
+      expect(await holding(`v1.${unique}@shred-me.example`)).toEqual([]); // its e-mail: sealed
       if (!supportsPersonalData(store)) throw new Error('a PostgreSQL store seals personal data');
       const opened = await store.personalData.openLeadEvents(
         leadId,
@@ -429,7 +458,33 @@ describeWhenPostgres(postgresUnavailableReason())('erasure on PostgreSQL', () =>
       const text = JSON.stringify(afterErasure.map((event) => event.data));
       expect(text).not.toContain(erasedPerson.email);
       expect(text).not.toContain(erasedPerson.phone);
+      expect(text).not.toContain(utmContent(erasedPerson));
       expect(text).toContain('[erased]');
+      expect(await holding(utmContent(erasedPerson))).toEqual([]);
+
+      // The v1 capture's lead erased too: its sealed values are shredded, its UTM content is
+      // what erasure does not reach (docs/personal-data.md). The timeline blanks it on read.
+      await store.append(
+        leadStreamId(v1Lead),
+        [
+          encodeForStore(
+            { type: 'LeadErased', data: { reason: erasureReason } },
+            { ...meta(1), leadId: v1Lead },
+          ),
+        ],
+        { expectedRevision: 0n },
+      );
+      const v1Erased = JSON.stringify(
+        (
+          await store.personalData.openLeadEvents(
+            v1Lead,
+            await store.readStream(leadStreamId(v1Lead)),
+          )
+        ).map((event) => event.data),
+      );
+      expect(v1Erased).not.toContain(`v1.${unique}@shred-me.example`);
+      expect(v1Erased).toContain(v1Content);
+      expect(await holding(v1Content)).toEqual(['events']);
       const { rows: keyRows } = await client.query<{ wrapped_key: string | null }>(
         `SELECT wrapped_key FROM "${schema}".personal_data_keys WHERE lead_id = $1`,
         [leadId],

@@ -17,7 +17,7 @@ import {
   csvFileLogSource,
   migrate,
 } from '@tandem/analytics';
-import { decodeStoredEvent, type TandemEvent } from '@tandem/contracts';
+import { currentSchemaVersions, decodeStoredEvent, type TandemEvent } from '@tandem/contracts';
 import { defaultFunnelDefinition, leadStreamId } from '@tandem/domain';
 import {
   createPgliteEventStore,
@@ -30,6 +30,8 @@ import {
   edgeLeadEvent,
   projectPerEvent,
   publishDefaultDefinition,
+  SEALED_CONTENT,
+  withUtmContent,
 } from './support/two-path-projection';
 
 jest.setTimeout(300_000);
@@ -57,7 +59,23 @@ function edgeCases(): EventToAppend[][] {
     [edgeLeadEvent(lead('e'), captured('""'), at)],
     [edgeLeadEvent(lead('f'), captured('old'), '1850-01-01T00:00:00.000Z')],
     [edgeLeadEvent(lead('g'), captured('offset'), '2026-03-01T10:00:00+02:00')],
-    [{ ...edgeLeadEvent(lead('h'), captured('future'), at), schemaVersion: 2 }],
+    [
+      {
+        ...edgeLeadEvent(lead('h'), captured('future'), at),
+        schemaVersion: currentSchemaVersions.LeadCaptured + 1,
+      },
+    ],
+    [
+      {
+        ...edgeLeadEvent(
+          lead('j'),
+          withUtmContent(captured('utm'), 'newsletter-to-ana-at-example.com'),
+          at,
+        ),
+        schemaVersion: 1,
+      },
+    ],
+    [edgeLeadEvent(lead('k'), withUtmContent(captured('utm'), SEALED_CONTENT), at)],
     [
       {
         ...edgeLeadEvent(lead('i'), captured('broken'), at),

@@ -1,6 +1,8 @@
 /**
  * Rebuilding the projections from the event log gives the same views, byte for
- * byte, as projecting the events live — and a second rebuild again the same.
+ * byte, as projecting the events live — and a second rebuild again the same. The log mixes
+ * both LeadCaptured versions, with UTM content: v1 as recorded before v2 (plain, lifted on
+ * read) and v2 (sealed at append); both must project alike, live and rebuilt.
  */
 import { createHash } from 'node:crypto';
 import { leadStreamId } from '@tandem/domain';
@@ -38,7 +40,14 @@ async function fingerprint(): Promise<string> {
 it('rebuild reproduces the live views byte for byte, twice', async () => {
   for (let i = 0; i < 60; i++) {
     const journey = leadJourney(i, i % 2 === 0 ? 'webinar' : 'referral');
-    await suite.api.store.append(leadStreamId(journey.leadId), journey.events, {
+    const [capture, ...rest] = journey.events;
+    const source = { ...(capture!.data.source as object), content: `newsletter-${i}` };
+    const withContent = {
+      ...capture!,
+      data: { ...capture!.data, source },
+      schemaVersion: i % 3 === 0 ? 1 : capture!.schemaVersion,
+    };
+    await suite.api.store.append(leadStreamId(journey.leadId), [withContent, ...rest], {
       expectedRevision: 'no_stream',
     });
   }

@@ -20,6 +20,19 @@ export function nextEdgeSequence(): number {
   return edgeSequence;
 }
 
+/**
+ * A capture with UTM content: plain as LeadCaptured v1 recorded it (lifted to v2 on read), or
+ * sealed as v2 records it. Both must be projected exactly like a capture without content.
+ */
+export function withUtmContent(capture: TandemEvent, content: unknown): TandemEvent {
+  if (capture.type !== 'LeadCaptured') return capture;
+  const source = { ...capture.data.source, content };
+  return { ...capture, data: { ...capture.data, source } } as TandemEvent;
+}
+
+/** A sealed value's shape (`v1:` and base64), as the fast path's check must take it. */
+export const SEALED_CONTENT = { $pii: `v1:${Buffer.alloc(40, 7).toString('base64')}` };
+
 /** A lead event enveloped as the API would, with an id that sorts after the generator's. */
 export function edgeLeadEvent(
   leadId: string,

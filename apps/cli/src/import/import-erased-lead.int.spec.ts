@@ -4,14 +4,20 @@
  * facts with the decider's reason, and the other leads of its block are written. Its shredded
  * key refuses any sealing, so the bulk append fails on it before the store sees the stream.
  * A merge into it is refused as the API refuses it, even where the file captures it too.
- * On PGlite (in memory) sealed as the CLI opens it.
+ * An imported capture is LeadCaptured v2: its UTM content sealed like the e-mail, and shredded
+ * by the erasure. On PGlite (in memory) sealed as the CLI opens it.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { leadStreamId } from '@tandem/domain';
-import { createPgliteEventStore, type EventStore, sealed } from '@tandem/event-store';
+import { ERASED_VALUE, isSealedValue, leadStreamId } from '@tandem/domain';
+import {
+  createPgliteEventStore,
+  type EventStore,
+  sealed,
+  supportsPersonalData,
+} from '@tandem/event-store';
 import { pgliteUnavailableReason } from '@tandem/testing';
 import { eraseLead } from './testing/erase-lead';
 import { importLines as importFile } from './testing/import-lines';
@@ -118,3 +124,40 @@ maybe('refuses a merge into a lead the file captures but the store holds erased'
   ]);
   expect(await typesOf('crm:m')).toEqual([]);
 });
+
+maybe(
+  'writes a capture as LeadCaptured v2: its UTM content sealed, then shredded by erasure',
+  async () => {
+    const content = 'newsletter-to-ada-at-example.com';
+    await importLines('utm.jsonl', [
+      fact('crm:u', 'CaptureLead', 1, {
+        contact: { name: 'Ada Lovelace', email: 'ada.u@example.com' },
+        company: { name: 'Acme' },
+        source: { channel: 'email', medium: 'newsletter', content },
+        productInterest: null,
+        timeframe: null,
+        consent: { marketing: false },
+      }),
+      capture('crm:b'), // a block of more than one lead: the bulk append, sealing as it goes
+    ]);
+    if (!supportsPersonalData(store)) throw new Error('the CLI’s store seals personal data');
+    const personalData = store.personalData;
+    const [captured] = await store.readStream(leadStreamId('crm:u'));
+    expect(captured?.schemaVersion).toBe(2);
+    const source = (captured?.data as { source: Record<string, unknown> }).source;
+    expect(isSealedValue(source.content)).toBe(true);
+    expect(source.medium).toBe('newsletter'); // what the views group by stays plain
+    const sealedFor = (captured?.metadata as { leadId: string }).leadId;
+    const openedContent = async () => {
+      const [opened] = await personalData.openLeadEvents(
+        sealedFor,
+        await store.readStream(leadStreamId('crm:u')),
+      );
+      return (opened?.data as { source: Record<string, unknown> }).source.content;
+    };
+    expect(await openedContent()).toBe(content);
+
+    await eraseLead(store, 'crm:u');
+    expect(await openedContent()).toBe(ERASED_VALUE);
+  },
+);
