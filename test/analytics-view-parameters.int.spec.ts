@@ -385,3 +385,19 @@ it('the what-if report refuses a base hash without its version as a 400 naming i
     errors: [{ in: 'query', field: 'baseHash', message: 'needs baseVersion' }],
   });
 });
+
+it('the what-if report spells a version as every URL does: 01 is a 400 naming it', async () => {
+  const answer = await get('/analytics/rules/compare?baseVersion=01&candidateVersion=1').expect(
+    400,
+  );
+  expect(answer.body).toMatchObject({
+    code: 'invalid_request',
+    errors: [
+      {
+        in: 'query',
+        field: 'baseVersion',
+        message: 'must be a whole number without leading zeros',
+      },
+    ],
+  });
+});

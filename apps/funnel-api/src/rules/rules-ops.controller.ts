@@ -31,6 +31,7 @@ import {
 import { authorize, parseDefinitionToPublish } from '@tandem/domain';
 import type { Response } from 'express';
 import { z } from 'zod';
+import { rulesVersionInUrl } from '../analytics/analytics-query.schemas';
 import { ZodQueryPipe } from '../analytics/zod-query.pipe';
 import { ActiveDefinition } from '../definitions/active-definition.service';
 import { Allow, AllowCommand, OPERATORS, VIEW_READERS } from '../auth/access.decorators';
@@ -60,11 +61,8 @@ type ReplayRequest = z.infer<typeof replayRequest>;
 const versionRequest = z.strictObject({ version: z.number().int().positive() });
 type VersionRequest = z.infer<typeof versionRequest>;
 
-const version = z
-  .string()
-  .regex(/^\d{1,9}$/, 'must be a whole number')
-  .transform(Number)
-  .pipe(z.number().int().positive());
+/** As the views' `rulesVersion` and `GET /definitions/:version` spell it. */
+const version = rulesVersionInUrl('A rules version');
 const hash = z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lower-case hex digits');
 const compareQuery = z
   .strictObject({
