@@ -32,7 +32,7 @@ import { schemaFileName, schemaId } from './schema-ids';
 import { LEAD_EVENTS_DLQ_TOPIC, LEAD_EVENTS_TOPIC } from './topics';
 
 /** The version of the published contract (the @tandem/contracts package's version). */
-export const CONTRACT_VERSION = '1.0.0';
+export const CONTRACT_VERSION = '1.1.0';
 
 type Json = Record<string, unknown>;
 
