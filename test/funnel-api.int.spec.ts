@@ -81,6 +81,47 @@ describe('validation: a malformed command is a 400 naming the field, and writes 
     expect(await revisionOf(leadId)).toBe(before);
   });
 
+  it('refuses a field the command does not have, at any depth, naming its path', async () => {
+    const leadId = await capture();
+    const head = await suite.api.store.headPosition();
+    const response = await post('/leads', 'marketing', {
+      ...captureBody(),
+      source: { channel: 'web', campain: 'spring' },
+      bogus: true,
+    }).expect(400);
+    expect(response.body).toMatchObject({ code: 'invalid_request' });
+    expect((response.body as { errors: unknown[] }).errors).toEqual(
+      expect.arrayContaining([
+        { in: 'body', field: 'source.campain', message: 'not a field of this request' },
+        { in: 'body', field: 'bogus', message: 'not a field of this request' },
+      ]),
+    );
+    const profile = await post(`/leads/${leadId}/profile`, 'marketing', { bogus: true }).expect(
+      400,
+    );
+    expect((profile.body as { errors: unknown[] }).errors).toContainEqual({
+      in: 'body',
+      field: 'bogus',
+      message: 'not a field of this request',
+    });
+    const target = { team: 'marketing', metric: 'mqls', period: '2025-11', value: 40 };
+    const planning = await post('/targets', 'marketing', { ...target, segment: 'x' }).expect(400);
+    expect((planning.body as { errors: { field: string }[] }).errors).toEqual([
+      { in: 'body', field: 'segment', message: 'not a field of this request' },
+    ]);
+    expect(await suite.api.store.headPosition()).toBe(head);
+  });
+
+  it('refuses a profile naming no field, rather than appending one that carries nothing', async () => {
+    const leadId = await capture();
+    const before = await revisionOf(leadId);
+    for (const body of [{}, { role: null, industry: null }]) {
+      const response = await post(`/leads/${leadId}/profile`, 'marketing', body).expect(400);
+      expect((response.body as { detail: string }).detail).toContain('names no field to profile');
+    }
+    expect(await revisionOf(leadId)).toBe(before);
+  });
+
   it('rejects a lead id that is not a UUID', async () => {
     await post('/leads/not-a-uuid/accept', 'sales').expect(400);
   });

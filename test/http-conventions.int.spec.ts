@@ -441,6 +441,33 @@ describe('the OpenAPI document', () => {
     expect(documented('/campaign-spend', 'post', '201')).toEqual(['eventId', 'revision']);
     expect(documented('/definitions', 'post', '201')).toContain('definitionHash');
     expect(documented('/definitions/{version}', 'get', '200')).toContain('definition');
+
+    // Every documented body closes its objects, as ZodBodyPipe refuses a field it does not
+    // declare at any depth (the definition to publish is the dictionary's own, closed by its route).
+    const open: string[] = [];
+    const walk = (node: unknown, at: string): void => {
+      if (typeof node !== 'object' || node === null) return;
+      const schema = node as {
+        type?: unknown;
+        properties?: object;
+        additionalProperties?: unknown;
+      };
+      if (schema.type === 'object' && schema.properties && schema.additionalProperties !== false)
+        open.push(at);
+      for (const [key, child] of Object.entries(node)) walk(child, `${at}.${key}`);
+    };
+    let bodies = 0;
+    for (const [path, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const body = operation.requestBody as
+          { content?: Record<string, { schema?: unknown }> } | undefined;
+        if (body === undefined || path === '/definitions') continue;
+        bodies += 1;
+        walk(body.content?.['application/json']?.schema, `${method.toUpperCase()} ${path}`);
+      }
+    }
+    expect(bodies).toBeGreaterThan(15);
+    expect(open).toEqual([]);
   });
 
   it('documents the success answer of every route Nest registered, with its schema', async () => {

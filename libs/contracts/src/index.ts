@@ -6,6 +6,7 @@ export * from './tandem-event';
 export * from './value-bounds';
 export * from './event-schemas';
 export * from './lead-command-bodies';
+export * from './strict-body';
 export * from './envelope.codec';
 export * from './topics';
 export * from './schema-ids';

@@ -26,6 +26,14 @@ const text = textSchema;
 const nullableText = text.nullable().default(null);
 const note = noteSchema.nullable().default(null);
 
+export const NOTHING_TO_PROFILE =
+  'names no field to profile: give at least one of industry, companySize, country, role, budget, timeline';
+
+/** Whether a profile carries anything: the fold keeps the lead's value for every null field. */
+export function profileNamesAField(data: Record<string, unknown>): boolean {
+  return Object.values(data).some((value) => value !== null && value !== undefined);
+}
+
 export const leadCommandBodies = {
   // The API's capture adds the lead's and the account's ids around this body.
   CaptureLead: z.object({
@@ -46,14 +54,18 @@ export const leadCommandBodies = {
     campaign: nullableText,
     content: nullableText,
   }),
-  ProfileLead: z.object({
-    industry: nullableText,
-    companySize: companySizeSchema.nullable().default(null),
-    country: countryCodeSchema.nullable().default(null),
-    role: nullableText,
-    budget: moneySchema.nullable().default(null),
-    timeline: nullableText,
-  }),
+  // A partial update: a field left out (or null) keeps what the lead has, so one naming
+  // nothing would append a LeadProfiled that carries nothing (see profileNamesAField).
+  ProfileLead: z
+    .object({
+      industry: nullableText,
+      companySize: companySizeSchema.nullable().default(null),
+      country: countryCodeSchema.nullable().default(null),
+      role: nullableText,
+      budget: moneySchema.nullable().default(null),
+      timeline: nullableText,
+    })
+    .refine(profileNamesAField, NOTHING_TO_PROFILE),
   QualifyLeadAsMql: z.object({}),
   HandLeadToSales: z.object({ owner: text, team: nullableText }),
   // The sales-sourced path (ADR 0008): `source` is a code of the dictionary's salesSourced list.

@@ -30,3 +30,4 @@ export * from './rules/scoring';
 export * from './access/permissions';
 export * from './rules/rule-classification';
 export * from './rules/definition-hash';
+export { unknownFields } from './rules/unknown-fields';

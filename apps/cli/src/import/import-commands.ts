@@ -7,7 +7,7 @@
  * Ids the API mints when a client leaves them out (touchpoint, opportunity) stay
  * empty here; lead-facts.decider.ts derives them deterministically.
  */
-import { leadCommandBodies } from '@tandem/contracts';
+import { leadCommandBodies, safeParseStrict } from '@tandem/contracts';
 import type { LeadCommand, LeadCommandType } from '@tandem/domain';
 import type { z } from 'zod';
 
@@ -61,7 +61,8 @@ export type ParsedCommand =
 export function parseImportCommand(type: LeadCommandType, data: unknown): ParsedCommand {
   const schema = importCommandSchemas[type];
   if (schema === undefined) return { ok: false, reason: `${type} cannot be imported` };
-  const result = schema.safeParse(data);
+  // Strict as the API's bodies are: a field the command does not have is refused, not lost.
+  const result = safeParseStrict(schema, data);
   if (!result.success)
     return { ok: false, reason: `${type}: invalid data: ${describe(result.error)}` };
   return { ok: true, command: { type, data: result.data } as LeadCommand };
@@ -69,6 +70,10 @@ export function parseImportCommand(type: LeadCommandType, data: unknown): Parsed
 
 export function describe(error: z.ZodError): string {
   return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(data)'}: ${issue.message}`)
+    .flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => `${[...issue.path, key].join('.')}: not a field of this command`)
+        : [`${issue.path.length ? issue.path.join('.') : '(data)'}: ${issue.message}`],
+    )
     .join('; ');
 }

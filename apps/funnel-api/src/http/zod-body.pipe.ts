@@ -1,7 +1,10 @@
 /**
  * Validates a request body against a zod schema. A bad body is a 400 problem that names
- * every offending field (`errors[]`, `in: 'body'`); nothing reaches a handler unvalidated.
+ * every offending field (`errors[]`, `in: 'body'`); nothing reaches a handler unvalidated. A
+ * field the schema does not declare, at any depth, is refused too (safeParseStrict), named by
+ * its path: every write route's body is strict, whichever way its schema was written.
  */
+import { safeParseStrict } from '@tandem/contracts';
 import type { PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
 import { InvalidRequestError } from './problem-details';
@@ -11,7 +14,7 @@ export class ZodBodyPipe<T extends z.ZodType> implements PipeTransform<unknown, 
   constructor(private readonly schema: T) {}
 
   transform(value: unknown): z.infer<T> {
-    const result = this.schema.safeParse(value ?? {});
+    const result = safeParseStrict(this.schema, value ?? {});
     if (result.success) return result.data;
     throw new InvalidRequestError(fieldProblemsOf(result.error.issues, 'body'));
   }

@@ -8,6 +8,8 @@ import {
   commandTimeSchema,
   leadCommandBodies as body,
   leadIdSchema,
+  NOTHING_TO_PROFILE,
+  profileNamesAField,
   textSchema,
 } from '@tandem/contracts';
 import type { LeadCommand } from '@tandem/domain';
@@ -61,6 +63,7 @@ export const leadRequests = {
     campaign: b.campaign,
     content: b.content,
   })),
+  // lead() extends the body's shape, which leaves its refinement behind: it is checked again.
   ProfileLead: lead('ProfileLead', body.ProfileLead, (b) => ({
     industry: b.industry,
     companySize: b.companySize,
@@ -68,7 +71,7 @@ export const leadRequests = {
     role: b.role,
     budget: b.budget,
     timeline: b.timeline,
-  })),
+  })).refine(({ command }) => profileNamesAField(command.data), NOTHING_TO_PROFILE),
   QualifyLeadAsMql: lead('QualifyLeadAsMql', body.QualifyLeadAsMql, () => ({})),
   HandLeadToSales: lead('HandLeadToSales', body.HandLeadToSales, (b) => ({
     owner: b.owner,

@@ -12,6 +12,7 @@ import { ApiAnswer } from '../http/api-answer.decorator';
 import { LeadIdPipe } from '../http/lead-id.pipe';
 import { Allow, AllowCommand, PERSONAL_DATA_READERS } from '../auth/access.decorators';
 import { Ctx, type RequestContext } from '../http/request-context';
+import { requestBodySchema } from '../http/request-body-schema';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import { ExecuteLeadCommand, type LeadCommandResult } from './execute-lead-command.handler';
 import { GetLeadTimeline, type LeadTimeline } from './get-lead-timeline.handler';
@@ -26,8 +27,7 @@ import {
 
 // Any spelling of a lead id (UUID, hubspot:…, salesforce:…) becomes its canonical form.
 const leadIdParam = new LeadIdPipe();
-const bodySchema = (type: LeadRequestType) =>
-  z.toJSONSchema(leadRequests[type], { io: 'input' }) as object;
+const bodySchema = (type: LeadRequestType) => requestBodySchema(leadRequests[type]);
 
 @ApiTags('leads')
 @Controller('leads')
@@ -42,7 +42,7 @@ export class LeadsController {
   @HttpCode(201)
   @ApiLeadCommandResult(201)
   @ApiOperation({ summary: 'Capture a lead (LeadCaptured); returns its id' })
-  @ApiBody({ schema: z.toJSONSchema(captureLeadRequest, { io: 'input' }) as object })
+  @ApiBody({ schema: requestBodySchema(captureLeadRequest) })
   async capture(
     @Body(new ZodBodyPipe(captureLeadRequest)) body: z.infer<typeof captureLeadRequest>,
     @Ctx() context: RequestContext,

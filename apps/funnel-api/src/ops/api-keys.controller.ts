@@ -31,6 +31,7 @@ import { Allow, OPERATORS } from '../auth/access.decorators';
 import { ApiAnswer, ApiNoContent } from '../http/api-answer.decorator';
 import { SkipIdempotency } from '../http/idempotency/skip-idempotency.decorator';
 import { Ctx, type RequestContext } from '../http/request-context';
+import { requestBodySchema } from '../http/request-body-schema';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import { API_KEYS } from '../platform/tokens';
 import { apiKeySchema, createdKeySchema, keyListSchema } from './ops.responses';
@@ -85,7 +86,7 @@ export class ApiKeysController {
     summary:
       'Create an API key for an integration (ops); the key is in this answer only: send it as Authorization: Bearer <apiKey>',
   })
-  @ApiBody({ schema: z.toJSONSchema(createRequest, { io: 'input' }) as object })
+  @ApiBody({ schema: requestBodySchema(createRequest) })
   @ApiAnswer(201, createdKeySchema, 'Created, with its key (`Cache-Control: no-store`)')
   async create(
     @Body(new ZodBodyPipe(createRequest)) body: CreateRequest,

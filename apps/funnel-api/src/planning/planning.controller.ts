@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { AllowCommand } from '../auth/access.decorators';
 import { ApiAnswer } from '../http/api-answer.decorator';
 import { Ctx, type RequestContext } from '../http/request-context';
+import { requestBodySchema } from '../http/request-body-schema';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import { spendRequest, targetRequest } from './planning.requests';
 import { RecordPlanningFact } from './record-planning-fact.handler';
@@ -34,7 +35,7 @@ export class PlanningController {
   @AllowCommand('SetTarget')
   @Post('targets')
   @HttpCode(201)
-  @ApiBody({ schema: z.toJSONSchema(targetRequest, { io: 'input' }) as object })
+  @ApiBody({ schema: requestBodySchema(targetRequest) })
   @ApiAnswer(201, recorded, 'Recorded: the TargetSet event')
   setTarget(
     @Body(new ZodBodyPipe(targetRequest)) body: z.infer<typeof targetRequest>,
@@ -53,7 +54,7 @@ export class PlanningController {
   @AllowCommand('RecordCampaignSpend')
   @Post('campaign-spend')
   @HttpCode(201)
-  @ApiBody({ schema: z.toJSONSchema(spendRequest, { io: 'input' }) as object })
+  @ApiBody({ schema: requestBodySchema(spendRequest) })
   @ApiAnswer(201, recorded, 'Recorded: the CampaignSpendRecorded event')
   recordSpend(
     @Body(new ZodBodyPipe(spendRequest)) body: z.infer<typeof spendRequest>,

@@ -13,6 +13,7 @@ import { AllowCommand } from '../auth/access.decorators';
 import { ApiAnswer } from '../http/api-answer.decorator';
 import { InvalidRequestError } from '../http/problem-details';
 import { Ctx, type RequestContext } from '../http/request-context';
+import { requestBodySchema } from '../http/request-body-schema';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import { commandOptions } from '../leads/lead-command.requests';
 import {
@@ -56,7 +57,7 @@ export class VisitorsController {
   @AllowCommand('RecordAnonymousTouchpoint')
   @Post('visitors/:visitorId/touchpoints')
   @HttpCode(201)
-  @ApiBody({ schema: z.toJSONSchema(touchpointRequest, { io: 'input' }) as object })
+  @ApiBody({ schema: requestBodySchema(touchpointRequest) })
   @ApiAnswer(201, outcome, 'Recorded (or already recorded under this touchpointId)')
   record(
     @Param('visitorId', new VisitorIdPipe()) visitorId: string,
