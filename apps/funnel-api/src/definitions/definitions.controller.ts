@@ -20,6 +20,7 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { rulesVersionInUrl } from '../analytics/analytics-query.schemas';
 import { Allow, AllowCommand, VIEW_READERS } from '../auth/access.decorators';
+import { requestBodySchema } from '../http/request-body-schema';
 import { ZodPathPipe } from '../http/zod-path.pipe';
 import { Ctx, type RequestContext } from '../http/request-context';
 import { ActiveDefinition } from './active-definition.service';
@@ -42,12 +43,7 @@ const versionPipe = new ZodPathPipe('version', rulesVersionInUrl('A published ru
  * The body publishing takes: the definition's schema with every object closed
  * (`additionalProperties: false`), as parseDefinitionToPublish refuses a field it does not know.
  */
-const publishBodySchema = z.toJSONSchema(funnelDefinitionSchema, {
-  io: 'input',
-  override: ({ zodSchema, jsonSchema }) => {
-    if (zodSchema instanceof z.ZodObject) jsonSchema.additionalProperties = false;
-  },
-}) as object;
+const publishBodySchema = requestBodySchema(funnelDefinitionSchema);
 
 @ApiTags('definitions')
 @Controller('definitions')
