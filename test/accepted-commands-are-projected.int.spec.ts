@@ -478,6 +478,10 @@ async function send(steps: readonly Step[], leads: readonly RunLead[], run: numb
       const result = response.body as { leadId: string; events: { type: string }[] };
       expect(result.leadId).toBe(lead.canonical);
       reported.get(lead.canonical)!.push(...result.events.map((event) => event.type));
+      // A merge also records itself on its survivor, in the same append (ADR 0016); its answer
+      // carries the merged lead's event only.
+      const survivor = step.command === 'merge' ? leads[step.target ?? -1] : undefined;
+      if (survivor) reported.get(survivor.canonical)!.push('DuplicateMergedIn');
     } else if (response.status === 400) {
       malformed.push({ step, status: response.status, body: response.body });
     } else if (![404, 409, 422].includes(response.status)) {
@@ -649,7 +653,7 @@ describe('every command the API accepts is projected; every malformed one is a 4
         .post('/leads')
         .set(headers)
         .send({
-          leadId: `edge-text:${index}`,
+          leadId: `edge-text:t${index}`,
           contact: { name: text, email: 'ada@example.com' },
           company: { name: text },
           source: { channel: text, campaign: text },
