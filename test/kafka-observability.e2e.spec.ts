@@ -111,7 +111,12 @@ describeWhenPostgres(postgresUnavailableReason())('a command’s trace across Ka
       relay = new Relay(
         app.get<EventStore>(EVENT_STORE),
         producer,
-        { topic: kafkaConfig.topic.name, checkpoint: 'relay:tracing', batchSize: 50 },
+        {
+          topic: kafkaConfig.topic.name,
+          checkpoint: 'relay:tracing',
+          batchSize: 50,
+          maxMessageBytes: kafkaConfig.topic.maxMessageBytes,
+        },
         createLogger('relay', 'error'),
       );
       await relay.start();

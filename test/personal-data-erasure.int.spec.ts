@@ -534,7 +534,12 @@ describeWhenPostgres(
     const relay = new Relay(
       store,
       producer,
-      { topic, checkpoint: `erasure-${topic}`, batchSize: 50 },
+      {
+        topic,
+        checkpoint: `erasure-${topic}`,
+        batchSize: 50,
+        maxMessageBytes: config.kafka!.topic.maxMessageBytes,
+      },
       pino({ level: 'silent' }),
     );
     try {

@@ -40,6 +40,7 @@ async function main(): Promise<number> {
       topic: config.kafka.topic.name,
       checkpoint: `relay:${config.kafka.topic.name}`,
       batchSize: config.kafka.relayBatchSize,
+      maxMessageBytes: config.kafka.topic.maxMessageBytes,
     },
     logger,
   );

@@ -6,9 +6,16 @@
  * re-publishes at most the last unacknowledged batch. At least once, in order
  * per lead (key = leadId).
  * It must never advance the checkpoint past an unacknowledged event.
+ *
+ * Kafka refuses a record batch larger than the topic's max.message.bytes, and the client puts
+ * a request's messages for one partition in one batch: so a batch of events goes out in
+ * requests of at most `maxMessageBytes` each, one after the other (order per partition holds),
+ * each checkpointed once acknowledged. An event larger than that alone cannot be published: the
+ * relay stops there with an error naming it and the setting to raise, rather than skip it (a
+ * consumer would miss it) or retry for ever in silence.
  */
 import { SpanKind } from '@opentelemetry/api';
-import { toEventMessage } from '@tandem/contracts';
+import { type EventMessage, toEventMessage } from '@tandem/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@tandem/event-store';
 import { carriesTrace, endWithError, spanHeaders, startSpanFrom } from '@tandem/observability';
 import type { KafkaProducer } from '@tandem/messaging';
@@ -19,6 +26,44 @@ export interface RelayOptions {
   /** Checkpoint name in the store; one active relay per name. */
   readonly checkpoint: string;
   readonly batchSize: number;
+  /** The topic's max.message.bytes (TANDEM_KAFKA_MAX_MESSAGE_BYTES). */
+  readonly maxMessageBytes: number;
+}
+
+/** What a record adds to a batch beyond its key, value and headers (Kafka's record format). */
+const RECORD_OVERHEAD_BYTES = 64;
+/** What a record batch takes before its first record (Kafka's batch header). */
+const BATCH_OVERHEAD_BYTES = 128;
+
+/** A record's size in a batch, from above: its bytes plus the format's overhead. */
+export function recordBytes(message: EventMessage): number {
+  let bytes = RECORD_OVERHEAD_BYTES + Buffer.byteLength(message.key);
+  bytes += Buffer.byteLength(message.value);
+  for (const [name, value] of Object.entries(message.headers)) {
+    bytes += 8 + Buffer.byteLength(name) + Buffer.byteLength(value);
+  }
+  return bytes;
+}
+
+/**
+ * Consecutive runs of `sizes` whose sum stays within `limit` (less a batch's header), each at
+ * least one item: the requests a batch of events goes out in. Pure, for the unit spec.
+ */
+export function requestsWithin(sizes: readonly number[], limit: number): number[][] {
+  const requests: number[][] = [];
+  let current: number[] = [];
+  let bytes = BATCH_OVERHEAD_BYTES;
+  sizes.forEach((size, index) => {
+    if (current.length > 0 && bytes + size > limit) {
+      requests.push(current);
+      current = [];
+      bytes = BATCH_OVERHEAD_BYTES;
+    }
+    current.push(index);
+    bytes += size;
+  });
+  if (current.length > 0) requests.push(current);
+  return requests;
 }
 
 export class Relay {
@@ -57,6 +102,34 @@ export class Relay {
   }
 
   private async publish(batch: readonly RecordedEvent[]): Promise<void> {
+    const messages = batch.map((record) => toEventMessage(record));
+    const sizes = messages.map(recordBytes);
+    const limit = this.options.maxMessageBytes;
+    const tooLarge = sizes.findIndex((size) => size + BATCH_OVERHEAD_BYTES > limit);
+    // Those before it go out first: the relay stops at the event, not before it.
+    const publishable = tooLarge === -1 ? batch.length : tooLarge;
+    for (const request of requestsWithin(sizes.slice(0, publishable), limit)) {
+      await this.publishRequest(
+        request.map((index) => batch[index]!),
+        request.map((index) => messages[index]!),
+      );
+    }
+    if (tooLarge !== -1) {
+      const record = batch[tooLarge]!;
+      throw new Error(
+        `event ${record.eventId} (${record.type}, position ${record.globalPosition}) takes ` +
+          `${sizes[tooLarge]} bytes as a Kafka message, over TANDEM_KAFKA_MAX_MESSAGE_BYTES ` +
+          `(${limit}): raise it, and the topic's max.message.bytes, to publish it; nothing from ` +
+          `it on is published until then`,
+      );
+    }
+  }
+
+  /** One produce request (within the topic's largest batch), acknowledged, then checkpointed. */
+  private async publishRequest(
+    batch: readonly RecordedEvent[],
+    messages: readonly EventMessage[],
+  ): Promise<void> {
     const last = batch.at(-1);
     if (!last) return;
     // One span per event that carries a trace (none when tracing is off): the event's
@@ -73,8 +146,7 @@ export class Relay {
     try {
       // Resolves once the broker acknowledged every message (idempotent producer: acks=all).
       await this.producer.send({
-        messages: batch.map((record, index) => {
-          const message = toEventMessage(record);
+        messages: messages.map((message, index) => {
           const span = spans[index];
           const headers = span ? { ...message.headers, ...spanHeaders(span) } : message.headers;
           return { topic: this.options.topic, key: message.key, value: message.value, headers };

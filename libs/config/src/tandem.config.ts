@@ -112,6 +112,15 @@ const envSchema = z.object({
   TANDEM_KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
   TANDEM_KAFKA_REPLICATION: z.coerce.number().int().min(-1).max(16).default(-1),
   TANDEM_KAFKA_RETENTION_MS: z.coerce.number().int().min(-1).default(-1),
+  // The topics' max.message.bytes (a record batch's largest size): Kafka's default, 1 MB, is
+  // less than one event may take (a merge's survivor record grows with the merged lead's
+  // touches, ~120 bytes each). 8 MiB: what managed clusters commonly allow.
+  TANDEM_KAFKA_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .max(64 * 1024 * 1024)
+    .default(8 * 1024 * 1024),
   TANDEM_KAFKA_GROUP: z.string().min(1).default('tandem-projector'),
   TANDEM_KAFKA_TOPIC: z
     .string()
@@ -190,6 +199,11 @@ export interface KafkaConfig {
     readonly partitions: number;
     readonly replicationFactor: number;
     readonly retentionMs: number;
+    /**
+     * The topics' `max.message.bytes`, set when the relay creates them; the relay sends no
+     * request whose messages add up to more, and stops on an event larger than this alone.
+     */
+    readonly maxMessageBytes: number;
   };
   readonly consumerGroup: string;
   readonly relayBatchSize: number;
@@ -381,6 +395,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
         partitions: e.TANDEM_KAFKA_PARTITIONS,
         replicationFactor: e.TANDEM_KAFKA_REPLICATION,
         retentionMs: e.TANDEM_KAFKA_RETENTION_MS,
+        maxMessageBytes: e.TANDEM_KAFKA_MAX_MESSAGE_BYTES,
       },
       consumerGroup: e.TANDEM_KAFKA_GROUP,
       relayBatchSize: e.TANDEM_RELAY_BATCH,

@@ -21,6 +21,7 @@ const config: KafkaConfig = {
     partitions: 6,
     replicationFactor: 1,
     retentionMs: 1,
+    maxMessageBytes: 8 * 1024 * 1024,
   },
   consumerGroup: 'tandem-projector',
   relayBatchSize: 500,

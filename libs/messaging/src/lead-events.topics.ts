@@ -1,6 +1,7 @@
 /**
  * Creating the lead-event topics explicitly (auto-creation is off in any sane
- * cluster): partitions, replication and retention come from configuration, and
+ * cluster): partitions, replication, retention and the largest message (max.message.bytes:
+ * Kafka's 1 MB default is less than one event may take) come from configuration, and
  * the call waits until every partition has a leader so the first produce does
  * not race the controller. Idempotent: existing topics are left as they are, and
  * two processes starting at once (relay and projector) may both try.
@@ -29,6 +30,7 @@ export async function ensureLeadEventTopics(config: KafkaConfig): Promise<void> 
           configs: [
             { name: 'retention.ms', value: String(config.topic.retentionMs) },
             { name: 'cleanup.policy', value: 'delete' },
+            { name: 'max.message.bytes', value: String(config.topic.maxMessageBytes) },
           ],
         })
         .catch((error: unknown) => {
