@@ -144,6 +144,10 @@ function mapRow(mapping: CsvMapping, row: Row, where: { file: string; line: numb
       out.push({ ok: false, where, leadId, reason: refusal });
       continue;
     }
+    // A profile is what its columns say: a row whose profile cells are all empty holds none,
+    // as a row with an empty `when` cell holds no fact (an empty profile is refused, and would
+    // refuse the whole lead). The HubSpot and Salesforce presets skip it the same way.
+    if (spec.type === 'ProfileLead' && Object.keys(data).length === 0) continue;
     const fact: ImportFact = {
       leadId,
       type: spec.type as ImportFact['type'],
