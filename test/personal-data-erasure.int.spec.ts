@@ -20,12 +20,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeForStore } from '@tandem/contracts';
 import { leadStreamId, type LeadEvent } from '@tandem/domain';
-import { loadConfig } from '@tandem/config';
 import { createEventStore, supportsPersonalData } from '@tandem/event-store';
 import { createProducer, ensureLeadEventTopics } from '@tandem/messaging';
 import { Client } from 'pg';
 import pino from 'pino';
 import { Relay } from '../apps/relay/src/relay';
+import { relayTestConfig } from './support/relay-test-config';
 import { eventually } from './support/eventually';
 import request from 'supertest';
 import type { App } from 'supertest/types';
@@ -517,17 +517,7 @@ describeWhenPostgres(
 
   it('the log segments hold ciphertext only: nothing to delete when the lead is erased', async () => {
     const topic = `tandem.test.erasure.${randomUUID()}`;
-    const config = loadConfig({
-      TANDEM_EVENT_STORE: 'postgres',
-      TANDEM_POSTGRES_URL: TEST_POSTGRES_URL,
-      TANDEM_POSTGRES_SCHEMA: schema,
-      TANDEM_KAFKA: 'on',
-      KAFKA_BROKERS: kafkaBrokers ?? '',
-      TANDEM_KAFKA_TOPIC: topic,
-      TANDEM_KAFKA_PARTITIONS: '1',
-      TANDEM_KAFKA_REPLICATION: '1',
-      TANDEM_DATA_DIR: keyDir,
-    });
+    const config = relayTestConfig({ schema, topic, keyDir });
     await ensureLeadEventTopics(config.kafka!);
     const store = await createEventStore(config.eventStore, { keyDir });
     const producer = createProducer(config.kafka!, 'erasure-test');

@@ -11,14 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeForStore } from '@tandem/contracts';
 import { leadStreamId, type LeadEvent, type MergedTouchpoint } from '@tandem/domain';
-import { loadConfig } from '@tandem/config';
 import { createEventStore, type EventStore } from '@tandem/event-store';
 import { createProducer, ensureLeadEventTopics, type KafkaProducer } from '@tandem/messaging';
 import pino from 'pino';
 import { Relay } from '../apps/relay/src/relay';
+import { relayTestConfig } from './support/relay-test-config';
 import { eventually } from './support/eventually';
 import {
-  TEST_POSTGRES_URL,
   describeWhenPostgres,
   dropSchema,
   freshSchemaName,
@@ -83,17 +82,11 @@ describeWhenPostgres(
     const schema = freshSchemaName('relay_size');
     schemas.push(schema);
     const topic = `tandem.test.relay-size.${randomUUID()}`;
-    const config = loadConfig({
-      TANDEM_EVENT_STORE: 'postgres',
-      TANDEM_POSTGRES_URL: TEST_POSTGRES_URL,
-      TANDEM_POSTGRES_SCHEMA: schema,
-      TANDEM_KAFKA: 'on',
-      KAFKA_BROKERS: kafkaBrokers ?? '',
-      TANDEM_KAFKA_TOPIC: topic,
-      TANDEM_KAFKA_PARTITIONS: '1',
-      TANDEM_KAFKA_REPLICATION: '1',
-      TANDEM_DATA_DIR: keyDir,
-      ...(maxMessageBytes ? { TANDEM_KAFKA_MAX_MESSAGE_BYTES: String(maxMessageBytes) } : {}),
+    const config = relayTestConfig({
+      schema,
+      topic,
+      keyDir,
+      env: maxMessageBytes ? { TANDEM_KAFKA_MAX_MESSAGE_BYTES: String(maxMessageBytes) } : {},
     });
     await ensureLeadEventTopics(config.kafka!);
     const store = await createEventStore(config.eventStore, { keyDir });

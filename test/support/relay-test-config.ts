@@ -1,0 +1,27 @@
+/**
+ * The configuration of a relay spec on the run's real broker (kafka-global-setup): a
+ * PostgreSQL store in `schema`, one-partition topics named `topic`, keys under `keyDir`.
+ */
+import { loadConfig, type TandemConfig } from '@tandem/config';
+import { TEST_POSTGRES_URL } from './postgres';
+
+export function relayTestConfig(options: {
+  readonly schema: string;
+  readonly topic: string;
+  readonly keyDir: string;
+  /** More settings (TANDEM_KAFKA_MAX_MESSAGE_BYTES, say). */
+  readonly env?: Record<string, string>;
+}): TandemConfig {
+  return loadConfig({
+    TANDEM_EVENT_STORE: 'postgres',
+    TANDEM_POSTGRES_URL: TEST_POSTGRES_URL,
+    TANDEM_POSTGRES_SCHEMA: options.schema,
+    TANDEM_KAFKA: 'on',
+    KAFKA_BROKERS: process.env.TANDEM_TEST_KAFKA_BROKERS ?? '',
+    TANDEM_KAFKA_TOPIC: options.topic,
+    TANDEM_KAFKA_PARTITIONS: '1',
+    TANDEM_KAFKA_REPLICATION: '1',
+    TANDEM_DATA_DIR: options.keyDir,
+    ...options.env,
+  });
+}
