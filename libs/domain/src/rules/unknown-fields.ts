@@ -39,8 +39,12 @@ export function unknownFields(schema: z.ZodType, value: unknown): PropertyKey[][
     } else if (node instanceof z.ZodObject) {
       if (isPlainObject(item)) {
         const shape = node.shape as Record<string, z.ZodType>;
+        // An object that takes any other key (z.looseObject, .catchall(T)) declares it: its
+        // catchall judges the value. A strict one's catchall is never, as is no catchall.
+        const catchall = node.def.catchall as z.ZodType | undefined;
+        const others = catchall instanceof z.ZodNever ? undefined : catchall;
         for (const [key, entry] of Object.entries(item)) {
-          const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
+          const field = Object.hasOwn(shape, key) ? shape[key] : others;
           if (field === undefined) found.push([...path, key]);
           else visit(field, entry, [...path, key]);
         }
