@@ -1,22 +1,34 @@
 /**
- * The relay and Kafka's largest message, on the run's real broker: an event may take more than
- * Kafka's 1 MB default (a merge's survivor record carries the merged lead's touches, ~120 bytes
- * each), so the relay creates its topics with TANDEM_KAFKA_MAX_MESSAGE_BYTES and sends a batch
- * in requests within it; an event larger than that alone stops it, named, after every event
- * before it was published.
+ * The relay, the Kafka-fed projector and Kafka's largest message, on the run's real broker: an
+ * event may take more than Kafka's 1 MB default (a merge's survivor record carries the merged
+ * lead's touches, ~120 bytes each), so the relay creates its topics with
+ * TANDEM_KAFKA_MAX_MESSAGE_BYTES and sends a batch in requests within it; an event larger than
+ * that alone stops it, named, after every event before it was published. The projector fetches
+ * such an event whole on any partition (libs/messaging's fetch sizes follow the setting), and
+ * projects it, and what follows it, into the same rows as the per-event projection of the log.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { closeAnalyticsClient, createAnalyticsClient, migrate } from '@tandem/analytics';
 import { encodeForStore } from '@tandem/contracts';
 import { leadStreamId, type LeadEvent, type MergedTouchpoint } from '@tandem/domain';
 import { createEventStore, type EventStore } from '@tandem/event-store';
-import { createProducer, ensureLeadEventTopics, type KafkaProducer } from '@tandem/messaging';
+import {
+  createAdmin,
+  createConsumer,
+  consumerOptions,
+  createProducer,
+  ensureLeadEventTopics,
+  type KafkaProducer,
+} from '@tandem/messaging';
 import pino from 'pino';
+import { KafkaProjector } from '../apps/projector/src/kafka-projector';
 import { Relay } from '../apps/relay/src/relay';
 import { relayTestConfig } from './support/relay-test-config';
 import { eventually } from './support/eventually';
+import { dumpTable, projectPerEvent } from './support/two-path-projection';
 import {
   describeWhenPostgres,
   dropSchema,
@@ -78,7 +90,7 @@ describeWhenPostgres(
   });
 
   /** A store and a topic of their own (created as the relay creates it), and a relay. */
-  async function relayOver(maxMessageBytes?: number) {
+  async function relayOver(maxMessageBytes?: number, partitions = 1) {
     const schema = freshSchemaName('relay_size');
     schemas.push(schema);
     const topic = `tandem.test.relay-size.${randomUUID()}`;
@@ -86,7 +98,10 @@ describeWhenPostgres(
       schema,
       topic,
       keyDir,
-      env: maxMessageBytes ? { TANDEM_KAFKA_MAX_MESSAGE_BYTES: String(maxMessageBytes) } : {},
+      env: {
+        TANDEM_KAFKA_PARTITIONS: String(partitions),
+        ...(maxMessageBytes ? { TANDEM_KAFKA_MAX_MESSAGE_BYTES: String(maxMessageBytes) } : {}),
+      },
     });
     await ensureLeadEventTopics(config.kafka!);
     const store = await createEventStore(config.eventStore, { keyDir });
@@ -107,7 +122,7 @@ describeWhenPostgres(
       await producer.close();
       await store.close();
     };
-    return { relay, store, close };
+    return { relay, store, config, topic, close };
   }
 
   /** Appends `leadHistory(touches)` as one new lead's stream; returns the events' ids. */
@@ -158,6 +173,109 @@ describeWhenPostgres(
       expect(first?.eventId).toBe(capture);
       expect(relay.status()).toEqual({ position: String(first?.globalPosition), published: 1 });
     } finally {
+      await close();
+    }
+  });
+
+  it('projects an event over its fetch size, and the events after it, as the log projects them', async () => {
+    // Two partitions: the large event's batch and the other partition's share one fetch.
+    const { relay, store, config, topic, close } = await relayOver(undefined, 2);
+    const chdb = await createAnalyticsClient({ mode: 'embedded', path: join(keyDir, topic) });
+    const kafka = config.kafka!;
+    const consumer = createConsumer(kafka, `projector-size-${topic}`, 'projector-size');
+    const dlq = createProducer(kafka, 'projector-size-dlq');
+    const admin = createAdmin(kafka, 'projector-size');
+    const database = 'kafka_fed';
+    await migrate(chdb, { database });
+    const projector = new KafkaProjector(
+      consumer,
+      dlq,
+      admin,
+      chdb,
+      { topic, dlqTopic: kafka.topic.dlq, groupId: `projector-size-${topic}`, database },
+      pino({ level: 'silent' }),
+    );
+    try {
+      // ~6.3 MB: over the projector's 4 MiB per partition, within the topic's 8 MiB.
+      await appendLead(store, 52_000);
+      for (let lead = 0; lead < 20; lead += 1) await appendLead(store, 0);
+      const head = await store.headPosition();
+      await relay.start();
+      await eventually(
+        async () => (relay.status().position === String(head) ? true : undefined),
+        'the relay publishes up to the head',
+      );
+      await projector.start();
+      await eventually(
+        async () => (projector.status().projected === Number(head) ? true : undefined),
+        'the projector projects every event',
+        120_000,
+      );
+      expect(projector.status()).toMatchObject({ deadLettered: 0, crashed: null, failure: null });
+
+      const reference = 'log_projected';
+      await migrate(chdb, { database: reference });
+      expect([...(await projectPerEvent(chdb, store, reference))]).toEqual([]);
+      for (const [table, order] of [
+        ['lead_events', 'event_id'],
+        ['visitor_touches', 'visitor_id, event_id'],
+      ] as const) {
+        expect({ table, rows: await dumpTable(chdb, database, table, order) }).toEqual({
+          table,
+          rows: await dumpTable(chdb, reference, table, order),
+        });
+      }
+    } finally {
+      await projector.stop();
+      await consumer.close();
+      await dlq.close();
+      await admin.close();
+      await closeAnalyticsClient(chdb);
+      await close();
+    }
+  });
+
+  it('fetches an event over 4 MiB whole beside another partition, as the projector consumes', async () => {
+    const { config, topic, close } = await relayOver(undefined, 2);
+    const kafka = config.kafka!;
+    const producer = createProducer(kafka, 'fetch-size');
+    const consumer = createConsumer(kafka, `fetch-size-${topic}`, 'fetch-size');
+    try {
+      // Partition 0 has a small message; partition 1 one of 6 MB, its own record batch.
+      const large = Buffer.alloc(6_000_000, 'x');
+      await producer.send({ messages: [{ topic, partition: 0, key: 'a', value: 'small' }] });
+      await producer.send({ messages: [{ topic, partition: 1, key: 'b', value: large }] });
+      const metadata = await consumer.metadata({ topics: [topic] });
+      const { id, partitions } = metadata.topics.get(topic)!;
+      // One fetch of both partitions, as the message stream sends it: the broker returns a batch
+      // over partitionMaxBytes only for the first partition with data; after that it cuts the
+      // batch off, and the client drops a cut-off batch (the partition would wait for a fetch in
+      // which every partition before it is empty).
+      const { maxBytesPerPartition, maxBytes } = consumerOptions(kafka, `fetch-size-${topic}`);
+      const response = await consumer.fetch({
+        node: partitions[0]!.leader,
+        maxBytes,
+        maxWaitTime: 1_000,
+        topics: [
+          {
+            topicId: id,
+            partitions: [0, 1].map((partition) => ({
+              partition,
+              fetchOffset: 0n,
+              partitionMaxBytes: maxBytesPerPartition!,
+              currentLeaderEpoch: -1,
+              lastFetchedEpoch: -1,
+            })),
+          },
+        ],
+      });
+      const lengths = response.responses[0]!.partitions.map((partition) =>
+        (partition.records ?? []).flatMap((batch) => batch.records.map((r) => r.value?.length)),
+      );
+      expect(lengths).toEqual([[5], [large.length]]);
+    } finally {
+      await consumer.close();
+      await producer.close();
       await close();
     }
   });

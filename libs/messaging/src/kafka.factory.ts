@@ -100,7 +100,19 @@ export function createProducer(config: KafkaConfig, clientIdSuffix?: string): Ka
   return new Producer(producerOptions(config, clientIdSuffix));
 }
 
-/** Group settings: kafkajs' defaults, which the projector was measured with (ADR 0004). */
+/** The client's default for a whole fetch response (50 MB). */
+const CLIENT_MAX_FETCH_BYTES = 50 * 1024 * 1024;
+/** What a fetch takes per partition when the topics' largest message is smaller. */
+const MIN_PARTITION_FETCH_BYTES = 4 << 20;
+
+/**
+ * Group settings: kafkajs' defaults, which the projector was measured with (ADR 0004), except
+ * the fetch sizes, which follow the topics' largest message (TANDEM_KAFKA_MAX_MESSAGE_BYTES).
+ * The broker hands a record batch over a partition's fetch size only to the first partition of
+ * a fetch that has data; for any other it cuts the batch off, and the client drops the cut-off
+ * batch. A partition holding a batch that large would then wait for a fetch in which every
+ * partition before it is empty, which a steady stream of events on those never gives.
+ */
 export function consumerOptions(
   config: KafkaConfig,
   groupId: string,
@@ -112,7 +124,8 @@ export function consumerOptions(
     sessionTimeout: 30_000,
     rebalanceTimeout: 60_000,
     heartbeatInterval: 3_000,
-    maxBytesPerPartition: 4 << 20,
+    maxBytesPerPartition: Math.max(MIN_PARTITION_FETCH_BYTES, config.topic.maxMessageBytes),
+    maxBytes: Math.max(CLIENT_MAX_FETCH_BYTES, config.topic.maxMessageBytes),
     autocommit: false,
     deserializers: {
       key: stringDeserializer,

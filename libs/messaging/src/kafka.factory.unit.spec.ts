@@ -75,6 +75,19 @@ describe('Kafka client factory', () => {
     });
   });
 
+  it("fetches a partition up to the topics' largest message, 4 MiB at least", () => {
+    const fetchSizes = (maxMessageBytes: number) => {
+      const options = consumerOptions(
+        { ...config, topic: { ...config.topic, maxMessageBytes } },
+        'g',
+      );
+      return { perPartition: options.maxBytesPerPartition, total: options.maxBytes };
+    };
+    expect(fetchSizes(1024 * 1024)).toEqual({ perPartition: 4 << 20, total: 50 << 20 });
+    expect(fetchSizes(8 << 20)).toEqual({ perPartition: 8 << 20, total: 50 << 20 });
+    expect(fetchSizes(64 << 20)).toEqual({ perPartition: 64 << 20, total: 64 << 20 });
+  });
+
   it('maps TLS and the SASL mechanism names to the client’s', () => {
     const secured = kafkaBaseOptions({
       ...config,
