@@ -11,7 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigResourceTypes } from '@platformatic/kafka';
 import { closeAnalyticsClient, createAnalyticsClient, migrate } from '@tandem/analytics';
+import { loadConfig } from '@tandem/config';
 import { encodeForStore } from '@tandem/contracts';
 import { leadStreamId, type LeadEvent, type MergedTouchpoint } from '@tandem/domain';
 import { createEventStore, type EventStore } from '@tandem/event-store';
@@ -21,12 +23,15 @@ import {
   consumerOptions,
   createProducer,
   ensureLeadEventTopics,
+  raiseTopicMessageLimits,
+  type KafkaAdmin,
   type KafkaProducer,
 } from '@tandem/messaging';
 import pino from 'pino';
 import { KafkaProjector } from '../apps/projector/src/kafka-projector';
 import { Relay } from '../apps/relay/src/relay';
-import { relayTestConfig } from './support/relay-test-config';
+import { relayTestConfig, relayTestEnv } from './support/relay-test-config';
+import { startWorker, type Worker } from './support/worker-process';
 import { eventually } from './support/eventually';
 import { dumpTable, projectPerEvent } from './support/two-path-projection';
 import {
@@ -279,4 +284,67 @@ describeWhenPostgres(
       await close();
     }
   });
+
+  it("raises a topic created with Kafka's 1 MB default at start, then publishes an event over it", async () => {
+    const schema = freshSchemaName('relay_limits');
+    schemas.push(schema);
+    const topic = `tandem.test.relay-limits.${randomUUID()}`;
+    const env = relayTestEnv({ schema, topic, keyDir });
+    const kafka = loadConfig(env).kafka!;
+    // The topics as a relay before TANDEM_KAFKA_MAX_MESSAGE_BYTES created them: the broker's default.
+    const admin = createAdmin(kafka, 'relay-limits');
+    const store = await createEventStore(loadConfig(env).eventStore, { keyDir });
+    let relay: Worker | null = null;
+    try {
+      await admin.createTopics({ topics: [topic, kafka.topic.dlq], partitions: 1, replicas: 1 });
+      expect(await topicLimits(admin, [topic, kafka.topic.dlq])).toEqual([1_048_588, 1_048_588]);
+      await appendLead(store, 12_000);
+      const head = String(await store.headPosition());
+
+      relay = await startWorker('relay', env);
+      const started = relay;
+      await eventually(async () => {
+        const health = await started.health<{ checkpoint: string | null }>();
+        return health.checkpoint === head ? true : undefined;
+      }, 'the relay publishes up to the head');
+      expect(await topicLimits(admin, [topic, kafka.topic.dlq])).toEqual([8_388_608, 8_388_608]);
+      expect(relay.output()).toContain(`"topic":"${topic}","from":1048588,"to":8388608`);
+    } finally {
+      await relay?.kill('SIGTERM');
+      await store.close();
+      await admin.close();
+    }
+  });
+
+  it('leaves a topic whose limit is above the setting as it is', async () => {
+    const topic = `tandem.test.relay-limits.${randomUUID()}`;
+    const kafka = relayTestConfig({ schema: 'unused', topic, keyDir }).kafka!;
+    const admin = createAdmin(kafka, 'relay-limits');
+    try {
+      await admin.createTopics({
+        topics: [topic, kafka.topic.dlq],
+        partitions: 1,
+        replicas: 1,
+        configs: [{ name: 'max.message.bytes', value: String(16 << 20) }],
+      });
+      expect(await raiseTopicMessageLimits(kafka)).toEqual({ kind: 'ok', raised: [] });
+      expect(await topicLimits(admin, [topic, kafka.topic.dlq])).toEqual([16 << 20, 16 << 20]);
+    } finally {
+      await admin.close();
+    }
+  });
 });
+
+/** Each topic's max.message.bytes, as the broker describes it. */
+async function topicLimits(admin: KafkaAdmin, topics: readonly string[]): Promise<number[]> {
+  const described = await admin.describeConfigs({
+    resources: topics.map((resourceName) => ({
+      resourceType: ConfigResourceTypes.TOPIC,
+      resourceName,
+      configurationKeys: ['max.message.bytes'],
+    })),
+  });
+  return topics.map((topic) =>
+    Number(described.find((r) => r.resourceName === topic)?.configs[0]?.value),
+  );
+}

@@ -5,14 +5,17 @@
 import { loadConfig, type TandemConfig } from '@tandem/config';
 import { TEST_POSTGRES_URL } from './postgres';
 
-export function relayTestConfig(options: {
+export interface RelayTestOptions {
   readonly schema: string;
   readonly topic: string;
   readonly keyDir: string;
   /** More settings (TANDEM_KAFKA_MAX_MESSAGE_BYTES, say). */
   readonly env?: Record<string, string>;
-}): TandemConfig {
-  return loadConfig({
+}
+
+/** The settings as a relay process's environment. */
+export function relayTestEnv(options: RelayTestOptions): Record<string, string> {
+  return {
     TANDEM_EVENT_STORE: 'postgres',
     TANDEM_POSTGRES_URL: TEST_POSTGRES_URL,
     TANDEM_POSTGRES_SCHEMA: options.schema,
@@ -23,5 +26,9 @@ export function relayTestConfig(options: {
     TANDEM_KAFKA_REPLICATION: '1',
     TANDEM_DATA_DIR: options.keyDir,
     ...options.env,
-  });
+  };
+}
+
+export function relayTestConfig(options: RelayTestOptions): TandemConfig {
+  return loadConfig(relayTestEnv(options));
 }

@@ -15,7 +15,12 @@ import {
   scrapeGauge,
   startTracing,
 } from '@tandem/observability';
-import { createProducer, ensureLeadEventTopics, serveHealth } from '@tandem/messaging';
+import {
+  createProducer,
+  ensureLeadEventTopics,
+  raiseTopicMessageLimits,
+  serveHealth,
+} from '@tandem/messaging';
 import { Relay } from './relay';
 
 async function main(): Promise<number> {
@@ -31,6 +36,21 @@ async function main(): Promise<number> {
   const logger = createLogger('relay', config.logLevel);
   const store = await createEventStore(config.eventStore);
   await ensureLeadEventTopics(config.kafka);
+  // A topic created before TANDEM_KAFKA_MAX_MESSAGE_BYTES keeps Kafka's 1 MB: the broker would
+  // refuse a request of events up to the setting. Raised here, or the start fails naming it.
+  const limits = await raiseTopicMessageLimits(config.kafka);
+  if (limits.kind === 'unknown') {
+    logger.warn(
+      { reason: limits.reason, maxMessageBytes: config.kafka.topic.maxMessageBytes },
+      "could not read the topics' max.message.bytes; a topic below TANDEM_KAFKA_MAX_MESSAGE_BYTES refuses larger requests",
+    );
+  }
+  for (const { topic, maxMessageBytes } of limits.kind === 'ok' ? limits.raised : []) {
+    logger.warn(
+      { topic, from: maxMessageBytes, to: config.kafka.topic.maxMessageBytes },
+      "raised the topic's max.message.bytes to TANDEM_KAFKA_MAX_MESSAGE_BYTES",
+    );
+  }
   // Idempotent (acks=all), murmur2 on the key as the Java client: see libs/messaging.
   const producer = createProducer(config.kafka, 'relay');
   const relay = new Relay(
