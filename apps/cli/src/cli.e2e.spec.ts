@@ -4,6 +4,7 @@
  * exit code when no API listens, and, against a real API, that `--json` leaves
  * exactly one JSON document on stdout. The int tier's global setup builds dist/.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -42,6 +43,16 @@ describe('without an API', () => {
     });
   });
 
+  it('migrate says it cannot reach a ClickHouse server, in one line, and exits 3', async () => {
+    const run = await tandem(['migrate'], { TANDEM_CLICKHOUSE: 'server', CLICKHOUSE_URL: url });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      'tandem: cannot reach the ClickHouse server at CLICKHOUSE_URL: connect ECONNREFUSED',
+    );
+    expect(run.stderr).not.toContain('(a bug)');
+  });
+
   it('names --api when the URL came from it', async () => {
     const run = await tandem(['status', '--api', url], { TANDEM_API_URL: 'http://ignored:1' });
     expect(run.code).toBe(3);
@@ -75,6 +86,20 @@ describe('help and usage', () => {
     expect(rebuild.stdout).toMatch(/^ {2}--json/m);
   });
 
+  it('a reader that closes the pipe early (`tandem --help | head -1`) is no crash', async () => {
+    const { TANDEM_API_URL: _ignored, ...env } = process.env;
+    const cli = path.resolve(__dirname, '../../../dist/apps/cli/src/main.js');
+    const child = spawn(process.execPath, [cli, '--help'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy(); // closed before the CLI writes a byte: its writes get EPIPE
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
   it('an unknown command exits 2, says so and points at the help', async () => {
     const run = await tandem(['frobnicate']);
     expect(run).toEqual({
@@ -103,6 +128,17 @@ describe('against a running API, --json leaves one JSON document on stdout', () 
   afterAll(async () => {
     await api?.close();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('migrate on the chDB the API owns says so, in one line, and exits 3', async () => {
+    const run = await tandem(['migrate'], { TANDEM_DATA_DIR: dir });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      `tandem: cannot open the embedded ClickHouse at ${path.join(dir, 'chdb')}: `,
+    );
+    expect(run.stderr).toContain('stop it first');
+    expect(run.stderr).not.toContain('(a bug)');
   });
 
   it('status, rules list and rebuild', async () => {

@@ -9,7 +9,7 @@
 import { loadConfig } from '@tandem/config';
 import { type ApiEndpoint, ApiClient } from './api-client';
 import { credentialsFromEnvironment } from './auth/api-credentials';
-import { asJson, terminalCliIo } from './cli-io';
+import { terminalCliIo } from './cli-io';
 import { createKey, listKeys, revokeKey } from './ops/keys.command';
 import { rebuildProjections } from './ops/rebuild.command';
 import { reconcileCommand } from './ops/reconcile.command';
@@ -42,10 +42,8 @@ const commands: TandemCommands = {
     return 0;
   },
   migrate: async ({ json }) => {
-    const { migrateAnalytics, migrationSummary } = await import('./ops/migrate.command');
-    const report = await migrateAnalytics(loadConfig().clickhouse);
-    console.log(json ? asJson(report) : migrationSummary(report));
-    return 0;
+    const { migrateCommand } = await import('./ops/migrate.command');
+    return migrateCommand(loadConfig().clickhouse, { json }, terminalCliIo);
   },
   import: async (files, options) => {
     const { importCommand } = await import('./import/import.command');
@@ -61,6 +59,13 @@ const commands: TandemCommands = {
   keysList: (api, options) => listKeys(client(api), options, terminalCliIo),
   keysRevoke: (api, keyId, options) => revokeKey(client(api), keyId, options, terminalCliIo),
 };
+
+// A reader that stops early (`tandem --help | head`) closes the pipe: what is left to print has
+// nobody to read it. Without a listener the EPIPE is an uncaught error with a stack trace; the
+// command goes on and exits with its own code.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 
 void runTandem(process.argv.slice(2), commands, {
   env: process.env,

@@ -80,7 +80,8 @@ Exit codes:
      configuration; nothing was sent
   3  the API cannot be reached (the message names the URL and where it came
      from), or it answered a server error (HTTP 5xx) or something not JSON;
-     import cannot open the event store
+     import cannot open the event store; migrate cannot reach ClickHouse (or
+     a running API owns its chDB)
   4  unexpected error in the CLI itself (a bug): the stack trace is printed
 
 Environment:

@@ -16,13 +16,68 @@ import {
   type MigrationReport,
 } from '@tandem/analytics';
 import type { TandemConfig } from '@tandem/config';
+import { ExitCode } from '../cli-failure';
+import { asJson, type CliIo } from '../cli-io';
 
-export async function migrateAnalytics(
-  clickhouse: TandemConfig['clickhouse'],
-): Promise<MigrationReport> {
-  const client = await createAnalyticsClient(clickhouse);
+type ClickHouseConfig = TandemConfig['clickhouse'];
+
+/**
+ * `tandem migrate` as the terminal sees it: the report on stdout, or, when ClickHouse cannot
+ * be opened, one line saying so and exit 3 (as import does for its store). The usual cause
+ * is embedded chDB owned by a running API, which migrates at start itself; that is the user's
+ * to fix, not a bug, so no stack trace.
+ */
+export async function migrateCommand(
+  clickhouse: ClickHouseConfig,
+  options: { readonly json: boolean },
+  io: Pick<CliIo, 'print' | 'warn'>,
+): Promise<number> {
+  let report: MigrationReport;
   try {
-    const report = await migrate(client, { database: clickhouse.database });
+    report = await migrateAnalytics(clickhouse);
+  } catch (error) {
+    if (!(error instanceof ClickHouseUnavailableError)) throw error;
+    io.warn(`tandem: ${error.message}`);
+    return ExitCode.apiUnavailable;
+  }
+  io.print(options.json ? asJson(report) : migrationSummary(report));
+  return ExitCode.ok;
+}
+
+/** ClickHouse could not be opened or reached: nothing was migrated. */
+export class ClickHouseUnavailableError extends Error {
+  constructor(clickhouse: ClickHouseConfig, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      clickhouse.mode === 'embedded'
+        ? `cannot open the embedded ClickHouse at ${clickhouse.path}: ${reason}. A Tandem API ` +
+            'running on this data directory owns it, and applies the migrations itself at ' +
+            'start: stop it first, or let it migrate'
+        : `cannot reach the ClickHouse server at CLICKHOUSE_URL: ${reason}`,
+      { cause },
+    );
+  }
+}
+
+/** A network failure of the server client, before ClickHouse answered anything. */
+const unreachable = (error: unknown): boolean =>
+  ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(
+    String((error as { code?: unknown }).code),
+  );
+
+export async function migrateAnalytics(clickhouse: ClickHouseConfig): Promise<MigrationReport> {
+  let client: Awaited<ReturnType<typeof createAnalyticsClient>>;
+  try {
+    client = await createAnalyticsClient(clickhouse);
+  } catch (error) {
+    throw new ClickHouseUnavailableError(clickhouse, error);
+  }
+  try {
+    const report = await migrate(client, { database: clickhouse.database }).catch(
+      (error: unknown) => {
+        throw unreachable(error) ? new ClickHouseUnavailableError(clickhouse, error) : error;
+      },
+    );
     if (clickhouse.mode === 'server' && clickhouse.analyst) {
       await ensureAnalystAccess(client, clickhouse.database, clickhouse.analyst);
     }
