@@ -164,7 +164,9 @@ describe('tandem rules what-if', () => {
       `${describeReplay(done)}\n`,
     ]);
     expect(t.out[0]).toMatch(/^WHAT-IF: draft "Stricter MQL" \(v3/);
-    expect(t.out).toContain('FUNNEL (leads that reached each stage)');
+    expect(t.out).toContain(
+      'FUNNEL, MARKETING PATH (leads that reached each stage; sales-sourced leads are the same under every set)',
+    );
     expect(t.out.at(-1)).toBe(
       'this draft is not published: publish it with `tandem rules publish draft.json`, then `tandem rules apply <version>`',
     );

@@ -50,12 +50,16 @@ export function formatWhatIfReport(
 }
 
 function stagesTable(report: WhatIfReport, base: string, candidate: string): string[] {
-  return renderTable('FUNNEL (leads that reached each stage)', report.stages, [
-    { header: 'stage', value: (r) => r.stage, align: 'left' },
-    { header: base, value: (r) => r.base },
-    { header: candidate, value: (r) => r.candidate },
-    { header: 'difference', value: (r) => signed(r.candidate - r.base) },
-  ]);
+  return renderTable(
+    'FUNNEL, MARKETING PATH (leads that reached each stage; sales-sourced leads are the same under every set)',
+    report.stages,
+    [
+      { header: 'stage', value: (r) => r.stage, align: 'left' },
+      { header: base, value: (r) => r.base },
+      { header: candidate, value: (r) => r.candidate },
+      { header: 'difference', value: (r) => signed(r.candidate - r.base) },
+    ],
+  );
 }
 
 const metrics: readonly { key: keyof StageCounts; header: string }[] = [

@@ -81,7 +81,7 @@ describe('formatWhatIfReport', () => {
 
   it('puts stage counts side by side with the signed difference', () => {
     expect(section('FUNNEL')).toEqual([
-      'FUNNEL (leads that reached each stage)',
+      'FUNNEL, MARKETING PATH (leads that reached each stage; sales-sourced leads are the same under every set)',
       '-----------------------------------------',
       'stage     active v2  draft v3  difference',
       'captured      2,000     2,000           0',
