@@ -4,10 +4,11 @@
 //   lib            may import (besides itself and npm packages)
 //   domain         —                      (pure; eslint also bans frameworks and drivers)
 //   logging        —
+//   http           —                      (problem details every HTTP server answers alike)
 //   testing        —                      (test-only helpers; never from production code)
 //   contracts      domain
 //   config         contracts              (the default topic name is the published one)
-//   messaging      contracts, config
+//   messaging      contracts, config, http
 //   event-store    domain, contracts
 //   auth           domain, config
 //   analytics      domain, contracts
@@ -20,10 +21,11 @@
 const libs = {
   domain: [],
   logging: [],
+  http: [],
   testing: [],
   contracts: ['domain'],
   config: ['contracts'],
-  messaging: ['contracts', 'config'],
+  messaging: ['contracts', 'config', 'http'],
   'event-store': ['domain', 'contracts'],
   auth: ['domain', 'config'],
   analytics: ['domain', 'contracts'],

@@ -92,6 +92,7 @@ async function main(): Promise<number> {
     config.http.port,
     health,
     metricsEndpoint(metrics, observability.metricsToken),
+    logger,
   );
   logger.info(
     { group: config.kafka.consumerGroup },

@@ -99,6 +99,7 @@ async function main(): Promise<number> {
     config.http.port,
     health,
     metricsEndpoint(metrics, observability.metricsToken),
+    logger,
   );
   logger.info({ topic: config.kafka.topic.name }, `relay running (${describeConfig(config)})`);
 

@@ -10,21 +10,15 @@
  * It must never decide who may do what (authentication and the AccessGuard do) and
  * never touch a body beyond its size: validation stays with the zod pipes.
  */
-import { maxHeaderSize, type Server } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { HttpConfig } from '@tandem/config';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import {
-  internalProblem,
-  PROBLEM_CONTENT_TYPE,
-  type Problem,
-  problem,
-  problemOf,
-  sendProblem,
-} from './problem-details';
+
+/** Requests Node cannot parse are answered by libs/http, as the worker processes' are. */
+export { answerClientErrors } from '@tandem/http';
+import { internalProblem, type Problem, problem, problemOf, sendProblem } from './problem-details';
 
 /**
  * Headers recorded in events or echoed back: short, printable ASCII, or refused. The actor
@@ -292,70 +286,6 @@ function registeredRoutes(express: unknown): RegisteredRoute[] {
       .map((method) => method.toUpperCase());
     return [{ matches: (path) => match.call(layer, path), methods }];
   });
-}
-
-/**
- * Node's answer to a request it cannot parse (a 20,000-character URL or oversized headers:
- * 431; a malformed request line or header: 400; a request not received in time: 408) was a
- * bare status line with an empty body. These never reach Express, so they are answered here,
- * on the socket, in the problem shape every other refusal has. As Node's own handler does, an
- * answer is written only when no response of this connection has started (a pipelined request
- * behind one being answered must not corrupt it), and the connection is closed after it: the
- * parser lost its place, so nothing more on it can be read (`Connection: close` tells the
- * client not to reuse it).
- */
-export function answerClientErrors(server: Server): void {
-  server.on('clientError', (error: ClientError, socket: Duplex) => {
-    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-    if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent === true) {
-      socket.destroy();
-      return;
-    }
-    const answer = clientErrorProblem(error, maxHeaderSize);
-    const instance = requestPathOf(error.rawPacket);
-    const body = JSON.stringify(instance === null ? answer : { ...answer, instance });
-    socket.end(
-      [
-        `HTTP/1.1 ${answer.status} ${answer.title}`,
-        `Content-Type: ${PROBLEM_CONTENT_TYPE}`,
-        `Content-Length: ${Buffer.byteLength(body)}`,
-        'X-Content-Type-Options: nosniff',
-        'Connection: close',
-        '',
-        body,
-      ].join('\r\n'),
-      () => socket.destroy(),
-    );
-  });
-}
-
-type ClientError = Error & { code?: string; reason?: string; rawPacket?: Buffer };
-
-/** The problem Node's parser error is, with the status Node itself would have answered. */
-function clientErrorProblem(error: ClientError, headerLimit: number): Problem {
-  switch (error.code ?? '') {
-    case 'HPE_HEADER_OVERFLOW': {
-      const message = `the request line and headers together must be at most ${headerLimit} bytes`;
-      return problem(431, 'headers_too_large', message, {
-        errors: [{ in: 'header', field: '(headers)', message }],
-      });
-    }
-    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
-      return problem(413, 'body_too_large', 'the chunk extensions of the body are too large');
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return problem(408, 'request_timeout', 'the request was not received in time');
-    default: {
-      // llhttp's reason is one of its fixed phrases ("Invalid header value char"), never input.
-      const reason = (error.reason ?? error.code ?? 'malformed').replace(/[^\x20-\x7e]/g, '');
-      return problem(400, 'invalid_request', `invalid request: not valid HTTP/1.1 (${reason})`);
-    }
-  }
-}
-
-/** The path of the request the parser failed on, when its request line is readable so far. */
-function requestPathOf(rawPacket: Buffer | undefined): string | null {
-  const line = rawPacket?.toString('latin1', 0, 512) ?? '';
-  return /^[A-Z]{3,10} (\/[\x21-\x3e\x40-\x7e]{0,200})[?# ]/.exec(line)?.[1] ?? null;
 }
 
 const edgeLogger = new Logger('http');

@@ -10,6 +10,7 @@
  * fix: `problemOf` returns null and the caller answers 500 without the error's words.
  */
 import { STATUS_CODES } from 'node:http';
+import { type HttpProblem, httpProblem, PROBLEM_CONTENT_TYPE } from '@tandem/http';
 import { HttpException } from '@nestjs/common';
 import {
   InvalidCaptureWindowError,
@@ -37,7 +38,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { LeadBusyError } from '../leads/lead-command.queue';
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+export { PROBLEM_CONTENT_TYPE, problemType } from '@tandem/http';
 
 /** One offending value: the same shape for body, query, path and header problems. */
 export const fieldProblemSchema = z.object({
@@ -71,18 +72,9 @@ export const problemSchema = z.looseObject({
     .describe('The lead a merged-away lead was merged into: act on that one (422)'),
 });
 
-export interface Problem {
-  /** A URI naming the kind of problem; `code` is its last segment, for clients that switch. */
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly detail: string;
-  /** The request path that met the problem (set when it is sent). */
-  readonly instance?: string;
-  readonly code: string;
+/** A problem as the API answers it: libs/http's members, the offending values typed. */
+export interface Problem extends HttpProblem {
   readonly errors?: readonly FieldProblem[];
-  /** RFC 9457 extension members (`reasons`, `retryAfterSeconds`). */
-  readonly [extension: string]: unknown;
 }
 
 /**
@@ -98,26 +90,13 @@ export class InvalidRequestError extends Error {
   }
 }
 
-/**
- * Problem types are `tag:` URIs (RFC 4151): unique without promising a page to dereference,
- * which RFC 9457 §3.1.1 allows. README's API section lists the codes.
- */
-export const problemType = (code: string): string => `tag:tandem,2026:problem:${code}`;
-
 export function problem(
   status: number,
   code: string,
   detail: string,
   extensions: Readonly<Record<string, unknown>> = {},
 ): Problem {
-  return {
-    type: problemType(code),
-    title: STATUS_CODES[status] ?? 'Error',
-    status,
-    detail,
-    code,
-    ...extensions,
-  };
+  return httpProblem(status, code, detail, extensions);
 }
 
 /** The problem an error is, or null for an unexpected one (a bug or an outage: a 500). */

@@ -1,0 +1,3 @@
+/** libs/http: what every Tandem HTTP server answers the same way (problem details). */
+export * from './problem';
+export * from './client-errors';
