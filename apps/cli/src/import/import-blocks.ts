@@ -10,6 +10,9 @@
  * the plan is decided and written right after that survivor (`writtenAt`), in its block. The
  * place is a function of the plan alone, so a resumed run writes such a lead in the same place:
  * a checkpoint "N leads done" covers every lead written at a place below N.
+ * A resumed run starts with one block of what the done places refused or sent to the store's
+ * judgement (`recheck`): the run that wrote them may have been killed before its report, and
+ * a report that left their refusals out would say every row was imported.
  */
 import { initialLeadState } from '@tandem/domain';
 import type { PlannedLead, RefusedRow } from './import-plan';
@@ -30,6 +33,12 @@ export interface DecidedLead {
 export interface DecidedBlock {
   /** Leads of the plan handled once this block is written: the checkpoint to save. */
   readonly leadsDone: number;
+  /**
+   * Places a checkpoint already counts, looked at again for the report: its refused rows, and
+   * its leads that took the careful path (judged on the store; appended only if that run
+   * refused them and the store now takes them). Nothing else of them is written again.
+   */
+  readonly recheck: boolean;
   readonly leads: readonly DecidedLead[];
   /** Rows of leads refused whole before deciding (a bad row names them). */
   readonly refused: readonly RefusedRow[];
@@ -88,28 +97,53 @@ export function* decideBlocks(
   // Over the whole plan, not from `from`: a resumed run judges merges as a whole one does.
   const merges = judgeMerges(leads, decision);
   const places = writtenAt(leads, merges);
+  /** The leads written at a place: refused by the file, or decided as new streams. */
+  function* at(place: number): Generator<RefusedRow | DecidedLead> {
+    for (const index of places.get(place) ?? []) {
+      const lead = leads[index] as PlannedLead;
+      const refusal = lead.refusal ?? merges.refusals.get(lead.leadId) ?? null;
+      if (refusal !== null) {
+        yield refusal;
+        continue;
+      }
+      yield {
+        leadId: lead.leadId,
+        fresh: decideLeadFacts(lead, fresh, decision),
+        survivorsInStore: merges.survivorsInStore.get(lead.leadId) ?? [],
+        facts: () => lead,
+      };
+    }
+  }
+  const isRefusal = (item: RefusedRow | DecidedLead): item is RefusedRow => 'reason' in item;
+
+  if (from > 0) {
+    const careful: DecidedLead[] = [];
+    const refused: RefusedRow[] = [];
+    for (let index = 0; index < Math.min(from, leads.length); index++) {
+      for (const item of at(index)) {
+        if (isRefusal(item)) refused.push(item);
+        else if (!item.fresh.ok || item.survivorsInStore.length > 0) careful.push(item);
+      }
+    }
+    if (careful.length > 0 || refused.length > 0) {
+      yield { leadsDone: from, recheck: true, leads: careful, refused };
+    }
+  }
+
   let block: DecidedLead[] = [];
   let refused: RefusedRow[] = [];
   let size = 0;
   for (let index = from; index < leads.length; index++) {
-    for (const at of places.get(index) ?? []) {
-      const lead = leads[at] as PlannedLead;
-      const refusal = lead.refusal ?? merges.refusals.get(lead.leadId) ?? null;
-      if (refusal !== null) {
-        refused.push(refusal);
+    for (const item of at(index)) {
+      if (isRefusal(item)) {
+        refused.push(item);
         continue;
       }
-      const decided = decideLeadFacts(lead, fresh, decision);
-      block.push({
-        leadId: lead.leadId,
-        fresh: decided,
-        survivorsInStore: merges.survivorsInStore.get(lead.leadId) ?? [],
-        facts: () => lead,
-      });
-      size += decided.ok ? decided.events.length : lead.facts.length;
+      block.push(item);
+      size += item.fresh.ok ? item.fresh.events.length : item.facts().facts.length;
     }
     if (size >= blockEvents || index === leads.length - 1) {
-      yield { leadsDone: index + 1, leads: block, refused };
+      yield { leadsDone: index + 1, recheck: false, leads: block, refused };
       block = [];
       refused = [];
       size = 0;

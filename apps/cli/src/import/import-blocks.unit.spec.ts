@@ -72,7 +72,23 @@ describe('decideBlocks', () => {
     expect(whole.map((block) => block.leadsDone)).toEqual([1, 2, 4, 5]);
     const resumed = shape([...decideBlocks(leads, 2, decision, 1)]);
     expect(resumed).toEqual(whole.filter((block) => block.leadsDone > 2));
-    expect([...decideBlocks(leads, leads.length, decision, 1)]).toEqual([]);
+    // Nothing the done leads refused: no block to look at them again.
+    expect([...decideBlocks(leads, 2, decision, 1)].some((block) => block.recheck)).toBe(false);
+  });
+
+  it('resumed past refusals, first hands back what the done places refused, for the report', () => {
+    const resumed = [...decideBlocks(leads, 4, decision, 1)];
+    expect(resumed.map(({ leadsDone, recheck }) => ({ leadsDone, recheck }))).toEqual([
+      { leadsDone: 4, recheck: true },
+      { leadsDone: 5, recheck: false },
+    ]);
+    expect(resumed[0]?.refused).toEqual([refusedLead.refusal]);
+    // Leads decided as new streams (written in bulk) are not looked at again.
+    expect(resumed[0]?.leads).toEqual([]);
+    const finished = [...decideBlocks(leads, leads.length, decision, 1)];
+    expect(
+      finished.map(({ leadsDone, recheck, refused }) => ({ leadsDone, recheck, refused })),
+    ).toEqual([{ leadsDone: 5, recheck: true, refused: [refusedLead.refusal] }]);
   });
 
   it('writes a lead merging into a survivor the plan holds later right after it, resumed or not', () => {

@@ -34,6 +34,7 @@ interface WireLead {
 
 export interface WireBlock {
   readonly leadsDone: number;
+  readonly recheck: boolean;
   readonly leads: readonly WireLead[];
   readonly refused: readonly RefusedRow[];
 }
@@ -64,6 +65,7 @@ export type FromWriter =
 export function toWire(block: DecidedBlock): WireBlock {
   return {
     leadsDone: block.leadsDone,
+    recheck: block.recheck,
     refused: block.refused,
     leads: block.leads.map((lead) => ({
       leadId: lead.leadId,
@@ -77,6 +79,7 @@ export function toWire(block: DecidedBlock): WireBlock {
 export function fromWire(block: WireBlock): DecidedBlock {
   return {
     leadsDone: block.leadsDone,
+    recheck: block.recheck,
     refused: block.refused,
     leads: block.leads.map(({ leadId, fresh, survivorsInStore, facts }) => ({
       leadId,

@@ -327,3 +327,80 @@ maybe(
     expect(await store.headPosition()).toBe(head);
   },
 );
+
+maybe(
+  'a run killed after any block and resumed reports every row a whole run refuses, and writes the same',
+  async () => {
+    const touch = (leadId: string, day: number, touchpointId: string) =>
+      JSON.stringify({
+        leadId,
+        type: 'RecordTouchpoint',
+        occurredAt: `2025-01-0${day}T10:00:00Z`,
+        data: { touchpointId, kind: 'webinar', channel: 'web' },
+      });
+    // Refusals of every kind, early in the plan, and merges around them: the file's own (a bad
+    // row, the cycle), the decider's (a second capture), the store's (a survivor it lacks).
+    const lines = [
+      capture('crm:q', 1),
+      '{"leadId":"crm:bad","type":"CaptureLead","occurredAt":"2025-01-01T10:00:00Z","data":{}}',
+      capture('crm:twice', 1),
+      capture('crm:twice', 2),
+      capture('crm:e', 1),
+      merge('crm:e', 'crm:ghost', 2),
+      touch('crm:q', 2, 'crm-touch-1'),
+      touch('crm:q', 3, 'crm-touch-1'),
+      merge('crm:q', 'crm:r', 4),
+      capture('crm:r', 1),
+      ...cycle,
+    ];
+    const whole = await openStore();
+    const wholeOutcome = await importLines(whole, 'killed.jsonl', lines);
+    const sorted = (outcome: ImportOutcome) => refusals(outcome).sort((a, b) => a.line - b.line);
+    expect(sorted(wholeOutcome).map(({ leadId }) => leadId)).toEqual([
+      'crm:bad',
+      'crm:twice',
+      'crm:e',
+      'crm:a',
+      'crm:b',
+    ]);
+    const leadIds = [
+      ...new Set(lines.map((line) => (JSON.parse(line) as { leadId: string }).leadId)),
+    ];
+    const streams = async (store: EventStore) =>
+      Promise.all(
+        leadIds.map(async (leadId) =>
+          (await store.readStream(leadStreamId(leadId))).map(({ eventId, type }) => [
+            eventId,
+            type,
+          ]),
+        ),
+      );
+    // A block per lead at most (blockEvents 1); every other kill point, for the suite's time.
+    const blocks = wholeOutcome.leadsTotal;
+    for (let killAfter = 1; killAfter < blocks; killAfter += 2) {
+      const store = await openStore();
+      const killed = new Error(`killed after block ${killAfter}`);
+      let written = 0;
+      const first = await importLines(store, 'killed.jsonl', lines, () => {
+        written += 1;
+        if (written === killAfter) throw killed;
+      }).catch((error: unknown) => error);
+      if (first !== killed) continue; // fewer blocks than that: the run ended
+      const rest = await importLines(store, 'killed.jsonl', lines);
+      expect({ killAfter, refused: sorted(rest) }).toEqual({
+        killAfter,
+        refused: sorted(wholeOutcome),
+      });
+      expect(await streams(store)).toEqual(await streams(whole));
+      // And run once more, finished: still every refusal named, nothing added.
+      const head = await store.headPosition();
+      const again = await importLines(store, 'killed.jsonl', lines);
+      expect({ killAfter, refused: sorted(again), events: again.importedEvents }).toEqual({
+        killAfter,
+        refused: sorted(wholeOutcome),
+        events: 0,
+      });
+      expect(await store.headPosition()).toBe(head);
+    }
+  },
+);

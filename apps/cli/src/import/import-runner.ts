@@ -13,7 +13,8 @@
  *   number of leads handled, in plan order; it is written after each block. A kill
  *   between a block's commit and its checkpoint is harmless: event ids are
  *   deterministic (import-event-id.ts), so the block's leads are found already in
- *   the store and skipped.
+ *   the store and skipped. A resumed run reports the rows refused before its checkpoint
+ *   as well (the killed run never printed them), its careful-path leads judged again.
  * - A lead that already exists without the import's first event (captured live, or
  *   by another source) has the import's facts decided on top of its history and
  *   appended with its expected revision, exactly like a live command.
@@ -284,7 +285,12 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     }
   };
 
-  const write = async ({ leads, leadsDone }: DecidedBlock): Promise<void> => {
+  const write = async ({ leads, leadsDone, recheck }: DecidedBlock): Promise<void> => {
+    if (recheck) {
+      // Done before this run: each finds its events already there, or is refused again.
+      for (const lead of leads) await appendOne(lead);
+      return;
+    }
     const fresh: FreshLead[] = [];
     const careful: DecidedLead[] = [];
     for (const lead of leads) {

@@ -139,18 +139,21 @@ const rate = (events: number, seconds: number) =>
 
 /** The human report: one line of counts, then each refused row as `file:line`. */
 export function importSummary(report: ImportReport): string {
-  if (report.resumedAfterLeads === report.leadsTotal && report.leadsTotal > 0) {
-    return `${report.source}: imported before (all ${report.leadsTotal} leads): nothing added`;
-  }
-  const lines = [
-    `${report.source}: imported ${report.importedLeads} leads (${report.importedEvents} events) ` +
-      `under rules v${report.rulesVersion} in ${report.seconds.toFixed(1)} s ` +
-      `(${report.eventsPerSecond} events/s)`,
-  ];
-  if (report.resumedAfterLeads > 0) {
+  const before =
+    report.resumedAfterLeads === report.leadsTotal &&
+    report.leadsTotal > 0 &&
+    report.importedEvents === 0;
+  const lines = before
+    ? [`${report.source}: imported before (all ${report.leadsTotal} leads): nothing added`]
+    : [
+        `${report.source}: imported ${report.importedLeads} leads (${report.importedEvents} events) ` +
+          `under rules v${report.rulesVersion} in ${report.seconds.toFixed(1)} s ` +
+          `(${report.eventsPerSecond} events/s)`,
+      ];
+  if (report.resumedAfterLeads > 0 && !before) {
     lines.push(`resumed after ${report.resumedAfterLeads} of ${report.leadsTotal} leads`);
   }
-  if (report.alreadyImportedLeads > 0) {
+  if (report.alreadyImportedLeads > 0 && !before) {
     lines.push(`${report.alreadyImportedLeads} leads were already imported: nothing added`);
   }
   if (report.refused.length > 0) {
