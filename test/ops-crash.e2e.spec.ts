@@ -17,7 +17,6 @@
  * and the store is read only between APIs. TANDEM_CRASH_SEED=<seed> replays the schedule.
  */
 import { defaultFunnelDefinition, leadStreamId } from '@tandem/domain';
-import { createEventStore, type EventStore } from '@tandem/event-store';
 import { readCanonicalJsonl } from '../apps/cli/src/import/canonical-jsonl.source';
 import { planImport } from '../apps/cli/src/import/import-plan';
 import type { ImportOutcome } from '../apps/cli/src/import/import-runner';
@@ -40,9 +39,9 @@ import { eventually } from './support/eventually';
 import {
   type CrashStoreKind,
   crashLeg,
-  crashStoreConfig,
   pgliteCrashStore,
   postgresCrashStore,
+  withCrashStore,
 } from './support/crash-stores';
 import { pgliteUnavailableReason } from './support/postgres';
 import { readViews } from './support/view-fingerprint';
@@ -88,15 +87,6 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
     TANDEM_IDEMPOTENCY_LEASE_SECONDS: '3',
     ...extra,
   });
-
-  async function withStore<T>(env: Record<string, string>, use: (store: EventStore) => Promise<T>) {
-    const store = await createEventStore(crashStoreConfig(env));
-    try {
-      return await use(store);
-    } finally {
-      await store.close();
-    }
-  }
 
   /** A POST as ops with an Idempotency-Key; the status, or null when the kill cut it off. */
   async function erase(api: Worker, leadId: string): Promise<number | null> {
@@ -190,13 +180,13 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
         const cleanImport = freshStore('clean-import');
         const cleanRun = await runImportCli(cleanImport, [file, '--json']);
         expect({ code: cleanRun.code, stderr: cleanRun.stderr }).toMatchObject({ code: 0 });
-        const imported = await withStore(cleanImport, (clean) =>
+        const imported = await withCrashStore(cleanImport, (clean) =>
           importedLeadEvents(clean, leadIds),
         );
         expect(imported.length).toBeGreaterThan(IMPORT_FACTS * 0.9);
-        expect(await withStore(store, (crashed) => importedLeadEvents(crashed, leadIds))).toEqual(
-          imported,
-        );
+        expect(
+          await withCrashStore(store, (crashed) => importedLeadEvents(crashed, leadIds)),
+        ).toEqual(imported);
         if (!kind.besideApi) {
           // The API was down while the import ran: killed as it catches up on it instead.
           api = await start(env);
@@ -354,7 +344,7 @@ describe.each(kinds)('SIGKILL during import, erasure and apply on $name', (kind)
 
         // The store, read with no API on it: history intact plus one LeadErased per erased lead,
         // their keys shredded (and no other), no imported address in plain text in any table.
-        await withStore(store, async (events) => {
+        await withCrashStore(store, async (events) => {
           for (const leadId of erased) {
             const stream = await events.readStream(leadStreamId(leadId));
             const before = imported.filter((event) => event.streamId === leadStreamId(leadId));

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Client } from 'pg';
 import { loadConfig } from '@tandem/config';
+import { createEventStore, type EventStore } from '@tandem/event-store';
 import { committedHead } from './crash-api';
 import {
   dropSchema,
@@ -45,6 +46,19 @@ export interface CrashStoreKind {
 }
 
 export const crashStoreConfig = (env: Record<string, string>) => loadConfig(env).eventStore;
+
+/** The store of `env` opened in this process for `use`, then closed (PGlite: while no API runs). */
+export async function withCrashStore<T>(
+  env: Record<string, string>,
+  use: (store: EventStore) => Promise<T>,
+): Promise<T> {
+  const store = await createEventStore(crashStoreConfig(env));
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
 
 /** A fresh schema per store on the test server; `prefix` names the spec that made it. */
 export const postgresCrashStore = (prefix: string): CrashStoreKind => ({
