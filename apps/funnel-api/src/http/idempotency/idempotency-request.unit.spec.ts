@@ -56,6 +56,35 @@ describe('idempotencyScopeKey', () => {
     expect(idempotencyScopeKey(admitted('ann', 'marketing'), 'other')).not.toBe(base);
   });
 
+  it("scopes a lead's route by its canonical id, as a canonical path hashed before", () => {
+    const onRoute = (url: string, leadId: string) => {
+      const request = admitted('ann', 'marketing', url);
+      Object.assign(request, {
+        route: { path: '/leads/:leadId/touchpoints' },
+        params: { leadId },
+      });
+      return request;
+    };
+    const id = '0190d0b0-3c4a-7b2e-9f10-aa11bb22cc33';
+    const canonical = idempotencyScopeKey(
+      admitted('ann', 'marketing', `/leads/${id}/touchpoints`),
+      'k',
+    );
+    for (const [url, leadId] of [
+      [`/leads/${id}/touchpoints`, id],
+      [`/leads/${id.toUpperCase()}/touchpoints`, id.toUpperCase()],
+      [`/LEADS/${id}/touchpoints/`, id],
+    ] as const) {
+      expect(idempotencyScopeKey(onRoute(url, leadId), 'k')).toBe(canonical);
+    }
+    expect(idempotencyScopeKey(onRoute('/leads/HubSpot:007/touchpoints', 'HubSpot:007'), 'k')).toBe(
+      idempotencyScopeKey(admitted('ann', 'marketing', '/leads/hubspot:7/touchpoints'), 'k'),
+    );
+    expect(idempotencyScopeKey(onRoute('/leads/hubspot:8/touchpoints', 'hubspot:8'), 'k')).not.toBe(
+      idempotencyScopeKey(admitted('ann', 'marketing', '/leads/hubspot:7/touchpoints'), 'k'),
+    );
+  });
+
   it('has no scope for a caller the guard did not admit, whatever headers it sends', () => {
     const claimed = withHeaders({ 'x-tandem-role': 'ops', 'x-tandem-actor': 'ceo' });
     expect(idempotencyScopeKey(claimed, 'k')).toBeNull();

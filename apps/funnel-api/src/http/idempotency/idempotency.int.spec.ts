@@ -163,6 +163,36 @@ describe.each(engines)('Idempotency-Key on $name', (engine) => {
     expect(await streamLength(campaignStreamId(campaign))).toBe(2);
   });
 
+  it("a lead's route in any spelling is one request: the retry is replayed, one event", async () => {
+    const captured = await request(api.http)
+      .post('/leads')
+      .set(asRole('marketing', 'idempotency-tester'))
+      .send({
+        contact: { name: 'Ada Example', email: 'ada@example.com' },
+        company: { name: 'Acme' },
+        source: { channel: 'web' },
+        consent: { marketing: true },
+      })
+      .expect(201);
+    const leadId = (captured.body as { leadId: string }).leadId;
+    const key = randomUUID();
+    // No touchpointId: the API mints one per request, so only the key keeps a retry single.
+    const touch = { kind: 'webinar', channel: 'web' };
+    const first = await post(`/leads/${leadId}/touchpoints`, key, touch).expect(200);
+    // Every spelling Express and the lead id pipe route to the same lead and handler.
+    for (const path of [
+      `/leads/${leadId.toUpperCase()}/touchpoints`,
+      `/leads/${leadId}/touchpoints/`,
+      `/LEADS/${leadId}/Touchpoints`,
+      `/leads/%20${leadId}/touchpoints`,
+    ]) {
+      const again = await post(path, key, touch).expect(200);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.text).toBe(first.text);
+    }
+    expect(await streamLength(leadStreamId(leadId))).toBe(2);
+  });
+
   it('a bad key is a 400 and writes nothing; no key means no idempotency', async () => {
     const campaign = `idem-${randomUUID()}`;
     for (const bad of ['x'.repeat(256), 'tab\there', 'ünïcode']) {
