@@ -10,50 +10,60 @@
  * object belongs) is passed over, for the schema names it.
  */
 import { z } from 'zod';
+import { fieldOf, isPlainObject, optionTaking, shapeOf } from './schema-walk';
 
 export const UNKNOWN_FIELD_MESSAGE = 'is not a field of the definition';
 
 /** Each key of `value` that `schema` does not declare, as its path (`['mql', 'treshold']`). */
 export function unknownFields(schema: z.ZodType, value: unknown): PropertyKey[][] {
-  const found: PropertyKey[][] = [];
-  const visit = (node: z.ZodType, item: unknown, path: PropertyKey[]): void => {
-    if (
-      node instanceof z.ZodOptional ||
-      node instanceof z.ZodNullable ||
-      node instanceof z.ZodDefault ||
-      node instanceof z.ZodPrefault
-    ) {
-      visit(node.unwrap() as z.ZodType, item, path);
-    } else if (node instanceof z.ZodPipe) {
-      visit(node.in as z.ZodType, item, path);
-    } else if (node instanceof z.ZodArray) {
-      if (Array.isArray(item)) {
-        item.forEach((entry, index) => visit(node.element as z.ZodType, entry, [...path, index]));
-      }
-    } else if (node instanceof z.ZodRecord) {
-      // The keys are the schema's to judge (an enum of touchpoint kinds); the values may nest.
-      if (isPlainObject(item)) {
-        for (const [key, entry] of Object.entries(item))
-          visit(node.valueType as z.ZodType, entry, [...path, key]);
-      }
-    } else if (node instanceof z.ZodObject) {
-      if (isPlainObject(item)) {
-        const shape = node.shape as Record<string, z.ZodType>;
-        // An object that takes any other key (z.looseObject, .catchall(T)) declares it: its
-        // catchall judges the value. A strict one's catchall is never, as is no catchall.
-        const catchall = node.def.catchall as z.ZodType | undefined;
-        const others = catchall instanceof z.ZodNever ? undefined : catchall;
-        for (const [key, entry] of Object.entries(item)) {
-          const field = Object.hasOwn(shape, key) ? shape[key] : others;
-          if (field === undefined) found.push([...path, key]);
-          else visit(field, entry, [...path, key]);
-        }
-      }
+  const visit = (node: z.ZodType, item: unknown, path: PropertyKey[]): PropertyKey[][] => {
+    const shape = shapeOf(node);
+    if (shape instanceof z.ZodArray) {
+      if (!Array.isArray(item)) return [];
+      return item.flatMap((entry, index) =>
+        visit(shape.element as z.ZodType, entry, [...path, index]),
+      );
     }
+    if (shape instanceof z.ZodRecord) {
+      // The keys are the schema's to judge (an enum of touchpoint kinds); the values may nest.
+      if (!isPlainObject(item)) return [];
+      return Object.entries(item).flatMap(([key, entry]) =>
+        visit(shape.valueType as z.ZodType, entry, [...path, key]),
+      );
+    }
+    if (shape instanceof z.ZodObject) {
+      if (!isPlainObject(item)) return [];
+      return Object.entries(item).flatMap(([key, entry]) => {
+        // An object that takes any other key declares it: its catchall judges the value.
+        const field = fieldOf(shape, key);
+        return field === undefined ? [[...path, key]] : visit(field, entry, [...path, key]);
+      });
+    }
+    if (shape instanceof z.ZodUnion) {
+      // The option zod keeps strips what it does not declare, as any object does: walk that
+      // one. When none takes the value the schema refuses it anyway; name what no option
+      // declares (a discriminated union included: it is a union whose options are objects).
+      const taken = optionTaking(shape, item);
+      if (taken !== undefined) return visit(taken, item, path);
+      return common(
+        (shape.options as readonly z.ZodType[]).map((option) => visit(option, item, path)),
+      );
+    }
+    if (shape instanceof z.ZodIntersection) {
+      // A key either side declares is declared.
+      return common([
+        visit(shape.def.left as z.ZodType, item, path),
+        visit(shape.def.right as z.ZodType, item, path),
+      ]);
+    }
+    return [];
   };
-  visit(schema, value, []);
-  return found;
+  return visit(schema, value, []);
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The paths found by every one of the walks. */
+function common([first = [], ...others]: PropertyKey[][][]): PropertyKey[][] {
+  const spelled = (path: PropertyKey[]) => JSON.stringify(path.map(String));
+  const rest = others.map((found) => new Set(found.map(spelled)));
+  return first.filter((path) => rest.every((found) => found.has(spelled(path))));
+}

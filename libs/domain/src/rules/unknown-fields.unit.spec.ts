@@ -32,4 +32,39 @@ describe('unknownFields', () => {
       ['s', 'k'],
     ]);
   });
+
+  it('looks inside the union option zod keeps, and names what no option declares', () => {
+    // Plain objects: zod keeps the first option that parses and strips the rest of the keys.
+    const union = z.object({
+      target: z.union([z.object({ leadId: z.string() }), z.object({ visitorId: z.string() })]),
+    });
+    expect(unknownFields(union, { target: { leadId: 'l' } })).toEqual([]);
+    expect(unknownFields(union, { target: { leadId: 'l', visitorld: 'v' } })).toEqual([
+      ['target', 'visitorld'],
+    ]);
+    // Neither option takes it: only what neither declares is unknown.
+    expect(unknownFields(union, { target: { leadld: 'l', visitorId: 1 } })).toEqual([
+      ['target', 'leadld'],
+    ]);
+    const tagged = z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('a'), a: z.number() }),
+      z.object({ kind: z.literal('b'), b: z.array(z.object({ c: z.string() })) }),
+    ]);
+    expect(unknownFields(tagged, { kind: 'b', b: [{ c: 'x', cc: 'y' }], a: 1 })).toEqual([
+      ['b', 0, 'cc'],
+      ['a'],
+    ]);
+  });
+
+  it('takes a key either side of an intersection declares', () => {
+    const both = z.intersection(
+      z.object({ a: z.string(), n: z.object({ x: z.number() }) }),
+      z.object({ b: z.string(), n: z.object({ y: z.number() }) }),
+    );
+    expect(unknownFields(both, { a: 'a', b: 'b', n: { x: 1, y: 2 } })).toEqual([]);
+    expect(unknownFields(both, { a: 'a', b: 'b', c: 'c', n: { x: 1, y: 2, z: 3 } })).toEqual([
+      ['c'],
+      ['n', 'z'],
+    ]);
+  });
 });
