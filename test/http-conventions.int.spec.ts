@@ -103,6 +103,23 @@ describe('errors are RFC 9457 problem details', () => {
     );
   });
 
+  it('400 for a replay body that is neither a draft nor a version says what it takes', async () => {
+    for (const sent of [{ draft: {}, version: 1 }, {}, { version: 'one' }]) {
+      const response = await request(suite.http)
+        .post('/ops/rules/replays')
+        .set(as('ops'))
+        .send(sent);
+      const body = expectProblem(response, 400, 'invalid_request', '/ops/rules/replays');
+      expect(body.errors).toEqual([
+        {
+          in: 'body',
+          field: '(body)',
+          message: expect.stringMatching(/either draft .* or version/) as unknown,
+        },
+      ]);
+    }
+  });
+
   it('400 for a query: the same errors[] shape, in the query', async () => {
     const response = await request(suite.http)
       .get('/analytics/marketing?chanel=web&limit=0')
@@ -467,6 +484,10 @@ describe('the OpenAPI document', () => {
       }
     }
     expect(bodies).toBeGreaterThan(15);
+    // The rule-set writes too: a replay takes a draft or a version, an activation a version.
+    for (const path of ['/ops/rules/replays', '/ops/rules/activations', '/ops/rules/applies']) {
+      expect(document.paths[path]!.post!.requestBody).toBeDefined();
+    }
     expect(open).toEqual([]);
   });
 

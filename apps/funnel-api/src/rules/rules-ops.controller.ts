@@ -18,7 +18,7 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   assertActivatable,
   compareRuleSets,
@@ -37,6 +37,7 @@ import { ActiveDefinition } from '../definitions/active-definition.service';
 import { Allow, AllowCommand, OPERATORS, VIEW_READERS } from '../auth/access.decorators';
 import { ApiAnswer } from '../http/api-answer.decorator';
 import { Ctx, type RequestContext } from '../http/request-context';
+import { requestBodySchema } from '../http/request-body-schema';
 import { ZodBodyPipe } from '../http/zod-body.pipe';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS } from '../platform/tokens';
@@ -51,10 +52,17 @@ import {
   whatIfSchema,
 } from './rules-ops.responses';
 
-const replayRequest = z.union([
-  z.strictObject({ draft: z.unknown() }),
-  z.strictObject({ version: z.number().int().positive() }),
-]);
+// Which of the two a body that is neither meant cannot be told: the message names both.
+const replayRequest = z.union(
+  [
+    z.strictObject({ draft: z.unknown() }),
+    z.strictObject({ version: z.number().int().positive() }),
+  ],
+  {
+    error:
+      'give either draft (a definition to try) or version (a published rules version, a positive integer), not both',
+  },
+);
 type ReplayRequest = z.infer<typeof replayRequest>;
 
 /** Activation and apply both name a published version. */
@@ -102,6 +110,7 @@ export class RulesOpsController {
     summary:
       'Replay the history under a draft ({draft}, a what-if) or a published version ({version}); follow GET /ops/rules/replays/:id',
   })
+  @ApiBody({ schema: requestBodySchema(replayRequest) })
   @ApiAnswer(202, replaySchema, 'Started (or done already); `Location` is the replay')
   async replay(
     @Body(new ZodBodyPipe(replayRequest)) body: ReplayRequest,
@@ -173,6 +182,7 @@ export class RulesOpsController {
     summary:
       'Apply a published version: every view and new decision uses it (its rule set must be ready)',
   })
+  @ApiBody({ schema: requestBodySchema(versionRequest) })
   @ApiAnswer(200, activationSchema, 'Activated: the views read the set')
   @ApiAnswer(
     202,
@@ -202,6 +212,7 @@ export class RulesOpsController {
       'Apply a published version in one call: replay its rule set unless built, wait until ready, activate it. ' +
       '200 once applied; 202 while it replays (follow GET /ops/rules/applies/:id). Asking again joins a running apply',
   })
+  @ApiBody({ schema: requestBodySchema(versionRequest) })
   @ApiAnswer(202, applySchema, 'Replaying the set first; `Location` is the apply')
   @ApiAnswer(200, applySchema, 'Applied (the set was built already, or the wait sufficed)')
   async apply(
