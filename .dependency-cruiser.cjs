@@ -12,7 +12,7 @@
 //   event-store    domain, contracts
 //   auth           domain, config
 //   analytics      domain, contracts
-//   observability  event-store            (the append decorator; metrics and traces otherwise stand alone)
+//   observability  event-store, http      (the append decorator; the /metrics 401 problem)
 //   apps/*         any lib, never another app (a process boundary: HTTP, Kafka, spawn)
 //   test/, bench/  anything
 //
@@ -29,7 +29,7 @@ const libs = {
   'event-store': ['domain', 'contracts'],
   auth: ['domain', 'config'],
   analytics: ['domain', 'contracts'],
-  observability: ['event-store'],
+  observability: ['event-store', 'http'],
 };
 
 const spec = '\\.spec\\.ts$';

@@ -8,6 +8,7 @@
  * accept a user's token instead, nor say why a secret was wrong.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { httpProblem, PROBLEM_CONTENT_TYPE } from '@tandem/http';
 import type { Registry } from 'prom-client';
 
 export interface MetricsAnswer {
@@ -22,10 +23,20 @@ export function metricsEndpoint(registry: Registry, token: string | null) {
     if (expected !== null) {
       const given = Buffer.from(authorization ?? '');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        // The API's word for a missing or wrong credential, in the shape of its other refusals.
+        const problem = httpProblem(
+          401,
+          'unauthenticated',
+          'metrics need the bearer secret (TANDEM_METRICS_TOKEN)',
+          { instance: '/metrics' },
+        );
         return {
           status: 401,
-          headers: { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="metrics"' },
-          body: 'metrics need the bearer secret (TANDEM_METRICS_TOKEN)\n',
+          headers: {
+            'content-type': PROBLEM_CONTENT_TYPE,
+            'www-authenticate': 'Bearer realm="metrics"',
+          },
+          body: JSON.stringify(problem),
         };
       }
     }

@@ -12,7 +12,20 @@ describe('metricsEndpoint', () => {
 
   it('answers only the configured bearer secret when there is one', async () => {
     const answer = metricsEndpoint(registry, 'a-scraper-secret-of-some-length');
-    expect((await answer(undefined)).status).toBe(401);
+    const refused = await answer(undefined);
+    expect(refused.status).toBe(401);
+    expect(refused.headers).toEqual({
+      'content-type': 'application/problem+json',
+      'www-authenticate': 'Bearer realm="metrics"',
+    });
+    expect(JSON.parse(refused.body)).toEqual({
+      type: 'tag:tandem,2026:problem:unauthenticated',
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'metrics need the bearer secret (TANDEM_METRICS_TOKEN)',
+      instance: '/metrics',
+      code: 'unauthenticated',
+    });
     expect((await answer('Bearer not-the-secret')).status).toBe(401);
     expect((await answer('a-scraper-secret-of-some-length')).status).toBe(401);
     const allowed = await answer('Bearer a-scraper-secret-of-some-length');
