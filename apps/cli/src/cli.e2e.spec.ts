@@ -5,7 +5,7 @@
  * exactly one JSON document on stdout. The int tier's global setup builds dist/.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { type FunnelApiFixture, startFunnelApi } from '../../../test/support/funnel-api.fixture';
@@ -51,6 +51,29 @@ describe('without an API', () => {
       'tandem: cannot reach the ClickHouse server at CLICKHOUSE_URL: connect ECONNREFUSED',
     );
     expect(run.stderr).not.toContain('(a bug)');
+  });
+
+  it('import into a PGlite directory another process holds refuses, in one line, exit 3', async () => {
+    // The embedded API running on the data directory: PGlite is one process's database, and
+    // an import beside it was overwritten when the API closed (32 events reported imported,
+    // none left after its restart).
+    const dir = await realpath(await mkdtemp(path.join(tmpdir(), 'tandem-cli-held-')));
+    try {
+      const lockFile = path.join(dir, 'pglite.lock');
+      await writeFile(lockFile, `${process.pid}\n`);
+      const run = await tandem(['import', 'samples/import/canonical.jsonl'], {
+        TANDEM_DATA_DIR: dir,
+      });
+      expect(run.code).toBe(3);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(
+        `tandem: cannot open the event store (pglite at ${path.join(dir, 'pglite')}): ` +
+          `PGlite data directory ${path.join(dir, 'pglite')} is in use by process ${process.pid}`,
+      );
+      expect(await readFile(lockFile, 'utf8')).toBe(`${process.pid}\n`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('names --api when the URL came from it', async () => {

@@ -3,13 +3,23 @@
  * database, and what the embedded default promises on top — a data directory that
  * keeps its events across restarts.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { describeWithPglite } from '@tandem/testing';
 import { describeEventStoreContract } from '../event-store.contract';
 import type { EventToAppend } from '../event-store.port';
+import { PgliteDataDirInUseError } from './pglite-data-dir.lock';
 import { createPgliteEventStore } from './postgres-event-store.factories';
 
 const BOOT_TIMEOUT_MS = 60_000;
@@ -66,6 +76,35 @@ describeWithPglite('PGlite event store', (db) => {
           }
         } finally {
           rmSync(dataDir, { recursive: true, force: true });
+        }
+      },
+      BOOT_TIMEOUT_MS * 2,
+    );
+
+    it(
+      'refuses a data directory another live process holds, and takes over a dead one’s lock',
+      async () => {
+        const root = mkdtempSync(join(tmpdir(), 'tandem-pglite-lock-'));
+        try {
+          const dataDir = join(root, 'pglite');
+          const lockFile = `${dataDir}.lock`;
+          // Another process on these files (the API while `tandem import` opens them): jest's
+          // parent process is alive and is not this one.
+          writeFileSync(lockFile, `${process.ppid}\n`);
+          const refused = createPgliteEventStore({ dataDir });
+          await expect(refused).rejects.toThrow(PgliteDataDirInUseError);
+          await expect(refused).rejects.toThrow(`in use by process ${process.ppid}`);
+          expect(readFileSync(lockFile, 'utf8')).toBe(`${process.ppid}\n`); // not ours to delete
+
+          // A process killed while it held the directory: its lock names a pid that is gone.
+          const gone = spawnSync(process.execPath, ['-e', '']).pid;
+          writeFileSync(lockFile, `${gone}\n`);
+          const store = await createPgliteEventStore({ dataDir });
+          expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n`);
+          await store.close();
+          expect(existsSync(lockFile)).toBe(false);
+        } finally {
+          rmSync(root, { recursive: true, force: true });
         }
       },
       BOOT_TIMEOUT_MS * 2,

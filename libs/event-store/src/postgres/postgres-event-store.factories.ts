@@ -10,6 +10,7 @@ import { PgPoolExecutor } from './pg-pool.executor';
 import { PostgresEventStore } from './postgres-event-store';
 import type { LogSliceExport } from '../log-slices/log-slice-export.port';
 import { PgliteExecutor } from './pglite.executor';
+import { lockPgliteDataDir } from './pglite-data-dir.lock';
 import { PgliteLogSlices } from './pglite-log-slices';
 import { PgliteThreadExecutor } from './pglite-thread.executor';
 import { postgresStoreNames, type PostgresStoreNames } from './postgres-store-names';
@@ -69,17 +70,25 @@ export async function createPgliteEventStore(
     return initialised(pgliteEngine(new PgliteExecutor(options.db, false)), options);
   }
   let dataDir: string | undefined;
+  let release = (): Promise<void> => Promise.resolve();
   if ('dataDir' in options) {
     // PGlite creates only the last path segment; a fresh checkout has no parent yet.
     await mkdir(options.dataDir, { recursive: true });
     // Its file system cannot open a store through a symbolic link: open what the link names.
     dataDir = await realpath(options.dataDir);
+    // Before the engine reads a page: another process on these files would lose our writes.
+    release = await lockPgliteDataDir(dataDir);
   }
-  if ('thread' in options && options.thread === true) {
-    return initialised(pgliteEngine(await PgliteThreadExecutor.start(dataDir)), options);
+  try {
+    const engine =
+      'thread' in options && options.thread === true
+        ? pgliteEngine(await PgliteThreadExecutor.start(dataDir))
+        : pgliteEngine(new PgliteExecutor(await PGlite.create(dataDir), true));
+    return await initialised({ ...engine, onClosed: release }, options);
+  } catch (error) {
+    await release();
+    throw error;
   }
-  const db = await PGlite.create(dataDir);
-  return initialised(pgliteEngine(new PgliteExecutor(db, true)), options);
 }
 
 /** PGlite: one session, and the log exported by slices through COPY (pglite-log-slices.ts). */
@@ -95,6 +104,8 @@ interface Engine {
   readonly executor: SqlExecutor;
   readonly singleSession?: boolean;
   readonly logSlices?: (names: PostgresStoreNames) => LogSliceExport;
+  /** After the engine closed (the data directory's lock). */
+  readonly onClosed?: () => Promise<void>;
 }
 
 async function initialised(engine: Engine, options: CommonOptions): Promise<PostgresEventStore> {
@@ -104,6 +115,7 @@ async function initialised(engine: Engine, options: CommonOptions): Promise<Post
     pollIntervalMs: options.pollIntervalMs,
     singleSession: engine.singleSession === true,
     ...(engine.logSlices === undefined ? {} : { logSlices: engine.logSlices }),
+    ...(engine.onClosed === undefined ? {} : { onClosed: engine.onClosed }),
   });
   try {
     await store.init();

@@ -100,6 +100,8 @@ export interface PostgresEventStoreOptions {
   readonly logSlices?: (names: PostgresStoreNames) => LogSliceExport;
   /** Group commit of concurrent appends; default: DEFAULT_GROUP_COMMIT, or one group in flight on a single session. */
   readonly groupCommit?: GroupCommitOptions;
+  /** Run once the engine closed: a PGlite data directory's lock (pglite-data-dir.lock.ts). */
+  readonly onClosed?: () => Promise<void>;
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 500;
@@ -138,9 +140,11 @@ export class PostgresEventStore
   private readonly subscriptions = new OpenSubscriptions();
   private readonly appends: AppendGroupCommit;
   private closing: Promise<void> | null = null;
+  private readonly onClosed: () => Promise<void>;
 
   constructor(options: PostgresEventStoreOptions) {
     this.executor = options.executor;
+    this.onClosed = options.onClosed ?? (() => Promise.resolve());
     this.names = postgresStoreNames(options.schema);
     this.sql = postgresEventStoreSql(this.names, { singleSession: options.singleSession === true });
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
@@ -482,6 +486,7 @@ export class PostgresEventStore
     await this.subscriptions.stopAll();
     await this.notifications.close();
     await this.executor.close();
+    await this.onClosed();
   }
 }
 
