@@ -246,9 +246,9 @@ describeWhenPostgres(
 
     expect([...service.effects.values()].every((times) => times === 1)).toBe(true);
     const { leads } = service;
-    // LeadErased names one lead: the survivor's erasure does not erase the lead merged into it
-    // (its key is its own, its timeline still readable), so the consumer keeps it too.
-    expect(leads.get(duplicate)).toMatchObject({ mergedInto: survivor, erased: false });
+    // The survivor's erasure erased the person: the lead merged into it got its own LeadErased
+    // (on its own key), and the consumer forgot it too.
+    expect(leads.get(duplicate)).toMatchObject({ mergedInto: survivor, erased: true });
     expect([...leads.get(duplicate)!.touches].sort()).toEqual([...duplicateTouches].sort());
     expect(leads.get(survivor)).toMatchObject({
       channel: 'email',

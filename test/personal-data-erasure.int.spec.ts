@@ -2,8 +2,8 @@
  * Erasure by crypto-shredding, end to end on real engines (issue 12 item 3, ADR 0009): leads
  * are captured with a distinctive e-mail and phone (also typed into a touchpoint's content, a
  * rejection note and the capture's UTM content, sealed since LeadCaptured v2), a duplicate of the person is merged into one
- * of them, the embedded projector runs, that lead and its duplicate (survivor and merged-away
- * lead) are erased, and then every byte the
+ * of them, the embedded projector runs, that lead is erased (one request, which erases the
+ * duplicate with it: one person), and then every byte the
  * system keeps is searched for them — the PGlite data directory (closed, so everything is on
  * disk), the chDB data directory, and every API response read after the erasure (timelines,
  * views, CSV exports). Nothing may be found for the erased lead, while a kept lead's timeline
@@ -264,8 +264,20 @@ for (const { name, kind, suite } of apiStores)
       // Only ops erases: marketing and sales are refused before anything is written.
       await post(`/leads/${erasedId}/erase`, 'marketing', { reason: erasureReason }).expect(403);
       await post(`/leads/${erasedId}/erase`, 'sales', { reason: erasureReason }).expect(403);
-      await post(`/leads/${erasedId}/erase`, 'ops', { reason: erasureReason }).expect(200);
-      await post(`/leads/${duplicateId}/erase`, 'ops', { reason: erasureReason }).expect(200);
+      // One request erases the person: the lead and the duplicate merged into it, together.
+      const erasure = await post(`/leads/${erasedId}/erase`, 'ops', {
+        reason: erasureReason,
+      }).expect(200);
+      expect(erasure.body).toMatchObject({ leadId: erasedId, alsoErased: [duplicateId] });
+      const erasedTypes = async (leadId: string) =>
+        (await api.store.readStream(leadStreamId(leadId))).map((event) => event.type);
+      expect(await erasedTypes(duplicateId)).toEqual(['LeadCaptured', 'LeadMerged', 'LeadErased']);
+      // Erasing it again (ops following an older runbook) is the success it was: nothing written.
+      const again = await post(`/leads/${duplicateId}/erase`, 'ops', {
+        reason: erasureReason,
+      }).expect(200);
+      expect(again.body).toMatchObject({ leadId: duplicateId, events: [] });
+      expect(await erasedTypes(duplicateId)).toEqual(['LeadCaptured', 'LeadMerged', 'LeadErased']);
       await waitForProjection(http);
       const after = await readViews(true);
 

@@ -37,3 +37,4 @@ export { MasterKeyWrapper, loadMasterKey } from './personal-data/master-key.wrap
 export { LeadKeyVault, type LeadKey } from './personal-data/lead-key.vault';
 export { PersonalDataIntegrityError } from './personal-data/personal-data.cipher';
 export { ErasedLeadWriteError } from './personal-data/personal-data.codec';
+export { MAX_STREAMS_PER_APPEND } from './append-validation';

@@ -16,11 +16,14 @@ import {
 } from '@tandem/domain';
 import {
   createPgliteEventStore,
+  envelopesFor,
+  MAX_STREAMS_PER_APPEND,
   type PostgresEventStore,
   WrongExpectedRevisionError,
 } from '@tandem/event-store';
 import pino from 'pino';
 import { ActiveDefinition } from '../definitions/active-definition.service';
+import { writeContext } from '../platform/write-context';
 import { ExecuteLeadCommand, ExecuteLeadCommandHandler } from './execute-lead-command.handler';
 import type { CommandOptions } from './lead-command.requests';
 
@@ -221,6 +224,110 @@ describe('the lead write path with two processes on one store', () => {
         expect([...(await revisions(a)), ...(await revisions(b))].sort()).toEqual([
           0, 0, 1, 1, 2, 2,
         ]);
+      }
+    });
+  });
+
+  describe('an erasure erases the person: every lead a merge linked to it', () => {
+    const ops: Actor = { kind: 'user', id: 'olga@example.com', role: 'ops' };
+    const erase: LeadCommand = { type: 'EraseLead', data: { reason: 'gdpr request' } };
+    const mergeInto = (intoLeadId: string): LeadCommand => ({
+      type: 'MergeLead',
+      data: { intoLeadId },
+    });
+    const captured = async () => {
+      const leadId = randomUUID();
+      await run(first, leadId, capture);
+      return leadId;
+    };
+    const types = async (leadId: string) =>
+      (await store.readStream(leadStreamId(leadId))).map((event) => event.type);
+    const erasedOnce = (leadId: string) =>
+      types(leadId).then((all) => all.filter((type) => type === 'LeadErased').length);
+
+    it('from any lead of a chain, in either direction, on a process that never saw the merges', async () => {
+      for (const start of [0, 1, 2, 3]) {
+        // a into b, b into c; d into c. Erasing any of them erases all four, once each.
+        const [a, b, c, d, other] = [
+          await captured(),
+          await captured(),
+          await captured(),
+          await captured(),
+          await captured(),
+        ];
+        await run(first, a, mergeInto(b), {}, ops);
+        await run(first, b, mergeInto(c), {}, ops);
+        await run(first, d, mergeInto(c), {}, ops);
+        const group = [a, b, c, d];
+        const erasedFrom = group[start]!;
+        const answer = await run(second, erasedFrom, erase, {}, ops);
+        expect(answer.events.map((event) => event.type)).toEqual(['LeadErased']);
+        expect([...(answer.alsoErased ?? [])].sort()).toEqual(
+          group.filter((leadId) => leadId !== erasedFrom).sort(),
+        );
+        for (const leadId of group) expect(await erasedOnce(leadId)).toBe(1);
+        expect(await types(other)).toEqual(['LeadCaptured']);
+        // Again, from another lead of the group and the other process: nothing more to write.
+        const again = await run(first, group[(start + 1) % 4]!, erase, {}, ops);
+        expect(again).toMatchObject({ events: [] });
+        expect(again.alsoErased).toBeUndefined();
+        for (const leadId of group) expect(await erasedOnce(leadId)).toBe(1);
+      }
+    });
+
+    it('erases a person of more leads than one append may write, each once', async () => {
+      const survivor = await captured();
+      const duplicates: string[] = [];
+      for (let n = 0; n < MAX_STREAMS_PER_APPEND + 4; n++) {
+        const duplicate = await captured();
+        await run(first, duplicate, mergeInto(survivor), {}, ops);
+        duplicates.push(duplicate);
+      }
+      const answer = await run(second, duplicates[0]!, erase, {}, ops);
+      expect(answer.alsoErased).toHaveLength(MAX_STREAMS_PER_APPEND + 4);
+      for (const leadId of [survivor, ...duplicates]) expect(await erasedOnce(leadId)).toBe(1);
+    });
+
+    it('erases the duplicates of a lead erased before they were linked to it', async () => {
+      // The survivor erased alone (as before erasure followed merges): erasing it again
+      // reaches the duplicate its records name.
+      const [duplicate, survivor] = [await captured(), await captured()];
+      await run(first, duplicate, mergeInto(survivor), {}, ops);
+      const context = { actor: ops, correlationId: randomUUID(), causationId: null };
+      await store.append(
+        leadStreamId(survivor),
+        envelopesFor(
+          [{ type: 'LeadErased', data: { reason: 'gdpr request' } }],
+          writeContext(context, {
+            leadId: survivor,
+            accountId: null,
+            occurredAt: new Date().toISOString(),
+          }),
+        ),
+        { expectedRevision: 1n },
+      );
+      const answer = await run(second, survivor, erase, {}, ops);
+      expect(answer).toMatchObject({ events: [], alsoErased: [duplicate] });
+      expect(await erasedOnce(duplicate)).toBe(1);
+      expect(await erasedOnce(survivor)).toBe(1);
+    });
+
+    it('never leaves a lead merged into the person after the erasure lands', async () => {
+      for (let round = 0; round < 10; round++) {
+        const [a, b, c] = [await captured(), await captured(), await captured()];
+        await run(first, a, mergeInto(b), {}, ops);
+        // c merged into b on one process while the other erases a (and so b).
+        const outcomes = await Promise.allSettled([
+          run(first, c, mergeInto(b), {}, ops),
+          run(second, a, erase, {}, ops),
+        ]);
+        expect(outcomes[1]?.status).toBe('fulfilled');
+        // Either the merge landed first and c was erased with the person, or it was refused.
+        const cMerged = (await types(c)).includes('LeadMerged');
+        expect(outcomes[0]?.status).toBe(cMerged ? 'fulfilled' : 'rejected');
+        expect(await erasedOnce(c)).toBe(cMerged ? 1 : 0);
+        expect(await erasedOnce(a)).toBe(1);
+        expect(await erasedOnce(b)).toBe(1);
       }
     });
   });

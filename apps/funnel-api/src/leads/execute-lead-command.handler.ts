@@ -18,6 +18,9 @@
  * survivor, never lands on a survivor that is no longer live. If the survivor moved, the merge
  * is decided again on what the store holds, and the loser gets what one process would answer
  * (422: its survivor was merged away or erased).
+ * An erasure erases the person: the lead and every lead a merge linked to it, either way and
+ * transitively (mergeLinks), in one atomic append, each stream at the revision read, so no
+ * duplicate keeps the person's contact details readable after the request (docs/personal-data.md).
  */
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -30,11 +33,14 @@ import {
   LeadNotFoundError,
   RuleViolationError,
   leadStreamId,
+  type LeadState,
+  mergeLinks,
   mergeSurvivorRefusal,
 } from '@tandem/domain';
 import {
   type EventStore,
   type EventToAppend,
+  MAX_STREAMS_PER_APPEND,
   type StreamAppend,
   WrongExpectedRevisionError,
   envelopesFor,
@@ -55,6 +61,8 @@ export interface LeadCommandResult {
   readonly leadId: string;
   readonly revision: number;
   readonly events: readonly { readonly eventId: string; readonly type: string }[];
+  /** An erasure only: the person's other leads it erased too, when there were any. */
+  readonly alsoErased?: readonly string[];
 }
 
 export class ExecuteLeadCommand extends Command<LeadCommandResult> {
@@ -85,6 +93,25 @@ function withIds(command: LeadCommand): LeadCommand {
     return { ...command, data: { ...command.data, opportunityId: uuidv7() } };
   }
   return command;
+}
+
+/**
+ * When a command happens: its occurredAt, else now, and never before the lead's last stage
+ * change, which a client may have dated up to the allowed clock skew ahead of this server's clock.
+ */
+function decisionTime(state: LeadState, options: CommandOptions, serverNow: string): string {
+  const since = state.stageSince;
+  return options.occurredAt === undefined &&
+    since !== null &&
+    Date.parse(since) > Date.parse(serverNow)
+    ? new Date(since).toISOString()
+    : serverNow;
+}
+
+/** A lead other than the command's that its append writes to, at the revision it was read at. */
+interface OtherLead {
+  readonly leadId: string;
+  readonly fold: LeadFold;
 }
 
 @CommandHandler(ExecuteLeadCommand)
@@ -176,15 +203,7 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
     serverNow: string,
   ): Promise<LeadCommandResult> {
     const { leadId, options, context } = request;
-    // A command without occurredAt happens now, and never before the lead's last stage change,
-    // which a client may have dated up to the allowed clock skew ahead of this server's clock.
-    const since = lead.state.stageSince;
-    const now =
-      options.occurredAt === undefined &&
-      since !== null &&
-      Date.parse(since) > Date.parse(serverNow)
-        ? new Date(since).toISOString()
-        : serverNow;
+    const now = decisionTime(lead.state, options, serverNow);
     const streamId = leadStreamId(leadId);
     if (
       options.expectedRevision !== undefined &&
@@ -202,16 +221,28 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
         : null;
     const definition = await this.definitions.current();
     const events = decideLead(withIds(request.command), lead.state, { leadId, definition, now });
+    const personsOtherLeads =
+      request.command.type === 'EraseLead' && lead.revision !== null
+        ? await this.otherLeadsToErase(leadId, lead.state)
+        : [];
     // A retry of what the lead already holds (a touchpoint id recorded before) decides nothing:
     // answered as the success it was, at the lead's revision, with no events and no append.
-    if (events.length === 0 && lead.revision !== null) {
+    if (events.length === 0 && lead.revision !== null && personsOtherLeads.length === 0) {
       return { leadId, revision: Number(lead.revision), events: [] };
     }
     const accountId = lead.accountId ?? request.accountId;
     const write = writeContext(context, { leadId, accountId, occurredAt: now });
     let toAppend: readonly EventToAppend[];
     let result: { readonly nextExpectedRevision: bigint; readonly lastGlobalPosition: bigint };
-    if (survivor === null) {
+    if (personsOtherLeads.length > 0) {
+      toAppend = envelopesFor(events, write);
+      result = await this.eraseTogether(
+        { leadId, fold: lead, events: toAppend },
+        personsOtherLeads,
+        request,
+        serverNow,
+      );
+    } else if (survivor === null) {
       const written = await writeEvents(
         this.store,
         streamId,
@@ -263,7 +294,109 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
       leadId,
       revision: Number(result.nextExpectedRevision),
       events: toAppend.map((event) => ({ eventId: event.eventId, type: event.type })),
+      ...(personsOtherLeads.length > 0
+        ? { alsoErased: personsOtherLeads.map((other) => other.leadId) }
+        : {}),
     };
+  }
+
+  /**
+   * The leads a merge linked to `leadId`, either way and transitively, that are not erased yet,
+   * each as the store holds it (sorted by id): the same person's, erased with it. A link whose
+   * lead was never captured (a merge stored before ADR 0016 named only on the merged lead's
+   * side is still followed from there) is skipped.
+   */
+  private async otherLeadsToErase(leadId: string, state: LeadState): Promise<OtherLead[]> {
+    const seen = new Set([leadId]);
+    const pending = mergeLinks(state);
+    const found: OtherLead[] = [];
+    for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      const fold = await this.leads.load(next);
+      if (fold.revision === null) continue;
+      pending.push(...mergeLinks(fold.state));
+      if (fold.state.status !== 'erased') found.push({ leadId: next, fold });
+    }
+    return found.sort((a, b) => (a.leadId < b.leadId ? -1 : a.leadId > b.leadId ? 1 : 0));
+  }
+
+  /**
+   * The erasure of `lead` (its events, none when it was erased before) and of the person's
+   * other leads, in one append: all or nothing, each stream at the revision read. A stream that
+   * moved meanwhile refuses it, and the command is decided again on what the store holds.
+   */
+  private async eraseTogether(
+    lead: OtherLead & { readonly events: readonly EventToAppend[] },
+    others: readonly OtherLead[],
+    request: ExecuteLeadCommand,
+    serverNow: string,
+  ): Promise<{ readonly nextExpectedRevision: bigint; readonly lastGlobalPosition: bigint }> {
+    const definition = await this.definitions.current();
+    const written = others.map((other) => {
+      const now = decisionTime(other.fold.state, request.options, serverNow);
+      const events = decideLead(request.command, other.fold.state, {
+        leadId: other.leadId,
+        definition,
+        now,
+      });
+      const envelopes = envelopesFor(
+        events,
+        writeContext(request.context, {
+          leadId: other.leadId,
+          accountId: other.fold.accountId,
+          occurredAt: now,
+        }),
+      );
+      return { ...other, envelopes };
+    });
+    const parts: (StreamAppend & { readonly other?: (typeof written)[number] })[] = [
+      ...(lead.events.length > 0
+        ? [
+            {
+              streamId: leadStreamId(lead.leadId),
+              events: lead.events,
+              expectedRevision: lead.fold.revision ?? ('no_stream' as const),
+            },
+          ]
+        : []),
+      ...written.map((other) => ({
+        streamId: leadStreamId(other.leadId),
+        events: other.envelopes,
+        expectedRevision: other.fold.revision as bigint,
+        other,
+      })),
+    ];
+    // More leads than one append may write go in several, the command's own lead in the first:
+    // a crash between them leaves leads to erase that a retry finds (links outlive erasure).
+    let own = lead.fold.revision as bigint;
+    let lastGlobalPosition = 0n;
+    for (let from = 0; from < parts.length; from += MAX_STREAMS_PER_APPEND) {
+      const chunk = parts.slice(from, from + MAX_STREAMS_PER_APPEND);
+      const appended = await this.store.appendToStreams(
+        chunk.map(({ streamId, events, expectedRevision }) => ({
+          streamId,
+          events,
+          expectedRevision,
+        })),
+      );
+      lastGlobalPosition = appended.lastGlobalPosition;
+      chunk.forEach((part, index) => {
+        const revision = appended.nextExpectedRevisions[index] as bigint;
+        if (part.other === undefined) {
+          own = revision;
+          return;
+        }
+        this.leads.remember(
+          part.other.leadId,
+          foldAppended(part.other.fold, part.other.leadId, part.other.envelopes, {
+            nextExpectedRevision: revision,
+            lastGlobalPosition,
+          }),
+        );
+      });
+    }
+    return { nextExpectedRevision: own, lastGlobalPosition };
   }
 
   /**

@@ -14,13 +14,21 @@ export const leadCommandResultSchema = z.object({
   events: z
     .array(z.object({ eventId: z.string(), type: z.string() }))
     .describe('The events the command appended, in order (none when nothing changed)'),
+  alsoErased: z
+    .array(z.string())
+    .optional()
+    .describe(
+      "An erasure only: the person's other leads it erased too (merged into this lead or it " +
+        'into them, transitively), when there were any',
+    ),
 });
 
 // Both directions: a field added to either side without the other fails to compile.
 type Schema = z.infer<typeof leadCommandResultSchema>;
-const _answerFitsSchema = (answer: LeadCommandResult): Schema => ({
+const _answerFitsSchema = ({ alsoErased, ...answer }: LeadCommandResult): Schema => ({
   ...answer,
   events: [...answer.events],
+  ...(alsoErased === undefined ? {} : { alsoErased: [...alsoErased] }),
 });
 const _schemaFitsAnswer = (parsed: Schema): LeadCommandResult => parsed;
 void _answerFitsSchema;

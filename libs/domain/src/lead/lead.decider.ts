@@ -207,6 +207,9 @@ export function decideLead(
     return [{ type: 'LeadCaptured', data: command.data }];
   }
   if (state.status === 'initial') throw new LeadNotFoundError(context.leadId);
+  // Erasing an erased lead again (a retry, or a lead already erased with another of its person's
+  // leads) is the success it was: nothing to write.
+  if (state.status === 'erased' && command.type === 'EraseLead') return [];
   if (state.status === 'erased') {
     throw new LifecycleViolationError(
       command.type,

@@ -15,7 +15,7 @@ import { leadDeciderSpecification } from '../testing/lead-decider.given';
 import type { LeadCommand, RecordTouchpoint } from './lead.commands';
 import { decideLead } from './lead.decider';
 import type { LeadEvent } from './lead.events';
-import { duplicateMergedIn, evolveLead, initialLeadState } from './lead.state';
+import { duplicateMergedIn, evolveLead, initialLeadState, mergeLinks } from './lead.state';
 
 const NOW = '2026-03-10T09:00:00.000Z';
 const LEAD = '0190d0b0-0000-7000-8000-000000000001';
@@ -455,9 +455,26 @@ describe('Lead decider', () => {
           },
         })
         .thenFails(LifecycleViolationError, /erased/);
+    });
+    it('erasing an erased lead again is the success it was: nothing to write', () => {
       given([captured, erased])
         .when({ type: 'EraseLead', data: { reason: 'again' } })
-        .thenFails(LifecycleViolationError);
+        .then([]);
+    });
+    it("keeps the merges' links through erasure: the person's leads stay findable", () => {
+      const intoThis = duplicateMergedIn('dup', evolveLead(initialLeadState(), merged, NOW));
+      const survivor = [captured, intoThis, erased].reduce(
+        (s, e) => evolveLead(s, e, NOW),
+        initialLeadState(),
+      );
+      expect(survivor.status).toBe('erased');
+      expect(mergeLinks(survivor)).toEqual(['dup']);
+      const away = [captured, merged, erased].reduce(
+        (s, e) => evolveLead(s, e, NOW),
+        initialLeadState(),
+      );
+      expect(mergeLinks(away)).toEqual(['other']);
+      expect(away.facts).toEqual(initialLeadState().facts);
     });
     it('a merged lead accepts only erasure', () => {
       given([captured, merged])

@@ -56,6 +56,12 @@ export interface LeadState {
    */
   readonly mergedTouchpoints: readonly MergedTouchpoint[];
   /**
+   * The leads merged into this one (each DuplicateMergedIn's `mergedLeadId`, in order). With
+   * `mergedInto` they link the leads a merge said are one person, which an erasure erases
+   * together; both outlive the lead's own erasure (ids, not personal data).
+   */
+  readonly mergedIn: readonly string[];
+  /**
    * Business time of the last event that moved the lead along its lifecycle (its capture, a
    * stage change, an opportunity's stage): no later lifecycle fact may be dated before it.
    */
@@ -85,6 +91,7 @@ export function initialLeadState(): LeadState {
     owner: null,
     mergedInto: null,
     mergedTouchpoints: [],
+    mergedIn: [],
     stageSince: null,
     opportunity: null,
   };
@@ -198,13 +205,24 @@ export function evolveLead(state: LeadState, event: LeadEvent, occurredAt: strin
       return {
         ...state,
         mergedTouchpoints: [...state.mergedTouchpoints, ...event.data.touchpoints],
+        mergedIn: [...state.mergedIn, event.data.mergedLeadId],
       };
     case 'LeadErased':
       return {
         ...initialLeadState(),
         status: 'erased',
+        mergedInto: state.mergedInto,
+        mergedIn: state.mergedIn,
       };
   }
+}
+
+/**
+ * The leads a merge linked to this one, either way: the one it was merged into and those merged
+ * into it. Their closure is one person's leads (ADR 0016), which an erasure erases together.
+ */
+export function mergeLinks(state: LeadState): string[] {
+  return state.mergedInto === null ? [...state.mergedIn] : [state.mergedInto, ...state.mergedIn];
 }
 
 /**
