@@ -61,7 +61,12 @@ describeWhenPostgres(postgresUnavailableReason())('crossing merges on two API pr
     // monitor's look, once the refresh interval allowed; the start's own refresh had found no
     // checkpoint yet), and marked while the views were read; no lead was missing from both its
     // rows and the leads changed since its position. The next 7 runs passed; the 3 of them
-    // with a dump had only snapshots taken at the start. Cause not found.)
+    // with a dump had only snapshots taken at the start. Cause not found. Looked for again
+    // later the same day, not reproduced: this spec with snapshots on passed 5 of 5 runs, 2 of
+    // them with 70 rounds, so that the monitor's look started a snapshot mid-test; and
+    // view-snapshot-race.int.spec.ts, snapshots at small sizes taken beside every kind of
+    // command on one API and on two on one chDB path, found every view byte-identical to the
+    // state's.)
     const options = { eventStore, viewSnapshotMinLeads: 1_000_000 };
     apis = [await startFunnelApi(chdbPath, options), await startFunnelApi(chdbPath, options)];
     http = apis.map((api) => api.app.getHttpServer() as App);
