@@ -5,15 +5,17 @@
  * an unknown key silently, so a typo (`"campain"`) was lost and `{"bogus":true}` became an empty
  * profile. The check walks the schema itself (unknownFields, as a definition to publish does),
  * so every command body, the API's and the import's, is strict without a strict copy of each
- * schema to keep in step.
+ * schema to keep in step. A null in a field that may be left out is read as leaving it out
+ * first (nullsAsAbsent): one convention for null in every body.
  */
-import { unknownFields } from '@tandem/domain';
+import { nullsAsAbsent, unknownFields } from '@tandem/domain';
 import { z } from 'zod';
 
 export function safeParseStrict<T extends z.ZodType>(
   schema: T,
-  value: unknown,
+  given: unknown,
 ): z.ZodSafeParseResult<z.output<T>> {
+  const value = nullsAsAbsent(schema, given);
   const unknown: z.core.$ZodIssue[] = unknownFields(schema, value).map((path) => {
     const key = String(path[path.length - 1]);
     return {

@@ -31,3 +31,4 @@ export * from './access/permissions';
 export * from './rules/rule-classification';
 export * from './rules/definition-hash';
 export { unknownFields } from './rules/unknown-fields';
+export { nullsAsAbsent, takesNullAsAbsent } from './rules/nulls-as-absent';

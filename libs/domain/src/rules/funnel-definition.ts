@@ -10,6 +10,7 @@ import { InvalidDefinitionError } from '../errors';
 import { isStorableText, STORABLE_TEXT_MESSAGE } from '../text';
 import { attributionSectionSchema } from './attribution';
 import { isReportingTimeZone, reportingSectionSchema } from './reporting-calendar';
+import { nullsAsAbsent } from './nulls-as-absent';
 import { UNKNOWN_FIELD_MESSAGE, unknownFields } from './unknown-fields';
 
 export const touchpointKinds = [
@@ -381,7 +382,9 @@ export function publishingIssues(
  * and what `tandem rules publish` checks before it sends anything. Stored definitions are read
  * by parseFunnelDefinition, which stays tolerant so every version published still folds.
  */
-export function parseDefinitionToPublish(draft: unknown): FunnelDefinition {
+export function parseDefinitionToPublish(given: unknown): FunnelDefinition {
+  // A section or field that may be left out may be null, meaning left out (nullsAsAbsent).
+  const draft = nullsAsAbsent(funnelDefinitionSchema, given);
   const unknown = unknownFields(funnelDefinitionSchema, draft).map((path) => ({
     path: issuePath(path),
     message: UNKNOWN_FIELD_MESSAGE,
