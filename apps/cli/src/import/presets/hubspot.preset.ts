@@ -3,15 +3,16 @@
  * property names as headers) become canonical facts, one lead per contact
  * (`hubspot:<hs_object_id>`). What each column means (docs/import.md has the table):
  * - `createdate` captures the lead (name, email, company, `industry`, `numemployees`,
- *   `country`, original source `hs_analytics_source` / `_data_1`, `product_interest`,
- *   `timeframe`); `jobtitle` profiles it (role);
+ *   `country`, original source `hs_analytics_source` / `_data_1` as channel (HubSpot's
+ *   sources mapped to Tandem's channels: `REFERRALS` → referral …) and campaign,
+ *   `product_interest`, `timeframe`); `jobtitle` profiles it (role);
  * - `hs_lifecyclestage_marketingqualifiedlead_date` asks for the MQL (decided by the
  *   active rules, like any MQL);
  * - `hs_lifecyclestage_salesqualifiedlead_date` hands the lead to its owner, who
  *   accepts and qualifies it (criteria: budget, authority, need). A lead that reached
  *   sales without an MQL date takes the sales-sourced path (HandLeadToSalesDirectly,
- *   its source from the original source: OFFLINE → event_contact, REFERRALS →
- *   referral, else outbound);
+ *   its source from the channel: event → event_contact, referral → referral, else
+ *   outbound);
  * - a deal (`associated_contact_id`) opens the opportunity at its `createdate` with its
  *   `amount` and currency; `closedwon` / `closedlost` win or lose it at `closedate`, a
  *   loss with its `closed_lost_reason` mapped to the dictionary's codes — a reason
@@ -23,6 +24,7 @@ import { createHash } from 'node:crypto';
 import { type LeadCommandType, parseLeadId } from '@tandem/domain';
 import { UsageError } from '../../usage-error';
 import type { ImportFact, ImportSource, RowRef, SourceRow } from '../import-fact';
+import { channelOf, salesSourceOf } from './crm-channels';
 import {
   country,
   decimal,
@@ -62,9 +64,25 @@ const roles: Record<string, string> = {
   'marketing operations manager': 'marketing_ops',
 };
 
-const salesSourcedBy: Record<string, string> = {
-  OFFLINE: 'event_contact',
-  REFERRALS: 'referral',
+/**
+ * Original source (`hs_analytics_source`, by its internal name or its label) → channel
+ * (crm-channels.ts). `OFFLINE` covers contacts met in person but also those typed in or
+ * imported by hand: read as `event`, as the sales-sourced path always read it (event_contact);
+ * docs/import.md says how to import another reading.
+ */
+const channels: Record<string, string> = {
+  organic_search: 'organic_search',
+  paid_search: 'paid_search',
+  email_marketing: 'email',
+  social_media: 'organic_social',
+  organic_social: 'organic_social',
+  paid_social: 'social_ads',
+  referrals: 'referral',
+  ai_referrals: 'ai_referral',
+  other_campaigns: 'other_campaigns',
+  direct_traffic: 'web',
+  offline: 'event',
+  offline_sources: 'event',
 };
 
 const openStages: Record<string, string> = {
@@ -228,6 +246,8 @@ function contactFacts(
   const size = decimal(row.numemployees) ?? 0;
   const industry = text(row.industry);
   const code = country(row.country);
+  const source = text(row.hs_analytics_source) ?? 'unknown';
+  const channel = channelOf(source, channels, source.toLowerCase());
   fact('CaptureLead', where, created, {
     contact: {
       name: [text(row.firstname), text(row.lastname)].filter(Boolean).join(' ') || text(row.email),
@@ -240,7 +260,7 @@ function contactFacts(
       ...(code ? { country: code } : {}),
     },
     source: {
-      channel: (text(row.hs_analytics_source) ?? 'unknown').toLowerCase(),
+      channel,
       ...(text(row.hs_analytics_source_data_1) === null
         ? {}
         : { campaign: text(row.hs_analytics_source_data_1) }),
@@ -267,8 +287,7 @@ function contactFacts(
     const owner = `hubspot-owner:${text(row.hubspot_owner_id) ?? 'unassigned'}`;
     if (mql !== null) fact('HandLeadToSales', where, toSales, { owner });
     else {
-      const source = salesSourcedBy[text(row.hs_analytics_source) ?? ''] ?? 'outbound';
-      fact('HandLeadToSalesDirectly', where, toSales, { owner, source });
+      fact('HandLeadToSalesDirectly', where, toSales, { owner, source: salesSourceOf(channel) });
     }
     fact('AcceptLead', where, toSales);
     fact('QualifyLeadAsSql', where, toSales, { criteriaMet: SQL_CRITERIA });

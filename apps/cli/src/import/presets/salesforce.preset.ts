@@ -3,7 +3,8 @@
  * exports (API field names as headers) become canonical facts, one lead per Lead record
  * (`salesforce:<Id>`, canonicalised to the 18-character id). What each part means
  * (docs/import.md has the table):
- * - a Lead captures at `CreatedDate` (`LeadSource` as channel); `Title` profiles it;
+ * - a Lead captures at `CreatedDate` (`LeadSource` mapped to Tandem's channels: `Partner
+ *   Referral` → referral …); `Title` profiles it;
  * - its `Status` changes in LeadHistory say what happened, in their order:
  *   `Marketing Qualified` → MQL (decided by the active rules); `Sales Accepted` → hand-off
  *   and acceptance (the sales-sourced path when no MQL came first); `Sales Qualified` → SQL;
@@ -18,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { type LeadCommandType, parseLeadId } from '@tandem/domain';
 import { UsageError } from '../../usage-error';
 import type { ImportSource, RowRef, SourceRow } from '../import-fact';
+import { channelOf, salesSourceOf } from './crm-channels';
 import {
   type CsvFile,
   country,
@@ -56,12 +58,30 @@ const roles: Record<string, string> = {
   cro: 'cro',
   ceo: 'ceo',
 };
-const salesSourcedBy: Record<string, string> = {
-  'trade show': 'event_contact',
-  event: 'event_contact',
-  'partner referral': 'referral',
-  'employee referral': 'referral',
+/**
+ * `LeadSource` → channel (crm-channels.ts): Salesforce's standard picklist (Web, Phone Inquiry,
+ * Partner Referral, Purchased List, Other) and the values orgs commonly add.
+ */
+const channels: Record<string, string> = {
+  web: 'web',
+  phone_inquiry: 'phone',
+  partner_referral: 'referral',
+  employee_referral: 'referral',
+  external_referral: 'referral',
+  customer_referral: 'referral',
   referral: 'referral',
+  word_of_mouth: 'referral',
+  purchased_list: 'purchased_list',
+  other: 'other',
+  trade_show: 'trade_fair',
+  event: 'event',
+  seminar_internal: 'event',
+  seminar_partner: 'event',
+  webinar: 'webinar',
+  advertisement: 'advertising',
+  email: 'email',
+  google_adwords: 'paid_search',
+  google_ads: 'paid_search',
 };
 const rejectionReasons: Record<string, string> = {
   'no budget': 'no_budget',
@@ -223,6 +243,11 @@ function leadFacts(
   const industry = text(row.Industry);
   const code = country(row.Country);
   const leadSource = text(row.LeadSource) ?? 'unknown';
+  const channel = channelOf(
+    leadSource,
+    channels,
+    leadSource.toLowerCase().replace(/[^a-z0-9]+/g, '_'),
+  );
   fact('CaptureLead', where, created, {
     contact: {
       name: [text(row.FirstName), text(row.LastName)].filter(Boolean).join(' ') || text(row.Email),
@@ -234,7 +259,7 @@ function leadFacts(
       ...(size > 0 ? { size } : {}),
       ...(code ? { country: code } : {}),
     },
-    source: { channel: leadSource.toLowerCase().replace(/[^a-z0-9]+/g, '_') },
+    source: { channel },
     productInterest: text(row.Product_Interest__c),
     timeframe: text(row.Timeframe__c),
     consent: { marketing: yesNo(row.HasOptedOutOfEmail) !== true },
@@ -252,8 +277,7 @@ function leadFacts(
   const handOff = (at: RowRef, when: string, accepted = true) => {
     if (qualified) fact('HandLeadToSales', at, when, { owner });
     else {
-      const source = salesSourcedBy[leadSource.toLowerCase()] ?? 'outbound';
-      fact('HandLeadToSalesDirectly', at, when, { owner, source });
+      fact('HandLeadToSalesDirectly', at, when, { owner, source: salesSourceOf(channel) });
     }
     if (accepted) fact('AcceptLead', at, when);
     inSales = true;
