@@ -366,7 +366,9 @@ describe.each(kinds)('import into $name', (kind) => {
         'OpportunityOpened',
         'DealLost',
       ]);
-      const [, , direct] = await store.readStream(leadStreamId('hubspot:2003'));
+      const [captured, , direct] = await store.readStream(leadStreamId('hubspot:2003'));
+      // HubSpot's OFFLINE source is Tandem's `event` channel, as live captures name it.
+      expect(captured?.data).toMatchObject({ source: { channel: 'event' } });
       expect(direct?.data).toMatchObject({ path: 'sales_sourced', salesSource: 'event_contact' });
       const lost = (await store.readStream(leadStreamId('hubspot:2003'))).at(-1);
       expect(lost?.data).toMatchObject({ reason: 'competitor' });
@@ -435,6 +437,7 @@ describe.each(kinds)('import into $name', (kind) => {
       });
       // A trade-show lead accepted by sales without an MQL: the sales-sourced path.
       const direct = await store.readStream(leadStreamId(lead('00Q5e00000AbCd3')));
+      expect(direct[0]?.data).toMatchObject({ source: { channel: 'trade_fair' } });
       expect(direct.map((event) => event.type)).not.toContain('LeadQualifiedAsMql');
       expect(direct.find((event) => event.type === 'LeadHandedToSales')?.data).toMatchObject({
         path: 'sales_sourced',
