@@ -67,3 +67,71 @@ describe('readImportSource', () => {
     );
   });
 });
+
+describe('the CRM presets read a cell named like an Object.prototype member as text', () => {
+  const readHubSpotExport = () =>
+    readImportSource(
+      [path.join(dir, 'contacts.csv'), path.join(dir, 'deals.csv')],
+      'hubspot',
+      null,
+    );
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
+    'HubSpot industry, job title and lost reason %s',
+    async (cell) => {
+      await writeFile(
+        path.join(dir, 'contacts.csv'),
+        [
+          'hs_object_id,email,company,industry,jobtitle,createdate',
+          `2001,a@x.example,Acme,${cell},${cell},2025-01-06 09:12`,
+          '',
+        ].join('\n'),
+      );
+      await writeFile(
+        path.join(dir, 'deals.csv'),
+        [
+          'hs_object_id,associated_contact_id,dealstage,amount,deal_currency_code,createdate,closedate,closed_lost_reason',
+          `9001,2001,closedlost,100,EUR,2025-01-15 09:00,2025-02-27 16:00,${cell}`,
+          '',
+        ].join('\n'),
+      );
+      const { rows } = await readHubSpotExport();
+      const facts = rows.flatMap((row) => (row.ok ? [row.fact] : []));
+      const capture = facts.find((fact) => fact.type === 'CaptureLead');
+      const profile = facts.find((fact) => fact.type === 'ProfileLead');
+      const lost = facts.find((fact) => fact.type === 'LoseDeal');
+      expect(capture?.data.company).toMatchObject({ industry: cell.toLowerCase() });
+      expect(typeof profile?.data.role).toBe('string');
+      // Not a loss reason of the dictionary: the deal is refused, saying so (it was a LoseDeal
+      // whose reason was Object.prototype's member).
+      expect(lost).toBeUndefined();
+      expect(rows.flatMap((row) => (row.ok ? [] : [row.reason]))).toEqual([
+        expect.stringMatching(/^closed_lost_reason .* is not mapped to a loss reason/),
+      ]);
+      for (const fact of facts) {
+        for (const value of Object.values(fact.data)) expect(typeof value).not.toBe('function');
+      }
+    },
+  );
+
+  it.each(['constructor', 'valueOf'])(
+    'a HubSpot deal stage %s is refused as unmapped',
+    async (cell) => {
+      await writeFile(
+        path.join(dir, 'contacts.csv'),
+        ['hs_object_id,email,createdate', '2001,a@x.example,2025-01-06 09:12', ''].join('\n'),
+      );
+      await writeFile(
+        path.join(dir, 'deals.csv'),
+        [
+          'hs_object_id,associated_contact_id,dealstage,amount,deal_currency_code,createdate,closedate',
+          `9001,2001,${cell},100,EUR,2025-01-15 09:00,`,
+          '',
+        ].join('\n'),
+      );
+      const { rows } = await readHubSpotExport();
+      expect(rows.flatMap((row) => (row.ok ? [] : [row.reason]))).toEqual([
+        expect.stringMatching(/^dealstage .* is not mapped to an opportunity stage/),
+      ]);
+    },
+  );
+});

@@ -18,15 +18,22 @@ export function sourceKey(value: string): string {
     .replace(/^_+|_+$/g, '');
 }
 
+/**
+ * What a preset's table (industries, roles, reasons, stages, channels) says for `key`, or
+ * undefined: only the table's own entries, so a cell reading `constructor` or `__proto__` is
+ * looked up as the text it is, never as Object.prototype's member.
+ */
+export function lookup(table: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** The channel a table maps `value` to, or `fallback` (the preset's plain normalisation). */
 export function channelOf(
   value: string,
   table: Readonly<Record<string, string>>,
   fallback: string,
 ): string {
-  const key = sourceKey(value);
-  // hasOwn: a source named `constructor` is not Object.prototype's.
-  return Object.hasOwn(table, key) ? (table[key] ?? fallback) : fallback;
+  return lookup(table, sourceKey(value)) ?? fallback;
 }
 
 /** Channels whose leads, handed to sales without an MQL, came through the sales-sourced path. */
@@ -38,7 +45,5 @@ const salesSourcedBy: Readonly<Record<string, string>> = {
 
 /** The sales-sourced source of a lead captured from `channel`: `outbound` unless met or referred. */
 export function salesSourceOf(channel: string): string {
-  return Object.hasOwn(salesSourcedBy, channel)
-    ? (salesSourcedBy[channel] ?? 'outbound')
-    : 'outbound';
+  return lookup(salesSourcedBy, channel) ?? 'outbound';
 }

@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { type LeadCommandType, parseLeadId } from '@tandem/domain';
 import { UsageError } from '../../usage-error';
 import type { ImportFact, ImportSource, RowRef, SourceRow } from '../import-fact';
-import { channelOf, salesSourceOf } from './crm-channels';
+import { channelOf, salesSourceOf, lookup } from './crm-channels';
 import {
   country,
   decimal,
@@ -255,7 +255,9 @@ function contactFacts(
     },
     company: {
       name: text(row.company) ?? '(unknown)',
-      ...(industry === null ? {} : { industry: industries[industry] ?? industry.toLowerCase() }),
+      ...(industry === null
+        ? {}
+        : { industry: lookup(industries, industry) ?? industry.toLowerCase() }),
       ...(size > 0 ? { size } : {}),
       ...(code ? { country: code } : {}),
     },
@@ -271,7 +273,8 @@ function contactFacts(
   });
   const title = text(row.jobtitle);
   if (title !== null) {
-    const role = roles[title.toLowerCase()] ?? title.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+    const role =
+      lookup(roles, title.toLowerCase()) ?? title.toLowerCase().replace(/[^a-z0-9]+/g, '_');
     fact('ProfileLead', where, created, { role });
   }
 
@@ -322,7 +325,7 @@ function dealFacts(
   const unreadable = unreadableTime(row, ['closedate']) ?? unreadableNumber(row, ['amount']);
   if (unreadable !== null) return refuse(where, `deal ${unreadable}`);
   const closed = stage === 'closedwon' || stage === 'closedlost';
-  const openStage = closed ? 'discovery' : openStages[stage];
+  const openStage = closed ? 'discovery' : lookup(openStages, stage);
   if (openStage === undefined)
     return refuse(
       where,
@@ -333,7 +336,7 @@ function dealFacts(
   if (stage === 'closedwon') fact('WinDeal', where, closedAt, { amount });
   if (stage === 'closedlost') {
     const raw = text(row.closed_lost_reason) ?? '';
-    const reason = lossReasons[raw.toLowerCase()];
+    const reason = lookup(lossReasons, raw.toLowerCase());
     if (reason === undefined) {
       return refuse(
         where,

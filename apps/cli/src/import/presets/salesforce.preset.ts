@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { type LeadCommandType, parseLeadId } from '@tandem/domain';
 import { UsageError } from '../../usage-error';
 import type { ImportSource, RowRef, SourceRow } from '../import-fact';
-import { channelOf, salesSourceOf } from './crm-channels';
+import { channelOf, salesSourceOf, lookup } from './crm-channels';
 import {
   type CsvFile,
   country,
@@ -255,7 +255,9 @@ function leadFacts(
     },
     company: {
       name: text(row.Company) ?? '(unknown)',
-      ...(industry === null ? {} : { industry: industries[industry.toLowerCase()] ?? industry }),
+      ...(industry === null
+        ? {}
+        : { industry: lookup(industries, industry.toLowerCase()) ?? industry }),
       ...(size > 0 ? { size } : {}),
       ...(code ? { country: code } : {}),
     },
@@ -266,7 +268,8 @@ function leadFacts(
   });
   const title = text(row.Title);
   if (title !== null) {
-    const role = roles[title.toLowerCase()] ?? title.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+    const role =
+      lookup(roles, title.toLowerCase()) ?? title.toLowerCase().replace(/[^a-z0-9]+/g, '_');
     fact('ProfileLead', where, created, { role });
   }
 
@@ -307,7 +310,7 @@ function leadFacts(
       sql = true;
     } else if (status === 'unqualified') {
       const raw = text(row.Rejection_Reason__c) ?? '';
-      const reason = rejectionReasons[raw.toLowerCase()];
+      const reason = lookup(rejectionReasons, raw.toLowerCase());
       if (reason === undefined) {
         refuse(
           change.where,
@@ -353,7 +356,7 @@ function opportunityFacts(
     .map((change) => ({ ...change, at: time(change.row.CreatedDate) }))
     .sort((a, b) => (a.at ?? '').localeCompare(b.at ?? ''));
   const first = (text(changes[0]?.row.StageName) ?? text(row.StageName) ?? '').toLowerCase();
-  let stage = stages[first] ?? 'discovery';
+  let stage = lookup(stages, first) ?? 'discovery';
   const unreadable = unreadableNumber(row, ['Amount']);
   if (unreadable !== null) return refuse(where, unreadable);
   const amount = decimal(row.Amount) ?? 0; // none: refused as an opportunity worth nothing
@@ -379,7 +382,7 @@ function opportunityFacts(
     }
     if (name === 'closed lost') {
       const raw = text(row.Loss_Reason__c) ?? '';
-      const reason = lossReasons[raw.toLowerCase()];
+      const reason = lookup(lossReasons, raw.toLowerCase());
       if (reason === undefined) {
         refuse(
           change.where,
@@ -390,7 +393,7 @@ function opportunityFacts(
       }
       return;
     }
-    const next = stages[name];
+    const next = lookup(stages, name);
     if (next === undefined) {
       refuse(
         change.where,
