@@ -29,6 +29,7 @@ import {
   decideLead,
   DomainError,
   duplicateMergedIn,
+  type FunnelDefinition,
   type LeadCommand,
   LeadNotFoundError,
   RuleViolationError,
@@ -240,7 +241,7 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
         { leadId, fold: lead, events: toAppend },
         personsOtherLeads,
         request,
-        serverNow,
+        { definition, serverNow },
       );
     } else if (survivor === null) {
       const written = await writeEvents(
@@ -330,9 +331,9 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
     lead: OtherLead & { readonly events: readonly EventToAppend[] },
     others: readonly OtherLead[],
     request: ExecuteLeadCommand,
-    serverNow: string,
+    decided: { readonly definition: FunnelDefinition; readonly serverNow: string },
   ): Promise<{ readonly nextExpectedRevision: bigint; readonly lastGlobalPosition: bigint }> {
-    const definition = await this.definitions.current();
+    const { definition, serverNow } = decided;
     const written = others.map((other) => {
       const now = decisionTime(other.fold.state, request.options, serverNow);
       const events = decideLead(request.command, other.fold.state, {
