@@ -8,6 +8,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -100,14 +101,62 @@ describeWithPglite('PGlite event store', (db) => {
           const gone = spawnSync(process.execPath, ['-e', '']).pid;
           writeFileSync(lockFile, `${gone}\n`);
           const store = await createPgliteEventStore({ dataDir });
-          expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n`);
+          const mine = readFileSync(lockFile, 'utf8');
+          expect(mine.split('\n')[0]).toBe(`${process.pid}`);
           await store.close();
+          expect(existsSync(lockFile)).toBe(false);
           expect(existsSync(lockFile)).toBe(false);
         } finally {
           rmSync(root, { recursive: true, force: true });
         }
       },
       BOOT_TIMEOUT_MS * 2,
+    );
+
+    // Linux tells a process's start time (/proc): elsewhere the lock holds the pid alone.
+    (existsSync('/proc/self/stat') ? it : it.skip)(
+      'tells a live owner from a dead one whose pid another process now has (a restarted container)',
+      async () => {
+        const root = mkdtempSync(join(tmpdir(), 'tandem-pglite-lock-pid-'));
+        try {
+          const dataDir = join(root, 'pglite');
+          const lockFile = `${dataDir}.lock`;
+          const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+          const start = (pid: number): string => {
+            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+            return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+          };
+          const first = await createPgliteEventStore({ dataDir });
+          const written = readFileSync(lockFile, 'utf8');
+          await first.close();
+          expect(written).toBe(`${process.pid}\nboot=${boot} start=${start(process.pid)}\n`);
+
+          // jest's parent, alive, named with its own start time: refused, its lock left alone.
+          const live = `${process.ppid}\nboot=${boot} start=${start(process.ppid)}\n`;
+          writeFileSync(lockFile, live);
+          await expect(createPgliteEventStore({ dataDir })).rejects.toThrow(
+            `in use by process ${process.ppid}`,
+          );
+          expect(readFileSync(lockFile, 'utf8')).toBe(live);
+
+          // The same live pid, but a lock written by a process that started at another time
+          // (the dead owner's pid reused), or before a reboot: taken over.
+          for (const stale of [
+            `${process.ppid}\nboot=${boot} start=1\n`,
+            `${process.ppid}\nboot=another-boot start=${start(process.ppid)}\n`,
+          ]) {
+            writeFileSync(lockFile, stale);
+            const store = await createPgliteEventStore({ dataDir });
+            expect(readFileSync(lockFile, 'utf8')).toBe(written);
+            await store.close();
+            expect(existsSync(lockFile)).toBe(false);
+          }
+          expect(readdirSync(root).filter((name) => name.includes('stale'))).toEqual([]);
+        } finally {
+          rmSync(root, { recursive: true, force: true });
+        }
+      },
+      BOOT_TIMEOUT_MS * 3,
     );
 
     it(
