@@ -31,7 +31,7 @@ export async function startDockerEngines(): Promise<StartedEngines> {
   const { GenericContainer, Wait } = await import('testcontainers');
   const started: { stop(): Promise<unknown> }[] = [];
   if (wantKurrent) {
-    const kurrent = await new GenericContainer('kurrentplatform/kurrentdb:25.0')
+    const kurrent = await new GenericContainer('kurrentplatform/kurrentdb:26.1.2')
       .withEnvironment({ KURRENTDB_INSECURE: 'true', KURRENTDB_RUN_PROJECTIONS: 'None' })
       .withExposedPorts(2113)
       .withWaitStrategy(Wait.forHttp('/health/live', 2113).forStatusCode(204))

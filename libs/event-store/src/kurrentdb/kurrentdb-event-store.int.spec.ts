@@ -2,7 +2,7 @@
  * The KurrentDB adapter against a real server: the port's contract, plus what ADR 0003
  * assumes about the server (commit == prepare for every appended event, filters,
  * checkpoint streams). Runs when KURRENTDB_URL is set, e.g.
- *   docker run -d -p 2113:2113 kurrentplatform/kurrentdb:latest --insecure
+ *   docker run -d -p 2113:2113 kurrentplatform/kurrentdb:26.1.2 --insecure
  *   KURRENTDB_URL='kurrentdb://127.0.0.1:2113?tls=false' NODE_OPTIONS=--experimental-vm-modules \
  *     npx jest libs/event-store/src/kurrentdb --selectProjects int --runInBand
  * Otherwise it prints one line saying why it skipped. Every test writes to fresh uuid
