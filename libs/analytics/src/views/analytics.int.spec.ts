@@ -206,6 +206,7 @@ describe.each(legs)('on $name', (leg) => {
         '0035_drop_capture_utm_content.sql',
         '0036_drop_lead_state_utm_content.sql',
         '0037_drop_snapshot_utm_content.sql',
+        '0038_add_snapshot_marker_fingerprint.sql',
       ]);
       expect(second).toEqual({
         database,

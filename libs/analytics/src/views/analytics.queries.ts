@@ -53,7 +53,10 @@ import { toClickHouseDateTime } from '../clickhouse/clickhouse-datetime';
 import { reconcileTotals, sumLensRows, type Reconciliation } from './reconciliation';
 import { resolveRuleSet, readRuleSets, type RuleSet, type RuleSetKey } from '../rules/rule-sets';
 import { resolveSqlDirectory } from '../clickhouse/sql-directory';
+import { loadMigrationFiles } from '../clickhouse/analytics.migrations';
 import {
+  attributionRowsHalf,
+  attributionRowsOfEveryModel,
   composeLeadFunnel,
   composePageSql,
   composeViewRows,
@@ -75,6 +78,7 @@ import {
   type ViewFragment,
 } from '../clickhouse/view-sql';
 import {
+  digestOf,
   LeadFunnelSnapshots,
   sameSnapshotKey,
   snapshotKeyOf,
@@ -419,6 +423,7 @@ export class AnalyticsQueries {
             ...(snapshots === true ? {} : snapshots),
             database: this.database,
             reader: this.reader,
+            fingerprint: () => this.snapshotFingerprint(),
             // A new snapshot's attribution credits before its marker: no view finds the marker
             // without them (a failed build only leaves the snapshot to the fallback below).
             beforeMarked: async (snapshot, rules) => {
@@ -572,6 +577,33 @@ export class AnalyticsQueries {
     return this.eventAudits.build(snapshot, set);
   }
 
+  /**
+   * What a snapshot and the copies kept with it are computed by, digested for its marker
+   * (LeadFunnelSnapshotsOptions.fingerprint): the statements that write the snapshot's rows,
+   * its day rollup, its attribution credits and the event witness, as this code composes them,
+   * and every migration (one may rewrite the state a snapshot copied). The classifier is not in
+   * it: its output is lead_rule_facts, which no deploy rewrites (a rebuild does, and empties
+   * the snapshots with it), and a lead classified again after an event has rows past the
+   * snapshot's position, so it is read from the state.
+   */
+  async snapshotFingerprint(): Promise<string> {
+    const [funnel, moments, attribution, audit, migrations] = await Promise.all([
+      this.stateFunnel(),
+      this.snapshotMoments(),
+      this.snapshotAttributionRows(),
+      this.everyLeadEventAudit(),
+      loadMigrationFiles(this.sqlDir),
+    ]);
+    return digestOf([
+      funnel,
+      moments,
+      attributionRowsHalf(attribution, 'touched_rows'),
+      attributionRowsOfEveryModel(attribution),
+      audit,
+      ...migrations.map(({ name, checksum }) => `${name} ${checksum}`),
+    ]);
+  }
+
   /** _lead-event-audit.sql over every lead (what a build of the event witness writes). */
   private async everyLeadEventAudit(): Promise<string> {
     return cutAuditedLeads(await this.file('_lead-event-audit'), '');
@@ -591,7 +623,11 @@ export class AnalyticsQueries {
     if (this.snapshots === null || this.eventAudits === null || rules.status !== 'ready') {
       return null;
     }
-    const found = await this.eventAudits.find(rules, coveredAtMost);
+    const found = await this.eventAudits.find(
+      rules,
+      coveredAtMost,
+      await this.snapshots.fingerprint(),
+    );
     if (!found.newestBuilt) {
       const snapshot = await this.snapshots.latest(snapshotKeyOf(rules));
       if (snapshot !== null) await this.eventAudits.current(snapshot, rules);

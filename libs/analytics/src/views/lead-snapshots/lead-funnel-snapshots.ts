@@ -26,6 +26,13 @@
  * Only the log projection keeps those checkpoints: an API fed by the Kafka projector must not
  * enable snapshots (AnalyticsQueriesOptions.snapshots).
  *
+ * Nor does any event mark a change of the code that computes a snapshot: a deploy whose funnel
+ * SQL differs, or a migration that rewrites the state a snapshot copied. So each marker records
+ * the fingerprint of what it was computed by (`fingerprint`: AnalyticsQueries digests the
+ * statements that write the snapshot and the copies kept with it, and the migrations), and a
+ * snapshot of another fingerprint is never read: views read the state and the next snapshot is
+ * started, as after a start with none.
+ *
  * When: a request that finds no snapshot for its set starts one in the background and is
  * answered from the state; a request that finds more than `refreshAfterChanged` leads changed
  * since the latest starts the next (at most one per `minIntervalMs` per set, one at a time per
@@ -39,7 +46,7 @@
  * the older marker still finds its rows. It must never be read "as of" (asOf keeps the fold
  * of the raw events) and never be written without its rows complete before its marker.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   analyticsDatabase,
@@ -124,6 +131,13 @@ export interface LeadFunnelSnapshotsOptions extends AnalyticsDatabaseOptions {
    * cancelled write stops right after it, before the marker.
    */
   readonly beforeMarked?: (snapshot: SnapshotInWriting, rules: RuleSet) => Promise<void>;
+  /**
+   * What the snapshot is computed by, as the running code has it (a digest); a marker records
+   * it, and a marker of another fingerprint is never read. Computed once per instance. By
+   * default a digest of `funnelSql`; AnalyticsQueries adds what is kept per snapshot and the
+   * migrations.
+   */
+  readonly fingerprint?: () => Promise<string>;
   /** Called (not awaited) once a snapshot is marked: what is kept per snapshot can start. */
   readonly onMarked?: (snapshot: FunnelSnapshot, rules: RuleSet) => void;
   /**
@@ -168,6 +182,11 @@ const keyText = (key: FunnelSnapshotKey) =>
 /** The end of DateTime64(3): a snapshot is of "now", every event included. */
 const END_OF_TIME = '2299-12-31 23:59:59.999';
 
+/** A fingerprint of what computes a snapshot: a digest of those texts (16 hex). */
+export function digestOf(texts: readonly string[]): string {
+  return createHash('sha256').update(JSON.stringify(texts)).digest('hex').slice(0, 16);
+}
+
 /** A random snapshot id (63 bits, so it prints the same as UInt64 and as a JS string). */
 function newSnapshotId(): string {
   return (randomBytes(8).readBigUInt64BE() >> 1n).toString();
@@ -186,6 +205,8 @@ export class LeadFunnelSnapshots {
   private readonly beforeMarked: (snapshot: SnapshotInWriting, rules: RuleSet) => Promise<void>;
   private readonly onMarked: (snapshot: FunnelSnapshot, rules: RuleSet) => void;
   private readonly reader: ClickHouseClient;
+  private readonly computeFingerprint: () => Promise<string>;
+  private fingerprinted: Promise<string> | null = null;
   /** View reads in flight (`reading`), and the background statements waiting for them to end. */
   private readers = 0;
   private readonly waitingForReaders = new Set<() => void>();
@@ -219,6 +240,24 @@ export class LeadFunnelSnapshots {
     this.beforeMarked = options.beforeMarked ?? (() => Promise.resolve());
     this.onMarked = options.onMarked ?? (() => undefined);
     this.reader = options.reader ?? client;
+    this.computeFingerprint =
+      options.fingerprint ?? (async () => digestOf([await this.funnelSql()]));
+  }
+
+  /**
+   * The fingerprint of the running code's snapshots (LeadFunnelSnapshotsOptions.fingerprint):
+   * what a marker must record to be read.
+   */
+  fingerprint(): Promise<string> {
+    if (this.fingerprinted === null) {
+      const computing = this.computeFingerprint();
+      // A failure (a file not readable) is not kept: the next call computes it again.
+      computing.catch(() => {
+        if (this.fingerprinted === computing) this.fingerprinted = null;
+      });
+      this.fingerprinted = computing;
+    }
+    return this.fingerprinted;
   }
 
   /**
@@ -330,8 +369,12 @@ export class LeadFunnelSnapshots {
     await this.settled();
   }
 
-  /** The latest marked snapshot of the key, if the rules checkpoint has not fallen below it. */
+  /**
+   * The latest marked snapshot of the key taken by code of this fingerprint, if the rules
+   * checkpoint has not fallen below it.
+   */
   async latest(key: FunnelSnapshotKey): Promise<FunnelSnapshot | null> {
+    const fingerprint = await this.fingerprint();
     const result = await this.reader.query({
       query: `
         SELECT
@@ -353,6 +396,7 @@ export class LeadFunnelSnapshots {
           AND m.definition_hash = {definition_hash:String}
           AND m.recorded_version = {recorded_version:UInt32}
           AND m.sla_ms = {sla_ms:UInt64}
+          AND m.fingerprint = {fingerprint:String}
         ORDER BY m.taken_at DESC, m.snapshot_id DESC
         LIMIT 1`,
       query_params: {
@@ -361,6 +405,7 @@ export class LeadFunnelSnapshots {
         markers: analyticsTables.leadFunnelSnapshotMarkers,
         rules_projection: RULE_FACTS_PROJECTION,
         events_projection: LEAD_EVENTS_PROJECTION,
+        fingerprint,
         ...keyParams(key),
       },
       format: 'JSONEachRow',
@@ -461,6 +506,7 @@ export class LeadFunnelSnapshots {
       markers: analyticsTables.leadFunnelSnapshotMarkers,
       snapshot_id: id,
       position,
+      fingerprint: await this.fingerprint(),
       as_of: END_OF_TIME,
       ...keyParams(key),
     };
@@ -498,9 +544,12 @@ export class LeadFunnelSnapshots {
     await this.client.command({
       query: `
         INSERT INTO {db:Identifier}.{markers:Identifier}
+            (rules_version, definition_hash, recorded_version, sla_ms, snapshot_id, position,
+             leads, taken_at, fingerprint)
         SELECT
             {rules_version:UInt32}, {definition_hash:String}, {recorded_version:UInt32},
-            {sla_ms:UInt64}, {snapshot_id:UInt64}, {position:UInt64}, count(), now64(3, 'UTC')
+            {sla_ms:UInt64}, {snapshot_id:UInt64}, {position:UInt64}, count(), now64(3, 'UTC'),
+            {fingerprint:String}
         FROM {db:Identifier}.{snapshots:Identifier}
         WHERE snapshot_id = {snapshot_id:UInt64}`,
       query_params: params,

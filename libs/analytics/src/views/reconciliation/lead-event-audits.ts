@@ -94,9 +94,10 @@ export class LeadEventAudits extends KeptBuilds<[snapshot: FunnelSnapshot, rules
    * is now: its recorded_version) whose snapshot is still marked and whose position is at most
    * `atMost` and the rules checkpoint, the newest snapshot's, else the one with the latest
    * position (lowest build id among equals); and whether it is the newest snapshot's (if not,
-   * `current` starts one).
+   * `current` starts one). Only snapshots taken by code of `fingerprint` count
+   * (LeadFunnelSnapshots.fingerprint).
    */
-  async find(rules: RuleSet, atMost: string): Promise<FoundEventAudit> {
+  async find(rules: RuleSet, atMost: string, fingerprint: string): Promise<FoundEventAudit> {
     const key = snapshotKeyOf(rules);
     const result = await this.reader.query({
       query: `
@@ -110,6 +111,7 @@ export class LeadEventAudits extends KeptBuilds<[snapshot: FunnelSnapshot, rules
                   AND definition_hash = {definition_hash:String}
                   AND recorded_version = {recorded_version:UInt32}
                   AND sla_ms = {sla_ms:UInt64}
+                  AND fingerprint = {fingerprint:String}
                 ORDER BY taken_at DESC, snapshot_id DESC
                 LIMIT 1
             ) AS newest
@@ -117,7 +119,10 @@ export class LeadEventAudits extends KeptBuilds<[snapshot: FunnelSnapshot, rules
         WHERE a.rules_version = {rules_version:UInt32}
           AND a.definition_hash = {definition_hash:String}
           AND a.recorded_version = {recorded_version:UInt32}
-          AND a.snapshot_id IN (SELECT snapshot_id FROM {db:Identifier}.{snapshot_markers:Identifier})
+          AND a.snapshot_id IN (
+              SELECT snapshot_id FROM {db:Identifier}.{snapshot_markers:Identifier}
+              WHERE fingerprint = {fingerprint:String}
+          )
           AND a.position <= {at_most:UInt64}
           AND a.position <= (
               SELECT if(
@@ -140,6 +145,7 @@ export class LeadEventAudits extends KeptBuilds<[snapshot: FunnelSnapshot, rules
         definition_hash: key.definitionHash,
         recorded_version: String(key.recordedVersion),
         sla_ms: String(key.slaMs),
+        fingerprint,
         at_most: atMost,
       },
       format: 'JSONEachRow',
