@@ -61,6 +61,22 @@ export interface KafkaProjectorOptions {
 
 type KafkaMessage = Message<string, Buffer, string, Buffer>;
 
+/** What /health says in place of an error's words (the log has them). */
+export const FAILURE_NOTE = 'a batch is being retried; the projector log has the reason';
+export const CRASHED_NOTE = 'the message stream failed; the projector log has the reason';
+
+export interface ProjectorHealth {
+  readonly status: 'ok' | 'degraded' | 'crashed';
+  readonly projected: number;
+  readonly deadLettered: number;
+  readonly staleSkipped: number;
+  readonly crashed: string | null;
+  readonly failure: string | null;
+  /** Messages not yet committed, over every partition (a decimal string). */
+  readonly lag: string;
+  readonly partitions: readonly PartitionLag[];
+}
+
 /** At most this many messages per batch (a fetch of small events is often more). */
 const MAX_BATCH = 1_000;
 
@@ -117,6 +133,29 @@ export class KafkaProjector {
       staleSkipped: this.stale,
       crashed: this.crashed,
       failure: this.failure,
+    };
+  }
+
+  /**
+   * What `GET /health` answers. That route is open to whoever reaches the port (the worker has
+   * no identity provider, and TANDEM_METRICS_TOKEN guards /metrics only), so it names the state
+   * and never an error's words: ClickHouse's and the broker's messages carry host names, table
+   * names and fragments of the rows they refused. The reason is in the log, as the API's public
+   * readiness does it (docs/observability.md).
+   */
+  async health(): Promise<ProjectorHealth> {
+    const partitions = await this.lag();
+    const state = this.status();
+    return {
+      // degraded: a batch is being retried (ClickHouse or the DLQ topic failing).
+      status: state.crashed !== null ? 'crashed' : state.failure !== null ? 'degraded' : 'ok',
+      projected: state.projected,
+      deadLettered: state.deadLettered,
+      staleSkipped: state.staleSkipped,
+      crashed: state.crashed === null ? null : CRASHED_NOTE,
+      failure: state.failure === null ? null : FAILURE_NOTE,
+      lag: partitions.reduce((sum, p) => sum + BigInt(p.lag), 0n).toString(),
+      partitions,
     };
   }
 

@@ -1,6 +1,7 @@
 /**
  * The projector process (server mode): Kafka consumer group → ClickHouse.
- * `GET /health` on TANDEM_PORT reports per-partition lag and dead letters;
+ * `GET /health` on TANDEM_PORT reports per-partition lag and dead letters (open to anyone
+ * who reaches the port: never an error's words, KafkaProjector.health);
  * `GET /metrics` there the same as Prometheus metrics.
  * In embedded mode there is no such process: the API projects the store itself.
  */
@@ -76,21 +77,10 @@ async function main(): Promise<number> {
     'Messages the projection refused (undecodable, or breaking its contract) and sent to the DLQ',
     () => projector.status().deadLettered,
   );
-  const health = async () => {
-    const partitions = await projector.lag();
-    const state = projector.status();
-    return {
-      // degraded: a batch is being retried (ClickHouse or the DLQ topic failing); why is in failure.
-      status: state.crashed !== null ? 'crashed' : state.failure !== null ? 'degraded' : 'ok',
-      ...state,
-      lag: partitions.reduce((sum, p) => sum + BigInt(p.lag), 0n).toString(),
-      partitions,
-    };
-  };
   const server = await serveHealth(
     config.http.host,
     config.http.port,
-    health,
+    async () => ({ ...(await projector.health()) }),
     metricsEndpoint(metrics, observability.metricsToken),
     logger,
   );
