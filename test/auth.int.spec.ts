@@ -160,6 +160,65 @@ describe('trusted-proxy mode', () => {
     expect(await api.store.headPosition()).toBe(head);
     await request(http).get('/health').set(asRole('ops')).expect(200);
   });
+
+  describe('a credential sent twice', () => {
+    // Node keeps the first of two Authorization lines and joins two x-tandem-role lines with a
+    // comma. A gateway that adds its own line instead of replacing the client's would then let
+    // the client's line decide, or add its roles to the proxy's: which line counts must never
+    // be a guess, so a request carrying an identity header twice is refused.
+
+    /** `headers` with each array value sent as that many header lines. */
+    const twice = (path: string, headers: Record<string, string | string[]>) => {
+      let call = request(http).get(path);
+      for (const [name, value] of Object.entries(headers)) {
+        call = call.set(name, value as unknown as string);
+      }
+      return call;
+    };
+    const ops = `Bearer ${testToken({ roles: ['ops'], sub: 'ops-line' })}`;
+    const analyst = `Bearer ${testToken({ roles: ['analyst'], sub: 'analyst-line' })}`;
+
+    it.each([
+      ['Authorization, ops first', { authorization: [ops, analyst] }, 'authorization'],
+      ['Authorization, analyst first', { authorization: [analyst, ops] }, 'authorization'],
+      [
+        "x-tandem-role, the proxy's and another",
+        {
+          'x-tandem-proxy-secret': PROXY_SECRET,
+          'x-tandem-actor': 'sso-user@example.com',
+          'x-tandem-role': ['analyst', 'ops'],
+        },
+        'x-tandem-role',
+      ],
+      [
+        'x-tandem-actor',
+        {
+          'x-tandem-proxy-secret': PROXY_SECRET,
+          'x-tandem-actor': ['sso-user@example.com', 'ceo@victim.example'],
+          'x-tandem-role': 'ops',
+        },
+        'x-tandem-actor',
+      ],
+    ])('refuses %s with a 401 naming the header', async (_case, headers, name) => {
+      const response = await twice('/ops/rules', headers).expect(401);
+      expect(response.headers['www-authenticate']).toBe(
+        `Bearer realm="tandem", error="invalid_token", error_description="the ${name} header is sent more than once"`,
+      );
+      expect(response.body).toMatchObject({ status: 401, code: 'invalid_token' });
+    });
+
+    it('still takes each credential sent once, and headers the credential does not use', async () => {
+      await twice('/ops/rules', { authorization: ops }).expect(200);
+      await twice('/ops/rules', { authorization: analyst }).expect(403);
+      await twice('/ops/rules', {
+        'x-tandem-proxy-secret': PROXY_SECRET,
+        'x-tandem-actor': 'sso-user@example.com',
+        'x-tandem-role': 'ops',
+      }).expect(200);
+      // A bearer caller's stray identity headers count for nothing, twice or not.
+      await twice('/ops/rules', { authorization: ops, 'x-tandem-role': ['a', 'b'] }).expect(200);
+    });
+  });
 });
 
 describe('token lifetime', () => {

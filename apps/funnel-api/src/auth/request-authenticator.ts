@@ -7,6 +7,8 @@
  * API keys are looked up on every request, uncached, so a revocation counts from the next
  * request (a primary-key read: cheaper than the JWT's signature check).
  *
+ * A credential header sent on more than one line is refused, never picked from.
+ *
  * It must never trust identity headers without the secret, compare a secret in a way whose
  * timing depends on how much of it matched, or decide what a role may do (the AccessGuard).
  */
@@ -21,11 +23,27 @@ import type { Authentication } from './verified-identity';
 export const PROXY_SECRET_HEADER = 'x-tandem-proxy-secret';
 export const PROXY_ACTOR_HEADER = 'x-tandem-actor';
 export const PROXY_ROLE_HEADER = 'x-tandem-role';
+const PROXY_HEADERS = [PROXY_SECRET_HEADER, PROXY_ACTOR_HEADER, PROXY_ROLE_HEADER] as const;
 
 const header = (request: Request, name: string): string | undefined => {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
 };
+
+/**
+ * The first of `names` the request carries on more than one line. Node keeps only the first
+ * Authorization line and joins repeated x-tandem-* lines with commas, so a gateway that adds
+ * its line beside the client's (rather than replacing it) would let the client's decide, or
+ * add the client's roles to its own. Which line counts must not be a guess: such a request
+ * is refused. (`headersDistinct` keeps every line; Node ≥ 18.3.)
+ */
+const repeatedHeader = (request: Request, names: readonly string[]): string | undefined =>
+  names.find((name) => (request.headersDistinct?.[name]?.length ?? 0) > 1);
+
+const sentTwice = (name: string): Authentication => ({
+  kind: 'rejected',
+  description: `the ${name} header is sent more than once`,
+});
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
@@ -50,9 +68,16 @@ export class RequestAuthenticator {
 
   async authenticate(request: Request): Promise<Authentication> {
     const authorization = header(request, 'authorization');
-    if (authorization !== undefined) return this.bearer(authorization);
+    if (authorization !== undefined) {
+      if (repeatedHeader(request, ['authorization'])) return sentTwice('authorization');
+      return this.bearer(authorization);
+    }
     const proxySecret = header(request, PROXY_SECRET_HEADER);
-    if (proxySecret !== undefined) return this.trustedProxy(request, proxySecret);
+    if (proxySecret !== undefined) {
+      const repeated = repeatedHeader(request, PROXY_HEADERS);
+      if (repeated !== undefined) return sentTwice(repeated);
+      return this.trustedProxy(request, proxySecret);
+    }
     // x-tandem-role alone is a client's claim about itself: it counts for nothing.
     return { kind: 'anonymous' };
   }
