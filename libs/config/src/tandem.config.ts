@@ -482,7 +482,7 @@ export function describeConfig(config: TandemConfig): string {
       : `server ${redact(config.clickhouse.url)}`;
   const kafka = config.kafka ? `kafka ${config.kafka.brokers.join(',')}` : 'kafka off';
   const auth = [
-    config.auth.jwksUrl ? `jwks ${config.auth.jwksUrl}` : null,
+    config.auth.jwksUrl ? `jwks ${redact(config.auth.jwksUrl)}` : null,
     config.auth.jwks ? `${config.auth.jwks.keys.length} configured key(s)` : null,
     config.auth.embeddedKey ? 'embedded key' : null,
     config.auth.trustedProxySecret ? 'trusted proxy' : null,
@@ -490,10 +490,19 @@ export function describeConfig(config: TandemConfig): string {
   return `event store: ${store}; analytics: ${clickhouse}; projector: ${config.projector}; ${kafka}; auth: ${auth.join(', ') || 'none'}`;
 }
 
+/**
+ * Query parameters that carry a credential: libpq and node-postgres read `?password=`, and a
+ * URL may carry a token or a signature (`access_token`, `sig`, `apikey`, `secret` …).
+ */
+const SECRET_PARAMETER = /pass|secret|token|key|auth|cred|sig/i;
+
 function redact(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    for (const name of [...parsed.searchParams.keys()]) {
+      if (SECRET_PARAMETER.test(name)) parsed.searchParams.set(name, '***');
+    }
     return parsed.toString();
   } catch {
     return '(unparseable url)';

@@ -54,6 +54,19 @@ describe('loadConfig', () => {
     expect(text).toContain('postgres');
   });
 
+  it('nor one given as a query parameter, which libpq and node-postgres read as the password', () => {
+    const text = describeConfig(
+      loadConfig({
+        TANDEM_EVENT_STORE: 'postgres',
+        TANDEM_POSTGRES_URL: 'postgres://tandem@db:5432/tandem?sslmode=require&password=s3cret',
+        TANDEM_AUTH_JWKS_URL: 'https://idp.example/jwks?access_token=t0ken',
+      }),
+    );
+    expect(text).not.toMatch(/s3cret|t0ken/);
+    expect(text).toContain('sslmode=require');
+    expect(text).toContain('idp.example/jwks');
+  });
+
   it('reads the HTTP edge limits: CORS off, 1mb bodies, 6000 writes a minute by default', () => {
     expect(loadConfig({}).http).toMatchObject({
       corsOrigins: [],
