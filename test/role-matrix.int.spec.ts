@@ -187,6 +187,42 @@ it('finds the routes through Nest, and every one of them has a row in the matrix
   expect(Object.keys(matrix).filter((route) => !declared.includes(route))).toEqual([]);
 });
 
+/**
+ * What Express serves beside Nest's routes: Swagger UI and the OpenAPI document, which
+ * SwaggerModule.setup registers on Express itself, so the access guard never sees them. They
+ * describe the API and hold no data; public, like the dashboard's shell (README, ADR 0011).
+ */
+const OUTSIDE_NEST: readonly string[] = [
+  'GET /docs',
+  'GET /docs/',
+  'GET /docs/index.html',
+  'GET /docs/swagger-ui-init.js',
+  'GET /docs/docs/swagger-ui-init.js',
+  'GET /docs/LICENSE',
+  'GET /docs-json',
+  'GET /docs-yaml',
+];
+
+it('serves nothing outside Nest but the API description, to anyone', async () => {
+  const express = suite.api.app.getHttpAdapter().getInstance() as {
+    router: { stack: { route?: { path: unknown; methods: Record<string, boolean> } }[] };
+  };
+  const nest = new Set(routes.map((route) => `${route.method} ${route.pattern}`));
+  const outside = express.router.stack
+    .flatMap(({ route }) =>
+      route === undefined
+        ? []
+        : Object.keys(route.methods).map(
+            (method) => `${method.toUpperCase()} ${String(route.path)}`,
+          ),
+    )
+    .filter((route) => !nest.has(route));
+  expect(outside.sort()).toEqual([...OUTSIDE_NEST].sort());
+  for (const path of ['/docs', '/docs-json', '/docs-yaml']) {
+    await request(suite.http).get(path).expect(200);
+  }
+});
+
 it('every route answers every caller as the matrix says', async () => {
   const mismatches: string[] = [];
   for (const route of routes) {
