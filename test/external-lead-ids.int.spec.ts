@@ -65,8 +65,9 @@ describe('external lead ids', () => {
     await touch('HUBSPOT:1234', 200);
     await touch('hubspot:01234', 200);
     expect(await streamLength('hubspot:1234')).toBe(4);
-    // A second capture under another spelling is the same lead: refused, not a second lead.
-    await post('/leads', captureBody('hubspot:1234'), 422);
+    // A second capture under another spelling is the same lead: refused (409
+    // lead_already_captured), not a second lead.
+    await post('/leads', captureBody('hubspot:1234'), 409);
     const timeline = await request(suite.http)
       .get('/leads/HubSpot:1234/timeline')
       .set(await identity('marketing'))

@@ -47,6 +47,18 @@ export function mergedAwayError(command: string, mergedInto: string | null): Dom
     : new LeadMergedAwayError(command, mergedInto);
 }
 
+/**
+ * A capture of a lead that exists: a retry of the capture that made it (its Idempotency-Key
+ * expired, so the id derived from it names that lead again, ADR 0007), or an id the client
+ * chose that is taken. Names the lead, so a client that lost the first answer learns its id.
+ */
+export class LeadAlreadyCapturedError extends DomainError {
+  readonly code = 'lead_already_captured';
+  constructor(readonly leadId: string) {
+    super(`lead ${leadId} was already captured; nothing was recorded again`);
+  }
+}
+
 /** The lead does not exist (no LeadCaptured yet). */
 export class LeadNotFoundError extends DomainError {
   readonly code = 'lead_not_found';

@@ -36,6 +36,7 @@ export interface WriteOutcome {
 /**
  * Appends `events` to one stream as one atomic write under `expectedRevision`, and under
  * `conditions` on the other streams the decision read (a merge's survivor, ADR 0015).
+ * `newEventId` mints the events' ids (the API derives them from an Idempotency-Key).
  */
 export async function writeEvents(
   store: EventStore,
@@ -44,8 +45,9 @@ export async function writeEvents(
   context: WriteContext,
   expectedRevision: ExpectedRevision,
   conditions: readonly StreamCondition[] = [],
+  newEventId: () => string = uuidv7,
 ): Promise<WriteOutcome> {
-  const envelopes = envelopesFor(events, context);
+  const envelopes = envelopesFor(events, context, newEventId);
   const appended = await store.append(
     streamId,
     envelopes,

@@ -9,6 +9,7 @@
  */
 import { decideDictionary, DEFINITIONS_STREAM } from '@tandem/domain';
 import { type EventStore, writeEvents } from '@tandem/event-store';
+import { eventIdsFor } from '../http/idempotency/key-derived-ids';
 import type { RequestContext } from '../http/request-context';
 import { writeContext } from '../platform/write-context';
 import type { ActiveDefinition } from './active-definition.service';
@@ -26,6 +27,10 @@ export async function writeDictionaryEvents(
     events,
     writeContext(context, { occurredAt: new Date().toISOString() }),
     revision ?? 'no_stream',
+    [],
+    // Under an Idempotency-Key the ids derive from it: an activation retried after the key
+    // expired, with another version activated since, is refused rather than rolling back.
+    eventIdsFor(context.idempotencyScope, DEFINITIONS_STREAM),
   );
   await definitions.refresh();
   return written;

@@ -24,6 +24,7 @@ import {
   LeadMergedAwayError,
   ForbiddenError,
   InvalidDefinitionError,
+  LeadAlreadyCapturedError,
   LeadNotFoundError,
   RuleViolationError,
   TouchpointConflictError,
@@ -70,6 +71,16 @@ export const problemSchema = z.looseObject({
     .string()
     .optional()
     .describe('The lead a merged-away lead was merged into: act on that one (422)'),
+  leadId: z
+    .string()
+    .optional()
+    .describe('The lead a capture found already captured (409 lead_already_captured)'),
+  eventId: z
+    .string()
+    .optional()
+    .describe(
+      'The event a retry after its Idempotency-Key expired found recorded (409 already_recorded)',
+    ),
 });
 
 /** A problem as the API answers it: libs/http's members, the offending values typed. */
@@ -127,6 +138,10 @@ export function problemOf(error: unknown): Problem | null {
       })),
     });
   }
+  // A capture of a lead that exists: names it, for a client whose first answer was lost.
+  if (error instanceof LeadAlreadyCapturedError) {
+    return problem(409, error.code, error.message, { leadId: error.leadId });
+  }
   // A lead merged away: the survivor to act on instead, for a client to follow.
   if (error instanceof LeadMergedAwayError) {
     return problem(422, error.code, error.message, { mergedInto: error.mergedInto });
@@ -136,11 +151,17 @@ export function problemOf(error: unknown): Problem | null {
   }
   // Lifecycle and rule violations, and any other refusal the domain decides.
   if (error instanceof DomainError) return problem(422, error.code, error.message);
-  if (
-    error instanceof WrongExpectedRevisionError ||
-    error instanceof DuplicateEventIdError ||
-    error instanceof CheckpointConflictError
-  ) {
+  // The API mints random event ids, except under an Idempotency-Key, where they derive from
+  // it (key-derived-ids.ts): an id already recorded is this request, carried out before.
+  if (error instanceof DuplicateEventIdError) {
+    return problem(
+      409,
+      'already_recorded',
+      `${error.message}: a request under this Idempotency-Key was carried out before (this one, whose stored answer has expired, or another: a key names one request); nothing was recorded again`,
+      { eventId: error.eventId },
+    );
+  }
+  if (error instanceof WrongExpectedRevisionError || error instanceof CheckpointConflictError) {
     return problem(409, 'conflict', error.message);
   }
   if (error instanceof LeadBusyError) {

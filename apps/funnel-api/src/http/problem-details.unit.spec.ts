@@ -1,6 +1,11 @@
 import { ConflictException, HttpException, NotFoundException } from '@nestjs/common';
 import { InvalidQueryParameterError, RuleSetNotFoundError } from '@tandem/analytics';
-import { InvalidDefinitionError, LeadNotFoundError, RuleViolationError } from '@tandem/domain';
+import {
+  InvalidDefinitionError,
+  LeadAlreadyCapturedError,
+  LeadNotFoundError,
+  RuleViolationError,
+} from '@tandem/domain';
 import { WrongExpectedRevisionError } from '@tandem/event-store';
 import { z } from 'zod';
 import { LeadBusyError } from '../leads/lead-command.queue';
@@ -10,6 +15,12 @@ import { fieldProblemsOf } from './zod-field-problems';
 describe('problemOf: one mapping from errors to problem details', () => {
   it.each([
     ['LeadNotFoundError', new LeadNotFoundError('lead-1'), 404, 'lead_not_found'],
+    [
+      'LeadAlreadyCapturedError',
+      new LeadAlreadyCapturedError('lead-1'),
+      409,
+      'lead_already_captured',
+    ],
     ['RuleSetNotFoundError', new RuleSetNotFoundError('no rule set v9'), 404, 'rule_set_not_found'],
     [
       'WrongExpectedRevisionError',

@@ -12,11 +12,17 @@ import type { Actor } from '@tandem/domain';
 import type { Request, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { authenticationOf, authorisedActorOf } from '../auth/verified-identity';
+import { idempotencyScopeOf } from './idempotency/key-derived-ids';
 
 export interface RequestContext {
   readonly actor: Actor;
   readonly correlationId: string;
   readonly causationId: string | null;
+  /**
+   * The Idempotency-Key's scope (its hash) when the request carries a key: the ids the
+   * server mints for the request derive from it (key-derived-ids.ts). Absent without a key.
+   */
+  readonly idempotencyScope?: string;
 }
 
 const header = (request: Request, name: string): string | undefined => {
@@ -33,10 +39,12 @@ export function readRequestContext(request: Request, response: Response): Reques
   // Set by the correlation middleware for every request; the fallback is for direct use.
   const correlationId = header(request, 'x-correlation-id')?.trim() || uuidv7();
   response.setHeader('x-correlation-id', correlationId);
+  const idempotencyScope = idempotencyScopeOf(request);
   return {
     actor,
     correlationId,
     causationId: header(request, 'x-causation-id')?.trim() || null,
+    ...(idempotencyScope === undefined ? {} : { idempotencyScope }),
   };
 }
 

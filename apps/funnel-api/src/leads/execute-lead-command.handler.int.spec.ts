@@ -10,7 +10,7 @@ import {
   defaultFunnelDefinition,
   type LeadCommand,
   LeadNotFoundError,
-  LifecycleViolationError,
+  LeadAlreadyCapturedError,
   leadStreamId,
   RuleViolationError,
 } from '@tandem/domain';
@@ -122,7 +122,7 @@ describe('the lead write path with two processes on one store', () => {
     await expect(run(first, leadId, capture)).resolves.toMatchObject({ revision: 0 });
     // second's cache knows nothing: its capture expects no stream, is refused by the store,
     // and is then decided on the stream, which says the lead exists.
-    await expect(run(second, leadId, capture)).rejects.toBeInstanceOf(LifecycleViolationError);
+    await expect(run(second, leadId, capture)).rejects.toBeInstanceOf(LeadAlreadyCapturedError);
     expect(await revisions(leadId)).toEqual([0]);
   });
 

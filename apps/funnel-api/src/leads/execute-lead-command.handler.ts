@@ -48,8 +48,8 @@ import {
   writeEvents,
 } from '@tandem/event-store';
 import type { Logger } from 'pino';
-import { v7 as uuidv7 } from 'uuid';
 import { ActiveDefinition } from '../definitions/active-definition.service';
+import { eventIdsFor, mintId } from '../http/idempotency/key-derived-ids';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE, LOGGER } from '../platform/tokens';
 import { writeContext } from '../platform/write-context';
@@ -85,13 +85,17 @@ export class ExecuteLeadCommand extends Command<LeadCommandResult> {
  */
 const CHECKED_ATTEMPTS = 5;
 
-/** Ids the client may omit are minted here, so the decider stays deterministic. */
-function withIds(command: LeadCommand): LeadCommand {
+/**
+ * Ids the client may omit are minted here, so the decider stays deterministic: derived from
+ * the Idempotency-Key's scope when there is one, so a retry after the key's lifetime names the
+ * same touch (recorded once) or the same opportunity (opened once), ADR 0007.
+ */
+function withIds(command: LeadCommand, scope: string | undefined): LeadCommand {
   if (command.type === 'RecordTouchpoint' && command.data.touchpointId === '') {
-    return { ...command, data: { ...command.data, touchpointId: uuidv7() } };
+    return { ...command, data: { ...command.data, touchpointId: mintId(scope, 'touchpoint') } };
   }
   if (command.type === 'OpenOpportunity' && command.data.opportunityId === '') {
-    return { ...command, data: { ...command.data, opportunityId: uuidv7() } };
+    return { ...command, data: { ...command.data, opportunityId: mintId(scope, 'opportunity') } };
   }
   return command;
 }
@@ -221,7 +225,12 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
         ? await this.requireSurvivor(request.command.data.intoLeadId)
         : null;
     const definition = await this.definitions.current();
-    const events = decideLead(withIds(request.command), lead.state, { leadId, definition, now });
+    const scope = context.idempotencyScope;
+    const events = decideLead(withIds(request.command, scope), lead.state, {
+      leadId,
+      definition,
+      now,
+    });
     const personsOtherLeads =
       request.command.type === 'EraseLead' && lead.revision !== null
         ? await this.otherLeadsToErase(leadId, lead.state)
@@ -236,7 +245,7 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
     let toAppend: readonly EventToAppend[];
     let result: { readonly nextExpectedRevision: bigint; readonly lastGlobalPosition: bigint };
     if (personsOtherLeads.length > 0) {
-      toAppend = envelopesFor(events, write);
+      toAppend = envelopesFor(events, write, eventIdsFor(scope, streamId));
       result = await this.eraseTogether(
         { leadId, fold: lead, events: toAppend },
         personsOtherLeads,
@@ -250,16 +259,18 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
         events,
         write,
         lead.revision ?? 'no_stream',
+        [],
+        eventIdsFor(scope, streamId),
       );
       ({ appended: result, envelopes: toAppend } = written);
     } else {
       // The merge and its survivor's fact, all or nothing, each at the revision decided on.
-      toAppend = envelopesFor(events, write);
-      const survivorFact = envelopesFor([duplicateMergedIn(leadId, lead.state)], {
-        ...write,
-        leadId: survivor.leadId,
-        accountId: survivor.fold.accountId,
-      });
+      toAppend = envelopesFor(events, write, eventIdsFor(scope, streamId));
+      const survivorFact = envelopesFor(
+        [duplicateMergedIn(leadId, lead.state)],
+        { ...write, leadId: survivor.leadId, accountId: survivor.fold.accountId },
+        eventIdsFor(scope, leadStreamId(survivor.leadId)),
+      );
       const parts: StreamAppend[] = [
         { streamId, events: toAppend, expectedRevision: lead.revision ?? 'no_stream' },
         {
@@ -348,6 +359,7 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
           accountId: other.fold.accountId,
           occurredAt: now,
         }),
+        eventIdsFor(request.context.idempotencyScope, leadStreamId(other.leadId)),
       );
       return { ...other, envelopes };
     });

@@ -6,9 +6,9 @@ import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/commo
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { ApiAnswer } from '../http/api-answer.decorator';
+import { mintId } from '../http/idempotency/key-derived-ids';
 import { LeadIdPipe } from '../http/lead-id.pipe';
 import { Allow, AllowCommand, PERSONAL_DATA_READERS } from '../auth/access.decorators';
 import { Ctx, type RequestContext } from '../http/request-context';
@@ -41,14 +41,23 @@ export class LeadsController {
   @Post()
   @HttpCode(201)
   @ApiLeadCommandResult(201)
-  @ApiOperation({ summary: 'Capture a lead (LeadCaptured); returns its id' })
+  @ApiOperation({
+    summary: 'Capture a lead (LeadCaptured); returns its id',
+    description:
+      'Without `leadId` the server mints one: derived from the `Idempotency-Key` when one is sent, ' +
+      'so a retry after the key expired names the same lead and is refused **409** ' +
+      '`lead_already_captured` with its `leadId` (nothing recorded again); random without a key, ' +
+      'so a retry without key or leadId captures a second lead. A `leadId` that exists is that 409 too.',
+  })
   @ApiBody({ schema: requestBodySchema(captureLeadRequest) })
   async capture(
     @Body(new ZodBodyPipe(captureLeadRequest)) body: z.infer<typeof captureLeadRequest>,
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
   ): Promise<LeadCommandResult> {
-    const leadId = body.leadId ?? uuidv7();
+    // Without a leadId, the id is derived from the Idempotency-Key if one came (ADR 0007): a
+    // retry after the key's lifetime names this lead again, refused as already captured.
+    const leadId = body.leadId ?? mintId(context.idempotencyScope, 'lead');
     const result = await this.commands.execute(
       new ExecuteLeadCommand(leadId, body.command, body.options, context, body.accountId),
     );
@@ -70,7 +79,14 @@ export class LeadsController {
   @Post(':leadId/touchpoints')
   @HttpCode(200)
   @ApiLeadCommandResult(200)
-  @ApiOperation({ summary: 'Record a touchpoint (page view, download, webinar, fair, ad …)' })
+  @ApiOperation({
+    summary: 'Record a touchpoint (page view, download, webinar, fair, ad …)',
+    description:
+      'A `touchpointId` is recorded once per lead: the same touch again is **200** with `events: []`, ' +
+      'other facts under it **409** `touchpoint_conflict`. Without one the server mints it, derived ' +
+      'from the `Idempotency-Key` when one is sent, so a retry after the key expired is that same ' +
+      'touch (200, `events: []`); without key or id, a retry is a second touch.',
+  })
   @ApiBody({ schema: bodySchema('RecordTouchpoint') })
   recordTouchpoint(
     @Param('leadId', leadIdParam) leadId: string,
@@ -187,7 +203,14 @@ export class LeadsController {
   @Post(':leadId/opportunity')
   @HttpCode(200)
   @ApiLeadCommandResult(200)
-  @ApiOperation({ summary: 'Open an opportunity for an SQL' })
+  @ApiOperation({
+    summary: 'Open an opportunity for an SQL',
+    description:
+      'The open opportunity opened again under its `opportunityId` is **200** with `events: []`. ' +
+      'Without one the server mints it, derived from the `Idempotency-Key` when one is sent, so ' +
+      'a retry after the key expired is answered so; once the opportunity moved on (won, lost), ' +
+      'a retry is **422** `lifecycle_violation`, as every lifecycle move sent again is.',
+  })
   @ApiBody({ schema: bodySchema('OpenOpportunity') })
   openOpportunity(
     @Param('leadId', leadIdParam) leadId: string,
@@ -257,7 +280,10 @@ export class LeadsController {
   @Post(':leadId/merge')
   @HttpCode(200)
   @ApiLeadCommandResult(200)
-  @ApiOperation({ summary: 'Mark the lead as a duplicate merged into another' })
+  @ApiOperation({
+    summary: 'Mark the lead as a duplicate merged into another',
+    description: 'The same merge sent again is **200** with `events: []`, nothing appended.',
+  })
   @ApiBody({ schema: bodySchema('MergeLead') })
   merge(
     @Param('leadId', leadIdParam) leadId: string,

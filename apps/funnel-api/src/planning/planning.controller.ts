@@ -4,7 +4,7 @@
  */
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus, type CommandResult } from '@nestjs/cqrs';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AllowCommand } from '../auth/access.decorators';
 import { ApiAnswer } from '../http/api-answer.decorator';
@@ -35,6 +35,12 @@ export class PlanningController {
   @AllowCommand('SetTarget')
   @Post('targets')
   @HttpCode(201)
+  @ApiOperation({
+    summary: 'Set a target (TargetSet); the latest per team, metric, period and owner counts',
+    description:
+      'Under an `Idempotency-Key` the event id derives from the key: a retry after the key ' +
+      'expired is **409** `already_recorded` naming it, nothing recorded again.',
+  })
   @ApiBody({ schema: requestBodySchema(targetRequest) })
   @ApiAnswer(201, recorded, 'Recorded: the TargetSet event')
   setTarget(
@@ -54,6 +60,13 @@ export class PlanningController {
   @AllowCommand('RecordCampaignSpend')
   @Post('campaign-spend')
   @HttpCode(201)
+  @ApiOperation({
+    summary: "Record a campaign's spend (CampaignSpendRecorded); every record adds up",
+    description:
+      'Send an `Idempotency-Key`: its event id derives from the key, so a retry after the key ' +
+      'expired is **409** `already_recorded` naming it, nothing recorded again. Without a key ' +
+      'a retried request is recorded again and the spend counts twice.',
+  })
   @ApiBody({ schema: requestBodySchema(spendRequest) })
   @ApiAnswer(201, recorded, 'Recorded: the CampaignSpendRecorded event')
   recordSpend(

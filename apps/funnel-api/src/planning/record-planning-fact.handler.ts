@@ -17,6 +17,7 @@ import { type EventStore, type ExpectedRevision, writeEvents } from '@tandem/eve
 import type { CommandOptions } from '../leads/lead-command.requests';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE } from '../platform/tokens';
+import { eventIdsFor } from '../http/idempotency/key-derived-ids';
 import { writeContext } from '../platform/write-context';
 
 export type PlanningFact = TargetSet | CampaignSpendRecorded;
@@ -52,6 +53,10 @@ export class RecordPlanningFactHandler implements ICommandHandler<RecordPlanning
       [fact],
       writeContext(context, { occurredAt: new Date(occurredAt ?? Date.now()).toISOString() }),
       expected,
+      [],
+      // Under an Idempotency-Key the event's id derives from it: a retry after the key's
+      // lifetime is refused by the store (409 already_recorded) instead of counted twice.
+      eventIdsFor(context.idempotencyScope, streamId),
     );
     return { eventId: envelopes[0]!.eventId, revision: Number(appended.nextExpectedRevision) };
   }

@@ -19,6 +19,7 @@ import {
 import { type EventStore, writeEvents } from '@tandem/event-store';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE } from '../platform/tokens';
+import { eventIdsFor } from '../http/idempotency/key-derived-ids';
 import { writeContext } from '../platform/write-context';
 
 export interface AnonymousTouchpointOutcome {
@@ -63,6 +64,8 @@ export class RecordAnonymousTouchpointHandler implements ICommandHandler<RecordA
       events,
       writeContext(context, { occurredAt: new Date(occurredAt ?? Date.now()).toISOString() }),
       recorded.at(-1)?.streamRevision ?? 'no_stream',
+      [],
+      eventIdsFor(context.idempotencyScope, streamId),
     );
     return { eventId: envelopes[0]!.eventId };
   }

@@ -19,6 +19,15 @@ export function decideDictionary(
       // Validated in full first: every bad field is named, whatever the version says.
       const definition = parseDefinitionToPublish(command.data.draft);
       const next = (state.published.at(-1)?.version ?? 0) + 1;
+      // The very definition under a version already published: this publish happened before
+      // (a retry after its Idempotency-Key expired, or sent without one). Still refused, for
+      // there is nothing to publish, but saying so, so the client does not try another version.
+      const same = state.published.find((entry) => entry.version === definition.version);
+      if (same !== undefined && same.definitionHash === definitionHash(definition)) {
+        throw new RuleViolationError(
+          `version ${definition.version} is already published with this very definition: nothing to publish again`,
+        );
+      }
       if (definition.version !== next) {
         throw new RuleViolationError(
           `version must be ${next}, the next after the newest published`,

@@ -87,8 +87,14 @@ describe('the shared dictionary decider', () => {
         .when(publish(v(3)))
         .thenFails(RuleViolationError, /version must be 2/);
       given([published(1), activated(1, null)])
-        .when(publish(v(1)))
+        .when(publish({ ...v(1), mql: { ...v(1).mql, threshold: 99 } }))
         .thenFails(RuleViolationError, /version must be 2/);
+    });
+
+    it('says so when the draft is the very definition of a published version (a retry)', () => {
+      given([published(1), published(2), activated(1, null)])
+        .when(publish(v(2)))
+        .thenFails(RuleViolationError, /version 2 is already published with this very definition/);
     });
 
     it('names every bad field of an invalid draft', () => {

@@ -4,6 +4,7 @@
  * rule below has a given/when/then spec. Violations throw typed domain errors.
  */
 import {
+  LeadAlreadyCapturedError,
   LeadNotFoundError,
   LifecycleViolationError,
   mergedAwayError,
@@ -197,13 +198,7 @@ export function decideLead(
   const { definition } = context;
 
   if (command.type === 'CaptureLead') {
-    if (state.status !== 'initial') {
-      throw new LifecycleViolationError(
-        command.type,
-        state.status,
-        'the lead was already captured',
-      );
-    }
+    if (state.status !== 'initial') throw new LeadAlreadyCapturedError(context.leadId);
     return [{ type: 'LeadCaptured', data: command.data }];
   }
   if (state.status === 'initial') throw new LeadNotFoundError(context.leadId);
@@ -225,6 +220,15 @@ export function decideLead(
     state.status === 'merged' &&
     command.type === 'RecordTouchpoint' &&
     isRecorded(command, state)
+  ) {
+    return [];
+  }
+  // The same merge again (a retry whose Idempotency-Key expired, or one sent without a key) is
+  // the success it was: the lead already points at that survivor.
+  if (
+    state.status === 'merged' &&
+    command.type === 'MergeLead' &&
+    state.mergedInto === command.data.intoLeadId
   ) {
     return [];
   }
@@ -337,6 +341,10 @@ export function decideLead(
     }
 
     case 'OpenOpportunity':
+      // The open opportunity's own id again is its opening sent again (a retry whose
+      // Idempotency-Key expired names the id derived from it): done already, nothing to write.
+      // Its stage and amount may have moved since, so they are not compared.
+      if (state.opportunity?.id === command.data.opportunityId) return [];
       requireTransition(state, command.type, definition, 'opportunity');
       if (!definition.opportunityStages.includes(command.data.stage)) {
         throw new RuleViolationError(

@@ -1,4 +1,5 @@
 import {
+  LeadAlreadyCapturedError,
   LeadMergedAwayError,
   LeadNotFoundError,
   LifecycleViolationError,
@@ -85,11 +86,11 @@ describe('Lead decider', () => {
         .when({ type: 'CaptureLead', data })
         .then([{ type: 'LeadCaptured', data }]);
     });
-    it('refuses to capture the same lead twice', () => {
+    it('refuses to capture the same lead twice, naming it', () => {
       const command = { type: 'CaptureLead', data: captured.data } as LeadCommand;
       given([captured])
         .when(command)
-        .thenFails(LifecycleViolationError, /already captured/);
+        .thenFails(LeadAlreadyCapturedError, new RegExp(`lead ${LEAD} was already captured`));
     });
   });
 
@@ -344,6 +345,15 @@ describe('Lead decider', () => {
     it('opens an opportunity for an SQL', () => {
       given(toSql).when(open).then([opened]);
     });
+    it('the open opportunity opened again under its id is a retry: nothing to write', () => {
+      given([...toSql, opened])
+        .when(open)
+        .then([]);
+      // A second opportunity (another id) is still refused while one is open.
+      given([...toSql, opened])
+        .when({ ...open, data: { ...open.data, opportunityId: 'opp-2' } })
+        .thenFails(LifecycleViolationError, /opportunity opens only for an SQL/);
+    });
     it('refuses an opportunity before SQL', () => {
       given([captured, mql, handed, accepted]).when(open).thenFails(LifecycleViolationError);
     });
@@ -483,6 +493,14 @@ describe('Lead decider', () => {
       given([captured, merged])
         .when({ type: 'EraseLead', data: { reason: 'gdpr request' } })
         .then([erased]);
+    });
+    it('the same merge again is a retry: nothing to write; into another lead it is refused', () => {
+      given([captured, merged])
+        .when({ type: 'MergeLead', data: { intoLeadId: 'other' } })
+        .then([]);
+      given([captured, merged])
+        .when({ type: 'MergeLead', data: { intoLeadId: 'a-third-lead' } })
+        .thenFails(LeadMergedAwayError);
     });
     it('a lead cannot be merged into itself', () => {
       given([captured])

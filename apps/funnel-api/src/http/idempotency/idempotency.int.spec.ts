@@ -195,7 +195,8 @@ describe.each(engines)('Idempotency-Key on $name', (engine) => {
 
   it('a bad key is a 400 and writes nothing; no key means no idempotency', async () => {
     const campaign = `idem-${randomUUID()}`;
-    for (const bad of ['x'.repeat(256), 'tab\there', 'ünïcode']) {
+    // Empty (bare or as an empty Structured Field string), 10 kB, control and non-ASCII characters.
+    for (const bad of ['', '""', 'x'.repeat(256), 'k'.repeat(10_000), 'tab\there', 'ünïcode']) {
       const refused = await request(api.http)
         .post('/campaign-spend')
         .set({ ...headers('unused'), 'idempotency-key': bad })

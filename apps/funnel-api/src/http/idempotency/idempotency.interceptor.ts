@@ -40,6 +40,7 @@ import { from, lastValueFrom, type Observable } from 'rxjs';
 import { EVENT_STORE, LOGGER, TANDEM_CONFIG } from '../../platform/tokens';
 import { readIdempotencyKey } from './idempotency-key.header';
 import { idempotencyScopeKey } from './idempotency-scope';
+import { rememberIdempotencyScope } from './key-derived-ids';
 import { recoveredResponse } from './recovered-response';
 import { requestFingerprint } from './request-fingerprint';
 import { SKIP_IDEMPOTENCY } from './skip-idempotency.decorator';
@@ -111,6 +112,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
         501,
       );
     }
+    // Read by the request context once the handler runs: the ids it mints derive from it.
+    rememberIdempotencyScope(request, scopeKey);
     return from(
       this.handle(this.idempotency, scopeKey, requestFingerprint(request.body), response, next),
     );
