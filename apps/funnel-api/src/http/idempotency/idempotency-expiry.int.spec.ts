@@ -27,12 +27,7 @@ import { DuplicateEventIdError, type EventStore, supportsIdempotency } from '@ta
 import { CommandBus } from '@nestjs/cqrs';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import {
-  TEST_POSTGRES_URL,
-  dropSchema,
-  freshSchemaName,
-  postgresUnavailableReason,
-} from '@tandem/testing';
+import { apiStoreEngines } from '../../../../../test/support/api-store-engines';
 import { asRole, testAuthEnv } from '../../../../../test/support/auth-headers';
 import { ActivateFunnelDefinition } from '../../definitions/activate-funnel-definition.handler';
 import { createFunnelApi } from '../../funnel-api';
@@ -40,35 +35,7 @@ import { EVENT_STORE } from '../../platform/tokens';
 
 jest.setTimeout(180_000);
 
-interface Engine {
-  readonly name: string;
-  readonly env: (dataDir: string) => Record<string, string>;
-  readonly cleanup: () => Promise<void>;
-}
-
-const pgSchema = freshSchemaName('idem_expiry');
-const engines: Engine[] = [
-  {
-    name: 'PGlite',
-    env: (dataDir) => ({ TANDEM_EVENT_STORE: 'pglite', TANDEM_DATA_DIR: dataDir }),
-    cleanup: async () => {},
-  },
-];
-const postgresUnavailable = postgresUnavailableReason();
-if (postgresUnavailable === null) {
-  engines.push({
-    name: 'PostgreSQL',
-    env: (dataDir) => ({
-      TANDEM_EVENT_STORE: 'postgres',
-      TANDEM_DATA_DIR: dataDir,
-      TANDEM_POSTGRES_URL: TEST_POSTGRES_URL,
-      TANDEM_POSTGRES_SCHEMA: pgSchema,
-    }),
-    cleanup: () => dropSchema(pgSchema),
-  });
-} else {
-  console.warn(`idempotency expiry specs: PostgreSQL leg skipped: ${postgresUnavailable}`);
-}
+const engines = apiStoreEngines('idempotency expiry specs', 'idem_expiry');
 
 const captureBody = {
   contact: { name: 'Ada Example', email: 'ada@example.com' },

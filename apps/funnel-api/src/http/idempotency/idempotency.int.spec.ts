@@ -16,49 +16,15 @@ import { campaignStreamId, leadStreamId } from '@tandem/domain';
 import type { EventStore } from '@tandem/event-store';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import {
-  TEST_POSTGRES_URL,
-  dropSchema,
-  eventually,
-  freshSchemaName,
-  postgresUnavailableReason,
-} from '@tandem/testing';
+import { eventually } from '@tandem/testing';
+import { apiStoreEngines } from '../../../../../test/support/api-store-engines';
 import { asRole, testAuthEnv } from '../../../../../test/support/auth-headers';
 import { createFunnelApi } from '../../funnel-api';
 import { EVENT_STORE } from '../../platform/tokens';
 
 jest.setTimeout(180_000);
 
-interface Engine {
-  readonly name: string;
-  /** Environment of one store that every API started in this suite shares. */
-  readonly env: (dataDir: string) => Record<string, string>;
-  readonly cleanup: () => Promise<void>;
-}
-
-const pgSchema = freshSchemaName('idem_api');
-const engines: Engine[] = [
-  {
-    name: 'PGlite',
-    env: (dataDir) => ({ TANDEM_EVENT_STORE: 'pglite', TANDEM_DATA_DIR: dataDir }),
-    cleanup: async () => {},
-  },
-];
-const postgresUnavailable = postgresUnavailableReason();
-if (postgresUnavailable === null) {
-  engines.push({
-    name: 'PostgreSQL',
-    env: (dataDir) => ({
-      TANDEM_EVENT_STORE: 'postgres',
-      TANDEM_DATA_DIR: dataDir,
-      TANDEM_POSTGRES_URL: TEST_POSTGRES_URL,
-      TANDEM_POSTGRES_SCHEMA: pgSchema,
-    }),
-    cleanup: () => dropSchema(pgSchema),
-  });
-} else {
-  console.warn(`idempotency API specs: PostgreSQL leg skipped: ${postgresUnavailable}`);
-}
+const engines = apiStoreEngines('idempotency API specs', 'idem_api');
 
 const LEASE_SECONDS = 1;
 const headers = (key: string) => ({
