@@ -7,8 +7,7 @@
  * with it, only `Authorization: Bearer <that secret>` gets the metrics. It must never
  * accept a user's token instead, nor say why a secret was wrong.
  */
-import { timingSafeEqual } from 'node:crypto';
-import { httpProblem, PROBLEM_CONTENT_TYPE } from '@tandem/http';
+import { httpProblem, PROBLEM_CONTENT_TYPE, sameSecret, secretDigest } from '@tandem/http';
 import type { Registry } from 'prom-client';
 
 export interface MetricsAnswer {
@@ -18,11 +17,10 @@ export interface MetricsAnswer {
 }
 
 export function metricsEndpoint(registry: Registry, token: string | null) {
-  const expected = token === null ? null : Buffer.from(`Bearer ${token}`);
+  const expected = token === null ? null : secretDigest(`Bearer ${token}`);
   return async (authorization: string | undefined): Promise<MetricsAnswer> => {
     if (expected !== null) {
-      const given = Buffer.from(authorization ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      if (!sameSecret(authorization ?? '', expected)) {
         // The API's word for a missing or wrong credential, in the shape of its other refusals.
         const problem = httpProblem(
           401,

@@ -12,11 +12,11 @@
  * It must never trust identity headers without the secret, compare a secret in a way whose
  * timing depends on how much of it matched, or decide what a role may do (the AccessGuard).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { type AccessTokenVerifier, parseApiKey, secretMatches } from '@tandem/auth';
 import type { AuthConfig } from '@tandem/config';
 import { type Role, roles as knownRoles } from '@tandem/domain';
 import type { ApiKeyStore } from '@tandem/event-store';
+import { sameSecret, secretDigest } from '@tandem/http';
 import type { Request } from 'express';
 import type { Authentication } from './verified-identity';
 
@@ -45,8 +45,6 @@ const sentTwice = (name: string): Authentication => ({
   description: `the ${name} header is sent more than once`,
 });
 
-const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
-
 /** `last_used_at` is bookkeeping, not a log: written at most this often per key and process. */
 const MARK_USED_EVERY_MS = 60_000;
 /** Unknown id and wrong secret read alike, so the answer does not say which ids exist. */
@@ -63,7 +61,7 @@ export class RequestAuthenticator {
     private readonly apiKeys: ApiKeyStore | null = null,
   ) {
     this.proxySecretDigest =
-      auth.trustedProxySecret === null ? null : digest(auth.trustedProxySecret);
+      auth.trustedProxySecret === null ? null : secretDigest(auth.trustedProxySecret);
   }
 
   async authenticate(request: Request): Promise<Authentication> {
@@ -126,12 +124,7 @@ export class RequestAuthenticator {
   }
 
   private trustedProxy(request: Request, given: string): Authentication {
-    // Digests have one length, so timingSafeEqual compares them without leaking the length
-    // of the secret or how many leading characters were right.
-    if (
-      this.proxySecretDigest === null ||
-      !timingSafeEqual(digest(given), this.proxySecretDigest)
-    ) {
+    if (this.proxySecretDigest === null || !sameSecret(given, this.proxySecretDigest)) {
       return { kind: 'rejected', description: 'the proxy secret is not accepted' };
     }
     const actorId = header(request, PROXY_ACTOR_HEADER)?.trim();
