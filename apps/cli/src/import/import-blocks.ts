@@ -5,14 +5,16 @@
  * thread, or with this generator on a worker thread (import-decider.thread.ts). Pure: no
  * store, no clock; whole leads only, in plan order, so "N leads done" means the same leads
  * on every run. Merges are judged across leads first (import-merges.ts).
- * A merge writes a fact on its survivor in the same atomic step (ADR 0016), so the survivor
- * must be in the store first: a lead merging into one the file captures at a later place in
- * the plan is decided and written right after that survivor (`writtenAt`), in its block. The
- * place is a function of the plan alone, so a resumed run writes such a lead in the same place:
- * a checkpoint "N leads done" covers every lead written at a place below N.
- * A resumed run starts with one block of what the done places refused or sent to the store's
- * judgement (`recheck`): the run that wrote them may have been killed before its report, and
- * a report that left their refusals out would say every row was imported.
+ * A merge writes a fact on its survivor in the same atomic step (ADR 0016): the leads the file
+ * links by merges are decided and written together (`writtenAt`), at the latest place among
+ * them, in its block. The place is a function of the plan alone, so a resumed run writes such
+ * leads in the same place: a checkpoint "N leads done" covers every lead written at a place
+ * below N.
+ * A resumed run starts with what the done places refused or sent to the store's judgement
+ * (`recheck` blocks): the run that wrote them may have been killed before its report, and a
+ * report that left their refusals out would say every row was imported. When the store refused
+ * leads the file decided well (`recheckAll`: a lead captured live, or erased), every done lead
+ * is looked at again, since which ones is recorded nowhere.
  */
 import { initialLeadState } from '@tandem/domain';
 import type { PlannedLead, RefusedRow } from './import-plan';
@@ -45,36 +47,55 @@ export interface DecidedBlock {
 }
 
 /**
- * The place in the plan at which each lead is written, in the order to write them there: its
- * own, or — for a lead merging into a survivor the file captures later in the plan — right
- * after that survivor's (a chain follows the chain). Leads written at one place: survivors
- * first, then plan order.
+ * The place in the plan at which each lead is written, in the order to write them there. Leads
+ * the file links by merges (a lead and the survivor the file captures for it, transitively) are
+ * written together, at the latest place among them: the writer decides and appends them as one
+ * group (merge-group.decider.ts), and a survivor must never be written before the leads merged
+ * into it, nor after them. Leads written at one place: survivors first (a chain from its end),
+ * then plan order.
  */
 export function writtenAt(
   leads: readonly PlannedLead[],
   merges: Pick<MergeJudgement, 'survivorsInStore'>,
 ): Map<number, number[]> {
   const indexOf = new Map(leads.map((lead, index) => [lead.leadId, index]));
-  const place = new Map<number, { at: number; depth: number }>();
-  const placeOf = (index: number, seen: Set<number>): { at: number; depth: number } => {
-    const known = place.get(index);
-    if (known !== undefined) return known;
-    const found = { at: index, depth: 0 };
+  const survivorOf = (index: number): number | undefined => {
     const lead = leads[index] as PlannedLead;
     for (const survivor of merges.survivorsInStore.get(lead.leadId) ?? []) {
       const at = survivor.capturedByFile ? indexOf.get(survivor.intoLeadId) : undefined;
-      // Judged merges never close a cycle; the guard only keeps a bad judgement from looping.
-      if (at === undefined || at === index || seen.has(at)) continue;
-      const of = placeOf(at, new Set([...seen, index]));
-      if (of.at > found.at) Object.assign(found, { at: of.at, depth: of.depth + 1 });
-      else if (of.at === found.at) found.depth = Math.max(found.depth, of.depth + 1);
+      if (at !== undefined && at !== index) return at;
     }
-    place.set(index, found);
-    return found;
+    return undefined;
   };
+  // Each group's root (the lead its chain ends at) and each lead's depth below it.
+  const root = new Map<number, { root: number; depth: number }>();
+  const rootOf = (index: number): { root: number; depth: number } => {
+    const seen: number[] = [];
+    let at = index;
+    let next = survivorOf(at);
+    // Judged merges never close a cycle; the guard only keeps a bad judgement from looping.
+    while (next !== undefined && !root.has(at) && !seen.includes(next) && next !== index) {
+      seen.push(at);
+      at = next;
+      next = survivorOf(at);
+    }
+    const known = root.get(at);
+    const end = known ?? { root: at, depth: -1 };
+    if (known === undefined) seen.push(at);
+    for (const [steps, member] of seen.reverse().entries()) {
+      if (!root.has(member)) root.set(member, { root: end.root, depth: end.depth + 1 + steps });
+    }
+    return root.get(index) as { root: number; depth: number };
+  };
+  const latest = new Map<number, number>();
+  for (let index = 0; index < leads.length; index++) {
+    const { root: of } = rootOf(index);
+    latest.set(of, Math.max(latest.get(of) ?? 0, index));
+  }
   const byPlace = new Map<number, { index: number; depth: number }[]>();
   for (let index = 0; index < leads.length; index++) {
-    const { at, depth } = placeOf(index, new Set());
+    const { root: of, depth } = rootOf(index);
+    const at = latest.get(of) as number;
     const here = byPlace.get(at);
     if (here === undefined) byPlace.set(at, [{ index, depth }]);
     else here.push({ index, depth });
@@ -92,6 +113,7 @@ export function* decideBlocks(
   from: number,
   decision: DecisionInput,
   blockEvents: number,
+  recheckAll = false,
 ): Generator<DecidedBlock> {
   const fresh = { state: initialLeadState(), accountId: null };
   // Over the whole plan, not from `from`: a resumed run judges merges as a whole one does.
@@ -117,12 +139,24 @@ export function* decideBlocks(
   const isRefusal = (item: RefusedRow | DecidedLead): item is RefusedRow => 'reason' in item;
 
   if (from > 0) {
-    const careful: DecidedLead[] = [];
-    const refused: RefusedRow[] = [];
+    // With `recheckAll` (the store refused leads the file decided well), every done lead; in
+    // blocks, for the done part may be most of a large file.
+    let careful: DecidedLead[] = [];
+    let refused: RefusedRow[] = [];
+    let size = 0;
     for (let index = 0; index < Math.min(from, leads.length); index++) {
       for (const item of at(index)) {
         if (isRefusal(item)) refused.push(item);
-        else if (!item.fresh.ok || item.survivorsInStore.length > 0) careful.push(item);
+        else if (recheckAll || !item.fresh.ok || item.survivorsInStore.length > 0) {
+          careful.push(item);
+          size += item.fresh.ok ? item.fresh.events.length : item.facts().facts.length;
+        }
+      }
+      if (size >= blockEvents) {
+        yield { leadsDone: from, recheck: true, leads: careful, refused };
+        careful = [];
+        refused = [];
+        size = 0;
       }
     }
     if (careful.length > 0 || refused.length > 0) {

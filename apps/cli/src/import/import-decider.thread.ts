@@ -43,6 +43,7 @@ export interface ImportDecider {
     from: number,
     decision: DecisionInput,
     blockEvents: number,
+    recheckAll: boolean,
   ) => AsyncIterable<DecidedBlock>;
   readonly stop: () => Promise<void>;
 }
@@ -98,8 +99,13 @@ export async function startImportDecider(input: DeciderInput): Promise<ImportDec
     await stop();
     throw new Error(`import decider: expected the plan, got ${planned.kind}`);
   }
-  async function* blocksFrom(from: number, decision: DecisionInput, blockEvents: number) {
-    send({ kind: 'decide', from, decision, blockEvents });
+  async function* blocksFrom(
+    from: number,
+    decision: DecisionInput,
+    blockEvents: number,
+    recheckAll: boolean,
+  ) {
+    send({ kind: 'decide', from, decision, blockEvents, recheckAll });
     for (;;) {
       const message = await next();
       if (message.kind === 'done') return;

@@ -59,6 +59,7 @@ export type FromWriter =
       readonly from: number;
       readonly decision: DecisionInput;
       readonly blockEvents: number;
+      readonly recheckAll: boolean;
     }
   | { readonly kind: 'taken' };
 

@@ -14,18 +14,19 @@
  *   between a block's commit and its checkpoint is harmless: event ids are
  *   deterministic (import-event-id.ts), so the block's leads are found already in
  *   the store and skipped. A resumed run reports the rows refused before its checkpoint
- *   as well (the killed run never printed them), its careful-path leads judged again.
+ *   as well (the killed run never printed them), its careful-path leads judged again; and
+ *   when the store refused leads the file decided well (counted in a second checkpoint,
+ *   `…:refused-by-store`), every done lead judged again.
  * - A lead that already exists without the import's first event (captured live, or
  *   by another source) has the import's facts decided on top of its history and
  *   appended with its expected revision, exactly like a live command.
  * - A merge is appended with its survivor's fact (DuplicateMergedIn, ADR 0016) in one atomic
  *   append, the survivor at the revision checked (ADR 0015); if it moved, the lead is looked at
- *   again. The survivor is in the store by then: import-blocks.ts writes a lead merging into
- *   one the file captures after that survivor.
+ *   again. Leads the file links by merges are decided together (merge-group.decider.ts) and
+ *   appended in one atomic write, as the API would have written them one fact at a time.
  * It must never append to a stream without an expected revision.
  */
 import {
-  duplicateMergedIn,
   evolveLead,
   initialLeadState,
   type LeadEvent,
@@ -34,21 +35,21 @@ import {
 } from '@tandem/domain';
 import {
   DuplicateEventIdError,
-  envelopesFor,
   ErasedLeadWriteError,
   type EventStore,
   type EventToAppend,
+  MAX_STREAMS_PER_APPEND,
+  type StreamAppend,
   type StreamCondition,
   supportsBulkAppend,
   WrongExpectedRevisionError,
-  type WriteContext,
 } from '@tandem/event-store';
-import { importEventId } from './import-event-id';
 import { readExistingLead } from './existing-lead';
 import { type DecidedBlock, type DecidedLead, decideBlocks } from './import-blocks';
 import type { ImportPlan, RefusedRow } from './import-plan';
 import { checkSurvivorsInStore } from './import-merges';
 import { type DecisionInput, decideLeadFacts, importedFacts } from './lead-facts.decider';
+import { decideMergeGroup, mergedInEnvelope } from './merge-group.decider';
 
 export interface ImportProgress {
   readonly leadsDone: number;
@@ -78,8 +79,15 @@ export interface ImportWriteOptions extends ImportWriting {
   readonly leadsTotal: number;
   /** Rows that name no lead, refused before any deciding. */
   readonly orphanRows: readonly RefusedRow[];
-  /** The plan's leads from `from` on, decided, in blocks (decideBlocks). */
-  readonly decideFrom: (from: number) => Iterable<DecidedBlock> | AsyncIterable<DecidedBlock>;
+  /**
+   * The plan's leads from `from` on, decided, in blocks (decideBlocks); with `recheckAll`, every
+   * lead before `from` is looked at again first, not only those the file or the careful path
+   * refused.
+   */
+  readonly decideFrom: (
+    from: number,
+    recheckAll: boolean,
+  ) => Iterable<DecidedBlock> | AsyncIterable<DecidedBlock>;
 }
 
 export interface ImportOutcome {
@@ -108,6 +116,15 @@ export function importCheckpointName(sourceHash: string): string {
   return `import-${sourceHash}`;
 }
 
+/**
+ * How many leads the store refused before the checkpoint (the writer's refusals: a lead the file
+ * decides well as new, found captured live or erased). Saved before the checkpoint it counts
+ * for; a resumed run that finds it above zero looks at every done lead again to name them.
+ */
+export function storeRefusalsCheckpointName(sourceHash: string): string {
+  return `${importCheckpointName(sourceHash)}:refused-by-store`;
+}
+
 /** Decides the plan in this thread, a block ahead of the store's writing. */
 export function runImport(options: ImportRunOptions): Promise<ImportOutcome> {
   const { plan, decision } = options;
@@ -116,7 +133,8 @@ export function runImport(options: ImportRunOptions): Promise<ImportOutcome> {
     ...options,
     leadsTotal: plan.leads.length,
     orphanRows: plan.orphanRows,
-    decideFrom: (from) => decideBlocks(plan.leads, from, decision, blockEvents),
+    decideFrom: (from, recheckAll) =>
+      decideBlocks(plan.leads, from, decision, blockEvents, recheckAll),
   });
 }
 
@@ -153,20 +171,33 @@ function survivorFact(
     const occurredAt = String(event.metadata.occurredAt);
     state = evolveLead(state, { type: event.type, data: event.data } as LeadEvent, occurredAt);
   }
-  const { leadId: mergedLeadId, ...context } = merge.metadata as unknown as WriteContext;
-  const [fact] = envelopesFor(
-    [duplicateMergedIn(String(mergedLeadId), state)],
-    { ...context, leadId: intoLeadId, accountId: accounts.get(survivor.streamId) ?? null },
-    () =>
-      importEventId(
-        merge.eventId,
-        0,
-        0,
-        'DuplicateMergedIn',
-        Date.parse(String(context.occurredAt)),
-      ),
-  );
-  return fact === undefined ? null : { fact, survivor };
+  return {
+    fact: mergedInEnvelope(merge, state, accounts.get(survivor.streamId) ?? null),
+    survivor,
+  };
+}
+
+/**
+ * The block's leads linked by the file's merges (each merging lead with its survivor the file
+ * captures; import-blocks.ts writes them at one place), by lead: each group in block order.
+ */
+function mergeGroups(leads: readonly DecidedLead[]): Map<string, DecidedLead[]> {
+  const byId = new Map(leads.map((lead) => [lead.leadId, lead]));
+  const groupOf = new Map<string, DecidedLead[]>();
+  for (const lead of leads) {
+    for (const { intoLeadId, capturedByFile } of lead.survivorsInStore) {
+      if (!capturedByFile || !byId.has(intoLeadId)) continue;
+      const mine = groupOf.get(lead.leadId) ?? [lead];
+      const theirs = groupOf.get(intoLeadId) ?? [byId.get(intoLeadId) as DecidedLead];
+      const joined = mine === theirs ? mine : [...new Set([...mine, ...theirs])];
+      for (const member of joined) groupOf.set(member.leadId, joined);
+    }
+  }
+  const order = new Map(leads.map((lead, index) => [lead.leadId, index]));
+  for (const group of new Set(groupOf.values())) {
+    group.sort((a, b) => (order.get(a.leadId) ?? 0) - (order.get(b.leadId) ?? 0));
+  }
+  return groupOf;
 }
 
 export async function writeImport(options: ImportWriteOptions): Promise<ImportOutcome> {
@@ -177,6 +208,9 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
   const saved = await store.checkpoints.load(checkpointName);
   let expected = saved?.position ?? null;
   const resumedAfterLeads = Math.min(Number(saved?.position ?? 0n), leadsTotal);
+  const storeRefusalsName = storeRefusalsCheckpointName(options.sourceHash);
+  let storeRefusalsSaved = (await store.checkpoints.load(storeRefusalsName))?.position ?? null;
+  const recheckAll = resumedAfterLeads > 0 && (storeRefusalsSaved ?? 0n) > 0n;
 
   const refused: RefusedRow[] = [...options.orphanRows];
   let importedLeads = 0;
@@ -186,6 +220,12 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
   const refuse = (row: RefusedRow) => {
     refused.push(row);
     refusedLeads += 1;
+  };
+  /** The writer's own refusals (the store's word), apart from the file's. */
+  let refusedByStore = 0n;
+  const refuseOnStore = (row: RefusedRow) => {
+    refuse(row);
+    refusedByStore += 1n;
   };
 
   /** Appends one lead on its own, after looking at what its stream already holds. */
@@ -211,13 +251,13 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
           : imported;
       }
       if (!decided.ok) {
-        refuse({ ...decided.where, leadId: lead.leadId, reason: decided.reason });
+        refuseOnStore({ ...decided.where, leadId: lead.leadId, reason: decided.reason });
         return;
       }
       // A merge into a lead the file does not capture: the store must hold it, live.
       const survivors = await checkSurvivorsInStore(store, lead.leadId, lead.survivorsInStore);
       if (survivors.refusal !== null) {
-        refuse(survivors.refusal);
+        refuseOnStore(survivors.refusal);
         return;
       }
       const { events } = decided;
@@ -285,6 +325,56 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     }
   };
 
+  /**
+   * Leads the file links by merges (merge-group.decider.ts), new to the store: decided as one
+   * business-time sequence and appended in one atomic write, with each survivor outside the file
+   * at the revision checked. Any of them in the store already (a re-run, a live capture), a
+   * survivor the store refuses, or a fact the sequence refuses: each goes the careful way alone.
+   */
+  const appendGroup = async (group: readonly DecidedLead[]): Promise<void> => {
+    const alone = async () => {
+      for (const lead of group) await appendOne(lead);
+    };
+    const decided = decideMergeGroup(
+      group.map((lead) => lead.facts()),
+      decision,
+    );
+    if (!decided.ok) return alone();
+    const writes: StreamAppend[] = decided.streams.map(({ leadId, events }) => ({
+      streamId: leadStreamId(leadId),
+      events,
+      expectedRevision: 'no_stream',
+    }));
+    for (const [index, lead] of group.entries()) {
+      const outside = lead.survivorsInStore.filter((survivor) => !survivor.capturedByFile);
+      if (outside.length === 0) continue;
+      const checked = await checkSurvivorsInStore(store, lead.leadId, outside);
+      if (checked.refusal !== null) return alone();
+      const merge = survivorFact(
+        writes[index]?.events ?? [],
+        null,
+        checked.conditions,
+        checked.accounts,
+      );
+      if (merge === null) continue;
+      writes.push({
+        streamId: merge.survivor.streamId,
+        events: [merge.fact],
+        expectedRevision: merge.survivor.expectedRevision,
+      });
+    }
+    if (new Set(writes.map((write) => write.streamId)).size !== writes.length) return alone();
+    if (writes.length > MAX_STREAMS_PER_APPEND) return alone();
+    try {
+      await store.appendToStreams(writes);
+    } catch (error) {
+      if (!isExistingStream(error)) throw error;
+      return alone();
+    }
+    importedLeads += group.length;
+    importedEvents += writes.reduce((sum, { events }) => sum + events.length, 0);
+  };
+
   const write = async ({ leads, leadsDone, recheck }: DecidedBlock): Promise<void> => {
     if (recheck) {
       // Done before this run: each finds its events already there, or is refused again.
@@ -293,15 +383,26 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     }
     const fresh: FreshLead[] = [];
     const careful: DecidedLead[] = [];
+    const groups = mergeGroups(leads);
     for (const lead of leads) {
+      if (groups.has(lead.leadId)) continue;
       // A merge into a survivor the file does not capture waits for the store's word.
       if (lead.fresh.ok && lead.survivorsInStore.length === 0)
         fresh.push({ lead, events: lead.fresh.events });
       // Refused as a new lead; it may exist already, and its facts follow on from there.
       else careful.push(lead);
     }
+    const before = refusedByStore;
     await appendBlock(fresh);
+    for (const group of new Set(groups.values())) await appendGroup(group);
     for (const lead of careful) await appendOne(lead);
+    // Counted before the checkpoint that covers them: a kill in between counts them twice, and
+    // a count too high only costs a resumed run some reading.
+    if (refusedByStore > before) {
+      const count = (storeRefusalsSaved ?? 0n) + refusedByStore - before;
+      await store.checkpoints.save(storeRefusalsName, count, storeRefusalsSaved);
+      storeRefusalsSaved = count;
+    }
     await store.checkpoints.save(checkpointName, BigInt(leadsDone), expected);
     expected = BigInt(leadsDone);
     options.onProgress?.({
@@ -316,7 +417,7 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
   // thread, or at least off this loop's critical path); blocks commit, and checkpoints
   // advance, strictly in order.
   let writing: Promise<void> = Promise.resolve();
-  for await (const block of options.decideFrom(resumedAfterLeads)) {
+  for await (const block of options.decideFrom(resumedAfterLeads, recheckAll)) {
     for (const row of block.refused) refuse(row);
     await writing;
     writing = write(block);

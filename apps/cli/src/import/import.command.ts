@@ -91,7 +91,8 @@ export async function importCommand(
       leadsTotal: source.leadsTotal,
       orphanRows: source.orphanRows,
       decision,
-      decideFrom: (from) => deciding.blocksFrom(from, decision, options.blockEvents),
+      decideFrom: (from, recheckAll) =>
+        deciding.blocksFrom(from, decision, options.blockEvents, recheckAll),
       onProgress: (progress) => {
         const shown = io.now();
         if (
@@ -175,6 +176,7 @@ interface Deciding {
     from: number,
     decision: DecisionInput,
     blockEvents: number,
+    recheckAll: boolean,
   ) => Iterable<DecidedBlock> | AsyncIterable<DecidedBlock>;
   readonly stop: () => Promise<void>;
 }
@@ -203,8 +205,8 @@ async function planOnWorkerOrHere(
       orphanRows: plan.orphanRows,
       notes: read.notes ?? [],
     },
-    blocksFrom: (from, decision, blockEvents) =>
-      decideBlocks(plan.leads, from, decision, blockEvents),
+    blocksFrom: (from, decision, blockEvents, recheckAll) =>
+      decideBlocks(plan.leads, from, decision, blockEvents, recheckAll),
     stop: () => Promise.resolve(),
   };
 }

@@ -138,58 +138,77 @@ export function decideLeadFacts(
   input: DecisionInput,
   from = 0,
 ): LeadDecision {
-  let state = start.state;
-  let accountId = start.accountId;
+  let at = start;
   const events: EventToAppend[] = [];
   for (const [factIndex, fact] of lead.facts.entries()) {
     if (factIndex < from) continue;
-    const parsed = parseImportCommand(fact.type, fact.data);
-    if (!parsed.ok) return { ok: false, where: fact.where, reason: parsed.reason };
-    const occurredAtMs = Date.parse(fact.occurredAt);
-    const now = new Date(occurredAtMs).toISOString();
-    const idOf = (eventIndex: number) =>
-      importEventId(lead.leadId, factIndex, eventIndex, fact.type, occurredAtMs);
-    const command = withDeterministicIds(parsed.command, idOf(0));
-    let decided;
-    try {
-      // The import's actor is held to the same permissions as a caller of the API.
-      authorize(input.actor.role, command.type);
-      decided = decideLead(command, state, {
-        leadId: lead.leadId,
-        definition: input.definition,
-        now,
-      });
-    } catch (error) {
-      if (error instanceof DomainError) {
-        return { ok: false, where: fact.where, reason: `${fact.type}: ${error.message}` };
-      }
-      throw error;
-    }
-    if (command.type === 'CaptureLead') accountId = accountId ?? fact.accountId;
-    for (const event of decided) {
-      // The one event schema the projector decodes with: nothing it would skip is stored.
-      const valid = eventDataSchemas[event.type as KnownEventType].safeParse(event.data);
-      if (!valid.success) {
-        return {
-          ok: false,
-          where: fact.where,
-          reason: `${fact.type}: ${event.type} would be invalid: ${describe(valid.error)}`,
-        };
-      }
-      state = evolveLead(state, event, now);
-    }
-    let eventIndex = 0;
-    const context = {
-      leadId: lead.leadId,
-      accountId,
-      occurredAt: now,
-      correlationId: input.correlationId,
-      causationId: null,
-      actor: input.actor,
-    };
-    events.push(...envelopesFor(decided, context, () => idOf(eventIndex++)));
+    const decided = decideLeadFact(lead.leadId, factIndex, fact, at, input);
+    if (!decided.ok) return decided;
+    at = decided.after;
+    events.push(...decided.events);
   }
   return { ok: true, events };
+}
+
+export type FactDecision =
+  | { readonly ok: true; readonly events: readonly EventToAppend[]; readonly after: LeadStart }
+  | Extract<LeadDecision, { ok: false }>;
+
+/**
+ * One fact of a lead, the `factIndex`-th of its business-time order, decided on where the lead
+ * stands: its events (with the ids a whole import gives them) and where the lead stands after.
+ */
+export function decideLeadFact(
+  leadId: string,
+  factIndex: number,
+  fact: ImportFact,
+  start: LeadStart,
+  input: DecisionInput,
+): FactDecision {
+  let state = start.state;
+  let accountId = start.accountId;
+  const parsed = parseImportCommand(fact.type, fact.data);
+  if (!parsed.ok) return { ok: false, where: fact.where, reason: parsed.reason };
+  const occurredAtMs = Date.parse(fact.occurredAt);
+  const now = new Date(occurredAtMs).toISOString();
+  const idOf = (eventIndex: number) =>
+    importEventId(leadId, factIndex, eventIndex, fact.type, occurredAtMs);
+  const command = withDeterministicIds(parsed.command, idOf(0));
+  let decided;
+  try {
+    // The import's actor is held to the same permissions as a caller of the API.
+    authorize(input.actor.role, command.type);
+    decided = decideLead(command, state, { leadId, definition: input.definition, now });
+  } catch (error) {
+    if (error instanceof DomainError) {
+      return { ok: false, where: fact.where, reason: `${fact.type}: ${error.message}` };
+    }
+    throw error;
+  }
+  if (command.type === 'CaptureLead') accountId = accountId ?? fact.accountId;
+  for (const event of decided) {
+    // The one event schema the projector decodes with: nothing it would skip is stored.
+    const valid = eventDataSchemas[event.type as KnownEventType].safeParse(event.data);
+    if (!valid.success) {
+      return {
+        ok: false,
+        where: fact.where,
+        reason: `${fact.type}: ${event.type} would be invalid: ${describe(valid.error)}`,
+      };
+    }
+    state = evolveLead(state, event, now);
+  }
+  let eventIndex = 0;
+  const context = {
+    leadId,
+    accountId,
+    occurredAt: now,
+    correlationId: input.correlationId,
+    causationId: null,
+    actor: input.actor,
+  };
+  const events = envelopesFor(decided, context, () => idOf(eventIndex++));
+  return { ok: true, events, after: { state, accountId } };
 }
 
 /**
