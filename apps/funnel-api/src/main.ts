@@ -4,7 +4,13 @@
  * browser) reach them through its HTTP API.
  */
 import { type EmbeddedSigningKey, mintAccessToken } from '@tandem/auth';
-import { describeConfig, loadConfig, loadObservabilityConfig, ConfigError } from '@tandem/config';
+import {
+  configWarnings,
+  describeConfig,
+  loadConfig,
+  loadObservabilityConfig,
+  ConfigError,
+} from '@tandem/config';
 import { startTracing } from '@tandem/observability';
 import { EMBEDDED_SIGNING_KEY } from './auth/auth.providers';
 import { createFunnelApi } from './funnel-api';
@@ -27,6 +33,7 @@ async function main(): Promise<void> {
   await app.listen(config.http.port, config.http.host);
   const url = await app.getUrl();
   console.log(`tandem funnel-api listening on ${url} (${describeConfig(config)})`);
+  for (const warning of configWarnings(config)) console.warn(`warning: ${warning}`);
   // Embedded mode: a ready link to the dashboard, read-only (analyst) for a working day. The
   // token rides in the fragment, which browsers never send, and the page keeps it per tab.
   const key = app.get<EmbeddedSigningKey | null>(EMBEDDED_SIGNING_KEY);

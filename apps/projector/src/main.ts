@@ -6,7 +6,13 @@
  * In embedded mode there is no such process: the API projects the store itself.
  */
 import { closeAnalyticsClient, createAnalyticsClient, migrate } from '@tandem/analytics';
-import { ConfigError, describeConfig, loadConfig, loadObservabilityConfig } from '@tandem/config';
+import {
+  ConfigError,
+  configWarnings,
+  describeConfig,
+  loadConfig,
+  loadObservabilityConfig,
+} from '@tandem/config';
 import { createLogger } from '@tandem/logging';
 import {
   createMetricsRegistry,
@@ -88,6 +94,7 @@ async function main(): Promise<number> {
     { group: config.kafka.consumerGroup },
     `projector running (${describeConfig(config)})`,
   );
+  for (const warning of configWarnings(config)) logger.warn(warning);
 
   const shutdown = async () => {
     server.close();

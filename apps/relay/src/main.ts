@@ -4,7 +4,13 @@
  * `GET /health` on TANDEM_PORT reports the checkpoint and how far behind it is;
  * `GET /metrics` there the relay's lag and throughput (Prometheus).
  */
-import { ConfigError, describeConfig, loadConfig, loadObservabilityConfig } from '@tandem/config';
+import {
+  ConfigError,
+  configWarnings,
+  describeConfig,
+  loadConfig,
+  loadObservabilityConfig,
+} from '@tandem/config';
 import { createEventStore } from '@tandem/event-store';
 import { createLogger } from '@tandem/logging';
 import {
@@ -102,6 +108,7 @@ async function main(): Promise<number> {
     logger,
   );
   logger.info({ topic: config.kafka.topic.name }, `relay running (${describeConfig(config)})`);
+  for (const warning of configWarnings(config)) logger.warn(warning);
 
   const shutdown = async () => {
     server.close();

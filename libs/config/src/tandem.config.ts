@@ -12,6 +12,39 @@ export const MAX_WRITES_PER_MINUTE = 1_000_000;
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** 127.0.0.0/8, ::1 and localhost: traffic that never leaves the machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  );
+}
+
+/** Plain http to a host other than this machine: anyone on the path reads and rewrites it. */
+function plainHttpToRemote(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The identity provider's signing keys decide who Tandem believes: fetched over plain http,
+ * anyone on the path could swap in their own and mint any role. So https only, except on
+ * loopback (a local IdP in development, a sidecar), where nothing is on the path.
+ */
+const jwksUrl = z
+  .url({ protocol: /^https?$/ })
+  .refine(
+    (value) => !plainHttpToRemote(value),
+    'must be an https:// URL (signing keys fetched over plain http could be swapped on the way); http:// is accepted only for a loopback host (127.0.0.0/8, ::1, localhost)',
+  );
+
 const BODY_LIMIT_UNITS = { b: 1, kb: 1024, mb: 1024 * 1024 } as const;
 /** `512kb`, `1mb`, `20000` (bytes) → bytes; at most 64mb, so a typo cannot open the gates. */
 const bodyLimit = z
@@ -138,7 +171,7 @@ const envSchema = z.object({
     .max(MAX_WRITES_PER_MINUTE)
     .default(6_000),
   TANDEM_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  TANDEM_AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  TANDEM_AUTH_JWKS_URL: jwksUrl.optional(),
   TANDEM_AUTH_JWKS: z.string().optional(),
   TANDEM_AUTH_ISSUER: z.string().min(1).optional(),
   TANDEM_AUTH_AUDIENCE: z.string().min(1).default('tandem'),
@@ -467,6 +500,44 @@ function parseJwks(text: string): JsonWebKeySet | null {
     return { keys: keys as Record<string, unknown>[] };
   } catch {
     return null;
+  }
+}
+
+/**
+ * Settings that work but send a credential in clear text over the network: each is logged
+ * once at start-up as a warning rather than refused, because a private network (a compose
+ * network, a cluster with its own encryption) can make them acceptable, and only the operator
+ * knows. The JWKS URL is refused instead (see loadConfig): a swapped key is a forged identity.
+ */
+export function configWarnings(config: TandemConfig): string[] {
+  const warnings: string[] = [];
+  if (
+    config.clickhouse.mode === 'server' &&
+    plainHttpToRemote(config.clickhouse.url) &&
+    (config.clickhouse.password || config.clickhouse.analyst || hasPassword(config.clickhouse.url))
+  ) {
+    warnings.push(
+      `CLICKHOUSE_URL: ${redact(config.clickhouse.url)} is plain http to a host that is not loopback, so the ClickHouse password crosses the network unencrypted; use https:// unless the network is private`,
+    );
+  }
+  if (config.kafka?.sasl && !config.kafka.ssl) {
+    const remote = config.kafka.brokers.some(
+      (broker) => !isLoopbackHost(broker.replace(/:\d+$/, '')),
+    );
+    if (remote) {
+      warnings.push(
+        'KAFKA_SASL_MECHANISM without KAFKA_SSL=true: the SASL credentials reach brokers that are not loopback unencrypted (and PLAIN sends the password itself); set KAFKA_SSL=true unless the network is private',
+      );
+    }
+  }
+  return warnings;
+}
+
+function hasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false;
   }
 }
 

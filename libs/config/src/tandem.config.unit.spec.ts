@@ -1,4 +1,4 @@
-import { ConfigError, describeConfig, loadConfig } from './tandem.config';
+import { ConfigError, configWarnings, describeConfig, loadConfig } from './tandem.config';
 
 describe('loadConfig', () => {
   it('defaults to the embedded stack under .tandem/data', () => {
@@ -102,5 +102,66 @@ describe('loadConfig', () => {
     ['TANDEM_RATE_LIMIT_WRITES_PER_MINUTE', 'many'],
   ])('refuses %s=%j, naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}: `));
+  });
+
+  it('fetches signing keys over https, or plain http only from this machine', () => {
+    expect(
+      loadConfig({ TANDEM_AUTH_JWKS_URL: 'https://idp.example.com/jwks.json' }).auth.jwksUrl,
+    ).toBe('https://idp.example.com/jwks.json');
+    for (const local of [
+      'http://localhost:8080/jwks',
+      'http://127.0.0.1:8080/jwks',
+      'http://127.8.9.10/jwks',
+      'http://[::1]:8080/jwks',
+    ]) {
+      expect(loadConfig({ TANDEM_AUTH_JWKS_URL: local }).auth.jwksUrl).toBe(local);
+    }
+    for (const remote of [
+      'http://idp.example.com/jwks.json',
+      'http://10.0.0.5/jwks',
+      'http://128.0.0.1/jwks',
+      'http://localhost.example.com/jwks',
+    ]) {
+      expect(() => loadConfig({ TANDEM_AUTH_JWKS_URL: remote })).toThrow(
+        /TANDEM_AUTH_JWKS_URL: must be an https:\/\/ URL .*loopback host/,
+      );
+    }
+  });
+
+  it('warns when a ClickHouse password would cross the network over plain http', () => {
+    const server = { TANDEM_CLICKHOUSE: 'server', CLICKHOUSE_PASSWORD: 'hunter2-hunter2' };
+    const remote = configWarnings(
+      loadConfig({ ...server, CLICKHOUSE_URL: 'http://clickhouse.internal:8123' }),
+    );
+    expect(remote).toEqual([expect.stringMatching(/^CLICKHOUSE_URL: .*plain http/)]);
+    expect(remote.join()).not.toContain('hunter2');
+    expect(
+      configWarnings(loadConfig({ ...server, CLICKHOUSE_URL: 'https://clickhouse.internal:8443' })),
+    ).toEqual([]);
+    expect(
+      configWarnings(loadConfig({ ...server, CLICKHOUSE_URL: 'http://127.0.0.1:8123' })),
+    ).toEqual([]);
+    expect(
+      configWarnings(
+        loadConfig({ TANDEM_CLICKHOUSE: 'server', CLICKHOUSE_URL: 'http://clickhouse:8123' }),
+      ),
+    ).toEqual([]);
+    expect(configWarnings(loadConfig({}))).toEqual([]);
+  });
+
+  it('warns when Kafka SASL credentials would reach a remote broker without TLS', () => {
+    const sasl = {
+      TANDEM_KAFKA: 'on',
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'tandem',
+      KAFKA_SASL_PASSWORD: 'secret',
+    };
+    expect(configWarnings(loadConfig({ ...sasl, KAFKA_BROKERS: 'kafka-1:9092' }))).toEqual([
+      expect.stringMatching(/^KAFKA_SASL_MECHANISM without KAFKA_SSL=true/),
+    ]);
+    expect(
+      configWarnings(loadConfig({ ...sasl, KAFKA_BROKERS: 'kafka-1:9092', KAFKA_SSL: 'true' })),
+    ).toEqual([]);
+    expect(configWarnings(loadConfig({ ...sasl, KAFKA_BROKERS: '127.0.0.1:9092' }))).toEqual([]);
   });
 });
