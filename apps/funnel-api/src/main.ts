@@ -13,6 +13,7 @@ import {
 } from '@tandem/config';
 import { startTracing } from '@tandem/observability';
 import { EMBEDDED_SIGNING_KEY } from './auth/auth.providers';
+import { dashboardStartLine } from './dashboard/dashboard-start-link';
 import { createFunnelApi } from './funnel-api';
 
 async function main(): Promise<void> {
@@ -34,17 +35,18 @@ async function main(): Promise<void> {
   const url = await app.getUrl();
   console.log(`tandem funnel-api listening on ${url} (${describeConfig(config)})`);
   for (const warning of configWarnings(config)) console.warn(`warning: ${warning}`);
-  // Embedded mode: a ready link to the dashboard, read-only (analyst) for a working day. The
-  // token rides in the fragment, which browsers never send, and the page keeps it per tab.
+  // Embedded mode: a link to the dashboard, with a read-only token only at a terminal.
   const key = app.get<EmbeddedSigningKey | null>(EMBEDDED_SIGNING_KEY);
   if (key !== null) {
-    const token = await mintAccessToken(key, {
-      roles: ['analyst'],
-      actor: 'dashboard',
-      audience: config.auth.audience,
-      ttlSeconds: 8 * 3_600,
-    });
-    console.log(`dashboard: ${url.replace('[::1]', 'localhost')}/dashboard#token=${token}`);
+    const line = await dashboardStartLine(url, process.stdout.isTTY === true, () =>
+      mintAccessToken(key, {
+        roles: ['analyst'],
+        actor: 'dashboard',
+        audience: config.auth.audience,
+        ttlSeconds: 8 * 3_600,
+      }),
+    );
+    console.log(line);
   }
   const stop = () => {
     void app
