@@ -435,6 +435,25 @@ describe('the OpenAPI document', () => {
       expect.arrayContaining(['201', '400', '401', '403', '409', '413', '422']),
     );
     expect(capture.responses!['201']!.headers).toHaveProperty('Location');
+    // Every command takes an Idempotency-Key (ADR 0007), but the two routes that opt out.
+    const keyed = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item)
+        .filter(([, operation]) =>
+          (operation.parameters ?? []).some(
+            (parameter) => parameter.in === 'header' && parameter.name === 'Idempotency-Key',
+          ),
+        )
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    const posts = Object.entries(document.paths)
+      .filter(([, item]) => item.post !== undefined)
+      .map(([path]) => `POST ${path}`);
+    expect(keyed.sort()).toEqual(
+      posts
+        .filter((route) => route !== 'POST /ops/rebuild' && route !== 'POST /ops/api-keys')
+        .sort(),
+    );
+    expect(capture.responses!['201']!.headers).toHaveProperty('Idempotent-Replayed');
     // The success answer's schema, generated from the zod schema the compiler ties to it.
     expect(capture.responses!['201']!.content?.['application/json']?.schema).toMatchObject({
       type: 'object',
@@ -591,6 +610,7 @@ describe('the OpenAPI document', () => {
 
 interface OperationLike {
   security?: Record<string, string[]>[];
+  parameters?: { in?: string; name?: string }[];
   requestBody?: unknown;
   responses?: Record<
     string,

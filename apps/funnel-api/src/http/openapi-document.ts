@@ -4,7 +4,8 @@
  * is 3.1's dialect); this adds what the scanner cannot know: each route's security
  * requirement from its access rule (access.decorators.ts: public routes get none), the
  * problem-details error answers a route can give (their schemas generated from the zod
- * schemas in problem-details.ts), and the Location and Link headers.
+ * schemas in problem-details.ts), the Location and Link headers, and the Idempotency-Key a
+ * command takes (ADR 0007), read from the same metadata the idempotency interceptor reads.
  *
  * It must never invent a rule: security comes from the same metadata the AccessGuard
  * enforces, so the document cannot promise access the guard refuses.
@@ -23,6 +24,9 @@ import type {
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { z } from 'zod';
 import { ACCESS_RULE, type AccessRule } from '../auth/access.decorators';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency/idempotency-key.header';
+import { IDEMPOTENT_REPLAYED_HEADER } from './idempotency/idempotency.interceptor';
+import { SKIP_IDEMPOTENCY } from './idempotency/skip-idempotency.decorator';
 import { fieldProblemSchema, PROBLEM_CONTENT_TYPE, problemSchema } from './problem-details';
 
 export const OPENAPI_VERSION = '3.1.0';
@@ -54,7 +58,24 @@ interface Route {
   readonly path: string;
   readonly rule: AccessRule | undefined;
   readonly status: number | undefined;
+  /** A POST the idempotency interceptor handles (not marked @SkipIdempotency()). */
+  readonly idempotent: boolean;
 }
+
+/** The header every command takes (ADR 0007); the interceptor is what honours it. */
+const IDEMPOTENCY_KEY: ParameterObject = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'A key naming this request (e.g. a UUID; bare or as a quoted string): sent again with the same ' +
+    'body, the first answer comes back (`Idempotent-Replayed: true`) and nothing is appended; with ' +
+    'another body **422** `idempotency_key_reused`; while the first runs **409** ' +
+    '`idempotency_key_in_flight`. Kept TANDEM_IDEMPOTENCY_TTL_HOURS (24 h). Ids the server mints ' +
+    'derive from it, so a retry after that is refused or answered as done, never recorded twice: ' +
+    'a key names one request for good, never reuse it for another.',
+  schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH },
+};
 
 /** The error answers, documented once under components.responses. */
 const ERROR_RESPONSES: Readonly<Record<string, string>> = {
@@ -63,10 +84,11 @@ const ERROR_RESPONSES: Readonly<Record<string, string>> = {
   '403': "The caller's roles may not call this route (with `WWW-Authenticate`)",
   '404': 'The resource (lead, definition version, rule set, replay) does not exist',
   '409':
-    'A conflict: a stale `expectedRevision`, a touchpoint id already recorded with other facts, a run already in progress, a set not ready',
+    'A conflict: a stale `expectedRevision`, a touchpoint id already recorded with other facts, a lead already captured (`leadId`), a request already recorded under its Idempotency-Key (`already_recorded`, `eventId`), a keyed request still in flight, a run already in progress, a set not ready',
   '413': 'The request body exceeds TANDEM_BODY_LIMIT',
   '415': 'The request body is not `application/json` (UTF-8), or its Content-Encoding is unknown',
-  '422': 'The domain refuses the command (lifecycle or rule violation)',
+  '422':
+    'The domain refuses the command (lifecycle or rule violation), or the Idempotency-Key was used with another body',
   '429': 'Too many writes by this caller, or on this lead (with `Retry-After`)',
   '500': 'An unexpected error; the server log has the details',
 };
@@ -167,6 +189,16 @@ function describeRoute(operation: OperationObject, route: Route): void {
       },
     };
   }
+  if (route.idempotent) {
+    operation.parameters = [...parameters, { ...IDEMPOTENCY_KEY }];
+    answer.headers = {
+      ...answer.headers,
+      [IDEMPOTENT_REPLAYED_HEADER]: {
+        description: '`true` when this is the stored answer of an earlier request with the key',
+        schema: { type: 'string', enum: ['true'] },
+      },
+    };
+  }
   responses[success] = answer;
   // Every 201 and 202 the route can give, its default or not (activation's 202), says where.
   for (const status of ['201', '202'] as const) {
@@ -213,6 +245,10 @@ function routesOf(app: INestApplication): Route[] {
           // The handler's rule overrides the class's, as the AccessGuard reads them.
           rule: (Reflect.getMetadata(ACCESS_RULE, handler) as AccessRule | undefined) ?? classRule,
           status: Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined,
+          idempotent:
+            method === RequestMethod.POST &&
+            Reflect.getMetadata(SKIP_IDEMPOTENCY, handler) !== true &&
+            Reflect.getMetadata(SKIP_IDEMPOTENCY, controller) !== true,
         });
       }
     }
