@@ -27,6 +27,21 @@ describe('readImportSource', () => {
     expect((refusal as Error).message).toMatch(/^not a CSV file: /);
   });
 
+  it('reads an export with a header and no rows as one of nothing; an empty file is refused', async () => {
+    const file = path.join(dir, 'contacts.csv');
+    await writeFile(file, 'hs_object_id,createdate,email\r\n');
+    await expect(readImportSource([file], 'hubspot', null)).resolves.toMatchObject({ rows: [] });
+
+    await writeFile(file, '');
+    const refusal: unknown = await readImportSource([file], 'hubspot', null).catch(
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(UsageError);
+    expect((refusal as Error).message).toBe(
+      `${file}: the file is empty: a CSV export starts with its header row`,
+    );
+  });
+
   it('names where a file is not CSV without quoting the cell: people are in it', async () => {
     const file = path.join(dir, 'contacts.csv');
     await writeFile(file, `hs_object_id,company,email\n7001,Erin "Shredder" Ltd,erin@x.example\n`);

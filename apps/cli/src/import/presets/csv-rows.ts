@@ -243,15 +243,20 @@ export function presetColumns(
 export async function readCsv(file: string): Promise<CsvFile> {
   const bytes = await readFile(file);
   if (!startsWithUtf16Bom(bytes)) assertUtf8(file, bytes);
+  // The header as csv-parse reads it, rows or none: an export with no rows yet (a header only)
+  // is an export of nothing, not a file without the preset's columns.
+  let header: string[] | null = null;
   // With `info`, csv-parse yields { record, info } per row; its typings do not say so.
   const parsed: unknown = parse(bytes, {
-    columns: (names: string[]) => uniqueHeader(file, names),
+    columns: (names: string[]) => (header = uniqueHeader(file, names)),
     skip_empty_lines: true,
     bom: true,
     info: true,
   });
   const records = parsed as readonly { record: Row; info: { lines: number } }[];
-  const header = records[0] === undefined ? [] : Object.keys(records[0].record);
+  if (header === null) {
+    throw new UsageError(`${file}: the file is empty: a CSV export starts with its header row`);
+  }
   return {
     file,
     header,
