@@ -55,6 +55,21 @@ describe('with the default configuration', () => {
     await api?.close();
   });
 
+  it("bounds slow clients with the configured timeouts, not Node's 60 s / 300 s defaults", () => {
+    const server = api.app.getHttpServer() as import('node:http').Server;
+    expect({
+      headersTimeout: server.headersTimeout,
+      requestTimeout: server.requestTimeout,
+      keepAliveTimeout: server.keepAliveTimeout,
+      maxHeadersCount: server.maxHeadersCount,
+    }).toEqual({
+      headersTimeout: 10_000,
+      requestTimeout: 120_000,
+      keepAliveTimeout: 65_000,
+      maxHeadersCount: 100,
+    });
+  });
+
   it('answers a method a known path does not take with 405 and Allow, not 404', async () => {
     const leads = await request(http)
       .put('/leads')

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type { TandemConfig } from '@tandem/config';
 import type { EventStore } from '@tandem/event-store';
+import { DEFAULT_CONNECTION_BOUNDS } from '@tandem/http';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createFunnelApi } from '../../apps/funnel-api/src/funnel-api';
@@ -69,6 +70,7 @@ export async function startFunnelApi(
       corsOrigins: [],
       bodyLimitBytes: 1024 * 1024,
       writesPerMinute: 6_000,
+      ...DEFAULT_CONNECTION_BOUNDS,
       ...options.http,
     },
     auth: testAuthConfig(options.auth),

@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { TandemConfig } from '@tandem/config';
+import { boundConnections } from '@tandem/http';
 import { createLogger, PinoNestLogger, runWithLogContext } from '@tandem/logging';
 import type { NextFunction, Request, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
@@ -36,6 +37,7 @@ export async function createFunnelApi(config: TandemConfig): Promise<INestApplic
   protectEdge(app, config.http);
   // Requests Node cannot parse (oversized headers, malformed lines) never reach Express.
   answerClientErrors(app.getHttpServer());
+  boundConnections(app.getHttpServer(), config.http);
   app.use(correlate);
   app.use(observeRequests(logger, app.get(ApiMetrics), authorisedActorOf));
   limitBodies(app, config.http);

@@ -89,6 +89,7 @@ async function main(): Promise<number> {
     async () => ({ ...(await projector.health()) }),
     metricsEndpoint(metrics, observability.metricsToken),
     logger,
+    config.http,
   );
   logger.info(
     { group: config.kafka.consumerGroup },

@@ -106,6 +106,7 @@ async function main(): Promise<number> {
     health,
     metricsEndpoint(metrics, observability.metricsToken),
     logger,
+    config.http,
   );
   logger.info({ topic: config.kafka.topic.name }, `relay running (${describeConfig(config)})`);
   for (const warning of configWarnings(config)) logger.warn(warning);

@@ -170,6 +170,15 @@ const envSchema = z.object({
     .min(1)
     .max(MAX_WRITES_PER_MINUTE)
     .default(6_000),
+  TANDEM_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  TANDEM_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+  TANDEM_HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(600_000)
+    .default(65_000),
+  TANDEM_HTTP_MAX_HEADERS: z.coerce.number().int().min(16).max(2_000).default(100),
   TANDEM_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   TANDEM_AUTH_JWKS_URL: jwksUrl.optional(),
   TANDEM_AUTH_JWKS: z.string().optional(),
@@ -252,6 +261,11 @@ export interface HttpConfig {
   readonly bodyLimitBytes: number;
   /** Writes (POST, PUT, PATCH, DELETE) per minute per caller; more get 429 with Retry-After. */
   readonly writesPerMinute: number;
+  /** Connection bounds (libs/http `ConnectionBounds`): against slow clients holding sockets. */
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxHeadersCount: number;
 }
 
 /** A JSON Web Key Set as configured (public keys only; checked again when imported). */
@@ -446,6 +460,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
   // so pointing Tandem at a real IdP also stops it trusting a key file on disk.
   const embeddedKey =
     e.TANDEM_AUTH_EMBEDDED_KEY === 'on' || (e.TANDEM_AUTH_EMBEDDED_KEY === 'auto' && !externalKeys);
+  if (e.TANDEM_HTTP_HEADERS_TIMEOUT_MS > e.TANDEM_HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push(
+      'TANDEM_HTTP_HEADERS_TIMEOUT_MS: must not exceed TANDEM_HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -474,6 +493,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
       corsOrigins: e.TANDEM_CORS_ORIGINS,
       bodyLimitBytes: e.TANDEM_BODY_LIMIT,
       writesPerMinute: e.TANDEM_RATE_LIMIT_WRITES_PER_MINUTE,
+      headersTimeoutMs: e.TANDEM_HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.TANDEM_HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.TANDEM_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxHeadersCount: e.TANDEM_HTTP_MAX_HEADERS,
     },
     auth: {
       jwksUrl: e.TANDEM_AUTH_JWKS_URL ?? null,

@@ -164,4 +164,28 @@ describe('loadConfig', () => {
     ).toEqual([]);
     expect(configWarnings(loadConfig({ ...sasl, KAFKA_BROKERS: '127.0.0.1:9092' }))).toEqual([]);
   });
+
+  it('bounds slow clients: 10 s for headers, 120 s a request, 65 s keep-alive, 100 headers', () => {
+    expect(loadConfig({}).http).toMatchObject({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 120_000,
+      keepAliveTimeoutMs: 65_000,
+      maxHeadersCount: 100,
+    });
+    expect(
+      loadConfig({
+        TANDEM_HTTP_HEADERS_TIMEOUT_MS: '2000',
+        TANDEM_HTTP_KEEP_ALIVE_TIMEOUT_MS: '350000',
+      }).http,
+    ).toMatchObject({ headersTimeoutMs: 2_000, keepAliveTimeoutMs: 350_000 });
+    expect(() =>
+      loadConfig({
+        TANDEM_HTTP_HEADERS_TIMEOUT_MS: '20000',
+        TANDEM_HTTP_REQUEST_TIMEOUT_MS: '10000',
+      }),
+    ).toThrow(/TANDEM_HTTP_HEADERS_TIMEOUT_MS: must not exceed TANDEM_HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ TANDEM_HTTP_HEADERS_TIMEOUT_MS: '0' })).toThrow(
+      /TANDEM_HTTP_HEADERS_TIMEOUT_MS: /,
+    );
+  });
 });

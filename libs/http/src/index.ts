@@ -2,3 +2,4 @@
 export * from './problem';
 export * from './client-errors';
 export * from './same-secret';
+export * from './connection-bounds';

@@ -137,4 +137,50 @@ describe('the worker health server', () => {
     expect(head).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
     expect(JSON.parse(body)).toMatchObject({ code, status, instance: '/health' });
   });
+
+  it('closes a connection that sends half a request line within the headers timeout, and serves others', async () => {
+    // A slowloris holds a socket by never finishing its headers; with a short configured
+    // headers timeout the server answers 408 and closes it (Node's default waited 60 s).
+    const bounded = await serveHealth(
+      '127.0.0.1',
+      0,
+      async () => ({ status: 'ok' }),
+      undefined,
+      log,
+      {
+        headersTimeoutMs: 200,
+        requestTimeoutMs: 1_000,
+        keepAliveTimeoutMs: 5_000,
+        maxHeadersCount: 100,
+      },
+    );
+    try {
+      // The configured bounds, not Node's (60 s headers, 300 s request, 5 s keep-alive, 2000).
+      expect({
+        headersTimeout: bounded.headersTimeout,
+        requestTimeout: bounded.requestTimeout,
+        keepAliveTimeout: bounded.keepAliveTimeout,
+        maxHeadersCount: bounded.maxHeadersCount,
+      }).toEqual({
+        headersTimeout: 200,
+        requestTimeout: 1_000,
+        keepAliveTimeout: 5_000,
+        maxHeadersCount: 100,
+      });
+      const port = (bounded.address() as AddressInfo).port;
+      const slow = connect(port, '127.0.0.1');
+      let received = '';
+      slow.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+      const closed = new Promise<void>((resolve) => slow.once('close', () => resolve()));
+      slow.write('GET /hea');
+      // Meanwhile the server still answers a whole request.
+      const other = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(other.status).toBe(200);
+      await closed;
+      expect(received).toMatch(/^HTTP\/1\.1 408 /);
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    } finally {
+      await new Promise((resolve) => bounded.close(resolve));
+    }
+  });
 });

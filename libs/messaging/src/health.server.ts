@@ -12,6 +12,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
   answerClientErrors,
+  boundConnections,
+  type ConnectionBounds,
+  connectionsCheckingIntervalMs,
+  DEFAULT_CONNECTION_BOUNDS,
   httpProblem,
   type HttpProblem,
   PROBLEM_CONTENT_TYPE,
@@ -38,6 +42,7 @@ export async function serveHealth(
   report: () => Promise<Record<string, unknown>>,
   metrics?: MetricsResponder,
   log?: HealthServerLog,
+  bounds: ConnectionBounds = DEFAULT_CONNECTION_BOUNDS,
 ): Promise<Server> {
   const routes = new Map<string, (request: IncomingMessage) => Promise<Answer>>([
     [
@@ -63,7 +68,8 @@ export async function serveHealth(
     );
   }
   const served = [...routes.keys()].map((path) => `GET ${path}`).join(' and ');
-  const server = createServer((request, response) => {
+  const options = { connectionsCheckingInterval: connectionsCheckingIntervalMs(bounds) };
+  const server = createServer(options, (request, response) => {
     const path = pathOf(request);
     const route = routes.get(path);
     const answer =
@@ -79,6 +85,7 @@ export async function serveHealth(
     void answer.then((done) => send(request, response, path, done));
   });
   answerClientErrors(server);
+  boundConnections(server, bounds);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
