@@ -24,6 +24,9 @@
  *   append, the survivor at the revision checked (ADR 0015); if it moved, the lead is looked at
  *   again. Leads the file links by merges are decided together (merge-group.decider.ts) and
  *   appended in one atomic write, as the API would have written them one fact at a time.
+ * - Two runs of one file at once (two operators, a retried job beside a slow one) cooperate: each
+ *   finds the leads the other wrote already imported, and a checkpoint only ever moves forward
+ *   (advanceCheckpoint); the refusal count adds up both runs'.
  * It must never append to a stream without an expected revision.
  */
 import {
@@ -34,6 +37,7 @@ import {
   leadStreamId,
 } from '@tandem/domain';
 import {
+  CheckpointConflictError,
   DuplicateEventIdError,
   ErasedLeadWriteError,
   type EventStore,
@@ -399,12 +403,14 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     // Counted before the checkpoint that covers them: a kill in between counts them twice, and
     // a count too high only costs a resumed run some reading.
     if (refusedByStore > before) {
-      const count = (storeRefusalsSaved ?? 0n) + refusedByStore - before;
-      await store.checkpoints.save(storeRefusalsName, count, storeRefusalsSaved);
-      storeRefusalsSaved = count;
+      storeRefusalsSaved = await addToCheckpoint(
+        store,
+        storeRefusalsName,
+        refusedByStore - before,
+        storeRefusalsSaved,
+      );
     }
-    await store.checkpoints.save(checkpointName, BigInt(leadsDone), expected);
-    expected = BigInt(leadsDone);
+    expected = await advanceCheckpoint(store, checkpointName, BigInt(leadsDone), expected);
     options.onProgress?.({
       leadsDone,
       leadsTotal,
@@ -426,7 +432,7 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
   }
   await writing;
   // A plan with nothing left to write still records that this source was seen.
-  if (expected === null) await store.checkpoints.save(checkpointName, BigInt(leadsTotal), null);
+  if (expected === null) await advanceCheckpoint(store, checkpointName, BigInt(leadsTotal), null);
 
   return {
     leadsTotal,
@@ -438,4 +444,49 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     refused: refused.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line),
     seconds: (now() - startedAt) / 1000,
   };
+}
+
+/**
+ * Moves a checkpoint to `position`, never back: another run of the same file may have saved it
+ * since this run read it (each run writes leads in plan order and saves after writing, so the
+ * further of the two is a prefix both have done). Resolves to the position saved, or the other
+ * run's when it is further.
+ */
+async function advanceCheckpoint(
+  store: EventStore,
+  name: string,
+  position: bigint,
+  expected: bigint | null,
+): Promise<bigint> {
+  let current = expected;
+  for (;;) {
+    if (current !== null && current >= position) return current;
+    try {
+      await store.checkpoints.save(name, position, current);
+      return position;
+    } catch (error) {
+      if (!(error instanceof CheckpointConflictError)) throw error;
+      current = (await store.checkpoints.load(name))?.position ?? null;
+    }
+  }
+}
+
+/** Adds `count` to a counting checkpoint, also when another run of the file counted meanwhile. */
+async function addToCheckpoint(
+  store: EventStore,
+  name: string,
+  count: bigint,
+  expected: bigint | null,
+): Promise<bigint> {
+  let current = expected;
+  for (;;) {
+    const total = (current ?? 0n) + count;
+    try {
+      await store.checkpoints.save(name, total, current);
+      return total;
+    } catch (error) {
+      if (!(error instanceof CheckpointConflictError)) throw error;
+      current = (await store.checkpoints.load(name))?.position ?? null;
+    }
+  }
 }
