@@ -16,11 +16,11 @@ import {
 } from '@tandem/testing';
 import { readCanonicalJsonl } from './canonical-jsonl.source';
 import { definitionInForce } from './definition-in-force';
-import { importActor } from './import.command';
 import { planImport } from './import-plan';
-import { importCheckpointName, type ImportOutcome, runImport } from './import-runner';
+import { importCheckpointName, type ImportOutcome } from './import-runner';
 import { writeCanonicalHistory } from './testing/canonical-history';
 import { importedLeadEvents } from './testing/import-cli';
+import { importCanonicalFile } from './testing/import-lines';
 
 jest.setTimeout(300_000);
 
@@ -53,17 +53,8 @@ describe('two imports of one file at once (PostgreSQL)', () => {
     return store;
   };
 
-  const importInto = async (store: EventStore, file: string): Promise<ImportOutcome> => {
-    const source = await readCanonicalJsonl(file);
-    const { definition } = await definitionInForce(store);
-    return runImport({
-      store,
-      plan: planImport(source),
-      sourceHash: source.hash,
-      blockEvents: 40,
-      decision: { definition, actor: importActor(file), correlationId: 'import-spec' },
-    });
-  };
+  const importInto = (store: EventStore, file: string): Promise<ImportOutcome> =>
+    importCanonicalFile({ store, file, blockEvents: 40, correlationId: 'import-spec' });
 
   maybe('both finish, each lead is written once, and a third run adds nothing', async () => {
     const file = path.join(dir, 'history.jsonl');

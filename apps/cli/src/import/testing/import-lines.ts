@@ -21,8 +21,15 @@ export interface ImportLines {
 }
 
 export async function importLines(options: ImportLines): Promise<ImportOutcome> {
-  const { store, file, lines, blockEvents, correlationId, onProgress } = options;
-  await writeFile(file, `${lines.join('\n')}\n`);
+  await writeFile(options.file, `${options.lines.join('\n')}\n`);
+  return importCanonicalFile(options);
+}
+
+/** Imports a canonical JSONL file already on disk, as `tandem import` would. */
+export async function importCanonicalFile(
+  options: Omit<ImportLines, 'lines'>,
+): Promise<ImportOutcome> {
+  const { store, file, blockEvents, correlationId, onProgress } = options;
   const source = await readCanonicalJsonl(file);
   const { definition } = await definitionInForce(store);
   return runImport({
