@@ -47,7 +47,8 @@ export class LeadsController {
       'Without `leadId` the server mints one: derived from the `Idempotency-Key` when one is sent, ' +
       'so a retry after the key expired names the same lead and is refused **409** ' +
       '`lead_already_captured` with its `leadId` (nothing recorded again); random without a key, ' +
-      'so a retry without key or leadId captures a second lead. A `leadId` that exists is that 409 too.',
+      'so a retry without key or leadId captures a second lead. A `leadId` that exists is that 409 too, ' +
+      'unless the lead was erased: **422** `lifecycle_violation`, as every command after erasure.',
   })
   @ApiBody({ schema: requestBodySchema(captureLeadRequest) })
   async capture(

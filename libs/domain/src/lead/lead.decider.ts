@@ -198,6 +198,15 @@ export function decideLead(
   const { definition } = context;
 
   if (command.type === 'CaptureLead') {
+    // An erased lead takes nothing, a capture under its id neither (no new key, no new value
+    // sealed under an id whose key was shredded): the erasure's answer, not "captured".
+    if (state.status === 'erased') {
+      throw new LifecycleViolationError(
+        command.type,
+        state.status,
+        'nothing is accepted after the lead was erased',
+      );
+    }
     if (state.status !== 'initial') throw new LeadAlreadyCapturedError(context.leadId);
     return [{ type: 'LeadCaptured', data: command.data }];
   }

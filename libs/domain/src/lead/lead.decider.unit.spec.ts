@@ -92,6 +92,12 @@ describe('Lead decider', () => {
         .when(command)
         .thenFails(LeadAlreadyCapturedError, new RegExp(`lead ${LEAD} was already captured`));
     });
+    it('refuses to capture an erased lead again as erased, not as captured', () => {
+      const command = { type: 'CaptureLead', data: captured.data } as LeadCommand;
+      given([captured, erased])
+        .when(command)
+        .thenFails(LifecycleViolationError, /erased/);
+    });
   });
 
   it('any other command on an unknown lead is LeadNotFound', () => {
