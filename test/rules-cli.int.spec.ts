@@ -65,7 +65,18 @@ it('publishes the next version, which is in force only once applied; a wrong num
   expect(lines).toEqual([
     `published funnel definition version 2; nothing changes until you apply it: tandem rules what-if ${file} to compare, tandem rules apply 2 to switch`,
   ]);
+  // The same file again is a publish that happened before: refused, saying so.
   expect(await publishRules(client, file, (line) => lines.push(line))).toBe(1);
+  expect(lines.at(-1)).toMatch(
+    /refused \(422\): version 2 is already published with this very definition/,
+  );
+  // Another definition under a number already taken is the wrong number.
+  const other = join(dir, 'v2-other.json');
+  await writeFile(
+    other,
+    JSON.stringify({ ...defaultFunnelDefinition, version: 2, name: 'Stricter MQL, again' }),
+  );
+  expect(await publishRules(client, other, (line) => lines.push(line))).toBe(1);
   expect(lines.at(-1)).toMatch(/refused \(422\): version must be 3/);
   const versionsOf = async () => {
     const listed: string[] = [];
