@@ -447,20 +447,20 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
 }
 
 /**
- * Moves a checkpoint to `position`, never back: another run of the same file may have saved it
- * since this run read it (each run writes leads in plan order and saves after writing, so the
- * further of the two is a prefix both have done). Resolves to the position saved, or the other
- * run's when it is further.
+ * Saves a checkpoint as `next` of its current position, read again whenever another run of the
+ * same file saved it since (CheckpointConflictError); nothing is saved when `next` keeps it.
+ * Resolves to the position it holds then.
  */
-async function advanceCheckpoint(
+async function updateCheckpoint(
   store: EventStore,
   name: string,
-  position: bigint,
   expected: bigint | null,
+  next: (current: bigint | null) => bigint,
 ): Promise<bigint> {
   let current = expected;
   for (;;) {
-    if (current !== null && current >= position) return current;
+    const position = next(current);
+    if (position === current) return position;
     try {
       await store.checkpoints.save(name, position, current);
       return position;
@@ -471,22 +471,28 @@ async function advanceCheckpoint(
   }
 }
 
+/**
+ * Moves a checkpoint to `position`, never back: another run of the same file may have saved it
+ * since this run read it (each run writes leads in plan order and saves after writing, so the
+ * further of the two is a prefix both have done).
+ */
+function advanceCheckpoint(
+  store: EventStore,
+  name: string,
+  position: bigint,
+  expected: bigint | null,
+): Promise<bigint> {
+  return updateCheckpoint(store, name, expected, (current) =>
+    current !== null && current >= position ? current : position,
+  );
+}
+
 /** Adds `count` to a counting checkpoint, also when another run of the file counted meanwhile. */
-async function addToCheckpoint(
+function addToCheckpoint(
   store: EventStore,
   name: string,
   count: bigint,
   expected: bigint | null,
 ): Promise<bigint> {
-  let current = expected;
-  for (;;) {
-    const total = (current ?? 0n) + count;
-    try {
-      await store.checkpoints.save(name, total, current);
-      return total;
-    } catch (error) {
-      if (!(error instanceof CheckpointConflictError)) throw error;
-      current = (await store.checkpoints.load(name))?.position ?? null;
-    }
-  }
+  return updateCheckpoint(store, name, expected, (current) => (current ?? 0n) + count);
 }
