@@ -154,19 +154,17 @@ export async function runDemo(config: TandemConfig, options: DemoOptions): Promi
             `Run \`npm start\` and open ${url}/docs for the API.`
         : `\nRun \`npm start\` and open ${url}/docs for the API.`,
     );
-    // The same address `npm start` listens on (same config): http://127.0.0.1:3000 by default.
-    // The link carries a read-only (analyst) token in its fragment, which no server sees.
-    if (embeddedKey) {
-      const token = await mintAccessToken(embeddedKey, {
-        roles: ['analyst'],
-        actor: 'dashboard',
-        audience: config.auth.audience,
-        ttlSeconds: 8 * 3_600,
-      });
-      console.log(`Dashboard: run \`npm start\` and open ${dashboardLink(url, token)}`);
-    } else {
-      console.log(`Dashboard: run \`npm start\` and open ${url}/dashboard`);
-    }
+    const mintAnalystToken =
+      embeddedKey === null || process.stdout.isTTY !== true
+        ? null
+        : () =>
+            mintAccessToken(embeddedKey, {
+              roles: ['analyst'],
+              actor: 'dashboard',
+              audience: config.auth.audience,
+              ttlSeconds: 8 * 3_600,
+            });
+    console.log(await demoDashboardLine(url, mintAnalystToken));
     return reconciliation.ok ? 0 : 1;
   } finally {
     await apiProcess.stop();
@@ -256,4 +254,22 @@ function printViews(
       ? '\nRECONCILED: the marketing and sales lenses agree on every shared total.'
       : '\nNOT RECONCILED: the lenses disagree (see the rows marked NO).',
   );
+}
+
+/**
+ * The demo's last line: the dashboard at the address `npm start` listens on (same config). Given
+ * a way to mint one (at a terminal, with the embedded key), the link carries a read-only (analyst) token for a working
+ * day in its fragment, which no server sees. Otherwise (output collected by CI or a supervisor,
+ * or an identity provider signs tokens) it carries none, as `npm start`'s line: a credential
+ * written into collected logs outlives the session that needed it.
+ */
+export async function demoDashboardLine(
+  url: string,
+  mintAnalystToken: (() => Promise<string>) | null,
+): Promise<string> {
+  const open = 'Dashboard: run `npm start` and open';
+  if (mintAnalystToken === null) {
+    return `${open} ${url}/dashboard (a link with a token: npm run tandem -- token --role analyst --actor you@example.com --dashboard)`;
+  }
+  return `${open} ${dashboardLink(url, await mintAnalystToken())}`;
 }
