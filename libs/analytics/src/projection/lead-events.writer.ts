@@ -23,7 +23,7 @@ import {
 } from './lead-event.row';
 import { toPlanningFactRow, type CampaignSpendRow, type TargetRow } from './planning-fact.row';
 import { toVisitorTouchRow, type VisitorTouchRow } from './visitor-touch.row';
-import { computeRuleFacts } from '../rules/rule-facts';
+import { computeRuleFacts, computeRuleFactsBetween } from '../rules/rule-facts';
 import { transition } from '../rules/rule-set.lifecycle';
 import { writeProjectionCheckpoints } from './projection-checkpoints';
 import {
@@ -192,11 +192,22 @@ export async function projectBatch(
   };
 }
 
+/** UInt64's largest value: "up to the end of the log" for a range of positions. */
+const END_OF_LOG = '18446744073709551615';
+
 /**
- * Registers each newly published version as a rule set. When lead_events is still empty the set
- * is complete by construction (every lead event will be computed as it arrives): 'ready'.
- * Otherwise 'pending' until a replay covers the history (`tandem rules apply`). A version
- * already registered keeps its row: redelivery and rebuilds never reset a replay's progress.
+ * Registers each newly published version as a rule set. When no lead event before it in the log
+ * is projected, the set is complete by construction: 'ready', and every lead event is computed
+ * as it arrives. Otherwise 'pending' until a replay covers that history (`tandem rules apply`).
+ * A version already registered keeps its row: redelivery and rebuilds never reset a replay's
+ * progress.
+ *
+ * Before it, not at all: the Kafka-fed projector takes partitions one after another, so lead
+ * events published after the dictionary (on other partitions) may be projected before it, and
+ * the embedded projector, reading the log in order, would have met the dictionary first. Those
+ * leads get the new set's rows here, as they would have had them; judged by "any lead event
+ * projected", a projector started on a topic with history left version 1 pending (views ≠ a
+ * rebuild) whenever the dictionary's partition came after a lead's.
  */
 async function registerPublishedDefinitions(
   client: ClickHouseClient,
@@ -204,33 +215,47 @@ async function registerPublishedDefinitions(
   database: string,
 ): Promise<void> {
   const published = envelopes.flatMap((envelope) =>
-    envelope.type === 'FunnelDefinitionPublished' ? [envelope.data.definition] : [],
+    envelope.type === 'FunnelDefinitionPublished'
+      ? [{ definition: envelope.data.definition, position: envelope.globalPosition }]
+      : [],
   );
   if (published.length === 0) return;
   const known = await readRuleSets(client, { database });
-  const result = await client.query({
-    query:
-      'SELECT count() > 0 AS any FROM (SELECT 1 FROM {db:Identifier}.{events:Identifier} LIMIT 1)',
-    query_params: { db: database, events: analyticsTables.leadEvents },
-    format: 'JSONEachRow',
-  });
-  const [{ any } = { any: false }] = await result.json<{ any: boolean | number }>();
-  for (const definition of published) {
+  for (const { definition, position } of published) {
     const existing = known.find((set) => sameRuleSet(set, ruleSetKey(definition)));
     if (existing !== undefined) {
       await promoteToPublished(client, existing, { database });
       continue;
     }
-    // Complete by construction over an empty history, else pending a replay (the lifecycle's rule).
+    // A position that cannot be placed: any projected lead event counts as before it.
+    const at = isValidGlobalPosition(position) ? position : null;
     const next = transition(null, {
       type: 'registered',
-      historyEmpty: !(any === true || any === 1),
+      historyEmpty: !(await anyLeadEventBefore(client, at ?? END_OF_LOG, database)),
     });
-    await writeRuleSet(client, newRuleSet(definition, next.kind, next.status), {
-      database,
-      registration: true,
-    });
+    const set = newRuleSet(definition, next.kind, next.status);
+    await writeRuleSet(client, set, { database, registration: true });
+    if (next.status === 'ready') {
+      await computeRuleFactsBetween(client, [set], { after: at, upTo: END_OF_LOG }, { database });
+    }
   }
+}
+
+/** Whether lead_events holds an event before `position` in the log. */
+async function anyLeadEventBefore(
+  client: ClickHouseClient,
+  position: string,
+  database: string,
+): Promise<boolean> {
+  const result = await client.query({
+    query: `SELECT count() > 0 AS any FROM (
+              SELECT 1 FROM {db:Identifier}.{events:Identifier}
+              WHERE global_position < {before:UInt64} LIMIT 1)`,
+    query_params: { db: database, events: analyticsTables.leadEvents, before: position },
+    format: 'JSONEachRow',
+  });
+  const [{ any } = { any: false }] = await result.json<{ any: boolean | number }>();
+  return any === true || any === 1;
 }
 
 /** Empties the projected data for a rebuild from position zero; the schema stays. */
