@@ -77,16 +77,23 @@ export function leadJourney(index: number, channel = 'paid_search'): Journey {
       { type: 'DealWon', data: { opportunityId, amount: won, currency: 'EUR' } },
     );
   }
-  const events = story.map((event, step) =>
-    encodeForStore(event, {
-      eventId: randomUUID(),
-      leadId,
-      accountId: null,
-      occurredAt: at(step),
-      correlationId: randomUUID(),
-      causationId: null,
-      actor: { kind: 'system', id: 'pipeline-test', role: 'system' },
-    }),
-  );
+  const events = story.map((event, step) => leadEventToAppend(leadId, event, at(step)));
   return { leadId, events, won, rejected };
+}
+
+/** One event of `leadId` enveloped as a command appends it, with fresh ids. */
+export function leadEventToAppend(
+  leadId: string,
+  event: TandemEvent,
+  occurredAt = new Date().toISOString(),
+): EventToAppend {
+  return encodeForStore(event, {
+    eventId: randomUUID(),
+    leadId,
+    accountId: null,
+    occurredAt,
+    correlationId: randomUUID(),
+    causationId: null,
+    actor: { kind: 'system', id: 'pipeline-test', role: 'system' },
+  });
 }
