@@ -6,6 +6,7 @@
  * from; an answer with an error status is an ApiError carrying the API's body. Every request
  * carries the credential `credentials` gives for its role (auth/api-credentials.ts).
  */
+import { plainHttpToRemote, redactUrl } from '@tandem/config';
 import type { Role } from '@tandem/domain';
 import { type ApiCredentials, noCredentials } from './auth/api-credentials';
 import { UsageError } from './usage-error';
@@ -41,6 +42,19 @@ export function resolveApiEndpoint(
     throw new UsageError(`${endpoint.source} must be an http:// or https:// URL: ${endpoint.url}`);
   }
   return endpoint;
+}
+
+/**
+ * A warning when the endpoint is plain http to a host that is not loopback: the bearer token
+ * (an ops or admin role) and every answer cross the network readable. Warned, not refused: a
+ * private network or a sidecar proxy can make it acceptable, and only the operator knows.
+ */
+export function apiEndpointWarning(endpoint: ApiEndpoint): string | null {
+  if (!plainHttpToRemote(endpoint.url)) return null;
+  return (
+    `${endpoint.source} ${redactUrl(endpoint.url)} is plain http to a host that is not loopback, ` +
+    'so the credentials and the answers cross the network unencrypted; use https:// unless the network is private'
+  );
 }
 
 /** The API could not be talked to: nothing it said can be acted on. */

@@ -6,7 +6,12 @@
  * the real parser against recording fakes and never touch the network.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { type ApiEndpoint, DEFAULT_API_URL, resolveApiEndpoint } from './api-client';
+import {
+  type ApiEndpoint,
+  apiEndpointWarning,
+  DEFAULT_API_URL,
+  resolveApiEndpoint,
+} from './api-client';
 import { describeFailure, ExitCode } from './cli-failure';
 import type { DemoOptions } from './demo/demo.command';
 import { roles as knownRoles, type Role } from '@tandem/domain';
@@ -137,7 +142,13 @@ export function buildTandemProgram(
     .addHelpText('after', exitCodesHelp);
   // Settings above are inherited by every command created below with .command().
 
-  const endpoint = (options: { api?: string }) => resolveApiEndpoint(options.api, context.env);
+  // Resolved once per command line, so its warning is printed once.
+  const endpoint = (options: { api?: string }) => {
+    const resolved = resolveApiEndpoint(options.api, context.env);
+    const warning = apiEndpointWarning(resolved);
+    if (warning !== null) context.writeErr(`tandem: warning: ${warning}\n`);
+    return resolved;
+  };
   const run = async (command: Promise<number>) => exitWith(await command);
 
   program

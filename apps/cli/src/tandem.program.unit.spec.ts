@@ -245,6 +245,24 @@ describe('tandem dispatches', () => {
     expect(fromFlag.calls[0]?.[1]).toEqual({ url: 'http://other:1', source: '--api' });
   });
 
+  it('warns once on stderr when the API is plain http to a host that is not loopback', async () => {
+    const remote = await tandem(['status'], {
+      env: { TANDEM_API_URL: 'http://ops:hunter2@api.internal:3000' },
+    });
+    expect(remote.code).toBe(0);
+    expect(remote.err).toBe(
+      'tandem: warning: TANDEM_API_URL http://ops:***@api.internal:3000/ is plain http to a host ' +
+        'that is not loopback, so the credentials and the answers cross the network unencrypted; ' +
+        'use https:// unless the network is private\n',
+    );
+    const flag = await tandem(['rules', 'list', '--api', 'http://10.0.0.9:3000']);
+    expect(flag.err).toMatch(/^tandem: warning: --api http:\/\/10\.0\.0\.9:3000\/ is plain http/);
+    for (const url of ['https://api.internal', 'http://127.0.0.1:3000', 'http://localhost:3000']) {
+      expect((await tandem(['status'], { env: { TANDEM_API_URL: url } })).err).toBe('');
+    }
+    expect((await tandem(['status'])).err).toBe('');
+  });
+
   it("exits with the command's own code", async () => {
     expect((await tandem(['reconcile'], { answer: () => Promise.resolve(1) })).code).toBe(1);
   });

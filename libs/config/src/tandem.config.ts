@@ -24,7 +24,7 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /** Plain http to a host other than this machine: anyone on the path reads and rewrites it. */
-function plainHttpToRemote(url: string): boolean {
+export function plainHttpToRemote(url: string): boolean {
   try {
     const parsed = new URL(url);
     return parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname);
@@ -540,8 +540,24 @@ export function configWarnings(config: TandemConfig): string[] {
     (config.clickhouse.password || config.clickhouse.analyst || hasPassword(config.clickhouse.url))
   ) {
     warnings.push(
-      `CLICKHOUSE_URL: ${redact(config.clickhouse.url)} is plain http to a host that is not loopback, so the ClickHouse password crosses the network unencrypted; use https:// unless the network is private`,
+      `CLICKHOUSE_URL: ${redactUrl(config.clickhouse.url)} is plain http to a host that is not loopback, so the ClickHouse password crosses the network unencrypted; use https:// unless the network is private`,
     );
+  }
+  for (const [variable, url] of postgresUrls(config)) {
+    const host = unencryptedPostgresHost(url);
+    if (host !== null) {
+      warnings.push(
+        `${variable}: ${redactUrl(url)} reaches ${host}, not loopback, without requiring TLS (no sslmode, or sslmode=disable/allow/prefer, which fall back to clear text), so the password and every event cross the network readable; add sslmode=verify-full (or require) unless the network is private`,
+      );
+    }
+  }
+  if (config.eventStore.kind === 'kurrentdb') {
+    const hosts = kurrentDbHostsWithoutTls(config.eventStore.url);
+    if (hosts.length > 0) {
+      warnings.push(
+        `KURRENTDB_URL: tls=false to ${hosts.join(', ')}, not loopback, so the credentials and every event cross the network unencrypted; drop tls=false (TLS is the default) unless the network is private`,
+      );
+    }
   }
   if (config.kafka?.sasl && !config.kafka.ssl) {
     const remote = config.kafka.brokers.some(
@@ -554,6 +570,59 @@ export function configWarnings(config: TandemConfig): string[] {
     }
   }
   return warnings;
+}
+
+/** The PostgreSQL connection strings in use: the event store's and the key store's. */
+function postgresUrls(config: TandemConfig): [variable: string, url: string][] {
+  const store = config.eventStore;
+  if (store.kind === 'postgres') return [['TANDEM_POSTGRES_URL', store.url]];
+  if (store.kind === 'kurrentdb' && store.keyStore !== null) {
+    return [['TANDEM_KEY_STORE_URL', store.keyStore.url]];
+  }
+  return [];
+}
+
+/** sslmode values with which libpq-style clients may talk in clear text. */
+const CLEAR_TEXT_SSLMODES = new Set(['disable', 'allow', 'prefer']);
+
+/**
+ * The host a postgres:// URL reaches in clear text, or null: TLS required (sslmode=require,
+ * verify-ca, verify-full, no-verify, or node-postgres's ssl=true without sslmode), a loopback
+ * host, a Unix socket (`?host=/run/postgresql`, an empty host) or an unreadable URL.
+ */
+export function unencryptedPostgresHost(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  const host = parsed.searchParams.get('host') ?? decodeURIComponent(parsed.hostname);
+  if (host === '' || host.startsWith('/') || isLoopbackHost(host)) return null;
+  const sslmode = parsed.searchParams.get('sslmode')?.toLowerCase();
+  if (sslmode === undefined) {
+    const ssl = parsed.searchParams.get('ssl')?.toLowerCase();
+    return ssl === 'true' || ssl === '1' ? null : host;
+  }
+  return CLEAR_TEXT_SSLMODES.has(sslmode) ? host : null;
+}
+
+/**
+ * The hosts a KurrentDB connection string with `tls=false` names that are not loopback (none
+ * when TLS is on, the client's default). Options are case-insensitive, as the client reads them.
+ */
+export function kurrentDbHostsWithoutTls(connectionString: string): string[] {
+  const match = /^[^:/?#]+:\/\/(?:[^@/?#]*@)?([^/?#]*)[^?#]*(?:\?([^#]*))?/.exec(connectionString);
+  if (match === null) return [];
+  const [, hosts = '', query = ''] = match;
+  const tlsOff = query
+    .split('&')
+    .some((option) => /^tls=false$/i.test(decodeURIComponent(option.replace(/\+/g, ' ')).trim()));
+  if (!tlsOff) return [];
+  return hosts
+    .split(',')
+    .map((host) => host.trim().replace(/:\d+$/, ''))
+    .filter((host) => host !== '' && !isLoopbackHost(host));
 }
 
 function hasPassword(url: string): boolean {
@@ -569,14 +638,14 @@ export function describeConfig(config: TandemConfig): string {
   const store =
     config.eventStore.kind === 'pglite'
       ? `pglite at ${config.eventStore.dataDir}`
-      : `${config.eventStore.kind} (${redact(config.eventStore.url)})`;
+      : `${config.eventStore.kind} (${redactUrl(config.eventStore.url)})`;
   const clickhouse =
     config.clickhouse.mode === 'embedded'
       ? `chDB at ${config.clickhouse.path}`
-      : `server ${redact(config.clickhouse.url)}`;
+      : `server ${redactUrl(config.clickhouse.url)}`;
   const kafka = config.kafka ? `kafka ${config.kafka.brokers.join(',')}` : 'kafka off';
   const auth = [
-    config.auth.jwksUrl ? `jwks ${redact(config.auth.jwksUrl)}` : null,
+    config.auth.jwksUrl ? `jwks ${redactUrl(config.auth.jwksUrl)}` : null,
     config.auth.jwks ? `${config.auth.jwks.keys.length} configured key(s)` : null,
     config.auth.embeddedKey ? 'embedded key' : null,
     config.auth.trustedProxySecret ? 'trusted proxy' : null,
@@ -590,7 +659,8 @@ export function describeConfig(config: TandemConfig): string {
  */
 const SECRET_PARAMETER = /pass|secret|token|key|auth|cred|sig/i;
 
-function redact(url: string): string {
+/** The URL with its password and credential-bearing query parameters replaced by `***`. */
+export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';

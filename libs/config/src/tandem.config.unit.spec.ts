@@ -165,6 +165,67 @@ describe('loadConfig', () => {
     expect(configWarnings(loadConfig({ ...sasl, KAFKA_BROKERS: '127.0.0.1:9092' }))).toEqual([]);
   });
 
+  it('warns when a PostgreSQL URL reaches a remote host without requiring TLS, password masked', () => {
+    const postgres = (url: string) =>
+      configWarnings(loadConfig({ TANDEM_EVENT_STORE: 'postgres', TANDEM_POSTGRES_URL: url }));
+    for (const url of [
+      'postgres://tandem:hunter2@db.internal:5432/tandem',
+      'postgres://tandem:hunter2@db.internal/tandem?sslmode=disable',
+      'postgresql://tandem:hunter2@10.0.0.7/tandem?sslmode=allow',
+      'postgres://tandem@db.internal/tandem?sslmode=prefer&password=hunter2',
+    ]) {
+      const warnings = postgres(url);
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /^TANDEM_POSTGRES_URL: postgres(ql)?:\/\/tandem.*without requiring TLS/,
+        ),
+      ]);
+      expect(warnings.join()).not.toContain('hunter2');
+    }
+    for (const url of [
+      'postgres://tandem:hunter2@db.internal/tandem?sslmode=require',
+      'postgres://tandem:hunter2@db.internal/tandem?sslmode=verify-full',
+      'postgres://tandem:hunter2@db.internal/tandem?ssl=true',
+      'postgres://tandem:hunter2@127.0.0.1:5432/tandem',
+      'postgres://tandem:hunter2@localhost/tandem?sslmode=disable',
+      'postgres://tandem@/tandem?host=/var/run/postgresql',
+    ]) {
+      expect(postgres(url)).toEqual([]);
+    }
+    // The key store of a KurrentDB deployment is PostgreSQL too.
+    expect(
+      configWarnings(
+        loadConfig({
+          TANDEM_EVENT_STORE: 'kurrentdb',
+          KURRENTDB_URL: 'kurrentdb://127.0.0.1:2113?tls=false',
+          TANDEM_KEY_STORE_URL: 'postgres://keys:hunter2@keys.internal/keys',
+        }),
+      ),
+    ).toEqual([expect.stringMatching(/^TANDEM_KEY_STORE_URL: .*\*\*\*@keys\.internal/)]);
+  });
+
+  it('warns when a KurrentDB connection string turns TLS off towards a remote host', () => {
+    const kurrent = (url: string) =>
+      configWarnings(
+        loadConfig({
+          TANDEM_EVENT_STORE: 'kurrentdb',
+          KURRENTDB_URL: url,
+          TANDEM_PERSONAL_DATA_SEALING: 'off',
+        }),
+      );
+    const warnings = kurrent(
+      'kurrentdb+discover://admin:hunter2@a.internal:2113,b.internal:2113?tls=false',
+    );
+    expect(warnings).toEqual([
+      expect.stringMatching(/^KURRENTDB_URL: tls=false to a\.internal, b\.internal, not loopback/),
+    ]);
+    expect(warnings.join()).not.toContain('hunter2');
+    expect(kurrent('esdb://db.internal:2113?nodePreference=leader&TLS=False')).toHaveLength(1);
+    expect(kurrent('kurrentdb://admin:hunter2@db.internal:2113')).toEqual([]);
+    expect(kurrent('kurrentdb://db.internal:2113?tls=true')).toEqual([]);
+    expect(kurrent('kurrentdb://127.0.0.1:2113,[::1]:2114,localhost:2115?tls=false')).toEqual([]);
+  });
+
   it('bounds slow clients: 10 s for headers, 120 s a request, 65 s keep-alive, 100 headers', () => {
     expect(loadConfig({}).http).toMatchObject({
       headersTimeoutMs: 10_000,
