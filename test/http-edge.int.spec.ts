@@ -387,6 +387,48 @@ describe('with the default configuration', () => {
   });
 });
 
+describe('with a short headers timeout', () => {
+  let api: FunnelApiFixture;
+  let port: number;
+
+  beforeAll(async () => {
+    api = await startFunnelApi(chdbPath, { http: { headersTimeoutMs: 1_000 } });
+    await api.app.listen(0, '127.0.0.1');
+    port = ((api.app.getHttpServer() as Server).address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('disconnects a slowloris client soon after the headers timeout, not up to 30 s later', async () => {
+    // Headers sent byte by byte, never finished. Node checks the timeouts every
+    // connectionsCheckingInterval: 30 s by default, which kept such a socket open that long.
+    const slow = connect(port, '127.0.0.1');
+    let received = '';
+    slow.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+    slow.on('error', () => undefined);
+    const request = 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ' + 'a'.repeat(10_000);
+    let sent = 0;
+    const dribble = setInterval(() => {
+      if (!slow.destroyed && sent < request.length) slow.write(request[sent++]!);
+    }, 50);
+    const closed = await new Promise<boolean>((resolve) => {
+      const giveUp = setTimeout(() => resolve(false), 10_000);
+      slow.once('close', () => {
+        clearTimeout(giveUp);
+        resolve(true);
+      });
+    });
+    clearInterval(dribble);
+    slow.destroy();
+    // Disconnected well within 10 s (the timeout is 1 s, checked every 500 ms), headers unfinished.
+    expect(closed).toBe(true);
+    expect(sent).toBeLessThan(request.length);
+    expect(received).toMatch(/^HTTP\/1\.1 408 /);
+  });
+});
+
 describe('with a tiny write limit and allowed CORS origins', () => {
   const allowed = 'https://app.example.com';
   let api: FunnelApiFixture;

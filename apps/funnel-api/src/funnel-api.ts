@@ -13,6 +13,7 @@ import { AppModule } from './app.module';
 import { authenticateRequests } from './auth/authentication.middleware';
 import { RequestAuthenticator } from './auth/request-authenticator';
 import { authorisedActorOf } from './auth/verified-identity';
+import { BoundedExpressAdapter } from './http/bounded-express.adapter';
 import { answerClientErrors, answerEdgeErrors, limitBodies, protectEdge } from './http/http-edge';
 import { createOpenApiDocument } from './http/openapi-document';
 import { ApiMetrics } from './observability/api-metrics';
@@ -31,6 +32,8 @@ export async function createFunnelApi(config: TandemConfig): Promise<INestApplic
   const logger = createLogger('funnel-api', config.logLevel);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forConfig(config, logger),
+    // Its server checks the connection bounds every second, not Node's default 30 s.
+    new BoundedExpressAdapter(config.http),
     // Body parsers are registered by limitBodies, with the configured limit.
     { logger: new PinoNestLogger(logger), bodyParser: false },
   );
