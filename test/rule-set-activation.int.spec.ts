@@ -3,7 +3,8 @@
  * published over a non-empty history is pending until replayed, and activating it is refused
  * by the rule-set lifecycle (409 `not_ready`, naming the set and the way out); once replayed it
  * activates and the views read it before the answer; an unpublished version is a 404; one sent
- * during a rebuild is answered 200 or 202, never 500.
+ * during a rebuild is answered 200 or 202, never 500; one conditioned on the version in force
+ * (`expectedActiveVersion`) is refused once another was activated, never a roll-back.
  */
 import { defaultFunnelDefinition, leadStreamId, type FunnelDefinition } from '@tandem/domain';
 import request from 'supertest';
@@ -115,4 +116,53 @@ it('records an activation sent during a rebuild and answers it, never a 500', as
   // Rebuilt, the views follow the next activation before its answer again.
   await activate(1).expect(200);
   expect((await ruleSets()).active?.rulesVersion).toBe(1);
+});
+
+it('refuses a late retry under expectedActiveVersion once another version was activated', async () => {
+  await waitForProjection(suite.http);
+  await activate(1).expect(200);
+  const conditioned = () =>
+    request(suite.http)
+      .post('/ops/rules/activations')
+      .set(asRole('ops'))
+      .send({ version: 2, expectedActiveVersion: 1 });
+  // The first attempt is carried out (its answer, say, lost on the way back)…
+  await conditioned().expect(200);
+  // …a retry while it is in force is the same success, recording nothing…
+  const head = await suite.api.store.headPosition();
+  await conditioned().expect(200);
+  expect(await suite.api.store.headPosition()).toBe(head);
+  // …then another operator puts version 3 in force.
+  await request(suite.http)
+    .post('/definitions')
+    .set(asRole('ops'))
+    .send({ ...stricter, version: 3, name: 'Strictest MQL' })
+    .expect(201);
+  const apply = await request(suite.http)
+    .post('/ops/rules/applies')
+    .set(asRole('ops'))
+    .send({ version: 3 });
+  expect([200, 202]).toContain(apply.status);
+  await eventually(async () => {
+    const { body } = await request(suite.http)
+      .get(apply.headers.location!)
+      .set(asRole('ops'))
+      .expect(200);
+    return (body as { status: string }).status === 'done' ? true : undefined;
+  }, 'version 3 is applied');
+  expect((await ruleSets()).active?.rulesVersion).toBe(3);
+
+  // The retry arriving now would have rolled version 3 back to 2; it is refused, naming 3.
+  const before = await suite.api.store.headPosition();
+  const late = await conditioned().expect(409);
+  expect(late.body).toMatchObject({
+    status: 409,
+    code: 'active_version_changed',
+    activeVersion: 3,
+    detail: expect.stringMatching(
+      /^version 2 was not activated: the request expected version 1 in force, but version 3 is/,
+    ) as unknown,
+  });
+  expect(await suite.api.store.headPosition()).toBe(before);
+  expect((await ruleSets()).active?.rulesVersion).toBe(3);
 });

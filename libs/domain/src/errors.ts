@@ -75,6 +75,24 @@ export class DefinitionVersionNotFoundError extends DomainError {
   }
 }
 
+/**
+ * An activation conditioned on the version in force (`expectedActiveVersion`) found another
+ * one there: typically a late retry after someone activated another version, which would
+ * otherwise silently roll it back. Names the version in force.
+ */
+export class ActiveVersionChangedError extends DomainError {
+  readonly code = 'active_version_changed';
+  constructor(
+    readonly version: number,
+    readonly expectedActiveVersion: number,
+    readonly activeVersion: number | null,
+  ) {
+    super(
+      `version ${version} was not activated: the request expected version ${expectedActiveVersion} in force, but ${activeVersion === null ? 'none is' : `version ${activeVersion} is`} (activated since); nothing was recorded`,
+    );
+  }
+}
+
 /** The command is well-formed but breaks a rule of the shared dictionary. */
 export class RuleViolationError extends DomainError {
   readonly code = 'rule_violation';

@@ -2,9 +2,10 @@
  * Applying a published version of the shared dictionary: from this event on it
  * is the one in force for live decisions. The dictionary's decider allows only a
  * published version and treats the version already activated as a no-op (answered
- * with its existing activation). The append insists on the stream revision the
- * decision was made from, so a concurrent publish or activation is a conflict,
- * never a silent overwrite.
+ * with its existing activation). With `expectedActiveVersion` it activates only
+ * while that version is in force (a late retry is refused, not a roll-back). The
+ * append insists on the stream revision the decision was made from, so a concurrent
+ * publish or activation is a conflict, never a silent overwrite.
  */
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -28,6 +29,8 @@ export class ActivateFunnelDefinition extends Command<ActivationResult> {
   constructor(
     readonly version: number,
     readonly context: RequestContext,
+    /** Activate only while this version is in force (ActiveVersionChangedError otherwise). */
+    readonly expectedActiveVersion?: number,
   ) {
     super();
   }
@@ -40,10 +43,17 @@ export class ActivateFunnelDefinitionHandler implements ICommandHandler<Activate
     private readonly definitions: ActiveDefinition,
   ) {}
 
-  async execute({ version, context }: ActivateFunnelDefinition): Promise<ActivationResult> {
+  async execute({
+    version,
+    context,
+    expectedActiveVersion,
+  }: ActivateFunnelDefinition): Promise<ActivationResult> {
     authorize(context.actor.role, 'ActivateFunnelDefinition');
     const { revision, state, activation } = await this.definitions.refresh();
-    const events = decideDictionary({ type: 'ActivateFunnelDefinition', data: { version } }, state);
+    const events = decideDictionary(
+      { type: 'ActivateFunnelDefinition', data: { version, expectedActiveVersion } },
+      state,
+    );
     const [activated] = events;
     if (activated?.type !== 'FunnelDefinitionActivated') {
       // Already the activated version: answer with that activation, append nothing.

@@ -19,6 +19,7 @@ import {
   RuleSetTransitionError,
 } from '@tandem/analytics';
 import {
+  ActiveVersionChangedError,
   DefinitionVersionNotFoundError,
   DomainError,
   LeadMergedAwayError,
@@ -75,6 +76,14 @@ export const problemSchema = z.looseObject({
     .string()
     .optional()
     .describe('The lead a capture found already captured (409 lead_already_captured)'),
+  activeVersion: z
+    .number()
+    .int()
+    .nullable()
+    .optional()
+    .describe(
+      'The version in force when an activation expected another (409 active_version_changed)',
+    ),
   eventId: z
     .string()
     .optional()
@@ -124,6 +133,10 @@ export function problemOf(error: unknown): Problem | null {
   }
   // A rule-set lifecycle step the set's state forbids (activating one that is not ready).
   if (error instanceof RuleSetTransitionError) return problem(409, error.code, error.message);
+  // An activation conditioned on the version in force found another: names the one in force.
+  if (error instanceof ActiveVersionChangedError) {
+    return problem(409, error.code, error.message, { activeVersion: error.activeVersion });
+  }
   // A touchpoint id already taken by another touch on this lead: the client's id clashes.
   if (error instanceof TouchpointConflictError) {
     return problem(409, error.code, error.message, { touchpointId: error.touchpointId });

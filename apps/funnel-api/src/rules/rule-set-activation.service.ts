@@ -43,7 +43,12 @@ export class RuleSetActivation {
     @Optional() private readonly projector?: EmbeddedProjector,
   ) {}
 
-  async activate(version: number, context: RequestContext): Promise<RuleSetActivationOutcome> {
+  /** With `expectedActiveVersion`: only while that version is in force (the decider checks). */
+  async activate(
+    version: number,
+    context: RequestContext,
+    expectedActiveVersion?: number,
+  ): Promise<RuleSetActivationOutcome> {
     const published = (await this.definitions.all()).find((entry) => entry.version === version);
     if (!published) throw new DefinitionVersionNotFoundError(version);
     const key = ruleSetKey(published.definition);
@@ -56,7 +61,7 @@ export class RuleSetActivation {
     );
     const previous = await ruleSets.activation();
     const activated: ActivationResult = await this.commands.execute(
-      new ActivateFunnelDefinition(version, context),
+      new ActivateFunnelDefinition(version, context, expectedActiveVersion),
     );
     return {
       active: key,

@@ -68,6 +68,18 @@ type ReplayRequest = z.infer<typeof replayRequest>;
 /** Activation and apply both name a published version. */
 const versionRequest = z.strictObject({ version: z.number().int().positive() });
 type VersionRequest = z.infer<typeof versionRequest>;
+const activationRequest = versionRequest.extend({
+  expectedActiveVersion: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      'Activate only while this version is in force, else 409 `active_version_changed` naming the one that is: ' +
+        'a late retry then cannot roll back an activation made since (ADR 0007)',
+    ),
+});
+type ActivationRequest = z.infer<typeof activationRequest>;
 
 /** As the views' `rulesVersion` and `GET /definitions/:version` spell it. */
 const version = rulesVersionInUrl('A rules version');
@@ -182,7 +194,7 @@ export class RulesOpsController {
     summary:
       'Apply a published version: every view and new decision uses it (its rule set must be ready)',
   })
-  @ApiBody({ schema: requestBodySchema(versionRequest) })
+  @ApiBody({ schema: requestBodySchema(activationRequest) })
   @ApiAnswer(200, activationSchema, 'Activated: the views read the set')
   @ApiAnswer(
     202,
@@ -190,12 +202,16 @@ export class RulesOpsController {
     'Activated, the views not yet switched; `Location` is /ops/rules',
   )
   async activate(
-    @Body(new ZodBodyPipe(versionRequest)) body: VersionRequest,
+    @Body(new ZodBodyPipe(activationRequest)) body: ActivationRequest,
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
   ): Promise<RuleSetActivationOutcome> {
     authorize(context.actor.role, 'ActivateFunnelDefinition');
-    const outcome = await this.activation.activate(body.version, context);
+    const outcome = await this.activation.activate(
+      body.version,
+      context,
+      body.expectedActiveVersion,
+    );
     if (!outcome.viewsSwitched) {
       // Accepted, not yet visible: the rule sets list names the active set once it is.
       response.status(202);

@@ -11,10 +11,14 @@ export type PublishFunnelDefinition = {
   data: { draft: unknown };
 };
 
-/** Put a published version in force for live decisions and views. */
+/**
+ * Put a published version in force for live decisions and views. With
+ * `expectedActiveVersion`, only while that version is the one in force: a late retry after
+ * another activation is refused instead of rolling that one back.
+ */
 export type ActivateFunnelDefinition = {
   type: 'ActivateFunnelDefinition';
-  data: { version: number };
+  data: { version: number; expectedActiveVersion?: number | undefined };
 };
 
 /**

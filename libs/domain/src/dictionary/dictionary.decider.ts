@@ -4,7 +4,11 @@
  * I/O, no authorisation (who may issue a command is decided once, at the edge, by
  * access/permissions.ts). Refusals are typed domain errors.
  */
-import { DefinitionVersionNotFoundError, RuleViolationError } from '../errors';
+import {
+  ActiveVersionChangedError,
+  DefinitionVersionNotFoundError,
+  RuleViolationError,
+} from '../errors';
 import { definitionHash } from '../rules/definition-hash';
 import { parseDefinitionToPublish } from '../rules/funnel-definition';
 import type { DictionaryCommand } from './dictionary.commands';
@@ -41,13 +45,19 @@ export function decideDictionary(
       if (target === undefined) throw new DefinitionVersionNotFoundError(version);
       // Activating the version already activated changes nothing (a safe retry).
       if (state.activated?.version === version) return [];
+      // The caller's precondition: another version was activated since it looked.
+      const inForce = versionInForce(state)?.version ?? null;
+      const expected = command.data.expectedActiveVersion;
+      if (expected !== undefined && inForce !== expected) {
+        throw new ActiveVersionChangedError(version, expected, inForce);
+      }
       return [
         {
           type: 'FunnelDefinitionActivated',
           data: {
             version,
             definitionHash: target.definitionHash,
-            previousVersion: versionInForce(state)?.version ?? null,
+            previousVersion: inForce,
           },
         },
       ];

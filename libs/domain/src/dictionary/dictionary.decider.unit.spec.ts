@@ -1,4 +1,5 @@
 import {
+  ActiveVersionChangedError,
   DefinitionVersionNotFoundError,
   InvalidDefinitionError,
   RuleViolationError,
@@ -45,9 +46,9 @@ const publish = (draft: unknown): DictionaryCommand => ({
   type: 'PublishFunnelDefinition',
   data: { draft },
 });
-const activate = (version: number): DictionaryCommand => ({
+const activate = (version: number, expectedActiveVersion?: number): DictionaryCommand => ({
   type: 'ActivateFunnelDefinition',
-  data: { version },
+  data: { version, expectedActiveVersion },
 });
 const ensure = (shippedDefault: FunnelDefinition = v(1)): DictionaryCommand => ({
   type: 'EnsureDefinitionInForce',
@@ -270,6 +271,29 @@ describe('the shared dictionary decider', () => {
     it('is a no-op for the version already activated (a safe retry)', () => {
       given([published(1), activated(1, null)])
         .when(activate(1))
+        .then([]);
+    });
+
+    it('activates under expectedActiveVersion while that version is in force', () => {
+      given([published(1), activated(1, null), published(2)])
+        .when(activate(2, 1))
+        .then([activated(2, 1)]);
+    });
+
+    it('refuses a late retry under expectedActiveVersion once another version was activated', () => {
+      // v2 asked with v1 in force, answered but the answer lost; v3 activated since; the retry
+      // of the v2 request arrives: rolling v3 back is not what either caller asked for.
+      given([published(1), activated(1, null), published(2), published(3), activated(3, 1)])
+        .when(activate(2, 1))
+        .thenFails(
+          ActiveVersionChangedError,
+          /expected version 1 in force, but version 3 is \(activated since\)/,
+        );
+    });
+
+    it('is still a no-op under expectedActiveVersion for the version already activated', () => {
+      given([published(1), activated(1, null), published(2), activated(2, 1)])
+        .when(activate(2, 1))
         .then([]);
     });
 
