@@ -1,7 +1,8 @@
 /**
  * The API's edge on real engines (PGlite + chDB), through HTTP: security headers and no
  * X-Powered-By, the body limit (413, nothing appended), limits on the identity headers (400
- * naming the header), the per-caller write rate limit (429 with Retry-After), the CORS policy,
+ * naming the header), the per-caller write and read rate limits (429 with Retry-After), a
+ * slowloris cut off soon after the headers timeout, the CORS policy,
  * and CSV exports that neutralise a formula typed into a campaign name (issue 12, items 4–5).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -387,6 +388,51 @@ describe('with the default configuration', () => {
   });
 });
 
+describe('with a read limit', () => {
+  let api: FunnelApiFixture;
+  let http: App;
+
+  beforeAll(async () => {
+    api = await startFunnelApi(chdbPath, { http: { readsPerMinute: 3 } });
+    http = api.app.getHttpServer() as App;
+  });
+
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('limits reads per caller apart from writes: 429 with Retry-After, probes never counted', async () => {
+    const read = (actor: string) =>
+      request(http).get('/analytics/funnel').set(as('analyst', actor));
+    for (let i = 0; i < 3; i++) await read('poller@example.com').expect(200);
+
+    const refused = await read('poller@example.com').expect(429);
+    expect(refused.body).toEqual({
+      type: 'tag:tandem,2026:problem:rate_limited',
+      title: 'Too Many Requests',
+      status: 429,
+      instance: '/analytics/funnel',
+      detail: expect.stringMatching(
+        /^too many reads: at most 3 a minute per caller \(TANDEM_RATE_LIMIT_READS_PER_MINUTE\); retry after \d+ s$/,
+      ) as unknown,
+      code: 'rate_limited',
+    });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+
+    // Another caller has its own budget; the same caller's writes and probes are not reads.
+    await read('calm@example.com').expect(200);
+    await request(http)
+      .post('/leads')
+      .set(as('marketing', 'poller@example.com'))
+      .send(captureBody())
+      .expect(201);
+    for (let i = 0; i < 5; i++) {
+      await request(http).get('/health').set(as('analyst', 'poller@example.com')).expect(200);
+    }
+  });
+});
+
 describe('with a short headers timeout', () => {
   let api: FunnelApiFixture;
   let port: number;
@@ -466,7 +512,7 @@ describe('with a tiny write limit and allowed CORS origins', () => {
     expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
     expect(await api.store.headPosition()).toBe(head);
 
-    // Another caller has its own budget; reads are never limited.
+    // Another caller has its own budget; reads are not limited unless configured.
     await write('calm@example.com').expect(201);
     for (let i = 0; i < 5; i++) {
       await request(http).get('/health').set(as('marketing', 'busy@example.com')).expect(200);

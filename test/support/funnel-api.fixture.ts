@@ -70,6 +70,7 @@ export async function startFunnelApi(
       corsOrigins: [],
       bodyLimitBytes: 1024 * 1024,
       writesPerMinute: 6_000,
+      readsPerMinute: null,
       ...DEFAULT_CONNECTION_BOUNDS,
       ...options.http,
     },

@@ -34,7 +34,7 @@ import { ReconciliationMonitor } from './health/reconciliation-monitor.service';
 import { ApiKeysController } from './ops/api-keys.controller';
 import { OpsController } from './ops/ops.controller';
 import { ErrorFilter } from './http/error.filter';
-import { WriteRateLimitModule } from './http/write-rate-limit.module';
+import { RateLimitModule } from './http/rate-limit.module';
 import { IdempotencyInterceptor } from './http/idempotency/idempotency.interceptor';
 import { ExecuteLeadCommandHandler } from './leads/execute-lead-command.handler';
 import { GetLeadTimelineHandler } from './leads/get-lead-timeline.handler';
@@ -92,7 +92,7 @@ export class AppModule {
     if (config.projector === 'embedded') providers.push(EmbeddedProjector);
     return {
       module: AppModule,
-      imports: [CqrsModule.forRoot(), WriteRateLimitModule.forLimit(config.http.writesPerMinute)],
+      imports: [CqrsModule.forRoot(), RateLimitModule.forLimits(config.http)],
       controllers: [
         LeadsController,
         DefinitionsController,

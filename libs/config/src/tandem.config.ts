@@ -170,6 +170,13 @@ const envSchema = z.object({
     .min(1)
     .max(MAX_WRITES_PER_MINUTE)
     .default(6_000),
+  // Unset or 0: reads are not limited (ADR 0011 addendum: dashboards poll).
+  TANDEM_RATE_LIMIT_READS_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_WRITES_PER_MINUTE)
+    .default(0),
   TANDEM_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   TANDEM_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
   TANDEM_HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce
@@ -261,6 +268,8 @@ export interface HttpConfig {
   readonly bodyLimitBytes: number;
   /** Writes (POST, PUT, PATCH, DELETE) per minute per caller; more get 429 with Retry-After. */
   readonly writesPerMinute: number;
+  /** Reads (GET, HEAD; not /health) per minute per caller, then 429; null: not limited. */
+  readonly readsPerMinute: number | null;
   /** Connection bounds (libs/http `ConnectionBounds`): against slow clients holding sockets. */
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
@@ -493,6 +502,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TandemConfig {
       corsOrigins: e.TANDEM_CORS_ORIGINS,
       bodyLimitBytes: e.TANDEM_BODY_LIMIT,
       writesPerMinute: e.TANDEM_RATE_LIMIT_WRITES_PER_MINUTE,
+      readsPerMinute:
+        e.TANDEM_RATE_LIMIT_READS_PER_MINUTE === 0 ? null : e.TANDEM_RATE_LIMIT_READS_PER_MINUTE,
       headersTimeoutMs: e.TANDEM_HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.TANDEM_HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.TANDEM_HTTP_KEEP_ALIVE_TIMEOUT_MS,

@@ -67,23 +67,30 @@ describe('loadConfig', () => {
     expect(text).toContain('idp.example/jwks');
   });
 
-  it('reads the HTTP edge limits: CORS off, 1mb bodies, 6000 writes a minute by default', () => {
+  it('reads the HTTP edge limits: CORS off, 1mb bodies, 6000 writes a minute, reads unlimited by default', () => {
     expect(loadConfig({}).http).toMatchObject({
       corsOrigins: [],
       bodyLimitBytes: 1024 * 1024,
       writesPerMinute: 6000,
+      readsPerMinute: null,
     });
     expect(
       loadConfig({
         TANDEM_CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
         TANDEM_BODY_LIMIT: '512KB',
         TANDEM_RATE_LIMIT_WRITES_PER_MINUTE: '30',
+        TANDEM_RATE_LIMIT_READS_PER_MINUTE: '600',
       }).http,
     ).toMatchObject({
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
       bodyLimitBytes: 512 * 1024,
       writesPerMinute: 30,
+      readsPerMinute: 600,
     });
+    expect(loadConfig({ TANDEM_RATE_LIMIT_READS_PER_MINUTE: '0' }).http.readsPerMinute).toBeNull();
+    expect(() => loadConfig({ TANDEM_RATE_LIMIT_READS_PER_MINUTE: '-1' })).toThrow(
+      /TANDEM_RATE_LIMIT_READS_PER_MINUTE/,
+    );
     expect(loadConfig({ TANDEM_BODY_LIMIT: '20000' }).http.bodyLimitBytes).toBe(20000);
     expect(loadConfig({ TANDEM_CORS_ORIGINS: '' }).http.corsOrigins).toEqual([]);
   });

@@ -1,5 +1,5 @@
 /**
- * The write rate limit's counts, in constant time per request. @nestjs/throttler's own storage
+ * The rate limits' counts (writes, and reads when limited), in constant time per request. @nestjs/throttler's own storage
  * keeps one timestamp per hit and filters the whole list on every request: O(hits in the
  * window), so one busy caller (an integration sending thousands of writes a minute) made every
  * request slower the more it sent. Here each caller has a ring of `SLOTS` + 1 counters, one per
