@@ -33,6 +33,29 @@ const captureBody = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+/** A 429 of a rate limit: the problem naming the limit and its variable, and Retry-After. */
+function expectRateLimited(
+  refused: request.Response,
+  instance: string,
+  what: 'reads' | 'writes',
+  variable: string,
+): void {
+  expect(refused.body).toEqual({
+    type: 'tag:tandem,2026:problem:rate_limited',
+    title: 'Too Many Requests',
+    status: 429,
+    instance,
+    detail: expect.stringMatching(
+      new RegExp(
+        `^too many ${what}: at most 3 a minute per caller \\(${variable}\\); retry after \\d+ s$`,
+      ),
+    ) as unknown,
+    code: 'rate_limited',
+  });
+  expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+  expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+}
+
 let chdbPath: string;
 
 beforeAll(async () => {
@@ -395,6 +418,8 @@ describe('with a read limit', () => {
   beforeAll(async () => {
     api = await startFunnelApi(chdbPath, { http: { readsPerMinute: 3 } });
     http = api.app.getHttpServer() as App;
+    // The views answer once the projector has projected the active rule set (/health: no read).
+    await waitForProjection(http);
   });
 
   afterAll(async () => {
@@ -407,18 +432,7 @@ describe('with a read limit', () => {
     for (let i = 0; i < 3; i++) await read('poller@example.com').expect(200);
 
     const refused = await read('poller@example.com').expect(429);
-    expect(refused.body).toEqual({
-      type: 'tag:tandem,2026:problem:rate_limited',
-      title: 'Too Many Requests',
-      status: 429,
-      instance: '/analytics/funnel',
-      detail: expect.stringMatching(
-        /^too many reads: at most 3 a minute per caller \(TANDEM_RATE_LIMIT_READS_PER_MINUTE\); retry after \d+ s$/,
-      ) as unknown,
-      code: 'rate_limited',
-    });
-    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expectRateLimited(refused, '/analytics/funnel', 'reads', 'TANDEM_RATE_LIMIT_READS_PER_MINUTE');
 
     // Another caller has its own budget; the same caller's writes and probes are not reads.
     await read('calm@example.com').expect(200);
@@ -498,18 +512,7 @@ describe('with a tiny write limit and allowed CORS origins', () => {
     const head = await api.store.headPosition();
 
     const refused = await write('busy@example.com').expect(429);
-    expect(refused.body).toEqual({
-      type: 'tag:tandem,2026:problem:rate_limited',
-      title: 'Too Many Requests',
-      status: 429,
-      instance: '/leads',
-      detail: expect.stringMatching(
-        /^too many writes: at most 3 a minute per caller \(TANDEM_RATE_LIMIT_WRITES_PER_MINUTE\); retry after \d+ s$/,
-      ) as unknown,
-      code: 'rate_limited',
-    });
-    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expectRateLimited(refused, '/leads', 'writes', 'TANDEM_RATE_LIMIT_WRITES_PER_MINUTE');
     expect(await api.store.headPosition()).toBe(head);
 
     // Another caller has its own budget; reads are not limited unless configured.
