@@ -631,6 +631,38 @@ export function describeEventStoreContract(
       });
     });
 
+    describe('readMergesInto', () => {
+      it('finds every LeadMerged naming the lead, in global order, and nothing else', async () => {
+        const survivor = uuidv7();
+        const merged = (into: string, type = 'LeadMerged'): EventToAppend => ({
+          ...anEvent(),
+          type,
+          data: { intoLeadId: into },
+        });
+        const [first, other, second, lookalike] = [
+          newStreamId('merged-a'),
+          newStreamId('merged-elsewhere'),
+          newStreamId('merged-b'),
+          newStreamId('merged-lookalike'),
+        ];
+        await store.append(first, [anEvent(), merged(survivor)], { expectedRevision: 'no_stream' });
+        await store.append(other, [merged(uuidv7())], { expectedRevision: 'no_stream' });
+        await store.append(second, [merged(survivor)], { expectedRevision: 'no_stream' });
+        // The type decides, not the field: another event naming the same id is not a merge.
+        await store.append(lookalike, [merged(survivor, 'ContractChecked')], {
+          expectedRevision: 'no_stream',
+        });
+
+        const found = await store.readMergesInto(survivor);
+        expect(found.map((event) => [event.streamId, event.streamRevision])).toEqual([
+          [first, 1n],
+          [second, 0n],
+        ]);
+        expect(found[0]).toMatchObject({ type: 'LeadMerged', data: { intoLeadId: survivor } });
+        expect(await store.readMergesInto(uuidv7())).toEqual([]);
+      });
+    });
+
     describe('duplicates, atomicity and invalid input', () => {
       const crossStreamIds = options.eventIdsUniqueAcrossStreams ?? true;
       const crossStreamTest = crossStreamIds ? it : it.skip;

@@ -199,6 +199,14 @@ export interface EventStore {
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** The global log, ascending, strictly after `options.after`. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * Every `LeadMerged` event whose `data.intoLeadId` is `leadId`, in global order: the leads
+   * merged into it as their own streams record it, merges stored before the survivor got a
+   * record of its own (ADR 0016) included. An erasure follows them (ADR 0009, addendum).
+   * PostgreSQL and PGlite answer from a partial index; KurrentDB reads $all filtered on the
+   * event type, server side.
+   */
+  readMergesInto(leadId: string): Promise<RecordedEvent[]>;
   /** Global position of the newest visible event, `null` when the store is empty. */
   headPosition(): Promise<bigint | null>;
   /** Catch up from `after`, then stay live until stopped. */

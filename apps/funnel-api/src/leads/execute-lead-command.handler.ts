@@ -19,10 +19,12 @@
  * is decided again on what the store holds, and the loser gets what one process would answer
  * (422: its survivor was merged away or erased).
  * An erasure erases the person: the lead and every lead a merge linked to it, either way and
- * transitively (mergeLinks), in one atomic append, each stream at the revision read, so no
+ * transitively (mergeLinks, and the store's LeadMerged events naming each, for merges stored
+ * before the survivor got a record of them), in one atomic append, each stream at the revision read, so no
  * duplicate keeps the person's contact details readable after the request (docs/personal-data.md).
  */
 import { Inject } from '@nestjs/common';
+import { decodeStoredEvent } from '@tandem/contracts';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import {
   authorize,
@@ -314,23 +316,38 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
 
   /**
    * The leads a merge linked to `leadId`, either way and transitively, that are not erased yet,
-   * each as the store holds it (sorted by id): the same person's, erased with it. A link whose
-   * lead was never captured (a merge stored before ADR 0016 named only on the merged lead's
-   * side is still followed from there) is skipped.
+   * each as the store holds it (sorted by id): the same person's, erased with it. Each lead's
+   * own links (mergeLinks) and the store's `LeadMerged` events naming it (readMergesInto): a
+   * merge stored before ADR 0016 left no record on its survivor, only on the duplicate's stream.
+   * A link whose lead was never captured is skipped.
    */
   private async otherLeadsToErase(leadId: string, state: LeadState): Promise<OtherLead[]> {
     const seen = new Set([leadId]);
-    const pending = mergeLinks(state);
+    const pending = [...mergeLinks(state), ...(await this.mergedInto(leadId))];
     const found: OtherLead[] = [];
     for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
       if (seen.has(next)) continue;
       seen.add(next);
       const fold = await this.leads.load(next);
       if (fold.revision === null) continue;
-      pending.push(...mergeLinks(fold.state));
+      pending.push(...mergeLinks(fold.state), ...(await this.mergedInto(next)));
       if (fold.state.status !== 'erased') found.push({ leadId: next, fold });
     }
     return found.sort((a, b) => (a.leadId < b.leadId ? -1 : a.leadId > b.leadId ? 1 : 0));
+  }
+
+  /** The leads whose streams record a merge into `leadId`, whichever code wrote it. */
+  private async mergedInto(leadId: string): Promise<string[]> {
+    return (await this.store.readMergesInto(leadId)).map((record) => {
+      const decoded = decodeStoredEvent(record);
+      // A stored merge that does not decode to a lead's is corruption: fail loudly.
+      const merged = decoded.ok ? decoded.envelope.leadId : null;
+      if (merged === null) {
+        const reason = decoded.ok ? 'no lead id' : decoded.reason;
+        throw new Error(`merge into ${leadId}: undecodable event ${record.eventId}: ${reason}`);
+      }
+      return merged;
+    });
   }
 
   /**

@@ -71,7 +71,12 @@ import {
   translateConditionalAppendError,
   translateMultiStreamAppendError,
 } from './kurrentdb-expected-revision';
-import { deliverableEventsFilter, isHiddenStream, refuseHiddenNames } from './kurrentdb-filters';
+import {
+  deliverableEventsFilter,
+  isHiddenStream,
+  leadMergedFilter,
+  refuseHiddenNames,
+} from './kurrentdb-filters';
 import { isAfter, toCommitPosition, toGlobalPosition, toPosition } from './kurrentdb-positions';
 
 export interface KurrentDbEventStoreOptions {
@@ -322,6 +327,28 @@ export class KurrentDbEventStore implements EventStore {
       if (received < wanted || cursor === before) break;
     }
     return events;
+  }
+
+  /**
+   * KurrentDB indexes no payload: $all is read filtered on the type, server side (the whole
+   * log is scanned, LeadMerged events only are sent), and the survivor is matched here. An
+   * erasure is rare and ops-only; a merge's own record on the survivor (ADR 0016) makes the
+   * scan needed for merges stored before it only, which is why it is not cached.
+   */
+  async readMergesInto(leadId: string): Promise<RecordedEvent[]> {
+    const merges: RecordedEvent[] = [];
+    const read = this.client.readAll({
+      direction: FORWARDS,
+      fromPosition: START,
+      filter: leadMergedFilter(),
+    });
+    for await (const resolved of read) {
+      if (resolved.event === undefined) continue;
+      const decoded = decodeRecord(resolved.event);
+      if (decoded.kind === 'foreign') continue;
+      if (decoded.event.data.intoLeadId === leadId) merges.push(decoded.event);
+    }
+    return merges;
   }
 
   /**

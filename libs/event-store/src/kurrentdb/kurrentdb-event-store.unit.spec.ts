@@ -11,6 +11,7 @@ import {
   AppendConsistencyViolationError,
   END,
   NO_STREAM,
+  START,
   STREAM_EXISTS,
   StreamNotFoundError,
   UnavailableError,
@@ -78,6 +79,7 @@ class FakeLiveSubscription extends EventEmitter {
 class FakeKurrentDb {
   readonly log: StoredRecord[] = [];
   readonly readAllRequests: Array<{ fromPosition: ReadPosition; maxCount: number }> = [];
+  readonly readAllFilters: Array<Filter | undefined> = [];
   readonly live: FakeLiveSubscription[] = [];
   disposed = false;
   /** Simulates `throwOnAppendFailure=false` in the connection string. */
@@ -287,6 +289,7 @@ class FakeKurrentDb {
     } = options;
     this.checkOpen();
     this.readAllRequests.push({ fromPosition, maxCount: Number(maxCount) });
+    this.readAllFilters.push(filter);
     const failure = this.failReadsWith;
     const matching = this.log.filter((record) => matches(filter, record));
     return (async function* () {
@@ -614,6 +617,44 @@ describe('KurrentDbEventStore (on an in-memory stand-in for the client)', () => 
       await store.append('lead-1', [anEvent()], { expectedRevision: 'no_stream' });
       db.write('lead-1', [foreignEvent()]);
       await expect(store.readStream('lead-1')).rejects.toThrow(KurrentDbRecordError);
+    });
+  });
+
+  describe('readMergesInto', () => {
+    it('reads $all filtered on LeadMerged server side, and keeps the merges into the lead', async () => {
+      const merged = (into: string): EventToAppend => ({
+        ...anEvent('LeadMerged'),
+        data: { intoLeadId: into },
+      });
+      await store.append('lead-a', [anEvent(), merged('lead-s')], {
+        expectedRevision: 'no_stream',
+      });
+      await store.append('lead-b', [merged('lead-other')], { expectedRevision: 'no_stream' });
+      // Another application's event of the same name: not Tandem's, so not a merge.
+      const foreignMerge: EventData = {
+        id: uuidv7(),
+        contentType: 'application/json',
+        type: 'LeadMerged',
+        data: { intoLeadId: 'lead-s' },
+        metadata: undefined,
+      };
+      db.write('other-app', [foreignMerge]);
+      await store.append('lead-c', [merged('lead-s')], { expectedRevision: 'no_stream' });
+      db.readAllRequests.length = 0;
+      db.readAllFilters.length = 0;
+
+      const found = await store.readMergesInto('lead-s');
+      expect(found.map((event) => [event.streamId, event.streamRevision])).toEqual([
+        ['lead-a', 1n],
+        ['lead-c', 0n],
+      ]);
+      expect(db.readAllRequests).toEqual([
+        { fromPosition: START, maxCount: Number.MAX_SAFE_INTEGER },
+      ]);
+      expect(db.readAllFilters).toEqual([
+        expect.objectContaining({ filterOn: 'eventType', regex: '^LeadMerged$' }),
+      ]);
+      expect(await store.readMergesInto('lead-none')).toEqual([]);
     });
   });
 

@@ -34,6 +34,11 @@ export function deliverableEventsFilter(): RegexFilter {
   return eventTypeFilter({ regex: DELIVERABLE_EVENT_TYPE_REGEX });
 }
 
+/** LeadMerged events only: the $all read of readMergesInto (a type, so deliverable). */
+export function leadMergedFilter(): RegexFilter {
+  return eventTypeFilter({ regex: '^LeadMerged$' });
+}
+
 export function checkpointStreamName(name: string): string {
   return `${CHECKPOINT_STREAM_PREFIX}${name}`;
 }

@@ -128,6 +128,11 @@ class PersonalDataSealingEventStore implements EventStore, PersonalDataStore {
     return this.inner.readAll(options);
   }
 
+  /** A merge names ids only: nothing to open. */
+  readMergesInto(leadId: string): Promise<RecordedEvent[]> {
+    return this.inner.readMergesInto(leadId);
+  }
+
   headPosition(): Promise<bigint | null> {
     return this.inner.headPosition();
   }

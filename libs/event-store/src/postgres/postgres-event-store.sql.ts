@@ -32,6 +32,7 @@ export interface PostgresEventStoreSql {
   readonly insertLeadKey: string;
   readonly readStream: string;
   readonly readAll: string;
+  readonly readMergesInto: string;
   readonly headPosition: string;
   readonly loadCheckpoint: string;
   readonly createCheckpoint: string;
@@ -183,6 +184,20 @@ BEGIN
   END IF;
 END
 $migrate$;
+
+-- The leads merged into a lead (readMergesInto): an erasure follows them, and a merge stored
+-- before ADR 0016 is recorded on its duplicate's stream only. The one query inside a payload,
+-- so the one index on one: partial, it holds a row per merge and costs other appends nothing.
+-- Built once, by the first init after an upgrade (a scan of the table, appends waiting on it);
+-- checked first so that an up-to-date store's init takes no lock on the table.
+DO $merges_index$
+BEGIN
+  IF to_regclass('${s}.events_merged_into') IS NULL THEN
+    CREATE INDEX events_merged_into ON ${s}.events ((data ->> 'intoLeadId'))
+      WHERE event_type = 'LeadMerged';
+  END IF;
+END
+$merges_index$;
 
 -- The running maximum of the writers' transaction ids, in the order they drew positions.
 -- A sequence because its value is not transactional: a writer sees the last one's at once.
@@ -675,6 +690,13 @@ SELECT ${eventColumns}
    AND e.horizon_xid < ${readableBelow}
  ORDER BY e.global_position
  LIMIT $2::bigint`,
+
+    // Served by events_merged_into: the predicate and the expression are the index's own.
+    readMergesInto: `
+SELECT ${eventColumns}
+  FROM ${s}.events e
+ WHERE e.event_type = 'LeadMerged' AND (e.data ->> 'intoLeadId') = $1::text
+ ORDER BY e.global_position`,
 
     // The newest position a reader can reach: everything at or below it is final.
     headPosition: `

@@ -455,6 +455,11 @@ export class PostgresEventStore
     return rows.map(toRecordedEvent);
   }
 
+  async readMergesInto(leadId: string): Promise<RecordedEvent[]> {
+    const rows = await this.executor.query(this.sql.readMergesInto, [leadId]);
+    return rows.map(toRecordedEvent);
+  }
+
   async headPosition(): Promise<bigint | null> {
     const rows = await this.executor.query(this.sql.headPosition);
     return rows[0] === undefined ? null : nullableBigintColumn(rows[0], 'head');
