@@ -8,22 +8,12 @@
  * PostgreSQL: the store's lookup of merges into a lead is the adapter's (readMergesInto).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { encodeForStore } from '@tandem/contracts';
 import { leadStreamId } from '@tandem/domain';
 import request from 'supertest';
-import type { App } from 'supertest/types';
 import { asRole } from './support/auth-headers';
-import { type FunnelApiFixture, startFunnelApi } from './support/funnel-api.fixture';
-import {
-  TEST_POSTGRES_URL,
-  describeWhenPostgres,
-  dropSchema,
-  freshSchemaName,
-  postgresUnavailableReason,
-} from './support/postgres';
+import { funnelApiPerFile } from './support/funnel-api.fixture';
+import * as postgres from './support/postgres';
 
 jest.setTimeout(180_000);
 
@@ -31,39 +21,25 @@ type OldVersionEvent =
   | { type: 'LeadMerged'; data: { intoLeadId: string } }
   | { type: 'LeadErased'; data: { reason: string } };
 
-const stores = [
-  { name: 'PGlite', kind: 'pglite', suite: describe },
+const schema = postgres.freshSchemaName('erasure_merges');
+// After every suite's own afterAll: the API on it is closed by then.
+afterAll(() => postgres.dropSchema(schema));
+
+const legs = [
+  { name: 'PGlite', suite: describe, eventStore: undefined },
   {
     name: 'PostgreSQL',
-    kind: 'postgres',
-    suite: describeWhenPostgres(postgresUnavailableReason()),
+    suite: postgres.describeWhenPostgres(postgres.postgresUnavailableReason()),
+    eventStore: { kind: 'postgres', url: postgres.TEST_POSTGRES_URL, schema } as const,
   },
-] as const;
+];
 
-for (const { name, kind, suite } of stores)
+for (const { name, suite, eventStore } of legs)
   suite(`erasure of merged leads on ${name}`, () => {
-    let chdbPath: string;
-    let api: FunnelApiFixture;
-    let http: App;
-    const schema = kind === 'postgres' ? freshSchemaName('erasure_merges') : null;
-
-    beforeAll(async () => {
-      chdbPath = await mkdtemp(join(tmpdir(), 'tandem-erasure-merges-chdb-'));
-      api = await startFunnelApi(
-        chdbPath,
-        schema === null ? {} : { eventStore: { kind: 'postgres', url: TEST_POSTGRES_URL, schema } },
-      );
-      http = api.app.getHttpServer() as App;
-    });
-
-    afterAll(async () => {
-      await api?.close();
-      await rm(chdbPath, { recursive: true, force: true });
-      if (schema !== null) await dropSchema(schema);
-    });
+    const running = funnelApiPerFile('erasure-merges', eventStore ? { eventStore } : {});
 
     const post = (path: string, role: 'marketing' | 'ops', body: object) =>
-      request(http)
+      request(running.http)
         .post(path)
         .set(asRole(role, `${role}@erasure-merges.test`))
         .send(body);
@@ -82,13 +58,13 @@ for (const { name, kind, suite } of stores)
     }
 
     const typesOf = async (leadId: string) =>
-      (await api.store.readStream(leadStreamId(leadId))).map((event) => event.type);
+      (await running.api.store.readStream(leadStreamId(leadId))).map((event) => event.type);
 
     /** `event` appended to the lead's stream as the version before ADR 0016 did: that lead only. */
     async function appendAsOldVersion(leadId: string, event: OldVersionEvent): Promise<void> {
       const stream = leadStreamId(leadId);
-      const revision = BigInt((await api.store.readStream(stream)).length - 1);
-      await api.store.append(
+      const revision = BigInt((await running.api.store.readStream(stream)).length - 1);
+      await running.api.store.append(
         stream,
         [
           encodeForStore(event, {
@@ -109,7 +85,7 @@ for (const { name, kind, suite } of stores)
 
     const timeline = async (leadId: string) =>
       (
-        await request(http)
+        await request(running.http)
           .get(`/leads/${leadId}/timeline`)
           .set(asRole('ops', 'ops@erasure-merges.test'))
           .expect(200)
