@@ -313,6 +313,11 @@ describe('with the default configuration', () => {
       {},
     ],
     ['an oversized header', '/leads/hubspot:1/timeline', { 'x-filler': 'f'.repeat(20_000) }],
+    [
+      'more header lines than TANDEM_HTTP_MAX_HEADERS (100)',
+      '/leads/hubspot:1/timeline',
+      Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`x-filler-${i}`, 'f'])),
+    ],
   ])('answers %s with a 431 problem, not an empty body', async (_case, path, headers) => {
     const response = await request(http).get(path).set(as('analyst')).set(headers).expect(431);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -322,7 +327,7 @@ describe('with the default configuration', () => {
       title: 'Request Header Fields Too Large',
       status: 431,
       detail: expect.stringMatching(
-        /^the request line and headers together must be at most \d+ bytes$/,
+        /^the request line and headers together must be at most \d+ bytes in at most 100 header lines$/,
       ) as unknown,
       instance: '/leads/hubspot:1/timeline',
       code: 'headers_too_large',

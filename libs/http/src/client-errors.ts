@@ -28,7 +28,7 @@ export function answerClientErrors(server: Server): void {
       socket.destroy();
       return;
     }
-    const answer = clientErrorProblem(error, maxHeaderSize);
+    const answer = clientErrorProblem(error, maxHeaderSize, server.maxHeadersCount ?? 0);
     const instance = requestPathOf(error.rawPacket);
     const body = JSON.stringify(instance === null ? answer : { ...answer, instance });
     socket.end(
@@ -48,11 +48,20 @@ export function answerClientErrors(server: Server): void {
 
 type ClientError = Error & { code?: string; reason?: string; rawPacket?: Buffer };
 
-/** The problem Node's parser error is, with the status Node itself would have answered. */
-function clientErrorProblem(error: ClientError, headerLimit: number): HttpProblem {
+/**
+ * The problem Node's parser error is, with the status Node itself would have answered. Node
+ * raises the same overflow for too many bytes and for more header lines than the server's
+ * `maxHeadersCount` (TANDEM_HTTP_MAX_HEADERS): the answer names both bounds.
+ */
+function clientErrorProblem(
+  error: ClientError,
+  headerLimit: number,
+  headerLines: number,
+): HttpProblem {
   switch (error.code ?? '') {
     case 'HPE_HEADER_OVERFLOW': {
-      const message = `the request line and headers together must be at most ${headerLimit} bytes`;
+      const lines = headerLines > 0 ? ` in at most ${headerLines} header lines` : '';
+      const message = `the request line and headers together must be at most ${headerLimit} bytes${lines}`;
       return httpProblem(431, 'headers_too_large', message, {
         errors: [{ in: 'header', field: '(headers)', message }],
       });

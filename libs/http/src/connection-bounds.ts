@@ -17,7 +17,7 @@ export interface ConnectionBounds {
   readonly requestTimeoutMs: number;
   /** How long an idle keep-alive connection stays open; above the load balancer's idle timeout. */
   readonly keepAliveTimeoutMs: number;
-  /** At most this many request headers are read; the rest are dropped. */
+  /** At most this many request header lines; a request with more is refused (431). */
   readonly maxHeadersCount: number;
 }
 
