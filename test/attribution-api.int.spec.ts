@@ -2,9 +2,12 @@
  * Attribution over HTTP with touches before capture (ADR 0012), on real engines (PGlite +
  * chDB): anonymous ad clicks recorded against a visitor id, the lead captured with that
  * visitor id, won; the U-shaped model read back credits first touch and lead creation, worked
- * out BY HAND below. Also the route's own rules: a retry is answered, not recorded twice; a
- * malformed visitor id is a 400 naming it; sales may not record marketing's tracking.
+ * out BY HAND below. Also the route's own rules: a retry is answered, not recorded twice, even
+ * when it races the original; touches of one visitor sent at once (a page's beacons) are all
+ * recorded, never a 409 for a revision the client never named; a malformed visitor id is a 400
+ * naming it; sales may not record marketing's tracking.
  */
+import { visitorStreamId } from '@tandem/domain';
 import request from 'supertest';
 import { asRole } from './support/auth-headers';
 import { waitForProjection, funnelApiPerFile } from './support/funnel-api.fixture';
@@ -59,6 +62,30 @@ describe('touches before capture over HTTP', () => {
       kind: 'ad_click',
       channel: 'paid_search',
     }).expect(403);
+  });
+
+  it('records every touch of one visitor sent at once, and a retry racing its original once', async () => {
+    const busy = 'v_api_beacons01';
+    const touch = (touchpointId: string) =>
+      post(`/visitors/${busy}/touchpoints`, 'marketing', {
+        touchpointId,
+        kind: 'page_view',
+        channel: 'web',
+      });
+    // Six different touches at once: each one is recorded (the route takes no expectedRevision,
+    // so no conflict is the client's to resolve).
+    const distinct = await Promise.all(['p1', 'p2', 'p3', 'p4', 'p5', 'p6'].map(touch));
+    expect(distinct.map((response) => response.status)).toEqual([201, 201, 201, 201, 201, 201]);
+    // One touch and five retries of it at once: recorded once, every retry answered as one.
+    const same = await Promise.all(Array.from({ length: 6 }, () => touch('p7')));
+    expect(same.map((response) => response.status)).toEqual([201, 201, 201, 201, 201, 201]);
+    const ids = same.map((response) => (response.body as { eventId: string | null }).eventId);
+    expect(ids.filter((id) => id !== null)).toHaveLength(1);
+
+    const stored = await suite.api.store.readStream(visitorStreamId(busy));
+    expect(
+      stored.map((event) => (event.data as { touchpointId: string }).touchpointId).sort(),
+    ).toEqual(['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7']);
   });
 
   it('credits the stitched touches under U-shaped: first touch and lead creation differ', async () => {

@@ -1,7 +1,10 @@
 /**
  * Records a touchpoint before capture (ADR 0012): load the visitor's stream, let the visitor
  * decider rule (a touchpoint id once per visitor), append with the revision read, so two
- * retries of one click racing each other cannot both land.
+ * retries of one click racing each other cannot both land. A touch whose append finds the
+ * stream moved (another touch of the visitor landed first: a page's beacons fire at once) is
+ * decided again on what the store holds: the route takes no expectedRevision, so that conflict
+ * is never the client's to resolve, and a beacon is not retried by the browser that sent it.
  */
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -16,7 +19,7 @@ import {
   type RecordAnonymousTouchpoint as RecordAnonymousTouchpointCommand,
   type VisitorEvent,
 } from '@tandem/domain';
-import { type EventStore, writeEvents } from '@tandem/event-store';
+import { type EventStore, WrongExpectedRevisionError, writeEvents } from '@tandem/event-store';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE } from '../platform/tokens';
 import { eventIdsFor } from '../http/idempotency/key-derived-ids';
@@ -37,6 +40,12 @@ export class RecordAnonymousTouchpoint extends Command<AnonymousTouchpointOutcom
   }
 }
 
+/**
+ * Decisions per touch: each round of touches racing on one visitor lands one of them, so this
+ * covers a page's beacons at once; a visitor hammered harder than that still gets the 409.
+ */
+const ATTEMPTS = 8;
+
 const isVisitorEvent = (type: string): type is VisitorEvent['type'] =>
   (visitorEventTypes as readonly string[]).includes(type);
 
@@ -44,8 +53,23 @@ const isVisitorEvent = (type: string): type is VisitorEvent['type'] =>
 export class RecordAnonymousTouchpointHandler implements ICommandHandler<RecordAnonymousTouchpoint> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  async execute({ command, occurredAt, context }: RecordAnonymousTouchpoint) {
-    authorize(context.actor.role, 'RecordAnonymousTouchpoint');
+  async execute(request: RecordAnonymousTouchpoint): Promise<AnonymousTouchpointOutcome> {
+    authorize(request.context.actor.role, 'RecordAnonymousTouchpoint');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.decideAndAppend(request);
+      } catch (error) {
+        // Refused before anything was written: decide again on the stream as it is now.
+        if (!(error instanceof WrongExpectedRevisionError) || attempt >= ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async decideAndAppend({
+    command,
+    occurredAt,
+    context,
+  }: RecordAnonymousTouchpoint): Promise<AnonymousTouchpointOutcome> {
     const streamId = visitorStreamId(command.data.visitorId);
     const recorded = await this.store.readStream(streamId);
     let state = initialVisitorState();
