@@ -1,7 +1,7 @@
 /**
  * Replaying history under other rules, end to end on real engines (PGlite store, chDB):
  * a what-if checked number by number against counts made here straight from the raw events;
- * two replays of one set refused; `apply` switching every view atomically while a client reads
+ * two replays of one set refused, one after the other or asked at the same moment; `apply` switching every view atomically while a client reads
  * in a loop, live decisions following; roll back; and views as of a business date.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +18,7 @@ import {
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { ApiClient } from '../apps/cli/src/api-client';
+import { RuleReplays } from '../apps/funnel-api/src/rules/rule-replays.service';
 import { applyRules } from '../apps/cli/src/rules/rules-apply.command';
 import { whatIfRules } from '../apps/cli/src/rules/rules-what-if.command';
 import { eventually } from './support/eventually';
@@ -228,6 +229,30 @@ describe('what-if', () => {
         .expect(200);
       return (body as { status: string }).status === 'done' ? true : undefined;
     }, 'the first replay finishes');
+  });
+
+  it('refuses a second replay of one rule set asked for at the same moment', async () => {
+    const draft: FunnelDefinition = {
+      ...stricter,
+      version: 3,
+      name: 'Strictest',
+      mql: { ...stricter.mql, threshold: 85 },
+    };
+    // Straight to the service, both calls in one tick: each start reads the set's state from
+    // ClickHouse before it runs, and the second must not pass that check beside the first.
+    const replays = api.app.get(RuleReplays);
+    const outcomes = await Promise.allSettled([
+      replays.start(draft, 'shadow'),
+      replays.start(draft, 'shadow'),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = outcomes.find((outcome) => outcome.status === 'rejected');
+    expect(String((refused?.reason as Error | undefined)?.message)).toMatch(
+      /a replay of rules version 3 \(sha [0-9a-f]{16}\) is already running/,
+    );
+    const started = outcomes.find((outcome) => outcome.status === 'fulfilled');
+    const id = started?.status === 'fulfilled' ? started.value.id : '';
+    expect((await replays.settled(id)).status).toBe('done');
   });
 });
 

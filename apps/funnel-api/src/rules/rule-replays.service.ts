@@ -8,7 +8,7 @@
  * a replay that was killed).
  *
  * It must never run two replays of one set at once: in this process a map of running jobs
- * decides; across processes (ClickHouse server, several API replicas) a 'building' set whose
+ * decides, and starts of one set queue, so two asked for at the same moment cannot both pass it; across processes (ClickHouse server, several API replicas) a 'building' set whose
  * owner is another process and whose heartbeat is younger than the lease is refused too.
  * On shutdown the running replays stop after their current batch, before the analytics close:
  * their sets stay 'building' at their checkpoints, to resume when asked again (the active set
@@ -91,6 +91,8 @@ export class RuleReplays implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly owner = `${hostname()}:${process.pid}:${uuidv7()}`;
   private readonly jobs = new KeptJobs<Job>();
   private readonly running = new Map<string, Job>();
+  /** Per set, settles when the starts asked for so far have decided (see start). */
+  private readonly starting = new Map<string, Promise<void>>();
   /** Aborted on shutdown: running replays stop after their current batch. */
   private readonly stopping = new AbortController();
 
@@ -146,13 +148,50 @@ export class RuleReplays implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Starts (or resumes) the replay of `definition` as a `kind` set; returns its job. A set
-   * already ready returns a finished job at once.
+   * already ready returns a finished job at once. Starts of one set run one after another: a
+   * start reads the set's state from ClickHouse before its job is running, and a second start
+   * asked for meanwhile (two requests at once, or an apply beside a replay) would pass the
+   * same checks and run a second replay of the set beside the first. Queued, it finds the
+   * first running and is refused.
    */
-  async start(definition: FunnelDefinition, kind: RuleSetKind): Promise<ReplayView> {
+  start(definition: FunnelDefinition, kind: RuleSetKind): Promise<ReplayView> {
+    return this.oneStartAtATime(definition, () => this.startNow(definition, kind, false));
+  }
+
+  /** As start, but a replay of the set already running is joined (its job), not refused. */
+  startOrJoin(definition: FunnelDefinition, kind: RuleSetKind): Promise<ReplayView> {
+    return this.oneStartAtATime(definition, () => this.startNow(definition, kind, true));
+  }
+
+  private oneStartAtATime(
+    definition: FunnelDefinition,
+    work: () => Promise<ReplayView>,
+  ): Promise<ReplayView> {
+    const id = keyOf(ruleSetKey(definition));
+    const started = (this.starting.get(id) ?? Promise.resolve()).then(work);
+    const settled = started.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.starting.set(id, settled);
+    void settled.then(() => {
+      if (this.starting.get(id) === settled) this.starting.delete(id);
+    });
+    return started;
+  }
+
+  private async startNow(
+    definition: FunnelDefinition,
+    kind: RuleSetKind,
+    join: boolean,
+  ): Promise<ReplayView> {
     if (this.stopped) throw new ReplayStoppedError();
     const key = ruleSetKey(definition);
     const runningJob = this.running.get(keyOf(key));
-    if (runningJob) throw this.alreadyRunning(runningJob.view);
+    if (runningJob) {
+      if (join) return runningJob.view;
+      throw this.alreadyRunning(runningJob.view);
+    }
     const { ruleSets } = this.analytics;
     const stored = await ruleSets.find(key);
     const persisted =

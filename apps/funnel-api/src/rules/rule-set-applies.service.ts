@@ -163,8 +163,7 @@ export class RuleSetApplies {
     replaying: () => void,
   ): Promise<void> {
     const key = ruleSetKey(definition);
-    let replay =
-      this.replays.runningFor(key) ?? (await this.replays.start(definition, 'published'));
+    let replay = await this.replays.startOrJoin(definition, 'published');
     while (replay.status === 'running') {
       job.replayId = replay.id;
       replaying();
@@ -176,7 +175,7 @@ export class RuleSetApplies {
         );
       }
       // Ready now: this promotes a joined what-if's shadow set to published, and returns done.
-      replay = await this.replays.start(definition, 'published');
+      replay = await this.replays.startOrJoin(definition, 'published');
     }
     if (replay.status === 'failed') {
       throw new Error(
