@@ -26,27 +26,52 @@ export interface FunnelApiFixture {
 
 let sequence = 0;
 
+/** What startFunnelApi may be told beyond its defaults. */
+export interface FunnelApiOptions {
+  readonly replayBatchLeads?: number;
+  /** Overrides of the HTTP edge limits (CORS origins, body limit, writes per minute). */
+  readonly http?: Partial<Omit<TandemConfig['http'], 'host' | 'port'>>;
+  /** Overrides of authentication (default: trust the test key only; see auth-headers). */
+  readonly auth?: Partial<TandemConfig['auth']>;
+  /** Another event store (default: PGlite in the fixture's temp directory). */
+  readonly eventStore?: TandemConfig['eventStore'];
+  /**
+   * The state's size below which the views take no snapshot in the background (default 0:
+   * the specs' small stores are snapshotted as a large one is; the API's default is 25,000).
+   */
+  readonly viewSnapshotMinLeads?: number;
+  /** The set-based catch-up's thresholds (default: the API's, 50,000 behind, 250,000 a slice). */
+  readonly bulkCatchUp?: Pick<TandemConfig['bulkCatchUp'], 'minEvents' | 'sliceEvents'>;
+}
+
 export async function startFunnelApi(
   chdbPath: string,
-  options: {
-    readonly replayBatchLeads?: number;
-    /** Overrides of the HTTP edge limits (CORS origins, body limit, writes per minute). */
-    readonly http?: Partial<Omit<TandemConfig['http'], 'host' | 'port'>>;
-    /** Overrides of authentication (default: trust the test key only; see auth-headers). */
-    readonly auth?: Partial<TandemConfig['auth']>;
-    /** Another event store (default: PGlite in the fixture's temp directory). */
-    readonly eventStore?: TandemConfig['eventStore'];
-    /**
-     * The state's size below which the views take no snapshot in the background (default 0:
-     * the specs' small stores are snapshotted as a large one is; the API's default is 25,000).
-     */
-    readonly viewSnapshotMinLeads?: number;
-    /** The set-based catch-up's thresholds (default: the API's, 50,000 behind, 250,000 a slice). */
-    readonly bulkCatchUp?: Pick<TandemConfig['bulkCatchUp'], 'minEvents' | 'sliceEvents'>;
-  } = {},
+  options: FunnelApiOptions = {},
 ): Promise<FunnelApiFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tandem-api-int-'));
-  const config: TandemConfig = {
+  const config = funnelApiConfig(dataDir, chdbPath, options);
+  const app = await createFunnelApi(config);
+  return {
+    app,
+    config,
+    store: app.get<EventStore>(EVENT_STORE),
+    close: async () => {
+      await app.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The configuration startFunnelApi boots with: PGlite under `dataDir`, chDB at `chdbPath` with
+ * a database of its own, the embedded projector; for specs that build a part of the API alone.
+ */
+export function funnelApiConfig(
+  dataDir: string,
+  chdbPath: string,
+  options: FunnelApiOptions = {},
+): TandemConfig {
+  return {
     dataDir,
     eventStore: options.eventStore ?? {
       kind: 'pglite',
@@ -76,16 +101,6 @@ export async function startFunnelApi(
     },
     auth: testAuthConfig(options.auth),
     logLevel: 'error',
-  };
-  const app = await createFunnelApi(config);
-  return {
-    app,
-    config,
-    store: app.get<EventStore>(EVENT_STORE),
-    close: async () => {
-      await app.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
   };
 }
 

@@ -95,8 +95,17 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
    * called once the projection is back at the head, or on shutdown.
    */
   private releaseBuilds: (() => void) | null = null;
-  /** Resolves once the log is followed (after bootstrap and any rules catch-up). */
-  private following: Promise<void> = new Promise(() => undefined);
+  /** Hands bootstrap's way to the head to a wait that began before it (see `following`). */
+  private bootstrapped: (resumed: Promise<void>) => void = () => undefined;
+  /**
+   * Resolves once the log is followed (after bootstrap and any rules catch-up). Before
+   * bootstrap it settles as bootstrap's catch-up does: another service's bootstrap (the rule
+   * replays bringing the active set to ready) may wait for the head while this one still reads
+   * its checkpoint, and a wait on a promise nothing settles timed out after 10 minutes.
+   */
+  private following: Promise<void> = new Promise<void>((resolve, reject) => {
+    this.bootstrapped = (resumed) => void resumed.then(resolve, reject);
+  });
   /**
    * The latest start, retry or rebuild's way to the head (set-based slices, the rules brought
    * level, the subscription begun), settled either way. A rebuild resets nothing and a shutdown
@@ -118,6 +127,8 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
     @Inject(TANDEM_CONFIG) config: TandemConfig,
   ) {
+    // Its failure is bootstrap's, reported by `fail`: a rejection nobody waited for is not one.
+    this.following.catch(() => undefined);
     this.projection = new LogProjection(analytics.client, { database: analytics.database });
     const { eventStore } = config;
     this.bulkMin = BigInt(config.bulkCatchUp.minEvents);
@@ -149,7 +160,9 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     this.letters = await readDeadLetterLedger(this.analytics.client, after, {
       database: this.analytics.database,
     });
-    this.following = this.resume();
+    const resumed = this.resume();
+    this.bootstrapped(resumed);
+    this.following = resumed;
     // /health shows the failure; the API keeps serving what is projected.
     this.following.catch((error: unknown) => this.fail(error));
   }
