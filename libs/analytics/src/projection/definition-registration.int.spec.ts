@@ -69,6 +69,37 @@ it('registers a version published before every projected lead event as ready, wi
   expect(await ruleFacts(client, crossed)).toEqual(expected);
 });
 
+it('registers it with every row after a crash in the middle of writing them, once the batch is redelivered', async () => {
+  const client = analytics.client();
+  const { dictionary, leads } = dictionaryThenLeads();
+
+  const inOrder = await emptyDatabase(client);
+  await projectBatch(client, [dictionary, ...leads], { database: inOrder });
+
+  const crossed = await emptyDatabase(client);
+  await projectBatch(client, leads, { database: crossed });
+  // The process dies while the registration writes the leads' rule rows: the first such
+  // insert fails, as a kill would leave it; the batch is then delivered again.
+  const crash = new Error('killed while writing lead_rule_facts');
+  const dying = new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'insert') return Reflect.get(target, property, receiver) as unknown;
+      return (params: { table: string }) =>
+        params.table.includes('lead_rule_facts')
+          ? Promise.reject(crash)
+          : target.insert(params as Parameters<ClickHouseClient['insert']>[0]);
+    },
+  });
+  await expect(projectBatch(dying, [dictionary], { database: crossed })).rejects.toBe(crash);
+  await projectBatch(client, [dictionary], { database: crossed });
+
+  const sets = await readRuleSets(client, { database: crossed });
+  expect(sets.map((set) => [set.rulesVersion, set.status])).toEqual([[1, 'ready']]);
+  const expected = await ruleFacts(client, inOrder);
+  expect(expected.length).toBeGreaterThan(0);
+  expect(await ruleFacts(client, crossed)).toEqual(expected);
+});
+
 it('keeps a version pending when a lead event before it in the log is projected', async () => {
   const client = analytics.client();
   const log = funnelScenario(createEventLog());

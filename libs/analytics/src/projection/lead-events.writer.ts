@@ -234,10 +234,13 @@ async function registerPublishedDefinitions(
       historyEmpty: !(await anyLeadEventBefore(client, at ?? END_OF_LOG, database)),
     });
     const set = newRuleSet(definition, next.kind, next.status);
-    await writeRuleSet(client, set, { database, registration: true });
+    // The rows before the set: a crash between the two leaves no set, and the batch's
+    // redelivery registers it again with its rows. The other order left a ready set that a
+    // redelivery keeps as it is (known above), without the rows the crash cut short.
     if (next.status === 'ready') {
       await computeRuleFactsBetween(client, [set], { after: at, upTo: END_OF_LOG }, { database });
     }
+    await writeRuleSet(client, set, { database, registration: true });
   }
 }
 
