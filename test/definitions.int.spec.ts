@@ -316,3 +316,64 @@ describe('a legacy stream: published versions, no activation', () => {
     }
   });
 });
+
+describe('a publish crossing another write to the dictionary', () => {
+  const nextVersion = async (): Promise<number> => {
+    const listed = await request(http).get('/definitions').set(asRole('ops')).expect(200);
+    const { versions } = listed.body as { versions: { version: number }[] };
+    return Math.max(...versions.map((entry) => entry.version)) + 1;
+  };
+
+  /** Runs `between` once, after the next publish has read the stream and before it appends. */
+  const betweenReadAndAppend = (between: () => Promise<unknown>) => {
+    const definitions = api.app.get(ActiveDefinition);
+    const refresh = definitions.refresh.bind(definitions);
+    jest.spyOn(definitions, 'refresh').mockImplementationOnce(async () => {
+      const read = await refresh();
+      await between();
+      return read;
+    });
+  };
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it('two publishes of one version at once: 201 and a 422 naming the next version, never a bare conflict', async () => {
+    const version = await nextVersion();
+    const theirs = { ...strict, version, name: 'Published first' };
+    const ours = { ...strict, version, name: 'Published second' };
+    betweenReadAndAppend(() => post('/definitions', 'ops', theirs).expect(201));
+    const refused = await post('/definitions', 'ops', ours);
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({
+      detail: expect.stringContaining(`version must be ${version + 1}`) as unknown,
+    });
+    const published = (await definitionEvents(api.store)).filter(
+      (event) => event.type === 'FunnelDefinitionPublished',
+    );
+    expect(published.at(-1)?.data).toMatchObject({
+      version,
+      definition: { name: 'Published first' },
+    });
+  });
+
+  it('the same definition published twice at once: 201 and a 422 saying it is published', async () => {
+    const version = await nextVersion();
+    const draft = { ...strict, version, name: 'Sent twice' };
+    betweenReadAndAppend(() => post('/definitions', 'ops', draft).expect(201));
+    const again = await post('/definitions', 'ops', draft);
+    expect(again.status).toBe(422);
+    expect(again.body).toMatchObject({
+      detail: expect.stringContaining('already published with this very definition') as unknown,
+    });
+  });
+
+  it('a publish crossing an activation is recorded, not refused', async () => {
+    const version = await nextVersion();
+    const active = await request(http).get('/definitions').set(asRole('ops')).expect(200);
+    const inForce = (active.body as { active: number }).active;
+    betweenReadAndAppend(() => activate(inForce === 1 ? 2 : 1));
+    const published = await post('/definitions', 'ops', { ...strict, version, name: 'Crossed' });
+    expect(published.status).toBe(201);
+    expect(published.body).toMatchObject({ version });
+  });
+});

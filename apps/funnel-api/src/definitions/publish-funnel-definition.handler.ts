@@ -5,11 +5,17 @@
  *
  * Publishing records a version; it does not put it in force. Live decisions keep
  * the active version until ActivateFunnelDefinition applies this one.
+ *
+ * A publish or an activation appended between the read and the append is a conflict of
+ * revisions, not of definitions: the draft is decided again on the stream as it now is, so
+ * two publishes of one version at once answer 201 and 422 naming the version (this very
+ * definition, or the next number), and a publish crossing an activation is recorded. It never
+ * overwrites: each decision insists on the revision it was made from.
  */
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { authorize, decideDictionary, definitionHash } from '@tandem/domain';
-import type { EventStore } from '@tandem/event-store';
+import { type EventStore, WrongExpectedRevisionError } from '@tandem/event-store';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE } from '../platform/tokens';
 import { ActiveDefinition } from './active-definition.service';
@@ -24,6 +30,9 @@ export interface PublicationResult {
   /** The version still in force: publishing does not change it. */
   readonly activeVersion: number | null;
 }
+
+/** Decisions of one publish, each on the stream as the previous one's append found it. */
+const PUBLISH_ATTEMPTS = 3;
 
 export class PublishFunnelDefinition extends Command<PublicationResult> {
   constructor(
@@ -43,6 +52,17 @@ export class PublishFunnelDefinitionHandler implements ICommandHandler<PublishFu
 
   async execute({ draft, context }: PublishFunnelDefinition): Promise<PublicationResult> {
     authorize(context.actor.role, 'PublishFunnelDefinition');
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.publishOnce(draft, context);
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError) || attempt >= PUBLISH_ATTEMPTS)
+          throw error;
+      }
+    }
+  }
+
+  private async publishOnce(draft: unknown, context: RequestContext): Promise<PublicationResult> {
     const { revision, state, active } = await this.definitions.refresh();
     const events = decideDictionary({ type: 'PublishFunnelDefinition', data: { draft } }, state);
     const { appended, envelopes } = await writeDictionaryEvents(
