@@ -11,7 +11,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultFunnelDefinition, type FunnelDefinition, leadStreamId } from '@tandem/domain';
+import { defaultFunnelDefinition, type FunnelDefinition } from '@tandem/domain';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import type { AnalyticsHandle } from '../apps/funnel-api/src/platform/analytics.provider';
@@ -25,7 +25,7 @@ import {
   startFunnelApi,
   waitForProjection,
 } from './support/funnel-api.fixture';
-import { scoredLeads } from './support/scored-leads';
+import { appendScoredLeads, scoredLeads } from './support/scored-leads';
 import { asRole } from './support/auth-headers';
 
 jest.setTimeout(600_000);
@@ -53,17 +53,10 @@ beforeAll(async () => {
     database: analytics.database,
     reader: analytics.reader,
   });
-  const appended = new Set<string>();
-  for (const lead of scoredLeads(120, 11, Date.UTC(2025, 0, 6), { visitors: true })) {
-    for (const visitor of lead.visitorStreams) {
-      if (appended.has(visitor.streamId)) continue;
-      appended.add(visitor.streamId);
-      await api.store.append(visitor.streamId, visitor.events, { expectedRevision: 'no_stream' });
-    }
-    await api.store.append(leadStreamId(lead.leadId), lead.events, {
-      expectedRevision: 'no_stream',
-    });
-  }
+  await appendScoredLeads(
+    api.store,
+    scoredLeads(120, 11, Date.UTC(2025, 0, 6), { visitors: true }),
+  );
   await waitForProjection(http);
 });
 

@@ -16,12 +16,13 @@ import {
   evaluateMql,
   evolveLead,
   initialLeadState,
+  leadStreamId,
   touchpointKinds,
   visitorStreamId,
   type LeadEvent,
   type TouchpointKind,
 } from '@tandem/domain';
-import type { EventToAppend } from '@tandem/event-store';
+import type { EventStore, EventToAppend } from '@tandem/event-store';
 import { SeededRandom } from '../../apps/cli/src/demo/seeded-random';
 
 export interface ScoredLead {
@@ -313,4 +314,23 @@ function visitorsOf(
   if (shared !== undefined && !ids.includes(shared)) ids.push(shared);
   earlier.push(...streams.map((stream) => stream.streamId.slice('visitor-'.length)));
   return { ids, streams };
+}
+
+/**
+ * Appends the leads to the store as the API would have recorded them: each visitor's stream
+ * once (leads may share a visitor), then each lead's stream.
+ */
+export async function appendScoredLeads(
+  store: Pick<EventStore, 'append'>,
+  leads: readonly ScoredLead[],
+): Promise<void> {
+  const appended = new Set<string>();
+  for (const lead of leads) {
+    for (const visitor of lead.visitorStreams) {
+      if (appended.has(visitor.streamId)) continue;
+      appended.add(visitor.streamId);
+      await store.append(visitor.streamId, visitor.events, { expectedRevision: 'no_stream' });
+    }
+    await store.append(leadStreamId(lead.leadId), lead.events, { expectedRevision: 'no_stream' });
+  }
 }

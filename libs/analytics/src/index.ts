@@ -81,6 +81,11 @@ export {
   type RuleSetTransitionCode,
 } from './rules/rule-set.lifecycle';
 export { RuleSetRepository } from './rules/rule-set.repository';
+export {
+  factsOutdated,
+  RULE_FACTS_CODE_VERSION,
+  ruleFactsVersion,
+} from './rules/rule-facts-version';
 export { AnalyticsHealthRepository } from './clickhouse/analytics-health.repository';
 export { ReconciliationRepository } from './views/reconciliation/reconciliation.repository';
 export { computeRuleFacts, computeRuleFactsBetween, ruleInputEvent } from './rules/rule-facts';

@@ -4,6 +4,7 @@
  * suites under test/ import it; production code never does (the boundary lint holds it).
  */
 export { eventually } from './eventually';
+export { seededRandom } from './seeded-random';
 export { parsePrometheusText, sampleValue, type MetricSample } from './prometheus-text';
 export {
   TEST_POSTGRES_URL,

@@ -2,7 +2,8 @@
  * Liveness and readiness: is the store reachable, how far the projection lags, which events it
  * set aside and why (a failing batch shows as `failure` while it is retried), whether the views
  * answer from their snapshot yet (after a first projection or a rebuild they fold the whole
- * state until it is marked), and the last background reconciliation verdict
+ * state until it is marked), which kept rule sets hold rows computed by other code than this
+ * and are being re-derived (RuleReplays), and the last background reconciliation verdict
  * (ReconciliationMonitor; a request never runs the check).
  */
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
@@ -15,6 +16,8 @@ import { type AnswerOf, ApiAnswer } from '../http/api-answer.decorator';
 import { ANALYTICS, EVENT_STORE } from '../platform/tokens';
 import { healthSchema, liveSchema } from './health.responses';
 import { ReconciliationMonitor } from './reconciliation-monitor.service';
+import { RuleReplays } from '../rules/rule-replays.service';
+import { ruleFactsVersion } from '@tandem/analytics';
 
 @ApiTags('health')
 @Controller('health')
@@ -23,6 +26,7 @@ export class HealthController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
     private readonly reconciliation: ReconciliationMonitor,
+    private readonly replays: RuleReplays,
     @Optional() private readonly projector?: EmbeddedProjector,
   ) {}
 
@@ -45,11 +49,14 @@ export class HealthController {
     const head = await this.store.headPosition();
     const reconciliation = this.reconciliation.health();
     const reconciled = reconciliation.state !== 'failed';
+    // From what this process holds: never a ClickHouse read (see health-at-once.int.spec.ts).
+    const ruleFacts = { version: ruleFactsVersion(), rederiving: this.replays.outdatedFacts() };
     if (!this.projector)
       return {
         status: reconciled ? 'ok' : 'degraded',
         eventStore: { headPosition: toText(head) },
         projector: { mode: 'off' },
+        ruleFacts,
         reconciliation,
       };
     const position = this.projector.position();
@@ -71,6 +78,7 @@ export class HealthController {
         failure,
         viewsFromSnapshot,
       },
+      ruleFacts,
       reconciliation,
     };
   }

@@ -7,6 +7,7 @@ import type { DeadLetterSummary } from '@tandem/analytics';
 import { z } from 'zod';
 import type { SameAnswer } from '../http/api-answer.decorator';
 import type { ReconciliationHealth } from './reconciliation-monitor.service';
+import type { OutdatedFacts } from '../rules/rule-replays.service';
 
 const position = z.string().nullable().describe('A global position (decimal string, 64-bit)');
 const when = z.string().describe('ISO-8601');
@@ -62,9 +63,33 @@ export const healthSchema = z.strictObject({
         ),
     }),
   ]),
+  ruleFacts: z
+    .strictObject({
+      version: z
+        .string()
+        .describe('The facts version of this code (the classifier and the rules pass: ADR 0005)'),
+      rederiving: z
+        .array(
+          z.strictObject({
+            rulesVersion: z.number().int(),
+            definitionHash: z.string(),
+            computedBy: z
+              .string()
+              .describe("The facts version its rows were computed by ('' when unrecorded)"),
+          }),
+        )
+        .describe(
+          'Kept rule sets whose rows other code computed, being re-derived from the first lead; readiness fails until none is left',
+        ),
+    })
+    .describe('Which code computes the rule-derived rows, and the sets still computed by another'),
   reconciliation,
 });
 
 const _deadLetters: SameAnswer<z.infer<typeof deadLetters>, DeadLetterSummary> = true;
 const _reconciliation: SameAnswer<z.infer<typeof reconciliation>, ReconciliationHealth> = true;
-void [_deadLetters, _reconciliation];
+const _rederiving: SameAnswer<
+  z.infer<typeof healthSchema>['ruleFacts']['rederiving'][number],
+  OutdatedFacts
+> = true;
+void [_deadLetters, _reconciliation, _rederiving];

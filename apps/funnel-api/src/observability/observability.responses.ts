@@ -14,12 +14,12 @@ export const expositionSchema = z
 export const readinessSchema = z.strictObject({
   status: z.enum(['ready', 'not ready']),
   failed: z
-    .array(z.enum(['eventStore', 'clickhouse', 'projection', 'views']))
+    .array(z.enum(['eventStore', 'clickhouse', 'projection', 'views', 'ruleFacts']))
     .describe('Failed checks'),
   checks: z
     .record(z.string(), z.unknown())
     .describe(
-      'What each check saw: eventStore and clickhouse `{ up }`, projection its lag, views whether they answer from a snapshot of the per-lead funnel',
+      'What each check saw: eventStore and clickhouse `{ up }`, projection its lag, views whether they answer from a snapshot of the per-lead funnel, ruleFacts how many kept rule sets hold rows computed by other code than this, not re-derived yet',
     ),
 });
 const _exposition: SameAnswer<z.infer<typeof expositionSchema>, MetricsAnswer['body']> = true;

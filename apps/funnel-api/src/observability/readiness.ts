@@ -5,7 +5,9 @@
  * store by more than TANDEM_READY_MAX_LAG_EVENTS, or the views would fold the whole state: from
  * the end of a first projection or a rebuild until the first snapshot of the per-lead funnel is
  * marked (seconds a view at 10M events; docs/performance.md, "The views' first snapshot before
- * readiness"). Liveness is a different question (/health/live).
+ * readiness"), or kept rule sets hold rows computed by other code than this (a deploy changed
+ * the classifier or the rules pass) until they are re-derived (RuleReplays, ADR 0005).
+ * Liveness is a different question (/health/live).
  *
  * Each check has a deadline, so a hung dependency makes the probe answer 503, not hang. The
  * answer names the failed checks; it must never carry an error message (the route is public:
@@ -17,10 +19,11 @@ import { loadObservabilityConfig } from '@tandem/config';
 import { EmbeddedProjector } from '../projector/embedded-projector.service';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS, EVENT_STORE } from '../platform/tokens';
+import { RuleReplays } from '../rules/rule-replays.service';
 
 const CHECK_DEADLINE_MS = 2_000;
 
-export type CheckName = 'eventStore' | 'clickhouse' | 'projection' | 'views';
+export type CheckName = 'eventStore' | 'clickhouse' | 'projection' | 'views' | 'ruleFacts';
 
 export interface ProjectionState {
   readonly lagEvents: number;
@@ -39,6 +42,8 @@ export interface ReadinessInputs {
    * state); null: snapshots are off in this process (Kafka mode), nothing to judge.
    */
   readonly viewsFromSnapshot: boolean | null;
+  /** Kept rule sets whose rows other code computed, not re-derived yet (RuleReplays). */
+  readonly outdatedRuleSets: number;
 }
 
 export interface Readiness {
@@ -58,6 +63,7 @@ export function judgeReadiness(inputs: ReadinessInputs, maxLagEvents: number): R
     (projection.refusedEvents === 0 && !projection.failing && projection.lagEvents <= maxLagEvents);
   if (!projectionOk) failed.push('projection');
   if (inputs.viewsFromSnapshot === false) failed.push('views');
+  if (inputs.outdatedRuleSets > 0) failed.push('ruleFacts');
   return {
     status: failed.length === 0 ? 'ready' : 'not ready',
     failed,
@@ -70,6 +76,7 @@ export function judgeReadiness(inputs: ReadinessInputs, maxLagEvents: number): R
         inputs.viewsFromSnapshot === null
           ? { snapshots: 'off' }
           : { fromSnapshot: inputs.viewsFromSnapshot },
+      ruleFacts: { outdatedRuleSets: inputs.outdatedRuleSets },
     },
   };
 }
@@ -91,6 +98,7 @@ export class ReadinessProbe {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
+    private readonly replays: RuleReplays,
     @Optional() private readonly projector?: EmbeddedProjector,
   ) {}
 
@@ -109,7 +117,13 @@ export class ReadinessProbe {
       ),
     ]);
     return judgeReadiness(
-      { eventStoreUp: head.up, clickhouseUp, projection: this.projection(head), viewsFromSnapshot },
+      {
+        eventStoreUp: head.up,
+        clickhouseUp,
+        projection: this.projection(head),
+        viewsFromSnapshot,
+        outdatedRuleSets: this.replays.outdatedFacts().length,
+      },
       this.maxLagEvents,
     );
   }

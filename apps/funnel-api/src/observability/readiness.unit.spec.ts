@@ -5,6 +5,7 @@ const healthy: ReadinessInputs = {
   clickhouseUp: true,
   projection: { lagEvents: 0, refusedEvents: 0, failing: false },
   viewsFromSnapshot: true,
+  outdatedRuleSets: 0,
 };
 
 describe('judgeReadiness', () => {
@@ -52,6 +53,18 @@ describe('judgeReadiness', () => {
     expect(judgeReadiness(healthy, 100)).toMatchObject({
       status: 'ready',
       checks: { views: { fromSnapshot: true } },
+    });
+  });
+
+  it('is not ready while kept rule sets hold rows computed by other code, and ready once re-derived', () => {
+    expect(judgeReadiness({ ...healthy, outdatedRuleSets: 2 }, 100)).toMatchObject({
+      status: 'not ready',
+      failed: ['ruleFacts'],
+      checks: { ruleFacts: { outdatedRuleSets: 2 } },
+    });
+    expect(judgeReadiness(healthy, 100)).toMatchObject({
+      status: 'ready',
+      checks: { ruleFacts: { outdatedRuleSets: 0 } },
     });
   });
 

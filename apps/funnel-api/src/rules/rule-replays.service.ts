@@ -7,6 +7,11 @@
  * the active set is brought to 'ready' if it is not (a store from before rule sets existed, or
  * a replay that was killed).
  *
+ * At start-up, too, every kept set whose rows were computed by other code (rule_sets.facts_version
+ * is not this build's ruleFactsVersion: a deploy changed the classifier or the rules pass) is
+ * re-derived, the active set first, then the others one at a time: the log says which and by
+ * what code, /health lists the ones left and readiness fails until none is (ADR 0005).
+ *
  * It must never run two replays of one set at once: in this process a map of running jobs
  * decides, and starts of one set queue, so two asked for at the same moment cannot both pass it; across processes (ClickHouse server, several API replicas) a 'building' set whose
  * owner is another process and whose heartbeat is younger than the lease is refused too.
@@ -23,13 +28,17 @@ import {
   NotFoundException,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
+  type OnModuleInit,
   Optional,
 } from '@nestjs/common';
 import {
   describeRuleSet,
+  factsOutdated,
   needsReplay,
   newRuleSet,
+  ruleFactsVersion,
   ruleSetKey,
+  type RuleSet,
   type RuleSetKey,
   type RuleSetKind,
 } from '@tandem/analytics';
@@ -67,6 +76,12 @@ interface Job {
 
 const keyOf = (key: RuleSetKey) => `${key.rulesVersion}/${key.definitionHash}`;
 
+/** A kept set whose rows other code computed, waiting in this process to be re-derived. */
+export interface OutdatedFacts extends RuleSetKey {
+  /** The facts version its rows were computed by ('' when unknown: before migration 0039). */
+  readonly computedBy: string;
+}
+
 /** Why a replay ended without its set ready: the API shut down; it resumes when asked again. */
 export class ReplayStoppedError extends Error {
   constructor() {
@@ -86,7 +101,7 @@ function unlessStopped<T>(work: Promise<T>, stopping: AbortSignal): Promise<T> {
 }
 
 @Injectable()
-export class RuleReplays implements OnApplicationBootstrap, OnModuleDestroy {
+export class RuleReplays implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('rule-replays');
   private readonly owner = `${hostname()}:${process.pid}:${uuidv7()}`;
   private readonly jobs = new KeptJobs<Job>();
@@ -95,6 +110,8 @@ export class RuleReplays implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly starting = new Map<string, Promise<void>>();
   /** Aborted on shutdown: running replays stop after their current batch. */
   private readonly stopping = new AbortController();
+  /** Kept sets whose rows other code computed, by key, until this process re-derived them. */
+  private readonly outdated = new Map<string, { set: RuleSet; computedBy: string }>();
 
   constructor(
     @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
@@ -103,6 +120,11 @@ export class RuleReplays implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly definitions: ActiveDefinition,
     @Optional() private readonly projector?: EmbeddedProjector,
   ) {}
+
+  /** Before any request (one read of rule_sets): /health and readiness know from the first. */
+  async onModuleInit(): Promise<void> {
+    await this.findOutdatedFacts();
+  }
 
   onApplicationBootstrap(): void {
     // In the background: the API serves while the active set is (re)built.
@@ -130,12 +152,47 @@ export class RuleReplays implements OnApplicationBootstrap, OnModuleDestroy {
     return this.stopping.signal.aborted;
   }
 
+  /** The kept sets whose rows other code computed, as this process has still to re-derive. */
+  outdatedFacts(): OutdatedFacts[] {
+    return [...this.outdated.values()].map(({ set, computedBy }) => ({
+      ...ruleSetKey(set.definition),
+      computedBy,
+    }));
+  }
+
+  private async findOutdatedFacts(): Promise<void> {
+    const outdated = (await this.analytics.ruleSets.list()).filter(factsOutdated);
+    for (const set of outdated) {
+      this.outdated.set(keyOf(set), { set, computedBy: set.factsVersion });
+    }
+    if (outdated.length === 0) return;
+    const which = outdated
+      .map((set) => `${describeRuleSet(set)} by ${set.factsVersion || 'unrecorded code'}`)
+      .join(', ');
+    this.logger.warn(
+      `rule-derived rows computed by other code than this (facts version ${ruleFactsVersion()}): ` +
+        `${which}; re-deriving them, the active set first (not ready until done)`,
+    );
+  }
+
   private async ensureActiveReady(): Promise<void> {
     await unlessStopped(this.caughtUp(), this.stopping.signal);
     const active = await this.definitions.active();
     const job = await this.start(active.definition, 'published');
     if (job.status === 'running') {
       this.logger.log(`active ${describeRuleSet(job)} is not ready: replaying`);
+    }
+    await this.settled(job.id);
+    // Then every other set whose rows other code computed, one at a time (one replay's
+    // statements already keep chDB busy).
+    for (const { set } of [...this.outdated.values()]) {
+      if (this.stopped) return;
+      const running = this.runningFor(set);
+      const rederived = running ?? (await this.start(set.definition, set.kind));
+      if (rederived.status === 'running') {
+        this.logger.log(`re-deriving ${describeRuleSet(set)} (${set.kind})`);
+      }
+      await this.settled(rederived.id);
     }
   }
 
@@ -197,7 +254,8 @@ export class RuleReplays implements OnApplicationBootstrap, OnModuleDestroy {
     const persisted =
       stored !== null && kind === 'published' ? await ruleSets.promoteToPublished(stored) : stored;
     const now = new Date().toISOString();
-    if (persisted !== null && !needsReplay(persisted)) {
+    if (persisted !== null && !needsReplay(persisted) && !factsOutdated(persisted)) {
+      this.outdated.delete(keyOf(key));
       return this.remember({
         view: {
           ...key,
@@ -286,6 +344,11 @@ export class RuleReplays implements OnApplicationBootstrap, OnModuleDestroy {
         finishedAt: new Date().toISOString(),
       };
       this.logger.log(`${describeRuleSet(key)} replayed: ${job.view.eventsDone} events`);
+      if (this.outdated.delete(keyOf(key))) {
+        this.logger.log(
+          `${describeRuleSet(key)}: rule-derived rows re-derived by this code (facts version ${ruleFactsVersion()})`,
+        );
+      }
     } catch (error) {
       // A statement cut short by the shutdown is a stop too: its batch is not checkpointed.
       const stopped = error instanceof ReplayStoppedError || this.stopped;

@@ -65,6 +65,7 @@ describe('the migration files', () => {
       [36, '0036_drop_lead_state_utm_content.sql'],
       [37, '0037_drop_snapshot_utm_content.sql'],
       [38, '0038_add_snapshot_marker_fingerprint.sql'],
+      [39, '0039_add_rule_set_facts_version.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

@@ -6,22 +6,14 @@
  * (the seed is printed on a failure), many per type, with the edges of each type added.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
+import { seededRandom } from '@tandem/testing';
 import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
 import { bindQueryParams } from './query-param-binder';
 
 const analytics = useEmbeddedAnalytics('query-param-binder-int');
 
-/** mulberry32: a small seeded generator, so a failing draw can be repeated. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so a failing draw can be repeated. */
+const generator = seededRandom;
 
 const pieces = [
   "'",

@@ -24,6 +24,7 @@ import {
 import { toPlanningFactRow, type CampaignSpendRow, type TargetRow } from './planning-fact.row';
 import { toVisitorTouchRow, type VisitorTouchRow } from './visitor-touch.row';
 import { computeRuleFacts, computeRuleFactsBetween } from '../rules/rule-facts';
+import { factsOutdated, ruleFactsVersion } from '../rules/rule-facts-version';
 import { transition } from '../rules/rule-set.lifecycle';
 import { writeProjectionCheckpoints } from './projection-checkpoints';
 import {
@@ -299,5 +300,13 @@ export async function resetAnalytics(
       query: 'TRUNCATE TABLE IF EXISTS {db:Identifier}.{table:Identifier}',
       query_params: { db, table },
     });
+  }
+  // Every kept set's rows are computed again by this code as the log is projected again: a
+  // set computed by other code (rule-facts-version.ts) is this code's from here on, and is not
+  // re-derived once more at the next start.
+  for (const set of await readRuleSets(client, { database: db })) {
+    if (factsOutdated(set)) {
+      await writeRuleSet(client, { ...set, factsVersion: ruleFactsVersion() }, { database: db });
+    }
   }
 }

@@ -236,7 +236,7 @@ const LEAD_RULE_FACT_COLUMNS = [
   'last_position',
 ] as const satisfies readonly (keyof LeadRuleFactRow)[];
 
-type LeadRuleFactValues = readonly [
+export type LeadRuleFactValues = readonly [
   number,
   string,
   string,
@@ -255,7 +255,7 @@ type LeadRuleFactValues = readonly [
  * which the rules skip, as ruleInputEvent does); any other type is TYPE_CODE_BASE plus its place
  * in RULE_INPUT_TYPES.
  */
-const TYPE_CODE_BASE = 100;
+export const TYPE_CODE_BASE = 100;
 const typeCode = (type: (typeof RULE_INPUT_TYPES)[number]) =>
   TYPE_CODE_BASE + RULE_INPUT_TYPES.indexOf(type);
 const QUALIFIED_CODE = typeCode('LeadQualifiedAsMql');
@@ -279,7 +279,7 @@ const touchpointEvents: readonly (LeadEvent | null)[] = [
  * [lead_id, code per rule-input event (global order), its occurred_at as ISO-8601 text, the data
  * of each event that is not a touchpoint (in the same order), event_count, last_position].
  */
-type LeadInputsRow = readonly [
+export type LeadInputsRow = readonly [
   string,
   readonly number[],
   readonly string[],
@@ -340,25 +340,10 @@ export async function computeRuleFacts(
 export type RuleInputs = readonly LeadInputsRow[];
 
 /**
- * One query: the leads' rule-input events as one row per lead, sorted by lead id, so a lead's
- * other events never cross the wire and sorted ids let ClickHouse read each lead's granules
- * once. Split from writeRuleFacts so that a pass can read the next chunk while it classifies
- * this one.
- *
- * Each event travels as a number and a time (see TYPE_CODE_BASE): touchpoints are most of a
- * history and the rules read nothing of them but their kind and time, so their data is cut
- * down to the kind inside ClickHouse; the other events (a few per lead) bring their data, which
- * ruleInputEvent reads as it always did. Times are ISO-8601, as the domain takes them.
+ * The statement readRuleInputs runs: part of the rules pass (ruleFactsVersion digests it, so a
+ * deploy that changes it re-derives every kept set's rows).
  */
-export async function readRuleInputs(
-  client: ClickHouseClient,
-  leadIds: readonly string[],
-  options: AnalyticsDatabaseOptions = {},
-): Promise<RuleInputs> {
-  if (leadIds.length === 0) return [];
-  // Sorted by global_position (a number: '9' sorts after '10' as text), which is not sent.
-  const result = await client.query({
-    query: `
+export const RULE_INPUTS_SQL = `
       SELECT
         lead_id,
         arrayMap(e -> e.2, inputs) AS codes,
@@ -386,7 +371,28 @@ export async function readRuleInputs(
         WHERE lead_id IN {leads:Array(String)}
         GROUP BY lead_id
       )
-      ORDER BY lead_id`,
+      ORDER BY lead_id`;
+
+/**
+ * One query: the leads' rule-input events as one row per lead, sorted by lead id, so a lead's
+ * other events never cross the wire and sorted ids let ClickHouse read each lead's granules
+ * once. Split from writeRuleFacts so that a pass can read the next chunk while it classifies
+ * this one.
+ *
+ * Each event travels as a number and a time (see TYPE_CODE_BASE): touchpoints are most of a
+ * history and the rules read nothing of them but their kind and time, so their data is cut
+ * down to the kind inside ClickHouse; the other events (a few per lead) bring their data, which
+ * ruleInputEvent reads as it always did. Times are ISO-8601, as the domain takes them.
+ */
+export async function readRuleInputs(
+  client: ClickHouseClient,
+  leadIds: readonly string[],
+  options: AnalyticsDatabaseOptions = {},
+): Promise<RuleInputs> {
+  if (leadIds.length === 0) return [];
+  // Sorted by global_position (a number: '9' sorts after '10' as text), which is not sent.
+  const result = await client.query({
+    query: RULE_INPUTS_SQL,
     query_params: {
       db: analyticsDatabase(options),
       events: analyticsTables.leadEvents,
@@ -400,13 +406,15 @@ export async function readRuleInputs(
   return result.json<LeadInputsRow>();
 }
 
-/** Classifies the leads read by readRuleInputs under every set and writes their rows. */
-export async function writeRuleFacts(
-  client: ClickHouseClient,
+/**
+ * What writeRuleFacts writes for the leads read by readRuleInputs under every set, in the order
+ * of lead_rule_facts' columns (LEAD_RULE_FACT_COLUMNS): the whole rules pass but the I/O, so a
+ * unit spec pins its output (rule-facts-version.unit.spec.ts).
+ */
+export function ruleFactValues(
   sets: readonly RuleSet[],
   rows: RuleInputs,
-  options: AnalyticsDatabaseOptions = {},
-): Promise<ComputedRuleFacts> {
+): { readonly facts: LeadRuleFactValues[]; readonly events: number } {
   const prepared = prepare(sets);
   const facts: LeadRuleFactValues[] = [];
   let events = 0;
@@ -424,6 +432,17 @@ export async function writeRuleFacts(
       facts.push(values);
     }
   }
+  return { facts, events };
+}
+
+/** Classifies the leads read by readRuleInputs under every set and writes their rows. */
+export async function writeRuleFacts(
+  client: ClickHouseClient,
+  sets: readonly RuleSet[],
+  rows: RuleInputs,
+  options: AnalyticsDatabaseOptions = {},
+): Promise<ComputedRuleFacts> {
+  const { facts, events } = ruleFactValues(sets, rows);
   if (facts.length > 0) {
     await client.insert({
       table: qualifiedTable(analyticsDatabase(options), analyticsTables.leadRuleFacts),

@@ -10,6 +10,10 @@
  * writes, and it reads the registry after writing lead_events, so every lead is covered either
  * by the projector or by this pass (ADR 0005).
  *
+ * A set whose rows were computed by other code (rule-facts-version.ts) is replayed from its
+ * first lead, even when 'ready' or 'building': this is how a deploy that changes the rules pass
+ * re-derives what the old code computed.
+ *
  * It must never mark a set ready before every lead present at its start has its row.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -19,6 +23,7 @@ import {
   type AnalyticsDatabaseOptions,
 } from '../clickhouse/analytics.database';
 import { readRuleInputs, writeRuleFacts } from './rule-facts';
+import { factsOutdated, ruleFactsVersion } from './rule-facts-version';
 import { needsReplay, transition } from './rule-set.lifecycle';
 import { readRuleSet, writeRuleSet, type RuleSet } from './rule-sets';
 
@@ -62,7 +67,13 @@ export async function replayRuleSet(
   options: ReplayOptions,
 ): Promise<RuleSet> {
   const database = analyticsDatabase(options);
-  const existing = await readRuleSet(client, target, { database });
+  const stored = await readRuleSet(client, target, { database });
+  // Rows computed by other code are replayed from the first lead, whatever the set's status:
+  // neither 'ready' nor a checkpoint says anything about what this code computes.
+  const existing =
+    stored !== null && factsOutdated(stored)
+      ? { ...stored, ...transition(stored, { type: 'facts_outdated' }) }
+      : stored;
   if (existing !== null && !needsReplay(existing)) return existing;
 
   const resumeAfter = existing?.status === 'building' ? existing.checkpointLeadId : '';
@@ -91,6 +102,8 @@ export async function replayRuleSet(
     eventsTotal,
     owner: options.owner,
     heartbeatAt: new Date().toISOString(),
+    // Every row from here on is this code's; a checkpoint is resumed only by the same code.
+    factsVersion: ruleFactsVersion(),
   };
   // Registered before the first lead is read: from here on the projector computes this set for
   // every lead it writes, so no lead can fall between the two.

@@ -26,7 +26,13 @@ export type RuleSetEvent =
   /** A replay starts, or resumes after a crash; `kind` is what the caller asked for a new set. */
   | { readonly type: 'replay_started'; readonly kind: RuleSetKind }
   /** A replay covered every lead present at its start. */
-  | { readonly type: 'replay_finished' };
+  | { readonly type: 'replay_finished' }
+  /**
+   * The set's rows were computed by other code than the running one (a deploy changed the
+   * classifier or the rules pass): whatever its status, it waits for a replay from its first
+   * lead, as a set registered over a history does. Its kind stays.
+   */
+  | { readonly type: 'facts_outdated' };
 
 export type RuleSetTransitionCode = 'already_ready' | 'not_building' | 'not_ready';
 
@@ -45,7 +51,15 @@ const describe = (state: RuleSetLifecycle | null) =>
   state === null ? 'not registered' : `${state.status} (${state.kind})`;
 
 /** The next state of a set (`null`: not registered yet), or a RuleSetTransitionError. */
-export function transition(state: RuleSetLifecycle | null, event: RuleSetEvent): RuleSetLifecycle {
+export function transition(state: RuleSetLifecycle, event: RuleSetEvent): RuleSetLifecycle;
+export function transition(
+  state: RuleSetLifecycle | null,
+  event: Exclude<RuleSetEvent, { type: 'facts_outdated' }>,
+): RuleSetLifecycle;
+export function transition(
+  state: RuleSetLifecycle | null,
+  event: RuleSetEvent,
+): RuleSetLifecycle | null {
   switch (event.type) {
     case 'registered':
       if (state === null)
@@ -71,6 +85,8 @@ export function transition(state: RuleSetLifecycle | null, event: RuleSetEvent):
         );
       }
       return { ...state, status: 'ready' };
+    case 'facts_outdated':
+      return state === null ? null : { ...state, status: 'pending' };
   }
 }
 

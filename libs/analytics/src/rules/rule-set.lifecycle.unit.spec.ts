@@ -91,6 +91,22 @@ describe('rule set lifecycle', () => {
     });
   });
 
+  describe('facts computed by other code', () => {
+    it('sends a set of any status back to pending, its kind kept, and it needs a replay', () => {
+      for (const kind of ['published', 'shadow'] as const) {
+        for (const status of ['pending', 'building', 'ready'] as const) {
+          const next = transition(state(kind, status), { type: 'facts_outdated' });
+          expect(next).toEqual({ kind, status: 'pending' });
+          expect(needsReplay(next)).toBe(true);
+          expect(transition(next, { type: 'replay_started', kind: 'shadow' })).toEqual({
+            kind,
+            status: 'building',
+          });
+        }
+      }
+    });
+  });
+
   describe('activation', () => {
     it('takes a ready set, published or a shadow, and needs no replay for it', () => {
       expect(() => assertActivatable(state('published', 'ready'))).not.toThrow();

@@ -21,6 +21,7 @@ import {
   type AnalyticsDatabaseOptions,
 } from '../clickhouse/analytics.database';
 import { toClickHouseDateTime } from '../clickhouse/clickhouse-datetime';
+import { ruleFactsVersion } from './rule-facts-version';
 import { transition } from './rule-set.lifecycle';
 
 export const ruleSetKinds = ['published', 'shadow'] as const;
@@ -48,6 +49,11 @@ export interface RuleSet extends RuleSetKey {
   /** Which process last worked on it, and when (ISO-8601). */
   readonly owner: string;
   readonly heartbeatAt: string;
+  /**
+   * Which code computed the set's rows (ruleFactsVersion): the running code's once a replay by
+   * it started; '' when unknown (a row from before migration 0039).
+   */
+  readonly factsVersion: string;
 }
 
 export class RuleSetNotFoundError extends Error {
@@ -100,6 +106,8 @@ export function newRuleSet(
     eventsTotal: 0,
     owner: '',
     heartbeatAt: NO_HEARTBEAT,
+    // Its rows are computed from here on by this code (a replay, or the projector).
+    factsVersion: ruleFactsVersion(),
   };
 }
 
@@ -114,6 +122,7 @@ interface RuleSetRow {
   events_total: string | number;
   owner: string;
   heartbeat_at: string;
+  facts_version: string;
 }
 
 // A set's definition never changes under its key, and the projector reads the registry for
@@ -146,6 +155,7 @@ function fromRow(row: RuleSetRow): RuleSet {
     eventsTotal: Number(row.events_total),
     owner: row.owner,
     heartbeatAt: new Date(`${row.heartbeat_at.replace(' ', 'T')}Z`).toISOString(),
+    factsVersion: row.facts_version,
   };
 }
 
@@ -182,6 +192,7 @@ export async function writeRuleSet(
         events_total: set.eventsTotal,
         owner: set.owner,
         heartbeat_at: toClickHouseDateTime(set.heartbeatAt) ?? '1970-01-01 00:00:00.000',
+        facts_version: set.factsVersion,
         revision: options.registration === true ? '0' : nextRevision(),
       },
     ],
@@ -213,7 +224,7 @@ export async function readRuleSets(
   const result = await client.query({
     query: `
       SELECT rules_version, definition_hash, kind, status, definition,
-             checkpoint_lead_id, events_done, events_total, owner, heartbeat_at
+             checkpoint_lead_id, events_done, events_total, owner, heartbeat_at, facts_version
       FROM {db:Identifier}.{table:Identifier} FINAL
       ORDER BY rules_version, definition_hash`,
     query_params: { db: analyticsDatabase(options), table: RULE_SETS },

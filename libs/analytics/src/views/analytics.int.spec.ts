@@ -207,6 +207,7 @@ describe.each(legs)('on $name', (leg) => {
         '0036_drop_lead_state_utm_content.sql',
         '0037_drop_snapshot_utm_content.sql',
         '0038_add_snapshot_marker_fingerprint.sql',
+        '0039_add_rule_set_facts_version.sql',
       ]);
       expect(second).toEqual({
         database,

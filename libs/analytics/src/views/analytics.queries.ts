@@ -89,6 +89,7 @@ import {
 } from './lead-snapshots/lead-funnel-snapshots';
 import { FunnelRollups } from './funnel-rollups/funnel-rollups';
 import { AttributionCredits, attributionParams } from './attribution-credits/attribution-credits';
+import { factsOutdated, ruleFactsVersion } from '../rules/rule-facts-version';
 import { RULE_INPUT_TYPES } from '../rules/rule-facts';
 import {
   EVERY_EVENT,
@@ -581,10 +582,10 @@ export class AnalyticsQueries {
    * What a snapshot and the copies kept with it are computed by, digested for its marker
    * (LeadFunnelSnapshotsOptions.fingerprint): the statements that write the snapshot's rows,
    * its day rollup, its attribution credits and the event witness, as this code composes them,
-   * and every migration (one may rewrite the state a snapshot copied). The classifier is not in
-   * it: its output is lead_rule_facts, which no deploy rewrites (a rebuild does, and empties
-   * the snapshots with it), and a lead classified again after an event has rows past the
-   * snapshot's position, so it is read from the state.
+   * and every migration (one may rewrite the state a snapshot copied). And the version of the
+   * code that computes lead_rule_facts (ruleFactsVersion): a deploy that changes it re-derives
+   * every set's rows with no event past a snapshot's position, so a snapshot of the old rows is
+   * never read.
    */
   async snapshotFingerprint(): Promise<string> {
     const [funnel, moments, attribution, audit, migrations] = await Promise.all([
@@ -600,6 +601,7 @@ export class AnalyticsQueries {
       attributionRowsHalf(attribution, 'touched_rows'),
       attributionRowsOfEveryModel(attribution),
       audit,
+      `rule facts ${ruleFactsVersion()}`,
       ...migrations.map(({ name, checksum }) => `${name} ${checksum}`),
     ]);
   }
@@ -620,7 +622,12 @@ export class AnalyticsQueries {
     rules: RuleSet,
     coveredAtMost: string = EVERY_EVENT,
   ): Promise<KeptEventAuditRead | null> {
-    if (this.snapshots === null || this.eventAudits === null || rules.status !== 'ready') {
+    if (
+      this.snapshots === null ||
+      this.eventAudits === null ||
+      rules.status !== 'ready' ||
+      factsOutdated(rules)
+    ) {
       return null;
     }
     const found = await this.eventAudits.find(

@@ -18,7 +18,8 @@
  *     last_position is past the position: a lead's rows for an event carry at least the event's
  *     position, the log projection writes rule rows after their events and its checkpoint after
  *     both (log-projection.ts), and a set is snapshotted only once it is 'ready' (no replay
- *     still writing older rows for it);
+ *     still writing older rows for it) and its rows are this code's (no re-derivation of rows
+ *     other code computed still to come: rule-facts-version.ts);
  *   - a rebuild empties the snapshots with the tables they were taken from (resetAnalytics),
  *     with no snapshot being written meanwhile (suspend cancels the one in flight before its
  *     next range or its marker, and starts none until released), and a snapshot ahead of the
@@ -56,6 +57,7 @@ import {
   type AnalyticsDatabaseOptions,
 } from '../../clickhouse/analytics.database';
 import { readProjectionCheckpoints } from '../../projection/projection-checkpoints';
+import { factsOutdated } from '../../rules/rule-facts-version';
 import type { RuleSet } from '../../rules/rule-sets';
 import { BackgroundBuild, dropKeptCopies, leadsChangedSince } from '../kept-copies';
 
@@ -187,6 +189,14 @@ export function digestOf(texts: readonly string[]): string {
   return createHash('sha256').update(JSON.stringify(texts)).digest('hex').slice(0, 16);
 }
 
+/**
+ * Whether a set's rows may be snapshotted and a snapshot of them read: only a ready set whose
+ * rows this code computed. A set whose rows other code computed is re-derived at start
+ * (RuleReplays) with no event past any snapshot's position: a snapshot of its old rows taken
+ * meanwhile, under this code's fingerprint, would be read after as current.
+ */
+const snapshotted = (rules: RuleSet): boolean => rules.status === 'ready' && !factsOutdated(rules);
+
 /** A random snapshot id (63 bits, so it prints the same as UInt64 and as a JS string). */
 function newSnapshotId(): string {
   return (randomBytes(8).readBigUInt64BE() >> 1n).toString();
@@ -302,7 +312,7 @@ export class LeadFunnelSnapshots {
    * a rebuild or a catch-up, during which a view's request may have looked at a partial state).
    */
   async current(rules: RuleSet, options: { dueNow?: boolean } = {}): Promise<SnapshotRead | null> {
-    if (rules.status !== 'ready' || this.taking.closed) return null;
+    if (!snapshotted(rules) || this.taking.closed) return null;
     const key = snapshotKeyOf(rules);
     const dueNow = options.dueNow ?? false;
     const snapshot = await this.latest(key);
@@ -491,7 +501,7 @@ export class LeadFunnelSnapshots {
 
   /** Rows, then marker, then the superseded snapshots go; stops where `signal` is checked. */
   private async write(rules: RuleSet, signal: AbortSignal): Promise<FunnelSnapshot | null> {
-    if (rules.status !== 'ready') return null;
+    if (!snapshotted(rules)) return null;
     const key = snapshotKeyOf(rules);
     // Read before the rows: every lead with an event up to it is in lead_state and has its
     // rule rows, so the rows below cover it (and maybe more, which only costs a recompute).
