@@ -55,8 +55,6 @@ import { resolveRuleSet, readRuleSets, type RuleSet, type RuleSetKey } from '../
 import { resolveSqlDirectory } from '../clickhouse/sql-directory';
 import { loadMigrationFiles } from '../clickhouse/analytics.migrations';
 import {
-  attributionRowsHalf,
-  attributionRowsOfEveryModel,
   composeLeadFunnel,
   composePageSql,
   composeViewRows,
@@ -87,8 +85,12 @@ import {
   type LeadFunnelSnapshotsOptions,
   type SnapshotRead,
 } from './lead-snapshots/lead-funnel-snapshots';
-import { FunnelRollups } from './funnel-rollups/funnel-rollups';
-import { AttributionCredits, attributionParams } from './attribution-credits/attribution-credits';
+import { FunnelRollups, rollupRowsInsert } from './funnel-rollups/funnel-rollups';
+import {
+  AttributionCredits,
+  attributionParams,
+  creditRowsInserts,
+} from './attribution-credits/attribution-credits';
 import { factsOutdated, ruleFactsVersion } from '../rules/rule-facts-version';
 import { RULE_INPUT_TYPES } from '../rules/rule-facts';
 import {
@@ -582,10 +584,10 @@ export class AnalyticsQueries {
    * What a snapshot and the copies kept with it are computed by, digested for its marker
    * (LeadFunnelSnapshotsOptions.fingerprint): the statements that write the snapshot's rows,
    * its day rollup, its attribution credits and the event witness, as this code composes them,
-   * and every migration (one may rewrite the state a snapshot copied). And the version of the
-   * code that computes lead_rule_facts (ruleFactsVersion): a deploy that changes it re-derives
-   * every set's rows with no event past a snapshot's position, so a snapshot of the old rows is
-   * never read.
+   * and every migration (one may rewrite the state a snapshot copied); each build's statements
+   * whole, their INSERT wrappers included. And the version of the code that computes
+   * lead_rule_facts (ruleFactsVersion): a deploy that changes it re-derives every set's rows
+   * with no event past a snapshot's position, so a snapshot of the old rows is never read.
    */
   async snapshotFingerprint(): Promise<string> {
     const [funnel, moments, attribution, audit, migrations] = await Promise.all([
@@ -597,9 +599,8 @@ export class AnalyticsQueries {
     ]);
     return digestOf([
       funnel,
-      moments,
-      attributionRowsHalf(attribution, 'touched_rows'),
-      attributionRowsOfEveryModel(attribution),
+      rollupRowsInsert(moments),
+      ...creditRowsInserts(attribution),
       audit,
       `rule facts ${ruleFactsVersion()}`,
       ...migrations.map(({ name, checksum }) => `${name} ${checksum}`),

@@ -48,6 +48,44 @@ import { KeptBuilds, newBuildId, type KeptBuildsOptions } from '../kept-copies';
 
 export type AttributionCreditsOptions = KeptBuildsOptions;
 
+/**
+ * The three statements that write a build's rows, whole as they run, from `rows`
+ * (marketing-attribution.rows.sql over a snapshot's rows): the touched pairs, every model's
+ * credits, and the visitors each capture names. The snapshots' fingerprint digests them
+ * (AnalyticsQueries.snapshotFingerprint), so a deploy that changes what a build keeps never
+ * reads credits the old statements wrote.
+ */
+export function creditRowsInserts(rows: string): readonly [string, string, string] {
+  return [
+    `
+        INSERT INTO {db:Identifier}.{credits:Identifier}
+        SELECT
+            {snapshot_id:UInt64}, {build_id:UInt64}, 'touched', '', lead_id,
+            assumeNotNull(captured_at), channel, campaign, sum(leads), NULL, NULL, 0, 0, ''
+        FROM (${attributionRowsHalf(rows, 'touched_rows')})
+        GROUP BY lead_id, captured_at, channel, campaign`,
+    `
+        INSERT INTO {db:Identifier}.{credits:Identifier}
+        SELECT
+            {snapshot_id:UInt64}, {build_id:UInt64}, 'credit', attribution_model, lead_id,
+            assumeNotNull(captured_at), channel, campaign, 0, won_code, pipeline_code,
+            sum(won_credit), sum(pipeline_credit), ''
+        FROM (${attributionRowsOfEveryModel(rows)})
+        GROUP BY attribution_model, lead_id, captured_at, channel, campaign, won_code, pipeline_code`,
+    `
+        INSERT INTO {db:Identifier}.{credits:Identifier}
+        SELECT DISTINCT
+            {snapshot_id:UInt64}, {build_id:UInt64}, 'visitor', '', lead_id,
+            toDateTime64(0, 3, 'UTC'), '', '', 0, NULL, NULL, 0, 0, visitor_id
+        FROM
+        (
+            SELECT lead_id, arrayJoin(JSONExtract(data, 'visitorIds', 'Array(String)')) AS visitor_id
+            FROM {db:Identifier}.{events:Identifier}
+            WHERE type = 'LeadCaptured' AND position(data, '"visitorIds"') > 0
+        )`,
+  ];
+}
+
 /** The capture window the kept rows cover: the whole range of DateTime64(3). */
 const UNBOUNDED_CAPTURE = {
   captured_from: '1900-01-01 00:00:00.000',
@@ -188,50 +226,27 @@ export class AttributionCredits extends KeptBuilds<[snapshot: SnapshotInWriting,
       changed_leads: [],
       ...UNBOUNDED_CAPTURE,
     };
-    const rows = await this.rowsOfSnapshot();
+    const [touched, credits, visitors] = creditRowsInserts(await this.rowsOfSnapshot());
     // Two statements, not one per model: each computes the cohort, the stitched touches and
     // the paths once (docs/performance.md, "Attribution in the window after a start or a
     // rebuild"); the sooner they are in, the sooner views leave the snapshot's slow path.
     // The touched pairs do not depend on the model: written once (bound to any model).
     await this.beforeStatement();
     await this.client.command({
-      query: `
-        INSERT INTO {db:Identifier}.{credits:Identifier}
-        SELECT
-            {snapshot_id:UInt64}, {build_id:UInt64}, 'touched', '', lead_id,
-            assumeNotNull(captured_at), channel, campaign, sum(leads), NULL, NULL, 0, 0, ''
-        FROM (${attributionRowsHalf(rows, 'touched_rows')})
-        GROUP BY lead_id, captured_at, channel, campaign`,
+      query: touched,
       query_params: { ...params, ...attributionParams(rules, 'linear') },
     });
     // Every model's credits at once (each row names its model: attribution_model).
     await this.beforeStatement();
     await this.client.command({
-      query: `
-        INSERT INTO {db:Identifier}.{credits:Identifier}
-        SELECT
-            {snapshot_id:UInt64}, {build_id:UInt64}, 'credit', attribution_model, lead_id,
-            assumeNotNull(captured_at), channel, campaign, 0, won_code, pipeline_code,
-            sum(won_credit), sum(pipeline_credit), ''
-        FROM (${attributionRowsOfEveryModel(rows)})
-        GROUP BY attribution_model, lead_id, captured_at, channel, campaign, won_code, pipeline_code`,
+      query: credits,
       query_params: { ...params, ...everyModelParams(rules) },
     });
     // The visitors each capture names (as the view's stitched touches read them), after the
     // rows: a touch of theirs past the snapshot's position makes the lead one to recompute.
     await this.beforeStatement();
     await this.client.command({
-      query: `
-        INSERT INTO {db:Identifier}.{credits:Identifier}
-        SELECT DISTINCT
-            {snapshot_id:UInt64}, {build_id:UInt64}, 'visitor', '', lead_id,
-            toDateTime64(0, 3, 'UTC'), '', '', 0, NULL, NULL, 0, 0, visitor_id
-        FROM
-        (
-            SELECT lead_id, arrayJoin(JSONExtract(data, 'visitorIds', 'Array(String)')) AS visitor_id
-            FROM {db:Identifier}.{events:Identifier}
-            WHERE type = 'LeadCaptured' AND position(data, '"visitorIds"') > 0
-        )`,
+      query: visitors,
       query_params: params,
     });
     // The marker last, and only once every row is in: this is what makes the rows readable.

@@ -32,6 +32,21 @@ export const UNBOUNDED_CAPTURE = {
   captured_to: '2299-12-31 23:59:59.999',
 } as const;
 
+/**
+ * The statement that writes a rollup's rows: `moments` (_funnel-rollup-moments.sql over a
+ * snapshot's rows) into lead_funnel_rollups. Whole, as it runs: the snapshots' fingerprint
+ * digests it (AnalyticsQueries.snapshotFingerprint), so a deploy that changes what a rollup
+ * keeps of the moments never reads a rollup the old statement wrote.
+ */
+export function rollupRowsInsert(moments: string): string {
+  return `
+        INSERT INTO {db:Identifier}.{rollups:Identifier}
+        SELECT
+            {snapshot_id:UInt64}, {time_zone:String}, {build_id:UInt64},
+            view, stage, day, moment, channel, campaign, owner, currency, moments, amount
+        FROM (${moments})`;
+}
+
 export class FunnelRollups extends KeptBuilds<[snapshotId: string, timeZone: string]> {
   /**
    * `momentsOfSnapshot` is _funnel-rollup-moments.sql over a snapshot's rows
@@ -99,12 +114,7 @@ export class FunnelRollups extends KeptBuilds<[snapshotId: string, timeZone: str
     };
     await this.beforeStatement();
     await this.client.command({
-      query: `
-        INSERT INTO {db:Identifier}.{rollups:Identifier}
-        SELECT
-            {snapshot_id:UInt64}, {time_zone:String}, {build_id:UInt64},
-            view, stage, day, moment, channel, campaign, owner, currency, moments, amount
-        FROM (${await this.momentsOfSnapshot()})`,
+      query: rollupRowsInsert(await this.momentsOfSnapshot()),
       query_params: params,
     });
     // The marker last, and only once every row is in: this is what makes the rows readable.
