@@ -15,9 +15,10 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { authorize, decideDictionary, definitionHash } from '@tandem/domain';
-import { type EventStore, WrongExpectedRevisionError } from '@tandem/event-store';
+import type { EventStore } from '@tandem/event-store';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE } from '../platform/tokens';
+import { decideAgainOnConflict } from '../platform/decide-again';
 import { ActiveDefinition } from './active-definition.service';
 import { writeDictionaryEvents } from './dictionary-events.writer';
 
@@ -52,14 +53,7 @@ export class PublishFunnelDefinitionHandler implements ICommandHandler<PublishFu
 
   async execute({ draft, context }: PublishFunnelDefinition): Promise<PublicationResult> {
     authorize(context.actor.role, 'PublishFunnelDefinition');
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.publishOnce(draft, context);
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError) || attempt >= PUBLISH_ATTEMPTS)
-          throw error;
-      }
-    }
+    return decideAgainOnConflict(PUBLISH_ATTEMPTS, () => this.publishOnce(draft, context));
   }
 
   private async publishOnce(draft: unknown, context: RequestContext): Promise<PublicationResult> {

@@ -55,6 +55,7 @@ import { eventIdsFor, mintId } from '../http/idempotency/key-derived-ids';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE, LOGGER } from '../platform/tokens';
 import { writeContext } from '../platform/write-context';
+import { decideAgainOnConflict } from '../platform/decide-again';
 import type { CommandOptions } from './lead-command.requests';
 import { LeadCommandQueue } from './lead-command.queue';
 import { LeadStateCache } from './lead-state.cache';
@@ -180,18 +181,16 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
     now: string,
   ): Promise<LeadCommandResult> {
     const own = leadStreamId(request.leadId);
-    for (let attempt = 1; ; attempt++) {
-      const lead = await this.leads.load(request.leadId);
-      try {
-        return await this.decideOn(lead, request, now);
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError) || attempt >= CHECKED_ATTEMPTS) {
-          throw error;
-        }
-        const survivorMoved = error.streamId !== own;
-        if (!survivorMoved && !(await this.movedOnlyByMergesIn(request, lead))) throw error;
-      }
-    }
+    let lead: LeadFold | undefined;
+    return decideAgainOnConflict(
+      CHECKED_ATTEMPTS,
+      async () => {
+        lead = await this.leads.load(request.leadId);
+        return this.decideOn(lead, request, now);
+      },
+      // The survivor moved, or only merges into the lead did.
+      (error) => error.streamId !== own || this.movedOnlyByMergesIn(request, lead!),
+    );
   }
 
   /** Whether every event appended to the lead since `lead` is another lead merged into it. */

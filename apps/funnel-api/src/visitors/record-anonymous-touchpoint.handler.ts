@@ -19,10 +19,11 @@ import {
   type RecordAnonymousTouchpoint as RecordAnonymousTouchpointCommand,
   type VisitorEvent,
 } from '@tandem/domain';
-import { type EventStore, WrongExpectedRevisionError, writeEvents } from '@tandem/event-store';
+import { type EventStore, writeEvents } from '@tandem/event-store';
 import type { RequestContext } from '../http/request-context';
 import { EVENT_STORE } from '../platform/tokens';
 import { eventIdsFor } from '../http/idempotency/key-derived-ids';
+import { decideAgainOnConflict } from '../platform/decide-again';
 import { writeContext } from '../platform/write-context';
 
 export interface AnonymousTouchpointOutcome {
@@ -55,14 +56,7 @@ export class RecordAnonymousTouchpointHandler implements ICommandHandler<RecordA
 
   async execute(request: RecordAnonymousTouchpoint): Promise<AnonymousTouchpointOutcome> {
     authorize(request.context.actor.role, 'RecordAnonymousTouchpoint');
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.decideAndAppend(request);
-      } catch (error) {
-        // Refused before anything was written: decide again on the stream as it is now.
-        if (!(error instanceof WrongExpectedRevisionError) || attempt >= ATTEMPTS) throw error;
-      }
-    }
+    return decideAgainOnConflict(ATTEMPTS, () => this.decideAndAppend(request));
   }
 
   private async decideAndAppend({
