@@ -5,7 +5,6 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { TandemConfig } from '@tandem/config';
-import { boundConnections } from '@tandem/http';
 import { createLogger, PinoNestLogger, runWithLogContext } from '@tandem/logging';
 import type { NextFunction, Request, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
@@ -14,7 +13,7 @@ import { authenticateRequests } from './auth/authentication.middleware';
 import { RequestAuthenticator } from './auth/request-authenticator';
 import { authorisedActorOf } from './auth/verified-identity';
 import { BoundedExpressAdapter } from './http/bounded-express.adapter';
-import { answerClientErrors, answerEdgeErrors, limitBodies, protectEdge } from './http/http-edge';
+import { answerEdgeErrors, limitBodies, protectEdge } from './http/http-edge';
 import { createOpenApiDocument } from './http/openapi-document';
 import { ApiMetrics } from './observability/api-metrics';
 import { observeRequests } from './observability/request-observability';
@@ -32,15 +31,13 @@ export async function createFunnelApi(config: TandemConfig): Promise<INestApplic
   const logger = createLogger('funnel-api', config.logLevel);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forConfig(config, logger),
-    // Its server checks the connection bounds every second, not Node's default 30 s.
+    // Its server is bounded (checked every second, not Node's default 30 s) and answers
+    // requests Node cannot parse (oversized headers, malformed lines) as problem details.
     new BoundedExpressAdapter(config.http),
     // Body parsers are registered by limitBodies, with the configured limit.
     { logger: new PinoNestLogger(logger), bodyParser: false },
   );
   protectEdge(app, config.http);
-  // Requests Node cannot parse (oversized headers, malformed lines) never reach Express.
-  answerClientErrors(app.getHttpServer());
-  boundConnections(app.getHttpServer(), config.http);
   app.use(correlate);
   app.use(observeRequests(logger, app.get(ApiMetrics), authorisedActorOf));
   limitBodies(app, config.http);

@@ -8,7 +8,8 @@
  * 60 s by default): if the server closes an idle connection first, the balancer can send a
  * request onto a socket being closed and answer the client 502.
  */
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { answerClientErrors } from './client-errors';
 
 export interface ConnectionBounds {
   /** Time to receive the complete request headers; Node answers 408 and closes after it. */
@@ -41,4 +42,19 @@ export function boundConnections(server: Server, bounds: ConnectionBounds): void
   server.requestTimeout = bounds.requestTimeoutMs;
   server.keepAliveTimeout = bounds.keepAliveTimeoutMs;
   server.maxHeadersCount = bounds.maxHeadersCount;
+}
+
+/**
+ * The one way a Tandem HTTP server is made (the API's, through its Express adapter, and the
+ * workers' health servers): bounded as configured, its bounds checked every second, and the
+ * requests Node cannot parse answered as problem details.
+ */
+export function createBoundedServer(bounds: ConnectionBounds, listener: RequestListener): Server {
+  const server = createServer(
+    { connectionsCheckingInterval: connectionsCheckingIntervalMs(bounds) },
+    listener,
+  );
+  answerClientErrors(server);
+  boundConnections(server, bounds);
+  return server;
 }

@@ -9,12 +9,10 @@
  * never answer an error's own words: a failing report or exposition is logged, and the client
  * told only that it failed.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import {
-  answerClientErrors,
-  boundConnections,
   type ConnectionBounds,
-  connectionsCheckingIntervalMs,
+  createBoundedServer,
   DEFAULT_CONNECTION_BOUNDS,
   httpProblem,
   type HttpProblem,
@@ -68,8 +66,7 @@ export async function serveHealth(
     );
   }
   const served = [...routes.keys()].map((path) => `GET ${path}`).join(' and ');
-  const options = { connectionsCheckingInterval: connectionsCheckingIntervalMs(bounds) };
-  const server = createServer(options, (request, response) => {
+  const server = createBoundedServer(bounds, (request, response) => {
     const path = pathOf(request);
     const route = routes.get(path);
     const answer =
@@ -84,8 +81,6 @@ export async function serveHealth(
           : route(request);
     void answer.then((done) => send(request, response, path, done));
   });
-  answerClientErrors(server);
-  boundConnections(server, bounds);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);

@@ -8,10 +8,10 @@
  * It creates a plain http server only: it must never be handed `httpsOptions` (TLS ends at the
  * load balancer) nor `forceCloseConnections`, which it refuses rather than ignores.
  */
-import { createServer, type RequestListener } from 'node:http';
+import type { RequestListener } from 'node:http';
 import type { NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import { type ConnectionBounds, connectionsCheckingIntervalMs } from '@tandem/http';
+import { type ConnectionBounds, createBoundedServer } from '@tandem/http';
 
 export class BoundedExpressAdapter extends ExpressAdapter {
   constructor(private readonly bounds: ConnectionBounds) {
@@ -22,9 +22,7 @@ export class BoundedExpressAdapter extends ExpressAdapter {
     if (options.httpsOptions !== undefined || options.forceCloseConnections === true) {
       throw new Error('BoundedExpressAdapter serves plain http without forceCloseConnections');
     }
-    const interval = connectionsCheckingIntervalMs(this.bounds);
-    this.setHttpServer(
-      createServer({ connectionsCheckingInterval: interval }, this.getInstance<RequestListener>()),
-    );
+    // Bounded, and answering what Node cannot parse as problem details (libs/http).
+    this.setHttpServer(createBoundedServer(this.bounds, this.getInstance<RequestListener>()));
   }
 }

@@ -16,8 +16,6 @@ import type { HttpConfig } from '@tandem/config';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 
-/** Requests Node cannot parse are answered by libs/http, as the worker processes' are. */
-export { answerClientErrors } from '@tandem/http';
 import { internalProblem, type Problem, problem, problemOf, sendProblem } from './problem-details';
 
 /**
