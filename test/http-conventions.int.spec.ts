@@ -473,8 +473,9 @@ describe('the OpenAPI document', () => {
         )?.properties ?? {},
       );
     expect(documented('/visitors/{visitorId}/touchpoints', 'post', '201')).toEqual(['eventId']);
-    expect(documented('/targets', 'post', '201')).toEqual(['eventId', 'revision']);
-    expect(documented('/campaign-spend', 'post', '201')).toEqual(['eventId', 'revision']);
+    expect(documented('/targets', 'post', '201')).toEqual(['eventId', 'revision', 'events']);
+    expect(documented('/campaign-spend', 'post', '201')).toEqual(['eventId', 'revision', 'events']);
+    expect(documented('/campaign-spend', 'post', '200')).toEqual(['eventId', 'revision', 'events']);
     expect(documented('/definitions', 'post', '201')).toContain('definitionHash');
     expect(documented('/definitions/{version}', 'get', '200')).toContain('definition');
 

@@ -118,6 +118,21 @@ export class TouchpointConflictError extends DomainError {
   }
 }
 
+/**
+ * A spend id already recorded with other facts (another campaign, channel, amount, currency or
+ * day): the client's id names another spend. Names the event that holds the id.
+ */
+export class SpendConflictError extends DomainError {
+  readonly code = 'spend_conflict';
+  constructor(
+    readonly spendId: string,
+    readonly eventId: string,
+    detail: string,
+  ) {
+    super(`spend ${spendId} was already recorded (event ${eventId}) with ${detail}`);
+  }
+}
+
 /** A funnel definition draft that fails validation; `issues` name each field. */
 export class InvalidDefinitionError extends DomainError {
   readonly code = 'invalid_definition';

@@ -10,6 +10,7 @@ export * from './lead/lead.state';
 export * from './lead/lead.decider';
 export * from './lead/lead-id';
 export * from './planning/planning.events';
+export * from './planning/spend-retry';
 export * from './visitor/visitor.events';
 export * from './visitor/visitor.decider';
 export * from './dictionary/dictionary.commands';

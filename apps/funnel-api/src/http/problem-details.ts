@@ -28,6 +28,7 @@ import {
   LeadAlreadyCapturedError,
   LeadNotFoundError,
   RuleViolationError,
+  SpendConflictError,
   TouchpointConflictError,
 } from '@tandem/domain';
 import {
@@ -88,8 +89,13 @@ export const problemSchema = z.looseObject({
     .string()
     .optional()
     .describe(
-      'The event a retry after its Idempotency-Key expired found recorded (409 already_recorded)',
+      'The event a retry after its Idempotency-Key expired found recorded (409 already_recorded), ' +
+        'or that holds a spend id sent with other facts (409 spend_conflict)',
     ),
+  spendId: z
+    .string()
+    .optional()
+    .describe('The spend id recorded before with other facts (409 spend_conflict)'),
 });
 
 /** A problem as the API answers it: libs/http's members, the offending values typed. */
@@ -140,6 +146,13 @@ export function problemOf(error: unknown): Problem | null {
   // A touchpoint id already taken by another touch on this lead: the client's id clashes.
   if (error instanceof TouchpointConflictError) {
     return problem(409, error.code, error.message, { touchpointId: error.touchpointId });
+  }
+  // A spend id already recorded with other facts: names the event that holds it.
+  if (error instanceof SpendConflictError) {
+    return problem(409, error.code, error.message, {
+      spendId: error.spendId,
+      eventId: error.eventId,
+    });
   }
   if (error instanceof ForbiddenError) return problem(403, error.code, error.message);
   if (error instanceof InvalidDefinitionError) {

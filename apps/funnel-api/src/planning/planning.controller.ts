@@ -1,10 +1,12 @@
 /**
  * HTTP for targets and campaign spend. Thin: validate, dispatch, return. `expectedRevision`
  * is the revision of the fact's stream (`targets`, or the campaign's) the client last saw.
+ * A spend's `spendId` already recorded with the same facts answers 200 and `events: []`.
  */
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { CommandBus, type CommandResult } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { z } from 'zod';
 import { AllowCommand } from '../auth/access.decorators';
 import { ApiAnswer } from '../http/api-answer.decorator';
@@ -21,6 +23,14 @@ const recorded = z.strictObject({
     .number()
     .int()
     .describe("The stream's revision after it: the `expectedRevision` of the next write"),
+  events: z
+    .array(
+      z.strictObject({
+        eventId: z.string(),
+        type: z.enum(['TargetSet', 'CampaignSpendRecorded']),
+      }),
+    )
+    .describe('The event appended; empty when a `spendId` was recorded before with these facts'),
 });
 const _answerFits = (answer: CommandResult<RecordPlanningFact>): z.infer<typeof recorded> => answer;
 const _schemaFits = (parsed: z.infer<typeof recorded>): CommandResult<RecordPlanningFact> => parsed;
@@ -63,23 +73,36 @@ export class PlanningController {
   @ApiOperation({
     summary: "Record a campaign's spend (CampaignSpendRecorded); every record adds up",
     description:
-      'Send an `Idempotency-Key`: its event id derives from the key, so a retry after the key ' +
-      'expired is **409** `already_recorded` naming it, nothing recorded again. Without a key ' +
-      'a retried request is recorded again and the spend counts twice.',
+      'Send your own `spendId` (one per spend, e.g. the invoice number): its event id derives ' +
+      'from it, so the spend is recorded once however often it is sent, at once or later. ' +
+      'The same id again with the same facts is **200** with `events: []`; with other facts ' +
+      '(campaign, channel, amount, currency, spentOn) **409** `spend_conflict` naming the ' +
+      'recorded `eventId`. Without a `spendId`, an `Idempotency-Key` holds a retry within its ' +
+      'lifetime (after it, **409** `already_recorded`); with neither, a retried request is ' +
+      'recorded again and the spend counts twice.',
   })
   @ApiBody({ schema: requestBodySchema(spendRequest) })
   @ApiAnswer(201, recorded, 'Recorded: the CampaignSpendRecorded event')
-  recordSpend(
+  @ApiAnswer(
+    200,
+    recorded,
+    'Recorded before under this `spendId`, with these facts: nothing appended',
+  )
+  async recordSpend(
     @Body(new ZodBodyPipe(spendRequest)) body: z.infer<typeof spendRequest>,
     @Ctx() context: RequestContext,
+    @Res({ passthrough: true }) response: Response,
   ) {
-    const { occurredAt, expectedRevision, ...data } = body;
-    return this.commands.execute(
+    const { occurredAt, expectedRevision, spendId, ...data } = body;
+    const answer = await this.commands.execute(
       new RecordPlanningFact(
         { type: 'CampaignSpendRecorded', data },
         { occurredAt, expectedRevision },
         context,
+        spendId,
       ),
     );
+    if (answer.events.length === 0) response.status(200);
+    return answer;
   }
 }

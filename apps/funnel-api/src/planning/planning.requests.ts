@@ -3,8 +3,10 @@
  * options. A target's owner may be left out: absent is null, a team-wide target (the
  * `targets` table writes it as owner ''), as a lead body's absent optional fields are null.
  * The TargetSet event schema itself keeps owner required, so a stored event always says it.
+ * A spend's `spendId` is the client's id of it, held once (its event id derives from it); it is
+ * not part of the event's data (the event id carries it), so the event's contract is unchanged.
  */
-import { eventDataSchemas } from '@tandem/contracts';
+import { eventDataSchemas, textSchema } from '@tandem/contracts';
 import { commandOptions } from '../leads/lead-command.requests';
 
 export const targetRequest = eventDataSchemas.TargetSet.extend({
@@ -14,4 +16,12 @@ export const targetRequest = eventDataSchemas.TargetSet.extend({
   ...commandOptions.shape,
 });
 
-export const spendRequest = eventDataSchemas.CampaignSpendRecorded.extend(commandOptions.shape);
+export const spendRequest = eventDataSchemas.CampaignSpendRecorded.extend({
+  spendId: textSchema
+    .optional()
+    .describe(
+      'Your id of this spend (an invoice number, a day per ad account): recorded once. ' +
+        'Absent: every request is a new spend',
+    ),
+  ...commandOptions.shape,
+});

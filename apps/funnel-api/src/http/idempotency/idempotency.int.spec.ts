@@ -255,7 +255,11 @@ describe.each(engines)('Idempotency-Key on $name', (engine) => {
     }, 'the first attempt finishes');
     expect(retried.status).toBe(201);
     expect(retried.headers['idempotent-replayed']).toBe('true');
-    expect(retried.body).toEqual({ eventId, revision: 0 });
+    expect(retried.body).toEqual({
+      eventId,
+      revision: 0,
+      events: [{ eventId, type: 'CampaignSpendRecorded' }],
+    });
     const events = await api.store.readStream(campaignStreamId(campaign));
     expect(events.map((event) => event.eventId)).toEqual([eventId]);
   });

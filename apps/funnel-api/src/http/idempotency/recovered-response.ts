@@ -5,7 +5,7 @@
  * route answers (ADR 0007) — a client comparing a retry's body with the first one's, or
  * following a capture's `Location`, must not see a difference:
  * - a lead's command: `leadId`, `revision`, `events`, and a capture's `Location` (its timeline);
- * - a target or a campaign's spend: `eventId`, `revision`;
+ * - a target or a campaign's spend: `eventId`, `revision`, `events`;
  * - a visitor's touchpoint: `eventId`;
  * - anything else (publishing, activating a definition): the fields those answers share with
  *   every command answer — `revision`, `eventId`, `globalPosition`, `events` — a subset of
@@ -38,7 +38,7 @@ export function recoveredResponse(events: readonly RecordedEvent[]): RecoveredRe
     return { headers, body: { leadId, revision, events: appended } };
   }
   if (events.every(({ type }) => PLANNING_EVENTS.has(type))) {
-    return { headers: {}, body: { eventId: first.eventId, revision } };
+    return { headers: {}, body: { eventId: first.eventId, revision, events: appended } };
   }
   if (events.every(({ type }) => type === 'AnonymousTouchpointRecorded')) {
     return { headers: {}, body: { eventId: first.eventId } };

@@ -63,10 +63,12 @@ describe('recoveredResponse: the answer a dead attempt would have given, from it
     expect(recoveredResponse([recorded('campaign-q1', 'CampaignSpendRecorded', 2)]).body).toEqual({
       eventId: 'event-CampaignSpendRecorded-2',
       revision: 2,
+      events: [{ eventId: 'event-CampaignSpendRecorded-2', type: 'CampaignSpendRecorded' }],
     });
     expect(recoveredResponse([recorded('targets', 'TargetSet', 0)]).body).toEqual({
       eventId: 'event-TargetSet-0',
       revision: 0,
+      events: [{ eventId: 'event-TargetSet-0', type: 'TargetSet' }],
     });
   });
 
