@@ -201,9 +201,58 @@ describeWhenPostgres(postgresUnavailableReason())('API keys through the API', ()
         .send({ name: 'replayed', roles: ['system'] })
         .expect(201);
     const first = (await send()).body as CreatedKey;
-    const second = await send();
+    const stored = await db.query(
+      `SELECT 1 FROM "${schema}".idempotency_keys k WHERE k.response_body::text LIKE $1`,
+      [`%${secretOf(first.apiKey)}%`],
+    );
+    expect(stored.rowCount).toBe(0);
+  });
+
+  it('a retried create makes no second key: 409 api_key_exists names the key, never a secret', async () => {
+    const body = { name: 'retried-create', roles: ['marketing'] };
+    const send = () => request(http).post('/ops/api-keys').set(asRole('ops', OPS)).send(body);
+    const first = (await send().expect(201)).body as CreatedKey;
+    const retried = await send().expect(409);
+    expect(retried.body).toMatchObject({ code: 'api_key_exists', keyId: first.keyId });
+    expect(retried.text).not.toContain(secretOf(first.apiKey));
+    expect(retried.body).not.toHaveProperty('apiKey');
+    // Many at once under another name: one key.
+    const burst = { name: 'burst-create', roles: ['system'] };
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        request(http).post('/ops/api-keys').set(asRole('ops', OPS)).send(burst),
+      ),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409, 409, 409, 409]);
+    const active = async (name: string) =>
+      (
+        (await request(http).get('/ops/api-keys').set(asRole('ops', OPS)).expect(200)).body as {
+          keys: { keyId: string; name: string; status: string }[];
+        }
+      ).keys.filter((key) => key.name === name && key.status === 'active');
+    expect(await active('retried-create')).toEqual([
+      expect.objectContaining({ keyId: first.keyId }),
+    ]);
+    expect(await active('burst-create')).toHaveLength(1);
+    // Revoked (its secret lost), the name is free again.
+    await request(http).delete(`/ops/api-keys/${first.keyId}`).set(asRole('ops', OPS)).expect(204);
+    const again = (await send().expect(201)).body as CreatedKey;
+    expect(await active('retried-create')).toEqual([
+      expect.objectContaining({ keyId: again.keyId }),
+    ]);
+  });
+
+  it('never keeps a refused create for an Idempotency-Key replay either', async () => {
+    const send = () =>
+      request(http)
+        .post('/ops/api-keys')
+        .set(asRole('ops', OPS))
+        .set('idempotency-key', 'create-once-more')
+        .send({ name: 'replayed-again', roles: ['system'] });
+    const first = (await send().expect(201)).body as CreatedKey;
+    const second = await send().expect(409);
     expect(second.headers['idempotent-replayed']).toBeUndefined();
-    expect((second.body as CreatedKey).keyId).not.toBe(first.keyId);
+    expect(second.body).toMatchObject({ keyId: first.keyId });
     const stored = await db.query(
       `SELECT 1 FROM "${schema}".idempotency_keys k WHERE k.response_body::text LIKE $1`,
       [`%${secretOf(first.apiKey)}%`],

@@ -84,7 +84,7 @@ const ERROR_RESPONSES: Readonly<Record<string, string>> = {
   '403': "The caller's roles may not call this route (with `WWW-Authenticate`)",
   '404': 'The resource (lead, definition version, rule set, replay) does not exist',
   '409':
-    'A conflict: a stale `expectedRevision`, a touchpoint id already recorded with other facts, a lead already captured (`leadId`), a request already recorded under its Idempotency-Key (`already_recorded`, `eventId`), a spend id recorded with other facts (`spend_conflict`, `spendId`, `eventId`), a keyed request still in flight, a run already in progress, a set not ready',
+    'A conflict: a stale `expectedRevision`, a touchpoint id already recorded with other facts, a lead already captured (`leadId`), a request already recorded under its Idempotency-Key (`already_recorded`, `eventId`), a spend id recorded with other facts (`spend_conflict`, `spendId`, `eventId`), an API key name an active key holds (`api_key_exists`, `keyId`), a keyed request still in flight, a run already in progress, a set not ready',
   '413': 'The request body exceeds TANDEM_BODY_LIMIT',
   '415': 'The request body is not `application/json` (UTF-8), or its Content-Encoding is unknown',
   '422':

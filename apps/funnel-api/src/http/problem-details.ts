@@ -32,6 +32,7 @@ import {
   TouchpointConflictError,
 } from '@tandem/domain';
 import {
+  ApiKeyNameTakenError,
   CheckpointConflictError,
   DuplicateEventIdError,
   InvalidAppendError,
@@ -96,6 +97,10 @@ export const problemSchema = z.looseObject({
     .string()
     .optional()
     .describe('The spend id recorded before with other facts (409 spend_conflict)'),
+  keyId: z
+    .string()
+    .optional()
+    .describe('The active API key that holds the name a create asked for (409 api_key_exists)'),
 });
 
 /** A problem as the API answers it: libs/http's members, the offending values typed. */
@@ -185,6 +190,15 @@ export function problemOf(error: unknown): Problem | null {
       'already_recorded',
       `${error.message}: a request under this Idempotency-Key was carried out before (this one, whose stored answer has expired, or another: a key names one request); nothing was recorded again`,
       { eventId: error.eventId },
+    );
+  }
+  // A create under a name an active key holds: names the key, never a secret (ADR 0007).
+  if (error instanceof ApiKeyNameTakenError) {
+    return problem(
+      409,
+      'api_key_exists',
+      `${error.message}: a create is not repeated (its secret is shown once); revoke that key if its secret was lost, or choose another name`,
+      { keyId: error.keyId },
     );
   }
   if (error instanceof WrongExpectedRevisionError || error instanceof CheckpointConflictError) {

@@ -6,7 +6,8 @@
  * (`apikey:<name>` unless ops named one). On KurrentDB, which keeps no keys yet: 501.
  *
  * It must never store, log or return a secret after the create answer, nor let that answer
- * be stored for an Idempotency-Key replay.
+ * be stored for an Idempotency-Key replay. A retried create is made safe by the name instead:
+ * one active key per name, a second create is 409 `api_key_exists` naming the key (ADR 0007).
  */
 import {
   Body,
@@ -37,10 +38,14 @@ import { API_KEYS } from '../platform/tokens';
 import { apiKeySchema, createdKeySchema, keyListSchema } from './ops.responses';
 
 const createRequest = z.strictObject({
-  /** Becomes part of the default actor, so kept to characters that read well in one. */
+  /**
+   * Becomes part of the default actor, so kept to characters that read well in one. Held by
+   * one active key at a time.
+   */
   name: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (1-64, not first . _ -)'),
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (1-64, not first . _ -)')
+    .describe('Held by one active key at a time (409 api_key_exists names the holder)'),
   roles: z
     .array(z.enum(roles))
     .min(1)
@@ -85,6 +90,10 @@ export class ApiKeysController {
   @ApiOperation({
     summary:
       'Create an API key for an integration (ops); the key is in this answer only: send it as Authorization: Bearer <apiKey>',
+    description:
+      'A `name` is held by one active key at a time: a create under a name an active key ' +
+      'holds (a retry whose first answer was lost) is **409** `api_key_exists` naming its ' +
+      '`keyId`, never its secret: revoke that key and create again. Revoking frees the name.',
   })
   @ApiBody({ schema: requestBodySchema(createRequest) })
   @ApiAnswer(201, createdKeySchema, 'Created, with its key (`Cache-Control: no-store`)')

@@ -7,7 +7,12 @@
  * It must never rely on another test's keys: every test makes its own ids.
  */
 import { randomBytes } from 'node:crypto';
-import { ApiKeyExistsError, type ApiKeyStore, type NewApiKey } from './api-key-store.port';
+import {
+  ApiKeyExistsError,
+  ApiKeyNameTakenError,
+  type ApiKeyStore,
+  type NewApiKey,
+} from './api-key-store.port';
 
 export interface ApiKeyStoreContractFixture {
   readonly store: ApiKeyStore;
@@ -19,7 +24,8 @@ export interface ApiKeyStoreContractFixture {
 const newKey = (overrides: Partial<NewApiKey> = {}): NewApiKey => ({
   keyId: randomBytes(8).toString('hex'),
   secretHash: randomBytes(32).toString('hex'),
-  name: 'hubspot-sync',
+  // A name of its own: an active key holds its name.
+  name: `hubspot-sync-${randomBytes(4).toString('hex')}`,
   roles: ['marketing', 'system'],
   actorId: 'apikey:hubspot-sync',
   createdBy: 'ops@example.com',
@@ -68,6 +74,33 @@ export function describeApiKeyStoreContract(
       const stored = await store.credential(key.keyId);
       expect(stored?.secretHash).toBe(key.secretHash);
       expect(stored?.roles).toEqual(key.roles);
+    });
+
+    it('holds a name for one active key: a second create names it, a revocation frees it', async () => {
+      const held = newKey();
+      await store.create(held);
+      const retried = newKey({ name: held.name });
+      const refused = await store.create(retried).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(ApiKeyNameTakenError);
+      expect(refused).toMatchObject({ keyName: held.name, keyId: held.keyId });
+      expect(await store.credential(retried.keyId)).toBeNull();
+      // Many at once under one new name: one key, every other create names it.
+      const name = newKey().name;
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 5 }, () => store.create(newKey({ name }))),
+      );
+      const created = attempts.filter((attempt) => attempt.status === 'fulfilled');
+      expect(created).toHaveLength(1);
+      for (const attempt of attempts) {
+        if (attempt.status === 'rejected') {
+          expect(attempt.reason).toMatchObject({ keyId: created[0]!.value.keyId });
+        }
+      }
+      await store.revoke(held.keyId, 'ops@example.com');
+      expect((await store.create(retried)).name).toBe(held.name);
     });
 
     it('lists keys without their hashes, newest first', async () => {

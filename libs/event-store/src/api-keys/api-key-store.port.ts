@@ -6,6 +6,9 @@
  *
  * Guarantees every adapter must give (`api-key-store.contract.ts` checks each):
  * - a key id is recorded once (a second `create` with it fails, the first record stands);
+ * - a name is held by one active key at a time: a `create` under a name an active key holds
+ *   fails naming that key (`ApiKeyNameTakenError`), so a retried create never makes a second
+ *   secret; once that key is revoked the name is free;
  * - `credential` answers from what is stored now, so a revocation counts from the next lookup;
  * - a revoked key stays revoked: `revoke` again keeps the first time and revoker;
  * - `list` never carries the secret's hash.
@@ -45,7 +48,10 @@ export interface ApiKeyCredential extends ApiKeyRecord {
 }
 
 export interface ApiKeyStore {
-  /** Records a new key; rejects a key id already recorded (`ApiKeyExistsError`). */
+  /**
+   * Records a new key; rejects a key id already recorded (`ApiKeyExistsError`) and a name an
+   * active key holds (`ApiKeyNameTakenError`).
+   */
   create(key: NewApiKey): Promise<ApiKeyRecord>;
   /** The key with its hash, revoked or not; `null` when unknown. */
   credential(keyId: string): Promise<ApiKeyCredential | null>;
@@ -61,6 +67,17 @@ export class ApiKeyExistsError extends Error {
   constructor(readonly keyId: string) {
     super(`API key ${keyId} already exists`);
     this.name = 'ApiKeyExistsError';
+  }
+}
+
+/** A create under a name an active key holds: names that key, never anything secret. */
+export class ApiKeyNameTakenError extends Error {
+  constructor(
+    readonly keyName: string,
+    readonly keyId: string,
+  ) {
+    super(`the API key ${keyId} is active under the name ${keyName}`);
+    this.name = 'ApiKeyNameTakenError';
   }
 }
 

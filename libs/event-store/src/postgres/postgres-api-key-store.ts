@@ -8,6 +8,7 @@
 import { type Role, roles as knownRoles } from '@tandem/domain';
 import {
   ApiKeyExistsError,
+  ApiKeyNameTakenError,
   type ApiKeyCredential,
   type ApiKeyRecord,
   type ApiKeyStore,
@@ -34,8 +35,13 @@ export class PostgresApiKeyStore implements ApiKeyStore {
         key.createdBy,
       ])
     )[0];
-    if (row === undefined) throw new ApiKeyExistsError(key.keyId);
-    return toRecord(row);
+    if (row !== undefined) return toRecord(row);
+    const refusal = (await this.executor.query(this.sql.refusal, [key.keyId, key.name]))[0];
+    if (refusal?.id_taken === true) throw new ApiKeyExistsError(key.keyId);
+    const holder = refusal?.name_holder;
+    if (typeof holder === 'string') throw new ApiKeyNameTakenError(key.name, holder);
+    // The holder was revoked between the insert and the look: the name is free again.
+    return this.create(key);
   }
 
   async credential(keyId: string): Promise<ApiKeyCredential | null> {

@@ -42,6 +42,7 @@ export interface PostgresEventStoreSql {
 /** API keys (ApiKeyStore, ADR 0011): one row per key ever created. */
 export interface PostgresApiKeySql {
   readonly insert: string;
+  readonly refusal: string;
   readonly select: string;
   readonly list: string;
   readonly revoke: string;
@@ -256,6 +257,27 @@ CREATE TABLE IF NOT EXISTS ${s}.api_keys (
   revoked_by   text,
   last_used_at timestamptz
 );
+
+-- A name is held by one active key at a time (ADR 0007, addendum "An API key's create
+-- retried"): active_name is the name while the key is active, NULL once revoked, and unique.
+-- A store from before gets the column once; of keys that already shared an active name, the
+-- newest holds it, the others (still valid until revoked) hold none.
+DO $migrate_api_key_names$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                  WHERE attrelid = '${s}.api_keys'::regclass AND attname = 'active_name'
+                    AND NOT attisdropped) THEN
+    ALTER TABLE ${s}.api_keys ADD COLUMN active_name text;
+    UPDATE ${s}.api_keys k
+       SET active_name = k.name
+     WHERE k.revoked_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM ${s}.api_keys n
+                        WHERE n.name = k.name AND n.revoked_at IS NULL
+                          AND (n.created_at, n.key_id) > (k.created_at, k.key_id));
+  END IF;
+END
+$migrate_api_key_names$;
+CREATE UNIQUE INDEX IF NOT EXISTS api_keys_active_name_unique ON ${s}.api_keys (active_name);
 
 -- Positions for p_count events, consecutive, and the horizon to stamp them with. Writers
 -- pass through here one at a time (a session-level advisory lock, held for microseconds and
@@ -819,10 +841,16 @@ export function postgresApiKeySql(names: PostgresStoreNames): PostgresApiKeySql 
       k.revoked_at, k.revoked_by, k.last_used_at`;
   return {
     insert: `
-INSERT INTO ${s}.api_keys AS k (key_id, secret_hash, name, roles, actor, created_at, created_by)
-VALUES ($1::text, $2::text, $3::text, $4::text[], $5::text, clock_timestamp(), $6::text)
-ON CONFLICT (key_id) DO NOTHING
+INSERT INTO ${s}.api_keys AS k
+       (key_id, secret_hash, name, active_name, roles, actor, created_at, created_by)
+VALUES ($1::text, $2::text, $3::text, $3::text, $4::text[], $5::text, clock_timestamp(), $6::text)
+ON CONFLICT DO NOTHING
 RETURNING ${recordColumns}`,
+
+    // Why an insert did nothing: the key id taken, else the active key holding the name.
+    refusal: `
+SELECT EXISTS (SELECT 1 FROM ${s}.api_keys i WHERE i.key_id = $1::text) AS id_taken,
+       (SELECT h.key_id FROM ${s}.api_keys h WHERE h.active_name = $2::text) AS name_holder`,
 
     select: `
 SELECT ${recordColumns}, k.secret_hash
@@ -838,7 +866,8 @@ SELECT ${recordColumns}
     revoke: `
 UPDATE ${s}.api_keys k
    SET revoked_at = COALESCE(k.revoked_at, clock_timestamp()),
-       revoked_by = COALESCE(k.revoked_by, $2::text)
+       revoked_by = COALESCE(k.revoked_by, $2::text),
+       active_name = NULL
  WHERE k.key_id = $1::text
 RETURNING ${recordColumns}`,
 
