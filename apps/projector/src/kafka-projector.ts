@@ -17,16 +17,32 @@
  * owner reads it from the committed offset), and a retry gives up when its partition goes.
  * Messages below an offset this member already settled (the stream rewinds kept partitions to
  * the committed offset after a rejoin) are skipped, so they are not dead-lettered twice.
- * It must never commit an offset whose event is neither projected nor dead-lettered.
+ * Rule-derived rows only by the code the sets name (ADR 0005, "The Kafka-fed projector and the
+ * facts version"): a batch is projected only while every kept rule set's facts_version is this
+ * build's, checked before the batch is written and again after it, before the commit. A set of
+ * another build (a deploy half done, in either order) makes the member wait at the batch,
+ * uncommitted, reading the registry again with back-off; /health says `waiting` and names the
+ * sets. Rows a batch wrote while a set changed hands under it are written again, by whichever
+ * build's member projects the batch from the uncommitted offset, after the rows in question.
+ *
+ * It must never commit an offset whose event is neither projected nor dead-lettered, nor one
+ * whose rule-derived rows were computed for a set of another facts version.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { SpanKind } from '@opentelemetry/api';
 import {
+  factsOutdated,
   projectBatch,
+  readRuleSets,
+  retry,
   retryOnFailure,
+  ruleFactsVersion,
   StepCancelledError,
   untilSettled,
+  type ProjectionOutcome,
   type RetryLoopOptions,
+  type RuleSet,
+  type StepOutcome,
 } from '@tandem/analytics';
 import {
   eventHeaders,
@@ -65,8 +81,16 @@ type KafkaMessage = Message<string, Buffer, string, Buffer>;
 export const FAILURE_NOTE = 'a batch is being retried; the projector log has the reason';
 export const CRASHED_NOTE = 'the message stream failed; the projector log has the reason';
 
+/** A kept rule set whose rows another build computed: this member waits until it is its own. */
+export interface SetOfOtherCode {
+  readonly rulesVersion: number;
+  readonly definitionHash: string;
+  /** The facts version the set names ('' when unrecorded: before migration 0039). */
+  readonly computedBy: string;
+}
+
 export interface ProjectorHealth {
-  readonly status: 'ok' | 'degraded' | 'crashed';
+  readonly status: 'ok' | 'degraded' | 'waiting' | 'crashed';
   readonly projected: number;
   readonly deadLettered: number;
   readonly staleSkipped: number;
@@ -75,7 +99,17 @@ export interface ProjectorHealth {
   /** Messages not yet committed, over every partition (a decimal string). */
   readonly lag: string;
   readonly partitions: readonly PartitionLag[];
+  /**
+   * This build's facts version, and the kept sets another build computed, which this member
+   * waits for (empty while it projects).
+   */
+  readonly ruleFacts: { readonly version: string; readonly otherCode: readonly SetOfOtherCode[] };
 }
+
+/** What the write step found: the batch written, or sets of other code to wait for. */
+type WriteStep =
+  | { readonly kind: 'written'; readonly outcome: ProjectionOutcome }
+  | { readonly kind: 'other_code'; readonly sets: readonly SetOfOtherCode[] };
 
 /** At most this many messages per batch (a fetch of small events is often more). */
 const MAX_BATCH = 1_000;
@@ -87,6 +121,8 @@ export class KafkaProjector {
   private crashed: string | null = null;
   /** The reason the current batch is being retried; null once a batch goes through. */
   private failure: string | null = null;
+  /** Kept sets another build computed, found by the batch in hand; empty once one goes through. */
+  private otherCode: readonly SetOfOtherCode[] = [];
   private stream: KafkaMessageStream | null = null;
   private stopping = false;
   private loop: Promise<void> = Promise.resolve();
@@ -133,6 +169,7 @@ export class KafkaProjector {
       staleSkipped: this.stale,
       crashed: this.crashed,
       failure: this.failure,
+      otherCode: this.otherCode,
     };
   }
 
@@ -147,8 +184,16 @@ export class KafkaProjector {
     const partitions = await this.lag();
     const state = this.status();
     return {
-      // degraded: a batch is being retried (ClickHouse or the DLQ topic failing).
-      status: state.crashed !== null ? 'crashed' : state.failure !== null ? 'degraded' : 'ok',
+      // degraded: a batch is being retried (ClickHouse or the DLQ topic failing); waiting: a
+      // kept rule set was computed by another build (a deploy half done).
+      status:
+        state.crashed !== null
+          ? 'crashed'
+          : state.failure !== null
+            ? 'degraded'
+            : state.otherCode.length > 0
+              ? 'waiting'
+              : 'ok',
       projected: state.projected,
       deadLettered: state.deadLettered,
       staleSkipped: state.staleSkipped,
@@ -156,6 +201,7 @@ export class KafkaProjector {
       failure: state.failure === null ? null : FAILURE_NOTE,
       lag: partitions.reduce((sum, p) => sum + BigInt(p.lag), 0n).toString(),
       partitions,
+      ruleFacts: { version: ruleFactsVersion(), otherCode: state.otherCode },
     };
   }
 
@@ -239,13 +285,7 @@ export class KafkaProjector {
     });
 
     const retrying = this.retryLoop(partition);
-    const written = await untilSettled(
-      (attempt) =>
-        retryOnFailure(attempt, () =>
-          projectBatch(this.analytics, envelopes, { database: this.options.database }),
-        ),
-      retrying,
-    );
+    const written = await untilSettled((attempt) => this.writeStep(envelopes, attempt), retrying);
     // A write's outcome is ok or retry; retries are settled above.
     if (written.kind !== 'ok') throw new Error(`batch not written: ${written.reason}`);
     // Valid JSON envelopes can still break the projection's contract (e.g. a lead
@@ -260,6 +300,7 @@ export class KafkaProjector {
       );
     }
     this.failure = null;
+    this.otherCode = [];
     // Counted before the commit: whoever sees the offset committed sees the counts too.
     this.projected += written.value.projected;
     this.deadLettered += dead.length;
@@ -280,6 +321,46 @@ export class KafkaProjector {
     this.logger?.info(
       { partition, offset: last.offset.toString(), projected: written.value.projected },
       'batch projected and committed',
+    );
+  }
+
+  /**
+   * Writes the batch when every kept rule set is this build's, and says whether they still all
+   * are once it is written. Before: a member of another build than a set's would compute that
+   * set's rows with other code, into a set nobody re-derives (the API re-derives sets of other
+   * builds at its start only, and marks them its own). After: a replay by another build may
+   * have taken a set over while the batch computed its rows; they may have landed after the
+   * replay's for the same leads, so the batch is not committed and is projected again, by a
+   * member of the set's build, after them. Either way the outcome is a retry that waits.
+   */
+  private async writeStep(
+    envelopes: readonly TandemEnvelope[],
+    attempt: number,
+  ): Promise<StepOutcome<ProjectionOutcome>> {
+    const database = { database: this.options.database };
+    const step = await retryOnFailure(attempt, async (): Promise<WriteStep> => {
+      const before = await setsOfOtherCode(this.analytics, database);
+      if (before.length > 0) return { kind: 'other_code', sets: before };
+      const outcome = await projectBatch(this.analytics, envelopes, database);
+      const after = await setsOfOtherCode(this.analytics, database);
+      return after.length > 0 ? { kind: 'other_code', sets: after } : { kind: 'written', outcome };
+    });
+    if (step.kind !== 'ok') {
+      this.otherCode = [];
+      return step;
+    }
+    if (step.value.kind === 'written') return { kind: 'ok', value: step.value.outcome };
+    this.otherCode = step.value.sets;
+    this.failure = null;
+    return retry(
+      `rule sets computed by another build than this (facts version ${ruleFactsVersion()}): ` +
+        step.value.sets
+          .map(
+            (set) =>
+              `version ${set.rulesVersion} (sha ${set.definitionHash}) by ${set.computedBy || 'unrecorded code'}`,
+          )
+          .join(', '),
+      attempt,
     );
   }
 
@@ -342,6 +423,11 @@ export class KafkaProjector {
     return {
       cancelled,
       onRetry: ({ reason, attempt, delayMs }) => {
+        if (this.otherCode.length > 0) {
+          // Not a failure: the deploy of the other process ends it (first time a warning).
+          if (attempt === 1) this.logger?.warn({ partition, reason }, 'batch waits');
+          return;
+        }
         this.failure = reason;
         this.logger?.error({ partition, attempt, delayMs, reason }, 'batch failed, retrying');
       },
@@ -353,6 +439,20 @@ export class KafkaProjector {
       },
     };
   }
+}
+
+/** The kept rule sets whose rows another build computed (rule_sets.facts_version). */
+async function setsOfOtherCode(
+  client: ClickHouseClient,
+  options: { readonly database: string },
+): Promise<SetOfOtherCode[]> {
+  return (await readRuleSets(client, options))
+    .filter(factsOutdated)
+    .map((set: RuleSet): SetOfOtherCode => ({
+      rulesVersion: set.rulesVersion,
+      definitionHash: set.definitionHash,
+      computedBy: set.factsVersion,
+    }));
 }
 
 /** Messages grouped per partition, each group in offset order (the order they arrived in). */

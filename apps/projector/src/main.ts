@@ -83,6 +83,13 @@ async function main(): Promise<number> {
     'Messages the projection refused (undecodable, or breaking its contract) and sent to the DLQ',
     () => projector.status().deadLettered,
   );
+  scrapeGauge(
+    metrics,
+    metricNames.projectorWaitingSets,
+    'Kept rule sets whose rows another build computed: while above 0 the projector waits, uncommitted',
+    [],
+    () => Promise.resolve(projector.status().otherCode.length),
+  );
   const server = await serveHealth(
     config.http.host,
     config.http.port,

@@ -26,6 +26,7 @@ export const metricNames = {
   consumerLag: 'tandem_projector_consumer_lag_messages',
   projectorProjected: 'tandem_projector_projected_events_total',
   projectorDeadLettered: 'tandem_projector_dead_lettered_events_total',
+  projectorWaitingSets: 'tandem_projector_rule_sets_of_other_build',
 } as const;
 
 /** A registry with Node's process metrics (CPU, memory, event-loop lag, GC) and `service`. */

@@ -1,0 +1,284 @@
+/**
+ * The Kafka-fed projector and the facts version (ADR 0005, "The Kafka-fed projector and the
+ * facts version"), in both deploy orders.
+ *
+ * The API upgraded first: its re-derivation marked every kept set with this build's facts
+ * version, while a projector of the previous build still consumes. That projector computes
+ * rule-derived rows with its own code (here: a classifier that scores 10 lower and finds no
+ * MQL); appended into a set that names this build, they stayed there after the projector was
+ * upgraded too, and the views differed from a clean rebuild's for good (17 MQLs instead of 18).
+ * Now it waits at the batch, uncommitted, and says so on /health; the upgraded projector
+ * projects the batch from the committed offset.
+ *
+ * The projector upgraded first: the set names the previous build (its API has not re-derived
+ * it yet); this build's projector waits too, until the API's replay by this build marks the set
+ * its own, and then goes on.
+ *
+ * Real broker (TANDEM_TEST_KAFKA_BROKERS), real chDB, events recorded by a real PGlite store and
+ * sent as the relay sends them. Every view under the kept set is compared with a clean rebuild:
+ * the whole topic projected into a fresh database by this build.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  AnalyticsQueries,
+  analyticsTables,
+  closeAnalyticsClient,
+  createAnalyticsClient,
+  migrate,
+  newRuleSet,
+  readRuleSets,
+  replayRuleSet,
+  ruleFactsVersion,
+  writeRuleSet,
+} from '@tandem/analytics';
+import { loadConfig, type KafkaConfig } from '@tandem/config';
+import { toEventMessage } from '@tandem/contracts';
+import { initialDictionaryState, type LeadClassification } from '@tandem/domain';
+import { createEventStore, ensureDefinitionInForce, type EventStore } from '@tandem/event-store';
+import { createProducer, ensureLeadEventTopics } from '@tandem/messaging';
+import { everyView } from '../libs/analytics/src/testing/every-view.fixture';
+import { eventually } from './support/eventually';
+import { appendScoredLeads, scoredLeads } from './support/scored-leads';
+
+jest.setTimeout(300_000);
+
+type ProjectorModule = typeof import('../apps/projector/src/kafka-projector');
+type MessagingModule = typeof import('@tandem/messaging');
+type Build = { readonly projector: ProjectorModule; readonly messaging: MessagingModule };
+
+const brokers = process.env.TANDEM_TEST_KAFKA_BROKERS;
+const PREVIOUS_BUILD = '0-previousbuild';
+
+/** This build's projector, as the test process loaded it. */
+const thisBuild = (): Build => ({
+  projector: jest.requireActual<ProjectorModule>('../apps/projector/src/kafka-projector'),
+  messaging: jest.requireActual<MessagingModule>('@tandem/messaging'),
+});
+
+/**
+ * The previous build's projector, in a module registry of its own: its classifier computes
+ * other rows from the same events, and its facts version says so.
+ */
+function previousBuild(): Build {
+  const mocked = ['@tandem/domain', '../libs/analytics/src/rules/rule-facts-version'];
+  let loaded: Build | undefined;
+  jest.isolateModules(() => {
+    jest.doMock('@tandem/domain', () => {
+      const actual = jest.requireActual<typeof import('@tandem/domain')>('@tandem/domain');
+      return {
+        ...actual,
+        leadClassifier: (definition: Parameters<typeof actual.leadClassifier>[0]) => {
+          const classify = actual.leadClassifier(definition);
+          return (history: Parameters<ReturnType<typeof actual.leadClassifier>>[0]) => {
+            const found: LeadClassification = classify(history);
+            return { ...found, mql: false, mqlAt: null, score: found.score - 10 };
+          };
+        },
+      };
+    });
+    jest.doMock('../libs/analytics/src/rules/rule-facts-version', () => ({
+      ...jest.requireActual<object>('../libs/analytics/src/rules/rule-facts-version'),
+      ruleFactsVersion: () => PREVIOUS_BUILD,
+      factsOutdated: (set: { readonly factsVersion: string }) =>
+        set.factsVersion !== PREVIOUS_BUILD,
+    }));
+    loaded = {
+      projector: jest.requireActual<ProjectorModule>('../apps/projector/src/kafka-projector'),
+      messaging: jest.requireActual<MessagingModule>('@tandem/messaging'),
+    };
+    for (const path of mocked) jest.dontMock(path);
+  });
+  return loaded!;
+}
+
+/** One member of `group` of `build`, consuming the topic into `database` until stopped. */
+async function member(build: Build, kafka: KafkaConfig, group: string, database: string) {
+  const { createAdmin, createConsumer, createProducer: producerOf } = build.messaging;
+  const consumer = createConsumer(kafka, group, `member-${randomUUID()}`);
+  const dlq = producerOf(kafka, 'facts-version-dlq');
+  const admin = createAdmin(kafka, 'facts-version-admin');
+  const projector = new build.projector.KafkaProjector(consumer, dlq, admin, analytics, {
+    topic: kafka.topic.name,
+    dlqTopic: kafka.topic.dlq,
+    groupId: group,
+    database,
+  });
+  await projector.start();
+  return {
+    projector,
+    stop: async () => {
+      await projector.stop();
+      await consumer.close(true);
+      await Promise.all([dlq.close(), admin.close()]);
+    },
+  };
+}
+
+let dataDir: string;
+let analytics: ClickHouseClient;
+let store: EventStore;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'tandem-projector-facts-version-'));
+  analytics = await createAnalyticsClient({ mode: 'embedded', path: join(dataDir, 'chdb') });
+  store = await createEventStore({
+    kind: 'pglite',
+    dataDir: join(dataDir, 'store'),
+    schema: 'tandem',
+  });
+});
+afterAll(async () => {
+  await store?.close();
+  if (analytics) await closeAnalyticsClient(analytics);
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Sends what the store recorded after `after` to the topic, as the relay does. */
+async function relay(kafka: KafkaConfig, after: bigint | null): Promise<bigint | null> {
+  const records = await store.readAll({ after, maxCount: 100_000 });
+  const producer = createProducer(kafka, 'facts-version-relay');
+  await producer.send({
+    messages: records.map((record) => ({ ...toEventMessage(record), topic: kafka.topic.name })),
+  });
+  await producer.close();
+  return records.at(-1)?.globalPosition ?? after;
+}
+
+/** Every view under every kept set of `database`, as one text. */
+async function views(database: string): Promise<string> {
+  const queries = new AnalyticsQueries(analytics, { database });
+  const sets = await readRuleSets(analytics, { database });
+  const answers: string[] = [];
+  for (const set of sets) answers.push(await everyView(queries, set));
+  await queries.close();
+  return answers.join('\n');
+}
+
+(brokers ? it : it.skip)(
+  'waits while a kept set names another build, and ends as a clean rebuild of the topic',
+  async () => {
+    const kafka = loadConfig({
+      TANDEM_KAFKA: 'on',
+      KAFKA_BROKERS: brokers ?? '',
+      TANDEM_KAFKA_TOPIC: `tandem.test.facts-version.${randomUUID()}`,
+      TANDEM_KAFKA_PARTITIONS: '1',
+      TANDEM_KAFKA_REPLICATION: '1',
+      TANDEM_DATA_DIR: dataDir,
+    }).kafka!;
+    await ensureLeadEventTopics(kafka);
+    const group = `facts-version-${randomUUID()}`;
+    const database = `facts_version_${process.pid}`;
+    await migrate(analytics, { database });
+    const leads = scoredLeads(70, 23, Date.UTC(2025, 0, 6));
+    const later = leads.slice(60);
+
+    // This build's projector: version 1 and the first leads, the set computed by this build.
+    await ensureDefinitionInForce(store, initialDictionaryState(), null);
+    await appendScoredLeads(store, leads.slice(0, 30));
+    let relayed = await relay(kafka, null);
+    const first = await member(thisBuild(), kafka, group, database);
+    await eventually(
+      async () => ((await first.projector.health()).lag === '0' ? true : undefined),
+      'the first leads are projected',
+    );
+    await first.stop();
+    const [set] = await readRuleSets(analytics, { database });
+    expect(set).toMatchObject({
+      rulesVersion: 1,
+      status: 'ready',
+      factsVersion: ruleFactsVersion(),
+    });
+
+    // The previous build's projector meets more leads: it waits, commits nothing, and says so.
+    await appendScoredLeads(store, leads.slice(30, 60));
+    relayed = await relay(kafka, relayed);
+    const previous = await member(previousBuild(), kafka, group, database);
+    const said = await eventually(async () => {
+      const health = await previous.projector.health();
+      return health.status === 'waiting' || health.lag === '0' ? health : undefined;
+    }, 'the previous build waits (or, before the fix, projects)');
+    await previous.stop();
+    expect(said).toMatchObject({
+      status: 'waiting',
+      projected: 0,
+      ruleFacts: {
+        version: PREVIOUS_BUILD,
+        otherCode: [
+          { rulesVersion: 1, definitionHash: set!.definitionHash, computedBy: ruleFactsVersion() },
+        ],
+      },
+    });
+    expect(Number(said.lag)).toBeGreaterThan(0);
+
+    // The projector upgraded: it projects from the committed offset.
+    const upgraded = await member(thisBuild(), kafka, group, database);
+    await eventually(
+      async () => ((await upgraded.projector.health()).lag === '0' ? true : undefined),
+      'the upgraded projector catches up',
+    );
+    expect((await upgraded.projector.health()).ruleFacts.otherCode).toEqual([]);
+    await upgraded.stop();
+
+    // The other order: the projector upgraded before the API. The set as the previous build's
+    // API left it (its version, its rows); this build's projector waits until the API is
+    // upgraded too and re-derives the set (RuleReplays at its start: a replay by this build).
+    const ours = (await readRuleSets(analytics, { database }))[0]!;
+    await writeRuleSet(analytics, { ...ours, factsVersion: PREVIOUS_BUILD }, { database });
+    await analytics.command({
+      query: `
+        INSERT INTO {db:Identifier}.{facts:Identifier}
+        SELECT rules_version, definition_hash, lead_id, false, NULL, fit_score, intent_score,
+               score - 10, event_count, last_position
+        FROM {db:Identifier}.{facts:Identifier} FINAL
+        WHERE cityHash64(lead_id) % 2 = 0`,
+      query_params: { db: database, facts: analyticsTables.leadRuleFacts },
+    });
+    await appendScoredLeads(store, later);
+    relayed = await relay(kafka, relayed);
+    const early = await member(thisBuild(), kafka, group, database);
+    const waiting = await eventually(async () => {
+      const health = await early.projector.health();
+      return health.status === 'waiting' ? health : undefined;
+    }, 'the upgraded projector waits for the API');
+    expect(waiting.ruleFacts.otherCode).toEqual([
+      { rulesVersion: 1, definitionHash: ours.definitionHash, computedBy: PREVIOUS_BUILD },
+    ]);
+    const replayed = await replayRuleSet(
+      analytics,
+      newRuleSet(ours.definition, 'published', 'building'),
+      {
+        database,
+        owner: 'the upgraded API',
+      },
+    );
+    expect(replayed).toMatchObject({ status: 'ready', factsVersion: ruleFactsVersion() });
+    await eventually(async () => {
+      const health = await early.projector.health();
+      return health.lag === '0' && health.status === 'ok' ? true : undefined;
+    }, "the projector goes on once the set is this build's");
+    await early.stop();
+
+    // A clean rebuild: the whole topic, this build, a fresh database.
+    const cleanDatabase = `facts_version_clean_${process.pid}`;
+    await migrate(analytics, { database: cleanDatabase });
+    const clean = await member(
+      thisBuild(),
+      kafka,
+      `facts-version-clean-${randomUUID()}`,
+      cleanDatabase,
+    );
+    await eventually(
+      async () => ((await clean.projector.health()).lag === '0' ? true : undefined),
+      'the clean rebuild catches up',
+    );
+    await clean.stop();
+    expect(relayed).not.toBeNull();
+    const rebuilt = await views(cleanDatabase);
+    expect(rebuilt).toContain('"mql"');
+    expect(await views(database)).toBe(rebuilt);
+  },
+);
