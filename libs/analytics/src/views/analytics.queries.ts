@@ -95,6 +95,7 @@ import { factsOutdated, ruleFactsVersion } from '../rules/rule-facts-version';
 import { RULE_INPUT_TYPES } from '../rules/rule-facts';
 import {
   EVERY_EVENT,
+  eventAuditRowsInserts,
   LeadEventAudits,
   MAX_AUDITED_LEADS,
   type KeptEventAudit,
@@ -601,7 +602,7 @@ export class AnalyticsQueries {
       funnel,
       rollupRowsInsert(moments),
       ...creditRowsInserts(attribution),
-      audit,
+      ...eventAuditRowsInserts(audit),
       `rule facts ${ruleFactsVersion()}`,
       ...migrations.map(({ name, checksum }) => `${name} ${checksum}`),
     ]);

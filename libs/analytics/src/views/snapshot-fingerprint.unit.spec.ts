@@ -61,6 +61,25 @@ it('changes with the INSERT wrapper of each attribution credits statement', asyn
   }
 });
 
+it('changes with the INSERT wrapper of each event-audit statement', async () => {
+  const path = './reconciliation/lead-event-audits';
+  const actual = jest.requireActual<typeof import('./reconciliation/lead-event-audits')>(path);
+  const unchanged = await fingerprintWith();
+  for (const index of [0, 1]) {
+    const changed = await fingerprintWith({
+      path,
+      factory: () => ({
+        ...actual,
+        eventAuditRowsInserts: (rows: string) =>
+          actual
+            .eventAuditRowsInserts(rows)
+            .map((statement, at) => (at === index ? widened(statement) : statement)),
+      }),
+    });
+    expect(changed).not.toBe(unchanged);
+  }
+});
+
 it('changes with the version of the code that computes the rule-derived rows', async () => {
   const path = '../rules/rule-facts-version';
   const actual = jest.requireActual<typeof import('../rules/rule-facts-version')>(path);

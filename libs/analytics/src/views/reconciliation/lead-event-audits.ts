@@ -65,6 +65,38 @@ export const EVERY_EVENT = '18446744073709551615';
  */
 export const MAX_AUDITED_LEADS = 25_000;
 
+/** The columns a build keeps per lead, and counts its lead rows by. */
+const AUDIT_COLUMNS = `facts, in_cohort, recorded_for_set, sales_sourced, captured, mql,
+      handed_to_sales, accepted, rejected, sql, opportunity, won, lost`;
+
+/**
+ * The two statements that write a build's rows, whole as they run, from `rowsOfEveryLead`
+ * (_lead-event-audit.sql over every lead): one row per lead, then those rows counted per
+ * combination of columns. The snapshots' fingerprint digests them
+ * (AnalyticsQueries.snapshotFingerprint), as it does the rollups' and the credits', so a deploy
+ * that changes what a build keeps never reads a witness the old statements wrote.
+ */
+export function eventAuditRowsInserts(rowsOfEveryLead: string): readonly [string, string] {
+  return [
+    `
+        INSERT INTO {db:Identifier}.{audits:Identifier}
+        SELECT
+            {snapshot_id:UInt64}, {build_id:UInt64}, 'lead', lead_id, ${AUDIT_COLUMNS},
+            leads, won_revenue
+        FROM (${rowsOfEveryLead})`,
+    // Counted from the lead rows just written, so the counts are exactly theirs: a check takes
+    // a changed lead's kept row out of the counts it is in.
+    `
+        INSERT INTO {db:Identifier}.{audits:Identifier}
+        SELECT
+            {snapshot_id:UInt64}, {build_id:UInt64}, 'group', '', ${AUDIT_COLUMNS},
+            count(), sumMap(won_revenue)
+        FROM {db:Identifier}.{audits:Identifier}
+        WHERE snapshot_id = {snapshot_id:UInt64} AND build_id = {build_id:UInt64} AND kind = 'lead'
+        GROUP BY ${AUDIT_COLUMNS}`,
+  ];
+}
+
 export class LeadEventAudits extends KeptBuilds<[snapshot: FunnelSnapshot, rules: RuleSet]> {
   /**
    * `rowsOfEveryLead` is _lead-event-audit.sql with no lead cut and the leads past its position
@@ -232,32 +264,14 @@ export class LeadEventAudits extends KeptBuilds<[snapshot: FunnelSnapshot, rules
       covered: snapshot.position,
       position: snapshot.position,
     };
-    const columns = `facts, in_cohort, recorded_for_set, sales_sourced, captured, mql,
-      handed_to_sales, accepted, rejected, sql, opportunity, won, lost`;
+    const [leadRows, groupRows] = eventAuditRowsInserts(await this.rowsOfEveryLead());
     await this.beforeStatement();
     await this.client.command({
-      query: `
-        INSERT INTO {db:Identifier}.{audits:Identifier}
-        SELECT
-            {snapshot_id:UInt64}, {build_id:UInt64}, 'lead', lead_id, ${columns},
-            leads, won_revenue
-        FROM (${await this.rowsOfEveryLead()})`,
+      query: leadRows,
       query_params: { ...params, rule_input_types: RULE_INPUT_TYPES.join(',') },
     });
-    // Counted from the lead rows just written, so the counts are exactly theirs: a check takes
-    // a changed lead's kept row out of the counts it is in.
     await this.beforeStatement();
-    await this.client.command({
-      query: `
-        INSERT INTO {db:Identifier}.{audits:Identifier}
-        SELECT
-            {snapshot_id:UInt64}, {build_id:UInt64}, 'group', '', ${columns},
-            count(), sumMap(won_revenue)
-        FROM {db:Identifier}.{audits:Identifier}
-        WHERE snapshot_id = {snapshot_id:UInt64} AND build_id = {build_id:UInt64} AND kind = 'lead'
-        GROUP BY ${columns}`,
-      query_params: params,
-    });
+    await this.client.command({ query: groupRows, query_params: params });
     // The marker last, and only once every row is in: this is what makes the rows readable.
     this.throwIfCancelled();
     await this.client.command({
