@@ -33,6 +33,17 @@ export interface PostgresEventStoreSql {
   readonly readStream: string;
   readonly readAll: string;
   readonly readMergesInto: string;
+  /**
+   * The merge index on a server only (PGlite's schema holds it), built without holding
+   * appends; each statement runs alone, outside a transaction, as CONCURRENTLY requires (see
+   * MERGES_INDEX_IN_SCHEMA). State: one row when the index exists, `valid`
+   * (pg_index.indisvalid) and `building` (a session builds it now,
+   * pg_stat_progress_create_index); none when it does not. $1: its name.
+   */
+  readonly mergesIndexState: string;
+  /** Drops an INVALID index left by a build that was killed or failed, without a table lock. */
+  readonly dropInvalidMergesIndex: string;
+  readonly createMergesIndex: string;
   readonly headPosition: string;
   readonly loadCheckpoint: string;
   readonly createCheckpoint: string;
@@ -123,6 +134,24 @@ $draw$;`;
       MESSAGE = format('event %s is already recorded', v_duplicate),
       DETAIL = v_duplicate;
   END IF;`;
+  // The leads merged into a lead (readMergesInto): an erasure follows them, and a merge stored
+  // before ADR 0016 is recorded on its duplicate's stream only. The one query inside a payload,
+  // so the one index on one: partial, it holds a row per merge and costs other appends nothing.
+  // Built once, by the first init after an upgrade (a scan of the table). PGlite builds it in
+  // the schema's transaction (one session: there is no append to hold); a server builds it
+  // CONCURRENTLY after that transaction (mergesIndex), so appends go on meanwhile.
+  const MERGES_INDEX_DEFINITION = `${s}.events ((data ->> 'intoLeadId'))
+      WHERE event_type = 'LeadMerged'`;
+  const MERGES_INDEX_IN_SCHEMA = `
+-- Checked first so that an up-to-date store's init takes no lock on the table.
+DO $merges_index$
+BEGIN
+  IF to_regclass('${s}.events_merged_into') IS NULL THEN
+    CREATE INDEX events_merged_into ON ${MERGES_INDEX_DEFINITION};
+  END IF;
+END
+$merges_index$;
+`;
   // Bigints leave as text so neither driver rounds them. The aliases shadow the column
   // names in ORDER BY, so queries order by the qualified column (e.x), never the alias.
   const eventColumns = `
@@ -186,20 +215,7 @@ BEGIN
 END
 $migrate$;
 
--- The leads merged into a lead (readMergesInto): an erasure follows them, and a merge stored
--- before ADR 0016 is recorded on its duplicate's stream only. The one query inside a payload,
--- so the one index on one: partial, it holds a row per merge and costs other appends nothing.
--- Built once, by the first init after an upgrade (a scan of the table, appends waiting on it);
--- checked first so that an up-to-date store's init takes no lock on the table.
-DO $merges_index$
-BEGIN
-  IF to_regclass('${s}.events_merged_into') IS NULL THEN
-    CREATE INDEX events_merged_into ON ${s}.events ((data ->> 'intoLeadId'))
-      WHERE event_type = 'LeadMerged';
-  END IF;
-END
-$merges_index$;
-
+${options.singleSession === true ? MERGES_INDEX_IN_SCHEMA : ''}
 -- The running maximum of the writers' transaction ids, in the order they drew positions.
 -- A sequence because its value is not transactional: a writer sees the last one's at once.
 CREATE SEQUENCE IF NOT EXISTS ${s}.append_horizon AS bigint MINVALUE 0 START 0;
@@ -719,6 +735,15 @@ SELECT ${eventColumns}
   FROM ${s}.events e
  WHERE e.event_type = 'LeadMerged' AND (e.data ->> 'intoLeadId') = $1::text
  ORDER BY e.global_position`,
+
+    mergesIndexState: `
+SELECT i.indisvalid AS valid,
+       EXISTS (SELECT 1 FROM pg_stat_progress_create_index p
+                WHERE p.index_relid = i.indexrelid) AS building
+  FROM pg_index i
+ WHERE i.indexrelid = to_regclass($1::text)`,
+    dropInvalidMergesIndex: `DROP INDEX CONCURRENTLY IF EXISTS ${s}.events_merged_into`,
+    createMergesIndex: `CREATE INDEX CONCURRENTLY IF NOT EXISTS events_merged_into ON ${MERGES_INDEX_DEFINITION}`,
 
     // The newest position a reader can reach: everything at or below it is final.
     headPosition: `

@@ -74,12 +74,29 @@ describe('postgresEventStoreSql', () => {
     // Set-returning functions (ROWS FROM …) and the CTEs are not schema objects.
     const objects = targets.filter(
       (target) =>
-        !['jsonb_array_elements', 'unnest', 'ROWS', 'pg_attribute', 'wanted', 'inserted'].includes(
-          target,
-        ),
+        ![
+          'jsonb_array_elements',
+          'unnest',
+          'ROWS',
+          'pg_attribute',
+          'pg_index',
+          'pg_stat_progress_create_index',
+          'wanted',
+          'inserted',
+        ].includes(target),
     );
     expect(objects.length).toBeGreaterThan(5);
     expect(objects.filter((target) => !target.startsWith('"unit_schema".'))).toEqual([]);
+  });
+
+  it('builds the merge index in the schema on one session only; a server builds it CONCURRENTLY', () => {
+    expect(sql.schema).not.toContain('events_merged_into');
+    expect(sql.createMergesIndex).toMatch(/^CREATE INDEX CONCURRENTLY IF NOT EXISTS/);
+    expect(sql.dropInvalidMergesIndex).toMatch(/^DROP INDEX CONCURRENTLY IF EXISTS/);
+    const single = postgresEventStoreSql(names, { singleSession: true });
+    expect(single.schema).toContain(
+      `CREATE INDEX events_merged_into ON "unit_schema".events ((data ->> 'intoLeadId'))`,
+    );
   });
 
   it('records a group’s new lead keys in its statement, before its events and their positions', () => {

@@ -141,9 +141,11 @@ export class PostgresEventStore
   private readonly appends: AppendGroupCommit;
   private closing: Promise<void> | null = null;
   private readonly onClosed: () => Promise<void>;
+  private readonly singleSession: boolean;
 
   constructor(options: PostgresEventStoreOptions) {
     this.executor = options.executor;
+    this.singleSession = options.singleSession === true;
     this.onClosed = options.onClosed ?? (() => Promise.resolve());
     this.names = postgresStoreNames(options.schema);
     this.sql = postgresEventStoreSql(this.names, { singleSession: options.singleSession === true });
@@ -174,6 +176,25 @@ export class PostgresEventStore
       await tx.query(this.sql.lockInit, [this.names.initLockKey.toString()]);
       await tx.exec(this.sql.schema);
     });
+    // PGlite built it in the schema's transaction (one session: no append to hold).
+    if (!this.singleSession) await this.buildMergesIndex();
+  }
+
+  /**
+   * The merge index on a server, built CONCURRENTLY (postgres-event-store.sql.ts, createMergesIndex):
+   * appends go on while it scans the table. A build killed or failed midway leaves the index
+   * INVALID (never used by a query, yet kept up to date by every append): one that no session
+   * is building is dropped and built again. One that another process is building right now is
+   * left to it (the same IF NOT EXISTS makes two first starts build it once). Until it is
+   * valid, readMergesInto reads the table.
+   */
+  private async buildMergesIndex(): Promise<void> {
+    const [state] = await this.executor.query(this.sql.mergesIndexState, [
+      `${this.names.quotedSchema}.events_merged_into`,
+    ]);
+    if (state?.valid === true || state?.building === true) return;
+    if (state !== undefined) await this.executor.exec(this.sql.dropInvalidMergesIndex);
+    await this.executor.exec(this.sql.createMergesIndex);
   }
 
   append(
