@@ -25,7 +25,6 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   AnalyticsQueries,
-  analyticsTables,
   closeAnalyticsClient,
   createAnalyticsClient,
   migrate,
@@ -33,7 +32,6 @@ import {
   readRuleSets,
   replayRuleSet,
   ruleFactsVersion,
-  writeRuleSet,
 } from '@tandem/analytics';
 import { loadConfig, type KafkaConfig } from '@tandem/config';
 import { toEventMessage } from '@tandem/contracts';
@@ -42,6 +40,7 @@ import { createEventStore, ensureDefinitionInForce, type EventStore } from '@tan
 import { createProducer, ensureLeadEventTopics } from '@tandem/messaging';
 import { everyView } from '../libs/analytics/src/testing/every-view.fixture';
 import { eventually } from './support/eventually';
+import { leaveAsPreviousBuild } from './support/previous-build-facts';
 import { appendScoredLeads, scoredLeads } from './support/scored-leads';
 
 jest.setTimeout(300_000);
@@ -227,16 +226,7 @@ async function views(database: string): Promise<string> {
     // API left it (its version, its rows); this build's projector waits until the API is
     // upgraded too and re-derives the set (RuleReplays at its start: a replay by this build).
     const ours = (await readRuleSets(analytics, { database }))[0]!;
-    await writeRuleSet(analytics, { ...ours, factsVersion: PREVIOUS_BUILD }, { database });
-    await analytics.command({
-      query: `
-        INSERT INTO {db:Identifier}.{facts:Identifier}
-        SELECT rules_version, definition_hash, lead_id, false, NULL, fit_score, intent_score,
-               score - 10, event_count, last_position
-        FROM {db:Identifier}.{facts:Identifier} FINAL
-        WHERE cityHash64(lead_id) % 2 = 0`,
-      query_params: { db: database, facts: analyticsTables.leadRuleFacts },
-    });
+    await leaveAsPreviousBuild(analytics, database, PREVIOUS_BUILD);
     await appendScoredLeads(store, later);
     relayed = await relay(kafka, relayed);
     const early = await member(thisBuild(), kafka, group, database);

@@ -24,10 +24,11 @@ import type { AnalyticsHandle } from '../apps/funnel-api/src/platform/analytics.
 import { ANALYTICS } from '../apps/funnel-api/src/platform/tokens';
 import { analyticsTables } from '../libs/analytics/src/clickhouse/analytics.database';
 import { ruleFactsVersion } from '../libs/analytics/src/rules/rule-facts-version';
-import { readRuleSets, writeRuleSet } from '../libs/analytics/src/rules/rule-sets';
+import { readRuleSets } from '../libs/analytics/src/rules/rule-sets';
 import { asRole } from './support/auth-headers';
 import { eventually } from './support/eventually';
 import { startFunnelApi, waitForProjection } from './support/funnel-api.fixture';
+import { leaveAsPreviousBuild } from './support/previous-build-facts';
 import { appendScoredLeads, scoredLeads } from './support/scored-leads';
 import { readViews, viewDifferences, type ViewBodies } from './support/view-fingerprint';
 
@@ -127,19 +128,7 @@ it('re-derives the rows another build computed, says so meanwhile, and then answ
   const { client, database } = analytics;
   const sets = await readRuleSets(client, { database });
   expect(sets.map((set) => set.factsVersion)).toEqual(sets.map(() => ruleFactsVersion()));
-  for (const set of sets) {
-    await writeRuleSet(client, { ...set, factsVersion: PREVIOUS_BUILD }, { database });
-  }
-  // Its rows: a later insert of the same last_position replaces the row (ReplacingMergeTree).
-  await client.command({
-    query: `
-      INSERT INTO {db:Identifier}.{facts:Identifier}
-      SELECT rules_version, definition_hash, lead_id, false, NULL, fit_score, intent_score,
-             score - 10, event_count, last_position
-      FROM {db:Identifier}.{facts:Identifier} FINAL
-      WHERE cityHash64(lead_id) % 2 = 0`,
-    query_params: { db: database, facts: analyticsTables.leadRuleFacts },
-  });
+  await leaveAsPreviousBuild(client, database, PREVIOUS_BUILD);
   for (const markers of [
     analyticsTables.leadFunnelSnapshotMarkers,
     analyticsTables.leadFunnelRollupMarkers,
