@@ -152,6 +152,88 @@ describe('errors are RFC 9457 problem details', () => {
     ]);
   });
 
+  it('400 for a name of invisible characters or a currency that is no money, on every route taking one', async () => {
+    const lead = '/leads/hubspot:404404';
+    const visible = /must contain at least one visible character/;
+    const money = /must be a currency money is paid in/;
+    const sent: [string, Record<string, unknown>, string, RegExp][] = [
+      ['/leads', captureBody('q1', { source: { channel: '\u200B' } }), 'source.channel', visible],
+      ['/leads', captureBody('\u2060\uFEFF'), 'source.campaign', visible],
+      ['/leads', captureBody('q1', { accountId: '\u00AD' }), 'accountId', visible],
+      [`${lead}/touchpoints`, { kind: 'page_view', channel: '\u0301' }, 'channel', visible],
+      [`${lead}/handoff`, { owner: '\u200C\u200D' }, 'owner', visible],
+      [
+        `${lead}/opportunity`,
+        { stage: 'discovery', amount: 1, currency: 'XXX' },
+        'currency',
+        money,
+      ],
+      [`${lead}/profile`, { budget: { amount: 1, currency: 'XAU' } }, 'budget.currency', money],
+      [
+        '/visitors/visitor-0001/touchpoints',
+        { kind: 'ad_click', channel: '\u3164' },
+        'channel',
+        visible,
+      ],
+      [
+        '/campaign-spend',
+        { campaign: 'q1', channel: '\u200B', amount: 1, currency: 'XTS', spentOn: '2026-01-15' },
+        'channel',
+        visible,
+      ],
+      [
+        '/campaign-spend',
+        { campaign: 'q1', channel: 'web', amount: 1, currency: 'XDR', spentOn: '2026-01-15' },
+        'currency',
+        money,
+      ],
+      [
+        '/targets',
+        { team: 'sales', metric: 'won_deals', period: '2026-Q1', value: 1, owner: '\u200B' },
+        'owner',
+        visible,
+      ],
+    ];
+    for (const [path, body, field, message] of sent) {
+      const response = await request(suite.http).post(path).set(as('ops')).send(body);
+      const problem = expectProblem(response, 400, 'invalid_request', path);
+      expect({ path, field, errors: problem.errors }).toEqual({
+        path,
+        field,
+        errors: expect.arrayContaining([
+          { in: 'body', field, message: expect.stringMatching(message) as unknown },
+        ]) as unknown,
+      });
+    }
+  });
+
+  it('400 for a body that is JSON but not an object names what it got, on every kind of route', async () => {
+    // body-parser's strict mode called these "not valid JSON": they are JSON, just not objects.
+    const sent = [
+      ['null', 'null'],
+      ['true', 'a boolean'],
+      ['3', 'a number'],
+      ['"x"', 'a string'],
+      ['[]', 'an array'],
+      [' [{"kind":"page_view"}] ', 'an array'],
+    ] as const;
+    for (const path of ['/leads', '/definitions', '/targets']) {
+      for (const [body, kind] of sent) {
+        const response = await request(suite.http)
+          .post(path)
+          .set(as('ops'))
+          .set('content-type', 'application/json')
+          .send(body);
+        const problem = expectProblem(response, 400, 'invalid_request', path);
+        expect({ body, detail: problem.detail, errors: problem.errors }).toEqual({
+          body,
+          detail: `invalid request: the body must be a JSON object, got ${kind}`,
+          errors: [{ in: 'body', field: '(body)', message: `must be a JSON object, got ${kind}` }],
+        });
+      }
+    }
+  });
+
   it('406 for an Accept the route cannot answer; wildcards, q-values and problem+json still work', async () => {
     // Accept: application/xml got a JSON 200: the client said it cannot read that.
     for (const [path, produces] of [

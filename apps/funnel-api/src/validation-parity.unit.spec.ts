@@ -8,15 +8,13 @@
  * than 0), never for what ClickHouse can hold.
  */
 import { toLeadEventRow, toPlanningFactRow } from '@tandem/analytics';
-import { decodeStoredEvent, eventDataSchemas, type KnownEventType } from '@tandem/contracts';
-import { captureLeadRequest, commandOptions, leadRequests } from './leads/lead-command.requests';
+import { decodeStoredEvent, type KnownEventType } from '@tandem/contracts';
+import { captureLeadRequest, leadRequests } from './leads/lead-command.requests';
+import { spendRequest, targetRequest } from './planning/planning.requests';
 
-// The planning controller's request schemas, built as it builds them (the payload's schema
-// plus the command options), so the payload half is the very schema the decoder uses.
-const planningRequests = {
-  TargetSet: eventDataSchemas.TargetSet.extend(commandOptions.shape),
-  CampaignSpendRecorded: eventDataSchemas.CampaignSpendRecorded.extend(commandOptions.shape),
-};
+// The planning controller's request schemas: the payload's schema plus the command options,
+// its text and currency held to a new fact's rules.
+const planningRequests = { TargetSet: targetRequest, CampaignSpendRecorded: spendRequest };
 
 const OCCURRED_AT = '2026-03-01T09:00:00.000Z';
 
@@ -75,17 +73,50 @@ const positiveOnly: Case = {
   value: 0,
   apiStricter: 'an opportunity or a deal is worth more than 0',
 };
-const texts = cases(
-  'web',
-  ' padded ',
-  '',
-  '   ',
-  'x'.repeat(500),
-  'x'.repeat(501),
-  'nul\u0000here',
-  'lone \uD800 surrogate',
-  'emoji \uD83D\uDE00',
-);
+/**
+ * Text made only of characters that show nothing (libs/domain hasVisibleCharacter): refused
+ * for a new fact, still projected when an event recorded before the rule holds it.
+ */
+const invisibleTexts: Case[] = [
+  '\u200B',
+  '\u200C\u200D',
+  '\u2060',
+  '\uFEFF\u200B',
+  '\u00AD',
+  '\u0301',
+  ' \u0301\u0302 ',
+  '\u3164',
+  '\u2800',
+  '\uE000',
+].map((value) => ({ value, apiStricter: 'a name of a new fact must show something' }));
+const texts = [
+  ...cases(
+    'web',
+    ' padded ',
+    '',
+    '   ',
+    'x'.repeat(500),
+    'x'.repeat(501),
+    'nul\u0000here',
+    'lone \uD800 surrogate',
+    'emoji \uD83D\uDE00',
+    'Cafe\u0301',
+    'a\u200Bb',
+    '\u{1F600}',
+  ),
+  ...invisibleTexts,
+];
+/**
+ * ISO 4217 codes that name no money (libs/domain NON_MONEY_CURRENCY_CODES): refused for a new
+ * amount, still projected when an event recorded before the rule holds one.
+ */
+const currencies: Case[] = [
+  ...cases('EUR', 'XAF', 'XCD', 'eur', 'EURO', 'E1R', ''),
+  ...['XXX', 'XTS', 'XAU', 'XAG', 'XPD', 'XPT', 'XDR', 'XSU', 'XUA', 'XBA', 'XBD'].map((value) => ({
+    value,
+    apiStricter: 'a code that names no money prices no deal',
+  })),
+];
 
 /**
  * Per field: the request body with the value (what the API decodes), and the event payload
@@ -135,6 +166,78 @@ const spend = {
 const target = { team: 'sales', metric: 'won_deals', period: '2026-Q1', value: 10, owner: null };
 
 const fields: Field[] = [
+  {
+    name: 'OpportunityOpened.currency',
+    request: leadRequests.OpenOpportunity,
+    body: (currency) => ({ stage: 'discovery', amount: 1000, currency }),
+    type: 'OpportunityOpened',
+    data: (currency) => ({ ...opportunity, currency }),
+    cases: currencies,
+  },
+  {
+    name: 'LeadProfiled.budget.currency',
+    request: leadRequests.ProfileLead,
+    body: (currency) => ({ budget: { amount: 10, currency } }),
+    type: 'LeadProfiled',
+    data: (currency) => ({ ...profiled, budget: { amount: 10, currency } }),
+    cases: currencies,
+  },
+  {
+    name: 'CampaignSpendRecorded.currency',
+    request: planningRequests.CampaignSpendRecorded,
+    body: (currency) => ({ ...spend, currency }),
+    type: 'CampaignSpendRecorded',
+    data: (currency) => ({ ...spend, currency }),
+    cases: currencies,
+  },
+  ...(['channel', 'campaign', 'medium', 'content'] as const).map((key): Field => ({
+    name: `LeadCaptured.source.${key}`,
+    request: captureLeadRequest,
+    body: (value) => ({ ...captured, source: { ...captured.source, [key]: value } }),
+    type: 'LeadCaptured',
+    data: (value) => ({ ...captured, source: { ...captured.source, [key]: value } }),
+    cases: texts,
+  })),
+  ...(['name', 'industry'] as const).map((key): Field => ({
+    name: `LeadCaptured.company.${key}`,
+    request: captureLeadRequest,
+    body: (value) => ({ ...captured, company: { ...captured.company, [key]: value } }),
+    type: 'LeadCaptured',
+    data: (value) => ({ ...captured, company: { ...captured.company, [key]: value } }),
+    cases: texts,
+  })),
+  {
+    name: 'LeadCaptured.contact.name',
+    request: captureLeadRequest,
+    body: (name) => ({ ...captured, contact: { ...captured.contact, name } }),
+    type: 'LeadCaptured',
+    data: (name) => ({ ...captured, contact: { ...captured.contact, name } }),
+    cases: texts,
+  },
+  ...(['campaign', 'channel'] as const).map((key): Field => ({
+    name: `CampaignSpendRecorded.${key}`,
+    request: planningRequests.CampaignSpendRecorded,
+    body: (value) => ({ ...spend, [key]: value }),
+    type: 'CampaignSpendRecorded',
+    data: (value) => ({ ...spend, [key]: value }),
+    cases: texts,
+  })),
+  {
+    name: 'TargetSet.owner',
+    request: planningRequests.TargetSet,
+    body: (owner) => ({ ...target, owner }),
+    type: 'TargetSet',
+    data: (owner) => ({ ...target, owner }),
+    cases: texts,
+  },
+  {
+    name: 'OpportunityOpened.stage',
+    request: leadRequests.OpenOpportunity,
+    body: (stage) => ({ stage, amount: 1000, currency: 'EUR' }),
+    type: 'OpportunityOpened',
+    data: (stage) => ({ ...opportunity, stage }),
+    cases: texts,
+  },
   {
     name: 'OpportunityOpened.amount',
     request: leadRequests.OpenOpportunity,

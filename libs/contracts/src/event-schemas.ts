@@ -37,8 +37,11 @@ import {
   businessDateSchema,
   companySizeSchema,
   countryCodeSchema,
+  currencySchema,
   planningPeriodSchema,
   storedCountrySchema,
+  storedCurrencySchema,
+  storedTextSchema,
   textSchema,
   trimmedText,
   visitorIdsSchema,
@@ -46,12 +49,14 @@ import {
 } from './value-bounds';
 
 // Bounds come from value-bounds.ts, shared with the API's request schemas: whatever the API
-// accepts decodes here, and so is projected.
-const text = textSchema;
+// accepts decodes here, and so is projected. The payloads take text and currencies as stored
+// events hold them; the schemas a command is built from (contact, company, source, money)
+// hold a new fact to the rules of a new fact (something visible, a currency that is money).
+const text = storedTextSchema;
 const optionalText = text.optional();
 const nullableText = text.nullable();
 const isoTime = z.iso.datetime({ offset: true });
-const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR');
+const currency = storedCurrencySchema;
 const amount = amountSchema;
 
 /**
@@ -79,12 +84,12 @@ const personal = <T extends z.ZodType<string>>(plain: T) => z.union([plain, seal
  * it). Stored events keep the looser schema below: what was recorded must still decode.
  */
 export const contactSchema = z.object({
-  name: text,
+  name: textSchema,
   email: z.email().max(320),
   phone: trimmedText(40).optional(),
 });
 const storedContactSchema = z.object({
-  name: personal(contactSchema.shape.name),
+  name: personal(text),
   email: personal(contactSchema.shape.email),
   phone: personal(z.string().max(40)).optional(),
 });
@@ -93,13 +98,14 @@ const storedContactSchema = z.object({
  * (countryCodeSchema). Stored events keep the looser schema below, as for the contact.
  */
 export const companySchema = z.object({
-  name: text,
-  industry: optionalText,
+  name: textSchema,
+  industry: textSchema.optional(),
   size: companySizeSchema.optional(),
   country: countryCodeSchema.optional(),
 });
 const storedCompanySchema = companySchema.extend({
   name: personal(text),
+  industry: optionalText,
   country: storedCountrySchema.optional(),
 });
 /**
@@ -109,12 +115,20 @@ const storedCompanySchema = companySchema.extend({
  * and medium stay plain (the views group by them).
  */
 export const sourceSchema = z.object({
+  channel: textSchema,
+  campaign: textSchema.optional(),
+  medium: textSchema.optional(),
+  content: textSchema.optional(),
+});
+const storedSourceSchema = z.object({
   channel: text,
   campaign: optionalText,
   medium: optionalText,
   content: optionalText,
 });
-export const moneySchema = z.object({ amount, currency });
+/** An amount of money as a command carries it: its currency one money is paid in. */
+export const moneySchema = z.object({ amount, currency: currencySchema });
+const storedMoneySchema = z.object({ amount, currency });
 
 /**
  * LeadCaptured v1, as published in 1.0.0: `source.content` plain. Kept for ever (the stores and
@@ -124,7 +138,7 @@ export const moneySchema = z.object({ amount, currency });
 const leadCapturedV1 = z.object({
   contact: storedContactSchema,
   company: storedCompanySchema,
-  source: sourceSchema,
+  source: storedSourceSchema,
   productInterest: nullableText,
   timeframe: nullableText,
   consent: z.object({ marketing: z.boolean() }),
@@ -135,7 +149,7 @@ const leadCapturedV1 = z.object({
 export const eventDataSchemas = {
   // v2: `source.content` is personal (sealed in the store and on Kafka, shredded by erasure).
   LeadCaptured: leadCapturedV1.extend({
-    source: sourceSchema.extend({ content: personal(text).optional() }),
+    source: storedSourceSchema.extend({ content: personal(text).optional() }),
   }) satisfies z.ZodType<LeadCaptured['data']>,
   TouchpointRecorded: z.object({
     touchpointId: text,
@@ -156,7 +170,7 @@ export const eventDataSchemas = {
     companySize: companySizeSchema.nullable(),
     country: storedCountrySchema.nullable(),
     role: nullableText,
-    budget: moneySchema.nullable(),
+    budget: storedMoneySchema.nullable(),
     timeline: nullableText,
   }) satisfies z.ZodType<LeadProfiled['data']>,
   LeadQualifiedAsMql: z.object({

@@ -15,6 +15,7 @@ import { companySchema, contactSchema, moneySchema, sourceSchema } from './event
 import {
   companySizeSchema,
   countryCodeSchema,
+  currencySchema,
   leadIdSchema,
   noteSchema,
   positiveAmountSchema,
@@ -77,7 +78,7 @@ export const leadCommandBodies = {
     opportunityId: text.optional(),
     stage: text,
     amount: positiveAmountSchema,
-    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
+    currency: currencySchema,
   }),
   ChangeOpportunityStage: z.object({
     to: text,

@@ -10,17 +10,25 @@
  *   - amounts and target values: Decimal(38, 4), so at most four decimals, non-negative, and at
  *     most 1e12 (far below Decimal(38, 4)'s limit; a larger amount is a typo, not a deal).
  *   - text: no U+0000 and no lone surrogate halves, which PostgreSQL's jsonb cannot store (the
- *     append would fail without naming the field).
+ *     append would fail without naming the field). A name-like text of a new command must in
+ *     addition show something (hasVisibleCharacter, libs/domain text.ts); a stored event is
+ *     decoded without that rule, so what was recorded before it still projects.
  * The event payload schemas (event-schemas.ts), the metadata decoder (envelope.codec.ts) and
  * the API's request schemas are all built from these; never redefine a bound elsewhere.
  */
 import {
   COUNTRY_CODE_MESSAGE,
   COUNTRY_CODES,
+  CURRENCY_CODE_MESSAGE,
+  CURRENCY_CODE_PATTERN,
+  hasVisibleCharacter,
+  isMoneyCurrency,
   isStorableText,
+  NON_MONEY_CURRENCY_MESSAGE,
   MAX_VISITOR_IDS,
   parseLeadId,
   STORABLE_TEXT_MESSAGE,
+  VISIBLE_TEXT_MESSAGE,
   VISITOR_ID_PATTERN,
 } from '@tandem/domain';
 import { z } from 'zod';
@@ -46,12 +54,37 @@ const storableMessage = STORABLE_TEXT_MESSAGE;
 export const boundedString = (max: number) =>
   z.string().max(max).refine(storable, { message: storableMessage });
 
-/** Text that must say something: trimmed, then 1–`max` characters (blank is refused). */
-export const trimmedText = (max: number) =>
+/**
+ * Text as a stored event holds it: trimmed, then 1–`max` characters. For decoding only: events
+ * recorded before the visible-character rule may hold a name of invisible characters, and must
+ * still fold and project.
+ */
+export const storedTrimmedText = (max: number) =>
   z.string().trim().min(1).max(max).refine(storable, { message: storableMessage });
 
-/** A label, name or code: trimmed, 1–500 characters. */
+/**
+ * Text a new command must say something with: trimmed, then 1–`max` characters, at least one
+ * of which shows (a letter, digit, punctuation mark or symbol; hasVisibleCharacter).
+ */
+export const trimmedText = (max: number) =>
+  storedTrimmedText(max).refine(hasVisibleCharacter, { message: VISIBLE_TEXT_MESSAGE });
+
+/** A label, name or code of a new command: trimmed, 1–500 characters, something visible. */
 export const textSchema = trimmedText(500);
+
+/** A label, name or code as a stored event holds it (storedTrimmedText). */
+export const storedTextSchema = storedTrimmedText(500);
+
+/** A currency as a stored event holds it: three upper-case letters, whatever they name. */
+export const storedCurrencySchema = z.string().regex(CURRENCY_CODE_PATTERN, CURRENCY_CODE_MESSAGE);
+
+/**
+ * The currency of a new amount of money: ISO 4217 spelled, and money (isMoneyCurrency in
+ * libs/domain: XXX, XTS, the metals and the units of account are refused).
+ */
+export const currencySchema = storedCurrencySchema.refine(isMoneyCurrency, {
+  message: NON_MONEY_CURRENCY_MESSAGE,
+});
 
 /** A note typed by a person: up to 4,000 characters. */
 export const noteSchema = boundedString(4000);

@@ -3,6 +3,7 @@ export * from './envelope';
 export * from './errors';
 export * from './text';
 export * from './country-code';
+export * from './currency-code';
 export * from './lead/lead.events';
 export * from './lead/lead.personal-data';
 export * from './lead/lead.commands';

@@ -13,3 +13,26 @@ export const isStorableText = (value: string): boolean =>
   !value.includes('\u0000') && !loneSurrogate.test(value);
 
 export const STORABLE_TEXT_MESSAGE = 'must not contain U+0000 or unpaired surrogate characters';
+
+/**
+ * A character that shows: a letter, digit, punctuation mark or symbol (Unicode general
+ * categories L, N, P, S) that is not default-ignorable (Hangul fillers U+115F, U+1160, U+3164
+ * and U+FFA0 are letters no font draws), and not U+2800, the blank Braille pattern, a symbol
+ * that prints as a space. Everything else shows nothing on its own: separators and spaces
+ * (Z), controls, format characters and private or unassigned code points (C: U+200B–U+200D,
+ * U+2060, U+FEFF, U+00AD…), and combining marks (M), which only change the character before
+ * them.
+ */
+const visibleCharacter = /(?![\p{Default_Ignorable_Code_Point}\u2800])[\p{L}\p{N}\p{P}\p{S}]/u;
+
+/**
+ * True for text with at least one character that shows (visibleCharacter). A name, label or
+ * code made only of invisible characters reads as blank in every view and CSV, yet groups
+ * apart from every other blank one: a channel "\u200B" and a channel "\u2060" are two rows
+ * nobody can tell apart. The rule for every name-like text of a new fact (libs/contracts'
+ * textSchema) and every text a definition publishes; free text (notes) is not held to it.
+ */
+export const hasVisibleCharacter = (value: string): boolean => visibleCharacter.test(value);
+
+export const VISIBLE_TEXT_MESSAGE =
+  'must contain at least one visible character (a letter, digit, punctuation mark or symbol), not only spaces, invisible or combining characters';

@@ -2,13 +2,15 @@
  * What every request meets before Nest routes it: security headers (helmet, no X-Powered-By),
  * the CORS policy, limits on the identity headers that end up in every event's envelope, and
  * the request body limit with a 413 problem (body-parser's own error reached the exception
- * filter as an unknown error: a 500), a body that is not JSON as a 415 problem, and malformed
- * JSON as a 400 problem. These answer before
+ * filter as an unknown error: a 500), a body that is not JSON as a 415 problem, malformed
+ * JSON as a 400 problem, and JSON that is not an object (`null`, `[]`, `3`) as a 400 problem
+ * that says so. These answer before
  * Nest routes, so they render through problem-details.ts like the exception filter does; a
  * request Node cannot parse at all (431, 400) is answered on the socket in the same shape.
  *
  * It must never decide who may do what (authentication and the AccessGuard do) and
- * never touch a body beyond its size: validation stays with the zod pipes.
+ * never look into a body beyond its size and its being an object: validation stays with the
+ * zod pipes.
  */
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -110,7 +112,10 @@ function limitIdentityHeaders(request: Request, response: Response, next: NextFu
  */
 export function limitBodies(app: NestExpressApplication, http: HttpConfig): void {
   app.use(requireJsonBodies);
-  app.useBodyParser('json', { limit: http.bodyLimitBytes });
+  // Not strict: body-parser's strict mode refuses any JSON but an object or array with the
+  // error malformed JSON gets, so `null` was answered "not valid JSON". Every JSON value is
+  // parsed, and requireObjectBodies names what came instead of an object.
+  app.useBodyParser('json', { limit: http.bodyLimitBytes, strict: false });
   app.use((error: unknown, request: Request, response: Response, next: NextFunction): void => {
     if (isTooLarge(error)) {
       sendProblem(
@@ -142,6 +147,37 @@ export function limitBodies(app: NestExpressApplication, http: HttpConfig): void
     }
     next(error);
   });
+  app.use(requireObjectBodies);
+}
+
+/**
+ * 400 for a body that is JSON but not an object: every route takes an object (a command's
+ * fields, a draft definition), and the pipes would read `null` as no body at all and name
+ * each missing field, or answer "expected object, received array".
+ */
+function requireObjectBodies(request: Request, response: Response, next: NextFunction): void {
+  const body: unknown = request.body;
+  // undefined: nothing was parsed (an empty chunked body), which the pipes read as no body.
+  const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+  if (!carriesBody(request) || body === undefined || isObject) {
+    next();
+    return;
+  }
+  const message = `must be a JSON object, got ${jsonKindOf(body)}`;
+  sendProblem(
+    request,
+    response,
+    problem(400, 'invalid_request', `invalid request: the body ${message}`, {
+      errors: [{ in: 'body', field: '(body)', message }],
+    }),
+  );
+}
+
+/** What a JSON value is, as a refusal names it: null, an array, a string, a number, a boolean. */
+function jsonKindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'boolean' ? 'a boolean' : `a ${typeof value}`;
 }
 
 const JSON_ONLY = 'must be application/json (UTF-8)';

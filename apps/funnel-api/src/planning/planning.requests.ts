@@ -5,18 +5,25 @@
  * The TargetSet event schema itself keeps owner required, so a stored event always says it.
  * A spend's `spendId` is the client's id of it, held once (its event id derives from it); it is
  * not part of the event's data (the event id carries it), so the event's contract is unchanged.
+ * The event schemas decode text and currencies as stored events hold them; a new fact's
+ * names must show something and its currency be money (textSchema, currencySchema), as in
+ * every lead command.
  */
-import { eventDataSchemas, textSchema } from '@tandem/contracts';
+import { currencySchema, eventDataSchemas, textSchema } from '@tandem/contracts';
 import { commandOptions } from '../leads/lead-command.requests';
 
 export const targetRequest = eventDataSchemas.TargetSet.extend({
-  owner: eventDataSchemas.TargetSet.shape.owner
+  owner: textSchema
+    .nullable()
     .default(null)
     .describe('The sales owner the target is for; null or absent: team-wide'),
   ...commandOptions.shape,
 });
 
 export const spendRequest = eventDataSchemas.CampaignSpendRecorded.extend({
+  campaign: textSchema,
+  channel: textSchema,
+  currency: currencySchema,
   spendId: textSchema
     .optional()
     .describe(

@@ -240,12 +240,59 @@ describe('the shared dictionary decider', () => {
   });
 
   describe('PublishFunnelDefinition: labels', () => {
+    const invisible = /must contain at least one visible character/;
+
     it('refuses a label of spaces only, naming it', () => {
       const [first, ...rest] = defaultFunnelDefinition.stages;
       const draft = { ...v(2), stages: [{ ...first!, label: '   ' }, ...rest] };
       given([published(1)])
         .when(publish(draft))
-        .thenFails(InvalidDefinitionError, /stages\.0\.label: must not be blank/);
+        .thenFails(InvalidDefinitionError, /stages\.0\.label: must contain at least one visible/);
+    });
+
+    // Zero-width space, word joiner, BOM, soft hyphen, a combining mark alone, a Hangul filler.
+    it.each(['\u200B', '\u200C\u200D', '\u2060', '\uFEFF', '\u00AD', '\u0301', '\u3164'])(
+      'refuses a name, label or ICP value made only of invisible characters (%j), naming each',
+      (blank) => {
+        const [first, ...rest] = defaultFunnelDefinition.stages;
+        const draft = {
+          ...v(2),
+          name: blank,
+          stages: [{ ...first!, label: blank }, ...rest],
+          icp: { ...defaultFunnelDefinition.icp, industries: ['saas', blank] },
+          rejectionReasons: [{ code: 'invisible', label: `${blank} ` }],
+        };
+        const failure = (() => {
+          try {
+            decideDictionary(publish(draft), given([published(1)]).state);
+          } catch (error) {
+            return error;
+          }
+          return undefined;
+        })();
+        expect(failure).toBeInstanceOf(InvalidDefinitionError);
+        const paths = (failure as InvalidDefinitionError).issues
+          .filter((issue) => invisible.test(issue.message))
+          .map((issue) => issue.path);
+        expect(paths).toEqual([
+          'name',
+          'stages.0.label',
+          'icp.industries.1',
+          'rejectionReasons.0.label',
+        ]);
+      },
+    );
+
+    it('takes a description left empty, and names of any script with marks on letters', () => {
+      const draft = {
+        ...v(2),
+        description: '',
+        name: 'Cafe\u0301 — 漢字 😀',
+        icp: { ...defaultFunnelDefinition.icp, industries: ['saas', 'a\u200Bb'] },
+      };
+      given([published(1)])
+        .when(publish(draft))
+        .then([{ type: 'FunnelDefinitionPublished', data: { version: 2, definition: draft } }]);
     });
   });
 

@@ -7,7 +7,12 @@
 import { z } from 'zod';
 import { COUNTRY_CODE_MESSAGE, isCountryCode } from '../country-code';
 import { InvalidDefinitionError } from '../errors';
-import { isStorableText, STORABLE_TEXT_MESSAGE } from '../text';
+import {
+  hasVisibleCharacter,
+  isStorableText,
+  STORABLE_TEXT_MESSAGE,
+  VISIBLE_TEXT_MESSAGE,
+} from '../text';
 import { attributionSectionSchema } from './attribution';
 import { isReportingTimeZone, reportingSectionSchema } from './reporting-calendar';
 import { nullsAsAbsent } from './nulls-as-absent';
@@ -312,7 +317,9 @@ export const MAX_RULES_VERSION = 999_999_999;
  * could never be met), all its text is storable (a NUL or a lone surrogate would fail the
  * append without naming the field), none of it longer than DEFINITION_TEXT_MAX (labels are
  * display text, copied into every later version; a 500,000-character one was published), no
- * list longer than DEFINITION_LIST_MAX entries, no label blank (spaces only), every ICP
+ * list longer than DEFINITION_LIST_MAX entries, no text but the description without a visible
+ * character (hasVisibleCharacter: a label, name or ICP value of spaces or invisible characters
+ * shows nothing, and an ICP value of them matches no lead, whose text must show), every ICP
  * country one a lead can have (COUNTRY_CODES: `ZZ` or `EU` would never match a lead, as the
  * API refuses them on a lead), no version above MAX_RULES_VERSION, and a reporting time zone
  * ClickHouse loads (isReportingTimeZone: a view in another failed). Each issue names its
@@ -352,13 +359,14 @@ export function publishingIssues(
     if (typeof value === 'string') {
       if (!isStorableText(value))
         issues.push({ path: issuePath(path), message: STORABLE_TEXT_MESSAGE });
-      const max =
-        path.length === 1 && path[0] === 'description' ? DESCRIPTION_MAX : DEFINITION_TEXT_MAX;
+      const prose = path.length === 1 && path[0] === 'description';
+      const max = prose ? DESCRIPTION_MAX : DEFINITION_TEXT_MAX;
       if (value.length > max)
         issues.push({ path: issuePath(path), message: `must be at most ${max} characters` });
-      // The schema asks a label for one character at least; a label of spaces shows nothing.
-      if (path.at(-1) === 'label' && value.trim() === '')
-        issues.push({ path: issuePath(path), message: 'must not be blank' });
+      // The schema asks a name for one character at least; one of spaces shows nothing. The
+      // description is prose, which may be left empty.
+      if (!prose && !hasVisibleCharacter(value))
+        issues.push({ path: issuePath(path), message: VISIBLE_TEXT_MESSAGE });
     } else if (Array.isArray(value)) {
       if (value.length > DEFINITION_LIST_MAX)
         issues.push({
