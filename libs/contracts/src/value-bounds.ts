@@ -93,21 +93,31 @@ export const noteSchema = boundedString(4000);
 export const businessTimeSchema = z.iso.datetime({ offset: true }).refine(
   (value) => {
     const time = Date.parse(value);
-    return time >= EARLIEST_MS && time < END_MS;
+    return notATime(time) || (time >= EARLIEST_MS && time < END_MS);
   },
   { message: 'must be from 1900-01-01T00:00:00Z to before 2300-01-01T00:00:00Z' },
 );
 
 /** The business time of a new command: in range, and not in the future. */
 export const commandTimeSchema = businessTimeSchema.refine(
-  (value) => Date.parse(value) <= Date.now() + FUTURE_SKEW_MS,
+  (value) => {
+    const time = Date.parse(value);
+    return notATime(time) || time <= Date.now() + FUTURE_SKEW_MS;
+  },
   { message: 'must not be in the future' },
 );
+
+/**
+ * A text the format check refused already (zod runs a schema's refinements after a failed
+ * format too): the bounds say nothing of it, or a leap second `23:59:60` in 2016 would also be
+ * told it is out of range and in the future.
+ */
+const notATime = (time: number): boolean => Number.isNaN(time);
 
 /** `YYYY-MM-DD`, a real calendar date inside ClickHouse Date32's range. */
 export const businessDateSchema = z.iso
   .date()
-  .refine((value) => inYears(Number(value.slice(0, 4)), FIRST_YEAR, LAST_YEAR), {
+  .refine((value) => inYears(yearOf(value), FIRST_YEAR, LAST_YEAR), {
     message: 'must be a date from 1900-01-01 to 2299-12-31',
   });
 
@@ -118,7 +128,7 @@ export const businessDateSchema = z.iso
 export const planningPeriodSchema = z
   .string()
   .regex(/^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$/, 'must be YYYY-MM or YYYY-Qn')
-  .refine((value) => inYears(Number(value.slice(0, 4)), FIRST_YEAR, LAST_YEAR - 1), {
+  .refine((value) => inYears(yearOf(value), FIRST_YEAR, LAST_YEAR - 1), {
     message: 'must be a period of a year from 1900 to 2298',
   });
 
@@ -163,8 +173,12 @@ export const leadIdSchema = z.string().transform((raw, context) => {
   return z.NEVER;
 });
 
+/** The year a date or period begins with, or NaN when it does not begin with four digits. */
+const yearOf = (value: string): number => (/^\d{4}/.test(value) ? Number(value.slice(0, 4)) : NaN);
+
+/** True for a year inside the range, or for no year at all (the format check names that). */
 function inYears(year: number, first: number, last: number): boolean {
-  return year >= first && year <= last;
+  return Number.isNaN(year) || (year >= first && year <= last);
 }
 
 /**

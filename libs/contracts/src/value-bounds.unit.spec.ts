@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { contactSchema } from './event-schemas';
 import {
   amountSchema,
@@ -47,6 +48,43 @@ describe('value bounds', () => {
     expect(accepts(planningPeriodSchema, '2298-Q4')).toBe(true);
     expect(accepts(planningPeriodSchema, '2299-01')).toBe(false);
     expect(accepts(planningPeriodSchema, '2024-13')).toBe(false);
+  });
+
+  it('a time, date or period the format refuses is told that alone, not that it is out of range', () => {
+    const messages = (schema: z.ZodType, value: string) =>
+      (schema.safeParse(value).error?.issues ?? []).map((issue) => issue.message);
+    // A leap second, a minute offset of 60, a 13th month: each was also "must be from 1900…"
+    // and, as a command time, "must not be in the future", though it is 2016.
+    for (const value of [
+      '2016-12-31T23:59:60Z',
+      '2020-01-01T00:00:00+00:60',
+      '2020-13-01T00:00:00Z',
+      'soon',
+    ]) {
+      expect({ value, messages: messages(commandTimeSchema, value) }).toEqual({
+        value,
+        messages: ['Invalid ISO datetime'],
+      });
+    }
+    for (const value of ['', '15/01/2026', 'x2026-01-15']) {
+      expect({ value, messages: messages(businessDateSchema, value) }).toEqual({
+        value,
+        messages: ['Invalid ISO date'],
+      });
+    }
+    for (const value of ['', 'Q1-2026']) {
+      expect({ value, messages: messages(planningPeriodSchema, value) }).toEqual({
+        value,
+        messages: ['must be YYYY-MM or YYYY-Qn'],
+      });
+    }
+    // A well-formed value out of range still names the range.
+    expect(messages(commandTimeSchema, '1899-12-31T23:59:59.999Z')).toEqual([
+      'must be from 1900-01-01T00:00:00Z to before 2300-01-01T00:00:00Z',
+    ]);
+    expect(messages(businessDateSchema, '1899-12-31')).toEqual([
+      'must be a date from 1900-01-01 to 2299-12-31',
+    ]);
   });
 
   it('amounts: Decimal(38, 4), 0..1e12', () => {
