@@ -165,6 +165,28 @@ const spend = {
 };
 const target = { team: 'sales', metric: 'won_deals', period: '2026-Q1', value: 10, owner: null };
 
+/** The request of each shape whose body is the event's payload itself (plus options). */
+const payloadRequests = {
+  LeadCaptured: captureLeadRequest,
+  CampaignSpendRecorded: planningRequests.CampaignSpendRecorded,
+  TargetSet: planningRequests.TargetSet,
+};
+
+/** A field of a shape whose request body and event payload are one object. */
+const sameShape = (
+  name: string,
+  type: keyof typeof payloadRequests,
+  fieldCases: readonly Case[],
+  put: (value: unknown) => unknown,
+): Field => ({
+  name,
+  request: payloadRequests[type],
+  body: put,
+  type,
+  data: put,
+  cases: fieldCases,
+});
+
 const fields: Field[] = [
   {
     name: 'OpportunityOpened.currency',
@@ -182,54 +204,33 @@ const fields: Field[] = [
     data: (currency) => ({ ...profiled, budget: { amount: 10, currency } }),
     cases: currencies,
   },
-  {
-    name: 'CampaignSpendRecorded.currency',
-    request: planningRequests.CampaignSpendRecorded,
-    body: (currency) => ({ ...spend, currency }),
-    type: 'CampaignSpendRecorded',
-    data: (currency) => ({ ...spend, currency }),
-    cases: currencies,
-  },
-  ...(['channel', 'campaign', 'medium', 'content'] as const).map((key): Field => ({
-    name: `LeadCaptured.source.${key}`,
-    request: captureLeadRequest,
-    body: (value) => ({ ...captured, source: { ...captured.source, [key]: value } }),
-    type: 'LeadCaptured',
-    data: (value) => ({ ...captured, source: { ...captured.source, [key]: value } }),
-    cases: texts,
+  sameShape('CampaignSpendRecorded.currency', 'CampaignSpendRecorded', currencies, (currency) => ({
+    ...spend,
+    currency,
   })),
-  ...(['name', 'industry'] as const).map((key): Field => ({
-    name: `LeadCaptured.company.${key}`,
-    request: captureLeadRequest,
-    body: (value) => ({ ...captured, company: { ...captured.company, [key]: value } }),
-    type: 'LeadCaptured',
-    data: (value) => ({ ...captured, company: { ...captured.company, [key]: value } }),
-    cases: texts,
-  })),
-  {
-    name: 'LeadCaptured.contact.name',
-    request: captureLeadRequest,
-    body: (name) => ({ ...captured, contact: { ...captured.contact, name } }),
-    type: 'LeadCaptured',
-    data: (name) => ({ ...captured, contact: { ...captured.contact, name } }),
-    cases: texts,
-  },
-  ...(['campaign', 'channel'] as const).map((key): Field => ({
-    name: `CampaignSpendRecorded.${key}`,
-    request: planningRequests.CampaignSpendRecorded,
-    body: (value) => ({ ...spend, [key]: value }),
-    type: 'CampaignSpendRecorded',
-    data: (value) => ({ ...spend, [key]: value }),
-    cases: texts,
-  })),
-  {
-    name: 'TargetSet.owner',
-    request: planningRequests.TargetSet,
-    body: (owner) => ({ ...target, owner }),
-    type: 'TargetSet',
-    data: (owner) => ({ ...target, owner }),
-    cases: texts,
-  },
+  ...(
+    [
+      ['source', 'channel'],
+      ['source', 'campaign'],
+      ['source', 'medium'],
+      ['source', 'content'],
+      ['company', 'name'],
+      ['company', 'industry'],
+      ['contact', 'name'],
+    ] as const
+  ).map(([section, key]) =>
+    sameShape(`LeadCaptured.${section}.${key}`, 'LeadCaptured', texts, (value) => ({
+      ...captured,
+      [section]: { ...captured[section], [key]: value },
+    })),
+  ),
+  ...(['campaign', 'channel'] as const).map((key) =>
+    sameShape(`CampaignSpendRecorded.${key}`, 'CampaignSpendRecorded', texts, (value) => ({
+      ...spend,
+      [key]: value,
+    })),
+  ),
+  sameShape('TargetSet.owner', 'TargetSet', texts, (owner) => ({ ...target, owner })),
   {
     name: 'OpportunityOpened.stage',
     request: leadRequests.OpenOpportunity,
