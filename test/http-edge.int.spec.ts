@@ -450,6 +450,32 @@ describe('with a read limit', () => {
       await request(http).get('/health').set(as('analyst', 'poller@example.com')).expect(200);
     }
   });
+
+  it("counts API reads only: the dashboard's files and /docs never spend the budget", async () => {
+    const caller = as('analyst', 'dashboard-user@example.com');
+    // Loading the dashboard three times over (page, script, stylesheet) and the API's docs.
+    for (let i = 0; i < 3; i++) {
+      for (const path of [
+        '/dashboard',
+        '/dashboard/assets/dashboard.js',
+        '/dashboard/assets/dashboard.css',
+        '/docs/',
+        '/docs-json',
+        '/health/live',
+        '/health/ready',
+      ]) {
+        const answer = await request(http).get(path).set(caller);
+        expect({ path, status: answer.status }).toEqual({ path, status: 200 });
+      }
+    }
+    // Anonymous loads (a browser before its token) are the client address's: not counted either.
+    for (let i = 0; i < 4; i++) await request(http).get('/dashboard').expect(200);
+
+    // The whole budget is still there for the API's reads, and it is still enforced.
+    for (let i = 0; i < 3; i++)
+      await request(http).get('/analytics/funnel').set(caller).expect(200);
+    await request(http).get('/analytics/funnel').set(caller).expect(429);
+  });
 });
 
 describe('with a short headers timeout', () => {

@@ -5,9 +5,13 @@
  * minute per caller, counted apart; then 429 with Retry-After in the API's error shape. The
  * read limit is off by default: a polling dashboard is legitimate, and only the operator knows
  * how many analysts poll how often (ADR 0011 addendum). Health probes are never counted: a
- * refused probe restarts a healthy process. Who "the caller" is comes from `callerKey` alone.
- * Counts live in this process's memory (write-rate-limit.storage.ts, constant time per
- * request): several API processes each count their own share.
+ * refused probe restarts a healthy process. Nor are the routes declared `@Public` (liveness,
+ * readiness, the dashboard's static shell and assets): they carry no data, and a dashboard load
+ * would otherwise spend the caller's budget before its first API read. Swagger UI (/docs) is
+ * Express's, not a Nest route: no guard runs there, so it is not counted either. Who "the
+ * caller" is comes from `callerKey` alone. Counts live in this process's memory
+ * (rate-limit.storage.ts, constant time per request), with no shared store: N API processes
+ * behind a balancer admit up to N times each budget (README, ADR 0011).
  *
  * It must never refuse a read while the read limit is off, and never decide permissions.
  */
@@ -19,7 +23,7 @@ import {
   Injectable,
   Module,
 } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, Reflector } from '@nestjs/core';
 import {
   ThrottlerGuard,
   type ThrottlerLimitDetail,
@@ -27,8 +31,9 @@ import {
   type ThrottlerOptions,
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
+import { ACCESS_RULE, type AccessRule } from '../auth/access.decorators';
 import { callerKey } from './request-context';
-import { SlidingWindowThrottlerStorage } from './write-rate-limit.storage';
+import { SlidingWindowThrottlerStorage } from './rate-limit.storage';
 
 const ONE_MINUTE_MS = 60_000;
 /** Named `default` so its header is plain Retry-After. */
@@ -38,8 +43,21 @@ const READS = 'reads';
 const requestOf = (context: ExecutionContext) => context.switchToHttp().getRequest<Request>();
 /** OPTIONS (a CORS preflight) is neither: it reads nothing and is answered before any handler. */
 const isWrite = (request: Request) => !['GET', 'HEAD', 'OPTIONS'].includes(request.method);
-const isCountedRead = (request: Request) =>
-  (request.method === 'GET' || request.method === 'HEAD') && !request.path.startsWith('/health');
+const reflector = new Reflector();
+/** A route declared `@Public` serves no data (the dashboard's files, probes): not an API read. */
+const servesNoData = (context: ExecutionContext) =>
+  reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [
+    context.getHandler(),
+    context.getClass(),
+  ])?.kind === 'public';
+const isCountedRead = (context: ExecutionContext) => {
+  const request = requestOf(context);
+  return (
+    (request.method === 'GET' || request.method === 'HEAD') &&
+    !request.path.startsWith('/health') &&
+    !servesNoData(context)
+  );
+};
 
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
@@ -109,7 +127,7 @@ export class RateLimitModule {
         name: READS,
         ttl: ONE_MINUTE_MS,
         limit: readsPerMinute,
-        skipIf: (context) => !isCountedRead(requestOf(context)),
+        skipIf: (context) => !isCountedRead(context),
         // No X-RateLimit-*-reads headers on every read; Retry-After is set when refused.
         setHeaders: false,
       });

@@ -1,4 +1,4 @@
-import { SlidingWindowThrottlerStorage } from './write-rate-limit.storage';
+import { SlidingWindowThrottlerStorage } from './rate-limit.storage';
 
 const MINUTE = 60_000;
 
