@@ -149,7 +149,11 @@ describe('publish, then activate', () => {
       Object.keys(
         paths[path]![method]!.responses[status]!.content['application/json']!.schema.properties,
       );
-    expect(documented('/definitions', 'get', '200')).toEqual(['active', 'versions']);
+    expect(documented('/definitions', 'get', '200')).toEqual([
+      'active',
+      'activationId',
+      'versions',
+    ]);
     expect(documented('/definitions/{version}', 'get', '200')).toEqual(
       Object.keys(publishedDefinitionSchema.shape),
     );

@@ -4,7 +4,9 @@
  * by the rule-set lifecycle (409 `not_ready`, naming the set and the way out); once replayed it
  * activates and the views read it before the answer; an unpublished version is a 404; one sent
  * during a rebuild is answered 200 or 202, never 500; one conditioned on the version in force
- * (`expectedActiveVersion`) is refused once another was activated, never a roll-back.
+ * (`expectedActiveVersion`) is refused once another was activated, never a roll-back; one
+ * conditioned on the activation in force (`expectedActivationId`) also after A → B → A, and an
+ * apply so conditioned too, before any replay.
  */
 import { defaultFunnelDefinition, leadStreamId, type FunnelDefinition } from '@tandem/domain';
 import request from 'supertest';
@@ -165,4 +167,80 @@ it('refuses a late retry under expectedActiveVersion once another version was ac
   });
   expect(await suite.api.store.headPosition()).toBe(before);
   expect((await ruleSets()).active?.rulesVersion).toBe(3);
+});
+
+/** What GET /definitions says is in force: the version and the activation that put it there. */
+const inForce = async () => {
+  const { body } = await request(suite.http).get('/definitions').set(asRole('ops')).expect(200);
+  const { active, activationId } = body as { active: number; activationId: string };
+  return { active, activationId };
+};
+
+it('refuses a late retry under expectedActivationId after A → B → A, where the version cannot tell', async () => {
+  await waitForProjection(suite.http);
+  await activate(1).expect(200);
+  const seen = await inForce();
+  expect(seen).toMatchObject({ active: 1, activationId: expect.any(String) as unknown });
+  const conditioned = () =>
+    request(suite.http)
+      .post('/ops/rules/activations')
+      .set(asRole('ops'))
+      .send({ version: 2, expectedActivationId: seen.activationId });
+  // The first attempt is carried out; its answer names the activation it made…
+  const first = await conditioned().expect(200);
+  const made = (first.body as { activationId: string }).activationId;
+  expect(made).not.toBe(seen.activationId);
+  expect(await inForce()).toEqual({ active: 2, activationId: made });
+  // …a retry while it is in force is the same success, recording nothing…
+  const head = await suite.api.store.headPosition();
+  await conditioned().expect(200);
+  expect(await suite.api.store.headPosition()).toBe(head);
+  // …then another operator rolls back to version 1: A → B → A.
+  await activate(1).expect(200);
+  const rolledBack = await inForce();
+  expect(rolledBack.active).toBe(1);
+
+  // The retry arriving now would undo the roll-back; expectedActiveVersion: 1 lets it through,
+  // the activation it saw is gone, so it is refused, naming the one in force.
+  const before = await suite.api.store.headPosition();
+  const late = await conditioned().expect(409);
+  expect(late.body).toMatchObject({
+    status: 409,
+    code: 'activation_changed',
+    activeVersion: 1,
+    activationId: rolledBack.activationId,
+    detail: expect.stringMatching(
+      new RegExp(
+        `^version 2 was not activated: the request expected activation ${seen.activationId} in force, ` +
+          `but activation ${rolledBack.activationId} \\(version 1\\) is`,
+      ),
+    ) as unknown,
+  });
+  expect(await suite.api.store.headPosition()).toBe(before);
+
+  // An apply takes the same precondition and refuses at once, before any replay.
+  const apply = await request(suite.http)
+    .post('/ops/rules/applies')
+    .set(asRole('ops'))
+    .send({ version: 2, expectedActivationId: seen.activationId })
+    .expect(409);
+  expect(apply.body).toMatchObject({ code: 'activation_changed', activeVersion: 1 });
+  expect(await suite.api.store.headPosition()).toBe(before);
+  expect(await inForce()).toEqual(rolledBack);
+
+  // With the activation in force, the apply goes through and names its own.
+  const applied = await request(suite.http)
+    .post('/ops/rules/applies')
+    .set(asRole('ops'))
+    .send({ version: 2, expectedActivationId: rolledBack.activationId });
+  expect([200, 202]).toContain(applied.status);
+  const done = await eventually(async () => {
+    const { body } = await request(suite.http)
+      .get(applied.headers.location!)
+      .set(asRole('ops'))
+      .expect(200);
+    const view = body as { status: string; activation: { activationId: string } | null };
+    return view.status === 'done' ? view : undefined;
+  }, 'version 2 is applied');
+  expect(await inForce()).toEqual({ active: 2, activationId: done.activation?.activationId });
 });

@@ -33,10 +33,15 @@ export interface TandemCommands {
   rulesList(api: ApiEndpoint, options: JsonOption): Promise<number>;
   rulesPublish(api: ApiEndpoint, file: string, options: JsonOption): Promise<number>;
   rulesWhatIf(api: ApiEndpoint, file: string, options: JsonOption): Promise<number>;
-  rulesApply(api: ApiEndpoint, version: number, options: JsonOption): Promise<number>;
+  rulesApply(api: ApiEndpoint, version: number, options: RulesApplyOptions): Promise<number>;
   keysCreate(api: ApiEndpoint, options: KeysCreateOptions): Promise<number>;
   keysList(api: ApiEndpoint, options: JsonOption): Promise<number>;
   keysRevoke(api: ApiEndpoint, keyId: string, options: JsonOption): Promise<number>;
+}
+
+export interface RulesApplyOptions extends JsonOption {
+  /** Apply whatever is in force by then: no `expectedActivationId` from what was read. */
+  readonly force: boolean;
 }
 
 export interface KeysCreateOptions extends JsonOption {
@@ -288,9 +293,17 @@ export function buildTandemProgram(
       'a published version number, e.g. 2',
       positiveInt('a version number, e.g. 2'),
     )
+    .option(
+      '--force',
+      'apply even if another activation happens between this command reading the one in force ' +
+        'and switching (by default that is refused, 409 activation_changed)',
+      false,
+    )
     .addOption(jsonOption('the activation ({ active, previous, changed })'))
-    .action((version: number, options: ApiOptions) =>
-      run(commands.rulesApply(endpoint(options), version, json(options))),
+    .action((version: number, options: ApiOptions & { force: boolean }) =>
+      run(
+        commands.rulesApply(endpoint(options), version, { ...json(options), force: options.force }),
+      ),
     );
 
   const keys = program

@@ -205,7 +205,11 @@ describe('tandem dispatches', () => {
     ],
     [
       ['rules', 'apply', '2'],
-      ['rulesApply', defaultApi, 2, asText],
+      ['rulesApply', defaultApi, 2, { ...asText, force: false }],
+    ],
+    [
+      ['rules', 'apply', '--force', '2'],
+      ['rulesApply', defaultApi, 2, { ...asText, force: true }],
     ],
     [
       ['demo', '--reset', '--leads', '10'],

@@ -93,6 +93,25 @@ export class ActiveVersionChangedError extends DomainError {
   }
 }
 
+/**
+ * An activation conditioned on the activation in force (`expectedActivationId`) found another
+ * one there, even of the same version (activated, replaced and activated again since). Names
+ * the activation in force and its version.
+ */
+export class ActivationChangedError extends DomainError {
+  readonly code = 'activation_changed';
+  constructor(
+    readonly version: number,
+    readonly expectedActivationId: string,
+    readonly activeVersion: number | null,
+    readonly activationId: string | null,
+  ) {
+    super(
+      `version ${version} was not activated: the request expected activation ${expectedActivationId} in force, but ${activationId === null ? 'none is' : `activation ${activationId} (version ${activeVersion ?? '?'}) is`} (activated since); nothing was recorded`,
+    );
+  }
+}
+
 /** The command is well-formed but breaks a rule of the shared dictionary. */
 export class RuleViolationError extends DomainError {
   readonly code = 'rule_violation';

@@ -44,6 +44,9 @@ class FakeRulesApi implements RulesApi {
   }
 }
 
+/** GET /definitions with version 2 in force, put there by activation act-2. */
+const inForce = { active: 2, activationId: 'act-2', versions: [] };
+
 const refuse = (status: number, body: unknown, path: string) => () => {
   throw new ApiError(status, body, path);
 };
@@ -268,13 +271,16 @@ describe('tandem rules apply', () => {
     error: null,
     ...over,
   });
+  /** The API as apply sees it: GET /definitions names activation act-2 of version 2. */
+  const applyApi = (script: Record<string, unknown>) =>
+    new FakeRulesApi({ 'GET /definitions': inForce, ...script });
   const switched = {
     active: { rulesVersion: 3, definitionHash: done.definitionHash },
     previous: active,
   };
 
   it('asks the API to apply, follows its replay on stderr, then says how to go back', async () => {
-    const api = new FakeRulesApi({
+    const api = applyApi({
       'POST /ops/rules/applies': applying({
         replay: published({ eventsDone: 100, resumed: true }),
       }),
@@ -287,7 +293,8 @@ describe('tandem rules apply', () => {
     const t = recordingIo();
     expect(await applyRules(api, 3, t.io)).toBe(0);
     expect(api.calls.map((c) => [c.method, c.path, c.body])).toEqual([
-      ['POST', '/ops/rules/applies', { version: 3 }],
+      ['GET', '/definitions', undefined],
+      ['POST', '/ops/rules/applies', { version: 3, expectedActivationId: 'act-2' }],
       ['GET', '/ops/rules/applies/ap-1', undefined],
       ['GET', '/ops/rules/applies/ap-1', undefined],
       ['GET', '/ops/rules/applies/ap-1', undefined],
@@ -305,7 +312,7 @@ describe('tandem rules apply', () => {
   });
 
   it('activates at once when the rule set is already built', async () => {
-    const api = new FakeRulesApi({
+    const api = applyApi({
       'POST /ops/rules/applies': applying({
         status: 'done',
         activation: { active: { rulesVersion: 3, definitionHash: 'x' }, previous: null },
@@ -321,7 +328,7 @@ describe('tandem rules apply', () => {
   });
 
   it('says so when the version was already active', async () => {
-    const api = new FakeRulesApi({
+    const api = applyApi({
       'POST /ops/rules/applies': applying({
         status: 'done',
         activation: { active, previous: active },
@@ -333,7 +340,7 @@ describe('tandem rules apply', () => {
   });
 
   it('prints the refusal for an unknown version or a rule set that is not ready', async () => {
-    const unknown = new FakeRulesApi({
+    const unknown = applyApi({
       'POST /ops/rules/applies': refuse(
         404,
         { message: 'no rules version 9' },
@@ -344,7 +351,7 @@ describe('tandem rules apply', () => {
     expect(await applyRules(unknown, 9, t.io)).toBe(1);
     expect(t.err).toEqual(['refused (404): no rules version 9']);
 
-    const notReady = new FakeRulesApi({
+    const notReady = applyApi({
       'POST /ops/rules/applies': refuse(
         409,
         { message: 'rule set v3 is not ready' },
@@ -357,7 +364,7 @@ describe('tandem rules apply', () => {
   });
 
   it('lets an outage while following the apply surface as an error rather than a refusal', async () => {
-    const api = new FakeRulesApi({
+    const api = applyApi({
       'POST /ops/rules/applies': applying({ replay: published({ eventsDone: 100 }) }),
       'GET /ops/rules/applies/ap-1': refuse(503, { message: 'down' }, '/ops/rules/applies/ap-1'),
     });
@@ -368,7 +375,7 @@ describe('tandem rules apply', () => {
 
   it('prints why an apply failed while it replayed, and activates nothing', async () => {
     const failed = published({ status: 'failed', eventsDone: 800, error: 'ClickHouse went away' });
-    const api = new FakeRulesApi({
+    const api = applyApi({
       'POST /ops/rules/applies': applying({ replay: published({ eventsDone: 100 }) }),
       'GET /ops/rules/applies/ap-1': applying({
         status: 'failed',
@@ -381,6 +388,37 @@ describe('tandem rules apply', () => {
     expect(t.progress.at(-1)).toBe(`${describeReplay(failed)}\n`);
     expect(t.err).toEqual([
       'apply of rules v3 failed: the replay of rules version 3 failed: ClickHouse went away',
+    ]);
+    expect(t.out).toEqual([]);
+  });
+
+  it('with --force, reads nothing first and applies over whatever is in force', async () => {
+    const api = applyApi({
+      'POST /ops/rules/applies': applying({ status: 'done', activation: switched }),
+    });
+    const t = recordingIo();
+    expect(await applyRules(api, 3, t.io, { force: true })).toBe(0);
+    expect(api.calls.map((c) => [c.method, c.path, c.body])).toEqual([
+      ['POST', '/ops/rules/applies', { version: 3 }],
+    ]);
+  });
+
+  it('refuses to apply over an activation made since it read the one in force', async () => {
+    const api = applyApi({
+      'POST /ops/rules/applies': refuse(
+        409,
+        {
+          code: 'activation_changed',
+          detail: 'version 3 was not activated: the request expected activation act-2 in force',
+        },
+        '/ops/rules/applies',
+      ),
+    });
+    const t = recordingIo();
+    expect(await applyRules(api, 3, t.io)).toBe(1);
+    expect(t.err).toEqual([
+      'refused (409): version 3 was not activated: the request expected activation act-2 in force',
+      'nothing changed: check tandem rules list, then run it again to apply over what is in force now (or --force)',
     ]);
     expect(t.out).toEqual([]);
   });
@@ -513,6 +551,7 @@ describe('tandem rules list', () => {
 describe('--json on the rules commands: stdout is one JSON document, words go to stderr', () => {
   it('rules apply --json prints the activation', async () => {
     const api = new FakeRulesApi({
+      'GET /definitions': inForce,
       'POST /ops/rules/applies': {
         id: 'ap-1',
         rulesVersion: 3,

@@ -42,6 +42,19 @@ export interface RuleSetsView {
   })[];
 }
 
+/** GET /definitions: the versions published, the one in force and the activation behind it. */
+export interface DefinitionsView {
+  readonly active: number | null;
+  /** The activation in force (its event id); an apply may insist on it. */
+  readonly activationId: string | null;
+  readonly versions: readonly {
+    version: number;
+    name: string;
+    publishedAt: string;
+    publishedBy: string;
+  }[];
+}
+
 export interface Activation {
   readonly active: RuleSetRef;
   readonly previous: RuleSetRef | null;

@@ -7,7 +7,7 @@
 import { describeRefusal, refusalOf } from '../api-client';
 import { asJson } from '../cli-io';
 import { shortHash } from './replay-progress';
-import type { RulesApi, RuleSetsView } from './rules-contract';
+import type { DefinitionsView, RulesApi, RuleSetsView } from './rules-contract';
 import { readDraft, readTextFile } from './rules-draft';
 import { renderTable } from '../text-table';
 
@@ -58,10 +58,7 @@ export async function listRules(
   options: { readonly json?: boolean } = {},
 ): Promise<number> {
   const [definitions, ruleSets] = await Promise.all([
-    api.get<{
-      active: number | null;
-      versions: { version: number; name: string; publishedAt: string; publishedBy: string }[];
-    }>('/definitions'),
+    api.get<DefinitionsView>('/definitions'),
     api.get<RuleSetsView>('/ops/rules'),
   ]);
   if (options.json) {

@@ -3,7 +3,8 @@
  * is the one in force for live decisions. The dictionary's decider allows only a
  * published version and treats the version already activated as a no-op (answered
  * with its existing activation). With `expectedActiveVersion` it activates only
- * while that version is in force (a late retry is refused, not a roll-back). The
+ * while that version is in force, with `expectedActivationId` only while that very
+ * activation is (a late retry is refused, not a roll-back). The
  * append insists on the stream revision the decision was made from, so a concurrent
  * publish or activation is a conflict, never a silent overwrite.
  */
@@ -25,12 +26,19 @@ export interface ActivationResult {
   readonly globalPosition: string;
 }
 
+/** What an activation may insist on finding in force; the decider checks each given. */
+export interface ActivationPreconditions {
+  /** This version (ActiveVersionChangedError otherwise). */
+  readonly expectedActiveVersion?: number | undefined;
+  /** This activation, by its event id (ActivationChangedError otherwise). */
+  readonly expectedActivationId?: string | undefined;
+}
+
 export class ActivateFunnelDefinition extends Command<ActivationResult> {
   constructor(
     readonly version: number,
     readonly context: RequestContext,
-    /** Activate only while this version is in force (ActiveVersionChangedError otherwise). */
-    readonly expectedActiveVersion?: number,
+    readonly preconditions: ActivationPreconditions = {},
   ) {
     super();
   }
@@ -46,12 +54,12 @@ export class ActivateFunnelDefinitionHandler implements ICommandHandler<Activate
   async execute({
     version,
     context,
-    expectedActiveVersion,
+    preconditions,
   }: ActivateFunnelDefinition): Promise<ActivationResult> {
     authorize(context.actor.role, 'ActivateFunnelDefinition');
     const { revision, state, activation } = await this.definitions.refresh();
     const events = decideDictionary(
-      { type: 'ActivateFunnelDefinition', data: { version, expectedActiveVersion } },
+      { type: 'ActivateFunnelDefinition', data: { version, ...preconditions } },
       state,
     );
     const [activated] = events;

@@ -57,9 +57,10 @@ export class DefinitionsController {
   @Get()
   @ApiAnswer(200, definitionListSchema, 'Every published version, and the one in force')
   async list(): Promise<z.infer<typeof definitionListSchema>> {
-    const { versions, active } = await this.definitions.refresh();
+    const { versions, active, activation } = await this.definitions.refresh();
     return {
       active: active?.version ?? null,
+      activationId: activation?.eventId ?? null,
       versions: versions.map(
         ({ version, publishedAt, publishedBy, definition, definitionHash }) => ({
           version,

@@ -21,6 +21,13 @@ export const publishedDefinitionSchema = z.strictObject({
 
 export const definitionListSchema = z.strictObject({
   active: z.number().int().positive().nullable().describe('The version in force, if any'),
+  activationId: z
+    .string()
+    .nullable()
+    .describe(
+      'The activation that put it in force (its event id): send it as `expectedActivationId` to activate ' +
+        'or apply only while it still is (ADR 0007); null before any activation',
+    ),
   versions: z.array(
     z.strictObject({
       version: z.number().int().positive(),

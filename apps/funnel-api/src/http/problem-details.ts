@@ -19,6 +19,7 @@ import {
   RuleSetTransitionError,
 } from '@tandem/analytics';
 import {
+  ActivationChangedError,
   ActiveVersionChangedError,
   DefinitionVersionNotFoundError,
   DomainError,
@@ -84,7 +85,14 @@ export const problemSchema = z.looseObject({
     .nullable()
     .optional()
     .describe(
-      'The version in force when an activation expected another (409 active_version_changed)',
+      'The version in force when an activation expected another (409 active_version_changed, activation_changed)',
+    ),
+  activationId: z
+    .string()
+    .nullable()
+    .optional()
+    .describe(
+      'The activation in force when an activation expected another (409 activation_changed): its event id',
     ),
   eventId: z
     .string()
@@ -147,6 +155,13 @@ export function problemOf(error: unknown): Problem | null {
   // An activation conditioned on the version in force found another: names the one in force.
   if (error instanceof ActiveVersionChangedError) {
     return problem(409, error.code, error.message, { activeVersion: error.activeVersion });
+  }
+  // The same, conditioned on one activation (expectedActivationId): names the one in force.
+  if (error instanceof ActivationChangedError) {
+    return problem(409, error.code, error.message, {
+      activeVersion: error.activeVersion,
+      activationId: error.activationId,
+    });
   }
   // A touchpoint id already taken by another touch on this lead: the client's id clashes.
   if (error instanceof TouchpointConflictError) {

@@ -15,6 +15,7 @@ import { DefinitionVersionNotFoundError } from '@tandem/domain';
 import { EmbeddedProjector } from '../projector/embedded-projector.service';
 import {
   ActivateFunnelDefinition,
+  type ActivationPreconditions,
   type ActivationResult,
 } from '../definitions/activate-funnel-definition.handler';
 import { ActiveDefinition } from '../definitions/active-definition.service';
@@ -30,6 +31,8 @@ const VIEWS_POLL_MS = 200;
 export interface RuleSetActivationOutcome {
   readonly active: RuleSetKey;
   readonly previous: RuleSetKey | null;
+  /** The activation in force after this request (its event id): the next one's precondition. */
+  readonly activationId: string;
   /** False when the views did not read the new set within ACTIVATION_WAIT_MS (not yet, not never). */
   readonly viewsSwitched: boolean;
 }
@@ -43,11 +46,11 @@ export class RuleSetActivation {
     @Optional() private readonly projector?: EmbeddedProjector,
   ) {}
 
-  /** With `expectedActiveVersion`: only while that version is in force (the decider checks). */
+  /** With preconditions: only while what they name is in force (the decider checks). */
   async activate(
     version: number,
     context: RequestContext,
-    expectedActiveVersion?: number,
+    preconditions: ActivationPreconditions = {},
   ): Promise<RuleSetActivationOutcome> {
     const published = (await this.definitions.all()).find((entry) => entry.version === version);
     if (!published) throw new DefinitionVersionNotFoundError(version);
@@ -61,7 +64,7 @@ export class RuleSetActivation {
     );
     const previous = await ruleSets.activation();
     const activated: ActivationResult = await this.commands.execute(
-      new ActivateFunnelDefinition(version, context, expectedActiveVersion),
+      new ActivateFunnelDefinition(version, context, preconditions),
     );
     return {
       active: key,
@@ -69,6 +72,7 @@ export class RuleSetActivation {
         previous === null
           ? null
           : { rulesVersion: previous.rulesVersion, definitionHash: previous.definitionHash },
+      activationId: activated.eventId,
       viewsSwitched: await this.waitForViews(key, BigInt(activated.globalPosition)),
     };
   }

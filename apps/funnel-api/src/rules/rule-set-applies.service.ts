@@ -7,7 +7,11 @@
  *
  * Idempotent: one apply per rule set at a time in this process; asking again while one runs
  * joins it (same job, no second replay), and asking again after it ended activates the version
- * already active, which the dictionary's decider answers without a new event.
+ * already active, which the dictionary's decider answers without a new event. An apply may
+ * insist on the version or the very activation in force (ActivationPreconditions): checked when
+ * asked, so a stale one is refused before any replay, and again by the activation at the end, so
+ * an activation made by someone else meanwhile is not rolled back. A request that joins a
+ * running apply is checked when asked; the activation then runs under the first one's.
  *
  * It never authorises (the route's decorator and the activation's command handler do) and
  * never touches ClickHouse itself: replays are RuleReplays', activation is RuleSetActivation's.
@@ -15,8 +19,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { describeRuleSet, ruleSetKey, type RuleSetKey } from '@tandem/analytics';
-import { DefinitionVersionNotFoundError, type FunnelDefinition } from '@tandem/domain';
+import {
+  decideDictionary,
+  DefinitionVersionNotFoundError,
+  type FunnelDefinition,
+} from '@tandem/domain';
 import { v7 as uuidv7 } from 'uuid';
+import type { ActivationPreconditions } from '../definitions/activate-funnel-definition.handler';
 import { ActiveDefinition } from '../definitions/active-definition.service';
 import type { RequestContext } from '../http/request-context';
 import { KeptJobs } from './kept-jobs';
@@ -70,14 +79,26 @@ export class RuleSetApplies {
   /**
    * Starts applying `version`, or joins the apply of it already running. Answers once the
    * apply is done, or once it waits for a replay (status `replaying`: poll `get`). A failure
-   * before that (unknown version, a replay owned by another process, a set still not ready)
-   * is thrown, typed, for the HTTP edge.
+   * before that (unknown version, a precondition that does not hold, a replay owned by another
+   * process, a set still not ready) is thrown, typed, for the HTTP edge.
    */
-  async apply(version: number, context: RequestContext): Promise<ApplyView> {
-    const published = (await this.definitions.all()).find((entry) => entry.version === version);
+  async apply(
+    version: number,
+    context: RequestContext,
+    preconditions: ActivationPreconditions = {},
+  ): Promise<ApplyView> {
+    const { versions, state } = await this.definitions.refresh();
+    const published = versions.find((entry) => entry.version === version);
     if (!published) throw new DefinitionVersionNotFoundError(version);
+    // The decider's refusal now, not after a replay of the whole log: what it would decide at
+    // the end if nothing changes meanwhile (the events are dropped; the activation decides again).
+    decideDictionary(
+      { type: 'ActivateFunnelDefinition', data: { version, ...preconditions } },
+      state,
+    );
     const key = ruleSetKey(published.definition);
-    const job = this.running.get(keyOf(key)) ?? this.begin(key, published.definition, context);
+    const job =
+      this.running.get(keyOf(key)) ?? this.begin(key, published.definition, context, preconditions);
     await job.answerable;
     if (job.failure !== null) throw job.failure.cause;
     return this.view(job);
@@ -89,7 +110,12 @@ export class RuleSetApplies {
     return this.view(job);
   }
 
-  private begin(key: RuleSetKey, definition: FunnelDefinition, context: RequestContext): Job {
+  private begin(
+    key: RuleSetKey,
+    definition: FunnelDefinition,
+    context: RequestContext,
+    preconditions: ActivationPreconditions,
+  ): Job {
     let answer = () => {};
     const job: Job = {
       view: {
@@ -108,8 +134,8 @@ export class RuleSetApplies {
     };
     this.jobs.remember(job.view.id, job);
     this.running.set(keyOf(key), job);
-    void this.detached(() => this.run(job, definition, context, answer)).finally(() =>
-      this.running.delete(keyOf(key)),
+    void this.detached(() => this.run(job, definition, context, preconditions, answer)).finally(
+      () => this.running.delete(keyOf(key)),
     );
     return job;
   }
@@ -118,6 +144,7 @@ export class RuleSetApplies {
     job: Job,
     definition: FunnelDefinition,
     context: RequestContext,
+    preconditions: ActivationPreconditions,
     answer: () => void,
   ): Promise<void> {
     let answered = false;
@@ -127,7 +154,7 @@ export class RuleSetApplies {
         answer();
       });
       job.view = { ...this.view(job), status: 'activating' };
-      const activation = await this.activation.activate(definition.version, context);
+      const activation = await this.activation.activate(definition.version, context, preconditions);
       job.view = {
         ...job.view,
         status: 'done',

@@ -65,21 +65,33 @@ const replayRequest = z.union(
 );
 type ReplayRequest = z.infer<typeof replayRequest>;
 
-/** Activation and apply both name a published version. */
-const versionRequest = z.strictObject({ version: z.number().int().positive() });
-type VersionRequest = z.infer<typeof versionRequest>;
-const activationRequest = versionRequest.extend({
+/**
+ * Activation and apply both name a published version, and may insist on what is in force: a
+ * late retry then cannot roll back an activation made since (ADR 0007).
+ */
+const activationRequest = z.strictObject({
+  version: z.number().int().positive(),
   expectedActiveVersion: z
     .number()
     .int()
     .positive()
     .optional()
     .describe(
-      'Activate only while this version is in force, else 409 `active_version_changed` naming the one that is: ' +
-        'a late retry then cannot roll back an activation made since (ADR 0007)',
+      'Activate only while this version is in force, else 409 `active_version_changed` naming the one that is',
+    ),
+  expectedActivationId: z
+    .uuid()
+    .optional()
+    .describe(
+      'Activate only while this very activation is in force (`activationId` of GET /definitions), else 409 ' +
+        '`activation_changed` naming the one that is; unlike the version, it also sees A → B → A',
     ),
 });
 type ActivationRequest = z.infer<typeof activationRequest>;
+const preconditionsOf = ({ expectedActiveVersion, expectedActivationId }: ActivationRequest) => ({
+  expectedActiveVersion,
+  expectedActivationId,
+});
 
 /** As the views' `rulesVersion` and `GET /definitions/:version` spell it. */
 const version = rulesVersionInUrl('A rules version');
@@ -207,11 +219,7 @@ export class RulesOpsController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<RuleSetActivationOutcome> {
     authorize(context.actor.role, 'ActivateFunnelDefinition');
-    const outcome = await this.activation.activate(
-      body.version,
-      context,
-      body.expectedActiveVersion,
-    );
+    const outcome = await this.activation.activate(body.version, context, preconditionsOf(body));
     if (!outcome.viewsSwitched) {
       // Accepted, not yet visible: the rule sets list names the active set once it is.
       response.status(202);
@@ -226,17 +234,18 @@ export class RulesOpsController {
   @ApiOperation({
     summary:
       'Apply a published version in one call: replay its rule set unless built, wait until ready, activate it. ' +
-      '200 once applied; 202 while it replays (follow GET /ops/rules/applies/:id). Asking again joins a running apply',
+      '200 once applied; 202 while it replays (follow GET /ops/rules/applies/:id). Asking again joins a running apply. ' +
+      'The preconditions of an activation are checked when asked and again when it activates',
   })
-  @ApiBody({ schema: requestBodySchema(versionRequest) })
+  @ApiBody({ schema: requestBodySchema(activationRequest) })
   @ApiAnswer(202, applySchema, 'Replaying the set first; `Location` is the apply')
   @ApiAnswer(200, applySchema, 'Applied (the set was built already, or the wait sufficed)')
   async apply(
-    @Body(new ZodBodyPipe(versionRequest)) body: VersionRequest,
+    @Body(new ZodBodyPipe(activationRequest)) body: ActivationRequest,
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ApplyView> {
-    const applied = await this.applies.apply(body.version, context);
+    const applied = await this.applies.apply(body.version, context, preconditionsOf(body));
     if (applied.status === 'done') response.status(200);
     response.setHeader('location', `/ops/rules/applies/${encodeURIComponent(applied.id)}`);
     return applied;

@@ -60,6 +60,11 @@ export const ruleSetListSchema = z.strictObject({
 export const activationSchema = z.strictObject({
   active: ruleSetKey,
   previous: ruleSetKey.nullable(),
+  activationId: z
+    .string()
+    .describe(
+      'The activation in force after this request (its event id): send it as `expectedActivationId` next time',
+    ),
   viewsSwitched: z
     .boolean()
     .describe('False (and 202) when the views did not read the set yet within the wait'),

@@ -13,12 +13,18 @@ export type PublishFunnelDefinition = {
 
 /**
  * Put a published version in force for live decisions and views. With
- * `expectedActiveVersion`, only while that version is the one in force: a late retry after
- * another activation is refused instead of rolling that one back.
+ * `expectedActiveVersion`, only while that version is the one in force; with
+ * `expectedActivationId`, only while that very activation is (a version activated again since,
+ * A → B → A, is another activation): a late retry after another activation is refused instead
+ * of rolling that one back.
  */
 export type ActivateFunnelDefinition = {
   type: 'ActivateFunnelDefinition';
-  data: { version: number; expectedActiveVersion?: number | undefined };
+  data: {
+    version: number;
+    expectedActiveVersion?: number | undefined;
+    expectedActivationId?: string | undefined;
+  };
 };
 
 /**

@@ -5,6 +5,7 @@
  * access/permissions.ts). Refusals are typed domain errors.
  */
 import {
+  ActivationChangedError,
   ActiveVersionChangedError,
   DefinitionVersionNotFoundError,
   RuleViolationError,
@@ -50,6 +51,11 @@ export function decideDictionary(
       const expected = command.data.expectedActiveVersion;
       if (expected !== undefined && inForce !== expected) {
         throw new ActiveVersionChangedError(version, expected, inForce);
+      }
+      // The same, naming the activation it saw: also refused after A → B → A.
+      const expectedActivation = command.data.expectedActivationId;
+      if (expectedActivation !== undefined && state.activationId !== expectedActivation) {
+        throw new ActivationChangedError(version, expectedActivation, inForce, state.activationId);
       }
       return [
         {

@@ -1,4 +1,5 @@
 import {
+  ActivationChangedError,
   ActiveVersionChangedError,
   DefinitionVersionNotFoundError,
   InvalidDefinitionError,
@@ -49,6 +50,15 @@ const publish = (draft: unknown): DictionaryCommand => ({
 const activate = (version: number, expectedActiveVersion?: number): DictionaryCommand => ({
   type: 'ActivateFunnelDefinition',
   data: { version, expectedActiveVersion },
+});
+/** An activation as read from the store: with its event id. */
+const activatedAs = (eventId: string, version: number, previousVersion: number | null) => ({
+  ...activated(version, previousVersion),
+  eventId,
+});
+const activateOver = (version: number, expectedActivationId: string): DictionaryCommand => ({
+  type: 'ActivateFunnelDefinition',
+  data: { version, expectedActivationId },
 });
 const ensure = (shippedDefault: FunnelDefinition = v(1)): DictionaryCommand => ({
   type: 'EnsureDefinitionInForce',
@@ -341,6 +351,40 @@ describe('the shared dictionary decider', () => {
     it('is still a no-op under expectedActiveVersion for the version already activated', () => {
       given([published(1), activated(1, null), published(2), activated(2, 1)])
         .when(activate(2, 1))
+        .then([]);
+    });
+
+    it('activates under expectedActivationId while that activation is in force', () => {
+      given([published(1), activatedAs('a1', 1, null), published(2)])
+        .when(activateOver(2, 'a1'))
+        .then([activated(2, 1)]);
+    });
+
+    it('refuses a late retry under expectedActivationId after A → B → A', () => {
+      // v2 asked over activation a1 of v1, answered but the answer lost; then v1 was activated
+      // again (a roll-back, a3). The version in force is the one the retry expected, the
+      // activation is not: expectedActiveVersion would let it roll the roll-back back.
+      const history = [
+        published(1),
+        activatedAs('a1', 1, null),
+        published(2),
+        activatedAs('a2', 2, 1),
+        activatedAs('a3', 1, 2),
+      ];
+      given(history)
+        .when(activate(2, 1))
+        .then([activated(2, 1)]);
+      given(history)
+        .when(activateOver(2, 'a1'))
+        .thenFails(
+          ActivationChangedError,
+          /^version 2 was not activated: the request expected activation a1 in force, but activation a3 \(version 1\) is/,
+        );
+    });
+
+    it('is still a no-op under expectedActivationId for the version already activated', () => {
+      given([published(1), activatedAs('a1', 1, null), published(2), activatedAs('a2', 2, 1)])
+        .when(activateOver(2, 'a1'))
         .then([]);
     });
 

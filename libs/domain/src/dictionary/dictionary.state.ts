@@ -11,6 +11,8 @@ import type {
 import { definitionHash } from '../rules/definition-hash';
 
 export type DictionaryEvent = FunnelDefinitionPublished | FunnelDefinitionActivated;
+/** As the stream records it: the event and, when read from the store, its id. */
+export type RecordedDictionaryEvent = DictionaryEvent & { readonly eventId?: string };
 
 export interface VersionRef {
   readonly version: number;
@@ -22,11 +24,23 @@ export interface DictionaryState {
   readonly published: readonly VersionRef[];
   /** The latest activation; null on an empty or legacy stream. */
   readonly activated: VersionRef | null;
+  /**
+   * The event id of that activation: names one activation, where a version may be activated,
+   * replaced and activated again (A → B → A). Null when none, or folded from bare events.
+   */
+  readonly activationId: string | null;
 }
 
-export const initialDictionaryState = (): DictionaryState => ({ published: [], activated: null });
+export const initialDictionaryState = (): DictionaryState => ({
+  published: [],
+  activated: null,
+  activationId: null,
+});
 
-export function evolveDictionary(state: DictionaryState, event: DictionaryEvent): DictionaryState {
+export function evolveDictionary(
+  state: DictionaryState,
+  event: RecordedDictionaryEvent,
+): DictionaryState {
   switch (event.type) {
     case 'FunnelDefinitionPublished':
       return {
@@ -40,6 +54,7 @@ export function evolveDictionary(state: DictionaryState, event: DictionaryEvent)
       return {
         ...state,
         activated: { version: event.data.version, definitionHash: event.data.definitionHash },
+        activationId: event.eventId ?? null,
       };
   }
 }
