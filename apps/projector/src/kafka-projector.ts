@@ -9,8 +9,11 @@
  * partition. A batch is three steps with typed outcomes (StepOutcome): decode each message
  * (undecodable → dlq), write the valid ones (a ClickHouse failure → retry the same batch in
  * place with back-off; the stream stops fetching once its buffer is full, and heartbeats go on
- * on their own timer; the projection's contract refuses some → dlq), and send the dead letters
- * to the DLQ topic (a broker failure → retry). Only then is the offset committed.
+ * on their own timer; the projection's contract refuses some → dlq), send the dead letters
+ * to the DLQ topic (a broker failure → retry), and record them in projection_dead_letters (a
+ * ClickHouse failure → retry). Only then is the offset committed. The dead-letter count /health
+ * and /metrics report is that table's (read at start and after each batch that adds to it), so
+ * a restart, or another member, does not hide a poison message from an operator.
  *
  * After a rebalance the stream still delivers what it had buffered from partitions that moved
  * to another member: a batch of a partition this member no longer owns is dropped (the new
@@ -31,14 +34,18 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { SpanKind } from '@opentelemetry/api';
 import {
+  deadLettersOf,
   factsOutdated,
   projectBatch,
+  readDeadLetters,
   readRuleSets,
   retry,
   retryOnFailure,
   ruleFactsVersion,
   StepCancelledError,
   untilSettled,
+  writeDeadLetters,
+  type DeadLetter,
   type ProjectionOutcome,
   type RetryLoopOptions,
   type RuleSet,
@@ -92,6 +99,7 @@ export interface SetOfOtherCode {
 export interface ProjectorHealth {
   readonly status: 'ok' | 'degraded' | 'waiting' | 'crashed';
   readonly projected: number;
+  /** Messages set aside for good: projection_dead_letters, over restarts and members. */
   readonly deadLettered: number;
   readonly staleSkipped: number;
   readonly crashed: string | null;
@@ -116,6 +124,7 @@ const MAX_BATCH = 1_000;
 
 export class KafkaProjector {
   private projected = 0;
+  /** projection_dead_letters' count as last read (at start, after a batch that added to it). */
   private deadLettered = 0;
   private stale = 0;
   private crashed: string | null = null;
@@ -140,6 +149,7 @@ export class KafkaProjector {
 
   /** Joins the group; batches are projected in the background until stop(). */
   async start(): Promise<void> {
+    this.deadLettered = await this.countDeadLetters();
     const stream = await consumeTopics(this.consumer, [this.options.topic]);
     this.stream = stream;
     // What kafkajs called a crash: the stream gave up (a fetch error it cannot recover from).
@@ -271,6 +281,7 @@ export class KafkaProjector {
     if (!last) return;
     const envelopes: TandemEnvelope[] = [];
     const dead: { index: number; reason: string }[] = [];
+    const letters: DeadLetter[] = [];
     // By the decoded value's id, not a header: older messages may carry no id header at all.
     const indexOf = new Map<string, number>();
     batch.forEach((message, index) => {
@@ -281,7 +292,10 @@ export class KafkaProjector {
       if (outcome.kind === 'ok') {
         envelopes.push(outcome.value);
         indexOf.set(outcome.value.eventId, index);
-      } else if (outcome.kind === 'dlq') dead.push({ index, reason: outcome.reason });
+      } else if (outcome.kind === 'dlq') {
+        dead.push({ index, reason: outcome.reason });
+        letters.push(this.undecodableLetter(partition, message, outcome.reason));
+      }
     });
 
     const retrying = this.retryLoop(partition);
@@ -293,17 +307,30 @@ export class KafkaProjector {
     for (const invalid of written.value.invalid) {
       dead.push({ index: indexOf.get(invalid.eventId) ?? -1, reason: invalid.reason });
     }
+    letters.push(...deadLettersOf(written.value.invalid, envelopes));
+    let deadLettered = this.deadLettered;
     if (dead.length > 0) {
       await untilSettled(
         (attempt) => retryOnFailure(attempt, () => this.sendToDlq(partition, batch, dead)),
         retrying,
       );
+      // Kept where a restart finds them; idempotent, so a batch read again counts once.
+      const counted = await untilSettled(
+        (attempt) =>
+          retryOnFailure(attempt, async () => {
+            await writeDeadLetters(this.analytics, letters, { database: this.options.database });
+            return this.countDeadLetters();
+          }),
+        retrying,
+      );
+      if (counted.kind !== 'ok') throw new Error(`dead letters not recorded: ${counted.reason}`);
+      deadLettered = counted.value;
     }
     this.failure = null;
     this.otherCode = [];
     // Counted before the commit: whoever sees the offset committed sees the counts too.
     this.projected += written.value.projected;
-    this.deadLettered += dead.length;
+    this.deadLettered = deadLettered;
     this.settled.set(partition, last.offset + 1n);
     await this.commit(partition, last);
     for (const { index, reason } of dead) {
@@ -411,6 +438,31 @@ export class KafkaProjector {
         };
       }),
     });
+  }
+
+  /** Events held in projection_dead_letters, by every member and every run before this one. */
+  private async countDeadLetters(): Promise<number> {
+    const { count } = await readDeadLetters(this.analytics, {
+      database: this.options.database,
+      latest: 1,
+    });
+    return count;
+  }
+
+  /**
+   * The row of a message that is not a Tandem event: no position to place it (0, as the
+   * embedded projection's broken positions), named by its event id header when it has one,
+   * else by where it sits on the topic, so a redelivery writes the same row.
+   */
+  private undecodableLetter(partition: number, message: KafkaMessage, reason: string): DeadLetter {
+    const headers = readEventHeaders(headerRecord(message.headers));
+    return {
+      eventId:
+        headers.eventId ?? `kafka:${this.options.topic}/${partition}/${message.offset.toString()}`,
+      position: '0',
+      type: headers.type ?? 'unknown',
+      reason,
+    };
   }
 
   /**

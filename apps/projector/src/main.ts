@@ -80,7 +80,8 @@ async function main(): Promise<number> {
   scrapeCounter(
     metrics,
     metricNames.projectorDeadLettered,
-    'Messages the projection refused (undecodable, or breaking its contract) and sent to the DLQ',
+    'Messages the projection refused (undecodable, or breaking its contract), sent to the DLQ and ' +
+      'held in projection_dead_letters: every member and run so far, not reset by a restart',
     () => projector.status().deadLettered,
   );
   scrapeGauge(

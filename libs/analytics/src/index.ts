@@ -96,8 +96,10 @@ export {
 } from './projection/log-projection';
 export {
   DeadLetterLedger,
+  deadLettersOf,
   readDeadLetterLedger,
   readDeadLetters,
+  writeDeadLetters,
   type DeadLetter,
   type DeadLetterSummary,
 } from './projection/projection-dead-letters';

@@ -2,7 +2,8 @@
  * The embedded projection's dead letters (projection_dead_letters), written and read in one
  * place: events of the store's log set aside because no retry would ever project them (they
  * failed decoding, or broke the projection's contract), each with its position, type and why.
- * Server mode sends the same cases to its Kafka DLQ topic instead.
+ * Server mode's Kafka projector sends the same cases to its DLQ topic and records them here
+ * too (a message that is no event at position 0), so its count survives a restart.
  *
  * Written before the checkpoint that passes them (LogProjection), so an event is always either
  * projected, dead-lettered, or still ahead of the checkpoint. It must never store an event's
