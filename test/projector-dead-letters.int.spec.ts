@@ -6,8 +6,6 @@
  * broker (the run's, or TANDEM_TEST_KAFKA_BROKERS), real chDB, the worker health server.
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,50 +15,23 @@ import {
   migrate,
   readDeadLetters,
 } from '@tandem/analytics';
-import { type KafkaConfig, loadConfig } from '@tandem/config';
-import { encodeForStore, toEventMessage } from '@tandem/contracts';
-import {
-  createAdmin,
-  createConsumer,
-  createProducer,
-  ensureLeadEventTopics,
-  serveHealth,
-} from '@tandem/messaging';
-import type { ClickHouseClient } from '@clickhouse/client';
-import { KafkaProjector, type ProjectorHealth } from '../apps/projector/src/kafka-projector';
+import { createProducer } from '@tandem/messaging';
+import type { ProjectorHealth } from '../apps/projector/src/kafka-projector';
 import { eventually } from './support/eventually';
+import {
+  type ProjectorMember,
+  leadEventMessage,
+  projectorKafka,
+  startProjectorMember,
+} from './support/kafka-projector-member';
 
 jest.setTimeout(180_000);
 
 const brokers = process.env.TANDEM_TEST_KAFKA_BROKERS;
 const DATABASE = `projector_dead_letters_${process.pid}`;
 
-/** One projector process as main.ts wires it: a group member and its /health, read over HTTP. */
-async function startMember(kafka: KafkaConfig, client: ClickHouseClient, group: string) {
-  const consumer = createConsumer(kafka, group, 'dead-letters-member');
-  const dlq = createProducer(kafka, 'dead-letters-member');
-  const admin = createAdmin(kafka, 'dead-letters-member');
-  const projector = new KafkaProjector(consumer, dlq, admin, client, {
-    topic: kafka.topic.name,
-    dlqTopic: kafka.topic.dlq,
-    groupId: group,
-    database: DATABASE,
-  });
-  await projector.start();
-  const server: Server = await serveHealth('127.0.0.1', 0, async () => ({
-    ...(await projector.health()),
-  }));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
-  return {
-    health: async () => (await (await fetch(url)).json()) as ProjectorHealth,
-    stop: async () => {
-      await new Promise((resolve) => server.close(resolve));
-      await projector.stop();
-      await consumer.close(true);
-      await Promise.all([dlq.close(), admin.close()]);
-    },
-  };
-}
+const healthOf = async ({ url }: ProjectorMember) =>
+  (await (await fetch(url)).json()) as ProjectorHealth;
 
 (brokers ? it : it.skip)(
   'still reports a message dead-lettered before a restart, and counts one read again once',
@@ -68,21 +39,16 @@ async function startMember(kafka: KafkaConfig, client: ClickHouseClient, group: 
     const dataDir = await mkdtemp(join(tmpdir(), 'tandem-projector-dead-letters-'));
     const topic = `tandem.test.dead-letters.${randomUUID()}`;
     const group = `projector-dead-letters-${randomUUID()}`;
-    const kafka = loadConfig({
-      TANDEM_KAFKA: 'on',
-      KAFKA_BROKERS: brokers ?? '',
-      TANDEM_KAFKA_TOPIC: topic,
-      TANDEM_KAFKA_PARTITIONS: '1',
-      TANDEM_KAFKA_REPLICATION: '1',
-      TANDEM_KAFKA_GROUP: group,
-      TANDEM_DATA_DIR: dataDir,
-    }).kafka!;
-    await ensureLeadEventTopics(kafka);
+    const kafka = await projectorKafka(brokers ?? '', dataDir, topic, group);
     const client = await createAnalyticsClient({ mode: 'embedded', path: join(dataDir, 'chdb') });
     const producer = createProducer(kafka, 'dead-letters-test');
-    const members: { stop: () => Promise<void> }[] = [];
+    const members: ProjectorMember[] = [];
     const start = async (groupId: string) => {
-      const member = await startMember(kafka, client, groupId);
+      const member = await startProjectorMember(kafka, client, {
+        groupId,
+        database: DATABASE,
+        name: 'dead-letters-member',
+      });
       members.push(member);
       return member;
     };
@@ -91,37 +57,16 @@ async function startMember(kafka: KafkaConfig, client: ClickHouseClient, group: 
       // A poison message (no Tandem envelope: it never projects), then a valid event behind it,
       // so a member that has projected the event has settled the poison before it.
       const leadId = randomUUID();
-      const event = encodeForStore(
-        { type: 'LeadRecycled', data: { from: 'mql', reason: 'no answer' } },
-        {
-          eventId: randomUUID(),
-          leadId,
-          accountId: null,
-          occurredAt: '2026-03-01T09:00:00.000Z',
-          correlationId: 'projector-dead-letters',
-          causationId: null,
-          actor: { kind: 'service', id: 'projector-dead-letters', role: 'system' },
-        },
-      );
       await producer.send({
         messages: [
           { topic, key: leadId, value: Buffer.from('{"not": "a tandem event"') },
-          {
-            topic,
-            ...toEventMessage({
-              ...event,
-              streamId: `lead-${leadId}`,
-              streamRevision: 0n,
-              globalPosition: 1n,
-              recordedAt: new Date('2026-03-01T09:00:01.000Z'),
-            }),
-          },
+          { topic, ...leadEventMessage(leadId, 'projector-dead-letters') },
         ],
       });
 
       const first = await start(group);
-      const settled = async (member: typeof first) => {
-        const health = await member.health();
+      const settled = async (member: ProjectorMember) => {
+        const health = await healthOf(member);
         return health.projected === 1 && health.lag === '0' ? health : undefined;
       };
       expect(await eventually(() => settled(first), 'the first run settles both')).toMatchObject({
@@ -140,7 +85,7 @@ async function startMember(kafka: KafkaConfig, client: ClickHouseClient, group: 
       // Restarted: nothing left to read in the group, and the poison message is still reported.
       await members.pop()!.stop();
       const restarted = await start(group);
-      expect(await restarted.health()).toMatchObject({
+      expect(await healthOf(restarted)).toMatchObject({
         status: 'ok',
         projected: 0,
         deadLettered: 1,

@@ -7,23 +7,18 @@
  * health server, read without a credential.
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeAnalyticsClient, createAnalyticsClient, migrate } from '@tandem/analytics';
-import { loadConfig } from '@tandem/config';
-import { encodeForStore, toEventMessage } from '@tandem/contracts';
-import {
-  createAdmin,
-  createConsumer,
-  createProducer,
-  ensureLeadEventTopics,
-  serveHealth,
-} from '@tandem/messaging';
-import { KafkaProjector } from '../apps/projector/src/kafka-projector';
+import { createProducer } from '@tandem/messaging';
 import { eventually } from './support/eventually';
+import {
+  type ProjectorMember,
+  leadEventMessage,
+  projectorKafka,
+  startProjectorMember,
+} from './support/kafka-projector-member';
 
 jest.setTimeout(180_000);
 
@@ -37,57 +32,29 @@ const HIDDEN_TABLE = 'projection_checkpoint';
   async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'tandem-projector-health-'));
     const topic = `tandem.test.health.${randomUUID()}`;
-    const kafka = loadConfig({
-      TANDEM_KAFKA: 'on',
-      KAFKA_BROKERS: brokers ?? '',
-      TANDEM_KAFKA_TOPIC: topic,
-      TANDEM_KAFKA_PARTITIONS: '1',
-      TANDEM_KAFKA_REPLICATION: '1',
-      TANDEM_KAFKA_GROUP: `projector-health-${randomUUID()}`,
-      TANDEM_DATA_DIR: dataDir,
-    }).kafka!;
-    await ensureLeadEventTopics(kafka);
-    const client = await createAnalyticsClient({ mode: 'embedded', path: join(dataDir, 'chdb') });
-    const consumer = createConsumer(kafka, kafka.consumerGroup, 'health-member');
-    const dlq = createProducer(kafka, 'health-member');
-    const admin = createAdmin(kafka, 'health-member');
-    const producer = createProducer(kafka, 'health-test');
-    const projector = new KafkaProjector(consumer, dlq, admin, client, {
+    const kafka = await projectorKafka(
+      brokers ?? '',
+      dataDir,
       topic,
-      dlqTopic: kafka.topic.dlq,
-      groupId: kafka.consumerGroup,
-      database: DATABASE,
-    });
-    let server: Server | null = null;
+      `projector-health-${randomUUID()}`,
+    );
+    const client = await createAnalyticsClient({ mode: 'embedded', path: join(dataDir, 'chdb') });
+    const producer = createProducer(kafka, 'health-test');
+    let member: ProjectorMember | null = null;
     try {
       await migrate(client, { database: DATABASE });
       await client.command({
         query: 'RENAME TABLE {db:Identifier}.{from:Identifier} TO {db:Identifier}.{to:Identifier}',
         query_params: { db: DATABASE, from: HIDDEN_TABLE, to: `${HIDDEN_TABLE}_away` },
       });
-      await projector.start();
-      server = await serveHealth('127.0.0.1', 0, async () => ({ ...(await projector.health()) }));
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
-      const leadId = randomUUID();
-      const event = encodeForStore(
-        { type: 'LeadRecycled', data: { from: 'mql', reason: 'no answer' } },
-        {
-          eventId: randomUUID(),
-          leadId,
-          accountId: null,
-          occurredAt: '2026-03-01T09:00:00.000Z',
-          correlationId: 'projector-health',
-          causationId: null,
-          actor: { kind: 'service', id: 'projector-health', role: 'system' },
-        },
-      );
-      const message = toEventMessage({
-        ...event,
-        streamId: `lead-${leadId}`,
-        streamRevision: 0n,
-        globalPosition: 1n,
-        recordedAt: new Date('2026-03-01T09:00:01.000Z'),
+      member = await startProjectorMember(kafka, client, {
+        groupId: kafka.consumerGroup,
+        database: DATABASE,
+        name: 'health-member',
       });
+      const { projector, url } = member;
+      const leadId = randomUUID();
+      const message = leadEventMessage(leadId, 'projector-health');
       await producer.send({ messages: [{ topic, ...message }] });
 
       const reason = await eventually(
@@ -110,10 +77,8 @@ const HIDDEN_TABLE = 'projection_checkpoint';
         expect(text).not.toContain(internal);
       }
     } finally {
-      if (server !== null) await new Promise((resolve) => server?.close(resolve));
-      await projector.stop();
-      await consumer.close(true);
-      await Promise.all([dlq.close(), producer.close(), admin.close()]);
+      await member?.stop();
+      await producer.close();
       await closeAnalyticsClient(client);
       await rm(dataDir, { recursive: true, force: true });
     }
