@@ -13,13 +13,18 @@
  * what code, /health lists the ones left and readiness fails until none is (ADR 0005).
  *
  * It must never run two replays of one set at once: in this process a map of running jobs
- * decides, and starts of one set queue, so two asked for at the same moment cannot both pass it; across processes (ClickHouse server, several API replicas) a 'building' set whose
- * owner is another process and whose heartbeat is younger than the lease is refused too.
+ * decides, and starts of one set queue, so two asked for at the same moment cannot both pass it;
+ * across processes (ClickHouse server, several API replicas) a 'building' set whose owner is
+ * another process and whose heartbeat is younger than the lease is refused too. The start-up
+ * re-derivation does not give up on such a set: it waits, polling, until the other replica has
+ * finished it (found current, nothing replayed here) or its lease ran out (taken over from its
+ * checkpoint), so every replica becomes ready without a restart.
  * On shutdown the running replays stop after their current batch, before the analytics close:
  * their sets stay 'building' at their checkpoints, to resume when asked again (the active set
  * at the next start), and the stop is logged as one, never as a failure.
  */
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ConflictException,
   Inject,
@@ -89,6 +94,35 @@ export class ReplayStoppedError extends Error {
     this.name = 'ReplayStoppedError';
   }
 }
+
+/**
+ * Another process holds the set's replay lease (ClickHouse server, several API replicas): its
+ * 'building' row names it as owner and its heartbeat is younger than the lease. A 409 at the
+ * HTTP edge; the start-up re-derivation waits instead (RuleReplays.startWhenFree).
+ */
+export class ReplayLeaseHeldError extends ConflictException {
+  constructor(
+    readonly key: RuleSetKey,
+    readonly holder: string,
+    readonly heartbeatAt: string,
+    progress: { readonly eventsDone: number; readonly eventsTotal: number },
+    leaseSeconds: number,
+  ) {
+    super(
+      `${describeRuleSet(key)} is being replayed by ${holder} (last heartbeat ${heartbeatAt}, ` +
+        `${progress.eventsDone}/${progress.eventsTotal} events); wait for it, or retry after ` +
+        `${leaseSeconds} s without a heartbeat to take it over`,
+    );
+  }
+}
+
+/**
+ * How often the start-up re-derivation looks again at a set another replica holds: a fifth of
+ * the lease (so a dead holder is taken over soon after its lease runs out), at most 5 s (so a
+ * finished one is noticed soon), at least 100 ms.
+ */
+export const leaseWaitMs = (leaseSeconds: number): number =>
+  Math.min(5_000, Math.max(100, Math.round((leaseSeconds * 1000) / 5)));
 
 /** Settles as `work` does, or rejects with ReplayStoppedError once `stopping` aborts. */
 function unlessStopped<T>(work: Promise<T>, stopping: AbortSignal): Promise<T> {
@@ -178,22 +212,78 @@ export class RuleReplays implements OnModuleInit, OnApplicationBootstrap, OnModu
   private async ensureActiveReady(): Promise<void> {
     await unlessStopped(this.caughtUp(), this.stopping.signal);
     const active = await this.definitions.active();
-    const job = await this.start(active.definition, 'published');
+    const job = await this.startWhenFree(active.definition, 'published');
     if (job.status === 'running') {
       this.logger.log(`active ${describeRuleSet(job)} is not ready: replaying`);
     }
     await this.settled(job.id);
     // Then every other set whose rows other code computed, one at a time (one replay's
-    // statements already keep chDB busy).
+    // statements already keep chDB busy). Joined when a request started it meanwhile.
     for (const { set } of [...this.outdated.values()]) {
       if (this.stopped) return;
-      const running = this.runningFor(set);
-      const rederived = running ?? (await this.start(set.definition, set.kind));
+      const rederived = await this.startWhenFree(set.definition, set.kind);
       if (rederived.status === 'running') {
         this.logger.log(`re-deriving ${describeRuleSet(set)} (${set.kind})`);
       }
       await this.settled(rederived.id);
     }
+  }
+
+  /**
+   * startOrJoin, waiting while another replica holds the set's lease: polled every
+   * leaseWaitMs until that replica finished it (the set is found current: a finished job, and
+   * it leaves `outdated`) or its heartbeat is older than the lease (this process takes the set
+   * over and resumes from its checkpoint). Rejects with ReplayStoppedError once the API stops.
+   */
+  private async startWhenFree(
+    definition: FunnelDefinition,
+    kind: RuleSetKind,
+  ): Promise<ReplayView> {
+    let waitedFor: string | null = null;
+    for (;;) {
+      try {
+        const job = await this.startOrJoin(definition, kind);
+        if (waitedFor !== null && job.status === 'running') {
+          this.logger.log(
+            `${describeRuleSet(job)}: ${waitedFor} no longer holds it; replaying it here`,
+          );
+        }
+        return job;
+      } catch (error) {
+        if (!(error instanceof ReplayLeaseHeldError)) throw error;
+        if (waitedFor !== error.holder) {
+          waitedFor = error.holder;
+          this.logger.log(
+            `${describeRuleSet(error.key)} is being replayed by ${error.holder} (last heartbeat ` +
+              `${error.heartbeatAt}): waiting until it finishes or its lease of ` +
+              `${this.config.replay.leaseSeconds} s runs out`,
+          );
+        }
+      }
+      await sleep(leaseWaitMs(this.config.replay.leaseSeconds), undefined, {
+        signal: this.stopping.signal,
+      }).catch(() => {
+        throw new ReplayStoppedError();
+      });
+      // Meanwhile other replicas may have re-derived other sets this one still lists.
+      await this.forgetRederivedElsewhere();
+    }
+  }
+
+  /** Drops from `outdated` the sets ClickHouse now holds ready and computed by this code. */
+  private async forgetRederivedElsewhere(): Promise<void> {
+    if (this.outdated.size === 0) return;
+    for (const set of await this.analytics.ruleSets.list()) {
+      if (!needsReplay(set) && !factsOutdated(set)) this.forgetOutdated(set);
+    }
+  }
+
+  /** A set found ready and computed by this code: if this process listed it, no longer. */
+  private forgetOutdated(key: RuleSetKey): void {
+    if (!this.outdated.delete(keyOf(key))) return;
+    this.logger.log(
+      `${describeRuleSet(key)}: found re-derived by this code (facts version ${ruleFactsVersion()}) elsewhere; nothing to replay here`,
+    );
   }
 
   /** Embedded mode: lets the projector reach the store's head, so lead_events holds it all. */
@@ -255,7 +345,7 @@ export class RuleReplays implements OnModuleInit, OnApplicationBootstrap, OnModu
       stored !== null && kind === 'published' ? await ruleSets.promoteToPublished(stored) : stored;
     const now = new Date().toISOString();
     if (persisted !== null && !needsReplay(persisted) && !factsOutdated(persisted)) {
-      this.outdated.delete(keyOf(key));
+      this.forgetOutdated(key);
       return this.remember({
         view: {
           ...key,
@@ -281,10 +371,12 @@ export class RuleReplays implements OnModuleInit, OnApplicationBootstrap, OnModu
       this.config.clickhouse.mode === 'server' &&
       Date.now() - Date.parse(persisted.heartbeatAt) < this.config.replay.leaseSeconds * 1000
     ) {
-      throw new ConflictException(
-        `${describeRuleSet(key)} is being replayed by ${persisted.owner} (last heartbeat ${persisted.heartbeatAt}, ` +
-          `${persisted.eventsDone}/${persisted.eventsTotal} events); wait for it, or retry after ` +
-          `${this.config.replay.leaseSeconds} s without a heartbeat to take it over`,
+      throw new ReplayLeaseHeldError(
+        key,
+        persisted.owner,
+        persisted.heartbeatAt,
+        persisted,
+        this.config.replay.leaseSeconds,
       );
     }
     const job: Job = {
