@@ -73,6 +73,7 @@ export {
 } from './rules/rule-sets';
 export {
   assertActivatable,
+  assertFactsCurrent,
   needsReplay,
   RuleSetTransitionError,
   transition as ruleSetTransition,

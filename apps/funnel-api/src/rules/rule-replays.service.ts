@@ -486,6 +486,11 @@ export class RuleReplays implements OnModuleInit, OnApplicationBootstrap, OnModu
     return this.jobs.values().map((job) => job.view);
   }
 
+  /** True while this process re-derives the set: listed as outdated at start, or replaying. */
+  rederiving(key: RuleSetKey): boolean {
+    return this.outdated.has(keyOf(key)) || this.running.has(keyOf(key));
+  }
+
   /** The running replay of a set, if any. */
   runningFor(key: RuleSetKey): ReplayView | null {
     return this.running.get(keyOf(key))?.view ?? null;

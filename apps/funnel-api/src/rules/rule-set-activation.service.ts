@@ -1,7 +1,8 @@
 /**
  * Activation of a published version, as one sequence the controller calls: the version must be
- * published (DefinitionVersionNotFoundError otherwise), its rule set ready (the lifecycle's
- * RuleSetTransitionError `not_ready` otherwise — the HTTP edge renders both); then one
+ * published (DefinitionVersionNotFoundError otherwise), its rule set ready and its rows computed
+ * by this build's code (the lifecycle's RuleSetTransitionError `not_ready` or `facts_outdated`
+ * otherwise — the HTTP edge renders both); then one
  * FunnelDefinitionActivated event switches new decisions at once, and the views once the
  * projector has projected it, which this waits for (bounded).
  *
@@ -10,7 +11,13 @@
  */
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { assertActivatable, describeRuleSet, ruleSetKey, type RuleSetKey } from '@tandem/analytics';
+import {
+  assertActivatable,
+  assertFactsCurrent,
+  describeRuleSet,
+  ruleSetKey,
+  type RuleSetKey,
+} from '@tandem/analytics';
 import { DefinitionVersionNotFoundError } from '@tandem/domain';
 import { EmbeddedProjector } from '../projector/embedded-projector.service';
 import {
@@ -22,6 +29,7 @@ import { ActiveDefinition } from '../definitions/active-definition.service';
 import type { RequestContext } from '../http/request-context';
 import type { AnalyticsHandle } from '../platform/analytics.provider';
 import { ANALYTICS } from '../platform/tokens';
+import { RuleReplays } from './rule-replays.service';
 
 /** How long activation waits for the views to read the new set before answering 202. */
 export const ACTIVATION_WAIT_MS = 30_000;
@@ -43,6 +51,7 @@ export class RuleSetActivation {
     @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
     private readonly definitions: ActiveDefinition,
     private readonly commands: CommandBus,
+    private readonly replays: RuleReplays,
     @Optional() private readonly projector?: EmbeddedProjector,
   ) {}
 
@@ -56,11 +65,23 @@ export class RuleSetActivation {
     if (!published) throw new DefinitionVersionNotFoundError(version);
     const key = ruleSetKey(published.definition);
     const { ruleSets } = this.analytics;
+    const set = await ruleSets.find(key);
+    const apply = `POST /ops/rules/applies {"version": ${version}}, or tandem rules apply ${version}`;
     assertActivatable(
-      await ruleSets.find(key),
+      set,
       describeRuleSet(key),
       `replay it first (POST /ops/rules/replays {"version": ${version}}), or apply it ` +
-        `(POST /ops/rules/applies {"version": ${version}}, or tandem rules apply ${version}), which does both`,
+        `(${apply}), which does both`,
+    );
+    // Refused, not re-derived here: an activation switches at once or not at all, and a
+    // re-derivation is a replay (minutes at scale) that apply already runs and follows.
+    assertFactsCurrent(
+      set,
+      describeRuleSet(key),
+      this.replays.rederiving(key)
+        ? 'it is being re-derived (GET /health lists it under ruleFacts.rederiving): activate it ' +
+            `once that is done, or apply it (${apply}), which waits for that and then activates it`
+        : `apply it (${apply}), which re-derives it and then activates it`,
     );
     const previous = await ruleSets.activation();
     const activated: ActivationResult = await this.commands.execute(

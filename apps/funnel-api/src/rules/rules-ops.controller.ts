@@ -21,6 +21,7 @@ import {
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   assertActivatable,
+  assertFactsCurrent,
   compareRuleSets,
   describeRuleSet,
   NO_HEARTBEAT,
@@ -286,8 +287,18 @@ export class RulesOpsController {
       rulesVersion: query.candidateVersion,
       ...(query.candidateHash !== undefined ? { definitionHash: query.candidateHash } : {}),
     });
-    // The same readiness rule as activation: a set's views are whole only once it is ready.
-    for (const set of [base, candidate]) assertActivatable(set, describeRuleSet(set));
+    // The same rules as activation: a set's views are whole only once it is ready, and a
+    // report of rows other code computed would count the code's change as the rules'.
+    for (const set of [base, candidate]) {
+      assertActivatable(set, describeRuleSet(set));
+      assertFactsCurrent(
+        set,
+        describeRuleSet(set),
+        this.replays.rederiving(set)
+          ? 'it is being re-derived (GET /health lists it under ruleFacts.rederiving); compare once that is done'
+          : `re-derive it with a replay first (POST /ops/rules/replays with its ${set.kind === 'shadow' ? 'draft' : 'version'})`,
+      );
+    }
     return compareRuleSets(queries, base, candidate, query.sample ?? 10);
   }
 }

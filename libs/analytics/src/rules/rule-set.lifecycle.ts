@@ -8,6 +8,7 @@
  * Pure: no ClickHouse, no clock. An illegal step is a RuleSetTransitionError with a code, for
  * the HTTP edge to map, never a silently written row.
  */
+import { factsOutdated, ruleFactsVersion } from './rule-facts-version';
 import type { RuleSetKind, RuleSetStatus } from './rule-sets';
 
 export interface RuleSetLifecycle {
@@ -34,7 +35,12 @@ export type RuleSetEvent =
    */
   | { readonly type: 'facts_outdated' };
 
-export type RuleSetTransitionCode = 'already_ready' | 'not_building' | 'not_ready';
+export type RuleSetTransitionCode =
+  | 'already_ready'
+  | 'not_building'
+  | 'not_ready'
+  /** Ready, but its rows were computed by other code than this build's (ADR 0005). */
+  | 'facts_outdated';
 
 export class RuleSetTransitionError extends Error {
   constructor(
@@ -104,6 +110,29 @@ export function assertActivatable(
     'not_ready',
     state,
     `${subject} is ${state === null ? 'not replayed' : state.status}: its numbers would be partial; ${remedy}`,
+  );
+}
+
+/**
+ * Whether the set's rows are this build's (rule-facts-version.ts): 'ready' says every lead has
+ * its row, not that this code computed it. A set whose rows other code computed (a deploy
+ * changed the classifier or the rules pass, the re-derivation not done yet) answers other
+ * numbers than a rebuild by this code would, so neither activation nor a what-if report takes
+ * it. Throws the reason (code `facts_outdated`), naming `subject`, both versions and `remedy`.
+ * A set not registered passes: assertActivatable refuses it first.
+ */
+export function assertFactsCurrent(
+  state: (RuleSetLifecycle & { readonly factsVersion: string }) | null,
+  subject = 'the rule set',
+  remedy = 'replay it first',
+): void {
+  if (state === null || !factsOutdated(state)) return;
+  throw new RuleSetTransitionError(
+    'facts_outdated',
+    { kind: state.kind, status: state.status },
+    `${subject} holds rule-derived rows computed by other code (facts version ` +
+      `${state.factsVersion === '' ? 'unrecorded' : state.factsVersion}, this build's is ` +
+      `${ruleFactsVersion()}): its numbers are not this build's; ${remedy}`,
   );
 }
 

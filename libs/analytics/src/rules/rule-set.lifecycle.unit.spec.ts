@@ -1,5 +1,7 @@
+import { ruleFactsVersion } from './rule-facts-version';
 import {
   assertActivatable,
+  assertFactsCurrent,
   needsReplay,
   RuleSetTransitionError,
   transition,
@@ -136,6 +138,31 @@ describe('the refusal to activate', () => {
     );
     expect(error.message).toBe(
       'rules version 2 is pending: its numbers would be partial; run tandem rules apply 2',
+    );
+  });
+});
+
+describe('the refusal of rows other code computed', () => {
+  const ready = (factsVersion: string) => ({ ...state('published', 'ready'), factsVersion });
+
+  it("takes a set this build's code computed, and leaves an unregistered one to assertActivatable", () => {
+    expect(() => assertFactsCurrent(ready(ruleFactsVersion()))).not.toThrow();
+    expect(() => assertFactsCurrent(null)).not.toThrow();
+  });
+
+  it('refuses a ready set whose rows other code computed, naming both versions and the remedy', () => {
+    const error = refusal(() =>
+      assertFactsCurrent(ready('0-previousbuild'), 'rules version 2', 'apply it'),
+    );
+    expect(error.code).toBe('facts_outdated');
+    expect(error.from).toEqual(state('published', 'ready'));
+    expect(error.message).toBe(
+      'rules version 2 holds rule-derived rows computed by other code (facts version ' +
+        `0-previousbuild, this build's is ${ruleFactsVersion()}): its numbers are not this ` +
+        "build's; apply it",
+    );
+    expect(refusal(() => assertFactsCurrent(ready(''))).message).toMatch(
+      /facts version unrecorded/,
     );
   });
 });
