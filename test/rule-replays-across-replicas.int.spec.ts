@@ -16,7 +16,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { TandemConfig } from '@tandem/config';
-import { defaultFunnelDefinition, type FunnelDefinition } from '@tandem/domain';
 import { ActiveDefinition } from '../apps/funnel-api/src/definitions/active-definition.service';
 import { ReadinessProbe } from '../apps/funnel-api/src/observability/readiness';
 import type { AnalyticsHandle } from '../apps/funnel-api/src/platform/analytics.provider';
@@ -41,25 +40,17 @@ import {
   waitForProjection,
 } from './support/funnel-api.fixture';
 import { appendScoredLeads, scoredLeads } from './support/scored-leads';
+import { stricterDefinition } from './support/stricter-definitions';
 
 jest.setTimeout(300_000);
 
 const PREVIOUS_BUILD = '0-previousbuild';
 const OTHER_REPLICA = 'another-replica';
-const LEASE_SECONDS = 2;
+const LEASE_SECONDS = 3;
 
-const stricter: FunnelDefinition = {
-  ...defaultFunnelDefinition,
-  version: 2,
-  name: 'Stricter MQL',
-  mql: { ...defaultFunnelDefinition.mql, threshold: defaultFunnelDefinition.mql.threshold + 12 },
-};
-const draft: FunnelDefinition = {
-  ...defaultFunnelDefinition,
-  version: 3,
-  name: 'Lenient what-if',
-  mql: { ...defaultFunnelDefinition.mql, threshold: defaultFunnelDefinition.mql.threshold - 15 },
-};
+const stricter = stricterDefinition(2, 12);
+/** A what-if (kept as a shadow): a lower threshold. */
+const draft = stricterDefinition(3, -15);
 
 let dir: string;
 let api: FunnelApiFixture;
@@ -205,20 +196,21 @@ it('waits for another replica holding a set, then finds it current or takes it o
   );
 
   const logged = jest.spyOn(Logger.prototype, 'log');
-  const said = (pattern: RegExp) =>
-    logged.mock.calls.some(([message]) => typeof message === 'string' && pattern.test(message));
+  /** Resolves once this replica logged that it waits for the other one's `version`. */
+  const waitsFor = (version: number) =>
+    eventually(() => {
+      const waiting = new RegExp(
+        `^rules version ${version} .* is being replayed by ${OTHER_REPLICA} .*: waiting`,
+      );
+      const said = logged.mock.calls.some(
+        ([message]) => typeof message === 'string' && waiting.test(message),
+      );
+      return Promise.resolve(said ? true : undefined);
+    }, `this replica waits for the other one's version ${version}`);
   try {
     replica.onApplicationBootstrap();
     // It waits for version 2's holder, not ready meanwhile, and replays nothing of it.
-    await eventually(
-      () =>
-        Promise.resolve(
-          said(/^rules version 2 .* is being replayed by another-replica .*: waiting/)
-            ? true
-            : undefined,
-        ),
-      'this replica waits for the other one',
-    );
+    await waitsFor(2);
     expect((await readiness.check()).failed).toContain('ruleFacts');
     expect(replica.outdatedFacts().map((set) => set.rulesVersion)).toEqual([2, 3]);
     expect(replica.runningFor(v2)).toBeNull();
@@ -243,15 +235,7 @@ it('waits for another replica holding a set, then finds it current or takes it o
 
     // Then the other replica dies: its heartbeat ages past the lease and this one takes over
     // version 3, resuming from the other's checkpoint.
-    await eventually(
-      () =>
-        Promise.resolve(
-          said(/^rules version 3 .* is being replayed by another-replica .*: waiting/)
-            ? true
-            : undefined,
-        ),
-      'this replica waits for version 3 too',
-    );
+    await waitsFor(3);
     await other.stop();
     await eventually(
       async () => ((await readiness.check()).failed.includes('ruleFacts') ? undefined : true),

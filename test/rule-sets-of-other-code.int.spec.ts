@@ -6,7 +6,6 @@
  * naming it, whose differences would be the code's as much as the rules'. Real engines (PGlite,
  * chDB), through HTTP.
  */
-import { defaultFunnelDefinition, type FunnelDefinition } from '@tandem/domain';
 import request from 'supertest';
 import type { AnalyticsHandle } from '../apps/funnel-api/src/platform/analytics.provider';
 import { ANALYTICS } from '../apps/funnel-api/src/platform/tokens';
@@ -16,17 +15,13 @@ import { asRole } from './support/auth-headers';
 import { eventually } from './support/eventually';
 import { funnelApiPerFile, waitForProjection } from './support/funnel-api.fixture';
 import { appendScoredLeads, scoredLeads } from './support/scored-leads';
+import { stricterDefinition } from './support/stricter-definitions';
 
 jest.setTimeout(180_000);
 
 const suite = funnelApiPerFile('rule-sets-of-other-code', { replayBatchLeads: 10 });
 
-const stricter: FunnelDefinition = {
-  ...defaultFunnelDefinition,
-  version: 2,
-  name: 'Stricter MQL',
-  mql: { ...defaultFunnelDefinition.mql, threshold: defaultFunnelDefinition.mql.threshold + 12 },
-};
+const stricter = stricterDefinition(2, 12);
 
 const activeVersion = async () =>
   (
