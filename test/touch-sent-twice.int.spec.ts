@@ -121,4 +121,50 @@ describe('a touch sent by two routes', () => {
       'web/': [2, { EUR: '200' }],
     });
   });
+
+  it('keeps the earliest copy when their facts differ: the visitor copy first', async () => {
+    await adClick('/visitors/v_twice_c/touchpoints', 'tp-3', '2026-02-01T12:00:00.000Z').expect(
+      201,
+    );
+    await openPipeline('rui@example.com', ['v_twice_c'], async (leadId) => {
+      const later = await post(`/leads/${leadId}/touchpoints`, 'marketing', {
+        touchpointId: 'tp-3',
+        kind: 'ad_click',
+        channel: 'social',
+        campaign: 'retarget',
+        occurredAt: '2026-02-01T12:00:00.000Z',
+      });
+      expect([200, 201]).toContain(later.status);
+    });
+
+    // The lead's later copy (social/retarget) is not a touch of it: no lead touched, no credit.
+    expect(await linearCredit()).toEqual({
+      'ads/spring': [3, { EUR: '300' }],
+      'webinar/launch': [3, { EUR: '300' }],
+      'web/': [3, { EUR: '300' }],
+    });
+  });
+
+  it('keeps the earliest copy when their facts differ: the lead route first', async () => {
+    await openPipeline('marta@example.com', ['v_twice_d'], async (leadId) => {
+      await adClick(`/leads/${leadId}/touchpoints`, 'tp-4', '2026-02-01T13:00:00.000Z').expect(
+        (response) => expect([200, 201]).toContain(response.status),
+      );
+      // Then the visitor route, after capture: the visitor is stitched, its later copy of the
+      // click is the lead's already.
+      await post('/visitors/v_twice_d/touchpoints', 'marketing', {
+        touchpointId: 'tp-4',
+        kind: 'ad_click',
+        channel: 'social',
+        campaign: 'retarget',
+        occurredAt: '2026-02-01T13:00:00.000Z',
+      }).expect(201);
+    });
+
+    expect(await linearCredit()).toEqual({
+      'ads/spring': [4, { EUR: '400' }],
+      'webinar/launch': [4, { EUR: '400' }],
+      'web/': [4, { EUR: '400' }],
+    });
+  });
 });

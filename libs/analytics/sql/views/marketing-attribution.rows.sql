@@ -25,17 +25,26 @@
 WITH
     -- Touches before capture: the visitors each LeadCaptured names (visitorIds), and their
     -- AnonymousTouchpointRecorded rows, up to as_of like every event a view reads.
-    stitched AS
+    --
+    -- One touchpoint id is one touch of a lead, whichever route recorded it (ADR 0012, addendum
+    -- "a touch sent by two routes"): a click recorded against a visitor and sent again to the
+    -- lead's own route once the visitor was stitched, or sent to two visitors both stitched into
+    -- the lead, counts once. The copy counted is the earliest in the global order; its facts
+    -- (time, channel, campaign) are the ones credited. Neither route can see the other's stream,
+    -- so this is decided here, from the events alone, and every build reads the same answer.
+    stitched_by_id AS
     (
         SELECT
             captures.lead_id AS lead_id,
-            groupUniqArray(tuple(
-                touch.occurred_at, touch.global_position, CAST(touch.channel, 'String'), touch.campaign
-            )) AS touches
+            touch.touchpoint_id AS touchpoint_id,
+            min(touch.global_position) AS first_position,
+            argMin(touch.occurred_at, touch.global_position) AS first_occurred_at,
+            argMin(CAST(touch.channel, 'String'), touch.global_position) AS first_channel,
+            argMin(touch.campaign, touch.global_position) AS first_campaign
         FROM
         (
-            -- No FINAL: a redelivered capture names the same visitors, and groupUniqArray below
-            -- keeps each touch once, so the whole table is never merged per request.
+            -- No FINAL: a redelivered capture names the same visitors, and the GROUP BY keeps
+            -- each touch once, so the whole table is never merged per request.
             SELECT lead_id, arrayJoin(JSONExtract(data, 'visitorIds', 'Array(String)')) AS visitor_id
             FROM {db:Identifier}.lead_events
             WHERE type = 'LeadCaptured'
@@ -45,11 +54,41 @@ WITH
         ) AS captures
         INNER JOIN
         (
-            SELECT visitor_id, occurred_at, global_position, channel, campaign
+            SELECT visitor_id, touchpoint_id, occurred_at, global_position, channel, campaign
             FROM {db:Identifier}.visitor_touches FINAL
             WHERE occurred_at <= {as_of:DateTime64(3, 'UTC')}
         ) AS touch ON touch.visitor_id = captures.visitor_id
-        GROUP BY captures.lead_id
+        GROUP BY captures.lead_id, touch.touchpoint_id
+    ),
+    -- The lead's own touches under an id one of its visitors also holds (only leads with
+    -- stitched touches are read): the earlier copy of the two is the one counted.
+    own_ids AS
+    (
+        SELECT
+            lead_id,
+            JSONExtractString(data, 'touchpointId') AS touchpoint_id,
+            min(global_position) AS own_position,
+            toUInt8(1) AS present
+        FROM {db:Identifier}.lead_events
+        WHERE type = 'TouchpointRecorded'
+          AND occurred_at <= {as_of:DateTime64(3, 'UTC')}
+          AND lead_id IN (SELECT lead_id FROM stitched_by_id)
+          {{lead_cut}}
+        GROUP BY lead_id, touchpoint_id
+    ),
+    stitched AS
+    (
+        SELECT
+            s.lead_id AS lead_id,
+            groupArrayIf(
+                tuple(s.first_occurred_at, s.first_position, s.first_channel, s.first_campaign),
+                NOT (own.present = 1 AND own.own_position < s.first_position)
+            ) AS touches,
+            -- The positions of the lead's own copies a visitor's earlier copy stands for.
+            groupArrayIf(own.own_position, own.present = 1 AND own.own_position > s.first_position) AS own_repeated
+        FROM stitched_by_id AS s
+        LEFT JOIN own_ids AS own ON own.lead_id = s.lead_id AND own.touchpoint_id = s.touchpoint_id
+        GROUP BY s.lead_id
     ),
     -- The leads of the capture window, with what both halves below need of them.
     cohort AS
@@ -62,7 +101,14 @@ WITH
                 facts.won_at,
                 if(facts.lost_at IS NOT NULL AND NOT facts.opportunity_open, facts.lost_at, NULL)
             ) AS closed_at,
-            facts.touch_path AS touch_path,
+            if(
+                empty(stitched.own_repeated),
+                facts.touch_path,
+                arrayFilter(t -> NOT has(stitched.own_repeated, t.2), facts.touch_path)
+            ) AS touch_path,
+            -- The lead's own touch pairs (lead_event_summary) stand for its path unless a copy
+            -- was left out of it: then the pairs are the path's own.
+            NOT empty(stitched.own_repeated) AS own_path_cut,
             stitched.touches AS stitched_touches,
             facts.captured_at AS captured_at,
             facts.opportunity_at AS opportunity_at,
@@ -272,10 +318,17 @@ WITH
                 cohort.lead_id AS lead_id,
                 cohort.captured_at AS captured_at,
                 arrayDistinct(arrayConcat(
-                    arrayFilter(
-                        (key, t) -> t <= {as_of:DateTime64(3, 'UTC')} AND (closed_at IS NULL OR t <= closed_at),
-                        own.pairs.1,
-                        own.pairs.2
+                    if(
+                        own_path_cut,
+                        arrayMap(
+                            t -> tuple(t.3, t.4),
+                            arrayFilter(t -> closed_at IS NULL OR t.1 <= closed_at, touch_path)
+                        ),
+                        arrayFilter(
+                            (key, t) -> t <= {as_of:DateTime64(3, 'UTC')} AND (closed_at IS NULL OR t <= closed_at),
+                            own.pairs.1,
+                            own.pairs.2
+                        )
                     ),
                     arrayMap(
                         t -> tuple(t.3, t.4),

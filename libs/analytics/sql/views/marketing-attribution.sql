@@ -8,7 +8,9 @@
 -- Which touches count (ADR 0012): the lead's LeadCaptured source, every TouchpointRecorded with
 -- a channel or a campaign, and every anonymous touch before (or after) capture of the visitors
 -- its LeadCaptured names (visitor_touches: web visits, ad clicks), ordered by occurred_at, ties
--- broken by global_position (so the path is a function of the events only), and none after the
+-- broken by global_position (so the path is a function of the events only), a touchpoint id
+-- once per lead whichever route recorded it (the earliest copy in the global order; ADR 0012,
+-- addendum), and none after the
 -- deal closed: a won lead's path ends at its first DealWon, a lost lead's (with no opportunity
 -- open again) at its first DealLost. Erasure changes nothing here: touches and visitor ids carry
 -- no personal data, so an erased lead keeps its path.

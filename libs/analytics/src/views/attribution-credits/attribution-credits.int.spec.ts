@@ -48,6 +48,10 @@ const anonymous = (visitorId: string, touchpointId: string, channel: string): Vi
  * K1 (touches of two visitors before its capture, then won 500 EUR) first, then the funnel
  * scenario's eleven leads; `late` is one more touch of K1's laptop visitor, recorded last but
  * occurring before every other touch: it moves K1's first touch without any event of K1's own.
+ * K1 also holds touches sent by two routes (ADR 0012, "a touch sent by two routes"): k1-a1 sent
+ * again to its phone visitor and to K1's own route (other facts), k1-o1 first on K1's own route
+ * and after the snapshot to its laptop visitor (other facts). The later copies' channels
+ * (`repeated_*`) are never credited, kept or not.
  */
 function scenario(): { early: AnyEnvelope[]; rest: AnyEnvelope[]; late: AnyEnvelope } {
   const log = createEventLog();
@@ -60,10 +64,14 @@ function scenario(): { early: AnyEnvelope[]; rest: AnyEnvelope[]; late: AnyEnvel
     data: { ...capture.data, visitorIds: ['v_k1_laptop', 'v_k1_phone'] },
   };
   log.lead('K1', stitching);
+  log.visitor(anonymous('v_k1_phone', 'k1-a1', 'repeated_visitor'));
+  log.lead('K1', e.touchpoint('k1-a1', 'repeated_lead'));
+  log.lead('K1', e.touchpoint('k1-o1', 'email'));
   log.lead('K1', e.opened('ok1', 500, 'EUR'));
   log.lead('K1', e.won('ok1', 500, 'EUR'));
   const k1 = log.envelopes.length;
   funnelScenario(log);
+  log.visitor(anonymous('v_k1_laptop', 'k1-o1', 'repeated_after_snapshot'));
   const late = log.visitor(anonymous('v_k1_laptop', 'k1-a3', 'podcast'));
   const envelopes = log.envelopes.slice(0, -1);
   const half = k1 + Math.floor((envelopes.length - k1) / 2);
@@ -145,6 +153,8 @@ it('answers every model as the state does, before and after more events', async 
   for (const rules of [active, shadow]) {
     const expected = await attribution(state, rules);
     expect(expected).toContain('podcast');
+    expect(expected).toContain('"email"');
+    expect(expected).not.toContain('repeated_');
     expect(await keptReads(() => attribution(kept, rules))).toBe(14);
     expect(await attribution(kept, rules)).toBe(expected);
   }
