@@ -9,7 +9,7 @@
 import request from 'supertest';
 import { asRole } from './support/auth-headers';
 import { waitForProjection, funnelApiPerFile } from './support/funnel-api.fixture';
-import { postAs, qualifyAsMql } from './support/lead-commands';
+import { openOpportunity, postAs, qualifyAsMql } from './support/lead-commands';
 
 jest.setTimeout(180_000);
 
@@ -52,16 +52,7 @@ async function openPipeline(
   const leadId = (captured.body as { leadId: string }).leadId;
   await beforeOpportunity(leadId);
   await qualifyAsMql(post, leadId);
-  await post(`/leads/${leadId}/handoff`, 'marketing', { owner: 'rita.alves' }).expect(200);
-  await post(`/leads/${leadId}/accept`, 'sales').expect(200);
-  await post(`/leads/${leadId}/sql`, 'sales', {
-    criteriaMet: ['budget', 'need', 'timeline'],
-  }).expect(200);
-  await post(`/leads/${leadId}/opportunity`, 'sales', {
-    stage: 'discovery',
-    amount: 300,
-    currency: 'EUR',
-  }).expect(200);
+  await openOpportunity(post, leadId, { owner: 'rita.alves' }, 300);
 }
 
 async function linearCredit(): Promise<Record<string, [number, Record<string, string>]>> {

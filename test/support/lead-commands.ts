@@ -29,11 +29,12 @@ export async function qualifyAsMql(post: PostAs, leadId: string): Promise<void> 
   await post(`/leads/${leadId}/mql`, 'marketing').expect(200);
 }
 
-/** An MQL to a won deal: hand-off, accepted, SQL, a 30,000 EUR opportunity won at 28,000. */
-export async function winDeal(
+/** An MQL to an open opportunity of `amount` EUR: hand-off, accepted, SQL, opened. */
+export async function openOpportunity(
   post: PostAs,
   leadId: string,
   handoff: { readonly owner: string; readonly team?: string },
+  amount: number,
 ): Promise<void> {
   await post(`/leads/${leadId}/handoff`, 'marketing', handoff).expect(200);
   await post(`/leads/${leadId}/accept`, 'sales').expect(200);
@@ -42,8 +43,17 @@ export async function winDeal(
   }).expect(200);
   await post(`/leads/${leadId}/opportunity`, 'sales', {
     stage: 'discovery',
-    amount: 30000,
+    amount,
     currency: 'EUR',
   }).expect(200);
+}
+
+/** An MQL to a won deal: hand-off, accepted, SQL, a 30,000 EUR opportunity won at 28,000. */
+export async function winDeal(
+  post: PostAs,
+  leadId: string,
+  handoff: { readonly owner: string; readonly team?: string },
+): Promise<void> {
+  await openOpportunity(post, leadId, handoff, 30000);
   await post(`/leads/${leadId}/won`, 'sales', { amount: 28000 }).expect(200);
 }
