@@ -35,6 +35,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { SpanKind } from '@opentelemetry/api';
 import {
   deadLettersOf,
+  describeRuleSet,
   factsOutdated,
   projectBatch,
   readDeadLetters,
@@ -382,10 +383,7 @@ export class KafkaProjector {
     return retry(
       `rule sets computed by another build than this (facts version ${ruleFactsVersion()}): ` +
         step.value.sets
-          .map(
-            (set) =>
-              `version ${set.rulesVersion} (sha ${set.definitionHash}) by ${set.computedBy || 'unrecorded code'}`,
-          )
+          .map((set) => `${describeRuleSet(set)} by ${set.computedBy || 'unrecorded code'}`)
           .join(', '),
       attempt,
     );
