@@ -3,7 +3,9 @@
  * (base64 of 32 bytes); without it, a key is generated once into `<data dir>/master.key`
  * with mode 0600 — a development convenience like a local signing key, NOT a place for
  * production secrets: whoever reads that file and a copy of the database reads every
- * unerased lead. It must never log or return the key's bytes.
+ * unerased lead, and every lead erased since the key was made (the shredded key's old row
+ * version and the WAL keep it wrapped under this key: docs/personal-data.md). It must never
+ * log or return the key's bytes.
  */
 import {
   createCipheriv,
