@@ -1,13 +1,16 @@
 /**
  * The edge where errors become HTTP answers: every error a route throws, whatever its kind,
  * is rendered here as RFC 9457 problem details (the mapping is problem-details.ts). Domain
- * and store errors never carry status codes themselves.
+ * and store errors never carry status codes themselves. A refusal is logged at info, but
+ * never with a key the client made up: an unknown field's name is the client's own text (a
+ * templating slip puts `erin@example.com` in key position), and logs cannot be erased.
  */
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { methodNotAllowed } from './http-edge';
-import { internalProblem, problemOf, sendProblem } from './problem-details';
+import { internalProblem, type Problem, problemOf, sendProblem } from './problem-details';
+import { isUnknownFieldProblem } from './zod-field-problems';
 
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
@@ -36,7 +39,23 @@ export class ErrorFilter implements ExceptionFilter {
       return;
     }
     if (answer.status >= 500) this.logger.error(`${answer.status} ${answer.detail}`);
-    else this.logger.log(`refused: ${answer.status} ${answer.detail}`);
+    else this.logger.log(`refused: ${answer.status} ${refusalForLog(answer)}`);
     sendProblem(request, response, answer);
   }
+}
+
+/**
+ * The refusal as the log says it: the detail the client reads, but where the problem names
+ * fields, each one by its path unless the client made the key up (then only that there was one).
+ */
+function refusalForLog(answer: Problem): string {
+  if (answer.errors === undefined || !answer.errors.some(isUnknownFieldProblem)) {
+    return answer.detail;
+  }
+  const named = answer.errors.map((error) =>
+    isUnknownFieldProblem(error)
+      ? `(a ${error.in} key the endpoint does not know): ${error.message}`
+      : `${error.field}: ${error.message}`,
+  );
+  return `invalid request: ${named.join('; ')}`;
 }

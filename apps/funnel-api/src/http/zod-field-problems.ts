@@ -6,6 +6,16 @@
 import type { z } from 'zod';
 import type { FieldProblem, ProblemLocation } from './problem-details';
 
+/** What a problem says of a key the schema does not know (its `field` is the client's key). */
+export const UNKNOWN_FIELD_MESSAGES = {
+  body: 'not a field of this request',
+  query: 'not a parameter of this endpoint',
+} as const;
+
+export const isUnknownFieldProblem = (problem: FieldProblem): boolean =>
+  problem.message === UNKNOWN_FIELD_MESSAGES.body ||
+  problem.message === UNKNOWN_FIELD_MESSAGES.query;
+
 export function fieldProblemsOf(
   issues: readonly z.core.$ZodIssue[],
   location: ProblemLocation,
@@ -17,8 +27,7 @@ export function fieldProblemsOf(
       return issue.keys.map((key) => ({
         in: location,
         field: `${prefix}${key}`,
-        message:
-          location === 'query' ? 'not a parameter of this endpoint' : 'not a field of this request',
+        message: location === 'query' ? UNKNOWN_FIELD_MESSAGES.query : UNKNOWN_FIELD_MESSAGES.body,
       }));
     }
     return [
