@@ -83,6 +83,53 @@ describe('readImportSource', () => {
   });
 });
 
+describe("a HubSpot deal's closedate", () => {
+  /** Next year's March 31: a date ahead of the clock whenever the spec runs. */
+  const ahead = `${new Date().getUTCFullYear() + 1}-03-31 00:00`;
+  const read = async (stage: string, closedate: string) => {
+    await writeFile(
+      path.join(dir, 'contacts.csv'),
+      ['hs_object_id,email,createdate', '2001,a@x.example,2025-01-06 09:12', ''].join('\n'),
+    );
+    await writeFile(
+      path.join(dir, 'deals.csv'),
+      [
+        'hs_object_id,associated_contact_id,dealstage,amount,deal_currency_code,createdate,closedate',
+        `9001,2001,${stage},18000,EUR,2025-03-04 10:00,${closedate}`,
+        '',
+      ].join('\n'),
+    );
+    const { rows } = await readImportSource(
+      [path.join(dir, 'contacts.csv'), path.join(dir, 'deals.csv')],
+      'hubspot',
+      null,
+    );
+    return {
+      facts: rows.flatMap((row) => (row.ok ? [row.fact.type] : [])),
+      refused: rows.flatMap((row) => (row.ok ? [] : [row.reason])),
+    };
+  };
+
+  it('on an open deal is its expected close, still ahead: the deal is opened, its lead kept', async () => {
+    expect(await read('presentationscheduled', ahead)).toEqual({
+      facts: [
+        'CaptureLead',
+        'HandLeadToSalesDirectly',
+        'AcceptLead',
+        'QualifyLeadAsSql',
+        'OpenOpportunity',
+      ],
+      refused: [],
+    });
+  });
+
+  it('on a closed deal is when it was won, never ahead of the clock', async () => {
+    expect((await read('closedwon', ahead)).refused).toEqual([
+      `deal closedate ${JSON.stringify(ahead)} is not a date`,
+    ]);
+  });
+});
+
 describe('the CRM presets read a cell named like an Object.prototype member as text', () => {
   const readHubSpotExport = () =>
     readImportSource(

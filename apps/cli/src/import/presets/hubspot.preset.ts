@@ -16,7 +16,8 @@
  * - a deal (`associated_contact_id`) opens the opportunity at its `createdate` with its
  *   `amount` and currency; `closedwon` / `closedlost` win or lose it at `closedate`, a
  *   loss with its `closed_lost_reason` mapped to the dictionary's codes — a reason
- *   the map lacks refuses the deal's lead with the row named.
+ *   the map lacks refuses the deal's lead with the row named. An open deal's `closedate`
+ *   is the expected close date (a forecast, often ahead): it is not read.
  * Times without a zone are read as UTC. The preset never decides: rows only say what
  * happened; the Lead decider judges it.
  */
@@ -322,9 +323,12 @@ function dealFacts(
   const created = time(row.createdate);
   if (created === null)
     return refuse(where, `deal createdate ${JSON.stringify(row.createdate ?? '')} is not a date`);
-  const unreadable = unreadableTime(row, ['closedate']) ?? unreadableNumber(row, ['amount']);
-  if (unreadable !== null) return refuse(where, `deal ${unreadable}`);
   const closed = stage === 'closedwon' || stage === 'closedlost';
+  // An open deal's closedate is HubSpot's expected close date, a forecast that is mostly still
+  // ahead: no fact hangs on it, so it is not read (read as a time, it refused the whole lead).
+  const unreadable =
+    (closed ? unreadableTime(row, ['closedate']) : null) ?? unreadableNumber(row, ['amount']);
+  if (unreadable !== null) return refuse(where, `deal ${unreadable}`);
   const openStage = closed ? 'discovery' : lookup(openStages, stage);
   if (openStage === undefined)
     return refuse(
