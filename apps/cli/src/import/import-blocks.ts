@@ -12,9 +12,10 @@
  * below N.
  * A resumed run starts with what the done places refused or sent to the store's judgement
  * (`recheck` blocks): the run that wrote them may have been killed before its report, and a
- * report that left their refusals out would say every row was imported. When the store refused
- * leads the file decided well (`recheckAll`: a lead captured live, or erased), every done lead
- * is looked at again, since which ones is recorded nowhere.
+ * report that left their refusals out would say every row was imported. When leads were refused
+ * (`recheckAll`: by the store, a lead captured live or erased; or by a row whose refusal need
+ * not stand now, a time then ahead of the clock), every done lead is looked at again, since
+ * which ones is recorded nowhere.
  */
 import { initialLeadState } from '@tandem/domain';
 import type { PlannedLead, RefusedRow } from './import-plan';
@@ -139,7 +140,7 @@ export function* decideBlocks(
   const isRefusal = (item: RefusedRow | DecidedLead): item is RefusedRow => 'reason' in item;
 
   if (from > 0) {
-    // With `recheckAll` (the store refused leads the file decided well), every done lead; in
+    // With `recheckAll` (leads were refused before the checkpoint), every done lead; in
     // blocks, for the done part may be most of a large file.
     let careful: DecidedLead[] = [];
     let refused: RefusedRow[] = [];

@@ -15,8 +15,9 @@
  *   deterministic (import-event-id.ts), so the block's leads are found already in
  *   the store and skipped. A resumed run reports the rows refused before its checkpoint
  *   as well (the killed run never printed them), its careful-path leads judged again; and
- *   when the store refused leads the file decided well (counted in a second checkpoint,
- *   `…:refused-by-store`), every done lead judged again.
+ *   when leads were refused (counted in a second checkpoint, `…:refused-by-store`: by the
+ *   store, or by the file's rows, whose refusal need not stand on a later run), every done
+ *   lead judged again.
  * - A lead that already exists without the import's first event (captured live, or
  *   by another source) has the import's facts decided on top of its history and
  *   appended with its expected revision, exactly like a live command.
@@ -121,8 +122,10 @@ export function importCheckpointName(sourceHash: string): string {
 }
 
 /**
- * How many leads the store refused before the checkpoint (the writer's refusals: a lead the file
- * decides well as new, found captured live or erased). Saved before the checkpoint it counts
+ * How many leads were refused before the checkpoint: the writer's refusals (a lead the file
+ * decides well as new, found captured live or erased) and, despite the name (kept: checkpoints
+ * saved under it go on counting), those of the file's rows — a row refused for a time then ahead
+ * of the clock is readable on a later run, and its lead, done, would be written by none. Saved before the checkpoint it counts
  * for; a resumed run that finds it above zero looks at every done lead again to name them.
  */
 export function storeRefusalsCheckpointName(sourceHash: string): string {
@@ -379,7 +382,12 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     importedEvents += writes.reduce((sum, { events }) => sum + events.length, 0);
   };
 
-  const write = async ({ leads, leadsDone, recheck }: DecidedBlock): Promise<void> => {
+  const write = async ({
+    leads,
+    leadsDone,
+    recheck,
+    refused: refusedRows,
+  }: DecidedBlock): Promise<void> => {
     if (recheck) {
       // Done before this run: each finds its events already there, or is refused again.
       for (const lead of leads) await appendOne(lead);
@@ -400,13 +408,18 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     await appendBlock(fresh);
     for (const group of new Set(groups.values())) await appendGroup(group);
     for (const lead of careful) await appendOne(lead);
+    // The leads the file's rows refused are counted too: a refusal need not stand on a later
+    // run (a time then ahead of the clock is not any more), and such a lead is done, not
+    // written; only a run that looks at every done lead again finds it.
+    const refusedLeads = BigInt(refusedRows.filter((row) => row.leadId !== null).length);
     // Counted before the checkpoint that covers them: a kill in between counts them twice, and
     // a count too high only costs a resumed run some reading.
-    if (refusedByStore > before) {
+    const counted = refusedByStore - before + refusedLeads;
+    if (counted > 0n) {
       storeRefusalsSaved = await addToCheckpoint(
         store,
         storeRefusalsName,
-        refusedByStore - before,
+        counted,
         storeRefusalsSaved,
       );
     }
