@@ -83,22 +83,27 @@ describe('readImportSource', () => {
   });
 });
 
+/** A HubSpot export of one contact (2001) and one deal of it: `deal` its row, after the header. */
+async function writeContactWithDeal(deal: string): Promise<void> {
+  await writeFile(
+    path.join(dir, 'contacts.csv'),
+    ['hs_object_id,email,createdate', '2001,a@x.example,2025-01-06 09:12', ''].join('\n'),
+  );
+  await writeFile(
+    path.join(dir, 'deals.csv'),
+    [
+      'hs_object_id,associated_contact_id,dealstage,amount,deal_currency_code,createdate,closedate',
+      deal,
+      '',
+    ].join('\n'),
+  );
+}
+
 describe("a HubSpot deal's closedate", () => {
   /** Next year's March 31: a date ahead of the clock whenever the spec runs. */
   const ahead = `${new Date().getUTCFullYear() + 1}-03-31 00:00`;
   const read = async (stage: string, closedate: string) => {
-    await writeFile(
-      path.join(dir, 'contacts.csv'),
-      ['hs_object_id,email,createdate', '2001,a@x.example,2025-01-06 09:12', ''].join('\n'),
-    );
-    await writeFile(
-      path.join(dir, 'deals.csv'),
-      [
-        'hs_object_id,associated_contact_id,dealstage,amount,deal_currency_code,createdate,closedate',
-        `9001,2001,${stage},18000,EUR,2025-03-04 10:00,${closedate}`,
-        '',
-      ].join('\n'),
-    );
+    await writeContactWithDeal(`9001,2001,${stage},18000,EUR,2025-03-04 10:00,${closedate}`);
     const { rows } = await readImportSource(
       [path.join(dir, 'contacts.csv'), path.join(dir, 'deals.csv')],
       'hubspot',
@@ -178,18 +183,7 @@ describe('the CRM presets read a cell named like an Object.prototype member as t
   it.each(['constructor', 'valueOf'])(
     'a HubSpot deal stage %s is refused as unmapped',
     async (cell) => {
-      await writeFile(
-        path.join(dir, 'contacts.csv'),
-        ['hs_object_id,email,createdate', '2001,a@x.example,2025-01-06 09:12', ''].join('\n'),
-      );
-      await writeFile(
-        path.join(dir, 'deals.csv'),
-        [
-          'hs_object_id,associated_contact_id,dealstage,amount,deal_currency_code,createdate,closedate',
-          `9001,2001,${cell},100,EUR,2025-01-15 09:00,`,
-          '',
-        ].join('\n'),
-      );
+      await writeContactWithDeal(`9001,2001,${cell},100,EUR,2025-01-15 09:00,`);
       const { rows } = await readHubSpotExport();
       expect(rows.flatMap((row) => (row.ok ? [] : [row.reason]))).toEqual([
         expect.stringMatching(/^dealstage .* is not mapped to an opportunity stage/),
