@@ -50,7 +50,13 @@ export interface ProjectorMember {
 export async function startProjectorMember(
   kafka: KafkaConfig,
   client: ClickHouseClient,
-  options: { readonly groupId: string; readonly database: string; readonly name: string },
+  options: {
+    readonly groupId: string;
+    readonly database: string;
+    readonly name: string;
+    /** KafkaProjectorOptions.deadLetterRecountMs (default: the projector's). */
+    readonly deadLetterRecountMs?: number;
+  },
 ): Promise<ProjectorMember> {
   const consumer = createConsumer(kafka, options.groupId, options.name);
   const dlq = createProducer(kafka, options.name);
@@ -60,6 +66,9 @@ export async function startProjectorMember(
     dlqTopic: kafka.topic.dlq,
     groupId: options.groupId,
     database: options.database,
+    ...(options.deadLetterRecountMs === undefined
+      ? {}
+      : { deadLetterRecountMs: options.deadLetterRecountMs }),
   });
   let server: Server | null = null;
   const stop = async () => {

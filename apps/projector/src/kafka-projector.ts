@@ -12,8 +12,10 @@
  * on their own timer; the projection's contract refuses some → dlq), send the dead letters
  * to the DLQ topic (a broker failure → retry), and record them in projection_dead_letters (a
  * ClickHouse failure → retry). Only then is the offset committed. The dead-letter count /health
- * and /metrics report is that table's (read at start and after each batch that adds to it), so
- * a restart, or another member, does not hide a poison message from an operator.
+ * and /metrics report is that table's (read at start, after each batch that adds to it, and
+ * again in the background every few seconds), so a restart, or another member, does not hide a
+ * poison message from an operator, and a rebuild that empties the table (resetAnalytics) does
+ * not leave the old count standing. /health reads it from memory, never from ClickHouse.
  *
  * After a rebalance the stream still delivers what it had buffered from partitions that moved
  * to another member: a batch of a partition this member no longer owns is dropped (the new
@@ -81,7 +83,16 @@ export interface KafkaProjectorOptions {
   readonly dlqTopic: string;
   readonly groupId: string;
   readonly database: string;
+  /**
+   * How often projection_dead_letters is counted again in the background (default 5 s), so
+   * that what another process did to it (a rebuild emptying it, another member adding to it)
+   * shows without a dead letter of this member's or a restart.
+   */
+  readonly deadLetterRecountMs?: number;
 }
+
+/** The default of KafkaProjectorOptions.deadLetterRecountMs. */
+export const DEAD_LETTER_RECOUNT_MS = 5_000;
 
 type KafkaMessage = Message<string, Buffer, string, Buffer>;
 
@@ -125,8 +136,15 @@ const MAX_BATCH = 1_000;
 
 export class KafkaProjector {
   private projected = 0;
-  /** projection_dead_letters' count as last read (at start, after a batch that added to it). */
+  /**
+   * projection_dead_letters' count as last read (at start, after a batch that added to it, and
+   * by the background recount).
+   */
   private deadLettered = 0;
+  /** Bumped by each batch that sets `deadLettered`: a recount begun before it is not applied. */
+  private deadLetteredBy = 0;
+  /** The background looks (dead letters counted again), until stop(). */
+  private looks: readonly Repeating[] = [];
   private stale = 0;
   private crashed: string | null = null;
   /** The reason the current batch is being retried; null once a batch goes through. */
@@ -159,6 +177,11 @@ export class KafkaProjector {
       this.logger?.error({ err: error }, 'message stream failed');
     });
     this.loop = this.run(stream);
+    this.looks = [
+      new Repeating(this.options.deadLetterRecountMs ?? DEAD_LETTER_RECOUNT_MS, () =>
+        this.recountDeadLetters(),
+      ),
+    ];
   }
 
   /** Resolves when the loop ended after stop(); rejects with the reason it ended before. */
@@ -169,8 +192,9 @@ export class KafkaProjector {
   /** Finishes (or abandons, uncommitted) the batch in hand and closes the stream. */
   async stop(): Promise<void> {
     this.stopping = true;
+    const looks = this.looks.map((look) => look.stop());
     await this.stream?.close();
-    await this.loop.catch(() => undefined);
+    await Promise.all([this.loop.catch(() => undefined), ...looks]);
   }
 
   status() {
@@ -309,7 +333,7 @@ export class KafkaProjector {
       dead.push({ index: indexOf.get(invalid.eventId) ?? -1, reason: invalid.reason });
     }
     letters.push(...deadLettersOf(written.value.invalid, envelopes));
-    let deadLettered = this.deadLettered;
+    let deadLettered = 0;
     if (dead.length > 0) {
       await untilSettled(
         (attempt) => retryOnFailure(attempt, () => this.sendToDlq(partition, batch, dead)),
@@ -331,7 +355,10 @@ export class KafkaProjector {
     this.otherCode = [];
     // Counted before the commit: whoever sees the offset committed sees the counts too.
     this.projected += written.value.projected;
-    this.deadLettered = deadLettered;
+    if (dead.length > 0) {
+      this.deadLettered = deadLettered;
+      this.deadLetteredBy += 1;
+    }
     this.settled.set(partition, last.offset + 1n);
     await this.commit(partition, last);
     for (const { index, reason } of dead) {
@@ -448,6 +475,24 @@ export class KafkaProjector {
   }
 
   /**
+   * Counts projection_dead_letters again, in the background. The count this member keeps
+   * otherwise moves only when it dead-letters a message itself: a rebuild (resetAnalytics
+   * empties the table, and the embedded projection sets the same events aside again) left
+   * /health and the metric at the old figure until the next dead letter or restart. A count
+   * that fails keeps the last figure (the log says why); one begun before a batch set the
+   * figure is dropped, as older than it.
+   */
+  private async recountDeadLetters(): Promise<void> {
+    const by = this.deadLetteredBy;
+    try {
+      const count = await this.countDeadLetters();
+      if (this.deadLetteredBy === by) this.deadLettered = count;
+    } catch (error) {
+      this.logger?.warn({ err: error }, 'dead letters not counted again; keeping the last count');
+    }
+  }
+
+  /**
    * The row of a message that is not a Tandem event: no position to place it (0, as the
    * embedded projection's broken positions), named by its event id header when it has one,
    * else by where it sits on the topic, so a redelivery writes the same row.
@@ -503,6 +548,39 @@ async function setsOfOtherCode(
       definitionHash: set.definitionHash,
       computedBy: set.factsVersion,
     }));
+}
+
+/**
+ * Runs `look` every `everyMs`, one at a time (the next is timed from the end of the last), until
+ * stop(), which waits for the one in flight: none outlives the ClickHouse client. `look` never
+ * rejects (it logs its own failures). The timer does not keep the process up.
+ */
+class Repeating {
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly everyMs: number,
+    private readonly look: () => Promise<void>,
+  ) {
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.inFlight = this.look().finally(() => this.schedule());
+    }, this.everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    await this.inFlight;
+  }
 }
 
 /** Messages grouped per partition, each group in offset order (the order they arrived in). */
