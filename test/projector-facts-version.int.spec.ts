@@ -32,6 +32,7 @@ import {
   readRuleSets,
   replayRuleSet,
   ruleFactsVersion,
+  ruleSetKey,
 } from '@tandem/analytics';
 import { loadConfig, type KafkaConfig } from '@tandem/config';
 import { toEventMessage } from '@tandem/contracts';
@@ -39,7 +40,9 @@ import { initialDictionaryState, type LeadClassification } from '@tandem/domain'
 import { createEventStore, ensureDefinitionInForce, type EventStore } from '@tandem/event-store';
 import { createProducer, ensureLeadEventTopics } from '@tandem/messaging';
 import { everyView } from '../libs/analytics/src/testing/every-view.fixture';
+import { createFunnelApi } from '../apps/funnel-api/src/funnel-api';
 import { eventually } from './support/eventually';
+import { funnelApiConfig } from './support/funnel-api.fixture';
 import { leaveAsPreviousBuild } from './support/previous-build-facts';
 import { appendScoredLeads, scoredLeads } from './support/scored-leads';
 
@@ -95,7 +98,13 @@ function previousBuild(): Build {
 }
 
 /** One member of `group` of `build`, consuming the topic into `database` until stopped. */
-async function member(build: Build, kafka: KafkaConfig, group: string, database: string) {
+async function member(
+  build: Build,
+  kafka: KafkaConfig,
+  group: string,
+  database: string,
+  processLeaseSeconds?: number,
+) {
   const { createAdmin, createConsumer, createProducer: producerOf } = build.messaging;
   const consumer = createConsumer(kafka, group, `member-${randomUUID()}`);
   const dlq = producerOf(kafka, 'facts-version-dlq');
@@ -105,6 +114,7 @@ async function member(build: Build, kafka: KafkaConfig, group: string, database:
     dlqTopic: kafka.topic.dlq,
     groupId: group,
     database,
+    ...(processLeaseSeconds === undefined ? {} : { processLeaseSeconds }),
   });
   await projector.start();
   return {
@@ -157,18 +167,39 @@ async function views(database: string): Promise<string> {
   return answers.join('\n');
 }
 
+/** A topic of one partition of its own (and its DLQ), created. */
+async function freshTopic(): Promise<KafkaConfig> {
+  const kafka = loadConfig({
+    TANDEM_KAFKA: 'on',
+    KAFKA_BROKERS: brokers ?? '',
+    TANDEM_KAFKA_TOPIC: `tandem.test.facts-version.${randomUUID()}`,
+    TANDEM_KAFKA_PARTITIONS: '1',
+    TANDEM_KAFKA_REPLICATION: '1',
+    TANDEM_DATA_DIR: dataDir,
+  }).kafka!;
+  await ensureLeadEventTopics(kafka);
+  return kafka;
+}
+
+/** Resolves once `member`'s group has committed everything on the topic. */
+const caughtUp = (member: { projector: { health(): Promise<{ lag: string }> } }, what: string) =>
+  eventually(async () => ((await member.projector.health()).lag === '0' ? true : undefined), what);
+
+/** Every view of a clean rebuild: the whole topic, this build, into a fresh database `name`. */
+async function cleanRebuildViews(kafka: KafkaConfig, name: string): Promise<string> {
+  await migrate(analytics, { database: name });
+  const clean = await member(thisBuild(), kafka, `facts-version-clean-${randomUUID()}`, name);
+  await caughtUp(clean, 'the clean rebuild catches up');
+  await clean.stop();
+  const rebuilt = await views(name);
+  expect(rebuilt).toContain('"mql"');
+  return rebuilt;
+}
+
 (brokers ? it : it.skip)(
   'waits while a kept set names another build, and ends as a clean rebuild of the topic',
   async () => {
-    const kafka = loadConfig({
-      TANDEM_KAFKA: 'on',
-      KAFKA_BROKERS: brokers ?? '',
-      TANDEM_KAFKA_TOPIC: `tandem.test.facts-version.${randomUUID()}`,
-      TANDEM_KAFKA_PARTITIONS: '1',
-      TANDEM_KAFKA_REPLICATION: '1',
-      TANDEM_DATA_DIR: dataDir,
-    }).kafka!;
-    await ensureLeadEventTopics(kafka);
+    const kafka = await freshTopic();
     const group = `facts-version-${randomUUID()}`;
     const database = `facts_version_${process.pid}`;
     await migrate(analytics, { database });
@@ -253,22 +284,103 @@ async function views(database: string): Promise<string> {
     await early.stop();
 
     // A clean rebuild: the whole topic, this build, a fresh database.
-    const cleanDatabase = `facts_version_clean_${process.pid}`;
-    await migrate(analytics, { database: cleanDatabase });
-    const clean = await member(
-      thisBuild(),
-      kafka,
-      `facts-version-clean-${randomUUID()}`,
-      cleanDatabase,
-    );
-    await eventually(
-      async () => ((await clean.projector.health()).lag === '0' ? true : undefined),
-      'the clean rebuild catches up',
-    );
-    await clean.stop();
     expect(relayed).not.toBeNull();
-    const rebuilt = await views(cleanDatabase);
-    expect(rebuilt).toContain('"mql"');
+    const rebuilt = await cleanRebuildViews(kafka, `facts_version_clean_${process.pid}`);
     expect(await views(database)).toBe(rebuilt);
   },
+);
+
+/**
+ * A set another build marked after the API started (a projector of that build registering it
+ * during a first start, a replica of it replaying it): the API re-derived at its start only, so
+ * this build's projector waited for it until the API restarted, with both sides on this build.
+ * Now the API (a real one, TANDEM_PROJECTOR=off, on the same chDB) re-derives it once a
+ * projector of its build is alive and no process of the set's build is; while the previous
+ * build's projector still runs, the set stays that build's (no taking it back and forth).
+ */
+(brokers ? it : it.skip)(
+  're-derives a set another build marked after the API started, once that build is gone',
+  async () => {
+    const kafka = await freshTopic();
+    const group = `facts-version-running-${randomUUID()}`;
+    const database = `facts_version_running_${process.pid}`;
+    await migrate(analytics, { database });
+    const apiDir = await mkdtemp(join(tmpdir(), 'tandem-facts-version-api-'));
+    // Its own store: its first start publishes the shipped version 1, the test store's.
+    const api = await createFunnelApi({
+      ...funnelApiConfig(apiDir, join(dataDir, 'chdb')),
+      clickhouse: { mode: 'embedded', path: join(dataDir, 'chdb'), database },
+      projector: 'off',
+      replay: { batchLeads: 500, leaseSeconds: 2 },
+    });
+    const members: { stop(): Promise<void> }[] = [];
+    const started = async (build: Build) => {
+      const started = await member(build, kafka, group, database, 2);
+      members.push(started);
+      return started;
+    };
+    const stopped = async (which: { stop(): Promise<void> }) => {
+      members.splice(members.indexOf(which), 1);
+      await which.stop();
+    };
+    try {
+      // The API's start registered the active set with this build's code.
+      const ours = await eventually(async () => {
+        const [set] = await readRuleSets(analytics, { database });
+        return set?.status === 'ready' && set.factsVersion === ruleFactsVersion() ? set : undefined;
+      }, "the API's start registers version 1");
+      await ensureDefinitionInForce(store, initialDictionaryState(), null);
+      await appendScoredLeads(store, scoredLeads(40, 29, Date.UTC(2025, 1, 3)));
+      let relayed = await relay(kafka, null);
+      const first = await started(thisBuild());
+      await caughtUp(first, 'this build projects the first leads');
+      await stopped(first);
+
+      // A projector of the previous build runs (idle: nothing new on the topic), and after the
+      // API's start a process of that build marks the set its own: the API leaves the set to
+      // it while it runs, and it projects what comes.
+      const previous = await started(previousBuild());
+      await leaveAsPreviousBuild(analytics, database, PREVIOUS_BUILD);
+      await appendScoredLeads(store, scoredLeads(20, 31, Date.UTC(2025, 2, 3)));
+      relayed = await relay(kafka, relayed);
+      await eventually(async () => {
+        const health = await previous.projector.health();
+        return health.lag === '0' && health.status === 'ok' ? true : undefined;
+      }, 'the previous build projects while it runs');
+      expect((await readRuleSets(analytics, { database }))[0]).toMatchObject({
+        factsVersion: PREVIOUS_BUILD,
+      });
+
+      // Its projector replaced by this build's: it waits, until the previous build's lease ran
+      // out and the running API re-derived the set (before the fix: until the API restarted).
+      await stopped(previous);
+      await appendScoredLeads(store, scoredLeads(20, 37, Date.UTC(2025, 3, 3)));
+      relayed = await relay(kafka, relayed);
+      const upgraded = await started(thisBuild());
+      await eventually(
+        async () => {
+          const health = await upgraded.projector.health();
+          return health.lag === '0' && health.status === 'ok' ? true : undefined;
+        },
+        'the running API re-derives the set and the projector goes on',
+        60_000,
+      );
+      expect((await readRuleSets(analytics, { database }))[0]).toMatchObject({
+        ...ruleSetKey(ours.definition),
+        status: 'ready',
+        factsVersion: ruleFactsVersion(),
+      });
+      await stopped(upgraded);
+
+      expect(relayed).not.toBeNull();
+      const rebuilt = await cleanRebuildViews(kafka, `facts_version_running_clean_${process.pid}`);
+      expect(await views(database)).toBe(rebuilt);
+    } finally {
+      for (const running of members) await running.stop();
+      await api.close();
+      await rm(apiDir, { recursive: true, force: true });
+    }
+  },
+  // Four projector runs, two replays and a clean rebuild: over 300 s on a loaded box.
+  600_000,
 );

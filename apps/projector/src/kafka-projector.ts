@@ -29,16 +29,23 @@
  * uncommitted, reading the registry again with back-off; /health says `waiting` and names the
  * sets. Rows a batch wrote while a set changed hands under it are written again, by whichever
  * build's member projects the batch from the uncommitted offset, after the rows in question.
+ * Every few seconds the member says in rule_facts_processes that it is alive and which code it
+ * computes with: the API re-derives a set another build marked after the API's start once a
+ * projector of its own build is alive and no process of that build is (ADR 0005).
  *
  * It must never commit an offset whose event is neither projected nor dead-lettered, nor one
  * whose rule-derived rows were computed for a set of another facts version.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { SpanKind } from '@opentelemetry/api';
 import {
+  beatRuleFactsProcess,
   deadLettersOf,
   describeRuleSet,
   factsOutdated,
+  processBeatMs,
   projectBatch,
   readDeadLetters,
   readRuleSets,
@@ -89,10 +96,17 @@ export interface KafkaProjectorOptions {
    * shows without a dead letter of this member's or a restart.
    */
   readonly deadLetterRecountMs?: number;
+  /**
+   * TANDEM_REPLAY_LEASE_SECONDS: this member says it is alive every fifth of it
+   * (rule_facts_processes), and counts as gone once its last look is older.
+   */
+  readonly processLeaseSeconds?: number;
 }
 
 /** The default of KafkaProjectorOptions.deadLetterRecountMs. */
 export const DEAD_LETTER_RECOUNT_MS = 5_000;
+/** The default of KafkaProjectorOptions.processLeaseSeconds (TANDEM_REPLAY_LEASE_SECONDS's). */
+export const PROCESS_LEASE_SECONDS = 30;
 
 type KafkaMessage = Message<string, Buffer, string, Buffer>;
 
@@ -143,8 +157,10 @@ export class KafkaProjector {
   private deadLettered = 0;
   /** Bumped by each batch that sets `deadLettered`: a recount begun before it is not applied. */
   private deadLetteredBy = 0;
-  /** The background looks (dead letters counted again), until stop(). */
+  /** The background looks (dead letters counted again, this member's beat), until stop(). */
   private looks: readonly Repeating[] = [];
+  /** How this member names itself in rule_facts_processes. */
+  private readonly processName = `projector:${hostname()}:${process.pid}:${randomUUID()}`;
   private stale = 0;
   private crashed: string | null = null;
   /** The reason the current batch is being retried; null once a batch goes through. */
@@ -177,9 +193,13 @@ export class KafkaProjector {
       this.logger?.error({ err: error }, 'message stream failed');
     });
     this.loop = this.run(stream);
+    await this.beat();
     this.looks = [
       new Repeating(this.options.deadLetterRecountMs ?? DEAD_LETTER_RECOUNT_MS, () =>
         this.recountDeadLetters(),
+      ),
+      new Repeating(processBeatMs(this.options.processLeaseSeconds ?? PROCESS_LEASE_SECONDS), () =>
+        this.beat(),
       ),
     ];
   }
@@ -489,6 +509,24 @@ export class KafkaProjector {
       if (this.deadLetteredBy === by) this.deadLettered = count;
     } catch (error) {
       this.logger?.warn({ err: error }, 'dead letters not counted again; keeping the last count');
+    }
+  }
+
+  /**
+   * Says in rule_facts_processes that this member is alive and computes with this build's
+   * code: the API re-derives a set another build computed after its start only while a
+   * projector of its build is alive and no process of the set's build is (ADR 0005).
+   */
+  private async beat(): Promise<void> {
+    try {
+      await beatRuleFactsProcess(this.analytics, this.processName, 'projector', {
+        database: this.options.database,
+      });
+    } catch (error) {
+      this.logger?.warn(
+        { err: error },
+        'could not say this member is alive (rule_facts_processes)',
+      );
     }
   }
 

@@ -55,6 +55,7 @@ async function main(): Promise<number> {
       dlqTopic: config.kafka.topic.dlq,
       groupId: config.kafka.consumerGroup,
       database: ch.database,
+      processLeaseSeconds: config.replay.leaseSeconds,
     },
     logger,
   );

@@ -83,6 +83,14 @@ export {
 } from './rules/rule-set.lifecycle';
 export { RuleSetRepository } from './rules/rule-set.repository';
 export {
+  beatRuleFactsProcess,
+  processBeatMs,
+  readLiveRuleFactsProcesses,
+  rederivableNow,
+  type RuleFactsProcess,
+  type RuleFactsRole,
+} from './rules/rule-facts-processes';
+export {
   factsOutdated,
   RULE_FACTS_CODE_VERSION,
   ruleFactsVersion,

@@ -19,6 +19,13 @@
  * re-derivation does not give up on such a set: it waits, polling, until the other replica has
  * finished it (found current, nothing replayed here) or its lease ran out (taken over from its
  * checkpoint), so every replica becomes ready without a restart.
+ * In the split deployment (TANDEM_PROJECTOR=off: a Kafka-fed projector writes the analytics) a
+ * set may be marked by another build after this process started: a projector of that build
+ * registered it, or a replica of it replayed it. This process then looks every few seconds
+ * (rule_facts_processes, where it says it is alive too) and re-derives such a set once a
+ * projector of this build is alive (waiting for it) and no process of the set's build is: the
+ * projector would otherwise wait until this API restarts, and two builds running side by side
+ * never take a set from each other back and forth (ADR 0005, rederivableNow).
  * On shutdown the running replays stop after their current batch, before the analytics close:
  * their sets stay 'building' at their checkpoints, to resume when asked again (the active set
  * at the next start), and the stop is logged as one, never as a failure.
@@ -41,6 +48,8 @@ import {
   factsOutdated,
   needsReplay,
   newRuleSet,
+  processBeatMs,
+  rederivableNow,
   ruleFactsVersion,
   ruleSetKey,
   type RuleSet,
@@ -146,6 +155,12 @@ export class RuleReplays implements OnModuleInit, OnApplicationBootstrap, OnModu
   private readonly stopping = new AbortController();
   /** Kept sets whose rows other code computed, by key, until this process re-derived them. */
   private readonly outdated = new Map<string, { set: RuleSet; computedBy: string }>();
+  /**
+   * The split deployment's loops until shutdown: this process's beat (its own, so a replay of
+   * many minutes does not make it look gone) and the look for sets other builds left.
+   */
+  private beating: Promise<void> = Promise.resolve();
+  private watching: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
@@ -157,12 +172,17 @@ export class RuleReplays implements OnModuleInit, OnApplicationBootstrap, OnModu
 
   /** Before any request (one read of rule_sets): /health and readiness know from the first. */
   async onModuleInit(): Promise<void> {
+    // Alive before the start's re-derivations: a replica of another build sees it from now.
+    if (this.splitDeployment) {
+      await this.beat();
+      this.beating = this.everyBeat(() => this.beat());
+    }
     await this.findOutdatedFacts();
   }
 
   onApplicationBootstrap(): void {
     // In the background: the API serves while the active set is (re)built.
-    void this.ensureActiveReady().catch((error: unknown) => {
+    const started = this.ensureActiveReady().catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       if (this.stopped) {
         this.logger.log(`the active rule set was not brought to ready before shutdown: ${message}`);
@@ -170,6 +190,70 @@ export class RuleReplays implements OnModuleInit, OnApplicationBootstrap, OnModu
         this.logger.error(`could not bring the active rule set to ready: ${message}`);
       }
     });
+    if (this.splitDeployment) {
+      this.watching = started.then(() => this.everyBeat(() => this.rederiveWhatOtherBuildsLeft()));
+    }
+  }
+
+  /** The Kafka-fed projector writes the analytics: sets may change builds while this runs. */
+  private get splitDeployment(): boolean {
+    return this.config.projector === 'off';
+  }
+
+  /** Says in rule_facts_processes that this process is alive, with this build's code. */
+  private async beat(): Promise<void> {
+    try {
+      await this.analytics.ruleSets.beat(this.owner, 'api');
+    } catch (error) {
+      this.logger.warn(
+        `could not say this process is alive (rule_facts_processes): ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  /** Runs `look` every processBeatMs until shutdown; a failed look is logged, the next one runs. */
+  private async everyBeat(look: () => Promise<void>): Promise<void> {
+    const every = processBeatMs(this.config.replay.leaseSeconds);
+    while (!this.stopped) {
+      try {
+        await look();
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.warn(
+          `a background look at rule_sets failed (looking again shortly): ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      const slept = await sleep(every, true, { signal: this.stopping.signal }).catch(() => false);
+      if (!slept) return;
+    }
+  }
+
+  /**
+   * Re-derives, one at a time, each kept set another build computed that rederivableNow allows
+   * (a projector of this build alive, no process of the set's build). Such a set joins
+   * `outdated` meanwhile, so /health lists it and readiness fails until it is done, as at start.
+   */
+  private async rederiveWhatOtherBuildsLeft(): Promise<void> {
+    const { ruleSets } = this.analytics;
+    const [sets, alive] = await Promise.all([
+      ruleSets.list(),
+      ruleSets.liveProcesses(this.config.replay.leaseSeconds),
+    ]);
+    for (const set of rederivableNow(sets, alive)) {
+      if (this.stopped) return;
+      if (!this.outdated.has(keyOf(set))) {
+        this.outdated.set(keyOf(set), { set, computedBy: set.factsVersion });
+        this.logger.warn(
+          `${describeRuleSet(set)} holds rows computed by ${set.factsVersion || 'unrecorded code'} ` +
+            `since this process started; no process of that build is alive and a projector of ` +
+            `this one (facts version ${ruleFactsVersion()}) waits for it: re-deriving it`,
+        );
+      }
+      const job = await this.startWhenFree(set.definition, set.kind);
+      if (job.status === 'running')
+        this.logger.log(`re-deriving ${describeRuleSet(set)} (${set.kind})`);
+      await this.settled(job.id);
+    }
   }
 
   /**
@@ -178,7 +262,11 @@ export class RuleReplays implements OnModuleInit, OnApplicationBootstrap, OnModu
    */
   async onModuleDestroy(): Promise<void> {
     this.stopping.abort();
-    await Promise.all([...this.running.values()].flatMap((job) => job.finished ?? []));
+    await Promise.all([
+      ...[...this.running.values()].flatMap((job) => job.finished ?? []),
+      this.beating,
+      this.watching,
+    ]);
   }
 
   /** True once the API shuts down: what ends now was stopped, not failed. */

@@ -19,6 +19,7 @@ export const analyticsTables = {
   visitorTouches: 'visitor_touches',
   targets: 'targets',
   ruleSets: 'rule_sets',
+  ruleFactsProcesses: 'rule_facts_processes',
   leadRuleFacts: 'lead_rule_facts',
   activeRules: 'active_rules',
   projectionDeadLetters: 'projection_dead_letters',

@@ -66,6 +66,7 @@ describe('the migration files', () => {
       [37, '0037_drop_snapshot_utm_content.sql'],
       [38, '0038_add_snapshot_marker_fingerprint.sql'],
       [39, '0039_add_rule_set_facts_version.sql'],
+      [40, '0040_create_rule_facts_processes.sql'],
     ]);
     for (const file of files) {
       const code = renderMigrationSql(file.sql, 'tandem').replace(/--.*$/gm, '');

@@ -1,6 +1,7 @@
 /**
- * The one door to rule sets in ClickHouse (rule_sets, active_rules) for the apps: list, find,
- * save, promote, replay, and read which set the views use. Services and controllers hold this
+ * The one door to rule sets in ClickHouse (rule_sets, active_rules, rule_facts_processes) for
+ * the apps: list, find, save, promote, replay, read which set the views use, and say which
+ * processes computing their rows are alive. Services and controllers hold this
  * instead of the ClickHouse client, so the SQL for rule sets stays in rules/ (rule-sets.ts,
  * rule-replay.ts) and a change to it is reviewed in one place.
  *
@@ -10,6 +11,12 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { analyticsDatabase, type AnalyticsDatabaseOptions } from '../clickhouse/analytics.database';
 import { replayRuleSet, type ReplayOptions } from './rule-replay';
+import {
+  beatRuleFactsProcess,
+  readLiveRuleFactsProcesses,
+  type RuleFactsProcess,
+  type RuleFactsRole,
+} from './rule-facts-processes';
 import {
   activeRuleSet,
   promoteToPublished,
@@ -54,6 +61,16 @@ export class RuleSetRepository {
   /** Builds, or finishes building, the set's rows over the whole history. */
   replay(target: RuleSet, options: Omit<ReplayOptions, 'database'>): Promise<RuleSet> {
     return replayRuleSet(this.client, target, { ...options, ...this.options });
+  }
+
+  /** This process is alive and computes with this build's code (rule_facts_processes). */
+  beat(process: string, role: RuleFactsRole): Promise<void> {
+    return beatRuleFactsProcess(this.client, process, role, this.options);
+  }
+
+  /** The processes seen within the lease, with the code each computes with. */
+  liveProcesses(leaseSeconds: number): Promise<RuleFactsProcess[]> {
+    return readLiveRuleFactsProcesses(this.client, leaseSeconds, this.options);
   }
 
   /** The set the latest projected FunnelDefinitionActivated names, with its position. */

@@ -208,6 +208,7 @@ describe.each(legs)('on $name', (leg) => {
         '0037_drop_snapshot_utm_content.sql',
         '0038_add_snapshot_marker_fingerprint.sql',
         '0039_add_rule_set_facts_version.sql',
+        '0040_create_rule_facts_processes.sql',
       ]);
       expect(second).toEqual({
         database,
@@ -243,6 +244,7 @@ describe.each(legs)('on $name', (leg) => {
           'lead_state_path_mv',
           'projection_checkpoint',
           'projection_dead_letters',
+          'rule_facts_processes',
           'rule_sets',
           'schema_migrations',
           'targets',
