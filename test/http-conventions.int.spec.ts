@@ -234,6 +234,62 @@ describe('errors are RFC 9457 problem details', () => {
     }
   });
 
+  it('400 for a number JSON.parse would round, naming its field and the text sent', async () => {
+    // Each was read as the nearest double, passed its schema and was stored rounded: 1 (no
+    // decimals), 0.1234 (four), a revision of 2^53.
+    const lead = '/leads/01890a5d-ac96-774b-bcce-b302099a8057/mql';
+    const spend = (amount: string, campaign = 'q1') =>
+      `{"campaign":"${campaign}","channel":"web","amount":${amount},"currency":"EUR","spentOn":"2026-01-15"}`;
+    const sent = [
+      ['/campaign-spend', spend('1.00000000000000001'), 'amount', '1.00000000000000001', '1'],
+      [
+        '/targets',
+        '{"team":"sales","metric":"won_deals","period":"2026-Q1","value":0.123400000000000001}',
+        'value',
+        '0.123400000000000001',
+        '0.1234',
+      ],
+      [
+        lead,
+        '{"expectedRevision":9007199254740993}',
+        'expectedRevision',
+        '9007199254740993',
+        '9007199254740992',
+      ],
+      ['/campaign-spend', spend('1e400'), 'amount', '1e400', 'Infinity'],
+    ] as const;
+    for (const [path, body, field, text, read] of sent) {
+      const response = await request(suite.http)
+        .post(path)
+        .set(as('ops'))
+        .set('content-type', 'application/json')
+        .send(body);
+      const problem = expectProblem(response, 400, 'invalid_request', path);
+      const message = `must be a number read exactly as sent: ${text} would be read as ${read}`;
+      expect({ path, detail: problem.detail, errors: problem.errors }).toEqual({
+        path,
+        detail: `invalid request: ${field}: ${message}`,
+        errors: [{ in: 'body', field, message }],
+      });
+    }
+    // Numbers read as written are taken whichever way they are spelled; a long run of digits in
+    // a text is no number.
+    for (const [amount, campaign] of [
+      ['1e3', 'exact-exponent'],
+      ['100.50', 'exact-trailing-zero'],
+      ['999999999999.9999', 'exact-long'],
+      ['-0', 'exact-negative-zero'],
+      ['12', 'order-12345678901234567890'],
+    ]) {
+      await request(suite.http)
+        .post('/campaign-spend')
+        .set(as('ops'))
+        .set('content-type', 'application/json')
+        .send(spend(amount ?? '', campaign))
+        .expect(201);
+    }
+  });
+
   it('406 for an Accept the route cannot answer; wildcards, q-values and problem+json still work', async () => {
     // Accept: application/xml got a JSON 200: the client said it cannot read that.
     for (const [path, produces] of [

@@ -6,7 +6,7 @@
  * lines only (UTF-8, utf8-text.ts); whether a fact may happen is decided later, per lead.
  */
 import { createHash } from 'node:crypto';
-import { commandTimeSchema } from '@tandem/contracts';
+import { commandTimeSchema, inexactJsonNumberOf, inexactNumberMessage } from '@tandem/contracts';
 import { parseLeadId } from '@tandem/domain';
 import { z } from 'zod';
 import { importableCommandTypes } from './import-commands';
@@ -66,6 +66,12 @@ export function parseCanonicalLine(text: string, where: RowRef): SourceRow {
   }
   const lead = parseLeadId((json as { leadId?: unknown } | null)?.leadId);
   const leadId = lead.ok ? lead.leadId : null;
+  // JSON.parse read each number as the nearest double: one it rounded is refused, not imported.
+  const inexact = inexactJsonNumberOf(text);
+  if (inexact !== null) {
+    const reason = `not a fact: ${inexact.field}: ${inexactNumberMessage(inexact)}`;
+    return { ok: false, where, leadId, reason };
+  }
   const parsed = lineSchema.safeParse(json);
   if (!parsed.success) {
     const fields = parsed.error.issues

@@ -88,6 +88,13 @@ describe('parseCanonicalLine', () => {
       /^not a fact: accountId: only a CaptureLead line names the lead's account/,
       'hubspot:1',
     ],
+    // JSON.parse read the amount as 1, a budget of no decimals, and it was imported so.
+    [
+      '{"leadId":"hubspot:1","type":"ProfileLead","occurredAt":"2025-01-01T00:00:00Z",' +
+        '"data":{"budget":{"amount":1.00000000000000001,"currency":"EUR"}}}',
+      /^not a fact: data\.budget\.amount: must be a number read exactly as sent: 1\.00000000000000001 would be read as 1$/,
+      'hubspot:1',
+    ],
   ])('refuses %s, saying why', (text, reason, leadId) => {
     const row = parseCanonicalLine(text, where);
     expect(row).toMatchObject({ ok: false, where, leadId });

@@ -3,20 +3,28 @@
  * the CORS policy, limits on the identity headers that end up in every event's envelope, and
  * the request body limit with a 413 problem (body-parser's own error reached the exception
  * filter as an unknown error: a 500), a body that is not JSON as a 415 problem, malformed
- * JSON as a 400 problem, and JSON that is not an object (`null`, `[]`, `3`) as a 400 problem
- * that says so. These answer before
+ * JSON as a 400 problem, JSON that is not an object (`null`, `[]`, `3`) as a 400 problem
+ * that says so, and a number JSON.parse would not read as written (`1.00000000000000001`,
+ * `9007199254740993`) as a 400 problem naming its field and the text sent. These answer before
  * Nest routes, so they render through problem-details.ts like the exception filter does; a
  * request Node cannot parse at all (431, 400) is answered on the socket in the same shape.
  *
  * It must never decide who may do what (authentication and the AccessGuard do) and
- * never look into a body beyond its size and its being an object: validation stays with the
- * zod pipes.
+ * never look into a body beyond its size, its being an object and its numbers being read as
+ * sent (which only the text shows: the pipes see the rounded double): validation stays with
+ * the zod pipes.
  */
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { HttpConfig } from '@tandem/config';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import {
+  type InexactJsonNumber,
+  inexactJsonNumberOf,
+  inexactNumberMessage,
+  mayHoldInexactNumber,
+} from '@tandem/contracts';
 
 import { internalProblem, type Problem, problem, problemOf, sendProblem } from './problem-details';
 
@@ -115,7 +123,7 @@ export function limitBodies(app: NestExpressApplication, http: HttpConfig): void
   // Not strict: body-parser's strict mode refuses any JSON but an object or array with the
   // error malformed JSON gets, so `null` was answered "not valid JSON". Every JSON value is
   // parsed, and requireObjectBodies names what came instead of an object.
-  app.useBodyParser('json', { limit: http.bodyLimitBytes, strict: false });
+  app.useBodyParser('json', { limit: http.bodyLimitBytes, strict: false, verify: numbersAsSent });
   app.use((error: unknown, request: Request, response: Response, next: NextFunction): void => {
     if (isTooLarge(error)) {
       sendProblem(
@@ -140,6 +148,17 @@ export function limitBodies(app: NestExpressApplication, http: HttpConfig): void
       );
       return;
     }
+    if (error instanceof InexactNumberError) {
+      const message = inexactNumberMessage(error.number);
+      sendProblem(
+        request,
+        response,
+        problem(400, 'invalid_request', `invalid request: ${error.number.field}: ${message}`, {
+          errors: [{ in: 'body', field: error.number.field, message }],
+        }),
+      );
+      return;
+    }
     const refusal = bodyRefusalOf(error);
     if (refusal !== null) {
       sendProblem(request, response, refusal);
@@ -148,6 +167,30 @@ export function limitBodies(app: NestExpressApplication, http: HttpConfig): void
     next(error);
   });
   app.use(requireObjectBodies);
+}
+
+/**
+ * Refuses a body holding a number JSON.parse would not read as written: the double it reads
+ * passes the schemas (`1.00000000000000001` is 1, an amount of no decimals) and would be
+ * stored rounded without a word. body-parser calls this with the raw bytes before it parses;
+ * the usual body costs one regular expression over them (mayHoldInexactNumber: digits and
+ * `e` are ASCII, so reading the bytes as latin1 finds them, and cheaper than UTF-8), and only
+ * a body with a long run of digits or a long exponent is parsed once more to tell.
+ */
+function numbersAsSent(_request: Request, _response: Response, body: Buffer): void {
+  if (!mayHoldInexactNumber(body.toString('latin1'))) return;
+  const number = inexactJsonNumberOf(body.toString('utf8'));
+  if (number !== null) throw new InexactNumberError(number);
+}
+
+/** body-parser passes what verify throws on as an http-error of this status and type. */
+class InexactNumberError extends Error {
+  readonly status = 400;
+  readonly type = 'entity.inexact.number';
+  constructor(readonly number: InexactJsonNumber) {
+    super(`${number.field}: ${inexactNumberMessage(number)}`);
+    this.name = 'InexactNumberError';
+  }
 }
 
 /**

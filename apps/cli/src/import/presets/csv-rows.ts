@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { commandTimeSchema } from '@tandem/contracts';
+import { commandTimeSchema, readsAsWritten } from '@tandem/contracts';
 import { COUNTRY_CODES } from '@tandem/domain';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../../usage-error';
@@ -80,11 +80,15 @@ export const text = (value: string | undefined): string | null => {
  * A number cell as a plain decimal (`420`, `25500.50`, `-3`); null when empty or anything
  * else. Number() would read `0x1A4` as 420 and `1e3` as 1000, and give NaN for `1,200` or
  * `25.500,00` (a thousands separator, a decimal comma), which a preset then left out: which
- * of those an export meant cannot be known, so a preset refuses them (unreadableNumber).
+ * of those an export meant cannot be known, so a preset refuses them (unreadableNumber). So
+ * is a decimal of more digits than a number keeps (`1.00000000000000001` would be read as 1,
+ * an amount of no decimals; readsAsWritten in libs/contracts).
  */
 export function decimal(value: string | undefined): number | null {
   const cell = text(value);
-  return cell !== null && DECIMAL.test(cell) ? Number(cell) : null;
+  if (cell === null || !DECIMAL.test(cell)) return null;
+  const number = Number(cell);
+  return readsAsWritten(cell, number) ? number : null;
 }
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;

@@ -85,6 +85,14 @@ describe('unreadable cells: the first a preset cannot read, as the refusal reaso
     expect(unreadableYesNo(readable, ['optout'])).toBeNull();
     expect(unreadableCountry(readable, ['land'])).toBeNull();
   });
+
+  it('a number of more digits than a number keeps is unreadable, not rounded', () => {
+    // Number() read both as the nearest double: an amount of 1, a head count of 2^53.
+    const long = { amount: '1.00000000000000001', size: '9007199254740993', exact: '25500.50' };
+    expect(unreadableNumber(long, ['amount'])).toBe('amount "1.00000000000000001" is not a number');
+    expect(unreadableNumber(long, ['size'])).toBe('size "9007199254740993" is not a number');
+    expect(unreadableNumber(long, ['exact'])).toBeNull();
+  });
 });
 
 describe('time: a CRM export cell to an ISO-8601 business time', () => {
