@@ -189,6 +189,42 @@ describe('the HTTP contract of the domain', () => {
     expect(await revisionOf(leadId)).toBe(2);
   });
 
+  it('text is recorded in NFC and ids as sent: a decomposed Café is the composed one, a retry still one touch', async () => {
+    const decomposed = 'Cafe\u0301';
+    const composed = 'Caf\u00e9';
+    const leadId = await capture({
+      company: { name: `${decomposed} Ltd`, industry: decomposed, size: 250, country: 'IT' },
+      source: { channel: decomposed, campaign: decomposed },
+    });
+    const touch = { touchpointId: `tp-${decomposed}`, kind: 'webinar', channel: decomposed };
+    await post(`/leads/${leadId}/touchpoints`, 'marketing', touch).expect(200);
+    const retry = await post(`/leads/${leadId}/touchpoints`, 'marketing', touch).expect(200);
+    expect(retry.body).toEqual({ leadId, revision: 1, events: [] });
+    // An id is compared as sent: the composed spelling names another touch.
+    await post(`/leads/${leadId}/touchpoints`, 'marketing', {
+      ...touch,
+      touchpointId: `tp-${composed}`,
+    }).expect(200);
+    const timeline = await request(suite.http)
+      .get(`/leads/${leadId}/timeline`)
+      .set(as('ops'))
+      .expect(200);
+    const data = (timeline.body as { events: { data: Record<string, unknown> }[] }).events.map(
+      (event) => event.data,
+    );
+    expect(data).toEqual([
+      expect.objectContaining({
+        company: expect.objectContaining({
+          name: `${composed} Ltd`,
+          industry: composed,
+        }) as unknown,
+        source: expect.objectContaining({ channel: composed, campaign: composed }) as unknown,
+      }),
+      expect.objectContaining({ touchpointId: `tp-${decomposed}`, channel: composed }),
+      expect.objectContaining({ touchpointId: `tp-${composed}`, channel: composed }),
+    ]);
+  });
+
   it('targets and campaign spend honour expectedRevision on their stream: stale is a 409', async () => {
     const target = { team: 'marketing', metric: 'mqls', period: '2025-10', value: 40 };
     const first = await post('/targets', 'marketing', { ...target, expectedRevision: -1 });

@@ -16,6 +16,7 @@ import {
   companySizeSchema,
   countryCodeSchema,
   currencySchema,
+  idTextSchema,
   leadIdSchema,
   noteSchema,
   positiveAmountSchema,
@@ -49,7 +50,7 @@ export const leadCommandBodies = {
     visitorIds: visitorIdsSchema.optional(),
   }),
   RecordTouchpoint: z.object({
-    touchpointId: text.optional(),
+    touchpointId: idTextSchema.optional(),
     kind: z.enum(touchpointKinds),
     channel: text,
     campaign: nullableText,
@@ -75,7 +76,7 @@ export const leadCommandBodies = {
   RejectLead: z.object({ reason: text, note }),
   QualifyLeadAsSql: z.object({ criteriaMet: z.array(text).min(1) }),
   OpenOpportunity: z.object({
-    opportunityId: text.optional(),
+    opportunityId: idTextSchema.optional(),
     stage: text,
     amount: positiveAmountSchema,
     currency: currencySchema,

@@ -11,8 +11,10 @@
  *     most 1e12 (far below Decimal(38, 4)'s limit; a larger amount is a typo, not a deal).
  *   - text: no U+0000 and no lone surrogate halves, which PostgreSQL's jsonb cannot store (the
  *     append would fail without naming the field). A name-like text of a new command must in
- *     addition show something (hasVisibleCharacter, libs/domain text.ts); a stored event is
- *     decoded without that rule, so what was recorded before it still projects.
+ *     addition show something (hasVisibleCharacter, libs/domain text.ts), and every text of a
+ *     new command but an id is taken in Unicode NFC (`Café` typed composed or decomposed is
+ *     one channel); a stored event is decoded without either rule and as it was recorded, so
+ *     what was recorded before them still projects, unchanged.
  * The event payload schemas (event-schemas.ts), the metadata decoder (envelope.codec.ts) and
  * the API's request schemas are all built from these; never redefine a bound elsewhere.
  */
@@ -55,6 +57,17 @@ export const boundedString = (max: number) =>
   z.string().max(max).refine(storable, { message: storableMessage });
 
 /**
+ * Text of a new command is taken in NFC, Unicode's composed form: canonically equivalent
+ * spellings (`é` as U+00E9, or `e` and U+0301 as macOS file names and some keyboards send it)
+ * are one value, so they group as one channel, campaign or industry and match a definition's
+ * ICP values, which publishing takes in NFC too. Applied before trimming and the length
+ * bounds, so the bounds hold for what is stored. Never to stored events (history is decoded
+ * as recorded) nor to ids a client names (idTextSchema): an id is compared as sent, so a
+ * retry is the same request whatever its spelling.
+ */
+const composed = () => z.string().normalize('NFC');
+
+/**
  * Text as a stored event holds it: trimmed, then 1–`max` characters. For decoding only: events
  * recorded before the visible-character rule may hold a name of invisible characters, and must
  * still fold and project.
@@ -63,14 +76,30 @@ export const storedTrimmedText = (max: number) =>
   z.string().trim().min(1).max(max).refine(storable, { message: storableMessage });
 
 /**
- * Text a new command must say something with: trimmed, then 1–`max` characters, at least one
- * of which shows (a letter, digit, punctuation mark or symbol; hasVisibleCharacter).
+ * Text a new command must say something with: in NFC (composed), trimmed, then 1–`max`
+ * characters, at least one of which shows (a letter, digit, punctuation mark or symbol;
+ * hasVisibleCharacter).
  */
 export const trimmedText = (max: number) =>
-  storedTrimmedText(max).refine(hasVisibleCharacter, { message: VISIBLE_TEXT_MESSAGE });
+  composed()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine(storable, { message: storableMessage })
+    .refine(hasVisibleCharacter, { message: VISIBLE_TEXT_MESSAGE });
 
-/** A label, name or code of a new command: trimmed, 1–500 characters, something visible. */
+/** A label, name or code of a new command: NFC, trimmed, 1–500 characters, something visible. */
 export const textSchema = trimmedText(500);
+
+/**
+ * An id a client names in a new command (a touchpoint's, an opportunity's, a spend's, an
+ * account's): trimmed, 1–500 characters, something visible, and otherwise kept as sent, not
+ * normalized. The same request retried must name the same touch or spend as before, also one
+ * first recorded before text was taken in NFC.
+ */
+export const idTextSchema = storedTrimmedText(500).refine(hasVisibleCharacter, {
+  message: VISIBLE_TEXT_MESSAGE,
+});
 
 /** A label, name or code as a stored event holds it (storedTrimmedText). */
 export const storedTextSchema = storedTrimmedText(500);
@@ -86,8 +115,8 @@ export const currencySchema = storedCurrencySchema.refine(isMoneyCurrency, {
   message: NON_MONEY_CURRENCY_MESSAGE,
 });
 
-/** A note typed by a person: up to 4,000 characters. */
-export const noteSchema = boundedString(4000);
+/** A note typed by a person: up to 4,000 characters, in NFC as every text of a new command. */
+export const noteSchema = composed().max(4000).refine(storable, { message: storableMessage });
 
 /** ISO-8601 timestamp with a zone, inside ClickHouse DateTime64(3)'s range. */
 export const businessTimeSchema = z.iso.datetime({ offset: true }).refine(

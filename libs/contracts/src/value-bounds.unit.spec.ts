@@ -1,15 +1,18 @@
 import type { z } from 'zod';
-import { contactSchema } from './event-schemas';
+import { contactSchema, eventDataSchemas } from './event-schemas';
+import { leadCommandBodies } from './lead-command-bodies';
 import {
   amountSchema,
   businessDateSchema,
   businessTimeSchema,
   commandTimeSchema,
   FUTURE_SKEW_MS,
+  idTextSchema,
   leadIdSchema,
   noteSchema,
   planningPeriodSchema,
   positiveAmountSchema,
+  storedTextSchema,
   textSchema,
 } from './value-bounds';
 
@@ -106,6 +109,43 @@ describe('value bounds', () => {
     expect(accepts(textSchema, 'emoji \uD83D\uDE00 ok')).toBe(true);
     expect(accepts(noteSchema, '')).toBe(true);
     expect(accepts(noteSchema, '\uDC00')).toBe(false);
+  });
+
+  it('text of a new command is taken in NFC; ids a client names and stored events are not', () => {
+    const composed = 'Caf\u00e9';
+    const decomposed = 'Cafe\u0301';
+    expect(textSchema.parse(` ${decomposed} `)).toBe(composed);
+    expect(noteSchema.parse(`${decomposed} au lait`)).toBe(`${composed} au lait`);
+    expect(contactSchema.parse({ name: decomposed, email: 'a@example.com' }).name).toBe(composed);
+    const touch = leadCommandBodies.RecordTouchpoint.parse({
+      touchpointId: `visit-${decomposed}`,
+      kind: 'page_view',
+      channel: decomposed,
+      campaign: decomposed,
+      content: decomposed,
+    });
+    expect(touch).toEqual({
+      touchpointId: `visit-${decomposed}`,
+      kind: 'page_view',
+      channel: composed,
+      campaign: composed,
+      content: composed,
+    });
+    expect(idTextSchema.parse(` ${decomposed} `)).toBe(decomposed);
+    // Bounds hold for the stored, composed text: 500 decomposed é are 500 characters in NFC.
+    expect(textSchema.parse('e\u0301'.repeat(500))).toBe('\u00e9'.repeat(500));
+    // History is read as recorded: the decoder never rewrites a stored event's text.
+    expect(storedTextSchema.parse(decomposed)).toBe(decomposed);
+    const recorded = {
+      touchpointId: 't-1',
+      kind: 'page_view',
+      channel: decomposed,
+      campaign: null,
+      content: null,
+    };
+    expect(eventDataSchemas.TouchpointRecorded.parse(recorded)).toMatchObject({
+      channel: decomposed,
+    });
   });
 
   it('a phone number: up to 40 characters, nothing jsonb cannot store or sealing would change', () => {

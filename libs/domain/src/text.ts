@@ -36,3 +36,28 @@ export const hasVisibleCharacter = (value: string): boolean => visibleCharacter.
 
 export const VISIBLE_TEXT_MESSAGE =
   'must contain at least one visible character (a letter, digit, punctuation mark or symbol), not only spaces, invisible or combining characters';
+
+/**
+ * A value with every string in it (at any depth, keys aside) in Unicode NFC, the composed
+ * form: `e` + U+0301 becomes `é` (U+00E9). Canonically equivalent spellings are one text to
+ * the people reading a funnel, so the edge takes new text in NFC (a command's text in
+ * libs/contracts value-bounds, a definition when published) and they group and match as one.
+ * Never applied to what is stored: history is read as it was recorded.
+ */
+export function inNfc<T>(value: T): T {
+  if (typeof value === 'string') return value.normalize('NFC') as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => inNfc(item)) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]: [string, unknown]) => [key, inNfc(item)]),
+  ) as T;
+}
+
+/**
+ * Whether two texts are one value: equal, or canonically equivalent (the same in NFC). For a
+ * retry compared with what was recorded: a fact stored before the edge took text in NFC may
+ * hold the decomposed spelling the retry now arrives composed in.
+ */
+export const isSameText = (left: string | null, right: string | null): boolean =>
+  left === right ||
+  (left !== null && right !== null && left.normalize('NFC') === right.normalize('NFC'));

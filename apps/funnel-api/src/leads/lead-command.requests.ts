@@ -6,11 +6,11 @@
  */
 import {
   commandTimeSchema,
+  idTextSchema,
   leadCommandBodies as body,
   leadIdSchema,
   NOTHING_TO_PROFILE,
   profileNamesAField,
-  textSchema,
 } from '@tandem/contracts';
 import type { LeadCommand } from '@tandem/domain';
 import { z } from 'zod';
@@ -45,7 +45,7 @@ function lead<S extends z.ZodObject, C extends LeadCommand>(
 export const captureLeadRequest = commandOptions
   .extend({
     leadId: leadIdSchema.optional(),
-    accountId: textSchema.optional(),
+    accountId: idTextSchema.optional(),
     ...body.CaptureLead.shape,
   })
   .transform(({ occurredAt, expectedRevision, leadId, accountId, ...data }) => ({

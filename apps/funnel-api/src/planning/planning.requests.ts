@@ -9,7 +9,7 @@
  * names must show something and its currency be money (textSchema, currencySchema), as in
  * every lead command.
  */
-import { currencySchema, eventDataSchemas, textSchema } from '@tandem/contracts';
+import { currencySchema, eventDataSchemas, idTextSchema, textSchema } from '@tandem/contracts';
 import { commandOptions } from '../leads/lead-command.requests';
 
 export const targetRequest = eventDataSchemas.TargetSet.extend({
@@ -24,7 +24,7 @@ export const spendRequest = eventDataSchemas.CampaignSpendRecorded.extend({
   campaign: textSchema,
   channel: textSchema,
   currency: currencySchema,
-  spendId: textSchema
+  spendId: idTextSchema
     .optional()
     .describe(
       'Your id of this spend (an invoice number, a day per ad account): recorded once. ' +

@@ -6,7 +6,7 @@
 import { Body, Controller, HttpCode, Param, type PipeTransform, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
-import { eventDataSchemas, textSchema } from '@tandem/contracts';
+import { eventDataSchemas, idTextSchema, textSchema } from '@tandem/contracts';
 import { VISITOR_ID_PATTERN } from '@tandem/domain';
 import { z } from 'zod';
 import { AllowCommand } from '../auth/access.decorators';
@@ -24,7 +24,7 @@ import {
 // The event's fields, its text held to a new fact's rule (textSchema: something visible).
 const touchpointRequest = eventDataSchemas.AnonymousTouchpointRecorded.omit({ visitorId: true })
   .extend({
-    touchpointId: textSchema,
+    touchpointId: idTextSchema,
     channel: textSchema,
     campaign: textSchema.nullable().default(null),
   })

@@ -293,16 +293,18 @@ describe('the shared dictionary decider', () => {
       },
     );
 
-    it('takes a description left empty, and names of any script with marks on letters', () => {
+    it('takes a description left empty, and names of any script with marks on letters, in NFC', () => {
       const draft = {
         ...v(2),
         description: '',
         name: 'Cafe\u0301 — 漢字 😀',
         icp: { ...defaultFunnelDefinition.icp, industries: ['saas', 'a\u200Bb'] },
       };
+      // The decomposed é is published composed (parseDefinitionToPublish, ADR 0010).
+      const definition = { ...draft, name: 'Caf\u00e9 — 漢字 😀' };
       given([published(1)])
         .when(publish(draft))
-        .then([{ type: 'FunnelDefinitionPublished', data: { version: 2, definition: draft } }]);
+        .then([{ type: 'FunnelDefinitionPublished', data: { version: 2, definition } }]);
     });
   });
 

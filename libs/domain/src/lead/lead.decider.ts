@@ -19,6 +19,7 @@ import {
 import { evaluateMql, slaDueAt } from '../rules/scoring';
 import { type LeadCommand, lifecycleMoves, type RecordTouchpoint } from './lead.commands';
 import { isPersonalGiven } from './lead.personal-data';
+import { isSameText } from '../text';
 import type { LeadEvent, LeadHandedToSales } from './lead.events';
 import type { LeadState, LeadStatus } from './lead.state';
 
@@ -138,7 +139,9 @@ function requireInTimeOrder(command: LeadCommand, state: LeadState, now: string)
  * a client retrying a POST that timed out (without an Idempotency-Key) must not count the touch
  * twice in intent and attribution. The same touch again decides nothing; other facts under the
  * same id are refused. The content is sealed in the store, so only whether it was given
- * compares; the time does not (a retry without occurredAt happens at another "now").
+ * compares; the time does not (a retry without occurredAt happens at another "now"). Text
+ * compares in NFC (isSameText): a touch recorded decomposed before the API took text in NFC,
+ * retried now, arrives composed and is the same touch.
  * Only new commands are held to it: stored duplicates still fold and project as before.
  */
 function isRecorded(command: RecordTouchpoint, state: LeadState): boolean {
@@ -151,8 +154,8 @@ function isRecorded(command: RecordTouchpoint, state: LeadState): boolean {
   if (recorded === undefined) return false;
   const differences = [
     recorded.kind === kind ? null : `kind ${recorded.kind}`,
-    recorded.channel === channel ? null : `channel ${recorded.channel}`,
-    recorded.campaign === campaign ? null : `campaign ${recorded.campaign ?? 'none'}`,
+    isSameText(recorded.channel, channel) ? null : `channel ${recorded.channel}`,
+    isSameText(recorded.campaign, campaign) ? null : `campaign ${recorded.campaign ?? 'none'}`,
     recorded.contentGiven === isPersonalGiven(content)
       ? null
       : recorded.contentGiven

@@ -132,6 +132,15 @@ describe('Lead decider', () => {
         .when(record({ content: 'the whitepaper' }))
         .then([]);
     });
+    it('a retry in NFC of a touch recorded decomposed, before text was taken in NFC, is the same touch', () => {
+      const decomposed = {
+        ...demo,
+        data: { ...demo.data, channel: 'Cafe\u0301', campaign: 'e\u0301t\u00e9' },
+      };
+      given([captured, decomposed])
+        .when(record({ channel: 'Caf\u00e9', campaign: '\u00e9t\u00e9' }))
+        .then([]);
+    });
     it('other facts under a recorded id are refused, naming the id and what differs', () => {
       given([captured, demo])
         .when(record({ kind: 'webinar', campaign: 'spring' }))

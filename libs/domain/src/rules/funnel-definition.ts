@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { COUNTRY_CODE_MESSAGE, isCountryCode } from '../country-code';
 import { InvalidDefinitionError } from '../errors';
 import {
+  inNfc,
   hasVisibleCharacter,
   isStorableText,
   STORABLE_TEXT_MESSAGE,
@@ -401,9 +402,12 @@ export function parseDefinitionToPublish(given: unknown): FunnelDefinition {
   if (!result.success) {
     throw new InvalidDefinitionError(withoutRepeats([...unknown, ...schemaIssues(result.error)]));
   }
-  const issues = [...unknown, ...publishingIssues(result.data)];
+  // Its text in NFC, as a command's: an ICP industry typed decomposed matches a lead's composed
+  // one, and two spellings of one value are a value listed twice (publishingIssues).
+  const definition = inNfc(result.data);
+  const issues = [...unknown, ...publishingIssues(definition)];
   if (issues.length > 0) throw new InvalidDefinitionError(issues);
-  return result.data;
+  return definition;
 }
 
 /** Validates a draft; throws InvalidDefinitionError naming every offending field. */

@@ -24,6 +24,26 @@ describe('funnel definition validation', () => {
     expect(parseFunnelDefinition(defaultFunnelDefinition)).toEqual(defaultFunnelDefinition);
   });
 
+  it('publishes its text in NFC, so a value typed decomposed is the composed one', () => {
+    const icp = defaultFunnelDefinition.icp;
+    const draft = (industries: string[]) => ({
+      ...defaultFunnelDefinition,
+      name: 'Caf\u0065\u0301s',
+      icp: { ...icp, industries },
+    });
+    const published = parseDefinitionToPublish(draft(['Cafe\u0301', 'software']));
+    expect(published.name).toBe('Caf\u00e9s');
+    expect(published.icp.industries).toEqual(['Caf\u00e9', 'software']);
+    // Two spellings of one industry are one industry listed twice.
+    expect(() => parseDefinitionToPublish(draft(['Caf\u00e9', 'Cafe\u0301']))).toThrow(
+      expect.objectContaining({
+        issues: [{ path: 'icp.industries', message: 'must not repeat a value' }],
+      }) as Error,
+    );
+    // A version already published loads as it was recorded.
+    expect(parseFunnelDefinition(draft(['Cafe\u0301'])).icp.industries).toEqual(['Cafe\u0301']);
+  });
+
   it('names every offending field', () => {
     expect(
       issuesOf({
