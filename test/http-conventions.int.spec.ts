@@ -80,6 +80,9 @@ function expectProblem(
 const suite = funnelApiPerFile('http-conventions', { http: { bodyLimitBytes: 4096 } });
 
 const as = (role: Role) => asRole(role, `${role}-conventions@test.tandem`);
+/** POSTs JSON text as the spec spells it (supertest would serialize an object itself). */
+const postJsonText = (path: string, body: string) =>
+  request(suite.http).post(path).set(as('ops')).set('content-type', 'application/json').send(body);
 const capture = async (campaign: string): Promise<request.Response> =>
   request(suite.http).post('/leads').set(as('marketing')).send(captureBody(campaign)).expect(201);
 
@@ -219,11 +222,7 @@ describe('errors are RFC 9457 problem details', () => {
     ] as const;
     for (const path of ['/leads', '/definitions', '/targets']) {
       for (const [body, kind] of sent) {
-        const response = await request(suite.http)
-          .post(path)
-          .set(as('ops'))
-          .set('content-type', 'application/json')
-          .send(body);
+        const response = await postJsonText(path, body);
         const problem = expectProblem(response, 400, 'invalid_request', path);
         expect({ body, detail: problem.detail, errors: problem.errors }).toEqual({
           body,
@@ -259,11 +258,7 @@ describe('errors are RFC 9457 problem details', () => {
       ['/campaign-spend', spend('1e400'), 'amount', '1e400', 'Infinity'],
     ] as const;
     for (const [path, body, field, text, read] of sent) {
-      const response = await request(suite.http)
-        .post(path)
-        .set(as('ops'))
-        .set('content-type', 'application/json')
-        .send(body);
+      const response = await postJsonText(path, body);
       const problem = expectProblem(response, 400, 'invalid_request', path);
       const message = `must be a number read exactly as sent: ${text} would be read as ${read}`;
       expect({ path, detail: problem.detail, errors: problem.errors }).toEqual({
@@ -281,12 +276,7 @@ describe('errors are RFC 9457 problem details', () => {
       ['-0', 'exact-negative-zero'],
       ['12', 'order-12345678901234567890'],
     ]) {
-      await request(suite.http)
-        .post('/campaign-spend')
-        .set(as('ops'))
-        .set('content-type', 'application/json')
-        .send(spend(amount ?? '', campaign))
-        .expect(201);
+      await postJsonText('/campaign-spend', spend(amount ?? '', campaign)).expect(201);
     }
   });
 
