@@ -31,6 +31,7 @@ import { DefinitionsController } from './definitions/definitions.controller';
 import { PublishFunnelDefinitionHandler } from './definitions/publish-funnel-definition.handler';
 import { HealthController } from './health/health.controller';
 import { ReconciliationMonitor } from './health/reconciliation-monitor.service';
+import { MasterKeyRotationService } from './health/master-key-rotation.service';
 import { ApiKeysController } from './ops/api-keys.controller';
 import { OpsController } from './ops/ops.controller';
 import { ErrorFilter } from './http/error.filter';
@@ -87,6 +88,7 @@ export class AppModule {
       RuleSetActivation,
       RuleSetApplies,
       ReconciliationMonitor,
+      MasterKeyRotationService,
       ...observabilityProviders,
     ];
     if (config.projector === 'embedded') providers.push(EmbeddedProjector);

@@ -58,8 +58,15 @@ export interface PersonalDataOptions {
    * TANDEM_DATA_DIR (`.tandem/data`).
    */
   readonly keyDir?: string;
+  /**
+   * The master key before `masterKey`, during a rotation (TANDEM_MASTER_KEY_PREVIOUS, base64 of
+   * 32 bytes): keys it wrapped are still unwrapped, and rewrapped by `rewrapPrevious`.
+   */
+  readonly previousMasterKey?: string | undefined;
   /** A key service instead of the local master key. */
   readonly wrapper?: KeyWrapper;
+  /** The key service's previous key, during a rotation, instead of `previousMasterKey`. */
+  readonly previousWrapper?: KeyWrapper;
   /** Told once where the master key came from (never the key). */
   readonly onMasterKey?: (source: string) => void;
 }
@@ -72,6 +79,14 @@ export async function createEventStore(
   const configured = personalData.masterKey ?? process.env.TANDEM_MASTER_KEY;
   if (personalData.wrapper === undefined && configured !== undefined && configured !== '') {
     decodeMasterKey(configured, 'TANDEM_MASTER_KEY');
+  }
+  const previous = previousMasterKey(personalData);
+  if (previous !== null && configured !== undefined && configured !== '') {
+    if (decodeMasterKey(configured, 'TANDEM_MASTER_KEY').equals(previous)) {
+      throw new Error(
+        'TANDEM_MASTER_KEY_PREVIOUS is the same key as TANDEM_MASTER_KEY: set the new key as TANDEM_MASTER_KEY (docs/personal-data.md)',
+      );
+    }
   }
   switch (selection.kind) {
     case 'pglite': {
@@ -170,8 +185,14 @@ function sealedBy(
   let vault: Promise<LeadKeyVault> | null = null;
   const open = async (): Promise<LeadKeyVault> => {
     const wrapper = options.wrapper ?? (await localWrapper(options));
+    const previous = previousMasterKey(options);
     await prepare();
-    const opened = new LeadKeyVault(db, quotedSchema, wrapper);
+    const opened = new LeadKeyVault(
+      db,
+      quotedSchema,
+      wrapper,
+      options.previousWrapper ?? (previous === null ? null : new MasterKeyWrapper(previous)),
+    );
     await opened.init();
     return opened;
   };
@@ -185,7 +206,17 @@ function sealedBy(
       return vault;
     },
     keyAppender,
+    options.previousWrapper !== undefined || previousMasterKey(options) !== null,
   );
+}
+
+/** TANDEM_MASTER_KEY_PREVIOUS decoded (a malformed one stops start-up), or null if unset. */
+function previousMasterKey(options: PersonalDataOptions): Buffer | null {
+  if (options.previousWrapper !== undefined) return null;
+  const configured = options.previousMasterKey ?? process.env.TANDEM_MASTER_KEY_PREVIOUS;
+  return configured === undefined || configured === ''
+    ? null
+    : decodeMasterKey(configured, 'TANDEM_MASTER_KEY_PREVIOUS');
 }
 
 async function localWrapper(options: PersonalDataOptions): Promise<KeyWrapper> {

@@ -28,7 +28,9 @@ export type {
   CreateKurrentDbEventStoreOptions,
 } from './kurrentdb/kurrentdb-event-store';
 export {
+  keyRotationOf,
   supportsPersonalData,
+  type MasterKeyRotation,
   type PersonalDataReader,
   type PersonalDataStore,
 } from './personal-data/personal-data.reader';

@@ -3,8 +3,9 @@
  * set aside and why (a failing batch shows as `failure` while it is retried), whether the views
  * answer from their snapshot yet (after a first projection or a rebuild they fold the whole
  * state until it is marked), which kept rule sets hold rows computed by other code than this
- * and are being re-derived (RuleReplays), and the last background reconciliation verdict
- * (ReconciliationMonitor; a request never runs the check).
+ * and are being re-derived (RuleReplays), the last background reconciliation verdict
+ * (ReconciliationMonitor; a request never runs the check), and how many lead keys the previous
+ * master key still wraps during a rotation (MasterKeyRotationService's last count).
  */
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
@@ -16,6 +17,7 @@ import { type AnswerOf, ApiAnswer } from '../http/api-answer.decorator';
 import { ANALYTICS, EVENT_STORE } from '../platform/tokens';
 import { healthSchema, liveSchema } from './health.responses';
 import { ReconciliationMonitor } from './reconciliation-monitor.service';
+import { MasterKeyRotationService } from './master-key-rotation.service';
 import { RuleReplays } from '../rules/rule-replays.service';
 import { ruleFactsVersion } from '@tandem/analytics';
 
@@ -27,6 +29,7 @@ export class HealthController {
     @Inject(ANALYTICS) private readonly analytics: AnalyticsHandle,
     private readonly reconciliation: ReconciliationMonitor,
     private readonly replays: RuleReplays,
+    private readonly rotation: MasterKeyRotationService,
     @Optional() private readonly projector?: EmbeddedProjector,
   ) {}
 
@@ -51,6 +54,7 @@ export class HealthController {
     const reconciled = reconciliation.state !== 'failed';
     // From what this process holds: never a ClickHouse read (see health-at-once.int.spec.ts).
     const ruleFacts = { version: ruleFactsVersion(), rederiving: this.replays.outdatedFacts() };
+    const masterKeyRotation = this.rotation.health();
     if (!this.projector)
       return {
         status: reconciled ? 'ok' : 'degraded',
@@ -58,6 +62,7 @@ export class HealthController {
         projector: { mode: 'off' },
         ruleFacts,
         reconciliation,
+        masterKeyRotation,
       };
     const position = this.projector.position();
     const { failure, rejectedEvents } = this.projector.status();
@@ -80,6 +85,7 @@ export class HealthController {
       },
       ruleFacts,
       reconciliation,
+      masterKeyRotation,
     };
   }
 }

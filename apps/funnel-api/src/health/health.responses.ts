@@ -7,6 +7,7 @@ import type { DeadLetterSummary } from '@tandem/analytics';
 import { z } from 'zod';
 import type { SameAnswer } from '../http/api-answer.decorator';
 import type { ReconciliationHealth } from './reconciliation-monitor.service';
+import type { MasterKeyRotationHealth } from './master-key-rotation.service';
 import type { OutdatedFacts } from '../rules/rule-replays.service';
 
 const position = z.string().nullable().describe('A global position (decimal string, 64-bit)');
@@ -42,6 +43,25 @@ const reconciliation = z
     }),
   ])
   .describe('The last background reconciliation verdict (GET /analytics/reconciliation)');
+
+const masterKeyRotation = z
+  .union([
+    z.strictObject({ state: z.literal('none') }),
+    z.strictObject({
+      state: z.enum(['rewrapping', 'done']),
+      keysUnderPreviousKey: z
+        .number()
+        .int()
+        .nonnegative()
+        .nullable()
+        .describe(
+          'As last counted (every few seconds while rewrapping); null before the first count',
+        ),
+    }),
+  ])
+  .describe(
+    "Master-key rotation (TANDEM_MASTER_KEY_PREVIOUS set): lead keys still wrapped by the previous master key; at 'done' it can be removed and destroyed (docs/personal-data.md)",
+  );
 
 export const healthSchema = z.strictObject({
   status: z.enum(['ok', 'degraded']),
@@ -84,6 +104,7 @@ export const healthSchema = z.strictObject({
     })
     .describe('Which code computes the rule-derived rows, and the sets still computed by another'),
   reconciliation,
+  masterKeyRotation,
 });
 
 const _deadLetters: SameAnswer<z.infer<typeof deadLetters>, DeadLetterSummary> = true;
@@ -92,4 +113,8 @@ const _rederiving: SameAnswer<
   z.infer<typeof healthSchema>['ruleFacts']['rederiving'][number],
   OutdatedFacts
 > = true;
-void [_deadLetters, _reconciliation, _rederiving];
+const _masterKeyRotation: SameAnswer<
+  z.infer<typeof masterKeyRotation>,
+  MasterKeyRotationHealth
+> = true;
+void [_deadLetters, _reconciliation, _rederiving, _masterKeyRotation];

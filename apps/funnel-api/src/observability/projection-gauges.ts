@@ -9,6 +9,7 @@ import { metricNames, scrapeGauge } from '@tandem/observability';
 import { EmbeddedProjector } from '../projector/embedded-projector.service';
 import { EVENT_STORE } from '../platform/tokens';
 import { RuleReplays } from '../rules/rule-replays.service';
+import { MasterKeyRotationService } from '../health/master-key-rotation.service';
 import { ApiMetrics } from './api-metrics';
 
 @Injectable()
@@ -17,6 +18,7 @@ export class ProjectionGauges implements OnModuleInit {
     private readonly metrics: ApiMetrics,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly replays: RuleReplays,
+    private readonly rotation: MasterKeyRotationService,
     @Optional() private readonly projector?: EmbeddedProjector,
   ) {}
 
@@ -43,6 +45,13 @@ export class ProjectionGauges implements OnModuleInit {
         () => Promise.resolve(projector.status().rejectedEvents),
       );
     }
+    scrapeGauge(
+      registry,
+      metricNames.keysUnderPreviousMasterKey,
+      'Lead keys still wrapped by the previous master key (TANDEM_MASTER_KEY_PREVIOUS), as last counted; 0 without one',
+      [],
+      () => Promise.resolve(this.rotation.keysUnderPreviousKey()),
+    );
     scrapeGauge(
       registry,
       metricNames.replaysRunning,

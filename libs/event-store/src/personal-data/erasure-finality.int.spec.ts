@@ -9,8 +9,10 @@
  * base64 runs around it as wrapped keys, open the store's sealed values with what unwraps.
  *
  * What makes the erasure final is the documented procedure (docs/personal-data.md): rotate the
- * master key (`LeadKeyVault.rewrap`) and destroy the old one. Every copy of the erased lead's
- * key is wrapped by the old key; a kept lead's key is wrapped again by the new one.
+ * master key — the store opened with the new key as its master key and the old one as the
+ * previous (TANDEM_MASTER_KEY_PREVIOUS), rewrapping until no key is left under the old one, as
+ * the API does after start — and destroy the old one. Every copy of the erased lead's key is
+ * wrapped by the old key; a kept lead's key is wrapped again by the new one.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -19,14 +21,13 @@ import { join } from 'node:path';
 import { ERASED_VALUE } from '@tandem/domain';
 import { pgliteUnavailableReason } from '@tandem/testing';
 import type { EventToAppend } from '../event-store.port';
-import { sealed } from '../event-store.factory';
+import { createEventStore, sealed } from '../event-store.factory';
 import { createPgliteEventStore } from '../postgres/postgres-event-store.factories';
-import { LeadKeyVault } from './lead-key.vault';
 import { MasterKeyWrapper } from './master-key.wrapper';
 import { newDataKey, openText } from './personal-data.cipher';
-import { supportsPersonalData } from './personal-data.reader';
+import { keyRotationOf, supportsPersonalData } from './personal-data.reader';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 const maybe = pgliteUnavailableReason() === null ? it : it.skip;
 
@@ -134,18 +135,37 @@ describe('erasure in the files of a PGlite store', () => {
       // the log still hold the wrapped key, and the master key opens it.
       expect(await emailsRecoverable(dataDir, erased.leadId, oldKey)).toEqual([erased.email]);
 
-      // Rotation: every live key wrapped again under a new master key; the old one destroyed.
+      // Rotation: the store restarted with a new master key and the old one as the previous,
+      // every live key wrapped again under the new one; then the old one is destroyed.
       const newKey = newDataKey();
-      const reopened = await createPgliteEventStore({ dataDir });
+      const rotating = await createEventStore(
+        { kind: 'pglite', dataDir, schema: 'tandem' },
+        { masterKey: newKey.toString('base64'), previousMasterKey: oldKey.toString('base64') },
+      );
       try {
-        const vault = new LeadKeyVault(
-          reopened.sideTableExecutor(),
-          reopened.names.quotedSchema,
-          new MasterKeyWrapper(newKey),
-        );
-        expect(await vault.rewrap(new MasterKeyWrapper(oldKey))).toBe(1); // the kept lead's
+        const rotation = keyRotationOf(rotating);
+        if (rotation === null) throw new Error('a store given a previous key offers its rotation');
+        expect(await rotation.keysUnderPrevious()).toBe(1); // the kept lead's
+        while ((await rotation.rewrapPrevious()).selected > 0);
+        expect(await rotation.keysUnderPrevious()).toBe(0);
       } finally {
-        await reopened.close();
+        await rotating.close();
+      }
+
+      // The old key discarded: the store opens the kept lead with the new key alone.
+      const after = await createEventStore(
+        { kind: 'pglite', dataDir, schema: 'tandem' },
+        { masterKey: newKey.toString('base64') },
+      );
+      try {
+        if (!supportsPersonalData(after)) throw new Error('a PGlite store seals personal data');
+        const opened = await after.personalData.openLeadEvents(
+          kept.leadId,
+          await after.readStream(`lead-${kept.leadId}`),
+        );
+        expect(opened[0]?.data.contact).toEqual({ name: 'Erin', email: kept.email });
+      } finally {
+        await after.close();
       }
 
       // The new key opens the kept lead from the same files (the search does find a live key),

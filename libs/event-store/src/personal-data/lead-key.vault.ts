@@ -9,6 +9,9 @@
  * commit together; elsewhere (`keysToSeal`) it is inserted on its own before the append, and a
  * failed append can leave an unused key, which is harmless. Either way no event is ever
  * committed sealed under a key that is not.
+ * Master-key rotation (docs/personal-data.md): given the previous master key too, the vault
+ * unwraps a row with the key its `wrapped_by` names, wraps new keys only with the current one,
+ * and `rewrapPrevious` moves the rows still under the previous key, a batch at a time.
  * It must never hand out a key of a shredded lead, nor keep one in memory after shredding it.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
@@ -42,8 +45,11 @@ export class LeadKeyVault {
     private readonly db: SqlQueryable,
     quotedSchema: string,
     private readonly wrapper: KeyWrapper,
+    /** The master key before the current one, during a rotation: it only unwraps. */
+    private readonly previous: KeyWrapper | null = null,
   ) {
     this.table = `${quotedSchema}.personal_data_keys`;
+    if (previous?.keyId === wrapper.keyId) this.previous = null;
   }
 
   async init(): Promise<void> {
@@ -103,10 +109,10 @@ export class LeadKeyVault {
          INSERT INTO ${this.table} (lead_id, wrapped_key, wrapped_by)
          SELECT lead_id, wrapped_key, $3 FROM unnest($1::text[], $2::text[]) AS k(lead_id, wrapped_key)
          ON CONFLICT (lead_id) DO NOTHING
-         RETURNING lead_id, wrapped_key)
-       SELECT lead_id, wrapped_key FROM inserted
+         RETURNING lead_id, wrapped_key, wrapped_by)
+       SELECT lead_id, wrapped_key, wrapped_by FROM inserted
        UNION ALL
-       SELECT lead_id, wrapped_key FROM ${this.table} WHERE lead_id = ANY ($1::text[])`,
+       SELECT lead_id, wrapped_key, wrapped_by FROM ${this.table} WHERE lead_id = ANY ($1::text[])`,
       [wanted, wrapped, this.wrapper.keyId],
     );
     // A row this statement inserted holds the key just made: no need to unwrap it again.
@@ -166,38 +172,75 @@ export class LeadKeyVault {
   /**
    * Master-key rotation: every key wrapped by `from` is unwrapped and wrapped again by this
    * vault's wrapper, in batches. Afterwards the old master key can be destroyed. Returns how
-   * many keys were rewrapped.
+   * many keys this call rewrapped (another process rewrapping at once takes the rest).
    */
   async rewrap(from: KeyWrapper, batchSize = 500): Promise<number> {
-    if (from.keyId === this.wrapper.keyId) return 0;
     let total = 0;
     for (;;) {
-      const rows = await this.db.query(
-        `SELECT lead_id, wrapped_key FROM ${this.table}
-          WHERE wrapped_by = $1 AND wrapped_key IS NOT NULL ORDER BY lead_id LIMIT $2`,
-        [from.keyId, batchSize],
-      );
-      if (rows.length === 0) return total;
-      for (const row of rows) {
-        const leadId = textColumn(row.lead_id);
-        const key = await from.unwrap(Buffer.from(textColumn(row.wrapped_key), 'base64'), leadId);
-        const rewrapped = (await this.wrapper.wrap(key, leadId)).toString('base64');
-        // Only if still wrapped by `from`: a shred in between must not be undone.
-        await this.db.query(
-          `UPDATE ${this.table} SET wrapped_key = $2, wrapped_by = $3
-            WHERE lead_id = $1 AND wrapped_by = $4 AND wrapped_key IS NOT NULL`,
-          [leadId, rewrapped, this.wrapper.keyId, from.keyId],
-        );
-        total++;
-      }
+      const batch = await this.rewrapBatch(from, batchSize);
+      if (batch.selected === 0) return total;
+      total += batch.rewrapped;
     }
+  }
+
+  /**
+   * One batch of the rotation from the previous master key (TANDEM_MASTER_KEY_PREVIOUS):
+   * `selected` is 0 once no key is left under it. Safe beside other processes doing the same
+   * and after a crash: a row is only rewritten while it is still wrapped by the previous key.
+   */
+  rewrapPrevious(batchSize = 500): Promise<{ selected: number; rewrapped: number }> {
+    return this.previous === null
+      ? Promise.resolve({ selected: 0, rewrapped: 0 })
+      : this.rewrapBatch(this.previous, batchSize);
+  }
+
+  /** How many keys the previous master key still wraps (0 without one). */
+  async keysUnderPrevious(): Promise<number> {
+    if (this.previous === null) return 0;
+    const rows = await this.db.query(
+      `SELECT count(*)::int AS n FROM ${this.table}
+        WHERE wrapped_by = $1 AND wrapped_key IS NOT NULL`,
+      [this.previous.keyId],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  private async rewrapBatch(
+    from: KeyWrapper,
+    batchSize: number,
+  ): Promise<{ selected: number; rewrapped: number }> {
+    if (from.keyId === this.wrapper.keyId) return { selected: 0, rewrapped: 0 };
+    const rows = await this.db.query(
+      `SELECT lead_id, wrapped_key FROM ${this.table}
+        WHERE wrapped_by = $1 AND wrapped_key IS NOT NULL ORDER BY lead_id LIMIT $2`,
+      [from.keyId, batchSize],
+    );
+    if (rows.length === 0) return { selected: 0, rewrapped: 0 };
+    const leadIds: string[] = [];
+    const rewrapped: string[] = [];
+    for (const row of rows) {
+      const leadId = textColumn(row.lead_id);
+      const key = await from.unwrap(Buffer.from(textColumn(row.wrapped_key), 'base64'), leadId);
+      leadIds.push(leadId);
+      rewrapped.push((await this.wrapper.wrap(key, leadId)).toString('base64'));
+    }
+    // Only rows still wrapped by `from`: a shred in between (NULL) must not be undone, and a
+    // row another process rewrapped first keeps its key, so each is counted once.
+    const updated = await this.db.query(
+      `UPDATE ${this.table} AS t SET wrapped_key = k.wrapped_key, wrapped_by = $3
+         FROM unnest($1::text[], $2::text[]) AS k(lead_id, wrapped_key)
+        WHERE t.lead_id = k.lead_id AND t.wrapped_by = $4 AND t.wrapped_key IS NOT NULL
+        RETURNING t.lead_id`,
+      [leadIds, rewrapped, this.wrapper.keyId, from.keyId],
+    );
+    return { selected: rows.length, rewrapped: updated.length };
   }
 
   private async load(leadIds: readonly string[]): Promise<Map<string, LeadKey>> {
     const result = new Map<string, LeadKey>(leadIds.map((leadId) => [leadId, { kind: 'none' }]));
     if (leadIds.length === 0) return result;
     const rows = await this.db.query(
-      `SELECT lead_id, wrapped_key FROM ${this.table} WHERE lead_id = ANY($1::text[])`,
+      `SELECT lead_id, wrapped_key, wrapped_by FROM ${this.table} WHERE lead_id = ANY($1::text[])`,
       [leadIds],
     );
     for (const [leadId, key] of await this.keysOf(rows)) result.set(leadId, key);
@@ -225,7 +268,7 @@ export class LeadKeyVault {
               kind: 'key',
               // A key object once per lead, not per sealed value (see DataKey).
               key: createSecretKey(
-                await this.wrapper.unwrap(
+                await this.unwrapperOf(row).unwrap(
                   Buffer.from(textColumn(row.wrapped_key), 'base64'),
                   leadId,
                 ),
@@ -234,6 +277,13 @@ export class LeadKeyVault {
       );
     }
     return result;
+  }
+
+  /** The master key that wrapped a row: the previous one while a rotation is not done. */
+  private unwrapperOf(row: Record<string, unknown>): KeyWrapper {
+    return this.previous !== null && row.wrapped_by === this.previous.keyId
+      ? this.previous
+      : this.wrapper;
   }
 
   private remember(leadId: string, key: DataKey): void {

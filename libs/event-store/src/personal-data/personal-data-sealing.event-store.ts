@@ -40,6 +40,7 @@ import type { LeadKeyVault } from './lead-key.vault';
 import { type LeadKeyAppender, LeadKeyExistsError } from './lead-key-append.port';
 import { hasPlainPersonalData, type PersonalEvent, sealPersonalData } from './personal-data.codec';
 import {
+  type MasterKeyRotation,
   type PersonalDataReader,
   type PersonalDataStore,
   VaultPersonalDataReader,
@@ -63,6 +64,8 @@ export type VaultSource = () => Promise<LeadKeyVault>;
 
 class PersonalDataSealingEventStore implements EventStore, PersonalDataStore {
   readonly personalData: PersonalDataReader;
+  /** Set by `sealingPersonalData` while a previous master key is configured. */
+  keyRotation: MasterKeyRotation | null = null;
 
   constructor(
     protected readonly inner: EventStore,
@@ -236,10 +239,18 @@ export function sealingPersonalData(
   inner: EventStore,
   vault: VaultSource,
   keyAppender?: LeadKeyAppender,
+  /** A previous master key is configured: the store offers its rotation (`keyRotation`). */
+  rotating = false,
 ): EventStore & PersonalDataStore {
   const store = supportsBulkAppend(inner)
     ? new BulkPersonalDataSealingEventStore(inner, vault, keyAppender, inner)
     : new PersonalDataSealingEventStore(inner, vault, keyAppender);
+  if (rotating) {
+    store.keyRotation = {
+      keysUnderPrevious: async () => (await vault()).keysUnderPrevious(),
+      rewrapPrevious: async (batchSize) => (await vault()).rewrapPrevious(batchSize),
+    };
+  }
   if (supportsIdempotency(inner)) {
     // The fenced append runs inside `inner.append`, which receives sealed events already.
     const idempotency: IdempotencyStore = inner.idempotency;

@@ -10,6 +10,7 @@ import {
   sealPersonalData,
 } from './personal-data.codec';
 import { decodeMasterKey, loadMasterKey, MasterKeyWrapper } from './master-key.wrapper';
+import { createEventStore } from '../event-store.factory';
 
 const context = { leadId: 'lead-a', eventType: 'LeadCaptured', field: 'contact.email' };
 const captured = {
@@ -148,6 +149,26 @@ describe('the master key from the environment', () => {
     expect(decodeMasterKey(Buffer.alloc(32, 7).toString('base64'), 'TANDEM_MASTER_KEY')).toEqual(
       Buffer.alloc(32, 7),
     );
+  });
+
+  it('stops start-up when the previous key is malformed or is the current key, naming neither', async () => {
+    const current = Buffer.alloc(32, 7).toString('base64');
+    // Refused before any engine opens: the unreachable server is never dialled.
+    const selection = {
+      kind: 'postgres',
+      url: 'postgres://127.0.0.1:1/none',
+      schema: 'x',
+    } as const;
+    const malformed = createEventStore(selection, {
+      masterKey: current,
+      previousMasterKey: 'bm90IGEga2V5',
+    });
+    await expect(malformed).rejects.toThrow(
+      'TANDEM_MASTER_KEY_PREVIOUS: a master key is base64 of exactly 32 bytes',
+    );
+    const same = createEventStore(selection, { masterKey: current, previousMasterKey: current });
+    await expect(same).rejects.toThrow(/TANDEM_MASTER_KEY_PREVIOUS is the same key/);
+    await expect(same).rejects.not.toThrow(current);
   });
 
   it('is generated once into the key directory, mode 0600, and read back after', async () => {

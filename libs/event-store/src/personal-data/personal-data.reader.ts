@@ -28,9 +28,26 @@ export class VaultPersonalDataReader implements PersonalDataReader {
   }
 }
 
+/**
+ * A master-key rotation in progress (TANDEM_MASTER_KEY_PREVIOUS set): the keys still wrapped by
+ * the previous master key, and a batch of them wrapped again by the current one.
+ */
+export interface MasterKeyRotation {
+  keysUnderPrevious(): Promise<number>;
+  /** `selected` is 0 once none is left; safe beside other processes doing the same. */
+  rewrapPrevious(batchSize?: number): Promise<{ selected: number; rewrapped: number }>;
+}
+
 /** A store whose appends seal personal data, and which can open it for entitled readers. */
 export interface PersonalDataStore {
   readonly personalData: PersonalDataReader;
+  /** Null unless a previous master key is configured. */
+  readonly keyRotation: MasterKeyRotation | null;
+}
+
+/** The store's master-key rotation, if it seals personal data and has a previous key. */
+export function keyRotationOf(store: object): MasterKeyRotation | null {
+  return supportsPersonalData(store) ? (store.keyRotation ?? null) : null;
 }
 
 export function supportsPersonalData<S extends object>(store: S): store is S & PersonalDataStore {
