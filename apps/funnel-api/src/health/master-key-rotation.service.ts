@@ -4,8 +4,8 @@
  * wrapped again by the current one, a batch at a time, after start. Several replicas may do it
  * at once and a crash may stop it anywhere: a row is rewritten only while the previous key still
  * wraps it, so the work is safe to repeat. /health and the metric read the count kept here
- * (refreshed at most every COUNT_EVERY_MS while it runs), never a statement of their own; the
- * log says once when none is left and the previous key can be removed.
+ * (refreshed at most every COUNT_EVERY_MS while it runs, every RECHECK_MS after), never a
+ * statement of their own; the log says when none is left and the previous key can be removed.
  *
  * It must never stop the API, log a key, or touch an erased lead's row (the vault's UPDATE
  * skips a NULL key).
@@ -25,6 +25,11 @@ const BATCH_KEYS = 500;
 const COUNT_EVERY_MS = 5_000;
 /** After a failed batch (database down, a row that does not unwrap), the next try. */
 const RETRY_MS = 10_000;
+/**
+ * Once none is left, counted again now and then: mid-rollout a process still running with the
+ * previous key as its current one wraps new leads' keys with it.
+ */
+const RECHECK_MS = 60_000;
 
 export type MasterKeyRotationHealth =
   | { readonly state: 'none' }
@@ -38,6 +43,7 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private announced = false;
 
   constructor(@Inject(EVENT_STORE) store: EventStore) {
     this.rotation = keyRotationOf(store);
@@ -79,24 +85,27 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
         if (selected === 0) break;
       }
       this.remaining = await rotation.keysUnderPrevious();
-      if (this.remaining === 0) {
+      // Said once a time it reaches 0, not at every recount after.
+      if (this.remaining > 0) this.announced = false;
+      else if (!this.announced) {
+        this.announced = true;
         this.logger.log(
           'every lead key is wrapped by the current master key: TANDEM_MASTER_KEY_PREVIOUS can be removed and the previous key destroyed',
         );
-        return;
       }
+      this.again(rotation, this.remaining === 0 ? RECHECK_MS : RETRY_MS);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn(`rewrapping lead keys under the current master key failed: ${message}`);
+      this.again(rotation, RETRY_MS);
     }
-    this.retry(rotation);
   }
 
-  private retry(rotation: MasterKeyRotation): void {
+  private again(rotation: MasterKeyRotation, delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.run(rotation);
-    }, RETRY_MS);
+    }, delayMs);
     this.timer.unref();
   }
 }
