@@ -60,8 +60,10 @@ WITH
         ) AS touch ON touch.visitor_id = captures.visitor_id
         GROUP BY captures.lead_id, touch.touchpoint_id
     ),
-    -- The lead's own touches under an id one of its visitors also holds (only leads with
-    -- stitched touches are read): the earlier copy of the two is the one counted.
+    -- The lead's own touches, for the ids one of its visitors also holds: the earlier copy of
+    -- the two is the one counted. Only the leads whose LeadCaptured names visitors are read,
+    -- found from their captures alone: naming stitched_by_id here made ClickHouse inline it a
+    -- second time (a CTE is a subquery wherever it is named), join and group included.
     own_ids AS
     (
         SELECT
@@ -72,7 +74,15 @@ WITH
         FROM {db:Identifier}.lead_events
         WHERE type = 'TouchpointRecorded'
           AND occurred_at <= {as_of:DateTime64(3, 'UTC')}
-          AND lead_id IN (SELECT lead_id FROM stitched_by_id)
+          AND lead_id IN
+          (
+              SELECT lead_id
+              FROM {db:Identifier}.lead_events
+              WHERE type = 'LeadCaptured'
+                AND occurred_at <= {as_of:DateTime64(3, 'UTC')}
+                AND position(data, '"visitorIds"') > 0
+                {{lead_cut}}
+          )
           {{lead_cut}}
         GROUP BY lead_id, touchpoint_id
     ),

@@ -21,6 +21,29 @@ const rowsFile = () =>
 const names = (sql: string) => queryParameters(sql).map(({ name }) => name);
 const words = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 
+/** The file's CTEs, `name AS (` at the WITH's indentation, each with its body. */
+const ctes = (sql: string) => {
+  const heads = [...sql.matchAll(/^ {4}([a-z_]+) AS\n {4}\(/gm)];
+  return heads.map((head, index) => ({
+    name: head[1] ?? '',
+    body: sql.slice(head.index, heads[index + 1]?.index ?? sql.length),
+  }));
+};
+
+describe('marketing attribution rows, as ClickHouse plans them', () => {
+  it("joins the visitors' touches where one CTE names them, and names that CTE once", async () => {
+    const rows = (await rowsFile()).replace(/--.*$/gm, '');
+    // ClickHouse inlines a CTE wherever it is named: a second name of the CTE that joins the
+    // captures to visitor_touches (FINAL) and groups them joined and grouped them twice over.
+    const visitors = ctes(rows).filter(({ body }) => body.includes('.visitor_touches'));
+    expect(visitors.map(({ name }) => name)).toEqual(['stitched_by_id']);
+    for (const { name, body } of visitors) {
+      const named = rows.replace(body, '').match(new RegExp(`\\b${name}\\b`, 'g')) ?? [];
+      expect({ name, named: named.length }).toEqual({ name, named: 1 });
+    }
+  });
+});
+
 describe('marketing attribution rows for a build of the kept credits', () => {
   it('ends with both halves after its marker, and takes either alone', async () => {
     const rows = await rowsFile();
