@@ -20,24 +20,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ERASED_VALUE } from '@tandem/domain';
 import { pgliteUnavailableReason } from '@tandem/testing';
-import type { EventToAppend } from '../event-store.port';
 import { createEventStore, sealed } from '../event-store.factory';
 import { createPgliteEventStore } from '../postgres/postgres-event-store.factories';
 import { MasterKeyWrapper } from './master-key.wrapper';
 import { newDataKey, openText } from './personal-data.cipher';
 import { keyRotationOf, supportsPersonalData } from './personal-data.reader';
+import { leadEvent } from './testing/lead-event';
 
 jest.setTimeout(300_000);
 
 const maybe = pgliteUnavailableReason() === null ? it : it.skip;
 
-const event = (leadId: string, type: string, data: Record<string, unknown>): EventToAppend => ({
-  eventId: randomUUID(),
-  type,
-  schemaVersion: 2,
-  data,
-  metadata: { leadId },
-});
+const event = (leadId: string, type: string, data: Record<string, unknown>) =>
+  leadEvent(leadId, type, data, 2);
 
 /** Every file under `dir`, with its bytes. */
 async function filesOf(dir: string): Promise<Buffer[]> {

@@ -9,23 +9,18 @@ import {
 } from '@tandem/testing';
 import { Client } from 'pg';
 import { sealedWithKeyStore } from '../event-store.factory';
-import type { EventStore, EventToAppend } from '../event-store.port';
+import type { EventStore } from '../event-store.port';
 import { createPgliteEventStore } from '../postgres/postgres-event-store.factories';
 import { MasterKeyWrapper } from './master-key.wrapper';
 import { newDataKey } from './personal-data.cipher';
 import { supportsPersonalData } from './personal-data.reader';
+import { leadEvent } from './testing/lead-event';
 
 // A KurrentDB deployment keeps its per-lead keys in PostgreSQL. KurrentDB cannot run here, so
 // the events go to a plain (unsealed) PGlite store standing in for any store without a key
 // table: what is under test is the composition — sealing before the inner store sees an
 // event, keys and shredding in the separate PostgreSQL schema, one close for both.
-const event = (leadId: string, type: string, data: Record<string, unknown>): EventToAppend => ({
-  eventId: randomUUID(),
-  type,
-  schemaVersion: 1,
-  data,
-  metadata: { leadId },
-});
+const event = leadEvent;
 
 describeWhenPostgres(postgresUnavailableReason())(
   'a store without a key table, sealed with its keys in PostgreSQL (KurrentDB deployments)',

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { ERASED_VALUE } from '@tandem/domain';
 import { describeWithPglite, describeWithPostgresSchema, TEST_POSTGRES_URL } from '@tandem/testing';
-import type { EventStore, EventToAppend } from '../event-store.port';
+import type { EventStore } from '../event-store.port';
 import { sealed } from '../event-store.factory';
 import type { PostgresEventStore } from '../postgres/postgres-event-store';
 import {
@@ -19,16 +19,12 @@ import { LeadKeyVault } from './lead-key.vault';
 import { MasterKeyWrapper } from './master-key.wrapper';
 import { newDataKey } from './personal-data.cipher';
 import { keyRotationOf, supportsPersonalData } from './personal-data.reader';
+import { leadEvent } from './testing/lead-event';
 
 jest.setTimeout(120_000);
 
-const event = (leadId: string, type: string, data: Record<string, unknown>): EventToAppend => ({
-  eventId: randomUUID(),
-  type,
-  schemaVersion: 2,
-  data,
-  metadata: { leadId },
-});
+const event = (leadId: string, type: string, data: Record<string, unknown>) =>
+  leadEvent(leadId, type, data, 2);
 const emailOf = (leadId: string) => `lead.${leadId}@rotation.example`;
 
 async function capture(store: EventStore, leadId: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ERASED_VALUE, isSealedValue } from '@tandem/domain';
-import { supportsBulkAppend, type EventStore, type EventToAppend } from '../event-store.port';
+import { supportsBulkAppend, type EventStore } from '../event-store.port';
 import { supportsIdempotency } from '../idempotency/idempotency-store.port';
 import { sealed } from '../event-store.factory';
 import { createPgliteEventStore } from '../postgres/postgres-event-store.factories';
@@ -9,14 +9,9 @@ import { LeadKeyVault } from './lead-key.vault';
 import { MasterKeyWrapper } from './master-key.wrapper';
 import { newDataKey } from './personal-data.cipher';
 import { supportsPersonalData } from './personal-data.reader';
+import { leadEvent } from './testing/lead-event';
 
-const event = (leadId: string, type: string, data: Record<string, unknown>): EventToAppend => ({
-  eventId: randomUUID(),
-  type,
-  schemaVersion: 1,
-  data,
-  metadata: { leadId },
-});
+const event = leadEvent;
 const captured = (leadId: string, email: string) =>
   event(leadId, 'LeadCaptured', {
     contact: { name: 'Ada Lovelace', email },
