@@ -9,7 +9,7 @@
  * It must never accept a value the event schemas (event-schemas.ts) would refuse: every
  * bound comes from value-bounds.ts.
  */
-import { touchpointKinds } from '@tandem/domain';
+import { DEFINITION_LIST_MAX, touchpointKinds } from '@tandem/domain';
 import { z } from 'zod';
 import { companySchema, contactSchema, moneySchema, sourceSchema } from './event-schemas';
 import {
@@ -74,7 +74,9 @@ export const leadCommandBodies = {
   HandLeadToSalesDirectly: z.object({ owner: text, team: nullableText, source: text }),
   AcceptLead: z.object({ note }),
   RejectLead: z.object({ reason: text, note }),
-  QualifyLeadAsSql: z.object({ criteriaMet: z.array(text).min(1) }),
+  // Codes of the definition's sql.criteria, so no more than a definition may list: unbounded,
+  // 200,000 empty strings fitted the body limit and zod spent seconds naming each one.
+  QualifyLeadAsSql: z.object({ criteriaMet: z.array(text).min(1).max(DEFINITION_LIST_MAX) }),
   OpenOpportunity: z.object({
     opportunityId: idTextSchema.optional(),
     stage: text,

@@ -11,6 +11,25 @@ export abstract class DomainError extends Error {
   }
 }
 
+/**
+ * The most problems one refusal names. A body can hold a mistake per array entry or key:
+ * 200,000 empty strings (600 KB) were named one by one, a 100 MB answer and as long a log line,
+ * built for seconds on the event loop (audit h3). The first ones show what is wrong; the rest
+ * are counted.
+ */
+export const MAX_NAMED_PROBLEMS = 100;
+
+/** The first MAX_NAMED_PROBLEMS of `problems`, and them in words, with how many more there are. */
+export function namedProblems<T>(
+  problems: readonly T[],
+  describe: (problem: T) => string,
+): { readonly named: readonly T[]; readonly words: string } {
+  const named = problems.slice(0, MAX_NAMED_PROBLEMS);
+  const words = named.map(describe).join('; ');
+  const more = problems.length - named.length;
+  return { named, words: more > 0 ? `${words}; and ${more} more` : words };
+}
+
 /** The command is not allowed in the lead's current lifecycle stage. */
 export class LifecycleViolationError extends DomainError {
   readonly code = 'lifecycle_violation';
@@ -155,10 +174,12 @@ export class SpendConflictError extends DomainError {
 /** A funnel definition draft that fails validation; `issues` name each field. */
 export class InvalidDefinitionError extends DomainError {
   readonly code = 'invalid_definition';
-  constructor(readonly issues: readonly { path: string; message: string }[]) {
-    super(
-      `invalid funnel definition: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
-    );
+  /** The first MAX_NAMED_PROBLEMS issues; the message counts the others. */
+  readonly issues: readonly { path: string; message: string }[];
+  constructor(issues: readonly { path: string; message: string }[]) {
+    const { named, words } = namedProblems(issues, (issue) => `${issue.path}: ${issue.message}`);
+    super(`invalid funnel definition: ${words}`);
+    this.issues = named;
   }
 }
 

@@ -28,6 +28,7 @@ import {
   InvalidDefinitionError,
   LeadAlreadyCapturedError,
   LeadNotFoundError,
+  namedProblems,
   RuleViolationError,
   SpendConflictError,
   TouchpointConflictError,
@@ -118,14 +119,17 @@ export interface Problem extends HttpProblem {
 
 /**
  * A request the pipes refuse before any handler runs: a body, query or path parameter that
- * does not validate. Thrown, not returned, so Nest stops at the pipe.
+ * does not validate. Thrown, not returned, so Nest stops at the pipe. Names at most
+ * MAX_NAMED_PROBLEMS of them (libs/domain errors.ts), and counts the rest.
  */
 export class InvalidRequestError extends Error {
-  constructor(readonly errors: readonly FieldProblem[]) {
-    super(
-      `invalid request: ${errors.map((error) => `${error.field}: ${error.message}`).join('; ')}`,
-    );
+  /** The first MAX_NAMED_PROBLEMS problems; the message counts the others. */
+  readonly errors: readonly FieldProblem[];
+  constructor(errors: readonly FieldProblem[]) {
+    const { named, words } = namedProblems(errors, (error) => `${error.field}: ${error.message}`);
+    super(`invalid request: ${words}`);
     this.name = 'InvalidRequestError';
+    this.errors = named;
   }
 }
 
