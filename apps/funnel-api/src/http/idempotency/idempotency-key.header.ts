@@ -2,7 +2,7 @@
  * Reads the `Idempotency-Key` request header (draft-ietf-httpapi-idempotency-key-header).
  * The draft makes it a Structured Field string (`"a-key"`); clients such as Stripe's send it
  * bare (`a-key`). Both are accepted and mean the same key. A key is 1–255 printable ASCII
- * characters; anything else is refused before any work (400).
+ * characters, sent on one header line; anything else is refused before any work (400).
  */
 import type { Request } from 'express';
 
@@ -18,7 +18,10 @@ export type IdempotencyKeyHeader =
 export function readIdempotencyKey(request: Request): IdempotencyKeyHeader {
   const raw = request.headers[IDEMPOTENCY_KEY_HEADER];
   if (raw === undefined) return { kind: 'absent' };
-  if (Array.isArray(raw)) return { kind: 'invalid', reason: 'must be sent once' };
+  // Node joins two lines of the header into one value (`a1, a2`), which was taken as the key:
+  // a gateway adding its key beside the client's made a third. Only headersDistinct tells.
+  const lines = request.headersDistinct?.[IDEMPOTENCY_KEY_HEADER]?.length ?? 1;
+  if (Array.isArray(raw) || lines > 1) return { kind: 'invalid', reason: 'must be sent once' };
   const quoted = /^"(.*)"$/.exec(raw);
   const key = quoted?.[1] ?? raw;
   if (key.length === 0) return { kind: 'invalid', reason: 'must not be empty' };

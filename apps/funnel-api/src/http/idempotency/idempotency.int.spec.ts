@@ -170,6 +170,17 @@ describe.each(engines)('Idempotency-Key on $name', (engine) => {
         .expect(400);
       expect(refused.body).toMatchObject({ code: 'invalid_idempotency_key' });
     }
+    // Two lines, which Node joins into one value (`a1, a2`): that is no key the client sent.
+    const twice = await request(api.http)
+      .post('/campaign-spend')
+      .set(headers('unused'))
+      .set('idempotency-key', ['a1', 'a2'] as unknown as string)
+      .send(spend(campaign))
+      .expect(400);
+    expect(twice.body).toMatchObject({
+      code: 'invalid_idempotency_key',
+      detail: 'Idempotency-Key header must be sent once',
+    });
     expect(await streamLength(campaignStreamId(campaign))).toBe(0);
     const plain = asRole('marketing');
     await request(api.http).post('/campaign-spend').set(plain).send(spend(campaign)).expect(201);
