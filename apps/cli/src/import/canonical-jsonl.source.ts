@@ -13,6 +13,9 @@ import { importableCommandTypes } from './import-commands';
 import type { ImportFact, ImportSource, RowRef, SourceRow } from './import-fact';
 import { utf8Lines } from './utf8-text';
 
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /**
  * Strict: a field the format does not have (a misspelt `accountID`) is refused, naming it,
  * and so is an account on a line that is not a capture; either would be dropped unread.
@@ -22,7 +25,11 @@ const lineSchema = z
     leadId: z.string(),
     type: z.enum(importableCommandTypes as [string, ...string[]]),
     occurredAt: commandTimeSchema,
-    data: z.record(z.string(), z.unknown()).default({}),
+    // Not z.record, which drops a `__proto__` key without a word: the command's strict check
+    // (import-commands.ts) names it, as the API does.
+    data: z
+      .custom<Record<string, unknown>>(isJsonObject, 'Invalid input: expected an object')
+      .default({}),
     accountId: z.string().trim().min(1).max(500).optional(),
   })
   .refine((line) => line.accountId === undefined || line.type === 'CaptureLead', {

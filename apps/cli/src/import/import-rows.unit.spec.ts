@@ -7,12 +7,14 @@ import { defaultFunnelDefinition, initialLeadState } from '@tandem/domain';
 import { validate as isUuid, version as uuidVersion } from 'uuid';
 import { parseCanonicalLine } from './canonical-jsonl.source';
 import type { ImportFact } from './import-fact';
+import { parseImportCommand } from './import-commands';
 import { importEventId } from './import-event-id';
 import { planImport } from './import-plan';
 import { decideLeadFacts } from './lead-facts.decider';
 import { time } from './presets/csv-rows';
 
 const where = { file: 'f.jsonl', line: 7 };
+const fact0 = { leadId: 'hubspot:1', type: 'RecycleLead', occurredAt: '2025-01-01T00:00:00Z' };
 const line = (fields: Record<string, unknown>) => JSON.stringify(fields);
 
 describe('parseCanonicalLine', () => {
@@ -99,6 +101,27 @@ describe('parseCanonicalLine', () => {
     const row = parseCanonicalLine(text, where);
     expect(row).toMatchObject({ ok: false, where, leadId });
     expect(row.ok ? '' : row.reason).toMatch(reason);
+  });
+
+  // `data` was a z.record, which drops `__proto__` without a word: the fact was imported
+  // without the key the API refuses (`__proto__: not a field of this request`).
+  it('keeps every key of data for the command to judge, `__proto__` included', () => {
+    const row = parseCanonicalLine(
+      '{"leadId":"hubspot:1","type":"RecycleLead","occurredAt":"2025-01-01T00:00:00Z",' +
+        '"data":{"reason":"timing","__proto__":{"reason":"other"}}}',
+      where,
+    );
+    expect(row.ok).toBe(true);
+    const { data } = (row as { fact: ImportFact }).fact;
+    expect(Object.keys(data)).toEqual(['reason', '__proto__']);
+    expect(parseImportCommand('RecycleLead', data)).toEqual({
+      ok: false,
+      reason: 'RecycleLead: invalid data: __proto__: not a field of this command',
+    });
+    expect(parseCanonicalLine(line({ ...fact0, data: 'timing' }), where)).toMatchObject({
+      ok: false,
+      reason: 'not a fact: data: Invalid input: expected an object',
+    });
   });
 });
 

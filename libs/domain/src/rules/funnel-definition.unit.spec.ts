@@ -158,6 +158,21 @@ describe('a draft to publish names every field it does not know', () => {
     },
   );
 
+  // As JSON.parse makes it: an own key. zod drops it from a record's output without a word, so
+  // `intent.touchpointPoints.__proto__` was published without it (audit h3).
+  it.each(objectPaths(everySection).map((path) => [path.join('.') || '(root)', path] as const))(
+    'refuses a `__proto__` key in %s, naming its path',
+    (_name, path) => {
+      const draft = structuredClone(everySection) as unknown;
+      let at = draft as Record<string, unknown>;
+      for (const key of path) at = at[key] as Record<string, unknown>;
+      Object.defineProperty(at, '__proto__', { value: 1, enumerable: true });
+      expect(publishIssues(draft)).toEqual([
+        { path: [...path, '__proto__'].join('.'), message: 'is not a field of the definition' },
+      ]);
+    },
+  );
+
   it('still reads a stored definition with a field it does not know (history folds)', () => {
     const stored = { ...defaultFunnelDefinition, retiredSection: { a: 1 } };
     expect(parseFunnelDefinition(stored)).toEqual(defaultFunnelDefinition);

@@ -29,13 +29,21 @@ export function shapeOf(node: z.ZodType): z.ZodType {
 }
 
 /**
+ * zod leaves a `__proto__` key out of what it returns unless a shape names it, even where a
+ * catchall or a record takes every other key (writing it would replace the output's
+ * prototype): such a key is never taken, so the walks name it as one the schema does not know.
+ */
+export const PROTOTYPE_KEY = '__proto__';
+
+/**
  * The schema of an object's key: its own field, else its catchall (z.looseObject,
  * .catchall(T)); undefined for a key it does not declare (a strict object's catchall is never,
- * as is no catchall).
+ * as is no catchall, and no catchall takes `__proto__`).
  */
 export function fieldOf(node: z.ZodObject, key: string): z.ZodType | undefined {
   const shape = node.shape as Record<string, z.ZodType>;
   if (Object.hasOwn(shape, key)) return shape[key];
+  if (key === PROTOTYPE_KEY) return undefined;
   const catchall = node.def.catchall as z.ZodType | undefined;
   return catchall instanceof z.ZodNever ? undefined : catchall;
 }

@@ -10,7 +10,7 @@
  * object belongs) is passed over, for the schema names it.
  */
 import { z } from 'zod';
-import { fieldOf, isPlainObject, optionTaking, shapeOf } from './schema-walk';
+import { fieldOf, isPlainObject, optionTaking, PROTOTYPE_KEY, shapeOf } from './schema-walk';
 
 export const UNKNOWN_FIELD_MESSAGE = 'is not a field of the definition';
 
@@ -25,10 +25,13 @@ export function unknownFields(schema: z.ZodType, value: unknown): PropertyKey[][
       );
     }
     if (shape instanceof z.ZodRecord) {
-      // The keys are the schema's to judge (an enum of touchpoint kinds); the values may nest.
+      // The keys are the schema's to judge (an enum of touchpoint kinds), but for `__proto__`,
+      // which zod drops without a word; the values may nest.
       if (!isPlainObject(item)) return [];
       return Object.entries(item).flatMap(([key, entry]) =>
-        visit(shape.valueType as z.ZodType, entry, [...path, key]),
+        key === PROTOTYPE_KEY
+          ? [[...path, key]]
+          : visit(shape.valueType as z.ZodType, entry, [...path, key]),
       );
     }
     if (shape instanceof z.ZodObject) {

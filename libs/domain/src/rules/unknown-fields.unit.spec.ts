@@ -33,6 +33,23 @@ describe('unknownFields', () => {
     ]);
   });
 
+  // zod drops `__proto__` from a record's or a loose object's output, where every other key is
+  // taken: a definition's `intent.touchpointPoints.__proto__` was published without a word.
+  it('names a `__proto__` key wherever zod would drop it, unless a shape declares it', () => {
+    const schema = z.object({
+      points: z.partialRecord(z.enum(['a', 'b']), z.number()),
+      meta: z.looseObject({}),
+      named: z.object({ ['__proto__']: z.number() }).optional(),
+    });
+    const given = JSON.parse(
+      '{"points":{"a":1,"__proto__":2},"meta":{"x":1,"__proto__":{}},"named":{"__proto__":3}}',
+    ) as unknown;
+    expect(unknownFields(schema, given)).toEqual([
+      ['points', '__proto__'],
+      ['meta', '__proto__'],
+    ]);
+  });
+
   it('looks inside the union option zod keeps, and names what no option declares', () => {
     // Plain objects: zod keeps the first option that parses and strips the rest of the keys.
     const union = z.object({
