@@ -122,6 +122,27 @@ describe('with the default configuration', () => {
     await request(http).head('/health').set(asRole('ops')).expect(200);
   });
 
+  // Express's URIError reached the client as `bad_request`, a code documented nowhere.
+  it('refuses a path that is not valid percent-encoding as an invalid request naming the path', async () => {
+    const response = await request(http).get('/leads/%ZZ/timeline').set(asRole('ops')).expect(400);
+    expect(response.body).toEqual({
+      type: 'tag:tandem,2026:problem:invalid_request',
+      title: 'Bad Request',
+      status: 400,
+      detail:
+        'invalid request: the path is not valid percent-encoding: % must be followed by two hex digits',
+      instance: '/leads/%ZZ/timeline',
+      code: 'invalid_request',
+      errors: [
+        {
+          in: 'path',
+          field: '(path)',
+          message: 'not valid percent-encoding: % must be followed by two hex digits',
+        },
+      ],
+    });
+  });
+
   it('sends the security headers and no X-Powered-By, on answers and refusals alike', async () => {
     for (const response of [
       await request(http).get('/health').set(asRole('ops')).expect(200),

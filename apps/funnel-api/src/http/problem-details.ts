@@ -11,7 +11,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { type HttpProblem, httpProblem, PROBLEM_CONTENT_TYPE } from '@tandem/http';
-import { HttpException } from '@nestjs/common';
+import { BadRequestException, HttpException } from '@nestjs/common';
 import {
   InvalidCaptureWindowError,
   InvalidQueryParameterError,
@@ -142,10 +142,23 @@ export function problem(
   return httpProblem(status, code, detail, extensions);
 }
 
+/**
+ * Express refuses a path parameter that is not valid percent-encoding (`/leads/%ZZ/timeline`)
+ * with a URIError, which Nest hands on as a bare BadRequestException: it was answered with the
+ * code of its status, `bad_request`, which no client was told of (audit h3).
+ */
+const UNDECODABLE_PARAMETER = /^Failed to decode param /;
+
 /** The problem an error is, or null for an unexpected one (a bug or an outage: a 500). */
 export function problemOf(error: unknown): Problem | null {
   if (error instanceof InvalidRequestError) {
     return problem(400, 'invalid_request', error.message, { errors: error.errors });
+  }
+  if (error instanceof BadRequestException && UNDECODABLE_PARAMETER.test(error.message)) {
+    const message = 'not valid percent-encoding: % must be followed by two hex digits';
+    return problem(400, 'invalid_request', `invalid request: the path is ${message}`, {
+      errors: [{ in: 'path', field: '(path)', message }],
+    });
   }
   if (error instanceof HttpException) return httpExceptionProblem(error);
   if (error instanceof LeadNotFoundError || error instanceof DefinitionVersionNotFoundError) {
@@ -265,9 +278,14 @@ function httpExceptionProblem(error: HttpException): Problem {
   );
 }
 
-/** `Not Found` → `not_found`: the code of an exception that names none. */
+/**
+ * `Not Found` → `not_found`: the code of an exception that names none; a 400 is
+ * `invalid_request`, the code the README gives a request the API cannot take as sent.
+ */
 const codeOfStatus = (status: number): string =>
-  (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '_');
+  status === 400
+    ? 'invalid_request'
+    : (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '_');
 
 /** The 500 answer: the error's own words stay in the log, never in the response. */
 export const internalProblem = (): Problem =>
