@@ -192,8 +192,15 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
         this.releaseBuilds = release;
         this.interrupted = false;
         this.subscription = null;
-        await resetAnalytics(this.analytics.client, { database: this.analytics.database });
-        await this.projection.start();
+        try {
+          await resetAnalytics(this.analytics.client, { database: this.analytics.database });
+          await this.projection.start();
+        } catch (error) {
+          // The reset may have emptied projection_dead_letters before it failed: /health says
+          // what the table holds now, not what it held before the rebuild.
+          await this.recountDeadLetters();
+          throw error;
+        }
         this.lastError = null;
         this.letters = new DeadLetterLedger();
         this.logger.log('rebuild started from the beginning of the log');
@@ -483,6 +490,19 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     if (this.failures > 0) this.recovered();
     this.setAside(written.value.deadLettered);
     if (atHead) this.reachedHead();
+  }
+
+  /** The ledger read again from the table; kept as it was when ClickHouse cannot say. */
+  private async recountDeadLetters(): Promise<void> {
+    try {
+      const after = await this.projection.start();
+      this.letters = await readDeadLetterLedger(this.analytics.client, after, {
+        database: this.analytics.database,
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`dead letters not recounted after a failed rebuild: ${message}`);
+    }
   }
 
   private setAside(letters: readonly DeadLetter[]): void {
