@@ -33,11 +33,19 @@ function textColumn(value: unknown): string {
   return value;
 }
 
+/**
+ * The index the rotation reads by (the count and the batches): every live key by its master
+ * key's fingerprint, then lead id. A rotation's keys are a range of it, so neither scans the
+ * table, and once they are gone the count reads an empty range.
+ */
+const ROTATION_INDEX = 'personal_data_keys_wrapped_by';
+
 /** Unwrapped keys kept for sealing; bounded so a bulk import cannot hold every key. */
 const CACHE_LIMIT = 10_000;
 
 export class LeadKeyVault {
   private readonly table: string;
+  private readonly schema: string;
   /** Only for sealing: opening always asks the table, so an erasure elsewhere wins at once. */
   private readonly cache = new Map<string, DataKey>();
 
@@ -48,6 +56,7 @@ export class LeadKeyVault {
     /** The master key before the current one, during a rotation: it only unwraps. */
     private readonly previous: KeyWrapper | null = null,
   ) {
+    this.schema = quotedSchema;
     this.table = `${quotedSchema}.personal_data_keys`;
     if (previous?.keyId === wrapper.keyId) this.previous = null;
   }
@@ -62,6 +71,32 @@ export class LeadKeyVault {
       if (code !== '23505' && code !== '42P07') throw error;
       await this.createTable();
     }
+    await this.buildRotationIndex();
+  }
+
+  /**
+   * Built CONCURRENTLY, alone and outside a transaction: on a store with millions of keys a
+   * plain build's SHARE lock would hold every new lead's first append for the whole scan. A
+   * build that was killed leaves the index INVALID (unused, yet maintained): one no session is
+   * building now is dropped and built again; one another process is building is left to it.
+   */
+  private async buildRotationIndex(): Promise<void> {
+    const [state] = await this.db.query(
+      `SELECT i.indisvalid AS valid,
+              EXISTS (SELECT 1 FROM pg_stat_progress_create_index p
+                       WHERE p.index_relid = i.indexrelid) AS building
+         FROM pg_index i
+        WHERE i.indexrelid = to_regclass($1::text)`,
+      [`${this.schema}.${ROTATION_INDEX}`],
+    );
+    if (state?.valid === true || state?.building === true) return;
+    if (state !== undefined) {
+      await this.db.exec(`DROP INDEX CONCURRENTLY IF EXISTS ${this.schema}.${ROTATION_INDEX}`);
+    }
+    await this.db.exec(
+      `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${ROTATION_INDEX}
+         ON ${this.table} (wrapped_by, lead_id) WHERE wrapped_key IS NOT NULL`,
+    );
   }
 
   private async createTable(): Promise<void> {

@@ -2,11 +2,18 @@
  * Master-key rotation through the store (TANDEM_MASTER_KEY_PREVIOUS, docs/personal-data.md) on
  * both PostgreSQL engines: a store given the previous key opens the keys it wrapped, wraps new
  * keys only with the current one, and rewraps the rest a batch at a time, never an erased
- * lead's; two vaults rewrapping at once rewrite each key once and leave none behind.
+ * lead's; two vaults rewrapping at once rewrite each key once and leave none behind. The count
+ * and the batches read an index of their own, which a failed build leaves invalid and the next
+ * start builds again.
  */
 import { randomUUID } from 'node:crypto';
 import { ERASED_VALUE } from '@tandem/domain';
-import { describeWithPglite, describeWithPostgresSchema, TEST_POSTGRES_URL } from '@tandem/testing';
+import {
+  describeWithPglite,
+  describeWithPostgresSchema,
+  eventually,
+  TEST_POSTGRES_URL,
+} from '@tandem/testing';
 import type { EventStore } from '../event-store.port';
 import { sealed } from '../event-store.factory';
 import type { PostgresEventStore } from '../postgres/postgres-event-store';
@@ -141,6 +148,73 @@ function describeRotation(open: () => Promise<PostgresEventStore>): void {
       expect(keyRotationOf(after)).toBeNull();
     } finally {
       await after.close();
+    }
+  });
+
+  it('counts and reads the keys under the previous master key by an index, rebuilt if a build failed', async () => {
+    const store = await open();
+    const db = store.sideTableExecutor();
+    const { quotedSchema } = store.names;
+    const index = `${quotedSchema}.personal_data_keys_wrapped_by`;
+    const plan = async (sql: string, params: unknown[]) =>
+      db.transaction(async (tx) => {
+        // A small table is read whole whatever its indexes: ask which index would serve.
+        await tx.exec('SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off');
+        return JSON.stringify(await tx.query(`EXPLAIN (FORMAT JSON) ${sql}`, params));
+      });
+    const state = async () =>
+      (
+        await db.query(
+          `SELECT indisvalid AS valid, pg_get_indexdef(indexrelid) AS definition
+             FROM pg_index WHERE indexrelid = to_regclass($1::text)`,
+          [index],
+        )
+      )[0];
+    try {
+      const vault = new LeadKeyVault(db, quotedSchema, current, previous);
+      await vault.init();
+      const count = `SELECT count(*) FROM ${quotedSchema}.personal_data_keys
+                      WHERE wrapped_by = $1 AND wrapped_key IS NOT NULL`;
+      const batch = `SELECT lead_id, wrapped_key FROM ${quotedSchema}.personal_data_keys
+                      WHERE wrapped_by = $1 AND wrapped_key IS NOT NULL AND lead_id > $3
+                      ORDER BY lead_id LIMIT $2`;
+      expect(await plan(count, [previous.keyId])).toContain('personal_data_keys_wrapped_by');
+      const batchPlan = await plan(batch, [previous.keyId, 500, '']);
+      expect(batchPlan).toContain('personal_data_keys_wrapped_by');
+      expect(batchPlan).not.toContain('"Sort"');
+
+      // A concurrent build that failed leaves its index INVALID under the name: rebuilt at start.
+      // (Two keys under one master key first: the unique build fails on them.)
+      const older = sealed(store, { wrapper: previous });
+      for (const leadId of [randomUUID(), randomUUID()]) await capture(older, leadId);
+      await db.exec(`DROP INDEX ${index}`);
+      await expect(
+        db.exec(
+          `CREATE UNIQUE INDEX CONCURRENTLY personal_data_keys_wrapped_by
+             ON ${quotedSchema}.personal_data_keys (wrapped_by)`,
+        ),
+      ).rejects.toThrow();
+      expect(await state()).toMatchObject({ valid: false });
+      // The failed build's session shows as building it until it has cleaned up after the error
+      // (it answers the client first): a start would leave the index to it meanwhile.
+      await eventually(async () => {
+        const [building] = await db.query(
+          `SELECT count(*)::int AS n FROM pg_stat_progress_create_index
+            WHERE index_relid = to_regclass($1::text)`,
+          [index],
+        );
+        return building?.n === 0 ? true : undefined;
+      }, 'the failed build ended');
+      await new LeadKeyVault(db, quotedSchema, current, previous).init();
+      const rebuilt = await state();
+      expect(rebuilt?.valid).toBe(true);
+      expect(rebuilt?.definition).toContain(
+        '(wrapped_by, lead_id) WHERE (wrapped_key IS NOT NULL)',
+      );
+      // Leave none under the previous key for the specs after this one.
+      await new LeadKeyVault(db, quotedSchema, current, previous).rewrap(previous);
+    } finally {
+      await store.close();
     }
   });
 
