@@ -120,7 +120,12 @@ describeWhenPostgres(postgresUnavailableReason())(
       expect(await timeline(rotating.http, kept[0] as string)).toContain(emailOf('kira'));
       await eventually(async () => {
         const rotation = (await health(rotating.http)).masterKeyRotation;
-        expect(rotation).toEqual({ state: 'done', keysUnderPreviousKey: 0 });
+        expect(rotation).toEqual({
+          state: 'done',
+          keysUnderPreviousKey: 0,
+          keysNotUnwrapped: 0,
+          leadsWithKeysNotUnwrapped: [],
+        });
         return rotation;
       }, 'the rotation reported done in /health');
       const metrics = await request(rotating.http)
@@ -128,6 +133,9 @@ describeWhenPostgres(postgresUnavailableReason())(
         .set(asRole('ops', 'ops@rotation.test'))
         .expect(200);
       expect(metrics.text).toMatch(/^tandem_lead_keys_under_previous_master_key\{[^}]*\} 0$/m);
+      expect(metrics.text).toMatch(
+        /^tandem_lead_keys_not_unwrapped_by_previous_master_key\{[^}]*\} 0$/m,
+      );
       const fresh = await capture(rotating.http, 'nina');
       const fingerprints = await wrappedBy([...kept, erased, fresh]);
       const current = new MasterKeyWrapper(newKey).keyId;

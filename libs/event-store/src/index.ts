@@ -36,7 +36,7 @@ export {
 } from './personal-data/personal-data.reader';
 export type { KeyWrapper } from './personal-data/key-wrapper.port';
 export { MasterKeyWrapper, loadMasterKey } from './personal-data/master-key.wrapper';
-export { LeadKeyVault, type LeadKey } from './personal-data/lead-key.vault';
+export { LeadKeyVault, type LeadKey, type RewrapBatch } from './personal-data/lead-key.vault';
 export { PersonalDataIntegrityError } from './personal-data/personal-data.cipher';
 export { ErasedLeadWriteError } from './personal-data/personal-data.codec';
 export { MAX_STREAMS_PER_APPEND } from './append-validation';

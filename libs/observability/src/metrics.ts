@@ -28,6 +28,7 @@ export const metricNames = {
   projectorDeadLettered: 'tandem_projector_dead_lettered_events_total',
   projectorWaitingSets: 'tandem_projector_rule_sets_of_other_build',
   keysUnderPreviousMasterKey: 'tandem_lead_keys_under_previous_master_key',
+  keysNotUnwrappedByPreviousMasterKey: 'tandem_lead_keys_not_unwrapped_by_previous_master_key',
 } as const;
 
 /** A registry with Node's process metrics (CPU, memory, event-loop lag, GC) and `service`. */

@@ -48,7 +48,11 @@ const masterKeyRotation = z
   .union([
     z.strictObject({ state: z.literal('none') }),
     z.strictObject({
-      state: z.enum(['rewrapping', 'done']),
+      state: z
+        .enum(['rewrapping', 'done', 'blocked'])
+        .describe(
+          "'blocked': every key left under the previous master key is one it did not unwrap",
+        ),
       keysUnderPreviousKey: z
         .number()
         .int()
@@ -57,6 +61,16 @@ const masterKeyRotation = z
         .describe(
           'As last counted (every few seconds while rewrapping); null before the first count',
         ),
+      keysNotUnwrapped: z
+        .number()
+        .int()
+        .nonnegative()
+        .describe(
+          'Keys under the previous master key that it did not unwrap at the last pass (damaged, or wrapped by another key): left as they are, they keep the count above 0 until restored or erased',
+        ),
+      leadsWithKeysNotUnwrapped: z
+        .array(z.string())
+        .describe('The leads whose key did not unwrap, the first 20 of them'),
     }),
   ])
   .describe(

@@ -1,11 +1,14 @@
 /**
  * Finishes a master-key rotation in the background (docs/personal-data.md): with
  * TANDEM_MASTER_KEY_PREVIOUS set, every lead key still wrapped by the previous master key is
- * wrapped again by the current one, a batch at a time, after start. Several replicas may do it
- * at once and a crash may stop it anywhere: a row is rewritten only while the previous key still
- * wraps it, so the work is safe to repeat. /health and the metric read the count kept here
- * (refreshed at most every COUNT_EVERY_MS while it runs, every RECHECK_MS after), never a
- * statement of their own; the log says when none is left and the previous key can be removed.
+ * wrapped again by the current one, a batch at a time in lead id order, after start. Several
+ * replicas may do it at once and a crash may stop it anywhere: a row is rewritten only while the
+ * previous key still wraps it, so the work is safe to repeat. A key the previous master key does
+ * not unwrap (damaged, or wrapped by another key) is passed over, left as it is, counted and
+ * named at warn (lead ids are not personal data: docs/personal-data.md); it keeps the count above
+ * 0 until an operator restores or erases it. /health and the metrics read what is kept here
+ * (the count refreshed at most every COUNT_EVERY_MS while it runs, every RECHECK_MS after),
+ * never a statement of their own; the log says when none is left and the previous key can go.
  *
  * It must never stop the API, log a key, or touch an erased lead's row (the vault's UPDATE
  * skips a NULL key).
@@ -21,36 +24,48 @@ import { type EventStore, keyRotationOf, type MasterKeyRotation } from '@tandem/
 import { EVENT_STORE } from '../platform/tokens';
 
 const BATCH_KEYS = 500;
-/** Counting is a scan of the key table: not after every batch of a long rotation. */
+/** Counting reads the keys under the previous master key: not after every batch. */
 const COUNT_EVERY_MS = 5_000;
-/** After a failed batch (database down, a row that does not unwrap), the next try. */
-const RETRY_MS = 10_000;
+/** After a failed pass (database down), or keys left that the next pass may rewrap. */
+export const RETRY_MS = 10_000;
 /**
- * Once none is left, counted again now and then: mid-rollout a process still running with the
- * previous key as its current one wraps new leads' keys with it.
+ * Once none is left (or only keys that do not unwrap), counted again now and then: mid-rollout
+ * a process still running with the previous key as its current one wraps new leads' keys with
+ * it, and an operator may have restored or erased a key that did not unwrap.
  */
-const RECHECK_MS = 60_000;
+export const RECHECK_MS = 60_000;
+/** Lead ids named in /health and in one log line; the count says how many in all. */
+const NAMED_LEADS = 20;
 
 export type MasterKeyRotationHealth =
   | { readonly state: 'none' }
-  | { readonly state: 'rewrapping' | 'done'; readonly keysUnderPreviousKey: number | null };
+  | {
+      /** `blocked`: every key left under the previous master key is one it did not unwrap. */
+      readonly state: 'rewrapping' | 'done' | 'blocked';
+      readonly keysUnderPreviousKey: number | null;
+      readonly keysNotUnwrapped: number;
+      readonly leadsWithKeysNotUnwrapped: readonly string[];
+    };
 
 @Injectable()
 export class MasterKeyRotationService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('master-key-rotation');
   private readonly rotation: MasterKeyRotation | null;
   private remaining: number | null = null;
+  /** The leads whose key did not unwrap at the last full pass. */
+  private unreadable: readonly string[] = [];
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private announced = false;
+  private warned = '';
 
   constructor(@Inject(EVENT_STORE) store: EventStore) {
     this.rotation = keyRotationOf(store);
   }
 
   onApplicationBootstrap(): void {
-    if (this.rotation !== null) this.running = this.run(this.rotation);
+    if (this.rotation !== null) this.next(0);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -61,9 +76,17 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
 
   health(): MasterKeyRotationHealth {
     if (this.rotation === null) return { state: 'none' };
+    const notUnwrapped = this.unreadable.length;
     return {
-      state: this.remaining === 0 ? 'done' : 'rewrapping',
+      state:
+        this.remaining === 0
+          ? 'done'
+          : this.remaining !== null && notUnwrapped > 0 && this.remaining <= notUnwrapped
+            ? 'blocked'
+            : 'rewrapping',
       keysUnderPreviousKey: this.remaining,
+      keysNotUnwrapped: notUnwrapped,
+      leadsWithKeysNotUnwrapped: this.unreadable.slice(0, NAMED_LEADS),
     };
   }
 
@@ -72,39 +95,66 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
     return this.rotation === null ? 0 : this.remaining;
   }
 
-  private async run(rotation: MasterKeyRotation): Promise<void> {
+  /** Keys the previous master key did not unwrap at the last pass (0 without a rotation). */
+  keysNotUnwrapped(): number {
+    return this.unreadable.length;
+  }
+
+  /**
+   * One pass over every key under the previous master key, then a count; resolves with the
+   * delay before the next pass. The timer runs it after start; a spec drives it directly.
+   */
+  async pass(): Promise<number> {
+    const rotation = this.rotation;
+    if (rotation === null) return RECHECK_MS;
     try {
+      const unreadable: string[] = [];
       let countedAt = 0;
-      for (;;) {
-        if (this.stopped) return;
+      for (let after = ''; ;) {
+        if (this.stopped) return RETRY_MS;
         if (Date.now() - countedAt >= COUNT_EVERY_MS) {
           this.remaining = await rotation.keysUnderPrevious();
           countedAt = Date.now();
         }
-        const { selected } = await rotation.rewrapPrevious(BATCH_KEYS);
-        if (selected === 0) break;
+        const batch = await rotation.rewrapPrevious(BATCH_KEYS, after);
+        if (batch.last === null) break;
+        unreadable.push(...batch.unreadable);
+        after = batch.last;
       }
+      this.unreadable = unreadable;
       this.remaining = await rotation.keysUnderPrevious();
-      // Said once a time it reaches 0, not at every recount after.
-      if (this.remaining > 0) this.announced = false;
-      else if (!this.announced) {
-        this.announced = true;
-        this.logger.log(
-          'every lead key is wrapped by the current master key: TANDEM_MASTER_KEY_PREVIOUS can be removed and the previous key destroyed',
-        );
-      }
-      this.again(rotation, this.remaining === 0 ? RECHECK_MS : RETRY_MS);
+      this.report(unreadable);
+      return this.remaining <= unreadable.length ? RECHECK_MS : RETRY_MS;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn(`rewrapping lead keys under the current master key failed: ${message}`);
-      this.again(rotation, RETRY_MS);
+      return RETRY_MS;
     }
   }
 
-  private again(rotation: MasterKeyRotation, delayMs: number): void {
+  private report(unreadable: readonly string[]): void {
+    // Each said once a time it becomes true, not at every recount after.
+    const named = unreadable.join(',');
+    if (named !== this.warned && unreadable.length > 0) {
+      const more = unreadable.length - NAMED_LEADS;
+      this.logger.warn(
+        `${unreadable.length} lead key(s) under the previous master key did not unwrap and are left as they are (damaged, or wrapped by another key); restore or erase them (docs/personal-data.md): ${unreadable.slice(0, NAMED_LEADS).join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
+      );
+    }
+    this.warned = named;
+    if (this.remaining !== 0) this.announced = false;
+    else if (!this.announced) {
+      this.announced = true;
+      this.logger.log(
+        'every lead key is wrapped by the current master key: TANDEM_MASTER_KEY_PREVIOUS can be removed and the previous key destroyed',
+      );
+    }
+  }
+
+  private next(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.run(rotation);
+      this.running = this.pass().then((delay) => this.next(delay));
     }, delayMs);
     this.timer.unref();
   }

@@ -54,6 +54,13 @@ export class ProjectionGauges implements OnModuleInit {
     );
     scrapeGauge(
       registry,
+      metricNames.keysNotUnwrappedByPreviousMasterKey,
+      'Lead keys under the previous master key that it did not unwrap at the last rewrap pass (left as they are: restore or erase them); 0 without a rotation',
+      [],
+      () => Promise.resolve(this.rotation.keysNotUnwrapped()),
+    );
+    scrapeGauge(
+      registry,
       metricNames.replaysRunning,
       'Rule-set replays (what-if, apply) running in this process',
       [],

@@ -11,7 +11,8 @@
  * committed sealed under a key that is not.
  * Master-key rotation (docs/personal-data.md): given the previous master key too, the vault
  * unwraps a row with the key its `wrapped_by` names, wraps new keys only with the current one,
- * and `rewrapPrevious` moves the rows still under the previous key, a batch at a time.
+ * and `rewrapPrevious` moves the rows still under the previous key, a batch at a time in lead
+ * id order: a row that does not unwrap is passed over and named, never rewritten.
  * It must never hand out a key of a shredded lead, nor keep one in memory after shredding it.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
@@ -31,6 +32,18 @@ export type LeadKey =
 function textColumn(value: unknown): string {
   if (typeof value !== 'string') throw new Error('personal_data_keys: expected a text column');
   return value;
+}
+
+/** One batch of a rotation: the rows it read, rewrote and could not unwrap. */
+export interface RewrapBatch {
+  /** Keys under the old master key read in this batch; 0 once none is left past `after`. */
+  readonly selected: number;
+  /** Of those, rewritten by this call (another process may have rewritten the others). */
+  readonly rewrapped: number;
+  /** The last lead id read: the next batch starts after it (null when none was read). */
+  readonly last: string | null;
+  /** Leads whose key the old master key did not unwrap (damaged, or wrapped by another key). */
+  readonly unreadable: readonly string[];
 }
 
 /**
@@ -207,26 +220,38 @@ export class LeadKeyVault {
   /**
    * Master-key rotation: every key wrapped by `from` is unwrapped and wrapped again by this
    * vault's wrapper, in batches. Afterwards the old master key can be destroyed. Returns how
-   * many keys this call rewrapped (another process rewrapping at once takes the rest).
+   * many keys this call rewrapped (another process rewrapping at once takes the rest); throws
+   * after the pass, naming them, if some did not unwrap (the others are rewrapped).
    */
   async rewrap(from: KeyWrapper, batchSize = 500): Promise<number> {
     let total = 0;
-    for (;;) {
-      const batch = await this.rewrapBatch(from, batchSize);
-      if (batch.selected === 0) return total;
+    const unreadable: string[] = [];
+    for (let after = ''; ;) {
+      const batch = await this.rewrapBatch(from, batchSize, after);
+      if (batch.last === null) break;
       total += batch.rewrapped;
+      unreadable.push(...batch.unreadable);
+      after = batch.last;
     }
+    if (unreadable.length > 0) {
+      throw new Error(
+        `${unreadable.length} lead key(s) did not unwrap under master ${from.keyId} and were left as they were: ${unreadable.join(', ')}`,
+      );
+    }
+    return total;
   }
 
   /**
-   * One batch of the rotation from the previous master key (TANDEM_MASTER_KEY_PREVIOUS):
-   * `selected` is 0 once no key is left under it. Safe beside other processes doing the same
-   * and after a crash: a row is only rewritten while it is still wrapped by the previous key.
+   * One batch of the rotation from the previous master key (TANDEM_MASTER_KEY_PREVIOUS): the
+   * keys under it whose lead id sorts after `after` ('' from the first), `last` null once none
+   * is left past it. A key that does not unwrap is named in `unreadable` and left as it is, so
+   * the next batch goes on past it. Safe beside other processes doing the same and after a
+   * crash: a row is only rewritten while it is still wrapped by the previous key.
    */
-  rewrapPrevious(batchSize = 500): Promise<{ selected: number; rewrapped: number }> {
+  rewrapPrevious(batchSize = 500, after = ''): Promise<RewrapBatch> {
     return this.previous === null
-      ? Promise.resolve({ selected: 0, rewrapped: 0 })
-      : this.rewrapBatch(this.previous, batchSize);
+      ? Promise.resolve({ selected: 0, rewrapped: 0, last: null, unreadable: [] })
+      : this.rewrapBatch(this.previous, batchSize, after);
   }
 
   /** How many keys the previous master key still wraps (0 without one). */
@@ -243,22 +268,38 @@ export class LeadKeyVault {
   private async rewrapBatch(
     from: KeyWrapper,
     batchSize: number,
-  ): Promise<{ selected: number; rewrapped: number }> {
-    if (from.keyId === this.wrapper.keyId) return { selected: 0, rewrapped: 0 };
+    after: string,
+  ): Promise<RewrapBatch> {
+    const none = { selected: 0, rewrapped: 0, last: null, unreadable: [] };
+    if (from.keyId === this.wrapper.keyId) return none;
+    // Keyed by lead id, not "the first rows still under `from`": a row that does not unwrap
+    // stays under it, and would otherwise be the first row of every batch again.
     const rows = await this.db.query(
       `SELECT lead_id, wrapped_key FROM ${this.table}
-        WHERE wrapped_by = $1 AND wrapped_key IS NOT NULL ORDER BY lead_id LIMIT $2`,
-      [from.keyId, batchSize],
+        WHERE wrapped_by = $1 AND wrapped_key IS NOT NULL AND lead_id > $3
+        ORDER BY lead_id LIMIT $2`,
+      [from.keyId, batchSize, after],
     );
-    if (rows.length === 0) return { selected: 0, rewrapped: 0 };
+    if (rows.length === 0) return none;
     const leadIds: string[] = [];
     const rewrapped: string[] = [];
+    const unreadable: string[] = [];
     for (const row of rows) {
       const leadId = textColumn(row.lead_id);
-      const key = await from.unwrap(Buffer.from(textColumn(row.wrapped_key), 'base64'), leadId);
+      let key: Buffer;
+      try {
+        key = await from.unwrap(Buffer.from(textColumn(row.wrapped_key), 'base64'), leadId);
+      } catch {
+        // Damaged, or wrapped by another key than its row says: no key to wrap again. Left as
+        // it is (never replaced by a key that would open nothing), and reported.
+        unreadable.push(leadId);
+        continue;
+      }
       leadIds.push(leadId);
       rewrapped.push((await this.wrapper.wrap(key, leadId)).toString('base64'));
     }
+    const last = textColumn(rows[rows.length - 1]?.lead_id);
+    if (leadIds.length === 0) return { selected: rows.length, rewrapped: 0, last, unreadable };
     // Only rows still wrapped by `from`: a shred in between (NULL) must not be undone, and a
     // row another process rewrapped first keeps its key, so each is counted once.
     const updated = await this.db.query(
@@ -268,7 +309,7 @@ export class LeadKeyVault {
         RETURNING t.lead_id`,
       [leadIds, rewrapped, this.wrapper.keyId, from.keyId],
     );
-    return { selected: rows.length, rewrapped: updated.length };
+    return { selected: rows.length, rewrapped: updated.length, last, unreadable };
   }
 
   private async load(leadIds: readonly string[]): Promise<Map<string, LeadKey>> {

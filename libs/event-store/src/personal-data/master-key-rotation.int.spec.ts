@@ -2,9 +2,11 @@
  * Master-key rotation through the store (TANDEM_MASTER_KEY_PREVIOUS, docs/personal-data.md) on
  * both PostgreSQL engines: a store given the previous key opens the keys it wrapped, wraps new
  * keys only with the current one, and rewraps the rest a batch at a time, never an erased
- * lead's; two vaults rewrapping at once rewrite each key once and leave none behind. The count
- * and the batches read an index of their own, which a failed build leaves invalid and the next
- * start builds again.
+ * lead's; two vaults rewrapping at once rewrite each key once and leave none behind. A key
+ * the previous master key does not unwrap (damaged, or wrapped by another key) is passed over,
+ * named and left as it is, and the keys after it are rewrapped; erasing its lead clears it.
+ * The count and the batches read an index of their own, which a failed build leaves invalid and
+ * the next start builds again.
  */
 import { randomUUID } from 'node:crypto';
 import { ERASED_VALUE } from '@tandem/domain';
@@ -148,6 +150,80 @@ function describeRotation(open: () => Promise<PostgresEventStore>): void {
       expect(keyRotationOf(after)).toBeNull();
     } finally {
       await after.close();
+    }
+  });
+
+  it('passes over keys the previous master key does not unwrap, names them, leaves them, rewraps the rest', async () => {
+    // The unreadable keys sort first: a batch of "the first keys still under the previous key"
+    // would meet them again at every try, and never reach the others.
+    const [damaged, foreign, ...kept] = Array.from({ length: 5 }, () => randomUUID()).sort() as [
+      string,
+      string,
+      ...string[],
+    ];
+    const before = sealed(await open(), { wrapper: previous });
+    try {
+      for (const leadId of [damaged, foreign, ...kept]) await capture(before, leadId);
+    } finally {
+      await before.close();
+    }
+    const inner = await open();
+    const { quotedSchema } = inner.names;
+    const db = inner.sideTableExecutor();
+    const [damagedRow] = await db.query(
+      `SELECT wrapped_key FROM ${quotedSchema}.personal_data_keys WHERE lead_id = $1`,
+      [damaged],
+    );
+    const bytes = Buffer.from(damagedRow?.wrapped_key as string, 'base64');
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff;
+    // Wrapped by a third master key, though its row names the previous one.
+    const third = new MasterKeyWrapper(newDataKey());
+    const broken = new Map([
+      [damaged, bytes.toString('base64')],
+      [foreign, (await third.wrap(newDataKey(), foreign)).toString('base64')],
+    ]);
+    for (const [leadId, wrappedKey] of broken) {
+      await db.query(
+        `UPDATE ${quotedSchema}.personal_data_keys SET wrapped_key = $2 WHERE lead_id = $1`,
+        [leadId, wrappedKey],
+      );
+    }
+    const rotating = sealed(inner, { wrapper: current, previousWrapper: previous });
+    try {
+      const rotation = keyRotationOf(rotating);
+      if (rotation === null) throw new Error('a store given a previous key offers its rotation');
+      const unreadable: string[] = [];
+      for (let after = ''; ;) {
+        const batch = await rotation.rewrapPrevious(2, after);
+        if (batch.last === null) break;
+        unreadable.push(...batch.unreadable);
+        after = batch.last;
+      }
+      expect(unreadable).toEqual([damaged, foreign]);
+      expect(await rotation.keysUnderPrevious()).toBe(2);
+      const rows = await keyRows(inner, [damaged, foreign, ...kept]);
+      for (const leadId of kept) expect(rows.get(leadId)?.wrapped_by).toBe(current.keyId);
+      for (const [leadId, wrappedKey] of broken) {
+        expect(rows.get(leadId)).toMatchObject({
+          wrapped_key: wrappedKey,
+          wrapped_by: previous.keyId,
+        });
+      }
+      for (const leadId of kept) {
+        expect(await contactOf(rotating, leadId)).toEqual({
+          name: 'Rita Rotate',
+          email: emailOf(leadId),
+        });
+      }
+      // What an operator does with a key nothing opens: erase its lead (the row goes NULL).
+      for (const leadId of broken.keys()) {
+        await rotating.append(`lead-${leadId}`, [event(leadId, 'LeadErased', { reason: 'GDPR' })], {
+          expectedRevision: 0n,
+        });
+      }
+      expect(await rotation.keysUnderPrevious()).toBe(0);
+    } finally {
+      await rotating.close();
     }
   });
 

@@ -248,7 +248,7 @@ export function sealingPersonalData(
   if (rotating) {
     store.keyRotation = {
       keysUnderPrevious: async () => (await vault()).keysUnderPrevious(),
-      rewrapPrevious: async (batchSize) => (await vault()).rewrapPrevious(batchSize),
+      rewrapPrevious: async (batchSize, after) => (await vault()).rewrapPrevious(batchSize, after),
     };
   }
   if (supportsIdempotency(inner)) {

@@ -5,7 +5,7 @@
  * made by another process is honoured at once.
  * It must never be called on a path whose output reaches analytics, Kafka or a log.
  */
-import type { LeadKeyVault } from './lead-key.vault';
+import type { LeadKeyVault, RewrapBatch } from './lead-key.vault';
 import { openPersonalData, type PersonalEvent } from './personal-data.codec';
 
 export interface PersonalDataReader {
@@ -34,8 +34,13 @@ export class VaultPersonalDataReader implements PersonalDataReader {
  */
 export interface MasterKeyRotation {
   keysUnderPrevious(): Promise<number>;
-  /** `selected` is 0 once none is left; safe beside other processes doing the same. */
-  rewrapPrevious(batchSize?: number): Promise<{ selected: number; rewrapped: number }>;
+  /**
+   * The keys under the previous master key whose lead id sorts after `after` ('' from the
+   * first), a batch of them: `last` is where the next batch starts, null once none is left past
+   * it; keys that did not unwrap are named in `unreadable` and left as they are. Safe beside
+   * other processes doing the same.
+   */
+  rewrapPrevious(batchSize?: number, after?: string): Promise<RewrapBatch>;
 }
 
 /** A store whose appends seal personal data, and which can open it for entitled readers. */
