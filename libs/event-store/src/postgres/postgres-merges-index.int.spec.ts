@@ -142,6 +142,16 @@ describeWhenPostgres(postgresUnavailableReason())('PostgreSQL merge index', () =
       ),
     ).rejects.toThrow(/integer/);
     expect(await mergesIndex(schema)).toMatchObject({ valid: false });
+    // The failed build's session shows as building it until it has cleaned up after the error
+    // (it answers the client first): a start meanwhile would leave the index to it.
+    await eventually(async () => {
+      const { rows } = await admin.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_progress_create_index
+          WHERE index_relid = to_regclass($1::text)`,
+        [`"${schema}".events_merged_into`],
+      );
+      return rows[0]?.n === 0 ? true : undefined;
+    }, 'the failed build ended');
 
     const started = await openStore(schema);
     const index = await mergesIndex(schema);
