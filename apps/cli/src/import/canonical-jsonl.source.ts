@@ -6,10 +6,11 @@
  * lines only (UTF-8, utf8-text.ts); whether a fact may happen is decided later, per lead.
  */
 import { createHash } from 'node:crypto';
-import { commandTimeSchema, inexactJsonNumberOf, inexactNumberMessage } from '@tandem/contracts';
+import { businessTimeSchema, inexactJsonNumberOf, inexactNumberMessage } from '@tandem/contracts';
 import { parseLeadId } from '@tandem/domain';
 import { z } from 'zod';
 import { importableCommandTypes } from './import-commands';
+import { futureTimeProblem } from './import-time';
 import type { ImportFact, ImportSource, RowRef, SourceRow } from './import-fact';
 import { utf8Lines } from './utf8-text';
 
@@ -24,7 +25,12 @@ const lineSchema = z
   .strictObject({
     leadId: z.string(),
     type: z.enum(importableCommandTypes as [string, ...string[]]),
-    occurredAt: commandTimeSchema,
+    occurredAt: businessTimeSchema.superRefine((value, context) => {
+      // Not in the future, as the API's commandTimeSchema holds it, said with the clock's time.
+      const future = futureTimeProblem(value, true);
+      if (future !== null)
+        context.addIssue({ code: 'custom', message: `${JSON.stringify(value)} ${future}` });
+    }),
     // Not z.record, which drops a `__proto__` key without a word: the command's strict check
     // (import-commands.ts) names it, as the API does.
     data: z

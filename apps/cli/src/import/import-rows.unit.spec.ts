@@ -33,6 +33,26 @@ describe('parseCanonicalLine', () => {
     for (const needle of ['erin', 'Erin', 'shred']) expect(reason).not.toContain(needle);
   });
 
+  it('refuses a time ahead of the clock saying so, with the clock it was judged by', () => {
+    const when = jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2025-01-02T12:00:00Z'));
+    try {
+      const row = parseCanonicalLine(
+        line({ leadId: 'crm:1', type: 'QualifyLeadAsMql', occurredAt: '2025-01-03T09:00:00Z' }),
+        where,
+      );
+      expect(row).toEqual({
+        ok: false,
+        where,
+        leadId: 'crm:1',
+        reason:
+          'not a fact: occurredAt: "2025-01-03T09:00:00Z" is in the future: after 2025-01-02T12:00:00Z, ' +
+          "this import's clock; a fact cannot be recorded before it happened",
+      });
+    } finally {
+      when.mockRestore();
+    }
+  });
+
   it('makes a fact with the lead id in its canonical form', () => {
     const row = parseCanonicalLine(
       line({ leadId: 'HubSpot:0042', type: 'AcceptLead', occurredAt: '2025-01-01T10:00:00+01:00' }),

@@ -128,10 +128,17 @@ describe("a HubSpot deal's closedate", () => {
     });
   });
 
-  it('on a closed deal is when it was won, never ahead of the clock', async () => {
-    expect((await read('closedwon', ahead)).refused).toEqual([
-      `deal closedate ${JSON.stringify(ahead)} is not a date`,
-    ]);
+  it('on a closed deal is when it was won, never ahead of the clock: the refusal says so', async () => {
+    const when = jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2025-03-30T08:00:00Z'));
+    try {
+      // Written without a zone, read as UTC: the day after the clock's.
+      expect((await read('closedwon', '2025-03-31 00:00')).refused).toEqual([
+        'deal closedate "2025-03-31 00:00" is in the future: after 2025-03-30T08:00:00Z, ' +
+          "this import's clock; times without a zone are read as UTC (local times of a zone ahead of UTC?)",
+      ]);
+    } finally {
+      when.mockRestore();
+    }
   });
 });
 

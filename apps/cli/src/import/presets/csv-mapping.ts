@@ -15,7 +15,7 @@ import { UsageError } from '../../usage-error';
 import { describe } from '../import-commands';
 import { importableCommandTypes } from '../import-commands';
 import type { ImportFact, ImportSource, SourceRow } from '../import-fact';
-import { decimal, readCsv, type Row, text, time, yesNo } from './csv-rows';
+import { decimal, readCsv, readTime, type Row, text, yesNo } from './csv-rows';
 
 /** A body field: a column (optionally mapped or read as a number), or a constant. */
 const valueSchema = z.union([
@@ -120,16 +120,17 @@ function mapRow(mapping: CsvMapping, row: Row, where: { file: string; line: numb
   for (const spec of mapping.facts) {
     const cell = text(row[spec.when]);
     if (cell === null) continue;
-    const occurredAt = time(cell);
-    if (occurredAt === null) {
+    const read = readTime(cell);
+    if (!read.ok) {
       out.push({
         ok: false,
         where,
         leadId,
-        reason: `${spec.when}: ${JSON.stringify(cell)} is not a date`,
+        reason: `${spec.when}: ${JSON.stringify(cell)} ${read.problem}`,
       });
       continue;
     }
+    const occurredAt = read.at;
     const data: Record<string, unknown> = {};
     let refusal: string | null = null;
     for (const [field, source] of Object.entries(spec.data)) {

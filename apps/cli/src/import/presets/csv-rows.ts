@@ -7,10 +7,11 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { commandTimeSchema, readsAsWritten } from '@tandem/contracts';
+import { businessTimeSchema, readsAsWritten } from '@tandem/contracts';
 import { COUNTRY_CODES } from '@tandem/domain';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../../usage-error';
+import { futureTimeProblem } from '../import-time';
 import { assertUtf8 } from '../utf8-text';
 
 export type Row = Readonly<Record<string, string>>;
@@ -24,21 +25,48 @@ export interface CsvFile {
 
 /**
  * A CSV export's time cell as ISO-8601 in UTC, or null when the cell is empty or is not such
- * a time. Read strictly: `YYYY-MM-DD`, then optionally `T` or one space and `HH:MM`, optional
- * `:SS` and fraction, and an optional zone (`Z`, `±HH:MM`, `±HHMM`, `±HH`); no zone is UTC, a
- * date alone is its midnight. A day the month does not have (`2025-02-30`), an hour past 23, a
- * locale's `01/06/2025` (January or June?), a spreadsheet serial number (`45658`) or a bare
- * `6` are not dates: JavaScript's lenient Date.parse would read them as some other day, and an
- * import must refuse what it cannot read rather than store a guess. A time before 1900, from
- * 2300, or in the future is not one either, as in the canonical format: the store would take
- * it and the projector set it aside (a `9999-12-31` placeholder was imported, never counted).
+ * a time (readTime says why). Read strictly: `YYYY-MM-DD`, then optionally `T` or one space and
+ * `HH:MM`, optional `:SS` and fraction, and an optional zone (`Z`, `±HH:MM`, `±HHMM`, `±HH`); no
+ * zone is UTC, a date alone is its midnight. A day the month does not have (`2025-02-30`), an
+ * hour past 23, a locale's `01/06/2025` (January or June?), a spreadsheet serial number
+ * (`45658`) or a bare `6` are not dates: JavaScript's lenient Date.parse would read them as some
+ * other day, and an import must refuse what it cannot read rather than store a guess. A time
+ * before 1900, from 2300, or in the future is not taken either, as in the canonical format: the
+ * store would take it and the projector set it aside (a `9999-12-31` placeholder was imported,
+ * never counted).
  */
 export function time(value: string | undefined): string | null {
+  const read = readTime(value);
+  return read.ok ? read.at : null;
+}
+
+export type TimeCell =
+  { readonly ok: true; readonly at: string } | { readonly ok: false; readonly problem: string };
+
+/**
+ * A time cell read (time), or what is wrong with it, as the end of a sentence naming the cell:
+ * `is not a date`, `is not a date from 1900 to 2299`, or `is in the future: after <now> …`
+ * (futureTimeProblem), a well-formed date ahead of the clock being no typo to look for.
+ */
+export function readTime(value: string | undefined): TimeCell {
   const match = EXPORT_TIME.exec((value ?? '').trim());
-  if (match === null) return null;
-  const [, date, hoursMinutes = '00:00', seconds = ':00', zone = 'Z'] = match;
-  const iso = `${date}T${hoursMinutes}${seconds}${isoZone(zone)}`;
-  return commandTimeSchema.safeParse(iso).success ? new Date(Date.parse(iso)).toISOString() : null;
+  if (match === null) return { ok: false, problem: 'is not a date' };
+  const [, date, hoursMinutes = '00:00', seconds = ':00', zone] = match;
+  const iso = `${date}T${hoursMinutes}${seconds}${isoZone(zone ?? 'Z')}`;
+  const valid = businessTimeSchema.safeParse(iso);
+  if (!valid.success) {
+    const isoFormat = valid.error.issues.some((issue) => issue.code === 'invalid_format');
+    return { ok: false, problem: isoFormat ? 'is not a date' : 'is not a date from 1900 to 2299' };
+  }
+  const future = futureTimeProblem(iso, zone !== undefined);
+  if (future !== null) return { ok: false, problem: future };
+  return { ok: true, at: new Date(Date.parse(iso)).toISOString() };
+}
+
+/** Why a time cell a fact hangs on cannot be read: `<column> "<cell>" <readTime's problem>`. */
+export function timeRefusal(column: string, value: string | undefined): string {
+  const read = readTime(value);
+  return `${column} ${JSON.stringify(value ?? '')} ${read.ok ? 'is a date' : read.problem}`;
 }
 
 const EXPORT_TIME =
@@ -60,15 +88,31 @@ function unreadableCell(
   read: (value: string | undefined) => unknown,
   what: string,
 ): string | null {
-  const column = columns.find(
-    (name) => text(row[name]) !== null && (read(row[name]) ?? null) === null,
+  return firstProblem(row, columns, (value) =>
+    (read(value) ?? null) === null ? `is not ${what}` : null,
   );
-  return column === undefined ? null : `${column} ${JSON.stringify(row[column])} is not ${what}`;
 }
 
-/** The first of `columns` holding something that is not a time (unreadableCell). */
+/** The first of `columns` whose cell is not empty and has a `problem`, as `<column> "<cell>" <problem>`. */
+function firstProblem(
+  row: Row,
+  columns: readonly string[],
+  problem: (value: string | undefined) => string | null,
+): string | null {
+  for (const name of columns) {
+    if (text(row[name]) === null) continue;
+    const found = problem(row[name]);
+    if (found !== null) return `${name} ${JSON.stringify(row[name])} ${found}`;
+  }
+  return null;
+}
+
+/** The first of `columns` holding something that is not a time it can take (readTime). */
 export function unreadableTime(row: Row, columns: readonly string[]): string | null {
-  return unreadableCell(row, columns, time, 'a date');
+  return firstProblem(row, columns, (value) => {
+    const read = readTime(value);
+    return read.ok ? null : read.problem;
+  });
 }
 
 export const text = (value: string | undefined): string | null => {

@@ -3,6 +3,7 @@ import { COUNTRY_CODES } from '@tandem/domain';
 import {
   country,
   time,
+  timeRefusal,
   unreadableCountry,
   unreadableNumber,
   unreadableTime,
@@ -96,6 +97,37 @@ describe('unreadable cells: the first a preset cannot read, as the refusal reaso
 });
 
 describe('time: a CRM export cell to an ISO-8601 business time', () => {
+  it('says what is wrong with a time it does not take: not a date, out of range, or ahead of the clock', () => {
+    const when = jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2025-01-02T12:00:00Z'));
+    try {
+      const cells = {
+        day: '2025-02-30',
+        placeholder: '9999-12-31',
+        local: '2025-01-02 13:00',
+        zoned: '2025-01-03T00:00:00+01:00',
+        skew: '2025-01-02 12:04',
+      };
+      expect(unreadableTime(cells, ['day'])).toBe('day "2025-02-30" is not a date');
+      expect(unreadableTime(cells, ['placeholder'])).toBe(
+        'placeholder "9999-12-31" is not a date from 1900 to 2299',
+      );
+      // A local time of a zone ahead of UTC, exported without its zone and read as UTC.
+      expect(unreadableTime(cells, ['local'])).toBe(
+        'local "2025-01-02 13:00" is in the future: after 2025-01-02T12:00:00Z, this import\'s clock; ' +
+          'times without a zone are read as UTC (local times of a zone ahead of UTC?)',
+      );
+      expect(unreadableTime(cells, ['zoned'])).toBe(
+        'zoned "2025-01-03T00:00:00+01:00" is in the future: after 2025-01-02T12:00:00Z, ' +
+          "this import's clock; a fact cannot be recorded before it happened",
+      );
+      // A few minutes of skew are taken, as the API takes them.
+      expect(unreadableTime(cells, ['skew'])).toBeNull();
+      expect(timeRefusal('createdate', undefined)).toBe('createdate "" is not a date');
+    } finally {
+      when.mockRestore();
+    }
+  });
+
   it.each(['1899-12-31 23:59', '2300-01-01', '9999-12-31', '2099-01-01'])(
     '%j is not one: before 1900, from 2300, or in the future, as in the canonical format',
     (cell) => {

@@ -34,6 +34,7 @@ import {
   type Row,
   text,
   time,
+  timeRefusal,
   unreadableCountry,
   unreadableNumber,
   unreadableTime,
@@ -228,7 +229,7 @@ function contactFacts(
 
   const created = time(row.createdate);
   if (created === null) {
-    refuse(where, `createdate ${JSON.stringify(row.createdate ?? '')} is not a date`);
+    refuse(where, timeRefusal('createdate', row.createdate));
     return out;
   }
   const unreadable =
@@ -321,8 +322,7 @@ function dealFacts(
   const amount = decimal(row.amount) ?? 0; // none: refused as an opportunity worth nothing
   const currency = text(row.deal_currency_code) ?? 'EUR';
   const created = time(row.createdate);
-  if (created === null)
-    return refuse(where, `deal createdate ${JSON.stringify(row.createdate ?? '')} is not a date`);
+  if (created === null) return refuse(where, `deal ${timeRefusal('createdate', row.createdate)}`);
   const closed = stage === 'closedwon' || stage === 'closedlost';
   // An open deal's closedate is HubSpot's expected close date, a forecast that is mostly still
   // ahead: no fact hangs on it, so it is not read (read as a time, it refused the whole lead).

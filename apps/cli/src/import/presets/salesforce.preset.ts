@@ -29,6 +29,7 @@ import {
   type Row,
   text,
   time,
+  timeRefusal,
   unreadableCountry,
   unreadableNumber,
   unreadableYesNo,
@@ -228,7 +229,7 @@ function leadFacts(
   const { row, where } = lead;
   const created = time(row.CreatedDate);
   if (created === null) {
-    refuse(where, `CreatedDate ${JSON.stringify(row.CreatedDate ?? '')} is not a date`);
+    refuse(where, timeRefusal('CreatedDate', row.CreatedDate));
     return out;
   }
   const unreadable =
@@ -293,10 +294,7 @@ function leadFacts(
     const status = (text(change.row.NewValue) ?? '').toLowerCase();
     const at = change.at;
     if (at === null) {
-      refuse(
-        change.where,
-        `CreatedDate ${JSON.stringify(change.row.CreatedDate ?? '')} is not a date`,
-      );
+      refuse(change.where, timeRefusal('CreatedDate', change.row.CreatedDate));
       continue;
     }
     if (status === 'marketing qualified') {
@@ -329,7 +327,10 @@ function leadFacts(
   if (opportunity !== undefined) {
     const opened = time(opportunity.row.CreatedDate);
     if (opened === null) {
-      refuse(opportunity.where, 'the opportunity has no CreatedDate');
+      refuse(
+        opportunity.where,
+        `opportunity ${timeRefusal('CreatedDate', opportunity.row.CreatedDate)}`,
+      );
       return out;
     }
     if (!inSales) handOff(opportunity.where, opened);
@@ -367,10 +368,7 @@ function opportunityFacts(
   });
   for (const change of changes) {
     if (change.at === null) {
-      refuse(
-        change.where,
-        `CreatedDate ${JSON.stringify(change.row.CreatedDate ?? '')} is not a date`,
-      );
+      refuse(change.where, timeRefusal('CreatedDate', change.row.CreatedDate));
       return;
     }
     const name = (text(change.row.StageName) ?? '').toLowerCase();
