@@ -6,10 +6,15 @@
  */
 import type { LeadCommandType } from '@tandem/domain';
 
-/** Where a row came from: the file as given on the command line and its 1-based line. */
+/**
+ * Where a row came from: the file as given on the command line and the 1-based line it starts
+ * on; `lastLine` when it runs over more lines (a CSV record with a quoted cell holding line
+ * breaks), the line it ends on.
+ */
 export interface RowRef {
   readonly file: string;
   readonly line: number;
+  readonly lastLine?: number;
 }
 
 export interface ImportFact {

@@ -53,6 +53,45 @@ describe('readImportSource', () => {
     expect((refusal as Error).message).not.toContain('Erin');
   });
 
+  it.each([
+    ['LF', '\n'],
+    ['CRLF (Excel)', '\r\n'],
+  ])(
+    'names a refused CSV row by the line it starts on, and the lines it spans (%s)',
+    async (_, eol) => {
+      const file = path.join(dir, 'contacts.csv');
+      // Addresses and notes hold line breaks in quoted cells; a blank line between rows.
+      await writeFile(
+        file,
+        [
+          'hs_object_id,createdate,email,company',
+          `7001,2025-01-06,a@x.example,"Acme${eol}Via Roma 1${eol}Milano"`,
+          '',
+          `7002,06/01/2025,b@x.example,"Beta ""B""${eol}Srl"`,
+          '7003,2025-13-01,c@x.example,Gamma',
+          '',
+        ].join(eol),
+      );
+      const { rows } = await readImportSource([file], 'hubspot', null);
+      expect(rows.flatMap((row) => (row.ok ? [] : [row]))).toEqual([
+        {
+          ok: false,
+          where: { file, line: 6, lastLine: 7 },
+          leadId: 'hubspot:7002',
+          reason: 'createdate "06/01/2025" is not a date',
+        },
+        {
+          ok: false,
+          where: { file, line: 8 },
+          leadId: 'hubspot:7003',
+          reason: 'createdate "2025-13-01" is not a date',
+        },
+      ]);
+      const capture = rows.find((row) => row.ok && row.fact.leadId === 'hubspot:7001');
+      expect(capture).toMatchObject({ fact: { where: { file, line: 2, lastLine: 4 } } });
+    },
+  );
+
   it('refuses a HubSpot contact whose id names no record as the API does, and keeps the others', async () => {
     const file = path.join(dir, 'contacts.csv');
     await writeFile(

@@ -22,6 +22,7 @@ import {
   type PlannedSource,
   startImportDecider,
 } from './import-decider.thread';
+import type { RowRef } from './import-fact';
 import type { ImportPreset } from './import-presets';
 import { readImportSource } from './import-sources';
 import { planImport } from './import-plan';
@@ -138,7 +139,7 @@ const describeStore = (store: EventStoreConfig): string =>
 const rate = (events: number, seconds: number) =>
   seconds > 0 ? Math.round(events / seconds) : events;
 
-/** The human report: one line of counts, then each refused row as `file:line`. */
+/** The human report: one line of counts, then each refused row as `file:line` (rowAt). */
 export function importSummary(report: ImportReport): string {
   const before =
     report.resumedAfterLeads === report.leadsTotal &&
@@ -163,11 +164,20 @@ export function importSummary(report: ImportReport): string {
     );
     for (const row of report.refused) {
       const lead = row.leadId === null ? '' : ` lead ${row.leadId}:`;
-      lines.push(`  ${row.file}:${row.line}${lead} ${row.reason}`);
+      lines.push(`  ${rowAt(row)}${lead} ${row.reason}`);
     }
   }
   return lines.join('\n');
 }
+
+/**
+ * `file:line`, the line a row starts on (where an editor or a spreadsheet shows it), and the
+ * lines it spans when a quoted cell runs over more: `contacts.csv:2 (lines 2–4)`.
+ */
+const rowAt = (row: RowRef): string =>
+  row.lastLine === undefined
+    ? `${row.file}:${row.line}`
+    : `${row.file}:${row.line} (lines ${row.line}–${row.lastLine})`;
 
 /** Where the blocks come from: the source's plan, decided on a worker thread or here. */
 interface Deciding {

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { UsageError } from '../../usage-error';
 import { describe } from '../import-commands';
 import { importableCommandTypes } from '../import-commands';
-import type { ImportFact, ImportSource, SourceRow } from '../import-fact';
+import type { ImportFact, ImportSource, RowRef, SourceRow } from '../import-fact';
 import { decimal, readCsv, readTime, type Row, text, yesNo } from './csv-rows';
 
 /** A body field: a column (optionally mapped or read as a number), or a constant. */
@@ -87,7 +87,7 @@ export async function readMappedCsv(
         `${file}: the mapping names column ${JSON.stringify(absent)}, which the header does not have`,
       );
     }
-    for (const { row, line } of csv.rows) rows.push(...mapRow(mapping, row, { file, line }));
+    for (const { row, where } of csv.rows) rows.push(...mapRow(mapping, row, where));
   }
   return { hash: hash.digest('hex'), name: files.join(' + '), rows };
 }
@@ -104,7 +104,7 @@ function columnsOf(mapping: CsvMapping): string[] {
   ];
 }
 
-function mapRow(mapping: CsvMapping, row: Row, where: { file: string; line: number }): SourceRow[] {
+function mapRow(mapping: CsvMapping, row: Row, where: RowRef): SourceRow[] {
   const raw = text(row[mapping.leadId.column]) ?? '';
   const id = parseLeadId(
     mapping.leadId.system === undefined ? raw : `${mapping.leadId.system}:${raw}`,

@@ -11,6 +11,7 @@ import { businessTimeSchema, readsAsWritten } from '@tandem/contracts';
 import { COUNTRY_CODES } from '@tandem/domain';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../../usage-error';
+import type { RowRef } from '../import-fact';
 import { futureTimeProblem } from '../import-time';
 import { assertUtf8 } from '../utf8-text';
 
@@ -19,7 +20,8 @@ export type Row = Readonly<Record<string, string>>;
 export interface CsvFile {
   readonly file: string;
   readonly header: readonly string[];
-  readonly rows: readonly { readonly row: Row; readonly line: number }[];
+  /** Each record, where it is: the line it starts on, and `lastLine` when it runs over more. */
+  readonly rows: readonly { readonly row: Row; readonly where: RowRef }[];
   readonly hash: string;
 }
 
@@ -305,12 +307,66 @@ export async function readCsv(file: string): Promise<CsvFile> {
   if (header === null) {
     throw new UsageError(`${file}: the file is empty: a CSV export starts with its header row`);
   }
+  const spans = recordSpans(decoded(bytes));
+  // One span per record, the header's first, for a file csv-parse read as RFC 4180 says; for
+  // any other (mixed line ends), csv-parse's own count of the line a record ends on.
+  const fits = spans.length === records.length + 1;
   return {
     file,
     header,
-    rows: records.map(({ record, info }) => ({ row: record, line: info.lines })),
+    rows: records.map(({ record, info }, index) => {
+      const span = fits ? spans[index + 1] : undefined;
+      if (span === undefined) return { row: record, where: { file, line: info.lines } };
+      const where: RowRef =
+        span.last === span.first
+          ? { file, line: span.first }
+          : { file, line: span.first, lastLine: span.last };
+      return { row: record, where };
+    }),
     hash: createHash('sha256').update(bytes).digest('hex'),
   };
+}
+
+/** The file's text as csv-parse reads it (bom: UTF-8, or UTF-16LE by its byte order mark). */
+const decoded = (bytes: Buffer): string =>
+  startsWithUtf16Bom(bytes)
+    ? bytes.subarray(2).toString('utf16le')
+    : bytes.toString('utf8').replace(/^\uFEFF/, '');
+
+const QUOTE = 0x22;
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * The lines each record of a CSV text spans, header first, counted as an editor counts them
+ * (LF, CRLF or CR ends a line). A refused row is named by the line it starts on, where a person
+ * looks for it: a quoted cell holding line breaks (an address, a note) makes the record end
+ * lines later, and csv-parse's `info.lines` is the line it ends on — in a CRLF file (Excel's)
+ * counting each line break inside quotes twice. A line break outside quotes ends a record;
+ * empty lines are none (skip_empty_lines). Quotes toggle: a `""` inside a quoted cell toggles
+ * twice, and csv-parse refuses a quote that opens anywhere but at a cell's start.
+ */
+function recordSpans(text: string): { first: number; last: number }[] {
+  const spans: { first: number; last: number }[] = [];
+  let line = 1;
+  let quoted = false;
+  let first: number | null = null;
+  for (let at = 0; at < text.length; at++) {
+    const char = text.charCodeAt(at);
+    if (char !== CR && char !== LF) {
+      if (char === QUOTE) quoted = !quoted;
+      first ??= line;
+      continue;
+    }
+    if (char === CR && text.charCodeAt(at + 1) === LF) at++;
+    if (!quoted && first !== null) {
+      spans.push({ first, last: line });
+      first = null;
+    }
+    line += 1;
+  }
+  if (first !== null) spans.push({ first, last: line });
+  return spans;
 }
 
 /** csv-parse reads a UTF-16LE file by its byte order mark (Excel's "Unicode text"). */

@@ -159,8 +159,7 @@ export async function readHubspotExport(files: readonly string[]): Promise<Impor
   const known = new Map<string, RowRef>();
   const dealsByContact = new Map<string, { row: Row; where: RowRef }[]>();
   for (const csv of deals) {
-    for (const { row, line } of csv.rows) {
-      const where = { file: csv.file, line };
+    for (const { row, where } of csv.rows) {
       const contact = (row.associated_contact_id ?? '').trim();
       const list = dealsByContact.get(contact) ?? [];
       list.push({ row, where });
@@ -168,8 +167,7 @@ export async function readHubspotExport(files: readonly string[]): Promise<Impor
     }
   }
   for (const csv of contacts) {
-    for (const { row, line } of csv.rows) {
-      const where = { file: csv.file, line };
+    for (const { row, where } of csv.rows) {
       const id = (row.hs_object_id ?? '').trim();
       const contactDeals = dealsByContact.get(id) ?? [];
       dealsByContact.delete(id);

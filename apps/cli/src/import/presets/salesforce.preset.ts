@@ -168,9 +168,9 @@ export async function readSalesforceExport(files: readonly string[]): Promise<Im
   const byKey = (kind: keyof typeof kinds, key: string) => {
     const grouped = new Map<string, Located[]>();
     for (const csv of of(kind)) {
-      for (const { row, line } of csv.rows) {
+      for (const { row, where } of csv.rows) {
         const id = row[key] ?? '';
-        grouped.set(id, [...(grouped.get(id) ?? []), { row, where: { file: csv.file, line } }]);
+        grouped.set(id, [...(grouped.get(id) ?? []), { row, where }]);
       }
     }
     return grouped;
@@ -181,8 +181,7 @@ export async function readSalesforceExport(files: readonly string[]): Promise<Im
 
   const rows: SourceRow[] = [];
   for (const csv of leads) {
-    for (const { row, line } of csv.rows) {
-      const where = { file: csv.file, line };
+    for (const { row, where } of csv.rows) {
       const id = parseLeadId(`salesforce:${row.Id ?? ''}`);
       if (!id.ok) {
         rows.push({ ok: false, where, leadId: null, reason: `Id: ${id.problem}` });

@@ -1,0 +1,43 @@
+/**
+ * The human report of `tandem import`: counts first, then each row that was not imported, named
+ * by its file and the line it starts on.
+ */
+import { type ImportReport, importSummary } from './import.command';
+
+const report = (fields: Partial<ImportReport>): ImportReport => ({
+  source: 'contacts.csv',
+  sourceHash: 'f00d',
+  preset: 'hubspot',
+  store: 'pglite',
+  rulesVersion: 1,
+  rows: 3,
+  leadsTotal: 3,
+  resumedAfterLeads: 0,
+  importedLeads: 1,
+  importedEvents: 4,
+  alreadyImportedLeads: 0,
+  refusedLeads: 0,
+  refused: [],
+  seconds: 1,
+  eventsPerSecond: 4,
+  ...fields,
+});
+
+describe('importSummary', () => {
+  it('names a refused row by the line it starts on, with the lines a multi-line record spans', () => {
+    const text = importSummary(
+      report({
+        refusedLeads: 2,
+        refused: [
+          { file: 'contacts.csv', line: 6, lastLine: 7, leadId: 'hubspot:7002', reason: 'no' },
+          { file: 'contacts.csv', line: 8, leadId: null, reason: 'not a lead' },
+        ],
+      }),
+    );
+    expect(text.split('\n').slice(1)).toEqual([
+      '2 rows refused (2 leads not imported, none in part):',
+      '  contacts.csv:6 (lines 6–7) lead hubspot:7002: no',
+      '  contacts.csv:8 not a lead',
+    ]);
+  });
+});
