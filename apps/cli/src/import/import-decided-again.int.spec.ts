@@ -8,7 +8,7 @@
  *   for that row; a re-run used to skip it as done, name nothing, and exit 0.
  * On PGlite (in memory).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
@@ -25,7 +25,11 @@ import { createPgliteEventStore, type EventStore, writeEvents } from '@tandem/ev
 import { pgliteUnavailableReason } from '@tandem/testing';
 import { captureFact, onDay } from './testing/canonical-facts';
 import { importLines as importFile } from './testing/import-lines';
-import type { ImportOutcome } from './import-runner';
+import { readCanonicalJsonl } from './canonical-jsonl.source';
+import { definitionInForce } from './definition-in-force';
+import { importActor } from './import.command';
+import { type ImportPlan, planImport } from './import-plan';
+import { type ImportOutcome, runImport } from './import-runner';
 
 jest.setTimeout(120_000);
 
@@ -184,5 +188,46 @@ maybe(
     expect(again).toMatchObject({ importedLeads: 2, refused: [] });
     expect(await typesOf('crm:a')).toEqual(REJECTED_BY_SALES);
     expect(await typesOf('crm:b')).toEqual(REJECTED_BY_SALES);
+  },
+);
+
+maybe(
+  'a re-run after an upgrade takes a lead whose rows named no lead the older build could read',
+  async () => {
+    // The file names crm:c between crm:a and crm:b; an older build read none of crm:c's rows as
+    // naming a lead (a lead id form it did not know), so its plan was crm:a, crm:b and orphans.
+    const file = path.join(dir, 'history.jsonl');
+    await writeFile(
+      file,
+      `${[...rejected('crm:a', 'no_budget'), ...rejected('crm:c', 'no_budget'), ...rejected('crm:b', 'no_budget')].join('\n')}\n`,
+    );
+    const source = await readCanonicalJsonl(file);
+    const plan = planImport(source);
+    const { definition } = await definitionInForce(store);
+    const run = (ran: ImportPlan) =>
+      runImport({
+        store,
+        plan: ran,
+        sourceHash: source.hash,
+        blockEvents: 1,
+        decision: { definition, actor: importActor(file), correlationId: 'import-upgrade-spec' },
+      });
+    const older: ImportPlan = {
+      ...plan,
+      leads: plan.leads.filter((lead) => lead.leadId !== 'crm:c'),
+      orphanRows: (plan.leads.find((lead) => lead.leadId === 'crm:c')?.facts ?? []).map((fact) => ({
+        ...fact.where,
+        leadId: null,
+        reason: 'leadId is not a lead id',
+      })),
+    };
+    expect(await run(older)).toMatchObject({ importedLeads: 2, refusedLeads: 0 });
+    expect((await run(older)).refused).toHaveLength(3);
+
+    // The newer build reads them: crm:c is the plan's second lead, below the checkpoint.
+    const newer = await run(plan);
+
+    expect(newer).toMatchObject({ resumedAfterLeads: 2, importedLeads: 1, refused: [] });
+    expect(await typesOf('crm:c')).toEqual(REJECTED_BY_SALES);
   },
 );

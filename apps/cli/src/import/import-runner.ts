@@ -125,8 +125,9 @@ export function importCheckpointName(sourceHash: string): string {
  * How many leads were refused before the checkpoint: the writer's refusals (a lead the file
  * decides well as new, found captured live or erased) and, despite the name (kept: checkpoints
  * saved under it go on counting), those of the file's rows — a row refused for a time then ahead
- * of the clock is readable on a later run, and its lead, done, would be written by none. Saved before the checkpoint it counts
- * for; a resumed run that finds it above zero looks at every done lead again to name them.
+ * of the clock is readable on a later run, and its lead, done, would be written by none — and the
+ * rows naming no lead, which a later build may read as a lead's. Saved before the checkpoint it
+ * counts for; a resumed run that finds it above zero looks at every done lead again to name them.
  */
 export function storeRefusalsCheckpointName(sourceHash: string): string {
   return `${importCheckpointName(sourceHash)}:refused-by-store`;
@@ -230,6 +231,12 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
   };
   /** The writer's own refusals (the store's word), apart from the file's. */
   let refusedByStore = 0n;
+  /**
+   * Rows naming no lead, counted with the first block of a run from the start: a later build may
+   * read one as naming a lead (a lead id form it learnt), which then lands in the plan below the
+   * checkpoint, done without ever being written; only a run that reads every done lead finds it.
+   */
+  let orphansToCount = resumedAfterLeads === 0 ? BigInt(options.orphanRows.length) : 0n;
   const refuseOnStore = (row: RefusedRow) => {
     refuse(row);
     refusedByStore += 1n;
@@ -408,13 +415,15 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     await appendBlock(fresh);
     for (const group of new Set(groups.values())) await appendGroup(group);
     for (const lead of careful) await appendOne(lead);
-    // The leads the file's rows refused are counted too: a refusal need not stand on a later
-    // run (a time then ahead of the clock is not any more), and such a lead is done, not
-    // written; only a run that looks at every done lead again finds it.
+    // The leads the file's rows refused are counted too (and, once, the rows naming no lead): a
+    // refusal need not stand on a later run (a time then ahead of the clock is not any more),
+    // and such a lead is done, not written; only a run that looks at every done lead again
+    // finds it.
     const refusedLeads = BigInt(refusedRows.filter((row) => row.leadId !== null).length);
     // Counted before the checkpoint that covers them: a kill in between counts them twice, and
     // a count too high only costs a resumed run some reading.
-    const counted = refusedByStore - before + refusedLeads;
+    const counted = refusedByStore - before + refusedLeads + orphansToCount;
+    orphansToCount = 0n;
     if (counted > 0n) {
       storeRefusalsSaved = await addToCheckpoint(
         store,
