@@ -22,6 +22,8 @@ export interface ExistingLead {
   readonly eventIds: ReadonlySet<string>;
   /** Its events an import appended (the actor is `tandem-import:<file>`), by business time. */
   readonly imported: readonly { readonly eventId: string; readonly at: number }[];
+  /** Its lead events, decoded, in stream order; personal fields as stored (sealed). */
+  readonly events: readonly LeadEnvelope[];
 }
 
 /** import.command.ts importActor: `tandem-import:<file name>`. */
@@ -36,6 +38,7 @@ export async function readExistingLead(store: EventStore, leadId: string): Promi
   let accountId: string | null = null;
   const eventIds = new Set<string>();
   const imported: { eventId: string; at: number }[] = [];
+  const events: LeadEnvelope[] = [];
   for (const record of recorded) {
     eventIds.add(record.eventId);
     const decoded = decodeStoredEvent(record);
@@ -45,6 +48,7 @@ export async function readExistingLead(store: EventStore, leadId: string): Promi
     }
     if (!isLeadEventType(decoded.envelope.type)) continue;
     const envelope = decoded.envelope as LeadEnvelope;
+    events.push(envelope);
     // A survivor's record of a merge (DuplicateMergedIn) is another lead's fact, not one of its rows.
     if (
       envelope.actor.id.startsWith(IMPORT_ACTOR_PREFIX) &&
@@ -56,5 +60,5 @@ export async function readExistingLead(store: EventStore, leadId: string): Promi
     accountId = accountId ?? envelope.accountId;
   }
   const last = recorded.at(-1);
-  return { state, revision: last?.streamRevision ?? null, accountId, eventIds, imported };
+  return { state, revision: last?.streamRevision ?? null, accountId, eventIds, imported, events };
 }

@@ -21,6 +21,9 @@
  * - A lead that already exists without the import's first event (captured live, or
  *   by another source) has the import's facts decided on top of its history and
  *   appended with its expected revision, exactly like a live command.
+ * - A fact the store holds that the file now gives otherwise (a corrected amount: its event id
+ *   is the same, derived from place, type and time) is named with its fields, never applied
+ *   (changed-since-imported.ts), and counted with the refusals so a re-run names it again.
  * - A merge is appended with its survivor's fact (DuplicateMergedIn, ADR 0016) in one atomic
  *   append, the survivor at the revision checked (ADR 0015); if it moved, the lead is looked at
  *   again. Leads the file links by merges are decided together (merge-group.decider.ts) and
@@ -47,11 +50,14 @@ import {
   type StreamAppend,
   type StreamCondition,
   supportsBulkAppend,
+  supportsPersonalData,
   WrongExpectedRevisionError,
 } from '@tandem/event-store';
-import { readExistingLead } from './existing-lead';
+import { type ChangedFact, changedSinceImported } from './changed-since-imported';
+import { type ExistingLead, readExistingLead } from './existing-lead';
 import { type DecidedBlock, type DecidedLead, decideBlocks } from './import-blocks';
-import type { ImportPlan, RefusedRow } from './import-plan';
+import type { RowRef } from './import-fact';
+import type { ImportPlan, PlannedLead, RefusedRow } from './import-plan';
 import { checkSurvivorsInStore } from './import-merges';
 import { type DecisionInput, decideLeadFacts, importedFacts } from './lead-facts.decider';
 import { decideMergeGroup, mergedInEnvelope } from './merge-group.decider';
@@ -106,7 +112,22 @@ export interface ImportOutcome {
   readonly refusedLeads: number;
   /** Every refused row, with its file, line and reason (orphan rows included). */
   readonly refused: readonly RefusedRow[];
+  /**
+   * Leads with a fact imported before that the file now gives otherwise (a corrected amount):
+   * the change is not applied. Counted apart from imported, already imported and refused leads;
+   * a lead whose file also holds new facts has those appended (importedLeads) and is named here.
+   */
+  readonly changedLeads: number;
+  /** Each such fact: its file and line, its lead and type, and the fields that differ. */
+  readonly changed: readonly ChangedRow[];
   readonly seconds: number;
+}
+
+/** A fact imported before that the file gives otherwise (changed-since-imported.ts). */
+export interface ChangedRow extends RowRef {
+  readonly leadId: string;
+  readonly type: string;
+  readonly fields: readonly string[];
 }
 
 export const DEFAULT_BLOCK_EVENTS = 5_000;
@@ -242,6 +263,30 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     refusedByStore += 1n;
   };
 
+  const changed: ChangedRow[] = [];
+  let changedLeads = 0;
+  /**
+   * A lead whose facts imported before the file now gives otherwise: named, not applied (there
+   * is no correction event), and counted with the refusals, so a re-run of the file, which
+   * reads every done lead again then, names it again.
+   */
+  const noteChanged = (leadId: string, changes: readonly ChangedFact[]) => {
+    for (const { where, type, fields } of changes) changed.push({ ...where, leadId, type, fields });
+    changedLeads += 1;
+    refusedByStore += 1n;
+  };
+  /** The stored events with their personal values opened, to compare with the file's. */
+  const changedFacts = async (
+    facts: PlannedLead,
+    held: number,
+    loaded: ExistingLead,
+  ): Promise<ChangedFact[]> => {
+    const events = supportsPersonalData(store)
+      ? await store.personalData.openLeadEvents(facts.leadId, loaded.events)
+      : loaded.events;
+    return changedSinceImported(facts, held, events, decision);
+  };
+
   /** Appends one lead on its own, after looking at what its stream already holds. */
   const appendOne = async (lead: DecidedLead): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
@@ -251,8 +296,12 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
         const facts = lead.facts();
         // Facts an earlier import stored are skipped; a later export's new ones follow them.
         const imported = importedFacts(facts, loaded);
+        // Skipped, but never silently when the file now gives one otherwise: it is named.
+        const differs = imported.ok && imported.count > 0 && attempt === 0;
+        const changes = differs ? await changedFacts(facts, imported.count, loaded) : [];
+        if (changes.length > 0) noteChanged(lead.leadId, changes);
         if (imported.ok && imported.count === facts.facts.length) {
-          alreadyImportedLeads += 1;
+          if (changes.length === 0) alreadyImportedLeads += 1;
           return;
         }
         decided = imported.ok
@@ -463,10 +512,15 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     importedEvents,
     alreadyImportedLeads,
     refusedLeads,
-    refused: refused.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line),
+    refused: refused.sort(byFileAndLine),
+    changedLeads,
+    changed: changed.sort(byFileAndLine),
     seconds: (now() - startedAt) / 1000,
   };
 }
+
+const byFileAndLine = (a: RowRef, b: RowRef): number =>
+  a.file.localeCompare(b.file) || a.line - b.line;
 
 /**
  * Saves a checkpoint as `next` of its current position, read again whenever another run of the

@@ -18,6 +18,8 @@ const report = (fields: Partial<ImportReport>): ImportReport => ({
   alreadyImportedLeads: 0,
   refusedLeads: 0,
   refused: [],
+  changedLeads: 0,
+  changed: [],
   seconds: 1,
   eventsPerSecond: 4,
   ...fields,
@@ -38,6 +40,30 @@ describe('importSummary', () => {
       '2 rows refused (2 leads not imported, none in part):',
       '  contacts.csv:6 (lines 6–7) lead hubspot:7002: no',
       '  contacts.csv:8 not a lead',
+    ]);
+  });
+
+  it('names each fact changed since imported, by line, lead, type and field', () => {
+    const text = importSummary(
+      report({
+        alreadyImportedLeads: 1,
+        changedLeads: 1,
+        changed: [
+          {
+            file: 'deals.csv',
+            line: 3,
+            leadId: 'hubspot:7001',
+            type: 'WinDeal',
+            fields: ['amount'],
+          },
+        ],
+      }),
+    );
+    expect(text.split('\n').slice(1)).toEqual([
+      '1 leads were already imported: nothing added',
+      '1 leads changed since imported: not applied (the store keeps what was imported; ' +
+        'docs/import.md, "A fact changed since imported"):',
+      '  deals.csv:3 lead hubspot:7001: WinDeal: amount',
     ]);
   });
 });

@@ -121,7 +121,10 @@ export async function importCommand(
       eventsPerSecond: rate(outcome.importedEvents, outcome.seconds),
     };
     io.print(options.json ? asJson(report) : importSummary(report));
-    return report.refused.length === 0 ? ExitCode.ok : ExitCode.failed;
+    // A change not applied is a row not imported as the file gives it: exit 1, as a refusal.
+    return report.refused.length === 0 && report.changed.length === 0
+      ? ExitCode.ok
+      : ExitCode.failed;
   } finally {
     await deciding.stop();
     await store.close();
@@ -165,6 +168,15 @@ export function importSummary(report: ImportReport): string {
     for (const row of report.refused) {
       const lead = row.leadId === null ? '' : ` lead ${row.leadId}:`;
       lines.push(`  ${rowAt(row)}${lead} ${row.reason}`);
+    }
+  }
+  if (report.changed.length > 0) {
+    lines.push(
+      `${report.changedLeads} leads changed since imported: not applied (the store keeps what was ` +
+        'imported; docs/import.md, "A fact changed since imported"):',
+    );
+    for (const row of report.changed) {
+      lines.push(`  ${rowAt(row)} lead ${row.leadId}: ${row.type}: ${row.fields.join(', ')}`);
     }
   }
   return lines.join('\n');
