@@ -181,6 +181,23 @@ describe("a HubSpot deal's closedate", () => {
   });
 });
 
+describe('a closed HubSpot deal without its closedate', () => {
+  it.each(['closedwon', 'closedlost'])(
+    'refuses its lead, never leaves it open (%s)',
+    async (stage) => {
+      await writeContactWithDeal(`9001,2001,${stage},18000,EUR,2025-03-04 10:00,`);
+      const { rows } = await readImportSource(
+        [path.join(dir, 'contacts.csv'), path.join(dir, 'deals.csv')],
+        'hubspot',
+        null,
+      );
+      expect(rows.flatMap((row) => (row.ok ? [] : [row.reason]))).toEqual([
+        'deal closedate "" is not a date',
+      ]);
+    },
+  );
+});
+
 describe('the CRM presets read a cell named like an Object.prototype member as text', () => {
   const readHubSpotExport = () =>
     readImportSource(

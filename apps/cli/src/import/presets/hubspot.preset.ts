@@ -335,6 +335,9 @@ function dealFacts(
     );
   fact('OpenOpportunity', where, created, { stage: openStage, amount, currency });
   const closedAt = time(row.closedate);
+  // A closed deal without its close time would stay open, its win or loss left out unsaid.
+  if (closed && closedAt === null)
+    return refuse(where, `deal ${timeRefusal('closedate', row.closedate)}`);
   if (stage === 'closedwon') fact('WinDeal', where, closedAt, { amount });
   if (stage === 'closedlost') {
     const raw = text(row.closed_lost_reason) ?? '';
