@@ -134,3 +134,29 @@ maybe('a later export with new facts appends them and names the fact it changed'
   });
   expect(await dealWonAmount('crm:a')).toBe(10_000);
 });
+
+maybe.each([
+  ['later', onDay(6)],
+  ['earlier', onDay(4, 12)],
+])(
+  'a fact whose time a re-export moved %s is refused as changed, not recorded twice',
+  async (_, at) => {
+    await importLines('january.jsonl', won('crm:a'));
+    const head = await store.headPosition();
+    const moved = won('crm:a').map((line) =>
+      line.includes('"WinDeal"') ? line.replace(onDay(5), at) : line,
+    );
+
+    const outcome = await importLines('february.jsonl', moved);
+
+    expect(outcome.refused).toEqual([
+      {
+        file: path.join(dir, 'february.jsonl'),
+        line: 7,
+        leadId: 'crm:a',
+        reason: `WinDeal: changed since imported: not applied: occurredAt was ${onDay(5)}, the file gives ${at}; an import never moves a fact it stored`,
+      },
+    ]);
+    expect(await store.headPosition()).toBe(head);
+  },
+);

@@ -95,6 +95,19 @@ export function importedFacts(
   );
   const next = lead.facts[count];
   if (next === undefined) return { ok: true, count: lead.facts.length };
+  // The fact at this place, of this type, imported before at another time: its time was
+  // corrected (a deal's close date). Deciding it on top would record it twice, or be refused for
+  // a reason that hides what happened; said as what it is, and not applied.
+  const movedFrom = existing.imported.find(
+    ({ eventId, at }) => importEventId(lead.leadId, count, 0, next.type, at) === eventId,
+  );
+  if (movedFrom !== undefined) {
+    return {
+      ok: false,
+      where: next.where,
+      reason: `${next.type}: changed since imported: not applied: occurredAt was ${new Date(movedFrom.at).toISOString()}, the file gives ${next.occurredAt}; an import never moves a fact it stored`,
+    };
+  }
   if (count === 0) return { ok: true, count }; // new facts on a lead that exists: decided on top
   const prefix = new Set(
     lead.facts.slice(0, count).flatMap((fact, index) => idsOf(fact, index, MAX_EVENTS_PER_FACT)),
