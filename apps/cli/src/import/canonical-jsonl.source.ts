@@ -70,6 +70,18 @@ function notJson(error: Error): string {
     : `not JSON: syntax error at column ${Number(position) + 1}`;
 }
 
+/**
+ * An issue's message, but for an `occurredAt` that is not an ISO-8601 time with a zone, the
+ * commonest first-day fault (a zone-less `2025-01-06T09:12:00`, a date alone), which zod calls
+ * `Invalid ISO datetime` without saying that the zone is what it lacks.
+ */
+function said(issue: z.core.$ZodIssue, json: unknown): string {
+  if (issue.path.join('.') !== 'occurredAt' || issue.code !== 'invalid_format')
+    return issue.message;
+  const value = (json as { occurredAt?: unknown }).occurredAt;
+  return `${JSON.stringify(value)} is not an ISO-8601 time with a zone (2025-01-06T09:12:00Z, 2025-01-06T10:12:00+01:00)`;
+}
+
 export function parseCanonicalLine(text: string, where: RowRef): SourceRow {
   let json: unknown;
   try {
@@ -88,7 +100,9 @@ export function parseCanonicalLine(text: string, where: RowRef): SourceRow {
   const parsed = lineSchema.safeParse(json);
   if (!parsed.success) {
     const fields = parsed.error.issues
-      .map((issue) => `${issue.path.length ? issue.path.join('.') : '(line)'}: ${issue.message}`)
+      .map(
+        (issue) => `${issue.path.length ? issue.path.join('.') : '(line)'}: ${said(issue, json)}`,
+      )
       .join('; ');
     return { ok: false, where, leadId, reason: `not a fact: ${fields}` };
   }

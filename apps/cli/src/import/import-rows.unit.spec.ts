@@ -53,6 +53,20 @@ describe('parseCanonicalLine', () => {
     }
   });
 
+  it.each(['2025-01-06T09:12:00', '2025-01-06'])(
+    'refuses an occurredAt without a zone saying a zone is what it lacks: %s',
+    (occurredAt) => {
+      const row = parseCanonicalLine(
+        line({ leadId: 'crm:1', type: 'QualifyLeadAsMql', occurredAt }),
+        where,
+      );
+      expect(row).toMatchObject({
+        ok: false,
+        reason: `not a fact: occurredAt: ${JSON.stringify(occurredAt)} is not an ISO-8601 time with a zone (2025-01-06T09:12:00Z, 2025-01-06T10:12:00+01:00)`,
+      });
+    },
+  );
+
   it('makes a fact with the lead id in its canonical form', () => {
     const row = parseCanonicalLine(
       line({ leadId: 'HubSpot:0042', type: 'AcceptLead', occurredAt: '2025-01-01T10:00:00+01:00' }),

@@ -181,6 +181,20 @@ describe("a HubSpot deal's closedate", () => {
   });
 });
 
+describe('a HubSpot deal with an empty amount', () => {
+  it('refuses its lead naming the empty cell, not a 0 it never held', async () => {
+    await writeContactWithDeal('9001,2001,closedwon,,EUR,2025-03-04 10:00,2025-03-05 10:00');
+    const { rows } = await readImportSource(
+      [path.join(dir, 'contacts.csv'), path.join(dir, 'deals.csv')],
+      'hubspot',
+      null,
+    );
+    expect(rows.flatMap((row) => (row.ok ? [] : [row.reason]))).toEqual([
+      'deal amount is empty: an opportunity is opened with its amount (more than 0)',
+    ]);
+  });
+});
+
 describe('a closed HubSpot deal without its closedate', () => {
   it.each(['closedwon', 'closedlost'])(
     'refuses its lead, never leaves it open (%s)',

@@ -139,6 +139,13 @@ export function decimal(value: string | undefined): number | null {
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 
+/**
+ * Why an opportunity's empty amount cell refuses its lead: an opportunity is opened with an
+ * amount above 0, and the decider's `amount: must be greater than 0` named no empty cell.
+ */
+export const EMPTY_AMOUNT = (column: string): string =>
+  `${column} is empty: an opportunity is opened with its amount (more than 0)`;
+
 /** Like unreadableTime, for number columns. */
 export function unreadableNumber(row: Row, columns: readonly string[]): string | null {
   return unreadableCell(row, columns, decimal, 'a number');

@@ -29,6 +29,7 @@ import { channelOf, salesSourceOf, lookup } from './crm-channels';
 import {
   country,
   decimal,
+  EMPTY_AMOUNT,
   presetColumns,
   readCsv,
   type Row,
@@ -317,7 +318,7 @@ function dealFacts(
   refuse: (at: RowRef, reason: string) => void,
 ): void {
   const stage = (text(row.dealstage) ?? '').toLowerCase();
-  const amount = decimal(row.amount) ?? 0; // none: refused as an opportunity worth nothing
+  const amount = decimal(row.amount) ?? 0;
   const currency = text(row.deal_currency_code) ?? 'EUR';
   const created = time(row.createdate);
   if (created === null) return refuse(where, `deal ${timeRefusal('createdate', row.createdate)}`);
@@ -327,6 +328,8 @@ function dealFacts(
   const unreadable =
     (closed ? unreadableTime(row, ['closedate']) : null) ?? unreadableNumber(row, ['amount']);
   if (unreadable !== null) return refuse(where, `deal ${unreadable}`);
+  // Said as the cell is: the opportunity's "amount: must be greater than 0" named no empty cell.
+  if (text(row.amount) === null) return refuse(where, EMPTY_AMOUNT('deal amount'));
   const openStage = closed ? 'discovery' : lookup(openStages, stage);
   if (openStage === undefined)
     return refuse(

@@ -24,6 +24,7 @@ import {
   type CsvFile,
   country,
   decimal,
+  EMPTY_AMOUNT,
   presetColumns,
   readCsv,
   type Row,
@@ -359,7 +360,8 @@ function opportunityFacts(
   let stage = lookup(stages, first) ?? 'discovery';
   const unreadable = unreadableNumber(row, ['Amount']);
   if (unreadable !== null) return refuse(where, unreadable);
-  const amount = decimal(row.Amount) ?? 0; // none: refused as an opportunity worth nothing
+  if (text(row.Amount) === null) return refuse(where, EMPTY_AMOUNT('Amount'));
+  const amount = decimal(row.Amount) ?? 0;
   fact('OpenOpportunity', where, opened, {
     stage,
     amount,
