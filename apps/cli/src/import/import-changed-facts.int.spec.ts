@@ -6,16 +6,12 @@
  * fields that differ, and not applied: the store keeps what was imported. Personal fields are
  * sealed in the store and compared opened. On PGlite (in memory), sealed as the CLI opens it.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { leadStreamId } from '@tandem/domain';
-import { createPgliteEventStore, type EventStore, sealed } from '@tandem/event-store';
+import type { EventStore } from '@tandem/event-store';
 import { pgliteUnavailableReason } from '@tandem/testing';
 import { onDay } from './testing/canonical-facts';
-import { importLines as importFile } from './testing/import-lines';
-import type { ImportOutcome } from './import-runner';
+import { sealedStorePerTest } from './testing/sealed-store-per-test';
 
 jest.setTimeout(120_000);
 
@@ -51,27 +47,14 @@ const won = (leadId: string, edits: { name?: string; campaign?: string; amount?:
 ];
 const captured = (leadId: string) => won(leadId).slice(0, 1);
 
+const perTest = sealedStorePerTest('tandem-import-changed-', 'import-changed-spec');
+const importLines = perTest.importLines;
 let dir: string;
 let store: EventStore;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'tandem-import-changed-'));
-  store = sealed(await createPgliteEventStore({ memory: true }), {
-    masterKey: randomBytes(32).toString('base64'),
-  });
+beforeEach(() => {
+  dir = perTest.dir();
+  store = perTest.store();
 });
-afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-const importLines = (name: string, lines: readonly string[]): Promise<ImportOutcome> =>
-  importFile({
-    store,
-    file: path.join(dir, name),
-    lines,
-    blockEvents: 1_000,
-    correlationId: 'import-changed-spec',
-  });
 
 const dealWonAmount = async (leadId: string) =>
   (await store.readStream(leadStreamId(leadId))).find((event) => event.type === 'DealWon')?.data

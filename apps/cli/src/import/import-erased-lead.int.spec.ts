@@ -7,21 +7,11 @@
  * An imported capture is LeadCaptured v2: its UTM content sealed like the e-mail, and shredded
  * by the erasure. On PGlite (in memory) sealed as the CLI opens it.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { ERASED_VALUE, isSealedValue, leadStreamId } from '@tandem/domain';
-import {
-  createPgliteEventStore,
-  type EventStore,
-  sealed,
-  supportsPersonalData,
-} from '@tandem/event-store';
+import { type EventStore, supportsPersonalData } from '@tandem/event-store';
 import { pgliteUnavailableReason } from '@tandem/testing';
 import { eraseLead } from './testing/erase-lead';
-import { importLines as importFile } from './testing/import-lines';
-import type { ImportOutcome } from './import-runner';
+import { sealedStorePerTest } from './testing/sealed-store-per-test';
 
 jest.setTimeout(120_000);
 
@@ -41,27 +31,12 @@ const capture = (leadId: string) =>
 const touch = (leadId: string, day: number) =>
   fact(leadId, 'RecordTouchpoint', day, { kind: 'webinar', channel: 'webinar', content: 'notes' });
 
-let dir: string;
+const perTest = sealedStorePerTest('tandem-import-erased-', 'import-erased-spec');
+const importLines = perTest.importLines;
 let store: EventStore;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'tandem-import-erased-'));
-  store = sealed(await createPgliteEventStore({ memory: true }), {
-    masterKey: randomBytes(32).toString('base64'),
-  });
+beforeEach(() => {
+  store = perTest.store();
 });
-afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-const importLines = (name: string, lines: readonly string[]): Promise<ImportOutcome> =>
-  importFile({
-    store,
-    file: path.join(dir, name),
-    lines,
-    blockEvents: 1_000, // one block: the erased lead and the others are appended together
-    correlationId: 'import-erased-spec',
-  });
 
 const typesOf = async (leadId: string) =>
   (await store.readStream(leadStreamId(leadId))).map((event) => event.type);

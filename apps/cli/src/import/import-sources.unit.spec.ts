@@ -138,21 +138,25 @@ async function writeContactWithDeal(deal: string): Promise<void> {
   );
 }
 
+/** That export read by the HubSpot preset: the facts' types and the refusals' reasons. */
+async function readContactWithDeal(deal: string) {
+  await writeContactWithDeal(deal);
+  const { rows } = await readImportSource(
+    [path.join(dir, 'contacts.csv'), path.join(dir, 'deals.csv')],
+    'hubspot',
+    null,
+  );
+  return {
+    facts: rows.flatMap((row) => (row.ok ? [row.fact.type] : [])),
+    refused: rows.flatMap((row) => (row.ok ? [] : [row.reason])),
+  };
+}
+
 describe("a HubSpot deal's closedate", () => {
   /** Next year's March 31: a date ahead of the clock whenever the spec runs. */
   const ahead = `${new Date().getUTCFullYear() + 1}-03-31 00:00`;
-  const read = async (stage: string, closedate: string) => {
-    await writeContactWithDeal(`9001,2001,${stage},18000,EUR,2025-03-04 10:00,${closedate}`);
-    const { rows } = await readImportSource(
-      [path.join(dir, 'contacts.csv'), path.join(dir, 'deals.csv')],
-      'hubspot',
-      null,
-    );
-    return {
-      facts: rows.flatMap((row) => (row.ok ? [row.fact.type] : [])),
-      refused: rows.flatMap((row) => (row.ok ? [] : [row.reason])),
-    };
-  };
+  const read = (stage: string, closedate: string) =>
+    readContactWithDeal(`9001,2001,${stage},18000,EUR,2025-03-04 10:00,${closedate}`);
 
   it('on an open deal is its expected close, still ahead: the deal is opened, its lead kept', async () => {
     expect(await read('presentationscheduled', ahead)).toEqual({
@@ -183,13 +187,10 @@ describe("a HubSpot deal's closedate", () => {
 
 describe('a HubSpot deal with an empty amount', () => {
   it('refuses its lead naming the empty cell, not a 0 it never held', async () => {
-    await writeContactWithDeal('9001,2001,closedwon,,EUR,2025-03-04 10:00,2025-03-05 10:00');
-    const { rows } = await readImportSource(
-      [path.join(dir, 'contacts.csv'), path.join(dir, 'deals.csv')],
-      'hubspot',
-      null,
+    const { refused } = await readContactWithDeal(
+      '9001,2001,closedwon,,EUR,2025-03-04 10:00,2025-03-05 10:00',
     );
-    expect(rows.flatMap((row) => (row.ok ? [] : [row.reason]))).toEqual([
+    expect(refused).toEqual([
       'deal amount is empty: an opportunity is opened with its amount (more than 0)',
     ]);
   });
@@ -199,15 +200,10 @@ describe('a closed HubSpot deal without its closedate', () => {
   it.each(['closedwon', 'closedlost'])(
     'refuses its lead, never leaves it open (%s)',
     async (stage) => {
-      await writeContactWithDeal(`9001,2001,${stage},18000,EUR,2025-03-04 10:00,`);
-      const { rows } = await readImportSource(
-        [path.join(dir, 'contacts.csv'), path.join(dir, 'deals.csv')],
-        'hubspot',
-        null,
+      const { refused } = await readContactWithDeal(
+        `9001,2001,${stage},18000,EUR,2025-03-04 10:00,`,
       );
-      expect(rows.flatMap((row) => (row.ok ? [] : [row.reason]))).toEqual([
-        'deal closedate "" is not a date',
-      ]);
+      expect(refused).toEqual(['deal closedate "" is not a date']);
     },
   );
 });
