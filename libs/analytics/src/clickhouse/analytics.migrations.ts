@@ -1,8 +1,10 @@
 /**
  * Applies libs/analytics/sql/migrations/NNNN_name.sql in order and records each in
  * `schema_migrations`, so running it again applies only what is new. Safe to re-run, and safe
- * if interrupted: every statement is `IF NOT EXISTS`, and a migration is recorded only after it
- * ran.
+ * if interrupted: a migration is recorded only after it ran, so a start killed in between runs it
+ * again, and every file must be safe to repeat (CREATE/ADD COLUMN `IF NOT EXISTS`, a rewrite
+ * whose WHERE matches only rows not yet rewritten, a backfill into max/min/uniq aggregates).
+ * migrations-after-a-kill.int.spec.ts runs every file twice at its boundary to hold that.
  *
  * File rules: one statement per file (no splitting, so no SQL parser here); the name is
  * `NNNN_snake_case.sql` with a unique 4-digit version; an applied file is immutable (its
@@ -119,13 +121,17 @@ async function appliedMigrations(
   return new Map(rows.map((row) => [Number(row.version), row]));
 }
 
-/** Creates the database if needed and applies every migration not yet recorded. */
-export async function migrate(
+/**
+ * Creates the database and schema_migrations if needed and applies those of `files` not yet
+ * recorded, in order: migrate() with every file, and the migration crash spec with the files
+ * a killed start had reached.
+ */
+export async function applyMigrations(
   client: ClickHouseClient,
-  options: MigrateOptions = {},
-): Promise<MigrationReport> {
-  const database = analyticsDatabase(options);
-  const sqlDir = resolveSqlDirectory(options.sqlDir);
+  database: string,
+  sqlDir: string,
+  files: readonly MigrationFile[],
+): Promise<Omit<MigrationReport, 'views'>> {
   await client.command({
     query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}',
     query_params: { db: database },
@@ -133,7 +139,6 @@ export async function migrate(
   const bootstrap = await readFile(join(sqlDir, 'schema_migrations.sql'), 'utf8');
   await client.command({ query: renderMigrationSql(bootstrap, database) });
 
-  const files = await loadMigrationFiles(sqlDir);
   const applied = await appliedMigrations(client, database);
   const report = { database, applied: [] as string[], alreadyApplied: [] as string[] };
   for (const file of files) {
@@ -148,6 +153,8 @@ export async function migrate(
       report.alreadyApplied.push(file.name);
       continue;
     }
+    // A kill between this statement and its record leaves it applied and unrecorded: the next
+    // start runs it again, so every file must be safe to repeat (migrations-after-a-kill spec).
     await client.command({ query: renderMigrationSql(file.sql, database) });
     await client.insert({
       table: qualifiedTable(database, analyticsTables.schemaMigrations),
@@ -156,6 +163,17 @@ export async function migrate(
     });
     report.applied.push(file.name);
   }
+  return report;
+}
+
+/** Creates the database if needed and applies every migration not yet recorded. */
+export async function migrate(
+  client: ClickHouseClient,
+  options: MigrateOptions = {},
+): Promise<MigrationReport> {
+  const database = analyticsDatabase(options);
+  const sqlDir = resolveSqlDirectory(options.sqlDir);
+  const report = await applyMigrations(client, database, sqlDir, await loadMigrationFiles(sqlDir));
   // After the tables they read exist: the lenses analysts query, from this version's files.
   const views = await createAnalystViews(client, { database, sqlDir });
   return { ...report, views };

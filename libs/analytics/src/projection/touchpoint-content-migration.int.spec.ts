@@ -3,29 +3,13 @@ import { join } from 'node:path';
 import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
 import { resolveSqlDirectory } from '../clickhouse/sql-directory';
 import { renderMigrationSql } from '../clickhouse/analytics.migrations';
+import { oldLeadEventRow } from '../testing/old-lead-event-rows.fixture';
 
 // Rows projected before touchpoint content stopped being copied (ADR 0009) lose it in place,
 // ending exactly as the projector writes them now; other events are untouched. The same for a
 // capture's UTM content (0035-0037), and the copies lead_state folded from those rows.
 const analytics = useEmbeddedAnalytics('tp-content');
-const row = (id: number, type: string, data: string) => ({
-  event_id: `00000000-0000-7000-8000-00000000000${id}`,
-  type,
-  schema_version: 1,
-  lead_id: `lead-${id}`,
-  account_id: null,
-  stream_id: `lead-lead-${id}`,
-  stream_revision: id,
-  global_position: String(id + 1),
-  occurred_at: '2026-01-01 00:00:00.000',
-  recorded_at: '2026-01-01 00:00:00.000',
-  correlation_id: 'c',
-  causation_id: null,
-  actor_kind: 'user',
-  actor_id: 'u',
-  actor_role: 'marketing',
-  data,
-});
+const row = (id: number, type: string, data: string) => oldLeadEventRow(id, type, data);
 const migrate = async (database: string, file: string) => {
   const sql = await readFile(join(resolveSqlDirectory(), 'migrations', file), 'utf8');
   await analytics.client().command({ query: renderMigrationSql(sql, database) });
