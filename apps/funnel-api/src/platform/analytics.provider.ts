@@ -23,6 +23,12 @@ export interface AnalyticsHandle {
    * mode, where the server runs statements side by side.
    */
   readonly reader: ClickHouseClient;
+  /**
+   * What the views' background builds (snapshots and what is kept per snapshot) run on:
+   * embedded, a third connection binding in the process, so that the projector's statements on
+   * `client` never wait behind a build's (docs/adr/0014); `client` in server mode.
+   */
+  readonly builder: ClickHouseClient;
   readonly database: string;
   readonly queries: AnalyticsQueries;
   /** Rule sets and activations: services use this, never SQL of their own. */
@@ -46,23 +52,28 @@ export async function openAnalytics(
 ): Promise<AnalyticsHandle> {
   const client = await createAnalyticsClient(config);
   let reader = client;
+  let builder = client;
   try {
     await migrate(client, { database: config.database });
     if (config.mode === 'embedded') {
       reader = await createAnalyticsClient({ ...config, binding: 'in-process' });
+      builder = await createAnalyticsClient({ ...config, binding: 'in-process' });
     }
   } catch (error) {
+    if (reader !== client) await closeAnalyticsClient(reader);
     await closeAnalyticsClient(client);
     throw error;
   }
   const queries = new AnalyticsQueries(client, {
     database: config.database,
     reader,
+    builder,
     snapshots: options.snapshots ?? false,
   });
   return {
     client,
     reader,
+    builder,
     database: config.database,
     queries,
     ruleSets: new RuleSetRepository(client, { database: config.database }),
@@ -72,9 +83,10 @@ export async function openAnalytics(
     // statements (a snapshot's attribution credits: seconds at 10M events) held the probe's
     // SELECT 1 past its deadline, so readiness said ClickHouse was down during each snapshot.
     health: new AnalyticsHealthRepository(reader),
-    // Both connections; chDB drains once the last one on the path is closed.
+    // Every connection; chDB drains once the last one on the path is closed.
     close: async () => {
       await queries.close();
+      if (builder !== client) await closeAnalyticsClient(builder);
       if (reader !== client) await closeAnalyticsClient(reader);
       await closeAnalyticsClient(client);
     },

@@ -142,6 +142,25 @@ const valuesOf: Record<string, (random: () => number, count: number) => unknown[
       Array.from({ length: Math.floor(random() * 5) }, () => randomString(random)),
     ),
   ],
+  // The attribution credits' weights per model (attributionRowsOfEveryModel): numbers only.
+  'Array(UInt32)': (random, count) => [
+    [],
+    [0],
+    [4294967295, 0, 1],
+    ...Array.from({ length: count }, () =>
+      Array.from({ length: Math.floor(random() * 8) }, () => Math.floor(random() * 4294967296)),
+    ),
+  ],
+  'Array(UInt64)': (random, count) => [
+    [],
+    [0],
+    [Number.MAX_SAFE_INTEGER],
+    ...Array.from({ length: count }, () =>
+      Array.from({ length: Math.floor(random() * 8) }, () =>
+        Math.floor(random() * Number.MAX_SAFE_INTEGER),
+      ),
+    ),
+  ],
   'Nullable(String)': (random, count) => [
     null,
     '',

@@ -34,8 +34,8 @@ type Shape =
  * `YYYY-MM-DD hh:mm:ss[.fff]`), because a CAST would also read other forms (an ISO `T…Z`) that
  * the engine's binding refuses, and the two must agree.
  */
-type ScalarText = 'string' | 'unsigned' | 'date' | 'datetime';
-const textForms: Readonly<Record<Exclude<ScalarText, 'string'>, RegExp>> = {
+type ScalarText = 'string' | 'unsigned' | 'date' | 'datetime' | 'count';
+const textForms: Readonly<Record<Exclude<ScalarText, 'string' | 'count'>, RegExp>> = {
   unsigned: /^[0-9]+$/,
   date: /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/,
   datetime: /^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?$/,
@@ -43,6 +43,12 @@ const textForms: Readonly<Record<Exclude<ScalarText, 'string'>, RegExp>> = {
 
 const string: Shape = { kind: 'scalar', text: 'string' };
 const unsigned: Shape = { kind: 'scalar', text: 'unsigned' };
+/**
+ * An element of an array of unsigned integers: a JS number only (a safe integer, not negative),
+ * as the attribution credits bind their weights; chDB's binding writes a string element quoted,
+ * which such an array does not read, so no text is taken here either.
+ */
+const count: Shape = { kind: 'scalar', text: 'count' };
 
 /**
  * The types the views bind (normalised: no whitespace outside quotes), and no other. A type is
@@ -59,6 +65,8 @@ const supportedTypes: ReadonlyMap<string, Shape> = new Map<string, Shape>([
   ['DateTime64(3)', { kind: 'scalar', text: 'datetime' }],
   ["DateTime64(3,'UTC')", { kind: 'scalar', text: 'datetime' }],
   ['Array(String)', { kind: 'array', of: string }],
+  ['Array(UInt32)', { kind: 'array', of: count }],
+  ['Array(UInt64)', { kind: 'array', of: count }],
   ['Nullable(String)', { kind: 'nullable', of: string }],
 ]);
 
@@ -99,10 +107,11 @@ function checkValue(value: unknown, shape: Shape, name: string): void {
         if (typeof value !== 'string') throw wrong('a string');
         return;
       }
-      if (shape.text === 'unsigned') {
-        if (typeof value === 'bigint' && value >= 0n) return;
+      if (shape.text === 'unsigned' || shape.text === 'count') {
+        if (shape.text === 'unsigned' && typeof value === 'bigint' && value >= 0n) return;
         if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return;
       }
+      if (shape.text === 'count') throw wrong('a non-negative safe integer (a number)');
       if (typeof value !== 'string' || !textForms[shape.text].test(value)) {
         throw new InvalidQueryParameterValueError(
           `query parameter ${name} must match ${String(textForms[shape.text])}`,

@@ -205,9 +205,18 @@ export interface AnalyticsQueriesOptions extends AnalyticsDatabaseOptions {
    * API passes one that binds parameters in the process (clickhouse.client.ts), so reads run
    * beside the projector's and the background builds' statements on `client`, not behind
    * them. Only reads go there: the kept copies are written, and read inside their builds, on
-   * `client`.
+   * `builder`.
    */
   readonly reader?: ClickHouseClient;
+  /**
+   * The connection the background builds run on (a snapshot of the per-lead funnel, and what is
+   * kept per snapshot: day rollups, attribution credits, the event witness), writes and their
+   * own reads; the client given by default. Embedded, the API passes a third connection that
+   * binds parameters in the process, so that a build's statements (seconds each at 1M events)
+   * run beside the projector's on `client` instead of ahead of them: the projector waited for
+   * every range and credits statement, and live append → visible with it (docs/adr/0014).
+   */
+  readonly builder?: ClickHouseClient;
   /** Directory holding migrations/ and views/; found automatically when omitted. */
   readonly sqlDir?: string;
   /**
@@ -418,12 +427,13 @@ export class AnalyticsQueries {
   constructor(client: ClickHouseClient, options: AnalyticsQueriesOptions = {}) {
     this.database = analyticsDatabase(options);
     this.reader = options.reader ?? client;
+    const builder = options.builder ?? client;
     this.sqlDir = resolveSqlDirectory(options.sqlDir);
     const snapshots = options.snapshots ?? false;
     this.snapshots =
       snapshots === false
         ? null
-        : new LeadFunnelSnapshots(client, () => this.stateFunnel(), {
+        : new LeadFunnelSnapshots(builder, () => this.stateFunnel(), {
             ...(snapshots === true ? {} : snapshots),
             database: this.database,
             reader: this.reader,
@@ -453,13 +463,13 @@ export class AnalyticsQueries {
     };
     const keeps = (option: boolean | undefined) => snapshots !== false && option !== false;
     this.rollups = keeps(options.rollups)
-      ? new FunnelRollups(client, () => this.snapshotMoments(), kept)
+      ? new FunnelRollups(builder, () => this.snapshotMoments(), kept)
       : null;
     this.credits = keeps(options.attributionCredits)
-      ? new AttributionCredits(client, () => this.snapshotAttributionRows(), kept)
+      ? new AttributionCredits(builder, () => this.snapshotAttributionRows(), kept)
       : null;
     this.eventAudits = keeps(options.eventAudits)
-      ? new LeadEventAudits(client, () => this.everyLeadEventAudit(), kept)
+      ? new LeadEventAudits(builder, () => this.everyLeadEventAudit(), kept)
       : null;
   }
 
