@@ -78,12 +78,22 @@ function normaliseType(type: string): string {
   );
 }
 
+/** What the formatter escapes in a string (tab, newline, carriage return, quote, backslash), and NUL. */
+const escaped = /[\t\n\r'\\\0]/;
+
 /**
  * The formatter's literal, with a NUL written out (`\\0`): the formatter leaves it raw, which
  * chDB 3.4 reads right (its statements are length-counted) but a C-string path would cut the
  * statement at.
  */
 function literalOf(value: unknown): string {
+  // The leads changed since a snapshot: thousands of ids per read, which the formatter copies
+  // character by character (a tenth of the API's main thread at 2,000 events/s). A string with
+  // nothing to escape is its own literal, quoted: the formatter writes exactly that.
+  if (typeof value === 'string' && !escaped.test(value)) return `'${value}'`;
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string' && !escaped.test(v))) {
+    return `[${value.map((v: string) => `'${v}'`).join(',')}]`;
+  }
   return formatQueryParams({
     value,
     wrapStringInQuotes: true,
