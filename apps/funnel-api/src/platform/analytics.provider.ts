@@ -14,10 +14,10 @@ import type { TandemConfig } from '@tandem/config';
 import { ANALYTICS, TANDEM_CONFIG } from './tokens';
 
 export interface AnalyticsHandle {
-  /** What the projector, the replays and the background builds write and read on. */
+  /** What the projector, the replays and the rule-set lifecycle write and read on. */
   readonly client: ClickHouseClient;
   /**
-   * What the views read on: embedded, a second chDB connection on the same path whose
+   * What the views read on: embedded, two more chDB connections on the same path whose
    * statements reach chDB with their parameters bound in this process, so that they run beside
    * `client`'s instead of behind them (docs/adr/0014); the same client as `client` in server
    * mode, where the server runs statements side by side.
@@ -25,8 +25,8 @@ export interface AnalyticsHandle {
   readonly reader: ClickHouseClient;
   /**
    * What the views' background builds (snapshots and what is kept per snapshot) run on:
-   * embedded, a third connection binding in the process, so that the projector's statements on
-   * `client` never wait behind a build's (docs/adr/0014); `client` in server mode.
+   * embedded, a connection of their own binding in the process, so that the projector's
+   * statements on `client` never wait behind a build's (docs/adr/0014); `client` in server mode.
    */
   readonly builder: ClickHouseClient;
   readonly database: string;
@@ -56,7 +56,9 @@ export async function openAnalytics(
   try {
     await migrate(client, { database: config.database });
     if (config.mode === 'embedded') {
-      reader = await createAnalyticsClient({ ...config, binding: 'in-process' });
+      // Two connections: a view's read never waits behind another's long statement (the
+      // reconciliation monitor's audit, seconds at 1M events, once a minute).
+      reader = await createAnalyticsClient({ ...config, binding: 'in-process', connections: 2 });
       builder = await createAnalyticsClient({ ...config, binding: 'in-process' });
     }
   } catch (error) {

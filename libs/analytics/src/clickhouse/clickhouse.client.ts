@@ -34,6 +34,14 @@ export type AnalyticsClientConfig =
        * server.
        */
       readonly binding?: 'engine' | 'in-process';
+      /**
+       * How many chDB connections the client spreads its statements over (default 1), each
+       * statement on the one with the fewest in flight (leastBusy). Only with `binding:
+       * 'in-process'`: chDB runs one statement at a time per connection, and engine-bound ones
+       * one at a time per process anyway. The views' reads take 2, so that a read never waits
+       * behind another view's long statement (the reconciliation's audit: seconds at 1M).
+       */
+      readonly connections?: number;
     }
   | {
       readonly mode: 'server';
@@ -81,7 +89,19 @@ export async function createAnalyticsClient(
       }
       const { createChdbConnection } = await import('chdb/connection');
       chdbLoaded = true;
-      const connection = createChdbConnection({ path: config.path });
+      const count = config.connections ?? 1;
+      if (!Number.isSafeInteger(count) || count < 1) {
+        throw new RangeError(`connections must be a positive integer, got ${count}`);
+      }
+      if (count > 1 && config.binding !== 'in-process') {
+        throw new RangeError(
+          'several connections need binding: in-process (chDB serialises the rest)',
+        );
+      }
+      const connections = Array.from({ length: count }, () =>
+        createChdbConnection({ path: config.path }),
+      );
+      const connection = connections.length === 1 ? connections[0]! : leastBusy(connections);
       const client = createClient({
         connection: config.binding === 'in-process' ? bindingInProcess(connection) : connection,
       });
@@ -108,6 +128,39 @@ export async function closeAnalyticsClient(client: ClickHouseClient): Promise<vo
 }
 
 type Connection = NonNullable<ClickHouseClientConfigOptions['connection']>;
+
+/**
+ * One connection over several: each statement goes to the one with the fewest statements in
+ * flight (the first of them on a tie), counted until its promise settles. A query's result is
+ * read after that, from the rows chDB already returned. Exact as ADR 0014 argues for two
+ * connections: sessions of one engine, a statement that has returned has committed its parts.
+ */
+export function leastBusy(connections: readonly Connection[]): Connection {
+  if (connections.length === 0) throw new RangeError('leastBusy needs at least one connection');
+  const inFlight = connections.map(() => 0);
+  const on = async <T>(run: (connection: Connection) => Promise<T>): Promise<T> => {
+    let index = 0;
+    for (let i = 1; i < connections.length; i++) {
+      if (inFlight[i]! < inFlight[index]!) index = i;
+    }
+    inFlight[index]! += 1;
+    try {
+      return await run(connections[index]!);
+    } finally {
+      inFlight[index]! -= 1;
+    }
+  };
+  return {
+    ping: (params) => connections[0]!.ping(params),
+    query: (params) => on((connection) => connection.query(params)),
+    insert: (params) => on((connection) => connection.insert(params)),
+    command: (params) => on((connection) => connection.command(params)),
+    exec: (params) => on((connection) => connection.exec(params)),
+    close: async () => {
+      await Promise.all(connections.map((connection) => connection.close()));
+    },
+  };
+}
 
 /** ClickHouse's default max_query_size: the longest statement text its parser takes. */
 const DEFAULT_MAX_QUERY_SIZE = 262_144;
