@@ -77,6 +77,8 @@ export function changedSinceImported(
         fields.add(`(records ${event.type})`);
         continue;
       }
+      // The account (ABM) a capture names is the envelope's, not the data's.
+      if ((event.metadata.accountId ?? null) !== was.accountId) fields.add('accountId');
       const derived = RULE_DERIVED[event.type] ?? [];
       differingFields(event.data, was.data, '', derived, fields);
     }

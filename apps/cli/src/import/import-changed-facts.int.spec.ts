@@ -97,6 +97,17 @@ maybe(
   },
 );
 
+maybe('names a capture whose account (ABM) a re-export changed', async () => {
+  const withAccount = (accountId: string) =>
+    captured('crm:a').map((line) => JSON.stringify({ ...JSON.parse(line), accountId }));
+  await importLines('january.jsonl', withAccount('fabbrica'));
+  const outcome = await importLines('february.jsonl', withAccount('fabbrica-spa'));
+  expect(outcome).toMatchObject({
+    changedLeads: 1,
+    changed: [{ line: 1, type: 'CaptureLead', fields: ['accountId'] }],
+  });
+});
+
 maybe('a re-export that changed nothing, in another order, names nothing', async () => {
   await importLines('january.jsonl', [...won('crm:a'), ...captured('crm:b')]);
   const outcome = await importLines('export.jsonl', [
