@@ -232,6 +232,41 @@ describe('planImport', () => {
   });
 });
 
+describe('decideLeadFacts', () => {
+  it('refuses a lead the file captures twice, naming both rows, not as a capture retried', () => {
+    const capture = (line: number, name: string): ImportFact => ({
+      leadId: 'hubspot:7001',
+      type: 'CaptureLead',
+      occurredAt: `2025-01-0${line}T10:00:00Z`,
+      data: {
+        contact: { name, email: 'a@x.example' },
+        company: { name: 'Acme' },
+        source: { channel: 'web' },
+        productInterest: null,
+        timeframe: null,
+        consent: { marketing: true },
+      },
+      accountId: null,
+      where: { file: 'contacts.csv', line },
+    });
+    const decided = decideLeadFacts(
+      { leadId: 'hubspot:7001', facts: [capture(2, 'Ada'), capture(3, 'Ada L.')] },
+      { state: initialLeadState(), accountId: null },
+      {
+        definition: defaultFunnelDefinition,
+        actor: { kind: 'system', id: 'tandem-import:contacts.csv', role: 'system' },
+        correlationId: 'import-spec',
+      },
+    );
+    expect(decided).toEqual({
+      ok: false,
+      where: { file: 'contacts.csv', line: 3 },
+      reason:
+        'CaptureLead: the file captures lead hubspot:7001 twice (first at contacts.csv:2): a lead is captured once; keep one of the two rows',
+    });
+  });
+});
+
 describe('importEventId', () => {
   const at = Date.parse('2025-03-04T05:06:07.089Z');
 

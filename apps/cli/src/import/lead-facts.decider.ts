@@ -155,12 +155,35 @@ export function decideLeadFacts(
   const events: EventToAppend[] = [];
   for (const [factIndex, fact] of lead.facts.entries()) {
     if (factIndex < from) continue;
+    const twice = capturedEarlierInFile(lead, factIndex);
+    if (twice !== null) return twice;
     const decided = decideLeadFact(lead.leadId, factIndex, fact, at, input);
     if (!decided.ok) return decided;
     at = decided.after;
     events.push(...decided.events);
   }
   return { ok: true, events };
+}
+
+/**
+ * A second capture of one lead in the file (two exports concatenated, a contact listed twice):
+ * the decider's "was already captured; nothing was recorded again", the API's answer to a
+ * retried capture, read as if the row were skipped, while the whole lead is refused. Said as
+ * what it is, naming the first capture's row.
+ */
+function capturedEarlierInFile(
+  lead: LeadFacts,
+  factIndex: number,
+): Extract<LeadDecision, { ok: false }> | null {
+  const fact = lead.facts[factIndex];
+  if (fact?.type !== 'CaptureLead') return null;
+  const first = lead.facts.slice(0, factIndex).find((earlier) => earlier.type === 'CaptureLead');
+  if (first === undefined) return null;
+  return {
+    ok: false,
+    where: fact.where,
+    reason: `CaptureLead: the file captures lead ${lead.leadId} twice (first at ${first.where.file}:${first.where.line}): a lead is captured once; keep one of the two rows`,
+  };
 }
 
 export type FactDecision =
