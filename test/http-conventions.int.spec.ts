@@ -280,6 +280,40 @@ describe('errors are RFC 9457 problem details', () => {
     }
   });
 
+  it('400 for a key named twice in one object, naming its path', async () => {
+    // JSON.parse kept the last one without a word ("last one wins"): the spend was stored at
+    // 1000 where a gateway or log reading the first saw 1.
+    const lead = '/leads/01890a5d-ac96-774b-bcce-b302099a8057/mql';
+    const message = 'is named more than once in its object (JSON names must be unique, RFC 7493)';
+    const sent = [
+      [
+        '/campaign-spend',
+        '{"campaign":"dup","channel":"web","amount":1,"currency":"EUR","spentOn":"2026-01-15","amount":1000}',
+        'amount',
+      ],
+      [
+        '/definitions',
+        '{"definition":{"stages":[{"code":"a","code":"b"}]}}',
+        'definition.stages.0.code',
+      ],
+      [lead, '{"expectedRevision":1,"\\u0065xpectedRevision":2}', 'expectedRevision'],
+    ] as const;
+    for (const [path, body, field] of sent) {
+      const response = await postJsonText(path, body);
+      const problem = expectProblem(response, 400, 'invalid_request', path);
+      expect({ path, detail: problem.detail, errors: problem.errors }).toEqual({
+        path,
+        detail: `invalid request: ${field}: ${message}`,
+        errors: [{ in: 'body', field, message }],
+      });
+    }
+    // The same key in two objects is no repeat.
+    await postJsonText(
+      '/campaign-spend',
+      '{"campaign":"dup-apart","channel":"web","amount":1,"currency":"EUR","spentOn":"2026-01-15"}',
+    ).expect(201);
+  });
+
   it('406 for an Accept the route cannot answer; wildcards, q-values and problem+json still work', async () => {
     // Accept: application/xml got a JSON 200: the client said it cannot read that.
     for (const [path, produces] of [

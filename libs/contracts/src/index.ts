@@ -5,6 +5,7 @@
 export * from './tandem-event';
 export * from './value-bounds';
 export * from './exact-json-numbers';
+export * from './unique-json-keys';
 export * from './event-schemas';
 export * from './lead-command-bodies';
 export * from './strict-body';

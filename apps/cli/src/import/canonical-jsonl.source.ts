@@ -6,7 +6,13 @@
  * lines only (UTF-8, utf8-text.ts); whether a fact may happen is decided later, per lead.
  */
 import { createHash } from 'node:crypto';
-import { businessTimeSchema, inexactJsonNumberOf, inexactNumberMessage } from '@tandem/contracts';
+import {
+  businessTimeSchema,
+  DUPLICATE_KEY_MESSAGE,
+  duplicateJsonKeyOf,
+  inexactJsonNumberOf,
+  inexactNumberMessage,
+} from '@tandem/contracts';
 import { parseLeadId } from '@tandem/domain';
 import { z } from 'zod';
 import { importableCommandTypes } from './import-commands';
@@ -91,6 +97,16 @@ export function parseCanonicalLine(text: string, where: RowRef): SourceRow {
   }
   const lead = parseLeadId((json as { leadId?: unknown } | null)?.leadId);
   const leadId = lead.ok ? lead.leadId : null;
+  // JSON.parse kept the last of two keys: a line that repeats one is refused, as the API does.
+  const duplicate = duplicateJsonKeyOf(text);
+  if (duplicate !== null) {
+    return {
+      ok: false,
+      where,
+      leadId,
+      reason: `not a fact: ${duplicate.field}: ${DUPLICATE_KEY_MESSAGE}`,
+    };
+  }
   // JSON.parse read each number as the nearest double: one it rounded is refused, not imported.
   const inexact = inexactJsonNumberOf(text);
   if (inexact !== null) {

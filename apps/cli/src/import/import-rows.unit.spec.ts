@@ -131,6 +131,13 @@ describe('parseCanonicalLine', () => {
       /^not a fact: data\.budget\.amount: must be a number read exactly as sent: 1\.00000000000000001 would be read as 1$/,
       'hubspot:1',
     ],
+    // JSON.parse kept the last amount: the file's other readers may see the first.
+    [
+      '{"leadId":"hubspot:1","type":"ProfileLead","occurredAt":"2025-01-01T00:00:00Z",' +
+        '"data":{"budget":{"amount":1,"currency":"EUR","amount":1000}}}',
+      /^not a fact: data\.budget\.amount: is named more than once in its object \(JSON names must be unique, RFC 7493\)$/,
+      'hubspot:1',
+    ],
   ])('refuses %s, saying why', (text, reason, leadId) => {
     const row = parseCanonicalLine(text, where);
     expect(row).toMatchObject({ ok: false, where, leadId });

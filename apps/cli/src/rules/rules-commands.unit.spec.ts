@@ -463,6 +463,23 @@ describe('tandem rules publish', () => {
     expect(api.calls).toEqual([]);
   });
 
+  it('refuses a draft naming a key twice, naming its path: the API gets it re-serialized', async () => {
+    // JSON.parse kept the last threshold and the CLI sent that one: the file said both.
+    const api = new FakeRulesApi({ 'POST /definitions': { version: 3 } });
+    const lines: string[] = [];
+    const text = JSON.stringify({ ...defaultFunnelDefinition, version: 3 }).replace(
+      '"threshold":',
+      '"threshold":99,"threshold":',
+    );
+    const read = () => Promise.resolve(text);
+    expect(await publishRules(api, 'draft.json', (line) => lines.push(line), read)).toBe(2);
+    expect(lines).toEqual([
+      'draft.json is not a valid funnel definition:',
+      '  mql.threshold: is named more than once in its object (JSON names must be unique, RFC 7493)',
+    ]);
+    expect(api.calls).toEqual([]);
+  });
+
   it('says that publishing puts nothing in force, and how to compare and switch', async () => {
     const api = new FakeRulesApi({ 'POST /definitions': { version: 3 } });
     const lines: string[] = [];

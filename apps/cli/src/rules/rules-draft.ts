@@ -2,9 +2,12 @@
  * Reads a funnel definition draft from a file and validates it as the dictionary's decider
  * does before publishing (the schema and the publish-time checks: repeated codes, text length
  * and storability, blank labels), so a bad file is refused with every offending field named
- * before anything is sent. The API validates again: this is a courtesy, not the guard.
+ * before anything is sent. The API validates again, but not the file's text: the draft is
+ * sent re-serialized, so a key the file names twice must be refused here (JSON.parse kept the
+ * last one; an editor or a reviewer reading the file may see the first).
  */
 import { readFile } from 'node:fs/promises';
+import { DUPLICATE_KEY_MESSAGE, duplicateJsonKeyOf } from '@tandem/contracts';
 import { InvalidDefinitionError, parseDefinitionToPublish } from '@tandem/domain';
 
 export type DraftOutcome = { readonly ok: true; readonly draft: unknown } | { readonly ok: false };
@@ -16,10 +19,18 @@ export async function readDraft(
   readText: (file: string) => Promise<string> = readTextFile,
 ): Promise<DraftOutcome> {
   let draft: unknown;
+  let text: string;
   try {
-    draft = JSON.parse(await readText(file));
+    text = await readText(file);
+    draft = JSON.parse(text);
   } catch (error) {
     print(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    return { ok: false };
+  }
+  const duplicate = duplicateJsonKeyOf(text);
+  if (duplicate !== null) {
+    print(`${file} is not a valid funnel definition:`);
+    print(`  ${duplicate.field}: ${DUPLICATE_KEY_MESSAGE}`);
     return { ok: false };
   }
   try {

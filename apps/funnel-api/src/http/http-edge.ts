@@ -5,14 +5,15 @@
  * filter as an unknown error: a 500), a body that is not JSON as a 415 problem, malformed
  * JSON as a 400 problem, JSON that is not an object (`null`, `[]`, `3`) as a 400 problem
  * that says so, and a number JSON.parse would not read as written (`1.00000000000000001`,
- * `9007199254740993`) as a 400 problem naming its field and the text sent. These answer before
+ * `9007199254740993`) as a 400 problem naming its field and the text sent, and an object naming
+ * a key twice (`{"amount": 1, "amount": 1000}`) as a 400 problem naming its path. These answer before
  * Nest routes, so they render through problem-details.ts like the exception filter does; a
  * request Node cannot parse at all (431, 400) is answered on the socket in the same shape.
  *
  * It must never decide who may do what (authentication and the AccessGuard do) and
- * never look into a body beyond its size, its being an object and its numbers being read as
- * sent (which only the text shows: the pipes see the rounded double): validation stays with
- * the zod pipes.
+ * never look into a body beyond its size, its being an object, its numbers being read as
+ * sent and its keys being unique (which only the text shows: the pipes see the rounded double
+ * and the last of two keys): validation stays with the zod pipes.
  */
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -20,7 +21,8 @@ import type { HttpConfig } from '@tandem/config';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import {
-  type InexactJsonNumber,
+  DUPLICATE_KEY_MESSAGE,
+  duplicateJsonKeyOf,
   inexactJsonNumberOf,
   inexactNumberMessage,
   mayHoldInexactNumber,
@@ -123,7 +125,7 @@ export function limitBodies(app: NestExpressApplication, http: HttpConfig): void
   // Not strict: body-parser's strict mode refuses any JSON but an object or array with the
   // error malformed JSON gets, so `null` was answered "not valid JSON". Every JSON value is
   // parsed, and requireObjectBodies names what came instead of an object.
-  app.useBodyParser('json', { limit: http.bodyLimitBytes, strict: false, verify: numbersAsSent });
+  app.useBodyParser('json', { limit: http.bodyLimitBytes, strict: false, verify: readAsSent });
   app.use((error: unknown, request: Request, response: Response, next: NextFunction): void => {
     if (isTooLarge(error)) {
       sendProblem(
@@ -148,13 +150,13 @@ export function limitBodies(app: NestExpressApplication, http: HttpConfig): void
       );
       return;
     }
-    if (error instanceof InexactNumberError) {
-      const message = inexactNumberMessage(error.number);
+    if (error instanceof UnreadableBodyError) {
+      const { field, refusal: message } = error;
       sendProblem(
         request,
         response,
-        problem(400, 'invalid_request', `invalid request: ${error.number.field}: ${message}`, {
-          errors: [{ in: 'body', field: error.number.field, message }],
+        problem(400, 'invalid_request', `invalid request: ${field}: ${message}`, {
+          errors: [{ in: 'body', field, message }],
         }),
       );
       return;
@@ -170,26 +172,38 @@ export function limitBodies(app: NestExpressApplication, http: HttpConfig): void
 }
 
 /**
- * Refuses a body holding a number JSON.parse would not read as written: the double it reads
- * passes the schemas (`1.00000000000000001` is 1, an amount of no decimals) and would be
- * stored rounded without a word. body-parser calls this with the raw bytes before it parses;
- * the usual body costs one regular expression over them (mayHoldInexactNumber: digits and
- * `e` are ASCII, so reading the bytes as latin1 finds them, and cheaper than UTF-8), and only
- * a body with a long run of digits or a long exponent is parsed once more to tell.
+ * Refuses a body JSON.parse would read other than it was sent, before it parses it
+ * (body-parser calls this with the raw bytes):
+ *   - a key named twice in one object: JSON.parse keeps the last, another reader of the same
+ *     request may keep the first (duplicateJsonKeyOf, one pass over the text);
+ *   - a number JSON.parse would not read as written: the double it reads passes the schemas
+ *     (`1.00000000000000001` is 1, an amount of no decimals) and would be stored rounded
+ *     without a word. The usual body costs one regular expression (mayHoldInexactNumber), and
+ *     only a body with a long run of digits or a long exponent is parsed once more to tell.
+ * The text is decoded as UTF-8 once for both (keys are compared as the parse will read them).
  */
-function numbersAsSent(_request: Request, _response: Response, body: Buffer): void {
-  if (!mayHoldInexactNumber(body.toString('latin1'))) return;
-  const number = inexactJsonNumberOf(body.toString('utf8'));
-  if (number !== null) throw new InexactNumberError(number);
+function readAsSent(_request: Request, _response: Response, body: Buffer): void {
+  const text = body.toString('utf8');
+  const duplicate = duplicateJsonKeyOf(text);
+  if (duplicate !== null) throw new UnreadableBodyError(duplicate.field, DUPLICATE_KEY_MESSAGE);
+  if (!mayHoldInexactNumber(text)) return;
+  const number = inexactJsonNumberOf(text);
+  if (number !== null) throw new UnreadableBodyError(number.field, inexactNumberMessage(number));
 }
 
-/** body-parser passes what verify throws on as an http-error of this status and type. */
-class InexactNumberError extends Error {
+/**
+ * A body refused by readAsSent, naming the field. body-parser passes what verify throws on as
+ * an http-error of this status and type.
+ */
+class UnreadableBodyError extends Error {
   readonly status = 400;
-  readonly type = 'entity.inexact.number';
-  constructor(readonly number: InexactJsonNumber) {
-    super(`${number.field}: ${inexactNumberMessage(number)}`);
-    this.name = 'InexactNumberError';
+  readonly type = 'entity.not.as.sent';
+  constructor(
+    readonly field: string,
+    readonly refusal: string,
+  ) {
+    super(`${field}: ${refusal}`);
+    this.name = 'UnreadableBodyError';
   }
 }
 
