@@ -155,6 +155,45 @@ describe('errors are RFC 9457 problem details', () => {
     ]);
   });
 
+  it('400 for a label or id hiding a character or reordering its text, naming the code point only', async () => {
+    // A channel `w\u200Beb` was a row of its own beside `web` in the marketing lens.
+    const lead = '/leads/hubspot:404405';
+    const hidden = (codePoint: string) =>
+      `must not contain ${codePoint}, an invisible or bidirectional control character`;
+    const sent: [string, Record<string, unknown>, string, string][] = [
+      [
+        '/leads',
+        captureBody('q1', { source: { channel: 'w\u200Beb' } }),
+        'source.channel',
+        'U+200B',
+      ],
+      ['/leads', captureBody('spring \u202Egnirps'), 'source.campaign', 'U+202E'],
+      [
+        `${lead}/touchpoints`,
+        { kind: 'page_view', channel: 'web', touchpointId: 't\u2066-1' },
+        'touchpointId',
+        'U+2066',
+      ],
+      [`${lead}/handoff`, { owner: 'Ada\u00ADLovelace' }, 'owner', 'U+00AD'],
+      [
+        '/campaign-spend',
+        { campaign: 'q1', channel: 'web\u2060', amount: 1, currency: 'EUR', spentOn: '2026-01-15' },
+        'channel',
+        'U+2060',
+      ],
+    ];
+    for (const [path, body, field, codePoint] of sent) {
+      const response = await request(suite.http).post(path).set(as('ops')).send(body);
+      const problem = expectProblem(response, 400, 'invalid_request', path);
+      expect({ path, errors: problem.errors }).toEqual({
+        path,
+        errors: [{ in: 'body', field, message: hidden(codePoint) }],
+      });
+      // The text itself is never echoed: it may be a person's name.
+      expect(JSON.stringify(problem)).not.toMatch(/gnirps|Lovelace/);
+    }
+  });
+
   it('400 for a name of invisible characters or a currency that is no money, on every route taking one', async () => {
     const lead = '/leads/hubspot:404404';
     const visible = /must contain at least one visible character/;

@@ -89,6 +89,17 @@ const invisibleTexts: Case[] = [
   '\u2800',
   '\uE000',
 ].map((value) => ({ value, apiStricter: 'a name of a new fact must show something' }));
+/**
+ * Text that shows but hides a character or reorders what it shows (libs/domain
+ * hiddenCharacterOf, ADR 0010's addendum): refused for a new fact, still projected when an
+ * event recorded before the rule holds it.
+ */
+const hiddenCharacterTexts: Case[] = [
+  'a\u200Bb',
+  'w\u200Deb',
+  'spring \u202Egnirps',
+  'a\u2066b',
+].map((value) => ({ value, apiStricter: 'a label of a new fact hides no character' }));
 const texts = [
   ...cases(
     'web',
@@ -101,10 +112,11 @@ const texts = [
     'lone \uD800 surrogate',
     'emoji \uD83D\uDE00',
     'Cafe\u0301',
-    'a\u200Bb',
     '\u{1F600}',
+    'می\u200Cخواهم',
   ),
   ...invisibleTexts,
+  ...hiddenCharacterTexts,
 ];
 /**
  * ISO 4217 codes that name no money (libs/domain NON_MONEY_CURRENCY_CODES): refused for a new

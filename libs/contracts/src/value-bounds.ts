@@ -13,8 +13,10 @@
  *     append would fail without naming the field). A name-like text of a new command must in
  *     addition show something (hasVisibleCharacter, libs/domain text.ts), and every text of a
  *     new command but an id is taken in Unicode NFC (`Café` typed composed or decomposed is
- *     one channel); a stored event is decoded without either rule and as it was recorded, so
- *     what was recorded before them still projects, unchanged.
+ *     one channel). A label, name, code or id of a new command holds no invisible or
+ *     bidirectional control character (hiddenCharacterOf: U+200B, U+202E…; ZWJ and ZWNJ
+ *     only where a script joins). A stored event is decoded without these rules and as it
+ *     was recorded, so what was recorded before them still projects, unchanged.
  * The event payload schemas (event-schemas.ts), the metadata decoder (envelope.codec.ts) and
  * the API's request schemas are all built from these; never redefine a bound elsewhere.
  */
@@ -24,6 +26,8 @@ import {
   CURRENCY_CODE_MESSAGE,
   CURRENCY_CODE_PATTERN,
   hasVisibleCharacter,
+  hiddenCharacterMessage,
+  hiddenCharacterOf,
   isMoneyCurrency,
   isStorableText,
   NON_MONEY_CURRENCY_MESSAGE,
@@ -76,9 +80,19 @@ export const storedTrimmedText = (max: number) =>
   z.string().trim().min(1).max(max).refine(storable, { message: storableMessage });
 
 /**
+ * Refuses a text holding an invisible or bidirectional control character (hiddenCharacterOf,
+ * libs/domain text.ts; ADR 0010's addendum), naming its code point and never the text.
+ */
+function refuseHiddenCharacters(value: string, context: z.RefinementCtx): void {
+  const codePoint = hiddenCharacterOf(value);
+  if (codePoint !== null)
+    context.addIssue({ code: 'custom', message: hiddenCharacterMessage(codePoint) });
+}
+
+/**
  * Text a new command must say something with: in NFC (composed), trimmed, then 1–`max`
  * characters, at least one of which shows (a letter, digit, punctuation mark or symbol;
- * hasVisibleCharacter).
+ * hasVisibleCharacter), and none invisible or a bidi control (refuseHiddenCharacters).
  */
 export const trimmedText = (max: number) =>
   composed()
@@ -86,20 +100,23 @@ export const trimmedText = (max: number) =>
     .min(1)
     .max(max)
     .refine(storable, { message: storableMessage })
-    .refine(hasVisibleCharacter, { message: VISIBLE_TEXT_MESSAGE });
+    .refine(hasVisibleCharacter, { message: VISIBLE_TEXT_MESSAGE })
+    .superRefine(refuseHiddenCharacters);
 
 /** A label, name or code of a new command: NFC, trimmed, 1–500 characters, something visible. */
 export const textSchema = trimmedText(500);
 
 /**
  * An id a client names in a new command (a touchpoint's, an opportunity's, a spend's, an
- * account's): trimmed, 1–500 characters, something visible, and otherwise kept as sent, not
- * normalized. The same request retried must name the same touch or spend as before, also one
- * first recorded before text was taken in NFC.
+ * account's): trimmed, 1–500 characters, something visible, no invisible or bidi control
+ * character, and otherwise kept as sent, not normalized. The same request retried must name
+ * the same touch or spend as before, also one first recorded before text was taken in NFC.
+ * Refusing a character changes no comparison, so ids are held to the labels' rule: an id
+ * `inv\u200B-1` beside `inv-1` is two deals an analyst cannot tell apart.
  */
-export const idTextSchema = storedTrimmedText(500).refine(hasVisibleCharacter, {
-  message: VISIBLE_TEXT_MESSAGE,
-});
+export const idTextSchema = storedTrimmedText(500)
+  .refine(hasVisibleCharacter, { message: VISIBLE_TEXT_MESSAGE })
+  .superRefine(refuseHiddenCharacters);
 
 /** A label, name or code as a stored event holds it (storedTrimmedText). */
 export const storedTextSchema = storedTrimmedText(500);

@@ -111,6 +111,46 @@ describe('value bounds', () => {
     expect(accepts(noteSchema, '\uDC00')).toBe(false);
   });
 
+  it('labels and ids refuse invisible and bidi control characters, naming the code point only', () => {
+    // A channel `w\u200Beb` was a row of its own beside `web`; a campaign with U+202E showed
+    // its letters in another order than stored (Trojan Source).
+    const refusal = (schema: z.ZodType, value: string) =>
+      schema.safeParse(value).error?.issues.map((issue) => issue.message);
+    const hidden = (codePoint: string) =>
+      `must not contain ${codePoint}, an invisible or bidirectional control character`;
+    for (const [value, codePoint] of [
+      ['w\u200Beb', 'U+200B'],
+      ['web\u2060', 'U+2060'],
+      ['w\uFEFFeb', 'U+FEFF'],
+      ['pay\u00ADment', 'U+00AD'],
+      ['spring \u202Egnirps', 'U+202E'],
+      ['a\u2066b\u2069', 'U+2066'],
+      ['x\u200Fy', 'U+200F'],
+      ['\u3164web', 'U+3164'],
+      ['web\u{E0041}\u{E0042}', 'U+E0041'],
+      // A joiner or variation selector after a Latin letter only hides.
+      ['w\u200Deb', 'U+200D'],
+      ['w\u200Ceb', 'U+200C'],
+      ['web\uFE0F', 'U+FE0F'],
+    ] as const) {
+      expect([value, refusal(textSchema, value)]).toEqual([value, [hidden(codePoint)]]);
+      expect([value, refusal(idTextSchema, value)]).toEqual([value, [hidden(codePoint)]]);
+    }
+    // ZWNJ and ZWJ spell Persian and Indic words and emoji; a variation selector an emoji.
+    for (const value of [
+      'می\u200Cخواهم',
+      '\u0915\u094D\u200D\u0937',
+      '\u{1F468}\u200D\u{1F469}\u200D\u{1F467} family',
+      'love \u2764\uFE0F\u200D\u{1F525}',
+      'web',
+    ]) {
+      expect([value, accepts(textSchema, value)]).toEqual([value, true]);
+    }
+    // Notes are prose, not a label rows group by; stored events decode as recorded.
+    expect(accepts(noteSchema, 'x\u200Fy')).toBe(true);
+    expect(storedTextSchema.parse('w\u200Beb')).toBe('w\u200Beb');
+  });
+
   it('text of a new command is taken in NFC; ids a client names and stored events are not', () => {
     const composed = 'Caf\u00e9';
     const decomposed = 'Cafe\u0301';

@@ -38,6 +38,57 @@ export const VISIBLE_TEXT_MESSAGE =
   'must contain at least one visible character (a letter, digit, punctuation mark or symbol), not only spaces, invisible or combining characters';
 
 /**
+ * Characters a label, name, code or id of a new fact must not hold (ADR 0010, addendum
+ * 2026-12-02): what Unicode calls default-ignorable (no font draws it: U+00AD soft hyphen,
+ * U+034F, U+115F/U+1160/U+3164/U+FFA0 Hangul fillers, U+180E, U+200B zero width space,
+ * U+2060–U+206F, U+FEFF, the tag characters U+E0000–U+E0FFF…) and the bidirectional controls
+ * (U+061C, U+200E/U+200F, U+202A–U+202E, U+2066–U+2069). Either makes two texts that look
+ * alike group apart (a channel `w\u200Beb` beside `web`) or, for the bidi controls, shows a
+ * text in another order than it is stored ("Trojan Source", CVE-2021-42574). UAX #31 leaves
+ * the default-ignorables out of identifiers and UTS #39's General Security Profile refuses
+ * them; labels here are held to the same, with UAX #31's exception for the joiners.
+ */
+const hiddenCharacters = /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}]/gu;
+
+/**
+ * The joiners U+200C (ZWNJ) and U+200D (ZWJ) and the variation selectors spell Persian,
+ * Indic and Sinhala words and emoji (👨‍👩‍👧, ❤️): allowed after a character of a
+ * script that joins or an emoji, which is never ASCII, Latin, Greek or Cyrillic (UAX #31's
+ * contexts A1, A2, B ask for a virama or a joining letter before them). After `w` in `w‍eb`
+ * one only hides.
+ */
+const joiner = /^[\u200C\u200D\p{Variation_Selector}]$/u;
+const joins = /^[^\p{ASCII}\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{White_Space}]$/u;
+
+/**
+ * The first character of `value` a label must not hold (hiddenCharacters), as its code point
+ * (`U+200B`), or null. The code point is what a refusal names: never the text, which may be
+ * a person's name.
+ */
+export function hiddenCharacterOf(value: string): string | null {
+  for (const match of value.matchAll(hiddenCharacters)) {
+    const character = match[0];
+    if (joiner.test(character) && joins.test(characterBefore(value, match.index))) continue;
+    return codePointOf(character);
+  }
+  return null;
+}
+
+/** The character (one code point, a surrogate pair whole) ending at `index`, or ''. */
+function characterBefore(value: string, index: number): string {
+  const last = value.charCodeAt(index - 1);
+  const pair = index >= 2 && last >= 0xdc00 && last <= 0xdfff;
+  return value.slice(index - (pair ? 2 : 1), index);
+}
+
+const codePointOf = (character: string): string =>
+  `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** What a refusal says of a text holding one (`U+200B`). */
+export const hiddenCharacterMessage = (codePoint: string): string =>
+  `must not contain ${codePoint}, an invisible or bidirectional control character`;
+
+/**
  * A value with every string in it (at any depth, keys aside) in Unicode NFC, the composed
  * form: `e` + U+0301 becomes `é` (U+00E9). Canonically equivalent spellings are one text to
  * the people reading a funnel, so the edge takes new text in NFC (a command's text in

@@ -293,12 +293,45 @@ describe('the shared dictionary decider', () => {
       },
     );
 
+    // A stage `Won\u200B` beside `Won`; a reason whose letters U+202E shows reversed.
+    it('refuses a label, code or ICP value hiding a character or reordering text, naming the code point', () => {
+      const [first, ...rest] = defaultFunnelDefinition.stages;
+      const draft = {
+        ...v(2),
+        description: 'prose may keep marks \u200F of direction',
+        stages: [{ ...first!, label: 'Won\u200B' }, ...rest],
+        icp: { ...defaultFunnelDefinition.icp, industries: ['saas', 'w\u200Deb'] },
+        rejectionReasons: [{ code: 'spoof', label: 'budget \u202Etegdub' }],
+      };
+      const hidden = (codePoint: string) =>
+        `must not contain ${codePoint}, an invisible or bidirectional control character`;
+      const failure = (() => {
+        try {
+          decideDictionary(publish(draft), given([published(1)]).state);
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      })();
+      expect(failure).toBeInstanceOf(InvalidDefinitionError);
+      expect((failure as InvalidDefinitionError).issues).toEqual([
+        { path: 'stages.0.label', message: hidden('U+200B') },
+        { path: 'icp.industries.1', message: hidden('U+200D') },
+        { path: 'rejectionReasons.0.label', message: hidden('U+202E') },
+      ]);
+      const persian = { ...v(2), rejectionReasons: [{ code: 'later', label: 'می\u200Cخواهم' }] };
+      given([published(1)])
+        .when(publish(persian))
+        .then([{ type: 'FunnelDefinitionPublished', data: { version: 2, definition: persian } }]);
+    });
+
     it('takes a description left empty, and names of any script with marks on letters, in NFC', () => {
       const draft = {
         ...v(2),
         description: '',
         name: 'Cafe\u0301 — 漢字 😀',
-        icp: { ...defaultFunnelDefinition.icp, industries: ['saas', 'a\u200Bb'] },
+        // A joiner where a script joins (ADR 0010's addendum); `a\u200Bb` is refused now.
+        icp: { ...defaultFunnelDefinition.icp, industries: ['saas', '\u0915\u094D\u200D\u0937'] },
       };
       // The decomposed é is published composed (parseDefinitionToPublish, ADR 0010).
       const definition = { ...draft, name: 'Caf\u00e9 — 漢字 😀' };

@@ -10,6 +10,8 @@ import { InvalidDefinitionError } from '../errors';
 import {
   inNfc,
   hasVisibleCharacter,
+  hiddenCharacterMessage,
+  hiddenCharacterOf,
   isStorableText,
   STORABLE_TEXT_MESSAGE,
   VISIBLE_TEXT_MESSAGE,
@@ -320,7 +322,9 @@ export const MAX_RULES_VERSION = 999_999_999;
  * display text, copied into every later version; a 500,000-character one was published), no
  * list longer than DEFINITION_LIST_MAX entries, no text but the description without a visible
  * character (hasVisibleCharacter: a label, name or ICP value of spaces or invisible characters
- * shows nothing, and an ICP value of them matches no lead, whose text must show), every ICP
+ * shows nothing, and an ICP value of them matches no lead, whose text must show), none of it
+ * but the description holding an invisible or bidi control character (hiddenCharacterOf,
+ * ADR 0010's addendum: a stage label `Won\u200B` beside `Won`), every ICP
  * country one a lead can have (COUNTRY_CODES: `ZZ` or `EU` would never match a lead, as the
  * API refuses them on a lead), no version above MAX_RULES_VERSION, and a reporting time zone
  * ClickHouse loads (isReportingTimeZone: a view in another failed). Each issue names its
@@ -368,6 +372,10 @@ export function publishingIssues(
       // description is prose, which may be left empty.
       if (!prose && !hasVisibleCharacter(value))
         issues.push({ path: issuePath(path), message: VISIBLE_TEXT_MESSAGE });
+      // A label, code or ICP value must not hide a character or reorder what it shows.
+      const hidden = prose ? null : hiddenCharacterOf(value);
+      if (hidden !== null)
+        issues.push({ path: issuePath(path), message: hiddenCharacterMessage(hidden) });
     } else if (Array.isArray(value)) {
       if (value.length > DEFINITION_LIST_MAX)
         issues.push({
