@@ -252,6 +252,18 @@ describe('the shared dictionary decider', () => {
   describe('PublishFunnelDefinition: labels', () => {
     const invisible = /must contain at least one visible character/;
 
+    /** Every issue publishing `draft` after version 1 is refused with (it must be refused). */
+    const publishIssues = (draft: unknown) => {
+      let failure: unknown;
+      try {
+        decideDictionary(publish(draft), given([published(1)]).state);
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure).toBeInstanceOf(InvalidDefinitionError);
+      return (failure as InvalidDefinitionError).issues;
+    };
+
     it('refuses a label of spaces only, naming it', () => {
       const [first, ...rest] = defaultFunnelDefinition.stages;
       const draft = { ...v(2), stages: [{ ...first!, label: '   ' }, ...rest] };
@@ -272,16 +284,7 @@ describe('the shared dictionary decider', () => {
           icp: { ...defaultFunnelDefinition.icp, industries: ['saas', blank] },
           rejectionReasons: [{ code: 'invisible', label: `${blank} ` }],
         };
-        const failure = (() => {
-          try {
-            decideDictionary(publish(draft), given([published(1)]).state);
-          } catch (error) {
-            return error;
-          }
-          return undefined;
-        })();
-        expect(failure).toBeInstanceOf(InvalidDefinitionError);
-        const paths = (failure as InvalidDefinitionError).issues
+        const paths = publishIssues(draft)
           .filter((issue) => invisible.test(issue.message))
           .map((issue) => issue.path);
         expect(paths).toEqual([
@@ -305,16 +308,7 @@ describe('the shared dictionary decider', () => {
       };
       const hidden = (codePoint: string) =>
         `must not contain ${codePoint}, an invisible or bidirectional control character`;
-      const failure = (() => {
-        try {
-          decideDictionary(publish(draft), given([published(1)]).state);
-        } catch (error) {
-          return error;
-        }
-        return undefined;
-      })();
-      expect(failure).toBeInstanceOf(InvalidDefinitionError);
-      expect((failure as InvalidDefinitionError).issues).toEqual([
+      expect(publishIssues(draft)).toEqual([
         { path: 'stages.0.label', message: hidden('U+200B') },
         { path: 'icp.industries.1', message: hidden('U+200D') },
         { path: 'rejectionReasons.0.label', message: hidden('U+202E') },
