@@ -49,6 +49,8 @@ export const VISIBLE_TEXT_MESSAGE =
  * them; labels here are held to the same, with UAX #31's exception for the joiners.
  */
 const hiddenCharacters = /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}]/gu;
+/** The same, for the usual text's one test (matchAll's iterator costs ten times as much). */
+const anyHiddenCharacter = /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}]/u;
 
 /**
  * The joiners U+200C (ZWNJ) and U+200D (ZWJ) and the variation selectors spell Persian,
@@ -66,6 +68,7 @@ const joins = /^[^\p{ASCII}\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p
  * a person's name.
  */
 export function hiddenCharacterOf(value: string): string | null {
+  if (!anyHiddenCharacter.test(value)) return null;
   for (const match of value.matchAll(hiddenCharacters)) {
     const character = match[0];
     if (joiner.test(character) && joins.test(characterBefore(value, match.index))) continue;
