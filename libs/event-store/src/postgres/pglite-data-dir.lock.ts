@@ -9,7 +9,8 @@
  * that), created exclusively, naming its owner: the pid, and where the system tells them
  * (Linux's /proc) the boot and the process's start time. A lock whose owner is gone (SIGKILL,
  * a crash, a reboot) is taken over, also when another process now has the owner's pid (a
- * restarted container's pids repeat); one held by a live owner refuses the open, naming it.
+ * restarted container's pids repeat) or the owner is a zombie its parent has not reaped yet;
+ * one held by a live owner refuses the open, naming it.
  * The same process may open the directory again (its stores share the engine's thread and
  * files in turn, as the specs' reopen does): only other processes are kept out.
  *
@@ -52,18 +53,22 @@ async function procText(path: string): Promise<string | undefined> {
   );
 }
 
-/** Field 22 of /proc/<pid>/stat (clock ticks since boot); the name before it may hold spaces. */
-async function startTimeOf(pid: number): Promise<string | undefined> {
+/**
+ * Fields 3 (the state: R, S, Z, ...) and 22 (the start, clock ticks since boot) of
+ * /proc/<pid>/stat; the name before them may hold spaces.
+ */
+async function statOf(pid: number): Promise<{ state?: string; start?: string } | undefined> {
   const stat = await procText(`/proc/${pid}/stat`);
-  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields === undefined ? undefined : { state: fields[0], start: fields[19] };
 }
 
 async function thisProcess(): Promise<LockOwner> {
   const [boot, start] = await Promise.all([
     procText('/proc/sys/kernel/random/boot_id'),
-    startTimeOf(process.pid),
+    statOf(process.pid),
   ]);
-  return { pid: process.pid, boot, start };
+  return { pid: process.pid, boot, start: start?.start };
 }
 
 function render(owner: LockOwner): string {
@@ -96,9 +101,12 @@ async function alive(owner: LockOwner, self: LockOwner): Promise<boolean> {
   if (owner.pid === process.pid) return false; // this process's own, left by a run that never closed
   if (owner.boot && self.boot && owner.boot !== self.boot) return false; // before a reboot
   if (!signalable(owner.pid)) return false;
+  const stat = await statOf(owner.pid);
+  // Killed, not yet reaped by its parent (seconds, under a slow init): it holds nothing now,
+  // and a supervisor restarting the API at once must not be refused for it.
+  if (stat?.state === 'Z' || stat?.state === 'X') return false;
   if (owner.start === undefined) return true;
-  const start = await startTimeOf(owner.pid);
-  return start === undefined || start === owner.start; // no /proc entry to read: trust the pid
+  return stat?.start === undefined || stat.start === owner.start; // no /proc entry: trust the pid
 }
 
 /** Takes the directory for this process; resolves to its release (call it once, on close). */

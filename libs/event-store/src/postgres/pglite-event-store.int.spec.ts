@@ -3,7 +3,7 @@
  * database, and what the embedded default promises on top — a data directory that
  * keeps its events across restarts.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -17,7 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { describeWithPglite } from '@tandem/testing';
+import { describeWithPglite, eventually } from '@tandem/testing';
 import { describeEventStoreContract } from '../event-store.contract';
 import type { EventToAppend } from '../event-store.port';
 import { PgliteDataDirInUseError } from './pglite-data-dir.lock';
@@ -115,7 +115,7 @@ describeWithPglite('PGlite event store', (db) => {
 
     // Linux tells a process's start time (/proc): elsewhere the lock holds the pid alone.
     (existsSync('/proc/self/stat') ? it : it.skip)(
-      'tells a live owner from a dead one whose pid another process now has (a restarted container)',
+      'tells a live owner from a dead one whose pid another process now has, or not yet reaped',
       async () => {
         const root = mkdtempSync(join(tmpdir(), 'tandem-pglite-lock-pid-'));
         try {
@@ -152,11 +152,35 @@ describeWithPglite('PGlite event store', (db) => {
             expect(existsSync(lockFile)).toBe(false);
           }
           expect(readdirSync(root).filter((name) => name.includes('stale'))).toEqual([]);
+
+          // An owner SIGKILLed and not yet reaped (a zombie: its parent never waits for it, as a
+          // slow init leaves one for seconds) holds nothing: taken over, so a restart right
+          // after the kill opens the store.
+          const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 60'], {
+            stdio: ['ignore', 'pipe', 'ignore'],
+          });
+          try {
+            const zombie = Number(
+              await new Promise<string>((resolve) => parent.stdout.once('data', resolve)),
+            );
+            await eventually(() => {
+              const stat = readFileSync(`/proc/${zombie}/stat`, 'utf8');
+              return Promise.resolve(
+                stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z ') || undefined,
+              );
+            }, `process ${zombie} to exit unreaped`);
+            writeFileSync(lockFile, `${zombie}\nboot=${boot} start=${start(zombie)}\n`);
+            const store = await createPgliteEventStore({ dataDir });
+            expect(readFileSync(lockFile, 'utf8')).toBe(written);
+            await store.close();
+          } finally {
+            parent.kill('SIGKILL');
+          }
         } finally {
           rmSync(root, { recursive: true, force: true });
         }
       },
-      BOOT_TIMEOUT_MS * 3,
+      BOOT_TIMEOUT_MS * 4,
     );
 
     it(
