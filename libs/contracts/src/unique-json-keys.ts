@@ -11,6 +11,7 @@
  * SET_FROM keys, so a 1 MB object of distinct keys stays linear). It must never judge
  * anything but key uniqueness: what an object may hold stays with the request schemas.
  */
+import { inexactJsonNumberOf, inexactNumberMessage } from './exact-json-numbers';
 
 /** A key named twice in one object: the dotted path of the second (`data.budget.amount`). */
 export interface DuplicateJsonKey {
@@ -129,4 +130,23 @@ function isJson(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Where a JSON text would be read other than it was sent, and the sentence a refusal says. */
+export interface NotReadAsSent {
+  readonly field: string;
+  readonly message: string;
+}
+
+/**
+ * The first place JSON.parse would read `text` other than it was sent: a key named twice in one
+ * object (duplicateJsonKeyOf), else a number it would round (inexactJsonNumberOf, one regular
+ * expression on the usual text); null when neither, or when `text` is not JSON. The API's body
+ * parser and the importer's JSON Lines reader refuse what it names.
+ */
+export function notReadAsSentOf(text: string): NotReadAsSent | null {
+  const duplicate = duplicateJsonKeyOf(text);
+  if (duplicate !== null) return { field: duplicate.field, message: DUPLICATE_KEY_MESSAGE };
+  const number = inexactJsonNumberOf(text);
+  return number === null ? null : { field: number.field, message: inexactNumberMessage(number) };
 }

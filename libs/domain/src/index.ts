@@ -33,4 +33,5 @@ export * from './access/permissions';
 export * from './rules/rule-classification';
 export * from './rules/definition-hash';
 export { unknownFields } from './rules/unknown-fields';
+export { isPlainObject } from './rules/schema-walk';
 export { nullsAsAbsent, takesNullAsAbsent } from './rules/nulls-as-absent';

@@ -6,22 +6,13 @@
  * lines only (UTF-8, utf8-text.ts); whether a fact may happen is decided later, per lead.
  */
 import { createHash } from 'node:crypto';
-import {
-  businessTimeSchema,
-  DUPLICATE_KEY_MESSAGE,
-  duplicateJsonKeyOf,
-  inexactJsonNumberOf,
-  inexactNumberMessage,
-} from '@tandem/contracts';
-import { parseLeadId } from '@tandem/domain';
+import { businessTimeSchema, notReadAsSentOf } from '@tandem/contracts';
+import { isPlainObject, parseLeadId } from '@tandem/domain';
 import { z } from 'zod';
 import { importableCommandTypes } from './import-commands';
 import { futureTimeProblem } from './import-time';
 import type { ImportFact, ImportSource, RowRef, SourceRow } from './import-fact';
 import { utf8Lines } from './utf8-text';
-
-const isJsonObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Strict: a field the format does not have (a misspelt `accountID`) is refused, naming it,
@@ -40,7 +31,7 @@ const lineSchema = z
     // Not z.record, which drops a `__proto__` key without a word: the command's strict check
     // (import-commands.ts) names it, as the API does.
     data: z
-      .custom<Record<string, unknown>>(isJsonObject, 'Invalid input: expected an object')
+      .custom<Record<string, unknown>>(isPlainObject, 'Invalid input: expected an object')
       .default({}),
     accountId: z.string().trim().min(1).max(500).optional(),
   })
@@ -97,20 +88,11 @@ export function parseCanonicalLine(text: string, where: RowRef): SourceRow {
   }
   const lead = parseLeadId((json as { leadId?: unknown } | null)?.leadId);
   const leadId = lead.ok ? lead.leadId : null;
-  // JSON.parse kept the last of two keys: a line that repeats one is refused, as the API does.
-  const duplicate = duplicateJsonKeyOf(text);
-  if (duplicate !== null) {
-    return {
-      ok: false,
-      where,
-      leadId,
-      reason: `not a fact: ${duplicate.field}: ${DUPLICATE_KEY_MESSAGE}`,
-    };
-  }
-  // JSON.parse read each number as the nearest double: one it rounded is refused, not imported.
-  const inexact = inexactJsonNumberOf(text);
-  if (inexact !== null) {
-    const reason = `not a fact: ${inexact.field}: ${inexactNumberMessage(inexact)}`;
+  // JSON.parse kept the last of two keys and read each number as the nearest double: a line
+  // that repeats a key or whose number it rounded is refused, not imported, as the API does.
+  const refused = notReadAsSentOf(text);
+  if (refused !== null) {
+    const reason = `not a fact: ${refused.field}: ${refused.message}`;
     return { ok: false, where, leadId, reason };
   }
   const parsed = lineSchema.safeParse(json);

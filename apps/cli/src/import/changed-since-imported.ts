@@ -15,7 +15,13 @@
  * nothing personal reaches a report or a log. Pure: no store, no clock.
  */
 import type { LeadEnvelope } from '@tandem/contracts';
-import { ERASED_VALUE, evolveLead, initialLeadState, isSealedValue } from '@tandem/domain';
+import {
+  ERASED_VALUE,
+  evolveLead,
+  initialLeadState,
+  isPlainObject,
+  isSealedValue,
+} from '@tandem/domain';
 import type { RowRef } from './import-fact';
 import { importEventId } from './import-event-id';
 import { type DecisionInput, decideLeadFact, type LeadFacts } from './lead-facts.decider';
@@ -97,7 +103,7 @@ function differingFields(
 ): void {
   // What the store cannot show is not known to differ.
   if (isSealedValue(was) || was === ERASED_VALUE) return;
-  if (isRecord(now) && isRecord(was)) {
+  if (isPlainObject(now) && isPlainObject(was)) {
     for (const key of new Set([...Object.keys(now), ...Object.keys(was)])) {
       if (path === '' && skip.includes(key)) continue;
       differingFields(now[key], was[key], path === '' ? key : `${path}.${key}`, [], out);
@@ -107,6 +113,3 @@ function differingFields(
   // Absent and null say the same (an optional field the store keeps as null).
   if (JSON.stringify(now ?? null) !== JSON.stringify(was ?? null)) out.add(path);
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -20,13 +20,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { HttpConfig } from '@tandem/config';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import {
-  DUPLICATE_KEY_MESSAGE,
-  duplicateJsonKeyOf,
-  inexactJsonNumberOf,
-  inexactNumberMessage,
-  mayHoldInexactNumber,
-} from '@tandem/contracts';
+import { notReadAsSentOf } from '@tandem/contracts';
 
 import { internalProblem, type Problem, problem, problemOf, sendProblem } from './problem-details';
 
@@ -180,15 +174,11 @@ export function limitBodies(app: NestExpressApplication, http: HttpConfig): void
  *     (`1.00000000000000001` is 1, an amount of no decimals) and would be stored rounded
  *     without a word. The usual body costs one regular expression (mayHoldInexactNumber), and
  *     only a body with a long run of digits or a long exponent is parsed once more to tell.
- * The text is decoded as UTF-8 once for both (keys are compared as the parse will read them).
+ * Both are notReadAsSentOf's, on the text decoded as UTF-8 once (keys compare as the parse reads them).
  */
 function readAsSent(_request: Request, _response: Response, body: Buffer): void {
-  const text = body.toString('utf8');
-  const duplicate = duplicateJsonKeyOf(text);
-  if (duplicate !== null) throw new UnreadableBodyError(duplicate.field, DUPLICATE_KEY_MESSAGE);
-  if (!mayHoldInexactNumber(text)) return;
-  const number = inexactJsonNumberOf(text);
-  if (number !== null) throw new UnreadableBodyError(number.field, inexactNumberMessage(number));
+  const refused = notReadAsSentOf(body.toString('utf8'));
+  if (refused !== null) throw new UnreadableBodyError(refused.field, refused.message);
 }
 
 /**
