@@ -154,12 +154,9 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const after = await this.projection.start();
     // Set aside before a restart still counts: readiness stays failed until a rebuild. Read
     // here, before the catch-up begins, so no answer of /health waits for ClickHouse.
-    this.letters = await readDeadLetterLedger(this.analytics.client, after, {
-      database: this.analytics.database,
-    });
+    this.letters = await this.startAndReadLetters();
     const resumed = this.resume();
     this.bootstrapped(resumed);
     this.following = resumed;
@@ -492,13 +489,18 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     if (atHead) this.reachedHead();
   }
 
+  /** The projection started from its checkpoints, and the dead letters the table holds. */
+  private async startAndReadLetters(): Promise<DeadLetterLedger> {
+    const after = await this.projection.start();
+    return readDeadLetterLedger(this.analytics.client, after, {
+      database: this.analytics.database,
+    });
+  }
+
   /** The ledger read again from the table; kept as it was when ClickHouse cannot say. */
   private async recountDeadLetters(): Promise<void> {
     try {
-      const after = await this.projection.start();
-      this.letters = await readDeadLetterLedger(this.analytics.client, after, {
-        database: this.analytics.database,
-      });
+      this.letters = await this.startAndReadLetters();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn(`dead letters not recounted after a failed rebuild: ${message}`);
