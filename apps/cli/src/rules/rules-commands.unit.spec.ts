@@ -463,19 +463,33 @@ describe('tandem rules publish', () => {
     expect(api.calls).toEqual([]);
   });
 
-  it('refuses a draft naming a key twice, naming its path: the API gets it re-serialized', async () => {
-    // JSON.parse kept the last threshold and the CLI sent that one: the file said both.
+  // The CLI sends the draft as JSON.parse read it, re-serialized: the API never sees the file's
+  // text, so what JSON.parse read other than the file wrote is refused here (notReadAsSentOf).
+  it.each([
+    [
+      // JSON.parse kept the last threshold and the CLI sent that one: the file said both.
+      'naming a key twice',
+      '"threshold":99,"threshold":$1',
+      'is named more than once in its object (JSON names must be unique, RFC 7493)',
+    ],
+    [
+      // JSON.parse read 65 and the CLI sent 65: the API refuses the file's text in a body.
+      'whose number JSON.parse rounds',
+      '"threshold":65.00000000000000001',
+      'must be a number read exactly as sent: 65.00000000000000001 would be read as 65',
+    ],
+  ])('refuses a draft %s, naming its path: the API gets it re-serialized', async (_, said, why) => {
     const api = new FakeRulesApi({ 'POST /definitions': { version: 3 } });
     const lines: string[] = [];
     const text = JSON.stringify({ ...defaultFunnelDefinition, version: 3 }).replace(
-      '"threshold":',
-      '"threshold":99,"threshold":',
+      /"threshold":(\d+)/,
+      said,
     );
     const read = () => Promise.resolve(text);
     expect(await publishRules(api, 'draft.json', (line) => lines.push(line), read)).toBe(2);
     expect(lines).toEqual([
       'draft.json is not a valid funnel definition:',
-      '  mql.threshold: is named more than once in its object (JSON names must be unique, RFC 7493)',
+      `  mql.threshold: ${why}`,
     ]);
     expect(api.calls).toEqual([]);
   });

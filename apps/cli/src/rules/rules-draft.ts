@@ -3,11 +3,14 @@
  * does before publishing (the schema and the publish-time checks: repeated codes, text length
  * and storability, blank labels), so a bad file is refused with every offending field named
  * before anything is sent. The API validates again, but not the file's text: the draft is
- * sent re-serialized, so a key the file names twice must be refused here (JSON.parse kept the
- * last one; an editor or a reviewer reading the file may see the first).
+ * sent re-serialized, so whatever JSON.parse read other than the file wrote must be refused
+ * here (notReadAsSentOf, as the API's body parser refuses it): a key the file names twice
+ * (JSON.parse kept the last one; an editor or a reviewer reading the file may see the first),
+ * or a number it rounded (`65.00000000000000001` would be sent as 65, `1e400` as null, since
+ * JSON.stringify writes Infinity so): the file's text and what is published would differ.
  */
 import { readFile } from 'node:fs/promises';
-import { DUPLICATE_KEY_MESSAGE, duplicateJsonKeyOf } from '@tandem/contracts';
+import { notReadAsSentOf } from '@tandem/contracts';
 import { InvalidDefinitionError, parseDefinitionToPublish } from '@tandem/domain';
 
 export type DraftOutcome = { readonly ok: true; readonly draft: unknown } | { readonly ok: false };
@@ -27,10 +30,10 @@ export async function readDraft(
     print(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
     return { ok: false };
   }
-  const duplicate = duplicateJsonKeyOf(text);
-  if (duplicate !== null) {
+  const refused = notReadAsSentOf(text);
+  if (refused !== null) {
     print(`${file} is not a valid funnel definition:`);
-    print(`  ${duplicate.field}: ${DUPLICATE_KEY_MESSAGE}`);
+    print(`  ${refused.field}: ${refused.message}`);
     return { ok: false };
   }
   try {
