@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { UsageError } from '../usage-error';
 import { readImportSource } from './import-sources';
+import { readMapping } from './presets/csv-mapping';
 
 let dir: string;
 beforeEach(async () => {
@@ -263,4 +264,39 @@ describe('the CRM presets read a cell named like an Object.prototype member as t
       ]);
     },
   );
+});
+
+describe('readMapping: a mapping file is read as written, or refused', () => {
+  const mapping = (stages: string, size: string) =>
+    '{"leadId": {"column": "Person ID", "system": "pipedrive"}, "facts": [' +
+    '{"type": "CaptureLead", "when": "Created", "data": {"contact.email": {"column": "Email"},' +
+    ` "company.size": {"value": ${size}}}},` +
+    `{"type": "RejectLead", "when": "Rejected at", "data": {"reason": {"column": "Reason", "map": {${stages}}}}}]}`;
+
+  it.each([
+    [
+      'a map naming a CRM value twice (JSON.parse kept the last)',
+      mapping('"No budget": "no_budget", "No budget": "too_early"', '40'),
+      'not a mapping: facts.1.data.reason.map.No budget: is named more than once in its object (JSON names must be unique, RFC 7493)',
+    ],
+    [
+      'a constant JSON.parse rounds',
+      mapping('"No budget": "no_budget"', '40.00000000000000001'),
+      'not a mapping: facts.0.data.company.size.value: must be a number read exactly as sent: 40.00000000000000001 would be read as 40',
+    ],
+  ])('refuses %s as a usage error naming the path', async (_, text, message) => {
+    const file = path.join(dir, 'mapping.json');
+    await writeFile(file, text);
+    const refusal: unknown = await readMapping(file).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(UsageError);
+    expect((refusal as Error).message).toBe(`${file}: ${message}`);
+  });
+
+  it('reads the same mapping written once and exactly', async () => {
+    const file = path.join(dir, 'mapping.json');
+    await writeFile(file, mapping('"No budget": "no_budget"', '40.50'));
+    await expect(readMapping(file)).resolves.toMatchObject({
+      mapping: { leadId: { column: 'Person ID' } },
+    });
+  });
 });

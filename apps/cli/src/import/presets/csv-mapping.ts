@@ -5,10 +5,15 @@
  * fact when that cell is not empty) and its body built from columns, constants and value
  * maps (stages, rejection and loss reasons). A value a map lacks refuses the row's lead,
  * naming the file, line and column. docs/import.md shows the format; a mapping that does
- * not fit it is a usage error naming the field.
+ * not fit it is a usage error naming the field, and so is one JSON.parse would read other
+ * than it is written (notReadAsSentOf, as the API and the JSON Lines reader refuse it): a
+ * key named twice in one object (`"Won": "won", "Won": "lost"` in a map, where JSON.parse
+ * keeps the last and a person reading the file may see the first) or a number it rounds (a
+ * constant `65.00000000000000001` would be imported as 65).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { notReadAsSentOf } from '@tandem/contracts';
 import { parseLeadId } from '@tandem/domain';
 import { z } from 'zod';
 import { UsageError } from '../../usage-error';
@@ -55,12 +60,16 @@ export type CsvMapping = z.infer<typeof mappingSchema>;
 
 export async function readMapping(file: string): Promise<{ mapping: CsvMapping; hash: string }> {
   const bytes = await readFile(file);
+  const text = bytes.toString('utf8');
   let json: unknown;
   try {
-    json = JSON.parse(bytes.toString('utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     throw new UsageError(`${file}: not JSON: ${(error as Error).message}`);
   }
+  const refused = notReadAsSentOf(text);
+  if (refused !== null)
+    throw new UsageError(`${file}: not a mapping: ${refused.field}: ${refused.message}`);
   const parsed = mappingSchema.safeParse(json);
   if (!parsed.success) throw new UsageError(`${file}: not a mapping: ${describe(parsed.error)}`);
   return { mapping: parsed.data, hash: createHash('sha256').update(bytes).digest('hex') };
