@@ -91,6 +91,13 @@ export function parseCanonicalLine(text: string, where: RowRef): SourceRow {
   // JSON.parse kept the last of two keys and read each number as the nearest double: a line
   // that repeats a key or whose number it rounded is refused, not imported, as the API does.
   const refused = notReadAsSentOf(text);
+  if (refused !== null && refused.field === 'leadId') {
+    // Two leads named on one line: JSON.parse kept the last, another reader of the file the
+    // first. Refusing (and reporting) it as the last one's would pick a side; which lead the
+    // line is of cannot be told, so it is refused alone, as a line whose id cannot be read.
+    const reason = `not a fact: leadId: ${refused.message}, so the line names no one lead`;
+    return { ok: false, where, leadId: null, reason };
+  }
   if (refused !== null) {
     const reason = `not a fact: ${refused.field}: ${refused.message}`;
     return { ok: false, where, leadId, reason };

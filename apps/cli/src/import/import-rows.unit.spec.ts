@@ -138,6 +138,14 @@ describe('parseCanonicalLine', () => {
       /^not a fact: data\.budget\.amount: is named more than once in its object \(JSON names must be unique, RFC 7493\)$/,
       'hubspot:1',
     ],
+    // JSON.parse kept the last id: the line was reported as hubspot:2's and refused that
+    // lead, though a reader keeping the first reads it as hubspot:1's. It names neither.
+    [
+      '{"leadId":"hubspot:1","type":"RecycleLead","occurredAt":"2025-01-01T00:00:00Z",' +
+        '"leadId":"hubspot:2"}',
+      /^not a fact: leadId: is named more than once in its object \(JSON names must be unique, RFC 7493\), so the line names no one lead$/,
+      null,
+    ],
   ])('refuses %s, saying why', (text, reason, leadId) => {
     const row = parseCanonicalLine(text, where);
     expect(row).toMatchObject({ ok: false, where, leadId });
