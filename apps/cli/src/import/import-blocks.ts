@@ -12,11 +12,15 @@
  * below N.
  * A resumed run starts with what the done places refused or sent to the store's judgement
  * (`recheck` blocks): the run that wrote them may have been killed before its report, and a
- * report that left their refusals out would say every row was imported. When leads were refused
- * (`recheckAll`: by the store, a lead captured live or erased; or by a row whose refusal need
- * not stand now, a time then ahead of the clock), every done lead is looked at again, since
- * which ones is recorded nowhere.
+ * report that left their refusals out would say every row was imported. Every done lead is
+ * looked at again only when which ones must be is recorded nowhere (DoneLeads): the store refused
+ * leads (a lead captured live, erased) or named facts changed since imported; or the rows the
+ * file refuses below the checkpoint are not the rows the runs that wrote it refused (a time then
+ * ahead of the clock is not any more; a newer build reads a row, or a row naming no lead, as a
+ * lead's). A file that refuses the same rows as before (a bad email is bad on every run) has its
+ * refusals named from the plan, and its done leads are not read again.
  */
+import { createHash } from 'node:crypto';
 import { initialLeadState } from '@tandem/domain';
 import type { PlannedLead, RefusedRow } from './import-plan';
 import { judgeMerges, type MergeJudgement, type SurvivorInStore } from './import-merges';
@@ -46,6 +50,46 @@ export interface DecidedBlock {
   /** Rows of leads refused whole before deciding (a bad row names them). */
   readonly refused: readonly RefusedRow[];
 }
+
+/** What the runs that wrote a checkpoint recorded of the leads it counts done. */
+export interface DoneLeads {
+  /**
+   * The store refused some of them, or some hold facts the file gave otherwise: which ones is
+   * recorded nowhere, so each is read again (to name it, or append what the store takes now).
+   */
+  readonly storeRefused: boolean;
+  /**
+   * The refusalsDigest of the rows the file refused at the done places, as those runs saved it
+   * (rows naming no lead taken out). Another digest now: some refusal does not stand as it did.
+   */
+  readonly fileRefusals: bigint;
+}
+
+export const NOTHING_DONE: DoneLeads = { storeRefused: false, fileRefusals: 0n };
+
+/** Digests are sums of row hashes modulo 2^62: a checkpoint's bigint holds one, in any order. */
+const DIGEST_MODULUS = 1n << 62n;
+
+/**
+ * An order-free digest of refused rows (file, line, lead, reason), so runs that write blocks
+ * one after another, or two at once, add up theirs and a resumed run can tell whether the file
+ * still refuses exactly the rows it refused below the checkpoint. The reason is in it: a time
+ * ahead of the clock names the clock, so such a refusal never matches a later run's.
+ */
+export function refusalsDigest(rows: readonly RefusedRow[]): bigint {
+  let sum = 0n;
+  for (const { file, line, leadId, reason } of rows) {
+    const hash = createHash('sha256')
+      .update(JSON.stringify([file, line, leadId, reason]))
+      .digest();
+    sum += hash.readBigUInt64BE(0) % DIGEST_MODULUS;
+  }
+  return sum % DIGEST_MODULUS;
+}
+
+/** `a + b` (or `a - b`, with `b` negated) of two digests, modulo 2^62. */
+export const addDigests = (a: bigint, b: bigint): bigint =>
+  (((a + b) % DIGEST_MODULUS) + DIGEST_MODULUS) % DIGEST_MODULUS;
 
 /**
  * The place in the plan at which each lead is written, in the order to write them there. Leads
@@ -114,7 +158,7 @@ export function* decideBlocks(
   from: number,
   decision: DecisionInput,
   blockEvents: number,
-  recheckAll = false,
+  done: DoneLeads = NOTHING_DONE,
 ): Generator<DecidedBlock> {
   const fresh = { state: initialLeadState(), accountId: null };
   // Over the whole plan, not from `from`: a resumed run judges merges as a whole one does.
@@ -140,8 +184,18 @@ export function* decideBlocks(
   const isRefusal = (item: RefusedRow | DecidedLead): item is RefusedRow => 'reason' in item;
 
   if (from > 0) {
-    // With `recheckAll` (leads were refused before the checkpoint), every done lead; in
-    // blocks, for the done part may be most of a large file.
+    // The file's refusals at the done places, against those the writing runs recorded: found
+    // from the plan alone, no lead decided.
+    const doneRefusals: RefusedRow[] = [];
+    for (let index = 0; index < Math.min(from, leads.length); index++) {
+      for (const leadIndex of places.get(index) ?? []) {
+        const lead = leads[leadIndex] as PlannedLead;
+        const refusal = lead.refusal ?? merges.refusals.get(lead.leadId) ?? null;
+        if (refusal !== null) doneRefusals.push(refusal);
+      }
+    }
+    const recheckAll = done.storeRefused || refusalsDigest(doneRefusals) !== done.fileRefusals;
+    // With `recheckAll`, every done lead; in blocks, for the done part may be most of a file.
     let careful: DecidedLead[] = [];
     let refused: RefusedRow[] = [];
     let size = 0;

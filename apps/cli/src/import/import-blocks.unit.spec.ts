@@ -3,7 +3,7 @@
  * lead, and the same blocks after the trip to and from the decider thread.
  */
 import { defaultFunnelDefinition } from '@tandem/domain';
-import { decideBlocks, type DecidedBlock } from './import-blocks';
+import { decideBlocks, type DecidedBlock, refusalsDigest } from './import-blocks';
 import { fromWire, toWire } from './import-decider.wire';
 import type { ImportFact } from './import-fact';
 import type { PlannedLead } from './import-plan';
@@ -76,8 +76,14 @@ describe('decideBlocks', () => {
     expect([...decideBlocks(leads, 2, decision, 1)].some((block) => block.recheck)).toBe(false);
   });
 
+  /** What the runs that wrote the checkpoint recorded: the store refused nothing, and these rows. */
+  const doneRefusing = (rows = [refusedLead.refusal]) => ({
+    storeRefused: false,
+    fileRefusals: refusalsDigest(rows.flatMap((row) => (row === null ? [] : [row]))),
+  });
+
   it('resumed past refusals, first hands back what the done places refused, for the report', () => {
-    const resumed = [...decideBlocks(leads, 4, decision, 1)];
+    const resumed = [...decideBlocks(leads, 4, decision, 1, doneRefusing())];
     expect(resumed.map(({ leadsDone, recheck }) => ({ leadsDone, recheck }))).toEqual([
       { leadsDone: 4, recheck: true },
       { leadsDone: 5, recheck: false },
@@ -85,10 +91,25 @@ describe('decideBlocks', () => {
     expect(resumed[0]?.refused).toEqual([refusedLead.refusal]);
     // Leads decided as new streams (written in bulk) are not looked at again.
     expect(resumed[0]?.leads).toEqual([]);
-    const finished = [...decideBlocks(leads, leads.length, decision, 1)];
+    const finished = [...decideBlocks(leads, leads.length, decision, 1, doneRefusing())];
     expect(
       finished.map(({ leadsDone, recheck, refused }) => ({ leadsDone, recheck, refused })),
     ).toEqual([{ leadsDone: 5, recheck: true, refused: [refusedLead.refusal] }]);
+  });
+
+  it('looks at every done lead again when the done places refuse rows the checkpoint does not hold', () => {
+    const every = (blocks: readonly DecidedBlock[]) =>
+      blocks.filter((block) => block.recheck).flatMap((block) => block.leads.map((l) => l.leadId));
+    const all = ['hubspot:1', 'hubspot:2', 'hubspot:3'];
+    // The row refused for another reason then (a time then ahead of the clock): it may not stand.
+    const otherwise = doneRefusing([{ ...refusedLead.refusal!, reason: 'in the future' }]);
+    expect(every([...decideBlocks(leads, 4, decision, 1, otherwise)])).toEqual(all);
+    // Nothing recorded (the row named no lead then, a newer build reads it as a lead's).
+    expect(every([...decideBlocks(leads, 4, decision, 1, doneRefusing([]))])).toEqual(all);
+    // The store refused some done lead: which one is recorded nowhere.
+    const store = { ...doneRefusing(), storeRefused: true };
+    expect(every([...decideBlocks(leads, 4, decision, 1, store)])).toEqual(all);
+    expect(every([...decideBlocks(leads, 4, decision, 1, doneRefusing())])).toEqual([]);
   });
 
   it('writes a lead merging into a survivor the plan holds later right after it, resumed or not', () => {

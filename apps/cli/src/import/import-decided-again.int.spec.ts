@@ -231,3 +231,26 @@ maybe(
     expect(await typesOf('crm:c')).toEqual(REJECTED_BY_SALES);
   },
 );
+
+maybe('a re-run whose file refuses the same rows as before reads no done lead again', async () => {
+  // crm:c's row is refused on every run alike (not a date): nothing about it can change.
+  const lines = [
+    ...rejected('crm:a', 'no_budget'),
+    fact('crm:c', 'RecordTouchpoint', 2, { channel: 'email' }).replace(
+      /"occurredAt":"[^"]*"/,
+      '"occurredAt":"last Tuesday"',
+    ),
+    ...rejected('crm:b', 'no_budget'),
+  ];
+  const first = await importLines(lines);
+  expect(first).toMatchObject({ importedLeads: 2, refusedLeads: 1 });
+  const reads = jest.spyOn(store, 'readStream');
+
+  const again = await importLines(lines);
+
+  // Named again, as the first run named it; the leads it wrote are not read to find that.
+  expect(again.refused).toEqual(first.refused);
+  expect(again).toMatchObject({ resumedAfterLeads: 3, importedLeads: 0, alreadyImportedLeads: 0 });
+  const leadReads = reads.mock.calls.filter(([streamId]) => streamId.startsWith('lead-'));
+  expect(leadReads).toEqual([]);
+});

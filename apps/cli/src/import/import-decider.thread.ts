@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { DecidedBlock } from './import-blocks';
+import type { DecidedBlock, DoneLeads } from './import-blocks';
 import type { RefusedRow } from './import-plan';
 import {
   type DeciderInput,
@@ -43,7 +43,7 @@ export interface ImportDecider {
     from: number,
     decision: DecisionInput,
     blockEvents: number,
-    recheckAll: boolean,
+    done: DoneLeads,
   ) => AsyncIterable<DecidedBlock>;
   readonly stop: () => Promise<void>;
 }
@@ -103,9 +103,9 @@ export async function startImportDecider(input: DeciderInput): Promise<ImportDec
     from: number,
     decision: DecisionInput,
     blockEvents: number,
-    recheckAll: boolean,
+    done: DoneLeads,
   ) {
-    send({ kind: 'decide', from, decision, blockEvents, recheckAll });
+    send({ kind: 'decide', from, decision, blockEvents, done });
     for (;;) {
       const message = await next();
       if (message.kind === 'done') return;

@@ -5,7 +5,7 @@
  * It must never carry a function or a class instance across (they do not survive a clone).
  */
 import type { DecisionInput, LeadDecision } from './lead-facts.decider';
-import type { DecidedBlock } from './import-blocks';
+import type { DecidedBlock, DoneLeads } from './import-blocks';
 import type { PlannedLead, RefusedRow } from './import-plan';
 import type { ImportPreset } from './import-presets';
 import type { SurvivorInStore } from './import-merges';
@@ -59,7 +59,7 @@ export type FromWriter =
       readonly from: number;
       readonly decision: DecisionInput;
       readonly blockEvents: number;
-      readonly recheckAll: boolean;
+      readonly done: DoneLeads;
     }
   | { readonly kind: 'taken' };
 

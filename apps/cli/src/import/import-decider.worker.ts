@@ -50,8 +50,8 @@ async function run(): Promise<void> {
     orphanRows: plan.orphanRows,
     notes: source.notes ?? [],
   });
-  const { from, decision, blockEvents, recheckAll } = await decideMessage;
-  for (const block of decideBlocks(plan.leads, from, decision, blockEvents, recheckAll)) {
+  const { from, decision, blockEvents, done } = await decideMessage;
+  for (const block of decideBlocks(plan.leads, from, decision, blockEvents, done)) {
     while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
     credit -= 1;
     send({ kind: 'block', block: toWire(block) });

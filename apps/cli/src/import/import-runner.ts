@@ -15,9 +15,11 @@
  *   deterministic (import-event-id.ts), so the block's leads are found already in
  *   the store and skipped. A resumed run reports the rows refused before its checkpoint
  *   as well (the killed run never printed them), its careful-path leads judged again; and
- *   when leads were refused (counted in a second checkpoint, `…:refused-by-store`: by the
- *   store, or by the file's rows, whose refusal need not stand on a later run), every done
- *   lead judged again.
+ *   every done lead judged again when which ones must be is recorded nowhere: the store refused
+ *   leads (counted in a second checkpoint, `…:refused-by-store`), or the file's rows refused
+ *   below the checkpoint are not those the writing runs refused (a third, `…:file-refusals`,
+ *   holds their digest: a refusal that need not stand on a later run, a time then ahead of the
+ *   clock, a row a newer build reads as a lead's).
  * - A lead that already exists without the import's first event (captured live, or
  *   by another source) has the import's facts decided on top of its history and
  *   appended with its expected revision, exactly like a live command.
@@ -55,7 +57,14 @@ import {
 } from '@tandem/event-store';
 import { type ChangedFact, changedSinceImported } from './changed-since-imported';
 import { type ExistingLead, readExistingLead } from './existing-lead';
-import { type DecidedBlock, type DecidedLead, decideBlocks } from './import-blocks';
+import {
+  addDigests,
+  type DecidedBlock,
+  type DecidedLead,
+  decideBlocks,
+  type DoneLeads,
+  refusalsDigest,
+} from './import-blocks';
 import type { RowRef } from './import-fact';
 import type { ImportPlan, PlannedLead, RefusedRow } from './import-plan';
 import { checkSurvivorsInStore } from './import-merges';
@@ -91,13 +100,13 @@ export interface ImportWriteOptions extends ImportWriting {
   /** Rows that name no lead, refused before any deciding. */
   readonly orphanRows: readonly RefusedRow[];
   /**
-   * The plan's leads from `from` on, decided, in blocks (decideBlocks); with `recheckAll`, every
-   * lead before `from` is looked at again first, not only those the file or the careful path
-   * refused.
+   * The plan's leads from `from` on, decided, in blocks (decideBlocks); the leads before `from`
+   * looked at again first: those the file or the careful path refused, or every one when `done`
+   * says which is recorded nowhere.
    */
   readonly decideFrom: (
     from: number,
-    recheckAll: boolean,
+    done: DoneLeads,
   ) => Iterable<DecidedBlock> | AsyncIterable<DecidedBlock>;
 }
 
@@ -143,15 +152,27 @@ export function importCheckpointName(sourceHash: string): string {
 }
 
 /**
- * How many leads were refused before the checkpoint: the writer's refusals (a lead the file
- * decides well as new, found captured live or erased) and, despite the name (kept: checkpoints
- * saved under it go on counting), those of the file's rows — a row refused for a time then ahead
- * of the clock is readable on a later run, and its lead, done, would be written by none — and the
- * rows naming no lead, which a later build may read as a lead's. Saved before the checkpoint it
- * counts for; a resumed run that finds it above zero looks at every done lead again to name them.
+ * How many leads the writer refused before the checkpoint (a lead the file decides well as new,
+ * found captured live or erased) or found holding a fact the file gives otherwise: which ones is
+ * recorded nowhere. Saved before the checkpoint it counts for; a resumed run that finds it above
+ * zero looks at every done lead again to name them. (A build before 2026-12-02 counted the file's
+ * refused rows here too: its count makes a re-run read every done lead, as it did then.)
  */
 export function storeRefusalsCheckpointName(sourceHash: string): string {
   return `${importCheckpointName(sourceHash)}:refused-by-store`;
+}
+
+/**
+ * The refusalsDigest of the rows the file refused before the checkpoint, the rows naming no lead
+ * included (once per run from the start): a row refused for a time then ahead of the clock is
+ * readable on a later run, and a row naming no lead may be read as a lead's by a later build —
+ * either lead, done, would be written by none. A resumed run whose plan refuses other rows below
+ * the checkpoint than the digest holds looks at every done lead again; one that refuses the same
+ * names them from its plan and reads none. Added before the checkpoint it counts for: a kill in
+ * between, or two runs at once, leave a digest no plan matches, which costs a re-run some reading.
+ */
+export function fileRefusalsCheckpointName(sourceHash: string): string {
+  return `${importCheckpointName(sourceHash)}:file-refusals`;
 }
 
 /** Decides the plan in this thread, a block ahead of the store's writing. */
@@ -162,8 +183,7 @@ export function runImport(options: ImportRunOptions): Promise<ImportOutcome> {
     ...options,
     leadsTotal: plan.leads.length,
     orphanRows: plan.orphanRows,
-    decideFrom: (from, recheckAll) =>
-      decideBlocks(plan.leads, from, decision, blockEvents, recheckAll),
+    decideFrom: (from, done) => decideBlocks(plan.leads, from, decision, blockEvents, done),
   });
 }
 
@@ -239,7 +259,14 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
   const resumedAfterLeads = Math.min(Number(saved?.position ?? 0n), leadsTotal);
   const storeRefusalsName = storeRefusalsCheckpointName(options.sourceHash);
   let storeRefusalsSaved = (await store.checkpoints.load(storeRefusalsName))?.position ?? null;
-  const recheckAll = resumedAfterLeads > 0 && (storeRefusalsSaved ?? 0n) > 0n;
+  const fileRefusalsName = fileRefusalsCheckpointName(options.sourceHash);
+  let fileRefusalsSaved = (await store.checkpoints.load(fileRefusalsName))?.position ?? null;
+  const orphansDigest = refusalsDigest(options.orphanRows);
+  const done: DoneLeads = {
+    storeRefused: (storeRefusalsSaved ?? 0n) > 0n,
+    // The orphans' share taken out: decideBlocks sees the plan's leads only.
+    fileRefusals: addDigests(fileRefusalsSaved ?? 0n, -orphansDigest),
+  };
 
   const refused: RefusedRow[] = [...options.orphanRows];
   let importedLeads = 0;
@@ -257,7 +284,7 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
    * read one as naming a lead (a lead id form it learnt), which then lands in the plan below the
    * checkpoint, done without ever being written; only a run that reads every done lead finds it.
    */
-  let orphansToCount = resumedAfterLeads === 0 ? BigInt(options.orphanRows.length) : 0n;
+  let orphansToCount = resumedAfterLeads === 0 ? orphansDigest : 0n;
   const refuseOnStore = (row: RefusedRow) => {
     refuse(row);
     refusedByStore += 1n;
@@ -464,15 +491,22 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     await appendBlock(fresh);
     for (const group of new Set(groups.values())) await appendGroup(group);
     for (const lead of careful) await appendOne(lead);
-    // The leads the file's rows refused are counted too (and, once, the rows naming no lead): a
-    // refusal need not stand on a later run (a time then ahead of the clock is not any more),
-    // and such a lead is done, not written; only a run that looks at every done lead again
-    // finds it.
-    const refusedLeads = BigInt(refusedRows.filter((row) => row.leadId !== null).length);
+    // The file's refused rows (and, once, the rows naming no lead) go in the digest: a refusal
+    // need not stand on a later run (a time then ahead of the clock is not any more), and such
+    // a lead is done, not written; a run whose plan refuses otherwise looks at every done lead.
+    const refusedDigest = addDigests(refusalsDigest(refusedRows), orphansToCount);
+    orphansToCount = 0n;
     // Counted before the checkpoint that covers them: a kill in between counts them twice, and
     // a count too high only costs a resumed run some reading.
-    const counted = refusedByStore - before + refusedLeads + orphansToCount;
-    orphansToCount = 0n;
+    if (refusedDigest !== 0n) {
+      fileRefusalsSaved = await updateCheckpoint(
+        store,
+        fileRefusalsName,
+        fileRefusalsSaved,
+        (current) => addDigests(current ?? 0n, refusedDigest),
+      );
+    }
+    const counted = refusedByStore - before;
     if (counted > 0n) {
       storeRefusalsSaved = await addToCheckpoint(
         store,
@@ -494,7 +528,7 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
   // thread, or at least off this loop's critical path); blocks commit, and checkpoints
   // advance, strictly in order.
   let writing: Promise<void> = Promise.resolve();
-  for await (const block of options.decideFrom(resumedAfterLeads, recheckAll)) {
+  for await (const block of options.decideFrom(resumedAfterLeads, done)) {
     for (const row of block.refused) refuse(row);
     await writing;
     writing = write(block);

@@ -16,7 +16,7 @@ import { asJson, type CliIo } from '../cli-io';
 import { ExitCode } from '../cli-failure';
 import { definitionInForce } from './definition-in-force';
 import { IMPORT_ACTOR_PREFIX } from './existing-lead';
-import { type DecidedBlock, decideBlocks } from './import-blocks';
+import { type DecidedBlock, decideBlocks, type DoneLeads } from './import-blocks';
 import {
   deciderThreadAvailable,
   type PlannedSource,
@@ -92,8 +92,7 @@ export async function importCommand(
       leadsTotal: source.leadsTotal,
       orphanRows: source.orphanRows,
       decision,
-      decideFrom: (from, recheckAll) =>
-        deciding.blocksFrom(from, decision, options.blockEvents, recheckAll),
+      decideFrom: (from, done) => deciding.blocksFrom(from, decision, options.blockEvents, done),
       onProgress: (progress) => {
         const shown = io.now();
         if (
@@ -198,7 +197,7 @@ interface Deciding {
     from: number,
     decision: DecisionInput,
     blockEvents: number,
-    recheckAll: boolean,
+    done: DoneLeads,
   ) => Iterable<DecidedBlock> | AsyncIterable<DecidedBlock>;
   readonly stop: () => Promise<void>;
 }
@@ -227,8 +226,8 @@ async function planOnWorkerOrHere(
       orphanRows: plan.orphanRows,
       notes: read.notes ?? [],
     },
-    blocksFrom: (from, decision, blockEvents, recheckAll) =>
-      decideBlocks(plan.leads, from, decision, blockEvents, recheckAll),
+    blocksFrom: (from, decision, blockEvents, done) =>
+      decideBlocks(plan.leads, from, decision, blockEvents, done),
     stop: () => Promise.resolve(),
   };
 }
