@@ -37,6 +37,7 @@ import {
   ApiKeyNameTakenError,
   CheckpointConflictError,
   DuplicateEventIdError,
+  ErasedLeadWriteError,
   InvalidAppendError,
   WrongExpectedRevisionError,
 } from '@tandem/event-store';
@@ -214,6 +215,12 @@ export function problemOf(error: unknown): Problem | null {
   }
   // Lifecycle and rule violations, and any other refusal the domain decides.
   if (error instanceof DomainError) return problem(422, error.code, error.message);
+  // A personal value for a lead whose key an erasure destroyed before recording LeadErased
+  // (a person erased in several appends, or one stopped between them): refused as a command
+  // on an erased lead is.
+  if (error instanceof ErasedLeadWriteError) {
+    return problem(422, 'lifecycle_violation', error.message);
+  }
   // The API mints random event ids, except under an Idempotency-Key, where they derive from
   // it (key-derived-ids.ts): an id already recorded is this request, carried out before.
   if (error instanceof DuplicateEventIdError) {

@@ -22,6 +22,8 @@
  * transitively (mergeLinks, and the store's LeadMerged events naming each, for merges stored
  * before the survivor got a record of them), in one atomic append, each stream at the revision read, so no
  * duplicate keeps the person's contact details readable after the request (docs/personal-data.md).
+ * A person of more leads than one append may write is erased in several, every key destroyed
+ * before the first: a crash between them leaves the rest unreadable, for a retry to record.
  */
 import { Inject } from '@nestjs/common';
 import { decodeStoredEvent } from '@tandem/contracts';
@@ -47,6 +49,7 @@ import {
   type StreamAppend,
   WrongExpectedRevisionError,
   envelopesFor,
+  supportsPersonalData,
   writeEvents,
 } from '@tandem/event-store';
 import type { Logger } from 'pino';
@@ -398,6 +401,12 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
     ];
     // More leads than one append may write go in several, the command's own lead in the first:
     // a crash between them leaves leads to erase that a retry finds (links outlive erasure).
+    // Every one of the person's keys is destroyed first, in one statement, so whatever stops
+    // the appends, none of the person's values is readable from here on: a retry only records
+    // the LeadErased events left (docs/personal-data.md).
+    if (parts.length > MAX_STREAMS_PER_APPEND && supportsPersonalData(this.store)) {
+      await this.store.shredLeadKeys([lead.leadId, ...others.map((other) => other.leadId)]);
+    }
     let own = lead.fold.revision as bigint;
     let lastGlobalPosition = 0n;
     for (let from = 0; from < parts.length; from += MAX_STREAMS_PER_APPEND) {

@@ -205,15 +205,26 @@ export class LeadKeyVault {
   }
 
   /** Erasure: the wrapped key is gone for good; a tombstone row stays. */
-  async shred(leadId: string): Promise<void> {
-    this.cache.delete(leadId);
+  shred(leadId: string): Promise<void> {
+    return this.shredAll([leadId]);
+  }
+
+  /**
+   * Erasure of several leads (a person's, ADR 0009): every wrapped key gone in one statement,
+   * so all of them or none, each leaving a tombstone. Shredding a shredded lead again changes
+   * nothing (its first shredded_at stays).
+   */
+  async shredAll(leadIds: readonly string[]): Promise<void> {
+    const unique = [...new Set(leadIds)];
+    if (unique.length === 0) return;
+    for (const leadId of unique) this.cache.delete(leadId);
     await this.db.query(
       `INSERT INTO ${this.table} (lead_id, wrapped_key, wrapped_by, shredded_at)
-       VALUES ($1, NULL, NULL, now())
+       SELECT lead_id, NULL, NULL, now() FROM unnest($1::text[]) AS k(lead_id)
        ON CONFLICT (lead_id) DO UPDATE
          SET wrapped_key = NULL, wrapped_by = NULL,
              shredded_at = coalesce(${this.table}.shredded_at, excluded.shredded_at)`,
-      [leadId],
+      [unique],
     );
   }
 

@@ -109,10 +109,8 @@ class PersonalDataSealingEventStore implements EventStore, PersonalDataStore {
   /** Every stream's events sealed in one go; an erasure among them shreds first, as `append` does. */
   async appendToStreams(appends: readonly StreamAppend[]): Promise<MultiStreamAppendResult> {
     const sealed = await this.seal(appends.flatMap(({ events }) => events));
-    for (const event of sealed) {
-      const leadId = leadIdOf(event);
-      if (event.type === LEAD_ERASED && leadId !== null) await (await this.vault()).shred(leadId);
-    }
+    const erased = sealed.filter((event) => event.type === LEAD_ERASED).map(leadIdOf);
+    await this.shredLeadKeys(erased.filter((leadId) => leadId !== null));
     let next = 0;
     return this.inner.appendToStreams(
       appends.map((append) => {
@@ -121,6 +119,15 @@ class PersonalDataSealingEventStore implements EventStore, PersonalDataStore {
         return { ...append, events };
       }),
     );
+  }
+
+  /**
+   * The keys of leads about to be erased, destroyed now in one statement (PersonalDataStore):
+   * for an erasure whose events take more than one append, so a crash between them leaves
+   * nothing of the person readable, only LeadErased events a retry records.
+   */
+  async shredLeadKeys(leadIds: readonly string[]): Promise<void> {
+    if (leadIds.length > 0) await (await this.vault()).shredAll(leadIds);
   }
 
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {

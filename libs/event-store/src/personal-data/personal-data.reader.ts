@@ -48,6 +48,13 @@ export interface PersonalDataStore {
   readonly personalData: PersonalDataReader;
   /** Null unless a previous master key is configured. */
   readonly keyRotation: MasterKeyRotation | null;
+  /**
+   * Erasure ahead of its appends: the keys of `leadIds` destroyed at once, all or none, each
+   * left a tombstone (a lead never keyed gets one too, so no key is ever made for it). Its
+   * values read as erased from now on and nothing personal can be recorded for it
+   * (ErasedLeadWriteError), whether or not its LeadErased is appended yet.
+   */
+  shredLeadKeys(leadIds: readonly string[]): Promise<void>;
 }
 
 /** The store's master-key rotation, if it seals personal data and has a previous key. */
