@@ -79,6 +79,32 @@ maybe('refuses an erased lead its new facts, and writes the rest of its block', 
   expect(await typesOf('crm:c')).toEqual(['LeadCaptured']);
 });
 
+maybe('refuses the new facts of a lead whose key an unfinished erasure destroyed', async () => {
+  // A person erased in several appends, the process killed between them: this lead's key is
+  // destroyed, its LeadErased not recorded yet (execute-lead-command.handler.ts).
+  await importLines('january.jsonl', [capture('crm:a'), touch('crm:a', 2)]);
+  if (!supportsPersonalData(store)) throw new Error('the CLI’s store seals personal data');
+  await store.shredLeadKeys(['crm:a']);
+
+  const february = await importLines('february.jsonl', [
+    capture('crm:a'),
+    touch('crm:a', 2),
+    touch('crm:a', 3),
+    capture('crm:c'),
+  ]);
+
+  expect(february).toMatchObject({ importedLeads: 1, refusedLeads: 1 });
+  expect(february.refused).toEqual([
+    expect.objectContaining({
+      line: 3,
+      leadId: 'crm:a',
+      reason: 'RecordTouchpoint: lead crm:a was erased: no personal data can be recorded for it',
+    }),
+  ]);
+  expect(await typesOf('crm:a')).toEqual(['LeadCaptured', 'TouchpointRecorded']);
+  expect(await typesOf('crm:c')).toEqual(['LeadCaptured']);
+});
+
 maybe('refuses a merge into a lead the file captures but the store holds erased', async () => {
   await importLines('january.jsonl', [capture('crm:a')]);
   await eraseLead(store, 'crm:a');

@@ -319,10 +319,13 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     for (let attempt = 0; ; attempt++) {
       const loaded = await readExistingLead(store, lead.leadId);
       let decided = lead.fresh;
+      /** The first fact this attempt appends: the row an erasure's refusal names. */
+      let firstNew = 0;
       if (loaded.revision !== null) {
         const facts = lead.facts();
         // Facts an earlier import stored are skipped; a later export's new ones follow them.
         const imported = importedFacts(facts, loaded);
+        firstNew = imported.ok ? imported.count : 0;
         // Skipped, but never silently when the file now gives one otherwise: it is named.
         const differs = imported.ok && imported.count > 0 && attempt === 0;
         const changes = differs ? await changedFacts(facts, imported.count, loaded) : [];
@@ -382,6 +385,16 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
         importedEvents += events.length + (merge === null ? 0 : 1);
         return;
       } catch (error) {
+        // The lead's key was destroyed by an erasure whose LeadErased is not recorded yet (a
+        // person erased in several appends, stopped between them): its stream still reads
+        // live, so deciding again would only meet the same refusal. Refused as an erased lead's
+        // new facts are, naming the first of them.
+        const fact = lead.facts().facts[firstNew];
+        if (error instanceof ErasedLeadWriteError && loaded.revision !== null && fact) {
+          const reason = `${fact.type}: ${error.message}`;
+          refuseOnStore({ ...fact.where, leadId: lead.leadId, reason });
+          return;
+        }
         // A live command or a parallel import wrote the lead, or its survivor, or erased the
         // lead, meanwhile: look again.
         if (!isExistingStream(error) || attempt >= 3) throw error;
