@@ -125,6 +125,8 @@ describeWhenPostgres(postgresUnavailableReason())(
           keysUnderPreviousKey: 0,
           keysNotUnwrapped: 0,
           leadsWithKeysNotUnwrapped: [],
+          keysUnderOtherMasterKeys: 0,
+          leadsWithKeysUnderOtherMasterKeys: [],
         });
         return rotation;
       }, 'the rotation reported done in /health');
@@ -136,6 +138,7 @@ describeWhenPostgres(postgresUnavailableReason())(
       expect(metrics.text).toMatch(
         /^tandem_lead_keys_not_unwrapped_by_previous_master_key\{[^}]*\} 0$/m,
       );
+      expect(metrics.text).toMatch(/^tandem_lead_keys_under_other_master_keys\{[^}]*\} 0$/m);
       const fresh = await capture(rotating.http, 'nina');
       const fingerprints = await wrappedBy([...kept, erased, fresh]);
       const current = new MasterKeyWrapper(newKey).keyId;

@@ -29,6 +29,7 @@ export const metricNames = {
   projectorWaitingSets: 'tandem_projector_rule_sets_of_other_build',
   keysUnderPreviousMasterKey: 'tandem_lead_keys_under_previous_master_key',
   keysNotUnwrappedByPreviousMasterKey: 'tandem_lead_keys_not_unwrapped_by_previous_master_key',
+  keysUnderOtherMasterKeys: 'tandem_lead_keys_under_other_master_keys',
 } as const;
 
 /** A registry with Node's process metrics (CPU, memory, event-loop lag, GC) and `service`. */

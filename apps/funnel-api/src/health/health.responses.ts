@@ -71,6 +71,16 @@ const masterKeyRotation = z
       leadsWithKeysNotUnwrapped: z
         .array(z.string())
         .describe('The leads whose key did not unwrap, the first 20 of them'),
+      keysUnderOtherMasterKeys: z
+        .number()
+        .int()
+        .nonnegative()
+        .describe(
+          'Keys wrapped by neither the current nor the previous master key at the last pass: neither opens them and the rotation does not take them; rewrap them with their key or erase their leads',
+        ),
+      leadsWithKeysUnderOtherMasterKeys: z
+        .array(z.string())
+        .describe('The leads whose key is under another master key, the first 20 by id'),
     }),
   ])
   .describe(

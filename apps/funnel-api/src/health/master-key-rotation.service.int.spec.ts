@@ -4,7 +4,8 @@
  * done for good: it counts again a minute later, and a key a process still on the old master
  * key wrapped meanwhile (mid-rollout) is rewrapped then. A key the previous master key does not
  * unwrap blocks no other key: /health names it (`blocked` once it is all that is left), and a
- * row restored from a backup is rewrapped at the next pass.
+ * row restored from a backup is rewrapped at the next pass. A key a third master key wrapped
+ * (neither current nor previous) is counted and named apart, and left as it is.
  */
 import { randomBytes } from 'node:crypto';
 import { leadStreamId } from '@tandem/domain';
@@ -14,6 +15,7 @@ import {
   MasterKeyWrapper,
   type PostgresEventStore,
   sealed,
+  supportsPersonalData,
 } from '@tandem/event-store';
 import { scoredLeads } from '../../../../test/support/scored-leads';
 import { MasterKeyRotationService, RECHECK_MS } from './master-key-rotation.service';
@@ -27,6 +29,8 @@ const done = {
   keysUnderPreviousKey: 0,
   keysNotUnwrapped: 0,
   leadsWithKeysNotUnwrapped: [],
+  keysUnderOtherMasterKeys: 0,
+  leadsWithKeysUnderOtherMasterKeys: [],
 };
 
 describe('the background rewrap of a master-key rotation', () => {
@@ -34,7 +38,7 @@ describe('the background rewrap of a master-key rotation', () => {
   /** A process of the rollout still on the old master key: it wraps new keys with it. */
   let oldReplica: EventStore;
   let rotating: EventStore;
-  const leads = scoredLeads(4);
+  const leads = scoredLeads(5);
 
   beforeAll(async () => {
     inner = await createPgliteEventStore({ memory: true });
@@ -99,6 +103,8 @@ describe('the background rewrap of a master-key rotation', () => {
       keysUnderPreviousKey: 1,
       keysNotUnwrapped: 1,
       leadsWithKeysNotUnwrapped: [damaged],
+      keysUnderOtherMasterKeys: 0,
+      leadsWithKeysUnderOtherMasterKeys: [],
     });
     expect(service.keysNotUnwrapped()).toBe(1);
     expect(await keyRow(damaged)).toEqual({
@@ -112,5 +118,27 @@ describe('the background rewrap of a master-key rotation', () => {
     await service.pass();
     expect(service.health()).toEqual(done);
     expect((await keyRow(damaged)).wrapped_by).toBe(current.keyId);
+  });
+
+  it('counts and names the keys a third master key wrapped, which no pass takes', async () => {
+    // A replica started with yet another TANDEM_MASTER_KEY: its keys are under neither.
+    const third = new MasterKeyWrapper(randomBytes(32));
+    const stray = await capture(sealed(inner, { wrapper: third }), 4);
+    const service = new MasterKeyRotationService(rotating);
+
+    expect(await service.pass()).toBe(RECHECK_MS);
+    expect(service.health()).toEqual({
+      ...done,
+      keysUnderOtherMasterKeys: 1,
+      leadsWithKeysUnderOtherMasterKeys: [stray],
+    });
+    expect(service.keysUnderOtherMasterKeys()).toBe(1);
+    expect((await keyRow(stray)).wrapped_by).toBe(third.keyId); // left as it is
+
+    // Erasing the lead (its key destroyed, as an erasure does first) takes it out of the count.
+    if (!supportsPersonalData(rotating)) throw new Error('a sealed store erases keys');
+    await rotating.shredLeadKeys([stray]);
+    await service.pass();
+    expect(service.health()).toEqual(done);
   });
 });

@@ -6,7 +6,9 @@
  * previous key still wraps it, so the work is safe to repeat. A key the previous master key does
  * not unwrap (damaged, or wrapped by another key) is passed over, left as it is, counted and
  * named at warn (lead ids are not personal data: docs/personal-data.md); it keeps the count above
- * 0 until an operator restores or erases it. /health and the metrics read what is kept here
+ * 0 until an operator restores or erases it. A key wrapped by a third master key (neither the
+ * current nor the previous) is counted and named the same way, apart: no rotation here takes it.
+ * /health and the metrics read what is kept here
  * (the count refreshed at most every COUNT_EVERY_MS while it runs, every RECHECK_MS after),
  * never a statement of their own; the log says when none is left and the previous key can go.
  *
@@ -45,6 +47,9 @@ export type MasterKeyRotationHealth =
       readonly keysUnderPreviousKey: number | null;
       readonly keysNotUnwrapped: number;
       readonly leadsWithKeysNotUnwrapped: readonly string[];
+      /** Keys wrapped by neither the current nor the previous master key: none opens them. */
+      readonly keysUnderOtherMasterKeys: number;
+      readonly leadsWithKeysUnderOtherMasterKeys: readonly string[];
     };
 
 @Injectable()
@@ -54,11 +59,17 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
   private remaining: number | null = null;
   /** The leads whose key did not unwrap at the last full pass. */
   private unreadable: readonly string[] = [];
+  /** The keys under a third master key at the last full pass. */
+  private foreign: { readonly count: number; readonly leads: readonly string[] } = {
+    count: 0,
+    leads: [],
+  };
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private announced = false;
   private warned = '';
+  private warnedForeign = '';
 
   constructor(@Inject(EVENT_STORE) store: EventStore) {
     this.rotation = keyRotationOf(store);
@@ -87,6 +98,8 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
       keysUnderPreviousKey: this.remaining,
       keysNotUnwrapped: notUnwrapped,
       leadsWithKeysNotUnwrapped: this.unreadable.slice(0, NAMED_LEADS),
+      keysUnderOtherMasterKeys: this.foreign.count,
+      leadsWithKeysUnderOtherMasterKeys: this.foreign.leads,
     };
   }
 
@@ -98,6 +111,11 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
   /** Keys the previous master key did not unwrap at the last pass (0 without a rotation). */
   keysNotUnwrapped(): number {
     return this.unreadable.length;
+  }
+
+  /** Keys under neither master key at the last pass (0 without a rotation). */
+  keysUnderOtherMasterKeys(): number {
+    return this.foreign.count;
   }
 
   /**
@@ -123,6 +141,7 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
       }
       this.unreadable = unreadable;
       this.remaining = await rotation.keysUnderPrevious();
+      this.foreign = await rotation.keysUnderOtherMasterKeys(NAMED_LEADS);
       this.report(unreadable);
       return this.remaining <= unreadable.length ? RECHECK_MS : RETRY_MS;
     } catch (error) {
@@ -142,6 +161,14 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
       );
     }
     this.warned = named;
+    const foreign = `${this.foreign.count}:${this.foreign.leads.join(',')}`;
+    if (foreign !== this.warnedForeign && this.foreign.count > 0) {
+      const more = this.foreign.count - this.foreign.leads.length;
+      this.logger.warn(
+        `${this.foreign.count} lead key(s) are wrapped by neither the current nor the previous master key: neither opens them and no rotation here takes them (a replica on another TANDEM_MASTER_KEY, or a row restored from an older rotation); rewrap them with that key or erase them (docs/personal-data.md): ${this.foreign.leads.join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
+      );
+    }
+    this.warnedForeign = foreign;
     if (this.remaining !== 0) this.announced = false;
     else if (!this.announced) {
       this.announced = true;

@@ -61,6 +61,13 @@ export class ProjectionGauges implements OnModuleInit {
     );
     scrapeGauge(
       registry,
+      metricNames.keysUnderOtherMasterKeys,
+      'Lead keys wrapped by neither the current nor the previous master key at the last rewrap pass (neither opens them: rewrap them with their key or erase them); 0 without a rotation',
+      [],
+      () => Promise.resolve(this.rotation.keysUnderOtherMasterKeys()),
+    );
+    scrapeGauge(
+      registry,
       metricNames.replaysRunning,
       'Rule-set replays (what-if, apply) running in this process',
       [],

@@ -276,6 +276,43 @@ export class LeadKeyVault {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /**
+   * Keys wrapped by a master key that is neither the current nor the previous one (a replica
+   * started with another TANDEM_MASTER_KEY, a row restored from a backup of an older rotation):
+   * this vault opens none of them, and no rotation of its own takes them. How many, and the
+   * first `named` of their leads by id. The master keys in use are read by skipping through the
+   * rotation index (one probe per key id, a handful), so the usual answer, none, costs no scan.
+   */
+  async keysUnderOtherMasterKeys(
+    named: number,
+  ): Promise<{ readonly count: number; readonly leads: readonly string[] }> {
+    const ours = [this.wrapper.keyId, ...(this.previous === null ? [] : [this.previous.keyId])];
+    const masters = await this.db.query(
+      `WITH RECURSIVE masters(id) AS (
+         SELECT min(wrapped_by) FROM ${this.table} WHERE wrapped_key IS NOT NULL
+         UNION ALL
+         SELECT (SELECT min(wrapped_by) FROM ${this.table}
+                  WHERE wrapped_key IS NOT NULL AND wrapped_by > m.id)
+           FROM masters m WHERE m.id IS NOT NULL)
+       SELECT id FROM masters WHERE id IS NOT NULL AND NOT (id = ANY($1::text[]))`,
+      [ours],
+    );
+    const others = masters.map((row) => textColumn(row.id));
+    if (others.length === 0) return { count: 0, leads: [] };
+    const [counted] = await this.db.query(
+      `SELECT count(*)::int AS n FROM ${this.table}
+        WHERE wrapped_by = ANY($1::text[]) AND wrapped_key IS NOT NULL`,
+      [others],
+    );
+    const leads = await this.db.query(
+      `SELECT lead_id FROM ${this.table}
+        WHERE wrapped_by = ANY($1::text[]) AND wrapped_key IS NOT NULL
+        ORDER BY lead_id LIMIT $2`,
+      [others, named],
+    );
+    return { count: Number(counted?.n ?? 0), leads: leads.map((row) => textColumn(row.lead_id)) };
+  }
+
   private async rewrapBatch(
     from: KeyWrapper,
     batchSize: number,

@@ -5,6 +5,7 @@
  * lead's; two vaults rewrapping at once rewrite each key once and leave none behind. A key
  * the previous master key does not unwrap (damaged, or wrapped by another key) is passed over,
  * named and left as it is, and the keys after it are rewrapped; erasing its lead clears it.
+ * A key whose row names a third master key is counted and named apart (no rotation takes it).
  * The count and the batches read an index of their own, which a failed build leaves invalid and
  * the next start builds again.
  */
@@ -222,6 +223,38 @@ function describeRotation(open: () => Promise<PostgresEventStore>): void {
         });
       }
       expect(await rotation.keysUnderPrevious()).toBe(0);
+    } finally {
+      await rotating.close();
+    }
+  });
+
+  it('counts and names the keys a third master key wrapped, which neither opens nor rewraps', async () => {
+    // A replica started with another TANDEM_MASTER_KEY: its rows name that key.
+    const third = new MasterKeyWrapper(newDataKey());
+    const stray = randomUUID();
+    const elsewhere = sealed(await open(), { wrapper: third });
+    try {
+      await capture(elsewhere, stray);
+    } finally {
+      await elsewhere.close();
+    }
+    const inner = await open();
+    const rotating = sealed(inner, { wrapper: current, previousWrapper: previous });
+    try {
+      const rotation = keyRotationOf(rotating);
+      if (rotation === null) throw new Error('a store given a previous key offers its rotation');
+      for (let after = ''; ;) {
+        const batch = await rotation.rewrapPrevious(500, after);
+        if (batch.last === null) break;
+        after = batch.last;
+      }
+      expect(await rotation.keysUnderOtherMasterKeys(20)).toEqual({ count: 1, leads: [stray] });
+      expect(await rotation.keysUnderOtherMasterKeys(0)).toEqual({ count: 1, leads: [] });
+      expect((await keyRows(inner, [stray])).get(stray)?.wrapped_by).toBe(third.keyId);
+      await rotating.append(`lead-${stray}`, [event(stray, 'LeadErased', { reason: 'GDPR' })], {
+        expectedRevision: 0n,
+      });
+      expect(await rotation.keysUnderOtherMasterKeys(20)).toEqual({ count: 0, leads: [] });
     } finally {
       await rotating.close();
     }

@@ -256,6 +256,7 @@ export function sealingPersonalData(
     store.keyRotation = {
       keysUnderPrevious: async () => (await vault()).keysUnderPrevious(),
       rewrapPrevious: async (batchSize, after) => (await vault()).rewrapPrevious(batchSize, after),
+      keysUnderOtherMasterKeys: async (named) => (await vault()).keysUnderOtherMasterKeys(named),
     };
   }
   if (supportsIdempotency(inner)) {

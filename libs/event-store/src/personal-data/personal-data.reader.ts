@@ -41,6 +41,13 @@ export interface MasterKeyRotation {
    * other processes doing the same.
    */
   rewrapPrevious(batchSize?: number, after?: string): Promise<RewrapBatch>;
+  /**
+   * Keys wrapped by neither the current nor the previous master key, which no rotation here
+   * takes and neither key opens: how many, and the first `named` leads by id.
+   */
+  keysUnderOtherMasterKeys(
+    named: number,
+  ): Promise<{ readonly count: number; readonly leads: readonly string[] }>;
 }
 
 /** A store whose appends seal personal data, and which can open it for entitled readers. */
