@@ -34,7 +34,7 @@ export {
   type PersonalDataReader,
   type PersonalDataStore,
 } from './personal-data/personal-data.reader';
-export type { KeyWrapper } from './personal-data/key-wrapper.port';
+export { type KeyWrapper, KeyNotUnwrappedError } from './personal-data/key-wrapper.port';
 export { MasterKeyWrapper, loadMasterKey } from './personal-data/master-key.wrapper';
 export { LeadKeyVault, type LeadKey, type RewrapBatch } from './personal-data/lead-key.vault';
 export { PersonalDataIntegrityError } from './personal-data/personal-data.cipher';

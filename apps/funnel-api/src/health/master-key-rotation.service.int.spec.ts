@@ -5,20 +5,22 @@
  * key wrapped meanwhile (mid-rollout) is rewrapped then. A key the previous master key does not
  * unwrap blocks no other key: /health names it (`blocked` once it is all that is left), and a
  * row restored from a backup is rewrapped at the next pass. A key a third master key wrapped
- * (neither current nor previous) is counted and named apart, and left as it is.
+ * (neither current nor previous) is counted and named apart, and left as it is. A key service
+ * that does not answer an unwrap names no key: the pass is tried again, later each time.
  */
 import { randomBytes } from 'node:crypto';
 import { leadStreamId } from '@tandem/domain';
 import {
   createPgliteEventStore,
   type EventStore,
+  type KeyWrapper,
   MasterKeyWrapper,
   type PostgresEventStore,
   sealed,
   supportsPersonalData,
 } from '@tandem/event-store';
 import { scoredLeads } from '../../../../test/support/scored-leads';
-import { MasterKeyRotationService, RECHECK_MS } from './master-key-rotation.service';
+import { MasterKeyRotationService, RECHECK_MS, RETRY_MS } from './master-key-rotation.service';
 
 jest.setTimeout(120_000);
 
@@ -38,7 +40,7 @@ describe('the background rewrap of a master-key rotation', () => {
   /** A process of the rollout still on the old master key: it wraps new keys with it. */
   let oldReplica: EventStore;
   let rotating: EventStore;
-  const leads = scoredLeads(5);
+  const leads = scoredLeads(6);
 
   beforeAll(async () => {
     inner = await createPgliteEventStore({ memory: true });
@@ -118,6 +120,40 @@ describe('the background rewrap of a master-key rotation', () => {
     await service.pass();
     expect(service.health()).toEqual(done);
     expect((await keyRow(damaged)).wrapped_by).toBe(current.keyId);
+  });
+
+  it('takes a key service that did not answer for no bad key: the pass is tried again, later each time', async () => {
+    const lead = await capture(oldReplica, 5);
+    // The previous master key behind a key service that is down for two passes.
+    let down = true;
+    const unreachable: KeyWrapper = {
+      keyId: previous.keyId,
+      wrap: (dataKey, leadId) => previous.wrap(dataKey, leadId),
+      unwrap: (wrapped, leadId) =>
+        down
+          ? Promise.reject(
+              Object.assign(new Error('connect ECONNREFUSED kms'), { code: 'ECONNREFUSED' }),
+            )
+          : previous.unwrap(wrapped, leadId),
+    };
+    const service = new MasterKeyRotationService(
+      sealed(inner, { wrapper: current, previousWrapper: unreachable }),
+    );
+
+    expect(await service.pass()).toBe(RETRY_MS);
+    expect(await service.pass()).toBe(2 * RETRY_MS);
+    // Not a key that does not unwrap: none named, none blocked, the row as it was.
+    expect(service.health()).toMatchObject({
+      state: 'rewrapping',
+      keysNotUnwrapped: 0,
+      leadsWithKeysNotUnwrapped: [],
+    });
+    expect((await keyRow(lead)).wrapped_by).toBe(previous.keyId);
+
+    down = false;
+    expect(await service.pass()).toBe(RECHECK_MS);
+    expect(service.health()).toEqual(done);
+    expect((await keyRow(lead)).wrapped_by).toBe(current.keyId);
   });
 
   it('counts and names the keys a third master key wrapped, which no pass takes', async () => {

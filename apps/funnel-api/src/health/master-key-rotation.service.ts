@@ -4,13 +4,15 @@
  * wrapped again by the current one, a batch at a time in lead id order, after start. Several
  * replicas may do it at once and a crash may stop it anywhere: a row is rewritten only while the
  * previous key still wraps it, so the work is safe to repeat. A key the previous master key does
- * not unwrap (damaged, or wrapped by another key) is passed over, left as it is, counted and
- * named at warn (lead ids are not personal data: docs/personal-data.md); it keeps the count above
- * 0 until an operator restores or erases it. A key wrapped by a third master key (neither the
- * current nor the previous) is counted and named the same way, apart: no rotation here takes it.
- * /health and the metrics read what is kept here
- * (the count refreshed at most every COUNT_EVERY_MS while it runs, every RECHECK_MS after),
- * never a statement of their own; the log says when none is left and the previous key can go.
+ * not unwrap (damaged, or wrapped by another key: KeyNotUnwrappedError) is passed over, left as
+ * it is, counted and named at warn (lead ids are not personal data: docs/personal-data.md); it
+ * keeps the count above 0 until an operator restores or erases it. A key wrapped by a third
+ * master key (neither the current nor the previous) is counted and named the same way, apart: no
+ * rotation here takes it. Any other failure of an unwrap (a key service not answering) names no
+ * key: the pass fails and is tried again, waiting longer after each failure in a row.
+ * /health and the metrics read what is kept here (the count refreshed at most every
+ * COUNT_EVERY_MS while it runs, every RECHECK_MS after), never a statement of their own; the
+ * log says when none is left and the previous key can go.
  *
  * It must never stop the API, log a key, or touch an erased lead's row (the vault's UPDATE
  * skips a NULL key).
@@ -28,7 +30,11 @@ import { EVENT_STORE } from '../platform/tokens';
 const BATCH_KEYS = 500;
 /** Counting reads the keys under the previous master key: not after every batch. */
 const COUNT_EVERY_MS = 5_000;
-/** After a failed pass (database down), or keys left that the next pass may rewrap. */
+/**
+ * After a failed pass (database down, or the key service not answering an unwrap), or keys left
+ * that the next pass may rewrap. Failed passes in a row wait twice as long each time, up to
+ * RECHECK_MS: a key service that is down is not asked every 10 s for as long as it is down.
+ */
 export const RETRY_MS = 10_000;
 /**
  * Once none is left (or only keys that do not unwrap), counted again now and then: mid-rollout
@@ -70,6 +76,8 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
   private announced = false;
   private warned = '';
   private warnedForeign = '';
+  /** Passes failed in a row: the next one waits longer (RETRY_MS doubled, up to RECHECK_MS). */
+  private failures = 0;
 
   constructor(@Inject(EVENT_STORE) store: EventStore) {
     this.rotation = keyRotationOf(store);
@@ -143,11 +151,18 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
       this.remaining = await rotation.keysUnderPrevious();
       this.foreign = await rotation.keysUnderOtherMasterKeys(NAMED_LEADS);
       this.report(unreadable);
+      this.failures = 0;
       return this.remaining <= unreadable.length ? RECHECK_MS : RETRY_MS;
     } catch (error) {
+      // Not a key that does not unwrap (those are named, above): the database or the key
+      // service did not answer. Nothing is taken for a bad row; the pass is tried again.
+      this.failures += 1;
+      const delay = Math.min(RETRY_MS * 2 ** (this.failures - 1), RECHECK_MS);
       const message = error instanceof Error ? error.message : String(error);
-      this.logger.warn(`rewrapping lead keys under the current master key failed: ${message}`);
-      return RETRY_MS;
+      this.logger.warn(
+        `rewrapping lead keys under the current master key failed (${this.failures} pass(es) in a row), trying again in ${delay / 1000} s: ${message}`,
+      );
+      return delay;
     }
   }
 

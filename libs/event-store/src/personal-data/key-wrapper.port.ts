@@ -9,5 +9,25 @@ export interface KeyWrapper {
   readonly keyId: string;
   /** `leadId` is bound as additional data: a wrapped key cannot be moved to another lead. */
   wrap(dataKey: Buffer, leadId: string): Promise<Buffer>;
+  /**
+   * Rejects with KeyNotUnwrappedError when `wrapped` does not unwrap under this key for
+   * `leadId`: an answer that stays the same. Any other rejection (a key service that did not
+   * answer, a timeout) is transient: the caller tries again later, and never takes the row for
+   * a bad one.
+   */
   unwrap(wrapped: Buffer, leadId: string): Promise<Buffer>;
+}
+
+/**
+ * A wrapped key that does not unwrap under the key asked: its bytes damaged, or wrapped by
+ * another key (or for another lead). Permanent, unlike an error reaching the key service.
+ */
+export class KeyNotUnwrappedError extends Error {
+  constructor(
+    readonly leadId: string,
+    readonly keyId: string,
+  ) {
+    super(`the key of lead ${leadId} does not unwrap under master ${keyId}`);
+    this.name = 'KeyNotUnwrappedError';
+  }
 }

@@ -12,13 +12,14 @@
  * Master-key rotation (docs/personal-data.md): given the previous master key too, the vault
  * unwraps a row with the key its `wrapped_by` names, wraps new keys only with the current one,
  * and `rewrapPrevious` moves the rows still under the previous key, a batch at a time in lead
- * id order: a row that does not unwrap is passed over and named, never rewritten.
+ * id order: a row that does not unwrap is passed over and named, never rewritten; an unwrap
+ * that fails otherwise (a key service not answering) fails the batch, to be tried again.
  * It must never hand out a key of a shredded lead, nor keep one in memory after shredding it.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { SqlQueryable } from '../postgres/sql-executor';
 import { type DataKey, newDataKey } from './personal-data.cipher';
-import type { KeyWrapper } from './key-wrapper.port';
+import { type KeyWrapper, KeyNotUnwrappedError } from './key-wrapper.port';
 import type { NewLeadKey } from './lead-key-append.port';
 
 /** A lead's key as a reader or writer finds it. */
@@ -337,7 +338,10 @@ export class LeadKeyVault {
       let key: Buffer;
       try {
         key = await from.unwrap(Buffer.from(textColumn(row.wrapped_key), 'base64'), leadId);
-      } catch {
+      } catch (error) {
+        // A key service that did not answer says nothing of the row: the batch fails, and the
+        // caller tries it again later (its rows are still under `from`).
+        if (!(error instanceof KeyNotUnwrappedError)) throw error;
         // Damaged, or wrapped by another key than its row says: no key to wrap again. Left as
         // it is (never replaced by a key that would open nothing), and reported.
         unreadable.push(leadId);

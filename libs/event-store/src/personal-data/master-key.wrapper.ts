@@ -17,7 +17,7 @@ import {
 } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { KeyWrapper } from './key-wrapper.port';
+import { type KeyWrapper, KeyNotUnwrappedError } from './key-wrapper.port';
 
 const MASTER_KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -92,13 +92,12 @@ export class MasterKeyWrapper implements KeyWrapper {
       authTagLength: TAG_BYTES,
     });
     decipher.setAAD(Buffer.from(`tandem.lead-key.v1:${leadId}`, 'utf8'));
-    decipher.setAuthTag(tag);
     try {
+      // A row cut short has a tag of the wrong length, which setAuthTag refuses: as bad a row.
+      decipher.setAuthTag(tag);
       return Promise.resolve(Buffer.concat([decipher.update(body), decipher.final()]));
     } catch {
-      return Promise.reject(
-        new Error(`the key of lead ${leadId} does not unwrap under master ${this.keyId}`),
-      );
+      return Promise.reject(new KeyNotUnwrappedError(leadId, this.keyId));
     }
   }
 }
