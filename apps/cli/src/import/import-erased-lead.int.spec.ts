@@ -56,9 +56,18 @@ maybe('finds an erased lead of a re-exported file imported already', async () =>
   expect(await typesOf('crm:a')).toEqual(['LeadCaptured', 'TouchpointRecorded', 'LeadErased']);
 });
 
-maybe('refuses an erased lead its new facts, and writes the rest of its block', async () => {
+/**
+ * January's crm:a (a capture and a touch), then `erase` on it, then February's file: the same
+ * two facts, a new touch (line 3) and another lead, crm:c. The new touch is refused with
+ * `reason`, the lead keeps what it held, crm:c is written.
+ */
+async function februaryRefusesItsNewTouch(
+  erase: () => Promise<void>,
+  reason: unknown,
+): Promise<void> {
   await importLines('january.jsonl', [capture('crm:a'), touch('crm:a', 2)]);
-  await eraseLead(store, 'crm:a');
+  await erase();
+  const held = await typesOf('crm:a');
 
   const february = await importLines('february.jsonl', [
     capture('crm:a'),
@@ -68,41 +77,27 @@ maybe('refuses an erased lead its new facts, and writes the rest of its block', 
   ]);
 
   expect(february).toMatchObject({ importedLeads: 1, refusedLeads: 1 });
-  expect(february.refused).toEqual([
-    expect.objectContaining({
-      line: 3,
-      leadId: 'crm:a',
-      reason: expect.stringContaining('erased') as unknown,
-    }),
-  ]);
-  expect(await typesOf('crm:a')).toEqual(['LeadCaptured', 'TouchpointRecorded', 'LeadErased']);
+  expect(february.refused).toEqual([expect.objectContaining({ line: 3, leadId: 'crm:a', reason })]);
+  expect(await typesOf('crm:a')).toEqual(held);
   expect(await typesOf('crm:c')).toEqual(['LeadCaptured']);
+}
+
+maybe('refuses an erased lead its new facts, and writes the rest of its block', async () => {
+  await februaryRefusesItsNewTouch(
+    () => eraseLead(store, 'crm:a'),
+    expect.stringContaining('erased'),
+  );
+  expect(await typesOf('crm:a')).toEqual(['LeadCaptured', 'TouchpointRecorded', 'LeadErased']);
 });
 
 maybe('refuses the new facts of a lead whose key an unfinished erasure destroyed', async () => {
   // A person erased in several appends, the process killed between them: this lead's key is
   // destroyed, its LeadErased not recorded yet (execute-lead-command.handler.ts).
-  await importLines('january.jsonl', [capture('crm:a'), touch('crm:a', 2)]);
-  if (!supportsPersonalData(store)) throw new Error('the CLI’s store seals personal data');
-  await store.shredLeadKeys(['crm:a']);
-
-  const february = await importLines('february.jsonl', [
-    capture('crm:a'),
-    touch('crm:a', 2),
-    touch('crm:a', 3),
-    capture('crm:c'),
-  ]);
-
-  expect(february).toMatchObject({ importedLeads: 1, refusedLeads: 1 });
-  expect(february.refused).toEqual([
-    expect.objectContaining({
-      line: 3,
-      leadId: 'crm:a',
-      reason: 'RecordTouchpoint: lead crm:a was erased: no personal data can be recorded for it',
-    }),
-  ]);
+  await februaryRefusesItsNewTouch(async () => {
+    if (!supportsPersonalData(store)) throw new Error('the CLI’s store seals personal data');
+    await store.shredLeadKeys(['crm:a']);
+  }, 'RecordTouchpoint: lead crm:a was erased: no personal data can be recorded for it');
   expect(await typesOf('crm:a')).toEqual(['LeadCaptured', 'TouchpointRecorded']);
-  expect(await typesOf('crm:c')).toEqual(['LeadCaptured']);
 });
 
 maybe('refuses a merge into a lead the file captures but the store holds erased', async () => {
