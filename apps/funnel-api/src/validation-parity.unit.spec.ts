@@ -99,6 +99,7 @@ const hiddenCharacterTexts: Case[] = [
   'w\u200Deb',
   'spring \u202Egnirps',
   'a\u2066b',
+  '\uFEFFweb',
 ].map((value) => ({ value, apiStricter: 'a label of a new fact hides no character' }));
 const texts = [
   ...cases(

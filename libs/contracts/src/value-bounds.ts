@@ -81,7 +81,12 @@ export const storedTrimmedText = (max: number) =>
 
 /**
  * Refuses a text holding an invisible or bidirectional control character (hiddenCharacterOf,
- * libs/domain text.ts; ADR 0010's addendum), naming its code point and never the text.
+ * libs/domain text.ts; ADR 0010's addendum), naming its code point and never the text. Asked
+ * of the text as sent, before trimming: JavaScript's trim() takes U+FEFF for white space and
+ * drops it from either end, so `\uFEFFweb` was stored as `web`, accepted though it differs
+ * from what was sent by an invisible character, as `w\uFEFFeb` is refused. A byte order mark
+ * opening a whole file or body is the encoding's and is stripped before (the CSV reader, the
+ * JSON Lines reader's trim of a line); one inside a string is the text's.
  */
 function refuseHiddenCharacters(value: string, context: z.RefinementCtx): void {
   const codePoint = hiddenCharacterOf(value);
@@ -90,18 +95,18 @@ function refuseHiddenCharacters(value: string, context: z.RefinementCtx): void {
 }
 
 /**
- * Text a new command must say something with: in NFC (composed), trimmed, then 1–`max`
- * characters, at least one of which shows (a letter, digit, punctuation mark or symbol;
- * hasVisibleCharacter), and none invisible or a bidi control (refuseHiddenCharacters).
+ * Text a new command must say something with: in NFC (composed), none of it invisible or a
+ * bidi control as sent (refuseHiddenCharacters), trimmed, then 1–`max` characters, at least
+ * one of which shows (a letter, digit, punctuation mark or symbol; hasVisibleCharacter).
  */
 export const trimmedText = (max: number) =>
   composed()
+    .superRefine(refuseHiddenCharacters)
     .trim()
     .min(1)
     .max(max)
     .refine(storable, { message: storableMessage })
-    .refine(hasVisibleCharacter, { message: VISIBLE_TEXT_MESSAGE })
-    .superRefine(refuseHiddenCharacters);
+    .refine(hasVisibleCharacter, { message: VISIBLE_TEXT_MESSAGE });
 
 /** A label, name or code of a new command: NFC, trimmed, 1–500 characters, something visible. */
 export const textSchema = trimmedText(500);
@@ -114,9 +119,14 @@ export const textSchema = trimmedText(500);
  * Refusing a character changes no comparison, so ids are held to the labels' rule: an id
  * `inv\u200B-1` beside `inv-1` is two deals an analyst cannot tell apart.
  */
-export const idTextSchema = storedTrimmedText(500)
-  .refine(hasVisibleCharacter, { message: VISIBLE_TEXT_MESSAGE })
-  .superRefine(refuseHiddenCharacters);
+export const idTextSchema = z
+  .string()
+  .superRefine(refuseHiddenCharacters)
+  .trim()
+  .min(1)
+  .max(500)
+  .refine(storable, { message: storableMessage })
+  .refine(hasVisibleCharacter, { message: VISIBLE_TEXT_MESSAGE });
 
 /** A label, name or code as a stored event holds it (storedTrimmedText). */
 export const storedTextSchema = storedTrimmedText(500);

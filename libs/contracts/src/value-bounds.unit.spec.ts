@@ -132,6 +132,10 @@ describe('value bounds', () => {
       ['w\u200Deb', 'U+200D'],
       ['w\u200Ceb', 'U+200C'],
       ['web\uFE0F', 'U+FE0F'],
+      // trim() takes U+FEFF for a space: `\uFEFFweb` was stored as `web`, accepted.
+      ['\uFEFFweb', 'U+FEFF'],
+      ['web\uFEFF', 'U+FEFF'],
+      [' \uFEFF web ', 'U+FEFF'],
     ] as const) {
       expect([value, refusal(textSchema, value)]).toEqual([value, [hidden(codePoint)]]);
       expect([value, refusal(idTextSchema, value)]).toEqual([value, [hidden(codePoint)]]);

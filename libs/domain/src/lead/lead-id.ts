@@ -20,10 +20,14 @@
  *         given, case included, since Tandem cannot know that system's rules, except an id
  *         of zeros only (`0`, a nil GUID), which no system gives a record.
  *   The nil and max UUIDs are refused too: placeholders, never a lead's id.
- * Surrounding whitespace is ignored. Anything else is refused with InvalidLeadIdError naming
- * the problem. Pure: no I/O, so the API, the import and tests all canonicalise alike.
+ * Surrounding whitespace is ignored, but not U+FEFF, which JavaScript's trim() takes for a
+ * space: an id sent as `\uFEFFhubspot:1` differs from `hubspot:1` by an invisible character,
+ * and is refused as a label holding one is (ADR 0010's addendum; a byte order mark opening a
+ * whole file is stripped by the file's reader before). Anything else is refused with
+ * InvalidLeadIdError naming the problem. Pure: no I/O, so the API, the import and tests all canonicalise alike.
  */
 import { DomainError } from '../errors';
+import { hiddenCharacterMessage } from '../text';
 
 /** A lead id that cannot be canonicalised; `problem` says why, for a 400 naming the field. */
 export class InvalidLeadIdError extends DomainError {
@@ -59,6 +63,7 @@ const refused = (problem: string): LeadIdOutcome => ({ ok: false, problem });
 /** The canonical form of `raw`, or the problem with it; never throws. */
 export function parseLeadId(raw: unknown): LeadIdOutcome {
   if (typeof raw !== 'string') return refused('must be a string');
+  if (raw.includes('\uFEFF')) return refused(hiddenCharacterMessage('U+FEFF'));
   const id = raw.trim();
   if (id === '') return refused('must not be empty');
   if (id.length > MAX_LEAD_ID_LENGTH) {

@@ -140,6 +140,14 @@ describe('canonicalLeadId', () => {
     expect(problemOf('1234')).toMatch(/UUID or <system>:<id>/);
   });
 
+  it('refuses U+FEFF, which trim() drops from either end: the id differs from what was sent', () => {
+    // `\uFEFFhubspot:1` was canonicalised to hubspot:1 and accepted; spaces still are trimmed.
+    const hidden = 'must not contain U+FEFF, an invisible or bidirectional control character';
+    expect(problemOf('\uFEFFhubspot:1')).toBe(hidden);
+    expect(problemOf('hubspot:1\uFEFF')).toBe(hidden);
+    expect(canonicalLeadId(' hubspot:1 ')).toBe('hubspot:1');
+  });
+
   it('throws a typed domain error that quotes the id and names the problem', () => {
     let thrown: unknown;
     try {
