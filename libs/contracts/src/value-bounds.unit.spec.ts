@@ -140,8 +140,33 @@ describe('value bounds', () => {
       expect([value, refusal(textSchema, value)]).toEqual([value, [hidden(codePoint)]]);
       expect([value, refusal(idTextSchema, value)]).toEqual([value, [hidden(codePoint)]]);
     }
+    // Tag characters only in a subdivision flag's form; U+FE0F after ASCII only in a keycap.
+    const tags = (ascii: string) =>
+      [...ascii].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
+    const flag = (spec: string) => `\u{1F3F4}${tags(spec)}\u{E007F}`;
+    for (const [value, codePoint] of [
+      [`web${tags('admin')}\u{E007F}`, 'U+E0061'],
+      [`\u{1F3F4}${tags('gbeng')}`, 'U+E0067'],
+      [`web${tags('gbeng')}\u{E007F}`, 'U+E0067'],
+      [flag('GBENG'), 'U+E0047'],
+      [flag('gb eng'), 'U+E0067'],
+      [flag('gbengland'), 'U+E0067'],
+      [`${flag('gbeng')} web\u{E007F}`, 'U+E007F'],
+      ['a\uFE0F\u20E3', 'U+FE0F'],
+      ['1\uFE0F', 'U+FE0F'],
+      ['1\uFE0F\uFE0F\u20E3', 'U+FE0F'],
+    ] as const) {
+      expect([value, refusal(textSchema, value)]).toEqual([value, [hidden(codePoint)]]);
+    }
     // ZWNJ and ZWJ spell Persian and Indic words and emoji; a variation selector an emoji.
     for (const value of [
+      `${flag('gbeng')} fans`,
+      `${flag('gbsct')}${flag('gbwls')} tour`,
+      `region ${flag('usca')}`,
+      `${flag('001ab')} a region of digits`,
+      'room 1\uFE0F\u20E3',
+      '#\uFE0F\u20E3 *\uFE0F\u20E3 9\uFE0F\u20E3',
+      '1\u20E3 keycap without a selector',
       'می\u200Cخواهم',
       '\u0915\u094D\u200D\u0937',
       '\u{1F468}\u200D\u{1F469}\u200D\u{1F467} family',

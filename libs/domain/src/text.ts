@@ -46,7 +46,8 @@ export const VISIBLE_TEXT_MESSAGE =
  * alike group apart (a channel `w\u200Beb` beside `web`) or, for the bidi controls, shows a
  * text in another order than it is stored ("Trojan Source", CVE-2021-42574). UAX #31 leaves
  * the default-ignorables out of identifiers and UTS #39's General Security Profile refuses
- * them; labels here are held to the same, with UAX #31's exception for the joiners.
+ * them; labels here are held to the same, with UAX #31's exception for the joiners and UTS
+ * #51's keycaps and subdivision flags (emojiTagSequence, keycapSequence below).
  */
 const hiddenCharacters = /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}]/gu;
 /** The same, for the usual text's one test (matchAll's iterator costs ten times as much). */
@@ -63,15 +64,35 @@ const joiner = /^[\u200C\u200D\p{Variation_Selector}]$/u;
 const joins = /^[^\p{ASCII}\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{White_Space}]$/u;
 
 /**
+ * The two emoji forms UTS #51 spells with a default-ignorable character after an ASCII one
+ * or in a run of its own, which the joiner rule above cannot tell from hiding:
+ *   - an emoji tag sequence: a base, tag characters (U+E0020–U+E007E), then the cancel tag
+ *     U+E007F. The base is the black flag U+1F3F4, the only one Unicode gives sequences: the
+ *     subdivision flags (England's is U+1F3F4, the tags spelling `gbeng`, U+E007F). UTS #51
+ *     calls one valid when its tags spell a subdivision id in lower case (CLDR's
+ *     unicode_subdivision_id: a region, two letters or three digits, then one to four
+ *     letters or digits), and only that form is taken: tags that spell anything else, or
+ *     stand anywhere else, or a run not closed by U+E007F, still smuggle ASCII text past a
+ *     reader (`web` + invisible `admin`) and are refused.
+ *   - an emoji keycap sequence: `0`–`9`, `#` or `*`, U+FE0F, then U+20E3 (1️⃣, #️⃣).
+ * Both are reduced to what shows before the other characters are judged (the flag alone; the
+ * key and its enclosing mark), so nothing else in the text is let through by them.
+ */
+const emojiTagSequence =
+  /\u{1F3F4}(?:[\u{E0061}-\u{E007A}]{2}|[\u{E0030}-\u{E0039}]{3})[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]{1,4}\u{E007F}/gu;
+const keycapSequence = /([0-9#*])\uFE0F\u20E3/g;
+
+/**
  * The first character of `value` a label must not hold (hiddenCharacters), as its code point
  * (`U+200B`), or null. The code point is what a refusal names: never the text, which may be
  * a person's name.
  */
 export function hiddenCharacterOf(value: string): string | null {
   if (!anyHiddenCharacter.test(value)) return null;
-  for (const match of value.matchAll(hiddenCharacters)) {
+  const judged = value.replace(emojiTagSequence, '\u{1F3F4}').replace(keycapSequence, '$1\u20E3');
+  for (const match of judged.matchAll(hiddenCharacters)) {
     const character = match[0];
-    if (joiner.test(character) && joins.test(characterBefore(value, match.index))) continue;
+    if (joiner.test(character) && joins.test(characterBefore(judged, match.index))) continue;
     return codePointOf(character);
   }
   return null;
