@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { UsageError } from '../usage-error';
@@ -264,6 +264,49 @@ describe('the CRM presets read a cell named like an Object.prototype member as t
       ]);
     },
   );
+});
+
+describe('a CSV header is read without the spaces around its names', () => {
+  // `email ` and ` dealstage` read as written: "neither a HubSpot contacts export (an email
+  // column) nor a deals export (a dealstage column)", though a person sees both columns.
+  it('a HubSpot export whose header pads its names is read as the export it is', async () => {
+    await writeContactWithDeal('9001,2001,appointmentscheduled,100,EUR,2025-01-15 09:00,');
+    for (const [file, name] of [
+      ['contacts.csv', 'email'],
+      ['deals.csv', 'dealstage'],
+    ] as const) {
+      const csv = path.join(dir, file);
+      await writeFile(csv, (await readFile(csv, 'utf8')).replace(name, ` ${name} `));
+    }
+    const { rows } = await readImportSource(
+      [path.join(dir, 'contacts.csv'), path.join(dir, 'deals.csv')],
+      'hubspot',
+      null,
+    );
+    const facts = rows.flatMap((row) => (row.ok ? [row.fact] : []));
+    expect(rows.filter((row) => !row.ok)).toEqual([]);
+    expect(facts.map((fact) => fact.type)).toEqual(
+      expect.arrayContaining(['CaptureLead', 'OpenOpportunity']),
+    );
+    expect(facts.find((fact) => fact.type === 'CaptureLead')?.data.contact).toMatchObject({
+      email: 'a@x.example',
+    });
+  });
+
+  it('a name written twice, once with spaces around it, is refused as a repeated column', async () => {
+    const file = path.join(dir, 'contacts.csv');
+    await writeFile(
+      file,
+      'hs_object_id,email,createdate,email \n2001,a@x.example,2025-01-06,b@x.example\n',
+    );
+    const refusal: unknown = await readImportSource([file], 'hubspot', null).catch(
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(UsageError);
+    expect((refusal as Error).message).toBe(
+      `${file}: the header names column "email" twice (once with spaces around it); rename or remove one`,
+    );
+  });
 });
 
 describe('readMapping: a mapping file is read as written, or refused', () => {

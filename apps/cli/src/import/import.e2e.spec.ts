@@ -762,7 +762,7 @@ describe.each(kinds)('import into $name', (kind) => {
     const csv = path.join(MAPPED, 'leads.csv');
     const sample = await readFile(path.join(MAPPED, 'mapping.json'), 'utf8');
     for (const [typo, column] of [
-      ['"when": "MQL at"', 'MQL at '],
+      ['"when": "MQL at"', 'MQL_at'],
       ['"column": "Employees"', 'Employes'],
       ['"column": "Person ID"', 'PersonID'],
     ] as const) {

@@ -22,12 +22,18 @@ import { importableCommandTypes } from '../import-commands';
 import type { ImportFact, ImportSource, RowRef, SourceRow } from '../import-fact';
 import { decimal, readCsv, readTime, type Row, text, yesNo } from './csv-rows';
 
+/**
+ * A column the mapping names, read without the spaces around it, as the CSV's header is
+ * (readCsv): a mapping copied from a header cell `MQL at ` names the column `MQL at`.
+ */
+const columnName = z.string().trim().min(1);
+
 /** A body field: a column (optionally mapped or read as a number), or a constant. */
 const valueSchema = z.union([
   z.object({ value: z.unknown() }).strict(),
   z
     .object({
-      column: z.string().min(1),
+      column: columnName,
       map: z.record(z.string(), z.string()).optional(),
       number: z.boolean().optional(),
       boolean: z.boolean().optional(),
@@ -37,17 +43,14 @@ const valueSchema = z.union([
 
 const mappingSchema = z
   .object({
-    leadId: z.object({ column: z.string().min(1), system: z.string().min(1).optional() }).strict(),
-    accountId: z
-      .object({ column: z.string().min(1) })
-      .strict()
-      .optional(),
+    leadId: z.object({ column: columnName, system: z.string().min(1).optional() }).strict(),
+    accountId: z.object({ column: columnName }).strict().optional(),
     facts: z
       .array(
         z
           .object({
             type: z.enum(importableCommandTypes as [string, ...string[]]),
-            when: z.string().min(1),
+            when: columnName,
             data: z.record(z.string(), valueSchema).default({}),
           })
           .strict(),

@@ -3,7 +3,7 @@
  * ends on (for refusals), a content hash (for the import's checkpoint), and the two
  * value readers every preset needs. csv-parse does the parsing (quotes, embedded
  * commas and newlines, a BOM); the bytes must be UTF-8 (or UTF-16LE with its BOM) and the
- * header must name each column once.
+ * header must name each column once. A header name is read without the spaces around it.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -380,17 +380,28 @@ function recordSpans(text: string): { first: number; last: number }[] {
 const startsWithUtf16Bom = (bytes: Uint8Array): boolean => bytes[0] === 0xff && bytes[1] === 0xfe;
 
 /**
- * A header naming a column twice is refused: a row keyed by header keeps one of the two
- * cells (csv-parse keeps the last) and drops the other without a word, so which value is
- * imported would depend on the column order, not on what the file means.
+ * The header's names without the spaces around them: CRM exports and hand-edited sheets
+ * write `Email ` or ` Deal Stage`, and read as written such a file was "neither a contacts
+ * nor a deals export", or its mapped column "not in the header", though a person sees the
+ * column. A column's name is what it is called, not a value imported, so nothing is altered
+ * by reading it trimmed; the cells stay as they are.
+ *
+ * A header naming a column twice (trimmed, so `Email` and `Email `) is refused: a row keyed
+ * by header keeps one of the two cells (csv-parse keeps the last) and drops the other
+ * without a word, so which value is imported would depend on the column order, not on what
+ * the file means.
  */
 function uniqueHeader(file: string, names: readonly string[]): string[] {
+  const trimmed = names.map((name) => name.trim());
   // Unnamed columns (a spreadsheet's trailing empty ones) hold nothing a preset reads.
-  const twice = names.find((name, at) => name !== '' && names.indexOf(name) !== at);
-  if (twice !== undefined) {
+  const twice = trimmed.findIndex((name, at) => name !== '' && trimmed.indexOf(name) !== at);
+  if (twice >= 0) {
+    const name = trimmed[twice] ?? '';
+    const spelt =
+      names[twice] === names[trimmed.indexOf(name)] ? '' : ' (once with spaces around it)';
     throw new UsageError(
-      `${file}: the header names column ${JSON.stringify(twice)} twice; rename or remove one`,
+      `${file}: the header names column ${JSON.stringify(name)} twice${spelt}; rename or remove one`,
     );
   }
-  return [...names];
+  return trimmed;
 }
