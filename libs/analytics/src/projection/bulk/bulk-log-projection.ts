@@ -16,7 +16,13 @@
  * one staging table, the next slice is read into the other (event_log_staging_b) over a second
  * chDB connection, so that the wait on PostgreSQL overlaps the projection instead of following
  * it. The staging statement stays bound (it carries the credentials) and the fast path's INSERT
- * runs literal (bulk-statement.ts): chDB runs bound statements one at a time per process.
+ * runs literal (bulk-statement.ts): chDB runs bound statements one at a time per process. So
+ * the read-ahead starts with the slice's last piece, not before its first: the pieces a
+ * publication cuts off run bound statements (the fallback's read, the definition's
+ * registration), and each of them would wait for the whole next slice's staging. A store's
+ * first slice always holds one (the bootstrap publishes v1 at position 1), and its publication's
+ * fallback read waited there for the next slice's staging with nothing else running: 2–3 s of
+ * a 1M catch-up's ~30 s on a loaded box (docs/performance.md, 2026-12-02).
  *
  * It must never write a row the TypeScript path would not (the fast path is conservative and a
  * differential spec holds the two paths to the same rows), nor pass credentials as SQL text
@@ -174,22 +180,25 @@ export class BulkLogProjection {
   async project(after: bigint, upTo: bigint, next?: SliceRange): Promise<BulkSliceOutcome> {
     const slice = await this.take({ after, upTo }, next);
     const { staged, cuts, table } = slice;
-    const invalid: DeadLetter[] = [];
-    let fallback = 0;
+    // The pieces before each publication, then the publication alone, in global order.
+    const pieces: (readonly [bigint, bigint])[] = [];
     let from = after + 1n;
     for (const cut of [...cuts, upTo + 1n]) {
-      // The pieces before a publication, then the publication alone, in global order.
-      for (const [start, end] of [
-        [from, cut - 1n],
-        [cut, cut],
-      ] as const) {
-        if (start > end || end > upTo) continue;
-        const outcome = await this.projectPiece(table, start, end);
-        fallback += outcome.fallback;
-        invalid.push(...outcome.invalid);
-      }
+      if (from <= cut - 1n) pieces.push([from, cut - 1n]);
+      if (cut <= upTo) pieces.push([cut, cut]);
       from = cut + 1n;
     }
+    const invalid: DeadLetter[] = [];
+    let fallback = 0;
+    for (const [index, [start, end]] of pieces.entries()) {
+      // The last piece's fast path is literal and overlaps the next slice's staging; the
+      // earlier pieces' bound statements would have waited for all of it (see the header).
+      if (index === pieces.length - 1) this.readAhead(table, next);
+      const outcome = await this.projectPiece(table, start, end);
+      fallback += outcome.fallback;
+      invalid.push(...outcome.invalid);
+    }
+    if (pieces.length === 0) this.readAhead(table, next);
     return { staged, fallback, invalid };
   }
 
@@ -205,24 +214,27 @@ export class BulkLogProjection {
 
   /**
    * The slice staged: the one read ahead if it is this range (a failed or different read-ahead
-   * is waited for and dropped: its table is then free), else staged now. Then, if the source
-   * and the connections allow, the next slice starts staging into the other table.
+   * is waited for and dropped: its table is then free), else staged now.
    */
   private async take(range: SliceRange, next?: SliceRange): Promise<StagedSlice> {
     const ahead = this.ahead;
     this.ahead = null;
     const early = await ahead?.catch(() => null);
-    const slice =
-      early !== undefined && early !== null && sameRange(early.range, range)
-        ? early
-        : await this.stage(range, analyticsTables.eventLogStaging, next);
-    if (next !== undefined && this.readsAhead()) {
-      const staging = this.stage(next, otherTable(slice.table));
-      // Awaited by the next take() or settle(); never an unhandled rejection meanwhile.
-      staging.catch(() => undefined);
-      this.ahead = staging;
-    }
-    return slice;
+    return early !== undefined && early !== null && sameRange(early.range, range)
+      ? early
+      : await this.stage(range, analyticsTables.eventLogStaging, next);
+  }
+
+  /**
+   * If the source and the connections allow, the next slice starts staging into the table
+   * `current` (the slice being projected) does not use.
+   */
+  private readAhead(current: StagingTable, next?: SliceRange): void {
+    if (next === undefined || !this.readsAhead()) return;
+    const staging = this.stage(next, otherTable(current));
+    // Awaited by the next take() or settle(); never an unhandled rejection meanwhile.
+    staging.catch(() => undefined);
+    this.ahead = staging;
   }
 
   /** PGlite's loader reads ahead itself (its export is the bound); PostgreSQL needs the connection. */
