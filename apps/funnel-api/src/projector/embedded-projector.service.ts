@@ -486,6 +486,12 @@ export class EmbeddedProjector implements OnApplicationBootstrap, OnModuleDestro
     if (written.kind !== 'ok') throw new Error(`batch not written: ${written.reason}`);
     if (this.failures > 0) this.recovered();
     this.setAside(written.value.deadLettered);
+    // Per batch, for an operator chasing append → visible (TANDEM_LOG_LEVEL=debug): at the head
+    // a batch's time is most of it, and its phases say which statement grew.
+    const { eventsMs, rulesMs, checkpointMs } = written.value.phases;
+    this.logger.debug(
+      `batch of ${batch.length} events (${written.value.leadIds.length} leads, ${atHead ? 'at the head' : 'catching up'}): events ${Math.round(eventsMs)} ms, rules ${Math.round(rulesMs)} ms, checkpoints ${Math.round(checkpointMs)} ms`,
+    );
     if (atHead) this.reachedHead();
   }
 

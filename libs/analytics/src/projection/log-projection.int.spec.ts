@@ -5,6 +5,7 @@
  * not written.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
+import { defaultFunnelDefinition, type FunnelDefinition } from '@tandem/domain';
 import { AnalyticsQueries } from '../views/analytics.queries';
 import { projectBatch } from './lead-events.writer';
 import { LogProjection } from './log-projection';
@@ -14,6 +15,7 @@ import { reconcileAll } from '../views/reconciliation/rule-set-reconciliation';
 import { useEmbeddedAnalytics } from '../testing/embedded-analytics.fixture';
 import { funnelScenario } from '../testing/funnel-scenario.fixture';
 import { batches } from '../testing/event-log.fixture';
+import { newRuleSet, ruleSetKey, writeRuleSet } from '../rules/rule-sets';
 
 const analytics = useEmbeddedAnalytics('log-projection-int');
 let client: ClickHouseClient;
@@ -114,4 +116,77 @@ it('never records a checkpoint for rows a kill interrupted', async () => {
   expect(await readProjectionCheckpoints(client, { database })).toEqual(after);
   const restarted = new LogProjection(client, { database });
   expect(await restarted.start()).toBe(firstBatch!.at(-1)!.globalPosition);
+});
+
+/**
+ * The statements a client runs, by table: the real chDB client, each call recorded on its way.
+ * A query names the table its `table` (or `events`) parameter binds.
+ */
+function recording(inner: ClickHouseClient): { client: ClickHouseClient; statements: string[] } {
+  const statements: string[] = [];
+  const client = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      if (property !== 'query' && property !== 'insert' && property !== 'command') {
+        return value.bind(target) as unknown;
+      }
+      return (params: { table?: string; query_params?: Record<string, unknown> }) => {
+        const table = params.table ?? params.query_params?.table ?? params.query_params?.events;
+        statements.push(`${String(property)} ${String(table).split('.').at(-1)}`);
+        return (value as (p: unknown) => unknown).call(target, params);
+      };
+    },
+  });
+  return { client, statements };
+}
+
+it('at the head, reads the rule sets again only when the registry changed', async () => {
+  const database = await analytics.freshDatabase();
+  const { client: recorded, statements } = recording(client);
+  const projection = new LogProjection(recorded, { database });
+  await projection.start();
+  const parts = batches(envelopes, 20);
+  await projection.project(parts[0]!, { atHead: true });
+  expect(statements.filter((statement) => statement === 'query rule_sets')).toHaveLength(1);
+
+  // A batch of lead events with the registry as it was: its rows, their rules (the registry's
+  // generation read with the leads' inputs), the checkpoints; no statement of its own for the
+  // sets (main read them again here: five statements).
+  statements.length = 0;
+  await projection.project(parts[2]!, { atHead: true });
+  expect(statements).toEqual([
+    'insert lead_events',
+    'query lead_events',
+    'insert lead_rule_facts',
+    'insert projection_checkpoint',
+  ]);
+});
+
+it("at the head, gives a set registered between two batches the second batch's leads", async () => {
+  // As a replay does: its set registered (building) before it reads its first lead. A batch
+  // written after that must have the set's rows (ADR 0005), though the projector read the sets
+  // before.
+  const draft: FunnelDefinition = {
+    ...defaultFunnelDefinition,
+    version: defaultFunnelDefinition.version + 1,
+    name: 'registered between batches',
+  };
+  const database = await analytics.freshDatabase();
+  const projection = new LogProjection(client, { database });
+  await projection.start();
+  const parts = batches(envelopes, 20);
+  for (const batch of parts.slice(0, -1)) await projection.project(batch, { atHead: true });
+  await writeRuleSet(client, newRuleSet(draft, 'shadow', 'building'), { database });
+  const outcome = await projection.project(parts.at(-1)!, { atHead: true });
+
+  const result = await client.query({
+    query: `SELECT DISTINCT lead_id FROM {db:Identifier}.lead_rule_facts FINAL
+            WHERE definition_hash = {hash:String} ORDER BY lead_id`,
+    query_params: { db: database, hash: ruleSetKey(draft).definitionHash },
+    format: 'JSONCompactEachRow',
+  });
+  const leads = (await result.json<[string]>()).map(([lead]) => lead);
+  expect(outcome.leadIds.length).toBeGreaterThan(0);
+  expect(leads).toEqual([...outcome.leadIds].sort());
 });

@@ -373,6 +373,16 @@ export const RULE_INPUTS_SQL = `
       )
       ORDER BY lead_id`;
 
+/** RULE_INPUTS_SQL's parameters: the leads sorted, each once. */
+const ruleInputsParams = (database: string, leadIds: readonly string[]) => ({
+  db: database,
+  events: analyticsTables.leadEvents,
+  leads: [...new Set(leadIds)].sort(),
+  types: RULE_INPUT_TYPES,
+  kinds: touchpointKinds,
+  type_code_base: TYPE_CODE_BASE,
+});
+
 /**
  * One query: the leads' rule-input events as one row per lead, sorted by lead id, so a lead's
  * other events never cross the wire and sorted ids let ClickHouse read each lead's granules
@@ -393,17 +403,58 @@ export async function readRuleInputs(
   // Sorted by global_position (a number: '9' sorts after '10' as text), which is not sent.
   const result = await client.query({
     query: RULE_INPUTS_SQL,
-    query_params: {
-      db: analyticsDatabase(options),
-      events: analyticsTables.leadEvents,
-      leads: [...new Set(leadIds)].sort(),
-      types: RULE_INPUT_TYPES,
-      kinds: touchpointKinds,
-      type_code_base: TYPE_CODE_BASE,
-    },
+    query_params: ruleInputsParams(analyticsDatabase(options), leadIds),
     format: 'JSONCompactEachRow',
   });
   return result.json<LeadInputsRow>();
+}
+
+/**
+ * readRuleInputs and, in the same statement, the registry's generation: the highest block number
+ * of rule_sets' active parts (metadata only, as readProjectionProgress reads it for other
+ * tables). Every change to a rule set is an insert (rule-sets.ts), every insert raises it and a
+ * merge keeps it, so an equal generation means the registry is the one last read.
+ *
+ * For the projector at the head (LogProjection): ADR 0005 needs the registry read after a
+ * batch's rows are written, and reading it in its own statement was one of a batch's fixed
+ * statements (chDB runs them one at a time per connection). Read here, it is read after the
+ * rows as before, and the sets are read again, in a statement of their own, only when the
+ * generation moved. RULE_INPUTS_SQL is embedded unchanged (ruleFactsVersion digests it).
+ */
+export async function readRuleInputsAndRegistry(
+  client: ClickHouseClient,
+  leadIds: readonly string[],
+  options: AnalyticsDatabaseOptions = {},
+): Promise<{ readonly inputs: RuleInputs; readonly registry: string }> {
+  const database = analyticsDatabase(options);
+  const result = await client.query({
+    query: `
+      SELECT *, (
+        SELECT toString(max(max_block_number)) FROM system.parts
+        WHERE database = {database:String} AND table = {rule_sets:String} AND active
+      ) AS registry
+      FROM (${RULE_INPUTS_SQL})
+      ORDER BY lead_id`,
+    query_params: {
+      ...ruleInputsParams(database, leadIds),
+      database,
+      rule_sets: analyticsTables.ruleSets,
+    },
+    format: 'JSONCompactEachRow',
+  });
+  const rows = await result.json<readonly [...LeadInputsRow, string]>();
+  return {
+    inputs: rows.map(([lead, codes, times, data, count, last]) => [
+      lead,
+      codes,
+      times,
+      data,
+      count,
+      last,
+    ]),
+    // No lead found (never after its rows were written): no generation, the sets are read.
+    registry: rows[0]?.[6] ?? '',
+  };
 }
 
 /**
