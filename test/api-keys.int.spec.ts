@@ -275,9 +275,33 @@ describeWhenPostgres(postgresUnavailableReason())('API keys through the API', ()
       .send({ name: 'unpaired', roles: ['system'], actor: 'ann\uD800' })
       .expect(400);
     expect(unpaired.body).toMatchObject({ errors: [{ in: 'body', field: 'actor' }] });
+    // A bidi control or an invisible character in the actor: every event the key wrote named
+    // an actor that shows other than it is stored (`ann\u202Eeve`, Trojan Source), or like
+    // another one (`ops\u200B`). Refused as in a label, naming the code point.
+    for (const [actor, codePoint] of [
+      ['ann\u202Eeve', 'U+202E'],
+      ['ops\u200B', 'U+200B'],
+      ['\u2066ops\u2069', 'U+2066'],
+    ] as const) {
+      const hidden = await request(http)
+        .post('/ops/api-keys')
+        .set(asRole('ops', OPS))
+        .send({ name: 'hidden', roles: ['system'], actor })
+        .expect(400);
+      expect(hidden.body).toMatchObject({
+        errors: [
+          {
+            in: 'body',
+            field: 'actor',
+            message: `must not contain ${codePoint}, an invisible or bidirectional control character`,
+          },
+        ],
+      });
+    }
     const keys = (await request(http).get('/ops/api-keys').set(asRole('ops', OPS)).expect(200))
       .body as { keys: { name: string }[] };
     expect(keys.keys.map((key) => key.name)).not.toContain('unpaired');
+    expect(keys.keys.map((key) => key.name)).not.toContain('hidden');
     await request(http)
       .post('/ops/api-keys')
       .set(asRole('marketing'))

@@ -86,9 +86,10 @@ export const storedTrimmedText = (max: number) =>
  * drops it from either end, so `\uFEFFweb` was stored as `web`, accepted though it differs
  * from what was sent by an invisible character, as `w\uFEFFeb` is refused. A byte order mark
  * opening a whole file or body is the encoding's and is stripped before (the CSV reader, the
- * JSON Lines reader's trim of a line); one inside a string is the text's.
+ * JSON Lines reader's trim of a line); one inside a string is the text's. Also the rule for
+ * an API key's actor, which every event the key writes names.
  */
-function refuseHiddenCharacters(value: string, context: z.RefinementCtx): void {
+export function refuseHiddenCharacters(value: string, context: z.RefinementCtx): void {
   const codePoint = hiddenCharacterOf(value);
   if (codePoint !== null)
     context.addIssue({ code: 'custom', message: hiddenCharacterMessage(codePoint) });

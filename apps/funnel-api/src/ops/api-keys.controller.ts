@@ -24,6 +24,7 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { generateApiKey } from '@tandem/auth';
+import { refuseHiddenCharacters } from '@tandem/contracts';
 import { isStorableText, roles, STORABLE_TEXT_MESSAGE } from '@tandem/domain';
 import type { ApiKeyRecord, ApiKeyStore } from '@tandem/event-store';
 import type { Response } from 'express';
@@ -58,6 +59,11 @@ const createRequest = z.strictObject({
     .regex(/^[^\p{Cc}\s][^\p{Cc}]*$/u, 'printable, not starting with a space')
     // The key's row would keep a lone surrogate as U+FFFD: another actor than the one given.
     .refine(isStorableText, STORABLE_TEXT_MESSAGE)
+    // Every event the key writes names this actor, and the audit reads it: a bidi control
+    // (`ann\u202Eeve` shows its end reversed, Trojan Source) or an invisible character
+    // (`ops\u200B` beside `ops`) would show an actor other than the one recorded. Refused as
+    // in a label (ADR 0010's addendum), naming the code point.
+    .superRefine(refuseHiddenCharacters)
     .optional(),
 });
 type CreateRequest = z.infer<typeof createRequest>;
