@@ -386,7 +386,15 @@ maybe(
  * uninterrupted run does.
  */
 const sortedRefusals = (outcome: ImportOutcome) =>
-  refusals(outcome).sort((a, b) => a.line - b.line);
+  [
+    ...refusals(outcome),
+    // A lead captured before (crm:live) is named apart from the refused rows.
+    ...outcome.inStore.map(({ line, leadId, capturedBy }) => ({
+      line,
+      leadId,
+      reason: `in the store before: captured by ${capturedBy}`,
+    })),
+  ].sort((a, b) => a.line - b.line);
 
 /** A store holding crm:live (captured by another file) and crm:gone (imported, then erased). */
 async function storeWithHistory(): Promise<EventStore> {

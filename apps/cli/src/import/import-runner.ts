@@ -22,7 +22,9 @@
  *   clock, a row a newer build reads as a lead's).
  * - A lead that already exists without the import's first event (captured live, or
  *   by another source) has the import's facts decided on top of its history and
- *   appended with its expected revision, exactly like a live command.
+ *   appended with its expected revision, exactly like a live command; when the file captures
+ *   it too, nothing of the file's is applied, and the report names it as in the store before,
+ *   captured when and by whom (captured-before.ts), counted with the refusals for a re-run.
  * - A fact the store holds that the file now gives otherwise (a corrected amount: its event id
  *   is the same, derived from place, type and time) is named with its fields, never applied
  *   (changed-since-imported.ts), and counted with the refusals so a re-run names it again.
@@ -55,6 +57,7 @@ import {
   supportsPersonalData,
   WrongExpectedRevisionError,
 } from '@tandem/event-store';
+import { type CapturedBeforeRow, capturedBefore } from './captured-before';
 import { type ChangedFact, changedSinceImported } from './changed-since-imported';
 import { type ExistingLead, readExistingLead } from './existing-lead';
 import {
@@ -129,6 +132,14 @@ export interface ImportOutcome {
   readonly changedLeads: number;
   /** Each such fact: its file and line, its lead and type, and the fields that differ. */
   readonly changed: readonly ChangedRow[];
+  /**
+   * Leads the store held captured before this import (through the API, or by another file's
+   * import) that the file captures too: none of the file's facts for them applied. Counted apart
+   * from refused leads: the file is not wrong about them.
+   */
+  readonly inStoreLeads: number;
+  /** Each one's capture row in the file, and when, by whom and from which channel it was captured. */
+  readonly inStore: readonly CapturedBeforeRow[];
   readonly seconds: number;
 }
 
@@ -292,6 +303,12 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
 
   const changed: ChangedRow[] = [];
   let changedLeads = 0;
+  const inStore: CapturedBeforeRow[] = [];
+  /** Counted with the refusals too, so a re-run, which reads every done lead then, names it. */
+  const noteInStore = (row: CapturedBeforeRow) => {
+    inStore.push(row);
+    refusedByStore += 1n;
+  };
   /**
    * A lead whose facts imported before the file now gives otherwise: named, not applied (there
    * is no correction event), and counted with the refusals, so a re-run of the file, which
@@ -332,6 +349,11 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
         if (changes.length > 0) noteChanged(lead.leadId, changes);
         if (imported.ok && imported.count === facts.facts.length) {
           if (changes.length === 0) alreadyImportedLeads += 1;
+          return;
+        }
+        const before = imported.ok ? capturedBefore(facts, imported.count, loaded) : null;
+        if (before !== null) {
+          noteInStore(before);
           return;
         }
         decided = imported.ok
@@ -562,6 +584,8 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     refused: refused.sort(byFileAndLine),
     changedLeads,
     changed: changed.sort(byFileAndLine),
+    inStoreLeads: inStore.length,
+    inStore: inStore.sort(byFileAndLine),
     seconds: (now() - startedAt) / 1000,
   };
 }

@@ -20,6 +20,8 @@ const report = (fields: Partial<ImportReport>): ImportReport => ({
   refused: [],
   changedLeads: 0,
   changed: [],
+  inStoreLeads: 0,
+  inStore: [],
   seconds: 1,
   eventsPerSecond: 4,
   ...fields,

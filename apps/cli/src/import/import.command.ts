@@ -120,8 +120,9 @@ export async function importCommand(
       eventsPerSecond: rate(outcome.importedEvents, outcome.seconds),
     };
     io.print(options.json ? asJson(report) : importSummary(report));
-    // A change not applied is a row not imported as the file gives it: exit 1, as a refusal.
-    return report.refused.length === 0 && report.changed.length === 0
+    // A change not applied is a row not imported as the file gives it: exit 1, as a refusal; so
+    // is a lead in the store before, whose facts from the file are not applied either.
+    return report.refused.length === 0 && report.changed.length === 0 && report.inStore.length === 0
       ? ExitCode.ok
       : ExitCode.failed;
   } finally {
@@ -167,6 +168,19 @@ export function importSummary(report: ImportReport): string {
     for (const row of report.refused) {
       const lead = row.leadId === null ? '' : ` lead ${row.leadId}:`;
       lines.push(`  ${rowAt(row)}${lead} ${row.reason}`);
+    }
+  }
+  if (report.inStore.length > 0) {
+    lines.push(
+      `${report.inStoreLeads} leads were in the store before this import (captured through the ` +
+        "API, or by another import): the file's facts for them not applied:",
+    );
+    for (const row of report.inStore) {
+      const channel = row.channel === null ? '' : ` (channel ${row.channel})`;
+      lines.push(
+        `  ${rowAt(row)} lead ${row.leadId}: captured ${row.capturedAt} by ${row.capturedBy}` +
+          `${channel}; the file's ${row.facts} facts for it not applied`,
+      );
     }
   }
   if (report.changed.length > 0) {
