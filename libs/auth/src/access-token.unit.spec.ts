@@ -165,6 +165,29 @@ describe('the embedded signing key', () => {
     ).rejects.toThrow(RangeError);
     expect(EMBEDDED_ISSUER).toBe('tandem-embedded');
   });
+
+  it('never mints for an actor the verifier refuses (a token answering 401 on every request)', async () => {
+    const key = await loadOrCreateEmbeddedKey(dataDir);
+    const base = { roles: ['ops' as const], audience: 'tandem' };
+    // The verifier reads `sub` as the actor: 1 to 200 printable ASCII characters.
+    for (const actor of [
+      '',
+      '   ',
+      'olga\u202E@example.com',
+      'ölga@example.com',
+      'a'.repeat(201),
+    ]) {
+      await expect(mintAccessToken(key, { ...base, actor })).rejects.toThrow(
+        'the actor must be 1 to 200 printable ASCII characters',
+      );
+    }
+    const token = await mintAccessToken(key, { ...base, actor: 'a'.repeat(200) });
+    const trusting = createAccessTokenVerifier(await idpConfig({ embeddedKey: true }), key);
+    await expect(trusting.verify(token)).resolves.toMatchObject({
+      ok: true,
+      token: { actorId: 'a'.repeat(200) },
+    });
+  });
 });
 
 describe('API keys', () => {

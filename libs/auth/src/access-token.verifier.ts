@@ -21,7 +21,12 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose';
-import { EMBEDDED_ISSUER, EMBEDDED_ROLES_CLAIM } from './access-token';
+import {
+  ACTOR_RULE,
+  EMBEDDED_ISSUER,
+  EMBEDDED_ROLES_CLAIM,
+  isRecordableActor,
+} from './access-token';
 import type { EmbeddedSigningKey } from './embedded-signing-key';
 import { VerifiedTokenCache } from './verified-token.cache';
 
@@ -37,9 +42,6 @@ const ASYMMETRIC_ALGORITHMS = [
   'PS384',
   'PS512',
 ];
-/** Same bound as the other identity values recorded in every event's envelope. */
-const MAX_ACTOR_LENGTH = 200;
-const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
 
 export interface VerifiedToken {
   readonly actorId: string;
@@ -120,7 +122,7 @@ export function createAccessTokenVerifier(
       if (typeof actorId !== 'string' || !isRecordableActor(actorId)) {
         return {
           ok: false,
-          description: `the token's ${isEmbedded ? 'sub' : auth.actorClaim} claim must name the actor (1 to ${MAX_ACTOR_LENGTH} printable ASCII characters)`,
+          description: `the token's ${isEmbedded ? 'sub' : auth.actorClaim} claim must name the actor (${ACTOR_RULE})`,
         };
       }
       const granted = claimAt(payload, isEmbedded ? EMBEDDED_ROLES_CLAIM : auth.rolesClaim);
@@ -172,9 +174,6 @@ function tandemRoles(granted: unknown): Role[] {
         : [];
   return knownRoles.filter((role) => names.includes(role));
 }
-
-const isRecordableActor = (actor: string): boolean =>
-  actor.length >= 1 && actor.length <= MAX_ACTOR_LENGTH && PRINTABLE_ASCII.test(actor);
 
 function describeFailure(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'the token has expired';

@@ -8,7 +8,13 @@
  * It must never mint when the embedded key is off (an identity provider issues tokens then),
  * or print anything on stdout but the token or the address.
  */
-import { loadOrCreateEmbeddedKey, MAX_TOKEN_TTL_SECONDS, mintAccessToken } from '@tandem/auth';
+import {
+  ACTOR_RULE,
+  isRecordableActor,
+  loadOrCreateEmbeddedKey,
+  MAX_TOKEN_TTL_SECONDS,
+  mintAccessToken,
+} from '@tandem/auth';
 import type { TandemConfig } from '@tandem/config';
 import type { Role } from '@tandem/domain';
 import { UsageError } from '../usage-error';
@@ -40,6 +46,13 @@ export async function mintToken(config: TandemConfig, options: TokenOptions): Pr
     throw new UsageError(
       'the embedded signing key is off (an identity provider is configured, or ' +
         'TANDEM_AUTH_EMBEDDED_KEY=off): get a token from the identity provider',
+    );
+  }
+  // The API's verifier refuses a token naming any other actor (401 on every request): say so
+  // here, before a key is made and a token that can never be used is printed.
+  if (!isRecordableActor(options.actor)) {
+    throw new UsageError(
+      `--actor must be ${ACTOR_RULE} (it is recorded in every event the token writes)`,
     );
   }
   const key = await loadOrCreateEmbeddedKey(config.dataDir);
