@@ -335,6 +335,16 @@ describe('readMapping: a mapping file is read as written, or refused', () => {
     expect((refusal as Error).message).toBe(`${file}: ${message}`);
   });
 
+  it('reads a mapping saved with a byte order mark (Windows editors write one), hashing its bytes', async () => {
+    const file = path.join(dir, 'mapping.json');
+    const text = mapping('"No budget": "no_budget"', '40');
+    await writeFile(file, `\uFEFF${text}`);
+    const read = await readMapping(file);
+    expect(read.mapping).toMatchObject({ leadId: { column: 'Person ID' } });
+    await writeFile(file, text);
+    expect((await readMapping(file)).hash).not.toBe(read.hash);
+  });
+
   it('reads the same mapping written once and exactly', async () => {
     const file = path.join(dir, 'mapping.json');
     await writeFile(file, mapping('"No budget": "no_budget"', '40.50'));

@@ -494,6 +494,15 @@ describe('tandem rules publish', () => {
     expect(api.calls).toEqual([]);
   });
 
+  it('reads a draft saved with a byte order mark (Windows editors write one) as the draft', async () => {
+    const api = new FakeRulesApi({ 'POST /definitions': { version: 3 } });
+    const lines: string[] = [];
+    const text = JSON.stringify({ ...defaultFunnelDefinition, version: 3 });
+    const read = () => Promise.resolve(`\uFEFF${text}`);
+    expect(await publishRules(api, 'draft.json', (line) => lines.push(line), read)).toBe(0);
+    expect(api.calls).toMatchObject([{ method: 'POST', body: JSON.parse(text) as unknown }]);
+  });
+
   it('says that publishing puts nothing in force, and how to compare and switch', async () => {
     const api = new FakeRulesApi({ 'POST /definitions': { version: 3 } });
     const lines: string[] = [];

@@ -24,7 +24,9 @@ export async function readDraft(
   let draft: unknown;
   let text: string;
   try {
-    text = await readText(file);
+    // A byte order mark opening the file is the encoding's (Windows editors write one), not
+    // the draft's: JSON.parse refuses it, so it is dropped, as the CSV reader drops one.
+    text = (await readText(file)).replace(/^\uFEFF/, '');
     draft = JSON.parse(text);
   } catch (error) {
     print(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);

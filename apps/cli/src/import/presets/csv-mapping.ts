@@ -63,7 +63,10 @@ export type CsvMapping = z.infer<typeof mappingSchema>;
 
 export async function readMapping(file: string): Promise<{ mapping: CsvMapping; hash: string }> {
   const bytes = await readFile(file);
-  const text = bytes.toString('utf8');
+  // A byte order mark opening the file is the encoding's (Windows editors write one), not the
+  // mapping's: JSON.parse refuses it, so it is dropped, as the CSV reader drops one. The hash
+  // stays the file's bytes'.
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   let json: unknown;
   try {
     json = JSON.parse(text);
