@@ -107,7 +107,9 @@ export class ApiProcess {
         TANDEM_DATA_DIR: runDir,
         TANDEM_HOST: '127.0.0.1',
         TANDEM_PORT: String(port),
-        TANDEM_LOG_LEVEL: 'warn',
+        // Quiet by default; TANDEM_BENCH_API_LOG_LEVEL=debug keeps the projector's per-batch
+        // phases in the API's log (api-*.log in the run directory).
+        TANDEM_LOG_LEVEL: process.env.TANDEM_BENCH_API_LOG_LEVEL ?? 'warn',
         ...benchAuthEnv(),
         ...options.env,
       },

@@ -7,7 +7,9 @@
  * About once a second a sampled capture is stamped with a business time of its own (a
  * millisecond no other lead has); GET /analytics/funnel over that one-millisecond capture
  * window is polled until the lead shows. Prints append→visible p50/p99 beside the target
- * (p99 < 1 s) and the append rate reached. NOTE: it appends to the benchmark's store, so run
+ * (p99 < 1 s), each poll's read time (the read's share of it) and the append rate reached.
+ * `TANDEM_BENCH_API_LOG_LEVEL=debug` keeps the projector's per-batch phases in the API's log
+ * (`grep 'batch of' RUN_DIR/api-*.log`). NOTE: it appends to the benchmark's store, so run
  * it after the other benchmarks.
  *
  * `--bulk-fill-to N` (PostgreSQL only): the store receives N events a second in all, as with
@@ -129,6 +131,19 @@ async function main(): Promise<void> {
       unit: 'ms',
       target: null,
     });
+    report.note('funnel reads (polls)', result.reads.length);
+    report.add({
+      name: 'funnel read (one poll) p50',
+      value: quantile(result.reads, 0.5),
+      unit: 'ms',
+      target: null,
+    });
+    report.add({
+      name: 'funnel read (one poll) p99',
+      value: quantile(result.reads, 0.99),
+      unit: 'ms',
+      target: null,
+    });
     report.add({
       name: 'append → visible in funnel p50',
       value: quantile(result.visible, 0.5),
@@ -173,6 +188,8 @@ async function drive(
   const latencies: number[] = [];
   const failures: string[] = [];
   const visible: number[] = [];
+  /** Each poll's GET /analytics/funnel, timed by the client: the read's share of visible. */
+  const reads: number[] = [];
   let invisible = 0;
   const watchers: Promise<void>[] = [];
 
@@ -226,7 +243,9 @@ async function drive(
     const to = new Date(occurredAt.getTime() + 1).toISOString();
     const path = `/analytics/funnel?capturedFrom=${from}&capturedTo=${to}`;
     for (;;) {
+      const readAt = performance.now();
       const rows = (await api.get(path)) as { stage: string; leads: number }[];
+      reads.push(performance.now() - readAt);
       if (rows.some((row) => row.stage === 'captured' && row.leads >= 1)) {
         visible.push(performance.now() - appendedAt);
         return;
@@ -243,7 +262,7 @@ async function drive(
   const seconds = (performance.now() - started) / 1000;
   await onScheduleOver();
   await Promise.all(watchers);
-  return { requests, events, refused, latencies, failures, visible, invisible, seconds };
+  return { requests, events, refused, latencies, failures, visible, reads, invisible, seconds };
 }
 
 /** Events between the store's head and the projector's position, from /health. */
