@@ -150,3 +150,48 @@ export function notReadAsSentOf(text: string): NotReadAsSent | null {
   const number = inexactJsonNumberOf(text);
   return number === null ? null : { field: number.field, message: inexactNumberMessage(number) };
 }
+
+/**
+ * The values the top-level object of a JSON text gives `key`, in document order: more than one
+ * when it names the key twice (JSON.parse keeps the last, another reader the first). A string
+ * is read as JSON.parse reads it; any other value is null. Scanned like duplicateJsonKeyOf, so
+ * a caller that found the key repeated can name every value, not only the one JSON.parse kept.
+ */
+export function topLevelValuesOf(text: string, key: string): (string | null)[] {
+  const values: (string | null)[] = [];
+  const inObject = text.trimStart().charCodeAt(0) === OPEN_OBJECT;
+  let depth = 0;
+  let expectsKey = false;
+  /** The value being read at depth 1 is `key`'s. */
+  let wanted = false;
+  const otherValue = () => {
+    if (wanted) values.push(null);
+    wanted = false;
+  };
+  for (let at = 0; at < text.length; at += 1) {
+    const code = text.charCodeAt(at);
+    if (code === QUOTE) {
+      const end = closingQuoteOf(text, at);
+      if (end < 0) return values;
+      if (depth === 1 && inObject && expectsKey) {
+        wanted = keyOf(text, at, end) === key;
+        expectsKey = false;
+      } else if (depth === 1 && wanted) {
+        values.push(keyOf(text, at, end));
+        wanted = false;
+      }
+      at = end;
+    } else if (code === OPEN_OBJECT || code === OPEN_ARRAY) {
+      if (depth === 1) otherValue();
+      depth += 1;
+      if (depth === 1) expectsKey = inObject;
+    } else if (code === CLOSE_OBJECT || code === CLOSE_ARRAY) {
+      if (depth === 1) otherValue();
+      depth -= 1;
+    } else if (code === COMMA && depth === 1) {
+      otherValue();
+      expectsKey = inObject;
+    }
+  }
+  return values;
+}

@@ -6,7 +6,12 @@
  * lines only (UTF-8, utf8-text.ts); whether a fact may happen is decided later, per lead.
  */
 import { createHash } from 'node:crypto';
-import { businessTimeSchema, notReadAsSentOf } from '@tandem/contracts';
+import {
+  businessTimeSchema,
+  type NotReadAsSent,
+  notReadAsSentOf,
+  topLevelValuesOf,
+} from '@tandem/contracts';
 import { isPlainObject, parseLeadId } from '@tandem/domain';
 import { z } from 'zod';
 import { importableCommandTypes } from './import-commands';
@@ -91,13 +96,7 @@ export function parseCanonicalLine(text: string, where: RowRef): SourceRow {
   // JSON.parse kept the last of two keys and read each number as the nearest double: a line
   // that repeats a key or whose number it rounded is refused, not imported, as the API does.
   const refused = notReadAsSentOf(text);
-  if (refused !== null && refused.field === 'leadId') {
-    // Two leads named on one line: JSON.parse kept the last, another reader of the file the
-    // first. Refusing (and reporting) it as the last one's would pick a side; which lead the
-    // line is of cannot be told, so it is refused alone, as a line whose id cannot be read.
-    const reason = `not a fact: leadId: ${refused.message}, so the line names no one lead`;
-    return { ok: false, where, leadId: null, reason };
-  }
+  if (refused !== null && refused.field === 'leadId') return namingTwoLeads(text, where, refused);
   if (refused !== null) {
     const reason = `not a fact: ${refused.field}: ${refused.message}`;
     return { ok: false, where, leadId, reason };
@@ -124,4 +123,22 @@ export function parseCanonicalLine(text: string, where: RowRef): SourceRow {
       where,
     },
   };
+}
+
+/**
+ * A line naming `leadId` twice: JSON.parse kept the last, another reader of the file the first,
+ * so which lead the line is of cannot be told. Refusing it alone left both leads imported
+ * without it, each maybe missing a fact of its own: half-imported. So every lead the line
+ * names (as far as its id reads) is refused whole, each pointing at this line.
+ */
+function namingTwoLeads(text: string, where: RowRef, refused: NotReadAsSent): SourceRow {
+  const named = topLevelValuesOf(text, 'leadId').map((value) => parseLeadId(value));
+  const leads = [...new Set(named.flatMap((lead) => (lead.ok ? [lead.leadId] : [])))];
+  const [leadId = null, ...otherLeadIds] = leads;
+  const which =
+    leads.length > 1
+      ? `: the line names ${leads.join(' and ')}, which are refused whole, each`
+      : ', so the line names no one lead';
+  const reason = `not a fact: leadId: ${refused.message}${which}`;
+  return { ok: false, where, leadId, reason, ...(otherLeadIds.length ? { otherLeadIds } : {}) };
 }

@@ -39,6 +39,11 @@ export type SourceRow =
       readonly where: RowRef;
       /** Set when the row names its lead: the whole lead is refused then, never half of it. */
       readonly leadId: string | null;
+      /**
+       * The other leads the row names besides `leadId` (a line naming `leadId` twice, a deal of
+       * several contacts): which one's it is cannot be told, so each is refused whole too.
+       */
+      readonly otherLeadIds?: readonly string[];
       readonly reason: string;
     };
 

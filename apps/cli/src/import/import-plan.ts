@@ -3,7 +3,7 @@
  * in business-time order, in the order the source first names them (so every run
  * of the same source walks the same sequence and a checkpoint "N leads done"
  * means the same leads each time). A bad row that names its lead refuses the
- * whole lead; one that names none is refused alone.
+ * whole lead (a row naming several refuses each); one that names none is refused alone.
  */
 import type { ImportFact, ImportSource, RowRef } from './import-fact';
 import { inBusinessTimeOrder, type LeadFacts } from './lead-facts.decider';
@@ -41,14 +41,17 @@ export function planImport(source: ImportSource): ImportPlan {
       entry(row.fact.leadId).facts.push(row.fact);
       continue;
     }
-    const refused: RefusedRow = { ...row.where, leadId: row.leadId, reason: row.reason };
     if (row.leadId === null) {
-      orphanRows.push(refused);
+      orphanRows.push({ ...row.where, leadId: null, reason: row.reason });
       continue;
     }
-    const lead = entry(row.leadId);
-    // Presets read several files; the first bad row is the earliest line of the first file.
-    if (lead.refusal === null || isBefore(refused, lead.refusal)) lead.refusal = refused;
+    // A row naming several leads refuses each of them: imported without it, any could be half.
+    for (const leadId of [row.leadId, ...(row.otherLeadIds ?? [])]) {
+      const refused: RefusedRow = { ...row.where, leadId, reason: row.reason };
+      const lead = entry(leadId);
+      // Presets read several files; the first bad row is the earliest line of the first file.
+      if (lead.refusal === null || isBefore(refused, lead.refusal)) lead.refusal = refused;
+    }
   }
   const leads = [...byLead].map(([leadId, { facts, refusal }]) => ({
     leadId,

@@ -138,11 +138,10 @@ describe('parseCanonicalLine', () => {
       /^not a fact: data\.budget\.amount: is named more than once in its object \(JSON names must be unique, RFC 7493\)$/,
       'hubspot:1',
     ],
-    // JSON.parse kept the last id: the line was reported as hubspot:2's and refused that
-    // lead, though a reader keeping the first reads it as hubspot:1's. It names neither.
+    // Two ids of which neither reads as a lead's: the line names no lead, and is refused alone.
     [
-      '{"leadId":"hubspot:1","type":"RecycleLead","occurredAt":"2025-01-01T00:00:00Z",' +
-        '"leadId":"hubspot:2"}',
+      '{"leadId":"hubspot:x","type":"RecycleLead","occurredAt":"2025-01-01T00:00:00Z",' +
+        '"leadId":7}',
       /^not a fact: leadId: is named more than once in its object \(JSON names must be unique, RFC 7493\), so the line names no one lead$/,
       null,
     ],
@@ -150,6 +149,33 @@ describe('parseCanonicalLine', () => {
     const row = parseCanonicalLine(text, where);
     expect(row).toMatchObject({ ok: false, where, leadId });
     expect(row.ok ? '' : row.reason).toMatch(reason);
+  });
+
+  // JSON.parse kept the last id: the line was reported as hubspot:2's and refused that lead,
+  // then (a later build) refused alone, naming neither: both leads were imported without it,
+  // each perhaps without a fact of its own. Each is refused whole, pointing at the line.
+  it('refuses every lead a line naming leadId twice names, whole', () => {
+    const twice =
+      '{"leadId":"hubspot:1","type":"RecycleLead","occurredAt":"2025-01-02T00:00:00Z",' +
+      '"data":{"reason":"timing"},"leadId":"HUBSPOT:02"}';
+    const row = parseCanonicalLine(twice, where);
+    expect(row).toMatchObject({ ok: false, leadId: 'hubspot:1', otherLeadIds: ['hubspot:2'] });
+    const accept = (leadId: string, at: number) =>
+      parseCanonicalLine(line({ ...fact0, leadId, type: 'AcceptLead' }), { ...where, line: at });
+    const plan = planImport({
+      hash: '',
+      name: 'f.jsonl',
+      rows: [accept('hubspot:1', 6), row, accept('hubspot:2', 8), accept('hubspot:3', 9)],
+    });
+    const reason =
+      'not a fact: leadId: is named more than once in its object (JSON names must be unique, ' +
+      'RFC 7493): the line names hubspot:1 and hubspot:2, which are refused whole, each';
+    expect(plan.leads.map(({ leadId, refusal }) => [leadId, refusal])).toEqual([
+      ['hubspot:1', { ...where, leadId: 'hubspot:1', reason }],
+      ['hubspot:2', { ...where, leadId: 'hubspot:2', reason }],
+      ['hubspot:3', null],
+    ]);
+    expect(plan).toMatchObject({ orphanRows: [], rows: 4 });
   });
 
   // `data` was a z.record, which drops `__proto__` without a word: the fact was imported

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { UsageError } from '../usage-error';
+import { planImport } from './import-plan';
 import { readImportSource } from './import-sources';
 import { readMapping } from './presets/csv-mapping';
 
@@ -207,6 +208,51 @@ describe('a closed HubSpot deal without its closedate', () => {
       expect(refused).toEqual(['deal closedate "" is not a date']);
     },
   );
+});
+
+describe('a HubSpot deal naming several contacts', () => {
+  // Refused alone as "not in the contacts export", it left both contacts imported without it:
+  // each lead perhaps half of what the CRM holds. Each contact of the export it names is refused.
+  it('refuses every lead it names whole, each pointing at the deal', async () => {
+    await writeFile(
+      path.join(dir, 'contacts.csv'),
+      [
+        'hs_object_id,email,createdate',
+        '2001,a@x.example,2025-01-06 09:12',
+        '2002,b@x.example,2025-01-06 09:12',
+        '2003,c@x.example,2025-01-06 09:12',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      path.join(dir, 'deals.csv'),
+      [
+        'hs_object_id,associated_contact_id,dealstage,amount,deal_currency_code,createdate,closedate',
+        '9001,2001;02002;4040,closedwon,100,EUR,2025-03-04 10:00,2025-03-05 10:00',
+        '9002,02003,closedwon,100,EUR,2025-03-04 10:00,2025-03-05 10:00',
+        '',
+      ].join('\n'),
+    );
+    const source = await readImportSource(
+      [path.join(dir, 'contacts.csv'), path.join(dir, 'deals.csv')],
+      'hubspot',
+      null,
+    );
+    const plan = planImport(source);
+    const deals = path.join(dir, 'deals.csv');
+    const reason =
+      'deal\'s associated_contact_id "2001;02002;4040" names 3 contacts: a lead holds its own ' +
+      'opportunity, and which contact this deal is of cannot be told';
+    expect(plan.leads.map(({ leadId, refusal }) => [leadId, refusal])).toEqual([
+      ['hubspot:2001', { file: deals, line: 2, leadId: 'hubspot:2001', reason }],
+      ['hubspot:2002', { file: deals, line: 2, leadId: 'hubspot:2002', reason }],
+      // Its deal's cell writes the id with a leading zero: the same record, its deal found.
+      ['hubspot:2003', null],
+    ]);
+    const third = plan.leads[2]?.facts.map((fact) => fact.type);
+    expect(third).toEqual(expect.arrayContaining(['OpenOpportunity', 'WinDeal']));
+    expect(plan.orphanRows).toEqual([]);
+  });
 });
 
 describe('the CRM presets read a cell named like an Object.prototype member as text', () => {

@@ -157,23 +157,30 @@ export async function readHubspotExport(files: readonly string[]): Promise<Impor
     ...deals.flatMap((csv) => presetColumns('hubspot', csv, DEAL_COLUMNS)),
   ];
   const rows: SourceRow[] = [];
-  const known = new Map<string, RowRef>();
   const dealsByContact = new Map<string, { row: Row; where: RowRef }[]>();
+  const dealsOfSeveral: { cell: string; contacts: string[]; where: RowRef }[] = [];
   for (const csv of deals) {
     for (const { row, where } of csv.rows) {
-      const contact = (row.associated_contact_id ?? '').trim();
+      const cell = (row.associated_contact_id ?? '').trim();
+      const contacts = [...new Set(cell.split(CONTACT_LIST).map(contactKey))].filter(Boolean);
+      if (contacts.length > 1) {
+        dealsOfSeveral.push({ cell, contacts, where });
+        continue;
+      }
+      const contact = contacts[0] ?? '';
       const list = dealsByContact.get(contact) ?? [];
       list.push({ row, where });
       dealsByContact.set(contact, list);
     }
   }
+  const known = new Set<string>();
   for (const csv of contacts) {
     for (const { row, where } of csv.rows) {
-      const id = (row.hs_object_id ?? '').trim();
+      const id = contactKey(row.hs_object_id ?? '');
       const contactDeals = dealsByContact.get(id) ?? [];
       dealsByContact.delete(id);
       rows.push(...contactFacts(row, where, contactDeals));
-      known.set(id, where);
+      if (parseLeadId(`hubspot:${id}`).ok) known.add(id);
     }
   }
   // Deals whose contact is not in the export: refused alone, they name no lead we know.
@@ -187,9 +194,41 @@ export async function readHubspotExport(files: readonly string[]): Promise<Impor
       });
     }
   }
+  // A deal of several contacts (HubSpot lists associations as `101;102`): a lead holds its own
+  // opportunity, and whose this one is cannot be told. Refused alone, it left every contact
+  // imported without it, each maybe half; so each contact of the export it names is refused.
+  for (const { cell, contacts: named, where } of dealsOfSeveral) {
+    const [leadId = null, ...otherLeadIds] = named
+      .filter((contact) => known.has(contact))
+      .map((contact) => `hubspot:${contact}`);
+    const reason =
+      `deal's associated_contact_id ${JSON.stringify(cell)} names ${named.length} contacts: ` +
+      'a lead holds its own opportunity, and which contact this deal is of cannot be told';
+    rows.push({
+      ok: false,
+      where,
+      leadId,
+      reason,
+      ...(otherLeadIds.length ? { otherLeadIds } : {}),
+    });
+  }
   const hash = createHash('sha256').update('hubspot\n');
   for (const csv of [...contacts, ...deals]) hash.update(`${csv.hash}\n`);
   return { hash: hash.digest('hex'), name: files.join(' + '), rows, notes };
+}
+
+/** How a HubSpot export lists several associated records in one cell. */
+const CONTACT_LIST = /[;,]/;
+
+/**
+ * A contact id as the lead id's canonical form writes it (`0101` is record 101, as
+ * parseLeadId reads it), so a deal finds its contact however either cell writes the id; a
+ * cell that is no record id is kept as written, for its refusal to name it.
+ */
+function contactKey(cell: string): string {
+  const id = cell.trim();
+  const parsed = parseLeadId(`hubspot:${id}`);
+  return parsed.ok ? parsed.leadId.slice('hubspot:'.length) : id;
 }
 
 function contactFacts(
