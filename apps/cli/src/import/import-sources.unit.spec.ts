@@ -1,7 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { UsageError } from '../usage-error';
+import type { SourceRow } from './import-fact';
 import { planImport } from './import-plan';
 import { readImportSource } from './import-sources';
 import { readMapping } from './presets/csv-mapping';
@@ -310,6 +311,54 @@ describe('the CRM presets read a cell named like an Object.prototype member as t
       ]);
     },
   );
+});
+
+describe('a CSV cell holding a hidden character at either end', () => {
+  // Cells were trimmed whole, and trim() takes U+FEFF for a space: `\uFEFFWeb` was imported as
+  // `Web`, and the presets' table keys dropped a U+200B (`Web\u200B` read as web), though the
+  // API and the JSON Lines reader refuse both. The lead is refused, the column and code point
+  // named, never the cell.
+  const samples = path.join(__dirname, '../../../../samples/import');
+  /** A sample export copied into `dir` with `cell` of its second line's first match edited. */
+  async function copyEdited(preset: string, edit: Record<string, [string, string]>) {
+    const names = await readdir(path.join(samples, preset));
+    for (const name of names) {
+      let text = await readFile(path.join(samples, preset, name), 'utf8');
+      const change = edit[name];
+      if (change !== undefined) text = text.replace(change[0], change[1]);
+      await writeFile(path.join(dir, name), text);
+    }
+    return names.filter((name) => name.endsWith('.csv')).map((name) => path.join(dir, name));
+  }
+  const refusals = (rows: readonly SourceRow[]) =>
+    rows.flatMap((row) => (row.ok ? [] : [[row.leadId, row.reason]]));
+
+  it.each([
+    ['contacts.csv', 'hs_analytics_source', 'U+FEFF', ',PAID_SEARCH,', ',\uFEFFPAID_SEARCH,'],
+    ['contacts.csv', 'createdate', 'U+FEFF', '2025-01-06 09:12', '2025-01-06 09:12\uFEFF'],
+    ['deals.csv', 'dealstage', 'U+200B', 'closedwon', 'closedwon\u200B'],
+  ])('HubSpot %s: %s holding %s', async (file, column, codePoint, from, to) => {
+    const files = await copyEdited('hubspot', { [file]: [from, to] });
+    const { rows } = await readImportSource(files, 'hubspot', null);
+    expect(refusals(rows)).toEqual([
+      [
+        expect.any(String),
+        `${column} must not contain ${codePoint}, an invisible or bidirectional control character`,
+      ],
+    ]);
+  });
+
+  it('Salesforce LeadSource, and a mapped lead id', async () => {
+    const leads = await copyEdited('salesforce', { 'Leads.csv': [',Web,', ',Web\uFEFF,'] });
+    expect(refusals((await readImportSource(leads, 'salesforce', null)).rows)).toEqual([
+      [expect.any(String), expect.stringMatching(/^LeadSource must not contain U\+FEFF/)],
+    ]);
+    const mapped = await copyEdited('mapped', { 'leads.csv': ['\n301,', '\n\uFEFF301,'] });
+    const { rows } = await readImportSource(mapped, 'mapped', path.join(dir, 'mapping.json'));
+    expect(refusals(rows)).toEqual([
+      ['pipedrive:301', expect.stringMatching(/^Person ID must not contain U\+FEFF/)],
+    ]);
+  });
 });
 
 describe('a CSV header is read without the spaces around its names', () => {

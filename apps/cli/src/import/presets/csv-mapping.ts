@@ -20,7 +20,7 @@ import { UsageError } from '../../usage-error';
 import { describe } from '../import-commands';
 import { importableCommandTypes } from '../import-commands';
 import type { ImportFact, ImportSource, RowRef, SourceRow } from '../import-fact';
-import { decimal, readCsv, readTime, type Row, text, yesNo } from './csv-rows';
+import { decimal, hiddenCharacterCell, readCsv, readTime, type Row, text, yesNo } from './csv-rows';
 
 /**
  * A column the mapping names, read without the spaces around it, as the CSV's header is
@@ -130,6 +130,8 @@ function mapRow(mapping: CsvMapping, row: Row, where: RowRef): SourceRow[] {
     ];
   }
   const leadId = id.leadId;
+  const hidden = hiddenCharacterCell(row, columnsOf(mapping));
+  if (hidden !== null) return [{ ok: false, where, leadId, reason: hidden }];
   const accountId = mapping.accountId === undefined ? null : text(row[mapping.accountId.column]);
   const out: SourceRow[] = [];
   for (const spec of mapping.facts) {

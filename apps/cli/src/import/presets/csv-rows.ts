@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { businessTimeSchema, readsAsWritten } from '@tandem/contracts';
-import { COUNTRY_CODES } from '@tandem/domain';
+import { COUNTRY_CODES, hiddenCharacterMessage, hiddenCharacterOf } from '@tandem/domain';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../../usage-error';
 import type { RowRef } from '../import-fact';
@@ -115,6 +115,23 @@ export function unreadableTime(row: Row, columns: readonly string[]): string | n
     const read = readTime(value);
     return read.ok ? null : read.problem;
   });
+}
+
+/**
+ * The first of `columns` whose cell holds a character a label, name or id of a new fact must
+ * not hold (hiddenCharacterOf, libs/domain text.ts: U+FEFF, U+200B, a bidi control …), as a
+ * refusal reason naming the column and the code point, never the cell (a person's name). The
+ * API and the JSON Lines reader refuse them; a CSV cell was trimmed whole, and trim() takes
+ * U+FEFF for a space, so `\uFEFFweb` was imported as `web`, and the presets' table keys
+ * (sourceKey, `Web\u200B` → `web`) dropped any of them. A preset asks it of every cell it
+ * reads, before anything else of the row, and refuses the row's lead.
+ */
+export function hiddenCharacterCell(row: Row, columns: readonly string[]): string | null {
+  for (const name of columns) {
+    const codePoint = hiddenCharacterOf(row[name] ?? '');
+    if (codePoint !== null) return `${name} ${hiddenCharacterMessage(codePoint)}`;
+  }
+  return null;
 }
 
 export const text = (value: string | undefined): string | null => {

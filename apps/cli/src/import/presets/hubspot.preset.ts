@@ -29,6 +29,7 @@ import { channelOf, salesSourceOf, lookup } from './crm-channels';
 import {
   country,
   decimal,
+  hiddenCharacterCell,
   EMPTY_AMOUNT,
   presetColumns,
   readCsv,
@@ -139,6 +140,9 @@ const DEAL_COLUMNS = {
   required: ['associated_contact_id', 'dealstage', 'createdate', 'closedate'],
   optional: ['amount', 'deal_currency_code', 'closed_lost_reason'],
 };
+
+const CONTACT_CELLS = [...CONTACT_COLUMNS.required, ...CONTACT_COLUMNS.optional];
+const DEAL_CELLS = [...DEAL_COLUMNS.required, ...DEAL_COLUMNS.optional];
 
 export async function readHubspotExport(files: readonly string[]): Promise<ImportSource> {
   const csvs = await Promise.all(files.map(readCsv));
@@ -265,6 +269,17 @@ function contactFacts(
     out.push({ ok: true, fact: fields });
   };
 
+  // A hidden character in any cell read, the deals' included, refuses the lead first.
+  const hidden = [
+    { row, where, columns: CONTACT_CELLS },
+    ...deals.map((deal) => ({ ...deal, columns: DEAL_CELLS })),
+  ]
+    .map((cells) => ({ at: cells.where, reason: hiddenCharacterCell(cells.row, cells.columns) }))
+    .find(({ reason }) => reason !== null);
+  if (hidden?.reason) {
+    refuse(hidden.at, hidden.reason);
+    return out;
+  }
   const created = time(row.createdate);
   if (created === null) {
     refuse(where, timeRefusal('createdate', row.createdate));

@@ -24,6 +24,7 @@ import {
   type CsvFile,
   country,
   decimal,
+  hiddenCharacterCell,
   EMPTY_AMOUNT,
   presetColumns,
   readCsv,
@@ -227,6 +228,25 @@ function leadFacts(
     out.push({ ok: true, fact: { leadId, type, occurredAt: at, data, accountId: null, where } });
   };
   const { row, where } = lead;
+  // A hidden character in any cell read (the lead's, its status changes', its opportunity's)
+  // refuses the lead first, naming the row holding it.
+  const hidden = [
+    { ...lead, kind: 'leads' as const },
+    ...history
+      .filter((change) => change.row.Field === 'Status')
+      .map((change) => ({ ...change, kind: 'leadHistory' as const })),
+    ...(opportunity === undefined ? [] : [{ ...opportunity, kind: 'opportunities' as const }]),
+    ...opportunityHistory.map((change) => ({ ...change, kind: 'opportunityHistory' as const })),
+  ]
+    .map(({ row: cells, where: at, kind }) => {
+      const read = [...columns[kind].required, ...columns[kind].optional];
+      return { at, reason: hiddenCharacterCell(cells, read) };
+    })
+    .find(({ reason }) => reason !== null);
+  if (hidden?.reason) {
+    refuse(hidden.at, hidden.reason);
+    return out;
+  }
   const created = time(row.CreatedDate);
   if (created === null) {
     refuse(where, timeRefusal('CreatedDate', row.CreatedDate));
