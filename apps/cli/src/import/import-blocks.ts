@@ -14,11 +14,13 @@
  * (`recheck` blocks): the run that wrote them may have been killed before its report, and a
  * report that left their refusals out would say every row was imported. Every done lead is
  * looked at again only when which ones must be is recorded nowhere (DoneLeads): the store refused
- * leads (a lead captured live, erased) or named facts changed since imported; or the rows the
+ * leads (a lead captured live, erased) or named facts changed since imported, and the checkpoint
+ * counts them without naming them (an older build's); or the rows the
  * file refuses below the checkpoint are not the rows the runs that wrote it refused (a time then
  * ahead of the clock is not any more; a newer build reads a row, or a row naming no lead, as a
  * lead's). A file that refuses the same rows as before (a bad email is bad on every run) has its
- * refusals named from the plan, and its done leads are not read again.
+ * refusals named from the plan, and its done leads are not read again, but for those the store
+ * refused, each remembered by its key.
  */
 import { createHash } from 'node:crypto';
 import { initialLeadState } from '@tandem/domain';
@@ -49,15 +51,24 @@ export interface DecidedBlock {
   readonly leads: readonly DecidedLead[];
   /** Rows of leads refused whole before deciding (a bad row names them). */
   readonly refused: readonly RefusedRow[];
+  /**
+   * On the last `recheck` block of a run that reads every done lead because the file's
+   * refusals there are not those recorded: what to add to the recorded digest (modulo 2^62) for
+   * it to hold the file's refusals now. Added once every done lead is read, so the next run of
+   * the file reads none again (left stale, every later run read them all).
+   */
+  readonly fileRefusalsCorrection?: bigint;
 }
 
 /** What the runs that wrote a checkpoint recorded of the leads it counts done. */
 export interface DoneLeads {
   /**
-   * The store refused some of them, or some hold facts the file gave otherwise: which ones is
-   * recorded nowhere, so each is read again (to name it, or append what the store takes now).
+   * The keys (storeRefusalKey) of the leads the store refused (captured live before, erased
+   * since) or found holding facts the file gave otherwise: each is read again, to name it, or
+   * append what the store takes now. Null when which ones is recorded nowhere (a checkpoint of
+   * an older build counted them only): every done lead is read again.
    */
-  readonly storeRefused: boolean;
+  readonly storeRefused: readonly bigint[] | null;
   /**
    * The refusalsDigest of the rows the file refused at the done places, as those runs saved it
    * (rows naming no lead taken out). Another digest now: some refusal does not stand as it did.
@@ -65,7 +76,7 @@ export interface DoneLeads {
   readonly fileRefusals: bigint;
 }
 
-export const NOTHING_DONE: DoneLeads = { storeRefused: false, fileRefusals: 0n };
+export const NOTHING_DONE: DoneLeads = { storeRefused: [], fileRefusals: 0n };
 
 /** Digests are sums of row hashes modulo 2^62: a checkpoint's bigint holds one, in any order. */
 const DIGEST_MODULUS = 1n << 62n;
@@ -85,6 +96,15 @@ export function refusalsDigest(rows: readonly RefusedRow[]): bigint {
     sum += hash.readBigUInt64BE(0) % DIGEST_MODULUS;
   }
   return sum % DIGEST_MODULUS;
+}
+
+/**
+ * What a checkpoint remembers of a lead the store refused: 62 bits of the sha256 of its id, so
+ * a re-run reads that lead again, and not every done lead to find it. Two leads of one file
+ * sharing a key only cost a lead read.
+ */
+export function storeRefusalKey(leadId: string): bigint {
+  return createHash('sha256').update(leadId).digest().readBigUInt64BE(0) % DIGEST_MODULUS;
 }
 
 /** `a + b` (or `a - b`, with `b` negated) of two digests, modulo 2^62. */
@@ -194,7 +214,10 @@ export function* decideBlocks(
         if (refusal !== null) doneRefusals.push(refusal);
       }
     }
-    const recheckAll = done.storeRefused || refusalsDigest(doneRefusals) !== done.fileRefusals;
+    const doneDigest = refusalsDigest(doneRefusals);
+    const stale = doneDigest !== done.fileRefusals;
+    const recheckAll = done.storeRefused === null || stale;
+    const storeRefused = new Set(done.storeRefused ?? []);
     // With `recheckAll`, every done lead; in blocks, for the done part may be most of a file.
     let careful: DecidedLead[] = [];
     let refused: RefusedRow[] = [];
@@ -202,7 +225,12 @@ export function* decideBlocks(
     for (let index = 0; index < Math.min(from, leads.length); index++) {
       for (const item of at(index)) {
         if (isRefusal(item)) refused.push(item);
-        else if (recheckAll || !item.fresh.ok || item.survivorsInStore.length > 0) {
+        else if (
+          recheckAll ||
+          !item.fresh.ok ||
+          item.survivorsInStore.length > 0 ||
+          storeRefused.has(storeRefusalKey(item.leadId))
+        ) {
           careful.push(item);
           size += item.fresh.ok ? item.fresh.events.length : item.facts().facts.length;
         }
@@ -214,8 +242,12 @@ export function* decideBlocks(
         size = 0;
       }
     }
-    if (careful.length > 0 || refused.length > 0) {
-      yield { leadsDone: from, recheck: true, leads: careful, refused };
+    // A stale digest is corrected with the last of them, empty or not.
+    if (careful.length > 0 || refused.length > 0 || stale) {
+      const correction = stale
+        ? { fileRefusalsCorrection: addDigests(doneDigest, -done.fileRefusals) }
+        : {};
+      yield { leadsDone: from, recheck: true, leads: careful, refused, ...correction };
     }
   }
 

@@ -3,7 +3,14 @@
  * lead, and the same blocks after the trip to and from the decider thread.
  */
 import { defaultFunnelDefinition } from '@tandem/domain';
-import { decideBlocks, type DecidedBlock, refusalsDigest } from './import-blocks';
+import {
+  addDigests,
+  decideBlocks,
+  type DecidedBlock,
+  type DoneLeads,
+  refusalsDigest,
+  storeRefusalKey,
+} from './import-blocks';
 import { fromWire, toWire } from './import-decider.wire';
 import type { ImportFact } from './import-fact';
 import type { PlannedLead } from './import-plan';
@@ -77,8 +84,8 @@ describe('decideBlocks', () => {
   });
 
   /** What the runs that wrote the checkpoint recorded: the store refused nothing, and these rows. */
-  const doneRefusing = (rows = [refusedLead.refusal]) => ({
-    storeRefused: false,
+  const doneRefusing = (rows = [refusedLead.refusal]): DoneLeads => ({
+    storeRefused: [],
     fileRefusals: refusalsDigest(rows.flatMap((row) => (row === null ? [] : [row]))),
   });
 
@@ -104,12 +111,25 @@ describe('decideBlocks', () => {
     // The row refused for another reason then (a time then ahead of the clock): it may not stand.
     const otherwise = doneRefusing([{ ...refusedLead.refusal!, reason: 'in the future' }]);
     expect(every([...decideBlocks(leads, 4, decision, 1, otherwise)])).toEqual(all);
+    // Its last recheck block carries what makes the recorded digest the file's now, across the
+    // decider thread too: written once every done lead is read, the next run reads none.
+    const last = [...decideBlocks(leads, 4, decision, 1, otherwise)]
+      .filter((block) => block.recheck)
+      .at(-1) as DecidedBlock;
+    const now = refusalsDigest([refusedLead.refusal!]);
+    expect(addDigests(otherwise.fileRefusals, last.fileRefusalsCorrection ?? 0n)).toBe(now);
+    expect(fromWire(structuredClone(toWire(last))).fileRefusalsCorrection).toBe(
+      last.fileRefusalsCorrection,
+    );
     // Nothing recorded (the row named no lead then, a newer build reads it as a lead's).
     expect(every([...decideBlocks(leads, 4, decision, 1, doneRefusing([]))])).toEqual(all);
-    // The store refused some done lead: which one is recorded nowhere.
-    const store = { ...doneRefusing(), storeRefused: true };
+    // The store refused some done lead: which one is recorded nowhere (an older build's count).
+    const store = { ...doneRefusing(), storeRefused: null };
     expect(every([...decideBlocks(leads, 4, decision, 1, store)])).toEqual(all);
     expect(every([...decideBlocks(leads, 4, decision, 1, doneRefusing())])).toEqual([]);
+    // Remembered by its key: that lead alone is read again.
+    const one = { ...doneRefusing(), storeRefused: [storeRefusalKey('hubspot:2')] };
+    expect(every([...decideBlocks(leads, 4, decision, 1, one)])).toEqual(['hubspot:2']);
   });
 
   it('writes a lead merging into a survivor the plan holds later right after it, resumed or not', () => {

@@ -109,3 +109,22 @@ maybe(
     expect(again.inStore).toEqual(outcome.inStore);
   },
 );
+
+maybe(
+  'a re-run of an unchanged file names a lead captured live again, reading no other done lead',
+  async () => {
+    await captureLive('crm:live');
+    const outcome = await perTest.importLines('crm.jsonl', FILE);
+    expect(outcome).toMatchObject({ importedLeads: 2, inStoreLeads: 1 });
+    // The store's refusals were counted, not named: every re-run read every done lead again.
+    const reads = jest.spyOn(store, 'readStream');
+
+    const again = await perTest.importLines('crm.jsonl', FILE);
+
+    expect(again).toMatchObject({ importedLeads: 0, inStore: outcome.inStore });
+    const leadReads = reads.mock.calls
+      .map(([streamId]) => streamId)
+      .filter((streamId) => streamId.startsWith('lead-'));
+    expect(new Set(leadReads)).toEqual(new Set([leadStreamId('crm:live')]));
+  },
+);

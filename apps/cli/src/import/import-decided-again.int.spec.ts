@@ -122,12 +122,13 @@ maybe('a file run again under rules that now take a refused lead appends it', as
   await addRejectionReason(store, 'budget_cut');
   const again = await importLines(FILE);
 
-  expect(again).toMatchObject({ importedLeads: 1, alreadyImportedLeads: 1, refused: [] });
+  // crm:b, which the first run's decision refused, is remembered and read again; crm:a is not.
+  expect(again).toMatchObject({ importedLeads: 1, alreadyImportedLeads: 0, refused: [] });
   expect(await typesOf('crm:b')).toEqual(REJECTED_BY_SALES);
   // And a third run, under the same rules, adds nothing.
   expect(await importLines(FILE)).toMatchObject({
     importedLeads: 0,
-    alreadyImportedLeads: 2,
+    alreadyImportedLeads: 1,
     refused: [],
   });
 });
@@ -254,3 +255,24 @@ maybe('a re-run whose file refuses the same rows as before reads no done lead ag
   const leadReads = reads.mock.calls.filter(([streamId]) => streamId.startsWith('lead-'));
   expect(leadReads).toEqual([]);
 });
+
+maybe(
+  'a re-run that read every done lead records the refusals it found: the next reads none',
+  async () => {
+    const lines = [...rejected('crm:a', 'no_budget'), ...rejected('crm:b', 'no_budget')];
+    // The first run happens on January 2nd: both rejections, on the 3rd, are in the future.
+    const when = jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2025-01-02T12:00:00Z'));
+    expect((await importLines(lines)).refused).toHaveLength(2);
+    when.mockRestore();
+    // The recorded refusals are not the file's now: every done lead is read, both are taken.
+    expect(await importLines(lines)).toMatchObject({ importedLeads: 2, refused: [] });
+    const reads = jest.spyOn(store, 'readStream');
+
+    // The digest was left as the first run wrote it: every later run read every lead again.
+    const third = await importLines(lines);
+
+    expect(third).toMatchObject({ importedLeads: 0, alreadyImportedLeads: 0, refused: [] });
+    const leadReads = reads.mock.calls.filter(([streamId]) => streamId.startsWith('lead-'));
+    expect(leadReads).toEqual([]);
+  },
+);

@@ -37,6 +37,7 @@ export interface WireBlock {
   readonly recheck: boolean;
   readonly leads: readonly WireLead[];
   readonly refused: readonly RefusedRow[];
+  readonly fileRefusalsCorrection?: bigint;
 }
 
 export type ToWriter =
@@ -68,6 +69,7 @@ export function toWire(block: DecidedBlock): WireBlock {
     leadsDone: block.leadsDone,
     recheck: block.recheck,
     refused: block.refused,
+    ...correctionOf(block),
     leads: block.leads.map((lead) => ({
       leadId: lead.leadId,
       fresh: lead.fresh,
@@ -82,6 +84,7 @@ export function fromWire(block: WireBlock): DecidedBlock {
     leadsDone: block.leadsDone,
     recheck: block.recheck,
     refused: block.refused,
+    ...correctionOf(block),
     leads: block.leads.map(({ leadId, fresh, survivorsInStore, facts }) => ({
       leadId,
       fresh,
@@ -90,6 +93,12 @@ export function fromWire(block: WireBlock): DecidedBlock {
     })),
   };
 }
+
+/** The digest correction a block carries, if any (a bigint survives the structured clone). */
+const correctionOf = (block: DecidedBlock | WireBlock): { fileRefusalsCorrection?: bigint } =>
+  block.fileRefusalsCorrection === undefined
+    ? {}
+    : { fileRefusalsCorrection: block.fileRefusalsCorrection };
 
 export function wireError(error: unknown): WireError {
   return error instanceof Error

@@ -15,11 +15,11 @@
  *   deterministic (import-event-id.ts), so the block's leads are found already in
  *   the store and skipped. A resumed run reports the rows refused before its checkpoint
  *   as well (the killed run never printed them), its careful-path leads judged again; and
- *   every done lead judged again when which ones must be is recorded nowhere: the store refused
- *   leads (counted in a second checkpoint, `…:refused-by-store`), or the file's rows refused
- *   below the checkpoint are not those the writing runs refused (a third, `…:file-refusals`,
- *   holds their digest: a refusal that need not stand on a later run, a time then ahead of the
- *   clock, a row a newer build reads as a lead's).
+ *   the leads the store refused judged again, each remembered by its key (`…:refused-by-store:<n>`);
+ *   and every done lead judged again when the file's rows refused below the checkpoint are not
+ *   those the writing runs refused (a third checkpoint, `…:file-refusals`, holds their digest: a
+ *   refusal that need not stand on a later run, a time then ahead of the clock, a row a newer
+ *   build reads as a lead's), after which the digest is made the file's now.
  * - A lead that already exists without the import's first event (captured live, or
  *   by another source) has the import's facts decided on top of its history and
  *   appended with its expected revision, exactly like a live command; when the file captures
@@ -67,6 +67,7 @@ import {
   decideBlocks,
   type DoneLeads,
   refusalsDigest,
+  storeRefusalKey,
 } from './import-blocks';
 import type { RowRef } from './import-fact';
 import type { ImportPlan, PlannedLead, RefusedRow } from './import-plan';
@@ -164,10 +165,11 @@ export function importCheckpointName(sourceHash: string): string {
 
 /**
  * How many leads the writer refused before the checkpoint (a lead the file decides well as new,
- * found captured live or erased) or found holding a fact the file gives otherwise: which ones is
- * recorded nowhere. Saved before the checkpoint it counts for; a resumed run that finds it above
- * zero looks at every done lead again to name them. (A build before 2026-12-02 counted the file's
- * refused rows here too: its count makes a re-run read every done lead, as it did then.)
+ * found captured live or erased) or found holding a fact the file gives otherwise, each named by
+ * its key in an entry of its own (storeRefusalEntryName). Saved before the checkpoint it counts
+ * for; a resumed run reads those leads again to name them. (An earlier build counted
+ * them without naming them, and one before 2026-12-02 counted the file's refused rows here too:
+ * an entry missing below the count makes a re-run read every done lead, as it did then.)
  */
 export function storeRefusalsCheckpointName(sourceHash: string): string {
   return `${importCheckpointName(sourceHash)}:refused-by-store`;
@@ -270,11 +272,16 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
   const resumedAfterLeads = Math.min(Number(saved?.position ?? 0n), leadsTotal);
   const storeRefusalsName = storeRefusalsCheckpointName(options.sourceHash);
   let storeRefusalsSaved = (await store.checkpoints.load(storeRefusalsName))?.position ?? null;
+  const remembered = await rememberedStoreRefusals(
+    store,
+    options.sourceHash,
+    storeRefusalsSaved ?? 0n,
+  );
   const fileRefusalsName = fileRefusalsCheckpointName(options.sourceHash);
   let fileRefusalsSaved = (await store.checkpoints.load(fileRefusalsName))?.position ?? null;
   const orphansDigest = refusalsDigest(options.orphanRows);
   const done: DoneLeads = {
-    storeRefused: (storeRefusalsSaved ?? 0n) > 0n,
+    storeRefused: remembered,
     // The orphans' share taken out: decideBlocks sees the plan's leads only.
     fileRefusals: addDigests(fileRefusalsSaved ?? 0n, -orphansDigest),
   };
@@ -288,17 +295,24 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     refused.push(row);
     refusedLeads += 1;
   };
-  /** The writer's own refusals (the store's word), apart from the file's. */
-  let refusedByStore = 0n;
+  /**
+   * The leads the store refused, found holding a fact the file gives otherwise, or named as in
+   * the store before (the store's word, apart from the file's), in the order found: each is
+   * remembered by its key, so a re-run reads it again, and no other done lead, to name it.
+   */
+  const storeRefusedLeads: string[] = [];
+  /** The keys remembered, and the next entry to write one in. */
+  const storeRefusalKeys = new Set(remembered ?? []);
+  let nextStoreRefusal = Math.max(Number(storeRefusalsSaved ?? 0n), remembered?.length ?? 0);
   /**
    * Rows naming no lead, counted with the first block of a run from the start: a later build may
    * read one as naming a lead (a lead id form it learnt), which then lands in the plan below the
    * checkpoint, done without ever being written; only a run that reads every done lead finds it.
    */
   let orphansToCount = resumedAfterLeads === 0 ? orphansDigest : 0n;
-  const refuseOnStore = (row: RefusedRow) => {
+  const refuseOnStore = (row: RefusedRow, leadId: string) => {
     refuse(row);
-    refusedByStore += 1n;
+    storeRefusedLeads.push(leadId);
   };
 
   const changed: ChangedRow[] = [];
@@ -307,7 +321,7 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
   /** Counted with the refusals too, so a re-run, which reads every done lead then, names it. */
   const noteInStore = (row: CapturedBeforeRow) => {
     inStore.push(row);
-    refusedByStore += 1n;
+    storeRefusedLeads.push(row.leadId);
   };
   /**
    * A lead whose facts imported before the file now gives otherwise: named, not applied (there
@@ -317,7 +331,7 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
   const noteChanged = (leadId: string, changes: readonly ChangedFact[]) => {
     for (const { where, type, fields } of changes) changed.push({ ...where, leadId, type, fields });
     changedLeads += 1;
-    refusedByStore += 1n;
+    storeRefusedLeads.push(leadId);
   };
   /** The stored events with their personal values opened, to compare with the file's. */
   const changedFacts = async (
@@ -366,13 +380,16 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
           : imported;
       }
       if (!decided.ok) {
-        refuseOnStore({ ...decided.where, leadId: lead.leadId, reason: decided.reason });
+        refuseOnStore(
+          { ...decided.where, leadId: lead.leadId, reason: decided.reason },
+          lead.leadId,
+        );
         return;
       }
       // A merge into a lead the file does not capture: the store must hold it, live.
       const survivors = await checkSurvivorsInStore(store, lead.leadId, lead.survivorsInStore);
       if (survivors.refusal !== null) {
-        refuseOnStore(survivors.refusal);
+        refuseOnStore(survivors.refusal, lead.leadId);
         return;
       }
       const { events } = decided;
@@ -414,7 +431,7 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
         const fact = lead.facts().facts[firstNew];
         if (error instanceof ErasedLeadWriteError && loaded.revision !== null && fact) {
           const reason = `${fact.type}: ${error.message}`;
-          refuseOnStore({ ...fact.where, leadId: lead.leadId, reason });
+          refuseOnStore({ ...fact.where, leadId: lead.leadId, reason }, lead.leadId);
           return;
         }
         // A live command or a parallel import wrote the lead, or its survivor, or erased the
@@ -500,15 +517,63 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
     importedEvents += writes.reduce((sum, { events }) => sum + events.length, 0);
   };
 
+  /**
+   * Saves the key of each lead the store refused that no run remembered yet, each in an entry
+   * of its own (`…:refused-by-store:<n>`, created, never overwritten: a run of the file beside
+   * this one takes the next), then the count of entries. Before the checkpoint that covers them:
+   * a kill in between leaves an entry past the count, which a re-run reads too.
+   */
+  const rememberStoreRefusals = async (leadIds: readonly string[]): Promise<void> => {
+    const keys = [...new Set(leadIds.map(storeRefusalKey))].filter(
+      (key) => !storeRefusalKeys.has(key),
+    );
+    if (keys.length === 0) return;
+    for (const key of keys) {
+      for (;;) {
+        const entry = storeRefusalEntryName(options.sourceHash, nextStoreRefusal);
+        nextStoreRefusal += 1;
+        try {
+          await store.checkpoints.save(entry, key, null);
+          break;
+        } catch (error) {
+          if (!(error instanceof CheckpointConflictError)) throw error;
+        }
+      }
+      storeRefusalKeys.add(key);
+    }
+    const count = BigInt(nextStoreRefusal);
+    storeRefusalsSaved = await updateCheckpoint(
+      store,
+      storeRefusalsName,
+      storeRefusalsSaved,
+      (current) => (current !== null && current >= count ? current : count),
+    );
+  };
+
   const write = async ({
     leads,
     leadsDone,
     recheck,
     refused: refusedRows,
+    fileRefusalsCorrection,
   }: DecidedBlock): Promise<void> => {
+    const firstStoreRefusal = storeRefusedLeads.length;
     if (recheck) {
-      // Done before this run: each finds its events already there, or is refused again.
+      // Done before this run: each finds its events already there, or is refused again; one
+      // the store refuses now (a lead the file took only now, captured live meanwhile) is
+      // remembered as a new one is.
       for (const lead of leads) await appendOne(lead);
+      await rememberStoreRefusals(storeRefusedLeads.slice(firstStoreRefusal));
+      // Every done lead read again (blocks are written in order): the digest is made to hold
+      // the file's refusals now, so the next run of the file names them from its plan.
+      if (fileRefusalsCorrection !== undefined && fileRefusalsCorrection !== 0n) {
+        fileRefusalsSaved = await updateCheckpoint(
+          store,
+          fileRefusalsName,
+          fileRefusalsSaved,
+          (current) => addDigests(current ?? 0n, fileRefusalsCorrection),
+        );
+      }
       return;
     }
     const fresh: FreshLead[] = [];
@@ -522,7 +587,6 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
       // Refused as a new lead; it may exist already, and its facts follow on from there.
       else careful.push(lead);
     }
-    const before = refusedByStore;
     await appendBlock(fresh);
     for (const group of new Set(groups.values())) await appendGroup(group);
     for (const lead of careful) await appendOne(lead);
@@ -541,15 +605,7 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
         (current) => addDigests(current ?? 0n, refusedDigest),
       );
     }
-    const counted = refusedByStore - before;
-    if (counted > 0n) {
-      storeRefusalsSaved = await addToCheckpoint(
-        store,
-        storeRefusalsName,
-        counted,
-        storeRefusalsSaved,
-      );
-    }
+    await rememberStoreRefusals(storeRefusedLeads.slice(firstStoreRefusal));
     expected = await advanceCheckpoint(store, checkpointName, BigInt(leadsDone), expected);
     options.onProgress?.({
       leadsDone,
@@ -634,12 +690,31 @@ function advanceCheckpoint(
   );
 }
 
-/** Adds `count` to a counting checkpoint, also when another run of the file counted meanwhile. */
-function addToCheckpoint(
+/** Past this many leads the store refused, a re-run reads every done lead, not their keys. */
+const REMEMBERED_STORE_REFUSALS = 1_000n;
+
+/** The checkpoint holding the key (storeRefusalKey) of the `index`th lead the store refused. */
+export function storeRefusalEntryName(sourceHash: string, index: number): string {
+  return `${storeRefusalsCheckpointName(sourceHash)}:${index}`;
+}
+
+/**
+ * The keys of the leads the store refused that the runs of a file remembered: its `count`
+ * entries, and any past it (a run killed between an entry and the count). Null when one below
+ * the count is missing (a build before 2026-12-02 counted without naming them; a run killed
+ * between two entries while another saved the next) or there are too many to load one by one:
+ * the re-run reads every done lead then, as it always did.
+ */
+async function rememberedStoreRefusals(
   store: EventStore,
-  name: string,
+  sourceHash: string,
   count: bigint,
-  expected: bigint | null,
-): Promise<bigint> {
-  return updateCheckpoint(store, name, expected, (current) => (current ?? 0n) + count);
+): Promise<bigint[] | null> {
+  if (count > REMEMBERED_STORE_REFUSALS) return null;
+  const keys: bigint[] = [];
+  for (let index = 0; ; index++) {
+    const entry = await store.checkpoints.load(storeRefusalEntryName(sourceHash, index));
+    if (entry === null) return BigInt(index) < count ? null : keys;
+    keys.push(entry.position);
+  }
 }
