@@ -59,7 +59,12 @@ export async function openAnalytics(
       // Two connections: a view's read never waits behind another's long statement (the
       // reconciliation monitor's audit, seconds at 1M events, once a minute).
       reader = await createAnalyticsClient({ ...config, binding: 'in-process', connections: 2 });
-      builder = await createAnalyticsClient({ ...config, binding: 'in-process' });
+      // Background: a snapshot's statements give way to the projector's and the views' reads.
+      builder = await createAnalyticsClient({
+        ...config,
+        binding: 'in-process',
+        priority: 'background',
+      });
     }
   } catch (error) {
     if (reader !== client) await closeAnalyticsClient(reader);

@@ -42,6 +42,16 @@ export type AnalyticsClientConfig =
        * behind another view's long statement (the reconciliation's audit: seconds at 1M).
        */
       readonly connections?: number;
+      /**
+       * Whose statements give way (ClickHouse's `priority` setting, set once on each of the
+       * client's chDB connections): 'background' statements pause at their next block while
+       * any 'foreground' statement of the engine runs, and go on once none does. 'foreground'
+       * (the default) never waits for another. The views' background builds (snapshots and
+       * what is kept with them) and the reconciliation monitor take 'background', so that the
+       * projector's batches and the views' reads do not share the two cores with them
+       * (ADR 0014, addendum of 2026-12-02). A server's workloads are its operators' to set.
+       */
+      readonly priority?: 'foreground' | 'background';
     }
   | {
       readonly mode: 'server';
@@ -54,6 +64,9 @@ export type AnalyticsClientConfig =
        */
       readonly database?: string;
     };
+
+/** ClickHouse's `priority`: the lower value goes first; 0 takes no part. */
+const ENGINE_PRIORITY = { foreground: 1, background: 2 } as const;
 
 export class EmbeddedPathInUseError extends Error {
   constructor(
@@ -99,8 +112,19 @@ export async function createAnalyticsClient(
         );
       }
       const connections = Array.from({ length: count }, () =>
-        createChdbConnection({ path: config.path }),
+        oneAtATime(createChdbConnection({ path: config.path })),
       );
+      // A session setting: it holds for every later statement of the connection, and for no
+      // other connection (a statement of priority 0 would take no part in the scheme).
+      const priority = ENGINE_PRIORITY[config.priority ?? 'foreground'];
+      try {
+        for (const connection of connections) {
+          await connection.command({ query: `SET priority = ${priority}` });
+        }
+      } catch (error) {
+        await Promise.all(connections.map((connection) => connection.close()));
+        throw error;
+      }
       const connection = connections.length === 1 ? connections[0]! : leastBusy(connections);
       const client = createClient({
         connection: config.binding === 'in-process' ? bindingInProcess(connection) : connection,
@@ -159,6 +183,34 @@ export function leastBusy(connections: readonly Connection[]): Connection {
     close: async () => {
       await Promise.all(connections.map((connection) => connection.close()));
     },
+  };
+}
+
+/**
+ * `connection` handing chDB one statement at a time, the others waiting here, in order. chDB
+ * runs one statement at a time per connection anyway, but every statement handed to it holds
+ * one of libuv's threads until it ends, its wait for the connection included, and those
+ * threads (UV_THREADPOOL_SIZE, 4 unless set; @tandem/config sets 16) are the whole process's:
+ * every chDB statement, file read and asynchronous crypto call. Thirty funnel polls queued on
+ * the views' two connections held all of them, and the projector's one-row checkpoint insert,
+ * on a connection of its own, waited 15 s for a thread (docs/performance.md, 2026-12-02
+ * 15:10). Queued here, a connection holds one thread at most. A statement's promise settles
+ * only once chDB has returned all of it (rows read after that come from memory).
+ */
+export function oneAtATime(connection: Connection): Connection {
+  let tail: Promise<unknown> = Promise.resolve();
+  const queued = <T>(run: () => Promise<T>): Promise<T> => {
+    const turn = tail.then(run, run);
+    tail = turn.catch(() => undefined);
+    return turn;
+  };
+  return {
+    ping: (params) => queued(() => connection.ping(params)),
+    query: (params) => queued(() => connection.query(params)),
+    insert: (params) => queued(() => connection.insert(params)),
+    command: (params) => queued(() => connection.command(params)),
+    exec: (params) => queued(() => connection.exec(params)),
+    close: () => connection.close(),
   };
 }
 

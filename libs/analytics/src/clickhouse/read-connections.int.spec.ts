@@ -55,3 +55,24 @@ it('refuses several connections that chDB would bind, and serialise', async () =
     createAnalyticsClient({ mode: 'embedded', path: dir, connections: 2 }),
   ).rejects.toThrow(/binding: in-process/);
 });
+
+it("answers on another connection while statements queue on one: the queue holds no thread of the process's pool", async () => {
+  // More statements queued on one connection than libuv has threads: each one handed to chDB
+  // holds a thread until it ends, so the other connection's read waited for most of them.
+  const single = await createAnalyticsClient({ mode: 'embedded', path: dir });
+  try {
+    const queued = Array.from({ length: 24 }, (_, i) =>
+      single
+        .query({ query: 'SELECT sleep(0.25) AS s', format: 'JSONEachRow' })
+        .then(() => `queued ${i}`),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const other = reader
+      .query({ query: 'SELECT {n:UInt32} AS n', query_params: { n: 7 }, format: 'JSONEachRow' })
+      .then(() => 'other');
+    expect(await Promise.race([queued[0]!, other])).toBe('other');
+    await Promise.all(queued);
+  } finally {
+    await closeAnalyticsClient(single);
+  }
+});
