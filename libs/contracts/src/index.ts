@@ -20,6 +20,7 @@ export * from './message-stream.reader';
 // Which fields arrive sealed, and how to tell one was given without opening it (ADR 0009).
 export {
   ERASED_VALUE,
+  WITHHELD_VALUE,
   isPersonalGiven,
   isSealedValue,
   personalFields,

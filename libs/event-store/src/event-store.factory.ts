@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { EventStore } from './event-store.port';
 import type { KeyWrapper } from './personal-data/key-wrapper.port';
 import type { LeadKeyAppender } from './personal-data/lead-key-append.port';
-import { LeadKeyVault } from './personal-data/lead-key.vault';
+import { type KeyNotUnwrappedListener, LeadKeyVault } from './personal-data/lead-key.vault';
 import {
   decodeMasterKey,
   loadMasterKey,
@@ -69,6 +69,11 @@ export interface PersonalDataOptions {
   readonly previousWrapper?: KeyWrapper;
   /** Told once where the master key came from (never the key). */
   readonly onMasterKey?: (source: string) => void;
+  /**
+   * Told of a lead whose key row does not unwrap when read (its values are withheld), once per
+   * lead and master key in this process: the lead id and the row's master-key fingerprint.
+   */
+  readonly onKeyNotUnwrapped?: KeyNotUnwrappedListener;
 }
 
 export async function createEventStore(
@@ -192,6 +197,7 @@ function sealedBy(
       quotedSchema,
       wrapper,
       options.previousWrapper ?? (previous === null ? null : new MasterKeyWrapper(previous)),
+      options.onKeyNotUnwrapped,
     );
     await opened.init();
     return opened;

@@ -34,9 +34,18 @@ export {
   type PersonalDataReader,
   type PersonalDataStore,
 } from './personal-data/personal-data.reader';
-export { type KeyWrapper, KeyNotUnwrappedError } from './personal-data/key-wrapper.port';
+export {
+  type KeyWrapper,
+  KeyNotUnwrappedError,
+  KeyServiceUnavailableError,
+} from './personal-data/key-wrapper.port';
 export { MasterKeyWrapper, loadMasterKey } from './personal-data/master-key.wrapper';
-export { LeadKeyVault, type LeadKey, type RewrapBatch } from './personal-data/lead-key.vault';
+export {
+  type KeyNotUnwrappedListener,
+  LeadKeyVault,
+  type LeadKey,
+  type RewrapBatch,
+} from './personal-data/lead-key.vault';
 export { PersonalDataIntegrityError } from './personal-data/personal-data.cipher';
-export { ErasedLeadWriteError } from './personal-data/personal-data.codec';
+export { ErasedLeadWriteError, LeadKeyUnreadableError } from './personal-data/personal-data.codec';
 export { MAX_STREAMS_PER_APPEND } from './append-validation';

@@ -21,6 +21,7 @@ import {
   initialLeadState,
   isPlainObject,
   isSealedValue,
+  WITHHELD_VALUE,
 } from '@tandem/domain';
 import type { RowRef } from './import-fact';
 import { importEventId } from './import-event-id';
@@ -102,7 +103,7 @@ function differingFields(
   out: Set<string>,
 ): void {
   // What the store cannot show is not known to differ.
-  if (isSealedValue(was) || was === ERASED_VALUE) return;
+  if (isSealedValue(was) || was === ERASED_VALUE || was === WITHHELD_VALUE) return;
   if (isPlainObject(now) && isPlainObject(was)) {
     for (const key of new Set([...Object.keys(now), ...Object.keys(was)])) {
       if (path === '' && skip.includes(key)) continue;

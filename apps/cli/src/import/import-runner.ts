@@ -48,6 +48,7 @@ import {
   CheckpointConflictError,
   DuplicateEventIdError,
   ErasedLeadWriteError,
+  LeadKeyUnreadableError,
   type EventStore,
   type EventToAppend,
   MAX_STREAMS_PER_APPEND,
@@ -209,7 +210,8 @@ export function runImport(options: ImportRunOptions): Promise<ImportOutcome> {
 const isExistingStream = (error: unknown): boolean =>
   error instanceof WrongExpectedRevisionError ||
   error instanceof DuplicateEventIdError ||
-  error instanceof ErasedLeadWriteError;
+  error instanceof ErasedLeadWriteError ||
+  error instanceof LeadKeyUnreadableError;
 
 /**
  * The survivor's fact (DuplicateMergedIn) of the merge among `events`, with the survivor's
@@ -427,9 +429,12 @@ export async function writeImport(options: ImportWriteOptions): Promise<ImportOu
         // The lead's key was destroyed by an erasure whose LeadErased is not recorded yet (a
         // person erased in several appends, stopped between them): its stream still reads
         // live, so deciding again would only meet the same refusal. Refused as an erased lead's
-        // new facts are, naming the first of them.
+        // new facts are, naming the first of them. So is a lead whose key row does not unwrap
+        // here: nothing new is sealed for it until an operator restores the row.
         const fact = lead.facts().facts[firstNew];
-        if (error instanceof ErasedLeadWriteError && loaded.revision !== null && fact) {
+        const refused =
+          error instanceof ErasedLeadWriteError || error instanceof LeadKeyUnreadableError;
+        if (refused && loaded.revision !== null && fact) {
           const reason = `${fact.type}: ${error.message}`;
           refuseOnStore({ ...fact.where, leadId: lead.leadId, reason }, lead.leadId);
           return;

@@ -38,6 +38,8 @@ import {
   CheckpointConflictError,
   DuplicateEventIdError,
   ErasedLeadWriteError,
+  KeyServiceUnavailableError,
+  LeadKeyUnreadableError,
   InvalidAppendError,
   WrongExpectedRevisionError,
 } from '@tandem/event-store';
@@ -72,7 +74,7 @@ export const problemSchema = z.looseObject({
   code: z.string().describe('The last segment of `type`, for clients that switch on it'),
   errors: z.array(fieldProblemSchema).optional().describe('Each offending value, if any'),
   reasons: z.array(z.string()).optional().describe('Why a rule refused (422 rule_violation)'),
-  retryAfterSeconds: z.number().optional().describe('As Retry-After (429)'),
+  retryAfterSeconds: z.number().optional().describe('As Retry-After (429, 503)'),
   mergedInto: z
     .string()
     .optional()
@@ -150,6 +152,9 @@ export function problem(
  */
 const UNDECODABLE_PARAMETER = /^Failed to decode param /;
 
+/** Retry-After of a 503 for a key service that did not answer: a blip, not an outage plan. */
+const KEY_SERVICE_RETRY_SECONDS = 5;
+
 /** The problem an error is, or null for an unexpected one (a bug or an outage: a 500). */
 export function problemOf(error: unknown): Problem | null {
   if (error instanceof InvalidRequestError) {
@@ -220,6 +225,18 @@ export function problemOf(error: unknown): Problem | null {
   // on an erased lead is.
   if (error instanceof ErasedLeadWriteError) {
     return problem(422, 'lifecycle_violation', error.message);
+  }
+  // A personal value for a lead whose key row does not unwrap here: refused, not sealed under
+  // a fresh key that would replace the row an operator can restore (docs/personal-data.md).
+  if (error instanceof LeadKeyUnreadableError) {
+    return problem(422, 'lead_key_unreadable', error.message, { leadId: error.leadId });
+  }
+  // The key service did not answer an unwrap: nothing is known of the key, so neither withheld
+  // nor refused; the same request can be sent again.
+  if (error instanceof KeyServiceUnavailableError) {
+    return problem(503, 'key_service_unavailable', error.message, {
+      retryAfterSeconds: KEY_SERVICE_RETRY_SECONDS,
+    });
   }
   // The API mints random event ids, except under an Idempotency-Key, where they derive from
   // it (key-derived-ids.ts): an id already recorded is this request, carried out before.

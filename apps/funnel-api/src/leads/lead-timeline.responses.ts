@@ -32,7 +32,8 @@ const timelineEvent = z.strictObject({
     .record(z.string(), z.unknown())
     .describe(
       "The payload, as the event contract's JSON Schema of `type` at `schemaVersion` " +
-        '(libs/contracts/schemas) describes it, personal fields opened; `[erased]` once erased',
+        '(libs/contracts/schemas) describes it, personal fields opened; `[erased]` once erased; ' +
+        "`[withheld]` while the lead's key does not unwrap (docs/personal-data.md)",
     ),
 });
 

@@ -30,6 +30,13 @@ export type Personal = string | SealedValue;
 /** What every reader shows in place of a personal value whose lead was erased. */
 export const ERASED_VALUE = '[erased]';
 
+/**
+ * What a reader shows in place of a personal value of a lead that is not erased but whose key
+ * does not open here: its row damaged, or wrapped under a master key this process does not
+ * hold (docs/personal-data.md). Not erased: restoring the key row makes it readable again.
+ */
+export const WITHHELD_VALUE = '[withheld]';
+
 export function isSealedValue(value: unknown): value is SealedValue {
   return (
     typeof value === 'object' &&

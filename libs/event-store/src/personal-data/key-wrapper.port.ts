@@ -31,3 +31,20 @@ export class KeyNotUnwrappedError extends Error {
     this.name = 'KeyNotUnwrappedError';
   }
 }
+
+/**
+ * An unwrap that failed without saying anything of the row (a key service that did not
+ * answer, a timeout): the lead's values are neither withheld nor erased, only not at hand now.
+ * The caller answers "try again" (the API: 503), never a verdict on the key.
+ */
+export class KeyServiceUnavailableError extends Error {
+  constructor(
+    readonly leadId: string,
+    cause: unknown,
+  ) {
+    super(`the key service did not unwrap the key of lead ${leadId}: try again shortly`, {
+      cause,
+    });
+    this.name = 'KeyServiceUnavailableError';
+  }
+}

@@ -14,12 +14,20 @@
  * and `rewrapPrevious` moves the rows still under the previous key, a batch at a time in lead
  * id order: a row that does not unwrap is passed over and named, never rewritten; an unwrap
  * that fails otherwise (a key service not answering) fails the batch, to be tried again.
+ * A row that does not unwrap when read (damaged, or wrapped under a master key this process
+ * does not hold) is handed out as `unreadable`: its values are withheld from readers and nothing
+ * new is sealed for the lead, and the row is left as it is, for an operator to restore. An
+ * unwrap that fails otherwise is KeyServiceUnavailableError: to be tried again.
  * It must never hand out a key of a shredded lead, nor keep one in memory after shredding it.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { SqlQueryable } from '../postgres/sql-executor';
 import { type DataKey, newDataKey } from './personal-data.cipher';
-import { type KeyWrapper, KeyNotUnwrappedError } from './key-wrapper.port';
+import {
+  type KeyWrapper,
+  KeyNotUnwrappedError,
+  KeyServiceUnavailableError,
+} from './key-wrapper.port';
 import type { NewLeadKey } from './lead-key-append.port';
 
 /** A lead's key as a reader or writer finds it. */
@@ -28,7 +36,16 @@ export type LeadKey =
   /** Erased: its personal values can never be read again. */
   | { readonly kind: 'shredded' }
   /** Never sealed anything (recorded before sealing existed, or no personal value yet). */
-  | { readonly kind: 'none' };
+  | { readonly kind: 'none' }
+  /**
+   * Its row holds a key that does not unwrap here: damaged, or wrapped by a master key this
+   * process does not hold (`wrappedBy`, the row's fingerprint). Not erased: restoring the row
+   * opens it again, so nothing may replace it.
+   */
+  | { readonly kind: 'unreadable'; readonly wrappedBy: string | null };
+
+/** Told of a lead whose key row does not unwrap here, once per lead and master key. */
+export type KeyNotUnwrappedListener = (leadId: string, wrappedBy: string | null) => void;
 
 function textColumn(value: unknown): string {
   if (typeof value !== 'string') throw new Error('personal_data_keys: expected a text column');
@@ -62,6 +79,8 @@ export class LeadKeyVault {
   private readonly schema: string;
   /** Only for sealing: opening always asks the table, so an erasure elsewhere wins at once. */
   private readonly cache = new Map<string, DataKey>();
+  /** Leads (and the master key named) already reported to `onKeyNotUnwrapped`. */
+  private readonly reported = new Set<string>();
 
   constructor(
     private readonly db: SqlQueryable,
@@ -69,6 +88,7 @@ export class LeadKeyVault {
     private readonly wrapper: KeyWrapper,
     /** The master key before the current one, during a rotation: it only unwraps. */
     private readonly previous: KeyWrapper | null = null,
+    private readonly onKeyNotUnwrapped: KeyNotUnwrappedListener = () => {},
   ) {
     this.schema = quotedSchema;
     this.table = `${quotedSchema}.personal_data_keys`;
@@ -390,21 +410,36 @@ export class LeadKeyVault {
       }
       result.set(
         leadId,
-        row.wrapped_key === null
-          ? { kind: 'shredded' }
-          : {
-              kind: 'key',
-              // A key object once per lead, not per sealed value (see DataKey).
-              key: createSecretKey(
-                await this.unwrapperOf(row).unwrap(
-                  Buffer.from(textColumn(row.wrapped_key), 'base64'),
-                  leadId,
-                ),
-              ) satisfies KeyObject,
-            },
+        row.wrapped_key === null ? { kind: 'shredded' } : await this.unwrapRow(leadId, row),
       );
     }
     return result;
+  }
+
+  /**
+   * A live row's key; `unreadable` when the row does not unwrap (the unwrapper says so, which
+   * stays true), reported once. Any other failure is the key service's, not the row's.
+   */
+  private async unwrapRow(leadId: string, row: Record<string, unknown>): Promise<LeadKey> {
+    const wrapped = Buffer.from(textColumn(row.wrapped_key), 'base64');
+    try {
+      // A key object once per lead, not per sealed value (see DataKey).
+      const key = createSecretKey(await this.unwrapperOf(row).unwrap(wrapped, leadId));
+      return { kind: 'key', key: key satisfies KeyObject };
+    } catch (error) {
+      if (!(error instanceof KeyNotUnwrappedError)) {
+        throw new KeyServiceUnavailableError(leadId, error);
+      }
+      const wrappedBy = typeof row.wrapped_by === 'string' ? row.wrapped_by : null;
+      const seen = `${leadId}\u0000${wrappedBy ?? ''}`;
+      if (!this.reported.has(seen)) {
+        // Bounded like the cache: at worst a lead is reported again after many others.
+        if (this.reported.size >= CACHE_LIMIT) this.reported.clear();
+        this.reported.add(seen);
+        this.onKeyNotUnwrapped(leadId, wrappedBy);
+      }
+      return { kind: 'unreadable', wrappedBy };
+    }
   }
 
   /** The master key that wrapped a row: the previous one while a rotation is not done. */
