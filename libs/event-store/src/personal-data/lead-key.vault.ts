@@ -77,7 +77,10 @@ const CACHE_LIMIT = 10_000;
 export class LeadKeyVault {
   private readonly table: string;
   private readonly schema: string;
-  /** Only for sealing: opening always asks the table, so an erasure elsewhere wins at once. */
+  /**
+   * Only for sealing, and checked against the table before each use (forgetShredded): an
+   * erasure elsewhere wins at once. Opening always asks the table.
+   */
   private readonly cache = new Map<string, DataKey>();
   /** Leads (and the master key named) already reported to `onKeyNotUnwrapped`. */
   private readonly reported = new Set<string>();
@@ -163,6 +166,7 @@ export class LeadKeyVault {
       if (cached) result.set(leadId, { kind: 'key', key: cached });
       return !cached;
     });
+    await this.forgetShredded(result);
     if (wanted.length === 0) return result;
     const fresh = wanted.map(() => newDataKey());
     const wrapped = await Promise.all(
@@ -200,6 +204,27 @@ export class LeadKeyVault {
       if (key.kind === 'key') this.remember(leadId, key.key);
     }
     return result;
+  }
+
+  /**
+   * Cached keys whose row another process shredded since (an erasure, or a person's erasure
+   * stopped before its LeadErased): turned into `shredded` here, and dropped from the cache, so
+   * nothing is sealed under a dead key. One lookup by primary key for all of them: the cache
+   * saves the unwrap, never this check. A shred committed after it orders the append before
+   * the erasure, as if it had come first.
+   */
+  private async forgetShredded(cached: Map<string, LeadKey>): Promise<void> {
+    if (cached.size === 0) return;
+    const rows = await this.db.query(
+      `SELECT lead_id FROM ${this.table}
+        WHERE lead_id = ANY($1::text[]) AND wrapped_key IS NULL`,
+      [[...cached.keys()]],
+    );
+    for (const row of rows) {
+      const leadId = textColumn(row.lead_id);
+      this.cache.delete(leadId);
+      cached.set(leadId, { kind: 'shredded' });
+    }
   }
 
   /** The key this process sealed the lead's values with last, if it still holds it. */
