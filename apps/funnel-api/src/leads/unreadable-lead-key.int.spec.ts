@@ -7,46 +7,16 @@
  * does not answer is a 503 to retry, not a 500 and not "withheld".
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  type Actor,
-  isSealedValue,
-  type LeadCommand,
-  leadStreamId,
-  WITHHELD_VALUE,
-} from '@tandem/domain';
-import {
-  createPostgresEventStore,
-  type EventStore,
-  type KeyWrapper,
-  MasterKeyWrapper,
-  type PostgresEventStore,
-  sealed,
-} from '@tandem/event-store';
-import { describeWithPostgresSchema, TEST_POSTGRES_URL } from '@tandem/testing';
-import pino from 'pino';
-import { ActiveDefinition } from '../definitions/active-definition.service';
+import { isSealedValue, leadStreamId, WITHHELD_VALUE } from '@tandem/domain';
+import { type EventStore, type KeyWrapper, MasterKeyWrapper } from '@tandem/event-store';
+import { describeWithPostgresSchema } from '@tandem/testing';
 import { problemOf } from '../http/problem-details';
-import { ExecuteLeadCommand, ExecuteLeadCommandHandler } from './execute-lead-command.handler';
 import { GetLeadTimeline, GetLeadTimelineHandler } from './get-lead-timeline.handler';
+import { captureOf, sealedProcesses, touchWith } from './testing/sealed-processes';
 
 jest.setTimeout(120_000);
 
-const ops: Actor = { kind: 'user', id: 'olga@example.com', role: 'ops' };
-const capture: LeadCommand = {
-  type: 'CaptureLead',
-  data: {
-    contact: { name: 'Una Readable', email: 'una@unreadable.example' },
-    company: { name: 'Acme', industry: 'software', size: 200, country: 'IT' },
-    source: { channel: 'paid_search', campaign: 'q1-search' },
-    productInterest: 'funnel_analytics',
-    timeframe: '3_months',
-    consent: { marketing: true },
-  },
-};
-const touch: LeadCommand = {
-  type: 'RecordTouchpoint',
-  data: { touchpointId: '', kind: 'webinar', channel: 'web', campaign: null, content: 'hello' },
-};
+const touch = touchWith('hello');
 
 /** A key service that is down: every unwrap fails, and not with KeyNotUnwrappedError. */
 const unanswering = (wrapper: KeyWrapper): KeyWrapper => ({
@@ -56,28 +26,7 @@ const unanswering = (wrapper: KeyWrapper): KeyWrapper => ({
 });
 
 describeWithPostgresSchema('a lead whose key does not unwrap', 'unreadable_key', (schema) => {
-  const masterKey = randomBytes(32);
-  const opened: PostgresEventStore[] = [];
-  /** A process on the schema with its own pool, vault and caches. */
-  const processStore = async (wrapper: KeyWrapper = new MasterKeyWrapper(masterKey)) => {
-    const inner = await createPostgresEventStore({ connectionString: TEST_POSTGRES_URL, schema });
-    opened.push(inner);
-    return sealed(inner, { wrapper });
-  };
-  const handlerOn = async (store: EventStore) => {
-    const definitions = new ActiveDefinition(store);
-    await definitions.onModuleInit();
-    return new ExecuteLeadCommandHandler(store, definitions, pino({ level: 'silent' }));
-  };
-  const run = (handler: ExecuteLeadCommandHandler, leadId: string, command: LeadCommand) =>
-    handler.execute(
-      new ExecuteLeadCommand(
-        leadId,
-        command,
-        {},
-        { actor: ops, correlationId: randomUUID(), causationId: null },
-      ),
-    );
+  const { masterKey, opened, processStore, handlerOn, run, closeAll } = sealedProcesses(schema);
   const timeline = (store: EventStore, leadId: string) =>
     new GetLeadTimelineHandler(store).execute(new GetLeadTimeline(leadId));
   const keyRow = async (leadId: string) => {
@@ -90,13 +39,15 @@ describeWithPostgresSchema('a lead whose key does not unwrap', 'unreadable_key',
   };
   const captured = async () => {
     const leadId = randomUUID();
-    await run(await handlerOn(await processStore()), leadId, capture);
+    await run(
+      await handlerOn(await processStore()),
+      leadId,
+      captureOf('Una Readable', 'una@unreadable.example'),
+    );
     return leadId;
   };
 
-  afterAll(async () => {
-    for (const store of opened) await store.close();
-  });
+  afterAll(closeAll);
 
   it('withholds the personal fields of a lead whose key row is damaged, and refuses new ones', async () => {
     const leadId = await captured();
