@@ -256,6 +256,36 @@ describe('a HubSpot deal naming several contacts', () => {
   });
 });
 
+describe('a Salesforce opportunity two leads were converted into', () => {
+  // Each lead opened, won or lost it: its amount counted once per lead. Both are refused whole.
+  it('refuses each lead naming it, pointing at the opportunity', async () => {
+    const samples = path.join(__dirname, '../../../../samples/import/salesforce');
+    for (const name of await readdir(samples)) {
+      let text = await readFile(path.join(samples, name), 'utf8');
+      // The second lead, unqualified in the sample, converted into the first one's opportunity.
+      if (name === 'Leads.csv')
+        text = text.replace(
+          'No Budget,0055e000001OwnB,2025-01-10T14:00:00Z,false,',
+          'No Budget,0055e000001OwnB,2025-01-10T14:00:00Z,true,0065e00000Opp01',
+        );
+      await writeFile(path.join(dir, name), text);
+    }
+    const files = (await readdir(dir)).map((name) => path.join(dir, name));
+    const plan = planImport(await readImportSource(files, 'salesforce', null));
+    const refused = plan.leads.flatMap(({ leadId, refusal }) =>
+      refusal === null ? [] : [[leadId, refusal.file, refusal.line, refusal.reason]],
+    );
+    const reason =
+      'opportunity "0065e00000Opp01" is the ConvertedOpportunityId of 2 leads: a lead holds ' +
+      "its own opportunity, and which lead's it is cannot be told";
+    const opportunities = path.join(dir, 'Opportunities.csv');
+    expect(refused).toEqual([
+      [expect.stringMatching(/^salesforce:00Q5e00000AbCd1/), opportunities, 2, reason],
+      [expect.stringMatching(/^salesforce:00Q5e00000AbCd2/), opportunities, 2, reason],
+    ]);
+  });
+});
+
 describe('the CRM presets read a cell named like an Object.prototype member as text', () => {
   const readHubSpotExport = () =>
     readImportSource(

@@ -202,11 +202,45 @@ export async function readSalesforceExport(files: readonly string[]): Promise<Im
       );
     }
   }
+  // After the leads' own rows: the plan orders leads as the rows first name them.
+  rows.push(...sharedOpportunities(leads, opportunities));
   const hash = createHash('sha256').update('salesforce\n');
   for (const kind of Object.keys(kinds) as (keyof typeof kinds)[]) {
     for (const csv of of(kind)) hash.update(`${(csv satisfies CsvFile).hash}\n`);
   }
   return { hash: hash.digest('hex'), name: files.join(' + '), rows, notes };
+}
+
+/**
+ * An opportunity several leads were converted into (Salesforce's conversion may attach a lead
+ * to an existing opportunity): each lead opened it, won or lost it, and its amount was counted
+ * once per lead. A lead holds its own opportunity, and whose this one is cannot be told, so the
+ * opportunity's row refuses every lead that names it, whole.
+ */
+function sharedOpportunities(
+  leads: readonly CsvFile[],
+  opportunities: ReadonlyMap<string, readonly Located[]>,
+): SourceRow[] {
+  const convertedInto = new Map<string, string[]>();
+  for (const csv of leads) {
+    for (const { row } of csv.rows) {
+      const id = parseLeadId(`salesforce:${row.Id ?? ''}`);
+      const opportunityId = row.ConvertedOpportunityId ?? '';
+      if (!id.ok || !opportunities.has(opportunityId)) continue;
+      const named = convertedInto.get(opportunityId) ?? [];
+      if (!named.includes(id.leadId)) named.push(id.leadId);
+      convertedInto.set(opportunityId, named);
+    }
+  }
+  return [...convertedInto].flatMap(([opportunityId, [leadId, ...otherLeadIds]]) => {
+    const opportunity = opportunities.get(opportunityId)?.[0];
+    if (leadId === undefined || otherLeadIds.length === 0 || opportunity === undefined) return [];
+    const reason =
+      `opportunity ${JSON.stringify(opportunityId)} is the ConvertedOpportunityId of ` +
+      `${otherLeadIds.length + 1} leads: a lead holds its own opportunity, and which lead's it ` +
+      'is cannot be told';
+    return [{ ok: false, where: opportunity.where, leadId, otherLeadIds, reason }];
+  });
 }
 
 function leadFacts(
