@@ -27,6 +27,9 @@ export class GetLeadTimeline extends Query<LeadTimeline> {
   }
 }
 
+/** The status shown while a lead's key is destroyed and its LeadErased is not recorded yet. */
+export const ERASURE_IN_PROGRESS = 'erasure_in_progress';
+
 function erase(envelope: LeadEnvelope): LeadEnvelope {
   const data = mapPersonalFields(envelope.type, envelope.data, () => ERASED_VALUE);
   return { ...envelope, data } as LeadEnvelope;
@@ -45,9 +48,15 @@ export class GetLeadTimelineHandler implements IQueryHandler<GetLeadTimeline> {
     const opened = supportsPersonalData(this.store)
       ? await this.store.personalData.openLeadEvents(sealedFor, lead.envelopes)
       : lead.envelopes;
+    // Its key destroyed but its LeadErased not recorded yet (an erasure stopped between the
+    // two): not a live lead any more, whatever its last event says, until a retry records it.
+    const erasing =
+      lead.state.status !== 'erased' &&
+      supportsPersonalData(this.store) &&
+      (await this.store.personalData.isShredded(sealedFor));
     return {
       leadId,
-      status: lead.state.status,
+      status: erasing ? ERASURE_IN_PROGRESS : lead.state.status,
       revision: Number(lead.revision),
       events: lead.state.status === 'erased' ? opened.map(erase) : opened,
     };

@@ -39,7 +39,12 @@ const timelineEvent = z.strictObject({
 
 export const leadTimelineSchema = z.strictObject({
   leadId: z.string().describe("The lead's canonical id"),
-  status: z.string().describe("The lead's lifecycle status after its last event"),
+  status: z
+    .string()
+    .describe(
+      "The lead's lifecycle status after its last event; `erasure_in_progress` while its key " +
+        'is destroyed and its LeadErased not recorded yet (send the erasure again)',
+    ),
   revision: z.number().int().nonnegative().describe("The lead stream's revision"),
   events: z.array(timelineEvent).describe('Every event of the lead, in order'),
 });

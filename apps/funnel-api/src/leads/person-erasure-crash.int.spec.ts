@@ -24,6 +24,11 @@ import pino from 'pino';
 import { ActiveDefinition } from '../definitions/active-definition.service';
 import { problemOf } from '../http/problem-details';
 import { ExecuteLeadCommand, ExecuteLeadCommandHandler } from './execute-lead-command.handler';
+import {
+  ERASURE_IN_PROGRESS,
+  GetLeadTimeline,
+  GetLeadTimelineHandler,
+} from './get-lead-timeline.handler';
 
 jest.setTimeout(120_000);
 
@@ -122,6 +127,12 @@ describeWithPostgresSchema('erasing a person in several appends', 'erasure_crash
       expect(captured?.data.contact).toMatchObject({ email: ERASED_VALUE, name: ERASED_VALUE });
     }
     expect(notYetErased.length).toBeGreaterThan(0);
+    // Not shown as a live lead: its status says the erasure is not finished.
+    const timelines = new GetLeadTimelineHandler(other);
+    for (const leadId of notYetErased) {
+      const answer = await timelines.execute(new GetLeadTimeline(leadId));
+      expect(answer.status).toBe(ERASURE_IN_PROGRESS);
+    }
 
     // A command with a personal value on a lead not yet recorded as erased: refused as on an
     // erased lead (422), not a 500, and no key made for it.

@@ -215,16 +215,20 @@ export class LeadKeyVault {
    */
   private async forgetShredded(cached: Map<string, LeadKey>): Promise<void> {
     if (cached.size === 0) return;
-    const rows = await this.db.query(
-      `SELECT lead_id FROM ${this.table}
-        WHERE lead_id = ANY($1::text[]) AND wrapped_key IS NULL`,
-      [[...cached.keys()]],
-    );
-    for (const row of rows) {
-      const leadId = textColumn(row.lead_id);
+    for (const leadId of await this.isShredded([...cached.keys()])) {
       this.cache.delete(leadId);
       cached.set(leadId, { kind: 'shredded' });
     }
+  }
+
+  /** Of `leadIds`, those whose key is shredded (read from the table, never unwrapped). */
+  async isShredded(leadIds: readonly string[]): Promise<Set<string>> {
+    const rows = await this.db.query(
+      `SELECT lead_id FROM ${this.table}
+        WHERE lead_id = ANY($1::text[]) AND wrapped_key IS NULL`,
+      [[...new Set(leadIds)]],
+    );
+    return new Set(rows.map((row) => textColumn(row.lead_id)));
   }
 
   /** The key this process sealed the lead's values with last, if it still holds it. */

@@ -76,6 +76,8 @@ class PersonalDataSealingEventStore implements EventStore, PersonalDataStore {
     this.personalData = {
       openLeadEvents: async <E extends PersonalEvent>(leadId: string, events: readonly E[]) =>
         new VaultPersonalDataReader(await vault()).openLeadEvents(leadId, events),
+      isShredded: async (leadId: string) =>
+        new VaultPersonalDataReader(await vault()).isShredded(leadId),
     };
   }
 

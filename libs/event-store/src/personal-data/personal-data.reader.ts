@@ -14,6 +14,11 @@ export interface PersonalDataReader {
    * opened, or shown as erased once the lead's key is shredded.
    */
   openLeadEvents<E extends PersonalEvent>(leadId: string, events: readonly E[]): Promise<E[]>;
+  /**
+   * Whether the lead's key is destroyed: true from the moment an erasure shreds it, which may
+   * be before its LeadErased is recorded (a process stopped between the two).
+   */
+  isShredded(leadId: string): Promise<boolean>;
 }
 
 export class VaultPersonalDataReader implements PersonalDataReader {
@@ -25,6 +30,10 @@ export class VaultPersonalDataReader implements PersonalDataReader {
   ): Promise<E[]> {
     const key = (await this.vault.keysToOpen([leadId])).get(leadId) ?? { kind: 'none' };
     return events.map((event) => ({ ...event, data: openPersonalData(event, leadId, key) }));
+  }
+
+  async isShredded(leadId: string): Promise<boolean> {
+    return (await this.vault.isShredded([leadId])).has(leadId);
   }
 }
 
