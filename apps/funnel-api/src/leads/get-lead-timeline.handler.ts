@@ -46,19 +46,16 @@ export class GetLeadTimelineHandler implements IQueryHandler<GetLeadTimeline> {
     // additional data), which is the one to open them with, whatever form the caller used.
     const sealedFor = lead.envelopes[0]?.leadId ?? leadId;
     const opened = supportsPersonalData(this.store)
-      ? await this.store.personalData.openLeadEvents(sealedFor, lead.envelopes)
-      : lead.envelopes;
+      ? await this.store.personalData.openLead(sealedFor, lead.envelopes)
+      : { events: lead.envelopes, shredded: false };
     // Its key destroyed but its LeadErased not recorded yet (an erasure stopped between the
     // two): not a live lead any more, whatever its last event says, until a retry records it.
-    const erasing =
-      lead.state.status !== 'erased' &&
-      supportsPersonalData(this.store) &&
-      (await this.store.personalData.isShredded(sealedFor));
+    const erasing = lead.state.status !== 'erased' && opened.shredded;
     return {
       leadId,
       status: erasing ? ERASURE_IN_PROGRESS : lead.state.status,
       revision: Number(lead.revision),
-      events: lead.state.status === 'erased' ? opened.map(erase) : opened,
+      events: lead.state.status === 'erased' ? opened.events.map(erase) : opened.events,
     };
   }
 }

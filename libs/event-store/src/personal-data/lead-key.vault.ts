@@ -222,7 +222,7 @@ export class LeadKeyVault {
   }
 
   /** Of `leadIds`, those whose key is shredded (read from the table, never unwrapped). */
-  async isShredded(leadIds: readonly string[]): Promise<Set<string>> {
+  private async isShredded(leadIds: readonly string[]): Promise<Set<string>> {
     const rows = await this.db.query(
       `SELECT lead_id FROM ${this.table}
         WHERE lead_id = ANY($1::text[]) AND wrapped_key IS NULL`,

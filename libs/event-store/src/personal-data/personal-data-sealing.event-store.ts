@@ -76,8 +76,8 @@ class PersonalDataSealingEventStore implements EventStore, PersonalDataStore {
     this.personalData = {
       openLeadEvents: async <E extends PersonalEvent>(leadId: string, events: readonly E[]) =>
         new VaultPersonalDataReader(await vault()).openLeadEvents(leadId, events),
-      isShredded: async (leadId: string) =>
-        new VaultPersonalDataReader(await vault()).isShredded(leadId),
+      openLead: async <E extends PersonalEvent>(leadId: string, events: readonly E[]) =>
+        new VaultPersonalDataReader(await vault()).openLead(leadId, events),
     };
   }
 

@@ -8,17 +8,24 @@
 import type { LeadKeyVault, RewrapBatch } from './lead-key.vault';
 import { openPersonalData, type PersonalEvent } from './personal-data.codec';
 
+/** One lead's events as a reader is shown them, and whether its key is destroyed. */
+export interface OpenedLead<E> {
+  readonly events: E[];
+  /**
+   * True from the moment an erasure shreds the key, which may be before its LeadErased is
+   * recorded (a process stopped between the two).
+   */
+  readonly shredded: boolean;
+}
+
 export interface PersonalDataReader {
   /**
    * `events` of the one lead `leadId` (recorded events or decoded envelopes), personal fields
    * opened, or shown as erased once the lead's key is shredded.
    */
   openLeadEvents<E extends PersonalEvent>(leadId: string, events: readonly E[]): Promise<E[]>;
-  /**
-   * Whether the lead's key is destroyed: true from the moment an erasure shreds it, which may
-   * be before its LeadErased is recorded (a process stopped between the two).
-   */
-  isShredded(leadId: string): Promise<boolean>;
+  /** `openLeadEvents`, with whether the key it read is shredded (one read of the key row). */
+  openLead<E extends PersonalEvent>(leadId: string, events: readonly E[]): Promise<OpenedLead<E>>;
 }
 
 export class VaultPersonalDataReader implements PersonalDataReader {
@@ -28,12 +35,18 @@ export class VaultPersonalDataReader implements PersonalDataReader {
     leadId: string,
     events: readonly E[],
   ): Promise<E[]> {
-    const key = (await this.vault.keysToOpen([leadId])).get(leadId) ?? { kind: 'none' };
-    return events.map((event) => ({ ...event, data: openPersonalData(event, leadId, key) }));
+    return (await this.openLead(leadId, events)).events;
   }
 
-  async isShredded(leadId: string): Promise<boolean> {
-    return (await this.vault.isShredded([leadId])).has(leadId);
+  async openLead<E extends PersonalEvent>(
+    leadId: string,
+    events: readonly E[],
+  ): Promise<OpenedLead<E>> {
+    const key = (await this.vault.keysToOpen([leadId])).get(leadId) ?? { kind: 'none' };
+    return {
+      events: events.map((event) => ({ ...event, data: openPersonalData(event, leadId, key) })),
+      shredded: key.kind === 'shredded',
+    };
   }
 }
 
