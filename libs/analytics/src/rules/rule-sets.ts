@@ -342,7 +342,7 @@ export function activeOf(activation: RuleSetKey | null, sets: readonly RuleSet[]
  */
 export async function resolveRuleSet(
   client: ClickHouseClient,
-  selection: { readonly rulesVersion?: number; readonly definitionHash?: string },
+  selection: RuleSetSelection,
   options: AnalyticsDatabaseOptions = {},
 ): Promise<RuleSet> {
   if (selection.rulesVersion === undefined) {
@@ -351,7 +351,27 @@ export async function resolveRuleSet(
     }
     return activeRuleSet(client, options);
   }
-  const sets = await readRuleSets(client, options);
+  return resolveAmong(selection, null, await readRuleSets(client, options));
+}
+
+/** What a query names of the kept rule sets (resolveRuleSet). */
+export interface RuleSetSelection {
+  readonly rulesVersion?: number;
+  readonly definitionHash?: string;
+}
+
+/** resolveRuleSet's choice among sets already read and the latest activation (both read). */
+export function resolveAmong(
+  selection: RuleSetSelection,
+  activation: RuleSetKey | null,
+  sets: readonly RuleSet[],
+): RuleSet {
+  if (selection.rulesVersion === undefined) {
+    if (selection.definitionHash !== undefined) {
+      throw new RuleSetNotFoundError('definitionHash needs rulesVersion');
+    }
+    return activeOf(activation, sets);
+  }
   const { rulesVersion, definitionHash: hash } = selection;
   const found = sets.find((set) =>
     hash === undefined
@@ -365,4 +385,75 @@ export async function resolveRuleSet(
     );
   }
   return found;
+}
+
+/**
+ * The registry's generation: per table of it (rule_sets, active_rules), the highest block
+ * number of its active parts, their count, rows and latest modification time (metadata only,
+ * no row read). Every change to a rule set or an activation is an insert, which raises the
+ * block number; a merge keeps it; a truncation (a rebuild) and its inserts move the rest. Equal
+ * generations: the registry read at the first is the registry now (RuleSetRegistryCache).
+ */
+export async function readRegistryGeneration(
+  client: ClickHouseClient,
+  options: AnalyticsDatabaseOptions = {},
+): Promise<string> {
+  const result = await client.query({
+    query: `
+      SELECT arrayStringConcat(groupArray(generation), ';') AS generation
+      FROM
+      (
+          SELECT concat(
+              table, ':', toString(max(max_block_number)), ':', toString(count()), ':',
+              toString(sum(rows)), ':', toString(toUnixTimestamp(max(modification_time)))
+          ) AS generation
+          FROM system.parts
+          WHERE database = {database:String} AND table IN ({sets:String}, {activations:String})
+            AND active
+          GROUP BY table
+          ORDER BY table
+      )`,
+    query_params: {
+      database: analyticsDatabase(options),
+      sets: RULE_SETS,
+      activations: ACTIVE_RULES,
+    },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ generation: string }>();
+  return row?.generation ?? '';
+}
+
+/**
+ * The registry (kept sets and the latest activation) as views read it on every request, read
+ * again only when its generation moved (readRegistryGeneration: one metadata statement instead
+ * of the two reads and the definitions' parsing). The generation is read first, so a change
+ * landing between it and the reads leaves the newer registry under the older generation, and
+ * the next request reads again: never an older registry under a newer generation.
+ */
+export class RuleSetRegistryCache {
+  private cached: {
+    readonly generation: string;
+    readonly activation: RuleSetKey | null;
+    readonly sets: readonly RuleSet[];
+  } | null = null;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly options: AnalyticsDatabaseOptions = {},
+  ) {}
+
+  async resolve(selection: RuleSetSelection): Promise<RuleSet> {
+    const generation = await readRegistryGeneration(this.client, this.options);
+    let registry = this.cached;
+    if (registry === null || generation === '' || registry.generation !== generation) {
+      const [activation, sets] = await Promise.all([
+        readActivation(this.client, this.options),
+        readRuleSets(this.client, this.options),
+      ]);
+      registry = { generation, activation, sets };
+      this.cached = registry;
+    }
+    return resolveAmong(selection, registry.activation, registry.sets);
+  }
 }

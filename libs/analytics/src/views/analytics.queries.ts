@@ -51,7 +51,13 @@ import {
 } from './analytics.rows';
 import { toClickHouseDateTime } from '../clickhouse/clickhouse-datetime';
 import { reconcileTotals, sumLensRows, type Reconciliation } from './reconciliation';
-import { resolveRuleSet, readRuleSets, type RuleSet, type RuleSetKey } from '../rules/rule-sets';
+import {
+  readRuleSets,
+  RuleSetRegistryCache,
+  type RuleSet,
+  type RuleSetKey,
+  type RuleSetSelection,
+} from '../rules/rule-sets';
 import { resolveSqlDirectory } from '../clickhouse/sql-directory';
 import { loadMigrationFiles } from '../clickhouse/analytics.migrations';
 import {
@@ -423,10 +429,13 @@ export class AnalyticsQueries {
   private readonly snapshotLensTotals = new Map<string, LensTotals>();
   /** Where view statements run (AnalyticsQueriesOptions.reader). */
   private readonly reader: ClickHouseClient;
+  /** The registry as last read, and whether it moved since (one metadata statement a request). */
+  private readonly registry: RuleSetRegistryCache;
 
   constructor(client: ClickHouseClient, options: AnalyticsQueriesOptions = {}) {
     this.database = analyticsDatabase(options);
     this.reader = options.reader ?? client;
+    this.registry = new RuleSetRegistryCache(this.reader, { database: this.database });
     const builder = options.builder ?? client;
     this.sqlDir = resolveSqlDirectory(options.sqlDir);
     const snapshots = options.snapshots ?? false;
@@ -993,8 +1002,8 @@ export class AnalyticsQueries {
    * The rule set a request reads: `rulesVersion` alone names a published version, with
    * `definitionHash` any kept set (a what-if's shadow included); neither, the active set.
    */
-  ruleSet(selection: { readonly rulesVersion?: number; readonly definitionHash?: string } = {}) {
-    return this.reading(() => resolveRuleSet(this.reader, selection, { database: this.database }));
+  ruleSet(selection: RuleSetSelection = {}): Promise<RuleSet> {
+    return this.reading(() => this.registry.resolve(selection));
   }
 
   /** A view's statements, ahead of a snapshot being written (LeadFunnelSnapshots.reading). */
