@@ -1,9 +1,10 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { salesforceSuffix } from '@tandem/domain';
 import { UsageError } from '../usage-error';
 import type { SourceRow } from './import-fact';
-import { planImport } from './import-plan';
+import { type ImportPlan, planImport } from './import-plan';
 import { readImportSource } from './import-sources';
 import { readMapping } from './presets/csv-mapping';
 
@@ -476,5 +477,71 @@ describe('readMapping: a mapping file is read as written, or refused', () => {
     await expect(readMapping(file)).resolves.toMatchObject({
       mapping: { leadId: { column: 'Person ID' } },
     });
+  });
+});
+
+describe('Salesforce record ids in their 15- and 18-character forms', () => {
+  // Reports give 15 characters, the API 18, and a re-export may switch: the Leads file was
+  // joined to its histories and opportunities on the ids as written, so a lead in one form lost
+  // the status changes and the opportunity an export named in the other.
+  const samples = path.join(__dirname, '../../../../samples/import/salesforce');
+  const id15 = /\b(00Q|006)5e00000[A-Za-z0-9]{5}\b/g;
+  const long = (id: string) => `${id}${salesforceSuffix(id)}`;
+  /** The sample with each file's lead and opportunity ids rewritten by `form[file]`. */
+  async function sampleIn(form: Record<string, (id: string) => string>) {
+    const files: string[] = [];
+    for (const name of await readdir(samples)) {
+      if (!name.endsWith('.csv')) continue;
+      const text = await readFile(path.join(samples, name), 'utf8');
+      const file = path.join(dir, `${path.basename(name, '.csv')}-${files.length}.csv`);
+      await writeFile(file, text.replace(id15, form[name] ?? ((id) => id)));
+      files.push(file);
+    }
+    return planImport(await readImportSource(files, 'salesforce', null));
+  }
+  const factsOf = (plan: ImportPlan) =>
+    plan.leads.map(({ leadId, facts, refusal }) => ({
+      leadId,
+      refusal,
+      facts: facts.map(({ type, occurredAt, data }) => ({ type, occurredAt, data })),
+    }));
+
+  it('reads the same leads, facts and all, whichever form each file uses', async () => {
+    const as15 = factsOf(await sampleIn({}));
+    expect(as15.map(({ facts }) => facts.length)).toEqual([9, 5, 7, 2]);
+    const all18 = Object.fromEntries(
+      ['Leads.csv', 'LeadHistory.csv', 'Opportunities.csv', 'OpportunityHistory.csv'].map(
+        (name) => [name, long],
+      ),
+    );
+    expect(factsOf(await sampleIn(all18))).toEqual(as15);
+    // Mixed across the files, and an 18-character id in another letter case (its suffix keeps
+    // the case the fifteen lost).
+    const mixed = {
+      'Leads.csv': (id: string) => long(id).toLowerCase(),
+      'Opportunities.csv': (id: string) => long(id).toUpperCase(),
+      'OpportunityHistory.csv': long,
+    };
+    expect(factsOf(await sampleIn(mixed))).toEqual(as15);
+  });
+
+  it('refuses a row whose 18-character id has a suffix that is not its checksum', async () => {
+    const bad = (id: string) => (id === '0065e00000Opp03' ? `${id}AAA` : id);
+    const plan = await sampleIn({ 'Leads.csv': bad });
+    const refusal = plan.leads.find(({ refusal }) => refusal !== null)?.refusal;
+    expect(refusal).toMatchObject({
+      leadId: expect.stringMatching(/^salesforce:00Q5e00000AbCd3/),
+      line: 4,
+      reason:
+        'ConvertedOpportunityId "0065e00000Opp03AAA" has an 18-character salesforce id whose ' +
+        'last three characters do not match: 0065e00000Opp03 has the checksum AAB',
+    });
+    const orphan = await sampleIn({ 'OpportunityHistory.csv': bad });
+    expect(orphan.orphanRows.map(({ reason }) => reason)).toEqual([
+      expect.stringMatching(
+        /^OpportunityId "0065e00000Opp03AAA" has an 18-character .* do not match/,
+      ),
+      expect.stringMatching(/^OpportunityId "0065e00000Opp03AAA"/),
+    ]);
   });
 });

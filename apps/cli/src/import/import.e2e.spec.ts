@@ -9,7 +9,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { canonicalLeadId, leadStreamId } from '@tandem/domain';
+import { canonicalLeadId, leadStreamId, salesforceSuffix } from '@tandem/domain';
 import { loadConfig } from '@tandem/config';
 import { createEventStore, type EventStore } from '@tandem/event-store';
 import {
@@ -448,6 +448,71 @@ describe.each(kinds)('import into $name', (kind) => {
         'LeadCaptured',
         'LeadProfiled',
       ]);
+    },
+  );
+
+  maybe(
+    'a Salesforce re-export in the 18-character form, or mixed, is the same leads: nothing added',
+    async () => {
+      const names = ['Leads', 'LeadHistory', 'Opportunities', 'OpportunityHistory'];
+      /** The sample copied to `dir/form`, each file's lead and opportunity ids rewritten. */
+      const exportIn = async (form: string, rewrite: (name: string, id: string) => string) => {
+        await mkdir(path.join(dir, form));
+        const files = names.map((name) => path.join(dir, form, `${name}.csv`));
+        for (const [at, name] of names.entries()) {
+          const text = await readFile(path.join(SALESFORCE, `${name}.csv`), 'utf8');
+          const ids = /\b(00Q|006)5e00000[A-Za-z0-9]{5}\b/g;
+          await writeFile(
+            files[at] ?? '',
+            text.replace(ids, (id) => rewrite(name, id)),
+          );
+        }
+        return () => readSalesforceExport(files);
+      };
+      const long = (id: string) => `${id}${salesforceSuffix(id)}`;
+      const first = await importFile(store, SALESFORCE, await exportIn('15', (_, id) => id));
+      expect(first).toMatchObject({ importedLeads: 4, refused: [] });
+      const leadIds = ['1', '2', '3', '4'].map((n) =>
+        canonicalLeadId(`salesforce:00Q5e00000AbCd${n}`),
+      );
+      const head = await store.headPosition();
+      const before = await leadEvents(store, leadIds);
+
+      const as18 = await importFile(store, SALESFORCE, await exportIn('18', (_, id) => long(id)));
+      // Mixed: the Leads and OpportunityHistory in the 18-character form (lower-cased, as a
+      // case-insensitive tool may write it), the others in 15.
+      const mixed = await importFile(
+        store,
+        SALESFORCE,
+        await exportIn('mixed', (name, id) =>
+          name === 'Leads' || name === 'OpportunityHistory' ? long(id).toLowerCase() : id,
+        ),
+      );
+      for (const again of [as18, mixed]) {
+        expect(again).toMatchObject({
+          importedEvents: 0,
+          alreadyImportedLeads: 4,
+          refused: [],
+          changed: [],
+        });
+      }
+      expect(await store.headPosition()).toBe(head);
+      expect(await leadEvents(store, leadIds)).toEqual(before);
+      // Alone, into an empty store, each form gives the events the 15-character one did:
+      // every status change and opportunity joined to its lead, whatever form named it.
+      for (const form of ['18', 'mixed']) {
+        const clean = await kind.create();
+        const cleanStore = await clean.open();
+        try {
+          const read = () =>
+            readSalesforceExport(names.map((name) => path.join(dir, form, `${name}.csv`)));
+          await importFile(cleanStore, SALESFORCE, read);
+          expect(await leadEvents(cleanStore, leadIds)).toEqual(before);
+        } finally {
+          await cleanStore.close();
+          await clean.drop();
+        }
+      }
     },
   );
 

@@ -13,7 +13,9 @@
  *         15-character form; the 18-character form adds three characters that encode the case
  *         of the fifteen, so it names the record in any letter case. A 15-character id gets its
  *         suffix computed; an 18-character one, in whatever case, has the case of its first
- *         fifteen characters restored from its suffix (upper-case suffix). The 15- and
+ *         fifteen characters restored from its suffix (upper-case suffix); if those fifteen hold both
+ *         upper and lower case, their case is Salesforce's and the suffix must be its checksum,
+ *         else the id is refused. The 15- and
  *         18-character forms of one record are thus one lead. The key prefix `000` (the
  *         empty key, `000000000000000AAA`) names no record.
  *       - any other system (`[a-z][a-z0-9-]*`, for imports mapped by hand): its id is kept as
@@ -123,7 +125,12 @@ function hubspotId(id: string): LeadIdOutcome {
   return { ok: true, leadId: value.toString() };
 }
 
-function salesforceId(id: string): LeadIdOutcome {
+/**
+ * A Salesforce record id (any object: lead, opportunity, user) in its 18-character form, as
+ * `salesforce:<id>` canonicalises it: the import joins its exports on these, and one record may
+ * be written in either form in each of them.
+ */
+export function salesforceId(id: string): LeadIdOutcome {
   if (!salesforceIdPattern.test(id)) {
     return refused('has a salesforce id that is not 15 or 18 letters and digits');
   }
@@ -133,6 +140,18 @@ function salesforceId(id: string): LeadIdOutcome {
     return refused("has a salesforce id with the key prefix 000, Salesforce's empty key");
   }
   if (id.length === 15) return { ok: true, leadId: id + salesforceSuffix(id) };
+  // Both cases in the fifteen: their case is as Salesforce gave it, and the suffix must be its
+  // checksum. In one case only, a tool may have changed it, and the suffix says what it was.
+  const fifteen = id.slice(0, 15);
+  if (
+    /[a-z]/.test(fifteen) &&
+    /[A-Z]/.test(fifteen) &&
+    salesforceSuffix(fifteen) !== id.slice(15).toUpperCase()
+  ) {
+    return refused(
+      `has an 18-character salesforce id whose last three characters do not match: ${fifteen} has the checksum ${salesforceSuffix(fifteen)}`,
+    );
+  }
   const restored = restoreSalesforceCase(id.slice(0, 15), id.slice(15).toUpperCase());
   if (restored === null) {
     return refused('has an 18-character salesforce id whose last three characters do not match');

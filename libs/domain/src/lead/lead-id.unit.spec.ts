@@ -86,6 +86,18 @@ describe('canonicalLeadId', () => {
       expect(problemOf('salesforce:001A0000006Vm9r5AC')).toMatch(/do not match/);
       expect(problemOf('salesforce:001A0000006Vm9r*AC')).toMatch(/not 15 or 18/);
     });
+
+    it('refuses an 18-character id whose fifteen keep their case and whose suffix is not its checksum', () => {
+      // The letters' case as written says IAC: a suffix telling another case is a bad id.
+      expect(problemOf('salesforce:001A0000006Vm9rIAD')).toMatch(
+        /do not match: 001A0000006Vm9r has the checksum IAC/,
+      );
+      expect(problemOf('salesforce:001A0000006Vm9riab')).toMatch(/do not match/);
+      // The 15 in one case only (upper- or lower-cased by a tool): the suffix restores it.
+      expect(canonicalLeadId('salesforce:001A0000006VM9RIAC')).toBe(
+        'salesforce:001A0000006Vm9rIAC',
+      );
+    });
   });
 
   describe('other systems', () => {

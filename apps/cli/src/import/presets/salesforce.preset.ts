@@ -13,10 +13,12 @@
  * - a converted lead's opportunity (`ConvertedOpportunityId`) opens at its `CreatedDate`,
  *   its OpportunityHistory stage changes follow, `Closed Won` / `Closed Lost` end it (a loss
  *   with `Loss_Reason__c` mapped). A reason the maps lack refuses the lead, row named.
+ * Every id the files are joined on is read in its 18-character form, so a file in either form,
+ * or several files mixing them, name one record alike; a bad id refuses its row.
  * Times without a zone are read as UTC. The preset never decides: the Lead decider does.
  */
 import { createHash } from 'node:crypto';
-import { type LeadCommandType, parseLeadId } from '@tandem/domain';
+import { type LeadCommandType, parseLeadId, salesforceId } from '@tandem/domain';
 import { UsageError } from '../../usage-error';
 import type { ImportSource, RowRef, SourceRow } from '../import-fact';
 import { channelOf, salesSourceOf, lookup } from './crm-channels';
@@ -167,12 +169,18 @@ export async function readSalesforceExport(files: readonly string[]): Promise<Im
   const notes = (Object.keys(kinds) as (keyof typeof kinds)[]).flatMap((kind) =>
     of(kind).flatMap((csv) => presetColumns('salesforce', csv, columns[kind])),
   );
+  const rows: SourceRow[] = [];
+  // Joined on the 18-character form: an export may name one record by either form.
   const byKey = (kind: keyof typeof kinds, key: string) => {
     const grouped = new Map<string, Located[]>();
     for (const csv of of(kind)) {
       for (const { row, where } of csv.rows) {
-        const id = row[key] ?? '';
-        grouped.set(id, [...(grouped.get(id) ?? []), { row, where }]);
+        const id = recordId(row, key);
+        if (!id.ok) {
+          rows.push({ ok: false, where, leadId: null, reason: id.reason });
+          continue;
+        }
+        grouped.set(id.id, [...(grouped.get(id.id) ?? []), { row, where }]);
       }
     }
     return grouped;
@@ -181,7 +189,6 @@ export async function readSalesforceExport(files: readonly string[]): Promise<Im
   const opportunities = byKey('opportunities', 'Id');
   const opportunityHistory = byKey('opportunityHistory', 'OpportunityId');
 
-  const rows: SourceRow[] = [];
   for (const csv of leads) {
     for (const { row, where } of csv.rows) {
       const id = parseLeadId(`salesforce:${row.Id ?? ''}`);
@@ -189,14 +196,18 @@ export async function readSalesforceExport(files: readonly string[]): Promise<Im
         rows.push({ ok: false, where, leadId: null, reason: `Id: ${id.problem}` });
         continue;
       }
-      const opportunityId = row.ConvertedOpportunityId ?? '';
-      const opportunity = opportunities.get(opportunityId)?.[0];
+      const converted = convertedOpportunityId(row);
+      if (!converted.ok) {
+        rows.push({ ok: false, where, leadId: id.leadId, reason: converted.reason });
+        continue;
+      }
+      const opportunityId = converted.id ?? '';
       rows.push(
         ...leadFacts(
           id.leadId,
           { row, where },
-          leadHistory.get(row.Id ?? '') ?? [],
-          opportunity,
+          leadHistory.get(id.leadId.slice('salesforce:'.length)) ?? [],
+          opportunities.get(opportunityId)?.[0],
           opportunityHistory.get(opportunityId) ?? [],
         ),
       );
@@ -209,6 +220,26 @@ export async function readSalesforceExport(files: readonly string[]): Promise<Im
     for (const csv of of(kind)) hash.update(`${(csv satisfies CsvFile).hash}\n`);
   }
   return { hash: hash.digest('hex'), name: files.join(' + '), rows, notes };
+}
+
+type RecordId = { ok: true; id: string } | { ok: false; reason: string };
+
+/** The record id in `row[column]`, in its 18-character form; a bad one names its problem. */
+function recordId(row: Row, column: string): RecordId {
+  const raw = (row[column] ?? '').trim();
+  const id = salesforceId(raw);
+  return id.ok
+    ? { ok: true, id: id.leadId }
+    : { ok: false, reason: `${column} ${JSON.stringify(raw)} ${id.problem}` };
+}
+
+/** A lead's `ConvertedOpportunityId`: null when it was not converted (the cell empty). */
+function convertedOpportunityId(
+  row: Row,
+): { ok: true; id: string | null } | { ok: false; reason: string } {
+  return text(row.ConvertedOpportunityId) === null
+    ? { ok: true, id: null }
+    : recordId(row, 'ConvertedOpportunityId');
 }
 
 /**
@@ -225,8 +256,9 @@ function sharedOpportunities(
   for (const csv of leads) {
     for (const { row } of csv.rows) {
       const id = parseLeadId(`salesforce:${row.Id ?? ''}`);
-      const opportunityId = row.ConvertedOpportunityId ?? '';
-      if (!id.ok || !opportunities.has(opportunityId)) continue;
+      const converted = convertedOpportunityId(row);
+      const opportunityId = converted.ok ? converted.id : null;
+      if (!id.ok || opportunityId === null || !opportunities.has(opportunityId)) continue;
       const named = convertedInto.get(opportunityId) ?? [];
       if (!named.includes(id.leadId)) named.push(id.leadId);
       convertedInto.set(opportunityId, named);
@@ -236,7 +268,7 @@ function sharedOpportunities(
     const opportunity = opportunities.get(opportunityId)?.[0];
     if (leadId === undefined || otherLeadIds.length === 0 || opportunity === undefined) return [];
     const reason =
-      `opportunity ${JSON.stringify(opportunityId)} is the ConvertedOpportunityId of ` +
+      `opportunity ${JSON.stringify(text(opportunity.row.Id))} is the ConvertedOpportunityId of ` +
       `${otherLeadIds.length + 1} leads: a lead holds its own opportunity, and which lead's it ` +
       'is cannot be told';
     return [{ ok: false, where: opportunity.where, leadId, otherLeadIds, reason }];
