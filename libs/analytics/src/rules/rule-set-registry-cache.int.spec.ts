@@ -15,7 +15,7 @@ const analytics = useEmbeddedAnalytics('rule-set-registry-cache');
 function counting(client: ClickHouseClient): { client: ClickHouseClient; statements: string[] } {
   const statements: string[] = [];
   const counted = Object.create(client) as ClickHouseClient;
-  counted.query = ((params: Parameters<ClickHouseClient['query']>[0]) => {
+  counted.query = (params: Parameters<ClickHouseClient['query']>[0]) => {
     const text = params.query.replace(/\s+/g, ' ').trim();
     statements.push(
       text.includes('system.parts')
@@ -27,7 +27,7 @@ function counting(client: ClickHouseClient): { client: ClickHouseClient; stateme
             : text.slice(0, 40),
     );
     return client.query(params);
-  });
+  };
   return { client: counted, statements };
 }
 
