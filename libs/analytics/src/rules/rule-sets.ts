@@ -308,11 +308,20 @@ export async function activeRuleSet(
   client: ClickHouseClient,
   options: AnalyticsDatabaseOptions = {},
 ): Promise<RuleSet> {
+  const { activation, sets } = await readRegistry(client, options);
+  return activeOf(activation, sets);
+}
+
+/** The registry: the kept sets and the latest activation, read side by side. */
+async function readRegistry(
+  client: ClickHouseClient,
+  options: AnalyticsDatabaseOptions,
+): Promise<{ readonly activation: RuleSetKey | null; readonly sets: readonly RuleSet[] }> {
   const [activation, sets] = await Promise.all([
     readActivation(client, options),
     readRuleSets(client, options),
   ]);
-  return activeOf(activation, sets);
+  return { activation, sets };
 }
 
 /** activeRuleSet's choice among sets already read (readRuleSets) and the latest activation. */
@@ -345,13 +354,8 @@ export async function resolveRuleSet(
   selection: RuleSetSelection,
   options: AnalyticsDatabaseOptions = {},
 ): Promise<RuleSet> {
-  if (selection.rulesVersion === undefined) {
-    if (selection.definitionHash !== undefined) {
-      throw new RuleSetNotFoundError('definitionHash needs rulesVersion');
-    }
-    return activeRuleSet(client, options);
-  }
-  return resolveAmong(selection, null, await readRuleSets(client, options));
+  const { activation, sets } = await readRegistry(client, options);
+  return resolveAmong(selection, activation, sets);
 }
 
 /** What a query names of the kept rule sets (resolveRuleSet). */
@@ -447,11 +451,7 @@ export class RuleSetRegistryCache {
     const generation = await readRegistryGeneration(this.client, this.options);
     let registry = this.cached;
     if (registry === null || generation === '' || registry.generation !== generation) {
-      const [activation, sets] = await Promise.all([
-        readActivation(this.client, this.options),
-        readRuleSets(this.client, this.options),
-      ]);
-      registry = { generation, activation, sets };
+      registry = { generation, ...(await readRegistry(this.client, this.options)) };
       this.cached = registry;
     }
     return resolveAmong(selection, registry.activation, registry.sets);
